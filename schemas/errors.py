@@ -1,0 +1,123 @@
+"""The exception tree of the `schemas` package.
+
+    SchemaError                     500  schema-error
+    ├── ReferenceDataMissing        500  reference-data-missing
+    ├── ReferenceDataInvalid        500  reference-data-invalid
+    ├── UnknownOrganisation         400  unknown-organisation
+    │   ├── UnknownMunicipality     400  unknown-municipality
+    │   └── UnknownProvince         400  unknown-province
+    ├── UnknownSkill                400  unknown-skill
+    ├── UnknownOccupation           400  unknown-occupation
+    └── UnsupportedLanguage         400  unsupported-language
+
+Every class carries its HTTP `status` and a stable kebab-case `code` as class
+attributes; the facts (which file, which line, which code) are instance attributes.
+Broken reference data is the operator's problem (500); an unknown code or URI in a
+request is the caller's mistake (400).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class SchemaError(Exception):
+    """Base of every error raised by the `schemas` package."""
+
+    status = 500
+    code = "schema-error"
+
+
+class ReferenceDataMissing(SchemaError):
+    """A reference data file (or its directory) is missing or cannot be read."""
+
+    status = 500
+    code = "reference-data-missing"
+
+    def __init__(self, path: Path, reason: str = "not found") -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(
+            f"reference data {path} is missing or unreadable ({reason}); "
+            "the reference data directory is set by the setting VG_REFERENCE_DIR"
+        )
+
+
+class ReferenceDataInvalid(SchemaError):
+    """A reference data file has a malformed header or row."""
+
+    status = 500
+    code = "reference-data-invalid"
+
+    def __init__(self, path: Path, line: int, reason: str) -> None:
+        self.path = path
+        self.line = line
+        self.reason = reason
+        super().__init__(f"{path}, line {line}: {reason}")
+
+
+class UnknownOrganisation(SchemaError):
+    """No organisation has this code.
+
+    The code asked for is `organisation_code`, not `code`: an instance attribute
+    named `code` would shadow the class attribute that holds the error code.
+    """
+
+    status = 400
+    code = "unknown-organisation"
+    kind = "organisation"
+
+    def __init__(self, organisation_code: str) -> None:
+        self.organisation_code = organisation_code
+        super().__init__(
+            f"{self.kind} code must be a known {self.kind} code, "
+            f"got {organisation_code!r}"
+        )
+
+
+class UnknownMunicipality(UnknownOrganisation):
+    """No municipality has this code (it may still name another organisation)."""
+
+    code = "unknown-municipality"
+    kind = "municipality"
+
+
+class UnknownProvince(UnknownOrganisation):
+    """No province has this code (it may still name another organisation)."""
+
+    code = "unknown-province"
+    kind = "province"
+
+
+class UnknownSkill(SchemaError):
+    """No ESCO skill has this URI."""
+
+    status = 400
+    code = "unknown-skill"
+
+    def __init__(self, uri: str) -> None:
+        self.uri = uri
+        super().__init__(f"skill must be a known ESCO skill URI, got {uri!r}")
+
+
+class UnknownOccupation(SchemaError):
+    """No ESCO occupation has this URI."""
+
+    status = 400
+    code = "unknown-occupation"
+
+    def __init__(self, uri: str) -> None:
+        self.uri = uri
+        super().__init__(f"occupation must be a known ESCO occupation URI, got {uri!r}")
+
+
+class UnsupportedLanguage(SchemaError):
+    """A label language other than Dutch or English was asked for."""
+
+    status = 400
+    code = "unsupported-language"
+
+    def __init__(self, lang: str, supported: tuple[str, ...]) -> None:
+        self.lang = lang
+        self.supported = supported
+        super().__init__(f"lang must be one of {', '.join(supported)}, got {lang!r}")
