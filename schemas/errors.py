@@ -8,7 +8,10 @@
     │   └── UnknownProvince         400  unknown-province
     ├── UnknownSkill                400  unknown-skill
     ├── UnknownOccupation           400  unknown-occupation
-    └── UnsupportedLanguage         400  unsupported-language
+    ├── UnsupportedLanguage         400  unsupported-language
+    ├── InvalidDocument             400  invalid-document        (problems)
+    ├── RemoteContextRefused        400  remote-context-refused  (url)
+    └── DocumentTooLarge            413  document-too-large      (size, limit)
 
 Every class carries its HTTP `status` and a stable kebab-case `code` as class
 attributes; the facts (which file, which line, which code) are instance attributes.
@@ -121,3 +124,40 @@ class UnsupportedLanguage(SchemaError):
         self.lang = lang
         self.supported = supported
         super().__init__(f"lang must be one of {', '.join(supported)}, got {lang!r}")
+
+
+class InvalidDocument(SchemaError):
+    """A JSON-LD document is malformed or does not conform to the shapes."""
+
+    status = 400
+    code = "invalid-document"
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+class RemoteContextRefused(SchemaError):
+    """A document names a JSON-LD context that does not ship with the system.
+
+    It is refused, never fetched (DESIGN.md invariant 6)."""
+
+    status = 400
+    code = "remote-context-refused"
+
+    def __init__(self, url: object) -> None:
+        self.url = str(url)[:200]
+        super().__init__(
+            f"JSON-LD context {self.url!r} is not one of the contexts shipped with "
+            "the system; remote contexts are never fetched"
+        )
+
+
+class DocumentTooLarge(SchemaError):
+    status = 413
+    code = "document-too-large"
+
+    def __init__(self, size: int, limit: int) -> None:
+        self.size = size
+        self.limit = limit
+        super().__init__(f"document is {size} bytes; at most {limit} are accepted")

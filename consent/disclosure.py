@@ -1,0 +1,101 @@
+"""Disclosures and withdrawals: the signed documents that cross from pod to registry.
+
+A disclosure carries the projection of the Workcontext onto a grant's fields, the
+signed grant itself, and a per-holder sequence number; a withdrawal names a grant.
+The sequence number is strictly increasing per holder over both kinds, so the registry
+rejects any replay of an older document.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from schemas.jsonld import WORKCONTEXT_CONTEXT_URL
+
+from .errors import InvalidGrant, ProjectionMismatch
+from .grant import Grant, grant_from_json
+from .projection import disclosed_fields, project
+from .signed import sign_document, verify_document
+from .timefmt import format_time, parse_time
+
+
+@dataclass(frozen=True, slots=True)
+class Disclosure:
+    holder: str
+    sequence: int
+    issued: datetime
+    grant: Grant
+    workcontext: dict[str, Any]
+    fields: frozenset[str]
+    document: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Withdrawal:
+    holder: str
+    sequence: int
+    issued: datetime
+    grant_id: str
+    document: dict[str, Any]
+
+
+def make_disclosure(workcontext: dict, grant: Grant, sequence: int, key, now) -> dict:
+    body = {
+        "type": "Disclosure",
+        "holder": key.did,
+        "sequence": sequence,
+        "issued": format_time(now),
+        "grant": grant.to_json(),
+        "workcontext": project(workcontext, grant.fields),
+    }
+    return sign_document(body, key)
+
+
+def make_withdrawal(grant_id: str, sequence: int, key, now: datetime) -> dict:
+    body = {
+        "type": "Withdrawal",
+        "holder": key.did,
+        "sequence": sequence,
+        "issued": format_time(now),
+        "grant": grant_id,
+    }
+    return sign_document(body, key)
+
+
+def read_disclosure(document: Any) -> Disclosure:
+    """Verify a disclosure's signatures and that it holds only granted fields."""
+    holder, sequence, issued = _envelope(document, "Disclosure")
+    grant = grant_from_json(document.get("grant"))
+    if grant.holder != holder:
+        raise InvalidGrant(["grant belongs to another holder"])
+    workcontext = document.get("workcontext")
+    if not isinstance(workcontext, dict) or workcontext.get("id") != holder:
+        raise InvalidGrant(["workcontext must be the holder's projection"])
+    if workcontext.get("@context") != WORKCONTEXT_CONTEXT_URL:
+        raise InvalidGrant([f"workcontext @context must be {WORKCONTEXT_CONTEXT_URL}"])
+    fields = disclosed_fields(workcontext)
+    outside = sorted(fields - set(grant.fields))
+    if outside:
+        raise ProjectionMismatch(outside)
+    return Disclosure(holder, sequence, issued, grant, workcontext, fields, document)
+
+
+def read_withdrawal(document: Any) -> Withdrawal:
+    holder, sequence, issued = _envelope(document, "Withdrawal")
+    grant_id = document.get("grant")
+    if not isinstance(grant_id, str) or not 0 < len(grant_id) <= 200:
+        raise InvalidGrant(["grant must name the withdrawn grant's id"])
+    return Withdrawal(holder, sequence, issued, grant_id, document)
+
+
+def _envelope(document: Any, kind: str) -> tuple[str, int, datetime]:
+    if not isinstance(document, dict) or document.get("type") != kind:
+        raise InvalidGrant([f"document must be a {kind}"])
+    holder = document.get("holder")
+    verify_document(document, holder)
+    sequence = document.get("sequence")
+    if not isinstance(sequence, int) or isinstance(sequence, bool) or sequence < 1:
+        raise InvalidGrant(["sequence must be a positive integer"])
+    return holder, sequence, parse_time(document.get("issued"), "issued")

@@ -1,0 +1,75 @@
+"""Errors of the consent model.
+
+    ConsentError                      500 consent-error
+    ├── InvalidGrant                  400 invalid-grant       (problems: list[str])
+    ├── UnknownField                  400 unknown-field       (field)
+    ├── FieldNotAllowedForPurpose     400 field-not-allowed-for-purpose (field, purpose)
+    ├── InvalidAudience               400 invalid-audience    (detail)
+    ├── ProjectionMismatch            400 projection-mismatch (paths)
+    └── InvalidSignature              400 invalid-signature   (opaque: says nothing more)
+"""
+
+from __future__ import annotations
+
+
+class ConsentError(Exception):
+    status = 500
+    code = "consent-error"
+
+
+class InvalidGrant(ConsentError):
+    status = 400
+    code = "invalid-grant"
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+class UnknownField(ConsentError):
+    status = 400
+    code = "unknown-field"
+
+    def __init__(self, field: str):
+        super().__init__(f"{field!r} is not a field of the catalogue")
+        self.field = field
+
+
+class FieldNotAllowedForPurpose(ConsentError):
+    status = 400
+    code = "field-not-allowed-for-purpose"
+
+    def __init__(self, field: str, purpose: str):
+        super().__init__(f"field {field!r} can not be granted for purpose {purpose!r}")
+        self.field = field
+        self.purpose = purpose
+
+
+class InvalidAudience(ConsentError):
+    status = 400
+    code = "invalid-audience"
+
+    def __init__(self, detail: str):
+        super().__init__(detail)
+        self.detail = detail
+
+
+class ProjectionMismatch(ConsentError):
+    status = 400
+    code = "projection-mismatch"
+
+    def __init__(self, paths: list[str]):
+        super().__init__(
+            "disclosure holds data outside its grant: " + ", ".join(sorted(paths))
+        )
+        self.paths = paths
+
+
+class InvalidSignature(ConsentError):
+    """A signature did not verify. Deliberately says nothing about why."""
+
+    status = 400
+    code = "invalid-signature"
+
+    def __init__(self) -> None:
+        super().__init__("signature verification failed")

@@ -1,0 +1,147 @@
+"""A consent grant: which fields, to which audience, for which purposes, until when.
+
+A grant is signed by the holder. Its JSON form is what crosses from pod to registry
+(inside a disclosure), so the registry can check it without trusting the pod server.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from schemas.catalogue import FIELDS, PURPOSES
+
+from .audience import Audience
+from .errors import ConsentError, FieldNotAllowedForPurpose, InvalidGrant, UnknownField
+from .signed import sign_document, verify_document
+from .timefmt import format_time, parse_time
+
+MAX_VALIDITY = timedelta(days=2 * 366)
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    id: str
+    holder: str
+    audience: Audience
+    purposes: tuple[str, ...]
+    fields: tuple[str, ...]
+    valid_from: datetime
+    valid_until: datetime
+    created: datetime
+    signature: str | None = None
+
+    def is_live(self, now: datetime) -> bool:
+        return self.valid_from <= now < self.valid_until
+
+    def to_json(self) -> dict[str, Any]:
+        body = {
+            "type": "ConsentGrant",
+            "id": self.id,
+            "holder": self.holder,
+            "audience": self.audience.to_json(),
+            "purposes": list(self.purposes),
+            "fields": list(self.fields),
+            "validFrom": format_time(self.valid_from),
+            "validUntil": format_time(self.valid_until),
+            "created": format_time(self.created),
+        }
+        if self.signature is not None:
+            body["proof"] = {"verificationMethod": self.holder, "signature": self.signature}
+        return body
+
+    def signed_by(self, key) -> Grant:
+        signed = sign_document(self.to_json(), key)
+        return replace(self, signature=signed["proof"]["signature"])
+
+
+def new_grant(
+    holder: str,
+    audience: Audience,
+    purposes: list[str],
+    fields: list[str],
+    valid_until: datetime,
+    now: datetime,
+    valid_from: datetime | None = None,
+) -> Grant:
+    """A new, unsigned grant, checked against the catalogue."""
+    grant = Grant(
+        id=f"urn:uuid:{uuid.uuid4()}",
+        holder=holder,
+        audience=audience,
+        purposes=tuple(sorted(set(purposes))),
+        fields=tuple(sorted(set(fields))),
+        valid_from=valid_from or now,
+        valid_until=valid_until,
+        created=now,
+    )
+    check_grant(grant)
+    return grant
+
+
+def check_grant(grant: Grant) -> None:
+    """Catalogue rules: known purposes and fields, each field allowed for each purpose."""
+    problems = []
+    if not grant.purposes:
+        problems.append("purposes must name at least one purpose")
+    if not grant.fields:
+        problems.append("fields must name at least one field")
+    if grant.valid_until <= grant.valid_from:
+        problems.append("validUntil must be after validFrom")
+    if grant.valid_until - grant.valid_from > MAX_VALIDITY:
+        problems.append("a grant can be valid for at most two years")
+    for purpose in grant.purposes:
+        if purpose not in PURPOSES:
+            problems.append(f"purpose {purpose!r} is not known")
+    if problems:
+        raise InvalidGrant(problems)
+    for key in grant.fields:
+        if key not in FIELDS:
+            raise UnknownField(key)
+        for purpose in grant.purposes:
+            if purpose not in FIELDS[key].purposes:
+                raise FieldNotAllowedForPurpose(key, purpose)
+
+
+def grant_from_json(data: Any) -> Grant:
+    """Parse and verify a signed grant; the signature must be the holder's."""
+    if not isinstance(data, dict) or data.get("type") != "ConsentGrant":
+        raise InvalidGrant(["grant must be a ConsentGrant object"])
+    verify_document(data, data.get("holder"))
+    try:
+        grant = Grant(
+            id=_text(data, "id"),
+            holder=_text(data, "holder"),
+            audience=Audience.from_json(data.get("audience")),
+            purposes=tuple(_texts(data, "purposes")),
+            fields=tuple(_texts(data, "fields")),
+            valid_from=parse_time(data.get("validFrom"), "validFrom"),
+            valid_until=parse_time(data.get("validUntil"), "validUntil"),
+            created=parse_time(data.get("created"), "created"),
+            signature=data["proof"]["signature"],
+        )
+    except (KeyError, TypeError) as exc:
+        raise InvalidGrant(["grant is missing required members"]) from exc
+    check_grant(grant)
+    return grant
+
+
+def _text(data: dict, key: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not 0 < len(value) <= 200:
+        raise InvalidGrant([f"{key} must be a non-empty string"])
+    return value
+
+
+def _texts(data: dict, key: str) -> list[str]:
+    value = data.get(key)
+    if not isinstance(value, list) or len(value) > 50:
+        raise InvalidGrant([f"{key} must be a list of at most 50 strings"])
+    if not all(isinstance(v, str) for v in value):
+        raise InvalidGrant([f"{key} must be a list of strings"])
+    return value
+
+
+__all__ = ["Grant", "new_grant", "check_grant", "grant_from_json", "ConsentError"]

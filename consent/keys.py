@@ -1,0 +1,87 @@
+"""Ed25519 identities as ``did:key`` and the signatures made with them.
+
+This is the one place in ``consent`` that touches raw signing primitives. A
+``did:key`` for Ed25519 is ``did:key:z`` + base58btc(0xed 0x01 + public key)
+(W3C did:key method, multicodec ``ed25519-pub``).
+"""
+
+from __future__ import annotations
+
+import base64
+
+import nacl.exceptions
+import nacl.signing
+
+from .errors import InvalidSignature
+
+_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_ED25519_PUB = b"\xed\x01"
+DID_KEY_PREFIX = "did:key:z"
+
+
+def _b58encode(data: bytes) -> str:
+    number = int.from_bytes(data, "big")
+    out = ""
+    while number:
+        number, rest = divmod(number, 58)
+        out = _B58[rest] + out
+    zeros = len(data) - len(data.lstrip(b"\0"))
+    return "1" * zeros + out
+
+
+def _b58decode(text: str) -> bytes:
+    number = 0
+    for char in text:
+        index = _B58.find(char)
+        if index < 0:
+            raise ValueError("not base58btc")
+        number = number * 58 + index
+    body = number.to_bytes((number.bit_length() + 7) // 8, "big")
+    zeros = len(text) - len(text.lstrip("1"))
+    return b"\0" * zeros + body
+
+
+def did_from_public_key(public_key: bytes) -> str:
+    return DID_KEY_PREFIX + _b58encode(_ED25519_PUB + public_key)
+
+
+def public_key_from_did(did: str) -> bytes:
+    """The raw Ed25519 key in a did:key; any malformed did is an invalid signature."""
+    if not isinstance(did, str) or not did.startswith(DID_KEY_PREFIX) or len(did) > 80:
+        raise InvalidSignature()
+    try:
+        raw = _b58decode(did[len(DID_KEY_PREFIX):])
+    except ValueError as exc:
+        raise InvalidSignature() from exc
+    if len(raw) != 34 or not raw.startswith(_ED25519_PUB):
+        raise InvalidSignature()
+    return raw[2:]
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str) -> bytes:
+    padded = text + "=" * (-len(text) % 4)
+    return base64.urlsafe_b64decode(padded.encode("ascii"))
+
+
+class HolderKey:
+    """A holder's signing key. Only the pod holds one, and only while unlocked."""
+
+    def __init__(self, seed: bytes):
+        self._key = nacl.signing.SigningKey(seed)
+        self.did = did_from_public_key(bytes(self._key.verify_key))
+
+    def sign(self, message: bytes) -> str:
+        return b64url(self._key.sign(message).signature)
+
+
+def verify(did: str, message: bytes, signature: str) -> None:
+    """Raise InvalidSignature unless ``signature`` by ``did`` covers ``message``."""
+    key = nacl.signing.VerifyKey(public_key_from_did(did))
+    try:
+        key.verify(message, b64url_decode(signature))
+    except (nacl.exceptions.BadSignatureError, ValueError, TypeError) as exc:
+        raise InvalidSignature() from exc

@@ -1,0 +1,21 @@
+"""The holder's personal encrypted store."""
+
+from .errors import (
+    DecryptionFailed,
+    GrantNotFound,
+    PodError,
+    PodExists,
+    SessionInvalid,
+    UnlockFailed,
+    VersionNotFound,
+    WeakPassphrase,
+)
+from .holder import GrantRecord, UnlockedPod, VersionInfo
+from .sessions import SessionSealer
+from .store import PodStore
+
+__all__ = [
+    "DecryptionFailed", "GrantNotFound", "PodError", "PodExists", "SessionInvalid",
+    "UnlockFailed", "VersionNotFound", "WeakPassphrase", "GrantRecord", "UnlockedPod",
+    "VersionInfo", "SessionSealer", "PodStore",
+]

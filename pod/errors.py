@@ -1,0 +1,80 @@
+"""Errors of the pod.
+
+    PodError                  500 pod-error
+    ├── UnlockFailed          401 unlock-failed     (opaque: wrong passphrase or no pod)
+    ├── SessionInvalid        401 session-invalid   (opaque: forged, expired or foreign)
+    ├── PodExists             409 pod-exists        (did)
+    ├── VersionNotFound       404 version-not-found (version)
+    ├── GrantNotFound         404 grant-not-found   (grant_id)
+    ├── WeakPassphrase        400 weak-passphrase
+    └── DecryptionFailed      500 pod-unreadable    (opaque: tampered or foreign data)
+"""
+
+from __future__ import annotations
+
+
+class PodError(Exception):
+    status = 500
+    code = "pod-error"
+
+
+class UnlockFailed(PodError):
+    """The passphrase is wrong or the pod does not exist; callers cannot tell which."""
+
+    status = 401
+    code = "unlock-failed"
+
+    def __init__(self) -> None:
+        super().__init__("the pod could not be unlocked")
+
+
+class SessionInvalid(PodError):
+    status = 401
+    code = "session-invalid"
+
+    def __init__(self) -> None:
+        super().__init__("the session is not valid")
+
+
+class PodExists(PodError):
+    status = 409
+    code = "pod-exists"
+
+    def __init__(self, did: str):
+        super().__init__("a pod for this identity already exists")
+        self.did = did
+
+
+class VersionNotFound(PodError):
+    status = 404
+    code = "version-not-found"
+
+    def __init__(self, version: int):
+        super().__init__(f"version {version} does not exist")
+        self.version = version
+
+
+class GrantNotFound(PodError):
+    status = 404
+    code = "grant-not-found"
+
+    def __init__(self, grant_id: str):
+        super().__init__("no such grant in this pod")
+        self.grant_id = grant_id
+
+
+class WeakPassphrase(PodError):
+    status = 400
+    code = "weak-passphrase"
+
+    def __init__(self, minimum: int):
+        super().__init__(f"passphrase must be at least {minimum} characters")
+        self.minimum = minimum
+
+
+class DecryptionFailed(PodError):
+    status = 500
+    code = "pod-unreadable"
+
+    def __init__(self) -> None:
+        super().__init__("stored data could not be decrypted")

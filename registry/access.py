@@ -1,0 +1,82 @@
+"""Organisations and their API keys.
+
+A key is 32 random bytes shown once; only its SHA-256 is stored. A fast hash is right
+here (unlike for passphrases): the key has 256 bits of entropy, so there is nothing to
+guess, and the lookup must be cheap on every request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, insert, select
+
+from .db import transaction
+from .errors import NotAuthenticated
+from .gate import Requester
+from .tables import ApiKey, Organisation
+
+T_ORG = Organisation.__table__
+T_KEY = ApiKey.__table__
+ROLES = ("staff", "dpo", "platform-dpo")
+KEY_PREFIX = "vgk_"
+
+
+@dataclass(frozen=True, slots=True)
+class OrganisationRow:
+    code: str
+    name: str
+    sector: str
+    province_code: str | None
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+class Access:
+    def __init__(self, engine: Engine):
+        self._engine = engine
+
+    def seed(self, organisations: list[OrganisationRow]) -> int:
+        """Insert organisations that are not there yet; returns how many were new."""
+        with transaction(self._engine) as conn:
+            known = set(conn.execute(select(T_ORG.c.code)).scalars())
+            rows = [_row(o) for o in organisations if o.code not in known]
+            if rows:
+                conn.execute(insert(T_ORG), rows)
+        return len(rows)
+
+    def issue_key(self, organisation: str, role: str, label: str, now: datetime) -> str:
+        if role not in ROLES:
+            raise ValueError("role must be one of " + ", ".join(ROLES))
+        key = KEY_PREFIX + secrets.token_urlsafe(32)
+        with transaction(self._engine) as conn:
+            conn.execute(insert(T_KEY).values(
+                key_hash=hash_key(key), organisation=organisation, role=role,
+                label=label, created=now))
+        return key
+
+    def authenticate(self, key: str | None) -> Requester:
+        """The requester behind an API key; one opaque error for every failure."""
+        if not key or not key.startswith(KEY_PREFIX) or len(key) > 100:
+            raise NotAuthenticated()
+        with transaction(self._engine) as conn:
+            row = conn.execute(select(T_KEY).where(
+                T_KEY.c.key_hash == hash_key(key))).first()
+        if row is None:
+            raise NotAuthenticated()
+        return Requester(row.organisation, f"apikey:{row.id}", row.role)
+
+    def organisation(self, code: str) -> OrganisationRow | None:
+        with transaction(self._engine) as conn:
+            row = conn.execute(select(T_ORG).where(T_ORG.c.code == code)).first()
+        return OrganisationRow(row.code, row.name, row.sector, row.province_code) if row else None
+
+
+def _row(o: OrganisationRow) -> dict:
+    return {"code": o.code, "name": o.name, "sector": o.sector,
+            "province_code": o.province_code}

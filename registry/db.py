@@ -1,0 +1,56 @@
+"""Engines for the registry: SQLite by default, PostgreSQL when a URL says so."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import SQLModel
+
+from . import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from .errors import StorageFailed
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(connection, _record) -> None:
+    # WAL lets readers proceed during a write; NORMAL is durable across application
+    # crashes in WAL mode (only an OS crash can lose the last commits).
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def create_tables(engine: Engine) -> None:
+    SQLModel.metadata.create_all(engine, tables=registry_tables())
+
+
+def drop_tables(engine: Engine) -> None:
+    SQLModel.metadata.drop_all(engine, tables=registry_tables())
+
+
+def registry_tables() -> list:
+    names = {"organisation", "api_key", "holder", "disclosure", "disclosure_purpose",
+             "disclosure_audience", "disclosure_skill", "assignment"}
+    return [t for t in SQLModel.metadata.sorted_tables if t.name in names]
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Connection]:
+    """One transaction; storage failures become StorageFailed at this one boundary,
+    domain errors raised inside roll it back and pass through unchanged."""
+    try:
+        with engine.begin() as conn:
+            yield conn
+    except SQLAlchemyError as exc:
+        raise StorageFailed() from exc

@@ -1,0 +1,82 @@
+"""Errors of the registry.
+
+    RegistryError              500 registry-error
+    ├── NotAuthenticated       401 not-authenticated   (opaque)
+    ├── Forbidden              403 forbidden           (action)
+    ├── AssignmentNotFound     404 assignment-not-found (assignment_id)
+    ├── InvalidAssignment      400 invalid-assignment  (problems)
+    ├── ReplayedDocument       409 replayed-document   (sequence, last_sequence)
+    ├── GrantNotLive           400 grant-not-live      (grant_id)
+    └── StorageFailed          503 storage-unavailable
+"""
+
+from __future__ import annotations
+
+
+class RegistryError(Exception):
+    status = 500
+    code = "registry-error"
+
+
+class NotAuthenticated(RegistryError):
+    status = 401
+    code = "not-authenticated"
+
+    def __init__(self) -> None:
+        super().__init__("valid credentials are required")
+
+
+class Forbidden(RegistryError):
+    status = 403
+    code = "forbidden"
+
+    def __init__(self, action: str):
+        super().__init__(f"not allowed to {action}")
+        self.action = action
+
+
+class AssignmentNotFound(RegistryError):
+    status = 404
+    code = "assignment-not-found"
+
+    def __init__(self, assignment_id: int):
+        super().__init__(f"assignment {assignment_id} does not exist for this organisation")
+        self.assignment_id = assignment_id
+
+
+class InvalidAssignment(RegistryError):
+    status = 400
+    code = "invalid-assignment"
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+class ReplayedDocument(RegistryError):
+    status = 409
+    code = "replayed-document"
+
+    def __init__(self, sequence: int, last_sequence: int):
+        super().__init__(
+            f"sequence {sequence} is not newer than the last accepted {last_sequence}"
+        )
+        self.sequence = sequence
+        self.last_sequence = last_sequence
+
+
+class GrantNotLive(RegistryError):
+    status = 400
+    code = "grant-not-live"
+
+    def __init__(self, grant_id: str):
+        super().__init__("the grant is not valid at this time")
+        self.grant_id = grant_id
+
+
+class StorageFailed(RegistryError):
+    status = 503
+    code = "storage-unavailable"
+
+    def __init__(self) -> None:
+        super().__init__("the registry store is unavailable")

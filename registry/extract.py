@@ -1,0 +1,63 @@
+"""Columns extracted from a verified projection, at write time only.
+
+JSON-LD processing belongs on the write path: the query path reads these plain
+columns. Each value is checked for type and range here, so a signed but malformed
+projection is refused rather than stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from consent import InvalidGrant
+
+ESCO_SKILL = "http://data.europa.eu/esco/skill/"
+MAX_SKILLS = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    skills: tuple[str, ...]
+    employer_code: str | None
+    level_rank: int | None
+    hours_per_week: int | None
+
+
+def extract(projection: dict[str, Any], fields: frozenset[str],
+            tooi_to_code: Mapping[str, str]) -> Extracted:
+    return Extracted(
+        skills=_skills(projection) if "skills" in fields else (),
+        employer_code=_employer(projection, tooi_to_code) if "employer" in fields else None,
+        level_rank=_int_at(projection, ("functionLevel", "levelRank"), 1, 5)
+        if "level" in fields else None,
+        hours_per_week=_int_at(projection, ("availability", "hoursPerWeek"), 0, 40)
+        if "hours_per_week" in fields else None,
+    )
+
+
+def _skills(projection: dict) -> tuple[str, ...]:
+    skills = projection.get("skills")
+    if not isinstance(skills, list) or len(skills) > MAX_SKILLS:
+        raise InvalidGrant([f"skills must be a list of at most {MAX_SKILLS} URIs"])
+    if not all(isinstance(s, str) and s.startswith(ESCO_SKILL) for s in skills):
+        raise InvalidGrant(["skills must be ESCO skill URIs"])
+    return tuple(sorted(set(skills)))
+
+
+def _employer(projection: dict, tooi_to_code: Mapping[str, str]) -> str:
+    employer = projection.get("worksFor")
+    if employer not in tooi_to_code:
+        raise InvalidGrant(["worksFor must be the TOOI identifier of a known organisation"])
+    return tooi_to_code[employer]
+
+
+def _int_at(projection: dict, path: tuple[str, ...], low: int, high: int) -> int | None:
+    node: Any = projection
+    for step in path:
+        node = node.get(step) if isinstance(node, dict) else None
+    if node is None:
+        return None
+    if not isinstance(node, int) or isinstance(node, bool) or not low <= node <= high:
+        raise InvalidGrant([f"{'.'.join(path)} must be an integer from {low} to {high}"])
+    return node

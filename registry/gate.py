@@ -1,0 +1,172 @@
+"""The one gate through which every read of personal data in the registry passes.
+
+For a requesting organisation and a declared purpose, the gate returns, per holder,
+only the fields of disclosures that are live, whose purpose is the declared one and
+whose audience contains the requester (DESIGN.md invariants 1-3). Expired disclosures
+are deleted, not skipped, before every read. What the gate hands out for display is
+appended to the audit log before it is returned (invariant 4): if the append fails,
+the caller gets an error and no data.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterable, Sequence
+
+from sqlalchemy import Engine, and_, delete, false, or_, select, true
+
+from audit import AuditEntry, AuditLog
+from consent import Audience, Geography
+
+from .db import transaction
+from .tables import CHILD_TABLES, Disclosure, DisclosureAudience, DisclosurePurpose
+from .tables import DisclosureSkill, Holder
+
+D = Disclosure.__table__
+H = Holder.__table__
+P = DisclosurePurpose.__table__
+A = DisclosureAudience.__table__
+S = DisclosureSkill.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class Requester:
+    organisation: str
+    actor: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class VisibleProfile:
+    """What one holder lets this requester see for this purpose, and on which grants."""
+
+    pseudonym: str
+    fields: frozenset[str]
+    workcontext: dict
+    grant_ids: tuple[str, ...]
+    employer_code: str | None
+    level_rank: int | None
+    hours_per_week: int | None
+    skills: frozenset[str]
+
+
+class ConsentGate:
+    def __init__(self, engine: Engine, geo: Geography, audit: AuditLog):
+        self._engine = engine
+        self._geo = geo
+        self._audit = audit
+
+    def visible(self, requester: Requester, purpose: str, now: datetime,
+                any_of_skills: Iterable[str] | None = None) -> list[VisibleProfile]:
+        """Profiles visible to ``requester`` for ``purpose``; nothing is logged yet,
+        because nothing has been shown (the caller discloses a selection)."""
+        self.purge_expired(now)
+        org = requester.organisation
+        query = select(D, H.c.pseudonym).join(H, H.c.did == D.c.holder_did).where(
+            *self._visible(D, org, purpose, now))
+        if any_of_skills is not None:
+            # Prefilter holders on skills in *visible* disclosures only: a skill the
+            # requester may not see must not decide who appears (invariant 2).
+            other = D.alias("skilled")
+            skilled = select(other.c.holder_did).join(
+                S, S.c.disclosure_id == other.c.id).where(
+                *self._visible(other, org, purpose, now),
+                S.c.skill.in_(list(any_of_skills)))
+            query = query.where(D.c.holder_did.in_(skilled))
+        with transaction(self._engine) as conn:
+            rows = conn.execute(query.order_by(D.c.holder_did, D.c.sequence)).all()
+        return _merge(r for r in rows if self._confirm(r, requester.organisation))
+
+    def disclose(self, requester: Requester, purpose: str,
+                 profiles: Sequence[VisibleProfile], now: datetime, trace_id: str,
+                 activity: str, reason: str) -> None:
+        """Record that ``profiles`` are about to be shown. Raises if the log can't."""
+        entries = [
+            AuditEntry(
+                trace_id=trace_id, span_id=secrets.token_hex(8), occurred_at=now,
+                processing_activity=activity, actor=requester.actor,
+                organisation=requester.organisation, purpose=purpose,
+                subject=p.pseudonym, fields=tuple(sorted(p.fields)),
+                grants=p.grant_ids, outcome="disclosed", reason=reason,
+            )
+            for p in profiles
+        ]
+        if entries:
+            self._audit.append(entries)
+
+    def purge_expired(self, now: datetime) -> int:
+        """Delete (not hide) every disclosure whose grant has expired (invariant 3)."""
+        expired = select(D.c.id).where(D.c.valid_until <= now)
+        with transaction(self._engine) as conn:
+            for table in CHILD_TABLES:
+                t = table.__table__
+                conn.execute(delete(t).where(t.c.disclosure_id.in_(expired)))
+            return conn.execute(delete(D).where(D.c.valid_until <= now)).rowcount
+
+    def _visible(self, t, org: str, purpose: str, now: datetime) -> list:
+        """Conditions on disclosure table ``t``: live, for ``purpose``, audience
+        containing ``org`` (the rules evaluated in SQL for one organisation)."""
+        return [
+            t.c.valid_from <= now,
+            t.c.valid_until > now,
+            t.c.id.in_(select(P.c.disclosure_id).where(P.c.purpose == purpose)),
+            self._audience_condition(t, org),
+        ]
+
+    def _audience_condition(self, t, org: str):
+        near = sorted(self._geo.neighbours(org) | {org})
+        province = self._geo.province_of(org)
+        listed = t.c.id.in_(select(A.c.disclosure_id).where(A.c.organisation == org))
+        return or_(
+            and_(t.c.audience_kind.in_(("organisation", "organisations")), listed),
+            and_(t.c.audience_kind == "employer_and_neighbours",
+                 t.c.audience_ref.in_(near)),
+            and_(t.c.audience_kind == "province", t.c.audience_ref == province)
+            if province else false(),
+            and_(t.c.audience_kind == "all_municipalities",
+                 true() if self._geo.is_municipality(org) else false()),
+        )
+
+    def _confirm(self, row, org: str) -> bool:
+        """Defence in depth: re-check the audience rule from the signed grant."""
+        grant = json.loads(row.document)["grant"]
+        return Audience.from_json(grant["audience"]).contains(org, self._geo)
+
+
+def _merge(rows: Iterable) -> list[VisibleProfile]:
+    """One profile per holder: later disclosures (higher sequence) win per field."""
+    merged: dict[str, dict] = {}
+    for row in rows:
+        slot = merged.setdefault(row.holder_did, {
+            "pseudonym": row.pseudonym, "fields": set(), "doc": {}, "grants": [],
+            "employer": None, "level": None, "hours": None, "skills": set()})
+        slot["fields"].update(row.fields.split())
+        _deep_update(slot["doc"], json.loads(row.projection))
+        slot["grants"].append(row.grant_id)
+        slot["employer"] = row.employer_code or slot["employer"]
+        slot["level"] = row.level_rank if row.level_rank is not None else slot["level"]
+        slot["hours"] = (row.hours_per_week if row.hours_per_week is not None
+                         else slot["hours"])
+        slot["skills"] = _skills_of(slot["doc"])
+    return [
+        VisibleProfile(s["pseudonym"], frozenset(s["fields"]), s["doc"],
+                       tuple(sorted(s["grants"])), s["employer"], s["level"],
+                       s["hours"], frozenset(s["skills"]))
+        for s in merged.values()
+    ]
+
+
+def _skills_of(document: dict) -> set[str]:
+    skills = document.get("skills")
+    return set(skills) if isinstance(skills, list) else set()
+
+
+def _deep_update(target: dict, source: dict) -> None:
+    for key, value in source.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            _deep_update(target[key], value)
+        else:
+            target[key] = value

@@ -1,0 +1,134 @@
+"""Receiving disclosures and withdrawals from pods (DESIGN.md invariants 1, 3 and 9).
+
+A disclosure is stored only after its holder signature, its grant's signature and
+liveness, and the subset rule (projection fields within the grant) have been checked.
+Everything for one document happens in one transaction: a refused document changes
+nothing. Replays are refused by a per-holder sequence number that only moves forward,
+advanced with a compare-and-set so that concurrent workers cannot both accept one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Mapping
+
+from sqlalchemy import Connection, Engine, delete, insert, select, update
+
+from consent import Geography, read_disclosure, read_withdrawal
+
+from .db import transaction
+from .errors import GrantNotLive, ReplayedDocument
+from .extract import extract
+from .tables import CHILD_TABLES, Disclosure, DisclosureAudience, DisclosurePurpose
+from .tables import DisclosureSkill, Holder
+
+T_DISCLOSURE = Disclosure.__table__
+T_HOLDER = Holder.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    holder_pseudonym: str
+    grant_id: str
+    fields: tuple[str, ...]
+
+
+def pseudonym_for(secret: bytes, did: str) -> str:
+    """A per-controller pseudonym: keyed, so it can not be recomputed from the did."""
+    return hmac.new(secret, did.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+
+class Ingest:
+    def __init__(self, engine: Engine, geo: Geography, tooi_to_code: Mapping[str, str],
+                 pseudonym_secret: bytes):
+        self._engine = engine
+        self._geo = geo
+        self._tooi = tooi_to_code
+        self._secret = pseudonym_secret
+
+    def disclosure(self, document: Any, now: datetime) -> Accepted:
+        found = read_disclosure(document)
+        if not found.grant.is_live(now):
+            raise GrantNotLive(found.grant.id)
+        found.grant.audience.check_known(self._geo)
+        columns = extract(found.workcontext, found.fields, self._tooi)
+        pseudonym = pseudonym_for(self._secret, found.holder)
+        with transaction(self._engine) as conn:
+            self._advance(conn, found.holder, pseudonym, found.sequence)
+            _delete_grant(conn, found.grant.id, found.holder)
+            disclosure_id = _insert(conn, found, columns, now)
+            _insert_children(conn, disclosure_id, found, columns.skills)
+        return Accepted(pseudonym, found.grant.id, tuple(sorted(found.fields)))
+
+    def withdrawal(self, document: Any, now: datetime) -> str:
+        found = read_withdrawal(document)
+        pseudonym = pseudonym_for(self._secret, found.holder)
+        with transaction(self._engine) as conn:
+            self._advance(conn, found.holder, pseudonym, found.sequence)
+            _delete_grant(conn, found.grant_id, found.holder)
+        return found.grant_id
+
+    def _advance(self, conn: Connection, did: str, pseudonym: str, sequence: int) -> None:
+        moved = conn.execute(
+            update(T_HOLDER)
+            .where(T_HOLDER.c.did == did, T_HOLDER.c.last_sequence < sequence)
+            .values(last_sequence=sequence)
+        ).rowcount
+        if moved == 1:
+            return
+        last = conn.execute(
+            select(T_HOLDER.c.last_sequence).where(T_HOLDER.c.did == did)
+        ).scalar_one_or_none()
+        if last is not None:
+            raise ReplayedDocument(sequence, last)
+        conn.execute(insert(T_HOLDER).values(did=did, pseudonym=pseudonym,
+                                             last_sequence=sequence))
+
+
+def _delete_grant(conn: Connection, grant_id: str, holder: str) -> None:
+    ids = select(T_DISCLOSURE.c.id).where(
+        T_DISCLOSURE.c.grant_id == grant_id, T_DISCLOSURE.c.holder_did == holder
+    )
+    for table in CHILD_TABLES:
+        t = table.__table__
+        conn.execute(delete(t).where(t.c.disclosure_id.in_(ids)))
+    conn.execute(delete(T_DISCLOSURE).where(
+        T_DISCLOSURE.c.grant_id == grant_id, T_DISCLOSURE.c.holder_did == holder))
+
+
+def _insert(conn: Connection, found, columns, now: datetime) -> int:
+    audience = found.grant.audience
+    result = conn.execute(insert(T_DISCLOSURE).values(
+        grant_id=found.grant.id,
+        holder_did=found.holder,
+        sequence=found.sequence,
+        audience_kind=audience.kind,
+        audience_ref=audience.employer or audience.province,
+        valid_from=found.grant.valid_from,
+        valid_until=found.grant.valid_until,
+        fields=" ".join(sorted(found.fields)),
+        projection=json.dumps(found.workcontext, ensure_ascii=False),
+        document=json.dumps(found.document, ensure_ascii=False),
+        employer_code=columns.employer_code,
+        level_rank=columns.level_rank,
+        hours_per_week=columns.hours_per_week,
+        received=now,
+    ))
+    return result.inserted_primary_key[0]
+
+
+def _insert_children(conn: Connection, disclosure_id: int, found, skills) -> None:
+    rows = {
+        DisclosurePurpose: [{"disclosure_id": disclosure_id, "purpose": p}
+                            for p in found.grant.purposes],
+        DisclosureAudience: [{"disclosure_id": disclosure_id, "organisation": o}
+                             for o in found.grant.audience.organisations],
+        DisclosureSkill: [{"disclosure_id": disclosure_id, "skill": s} for s in skills],
+    }
+    for table, values in rows.items():
+        if values:
+            conn.execute(insert(table.__table__), values)

@@ -1,0 +1,93 @@
+"""The registry's tables.
+
+Personal data lives only in ``disclosure`` (the signed document and its projection)
+and in columns extracted from that projection for filtering and ranking. An extracted
+column is NULL unless its field is in the disclosure, so a withheld field can not
+filter or rank anything (DESIGN.md invariant 2).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+from sqlmodel import Field, SQLModel
+
+
+class Organisation(SQLModel, table=True):
+    code: str = Field(primary_key=True, max_length=40)
+    name: str
+    sector: str = Field(index=True)
+    province_code: Optional[str] = Field(default=None, index=True)
+
+
+class ApiKey(SQLModel, table=True):
+    __tablename__ = "api_key"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    key_hash: str = Field(unique=True, max_length=64)
+    organisation: str = Field(foreign_key="organisation.code", index=True)
+    role: str  # "staff" | "dpo" | "platform-dpo"
+    label: str
+    created: datetime
+
+
+class Holder(SQLModel, table=True):
+    did: str = Field(primary_key=True, max_length=80)
+    pseudonym: str = Field(unique=True, max_length=32)
+    last_sequence: int = 0
+
+
+class Disclosure(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    grant_id: str = Field(unique=True, max_length=200)
+    holder_did: str = Field(foreign_key="holder.did", index=True, max_length=80)
+    sequence: int
+    audience_kind: str = Field(index=True)
+    audience_ref: Optional[str] = Field(default=None, index=True)
+    valid_from: datetime
+    valid_until: datetime = Field(index=True)
+    fields: str  # space-separated field keys present in the projection
+    projection: str  # JSON of the projected Workcontext
+    document: str  # the signed disclosure as received
+    employer_code: Optional[str] = Field(default=None, index=True)
+    level_rank: Optional[int] = None
+    hours_per_week: Optional[int] = None
+    received: datetime
+
+
+class DisclosurePurpose(SQLModel, table=True):
+    __tablename__ = "disclosure_purpose"
+    disclosure_id: int = Field(foreign_key="disclosure.id", primary_key=True)
+    purpose: str = Field(primary_key=True, index=True)
+
+
+class DisclosureAudience(SQLModel, table=True):
+    """Members of audiences that list organisations explicitly."""
+
+    __tablename__ = "disclosure_audience"
+    disclosure_id: int = Field(foreign_key="disclosure.id", primary_key=True)
+    organisation: str = Field(primary_key=True, index=True)
+
+
+class DisclosureSkill(SQLModel, table=True):
+    __tablename__ = "disclosure_skill"
+    disclosure_id: int = Field(foreign_key="disclosure.id", primary_key=True)
+    skill: str = Field(primary_key=True, index=True)
+
+
+class Assignment(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    organisation: str = Field(foreign_key="organisation.code", index=True)
+    title: str
+    description: str
+    required_skills: str  # JSON list of ESCO skill URIs
+    optional_skills: str  # JSON list of ESCO skill URIs
+    level_min: Optional[int] = None
+    level_max: Optional[int] = None
+    hours_per_week: Optional[int] = None
+    circle: str
+    status: str = "open"
+    created: datetime
+
+
+CHILD_TABLES = (DisclosurePurpose, DisclosureAudience, DisclosureSkill)

@@ -1,0 +1,43 @@
+"""Vocabulary: the Workcontext context and shapes, the field catalogue, reference data."""
+
+from .catalogue import FIELDS, FIELDS_OF_WORK, PURPOSES, Field, Purpose, Sensitivity
+from .errors import (
+    DocumentTooLarge,
+    InvalidDocument,
+    ReferenceDataInvalid,
+    ReferenceDataMissing,
+    RemoteContextRefused,
+    SchemaError,
+    UnknownMunicipality,
+    UnknownOccupation,
+    UnknownOrganisation,
+    UnknownProvince,
+    UnknownSkill,
+    UnsupportedLanguage,
+)
+from .jsonld import WORKCONTEXT_CONTEXT_URL, ShippedContextLoader, expand, parse_bounded
+from .reference import (
+    REFERENCE_FILES,
+    Municipality,
+    Occupation,
+    Organisation,
+    ReferenceData,
+    Skill,
+    SkillGroup,
+    load_reference_data,
+)
+from .reference_esco import LANGUAGES
+from .reference_organisations import SECTORS, Sector
+from .workcontext import WorkcontextValidator
+
+__all__ = [
+    "FIELDS", "FIELDS_OF_WORK", "PURPOSES", "Field", "Purpose", "Sensitivity",
+    "DocumentTooLarge", "InvalidDocument", "ReferenceDataInvalid",
+    "ReferenceDataMissing", "RemoteContextRefused", "SchemaError",
+    "UnknownMunicipality", "UnknownOccupation", "UnknownOrganisation",
+    "UnknownProvince", "UnknownSkill", "UnsupportedLanguage",
+    "WORKCONTEXT_CONTEXT_URL", "ShippedContextLoader", "expand", "parse_bounded",
+    "REFERENCE_FILES", "Municipality", "Occupation", "Organisation", "ReferenceData",
+    "Skill", "SkillGroup", "load_reference_data", "LANGUAGES", "SECTORS", "Sector",
+    "WorkcontextValidator",
+]

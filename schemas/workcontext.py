@@ -1,0 +1,81 @@
+"""Validation of a Workcontext document: bounds, shipped context, known terms, SHACL.
+
+The shapes graph is parsed once per validator and reused: parsing it per document
+would cost more than the validation itself.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import rdflib
+from pyshacl import validate as shacl_validate
+
+from .errors import InvalidDocument, RemoteContextRefused
+from .jsonld import (
+    WORKCONTEXT_CONTEXT_URL,
+    ShippedContextLoader,
+    check_bounds,
+    expand,
+    load_context_terms,
+    unknown_terms,
+)
+
+SHAPES_FILE = Path(__file__).with_name("shapes") / "workcontext.ttl"
+SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+
+
+class WorkcontextValidator:
+    """Checks that a document is a Workcontext this system can store and disclose."""
+
+    def __init__(self) -> None:
+        self._loader = ShippedContextLoader()
+        self._terms = load_context_terms()
+        self._shapes = rdflib.Graph().parse(SHAPES_FILE, format="turtle")
+
+    @property
+    def loader(self) -> ShippedContextLoader:
+        return self._loader
+
+    def validate(self, document: Any, holder_id: str | None = None) -> dict:
+        """Return the document unchanged if valid; raise InvalidDocument listing all
+        problems otherwise (NL API design rule: all validation errors at once)."""
+        self._check_envelope(document, holder_id)
+        unknown = unknown_terms(document, self._terms)
+        if unknown:
+            raise InvalidDocument([f"{path} is not a Workcontext term" for path in unknown])
+        expanded = expand(document, self._loader)
+        self._check_shapes(expanded)
+        return document
+
+    def _check_envelope(self, document: Any, holder_id: str | None) -> None:
+        if not isinstance(document, dict):
+            raise InvalidDocument(["a Workcontext must be a JSON object"])
+        check_bounds(document)
+        context = document.get("@context")
+        if isinstance(context, str) and context != WORKCONTEXT_CONTEXT_URL:
+            raise RemoteContextRefused(context)
+        problems = []
+        if context != WORKCONTEXT_CONTEXT_URL:
+            problems.append(f"@context must be {WORKCONTEXT_CONTEXT_URL}")
+        if document.get("type") != "Person":
+            problems.append("type must be Person")
+        if holder_id is not None and document.get("id") != holder_id:
+            problems.append("id must be the holder's did:key")
+        if problems:
+            raise InvalidDocument(problems)
+
+    def _check_shapes(self, expanded: list) -> None:
+        data = rdflib.Graph().parse(data=json.dumps(expanded), format="json-ld")
+        conforms, report, _ = shacl_validate(
+            data, shacl_graph=self._shapes, inference="none", allow_warnings=False
+        )
+        if not conforms:
+            raise InvalidDocument(_messages(report))
+
+
+def _messages(report: rdflib.Graph) -> list[str]:
+    messages = {str(m) for m in report.objects(None, SH.resultMessage)}
+    return sorted(messages) or ["document does not conform to the Workcontext shapes"]

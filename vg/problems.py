@@ -1,0 +1,72 @@
+"""RFC 9457 problem details for every error, in one place.
+
+Domain errors carry their own ``status`` and ``code``; this module only renders them.
+Validation errors are 400 (NL API design rule /core/error-handling/invalid-input), and
+anything unexpected is a 500 without a stack trace.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from audit import AuditError
+from consent import ConsentError
+from pod import PodError
+from registry import RegistryError
+from schemas import SchemaError
+
+PROBLEM = "application/problem+json"
+DOMAIN_ERRORS = (SchemaError, ConsentError, PodError, RegistryError, AuditError)
+log = logging.getLogger("vg.problems")
+
+
+def problem(status: int, code: str, title: str, detail: str | None = None,
+            **extra) -> Response:
+    body = {"type": f"https://w3id.org/virtuele-gemeente/problems/{code}",
+            "title": title, "status": status, "code": code}
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    return Response(json.dumps(body, ensure_ascii=False), status_code=status,
+                    media_type=PROBLEM)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> Response:
+        errors = [_describe(e) for e in exc.errors()]
+        return problem(400, "invalid-input", "Invalid input", "; ".join(errors),
+                       errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> Response:
+        return problem(exc.status_code, f"http-{exc.status_code}", str(exc.detail))
+
+    for kind in DOMAIN_ERRORS:
+        app.add_exception_handler(kind, _domain)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> Response:
+        log.error("unexpected error: %s", type(exc).__name__)
+        return problem(500, "internal-error", "Internal error")
+
+
+async def _domain(_: Request, exc: Exception) -> Response:
+    status = getattr(exc, "status", 500)
+    if status >= 500:
+        log.error("request failed: %s", type(exc).__name__)
+    extra = {}
+    if getattr(exc, "problems", None):
+        extra["errors"] = list(exc.problems)
+    return problem(status, exc.code, type(exc).__name__, str(exc), **extra)
+
+
+def _describe(error: dict) -> str:
+    where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
+    return f"{where or 'body'}: {error.get('msg', 'invalid')}"

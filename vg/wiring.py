@@ -1,0 +1,60 @@
+"""The composition root: builds every part from the settings, in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from audit import AuditLog
+from audit.db import make_engine as make_audit_engine
+from pod import PodStore, SessionSealer
+from pod.crypto import INTERACTIVE, MODERATE
+from registry import Access, OrganisationRow, Registry, create_tables, make_engine
+from schemas import ReferenceData, WorkcontextValidator, load_reference_data
+
+from .secrets_store import server_secret
+from .settings import Settings
+
+
+@dataclass
+class System:
+    settings: Settings
+    reference: ReferenceData
+    validator: WorkcontextValidator
+    pods: PodStore
+    sessions: SessionSealer
+    registry: Registry
+    audit: AuditLog
+    pseudonym_secret: bytes
+
+
+def build_system(settings: Settings, reference: ReferenceData | None = None) -> System:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    reference = reference or load_reference_data(settings.reference_dir)
+    audit = AuditLog(make_audit_engine(settings.audit_url()))
+    audit.create_tables()
+    engine = make_engine(settings.registry_url())
+    create_tables(engine)
+    pseudonym_secret = server_secret(settings.data_dir, "pseudonym.key")
+    registry = Registry(engine, reference, audit, pseudonym_secret)
+    registry.access.seed(organisation_rows(reference))
+    cost = MODERATE if settings.kdf_level == "moderate" else INTERACTIVE
+    return System(
+        settings=settings,
+        reference=reference,
+        validator=WorkcontextValidator(),
+        pods=PodStore(settings.pods_dir, kdf_cost=cost),
+        sessions=SessionSealer(server_secret(settings.data_dir, "session.key"),
+                               timedelta(minutes=settings.session_minutes)),
+        registry=registry,
+        audit=audit,
+        pseudonym_secret=pseudonym_secret,
+    )
+
+
+def organisation_rows(reference: ReferenceData) -> list[OrganisationRow]:
+    return [
+        OrganisationRow(code, org.name, org.sector,
+                        org.province_codes[0] if org.province_codes else None)
+        for code, org in reference.organisations.items()
+    ]
