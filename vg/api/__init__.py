@@ -1,0 +1,1 @@
+"""The HTTP API under /api/v1: holder, registry inbox, organisation and DPO routes."""

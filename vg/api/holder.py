@@ -1,0 +1,110 @@
+"""Holder routes: the pod, the Workcontext and its versions, grants and withdrawals,
+and the holder's own view of the access log (GDPR art. 15)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from consent import format_time
+from pod import GrantRecord, VersionNotFound
+from registry import pseudonym_for
+from schemas import parse_bounded
+
+from .. import holder_flows
+from .deps import SESSION_PREFIX, HolderDep, NowDep, SystemDep
+from .models import GrantCreate, GrantOut, PodCreate, SavedOut, SessionCreate
+from .models import SessionOut, VersionOut
+from .render import json_response
+
+router = APIRouter(tags=["houder"])
+LD_JSON = "application/ld+json"
+
+
+def _session(system, did: str, kek: bytes, now) -> SessionOut:
+    token = SESSION_PREFIX + system.sessions.issue(did, kek, now)
+    return SessionOut(did=did, session=token, expires=now + system.sessions.lifetime)
+
+
+@router.post("/pods", status_code=201, response_model=SessionOut)
+def create_pod(body: PodCreate, system: SystemDep, now: NowDep) -> SessionOut:
+    pod = system.pods.create(body.passphrase, now)
+    return _session(system, pod.did, pod.kek, now)
+
+
+@router.post("/sessies", status_code=201, response_model=SessionOut)
+def unlock_pod(body: SessionCreate, system: SystemDep, now: NowDep) -> SessionOut:
+    pod = system.pods.unlock(body.did, body.passphrase)
+    return _session(system, pod.did, pod.kek, now)
+
+
+@router.get("/pod/werkcontext")
+def read_workcontext(pod: HolderDep) -> Response:
+    document = pod.workcontext()
+    if document is None:
+        raise VersionNotFound(0)
+    return json_response(document, media_type=LD_JSON)
+
+
+@router.put("/pod/werkcontext", response_model=SavedOut)
+async def write_workcontext(request: Request, pod: HolderDep, system: SystemDep,
+                            now: NowDep) -> SavedOut:
+    document = parse_bounded(await request.body())
+    saved = holder_flows.save_workcontext(system, pod, document, now)
+    return SavedOut(version=saved.version, published=saved.published)
+
+
+@router.get("/pod/werkcontext/versies", response_model=list[VersionOut])
+def list_versions(pod: HolderDep) -> list[VersionOut]:
+    return [VersionOut(version=v.version, saved=v.saved) for v in pod.versions()]
+
+
+@router.get("/pod/werkcontext/versies/{number}")
+def read_version(number: int, pod: HolderDep) -> Response:
+    return json_response(pod.version(number), media_type=LD_JSON)
+
+
+@router.get("/pod/toestemmingen", response_model=list[GrantOut])
+def list_grants(pod: HolderDep, now: NowDep) -> list[GrantOut]:
+    return [_grant_out(r, now) for r in pod.grants()]
+
+
+@router.post("/pod/toestemmingen", status_code=201, response_model=GrantOut)
+def create_grant(body: GrantCreate, pod: HolderDep, system: SystemDep,
+                 now: NowDep) -> GrantOut:
+    grant = holder_flows.grant_consent(system, pod, body.audience, body.purposes,
+                                       body.fields, body.validUntil, now)
+    return _grant_out(GrantRecord(grant, None), now)
+
+
+@router.delete("/pod/toestemmingen/{grant_uuid}", response_model=GrantOut)
+def withdraw_grant(grant_uuid: str, pod: HolderDep, system: SystemDep,
+                   now: NowDep) -> GrantOut:
+    """Withdrawal is one action, as easy as granting (GDPR art. 7(3))."""
+    grant_id = f"urn:uuid:{grant_uuid}"
+    pod.grant(grant_id)
+    holder_flows.withdraw_consent(system, pod, grant_id, now)
+    return _grant_out(pod.grant(grant_id), now)
+
+
+@router.get("/pod/inzage")
+def own_access_log(pod: HolderDep, system: SystemDep) -> Response:
+    """Who saw which of my fields, when and for what (GDPR art. 15)."""
+    subject = pseudonym_for(system.pseudonym_secret, pod.did)
+    records = system.audit.entries(subject=subject, limit=1000)
+    return json_response([_access(r) for r in records])
+
+
+def _access(record) -> dict:
+    entry = record.entry
+    return {"sequence": record.seq, "occurredAt": format_time(entry.occurred_at),
+            "organisation": entry.organisation, "purpose": entry.purpose,
+            "fields": list(entry.fields), "outcome": entry.outcome,
+            "reason": entry.reason}
+
+
+def _grant_out(record: GrantRecord, now) -> GrantOut:
+    body = record.grant.to_json()
+    return GrantOut(id=body["id"], audience=body["audience"], purposes=body["purposes"],
+                    fields=body["fields"], validFrom=body["validFrom"],
+                    validUntil=body["validUntil"], created=body["created"],
+                    withdrawn=record.withdrawn, live=record.is_live(now))

@@ -1,0 +1,95 @@
+"""Request and response bodies. Separate models per direction, so that a secret
+(a passphrase, a key) can never reach a response."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PodCreate(Strict):
+    passphrase: str = Field(min_length=1, max_length=1024)
+
+
+class SessionCreate(Strict):
+    did: str = Field(min_length=10, max_length=80)
+    passphrase: str = Field(min_length=1, max_length=1024)
+
+
+class SessionOut(BaseModel):
+    did: str
+    session: str
+    expires: datetime
+
+
+class GrantCreate(Strict):
+    audience: dict[str, Any]
+    purposes: list[str] = Field(min_length=1, max_length=10)
+    fields: list[str] = Field(min_length=1, max_length=50)
+    validUntil: datetime
+
+
+class GrantOut(BaseModel):
+    id: str
+    audience: dict[str, Any]
+    purposes: list[str]
+    fields: list[str]
+    validFrom: str
+    validUntil: str
+    created: str
+    withdrawn: str | None
+    live: bool
+
+
+class SavedOut(BaseModel):
+    version: int
+    published: int
+
+
+class VersionOut(BaseModel):
+    version: int
+    saved: str
+
+
+class AssignmentCreate(Strict):
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=5000)
+    requiredSkills: list[str] = Field(min_length=1, max_length=20)
+    optionalSkills: list[str] = Field(default_factory=list, max_length=20)
+    levelMin: int | None = Field(default=None, ge=1, le=5)
+    levelMax: int | None = Field(default=None, ge=1, le=5)
+    hoursPerWeek: int | None = Field(default=None, ge=1, le=40)
+    circle: Literal["own", "neighbours", "province", "national"] = "national"
+
+
+class CandidateOut(BaseModel):
+    subject: str
+    score: int
+    reasons: list[dict[str, Any]]
+    fields: list[str]
+    workcontext: dict[str, Any]
+
+
+class CandidatesOut(BaseModel):
+    assignment: int
+    total: int
+    candidates: list[CandidateOut]
+
+
+class AcceptedOut(BaseModel):
+    grant: str
+    fields: list[str]
+
+
+class VerifyOut(BaseModel):
+    ok: bool
+    size: int
+    headHash: str
+    firstBadSequence: int | None
+    problem: str | None

@@ -1,0 +1,56 @@
+"""Organisation routes: assignments and their ranked candidates."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Response
+
+from registry import AssignmentSpec
+
+from .deps import NowDep, RequesterDep, SystemDep, TraceDep
+from .models import AssignmentCreate
+from .render import json_response
+
+router = APIRouter(tags=["organisatie"])
+
+
+@router.post("/opdrachten", status_code=201)
+def create_assignment(body: AssignmentCreate, requester: RequesterDep,
+                      system: SystemDep, now: NowDep) -> Response:
+    spec = AssignmentSpec(
+        title=body.title, description=body.description,
+        required_skills=tuple(body.requiredSkills),
+        optional_skills=tuple(body.optionalSkills), level_min=body.levelMin,
+        level_max=body.levelMax, hours_per_week=body.hoursPerWeek, circle=body.circle)
+    stored = system.registry.create_assignment(requester, spec, now)
+    return json_response(stored.to_json(), status=201)
+
+
+@router.get("/opdrachten")
+def list_assignments(requester: RequesterDep, system: SystemDep) -> Response:
+    items = system.registry.assignments.list(requester.organisation)
+    return json_response([a.to_json() for a in items])
+
+
+@router.get("/opdrachten/{assignment_id}")
+def read_assignment(assignment_id: int, requester: RequesterDep,
+                    system: SystemDep) -> Response:
+    stored = system.registry.assignments.get(requester.organisation, assignment_id)
+    return json_response(stored.to_json())
+
+
+@router.get("/opdrachten/{assignment_id}/kandidaten")
+def candidates(assignment_id: int, requester: RequesterDep, system: SystemDep,
+               now: NowDep, trace: TraceDep,
+               limit: int = Query(default=10, ge=1, le=100)) -> Response:
+    """Ranked candidates with only consented fields; each one shown is logged first."""
+    page = system.registry.candidates(requester, assignment_id, now, trace, limit)
+    return json_response({
+        "assignment": page.assignment.id,
+        "total": page.total,
+        "candidates": [
+            {"subject": r.profile.pseudonym, "score": r.score,
+             "reasons": list(r.reasons), "fields": sorted(r.profile.fields),
+             "workcontext": r.profile.workcontext}
+            for r in page.candidates
+        ],
+    })

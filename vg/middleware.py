@@ -1,0 +1,82 @@
+"""Headers on every response, and a cap on request bodies before they are read.
+
+- ``API-Version`` (NL API design rule /core/version-header) on every response.
+- The security headers of /core/transport/security-headers.
+- Bodies larger than ``max_body`` are refused with 413 while streaming in, so an
+  oversized upload costs no memory (bound every input).
+"""
+
+from __future__ import annotations
+
+import json
+
+API_VERSION = "1.0.0"
+SECURITY_HEADERS = [
+    (b"api-version", API_VERSION.encode()),
+    (b"cache-control", b"no-store"),
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"strict-transport-security", b"max-age=31536000"),
+]
+
+
+class HeadersAndLimits:
+    def __init__(self, app, max_body: int = 256 * 1024):
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        if _declared_length(scope) > self.max_body:
+            return await _too_large(send, self.max_body)
+        seen = 0
+        started = False
+
+        async def limited_receive():
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_body:
+                raise _BodyTooLarge()
+            return message
+
+        async def with_headers(message):
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, with_headers)
+        except _BodyTooLarge:
+            if not started:
+                await _too_large(send, self.max_body)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _declared_length(scope) -> int:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return 0
+    return 0
+
+
+async def _too_large(send, limit: int) -> None:
+    body = json.dumps({
+        "type": "https://w3id.org/virtuele-gemeente/problems/request-too-large",
+        "title": "Request too large", "status": 413, "code": "request-too-large",
+        "detail": f"request bodies are limited to {limit} bytes"}).encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/problem+json"),
+                            (b"content-length", str(len(body)).encode())]
+                + SECURITY_HEADERS})
+    await send({"type": "http.response.body", "body": body})
