@@ -89,12 +89,23 @@ def _walk(node: dict, prefix: tuple[str, ...], present: set[str], stray: list[st
         path = prefix + (key,)
         exact = [k for k, p in _PATHS.items() if p == path]
         if exact:
-            present.update(exact)
+            if _holds_own_data(value, path):
+                present.update(exact)
             _walk_nested_fields(value, path, present)
         elif isinstance(value, dict) and _is_container(path):
             _walk(value, path, present, stray)
         else:
             stray.append(".".join(path))
+
+
+def _holds_own_data(value: Any, path: tuple[str, ...]) -> bool:
+    """Whether a field's value holds more than structure and separately granted
+    nested fields (``functionLevel`` holding only ``salaryScale`` is not ``level``)."""
+    if not isinstance(value, dict):
+        return True
+    nested = {p[len(path)] for p in _PATHS.values()
+              if len(p) > len(path) and p[: len(path)] == path}
+    return any(k != "type" and k not in nested for k in value)
 
 
 def _walk_nested_fields(value: Any, path: tuple[str, ...], present: set[str]) -> None:

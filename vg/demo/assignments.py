@@ -1,0 +1,42 @@
+"""Synthetic assignments in real municipalities, asking for real ESCO skills."""
+
+from __future__ import annotations
+
+import random
+
+from registry import AssignmentSpec
+
+TITLES = {
+    "beleid": "Beleidsadviseur {topic}",
+    "realisatie": "Projectleider {topic}",
+    "beheer": "Informatiebeheerder {topic}",
+    "dienstverlening": "Klantadviseur {topic}",
+    "management": "Programmamanager {topic}",
+    "ondersteuning": "Ondersteuner programmabureau {topic}",
+    "politiek": "Bestuursadviseur {topic}",
+}
+TOPICS = ("Omgevingswet", "energietransitie", "woningbouw", "jeugdzorg", "participatie",
+          "digitalisering", "klimaatadaptatie", "dienstverlening")
+CIRCLES = ("neighbours", "neighbours", "province", "province", "national", "own")
+
+
+def plan_assignments(count: int, seed: int, municipalities: list[str],
+                     pools: dict[str, list[str]]) -> list[tuple[str, AssignmentSpec]]:
+    rng = random.Random(seed + 1)
+    places = rng.sample(municipalities, k=count)
+    return [(place, _spec(rng, pools)) for place in places]
+
+
+def _spec(rng: random.Random, pools: dict[str, list[str]]) -> AssignmentSpec:
+    family = rng.choice(sorted(pools))
+    other = rng.choice(sorted(set(pools) - {family}))
+    low = rng.randint(1, 4)
+    return AssignmentSpec(
+        title=TITLES[family].format(topic=rng.choice(TOPICS)),
+        description="Tijdelijke inzet voor een opgave die over de lijnen heen gaat.",
+        required_skills=tuple(rng.sample(pools[family], k=3)),
+        optional_skills=tuple(rng.sample(pools[other], k=2)),
+        level_min=low, level_max=min(5, low + 1),
+        hours_per_week=rng.randrange(8, 33, 4),
+        circle=rng.choice(CIRCLES),
+    )
