@@ -1,0 +1,250 @@
+"""The HTTP API end to end: holder, organisation and DPO, including the refusals."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from fastapi.testclient import TestClient
+
+from consent import Audience
+from schemas import WORKCONTEXT_CONTEXT_URL
+from vg.app import create_app
+from vg.settings import Settings
+
+NOW = datetime(2026, 12, 4, 12, 0, tzinfo=timezone.utc)
+UTRECHT, ZEIST, GRONINGEN = "GM0344", "GM0355", "GM0014"
+
+
+@pytest.fixture()
+def api(tmp_path):
+    clock = {"now": NOW}
+    app = create_app(Settings(data_dir=tmp_path, kdf_level="interactive"),
+                     clock=lambda: clock["now"])
+    client = TestClient(app)
+    client.clock = clock
+    client.system = app.state.system
+    return client
+
+
+def _holder(api, skills, employer=UTRECHT):
+    created = api.post("/api/v1/pods", json={"passphrase": "een lange wachtzin 42"})
+    assert created.status_code == 201
+    did, token = created.json()["did"], created.json()["session"]
+    headers = {"Authorization": f"Bearer {token}"}
+    tooi = api.system.reference.organisation(employer).tooi_uri
+    document = {"@context": WORKCONTEXT_CONTEXT_URL, "id": did, "type": "Person",
+                "name": "Sanne de Boer", "email": "sanne@voorbeeld.nl",
+                "worksFor": tooi, "skills": skills,
+                "functionLevel": {"type": "FunctionLevel", "levelSystem": "HR21",
+                                  "levelName": "adviseur III", "levelRank": 3,
+                                  "salaryScale": 10},
+                "availability": {"type": "Availability", "hoursPerWeek": 16}}
+    saved = api.put("/api/v1/pod/werkcontext", content=json.dumps(document),
+                    headers=headers)
+    assert saved.status_code == 200, saved.text
+    return did, headers
+
+
+def _grant(api, headers, fields, audience=None, until=None):
+    body = {"audience": audience or {"kind": "employer_and_neighbours",
+                                     "employer": UTRECHT},
+            "purposes": ["matching"], "fields": fields,
+            "validUntil": (until or NOW + timedelta(days=30)).isoformat()}
+    response = api.post("/api/v1/pod/toestemmingen", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def _key(api, org, role="staff"):
+    key = api.system.registry.access.issue_key(org, role, "test", NOW)
+    return {"Authorization": f"Bearer {key}"}
+
+
+def _skills(api, n=3):
+    return sorted(api.system.reference.skills)[:n]
+
+
+def _assignment(api, org_headers, skills):
+    response = api.post("/api/v1/opdrachten", headers=org_headers,
+                        json={"title": "Omgevingswet", "requiredSkills": skills,
+                              "circle": "national"})
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def test_organisation_sees_only_granted_fields_and_each_view_is_logged(api):
+    skills = _skills(api)
+    _, holder = _holder(api, skills)
+    _grant(api, holder, ["skills", "level"])
+    staff = _key(api, ZEIST)
+    assignment = _assignment(api, staff, skills[:2])
+
+    answer = api.get(f"/api/v1/opdrachten/{assignment}/kandidaten", headers=staff)
+
+    assert answer.status_code == 200
+    [candidate] = answer.json()["candidates"]
+    assert candidate["fields"] == ["level", "skills"]
+    assert set(candidate["workcontext"]) == {"@context", "id", "type", "skills",
+                                             "functionLevel"}
+    assert "salaryScale" not in candidate["workcontext"]["functionLevel"]
+    log = api.get("/api/v1/auditlog", headers=_key(api, ZEIST, "dpo")).json()
+    assert [e["subject"] for e in log] == [candidate["subject"]]
+    assert log[0]["fields"] == ["level", "skills"]
+
+
+def test_withdrawn_grant_hides_the_candidate_on_the_next_query(api):
+    skills = _skills(api)
+    _, holder = _holder(api, skills)
+    grant_id = _grant(api, holder, ["skills"])
+    staff = _key(api, UTRECHT)
+    assignment = _assignment(api, staff, skills)
+    url = f"/api/v1/opdrachten/{assignment}/kandidaten"
+    assert api.get(url, headers=staff).json()["total"] == 1
+
+    withdrawn = api.delete(f"/api/v1/pod/toestemmingen/{grant_id.split(':')[-1]}",
+                           headers=holder)
+
+    assert withdrawn.status_code == 200
+    assert withdrawn.json()["live"] is False
+    assert api.get(url, headers=staff).json()["candidates"] == []
+
+
+def test_expired_grant_hides_the_candidate_once_time_passes(api):
+    skills = _skills(api)
+    _, holder = _holder(api, skills)
+    _grant(api, holder, ["skills"], until=NOW + timedelta(hours=1))
+    staff = _key(api, UTRECHT)
+    url = f"/api/v1/opdrachten/{_assignment(api, staff, skills)}/kandidaten"
+    assert api.get(url, headers=staff).json()["total"] == 1
+
+    api.clock["now"] = NOW + timedelta(hours=2)
+
+    assert api.get(url, headers=staff).json()["total"] == 0
+
+
+def test_organisation_outside_the_audience_sees_nobody(api):
+    skills = _skills(api)
+    _, holder = _holder(api, skills)
+    _grant(api, holder, ["skills"])
+    staff = _key(api, GRONINGEN)
+    url = f"/api/v1/opdrachten/{_assignment(api, staff, skills)}/kandidaten"
+    assert api.get(url, headers=staff).json()["total"] == 0
+
+
+def test_holder_sees_who_viewed_their_data(api):
+    skills = _skills(api)
+    _, holder = _holder(api, skills)
+    _grant(api, holder, ["skills"])
+    staff = _key(api, UTRECHT)
+    api.get(f"/api/v1/opdrachten/{_assignment(api, staff, skills)}/kandidaten",
+            headers=staff)
+
+    views = api.get("/api/v1/pod/inzage", headers=holder).json()
+
+    assert [(v["organisation"], v["fields"]) for v in views] == [(UTRECHT, ["skills"])]
+
+
+def test_municipal_dpo_sees_only_their_organisation_and_platform_dpo_sees_all(api):
+    skills = _skills(api)
+    _, holder = _holder(api, skills)
+    _grant(api, holder, ["skills"], audience={"kind": "all_municipalities"})
+    for org in (UTRECHT, GRONINGEN):
+        staff = _key(api, org)
+        api.get(f"/api/v1/opdrachten/{_assignment(api, staff, skills)}/kandidaten",
+                headers=staff)
+
+    own = api.get("/api/v1/auditlog?organisation=GM0014",
+                  headers=_key(api, UTRECHT, "dpo")).json()
+    everyone = api.get("/api/v1/auditlog", headers=_key(api, UTRECHT, "platform-dpo"))
+
+    assert {e["organisation"] for e in own} == {UTRECHT}
+    assert {e["organisation"] for e in everyone.json()} == {UTRECHT, GRONINGEN}
+    verified = api.get("/api/v1/auditlog/verificatie", headers=_key(api, UTRECHT, "dpo"))
+    assert verified.json()["ok"] is True and verified.json()["size"] == 2
+
+
+def test_staff_key_can_not_read_the_audit_log(api):
+    response = api.get("/api/v1/auditlog", headers=_key(api, UTRECHT))
+    assert response.status_code == 403
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer vgk_forged"},
+                                     {"Authorization": "Basic abc"}])
+def test_requests_without_valid_credentials_get_401_problem(api, headers):
+    for path in ("/api/v1/opdrachten", "/api/v1/auditlog", "/api/v1/pod/werkcontext"):
+        response = api.get(path, headers=headers)
+        assert response.status_code == 401
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_invalid_input_is_400_problem_listing_every_error(api):
+    response = api.post("/api/v1/opdrachten", headers=_key(api, UTRECHT),
+                        json={"title": "", "requiredSkills": [], "levelMin": 9})
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert len(response.json()["errors"]) == 3
+
+
+def test_remote_context_is_refused_and_nothing_is_stored(api):
+    did, holder = _holder(api, _skills(api))
+    before = api.get("/api/v1/pod/werkcontext/versies", headers=holder).json()
+    document = {"@context": "https://schema.org/", "id": did, "type": "Person",
+                "name": "x"}
+    response = api.put("/api/v1/pod/werkcontext", content=json.dumps(document),
+                       headers=holder)
+    assert response.status_code == 400
+    assert response.json()["code"] == "remote-context-refused"
+    assert api.get("/api/v1/pod/werkcontext/versies", headers=holder).json() == before
+
+
+def test_oversized_and_deeply_nested_bodies_are_refused(api):
+    _, holder = _holder(api, _skills(api))
+    big = api.put("/api/v1/pod/werkcontext", content=b"{" + b" " * 300_000 + b"}",
+                  headers=holder)
+    deep = api.put("/api/v1/pod/werkcontext", content="[" * 50 + "]" * 50,
+                   headers=holder)
+    assert big.status_code == 413
+    assert deep.status_code == 400
+    assert deep.headers["content-type"] == "application/problem+json"
+
+
+def test_wrong_passphrase_and_unknown_pod_look_the_same(api):
+    did, _ = _holder(api, _skills(api))
+    wrong = api.post("/api/v1/sessies", json={"did": did, "passphrase": "niet goed!!"})
+    unknown = api.post("/api/v1/sessies", json={"did": "did:key:z6MkUnknownUnknown",
+                                                "passphrase": "niet goed!!"})
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json() == unknown.json()
+
+
+def test_every_response_carries_api_version_and_security_headers(api):
+    for response in (api.get("/api/v1/openapi.json"), api.get("/api/v1/opdrachten")):
+        assert response.headers["api-version"] == "1.0.0"
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["cache-control"] == "no-store"
+
+
+def test_openapi_is_published_at_the_versioned_path(api):
+    spec = api.get("/api/v1/openapi.json").json()
+    assert spec["openapi"].startswith("3.")
+    assert "/api/v1/opdrachten/{assignment_id}/kandidaten" in spec["paths"]
+
+
+def test_signed_disclosure_from_any_pod_is_accepted_once(api):
+    skills = _skills(api)
+    did, holder = _holder(api, skills)
+    pod = api.system.pods.unlock(did, "een lange wachtzin 42")
+    grant = pod.add_grant(
+        Audience("all_municipalities"), ["matching"], ["skills"],
+        NOW + timedelta(days=5), NOW)
+    document = pod.disclosure(grant, NOW)
+
+    first = api.post("/api/v1/openbaarmakingen", content=json.dumps(document))
+    replay = api.post("/api/v1/openbaarmakingen", content=json.dumps(document))
+
+    assert first.status_code == 201
+    assert replay.status_code == 409
+    assert replay.json()["code"] == "replayed-document"
