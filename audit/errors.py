@@ -1,0 +1,57 @@
+"""Errors of the audit log.
+
+    AuditError                  500 audit-error
+    ├── AuditUnavailable        503 audit-unavailable   (the store could not be used)
+    │   └── AuditAppendFailed   503 audit-unavailable   (count: entries not logged)
+    ├── InvalidAuditEntry       500 invalid-audit-entry (field)
+    └── InvalidAuditQuery       400 invalid-audit-query (parameter)
+
+Storage failures are translated at one boundary (``audit.log``) and keep the
+SQLAlchemy / driver exception as ``__cause__``. ``InvalidAuditEntry`` is a 500, not
+a 400: entries are built by our own code (the registry), never by a client, so a bad
+one is a bug on our side, and the request it belongs to must fail (DESIGN.md
+invariant 4, fail closed).
+"""
+
+from __future__ import annotations
+
+
+class AuditError(Exception):
+    status = 500
+    code = "audit-error"
+
+
+class AuditUnavailable(AuditError):
+    """The audit store could not be read or written (database down, locked, ...)."""
+
+    status = 503
+    code = "audit-unavailable"
+
+
+class AuditAppendFailed(AuditUnavailable):
+    """An append did not commit (it was rolled back): fail the request."""
+
+    status = 503
+    code = "audit-unavailable"
+
+    def __init__(self, count: int):
+        super().__init__(f"the audit log could not record {count} entries")
+        self.count = count
+
+
+class InvalidAuditEntry(AuditError):
+    status = 500
+    code = "invalid-audit-entry"
+
+    def __init__(self, field: str, must: str):
+        super().__init__(f"{field} must be {must}")
+        self.field = field
+
+
+class InvalidAuditQuery(AuditError):
+    status = 400
+    code = "invalid-audit-query"
+
+    def __init__(self, parameter: str, must: str):
+        super().__init__(f"{parameter} must be {must}")
+        self.parameter = parameter
