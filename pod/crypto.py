@@ -4,7 +4,9 @@
   pod so it can be raised later. libsodium's INTERACTIVE level is the floor.
 - Authenticated encryption: XChaCha20-Poly1305 (IETF) with a random 24-byte nonce and
   associated data that binds each ciphertext to its pod, resource and version, so a
-  file swapped or rolled back on disk fails to decrypt.
+  version file swapped for another fails to decrypt. The state file's associated data
+  has no counter yet: restoring an older copy of it goes undetected until the pod
+  keeps a monotonic version outside the file.
 
 Every decryption failure is the same opaque ``DecryptionFailed``.
 """

@@ -110,14 +110,22 @@ class UnlockedPod:
                 return record
         raise GrantNotFound(grant_id)
 
-    def add_grant(self, audience: Audience, purposes: list[str], fields: list[str],
-                  valid_until: datetime, now: datetime) -> Grant:
+    def sign_grant(self, audience: Audience, purposes: list[str], fields: list[str],
+                   valid_until: datetime, now: datetime) -> Grant:
+        """A new grant signed by the holder, not yet recorded in the pod."""
         grant = new_grant(self.did, audience, purposes, fields, valid_until, now)
-        grant = grant.signed_by(self._key)
+        return grant.signed_by(self._key)
+
+    def store_grant(self, grant: Grant) -> None:
         with pod_lock(self.directory):
             state = self._read_state()
             state["grants"].append({"grant": grant.to_json(), "withdrawn": None})
             self._write_state(state)
+
+    def add_grant(self, audience: Audience, purposes: list[str], fields: list[str],
+                  valid_until: datetime, now: datetime) -> Grant:
+        grant = self.sign_grant(audience, purposes, fields, valid_until, now)
+        self.store_grant(grant)
         return grant
 
     # -- publication -----------------------------------------------------------
@@ -132,18 +140,26 @@ class UnlockedPod:
         """One disclosure per live grant: what to publish after the Workcontext changed."""
         return [self.disclosure(r.grant, now) for r in self.grants() if r.is_live(now)]
 
-    def withdraw(self, grant_id: str, now: datetime) -> dict[str, Any]:
-        """Mark a grant withdrawn and return the signed withdrawal to deliver."""
+    def withdrawal(self, grant_id: str, now: datetime) -> dict[str, Any]:
+        """The signed withdrawal of one of this pod's grants, to deliver first."""
+        self.grant(grant_id)
+        return make_withdrawal(grant_id, self._next_sequence(), self._key, now)
+
+    def mark_withdrawn(self, grant_id: str, now: datetime) -> None:
         with pod_lock(self.directory):
             state = self._read_state()
-            entry = next((g for g in state["grants"] if g["grant"]["id"] == grant_id), None)
+            entry = next((g for g in state["grants"] if g["grant"]["id"] == grant_id),
+                         None)
             if entry is None:
                 raise GrantNotFound(grant_id)
             entry["withdrawn"] = entry["withdrawn"] or format_time(now)
-            state["sequence"] += 1
-            sequence = state["sequence"]
             self._write_state(state)
-        return make_withdrawal(grant_id, sequence, self._key, now)
+
+    def withdraw(self, grant_id: str, now: datetime) -> dict[str, Any]:
+        """Mark a grant withdrawn and return the signed withdrawal to deliver."""
+        document = self.withdrawal(grant_id, now)
+        self.mark_withdrawn(grant_id, now)
+        return document
 
     def _next_sequence(self) -> int:
         with pod_lock(self.directory):

@@ -38,7 +38,8 @@ class Accepted:
 
 
 def pseudonym_for(secret: bytes, did: str) -> str:
-    """A per-controller pseudonym: keyed, so it can not be recomputed from the did."""
+    """The registry's pseudonym for a holder: keyed (one key per deployment), so it
+    can not be recomputed from the did by anyone without the key."""
     return hmac.new(secret, did.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
 

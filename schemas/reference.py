@@ -168,6 +168,9 @@ class ReferenceData:
         except KeyError:
             raise UnknownOccupation(uri) from None
 
+    def has_occupation(self, uri: str) -> bool:
+        return uri in self.occupations
+
     def public_admin_occupations(self) -> tuple[Occupation, ...]:
         """Occupations typical of government work (by ISCO group), by Dutch label."""
         return self.public_admin

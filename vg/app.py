@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Callable
+from contextlib import asynccontextmanager
+from datetime import datetime, timezone
+from typing import AsyncIterator, Callable
 
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 
 from . import problems
 from .api import dpo, holder, inbox, organisation
@@ -14,12 +18,35 @@ from .settings import Settings
 from .wiring import System, build_system
 
 log = logging.getLogger("vg.app")
+PURGE_INTERVAL_SECONDS = 60
+
+
+@asynccontextmanager
+async def _purge_expired_every_minute(app: FastAPI) -> AsyncIterator[None]:
+    """Expired grants' data is deleted within a minute even when nobody searches
+    (GDPR art. 5(1)(e)); every read purges too, so a query never sees it."""
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(PURGE_INTERVAL_SECONDS)
+            try:
+                now = datetime.now(timezone.utc)
+                await run_in_threadpool(app.state.system.registry.gate.purge_expired, now)
+            except Exception as exc:  # keep purging after a transient failure
+                log.error("purge of expired disclosures failed: %s", type(exc).__name__)
+
+    task = asyncio.create_task(loop())
+    try:
+        yield
+    finally:
+        task.cancel()
 
 
 def create_app(settings: Settings | None = None, system: System | None = None,
                clock: Callable | None = None) -> FastAPI:
     system = system or build_system(settings or Settings())
     app = FastAPI(
+        lifespan=_purge_expired_every_minute,
         title="Virtuele Gemeente API",
         version=API_VERSION,
         description="Werkcontext-pods, toestemmingen, matching en het toegangslogboek.",

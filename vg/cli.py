@@ -51,8 +51,9 @@ def serve(data_dir: Optional[Path] = typer.Option(None),
     from .app import create_app
 
     settings = _settings(data_dir)
+    # No access log: it would record client addresses and paths (BIO 8.15.02).
     uvicorn.run(create_app(settings), host=settings.host, port=port or settings.port,
-                log_level="info")
+                log_level="info", access_log=False)
 
 
 @keys.command("issue")

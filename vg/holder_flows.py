@@ -15,6 +15,7 @@ from typing import Any
 from consent import Audience, Grant
 from pod import UnlockedPod, VersionNotFound
 from registry import Registry
+from schemas import InvalidDocument
 
 from .wiring import System
 
@@ -35,8 +36,13 @@ class Saved:
 
 def save_workcontext(system: System, pod: UnlockedPod, document: Any,
                      now: datetime) -> Saved:
-    """Validate, store a new version, and re-publish every live grant."""
+    """Validate, store a new version, and re-publish every live grant.
+
+    Everything the registry would refuse in a projection (an unknown employer, skill
+    or occupation) is checked here first, so a bad document changes nothing.
+    """
     system.validator.validate(document, holder_id=pod.did)
+    check_references(system.reference, document)
     version = pod.save_workcontext(document, now)
     published = 0
     for disclosure in pod.live_disclosures(now):
@@ -45,19 +51,40 @@ def save_workcontext(system: System, pod: UnlockedPod, document: Any,
     return Saved(version, published)
 
 
+def check_references(reference, document: dict) -> None:
+    """Identifiers in a Workcontext must name known organisations and ESCO concepts."""
+    problems = []
+    tooi = {o.tooi_uri for o in reference.organisations.values()}
+    if "worksFor" in document and document["worksFor"] not in tooi:
+        problems.append("worksFor must be the TOOI identifier of a known organisation")
+    for uri in document.get("skills", []):
+        if not reference.has_skill(uri):
+            problems.append(f"{uri} is not a known ESCO skill")
+    occupation = document.get("hasOccupation")
+    if occupation is not None and not reference.has_occupation(occupation):
+        problems.append(f"{occupation} is not a known ESCO occupation")
+    if problems:
+        raise InvalidDocument(problems)
+
+
 def grant_consent(system: System, pod: UnlockedPod, audience: Any, purposes: list[str],
                   fields: list[str], valid_until: datetime, now: datetime) -> Grant:
-    """Record a grant in the pod and publish the disclosure it allows."""
+    """Publish the disclosure a new grant allows; record the grant only once the
+    registry accepted it, so a refused grant leaves nothing behind."""
     parsed = Audience.from_json(audience)
     parsed.check_known(system.reference)
     if pod.workcontext() is None:
         raise VersionNotFound(0)
-    grant = pod.add_grant(parsed, purposes, fields, valid_until, now)
+    grant = pod.sign_grant(parsed, purposes, fields, valid_until, now)
     deliver(system.registry, pod.disclosure(grant, now), now)
+    pod.store_grant(grant)
     return grant
 
 
 def withdraw_consent(system: System, pod: UnlockedPod, grant_id: str,
                      now: datetime) -> None:
-    """One action: mark withdrawn in the pod, delete the projection in the registry."""
-    deliver(system.registry, pod.withdraw(grant_id, now), now)
+    """One action. The registry deletes the projection first; only then does the pod
+    record the withdrawal, so a failure can never leave the data visible while the
+    holder is told it was withdrawn."""
+    deliver(system.registry, pod.withdrawal(grant_id, now), now)
+    pod.mark_withdrawn(grant_id, now)

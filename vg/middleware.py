@@ -9,7 +9,9 @@
 from __future__ import annotations
 
 import json
+import logging
 
+log = logging.getLogger("vg.middleware")
 API_VERSION = "1.0.0"
 SECURITY_HEADERS = [
     (b"api-version", API_VERSION.encode()),
@@ -54,6 +56,10 @@ class HeadersAndLimits:
         except _BodyTooLarge:
             if not started:
                 await _too_large(send, self.max_body)
+        except Exception as exc:  # the last line of defence: never a stack trace
+            log.error("unhandled error: %s", type(exc).__name__)
+            if not started:
+                await _problem(send, 500, "internal-error", "Internal error", None)
 
 
 class _BodyTooLarge(Exception):
@@ -71,11 +77,17 @@ def _declared_length(scope) -> int:
 
 
 async def _too_large(send, limit: int) -> None:
-    body = json.dumps({
-        "type": "https://w3id.org/virtuele-gemeente/problems/request-too-large",
-        "title": "Request too large", "status": 413, "code": "request-too-large",
-        "detail": f"request bodies are limited to {limit} bytes"}).encode()
-    await send({"type": "http.response.start", "status": 413,
+    await _problem(send, 413, "request-too-large", "Request too large",
+                   f"request bodies are limited to {limit} bytes")
+
+
+async def _problem(send, status: int, code: str, title: str, detail: str | None):
+    problem = {"type": f"https://w3id.org/virtuele-gemeente/problems/{code}",
+               "title": title, "status": status, "code": code}
+    if detail:
+        problem["detail"] = detail
+    body = json.dumps(problem).encode()
+    await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/problem+json"),
                             (b"content-length", str(len(body)).encode())]
                 + SECURITY_HEADERS})

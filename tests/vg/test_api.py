@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from consent import Audience
+from registry import StorageFailed
 from schemas import WORKCONTEXT_CONTEXT_URL
 from vg.app import create_app
 from vg.settings import Settings
@@ -86,7 +87,7 @@ def test_organisation_sees_only_granted_fields_and_each_view_is_logged(api):
     assert answer.status_code == 200
     [candidate] = answer.json()["candidates"]
     assert candidate["fields"] == ["level", "skills"]
-    assert set(candidate["workcontext"]) == {"@context", "id", "type", "skills",
+    assert set(candidate["workcontext"]) == {"@context", "type", "skills",
                                              "functionLevel"}
     assert "salaryScale" not in candidate["workcontext"]["functionLevel"]
     log = api.get("/api/v1/auditlog", headers=_key(api, ZEIST, "dpo")).json()
@@ -248,3 +249,67 @@ def test_signed_disclosure_from_any_pod_is_accepted_once(api):
     assert first.status_code == 201
     assert replay.status_code == 409
     assert replay.json()["code"] == "replayed-document"
+
+
+def test_grant_without_time_zone_is_400_and_nothing_is_stored(api):
+    _, holder = _holder(api, _skills(api))
+    response = api.post("/api/v1/pod/toestemmingen", headers=holder, json={
+        "audience": {"kind": "all_municipalities"}, "purposes": ["matching"],
+        "fields": ["skills"], "validUntil": "2027-01-01T00:00:00"})
+    assert response.status_code == 400
+    assert api.get("/api/v1/pod/toestemmingen", headers=holder).json() == []
+
+
+def test_grant_the_registry_refuses_is_not_recorded_in_the_pod(api):
+    _, holder = _holder(api, _skills(api))
+    response = api.post("/api/v1/pod/toestemmingen", headers=holder, json={
+        "audience": {"kind": "province", "province": "PV99"},
+        "purposes": ["matching"], "fields": ["skills"],
+        "validUntil": "2027-01-01T00:00:00Z"})
+    assert response.status_code == 400
+    assert api.get("/api/v1/pod/toestemmingen", headers=holder).json() == []
+
+
+def test_workcontext_with_unknown_employer_is_refused_before_it_is_stored(api):
+    did, holder = _holder(api, _skills(api))
+    _grant(api, holder, ["skills", "employer"])
+    versions = api.get("/api/v1/pod/werkcontext/versies", headers=holder).json()
+    document = api.get("/api/v1/pod/werkcontext", headers=holder).json()
+    document["worksFor"] = "https://identifier.overheid.nl/tooi/id/gemeente/gm9999"
+
+    response = api.put("/api/v1/pod/werkcontext", content=json.dumps(document),
+                       headers=holder)
+
+    assert response.status_code == 400
+    assert api.get("/api/v1/pod/werkcontext/versies", headers=holder).json() == versions
+
+
+def test_withdrawal_the_registry_could_not_take_leaves_the_grant_live(api, monkeypatch):
+    skills = _skills(api)
+    _, holder = _holder(api, skills)
+    grant_id = _grant(api, holder, ["skills"])
+
+    def unavailable(*_args):
+        raise StorageFailed()
+
+    monkeypatch.setattr(api.system.registry, "receive_withdrawal", unavailable)
+    response = api.delete(f"/api/v1/pod/toestemmingen/{grant_id.split(':')[-1]}",
+                          headers=holder)
+
+    assert response.status_code == 503
+    [grant] = api.get("/api/v1/pod/toestemmingen", headers=holder).json()
+    assert grant["live"] is True and grant["withdrawn"] is None
+
+
+def test_unexpected_errors_are_500_problems_with_the_usual_headers(api, monkeypatch):
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(api.system.registry.assignments, "list", broken)
+    client = TestClient(api.app, raise_server_exceptions=False)
+    response = client.get("/api/v1/opdrachten", headers=_key(api, UTRECHT))
+
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["api-version"] == "1.0.0"
+    assert "boom" not in response.text

@@ -3,7 +3,7 @@ and the holder's own view of the access log (GDPR art. 15)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from consent import format_time
 from pod import GrantRecord, VersionNotFound
@@ -87,10 +87,12 @@ def withdraw_grant(grant_uuid: str, pod: HolderDep, system: SystemDep,
 
 
 @router.get("/pod/inzage")
-def own_access_log(pod: HolderDep, system: SystemDep) -> Response:
+def own_access_log(pod: HolderDep, system: SystemDep,
+                   limit: int = Query(default=100, ge=1, le=1000),
+                   offset: int = Query(default=0, ge=0)) -> Response:
     """Who saw which of my fields, when and for what (GDPR art. 15)."""
     subject = pseudonym_for(system.pseudonym_secret, pod.did)
-    records = system.audit.entries(subject=subject, limit=1000)
+    records = system.audit.entries(subject=subject, limit=limit, offset=offset)
     return json_response([_access(r) for r in records])
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
 class Strict(BaseModel):
@@ -32,7 +32,7 @@ class GrantCreate(Strict):
     audience: dict[str, Any]
     purposes: list[str] = Field(min_length=1, max_length=10)
     fields: list[str] = Field(min_length=1, max_length=50)
-    validUntil: datetime
+    validUntil: AwareDatetime
 
 
 class GrantOut(BaseModel):

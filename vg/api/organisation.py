@@ -50,7 +50,13 @@ def candidates(assignment_id: int, requester: RequesterDep, system: SystemDep,
         "candidates": [
             {"subject": r.profile.pseudonym, "score": r.score,
              "reasons": list(r.reasons), "fields": sorted(r.profile.fields),
-             "workcontext": r.profile.workcontext}
+             "workcontext": _without_identity(r.profile.workcontext)}
             for r in page.candidates
         ],
     })
+
+
+def _without_identity(document: dict) -> dict:
+    """The holder's did:key is a global identifier no grant covers: organisations
+    know a candidate by the registry's pseudonym only (GDPR art. 5(1)(c))."""
+    return {k: v for k, v in document.items() if k != "id"}
