@@ -1,0 +1,98 @@
+"""A disclosure is read only if it is the holder's own, signed projection that
+stays inside its grant."""
+
+from __future__ import annotations
+
+import pytest
+
+from consent import (
+    InvalidGrant,
+    InvalidSignature,
+    ProjectionMismatch,
+    make_disclosure,
+    read_disclosure,
+    sign_document,
+    verify_document,
+)
+from tests.factories import NOW, full_workcontext, holder_key, signed_grant
+
+HOLDER = holder_key(1)
+OTHER = holder_key(2)
+
+
+def test_a_disclosure_holds_only_the_projection_of_its_grant():
+    grant = signed_grant(HOLDER, ["skills", "level"])
+
+    found = read_disclosure(make_disclosure(full_workcontext(HOLDER.did), grant, 1,
+                                            HOLDER, NOW))
+
+    assert found.fields == {"skills", "level"}
+    assert "salaryScale" not in found.workcontext["functionLevel"]
+    assert "name" not in found.workcontext and "email" not in found.workcontext
+
+
+def test_a_disclosure_of_salary_scale_alone_is_read_as_salary_scale_alone():
+    grant = signed_grant(HOLDER, ["salary_scale"])
+
+    found = read_disclosure(make_disclosure(full_workcontext(HOLDER.did), grant, 1,
+                                            HOLDER, NOW))
+
+    assert found.fields == {"salary_scale"}
+
+
+def test_a_signed_projection_with_fields_outside_its_grant_is_refused():
+    grant = signed_grant(HOLDER, ["skills"])
+    body = {k: v for k, v in make_disclosure(
+        full_workcontext(HOLDER.did), grant, 1, HOLDER, NOW).items() if k != "proof"}
+    body["workcontext"]["email"] = "jan.jansen@example.nl"
+
+    with pytest.raises(ProjectionMismatch) as caught:
+        read_disclosure(sign_document(body, HOLDER))
+
+    assert caught.value.paths == ["email"]
+
+
+def test_a_signed_projection_with_salary_scale_under_a_level_grant_is_refused():
+    grant = signed_grant(HOLDER, ["level"])
+    body = {k: v for k, v in make_disclosure(
+        full_workcontext(HOLDER.did), grant, 1, HOLDER, NOW).items() if k != "proof"}
+    body["workcontext"]["functionLevel"]["salaryScale"] = 11
+
+    with pytest.raises(ProjectionMismatch):
+        read_disclosure(sign_document(body, HOLDER))
+
+
+def test_a_disclosure_resting_on_another_holders_grant_is_refused():
+    grant = signed_grant(OTHER, ["skills"])
+    document = make_disclosure(full_workcontext(HOLDER.did), grant, 1, HOLDER, NOW)
+
+    with pytest.raises(InvalidGrant):
+        read_disclosure(document)
+
+
+def test_a_disclosure_of_another_persons_workcontext_is_refused():
+    grant = signed_grant(HOLDER, ["skills"])
+    document = make_disclosure(full_workcontext(OTHER.did), grant, 1, HOLDER, NOW)
+
+    with pytest.raises(InvalidGrant):
+        read_disclosure(document)
+
+
+@pytest.mark.parametrize("sequence", [0, -1, "1", True, None])
+def test_a_disclosure_needs_a_positive_integer_sequence(sequence):
+    grant = signed_grant(HOLDER, ["skills"])
+    body = {k: v for k, v in make_disclosure(
+        full_workcontext(HOLDER.did), grant, 1, HOLDER, NOW).items() if k != "proof"}
+    body["sequence"] = sequence
+
+    with pytest.raises(InvalidGrant):
+        read_disclosure(sign_document(body, HOLDER))
+
+
+def test_a_float_anywhere_in_a_signed_document_is_an_invalid_signature():
+    grant = signed_grant(HOLDER, ["skills"])
+    document = make_disclosure(full_workcontext(HOLDER.did), grant, 1, HOLDER, NOW)
+    document["sequence"] = 1.0
+
+    with pytest.raises(InvalidSignature):
+        verify_document(document, HOLDER.did)

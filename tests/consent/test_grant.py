@@ -1,0 +1,93 @@
+"""A grant names catalogue fields that each may serve every purpose it names."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from consent import (
+    Audience,
+    FieldNotAllowedForPurpose,
+    InvalidGrant,
+    InvalidSignature,
+    UnknownField,
+    new_grant,
+)
+from consent.grant import grant_from_json
+from schemas.catalogue import FIELDS, PURPOSES
+from tests.factories import NOW, holder_key, signed_grant
+
+HOLDER = holder_key(1)
+TO_ALL = Audience("all_municipalities")
+
+
+def grant(fields, purposes=("matching",), until=NOW + timedelta(days=30), **kw):
+    return new_grant(HOLDER.did, TO_ALL, list(purposes), list(fields), until, NOW, **kw)
+
+
+def test_a_grant_for_email_with_purpose_matching_is_refused():
+    with pytest.raises(FieldNotAllowedForPurpose) as caught:
+        grant(["skills", "email"], ["matching"])
+
+    assert (caught.value.field, caught.value.purpose) == ("email", "matching")
+    assert caught.value.status == 400
+
+
+def test_a_grant_for_email_with_purpose_contact_is_allowed():
+    assert grant(["email"], ["contact"]).fields == ("email",)
+
+
+@pytest.mark.parametrize("purpose", sorted(PURPOSES))
+@pytest.mark.parametrize("field", sorted(FIELDS))
+def test_every_field_is_refused_for_exactly_the_purposes_the_catalogue_excludes(
+        field, purpose):
+    if purpose in FIELDS[field].purposes:
+        assert grant([field], [purpose]).fields == (field,)
+    else:
+        with pytest.raises(FieldNotAllowedForPurpose):
+            grant([field], [purpose])
+
+
+def test_one_disallowed_purpose_among_several_refuses_the_grant():
+    with pytest.raises(FieldNotAllowedForPurpose):
+        grant(["salary_scale"], ["matching", "contact"])
+
+
+def test_a_field_outside_the_catalogue_is_refused():
+    with pytest.raises(UnknownField) as caught:
+        grant(["skills", "bsn"])
+
+    assert caught.value.field == "bsn"
+
+
+@pytest.mark.parametrize("fields, purposes, until", [
+    ([], ["matching"], NOW + timedelta(days=1)),
+    (["skills"], [], NOW + timedelta(days=1)),
+    (["skills"], ["advertising"], NOW + timedelta(days=1)),
+    (["skills"], ["matching"], NOW),
+    (["skills"], ["matching"], NOW + timedelta(days=3 * 366)),
+])
+def test_an_incomplete_or_overlong_grant_is_refused(fields, purposes, until):
+    with pytest.raises(InvalidGrant):
+        grant(fields, purposes, until)
+
+
+def test_a_grant_is_live_from_valid_from_until_just_before_valid_until():
+    made = grant(["skills"], until=NOW + timedelta(hours=1))
+
+    assert made.is_live(NOW)
+    assert made.is_live(NOW + timedelta(minutes=59))
+    assert not made.is_live(NOW + timedelta(hours=1))
+    assert not made.is_live(NOW - timedelta(seconds=1))
+
+
+def test_a_signed_grant_reads_back_unchanged():
+    made = signed_grant(HOLDER, ["skills", "level"], purposes=("matching", "teamwork"))
+
+    assert grant_from_json(made.to_json()) == made
+
+
+def test_an_unsigned_grant_is_refused_when_read():
+    with pytest.raises(InvalidSignature):
+        grant_from_json(grant(["skills"]).to_json())

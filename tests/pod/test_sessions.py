@@ -1,0 +1,106 @@
+"""A holder session token opens the pod until it expires; any other token is one
+opaque SessionInvalid."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from consent.keys import b64url, b64url_decode
+from pod import SessionInvalid, SessionSealer
+from tests.factories import NOW, PASSPHRASE, full_workcontext, pod_store
+
+DID = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
+KEK = bytes(range(32))
+LIFETIME = timedelta(minutes=30)
+
+
+@pytest.fixture
+def sealer() -> SessionSealer:
+    return SessionSealer(b"\x11" * 32, LIFETIME)
+
+
+def test_an_issued_token_opens_to_the_did_and_key(sealer):
+    token = sealer.issue(DID, KEK, NOW)
+
+    assert sealer.open(token, NOW) == (DID, KEK)
+    assert sealer.open(token, NOW + LIFETIME - timedelta(seconds=1)) == (DID, KEK)
+
+
+def test_a_token_never_shows_the_key_or_the_did(sealer):
+    token = sealer.issue(DID, KEK, NOW)
+
+    assert b64url(KEK) not in token and DID not in token
+    assert KEK not in b64url_decode(token) and DID.encode() not in b64url_decode(token)
+
+
+def test_a_session_reopens_the_pod_without_the_passphrase(tmp_path, sealer):
+    store = pod_store(tmp_path / "pods")
+    pod = store.create(PASSPHRASE, NOW)
+    pod.save_workcontext(full_workcontext(pod.did), NOW)
+
+    did, kek = sealer.open(sealer.issue(pod.did, pod.kek, NOW), NOW)
+
+    assert store.open_with_key(did, kek).workcontext() == pod.workcontext()
+
+
+@pytest.mark.parametrize("after", [LIFETIME, LIFETIME + timedelta(seconds=1),
+                                   timedelta(days=400)])
+def test_an_expired_token_is_invalid(sealer, after):
+    token = sealer.issue(DID, KEK, NOW)
+
+    with pytest.raises(SessionInvalid):
+        sealer.open(token, NOW + after)
+
+
+def test_a_token_with_any_byte_changed_is_invalid(sealer):
+    raw = b64url_decode(sealer.issue(DID, KEK, NOW))
+
+    for index in range(len(raw)):
+        altered = bytearray(raw)
+        altered[index] ^= 0x01
+        with pytest.raises(SessionInvalid):
+            sealer.open(b64url(bytes(altered)), NOW)
+
+
+@pytest.mark.parametrize("alter", [
+    lambda t: "",
+    lambda t: t[:-8],
+    lambda t: t[:20],
+    lambda t: t + "AAAA",
+    lambda t: "!" + t[1:],
+    lambda t: "é" + t[1:],
+    lambda t: t[: len(t) // 2] + "A" + t[len(t) // 2 + 1:]
+    if t[len(t) // 2] != "A" else t[: len(t) // 2] + "B" + t[len(t) // 2 + 1:],
+    lambda t: t[::-1],
+], ids=["empty", "cut", "short", "longer", "bad-char", "non-ascii", "one-char",
+        "reversed"])
+def test_an_altered_token_is_invalid(sealer, alter):
+    token = sealer.issue(DID, KEK, NOW)
+
+    with pytest.raises(SessionInvalid):
+        sealer.open(alter(token), NOW)
+
+
+def test_a_token_of_another_server_is_invalid(sealer):
+    other = SessionSealer(b"\x22" * 32, LIFETIME)
+
+    with pytest.raises(SessionInvalid):
+        sealer.open(other.issue(DID, KEK, NOW), NOW)
+
+
+def test_session_invalid_says_nothing_about_why(sealer):
+    token = sealer.issue(DID, KEK, NOW)
+    messages = set()
+    for bad, when in ((token, NOW + LIFETIME), (token[:-8], NOW), ("", NOW)):
+        with pytest.raises(SessionInvalid) as caught:
+            sealer.open(bad, when)
+        messages.add(str(caught.value))
+
+    assert len(messages) == 1
+
+
+def test_a_session_secret_of_the_wrong_length_is_refused():
+    with pytest.raises(ValueError):
+        SessionSealer(b"short")
