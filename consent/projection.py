@@ -84,7 +84,7 @@ def disclosed_fields(projection: dict[str, Any]) -> frozenset[str]:
 
 def _walk(node: dict, prefix: tuple[str, ...], present: set[str], stray: list[str]) -> None:
     for key, value in node.items():
-        if key in STRUCTURAL_KEYS and (not prefix or key == "type"):
+        if _is_structure(key, value, prefix):
             continue
         path = prefix + (key,)
         exact = [k for k, p in _PATHS.items() if p == path]
@@ -96,6 +96,14 @@ def _walk(node: dict, prefix: tuple[str, ...], present: set[str], stray: list[st
             _walk(value, path, present, stray)
         else:
             stray.append(".".join(path))
+
+
+def _is_structure(key: str, value: Any, prefix: tuple[str, ...]) -> bool:
+    """``@context``/``id``/``type`` at the top and ``type`` inside carry structure
+    only when they are plain strings; anything else hidden under them is data."""
+    if not isinstance(value, str):
+        return False
+    return key in STRUCTURAL_KEYS if not prefix else key == "type"
 
 
 def _holds_own_data(value: Any, path: tuple[str, ...]) -> bool:

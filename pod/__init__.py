@@ -3,6 +3,7 @@
 from .errors import (
     DecryptionFailed,
     GrantNotFound,
+    GrantNotLive,
     PodError,
     PodExists,
     SessionInvalid,
@@ -15,7 +16,7 @@ from .sessions import SessionSealer
 from .store import PodStore
 
 __all__ = [
-    "DecryptionFailed", "GrantNotFound", "PodError", "PodExists", "SessionInvalid",
+    "DecryptionFailed", "GrantNotFound", "GrantNotLive", "PodError", "PodExists", "SessionInvalid",
     "UnlockFailed", "VersionNotFound", "WeakPassphrase", "GrantRecord", "UnlockedPod",
     "VersionInfo", "SessionSealer", "PodStore",
 ]

@@ -6,6 +6,7 @@
     ├── PodExists             409 pod-exists        (did)
     ├── VersionNotFound       404 version-not-found (version)
     ├── GrantNotFound         404 grant-not-found   (grant_id)
+    ├── GrantNotLive          409 grant-not-live    (grant_id: withdrawn or being withdrawn)
     ├── WeakPassphrase        400 weak-passphrase
     └── DecryptionFailed      500 pod-unreadable    (opaque: tampered or foreign data)
 """
@@ -60,6 +61,15 @@ class GrantNotFound(PodError):
 
     def __init__(self, grant_id: str):
         super().__init__("no such grant in this pod")
+        self.grant_id = grant_id
+
+
+class GrantNotLive(PodError):
+    status = 409
+    code = "grant-not-live"
+
+    def __init__(self, grant_id: str):
+        super().__init__("the grant is withdrawn or being withdrawn")
         self.grant_id = grant_id
 
 

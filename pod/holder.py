@@ -25,7 +25,7 @@ from consent import (
 )
 
 from . import crypto
-from .errors import GrantNotFound, VersionNotFound
+from .errors import GrantNotFound, GrantNotLive, VersionNotFound
 from .files import atomic_write, pod_lock
 
 
@@ -37,11 +37,15 @@ class VersionInfo:
 
 @dataclass(frozen=True, slots=True)
 class GrantRecord:
+    """A grant as the pod keeps it. ``pending`` is set while a withdrawal is on its
+    way to the registry: from then on the pod publishes nothing under the grant."""
+
     grant: Grant
     withdrawn: str | None
+    pending: str | None = None
 
     def is_live(self, now: datetime) -> bool:
-        return self.withdrawn is None and self.grant.is_live(now)
+        return self.withdrawn is None and self.pending is None and self.grant.is_live(now)
 
 
 class UnlockedPod:
@@ -100,7 +104,7 @@ class UnlockedPod:
     # -- grants ----------------------------------------------------------------
     def grants(self) -> list[GrantRecord]:
         return [
-            GrantRecord(grant_from_json(g["grant"]), g["withdrawn"])
+            GrantRecord(grant_from_json(g["grant"]), g["withdrawn"], g.get("pending"))
             for g in self._read_state()["grants"]
         ]
 
@@ -130,29 +134,49 @@ class UnlockedPod:
 
     # -- publication -----------------------------------------------------------
     def disclosure(self, grant: Grant, now: datetime) -> dict[str, Any]:
-        """A signed disclosure of the current Workcontext under ``grant``."""
+        """A signed disclosure of the current Workcontext under ``grant``.
+
+        Refused for a grant the pod records as withdrawn or being withdrawn; the
+        check and the sequence number are taken under one lock, so a publication
+        racing a withdrawal either precedes it or does not happen.
+        """
         document = self.workcontext()
         if document is None:
             raise VersionNotFound(0)
-        return make_disclosure(document, grant, self._next_sequence(), self._key, now)
+        with pod_lock(self.directory):
+            state = self._read_state()
+            entry = _entry(state, grant.id)
+            if entry is not None and (entry["withdrawn"] or entry.get("pending")):
+                raise GrantNotLive(grant.id)
+            sequence = self._advance_sequence(state)
+        return make_disclosure(document, grant, sequence, self._key, now)
 
     def live_disclosures(self, now: datetime) -> list[dict[str, Any]]:
         """One disclosure per live grant: what to publish after the Workcontext changed."""
         return [self.disclosure(r.grant, now) for r in self.grants() if r.is_live(now)]
 
     def withdrawal(self, grant_id: str, now: datetime) -> dict[str, Any]:
-        """The signed withdrawal of one of this pod's grants, to deliver first."""
-        self.grant(grant_id)
-        return make_withdrawal(grant_id, self._next_sequence(), self._key, now)
-
-    def mark_withdrawn(self, grant_id: str, now: datetime) -> None:
+        """The signed withdrawal of one of this pod's grants, to deliver first. The
+        grant is marked pending, so nothing more is published under it."""
         with pod_lock(self.directory):
             state = self._read_state()
-            entry = next((g for g in state["grants"] if g["grant"]["id"] == grant_id),
-                         None)
+            entry = _entry(state, grant_id)
+            if entry is None:
+                raise GrantNotFound(grant_id)
+            if not entry["withdrawn"]:
+                entry["pending"] = entry.get("pending") or format_time(now)
+            sequence = self._advance_sequence(state)
+        return make_withdrawal(grant_id, sequence, self._key, now)
+
+    def mark_withdrawn(self, grant_id: str, now: datetime) -> None:
+        """Record that the registry took the withdrawal."""
+        with pod_lock(self.directory):
+            state = self._read_state()
+            entry = _entry(state, grant_id)
             if entry is None:
                 raise GrantNotFound(grant_id)
             entry["withdrawn"] = entry["withdrawn"] or format_time(now)
+            entry.pop("pending", None)
             self._write_state(state)
 
     def withdraw(self, grant_id: str, now: datetime) -> dict[str, Any]:
@@ -161,9 +185,12 @@ class UnlockedPod:
         self.mark_withdrawn(grant_id, now)
         return document
 
-    def _next_sequence(self) -> int:
-        with pod_lock(self.directory):
-            state = self._read_state()
-            state["sequence"] += 1
-            self._write_state(state)
+    def _advance_sequence(self, state: dict) -> int:
+        """Take the next sequence number and persist it with ``state`` (under lock)."""
+        state["sequence"] += 1
+        self._write_state(state)
         return state["sequence"]
+
+
+def _entry(state: dict, grant_id: str) -> dict | None:
+    return next((g for g in state["grants"] if g["grant"]["id"] == grant_id), None)

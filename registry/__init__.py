@@ -6,7 +6,9 @@ from .db import create_tables, drop_tables, make_engine
 from .errors import (
     AssignmentNotFound,
     Forbidden,
+    GrantIdTaken,
     GrantNotLive,
+    GrantWithdrawn,
     InvalidAssignment,
     NotAuthenticated,
     RegistryError,
@@ -21,7 +23,7 @@ from .service import MATCHING, CandidatePage, Registry
 __all__ = [
     "ROLES", "Access", "OrganisationRow", "hash_key", "CIRCLES", "AssignmentSpec",
     "StoredAssignment", "create_tables", "drop_tables", "make_engine",
-    "AssignmentNotFound", "Forbidden", "GrantNotLive", "InvalidAssignment",
+    "AssignmentNotFound", "Forbidden", "GrantIdTaken", "GrantNotLive", "GrantWithdrawn", "InvalidAssignment",
     "NotAuthenticated", "RegistryError", "ReplayedDocument", "StorageFailed",
     "ConsentGate", "Requester", "VisibleProfile", "Accepted", "pseudonym_for",
     "Ranked", "rank", "MATCHING", "CandidatePage", "Registry",

@@ -41,7 +41,7 @@ def drop_tables(engine: Engine) -> None:
 
 def registry_tables() -> list:
     names = {"organisation", "api_key", "holder", "disclosure", "disclosure_purpose",
-             "disclosure_audience", "disclosure_skill", "assignment"}
+             "disclosure_audience", "disclosure_skill", "assignment", "withdrawn_grant"}
     return [t for t in SQLModel.metadata.sorted_tables if t.name in names]
 
 

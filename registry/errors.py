@@ -7,6 +7,8 @@
     ├── InvalidAssignment      400 invalid-assignment  (problems)
     ├── ReplayedDocument       409 replayed-document   (sequence, last_sequence)
     ├── GrantNotLive           400 grant-not-live      (grant_id)
+    ├── GrantWithdrawn         409 grant-withdrawn     (grant_id)
+    ├── GrantIdTaken           409 grant-id-taken      (grant_id)
     └── StorageFailed          503 storage-unavailable
 """
 
@@ -71,6 +73,24 @@ class GrantNotLive(RegistryError):
 
     def __init__(self, grant_id: str):
         super().__init__("the grant is not valid at this time")
+        self.grant_id = grant_id
+
+
+class GrantWithdrawn(RegistryError):
+    status = 409
+    code = "grant-withdrawn"
+
+    def __init__(self, grant_id: str):
+        super().__init__("the grant was withdrawn; a withdrawn grant never comes back")
+        self.grant_id = grant_id
+
+
+class GrantIdTaken(RegistryError):
+    status = 409
+    code = "grant-id-taken"
+
+    def __init__(self, grant_id: str):
+        super().__init__("the grant id is already in use; grant ids must be unique")
         self.grant_id = grant_id
 
 

@@ -21,13 +21,14 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from consent import Geography, read_disclosure, read_withdrawal
 
 from .db import transaction
-from .errors import GrantNotLive, ReplayedDocument
+from .errors import GrantIdTaken, GrantNotLive, GrantWithdrawn, ReplayedDocument
 from .extract import extract
 from .tables import CHILD_TABLES, Disclosure, DisclosureAudience, DisclosurePurpose
-from .tables import DisclosureSkill, Holder
+from .tables import DisclosureSkill, Holder, WithdrawnGrant
 
 T_DISCLOSURE = Disclosure.__table__
 T_HOLDER = Holder.__table__
+T_WITHDRAWN = WithdrawnGrant.__table__
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,7 @@ class Ingest:
         pseudonym = pseudonym_for(self._secret, found.holder)
         with transaction(self._engine) as conn:
             self._advance(conn, found.holder, pseudonym, found.sequence)
+            _check_grant_usable(conn, found.grant.id, found.holder)
             _delete_grant(conn, found.grant.id, found.holder)
             disclosure_id = _insert(conn, found, columns, now)
             _insert_children(conn, disclosure_id, found, columns.skills)
@@ -70,7 +72,12 @@ class Ingest:
         pseudonym = pseudonym_for(self._secret, found.holder)
         with transaction(self._engine) as conn:
             self._advance(conn, found.holder, pseudonym, found.sequence)
+            _check_grant_owner(conn, found.grant_id, found.holder)
             _delete_grant(conn, found.grant_id, found.holder)
+            if conn.execute(select(T_WITHDRAWN.c.grant_id).where(
+                    T_WITHDRAWN.c.grant_id == found.grant_id)).first() is None:
+                conn.execute(insert(T_WITHDRAWN).values(grant_id=found.grant_id,
+                                                        holder_did=found.holder))
         return found.grant_id
 
     def _advance(self, conn: Connection, did: str, pseudonym: str, sequence: int) -> None:
@@ -88,6 +95,23 @@ class Ingest:
             raise ReplayedDocument(sequence, last)
         conn.execute(insert(T_HOLDER).values(did=did, pseudonym=pseudonym,
                                              last_sequence=sequence))
+
+
+def _check_grant_usable(conn: Connection, grant_id: str, holder: str) -> None:
+    _check_grant_owner(conn, grant_id, holder)
+    withdrawn = conn.execute(select(T_WITHDRAWN.c.grant_id).where(
+        T_WITHDRAWN.c.grant_id == grant_id)).first()
+    if withdrawn is not None:
+        raise GrantWithdrawn(grant_id)
+
+
+def _check_grant_owner(conn: Connection, grant_id: str, holder: str) -> None:
+    """Grant ids are global: one used by another holder is a client error."""
+    for table in (T_DISCLOSURE, T_WITHDRAWN):
+        owner = conn.execute(select(table.c.holder_did).where(
+            table.c.grant_id == grant_id).limit(1)).scalar_one_or_none()
+        if owner is not None and owner != holder:
+            raise GrantIdTaken(grant_id)
 
 
 def _delete_grant(conn: Connection, grant_id: str, holder: str) -> None:

@@ -55,6 +55,15 @@ class Disclosure(SQLModel, table=True):
     received: datetime
 
 
+class WithdrawnGrant(SQLModel, table=True):
+    """Grant ids withdrawn by their holder: a disclosure under one is refused forever,
+    so a publication that raced the withdrawal can not bring the data back."""
+
+    __tablename__ = "withdrawn_grant"
+    grant_id: str = Field(primary_key=True, max_length=200)
+    holder_did: str = Field(index=True, max_length=80)
+
+
 class DisclosurePurpose(SQLModel, table=True):
     __tablename__ = "disclosure_purpose"
     disclosure_id: int = Field(foreign_key="disclosure.id", primary_key=True)

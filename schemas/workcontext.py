@@ -55,8 +55,9 @@ class WorkcontextValidator:
             raise InvalidDocument(["a Workcontext must be a JSON object"])
         check_bounds(document)
         context = document.get("@context")
-        if isinstance(context, str) and context != WORKCONTEXT_CONTEXT_URL:
-            raise RemoteContextRefused(context)
+        for url in _context_urls(context):
+            if url != WORKCONTEXT_CONTEXT_URL:
+                raise RemoteContextRefused(url)
         problems = []
         if context != WORKCONTEXT_CONTEXT_URL:
             problems.append(f"@context must be {WORKCONTEXT_CONTEXT_URL}")
@@ -74,6 +75,15 @@ class WorkcontextValidator:
         )
         if not conforms:
             raise InvalidDocument(_messages(report))
+
+
+def _context_urls(context: Any) -> list[str]:
+    """Every context named by URL, also inside a list of contexts."""
+    if isinstance(context, str):
+        return [context]
+    if isinstance(context, list):
+        return [c for c in context if isinstance(c, str)]
+    return []
 
 
 def _messages(report: rdflib.Graph) -> list[str]:

@@ -158,11 +158,6 @@ def test_disclosures_and_withdrawals_carry_strictly_increasing_sequences(pod):
     assert sequences == sorted(set(sequences))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "pod/holder.py UnlockedPod.disclosure signs a disclosure for any grant it is "
-    "given without checking the pod's own record, so a grant the holder withdrew "
-    "(e.g. read by live_disclosures just before a concurrent withdraw) is signed "
-    "and published again with a fresh, higher sequence number"))
 def test_the_pod_refuses_to_disclose_under_a_withdrawn_grant(pod):
     grant = pod.add_grant(Audience("all_municipalities"), ["matching"], ["skills"],
                           NOW + timedelta(days=30), NOW)

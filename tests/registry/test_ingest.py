@@ -18,7 +18,7 @@ from consent import (
     grant_from_json,
     sign_document,
 )
-from registry import GrantNotLive, RegistryError, ReplayedDocument
+from registry import GrantIdTaken, GrantNotLive, RegistryError, ReplayedDocument
 from tests.factories import (
     NOW,
     disclosure,
@@ -131,7 +131,8 @@ def test_a_forged_withdrawal_is_refused_and_changes_nothing(system, accepted):
 
 
 def test_another_holders_withdrawal_of_the_grant_id_deletes_nothing(system, accepted):
-    system.registry.receive_withdrawal(withdrawal(OTHER, accepted, 1), NOW)
+    with pytest.raises(GrantIdTaken):
+        system.registry.receive_withdrawal(withdrawal(OTHER, accepted, 1), NOW)
 
     assert disclosure_rows(system.registry.engine, accepted.id)
 
@@ -176,11 +177,6 @@ def test_a_new_disclosure_for_the_same_grant_replaces_the_old_one(system, accept
     assert (row.sequence, row.hours_per_week) == (6, 32)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "registry/ingest.py keeps no record of withdrawn grant ids: after a withdrawal "
-    "(sequence 6) a disclosure under the same grant with a higher sequence (7), "
-    "e.g. one the pod signed just before the withdrawal landed, is accepted and "
-    "the withdrawn data is back (DESIGN.md invariant 3)"))
 def test_a_disclosure_under_a_withdrawn_grant_is_refused(system, accepted):
     system.registry.receive_withdrawal(withdrawal(HOLDER, accepted, 6), NOW)
 
@@ -189,11 +185,6 @@ def test_a_disclosure_under_a_withdrawn_grant_is_refused(system, accepted):
     assert disclosure_rows(system.registry.engine, accepted.id) == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "registry/tables.py makes disclosure.grant_id unique across all holders while "
-    "registry/ingest.py only replaces rows of the same holder, so a holder whose "
-    "grant id equals another holder's gets StorageFailed (503) instead of a clear "
-    "4xx (DESIGN.md invariant 9)"))
 def test_a_grant_id_already_used_by_another_holder_is_a_clear_client_error(
         system, accepted):
     body = signed_grant(OTHER, ["skills"]).to_json()

@@ -9,7 +9,8 @@ from datetime import timedelta
 import pytest
 
 from audit import AuditAppendFailed, AuditLog
-from registry import Forbidden, Registry, Requester
+from pod import PodError
+from registry import Forbidden, Registry, RegistryError, Requester
 from tests.factories import (
     AMSTERDAM,
     NOW,
@@ -171,20 +172,17 @@ def test_a_changed_workcontext_is_republished_under_every_live_grant(system):
     assert row.hours_per_week == 36
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a save_workcontext that read the pod's grants just before a withdraw_consent "
-    "publishes the withdrawn grant again: pod/holder.py UnlockedPod.disclosure signs "
-    "for a withdrawn grant with a new, higher sequence, and registry/ingest.py keeps "
-    "no record of withdrawn grant ids, so it accepts it (DESIGN.md invariant 3)"))
 def test_a_publication_racing_a_withdrawal_does_not_bring_the_data_back(system):
     pod = system.pods.create(PASSPHRASE, NOW)
     save_workcontext(system, pod, full_workcontext(pod.did), NOW)
     grant = grant_consent(system, pod, {"kind": "all_municipalities"}, ["matching"],
                           ["skills"], NOW + timedelta(days=30), NOW)
-    read_by_a_concurrent_save = [r.grant for r in pod.grants() if r.is_live(NOW)]
+    signed_by_a_concurrent_save = pod.disclosure(grant, NOW)
 
     withdraw_consent(system, pod, grant.id, NOW)
-    for live in read_by_a_concurrent_save:
-        deliver(system.registry, pod.disclosure(live, NOW), NOW)
 
+    with pytest.raises(PodError):
+        pod.disclosure(grant, NOW)
+    with pytest.raises(RegistryError):
+        deliver(system.registry, signed_by_a_concurrent_save, NOW)
     assert disclosure_rows(system.registry.engine, grant.id) == []

@@ -284,7 +284,7 @@ def test_workcontext_with_unknown_employer_is_refused_before_it_is_stored(api):
     assert api.get("/api/v1/pod/werkcontext/versies", headers=holder).json() == versions
 
 
-def test_withdrawal_the_registry_could_not_take_leaves_the_grant_live(api, monkeypatch):
+def test_withdrawal_the_registry_could_not_take_stays_pending_until_retried(api, monkeypatch):
     skills = _skills(api)
     _, holder = _holder(api, skills)
     grant_id = _grant(api, holder, ["skills"])
@@ -298,7 +298,12 @@ def test_withdrawal_the_registry_could_not_take_leaves_the_grant_live(api, monke
 
     assert response.status_code == 503
     [grant] = api.get("/api/v1/pod/toestemmingen", headers=holder).json()
-    assert grant["live"] is True and grant["withdrawn"] is None
+    assert grant["withdrawn"] is None and grant["withdrawalPending"] is True
+
+    monkeypatch.undo()
+    retried = api.delete(f"/api/v1/pod/toestemmingen/{grant_id.split(':')[-1]}",
+                         headers=holder)
+    assert retried.status_code == 200 and retried.json()["withdrawn"] is not None
 
 
 def test_unexpected_errors_are_500_problems_with_the_usual_headers(api, monkeypatch):

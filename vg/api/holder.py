@@ -109,4 +109,6 @@ def _grant_out(record: GrantRecord, now) -> GrantOut:
     return GrantOut(id=body["id"], audience=body["audience"], purposes=body["purposes"],
                     fields=body["fields"], validFrom=body["validFrom"],
                     validUntil=body["validUntil"], created=body["created"],
-                    withdrawn=record.withdrawn, live=record.is_live(now))
+                    withdrawn=record.withdrawn,
+                    withdrawalPending=record.pending is not None,
+                    live=record.is_live(now))

@@ -44,6 +44,7 @@ class GrantOut(BaseModel):
     validUntil: str
     created: str
     withdrawn: str | None
+    withdrawalPending: bool
     live: bool
 
 
