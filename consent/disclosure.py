@@ -15,7 +15,7 @@ from typing import Any
 from schemas.jsonld import WORKCONTEXT_CONTEXT_URL
 
 from .errors import InvalidGrant, ProjectionMismatch
-from .grant import Grant, grant_from_json
+from .grant import GRANT_ID, Grant, grant_from_json
 from .projection import disclosed_fields, project
 from .signed import sign_document, verify_document
 from .timefmt import format_time, parse_time
@@ -85,17 +85,31 @@ def read_disclosure(document: Any) -> Disclosure:
 def read_withdrawal(document: Any) -> Withdrawal:
     holder, sequence, issued = _envelope(document, "Withdrawal")
     grant_id = document.get("grant")
-    if not isinstance(grant_id, str) or not 0 < len(grant_id) <= 200:
-        raise InvalidGrant(["grant must name the withdrawn grant's id"])
+    if not isinstance(grant_id, str) or not GRANT_ID.match(grant_id):
+        raise InvalidGrant(["grant must name the withdrawn grant's id (a urn:uuid)"])
     return Withdrawal(holder, sequence, issued, grant_id, document)
+
+
+MEMBERS = {
+    "Disclosure": frozenset({"type", "holder", "sequence", "issued", "grant",
+                             "workcontext", "proof"}),
+    "Withdrawal": frozenset({"type", "holder", "sequence", "issued", "grant", "proof"}),
+}
+# Sequence numbers stay within what every database integer column and JSON reader
+# holds exactly.
+MAX_SEQUENCE = 2**53 - 1
 
 
 def _envelope(document: Any, kind: str) -> tuple[str, int, datetime]:
     if not isinstance(document, dict) or document.get("type") != kind:
         raise InvalidGrant([f"document must be a {kind}"])
+    unexpected = sorted(set(document) - MEMBERS[kind])
+    if unexpected:
+        raise InvalidGrant([f"{kind} has unexpected members: {', '.join(unexpected)}"])
     holder = document.get("holder")
     verify_document(document, holder)
     sequence = document.get("sequence")
-    if not isinstance(sequence, int) or isinstance(sequence, bool) or sequence < 1:
-        raise InvalidGrant(["sequence must be a positive integer"])
+    if (not isinstance(sequence, int) or isinstance(sequence, bool)
+            or not 1 <= sequence <= MAX_SEQUENCE):
+        raise InvalidGrant([f"sequence must be an integer from 1 to {MAX_SEQUENCE}"])
     return holder, sequence, parse_time(document.get("issued"), "issued")

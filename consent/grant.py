@@ -6,6 +6,7 @@ A grant is signed by the holder. Its JSON form is what crosses from pod to regis
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -105,10 +106,21 @@ def check_grant(grant: Grant) -> None:
                 raise FieldNotAllowedForPurpose(key, purpose)
 
 
+GRANT_MEMBERS = frozenset({"type", "id", "holder", "audience", "purposes", "fields",
+                           "validFrom", "validUntil", "created", "proof"})
+GRANT_ID = re.compile(
+    r"^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
 def grant_from_json(data: Any) -> Grant:
     """Parse and verify a signed grant; the signature must be the holder's."""
     if not isinstance(data, dict) or data.get("type") != "ConsentGrant":
         raise InvalidGrant(["grant must be a ConsentGrant object"])
+    unexpected = sorted(set(data) - GRANT_MEMBERS)
+    if unexpected:
+        raise InvalidGrant([f"grant has unexpected members: {', '.join(unexpected)}"])
+    if not isinstance(data.get("id"), str) or not GRANT_ID.match(data["id"]):
+        raise InvalidGrant(["grant id must be a urn:uuid"])
     verify_document(data, data.get("holder"))
     try:
         grant = Grant(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 
 from .errors import InvalidGrant
@@ -15,11 +16,16 @@ def format_time(moment: datetime) -> str:
     )
 
 
+# RFC 3339 section 5.6 date-time, nothing looser (no week dates, no basic format).
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
+
+
 def parse_time(value: object, name: str) -> datetime:
-    if not isinstance(value, str) or len(value) > 40:
+    if not isinstance(value, str) or not _RFC3339.match(value):
         raise InvalidGrant([f"{name} must be an RFC 3339 timestamp"])
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
     except ValueError as exc:
         raise InvalidGrant([f"{name} must be an RFC 3339 timestamp"]) from exc
     if moment.tzinfo is None:

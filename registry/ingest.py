@@ -13,12 +13,13 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Mapping
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
-from consent import Geography, read_disclosure, read_withdrawal
+from consent import Geography, InvalidGrant, read_disclosure, read_withdrawal
+from schemas import WorkcontextValidator, check_references
 
 from .db import transaction
 from .errors import GrantIdTaken, GrantNotLive, GrantWithdrawn, ReplayedDocument
@@ -28,6 +29,7 @@ from .tables import DisclosureSkill, Holder, WithdrawnGrant
 
 T_DISCLOSURE = Disclosure.__table__
 T_HOLDER = Holder.__table__
+CLOCK_SKEW = timedelta(minutes=5)
 T_WITHDRAWN = WithdrawnGrant.__table__
 
 
@@ -46,8 +48,10 @@ def pseudonym_for(secret: bytes, did: str) -> str:
 
 class Ingest:
     def __init__(self, engine: Engine, geo: Geography, tooi_to_code: Mapping[str, str],
-                 pseudonym_secret: bytes):
+                 pseudonym_secret: bytes,
+                 validator: WorkcontextValidator | None = None):
         self._engine = engine
+        self._validator = validator or WorkcontextValidator()
         self._geo = geo
         self._tooi = tooi_to_code
         self._secret = pseudonym_secret
@@ -56,7 +60,12 @@ class Ingest:
         found = read_disclosure(document)
         if not found.grant.is_live(now):
             raise GrantNotLive(found.grant.id)
+        _check_issued(found.issued, now)
         found.grant.audience.check_known(self._geo)
+        # Store nothing the holder's own pod would have refused (invariant 9): the
+        # registry serves these values to organisations.
+        self._validator.check_structure(found.workcontext, found.holder)
+        check_references(self._geo, found.workcontext)
         columns = extract(found.workcontext, found.fields, self._tooi)
         pseudonym = pseudonym_for(self._secret, found.holder)
         with transaction(self._engine) as conn:
@@ -69,6 +78,7 @@ class Ingest:
 
     def withdrawal(self, document: Any, now: datetime) -> str:
         found = read_withdrawal(document)
+        _check_issued(found.issued, now)
         pseudonym = pseudonym_for(self._secret, found.holder)
         with transaction(self._engine) as conn:
             self._advance(conn, found.holder, pseudonym, found.sequence)
@@ -95,6 +105,12 @@ class Ingest:
             raise ReplayedDocument(sequence, last)
         conn.execute(insert(T_HOLDER).values(did=did, pseudonym=pseudonym,
                                              last_sequence=sequence))
+
+
+def _check_issued(issued: datetime, now: datetime) -> None:
+    """A document from the future is refused: clocks may drift, but not by hours."""
+    if issued > now + CLOCK_SKEW:
+        raise InvalidGrant(["issued lies in the future"])
 
 
 def _check_grant_usable(conn: Connection, grant_id: str, holder: str) -> None:

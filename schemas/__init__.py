@@ -28,7 +28,7 @@ from .reference import (
 )
 from .reference_esco import LANGUAGES
 from .reference_organisations import SECTORS, Sector
-from .workcontext import WorkcontextValidator
+from .workcontext import WorkcontextValidator, check_references
 
 __all__ = [
     "FIELDS", "FIELDS_OF_WORK", "PURPOSES", "Field", "Purpose", "Sensitivity",
@@ -39,5 +39,5 @@ __all__ = [
     "WORKCONTEXT_CONTEXT_URL", "ShippedContextLoader", "expand", "parse_bounded",
     "REFERENCE_FILES", "Municipality", "Occupation", "Organisation", "ReferenceData",
     "Skill", "SkillGroup", "load_reference_data", "LANGUAGES", "SECTORS", "Sector",
-    "WorkcontextValidator",
+    "WorkcontextValidator", "check_references",
 ]

@@ -53,12 +53,54 @@ def parse_bounded(raw: bytes | str) -> Any:
     size = len(raw.encode("utf-8") if isinstance(raw, str) else raw)
     if size > MAX_DOCUMENT_BYTES:
         raise DocumentTooLarge(size, MAX_DOCUMENT_BYTES)
+    if _too_deep_to_parse(raw):
+        raise InvalidDocument([f"document is nested deeper than {MAX_DEPTH} levels"])
     try:
-        value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidDocument(["body is not valid JSON"]) from exc
+        value = json.loads(raw, object_pairs_hook=_refuse_duplicate_keys)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise InvalidDocument([_json_problem(exc)]) from exc
     check_bounds(value)
     return value
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict:
+    """RFC 8259 leaves duplicate names undefined; we refuse them, so a signer and a
+    reader can never see different values."""
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise _DuplicateKey("duplicate member names")
+    return result
+
+
+def _json_problem(exc: BaseException) -> str:
+    if isinstance(exc, _DuplicateKey):
+        return "body has duplicate member names in one object"
+    return "body is not valid JSON"
+
+
+def _too_deep_to_parse(raw: bytes | str) -> bool:
+    """Bracket depth, counted before parsing: the parser itself recurses."""
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            escaped = not escaped and char == "\\"
+            in_string = escaped or char != '"'
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_DEPTH:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
 
 
 def check_bounds(value: Any) -> None:
@@ -73,9 +115,33 @@ def check_bounds(value: Any) -> None:
         if count > MAX_NODES:
             raise InvalidDocument([f"document has more than {MAX_NODES} values"])
         if isinstance(item, dict):
+            for key in item:
+                _check_text(key)
             stack.extend((v, depth + 1) for v in item.values())
         elif isinstance(item, list):
             stack.extend((v, depth + 1) for v in item)
+        elif isinstance(item, str):
+            _check_text(item)
+        elif isinstance(item, int) and not isinstance(item, bool):
+            if abs(item) > MAX_INTEGER:
+                raise InvalidDocument([f"integers must lie within ±{MAX_INTEGER}"])
+        elif isinstance(item, float):
+            raise InvalidDocument(["numbers must be integers"])
+
+
+# Integers an IEEE double holds exactly (RFC 8259 section 6 interoperability limit).
+MAX_INTEGER = 2**53 - 1
+# C0 controls other than tab, line feed and carriage return; lone surrogates; and the
+# bidirectional embedding/override/isolate controls that disguise text (Trojan Source).
+_FORBIDDEN = {chr(c) for c in range(0x20) if chr(c) not in "\t\n\r"} | {
+    chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+
+
+def _check_text(text: str) -> None:
+    if any(c in _FORBIDDEN or 0xD800 <= ord(c) <= 0xDFFF for c in text):
+        raise InvalidDocument(
+            ["text must not hold control characters, lone surrogates or "
+             "bidirectional override characters"])
 
 
 def unknown_terms(document: Any, terms: frozenset[str]) -> list[str]:
@@ -89,9 +155,11 @@ def unknown_terms(document: Any, terms: frozenset[str]) -> list[str]:
         elif isinstance(node, dict):
             for key, child in node.items():
                 path = f"{prefix}{key}"
-                if key != "@context" and key not in terms:
+                if key == "@context" and not prefix:
+                    continue
+                if key not in terms:
                     found.append(path)
-                elif key != "@context":
+                else:
                     walk(child, path + ".")
 
     walk(document, "")

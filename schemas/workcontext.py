@@ -22,6 +22,7 @@ from .jsonld import (
     load_context_terms,
     unknown_terms,
 )
+from .json_types import json_type_problems, term_kinds
 
 SHAPES_FILE = Path(__file__).with_name("shapes") / "workcontext.ttl"
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
@@ -34,6 +35,7 @@ class WorkcontextValidator:
         self._loader = ShippedContextLoader()
         self._terms = load_context_terms()
         self._shapes = rdflib.Graph().parse(SHAPES_FILE, format="turtle")
+        self._kinds = term_kinds()
 
     @property
     def loader(self) -> ShippedContextLoader:
@@ -42,12 +44,25 @@ class WorkcontextValidator:
     def validate(self, document: Any, holder_id: str | None = None) -> dict:
         """Return the document unchanged if valid; raise InvalidDocument listing all
         problems otherwise (NL API design rule: all validation errors at once)."""
+        return self._validate(document, holder_id, self._shapes)
+
+    def check_structure(self, document: Any, holder_id: str | None = None) -> dict:
+        """The checks that need no JSON-LD processing: envelope, shipped context only
+        (none nested), known terms, JSON value types. The registry runs these on every
+        projection it receives; the full SHACL validation runs in the pod on write."""
         self._check_envelope(document, holder_id)
         unknown = unknown_terms(document, self._terms)
         if unknown:
             raise InvalidDocument([f"{path} is not a Workcontext term" for path in unknown])
+        problems = json_type_problems(document, self._kinds)
+        if problems:
+            raise InvalidDocument(problems)
+        return document
+
+    def _validate(self, document: Any, holder_id: str | None, shapes) -> dict:
+        self.check_structure(document, holder_id)
         expanded = expand(document, self._loader)
-        self._check_shapes(expanded)
+        self._check_shapes(expanded, shapes)
         return document
 
     def _check_envelope(self, document: Any, holder_id: str | None) -> None:
@@ -58,6 +73,11 @@ class WorkcontextValidator:
         for url in _context_urls(context):
             if url != WORKCONTEXT_CONTEXT_URL:
                 raise RemoteContextRefused(url)
+        for nested in _nested_contexts(document):
+            for url in _context_urls(nested):
+                if url != WORKCONTEXT_CONTEXT_URL:
+                    raise RemoteContextRefused(url)
+            raise InvalidDocument(["@context is accepted only at the top of a document"])
         problems = []
         if context != WORKCONTEXT_CONTEXT_URL:
             problems.append(f"@context must be {WORKCONTEXT_CONTEXT_URL}")
@@ -68,13 +88,43 @@ class WorkcontextValidator:
         if problems:
             raise InvalidDocument(problems)
 
-    def _check_shapes(self, expanded: list) -> None:
+    def _check_shapes(self, expanded: list, shapes: rdflib.Graph) -> None:
         data = rdflib.Graph().parse(data=json.dumps(expanded), format="json-ld")
         conforms, report, _ = shacl_validate(
-            data, shacl_graph=self._shapes, inference="none", allow_warnings=False
+            data, shacl_graph=shapes, inference="none", allow_warnings=False
         )
         if not conforms:
             raise InvalidDocument(_messages(report))
+
+
+def check_references(reference, document: dict) -> None:
+    """Identifiers in a Workcontext must name known organisations and ESCO concepts."""
+    problems = []
+    tooi = {o.tooi_uri for o in reference.organisations.values()}
+    if "worksFor" in document and document["worksFor"] not in tooi:
+        problems.append("worksFor must be the TOOI identifier of a known organisation")
+    for uri in document.get("skills", []) if isinstance(document.get("skills"), list) else []:
+        if not reference.has_skill(uri):
+            problems.append(f"{uri} is not a known ESCO skill")
+    occupation = document.get("hasOccupation")
+    if occupation is not None and not reference.has_occupation(occupation):
+        problems.append(f"{occupation} is not a known ESCO occupation")
+    if problems:
+        raise InvalidDocument(problems)
+
+
+def _nested_contexts(document: dict) -> list[Any]:
+    """Every ``@context`` below the top level: a nested context can redefine terms."""
+    found, stack = [], [v for k, v in document.items() if k != "@context"]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "@context" in node:
+                found.append(node["@context"])
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
 
 
 def _context_urls(context: Any) -> list[str]:

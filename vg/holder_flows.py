@@ -15,7 +15,7 @@ from typing import Any
 from consent import Audience, Grant
 from pod import UnlockedPod, VersionNotFound
 from registry import Registry
-from schemas import InvalidDocument
+from schemas import check_references
 
 from .wiring import System
 
@@ -49,22 +49,6 @@ def save_workcontext(system: System, pod: UnlockedPod, document: Any,
         deliver(system.registry, disclosure, now)
         published += 1
     return Saved(version, published)
-
-
-def check_references(reference, document: dict) -> None:
-    """Identifiers in a Workcontext must name known organisations and ESCO concepts."""
-    problems = []
-    tooi = {o.tooi_uri for o in reference.organisations.values()}
-    if "worksFor" in document and document["worksFor"] not in tooi:
-        problems.append("worksFor must be the TOOI identifier of a known organisation")
-    for uri in document.get("skills", []):
-        if not reference.has_skill(uri):
-            problems.append(f"{uri} is not a known ESCO skill")
-    occupation = document.get("hasOccupation")
-    if occupation is not None and not reference.has_occupation(occupation):
-        problems.append(f"{occupation} is not a known ESCO occupation")
-    if problems:
-        raise InvalidDocument(problems)
 
 
 def grant_consent(system: System, pod: UnlockedPod, audience: Any, purposes: list[str],

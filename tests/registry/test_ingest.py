@@ -18,6 +18,7 @@ from consent import (
     grant_from_json,
     sign_document,
 )
+from schemas import InvalidDocument
 from registry import GrantIdTaken, GrantNotLive, RegistryError, ReplayedDocument
 from tests.factories import (
     NOW,
@@ -166,7 +167,7 @@ def test_a_disclosure_whose_projection_does_not_parse_is_refused(system, accepte
     body = unsigned(disclosure(HOLDER, signed_grant(HOLDER, ["skills"]), 6))
     body["workcontext"]["skills"] = ["https://skills.example/not-esco"]
 
-    refused_without_change(system, sign_document(body, HOLDER), InvalidGrant)
+    refused_without_change(system, sign_document(body, HOLDER), InvalidDocument)
 
 
 def test_a_new_disclosure_for_the_same_grant_replaces_the_old_one(system, accepted):

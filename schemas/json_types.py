@@ -1,0 +1,79 @@
+"""JSON value types that the shipped context promises, checked before JSON-LD.
+
+JSON-LD type coercion turns ``"16"`` or ``true`` for an ``xsd:integer`` term into a
+literal that SHACL does not always reject, so the JSON value itself is checked against
+the term's declared type: integers are JSON integers, dates are ``YYYY-MM-DD`` strings,
+IRIs and texts are strings. Objects and arrays are checked member by member.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from .jsonld import SHIPPED_CONTEXTS, WORKCONTEXT_CONTEXT_URL
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+# Terms whose value is an object of further terms rather than a single value.
+OBJECT_TERMS = frozenset({"functionLevel", "availability", "period", "introVideo"})
+MAX_TEXT = 2000
+
+
+def term_kinds(url: str = WORKCONTEXT_CONTEXT_URL) -> dict[str, str]:
+    """Each term's expected JSON kind: "integer", "date", "object" or "text"."""
+    context = json.loads(SHIPPED_CONTEXTS[url].read_text(encoding="utf-8"))["@context"]
+    kinds = {}
+    for term, definition in context.items():
+        if term.startswith("@"):
+            continue
+        declared = definition.get("@type") if isinstance(definition, dict) else None
+        declared = (declared or "").replace("xsd:", XSD)
+        kinds[term] = ("object" if term in OBJECT_TERMS else
+                       "integer" if declared == XSD + "integer" else
+                       "date" if declared == XSD + "date" else "text")
+    return kinds
+
+
+def json_type_problems(document: Any, kinds: dict[str, str]) -> list[str]:
+    problems: list[str] = []
+    _walk(document, "", kinds, problems)
+    return problems
+
+
+def _walk(node: dict, prefix: str, kinds: dict[str, str], problems: list[str]) -> None:
+    for key, value in node.items():
+        if key == "@context":
+            continue
+        path = prefix + key
+        for item in value if isinstance(value, list) else [value]:
+            problem = _problem(path, item, kinds.get(key, "text"))
+            if problem:
+                problems.append(problem)
+            elif isinstance(item, dict):
+                _walk(item, path + ".", kinds, problems)
+
+
+def _problem(path: str, value: Any, kind: str) -> str | None:
+    if kind == "object":
+        return None if isinstance(value, dict) else f"{path} must be an object"
+    if kind == "integer":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return None if ok else f"{path} must be an integer"
+    if not isinstance(value, str):
+        return f"{path} must be a string"
+    if len(value) > MAX_TEXT:
+        return f"{path} must be at most {MAX_TEXT} characters"
+    if kind == "date" and not _is_date(value):
+        return f"{path} must be a date (YYYY-MM-DD)"
+    return None
+
+
+def _is_date(value: str) -> bool:
+    if len(value) != 10:
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
