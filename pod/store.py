@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import threading
 from datetime import datetime
 from pathlib import Path
 
@@ -31,13 +32,23 @@ FORMAT = 1
 
 
 class PodStore:
-    """Creates and unlocks pods under one root directory."""
+    """Creates and unlocks pods under one root directory.
+
+    Key derivation is memory-hard by design (256 MiB per call at the moderate level),
+    so at most ``max_derivations`` run at once per process; further unlock attempts
+    wait their turn instead of exhausting memory.
+    """
 
     def __init__(self, root: Path, kdf_cost: tuple[int, int] = crypto.MODERATE,
-                 min_passphrase: int = 12):
+                 min_passphrase: int = 12, max_derivations: int = 2):
         self.root = root
         self.kdf_cost = kdf_cost
         self.min_passphrase = min_passphrase
+        self._derivations = threading.BoundedSemaphore(max_derivations)
+
+    def _derive(self, passphrase: str, salt: bytes, opslimit: int, memlimit: int) -> bytes:
+        with self._derivations:
+            return crypto.derive_key(passphrase, salt, opslimit, memlimit)
 
     def directory(self, did: str) -> Path:
         # A hash keeps untrusted identifiers out of file names entirely.
@@ -52,7 +63,7 @@ class PodStore:
         if directory.exists():
             raise PodExists(did)
         salt = crypto.random_salt()
-        kek = crypto.derive_key(passphrase, salt, *self.kdf_cost)
+        kek = self._derive(passphrase, salt, *self.kdf_cost)
         wrapped = crypto.seal(kek, _keys_json(seed, content_key), _keys_ad(did))
         meta = _meta(did, salt, self.kdf_cost, wrapped, now)
         atomic_write(directory / "pod.json", json.dumps(meta).encode("utf-8"))
@@ -64,8 +75,8 @@ class PodStore:
         meta = self._meta(did)
         kdf = meta["kdf"]
         try:
-            kek = crypto.derive_key(passphrase, _b64d(kdf["salt"]), kdf["opslimit"],
-                                    kdf["memlimit"])
+            kek = self._derive(passphrase, _b64d(kdf["salt"]), kdf["opslimit"],
+                               kdf["memlimit"])
         except (ValueError, KeyError) as exc:
             raise UnlockFailed() from exc
         return self._open(did, meta, kek)

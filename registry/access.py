@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, delete, insert, select
 
 from .db import transaction
 from .errors import NotAuthenticated
@@ -70,6 +70,19 @@ class Access:
         if row is None:
             raise NotAuthenticated()
         return Requester(row.organisation, f"apikey:{row.id}", row.role)
+
+    def keys(self, organisation: str | None = None) -> list:
+        query = select(T_KEY.c.id, T_KEY.c.organisation, T_KEY.c.role, T_KEY.c.label,
+                       T_KEY.c.created).order_by(T_KEY.c.id)
+        if organisation is not None:
+            query = query.where(T_KEY.c.organisation == organisation)
+        with transaction(self._engine) as conn:
+            return conn.execute(query).all()
+
+    def revoke(self, key_id: int) -> bool:
+        """Delete a key's hash, so the key authenticates nothing any more."""
+        with transaction(self._engine) as conn:
+            return conn.execute(delete(T_KEY).where(T_KEY.c.id == key_id)).rowcount == 1
 
     def organisation(self, code: str) -> OrganisationRow | None:
         with transaction(self._engine) as conn:

@@ -14,6 +14,7 @@ from .errors import (
     UnknownProvince,
     UnknownSkill,
     UnsupportedLanguage,
+    UnsupportedMediaType,
 )
 from .jsonld import WORKCONTEXT_CONTEXT_URL, ShippedContextLoader, expand, parse_bounded
 from .reference import (
@@ -35,7 +36,7 @@ __all__ = [
     "DocumentTooLarge", "InvalidDocument", "ReferenceDataInvalid",
     "ReferenceDataMissing", "RemoteContextRefused", "SchemaError",
     "UnknownMunicipality", "UnknownOccupation", "UnknownOrganisation",
-    "UnknownProvince", "UnknownSkill", "UnsupportedLanguage",
+    "UnknownProvince", "UnknownSkill", "UnsupportedLanguage", "UnsupportedMediaType",
     "WORKCONTEXT_CONTEXT_URL", "ShippedContextLoader", "expand", "parse_bounded",
     "REFERENCE_FILES", "Municipality", "Occupation", "Organisation", "ReferenceData",
     "Skill", "SkillGroup", "load_reference_data", "LANGUAGES", "SECTORS", "Sector",

@@ -11,7 +11,8 @@
     ├── UnsupportedLanguage         400  unsupported-language
     ├── InvalidDocument             400  invalid-document        (problems)
     ├── RemoteContextRefused        400  remote-context-refused  (url)
-    └── DocumentTooLarge            413  document-too-large      (size, limit)
+    ├── DocumentTooLarge            413  document-too-large      (size, limit)
+    └── UnsupportedMediaType        415  unsupported-media-type  (media_type)
 
 Every class carries its HTTP `status` and a stable kebab-case `code` as class
 attributes; the facts (which file, which line, which code) are instance attributes.
@@ -161,3 +162,15 @@ class DocumentTooLarge(SchemaError):
         self.size = size
         self.limit = limit
         super().__init__(f"document is {size} bytes; at most {limit} are accepted")
+
+
+class UnsupportedMediaType(SchemaError):
+    status = 415
+    code = "unsupported-media-type"
+
+    def __init__(self, media_type: str | None) -> None:
+        self.media_type = (media_type or "")[:100]
+        super().__init__(
+            "the body must be application/ld+json or application/json, "
+            f"not {self.media_type or 'unlabelled'}"
+        )

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from typing import AsyncIterator, Callable
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from starlette.concurrency import run_in_threadpool
 
 from . import problems
@@ -61,4 +62,28 @@ def create_app(settings: Settings | None = None, system: System | None = None,
     for module in (holder, inbox, organisation, dpo):
         app.include_router(module.router, prefix="/api/v1")
     app.add_middleware(HeadersAndLimits)
+    app.openapi = lambda: _openapi(app)
     return app
+
+
+def _openapi(app: FastAPI) -> dict:
+    """The generated document, corrected to what the API does: invalid input is a 400
+    problem (NL API design rule /core/error-handling/invalid-input), not a 422."""
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version, routes=app.routes,
+                             description=app.description, contact=app.contact)
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                responses = operation.get("responses", {})
+                if responses.pop("422", None) is not None:
+                    responses["400"] = PROBLEM_RESPONSE
+        schema.get("components", {}).get("schemas", {}).pop("HTTPValidationError", None)
+        schema.get("components", {}).get("schemas", {}).pop("ValidationError", None)
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+PROBLEM_RESPONSE = {
+    "description": "Invalid input (RFC 9457 problem details, all errors at once)",
+    "content": {"application/problem+json": {"schema": {"type": "object"}}},
+}

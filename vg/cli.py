@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -97,7 +98,31 @@ def verify(data_dir: Optional[Path] = typer.Option(None),
         raise typer.Exit(1)
 
 
+@keys.command("list")
+def list_keys(organisation: Optional[str] = typer.Option(None),
+              data_dir: Optional[Path] = typer.Option(None)) -> None:
+    """List API keys (id, organisation, role, label, created); never the key."""
+    from .wiring import build_system
+
+    for row in build_system(_settings(data_dir)).registry.access.keys(organisation):
+        typer.echo(f"{row.id}\t{row.organisation}\t{row.role}\t{row.label}\t"
+                   f"{row.created.isoformat()}")
+
+
+@keys.command("revoke")
+def revoke_key(key_id: int, data_dir: Optional[Path] = typer.Option(None)) -> None:
+    """Revoke an API key by its id; requests with it fail from then on."""
+    from .wiring import build_system
+
+    if not build_system(_settings(data_dir)).registry.access.revoke(key_id):
+        _fail(f"no API key with id {key_id}")
+    typer.echo(f"revoked {key_id}")
+
+
 def main() -> None:
+    # Everything the process writes (SQLite files, secrets, pods) is for this user
+    # alone: the registry database holds personal data (GDPR art. 32).
+    os.umask(0o077)
     try:
         app()
     except Exception as exc:  # one line, never a stack trace, for operators

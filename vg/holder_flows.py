@@ -14,7 +14,7 @@ from typing import Any
 
 from consent import Audience, Grant
 from pod import UnlockedPod, VersionNotFound
-from registry import Registry
+from registry import Registry, ReplayedDocument
 from schemas import check_references
 
 from .wiring import System
@@ -70,5 +70,12 @@ def withdraw_consent(system: System, pod: UnlockedPod, grant_id: str,
     """One action. The registry deletes the projection first; only then does the pod
     record the withdrawal, so a failure can never leave the data visible while the
     holder is told it was withdrawn."""
-    deliver(system.registry, pod.withdrawal(grant_id, now), now)
+    if pod.grant(grant_id).withdrawn is not None:
+        return  # already withdrawn: withdrawing again changes nothing
+    try:
+        deliver(system.registry, pod.withdrawal(grant_id, now), now)
+    except ReplayedDocument:
+        # A concurrent request of the same holder overtook this one with a higher
+        # sequence number; a fresh withdrawal is newer than both.
+        deliver(system.registry, pod.withdrawal(grant_id, now), now)
     pod.mark_withdrawn(grant_id, now)

@@ -29,7 +29,7 @@ class System:
 
 
 def build_system(settings: Settings, reference: ReferenceData | None = None) -> System:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     reference = reference or load_reference_data(settings.reference_dir)
     audit = AuditLog(make_audit_engine(settings.audit_url()))
     audit.create_tables()

@@ -16,6 +16,7 @@ from vg.settings import Settings
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=timezone.utc)
 UTRECHT, ZEIST, GRONINGEN = "GM0344", "GM0355", "GM0014"
+LD_JSON = "application/ld+json"
 
 
 @pytest.fixture()
@@ -33,7 +34,7 @@ def _holder(api, skills, employer=UTRECHT):
     created = api.post("/api/v1/pods", json={"passphrase": "een lange wachtzin 42"})
     assert created.status_code == 201
     did, token = created.json()["did"], created.json()["session"]
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": LD_JSON}
     tooi = api.system.reference.organisation(employer).tooi_uri
     document = {"@context": WORKCONTEXT_CONTEXT_URL, "id": did, "type": "Person",
                 "name": "Sanne de Boer", "email": "sanne@voorbeeld.nl",
@@ -243,8 +244,10 @@ def test_signed_disclosure_from_any_pod_is_accepted_once(api):
         NOW + timedelta(days=5), NOW)
     document = pod.disclosure(grant, NOW)
 
-    first = api.post("/api/v1/openbaarmakingen", content=json.dumps(document))
-    replay = api.post("/api/v1/openbaarmakingen", content=json.dumps(document))
+    ld = {"Content-Type": LD_JSON}
+    first = api.post("/api/v1/openbaarmakingen", content=json.dumps(document), headers=ld)
+    replay = api.post("/api/v1/openbaarmakingen", content=json.dumps(document),
+                      headers=ld)
 
     assert first.status_code == 201
     assert replay.status_code == 409

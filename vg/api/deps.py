@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import datetime, timezone
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from pod import SessionInvalid, UnlockedPod
 from registry import Forbidden, Requester
+from schemas import UnsupportedMediaType, parse_bounded
 
 from ..wiring import System
 
@@ -35,10 +37,27 @@ def get_trace_id(traceparent: Annotated[str | None, Header()] = None) -> str:
     return secrets.token_hex(16)
 
 
-def _bearer(authorization: str | None) -> str | None:
-    if authorization and authorization.startswith("Bearer "):
-        return authorization[len("Bearer "):].strip()
-    return None
+# Declared as HTTP bearer schemes so that OpenAPI shows how to authenticate.
+organisation_key = HTTPBearer(auto_error=False, scheme_name="organisatiesleutel",
+                              description="API key of an organisation: vgk_...")
+holder_session = HTTPBearer(auto_error=False, scheme_name="houdersessie",
+                            description="Session of an unlocked pod: vgs_...")
+Credentials = HTTPAuthorizationCredentials | None
+
+
+def _token(credentials: Credentials) -> str | None:
+    return credentials.credentials.strip() if credentials else None
+
+
+JSON_MEDIA_TYPES = ("application/ld+json", "application/json")
+
+
+async def json_body(request: Request) -> Any:
+    """The request body as bounded JSON; only JSON media types are accepted."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in JSON_MEDIA_TYPES:
+        raise UnsupportedMediaType(media_type)
+    return parse_bounded(await request.body())
 
 
 SystemDep = Annotated[System, Depends(get_system)]
@@ -46,14 +65,16 @@ NowDep = Annotated[datetime, Depends(get_now)]
 TraceDep = Annotated[str, Depends(get_trace_id)]
 
 
-def get_requester(system: SystemDep,
-                  authorization: Annotated[str | None, Header()] = None) -> Requester:
-    return system.registry.access.authenticate(_bearer(authorization))
+def get_requester(
+        system: SystemDep,
+        credentials: Annotated[Credentials, Depends(organisation_key)]) -> Requester:
+    return system.registry.access.authenticate(_token(credentials))
 
 
-def get_holder_pod(system: SystemDep, now: NowDep,
-                   authorization: Annotated[str | None, Header()] = None) -> UnlockedPod:
-    token = _bearer(authorization)
+def get_holder_pod(
+        system: SystemDep, now: NowDep,
+        credentials: Annotated[Credentials, Depends(holder_session)]) -> UnlockedPod:
+    token = _token(credentials)
     if not token or not token.startswith(SESSION_PREFIX):
         raise SessionInvalid()
     did, kek = system.sessions.open(token[len(SESSION_PREFIX):], now)
@@ -62,6 +83,9 @@ def get_holder_pod(system: SystemDep, now: NowDep,
 
 RequesterDep = Annotated[Requester, Depends(get_requester)]
 HolderDep = Annotated[UnlockedPod, Depends(get_holder_pod)]
+JsonBody = Annotated[Any, Depends(json_body)]
+# Identifiers in paths are database integers: bound them where they enter.
+MAX_ID = 2**31 - 1
 
 
 def require_role(requester: Requester, *roles: str) -> None:

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Response
 
 from consent import format_time
 
-from .deps import RequesterDep, SystemDep, require_role
+from .deps import MAX_ID, RequesterDep, SystemDep, require_role
 from .models import VerifyOut
 from .render import json_response
 
@@ -26,7 +26,7 @@ def read_log(requester: RequesterDep, system: SystemDep,
              subject: str | None = Query(default=None, max_length=64),
              since: datetime | None = None, until: datetime | None = None,
              limit: int = Query(default=100, ge=1, le=1000),
-             offset: int = Query(default=0, ge=0)) -> Response:
+             offset: int = Query(default=0, ge=0, le=MAX_ID)) -> Response:
     require_role(requester, "dpo", "platform-dpo")
     if requester.role == "dpo":
         organisation = requester.organisation

@@ -3,15 +3,14 @@ and the holder's own view of the access log (GDPR art. 15)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from consent import format_time
 from pod import GrantRecord, VersionNotFound
 from registry import pseudonym_for
-from schemas import parse_bounded
 
 from .. import holder_flows
-from .deps import SESSION_PREFIX, HolderDep, NowDep, SystemDep
+from .deps import MAX_ID, SESSION_PREFIX, HolderDep, JsonBody, NowDep, SystemDep
 from .models import GrantCreate, GrantOut, PodCreate, SavedOut, SessionCreate
 from .models import SessionOut, VersionOut
 from .render import json_response
@@ -46,9 +45,8 @@ def read_workcontext(pod: HolderDep) -> Response:
 
 
 @router.put("/pod/werkcontext", response_model=SavedOut)
-async def write_workcontext(request: Request, pod: HolderDep, system: SystemDep,
-                            now: NowDep) -> SavedOut:
-    document = parse_bounded(await request.body())
+def write_workcontext(document: JsonBody, pod: HolderDep, system: SystemDep,
+                      now: NowDep) -> SavedOut:
     saved = holder_flows.save_workcontext(system, pod, document, now)
     return SavedOut(version=saved.version, published=saved.published)
 
@@ -59,7 +57,8 @@ def list_versions(pod: HolderDep) -> list[VersionOut]:
 
 
 @router.get("/pod/werkcontext/versies/{number}")
-def read_version(number: int, pod: HolderDep) -> Response:
+def read_version(pod: HolderDep,
+                 number: int = Path(ge=1, le=MAX_ID)) -> Response:
     return json_response(pod.version(number), media_type=LD_JSON)
 
 
@@ -89,7 +88,7 @@ def withdraw_grant(grant_uuid: str, pod: HolderDep, system: SystemDep,
 @router.get("/pod/inzage")
 def own_access_log(pod: HolderDep, system: SystemDep,
                    limit: int = Query(default=100, ge=1, le=1000),
-                   offset: int = Query(default=0, ge=0)) -> Response:
+                   offset: int = Query(default=0, ge=0, le=MAX_ID)) -> Response:
     """Who saw which of my fields, when and for what (GDPR art. 15)."""
     subject = pseudonym_for(system.pseudonym_secret, pod.did)
     records = system.audit.entries(subject=subject, limit=limit, offset=offset)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from registry import AssignmentSpec
 
-from .deps import NowDep, RequesterDep, SystemDep, TraceDep
+from .deps import MAX_ID, NowDep, RequesterDep, SystemDep, TraceDep, require_role
 from .models import AssignmentCreate
 from .render import json_response
 
@@ -27,20 +27,22 @@ def create_assignment(body: AssignmentCreate, requester: RequesterDep,
 
 @router.get("/opdrachten")
 def list_assignments(requester: RequesterDep, system: SystemDep) -> Response:
+    require_role(requester, "staff")
     items = system.registry.assignments.list(requester.organisation)
     return json_response([a.to_json() for a in items])
 
 
 @router.get("/opdrachten/{assignment_id}")
-def read_assignment(assignment_id: int, requester: RequesterDep,
-                    system: SystemDep) -> Response:
+def read_assignment(requester: RequesterDep, system: SystemDep,
+                    assignment_id: int = Path(ge=1, le=MAX_ID)) -> Response:
+    require_role(requester, "staff")
     stored = system.registry.assignments.get(requester.organisation, assignment_id)
     return json_response(stored.to_json())
 
 
 @router.get("/opdrachten/{assignment_id}/kandidaten")
-def candidates(assignment_id: int, requester: RequesterDep, system: SystemDep,
-               now: NowDep, trace: TraceDep,
+def candidates(requester: RequesterDep, system: SystemDep, now: NowDep,
+               trace: TraceDep, assignment_id: int = Path(ge=1, le=MAX_ID),
                limit: int = Query(default=10, ge=1, le=100)) -> Response:
     """Ranked candidates with only consented fields; each one shown is logged first."""
     page = system.registry.candidates(requester, assignment_id, now, trace, limit)

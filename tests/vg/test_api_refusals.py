@@ -1,0 +1,161 @@
+"""Bad input over HTTP: a clear 4xx problem, and nothing changes."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from consent import Audience, sign_document
+from tests.vg.test_api import (
+    LD_JSON,
+    NOW,
+    UTRECHT,
+    _grant,
+    _holder,
+    _key,
+    _skills,
+    api,  # noqa: F401  (fixture)
+)
+
+
+def _problem(response, status):
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    return response.json()
+
+
+def _versions(api, holder):
+    return api.get("/api/v1/pod/werkcontext/versies", headers=holder).json()
+
+
+@pytest.mark.parametrize("media_type", ["text/plain", "application/xml", None])
+def test_bodies_that_are_not_json_get_415_and_store_nothing(api, media_type):
+    did, holder = _holder(api, _skills(api))
+    before = _versions(api, holder)
+    document = api.get("/api/v1/pod/werkcontext", headers=holder).text
+    headers = {"Authorization": holder["Authorization"]}
+    if media_type:
+        headers["Content-Type"] = media_type
+
+    _problem(api.put("/api/v1/pod/werkcontext", content=document, headers=headers), 415)
+    _problem(api.post("/api/v1/openbaarmakingen", content=document, headers=headers),
+             415)
+    assert _versions(api, holder) == before
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/opdrachten/9223372036854775808",
+    "/api/v1/opdrachten/9223372036854775808/kandidaten",
+    "/api/v1/auditlog?offset=9223372036854775808",
+])
+def test_out_of_range_identifiers_are_400_not_500(api, path):
+    role = "dpo" if "auditlog" in path else "staff"
+    _problem(api.get(path, headers=_key(api, UTRECHT, role)), 400)
+
+
+@pytest.mark.parametrize("body", [
+    "[" * 50_000,
+    '{"a": 1, "a": 2}',
+    '{"name": "\\ud800"}',
+    '{"name": "x\\u202ey"}',
+    '{"n": 100000000000000000000000}',
+])
+def test_malformed_json_is_refused_before_it_is_processed(api, body):
+    _, holder = _holder(api, _skills(api))
+    before = _versions(api, holder)
+    _problem(api.put("/api/v1/pod/werkcontext", content=body, headers=holder), 400)
+    assert _versions(api, holder) == before
+
+
+@pytest.mark.parametrize("change", [
+    {"availability": {"type": "Availability", "hoursPerWeek": True}},
+    {"availability": {"type": "Availability", "hoursPerWeek": "16"}},
+    {"availability": {"type": "Availability", "hoursPerWeek": 10**12}},
+    {"name": ["a", "b"]},
+    {"functionLevel": {"@context": "https://example.org/ctx", "levelRank": 3}},
+])
+def test_workcontext_values_of_the_wrong_type_store_no_version(api, change):
+    _, holder = _holder(api, _skills(api))
+    _grant(api, holder, ["hours_per_week", "name"])
+    before = _versions(api, holder)
+    document = {**api.get("/api/v1/pod/werkcontext", headers=holder).json(), **change}
+
+    _problem(api.put("/api/v1/pod/werkcontext", content=json.dumps(document),
+                     headers=holder), 400)
+    assert _versions(api, holder) == before
+
+
+def _foreign_disclosure(api, change):
+    """A disclosure signed by a real pod, its projection then changed and re-signed by
+    the same holder: the holder's signature is valid, the content is not."""
+    did, _ = _holder(api, _skills(api))
+    pod = api.system.pods.unlock(did, "een lange wachtzin 42")
+    grant = pod.add_grant(Audience("all_municipalities"), ["matching"],
+                          ["skills", "level", "available_period", "field_of_work"],
+                          NOW + timedelta(days=5), NOW)
+    document = pod.disclosure(grant, NOW)
+    body = {k: v for k, v in document.items() if k != "proof"}
+    change(body)
+    return sign_document(body, pod._key)
+
+
+@pytest.mark.parametrize("change", [
+    lambda b: b["workcontext"].update(functionLevel={
+        "@context": "http://127.0.0.1:9/ctx", "type": "FunctionLevel",
+        "levelSystem": "HR21", "levelName": "x", "levelRank": 3}),
+    lambda b: b["workcontext"].update(fieldOfWork={"deep": {"a": 1}}),
+    lambda b: b["workcontext"].update(skills=["http://data.europa.eu/esco/skill/nope"]),
+    lambda b: b["workcontext"].update(availability={"period": {"startDate": "later"}}),
+    lambda b: b.update(extra="member"),
+    lambda b: b.update(issued="2027-12-04T12:00:00Z"),
+    lambda b: b.update(sequence=2**63),
+], ids=["nested-context", "object-for-text", "unknown-skill", "bad-date",
+        "extra-member", "issued-in-future", "huge-sequence"])
+def test_registry_refuses_signed_but_malformed_disclosures(api, change):
+    document = _foreign_disclosure(api, change)
+    staff = _key(api, UTRECHT)
+    before = api.system.registry.gate.visible(
+        api.system.registry.access.authenticate(staff["Authorization"][7:]),
+        "matching", NOW)
+
+    response = api.post("/api/v1/openbaarmakingen", content=json.dumps(document),
+                        headers={"Content-Type": LD_JSON})
+
+    assert 400 <= response.status_code < 500
+    after = api.system.registry.gate.visible(
+        api.system.registry.access.authenticate(staff["Authorization"][7:]),
+        "matching", NOW)
+    assert after == before
+
+
+def test_withdrawal_naming_something_that_is_not_a_grant_id_is_refused(api):
+    did, _ = _holder(api, _skills(api))
+    pod = api.system.pods.unlock(did, "een lange wachtzin 42")
+    body = {"type": "Withdrawal", "holder": did, "sequence": 99,
+            "issued": "2026-12-04T12:00:00Z", "grant": "../../etc/passwd"}
+    document = sign_document(body, pod._key)
+    _problem(api.post("/api/v1/intrekkingen", content=json.dumps(document),
+                      headers={"Content-Type": LD_JSON}), 400)
+
+
+def test_withdrawing_twice_is_harmless(api):
+    _, holder = _holder(api, _skills(api))
+    grant_id = _grant(api, holder, ["skills"])
+    url = f"/api/v1/pod/toestemmingen/{grant_id.split(':')[-1]}"
+    first = api.delete(url, headers=holder)
+    second = api.delete(url, headers=holder)
+    assert first.status_code == second.status_code == 200
+    assert first.json()["withdrawn"] == second.json()["withdrawn"]
+
+
+def test_dpo_keys_do_not_read_assignments(api):
+    _problem(api.get("/api/v1/opdrachten", headers=_key(api, UTRECHT, "dpo")), 403)
+
+
+def test_a_revoked_key_authenticates_nothing(api):
+    headers = _key(api, UTRECHT)
+    [row] = api.system.registry.access.keys(UTRECHT)
+    assert api.system.registry.access.revoke(row.id)
+    _problem(api.get("/api/v1/opdrachten", headers=headers), 401)
