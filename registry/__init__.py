@@ -1,7 +1,7 @@
 """The organisations' side: verified disclosures, assignments, matching, one gate."""
 
 from .access import ROLES, Access, OrganisationRow, hash_key
-from .assignments import CIRCLES, AssignmentSpec, StoredAssignment
+from .assignments import CIRCLES, STATUSES, TRANSITIONS, AssignmentSpec, StoredAssignment
 from .db import create_tables, drop_tables, make_engine
 from .errors import (
     AssignmentNotFound,
@@ -10,21 +10,25 @@ from .errors import (
     GrantNotLive,
     GrantWithdrawn,
     InvalidAssignment,
+    InvalidCursor,
+    InvalidTransition,
     NotAuthenticated,
     RegistryError,
     ReplayedDocument,
     StorageFailed,
 )
-from .gate import ConsentGate, Requester, VisibleProfile
+from .gate import ConsentGate, Requester, Signals, VisibleProfile
 from .ingest import Accepted, pseudonym_for
-from .matching import Ranked, rank
+from .matching import Matcher, Ranked, Scored
+from .migrate import upgrade
 from .service import MATCHING, CandidatePage, Registry
 
 __all__ = [
     "ROLES", "Access", "OrganisationRow", "hash_key", "CIRCLES", "AssignmentSpec",
-    "StoredAssignment", "create_tables", "drop_tables", "make_engine",
+    "StoredAssignment", "STATUSES", "TRANSITIONS", "create_tables", "drop_tables", "make_engine",
     "AssignmentNotFound", "Forbidden", "GrantIdTaken", "GrantNotLive", "GrantWithdrawn", "InvalidAssignment",
+    "InvalidCursor", "InvalidTransition",
     "NotAuthenticated", "RegistryError", "ReplayedDocument", "StorageFailed",
-    "ConsentGate", "Requester", "VisibleProfile", "Accepted", "pseudonym_for",
-    "Ranked", "rank", "MATCHING", "CandidatePage", "Registry",
+    "ConsentGate", "Requester", "Signals", "VisibleProfile", "Accepted", "pseudonym_for",
+    "Matcher", "Ranked", "Scored", "upgrade", "MATCHING", "CandidatePage", "Registry",
 ]

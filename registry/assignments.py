@@ -1,21 +1,46 @@
-"""Assignments: the work an organisation needs people for."""
+"""Assignments: the work an organisation needs people for, and its lifecycle.
+
+An assignment is drafted, opened, paused (and opened again), filled and closed::
+
+    draft ──open──> open <──open── paused
+      │              │ └──pause──────^ │
+      │              └──fill──> filled <┘
+      └──────────close─────────> closed  (from any state but closed)
+
+Candidates are ranked for draft, open and paused assignments (a draft can be tried
+out before it is published); a filled or closed assignment's search is over.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert, select, update
+
+from schemas.catalogue import FIELDS_OF_WORK
+from schemas.reference_organisations import SECTORS
 
 from .db import transaction
-from .errors import AssignmentNotFound, InvalidAssignment
-from .tables import Assignment
+from .errors import AssignmentNotFound, InvalidAssignment, InvalidTransition
+from .tables import Assignment, AssignmentPass
 
 T = Assignment.__table__
-CIRCLES = ("own", "neighbours", "province", "national")
+T_PASS = AssignmentPass.__table__
+CIRCLES = ("own", "neighbours", "province", "corop", "safety_region",
+           "municipalities", "sector", "national")
 MAX_SKILLS = 20
+STATUSES = ("draft", "open", "paused", "filled", "closed")
+TRANSITIONS = {
+    "open": ("draft", "paused"),
+    "pause": ("open",),
+    "fill": ("open", "paused"),
+    "close": ("draft", "open", "paused", "filled"),
+}
+TARGET = {"open": "open", "pause": "paused", "fill": "filled", "close": "closed"}
+RANKABLE = ("draft", "open", "paused")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +53,19 @@ class AssignmentSpec:
     level_max: int | None = None
     hours_per_week: int | None = None
     circle: str = "national"
+    optional_weights: dict[str, int] = field(default_factory=dict)
+    function_family: str | None = None
+    period_start: date | None = None
+    period_end: date | None = None
+    field_of_work: str | None = None
+    location: str | None = None
+    remote: bool = False
+    circle_ref: str | None = None
+    freelancers: bool = True
+
+    def weight(self, uri: str) -> int:
+        """A nice-to-have skill's weight, 1 (nice) to 3 (very welcome)."""
+        return self.optional_weights.get(uri, 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,31 +77,62 @@ class StoredAssignment:
     created: datetime
 
     def to_json(self) -> dict[str, Any]:
+        s = self.spec
         return {
             "id": self.id, "organisation": self.organisation, "status": self.status,
-            "title": self.spec.title, "description": self.spec.description,
-            "requiredSkills": list(self.spec.required_skills),
-            "optionalSkills": list(self.spec.optional_skills),
-            "levelMin": self.spec.level_min, "levelMax": self.spec.level_max,
-            "hoursPerWeek": self.spec.hours_per_week, "circle": self.spec.circle,
+            "title": s.title, "description": s.description,
+            "requiredSkills": list(s.required_skills),
+            "optionalSkills": [{"skill": uri, "weight": s.weight(uri)}
+                               for uri in s.optional_skills],
+            "functionFamily": s.function_family, "fieldOfWork": s.field_of_work,
+            "levelMin": s.level_min, "levelMax": s.level_max,
+            "hoursPerWeek": s.hours_per_week,
+            "periodStart": _iso(s.period_start), "periodEnd": _iso(s.period_end),
+            "location": s.location, "remote": s.remote, "circle": s.circle,
+            "circleSector": s.circle_ref, "freelancers": s.freelancers,
             "created": self.created.isoformat(),
         }
 
 
-def check_spec(spec: AssignmentSpec, known_skill) -> None:
+def check_spec(spec: AssignmentSpec, reference) -> None:
     """All problems at once (NL API design rule /core/error-handling/all-errors)."""
+    problems = _text_problems(spec) + _skill_problems(spec, reference)
+    problems += _level_and_time_problems(spec) + _place_problems(spec, reference)
+    if problems:
+        raise InvalidAssignment(problems)
+
+
+def _text_problems(spec: AssignmentSpec) -> list[str]:
     problems = []
     if not 1 <= len(spec.title.strip()) <= 200:
         problems.append("title must be 1 to 200 characters")
     if len(spec.description) > 5000:
         problems.append("description must be at most 5000 characters")
+    for name in ("function_family", "field_of_work"):
+        value = getattr(spec, name)
+        if value is not None and value not in FIELDS_OF_WORK:
+            problems.append(f"{name} must be one of " + ", ".join(FIELDS_OF_WORK))
+    return problems
+
+
+def _skill_problems(spec: AssignmentSpec, reference) -> list[str]:
+    problems = []
     if not 1 <= len(spec.required_skills) <= MAX_SKILLS:
         problems.append(f"requiredSkills must name 1 to {MAX_SKILLS} ESCO skills")
     if len(spec.optional_skills) > MAX_SKILLS:
         problems.append(f"optionalSkills must name at most {MAX_SKILLS} ESCO skills")
     for uri in (*spec.required_skills, *spec.optional_skills):
-        if not known_skill(uri):
+        if not reference.has_skill(uri):
             problems.append(f"{uri} is not a known ESCO skill")
+    for uri, weight in spec.optional_weights.items():
+        if uri not in spec.optional_skills or weight not in (1, 2, 3):
+            problems.append("an optional skill's weight must be 1, 2 or 3 and name "
+                            "one of optionalSkills")
+    return problems
+
+
+def _level_and_time_problems(spec: AssignmentSpec) -> list[str]:
+    problems = []
     for name in ("level_min", "level_max"):
         value = getattr(spec, name)
         if value is not None and not 1 <= value <= 5:
@@ -72,28 +141,43 @@ def check_spec(spec: AssignmentSpec, known_skill) -> None:
         problems.append("level_min must not exceed level_max")
     if spec.hours_per_week is not None and not 1 <= spec.hours_per_week <= 40:
         problems.append("hoursPerWeek must be from 1 to 40")
+    if (spec.period_start is None) != (spec.period_end is None):
+        problems.append("periodStart and periodEnd must be given together")
+    elif spec.period_start and spec.period_start > spec.period_end:
+        problems.append("periodStart must not be after periodEnd")
+    return problems
+
+
+def _place_problems(spec: AssignmentSpec, reference) -> list[str]:
+    problems = []
     if spec.circle not in CIRCLES:
         problems.append("circle must be one of " + ", ".join(CIRCLES))
-    if problems:
-        raise InvalidAssignment(problems)
+    if spec.location is not None and not reference.is_municipality(spec.location):
+        problems.append("location must be the CBS code of a municipality")
+    if spec.circle in ("corop", "safety_region") and spec.location is None:
+        problems.append(f"a {spec.circle} circle needs a location")
+    if (spec.circle == "sector") != (spec.circle_ref is not None):
+        problems.append("circleSector must be given exactly when circle is sector")
+    elif spec.circle_ref is not None and spec.circle_ref not in SECTORS:
+        problems.append("circleSector must be one of " + ", ".join(SECTORS))
+    return problems
 
 
 class Assignments:
-    def __init__(self, engine: Engine, known_skill):
+    def __init__(self, engine: Engine, reference):
         self._engine = engine
-        self._known_skill = known_skill
+        self._reference = reference
 
-    def create(self, organisation: str, spec: AssignmentSpec, now: datetime) -> StoredAssignment:
-        check_spec(spec, self._known_skill)
+    def create(self, organisation: str, spec: AssignmentSpec, now: datetime,
+               status: str = "open") -> StoredAssignment:
+        if spec.location is None and self._reference.is_municipality(organisation):
+            spec = _with_location(spec, organisation)
+        check_spec(spec, self._reference)
+        if status not in ("draft", "open"):
+            raise InvalidAssignment(["status of a new assignment must be draft or open"])
         with transaction(self._engine) as conn:
             result = conn.execute(insert(T).values(
-                organisation=organisation, title=spec.title.strip(),
-                description=spec.description,
-                required_skills=json.dumps(list(spec.required_skills)),
-                optional_skills=json.dumps(list(spec.optional_skills)),
-                level_min=spec.level_min, level_max=spec.level_max,
-                hours_per_week=spec.hours_per_week, circle=spec.circle,
-                status="open", created=now))
+                organisation=organisation, status=status, created=now, **_columns(spec)))
         return self.get(organisation, result.inserted_primary_key[0])
 
     def get(self, organisation: str, assignment_id: int) -> StoredAssignment:
@@ -110,12 +194,74 @@ class Assignments:
                                 .order_by(T.c.id)).all()
         return [_stored(r) for r in rows]
 
+    def transition(self, organisation: str, assignment_id: int, action: str,
+                   now: datetime) -> StoredAssignment:
+        """Move along the lifecycle; a compare-and-set on the status, so that two
+        project leaders acting at once can not both succeed from one state."""
+        if action not in TRANSITIONS:
+            raise InvalidAssignment(["action must be one of " + ", ".join(TRANSITIONS)])
+        current = self.get(organisation, assignment_id)
+        if current.status not in TRANSITIONS[action]:
+            raise InvalidTransition(assignment_id, current.status, action)
+        with transaction(self._engine) as conn:
+            moved = conn.execute(update(T).where(
+                T.c.id == assignment_id, T.c.status == current.status).values(
+                status=TARGET[action], updated=now)).rowcount
+        if moved != 1:
+            raise InvalidTransition(assignment_id, current.status, action)
+        return self.get(organisation, assignment_id)
+
+    def pass_on(self, organisation: str, assignment_id: int, pseudonym: str,
+                now: datetime) -> None:
+        """Leave this candidate out of this assignment's later lists (idempotent)."""
+        self.get(organisation, assignment_id)
+        with transaction(self._engine) as conn:
+            known = conn.execute(select(T_PASS.c.pseudonym).where(
+                T_PASS.c.assignment_id == assignment_id,
+                T_PASS.c.pseudonym == pseudonym)).first()
+            if known is None:
+                conn.execute(insert(T_PASS).values(
+                    assignment_id=assignment_id, pseudonym=pseudonym, created=now))
+
+    def passed(self, assignment_id: int) -> frozenset[str]:
+        with transaction(self._engine) as conn:
+            return frozenset(conn.execute(select(T_PASS.c.pseudonym).where(
+                T_PASS.c.assignment_id == assignment_id)).scalars())
+
+
+def _with_location(spec: AssignmentSpec, location: str) -> AssignmentSpec:
+    values = {name: getattr(spec, name) for name in AssignmentSpec.__slots__}
+    values["location"] = location
+    return AssignmentSpec(**values)
+
+
+def _columns(spec: AssignmentSpec) -> dict[str, Any]:
+    return dict(
+        title=spec.title.strip(), description=spec.description,
+        required_skills=json.dumps(list(spec.required_skills)),
+        optional_skills=json.dumps(list(spec.optional_skills)),
+        optional_weights=json.dumps(spec.optional_weights, sort_keys=True),
+        function_family=spec.function_family, level_min=spec.level_min,
+        level_max=spec.level_max, hours_per_week=spec.hours_per_week,
+        period_start=spec.period_start, period_end=spec.period_end,
+        field_of_work=spec.field_of_work, location=spec.location, remote=spec.remote,
+        circle=spec.circle, circle_ref=spec.circle_ref, freelancers=spec.freelancers)
+
 
 def _stored(row) -> StoredAssignment:
     spec = AssignmentSpec(
         title=row.title, description=row.description,
         required_skills=tuple(json.loads(row.required_skills)),
         optional_skills=tuple(json.loads(row.optional_skills)),
-        level_min=row.level_min, level_max=row.level_max,
-        hours_per_week=row.hours_per_week, circle=row.circle)
+        optional_weights=json.loads(row.optional_weights),
+        function_family=row.function_family, level_min=row.level_min,
+        level_max=row.level_max, hours_per_week=row.hours_per_week,
+        period_start=row.period_start, period_end=row.period_end,
+        field_of_work=row.field_of_work, location=row.location,
+        remote=bool(row.remote), circle=row.circle, circle_ref=row.circle_ref,
+        freelancers=bool(row.freelancers))
     return StoredAssignment(row.id, row.organisation, spec, row.status, row.created)
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None

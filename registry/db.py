@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import SQLModel
 
@@ -32,16 +32,22 @@ def _sqlite_pragmas(connection, _record) -> None:
 
 
 def create_tables(engine: Engine) -> None:
-    SQLModel.metadata.create_all(engine, tables=registry_tables())
+    """Create or upgrade the schema (``registry.migrate``), keeping all data."""
+    from .migrate import upgrade
+
+    upgrade(engine)
 
 
 def drop_tables(engine: Engine) -> None:
+    from .migrate import VERSION_TABLE
+
     SQLModel.metadata.drop_all(engine, tables=registry_tables())
+    with transaction(engine) as conn:
+        conn.execute(text(f"DROP TABLE IF EXISTS {VERSION_TABLE}"))
 
 
 def registry_tables() -> list:
-    names = {"organisation", "api_key", "holder", "disclosure", "disclosure_purpose",
-             "disclosure_audience", "disclosure_skill", "assignment", "withdrawn_grant"}
+    names = {t.name for t in tables.REGISTRY_TABLES}
     return [t for t in SQLModel.metadata.sorted_tables if t.name in names]
 
 

@@ -5,6 +5,8 @@
     ├── Forbidden              403 forbidden           (action)
     ├── AssignmentNotFound     404 assignment-not-found (assignment_id)
     ├── InvalidAssignment      400 invalid-assignment  (problems)
+    ├── InvalidCursor          400 invalid-cursor
+    ├── InvalidTransition      409 invalid-transition  (assignment_id, status, action)
     ├── ReplayedDocument       409 replayed-document   (sequence, last_sequence)
     ├── GrantNotLive           400 grant-not-live      (grant_id)
     ├── GrantWithdrawn         409 grant-withdrawn     (grant_id)
@@ -53,6 +55,25 @@ class InvalidAssignment(RegistryError):
     def __init__(self, problems: list[str]):
         super().__init__("; ".join(problems))
         self.problems = problems
+
+
+class InvalidCursor(RegistryError):
+    status = 400
+    code = "invalid-cursor"
+
+    def __init__(self) -> None:
+        super().__init__("cursor must be a value returned as nextCursor by this list")
+
+
+class InvalidTransition(RegistryError):
+    status = 409
+    code = "invalid-transition"
+
+    def __init__(self, assignment_id: int, status: str, action: str):
+        super().__init__(f"assignment {assignment_id} is {status}: can not {action} it")
+        self.assignment_id = assignment_id
+        self.status = status
+        self.action = action
 
 
 class ReplayedDocument(RegistryError):

@@ -8,6 +8,7 @@ projection is refused rather than stored.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Mapping
 
 from consent import InvalidGrant
@@ -22,6 +23,8 @@ class Extracted:
     employer_code: str | None
     level_rank: int | None
     hours_per_week: int | None
+    available_from: date | None = None
+    available_until: date | None = None
 
 
 def extract(projection: dict[str, Any], fields: frozenset[str],
@@ -33,7 +36,29 @@ def extract(projection: dict[str, Any], fields: frozenset[str],
         if "level" in fields else None,
         hours_per_week=_int_at(projection, ("availability", "hoursPerWeek"), 0, 40)
         if "hours_per_week" in fields else None,
+        **(_period(projection) if "available_period" in fields else {}),
     )
+
+
+def _period(projection: dict) -> dict[str, date | None]:
+    """The available period; an open end (no endDate) stays None."""
+    period = projection.get("availability", {}).get("period")
+    if not isinstance(period, dict):
+        return {}
+    start, end = _date(period, "startDate"), _date(period, "endDate")
+    if start and end and start > end:
+        raise InvalidGrant(["availability.period must not end before it starts"])
+    return {"available_from": start, "available_until": end}
+
+
+def _date(period: dict, key: str) -> date | None:
+    text = period.get(key)
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise InvalidGrant([f"availability.period.{key} must be a date"]) from None
 
 
 def _skills(projection: dict) -> tuple[str, ...]:

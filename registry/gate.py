@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Iterable, Sequence
 
 from sqlalchemy import Engine, and_, delete, false, or_, select, true
@@ -53,20 +53,75 @@ class VisibleProfile:
     skills: frozenset[str]
 
 
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """The index columns one holder lets this requester rank on for this purpose:
+    the same merge of visible disclosures as a profile, without the documents."""
+
+    pseudonym: str
+    skills: frozenset[str]
+    employer_code: str | None
+    level_rank: int | None
+    hours_per_week: int | None
+    available_from: date | None
+    available_until: date | None
+
+
 class ConsentGate:
     def __init__(self, engine: Engine, geo: Geography, audit: AuditLog):
         self._engine = engine
         self._geo = geo
         self._audit = audit
 
+    def signals(self, requester: Requester, purpose: str, now: datetime,
+                any_of_skills: Iterable[str],
+                employers: Iterable[str] | None = None) -> list[Signals]:
+        """What ranking may use, for holders with a visible disclosure of one of
+        ``any_of_skills`` (and, when given, naming one of ``employers``). Only the
+        plain index columns are read, never a projection: ranking a million
+        holders must not parse a million documents. Nothing is shown, so nothing
+        is logged; the profiles of the few that are shown come from ``visible``."""
+        self.purge_expired(now)
+        org = requester.organisation
+        hits = self._skilled(org, purpose, now, any_of_skills)
+        wanted = sorted(set(any_of_skills))
+        query = (
+            select(D.c.holder_did, D.c.sequence, D.c.employer_code, D.c.level_rank,
+                   D.c.hours_per_week, D.c.available_from, D.c.available_until,
+                   H.c.pseudonym, S.c.skill)
+            .join(H, H.c.did == D.c.holder_did)
+            .outerjoin(S, and_(S.c.disclosure_id == D.c.id, S.c.skill.in_(wanted)))
+            .where(*self._visible(D, org, purpose, now), D.c.holder_did.in_(hits)))
+        if employers is not None:
+            placed = select(D.c.holder_did).where(
+                *self._visible(D, org, purpose, now),
+                D.c.employer_code.in_(sorted(set(employers))))
+            query = query.where(D.c.holder_did.in_(placed))
+        with transaction(self._engine) as conn:
+            rows = conn.execute(query.order_by(D.c.holder_did, D.c.sequence)).all()
+        return _merge_signals(rows)
+
+    def _skilled(self, org: str, purpose: str, now: datetime, skills: Iterable[str]):
+        # A skill the requester may not see must not decide who appears (invariant
+        # 2): the skill rows are joined to *visible* disclosures only.
+        other = D.alias("skilled")
+        return select(other.c.holder_did).join(
+            S, S.c.disclosure_id == other.c.id).where(
+            *self._visible(other, org, purpose, now),
+            S.c.skill.in_(sorted(set(skills))))
+
     def visible(self, requester: Requester, purpose: str, now: datetime,
-                any_of_skills: Iterable[str] | None = None) -> list[VisibleProfile]:
-        """Profiles visible to ``requester`` for ``purpose``; nothing is logged yet,
-        because nothing has been shown (the caller discloses a selection)."""
+                any_of_skills: Iterable[str] | None = None,
+                pseudonyms: Iterable[str] | None = None) -> list[VisibleProfile]:
+        """Profiles visible to ``requester`` for ``purpose`` (of the holders with
+        ``pseudonyms``, when given); nothing is logged yet, because nothing has been
+        shown (the caller discloses a selection)."""
         self.purge_expired(now)
         org = requester.organisation
         query = select(D, H.c.pseudonym).join(H, H.c.did == D.c.holder_did).where(
             *self._visible(D, org, purpose, now))
+        if pseudonyms is not None:
+            query = query.where(H.c.pseudonym.in_(sorted(set(pseudonyms))))
         if any_of_skills is not None:
             # Prefilter holders on skills in *visible* disclosures only: a skill the
             # requester may not see must not decide who appears (invariant 2).
@@ -157,6 +212,32 @@ def _merge(rows: Iterable) -> list[VisibleProfile]:
                        s["hours"], frozenset(s["skills"]))
         for s in merged.values()
     ]
+
+
+def _merge_signals(rows: Iterable) -> list[Signals]:
+    """One ``Signals`` per holder, merged as ``_merge`` merges profiles: rows come
+    ordered by sequence, so a later disclosure's non-NULL column wins."""
+    merged: dict[str, dict] = {}
+    columns = ("employer_code", "level_rank", "hours_per_week", "available_from",
+               "available_until")
+    for row in rows:
+        slot = merged.setdefault(row.holder_did, {
+            "pseudonym": row.pseudonym, "skills": set(), "seen": set(),
+            **dict.fromkeys(columns)})
+        if row.skill is not None:
+            slot["skills"].add(row.skill)
+        if row.sequence in slot["seen"]:
+            continue  # the same disclosure again, for another matched skill
+        slot["seen"].add(row.sequence)
+        for column in columns:
+            value = getattr(row, column)
+            if value is not None:
+                slot[column] = value
+        if row.available_from is not None or row.available_until is not None:
+            slot["available_from"] = row.available_from
+            slot["available_until"] = row.available_until
+    return [Signals(s["pseudonym"], frozenset(s["skills"]),
+                    *(s[c] for c in columns)) for s in merged.values()]
 
 
 def _skills_of(document: dict) -> set[str]:

@@ -157,6 +157,8 @@ def _insert(conn: Connection, found, columns, now: datetime) -> int:
         employer_code=columns.employer_code,
         level_rank=columns.level_rank,
         hours_per_week=columns.hours_per_week,
+        available_from=columns.available_from,
+        available_until=columns.available_until,
         received=now,
     ))
     return result.inserted_primary_key[0]

@@ -1,78 +1,126 @@
 """Ranking candidates for an assignment, on consented fields only.
 
-The score is a sum a project leader can follow: required skills covered (60), optional
-skills covered (15), function level within the range (15, or 7 when one step off),
-hours available against hours needed (10). Each part comes with a reason naming the
-consented field it rests on; a field the candidate did not disclose adds nothing and
-produces no reason. Matching only suggests: people decide (GDPR art. 22).
+The score (at most 100) is a sum a project leader can follow:
+
+==================  ======  ===================================================
+part                points  how
+==================  ======  ===================================================
+required skills     50      per required skill the best of: the skill itself
+                            (full), a broader or narrower skill (half), a
+                            sibling in the ESCO hierarchy (a quarter)
+nice-to-have        10      the same, weighted by each skill's weight (1-3)
+level fit           15      inside the range 15, one step outside 7
+hours fit           10      hours available against hours needed
+period overlap      10      share of the assignment's period the person is free
+distance            5       neighbour 5, same COROP region 3, far 0
+==================  ======  ===================================================
+
+Each part comes with a reason naming the consented field it rests on; a field the
+candidate did not disclose adds nothing and produces no reason, so a candidate can
+rank on what they did consent to. Order is total and stable: score, then the
+registry's pseudonym (never a personal field). Matching only suggests: people
+decide (GDPR art. 22).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import date
+from typing import Any, Iterable
 
-from consent import Geography
-
-from .assignments import StoredAssignment
-from .gate import VisibleProfile
+from .assignments import AssignmentSpec, StoredAssignment
+from .circles import DISTANCE_POINTS, Circles
+from .relations import Relation, SkillRelations
 
 
 @dataclass(frozen=True, slots=True)
-class Ranked:
-    profile: VisibleProfile
+class Scored:
+    pseudonym: str
     score: int
     reasons: tuple[dict[str, Any], ...]
 
 
-def in_circle(assignment: StoredAssignment, profile: VisibleProfile,
-              geo: Geography) -> bool:
-    """Whether the candidate's disclosed employer lies in the assignment's circle.
-
-    Outside the national circle, a candidate who did not disclose an employer can not
-    be placed and is left out: the registry never guesses a withheld field.
-    """
-    circle, org = assignment.spec.circle, assignment.organisation
-    if circle == "national":
-        return True
-    employer = profile.employer_code
-    if employer is None:
-        return False
-    if circle == "own":
-        return employer == org
-    if circle == "neighbours":
-        return employer == org or employer in geo.neighbours(org)
-    province = geo.province_of(org)
-    return province is not None and geo.province_of(employer) == province
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    profile: Any  # the VisibleProfile shown
+    score: int
+    reasons: tuple[dict[str, Any], ...]
 
 
-def rank(assignment: StoredAssignment, profiles: list[VisibleProfile],
-         geo: Geography) -> list[Ranked]:
-    ranked = [_score(assignment, p) for p in profiles if in_circle(assignment, p, geo)]
-    ranked = [r for r in ranked if r.score > 0]
-    # Stable, total order: score, then the pseudonym (never a personal field).
-    ranked.sort(key=lambda r: (-r.score, r.profile.pseudonym))
-    return ranked
+class Matcher:
+    """Scores one assignment; the skill relations are expanded once per query."""
+
+    def __init__(self, assignment: StoredAssignment, relations: SkillRelations,
+                 circles: Circles):
+        self.assignment = assignment
+        self.spec: AssignmentSpec = assignment.spec
+        self._circles = circles
+        self._required = {uri: relations.related(uri)
+                          for uri in self.spec.required_skills}
+        self._optional = {uri: relations.related(uri)
+                          for uri in self.spec.optional_skills}
+        self.members = circles.members(self.spec, assignment.organisation)
+
+    def skills_to_look_for(self) -> frozenset[str]:
+        return frozenset(s for table in (*self._required.values(),
+                                         *self._optional.values()) for s in table)
+
+    def in_circle(self, signals) -> bool:
+        employer = signals.employer_code
+        if employer is None:
+            # A freelancer has no employer; someone who withheld it can't be placed.
+            return self.members is None and self.spec.freelancers
+        return self.members is None or employer in self.members
+
+    def rank(self, candidates: Iterable, passed: frozenset[str] = frozenset()
+             ) -> list[Scored]:
+        scored = [self.score(c) for c in candidates
+                  if c.pseudonym not in passed and self.in_circle(c)]
+        scored = [s for s in scored if s.score > 0]
+        scored.sort(key=lambda s: (-s.score, s.pseudonym))
+        return scored
+
+    def score(self, c) -> Scored:
+        parts = [
+            _skills("required-skills", self._required, c.skills, 50, None),
+            _skills("optional-skills", self._optional, c.skills, 10, self.spec.weight),
+            _level(self.spec.level_min, self.spec.level_max, c.level_rank),
+            _hours(self.spec.hours_per_week, c.hours_per_week),
+            _period(self.spec.period_start, self.spec.period_end,
+                    c.available_from, c.available_until),
+            self._distance(c.employer_code),
+        ]
+        parts = [p for p in parts if p is not None]
+        return Scored(c.pseudonym, sum(points for points, _ in parts),
+                      tuple(reason for _, reason in parts))
+
+    def _distance(self, employer: str | None):
+        if self.spec.remote:
+            return None
+        found = self._circles.distance(self.spec.location, employer)
+        if found is None:
+            return None
+        points = DISTANCE_POINTS[found.band]
+        return points, {"code": "distance", "field": "employer", "band": found.band,
+                        "km": found.km, "points": points}
 
 
-def _score(assignment: StoredAssignment, profile: VisibleProfile) -> Ranked:
-    spec = assignment.spec
-    parts = [
-        _coverage("required-skills", spec.required_skills, profile.skills, 60),
-        _coverage("optional-skills", spec.optional_skills, profile.skills, 15),
-        _level(spec.level_min, spec.level_max, profile.level_rank),
-        _hours(spec.hours_per_week, profile.hours_per_week),
-    ]
-    parts = [p for p in parts if p is not None]
-    score = sum(points for points, _ in parts)
-    return Ranked(profile, score, tuple(reason for _, reason in parts))
-
-
-def _coverage(code: str, wanted, have: frozenset[str], weight: int):
+def _skills(code: str, wanted: dict[str, dict[str, Relation]], have: frozenset[str],
+            weight: int, skill_weight):
     if not wanted or not have:
         return None
-    matched = sorted(set(wanted) & have)
-    points = round(weight * len(matched) / len(wanted))
+    matched, total, got = [], 0, 0.0
+    for uri, related in wanted.items():
+        w = skill_weight(uri) if skill_weight else 1
+        total += w
+        best = max(((related[s], s) for s in have if s in related),
+                   key=lambda pair: (pair[0].weight, pair[1] == uri, pair[1]),
+                   default=None)
+        if best is not None:
+            relation, via = best
+            got += w * relation.weight
+            matched.append({"skill": uri, "via": via, "relation": relation.kind})
+    points = round(weight * got / total)
     return points, {"code": code, "field": "skills", "matched": matched,
                     "of": len(wanted), "points": points}
 
@@ -93,3 +141,16 @@ def _hours(needed: int | None, available: int | None):
     points = round(10 * min(1.0, available / needed))
     return points, {"code": "hours-fit", "field": "hours_per_week",
                     "available": available, "needed": needed, "points": points}
+
+
+def _period(start: date | None, end: date | None, free_from: date | None,
+            free_until: date | None):
+    if start is None or end is None or (free_from is None and free_until is None):
+        return None
+    lo = max(start, free_from or start)
+    hi = min(end, free_until or end)
+    days = (end - start).days + 1
+    overlap = max(0, (hi - lo).days + 1)
+    points = round(10 * overlap / days)
+    return points, {"code": "period-overlap", "field": "available_period",
+                    "days": overlap, "of": days, "points": points}

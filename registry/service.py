@@ -10,15 +10,19 @@ from sqlalchemy import Engine
 
 from audit import AuditLog
 
+from . import cursor as cursors
 from .access import Access
-from .assignments import Assignments, AssignmentSpec, StoredAssignment
-from .errors import Forbidden
+from .assignments import RANKABLE, Assignments, AssignmentSpec, StoredAssignment
+from .circles import Circles
+from .errors import Forbidden, InvalidTransition
 from .gate import ConsentGate, Requester
 from .ingest import Accepted, Ingest
-from .matching import Ranked, rank
+from .matching import Matcher, Ranked
+from .relations import SkillRelations
 
 MATCHING = "matching"
 MATCH_ACTIVITY = "https://w3id.org/virtuele-gemeente/register#matching-v1"
+MAX_PAGE = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +30,7 @@ class CandidatePage:
     assignment: StoredAssignment
     candidates: list[Ranked]
     total: int
+    next_cursor: str | None = None
 
 
 class Registry:
@@ -37,7 +42,9 @@ class Registry:
         self.access = Access(engine)
         self.ingest = Ingest(engine, reference, tooi, pseudonym_secret)
         self.gate = ConsentGate(engine, reference, audit)
-        self.assignments = Assignments(engine, reference.has_skill)
+        self.assignments = Assignments(engine, reference)
+        self.relations = SkillRelations.of(reference)
+        self.circles = Circles(reference)
 
     def receive_disclosure(self, document: Any, now: datetime) -> Accepted:
         return self.ingest.disclosure(document, now)
@@ -46,23 +53,60 @@ class Registry:
         return self.ingest.withdrawal(document, now)
 
     def create_assignment(self, requester: Requester, spec: AssignmentSpec,
-                          now: datetime) -> StoredAssignment:
+                          now: datetime, status: str = "open") -> StoredAssignment:
         _require_staff(requester, "create assignments")
-        return self.assignments.create(requester.organisation, spec, now)
+        return self.assignments.create(requester.organisation, spec, now, status)
+
+    def change_assignment(self, requester: Requester, assignment_id: int, action: str,
+                          now: datetime) -> StoredAssignment:
+        _require_staff(requester, "change assignments")
+        return self.assignments.transition(requester.organisation, assignment_id,
+                                           action, now)
+
+    def pass_candidate(self, requester: Requester, assignment_id: int, subject: str,
+                       now: datetime) -> None:
+        _require_staff(requester, "pass on candidates")
+        self.assignments.pass_on(requester.organisation, assignment_id, subject, now)
 
     def candidates(self, requester: Requester, assignment_id: int, now: datetime,
-                   trace_id: str, limit: int = 10) -> CandidatePage:
-        """Ranked candidates; the ones returned are logged before they are returned."""
+                   trace_id: str, limit: int = 10,
+                   cursor: str | None = None) -> CandidatePage:
+        """One page of ranked candidates; those returned are logged before they are
+        returned, and only they: the rest of the ranking is never shown."""
         _require_staff(requester, "view candidates")
         assignment = self.assignments.get(requester.organisation, assignment_id)
-        skills = (*assignment.spec.required_skills, *assignment.spec.optional_skills)
-        profiles = self.gate.visible(requester, MATCHING, now, any_of_skills=skills)
-        ranked = rank(assignment, profiles, self.reference)
-        page = ranked[: max(1, min(limit, 100))]
-        self.gate.disclose(requester, MATCHING, [r.profile for r in page], now,
+        if assignment.status not in RANKABLE:
+            raise InvalidTransition(assignment.id, assignment.status, "rank candidates for")
+        after = cursors.decode(cursor) if cursor else None
+        scored = self.rank(requester, assignment, now)
+        rest = [s for s in scored if after is None or cursors.after(after, s.score,
+                                                                     s.pseudonym)]
+        page = rest[: max(1, min(limit, MAX_PAGE))]
+        shown = self._profiles(requester, page, now)
+        self.gate.disclose(requester, MATCHING, [r.profile for r in shown], now,
                            trace_id, MATCH_ACTIVITY,
                            reason=f"candidate for assignment {assignment.id}")
-        return CandidatePage(assignment, page, len(ranked))
+        more = len(rest) > len(page) and page
+        return CandidatePage(assignment, shown, len(scored),
+                             cursors.encode(page[-1].score, page[-1].pseudonym)
+                             if more else None)
+
+    def rank(self, requester: Requester, assignment: StoredAssignment,
+             now: datetime) -> list:
+        """The whole ranking, as pseudonyms, scores and reasons (nothing shown)."""
+        matcher = Matcher(assignment, self.relations, self.circles)
+        signals = self.gate.signals(requester, MATCHING, now,
+                                    matcher.skills_to_look_for(), matcher.members)
+        return matcher.rank(signals, self.assignments.passed(assignment.id))
+
+    def _profiles(self, requester: Requester, page: list, now: datetime) -> list[Ranked]:
+        if not page:
+            return []
+        profiles = {p.pseudonym: p for p in self.gate.visible(
+            requester, MATCHING, now, pseudonyms=[s.pseudonym for s in page])}
+        # A holder who withdrew between ranking and reading is not shown.
+        return [Ranked(profiles[s.pseudonym], s.score, s.reasons)
+                for s in page if s.pseudonym in profiles]
 
 
 def _require_staff(requester: Requester, action: str) -> None:

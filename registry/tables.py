@@ -8,7 +8,7 @@ filter or rank anything (DESIGN.md invariant 2).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Optional
 
 from sqlmodel import Field, SQLModel
@@ -52,6 +52,8 @@ class Disclosure(SQLModel, table=True):
     employer_code: Optional[str] = Field(default=None, index=True)
     level_rank: Optional[int] = None
     hours_per_week: Optional[int] = None
+    available_from: Optional[date] = None
+    available_until: Optional[date] = None
     received: datetime
 
 
@@ -91,12 +93,49 @@ class Assignment(SQLModel, table=True):
     description: str
     required_skills: str  # JSON list of ESCO skill URIs
     optional_skills: str  # JSON list of ESCO skill URIs
+    optional_weights: str = Field(default="{}", sa_column_kwargs={"server_default": "{}"})
+    function_family: Optional[str] = None
     level_min: Optional[int] = None
     level_max: Optional[int] = None
     hours_per_week: Optional[int] = None
+    period_start: Optional[date] = None
+    period_end: Optional[date] = None
+    field_of_work: Optional[str] = None
+    location: Optional[str] = None  # municipality code where the work is done
+    remote: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
     circle: str
+    circle_ref: Optional[str] = None  # the sector of a sector circle
+    freelancers: bool = Field(default=True, sa_column_kwargs={"server_default": "1"})
     status: str = "open"
+    created: datetime
+    updated: Optional[datetime] = None
+
+
+class AssignmentPass(SQLModel, table=True):
+    """Candidates a project leader passed on for one assignment, by pseudonym only:
+    they are left out of that assignment's later candidate lists."""
+
+    __tablename__ = "assignment_pass"
+    assignment_id: int = Field(foreign_key="assignment.id", primary_key=True)
+    pseudonym: str = Field(primary_key=True, max_length=32)
     created: datetime
 
 
 CHILD_TABLES = (DisclosurePurpose, DisclosureAudience, DisclosureSkill)
+
+
+def metadata_for_migrations():
+    """The registry's tables alone (the audit log's share SQLModel.metadata)."""
+    from sqlalchemy import MetaData
+
+    names = {t.name for t in REGISTRY_TABLES}
+    metadata = MetaData()
+    for table in SQLModel.metadata.sorted_tables:
+        if table.name in names:
+            table.to_metadata(metadata)
+    return metadata
+
+
+REGISTRY_TABLES = tuple(m.__table__ for m in (
+    Organisation, ApiKey, Holder, Disclosure, WithdrawnGrant, DisclosurePurpose,
+    DisclosureAudience, DisclosureSkill, Assignment, AssignmentPass))

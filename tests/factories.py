@@ -32,6 +32,7 @@ from pod import PodStore
 from pod.crypto import INTERACTIVE
 from registry import AssignmentSpec, Requester, drop_tables, make_engine
 from registry.db import registry_tables
+from registry.relations import MAX_SIBLINGS
 from registry.tables import CHILD_TABLES, Disclosure, Holder
 from schemas import WORKCONTEXT_CONTEXT_URL, ReferenceData, load_reference_data
 from vg.settings import Settings, default_reference_dir
@@ -64,6 +65,21 @@ def reference() -> ReferenceData:
 def skill_pool() -> tuple[str, ...]:
     """A few real ESCO skill URIs, the same in every run."""
     return tuple(sorted(reference().skills)[:8])
+
+
+@functools.cache
+def related_skills() -> tuple[str, ...]:
+    """A skill with a broader skill and a sibling: (child, its broader, sibling)."""
+    ref = reference()
+    for uri in sorted(ref.skills):
+        ups = [u for u in ref.skills[uri].broader if u in ref.skills]
+        if not ups:
+            continue
+        siblings = sorted(s.uri for s in ref.skills.values()
+                          if ups[0] in s.broader and s.uri != uri)
+        if siblings and len(siblings) < MAX_SIBLINGS:
+            return uri, ups[0], siblings[0]
+    raise AssertionError("ESCO has skills with a broader skill and siblings")
 
 
 def occupation() -> str:

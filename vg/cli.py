@@ -19,6 +19,8 @@ keys = typer.Typer(no_args_is_help=True, help="API keys for organisations.")
 audit = typer.Typer(no_args_is_help=True, help="The access log.")
 app.add_typer(keys, name="keys")
 app.add_typer(audit, name="audit")
+db = typer.Typer(no_args_is_help=True, help="The registry database.")
+app.add_typer(db, name="db")
 
 
 def _settings(data_dir: Optional[Path]) -> Settings:
@@ -117,6 +119,20 @@ def revoke_key(key_id: int, data_dir: Optional[Path] = typer.Option(None)) -> No
     if not build_system(_settings(data_dir)).registry.access.revoke(key_id):
         _fail(f"no API key with id {key_id}")
     typer.echo(f"revoked {key_id}")
+
+
+@db.command("upgrade")
+def db_upgrade(data_dir: Optional[Path] = typer.Option(None)) -> None:
+    """Create or migrate the registry schema to the newest revision, keeping data."""
+    from registry import make_engine, upgrade
+
+    settings = _settings(data_dir)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.registry_url())
+    try:
+        typer.echo(f"registry schema at revision {upgrade(engine)}")
+    finally:
+        engine.dispose()
 
 
 def main() -> None:

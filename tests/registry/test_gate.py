@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -40,6 +40,7 @@ from tests.factories import (
     holder_key,
     reference,
     registry_snapshot,
+    related_skills,
     signed_grant,
     skill_pool,
     staff_requester,
@@ -52,7 +53,7 @@ MUNICIPALITIES = (UTRECHT, ZEIST, AMERSFOORT, AMSTERDAM, DEN_HAAG)
 REQUESTERS = (*MUNICIPALITIES, PROVINCE_UTRECHT, MINISTRY_BZK, WATER_BOARD_AGV)
 PROVINCES = (PROVINCE_UTRECHT, PROVINCE_NOORD_HOLLAND, "PV28")
 EMPLOYERS = (*MUNICIPALITIES, MINISTRY_BZK)
-SKILLS = skill_pool()[:6]
+SKILLS = (*skill_pool()[:4], *related_skills())  # exact and hierarchy-related
 QUERY_TIME = NOW + timedelta(hours=2)  # grants drawn with one hour have expired
 TRACES = itertools.count(1000)  # unique across examples: the audit log persists
 
@@ -253,6 +254,10 @@ def holders(draw, n: int, requester: str) -> Holder:
         hours_per_week=draw(st.integers(0, 40)),
         name=f"Persoon {n}",
     )
+    start = draw(st.dates(date(2026, 9, 1), date(2027, 9, 1)))
+    workcontext["availability"]["period"] = {
+        "startDate": start.isoformat(),
+        "endDate": (start + timedelta(days=draw(st.integers(0, 300)))).isoformat()}
     drawn = draw(st.lists(grants(key, requester), min_size=1, max_size=4))
     return Holder(key, workcontext, tuple(drawn))
 
@@ -264,12 +269,19 @@ def assignment_specs(draw) -> AssignmentSpec:
     optional = draw(st.lists(st.sampled_from(SKILLS), max_size=2, unique=True))
     low = draw(st.none() | st.integers(1, 5))
     high = draw(st.none() | st.integers(low or 1, 5))
-    circles = ("national", "national", "own", "neighbours", "province")
+    circles = ("national", "national", "own", "neighbours", "province", "corop",
+               "safety_region", "municipalities")
+    start = draw(st.none() | st.dates(date(2026, 10, 1), date(2027, 6, 1)))
     return AssignmentSpec(
         title="Opdracht", description="", required_skills=tuple(required),
         optional_skills=tuple(optional), level_min=low, level_max=high,
         hours_per_week=draw(st.none() | st.integers(1, 40)),
         circle=draw(st.sampled_from(circles)),
+        optional_weights={s: draw(st.integers(2, 3)) for s in optional[:1]},
+        period_start=start,
+        period_end=start + timedelta(days=draw(st.integers(0, 200))) if start else None,
+        location=draw(st.sampled_from(MUNICIPALITIES)),
+        remote=draw(st.booleans()), freelancers=draw(st.booleans()),
     )
 
 
@@ -294,7 +306,7 @@ def publish(system, documents: list[dict]) -> None:
 
 
 def answer(page) -> tuple:
-    return page.total, [(r.profile.pseudonym, r.score, r.reasons,
+    return page.total, page.next_cursor, [(r.profile.pseudonym, r.score, r.reasons,
                          sorted(r.profile.fields), r.profile.workcontext,
                          r.profile.grant_ids) for r in page.candidates]
 

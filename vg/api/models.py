@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -58,15 +58,39 @@ class VersionOut(BaseModel):
     saved: str
 
 
+class OptionalSkill(Strict):
+    skill: str = Field(max_length=200)
+    weight: int = Field(default=1, ge=1, le=3)
+
+
 class AssignmentCreate(Strict):
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=5000)
     requiredSkills: list[str] = Field(min_length=1, max_length=20)
-    optionalSkills: list[str] = Field(default_factory=list, max_length=20)
+    optionalSkills: list[str | OptionalSkill] = Field(default_factory=list,
+                                                      max_length=20)
+    functionFamily: str | None = Field(default=None, max_length=40)
+    fieldOfWork: str | None = Field(default=None, max_length=40)
     levelMin: int | None = Field(default=None, ge=1, le=5)
     levelMax: int | None = Field(default=None, ge=1, le=5)
     hoursPerWeek: int | None = Field(default=None, ge=1, le=40)
-    circle: Literal["own", "neighbours", "province", "national"] = "national"
+    periodStart: date | None = None
+    periodEnd: date | None = None
+    location: str | None = Field(default=None, max_length=10)
+    remote: bool = False
+    circle: Literal["own", "neighbours", "province", "corop", "safety_region",
+                    "municipalities", "sector", "national"] = "national"
+    circleSector: str | None = Field(default=None, max_length=40)
+    freelancers: bool = True
+    status: Literal["draft", "open"] = "open"
+
+
+class AssignmentAction(Strict):
+    action: Literal["open", "pause", "fill", "close"]
+
+
+class PassCreate(Strict):
+    subject: str = Field(pattern=r"^[0-9a-f]{32}$")
 
 
 class CandidateOut(BaseModel):

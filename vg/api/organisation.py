@@ -1,4 +1,4 @@
-"""Organisation routes: assignments and their ranked candidates."""
+"""Organisation routes: assignments, their lifecycle and their ranked candidates."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from fastapi import APIRouter, Path, Query, Response
 from registry import AssignmentSpec
 
 from .deps import MAX_ID, NowDep, RequesterDep, SystemDep, TraceDep, require_role
-from .models import AssignmentCreate
+from .models import AssignmentAction, AssignmentCreate, OptionalSkill, PassCreate
 from .render import json_response
 
 router = APIRouter(tags=["organisatie"])
@@ -16,13 +16,25 @@ router = APIRouter(tags=["organisatie"])
 @router.post("/opdrachten", status_code=201)
 def create_assignment(body: AssignmentCreate, requester: RequesterDep,
                       system: SystemDep, now: NowDep) -> Response:
-    spec = AssignmentSpec(
+    stored = system.registry.create_assignment(requester, _spec(body), now,
+                                               body.status)
+    return json_response(stored.to_json(), status=201)
+
+
+def _spec(body: AssignmentCreate) -> AssignmentSpec:
+    optional = [o if isinstance(o, OptionalSkill) else OptionalSkill(skill=o)
+                for o in body.optionalSkills]
+    return AssignmentSpec(
         title=body.title, description=body.description,
         required_skills=tuple(body.requiredSkills),
-        optional_skills=tuple(body.optionalSkills), level_min=body.levelMin,
-        level_max=body.levelMax, hours_per_week=body.hoursPerWeek, circle=body.circle)
-    stored = system.registry.create_assignment(requester, spec, now)
-    return json_response(stored.to_json(), status=201)
+        optional_skills=tuple(o.skill for o in optional),
+        optional_weights={o.skill: o.weight for o in optional if o.weight != 1},
+        function_family=body.functionFamily, field_of_work=body.fieldOfWork,
+        level_min=body.levelMin, level_max=body.levelMax,
+        hours_per_week=body.hoursPerWeek, period_start=body.periodStart,
+        period_end=body.periodEnd, location=body.location, remote=body.remote,
+        circle=body.circle, circle_ref=body.circleSector,
+        freelancers=body.freelancers)
 
 
 @router.get("/opdrachten")
@@ -40,15 +52,37 @@ def read_assignment(requester: RequesterDep, system: SystemDep,
     return json_response(stored.to_json())
 
 
+@router.post("/opdrachten/{assignment_id}/status")
+def change_status(body: AssignmentAction, requester: RequesterDep, system: SystemDep,
+                  now: NowDep,
+                  assignment_id: int = Path(ge=1, le=MAX_ID)) -> Response:
+    """Open, pause, fill or close an assignment (see registry.assignments)."""
+    stored = system.registry.change_assignment(requester, assignment_id, body.action,
+                                               now)
+    return json_response(stored.to_json())
+
+
+@router.post("/opdrachten/{assignment_id}/gepasseerd", status_code=204)
+def pass_candidate(body: PassCreate, requester: RequesterDep, system: SystemDep,
+                   now: NowDep,
+                  assignment_id: int = Path(ge=1, le=MAX_ID)) -> Response:
+    """Pass on a candidate: they no longer appear for this assignment."""
+    system.registry.pass_candidate(requester, assignment_id, body.subject, now)
+    return Response(status_code=204)
+
+
 @router.get("/opdrachten/{assignment_id}/kandidaten")
 def candidates(requester: RequesterDep, system: SystemDep, now: NowDep,
                trace: TraceDep, assignment_id: int = Path(ge=1, le=MAX_ID),
-               limit: int = Query(default=10, ge=1, le=100)) -> Response:
+               limit: int = Query(default=10, ge=1, le=100),
+               cursor: str | None = Query(default=None, max_length=200)) -> Response:
     """Ranked candidates with only consented fields; each one shown is logged first."""
-    page = system.registry.candidates(requester, assignment_id, now, trace, limit)
+    page = system.registry.candidates(requester, assignment_id, now, trace, limit,
+                                      cursor)
     return json_response({
         "assignment": page.assignment.id,
         "total": page.total,
+        "nextCursor": page.next_cursor,
         "candidates": [
             {"subject": r.profile.pseudonym, "score": r.score,
              "reasons": list(r.reasons), "fields": sorted(r.profile.fields),

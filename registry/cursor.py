@@ -1,0 +1,41 @@
+"""Cursors for paging through a ranked list.
+
+A cursor names the last candidate of a page by its place in the order (score, then
+pseudonym), not by an offset: a candidate who withdraws between two pages shifts
+nobody into or out of the next page. It holds nothing that page did not show.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+from .errors import InvalidCursor
+
+MAX_CURSOR = 200
+_PSEUDONYM = re.compile(r"[0-9a-f]{32}")
+
+
+def encode(score: int, pseudonym: str) -> str:
+    raw = json.dumps([score, pseudonym], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode(cursor: str) -> tuple[int, str]:
+    if len(cursor) > MAX_CURSOR:
+        raise InvalidCursor()
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        score, pseudonym = json.loads(raw)
+    except (ValueError, TypeError):
+        raise InvalidCursor() from None
+    if (not isinstance(score, int) or isinstance(score, bool) or not 0 <= score <= 100
+            or not isinstance(pseudonym, str) or not _PSEUDONYM.fullmatch(pseudonym)):
+        raise InvalidCursor()
+    return score, pseudonym
+
+
+def after(key: tuple[int, str], score: int, pseudonym: str) -> bool:
+    """Whether (score, pseudonym) comes after the cursor's candidate in rank order."""
+    return (-score, pseudonym) > (-key[0], key[1])

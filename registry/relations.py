@@ -1,0 +1,56 @@
+"""How near one ESCO skill is to another, through the ESCO skills hierarchy.
+
+A project leader asking for a skill is best served by someone who has exactly that
+skill, and still helped by someone with the skill one step up or down the hierarchy
+(``broader``/``narrower``) or beside it (a *sibling*: the same direct broader
+concept). Those count for less, in that order. The weights are part of the score a
+project leader reads, so they are few and round.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Mapping
+
+EXACT, NEAR, SIBLING = 1.0, 0.5, 0.25
+MAX_SIBLINGS = 60
+"""A broader concept with more children than this (ESCO has groups of up to 270) is
+a catalogue heading rather than a specialism: its children are not counted as
+siblings of each other."""
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    kind: str  # "exact" | "broader" | "narrower" | "sibling"
+    weight: float
+
+
+class SkillRelations:
+    def __init__(self, broader: Mapping[str, tuple[str, ...]]):
+        self._broader = {uri: tuple(up) for uri, up in broader.items()}
+        narrower: dict[str, set[str]] = defaultdict(set)
+        for uri, ups in self._broader.items():
+            for up in ups:
+                narrower[up].add(uri)
+        self._narrower = {uri: frozenset(down) for uri, down in narrower.items()}
+
+    @classmethod
+    def of(cls, reference) -> SkillRelations:
+        return cls({uri: s.broader for uri, s in reference.skills.items()})
+
+    def related(self, uri: str) -> dict[str, Relation]:
+        """Every skill that counts towards ``uri``, with how much; ``uri`` itself
+        counts fully. Where two relations apply, the stronger one is kept."""
+        found: dict[str, Relation] = {}
+        for up in self._broader.get(uri, ()):
+            siblings = self._narrower.get(up, frozenset())
+            if len(siblings) <= MAX_SIBLINGS:
+                for sibling in siblings:
+                    found[sibling] = Relation("sibling", SIBLING)
+        for down in self._narrower.get(uri, ()):
+            found[down] = Relation("narrower", NEAR)
+        for up in self._broader.get(uri, ()):
+            found[up] = Relation("broader", NEAR)
+        found[uri] = Relation("exact", EXACT)
+        return found
