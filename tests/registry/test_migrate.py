@@ -1,0 +1,88 @@
+"""Schema migrations: a database of the first release upgrades with every row kept,
+and the migrated schema is the one the tables describe."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.command import upgrade as alembic_upgrade
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import insert, select, text
+
+from registry import make_engine, upgrade
+from registry.migrate import BASELINE, VERSION_TABLE, _config, head_revision
+from registry.tables import Assignment, Disclosure, Holder, Organisation
+from registry.tables import metadata_for_migrations
+from tests.factories import NOW, UTRECHT, drop_all_tables
+
+
+@pytest.fixture
+def engine(database_url, tmp_path):
+    url = database_url or f"sqlite:///{tmp_path / 'registry.sqlite'}"
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+    if database_url:
+        drop_all_tables(database_url)
+
+
+def first_release(engine) -> None:
+    """The schema as the first release created it: no version table."""
+    with engine.begin() as conn:
+        config = _config(conn)
+        alembic_upgrade(config, BASELINE)
+        conn.execute(text(f"DROP TABLE {VERSION_TABLE}"))
+
+
+def seed(engine) -> None:
+    projection = {"availability": {"period": {"startDate": "2027-01-01",
+                                              "endDate": "2027-06-30"}}}
+    with engine.begin() as conn:
+        conn.execute(insert(Organisation.__table__).values(
+            code=UTRECHT, name="Utrecht", sector="municipality"))
+        conn.execute(insert(Holder.__table__).values(
+            did="did:key:z1", pseudonym="a" * 32, last_sequence=1))
+        conn.execute(text(
+            "INSERT INTO disclosure (grant_id, holder_did, sequence, audience_kind,"
+            " valid_from, valid_until, fields, projection, document, received)"
+            " VALUES ('g1', 'did:key:z1', 1, 'all_municipalities', :now, :now,"
+            " 'available_period skills', :projection, '{}', :now)"),
+            {"now": NOW, "projection": json.dumps(projection)})
+        conn.execute(text(
+            "INSERT INTO assignment (organisation, title, description, required_skills,"
+            " optional_skills, circle, status, created) VALUES"
+            " (:org, 'Opdracht', '', '[]', '[]', 'national', 'open', :now)"),
+            {"org": UTRECHT, "now": NOW})
+
+
+def test_an_upgrade_of_the_first_release_keeps_every_row(engine):
+    first_release(engine)
+    seed(engine)
+
+    assert upgrade(engine) == head_revision()
+
+    with engine.connect() as conn:
+        row = conn.execute(select(Disclosure.__table__)).one()
+        job = conn.execute(select(Assignment.__table__)).one()
+    assert (row.grant_id, row.available_from, row.available_until) == (
+        "g1", date(2027, 1, 1), date(2027, 6, 30))
+    assert (job.title, job.location, job.status, job.freelancers) == (
+        "Opdracht", UTRECHT, "open", True)
+
+
+def test_the_migrated_schema_is_the_schema_the_tables_describe(engine):
+    first_release(engine)
+    upgrade(engine)
+
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
+        differences = compare_metadata(context, metadata_for_migrations())
+
+    assert differences == []
+
+
+def test_upgrading_twice_changes_nothing(engine):
+    assert upgrade(engine) == upgrade(engine) == head_revision()
