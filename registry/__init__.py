@@ -1,6 +1,7 @@
 """The organisations' side: verified disclosures, assignments, matching, one gate."""
 
 from .access import ROLES, Access, OrganisationRow, hash_key
+from .bulk import BulkIngest, BulkResult
 from .assignments import CIRCLES, STATUSES, TRANSITIONS, AssignmentSpec, StoredAssignment
 from .db import create_tables, drop_tables, make_engine
 from .errors import (
@@ -30,5 +31,5 @@ __all__ = [
     "InvalidCursor", "InvalidTransition",
     "NotAuthenticated", "RegistryError", "ReplayedDocument", "StorageFailed",
     "ConsentGate", "Requester", "Signals", "VisibleProfile", "Accepted", "pseudonym_for",
-    "Matcher", "Ranked", "Scored", "upgrade", "MATCHING", "CandidatePage", "Registry",
+    "BulkIngest", "BulkResult", "Matcher", "Ranked", "Scored", "upgrade", "MATCHING", "CandidatePage", "Registry",
 ]

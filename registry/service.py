@@ -13,6 +13,7 @@ from audit import AuditLog
 from . import cursor as cursors
 from .access import Access
 from .assignments import RANKABLE, Assignments, AssignmentSpec, StoredAssignment
+from .bulk import BulkIngest
 from .circles import Circles
 from .errors import Forbidden, InvalidTransition
 from .gate import ConsentGate, Requester
@@ -41,6 +42,7 @@ class Registry:
         self.reference = reference
         self.access = Access(engine)
         self.ingest = Ingest(engine, reference, tooi, pseudonym_secret)
+        self.bulk = BulkIngest(engine, reference, tooi, pseudonym_secret)
         self.gate = ConsentGate(engine, reference, audit)
         self.assignments = Assignments(engine, reference)
         self.relations = SkillRelations.of(reference)
