@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Iterable, Sequence
 
-from sqlalchemy import Engine, and_, delete, false, or_, select, true
+from sqlalchemy import Engine, and_, delete, exists, false, or_, select, true
 
 from audit import AuditEntry, AuditLog
 from consent import Audience, Geography
@@ -104,11 +104,13 @@ class ConsentGate:
     def _skilled(self, org: str, purpose: str, now: datetime, skills: Iterable[str]):
         # A skill the requester may not see must not decide who appears (invariant
         # 2): the skill rows are joined to *visible* disclosures only.
+        # Driven from the skill index: only disclosures holding a wanted skill are
+        # probed for the consent conditions (measured: the planner otherwise walks
+        # every disclosure for the purpose).
         other = D.alias("skilled")
-        return select(other.c.holder_did).join(
-            S, S.c.disclosure_id == other.c.id).where(
-            *self._visible(other, org, purpose, now),
-            S.c.skill.in_(sorted(set(skills))))
+        holding = select(S.c.disclosure_id).where(S.c.skill.in_(sorted(set(skills))))
+        return select(other.c.holder_did).where(
+            other.c.id.in_(holding), *self._visible(other, org, purpose, now))
 
     def visible(self, requester: Requester, purpose: str, now: datetime,
                 any_of_skills: Iterable[str] | None = None,
@@ -167,7 +169,8 @@ class ConsentGate:
         return [
             t.c.valid_from <= now,
             t.c.valid_until > now,
-            t.c.id.in_(select(P.c.disclosure_id).where(P.c.purpose == purpose)),
+            # A probe per row, not a list of every disclosure for the purpose.
+            exists().where(P.c.disclosure_id == t.c.id, P.c.purpose == purpose),
             self._audience_condition(t, org),
         ]
 

@@ -113,11 +113,10 @@ def _skills(code: str, wanted: dict[str, dict[str, Relation]], have: frozenset[s
     for uri, related in wanted.items():
         w = skill_weight(uri) if skill_weight else 1
         total += w
-        best = max(((related[s], s) for s in have if s in related),
-                   key=lambda pair: (pair[0].weight, pair[1] == uri, pair[1]),
-                   default=None)
-        if best is not None:
-            relation, via = best
+        hits = related.keys() & have
+        if hits:
+            via = uri if uri in hits else max(hits, key=lambda s: (related[s].weight, s))
+            relation = related[via]
             got += w * relation.weight
             matched.append({"skill": uri, "via": via, "relation": relation.kind})
     points = round(weight * got / total)
