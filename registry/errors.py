@@ -6,7 +6,7 @@
     ├── AssignmentNotFound     404 assignment-not-found (assignment_id)
     ├── InvalidAssignment      400 invalid-assignment  (problems)
     ├── InvalidCursor          400 invalid-cursor
-    ├── InvalidTransition      409 invalid-transition  (assignment_id, status, action)
+    ├── InvalidTransition      409 invalid-transition  (assignment_id, current, action)
     ├── ReplayedDocument       409 replayed-document   (sequence, last_sequence)
     ├── GrantNotLive           400 grant-not-live      (grant_id)
     ├── GrantWithdrawn         409 grant-withdrawn     (grant_id)
@@ -69,10 +69,10 @@ class InvalidTransition(RegistryError):
     status = 409
     code = "invalid-transition"
 
-    def __init__(self, assignment_id: int, status: str, action: str):
-        super().__init__(f"assignment {assignment_id} is {status}: can not {action} it")
+    def __init__(self, assignment_id: int, current: str, action: str):
+        super().__init__(f"assignment {assignment_id} is {current}: can not {action} it")
         self.assignment_id = assignment_id
-        self.status = status
+        self.current = current  # not ``status``: that is the HTTP status
         self.action = action
 
 
