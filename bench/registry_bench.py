@@ -42,7 +42,7 @@ from schemas import load_reference_data  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "registry.json"
-SCHEMA = "bench_registry"
+SCHEMA = f"bench_registry_{os.getpid()}"  # its own schema, dropped afterwards
 SEED = 2026
 
 
