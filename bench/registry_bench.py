@@ -79,7 +79,8 @@ def drop_schema(url: str) -> None:
     admin.dispose()
 
 
-def assignments(reference, count: int, rng: random.Random) -> list[tuple[str, AssignmentSpec]]:
+def assignments(reference, count: int,
+                rng: random.Random) -> list[tuple[str, AssignmentSpec]]:
     """Varied assignments: every family, 1-4 required skills (common and rare),
     0-3 nice-to-haves, level ranges, hours, periods, circles, requesters."""
     w = world(reference)
@@ -89,7 +90,8 @@ def assignments(reference, count: int, rng: random.Random) -> list[tuple[str, As
     for _ in range(count):
         pool = w["pools"][rng.choice(list(w["pools"]))]
         skills = rng.sample(pool[:60], 6)
-        required, optional = skills[: rng.randint(1, 4)], skills[4: 4 + rng.randint(0, 2)]
+        required = skills[: rng.randint(1, 4)]
+        optional = skills[4: 4 + rng.randint(0, 2)]
         low = rng.randint(1, 4)
         start = date(2027, 1, 1) + timedelta(days=rng.randrange(300))
         out.append((rng.choice(w["municipalities"]), AssignmentSpec(
@@ -165,7 +167,8 @@ def run(args, reference, engine) -> dict | None:
     _analyze(engine)
 
     rng = random.Random(SEED)
-    jobs = [(org, registry.create_assignment(Requester(org, "bench", "staff"), spec, NOW))
+    jobs = [(org, registry.create_assignment(Requester(org, "bench", "staff"), spec,
+                                             NOW))
             for org, spec in assignments(reference, args.queries, rng)]
     if args.explain:
         explain(engine, registry, jobs[:3])

@@ -1,8 +1,14 @@
 """The organisations' side: verified disclosures, assignments, matching, one gate."""
 
 from .access import ROLES, Access, OrganisationRow, hash_key
+from .assignments import (
+    CIRCLES,
+    STATUSES,
+    TRANSITIONS,
+    AssignmentSpec,
+    StoredAssignment,
+)
 from .bulk import BulkIngest, BulkResult
-from .assignments import CIRCLES, STATUSES, TRANSITIONS, AssignmentSpec, StoredAssignment
 from .db import create_tables, drop_tables, make_engine
 from .errors import (
     AssignmentNotFound,
@@ -25,11 +31,12 @@ from .migrate import upgrade
 from .service import MATCHING, CandidatePage, Registry
 
 __all__ = [
-    "ROLES", "Access", "OrganisationRow", "hash_key", "CIRCLES", "AssignmentSpec",
-    "StoredAssignment", "STATUSES", "TRANSITIONS", "create_tables", "drop_tables", "make_engine",
-    "AssignmentNotFound", "Forbidden", "GrantIdTaken", "GrantNotLive", "GrantWithdrawn", "InvalidAssignment",
-    "InvalidCursor", "InvalidTransition",
-    "NotAuthenticated", "RegistryError", "ReplayedDocument", "StorageFailed",
-    "ConsentGate", "Requester", "Signals", "VisibleProfile", "Accepted", "pseudonym_for",
-    "BulkIngest", "BulkResult", "Matcher", "Ranked", "Scored", "upgrade", "MATCHING", "CandidatePage", "Registry",
+    "ROLES", "Access", "OrganisationRow", "hash_key", "CIRCLES", "STATUSES",
+    "TRANSITIONS", "AssignmentSpec", "StoredAssignment", "BulkIngest", "BulkResult",
+    "create_tables", "drop_tables", "make_engine", "AssignmentNotFound", "Forbidden",
+    "GrantIdTaken", "GrantNotLive", "GrantWithdrawn", "InvalidAssignment",
+    "InvalidCursor", "InvalidTransition", "NotAuthenticated", "RegistryError",
+    "ReplayedDocument", "StorageFailed", "ConsentGate", "Requester", "Signals",
+    "VisibleProfile", "Accepted", "pseudonym_for", "Matcher", "Ranked", "Scored",
+    "upgrade", "MATCHING", "CandidatePage", "Registry",
 ]

@@ -174,10 +174,12 @@ class Assignments:
             spec = _with_location(spec, organisation)
         check_spec(spec, self._reference)
         if status not in ("draft", "open"):
-            raise InvalidAssignment(["status of a new assignment must be draft or open"])
+            raise InvalidAssignment(
+                ["status of a new assignment must be draft or open"])
         with transaction(self._engine) as conn:
             result = conn.execute(insert(T).values(
-                organisation=organisation, status=status, created=now, **_columns(spec)))
+                organisation=organisation, status=status, created=now,
+                **_columns(spec)))
         return self.get(organisation, result.inserted_primary_key[0])
 
     def get(self, organisation: str, assignment_id: int) -> StoredAssignment:

@@ -70,7 +70,8 @@ class InvalidTransition(RegistryError):
     code = "invalid-transition"
 
     def __init__(self, assignment_id: int, current: str, action: str):
-        super().__init__(f"assignment {assignment_id} is {current}: can not {action} it")
+        super().__init__(
+            f"assignment {assignment_id} is {current}: can not {action} it")
         self.assignment_id = assignment_id
         self.current = current  # not ``status``: that is the HTTP status
         self.action = action

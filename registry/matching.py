@@ -115,7 +115,8 @@ def _skills(code: str, wanted: dict[str, dict[str, Relation]], have: frozenset[s
         total += w
         hits = related.keys() & have
         if hits:
-            via = uri if uri in hits else max(hits, key=lambda s: (related[s].weight, s))
+            via = uri if uri in hits else max(
+                hits, key=lambda s: (related[s].weight, s))
             relation = related[via]
             got += w * relation.weight
             matched.append({"skill": uri, "via": via, "relation": relation.kind})

@@ -78,7 +78,8 @@ class Registry:
         _require_staff(requester, "view candidates")
         assignment = self.assignments.get(requester.organisation, assignment_id)
         if assignment.status not in RANKABLE:
-            raise InvalidTransition(assignment.id, assignment.status, "rank candidates for")
+            raise InvalidTransition(assignment.id, assignment.status,
+                                    "rank candidates for")
         after = cursors.decode(cursor) if cursor else None
         scored = self.rank(requester, assignment, now)
         rest = [s for s in scored if after is None or cursors.after(after, s.score,
@@ -111,7 +112,8 @@ class Registry:
                                     matcher.skills_to_look_for(), matcher.members)
         return matcher.rank(signals, self.assignments.passed(assignment.id))
 
-    def _profiles(self, requester: Requester, page: list, now: datetime) -> list[Ranked]:
+    def _profiles(self, requester: Requester, page: list,
+                  now: datetime) -> list[Ranked]:
         if not page:
             return []
         profiles = {p.pseudonym: p for p in self.gate.visible(

@@ -98,7 +98,8 @@ class Assignment(SQLModel, table=True):
     description: str
     required_skills: str  # JSON list of ESCO skill URIs
     optional_skills: str  # JSON list of ESCO skill URIs
-    optional_weights: str = Field(default="{}", sa_column_kwargs={"server_default": "{}"})
+    optional_weights: str = Field(default="{}",
+                                  sa_column_kwargs={"server_default": "{}"})
     function_family: Optional[str] = None
     level_min: Optional[int] = None
     level_max: Optional[int] = None

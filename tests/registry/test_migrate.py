@@ -78,7 +78,8 @@ def test_the_migrated_schema_is_the_schema_the_tables_describe(engine):
     upgrade(engine)
 
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
+        context = MigrationContext.configure(
+            conn, opts={"version_table": VERSION_TABLE})
         differences = compare_metadata(context, metadata_for_migrations())
 
     assert differences == []

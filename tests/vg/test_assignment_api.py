@@ -3,7 +3,8 @@ with problem details for every refusal."""
 
 from __future__ import annotations
 
-from tests.vg.test_api import NOW, UTRECHT, _grant, _holder, _key, _skills, api  # noqa: F401
+from tests.vg.test_api import UTRECHT, _grant, _holder, _key, _skills
+from tests.vg.test_api import api  # noqa: F401  (the fixture)
 
 PROBLEM = "application/problem+json"
 
