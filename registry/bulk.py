@@ -14,6 +14,7 @@ position and changes nothing, the accepted ones of its batch are stored together
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -24,17 +25,20 @@ from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, sele
 from sqlalchemy import update
 
 from consent import ConsentError, read_disclosure
+from schemas import SchemaError, WorkcontextValidator, check_references, parse_bounded
 
 from .db import transaction
 from .extract import extract
-from .ingest import pseudonym_for
+from .ingest import _check_issued, pseudonym_for
 from .tables import CHILD_TABLES, Disclosure, DisclosureAudience, DisclosurePurpose
 from .tables import DisclosureSkill, Holder, WithdrawnGrant
 
 D, H, W = Disclosure.__table__, Holder.__table__, WithdrawnGrant.__table__
 BATCH = 5000
 
-_TOOI: Mapping[str, str] = {}
+# Set in the parent just before the pool forks, so the workers inherit them
+# without pickling (the reference data is large and built once).
+_WORKER: dict[str, Any] = {}
 
 
 @dataclass
@@ -43,22 +47,26 @@ class BulkResult:
     refused: list[tuple[int, str]] = field(default_factory=list)  # (position, code)
 
 
-def _init_worker(tooi: Mapping[str, str]) -> None:
-    global _TOOI
-    _TOOI = tooi
+def _init_worker() -> None:
+    _WORKER["validator"] = WorkcontextValidator()
 
 
 def _verify(item: tuple[int, str]) -> tuple[int, Any]:
-    """In a worker: parse, verify both signatures, extract. Returns plain data."""
+    """In a worker: the document checks of ``Ingest.disclosure`` that need no
+    registry state (bounded parse, both signatures, the projection's structure and
+    references), then extraction. Returns plain data or the refusal's code."""
     position, text = item
     try:
-        found = read_disclosure(json.loads(text))
-        columns = extract(found.workcontext, found.fields, _TOOI)
-    except (ConsentError, ValueError) as exc:
-        return position, getattr(exc, "code", "invalid-document")
+        found = read_disclosure(parse_bounded(text))
+        _WORKER["validator"].check_structure(found.workcontext, found.holder)
+        check_references(_WORKER["reference"], found.workcontext)
+        columns = extract(found.workcontext, found.fields, _WORKER["tooi"])
+    except (ConsentError, SchemaError) as exc:
+        return position, exc.code
     grant = found.grant
     return position, {
         "holder": found.holder, "sequence": found.sequence, "grant": grant,
+        "issued": found.issued,
         "fields": " ".join(sorted(found.fields)),
         "projection": json.dumps(found.workcontext, ensure_ascii=False),
         "document": text, "columns": columns,
@@ -77,8 +85,10 @@ class BulkIngest:
     def disclosures(self, texts: Iterable[str], now: datetime) -> BulkResult:
         """Ingest JSON texts of signed disclosures; returns counts and refusals."""
         result = BulkResult()
-        with ProcessPoolExecutor(self._workers, initializer=_init_worker,
-                                 initargs=(self._tooi,)) as pool:
+        _WORKER.update(reference=self._geo, tooi=self._tooi)
+        fork = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(self._workers, mp_context=fork,
+                                 initializer=_init_worker) as pool:
             verified = pool.map(_verify, enumerate(texts), chunksize=256)
             batch: list[tuple[int, Any]] = []
             for item in verified:
@@ -109,6 +119,7 @@ class BulkIngest:
         if not grant.is_live(now):
             return "grant-not-live"
         try:
+            _check_issued(found["issued"], now)
             grant.audience.check_known(self._geo)
         except ConsentError as exc:
             return exc.code

@@ -8,6 +8,7 @@ import json
 from tests.factories import (
     NOW,
     disclosure,
+    full_workcontext,
     holder_key,
     registry_snapshot,
     signed_grant,
@@ -59,4 +60,17 @@ def test_replays_and_withdrawn_grants_are_refused_in_bulk(system):
         NOW)
 
     assert sorted(result.refused) == [(0, "replayed-document"), (1, "grant-withdrawn")]
+    assert registry_snapshot(system.registry.engine) == before
+
+
+def test_a_signed_projection_naming_an_unknown_skill_is_refused_in_bulk(system):
+    key = holder_key(1)
+    document = full_workcontext(key.did, skills=(
+        "http://data.europa.eu/esco/skill/00000000-0000-0000-0000-000000000000",))
+    signed = disclosure(key, signed_grant(key, ["skills"]), 1, document)
+    before = registry_snapshot(system.registry.engine)
+
+    result = system.registry.bulk.disclosures([json.dumps(signed)], NOW)
+
+    assert result.refused == [(0, "invalid-document")] and result.accepted == 0
     assert registry_snapshot(system.registry.engine) == before
