@@ -58,13 +58,16 @@ def install(app: FastAPI) -> None:
 
 
 async def _domain(_: Request, exc: Exception) -> Response:
-    status = getattr(exc, "status", 500)
+    # Status and code are read from the class: an instance attribute of the same name
+    # (a field the error reports) must never change the HTTP answer.
+    status = getattr(type(exc), "status", 500)
+    code = getattr(type(exc), "code", "internal-error")
     if status >= 500:
         log.error("request failed: %s", type(exc).__name__)
     extra = {}
     if getattr(exc, "problems", None):
         extra["errors"] = list(exc.problems)
-    return problem(status, exc.code, type(exc).__name__, str(exc), **extra)
+    return problem(status, code, type(exc).__name__, str(exc), **extra)
 
 
 def _describe(error: dict) -> str:

@@ -159,3 +159,19 @@ def test_a_revoked_key_authenticates_nothing(api):
     [row] = api.system.registry.access.keys(UTRECHT)
     assert api.system.registry.access.revoke(row.id)
     _problem(api.get("/api/v1/opdrachten", headers=headers), 401)
+
+
+def test_an_error_reporting_a_status_field_keeps_its_own_http_status(api, monkeypatch):
+    from registry import InvalidAssignment
+
+    def refuse(*_args, **_kwargs):
+        error = InvalidAssignment(["status must be open"])
+        error.status = "open"  # a fact the error reports, not an HTTP status
+        error.code = "whatever"
+        raise error
+
+    monkeypatch.setattr(api.system.registry, "create_assignment", refuse)
+    response = api.post("/api/v1/opdrachten", headers=_key(api, UTRECHT),
+                        json={"title": "x", "requiredSkills": _skills(api, 1)})
+    body = _problem(response, 400)
+    assert body["code"] == "invalid-assignment"
