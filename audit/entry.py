@@ -1,16 +1,24 @@
-"""One audit entry: who was shown which fields of whom, why, and on what grounds.
+"""The two kinds of record in the log, both leaves of one Merkle tree.
 
-The fields follow the Logboek Dataverwerkingen record (nl-standards.md section 1):
-``trace_id``/``span_id`` are the W3C trace context of the action,
-``processing_activity`` points into the records of processing (GDPR art. 30),
-``subject`` is the pseudonymous data subject id. ``actor`` makes this the BIO audit
-log (BIO 8.15.01: actor, action, object, result, time), which LDV keeps apart; the
-two are joined on ``trace_id`` (section 6). ``fields`` records data categories, not
-values (LDV level 2, GDPR art. 5(1)(c) minimisation).
+``AuditEntry`` is a Logboek Dataverwerkingen (LDV) processing record
+(nl-standards.md section 1): ``trace_id``/``span_id`` are the W3C trace context of
+the action, ``parent_span_id`` the span of the request it belongs to, ``name`` the
+action, ``started_at``/``ended_at`` its timestamps (milliseconds), ``status`` the LDV
+status code (a refusal is a decision, not an error: ``unset``),
+``processing_activity`` a versioned IRI into the records of processing (GDPR art. 30;
+LDV requires that old entries keep pointing to the version they were made under),
+``subject`` the pseudonymous data subject id of ``subject_type``. One entry per data
+subject per action (LDV: "one record per data subject"). ``organisation`` is the
+controller on whose behalf the data was processed. It holds **no user identity**: LDV
+keeps the acting employee out of its records.
 
-``canonical_bytes`` is what the log hashes (DESIGN.md invariant 7), so it must never
-change for a stored entry: a field added later must be left out of the canonical form
-when it is unset, or every older entry would stop verifying.
+``AccessRecord`` is the BIO audit-log line (BIO 8.15.01: action, object, result,
+origin, actor, timestamp) of the same request, linked to its entries by ``trace_id``
+and ``span_id`` = the entries' ``parent_span_id``. That is where ``actor`` lives.
+
+``canonical_bytes`` is what becomes the leaf (RFC 9162 2.1.1), so it must never change
+for a stored record: a field added later must be left out of the canonical form when
+it is unset, or older leaves would stop verifying.
 """
 
 from __future__ import annotations
@@ -21,66 +29,143 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from audit.errors import InvalidAuditEntry
 
 Outcome = Literal["disclosed", "refused"]
 OUTCOMES: tuple[str, ...] = get_args(Outcome)
+Status = Literal["unset", "ok", "error"]
+STATUSES: tuple[str, ...] = get_args(Status)
+Result = Literal["disclosed", "refused", "pruned"]
+RESULTS: tuple[str, ...] = get_args(Result)
+PSEUDONYM_TYPE = "https://w3id.org/virtuele-gemeente/register#pseudonym-v1"
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _ONE_MS = timedelta(milliseconds=1)
-_TEXT_FIELDS = (
-    "processing_activity",
-    "actor",
-    "organisation",
-    "purpose",
-    "subject",
-    "reason",
-)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AuditEntry:
-    """An immutable, validated entry. ``occurred_at`` is normalised to UTC and
-    truncated to milliseconds; ``fields`` and ``grants`` to sorted unique tuples."""
+    """An LDV processing record. Times are normalised to UTC milliseconds; ``fields``
+    and ``grants`` to sorted unique tuples."""
+
+    trace_id: str
+    span_id: str
+    parent_span_id: str | None = None
+    name: str
+    started_at: datetime
+    ended_at: datetime
+    processing_activity: str
+    organisation: str
+    purpose: str
+    subject: str
+    subject_type: str = PSEUDONYM_TYPE
+    fields: tuple[str, ...]
+    grants: tuple[str, ...]
+    outcome: Outcome
+    status: Status = "unset"
+    reason: str
+
+    kind = "processing"
+
+    def __post_init__(self) -> None:
+        _normalise(self, _ENTRY_SPEC)
+        if self.ended_at < self.started_at:
+            raise InvalidAuditEntry("ended_at", "at or after started_at")
+
+    def canonical_bytes(self) -> bytes:
+        return _canonical(self, _ENTRY_SPEC)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccessRecord:
+    """A BIO audit-log line: who (``actor`` of ``organisation``, in ``role``) did
+    what (``action`` on ``target``), with which ``result``, from where (``origin``:
+    api, cli or system), when; ``subjects`` counts the entries it is the parent of."""
 
     trace_id: str
     span_id: str
     occurred_at: datetime
-    processing_activity: str
     actor: str
     organisation: str
-    purpose: str
-    subject: str
-    fields: tuple[str, ...]
-    grants: tuple[str, ...]
-    outcome: Outcome
+    role: str
+    action: str
+    target: str
+    result: Result
+    origin: str
+    subjects: int
     reason: str
 
+    kind = "access"
+
     def __post_init__(self) -> None:
-        _check_hex_id("trace_id", self.trace_id, 32)
-        _check_hex_id("span_id", self.span_id, 16)
-        for name in _TEXT_FIELDS:
-            _check_text(name, getattr(self, name))
-        if self.outcome not in OUTCOMES:
-            raise InvalidAuditEntry("outcome", "one of " + ", ".join(OUTCOMES))
-        object.__setattr__(self, "occurred_at", _utc_ms(self.occurred_at))
-        object.__setattr__(self, "fields", _key_tuple("fields", self.fields))
-        object.__setattr__(self, "grants", _key_tuple("grants", self.grants))
+        _normalise(self, _ACCESS_SPEC)
 
     def canonical_bytes(self) -> bytes:
-        """Sorted keys, no whitespace, UTF-8. With only strings and arrays of strings
-        (all keys ASCII) this equals RFC 8785 JCS, so any JCS library can recompute
-        it."""
-        document = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        document["occurred_at"] = iso_ms(self.occurred_at)
-        document["fields"] = list(self.fields)
-        document["grants"] = list(self.grants)
-        text = json.dumps(
-            document, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-        )
-        return text.encode("utf-8")
+        return _canonical(self, _ACCESS_SPEC)
+
+
+Record = AuditEntry | AccessRecord
+
+# field -> how it is checked and stored: text, optional text, hex id of a length,
+# time (epoch ms), key list, count, or one of a closed set.
+_ENTRY_SPEC: dict[str, Any] = {
+    "trace_id": ("hex", 32), "span_id": ("hex", 16), "parent_span_id": ("ohex", 16),
+    "name": "text", "started_at": "time", "ended_at": "time",
+    "processing_activity": "text", "organisation": "text", "purpose": "text",
+    "subject": "text", "subject_type": "text", "fields": "keys", "grants": "keys",
+    "outcome": ("one", OUTCOMES), "status": ("one", STATUSES), "reason": "text",
+}  # fmt: skip
+_ACCESS_SPEC: dict[str, Any] = {
+    "trace_id": ("hex", 32), "span_id": ("hex", 16), "occurred_at": "time",
+    "actor": "text", "organisation": "text", "role": "text", "action": "text",
+    "target": "text", "result": ("one", RESULTS), "origin": "text",
+    "subjects": "count", "reason": "text",
+}  # fmt: skip
+SPECS = {AuditEntry: _ENTRY_SPEC, AccessRecord: _ACCESS_SPEC}
+
+
+def _normalise(record: Any, spec: dict[str, Any]) -> None:
+    for name, kind in spec.items():
+        value = getattr(record, name)
+        if kind == "time":
+            object.__setattr__(record, name, _utc_ms(name, value))
+        elif kind == "keys":
+            object.__setattr__(record, name, _key_tuple(name, value))
+        elif kind == "text":
+            _check_text(name, value)
+        elif kind == "count":
+            if type(value) is not int or value < 0:
+                raise InvalidAuditEntry(name, "an integer >= 0")
+        elif kind[0] in ("hex", "ohex"):
+            if not (kind[0] == "ohex" and value is None):
+                _check_hex_id(name, value, kind[1])
+        elif value not in kind[1]:
+            raise InvalidAuditEntry(name, "one of " + ", ".join(kind[1]))
+
+
+def _canonical(record: Any, spec: dict[str, Any]) -> bytes:
+    """Sorted keys, no whitespace, UTF-8, plus ``kind``. With only strings, integers
+    and arrays of strings (all keys ASCII) this equals RFC 8785 JCS, so any JCS
+    library can recompute it. An unset optional field is left out."""
+    document: dict[str, Any] = {"kind": record.kind}
+    for name, kind in spec.items():
+        value = getattr(record, name)
+        if value is None:
+            continue
+        if kind == "time":
+            value = iso_ms(value)
+        elif kind == "keys":
+            value = list(value)
+        document[name] = value
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False)
+    return text.encode("utf-8")
+
+
+def record_fields(cls: type) -> list[str]:
+    return [f.name for f in dataclasses.fields(cls)]
 
 
 def iso_ms(moment: datetime) -> str:
@@ -135,11 +220,11 @@ def _key_tuple(name: str, values: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(set(items)))
 
 
-def _utc_ms(moment: object) -> datetime:
+def _utc_ms(name: str, moment: object) -> datetime:
     if not isinstance(moment, datetime) or moment.utcoffset() is None:
-        raise InvalidAuditEntry("occurred_at", "an aware datetime")
+        raise InvalidAuditEntry(name, "an aware datetime")
     try:
         utc = moment.astimezone(timezone.utc)
     except OverflowError:
-        raise InvalidAuditEntry("occurred_at", "a representable UTC time") from None
+        raise InvalidAuditEntry(name, "a representable UTC time") from None
     return utc.replace(microsecond=utc.microsecond // 1000 * 1000)

@@ -2,13 +2,19 @@
 
     AuditError                  500 audit-error
     ├── AuditUnavailable        503 audit-unavailable   (the store could not be used)
-    │   └── AuditAppendFailed   503 audit-unavailable   (count: entries not logged)
+    │   └── AuditAppendFailed   503 audit-unavailable   (count: records not logged)
+    ├── CheckpointRefused       500 checkpoint-refused  (size: the head is not
+    │                                                    consistent with the last
+    │                                                    signed checkpoint)
     ├── InvalidAuditEntry       500 invalid-audit-entry (field)
-    └── InvalidAuditQuery       400 invalid-audit-query (parameter)
+    ├── InvalidAuditQuery       400 invalid-audit-query (parameter)
+    ├── InvalidCheckpoint       400 invalid-checkpoint  (a checkpoint or proof that
+    │                                                    does not parse or verify)
+    └── NoSuchEntry             404 no-such-entry       (index)
 
 Storage failures are translated at one boundary (``audit.log``) and keep the
 SQLAlchemy / driver exception as ``__cause__``. ``InvalidAuditEntry`` is a 500, not
-a 400: entries are built by our own code (the registry), never by a client, so a bad
+a 400: records are built by our own code (the registry), never by a client, so a bad
 one is a bug on our side, and the request it belongs to must fail (DESIGN.md
 invariant 4, fail closed).
 """
@@ -39,6 +45,19 @@ class AuditAppendFailed(AuditUnavailable):
         self.count = count
 
 
+class CheckpointRefused(AuditError):
+    """The stored tree is not consistent with the last signed checkpoint: signing
+    would publish a fork, so nothing is signed (someone changed the log)."""
+
+    status = 500
+    code = "checkpoint-refused"
+
+    def __init__(self, size: int):
+        super().__init__(f"the tree of size {size} is not consistent with the last "
+                         "signed checkpoint; run verify")
+        self.size = size
+
+
 class InvalidAuditEntry(AuditError):
     status = 500
     code = "invalid-audit-entry"
@@ -55,3 +74,17 @@ class InvalidAuditQuery(AuditError):
     def __init__(self, parameter: str, must: str):
         super().__init__(f"{parameter} must be {must}")
         self.parameter = parameter
+
+
+class InvalidCheckpoint(AuditError):
+    status = 400
+    code = "invalid-checkpoint"
+
+
+class NoSuchEntry(AuditError):
+    status = 404
+    code = "no-such-entry"
+
+    def __init__(self, index: object):
+        super().__init__(f"the log has no entry {index}")
+        self.index = index

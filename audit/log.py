@@ -1,119 +1,124 @@
-"""The append-only, hash-chained audit log (DESIGN.md invariants 4 and 7).
+"""The append-only Merkle tree log (DESIGN.md invariants 4 and 7, RFC 9162 2.1).
 
-Chain (v1)::
+Every record (an LDV processing entry or a BIO access record) is a leaf; its index
+``idx`` is its place in the tree. An append locks the head row, extends the frontier
+kept there (``merkle.extend``), and inserts the rows, every completed subtree hash and
+the new head in one transaction: the caller's answer waits for that commit, so what
+was shown is durable before it leaves (invariant 4). Requests are batched as they
+come: one transaction per request holds its access record and all its entries.
 
-    h_0 = 32 zero bytes
-    h_n = SHA-256(b"vg-audit-v1\\x00" + h_{n-1} + SHA-256(canonical_bytes(entry_n)))
-
-Row ``n`` stores ``seq = n``, the entry's columns and ``entry_hash = hex(h_n)``; the
-one-row head table stores ``(size, hex(h_size))``. Anyone can recompute the chain, so
-on its own it only catches careless edits; a rewrite of the whole tail with fresh
-hashes is caught by comparing with a head saved (later: signed) earlier, which is what
-invariant 7 promises. The public surface (entries, records, ``Head``,
-``VerifyReport``) says nothing about chains, so a Merkle log (RFC 9162) can replace
-this one behind it.
+Checkpoints are C2SP signed notes of (origin, size, root) with a timestamp extension
+line, signed with the registry's Ed25519 key; a new one is signed only if it is
+consistent with the last one signed (c2sp.org/tlog-checkpoint: "never sign two
+inconsistent checkpoints"). Proofs are read from the stored subtree hashes in one
+query. ``verify`` (audit.verify) trusts no stored hash.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
+import base64
+import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Connection, Engine, Table, func, select, update
+from sqlalchemy import Connection, Engine, delete, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from audit.entry import OUTCOMES, AuditEntry, to_epoch_ms
+from audit import merkle
+from audit.entry import AccessRecord, AuditEntry, Record, iso_ms, to_epoch_ms
 from audit.errors import (
     AuditAppendFailed,
     AuditError,
     AuditUnavailable,
+    CheckpointRefused,
     InvalidAuditEntry,
     InvalidAuditQuery,
+    NoSuchEntry,
 )
-from audit.tables import audit_tables, entry_row, row_entry
+from audit.note import Checkpoint, Signer, Verifier, format_proof
+from audit.tables import AuditTables, audit_tables, record_row
 
-ZERO_HASH = bytes(32)
-_DOMAIN = b"vg-audit-v1\x00"
 _HEAD_ID = 1
-_FILTERS = (
-    "organisation", "subject", "purpose", "processing_activity", "trace_id",
-    "outcome", "since", "until",
-)  # fmt: skip
-_MAX_LIMIT = 1000
-
-
-def chain_hash(previous: bytes, entry: AuditEntry) -> bytes:
-    leaf = hashlib.sha256(entry.canonical_bytes()).digest()
-    return hashlib.sha256(_DOMAIN + previous + leaf).digest()
+_HASH_HEX = 64
 
 
 class Head(NamedTuple):
-    """Size and head hash (hex) of the log: save one to detect a later rollback."""
+    """Size and root (hex) of the tree, and how many leading leaves were pruned."""
 
     size: int
-    head_hash: str
+    root_hash: str
+    pruned: int = 0
 
 
 @dataclass(frozen=True)
-class AuditRecord:
-    seq: int
-    entry: AuditEntry
-    entry_hash: str  # hex; commits to this entry and to everything before it
-
-
-@dataclass(frozen=True)
-class VerifyReport:
-    """``size``/``head_hash``: the longest prefix that verified (all of it if ok)."""
-
-    ok: bool
+class Proof:
+    index: int
     size: int
-    head_hash: str
-    first_bad_seq: int | None = None
-    problem: str | None = None
+    hashes: list[bytes]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"index": self.index, "treeSize": self.size,
+                "hashes": [base64.b64encode(h).decode() for h in self.hashes]}
 
 
-class AuditLog:
-    """The log in the tables ``<prefix>_entries`` and ``<prefix>_head`` of ``engine``.
-
-    Safe to share between threads, and to open from several processes at once.
-    For SQLite, use an engine from ``make_engine``: its transactions are what makes
-    ``verify`` see one consistent snapshot while others append.
+class MerkleLog:
+    """The tree and its records in the ``<prefix>_*`` tables of ``engine``. Safe to share between
+    threads and to open from several processes at once. ``signer`` signs
+    checkpoints; without it the log can be appended to and verified, not published.
     """
 
-    def __init__(self, engine: Engine, *, prefix: str = "audit") -> None:
+    def __init__(self, engine: Engine, *, prefix: str = "audit",
+                 signer: Signer | None = None) -> None:
         self._engine = engine
         self._tables = audit_tables(prefix)
+        self._signer = signer
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    @property
+    def tables(self) -> AuditTables:
+        return self._tables
+
+    @property
+    def verifier(self) -> Verifier | None:
+        return self._signer.verifier if self._signer else None
+
+    @property
+    def origin(self) -> str | None:
+        return self._signer.verifier.name if self._signer else None
 
     def create_tables(self) -> None:
-        """Create the tables and the empty head; safe to run again. Run it once at
-        deployment: two processes creating the tables at the same moment can race
-        on CREATE TABLE (the head row itself is race-safe)."""
+        """Create the tables and the empty head; safe to run again."""
         head = self._tables.head
         with self._storage("create the audit tables"):
             self._tables.metadata.create_all(self._engine)
             try:
                 with self._engine.begin() as conn:
                     if conn.execute(select(head.c.id)).first() is None:
-                        conn.execute(head.insert().values(**_empty_head()))
+                        conn.execute(head.insert().values(
+                            id=_HEAD_ID, size=0, root_hash=merkle.EMPTY_ROOT.hex(),
+                            frontier="", pruned=0))
             except IntegrityError:
                 pass  # another process inserted the head between our check and insert
 
-    def append(self, entries: Sequence[AuditEntry]) -> list[int]:
-        """Append in one committed transaction and return the sequence numbers.
+    # --- appending ----------------------------------------------------------------
+
+    def append(self, records: Sequence[Record]) -> list[int]:
+        """Append in one committed transaction; returns the leaf indices.
 
         Invariant 4 (fail closed): whatever goes wrong, the caller gets
         ``AuditAppendFailed`` and the transaction is rolled back. If the connection
-        drops during COMMIT the entries may still be in the log; that errs on the
+        drops during COMMIT the records may still be in the log; that errs on the
         side of logging an answer that was never sent, never the reverse.
         """
-        batch = list(entries)
-        if not all(isinstance(entry, AuditEntry) for entry in batch):
-            raise InvalidAuditEntry("entries", "a sequence of AuditEntry")
+        batch = list(records)
+        if not all(isinstance(r, (AuditEntry, AccessRecord)) for r in batch):
+            raise InvalidAuditEntry("records", "a sequence of AuditEntry/AccessRecord")
         if not batch:
             return []
         try:
@@ -122,110 +127,190 @@ class AuditLog:
         except Exception as exc:  # anything at all: the request must fail (inv. 4)
             raise AuditAppendFailed(len(batch)) from exc
 
-    def entries(
-        self,
-        *,
-        organisation: str | None = None,
-        subject: str | None = None,
-        purpose: str | None = None,
-        processing_activity: str | None = None,
-        trace_id: str | None = None,
-        outcome: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int = 100,
-        offset: int = 0,
-    ) -> list[AuditRecord]:
-        """Matching records in ``seq`` order; ``since`` inclusive, ``until`` not."""
-        filters = {k: v for k, v in locals().items() if k in _FILTERS}  # not paging
-        table = self._tables.entries
-        stmt = select(table).where(*_where(table, filters)).order_by(table.c.seq)
-        stmt = stmt.limit(_limit(limit)).offset(_offset(offset))
-        with self._storage("read the audit log"), self._engine.connect() as conn:
-            rows = conn.execute(stmt).mappings().all()
-        return [_record(row) for row in rows]
+    def _append_locked(self, conn: Connection, batch: list[Record]) -> list[int]:
+        size, frontier, pruned = self._lock_head(conn)
+        leaves = [merkle.leaf_hash(r.canonical_bytes()) for r in batch]
+        completed: list[tuple[int, int, bytes]] = []
+        new_size = merkle.extend(frontier, size, leaves, completed)
+        rows: dict[type, list[dict[str, Any]]] = {AuditEntry: [], AccessRecord: []}
+        for idx, record in enumerate(batch, start=size):
+            rows[type(record)].append({"idx": idx, **record_row(record)})
+        for record_type, typed in rows.items():
+            if typed:
+                conn.execute(self._tables.of(record_type).insert(), typed)
+        conn.execute(self._tables.nodes.insert(), [
+            {"level": lv, "position": pos, "hash": h} for lv, pos, h in completed])
+        head = self._tables.head
+        conn.execute(update(head).where(head.c.id == _HEAD_ID).values(
+            size=new_size, root_hash=merkle.root_from_frontier(frontier).hex(),
+            frontier="".join(h.hex() for h in frontier)))
+        return list(range(size, new_size))
 
-    def count(self, **filters: Any) -> int:
-        """How many entries match the filters of ``entries`` (no limit or offset)."""
-        table = self._tables.entries
-        stmt = select(func.count()).select_from(table).where(*_where(table, filters))
-        with self._storage("read the audit log"), self._engine.connect() as conn:
-            return int(conn.execute(stmt).scalar_one())
+    def _lock_head(self, conn: Connection) -> tuple[int, list[bytes], int]:
+        # The first statement writes the head row: on PostgreSQL that takes the row
+        # lock, on SQLite the RESERVED (write) lock, so concurrent appenders queue
+        # here and each reads the head only after the previous one committed.
+        head = self._tables.head
+        stmt = (update(head).where(head.c.id == _HEAD_ID).values(size=head.c.size)
+                .returning(head.c.size, head.c.frontier, head.c.pruned))
+        row = conn.execute(stmt).one()  # no head row: NoResultFound, append fails
+        frontier = [bytes.fromhex(row.frontier[i:i + _HASH_HEX])
+                    for i in range(0, len(row.frontier), _HASH_HEX)]
+        if len(frontier) != len(merkle.frontier_levels(row.size)):
+            raise AuditError("the audit head's frontier does not match its size")
+        return row.size, frontier, row.pruned
+
+    # --- the head, checkpoints and proofs -----------------------------------------
 
     def head(self) -> Head:
         with self._storage("read the audit head"), self._engine.connect() as conn:
             return self._read_head(conn)
 
-    def verify(self, expected_head: tuple[int, str] | None = None) -> VerifyReport:
-        """Recompute the chain from the stored columns, trusting no stored hash.
-
-        ``expected_head`` is a ``Head`` saved earlier: the log must still contain
-        exactly those first ``size`` entries (no rollback, no rewrite).
-        """
-        expected = _checked_head(expected_head)
-        with self._storage("verify the audit log"), self._snapshot() as conn:
-            walk = _Walk(expected.size if expected else 0)
-            table = self._tables.entries
-            stmt = select(table).order_by(table.c.seq)
-            rows = conn.execute(stmt.execution_options(yield_per=2000))  # streamed
-            for row in rows.mappings():
-                if (problem := walk.feed(row)) is not None:
-                    return walk.report(walk.size + 1, problem)
-            stored = self._read_head(conn)
-        return walk.finish(stored, expected)
-
-    def _append_locked(self, conn: Connection, batch: list[AuditEntry]) -> list[int]:
-        size, previous = self._lock_head(conn)
-        rows = []
-        for seq, entry in enumerate(batch, start=size + 1):
-            previous = chain_hash(previous, entry)
-            rows.append({"seq": seq, **entry_row(entry), "entry_hash": previous.hex()})
-        conn.execute(self._tables.entries.insert(), rows)  # executemany, Core
-        new_size = size + len(batch)
-        head = self._tables.head
-        conn.execute(
-            update(head)
-            .where(head.c.id == _HEAD_ID)
-            .values(size=new_size, head_hash=previous.hex())
-        )
-        return list(range(size + 1, new_size + 1))
-
-    def _lock_head(self, conn: Connection) -> tuple[int, bytes]:
-        # The first statement writes the head row: on PostgreSQL that takes the row
-        # lock, on SQLite the RESERVED (write) lock, so concurrent appenders queue
-        # here and each reads the head only after the previous one committed. A read
-        # first would let two of them chain onto the same head (SQLite would even
-        # fail the later write with SQLITE_BUSY instead of waiting).
-        head = self._tables.head
-        stmt = (
-            update(head)
-            .where(head.c.id == _HEAD_ID)
-            .values(size=head.c.size)
-            .returning(head.c.size, head.c.head_hash)
-        )
-        row = conn.execute(stmt).one()  # no head row: NoResultFound, append fails
-        return row.size, bytes.fromhex(row.head_hash)
-
     def _read_head(self, conn: Connection) -> Head:
         head = self._tables.head
-        row = conn.execute(select(head.c.size, head.c.head_hash)).first()
+        row = conn.execute(select(head.c.size, head.c.root_hash, head.c.pruned)).first()
         if row is None:
             raise AuditError("the audit log has no head row (run create_tables)")
-        return Head(row.size, row.head_hash)
+        return Head(row.size, row.root_hash, row.pruned)
 
-    @contextmanager
-    def _snapshot(self) -> Iterator[Connection]:
-        """One consistent snapshot for all reads of ``verify``: otherwise an append
-        between reading the entries and the head looks like tampering."""
-        options: dict[str, Any] = {}
-        if self._engine.dialect.name == "postgresql":
-            options = {"isolation_level": "REPEATABLE READ"}
-        # SQLite: make_engine's BEGIN already gives a snapshot (WAL read transaction).
-        with (
-            self._engine.connect().execution_options(**options) as conn,
-            conn.begin(),
-        ):
-            yield conn
+    def checkpoint(self, now: datetime) -> str:
+        """The signed checkpoint of the current head: the stored one if the tree has
+        not grown since, else a new one, signed only after a consistency proof from
+        the last signed checkpoint verified against the stored hashes."""
+        if self._signer is None:
+            raise AuditError("this audit log has no signing key")
+        table = self._tables.checkpoints
+        with self._storage("sign a checkpoint"), self._engine.begin() as conn:
+            size, frontier, _ = self._lock_head(conn)
+            root = merkle.root_from_frontier(frontier)
+            last = conn.execute(select(table).order_by(table.c.size.desc())
+                                .limit(1)).first()
+            if last is not None and last.size == size:
+                if last.root_hash != root.hex():
+                    raise CheckpointRefused(size)
+                return last.note
+            if last is not None:
+                self._check_consistent(conn, last.size, bytes.fromhex(last.root_hash),
+                                       size, root)
+            text = Checkpoint(self._signer.verifier.name, size, root).text()
+            note = self._signer.sign(text + f"timestamp {iso_ms(now)}\n")
+            conn.execute(table.insert().values(
+                size=size, root_hash=root.hex(), note=note,
+                signed_at_ms=to_epoch_ms(now)))
+            return note
+
+    def latest_checkpoint(self) -> str | None:
+        table = self._tables.checkpoints
+        stmt = select(table.c.note).order_by(table.c.size.desc()).limit(1)
+        with self._storage("read a checkpoint"), self._engine.connect() as conn:
+            return conn.execute(stmt).scalar()
+
+    def _check_consistent(self, conn: Connection, old: int, old_root: bytes,
+                          new: int, new_root: bytes) -> None:
+        if old == 0:
+            return
+        get = self._node_reader(conn, merkle.consistency_nodes(old, new))
+        try:
+            merkle.verify_consistency(old, new, old_root, new_root,
+                                      merkle.consistency_proof(old, new, get))
+        except (merkle.ProofError, KeyError):
+            raise CheckpointRefused(new) from None
+
+    def inclusion(self, index: int, size: int | None = None) -> Proof:
+        """The inclusion proof of leaf ``index`` in the tree of ``size`` leaves
+        (default: the current head)."""
+        with self._storage("read an inclusion proof"), self._engine.connect() as conn:
+            tree = self._proof_size(conn, size)
+            if type(index) is not int or not 0 <= index < tree:
+                raise NoSuchEntry(index)
+            get = self._node_reader(conn, merkle.inclusion_nodes(index, tree))
+            return Proof(index, tree, merkle.inclusion_proof(index, tree, get))
+
+    def inclusions(self, indices: Sequence[int], size: int) -> dict[int, Proof]:
+        """Inclusion proofs of several leaves in one read of the stored hashes."""
+        needed: set[tuple[int, int]] = set()
+        for index in indices:
+            needed |= merkle.inclusion_nodes(index, size)
+        with self._storage("read inclusion proofs"), self._engine.connect() as conn:
+            get = self._node_reader(conn, needed)
+        return {i: Proof(i, size, merkle.inclusion_proof(i, size, get))
+                for i in indices}
+
+    def consistency(self, old: int, new: int) -> Proof:
+        with self._storage("read a consistency proof"), self._engine.connect() as conn:
+            tree = self._proof_size(conn, new)
+            if type(old) is not int or not 0 < old <= tree:
+                raise InvalidAuditQuery("old", f"an integer from 1 to {tree}")
+            get = self._node_reader(conn, merkle.consistency_nodes(old, tree))
+            return Proof(old, tree, merkle.consistency_proof(old, tree, get))
+
+    def proof_text(self, index: int) -> str:
+        """A c2sp.org/tlog-proof of leaf ``index`` against the newest checkpoint."""
+        note = self.latest_checkpoint()
+        if note is None or self.verifier is None:
+            raise AuditError("no checkpoint has been signed yet")
+        size = Checkpoint.parse(note.split("\n\n")[0] + "\n").size
+        if not 0 <= index < size:
+            raise NoSuchEntry(index)
+        return format_proof(index, self.inclusion(index, size).hashes, note)
+
+    def _proof_size(self, conn: Connection, size: int | None) -> int:
+        current = self._read_head(conn).size
+        if size is None:
+            return current
+        if type(size) is not int or not 0 < size <= current:
+            raise InvalidAuditQuery("size", f"an integer from 1 to {current}")
+        return size
+
+    def _node_reader(self, conn: Connection, needed: set[tuple[int, int]]
+                     ) -> merkle.NodeSource:
+        nodes = self._tables.nodes
+        found: dict[tuple[int, int], bytes] = {}
+        wanted = sorted(needed)
+        for i in range(0, len(wanted), 500):
+            stmt = select(nodes.c.level, nodes.c.position, nodes.c.hash).where(
+                tuple_(nodes.c.level, nodes.c.position).in_(wanted[i:i + 500]))
+            found.update(((r.level, r.position), bytes(r.hash))
+                         for r in conn.execute(stmt))
+        if len(found) != len(wanted):
+            raise AuditError("the audit log is missing stored hashes; run verify")
+        return lambda level, position: found[(level, position)]
+
+    # --- retention ----------------------------------------------------------------
+
+    def prune(self, before: datetime, now: datetime) -> int:
+        """Delete the records of the longest prefix of the log made before
+        ``before``; their leaf and subtree hashes stay, so every checkpoint and every
+        proof for what remains still verifies. The pruning is itself appended, as an
+        access record, in the same transaction. Returns how many were deleted."""
+        if not isinstance(before, datetime) or before.utcoffset() is None:
+            raise InvalidAuditQuery("before", "an aware datetime")
+        try:
+            with self._engine.begin() as conn:
+                return self._prune_locked(conn, to_epoch_ms(before), now)
+        except AuditError:
+            raise
+        except Exception as exc:
+            raise AuditUnavailable("could not prune the audit log") from exc
+
+    def _prune_locked(self, conn: Connection, before_ms: int, now: datetime) -> int:
+        size, _frontier, pruned = self._lock_head(conn)
+        cutoff = size
+        for table, column in ((self._tables.entries, "started_at_ms"),
+                              (self._tables.access, "occurred_at_ms")):
+            kept = conn.execute(select(func.min(table.c.idx)).where(
+                table.c[column] >= before_ms)).scalar()
+            if kept is not None:
+                cutoff = min(cutoff, kept)
+        if cutoff <= pruned:
+            return 0
+        deleted = 0
+        for table in (self._tables.entries, self._tables.access):
+            deleted += conn.execute(delete(table).where(table.c.idx < cutoff)).rowcount
+        head = self._tables.head
+        conn.execute(update(head).where(head.c.id == _HEAD_ID).values(pruned=cutoff))
+        self._append_locked(conn, [_prune_record(cutoff, deleted, now)])
+        return deleted
 
     @contextmanager
     def _storage(self, action: str) -> Iterator[None]:
@@ -236,118 +321,10 @@ class AuditLog:
             raise AuditUnavailable(f"could not {action}") from exc
 
 
-class _Walk:
-    """Recomputes the chain row by row and remembers the hash at the checkpoint."""
-
-    def __init__(self, checkpoint_size: int) -> None:
-        self.size, self.hash = 0, ZERO_HASH
-        self._checkpoint_size = checkpoint_size
-        self.at_checkpoint = ZERO_HASH if checkpoint_size == 0 else None
-
-    def feed(self, row: Any) -> str | None:
-        seq = self.size + 1
-        if row["seq"] != seq:
-            return f"entry {seq} is missing (the next stored entry is {row['seq']})"
-        try:
-            entry = row_entry(row)
-        except InvalidAuditEntry as exc:
-            return f"entry {seq} is malformed: {exc}"
-        digest = chain_hash(self.hash, entry)
-        if digest.hex() != row["entry_hash"]:
-            return f"entry {seq} does not match its hash (changed, inserted or moved)"
-        self.size, self.hash = seq, digest
-        if seq == self._checkpoint_size:
-            self.at_checkpoint = digest
-        return None
-
-    def report(self, first_bad_seq: int | None, problem: str) -> VerifyReport:
-        return VerifyReport(False, self.size, self.hash.hex(), first_bad_seq, problem)
-
-    def finish(self, stored: Head, expected: Head | None) -> VerifyReport:
-        if stored.size != self.size:
-            problem = f"the head says {stored.size} entries, the log holds {self.size}"
-            return self.report(min(stored.size, self.size) + 1, problem)
-        if stored.head_hash != self.hash.hex():
-            return self.report(None, "the head hash does not match the entries")
-        if expected is not None and self.size < expected.size:
-            problem = f"{expected.size - self.size} entries after {self.size} are gone"
-            return self.report(self.size + 1, problem + " (rolled back)")
-        if expected is not None and self.at_checkpoint != bytes.fromhex(
-            expected.head_hash
-        ):
-            problem = f"the first {expected.size} entries differ from the expected head"
-            return self.report(None, problem + " (rewritten)")
-        return VerifyReport(True, self.size, self.hash.hex())
-
-
-def _record(row: Any) -> AuditRecord:
-    try:
-        entry = row_entry(row)
-    except InvalidAuditEntry as exc:
-        raise AuditError(f"stored entry {row['seq']} is malformed; run verify") from exc
-    return AuditRecord(row["seq"], entry, row["entry_hash"])
-
-
-def _empty_head() -> dict[str, Any]:
-    return {"id": _HEAD_ID, "size": 0, "head_hash": ZERO_HASH.hex()}
-
-
-def _checked_head(head: tuple[int, str] | None) -> Head | None:
-    if head is None:
-        return None
-    must = "a (size, head_hash) pair saved from head()"
-    if not isinstance(head, tuple) or len(head) != 2:
-        raise InvalidAuditQuery("expected_head", must)
-    size, head_hash = head
-    if type(size) is not int or size < 0 or not _is_hash_hex(head_hash):
-        raise InvalidAuditQuery("expected_head", must)
-    return Head(size, head_hash)
-
-
-def _is_hash_hex(value: object) -> bool:
-    return isinstance(value, str) and re.fullmatch("[0-9a-f]{64}", value) is not None
-
-
-def _where(table: Table, filters: dict[str, Any]) -> list[ColumnElement[bool]]:
-    """Validate the filters (precise 400s) and turn them into conditions."""
-    conditions = []
-    for name, value in filters.items():
-        if value is None:
-            continue
-        if name not in _FILTERS:
-            raise InvalidAuditQuery(name, "one of " + ", ".join(_FILTERS))
-        if name in ("since", "until"):
-            conditions.append(_time_condition(table, name, value))
-        else:
-            conditions.append(table.c[name] == _filter_text(name, value))
-    return conditions
-
-
-def _filter_text(name: str, value: object) -> str:
-    if name == "outcome" and value not in OUTCOMES:
-        raise InvalidAuditQuery(name, "one of " + ", ".join(OUTCOMES))
-    if not isinstance(value, str) or not value:
-        raise InvalidAuditQuery(name, "a non-empty string")
-    return value
-
-
-def _time_condition(table: Table, name: str, value: object) -> ColumnElement[bool]:
-    if not isinstance(value, datetime) or value.utcoffset() is None:
-        raise InvalidAuditQuery(name, "an aware datetime")
-    column = table.c.occurred_at_ms
-    # Entries are stored at millisecond precision: round the bounds up to the next
-    # millisecond so that [since, until) keeps its meaning for sub-ms bounds.
-    ms = to_epoch_ms(value, round_up=True)
-    return column >= ms if name == "since" else column < ms
-
-
-def _limit(value: object) -> int:
-    if type(value) is not int or not 1 <= value <= _MAX_LIMIT:
-        raise InvalidAuditQuery("limit", f"an integer from 1 to {_MAX_LIMIT}")
-    return value
-
-
-def _offset(value: object) -> int:
-    if type(value) is not int or value < 0:
-        raise InvalidAuditQuery("offset", "an integer >= 0")
-    return value
+def _prune_record(cutoff: int, deleted: int, now: datetime) -> AccessRecord:
+    return AccessRecord(
+        trace_id=secrets.token_hex(16), span_id=secrets.token_hex(8), occurred_at=now,
+        actor="system:retention", organisation="platform", role="system",
+        action="prune", target=f"records before index {cutoff}", result="pruned",
+        origin="system", subjects=deleted,
+        reason="retention period of the audit log passed")

@@ -1,12 +1,17 @@
-"""Table definitions of the audit log and the mapping between entries and rows.
+"""Table definitions of the audit log and the mapping between records and rows.
+
+* ``<prefix>_entries``: LDV processing records, one row per leaf (``idx``);
+* ``<prefix>_access``: BIO access records, one row per leaf (``idx``);
+* ``<prefix>_nodes``: the hash of every perfect subtree ``(level, position)`` of the
+  Merkle tree, leaves included (level 0), so a proof is one indexed read;
+* ``<prefix>_head``: one row: size, root, the frontier (the perfect-subtree hashes
+  an append extends) and how many leading leaves retention has pruned;
+* ``<prefix>_checkpoints``: every signed checkpoint, by tree size.
 
 SQLAlchemy Core rather than SQLModel classes: the table names take a prefix (tests and
-benchmarks on a shared PostgreSQL database each use their own), and SQLModel binds a
-class to one fixed table name. Writes go through Core ``executemany`` anyway.
-
-Time is stored as integer milliseconds since the epoch: exact, comparable, and the
-same on SQLite and PostgreSQL, so ``verify`` recomputes exactly the bytes that were
-hashed (a timestamp type would round-trip through each driver's own conversions).
+benchmarks on a shared PostgreSQL database each use their own). Time is stored as
+integer milliseconds since the epoch: exact, and the same on SQLite and PostgreSQL, so
+``verify`` recomputes exactly the bytes that were hashed.
 """
 
 from __future__ import annotations
@@ -23,64 +28,84 @@ from sqlalchemy import (
     Column,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
 )
 
-from audit.entry import AuditEntry, from_epoch_ms, to_epoch_ms
+from audit.entry import SPECS, AccessRecord, AuditEntry, Record, from_epoch_ms
+from audit.entry import to_epoch_ms
 from audit.errors import AuditError, InvalidAuditEntry
 
-# INTEGER PRIMARY KEY makes seq SQLite's rowid (no second index); BIGINT elsewhere.
-_SEQ = BigInteger().with_variant(Integer(), "sqlite")
-_TEXT_COLUMNS = (
-    "trace_id", "span_id", "processing_activity", "actor", "organisation",
-    "purpose", "subject", "outcome", "reason",
-)  # fmt: skip
-ENTRY_COLUMNS = (*_TEXT_COLUMNS, "occurred_at_ms", "fields", "grants")
+# INTEGER PRIMARY KEY makes idx SQLite's rowid (no second index); BIGINT elsewhere.
+_IDX = BigInteger().with_variant(Integer(), "sqlite")
 
 
 @dataclass(frozen=True)
 class AuditTables:
     metadata: MetaData
     entries: Table
+    access: Table
+    nodes: Table
     head: Table
+    checkpoints: Table
+
+    def of(self, record_type: type) -> Table:
+        return self.entries if record_type is AuditEntry else self.access
 
 
 def audit_tables(prefix: str = "audit") -> AuditTables:
-    """``<prefix>_entries`` (one row per entry) and ``<prefix>_head`` (one row)."""
     if not re.fullmatch(r"[a-z][a-z0-9_]{0,29}", prefix):
         raise AuditError(
             "table prefix must be a lowercase SQL identifier of at most 30 characters"
         )
     metadata = MetaData()
-    return AuditTables(metadata, _entries(metadata, prefix), _head(metadata, prefix))
-
-
-def _entries(metadata: MetaData, prefix: str) -> Table:
-    name = f"{prefix}_entries"
-    return Table(
-        name,
+    return AuditTables(
         metadata,
-        Column("seq", _SEQ, primary_key=True, autoincrement=False),
-        Column("trace_id", String(32), nullable=False),
-        Column("span_id", String(16), nullable=False),
-        Column("occurred_at_ms", BigInteger, nullable=False),
-        Column("processing_activity", Text, nullable=False),
-        Column("actor", Text, nullable=False),
-        Column("organisation", Text, nullable=False),
-        Column("purpose", Text, nullable=False),
-        Column("subject", Text, nullable=False),
-        Column("fields", Text, nullable=False),
-        Column("grants", Text, nullable=False),
-        Column("outcome", String(16), nullable=False),
-        Column("reason", Text, nullable=False),
-        Column("entry_hash", String(64), nullable=False),
-        # The DPO's and the holder's questions (DESIGN.md flow 6, LDV read API).
-        Index(f"ix_{name}_org_time", "organisation", "occurred_at_ms"),
-        Index(f"ix_{name}_subject_time", "subject", "occurred_at_ms"),
-        Index(f"ix_{name}_trace", "trace_id"),
+        _record_table(metadata, f"{prefix}_entries", AuditEntry),
+        _record_table(metadata, f"{prefix}_access", AccessRecord),
+        _nodes(metadata, prefix),
+        _head(metadata, prefix),
+        _checkpoints(metadata, prefix),
+    )
+
+
+def _column(name: str, kind: Any) -> Column:
+    if kind == "time":
+        return Column(f"{name}_ms", BigInteger, nullable=False)
+    if kind == "count":
+        return Column(name, Integer, nullable=False)
+    if isinstance(kind, tuple) and kind[0] in ("hex", "ohex"):
+        return Column(name, String(kind[1]), nullable=kind[0] == "ohex")
+    return Column(name, Text, nullable=False)
+
+
+def _record_table(metadata: MetaData, name: str, record_type: type) -> Table:
+    spec = SPECS[record_type]
+    time = "started_at_ms" if record_type is AuditEntry else "occurred_at_ms"
+    columns = [_column(field, kind) for field, kind in spec.items()]
+    # The DPO's and the holder's questions (DESIGN.md flow 6, LDV read API).
+    indexes = [Index(f"ix_{name}_org_time", "organisation", time),
+               Index(f"ix_{name}_trace", "trace_id", "span_id"),
+               Index(f"ix_{name}_time", time)]
+    if record_type is AuditEntry:
+        indexes.append(Index(f"ix_{name}_subject_time", "subject", time))
+    else:
+        indexes.append(Index(f"ix_{name}_actor_time", "actor", time))
+    return Table(name, metadata, Column("idx", _IDX, primary_key=True,
+                                        autoincrement=False), *columns, *indexes)
+
+
+def _nodes(metadata: MetaData, prefix: str) -> Table:
+    return Table(
+        f"{prefix}_nodes",
+        metadata,
+        Column("level", SmallInteger, primary_key=True, autoincrement=False),
+        Column("position", BigInteger, primary_key=True, autoincrement=False),
+        Column("hash", LargeBinary(32), nullable=False),
     )
 
 
@@ -90,49 +115,68 @@ def _head(metadata: MetaData, prefix: str) -> Table:
         metadata,
         Column("id", Integer, primary_key=True, autoincrement=False),
         Column("size", BigInteger, nullable=False),
-        Column("head_hash", String(64), nullable=False),
+        Column("root_hash", String(64), nullable=False),
+        Column("frontier", Text, nullable=False),  # hex, 64 characters per hash
+        Column("pruned", BigInteger, nullable=False),
         CheckConstraint("id = 1", name=f"ck_{prefix}_head_one_row"),
     )
 
 
-def entry_row(entry: AuditEntry) -> dict[str, Any]:
-    """The stored form of an entry's columns (without ``seq`` and ``entry_hash``)."""
-    row: dict[str, Any] = {name: getattr(entry, name) for name in _TEXT_COLUMNS}
-    row["occurred_at_ms"] = to_epoch_ms(entry.occurred_at)
-    row["fields"] = _json_list(entry.fields)
-    row["grants"] = _json_list(entry.grants)
+def _checkpoints(metadata: MetaData, prefix: str) -> Table:
+    return Table(
+        f"{prefix}_checkpoints",
+        metadata,
+        Column("size", BigInteger, primary_key=True, autoincrement=False),
+        Column("root_hash", String(64), nullable=False),
+        Column("note", Text, nullable=False),
+        Column("signed_at_ms", BigInteger, nullable=False),
+    )
+
+
+def record_row(record: Record) -> dict[str, Any]:
+    """The stored form of a record's columns (without ``idx``)."""
+    row: dict[str, Any] = {}
+    for name, kind in SPECS[type(record)].items():
+        value = getattr(record, name)
+        if kind == "time":
+            row[f"{name}_ms"] = to_epoch_ms(value)
+        elif kind == "keys":
+            row[name] = json.dumps(list(value), separators=(",", ":"),
+                                   ensure_ascii=False)
+        else:
+            row[name] = value
     return row
 
 
-def row_entry(row: Mapping[str, Any]) -> AuditEntry:
-    """Rebuild an entry from a stored row, refusing any non-canonical encoding: a row
+def row_record(record_type: type, row: Mapping[str, Any]) -> Record:
+    """Rebuild a record from a stored row, refusing any non-canonical encoding: a row
     that would not be written this way was not written by ``append``."""
+    values: dict[str, Any] = {}
     try:
-        entry = AuditEntry(
-            **{name: row[name] for name in _TEXT_COLUMNS},
-            occurred_at=from_epoch_ms(_strict_int(row["occurred_at_ms"])),
-            fields=_parse_list("fields", row["fields"]),
-            grants=_parse_list("grants", row["grants"]),
-        )
-    except (TypeError, ValueError, OverflowError) as exc:
+        for name, kind in SPECS[record_type].items():
+            if kind == "time":
+                values[name] = from_epoch_ms(_strict_int(name, row[f"{name}_ms"]))
+            elif kind == "keys":
+                values[name] = _parse_list(name, row[name])
+            else:
+                values[name] = row[name]
+        record = record_type(**values)
+    except (TypeError, ValueError, OverflowError, KeyError) as exc:
         raise InvalidAuditEntry("stored row", f"decodable ({exc})") from exc
-    if entry_row(entry) != {name: row[name] for name in ENTRY_COLUMNS}:
+    stored = {k: row[k] for k in record_row(record)}
+    if record_row(record) != stored:
         raise InvalidAuditEntry("stored row", "in the canonical form append writes")
-    return entry
-
-
-def _json_list(values: tuple[str, ...]) -> str:
-    return json.dumps(list(values), separators=(",", ":"), ensure_ascii=False)
+    return record
 
 
 def _parse_list(name: str, text: object) -> tuple[str, ...]:
     value = json.loads(text) if isinstance(text, str) else None
     if not isinstance(value, list):
         raise InvalidAuditEntry(name, "a JSON array of strings")
-    return tuple(value)  # AuditEntry checks that the items are strings
+    return tuple(value)  # the record checks that the items are strings
 
 
-def _strict_int(value: object) -> int:
+def _strict_int(name: str, value: object) -> int:
     if type(value) is not int:
-        raise InvalidAuditEntry("occurred_at_ms", "an integer")
+        raise InvalidAuditEntry(name, "an integer")
     return value

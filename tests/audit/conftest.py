@@ -11,10 +11,11 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
-from audit import AuditLog, make_engine
+from audit import AuditLog, Signer, make_engine
 from audit.tables import AuditTables, audit_tables
 
 POSTGRES_URL = os.environ.get("VG_TEST_POSTGRES_URL")
+SIGNER = Signer("test.example/audit", bytes(range(32)))
 
 BACKENDS = [
     "sqlite",
@@ -60,7 +61,7 @@ def tables(prefix: str) -> AuditTables:
 
 @pytest.fixture
 def log(engine: Engine, prefix: str, tables: AuditTables) -> Iterator[AuditLog]:
-    log = AuditLog(engine, prefix=prefix)
+    log = AuditLog(engine, prefix=prefix, signer=SIGNER)
     log.create_tables()
     yield log
     tables.metadata.drop_all(engine)

@@ -1,4 +1,6 @@
-"""The audit log appends durably, answers DPO queries, and detects tampering.
+"""The audit log appends durably, keeps an RFC 9162 tree over its records, and its
+verification names the place of any change, deletion, insertion, reordering or
+rollback.
 
 Every test runs on SQLite and, with VG_TEST_POSTGRES_URL set, on PostgreSQL
 (fixtures in conftest.py). Tampering is done the way an intruder with database access
@@ -7,7 +9,6 @@ would do it: raw SQL against the tables.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
@@ -29,35 +30,14 @@ from audit import (
     AuditError,
     AuditLog,
     AuditUnavailable,
-    Head,
     InvalidAuditEntry,
-    InvalidAuditQuery,
     make_engine,
 )
-from audit.log import ZERO_HASH, chain_hash
-from audit.tables import entry_row
+from audit.merkle import EMPTY_ROOT, MemoryTree, leaf_hash
+from audit.tables import record_row
+from tests.audit.records import T0, access, entry, filled, request
 
 REPO = Path(__file__).resolve().parents[2]
-T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
-
-
-def entry(n: int = 1, **changes: object) -> AuditEntry:
-    values: dict[str, object] = dict(
-        trace_id=f"{n:08x}4bf92f3577b34da6a3ce929d",
-        span_id=f"{n:016x}",
-        occurred_at=T0 + timedelta(minutes=n),
-        processing_activity="vg:matching",
-        actor=f"apikey-{n % 3}",
-        organisation=("GM0344", "GM0363")[n % 2],
-        purpose=("matching", "contact")[n % 3 == 0],
-        subject=f"psn-{n % 5}",
-        fields=("skills", "level"),
-        grants=(f"grant-{n}",),
-        outcome=("disclosed", "refused")[n % 4 == 0],
-        reason="a live grant covers the fields",
-    )
-    values.update(changes)
-    return AuditEntry(**values)  # type: ignore[arg-type]
 
 
 def run_sql(engine: Engine, *statements: str) -> None:
@@ -66,77 +46,52 @@ def run_sql(engine: Engine, *statements: str) -> None:
             conn.execute(text(statement))
 
 
-def filled(log: AuditLog, size: int = 5) -> list[AuditEntry]:
-    batch = [entry(n) for n in range(1, size + 1)]
-    assert log.append(batch) == list(range(1, size + 1))
-    return batch
-
-
-def assert_fails_at(log: AuditLog, seq: int | None, **kwargs: object) -> None:
+def assert_fails_at(log: AuditLog, index: int | None, words: str = "",
+                    **kwargs: object) -> None:
     report = log.verify(**kwargs)  # type: ignore[arg-type]
     assert not report.ok, report
-    assert report.first_bad_seq == seq, report
-    assert report.problem
-    if seq is not None:
-        assert report.size == seq - 1
+    assert report.first_bad_index == index, report
+    assert words in (report.problem or ""), report
 
 
-# --- the entry and its canonical bytes ---------------------------------------------
+# --- the records and their canonical bytes ------------------------------------------
 
 
-def test_canonical_bytes_are_sorted_compact_utf8_json_with_millisecond_z_times():
-    e = entry(
-        1,
-        occurred_at=datetime(
-            2026, 3, 1, 10, 30, 0, 125999, tzinfo=timezone(timedelta(hours=1))
-        ),
-        reason="toestemming geldig",
-        fields=["skills", "level"],
-        grants=["g2", "g1"],
-    )
-    assert e.canonical_bytes() == (
-        b'{"actor":"apikey-1","fields":["level","skills"],"grants":["g1","g2"],'
-        b'"occurred_at":"2026-03-01T09:30:00.125Z","organisation":"GM0363",'
-        b'"outcome":"disclosed","processing_activity":"vg:matching",'
-        b'"purpose":"matching","reason":"toestemming geldig",'
-        b'"span_id":"0000000000000001","subject":"psn-1",'
-        b'"trace_id":"000000014bf92f3577b34da6a3ce929d"}'
-    )
-    assert entry(1, reason="één").canonical_bytes().count("één".encode()) == 1
+def test_an_entry_s_canonical_bytes_are_sorted_compact_json_without_an_actor():
+    e = entry(1, started_at=datetime(2026, 3, 1, 10, 30, 0, 125999,
+                                     tzinfo=timezone(timedelta(hours=1))),
+              ended_at=datetime(2026, 3, 1, 9, 30, 0, 200000, tzinfo=timezone.utc),
+              fields=["skills", "level"], grants=["g2", "g1"])
+    document = json.loads(e.canonical_bytes())
+    assert list(document) == sorted(document)
+    assert document["kind"] == "processing"
+    assert document["started_at"] == "2026-03-01T09:30:00.125Z"
+    assert document["fields"] == ["level", "skills"] and document["grants"] == [
+        "g1", "g2"]
+    assert "actor" not in document  # LDV: no user identities in processing records
+    assert b" " not in e.canonical_bytes().replace(b"a live grant covers it", b"")
 
 
-def test_entry_normalises_time_to_utc_milliseconds_and_keys_to_sorted_tuples():
-    e = entry(
-        occurred_at=datetime(
-            2026, 1, 1, 1, 0, 0, 999999, tzinfo=timezone(timedelta(hours=1))
-        ),
-        fields=["b", "a", "b"],
-        grants=iter(["g"]),
-    )
-    assert e.occurred_at == datetime(2026, 1, 1, 0, 0, 0, 999000, tzinfo=timezone.utc)
-    assert e.occurred_at.tzinfo is timezone.utc
-    assert (e.fields, e.grants) == (("a", "b"), ("g",))
+def test_an_access_record_holds_the_actor_and_links_to_its_entries():
+    a, e = access(4), entry(4)
+    document = json.loads(a.canonical_bytes())
+    assert document["kind"] == "access" and document["actor"] == "apikey:1"
+    assert (e.trace_id, e.parent_span_id) == (a.trace_id, a.span_id)
 
 
-@pytest.mark.parametrize(
-    ("field", "value"),
-    [
-        ("trace_id", "0" * 32),
-        ("trace_id", "4BF92F3577B34DA6A3CE929D0E0E4736"),
-        ("trace_id", "abc"),
-        ("span_id", "0" * 16),
-        ("span_id", "00f067aa0ba902b"),
-        ("occurred_at", datetime(2026, 1, 1)),
-        ("occurred_at", "2026-01-01T00:00:00Z"),
-        ("actor", ""),
-        ("subject", None),
-        ("reason", "nul\x00byte"),
-        ("purpose", "lone \udc80 surrogate"),
-        ("fields", "skills"),
-        ("grants", ["ok", ""]),
-        ("outcome", "maybe"),
-    ],
-)
+def test_an_unset_parent_span_is_left_out_of_the_canonical_form():
+    assert "parent_span_id" not in json.loads(
+        entry(1, parent_span_id=None).canonical_bytes())
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("trace_id", "0" * 32), ("trace_id", "4BF92F3577B34DA6A3CE929D0E0E4736"),
+    ("span_id", "00f067aa0ba902b"), ("parent_span_id", "0" * 16),
+    ("started_at", datetime(2026, 1, 1)), ("ended_at", T0 - timedelta(days=1)),
+    ("organisation", ""), ("subject", None), ("reason", "nul\x00byte"),
+    ("purpose", "lone \udc80 surrogate"), ("fields", "skills"), ("grants", ["ok", ""]),
+    ("outcome", "maybe"), ("status", "fine"),
+])
 def test_an_invalid_entry_is_refused_naming_the_field(field, value):
     with pytest.raises(InvalidAuditEntry) as caught:
         entry(**{field: value})
@@ -144,252 +99,299 @@ def test_an_invalid_entry_is_refused_naming_the_field(field, value):
     assert (caught.value.status, caught.value.code) == (500, "invalid-audit-entry")
 
 
-# --- append and verify -------------------------------------------------------------
+@pytest.mark.parametrize(("field", "value"), [
+    ("actor", ""), ("subjects", -1), ("subjects", True), ("result", "ok"),
+    ("occurred_at", "2026-01-01T00:00:00Z"),
+])
+def test_an_invalid_access_record_is_refused_naming_the_field(field, value):
+    with pytest.raises(InvalidAuditEntry) as caught:
+        access(**{field: value})
+    assert caught.value.field == field
 
 
-def test_appended_entries_get_contiguous_seqs_and_the_log_verifies(log):
-    assert log.verify().ok and log.head() == Head(0, ZERO_HASH.hex())
-    assert log.append([entry(1)]) == [1]
-    assert log.append([entry(2), entry(3)]) == [2, 3]
+# --- append and the tree ------------------------------------------------------------
+
+
+def test_appends_get_contiguous_leaf_indices_and_the_log_verifies(log):
+    assert log.verify().ok and log.head().size == 0
+    assert log.head().root_hash == EMPTY_ROOT.hex()
+    assert log.append(request(1, 1)) == [0, 1]
+    assert log.append(request(2, 3)) == [2, 3, 4, 5]
     assert log.append([]) == []
     report = log.verify()
-    assert report.ok and report.first_bad_seq is None and report.problem is None
-    assert (report.size, report.head_hash) == tuple(log.head())
-    assert log.count() == 3
+    assert report.ok and report.first_bad_index is None and report.problem is None
+    assert (report.size, report.root_hash) == tuple(log.head())[:2]
+    assert log.count() == 4  # processing entries; access records are not counted
 
 
-def test_the_chain_follows_the_documented_formula(log):
-    batch = filled(log, 3)
-    h = bytes(32)
-    for e in batch:
-        leaf = hashlib.sha256(e.canonical_bytes()).digest()
-        h = hashlib.sha256(b"vg-audit-v1\x00" + h + leaf).digest()
-    assert log.head() == Head(3, h.hex())
-    assert log.entries()[-1].entry_hash == h.hex()
+def test_the_root_is_the_rfc_9162_root_of_the_records_canonical_bytes(log):
+    records = filled(log, 5, 3)
+    tree = MemoryTree()
+    tree.append(leaf_hash(r.canonical_bytes()) for r in records)
+    assert log.head().root_hash == tree.root().hex()
 
 
-def test_stored_records_give_back_the_appended_entries(log):
-    batch = filled(log, 4)
-    records = log.entries()
-    assert [r.entry for r in records] == batch
-    assert [r.seq for r in records] == [1, 2, 3, 4]
+def test_stored_records_give_back_the_appended_entries_with_their_access_record(log):
+    records = filled(log, 3, 2)
+    read = log.entries()
+    assert [r.entry for r in read] == [r for r in records if isinstance(r, AuditEntry)]
+    assert [r.index for r in read] == [1, 2, 4, 5, 7, 8]
+    assert all(r.access == records[r.index - r.index % 3] for r in read)
+    assert [r.access.actor for r in read] == ["apikey:1"] * 2 + ["apikey:2"] * 2 + [
+        "apikey:0"] * 2
 
 
-texts = st.text(
-    st.characters(exclude_categories=["Cs"], exclude_characters="\x00"),
-    min_size=1,
-    max_size=30,
-)
+texts = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"),
+                min_size=1, max_size=30)
+hex_ids = lambda n: st.text("0123456789abcdef", min_size=n, max_size=n).filter(  # noqa
+    lambda s: s != "0" * n)
 entries_strategy = st.builds(
-    AuditEntry,
-    trace_id=st.text("0123456789abcdef", min_size=32, max_size=32).filter(
-        lambda s: s != "0" * 32
-    ),
-    span_id=st.text("0123456789abcdef", min_size=16, max_size=16).filter(
-        lambda s: s != "0" * 16
-    ),
-    occurred_at=st.datetimes(
-        min_value=datetime(1900, 1, 2),
-        max_value=datetime(2200, 1, 1),
-        timezones=st.sampled_from(
-            [
-                timezone.utc,
-                timezone(timedelta(hours=14)),
-                timezone(-timedelta(hours=9, minutes=30)),
-            ]
-        ),
-    ),
-    processing_activity=texts,
-    actor=texts,
-    organisation=texts,
-    purpose=texts,
-    subject=texts,
-    reason=texts,
-    fields=st.lists(texts, max_size=4),
-    grants=st.lists(texts, max_size=3),
-    outcome=st.sampled_from(["disclosed", "refused"]),
-)
+    AuditEntry, trace_id=hex_ids(32), span_id=hex_ids(16),
+    parent_span_id=st.none() | hex_ids(16), name=texts,
+    started_at=st.datetimes(min_value=datetime(1900, 1, 2),
+                            max_value=datetime(2200, 1, 1),
+                            timezones=st.sampled_from([timezone.utc, timezone(
+                                timedelta(hours=14))])),
+    ended_at=st.just(datetime(2200, 1, 2, tzinfo=timezone.utc)),
+    processing_activity=texts, organisation=texts, purpose=texts, subject=texts,
+    subject_type=texts, fields=st.lists(texts, max_size=4),
+    grants=st.lists(texts, max_size=3), outcome=st.sampled_from(["disclosed", "refused"]),
+    status=st.sampled_from(["unset", "ok", "error"]), reason=texts)
 
 
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(e=entries_strategy)
 def test_any_valid_entry_survives_storage_unchanged_and_verifies(log, e):
-    (seq,) = log.append([e])
-    (record,) = log.entries(offset=seq - 1, limit=1)
-    assert record.entry == e
-    assert record.entry.canonical_bytes() == e.canonical_bytes()
-    assert json.loads(e.canonical_bytes())["subject"] == e.subject
+    (index,) = log.append([e])
+    (record,) = log.entries(offset=log.count() - 1, limit=1)
+    assert record.index == index and record.entry == e and record.access is None
     assert log.verify().ok
 
 
-# --- tampering ---------------------------------------------------------------------
+# --- tampering with a record: named by its index -------------------------------------
 
 
-@pytest.mark.parametrize(
-    "assignment",
-    [
-        "trace_id = 'ffffffffffffffffffffffffffffffff'",
-        "span_id = 'ffffffffffffffff'",
-        "occurred_at_ms = occurred_at_ms + 1",
-        "processing_activity = 'vg:contact'",
-        "actor = 'apikey-9'",
-        "organisation = 'GM0599'",
-        "purpose = 'teamwork'",
-        "subject = 'psn-9'",
-        'fields = \'["contact","level","skills"]\'',
-        "grants = '[\"grant-forged\"]'",
-        "outcome = 'refused'",
-        "reason = 'nothing to see'",
-        "entry_hash = '" + "ab" * 32 + "'",
-        # Same meaning, other bytes: not how append writes, so not written by append.
-        'fields = \'["skills","level"]\'',
-        'fields = \'["level", "skills"]\'',
-        "trace_id = '000000034BF92F3577B34DA6A3CE929D'",
-        "outcome = 'bogus'",
-        "fields = 'not json'",
-    ],
-)
-def test_changing_any_column_of_a_past_entry_is_detected_at_its_seq(
-    log, engine, tables, assignment
-):
-    filled(log, 5)
-    run_sql(engine, f"UPDATE {tables.entries.name} SET {assignment} WHERE seq = 3")
-    assert_fails_at(log, 3)
-    assert "entry 3" in (log.verify().problem or "")
+@pytest.mark.parametrize("assignment", [
+    "trace_id = 'ffffffffffffffffffffffffffffffff'", "span_id = 'ffffffffffffffff'",
+    "parent_span_id = NULL", "name = 'other'", "started_at_ms = started_at_ms + 1",
+    "processing_activity = 'vg:contact'", "organisation = 'GM0599'",
+    "purpose = 'teamwork'", "subject = 'psn-9'", "subject_type = 'bsn'",
+    'fields = \'["contact","level","skills"]\'', "grants = '[\"grant-forged\"]'",
+    "outcome = 'refused'", "status = 'ok'", "reason = 'nothing to see'",
+    # Same meaning, other bytes: not how append writes, so not written by append.
+    'fields = \'["skills","level"]\'', 'fields = \'["level", "skills"]\'',
+    "trace_id = '000000024BF92F3577B34DA6A3CE929D'", "fields = 'not json'",
+])
+def test_changing_any_column_of_an_entry_is_detected_at_its_index(
+        log, engine, tables, assignment):
+    filled(log, 4, 2)
+    run_sql(engine, f"UPDATE {tables.entries.name} SET {assignment} WHERE idx = 4")
+    assert_fails_at(log, 4, "entry 4")
+
+
+@pytest.mark.parametrize("assignment", [
+    "actor = 'apikey:99'", "role = 'dpo'", "occurred_at_ms = 0", "subjects = 7",
+    "result = 'refused'", "target = 'assignment 99'",
+])
+def test_changing_any_column_of_an_access_record_is_detected_at_its_index(
+        log, engine, tables, assignment):
+    filled(log, 4, 2)
+    run_sql(engine, f"UPDATE {tables.access.name} SET {assignment} WHERE idx = 6")
+    assert_fails_at(log, 6, "entry 6")
 
 
 def test_a_changed_entry_is_refused_when_read_back(log, engine, tables):
-    filled(log, 2)
-    run_sql(engine, f"UPDATE {tables.entries.name} SET outcome = 'x' WHERE seq = 2")
-    with pytest.raises(AuditError, match="entry 2"):
+    filled(log, 2, 1)
+    run_sql(engine, f"UPDATE {tables.entries.name} SET outcome = 'x' WHERE idx = 3")
+    with pytest.raises(AuditError, match="entry 3"):
         log.entries()
 
 
-@pytest.mark.parametrize(
-    ("seq", "problem"), [(1, "missing"), (3, "missing"), (5, "head")]
-)
-def test_deleting_an_entry_is_detected(log, engine, tables, seq, problem):
-    filled(log, 5)
-    run_sql(engine, f"DELETE FROM {tables.entries.name} WHERE seq = {seq}")
-    assert_fails_at(log, seq)
-    assert problem in (log.verify().problem or "")
+@pytest.mark.parametrize(("table", "index"), [
+    ("entries", 1), ("entries", 11), ("access", 0), ("access", 9)])
+def test_deleting_a_record_is_detected_at_its_index(log, engine, tables, table, index):
+    filled(log, 4, 2)
+    name = getattr(tables, table).name
+    run_sql(engine, f"DELETE FROM {name} WHERE idx = {index}")
+    assert_fails_at(log, index, "missing")
 
 
-@pytest.mark.parametrize("renumber", ["seq = seq + 10", "seq = 50 WHERE seq = 5"])
-def test_renumbering_entries_in_order_is_detected(log, engine, tables, renumber):
-    filled(log, 5)
-    run_sql(engine, f"UPDATE {tables.entries.name} SET {renumber}")
-    assert not log.verify().ok
-    assert "missing" in (log.verify().problem or "")
+def test_deleting_a_record_with_its_leaf_hash_is_detected(log, engine, tables):
+    filled(log, 4, 2)
+    run_sql(engine, f"DELETE FROM {tables.entries.name} WHERE idx = 5",
+            f"DELETE FROM {tables.nodes.name} WHERE level = 0 AND position = 5")
+    assert_fails_at(log, 5, "missing")
 
 
-def test_inserting_a_forged_entry_in_the_middle_is_detected(log, engine, tables):
-    filled(log, 5)
+def test_inserting_a_forged_entry_in_the_middle_is_detected_where_it_went(
+        log, engine, tables):
+    filled(log, 4, 2)
     name = tables.entries.name
-    run_sql(
-        engine,  # make room at seq 3 (two steps: seq is unique at every row)
-        f"UPDATE {name} SET seq = -seq - 1 WHERE seq >= 3",
-        f"UPDATE {name} SET seq = -seq WHERE seq < 0",
-        f"UPDATE {tables.head.name} SET size = 6",
-    )
-    forged = entry(99, actor="intruder")
-    forged_hash = chain_hash(bytes.fromhex(log.entries()[1].entry_hash), forged)
-    with engine.begin() as conn:  # a forged row that is perfect for its own place
-        conn.execute(
-            tables.entries.insert().values(
-                seq=3, entry_hash=forged_hash.hex(), **entry_row(forged)
-            )
-        )
-    assert_fails_at(log, 4)
+    run_sql(engine,  # make room at idx 4 (two steps: idx is unique at every row)
+            f"UPDATE {name} SET idx = -idx - 1 WHERE idx >= 4",
+            f"UPDATE {name} SET idx = -idx WHERE idx < 0",
+            f"UPDATE {tables.access.name} SET idx = idx + 1 WHERE idx >= 4")
+    forged = entry(2, 7, subject="psn-forged")
+    with engine.begin() as conn:
+        conn.execute(tables.entries.insert().values(idx=4, **record_row(forged)))
+    assert_fails_at(log, 4, "entry 4")
 
 
-def test_swapping_two_entries_is_detected(log, engine, tables):
-    filled(log, 5)
+def test_an_extra_entry_after_the_head_is_detected(log, engine, tables):
+    filled(log, 2, 1)
+    with engine.begin() as conn:
+        conn.execute(tables.entries.insert().values(idx=4, **record_row(entry(9))))
+    assert_fails_at(log, 4, "beyond the head")
+
+
+def test_a_record_filed_under_two_indices_is_detected(log, engine, tables):
+    filled(log, 2, 1)
+    with engine.begin() as conn:
+        conn.execute(tables.access.insert().values(idx=1, **record_row(access(9))))
+    assert_fails_at(log, 1, "twice")
+
+
+def test_swapping_two_entries_is_detected_at_the_first(log, engine, tables):
+    filled(log, 4, 2)
     name = tables.entries.name
-    run_sql(
-        engine,
-        f"UPDATE {name} SET seq = -2 WHERE seq = 2",
-        f"UPDATE {name} SET seq = 2 WHERE seq = 4",
-        f"UPDATE {name} SET seq = 4 WHERE seq = -2",
-    )
-    assert_fails_at(log, 2)
+    run_sql(engine, f"UPDATE {name} SET idx = -2 WHERE idx = 2",
+            f"UPDATE {name} SET idx = 2 WHERE idx = 7",
+            f"UPDATE {name} SET idx = 7 WHERE idx = -2")
+    assert_fails_at(log, 2, "entry 2")
 
 
-@pytest.mark.parametrize(
-    "assignment",
-    ["size = size + 1", "size = size - 1", "head_hash = '" + "0" * 64 + "'"],
-)
+@pytest.mark.parametrize("assignment", [
+    "size = size + 1", "size = size - 1", "root_hash = '" + "0" * 64 + "'",
+    "pruned = size + 1"])
 def test_tampering_with_the_head_row_is_detected(log, engine, tables, assignment):
-    filled(log, 5)
+    filled(log, 3, 1)
     run_sql(engine, f"UPDATE {tables.head.name} SET {assignment}")
     assert not log.verify().ok
 
 
-def test_a_rollback_with_a_fixed_up_head_is_caught_by_a_saved_head(log, engine, tables):
-    filled(log, 5)
-    log.append([entry(6), entry(7), entry(8)])
-    saved = log.head()
-    h5 = log.entries()[4].entry_hash
-    run_sql(
-        engine,
-        f"DELETE FROM {tables.entries.name} WHERE seq > 5",
-        f"UPDATE {tables.head.name} SET size = 5, head_hash = '{h5}'",
-    )
-    assert log.verify().ok  # consistent on its own: only a saved head can tell
-    assert_fails_at(log, 6, expected_head=saved)
-    assert "rolled back" in (log.verify(saved).problem or "")
-
-
-def test_rewriting_history_with_fresh_hashes_is_caught_by_a_saved_head(
-    log, engine, tables
-):
-    filled(log, 5)
-    saved = log.head()
-    log.append([entry(6), entry(7)])
-    rewritten = [r.entry for r in log.entries()]
-    rewritten[1] = entry(2, actor="someone-else")
-    h = ZERO_HASH
+def test_a_wrong_stored_subtree_hash_is_detected_at_its_place(log, engine, tables):
+    filled(log, 4, 3)  # 16 leaves
     with engine.begin() as conn:
-        for seq, e in enumerate(rewritten, start=1):
-            h = chain_hash(h, e)
-            conn.execute(
-                tables.entries.update()
-                .where(tables.entries.c.seq == seq)
-                .values(entry_hash=h.hex(), **entry_row(e))
-            )
-        conn.execute(tables.head.update().values(head_hash=h.hex()))
-    assert log.verify().ok  # a keyless chain can be recomputed by anyone ...
-    report = log.verify(expected_head=saved)  # ... but not to match a saved head
-    assert not report.ok and "rewritten" in (report.problem or "")
+        conn.execute(tables.nodes.update().where(
+            tables.nodes.c.level == 2, tables.nodes.c.position == 1).values(
+            hash=b"\x01" * 32))
+    assert_fails_at(log, 4, "level 2, position 1")
 
 
-def test_the_current_and_earlier_heads_verify(log):
-    filled(log, 3)
+# --- rollback and rewrite: caught by signed checkpoints -----------------------------
+
+
+def test_a_rollback_with_a_fixed_up_head_is_caught_by_a_saved_checkpoint(
+        log, engine, tables):
+    filled(log, 2, 2)  # 6 records
     early = log.head()
-    log.append([entry(4)])
-    assert log.verify(expected_head=early).ok
-    assert log.verify(expected_head=log.head()).ok
-    assert log.verify(expected_head=(0, ZERO_HASH.hex())).ok
-    assert not log.verify(expected_head=(3, "ab" * 32)).ok
+    log.append(request(3, 2))
+    saved = log.checkpoint(T0)
+    h = tables.head.name
+    run_sql(engine,  # put the log back to 6 records, head and all
+            f"DELETE FROM {tables.entries.name} WHERE idx >= 6",
+            f"DELETE FROM {tables.access.name} WHERE idx >= 6",
+            f"DELETE FROM {tables.nodes.name} WHERE ((position + 1) << level) > 6",
+            f"DELETE FROM {tables.checkpoints.name}")
+    _set_head(engine, tables, early.size, early.root_hash, log)
+    assert log.verify().ok  # consistent on its own: only a saved checkpoint can tell
+    assert_fails_at(log, 6, "rolled back", checkpoint=saved)
 
 
-@pytest.mark.parametrize(
-    "expected", [(1,), (-1, "00" * 32), (1, "xyz"), (1, "AB" * 32), ("1", "00" * 32)]
-)
-def test_verify_refuses_a_malformed_expected_head(log, expected):
-    with pytest.raises(InvalidAuditQuery) as caught:
-        log.verify(expected_head=expected)
-    assert caught.value.parameter == "expected_head"
+def test_a_rollback_is_caught_by_the_checkpoints_the_log_signed(log, engine, tables):
+    filled(log, 2, 2)
+    early = log.head()
+    log.append(request(3, 2))
+    log.checkpoint(T0)
+    run_sql(engine, f"DELETE FROM {tables.entries.name} WHERE idx >= 6",
+            f"DELETE FROM {tables.access.name} WHERE idx >= 6",
+            f"DELETE FROM {tables.nodes.name} WHERE ((position + 1) << level) > 6")
+    _set_head(engine, tables, early.size, early.root_hash, log)
+    assert_fails_at(log, 6, "rolled back")
+
+
+def test_rewriting_history_with_fresh_hashes_is_caught_and_placed_between_checkpoints(
+        log, engine, tables):
+    filled(log, 2, 2)
+    log.checkpoint(T0)  # size 6
+    log.append(request(3, 2))
+    log.checkpoint(T0)  # size 9
+    log.append(request(4, 2))
+    saved = log.checkpoint(T0)  # size 12
+    _rewrite(engine, tables, log, 7, entry(3, 0, subject="psn-someone-else"))
+    report = log.verify(checkpoint=saved)
+    assert not report.ok and "rewritten" in report.problem
+    assert report.first_bad_index == 6 and "6 to 8" in report.problem
+
+
+def test_a_rewrite_makes_the_log_refuse_to_sign_a_new_checkpoint(log, engine, tables):
+    filled(log, 2, 2)
+    log.checkpoint(T0)
+    _rewrite(engine, tables, log, 2, entry(1, 1, subject="psn-x"))
+    log.append(request(3, 1))
+    with pytest.raises(AuditError) as caught:
+        log.checkpoint(T0)
+    assert caught.value.code == "checkpoint-refused"
+
+
+def test_the_current_and_earlier_checkpoints_verify(log):
+    filled(log, 2, 1)
+    early = log.checkpoint(T0)
+    log.append(request(3, 1))
+    assert log.verify(checkpoint=early).ok
+    report = log.verify(checkpoint=log.checkpoint(T0))
+    assert report.ok and report.checkpoints == 2
+
+
+def test_a_forged_stored_checkpoint_is_detected(log, engine, tables):
+    filled(log, 2, 1)
+    log.checkpoint(T0)
+    run_sql(engine, f"UPDATE {tables.checkpoints.name} SET note = "
+            f"replace(note, 'timestamp', 'timestamq')")
+    assert_fails_at(log, None, "does not verify")
+
+
+def _set_head(engine, tables, size: int, root: str, log: AuditLog) -> None:
+    tree = MemoryTree()
+    with engine.connect() as conn:
+        leaves = conn.execute(text(
+            f"SELECT hash FROM {tables.nodes.name} WHERE level = 0 ORDER BY position"
+        )).scalars().all()
+    tree.append(bytes(h) for h in leaves[:size])
+    frontier = "".join(tree._frontier[i].hex() for i in range(len(tree._frontier)))
+    with engine.begin() as conn:
+        conn.execute(tables.head.update().values(size=size, root_hash=root,
+                                                 frontier=frontier))
+
+
+def _rewrite(engine, tables, log: AuditLog, index: int, replacement) -> None:
+    """Replace one record and recompute every stored hash and the head, as an
+    intruder with full database access would."""
+    with engine.begin() as conn:
+        table = tables.of(type(replacement))
+        conn.execute(table.update().where(table.c.idx == index).values(
+            **record_row(replacement)))
+        leaves = conn.execute(text(
+            f"SELECT hash FROM {tables.nodes.name} WHERE level = 0 ORDER BY position"
+        )).scalars().all()
+        leaves = [bytes(h) for h in leaves]
+        leaves[index] = leaf_hash(replacement.canonical_bytes())
+        tree = MemoryTree()
+        tree.append(leaves)
+        conn.execute(tables.nodes.delete())
+        conn.execute(tables.nodes.insert(), [
+            {"level": lv, "position": p, "hash": h}
+            for lv, hashes in enumerate(tree.levels) for p, h in enumerate(hashes)])
+        conn.execute(tables.head.update().values(
+            root_hash=tree.root().hex(),
+            frontier="".join(h.hex() for h in tree._frontier)))
 
 
 # --- failing appends (invariant 4: fail closed, nothing half-written) --------------
 
 
-def _fail_on(engine: Engine, table: str, verb: str, nth: int):
+def _fail_on(table: str, verb: str, nth: int):
     calls = []
 
     def before_execute(conn, cursor, statement, params, context, executemany):
@@ -401,30 +403,28 @@ def _fail_on(engine: Engine, table: str, verb: str, nth: int):
     return before_execute
 
 
-@pytest.mark.parametrize("where", ["insert", "head update", "commit"])
+@pytest.mark.parametrize("where", ["entries", "access", "nodes", "head", "commit"])
 def test_a_failure_inside_the_append_writes_nothing(log, engine, tables, where):
-    filled(log, 5)
+    filled(log, 2, 1)
     before = log.head()
     if where == "commit":
-
         def hook(conn):
             raise OSError("disk full (simulated)")
-
         name = "commit"
     else:
-        table = tables.entries.name if where == "insert" else tables.head.name
-        verb, nth = ("INSERT", 1) if where == "insert" else ("UPDATE", 2)
-        hook, name = _fail_on(engine, table, verb, nth), "before_cursor_execute"
+        table = getattr(tables, where).name
+        verb, nth = ("UPDATE", 2) if where == "head" else ("INSERT", 1)
+        hook, name = _fail_on(table, verb, nth), "before_cursor_execute"
     event.listen(engine, name, hook)
     try:
         with pytest.raises(AuditAppendFailed) as caught:
-            log.append([entry(6), entry(7)])
+            log.append(request(3, 2))
     finally:
         event.remove(engine, name, hook)
     assert (caught.value.status, caught.value.code) == (503, "audit-unavailable")
     assert isinstance(caught.value.__cause__, OSError)
-    assert log.head() == before and log.count() == 5 and log.verify().ok
-    assert log.append([entry(6)]) == [6]  # no lock or half transaction left behind
+    assert log.head() == before and log.count() == 2 and log.verify().ok
+    assert log.append(request(3, 1)) == [4, 5]  # no lock or half transaction left
 
 
 def _read_only_url(db_url: str) -> str:
@@ -433,44 +433,34 @@ def _read_only_url(db_url: str) -> str:
     url = make_url(db_url)
     options = url.query.get("options", "") + " -c default_transaction_read_only=on"
     return url.update_query_dict({"options": options.strip()}).render_as_string(
-        hide_password=False
-    )
+        hide_password=False)
 
 
-def test_an_append_to_a_read_only_database_fails_and_changes_nothing(
-    log, db_url, prefix
-):
-    filled(log, 3)
+def test_an_append_to_a_read_only_database_fails_and_changes_nothing(log, db_url,
+                                                                      prefix):
+    filled(log, 2, 1)
     before = log.head()
     read_only = make_engine(_read_only_url(db_url))
     try:
         with pytest.raises(AuditAppendFailed) as caught:
-            AuditLog(read_only, prefix=prefix).append([entry(4)])
+            AuditLog(read_only, prefix=prefix).append(request(3))
     finally:
         read_only.dispose()
-    assert "read" in str(caught.value.__cause__).lower()  # read-only, not missing
+    assert "read" in str(caught.value.__cause__).lower()
     assert log.head() == before and log.verify().ok
 
 
-def test_an_append_to_missing_tables_fails(engine, prefix):
-    with pytest.raises(AuditAppendFailed):
-        AuditLog(engine, prefix=prefix + "_gone").append([entry(1)])
-
-
 def test_an_unreachable_database_fails_appends_and_reads(backend, tmp_path):
-    url = (
-        f"sqlite:///{tmp_path}/no/such/dir/audit.db"
-        if backend == "sqlite"
-        else "postgresql+psycopg://postgres@127.0.0.1:1/test"
-    )
+    url = (f"sqlite:///{tmp_path}/no/such/dir/audit.db" if backend == "sqlite"
+           else "postgresql+psycopg://postgres@127.0.0.1:1/test")
     unreachable = AuditLog(make_engine(url))
     with pytest.raises(AuditAppendFailed):
-        unreachable.append([entry(1)])
+        unreachable.append(request(1))
     with pytest.raises(AuditUnavailable):
         unreachable.head()
 
 
-def test_append_refuses_anything_but_entries(log):
+def test_append_refuses_anything_but_records(log):
     with pytest.raises(InvalidAuditEntry):
         log.append([entry(1), {"actor": "x"}])  # type: ignore[list-item]
     assert log.count() == 0
@@ -481,58 +471,42 @@ def test_append_refuses_anything_but_entries(log):
 
 def _append_batches(log: AuditLog, worker: int, start: threading.Barrier) -> list:
     start.wait()
-    return [
-        log.append([entry(worker * 1000 + i * 3 + k + 1) for k in range(3)])
-        for i in range(20)
-    ]
+    return [log.append(request(worker * 100 + i + 1, 2)) for i in range(15)]
 
 
-def test_four_threads_appending_at_once_keep_seqs_contiguous_and_the_chain_valid(log):
+def test_four_threads_appending_at_once_keep_indices_contiguous_and_the_tree_valid(
+        log):
     start = threading.Barrier(5)
     with ThreadPoolExecutor(5) as pool:
         workers = [pool.submit(_append_batches, log, w, start) for w in range(4)]
         start.wait()
-        verifies = [log.verify() for _ in range(5)]  # while the appends run
+        verifies = [log.verify() for _ in range(4)]  # while the appends run
         batches = [batch for w in workers for batch in w.result()]
     assert all(b == list(range(b[0], b[0] + 3)) for b in batches)
-    assert sorted(s for b in batches for s in b) == list(range(1, 241))
+    assert sorted(i for b in batches for i in b) == list(range(180))
     assert all(report.ok for report in verifies), verifies
-    assert log.verify().ok and log.head().size == 240
+    assert log.verify().ok and log.head().size == 180
 
 
 _WORKER = """
 import sys
-from datetime import datetime, timezone
-from audit import AuditEntry, AuditLog, make_engine
+from tests.audit.records import request
+from audit import AuditLog, make_engine
 url, prefix, worker = sys.argv[1], sys.argv[2], int(sys.argv[3])
 log = AuditLog(make_engine(url), prefix=prefix)
 print("ready", flush=True)
 sys.stdin.readline()
-for i in range(50):
-    batch = [AuditEntry(
-        trace_id=f"{worker:04x}{i:04x}{k:024x}", span_id=f"{k + 1:016x}",
-        occurred_at=datetime.now(timezone.utc), processing_activity="vg:matching",
-        actor=f"process-{worker}", organisation="GM0363", purpose="matching",
-        subject="psn-1", fields=("skills",), grants=(), outcome="disclosed",
-        reason="concurrency test") for k in range(2)]
-    print(*log.append(batch), flush=True)
+for i in range(40):
+    print(*log.append(request(worker * 1000 + i + 1, 1)), flush=True)
 """
 
 
-def test_two_processes_appending_at_once_keep_seqs_contiguous_and_the_chain_valid(
-    log, db_url, prefix
-):
+def test_two_processes_appending_at_once_keep_indices_contiguous_and_the_tree_valid(
+        log, db_url, prefix):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", _WORKER, db_url, prefix, str(w)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        for w in (1, 2)
-    ]
+    procs = [subprocess.Popen([sys.executable, "-c", _WORKER, db_url, prefix, str(w)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                              env=env) for w in (1, 2)]
     for proc in procs:
         assert proc.stdout and proc.stdout.readline().strip() == "ready"
     for proc in procs:  # both are connected and waiting: start them together
@@ -541,83 +515,18 @@ def test_two_processes_appending_at_once_keep_seqs_contiguous_and_the_chain_vali
         proc.stdin.flush()
     outputs = [proc.communicate(timeout=120)[0] for proc in procs]
     assert [proc.returncode for proc in procs] == [0, 0]
-    batches = [
-        [int(s) for s in line.split()] for out in outputs for line in out.splitlines()
-    ]
+    batches = [[int(s) for s in line.split()] for out in outputs
+               for line in out.splitlines()]
     assert all(b == [b[0], b[0] + 1] for b in batches)
-    assert sorted(s for b in batches for s in b) == list(range(1, 201))
+    assert sorted(i for b in batches for i in b) == list(range(160))
     assert log.verify().ok
-
-
-# --- queries -----------------------------------------------------------------------
-
-
-def test_entries_filter_by_organisation_subject_purpose_outcome_and_time(log):
-    batch = filled(log, 12)
-
-    def expect(keep) -> list[int]:
-        return [seq for seq, e in enumerate(batch, start=1) if keep(e)]
-
-    def seqs(**filters) -> list[int]:
-        return [r.seq for r in log.entries(**filters)]
-
-    assert seqs(organisation="GM0363") == expect(lambda e: e.organisation == "GM0363")
-    assert seqs(subject="psn-2") == expect(lambda e: e.subject == "psn-2")
-    assert seqs(purpose="contact") == expect(lambda e: e.purpose == "contact")
-    assert seqs(outcome="refused") == expect(lambda e: e.outcome == "refused")
-    assert seqs(trace_id=batch[6].trace_id) == [7]
-    assert seqs(processing_activity="vg:other") == []
-    assert seqs(organisation="GM0363", outcome="refused") == expect(
-        lambda e: e.organisation == "GM0363" and e.outcome == "refused"
-    )
-    assert seqs(since=T0 + timedelta(minutes=3), until=T0 + timedelta(minutes=6)) == [
-        3,
-        4,
-        5,
-    ]
-    # Bounds finer than the stored milliseconds keep [since, until) exact.
-    tick = timedelta(microseconds=1)
-    assert seqs(
-        since=T0 + timedelta(minutes=3) + tick, until=T0 + timedelta(minutes=6) + tick
-    ) == [4, 5, 6]
-    assert seqs(limit=3, offset=2) == [3, 4, 5]
-    assert log.count() == 12
-    assert log.count(outcome="refused") == len(expect(lambda e: e.outcome == "refused"))
-
-
-@pytest.mark.parametrize(
-    ("filters", "parameter"),
-    [
-        ({"limit": 0}, "limit"),
-        ({"limit": 1001}, "limit"),
-        ({"limit": True}, "limit"),
-        ({"offset": -1}, "offset"),
-        ({"outcome": "maybe"}, "outcome"),
-        ({"organisation": ""}, "organisation"),
-        ({"subject": 7}, "subject"),
-        ({"since": datetime(2026, 1, 1)}, "since"),
-        ({"until": "2026-01-01T00:00:00Z"}, "until"),
-    ],
-)
-def test_an_invalid_query_is_a_400_naming_the_parameter(log, filters, parameter):
-    with pytest.raises(InvalidAuditQuery) as caught:
-        log.entries(**filters)
-    assert caught.value.parameter == parameter
-    assert (caught.value.status, caught.value.code) == (400, "invalid-audit-query")
-
-
-def test_count_refuses_an_unknown_filter(log):
-    with pytest.raises(InvalidAuditQuery) as caught:
-        log.count(colour="blue")
-    assert caught.value.parameter == "colour"
 
 
 # --- the engine --------------------------------------------------------------------
 
 
 def test_make_engine_puts_sqlite_in_wal_mode_with_full_sync_and_a_busy_timeout(
-    tmp_path,
-):
+        tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'a.db'}")
     with engine.connect() as conn:
         pragma = lambda name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa

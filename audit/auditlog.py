@@ -1,0 +1,33 @@
+"""``AuditLog``: the Merkle tree log with its readers, as the rest of the system
+uses it (append, read, count, verify, publish, prune)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from audit import queries
+from audit.flags import Flag, FlagRules, flags
+from audit.log import MerkleLog
+from audit.note import Verifier
+from audit.verify import VerifyReport, verify_log
+
+
+class AuditLog(MerkleLog):
+    def entries(self, *, limit: int = 100, offset: int = 0,
+                **filters: Any) -> list[queries.AuditRecord]:
+        return queries.entries(self, limit=limit, offset=offset, **filters)
+
+    def count(self, **filters: Any) -> int:
+        return queries.count(self, **filters)
+
+    def daily_counts(self, **filters: Any) -> list[dict[str, Any]]:
+        return queries.daily_counts(self, **filters)
+
+    def flags(self, since: datetime, until: datetime, rules: FlagRules,
+              organisation: str | None = None) -> tuple[list[Flag], bool]:
+        return flags(self, since, until, rules, organisation)
+
+    def verify(self, checkpoint: str | None = None,
+               verifier: Verifier | None = None) -> VerifyReport:
+        return verify_log(self, checkpoint, verifier)

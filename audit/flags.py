@@ -1,0 +1,161 @@
+"""Flags for unusual access, for a DPO to look into (BIO 5.17.01, 8.15: monitoring).
+
+A flag is a reason to look, not a finding. Four rules, each with its threshold in
+``FlagRules``:
+
+* ``volume``: a requester's entries on one day are far above their usual day (the
+  median of their active days in the ``baseline_days`` before the period);
+* ``office-hours``: a request made outside office hours (local time of the
+  municipalities, weekdays ``office_start`` to ``office_end``);
+* ``repeated-views``: one requester was shown one person ``repeat_threshold`` times
+  or more in the period;
+* ``purpose``: an entry whose purpose is not one that the request's action serves
+  (``expected_purposes``, e.g. candidates for an assignment serve *matching* only).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from audit import queries
+from audit.entry import iso_ms
+from audit.errors import InvalidAuditQuery
+from audit.log import MerkleLog
+
+MAX_PERIOD = timedelta(days=92)
+MAX_ROWS = 100_000
+
+
+@dataclass(frozen=True)
+class FlagRules:
+    timezone: str = "Europe/Amsterdam"
+    office_start: time = time(7, 0)
+    office_end: time = time(19, 0)
+    volume_factor: float = 3.0
+    volume_minimum: int = 20
+    baseline_days: int = 28
+    repeat_threshold: int = 3
+    expected_purposes: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Flag:
+    kind: str
+    organisation: str
+    requester: str | None
+    detail: str
+    subject: str | None = None
+    day: str | None = None
+    count: int | None = None
+    trace_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "organisation": self.organisation,
+                "requester": self.requester, "subject": self.subject,
+                "day": self.day, "count": self.count, "traceId": self.trace_id,
+                "detail": self.detail}
+
+
+def flags(log: MerkleLog, since: datetime, until: datetime, rules: FlagRules,
+          organisation: str | None = None) -> tuple[list[Flag], bool]:
+    """The flags for entries in [since, until); the second value says whether the
+    period held more than ``MAX_ROWS`` entries, of which only the first were read."""
+    _check_period(since, until)
+    records = _read(log, since, until, organisation)
+    truncated = len(records) > MAX_ROWS
+    records = records[:MAX_ROWS]
+    zone = ZoneInfo(rules.timezone)
+    usual = _usual_day(log, since, rules, organisation)
+    found = [*_volume(records, usual, rules, zone), *_office_hours(records, rules, zone),
+             *_repeated(records, rules), *_purpose(records, rules)]
+    return found, truncated
+
+
+def _check_period(since: object, until: object) -> None:
+    for name, value in (("since", since), ("until", until)):
+        if not isinstance(value, datetime) or value.utcoffset() is None:
+            raise InvalidAuditQuery(name, "an aware datetime")
+    if not since < until <= since + MAX_PERIOD:  # type: ignore[operator]
+        raise InvalidAuditQuery("until", f"after since, at most {MAX_PERIOD.days} "
+                                "days later")
+
+
+def _read(log: MerkleLog, since: datetime, until: datetime,
+          organisation: str | None) -> list[queries.AuditRecord]:
+    out: list[queries.AuditRecord] = []
+    while len(out) <= MAX_ROWS:
+        page = queries.entries(log, since=since, until=until, organisation=organisation,
+                               limit=queries.MAX_LIMIT, offset=len(out))
+        out.extend(page)
+        if len(page) < queries.MAX_LIMIT:
+            break
+    return out
+
+
+def _usual_day(log: MerkleLog, since: datetime, rules: FlagRules,
+               organisation: str | None) -> dict[str, float]:
+    """Median entries per active day of each requester before the period."""
+    start = since - timedelta(days=rules.baseline_days)
+    per_day: dict[str, list[int]] = defaultdict(list)
+    counts = Counter((r.access.actor, r.entry.started_at.date())
+                     for r in _read(log, start, since, organisation) if r.access)
+    for (actor, _day), n in counts.items():
+        per_day[actor].append(n)
+    return {actor: statistics.median(days) for actor, days in per_day.items()}
+
+
+def _volume(records: list, usual: dict[str, float], rules: FlagRules,
+            zone: ZoneInfo) -> list[Flag]:
+    counts = Counter((r.access.actor, r.entry.organisation,
+                      r.entry.started_at.astimezone(zone).date())
+                     for r in records if r.access)
+    found = []
+    for (actor, org, day), n in sorted(counts.items()):
+        baseline = usual.get(actor, 0)
+        if n >= rules.volume_minimum and n > rules.volume_factor * baseline:
+            found.append(Flag("volume", org, actor, f"{n} entries on {day}; usual "
+                              f"day {baseline:g}", day=day.isoformat(), count=n))
+    return found
+
+
+def _office_hours(records: list, rules: FlagRules, zone: ZoneInfo) -> list[Flag]:
+    found, seen = [], set()
+    for r in records:
+        if r.access is None or r.entry.trace_id in seen:
+            continue
+        seen.add(r.entry.trace_id)
+        local = r.access.occurred_at.astimezone(zone)
+        if local.weekday() >= 5 or not rules.office_start <= local.time() < rules.office_end:
+            found.append(Flag("office-hours", r.entry.organisation, r.access.actor,
+                              f"request at {local.isoformat(timespec='minutes')}",
+                              trace_id=r.entry.trace_id))
+    return found
+
+
+def _repeated(records: list, rules: FlagRules) -> list[Flag]:
+    counts = Counter((r.access.actor, r.entry.organisation, r.entry.subject)
+                     for r in records if r.access and r.entry.outcome == "disclosed")
+    return [Flag("repeated-views", org, actor, f"shown {n} times in the period",
+                 subject=subject, count=n)
+            for (actor, org, subject), n in sorted(counts.items())
+            if n >= rules.repeat_threshold]
+
+
+def _purpose(records: list, rules: FlagRules) -> list[Flag]:
+    found = []
+    for r in records:
+        if r.access is None or r.access.action not in rules.expected_purposes:
+            continue
+        if r.entry.purpose not in rules.expected_purposes[r.access.action]:
+            found.append(Flag("purpose", r.entry.organisation, r.access.actor,
+                              f"purpose {r.entry.purpose} does not fit "
+                              f"{r.access.action} ({r.access.target})",
+                              subject=r.entry.subject, trace_id=r.entry.trace_id,
+                              day=iso_ms(r.entry.started_at)[:10]))
+    return found

@@ -1,0 +1,197 @@
+"""Reading the log: entries with their access record, counts, and export.
+
+An entry is shown together with the access record of the request it belongs to
+(joined on ``trace_id`` and the entry's ``parent_span_id``, LDV's link to the
+separate audit log), so a DPO can ask "who" as well as "what". Filters are validated
+here and give a precise 400 naming the parameter.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from audit.entry import OUTCOMES, AccessRecord, AuditEntry, from_epoch_ms, iso_ms
+from audit.entry import to_epoch_ms
+from audit.errors import AuditError, AuditUnavailable, InvalidAuditEntry
+from audit.errors import InvalidAuditQuery
+from audit.log import MerkleLog
+from audit.tables import row_record
+
+FILTERS = ("organisation", "requester", "subject", "purpose", "processing_activity",
+           "trace_id", "outcome", "since", "until")
+MAX_LIMIT = 1000
+DAY_MS = 86_400_000
+_ACCESS_PREFIX = "access__"
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    index: int
+    entry: AuditEntry
+    access: AccessRecord | None  # None only if the access record was pruned
+
+    def to_json(self) -> dict[str, Any]:
+        e, a = self.entry, self.access
+        return {
+            "index": self.index, "traceId": e.trace_id, "spanId": e.span_id,
+            "parentSpanId": e.parent_span_id, "name": e.name,
+            "startedAt": iso_ms(e.started_at), "endedAt": iso_ms(e.ended_at),
+            "processingActivity": e.processing_activity,
+            "organisation": e.organisation, "purpose": e.purpose,
+            "subject": e.subject, "subjectType": e.subject_type,
+            "fields": list(e.fields), "grants": list(e.grants),
+            "outcome": e.outcome, "status": e.status, "reason": e.reason,
+            "requester": a.actor if a else None, "role": a.role if a else None,
+            "action": a.action if a else None, "target": a.target if a else None,
+        }
+
+
+CSV_COLUMNS = [
+    "index", "traceId", "spanId", "parentSpanId", "name", "startedAt", "endedAt",
+    "processingActivity", "organisation", "purpose", "subject", "subjectType",
+    "fields", "grants", "outcome", "status", "reason", "requester", "role", "action",
+    "target"]
+
+
+def entries(log: MerkleLog, *, limit: int = 100, offset: int = 0,
+            **filters: Any) -> list[AuditRecord]:
+    """Matching entries in log order; ``since`` inclusive, ``until`` not."""
+    stmt = _joined(log).where(*where(log, filters))
+    stmt = stmt.order_by(log.tables.entries.c.idx)
+    stmt = stmt.limit(_limit(limit)).offset(_offset(offset))
+    with _reading(), log.engine.connect() as conn:
+        rows = conn.execute(stmt).mappings().all()
+    return [_record(row) for row in rows]
+
+
+def count(log: MerkleLog, **filters: Any) -> int:
+    stmt = select(func.count()).select_from(_join(log)).where(*where(log, filters))
+    with _reading(), log.engine.connect() as conn:
+        return int(conn.execute(stmt).scalar_one())
+
+
+def daily_counts(log: MerkleLog, **filters: Any) -> list[dict[str, Any]]:
+    """Entries per UTC day, purpose and outcome (the DPO's overview)."""
+    e = log.tables.entries
+    day = (e.c.started_at_ms // DAY_MS).label("day")
+    stmt = (select(day, e.c.purpose, e.c.outcome, func.count().label("n"))
+            .select_from(_join(log)).where(*where(log, filters))
+            .group_by(day, e.c.purpose, e.c.outcome).order_by(day, e.c.purpose,
+                                                              e.c.outcome))
+    with _reading(), log.engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    return [{"day": iso_ms(_day(r.day))[:10], "purpose": r.purpose,
+             "outcome": r.outcome, "count": r.n} for r in rows]
+
+
+def to_csv(records: list[AuditRecord]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for record in records:
+        row = record.to_json()
+        row["fields"] = " ".join(row["fields"])
+        row["grants"] = " ".join(row["grants"])
+        writer.writerow({k: _csv_safe(v) for k, v in row.items()})
+    return out.getvalue()
+
+
+def _csv_safe(value: Any) -> Any:
+    # A cell starting with = + - @ is a formula in spreadsheet programs (CWE-1236).
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return "" if value is None else value
+
+
+def _day(day: int) -> datetime:
+    return from_epoch_ms(day * DAY_MS)
+
+
+def _join(log: MerkleLog) -> Any:
+    e, a = log.tables.entries, log.tables.access
+    return e.outerjoin(a, and_(a.c.trace_id == e.c.trace_id,
+                               a.c.span_id == e.c.parent_span_id))
+
+
+def _joined(log: MerkleLog) -> Select:
+    e, a = log.tables.entries, log.tables.access
+    access = [c.label(_ACCESS_PREFIX + c.name) for c in a.c]
+    return select(e, *access).select_from(_join(log))
+
+
+def _record(row: Any) -> AuditRecord:
+    try:
+        entry = row_record(AuditEntry, row)
+        access = None
+        if row[_ACCESS_PREFIX + "idx"] is not None:
+            access = row_record(AccessRecord, {
+                k[len(_ACCESS_PREFIX):]: v for k, v in row.items()
+                if k.startswith(_ACCESS_PREFIX)})
+    except InvalidAuditEntry as exc:
+        raise AuditError(f"stored entry {row['idx']} is malformed; run verify") from exc
+    return AuditRecord(row["idx"], entry, access)  # type: ignore[arg-type]
+
+
+def where(log: MerkleLog, filters: dict[str, Any]) -> list[ColumnElement[bool]]:
+    """Validate the filters (precise 400s) and turn them into conditions."""
+    e, a = log.tables.entries, log.tables.access
+    conditions = []
+    for name, value in filters.items():
+        if name not in FILTERS:
+            raise InvalidAuditQuery(name, "one of " + ", ".join(FILTERS))
+        if value is None:
+            continue
+        if name in ("since", "until"):
+            conditions.append(_time_condition(e.c.started_at_ms, name, value))
+        elif name == "requester":
+            conditions.append(a.c.actor == _filter_text(name, value))
+        else:
+            conditions.append(e.c[name] == _filter_text(name, value))
+    return conditions
+
+
+def _filter_text(name: str, value: object) -> str:
+    if name == "outcome" and value not in OUTCOMES:
+        raise InvalidAuditQuery(name, "one of " + ", ".join(OUTCOMES))
+    if not isinstance(value, str) or not value or len(value) > 200:
+        raise InvalidAuditQuery(name, "a non-empty string of at most 200 characters")
+    return value
+
+
+def _time_condition(column: Any, name: str, value: object) -> ColumnElement[bool]:
+    if not isinstance(value, datetime) or value.utcoffset() is None:
+        raise InvalidAuditQuery(name, "an aware datetime")
+    # Stored at millisecond precision: round the bounds up to the next millisecond
+    # so that [since, until) keeps its meaning for sub-millisecond bounds.
+    ms = to_epoch_ms(value, round_up=True)
+    return column >= ms if name == "since" else column < ms
+
+
+def _limit(value: object) -> int:
+    if type(value) is not int or not 1 <= value <= MAX_LIMIT:
+        raise InvalidAuditQuery("limit", f"an integer from 1 to {MAX_LIMIT}")
+    return value
+
+
+def _offset(value: object) -> int:
+    if type(value) is not int or value < 0:
+        raise InvalidAuditQuery("offset", "an integer >= 0")
+    return value
+
+
+@contextmanager
+def _reading() -> Iterator[None]:
+    """The one boundary where database errors of a read become audit errors."""
+    try:
+        yield
+    except (SQLAlchemyError, OSError) as exc:
+        raise AuditUnavailable("could not read the audit log") from exc

@@ -1,0 +1,238 @@
+"""Verification of the whole log, trusting no stored hash (DESIGN.md invariant 7).
+
+In one snapshot: every stored record is re-encoded and re-hashed and its leaf compared
+with the stored leaf hash (a change, insertion, deletion or reordering is named by its
+index); the tree is rebuilt from those leaves and compared with the head; every stored
+subtree hash is checked against its children (proofs are made from them); every signed
+checkpoint stored in the log, and the one the caller saved earlier, must match the
+rebuilt tree at its size, which catches a rollback and a rewrite of history with fresh
+hashes. A rewrite is placed between the last checkpoint that still matches and the
+first that does not. Pruned records (retention) are covered by their kept leaf hashes.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from audit import merkle
+from audit.entry import AccessRecord, AuditEntry
+from audit.errors import AuditError, AuditUnavailable, InvalidAuditEntry
+from audit.errors import InvalidCheckpoint
+from audit.log import Head, MerkleLog
+from audit.note import Checkpoint, NoteError, Verifier, open_checkpoint
+from audit.tables import row_record
+
+_BATCH = 5000
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """``size``/``root_hash``: the longest prefix that verified (all of it if ok)."""
+
+    ok: bool
+    size: int
+    root_hash: str
+    pruned: int = 0
+    checkpoints: int = 0
+    first_bad_index: int | None = None
+    problem: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "size": self.size, "rootHash": self.root_hash,
+                "pruned": self.pruned, "checkpointsChecked": self.checkpoints,
+                "firstBadIndex": self.first_bad_index, "problem": self.problem}
+
+
+class _Bad(Exception):
+    def __init__(self, index: int | None, problem: str) -> None:
+        super().__init__(problem)
+        self.index, self.problem = index, problem
+
+
+def verify_log(log: MerkleLog, checkpoint: str | None = None,
+               verifier: Verifier | None = None) -> VerifyReport:
+    """Verify ``log``; with ``checkpoint`` (a signed note saved earlier) also that
+    the log still holds exactly the tree it signed. ``verifier`` defaults to the
+    log's own key; pass the key you obtained independently to trust nothing here."""
+    verifier = verifier or log.verifier
+    saved = _saved_checkpoint(checkpoint, verifier)
+    walk, signed = _Walk(), []
+    try:
+        with _snapshot(log) as conn:
+            head = log._read_head(conn)
+            signed = _signed_checkpoints(log, conn, verifier, saved)
+            walk.sizes = {size for size, _ in signed}
+            walk.run(log, conn, head)
+            _check_upper_levels(log, conn, head.size)
+        _check_checkpoints(walk, signed)
+    except _Bad as bad:
+        return VerifyReport(False, walk.good, walk.root().hex(), walk.pruned,
+                            len(signed), bad.index, bad.problem)
+    return VerifyReport(True, walk.good, walk.root().hex(), walk.pruned, len(signed))
+
+
+def _saved_checkpoint(note: str | None, verifier: Verifier | None
+                      ) -> Checkpoint | None:
+    if note is None:
+        return None
+    if verifier is None:
+        raise InvalidCheckpoint("a checkpoint needs a verifier key to be checked")
+    try:
+        return open_checkpoint(note, verifier)
+    except NoteError as exc:
+        raise InvalidCheckpoint(f"the saved checkpoint does not verify: {exc}") from None
+
+
+def _signed_checkpoints(log: MerkleLog, conn: Connection, verifier: Verifier | None,
+                        saved: Checkpoint | None) -> list[tuple[int, bytes]]:
+    """(size, root) of every checkpoint whose signature verifies: the saved one and
+    those stored in the log (a stored one with a bad signature is tampering)."""
+    found = [(saved.size, saved.root)] if saved else []
+    if verifier is None:
+        return found
+    table = log.tables.checkpoints
+    for row in conn.execute(select(table).order_by(table.c.size)):
+        try:
+            checkpoint = open_checkpoint(row.note, verifier)
+        except NoteError:
+            raise _Bad(None, f"the stored checkpoint of size {row.size} does not "
+                       "verify with the log's key") from None
+        if checkpoint.size != row.size:
+            raise _Bad(None, f"the stored checkpoint of size {row.size} is filed "
+                       "under the wrong size")
+        found.append((checkpoint.size, checkpoint.root))
+    return sorted(set(found))
+
+
+class _Walk:
+    """Rebuilds the tree leaf by leaf from the stored records."""
+
+    def __init__(self) -> None:
+        self.good = 0
+        self.pruned = 0
+        self.frontier: list[bytes] = []
+        self.sizes: set[int] = set()
+        self.roots: dict[int, bytes] = {}
+
+    def root(self) -> bytes:
+        return merkle.root_from_frontier(self.frontier)
+
+    def run(self, log: MerkleLog, conn: Connection, head: Head) -> None:
+        self.pruned = head.pruned
+        if head.pruned > head.size:
+            raise _Bad(head.size, "the head says more entries were pruned than exist")
+        leaves = _stream(conn, log.tables.nodes, "position",
+                         log.tables.nodes.c.level == 0)
+        records = heapq.merge(_records(conn, log, AuditEntry),
+                              _records(conn, log, AccessRecord), key=lambda r: r[0])
+        stored_leaf = next(leaves, None)
+        record = next(records, None)
+        if 0 in self.sizes:
+            self.roots[0] = merkle.EMPTY_ROOT
+        for index in range(head.size):
+            if stored_leaf is None or stored_leaf["position"] != index:
+                raise _Bad(index, f"the leaf hash of entry {index} is missing")
+            stored = bytes(stored_leaf["hash"])
+            stored_leaf = next(leaves, None)
+            if index >= head.pruned:
+                record = self._check_record(index, record, records, stored)
+            elif record is not None and record[0] == index:
+                raise _Bad(index, f"entry {index} lies in the pruned part of the log")
+            merkle.extend(self.frontier, index, [stored], [])
+            self.good = index + 1
+            if self.good in self.sizes:
+                self.roots[self.good] = self.root()
+        if record is not None:
+            raise _Bad(record[0], f"entry {record[0]} lies beyond the head "
+                       f"(size {head.size}): inserted")
+        if stored_leaf is not None:
+            raise _Bad(head.size, "a leaf hash lies beyond the head")
+        if self.root().hex() != head.root_hash:
+            raise _Bad(None, "the head's root hash does not match the entries")
+
+    def _check_record(self, index: int, record: Any, records: Iterator,
+                      stored: bytes) -> Any:
+        if record is None or record[0] > index:
+            raise _Bad(index, f"entry {index} is missing (deleted)")
+        if record[0] < index:
+            raise _Bad(record[0], f"entry {record[0]} appears twice (inserted)")
+        idx, record_type, row = record
+        try:
+            leaf = merkle.leaf_hash(row_record(record_type, row).canonical_bytes())
+        except InvalidAuditEntry as exc:
+            raise _Bad(index, f"entry {index} is malformed: {exc}") from None
+        if leaf != stored:
+            raise _Bad(index, f"entry {index} does not match its leaf hash "
+                       "(changed, inserted or moved)")
+        return next(records, None)
+
+
+def _check_upper_levels(log: MerkleLog, conn: Connection, size: int) -> None:
+    """Every stored subtree hash above the leaves equals the hash of its children
+    (the leaves were checked by the walk): proofs are built from these."""
+    nodes = log.tables.nodes
+    level = 1
+    while size >> level:
+        children = _stream(conn, nodes, "position", nodes.c.level == level - 1)
+        parents = _stream(conn, nodes, "position", nodes.c.level == level)
+        for position in range(size >> level):
+            parent = next(parents, None)
+            left, right = next(children, None), next(children, None)
+            if (parent is None or left is None or right is None
+                    or parent["position"] != position
+                    or left["position"] != 2 * position
+                    or right["position"] != 2 * position + 1
+                    or bytes(parent["hash"]) != merkle.node_hash(bytes(left["hash"]),
+                                                                 bytes(right["hash"]))):
+                raise _Bad(position << level, f"the stored hash at level {level}, "
+                           f"position {position} is wrong")
+        if next(parents, None) is not None:
+            raise _Bad(None, f"a stored hash at level {level} lies beyond the head")
+        level += 1
+
+
+def _check_checkpoints(walk: _Walk, signed: list[tuple[int, bytes]]) -> None:
+    last_good = 0
+    for size, root in signed:
+        if size > walk.good:
+            raise _Bad(walk.good, f"a signed checkpoint covers {size} entries but the "
+                       f"log holds {walk.good}: entries {walk.good} to {size - 1} are "
+                       "gone (rolled back)")
+        if walk.roots.get(size) != root:
+            raise _Bad(last_good, f"entries {last_good} to {size - 1} differ from the "
+                       f"signed checkpoint of size {size} (rewritten)")
+        last_good = size
+
+
+def _records(conn: Connection, log: MerkleLog, record_type: type) -> Iterator:
+    table = log.tables.of(record_type)
+    for row in _stream(conn, table, "idx"):
+        yield row["idx"], record_type, row
+
+
+def _stream(conn: Connection, table: Any, order: str, *where: Any) -> Iterator:
+    stmt = select(table).where(*where).order_by(table.c[order])
+    yield from conn.execute(stmt.execution_options(yield_per=_BATCH)).mappings()
+
+
+@contextmanager
+def _snapshot(log: MerkleLog) -> Iterator[Connection]:
+    """One consistent snapshot for all reads: otherwise an append between reading
+    the records and the head looks like tampering."""
+    engine = log.engine
+    options: dict[str, Any] = {}
+    if engine.dialect.name == "postgresql":
+        options = {"isolation_level": "REPEATABLE READ"}
+    try:
+        with engine.connect().execution_options(**options) as conn, conn.begin():
+            yield conn
+    except (_Bad, AuditError):
+        raise
+    except Exception as exc:
+        raise AuditUnavailable("could not verify the audit log") from exc
