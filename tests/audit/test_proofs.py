@@ -1,0 +1,129 @@
+"""Proofs from the stored tree verify with nothing but the published checkpoint and
+the log's verifier key; retention prunes records and keeps everything verifiable."""
+
+from __future__ import annotations
+
+import base64
+from datetime import timedelta
+
+import pytest
+
+from audit import AuditEntry, InvalidAuditQuery, NoSuchEntry
+from audit.merkle import ProofError, leaf_hash, verify_consistency, verify_inclusion
+from audit.note import Checkpoint, open_checkpoint, verify_proof
+from tests.audit.conftest import SIGNER
+from tests.audit.records import T0, filled, request
+
+
+def test_every_inclusion_proof_verifies_against_the_signed_checkpoint(log):
+    records = filled(log, 7, 2)  # 21 leaves
+    checkpoint = open_checkpoint(log.checkpoint(T0), SIGNER.verifier,
+                                 "test.example/audit")
+    assert checkpoint.size == 21
+    for index, record in enumerate(records):
+        proof = log.inclusion(index, checkpoint.size)
+        verify_inclusion(index, 21, leaf_hash(record.canonical_bytes()), proof.hashes,
+                         checkpoint.root)
+        with pytest.raises(ProofError):
+            verify_inclusion(index, 21, leaf_hash(b"forged"), proof.hashes,
+                             checkpoint.root)
+
+
+def test_several_proofs_come_from_one_read_and_equal_single_proofs(log):
+    filled(log, 5, 3)
+    size = log.head().size
+    together = log.inclusions([0, 7, 19], size)
+    assert {i: p.hashes for i, p in together.items()} == {
+        i: log.inclusion(i, size).hashes for i in (0, 7, 19)}
+
+
+def test_a_tlog_proof_is_self_contained_and_verifies_offline(log):
+    records = filled(log, 3, 2)
+    log.checkpoint(T0)
+    text = log.proof_text(4)
+    assert text.startswith("c2sp.org/tlog-proof@v1\nindex 4\n")
+    assert verify_proof(text, records[4].canonical_bytes(), SIGNER.verifier).size == 9
+
+
+def test_a_consistency_proof_links_two_checkpoints(log):
+    filled(log, 3, 2)
+    old = open_checkpoint(log.checkpoint(T0), SIGNER.verifier)
+    log.append(request(9, 4))
+    new = open_checkpoint(log.checkpoint(T0), SIGNER.verifier)
+    proof = log.consistency(old.size, new.size)
+    verify_consistency(old.size, new.size, old.root, new.root, proof.hashes)
+    assert proof.to_json()["hashes"] == [base64.b64encode(h).decode()
+                                         for h in proof.hashes]
+
+
+def test_a_checkpoint_is_signed_once_per_tree_size(log):
+    filled(log, 2, 1)
+    first = log.checkpoint(T0)
+    assert log.checkpoint(T0 + timedelta(hours=1)) == first
+    assert "timestamp 2026-03-02T09:00:00.000Z" in first
+    assert log.latest_checkpoint() == first
+
+
+@pytest.mark.parametrize(("call", "error"), [
+    (lambda log: log.inclusion(99), NoSuchEntry),
+    (lambda log: log.inclusion(-1), NoSuchEntry),
+    (lambda log: log.inclusion(0, 99), InvalidAuditQuery),
+    (lambda log: log.consistency(0, 3), InvalidAuditQuery),
+    (lambda log: log.consistency(5, 99), InvalidAuditQuery),
+])
+def test_a_proof_out_of_range_is_a_clear_error(log, call, error):
+    filled(log, 2, 1)
+    with pytest.raises(error):
+        call(log)
+
+
+# --- retention ---------------------------------------------------------------------
+
+
+def test_pruning_deletes_old_records_and_the_log_still_verifies(log):
+    records = filled(log, 6, 2)  # requests at T0 + 1..6 minutes
+    saved = log.checkpoint(T0)
+    deleted = log.prune(T0 + timedelta(minutes=4), now=T0 + timedelta(days=800))
+    assert deleted == 9  # three requests of three records
+    head = log.head()
+    assert head.pruned == 9 and head.size == 19  # the pruning is itself a record
+    assert [r.index for r in log.entries()] == [10, 11, 13, 14, 16, 17]
+    report = log.verify(checkpoint=saved)
+    assert report.ok and report.pruned == 9
+    checkpoint = open_checkpoint(log.checkpoint(T0), SIGNER.verifier)
+    proof = log.inclusion(10, checkpoint.size)  # proofs still reach pruned siblings
+    verify_inclusion(10, checkpoint.size, leaf_hash(records[10].canonical_bytes()),
+                     proof.hashes, checkpoint.root)
+
+
+def test_the_pruning_is_logged_as_an_access_record(log, engine, tables):
+    filled(log, 3, 1)
+    log.prune(T0 + timedelta(minutes=3), now=T0 + timedelta(days=800))
+    with engine.connect() as conn:
+        row = conn.execute(tables.access.select().where(
+            tables.access.c.idx == 6)).mappings().one()
+    assert (row["action"], row["result"], row["subjects"]) == ("prune", "pruned", 4)
+    assert log.prune(T0 + timedelta(minutes=3), now=T0) == 0
+
+
+def test_a_record_deleted_from_the_kept_part_is_still_detected_after_pruning(
+        log, engine, tables):
+    from sqlalchemy import text
+    filled(log, 4, 1)
+    log.prune(T0 + timedelta(minutes=2, seconds=30), now=T0)
+    with engine.begin() as conn:
+        conn.execute(text(f"DELETE FROM {tables.entries.name} WHERE idx = 5"))
+    report = log.verify()
+    assert not report.ok and report.first_bad_index == 5
+
+
+def test_prune_refuses_a_naive_time(log):
+    from datetime import datetime
+    with pytest.raises(InvalidAuditQuery):
+        log.prune(datetime(2026, 1, 1), now=T0)
+
+
+def test_checkpoint_text_round_trips_through_parse():
+    checkpoint = Checkpoint("test.example/audit", 3, bytes(32))
+    assert Checkpoint.parse(checkpoint.text() + "timestamp x\n") == checkpoint
+    assert AuditEntry.kind == "processing"
