@@ -21,7 +21,7 @@ from audit.errors import (
 )
 from audit.flags import Flag, FlagRules
 from audit.log import Head, Proof
-from audit.note import Checkpoint, NoteError, Signer, Verifier
+from audit.note import Checkpoint, NoteError, Signer, Verifier, unverified_checkpoint
 from audit.queries import AuditRecord, to_csv
 from audit.verify import VerifyReport
 
@@ -52,4 +52,5 @@ __all__ = [
     "VerifyReport",
     "make_engine",
     "to_csv",
+    "unverified_checkpoint",
 ]

@@ -39,7 +39,8 @@ from audit.errors import (
     NoSuchEntry,
 )
 from audit.note import Checkpoint, Signer, Verifier, format_proof
-from audit.tables import AuditTables, audit_tables, record_row
+from audit.note import unverified_checkpoint
+from audit.tables import AuditTables, audit_tables, record_row, row_record
 
 _HEAD_ID = 1
 _HASH_HEX = 64
@@ -249,7 +250,7 @@ class MerkleLog:
         note = self.latest_checkpoint()
         if note is None or self.verifier is None:
             raise AuditError("no checkpoint has been signed yet")
-        size = Checkpoint.parse(note.split("\n\n")[0] + "\n").size
+        size = unverified_checkpoint(note).size
         if not 0 <= index < size:
             raise NoSuchEntry(index)
         return format_proof(index, self.inclusion(index, size).hashes, note)
@@ -275,6 +276,21 @@ class MerkleLog:
         if len(found) != len(wanted):
             raise AuditError("the audit log is missing stored hashes; run verify")
         return lambda level, position: found[(level, position)]
+
+    def record_at(self, index: int) -> Record | None:
+        """The stored record at leaf ``index`` (None if pruned or never written)."""
+        with self._storage("read the audit log"), self._engine.connect() as conn:
+            for record_type in (AuditEntry, AccessRecord):
+                table = self._tables.of(record_type)
+                row = conn.execute(select(table).where(table.c.idx == index)
+                                   ).mappings().first()
+                if row is not None:
+                    try:
+                        return row_record(record_type, row)
+                    except InvalidAuditEntry as exc:
+                        raise AuditError(f"stored entry {index} is malformed; "
+                                         "run verify") from exc
+        return None
 
     # --- retention ----------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from typing import Iterable, Sequence
 
 from sqlalchemy import Engine, and_, delete, exists, false, or_, select, true
 
-from audit import AuditEntry, AuditLog
+from audit import AccessRecord, AuditEntry, AuditLog
 from consent import Audience, Geography
 
 from .db import transaction
@@ -139,20 +139,25 @@ class ConsentGate:
 
     def disclose(self, requester: Requester, purpose: str,
                  profiles: Sequence[VisibleProfile], now: datetime, trace_id: str,
-                 activity: str, reason: str) -> None:
-        """Record that ``profiles`` are about to be shown. Raises if the log can't."""
-        entries = [
-            AuditEntry(
-                trace_id=trace_id, span_id=secrets.token_hex(8), occurred_at=now,
-                processing_activity=activity, actor=requester.actor,
-                organisation=requester.organisation, purpose=purpose,
-                subject=p.pseudonym, fields=tuple(sorted(p.fields)),
-                grants=p.grant_ids, outcome="disclosed", reason=reason,
-            )
-            for p in profiles
-        ]
-        if entries:
-            self._audit.append(entries)
+                 activity: str, reason: str, action: str = "disclose",
+                 target: str = "-") -> None:
+        """Record that ``profiles`` are about to be shown: one access record for the
+        request (who asked) and one LDV entry per data subject (what was shown on
+        which grants), in one transaction. Raises if the log can't (invariant 4)."""
+        if profiles:
+            self._audit.append(_audit_records(
+                requester, purpose, now, trace_id, activity, reason, action, target,
+                [(p.pseudonym, tuple(sorted(p.fields)), p.grant_ids)
+                 for p in profiles], "disclosed"))
+
+    def refuse(self, requester: Requester, now: datetime, trace_id: str,
+               action: str, target: str, reason: str, purpose: str = "-",
+               activity: str = "-", subjects: Sequence[str] = ()) -> None:
+        """Record a refused request as a decision: the access record, and a refused
+        entry for each data subject it concerned. Raises if the log can't."""
+        self._audit.append(_audit_records(
+            requester, purpose, now, trace_id, activity, reason, action, target,
+            [(s, (), ()) for s in subjects], "refused"))
 
     def purge_expired(self, now: datetime) -> int:
         """Delete (not hide) every disclosure whose grant has expired (invariant 3)."""
@@ -254,3 +259,24 @@ def _deep_update(target: dict, source: dict) -> None:
             _deep_update(target[key], value)
         else:
             target[key] = value
+
+
+def _audit_records(requester: Requester, purpose: str, now: datetime, trace_id: str,
+                   activity: str, reason: str, action: str, target: str,
+                   subjects: list[tuple[str, tuple[str, ...], tuple[str, ...]]],
+                   outcome: str) -> list:
+    """The access record (BIO: who) and its entries (LDV: what, of whom), linked by
+    trace id and parent span id."""
+    access = AccessRecord(
+        trace_id=trace_id, span_id=secrets.token_hex(8), occurred_at=now,
+        actor=requester.actor, organisation=requester.organisation,
+        role=requester.role, action=action, target=target, result=outcome,
+        origin="api", subjects=len(subjects), reason=reason)
+    return [access, *(
+        AuditEntry(trace_id=trace_id, span_id=secrets.token_hex(8),
+                   parent_span_id=access.span_id, name=action, started_at=now,
+                   ended_at=now, processing_activity=activity,
+                   organisation=requester.organisation, purpose=purpose,
+                   subject=subject, fields=fields, grants=grants, outcome=outcome,
+                   reason=reason)
+        for subject, fields, grants in subjects)]

@@ -24,6 +24,9 @@ from .relations import SkillRelations
 MATCHING = "matching"
 MATCH_ACTIVITY = "https://w3id.org/virtuele-gemeente/register#matching-v1"
 MAX_PAGE = 100
+CANDIDATES_ACTION = "assignment-candidates"
+# Which purposes each logged action serves: the audit log flags any other.
+ACTION_PURPOSES = {CANDIDATES_ACTION: frozenset({MATCHING})}
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +77,15 @@ class Registry:
                    trace_id: str, limit: int = 10,
                    cursor: str | None = None) -> CandidatePage:
         """One page of ranked candidates; those returned are logged before they are
-        returned, and only they: the rest of the ranking is never shown."""
-        _require_staff(requester, "view candidates")
+        returned, and only they: the rest of the ranking is never shown. A refusal
+        is logged as a decision."""
+        try:
+            _require_staff(requester, "view candidates")
+        except Forbidden:
+            self.gate.refuse(requester, now, trace_id, CANDIDATES_ACTION,
+                             f"assignment {assignment_id}", "role may not view "
+                             "candidates", purpose=MATCHING, activity=MATCH_ACTIVITY)
+            raise
         assignment = self.assignments.get(requester.organisation, assignment_id)
         if assignment.status not in RANKABLE:
             raise InvalidTransition(assignment.id, assignment.status,
@@ -88,7 +98,9 @@ class Registry:
         shown = self._profiles(requester, page, now)
         self.gate.disclose(requester, MATCHING, [r.profile for r in shown], now,
                            trace_id, MATCH_ACTIVITY,
-                           reason=f"candidate for assignment {assignment.id}")
+                           reason=f"candidate for assignment {assignment.id}",
+                           action=CANDIDATES_ACTION,
+                           target=f"assignment {assignment.id}")
         more = len(rest) > len(page) and page
         return CandidatePage(assignment, shown, len(scored),
                              cursors.encode(page[-1].score, page[-1].pseudonym)

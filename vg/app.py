@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import asynccontextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import AsyncIterator, Callable
 
 from fastapi import FastAPI
@@ -20,6 +20,7 @@ from .wiring import System, build_system
 
 log = logging.getLogger("vg.app")
 PURGE_INTERVAL_SECONDS = 60
+PRUNE_EVERY = 60  # purge rounds: the audit retention is applied once an hour
 
 
 @asynccontextmanager
@@ -28,11 +29,15 @@ async def _purge_expired_every_minute(app: FastAPI) -> AsyncIterator[None]:
     (GDPR art. 5(1)(e)); every read purges too, so a query never sees it."""
 
     async def loop() -> None:
+        rounds = 0
         while True:
             await asyncio.sleep(PURGE_INTERVAL_SECONDS)
+            rounds += 1
             try:
                 now = datetime.now(timezone.utc)
                 await run_in_threadpool(app.state.system.registry.gate.purge_expired, now)
+                if rounds % PRUNE_EVERY == 0:
+                    await run_in_threadpool(_prune_audit_log, app.state.system, now)
             except Exception as exc:  # keep purging after a transient failure
                 log.error("purge of expired disclosures failed: %s", type(exc).__name__)
 
@@ -41,6 +46,12 @@ async def _purge_expired_every_minute(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         task.cancel()
+
+
+def _prune_audit_log(system: System, now: datetime) -> None:
+    """Retention of the access log (GDPR art. 5(1)(e), BIO 8.15.04)."""
+    before = now - timedelta(days=system.settings.audit_retention_days)
+    system.audit.prune(before, now)
 
 
 def create_app(settings: Settings | None = None, system: System | None = None,

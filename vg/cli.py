@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Optional
 
@@ -80,22 +80,22 @@ def issue_key(organisation: str, role: str = typer.Option("staff"),
 @audit.command("verify")
 def verify(data_dir: Optional[Path] = typer.Option(None),
            checkpoint: Optional[Path] = typer.Option(
-               None, help="JSON {size, headHash} saved earlier")) -> None:
-    """Recompute the whole log; with --checkpoint, also detect a rollback or rewrite."""
+               None, help="a signed checkpoint saved earlier (vg audit checkpoint)"),
+           vkey: Optional[str] = typer.Option(
+               None, help="the log's verifier key, obtained independently")) -> None:
+    """Rebuild the whole tree from the records and check it against every signed
+    checkpoint; with --checkpoint, also against one you saved (rollback, rewrite)."""
+    from audit import NoteError, Verifier
+
     from .wiring import build_system
 
-    expected = None
-    if checkpoint is not None:
-        try:
-            saved = json.loads(checkpoint.read_text())
-            expected = (int(saved["size"]), str(saved["headHash"]))
-        except (OSError, ValueError, KeyError, TypeError):
-            _fail(f"checkpoint {checkpoint} must be JSON with size and headHash")
-    report = build_system(_settings(data_dir)).audit.verify(expected)
-    typer.echo(json.dumps({"ok": report.ok, "size": report.size,
-                           "headHash": report.head_hash,
-                           "firstBadSequence": report.first_bad_seq,
-                           "problem": report.problem}))
+    note = _read_text(checkpoint, "checkpoint") if checkpoint else None
+    try:
+        verifier = Verifier.parse(vkey) if vkey else None
+    except NoteError as exc:
+        _fail(f"--vkey: {exc}")
+    report = build_system(_settings(data_dir)).audit.verify(note, verifier)
+    typer.echo(json.dumps(report.to_json()))
     if not report.ok:
         raise typer.Exit(1)
 
@@ -133,6 +133,102 @@ def db_upgrade(data_dir: Optional[Path] = typer.Option(None)) -> None:
         typer.echo(f"registry schema at revision {upgrade(engine)}")
     finally:
         engine.dispose()
+
+
+@audit.command("checkpoint")
+def checkpoint(data_dir: Optional[Path] = typer.Option(None)) -> None:
+    """Print the signed checkpoint of the log as it is now (save it to verify
+    against later)."""
+    from .wiring import build_system
+
+    typer.echo(build_system(_settings(data_dir)).audit.checkpoint(
+        datetime.now(timezone.utc)), nl=False)
+
+
+@audit.command("vkey")
+def vkey(data_dir: Optional[Path] = typer.Option(None)) -> None:
+    """Print the log's verifier key (C2SP signed-note format)."""
+    from .wiring import build_system
+
+    typer.echo(build_system(_settings(data_dir)).audit.verifier.vkey())
+
+
+@audit.command("proof")
+def proof(index: int, data_dir: Optional[Path] = typer.Option(None)) -> None:
+    """Print a c2sp.org/tlog-proof of entry INDEX in a fresh checkpoint."""
+    from .wiring import build_system
+
+    log = build_system(_settings(data_dir)).audit
+    log.checkpoint(datetime.now(timezone.utc))
+    typer.echo(log.proof_text(index), nl=False)
+
+
+@audit.command("check-proof")
+def check_proof(proof_file: Path = typer.Argument(..., help="a .tlog-proof file"),
+                entry_file: Path = typer.Argument(..., help="the entry's exact bytes"),
+                vkey: str = typer.Option(..., help="the log's verifier key")) -> None:
+    """Check offline, without the log, that an entry is in a signed checkpoint."""
+    from audit import NoteError, Verifier
+    from audit.note import verify_proof
+
+    try:
+        verifier = Verifier.parse(vkey)
+        found = verify_proof(_read_text(proof_file, "proof"),
+                             _read_bytes(entry_file), verifier)
+    except NoteError as exc:
+        _fail(str(exc))
+    typer.echo(json.dumps({"ok": True, "origin": found.origin, "size": found.size}))
+
+
+@audit.command("export")
+def export(data_dir: Optional[Path] = typer.Option(None),
+           organisation: Optional[str] = typer.Option(None),
+           export_format: str = typer.Option("json", "--format",
+                                             help="json or csv"),
+           limit: int = typer.Option(1000, min=1, max=1000),
+           offset: int = typer.Option(0, min=0)) -> None:
+    """Print entries with their access records as JSON or CSV."""
+    from audit import to_csv
+
+    from .wiring import build_system
+
+    if export_format not in ("json", "csv"):
+        _fail("--format must be json or csv")
+    records = build_system(_settings(data_dir)).audit.entries(
+        organisation=organisation, limit=limit, offset=offset)
+    if export_format == "csv":
+        typer.echo(to_csv(records), nl=False)
+    else:
+        typer.echo(json.dumps([r.to_json() for r in records], ensure_ascii=False))
+
+
+@audit.command("prune")
+def prune(data_dir: Optional[Path] = typer.Option(None)) -> None:
+    """Delete records older than the retention period (VG_AUDIT_RETENTION_DAYS);
+    their hashes stay, so the log still verifies."""
+    from .wiring import build_system
+
+    system = build_system(_settings(data_dir))
+    now = datetime.now(timezone.utc)
+    before = now - timedelta(days=system.settings.audit_retention_days)
+    typer.echo(json.dumps({"pruned": system.audit.prune(before, now)}))
+
+
+def _read_text(path: Path, what: str) -> str:
+    try:
+        return _read_bytes(path, what).decode("utf-8")
+    except UnicodeDecodeError:
+        _fail(f"{what} {path} is not UTF-8 text")
+
+
+def _read_bytes(path: Path, what: str = "file") -> bytes:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        _fail(f"{what} {path} can not be read: {exc.strerror}")
+    if len(data) > 1 << 20:
+        _fail(f"{what} {path} is larger than 1 MiB")
+    return data
 
 
 def main() -> None:

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     reference_dir: Path = Field(default_factory=default_reference_dir)
     database_url: str | None = None
     audit_database_url: str | None = None
+    audit_origin: str = Field(default="localhost/virtuele-gemeente/auditlog",
+                              pattern=r"^[^\s+\u2014]{1,200}$")
+    audit_retention_days: int = Field(default=730, ge=1, le=36500)
     kdf_level: Literal["interactive", "moderate"] = "moderate"
     session_minutes: int = Field(default=30, ge=1, le=24 * 60)
     host: str = "127.0.0.1"

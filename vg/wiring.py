@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from audit import AuditLog
+from audit import AuditLog, FlagRules, Signer
 from audit.db import make_engine as make_audit_engine
 from pod import PodStore, SessionSealer
 from pod.crypto import INTERACTIVE, MODERATE
 from registry import Access, OrganisationRow, Registry, create_tables, make_engine
+from registry.service import ACTION_PURPOSES
 from schemas import ReferenceData, WorkcontextValidator, load_reference_data
 
 from .secrets_store import server_secret
@@ -26,12 +27,16 @@ class System:
     registry: Registry
     audit: AuditLog
     pseudonym_secret: bytes
+    audit_rules: FlagRules
 
 
 def build_system(settings: Settings, reference: ReferenceData | None = None) -> System:
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     reference = reference or load_reference_data(settings.reference_dir)
-    audit = AuditLog(make_audit_engine(settings.audit_url()))
+    # The log's checkpoint key is a server secret like the others (C2SP signed note).
+    signer = Signer(settings.audit_origin,
+                    server_secret(settings.data_dir, "audit-log.key"))
+    audit = AuditLog(make_audit_engine(settings.audit_url()), signer=signer)
     audit.create_tables()
     engine = make_engine(settings.registry_url())
     create_tables(engine)
@@ -49,6 +54,7 @@ def build_system(settings: Settings, reference: ReferenceData | None = None) -> 
         registry=registry,
         audit=audit,
         pseudonym_secret=pseudonym_secret,
+        audit_rules=FlagRules(expected_purposes=ACTION_PURPOSES),
     )
 
 

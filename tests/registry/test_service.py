@@ -77,7 +77,8 @@ def test_every_subject_in_an_answer_is_in_the_audit_log_with_its_fields(system):
                   for r in logged) == shown
     for record in logged:
         entry = record.entry
-        assert (entry.organisation, entry.actor) == (UTRECHT, requester.actor)
+        assert (entry.organisation, record.access.actor) == (UTRECHT,
+                                                             requester.actor)
         assert (entry.purpose, entry.outcome) == ("matching", "disclosed")
         assert f"assignment {job.id}" in entry.reason
     assert system.audit.verify().ok

@@ -1,56 +1,134 @@
-"""DPO routes: the access log and its verification.
+"""DPO routes: the access log, its counts, flags, export, checkpoints and proofs.
 
 A DPO of an organisation sees only entries of that organisation; the platform DPO
-sees all (GDPR art. 37-39: the FG's read-only oversight role).
+sees all (GDPR art. 37-39: the FG's read-only oversight role). Reading entries is
+itself logged, as an access record (BIO 8.15: access to logs is logged too).
+Checkpoints, the verifier key and consistency proofs carry no personal data; any
+authenticated organisation may fetch them to check the log for itself.
 """
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
+from typing import Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
-from consent import format_time
+from audit import AccessRecord, NoSuchEntry, to_csv
+from registry import Requester
 
-from .deps import MAX_ID, RequesterDep, SystemDep, require_role
+from .deps import MAX_ID, NowDep, RequesterDep, SystemDep, TraceDep, require_role
 from .models import VerifyOut
 from .render import json_response
 
 router = APIRouter(tags=["fg"])
+DPO_ROLES = ("dpo", "platform-dpo")
+TEXT = "text/plain; charset=utf-8"
+
+
+def _scope(requester: Requester, organisation: str | None) -> str | None:
+    """A municipal DPO's filter is always their own organisation."""
+    require_role(requester, *DPO_ROLES)
+    return requester.organisation if requester.role == "dpo" else organisation
 
 
 @router.get("/auditlog")
-def read_log(requester: RequesterDep, system: SystemDep,
+def read_log(requester: RequesterDep, system: SystemDep, now: NowDep, trace: TraceDep,
              organisation: str | None = Query(default=None, max_length=40),
+             requester_id: str | None = Query(default=None, alias="requester",
+                                              max_length=200),
              purpose: str | None = Query(default=None, max_length=40),
              subject: str | None = Query(default=None, max_length=64),
+             outcome: Literal["disclosed", "refused"] | None = None,
              since: datetime | None = None, until: datetime | None = None,
+             export: Literal["json", "csv"] = Query(default="json", alias="format"),
              limit: int = Query(default=100, ge=1, le=1000),
              offset: int = Query(default=0, ge=0, le=MAX_ID)) -> Response:
-    require_role(requester, "dpo", "platform-dpo")
-    if requester.role == "dpo":
-        organisation = requester.organisation
-    records = system.audit.entries(organisation=organisation, purpose=purpose,
-                                   subject=subject, since=since, until=until,
-                                   limit=limit, offset=offset)
-    return json_response([_entry(r) for r in records])
+    """Entries in log order with the access record of their request; ``format=csv``
+    exports the same rows as CSV."""
+    organisation = _scope(requester, organisation)
+    records = system.audit.entries(
+        organisation=organisation, requester=requester_id, purpose=purpose,
+        subject=subject, outcome=outcome, since=since, until=until, limit=limit,
+        offset=offset)
+    _log_read(system, requester, now, trace, "read-audit-log", len(records))
+    if export == "csv":
+        return Response(to_csv(records), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": "attachment; "
+                                 'filename="auditlog.csv"'})
+    return json_response([r.to_json() for r in records])
+
+
+@router.get("/auditlog/statistieken")
+def counts(requester: RequesterDep, system: SystemDep,
+           organisation: str | None = Query(default=None, max_length=40),
+           since: datetime | None = None, until: datetime | None = None) -> Response:
+    """Entries per day, purpose and outcome."""
+    organisation = _scope(requester, organisation)
+    return json_response(system.audit.daily_counts(organisation=organisation,
+                                                   since=since, until=until))
+
+
+@router.get("/auditlog/signalen")
+def unusual_access(requester: RequesterDep, system: SystemDep, now: NowDep,
+                   trace: TraceDep, since: datetime, until: datetime,
+                   organisation: str | None = Query(default=None, max_length=40)
+                   ) -> Response:
+    """Flags for unusual access in [since, until) (at most 92 days)."""
+    organisation = _scope(requester, organisation)
+    found, truncated = system.audit.flags(since, until, system.audit_rules,
+                                          organisation)
+    _log_read(system, requester, now, trace, "read-audit-flags", len(found))
+    return json_response({"flags": [f.to_json() for f in found],
+                          "truncated": truncated})
 
 
 @router.get("/auditlog/verificatie", response_model=VerifyOut)
 def verify_log(requester: RequesterDep, system: SystemDep) -> VerifyOut:
-    require_role(requester, "dpo", "platform-dpo")
-    report = system.audit.verify()
-    return VerifyOut(ok=report.ok, size=report.size, headHash=report.head_hash,
-                     firstBadSequence=report.first_bad_seq, problem=report.problem)
+    """Recompute the whole tree and compare it with every signed checkpoint."""
+    require_role(requester, *DPO_ROLES)
+    return VerifyOut(**system.audit.verify().to_json())
 
 
-def _entry(record) -> dict:
-    e = record.entry
-    return {
-        "sequence": record.seq, "hash": record.entry_hash, "traceId": e.trace_id,
-        "spanId": e.span_id, "occurredAt": format_time(e.occurred_at),
-        "processingActivity": e.processing_activity, "actor": e.actor,
-        "organisation": e.organisation, "purpose": e.purpose, "subject": e.subject,
-        "fields": list(e.fields), "grants": list(e.grants), "outcome": e.outcome,
-        "reason": e.reason,
-    }
+@router.get("/auditlog/checkpoint")
+def checkpoint(requester: RequesterDep, system: SystemDep, now: NowDep) -> Response:
+    """The signed checkpoint of the current tree (C2SP tlog-checkpoint)."""
+    return Response(system.audit.checkpoint(now), media_type=TEXT)
+
+
+@router.get("/auditlog/verificatiesleutel")
+def verifier_key(requester: RequesterDep, system: SystemDep) -> Response:
+    """The log's verifier key (C2SP signed-note vkey), to check checkpoints with."""
+    return Response(system.audit.verifier.vkey() + "\n", media_type=TEXT)
+
+
+@router.get("/auditlog/consistentie")
+def consistency(requester: RequesterDep, system: SystemDep,
+                van: int = Query(ge=1, le=MAX_ID),
+                tot: int = Query(ge=1, le=MAX_ID)) -> Response:
+    """The RFC 9162 consistency proof between tree sizes ``van`` and ``tot``."""
+    return json_response(system.audit.consistency(van, tot).to_json())
+
+
+@router.get("/auditlog/bewijs/{index}")
+def inclusion(requester: RequesterDep, system: SystemDep, now: NowDep,
+              index: int = Path(ge=0, le=MAX_ID)) -> Response:
+    """A c2sp.org/tlog-proof that entry ``index`` is in the newest checkpoint."""
+    organisation = _scope(requester, None)
+    record = system.audit.record_at(index)
+    if record is None or (organisation and record.organisation != organisation):
+        raise NoSuchEntry(index)
+    system.audit.checkpoint(now)
+    return Response(system.audit.proof_text(index), media_type=TEXT)
+
+
+def _log_read(system, requester: Requester, now: datetime, trace: str, action: str,
+              shown: int) -> None:
+    system.audit.append([AccessRecord(
+        trace_id=trace, span_id=secrets.token_hex(8), occurred_at=now,
+        actor=requester.actor, organisation=requester.organisation,
+        role=requester.role, action=action, target="audit log", result="disclosed",
+        origin="api", subjects=shown, reason="oversight by the data protection "
+        "officer")])
+

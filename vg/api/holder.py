@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Path, Query, Response
 
+from audit import unverified_checkpoint
 from consent import format_time
 from pod import GrantRecord, VersionNotFound
 from registry import pseudonym_for
@@ -86,21 +87,35 @@ def withdraw_grant(grant_uuid: str, pod: HolderDep, system: SystemDep,
 
 
 @router.get("/pod/inzage")
-def own_access_log(pod: HolderDep, system: SystemDep,
+def own_access_log(pod: HolderDep, system: SystemDep, now: NowDep,
                    limit: int = Query(default=100, ge=1, le=1000),
                    offset: int = Query(default=0, ge=0, le=MAX_ID)) -> Response:
-    """Who saw which of my fields, when and for what (GDPR art. 15)."""
+    """Who saw which of my fields, when and for what (GDPR art. 15), with for each
+    entry its exact bytes and an inclusion proof in the signed checkpoint, so the
+    holder can check, with the log's verifier key alone, that it is in the log
+    everyone else sees (RFC 9162 2.1.3.2, C2SP tlog-checkpoint)."""
     subject = pseudonym_for(system.pseudonym_secret, pod.did)
     records = system.audit.entries(subject=subject, limit=limit, offset=offset)
-    return json_response([_access(r) for r in records])
+    note = system.audit.checkpoint(now)
+    size = unverified_checkpoint(note).size
+    proofs = system.audit.inclusions([r.index for r in records], size)
+    return json_response({
+        "checkpoint": note, "verifierKey": system.audit.verifier.vkey(),
+        "entries": [_access(r, proofs[r.index]) for r in records]})
 
 
-def _access(record) -> dict:
-    entry = record.entry
-    return {"sequence": record.seq, "occurredAt": format_time(entry.occurred_at),
-            "organisation": entry.organisation, "purpose": entry.purpose,
-            "fields": list(entry.fields), "outcome": entry.outcome,
-            "reason": entry.reason}
+def _access(record, proof) -> dict:
+    entry, access = record.entry, record.access
+    return {"index": record.index, "occurredAt": format_time(entry.started_at),
+            "organisation": entry.organisation,
+            "requesterRole": access.role if access else None,
+            "action": access.action if access else None,
+            "target": access.target if access else None,
+            "purpose": entry.purpose, "fields": list(entry.fields),
+            "outcome": entry.outcome, "reason": entry.reason,
+            "processingActivity": entry.processing_activity,
+            "entry": entry.canonical_bytes().decode("utf-8"),
+            "proof": proof.to_json()["hashes"]}
 
 
 def _grant_out(record: GrantRecord, now) -> GrantOut:

@@ -115,6 +115,8 @@ class AcceptedOut(BaseModel):
 class VerifyOut(BaseModel):
     ok: bool
     size: int
-    headHash: str
-    firstBadSequence: int | None
+    rootHash: str
+    pruned: int
+    checkpointsChecked: int
+    firstBadIndex: int | None
     problem: str | None
