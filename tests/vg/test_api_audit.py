@@ -1,0 +1,184 @@
+"""The access log over HTTP: a holder checks their own entries against the signed
+checkpoint with nothing but the verifier key; DPOs filter, count, export, get flags
+and proofs, each within their own organisation; refusals are logged decisions."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+from datetime import timedelta
+
+import pytest
+
+from audit import Verifier
+from audit.merkle import leaf_hash, verify_consistency, verify_inclusion
+from audit.note import open_checkpoint, verify_proof
+from tests.vg.test_api import (  # noqa: F401  (api is a fixture)
+    GRONINGEN,
+    NOW,
+    UTRECHT,
+    _assignment,
+    _grant,
+    _holder,
+    _key,
+    _skills,
+    api,
+)
+
+
+def _viewed(api, orgs=(UTRECHT,), audience=None):
+    """A holder whose skills were shown to staff of each of ``orgs``."""
+    skills = _skills(api)
+    _, holder = _holder(api, skills)
+    _grant(api, holder, ["skills"], audience=audience or {"kind": "all_municipalities"})
+    for org in orgs:
+        staff = _key(api, org)
+        response = api.get(
+            f"/api/v1/opdrachten/{_assignment(api, staff, skills)}/kandidaten",
+            headers=staff)
+        assert response.json()["total"] >= 1
+    return holder
+
+
+def test_a_holder_verifies_their_entries_against_the_signed_checkpoint(api):
+    holder = _viewed(api, (UTRECHT, GRONINGEN))
+    vkey = api.get("/api/v1/auditlog/verificatiesleutel",
+                   headers=_key(api, UTRECHT)).text.strip()
+
+    view = api.get("/api/v1/pod/inzage", headers=holder).json()
+
+    verifier = Verifier.parse(vkey)
+    assert view["verifierKey"] == vkey
+    checkpoint = open_checkpoint(view["checkpoint"], verifier)
+    assert [e["organisation"] for e in view["entries"]] == [UTRECHT, GRONINGEN]
+    for e in view["entries"]:
+        assert e["requesterRole"] == "staff" and e["purpose"] == "matching"
+        proof = [base64.b64decode(h) for h in e["proof"]]
+        verify_inclusion(e["index"], checkpoint.size, leaf_hash(e["entry"].encode()),
+                         proof, checkpoint.root)
+        assert json.loads(e["entry"])["fields"] == ["skills"]
+
+
+def test_a_dpo_gets_a_tlog_proof_that_verifies_offline(api):
+    _viewed(api)
+    dpo = _key(api, UTRECHT, "dpo")
+    [entry] = api.get("/api/v1/auditlog", headers=dpo).json()
+    vkey = api.get("/api/v1/auditlog/verificatiesleutel", headers=dpo).text.strip()
+
+    proof = api.get(f"/api/v1/auditlog/bewijs/{entry['index']}", headers=dpo)
+
+    assert proof.status_code == 200 and proof.text.startswith("c2sp.org/tlog-proof@v1")
+    inzage = api.system.audit.record_at(entry["index"])
+    assert verify_proof(proof.text, inzage.canonical_bytes(), Verifier.parse(vkey))
+
+
+def test_a_municipal_dpo_gets_no_proof_for_another_organisation_s_entry(api):
+    _viewed(api, (GRONINGEN,))
+    [entry] = api.get("/api/v1/auditlog", headers=_key(api, GRONINGEN, "dpo")).json()
+    response = api.get(f"/api/v1/auditlog/bewijs/{entry['index']}",
+                       headers=_key(api, UTRECHT, "dpo"))
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_checkpoints_over_time_are_linked_by_a_consistency_proof(api):
+    staff = _key(api, UTRECHT)
+    _viewed(api)
+    first = api.get("/api/v1/auditlog/checkpoint", headers=staff).text
+    _viewed(api)
+    second = api.get("/api/v1/auditlog/checkpoint", headers=staff).text
+    verifier = api.system.audit.verifier
+    old, new = open_checkpoint(first, verifier), open_checkpoint(second, verifier)
+    body = api.get(f"/api/v1/auditlog/consistentie?van={old.size}&tot={new.size}",
+                   headers=staff).json()
+    verify_consistency(old.size, new.size, old.root, new.root,
+                       [base64.b64decode(h) for h in body["hashes"]])
+
+
+def test_the_dpo_filters_by_requester_and_outcome_and_exports_csv(api):
+    _viewed(api, (UTRECHT, UTRECHT))
+    dpo = _key(api, UTRECHT, "platform-dpo")
+    entries = api.get("/api/v1/auditlog", headers=dpo).json()
+    first = entries[0]["requester"]
+
+    mine = api.get("/api/v1/auditlog", params={"requester": first}, headers=dpo)
+    refused = api.get("/api/v1/auditlog?outcome=refused", headers=dpo)
+    exported = api.get("/api/v1/auditlog?format=csv", headers=dpo)
+
+    assert [e["requester"] for e in mine.json()] == [first]
+    assert refused.json() == []
+    assert exported.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert [r["index"] for r in rows] == [str(e["index"]) for e in entries]
+
+
+def test_counts_per_day_and_purpose_stay_within_the_dpo_s_organisation(api):
+    _viewed(api, (UTRECHT, GRONINGEN, GRONINGEN))
+    own = api.get("/api/v1/auditlog/statistieken?organisation=GM0014",
+                  headers=_key(api, UTRECHT, "dpo")).json()
+    everyone = api.get("/api/v1/auditlog/statistieken",
+                       headers=_key(api, UTRECHT, "platform-dpo")).json()
+    assert [c["count"] for c in own] == [1]
+    assert [(c["day"], c["purpose"], c["count"]) for c in everyone] == [
+        (NOW.date().isoformat(), "matching", 3)]
+
+
+def test_flags_report_access_outside_office_hours(api):
+    api.clock["now"] = NOW.replace(hour=23)  # midnight in Amsterdam
+    _viewed(api)
+    response = api.get("/api/v1/auditlog/signalen", headers=_key(api, UTRECHT, "dpo"),
+                       params={"since": (NOW - timedelta(days=1)).isoformat(),
+                               "until": (NOW + timedelta(days=1)).isoformat()})
+    assert response.status_code == 200
+    assert [f["kind"] for f in response.json()["flags"]] == ["office-hours"]
+
+
+def test_flags_need_a_period(api):
+    response = api.get("/api/v1/auditlog/signalen", headers=_key(api, UTRECHT, "dpo"))
+    assert response.status_code == 400
+
+
+def test_a_refused_request_is_a_logged_decision_with_its_requester(api):
+    skills = _skills(api)
+    staff, dpo = _key(api, UTRECHT), _key(api, UTRECHT, "dpo")
+    assignment = _assignment(api, staff, skills)
+    response = api.get(f"/api/v1/opdrachten/{assignment}/kandidaten", headers=dpo)
+    assert response.status_code == 403
+    [refusal] = [r for r in _access_records(api) if r.result == "refused"]
+    assert (refusal.organisation, refusal.role, refusal.target) == (
+        UTRECHT, "dpo", f"assignment {assignment}")
+    assert api.system.audit.verify().ok
+
+
+def test_reading_the_log_is_itself_logged(api):
+    _viewed(api)
+    api.get("/api/v1/auditlog", headers=_key(api, UTRECHT, "dpo"))
+    assert [r.action for r in _access_records(api)][-1] == "read-audit-log"
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/auditlog/statistieken", "/api/v1/auditlog/bewijs/0",
+    "/api/v1/auditlog/verificatie"])
+def test_staff_may_not_use_the_dpo_routes(api, path):
+    assert api.get(path, headers=_key(api, UTRECHT)).status_code == 403
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/auditlog/checkpoint", "/api/v1/auditlog/verificatiesleutel",
+    "/api/v1/auditlog/consistentie?van=1&tot=1"])
+def test_the_public_audit_routes_still_need_a_caller(api, path):
+    assert api.get(path).status_code == 401
+
+
+def test_a_consistency_proof_beyond_the_log_is_a_400(api):
+    response = api.get("/api/v1/auditlog/consistentie?van=1&tot=99",
+                       headers=_key(api, UTRECHT))
+    assert response.status_code == 400
+
+
+def _access_records(api):
+    log = api.system.audit
+    return [r for i in range(log.head().size)
+            if (r := log.record_at(i)) is not None and r.kind == "access"]
