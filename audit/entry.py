@@ -124,6 +124,9 @@ _ACCESS_SPEC: dict[str, Any] = {
     "subjects": "count", "reason": "text",
 }  # fmt: skip
 SPECS = {AuditEntry: _ENTRY_SPEC, AccessRecord: _ACCESS_SPEC}
+# The canonical key order (with the record's kind), computed once per spec.
+_SORTED = {id(spec): sorted([*spec.items(), ("kind", "text")])
+           for spec in SPECS.values()}
 
 
 def _normalise(record: Any, spec: dict[str, Any]) -> None:
@@ -145,13 +148,17 @@ def _normalise(record: Any, spec: dict[str, Any]) -> None:
             raise InvalidAuditEntry(name, "one of " + ", ".join(kind[1]))
 
 
+# One encoder for all: json.dumps with options builds a new encoder on every call.
+COMPACT_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def _canonical(record: Any, spec: dict[str, Any]) -> bytes:
     """Sorted keys, no whitespace, UTF-8, plus ``kind``. With only strings, integers
     and arrays of strings (all keys ASCII) this equals RFC 8785 JCS, so any JCS
     library can recompute it. An unset optional field is left out."""
-    document: dict[str, Any] = {"kind": record.kind}
-    for name, kind in spec.items():
-        value = getattr(record, name)
+    document: dict[str, Any] = {}
+    for name, kind in _SORTED[id(spec)]:
+        value = record.kind if name == "kind" else getattr(record, name)
         if value is None:
             continue
         if kind == "time":
@@ -159,9 +166,7 @@ def _canonical(record: Any, spec: dict[str, Any]) -> bytes:
         elif kind == "keys":
             value = list(value)
         document[name] = value
-    text = json.dumps(document, sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False)
-    return text.encode("utf-8")
+    return COMPACT_JSON.encode(document).encode("utf-8")
 
 
 def record_fields(cls: type) -> list[str]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,6 +45,25 @@ from audit.tables import AuditTables, audit_tables, record_row, row_record
 
 _HEAD_ID = 1
 _HASH_HEX = 64
+_GROUP_LIMIT = 5000  # records per group-commit transaction, beyond the first caller's
+
+
+class _Waiter:
+    """One caller's records, encoded (rows and leaf hashes), waiting to be written."""
+
+    def __init__(self, records: list[Record]) -> None:
+        self.records = records
+        self.rows = [(type(r), record_row(r)) for r in records]
+        self.leaves = [merkle.leaf_hash(r.canonical_bytes()) for r in records]
+        self.done = threading.Event()
+        self.lead = False
+        self.failed: Exception | None = None
+        self.indices: list[int] = []
+
+    def outcome(self) -> list[int]:
+        if self.failed is not None:
+            raise AuditAppendFailed(len(self.records)) from self.failed
+        return self.indices
 
 
 class Head(NamedTuple):
@@ -76,6 +96,9 @@ class MerkleLog:
         self._engine = engine
         self._tables = audit_tables(prefix)
         self._signer = signer
+        self._queue_lock = threading.Lock()
+        self._queue: list[_Waiter] = []
+        self._leading = False
 
     @property
     def engine(self) -> Engine:
@@ -110,12 +133,16 @@ class MerkleLog:
     # --- appending ----------------------------------------------------------------
 
     def append(self, records: Sequence[Record]) -> list[int]:
-        """Append in one committed transaction; returns the leaf indices.
+        """Append in a committed transaction; returns the leaf indices.
 
-        Invariant 4 (fail closed): whatever goes wrong, the caller gets
-        ``AuditAppendFailed`` and the transaction is rolled back. If the connection
-        drops during COMMIT the records may still be in the log; that errs on the
-        side of logging an answer that was never sent, never the reverse.
+        Concurrent appends in this process share one transaction (group commit):
+        the first caller writes everything queued, the others wait until the commit
+        that holds their records is done, and only then return. So every caller
+        still returns only once its records are durable (invariant 4), and one
+        fsync serves many requests. Fail closed: whatever goes wrong, the caller
+        gets ``AuditAppendFailed`` and none of its records are in the log. If the
+        connection drops during COMMIT the records may still be in the log; that
+        errs on the side of logging an answer that was never sent.
         """
         batch = list(records)
         if not all(isinstance(r, (AuditEntry, AccessRecord)) for r in batch):
@@ -123,19 +150,52 @@ class MerkleLog:
         if not batch:
             return []
         try:
-            with self._engine.begin() as conn:
-                return self._append_locked(conn, batch)
-        except Exception as exc:  # anything at all: the request must fail (inv. 4)
+            waiter = _Waiter(batch)  # encoded here, by the caller: errors stay its own
+        except Exception as exc:
             raise AuditAppendFailed(len(batch)) from exc
+        with self._queue_lock:
+            self._queue.append(waiter)
+            leading = not self._leading
+            self._leading = True
+        if not leading:
+            waiter.done.wait()
+            if not waiter.lead:
+                return waiter.outcome()
+        self._lead()
+        return waiter.outcome()
 
-    def _append_locked(self, conn: Connection, batch: list[Record]) -> list[int]:
-        size, frontier, pruned = self._lock_head(conn)
-        leaves = [merkle.leaf_hash(r.canonical_bytes()) for r in batch]
+    def _lead(self) -> None:
+        """Write what is queued (up to ``_GROUP_LIMIT`` records) in one transaction,
+        then hand the lead to the next waiting caller, if any."""
+        with self._queue_lock:
+            group, taken = [], 0
+            while self._queue and (not group or taken < _GROUP_LIMIT):
+                group.append(self._queue.pop(0))
+                taken += len(group[-1].records)
+        try:
+            with self._engine.begin() as conn:
+                self._append_locked(conn, group)
+        except Exception as exc:  # anything at all: those requests must fail (inv. 4)
+            for waiter in group:
+                waiter.failed = exc
+        for waiter in group[1:]:
+            waiter.done.set()
+        with self._queue_lock:
+            if self._queue:
+                self._queue[0].lead = True
+                self._queue[0].done.set()
+            else:
+                self._leading = False
+
+    def _append_locked(self, conn: Connection, group: list[_Waiter]) -> None:
+        size, frontier, _pruned = self._lock_head(conn)
         completed: list[tuple[int, int, bytes]] = []
-        new_size = merkle.extend(frontier, size, leaves, completed)
         rows: dict[type, list[dict[str, Any]]] = {AuditEntry: [], AccessRecord: []}
-        for idx, record in enumerate(batch, start=size):
-            rows[type(record)].append({"idx": idx, **record_row(record)})
+        for waiter in group:
+            for offset, (record_type, row) in enumerate(waiter.rows):
+                rows[record_type].append({"idx": size + offset, **row})
+            waiter.indices = list(range(size, size + len(waiter.rows)))
+            size = merkle.extend(frontier, size, waiter.leaves, completed)
         for record_type, typed in rows.items():
             if typed:
                 conn.execute(self._tables.of(record_type).insert(), typed)
@@ -143,9 +203,8 @@ class MerkleLog:
             {"level": lv, "position": pos, "hash": h} for lv, pos, h in completed])
         head = self._tables.head
         conn.execute(update(head).where(head.c.id == _HEAD_ID).values(
-            size=new_size, root_hash=merkle.root_from_frontier(frontier).hex(),
+            size=size, root_hash=merkle.root_from_frontier(frontier).hex(),
             frontier="".join(h.hex() for h in frontier)))
-        return list(range(size, new_size))
 
     def _lock_head(self, conn: Connection) -> tuple[int, list[bytes], int]:
         # The first statement writes the head row: on PostgreSQL that takes the row
@@ -325,7 +384,7 @@ class MerkleLog:
             deleted += conn.execute(delete(table).where(table.c.idx < cutoff)).rowcount
         head = self._tables.head
         conn.execute(update(head).where(head.c.id == _HEAD_ID).values(pruned=cutoff))
-        self._append_locked(conn, [_prune_record(cutoff, deleted, now)])
+        self._append_locked(conn, [_Waiter([_prune_record(cutoff, deleted, now)])])
         return deleted
 
     @contextmanager

@@ -36,7 +36,8 @@ from sqlalchemy import (
     Text,
 )
 
-from audit.entry import SPECS, AccessRecord, AuditEntry, Record, from_epoch_ms
+from audit.entry import COMPACT_JSON, SPECS, AccessRecord, AuditEntry, Record
+from audit.entry import from_epoch_ms
 from audit.entry import to_epoch_ms
 from audit.errors import AuditError, InvalidAuditEntry
 
@@ -141,8 +142,7 @@ def record_row(record: Record) -> dict[str, Any]:
         if kind == "time":
             row[f"{name}_ms"] = to_epoch_ms(value)
         elif kind == "keys":
-            row[name] = json.dumps(list(value), separators=(",", ":"),
-                                   ensure_ascii=False)
+            row[name] = COMPACT_JSON.encode(list(value))
         else:
             row[name] = value
     return row

@@ -488,6 +488,63 @@ def test_four_threads_appending_at_once_keep_indices_contiguous_and_the_tree_val
     assert log.verify().ok and log.head().size == 180
 
 
+def _slow_first_commit(engine: Engine, seconds: float, fail: bool = False):
+    """A hook that holds the first commit for a while, so that other appends queue
+    up behind it (and optionally makes that commit fail)."""
+    state = {"commits": 0}
+
+    def hook(conn):
+        state["commits"] += 1
+        if state["commits"] == 1:
+            threading.Event().wait(seconds)
+            if fail:
+                raise OSError("disk full (simulated)")
+
+    event.listen(engine, "commit", hook)
+    return state, hook
+
+
+def test_concurrent_appends_share_transactions_and_return_only_when_durable(
+        log, engine, prefix):
+    state, hook = _slow_first_commit(engine, 0.3)
+    reader = AuditLog(engine, prefix=prefix)
+    seen = []
+
+    def one(n: int) -> None:
+        indices = log.append(request(n, 2))
+        seen.append(indices[-1] < reader.head().size)  # committed when it returns
+
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(one, range(1, 25)))
+    finally:
+        event.remove(engine, "commit", hook)
+    assert all(seen) and len(seen) == 24
+    assert state["commits"] < 24  # some requests shared a transaction
+    assert log.head().size == 72 and log.verify().ok
+
+
+def test_when_a_shared_transaction_fails_every_request_in_it_fails(log, engine):
+    state, hook = _slow_first_commit(engine, 0.3, fail=True)
+    outcomes = []
+
+    def one(n: int) -> None:
+        try:
+            outcomes.append(("ok", log.append(request(n, 1))))
+        except AuditAppendFailed:
+            outcomes.append(("failed", None))
+
+    try:
+        with ThreadPoolExecutor(6) as pool:
+            list(pool.map(one, range(1, 13)))
+    finally:
+        event.remove(engine, "commit", hook)
+    written = sorted(i for kind, got in outcomes if kind == "ok" for i in got)
+    assert ("failed", None) in outcomes
+    assert written == list(range(len(written)))  # no gaps: failures wrote nothing
+    assert log.head().size == len(written) and log.verify().ok
+
+
 _WORKER = """
 import sys
 from tests.audit.records import request

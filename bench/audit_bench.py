@@ -1,0 +1,340 @@
+"""Benchmark the audit log: append throughput, proof sizes and times, and the cost the
+audit adds to a match query.
+
+    .venv/bin/python bench/audit_bench.py [--tree 10000000] [--db 1000000]
+        [--batch 100] [--holders 1000] [--queries 200]
+
+1. The tree in memory (``MemoryTree``) at ``--tree`` leaves: build rate, and the time
+   to compute and to verify inclusion and consistency proofs (leaf hashes of
+   synthetic bytes, so this measures the tree, not the entries).
+2. The log in SQLite (synchronous=FULL, the default) with ``--db`` entries, appended
+   as requests of one access record and ``--batch`` entries, each request its own
+   committed transaction, as the registry appends them (invariant 4); PostgreSQL too
+   when VG_TEST_POSTGRES_URL is set (``--pg-db`` entries, tables dropped afterwards).
+   Then inclusion and consistency proofs read from the stored hashes, and verify.
+   Building the entries is not timed (it is part of the request, not of the log).
+3. A candidate query (10 candidates) on ``--holders`` published holders, with the
+   real audit log against one whose append does nothing: the median of each and the
+   ratio.
+
+Prints the figures and writes them to bench/results/audit.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import sqlalchemy  # noqa: E402
+
+from audit import AccessRecord, AuditEntry, AuditLog, Signer, make_engine  # noqa: E402
+from audit.merkle import (  # noqa: E402
+    MemoryTree,
+    consistency_proof,
+    inclusion_proof,
+    leaf_hash,
+    verify_consistency,
+    verify_inclusion,
+)
+from audit.note import open_checkpoint  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results" / "audit.json"
+SIGNER = Signer("bench.localhost/audit", bytes(range(32)))
+
+
+def median_us(samples: list[float]) -> float:
+    return round(statistics.median(samples) * 1e6, 2)
+
+
+def timed(fn: Callable[[], Any], repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return out
+
+
+# --- 1. the tree in memory -----------------------------------------------------------
+
+
+def bench_memory_tree(n: int, samples: int) -> dict[str, Any]:
+    tree = MemoryTree()
+    chunk = 100_000
+    started = time.perf_counter()
+    for start in range(0, n, chunk):
+        tree.append([leaf_hash(i.to_bytes(8, "big"))
+                     for i in range(start, min(n, start + chunk))])
+    build_s = time.perf_counter() - started
+    root = tree.root()
+    rng = random.Random(1)
+    make, check, sizes = [], [], []
+    for _ in range(samples):
+        index = rng.randrange(n)
+        t = time.perf_counter()
+        proof = inclusion_proof(index, n, tree.node)
+        make.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        verify_inclusion(index, n, tree.node(0, index), proof, root)
+        check.append(time.perf_counter() - t)
+        sizes.append(len(proof))
+    old = n // 3 + 12345
+    old_root = tree.root(old)
+    c_make = timed(lambda: consistency_proof(old, n, tree.node), samples // 10)
+    proof = consistency_proof(old, n, tree.node)
+    c_check = timed(lambda: verify_consistency(old, n, old_root, root, proof),
+                    samples // 10)
+    return {
+        "leaves": n, "build_s": round(build_s, 2),
+        "build_leaves_per_s": round(n / build_s),
+        "inclusion_make_us_p50": median_us(make),
+        "inclusion_verify_us_p50": median_us(check),
+        "inclusion_hashes_max": max(sizes),
+        "inclusion_bytes_max": 32 * max(sizes),
+        "consistency_make_us_p50": median_us(c_make),
+        "consistency_verify_us_p50": median_us(c_check),
+        "consistency_hashes": len(proof), "consistency_bytes": 32 * len(proof),
+    }
+
+
+# --- 2. the log in a database ----------------------------------------------------------
+
+
+def request_records(n: int, k: int) -> list:
+    """Request ``n``: one access record and ``k`` entries, as the gate writes them."""
+    from tests.audit.records import T0
+
+    when = T0 + timedelta(milliseconds=n)
+    trace = uuid.UUID(int=n + 1).hex
+    parent = f"{n + 1:016x}"
+    access = AccessRecord(
+        trace_id=trace, span_id=parent, occurred_at=when, actor=f"apikey:{n % 50}",
+        organisation=f"GM{n % 342:04d}", role="staff",
+        action="assignment-candidates", target=f"assignment {n % 1000}",
+        result="disclosed", origin="api", subjects=k,
+        reason="candidate for assignment")
+    entries = [AuditEntry(
+        trace_id=trace, span_id=f"{(n + 1) * 1000 + i + 1:016x}", parent_span_id=parent,
+        name="assignment-candidates", started_at=when, ended_at=when,
+        processing_activity="https://w3id.org/virtuele-gemeente/register#matching-v1",
+        organisation=access.organisation, purpose="matching",
+        subject=uuid.UUID(int=(n * k + i) % 200_000 + 7).hex,
+        fields=("availability", "level", "skills"), grants=(f"urn:uuid:{trace}",),
+        outcome="disclosed", reason="candidate for assignment") for i in range(k)]
+    return [access, *entries]
+
+
+def bench_database(log: AuditLog, entries: int, batch: int, samples: int
+                   ) -> dict[str, Any]:
+    log.create_tables()
+    requests = entries // batch
+    append_s, per_request = 0.0, []
+    pending = [request_records(0, batch)]
+    for n in range(requests):
+        records = pending.pop()
+        t = time.perf_counter()
+        log.append(records)
+        spent = time.perf_counter() - t
+        append_s += spent
+        per_request.append(spent)
+        if n + 1 < requests:
+            pending.append(request_records(n + 1, batch))
+        if (n + 1) % max(1, requests // 10) == 0:
+            print(f"  {n + 1:,} requests, {(n + 1) * batch / append_s:,.0f} "
+                  "entries/s", flush=True)
+    single = []
+    for n in range(requests, requests + 300):
+        records = request_records(n, 1)
+        t = time.perf_counter()
+        log.append(records)
+        single.append(time.perf_counter() - t)
+    size = log.head().size
+    t = time.perf_counter()
+    checkpoint = open_checkpoint(log.checkpoint(records[0].occurred_at),
+                                 SIGNER.verifier)
+    sign_s = time.perf_counter() - t
+    rng = random.Random(2)
+    indices = [rng.randrange(size) for _ in range(samples)]
+    proofs = timed(lambda: log.inclusion(indices.pop(), size), samples)
+    old = size // 3 + 7
+    consistency = timed(lambda: log.consistency(old, size), samples // 10)
+    t = time.perf_counter()
+    report = log.verify()
+    verify_s = time.perf_counter() - t
+    assert report.ok and report.size == size == checkpoint.size, report
+    return {
+        "entries": requests * batch, "leaves": size, "batch_entries": batch,
+        "append_s": round(append_s, 2),
+        "entries_per_s": round(requests * batch / append_s),
+        "leaves_per_s": round(requests * (batch + 1) / append_s),
+        "request_p50_ms": round(statistics.median(per_request) * 1000, 3),
+        "request_p99_ms": round(sorted(per_request)[int(0.99 * len(per_request))]
+                                * 1000, 3),
+        "single_entry_request_p50_ms": round(statistics.median(single) * 1000, 3),
+        "checkpoint_sign_ms": round(sign_s * 1000, 3),
+        "inclusion_proof_us_p50": median_us(proofs),
+        "inclusion_proof_us_p99": round(sorted(proofs)[int(0.99 * len(proofs))] * 1e6),
+        "consistency_proof_us_p50": median_us(consistency),
+        "verify_s": round(verify_s, 2),
+        "verify_leaves_per_s": round(size / verify_s),
+    }
+
+
+def sqlite_log(workdir: str) -> tuple[AuditLog, Callable[[], None]]:
+    engine = make_engine(f"sqlite:///{workdir}/audit.db")
+    return AuditLog(engine, signer=SIGNER), engine.dispose
+
+
+def postgres_log(url: str) -> tuple[AuditLog, Callable[[], None]]:
+    prefix = f"bench_audit_{uuid.uuid4().hex[:8]}"
+    engine = make_engine(url)
+    log = AuditLog(engine, prefix=prefix, signer=SIGNER)
+
+    def cleanup() -> None:
+        log.tables.metadata.drop_all(engine)
+        engine.dispose()
+
+    return log, cleanup
+
+
+# --- 3. the cost on a match query ------------------------------------------------------
+
+
+class NoAuditLog(AuditLog):
+    """The baseline: an audit log whose append does nothing (never use it)."""
+
+    def append(self, records):  # type: ignore[override]
+        return []
+
+
+def bench_match(holders: int, queries: int, workdir: str) -> dict[str, Any]:
+    from registry import Registry
+    from tests.factories import (
+        NOW,
+        assignment,
+        disclosure,
+        full_workcontext,
+        holder_key,
+        running_system,
+        signed_grant,
+        skill_pool,
+        staff_requester,
+    )
+
+    rng = random.Random(3)
+    with running_system(Path(workdir) / "system") as system:
+        pool = skill_pool()
+        t = time.perf_counter()
+        for n in range(holders):
+            key = holder_key(n)
+            skills = tuple(rng.sample(pool, 3))
+            document = full_workcontext(key.did, skills=skills,
+                                        level_rank=1 + n % 5, hours_per_week=8 + n % 30)
+            grant = signed_grant(key, ["skills", "level", "hours_per_week"],
+                                 to={"kind": "all_municipalities"})
+            system.registry.receive_disclosure(disclosure(key, grant, 1, document),
+                                               NOW)
+        publish_s = time.perf_counter() - t
+        requester = staff_requester(system)
+        job = assignment(system, requester)
+        audited = system.registry
+        unaudited = Registry(audited.engine, system.reference,
+                             NoAuditLog(system.audit.engine, signer=SIGNER),
+                             system.pseudonym_secret)
+        with_audit, without = [], []
+        for q in range(queries):  # alternate, so drift hits both alike
+            for registry, out in ((audited, with_audit), (unaudited, without)):
+                trace = f"{q + 1:032x}"
+                t = time.perf_counter()
+                page = registry.candidates(requester, job.id, NOW, trace, limit=10)
+                out.append(time.perf_counter() - t)
+                assert len(page.candidates) == 10
+        logged = system.audit.count()
+    return {
+        "holders": holders, "publish_s": round(publish_s, 1),
+        "queries": queries, "candidates_per_page": 10,
+        "with_audit_ms_p50": round(statistics.median(with_audit) * 1000, 3),
+        "without_audit_ms_p50": round(statistics.median(without) * 1000, 3),
+        "ratio": round(statistics.median(with_audit) / statistics.median(without), 3),
+        "entries_logged": logged,
+    }
+
+
+def environment(pg_url: str | None) -> dict[str, Any]:
+    env: dict[str, Any] = {
+        "python": platform.python_version(), "sqlalchemy": sqlalchemy.__version__,
+        "sqlite": sqlite3.sqlite_version, "cpus": os.cpu_count(),
+        "machine": platform.machine(), "system": platform.platform(),
+        "temp_dir": tempfile.gettempdir(),
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    if pg_url:
+        engine = make_engine(pg_url)
+        with engine.connect() as conn:
+            env["postgres"] = conn.exec_driver_sql("SHOW server_version").scalar()
+        engine.dispose()
+    return env
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tree", type=int, default=10_000_000)
+    parser.add_argument("--db", type=int, default=1_000_000)
+    parser.add_argument("--pg-db", type=int, default=200_000)
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--samples", type=int, default=1000)
+    parser.add_argument("--holders", type=int, default=1000)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--skip", default="", help="comma list: tree,sqlite,pg,match")
+    args = parser.parse_args()
+    skip = set(filter(None, args.skip.split(",")))
+    pg_url = os.environ.get("VG_TEST_POSTGRES_URL")
+    results: dict[str, Any] = {}
+    if "tree" not in skip:
+        print(f"tree in memory, {args.tree:,} leaves", flush=True)
+        results["memory_tree"] = bench_memory_tree(args.tree, args.samples)
+        print(json.dumps(results["memory_tree"]), flush=True)
+    with tempfile.TemporaryDirectory(prefix="vg-audit-bench-") as workdir:
+        targets = []
+        if "sqlite" not in skip:
+            targets.append(("sqlite_full", args.db, lambda: sqlite_log(workdir)))
+        if pg_url and "pg" not in skip:
+            targets.append(("postgres", args.pg_db, lambda: postgres_log(pg_url)))
+        for name, size, fresh in targets:
+            print(f"{name}, {size:,} entries in requests of {args.batch}", flush=True)
+            log, cleanup = fresh()
+            try:
+                results[name] = bench_database(log, size, args.batch, args.samples)
+            finally:
+                cleanup()
+            print(json.dumps(results[name]), flush=True)
+        if "match" not in skip:
+            print(f"match query, {args.holders:,} holders", flush=True)
+            results["match"] = bench_match(args.holders, args.queries, workdir)
+            print(json.dumps(results["match"]), flush=True)
+    output = {"parameters": vars(args), "environment": environment(pg_url),
+              "targets": {"entries_per_s": 50_000, "proof_ms": 1.0,
+                          "match_ratio": 1.1},
+              "results": results}
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(output, indent=2) + "\n")
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
