@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, delete, func, select, tuple_, update
+from sqlalchemy import Connection, Engine, delete, func, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from audit import merkle
@@ -41,7 +41,7 @@ from audit.errors import (
 )
 from audit.note import Checkpoint, Signer, Verifier, format_proof
 from audit.note import unverified_checkpoint
-from audit.tables import AuditTables, audit_tables, record_row, row_record
+from audit.tables import AuditTables, audit_tables, encode, insert_sql, row_record
 
 _HEAD_ID = 1
 _HASH_HEX = 64
@@ -53,8 +53,12 @@ class _Waiter:
 
     def __init__(self, records: list[Record]) -> None:
         self.records = records
-        self.rows = [(type(r), record_row(r)) for r in records]
-        self.leaves = [merkle.leaf_hash(r.canonical_bytes()) for r in records]
+        self.rows: list[tuple[type, tuple[Any, ...]]] = []
+        self.leaves: list[bytes] = []
+        for record in records:
+            row, canonical = encode(record)
+            self.rows.append((type(record), row))
+            self.leaves.append(merkle.leaf_hash(canonical))
         self.done = threading.Event()
         self.lead = False
         self.failed: Exception | None = None
@@ -190,17 +194,20 @@ class MerkleLog:
     def _append_locked(self, conn: Connection, group: list[_Waiter]) -> None:
         size, frontier, _pruned = self._lock_head(conn)
         completed: list[tuple[int, int, bytes]] = []
-        rows: dict[type, list[dict[str, Any]]] = {AuditEntry: [], AccessRecord: []}
+        rows: dict[type, list[tuple[Any, ...]]] = {AuditEntry: [], AccessRecord: []}
         for waiter in group:
             for offset, (record_type, row) in enumerate(waiter.rows):
-                rows[record_type].append({"idx": size + offset, **row})
+                rows[record_type].append((size + offset, *row))
             waiter.indices = list(range(size, size + len(waiter.rows)))
             size = merkle.extend(frontier, size, waiter.leaves, completed)
+        # The driver's executemany with positional rows: SQLAlchemy's per-row
+        # parameter processing cost as much as the insert itself.
+        style = conn.dialect.paramstyle
         for record_type, typed in rows.items():
             if typed:
-                conn.execute(self._tables.of(record_type).insert(), typed)
-        conn.execute(self._tables.nodes.insert(), [
-            {"level": lv, "position": pos, "hash": h} for lv, pos, h in completed])
+                conn.exec_driver_sql(insert_sql(self._tables.of(record_type), style),
+                                     typed)
+        conn.exec_driver_sql(insert_sql(self._tables.nodes, style), completed)
         head = self._tables.head
         conn.execute(update(head).where(head.c.id == _HEAD_ID).values(
             size=size, root_hash=merkle.root_from_frontier(frontier).hex(),
@@ -324,32 +331,26 @@ class MerkleLog:
 
     def _node_reader(self, conn: Connection, needed: set[tuple[int, int]]
                      ) -> merkle.NodeSource:
-        nodes = self._tables.nodes
+        """Fetch the hashes a proof needs in one query, answered from the primary key
+        (per level ``position IN``, OR-ed; a row-value IN made SQLite scan the whole
+        table). The SQL is written out, not built with SQLAlchemy expressions: its
+        shape differs per proof, so building and compiling it cost ten times the
+        query. Only integers we computed go into it, and the table name is a
+        validated prefix."""
+        by_level: dict[int, list[int]] = {}
+        for level, position in needed:
+            by_level.setdefault(int(level), []).append(int(position))
         found: dict[tuple[int, int], bytes] = {}
-        wanted = sorted(needed)
-        for i in range(0, len(wanted), 500):
-            stmt = select(nodes.c.level, nodes.c.position, nodes.c.hash).where(
-                tuple_(nodes.c.level, nodes.c.position).in_(wanted[i:i + 500]))
-            found.update(((r.level, r.position), bytes(r.hash))
-                         for r in conn.execute(stmt))
-        if len(found) != len(wanted):
+        if by_level:
+            where = " OR ".join(
+                f"(level = {level} AND position IN ({','.join(map(str, positions))}))"
+                for level, positions in sorted(by_level.items()))
+            sql = (f"SELECT level, position, hash FROM {self._tables.nodes.name} "
+                   f"WHERE {where}")
+            found = {(lv, pos): bytes(h) for lv, pos, h in conn.exec_driver_sql(sql)}
+        if len(found) != len(needed):
             raise AuditError("the audit log is missing stored hashes; run verify")
         return lambda level, position: found[(level, position)]
-
-    def record_at(self, index: int) -> Record | None:
-        """The stored record at leaf ``index`` (None if pruned or never written)."""
-        with self._storage("read the audit log"), self._engine.connect() as conn:
-            for record_type in (AuditEntry, AccessRecord):
-                table = self._tables.of(record_type)
-                row = conn.execute(select(table).where(table.c.idx == index)
-                                   ).mappings().first()
-                if row is not None:
-                    try:
-                        return row_record(record_type, row)
-                    except InvalidAuditEntry as exc:
-                        raise AuditError(f"stored entry {index} is malformed; "
-                                         "run verify") from exc
-        return None
 
     # --- retention ----------------------------------------------------------------
 

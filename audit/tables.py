@@ -37,10 +37,11 @@ from sqlalchemy import (
 )
 
 from audit.entry import COMPACT_JSON, SPECS, AccessRecord, AuditEntry, Record
-from audit.entry import from_epoch_ms
+from audit.entry import from_epoch_ms, iso_ms
 from audit.entry import to_epoch_ms
 from audit.errors import AuditError, InvalidAuditEntry
 
+_CANONICAL_ORDER = {t: sorted([*spec, "kind"]) for t, spec in SPECS.items()}
 # INTEGER PRIMARY KEY makes idx SQLite's rowid (no second index); BIGINT elsewhere.
 _IDX = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -132,6 +133,38 @@ def _checkpoints(metadata: MetaData, prefix: str) -> Table:
         Column("note", Text, nullable=False),
         Column("signed_at_ms", BigInteger, nullable=False),
     )
+
+
+def encode(record: Record) -> tuple[tuple[Any, ...], bytes]:
+    """A record's column values (in table order, without ``idx``) and its canonical
+    bytes, in one pass: this is the append's hot path. ``record_row`` and
+    ``canonical_bytes`` say the same thing more slowly; a test holds them equal."""
+    row: list[Any] = []
+    document: dict[str, Any] = {}
+    values: dict[str, Any] = {"kind": record.kind}
+    for name, kind in SPECS[type(record)].items():
+        value = getattr(record, name)
+        if kind == "time":
+            row.append(to_epoch_ms(value))
+            values[name] = iso_ms(value)
+        elif kind == "keys":
+            row.append(COMPACT_JSON.encode(list(value)))
+            values[name] = list(value)
+        else:
+            row.append(value)
+            values[name] = value
+    for name in _CANONICAL_ORDER[type(record)]:
+        if values[name] is not None:
+            document[name] = values[name]
+    return tuple(row), COMPACT_JSON.encode(document).encode("utf-8")
+
+
+def insert_sql(table: Table, paramstyle: str) -> str:
+    """``INSERT`` with positional parameters for the driver's own executemany."""
+    mark = "?" if paramstyle == "qmark" else "%s"
+    names = ", ".join(c.name for c in table.columns)
+    marks = ", ".join(mark for _ in table.columns)
+    return f"INSERT INTO {table.name} ({names}) VALUES ({marks})"
 
 
 def record_row(record: Record) -> dict[str, Any]:

@@ -31,6 +31,7 @@ import sqlite3
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -157,8 +158,9 @@ def bench_database(log: AuditLog, entries: int, batch: int, samples: int
         if (n + 1) % max(1, requests // 10) == 0:
             print(f"  {n + 1:,} requests, {(n + 1) * batch / append_s:,.0f} "
                   "entries/s", flush=True)
+    concurrent = bench_concurrent(log, requests + 1)
     single = []
-    for n in range(requests, requests + 300):
+    for n in range(requests + 10**6, requests + 10**6 + 300):
         records = request_records(n, 1)
         t = time.perf_counter()
         log.append(records)
@@ -186,6 +188,7 @@ def bench_database(log: AuditLog, entries: int, batch: int, samples: int
         "request_p99_ms": round(sorted(per_request)[int(0.99 * len(per_request))]
                                 * 1000, 3),
         "single_entry_request_p50_ms": round(statistics.median(single) * 1000, 3),
+        "concurrent": concurrent,
         "checkpoint_sign_ms": round(sign_s * 1000, 3),
         "inclusion_proof_us_p50": median_us(proofs),
         "inclusion_proof_us_p99": round(sorted(proofs)[int(0.99 * len(proofs))] * 1e6),
@@ -193,6 +196,38 @@ def bench_database(log: AuditLog, entries: int, batch: int, samples: int
         "verify_s": round(verify_s, 2),
         "verify_leaves_per_s": round(size / verify_s),
     }
+
+
+def bench_concurrent(log: AuditLog, first: int, threads: int = 16,
+                     per_thread: int = 200, page: int = 10) -> dict[str, Any]:
+    """Requests of one page (``page`` entries) from ``threads`` threads at once, as
+    API workers would send them: the group commit shares transactions among them."""
+    work = [[request_records(first + t * per_thread + i, page) for i in range(per_thread)]
+            for t in range(threads)]
+    latencies: list[float] = []
+    start = threading.Barrier(threads + 1)
+
+    def worker(batches: list) -> None:
+        start.wait()
+        for records in batches:
+            t = time.perf_counter()
+            log.append(records)
+            latencies.append(time.perf_counter() - t)
+
+    pool = [threading.Thread(target=worker, args=(w,)) for w in work]
+    for thread in pool:
+        thread.start()
+    start.wait()
+    t = time.perf_counter()
+    for thread in pool:
+        thread.join()
+    elapsed = time.perf_counter() - t
+    entries = threads * per_thread * page
+    return {"threads": threads, "entries_per_request": page, "entries": entries,
+            "entries_per_s": round(entries / elapsed),
+            "request_p50_ms": round(statistics.median(latencies) * 1000, 3),
+            "request_p99_ms": round(sorted(latencies)[int(0.99 * len(latencies))]
+                                    * 1000, 3)}
 
 
 def sqlite_log(workdir: str) -> tuple[AuditLog, Callable[[], None]]:

@@ -595,3 +595,12 @@ def test_make_engine_puts_sqlite_in_wal_mode_with_full_sync_and_a_busy_timeout(
 def test_make_engine_refuses_an_in_memory_sqlite_database():
     with pytest.raises(AuditError):
         make_engine("sqlite://")
+
+
+@pytest.mark.parametrize("record", [entry(3), entry(4, parent_span_id=None),
+                                    access(5)])
+def test_the_fast_encoder_agrees_with_the_row_and_the_canonical_bytes(record):
+    from audit.tables import encode
+    row, canonical = encode(record)
+    assert canonical == record.canonical_bytes()
+    assert row == tuple(record_row(record).values())
