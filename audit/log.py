@@ -352,6 +352,21 @@ class MerkleLog:
             raise AuditError("the audit log is missing stored hashes; run verify")
         return lambda level, position: found[(level, position)]
 
+    def record_at(self, index: int) -> Record | None:
+        """The stored record at leaf ``index`` (None if pruned or never written)."""
+        with self._storage("read the audit log"), self._engine.connect() as conn:
+            for record_type in (AuditEntry, AccessRecord):
+                table = self._tables.of(record_type)
+                row = conn.execute(select(table).where(table.c.idx == index)
+                                   ).mappings().first()
+                if row is not None:
+                    try:
+                        return row_record(record_type, row)
+                    except InvalidAuditEntry as exc:
+                        raise AuditError(f"stored entry {index} is malformed; "
+                                         "run verify") from exc
+        return None
+
     # --- retention ----------------------------------------------------------------
 
     def prune(self, before: datetime, now: datetime) -> int:
