@@ -73,7 +73,7 @@ def run_demo(settings: Settings, holders: int = 2000, seed: int = 2026,
     report = system.audit.verify()
     out(f"audit log: {system.audit.count():,} entries; verify: "
         f"{'OK' if report.ok else 'FAILED: ' + str(report.problem)} "
-        f"(head {report.head_hash[:16]}...)")
+        f"(root {report.root_hash[:16]}..., {report.size:,} records)")
     elapsed = time.perf_counter() - started
     out(f"done in {elapsed:.1f} s; data directory {settings.data_dir}")
     return {"holders": len(created), "disclosures": disclosures, "seconds": elapsed,
