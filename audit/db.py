@@ -7,7 +7,7 @@ SQLite (the embedded default, DESIGN.md "Running it"):
 * ``synchronous=FULL`` by default: in WAL mode NORMAL skips the fsync at commit, so a
   power cut can lose the last committed appends, whose answers have already left.
   That breaks invariant 4 ("audit before answer") and LDV's "MUST acknowledge every
-  write". FULL costs one fsync per append; see bench/results/audit_append.json.
+  write". FULL costs one fsync per append; see bench/results/audit.json.
 * ``busy_timeout``: an appender waits this long for another process's write lock, then
   the append fails (503) rather than hanging the request.
 * BEGIN is emitted by SQLAlchemy, not by the sqlite3 module, whose legacy mode (Python

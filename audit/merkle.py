@@ -264,6 +264,11 @@ class MemoryTree:
                 self.levels.append([])
             self.levels[level].append(node)
 
+    @property
+    def frontier(self) -> list[bytes]:
+        """The perfect-subtree hashes an append extends (see ``extend``)."""
+        return list(self._frontier)
+
     def node(self, level: int, position: int) -> bytes:
         return self.levels[level][position]
 

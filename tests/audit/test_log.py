@@ -288,7 +288,6 @@ def test_a_rollback_with_a_fixed_up_head_is_caught_by_a_saved_checkpoint(
     early = log.head()
     log.append(request(3, 2))
     saved = log.checkpoint(T0)
-    h = tables.head.name
     run_sql(engine,  # put the log back to 6 records, head and all
             f"DELETE FROM {tables.entries.name} WHERE idx >= 6",
             f"DELETE FROM {tables.access.name} WHERE idx >= 6",
@@ -353,13 +352,14 @@ def test_a_forged_stored_checkpoint_is_detected(log, engine, tables):
 
 
 def _set_head(engine, tables, size: int, root: str, log: AuditLog) -> None:
+    """Point the head back at ``size`` records, with a matching frontier."""
     tree = MemoryTree()
     with engine.connect() as conn:
         leaves = conn.execute(text(
             f"SELECT hash FROM {tables.nodes.name} WHERE level = 0 ORDER BY position"
         )).scalars().all()
     tree.append(bytes(h) for h in leaves[:size])
-    frontier = "".join(tree._frontier[i].hex() for i in range(len(tree._frontier)))
+    frontier = "".join(h.hex() for h in tree.frontier)
     with engine.begin() as conn:
         conn.execute(tables.head.update().values(size=size, root_hash=root,
                                                  frontier=frontier))
@@ -385,7 +385,7 @@ def _rewrite(engine, tables, log: AuditLog, index: int, replacement) -> None:
             for lv, hashes in enumerate(tree.levels) for p, h in enumerate(hashes)])
         conn.execute(tables.head.update().values(
             root_hash=tree.root().hex(),
-            frontier="".join(h.hex() for h in tree._frontier)))
+            frontier="".join(h.hex() for h in tree.frontier)))
 
 
 # --- failing appends (invariant 4: fail closed, nothing half-written) --------------
