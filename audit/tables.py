@@ -42,6 +42,9 @@ from audit.entry import to_epoch_ms
 from audit.errors import AuditError, InvalidAuditEntry
 
 _CANONICAL_ORDER = {t: sorted([*spec, "kind"]) for t, spec in SPECS.items()}
+_COLUMN_NAMES = {t: tuple(f"{name}_ms" if kind == "time" else name
+                          for name, kind in spec.items())
+                 for t, spec in SPECS.items()}
 # INTEGER PRIMARY KEY makes idx SQLite's rowid (no second index); BIGINT elsewhere.
 _IDX = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -184,6 +187,11 @@ def record_row(record: Record) -> dict[str, Any]:
 def row_record(record_type: type, row: Mapping[str, Any]) -> Record:
     """Rebuild a record from a stored row, refusing any non-canonical encoding: a row
     that would not be written this way was not written by ``append``."""
+    return decode(record_type, row)[0]
+
+
+def decode(record_type: type, row: Mapping[str, Any]) -> tuple[Record, bytes]:
+    """``row_record`` and the record's canonical bytes, in one pass (``verify``)."""
     values: dict[str, Any] = {}
     try:
         for name, kind in SPECS[record_type].items():
@@ -196,10 +204,11 @@ def row_record(record_type: type, row: Mapping[str, Any]) -> Record:
         record = record_type(**values)
     except (TypeError, ValueError, OverflowError, KeyError) as exc:
         raise InvalidAuditEntry("stored row", f"decodable ({exc})") from exc
-    stored = {k: row[k] for k in record_row(record)}
-    if record_row(record) != stored:
+    stored, canonical = encode(record)
+    names = _COLUMN_NAMES[record_type]
+    if stored != tuple(row[name] for name in names):
         raise InvalidAuditEntry("stored row", "in the canonical form append writes")
-    return record
+    return record, canonical
 
 
 def _parse_list(name: str, text: object) -> tuple[str, ...]:

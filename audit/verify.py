@@ -26,7 +26,7 @@ from audit.errors import AuditError, AuditUnavailable, InvalidAuditEntry
 from audit.errors import InvalidCheckpoint
 from audit.log import Head, MerkleLog
 from audit.note import Checkpoint, NoteError, Verifier, open_checkpoint
-from audit.tables import row_record
+from audit.tables import decode
 
 _BATCH = 5000
 
@@ -164,7 +164,7 @@ class _Walk:
             raise _Bad(record[0], f"entry {record[0]} appears twice (inserted)")
         idx, record_type, row = record
         try:
-            leaf = merkle.leaf_hash(row_record(record_type, row).canonical_bytes())
+            leaf = merkle.leaf_hash(decode(record_type, row)[1])
         except InvalidAuditEntry as exc:
             raise _Bad(index, f"entry {index} is malformed: {exc}") from None
         if leaf != stored:
