@@ -316,6 +316,8 @@ def environment(pg_url: str | None) -> dict[str, Any]:
         "sqlite": sqlite3.sqlite_version, "cpus": os.cpu_count(),
         "machine": platform.machine(), "system": platform.platform(),
         "temp_dir": tempfile.gettempdir(),
+        # The machine is shared: a load above the 2 cores slows every figure.
+        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     if pg_url:
