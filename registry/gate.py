@@ -154,7 +154,11 @@ class ConsentGate:
                action: str, target: str, reason: str, purpose: str = "-",
                activity: str = "-", subjects: Sequence[str] = ()) -> None:
         """Record a refused request as a decision: the access record, and a refused
-        entry for each data subject it concerned. Raises if the log can't."""
+        entry for each data subject it concerned. Raises if the log can't.
+
+        Rows that the SQL admits but the re-check from the signed grant refuses
+        (``_confirm``) are dropped silently in ``visible``, which has no trace to log
+        them under; they belong here once ``visible`` takes the request's trace."""
         self._audit.append(_audit_records(
             requester, purpose, now, trace_id, activity, reason, action, target,
             [(s, (), ()) for s in subjects], "refused"))
