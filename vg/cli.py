@@ -180,6 +180,40 @@ def check_proof(proof_file: Path = typer.Argument(..., help="a .tlog-proof file"
     typer.echo(json.dumps({"ok": True, "origin": found.origin, "size": found.size}))
 
 
+@audit.command("check-inzage")
+def check_inzage(view_file: Path = typer.Argument(
+                     ..., help="the JSON answer of GET /api/v1/pod/inzage"),
+                 vkey: str = typer.Option(..., help="the log's verifier key")) -> None:
+    """Check offline that every entry of a holder's access view is in the signed
+    checkpoint it came with (and that the checkpoint is the log's)."""
+    import base64
+    import binascii
+
+    from audit import NoteError, Verifier
+    from audit.merkle import ProofError, leaf_hash, verify_inclusion
+    from audit.note import open_checkpoint
+
+    try:
+        view = json.loads(_read_text(view_file, "access view"))
+        checkpoint = open_checkpoint(view["checkpoint"], Verifier.parse(vkey))
+        entries = view["entries"]
+        for item in entries:
+            proof = [base64.b64decode(h, validate=True) for h in item["proof"]]
+            try:
+                verify_inclusion(item["index"], checkpoint.size,
+                                 leaf_hash(item["entry"].encode("utf-8")), proof,
+                                 checkpoint.root)
+            except ProofError:
+                _fail(f"entry {item['index']} is not in the signed checkpoint")
+    except NoteError as exc:
+        _fail(f"checkpoint: {exc}")
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        _fail(f"{view_file} is not an access view (checkpoint, entries with index, "
+              "entry and proof)")
+    typer.echo(json.dumps({"ok": True, "entries": len(entries),
+                           "origin": checkpoint.origin, "size": checkpoint.size}))
+
+
 @audit.command("export")
 def export(data_dir: Optional[Path] = typer.Option(None),
            organisation: Optional[str] = typer.Option(None),

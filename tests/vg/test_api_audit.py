@@ -182,3 +182,26 @@ def _access_records(api):
     log = api.system.audit
     return [r for i in range(log.head().size)
             if (r := log.record_at(i)) is not None and r.kind == "access"]
+
+
+def test_the_holder_checks_their_whole_access_view_offline_with_the_cli(api, tmp_path):
+    from typer.testing import CliRunner
+
+    from vg.cli import app
+
+    holder = _viewed(api, (UTRECHT, GRONINGEN))
+    view = api.get("/api/v1/pod/inzage", headers=holder).json()
+    vkey = api.system.audit.verifier.vkey()
+    good, bad = tmp_path / "view.json", tmp_path / "changed.json"
+    good.write_text(json.dumps(view))
+    view["entries"][1]["entry"] = view["entries"][1]["entry"].replace(
+        "matching", "contact")
+    bad.write_text(json.dumps(view))
+    runner = CliRunner()
+
+    ok = runner.invoke(app, ["audit", "check-inzage", str(good), "--vkey", vkey])
+    changed = runner.invoke(app, ["audit", "check-inzage", str(bad), "--vkey", vkey])
+
+    assert ok.exit_code == 0 and json.loads(ok.stdout)["entries"] == 2
+    assert changed.exit_code == 2
+    assert f"entry {view['entries'][1]['index']} is not in" in changed.output
