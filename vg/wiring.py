@@ -10,6 +10,7 @@ from audit.db import make_engine as make_audit_engine
 from pod import PodStore, SessionSealer
 from pod.crypto import INTERACTIVE, MODERATE
 from registry import Access, OrganisationRow, Registry, create_tables, make_engine
+from registry import FileDropInbox, WorkLife
 from schemas import ReferenceData, WorkcontextValidator, load_reference_data
 
 from .secrets_store import server_secret
@@ -26,6 +27,7 @@ class System:
     registry: Registry
     audit: AuditLog
     pseudonym_secret: bytes
+    work: WorkLife
 
 
 def build_system(settings: Settings, reference: ReferenceData | None = None) -> System:
@@ -49,6 +51,7 @@ def build_system(settings: Settings, reference: ReferenceData | None = None) -> 
         registry=registry,
         audit=audit,
         pseudonym_secret=pseudonym_secret,
+        work=WorkLife(registry, FileDropInbox(settings.data_dir / "inbox-drop")),
     )
 
 
