@@ -58,6 +58,13 @@ class World:
         subject = pseudonym_for(self.system.pseudonym_secret, did)
         return Person(did, headers, subject)
 
+    def login(self, person: Person) -> None:
+        """A new session (sessions last 30 minutes; some tests move the clock)."""
+        answer = self.client.post("/api/v1/sessies", json={"did": person.did,
+                                                           "passphrase": PASSPHRASE})
+        assert answer.status_code == 201, answer.text
+        person.headers = {"Authorization": f"Bearer {answer.json()['session']}"}
+
     def grant(self, person: Person, fields, purposes=("matching",), audience=None):
         body = {"audience": audience or {"kind": "all_municipalities"},
                 "purposes": list(purposes), "fields": list(fields),
