@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import text
 
-from conftest import GRONINGEN, NOW, UTRECHT, ZEIST
+from tests.vg.api.world import GRONINGEN, NOW, UTRECHT, ZEIST
 
 API = "/api/v1"
 

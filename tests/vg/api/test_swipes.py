@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import GRONINGEN, UTRECHT
+from tests.vg.api.world import GRONINGEN, UTRECHT
 
 API = "/api/v1"
 

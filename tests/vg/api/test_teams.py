@@ -8,9 +8,9 @@ import json
 
 import nacl.public
 import pytest
-from sqlalchemy import text
 
-from conftest import PASSPHRASE, UTRECHT, ZEIST
+from tests.vg.api.world import PASSPHRASE, UTRECHT, ZEIST
+from tests.factories import registry_snapshot
 
 API = "/api/v1"
 ASPECTS = {"collaboration": 5, "expertise": 4, "reliability": 5, "communication": 3}
@@ -188,11 +188,7 @@ def test_the_registry_keeps_no_readable_rating(world, team):
     _dissolve(world, team)
     _rate(world, team, team["sanne"], team["bram"])
 
-    with world.system.registry.engine.connect() as conn:
-        tables = [r[0] for r in conn.execute(text(
-            "select name from sqlite_master where type='table'"))]
-        dump = "".join(str(conn.execute(text(f'select * from "{t}"')).all())
-                       for t in tables)
+    dump = repr(registry_snapshot(world.system.registry.engine))
     assert COMMENT not in dump and "reliability" not in dump
     page = json.dumps(_page(world, team))
     assert COMMENT not in page and "rating" not in page.lower()
