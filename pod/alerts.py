@@ -18,6 +18,7 @@ from typing import Any
 from consent import format_time, parse_time
 
 from . import crypto
+from .errors import PodError
 from .files import atomic_write, pod_lock
 from .holder import UnlockedPod
 
@@ -25,6 +26,15 @@ FREQUENCIES = {"immediately": timedelta(0), "daily": timedelta(days=1),
                "weekly": timedelta(days=7)}
 MAX_ALERTS = 500
 FILE = "alerts.bin"
+
+
+class InvalidAlertSettings(PodError):
+    status = 400
+    code = "invalid-input"
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +95,8 @@ class AlertBook:
         return AlertSettings(raw["frequency"], raw["minScore"])
 
     def set_settings(self, settings: AlertSettings) -> None:
+        if settings.problems():
+            raise InvalidAlertSettings(settings.problems())
         with pod_lock(self._pod.directory):
             state = self.state()
             state["settings"] = {"frequency": settings.frequency,
