@@ -216,3 +216,26 @@ def test_a_rating_with_wrong_aspects_is_400_and_sends_nothing(world, team):
     assert answer.status_code == 400
     assert len(answer.json()["errors"]) >= 2
     assert world.inbox.messages == {}
+
+
+def test_a_rating_reaches_organisations_only_as_an_aggregate_the_holder_grants(world):
+    skills = world.skills()
+    sanne = world.holder(skills)
+    document = world.client.get(f"{API}/pod/werkcontext", headers=sanne.headers).json()
+    document["ratingSummary"] = {"type": "RatingSummary", "ratingCount": 3,
+                                 "averageScore": "4.3"}
+    saved = world.client.put(f"{API}/pod/werkcontext", content=json.dumps(document),
+                             headers=sanne.headers)
+    assert saved.status_code == 200, saved.text
+    world.grant(sanne, ["skills"])
+    staff = world.staff(UTRECHT)
+    url = f"{API}/opdrachten/{world.assignment(staff, skills)}/kandidaten"
+
+    unpublished = world.client.get(url, headers=staff).json()["candidates"]
+    world.grant(sanne, ["skills", "rating_summary"],
+                audience={"kind": "organisation", "organisations": [UTRECHT]})
+    published = world.client.get(url, headers=staff).json()["candidates"]
+
+    assert "ratingSummary" not in unpublished[0]["workcontext"]
+    assert published[0]["workcontext"]["ratingSummary"]["averageScore"] == "4.3"
+    assert "rating_summary" in world.audit(organisation=UTRECHT)[-1].fields
