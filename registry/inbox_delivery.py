@@ -12,7 +12,6 @@ import hashlib
 import os
 import secrets
 import tempfile
-from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -22,14 +21,14 @@ MAX_SEALED_BYTES = 64 * 1024
 
 
 class InboxDelivery(Protocol):
-    def deliver(self, holder_did: str, sealed: bytes, now: datetime) -> None: ...
+    def deliver(self, holder_did: str, sealed: bytes) -> None: ...
 
 
 class MemoryInbox:
     def __init__(self) -> None:
         self.messages: dict[str, list[bytes]] = {}
 
-    def deliver(self, holder_did: str, sealed: bytes, now: datetime) -> None:
+    def deliver(self, holder_did: str, sealed: bytes) -> None:
         self.messages.setdefault(holder_did, []).append(bytes(sealed))
 
 
@@ -40,11 +39,13 @@ class FileDropInbox:
     def directory(self, holder_did: str) -> Path:
         return self.root / hashlib.sha256(holder_did.encode("utf-8")).hexdigest()[:32]
 
-    def deliver(self, holder_did: str, sealed: bytes, now: datetime) -> None:
+    def deliver(self, holder_did: str, sealed: bytes) -> None:
+        """A random file name: the time a rating was sent is inside the sealed
+        message, so the file system shows neither sender nor order."""
         if len(sealed) > MAX_SEALED_BYTES:
             raise ValueError("a sealed message must be at most 64 KiB")
         target = self.directory(holder_did)
-        name = f"{now.strftime('%Y%m%dT%H%M%S%fZ')}-{secrets.token_hex(8)}.sealed"
+        name = f"{secrets.token_hex(16)}.sealed"
         try:
             _atomic_write(target / name, sealed)
         except OSError as exc:

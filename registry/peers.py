@@ -123,8 +123,9 @@ class Peers:
                trace_id: str, limit: int = 20) -> list[tuple[VisibleProfile, list[str]]]:
         """Colleagues with any of ``skills`` among those who consented to knowledge
         sharing with the requester's organisation, most skills first."""
-        if not 1 <= len(skills) <= MAX_SKILLS:
-            raise InvalidWorkInput([f"name 1 to {MAX_SKILLS} skills"])
+        if not 1 <= len(skills) <= MAX_SKILLS or any(len(s) > 200 for s in skills):
+            raise InvalidWorkInput([f"name 1 to {MAX_SKILLS} skills of at most 200 "
+                                    "characters"])
         wanted = set(skills)
         profiles = [p for p in self._gate.visible(requester, KNOWLEDGE, now,
                                                   any_of_skills=sorted(wanted))

@@ -167,10 +167,12 @@ class Teams:
     def find(self, requester: Requester, text: str) -> list[TeamRow]:
         """The organisation's teams, dissolved ones too, by name or assignment title."""
         require_staff(requester, "find teams")
-        pattern = f"%{text.lower()[:100]}%"
+        escaped = re.sub(r"([\\%_])", r"\\\1", text.lower()[:100])
+        pattern = f"%{escaped}%"
         query = select(T).join(A, A.c.id == T.c.assignment_id).where(
             T.c.organisation == requester.organisation,
-            or_(func.lower(T.c.name).like(pattern), func.lower(A.c.title).like(pattern)))
+            or_(func.lower(T.c.name).like(pattern, escape="\\"),
+                func.lower(A.c.title).like(pattern, escape="\\")))
         with transaction(self._engine) as conn:
             rows = conn.execute(query.order_by(T.c.id)).all()
         return [TeamRow(r.id, r.name, r.assignment_id, r.organisation, r.status)
@@ -247,7 +249,7 @@ def _check_product(spec: ProductSpec) -> bytes | None:
             problems.append("content must be base64")
         if content is not None and not 1 <= len(content) <= MAX_FILE_BYTES:
             problems.append(f"a file must be 1 to {MAX_FILE_BYTES} bytes")
-        if not spec.file_name or not re.match(r"^[\w. -]{1,200}$", spec.file_name):
+        if not spec.file_name or not re.match(r"^[\w. -]{1,200}$", spec.file_name, re.ASCII):
             problems.append("fileName must be 1 to 200 letters, digits, '.', '-', ' '")
         if not spec.media_type or not re.match(r"^[\w.+-]+/[\w.+-]+$", spec.media_type):
             problems.append("mediaType must be a media type such as application/pdf")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
-
 import nacl.exceptions
 import nacl.public
 import pytest
@@ -12,9 +10,6 @@ import pytest
 from registry import FileDropInbox, StorageFailed
 from registry.ratings import seal_to_did
 from tests.factories import holder_key
-
-NOW = datetime(2026, 12, 4, 12, 0, tzinfo=timezone.utc)
-
 
 def _private(n: int) -> nacl.public.PrivateKey:
     return holder_key(n)._key.to_curve25519_private_key()
@@ -32,9 +27,9 @@ def test_file_drop_writes_each_message_whole_into_the_holders_own_directory(tmp_
     inbox = FileDropInbox(tmp_path)
     did_a, did_b = holder_key(1).did, holder_key(2).did
 
-    inbox.deliver(did_a, b"first", NOW)
-    inbox.deliver(did_a, b"second", NOW)
-    inbox.deliver(did_b, b"third", NOW)
+    inbox.deliver(did_a, b"first")
+    inbox.deliver(did_a, b"second")
+    inbox.deliver(did_b, b"third")
 
     files_a = sorted(inbox.directory(did_a).iterdir())
     assert sorted(p.read_bytes() for p in files_a) == [b"first", b"second"]
@@ -51,5 +46,5 @@ def test_file_drop_leaves_nothing_behind_when_the_write_fails(tmp_path, monkeypa
 
     monkeypatch.setattr(os, "replace", broken)
     with pytest.raises(StorageFailed):
-        inbox.deliver(holder_key(1).did, b"lost", NOW)
+        inbox.deliver(holder_key(1).did, b"lost")
     assert list(inbox.directory(holder_key(1).did).iterdir()) == []

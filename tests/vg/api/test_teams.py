@@ -239,3 +239,10 @@ def test_a_rating_reaches_organisations_only_as_an_aggregate_the_holder_grants(w
     assert "ratingSummary" not in unpublished[0]["workcontext"]
     assert published[0]["workcontext"]["ratingSummary"]["averageScore"] == "4.3"
     assert "rating_summary" in world.audit(organisation=UTRECHT)[-1].fields
+
+
+def test_team_search_text_is_matched_literally(world, team):
+    for text in ("%", "_", "omgevingswet%"):
+        found = world.client.get(f"{API}/teams", params={"zoek": text},
+                                 headers=team["staff"])
+        assert found.status_code == 200 and found.json() == [], text
