@@ -5,6 +5,11 @@ identifiers of the organisations in it (or ``all`` for the national circle), so 
 can decide membership from its own ``worksFor`` alone. The request carries nothing
 about the holder but an authenticated session: the registry can not tell who fits,
 which is the point: alerts are computed in the pod, never here.
+
+The price: any authenticated holder can read every open assignment, also one whose
+circle does not include their employer, because checking membership here would
+require the registry to learn the employer. An assignment holds no personal data
+(registry/tables.py), so the pod filters instead.
 """
 
 from __future__ import annotations
