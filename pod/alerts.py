@@ -113,7 +113,8 @@ class AlertBook:
     def cursor(self) -> int:
         return self.state()["cursor"]
 
-    def take(self, items: list[dict[str, Any]], cursor: int, now: datetime) -> list[dict]:
+    def take(self, items: list[dict[str, Any]], cursor: int,
+             now: datetime) -> list[dict]:
         """Match fetched assignments locally; keep those that fit well enough."""
         with pod_lock(self._pod.directory):
             state = self.state()

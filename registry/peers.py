@@ -120,7 +120,8 @@ class Peers:
 
     # -- peer search ---------------------------------------------------------------
     def search(self, requester: Requester, skills: list[str], now: datetime,
-               trace_id: str, limit: int = 20) -> list[tuple[VisibleProfile, list[str]]]:
+               trace_id: str, limit: int = 20,
+               ) -> list[tuple[VisibleProfile, list[str]]]:
         """Colleagues with any of ``skills`` among those who consented to knowledge
         sharing with the requester's organisation, most skills first."""
         if not 1 <= len(skills) <= MAX_SKILLS or any(len(s) > 200 for s in skills):

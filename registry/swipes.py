@@ -75,7 +75,8 @@ class Swipes:
             raise ContactNotGranted(subject)
         self._gate.disclose(requester, CONTACT, profiles, now, trace_id,
                             CONTACT_ACTIVITY,
-                            reason=f"contact after a match on assignment {assignment_id}")
+                            reason="contact after a match on assignment "
+                            f"{assignment_id}")
         return profiles[0]
 
     # -- the holder's side ---------------------------------------------------------
@@ -140,7 +141,8 @@ def _matched(column=T.c.subject):
 
 
 def _key(assignment_id: int, side: str, subject: str) -> list:
-    return [T.c.assignment_id == assignment_id, T.c.side == side, T.c.subject == subject]
+    return [T.c.assignment_id == assignment_id, T.c.side == side,
+            T.c.subject == subject]
 
 
 def _check_decision(decision: str) -> None:

@@ -38,6 +38,7 @@ TEAM_ACTIVITY = "https://w3id.org/virtuele-gemeente/register#teamwork-v1"
 MAX_MEMBERS = 50
 MAX_FILE_BYTES = 128 * 1024  # the API refuses bodies over 256 KiB
 NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+FILE_NAME = re.compile(r"^[\w. -]{1,200}$", re.ASCII)
 # Readable suffixes: Dutch birds, so a name is easy to say in a meeting.
 WORDS = ("ijsvogel", "merel", "reiger", "zwaluw", "buizerd", "kievit", "grutto",
          "specht", "vink", "wielewaal", "lepelaar", "tureluur", "roerdomp", "kwartel")
@@ -100,7 +101,7 @@ class Teams:
             row = conn.execute(select(T).where(T.c.name == name)).first()
         if row is None:
             raise TeamNotFound(name)
-        return TeamRow(row.id, row.name, row.assignment_id, row.organisation, row.status)
+        return _row(row)
 
     def for_staff(self, requester: Requester, name: str) -> TeamRow:
         """Staff see the teams of their own organisation; others do not exist."""
@@ -175,15 +176,13 @@ class Teams:
                 func.lower(A.c.title).like(pattern, escape="\\")))
         with transaction(self._engine) as conn:
             rows = conn.execute(query.order_by(T.c.id)).all()
-        return [TeamRow(r.id, r.name, r.assignment_id, r.organisation, r.status)
-                for r in rows]
+        return [_row(r) for r in rows]
 
     def teams_of(self, subject: str) -> list[TeamRow]:
         with transaction(self._engine) as conn:
             rows = conn.execute(select(T).join(M, M.c.team_id == T.c.id).where(
                 M.c.subject == subject).order_by(T.c.id)).all()
-        return [TeamRow(r.id, r.name, r.assignment_id, r.organisation, r.status)
-                for r in rows]
+        return [_row(r) for r in rows]
 
     def add_product(self, team: TeamRow, spec: ProductSpec, now: datetime) -> dict:
         content = _check_product(spec)
@@ -212,13 +211,18 @@ class Teams:
         return row.file_name, row.media_type, row.content
 
 
+def _row(row) -> TeamRow:
+    return TeamRow(row.id, row.name, row.assignment_id, row.organisation, row.status)
+
+
 def _member(subject: str, profile, is_viewer: bool) -> dict[str, Any]:
     if is_viewer:
         return {"subject": subject, "you": True, "fields": [], "workcontext": {}}
     if profile is None:
         return {"subject": subject, "fields": [], "workcontext": {}}
     document = {k: v for k, v in profile.workcontext.items() if k != "id"}
-    return {"subject": subject, "fields": sorted(profile.fields), "workcontext": document}
+    return {"subject": subject, "fields": sorted(profile.fields),
+            "workcontext": document}
 
 
 def _product(row) -> dict[str, Any]:
@@ -249,7 +253,7 @@ def _check_product(spec: ProductSpec) -> bytes | None:
             problems.append("content must be base64")
         if content is not None and not 1 <= len(content) <= MAX_FILE_BYTES:
             problems.append(f"a file must be 1 to {MAX_FILE_BYTES} bytes")
-        if not spec.file_name or not re.match(r"^[\w. -]{1,200}$", spec.file_name, re.ASCII):
+        if not spec.file_name or not FILE_NAME.match(spec.file_name):
             problems.append("fileName must be 1 to 200 letters, digits, '.', '-', ' '")
         if not spec.media_type or not re.match(r"^[\w.+-]+/[\w.+-]+$", spec.media_type):
             problems.append("mediaType must be a media type such as application/pdf")
@@ -259,7 +263,8 @@ def _check_product(spec: ProductSpec) -> bytes | None:
 
 
 def _slug(title: str) -> str:
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    folded = unicodedata.normalize("NFKD", title)
+    ascii_title = folded.encode("ascii", "ignore").decode()
     words = re.findall(r"[a-z0-9]+", ascii_title.lower())
     return "-".join(words)[:40].strip("-") or "team"
 

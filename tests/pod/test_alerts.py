@@ -55,5 +55,6 @@ def test_bad_settings_are_refused_before_anything_is_written(tmp_path):
         "een lange wachtzin 42", datetime(2026, 12, 4, tzinfo=timezone.utc))
     with pytest.raises(InvalidAlertSettings) as refused:
         AlertBook(pod).set_settings(AlertSettings("hourly", 5))
-    assert refused.value.problems == ["frequency must be one of immediately, daily, weekly"]
+    assert refused.value.problems == [
+        "frequency must be one of immediately, daily, weekly"]
     assert not (pod.directory / "alerts.bin").exists()

@@ -10,6 +10,7 @@ from registry.peers import GroupRow, profile_json
 from ..holder_identity import as_requester, subject_of
 from .deps import HolderDep, NowDep, SystemDep, TraceDep
 from .models_work import GroupCreate
+from .params_work import Slug
 from .render import json_response
 
 router = APIRouter(tags=["kennisdeling"])
@@ -34,20 +35,20 @@ def create_group(body: GroupCreate, pod: HolderDep, system: SystemDep,
 
 
 @router.put("/groepen/{slug}/lidmaatschap")
-def join_group(slug: str, pod: HolderDep, system: SystemDep, now: NowDep) -> Response:
+def join_group(slug: Slug, pod: HolderDep, system: SystemDep, now: NowDep) -> Response:
     peers = system.work.peers
     peers.join(slug, subject_of(system, pod), now)
     return json_response(_group(peers.group(slug)))
 
 
 @router.delete("/groepen/{slug}/lidmaatschap", status_code=204)
-def leave_group(slug: str, pod: HolderDep, system: SystemDep) -> Response:
+def leave_group(slug: Slug, pod: HolderDep, system: SystemDep) -> Response:
     system.work.peers.leave(slug, subject_of(system, pod))
     return Response(status_code=204)
 
 
 @router.get("/groepen/{slug}/suggesties")
-def group_suggestions(slug: str, pod: HolderDep, system: SystemDep, now: NowDep,
+def group_suggestions(slug: Slug, pod: HolderDep, system: SystemDep, now: NowDep,
                       trace: TraceDep) -> Response:
     """Fellow members who consented to knowledge sharing with my organisation."""
     found = system.work.peers.suggestions(as_requester(system, pod), slug, now, trace)

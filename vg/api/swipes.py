@@ -9,13 +9,14 @@ from registry.peers import profile_json
 from ..holder_identity import subject_of
 from .deps import HolderDep, NowDep, RequesterDep, SystemDep, TraceDep
 from .models_work import SwipeIn
+from .params_work import AssignmentId, Subject
 from .render import json_response
 
 router = APIRouter(tags=["matches"])
 
 
 @router.put("/opdrachten/{assignment_id}/keuzes/{subject}")
-def organisation_swipe(assignment_id: int, subject: str, body: SwipeIn,
+def organisation_swipe(assignment_id: AssignmentId, subject: Subject, body: SwipeIn,
                        requester: RequesterDep, system: SystemDep,
                        now: NowDep) -> Response:
     """A project leader likes or passes a candidate (a person decides, GDPR art. 22)."""
@@ -27,21 +28,23 @@ def organisation_swipe(assignment_id: int, subject: str, body: SwipeIn,
 
 
 @router.delete("/opdrachten/{assignment_id}/keuzes/{subject}", status_code=204)
-def organisation_undo(assignment_id: int, subject: str, requester: RequesterDep,
+def organisation_undo(assignment_id: AssignmentId, subject: Subject,
+                      requester: RequesterDep,
                       system: SystemDep) -> Response:
     system.work.swipes.undo_by_organisation(requester, assignment_id, subject)
     return Response(status_code=204)
 
 
 @router.get("/opdrachten/{assignment_id}/matches")
-def organisation_matches(assignment_id: int, requester: RequesterDep,
+def organisation_matches(assignment_id: AssignmentId, requester: RequesterDep,
                          system: SystemDep) -> Response:
     subjects = system.work.swipes.matches(requester, assignment_id)
     return json_response({"assignment": assignment_id, "subjects": subjects})
 
 
 @router.get("/opdrachten/{assignment_id}/matches/{subject}/contactgegevens")
-def contact_details(assignment_id: int, subject: str, requester: RequesterDep,
+def contact_details(assignment_id: AssignmentId, subject: Subject,
+                    requester: RequesterDep,
                     system: SystemDep, now: NowDep, trace: TraceDep) -> Response:
     """Only after a match and under a grant for purpose contact; logged first."""
     profile = system.work.swipes.contact(requester, assignment_id, subject, now, trace)
@@ -49,7 +52,7 @@ def contact_details(assignment_id: int, subject: str, requester: RequesterDep,
 
 
 @router.put("/pod/opdrachtkeuzes/{assignment_id}")
-def holder_swipe(assignment_id: int, body: SwipeIn, pod: HolderDep,
+def holder_swipe(assignment_id: AssignmentId, body: SwipeIn, pod: HolderDep,
                  system: SystemDep, now: NowDep) -> Response:
     subject = subject_of(system, pod)
     work = system.work
@@ -59,7 +62,8 @@ def holder_swipe(assignment_id: int, body: SwipeIn, pod: HolderDep,
 
 
 @router.delete("/pod/opdrachtkeuzes/{assignment_id}", status_code=204)
-def holder_undo(assignment_id: int, pod: HolderDep, system: SystemDep) -> Response:
+def holder_undo(assignment_id: AssignmentId, pod: HolderDep,
+                system: SystemDep) -> Response:
     system.work.swipes.undo_by_holder(subject_of(system, pod), assignment_id)
     return Response(status_code=204)
 

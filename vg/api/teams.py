@@ -9,6 +9,7 @@ from registry.teams import ProductSpec, TeamRow
 from ..holder_identity import as_requester, subject_of
 from .deps import HolderDep, NowDep, RequesterDep, SystemDep, TraceDep
 from .models_work import ProductCreate, RatingCreate, TeamCreate
+from .params_work import ProductId, TeamName
 from .render import json_response
 
 router = APIRouter(tags=["teams"])
@@ -45,7 +46,7 @@ def find_teams(requester: RequesterDep, system: SystemDep,
 
 
 @router.get("/teams/{name}")
-def team_page(name: str, requester: RequesterDep, system: SystemDep, now: NowDep,
+def team_page(name: TeamName, requester: RequesterDep, system: SystemDep, now: NowDep,
               trace: TraceDep) -> Response:
     teams = system.work.teams
     return json_response(teams.page(requester, teams.for_staff(requester, name), now,
@@ -53,13 +54,13 @@ def team_page(name: str, requester: RequesterDep, system: SystemDep, now: NowDep
 
 
 @router.post("/teams/{name}/ontbinding")
-def dissolve_team(name: str, requester: RequesterDep, system: SystemDep,
+def dissolve_team(name: TeamName, requester: RequesterDep, system: SystemDep,
                   now: NowDep) -> Response:
     return json_response(_summary(system.work.teams.dissolve(requester, name, now)))
 
 
 @router.post("/teams/{name}/producten", status_code=201)
-def add_product(name: str, body: ProductCreate, requester: RequesterDep,
+def add_product(name: TeamName, body: ProductCreate, requester: RequesterDep,
                 system: SystemDep, now: NowDep) -> Response:
     teams = system.work.teams
     team = teams.for_staff(requester, name)
@@ -67,7 +68,7 @@ def add_product(name: str, body: ProductCreate, requester: RequesterDep,
 
 
 @router.get("/teams/{name}/producten/{product_id}/bestand")
-def product_file(name: str, product_id: int, requester: RequesterDep,
+def product_file(name: TeamName, product_id: ProductId, requester: RequesterDep,
                  system: SystemDep) -> Response:
     teams = system.work.teams
     return _file(*teams.product_file(teams.for_staff(requester, name), product_id))
@@ -80,7 +81,7 @@ def my_teams(pod: HolderDep, system: SystemDep) -> Response:
 
 
 @router.get("/pod/teams/{name}")
-def my_team_page(name: str, pod: HolderDep, system: SystemDep, now: NowDep,
+def my_team_page(name: TeamName, pod: HolderDep, system: SystemDep, now: NowDep,
                  trace: TraceDep) -> Response:
     """A member sees fellow members as far as each consented to teamwork with the
     member's own organisation; the view is logged with the member as actor."""
@@ -91,7 +92,7 @@ def my_team_page(name: str, pod: HolderDep, system: SystemDep, now: NowDep,
 
 
 @router.post("/pod/teams/{name}/producten", status_code=201)
-def member_adds_product(name: str, body: ProductCreate, pod: HolderDep,
+def member_adds_product(name: TeamName, body: ProductCreate, pod: HolderDep,
                         system: SystemDep, now: NowDep) -> Response:
     subject, teams = subject_of(system, pod), system.work.teams
     team = teams.for_member(subject, name)
@@ -100,7 +101,7 @@ def member_adds_product(name: str, body: ProductCreate, pod: HolderDep,
 
 
 @router.get("/pod/teams/{name}/producten/{product_id}/bestand")
-def member_reads_product(name: str, product_id: int, pod: HolderDep,
+def member_reads_product(name: TeamName, product_id: ProductId, pod: HolderDep,
                          system: SystemDep) -> Response:
     teams = system.work.teams
     team = teams.for_member(subject_of(system, pod), name)
@@ -108,7 +109,7 @@ def member_reads_product(name: str, product_id: int, pod: HolderDep,
 
 
 @router.post("/pod/teams/{name}/beoordelingen", status_code=202)
-def rate_member(name: str, body: RatingCreate, pod: HolderDep, system: SystemDep,
+def rate_member(name: TeamName, body: RatingCreate, pod: HolderDep, system: SystemDep,
                 now: NowDep) -> Response:
     """Sealed to the rated member's pod; the registry keeps no readable rating."""
     subject, work = subject_of(system, pod), system.work

@@ -12,9 +12,14 @@ API = "/api/v1"
 
 
 def _fetch(world, person):
-    answer = world.client.post(f"{API}/pod/meldingen/ophalingen", headers=person.headers)
+    answer = world.client.post(f"{API}/pod/meldingen/ophalingen",
+                               headers=person.headers)
     assert answer.status_code == 200, answer.text
     return answer.json()
+
+
+def _alerts(world, person):
+    return world.client.get(f"{API}/pod/meldingen", headers=person.headers).json()
 
 
 def test_holder_gets_an_alert_with_reasons_without_having_granted_anything(world):
@@ -53,7 +58,7 @@ def test_no_alert_is_computed_or_logged_on_the_registry_side(world):
         assert conn.execute(text("select count(*) from holder")).scalar() == 0
         assert conn.execute(text("select count(*) from disclosure")).scalar() == 0
     assert world.audit() == []
-    assert len(world.client.get(f"{API}/pod/meldingen", headers=sanne.headers).json()) == 1
+    assert len(_alerts(world, sanne)) == 1
 
 
 def test_assignment_outside_the_holders_audience_gives_no_alert(world):
@@ -103,7 +108,7 @@ def test_the_cursor_brings_only_new_assignments_and_frequency_is_respected(world
 
     assert too_soon["fetched"] == 0 and too_soon["new"] == []
     assert [a["assignment"] for a in due["new"]] == [later]
-    assert len(world.client.get(f"{API}/pod/meldingen", headers=sanne.headers).json()) == 2
+    assert len(_alerts(world, sanne)) == 2
 
 
 def test_bad_alert_settings_are_400_and_change_nothing(world):

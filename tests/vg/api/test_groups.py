@@ -89,7 +89,8 @@ def test_a_non_member_gets_no_suggestions_and_a_left_member_none_either(world):
                                headers=bram.headers)
     after = _suggestions(world, bram, slug)
 
-    assert outsider.status_code == 403 and outsider.json()["code"] == "not-a-group-member"
+    assert outsider.status_code == 403
+    assert outsider.json()["code"] == "not-a-group-member"
     assert left.status_code == 204 and after.status_code == 403
 
 

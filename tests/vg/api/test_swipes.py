@@ -51,13 +51,12 @@ def test_undo_of_the_organisations_like_undoes_the_match(world):
     assignment = world.assignment(staff, skills)
     world.match(staff, assignment, sanne)
 
-    undone = world.client.delete(f"{API}/opdrachten/{assignment}/keuzes/{sanne.subject}",
-                                 headers=staff)
+    url = f"{API}/opdrachten/{assignment}/keuzes/{sanne.subject}"
+    undone = world.client.delete(url, headers=staff)
 
     assert undone.status_code == 204
     assert world.client.get(f"{API}/pod/matches", headers=sanne.headers).json() == []
-    again = world.client.delete(f"{API}/opdrachten/{assignment}/keuzes/{sanne.subject}",
-                                headers=staff)
+    again = world.client.delete(url, headers=staff)
     assert again.status_code == 404
 
 
@@ -169,7 +168,8 @@ def test_withdrawn_contact_grant_hides_contact_details_at_once(world):
     staff = world.staff()
     assignment = world.assignment(staff, skills)
     world.match(staff, assignment, sanne)
-    assert world.client.get(_contact_url(assignment, sanne), headers=staff).status_code == 200
+    before = world.client.get(_contact_url(assignment, sanne), headers=staff)
+    assert before.status_code == 200
 
     world.withdraw(sanne, contact)
 
@@ -209,3 +209,13 @@ def test_swipes_need_credentials_and_a_staff_key(world):
 
     assert anonymous.status_code == 401 and as_holder.status_code == 401
     assert dpo.status_code == 403
+
+
+def test_out_of_range_identifiers_and_overlong_pseudonyms_are_400(world):
+    sanne = world.holder(world.skills())
+    staff = world.staff()
+    too_big = world.holder_likes(sanne, 2**40)
+    too_long = world.client.put(f"{API}/opdrachten/1/keuzes/{'a' * 33}",
+                                json={"decision": "like"}, headers=staff)
+    assert too_big.status_code == 400 and too_long.status_code == 400
+    assert too_big.headers["content-type"] == "application/problem+json"

@@ -225,7 +225,8 @@ def test_a_rating_reaches_organisations_only_as_an_aggregate_the_holder_grants(w
     document["ratingSummary"] = {"type": "RatingSummary", "ratingCount": 3,
                                  "averageScore": "4.3"}
     saved = world.client.put(f"{API}/pod/werkcontext", content=json.dumps(document),
-                             headers=sanne.headers)
+                             headers={**sanne.headers,
+                                      "Content-Type": "application/ld+json"})
     assert saved.status_code == 200, saved.text
     world.grant(sanne, ["skills"])
     staff = world.staff(UTRECHT)

@@ -15,6 +15,7 @@ from schemas import WORKCONTEXT_CONTEXT_URL
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=timezone.utc)
 UTRECHT, ZEIST, GRONINGEN = "GM0344", "GM0355", "GM0014"
 PASSPHRASE = "een lange wachtzin 42"
+LD_JSON = "application/ld+json"
 
 
 @dataclass
@@ -50,7 +51,7 @@ class World:
         if employer:
             document["worksFor"] = self.system.reference.organisation(employer).tooi_uri
         saved = self.client.put("/api/v1/pod/werkcontext", content=json.dumps(document),
-                                headers=headers)
+                                headers={**headers, "Content-Type": LD_JSON})
         assert saved.status_code == 200, saved.text
         subject = pseudonym_for(self.system.pseudonym_secret, did)
         return Person(did, headers, subject)
