@@ -29,6 +29,8 @@ from .ingest import Accepted, pseudonym_for
 from .matching import Matcher, Ranked, Scored
 from .migrate import upgrade
 from .service import MATCHING, CandidatePage, Registry
+from .inbox_delivery import FileDropInbox, InboxDelivery, MemoryInbox
+from .work import WorkLife
 
 __all__ = [
     "ROLES", "Access", "OrganisationRow", "hash_key", "CIRCLES", "STATUSES",
@@ -38,5 +40,6 @@ __all__ = [
     "InvalidCursor", "InvalidTransition", "NotAuthenticated", "RegistryError",
     "ReplayedDocument", "StorageFailed", "ConsentGate", "Requester", "Signals",
     "VisibleProfile", "Accepted", "pseudonym_for", "Matcher", "Ranked", "Scored",
-    "upgrade", "MATCHING", "CandidatePage", "Registry",
+    "upgrade", "MATCHING", "CandidatePage", "Registry", "FileDropInbox",
+    "InboxDelivery", "MemoryInbox", "WorkLife",
 ]

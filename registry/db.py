@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import SQLModel
 
 from . import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from .tables_work import WORK_TABLE_NAMES
 from .errors import StorageFailed
 
 
@@ -47,7 +48,7 @@ def drop_tables(engine: Engine) -> None:
 
 
 def registry_tables() -> list:
-    names = {t.name for t in tables.REGISTRY_TABLES}
+    names = {t.name for t in tables.REGISTRY_TABLES} | WORK_TABLE_NAMES
     return [t for t in SQLModel.metadata.sorted_tables if t.name in names]
 
 

@@ -134,7 +134,9 @@ def metadata_for_migrations():
     """The registry's tables alone (the audit log's share SQLModel.metadata)."""
     from sqlalchemy import MetaData
 
-    names = {t.name for t in REGISTRY_TABLES}
+    from .tables_work import WORK_TABLE_NAMES  # the working life's tables too
+
+    names = {t.name for t in REGISTRY_TABLES} | WORK_TABLE_NAMES
     metadata = MetaData()
     for table in SQLModel.metadata.sorted_tables:
         if table.name in names:

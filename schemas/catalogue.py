@@ -90,6 +90,10 @@ _FIELDS = (
           _REACH),
     Field("telephone", ("telephone",), "Telefoonnummer", "Telephone number",
           Sensitivity.CONTACT, _REACH),
+    # The holder's own summary of the ratings their pod received (registry/ratings.py
+    # delivers them sealed): organisations see ratings only this way, under a grant.
+    Field("rating_summary", ("ratingSummary",), "Beoordelingen (samenvatting)",
+          "Rating summary", Sensitivity.SENSITIVE, _WORK),
 )
 FIELDS = MappingProxyType({f.key: f for f in _FIELDS})
 

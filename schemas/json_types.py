@@ -16,7 +16,8 @@ from .jsonld import SHIPPED_CONTEXTS, WORKCONTEXT_CONTEXT_URL
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 # Terms whose value is an object of further terms rather than a single value.
-OBJECT_TERMS = frozenset({"functionLevel", "availability", "period", "introVideo"})
+OBJECT_TERMS = frozenset({"functionLevel", "availability", "period", "introVideo",
+                          "ratingSummary"})
 MAX_TEXT = 2000
 
 

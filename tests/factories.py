@@ -136,6 +136,8 @@ def full_workcontext(
             "contentUrl": "urn:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427",
             "encodingFormat": "video/mp4",
         },
+        "ratingSummary": {"type": "RatingSummary", "ratingCount": 3,
+                          "averageScore": "4.5"},
     }
 
 

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from . import problems
 from .api import dpo, holder, inbox, organisation
+from .api import feed, groups, swipes, teams
 from .middleware import API_VERSION, HeadersAndLimits
 from .settings import Settings
 from .wiring import System, build_system
@@ -70,7 +71,7 @@ def create_app(settings: Settings | None = None, system: System | None = None,
     app.state.system = system
     app.state.clock = clock
     problems.install(app)
-    for module in (holder, inbox, organisation, dpo):
+    for module in (holder, inbox, organisation, dpo, swipes, feed, teams, groups):
         app.include_router(module.router, prefix="/api/v1")
     app.add_middleware(HeadersAndLimits)
     app.openapi = lambda: _openapi(app)

@@ -9,7 +9,14 @@ from audit import AuditLog, FlagRules, Signer
 from audit.db import make_engine as make_audit_engine
 from pod import PodStore, SessionSealer
 from pod.crypto import INTERACTIVE, MODERATE
-from registry import Access, OrganisationRow, Registry, create_tables, make_engine
+from registry import (
+    FileDropInbox,
+    OrganisationRow,
+    Registry,
+    WorkLife,
+    create_tables,
+    make_engine,
+)
 from registry.service import ACTION_PURPOSES
 from schemas import ReferenceData, WorkcontextValidator, load_reference_data
 
@@ -28,6 +35,7 @@ class System:
     audit: AuditLog
     pseudonym_secret: bytes
     audit_rules: FlagRules
+    work: WorkLife
 
 
 def build_system(settings: Settings, reference: ReferenceData | None = None) -> System:
@@ -55,6 +63,7 @@ def build_system(settings: Settings, reference: ReferenceData | None = None) -> 
         audit=audit,
         pseudonym_secret=pseudonym_secret,
         audit_rules=FlagRules(expected_purposes=ACTION_PURPOSES),
+        work=WorkLife(registry, FileDropInbox(settings.data_dir / "inbox-drop")),
     )
 
 

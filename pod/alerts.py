@@ -1,0 +1,176 @@
+"""Alerts computed in the pod: open assignments matched against the full, private
+Workcontext, so the registry learns nothing from an alert.
+
+The pod receives the registry's feed as JSON (it never imports the registry), keeps a
+cursor, and checks each assignment locally: is my employer in its audience, and how
+well do my skills, level and hours fit? The alerts, the cursor and the holder's
+settings (how often, how fitting) are stored encrypted in the pod like its state.
+Matching only suggests (GDPR art. 22): an alert is a hint, the holder decides.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from consent import format_time, parse_time
+
+from . import crypto
+from .errors import PodError
+from .files import atomic_write, pod_lock
+from .holder import UnlockedPod
+
+FREQUENCIES = {"immediately": timedelta(0), "daily": timedelta(days=1),
+               "weekly": timedelta(days=7)}
+MAX_ALERTS = 500
+FILE = "alerts.bin"
+
+
+class InvalidAlertSettings(PodError):
+    status = 400
+    code = "invalid-input"
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True, slots=True)
+class AlertSettings:
+    frequency: str = "daily"
+    min_score: int = 50
+
+    def problems(self) -> list[str]:
+        found = []
+        if self.frequency not in FREQUENCIES:
+            found.append("frequency must be one of " + ", ".join(FREQUENCIES))
+        if isinstance(self.min_score, bool) or not isinstance(self.min_score, int) \
+                or not 0 <= self.min_score <= 100:
+            found.append("minScore must be an integer from 0 to 100")
+        return found
+
+
+def fit(workcontext: dict[str, Any], item: dict[str, Any]) -> tuple[int, list[dict]]:
+    """Score (0-100) and reasons of one assignment against the Workcontext: required
+    skills 60, optional skills 15, level 15 (7 one step off), hours 10."""
+    skills = set(workcontext.get("skills") or [])
+    level = (workcontext.get("functionLevel") or {}).get("levelRank")
+    hours = (workcontext.get("availability") or {}).get("hoursPerWeek")
+    parts = [
+        _coverage("required-skills", item.get("requiredSkills") or [], skills, 60),
+        _coverage("optional-skills", item.get("optionalSkills") or [], skills, 15),
+        _level(item.get("levelMin"), item.get("levelMax"), level),
+        _hours(item.get("hoursPerWeek"), hours),
+    ]
+    reasons = [reason for _, reason in filter(None, parts)]
+    return sum(points for points, _ in filter(None, parts)), reasons
+
+
+def in_audience(workcontext: dict[str, Any], item: dict[str, Any]) -> bool:
+    audience = item.get("audience") or {}
+    if audience.get("kind") == "all":
+        return True
+    return workcontext.get("worksFor") in (audience.get("organisations") or [])
+
+
+class AlertBook:
+    """The pod's alert file. It reads the pod's content key: this module belongs to
+    the pod package and the key never leaves it."""
+
+    def __init__(self, pod: UnlockedPod):
+        self._pod = pod
+        self._path = pod.directory / FILE
+
+    def state(self) -> dict[str, Any]:
+        if not self._path.exists():
+            return {"settings": {"frequency": "daily", "minScore": 50}, "cursor": 0,
+                    "lastFetched": None, "alerts": []}
+        blob = self._path.read_bytes()
+        return json.loads(crypto.open_sealed(self._pod._content, blob, self._ad()))
+
+    def settings(self) -> AlertSettings:
+        raw = self.state()["settings"]
+        return AlertSettings(raw["frequency"], raw["minScore"])
+
+    def set_settings(self, settings: AlertSettings) -> None:
+        if settings.problems():
+            raise InvalidAlertSettings(settings.problems())
+        with pod_lock(self._pod.directory):
+            state = self.state()
+            state["settings"] = {"frequency": settings.frequency,
+                                 "minScore": settings.min_score}
+            self._write(state)
+
+    def next_due(self) -> datetime | None:
+        state = self.state()
+        if state["lastFetched"] is None:
+            return None
+        return parse_time(state["lastFetched"], "lastFetched") + \
+            FREQUENCIES[state["settings"]["frequency"]]
+
+    def cursor(self) -> int:
+        return self.state()["cursor"]
+
+    def take(self, items: list[dict[str, Any]], cursor: int,
+             now: datetime) -> list[dict]:
+        """Match fetched assignments locally; keep those that fit well enough."""
+        with pod_lock(self._pod.directory):
+            state = self.state()
+            document = self._pod.workcontext() or {}
+            threshold = state["settings"]["minScore"]
+            new = [a for a in (_alert(document, i, now) for i in items)
+                   if a is not None and a["score"] >= threshold]
+            state["alerts"] = (state["alerts"] + new)[-MAX_ALERTS:]
+            state["cursor"] = max(state["cursor"], cursor)
+            state["lastFetched"] = format_time(now)
+            self._write(state)
+        return new
+
+    def alerts(self) -> list[dict[str, Any]]:
+        return self.state()["alerts"]
+
+    def _write(self, state: dict) -> None:
+        blob = crypto.seal(self._pod._content, json.dumps(state).encode(), self._ad())
+        atomic_write(self._path, blob)
+
+    def _ad(self) -> bytes:
+        return self._pod._ad("alerts")
+
+
+def _alert(document: dict, item: dict, now: datetime) -> dict | None:
+    if not in_audience(document, item):
+        return None
+    score, reasons = fit(document, item)
+    if score == 0:
+        return None
+    return {"assignment": item.get("id"), "organisation": item.get("organisation"),
+            "title": item.get("title"), "score": score, "reasons": reasons,
+            "found": format_time(now)}
+
+
+def _coverage(code: str, wanted: list, have: set, weight: int):
+    if not wanted or not have:
+        return None
+    matched = sorted(set(wanted) & have)
+    points = round(weight * len(matched) / len(wanted))
+    return points, {"code": code, "matched": matched, "of": len(wanted),
+                    "points": points}
+
+
+def _level(low, high, rank):
+    if not isinstance(rank, int) or (low is None and high is None):
+        return None
+    low, high = low or 1, high or 5
+    distance = max(low - rank, rank - high, 0)
+    points = {0: 15, 1: 7}.get(distance, 0)
+    return points, {"code": "level-fit", "distance": distance, "points": points}
+
+
+def _hours(needed, available):
+    if not needed or not isinstance(available, int):
+        return None
+    points = round(10 * min(1.0, available / needed))
+    return points, {"code": "hours-fit", "available": available, "needed": needed,
+                    "points": points}

@@ -1,0 +1,155 @@
+"""Holders looking for colleagues: interest groups and peer search.
+
+A holder acting as a requester is treated like an organisation: authenticated (their
+session), answered only through the gate for purpose ``knowledge_sharing`` with the
+holder's employer as the requesting organisation (``freelance`` for a holder without
+one, which no audience contains), and every person shown is logged first with the
+holder's pseudonym as the actor (BIO 8.15.01: actor, object, result).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, delete, func, insert, select
+
+from .db import transaction
+from .errors_work import GroupNotFound, InvalidWorkInput, NameTaken, NotAGroupMember
+from .gate import ConsentGate, Requester, VisibleProfile
+from .tables_work import GroupMember, InterestGroup
+
+G = InterestGroup.__table__
+GM = GroupMember.__table__
+KNOWLEDGE = "knowledge_sharing"
+KNOWLEDGE_ACTIVITY = "https://w3id.org/virtuele-gemeente/register#knowledge-sharing-v1"
+HOLDER_ROLE = "holder"
+FREELANCE = "freelance"
+SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+MAX_SKILLS = 10
+
+
+def holder_requester(pseudonym: str, employer: str | None) -> Requester:
+    return Requester(employer or FREELANCE, pseudonym, HOLDER_ROLE)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRow:
+    slug: str
+    name: str
+    theme: str
+    members: int
+
+
+class Peers:
+    def __init__(self, engine: Engine, gate: ConsentGate):
+        self._engine = engine
+        self._gate = gate
+
+    # -- interest groups -----------------------------------------------------------
+    def create_group(self, slug: str, name: str, theme: str, founder: str,
+                     now: datetime) -> GroupRow:
+        problems = []
+        if not SLUG.match(slug) or not 3 <= len(slug) <= 80:
+            problems.append("slug must be 3 to 80 lowercase letters, digits, hyphens")
+        if not 1 <= len(name.strip()) <= 120:
+            problems.append("name must be 1 to 120 characters")
+        if len(theme) > 500:
+            problems.append("theme must be at most 500 characters")
+        if problems:
+            raise InvalidWorkInput(problems)
+        with transaction(self._engine) as conn:
+            if conn.execute(select(G.c.id).where(G.c.slug == slug)).first():
+                raise NameTaken(slug)
+            group_id = conn.execute(insert(G).values(
+                slug=slug, name=name.strip(), theme=theme,
+                created=now)).inserted_primary_key[0]
+            conn.execute(insert(GM).values(group_id=group_id, subject=founder,
+                                           joined=now))
+        return self.group(slug)
+
+    def groups(self) -> list[GroupRow]:
+        with transaction(self._engine) as conn:
+            slugs = list(conn.execute(select(G.c.slug).order_by(G.c.slug)).scalars())
+        return [self.group(s) for s in slugs]
+
+    def group(self, slug: str) -> GroupRow:
+        count = select(func.count()).where(GM.c.group_id == G.c.id).scalar_subquery()
+        with transaction(self._engine) as conn:
+            row = conn.execute(select(G, count.label("members")).where(
+                G.c.slug == slug)).first()
+        if row is None:
+            raise GroupNotFound(slug)
+        return GroupRow(row.slug, row.name, row.theme, row.members)
+
+    def join(self, slug: str, subject: str, now: datetime) -> None:
+        group_id = self._id(slug)
+        with transaction(self._engine) as conn:
+            conn.execute(delete(GM).where(GM.c.group_id == group_id,
+                                          GM.c.subject == subject))
+            conn.execute(insert(GM).values(group_id=group_id, subject=subject,
+                                           joined=now))
+
+    def leave(self, slug: str, subject: str) -> None:
+        group_id = self._id(slug)
+        with transaction(self._engine) as conn:
+            gone = conn.execute(delete(GM).where(GM.c.group_id == group_id,
+                                                 GM.c.subject == subject)).rowcount
+        if not gone:
+            raise NotAGroupMember(slug)
+
+    def suggestions(self, requester: Requester, slug: str, now: datetime,
+                    trace_id: str) -> list[VisibleProfile]:
+        """Fellow members who consented to knowledge sharing with the requester's
+        organisation; a member who did not is not even named."""
+        group_id = self._id(slug)
+        with transaction(self._engine) as conn:
+            members = set(conn.execute(select(GM.c.subject).where(
+                GM.c.group_id == group_id)).scalars())
+        if requester.actor not in members:
+            raise NotAGroupMember(slug)
+        others = sorted(members - {requester.actor})
+        profiles = self._gate.visible(requester, KNOWLEDGE, now, pseudonyms=others) \
+            if others else []
+        profiles.sort(key=lambda p: p.pseudonym)
+        self._gate.disclose(requester, KNOWLEDGE, profiles, now, trace_id,
+                            KNOWLEDGE_ACTIVITY, reason=f"fellow member of group {slug}")
+        return profiles
+
+    # -- peer search ---------------------------------------------------------------
+    def search(self, requester: Requester, skills: list[str], now: datetime,
+               trace_id: str, limit: int = 20,
+               ) -> list[tuple[VisibleProfile, list[str]]]:
+        """Colleagues with any of ``skills`` among those who consented to knowledge
+        sharing with the requester's organisation, most skills first."""
+        if not 1 <= len(skills) <= MAX_SKILLS or any(len(s) > 200 for s in skills):
+            raise InvalidWorkInput([f"name 1 to {MAX_SKILLS} skills of at most 200 "
+                                    "characters"])
+        wanted = set(skills)
+        profiles = [p for p in self._gate.visible(requester, KNOWLEDGE, now,
+                                                  any_of_skills=sorted(wanted))
+                    if p.pseudonym != requester.actor]
+        scored = sorted(((p, sorted(p.skills & wanted)) for p in profiles),
+                        key=lambda pair: (-len(pair[1]), pair[0].pseudonym))
+        page = scored[: max(1, min(limit, 100))]
+        self._gate.disclose(requester, KNOWLEDGE, [p for p, _ in page], now, trace_id,
+                            KNOWLEDGE_ACTIVITY, reason="peer search by skill")
+        return page
+
+    def _id(self, slug: str) -> int:
+        with transaction(self._engine) as conn:
+            group_id = conn.execute(select(G.c.id).where(G.c.slug == slug)) \
+                .scalar_one_or_none()
+        if group_id is None:
+            raise GroupNotFound(slug)
+        return group_id
+
+
+def profile_json(profile: VisibleProfile) -> dict[str, Any]:
+    """What a viewer gets: pseudonym, the consented fields, no did (it is a global
+    identifier that no grant covers)."""
+    document = {k: v for k, v in profile.workcontext.items() if k != "id"}
+    return {"subject": profile.pseudonym, "fields": sorted(profile.fields),
+            "workcontext": document}

@@ -1,0 +1,155 @@
+"""Swipes on both sides, matches, and contact details after a match.
+
+A project leader likes or passes a candidate for an assignment; a holder likes or
+passes an assignment. A like on both sides is a match. Matching only suggests: every
+swipe is a person's decision (GDPR art. 22). Contact details leave the registry only
+after a match *and* under the holder's grant for purpose ``contact`` to this
+organisation, and every such view is logged before it is shown (DESIGN.md inv. 4).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Engine, and_, delete, insert, select
+
+from .assignments import Assignments, StoredAssignment
+from .db import transaction
+from .errors import AssignmentNotFound, Forbidden
+from .errors_work import CandidateNotFound, ContactNotGranted, InvalidWorkInput, NoMatch
+from .gate import ConsentGate, Requester, VisibleProfile
+from .tables import Assignment
+from .tables_work import Swipe
+
+T = Swipe.__table__
+T_ASSIGNMENT = Assignment.__table__
+DECISIONS = ("like", "pass")
+MATCHING = "matching"
+CONTACT = "contact"
+CONTACT_FIELDS = frozenset({"email", "telephone"})
+CONTACT_ACTIVITY = "https://w3id.org/virtuele-gemeente/register#contact-v1"
+
+
+class Swipes:
+    def __init__(self, engine: Engine, gate: ConsentGate, assignments: Assignments):
+        self._engine = engine
+        self._gate = gate
+        self._assignments = assignments
+
+    # -- the organisation's side ---------------------------------------------------
+    def by_organisation(self, requester: Requester, assignment_id: int, subject: str,
+                        decision: str, now: datetime) -> None:
+        """Only a candidate the organisation may see for matching can be swiped, so a
+        swipe can not be used to probe for people outside the audience."""
+        require_staff(requester, "swipe candidates")
+        _check_decision(decision)
+        self._assignments.get(requester.organisation, assignment_id)
+        if not self._gate.visible(requester, MATCHING, now, pseudonyms=[subject]):
+            raise CandidateNotFound(subject)
+        self._put(assignment_id, "organisation", subject, decision, now)
+
+    def undo_by_organisation(self, requester: Requester, assignment_id: int,
+                             subject: str) -> None:
+        require_staff(requester, "undo swipes")
+        self._assignments.get(requester.organisation, assignment_id)
+        if not self._remove(assignment_id, "organisation", subject):
+            raise CandidateNotFound(subject)
+
+    def matches(self, requester: Requester, assignment_id: int) -> list[str]:
+        """Pseudonyms matched on the organisation's own assignment."""
+        require_staff(requester, "view matches")
+        self._assignments.get(requester.organisation, assignment_id)
+        with transaction(self._engine) as conn:
+            return list(conn.execute(_matched().where(
+                T.c.assignment_id == assignment_id).order_by(T.c.subject)).scalars())
+
+    def contact(self, requester: Requester, assignment_id: int, subject: str,
+                now: datetime, trace_id: str) -> VisibleProfile:
+        """The holder's contact details: a match, then a live contact grant."""
+        require_staff(requester, "view contact details")
+        self._assignments.get(requester.organisation, assignment_id)
+        if not self.is_match(assignment_id, subject):
+            raise NoMatch(assignment_id)
+        profiles = self._gate.visible(requester, CONTACT, now, pseudonyms=[subject])
+        if not profiles or not profiles[0].fields & CONTACT_FIELDS:
+            raise ContactNotGranted(subject)
+        self._gate.disclose(requester, CONTACT, profiles, now, trace_id,
+                            CONTACT_ACTIVITY,
+                            reason="contact after a match on assignment "
+                            f"{assignment_id}")
+        return profiles[0]
+
+    # -- the holder's side ---------------------------------------------------------
+    def by_holder(self, subject: str, assignment_id: int, decision: str,
+                  now: datetime) -> StoredAssignment:
+        _check_decision(decision)
+        assignment = self.open_assignment(assignment_id)
+        self._put(assignment_id, "holder", subject, decision, now)
+        return assignment
+
+    def undo_by_holder(self, subject: str, assignment_id: int) -> None:
+        if not self._remove(assignment_id, "holder", subject):
+            raise AssignmentNotFound(assignment_id)
+
+    def matches_of_holder(self, subject: str) -> list[StoredAssignment]:
+        with transaction(self._engine) as conn:
+            rows = conn.execute(select(T_ASSIGNMENT.c.id, T_ASSIGNMENT.c.organisation)
+                                .where(T_ASSIGNMENT.c.id.in_(
+                                    _matched(T.c.assignment_id).where(
+                                        T.c.subject == subject)))
+                                .order_by(T_ASSIGNMENT.c.id)).all()
+        return [self._assignments.get(r.organisation, r.id) for r in rows]
+
+    # -- shared --------------------------------------------------------------------
+    def is_match(self, assignment_id: int, subject: str) -> bool:
+        with transaction(self._engine) as conn:
+            found = conn.execute(_matched().where(
+                T.c.assignment_id == assignment_id, T.c.subject == subject)).first()
+        return found is not None
+
+    def open_assignment(self, assignment_id: int) -> StoredAssignment:
+        with transaction(self._engine) as conn:
+            org = conn.execute(select(T_ASSIGNMENT.c.organisation).where(
+                T_ASSIGNMENT.c.id == assignment_id,
+                T_ASSIGNMENT.c.status == "open")).scalar_one_or_none()
+        if org is None:
+            raise AssignmentNotFound(assignment_id)
+        return self._assignments.get(org, assignment_id)
+
+    def _put(self, assignment_id: int, side: str, subject: str, decision: str,
+             now: datetime) -> None:
+        """Replace this side's decision (one row per side, subject, assignment)."""
+        with transaction(self._engine) as conn:
+            conn.execute(delete(T).where(*_key(assignment_id, side, subject)))
+            conn.execute(insert(T).values(assignment_id=assignment_id, side=side,
+                                          subject=subject, decision=decision,
+                                          decided=now))
+
+    def _remove(self, assignment_id: int, side: str, subject: str) -> bool:
+        with transaction(self._engine) as conn:
+            return conn.execute(delete(T).where(
+                *_key(assignment_id, side, subject))).rowcount > 0
+
+
+def _matched(column=T.c.subject):
+    """``column`` of organisation likes that have a holder like on the same pair."""
+    holder = T.alias("holder_like")
+    return select(column).join(holder, and_(
+        holder.c.assignment_id == T.c.assignment_id, holder.c.subject == T.c.subject,
+        holder.c.side == "holder", holder.c.decision == "like")).where(
+        T.c.side == "organisation", T.c.decision == "like")
+
+
+def _key(assignment_id: int, side: str, subject: str) -> list:
+    return [T.c.assignment_id == assignment_id, T.c.side == side,
+            T.c.subject == subject]
+
+
+def _check_decision(decision: str) -> None:
+    if decision not in DECISIONS:
+        raise InvalidWorkInput(["decision must be one of " + ", ".join(DECISIONS)])
+
+
+def require_staff(requester: Requester, action: str) -> None:
+    if requester.role != "staff":
+        raise Forbidden(action)

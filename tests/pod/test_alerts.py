@@ -1,0 +1,60 @@
+"""Matching an assignment against the private Workcontext, in the pod."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from pod import PodStore
+from pod.alerts import AlertBook, AlertSettings, InvalidAlertSettings, fit, in_audience
+from pod.crypto import INTERACTIVE
+
+TOOI = "https://identifier.overheid.nl/tooi/id/gemeente/gm0344"
+A, B, C, D = (f"http://data.europa.eu/esco/skill/{x}" for x in "abcd")
+DOCUMENT = {"worksFor": TOOI, "skills": [A, B],
+            "functionLevel": {"levelRank": 3}, "availability": {"hoursPerWeek": 8}}
+
+
+def test_fit_adds_skills_level_and_hours_with_a_reason_for_each():
+    item = {"requiredSkills": [A, C], "optionalSkills": [B], "levelMin": 4,
+            "levelMax": 5, "hoursPerWeek": 16}
+
+    score, reasons = fit(DOCUMENT, item)
+
+    assert score == 30 + 15 + 7 + 5
+    assert [r["code"] for r in reasons] == ["required-skills", "optional-skills",
+                                            "level-fit", "hours-fit"]
+    assert reasons[0]["matched"] == [A]
+
+
+def test_fields_the_document_lacks_add_nothing():
+    score, reasons = fit({"skills": [D]}, {"requiredSkills": [A], "hoursPerWeek": 8})
+    assert score == 0 and reasons[0]["matched"] == []
+
+
+def test_audience_is_decided_from_the_pods_own_employer():
+    assert in_audience(DOCUMENT, {"audience": {"kind": "all"}})
+    assert in_audience(DOCUMENT, {"audience": {"kind": "organisations",
+                                               "organisations": [TOOI]}})
+    assert not in_audience(DOCUMENT, {"audience": {"kind": "organisations",
+                                                   "organisations": ["x"]}})
+    assert not in_audience({}, {"audience": {"kind": "organisations",
+                                             "organisations": [TOOI]}})
+
+
+def test_alert_settings_report_every_problem():
+    assert AlertSettings("hourly", 101).problems() == [
+        "frequency must be one of immediately, daily, weekly",
+        "minScore must be an integer from 0 to 100"]
+    assert AlertSettings("weekly", 0).problems() == []
+
+
+def test_bad_settings_are_refused_before_anything_is_written(tmp_path):
+    pod = PodStore(tmp_path, kdf_cost=INTERACTIVE).create(
+        "een lange wachtzin 42", datetime(2026, 12, 4, tzinfo=timezone.utc))
+    with pytest.raises(InvalidAlertSettings) as refused:
+        AlertBook(pod).set_settings(AlertSettings("hourly", 5))
+    assert refused.value.problems == [
+        "frequency must be one of immediately, daily, weekly"]
+    assert not (pod.directory / "alerts.bin").exists()

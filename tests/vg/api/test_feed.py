@@ -1,0 +1,141 @@
+"""The assignment feed and alerts computed in the pod, through the HTTP API."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import text
+
+from tests.vg.api.world import GRONINGEN, NOW, UTRECHT, ZEIST
+
+API = "/api/v1"
+
+
+def _fetch(world, person):
+    answer = world.client.post(f"{API}/pod/meldingen/ophalingen",
+                               headers=person.headers)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def _alerts(world, person):
+    return world.client.get(f"{API}/pod/meldingen", headers=person.headers).json()
+
+
+def test_holder_gets_an_alert_with_reasons_without_having_granted_anything(world):
+    skills = world.skills()
+    sanne = world.holder(skills)
+    staff = world.staff(ZEIST)
+    fitting = world.assignment(staff, skills[:2], levelMin=3, levelMax=4,
+                               hoursPerWeek=16)
+    world.assignment(staff, world.skills(10)[5:7])  # nothing in common
+
+    fetched = _fetch(world, sanne)
+
+    assert fetched["fetched"] == 2
+    [alert] = world.client.get(f"{API}/pod/meldingen", headers=sanne.headers).json()
+    assert alert["assignment"] == fitting and alert["score"] == 85
+    assert {r["code"] for r in alert["reasons"]} == {"required-skills", "level-fit",
+                                                     "hours-fit"}
+
+
+def test_no_alert_is_computed_or_logged_on_the_registry_side(world):
+    skills = world.skills()
+    sanne = world.holder(skills)
+    bram = world.holder(world.skills(10)[5:7], employer=GRONINGEN)
+    world.assignment(world.staff(), skills)
+
+    as_sanne = world.client.get(f"{API}/opdrachtenfeed", headers=sanne.headers)
+    as_bram = world.client.get(f"{API}/opdrachtenfeed", headers=bram.headers)
+    _fetch(world, sanne)
+
+    # The feed is the same whoever asks and carries no score or reason.
+    assert as_sanne.json() == as_bram.json()
+    [item] = as_sanne.json()["items"]
+    assert not {"score", "reasons", "fit"} & set(item)
+    # The registry holds nothing about either holder, and logged nothing.
+    with world.system.registry.engine.connect() as conn:
+        assert conn.execute(text("select count(*) from holder")).scalar() == 0
+        assert conn.execute(text("select count(*) from disclosure")).scalar() == 0
+    assert world.audit() == []
+    assert len(_alerts(world, sanne)) == 1
+
+
+def test_assignment_outside_the_holders_audience_gives_no_alert(world):
+    skills = world.skills()
+    sanne = world.holder(skills, employer=UTRECHT)
+    world.assignment(world.staff(GRONINGEN), skills, circle="own")
+    neighbours = world.assignment(world.staff(ZEIST), skills, circle="neighbours")
+
+    _fetch(world, sanne)
+
+    alerts = world.client.get(f"{API}/pod/meldingen", headers=sanne.headers).json()
+    assert [a["assignment"] for a in alerts] == [neighbours]
+
+
+def test_alerts_below_the_holders_threshold_are_left_out(world):
+    skills = world.skills(4)
+    sanne = world.holder(skills[:2])
+    staff = world.staff()
+    world.assignment(staff, skills)  # half the required skills: 30 points
+    settings = world.client.put(f"{API}/pod/meldingen/instellingen",
+                                json={"frequency": "immediately", "minScore": 40},
+                                headers=sanne.headers)
+    assert settings.status_code == 200
+
+    assert _fetch(world, sanne)["new"] == []
+
+    world.client.put(f"{API}/pod/meldingen/instellingen",
+                     json={"frequency": "immediately", "minScore": 20},
+                     headers=sanne.headers)
+    world.assignment(staff, skills)
+    [alert] = _fetch(world, sanne)["new"]
+    assert alert["score"] == 30
+
+
+def test_the_cursor_brings_only_new_assignments_and_frequency_is_respected(world):
+    skills = world.skills()
+    sanne = world.holder(skills)
+    staff = world.staff()
+    world.assignment(staff, skills)
+    assert len(_fetch(world, sanne)["new"]) == 1
+    later = world.assignment(staff, skills)
+
+    too_soon = _fetch(world, sanne)
+    world.clock["now"] = NOW + timedelta(days=1)
+    world.login(sanne)
+    due = _fetch(world, sanne)
+
+    assert too_soon["fetched"] == 0 and too_soon["new"] == []
+    assert [a["assignment"] for a in due["new"]] == [later]
+    assert len(_alerts(world, sanne)) == 2
+
+
+def test_bad_alert_settings_are_400_and_change_nothing(world):
+    sanne = world.holder(world.skills())
+    url = f"{API}/pod/meldingen/instellingen"
+    before = world.client.get(url, headers=sanne.headers).json()
+
+    answer = world.client.put(url, json={"frequency": "hourly", "minScore": 101},
+                              headers=sanne.headers)
+
+    assert answer.status_code == 400
+    assert len(answer.json()["errors"]) == 2
+    assert world.client.get(url, headers=sanne.headers).json() == before
+
+
+def test_the_alert_file_in_the_pod_is_ciphertext(world):
+    skills = world.skills()
+    sanne = world.holder(skills)
+    world.assignment(world.staff(), skills)
+    _fetch(world, sanne)
+
+    [path] = list(world.system.settings.pods_dir.glob("*/alerts.bin"))
+    assert b"Omgevingswet" not in path.read_bytes()
+    assert b"required-skills" not in path.read_bytes()
+
+
+def test_feed_and_alerts_need_a_holder_session(world):
+    staff = world.staff()
+    assert world.client.get(f"{API}/opdrachtenfeed", headers=staff).status_code == 401
+    assert world.client.get(f"{API}/pod/meldingen").status_code == 401

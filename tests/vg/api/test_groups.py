@@ -1,0 +1,165 @@
+"""Interest groups and peer search: holders as requesters, through the gate and the
+audit log, through the HTTP API."""
+
+from __future__ import annotations
+
+from tests.vg.api.world import GRONINGEN, UTRECHT, ZEIST
+
+API = "/api/v1"
+GROUP = {"slug": "omgevingswet", "name": "Omgevingswet",
+         "theme": "De Omgevingswet in de praktijk"}
+
+
+def _group(world, founder):
+    answer = world.client.post(f"{API}/groepen", json=GROUP, headers=founder.headers)
+    assert answer.status_code == 201, answer.text
+    return answer.json()["slug"]
+
+
+def _join(world, person, slug):
+    answer = world.client.put(f"{API}/groepen/{slug}/lidmaatschap",
+                              headers=person.headers)
+    assert answer.status_code == 200, answer.text
+
+
+def _suggestions(world, person, slug):
+    return world.client.get(f"{API}/groepen/{slug}/suggesties", headers=person.headers)
+
+
+def test_group_suggests_members_who_consented_to_knowledge_sharing(world):
+    skills = world.skills()
+    sanne = world.holder(skills, employer=UTRECHT, name="Sanne de Boer")
+    bram = world.holder(skills, employer=ZEIST, name="Bram Visser")
+    eva = world.holder(skills, employer=ZEIST, name="Eva Smit")
+    world.grant(bram, ["name", "skills"], purposes=["knowledge_sharing"])
+    world.grant(eva, ["name", "skills"])  # matching only
+    slug = _group(world, sanne)
+    _join(world, bram, slug)
+    _join(world, eva, slug)
+
+    answer = _suggestions(world, sanne, slug)
+
+    assert answer.status_code == 200
+    [suggested] = answer.json()
+    assert suggested["subject"] == bram.subject
+    assert suggested["workcontext"]["name"] == "Bram Visser"
+    assert "Eva" not in answer.text and eva.subject not in answer.text
+    [entry] = world.audit(purpose="knowledge_sharing")
+    assert (entry.actor, entry.organisation, entry.subject) == (
+        sanne.subject, UTRECHT, bram.subject)
+
+
+def test_members_see_each_other_only_as_far_as_they_consented(world):
+    skills = world.skills()
+    sanne = world.holder(skills, employer=UTRECHT)
+    bram = world.holder(skills, employer=ZEIST, name="Bram Visser")
+    world.grant(bram, ["skills"], purposes=["knowledge_sharing"])
+    slug = _group(world, sanne)
+    _join(world, bram, slug)
+
+    [suggested] = _suggestions(world, sanne, slug).json()
+
+    assert suggested["fields"] == ["skills"]
+    assert "name" not in suggested["workcontext"]
+    assert "Bram" not in _suggestions(world, sanne, slug).text
+
+
+def test_knowledge_sharing_only_reaches_the_audience_the_member_chose(world):
+    skills = world.skills()
+    sanne = world.holder(skills, employer=GRONINGEN)
+    bram = world.holder(skills, employer=ZEIST)
+    world.grant(bram, ["skills"], purposes=["knowledge_sharing"],
+                audience={"kind": "employer_and_neighbours", "employer": ZEIST})
+    slug = _group(world, sanne)
+    _join(world, bram, slug)
+
+    assert _suggestions(world, sanne, slug).json() == []
+    assert world.audit() == []
+
+
+def test_a_non_member_gets_no_suggestions_and_a_left_member_none_either(world):
+    skills = world.skills()
+    sanne = world.holder(skills)
+    bram = world.holder(skills, employer=ZEIST)
+    slug = _group(world, sanne)
+
+    outsider = _suggestions(world, bram, slug)
+    _join(world, bram, slug)
+    left = world.client.delete(f"{API}/groepen/{slug}/lidmaatschap",
+                               headers=bram.headers)
+    after = _suggestions(world, bram, slug)
+
+    assert outsider.status_code == 403
+    assert outsider.json()["code"] == "not-a-group-member"
+    assert left.status_code == 204 and after.status_code == 403
+
+
+def test_groups_are_listed_and_a_taken_slug_or_bad_name_is_refused(world):
+    sanne = world.holder(world.skills())
+    _group(world, sanne)
+
+    listed = world.client.get(f"{API}/groepen", headers=sanne.headers).json()
+    taken = world.client.post(f"{API}/groepen", json=GROUP, headers=sanne.headers)
+    bad = world.client.post(f"{API}/groepen", headers=sanne.headers,
+                            json={"slug": "Niet Goed", "name": "x"})
+
+    assert listed == [{**GROUP, "members": 1}]
+    assert taken.status_code == 409
+    assert bad.status_code == 400
+    assert len(world.client.get(f"{API}/groepen", headers=sanne.headers).json()) == 1
+
+
+def test_peer_search_finds_colleagues_with_a_skill_and_logs_the_holder(world):
+    skills = world.skills(4)
+    sanne = world.holder(skills[:1], employer=UTRECHT)
+    bram = world.holder(skills[:3], employer=ZEIST, name="Bram Visser")
+    eva = world.holder(skills[2:4], employer=ZEIST, name="Eva Smit")
+    world.grant(bram, ["name", "skills"], purposes=["knowledge_sharing"])
+    world.grant(eva, ["name", "skills"], purposes=["knowledge_sharing"])
+    world.grant(sanne, ["skills"], purposes=["knowledge_sharing"])
+
+    answer = world.client.get(f"{API}/collegas", headers=sanne.headers,
+                              params={"vaardigheid": [skills[1], skills[2]]})
+
+    assert answer.status_code == 200
+    found = answer.json()
+    assert [p["subject"] for p in found] == [bram.subject, eva.subject]
+    assert found[0]["matchedSkills"] == sorted([skills[1], skills[2]])
+    entries = world.audit(purpose="knowledge_sharing")
+    assert {(e.actor, e.organisation) for e in entries} == {(sanne.subject, UTRECHT)}
+    assert {e.subject for e in entries} == {bram.subject, eva.subject}
+
+
+def test_peer_search_does_not_reach_people_without_knowledge_sharing_consent(world):
+    skills = world.skills()
+    sanne = world.holder(skills)
+    bram = world.holder(skills, employer=ZEIST)
+    world.grant(bram, ["skills"])  # for matching only
+
+    answer = world.client.get(f"{API}/collegas", headers=sanne.headers,
+                              params={"vaardigheid": skills[0]})
+
+    assert answer.json() == [] and world.audit() == []
+
+
+def test_freelancer_without_employer_is_in_no_organisation_audience(world):
+    skills = world.skills()
+    freelancer = world.holder(skills, employer=None)
+    bram = world.holder(skills, employer=ZEIST)
+    world.grant(bram, ["skills"], purposes=["knowledge_sharing"])
+
+    answer = world.client.get(f"{API}/collegas", headers=freelancer.headers,
+                              params={"vaardigheid": skills[0]})
+
+    assert answer.status_code == 200 and answer.json() == []
+
+
+def test_peer_search_needs_a_session_and_at_most_ten_skills(world):
+    sanne = world.holder(world.skills())
+    staff = world.staff()
+    skills = world.skills(11)
+    assert world.client.get(f"{API}/collegas", headers=staff,
+                            params={"vaardigheid": skills[0]}).status_code == 401
+    too_many = world.client.get(f"{API}/collegas", headers=sanne.headers,
+                                params={"vaardigheid": skills})
+    assert too_many.status_code == 400

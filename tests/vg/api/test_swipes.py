@@ -1,0 +1,221 @@
+"""Swipes on both sides, matches and contact details, through the HTTP API."""
+
+from __future__ import annotations
+
+from tests.vg.api.world import GRONINGEN, UTRECHT
+
+API = "/api/v1"
+
+
+def _contact_url(assignment, person):
+    return f"{API}/opdrachten/{assignment}/matches/{person.subject}/contactgegevens"
+
+
+def test_likes_on_both_sides_make_a_match_seen_by_both(world):
+    skills = world.skills()
+    sanne = world.holder(skills)
+    world.grant(sanne, ["skills"])
+    staff = world.staff()
+    assignment = world.assignment(staff, skills)
+
+    first = world.like(staff, assignment, sanne)
+    second = world.holder_likes(sanne, assignment)
+
+    assert first.json()["match"] is False and second.json()["match"] is True
+    matches = world.client.get(f"{API}/opdrachten/{assignment}/matches", headers=staff)
+    assert matches.json()["subjects"] == [sanne.subject]
+    mine = world.client.get(f"{API}/pod/matches", headers=sanne.headers).json()
+    assert [a["id"] for a in mine] == [assignment]
+
+
+def test_a_pass_on_either_side_is_no_match(world):
+    skills = world.skills()
+    sanne = world.holder(skills)
+    world.grant(sanne, ["skills"])
+    staff = world.staff()
+    assignment = world.assignment(staff, skills)
+
+    world.like(staff, assignment, sanne, decision="pass")
+    answer = world.holder_likes(sanne, assignment)
+
+    assert answer.json()["match"] is False
+    assert world.client.get(f"{API}/opdrachten/{assignment}/matches",
+                            headers=staff).json()["subjects"] == []
+
+
+def test_undo_of_the_organisations_like_undoes_the_match(world):
+    skills = world.skills()
+    sanne = world.holder(skills)
+    world.grant(sanne, ["skills"])
+    staff = world.staff()
+    assignment = world.assignment(staff, skills)
+    world.match(staff, assignment, sanne)
+
+    url = f"{API}/opdrachten/{assignment}/keuzes/{sanne.subject}"
+    undone = world.client.delete(url, headers=staff)
+
+    assert undone.status_code == 204
+    assert world.client.get(f"{API}/pod/matches", headers=sanne.headers).json() == []
+    again = world.client.delete(url, headers=staff)
+    assert again.status_code == 404
+
+
+def test_holder_can_undo_their_like(world):
+    skills = world.skills()
+    sanne = world.holder(skills)
+    world.grant(sanne, ["skills"])
+    staff = world.staff()
+    assignment = world.assignment(staff, skills)
+    world.match(staff, assignment, sanne)
+
+    undone = world.client.delete(f"{API}/pod/opdrachtkeuzes/{assignment}",
+                                 headers=sanne.headers)
+
+    assert undone.status_code == 204
+    assert world.client.get(f"{API}/opdrachten/{assignment}/matches",
+                            headers=staff).json()["subjects"] == []
+
+
+def test_an_organisation_can_not_swipe_someone_outside_its_audience(world):
+    skills = world.skills()
+    sanne = world.holder(skills)
+    world.grant(sanne, ["skills"], audience={"kind": "organisation",
+                                             "organisations": [UTRECHT]})
+    groningen = world.staff(GRONINGEN)
+    assignment = world.assignment(groningen, skills)
+
+    answer = world.like(groningen, assignment, sanne)
+
+    assert answer.status_code == 404
+    assert answer.json()["code"] == "candidate-not-found"
+
+
+def test_contact_details_after_a_match_and_a_contact_grant_are_logged(world):
+    skills = world.skills()
+    sanne = world.holder(skills)
+    world.grant(sanne, ["skills"])
+    world.grant(sanne, ["email", "telephone", "name"], purposes=["contact"],
+                audience={"kind": "organisation", "organisations": [UTRECHT]})
+    staff = world.staff()
+    assignment = world.assignment(staff, skills)
+    world.match(staff, assignment, sanne)
+
+    answer = world.client.get(_contact_url(assignment, sanne), headers=staff)
+
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["workcontext"]["email"] == "sanne@voorbeeld.nl"
+    assert body["fields"] == ["email", "name", "telephone"]
+    assert "id" not in body["workcontext"]
+    [entry] = world.audit(purpose="contact")
+    assert (entry.subject, entry.organisation) == (sanne.subject, UTRECHT)
+    assert entry.fields == ("email", "name", "telephone")
+
+
+def test_no_contact_details_without_a_match(world):
+    skills = world.skills()
+    sanne = world.holder(skills)
+    world.grant(sanne, ["skills"])
+    world.grant(sanne, ["email"], purposes=["contact"])
+    staff = world.staff()
+    assignment = world.assignment(staff, skills)
+    world.like(staff, assignment, sanne)
+
+    answer = world.client.get(_contact_url(assignment, sanne), headers=staff)
+
+    assert answer.status_code == 403
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["code"] == "no-match"
+    assert world.audit(purpose="contact") == []
+
+
+def test_no_contact_details_after_a_match_without_a_contact_grant(world):
+    skills = world.skills()
+    sanne = world.holder(skills)
+    world.grant(sanne, ["skills"])
+    world.grant(sanne, ["email"], purposes=["teamwork"])  # not for contact
+    staff = world.staff()
+    assignment = world.assignment(staff, skills)
+    world.match(staff, assignment, sanne)
+
+    answer = world.client.get(_contact_url(assignment, sanne), headers=staff)
+
+    assert answer.status_code == 404
+    assert answer.json()["code"] == "contact-not-granted"
+    assert world.audit(purpose="contact") == []
+
+
+def test_contact_grant_to_another_organisation_gives_no_contact_details(world):
+    skills = world.skills()
+    sanne = world.holder(skills)
+    world.grant(sanne, ["skills"])
+    world.grant(sanne, ["email"], purposes=["contact"],
+                audience={"kind": "organisation", "organisations": [GRONINGEN]})
+    staff = world.staff()
+    assignment = world.assignment(staff, skills)
+    world.match(staff, assignment, sanne)
+
+    answer = world.client.get(_contact_url(assignment, sanne), headers=staff)
+
+    assert answer.json()["code"] == "contact-not-granted"
+
+
+def test_withdrawn_contact_grant_hides_contact_details_at_once(world):
+    skills = world.skills()
+    sanne = world.holder(skills)
+    world.grant(sanne, ["skills"])
+    contact = world.grant(sanne, ["email"], purposes=["contact"])
+    staff = world.staff()
+    assignment = world.assignment(staff, skills)
+    world.match(staff, assignment, sanne)
+    before = world.client.get(_contact_url(assignment, sanne), headers=staff)
+    assert before.status_code == 200
+
+    world.withdraw(sanne, contact)
+
+    assert world.client.get(_contact_url(assignment, sanne),
+                            headers=staff).status_code == 404
+
+
+def test_swipe_with_an_unknown_decision_is_400_and_changes_nothing(world):
+    skills = world.skills()
+    sanne = world.holder(skills)
+    world.grant(sanne, ["skills"])
+    staff = world.staff()
+    assignment = world.assignment(staff, skills)
+
+    answer = world.like(staff, assignment, sanne, decision="maybe")
+
+    assert answer.status_code == 400
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert world.holder_likes(sanne, assignment).json()["match"] is False
+
+
+def test_holder_can_not_like_an_unknown_assignment(world):
+    sanne = world.holder(world.skills())
+    answer = world.holder_likes(sanne, 999)
+    assert answer.status_code == 404
+
+
+def test_swipes_need_credentials_and_a_staff_key(world):
+    skills = world.skills()
+    sanne = world.holder(skills)
+    world.grant(sanne, ["skills"])
+    assignment = world.assignment(world.staff(), skills)
+
+    anonymous = world.like({}, assignment, sanne)
+    dpo = world.like(world.staff(role="dpo"), assignment, sanne)
+    as_holder = world.like(sanne.headers, assignment, sanne)
+
+    assert anonymous.status_code == 401 and as_holder.status_code == 401
+    assert dpo.status_code == 403
+
+
+def test_out_of_range_identifiers_and_overlong_pseudonyms_are_400(world):
+    sanne = world.holder(world.skills())
+    staff = world.staff()
+    too_big = world.holder_likes(sanne, 2**40)
+    too_long = world.client.put(f"{API}/opdrachten/1/keuzes/{'a' * 33}",
+                                json={"decision": "like"}, headers=staff)
+    assert too_big.status_code == 400 and too_long.status_code == 400
+    assert too_big.headers["content-type"] == "application/problem+json"

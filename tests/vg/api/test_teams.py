@@ -1,0 +1,249 @@
+"""Teams from matches, the team page, products, dissolution and ratings, through the
+HTTP API."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import nacl.public
+import pytest
+
+from tests.vg.api.world import PASSPHRASE, UTRECHT, ZEIST
+from tests.factories import registry_snapshot
+
+API = "/api/v1"
+ASPECTS = {"collaboration": 5, "expertise": 4, "reliability": 5, "communication": 3}
+COMMENT = "Scherp op de planning, fijne samenwerking"
+
+
+@pytest.fixture()
+def team(world):
+    """Two matched holders (Utrecht and Zeist) in a team of Utrecht's assignment."""
+    skills = world.skills()
+    sanne = world.holder(skills, employer=UTRECHT, name="Sanne de Boer")
+    bram = world.holder(skills, employer=ZEIST, name="Bram Visser")
+    for person in (sanne, bram):
+        world.grant(person, ["skills"])
+        world.grant(person, ["name", "email", "skills"], purposes=["teamwork"])
+    staff = world.staff(UTRECHT)
+    assignment = world.assignment(staff, skills)
+    for person in (sanne, bram):
+        world.match(staff, assignment, person)
+    formed = world.client.post(f"{API}/teams", headers=staff, json={
+        "assignment": assignment, "members": [sanne.subject, bram.subject]})
+    assert formed.status_code == 201, formed.text
+    return {"name": formed.json()["name"], "staff": staff, "sanne": sanne,
+            "bram": bram, "assignment": assignment}
+
+
+def _page(world, t):
+    answer = world.client.get(f"{API}/teams/{t['name']}", headers=t["staff"])
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def _dissolve(world, t):
+    answer = world.client.post(f"{API}/teams/{t['name']}/ontbinding",
+                               headers=t["staff"])
+    assert answer.status_code == 200 and answer.json()["status"] == "dissolved"
+
+
+def _rate(world, t, rater, rated, aspects=ASPECTS, comment=COMMENT):
+    return world.client.post(f"{API}/pod/teams/{t['name']}/beoordelingen",
+                             headers=rater.headers,
+                             json={"subject": rated.subject, "aspects": aspects,
+                                   "comment": comment})
+
+
+def test_a_team_gets_a_unique_readable_name_from_its_assignment(world, team):
+    assert team["name"].startswith("omgevingswet-invoeren-")
+    second = world.client.post(f"{API}/teams", headers=team["staff"], json={
+        "assignment": team["assignment"], "members": [team["sanne"].subject]})
+    assert second.status_code == 201
+    assert second.json()["name"] != team["name"]
+    taken = world.client.post(f"{API}/teams", headers=team["staff"], json={
+        "assignment": team["assignment"], "members": [team["sanne"].subject],
+        "name": team["name"]})
+    assert taken.status_code == 409 and taken.json()["code"] == "name-taken"
+
+
+def test_team_page_shows_members_with_their_teamwork_fields_and_logs_it(world, team):
+    page = _page(world, team)
+
+    assert page["status"] == "active"
+    assert page["assignment"]["id"] == team["assignment"]
+    names = {m["workcontext"].get("name") for m in page["members"]}
+    assert names == {"Sanne de Boer", "Bram Visser"}
+    assert all(m["fields"] == ["email", "name", "skills"] for m in page["members"])
+    entries = world.audit(purpose="teamwork")
+    assert {e.subject for e in entries} == {team["sanne"].subject, team["bram"].subject}
+
+
+def test_only_matched_people_can_form_a_team(world, team):
+    stranger = world.holder(world.skills())
+    world.grant(stranger, ["skills"])
+    answer = world.client.post(f"{API}/teams", headers=team["staff"], json={
+        "assignment": team["assignment"], "members": [stranger.subject]})
+    assert answer.status_code == 403 and answer.json()["code"] == "no-match"
+
+
+def test_no_team_data_after_a_member_withdraws(world, team):
+    sanne = team["sanne"]
+    [teamwork] = [g["id"] for g in world.client.get(
+        f"{API}/pod/toestemmingen", headers=sanne.headers).json()
+        if g["purposes"] == ["teamwork"]]
+    world.withdraw(sanne, teamwork)
+    logged_before = len(world.audit(subject=sanne.subject, purpose="teamwork"))
+
+    page = _page(world, team)
+
+    [shown] = [m for m in page["members"] if m["subject"] == sanne.subject]
+    assert shown == {"subject": sanne.subject, "fields": [], "workcontext": {}}
+    assert "Sanne" not in json.dumps(page)
+    assert len(world.audit(subject=sanne.subject, purpose="teamwork")) == logged_before
+
+
+def test_a_member_sees_fellow_members_as_consented_and_is_logged_as_actor(world, team):
+    bram = team["bram"]
+    answer = world.client.get(f"{API}/pod/teams/{team['name']}", headers=bram.headers)
+    assert answer.status_code == 200, answer.text
+    page = answer.json()
+
+    others = [m for m in page["members"] if not m.get("you")]
+    assert [m["workcontext"]["name"] for m in others] == ["Sanne de Boer"]
+    [entry] = world.audit(organisation=ZEIST)
+    assert (entry.actor, entry.subject) == (bram.subject, team["sanne"].subject)
+
+
+def test_a_stranger_and_another_organisation_can_not_see_the_team(world, team):
+    stranger = world.holder(world.skills())
+    assert world.client.get(f"{API}/pod/teams/{team['name']}",
+                            headers=stranger.headers).status_code == 404
+    other = world.client.get(f"{API}/teams/{team['name']}", headers=world.staff(ZEIST))
+    assert other.status_code == 404 and other.json()["code"] == "team-not-found"
+
+
+def test_dissolved_team_keeps_products_loses_members_and_stays_findable(world, team):
+    link = world.client.post(f"{API}/teams/{team['name']}/producten",
+                             headers=team["staff"],
+                             json={"title": "Plan", "url": "https://example.org/plan"})
+    file = world.client.post(f"{API}/pod/teams/{team['name']}/producten",
+                             headers=team["bram"].headers,
+                             json={"title": "Notulen", "fileName": "notulen.txt",
+                                   "mediaType": "text/plain",
+                                   "content": base64.b64encode(b"besluit 1").decode()})
+    assert link.status_code == 201 and file.status_code == 201, file.text
+
+    _dissolve(world, team)
+
+    page = _page(world, team)
+    assert page["status"] == "dissolved" and page["members"] == []
+    assert [p["title"] for p in page["products"]] == ["Plan", "Notulen"]
+    download = world.client.get(
+        f"{API}/teams/{team['name']}/producten/{file.json()['id']}/bestand",
+        headers=team["staff"])
+    assert download.content == b"besluit 1"
+    found = world.client.get(f"{API}/teams?zoek=omgevingswet", headers=team["staff"])
+    assert [t["name"] for t in found.json()] == [team["name"]]
+    mine = world.client.get(f"{API}/pod/teams", headers=team["sanne"].headers).json()
+    assert [(t["name"], t["status"]) for t in mine] == [(team["name"], "dissolved")]
+    late = world.client.post(f"{API}/pod/teams/{team['name']}/producten",
+                             headers=team["bram"].headers,
+                             json={"title": "Te laat", "url": "https://example.org/x"})
+    assert late.status_code == 409
+
+
+def test_a_product_is_a_link_or_a_file_and_bad_ones_are_refused(world, team):
+    answer = world.client.post(f"{API}/teams/{team['name']}/producten",
+                               headers=team["staff"],
+                               json={"title": "x", "url": "ftp://example.org",
+                                     "content": "!!"})
+    assert answer.status_code == 400
+    assert _page(world, team)["products"] == []
+
+
+def test_members_rate_each_other_only_after_dissolution(world, team):
+    answer = _rate(world, team, team["sanne"], team["bram"])
+    assert answer.status_code == 409 and answer.json()["code"] == "rating-not-open"
+    assert world.inbox.messages == {}
+
+
+def test_a_rating_is_sealed_to_the_rated_members_pod_only(world, team):
+    _dissolve(world, team)
+
+    answer = _rate(world, team, team["sanne"], team["bram"])
+
+    assert answer.status_code == 202, answer.text
+    [sealed] = world.inbox.messages[team["bram"].did]
+    assert COMMENT.encode() not in sealed
+    pod = world.system.pods.unlock(team["bram"].did, PASSPHRASE)
+    private = pod._key._key.to_curve25519_private_key()  # the pod's own key
+    rating = json.loads(nacl.public.SealedBox(private).decrypt(sealed))
+    assert rating["aspects"] == ASPECTS and rating["comment"] == COMMENT
+    assert rating["team"] == team["name"]
+
+
+def test_the_registry_keeps_no_readable_rating(world, team):
+    _dissolve(world, team)
+    _rate(world, team, team["sanne"], team["bram"])
+
+    dump = repr(registry_snapshot(world.system.registry.engine))
+    assert COMMENT not in dump and "reliability" not in dump
+    page = json.dumps(_page(world, team))
+    assert COMMENT not in page and "rating" not in page.lower()
+
+
+def test_one_rating_per_member_and_none_for_oneself_or_strangers(world, team):
+    _dissolve(world, team)
+    assert _rate(world, team, team["sanne"], team["bram"]).status_code == 202
+
+    twice = _rate(world, team, team["sanne"], team["bram"])
+    own = _rate(world, team, team["sanne"], team["sanne"])
+    stranger = world.holder(world.skills())
+    outside = _rate(world, team, stranger, team["bram"])
+
+    assert twice.json()["code"] == "already-rated"
+    assert own.status_code == 403
+    assert outside.status_code == 404
+    assert len(world.inbox.messages[team["bram"].did]) == 1
+
+
+def test_a_rating_with_wrong_aspects_is_400_and_sends_nothing(world, team):
+    _dissolve(world, team)
+    answer = _rate(world, team, team["sanne"], team["bram"],
+                   aspects={"collaboration": 9, "charm": 5})
+    assert answer.status_code == 400
+    assert len(answer.json()["errors"]) >= 2
+    assert world.inbox.messages == {}
+
+
+def test_a_rating_reaches_organisations_only_as_an_aggregate_the_holder_grants(world):
+    skills = world.skills()
+    sanne = world.holder(skills)
+    document = world.client.get(f"{API}/pod/werkcontext", headers=sanne.headers).json()
+    document["ratingSummary"] = {"type": "RatingSummary", "ratingCount": 3,
+                                 "averageScore": "4.3"}
+    saved = world.client.put(f"{API}/pod/werkcontext", content=json.dumps(document),
+                             headers={**sanne.headers,
+                                      "Content-Type": "application/ld+json"})
+    assert saved.status_code == 200, saved.text
+    world.grant(sanne, ["skills"])
+    staff = world.staff(UTRECHT)
+    url = f"{API}/opdrachten/{world.assignment(staff, skills)}/kandidaten"
+
+    unpublished = world.client.get(url, headers=staff).json()["candidates"]
+    world.grant(sanne, ["skills", "rating_summary"],
+                audience={"kind": "organisation", "organisations": [UTRECHT]})
+    published = world.client.get(url, headers=staff).json()["candidates"]
+
+    assert "ratingSummary" not in unpublished[0]["workcontext"]
+    assert published[0]["workcontext"]["ratingSummary"]["averageScore"] == "4.3"
+    assert "rating_summary" in world.audit(organisation=UTRECHT)[-1].fields
+
+
+def test_team_search_text_is_matched_literally(world, team):
+    for text in ("%", "_", "omgevingswet%"):
+        found = world.client.get(f"{API}/teams", params={"zoek": text},
+                                 headers=team["staff"])
+        assert found.status_code == 200 and found.json() == [], text

@@ -1,0 +1,68 @@
+"""The feed of open assignments, and the pod's alerts computed from it locally."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Query, Response
+
+from pod.alerts import AlertBook, AlertSettings
+
+from .deps import HolderDep, NowDep, SystemDep
+from .models_work import AlertSettingsIn
+from .render import json_response
+
+router = APIRouter(tags=["meldingen"])
+PAGE = 100
+MAX_PAGES = 50
+
+
+@router.get("/opdrachtenfeed")
+def assignment_feed(_pod: HolderDep, system: SystemDep,
+                    na: int = Query(default=0, ge=0),
+                    limit: int = Query(default=50, ge=1, le=PAGE)) -> Response:
+    """Open assignments after cursor ``na``, the same for every holder who asks: the
+    request says nothing about who fits."""
+    page = system.work.feed.page(na, limit)
+    return json_response({"items": page.items, "cursor": page.cursor})
+
+
+@router.post("/pod/meldingen/ophalingen")
+def fetch_alerts(pod: HolderDep, system: SystemDep, now: NowDep) -> Response:
+    """Fetch the feed from the cursor and match it in the pod, when due."""
+    book = AlertBook(pod)
+    due = book.next_due()
+    if due is not None and now < due:
+        return json_response({"fetched": 0, "new": [], "nextDue": due.isoformat()})
+    cursor, fetched, new = book.cursor(), 0, []
+    for _ in range(MAX_PAGES):
+        page = system.work.feed.page(cursor, PAGE)
+        # Crosses the pod/registry boundary as JSON text, as over a network.
+        wire = json.loads(json.dumps({"items": page.items, "cursor": page.cursor}))
+        new += book.take(wire["items"], wire["cursor"], now)
+        fetched += len(wire["items"])
+        if len(wire["items"]) < PAGE:
+            break
+        cursor = wire["cursor"]
+    return json_response({"fetched": fetched, "new": new,
+                          "nextDue": book.next_due().isoformat()})
+
+
+@router.get("/pod/meldingen")
+def list_alerts(pod: HolderDep) -> Response:
+    return json_response(AlertBook(pod).alerts())
+
+
+@router.get("/pod/meldingen/instellingen")
+def read_alert_settings(pod: HolderDep) -> Response:
+    settings = AlertBook(pod).settings()
+    return json_response({"frequency": settings.frequency,
+                          "minScore": settings.min_score})
+
+
+@router.put("/pod/meldingen/instellingen")
+def write_alert_settings(body: AlertSettingsIn, pod: HolderDep) -> Response:
+    settings = AlertSettings(body.frequency, body.minScore)
+    AlertBook(pod).set_settings(settings)
+    return json_response({"frequency": settings.frequency,
+                          "minScore": settings.min_score})

@@ -1,0 +1,66 @@
+"""Interest groups and peer search: holders as requesters, through the same gate and
+the same audit log as organisations (purpose knowledge_sharing)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Response
+
+from registry.peers import GroupRow, profile_json
+
+from ..holder_identity import as_requester, subject_of
+from .deps import HolderDep, NowDep, SystemDep, TraceDep
+from .models_work import GroupCreate
+from .params_work import Slug
+from .render import json_response
+
+router = APIRouter(tags=["kennisdeling"])
+
+
+def _group(row: GroupRow) -> dict:
+    return {"slug": row.slug, "name": row.name, "theme": row.theme,
+            "members": row.members}
+
+
+@router.get("/groepen")
+def list_groups(_pod: HolderDep, system: SystemDep) -> Response:
+    return json_response([_group(g) for g in system.work.peers.groups()])
+
+
+@router.post("/groepen", status_code=201)
+def create_group(body: GroupCreate, pod: HolderDep, system: SystemDep,
+                 now: NowDep) -> Response:
+    row = system.work.peers.create_group(body.slug, body.name, body.theme,
+                                         subject_of(system, pod), now)
+    return json_response(_group(row), status=201)
+
+
+@router.put("/groepen/{slug}/lidmaatschap")
+def join_group(slug: Slug, pod: HolderDep, system: SystemDep, now: NowDep) -> Response:
+    peers = system.work.peers
+    peers.join(slug, subject_of(system, pod), now)
+    return json_response(_group(peers.group(slug)))
+
+
+@router.delete("/groepen/{slug}/lidmaatschap", status_code=204)
+def leave_group(slug: Slug, pod: HolderDep, system: SystemDep) -> Response:
+    system.work.peers.leave(slug, subject_of(system, pod))
+    return Response(status_code=204)
+
+
+@router.get("/groepen/{slug}/suggesties")
+def group_suggestions(slug: Slug, pod: HolderDep, system: SystemDep, now: NowDep,
+                      trace: TraceDep) -> Response:
+    """Fellow members who consented to knowledge sharing with my organisation."""
+    found = system.work.peers.suggestions(as_requester(system, pod), slug, now, trace)
+    return json_response([profile_json(p) for p in found])
+
+
+@router.get("/collegas")
+def peer_search(pod: HolderDep, system: SystemDep, now: NowDep, trace: TraceDep,
+                vaardigheid: list[str] = Query(min_length=1, max_length=10),
+                limit: int = Query(default=20, ge=1, le=100)) -> Response:
+    """Colleagues with a skill, among those who consented to knowledge sharing."""
+    found = system.work.peers.search(as_requester(system, pod), vaardigheid, now,
+                                     trace, limit)
+    return json_response([{**profile_json(p), "matchedSkills": skills}
+                          for p, skills in found])

@@ -1,0 +1,16 @@
+"""Bounded path parameters of the swipe, team and group routes: identifiers are
+database integers, pseudonyms 32 hex digits, names and slugs at most 80 characters."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Path
+
+from .deps import MAX_ID
+
+AssignmentId = Annotated[int, Path(ge=1, le=MAX_ID)]
+ProductId = Annotated[int, Path(ge=1, le=MAX_ID)]
+Subject = Annotated[str, Path(min_length=1, max_length=32)]
+TeamName = Annotated[str, Path(min_length=1, max_length=80)]
+Slug = Annotated[str, Path(min_length=1, max_length=80)]

@@ -1,0 +1,74 @@
+"""Swipes on both sides, matches, and contact details after a match."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from registry.peers import profile_json
+
+from ..holder_identity import subject_of
+from .deps import HolderDep, NowDep, RequesterDep, SystemDep, TraceDep
+from .models_work import SwipeIn
+from .params_work import AssignmentId, Subject
+from .render import json_response
+
+router = APIRouter(tags=["matches"])
+
+
+@router.put("/opdrachten/{assignment_id}/keuzes/{subject}")
+def organisation_swipe(assignment_id: AssignmentId, subject: Subject, body: SwipeIn,
+                       requester: RequesterDep, system: SystemDep,
+                       now: NowDep) -> Response:
+    """A project leader likes or passes a candidate (a person decides, GDPR art. 22)."""
+    work = system.work
+    work.swipes.by_organisation(requester, assignment_id, subject, body.decision, now)
+    return json_response({"assignment": assignment_id, "subject": subject,
+                          "decision": body.decision,
+                          "match": work.swipes.is_match(assignment_id, subject)})
+
+
+@router.delete("/opdrachten/{assignment_id}/keuzes/{subject}", status_code=204)
+def organisation_undo(assignment_id: AssignmentId, subject: Subject,
+                      requester: RequesterDep,
+                      system: SystemDep) -> Response:
+    system.work.swipes.undo_by_organisation(requester, assignment_id, subject)
+    return Response(status_code=204)
+
+
+@router.get("/opdrachten/{assignment_id}/matches")
+def organisation_matches(assignment_id: AssignmentId, requester: RequesterDep,
+                         system: SystemDep) -> Response:
+    subjects = system.work.swipes.matches(requester, assignment_id)
+    return json_response({"assignment": assignment_id, "subjects": subjects})
+
+
+@router.get("/opdrachten/{assignment_id}/matches/{subject}/contactgegevens")
+def contact_details(assignment_id: AssignmentId, subject: Subject,
+                    requester: RequesterDep,
+                    system: SystemDep, now: NowDep, trace: TraceDep) -> Response:
+    """Only after a match and under a grant for purpose contact; logged first."""
+    profile = system.work.swipes.contact(requester, assignment_id, subject, now, trace)
+    return json_response(profile_json(profile))
+
+
+@router.put("/pod/opdrachtkeuzes/{assignment_id}")
+def holder_swipe(assignment_id: AssignmentId, body: SwipeIn, pod: HolderDep,
+                 system: SystemDep, now: NowDep) -> Response:
+    subject = subject_of(system, pod)
+    work = system.work
+    work.swipes.by_holder(subject, assignment_id, body.decision, now)
+    return json_response({"assignment": assignment_id, "decision": body.decision,
+                          "match": work.swipes.is_match(assignment_id, subject)})
+
+
+@router.delete("/pod/opdrachtkeuzes/{assignment_id}", status_code=204)
+def holder_undo(assignment_id: AssignmentId, pod: HolderDep,
+                system: SystemDep) -> Response:
+    system.work.swipes.undo_by_holder(subject_of(system, pod), assignment_id)
+    return Response(status_code=204)
+
+
+@router.get("/pod/matches")
+def holder_matches(pod: HolderDep, system: SystemDep) -> Response:
+    found = system.work.swipes.matches_of_holder(subject_of(system, pod))
+    return json_response([a.to_json() for a in found])

@@ -1,0 +1,119 @@
+"""Teams: forming, the team page, products, dissolution, and ratings afterwards."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Response
+
+from registry.teams import ProductSpec, TeamRow
+
+from ..holder_identity import as_requester, subject_of
+from .deps import HolderDep, NowDep, RequesterDep, SystemDep, TraceDep
+from .models_work import ProductCreate, RatingCreate, TeamCreate
+from .params_work import ProductId, TeamName
+from .render import json_response
+
+router = APIRouter(tags=["teams"])
+
+
+def _summary(team: TeamRow) -> dict:
+    return {"name": team.name, "assignment": team.assignment_id,
+            "organisation": team.organisation, "status": team.status}
+
+
+def _spec(body: ProductCreate) -> ProductSpec:
+    return ProductSpec(body.title, body.url, body.fileName, body.mediaType,
+                       body.content)
+
+
+def _file(name: str, media_type: str, content: bytes) -> Response:
+    return Response(content, media_type=media_type, headers={
+        "Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.post("/teams", status_code=201)
+def form_team(body: TeamCreate, requester: RequesterDep, system: SystemDep,
+              now: NowDep) -> Response:
+    team = system.work.teams.form(requester, body.assignment, body.members, now,
+                                  body.name)
+    return json_response(_summary(team), status=201)
+
+
+@router.get("/teams")
+def find_teams(requester: RequesterDep, system: SystemDep,
+               zoek: str = Query(default="", max_length=100)) -> Response:
+    """The organisation's teams, dissolved ones included (for a follow-up)."""
+    return json_response([_summary(t) for t in system.work.teams.find(requester, zoek)])
+
+
+@router.get("/teams/{name}")
+def team_page(name: TeamName, requester: RequesterDep, system: SystemDep, now: NowDep,
+              trace: TraceDep) -> Response:
+    teams = system.work.teams
+    return json_response(teams.page(requester, teams.for_staff(requester, name), now,
+                                    trace))
+
+
+@router.post("/teams/{name}/ontbinding")
+def dissolve_team(name: TeamName, requester: RequesterDep, system: SystemDep,
+                  now: NowDep) -> Response:
+    return json_response(_summary(system.work.teams.dissolve(requester, name, now)))
+
+
+@router.post("/teams/{name}/producten", status_code=201)
+def add_product(name: TeamName, body: ProductCreate, requester: RequesterDep,
+                system: SystemDep, now: NowDep) -> Response:
+    teams = system.work.teams
+    team = teams.for_staff(requester, name)
+    return json_response(teams.add_product(team, _spec(body), now), status=201)
+
+
+@router.get("/teams/{name}/producten/{product_id}/bestand")
+def product_file(name: TeamName, product_id: ProductId, requester: RequesterDep,
+                 system: SystemDep) -> Response:
+    teams = system.work.teams
+    return _file(*teams.product_file(teams.for_staff(requester, name), product_id))
+
+
+@router.get("/pod/teams")
+def my_teams(pod: HolderDep, system: SystemDep) -> Response:
+    subject = subject_of(system, pod)
+    return json_response([_summary(t) for t in system.work.teams.teams_of(subject)])
+
+
+@router.get("/pod/teams/{name}")
+def my_team_page(name: TeamName, pod: HolderDep, system: SystemDep, now: NowDep,
+                 trace: TraceDep) -> Response:
+    """A member sees fellow members as far as each consented to teamwork with the
+    member's own organisation; the view is logged with the member as actor."""
+    subject, teams = subject_of(system, pod), system.work.teams
+    team = teams.for_member(subject, name)
+    return json_response(teams.page(as_requester(system, pod), team, now, trace,
+                                    viewer_subject=subject))
+
+
+@router.post("/pod/teams/{name}/producten", status_code=201)
+def member_adds_product(name: TeamName, body: ProductCreate, pod: HolderDep,
+                        system: SystemDep, now: NowDep) -> Response:
+    subject, teams = subject_of(system, pod), system.work.teams
+    team = teams.for_member(subject, name)
+    teams.require_active_member(team, subject)
+    return json_response(teams.add_product(team, _spec(body), now), status=201)
+
+
+@router.get("/pod/teams/{name}/producten/{product_id}/bestand")
+def member_reads_product(name: TeamName, product_id: ProductId, pod: HolderDep,
+                         system: SystemDep) -> Response:
+    teams = system.work.teams
+    team = teams.for_member(subject_of(system, pod), name)
+    return _file(*teams.product_file(team, product_id))
+
+
+@router.post("/pod/teams/{name}/beoordelingen", status_code=202)
+def rate_member(name: TeamName, body: RatingCreate, pod: HolderDep, system: SystemDep,
+                now: NowDep) -> Response:
+    """Sealed to the rated member's pod; the registry keeps no readable rating."""
+    subject, work = subject_of(system, pod), system.work
+    team = work.teams.for_member(subject, name)
+    work.ratings.rate(subject, team, body.subject, body.aspects, body.comment, now)
+    return json_response({"team": name, "subject": body.subject,
+                          "delivered": True}, status=202)

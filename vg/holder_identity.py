@@ -1,0 +1,27 @@
+"""A holder acting as a requester (peer search, interest groups, their team's page).
+
+They are authenticated by their session and audited like an organisation: the actor
+is the registry's pseudonym for them, the organisation their employer as their own
+Workcontext names it (``freelance`` without one). The employer is read in the pod and
+only its code crosses to the registry, as a request parameter would.
+"""
+
+from __future__ import annotations
+
+from pod import UnlockedPod
+from registry import Requester, pseudonym_for
+from registry.peers import holder_requester
+
+from .wiring import System
+
+
+def subject_of(system: System, pod: UnlockedPod) -> str:
+    return pseudonym_for(system.pseudonym_secret, pod.did)
+
+
+def as_requester(system: System, pod: UnlockedPod) -> Requester:
+    document = pod.workcontext() or {}
+    tooi = document.get("worksFor")
+    employer = next((code for code, org in system.reference.organisations.items()
+                     if org.tooi_uri == tooi), None) if tooi else None
+    return holder_requester(subject_of(system, pod), employer)
