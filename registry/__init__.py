@@ -23,11 +23,13 @@ from .errors import (
     RegistryError,
     ReplayedDocument,
     StorageFailed,
+    UnknownEmployer,
 )
 from .gate import ConsentGate, Requester, Signals, VisibleProfile
 from .ingest import Accepted, pseudonym_for
 from .matching import Matcher, Ranked, Scored
 from .migrate import upgrade
+from .policies import Notice, Policies
 from .service import MATCHING, CandidatePage, Registry
 
 __all__ = [
@@ -38,5 +40,6 @@ __all__ = [
     "InvalidCursor", "InvalidTransition", "NotAuthenticated", "RegistryError",
     "ReplayedDocument", "StorageFailed", "ConsentGate", "Requester", "Signals",
     "VisibleProfile", "Accepted", "pseudonym_for", "Matcher", "Ranked", "Scored",
-    "upgrade", "MATCHING", "CandidatePage", "Registry",
+    "upgrade", "MATCHING", "CandidatePage", "Registry", "Notice", "Policies",
+    "UnknownEmployer",
 ]

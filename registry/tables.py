@@ -56,6 +56,10 @@ class Disclosure(SQLModel, table=True):
     available_from: Optional[date] = None
     available_until: Optional[date] = None
     received: datetime
+    # The organisation whose policy on audiences governs this grant: the holder's
+    # employer as the signed disclosure names it. Used only to apply that policy;
+    # never read by the gate and never shown to any organisation.
+    policy_employer: Optional[str] = Field(default=None, index=True, max_length=40)
 
 
 class WithdrawnGrant(SQLModel, table=True):

@@ -13,7 +13,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.concurrency import run_in_threadpool
 
 from . import problems
-from .api import dpo, holder, inbox, organisation
+from .api import consent, dpo, holder, inbox, organisation
 from .middleware import API_VERSION, HeadersAndLimits
 from .settings import Settings
 from .wiring import System, build_system
@@ -31,7 +31,7 @@ async def _purge_expired_every_minute(app: FastAPI) -> AsyncIterator[None]:
         while True:
             await asyncio.sleep(PURGE_INTERVAL_SECONDS)
             try:
-                now = datetime.now(timezone.utc)
+                now = (app.state.clock or _utc_now)()
                 await run_in_threadpool(app.state.system.registry.gate.purge_expired, now)
             except Exception as exc:  # keep purging after a transient failure
                 log.error("purge of expired disclosures failed: %s", type(exc).__name__)
@@ -41,6 +41,10 @@ async def _purge_expired_every_minute(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         task.cancel()
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 def create_app(settings: Settings | None = None, system: System | None = None,
@@ -59,7 +63,7 @@ def create_app(settings: Settings | None = None, system: System | None = None,
     app.state.system = system
     app.state.clock = clock
     problems.install(app)
-    for module in (holder, inbox, organisation, dpo):
+    for module in (consent, holder, inbox, organisation, dpo):
         app.include_router(module.router, prefix="/api/v1")
     app.add_middleware(HeadersAndLimits)
     app.openapi = lambda: _openapi(app)
