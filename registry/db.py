@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import SQLModel
 
-from . import policy_tables, tables  # noqa: F401  (register the tables)
+from . import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 from .errors import StorageFailed
 
 
@@ -47,8 +47,7 @@ def drop_tables(engine: Engine) -> None:
 
 
 def registry_tables() -> list:
-    names = {t.name for t in tables.REGISTRY_TABLES} | set(
-        policy_tables.POLICY_TABLE_NAMES)
+    names = {t.name for t in tables.REGISTRY_TABLES}
     return [t for t in SQLModel.metadata.sorted_tables if t.name in names]
 
 

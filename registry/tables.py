@@ -14,6 +14,8 @@ from typing import Optional
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
+from .policy_tables import EmployerPolicyRow, LegalBasisRow, PolicyNotice
+
 
 class Organisation(SQLModel, table=True):
     code: str = Field(primary_key=True, max_length=40)
@@ -148,4 +150,5 @@ def metadata_for_migrations():
 
 REGISTRY_TABLES = tuple(m.__table__ for m in (
     Organisation, ApiKey, Holder, Disclosure, WithdrawnGrant, DisclosurePurpose,
-    DisclosureAudience, DisclosureSkill, Assignment, AssignmentPass))
+    DisclosureAudience, DisclosureSkill, Assignment, AssignmentPass,
+    EmployerPolicyRow, LegalBasisRow, PolicyNotice))
