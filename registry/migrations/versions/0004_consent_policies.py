@@ -8,6 +8,7 @@ Revises: 0003_skill_index
 from __future__ import annotations
 
 import sqlalchemy as sa
+import sqlmodel
 from alembic import op
 
 revision = '0004_consent_policies'
@@ -21,7 +22,7 @@ def upgrade() -> None:
         'employer_policy',
         sa.Column('organisation', sa.String(length=40), nullable=False),
         sa.Column('policy', sa.String(), nullable=False),
-        sa.Column('updated', sa.DateTime(), nullable=False),
+        sa.Column('updated', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(['organisation'], ['organisation.code']),
         sa.PrimaryKeyConstraint('organisation'))
     op.create_table(
@@ -29,7 +30,7 @@ def upgrade() -> None:
         sa.Column('organisation', sa.String(length=40), nullable=False),
         sa.Column('purpose', sa.String(length=40), nullable=False),
         sa.Column('basis', sa.String(length=40), nullable=False),
-        sa.Column('declared', sa.DateTime(), nullable=False),
+        sa.Column('declared', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(['organisation'], ['organisation.code']),
         sa.PrimaryKeyConstraint('organisation', 'purpose'))
     op.create_table(
@@ -39,7 +40,7 @@ def upgrade() -> None:
         sa.Column('grant_id', sa.String(length=200), nullable=False),
         sa.Column('organisation', sa.String(length=40), nullable=False),
         sa.Column('reason', sa.String(length=500), nullable=False),
-        sa.Column('created', sa.DateTime(), nullable=False),
+        sa.Column('created', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint('id'))
     with op.batch_alter_table('policy_notice', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_policy_notice_holder_did'), ['holder_did'],
