@@ -1,6 +1,14 @@
 """The consent model: grants, audiences, purposes, projection, signed documents."""
 
-from .audience import Audience, Geography
+from .audience import (
+    EMPLOYER_KINDS,
+    KINDS,
+    Audience,
+    Geography,
+    corop_of,
+    safety_region_of,
+    sector_of,
+)
 from .disclosure import (
     Disclosure,
     Withdrawal,
@@ -10,16 +18,29 @@ from .disclosure import (
     read_withdrawal,
 )
 from .errors import (
+    AudienceNeedsEmployer,
+    AudienceRefusedByEmployer,
     ConsentError,
     FieldNotAllowedForPurpose,
     InvalidAudience,
     InvalidGrant,
+    InvalidPolicy,
+    InvalidRecord,
     InvalidSignature,
     ProjectionMismatch,
     UnknownField,
 )
 from .grant import Grant, grant_from_json, new_grant
 from .keys import HolderKey, did_from_public_key, public_key_from_did
+from .policy import EmployerPolicy, check_audience_for_holder
+from .record import (
+    ConsentEvent,
+    DeclaredBasis,
+    consent_receipt,
+    consent_record,
+    grant_events,
+    verify_receipt,
+)
 from .projection import disclosed_fields, project
 from .signed import sign_document, verify_document
 from .timefmt import format_time, parse_time
@@ -31,4 +52,9 @@ __all__ = [
     "ProjectionMismatch", "UnknownField", "Grant", "grant_from_json", "new_grant",
     "HolderKey", "did_from_public_key", "public_key_from_did", "disclosed_fields",
     "project", "sign_document", "verify_document", "format_time", "parse_time",
+    "EMPLOYER_KINDS", "KINDS", "corop_of", "safety_region_of", "sector_of",
+    "AudienceNeedsEmployer", "AudienceRefusedByEmployer", "InvalidPolicy",
+    "InvalidRecord", "EmployerPolicy", "check_audience_for_holder", "ConsentEvent",
+    "DeclaredBasis", "consent_receipt", "consent_record", "grant_events",
+    "verify_receipt",
 ]

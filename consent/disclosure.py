@@ -2,6 +2,10 @@
 
 A disclosure carries the projection of the Workcontext onto a grant's fields, the
 signed grant itself, and a per-holder sequence number; a withdrawal names a grant.
+A disclosure also names the holder's employer (the Workcontext's ``worksFor``) when
+there is one, outside the projection: the registry needs it to apply the employer's
+policy on audiences and never shows it to an organisation. Documents made before
+this member existed simply lack it and verify as before.
 The sequence number is strictly increasing per holder over both kinds, so the registry
 rejects any replay of an older document.
 """
@@ -30,6 +34,7 @@ class Disclosure:
     workcontext: dict[str, Any]
     fields: frozenset[str]
     document: dict[str, Any]
+    employer: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +55,8 @@ def make_disclosure(workcontext: dict, grant: Grant, sequence: int, key, now) ->
         "grant": grant.to_json(),
         "workcontext": project(workcontext, grant.fields),
     }
+    if isinstance(workcontext.get("worksFor"), str):
+        body["employer"] = workcontext["worksFor"]
     return sign_document(body, key)
 
 
@@ -79,7 +86,11 @@ def read_disclosure(document: Any) -> Disclosure:
     outside = sorted(fields - set(grant.fields))
     if outside:
         raise ProjectionMismatch(outside)
-    return Disclosure(holder, sequence, issued, grant, workcontext, fields, document)
+    employer = document.get("employer")
+    if employer is not None and (not isinstance(employer, str) or len(employer) > 200):
+        raise InvalidGrant(["employer must be an organisation identifier"])
+    return Disclosure(holder, sequence, issued, grant, workcontext, fields, document,
+                      employer)
 
 
 def read_withdrawal(document: Any) -> Withdrawal:
@@ -91,8 +102,9 @@ def read_withdrawal(document: Any) -> Withdrawal:
 
 
 MEMBERS = {
+    # "employer" is optional: documents of the first form lack it.
     "Disclosure": frozenset({"type", "holder", "sequence", "issued", "grant",
-                             "workcontext", "proof"}),
+                             "workcontext", "employer", "proof"}),
     "Withdrawal": frozenset({"type", "holder", "sequence", "issued", "grant", "proof"}),
 }
 # Sequence numbers stay within what every database integer column and JSON reader

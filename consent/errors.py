@@ -6,6 +6,11 @@
     ├── FieldNotAllowedForPurpose     400 field-not-allowed-for-purpose (field, purpose)
     ├── InvalidAudience               400 invalid-audience    (detail)
     ├── ProjectionMismatch            400 projection-mismatch (paths)
+    ├── AudienceNeedsEmployer         400 audience-needs-employer (kind)
+    ├── AudienceRefusedByEmployer     403 audience-refused-by-employer
+    │                                     (kind, employer, reason)
+    ├── InvalidPolicy                 400 invalid-policy      (detail)
+    ├── InvalidRecord                 400 invalid-consent-record (problems)
     └── InvalidSignature              400 invalid-signature   (opaque: says nothing more)
 """
 
@@ -73,3 +78,47 @@ class InvalidSignature(ConsentError):
 
     def __init__(self) -> None:
         super().__init__("signature verification failed")
+
+
+class AudienceNeedsEmployer(ConsentError):
+    status = 400
+    code = "audience-needs-employer"
+
+    def __init__(self, kind: str):
+        super().__init__(
+            f"an audience of kind {kind} needs the holder's own employer; a holder "
+            "without an employer can choose any audience that does not depend on one")
+        self.kind = kind
+
+
+class AudienceRefusedByEmployer(ConsentError):
+    """The holder's employer does not let its employees grant this audience."""
+
+    status = 403
+    code = "audience-refused-by-employer"
+
+    def __init__(self, kind: str, employer: str, reason: str):
+        super().__init__(f"employer {employer} does not allow this audience: {reason}")
+        self.kind = kind
+        self.employer = employer
+        self.reason = reason
+
+
+class InvalidPolicy(ConsentError):
+    status = 400
+    code = "invalid-policy"
+
+    def __init__(self, detail: str):
+        super().__init__(detail)
+        self.detail = detail
+
+
+class InvalidRecord(ConsentError):
+    """An exported consent record does not conform to the shipped SHACL shapes."""
+
+    status = 400
+    code = "invalid-consent-record"
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems

@@ -33,6 +33,10 @@ class Grant:
     valid_until: datetime
     created: datetime
     signature: str | None = None
+    # The grant this one renews (same audience, purposes and fields, a new period).
+    # Absent in grants that renew nothing, so grants made before it existed verify
+    # unchanged.
+    renews: str | None = None
 
     def is_live(self, now: datetime) -> bool:
         return self.valid_from <= now < self.valid_until
@@ -49,6 +53,8 @@ class Grant:
             "validUntil": format_time(self.valid_until),
             "created": format_time(self.created),
         }
+        if self.renews is not None:
+            body["renews"] = self.renews
         if self.signature is not None:
             body["proof"] = {"verificationMethod": self.holder, "signature": self.signature}
         return body
@@ -66,6 +72,7 @@ def new_grant(
     valid_until: datetime,
     now: datetime,
     valid_from: datetime | None = None,
+    renews: str | None = None,
 ) -> Grant:
     """A new, unsigned grant, checked against the catalogue."""
     grant = Grant(
@@ -77,6 +84,7 @@ def new_grant(
         valid_from=valid_from or now,
         valid_until=valid_until,
         created=now,
+        renews=renews,
     )
     check_grant(grant)
     return grant
@@ -106,8 +114,9 @@ def check_grant(grant: Grant) -> None:
                 raise FieldNotAllowedForPurpose(key, purpose)
 
 
+# "renews" is optional: grants of the first form lack it.
 GRANT_MEMBERS = frozenset({"type", "id", "holder", "audience", "purposes", "fields",
-                           "validFrom", "validUntil", "created", "proof"})
+                           "validFrom", "validUntil", "created", "renews", "proof"})
 GRANT_ID = re.compile(
     r"^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -133,6 +142,7 @@ def grant_from_json(data: Any) -> Grant:
             valid_until=parse_time(data.get("validUntil"), "validUntil"),
             created=parse_time(data.get("created"), "created"),
             signature=data["proof"]["signature"],
+            renews=_text(data, "renews") if "renews" in data else None,
         )
     except (KeyError, TypeError) as exc:
         raise InvalidGrant(["grant is missing required members"]) from exc

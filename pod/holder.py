@@ -115,9 +115,12 @@ class UnlockedPod:
         raise GrantNotFound(grant_id)
 
     def sign_grant(self, audience: Audience, purposes: list[str], fields: list[str],
-                   valid_until: datetime, now: datetime) -> Grant:
+                   valid_until: datetime, now: datetime,
+                   valid_from: datetime | None = None,
+                   renews: str | None = None) -> Grant:
         """A new grant signed by the holder, not yet recorded in the pod."""
-        grant = new_grant(self.did, audience, purposes, fields, valid_until, now)
+        grant = new_grant(self.did, audience, purposes, fields, valid_until, now,
+                          valid_from=valid_from, renews=renews)
         return grant.signed_by(self._key)
 
     def store_grant(self, grant: Grant) -> None:

@@ -23,11 +23,13 @@ from .errors import (
     RegistryError,
     ReplayedDocument,
     StorageFailed,
+    UnknownEmployer,
 )
 from .gate import ConsentGate, Requester, Signals, VisibleProfile
 from .ingest import Accepted, pseudonym_for
 from .matching import Matcher, Ranked, Scored
 from .migrate import upgrade
+from .policies import Notice, Policies
 from .service import MATCHING, CandidatePage, Registry
 from .inbox_delivery import FileDropInbox, InboxDelivery, MemoryInbox
 from .work import WorkLife
@@ -41,5 +43,6 @@ __all__ = [
     "ReplayedDocument", "StorageFailed", "ConsentGate", "Requester", "Signals",
     "VisibleProfile", "Accepted", "pseudonym_for", "Matcher", "Ranked", "Scored",
     "upgrade", "MATCHING", "CandidatePage", "Registry", "FileDropInbox",
-    "InboxDelivery", "MemoryInbox", "WorkLife",
+    "InboxDelivery", "MemoryInbox", "WorkLife", "Notice", "Policies",
+    "UnknownEmployer",
 ]

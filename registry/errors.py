@@ -11,6 +11,7 @@
     ├── GrantNotLive           400 grant-not-live      (grant_id)
     ├── GrantWithdrawn         409 grant-withdrawn     (grant_id)
     ├── GrantIdTaken           409 grant-id-taken      (grant_id)
+    ├── UnknownEmployer        400 unknown-employer
     └── StorageFailed          503 storage-unavailable
 """
 
@@ -114,6 +115,14 @@ class GrantIdTaken(RegistryError):
     def __init__(self, grant_id: str):
         super().__init__("the grant id is already in use; grant ids must be unique")
         self.grant_id = grant_id
+
+
+class UnknownEmployer(RegistryError):
+    status = 400
+    code = "unknown-employer"
+
+    def __init__(self) -> None:
+        super().__init__("the disclosure's employer is not a known organisation")
 
 
 class StorageFailed(RegistryError):

@@ -19,7 +19,7 @@ from typing import Iterable, Sequence
 from sqlalchemy import Engine, and_, delete, exists, false, or_, select, true
 
 from audit import AccessRecord, AuditEntry, AuditLog
-from consent import Audience, Geography
+from consent import Audience, Geography, corop_of, safety_region_of, sector_of
 
 from .db import transaction
 from .tables import CHILD_TABLES, Disclosure, DisclosureAudience, DisclosurePurpose
@@ -184,23 +184,36 @@ class ConsentGate:
         ]
 
     def _audience_condition(self, t, org: str):
-        near = sorted(self._geo.neighbours(org) | {org})
-        province = self._geo.province_of(org)
+        """The audience rules of consent.audience, as SQL for one organisation: each
+        kind compares the stored reference with what today's reference data says
+        about ``org``, so no audience is ever expanded into a stored list."""
+        geo = self._geo
+        near = sorted(geo.neighbours(org) | {org})
         listed = t.c.id.in_(select(A.c.disclosure_id).where(A.c.organisation == org))
+        kind, ref = t.c.audience_kind, t.c.audience_ref
         return or_(
-            and_(t.c.audience_kind.in_(("organisation", "organisations")), listed),
-            and_(t.c.audience_kind == "employer_and_neighbours",
-                 t.c.audience_ref.in_(near)),
-            and_(t.c.audience_kind == "province", t.c.audience_ref == province)
-            if province else false(),
-            and_(t.c.audience_kind == "all_municipalities",
-                 true() if self._geo.is_municipality(org) else false()),
+            and_(kind.in_(("organisation", "organisations")), listed),
+            and_(kind == "employer", ref == org),
+            and_(kind == "employer_and_neighbours", ref.in_(near)),
+            _ref_is(kind, ref, "province", geo.province_of(org)),
+            _ref_is(kind, ref, "corop", corop_of(org, geo)),
+            _ref_is(kind, ref, "safety_region", safety_region_of(org, geo)),
+            and_(kind == "all_municipalities",
+                 true() if geo.is_municipality(org) else false()),
+            _ref_is(kind, ref, "sector", sector_of(org, geo)),
+            and_(kind == "cross_sector",
+                 true() if geo.has_organisation(org) else false()),
         )
 
     def _confirm(self, row, org: str) -> bool:
         """Defence in depth: re-check the audience rule from the signed grant."""
         grant = json.loads(row.document)["grant"]
         return Audience.from_json(grant["audience"]).contains(org, self._geo)
+
+
+def _ref_is(kind, ref, name: str, value: str | None):
+    """``kind == name and ref == value``; nothing matches when ``org`` has no value."""
+    return and_(kind == name, ref == value) if value is not None else false()
 
 
 def _merge(rows: Iterable) -> list[VisibleProfile]:

@@ -24,6 +24,7 @@ from schemas import WorkcontextValidator, check_references
 from .db import transaction
 from .errors import GrantIdTaken, GrantNotLive, GrantWithdrawn, ReplayedDocument
 from .extract import extract
+from .policies import Policies
 from .tables import CHILD_TABLES, Disclosure, DisclosureAudience, DisclosurePurpose
 from .tables import DisclosureSkill, Holder, WithdrawnGrant
 
@@ -49,16 +50,20 @@ def pseudonym_for(secret: bytes, did: str) -> str:
 class Ingest:
     def __init__(self, engine: Engine, geo: Geography, tooi_to_code: Mapping[str, str],
                  pseudonym_secret: bytes,
-                 validator: WorkcontextValidator | None = None):
+                 validator: WorkcontextValidator | None = None,
+                 policies: Policies | None = None):
         self._engine = engine
         self._validator = validator or WorkcontextValidator()
+        self._policies = policies or Policies(engine, geo, tooi_to_code)
         self._geo = geo
         self._tooi = tooi_to_code
         self._secret = pseudonym_secret
 
     def disclosure(self, document: Any, now: datetime) -> Accepted:
         found = read_disclosure(document)
-        if not found.grant.is_live(now):
+        # A grant whose period has not begun is stored and shown from its start
+        # (the gate checks validFrom); one that has ended is refused.
+        if found.grant.valid_until <= now:
             raise GrantNotLive(found.grant.id)
         _check_issued(found.issued, now)
         found.grant.audience.check_known(self._geo)
@@ -67,12 +72,14 @@ class Ingest:
         self._validator.check_structure(found.workcontext, found.holder)
         check_references(self._geo, found.workcontext)
         columns = extract(found.workcontext, found.fields, self._tooi)
+        employer = self._policies.employer_code(found.employer)
         pseudonym = pseudonym_for(self._secret, found.holder)
         with transaction(self._engine) as conn:
             self._advance(conn, found.holder, pseudonym, found.sequence)
             _check_grant_usable(conn, found.grant.id, found.holder)
+            self._policies.admit(conn, employer, found.grant.audience)
             _delete_grant(conn, found.grant.id, found.holder)
-            disclosure_id = _insert(conn, found, columns, now)
+            disclosure_id = _insert(conn, found, columns, now, employer)
             _insert_children(conn, disclosure_id, found, columns.skills)
         return Accepted(pseudonym, found.grant.id, tuple(sorted(found.fields)))
 
@@ -141,14 +148,15 @@ def _delete_grant(conn: Connection, grant_id: str, holder: str) -> None:
         T_DISCLOSURE.c.grant_id == grant_id, T_DISCLOSURE.c.holder_did == holder))
 
 
-def _insert(conn: Connection, found, columns, now: datetime) -> int:
+def _insert(conn: Connection, found, columns, now: datetime,
+            employer: str | None) -> int:
     audience = found.grant.audience
     result = conn.execute(insert(T_DISCLOSURE).values(
         grant_id=found.grant.id,
         holder_did=found.holder,
         sequence=found.sequence,
         audience_kind=audience.kind,
-        audience_ref=audience.employer or audience.province,
+        audience_ref=audience.ref,
         valid_from=found.grant.valid_from,
         valid_until=found.grant.valid_until,
         fields=" ".join(sorted(found.fields)),
@@ -160,6 +168,7 @@ def _insert(conn: Connection, found, columns, now: datetime) -> int:
         available_from=columns.available_from,
         available_until=columns.available_until,
         received=now,
+        policy_employer=employer,
     ))
     return result.inserted_primary_key[0]
 

@@ -20,6 +20,7 @@ from .gate import ConsentGate, Requester
 from .ingest import Accepted, Ingest
 from .matching import Matcher, Ranked
 from .relations import SkillRelations
+from .policies import Policies
 
 MATCHING = "matching"
 MATCH_ACTIVITY = "https://w3id.org/virtuele-gemeente/register#matching-v1"
@@ -44,7 +45,9 @@ class Registry:
         self.engine = engine
         self.reference = reference
         self.access = Access(engine)
-        self.ingest = Ingest(engine, reference, tooi, pseudonym_secret)
+        self.policies = Policies(engine, reference, tooi)
+        self.ingest = Ingest(engine, reference, tooi, pseudonym_secret,
+                             policies=self.policies)
         self.bulk = BulkIngest(engine, reference, tooi, pseudonym_secret)
         self.gate = ConsentGate(engine, reference, audit)
         self.assignments = Assignments(engine, reference)

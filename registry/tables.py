@@ -14,6 +14,8 @@ from typing import Optional
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
+from .policy_tables import EmployerPolicyRow, LegalBasisRow, PolicyNotice
+
 
 class Organisation(SQLModel, table=True):
     code: str = Field(primary_key=True, max_length=40)
@@ -56,6 +58,10 @@ class Disclosure(SQLModel, table=True):
     available_from: Optional[date] = None
     available_until: Optional[date] = None
     received: datetime
+    # The organisation whose policy on audiences governs this grant: the holder's
+    # employer as the signed disclosure names it. Used only to apply that policy;
+    # never read by the gate and never shown to any organisation.
+    policy_employer: Optional[str] = Field(default=None, index=True, max_length=40)
 
 
 class WithdrawnGrant(SQLModel, table=True):
@@ -146,4 +152,5 @@ def metadata_for_migrations():
 
 REGISTRY_TABLES = tuple(m.__table__ for m in (
     Organisation, ApiKey, Holder, Disclosure, WithdrawnGrant, DisclosurePurpose,
-    DisclosureAudience, DisclosureSkill, Assignment, AssignmentPass))
+    DisclosureAudience, DisclosureSkill, Assignment, AssignmentPass,
+    EmployerPolicyRow, LegalBasisRow, PolicyNotice))

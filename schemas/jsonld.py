@@ -21,8 +21,12 @@ CONTEXT_DIR = Path(__file__).with_name("context")
 WORKCONTEXT_CONTEXT_URL = (
     "https://w3id.org/virtuele-gemeente/contexts/workcontext-v1.jsonld"
 )
+CONSENT_RECORD_CONTEXT_URL = (
+    "https://w3id.org/virtuele-gemeente/contexts/consent-record-v1.jsonld"
+)
 SHIPPED_CONTEXTS = {
     WORKCONTEXT_CONTEXT_URL: CONTEXT_DIR / "workcontext-v1.jsonld",
+    CONSENT_RECORD_CONTEXT_URL: CONTEXT_DIR / "consent-record-v1.jsonld",
 }
 
 MAX_DOCUMENT_BYTES = 64 * 1024

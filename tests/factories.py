@@ -33,6 +33,7 @@ from pod.crypto import INTERACTIVE
 from registry import AssignmentSpec, Requester, drop_tables, make_engine
 from registry.db import registry_tables
 from registry.relations import MAX_SIBLINGS
+from registry.policy_tables import EmployerPolicyRow, LegalBasisRow, PolicyNotice
 from registry.tables import CHILD_TABLES, Disclosure, Holder
 from schemas import WORKCONTEXT_CONTEXT_URL, ReferenceData, load_reference_data
 from vg.settings import Settings, default_reference_dir
@@ -251,6 +252,13 @@ def forget_holders(engine: Engine) -> None:
             conn.execute(delete(table.__table__))
         conn.execute(delete(Disclosure.__table__))
         conn.execute(delete(Holder.__table__))
+
+
+def forget_policies(engine: Engine) -> None:
+    """Delete every employer policy, declared legal basis and policy notice."""
+    with engine.begin() as conn:
+        for table in (EmployerPolicyRow, LegalBasisRow, PolicyNotice):
+            conn.execute(delete(table.__table__))
 
 
 def drop_all_tables(url: str) -> None:

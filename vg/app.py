@@ -13,7 +13,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.concurrency import run_in_threadpool
 
 from . import problems
-from .api import dpo, holder, inbox, organisation
+from .api import consent, dpo, holder, inbox, organisation
 from .api import feed, groups, swipes, teams
 from .middleware import API_VERSION, HeadersAndLimits
 from .settings import Settings
@@ -35,7 +35,7 @@ async def _purge_expired_every_minute(app: FastAPI) -> AsyncIterator[None]:
             await asyncio.sleep(PURGE_INTERVAL_SECONDS)
             rounds += 1
             try:
-                now = datetime.now(timezone.utc)
+                now = (app.state.clock or _utc_now)()
                 await run_in_threadpool(app.state.system.registry.gate.purge_expired, now)
                 if rounds % PRUNE_EVERY == 0:
                     await run_in_threadpool(_prune_audit_log, app.state.system, now)
@@ -55,6 +55,10 @@ def _prune_audit_log(system: System, now: datetime) -> None:
     system.audit.prune(before, now)
 
 
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
 def create_app(settings: Settings | None = None, system: System | None = None,
                clock: Callable | None = None) -> FastAPI:
     system = system or build_system(settings or Settings())
@@ -71,7 +75,8 @@ def create_app(settings: Settings | None = None, system: System | None = None,
     app.state.system = system
     app.state.clock = clock
     problems.install(app)
-    for module in (holder, inbox, organisation, dpo, swipes, feed, teams, groups):
+    for module in (consent, holder, inbox, organisation, dpo, swipes, feed, teams,
+                   groups):
         app.include_router(module.router, prefix="/api/v1")
     app.add_middleware(HeadersAndLimits)
     app.openapi = lambda: _openapi(app)

@@ -11,6 +11,7 @@ from typing import Optional
 
 import typer
 
+from .cli_consent import consent
 from .settings import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -21,6 +22,7 @@ app.add_typer(keys, name="keys")
 app.add_typer(audit, name="audit")
 db = typer.Typer(no_args_is_help=True, help="The registry database.")
 app.add_typer(db, name="db")
+app.add_typer(consent, name="consent")
 
 
 def _settings(data_dir: Optional[Path]) -> Settings:

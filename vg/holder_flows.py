@@ -12,7 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from consent import Audience, Grant
+from consent import (
+    Audience,
+    AudienceRefusedByEmployer,
+    Grant,
+    check_audience_for_holder,
+)
 from pod import UnlockedPod, VersionNotFound
 from registry import Registry, ReplayedDocument
 from schemas import check_references
@@ -45,21 +50,46 @@ def save_workcontext(system: System, pod: UnlockedPod, document: Any,
     check_references(system.reference, document)
     version = pod.save_workcontext(document, now)
     published = 0
-    for disclosure in pod.live_disclosures(now):
-        deliver(system.registry, disclosure, now)
+    for record in pod.grants():
+        if not _publishable(record, now):
+            continue
+        try:
+            deliver(system.registry, pod.disclosure(record.grant, now), now)
+        except AudienceRefusedByEmployer:
+            continue  # suspended by the employer's policy; the holder was told
         published += 1
     return Saved(version, published)
 
 
+def _publishable(record, now: datetime) -> bool:
+    """Live grants and grants whose period has not started yet: the registry keeps
+    the projection of a future grant ready but shows it only from its start."""
+    return (record.withdrawn is None and record.pending is None
+            and now < record.grant.valid_until)
+
+
+def employer_code(reference, document: dict | None) -> str | None:
+    """The organisation code of the Workcontext's employer; None for a freelancer."""
+    tooi = (document or {}).get("worksFor")
+    codes = {o.tooi_uri: code for code, o in reference.organisations.items()}
+    return codes.get(tooi) if isinstance(tooi, str) else None
+
+
 def grant_consent(system: System, pod: UnlockedPod, audience: Any, purposes: list[str],
-                  fields: list[str], valid_until: datetime, now: datetime) -> Grant:
+                  fields: list[str], valid_until: datetime, now: datetime,
+                  valid_from: datetime | None = None,
+                  renews: str | None = None) -> Grant:
     """Publish the disclosure a new grant allows; record the grant only once the
-    registry accepted it, so a refused grant leaves nothing behind."""
+    registry accepted it (it applies the employer's policy), so a refused grant
+    leaves nothing behind."""
     parsed = Audience.from_json(audience)
     parsed.check_known(system.reference)
-    if pod.workcontext() is None:
+    document = pod.workcontext()
+    if document is None:
         raise VersionNotFound(0)
-    grant = pod.sign_grant(parsed, purposes, fields, valid_until, now)
+    check_audience_for_holder(parsed, employer_code(system.reference, document))
+    grant = pod.sign_grant(parsed, purposes, fields, valid_until, now,
+                           valid_from=valid_from, renews=renews)
     deliver(system.registry, pod.disclosure(grant, now), now)
     pod.store_grant(grant)
     return grant

@@ -9,20 +9,32 @@ to it (``functionLevel.salaryScale`` belongs to salary_scale, not to level).
 from __future__ import annotations
 
 import copy
+import json
+from datetime import timedelta
 from itertools import combinations
 from typing import Any
 
 import pytest
 
-from consent import ProjectionMismatch, UnknownField, disclosed_fields, project
+from consent import (
+    Audience,
+    ProjectionMismatch,
+    UnknownField,
+    disclosed_fields,
+    make_disclosure,
+    new_grant,
+    project,
+)
 from schemas.catalogue import FIELDS
-from tests.factories import full_workcontext, holder_key
+from tests.factories import NOW, full_workcontext, holder_key
 
 WORKCONTEXT = full_workcontext(holder_key(1).did)
 PATHS = {key: field.path for key, field in FIELDS.items()}
 TOP_STRUCTURE = ("@context", "id", "type")
 
 Leaves = dict[tuple[str, ...], Any]
+# Fields every purpose can carry together with matching; the rest go with teamwork.
+MATCHABLE = frozenset(k for k, f in FIELDS.items() if "matching" in f.purposes)
 
 
 def all_subsets() -> list[frozenset[str]]:
@@ -160,3 +172,52 @@ def test_disclosed_fields_refuses_a_stray_object_under_a_container():
 def test_disclosed_fields_refuses_data_hidden_under_a_structural_key(path):
     with pytest.raises(ProjectionMismatch):
         disclosed_fields(with_member(path, {"email": "jan.jansen@example.nl"}))
+
+
+# -- nothing that reveals a withheld field ------------------------------------------
+
+def scalar_tokens(node: Any) -> set[str]:
+    """Every scalar in a JSON value, as its JSON text (strings quoted)."""
+    if isinstance(node, dict):
+        return set().union(*(scalar_tokens(v) for v in node.values())) | {
+            json.dumps(k) for k in node}
+    if isinstance(node, list):
+        return set().union(*(scalar_tokens(v) for v in node)) if node else set()
+    return {json.dumps(node)}
+
+
+def withheld_tokens(granted: frozenset[str]) -> set[str]:
+    """Values and keys that only a withheld field would bring: its leaf values, the
+    last step of its path, and the type of an object that only it fills."""
+    tokens = set()
+    granted_leaves = expected_leaves(granted)
+    for path, value in leaves(WORKCONTEXT).items():
+        if path in granted_leaves:
+            continue
+        tokens |= {t for t in scalar_tokens(value) if t not in scalar_tokens(
+            list(granted_leaves.values()))}
+    for key in set(FIELDS) - granted:
+        last = json.dumps(PATHS[key][-1])
+        if all(PATHS[key][-1] not in PATHS[g] for g in granted):  # not a container
+            tokens.add(last)
+    return tokens
+
+
+def test_no_disclosure_holds_a_value_key_or_type_of_a_withheld_field():
+    key = holder_key(1)
+    for granted in all_subsets()[1:]:
+        grant = new_grant(key.did, Audience("all_municipalities"), ["matching"]
+                          if granted <= MATCHABLE else ["teamwork"],
+                          sorted(granted), NOW + timedelta(days=1), NOW)
+        document = make_disclosure(WORKCONTEXT, grant, 1, key, NOW)
+        # The envelope's employer is for the registry's check of the employer's
+        # policy and never reaches an organisation (tests/vg/test_consent_api.py).
+        seen = scalar_tokens({k: v for k, v in document.items() if k != "employer"})
+
+        assert not seen & withheld_tokens(granted), sorted(granted)
+        assert document["grant"]["fields"] == sorted(granted)
+        for name, value in document["workcontext"].items():
+            if isinstance(value, dict):
+                inner = {PATHS[g][:2] for g in granted if len(PATHS[g]) > 1}
+                assert any(p[0] == name for p in inner) or name in {
+                    PATHS[g][0] for g in granted}, (name, sorted(granted))

@@ -18,8 +18,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from consent import Audience, Grant, HolderKey, disclosed_fields
+from consent import (
+    KINDS,
+    Audience,
+    AudienceRefusedByEmployer,
+    EmployerPolicy,
+    Grant,
+    HolderKey,
+    disclosed_fields,
+)
 from registry import AssignmentSpec, Requester, pseudonym_for
+from schemas import SECTORS
 from schemas.catalogue import FIELDS, PURPOSES
 from tests.factories import (
     AMERSFOORT,
@@ -36,6 +45,7 @@ from tests.factories import (
     disclosure,
     disclosure_rows,
     forget_holders,
+    forget_policies,
     full_workcontext,
     holder_key,
     reference,
@@ -45,12 +55,18 @@ from tests.factories import (
     skill_pool,
     staff_requester,
     trace_id,
+    tooi,
     withdrawal,
 )
 
 REF = reference()
 MUNICIPALITIES = (UTRECHT, ZEIST, AMERSFOORT, AMSTERDAM, DEN_HAAG)
-REQUESTERS = (*MUNICIPALITIES, PROVINCE_UTRECHT, MINISTRY_BZK, WATER_BOARD_AGV)
+SAFETY_REGION_UTRECHT = "VR09"
+REQUESTERS = (*MUNICIPALITIES, PROVINCE_UTRECHT, MINISTRY_BZK, WATER_BOARD_AGV,
+              SAFETY_REGION_UTRECHT)
+# Utrecht, Groot-Amsterdam, Agglomeratie 's-Gravenhage
+COROPS = ("CR17", "CR23", "CR26")
+SAFETY_REGIONS = (SAFETY_REGION_UTRECHT, "VR13", "VR15")
 PROVINCES = (PROVINCE_UTRECHT, PROVINCE_NOORD_HOLLAND, "PV28")
 EMPLOYERS = (*MUNICIPALITIES, MINISTRY_BZK)
 SKILLS = (*skill_pool()[:4], *related_skills())  # exact and hierarchy-related
@@ -209,8 +225,9 @@ class Holder:
     grants: tuple[Grant, ...]
 
 
-def audiences(requester: str) -> st.SearchStrategy[Audience]:
-    """Any audience, with those naming the requester drawn more often."""
+def audiences(requester: str, employer: str) -> st.SearchStrategy[Audience]:
+    """Any audience, with those naming the requester drawn more often; the two
+    employer kinds name the holder's own employer, as they must."""
     others = st.sets(st.sampled_from(REQUESTERS), max_size=2)
     return st.one_of(
         st.just(Audience("organisation", organisations=(requester,))),
@@ -218,15 +235,32 @@ def audiences(requester: str) -> st.SearchStrategy[Audience]:
             "organisations", organisations=tuple(sorted(os | {requester})))),
         st.sampled_from(REQUESTERS).map(
             lambda o: Audience("organisation", organisations=(o,))),
-        st.sampled_from(MUNICIPALITIES[:4]).map(
-            lambda m: Audience("employer_and_neighbours", employer=m)),
+        st.just(Audience("employer_and_neighbours", employer=employer)
+                if REF.is_municipality(employer) else Audience("all_municipalities")),
         st.sampled_from(PROVINCES).map(lambda p: Audience("province", province=p)),
         st.just(Audience("all_municipalities")),
+        st.just(Audience("employer", employer=employer)),
+        st.sampled_from(COROPS).map(lambda r: Audience("corop", region=r)),
+        st.sampled_from(SAFETY_REGIONS).map(
+            lambda r: Audience("safety_region", region=r)),
+        st.sampled_from(SECTORS).map(lambda s: Audience("sector", sector=s)),
+        st.just(Audience("cross_sector")),
     )
 
 
 @st.composite
-def grants(draw, key: HolderKey, requester: str) -> Grant:
+def policies(draw) -> EmployerPolicy | None:
+    """No policy, or one employer's random restriction of audience kinds."""
+    if draw(st.booleans()):
+        return None
+    employer = draw(st.sampled_from(EMPLOYERS))
+    kinds = draw(st.sets(st.sampled_from(KINDS)))
+    within = REF.province_of(employer) is not None and draw(st.booleans())
+    return EmployerPolicy(employer, frozenset(kinds), within)
+
+
+@st.composite
+def grants(draw, key: HolderKey, requester: str, employer: str) -> Grant:
     purposes = draw(st.sets(st.sampled_from(sorted(PURPOSES)), min_size=1))
     # Hypothesis favours the first choice of each draw, so the first choices are
     # the ones that make a grant count: for matching, with skills, still live.
@@ -238,15 +272,16 @@ def grants(draw, key: HolderKey, requester: str) -> Grant:
         fields |= {"skills"}  # without visible skills nobody is a candidate
     lifetime = draw(st.sampled_from([timedelta(days=30)] * 3 + [timedelta(hours=1)]))
     return signed_grant(key, sorted(fields), purposes=tuple(sorted(purposes)),
-                        to=draw(audiences(requester)), lifetime=lifetime)
+                        to=draw(audiences(requester, employer)), lifetime=lifetime)
 
 
 @st.composite
 def holders(draw, n: int, requester: str) -> Holder:
     key = holder_key(100 + n)
+    employer = draw(st.sampled_from(EMPLOYERS))
     workcontext = full_workcontext(
         key.did,
-        employer=draw(st.sampled_from(EMPLOYERS)),
+        employer=employer,
         skills=tuple(draw(st.lists(st.sampled_from(SKILLS), min_size=1, max_size=4,
                                    unique=True))),
         level_rank=draw(st.integers(1, 5)),
@@ -258,7 +293,7 @@ def holders(draw, n: int, requester: str) -> Holder:
     workcontext["availability"]["period"] = {
         "startDate": start.isoformat(),
         "endDate": (start + timedelta(days=draw(st.integers(0, 300)))).isoformat()}
-    drawn = draw(st.lists(grants(key, requester), min_size=1, max_size=4))
+    drawn = draw(st.lists(grants(key, requester, employer), min_size=1, max_size=4))
     return Holder(key, workcontext, tuple(drawn))
 
 
@@ -286,23 +321,49 @@ def assignment_specs(draw) -> AssignmentSpec:
 
 
 @st.composite
-def scenarios(draw) -> tuple[str, tuple[Holder, ...], AssignmentSpec]:
-    """A requesting organisation, one to four holders, and an assignment."""
+def scenarios(draw) -> tuple[str, tuple[Holder, ...], AssignmentSpec, Policy]:
+    """A requesting organisation, one to four holders, an assignment, and an
+    employer policy set before the holders publish or after (suspending)."""
     requester = draw(st.sampled_from(REQUESTERS))
     people = tuple(draw(holders(n, requester)) for n in range(draw(st.integers(1, 4))))
-    return requester, people, draw(assignment_specs())
+    policy = Policy(draw(policies()), draw(st.booleans()))
+    return requester, people, draw(assignment_specs()), policy
 
 
-def visible(grant: Grant, organisation: str) -> bool:
-    """The oracle, from the signed grant alone: audience, purpose, liveness."""
+@dataclass(frozen=True)
+class Policy:
+    rule: EmployerPolicy | None
+    before: bool
+
+    def allows(self, person: Holder, grant: Grant) -> bool:
+        if self.rule is None or tooi(self.rule.organisation) != person.workcontext[
+                "worksFor"]:
+            return True
+        return self.rule.refusal(grant.audience, REF) is None
+
+
+def visible(grant: Grant, organisation: str, person: Holder | None = None,
+            policy: Policy = Policy(None, True)) -> bool:
+    """The oracle, from the signed grant alone: audience, purpose, liveness, and
+    the holder's employer's policy."""
     return (grant.audience.contains(organisation, REF)
-            and "matching" in grant.purposes and grant.is_live(QUERY_TIME))
+            and "matching" in grant.purposes and grant.is_live(QUERY_TIME)
+            and (person is None or policy.allows(person, grant)))
 
 
-def publish(system, documents: list[dict]) -> None:
+def publish(system, documents: list[dict], policy: Policy = Policy(None, True)
+            ) -> None:
     forget_holders(system.registry.engine)
+    forget_policies(system.registry.engine)
+    if policy.rule is not None and policy.before:
+        system.registry.policies.set_policy(policy.rule, NOW)
     for document in documents:
-        system.registry.receive_disclosure(document, NOW)
+        try:
+            system.registry.receive_disclosure(document, NOW)
+        except AudienceRefusedByEmployer:
+            assert policy.rule is not None and policy.before
+    if policy.rule is not None and not policy.before:
+        system.registry.policies.set_policy(policy.rule, NOW)
 
 
 def answer(page) -> tuple:
@@ -320,7 +381,7 @@ def test_no_answer_holds_or_depends_on_a_field_outside_the_visible_grants(
         request, scenario):
     # Taken from ``request`` so that a failing example does not print the System.
     system = request.getfixturevalue("system")
-    organisation, people, spec = scenario
+    organisation, people, spec, policy = scenario
     requester = Requester(organisation, "apikey:property", "staff")
     job = system.registry.create_assignment(requester, spec, NOW)
     documents = {}  # (did, grant id) -> the signed disclosure
@@ -331,27 +392,27 @@ def test_no_answer_holds_or_depends_on_a_field_outside_the_visible_grants(
     by_pseudonym = {pseudonym_for(system.pseudonym_secret, p.key.did): p
                     for p in people}
 
-    publish(system, list(documents.values()))
+    publish(system, list(documents.values()), policy)
     trace = next(TRACES)
     full = system.registry.candidates(requester, job.id, QUERY_TIME,
                                       trace_id(trace))
 
     for ranked in full.candidates:
         person = by_pseudonym[ranked.profile.pseudonym]
-        allowed = {f for g in person.grants if visible(g, organisation)
+        allowed = {f for g in person.grants if visible(g, organisation, person, policy)
                    for f in g.fields}
         assert ranked.profile.fields <= allowed
         assert disclosed_fields(ranked.profile.workcontext) <= allowed
         assert {r["field"] for r in ranked.reasons} <= allowed
         assert set(ranked.profile.grant_ids) <= {
-            g.id for g in person.grants if visible(g, organisation)}
+            g.id for g in person.grants if visible(g, organisation, person, policy)}
     logged = system.audit.entries(trace_id=trace_id(trace))
     assert sorted((e.entry.subject, e.entry.fields) for e in logged) == sorted(
         (r.profile.pseudonym, tuple(sorted(r.profile.fields)))
         for r in full.candidates)
 
     publish(system, [doc for (did, grant_id), doc in documents.items()
-                     if any(g.id == grant_id and visible(g, organisation)
+                     if any(g.id == grant_id and visible(g, organisation, p, policy)
                             for p in people if p.key.did == did for g in p.grants)])
     reduced = system.registry.candidates(requester, job.id, QUERY_TIME,
                                          trace_id(next(TRACES)))

@@ -72,7 +72,8 @@ def list_grants(pod: HolderDep, now: NowDep) -> list[GrantOut]:
 def create_grant(body: GrantCreate, pod: HolderDep, system: SystemDep,
                  now: NowDep) -> GrantOut:
     grant = holder_flows.grant_consent(system, pod, body.audience, body.purposes,
-                                       body.fields, body.validUntil, now)
+                                       body.fields, body.validUntil, now,
+                                       valid_from=body.validFrom)
     return _grant_out(GrantRecord(grant, None), now)
 
 

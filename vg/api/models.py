@@ -33,6 +33,7 @@ class GrantCreate(Strict):
     purposes: list[str] = Field(min_length=1, max_length=10)
     fields: list[str] = Field(min_length=1, max_length=50)
     validUntil: AwareDatetime
+    validFrom: AwareDatetime | None = None
 
 
 class GrantOut(BaseModel):

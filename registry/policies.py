@@ -1,0 +1,180 @@
+"""Employer policies and legal bases, as the registry keeps and applies them.
+
+A disclosure whose grant the holder's employer does not allow is refused at ingest
+with the policy's reason. When an employer tightens its policy, every stored grant
+it governs that the new policy refuses is suspended: its data is deleted in the same
+transaction as the policy change (GDPR art. 5(1)(a)), and the holder gets a notice
+their pod can fetch. The grant itself stays the holder's: once the policy allows it
+again, the pod's next publication brings it back.
+
+What the employer sees of all this is its own policy and nothing else: not how many
+grants it suspended, not which grants to other organisations exist, were refused or
+withdrawn (EDPB Guidelines 05/2020, section 3.1.1).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Mapping
+
+from sqlalchemy import Connection, Engine, delete, insert, select, update
+
+from consent import (
+    Audience,
+    EmployerPolicy,
+    Geography,
+    InvalidPolicy,
+    check_audience_for_holder,
+    format_time,
+)
+from consent.record import LEGAL_BASES
+from schemas import PURPOSES
+
+from .db import transaction
+from .errors import UnknownEmployer
+from .policy_tables import EmployerPolicyRow, LegalBasisRow, PolicyNotice
+from .tables import CHILD_TABLES, Disclosure
+
+D = Disclosure.__table__
+POLICY = EmployerPolicyRow.__table__
+BASIS = LegalBasisRow.__table__
+NOTICE = PolicyNotice.__table__
+
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    grant_id: str
+    organisation: str
+    reason: str
+    created: datetime
+
+    def to_json(self) -> dict:
+        return {"type": "GrantSuspended", "grant": self.grant_id,
+                "organisation": self.organisation, "reason": self.reason,
+                "created": format_time(self.created)}
+
+
+class Policies:
+    def __init__(self, engine: Engine, geo: Geography, tooi_to_code: Mapping[str, str]):
+        self._engine = engine
+        self._geo = geo
+        self._tooi = tooi_to_code
+
+    def employer_code(self, identifier: str | None) -> str | None:
+        """The code of the employer a disclosure names (a TOOI identifier)."""
+        if identifier is None:
+            return None
+        code = self._tooi.get(identifier)
+        if code is None:
+            raise UnknownEmployer()
+        return code
+
+    def admit(self, conn: Connection, employer: str | None, audience: Audience) -> None:
+        """Refuse (with the reason) an audience the employer's policy does not allow.
+        An employer audience must name the employer the disclosure names, or a kind
+        the policy allows could reach an organisation it does not."""
+        if employer is not None:
+            check_audience_for_holder(audience, employer)
+        policy = self._read(conn, employer) if employer else None
+        if policy is not None:
+            policy.check(audience, self._geo)
+
+    def policy(self, organisation: str) -> EmployerPolicy | None:
+        with transaction(self._engine) as conn:
+            return self._read(conn, organisation)
+
+    def set_policy(self, policy: EmployerPolicy, now: datetime) -> None:
+        """Store ``policy`` and suspend, in the same transaction, every grant it
+        now refuses; each holder concerned gets a notice."""
+        body = json.dumps(policy.to_json())
+        with transaction(self._engine) as conn:
+            moved = conn.execute(update(POLICY).where(
+                POLICY.c.organisation == policy.organisation).values(
+                policy=body, updated=now)).rowcount
+            if not moved:
+                conn.execute(insert(POLICY).values(
+                    organisation=policy.organisation, policy=body, updated=now))
+            self._suspend_refused(conn, policy, now)
+
+    def notices(self, holder_did: str) -> list[Notice]:
+        query = select(NOTICE).where(NOTICE.c.holder_did == holder_did).order_by(
+            NOTICE.c.id)
+        with transaction(self._engine) as conn:
+            rows = conn.execute(query).all()
+        return [Notice(r.grant_id, r.organisation, r.reason, r.created) for r in rows]
+
+    def declare_basis(self, organisation: str, purpose: str, basis: str,
+                      now: datetime) -> None:
+        """Record the organisation's own legal basis for ``purpose``: GDPR art.
+        6(1)(e) (``public_task``) or 6(1)(b) (``employee_request``)."""
+        if purpose not in PURPOSES:
+            raise InvalidPolicy(f"purpose {purpose!r} is not known")
+        if basis not in LEGAL_BASES:
+            raise InvalidPolicy(f"basis must be one of {', '.join(LEGAL_BASES)}")
+        with transaction(self._engine) as conn:
+            conn.execute(delete(BASIS).where(BASIS.c.organisation == organisation,
+                                             BASIS.c.purpose == purpose))
+            conn.execute(insert(BASIS).values(organisation=organisation,
+                                              purpose=purpose, basis=basis,
+                                              declared=now))
+
+    def bases(self, organisation: str) -> dict[str, str]:
+        query = select(BASIS.c.purpose, BASIS.c.basis).where(
+            BASIS.c.organisation == organisation)
+        with transaction(self._engine) as conn:
+            return {purpose: basis for purpose, basis in conn.execute(query).all()}
+
+    def bases_for(self, audience: Audience, purposes: tuple[str, ...]
+                  ) -> list[tuple[str, str, str]]:
+        """(organisation, purpose, basis) for every organisation in ``audience``
+        that declared a basis for one of ``purposes``."""
+        query = select(BASIS).where(BASIS.c.purpose.in_(purposes)).order_by(
+            BASIS.c.organisation, BASIS.c.purpose)
+        with transaction(self._engine) as conn:
+            rows = conn.execute(query).all()
+        return [(r.organisation, r.purpose, r.basis) for r in rows
+                if audience.contains(r.organisation, self._geo)]
+
+    def _read(self, conn: Connection, organisation: str) -> EmployerPolicy | None:
+        # FOR UPDATE: an ingest and a policy change on the same employer serialise
+        # on this row, so a grant admitted under the old policy is stored before
+        # the change scans for grants to suspend (PostgreSQL; SQLite writes are
+        # serial anyway). A first policy has no row to lock yet: a disclosure
+        # racing the very first policy of its employer is caught at the next
+        # policy change.
+        body = conn.execute(select(POLICY.c.policy).where(
+            POLICY.c.organisation == organisation).with_for_update()
+        ).scalar_one_or_none()
+        if body is None:
+            return None
+        return EmployerPolicy.from_json(organisation, _without_org(body), self._geo)
+
+    def _suspend_refused(self, conn: Connection, policy: EmployerPolicy,
+                         now: datetime) -> None:
+        rows = conn.execute(select(D.c.id, D.c.grant_id, D.c.holder_did, D.c.document)
+                            .where(D.c.policy_employer == policy.organisation)).all()
+        for row in rows:
+            grant = json.loads(row.document)["grant"]
+            reason = policy.refusal(Audience.from_json(grant["audience"]), self._geo)
+            if reason is None:
+                continue
+            _delete_disclosure(conn, row.id)
+            conn.execute(insert(NOTICE).values(
+                holder_did=row.holder_did, grant_id=row.grant_id,
+                organisation=policy.organisation, reason=reason[:500], created=now))
+
+
+def _without_org(body: str) -> dict:
+    data = json.loads(body)
+    data.pop("organisation", None)
+    return data
+
+
+def _delete_disclosure(conn: Connection, disclosure_id: int) -> None:
+    for table in CHILD_TABLES:
+        t = table.__table__
+        conn.execute(delete(t).where(t.c.disclosure_id == disclosure_id))
+    conn.execute(delete(D).where(D.c.id == disclosure_id))

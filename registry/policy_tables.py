@@ -1,0 +1,47 @@
+"""Tables for what organisations declare about consent: employer policies on
+audiences, each organisation's own legal basis per purpose, and the notices that
+tell a holder a policy change suspended one of their grants.
+
+None of these tables holds a field value. A notice names a holder (by did) and a
+grant, and is read only by that holder.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+from sqlmodel import Field, SQLModel
+
+
+class EmployerPolicyRow(SQLModel, table=True):
+    __tablename__ = "employer_policy"
+    organisation: str = Field(foreign_key="organisation.code", primary_key=True,
+                              max_length=40)
+    policy: str  # JSON of consent.EmployerPolicy.to_json()
+    updated: datetime
+
+
+class LegalBasisRow(SQLModel, table=True):
+    """The receiving organisation's own basis for a purpose (GDPR art. 6(1)(b) or
+    (e)); the holder's grant remains the switch that allows each disclosure."""
+
+    __tablename__ = "legal_basis"
+    organisation: str = Field(foreign_key="organisation.code", primary_key=True,
+                              max_length=40)
+    purpose: str = Field(primary_key=True, max_length=40)
+    basis: str = Field(max_length=40)
+    declared: datetime
+
+
+class PolicyNotice(SQLModel, table=True):
+    __tablename__ = "policy_notice"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    holder_did: str = Field(index=True, max_length=80)
+    grant_id: str = Field(max_length=200)
+    organisation: str = Field(max_length=40)
+    reason: str = Field(max_length=500)
+    created: datetime
+
+
+POLICY_TABLE_NAMES = ("employer_policy", "legal_basis", "policy_notice")

@@ -1,0 +1,95 @@
+"""Employer policies in the registry: a refused disclosure changes nothing, a
+stricter policy deletes what it refuses and leaves a notice, a looser one lets the
+holder publish again; the employer a disclosure names must be the one an employer
+audience names."""
+
+from __future__ import annotations
+
+import pytest
+
+from consent import (
+    KINDS,
+    Audience,
+    AudienceRefusedByEmployer,
+    EmployerPolicy,
+    InvalidAudience,
+    sign_document,
+)
+from registry import UnknownEmployer
+from tests.factories import (
+    AMSTERDAM,
+    NOW,
+    UTRECHT,
+    disclosure,
+    disclosure_rows,
+    full_workcontext,
+    holder_key,
+    registry_snapshot,
+    signed_grant,
+)
+
+KEY = holder_key(21)
+POOL = Audience("cross_sector")
+NO_POOL = EmployerPolicy(UTRECHT, frozenset(KINDS) - {"cross_sector"})
+EVERYTHING = EmployerPolicy(UTRECHT, frozenset(KINDS))
+
+
+def test_a_disclosure_the_policy_refuses_changes_nothing(system):
+    system.registry.policies.set_policy(NO_POOL, NOW)
+    before = registry_snapshot(system.registry.engine)
+
+    with pytest.raises(AudienceRefusedByEmployer) as caught:
+        system.registry.receive_disclosure(
+            disclosure(KEY, signed_grant(KEY, ["skills"], to=POOL), 1), NOW)
+
+    assert "cross_sector" in caught.value.reason
+    assert registry_snapshot(system.registry.engine) == before
+
+
+def test_a_stricter_policy_deletes_what_it_refuses_and_a_looser_one_lets_it_back(
+        system):
+    pooled = signed_grant(KEY, ["skills"], to=POOL)
+    kept = signed_grant(KEY, ["level"], to=Audience("employer", employer=UTRECHT))
+    system.registry.receive_disclosure(disclosure(KEY, pooled, 1), NOW)
+    system.registry.receive_disclosure(disclosure(KEY, kept, 2), NOW)
+
+    system.registry.policies.set_policy(NO_POOL, NOW)
+
+    assert [r.grant_id for r in disclosure_rows(system.registry.engine)] == [kept.id]
+    notices = system.registry.policies.notices(KEY.did)
+    assert [(n.grant_id, n.organisation) for n in notices] == [(pooled.id, UTRECHT)]
+    assert system.registry.policies.notices(holder_key(22).did) == []
+
+    system.registry.policies.set_policy(EVERYTHING, NOW)
+    system.registry.receive_disclosure(disclosure(KEY, pooled, 3), NOW)
+    assert len(disclosure_rows(system.registry.engine, pooled.id)) == 1
+
+
+def test_a_policy_binds_only_its_own_employees(system):
+    system.registry.policies.set_policy(NO_POOL, NOW)
+    elsewhere = full_workcontext(KEY.did, employer=AMSTERDAM)
+
+    system.registry.receive_disclosure(
+        disclosure(KEY, signed_grant(KEY, ["skills"], to=POOL), 1, elsewhere), NOW)
+
+    assert len(disclosure_rows(system.registry.engine)) == 1
+
+
+def test_an_employer_audience_naming_another_employer_is_refused(system):
+    system.registry.policies.set_policy(
+        EmployerPolicy(UTRECHT, frozenset({"employer"})), NOW)
+    sideways = signed_grant(KEY, ["skills"], to=Audience("employer", employer=AMSTERDAM))
+    before = registry_snapshot(system.registry.engine)
+
+    with pytest.raises(InvalidAudience):
+        system.registry.receive_disclosure(disclosure(KEY, sideways, 1), NOW)
+
+    assert registry_snapshot(system.registry.engine) == before
+
+
+def test_a_disclosure_naming_an_unknown_employer_is_refused(system):
+    document = disclosure(KEY, signed_grant(KEY, ["skills"], to=POOL), 1)
+    forged = sign_document({**document, "employer": "urn:nobody"}, KEY)
+
+    with pytest.raises(UnknownEmployer):
+        system.registry.receive_disclosure(forged, NOW)

@@ -1,0 +1,56 @@
+"""Withdrawal is one command, as it is one request: the registry's data is gone."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+from typer.testing import CliRunner
+
+from consent import Audience
+from tests.factories import UTRECHT, full_workcontext
+from vg.cli import app
+from vg.holder_flows import grant_consent, save_workcontext
+from vg.settings import Settings
+from vg.wiring import build_system
+
+PASSPHRASE = "een lange wachtzin 42"
+
+
+def test_withdraw_on_the_command_line_deletes_the_registry_data(tmp_path):
+    now = datetime.now(timezone.utc)
+    system = build_system(Settings(data_dir=tmp_path, kdf_level="interactive"))
+    pod = system.pods.create(PASSPHRASE, now)
+    save_workcontext(system, pod, full_workcontext(pod.did), now)
+    grant = grant_consent(system, pod, {"kind": "employer", "employer": UTRECHT},
+                          ["matching"], ["skills"], now + timedelta(days=3), now)
+    staff = system.registry.access.authenticate(
+        system.registry.access.issue_key(UTRECHT, "staff", "t", now))
+    assert len(system.registry.gate.visible(staff, "matching", now)) == 1
+    runner = CliRunner()
+    env = {"VG_PASSPHRASE": PASSPHRASE}
+    args = ["--data-dir", str(tmp_path)]
+
+    withdrawn = runner.invoke(app, ["consent", "withdraw", pod.did, grant.id, *args],
+                              env=env)
+    listed = runner.invoke(app, ["consent", "list", pod.did, *args], env=env)
+
+    assert withdrawn.exit_code == 0, withdrawn.output
+    assert system.registry.gate.visible(staff, "matching", now) == []
+    line = json.loads(listed.output.strip())
+    assert line["id"] == grant.id and not line["live"]
+    assert [e[0] for e in line["events"]] == ["given", "withdrawn"]
+    assert Audience.from_json(line["audience"]).kind == "employer"
+
+
+def test_withdrawing_an_unknown_grant_fails_and_changes_nothing(tmp_path):
+    now = datetime.now(timezone.utc)
+    system = build_system(Settings(data_dir=tmp_path, kdf_level="interactive"))
+    pod = system.pods.create(PASSPHRASE, now)
+
+    result = CliRunner().invoke(app, ["consent", "withdraw", pod.did, "urn:uuid:nope",
+                                      "--data-dir", str(tmp_path)],
+                                env={"VG_PASSPHRASE": PASSPHRASE})
+
+    assert result.exit_code != 0
+    assert pod.grants() == []

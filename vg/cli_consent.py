@@ -1,0 +1,66 @@
+"""``vg consent``: a holder's grants from the command line, withdrawal in one step.
+
+The passphrase is read from ``VG_PASSPHRASE`` or asked for without echo; it is never
+an argument, so it does not end up in shell history or the process list.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .settings import Settings
+
+consent = typer.Typer(no_args_is_help=True, help="A holder's consent grants.")
+PASSPHRASE = typer.Option(..., envvar="VG_PASSPHRASE", prompt=True, hide_input=True,
+                          help="the pod's passphrase (or set VG_PASSPHRASE)")
+
+
+def _open(did: str, passphrase: str, data_dir: Optional[Path]):
+    from .wiring import build_system
+
+    system = build_system(Settings(data_dir=data_dir) if data_dir else Settings())
+    return system, system.pods.unlock(did, passphrase)
+
+
+@consent.command("list")
+def list_grants(did: str, data_dir: Optional[Path] = typer.Option(None),
+                passphrase: str = PASSPHRASE) -> None:
+    """Every grant with its history, one JSON object per line."""
+    from . import consent_flows
+    from consent import format_time
+
+    system, pod = _open(did, passphrase, data_dir)
+    for item in consent_flows.history(system, pod, datetime.now(timezone.utc)):
+        typer.echo(json.dumps({
+            "id": item.grant.id, "audience": item.grant.audience.to_json(),
+            "purposes": list(item.grant.purposes), "fields": list(item.grant.fields),
+            "live": item.live,
+            "events": [[e.status, format_time(e.at)] for e in item.events]}))
+
+
+@consent.command("withdraw")
+def withdraw(did: str, grant_id: str, data_dir: Optional[Path] = typer.Option(None),
+             passphrase: str = PASSPHRASE) -> None:
+    """Withdraw one grant: the registry deletes its data, then the pod records it."""
+    from .holder_flows import withdraw_consent
+
+    system, pod = _open(did, passphrase, data_dir)
+    pod.grant(grant_id)
+    withdraw_consent(system, pod, grant_id, datetime.now(timezone.utc))
+    typer.echo(f"withdrawn {grant_id}")
+
+
+@consent.command("receipt")
+def receipt(did: str, data_dir: Optional[Path] = typer.Option(None),
+            passphrase: str = PASSPHRASE) -> None:
+    """Print a signed receipt holding the consent record of every event."""
+    from . import consent_flows
+
+    system, pod = _open(did, passphrase, data_dir)
+    typer.echo(json.dumps(consent_flows.receipt(system, pod,
+                                                datetime.now(timezone.utc))))
