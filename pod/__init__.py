@@ -4,19 +4,25 @@ from .errors import (
     DecryptionFailed,
     GrantNotFound,
     GrantNotLive,
+    InvalidArchive,
     PodError,
     PodExists,
+    PodLocked,
+    PreconditionFailed,
+    RollbackDetected,
     SessionInvalid,
     UnlockFailed,
     VersionNotFound,
     WeakPassphrase,
 )
-from .holder import GrantRecord, UnlockedPod, VersionInfo
+from .holder import ERASURE_TYPE, GrantRecord, UnlockedPod, VersionInfo
 from .sessions import SessionSealer
 from .store import PodStore
 
 __all__ = [
-    "DecryptionFailed", "GrantNotFound", "GrantNotLive", "PodError", "PodExists", "SessionInvalid",
-    "UnlockFailed", "VersionNotFound", "WeakPassphrase", "GrantRecord", "UnlockedPod",
-    "VersionInfo", "SessionSealer", "PodStore",
+    "DecryptionFailed", "GrantNotFound", "GrantNotLive", "InvalidArchive", "PodError",
+    "PodExists", "PodLocked", "PreconditionFailed", "RollbackDetected",
+    "SessionInvalid", "UnlockFailed", "VersionNotFound", "WeakPassphrase",
+    "ERASURE_TYPE", "GrantRecord", "UnlockedPod", "VersionInfo", "SessionSealer",
+    "PodStore",
 ]

@@ -8,7 +8,11 @@
     ├── GrantNotFound         404 grant-not-found   (grant_id)
     ├── GrantNotLive          409 grant-not-live    (grant_id: withdrawn or being withdrawn)
     ├── WeakPassphrase        400 weak-passphrase
+    ├── PreconditionFailed    412 precondition-failed (expected, current: a stale ETag)
+    ├── InvalidArchive        400 invalid-archive   (problems: what is wrong with it)
+    ├── PodLocked             409 pod-locked        (the keys were dropped from memory)
     └── DecryptionFailed      500 pod-unreadable    (opaque: tampered or foreign data)
+        └── RollbackDetected  500 pod-rolled-back   (opaque: an older state put back)
 """
 
 from __future__ import annotations
@@ -88,3 +92,38 @@ class DecryptionFailed(PodError):
 
     def __init__(self) -> None:
         super().__init__("stored data could not be decrypted")
+
+
+class RollbackDetected(DecryptionFailed):
+    """The state on disk is older than the pod's witnessed generation."""
+
+    code = "pod-rolled-back"
+
+
+class PreconditionFailed(PodError):
+    """A write named a version that is no longer the current one (RFC 9110 13.1.1)."""
+
+    status = 412
+    code = "precondition-failed"
+
+    def __init__(self, expected: str, current: str | None):
+        super().__init__("the resource changed since it was read; read it again")
+        self.expected = expected
+        self.current = current
+
+
+class InvalidArchive(PodError):
+    status = 400
+    code = "invalid-archive"
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = tuple(problems)
+
+
+class PodLocked(PodError):
+    status = 409
+    code = "pod-locked"
+
+    def __init__(self) -> None:
+        super().__init__("the pod is locked")

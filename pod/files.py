@@ -12,15 +12,21 @@ import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 
-def atomic_write(path: Path, data: bytes) -> None:
+TEMP_PREFIX = ".tmp-"
+
+
+def atomic_write(path: Path, data: bytes | Iterable[bytes], mode: int = 0o600) -> None:
+    """Write ``data`` (bytes, or an iterable of byte chunks written as they come)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=path.parent)
     try:
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            for piece in ([data] if isinstance(data, bytes) else data):
+                handle.write(piece)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -48,3 +54,16 @@ def pod_lock(directory: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def sweep_temporary(directory: Path) -> int:
+    """Remove temporary files a killed writer left behind (ciphertext only).
+
+    Called with the pod's write lock held: every writer of a pod directory holds
+    that lock, so a temporary file seen then belongs to no live writer.
+    """
+    removed = 0
+    for path in directory.rglob(TEMP_PREFIX + "*"):
+        path.unlink(missing_ok=True)
+        removed += 1
+    return removed

@@ -116,11 +116,6 @@ def test_a_version_file_moved_onto_the_state_file_fails_to_decrypt(pod):
         pod.versions()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known shortcoming written in pod/crypto.py: state.bin is sealed with associated "
-    "data 'state' and no counter, so an older copy put back on disk decrypts; a "
-    "withdrawn grant comes back to life and the sequence number goes back (the "
-    "registry then refuses the holder's next documents as replays)"))
 def test_a_state_file_rolled_back_on_disk_is_detected(pod):
     state = pod.directory / "state.bin"
     grant = pod.add_grant(Audience("all_municipalities"), ["matching"], ["skills"],
