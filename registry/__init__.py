@@ -19,11 +19,13 @@ from .errors import (
     InvalidAssignment,
     InvalidCursor,
     InvalidTransition,
+    InvalidErasureRequest,
     NotAuthenticated,
     RegistryError,
     ReplayedDocument,
     StorageFailed,
 )
+from .erasure import Erased, read_erasure
 from .gate import ConsentGate, Requester, Signals, VisibleProfile
 from .ingest import Accepted, pseudonym_for
 from .matching import Matcher, Ranked, Scored
@@ -39,4 +41,5 @@ __all__ = [
     "ReplayedDocument", "StorageFailed", "ConsentGate", "Requester", "Signals",
     "VisibleProfile", "Accepted", "pseudonym_for", "Matcher", "Ranked", "Scored",
     "upgrade", "MATCHING", "CandidatePage", "Registry",
+    "Erased", "read_erasure", "InvalidErasureRequest",
 ]

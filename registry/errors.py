@@ -11,6 +11,7 @@
     ├── GrantNotLive           400 grant-not-live      (grant_id)
     ├── GrantWithdrawn         409 grant-withdrawn     (grant_id)
     ├── GrantIdTaken           409 grant-id-taken      (grant_id)
+    ├── InvalidErasureRequest  400 invalid-erasure-request (problems)
     └── StorageFailed          503 storage-unavailable
 """
 
@@ -122,3 +123,12 @@ class StorageFailed(RegistryError):
 
     def __init__(self) -> None:
         super().__init__("the registry store is unavailable")
+
+
+class InvalidErasureRequest(RegistryError):
+    status = 400
+    code = "invalid-erasure-request"
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = tuple(problems)
