@@ -131,11 +131,12 @@ class UnlockedPod:
                                "binaries": {}}, 1)
 
     def read_state(self) -> dict:
+        kek = self._kek_bytes()
         try:
             blob = (self.directory / "state.bin").read_bytes()
         except OSError as exc:
             raise DecryptionFailed() from exc
-        generation, plain = envelope.open_state(self._kek_bytes(), self.did, blob)
+        generation, plain = envelope.open_state(kek, self.did, blob)
         self._keyring.check(self.pod_id, generation)
         state = json.loads(plain)
         state["generation"] = generation
@@ -218,6 +219,39 @@ class UnlockedPod:
         """Make an earlier version the current one, as a new version: history is
         never rewritten."""
         return self.save_workcontext(self.version(number), now, if_match)
+
+    # -- moving in from an export ------------------------------------------------
+    def load(self, history: list[dict], grants: list[dict], sequence: int,
+             access_log: list[dict]) -> None:
+        """Fill a new, empty pod from an archive's contents in one commit: a crash
+        part-way leaves the empty pod, never half of the history."""
+        records = [_grant_record(entry, self.did) for entry in grants]
+        with self.write_locked():
+            state = self.read_state()
+            for entry in history:
+                number = entry["version"]
+                blob = self.seal(json.dumps(entry["document"]).encode("utf-8"),
+                                 "workcontext", number)
+                atomic_write(self._version_path(number), blob)
+                state["versions"].append({"version": number, "saved": entry["saved"],
+                                          "digest": crypto.digest(blob)})
+            state["grants"] = records
+            state["sequence"] = sequence
+            if access_log:
+                blob = self.seal(json.dumps(access_log).encode("utf-8"), "accesslog")
+                atomic_write(self.directory / "accesslog.bin", blob)
+                state["accessLog"] = crypto.digest(blob)
+            self.commit(state)
+
+    def imported_access_log(self) -> list[dict]:
+        """The access log that came with an import (entries of the old server)."""
+        expected = self.read_state().get("accessLog")
+        if expected is None:
+            return []
+        blob = (self.directory / "accesslog.bin").read_bytes()
+        if crypto.digest(blob) != expected:
+            raise DecryptionFailed()
+        return json.loads(self.open(blob, "accesslog"))
 
     # -- grants ----------------------------------------------------------------
     def grants(self) -> list[GrantRecord]:
@@ -346,6 +380,23 @@ def _check_precondition(state: dict, if_match: str | None) -> None:
     offered = [tag.strip() for tag in if_match.split(",")]
     if current is None or current not in offered:
         raise PreconditionFailed(if_match, current)
+
+
+def _grant_record(entry: dict, did: str) -> dict:
+    """A grant record from an archive: the grant must verify and be the holder's."""
+    grant = grant_from_json(entry["grant"])
+    if grant.holder != did:
+        raise GrantNotFound(grant.id)
+    record = {"grant": grant.to_json(), "withdrawn": _text_or_none(entry, "withdrawn")}
+    pending = _text_or_none(entry, "pending")
+    if pending is not None:
+        record["pending"] = pending
+    return record
+
+
+def _text_or_none(entry: dict, key: str) -> str | None:
+    value = entry.get(key)
+    return value if isinstance(value, str) and len(value) <= 40 else None
 
 
 def _entry(state: dict, grant_id: str) -> dict | None:
