@@ -1,6 +1,9 @@
 """The holder's personal encrypted store."""
 
 from .errors import (
+    BinaryNotFound,
+    InvalidName,
+    RangeNotSatisfiable,
     DecryptionFailed,
     GrantNotFound,
     GrantNotLive,
@@ -20,6 +23,7 @@ from .sessions import SessionSealer
 from .store import PodStore
 
 __all__ = [
+    "BinaryNotFound", "InvalidName", "RangeNotSatisfiable",
     "DecryptionFailed", "GrantNotFound", "GrantNotLive", "InvalidArchive", "PodError",
     "PodExists", "PodLocked", "PreconditionFailed", "RollbackDetected",
     "SessionInvalid", "UnlockFailed", "VersionNotFound", "WeakPassphrase",

@@ -11,11 +11,16 @@
     ├── PreconditionFailed    412 precondition-failed (expected, current: a stale ETag)
     ├── InvalidArchive        400 invalid-archive   (problems: what is wrong with it)
     ├── PodLocked             409 pod-locked        (the keys were dropped from memory)
+    ├── BinaryNotFound        404 resource-not-found (name)
+    ├── InvalidName           400 invalid-resource-name (name)
+    ├── RangeNotSatisfiable   416 range-not-satisfiable (size)
     └── DecryptionFailed      500 pod-unreadable    (opaque: tampered or foreign data)
         └── RollbackDetected  500 pod-rolled-back   (opaque: an older state put back)
 """
 
 from __future__ import annotations
+
+MAX_NAME = 120
 
 
 class PodError(Exception):
@@ -127,3 +132,32 @@ class PodLocked(PodError):
 
     def __init__(self) -> None:
         super().__init__("the pod is locked")
+
+
+class BinaryNotFound(PodError):
+    status = 404
+    code = "resource-not-found"
+
+    def __init__(self, name: str):
+        super().__init__("no such resource in this pod")
+        self.name = name
+
+
+class InvalidName(PodError):
+    status = 400
+    code = "invalid-resource-name"
+
+    def __init__(self, name: str):
+        super().__init__(
+            f"a resource name must be 1-{MAX_NAME} of a-z, 0-9, '-', '_' and '.', "
+            "not starting with '.'")
+        self.name = name
+
+
+class RangeNotSatisfiable(PodError):
+    status = 416
+    code = "range-not-satisfiable"
+
+    def __init__(self, size: int):
+        super().__init__(f"the range lies outside the resource of {size} bytes")
+        self.size = size
