@@ -2,7 +2,9 @@
 
 from .errors import (
     BinaryNotFound,
+    InboxFull,
     InvalidName,
+    MessageNotFound,
     RangeNotSatisfiable,
     DecryptionFailed,
     GrantNotFound,
@@ -23,7 +25,7 @@ from .sessions import SessionSealer
 from .store import PodStore
 
 __all__ = [
-    "BinaryNotFound", "InvalidName", "RangeNotSatisfiable",
+    "BinaryNotFound", "InboxFull", "InvalidName", "MessageNotFound", "RangeNotSatisfiable",
     "DecryptionFailed", "GrantNotFound", "GrantNotLive", "InvalidArchive", "PodError",
     "PodExists", "PodLocked", "PreconditionFailed", "RollbackDetected",
     "SessionInvalid", "UnlockFailed", "VersionNotFound", "WeakPassphrase",

@@ -14,6 +14,8 @@
     ├── BinaryNotFound        404 resource-not-found (name)
     ├── InvalidName           400 invalid-resource-name (name)
     ├── RangeNotSatisfiable   416 range-not-satisfiable (size)
+    ├── MessageNotFound       404 message-not-found (message_id)
+    ├── InboxFull             409 inbox-full        (limit)
     └── DecryptionFailed      500 pod-unreadable    (opaque: tampered or foreign data)
         └── RollbackDetected  500 pod-rolled-back   (opaque: an older state put back)
 """
@@ -161,3 +163,21 @@ class RangeNotSatisfiable(PodError):
     def __init__(self, size: int):
         super().__init__(f"the range lies outside the resource of {size} bytes")
         self.size = size
+
+
+class MessageNotFound(PodError):
+    status = 404
+    code = "message-not-found"
+
+    def __init__(self, message_id: str):
+        super().__init__("no such message in this inbox")
+        self.message_id = message_id
+
+
+class InboxFull(PodError):
+    status = 409
+    code = "inbox-full"
+
+    def __init__(self, limit: int):
+        super().__init__(f"the inbox holds at most {limit} messages")
+        self.limit = limit
