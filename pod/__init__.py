@@ -4,6 +4,11 @@ from .errors import (
     BinaryNotFound,
     InboxFull,
     InvalidName,
+    InvalidPath,
+    MethodNotAllowed,
+    NotAcceptable,
+    PodNotFound,
+    UnsupportedMediaType,
     MessageNotFound,
     RangeNotSatisfiable,
     DecryptionFailed,
@@ -25,7 +30,9 @@ from .sessions import SessionSealer
 from .store import PodStore
 
 __all__ = [
-    "BinaryNotFound", "InboxFull", "InvalidName", "MessageNotFound", "RangeNotSatisfiable",
+    "BinaryNotFound", "InboxFull", "InvalidName", "MessageNotFound",
+    "InvalidPath", "MethodNotAllowed", "NotAcceptable", "PodNotFound",
+    "UnsupportedMediaType", "RangeNotSatisfiable",
     "DecryptionFailed", "GrantNotFound", "GrantNotLive", "InvalidArchive", "PodError",
     "PodExists", "PodLocked", "PreconditionFailed", "RollbackDetected",
     "SessionInvalid", "UnlockFailed", "VersionNotFound", "WeakPassphrase",

@@ -16,6 +16,11 @@
     ├── RangeNotSatisfiable   416 range-not-satisfiable (size)
     ├── MessageNotFound       404 message-not-found (message_id)
     ├── InboxFull             409 inbox-full        (limit)
+    ├── PodNotFound           404 pod-not-found     (opaque: absent or not yours)
+    ├── InvalidPath           400 invalid-path      (path)
+    ├── NotAcceptable         406 not-acceptable    (offered)
+    ├── UnsupportedMediaType  415 unsupported-media-type (expected)
+    ├── MethodNotAllowed      405 method-not-allowed (allowed)
     └── DecryptionFailed      500 pod-unreadable    (opaque: tampered or foreign data)
         └── RollbackDetected  500 pod-rolled-back   (opaque: an older state put back)
 """
@@ -181,3 +186,52 @@ class InboxFull(PodError):
     def __init__(self, limit: int):
         super().__init__(f"the inbox holds at most {limit} messages")
         self.limit = limit
+
+
+class PodNotFound(PodError):
+    """The same answer for a pod that does not exist and one that is not the
+    caller's, so a path reveals nothing about other pods."""
+
+    status = 404
+    code = "pod-not-found"
+
+    def __init__(self) -> None:
+        super().__init__("no such pod")
+
+
+class InvalidPath(PodError):
+    status = 400
+    code = "invalid-path"
+
+    def __init__(self, path: str):
+        super().__init__(
+            "a pod path must be lower case, without percent-encoding, empty segments, "
+            "'.' or '..' segments or backslashes")
+        self.path = path
+
+
+class NotAcceptable(PodError):
+    status = 406
+    code = "not-acceptable"
+
+    def __init__(self, offered: list[str]):
+        super().__init__("this resource is offered as " + ", ".join(offered))
+        self.offered = tuple(offered)
+
+
+class UnsupportedMediaType(PodError):
+    status = 415
+    code = "unsupported-media-type"
+
+    def __init__(self, expected: str):
+        super().__init__(f"the body must be {expected}")
+        self.expected = expected
+
+
+class MethodNotAllowed(PodError):
+    status = 405
+    code = "method-not-allowed"
+
+    def __init__(self, allowed: list[str], hint: str = ""):
+        super().__init__(("allowed: " + ", ".join(allowed) + (f"; {hint}" if hint else "")))
+        self.allowed = tuple(allowed)

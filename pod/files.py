@@ -18,10 +18,12 @@ from typing import Iterable, Iterator
 TEMP_PREFIX = ".tmp-"
 
 
-def atomic_write(path: Path, data: bytes | Iterable[bytes], mode: int = 0o600) -> None:
-    """Write ``data`` (bytes, or an iterable of byte chunks written as they come)."""
+def atomic_write(path: Path, data: bytes | Iterable[bytes], mode: int = 0o600,
+                 owner: str = "") -> None:
+    """Write ``data`` (bytes, or an iterable of byte chunks written as they come).
+    ``owner`` goes into the temporary name, for a folder several pods share."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX + owner, dir=path.parent)
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
@@ -56,14 +58,14 @@ def pod_lock(directory: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def sweep_temporary(directory: Path) -> int:
+def sweep_temporary(directory: Path, owner: str = "") -> int:
     """Remove temporary files a killed writer left behind (ciphertext only).
 
     Called with the pod's write lock held: every writer of a pod directory holds
     that lock, so a temporary file seen then belongs to no live writer.
     """
     removed = 0
-    for path in directory.rglob(TEMP_PREFIX + "*"):
+    for path in directory.rglob(TEMP_PREFIX + owner + "*"):
         path.unlink(missing_ok=True)
         removed += 1
     return removed

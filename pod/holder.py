@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from consent import (
     Audience,
@@ -156,7 +156,7 @@ class UnlockedPod:
 
     def write_locked(self):
         """The pod's write lock, with leftovers of killed writers swept first."""
-        return _SweepingLock(self.directory)
+        return _SweepingLock(self.directory, lambda: self._keyring.sweep(self.pod_id))
 
     # -- Workcontext -----------------------------------------------------------
     def workcontext(self) -> dict[str, Any] | None:
@@ -357,13 +357,15 @@ class UnlockedPod:
 
 
 class _SweepingLock:
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, also: Callable[[], None]):
         self._lock = pod_lock(directory)
         self._directory = directory
+        self._also = also
 
     def __enter__(self) -> None:
         self._lock.__enter__()
         sweep_temporary(self._directory)
+        self._also()
 
     def __exit__(self, *exc) -> None:
         self._lock.__exit__(*exc)

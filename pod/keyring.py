@@ -32,7 +32,7 @@ from pathlib import Path
 
 from . import crypto
 from .errors import RollbackDetected, UnlockFailed
-from .files import atomic_write, fsync_dir
+from .files import atomic_write, fsync_dir, sweep_temporary
 
 
 class Keyring:
@@ -103,4 +103,10 @@ class Keyring:
     def _write(self, pod_id: str, shard: bytes, generation: int) -> None:
         body = {"shard": base64.b64encode(shard).decode("ascii"),
                 "generation": generation}
-        atomic_write(self._path(pod_id), json.dumps(body).encode("ascii"), mode=0o600)
+        atomic_write(self._path(pod_id), json.dumps(body).encode("ascii"), mode=0o600,
+                     owner=pod_id + "-")
+
+    def sweep(self, pod_id: str) -> None:
+        """Remove what a killed writer of this pod left here (under the pod lock)."""
+        if self.directory.exists():
+            sweep_temporary(self.directory, owner=pod_id + "-")

@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -28,12 +29,19 @@ from pathlib import Path
 from consent import HolderKey
 
 from . import crypto
-from .errors import DecryptionFailed, PodExists, UnlockFailed, WeakPassphrase
+from .errors import (
+    DecryptionFailed,
+    PodExists,
+    PodNotFound,
+    UnlockFailed,
+    WeakPassphrase,
+)
 from .files import atomic_write, pod_lock
 from .holder import UnlockedPod
 from .keyring import Keyring
 
 FORMAT = 2
+_POD_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 class PodStore:
@@ -53,6 +61,18 @@ class PodStore:
 
     def directory(self, did: str) -> Path:
         return self.root / self.pod_id(did)
+
+    def did_for_id(self, pod_id: str) -> str:
+        """The did of the pod stored under ``pod_id``; PodNotFound if there is none."""
+        if not _POD_ID.match(pod_id):
+            raise PodNotFound()
+        try:
+            did = json.loads((self.root / pod_id / "pod.json").read_bytes())["did"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise PodNotFound() from exc
+        if not isinstance(did, str) or self.pod_id(did) != pod_id:
+            raise PodNotFound()
+        return did
 
     def exists(self, did: str) -> bool:
         return (self.directory(did) / "pod.json").exists()

@@ -13,7 +13,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.concurrency import run_in_threadpool
 
 from . import problems
-from .api import dpo, holder, inbox, organisation
+from .api import dpo, holder, inbox, organisation, pod_resources, pod_rights
 from .middleware import API_VERSION, HeadersAndLimits
 from .settings import Settings
 from .wiring import System, build_system
@@ -59,9 +59,9 @@ def create_app(settings: Settings | None = None, system: System | None = None,
     app.state.system = system
     app.state.clock = clock
     problems.install(app)
-    for module in (holder, inbox, organisation, dpo):
+    for module in (holder, inbox, organisation, dpo, pod_resources, pod_rights):
         app.include_router(module.router, prefix="/api/v1")
-    app.add_middleware(HeadersAndLimits)
+    app.add_middleware(HeadersAndLimits, limit_for=_body_limit)
     app.openapi = lambda: _openapi(app)
     return app
 
@@ -87,3 +87,7 @@ PROBLEM_RESPONSE = {
     "description": "Invalid input (RFC 9457 problem details, all errors at once)",
     "content": {"application/problem+json": {"schema": {"type": "object"}}},
 }
+
+
+def _body_limit(path: str) -> int | None:
+    return pod_resources.body_limit(path) or pod_rights.body_limit(path)

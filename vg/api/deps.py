@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import datetime, timezone
-from typing import Annotated, Any
+from typing import Annotated, Any, Iterator
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -73,12 +73,18 @@ def get_requester(
 
 def get_holder_pod(
         system: SystemDep, now: NowDep,
-        credentials: Annotated[Credentials, Depends(holder_session)]) -> UnlockedPod:
+        credentials: Annotated[Credentials, Depends(holder_session)]
+) -> Iterator[UnlockedPod]:
+    """The pod, unlocked for this request only: its keys are wiped afterwards."""
     token = _token(credentials)
     if not token or not token.startswith(SESSION_PREFIX):
         raise SessionInvalid()
-    did, kek = system.sessions.open(token[len(SESSION_PREFIX):], now)
-    return system.pods.open_with_key(did, kek)
+    did, passkey = system.sessions.open(token[len(SESSION_PREFIX):], now)
+    pod = system.pods.open_with_key(did, passkey)
+    try:
+        yield pod
+    finally:
+        pod.lock()
 
 
 RequesterDep = Annotated[Requester, Depends(get_requester)]
