@@ -59,6 +59,17 @@ MAX_BINARY_BYTES = 2 * 1024 ** 3
 _MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,62}/[a-z0-9][a-z0-9!#$&^_.+-]{0,62}$")
 
 
+def _readable(path: str):
+    """GET and HEAD on one path, each with its own OpenAPI operation id."""
+
+    def register(func):
+        router.get(path, operation_id=f"{func.__name__}_get")(func)
+        router.head(path, operation_id=f"{func.__name__}_head")(func)
+        return func
+
+    return register
+
+
 def body_limit(path: str) -> int | None:
     """Larger request bodies for binary uploads; None keeps the default cap."""
     if path.startswith("/api/v1/pods/") and "/bestanden/" in path:
@@ -103,7 +114,7 @@ def _container(url: str, members: list[str]) -> dict:
 
 
 # -- the pod root and the Workcontext -------------------------------------------------
-@router.api_route(POD + "/", methods=["GET", "HEAD"])
+@_readable(POD + "/")
 def read_pod(request: Request, pod: OwnPod, system: SystemDep,
              accept: Annotated[str | None, Header()] = None) -> Response:
     members = ["versies/", "bestanden/", "postvak/"]
@@ -113,7 +124,7 @@ def read_pod(request: Request, pod: OwnPod, system: SystemDep,
                       head=request.method == "HEAD")
 
 
-@router.api_route(POD + "/werkcontext", methods=["GET", "HEAD"])
+@_readable(POD + "/werkcontext")
 def read_workcontext(request: Request, pod: OwnPod,
                      accept: Annotated[str | None, Header()] = None) -> Response:
     current = pod.workcontext_with_etag()
@@ -160,7 +171,7 @@ def _saved(saved, pod: UnlockedPod) -> Response:
 
 
 # -- history ------------------------------------------------------------------------
-@router.api_route(POD + "/versies/", methods=["GET", "HEAD"])
+@_readable(POD + "/versies/")
 def list_versions(request: Request, pod: OwnPod, system: SystemDep,
                   accept: Annotated[str | None, Header()] = None) -> Response:
     url = _base(request, pod, system) + "versies/"
@@ -168,7 +179,7 @@ def list_versions(request: Request, pod: OwnPod, system: SystemDep,
     return _represent(_container(url, members), accept, head=request.method == "HEAD")
 
 
-@router.api_route(POD + "/versies/{number}", methods=["GET", "HEAD"])
+@_readable(POD + "/versies/{number}")
 def read_version(number: int, request: Request, pod: OwnPod,
                  accept: Annotated[str | None, Header()] = None) -> Response:
     return _represent(pod.version(number), accept, head=request.method == "HEAD")
@@ -184,7 +195,7 @@ def restore_version(number: int, pod: OwnPod, system: SystemDep, now: NowDep,
 
 
 # -- binaries -----------------------------------------------------------------------
-@router.api_route(POD + "/bestanden/", methods=["GET", "HEAD"])
+@_readable(POD + "/bestanden/")
 def list_binaries(request: Request, pod: OwnPod, system: SystemDep,
                   accept: Annotated[str | None, Header()] = None) -> Response:
     url = _base(request, pod, system) + "bestanden/"
@@ -219,7 +230,7 @@ async def upload_binary(name: str, request: Request, pod: OwnPod, now: NowDep,
     return response
 
 
-@router.api_route(POD + "/bestanden/{name}", methods=["GET", "HEAD"])
+@_readable(POD + "/bestanden/{name}")
 def download_binary(name: str, request: Request, pod: OwnPod,
                     range_: Annotated[str | None, Header(alias="Range")] = None
                     ) -> Response:
