@@ -39,12 +39,14 @@ from .errors import (
     GrantNotLive,
     PodLocked,
     PreconditionFailed,
+    RollbackDetected,
     VersionNotFound,
 )
 from .files import atomic_write, pod_lock, sweep_temporary
 from .keyring import Keyring
 
 ERASURE_TYPE = "ErasureRequest"
+_STATE_RETRIES = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,16 +133,33 @@ class UnlockedPod:
                                "binaries": {}}, 1)
 
     def read_state(self) -> dict:
+        """The committed state. Readers take no lock, so a reader may load a state
+        file just before a writer replaces it and then see the writer's newer
+        witness: a state older than the witness is read once more, and only a
+        file that is still older is a rollback."""
         kek = self._kek_bytes()
+        generation, plain = self._load_state(kek)
+        for _ in range(_STATE_RETRIES):
+            try:
+                self._keyring.check(self.pod_id, generation)
+                break
+            except RollbackDetected:
+                again, plain = self._load_state(kek)
+                if again == generation:
+                    raise
+                generation = again
+        else:
+            self._keyring.check(self.pod_id, generation)
+        state = json.loads(plain)
+        state["generation"] = generation
+        return state
+
+    def _load_state(self, kek: bytes) -> tuple[int, bytes]:
         try:
             blob = (self.directory / "state.bin").read_bytes()
         except OSError as exc:
             raise DecryptionFailed() from exc
-        generation, plain = envelope.open_state(kek, self.did, blob)
-        self._keyring.check(self.pod_id, generation)
-        state = json.loads(plain)
-        state["generation"] = generation
-        return state
+        return envelope.open_state(kek, self.did, blob)
 
     def commit(self, state: dict) -> None:
         """Write ``state`` as the next generation (caller holds the pod lock)."""

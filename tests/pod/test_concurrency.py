@@ -51,3 +51,30 @@ def test_without_if_match_the_last_writer_wins_and_both_versions_are_kept(tmp_pa
 
     assert [pod.version(n)["count"] for n in (1, 2, 3)] == [0, 1, 2]
     assert pod.etag() != etag
+
+
+def test_readers_racing_writers_never_see_a_false_rollback(tmp_path):
+    store = pod_store(tmp_path / "pods")
+    pod = store.create(PASSPHRASE, NOW)
+    pod.save_workcontext({"id": pod.did, "count": 0}, NOW)
+    failures = []
+    done = threading.Event()
+
+    def read() -> None:
+        reader = store.open_with_key(pod.did, pod.passkey)
+        while not done.is_set():
+            try:
+                reader.workcontext()
+            except Exception as exc:  # any failure here is the bug under test
+                failures.append(type(exc).__name__)
+
+    readers = [threading.Thread(target=read) for _ in range(4)]
+    for thread in readers:
+        thread.start()
+    for count in range(1, 60):
+        pod.save_workcontext({"id": pod.did, "count": count}, NOW)
+    done.set()
+    for thread in readers:
+        thread.join()
+
+    assert failures == []
