@@ -42,7 +42,7 @@ from .errors import (
     RollbackDetected,
     VersionNotFound,
 )
-from .files import atomic_write, pod_lock, sweep_temporary
+from .files import STAGING, atomic_write, pod_lock, sweep_temporary
 from .keyring import Keyring
 
 ERASURE_TYPE = "ErasureRequest"
@@ -83,6 +83,7 @@ class UnlockedPod:
         self._seed = bytearray(seed)
         self._kek = bytearray(kek)
         self._keyring = keyring
+        self._staging = directory / STAGING
 
     # -- key material ----------------------------------------------------------
     @property
@@ -169,13 +170,14 @@ class UnlockedPod:
         body = {k: v for k, v in state.items() if k != "generation"}
         blob = envelope.seal_state(self._kek_bytes(), self.did, generation,
                                    json.dumps(body).encode("utf-8"))
-        atomic_write(self.directory / "state.bin", blob)
+        atomic_write(self.directory / "state.bin", blob, staging=self._staging)
         self._keyring.advance(self.pod_id, generation)
         state["generation"] = generation
 
     def write_locked(self):
         """The pod's write lock, with leftovers of killed writers swept first."""
-        return _SweepingLock(self.directory, lambda: self._keyring.sweep(self.pod_id))
+        return _SweepingLock(self.directory, self._staging,
+                             lambda: self._keyring.sweep(self.pod_id))
 
     # -- Workcontext -----------------------------------------------------------
     def workcontext(self) -> dict[str, Any] | None:
@@ -228,7 +230,7 @@ class UnlockedPod:
             _check_precondition(state, if_match)
             number = (state["versions"][-1]["version"] if state["versions"] else 0) + 1
             blob = self.seal(json.dumps(document).encode("utf-8"), "workcontext", number)
-            atomic_write(self._version_path(number), blob)
+            atomic_write(self._version_path(number), blob, staging=self._staging)
             state["versions"].append({"version": number, "saved": format_time(now),
                                       "digest": crypto.digest(blob)})
             self.commit(state)
@@ -251,14 +253,15 @@ class UnlockedPod:
                 number = entry["version"]
                 blob = self.seal(json.dumps(entry["document"]).encode("utf-8"),
                                  "workcontext", number)
-                atomic_write(self._version_path(number), blob)
+                atomic_write(self._version_path(number), blob, staging=self._staging)
                 state["versions"].append({"version": number, "saved": entry["saved"],
                                           "digest": crypto.digest(blob)})
             state["grants"] = records
             state["sequence"] = sequence
             if access_log:
                 blob = self.seal(json.dumps(access_log).encode("utf-8"), "accesslog")
-                atomic_write(self.directory / "accesslog.bin", blob)
+                atomic_write(self.directory / "accesslog.bin", blob,
+                             staging=self._staging)
                 state["accessLog"] = crypto.digest(blob)
             self.commit(state)
 
@@ -376,14 +379,14 @@ class UnlockedPod:
 
 
 class _SweepingLock:
-    def __init__(self, directory: Path, also: Callable[[], None]):
+    def __init__(self, directory: Path, staging: Path, also: Callable[[], None]):
         self._lock = pod_lock(directory)
-        self._directory = directory
+        self._staging = staging
         self._also = also
 
     def __enter__(self) -> None:
         self._lock.__enter__()
-        sweep_temporary(self._directory)
+        sweep_temporary(self._staging)
         self._also()
 
     def __exit__(self, *exc) -> None:

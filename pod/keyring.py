@@ -32,7 +32,7 @@ from pathlib import Path
 
 from . import crypto
 from .errors import RollbackDetected, UnlockFailed
-from .files import atomic_write, fsync_dir, sweep_temporary
+from .files import STAGING, atomic_write, fsync_dir, sweep_temporary
 
 
 class Keyring:
@@ -103,10 +103,13 @@ class Keyring:
     def _write(self, pod_id: str, shard: bytes, generation: int) -> None:
         body = {"shard": base64.b64encode(shard).decode("ascii"),
                 "generation": generation}
+        # The witness may lag after a power cut (no fsync): a state newer than the
+        # witness is accepted, so a lag weakens detection for that moment only.
         atomic_write(self._path(pod_id), json.dumps(body).encode("ascii"), mode=0o600,
-                     owner=pod_id + "-")
+                     owner=pod_id + "-", staging=self.directory / STAGING,
+                     durable=generation == 0)
 
     def sweep(self, pod_id: str) -> None:
         """Remove what a killed writer of this pod left here (under the pod lock)."""
         if self.directory.exists():
-            sweep_temporary(self.directory, owner=pod_id + "-")
+            sweep_temporary(self.directory / STAGING, owner=pod_id + "-")

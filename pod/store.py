@@ -36,7 +36,7 @@ from .errors import (
     UnlockFailed,
     WeakPassphrase,
 )
-from .files import atomic_write, pod_lock
+from .files import STAGING, atomic_write, pod_lock
 from .holder import UnlockedPod
 from .keyring import Keyring
 
@@ -193,7 +193,9 @@ class PodStore:
                     "memlimit": cost[1]},
             "keys": _b64(crypto.seal(unlock_key, record, _keys_ad(did))),
         }
-        atomic_write(self.directory(did) / "pod.json", json.dumps(meta).encode("utf-8"))
+        directory = self.directory(did)
+        atomic_write(directory / "pod.json", json.dumps(meta).encode("utf-8"),
+                     staging=directory / STAGING)
         return passkey
 
 

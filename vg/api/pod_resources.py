@@ -77,8 +77,8 @@ def body_limit(path: str) -> int | None:
     return None
 
 
-def own_pod(pod_id: str, request: Request, pod: HolderDep, system: SystemDep
-            ) -> UnlockedPod:
+async def own_pod(pod_id: str, request: Request, pod: HolderDep, system: SystemDep
+                  ) -> UnlockedPod:
     check_raw_path(request.scope.get("raw_path") or request.url.path.encode())
     if system.pods.pod_id(pod.did) != pod_id:
         raise PodNotFound()
@@ -125,7 +125,7 @@ def read_pod(request: Request, pod: OwnPod, system: SystemDep,
 
 
 @_readable(POD + "/werkcontext")
-def read_workcontext(request: Request, pod: OwnPod,
+async def read_workcontext(request: Request, pod: OwnPod,
                      accept: Annotated[str | None, Header()] = None) -> Response:
     current = pod.workcontext_with_etag()
     if current is None:
