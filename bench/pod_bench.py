@@ -162,7 +162,8 @@ def pod_http(seconds: int, reps: int, work: Path) -> tuple[dict, bytes]:
         pod_id = _pod_id(created["did"])
         body = json.dumps(workcontext_document(created["did"])).encode()
         url = f"{server.base}/api/v1/pods/{pod_id}/werkcontext"
-        saved = client.put(url, content=body, headers={"Authorization": auth[15:]})
+        saved = client.put(url, content=body, headers={
+            "Authorization": auth[15:], "Content-Type": "application/ld+json"})
         assert saved.status_code == 200, saved.text
         lua = work / "put.lua"
         (work / "body.json").write_bytes(body)

@@ -23,6 +23,7 @@ import hashlib
 import json
 import re
 import shutil
+import threading
 from datetime import datetime
 from pathlib import Path
 
@@ -45,15 +46,26 @@ _POD_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 class PodStore:
-    """Creates and unlocks pods under one root directory; one server, many pods."""
+    """Creates and unlocks pods under one root directory; one server, many pods.
+
+    Key derivation is memory-hard by design (256 MiB per call at the moderate level),
+    so at most ``max_derivations`` run at once per process; further unlock attempts
+    wait their turn instead of exhausting memory.
+    """
 
     def __init__(self, root: Path, kdf_cost: tuple[int, int] = crypto.MODERATE,
-                 min_passphrase: int = 12, keyring_dir: Path | None = None):
+                 min_passphrase: int = 12, keyring_dir: Path | None = None,
+                 max_derivations: int = 2):
         crypto.check_cost(*kdf_cost)
         self.root = root
         self.kdf_cost = kdf_cost
         self.min_passphrase = min_passphrase
         self.keyring = Keyring(keyring_dir or root / ".keyring")
+        self._derivations = threading.BoundedSemaphore(max_derivations)
+
+    def _derive(self, passphrase: str, salt: bytes, opslimit: int, memlimit: int) -> bytes:
+        with self._derivations:
+            return crypto.derive_key(passphrase, salt, opslimit, memlimit)
 
     def pod_id(self, did: str) -> str:
         # A hash keeps untrusted identifiers out of file names entirely.
@@ -132,8 +144,8 @@ class PodStore:
         meta = meta or self._meta(did)
         kdf = meta["kdf"]
         try:
-            passkey = crypto.derive_key(passphrase, _b64d(kdf["salt"]), kdf["opslimit"],
-                                        kdf["memlimit"])
+            passkey = self._derive(passphrase, _b64d(kdf["salt"]), kdf["opslimit"],
+                                   kdf["memlimit"])
         except (ValueError, KeyError, TypeError) as exc:
             raise UnlockFailed() from exc
         return self._open(did, meta, passkey)
@@ -182,7 +194,7 @@ class PodStore:
     def _write_meta(self, did: str, passphrase: str, cost: tuple[int, int],
                     seed: bytes, kek: bytes, created: str) -> bytes:
         salt = crypto.random_salt()
-        passkey = crypto.derive_key(passphrase, salt, *cost)
+        passkey = self._derive(passphrase, salt, *cost)
         unlock_key = crypto.combine(passkey, self.keyring.shard(self.pod_id(did)))
         record = json.dumps({"seed": _b64(seed), "kek": _b64(kek)}).encode()
         meta = {

@@ -12,8 +12,9 @@ from pod import UnlockedPod
 from pod.archive import export_archive, import_archive
 from pod.crypto import INTERACTIVE, MODERATE
 from registry import Erased, pseudonym_for
+from schemas import check_references
 
-from .holder_flows import check_references, deliver
+from .holder_flows import deliver
 from .wiring import System
 
 

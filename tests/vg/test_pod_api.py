@@ -22,6 +22,7 @@ NOW = datetime(2026, 12, 4, 12, 0, tzinfo=timezone.utc)
 PASSPHRASE = "een lange wachtzin 42"
 UTRECHT = "GM0344"
 PROBLEM = "application/problem+json"
+LD = {"Content-Type": "application/ld+json"}
 
 
 def make_api(data_dir) -> TestClient:
@@ -45,7 +46,7 @@ class Holder:
         self.base = f"/api/v1/pods/{api.system.pods.pod_id(self.did)}/"
         self.document = workcontext(api, self.did, hours)
         saved = api.put("/api/v1/pod/werkcontext", content=json.dumps(self.document),
-                        headers=self.headers)
+                        headers={**self.headers, **LD})
         assert saved.status_code == 200, saved.text
 
 
@@ -118,10 +119,10 @@ def test_head_answers_with_headers_only(api, holder):
 def test_a_put_with_a_stale_etag_is_refused_and_changes_nothing(api, holder):
     etag = api.get(holder.base + "werkcontext", headers=holder.headers).headers["etag"]
     first = api.put(holder.base + "werkcontext", headers={
-        **holder.headers, "If-Match": etag},
+        **holder.headers, **LD, "If-Match": etag},
         content=json.dumps(workcontext(api, holder.did, 24)))
     second = api.put(holder.base + "werkcontext", headers={
-        **holder.headers, "If-Match": etag},
+        **holder.headers, **LD, "If-Match": etag},
         content=json.dumps(workcontext(api, holder.did, 32)))
 
     assert first.status_code == 200 and first.headers["etag"] != etag
@@ -159,7 +160,7 @@ def test_a_patch_making_the_workcontext_invalid_changes_nothing(api, holder):
 
 
 def test_an_old_version_is_restored_as_the_newest(api, holder):
-    api.put("/api/v1/pod/werkcontext", headers=holder.headers,
+    api.put("/api/v1/pod/werkcontext", headers={**holder.headers, **LD},
             content=json.dumps(workcontext(api, holder.did, 40)))
 
     restored = api.post(holder.base + "versies/1/herstel", headers=holder.headers)
@@ -273,7 +274,7 @@ def test_an_inbox_refuses_anonymous_senders_and_unknown_pods(api, holder):
 def test_an_export_imports_on_another_server_with_the_same_result(api, holder,
                                                                   tmp_path):
     grant(api, holder)
-    api.put("/api/v1/pod/werkcontext", headers=holder.headers,
+    api.put("/api/v1/pod/werkcontext", headers={**holder.headers, **LD},
             content=json.dumps(workcontext(api, holder.did, 40)))
     archive = api.post("/api/v1/pod/export", headers=holder.headers,
                        json={"passphrase": PASSPHRASE})

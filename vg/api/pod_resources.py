@@ -37,7 +37,14 @@ from pod.binaries import BinaryWriter, binaries, binary, delete_binary, read_ran
 from schemas import InvalidDocument, parse_bounded
 
 from .. import holder_flows
-from .deps import HolderDep, NowDep, RequesterDep, SystemDep, require_role
+from .deps import (
+    HolderDep,
+    JsonBody,
+    NowDep,
+    RequesterDep,
+    SystemDep,
+    require_role,
+)
 from .models import SavedOut
 from .pod_http import (
     LD_JSON,
@@ -134,9 +141,8 @@ async def read_workcontext(request: Request, pod: OwnPod,
 
 
 @router.put(POD + "/werkcontext", response_model=SavedOut)
-async def replace_workcontext(request: Request, pod: OwnPod, system: SystemDep,
+async def replace_workcontext(document: JsonBody, pod: OwnPod, system: SystemDep,
                               now: NowDep, if_match: IfMatch = None) -> Response:
-    document = parse_bounded(await request.body())
     saved = await run_in_threadpool(holder_flows.save_workcontext, system, pod,
                                     document, now, if_match)
     return _saved(saved, pod)
@@ -258,13 +264,13 @@ def remove_binary(name: str, pod: OwnPod, if_match: IfMatch = None) -> Response:
 
 # -- inbox --------------------------------------------------------------------------
 @router.post(POD + "/postvak/", status_code=201)
-async def post_message(pod_id: str, request: Request, requester: RequesterDep,
-                       system: SystemDep, now: NowDep) -> Response:
+async def post_message(pod_id: str, request: Request, body: JsonBody,
+                       requester: RequesterDep, system: SystemDep,
+                       now: NowDep) -> Response:
     """An organisation delivers a message sealed to the holder's did:key (for
     example a rating after a team was dissolved); the pod stays locked."""
     check_raw_path(request.scope.get("raw_path") or request.url.path.encode())
     require_role(requester, "staff")
-    body = parse_bounded(await request.body())
     sealed = _sealed_bytes(body)
     did = system.pods.did_for_id(pod_id)
     message_id = await run_in_threadpool(inbox.deliver, system.pods.directory(did),
