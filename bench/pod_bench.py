@@ -369,6 +369,13 @@ def main() -> None:
             try:
                 results["css"] = css(args.seconds, args.reps, body, work)
                 pod, peer = results["pod_http"], results["css"]
+                failed = sum(peer["get_c64"]["non2xx_runs"] + peer["put_c8"]["non2xx_runs"])
+                if failed or peer["first_put_status"] not in ("201", "205", "204"):
+                    results["ratio_to_css"] = None
+                    results["css"]["invalid"] = (
+                        "the Solid server answered errors, so its rates are not "
+                        "comparable and no ratio is given")
+                    raise RuntimeError(results["css"]["invalid"])
                 results["ratio_to_css"] = {
                     "get": round(pod["get_c64"]["rps_median"]
                                  / peer["get_c64"]["rps_median"], 1),
@@ -377,7 +384,7 @@ def main() -> None:
                 print("css", json.dumps(results["css"]), flush=True)
                 print("ratio to css", results["ratio_to_css"], flush=True)
             except (subprocess.SubprocessError, OSError, RuntimeError) as exc:
-                results["css"] = {"error": f"{type(exc).__name__}: {exc}"[:500]}
+                results.setdefault("css", {})["error"] = f"{type(exc).__name__}: {exc}"[:500]
                 print("css failed:", results["css"]["error"], flush=True)
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(json.dumps(results, indent=2) + "\n")
