@@ -44,7 +44,7 @@ class Registry:
         self.access = Access(engine)
         self.ingest = Ingest(engine, reference, tooi, pseudonym_secret)
         self.bulk = BulkIngest(engine, reference, tooi, pseudonym_secret)
-from .erasure import Erased, Erasure
+        self.erasure = Erasure(engine, pseudonym_secret)
         self.gate = ConsentGate(engine, reference, audit)
         self.assignments = Assignments(engine, reference)
         self.relations = SkillRelations.of(reference)
