@@ -23,7 +23,7 @@ def upgrade() -> None:
         sa.Column('pseudonym', sqlmodel.sql.sqltypes.AutoString(length=32),
                   nullable=False),
         sa.Column('last_sequence', sa.Integer(), nullable=False),
-        sa.Column('erased', sa.DateTime(), nullable=False),
+        sa.Column('erased', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint('pseudonym'),
     )
 
