@@ -1,22 +1,41 @@
 """The holder's personal encrypted store."""
 
 from .errors import (
+    BinaryNotFound,
+    InboxFull,
+    InvalidName,
+    InvalidPath,
+    MethodNotAllowed,
+    NotAcceptable,
+    PodNotFound,
+    UnsupportedMediaType,
+    MessageNotFound,
+    RangeNotSatisfiable,
     DecryptionFailed,
     GrantNotFound,
     GrantNotLive,
+    InvalidArchive,
     PodError,
     PodExists,
+    PodLocked,
+    PreconditionFailed,
+    RollbackDetected,
     SessionInvalid,
     UnlockFailed,
     VersionNotFound,
     WeakPassphrase,
 )
-from .holder import GrantRecord, UnlockedPod, VersionInfo
+from .holder import ERASURE_TYPE, GrantRecord, UnlockedPod, VersionInfo
 from .sessions import SessionSealer
 from .store import PodStore
 
 __all__ = [
-    "DecryptionFailed", "GrantNotFound", "GrantNotLive", "PodError", "PodExists", "SessionInvalid",
-    "UnlockFailed", "VersionNotFound", "WeakPassphrase", "GrantRecord", "UnlockedPod",
-    "VersionInfo", "SessionSealer", "PodStore",
+    "BinaryNotFound", "InboxFull", "InvalidName", "MessageNotFound",
+    "InvalidPath", "MethodNotAllowed", "NotAcceptable", "PodNotFound",
+    "UnsupportedMediaType", "RangeNotSatisfiable",
+    "DecryptionFailed", "GrantNotFound", "GrantNotLive", "InvalidArchive", "PodError",
+    "PodExists", "PodLocked", "PreconditionFailed", "RollbackDetected",
+    "SessionInvalid", "UnlockFailed", "VersionNotFound", "WeakPassphrase",
+    "ERASURE_TYPE", "GrantRecord", "UnlockedPod", "VersionInfo", "SessionSealer",
+    "PodStore",
 ]

@@ -17,7 +17,6 @@ from typing import Any
 
 from consent import format_time, parse_time
 
-from . import crypto
 from .errors import PodError
 from .files import atomic_write, pod_lock
 from .holder import UnlockedPod
@@ -88,7 +87,7 @@ class AlertBook:
             return {"settings": {"frequency": "daily", "minScore": 50}, "cursor": 0,
                     "lastFetched": None, "alerts": []}
         blob = self._path.read_bytes()
-        return json.loads(crypto.open_sealed(self._pod._content, blob, self._ad()))
+        return json.loads(self._pod.open(blob, "alerts"))
 
     def settings(self) -> AlertSettings:
         raw = self.state()["settings"]
@@ -132,11 +131,7 @@ class AlertBook:
         return self.state()["alerts"]
 
     def _write(self, state: dict) -> None:
-        blob = crypto.seal(self._pod._content, json.dumps(state).encode(), self._ad())
-        atomic_write(self._path, blob)
-
-    def _ad(self) -> bytes:
-        return self._pod._ad("alerts")
+        atomic_write(self._path, self._pod.seal(json.dumps(state).encode(), "alerts"))
 
 
 def _alert(document: dict, item: dict, now: datetime) -> dict | None:

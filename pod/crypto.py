@@ -2,18 +2,24 @@
 
 - Key derivation: Argon2id (libsodium ``crypto_pwhash``); its cost is stored with each
   pod so it can be raised later. libsodium's INTERACTIVE level is the floor.
+- Key combination: keyed BLAKE2b joins the passphrase key with the server-held shard
+  of the pod, so that destroying the shard destroys every way into the pod.
 - Authenticated encryption: XChaCha20-Poly1305 (IETF) with a random 24-byte nonce and
-  associated data that binds each ciphertext to its pod, resource and version, so a
-  version file swapped for another fails to decrypt. The state file's associated data
-  has no counter yet: restoring an older copy of it goes undetected until the pod
-  keeps a monotonic version outside the file.
+  associated data that binds each ciphertext to its pod, resource and version.
+- Chunks of a binary: XChaCha20-Poly1305 with a nonce made of a random per-file prefix
+  and the chunk index, and associated data that names the index and whether the chunk
+  is the last one, so a reordered, dropped or truncated chunk fails to decrypt and any
+  chunk can be read on its own (HTTP range requests).
 
 Every decryption failure is the same opaque ``DecryptionFailed``.
 """
 
 from __future__ import annotations
 
+import nacl.bindings
+import nacl.encoding
 import nacl.exceptions
+import nacl.hash
 import nacl.pwhash
 import nacl.secret
 import nacl.utils
@@ -24,8 +30,13 @@ KEY_BYTES = 32
 SALT_BYTES = nacl.pwhash.argon2id.SALTBYTES
 MIN_OPSLIMIT = nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE
 MIN_MEMLIMIT = nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE
+MAX_OPSLIMIT = nacl.pwhash.argon2id.OPSLIMIT_SENSITIVE
+MAX_MEMLIMIT = nacl.pwhash.argon2id.MEMLIMIT_SENSITIVE
 MODERATE = (nacl.pwhash.argon2id.OPSLIMIT_MODERATE, nacl.pwhash.argon2id.MEMLIMIT_MODERATE)
 INTERACTIVE = (MIN_OPSLIMIT, MIN_MEMLIMIT)
+SEALED_OVERHEAD = nacl.secret.Aead.NONCE_SIZE + nacl.secret.Aead.MACBYTES
+CHUNK_PREFIX_BYTES = 16
+CHUNK_OVERHEAD = nacl.bindings.crypto_aead_xchacha20poly1305_ietf_ABYTES
 
 
 def random_key() -> bytes:
@@ -36,13 +47,35 @@ def random_salt() -> bytes:
     return nacl.utils.random(SALT_BYTES)
 
 
+def random_chunk_prefix() -> bytes:
+    return nacl.utils.random(CHUNK_PREFIX_BYTES)
+
+
+def check_cost(opslimit: int, memlimit: int) -> None:
+    """Refuse a cost below libsodium's interactive level or above its sensitive one
+    (the upper bound keeps a stored parameter from turning unlock into a DoS)."""
+    if not (MIN_OPSLIMIT <= opslimit <= MAX_OPSLIMIT):
+        raise ValueError("Argon2id opslimit is outside the allowed range")
+    if not (MIN_MEMLIMIT <= memlimit <= MAX_MEMLIMIT):
+        raise ValueError("Argon2id memlimit is outside the allowed range")
+
+
 def derive_key(passphrase: str, salt: bytes, opslimit: int, memlimit: int) -> bytes:
-    """Argon2id; refuses a cost below libsodium's interactive level."""
-    if opslimit < MIN_OPSLIMIT or memlimit < MIN_MEMLIMIT:
-        raise ValueError("Argon2id cost below the interactive level is not allowed")
+    """Argon2id; refuses a cost outside the allowed range."""
+    check_cost(opslimit, memlimit)
     return nacl.pwhash.argon2id.kdf(
         KEY_BYTES, passphrase.encode("utf-8"), salt, opslimit=opslimit, memlimit=memlimit
     )
+
+
+def combine(passkey: bytes, shard: bytes) -> bytes:
+    """The unlock key: both halves are needed, neither alone says anything."""
+    return nacl.hash.blake2b(passkey, digest_size=KEY_BYTES, key=shard,
+                             person=b"vg-pod-unlock", encoder=nacl.encoding.RawEncoder)
+
+
+def digest(data: bytes) -> str:
+    return nacl.hash.blake2b(data, digest_size=32).decode("ascii")
 
 
 def seal(key: bytes, plaintext: bytes, associated: bytes) -> bytes:
@@ -52,5 +85,29 @@ def seal(key: bytes, plaintext: bytes, associated: bytes) -> bytes:
 def open_sealed(key: bytes, ciphertext: bytes, associated: bytes) -> bytes:
     try:
         return nacl.secret.Aead(key).decrypt(ciphertext, aad=associated)
+    except (nacl.exceptions.CryptoError, ValueError, TypeError) as exc:
+        raise DecryptionFailed() from exc
+
+
+def _chunk_nonce(prefix: bytes, index: int) -> bytes:
+    return prefix + index.to_bytes(8, "big")
+
+
+def _chunk_ad(associated: bytes, index: int, final: bool) -> bytes:
+    return associated + b"|" + index.to_bytes(8, "big") + (b"F" if final else b"C")
+
+
+def seal_chunk(key: bytes, prefix: bytes, index: int, final: bool, chunk: bytes,
+               associated: bytes) -> bytes:
+    return nacl.bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(
+        chunk, _chunk_ad(associated, index, final), _chunk_nonce(prefix, index), key)
+
+
+def open_chunk(key: bytes, prefix: bytes, index: int, final: bool, sealed: bytes,
+               associated: bytes) -> bytes:
+    try:
+        return nacl.bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(
+            sealed, _chunk_ad(associated, index, final), _chunk_nonce(prefix, index),
+            key)
     except (nacl.exceptions.CryptoError, ValueError, TypeError) as exc:
         raise DecryptionFailed() from exc

@@ -8,10 +8,26 @@
     ├── GrantNotFound         404 grant-not-found   (grant_id)
     ├── GrantNotLive          409 grant-not-live    (grant_id: withdrawn or being withdrawn)
     ├── WeakPassphrase        400 weak-passphrase
+    ├── PreconditionFailed    412 precondition-failed (expected, current: a stale ETag)
+    ├── InvalidArchive        400 invalid-archive   (problems: what is wrong with it)
+    ├── PodLocked             409 pod-locked        (the keys were dropped from memory)
+    ├── BinaryNotFound        404 resource-not-found (name)
+    ├── InvalidName           400 invalid-resource-name (name)
+    ├── RangeNotSatisfiable   416 range-not-satisfiable (size)
+    ├── MessageNotFound       404 message-not-found (message_id)
+    ├── InboxFull             409 inbox-full        (limit)
+    ├── PodNotFound           404 pod-not-found     (opaque: absent or not yours)
+    ├── InvalidPath           400 invalid-path      (path)
+    ├── NotAcceptable         406 not-acceptable    (offered)
+    ├── UnsupportedMediaType  415 unsupported-media-type (expected)
+    ├── MethodNotAllowed      405 method-not-allowed (allowed)
     └── DecryptionFailed      500 pod-unreadable    (opaque: tampered or foreign data)
+        └── RollbackDetected  500 pod-rolled-back   (opaque: an older state put back)
 """
 
 from __future__ import annotations
+
+MAX_NAME = 120
 
 
 class PodError(Exception):
@@ -88,3 +104,134 @@ class DecryptionFailed(PodError):
 
     def __init__(self) -> None:
         super().__init__("stored data could not be decrypted")
+
+
+class RollbackDetected(DecryptionFailed):
+    """The state on disk is older than the pod's witnessed generation."""
+
+    code = "pod-rolled-back"
+
+
+class PreconditionFailed(PodError):
+    """A write named a version that is no longer the current one (RFC 9110 13.1.1)."""
+
+    status = 412
+    code = "precondition-failed"
+
+    def __init__(self, expected: str, current: str | None):
+        super().__init__("the resource changed since it was read; read it again")
+        self.expected = expected
+        self.current = current
+
+
+class InvalidArchive(PodError):
+    status = 400
+    code = "invalid-archive"
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = tuple(problems)
+
+
+class PodLocked(PodError):
+    status = 409
+    code = "pod-locked"
+
+    def __init__(self) -> None:
+        super().__init__("the pod is locked")
+
+
+class BinaryNotFound(PodError):
+    status = 404
+    code = "resource-not-found"
+
+    def __init__(self, name: str):
+        super().__init__("no such resource in this pod")
+        self.name = name
+
+
+class InvalidName(PodError):
+    status = 400
+    code = "invalid-resource-name"
+
+    def __init__(self, name: str):
+        super().__init__(
+            f"a resource name must be 1-{MAX_NAME} of a-z, 0-9, '-', '_' and '.', "
+            "not starting with '.'")
+        self.name = name
+
+
+class RangeNotSatisfiable(PodError):
+    status = 416
+    code = "range-not-satisfiable"
+
+    def __init__(self, size: int):
+        super().__init__(f"the range lies outside the resource of {size} bytes")
+        self.size = size
+
+
+class MessageNotFound(PodError):
+    status = 404
+    code = "message-not-found"
+
+    def __init__(self, message_id: str):
+        super().__init__("no such message in this inbox")
+        self.message_id = message_id
+
+
+class InboxFull(PodError):
+    status = 409
+    code = "inbox-full"
+
+    def __init__(self, limit: int):
+        super().__init__(f"the inbox holds at most {limit} messages")
+        self.limit = limit
+
+
+class PodNotFound(PodError):
+    """The same answer for a pod that does not exist and one that is not the
+    caller's, so a path reveals nothing about other pods."""
+
+    status = 404
+    code = "pod-not-found"
+
+    def __init__(self) -> None:
+        super().__init__("no such pod")
+
+
+class InvalidPath(PodError):
+    status = 400
+    code = "invalid-path"
+
+    def __init__(self, path: str):
+        super().__init__(
+            "a pod path must be lower case, without percent-encoding, empty segments, "
+            "'.' or '..' segments or backslashes")
+        self.path = path
+
+
+class NotAcceptable(PodError):
+    status = 406
+    code = "not-acceptable"
+
+    def __init__(self, offered: list[str]):
+        super().__init__("this resource is offered as " + ", ".join(offered))
+        self.offered = tuple(offered)
+
+
+class UnsupportedMediaType(PodError):
+    status = 415
+    code = "unsupported-media-type"
+
+    def __init__(self, expected: str):
+        super().__init__(f"the body must be {expected}")
+        self.expected = expected
+
+
+class MethodNotAllowed(PodError):
+    status = 405
+    code = "method-not-allowed"
+
+    def __init__(self, allowed: list[str], hint: str = ""):
+        super().__init__(("allowed: " + ", ".join(allowed) + (f"; {hint}" if hint else "")))
+        self.allowed = tuple(allowed)

@@ -1,8 +1,10 @@
 """Atomic file writes: a crash leaves either the old or the new content, never a mix.
 
-Write to a temporary file in the same directory, fsync it, rename it over the target
-(atomic on POSIX), then fsync the directory so the rename itself is durable. Only
-ciphertext is ever passed in here: the pod writes no plaintext temporary files.
+Write to a temporary file (in the same directory, or in a staging folder on the same
+file system), fsync it, rename it over the target (atomic on POSIX), then fsync the
+directory so the rename itself is durable. Only ciphertext is ever passed in here: the
+pod writes no plaintext temporary files. A staging folder keeps the sweep for files a
+killed writer left cheap: it lists a folder that is nearly always empty.
 """
 
 from __future__ import annotations
@@ -12,22 +14,37 @@ import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 
-def atomic_write(path: Path, data: bytes) -> None:
+TEMP_PREFIX = ".tmp-"
+STAGING = ".staging"
+
+
+def atomic_write(path: Path, data: bytes | Iterable[bytes], mode: int = 0o600,
+                 owner: str = "", staging: Path | None = None,
+                 durable: bool = True) -> None:
+    """Write ``data`` (bytes, or an iterable of byte chunks written as they come).
+    ``owner`` goes into the temporary name, for a folder several pods share;
+    ``durable=False`` skips the fsyncs, for a record that may lag after a power cut."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    staging = staging or path.parent
+    staging.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX + owner, dir=staging)
     try:
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            for piece in ([data] if isinstance(data, bytes) else data):
+                handle.write(piece)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    fsync_dir(path.parent)
+    if durable:
+        fsync_dir(path.parent)
 
 
 def fsync_dir(directory: Path) -> None:
@@ -48,3 +65,18 @@ def pod_lock(directory: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def sweep_temporary(directory: Path, owner: str = "") -> int:
+    """Remove temporary files a killed writer left behind (ciphertext only).
+
+    Called with the pod's write lock held: every writer of a pod directory holds
+    that lock, so a temporary file seen then belongs to no live writer.
+    """
+    removed = 0
+    if not directory.exists():
+        return 0
+    for path in directory.glob(TEMP_PREFIX + owner + "*"):
+        path.unlink(missing_ok=True)
+        removed += 1
+    return removed

@@ -1,8 +1,15 @@
 """An unlocked pod: what the holder can do while their keys are in memory.
 
-The pod keeps the full, private Workcontext and every grant the holder made. It hands
-out signed disclosures and withdrawals; it never talks to a registry itself (the
-composition layer delivers the documents, as a network would).
+The pod keeps the full, private Workcontext with every version, and every grant the
+holder made. It hands out signed disclosures, withdrawals and the erasure request; it
+never talks to a registry itself (the composition layer delivers the documents, as a
+network would).
+
+Commit protocol: a write stores its new resource files first, then the state file
+(the manifest: versions with their digests, grants, the sequence number), then
+advances the keyring's witness. The state file is the commit point; a crash before
+it leaves the previous state plus unreferenced ciphertext, which the next writer
+removes. Reads check the state's generation against the witness (keyring.py).
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from consent import (
     Audience,
@@ -22,11 +29,24 @@ from consent import (
     make_disclosure,
     make_withdrawal,
     new_grant,
+    sign_document,
 )
 
-from . import crypto
-from .errors import GrantNotFound, GrantNotLive, VersionNotFound
-from .files import atomic_write, pod_lock
+from . import crypto, envelope
+from .errors import (
+    DecryptionFailed,
+    GrantNotFound,
+    GrantNotLive,
+    PodLocked,
+    PreconditionFailed,
+    RollbackDetected,
+    VersionNotFound,
+)
+from .files import STAGING, atomic_write, pod_lock, sweep_temporary
+from .keyring import Keyring
+
+ERASURE_TYPE = "ErasureRequest"
+_STATE_RETRIES = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,64 +68,218 @@ class GrantRecord:
         return self.withdrawn is None and self.pending is None and self.grant.is_live(now)
 
 
+def etag_of(entry: dict) -> str:
+    """A strong ETag (RFC 9110 8.8.3) for one version: its number and digest."""
+    return f'"{entry["version"]}-{entry["digest"][:16]}"'
+
+
 class UnlockedPod:
-    def __init__(self, directory: Path, did: str, kek: bytes, seed: bytes,
-                 content_key: bytes):
+    def __init__(self, directory: Path, did: str, passkey: bytes, seed: bytes,
+                 kek: bytes, keyring: Keyring, pod_id: str):
         self.directory = directory
         self.did = did
-        self.kek = kek
-        self._key = HolderKey(seed)
-        self._content = content_key
+        self.pod_id = pod_id
+        self._passkey = bytearray(passkey)
+        self._seed = bytearray(seed)
+        self._kek = bytearray(kek)
+        self._keyring = keyring
+        self._staging = directory / STAGING
+
+    # -- key material ----------------------------------------------------------
+    @property
+    def passkey(self) -> bytes:
+        """What a holder session carries: useless without the keyring's shard."""
+        return bytes(self._live(self._passkey))
+
+    def key_material(self) -> tuple[bytes, bytes]:
+        """The signing seed and the KEK, for re-wrapping and for an export."""
+        return bytes(self._live(self._seed)), bytes(self._live(self._kek))
+
+    def lock(self) -> None:
+        """Overwrite the keys this object holds. Python may still hold copies made
+        by the libraries during use; those go with the garbage collector."""
+        for secret in (self._passkey, self._seed, self._kek):
+            secret[:] = bytes(len(secret))
+            secret.clear()
+
+    @property
+    def locked(self) -> bool:
+        return not self._kek
+
+    def _live(self, secret: bytearray) -> bytearray:
+        if not secret:
+            raise PodLocked()
+        return secret
+
+    def _signer(self) -> HolderKey:
+        return HolderKey(bytes(self._live(self._seed)))
+
+    def _kek_bytes(self) -> bytes:
+        return bytes(self._live(self._kek))
+
+    # -- sealed files ----------------------------------------------------------
+    def seal(self, plaintext: bytes, *resource: object) -> bytes:
+        return envelope.seal_resource(self._kek_bytes(),
+                                      envelope.associated(self.did, *resource),
+                                      plaintext)
+
+    def open(self, blob: bytes, *resource: object) -> bytes:
+        return envelope.open_resource(self._kek_bytes(),
+                                      envelope.associated(self.did, *resource), blob)
 
     # -- state -----------------------------------------------------------------
-    def initialise_state(self, now: datetime) -> None:
+    def initialise_state(self) -> None:
         with pod_lock(self.directory):
-            self._write_state({"versions": [], "grants": [], "sequence": 0})
+            self._write_state({"versions": [], "grants": [], "sequence": 0,
+                               "binaries": {}}, 1)
 
-    def _read_state(self) -> dict:
-        blob = (self.directory / "state.bin").read_bytes()
-        return json.loads(crypto.open_sealed(self._content, blob, self._ad("state")))
+    def read_state(self) -> dict:
+        """The committed state. Readers take no lock, so a reader may load a state
+        file just before a writer replaces it and then see the writer's newer
+        witness: a state older than the witness is read once more, and only a
+        file that is still older is a rollback."""
+        kek = self._kek_bytes()
+        generation, plain = self._load_state(kek)
+        for _ in range(_STATE_RETRIES):
+            try:
+                self._keyring.check(self.pod_id, generation)
+                break
+            except RollbackDetected:
+                again, plain = self._load_state(kek)
+                if again == generation:
+                    raise
+                generation = again
+        else:
+            self._keyring.check(self.pod_id, generation)
+        state = json.loads(plain)
+        state["generation"] = generation
+        return state
 
-    def _write_state(self, state: dict) -> None:
-        blob = crypto.seal(self._content, json.dumps(state).encode(), self._ad("state"))
-        atomic_write(self.directory / "state.bin", blob)
+    def _load_state(self, kek: bytes) -> tuple[int, bytes]:
+        try:
+            blob = (self.directory / "state.bin").read_bytes()
+        except OSError as exc:
+            raise DecryptionFailed() from exc
+        return envelope.open_state(kek, self.did, blob)
 
-    def _ad(self, *parts: object) -> bytes:
-        return "|".join(["vg-pod", self.did, *map(str, parts)]).encode("utf-8")
+    def commit(self, state: dict) -> None:
+        """Write ``state`` as the next generation (caller holds the pod lock)."""
+        self._write_state(state, state["generation"] + 1)
+
+    def _write_state(self, state: dict, generation: int) -> None:
+        body = {k: v for k, v in state.items() if k != "generation"}
+        blob = envelope.seal_state(self._kek_bytes(), self.did, generation,
+                                   json.dumps(body).encode("utf-8"))
+        atomic_write(self.directory / "state.bin", blob, staging=self._staging)
+        self._keyring.advance(self.pod_id, generation)
+        state["generation"] = generation
+
+    def write_locked(self):
+        """The pod's write lock, with leftovers of killed writers swept first."""
+        return _SweepingLock(self.directory, self._staging,
+                             lambda: self._keyring.sweep(self.pod_id))
 
     # -- Workcontext -----------------------------------------------------------
     def workcontext(self) -> dict[str, Any] | None:
-        versions = self.versions()
-        return self.version(versions[-1].version) if versions else None
+        versions = self.read_state()["versions"]
+        return self._read_version(versions[-1]) if versions else None
+
+    def workcontext_with_etag(self) -> tuple[dict[str, Any], str] | None:
+        versions = self.read_state()["versions"]
+        if not versions:
+            return None
+        return self._read_version(versions[-1]), etag_of(versions[-1])
+
+    def etag(self) -> str | None:
+        versions = self.read_state()["versions"]
+        return etag_of(versions[-1]) if versions else None
 
     def versions(self) -> list[VersionInfo]:
-        return [VersionInfo(**v) for v in self._read_state()["versions"]]
+        return [VersionInfo(v["version"], v["saved"])
+                for v in self.read_state()["versions"]]
 
     def version(self, number: int) -> dict[str, Any]:
-        path = self.directory / "versions" / f"{number:06d}.bin"
-        if not any(v.version == number for v in self.versions()) or not path.exists():
-            raise VersionNotFound(number)
-        plain = crypto.open_sealed(self._content, path.read_bytes(),
-                                   self._ad("workcontext", number))
-        return json.loads(plain)
+        for entry in self.read_state()["versions"]:
+            if entry["version"] == number:
+                return self._read_version(entry)
+        raise VersionNotFound(number)
 
-    def save_workcontext(self, document: dict[str, Any], now: datetime) -> int:
-        """Store a new version. The caller validates it first (schemas)."""
-        with pod_lock(self.directory):
-            state = self._read_state()
+    def _read_version(self, entry: dict) -> dict[str, Any]:
+        number = entry["version"]
+        try:
+            blob = self._version_path(number).read_bytes()
+        except OSError as exc:
+            raise DecryptionFailed() from exc
+        if crypto.digest(blob) != entry["digest"]:
+            raise DecryptionFailed()
+        return json.loads(self.open(blob, "workcontext", number))
+
+    def _version_path(self, number: int) -> Path:
+        return self.directory / "versions" / f"{number:06d}.bin"
+
+    def save_workcontext(self, document: dict[str, Any], now: datetime,
+                         if_match: str | None = None) -> int:
+        """Store a new version. The caller validates it first (schemas).
+
+        ``if_match`` is the ETag the caller last read (or ``*``): a write based on
+        a version that is no longer the current one is refused (RFC 9110 13.1.1),
+        so two concurrent updates cannot silently lose one another.
+        """
+        with self.write_locked():
+            state = self.read_state()
+            _check_precondition(state, if_match)
             number = (state["versions"][-1]["version"] if state["versions"] else 0) + 1
-            blob = crypto.seal(self._content, json.dumps(document).encode("utf-8"),
-                               self._ad("workcontext", number))
-            atomic_write(self.directory / "versions" / f"{number:06d}.bin", blob)
-            state["versions"].append({"version": number, "saved": format_time(now)})
-            self._write_state(state)
+            blob = self.seal(json.dumps(document).encode("utf-8"), "workcontext", number)
+            atomic_write(self._version_path(number), blob, staging=self._staging)
+            state["versions"].append({"version": number, "saved": format_time(now),
+                                      "digest": crypto.digest(blob)})
+            self.commit(state)
         return number
+
+    def restore(self, number: int, now: datetime, if_match: str | None = None) -> int:
+        """Make an earlier version the current one, as a new version: history is
+        never rewritten."""
+        return self.save_workcontext(self.version(number), now, if_match)
+
+    # -- moving in from an export ------------------------------------------------
+    def load(self, history: list[dict], grants: list[dict], sequence: int,
+             access_log: list[dict]) -> None:
+        """Fill a new, empty pod from an archive's contents in one commit: a crash
+        part-way leaves the empty pod, never half of the history."""
+        records = [_grant_record(entry, self.did) for entry in grants]
+        with self.write_locked():
+            state = self.read_state()
+            for entry in history:
+                number = entry["version"]
+                blob = self.seal(json.dumps(entry["document"]).encode("utf-8"),
+                                 "workcontext", number)
+                atomic_write(self._version_path(number), blob, staging=self._staging)
+                state["versions"].append({"version": number, "saved": entry["saved"],
+                                          "digest": crypto.digest(blob)})
+            state["grants"] = records
+            state["sequence"] = sequence
+            if access_log:
+                blob = self.seal(json.dumps(access_log).encode("utf-8"), "accesslog")
+                atomic_write(self.directory / "accesslog.bin", blob,
+                             staging=self._staging)
+                state["accessLog"] = crypto.digest(blob)
+            self.commit(state)
+
+    def imported_access_log(self) -> list[dict]:
+        """The access log that came with an import (entries of the old server)."""
+        expected = self.read_state().get("accessLog")
+        if expected is None:
+            return []
+        blob = (self.directory / "accesslog.bin").read_bytes()
+        if crypto.digest(blob) != expected:
+            raise DecryptionFailed()
+        return json.loads(self.open(blob, "accesslog"))
 
     # -- grants ----------------------------------------------------------------
     def grants(self) -> list[GrantRecord]:
         return [
             GrantRecord(grant_from_json(g["grant"]), g["withdrawn"], g.get("pending"))
-            for g in self._read_state()["grants"]
+            for g in self.read_state()["grants"]
         ]
 
     def grant(self, grant_id: str) -> GrantRecord:
@@ -121,13 +295,13 @@ class UnlockedPod:
         """A new grant signed by the holder, not yet recorded in the pod."""
         grant = new_grant(self.did, audience, purposes, fields, valid_until, now,
                           valid_from=valid_from, renews=renews)
-        return grant.signed_by(self._key)
+        return grant.signed_by(self._signer())
 
     def store_grant(self, grant: Grant) -> None:
-        with pod_lock(self.directory):
-            state = self._read_state()
+        with self.write_locked():
+            state = self.read_state()
             state["grants"].append({"grant": grant.to_json(), "withdrawn": None})
-            self._write_state(state)
+            self.commit(state)
 
     def add_grant(self, audience: Audience, purposes: list[str], fields: list[str],
                   valid_until: datetime, now: datetime) -> Grant:
@@ -146,13 +320,13 @@ class UnlockedPod:
         document = self.workcontext()
         if document is None:
             raise VersionNotFound(0)
-        with pod_lock(self.directory):
-            state = self._read_state()
+        with self.write_locked():
+            state = self.read_state()
             entry = _entry(state, grant.id)
             if entry is not None and (entry["withdrawn"] or entry.get("pending")):
                 raise GrantNotLive(grant.id)
             sequence = self._advance_sequence(state)
-        return make_disclosure(document, grant, sequence, self._key, now)
+        return make_disclosure(document, grant, sequence, self._signer(), now)
 
     def live_disclosures(self, now: datetime) -> list[dict[str, Any]]:
         """One disclosure per live grant: what to publish after the Workcontext changed."""
@@ -161,26 +335,26 @@ class UnlockedPod:
     def withdrawal(self, grant_id: str, now: datetime) -> dict[str, Any]:
         """The signed withdrawal of one of this pod's grants, to deliver first. The
         grant is marked pending, so nothing more is published under it."""
-        with pod_lock(self.directory):
-            state = self._read_state()
+        with self.write_locked():
+            state = self.read_state()
             entry = _entry(state, grant_id)
             if entry is None:
                 raise GrantNotFound(grant_id)
             if not entry["withdrawn"]:
                 entry["pending"] = entry.get("pending") or format_time(now)
             sequence = self._advance_sequence(state)
-        return make_withdrawal(grant_id, sequence, self._key, now)
+        return make_withdrawal(grant_id, sequence, self._signer(), now)
 
     def mark_withdrawn(self, grant_id: str, now: datetime) -> None:
         """Record that the registry took the withdrawal."""
-        with pod_lock(self.directory):
-            state = self._read_state()
+        with self.write_locked():
+            state = self.read_state()
             entry = _entry(state, grant_id)
             if entry is None:
                 raise GrantNotFound(grant_id)
             entry["withdrawn"] = entry["withdrawn"] or format_time(now)
             entry.pop("pending", None)
-            self._write_state(state)
+            self.commit(state)
 
     def withdraw(self, grant_id: str, now: datetime) -> dict[str, Any]:
         """Mark a grant withdrawn and return the signed withdrawal to deliver."""
@@ -188,11 +362,68 @@ class UnlockedPod:
         self.mark_withdrawn(grant_id, now)
         return document
 
+    def erasure_request(self, now: datetime) -> dict[str, Any]:
+        """The signed request that the registry purge every disclosure of this
+        holder (GDPR art. 17(1) and 19), sequence-numbered like a withdrawal."""
+        with self.write_locked():
+            sequence = self._advance_sequence(self.read_state())
+        body = {"type": ERASURE_TYPE, "holder": self.did, "sequence": sequence,
+                "issued": format_time(now)}
+        return sign_document(body, self._signer())
+
+    def sign(self, document: dict[str, Any]) -> dict[str, Any]:
+        return sign_document(document, self._signer())
+
     def _advance_sequence(self, state: dict) -> int:
         """Take the next sequence number and persist it with ``state`` (under lock)."""
         state["sequence"] += 1
-        self._write_state(state)
+        self.commit(state)
         return state["sequence"]
+
+
+class _SweepingLock:
+    def __init__(self, directory: Path, staging: Path, also: Callable[[], None]):
+        self._lock = pod_lock(directory)
+        self._staging = staging
+        self._also = also
+
+    def __enter__(self) -> None:
+        self._lock.__enter__()
+        sweep_temporary(self._staging)
+        self._also()
+
+    def __exit__(self, *exc) -> None:
+        self._lock.__exit__(*exc)
+
+
+def _check_precondition(state: dict, if_match: str | None) -> None:
+    if if_match is None:
+        return
+    current = etag_of(state["versions"][-1]) if state["versions"] else None
+    if if_match.strip() == "*":
+        if current is None:
+            raise PreconditionFailed(if_match, None)
+        return
+    offered = [tag.strip() for tag in if_match.split(",")]
+    if current is None or current not in offered:
+        raise PreconditionFailed(if_match, current)
+
+
+def _grant_record(entry: dict, did: str) -> dict:
+    """A grant record from an archive: the grant must verify and be the holder's."""
+    grant = grant_from_json(entry["grant"])
+    if grant.holder != did:
+        raise GrantNotFound(grant.id)
+    record = {"grant": grant.to_json(), "withdrawn": _text_or_none(entry, "withdrawn")}
+    pending = _text_or_none(entry, "pending")
+    if pending is not None:
+        record["pending"] = pending
+    return record
+
+
+def _text_or_none(entry: dict, key: str) -> str | None:
+    value = entry.get(key)
+    return value if isinstance(value, str) and len(value) <= 40 else None
 
 
 def _entry(state: dict, grant_id: str) -> dict | None:

@@ -1,9 +1,10 @@
 """Holder sessions that any API worker can open: the state travels, sealed, in the token.
 
-A session token is the pod's KEK and the holder's did with an expiry, encrypted and
+A session token is the pod's passkey (the Argon2id output, which opens nothing
+without the keyring's shard) and the holder's did with an expiry, encrypted and
 authenticated under the server's session key. No server-side session table means no
-single process holds sessions (NL API design rule /core/stateless); the KEK never
-touches disk. Tokens expire; a forged, altered or expired token is one opaque error.
+single process holds sessions (NL API design rule /core/stateless); the passkey never
+touches disk. Changing the passphrase or erasing the pod ends every session. Tokens expire; a forged, altered or expired token is one opaque error.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class SessionSealer:
 
     def issue(self, did: str, kek: bytes, now: datetime) -> str:
         expires = int((now + self.lifetime).timestamp())
-        body = json.dumps({"did": did, "kek": b64url(kek), "exp": expires}).encode()
+        body = json.dumps({"did": did, "key": b64url(kek), "exp": expires}).encode()
         return b64url(crypto.seal(self._secret, body, _AD))
 
     def open(self, token: str, now: datetime) -> tuple[str, bytes]:
@@ -38,4 +39,4 @@ class SessionSealer:
             raise SessionInvalid() from exc
         if body["exp"] <= now.timestamp():
             raise SessionInvalid()
-        return body["did"], b64url_decode(body["kek"])
+        return body["did"], b64url_decode(body["key"])

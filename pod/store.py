@@ -1,15 +1,19 @@
-"""The holder's pod on disk: keys, the encrypted Workcontext with its versions, grants.
+"""Pods on disk: creating, unlocking, re-keying and erasing them.
 
-Layout of one pod directory (everything but ``pod.json`` is ciphertext)::
+Layout under the store's root (everything but ``pod.json`` is ciphertext)::
 
-    pod.json            did, Argon2id parameters and salt, wrapped keys (ciphertext)
-    state.bin           version list, grants and the publication sequence number
-    versions/NNNNNN.bin one Workcontext version each
+    <pod>/pod.json            did, Argon2id parameters and salt, the wrapped keys
+    <pod>/state.bin           generation | versions, grants, sequence (the manifest)
+    <pod>/versions/NNNNNN.bin one Workcontext version each
+    <pod>/binaries/...        binary resources, chunked
+    .keyring/<pod>.json       the server-held shard and the witnessed generation
 
-The key-encryption key (KEK) is derived from the passphrase and never written; it wraps
-the holder's Ed25519 seed and the content key. A write stores the new version file
-first and then the state file, each atomically: the state file is the commit point, so
-a crash in between leaves the previous state, with at most one unreferenced ciphertext.
+Keys: Argon2id(passphrase) is the *passkey*; keyed BLAKE2b of the passkey and the
+keyring's shard is the *unlock key*, which opens ``pod.json``'s wrapped record of
+the signing seed and the pod's KEK; the KEK wraps one fresh data key per resource
+write (see envelope.py). Changing the passphrase or raising the Argon2id cost
+rewrites ``pod.json`` only: one atomic write, no data touched. A holder session
+carries the passkey, never the KEK, so erasing the shard ends every session too.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
+import shutil
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -24,15 +30,23 @@ from pathlib import Path
 from consent import HolderKey
 
 from . import crypto
-from .errors import DecryptionFailed, PodExists, UnlockFailed, WeakPassphrase
-from .files import atomic_write
+from .errors import (
+    DecryptionFailed,
+    PodExists,
+    PodNotFound,
+    UnlockFailed,
+    WeakPassphrase,
+)
+from .files import STAGING, atomic_write, pod_lock
 from .holder import UnlockedPod
+from .keyring import Keyring
 
-FORMAT = 1
+FORMAT = 2
+_POD_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 class PodStore:
-    """Creates and unlocks pods under one root directory.
+    """Creates and unlocks pods under one root directory; one server, many pods.
 
     Key derivation is memory-hard by design (256 MiB per call at the moderate level),
     so at most ``max_derivations`` run at once per process; further unlock attempts
@@ -40,53 +54,122 @@ class PodStore:
     """
 
     def __init__(self, root: Path, kdf_cost: tuple[int, int] = crypto.MODERATE,
-                 min_passphrase: int = 12, max_derivations: int = 2):
+                 min_passphrase: int = 12, keyring_dir: Path | None = None,
+                 max_derivations: int = 2):
+        crypto.check_cost(*kdf_cost)
         self.root = root
         self.kdf_cost = kdf_cost
         self.min_passphrase = min_passphrase
+        self.keyring = Keyring(keyring_dir or root / ".keyring")
         self._derivations = threading.BoundedSemaphore(max_derivations)
 
     def _derive(self, passphrase: str, salt: bytes, opslimit: int, memlimit: int) -> bytes:
         with self._derivations:
             return crypto.derive_key(passphrase, salt, opslimit, memlimit)
 
-    def directory(self, did: str) -> Path:
+    def pod_id(self, did: str) -> str:
         # A hash keeps untrusted identifiers out of file names entirely.
-        return self.root / hashlib.sha256(did.encode("utf-8")).hexdigest()[:32]
+        return hashlib.sha256(did.encode("utf-8")).hexdigest()[:32]
 
-    def create(self, passphrase: str, now: datetime) -> UnlockedPod:
-        if len(passphrase) < self.min_passphrase:
-            raise WeakPassphrase(self.min_passphrase)
-        seed, content_key = crypto.random_key(), crypto.random_key()
+    def directory(self, did: str) -> Path:
+        return self.root / self.pod_id(did)
+
+    def did_for_id(self, pod_id: str) -> str:
+        """The did of the pod stored under ``pod_id``; PodNotFound if there is none."""
+        if not _POD_ID.match(pod_id):
+            raise PodNotFound()
+        try:
+            did = json.loads((self.root / pod_id / "pod.json").read_bytes())["did"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise PodNotFound() from exc
+        if not isinstance(did, str) or self.pod_id(did) != pod_id:
+            raise PodNotFound()
+        return did
+
+    def exists(self, did: str) -> bool:
+        return (self.directory(did) / "pod.json").exists()
+
+    # -- create and open ---------------------------------------------------------
+    def create(self, passphrase: str, now: datetime,
+               seed: bytes | None = None) -> UnlockedPod:
+        """A new pod; ``seed`` is given only when a pod moves in from an export."""
+        self._check_passphrase(passphrase)
+        seed = seed or crypto.random_key()
         did = HolderKey(seed).did
         directory = self.directory(did)
         if directory.exists():
             raise PodExists(did)
-        salt = crypto.random_salt()
-        kek = self._derive(passphrase, salt, *self.kdf_cost)
-        wrapped = crypto.seal(kek, _keys_json(seed, content_key), _keys_ad(did))
-        meta = _meta(did, salt, self.kdf_cost, wrapped, now)
-        atomic_write(directory / "pod.json", json.dumps(meta).encode("utf-8"))
-        pod = UnlockedPod(directory, did, kek, seed, content_key)
-        pod.initialise_state(now)
+        kek = crypto.random_key()
+        self.keyring.create(self.pod_id(did))
+        passkey = self._write_meta(did, passphrase, self.kdf_cost, seed, kek,
+                                   now.isoformat())
+        pod = self._unlocked(did, passkey, seed, kek)
+        pod.initialise_state()
         return pod
 
     def unlock(self, did: str, passphrase: str) -> UnlockedPod:
+        """Open with the passphrase; a pod stored at a lower Argon2id cost than the
+        store's is re-wrapped at the store's cost on the way (cost raised later)."""
         meta = self._meta(did)
+        pod = self.unlock_without_upgrade(did, passphrase, meta)
+        stored = (meta["kdf"]["opslimit"], meta["kdf"]["memlimit"])
+        raised = (max(stored[0], self.kdf_cost[0]), max(stored[1], self.kdf_cost[1]))
+        if raised != stored:
+            pod.lock()
+            return self.change_passphrase(did, passphrase, passphrase, raised)
+        return pod
+
+    def open_with_key(self, did: str, passkey: bytes) -> UnlockedPod:
+        """Open a pod with the passkey recovered from a holder session."""
+        return self._open(did, self._meta(did), passkey)
+
+    # -- re-keying and erasure ---------------------------------------------------
+    def change_passphrase(self, did: str, old: str, new: str,
+                          cost: tuple[int, int] | None = None) -> UnlockedPod:
+        """Re-wrap the pod's keys under a new passphrase (and cost); data untouched.
+        Sessions opened with the old passphrase stop working."""
+        self._check_passphrase(new)
+        cost = cost or self.kdf_cost
+        crypto.check_cost(*cost)
+        with pod_lock(self.directory(did)):
+            meta = self._meta(did)
+            old_pod = self.unlock_without_upgrade(did, old, meta)
+            seed, kek = old_pod.key_material()
+            passkey = self._write_meta(did, new, cost, seed, kek, meta["created"])
+            old_pod.lock()
+        return self._open(did, self._meta(did), passkey)
+
+    def unlock_without_upgrade(self, did: str, passphrase: str,
+                               meta: dict | None = None) -> UnlockedPod:
+        meta = meta or self._meta(did)
         kdf = meta["kdf"]
         try:
-            kek = self._derive(passphrase, _b64d(kdf["salt"]), kdf["opslimit"],
-                               kdf["memlimit"])
-        except (ValueError, KeyError) as exc:
+            passkey = self._derive(passphrase, _b64d(kdf["salt"]), kdf["opslimit"],
+                                   kdf["memlimit"])
+        except (ValueError, KeyError, TypeError) as exc:
             raise UnlockFailed() from exc
-        return self._open(did, meta, kek)
+        return self._open(did, meta, passkey)
 
-    def open_with_key(self, did: str, kek: bytes) -> UnlockedPod:
-        """Open a pod with a KEK recovered from a holder session."""
-        return self._open(did, self._meta(did), kek)
+    def erase(self, pod: UnlockedPod) -> None:
+        """Crypto-shred the pod, then delete its files (GDPR art. 17).
 
-    def exists(self, did: str) -> bool:
-        return (self.directory(did) / "pod.json").exists()
+        The shard goes first: from that moment nothing of the pod opens, even if
+        deleting the directory fails half-way or a copy of it exists elsewhere.
+        """
+        directory = self.directory(pod.did)
+        with pod_lock(directory):
+            self.keyring.destroy(self.pod_id(pod.did))
+            pod.lock()
+            shutil.rmtree(directory, ignore_errors=True)
+
+    # -- internals -----------------------------------------------------------------
+    def _check_passphrase(self, passphrase: str) -> None:
+        if not isinstance(passphrase, str) or len(passphrase) < self.min_passphrase:
+            raise WeakPassphrase(self.min_passphrase)
+
+    def _unlocked(self, did: str, passkey: bytes, seed: bytes, kek: bytes) -> UnlockedPod:
+        return UnlockedPod(self.directory(did), did, passkey, seed, kek, self.keyring,
+                           self.pod_id(did))
 
     def _meta(self, did: str) -> dict:
         path = self.directory(did) / "pod.json"
@@ -94,32 +177,38 @@ class PodStore:
             meta = json.loads(path.read_bytes())
         except (OSError, ValueError) as exc:
             raise UnlockFailed() from exc
-        if meta.get("did") != did:
+        if not isinstance(meta, dict) or meta.get("did") != did:
             raise UnlockFailed()
         return meta
 
-    def _open(self, did: str, meta: dict, kek: bytes) -> UnlockedPod:
+    def _open(self, did: str, meta: dict, passkey: bytes) -> UnlockedPod:
+        unlock_key = crypto.combine(passkey, self.keyring.shard(self.pod_id(did)))
         try:
-            keys = json.loads(crypto.open_sealed(kek, _b64d(meta["keys"]), _keys_ad(did)))
-        except (DecryptionFailed, KeyError, ValueError) as exc:
+            keys = json.loads(crypto.open_sealed(unlock_key, _b64d(meta["keys"]),
+                                                 _keys_ad(did)))
+            seed, kek = _b64d(keys["seed"]), _b64d(keys["kek"])
+        except (DecryptionFailed, KeyError, ValueError, TypeError) as exc:
             raise UnlockFailed() from exc
-        return UnlockedPod(self.directory(did), did, kek, _b64d(keys["seed"]),
-                           _b64d(keys["content"]))
+        return self._unlocked(did, passkey, seed, kek)
 
-
-def _meta(did: str, salt: bytes, cost: tuple[int, int], wrapped: bytes, now) -> dict:
-    return {
-        "format": FORMAT,
-        "did": did,
-        "created": now.isoformat(),
-        "kdf": {"alg": "argon2id", "salt": _b64(salt), "opslimit": cost[0],
-                "memlimit": cost[1]},
-        "keys": _b64(wrapped),
-    }
-
-
-def _keys_json(seed: bytes, content_key: bytes) -> bytes:
-    return json.dumps({"seed": _b64(seed), "content": _b64(content_key)}).encode()
+    def _write_meta(self, did: str, passphrase: str, cost: tuple[int, int],
+                    seed: bytes, kek: bytes, created: str) -> bytes:
+        salt = crypto.random_salt()
+        passkey = self._derive(passphrase, salt, *cost)
+        unlock_key = crypto.combine(passkey, self.keyring.shard(self.pod_id(did)))
+        record = json.dumps({"seed": _b64(seed), "kek": _b64(kek)}).encode()
+        meta = {
+            "format": FORMAT,
+            "did": did,
+            "created": created,
+            "kdf": {"alg": "argon2id", "salt": _b64(salt), "opslimit": cost[0],
+                    "memlimit": cost[1]},
+            "keys": _b64(crypto.seal(unlock_key, record, _keys_ad(did))),
+        }
+        directory = self.directory(did)
+        atomic_write(directory / "pod.json", json.dumps(meta).encode("utf-8"),
+                     staging=directory / STAGING)
+        return passkey
 
 
 def _keys_ad(did: str) -> bytes:

@@ -19,12 +19,14 @@ from .errors import (
     InvalidAssignment,
     InvalidCursor,
     InvalidTransition,
+    InvalidErasureRequest,
     NotAuthenticated,
     RegistryError,
     ReplayedDocument,
     StorageFailed,
     UnknownEmployer,
 )
+from .erasure import Erased, read_erasure
 from .gate import ConsentGate, Requester, Signals, VisibleProfile
 from .ingest import Accepted, pseudonym_for
 from .matching import Matcher, Ranked, Scored
@@ -45,4 +47,5 @@ __all__ = [
     "upgrade", "MATCHING", "CandidatePage", "Registry", "FileDropInbox",
     "InboxDelivery", "MemoryInbox", "WorkLife", "Notice", "Policies",
     "UnknownEmployer",
+    "Erased", "read_erasure", "InvalidErasureRequest",
 ]

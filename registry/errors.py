@@ -12,6 +12,7 @@
     ├── GrantWithdrawn         409 grant-withdrawn     (grant_id)
     ├── GrantIdTaken           409 grant-id-taken      (grant_id)
     ├── UnknownEmployer        400 unknown-employer
+    ├── InvalidErasureRequest  400 invalid-erasure-request (problems)
     └── StorageFailed          503 storage-unavailable
 """
 
@@ -131,3 +132,12 @@ class StorageFailed(RegistryError):
 
     def __init__(self) -> None:
         super().__init__("the registry store is unavailable")
+
+
+class InvalidErasureRequest(RegistryError):
+    status = 400
+    code = "invalid-erasure-request"
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = tuple(problems)

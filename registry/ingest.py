@@ -26,12 +26,13 @@ from .errors import GrantIdTaken, GrantNotLive, GrantWithdrawn, ReplayedDocument
 from .extract import extract
 from .policies import Policies
 from .tables import CHILD_TABLES, Disclosure, DisclosureAudience, DisclosurePurpose
-from .tables import DisclosureSkill, Holder, WithdrawnGrant
+from .tables import DisclosureSkill, ErasedHolder, Holder, WithdrawnGrant
 
 T_DISCLOSURE = Disclosure.__table__
 T_HOLDER = Holder.__table__
 CLOCK_SKEW = timedelta(minutes=5)
 T_WITHDRAWN = WithdrawnGrant.__table__
+T_ERASED = ErasedHolder.__table__
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +111,9 @@ class Ingest:
         ).scalar_one_or_none()
         if last is not None:
             raise ReplayedDocument(sequence, last)
+        floor = erased_floor(conn, pseudonym)
+        if sequence <= floor:
+            raise ReplayedDocument(sequence, floor)
         conn.execute(insert(T_HOLDER).values(did=did, pseudonym=pseudonym,
                                              last_sequence=sequence))
 
@@ -118,6 +122,14 @@ def _check_issued(issued: datetime, now: datetime) -> None:
     """A document from the future is refused: clocks may drift, but not by hours."""
     if issued > now + CLOCK_SKEW:
         raise InvalidGrant(["issued lies in the future"])
+
+
+def erased_floor(conn: Connection, pseudonym: str) -> int:
+    """A holder erased here starts again above the erasure's sequence number, so an
+    old signed document captured before the erasure is still a replay."""
+    floor = conn.execute(select(T_ERASED.c.last_sequence).where(
+        T_ERASED.c.pseudonym == pseudonym)).scalar_one_or_none()
+    return floor or 0
 
 
 def _check_grant_usable(conn: Connection, grant_id: str, holder: str) -> None:

@@ -16,6 +16,7 @@ from .assignments import RANKABLE, Assignments, AssignmentSpec, StoredAssignment
 from .bulk import BulkIngest
 from .circles import Circles
 from .errors import Forbidden, InvalidTransition
+from .erasure import Erased, Erasure
 from .gate import ConsentGate, Requester
 from .ingest import Accepted, Ingest
 from .matching import Matcher, Ranked
@@ -49,6 +50,7 @@ class Registry:
         self.ingest = Ingest(engine, reference, tooi, pseudonym_secret,
                              policies=self.policies)
         self.bulk = BulkIngest(engine, reference, tooi, pseudonym_secret)
+        self.erasure = Erasure(engine, pseudonym_secret)
         self.gate = ConsentGate(engine, reference, audit)
         self.assignments = Assignments(engine, reference)
         self.relations = SkillRelations.of(reference)
@@ -59,6 +61,9 @@ class Registry:
 
     def receive_withdrawal(self, document: Any, now: datetime) -> str:
         return self.ingest.withdrawal(document, now)
+
+    def receive_erasure(self, document: Any, now: datetime) -> Erased:
+        return self.erasure.erase(document, now)
 
     def create_assignment(self, requester: Requester, spec: AssignmentSpec,
                           now: datetime, status: str = "open") -> StoredAssignment:

@@ -133,6 +133,17 @@ class AssignmentPass(SQLModel, table=True):
     created: datetime
 
 
+class ErasedHolder(SQLModel, table=True):
+    """What stays of an erased holder: the pseudonym and the last sequence number,
+    so a captured old document can not bring the data back (GDPR art. 17). The
+    audit log refers to the same pseudonym; no did, no field."""
+
+    __tablename__ = "erased_holder"
+    pseudonym: str = Field(primary_key=True, max_length=32)
+    last_sequence: int
+    erased: datetime
+
+
 CHILD_TABLES = (DisclosurePurpose, DisclosureAudience, DisclosureSkill)
 
 
@@ -153,4 +164,4 @@ def metadata_for_migrations():
 REGISTRY_TABLES = tuple(m.__table__ for m in (
     Organisation, ApiKey, Holder, Disclosure, WithdrawnGrant, DisclosurePurpose,
     DisclosureAudience, DisclosureSkill, Assignment, AssignmentPass,
-    EmployerPolicyRow, LegalBasisRow, PolicyNotice))
+    EmployerPolicyRow, LegalBasisRow, PolicyNotice, ErasedHolder))

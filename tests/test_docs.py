@@ -252,7 +252,7 @@ def test_every_api_path_named_in_the_documents_exists(api_routes):
     paths = {path for _, path in api_routes}
     for document in sorted(DOCS.glob("*.md")):
         text = document.read_text(encoding="utf-8")
-        for path in re.findall(r"(/api/v1/[A-Za-z0-9_{}/.-]*[A-Za-z0-9_}])", text):
+        for path in re.findall(r"(/api/v1/[A-Za-z0-9_{}/.-]*[A-Za-z0-9_}/])", text):
             known = path in paths or path in ("/api/v1/openapi.json", "/api/v1/docs")
             assert known, f"{document.name} names {path}, which the app does not have"
 

@@ -13,7 +13,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.concurrency import run_in_threadpool
 
 from . import problems
-from .api import consent, dpo, holder, inbox, organisation
+from .api import consent, dpo, holder, inbox, organisation, pod_resources, pod_rights
 from .api import feed, groups, swipes, teams
 from .middleware import API_VERSION, HeadersAndLimits
 from .settings import Settings
@@ -76,9 +76,9 @@ def create_app(settings: Settings | None = None, system: System | None = None,
     app.state.clock = clock
     problems.install(app)
     for module in (consent, holder, inbox, organisation, dpo, swipes, feed, teams,
-                   groups):
+                   groups, pod_resources, pod_rights):
         app.include_router(module.router, prefix="/api/v1")
-    app.add_middleware(HeadersAndLimits)
+    app.add_middleware(HeadersAndLimits, limit_for=_body_limit)
     app.openapi = lambda: _openapi(app)
     return app
 
@@ -104,3 +104,7 @@ PROBLEM_RESPONSE = {
     "description": "Invalid input (RFC 9457 problem details, all errors at once)",
     "content": {"application/problem+json": {"schema": {"type": "object"}}},
 }
+
+
+def _body_limit(path: str) -> int | None:
+    return pod_resources.body_limit(path) or pod_rights.body_limit(path)

@@ -40,7 +40,7 @@ class Saved:
 
 
 def save_workcontext(system: System, pod: UnlockedPod, document: Any,
-                     now: datetime) -> Saved:
+                     now: datetime, if_match: str | None = None) -> Saved:
     """Validate, store a new version, and re-publish every live grant.
 
     Everything the registry would refuse in a projection (an unknown employer, skill
@@ -48,7 +48,7 @@ def save_workcontext(system: System, pod: UnlockedPod, document: Any,
     """
     system.validator.validate(document, holder_id=pod.did)
     check_references(system.reference, document)
-    version = pod.save_workcontext(document, now)
+    version = pod.save_workcontext(document, now, if_match)
     published = 0
     for record in pod.grants():
         if not _publishable(record, now):

@@ -3,7 +3,8 @@
 - ``API-Version`` (NL API design rule /core/version-header) on every response.
 - The security headers of /core/transport/security-headers.
 - Bodies larger than ``max_body`` are refused with 413 while streaming in, so an
-  oversized upload costs no memory (bound every input).
+  oversized upload costs no memory (bound every input). ``limit_for`` may name a
+  larger cap for a path (a streamed binary upload, an archive import).
 """
 
 from __future__ import annotations
@@ -24,15 +25,17 @@ SECURITY_HEADERS = [
 
 
 class HeadersAndLimits:
-    def __init__(self, app, max_body: int = 256 * 1024):
+    def __init__(self, app, max_body: int = 256 * 1024, limit_for=None):
         self.app = app
         self.max_body = max_body
+        self.limit_for = limit_for or (lambda path: None)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        if _declared_length(scope) > self.max_body:
-            return await _too_large(send, self.max_body)
+        max_body = self.limit_for(scope.get("path", "")) or self.max_body
+        if _declared_length(scope) > max_body:
+            return await _too_large(send, max_body)
         seen = 0
         started = False
 
@@ -40,7 +43,7 @@ class HeadersAndLimits:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.max_body:
+            if seen > max_body:
                 raise _BodyTooLarge()
             return message
 
@@ -55,7 +58,7 @@ class HeadersAndLimits:
             await self.app(scope, limited_receive, with_headers)
         except _BodyTooLarge:
             if not started:
-                await _too_large(send, self.max_body)
+                await _too_large(send, max_body)
         except Exception as exc:  # the last line of defence: never a stack trace
             log.error("unhandled error: %s", type(exc).__name__)
             if not started:

@@ -20,6 +20,7 @@ from registry import (
 from registry.service import ACTION_PURPOSES
 from schemas import ReferenceData, WorkcontextValidator, load_reference_data
 
+from .pod_inbox import PodInboxDelivery
 from .secrets_store import server_secret
 from .settings import Settings
 
@@ -52,18 +53,20 @@ def build_system(settings: Settings, reference: ReferenceData | None = None) -> 
     registry = Registry(engine, reference, audit, pseudonym_secret)
     registry.access.seed(organisation_rows(reference))
     cost = MODERATE if settings.kdf_level == "moderate" else INTERACTIVE
+    pods = PodStore(settings.pods_dir, kdf_cost=cost)
+    ratings = PodInboxDelivery(pods, FileDropInbox(settings.data_dir / "inbox-drop"))
     return System(
         settings=settings,
         reference=reference,
         validator=WorkcontextValidator(),
-        pods=PodStore(settings.pods_dir, kdf_cost=cost),
+        pods=pods,
         sessions=SessionSealer(server_secret(settings.data_dir, "session.key"),
                                timedelta(minutes=settings.session_minutes)),
         registry=registry,
         audit=audit,
         pseudonym_secret=pseudonym_secret,
         audit_rules=FlagRules(expected_purposes=ACTION_PURPOSES),
-        work=WorkLife(registry, FileDropInbox(settings.data_dir / "inbox-drop")),
+        work=WorkLife(registry, ratings),
     )
 
 

@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 from consent import Audience, read_disclosure, read_withdrawal
-from pod import DecryptionFailed, GrantNotFound, PodError, UnlockedPod, VersionNotFound
+from pod import (
+    DecryptionFailed,
+    GrantNotFound,
+    PodError,
+    PreconditionFailed,
+    UnlockedPod,
+    VersionNotFound,
+)
 from pod.store import PodStore
 from tests.factories import NOW, PASSPHRASE, full_workcontext, pod_store
 
@@ -116,11 +123,6 @@ def test_a_version_file_moved_onto_the_state_file_fails_to_decrypt(pod):
         pod.versions()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known shortcoming written in pod/crypto.py: state.bin is sealed with associated "
-    "data 'state' and no counter, so an older copy put back on disk decrypts; a "
-    "withdrawn grant comes back to life and the sequence number goes back (the "
-    "registry then refuses the holder's next documents as replays)"))
 def test_a_state_file_rolled_back_on_disk_is_detected(pod):
     state = pod.directory / "state.bin"
     grant = pod.add_grant(Audience("all_municipalities"), ["matching"], ["skills"],
@@ -165,3 +167,38 @@ def test_the_pod_refuses_to_disclose_under_a_withdrawn_grant(pod):
 
     with pytest.raises(PodError):
         pod.disclosure(grant, LATER)
+
+
+def test_restoring_a_version_saves_it_again_as_the_newest(pod):
+    number = pod.restore(1, LATER)
+
+    assert number == 3
+    assert pod.workcontext() == pod.version(1)
+    assert [v.version for v in pod.versions()] == [1, 2, 3]
+
+
+def test_a_write_with_the_current_etag_succeeds_and_a_stale_one_is_refused(pod):
+    current = pod.etag()
+    pod.save_workcontext(full_workcontext(pod.did, hours_per_week=32), LATER,
+                         if_match=current)
+
+    with pytest.raises(PreconditionFailed) as caught:
+        pod.save_workcontext(full_workcontext(pod.did, hours_per_week=8), LATER,
+                             if_match=current)
+
+    assert caught.value.status == 412 and caught.value.current == pod.etag()
+    assert pod.workcontext()["availability"]["hoursPerWeek"] == 32
+
+
+def test_if_match_any_needs_an_existing_workcontext(store):
+    empty = store.create(PASSPHRASE, NOW)
+
+    with pytest.raises(PreconditionFailed):
+        empty.save_workcontext(full_workcontext(empty.did), NOW, if_match="*")
+
+
+def test_every_version_has_its_own_etag(pod):
+    first = pod.etag()
+    pod.save_workcontext(full_workcontext(pod.did, hours_per_week=24), LATER)
+
+    assert pod.etag() != first and pod.etag().startswith('"3-')

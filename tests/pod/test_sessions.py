@@ -40,7 +40,7 @@ def test_a_session_reopens_the_pod_without_the_passphrase(tmp_path, sealer):
     pod = store.create(PASSPHRASE, NOW)
     pod.save_workcontext(full_workcontext(pod.did), NOW)
 
-    did, kek = sealer.open(sealer.issue(pod.did, pod.kek, NOW), NOW)
+    did, kek = sealer.open(sealer.issue(pod.did, pod.passkey, NOW), NOW)
 
     assert store.open_with_key(did, kek).workcontext() == pod.workcontext()
 

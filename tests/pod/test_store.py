@@ -128,7 +128,7 @@ def test_the_keys_are_never_written_in_the_clear(store, pod):
     pod.save_workcontext(full_workcontext(pod.did), NOW)
     # The content key and the signing seed have no public accessor; read them from
     # the unlocked pod so that the scan covers every key, not just the KEK.
-    secrets = [pod.kek, pod._content, bytes(pod._key._key)]
+    secrets = [pod.passkey, pod.key_material()[1], pod.key_material()[0]]
 
     for path, content in every_file(store.root).items():
         for secret in secrets:

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from consent import Audience, sign_document
+from consent import Audience
 from tests.vg.test_api import (
     LD_JSON,
     NOW,
@@ -98,7 +98,7 @@ def _foreign_disclosure(api, change):
     document = pod.disclosure(grant, NOW)
     body = {k: v for k, v in document.items() if k != "proof"}
     change(body)
-    return sign_document(body, pod._key)
+    return pod.sign(body)
 
 
 @pytest.mark.parametrize("change", [
@@ -135,7 +135,7 @@ def test_withdrawal_naming_something_that_is_not_a_grant_id_is_refused(api):
     pod = api.system.pods.unlock(did, "een lange wachtzin 42")
     body = {"type": "Withdrawal", "holder": did, "sequence": 99,
             "issued": "2026-12-04T12:00:00Z", "grant": "../../etc/passwd"}
-    document = sign_document(body, pod._key)
+    document = pod.sign(body)
     _problem(api.post("/api/v1/intrekkingen", content=json.dumps(document),
                       headers={"Content-Type": LD_JSON}), 400)
 

@@ -28,13 +28,13 @@ def _session(system, did: str, kek: bytes, now) -> SessionOut:
 @router.post("/pods", status_code=201, response_model=SessionOut)
 def create_pod(body: PodCreate, system: SystemDep, now: NowDep) -> SessionOut:
     pod = system.pods.create(body.passphrase, now)
-    return _session(system, pod.did, pod.kek, now)
+    return _session(system, pod.did, pod.passkey, now)
 
 
 @router.post("/sessies", status_code=201, response_model=SessionOut)
 def unlock_pod(body: SessionCreate, system: SystemDep, now: NowDep) -> SessionOut:
     pod = system.pods.unlock(body.did, body.passphrase)
-    return _session(system, pod.did, pod.kek, now)
+    return _session(system, pod.did, pod.passkey, now)
 
 
 @router.get("/pod/werkcontext")

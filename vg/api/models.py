@@ -121,3 +121,12 @@ class VerifyOut(BaseModel):
     checkpointsChecked: int
     firstBadIndex: int | None
     problem: str | None
+
+
+class PassphraseConfirm(Strict):
+    passphrase: str = Field(min_length=1, max_length=1024)
+
+
+class PassphraseChange(Strict):
+    current: str = Field(min_length=1, max_length=1024)
+    new: str = Field(min_length=1, max_length=1024)

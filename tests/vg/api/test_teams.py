@@ -7,6 +7,7 @@ import base64
 import json
 
 import nacl.public
+import nacl.signing
 import pytest
 
 from tests.vg.api.world import PASSPHRASE, UTRECHT, ZEIST
@@ -178,7 +179,7 @@ def test_a_rating_is_sealed_to_the_rated_members_pod_only(world, team):
     [sealed] = world.inbox.messages[team["bram"].did]
     assert COMMENT.encode() not in sealed
     pod = world.system.pods.unlock(team["bram"].did, PASSPHRASE)
-    private = pod._key._key.to_curve25519_private_key()  # the pod's own key
+    private = nacl.signing.SigningKey(pod.key_material()[0]).to_curve25519_private_key()
     rating = json.loads(nacl.public.SealedBox(private).decrypt(sealed))
     assert rating["aspects"] == ASPECTS and rating["comment"] == COMMENT
     assert rating["team"] == team["name"]

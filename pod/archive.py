@@ -1,0 +1,205 @@
+"""The holder's export: one signed JSON-LD archive of everything in the pod, which
+imports into a new pod on another server with the same result (GDPR art. 15 and 20).
+
+The archive holds the Workcontext history (the last version is the current one), the
+grants with their withdrawal marks, the publication sequence number, and the holder's
+copy of their access log. Its ``proof`` is the holder's Ed25519 signature over all of
+it (consent.signed). The signing seed travels sealed under a key derived with
+Argon2id from the passphrase the holder gives for the export, so the archive alone
+does not let anyone act as the holder. Embedded documents are JSON literals
+(``@json``), so reading the archive as JSON-LD expands nothing and fetches nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from typing import Any, Callable
+
+from consent import (
+    ConsentError,
+    HolderKey,
+    format_time,
+    grant_from_json,
+    verify_document,
+)
+
+from . import crypto
+from .errors import DecryptionFailed, InvalidArchive, UnlockFailed
+from .holder import UnlockedPod
+
+ARCHIVE_TYPE = "PodExport"
+MAX_ARCHIVE_BYTES = 16 * 1024 * 1024
+MAX_DEPTH = 16
+MAX_NODES = 500_000
+VOCAB = "https://w3id.org/virtuele-gemeente/pod#"
+CONTEXT = {
+    "@vocab": VOCAB,
+    "type": "@type",
+    "holder": {"@type": "@id"},
+    "exported": {"@type": "http://www.w3.org/2001/XMLSchema#dateTime"},
+    "history": {"@type": "@json"},
+    "grants": {"@type": "@json"},
+    "accessLog": {"@type": "@json"},
+    "identityKey": {"@type": "@json"},
+    "proof": {"@type": "@json"},
+}
+_MEMBERS = {"@context", "type", "holder", "exported", "sequence", "history", "grants",
+            "accessLog", "identityKey", "proof"}
+_KEY_AD = b"vg-pod-export-identity"
+
+
+def export_archive(pod: UnlockedPod, passphrase: str, access_log: list[dict],
+                   now: datetime, cost: tuple[int, int] = crypto.MODERATE) -> dict:
+    """The signed archive; ``access_log`` is the holder's view of the audit log,
+    handed in by the composition layer (the pod does not read the registry)."""
+    state = pod.read_state()
+    history = [{"version": v["version"], "saved": v["saved"],
+                "document": pod.version(v["version"])} for v in state["versions"]]
+    body = {
+        "@context": CONTEXT,
+        "type": ARCHIVE_TYPE,
+        "holder": pod.did,
+        "exported": format_time(now),
+        "sequence": state["sequence"],
+        "history": history,
+        "grants": state["grants"],
+        "accessLog": pod.imported_access_log() + list(access_log),
+        "identityKey": _seal_seed(pod.key_material()[0], passphrase, cost),
+    }
+    return pod.sign(body)
+
+
+def import_archive(store, archive: Any, passphrase: str, now: datetime,
+                   validate: Callable[[dict, str], None] | None = None) -> UnlockedPod:
+    """A new pod in ``store`` with the archive's identity and contents.
+
+    Everything is checked before anything is written: the structure, the holder's
+    signature, the sealed seed against the holder's did, and (``validate``) each
+    Workcontext version. A refused archive leaves no pod behind.
+    """
+    _check_structure(archive)
+    try:
+        verify_document(archive, archive["holder"])
+    except ConsentError as exc:
+        raise InvalidArchive(["the archive's signature does not verify"]) from exc
+    seed = _open_seed(archive["identityKey"], passphrase)
+    if HolderKey(seed).did != archive["holder"]:
+        raise InvalidArchive(["the identity key does not belong to the holder"])
+    _check_grants(archive["grants"], archive["holder"])
+    if validate is not None:
+        for entry in archive["history"]:
+            validate(entry["document"], archive["holder"])
+    pod = store.create(passphrase, now, seed=seed)
+    try:
+        pod.load(archive["history"], archive["grants"], archive["sequence"],
+                 archive["accessLog"])
+    except BaseException:
+        store.erase(pod)
+        raise
+    return pod
+
+
+def read_archive(raw: bytes) -> Any:
+    """Parse an uploaded archive within its bounds."""
+    if len(raw) > MAX_ARCHIVE_BYTES:
+        raise InvalidArchive([f"an archive is at most {MAX_ARCHIVE_BYTES} bytes"])
+    try:
+        value = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidArchive(["the archive is not valid JSON"]) from exc
+    _check_bounds(value)
+    return value
+
+
+def _seal_seed(seed: bytes, passphrase: str, cost: tuple[int, int]) -> dict:
+    salt = crypto.random_salt()
+    key = crypto.derive_key(passphrase, salt, *cost)
+    return {"alg": "argon2id+xchacha20poly1305", "salt": _b64(salt),
+            "opslimit": cost[0], "memlimit": cost[1],
+            "sealed": _b64(crypto.seal(key, seed, _KEY_AD))}
+
+
+def _open_seed(sealed: dict, passphrase: str) -> bytes:
+    try:
+        key = crypto.derive_key(passphrase, _b64d(sealed["salt"]), sealed["opslimit"],
+                                sealed["memlimit"])
+        seed = crypto.open_sealed(key, _b64d(sealed["sealed"]), _KEY_AD)
+    except (DecryptionFailed, ValueError, KeyError, TypeError) as exc:
+        raise UnlockFailed() from exc
+    if len(seed) != crypto.KEY_BYTES:
+        raise UnlockFailed()
+    return seed
+
+
+def _check_structure(archive: Any) -> None:
+    if not isinstance(archive, dict):
+        raise InvalidArchive(["the archive must be a JSON object"])
+    problems = [f"unknown member {name}" for name in sorted(set(archive) - _MEMBERS)]
+    problems += [f"{name} is missing" for name in sorted(_MEMBERS - set(archive))]
+    if problems:
+        raise InvalidArchive(problems)
+    if archive["type"] != ARCHIVE_TYPE or archive["@context"] != CONTEXT:
+        problems.append(f"type must be {ARCHIVE_TYPE} with the pod export context")
+    if not isinstance(archive["holder"], str):
+        problems.append("holder must be a did:key")
+    sequence = archive["sequence"]
+    if not isinstance(sequence, int) or isinstance(sequence, bool) or sequence < 0:
+        problems.append("sequence must be a non-negative integer")
+    problems += _history_problems(archive["history"])
+    if not isinstance(archive["grants"], list) or not all(
+            isinstance(g, dict) and isinstance(g.get("grant"), dict)
+            for g in archive["grants"]):
+        problems.append("grants must be a list of grant records")
+    if not isinstance(archive["accessLog"], list):
+        problems.append("accessLog must be a list")
+    if not isinstance(archive["identityKey"], dict):
+        problems.append("identityKey must be an object")
+    if problems:
+        raise InvalidArchive(problems)
+
+
+def _check_grants(records: list[dict], holder: str) -> None:
+    for record in records:
+        try:
+            grant = grant_from_json(record["grant"])
+        except ConsentError as exc:
+            raise InvalidArchive(["a grant in the archive does not verify"]) from exc
+        if grant.holder != holder:
+            raise InvalidArchive(["a grant in the archive belongs to another holder"])
+
+
+def _history_problems(history: Any) -> list[str]:
+    if not isinstance(history, list):
+        return ["history must be a list"]
+    expected = 1
+    for entry in history:
+        if (not isinstance(entry, dict) or entry.get("version") != expected
+                or not isinstance(entry.get("saved"), str)
+                or not isinstance(entry.get("document"), dict)):
+            return [f"history entry {expected} must be version {expected} with saved "
+                    "and document"]
+        expected += 1
+    return []
+
+
+def _check_bounds(value: Any) -> None:
+    count, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        count += 1
+        if depth > MAX_DEPTH or count > MAX_NODES:
+            raise InvalidArchive(["the archive is nested too deeply or too large"])
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _b64d(text: str) -> bytes:
+    return base64.b64decode(text.encode("ascii"), validate=True)

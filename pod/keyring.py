@@ -1,0 +1,115 @@
+"""The server-held half of every pod's keys, and the witness of its latest state.
+
+One small file per pod, kept outside the pod directories (a separate volume, a KMS or
+an HSM at scale)::
+
+    {"shard": <32 random bytes, base64>, "generation": <int>}
+
+- The *shard* is combined with the passphrase key to unlock the pod. Neither half
+  opens anything alone. Destroying the shard is the crypto-shredding of GDPR art. 17:
+  a copy of the pod directory made before erasure can no longer be opened, not even
+  with the passphrase, because the shard is not in that copy.
+- The *generation* is the highest state generation this server has committed for the
+  pod. State files carry their generation inside their associated data; a state older
+  than the witness is a rollback. The store also keeps the highest generation it has
+  seen in memory, which catches a rollback of both files while the process runs.
+
+What this does not cover: someone who can restore both the pod directory and this
+file to one earlier, consistent snapshot, on a server that restarts in between, is
+not detected from disk alone. The registry still refuses every document of such a
+pod that reuses a sequence number, and a withdrawn grant stays withdrawn there. A
+keyring file that is itself in a backup keeps the pod openable from that backup:
+exclude this directory from backups, or keep the shards in a KMS.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import threading
+from pathlib import Path
+
+from . import crypto
+from .errors import RollbackDetected, UnlockFailed
+from .files import STAGING, atomic_write, fsync_dir, sweep_temporary
+
+
+class Keyring:
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self._seen: dict[str, int] = {}
+        self._guard = threading.Lock()
+
+    def _path(self, pod_id: str) -> Path:
+        return self.directory / f"{pod_id}.json"
+
+    def create(self, pod_id: str) -> bytes:
+        shard = crypto.random_key()
+        self._write(pod_id, shard, 0)
+        return shard
+
+    def shard(self, pod_id: str) -> bytes:
+        return self._read(pod_id)[0]
+
+    def check(self, pod_id: str, generation: int) -> None:
+        """Refuse a state older than the witness on disk or the one seen in memory."""
+        witnessed = max(self._read(pod_id)[1], self._seen.get(pod_id, 0))
+        if generation < witnessed:
+            raise RollbackDetected()
+        self._remember(pod_id, generation)
+
+    def advance(self, pod_id: str, generation: int) -> None:
+        """Record a committed generation; called under the pod's write lock."""
+        shard, witnessed = self._read(pod_id)
+        if generation > witnessed:
+            self._write(pod_id, shard, generation)
+        self._remember(pod_id, generation)
+
+    def destroy(self, pod_id: str) -> None:
+        """Crypto-shredding: overwrite the shard, then remove the file.
+
+        Overwriting does not reach copies a copy-on-write file system or an SSD
+        keeps internally; the directory belongs on storage where deletion is final.
+        """
+        path = self._path(pod_id)
+        if path.exists():
+            with open(path, "r+b") as handle:
+                size = max(handle.seek(0, os.SEEK_END), 1)
+                handle.seek(0)
+                handle.write(os.urandom(size))
+                handle.flush()
+                os.fsync(handle.fileno())
+            path.unlink()
+            fsync_dir(self.directory)
+        with self._guard:
+            self._seen.pop(pod_id, None)
+
+    def _remember(self, pod_id: str, generation: int) -> None:
+        with self._guard:
+            self._seen[pod_id] = max(self._seen.get(pod_id, 0), generation)
+
+    def _read(self, pod_id: str) -> tuple[bytes, int]:
+        try:
+            entry = json.loads(self._path(pod_id).read_bytes())
+            shard = base64.b64decode(entry["shard"], validate=True)
+            generation = int(entry["generation"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise UnlockFailed() from exc
+        if len(shard) != crypto.KEY_BYTES:
+            raise UnlockFailed()
+        return shard, generation
+
+    def _write(self, pod_id: str, shard: bytes, generation: int) -> None:
+        body = {"shard": base64.b64encode(shard).decode("ascii"),
+                "generation": generation}
+        # The witness may lag after a power cut (no fsync): a state newer than the
+        # witness is accepted, so a lag weakens detection for that moment only.
+        atomic_write(self._path(pod_id), json.dumps(body).encode("ascii"), mode=0o600,
+                     owner=pod_id + "-", staging=self.directory / STAGING,
+                     durable=generation == 0)
+
+    def sweep(self, pod_id: str) -> None:
+        """Remove what a killed writer of this pod left here (under the pod lock)."""
+        if self.directory.exists():
+            sweep_temporary(self.directory / STAGING, owner=pod_id + "-")

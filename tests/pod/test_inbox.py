@@ -1,0 +1,86 @@
+"""A message sealed to the holder's did:key is readable only with the unlocked pod;
+on disk it reveals neither its content nor its sender."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pod import DecryptionFailed, InboxFull, MessageNotFound, UnlockedPod
+from pod import inbox
+from tests.factories import NOW, PASSPHRASE, pod_store
+
+RATING = b'{"rating": 5, "team": "Energieloket"}'
+
+
+@pytest.fixture
+def pod(tmp_path: Path) -> UnlockedPod:
+    return pod_store(tmp_path / "pods").create(PASSPHRASE, NOW)
+
+
+def test_a_sealed_message_reads_back_with_its_sender(pod):
+    message_id = inbox.deliver(pod.directory, pod.did, inbox.seal_to(pod.did, RATING),
+                               "GM0344", NOW)
+
+    [message] = inbox.messages(pod)
+
+    assert (message.id, message.sender, message.body) == (message_id, "GM0344", RATING)
+    assert message.received == "2026-12-04T12:00:00Z"
+
+
+def test_a_message_file_shows_neither_content_nor_sender(pod):
+    inbox.deliver(pod.directory, pod.did, inbox.seal_to(pod.did, RATING), "GM0344", NOW)
+
+    for path in (pod.directory / "inbox").iterdir():
+        content = path.read_bytes()
+        assert b"rating" not in content and b"GM0344" not in content
+
+
+def test_another_holder_can_not_open_the_message(tmp_path, pod):
+    other = pod_store(tmp_path / "pods").create(PASSPHRASE, NOW)
+    message_id = inbox.deliver(pod.directory, pod.did, inbox.seal_to(pod.did, RATING),
+                               "GM0344", NOW)
+    (other.directory / "inbox").mkdir()
+    (pod.directory / "inbox" / f"{message_id}.msg").rename(
+        other.directory / "inbox" / f"{message_id}.msg")
+
+    with pytest.raises(DecryptionFailed):
+        inbox.read(other, message_id)
+
+
+def test_a_message_sealed_to_someone_else_fails_to_open(tmp_path, pod):
+    other = pod_store(tmp_path / "pods").create(PASSPHRASE, NOW)
+    inbox.deliver(pod.directory, pod.did, inbox.seal_to(other.did, RATING), "GM0344",
+                  NOW)
+
+    with pytest.raises(DecryptionFailed):
+        inbox.messages(pod)
+
+
+def test_a_deleted_message_is_gone(pod):
+    message_id = inbox.deliver(pod.directory, pod.did, inbox.seal_to(pod.did, RATING),
+                               "GM0344", NOW)
+
+    inbox.delete(pod, message_id)
+
+    assert inbox.messages(pod) == []
+    with pytest.raises(MessageNotFound):
+        inbox.read(pod, message_id)
+
+
+@pytest.mark.parametrize("message_id", ["../state", "", "x" * 41, "A-1", "a/b"])
+def test_a_message_id_outside_the_inbox_is_not_found(pod, message_id):
+    with pytest.raises(MessageNotFound):
+        inbox.read(pod, message_id)
+
+
+def test_a_full_inbox_refuses_the_next_message(pod, monkeypatch):
+    monkeypatch.setattr(inbox, "MAX_MESSAGES", 2)
+    for _ in range(2):
+        inbox.deliver(pod.directory, pod.did, inbox.seal_to(pod.did, RATING), "GM0344",
+                      NOW)
+
+    with pytest.raises(InboxFull):
+        inbox.deliver(pod.directory, pod.did, inbox.seal_to(pod.did, RATING), "GM0344",
+                      NOW)

@@ -1,0 +1,313 @@
+"""The pod as addressable resources: one server, many pods, each under
+``/api/v1/pods/<pod id>/`` (the id is a hash of the holder's did).
+
+    <pod>/                 container: werkcontext, versies/, bestanden/, postvak/
+    <pod>/werkcontext      the Workcontext: GET, HEAD, PUT, PATCH (merge patch)
+    <pod>/versies/         the history; versies/<n> one version
+    <pod>/bestanden/       binaries; bestanden/<name> streamed, with byte ranges
+    <pod>/postvak/         the inbox; organisations POST sealed messages to it
+
+Reads and writes need the holder's session for that very pod; another pod's path
+answers as if it did not exist. Every path is checked raw, before decoding, so no
+spelling reaches another pod or resource (pod_http.check_raw_path). Writes take
+``If-Match`` and answer 412 on a stale ETag; a PATCH without it is checked against
+the version it was applied to, so it can never overwrite a change it did not see.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Request, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import StreamingResponse
+
+from pod import (
+    MethodNotAllowed,
+    PodNotFound,
+    UnlockedPod,
+    UnsupportedMediaType,
+    VersionNotFound,
+    inbox,
+)
+from pod.binaries import BinaryWriter, binaries, binary, delete_binary, read_range
+from schemas import InvalidDocument, parse_bounded
+
+from .. import holder_flows
+from .deps import (
+    HolderDep,
+    JsonBody,
+    NowDep,
+    RequesterDep,
+    SystemDep,
+    require_role,
+)
+from .models import SavedOut
+from .pod_http import (
+    LD_JSON,
+    TURTLE,
+    check_raw_path,
+    merge_patch,
+    negotiate,
+    parse_range,
+    to_turtle,
+)
+from .render import json_response
+
+router = APIRouter(tags=["pod"])
+POD = "/pods/{pod_id}"
+LDP = "http://www.w3.org/ns/ldp#"
+MERGE_PATCH = "application/merge-patch+json"
+UPLOAD_PIECE = 1024 * 1024
+MAX_BINARY_BYTES = 2 * 1024 ** 3
+_MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,62}/[a-z0-9][a-z0-9!#$&^_.+-]{0,62}$")
+
+
+def _readable(path: str):
+    """GET and HEAD on one path, each with its own OpenAPI operation id."""
+
+    def register(func):
+        router.get(path, operation_id=f"{func.__name__}_get")(func)
+        router.head(path, operation_id=f"{func.__name__}_head")(func)
+        return func
+
+    return register
+
+
+def body_limit(path: str) -> int | None:
+    """Larger request bodies for binary uploads; None keeps the default cap."""
+    if path.startswith("/api/v1/pods/") and "/bestanden/" in path:
+        return MAX_BINARY_BYTES
+    return None
+
+
+async def own_pod(pod_id: str, request: Request, pod: HolderDep, system: SystemDep
+                  ) -> UnlockedPod:
+    check_raw_path(request.scope.get("raw_path") or request.url.path.encode())
+    if system.pods.pod_id(pod.did) != pod_id:
+        raise PodNotFound()
+    return pod
+
+
+OwnPod = Annotated[UnlockedPod, Depends(own_pod)]
+IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=1000)]
+
+
+def _base(request: Request, pod: UnlockedPod, system) -> str:
+    return f"{request.base_url}api/v1/pods/{system.pods.pod_id(pod.did)}/"
+
+
+def _represent(document: dict, accept: str | None, etag: str | None = None,
+               head: bool = False) -> Response:
+    kind = negotiate(accept)
+    body = to_turtle(document) if kind == TURTLE else None
+    response = (Response(body, media_type=TURTLE) if body is not None
+                else json_response(document, media_type=kind))
+    response.headers["Vary"] = "Accept"
+    if etag:
+        response.headers["ETag"] = etag
+    if head:
+        response.body = b""
+    return response
+
+
+def _container(url: str, members: list[str]) -> dict:
+    return {"@context": {"ldp": LDP, "contains": {"@id": "ldp:contains", "@type": "@id"}},
+            "@id": url, "@type": ["ldp:Container", "ldp:BasicContainer"],
+            "contains": [url + m for m in members]}
+
+
+# -- the pod root and the Workcontext -------------------------------------------------
+@_readable(POD + "/")
+def read_pod(request: Request, pod: OwnPod, system: SystemDep,
+             accept: Annotated[str | None, Header()] = None) -> Response:
+    members = ["versies/", "bestanden/", "postvak/"]
+    if pod.etag() is not None:
+        members.insert(0, "werkcontext")
+    return _represent(_container(_base(request, pod, system), members), accept,
+                      head=request.method == "HEAD")
+
+
+@_readable(POD + "/werkcontext")
+async def read_workcontext(request: Request, pod: OwnPod,
+                     accept: Annotated[str | None, Header()] = None) -> Response:
+    current = pod.workcontext_with_etag()
+    if current is None:
+        raise VersionNotFound(0)
+    return _represent(current[0], accept, current[1], head=request.method == "HEAD")
+
+
+@router.put(POD + "/werkcontext", response_model=SavedOut)
+async def replace_workcontext(document: JsonBody, pod: OwnPod, system: SystemDep,
+                              now: NowDep, if_match: IfMatch = None) -> Response:
+    saved = await run_in_threadpool(holder_flows.save_workcontext, system, pod,
+                                    document, now, if_match)
+    return _saved(saved, pod)
+
+
+@router.patch(POD + "/werkcontext", response_model=SavedOut)
+async def patch_workcontext(request: Request, pod: OwnPod, system: SystemDep,
+                            now: NowDep, if_match: IfMatch = None) -> Response:
+    """JSON merge patch (RFC 7396), applied to the version it names or was read at."""
+    if request.headers.get("content-type", "").split(";")[0].strip() != MERGE_PATCH:
+        raise UnsupportedMediaType(MERGE_PATCH)
+    patch = parse_bounded(await request.body())
+    current = pod.workcontext_with_etag()
+    if current is None:
+        raise VersionNotFound(0)
+    document = merge_patch(current[0], patch)
+    saved = await run_in_threadpool(holder_flows.save_workcontext, system, pod,
+                                    document, now, if_match or current[1])
+    return _saved(saved, pod)
+
+
+@router.delete(POD + "/werkcontext")
+def delete_workcontext(pod: OwnPod) -> Response:
+    raise MethodNotAllowed(["GET", "HEAD", "PUT", "PATCH"],
+                           "erase the whole pod with DELETE /api/v1/pod")
+
+
+def _saved(saved, pod: UnlockedPod) -> Response:
+    response = json_response({"version": saved.version, "published": saved.published})
+    response.headers["ETag"] = pod.etag() or ""
+    return response
+
+
+# -- history ------------------------------------------------------------------------
+@_readable(POD + "/versies/")
+def list_versions(request: Request, pod: OwnPod, system: SystemDep,
+                  accept: Annotated[str | None, Header()] = None) -> Response:
+    url = _base(request, pod, system) + "versies/"
+    members = [str(v.version) for v in pod.versions()]
+    return _represent(_container(url, members), accept, head=request.method == "HEAD")
+
+
+@_readable(POD + "/versies/{number}")
+def read_version(number: int, request: Request, pod: OwnPod,
+                 accept: Annotated[str | None, Header()] = None) -> Response:
+    return _represent(pod.version(number), accept, head=request.method == "HEAD")
+
+
+@router.post(POD + "/versies/{number}/herstel", response_model=SavedOut)
+def restore_version(number: int, pod: OwnPod, system: SystemDep, now: NowDep,
+                    if_match: IfMatch = None) -> Response:
+    """Restore makes an old version the newest, validated and re-published."""
+    saved = holder_flows.save_workcontext(system, pod, pod.version(number), now,
+                                          if_match)
+    return _saved(saved, pod)
+
+
+# -- binaries -----------------------------------------------------------------------
+@_readable(POD + "/bestanden/")
+def list_binaries(request: Request, pod: OwnPod, system: SystemDep,
+                  accept: Annotated[str | None, Header()] = None) -> Response:
+    url = _base(request, pod, system) + "bestanden/"
+    members = [info.name for info in binaries(pod)]
+    return _represent(_container(url, members), accept, head=request.method == "HEAD")
+
+
+@router.put(POD + "/bestanden/{name}", status_code=201)
+async def upload_binary(name: str, request: Request, pod: OwnPod, now: NowDep,
+                        if_match: IfMatch = None) -> Response:
+    """Streams the body through the chunked encryption: memory stays at about one
+    upload piece whatever the size (the body cap is MAX_BINARY_BYTES)."""
+    media_type = request.headers.get("content-type", "application/octet-stream")
+    media_type = media_type.split(";")[0].strip().lower()
+    if not _MEDIA_TYPE.match(media_type):
+        raise UnsupportedMediaType("a type/subtype media type")
+    writer = await run_in_threadpool(BinaryWriter, pod, name, media_type)
+    try:
+        piece = bytearray()
+        async for data in request.stream():
+            piece += data
+            if len(piece) >= UPLOAD_PIECE:
+                await run_in_threadpool(writer.write, bytes(piece))
+                piece.clear()
+        await run_in_threadpool(writer.write, bytes(piece))
+        info = await run_in_threadpool(writer.commit, now, if_match)
+    except BaseException:
+        writer.abort()
+        raise
+    response = json_response({"name": info.name, "size": info.size}, status=201)
+    response.headers["ETag"] = info.etag
+    return response
+
+
+@_readable(POD + "/bestanden/{name}")
+def download_binary(name: str, request: Request, pod: OwnPod,
+                    range_: Annotated[str | None, Header(alias="Range")] = None
+                    ) -> Response:
+    info = binary(pod, name)
+    wanted = parse_range(range_, info.size)
+    start, end = wanted if wanted else (0, info.size - 1)
+    headers = {"ETag": info.etag, "Accept-Ranges": "bytes",
+               "Content-Length": str(max(0, end - start + 1))}
+    status = 200
+    if wanted is not None:
+        status = 206
+        headers["Content-Range"] = f"bytes {start}-{end}/{info.size}"
+    chunks = read_range(pod, info, start, end) if info.size else iter(())
+    if request.method == "HEAD":
+        return Response(status_code=status, headers=headers, media_type=info.media_type)
+    return StreamingResponse(chunks, status_code=status, headers=headers,
+                             media_type=info.media_type)
+
+
+@router.delete(POD + "/bestanden/{name}", status_code=204)
+def remove_binary(name: str, pod: OwnPod, if_match: IfMatch = None) -> Response:
+    delete_binary(pod, name, if_match)
+    return Response(status_code=204)
+
+
+# -- inbox --------------------------------------------------------------------------
+@router.post(POD + "/postvak/", status_code=201)
+async def post_message(pod_id: str, request: Request, body: JsonBody,
+                       requester: RequesterDep, system: SystemDep,
+                       now: NowDep) -> Response:
+    """An organisation delivers a message sealed to the holder's did:key (for
+    example a rating after a team was dissolved); the pod stays locked."""
+    check_raw_path(request.scope.get("raw_path") or request.url.path.encode())
+    require_role(requester, "staff")
+    sealed = _sealed_bytes(body)
+    did = system.pods.did_for_id(pod_id)
+    message_id = await run_in_threadpool(inbox.deliver, system.pods.directory(did),
+                                         did, sealed, requester.organisation, now)
+    return json_response({"id": message_id}, status=201)
+
+
+@router.get(POD + "/postvak/")
+def list_messages(pod: OwnPod) -> Response:
+    return json_response([_message(m) for m in inbox.messages(pod)])
+
+
+@router.get(POD + "/postvak/{message_id}")
+def read_message(message_id: str, pod: OwnPod) -> Response:
+    return json_response(_message(inbox.read(pod, message_id)))
+
+
+@router.delete(POD + "/postvak/{message_id}", status_code=204)
+def delete_message(message_id: str, pod: OwnPod) -> Response:
+    inbox.delete(pod, message_id)
+    return Response(status_code=204)
+
+
+def _sealed_bytes(body) -> bytes:
+    sealed = body.get("sealed") if isinstance(body, dict) else None
+    if not isinstance(sealed, str) or set(body) != {"sealed"}:
+        raise InvalidDocument(['the body must be {"sealed": <base64 sealed box>}'])
+    try:
+        raw = base64.b64decode(sealed, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidDocument(["sealed must be base64"]) from exc
+    if not 48 < len(raw) <= inbox.MAX_MESSAGE_BYTES:
+        raise InvalidDocument([f"a sealed message is 49 to {inbox.MAX_MESSAGE_BYTES} "
+                              "bytes"])
+    return raw
+
+
+def _message(message) -> dict:
+    return {"id": message.id, "sender": message.sender, "received": message.received,
+            "body": base64.b64encode(message.body).decode("ascii")}

@@ -1,0 +1,67 @@
+"""The holder's rights over the whole pod: export (art. 15 and 20), import on this
+server, passphrase change, and erasure (art. 17)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from pod import InvalidArchive
+from pod.archive import MAX_ARCHIVE_BYTES, read_archive
+
+from .. import pod_rights
+from .deps import SESSION_PREFIX, HolderDep, NowDep, SystemDep
+from .models import PassphraseChange, PassphraseConfirm, SessionOut
+from .render import json_response
+
+router = APIRouter(tags=["houder"])
+IMPORT_PATH = "/api/v1/pods/import"
+
+
+def body_limit(path: str) -> int | None:
+    return MAX_ARCHIVE_BYTES + 4096 if path == IMPORT_PATH else None
+
+
+def _session(system, did: str, passkey: bytes, now) -> SessionOut:
+    token = SESSION_PREFIX + system.sessions.issue(did, passkey, now)
+    return SessionOut(did=did, session=token, expires=now + system.sessions.lifetime)
+
+
+@router.post("/pod/export")
+def export_pod(body: PassphraseConfirm, pod: HolderDep, system: SystemDep,
+               now: NowDep) -> Response:
+    """Everything in one signed JSON-LD archive; the passphrase seals the identity
+    key inside it, so the archive alone does not let anyone act as the holder."""
+    system.pods.unlock_without_upgrade(pod.did, body.passphrase).lock()
+    archive = pod_rights.export_pod(system, pod, body.passphrase, now)
+    response = json_response(archive, media_type="application/ld+json")
+    response.headers["Content-Disposition"] = 'attachment; filename="pod-export.jsonld"'
+    return response
+
+
+@router.post("/pods/import", status_code=201, response_model=SessionOut)
+async def import_pod(request: Request, system: SystemDep, now: NowDep) -> SessionOut:
+    """A pod moves in: ``{"passphrase": ..., "archive": <export>}``."""
+    body = read_archive(await request.body())
+    if not isinstance(body, dict) or set(body) != {"passphrase", "archive"} or not (
+            isinstance(body["passphrase"], str)):
+        raise InvalidArchive(['the body must be {"passphrase": ..., "archive": ...}'])
+    pod = await run_in_threadpool(pod_rights.import_pod, system, body["archive"],
+                                  body["passphrase"], now)
+    return _session(system, pod.did, pod.passkey, now)
+
+
+@router.put("/pod/wachtzin", response_model=SessionOut)
+def change_passphrase(body: PassphraseChange, pod: HolderDep, system: SystemDep,
+                      now: NowDep) -> SessionOut:
+    """Re-wraps the keys; the data is not re-encrypted. Other sessions end."""
+    changed = system.pods.change_passphrase(pod.did, body.current, body.new)
+    return _session(system, changed.did, changed.passkey, now)
+
+
+@router.delete("/pod")
+def erase_pod(pod: HolderDep, system: SystemDep, now: NowDep) -> Response:
+    """Erasure: the registry purges every disclosure, then the pod's keys are
+    destroyed and its files deleted. The access log keeps only the pseudonym."""
+    erased = pod_rights.erase_pod(system, pod, now)
+    return json_response({"erased": True, "disclosuresPurged": erased.disclosures})
