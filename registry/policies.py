@@ -99,6 +99,15 @@ class Policies:
                     organisation=policy.organisation, policy=body, updated=now))
             self._suspend_refused(conn, policy, now)
 
+    def suspended(self, holder_did: str) -> frozenset[str]:
+        """Grant ids a policy suspended and that no later publication brought back:
+        a notice exists and the registry holds no disclosure under the grant."""
+        noticed = select(NOTICE.c.grant_id).where(NOTICE.c.holder_did == holder_did)
+        present = select(D.c.grant_id).where(D.c.holder_did == holder_did)
+        with transaction(self._engine) as conn:
+            return frozenset(conn.execute(noticed).scalars()) - frozenset(
+                conn.execute(present).scalars())
+
     def notices(self, holder_did: str) -> list[Notice]:
         query = select(NOTICE).where(NOTICE.c.holder_did == holder_did).order_by(
             NOTICE.c.id)

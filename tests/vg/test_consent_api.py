@@ -86,6 +86,10 @@ def test_a_stricter_policy_suspends_grants_and_the_holder_is_told(api):
     assert events[pooled] == ["given", "invalidated"]
     utrecht = _key(api, UTRECHT)
     assert _seen(api, utrecht, _assignment(api, utrecht, skills)) == 1
+    listed = {g["id"]: g for g in
+              api.get("/api/v1/pod/toestemmingen", headers=holder).json()}
+    assert listed[pooled]["suspended"] is True and listed[pooled]["live"] is False
+    assert [g["suspended"] for i, g in listed.items() if i != pooled] == [False]
 
 
 def test_the_employer_learns_nothing_of_grants_to_others_refused_or_withdrawn(api):

@@ -64,8 +64,9 @@ def read_version(pod: HolderDep,
 
 
 @router.get("/pod/toestemmingen", response_model=list[GrantOut])
-def list_grants(pod: HolderDep, now: NowDep) -> list[GrantOut]:
-    return [_grant_out(r, now) for r in pod.grants()]
+def list_grants(pod: HolderDep, system: SystemDep, now: NowDep) -> list[GrantOut]:
+    suspended = system.registry.policies.suspended(pod.did)
+    return [_grant_out(r, now, r.grant.id in suspended) for r in pod.grants()]
 
 
 @router.post("/pod/toestemmingen", status_code=201, response_model=GrantOut)
@@ -119,11 +120,14 @@ def _access(record, proof) -> dict:
             "proof": proof.to_json()["hashes"]}
 
 
-def _grant_out(record: GrantRecord, now) -> GrantOut:
+def _grant_out(record: GrantRecord, now, suspended: bool = False) -> GrantOut:
+    """``suspended``: an employer's policy change took the grant's data out of the
+    registry; the grant is not live until a later policy allows it again."""
     body = record.grant.to_json()
     return GrantOut(id=body["id"], audience=body["audience"], purposes=body["purposes"],
                     fields=body["fields"], validFrom=body["validFrom"],
                     validUntil=body["validUntil"], created=body["created"],
                     withdrawn=record.withdrawn,
                     withdrawalPending=record.pending is not None,
-                    live=record.is_live(now))
+                    suspended=suspended,
+                    live=record.is_live(now) and not suspended)

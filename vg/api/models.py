@@ -46,6 +46,7 @@ class GrantOut(BaseModel):
     created: str
     withdrawn: str | None
     withdrawalPending: bool
+    suspended: bool
     live: bool
 
 
