@@ -28,7 +28,7 @@ import base64
 import secrets
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -133,14 +133,13 @@ class MerkleLog:
         head = self._tables.head
         with self._storage("create the audit tables"):
             self._tables.metadata.create_all(self._engine)
-            try:
-                with self._engine.begin() as conn:
-                    if conn.execute(select(head.c.id)).first() is None:
-                        conn.execute(head.insert().values(
-                            id=_HEAD_ID, size=0, root_hash=merkle.EMPTY_ROOT.hex(),
-                            frontier="", pruned=0))
-            except IntegrityError:
-                pass  # another process inserted the head between our check and insert
+            # Workers starting together may both find no head and both insert it; the
+            # loser's IntegrityError means the one empty head exists, which is the goal.
+            with suppress(IntegrityError), self._engine.begin() as conn:
+                if conn.execute(select(head.c.id)).first() is None:
+                    conn.execute(head.insert().values(
+                        id=_HEAD_ID, size=0, root_hash=merkle.EMPTY_ROOT.hex(),
+                        frontier="", pruned=0))
 
     # --- appending ----------------------------------------------------------------
 
