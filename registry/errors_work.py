@@ -10,6 +10,7 @@
     ├── ContactNotGranted    404 contact-not-granted    (subject)
     ├── TeamNotFound         404 team-not-found         (team)
     ├── GroupNotFound        404 group-not-found        (group)
+    ├── EmployeeNotFound     404 employee-not-found     (subject)
     ├── TeamDissolved        409 team-dissolved         (team)
     ├── RatingNotOpen        409 rating-not-open        (team)
     ├── AlreadyRated         409 already-rated          (team)
@@ -136,4 +137,13 @@ class RecipientUnknown(RegistryError):
 
     def __init__(self, subject: str):
         super().__init__("the rated member can no longer be reached")
+        self.subject = subject
+
+
+class EmployeeNotFound(RegistryError):
+    status = 404
+    code = "employee-not-found"
+
+    def __init__(self, subject: str):
+        super().__init__("this organisation attests no employee with this pseudonym")
         self.subject = subject

@@ -45,3 +45,16 @@ class PolicyNotice(SQLModel, table=True):
 
 
 POLICY_TABLE_NAMES = ("employer_policy", "legal_basis", "policy_notice")
+
+
+class EmploymentRow(SQLModel, table=True):
+    """An organisation's statement that a holder (by pseudonym) works there. A holder
+    acting as a requester (peer search, interest groups, team pages) counts as a
+    member of the organisation their Workcontext names only while that organisation
+    attests it: an audience of one organisation is never reached by a self-claim."""
+
+    __tablename__ = "employment"
+    organisation: str = Field(foreign_key="organisation.code", primary_key=True,
+                              max_length=40)
+    subject: str = Field(primary_key=True, max_length=32)
+    attested: datetime

@@ -16,6 +16,7 @@ from .assignments import RANKABLE, Assignments, AssignmentSpec, StoredAssignment
 from .bulk import BulkIngest
 from .circles import Circles
 from .errors import Forbidden, InvalidTransition
+from .employment import Employment
 from .erasure import Erased, Erasure
 from .gate import ConsentGate, Requester
 from .ingest import Accepted, Ingest
@@ -55,6 +56,7 @@ class Registry:
         self.assignments = Assignments(engine, reference)
         self.relations = SkillRelations.of(reference)
         self.circles = Circles(reference)
+        self.employment = Employment(engine, pseudonym_secret)
 
     def receive_disclosure(self, document: Any, now: datetime) -> Accepted:
         return self.ingest.disclosure(document, now)

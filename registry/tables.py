@@ -14,7 +14,8 @@ from typing import Optional
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from .policy_tables import EmployerPolicyRow, LegalBasisRow, PolicyNotice
+from .policy_tables import EmployerPolicyRow, EmploymentRow, LegalBasisRow
+from .policy_tables import PolicyNotice
 
 
 class Organisation(SQLModel, table=True):
@@ -164,4 +165,4 @@ def metadata_for_migrations():
 REGISTRY_TABLES = tuple(m.__table__ for m in (
     Organisation, ApiKey, Holder, Disclosure, WithdrawnGrant, DisclosurePurpose,
     DisclosureAudience, DisclosureSkill, Assignment, AssignmentPass,
-    EmployerPolicyRow, LegalBasisRow, PolicyNotice, ErasedHolder))
+    EmployerPolicyRow, LegalBasisRow, PolicyNotice, ErasedHolder, EmploymentRow))

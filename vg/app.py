@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from . import problems
 from .api import consent, dpo, holder, inbox, organisation, pod_resources, pod_rights
-from .api import feed, groups, swipes, teams
+from .api import employment, feed, groups, swipes, teams
 from .middleware import API_VERSION, HeadersAndLimits
 from .settings import Settings
 from .wiring import System, build_system
@@ -69,14 +69,14 @@ def create_app(settings: Settings | None = None, system: System | None = None,
         description="Werkcontext-pods, toestemmingen, matching en het toegangslogboek.",
         contact={"name": "Virtuele Gemeente", "url": "https://w3id.org/virtuele-gemeente"},
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,
         redoc_url=None,
     )
     app.state.system = system
     app.state.clock = clock
     problems.install(app)
-    for module in (consent, holder, inbox, organisation, dpo, swipes, feed, teams,
-                   groups, pod_resources, pod_rights):
+    for module in (consent, holder, inbox, organisation, employment, dpo, swipes,
+                   feed, teams, groups, pod_resources, pod_rights):
         app.include_router(module.router, prefix="/api/v1")
     app.add_middleware(HeadersAndLimits, limit_for=_body_limit)
     app.openapi = lambda: _openapi(app)

@@ -2,8 +2,10 @@
 
 They are authenticated by their session and audited like an organisation: the actor
 is the registry's pseudonym for them, the organisation their employer as their own
-Workcontext names it (``freelance`` without one). The employer is read in the pod and
-only its code crosses to the registry, as a request parameter would.
+Workcontext names it, but only while that organisation attests the employment
+(``registry.employment``); otherwise ``freelance``, a member of no organisation. The
+employer is read in the pod and only its code crosses to the registry, as a request
+parameter would.
 """
 
 from __future__ import annotations
@@ -24,4 +26,7 @@ def as_requester(system: System, pod: UnlockedPod) -> Requester:
     tooi = document.get("worksFor")
     employer = next((code for code, org in system.reference.organisations.items()
                      if org.tooi_uri == tooi), None) if tooi else None
-    return holder_requester(subject_of(system, pod), employer)
+    subject = subject_of(system, pod)
+    if employer and not system.registry.employment.confirms(employer, subject):
+        employer = None
+    return holder_requester(subject, employer)

@@ -91,6 +91,10 @@ class AssignmentAction(Strict):
     action: Literal["open", "pause", "fill", "close"]
 
 
+class EmployeeCreate(Strict):
+    did: str = Field(min_length=1, max_length=80)
+
+
 class PassCreate(Strict):
     subject: str = Field(pattern=r"^[0-9a-f]{32}$")
 

@@ -38,7 +38,10 @@ class World:
     def skills(self, n: int = 3) -> list[str]:
         return sorted(self.system.reference.skills)[:n]
 
-    def holder(self, skills, employer=UTRECHT, name="Sanne de Boer") -> Person:
+    def holder(self, skills, employer=UTRECHT, name="Sanne de Boer",
+               attested=True) -> Person:
+        """A holder whose Workcontext names ``employer``; that employer attests the
+        employment unless ``attested`` is false (a claim nobody confirmed)."""
         created = self.client.post("/api/v1/pods", json={"passphrase": PASSPHRASE})
         assert created.status_code == 201
         did, token = created.json()["did"], created.json()["session"]
@@ -56,6 +59,10 @@ class World:
                                 headers={**headers, "Content-Type": LD_JSON})
         assert saved.status_code == 200, saved.text
         subject = pseudonym_for(self.system.pseudonym_secret, did)
+        if employer and attested:
+            answer = self.client.post("/api/v1/medewerkers", json={"did": did},
+                                      headers=self.staff(employer))
+            assert answer.status_code == 201, answer.text
         return Person(did, headers, subject)
 
     def login(self, person: Person) -> None:

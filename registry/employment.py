@@ -1,0 +1,79 @@
+"""Employment as the employer attests it.
+
+A holder who acts as a requester (peer search, interest groups, a team's page) is
+audited and gated as a member of an organisation. Their Workcontext names an
+employer, but anyone can write any employer there; an audience of one organisation
+("my colleagues at Utrecht") must not open to a self-claim. So the organisation
+attests its employees (by the did they give it; only the pseudonym is kept) and a
+claim counts only while the attestation stands. Ending it is one call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, delete, insert, select
+
+from consent.errors import InvalidSignature
+from consent.keys import public_key_from_did
+
+from .db import transaction
+from .errors_work import EmployeeNotFound, InvalidWorkInput
+from .ingest import pseudonym_for
+from .policy_tables import EmploymentRow
+
+T_EMPLOYMENT = EmploymentRow.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class Attested:
+    subject: str
+    attested: datetime
+
+
+class Employment:
+    def __init__(self, engine: Engine, pseudonym_secret: bytes):
+        self._engine = engine
+        self._secret = pseudonym_secret
+
+    def attest(self, organisation: str, did: str, now: datetime) -> Attested:
+        """Idempotent: attesting an employee twice keeps the first date."""
+        subject = self._subject(did)
+        with transaction(self._engine) as conn:
+            row = conn.execute(select(T_EMPLOYMENT.c.attested).where(
+                T_EMPLOYMENT.c.organisation == organisation,
+                T_EMPLOYMENT.c.subject == subject)).first()
+            if row:
+                return Attested(subject, row.attested)
+            conn.execute(insert(T_EMPLOYMENT).values(
+                organisation=organisation, subject=subject, attested=now))
+        return Attested(subject, now)
+
+    def end(self, organisation: str, subject: str) -> None:
+        with transaction(self._engine) as conn:
+            gone = conn.execute(delete(T_EMPLOYMENT).where(
+                T_EMPLOYMENT.c.organisation == organisation,
+                T_EMPLOYMENT.c.subject == subject)).rowcount
+        if not gone:
+            raise EmployeeNotFound(subject)
+
+    def employees(self, organisation: str) -> list[Attested]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(T_EMPLOYMENT.c.subject, T_EMPLOYMENT.c.attested)
+                                .where(T_EMPLOYMENT.c.organisation == organisation)
+                                .order_by(T_EMPLOYMENT.c.subject)).all()
+        return [Attested(r.subject, r.attested) for r in rows]
+
+    def confirms(self, organisation: str, subject: str) -> bool:
+        with self._engine.connect() as conn:
+            return conn.execute(select(T_EMPLOYMENT.c.subject).where(
+                T_EMPLOYMENT.c.organisation == organisation,
+                T_EMPLOYMENT.c.subject == subject)).first() is not None
+
+    def _subject(self, did: str) -> str:
+        try:
+            public_key_from_did(did)
+        except InvalidSignature:
+            raise InvalidWorkInput(["did must be a did:key of an Ed25519 key"]) from None
+        return pseudonym_for(self._secret, did)

@@ -1,0 +1,84 @@
+"""Employment counts only as the employer attests it: a holder who writes an employer
+into their own Workcontext reaches nothing that employer's colleagues may see."""
+
+from __future__ import annotations
+
+from tests.vg.api.world import UTRECHT, ZEIST
+
+API = "/api/v1"
+
+
+def _search(world, person, skill):
+    return world.client.get(f"{API}/collegas", headers=person.headers,
+                            params={"vaardigheid": skill})
+
+
+def test_a_self_claimed_employer_opens_no_organisation_audience(world):
+    skills = world.skills()
+    bram = world.holder(skills, employer=ZEIST, name="Bram Visser")
+    world.grant(bram, ["name", "skills"], purposes=["knowledge_sharing"],
+                audience={"kind": "organisation", "organisations": [ZEIST]})
+    mallory = world.holder(skills, employer=ZEIST, name="Mallory", attested=False)
+    colleague = world.holder(skills, employer=ZEIST, name="Eva Smit")
+
+    refused = _search(world, mallory, skills[0])
+    allowed = _search(world, colleague, skills[0])
+
+    assert refused.status_code == 200 and refused.json() == []
+    assert "Bram" not in refused.text
+    assert [p["subject"] for p in allowed.json()] == [bram.subject]
+    assert {e.actor for e in world.audit(purpose="knowledge_sharing")} == {
+        colleague.subject}
+
+
+def test_ending_the_employment_closes_the_audience_at_once(world):
+    skills = world.skills()
+    bram = world.holder(skills, employer=ZEIST)
+    world.grant(bram, ["skills"], purposes=["knowledge_sharing"],
+                audience={"kind": "organisation", "organisations": [ZEIST]})
+    eva = world.holder(skills, employer=ZEIST, name="Eva Smit")
+    assert len(_search(world, eva, skills[0]).json()) == 1
+
+    ended = world.client.delete(f"{API}/medewerkers/{eva.subject}",
+                                headers=world.staff(ZEIST))
+
+    assert ended.status_code == 204
+    assert _search(world, eva, skills[0]).json() == []
+
+
+def test_an_organisation_lists_and_ends_only_its_own_employees(world):
+    eva = world.holder(world.skills(), employer=ZEIST)
+    zeist, utrecht = world.staff(ZEIST), world.staff(UTRECHT)
+
+    listed = world.client.get(f"{API}/medewerkers", headers=zeist)
+    elsewhere = world.client.get(f"{API}/medewerkers", headers=utrecht)
+    foreign_end = world.client.delete(f"{API}/medewerkers/{eva.subject}",
+                                      headers=utrecht)
+    again = world.client.post(f"{API}/medewerkers", json={"did": eva.did},
+                              headers=zeist)
+
+    assert [e["subject"] for e in listed.json()] == [eva.subject]
+    assert elsewhere.json() == []
+    assert foreign_end.status_code == 404
+    assert foreign_end.headers["content-type"] == "application/problem+json"
+    assert again.status_code == 201
+    assert again.json()["attested"] == listed.json()[0]["attested"]
+
+
+def test_only_staff_attest_and_a_bad_did_changes_nothing(world):
+    eva = world.holder(world.skills(), employer=None)
+    dpo = world.staff(ZEIST, role="dpo")
+
+    by_dpo = world.client.post(f"{API}/medewerkers", json={"did": eva.did},
+                               headers=dpo)
+    by_holder = world.client.post(f"{API}/medewerkers", json={"did": eva.did},
+                                  headers=eva.headers)
+    bad = world.client.post(f"{API}/medewerkers", json={"did": "did:web:example"},
+                            headers=world.staff(ZEIST))
+    extra = world.client.post(f"{API}/medewerkers", headers=world.staff(ZEIST),
+                              json={"did": eva.did, "role": "admin"})
+
+    assert (by_dpo.status_code, by_holder.status_code) == (403, 401)
+    assert (bad.status_code, extra.status_code) == (400, 400)
+    assert world.client.get(f"{API}/medewerkers",
+                            headers=world.staff(ZEIST)).json() == []

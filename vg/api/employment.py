@@ -1,0 +1,43 @@
+"""Employees as their organisation attests them: the only way a holder acting as a
+requester counts as a member of an organisation (see registry.employment)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from registry.employment import Attested
+
+from .deps import NowDep, RequesterDep, SystemDep, require_role
+from .models import EmployeeCreate
+from .params_work import Subject
+from .render import json_response
+
+router = APIRouter(tags=["organisatie"])
+
+
+def _employee(row: Attested) -> dict:
+    return {"subject": row.subject, "attested": row.attested.isoformat()}
+
+
+@router.post("/medewerkers", status_code=201)
+def attest_employee(body: EmployeeCreate, requester: RequesterDep, system: SystemDep,
+                    now: NowDep) -> Response:
+    """Attest that the holder with this did works here; answers their pseudonym."""
+    require_role(requester, "staff")
+    row = system.registry.employment.attest(requester.organisation, body.did, now)
+    return json_response(_employee(row), status=201)
+
+
+@router.get("/medewerkers")
+def list_employees(requester: RequesterDep, system: SystemDep) -> Response:
+    require_role(requester, "staff")
+    rows = system.registry.employment.employees(requester.organisation)
+    return json_response([_employee(r) for r in rows])
+
+
+@router.delete("/medewerkers/{subject}", status_code=204)
+def end_employment(subject: Subject, requester: RequesterDep,
+                   system: SystemDep) -> Response:
+    require_role(requester, "staff")
+    system.registry.employment.end(requester.organisation, subject)
+    return Response(status_code=204)
