@@ -175,3 +175,35 @@ def test_an_error_reporting_a_status_field_keeps_its_own_http_status(api, monkey
                         json={"title": "x", "requiredSkills": _skills(api, 1)})
     body = _problem(response, 400)
     assert body["code"] == "invalid-assignment"
+
+
+def _grants(api, holder):
+    return api.get("/api/v1/pod/toestemmingen", headers=holder).json()
+
+
+def test_typed_bodies_with_a_member_named_twice_are_refused_and_change_nothing(api):
+    _, holder = _holder(api, _skills(api))
+    staff = {**_key(api, UTRECHT, "staff"), "Content-Type": "application/json"}
+    session = {"Authorization": holder["Authorization"],
+               "Content-Type": "application/json"}
+    until = (NOW + timedelta(days=30)).isoformat()
+    grant = ('{"audience": {"kind": "all_municipalities"}, "purposes": ["matching"],'
+             ' "fields": ["skills"], "validUntil": "%s", "validUntil": "%s"}'
+             % (until, until))
+    assignment = ('{"title": "eerste", "requiredSkills": ["%s"], "circle": "national",'
+                  ' "title": "tweede"}' % _skills(api)[0])
+    grants_before = _grants(api, holder)
+    pods_before = len(list(api.system.pods.root.iterdir()))
+
+    answers = [
+        api.post("/api/v1/pods", headers={"Content-Type": "application/json"},
+                 content='{"passphrase": "kort", "passphrase": "een lange wachtzin 42"}'),
+        api.post("/api/v1/pod/toestemmingen", headers=session, content=grant),
+        api.post("/api/v1/opdrachten", headers=staff, content=assignment),
+    ]
+
+    for answer in answers:
+        assert "duplicate member names" in _problem(answer, 400)["detail"]
+    assert _grants(api, holder) == grants_before
+    assert len(list(api.system.pods.root.iterdir())) == pods_before
+    assert api.get("/api/v1/opdrachten", headers=staff).json() == []
