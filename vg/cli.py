@@ -187,33 +187,25 @@ def check_inzage(view_file: Path = typer.Argument(
                      ..., help="the JSON answer of GET /api/v1/pod/inzage"),
                  vkey: str = typer.Option(..., help="the log's verifier key")) -> None:
     """Check offline that every entry of a holder's access view is in the signed
-    checkpoint it came with (and that the checkpoint is the log's)."""
-    import base64
+    checkpoint it came with (and that the checkpoint is the log's), and that what the
+    view shows of each entry is what the log holds."""
     import binascii
 
-    from audit import NoteError, Verifier
-    from audit.merkle import ProofError, leaf_hash, verify_inclusion
-    from audit.note import open_checkpoint
+    from audit import NoteError
+
+    from .inzage_check import ViewRejected, check_view
 
     try:
         view = json.loads(_read_text(view_file, "access view"))
-        checkpoint = open_checkpoint(view["checkpoint"], Verifier.parse(vkey))
-        entries = view["entries"]
-        for item in entries:
-            proof = [base64.b64decode(h, validate=True) for h in item["proof"]]
-            try:
-                verify_inclusion(item["index"], checkpoint.size,
-                                 leaf_hash(item["entry"].encode("utf-8")), proof,
-                                 checkpoint.root)
-            except ProofError:
-                _fail(f"entry {item['index']} is not in the signed checkpoint")
+        checked = check_view(view, vkey)
     except NoteError as exc:
         _fail(f"checkpoint: {exc}")
+    except ViewRejected as exc:
+        _fail(str(exc))
     except (ValueError, KeyError, TypeError, binascii.Error):
         _fail(f"{view_file} is not an access view (checkpoint, entries with index, "
               "entry and proof)")
-    typer.echo(json.dumps({"ok": True, "entries": len(entries),
-                           "origin": checkpoint.origin, "size": checkpoint.size}))
+    typer.echo(json.dumps(checked.to_json()))
 
 
 @audit.command("export")

@@ -205,3 +205,27 @@ def test_the_holder_checks_their_whole_access_view_offline_with_the_cli(api, tmp
     assert ok.exit_code == 0 and json.loads(ok.stdout)["entries"] == 2
     assert changed.exit_code == 2
     assert f"entry {view['entries'][1]['index']} is not in" in changed.output
+
+
+@pytest.mark.parametrize("shown, value", [
+    ("organisation", "GM0599"), ("purpose", "contact"),
+    ("fields", ["email", "telephone"]), ("reason", "something else"),
+    ("outcome", "refused"), ("occurredAt", "2020-01-01T00:00:00Z"),
+])
+def test_the_holder_check_refuses_a_view_that_shows_other_than_the_log(
+        api, tmp_path, shown, value):
+    from typer.testing import CliRunner
+
+    from vg.cli import app
+
+    holder = _viewed(api, (UTRECHT, GRONINGEN))
+    view = api.get("/api/v1/pod/inzage", headers=holder).json()
+    view["entries"][0][shown] = value
+    changed = tmp_path / "changed.json"
+    changed.write_text(json.dumps(view))
+
+    answer = CliRunner().invoke(app, ["audit", "check-inzage", str(changed),
+                                      "--vkey", api.system.audit.verifier.vkey()])
+
+    assert answer.exit_code == 2
+    assert f"entry {view['entries'][0]['index']}: {shown} differs" in answer.output
