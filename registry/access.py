@@ -53,6 +53,8 @@ class Access:
     def issue_key(self, organisation: str, role: str, label: str, now: datetime) -> str:
         if role not in ROLES:
             raise ValueError("role must be one of " + ", ".join(ROLES))
+        if not 1 <= len(label) <= 80 or not label.isprintable():
+            raise ValueError("label must be 1 to 80 printable characters")
         key = KEY_PREFIX + secrets.token_urlsafe(32)
         with transaction(self._engine) as conn:
             conn.execute(insert(T_KEY).values(

@@ -11,6 +11,7 @@ from typing import Optional
 
 import typer
 
+from .cli_common import fail, instance_settings, settings_for
 from .cli_consent import consent
 from .settings import Settings
 
@@ -25,13 +26,8 @@ app.add_typer(db, name="db")
 app.add_typer(consent, name="consent")
 
 
-def _settings(data_dir: Optional[Path]) -> Settings:
-    return Settings(data_dir=data_dir) if data_dir else Settings()
-
-
-def _fail(message: str) -> None:
-    typer.echo(f"vg: {message}", err=True)
-    raise typer.Exit(2)
+_settings = settings_for
+_fail = fail
 
 
 @app.command()
@@ -49,7 +45,7 @@ def demo(holders: int = typer.Option(2000, min=10, max=100_000),
 
 @app.command()
 def serve(data_dir: Optional[Path] = typer.Option(None),
-          port: Optional[int] = typer.Option(None)) -> None:
+          port: Optional[int] = typer.Option(None, min=1, max=65535)) -> None:
     """Run the API on 127.0.0.1."""
     import uvicorn
 
@@ -68,7 +64,7 @@ def issue_key(organisation: str, role: str = typer.Option("staff"),
     """Issue an API key (printed once; only its hash is stored)."""
     from .wiring import build_system
 
-    system = build_system(_settings(data_dir))
+    system = build_system(instance_settings(data_dir))
     if system.registry.access.organisation(organisation) is None:
         _fail(f"organisation {organisation!r} is not known")
     try:
@@ -96,7 +92,7 @@ def verify(data_dir: Optional[Path] = typer.Option(None),
         verifier = Verifier.parse(vkey) if vkey else None
     except NoteError as exc:
         _fail(f"--vkey: {exc}")
-    report = build_system(_settings(data_dir)).audit.verify(note, verifier)
+    report = build_system(instance_settings(data_dir)).audit.verify(note, verifier)
     typer.echo(json.dumps(report.to_json()))
     if not report.ok:
         raise typer.Exit(1)
@@ -108,7 +104,7 @@ def list_keys(organisation: Optional[str] = typer.Option(None),
     """List API keys (id, organisation, role, label, created); never the key."""
     from .wiring import build_system
 
-    for row in build_system(_settings(data_dir)).registry.access.keys(organisation):
+    for row in build_system(instance_settings(data_dir)).registry.access.keys(organisation):
         typer.echo(f"{row.id}\t{row.organisation}\t{row.role}\t{row.label}\t"
                    f"{row.created.isoformat()}")
 
@@ -118,7 +114,7 @@ def revoke_key(key_id: int, data_dir: Optional[Path] = typer.Option(None)) -> No
     """Revoke an API key by its id; requests with it fail from then on."""
     from .wiring import build_system
 
-    if not build_system(_settings(data_dir)).registry.access.revoke(key_id):
+    if not build_system(instance_settings(data_dir)).registry.access.revoke(key_id):
         _fail(f"no API key with id {key_id}")
     typer.echo(f"revoked {key_id}")
 
@@ -143,7 +139,7 @@ def checkpoint(data_dir: Optional[Path] = typer.Option(None)) -> None:
     against later)."""
     from .wiring import build_system
 
-    typer.echo(build_system(_settings(data_dir)).audit.checkpoint(
+    typer.echo(build_system(instance_settings(data_dir)).audit.checkpoint(
         datetime.now(timezone.utc)), nl=False)
 
 
@@ -152,7 +148,7 @@ def vkey(data_dir: Optional[Path] = typer.Option(None)) -> None:
     """Print the log's verifier key (C2SP signed-note format)."""
     from .wiring import build_system
 
-    typer.echo(build_system(_settings(data_dir)).audit.verifier.vkey())
+    typer.echo(build_system(instance_settings(data_dir)).audit.verifier.vkey())
 
 
 @audit.command("proof")
@@ -160,7 +156,7 @@ def proof(index: int, data_dir: Optional[Path] = typer.Option(None)) -> None:
     """Print a c2sp.org/tlog-proof of entry INDEX in a fresh checkpoint."""
     from .wiring import build_system
 
-    log = build_system(_settings(data_dir)).audit
+    log = build_system(instance_settings(data_dir)).audit
     log.checkpoint(datetime.now(timezone.utc))
     typer.echo(log.proof_text(index), nl=False)
 
@@ -222,7 +218,7 @@ def export(data_dir: Optional[Path] = typer.Option(None),
 
     if export_format not in ("json", "csv"):
         _fail("--format must be json or csv")
-    records = build_system(_settings(data_dir)).audit.entries(
+    records = build_system(instance_settings(data_dir)).audit.entries(
         organisation=organisation, limit=limit, offset=offset)
     if export_format == "csv":
         typer.echo(to_csv(records), nl=False)
@@ -236,7 +232,7 @@ def prune(data_dir: Optional[Path] = typer.Option(None)) -> None:
     their hashes stay, so the log still verifies."""
     from .wiring import build_system
 
-    system = build_system(_settings(data_dir))
+    system = build_system(instance_settings(data_dir))
     now = datetime.now(timezone.utc)
     before = now - timedelta(days=system.settings.audit_retention_days)
     typer.echo(json.dumps({"pruned": system.audit.prune(before, now)}))
@@ -263,10 +259,32 @@ def main() -> None:
     # Everything the process writes (SQLite files, secrets, pods) is for this user
     # alone: the registry database holds personal data (GDPR art. 32).
     os.umask(0o077)
+    sys.exit(run(sys.argv[1:]))
+
+
+def run(args: list[str]) -> int:
+    """The command's exit status; every failure is one line on stderr."""
     try:
-        app()
+        code = app(args, prog_name="vg", standalone_mode=False)
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        typer.echo("vg: aborted", err=True)
+        return 1
+    except typer.TyperException as exc:  # what the command line parser refused
+        ctx = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `vg`, `vg keys`: help shown
+            return 0
+        where = f"{ctx.command_path}: " if ctx and ctx.command_path != "vg" else ""
+        typer.echo(f"vg: {where}{_one_line(exc.format_message())}", err=True)
+        return getattr(exc, "exit_code", 2)
     except Exception as exc:  # one line, never a stack trace, for operators
         status = getattr(exc, "status", None)
-        typer.echo(f"vg: {exc}" if status else f"vg: unexpected {type(exc).__name__}: {exc}",
-                   err=True)
-        sys.exit(1)
+        text = f"{exc}" if status else f"unexpected {type(exc).__name__}: {exc}"
+        typer.echo(f"vg: {_one_line(text)}", err=True)
+        return 1
+    return code if isinstance(code, int) else 0
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())

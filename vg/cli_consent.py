@@ -13,7 +13,7 @@ from typing import Optional
 
 import typer
 
-from .settings import Settings
+from .cli_common import instance_settings
 
 consent = typer.Typer(no_args_is_help=True, help="A holder's consent grants.")
 PASSPHRASE = typer.Option(..., envvar="VG_PASSPHRASE", prompt=True, hide_input=True,
@@ -23,7 +23,7 @@ PASSPHRASE = typer.Option(..., envvar="VG_PASSPHRASE", prompt=True, hide_input=T
 def _open(did: str, passphrase: str, data_dir: Optional[Path]):
     from .wiring import build_system
 
-    system = build_system(Settings(data_dir=data_dir) if data_dir else Settings())
+    system = build_system(instance_settings(data_dir))
     return system, system.pods.unlock(did, passphrase)
 
 

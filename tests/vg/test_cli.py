@@ -1,0 +1,77 @@
+"""The command line: every refusal is one line on stderr with a non-zero exit, and a
+mistyped data directory is never mistaken for a new instance."""
+
+from __future__ import annotations
+
+import pytest
+
+from vg.cli import run
+from vg.settings import Settings
+from vg.wiring import build_system
+
+
+@pytest.fixture
+def instance(tmp_path):
+    build_system(Settings(data_dir=tmp_path / "instance"))
+    return tmp_path / "instance"
+
+
+@pytest.mark.parametrize("args", [
+    ["nosuch"],
+    ["keys", "revoke", "abc"],
+    ["demo", "--holders", "5"],
+    ["serve", "--port", "99999"],
+    ["audit", "proof", "-5"],
+    ["keys", "issue"],
+])
+def test_a_bad_command_line_is_one_line_on_stderr(args, capsys):
+    status = run(args)
+
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.startswith("vg: ") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("args", [
+    ["keys", "list"],
+    ["keys", "issue", "GM0344"],
+    ["keys", "revoke", "1"],
+    ["audit", "checkpoint"],
+    ["consent", "list", "did:key:z6Mkexample"],
+])
+def test_commands_on_a_directory_without_an_instance_create_nothing(
+        args, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("VG_PASSPHRASE", "een lange wachtzin 42")
+    missing = tmp_path / "typo"
+
+    status = run([*args, "--data-dir", str(missing)])
+
+    assert status == 2
+    assert "holds no instance" in capsys.readouterr().err
+    assert not missing.exists()
+
+
+def test_a_key_label_with_control_characters_is_refused(instance, capsys):
+    label = "x\n99\tGM0599\tplatform-dpo\tfake"
+
+    status = run(["keys", "issue", "GM0344", "--label", label,
+                  "--data-dir", str(instance)])
+    listed = run(["keys", "list", "--data-dir", str(instance)])
+
+    out = capsys.readouterr()
+    assert (status, listed) == (2, 0)
+    assert "label must be 1 to 80 printable characters" in out.err
+    assert out.out == ""
+
+
+def test_a_key_for_an_existing_instance_is_issued_and_listed(instance, capsys):
+    assert run(["keys", "issue", "GM0344", "--data-dir", str(instance)]) == 0
+    key = capsys.readouterr().out.strip()
+    assert run(["keys", "list", "--data-dir", str(instance)]) == 0
+    assert key.startswith("vgk_")
+    assert "GM0344" in capsys.readouterr().out
+
+
+def test_no_arguments_shows_the_help(capsys):
+    assert run([]) == 0
+    assert "Usage" in capsys.readouterr().out

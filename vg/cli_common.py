@@ -1,0 +1,33 @@
+"""What every ``vg`` command shares: the one-line failure, and finding the instance."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NoReturn, Optional
+
+import typer
+
+from .settings import Settings
+
+# Written by the first start of an instance (``vg serve`` or ``vg demo``); without it
+# a directory holds no instance, whatever else is in it.
+INSTANCE_MARKER = Path("secrets") / "pseudonym.key"
+
+
+def fail(message: str) -> NoReturn:
+    typer.echo(f"vg: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def settings_for(data_dir: Optional[Path]) -> Settings:
+    return Settings(data_dir=data_dir) if data_dir else Settings()
+
+
+def instance_settings(data_dir: Optional[Path]) -> Settings:
+    """The settings of an existing instance: a mistyped --data-dir must not quietly
+    start a new, empty one (with its own keys that no server uses)."""
+    settings = settings_for(data_dir)
+    if not (settings.data_dir / INSTANCE_MARKER).is_file():
+        fail(f"{settings.data_dir} holds no instance (start one with `vg serve` or "
+             "`vg demo`, or pass --data-dir)")
+    return settings
