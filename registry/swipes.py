@@ -55,13 +55,25 @@ class Swipes:
         if not self._remove(assignment_id, "organisation", subject):
             raise CandidateNotFound(subject)
 
-    def matches(self, requester: Requester, assignment_id: int) -> list[str]:
-        """Pseudonyms matched on the organisation's own assignment."""
+    def matches(self, requester: Requester, assignment_id: int,
+                now: datetime) -> list[str]:
+        """Pseudonyms matched on the organisation's own assignment, of the people it
+        may still see for matching: a match does not outlive the consent it was made
+        under (withdrawn or expired, the person is gone from the list)."""
         require_staff(requester, "view matches")
         self._assignments.get(requester.organisation, assignment_id)
         with transaction(self._engine) as conn:
-            return list(conn.execute(_matched().where(
+            subjects = list(conn.execute(_matched().where(
                 T.c.assignment_id == assignment_id).order_by(T.c.subject)).scalars())
+        return [s for s in subjects if s in self.still_visible(requester, subjects, now)]
+
+    def still_visible(self, requester: Requester, subjects: list[str],
+                      now: datetime) -> set[str]:
+        """Which of ``subjects`` the requester may see for matching now."""
+        if not subjects:
+            return set()
+        return {p.pseudonym for p in self._gate.visible(requester, MATCHING, now,
+                                                        pseudonyms=subjects)}
 
     def contact(self, requester: Requester, assignment_id: int, subject: str,
                 now: datetime, trace_id: str) -> VisibleProfile:

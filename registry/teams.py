@@ -23,7 +23,7 @@ from sqlalchemy import Engine, func, insert, or_, select, update
 from .assignments import Assignments
 from .db import transaction
 from .errors_work import InvalidWorkInput, NameTaken, NoMatch, NotATeamMember
-from .errors_work import TeamDissolved, TeamNotFound
+from .errors_work import CandidateNotFound, TeamDissolved, TeamNotFound
 from .gate import ConsentGate, Requester
 from .swipes import Swipes, require_staff
 from .tables import Assignment
@@ -84,6 +84,10 @@ class Teams:
         for subject in members:
             if not self._swipes.is_match(assignment_id, subject):
                 raise NoMatch(assignment_id)
+        visible = self._swipes.still_visible(requester, members, now)
+        for subject in members:
+            if subject not in visible:  # consent withdrawn or expired since the match
+                raise CandidateNotFound(subject)
         with transaction(self._engine) as conn:
             chosen = name or _free_name(conn, _slug(assignment.spec.title))
             if conn.execute(select(T.c.id).where(T.c.name == chosen)).first():

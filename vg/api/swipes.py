@@ -37,8 +37,8 @@ def organisation_undo(assignment_id: AssignmentId, subject: Subject,
 
 @router.get("/opdrachten/{assignment_id}/matches")
 def organisation_matches(assignment_id: AssignmentId, requester: RequesterDep,
-                         system: SystemDep) -> Response:
-    subjects = system.work.swipes.matches(requester, assignment_id)
+                         system: SystemDep, now: NowDep) -> Response:
+    subjects = system.work.swipes.matches(requester, assignment_id, now)
     return json_response({"assignment": assignment_id, "subjects": subjects})
 
 

@@ -219,3 +219,32 @@ def test_out_of_range_identifiers_and_overlong_pseudonyms_are_400(world):
                                 json={"decision": "like"}, headers=staff)
     assert too_big.status_code == 400 and too_long.status_code == 400
     assert too_big.headers["content-type"] == "application/problem+json"
+
+
+def test_a_match_does_not_outlive_the_consent_it_was_made_under(world):
+    from datetime import timedelta
+
+    skills = world.skills()
+    sanne = world.holder(skills, name="Sanne de Boer")
+    bram = world.holder(skills, name="Bram Visser")
+    withdrawn = world.grant(sanne, ["skills"])
+    world.grant(bram, ["skills"])
+    staff = world.staff()
+    assignment = world.assignment(staff, skills)
+    world.match(staff, assignment, sanne)
+    world.match(staff, assignment, bram)
+    url = f"{API}/opdrachten/{assignment}/matches"
+    assert world.client.get(url, headers=staff).json()["subjects"] == sorted(
+        [sanne.subject, bram.subject])
+
+    world.withdraw(sanne, withdrawn)
+    after_withdrawal = world.client.get(url, headers=staff).json()["subjects"]
+    team = world.client.post(f"{API}/teams", headers=staff, json={
+        "assignment": assignment, "members": [sanne.subject, bram.subject]})
+    world.clock["now"] += timedelta(days=31)  # bram's grant has expired
+    after_expiry = world.client.get(url, headers=staff).json()["subjects"]
+
+    assert after_withdrawal == [bram.subject]
+    assert team.status_code == 404 and team.json()["code"] == "candidate-not-found"
+    assert after_expiry == []
+    assert world.client.get(f"{API}/teams", headers=staff).json() == []
