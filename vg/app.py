@@ -73,6 +73,9 @@ def create_app(settings: Settings | None = None, system: System | None = None,
         docs_url=None,
         redoc_url=None,
     )
+    # No redirect to the other spelling of a path: it would be built from the
+    # request's Host header, which the caller chooses. One spelling per resource.
+    app.router.redirect_slashes = False
     app.state.system = system
     app.state.clock = clock
     problems.install(app)

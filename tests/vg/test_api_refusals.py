@@ -207,3 +207,12 @@ def test_typed_bodies_with_a_member_named_twice_are_refused_and_change_nothing(a
     assert _grants(api, holder) == grants_before
     assert len(list(api.system.pods.root.iterdir())) == pods_before
     assert api.get("/api/v1/opdrachten", headers=staff).json() == []
+
+
+def test_no_redirect_is_built_from_the_callers_host_header(api):
+    staff = _key(api, UTRECHT, "staff")
+    answer = api.get("/api/v1/opdrachten/", headers={**staff, "Host": "evil.example"},
+                     follow_redirects=False)
+    assert answer.status_code == 404
+    assert "evil.example" not in answer.headers.get("location", "")
+    assert answer.headers["content-type"] == "application/problem+json"

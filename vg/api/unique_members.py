@@ -27,8 +27,11 @@ def _refuse(pairs: list) -> dict:
 
 
 def _is_json(content_type: str) -> bool:
+    """JSON bodies other than JSON-LD (``schemas.parse_bounded`` checks those, depth
+    first)."""
     media = content_type.split(";", 1)[0].strip().lower()
-    return media == "application/json" or media.endswith("+json")
+    return media != "application/ld+json" and (
+        media == "application/json" or media.endswith("+json"))
 
 
 async def unique_members(request: Request) -> None:
@@ -43,5 +46,5 @@ async def unique_members(request: Request) -> None:
         raise RequestValidationError(
             [{"type": "duplicate_member", "loc": ("body",), "msg": DUPLICATE}]
         ) from None
-    except ValueError:
-        return  # not JSON at all: the handler's own parser reports it
+    except (ValueError, RecursionError):
+        return  # not JSON, or nested too deep: the handler's own parser reports it
