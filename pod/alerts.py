@@ -53,25 +53,60 @@ class AlertSettings:
 
 def fit(workcontext: dict[str, Any], item: dict[str, Any]) -> tuple[int, list[dict]]:
     """Score (0-100) and reasons of one assignment against the Workcontext: required
-    skills 60, optional skills 15, level 15 (7 one step off), hours 10."""
-    skills = set(workcontext.get("skills") or [])
-    level = (workcontext.get("functionLevel") or {}).get("levelRank")
-    hours = (workcontext.get("availability") or {}).get("hoursPerWeek")
+    skills 60, optional skills 15 (each counted by its weight, 1-3), level 15 (7 one
+    step off), hours 10.
+
+    The item is the registry's JSON, read as untrusted input: a part of it that does
+    not have the shape the feed documents counts as absent, so one odd assignment can
+    never stop the holder's alerts."""
+    skills = set(_texts(workcontext.get("skills")))
+    level = _integer(_member(workcontext, "functionLevel").get("levelRank"))
+    hours = _integer(_member(workcontext, "availability").get("hoursPerWeek"))
     parts = [
-        _coverage("required-skills", item.get("requiredSkills") or [], skills, 60),
-        _coverage("optional-skills", item.get("optionalSkills") or [], skills, 15),
-        _level(item.get("levelMin"), item.get("levelMax"), level),
-        _hours(item.get("hoursPerWeek"), hours),
+        _coverage("required-skills", _weighted(item.get("requiredSkills")), skills, 60),
+        _coverage("optional-skills", _weighted(item.get("optionalSkills")), skills, 15),
+        _level(_integer(item.get("levelMin")), _integer(item.get("levelMax")), level),
+        _hours(_integer(item.get("hoursPerWeek")), hours),
     ]
     reasons = [reason for _, reason in filter(None, parts)]
     return sum(points for points, _ in filter(None, parts)), reasons
 
 
 def in_audience(workcontext: dict[str, Any], item: dict[str, Any]) -> bool:
-    audience = item.get("audience") or {}
+    audience = _member(item, "audience")
     if audience.get("kind") == "all":
         return True
-    return workcontext.get("worksFor") in (audience.get("organisations") or [])
+    employer = workcontext.get("worksFor")
+    return isinstance(employer, str) and employer in _texts(audience.get("organisations"))
+
+
+def _member(node: Any, name: str) -> dict:
+    value = node.get(name) if isinstance(node, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def _texts(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _integer(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _weighted(value: Any) -> dict[str, int]:
+    """Skills as the feed gives them, a URI or ``{"skill": URI, "weight": 1-3}``,
+    as URI -> weight; an entry of any other shape is left out."""
+    weights: dict[str, int] = {}
+    for entry in value if isinstance(value, list) else []:
+        if isinstance(entry, str):
+            skill, weight = entry, 1
+        elif isinstance(entry, dict) and isinstance(entry.get("skill"), str):
+            skill, weight = entry["skill"], _integer(entry.get("weight", 1))
+        else:
+            continue
+        if weight is not None and 1 <= weight <= 3:
+            weights[skill] = max(weight, weights.get(skill, 0))
+    return weights
 
 
 class AlertBook:
@@ -134,28 +169,34 @@ class AlertBook:
         atomic_write(self._path, self._pod.seal(json.dumps(state).encode(), "alerts"))
 
 
-def _alert(document: dict, item: dict, now: datetime) -> dict | None:
-    if not in_audience(document, item):
+def _alert(document: dict, item: Any, now: datetime) -> dict | None:
+    if not isinstance(item, dict) or not in_audience(document, item):
         return None
     score, reasons = fit(document, item)
     if score == 0:
         return None
-    return {"assignment": item.get("id"), "organisation": item.get("organisation"),
-            "title": item.get("title"), "score": score, "reasons": reasons,
+    return {"assignment": _integer(item.get("id")),
+            "organisation": _text(item.get("organisation")),
+            "title": _text(item.get("title")), "score": score, "reasons": reasons,
             "found": format_time(now)}
 
 
-def _coverage(code: str, wanted: list, have: set, weight: int):
+def _text(value: Any, limit: int = 200) -> str | None:
+    return value[:limit] if isinstance(value, str) else None
+
+
+def _coverage(code: str, wanted: dict[str, int], have: set, weight: int):
     if not wanted or not have:
         return None
     matched = sorted(set(wanted) & have)
-    points = round(weight * len(matched) / len(wanted))
+    share = sum(wanted[s] for s in matched) / sum(wanted.values())
+    points = round(weight * share)
     return points, {"code": code, "matched": matched, "of": len(wanted),
                     "points": points}
 
 
 def _level(low, high, rank):
-    if not isinstance(rank, int) or (low is None and high is None):
+    if rank is None or (low is None and high is None):
         return None
     low, high = low or 1, high or 5
     distance = max(low - rank, rank - high, 0)
@@ -164,7 +205,7 @@ def _level(low, high, rank):
 
 
 def _hours(needed, available):
-    if not needed or not isinstance(available, int):
+    if not needed or needed < 0 or available is None:
         return None
     points = round(10 * min(1.0, available / needed))
     return points, {"code": "hours-fit", "available": available, "needed": needed,

@@ -58,3 +58,40 @@ def test_bad_settings_are_refused_before_anything_is_written(tmp_path):
     assert refused.value.problems == [
         "frequency must be one of immediately, daily, weekly"]
     assert not (pod.directory / "alerts.bin").exists()
+
+
+def test_optional_skills_count_by_their_weight_as_the_feed_gives_them():
+    item = {"requiredSkills": [A], "optionalSkills": [
+        {"skill": B, "weight": 3}, {"skill": C, "weight": 1}]}
+
+    score, reasons = fit(DOCUMENT, item)
+
+    assert reasons[1] == {"code": "optional-skills", "matched": [B], "of": 2,
+                          "points": 11}
+    assert score == 60 + 11
+
+
+BROKEN = [
+    {"requiredSkills": "not a list"}, {"requiredSkills": [{"skill": A}, 7, None]},
+    {"optionalSkills": [{"skill": [A]}, {"weight": 2}, {"skill": B, "weight": "x"}]},
+    {"optionalSkills": [{"skill": B, "weight": True}, {"skill": B, "weight": -1}]},
+    {"levelMin": "3", "levelMax": [5]}, {"hoursPerWeek": "16"}, {"hoursPerWeek": 0},
+    {"audience": "all"}, {"audience": {"kind": "organisations", "organisations": 7}},
+    {"audience": None}, {"optionalSkills": {"skill": B}}]
+
+
+@pytest.mark.parametrize("item", [{"audience": {"kind": "all"}, "requiredSkills": [A],
+                                   **part} for part in BROKEN]
+                         + ["not an object", None, [A]])
+def test_a_malformed_feed_item_is_matched_as_far_as_it_reads_never_an_error(
+        item, tmp_path):
+    now = datetime(2026, 12, 4, tzinfo=timezone.utc)
+    pod = PodStore(tmp_path, kdf_cost=INTERACTIVE).create("een lange wachtzin 42", now)
+    pod.save_workcontext(DOCUMENT, now)
+    book = AlertBook(pod)
+    book.set_settings(AlertSettings("immediately", 0))
+
+    new = book.take([item], 1, now)
+
+    assert all(isinstance(a["score"], int) and a["score"] <= 100 for a in new)
+    assert book.cursor() == 1

@@ -139,3 +139,19 @@ def test_feed_and_alerts_need_a_holder_session(world):
     staff = world.staff()
     assert world.client.get(f"{API}/opdrachtenfeed", headers=staff).status_code == 401
     assert world.client.get(f"{API}/pod/meldingen").status_code == 401
+
+
+def test_weighted_optional_skills_in_the_feed_give_an_alert_not_an_error(world):
+    skills = world.skills(6)
+    sanne = world.holder(skills[:3])
+    staff = world.staff()
+    fitting = world.assignment(staff, skills[:2], optionalSkills=[
+        {"skill": skills[2], "weight": 3}, skills[5]])
+
+    fetched = _fetch(world, sanne)
+
+    [alert] = fetched["new"]
+    optional = next(r for r in alert["reasons"] if r["code"] == "optional-skills")
+    # weight 3 of 4 matched: 15 * 3 / 4, rounded
+    assert alert["assignment"] == fitting
+    assert optional["matched"] == [skills[2]] and optional["points"] == 11
