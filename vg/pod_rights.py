@@ -27,11 +27,17 @@ def own_access_log(system: System, did: str, limit: int = 1000,
 
 
 def access_record(record) -> dict:
-    entry = record.entry
-    return {"sequence": record.seq, "occurredAt": format_time(entry.occurred_at),
-            "organisation": entry.organisation, "purpose": entry.purpose,
-            "fields": list(entry.fields), "outcome": entry.outcome,
-            "reason": entry.reason}
+    """One audit record as the holder sees it; ``GET /pod/inzage`` adds the entry's
+    exact bytes and its inclusion proof to the same members."""
+    entry, access = record.entry, record.access
+    return {"index": record.index, "occurredAt": format_time(entry.started_at),
+            "organisation": entry.organisation,
+            "requesterRole": access.role if access else None,
+            "action": access.action if access else None,
+            "target": access.target if access else None,
+            "purpose": entry.purpose, "fields": list(entry.fields),
+            "outcome": entry.outcome, "reason": entry.reason,
+            "processingActivity": entry.processing_activity}
 
 
 def export_pod(system: System, pod: UnlockedPod, passphrase: str,

@@ -326,3 +326,23 @@ def test_erasure_purges_the_registry_and_leaves_nothing_that_opens(api, holder):
     again = api.post("/api/v1/sessies", json={"did": holder.did,
                                               "passphrase": PASSPHRASE})
     assert again.status_code == 401
+
+
+def test_an_export_of_a_holder_who_was_seen_carries_the_access_log(api, holder):
+    grant(api, holder)
+    key = staff(api)
+    assignment = api.post("/api/v1/opdrachten", headers=key, json={
+        "title": "Omgevingswet", "requiredSkills": holder.document["skills"][:1]})
+    seen = api.get(f"/api/v1/opdrachten/{assignment.json()['id']}/kandidaten",
+                   headers=key)
+    assert seen.json()["total"] == 1
+    view = api.get("/api/v1/pod/inzage", headers=holder.headers).json()["entries"]
+
+    archive = api.post("/api/v1/pod/export", headers=holder.headers,
+                       json={"passphrase": PASSPHRASE})
+
+    assert archive.status_code == 200, archive.text
+    log = archive.json()["accessLog"]
+    assert [(e["index"], e["occurredAt"], e["organisation"], e["fields"])
+            for e in log] == [(v["index"], v["occurredAt"], v["organisation"],
+                               v["fields"]) for v in view]

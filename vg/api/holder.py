@@ -6,11 +6,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Path, Query, Response
 
 from audit import unverified_checkpoint
-from consent import format_time
 from pod import GrantRecord, VersionNotFound
 from registry import pseudonym_for
 
-from .. import holder_flows
+from .. import holder_flows, pod_rights
 from .deps import MAX_ID, SESSION_PREFIX, HolderDep, JsonBody, NowDep, SystemDep
 from .models import GrantCreate, GrantOut, PodCreate, SavedOut, SessionCreate
 from .models import SessionOut, VersionOut
@@ -107,16 +106,8 @@ def own_access_log(pod: HolderDep, system: SystemDep, now: NowDep,
 
 
 def _access(record, proof) -> dict:
-    entry, access = record.entry, record.access
-    return {"index": record.index, "occurredAt": format_time(entry.started_at),
-            "organisation": entry.organisation,
-            "requesterRole": access.role if access else None,
-            "action": access.action if access else None,
-            "target": access.target if access else None,
-            "purpose": entry.purpose, "fields": list(entry.fields),
-            "outcome": entry.outcome, "reason": entry.reason,
-            "processingActivity": entry.processing_activity,
-            "entry": entry.canonical_bytes().decode("utf-8"),
+    return {**pod_rights.access_record(record),
+            "entry": record.entry.canonical_bytes().decode("utf-8"),
             "proof": proof.to_json()["hashes"]}
 
 
