@@ -30,7 +30,7 @@ from .errors import (
     ProjectionMismatch,
     UnknownField,
 )
-from .grant import Grant, grant_from_json, new_grant
+from .grant import Grant, grant_from_json, grant_urn, new_grant
 from .keys import HolderKey, did_from_public_key, public_key_from_did
 from .policy import EmployerPolicy, check_audience_for_holder
 from .record import (
@@ -49,7 +49,8 @@ __all__ = [
     "Audience", "Geography", "Disclosure", "Withdrawal", "make_disclosure",
     "make_withdrawal", "read_disclosure", "read_withdrawal", "ConsentError",
     "FieldNotAllowedForPurpose", "InvalidAudience", "InvalidGrant", "InvalidSignature",
-    "ProjectionMismatch", "UnknownField", "Grant", "grant_from_json", "new_grant",
+    "ProjectionMismatch", "UnknownField", "Grant", "grant_from_json", "grant_urn",
+    "new_grant",
     "HolderKey", "did_from_public_key", "public_key_from_did", "disclosed_fields",
     "project", "sign_document", "verify_document", "format_time", "parse_time",
     "EMPLOYER_KINDS", "KINDS", "corop_of", "safety_region_of", "sector_of",

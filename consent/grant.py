@@ -121,6 +121,14 @@ GRANT_ID = re.compile(
     r"^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
+def grant_urn(text: str) -> str:
+    """A grant id as the holder may type it: the ``urn:uuid:...`` the API returns or
+    the bare UUID. Anything else comes back unchanged, so it names no grant."""
+    if isinstance(text, str) and GRANT_ID.match("urn:uuid:" + text):
+        return "urn:uuid:" + text
+    return text
+
+
 def grant_from_json(data: Any) -> Grant:
     """Parse and verify a signed grant; the signature must be the holder's."""
     if not isinstance(data, dict) or data.get("type") != "ConsentGrant":

@@ -46,10 +46,14 @@ def list_grants(did: str, data_dir: Optional[Path] = typer.Option(None),
 @consent.command("withdraw")
 def withdraw(did: str, grant_id: str, data_dir: Optional[Path] = typer.Option(None),
              passphrase: str = PASSPHRASE) -> None:
-    """Withdraw one grant: the registry deletes its data, then the pod records it."""
+    """Withdraw one grant (its urn:uuid or the bare UUID): the registry deletes its
+    data, then the pod records it."""
+    from consent import grant_urn
+
     from .holder_flows import withdraw_consent
 
     system, pod = _open(did, passphrase, data_dir)
+    grant_id = grant_urn(grant_id)
     pod.grant(grant_id)
     withdraw_consent(system, pod, grant_id, datetime.now(timezone.utc))
     typer.echo(f"withdrawn {grant_id}")

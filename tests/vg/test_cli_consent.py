@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from typer.testing import CliRunner
 
 from consent import Audience
@@ -17,7 +18,8 @@ from vg.wiring import build_system
 PASSPHRASE = "een lange wachtzin 42"
 
 
-def test_withdraw_on_the_command_line_deletes_the_registry_data(tmp_path):
+@pytest.mark.parametrize("spelling", ["urn", "bare"])
+def test_withdraw_on_the_command_line_deletes_the_registry_data(tmp_path, spelling):
     now = datetime.now(timezone.utc)
     system = build_system(Settings(data_dir=tmp_path, kdf_level="interactive"))
     pod = system.pods.create(PASSPHRASE, now)
@@ -31,7 +33,8 @@ def test_withdraw_on_the_command_line_deletes_the_registry_data(tmp_path):
     env = {"VG_PASSPHRASE": PASSPHRASE}
     args = ["--data-dir", str(tmp_path)]
 
-    withdrawn = runner.invoke(app, ["consent", "withdraw", pod.did, grant.id, *args],
+    given = grant.id if spelling == "urn" else grant.id.removeprefix("urn:uuid:")
+    withdrawn = runner.invoke(app, ["consent", "withdraw", pod.did, given, *args],
                               env=env)
     listed = runner.invoke(app, ["consent", "list", pod.did, *args], env=env)
 

@@ -346,3 +346,31 @@ def test_an_export_of_a_holder_who_was_seen_carries_the_access_log(api, holder):
     assert [(e["index"], e["occurredAt"], e["organisation"], e["fields"])
             for e in log] == [(v["index"], v["occurredAt"], v["organisation"],
                                v["fields"]) for v in view]
+
+
+@pytest.mark.parametrize("spelling", ["{urn}", "{bare}", "urn%3Auuid%3A{bare}"])
+def test_a_grant_is_withdrawn_with_the_id_the_api_returned_in_either_spelling(
+        api, holder, spelling):
+    body = {"audience": {"kind": "employer_and_neighbours", "employer": UTRECHT},
+            "purposes": ["matching"], "fields": ["skills"],
+            "validUntil": (NOW + timedelta(days=30)).isoformat()}
+    urn = api.post("/api/v1/pod/toestemmingen", json=body,
+                   headers=holder.headers).json()["id"]
+    path = spelling.format(urn=urn, bare=urn.removeprefix("urn:uuid:"))
+
+    receipt = api.get(f"/api/v1/pod/toestemmingen/{path}/ontvangstbewijs",
+                      headers=holder.headers)
+    withdrawn = api.delete(f"/api/v1/pod/toestemmingen/{path}", headers=holder.headers)
+
+    assert receipt.status_code == 200, receipt.text
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert withdrawn.json()["id"] == urn and withdrawn.json()["withdrawn"]
+    assert disclosure_rows(api.system.registry.engine) == []
+
+
+@pytest.mark.parametrize("path", ["urn:uuid:nope", "URN:UUID:x", "urn:uuid:urn:uuid:"])
+def test_a_grant_id_in_no_known_spelling_is_not_found(api, holder, path):
+    response = api.delete(f"/api/v1/pod/toestemmingen/{path}", headers=holder.headers)
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "grant-not-found"

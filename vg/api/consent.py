@@ -14,11 +14,11 @@ from typing import Literal
 from fastapi import APIRouter, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from consent import EmployerPolicy, format_time
+from consent import EmployerPolicy, format_time, grant_urn
 from schemas import PURPOSES
 
 from .. import consent_flows
-from .deps import HolderDep, NowDep, RequesterDep, SystemDep, require_role
+from .deps import GrantRef, HolderDep, NowDep, RequesterDep, SystemDep, require_role
 from .render import json_response
 
 router = APIRouter(tags=["toestemming"])
@@ -56,10 +56,10 @@ def grant_history(pod: HolderDep, system: SystemDep, now: NowDep) -> Response:
     ])
 
 
-@router.post("/pod/toestemmingen/{grant_uuid}/verlenging", status_code=201)
-def renew_grant(grant_uuid: str, body: Renewal, pod: HolderDep, system: SystemDep,
+@router.post("/pod/toestemmingen/{grant_ref}/verlenging", status_code=201)
+def renew_grant(grant_ref: GrantRef, body: Renewal, pod: HolderDep, system: SystemDep,
                 now: NowDep) -> Response:
-    grant = consent_flows.renew_consent(system, pod, f"urn:uuid:{grant_uuid}",
+    grant = consent_flows.renew_consent(system, pod, grant_urn(grant_ref),
                                         body.validUntil, now)
     return json_response(grant.to_json(), status=201)
 
@@ -76,10 +76,10 @@ def all_receipt(pod: HolderDep, system: SystemDep, now: NowDep) -> Response:
     return json_response(consent_flows.receipt(system, pod, now), media_type=LD_JSON)
 
 
-@router.get("/pod/toestemmingen/{grant_uuid}/ontvangstbewijs")
-def grant_receipt(grant_uuid: str, pod: HolderDep, system: SystemDep,
+@router.get("/pod/toestemmingen/{grant_ref}/ontvangstbewijs")
+def grant_receipt(grant_ref: GrantRef, pod: HolderDep, system: SystemDep,
                   now: NowDep) -> Response:
-    grant_id = f"urn:uuid:{grant_uuid}"
+    grant_id = grant_urn(grant_ref)
     pod.grant(grant_id)
     document = consent_flows.receipt(system, pod, now, grant_id)
     return json_response(document, media_type=LD_JSON)

@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime, timezone
 from typing import Annotated, Any, AsyncIterator
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from pod import SessionInvalid, UnlockedPod
@@ -96,6 +96,8 @@ HolderDep = Annotated[UnlockedPod, Depends(get_holder_pod)]
 JsonBody = Annotated[Any, Depends(json_body)]
 # Identifiers in paths are database integers: bound them where they enter.
 MAX_ID = 2**31 - 1
+# A grant in a path: its urn:uuid or the bare UUID (consent.grant_urn).
+GrantRef = Annotated[str, Path(max_length=45, description="urn:uuid:<uuid> or <uuid>")]
 
 
 def require_role(requester: Requester, *roles: str) -> None:

@@ -6,11 +6,20 @@ from __future__ import annotations
 from fastapi import APIRouter, Path, Query, Response
 
 from audit import unverified_checkpoint
+from consent import grant_urn
 from pod import GrantRecord, VersionNotFound
 from registry import pseudonym_for
 
 from .. import holder_flows, pod_rights
-from .deps import MAX_ID, SESSION_PREFIX, HolderDep, JsonBody, NowDep, SystemDep
+from .deps import (
+    MAX_ID,
+    SESSION_PREFIX,
+    GrantRef,
+    HolderDep,
+    JsonBody,
+    NowDep,
+    SystemDep,
+)
 from .models import GrantCreate, GrantOut, PodCreate, SavedOut, SessionCreate
 from .models import SessionOut, VersionOut
 from .render import json_response
@@ -77,11 +86,12 @@ def create_grant(body: GrantCreate, pod: HolderDep, system: SystemDep,
     return _grant_out(GrantRecord(grant, None), now)
 
 
-@router.delete("/pod/toestemmingen/{grant_uuid}", response_model=GrantOut)
-def withdraw_grant(grant_uuid: str, pod: HolderDep, system: SystemDep,
+@router.delete("/pod/toestemmingen/{grant_ref}", response_model=GrantOut)
+def withdraw_grant(grant_ref: GrantRef, pod: HolderDep, system: SystemDep,
                    now: NowDep) -> GrantOut:
-    """Withdrawal is one action, as easy as granting (GDPR art. 7(3))."""
-    grant_id = f"urn:uuid:{grant_uuid}"
+    """Withdrawal is one action, as easy as granting (GDPR art. 7(3)). The grant is
+    named by the id the API returned (``urn:uuid:...``) or by its bare UUID."""
+    grant_id = grant_urn(grant_ref)
     pod.grant(grant_id)
     holder_flows.withdraw_consent(system, pod, grant_id, now)
     return _grant_out(pod.grant(grant_id), now)
