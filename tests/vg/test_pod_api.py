@@ -317,7 +317,8 @@ def test_erasure_purges_the_registry_and_leaves_nothing_that_opens(api, holder):
     assert disclosure_rows(api.system.registry.engine)
     directory = api.system.pods.directory(holder.did)
 
-    erased = api.delete("/api/v1/pod", headers=holder.headers)
+    erased = api.request("DELETE", "/api/v1/pod", headers=holder.headers,
+                         json={"passphrase": PASSPHRASE})
 
     assert erased.status_code == 200 and erased.json()["disclosuresPurged"] == 1
     assert disclosure_rows(api.system.registry.engine) == []
@@ -374,3 +375,17 @@ def test_a_grant_id_in_no_known_spelling_is_not_found(api, holder, path):
 
     assert response.status_code == 404
     assert response.json()["code"] == "grant-not-found"
+
+
+@pytest.mark.parametrize("body", [None, {"passphrase": "niet de goede wachtzin"}, {}])
+def test_erasure_without_the_passphrase_is_refused_and_erases_nothing(api, holder,
+                                                                      body):
+    grant(api, holder)
+
+    refused = api.request("DELETE", "/api/v1/pod", headers=holder.headers, json=body)
+
+    assert refused.status_code in (400, 401), refused.text
+    assert refused.headers["content-type"] == PROBLEM
+    assert api.system.pods.directory(holder.did).exists()
+    assert len(disclosure_rows(api.system.registry.engine)) == 1
+    assert api.get("/api/v1/pod/werkcontext", headers=holder.headers).status_code == 200

@@ -60,8 +60,12 @@ def change_passphrase(body: PassphraseChange, pod: HolderDep, system: SystemDep,
 
 
 @router.delete("/pod")
-def erase_pod(pod: HolderDep, system: SystemDep, now: NowDep) -> Response:
+def erase_pod(body: PassphraseConfirm, pod: HolderDep, system: SystemDep,
+              now: NowDep) -> Response:
     """Erasure: the registry purges every disclosure, then the pod's keys are
-    destroyed and its files deleted. The access log keeps only the pseudonym."""
+    destroyed and its files deleted. The access log keeps only the pseudonym. It can
+    not be undone, so it asks for the passphrase, like export and passphrase change:
+    a session alone (a laptop left open) does not erase a pod."""
+    system.pods.unlock_without_upgrade(pod.did, body.passphrase).lock()
     erased = pod_rights.erase_pod(system, pod, now)
     return json_response({"erased": True, "disclosuresPurged": erased.disclosures})
