@@ -18,12 +18,18 @@ from typing import Any, Mapping
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
-from consent import Geography, InvalidGrant, read_disclosure, read_withdrawal
+from consent import (
+    Geography,
+    InvalidGrant,
+    disclosed_fields,
+    read_disclosure,
+    read_withdrawal,
+)
 from schemas import WorkcontextValidator, check_references
 
 from .db import transaction
 from .errors import GrantIdTaken, GrantNotLive, GrantWithdrawn, ReplayedDocument
-from .extract import extract
+from .extract import Extracted, extract
 from .policies import Policies
 from .tables import CHILD_TABLES, Disclosure, DisclosureAudience, DisclosurePurpose
 from .tables import DisclosureSkill, ErasedHolder, Holder, WithdrawnGrant
@@ -68,11 +74,7 @@ class Ingest:
             raise GrantNotLive(found.grant.id)
         _check_issued(found.issued, now)
         found.grant.audience.check_known(self._geo)
-        # Store nothing the holder's own pod would have refused (invariant 9): the
-        # registry serves these values to organisations.
-        self._validator.check_structure(found.workcontext, found.holder)
-        check_references(self._geo, found.workcontext)
-        columns = extract(found.workcontext, found.fields, self._tooi)
+        columns = self.check_projection(found.workcontext, found.fields, found.holder)
         employer = self._policies.employer_code(found.employer)
         pseudonym = pseudonym_for(self._secret, found.holder)
         with transaction(self._engine) as conn:
@@ -83,6 +85,21 @@ class Ingest:
             disclosure_id = _insert(conn, found, columns, now, employer)
             _insert_children(conn, disclosure_id, found, columns.skills)
         return Accepted(pseudonym, found.grant.id, tuple(sorted(found.fields)))
+
+    def check_projection(self, workcontext: dict[str, Any], fields: frozenset[str],
+                         holder: str) -> Extracted:
+        """Every check a projection must pass before it is stored (invariant 9): the
+        registry serves these values to organisations. A pod runs the same checks on
+        the whole Workcontext before it saves a version (``check_workcontext``), so
+        a version it keeps is one the registry will take under any grant."""
+        self._validator.check_structure(workcontext, holder)
+        check_references(self._geo, workcontext)
+        return extract(workcontext, fields, self._tooi)
+
+    def check_workcontext(self, document: Any, holder: str) -> None:
+        """The projection checks applied to every field ``document`` holds."""
+        self._validator.check_structure(document, holder)
+        self.check_projection(document, disclosed_fields(document), holder)
 
     def withdrawal(self, document: Any, now: datetime) -> str:
         found = read_withdrawal(document)

@@ -61,6 +61,10 @@ class Registry:
     def receive_disclosure(self, document: Any, now: datetime) -> Accepted:
         return self.ingest.disclosure(document, now)
 
+    def check_workcontext(self, document: Any, holder: str) -> None:
+        """Refuse a Workcontext this registry would refuse in any projection."""
+        self.ingest.check_workcontext(document, holder)
+
     def receive_withdrawal(self, document: Any, now: datetime) -> str:
         return self.ingest.withdrawal(document, now)
 

@@ -8,21 +8,29 @@ JSON text, exactly as it would between two servers run by different parties.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from consent import (
     Audience,
+    ConsentError,
     AudienceRefusedByEmployer,
     Grant,
     check_audience_for_holder,
 )
-from pod import UnlockedPod, VersionNotFound
-from registry import Registry, ReplayedDocument
-from schemas import check_references
+from pod import GrantNotLive, UnlockedPod, VersionNotFound
+from registry import Registry, RegistryError, ReplayedDocument
+from schemas import SchemaError, check_references
 
 from .wiring import System
+
+log = logging.getLogger("vg.holder_flows")
+# What can refuse a publication after a valid save: the registry (unavailable, a
+# replayed sequence from a concurrent request, a grant it already knows withdrawn)
+# and the pod (a withdrawal of the grant started meanwhile).
+PUBLICATION_ERRORS = (RegistryError, ConsentError, SchemaError, GrantNotLive)
 
 
 def deliver(registry: Registry, document: dict[str, Any], now: datetime):
@@ -37,19 +45,31 @@ def deliver(registry: Registry, document: dict[str, Any], now: datetime):
 class Saved:
     version: int
     published: int
+    not_published: tuple[dict[str, str], ...] = ()
+
+
+def check_workcontext(system: System, pod: UnlockedPod, document: Any) -> None:
+    """Everything a write must pass before anything is stored: the pod's own
+    validation (SHACL), known references, and every check the registry applies to
+    a projection, over all fields of the document (stricter than any one grant's
+    projection), so a saved version is never one the registry refuses."""
+    system.validator.validate(document, holder_id=pod.did)
+    check_references(system.reference, document)
+    system.registry.check_workcontext(json.loads(json.dumps(document)), pod.did)
 
 
 def save_workcontext(system: System, pod: UnlockedPod, document: Any,
                      now: datetime, if_match: str | None = None) -> Saved:
     """Validate, store a new version, and re-publish every live grant.
 
-    Everything the registry would refuse in a projection (an unknown employer, skill
-    or occupation) is checked here first, so a bad document changes nothing.
+    A document that fails a check changes nothing. Once the version is saved, a
+    grant the registry does not take now (it is unavailable, or a concurrent
+    change overtook this one) is reported in ``not_published`` with the reason; the
+    registry keeps the previous projection until the next save publishes again.
     """
-    system.validator.validate(document, holder_id=pod.did)
-    check_references(system.reference, document)
+    check_workcontext(system, pod, document)
     version = pod.save_workcontext(document, now, if_match)
-    published = 0
+    published, failed = 0, []
     for record in pod.grants():
         if not _publishable(record, now):
             continue
@@ -57,8 +77,12 @@ def save_workcontext(system: System, pod: UnlockedPod, document: Any,
             deliver(system.registry, pod.disclosure(record.grant, now), now)
         except AudienceRefusedByEmployer:
             continue  # suspended by the employer's policy; the holder was told
+        except PUBLICATION_ERRORS as exc:
+            log.warning("publication after a save failed: %s", type(exc).__name__)
+            failed.append({"grant": record.grant.id, "code": type(exc).code})
+            continue
         published += 1
-    return Saved(version, published)
+    return Saved(version, published, tuple(failed))
 
 
 def _publishable(record, now: datetime) -> bool:

@@ -389,3 +389,60 @@ def test_erasure_without_the_passphrase_is_refused_and_erases_nothing(api, holde
     assert api.system.pods.directory(holder.did).exists()
     assert len(disclosure_rows(api.system.registry.engine)) == 1
     assert api.get("/api/v1/pod/werkcontext", headers=holder.headers).status_code == 200
+
+
+# -- a refused write changes nothing ---------------------------------------------------
+def _versions(api, holder) -> tuple[int, str]:
+    listed = api.get(holder.base + "versies/", headers=holder.headers).json()
+    etag = api.get(holder.base + "werkcontext", headers=holder.headers).headers["etag"]
+    return len(listed["contains"]), etag
+
+
+@pytest.mark.parametrize("patch", [
+    {"skills": "http://data.europa.eu/esco/skill/" + "0" * 8},
+    {"skills": ["http://example.org/not-esco"]},
+    {"availability": {"period": {"type": "Period", "startDate": "2027-02-01",
+                                 "endDate": "2027-01-01"}}},
+])
+def test_a_write_the_registry_would_refuse_is_400_and_saves_no_version(api, holder,
+                                                                      patch):
+    grant(api, holder)
+    before = _versions(api, holder)
+
+    patched = api.patch(holder.base + "werkcontext", headers={
+        **holder.headers, "Content-Type": "application/merge-patch+json"},
+        content=json.dumps(patch))
+    document = {**holder.document, **patch}
+    put = api.put("/api/v1/pod/werkcontext", headers={**holder.headers, **LD},
+                  content=json.dumps(document))
+
+    assert (patched.status_code, put.status_code) == (400, 400), patched.text
+    assert patched.headers["content-type"] == PROBLEM
+    assert _versions(api, holder) == before
+    later = api.patch(holder.base + "werkcontext", headers={
+        **holder.headers, "Content-Type": "application/merge-patch+json"},
+        content=json.dumps({"availability": {"hoursPerWeek": 20}}))
+    assert later.status_code == 200 and later.json()["published"] == 1
+
+
+def test_a_valid_save_the_registry_can_not_take_says_so(api, holder, monkeypatch):
+    from registry import StorageFailed
+
+    grant(api, holder)
+
+    def unavailable(document, now):
+        raise StorageFailed()
+
+    monkeypatch.setattr(api.system.registry, "receive_disclosure", unavailable)
+    saved = api.put("/api/v1/pod/werkcontext", headers={**holder.headers, **LD},
+                    content=json.dumps(workcontext(api, holder.did, 24)))
+
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["published"] == 0
+    [failed] = saved.json()["notPublished"]
+    assert failed["code"] == "storage-unavailable" and failed["grant"].startswith(
+        "urn:uuid:")
+    monkeypatch.undo()
+    again = api.put("/api/v1/pod/werkcontext", headers={**holder.headers, **LD},
+                    content=json.dumps(workcontext(api, holder.did, 28)))
+    assert again.json()["published"] == 1 and again.json()["notPublished"] == []

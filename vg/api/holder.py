@@ -57,7 +57,8 @@ def read_workcontext(pod: HolderDep) -> Response:
 def write_workcontext(document: JsonBody, pod: HolderDep, system: SystemDep,
                       now: NowDep) -> SavedOut:
     saved = holder_flows.save_workcontext(system, pod, document, now)
-    return SavedOut(version=saved.version, published=saved.published)
+    return SavedOut(version=saved.version, published=saved.published,
+                    notPublished=list(saved.not_published))
 
 
 @router.get("/pod/werkcontext/versies", response_model=list[VersionOut])

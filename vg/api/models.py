@@ -53,6 +53,9 @@ class GrantOut(BaseModel):
 class SavedOut(BaseModel):
     version: int
     published: int
+    notPublished: list[dict[str, str]] = Field(
+        default_factory=list,
+        description="grants the registry did not take after the save, with the code")
 
 
 class VersionOut(BaseModel):

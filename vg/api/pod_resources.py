@@ -171,7 +171,8 @@ def delete_workcontext(pod: OwnPod) -> Response:
 
 
 def _saved(saved, pod: UnlockedPod) -> Response:
-    response = json_response({"version": saved.version, "published": saved.published})
+    response = json_response({"version": saved.version, "published": saved.published,
+                              "notPublished": list(saved.not_published)})
     response.headers["ETag"] = pod.etag() or ""
     return response
 
