@@ -3,6 +3,7 @@
 from .errors import (
     BinaryNotFound,
     InboxFull,
+    InboxQuotaReached,
     InvalidName,
     InvalidPath,
     MethodNotAllowed,
@@ -30,7 +31,7 @@ from .sessions import SessionSealer
 from .store import PodStore
 
 __all__ = [
-    "BinaryNotFound", "InboxFull", "InvalidName", "MessageNotFound",
+    "BinaryNotFound", "InboxFull", "InboxQuotaReached", "InvalidName", "MessageNotFound",
     "InvalidPath", "MethodNotAllowed", "NotAcceptable", "PodNotFound",
     "UnsupportedMediaType", "RangeNotSatisfiable",
     "DecryptionFailed", "GrantNotFound", "GrantNotLive", "InvalidArchive", "PodError",

@@ -16,6 +16,7 @@
     ├── RangeNotSatisfiable   416 range-not-satisfiable (size)
     ├── MessageNotFound       404 message-not-found (message_id)
     ├── InboxFull             409 inbox-full        (limit)
+    ├── InboxQuotaReached     409 inbox-quota-reached (limit: messages per origin)
     ├── PodNotFound           404 pod-not-found     (opaque: absent or not yours)
     ├── InvalidPath           400 invalid-path      (path)
     ├── NotAcceptable         406 not-acceptable    (offered)
@@ -185,6 +186,15 @@ class InboxFull(PodError):
 
     def __init__(self, limit: int):
         super().__init__(f"the inbox holds at most {limit} messages")
+        self.limit = limit
+
+
+class InboxQuotaReached(PodError):
+    status = 409
+    code = "inbox-quota-reached"
+
+    def __init__(self, limit: int):
+        super().__init__(f"one sender may have at most {limit} messages in an inbox")
         self.limit = limit
 
 

@@ -8,6 +8,19 @@ of the holder's keys: it wraps the sender's sealed message together with who sen
 and when (as the server authenticated them) in a second sealed box, so on disk a
 message file says nothing, not even its sender, and the holder reads both layers.
 
+Who delivers: the server only, for senders it authenticated itself (in this
+system the registry, for ratings between former team members; see
+vg/pod_inbox.py). Each delivery names an *origin* (for a rating: the rater), and
+one origin holds at most ``MAX_PER_ORIGIN`` messages, far below the inbox's cap
+of ``MAX_MESSAGES``, so no single sender can fill it. The origin is kept on disk
+only as a tag keyed with a server-held key, in the file name after the message
+id: the holder never sees it (so two ratings can not be linked to one rater), and
+the disk shows only which files share an origin.
+
+A message that can not be opened (planted, damaged, or sealed to another key) is
+listed as unreadable with its id, so the holder can delete it; it never hides the
+others.
+
 What the inbox does not promise: messages live outside the manifest, because writing
 the manifest needs the holder's KEK. Someone with write access to the pod directory
 can delete a message or plant one (a sealed box needs only the public key); the
@@ -18,6 +31,7 @@ of the sender.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import secrets
@@ -31,21 +45,29 @@ import nacl.public
 
 from consent import format_time, public_key_from_did
 
-from .errors import DecryptionFailed, InboxFull, MessageNotFound
-from .files import atomic_write
+from .errors import InboxFull, InboxQuotaReached, MessageNotFound
+from .files import atomic_write, pod_lock
 from .holder import UnlockedPod
 
 MAX_MESSAGE_BYTES = 16 * 1024
 MAX_MESSAGES = 1000
+MAX_PER_ORIGIN = 20
 _ID_CHARS = set("0123456789abcdef-")
 
 
 @dataclass(frozen=True, slots=True)
 class Message:
+    """``body`` is None for a message that could not be opened; ``sender`` and
+    ``received`` too when not even the server's outer layer opens."""
+
     id: str
-    sender: str
-    received: str
-    body: bytes
+    sender: str | None
+    received: str | None
+    body: bytes | None
+
+    @property
+    def readable(self) -> bool:
+        return self.body is not None
 
 
 def holder_public_key(did: str) -> nacl.public.PublicKey:
@@ -59,29 +81,50 @@ def seal_to(did: str, message: bytes) -> bytes:
     return nacl.public.SealedBox(holder_public_key(did)).encrypt(message)
 
 
+def origin_tag(key: bytes, origin: str) -> str:
+    """The origin as the disk keeps it: keyed, so it names nobody."""
+    return hashlib.blake2b(origin.encode("utf-8"), key=key, digest_size=6,
+                           person=b"vg-inbox-origin").hexdigest()
+
+
 def deliver(directory: Path, did: str, sealed: bytes, sender: str,
-            now: datetime) -> str:
-    """Store a sealed message for the holder; the server holds no key of the pod."""
+            now: datetime, origin: tuple[bytes, str] | None = None) -> str:
+    """Store a sealed message for the holder; the server holds no key of the pod.
+
+    ``origin`` is (server-held key, who the message comes from) and counts against
+    ``MAX_PER_ORIGIN``; without it only the inbox's cap applies."""
     folder = directory / "inbox"
-    if folder.exists() and sum(1 for _ in folder.glob("*.msg")) >= MAX_MESSAGES:
-        raise InboxFull(MAX_MESSAGES)
+    tag = origin_tag(*origin) if origin else None
     message_id = f"{int(now.timestamp()):010d}-{secrets.token_hex(8)}"
     outer = json.dumps({"id": message_id, "sender": sender,
                         "received": format_time(now),
                         "sealed": base64.b64encode(sealed).decode("ascii")})
-    atomic_write(folder / f"{message_id}.msg", seal_to(did, outer.encode("utf-8")))
+    blob = seal_to(did, outer.encode("utf-8"))
+    name = f"{message_id}.{tag}.msg" if tag else f"{message_id}.msg"
+    with pod_lock(directory):
+        if folder.exists():
+            if sum(1 for _ in folder.glob("*.msg")) >= MAX_MESSAGES:
+                raise InboxFull(MAX_MESSAGES)
+            if tag and sum(1 for _ in folder.glob(f"*.{tag}.msg")) >= MAX_PER_ORIGIN:
+                raise InboxQuotaReached(MAX_PER_ORIGIN)
+        atomic_write(folder / name, blob)
     return message_id
 
 
 def messages(pod: UnlockedPod) -> list[Message]:
+    """Every message, oldest first; one that does not open is listed unreadable."""
     folder = pod.directory / "inbox"
     if not folder.exists():
         return []
-    return [read(pod, path.stem) for path in sorted(folder.glob("*.msg"))]
+    paths = sorted(folder.glob("*.msg"), key=lambda p: p.name)
+    return [_open(pod, _id_of(path), path) for path in paths]
 
 
 def read(pod: UnlockedPod, message_id: str) -> Message:
-    path = _path(pod, message_id)
+    return _open(pod, message_id, _path(pod, message_id))
+
+
+def _open(pod: UnlockedPod, message_id: str, path: Path) -> Message:
     try:
         blob = path.read_bytes()
     except OSError as exc:
@@ -89,26 +132,45 @@ def read(pod: UnlockedPod, message_id: str) -> Message:
     box = nacl.public.SealedBox(_private_key(pod))
     try:
         outer = json.loads(box.decrypt(blob))
-        if outer["id"] != message_id:
-            raise DecryptionFailed()
+        sender, received = outer["sender"], outer["received"]
+        if outer["id"] != message_id or not (
+                isinstance(sender, str) and isinstance(received, str)):
+            raise ValueError("not this message")
+    except (nacl.exceptions.CryptoError, ValueError, KeyError, TypeError):
+        return Message(message_id, None, None, None)
+    try:
         body = box.decrypt(base64.b64decode(outer["sealed"], validate=True))
-    except (nacl.exceptions.CryptoError, ValueError, KeyError, TypeError) as exc:
-        raise DecryptionFailed() from exc
-    return Message(message_id, outer["sender"], outer["received"], body)
+    except (nacl.exceptions.CryptoError, ValueError, TypeError):
+        body = None
+    return Message(message_id, sender, received, body)
 
 
 def delete(pod: UnlockedPod, message_id: str) -> None:
+    """Only the holder deletes (the pod must be unlocked), readable or not."""
+    pod.key_material()
     path = _path(pod, message_id)
-    if not path.exists():
-        raise MessageNotFound(message_id)
-    read(pod, message_id)  # only the holder, with the keys, deletes
-    os.unlink(path)
+    try:
+        os.unlink(path)
+    except FileNotFoundError as exc:
+        raise MessageNotFound(message_id) from exc
+
+
+def _id_of(path: Path) -> str:
+    return path.name.split(".", 1)[0]
 
 
 def _path(pod: UnlockedPod, message_id: str) -> Path:
+    """The file of ``message_id``, with or without an origin tag after it."""
     if not (0 < len(message_id) <= 40 and set(message_id) <= _ID_CHARS):
         raise MessageNotFound(message_id[:40])
-    return pod.directory / "inbox" / f"{message_id}.msg"
+    folder = pod.directory / "inbox"
+    plain = folder / f"{message_id}.msg"
+    if plain.exists():
+        return plain
+    tagged = sorted(folder.glob(f"{message_id}.*.msg")) if folder.exists() else []
+    if not tagged:
+        raise MessageNotFound(message_id)
+    return tagged[0]
 
 
 def _private_key(pod: UnlockedPod) -> nacl.public.PrivateKey:

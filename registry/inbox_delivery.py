@@ -21,15 +21,19 @@ MAX_SEALED_BYTES = 64 * 1024
 
 
 class InboxDelivery(Protocol):
-    def deliver(self, holder_did: str, sealed: bytes) -> None: ...
+    def deliver(self, holder_did: str, sealed: bytes, origin: str = "") -> None:
+        """``origin`` says whom the message comes from (a rater's pseudonym), so the
+        pod can bound how many messages one origin leaves; it is not shown."""
 
 
 class MemoryInbox:
     def __init__(self) -> None:
         self.messages: dict[str, list[bytes]] = {}
+        self.origins: dict[str, list[str]] = {}
 
-    def deliver(self, holder_did: str, sealed: bytes) -> None:
+    def deliver(self, holder_did: str, sealed: bytes, origin: str = "") -> None:
         self.messages.setdefault(holder_did, []).append(bytes(sealed))
+        self.origins.setdefault(holder_did, []).append(origin)
 
 
 class FileDropInbox:
@@ -39,7 +43,7 @@ class FileDropInbox:
     def directory(self, holder_did: str) -> Path:
         return self.root / hashlib.sha256(holder_did.encode("utf-8")).hexdigest()[:32]
 
-    def deliver(self, holder_did: str, sealed: bytes) -> None:
+    def deliver(self, holder_did: str, sealed: bytes, origin: str = "") -> None:
         """A random file name: the time a rating was sent is inside the sealed
         message, so the file system shows neither sender nor order."""
         if len(sealed) > MAX_SEALED_BYTES:

@@ -85,4 +85,5 @@ class Ratings:
                                           sent=now))
             # Delivered inside the transaction: if the drop fails, no receipt is
             # kept and the rater can try again.
-            self._inbox.deliver(did, seal_to_did(did, message.encode("utf-8")))
+            self._inbox.deliver(did, seal_to_did(did, message.encode("utf-8")),
+                                origin=rater)

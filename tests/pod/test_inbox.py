@@ -3,11 +3,12 @@ on disk it reveals neither its content nor its sender."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from pod import DecryptionFailed, InboxFull, MessageNotFound, UnlockedPod
+from pod import InboxFull, InboxQuotaReached, MessageNotFound, UnlockedPod
 from pod import inbox
 from tests.factories import NOW, PASSPHRASE, pod_store
 
@@ -45,17 +46,57 @@ def test_another_holder_can_not_open_the_message(tmp_path, pod):
     (pod.directory / "inbox" / f"{message_id}.msg").rename(
         other.directory / "inbox" / f"{message_id}.msg")
 
-    with pytest.raises(DecryptionFailed):
-        inbox.read(other, message_id)
+    message = inbox.read(other, message_id)
+
+    assert not message.readable
+    assert (message.sender, message.body) == (None, None)
 
 
-def test_a_message_sealed_to_someone_else_fails_to_open(tmp_path, pod):
+def test_a_message_sealed_to_someone_else_is_listed_as_unreadable(tmp_path, pod):
     other = pod_store(tmp_path / "pods").create(PASSPHRASE, NOW)
-    inbox.deliver(pod.directory, pod.did, inbox.seal_to(other.did, RATING), "GM0344",
-                  NOW)
+    junk = inbox.deliver(pod.directory, pod.did, inbox.seal_to(other.did, RATING),
+                         "GM0344", NOW)
 
-    with pytest.raises(DecryptionFailed):
-        inbox.messages(pod)
+    [message] = inbox.messages(pod)
+
+    assert (message.id, message.readable, message.sender) == (junk, False, "GM0344")
+
+
+def test_one_unreadable_message_does_not_hide_the_others_and_can_be_deleted(pod):
+    first = inbox.deliver(pod.directory, pod.did, inbox.seal_to(pod.did, RATING),
+                          "GM0344", NOW)
+    planted = pod.directory / "inbox" / "0000000001-00000000000000aa.msg"
+    planted.write_bytes(os.urandom(64))
+    later = inbox.deliver(pod.directory, pod.did, inbox.seal_to(pod.did, RATING),
+                          "GM0344", NOW)
+
+    listed = {m.id: m for m in inbox.messages(pod)}
+    inbox.delete(pod, planted.stem)
+
+    assert listed[first].body == RATING and listed[later].body == RATING
+    assert not listed[planted.stem].readable
+    assert {m.id for m in inbox.messages(pod)} == {first, later}
+
+
+def test_one_origin_can_not_fill_the_inbox(pod, monkeypatch):
+    monkeypatch.setattr(inbox, "MAX_PER_ORIGIN", 3)
+    key = bytes(32)
+    for _ in range(3):
+        inbox.deliver(pod.directory, pod.did, inbox.seal_to(pod.did, RATING), "x",
+                      NOW, origin=(key, "rater-1"))
+
+    with pytest.raises(InboxQuotaReached):
+        inbox.deliver(pod.directory, pod.did, inbox.seal_to(pod.did, RATING), "x",
+                      NOW, origin=(key, "rater-1"))
+    other = inbox.deliver(pod.directory, pod.did, inbox.seal_to(pod.did, RATING), "x",
+                          NOW, origin=(key, "rater-2"))
+    ids = [m.id for m in inbox.messages(pod)]
+    assert len(ids) == 4 and other in ids
+    assert all(len(i) <= 40 and "rater" not in i for i in ids)
+
+
+def test_a_quota_is_far_below_the_inbox_cap():
+    assert inbox.MAX_PER_ORIGIN * 20 <= inbox.MAX_MESSAGES
 
 
 def test_a_deleted_message_is_gone(pod):

@@ -250,24 +250,69 @@ def test_a_binary_above_the_default_body_cap_is_accepted(api, holder):
 
 
 # -- inbox ----------------------------------------------------------------------------
-def test_an_organisation_delivers_a_sealed_message_only_the_holder_reads(api, holder):
-    sealed = inbox.seal_to(holder.did, b"rating: 5")
-    posted = api.post(holder.base + "postvak/", headers=staff(api),
-                      json={"sealed": base64.b64encode(sealed).decode()})
+def _deliver_rating(api, holder, body: bytes, origin: str = "rater") -> None:
+    from registry import FileDropInbox
+    from vg.pod_inbox import PodInboxDelivery
 
-    assert posted.status_code == 201, posted.text
+    delivery = PodInboxDelivery(api.system.pods, FileDropInbox(api.system.settings
+                                                               .data_dir / "drop"))
+    delivery.deliver(holder.did, inbox.seal_to(holder.did, body), origin)
+
+
+def test_a_rating_the_server_delivers_is_read_only_by_the_holder(api, holder):
+    _deliver_rating(api, holder, b"rating: 5")
+
     [message] = api.get(holder.base + "postvak/", headers=holder.headers).json()
+
     assert base64.b64decode(message["body"]) == b"rating: 5"
-    assert message["sender"] == UTRECHT
+    assert message["sender"] == "registry:ratings" and message["readable"]
 
 
-def test_an_inbox_refuses_anonymous_senders_and_unknown_pods(api, holder):
-    body = {"sealed": base64.b64encode(inbox.seal_to(holder.did, b"x")).decode()}
+def test_organisations_have_no_route_into_an_inbox_and_learn_no_pod_id(api, holder):
+    body = {"sealed": base64.b64encode(inbox.seal_to(holder.did, b"x" * 64)).decode()}
 
-    assert api.post(holder.base + "postvak/", json=body).status_code == 401
+    existing = api.post(holder.base + "postvak/", json=body, headers=staff(api))
     missing = api.post("/api/v1/pods/" + "0" * 32 + "/postvak/", json=body,
                        headers=staff(api))
-    assert missing.status_code == 404
+
+    assert existing.status_code == missing.status_code == 405
+    assert existing.json() == missing.json()
+    assert api.get(holder.base + "postvak/", headers=holder.headers).json() == []
+
+
+def test_an_unreadable_message_is_listed_deletable_and_hides_nothing(api, holder):
+    _deliver_rating(api, holder, b"first")
+    planted = api.system.pods.directory(holder.did) / "inbox" / (
+        "0000000001-" + "ab" * 8 + ".msg")
+    planted.write_bytes(os.urandom(64))
+    _deliver_rating(api, holder, b"later")
+
+    listed = api.get(holder.base + "postvak/", headers=holder.headers)
+    one = api.get(holder.base + f"postvak/{planted.stem}", headers=holder.headers)
+    deleted = api.delete(holder.base + f"postvak/{planted.stem}",
+                         headers=holder.headers)
+
+    assert listed.status_code == 200 and one.status_code == 200
+    assert [(m["id"] == planted.stem, m["readable"]) for m in listed.json()] == [
+        (True, False), (False, True), (False, True)]
+    assert one.json()["body"] is None
+    assert deleted.status_code == 204
+    bodies = [base64.b64decode(m["body"]) for m in
+              api.get(holder.base + "postvak/", headers=holder.headers).json()]
+    assert sorted(bodies) == [b"first", b"later"]
+
+
+def test_one_rater_can_not_fill_a_holders_inbox(api, holder):
+    from pod import InboxQuotaReached
+
+    for _ in range(inbox.MAX_PER_ORIGIN):
+        _deliver_rating(api, holder, b"again", origin="one rater")
+
+    with pytest.raises(InboxQuotaReached):
+        _deliver_rating(api, holder, b"again", origin="one rater")
+    _deliver_rating(api, holder, b"someone else", origin="another rater")
+    listed = api.get(holder.base + "postvak/", headers=holder.headers).json()
+    assert len(listed) == inbox.MAX_PER_ORIGIN + 1
 
 
 # -- the holder's rights ---------------------------------------------------------------

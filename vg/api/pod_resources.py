@@ -5,7 +5,8 @@
     <pod>/werkcontext      the Workcontext: GET, HEAD, PUT, PATCH (merge patch)
     <pod>/versies/         the history; versies/<n> one version
     <pod>/bestanden/       binaries; bestanden/<name> streamed, with byte ranges
-    <pod>/postvak/         the inbox; organisations POST sealed messages to it
+    <pod>/postvak/         the inbox: read and delete (the server delivers ratings
+                           into it; no one posts to it, see vg/pod_inbox.py)
 
 Reads and writes need the holder's session for that very pod; another pod's path
 answers as if it did not exist. Every path is checked raw, before decoding, so no
@@ -17,7 +18,6 @@ the version it was applied to, so it can never overwrite a change it did not see
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from typing import Annotated
 
@@ -34,16 +34,14 @@ from pod import (
     inbox,
 )
 from pod.binaries import BinaryWriter, binaries, binary, delete_binary, read_range
-from schemas import InvalidDocument, parse_bounded
+from schemas import parse_bounded
 
 from .. import holder_flows
 from .deps import (
     HolderDep,
     JsonBody,
     NowDep,
-    RequesterDep,
     SystemDep,
-    require_role,
 )
 from .models import SavedOut
 from .pod_http import (
@@ -264,21 +262,6 @@ def remove_binary(name: str, pod: OwnPod, if_match: IfMatch = None) -> Response:
 
 
 # -- inbox --------------------------------------------------------------------------
-@router.post(POD + "/postvak/", status_code=201)
-async def post_message(pod_id: str, request: Request, body: JsonBody,
-                       requester: RequesterDep, system: SystemDep,
-                       now: NowDep) -> Response:
-    """An organisation delivers a message sealed to the holder's did:key (for
-    example a rating after a team was dissolved); the pod stays locked."""
-    check_raw_path(request.scope.get("raw_path") or request.url.path.encode())
-    require_role(requester, "staff")
-    sealed = _sealed_bytes(body)
-    did = system.pods.did_for_id(pod_id)
-    message_id = await run_in_threadpool(inbox.deliver, system.pods.directory(did),
-                                         did, sealed, requester.organisation, now)
-    return json_response({"id": message_id}, status=201)
-
-
 @router.get(POD + "/postvak/")
 def list_messages(pod: OwnPod) -> Response:
     return json_response([_message(m) for m in inbox.messages(pod)])
@@ -295,20 +278,10 @@ def delete_message(message_id: str, pod: OwnPod) -> Response:
     return Response(status_code=204)
 
 
-def _sealed_bytes(body) -> bytes:
-    sealed = body.get("sealed") if isinstance(body, dict) else None
-    if not isinstance(sealed, str) or set(body) != {"sealed"}:
-        raise InvalidDocument(['the body must be {"sealed": <base64 sealed box>}'])
-    try:
-        raw = base64.b64decode(sealed, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise InvalidDocument(["sealed must be base64"]) from exc
-    if not 48 < len(raw) <= inbox.MAX_MESSAGE_BYTES:
-        raise InvalidDocument([f"a sealed message is 49 to {inbox.MAX_MESSAGE_BYTES} "
-                              "bytes"])
-    return raw
-
-
 def _message(message) -> dict:
-    return {"id": message.id, "sender": message.sender, "received": message.received,
-            "body": base64.b64encode(message.body).decode("ascii")}
+    """An unreadable message is listed with its id, so the holder can delete it."""
+    body = message.body
+    return {"id": message.id, "readable": message.readable, "sender": message.sender,
+            "received": message.received,
+            "body": base64.b64encode(body).decode("ascii") if body is not None
+            else None}
