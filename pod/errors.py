@@ -170,6 +170,11 @@ class RangeNotSatisfiable(PodError):
         super().__init__(f"the range lies outside the resource of {size} bytes")
         self.size = size
 
+    @property
+    def response_headers(self) -> dict[str, str]:
+        """The current length, as a 416 answer carries it (RFC 9110 14.4)."""
+        return {"Content-Range": f"bytes */{self.size}"}
+
 
 class MessageNotFound(PodError):
     status = 404

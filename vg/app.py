@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from . import problems
 from .api import consent, dpo, holder, inbox, organisation, pod_resources, pod_rights
 from .api import employment, feed, groups, swipes, teams
+from .api.deps import json_only
 from .api.unique_members import unique_members
 from .middleware import API_VERSION, HeadersAndLimits
 from .settings import Settings
@@ -79,12 +80,14 @@ def create_app(settings: Settings | None = None, system: System | None = None,
     app.state.system = system
     app.state.clock = clock
     problems.install(app)
-    # Typed JSON bodies are checked for duplicate member names first; the pod's
-    # resources parse their own (strict JSON-LD, or streamed binaries).
+    # Every body is JSON except on the pod's resources, where a binary takes any
+    # media type and a patch is a merge patch; those routes check their own. Typed
+    # JSON bodies are then checked for duplicate member names; the pod's resources
+    # parse their own (strict JSON-LD, or streamed binaries).
     for module in (consent, holder, inbox, organisation, employment, dpo, swipes,
                    feed, teams, groups, pod_rights):
         app.include_router(module.router, prefix="/api/v1",
-                           dependencies=[Depends(unique_members)])
+                           dependencies=[Depends(json_only), Depends(unique_members)])
     app.include_router(pod_resources.router, prefix="/api/v1")
     app.add_middleware(HeadersAndLimits, limit_for=_body_limit)
     app.openapi = lambda: _openapi(app)

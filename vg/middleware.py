@@ -38,17 +38,26 @@ class HeadersAndLimits:
             return await _too_large(send, max_body)
         seen = 0
         started = False
+        too_large = False
 
         async def limited_receive():
-            nonlocal seen
+            nonlocal seen, too_large
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > max_body:
+                too_large = True
                 raise _BodyTooLarge()
             return message
 
         async def with_headers(message):
             nonlocal started
+            if too_large:
+                # The application caught the signal and answered on its own (a
+                # framework reports "error parsing the body"): the answer is 413.
+                if message["type"] == "http.response.start" and not started:
+                    started = True
+                    await _too_large(send, max_body)
+                return
             if message["type"] == "http.response.start":
                 started = True
                 message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS

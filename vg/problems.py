@@ -67,7 +67,9 @@ async def _domain(_: Request, exc: Exception) -> Response:
     extra = {}
     if getattr(exc, "problems", None):
         extra["errors"] = list(exc.problems)
-    return problem(status, code, type(exc).__name__, str(exc), **extra)
+    response = problem(status, code, type(exc).__name__, str(exc), **extra)
+    response.headers.update(getattr(exc, "response_headers", None) or {})
+    return response
 
 
 def _describe(error: dict) -> str:

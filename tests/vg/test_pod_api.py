@@ -491,3 +491,107 @@ def test_a_valid_save_the_registry_can_not_take_says_so(api, holder, monkeypatch
     again = api.put("/api/v1/pod/werkcontext", headers={**holder.headers, **LD},
                     content=json.dumps(workcontext(api, holder.did, 28)))
     assert again.json()["published"] == 1 and again.json()["notPublished"] == []
+
+
+# -- HTTP semantics ---------------------------------------------------------------------
+def test_a_range_of_an_empty_binary_is_not_satisfiable(api, holder):
+    api.put(holder.base + "bestanden/empty.txt", content=b"", headers=holder.headers)
+
+    response = api.get(holder.base + "bestanden/empty.txt",
+                       headers={**holder.headers, "Range": "bytes=0-0"})
+
+    assert response.status_code == 416
+    assert response.headers["content-range"] == "bytes */0"
+
+
+def test_if_none_match_star_refuses_to_overwrite(api, holder):
+    api.put(holder.base + "bestanden/doc.pdf", content=b"one", headers=holder.headers)
+    before = _versions(api, holder)
+
+    binary = api.put(holder.base + "bestanden/doc.pdf", content=b"two",
+                     headers={**holder.headers, "If-None-Match": "*"})
+    document = api.put(holder.base + "werkcontext", content=json.dumps(
+        holder.document), headers={**holder.headers, **LD, "If-None-Match": "*"})
+    fresh = api.put(holder.base + "bestanden/new.pdf", content=b"new",
+                    headers={**holder.headers, "If-None-Match": "*"})
+
+    assert (binary.status_code, document.status_code) == (412, 412)
+    assert fresh.status_code == 201
+    assert api.get(holder.base + "bestanden/doc.pdf",
+                   headers=holder.headers).content == b"one"
+    assert _versions(api, holder) == before
+
+
+def test_if_none_match_on_a_read_answers_not_modified(api, holder):
+    etag = api.get(holder.base + "werkcontext", headers=holder.headers).headers["etag"]
+
+    again = api.get(holder.base + "werkcontext",
+                    headers={**holder.headers, "If-None-Match": f'"x", {etag}'})
+
+    assert again.status_code == 304 and again.headers["etag"] == etag
+
+
+@pytest.mark.parametrize("lines", ["one", "two"])
+def test_if_match_succeeds_when_any_tag_in_the_list_matches(api, holder, lines):
+    etag = api.get(holder.base + "werkcontext", headers=holder.headers).headers["etag"]
+    if lines == "one":
+        conditions = [("If-Match", f'"x", {etag}')]
+    else:
+        conditions = [("If-Match", '"x"'), ("If-Match", etag)]
+    headers = [*holder.headers.items(), *LD.items(), *conditions]
+
+    response = api.put(holder.base + "werkcontext", headers=headers,
+                       content=json.dumps(workcontext(api, holder.did, 24)))
+
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("accept, kind", [
+    ("application/ld+json;q=0, */*", "application/json"),
+    ("application/ld+json;q=abc", "application/ld+json")])
+def test_negotiation_honours_q_zero_and_ignores_a_malformed_q(api, holder, accept,
+                                                              kind):
+    response = api.get(holder.base + "werkcontext",
+                       headers={**holder.headers, "Accept": accept})
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith(kind)
+
+
+@pytest.mark.parametrize("spelling, status", [
+    ("1", 200), ("01", 400), ("1.0", 400), ("-1", 400), ("+1", 400), ("0", 404),
+    ("99999999999", 400)])
+def test_a_version_has_one_spelling(api, holder, spelling, status):
+    resource = api.get(holder.base + f"versies/{spelling}", headers=holder.headers)
+    holders = api.get(f"/api/v1/pod/werkcontext/versies/{spelling}",
+                      headers=holder.headers)
+
+    assert (resource.status_code, holders.status_code) == (status, status)
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/xml"])
+def test_a_json_endpoint_refuses_a_body_of_another_type_with_415(api, holder,
+                                                                 content_type):
+    headers = {"Content-Type": content_type} if content_type else {}
+    body = json.dumps({"passphrase": PASSPHRASE}).encode()
+
+    created = api.post("/api/v1/pods", content=body, headers=headers)
+    unlocked = api.post("/api/v1/sessies", content=json.dumps(
+        {"did": holder.did, "passphrase": PASSPHRASE}), headers=headers)
+    exported = api.post("/api/v1/pod/export", content=body,
+                        headers={**holder.headers, **headers})
+
+    assert [r.status_code for r in (created, unlocked, exported)] == [415] * 3
+    assert created.headers["content-type"] == PROBLEM
+
+
+def test_a_chunked_body_over_the_cap_is_413(api):
+    def chunks():
+        for _ in range(400):
+            yield b"x" * 1024
+
+    response = api.post("/api/v1/pods", content=chunks(),
+                        headers={"Content-Type": "application/json"})
+
+    assert response.status_code == 413
+    assert response.headers["content-type"] == PROBLEM

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pod import InvalidPath, NotAcceptable
+from pod import InvalidPath, NotAcceptable, RangeNotSatisfiable
 from vg.api.pod_http import check_raw_path, merge_patch, negotiate, parse_range
 
 POD = "/api/v1/pods/" + "a" * 32
@@ -37,7 +37,19 @@ def test_negotiation_picks_the_preferred_offered_type(accept, chosen):
     assert negotiate(accept) == chosen
 
 
-@pytest.mark.parametrize("accept", ["image/png", "text/turtle;q=0", "text/html"])
+@pytest.mark.parametrize("accept, chosen", [
+    ("application/ld+json;q=0, */*", "application/json"),
+    ("*/*;q=0.5, application/ld+json;q=0", "application/json"),
+    ("application/ld+json;q=abc", "application/ld+json"),
+    ("text/turtle;q=1.5;x=y", "text/turtle"),
+    ("text/*;q=0, */*;q=0.1", "application/ld+json"),
+    ("application/*;q=0.2, application/json;q=0.9", "application/json")])
+def test_q_zero_excludes_a_type_and_a_malformed_q_is_ignored(accept, chosen):
+    assert negotiate(accept) == chosen
+
+
+@pytest.mark.parametrize("accept", ["image/png", "text/turtle;q=0", "text/html",
+                                    "*/*;q=0", "application/*;q=0, text/turtle;q=0"])
 def test_negotiation_without_an_acceptable_type_fails(accept):
     with pytest.raises(NotAcceptable):
         negotiate(accept)
@@ -66,6 +78,14 @@ def test_merge_patch_matches_the_rfc_examples(target, patch, result):
 @pytest.mark.parametrize("header, wanted", [
     (None, None), ("bytes=0-9", (0, 9)), ("bytes=10-", (10, 99)),
     ("bytes=-10", (90, 99)), ("bytes=90-500", (90, 99)), ("bytes=0-1,5-6", None),
-    ("items=0-1", None), ("bytes=-", None), ("bytes=-0", (100, 99))])
+    ("items=0-1", None), ("bytes=-", None), ("bytes=9-3", None)])
 def test_a_range_header_reads_as_one_inclusive_range(header, wanted):
     assert parse_range(header, 100) == wanted
+
+
+@pytest.mark.parametrize("header, size", [
+    ("bytes=-0", 100), ("bytes=100-", 100), ("bytes=100-200", 100), ("bytes=0-0", 0),
+    ("bytes=-5", 0), ("bytes=0-", 0)])
+def test_a_range_outside_the_resource_is_not_satisfiable(header, size):
+    with pytest.raises(RangeNotSatisfiable):
+        parse_range(header, size)

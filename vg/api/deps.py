@@ -54,6 +54,17 @@ def _token(credentials: Credentials) -> str | None:
 JSON_MEDIA_TYPES = ("application/ld+json", "application/json")
 
 
+async def json_only(request: Request) -> None:
+    """A request that carries a body must say it is JSON (415 otherwise), before
+    the body is read as anything: for the routers whose bodies are all JSON."""
+    headers = request.headers
+    has_body = headers.get("transfer-encoding") or headers.get("content-length",
+                                                               "0") != "0"
+    media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    if has_body and media_type not in JSON_MEDIA_TYPES:
+        raise UnsupportedMediaType(media_type)
+
+
 async def json_body(request: Request) -> Any:
     """The request body as bounded JSON; only JSON media types are accepted."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -98,6 +109,9 @@ JsonBody = Annotated[Any, Depends(json_body)]
 MAX_ID = 2**31 - 1
 # A grant in a path: its urn:uuid or the bare UUID (consent.grant_urn).
 GrantRef = Annotated[str, Path(max_length=45, description="urn:uuid:<uuid> or <uuid>")]
+# One spelling per version number: no sign, no leading zero, no decimals, so one
+# version is not served under several URLs (RFC 3986 6.2.2); anything else is 400.
+VersionNumber = Annotated[str, Path(pattern=r"^(0|[1-9][0-9]{0,8})$")]
 
 
 def require_role(requester: Requester, *roles: str) -> None:

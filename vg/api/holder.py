@@ -3,7 +3,7 @@ and the holder's own view of the access log (GDPR art. 15)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from audit import unverified_checkpoint
 from consent import grant_urn
@@ -15,6 +15,7 @@ from .deps import (
     MAX_ID,
     SESSION_PREFIX,
     GrantRef,
+    VersionNumber,
     HolderDep,
     JsonBody,
     NowDep,
@@ -67,9 +68,8 @@ def list_versions(pod: HolderDep) -> list[VersionOut]:
 
 
 @router.get("/pod/werkcontext/versies/{number}")
-def read_version(pod: HolderDep,
-                 number: int = Path(ge=1, le=MAX_ID)) -> Response:
-    return json_response(pod.version(number), media_type=LD_JSON)
+def read_version(pod: HolderDep, number: VersionNumber) -> Response:
+    return json_response(pod.version(int(number)), media_type=LD_JSON)
 
 
 @router.get("/pod/toestemmingen", response_model=list[GrantOut])

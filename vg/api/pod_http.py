@@ -9,7 +9,7 @@ from typing import Any
 
 import rdflib
 
-from pod import InvalidPath, NotAcceptable
+from pod import InvalidPath, NotAcceptable, RangeNotSatisfiable
 from schemas import ShippedContextLoader, expand
 
 LD_JSON = "application/ld+json"
@@ -36,40 +36,69 @@ def check_raw_path(raw_path: bytes) -> None:
 
 def negotiate(accept: str | None) -> str:
     """The offered media type the client prefers (RFC 9110 12.5.1); JSON-LD when
-    the client does not say."""
-    if not accept:
+    the client does not say. Each offered type takes the weight of the most specific
+    range that matches it; weight 0 means "not acceptable"; ties go to the order of
+    ``OFFERED``. A malformed weight is ignored, as if it were absent."""
+    if not accept or not accept.strip():
         return LD_JSON
-    best, best_q = None, 0.0
-    for position, item in enumerate(accept.split(",")):
+    ranges = []
+    for item in accept.split(","):
         kind, _, params = item.strip().partition(";")
-        q = _quality(params)
-        choice = _match(kind.strip().lower())
-        if choice and q > best_q:
-            best, best_q = choice, q
+        kind = kind.strip().lower()
+        if kind.count("/") == 1:
+            ranges.append((kind, _quality(params)))
+    best, best_q = None, 0.0
+    for offered in OFFERED:
+        q = _weight_of(offered, ranges)
+        if q > best_q:
+            best, best_q = offered, q
     if best is None:
         raise NotAcceptable(OFFERED)
     return best
 
 
+def _weight_of(offered: str, ranges: list[tuple[str, float]]) -> float:
+    major = offered.split("/")[0]
+    for pattern in (offered, f"{major}/*", "*/*"):
+        weights = [q for kind, q in ranges if kind == pattern]
+        if weights:
+            return max(weights)
+    return 0.0
+
+
 def _quality(params: str) -> float:
     for param in params.split(";"):
         name, _, value = param.strip().partition("=")
-        if name == "q":
+        if name.strip().lower() == "q":
             try:
-                return max(0.0, min(1.0, float(value)))
+                q = float(value.strip())
             except ValueError:
-                return 0.0
+                return 1.0
+            return max(0.0, min(1.0, q)) if q == q else 1.0
     return 1.0
 
 
-def _match(kind: str) -> str | None:
-    if kind in OFFERED:
-        return kind
-    if kind in ("*/*", "application/*"):
-        return LD_JSON
-    if kind == "text/*":
-        return TURTLE
-    return None
+def entity_tags(header: str | None) -> list[str] | None:
+    """The entity tags of an If-Match or If-None-Match value (RFC 9110 13.1.1), with
+    ``*`` as its own member; None when the header is absent."""
+    if header is None:
+        return None
+    return [tag.strip() for tag in header.split(",") if tag.strip()]
+
+
+def none_match(header: str | None, current: str | None) -> bool:
+    """Whether If-None-Match (RFC 9110 13.1.2) holds: false when it is ``*`` and
+    the resource exists, or when one of its tags is the current one (weakly)."""
+    tags = entity_tags(header)
+    if tags is None or current is None:
+        return True
+    if "*" in tags:
+        return False
+    return _opaque(current) not in {_opaque(t) for t in tags}
+
+
+def _opaque(tag: str) -> str:
+    return tag[2:] if tag.startswith("W/") else tag
 
 
 def to_turtle(document: dict[str, Any]) -> bytes:
@@ -97,7 +126,10 @@ def merge_patch(target: Any, patch: Any) -> Any:
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     """One byte range (RFC 9110 14.1.2) as inclusive (start, end), or None to send
-    the whole resource (no header, or several ranges, which a server may ignore)."""
+    the whole resource (no header, an invalid one, or several ranges, which a server
+    may ignore). A valid range that selects no byte of the resource is refused with
+    416: a first byte at or past the end, a suffix of zero bytes, any range of an
+    empty resource (RFC 9110 14.1.1, 15.5.17)."""
     if not header:
         return None
     match = _RANGE.match(header.strip())
@@ -108,7 +140,13 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
         return None
     if first == "":
         length = int(last)
-        return (max(0, size - length), size - 1) if length else (size, size - 1)
+        if length == 0 or size == 0:
+            raise RangeNotSatisfiable(size)
+        return max(0, size - length), size - 1
     start = int(first)
+    if last and int(last) < start:
+        return None
+    if start >= size:
+        raise RangeNotSatisfiable(size)
     end = min(int(last), size - 1) if last else size - 1
     return start, end

@@ -26,15 +26,17 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
 
 from pod import (
+    BinaryNotFound,
     MethodNotAllowed,
     PodNotFound,
+    PreconditionFailed,
     UnlockedPod,
     UnsupportedMediaType,
     VersionNotFound,
     inbox,
 )
 from pod.binaries import BinaryWriter, binaries, binary, delete_binary, read_range
-from schemas import parse_bounded
+from schemas import InvalidDocument, parse_bounded
 
 from .. import holder_flows
 from .deps import (
@@ -42,6 +44,7 @@ from .deps import (
     JsonBody,
     NowDep,
     SystemDep,
+    VersionNumber,
 )
 from .models import SavedOut
 from .pod_http import (
@@ -50,6 +53,7 @@ from .pod_http import (
     check_raw_path,
     merge_patch,
     negotiate,
+    none_match,
     parse_range,
     to_turtle,
 )
@@ -91,7 +95,40 @@ async def own_pod(pod_id: str, request: Request, pod: HolderDep, system: SystemD
 
 
 OwnPod = Annotated[UnlockedPod, Depends(own_pod)]
-IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=1000)]
+MAX_FIELD = 1000
+
+
+def _field(name: str):
+    """A list-valued request header with all its field lines joined, as RFC 9110
+    5.3 says a recipient may combine them (a client may send two If-Match lines)."""
+
+    async def read(request: Request) -> str | None:
+        lines = request.headers.getlist(name)
+        if not lines:
+            return None
+        value = ", ".join(lines)
+        if len(value) > MAX_FIELD:
+            raise InvalidDocument([f"{name} must be at most {MAX_FIELD} characters"])
+        return value
+
+    return Depends(read)
+
+
+IfMatch = Annotated[str | None, _field("if-match")]
+IfNoneMatch = Annotated[str | None, _field("if-none-match")]
+Accept = Annotated[str | None, _field("accept")]
+
+
+def _check_none_match(if_none_match: str | None, current: str | None) -> None:
+    """A write with If-None-Match that the current version matches is refused."""
+    if not none_match(if_none_match, current):
+        raise PreconditionFailed(if_none_match or "", current)
+
+
+def _not_modified(if_none_match: str | None, etag: str | None) -> Response | None:
+    if etag is None or none_match(if_none_match, etag):
+        return None
+    return Response(status_code=304, headers={"ETag": etag})
 
 
 def _base(request: Request, pod: UnlockedPod, system) -> str:
@@ -121,7 +158,7 @@ def _container(url: str, members: list[str]) -> dict:
 # -- the pod root and the Workcontext -------------------------------------------------
 @_readable(POD + "/")
 def read_pod(request: Request, pod: OwnPod, system: SystemDep,
-             accept: Annotated[str | None, Header()] = None) -> Response:
+             accept: Accept = None) -> Response:
     members = ["versies/", "bestanden/", "postvak/"]
     if pod.etag() is not None:
         members.insert(0, "werkcontext")
@@ -130,17 +167,22 @@ def read_pod(request: Request, pod: OwnPod, system: SystemDep,
 
 
 @_readable(POD + "/werkcontext")
-async def read_workcontext(request: Request, pod: OwnPod,
-                     accept: Annotated[str | None, Header()] = None) -> Response:
+async def read_workcontext(request: Request, pod: OwnPod, accept: Accept = None,
+                           if_none_match: IfNoneMatch = None) -> Response:
     current = pod.workcontext_with_etag()
     if current is None:
         raise VersionNotFound(0)
+    unchanged = _not_modified(if_none_match, current[1])
+    if unchanged is not None:
+        return unchanged
     return _represent(current[0], accept, current[1], head=request.method == "HEAD")
 
 
 @router.put(POD + "/werkcontext", response_model=SavedOut)
 async def replace_workcontext(document: JsonBody, pod: OwnPod, system: SystemDep,
-                              now: NowDep, if_match: IfMatch = None) -> Response:
+                              now: NowDep, if_match: IfMatch = None,
+                              if_none_match: IfNoneMatch = None) -> Response:
+    _check_none_match(if_none_match, pod.etag())
     saved = await run_in_threadpool(holder_flows.save_workcontext, system, pod,
                                     document, now, if_match)
     return _saved(saved, pod)
@@ -148,7 +190,8 @@ async def replace_workcontext(document: JsonBody, pod: OwnPod, system: SystemDep
 
 @router.patch(POD + "/werkcontext", response_model=SavedOut)
 async def patch_workcontext(request: Request, pod: OwnPod, system: SystemDep,
-                            now: NowDep, if_match: IfMatch = None) -> Response:
+                            now: NowDep, if_match: IfMatch = None,
+                            if_none_match: IfNoneMatch = None) -> Response:
     """JSON merge patch (RFC 7396), applied to the version it names or was read at."""
     if request.headers.get("content-type", "").split(";")[0].strip() != MERGE_PATCH:
         raise UnsupportedMediaType(MERGE_PATCH)
@@ -156,6 +199,7 @@ async def patch_workcontext(request: Request, pod: OwnPod, system: SystemDep,
     current = pod.workcontext_with_etag()
     if current is None:
         raise VersionNotFound(0)
+    _check_none_match(if_none_match, current[1])
     document = merge_patch(current[0], patch)
     saved = await run_in_threadpool(holder_flows.save_workcontext, system, pod,
                                     document, now, if_match or current[1])
@@ -178,23 +222,25 @@ def _saved(saved, pod: UnlockedPod) -> Response:
 # -- history ------------------------------------------------------------------------
 @_readable(POD + "/versies/")
 def list_versions(request: Request, pod: OwnPod, system: SystemDep,
-                  accept: Annotated[str | None, Header()] = None) -> Response:
+                  accept: Accept = None) -> Response:
     url = _base(request, pod, system) + "versies/"
     members = [str(v.version) for v in pod.versions()]
     return _represent(_container(url, members), accept, head=request.method == "HEAD")
 
 
 @_readable(POD + "/versies/{number}")
-def read_version(number: int, request: Request, pod: OwnPod,
-                 accept: Annotated[str | None, Header()] = None) -> Response:
-    return _represent(pod.version(number), accept, head=request.method == "HEAD")
+def read_version(number: VersionNumber, request: Request, pod: OwnPod,
+                 accept: Accept = None) -> Response:
+    return _represent(pod.version(int(number)), accept, head=request.method == "HEAD")
 
 
 @router.post(POD + "/versies/{number}/herstel", response_model=SavedOut)
-def restore_version(number: int, pod: OwnPod, system: SystemDep, now: NowDep,
-                    if_match: IfMatch = None) -> Response:
+def restore_version(number: VersionNumber, pod: OwnPod, system: SystemDep,
+                    now: NowDep, if_match: IfMatch = None,
+                    if_none_match: IfNoneMatch = None) -> Response:
     """Restore makes an old version the newest, validated and re-published."""
-    saved = holder_flows.save_workcontext(system, pod, pod.version(number), now,
+    _check_none_match(if_none_match, pod.etag())
+    saved = holder_flows.save_workcontext(system, pod, pod.version(int(number)), now,
                                           if_match)
     return _saved(saved, pod)
 
@@ -202,7 +248,7 @@ def restore_version(number: int, pod: OwnPod, system: SystemDep, now: NowDep,
 # -- binaries -----------------------------------------------------------------------
 @_readable(POD + "/bestanden/")
 def list_binaries(request: Request, pod: OwnPod, system: SystemDep,
-                  accept: Annotated[str | None, Header()] = None) -> Response:
+                  accept: Accept = None) -> Response:
     url = _base(request, pod, system) + "bestanden/"
     members = [info.name for info in binaries(pod)]
     return _represent(_container(url, members), accept, head=request.method == "HEAD")
@@ -210,9 +256,11 @@ def list_binaries(request: Request, pod: OwnPod, system: SystemDep,
 
 @router.put(POD + "/bestanden/{name}", status_code=201)
 async def upload_binary(name: str, request: Request, pod: OwnPod, now: NowDep,
-                        if_match: IfMatch = None) -> Response:
+                        if_match: IfMatch = None,
+                        if_none_match: IfNoneMatch = None) -> Response:
     """Streams the body through the chunked encryption: memory stays at about one
     upload piece whatever the size (the body cap is MAX_BINARY_BYTES)."""
+    _check_none_match(if_none_match, _binary_etag(pod, name))
     media_type = request.headers.get("content-type", "application/octet-stream")
     media_type = media_type.split(";")[0].strip().lower()
     if not _MEDIA_TYPE.match(media_type):
@@ -237,9 +285,12 @@ async def upload_binary(name: str, request: Request, pod: OwnPod, now: NowDep,
 
 @_readable(POD + "/bestanden/{name}")
 def download_binary(name: str, request: Request, pod: OwnPod,
-                    range_: Annotated[str | None, Header(alias="Range")] = None
-                    ) -> Response:
+                    range_: Annotated[str | None, Header(alias="Range")] = None,
+                    if_none_match: IfNoneMatch = None) -> Response:
     info = binary(pod, name)
+    unchanged = _not_modified(if_none_match, info.etag)
+    if unchanged is not None:
+        return unchanged
     wanted = parse_range(range_, info.size)
     start, end = wanted if wanted else (0, info.size - 1)
     headers = {"ETag": info.etag, "Accept-Ranges": "bytes",
@@ -256,9 +307,18 @@ def download_binary(name: str, request: Request, pod: OwnPod,
 
 
 @router.delete(POD + "/bestanden/{name}", status_code=204)
-def remove_binary(name: str, pod: OwnPod, if_match: IfMatch = None) -> Response:
+def remove_binary(name: str, pod: OwnPod, if_match: IfMatch = None,
+                  if_none_match: IfNoneMatch = None) -> Response:
+    _check_none_match(if_none_match, binary(pod, name).etag)
     delete_binary(pod, name, if_match)
     return Response(status_code=204)
+
+
+def _binary_etag(pod: UnlockedPod, name: str) -> str | None:
+    try:
+        return binary(pod, name).etag
+    except BinaryNotFound:
+        return None
 
 
 # -- inbox --------------------------------------------------------------------------
