@@ -20,10 +20,12 @@ from consent import (
     Grant,
     check_audience_for_holder,
 )
-from pod import GrantNotLive, UnlockedPod, VersionNotFound
+from pod import GrantNotLive, UnlockedPod, VersionNotFound, inbox
+from pod.ratings import rating_summary
 from registry import Registry, RegistryError, ReplayedDocument
 from schemas import SchemaError, check_references
 
+from .pod_inbox import SENDER as RATING_SENDER
 from .wiring import System
 
 log = logging.getLogger("vg.holder_flows")
@@ -67,6 +69,7 @@ def save_workcontext(system: System, pod: UnlockedPod, document: Any,
     change overtook this one) is reported in ``not_published`` with the reason; the
     registry keeps the previous projection until the next save publishes again.
     """
+    document = with_rating_summary(pod, document)
     check_workcontext(system, pod, document)
     version = pod.save_workcontext(document, now, if_match)
     published, failed = 0, []
@@ -83,6 +86,17 @@ def save_workcontext(system: System, pod: UnlockedPod, document: Any,
             continue
         published += 1
     return Saved(version, published, tuple(failed))
+
+
+def with_rating_summary(pod: UnlockedPod, document: Any) -> Any:
+    """A ``ratingSummary`` member asks to publish the summary: the pod writes its
+    numbers from the ratings it received, whatever the request said, and leaves the
+    member out while there is no rating. Without the member nothing is published."""
+    if not isinstance(document, dict) or "ratingSummary" not in document:
+        return document
+    summary = rating_summary(inbox.messages(pod), RATING_SENDER)
+    rest = {k: v for k, v in document.items() if k != "ratingSummary"}
+    return rest if summary is None else {**rest, "ratingSummary": summary}
 
 
 def _publishable(record, now: datetime) -> bool:

@@ -595,3 +595,48 @@ def test_a_chunked_body_over_the_cap_is_413(api):
 
     assert response.status_code == 413
     assert response.headers["content-type"] == PROBLEM
+
+
+# -- the rating summary is computed, not written ------------------------------------------
+def _rating(collaboration: int, others: int) -> bytes:
+    aspects = {"collaboration": collaboration, "expertise": others,
+               "reliability": others, "communication": others}
+    return json.dumps({"type": "Rating", "team": "t", "aspects": aspects,
+                       "comment": "", "sent": "2026-12-01T00:00:00Z"}).encode()
+
+
+def _patch(api, holder, patch):
+    return api.patch(holder.base + "werkcontext", headers={
+        **holder.headers, "Content-Type": "application/merge-patch+json"},
+        content=json.dumps(patch))
+
+
+def test_a_rating_summary_without_ratings_is_not_stored(api, holder):
+    answer = _patch(api, holder, {"ratingSummary": {
+        "type": "RatingSummary", "ratingCount": 999, "averageScore": "5.0"}})
+
+    assert answer.status_code == 200, answer.text
+    current = api.get(holder.base + "werkcontext", headers=holder.headers).json()
+    assert "ratingSummary" not in current
+
+
+def test_the_rating_summary_is_computed_from_the_ratings_in_the_inbox(api, holder):
+    _deliver_rating(api, holder, _rating(5, 4))
+    _deliver_rating(api, holder, _rating(5, 5))
+    _deliver_rating(api, holder, b"not a rating")
+    planted = api.system.pods.directory(holder.did) / "inbox" / "0000000002-ab.msg"
+    planted.write_bytes(os.urandom(80))
+
+    published = _patch(api, holder, {"ratingSummary": {"type": "RatingSummary"}})
+    edited = _patch(api, holder, {"ratingSummary": {"ratingCount": 999,
+                                                    "averageScore": "5.0"}})
+
+    assert (published.status_code, edited.status_code) == (200, 200), published.text
+    current = api.get(holder.base + "werkcontext", headers=holder.headers).json()
+    # (5+4+4+4 + 5+5+5+5) / 8 = 4.625
+    assert current["ratingSummary"] == {"type": "RatingSummary", "ratingCount": 2,
+                                        "averageScore": "4.6"}
+    withdrawn = _patch(api, holder, {"ratingSummary": None})
+    assert withdrawn.status_code == 200
+    assert "ratingSummary" not in api.get(holder.base + "werkcontext",
+                                          headers=holder.headers).json()

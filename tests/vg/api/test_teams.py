@@ -222,9 +222,9 @@ def test_a_rating_with_wrong_aspects_is_400_and_sends_nothing(world, team):
 def test_a_rating_reaches_organisations_only_as_an_aggregate_the_holder_grants(world):
     skills = world.skills()
     sanne = world.holder(skills)
+    _ratings_in_pod(world, sanne, [(5, 4, 4, 4), (5, 4, 4, 4), (5, 5, 4, 4)])
     document = world.client.get(f"{API}/pod/werkcontext", headers=sanne.headers).json()
-    document["ratingSummary"] = {"type": "RatingSummary", "ratingCount": 3,
-                                 "averageScore": "4.3"}
+    document["ratingSummary"] = {"type": "RatingSummary"}  # the pod fills it in
     saved = world.client.put(f"{API}/pod/werkcontext", content=json.dumps(document),
                              headers={**sanne.headers,
                                       "Content-Type": "application/ld+json"})
@@ -248,3 +248,19 @@ def test_team_search_text_is_matched_literally(world, team):
         found = world.client.get(f"{API}/teams", params={"zoek": text},
                                  headers=team["staff"])
         assert found.status_code == 200 and found.json() == [], text
+
+
+def _ratings_in_pod(world, person, scores) -> None:
+    """Ratings delivered into the pod's own inbox, as the embedded server does."""
+    from pod import inbox
+    from registry import FileDropInbox
+    from vg.pod_inbox import PodInboxDelivery
+
+    delivery = PodInboxDelivery(world.system.pods,
+                                FileDropInbox(world.system.settings.data_dir / "drop"))
+    for n, values in enumerate(scores):
+        aspects = dict(zip(("collaboration", "expertise", "reliability",
+                            "communication"), values))
+        body = json.dumps({"type": "Rating", "team": "t", "aspects": aspects})
+        delivery.deliver(person.did, inbox.seal_to(person.did, body.encode()),
+                         origin=f"rater {n}")
