@@ -31,7 +31,8 @@ from .sessions import SessionSealer
 from .store import PodStore
 
 __all__ = [
-    "BinaryNotFound", "InboxFull", "InboxQuotaReached", "InvalidName", "MessageNotFound",
+    "BinaryNotFound", "InboxFull", "InboxQuotaReached", "InvalidName",
+    "MessageNotFound",
     "InvalidPath", "MethodNotAllowed", "NotAcceptable", "PodNotFound",
     "UnsupportedMediaType", "RangeNotSatisfiable",
     "DecryptionFailed", "GrantNotFound", "GrantNotLive", "InvalidArchive", "PodError",

@@ -77,7 +77,8 @@ def in_audience(workcontext: dict[str, Any], item: dict[str, Any]) -> bool:
     if audience.get("kind") == "all":
         return True
     employer = workcontext.get("worksFor")
-    return isinstance(employer, str) and employer in _texts(audience.get("organisations"))
+    organisations = _texts(audience.get("organisations"))
+    return isinstance(employer, str) and employer in organisations
 
 
 def _member(node: Any, name: str) -> dict:

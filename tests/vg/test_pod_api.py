@@ -493,7 +493,7 @@ def test_a_valid_save_the_registry_can_not_take_says_so(api, holder, monkeypatch
     assert again.json()["published"] == 1 and again.json()["notPublished"] == []
 
 
-# -- HTTP semantics ---------------------------------------------------------------------
+# -- HTTP semantics -------------------------------------------------------------------
 def test_a_range_of_an_empty_binary_is_not_satisfiable(api, holder):
     api.put(holder.base + "bestanden/empty.txt", content=b"", headers=holder.headers)
 
@@ -597,7 +597,7 @@ def test_a_chunked_body_over_the_cap_is_413(api):
     assert response.headers["content-type"] == PROBLEM
 
 
-# -- the rating summary is computed, not written ------------------------------------------
+# -- the rating summary is computed, not written ---------------------------------------
 def _rating(collaboration: int, others: int) -> bytes:
     aspects = {"collaboration": collaboration, "expertise": others,
                "reliability": others, "communication": others}
