@@ -140,7 +140,7 @@ def _open(pod: UnlockedPod, message_id: str, path: Path) -> Message:
         return Message(message_id, None, None, None)
     try:
         body = box.decrypt(base64.b64decode(outer["sealed"], validate=True))
-    except (nacl.exceptions.CryptoError, ValueError, TypeError):
+    except (nacl.exceptions.CryptoError, ValueError, KeyError, TypeError):
         body = None
     return Message(message_id, sender, received, body)
 

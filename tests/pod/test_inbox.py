@@ -125,3 +125,21 @@ def test_a_full_inbox_refuses_the_next_message(pod, monkeypatch):
     with pytest.raises(InboxFull):
         inbox.deliver(pod.directory, pod.did, inbox.seal_to(pod.did, RATING), "GM0344",
                       NOW)
+
+
+@pytest.mark.parametrize("outer", [
+    {"id": "ID", "sender": "x", "received": "t"},
+    {"id": "ID", "sender": "x", "received": "t", "sealed": 5},
+    {"id": "ID", "sender": 5, "received": "t", "sealed": ""}, ["ID"], "ID"])
+def test_an_outer_layer_of_any_other_shape_reads_as_unreadable(pod, outer):
+    import json
+
+    message_id = "0000000003-" + "cd" * 8
+    text = json.dumps(outer).replace("ID", message_id).encode()
+    (pod.directory / "inbox").mkdir(exist_ok=True)
+    (pod.directory / "inbox" / f"{message_id}.msg").write_bytes(
+        inbox.seal_to(pod.did, text))
+
+    [message] = inbox.messages(pod)
+
+    assert message.id == message_id and not message.readable
