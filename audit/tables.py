@@ -2,11 +2,14 @@
 
 * ``<prefix>_entries``: LDV processing records, one row per leaf (``idx``);
 * ``<prefix>_access``: BIO access records, one row per leaf (``idx``);
-* ``<prefix>_nodes``: the hash of every perfect subtree ``(level, position)`` of the
-  Merkle tree, leaves included (level 0), so a proof is one indexed read;
+* ``<prefix>_tiles``: the Merkle tree's hashes as c2sp.org/tlog-tiles tiles
+  (``audit.tiles``): 256 hashes of every eighth tree level per row, full tiles
+  immutable, so a proof reads a handful of rows in one query;
 * ``<prefix>_head``: one row: size, root, the frontier (the perfect-subtree hashes
   an append extends) and how many leading leaves retention has pruned;
-* ``<prefix>_checkpoints``: every signed checkpoint, by tree size.
+* ``<prefix>_checkpoints``: every signed checkpoint, by tree size;
+* ``<prefix>_schema_version``: the Alembic revision of these tables
+  (``audit.migrate``).
 
 SQLAlchemy Core rather than SQLModel classes: the table names take a prefix (tests and
 benchmarks on a shared PostgreSQL database each use their own). Time is stored as
@@ -40,6 +43,7 @@ from audit.entry import COMPACT_JSON, SPECS, AccessRecord, AuditEntry, Record
 from audit.entry import from_epoch_ms, iso_ms
 from audit.entry import to_epoch_ms
 from audit.errors import AuditError, InvalidAuditEntry
+from audit.tiles import TILE_BYTES
 
 _CANONICAL_ORDER = {t: sorted([*spec, "kind"]) for t, spec in SPECS.items()}
 _COLUMN_NAMES = {t: tuple(f"{name}_ms" if kind == "time" else name
@@ -54,9 +58,10 @@ class AuditTables:
     metadata: MetaData
     entries: Table
     access: Table
-    nodes: Table
+    tiles: Table
     head: Table
     checkpoints: Table
+    version: Table
 
     def of(self, record_type: type) -> Table:
         return self.entries if record_type is AuditEntry else self.access
@@ -72,9 +77,10 @@ def audit_tables(prefix: str = "audit") -> AuditTables:
         metadata,
         _record_table(metadata, f"{prefix}_entries", AuditEntry),
         _record_table(metadata, f"{prefix}_access", AccessRecord),
-        _nodes(metadata, prefix),
+        _tiles(metadata, prefix),
         _head(metadata, prefix),
         _checkpoints(metadata, prefix),
+        _version(metadata, prefix),
     )
 
 
@@ -104,13 +110,22 @@ def _record_table(metadata: MetaData, name: str, record_type: type) -> Table:
                                         autoincrement=False), *columns, *indexes)
 
 
-def _nodes(metadata: MetaData, prefix: str) -> Table:
+def _tiles(metadata: MetaData, prefix: str) -> Table:
     return Table(
-        f"{prefix}_nodes",
+        f"{prefix}_tiles",
         metadata,
         Column("level", SmallInteger, primary_key=True, autoincrement=False),
-        Column("position", BigInteger, primary_key=True, autoincrement=False),
-        Column("hash", LargeBinary(32), nullable=False),
+        Column("number", BigInteger, primary_key=True, autoincrement=False),
+        Column("hashes", LargeBinary(TILE_BYTES), nullable=False),
+    )
+
+
+def _version(metadata: MetaData, prefix: str) -> Table:
+    """Alembic's version table, declared so that ``drop_all`` removes it too."""
+    return Table(
+        f"{prefix}_schema_version",
+        metadata,
+        Column("version_num", String(32), primary_key=True),
     )
 
 
