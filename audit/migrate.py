@@ -25,6 +25,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from audit.errors import AuditError
 from audit.tables import audit_tables
 
 BASELINE = "a0001_baseline"
@@ -45,6 +46,8 @@ def upgrade(engine: Engine, prefix: str = "audit") -> str:
         except (OperationalError, IntegrityError):
             if attempt + 1 == _ATTEMPTS or engine.dialect.name != "sqlite":
                 raise
+        except RuntimeError as exc:  # a revision refused to convert what it found
+            raise AuditError(f"the audit tables were not upgraded: {exc}") from exc
     raise AssertionError("unreachable")
 
 
