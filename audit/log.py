@@ -108,6 +108,7 @@ class MerkleLog:
         self._engine = engine
         self._tables = audit_tables(prefix)
         self._prefix = prefix
+        self._tile_cache = tiles.TileCache()
         self._signer = signer
         self._queue_lock = threading.Lock()
         self._queue: list[_Waiter] = []
@@ -365,9 +366,23 @@ class MerkleLog:
 
     def _node_reader(self, conn: Connection, needed: set[tuple[int, int]]
                      ) -> merkle.NodeSource:
-        """The subtree hashes a proof needs, from the tiles that hold them, read in
-        one query."""
-        source = tiles.TileSource(self._read_tiles(conn, tiles.tiles_for(needed)))
+        """The subtree hashes a proof needs, from the tiles that hold them: full
+        tiles expanded earlier come from the cache, the others are read in one
+        query (and full ones expanded and cached)."""
+        expanded: dict[tiles.TileKey, tuple[bytes, ...]] = {}
+        missing = []
+        for key in tiles.tiles_for(needed):
+            found = self._tile_cache.get(key)
+            if found is None:
+                missing.append(key)
+            else:
+                expanded[key] = found
+        raw = self._read_tiles(conn, missing)
+        for key, data in list(raw.items()):
+            if len(data) == tiles.TILE_BYTES:
+                expanded[key] = tiles.expand(raw.pop(key))
+                self._tile_cache.put(key, expanded[key])
+        source = tiles.TileSource(raw, expanded)
         try:
             for level, position in needed:
                 source(level, position)

@@ -13,6 +13,8 @@ of tiles, in one query.
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 
 from audit.merkle import HASH_SIZE
@@ -109,12 +111,53 @@ def subtree_root(data: bytes) -> bytes:
     return data
 
 
-class TileSource:
-    """A ``merkle.NodeSource`` over tiles read from the store. A subtree hash whose
-    tile is missing or too short raises ``KeyError``."""
+def expand(data: bytes) -> tuple[bytes, ...]:
+    """The eight tree levels a full tile gives: its hashes, then each level of
+    node hashes above them (128, 64, ... 2 hashes), concatenated per level."""
+    levels = [data]
+    sha256 = hashlib.sha256
+    for _ in range(HEIGHT - 1):
+        data = b"".join([sha256(b"\x01" + data[i:i + 2 * HASH_SIZE]).digest()
+                         for i in range(0, len(data), 2 * HASH_SIZE)])
+        levels.append(data)
+    return tuple(levels)
 
-    def __init__(self, tiles: Mapping[TileKey, bytes]) -> None:
-        self._tiles = tiles
+
+class TileCache:
+    """Expanded full tiles, most recently used kept. Full tiles never change, so a
+    proof may use an expansion made earlier; ``verify`` never reads from here (it
+    trusts no stored hash). Shared by the threads of one process."""
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self._capacity = capacity
+        self._tiles: OrderedDict[TileKey, tuple[bytes, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: TileKey) -> tuple[bytes, ...] | None:
+        with self._lock:
+            found = self._tiles.get(key)
+            if found is not None:
+                self._tiles.move_to_end(key)
+            return found
+
+    def put(self, key: TileKey, levels: tuple[bytes, ...]) -> None:
+        with self._lock:
+            self._tiles[key] = levels
+            self._tiles.move_to_end(key)
+            while len(self._tiles) > self._capacity:
+                self._tiles.popitem(last=False)
+
+
+class TileSource:
+    """A ``merkle.NodeSource`` over tiles: ``expanded`` full tiles (``expand``) and
+    ``raw`` ones (a partial tile, or any tile not expanded), whose inner nodes are
+    computed when asked for. A subtree hash whose tile is missing or too short
+    raises ``KeyError``."""
+
+    def __init__(self, raw: Mapping[TileKey, bytes],
+                 expanded: Mapping[TileKey, tuple[bytes, ...]] | None = None) -> None:
+        self._raw = raw
+        self._expanded = expanded or {}
         self._cache: dict[tuple[int, int], bytes] = {}
 
     def __call__(self, level: int, position: int) -> bytes:
@@ -125,9 +168,12 @@ class TileSource:
 
     def _compute(self, level: int, position: int) -> bytes:
         tile_level, rest = divmod(level, HEIGHT)
-        first = position << rest
-        number, offset = divmod(first, WIDTH)
-        tile = self._tiles[(tile_level, number)]
+        number, offset = divmod(position << rest, WIDTH)
+        levels = self._expanded.get((tile_level, number))
+        if levels is not None:
+            start = (offset >> rest) * HASH_SIZE
+            return levels[rest][start:start + HASH_SIZE]
+        tile = self._raw[(tile_level, number)]
         data = tile[offset * HASH_SIZE:(offset + (1 << rest)) * HASH_SIZE]
         if len(data) != HASH_SIZE << rest:
             raise KeyError((level, position))

@@ -22,6 +22,7 @@ from audit.tiles import (
     TILE_BYTES,
     TileSource,
     changed_tiles,
+    expand,
     partial_tiles,
     tiles_for,
     tiles_of,
@@ -92,12 +93,16 @@ def stored_tiles(tree: MemoryTree) -> dict[tuple[int, int], bytes]:
 # --- the tile arithmetic, in memory ---------------------------------------------------
 
 
+@pytest.mark.parametrize("expanded", [False, True], ids=["raw", "expanded"])
 @pytest.mark.parametrize("size", BOUNDARY_SIZES)
-def test_every_subtree_hash_a_tile_gives_equals_the_rfc_9162_one(size):
+def test_every_subtree_hash_a_tile_gives_equals_the_rfc_9162_one(size, expanded):
     leaves = synthetic_leaves(size)
     tree, reference = MemoryTree(), Rfc9162(leaves)
     tree.append(leaves)
-    source = TileSource(stored_tiles(tree))
+    raw = stored_tiles(tree)
+    full = {key: expand(raw.pop(key)) for key, data in list(raw.items())
+            if expanded and len(data) == TILE_BYTES}
+    source = TileSource(raw, full)
     for level in range(min(len(tree.levels), 17)):
         positions = range(size >> level)
         if len(positions) > 600:  # every node near the edges, a sample between
