@@ -2,24 +2,27 @@
 
 Every record (an LDV processing entry or a BIO access record) is a leaf; its index
 ``idx`` is its place in the tree. An append locks the head row, extends the frontier
-kept there (``merkle.extend``), and inserts the rows, every completed subtree hash and
-the new head in one transaction: the caller's answer waits for that commit, so what
-was shown is durable before it leaves (invariant 4). Requests are batched as they
-come: one transaction per request holds its access record and all its entries.
+kept there (``merkle.extend``), and writes the rows (``COPY`` on PostgreSQL, the
+driver's executemany on SQLite), the tiles it completed or grew (``audit.tiles``:
+256 hashes of every eighth tree level per row; only the rightmost tile of a level
+is rewritten) and the new head in one transaction: the caller's answer waits for
+that commit, so what was shown is durable before it leaves (invariant 4). Requests
+are batched as they come: one transaction holds every request queued in this
+process while the previous one committed (group commit).
 
 Checkpoints are C2SP signed notes of (origin, size, root) with a timestamp extension
 line, signed with the registry's Ed25519 key; a new one is signed only if it is
 consistent with the last one signed (c2sp.org/tlog-checkpoint: "never sign two
-inconsistent checkpoints"). Proofs are read from the stored subtree hashes in one
-query. ``verify`` (audit.verify) trusts no stored hash.
+inconsistent checkpoints"). Proofs read the few tiles they need in one query; full
+tiles, which never change, are kept expanded in a per-process cache. ``verify``
+(audit.verify) trusts no stored hash and no cache.
 
-Known shortcoming: appends reach about a tenth of the 50,000 entries per second the
-log should sustain (bench/results/audit.json, on a shared 2-core machine). The time
-goes to encoding each record in Python, to one row per record plus about two per
-subtree hash, and to the durable commit; group commit shares a transaction only
-among the threads of one process. Storing the hashes as C2SP tlog-tiles (256 per
-row) instead of one row per node, and one appender per deployment, would close most
-of the gap; until then a busy deployment spends that time on every request.
+Known shortcoming: one request at a time, an append is bound by its durable commit
+(an fsync on SQLite, a WAL flush on PostgreSQL), so only concurrent requests sharing
+a commit approach the 50,000 entries per second the log should sustain, and group
+commit shares a transaction only among the threads of one process; see
+bench/results/audit.json for what this machine reached. One appender process per
+deployment (the API workers handing it their records) would share every commit.
 """
 
 from __future__ import annotations

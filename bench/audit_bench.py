@@ -3,6 +3,7 @@ audit adds to a match query.
 
     .venv/bin/python bench/audit_bench.py [--tree 10000000] [--db 10000000]
         [--pg-db 10000000] [--pg-database NAME] [--batch 100] [--verify-max N]
+        [--stop-after SECONDS] [--merge]
         [--holders 1000] [--queries 200] [--skip tree,sqlite,pg,match]
 
 1. The tree in memory (``MemoryTree``) at ``--tree`` leaves: build rate, and the time
@@ -147,13 +148,18 @@ def request_records(n: int, k: int) -> list:
 
 
 def bench_database(log: AuditLog, entries: int, batch: int, samples: int,
-                   verify_max: int) -> dict[str, Any]:
+                   verify_max: int, stop_after_s: float) -> dict[str, Any]:
     log.create_tables()
     requests = entries // batch
     append_s, per_request, progress = 0.0, [], []
     window_s, window_n = 0.0, 0
     pending = [request_records(0, batch)]
+    started = time.monotonic()
     for n in range(requests):
+        if time.monotonic() - started > stop_after_s:
+            print(f"  stopped after {stop_after_s:.0f} s at {n * batch:,} entries")
+            requests = n
+            break
         records = pending.pop()
         t = time.perf_counter()
         log.append(records)
@@ -164,10 +170,11 @@ def bench_database(log: AuditLog, entries: int, batch: int, samples: int,
         per_request.append(spent)
         if n + 1 < requests:
             pending.append(request_records(n + 1, batch))
-        if (n + 1) % max(1, requests // 10) == 0:
+        if (n + 1) % max(1, requests // 40) == 0:
             progress.append({"entries": (n + 1) * batch,
                              "entries_per_s": round((n + 1) * batch / append_s),
-                             "last_tenth_entries_per_s": round(window_n / window_s)})
+                             "since_last_entries_per_s": round(window_n / window_s),
+                             "wall_s": round(time.monotonic() - started)})
             window_s, window_n = 0.0, 0
             print(f"  {progress[-1]}", flush=True)
     concurrent = bench_concurrent(log, requests + 1)
@@ -184,6 +191,7 @@ def bench_database(log: AuditLog, entries: int, batch: int, samples: int,
     sign_s = time.perf_counter() - t
     proofs = bench_proofs(log, size, checkpoint.root, samples)
     result = {
+        "entries_planned": entries, "stopped_early": requests * batch < entries,
         "entries": requests * batch, "leaves": size, "batch_entries": batch,
         "append_s": round(append_s, 2),
         "entries_per_s": round(requests * batch / append_s),
@@ -401,6 +409,9 @@ def main() -> None:
     parser.add_argument("--pg-db", type=int, default=10_000_000)
     parser.add_argument("--pg-database", default="vg_audit_bench")
     parser.add_argument("--verify-max", type=int, default=1_000_000)
+    parser.add_argument("--stop-after", type=float, default=float("inf"),
+                        help="stop appending after this many seconds (a shared "
+                        "machine); the figures are then for the size reached")
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--samples", type=int, default=1000)
     parser.add_argument("--holders", type=int, default=1000)
@@ -428,7 +439,7 @@ def main() -> None:
             log, cleanup = fresh()
             try:
                 results[name] = bench_database(log, size, args.batch, args.samples,
-                                               args.verify_max)
+                                               args.verify_max, args.stop_after)
             finally:
                 cleanup()
             print(json.dumps(results[name]), flush=True)
