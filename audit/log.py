@@ -237,7 +237,8 @@ class MerkleLog:
         cost as much as the insert itself."""
         if conn.dialect.name == "postgresql":
             names = ", ".join(c.name for c in table.columns)
-            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            raw = conn.connection.dbapi_connection
+            cursor = raw.cursor()  # type: ignore[union-attr]
             with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)

@@ -6,8 +6,9 @@ index); the tree is rebuilt from those leaves and compared with the head; every 
 tile above the leaves is checked against the hashes rebuilt from the leaves (proofs
 are made from them); every signed checkpoint stored in the log, and the one the
 caller saved earlier, must match the rebuilt tree at its size, which catches a
-rollback and a rewrite of history with fresh hashes. A rewrite is placed between the last checkpoint that still matches and the
-first that does not. Pruned records (retention) are covered by their kept leaf hashes.
+rollback and a rewrite of history with fresh hashes. A rewrite is placed between the
+last checkpoint that still matches and the first that does not. Pruned records
+(retention) are covered by their kept leaf hashes.
 
 It streams, so memory stays flat (plus one hash per 256 leaves), but runs in one
 thread at some ten to twenty thousand records a second (bench/results/audit.json): a
@@ -191,7 +192,8 @@ def _stored_leaves(conn: Connection, log: MerkleLog) -> Iterator[bytes]:
     ragged length, or short before the last one ends the leaves there, so the walk
     reports the first leaf it cannot find."""
     expected = 0
-    for tile in _stream(conn, log.tables.tiles, "number", log.tables.tiles.c.level == 0):
+    table = log.tables.tiles
+    for tile in _stream(conn, table, "number", table.c.level == 0):
         data = bytes(tile["hashes"])
         if tile["number"] != expected or len(data) % merkle.HASH_SIZE:
             return

@@ -423,7 +423,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--skip", default="", help="comma list: tree,sqlite,pg,match")
     parser.add_argument("--merge", action="store_true",
-                        help="keep the sections of bench/results/audit.json not run now")
+                        help="keep the sections of results/audit.json not run now")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     pg_url = os.environ.get("VG_TEST_POSTGRES_URL")
