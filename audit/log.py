@@ -2,24 +2,27 @@
 
 Every record (an LDV processing entry or a BIO access record) is a leaf; its index
 ``idx`` is its place in the tree. An append locks the head row, extends the frontier
-kept there (``merkle.extend``), and inserts the rows, every completed subtree hash and
-the new head in one transaction: the caller's answer waits for that commit, so what
-was shown is durable before it leaves (invariant 4). Requests are batched as they
-come: one transaction per request holds its access record and all its entries.
+kept there (``merkle.extend``), and writes the rows (``COPY`` on PostgreSQL, the
+driver's executemany on SQLite), the tiles it completed or grew (``audit.tiles``:
+256 hashes of every eighth tree level per row; only the rightmost tile of a level
+is rewritten) and the new head in one transaction: the caller's answer waits for
+that commit, so what was shown is durable before it leaves (invariant 4). Requests
+are batched as they come: one transaction holds every request queued in this
+process while the previous one committed (group commit).
 
 Checkpoints are C2SP signed notes of (origin, size, root) with a timestamp extension
 line, signed with the registry's Ed25519 key; a new one is signed only if it is
 consistent with the last one signed (c2sp.org/tlog-checkpoint: "never sign two
-inconsistent checkpoints"). Proofs are read from the stored subtree hashes in one
-query. ``verify`` (audit.verify) trusts no stored hash.
+inconsistent checkpoints"). Proofs read the few tiles they need in one query; full
+tiles, which never change, are kept expanded in a per-process cache. ``verify``
+(audit.verify) trusts no stored hash and no cache.
 
-Known shortcoming: appends reach about a tenth of the 50,000 entries per second the
-log should sustain (bench/results/audit.json, on a shared 2-core machine). The time
-goes to encoding each record in Python, to one row per record plus about two per
-subtree hash, and to the durable commit; group commit shares a transaction only
-among the threads of one process. Storing the hashes as C2SP tlog-tiles (256 per
-row) instead of one row per node, and one appender per deployment, would close most
-of the gap; until then a busy deployment spends that time on every request.
+Known shortcoming: one request at a time, an append is bound by its durable commit
+(an fsync on SQLite, a WAL flush on PostgreSQL), so only concurrent requests sharing
+a commit approach the 50,000 entries per second the log should sustain, and group
+commit shares a transaction only among the threads of one process; see
+bench/results/audit.json for what this machine reached. One appender process per
+deployment (the API workers handing it their records) would share every commit.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from __future__ import annotations
 import base64
 import secrets
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,7 +39,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Engine, delete, func, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from audit import merkle
+from audit import merkle, migrate, tiles
 from audit.entry import AccessRecord, AuditEntry, Record, iso_ms, to_epoch_ms
 from audit.errors import (
     AuditAppendFailed,
@@ -107,6 +110,8 @@ class MerkleLog:
                  signer: Signer | None = None) -> None:
         self._engine = engine
         self._tables = audit_tables(prefix)
+        self._prefix = prefix
+        self._tile_cache = tiles.TileCache()
         self._signer = signer
         self._queue_lock = threading.Lock()
         self._queue: list[_Waiter] = []
@@ -129,10 +134,11 @@ class MerkleLog:
         return self._signer.verifier.name if self._signer else None
 
     def create_tables(self) -> None:
-        """Create the tables and the empty head; safe to run again."""
+        """Create or upgrade the tables (``audit.migrate``, keeping every record)
+        and the empty head; safe to run again."""
         head = self._tables.head
         with self._storage("create the audit tables"):
-            self._tables.metadata.create_all(self._engine)
+            migrate.upgrade(self._engine, self._prefix)
             # Workers starting together may both find no head and both insert it; the
             # loser's IntegrityError means the one empty head exists, which is the goal.
             with suppress(IntegrityError), self._engine.begin() as conn:
@@ -199,7 +205,8 @@ class MerkleLog:
                 self._leading = False
 
     def _append_locked(self, conn: Connection, group: list[_Waiter]) -> None:
-        size, frontier, _pruned = self._lock_head(conn)
+        start, frontier, _pruned = self._lock_head(conn)
+        size = start
         completed: list[tuple[int, int, bytes]] = []
         rows: dict[type, list[tuple[Any, ...]]] = {AuditEntry: [], AccessRecord: []}
         for waiter in group:
@@ -207,18 +214,43 @@ class MerkleLog:
                 rows[record_type].append((size + offset, *row))
             waiter.indices = list(range(size, size + len(waiter.rows)))
             size = merkle.extend(frontier, size, waiter.leaves, completed)
-        # The driver's executemany with positional rows: SQLAlchemy's per-row
-        # parameter processing cost as much as the insert itself.
-        style = conn.dialect.paramstyle
+        partial = self._read_tiles(conn, tiles.partial_tiles(start))
+        try:
+            changed = tiles.changed_tiles(start, completed, partial)
+        except ValueError as exc:
+            raise AuditError("the stored tiles do not match the audit head; "
+                             "run verify") from exc
         for record_type, typed in rows.items():
             if typed:
-                conn.exec_driver_sql(insert_sql(self._tables.of(record_type), style),
-                                     typed)
-        conn.exec_driver_sql(insert_sql(self._tables.nodes, style), completed)
+                self._insert_rows(conn, self._tables.of(record_type), typed)
+        conn.exec_driver_sql(self._upsert_tiles_sql(conn.dialect.paramstyle),
+                             [(lv, n, data) for (lv, n), data in changed.items()])
         head = self._tables.head
         conn.execute(update(head).where(head.c.id == _HEAD_ID).values(
             size=size, root_hash=merkle.root_from_frontier(frontier).hex(),
             frontier="".join(h.hex() for h in frontier)))
+
+    def _insert_rows(self, conn: Connection, table: Any,
+                     rows: list[tuple[Any, ...]]) -> None:
+        """Positional rows through the driver: ``COPY`` on PostgreSQL, the sqlite3
+        module's executemany otherwise. SQLAlchemy's per-row parameter processing
+        cost as much as the insert itself."""
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(c.name for c in table.columns)
+            raw = conn.connection.dbapi_connection
+            cursor = raw.cursor()  # type: ignore[union-attr]
+            with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        conn.exec_driver_sql(insert_sql(table, conn.dialect.paramstyle), rows)
+
+    def _upsert_tiles_sql(self, paramstyle: str) -> str:
+        # Only the partial tile of a level is ever rewritten; full ones are new rows.
+        mark = "?" if paramstyle == "qmark" else "%s"
+        return (f"INSERT INTO {self._tables.tiles.name} (level, number, hashes) "
+                f"VALUES ({mark}, {mark}, {mark}) ON CONFLICT (level, number) "
+                "DO UPDATE SET hashes = excluded.hashes")
 
     def _lock_head(self, conn: Connection) -> tuple[int, list[bytes], int]:
         # The first statement writes the head row: on PostgreSQL that takes the row
@@ -338,26 +370,49 @@ class MerkleLog:
 
     def _node_reader(self, conn: Connection, needed: set[tuple[int, int]]
                      ) -> merkle.NodeSource:
-        """Fetch the hashes a proof needs in one query, answered from the primary key
-        (per level ``position IN``, OR-ed; a row-value IN made SQLite scan the whole
-        table). The SQL is written out, not built with SQLAlchemy expressions: its
-        shape differs per proof, so building and compiling it cost ten times the
-        query. Only integers we computed go into it, and the table name is a
-        validated prefix."""
+        """The subtree hashes a proof needs, from the tiles that hold them: full
+        tiles expanded earlier come from the cache, the others are read in one
+        query (and full ones expanded and cached)."""
+        expanded: dict[tiles.TileKey, tuple[bytes, ...]] = {}
+        missing = []
+        for key in tiles.tiles_for(needed):
+            found = self._tile_cache.get(key)
+            if found is None:
+                missing.append(key)
+            else:
+                expanded[key] = found
+        raw = self._read_tiles(conn, missing)
+        for key, data in list(raw.items()):
+            if len(data) == tiles.TILE_BYTES:
+                expanded[key] = tiles.expand(raw.pop(key))
+                self._tile_cache.put(key, expanded[key])
+        source = tiles.TileSource(raw, expanded)
+        try:
+            for level, position in needed:
+                source(level, position)
+        except KeyError:
+            raise AuditError("the audit log is missing stored hashes; run verify"
+                             ) from None
+        return source
+
+    def _read_tiles(self, conn: Connection, keys: Iterable[tiles.TileKey]
+                    ) -> dict[tiles.TileKey, bytes]:
+        """Tiles by ``(level, number)`` in one query, answered from the primary key
+        (per level ``number IN``, OR-ed; a row-value IN made SQLite scan the whole
+        table). The SQL is written out: its shape differs per proof, and building
+        it with SQLAlchemy expressions cost ten times the query. Only integers we
+        computed go into it, and the table name is a validated prefix."""
         by_level: dict[int, list[int]] = {}
-        for level, position in needed:
-            by_level.setdefault(int(level), []).append(int(position))
-        found: dict[tuple[int, int], bytes] = {}
-        if by_level:
-            where = " OR ".join(
-                f"(level = {level} AND position IN ({','.join(map(str, positions))}))"
-                for level, positions in sorted(by_level.items()))
-            sql = (f"SELECT level, position, hash FROM {self._tables.nodes.name} "
-                   f"WHERE {where}")
-            found = {(lv, pos): bytes(h) for lv, pos, h in conn.exec_driver_sql(sql)}
-        if len(found) != len(needed):
-            raise AuditError("the audit log is missing stored hashes; run verify")
-        return lambda level, position: found[(level, position)]
+        for level, number in keys:
+            by_level.setdefault(int(level), []).append(int(number))
+        if not by_level:
+            return {}
+        where = " OR ".join(
+            f"(level = {level} AND number IN ({','.join(map(str, numbers))}))"
+            for level, numbers in sorted(by_level.items()))
+        sql = (f"SELECT level, number, hashes FROM {self._tables.tiles.name} "
+               f"WHERE {where}")
+        return {(lv, n): bytes(data) for lv, n, data in conn.exec_driver_sql(sql)}
 
     def record_at(self, index: int) -> Record | None:
         """The stored record at leaf ``index`` (None if pruned or never written)."""

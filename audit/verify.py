@@ -3,16 +3,18 @@
 In one snapshot: every stored record is re-encoded and re-hashed and its leaf compared
 with the stored leaf hash (a change, insertion, deletion or reordering is named by its
 index); the tree is rebuilt from those leaves and compared with the head; every stored
-subtree hash is checked against its children (proofs are made from them); every signed
-checkpoint stored in the log, and the one the caller saved earlier, must match the
-rebuilt tree at its size, which catches a rollback and a rewrite of history with fresh
-hashes. A rewrite is placed between the last checkpoint that still matches and the
-first that does not. Pruned records (retention) are covered by their kept leaf hashes.
+tile above the leaves is checked against the hashes rebuilt from the leaves (proofs
+are made from them); every signed checkpoint stored in the log, and the one the
+caller saved earlier, must match the rebuilt tree at its size, which catches a
+rollback and a rewrite of history with fresh hashes. A rewrite is placed between the
+last checkpoint that still matches and the first that does not. Pruned records
+(retention) are covered by their kept leaf hashes.
 
-It streams, so memory stays flat, but runs in one thread at a few thousand records a
-second (bench/results/audit.json): a log of ten million records takes the better part
-of an hour to verify. Checking only the part after the last checkpoint verified
-earlier would make routine runs short; that is not there yet.
+It streams, so memory stays flat (plus one hash per 256 leaves), but runs in one
+thread at some ten to twenty thousand records a second (bench/results/audit.json): a
+log of ten million records takes ten to fifteen minutes to verify. Checking only the
+part after the last checkpoint verified earlier would make routine runs short; that
+is not there yet.
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
-from audit import merkle
+from audit import merkle, tiles
 from audit.entry import AccessRecord, AuditEntry
 from audit.errors import AuditError, AuditUnavailable, InvalidAuditEntry
 from audit.errors import InvalidCheckpoint
@@ -74,7 +76,7 @@ def verify_log(log: MerkleLog, checkpoint: str | None = None,
             signed = _signed_checkpoints(log, conn, verifier, saved)
             walk.sizes = {size for size, _ in signed}
             walk.run(log, conn, head)
-            _check_upper_levels(log, conn, head.size)
+            _check_upper_levels(log, conn, head.size, walk.upper)
         _check_checkpoints(walk, signed)
     except _Bad as bad:
         return VerifyReport(False, walk.good, walk.root().hex(), walk.pruned,
@@ -116,7 +118,8 @@ def _signed_checkpoints(log: MerkleLog, conn: Connection, verifier: Verifier | N
 
 
 class _Walk:
-    """Rebuilds the tree leaf by leaf from the stored records."""
+    """Rebuilds the tree leaf by leaf from the stored records, and collects the
+    hashes the tiles above the leaves must hold."""
 
     def __init__(self) -> None:
         self.good = 0
@@ -124,6 +127,7 @@ class _Walk:
         self.frontier: list[bytes] = []
         self.sizes: set[int] = set()
         self.roots: dict[int, bytes] = {}
+        self.upper: dict[int, list[bytes]] = {}  # tile level >= 1 -> its hashes
 
     def root(self) -> bytes:
         return merkle.root_from_frontier(self.frontier)
@@ -132,34 +136,39 @@ class _Walk:
         self.pruned = head.pruned
         if head.pruned > head.size:
             raise _Bad(head.size, "the head says more entries were pruned than exist")
-        leaves = _stream(conn, log.tables.nodes, "position",
-                         log.tables.nodes.c.level == 0)
+        leaves = _stored_leaves(conn, log)
         records = heapq.merge(_records(conn, log, AuditEntry),
                               _records(conn, log, AccessRecord), key=lambda r: r[0])
-        stored_leaf = next(leaves, None)
         record = next(records, None)
         if 0 in self.sizes:
             self.roots[0] = merkle.EMPTY_ROOT
+        completed: list[tuple[int, int, bytes]] = []
         for index in range(head.size):
-            if stored_leaf is None or stored_leaf["position"] != index:
+            stored = next(leaves, None)
+            if stored is None:
                 raise _Bad(index, f"the leaf hash of entry {index} is missing")
-            stored = bytes(stored_leaf["hash"])
-            stored_leaf = next(leaves, None)
             if index >= head.pruned:
                 record = self._check_record(index, record, records, stored)
             elif record is not None and record[0] == index:
                 raise _Bad(index, f"entry {index} lies in the pruned part of the log")
-            merkle.extend(self.frontier, index, [stored], [])
+            merkle.extend(self.frontier, index, [stored], completed)
+            self._keep_tile_hashes(completed)
             self.good = index + 1
             if self.good in self.sizes:
                 self.roots[self.good] = self.root()
         if record is not None:
             raise _Bad(record[0], f"entry {record[0]} lies beyond the head "
                        f"(size {head.size}): inserted")
-        if stored_leaf is not None:
+        if next(leaves, None) is not None:
             raise _Bad(head.size, "a leaf hash lies beyond the head")
         if self.root().hex() != head.root_hash:
             raise _Bad(None, "the head's root hash does not match the entries")
+
+    def _keep_tile_hashes(self, completed: list[tuple[int, int, bytes]]) -> None:
+        for level, _position, node in completed:
+            if level and level % tiles.HEIGHT == 0:
+                self.upper.setdefault(level // tiles.HEIGHT, []).append(node)
+        completed.clear()
 
     def _check_record(self, index: int, record: Any, records: Iterator,
                       stored: bytes) -> Any:
@@ -178,28 +187,58 @@ class _Walk:
         return next(records, None)
 
 
-def _check_upper_levels(log: MerkleLog, conn: Connection, size: int) -> None:
-    """Every stored subtree hash above the leaves equals the hash of its children
-    (the leaves were checked by the walk): proofs are built from these."""
-    nodes = log.tables.nodes
-    level = 1
-    while size >> level:
-        children = _stream(conn, nodes, "position", nodes.c.level == level - 1)
-        parents = _stream(conn, nodes, "position", nodes.c.level == level)
-        for position in range(size >> level):
-            parent = next(parents, None)
-            left, right = next(children, None), next(children, None)
-            if (parent is None or left is None or right is None
-                    or parent["position"] != position
-                    or left["position"] != 2 * position
-                    or right["position"] != 2 * position + 1
-                    or bytes(parent["hash"]) != merkle.node_hash(bytes(left["hash"]),
-                                                                 bytes(right["hash"]))):
-                raise _Bad(position << level, f"the stored hash at level {level}, "
-                           f"position {position} is wrong")
-        if next(parents, None) is not None:
+def _stored_leaves(conn: Connection, log: MerkleLog) -> Iterator[bytes]:
+    """The leaf hashes in the level-0 tiles, in order. A tile out of sequence, of a
+    ragged length, or short before the last one ends the leaves there, so the walk
+    reports the first leaf it cannot find."""
+    expected = 0
+    table = log.tables.tiles
+    for tile in _stream(conn, table, "number", table.c.level == 0):
+        data = bytes(tile["hashes"])
+        if tile["number"] != expected or len(data) % merkle.HASH_SIZE:
+            return
+        for offset in range(0, len(data), merkle.HASH_SIZE):
+            yield data[offset:offset + merkle.HASH_SIZE]
+        if len(data) != tiles.TILE_BYTES:
+            return
+        expected += 1
+
+
+def _check_upper_levels(log: MerkleLog, conn: Connection, size: int,
+                        upper: dict[int, list[bytes]]) -> None:
+    """Every stored tile above the leaves holds exactly the subtree hashes rebuilt
+    from the leaves (the leaves were checked by the walk): proofs are built from
+    these."""
+    table = log.tables.tiles
+    tile_level = 1
+    while tiles.hashes_at(size, tile_level) or tile_level == 1:
+        want = upper.get(tile_level, [])
+        level = tile_level * tiles.HEIGHT
+        stored = _stream(conn, table, "number", table.c.level == tile_level)
+        for number, data in tiles.tiles_of(level, want):
+            tile = next(stored, None)
+            got = b"" if tile is None or tile["number"] != number else bytes(
+                tile["hashes"])
+            if got != data:
+                offset = _first_difference(got, data) + number * tiles.WIDTH
+                raise _Bad(offset << level, f"the stored hash at level {level}, "
+                           f"position {offset} is wrong")
+        if next(stored, None) is not None:
             raise _Bad(None, f"a stored hash at level {level} lies beyond the head")
-        level += 1
+        tile_level += 1
+    beyond = conn.execute(select(func.count()).select_from(table).where(
+        table.c.level >= tile_level)).scalar()
+    if beyond:
+        raise _Bad(None, "a stored tile lies above the top of the tree")
+
+
+def _first_difference(got: bytes, want: bytes) -> int:
+    """The index of the first hash that differs (or is missing) in a tile."""
+    for offset in range(0, len(want), merkle.HASH_SIZE):
+        if got[offset:offset + merkle.HASH_SIZE] != want[offset:offset +
+                                                         merkle.HASH_SIZE]:
+            return offset // merkle.HASH_SIZE
+    return len(want) // merkle.HASH_SIZE
 
 
 def _check_checkpoints(walk: _Walk, signed: list[tuple[int, bytes]]) -> None:

@@ -1,18 +1,24 @@
 """Benchmark the audit log: append throughput, proof sizes and times, and the cost the
 audit adds to a match query.
 
-    .venv/bin/python bench/audit_bench.py [--tree 10000000] [--db 1000000]
-        [--batch 100] [--holders 1000] [--queries 200]
+    .venv/bin/python bench/audit_bench.py [--tree 10000000] [--db 10000000]
+        [--pg-db 10000000] [--pg-database NAME] [--batch 100] [--verify-max N]
+        [--stop-after SECONDS] [--merge]
+        [--holders 1000] [--queries 200] [--skip tree,sqlite,pg,match]
 
 1. The tree in memory (``MemoryTree``) at ``--tree`` leaves: build rate, and the time
    to compute and to verify inclusion and consistency proofs (leaf hashes of
    synthetic bytes, so this measures the tree, not the entries).
 2. The log in SQLite (synchronous=FULL, the default) with ``--db`` entries, appended
    as requests of one access record and ``--batch`` entries, each request its own
-   committed transaction, as the registry appends them (invariant 4); PostgreSQL too
-   when VG_TEST_POSTGRES_URL is set (``--pg-db`` entries, tables dropped afterwards).
-   Then inclusion and consistency proofs read from the stored hashes, and verify.
-   Building the entries is not timed (it is part of the request, not of the log).
+   committed transaction, as the registry appends them (invariant 4); then requests
+   from 16 threads at once (group commit). PostgreSQL too when VG_TEST_POSTGRES_URL
+   is set: ``--pg-db`` entries in a database of its own (``--pg-database``), created
+   on that server and dropped afterwards. Then inclusion and consistency proofs read
+   from the stored tiles (sizes, p50 and p95), and ``verify`` if the log holds at
+   most ``--verify-max`` leaves (it runs at some ten thousand leaves a second).
+   Building the records is not timed (the request does that, not the log); encoding
+   and hashing them is.
 3. A candidate query (10 candidates) on ``--holders`` published holders, with the
    real audit log against one whose append does nothing: the median of each and the
    ratio.
@@ -27,6 +33,7 @@ import json
 import os
 import platform
 import random
+import re
 import sqlite3
 import statistics
 import sys
@@ -140,24 +147,37 @@ def request_records(n: int, k: int) -> list:
     return [access, *entries]
 
 
-def bench_database(log: AuditLog, entries: int, batch: int, samples: int
-                   ) -> dict[str, Any]:
+def bench_database(log: AuditLog, entries: int, batch: int, samples: int,
+                   verify_max: int, stop_after_s: float) -> dict[str, Any]:
     log.create_tables()
     requests = entries // batch
-    append_s, per_request = 0.0, []
+    append_s, append_cpu_s, per_request, progress = 0.0, 0.0, [], []
+    window_s, window_n = 0.0, 0
     pending = [request_records(0, batch)]
+    started = time.monotonic()
     for n in range(requests):
+        if time.monotonic() - started > stop_after_s:
+            print(f"  stopped after {stop_after_s:.0f} s at {n * batch:,} entries")
+            requests = n
+            break
         records = pending.pop()
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         log.append(records)
         spent = time.perf_counter() - t
+        append_cpu_s += time.process_time() - cpu
         append_s += spent
+        window_s += spent
+        window_n += batch
         per_request.append(spent)
         if n + 1 < requests:
             pending.append(request_records(n + 1, batch))
-        if (n + 1) % max(1, requests // 10) == 0:
-            print(f"  {n + 1:,} requests, {(n + 1) * batch / append_s:,.0f} "
-                  "entries/s", flush=True)
+        if (n + 1) % max(1, requests // 40) == 0:
+            progress.append({"entries": (n + 1) * batch,
+                             "entries_per_s": round((n + 1) * batch / append_s),
+                             "since_last_entries_per_s": round(window_n / window_s),
+                             "wall_s": round(time.monotonic() - started)})
+            window_s, window_n = 0.0, 0
+            print(f"  {progress[-1]}", flush=True)
     concurrent = bench_concurrent(log, requests + 1)
     single = []
     for n in range(requests + 10**6, requests + 10**6 + 300):
@@ -170,32 +190,83 @@ def bench_database(log: AuditLog, entries: int, batch: int, samples: int
     checkpoint = open_checkpoint(log.checkpoint(records[0].occurred_at),
                                  SIGNER.verifier)
     sign_s = time.perf_counter() - t
-    rng = random.Random(2)
-    indices = [rng.randrange(size) for _ in range(samples)]
-    proofs = timed(lambda: log.inclusion(indices.pop(), size), samples)
-    old = size // 3 + 7
-    consistency = timed(lambda: log.consistency(old, size), samples // 10)
-    t = time.perf_counter()
-    report = log.verify()
-    verify_s = time.perf_counter() - t
-    assert report.ok and report.size == size == checkpoint.size, report
-    return {
+    proofs = bench_proofs(log, size, checkpoint.root, samples)
+    result = {
+        "entries_planned": entries, "stopped_early": requests * batch < entries,
         "entries": requests * batch, "leaves": size, "batch_entries": batch,
         "append_s": round(append_s, 2),
         "entries_per_s": round(requests * batch / append_s),
         "leaves_per_s": round(requests * (batch + 1) / append_s),
+        # CPU time of this process in append (not the PostgreSQL server's): what
+        # one idle core would sustain, leaving out waiting for the disk and the CPU.
+        "append_cpu_s": round(append_cpu_s, 2),
+        "entries_per_cpu_s": round(requests * batch / append_cpu_s),
+        "progress": progress,
         "request_p50_ms": round(statistics.median(per_request) * 1000, 3),
-        "request_p99_ms": round(sorted(per_request)[int(0.99 * len(per_request))]
-                                * 1000, 3),
+        "request_p99_ms": round(percentile(per_request, 0.99) * 1000, 3),
         "single_entry_request_p50_ms": round(statistics.median(single) * 1000, 3),
         "concurrent": concurrent,
         "checkpoint_sign_ms": round(sign_s * 1000, 3),
-        "inclusion_proof_us_p50": median_us(proofs),
-        "inclusion_proof_us_p99": round(sorted(proofs)[int(0.99 * len(proofs))] * 1e6),
-        "consistency_proof_us_p50": median_us(consistency),
-        "verify_s": round(verify_s, 2),
-        "verify_leaves_per_s": round(size / verify_s),
+        **proofs,
+        "database_bytes": database_bytes(log),
     }
+    if size <= verify_max:
+        t = time.perf_counter()
+        report = log.verify()
+        verify_s = time.perf_counter() - t
+        assert report.ok and report.size == size == checkpoint.size, report
+        result.update(verify_s=round(verify_s, 2),
+                      verify_leaves_per_s=round(size / verify_s))
+    return result
+
+
+def percentile(samples: list[float], q: float) -> float:
+    return sorted(samples)[min(len(samples) - 1, int(q * len(samples)))]
+
+
+def bench_proofs(log: AuditLog, size: int, root: bytes, samples: int
+                 ) -> dict[str, Any]:
+    """Inclusion proofs of random leaves and consistency proofs from random earlier
+    sizes, each read from the store on its own and checked against the root."""
+    rng = random.Random(2)
+    inclusion, inclusion_sizes = [], []
+    for _ in range(samples):
+        index = rng.randrange(size)
+        t = time.perf_counter()
+        proof = log.inclusion(index, size)
+        inclusion.append(time.perf_counter() - t)
+        inclusion_sizes.append(len(proof.hashes))
+    consistency, consistency_sizes = [], []
+    for _ in range(max(10, samples // 5)):
+        old = rng.randrange(1, size)
+        t = time.perf_counter()
+        proof = log.consistency(old, size)
+        consistency.append(time.perf_counter() - t)
+        consistency_sizes.append(len(proof.hashes))
+    index = rng.randrange(size)
+    record = log.record_at(index)
+    if record is not None:  # the last proof is checked, so the figures are real
+        verify_inclusion(index, size, leaf_hash(record.canonical_bytes()),
+                         log.inclusion(index, size).hashes, root)
+    return {
+        "inclusion_proof_us_p50": median_us(inclusion),
+        "inclusion_proof_us_p95": round(percentile(inclusion, 0.95) * 1e6, 1),
+        "inclusion_proof_hashes_max": max(inclusion_sizes),
+        "inclusion_proof_bytes_max": 32 * max(inclusion_sizes),
+        "consistency_proof_us_p50": median_us(consistency),
+        "consistency_proof_us_p95": round(percentile(consistency, 0.95) * 1e6, 1),
+        "consistency_proof_hashes_max": max(consistency_sizes),
+        "consistency_proof_bytes_max": 32 * max(consistency_sizes),
+    }
+
+
+def database_bytes(log: AuditLog) -> int | None:
+    with log.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            pages = conn.exec_driver_sql("PRAGMA page_count").scalar()
+            return int(pages) * int(conn.exec_driver_sql("PRAGMA page_size").scalar())
+        return int(conn.exec_driver_sql(
+            "SELECT pg_database_size(current_database())").scalar())
 
 
 def bench_concurrent(log: AuditLog, first: int, threads: int = 16,
@@ -235,14 +306,22 @@ def sqlite_log(workdir: str) -> tuple[AuditLog, Callable[[], None]]:
     return AuditLog(engine, signer=SIGNER), engine.dispose
 
 
-def postgres_log(url: str) -> tuple[AuditLog, Callable[[], None]]:
-    prefix = f"bench_audit_{uuid.uuid4().hex[:8]}"
-    engine = make_engine(url)
-    log = AuditLog(engine, prefix=prefix, signer=SIGNER)
+def postgres_log(url: str, database: str) -> tuple[AuditLog, Callable[[], None]]:
+    """A log in a database of its own on the server of ``url``, dropped after."""
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", database):
+        raise SystemExit("--pg-database must be a lowercase SQL identifier")
+    server = sqlalchemy.create_engine(url, isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {database}")
+        conn.exec_driver_sql(f"CREATE DATABASE {database}")
+    engine = make_engine(sqlalchemy.make_url(url).set(database=database))
+    log = AuditLog(engine, signer=SIGNER)
 
     def cleanup() -> None:
-        log.tables.metadata.drop_all(engine)
         engine.dispose()
+        with server.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {database}")
+        server.dispose()
 
     return log, cleanup
 
@@ -331,13 +410,20 @@ def environment(pg_url: str | None) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tree", type=int, default=10_000_000)
-    parser.add_argument("--db", type=int, default=1_000_000)
-    parser.add_argument("--pg-db", type=int, default=200_000)
+    parser.add_argument("--db", type=int, default=10_000_000)
+    parser.add_argument("--pg-db", type=int, default=10_000_000)
+    parser.add_argument("--pg-database", default="vg_audit_bench")
+    parser.add_argument("--verify-max", type=int, default=1_000_000)
+    parser.add_argument("--stop-after", type=float, default=float("inf"),
+                        help="stop appending after this many seconds (a shared "
+                        "machine); the figures are then for the size reached")
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--samples", type=int, default=1000)
     parser.add_argument("--holders", type=int, default=1000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--skip", default="", help="comma list: tree,sqlite,pg,match")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the sections of results/audit.json not run now")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     pg_url = os.environ.get("VG_TEST_POSTGRES_URL")
@@ -351,12 +437,14 @@ def main() -> None:
         if "sqlite" not in skip:
             targets.append(("sqlite_full", args.db, lambda: sqlite_log(workdir)))
         if pg_url and "pg" not in skip:
-            targets.append(("postgres", args.pg_db, lambda: postgres_log(pg_url)))
+            targets.append(("postgres", args.pg_db,
+                            lambda: postgres_log(pg_url, args.pg_database)))
         for name, size, fresh in targets:
             print(f"{name}, {size:,} entries in requests of {args.batch}", flush=True)
             log, cleanup = fresh()
             try:
-                results[name] = bench_database(log, size, args.batch, args.samples)
+                results[name] = bench_database(log, size, args.batch, args.samples,
+                                               args.verify_max, args.stop_after)
             finally:
                 cleanup()
             print(json.dumps(results[name]), flush=True)
@@ -364,8 +452,12 @@ def main() -> None:
             print(f"match query, {args.holders:,} holders", flush=True)
             results["match"] = bench_match(args.holders, args.queries, workdir)
             print(json.dumps(results["match"]), flush=True)
-    output = {"parameters": vars(args), "environment": environment(pg_url),
-              "targets": {"entries_per_s": 50_000, "proof_ms": 1.0,
+    run = {"parameters": vars(args), "environment": environment(pg_url)}
+    for section in results.values():
+        section["run"] = run  # sections may come from separate runs (--merge)
+    if args.merge and RESULTS.exists():
+        results = {**json.loads(RESULTS.read_text())["results"], **results}
+    output = {"targets": {"entries_per_s": 50_000, "proof_ms": 1.0,
                           "match_ratio": 1.1},
               "results": results}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -121,16 +121,22 @@ def revoke_key(key_id: int, data_dir: Optional[Path] = typer.Option(None)) -> No
 
 @db.command("upgrade")
 def db_upgrade(data_dir: Optional[Path] = typer.Option(None)) -> None:
-    """Create or migrate the registry schema to the newest revision, keeping data."""
+    """Create or migrate the registry schema and the audit log's tables to the newest
+    revision, keeping data."""
+    from audit import make_engine as make_audit_engine
+    from audit.migrate import upgrade as upgrade_audit
     from registry import make_engine, upgrade
 
     settings = _settings(data_dir)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.registry_url())
+    audit_engine = make_audit_engine(settings.audit_url())
     try:
         typer.echo(f"registry schema at revision {upgrade(engine)}")
+        typer.echo(f"audit log schema at revision {upgrade_audit(audit_engine)}")
     finally:
         engine.dispose()
+        audit_engine.dispose()
 
 
 @audit.command("checkpoint")

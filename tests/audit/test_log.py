@@ -21,10 +21,11 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, event, select, text
 from sqlalchemy.engine import make_url
 
 from audit import (
+    AccessRecord,
     AuditAppendFailed,
     AuditEntry,
     AuditError,
@@ -35,6 +36,7 @@ from audit import (
 )
 from audit.merkle import EMPTY_ROOT, MemoryTree, leaf_hash
 from audit.tables import record_row
+from audit.tiles import tiles_of
 from tests.audit.records import T0, access, entry, filled, request
 
 REPO = Path(__file__).resolve().parents[2]
@@ -219,9 +221,22 @@ def test_deleting_a_record_is_detected_at_its_index(log, engine, tables, table, 
 
 def test_deleting_a_record_with_its_leaf_hash_is_detected(log, engine, tables):
     filled(log, 4, 2)
-    run_sql(engine, f"DELETE FROM {tables.entries.name} WHERE idx = 5",
-            f"DELETE FROM {tables.nodes.name} WHERE level = 0 AND position = 5")
+    leaves = _leaf_hashes(engine, tables)
+    run_sql(engine, f"DELETE FROM {tables.entries.name} WHERE idx = 5")
+    with engine.begin() as conn:
+        conn.execute(tables.tiles.update().where(tables.tiles.c.level == 0).values(
+            hashes=b"".join(leaves[:5] + leaves[6:])))
     assert_fails_at(log, 5, "missing")
+
+
+def test_a_changed_leaf_hash_in_a_tile_is_detected_at_its_index(log, engine, tables):
+    filled(log, 4, 2)
+    leaves = _leaf_hashes(engine, tables)
+    leaves[7] = leaf_hash(b"forged")
+    with engine.begin() as conn:
+        conn.execute(tables.tiles.update().where(tables.tiles.c.level == 0).values(
+            hashes=b"".join(leaves)))
+    assert_fails_at(log, 7, "entry 7 does not match its leaf hash")
 
 
 def test_inserting_a_forged_entry_in_the_middle_is_detected_where_it_went(
@@ -271,12 +286,22 @@ def test_tampering_with_the_head_row_is_detected(log, engine, tables, assignment
 
 
 def test_a_wrong_stored_subtree_hash_is_detected_at_its_place(log, engine, tables):
-    filled(log, 4, 3)  # 16 leaves
+    filled(log, 32, 15)  # 512 leaves: two hashes at tree level 8, in tile 1/0
+    tile = tables.tiles
     with engine.begin() as conn:
-        conn.execute(tables.nodes.update().where(
-            tables.nodes.c.level == 2, tables.nodes.c.position == 1).values(
-            hash=b"\x01" * 32))
-    assert_fails_at(log, 4, "level 2, position 1")
+        data = conn.execute(select(tile.c.hashes).where(
+            tile.c.level == 1, tile.c.number == 0)).scalar_one()
+        conn.execute(tile.update().where(tile.c.level == 1, tile.c.number == 0)
+                     .values(hashes=bytes(data)[:32] + b"\x01" * 32))
+    assert_fails_at(log, 256, "level 8, position 1")
+
+
+def test_a_stored_tile_above_the_top_of_the_tree_is_detected(log, engine, tables):
+    filled(log, 4, 3)
+    with engine.begin() as conn:
+        conn.execute(tables.tiles.insert().values(level=1, number=0,
+                                                  hashes=b"\x02" * 32))
+    assert_fails_at(log, None, "beyond the head")
 
 
 # --- rollback and rewrite: caught by signed checkpoints -----------------------------
@@ -291,8 +316,8 @@ def test_a_rollback_with_a_fixed_up_head_is_caught_by_a_saved_checkpoint(
     run_sql(engine,  # put the log back to 6 records, head and all
             f"DELETE FROM {tables.entries.name} WHERE idx >= 6",
             f"DELETE FROM {tables.access.name} WHERE idx >= 6",
-            f"DELETE FROM {tables.nodes.name} WHERE ((position + 1) << level) > 6",
             f"DELETE FROM {tables.checkpoints.name}")
+    _truncate_tiles(engine, tables, 6)
     _set_head(engine, tables, early.size, early.root_hash, log)
     assert log.verify().ok  # consistent on its own: only a saved checkpoint can tell
     assert_fails_at(log, 6, "rolled back", checkpoint=saved)
@@ -304,8 +329,8 @@ def test_a_rollback_is_caught_by_the_checkpoints_the_log_signed(log, engine, tab
     log.append(request(3, 2))
     log.checkpoint(T0)
     run_sql(engine, f"DELETE FROM {tables.entries.name} WHERE idx >= 6",
-            f"DELETE FROM {tables.access.name} WHERE idx >= 6",
-            f"DELETE FROM {tables.nodes.name} WHERE ((position + 1) << level) > 6")
+            f"DELETE FROM {tables.access.name} WHERE idx >= 6")
+    _truncate_tiles(engine, tables, 6)
     _set_head(engine, tables, early.size, early.root_hash, log)
     assert_fails_at(log, 6, "rolled back")
 
@@ -354,15 +379,39 @@ def test_a_forged_stored_checkpoint_is_detected(log, engine, tables):
 def _set_head(engine, tables, size: int, root: str, log: AuditLog) -> None:
     """Point the head back at ``size`` records, with a matching frontier."""
     tree = MemoryTree()
-    with engine.connect() as conn:
-        leaves = conn.execute(text(
-            f"SELECT hash FROM {tables.nodes.name} WHERE level = 0 ORDER BY position"
-        )).scalars().all()
-    tree.append(bytes(h) for h in leaves[:size])
+    tree.append(_leaf_hashes(engine, tables)[:size])
     frontier = "".join(h.hex() for h in tree.frontier)
     with engine.begin() as conn:
         conn.execute(tables.head.update().values(size=size, root_hash=root,
                                                  frontier=frontier))
+
+
+def _leaf_hashes(engine, tables) -> list[bytes]:
+    tile = tables.tiles
+    with engine.connect() as conn:
+        data = b"".join(bytes(h) for h in conn.execute(
+            select(tile.c.hashes).where(tile.c.level == 0).order_by(tile.c.number)
+        ).scalars())
+    return [data[i:i + 32] for i in range(0, len(data), 32)]
+
+
+def _write_tiles(conn, tables, leaves: list[bytes]) -> MemoryTree:
+    """Replace every tile by the tiles of a tree of ``leaves``, as an intruder who
+    recomputes the hashes would."""
+    tree = MemoryTree()
+    tree.append(leaves)
+    conn.execute(tables.tiles.delete())
+    conn.execute(tables.tiles.insert(), [
+        {"level": level // 8, "number": number, "hashes": data}
+        for level in range(0, len(tree.levels), 8)
+        for number, data in tiles_of(level, tree.levels[level])])
+    return tree
+
+
+def _truncate_tiles(engine, tables, size: int) -> None:
+    leaves = _leaf_hashes(engine, tables)
+    with engine.begin() as conn:
+        _write_tiles(conn, tables, leaves[:size])
 
 
 def _rewrite(engine, tables, log: AuditLog, index: int, replacement) -> None:
@@ -372,17 +421,10 @@ def _rewrite(engine, tables, log: AuditLog, index: int, replacement) -> None:
         table = tables.of(type(replacement))
         conn.execute(table.update().where(table.c.idx == index).values(
             **record_row(replacement)))
-        leaves = conn.execute(text(
-            f"SELECT hash FROM {tables.nodes.name} WHERE level = 0 ORDER BY position"
-        )).scalars().all()
-        leaves = [bytes(h) for h in leaves]
-        leaves[index] = leaf_hash(replacement.canonical_bytes())
-        tree = MemoryTree()
-        tree.append(leaves)
-        conn.execute(tables.nodes.delete())
-        conn.execute(tables.nodes.insert(), [
-            {"level": lv, "position": p, "hash": h}
-            for lv, hashes in enumerate(tree.levels) for p, h in enumerate(hashes)])
+    leaves = _leaf_hashes(engine, tables)
+    leaves[index] = leaf_hash(replacement.canonical_bytes())
+    with engine.begin() as conn:
+        tree = _write_tiles(conn, tables, leaves)
         conn.execute(tables.head.update().values(
             root_hash=tree.root().hex(),
             frontier="".join(h.hex() for h in tree.frontier)))
@@ -403,24 +445,45 @@ def _fail_on(table: str, verb: str, nth: int):
     return before_execute
 
 
-@pytest.mark.parametrize("where", ["entries", "access", "nodes", "head", "commit"])
-def test_a_failure_inside_the_append_writes_nothing(log, engine, tables, where):
+def _fail_rows(monkeypatch, log: AuditLog, table_name: str) -> None:
+    """Make the bulk write of the records of ``table_name`` fail, after it wrote
+    part of them, whichever way the backend writes them."""
+    real = log._insert_rows
+
+    def insert_rows(conn, table, rows):
+        real(conn, table, rows[:1])
+        if table.name == table_name:
+            raise OSError("disk full (simulated)")
+        real(conn, table, rows[1:])
+
+    monkeypatch.setattr(log, "_insert_rows", insert_rows)
+
+
+@pytest.mark.parametrize("where", ["entries", "access", "tiles", "head", "commit"])
+def test_a_failure_inside_the_append_writes_nothing(log, engine, tables, where,
+                                                    monkeypatch):
     filled(log, 2, 1)
     before = log.head()
     if where == "commit":
         def hook(conn):
             raise OSError("disk full (simulated)")
         name = "commit"
+    elif where in ("entries", "access"):  # PostgreSQL writes them with COPY
+        hook, name = None, None
+        _fail_rows(monkeypatch, log, getattr(tables, where).name)
     else:
         table = getattr(tables, where).name
         verb, nth = ("UPDATE", 2) if where == "head" else ("INSERT", 1)
         hook, name = _fail_on(table, verb, nth), "before_cursor_execute"
-    event.listen(engine, name, hook)
+    if name:
+        event.listen(engine, name, hook)
     try:
         with pytest.raises(AuditAppendFailed) as caught:
             log.append(request(3, 2))
     finally:
-        event.remove(engine, name, hook)
+        if name:
+            event.remove(engine, name, hook)
+        monkeypatch.undo()
     assert (caught.value.status, caught.value.code) == (503, "audit-unavailable")
     assert isinstance(caught.value.__cause__, OSError)
     assert log.head() == before and log.count() == 2 and log.verify().ok
@@ -600,6 +663,25 @@ def test_make_engine_refuses_an_in_memory_sqlite_database():
 @pytest.mark.parametrize("record", [entry(3), entry(4, parent_span_id=None),
                                     access(5)])
 def test_the_fast_encoder_agrees_with_the_row_and_the_canonical_bytes(record):
+    from audit.tables import encode
+    row, canonical = encode(record)
+    assert canonical == record.canonical_bytes()
+    assert row == tuple(record_row(record).values())
+
+
+access_strategy = st.builds(
+    AccessRecord, trace_id=hex_ids(32), span_id=hex_ids(16),
+    occurred_at=st.datetimes(min_value=datetime(1900, 1, 2),
+                             max_value=datetime(2200, 1, 1), timezones=st.just(
+                                 timezone(timedelta(hours=-3)))),
+    actor=texts, organisation=texts, role=texts, action=texts, target=texts,
+    result=st.sampled_from(["disclosed", "refused", "pruned"]), origin=texts,
+    subjects=st.integers(min_value=0, max_value=2**40), reason=texts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(record=entries_strategy | access_strategy)
+def test_the_fast_encoder_gives_the_canonical_bytes_of_any_valid_record(record):
     from audit.tables import encode
     row, canonical = encode(record)
     assert canonical == record.canonical_bytes()

@@ -1,0 +1,44 @@
+"""Baseline: the audit tables of the first release, with one row per subtree hash
+
+Revision ID: a0001_baseline
+Revises: (none)
+
+The record, head and checkpoint tables are those ``audit.tables`` still defines; a
+revision that changes them must freeze their first-release form here first.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import context, op
+
+from audit.tables import audit_tables
+
+revision = 'a0001_baseline'
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    prefix = context.config.attributes["prefix"]
+    tables = audit_tables(prefix)
+    bind = op.get_bind()
+    for table in (tables.entries, tables.access, tables.head, tables.checkpoints):
+        table.create(bind)
+    op.create_table(
+        f"{prefix}_nodes",
+        sa.Column("level", sa.SmallInteger(), autoincrement=False, nullable=False),
+        sa.Column("position", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("hash", sa.LargeBinary(32), nullable=False),
+        sa.PrimaryKeyConstraint("level", "position"),
+    )
+
+
+def downgrade() -> None:
+    prefix = context.config.attributes["prefix"]
+    tables = audit_tables(prefix)
+    op.drop_table(f"{prefix}_nodes")
+    bind = op.get_bind()
+    for table in (tables.checkpoints, tables.head, tables.access, tables.entries):
+        table.drop(bind)

@@ -1,0 +1,180 @@
+"""The Merkle tree stored as tiles, in the layout of c2sp.org/tlog-tiles (height 8).
+
+A tile at tile level ``t`` and number ``n`` holds the hashes of tree level ``8 * t``
+at positions ``256 * n`` up to ``256 * n + 255``, concatenated (32 bytes each). A
+full tile never changes again; only the rightmost tile of each tile level is
+partial, and an append rewrites it whole. Hashes of the seven tree levels between
+two tile levels are not stored: each is the root of a perfect subtree of at most 128
+hashes of one tile and is recomputed when a proof needs it (``TileSource``). A tree
+of ten million leaves has three tile levels, so any proof reads at most a handful
+of tiles, in one query.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping
+
+from audit.merkle import HASH_SIZE
+
+HEIGHT = 8
+WIDTH = 1 << HEIGHT
+TILE_BYTES = WIDTH * HASH_SIZE
+
+TileKey = tuple[int, int]  # (tile level, tile number)
+
+
+def hashes_at(size: int, tile_level: int) -> int:
+    """How many hashes tile level ``tile_level`` holds in a tree of ``size`` leaves."""
+    return size >> (HEIGHT * tile_level)
+
+
+def tile_count(size: int, tile_level: int) -> int:
+    """How many tiles (full and partial) tile level ``tile_level`` has."""
+    return -(-hashes_at(size, tile_level) // WIDTH)
+
+
+def partial_tiles(size: int) -> list[TileKey]:
+    """The partial tile of every tile level of a tree of ``size`` leaves: the ones
+    the next append extends and therefore reads first."""
+    keys: list[TileKey] = []
+    tile_level = 0
+    while hashes_at(size, tile_level):
+        count = hashes_at(size, tile_level)
+        if count % WIDTH:
+            keys.append((tile_level, count // WIDTH))
+        tile_level += 1
+    return keys
+
+
+def changed_tiles(size: int, completed: Iterable[tuple[int, int, bytes]],
+                  partial: Mapping[TileKey, bytes]) -> dict[TileKey, bytes]:
+    """The new contents of every tile an append touches. ``size`` is the tree size
+    before the append, ``completed`` the ``(level, position, hash)`` that
+    ``merkle.extend`` produced, ``partial`` the stored partial tiles of ``size``.
+    Raises ``ValueError`` if a stored partial tile does not have the length the
+    size implies (the store was changed behind the log's back)."""
+    new: dict[int, list[bytes]] = {}
+    for level, _position, node in completed:
+        if level % HEIGHT == 0:
+            new.setdefault(level // HEIGHT, []).append(node)
+    out: dict[TileKey, bytes] = {}
+    for tile_level, hashes in new.items():
+        first = hashes_at(size, tile_level)
+        number, offset = divmod(first, WIDTH)
+        stored = partial.get((tile_level, number), b"") if offset else b""
+        if len(stored) != offset * HASH_SIZE:
+            raise ValueError(f"tile {tile_level}/{number} has {len(stored)} bytes, "
+                             f"not {offset * HASH_SIZE}")
+        data = stored + b"".join(hashes)
+        for start in range(0, len(data), TILE_BYTES):
+            out[(tile_level, number + start // TILE_BYTES)] = (
+                data[start:start + TILE_BYTES])
+    return out
+
+
+def tiles_of(level: int, hashes: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
+    """``(number, contents)`` of the tiles that hold ``hashes``, the hashes of tree
+    level ``level`` (a multiple of 8) from position 0, in order."""
+    if level % HEIGHT:
+        raise ValueError("only every eighth tree level is stored")
+    chunk: list[bytes] = []
+    number = 0
+    for node in hashes:
+        chunk.append(node)
+        if len(chunk) == WIDTH:
+            yield number, b"".join(chunk)
+            chunk, number = [], number + 1
+    if chunk:
+        yield number, b"".join(chunk)
+
+
+def tiles_for(nodes: Iterable[tuple[int, int]]) -> set[TileKey]:
+    """The tiles that hold (or give) the subtree hashes ``(level, position)``."""
+    keys: set[TileKey] = set()
+    for level, position in nodes:
+        tile_level, rest = divmod(level, HEIGHT)
+        keys.add((tile_level, (position << rest) // WIDTH))
+    return keys
+
+
+def subtree_root(data: bytes) -> bytes:
+    """The root of the perfect subtree whose hashes are concatenated in ``data``
+    (a power of two of them): adjacent pairs are contiguous, so each node hash is
+    one SHA-256 over a slice (RFC 9162 2.1.1, 0x01 || left || right)."""
+    sha256 = hashlib.sha256
+    while len(data) > HASH_SIZE:
+        data = b"".join([sha256(b"\x01" + data[i:i + 2 * HASH_SIZE]).digest()
+                         for i in range(0, len(data), 2 * HASH_SIZE)])
+    return data
+
+
+def expand(data: bytes) -> tuple[bytes, ...]:
+    """The eight tree levels a full tile gives: its hashes, then each level of
+    node hashes above them (128, 64, ... 2 hashes), concatenated per level."""
+    levels = [data]
+    sha256 = hashlib.sha256
+    for _ in range(HEIGHT - 1):
+        data = b"".join([sha256(b"\x01" + data[i:i + 2 * HASH_SIZE]).digest()
+                         for i in range(0, len(data), 2 * HASH_SIZE)])
+        levels.append(data)
+    return tuple(levels)
+
+
+class TileCache:
+    """Expanded full tiles, most recently used kept. Full tiles never change, so a
+    proof may use an expansion made earlier; ``verify`` never reads from here (it
+    trusts no stored hash). Shared by the threads of one process."""
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self._capacity = capacity
+        self._tiles: OrderedDict[TileKey, tuple[bytes, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: TileKey) -> tuple[bytes, ...] | None:
+        with self._lock:
+            found = self._tiles.get(key)
+            if found is not None:
+                self._tiles.move_to_end(key)
+            return found
+
+    def put(self, key: TileKey, levels: tuple[bytes, ...]) -> None:
+        with self._lock:
+            self._tiles[key] = levels
+            self._tiles.move_to_end(key)
+            while len(self._tiles) > self._capacity:
+                self._tiles.popitem(last=False)
+
+
+class TileSource:
+    """A ``merkle.NodeSource`` over tiles: ``expanded`` full tiles (``expand``) and
+    ``raw`` ones (a partial tile, or any tile not expanded), whose inner nodes are
+    computed when asked for. A subtree hash whose tile is missing or too short
+    raises ``KeyError``."""
+
+    def __init__(self, raw: Mapping[TileKey, bytes],
+                 expanded: Mapping[TileKey, tuple[bytes, ...]] | None = None) -> None:
+        self._raw = raw
+        self._expanded = expanded or {}
+        self._cache: dict[tuple[int, int], bytes] = {}
+
+    def __call__(self, level: int, position: int) -> bytes:
+        found = self._cache.get((level, position))
+        if found is None:
+            found = self._cache[(level, position)] = self._compute(level, position)
+        return found
+
+    def _compute(self, level: int, position: int) -> bytes:
+        tile_level, rest = divmod(level, HEIGHT)
+        number, offset = divmod(position << rest, WIDTH)
+        levels = self._expanded.get((tile_level, number))
+        if levels is not None:
+            start = (offset >> rest) * HASH_SIZE
+            return levels[rest][start:start + HASH_SIZE]
+        tile = self._raw[(tile_level, number)]
+        data = tile[offset * HASH_SIZE:(offset + (1 << rest)) * HASH_SIZE]
+        if len(data) != HASH_SIZE << rest:
+            raise KeyError((level, position))
+        return subtree_root(data)

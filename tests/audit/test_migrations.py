@@ -1,0 +1,146 @@
+"""The audit tables are migrated with Alembic: a new log starts at the newest
+revision, and a log of the first release (one row per subtree hash) becomes tiles
+that still verify against the checkpoints signed before the upgrade."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from alembic import command
+from sqlalchemy import Engine, inspect, select, text
+
+from audit import AuditError, AuditLog
+from audit.entry import iso_ms, to_epoch_ms
+from audit.merkle import (
+    MemoryTree,
+    leaf_hash,
+    verify_consistency,
+    verify_inclusion,
+)
+from audit.migrate import _config, current_revision, head_revision
+from audit.note import Checkpoint, open_checkpoint
+from audit.tables import AuditTables, record_row
+from tests.audit.conftest import SIGNER
+from tests.audit.records import T0, request
+
+
+@pytest.fixture
+def old_log(engine: Engine, prefix: str, tables: AuditTables) -> Iterator[None]:
+    """The tables of the first release, empty, without a version table (the first
+    release had none): the baseline revision's tables."""
+    with engine.begin() as conn:
+        command.upgrade(_config(conn, prefix), "a0001_baseline")
+        conn.execute(text(f"DROP TABLE {tables.version.name}"))
+    yield
+    tables.metadata.drop_all(engine)
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP TABLE IF EXISTS {prefix}_nodes"))
+
+
+def write_first_release_log(engine: Engine, prefix: str, tables: AuditTables,
+                            requests: int, signed_at: list[int]) -> dict[int, str]:
+    """Fill the first release's tables as its append did: the records, every
+    subtree hash as a row, the head with its frontier, and signed checkpoints at
+    the sizes in ``signed_at``. Returns those checkpoints by size."""
+    records = [r for n in range(1, requests + 1) for r in request(n, 9)]
+    tree, notes = MemoryTree(), {}
+    with engine.begin() as conn:
+        conn.execute(tables.head.insert().values(id=1, size=0, root_hash="",
+                                                 frontier="", pruned=0))
+        for index, record in enumerate(records):
+            conn.execute(tables.of(type(record)).insert().values(
+                idx=index, **record_row(record)))
+            tree.append([leaf_hash(record.canonical_bytes())])
+            if tree.size in signed_at:
+                note = SIGNER.sign(Checkpoint(SIGNER.verifier.name, tree.size,
+                                              tree.root()).text()
+                                   + f"timestamp {iso_ms(T0)}\n")
+                conn.execute(tables.checkpoints.insert().values(
+                    size=tree.size, root_hash=tree.root().hex(), note=note,
+                    signed_at_ms=to_epoch_ms(T0)))
+                notes[tree.size] = note
+        conn.execute(text(f"INSERT INTO {prefix}_nodes (level, position, hash) "
+                          "VALUES (:level, :position, :hash)"), [
+            {"level": level, "position": position, "hash": node}
+            for level, hashes in enumerate(tree.levels)
+            for position, node in enumerate(hashes)])
+        conn.execute(tables.head.update().values(
+            size=tree.size, root_hash=tree.root().hex(),
+            frontier="".join(h.hex() for h in tree.frontier)))
+    return notes
+
+
+def nodes_rows(engine: Engine, prefix: str) -> list[tuple[int, int, bytes]]:
+    with engine.connect() as conn:
+        return [(lv, pos, bytes(h)) for lv, pos, h in conn.execute(text(
+            f"SELECT level, position, hash FROM {prefix}_nodes "
+            "ORDER BY level, position"))]
+
+
+def test_a_new_log_starts_at_the_newest_revision_with_tiles(engine, prefix, tables):
+    log = AuditLog(engine, prefix=prefix, signer=SIGNER)
+    try:
+        log.create_tables()
+        log.create_tables()  # again: nothing to do
+        with engine.connect() as conn:
+            assert current_revision(conn, prefix) == head_revision() == "a0002_tiles"
+            found = inspect(conn)
+            assert found.has_table(tables.tiles.name)
+            assert not found.has_table(f"{prefix}_nodes")
+    finally:
+        tables.metadata.drop_all(engine)
+
+
+def test_a_first_release_log_becomes_tiles_and_still_verifies_against_old_checkpoints(
+        engine, prefix, tables, old_log):
+    notes = write_first_release_log(engine, prefix, tables, 70, [300, 600])
+    log = AuditLog(engine, prefix=prefix, signer=SIGNER)
+    log.create_tables()
+    with engine.connect() as conn:
+        assert current_revision(conn, prefix) == "a0002_tiles"
+        assert not inspect(conn).has_table(f"{prefix}_nodes")
+        levels = conn.execute(select(tables.tiles.c.level, tables.tiles.c.number)
+                              .order_by(tables.tiles.c.level, tables.tiles.c.number)
+                              ).all()
+    assert [tuple(r) for r in levels] == [(0, 0), (0, 1), (0, 2), (1, 0)]
+
+    report = log.verify(checkpoint=notes[300])
+    assert report.ok and report.size == 700 and report.checkpoints == 2
+    old = open_checkpoint(notes[300], SIGNER.verifier)
+    for index in (0, 255, 256, 299):
+        record = log.record_at(index)
+        assert record is not None
+        verify_inclusion(index, 300, leaf_hash(record.canonical_bytes()),
+                         log.inclusion(index, 300).hashes, old.root)
+
+    log.append(request(71, 20))
+    new = open_checkpoint(log.checkpoint(T0), SIGNER.verifier)
+    assert new.size == 721
+    verify_consistency(300, 721, old.root, new.root, log.consistency(300, 721).hashes)
+    assert log.verify(checkpoint=notes[600]).ok
+
+
+def test_the_tiles_downgrade_gives_back_every_subtree_hash_row(
+        engine, prefix, tables, old_log):
+    write_first_release_log(engine, prefix, tables, 60, [])
+    before = nodes_rows(engine, prefix)
+    AuditLog(engine, prefix=prefix).create_tables()
+    with engine.begin() as conn:
+        command.downgrade(_config(conn, prefix), "a0001_baseline")
+    assert nodes_rows(engine, prefix) == before
+
+
+def test_a_first_release_log_with_a_missing_hash_is_not_converted(
+        engine, prefix, tables, old_log):
+    write_first_release_log(engine, prefix, tables, 30, [])
+    with engine.begin() as conn:
+        conn.execute(text(f"DELETE FROM {prefix}_nodes WHERE level = 0 "
+                          "AND position = 17"))
+    before = nodes_rows(engine, prefix)
+    with pytest.raises(AuditError, match="gap"):
+        AuditLog(engine, prefix=prefix).create_tables()
+    with engine.connect() as conn:
+        assert current_revision(conn, prefix) is None
+        assert not inspect(conn).has_table(tables.tiles.name)
+    assert nodes_rows(engine, prefix) == before
