@@ -9,7 +9,10 @@ Commit protocol: a write stores its new resource files first, then the state fil
 (the manifest: versions with their digests, grants, the sequence number), then
 advances the keyring's witness. The state file is the commit point; a crash before
 it leaves the previous state plus unreferenced ciphertext, which the next writer
-removes. Reads check the state's generation against the witness (keyring.py).
+removes or overwrites. Reads check the state's generation against the witness
+(keyring.py). Concurrent Workcontext writes share one commit (commits.py): the
+versions of one batch go into one file, named after the first of them, and the
+manifest records where each version lies in it.
 """
 
 from __future__ import annotations
@@ -33,16 +36,18 @@ from consent import (
 )
 
 from . import crypto, envelope
+from .commits import GroupCommit, Pending
 from .errors import (
     DecryptionFailed,
     GrantNotFound,
     GrantNotLive,
+    PodError,
     PodLocked,
     PreconditionFailed,
     RollbackDetected,
     VersionNotFound,
 )
-from .files import STAGING, atomic_write, pod_lock, sweep_temporary
+from .files import STAGING, atomic_write, pod_lock, sweep_temporary, write_new
 from .keyring import Keyring
 
 ERASURE_TYPE = "ErasureRequest"
@@ -53,6 +58,14 @@ _STATE_RETRIES = 5
 class VersionInfo:
     version: int
     saved: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredVersion:
+    """A version just committed, with the ETag that names exactly it."""
+
+    version: int
+    etag: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +88,8 @@ def etag_of(entry: dict) -> str:
 
 class UnlockedPod:
     def __init__(self, directory: Path, did: str, passkey: bytes, seed: bytes,
-                 kek: bytes, keyring: Keyring, pod_id: str):
+                 kek: bytes, keyring: Keyring, pod_id: str,
+                 commits: GroupCommit | None = None):
         self.directory = directory
         self.did = did
         self.pod_id = pod_id
@@ -84,6 +98,7 @@ class UnlockedPod:
         self._kek = bytearray(kek)
         self._keyring = keyring
         self._staging = directory / STAGING
+        self._commits = commits or GroupCommit()
 
     # -- key material ----------------------------------------------------------
     @property
@@ -207,34 +222,81 @@ class UnlockedPod:
     def _read_version(self, entry: dict) -> dict[str, Any]:
         number = entry["version"]
         try:
-            blob = self._version_path(number).read_bytes()
-        except OSError as exc:
+            blob = self._version_blob(entry)
+        except (OSError, TypeError, ValueError) as exc:
             raise DecryptionFailed() from exc
         if crypto.digest(blob) != entry["digest"]:
             raise DecryptionFailed()
         return json.loads(self.open(blob, "workcontext", number))
 
+    def _version_blob(self, entry: dict) -> bytes:
+        """A version's ciphertext: a whole file, or its slice of a batch file."""
+        path = self._version_path(int(entry.get("file", entry["version"])))
+        if "offset" not in entry:
+            return path.read_bytes()
+        with open(path, "rb") as handle:
+            handle.seek(int(entry["offset"]))
+            return handle.read(int(entry["length"]))
+
     def _version_path(self, number: int) -> Path:
         return self.directory / "versions" / f"{number:06d}.bin"
 
+    def _write_versions(self, state: dict, blobs: list[bytes]) -> None:
+        """Write the ciphertexts of the newest ``len(blobs)`` versions in ``state``
+        durably, as one file when there are several (caller holds the pod lock).
+
+        The file is new to every committed state (named after a version no state
+        names yet), so it is written in place: a crash leaves a file no manifest
+        refers to, which the next writer of that version number overwrites.
+        """
+        entries = state["versions"][-len(blobs):]
+        first = entries[0]["version"]
+        if len(blobs) > 1:
+            offset = 0
+            for entry, blob in zip(entries, blobs):
+                entry.update(file=first, offset=offset, length=len(blob))
+                offset += len(blob)
+        write_new(self._version_path(first), blobs)
+
     def save_workcontext(self, document: dict[str, Any], now: datetime,
                          if_match: str | None = None) -> int:
+        return self.store_version(document, now, if_match).version
+
+    def store_version(self, document: dict[str, Any], now: datetime,
+                      if_match: str | None = None) -> StoredVersion:
         """Store a new version. The caller validates it first (schemas).
 
         ``if_match`` is the ETag the caller last read (or ``*``): a write based on
         a version that is no longer the current one is refused (RFC 9110 13.1.1),
-        so two concurrent updates cannot silently lose one another.
+        so two concurrent updates cannot silently lose one another. Writers that
+        arrive together share one commit (commits.py) and are checked in order.
         """
-        with self.write_locked():
-            state = self.read_state()
+        plaintext = json.dumps(document).encode("utf-8")
+        saved = format_time(now)
+
+        def job(state: dict, blobs: list[bytes]) -> StoredVersion:
             _check_precondition(state, if_match)
             number = (state["versions"][-1]["version"] if state["versions"] else 0) + 1
-            blob = self.seal(json.dumps(document).encode("utf-8"), "workcontext", number)
-            atomic_write(self._version_path(number), blob, staging=self._staging)
-            state["versions"].append({"version": number, "saved": format_time(now),
-                                      "digest": crypto.digest(blob)})
-            self.commit(state)
-        return number
+            blob = self.seal(plaintext, "workcontext", number)
+            entry = {"version": number, "saved": saved, "digest": crypto.digest(blob)}
+            state["versions"].append(entry)
+            blobs.append(blob)
+            return StoredVersion(number, etag_of(entry))
+
+        return self._commits.run(self.pod_id, job, self._commit_versions)
+
+    def _commit_versions(self, batch: list[Pending]) -> None:
+        with self.write_locked():
+            state = self.read_state()
+            blobs: list[bytes] = []
+            for pending in batch:
+                try:
+                    pending.result = pending.job(state, blobs)
+                except PodError as exc:
+                    pending.error = exc
+            if blobs:
+                self._write_versions(state, blobs)
+                self.commit(state)
 
     def restore(self, number: int, now: datetime, if_match: str | None = None) -> int:
         """Make an earlier version the current one, as a new version: history is
@@ -249,13 +311,15 @@ class UnlockedPod:
         records = [_grant_record(entry, self.did) for entry in grants]
         with self.write_locked():
             state = self.read_state()
+            blobs = []
             for entry in history:
                 number = entry["version"]
-                blob = self.seal(json.dumps(entry["document"]).encode("utf-8"),
-                                 "workcontext", number)
-                atomic_write(self._version_path(number), blob, staging=self._staging)
+                blobs.append(self.seal(json.dumps(entry["document"]).encode("utf-8"),
+                                       "workcontext", number))
                 state["versions"].append({"version": number, "saved": entry["saved"],
-                                          "digest": crypto.digest(blob)})
+                                          "digest": crypto.digest(blobs[-1])})
+            if blobs:
+                self._write_versions(state, blobs)
             state["grants"] = records
             state["sequence"] = sequence
             if access_log:

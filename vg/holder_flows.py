@@ -37,6 +37,7 @@ def deliver(registry: Registry, document: dict[str, Any], now: datetime):
 class Saved:
     version: int
     published: int
+    etag: str
 
 
 def save_workcontext(system: System, pod: UnlockedPod, document: Any,
@@ -48,7 +49,7 @@ def save_workcontext(system: System, pod: UnlockedPod, document: Any,
     """
     system.validator.validate(document, holder_id=pod.did)
     check_references(system.reference, document)
-    version = pod.save_workcontext(document, now, if_match)
+    stored = pod.store_version(document, now, if_match)
     published = 0
     for record in pod.grants():
         if not _publishable(record, now):
@@ -58,7 +59,7 @@ def save_workcontext(system: System, pod: UnlockedPod, document: Any,
         except AudienceRefusedByEmployer:
             continue  # suspended by the employer's policy; the holder was told
         published += 1
-    return Saved(version, published)
+    return Saved(stored.version, published, stored.etag)
 
 
 def _publishable(record, now: datetime) -> bool:
