@@ -165,11 +165,14 @@ class PodServer:
             cwd=REPO, env=env)
         wait_for(self.base + "/api/v1/openapi.json")
 
-    def peak_rss_mb(self) -> tuple[float, float]:
-        """Of the serving process: the worker when there is one, else the parent."""
+    def serving_pid(self) -> int:
+        """The worker when there is one, else the server process itself."""
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         pids = children.read_text().split() if children.exists() else []
-        return peak_rss_mb(int(pids[0]) if pids else self.process.pid)
+        return int(pids[0]) if pids else self.process.pid
+
+    def peak_rss_mb(self) -> tuple[float, float]:
+        return peak_rss_mb(self.serving_pid())
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
@@ -212,6 +215,9 @@ def _pod_id(did: str) -> str:
 
 # -- encryption throughput -------------------------------------------------------------------
 def encryption(work: Path, reps: int) -> dict:
+    """The pod's chunked encryption against two raw-cipher baselines: one libsodium
+    call over the whole buffer, and libsodium called on 64 KiB pieces with no pod
+    framing. The headline ratio is to the faster of the two."""
     results = {}
     store = PodStore(work / "enc", kdf_cost=INTERACTIVE)
     from datetime import datetime, timezone
@@ -221,19 +227,29 @@ def encryption(work: Path, reps: int) -> dict:
     for size in (1 << 20, 64 << 20):
         data = os.urandom(size)
         key, nonce = crypto.random_key(), os.urandom(24)
-        raw = _best(reps, lambda: nacl.bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(
+        whole = _best(reps, lambda: nacl.bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(
             data, b"", nonce, key))
+        pieces = _best(reps, lambda: _raw_pieces(data, key, nonce))
         chunked = _best(reps, lambda: _chunked(data, key))
         writer = _best(reps, lambda: _write(pod, data, now))
+        raw = min(whole, pieces)
         mb = size / 1e6
         results[f"{size >> 20}MiB"] = {
-            "raw_cipher_MBps": round(mb / raw, 1),
+            "raw_cipher_one_call_MBps": round(mb / whole, 1),
+            "raw_cipher_64KiB_calls_MBps": round(mb / pieces, 1),
             "chunked_MBps": round(mb / chunked, 1),
             "chunked_over_raw": round(raw / chunked, 3),
             "binarywriter_with_io_MBps": round(mb / writer, 1),
             "binarywriter_over_raw": round(raw / writer, 3),
         }
     return results
+
+
+def _raw_pieces(data: bytes, key: bytes, nonce: bytes) -> None:
+    view = memoryview(data)
+    for start in range(0, len(data), CHUNK):
+        nacl.bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(
+            bytes(view[start:start + CHUNK]), b"", nonce, key)
 
 
 def _best(reps: int, action) -> float:
@@ -273,7 +289,11 @@ def upload_memory(work: Path, gib: float) -> dict:
         headers = {"Authorization": f"Bearer {created['session']}",
                    "Content-Type": "video/mp4"}
         url = f"/api/v1/pods/{_pod_id(created['did'])}/bestanden/intro.mp4"
-        before_rss, before_hwm = server.peak_rss_mb()
+        before_rss, startup_hwm = server.peak_rss_mb()
+        # Reset the kernel's peak-RSS mark (proc(5), clear_refs "5"), so VmHWM
+        # afterwards is the peak during the upload, not the one set at start-up.
+        Path(f"/proc/{server.serving_pid()}/clear_refs").write_text("5")
+        _, before_hwm = server.peak_rss_mb()
         size = int(gib * (1 << 30))
         piece = os.urandom(1 << 20)
 
@@ -297,9 +317,9 @@ def upload_memory(work: Path, gib: float) -> dict:
         download_s = time.perf_counter() - start
         assert got == size
         return {"bytes": size, "rss_before_MB": round(before_rss, 1),
-                "peak_rss_before_MB": round(before_hwm, 1),
-                "peak_rss_after_MB": round(after_hwm, 1),
-                "peak_growth_MB": round(after_hwm - before_hwm, 1),
+                "peak_rss_at_startup_MB": round(startup_hwm, 1),
+                "peak_rss_during_upload_MB": round(after_hwm, 1),
+                "peak_growth_during_upload_MB": round(after_hwm - before_rss, 1),
                 "upload_MBps": round(size / 1e6 / upload_s, 1),
                 "download_MBps": round(size / 1e6 / download_s, 1)}
     finally:

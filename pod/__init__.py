@@ -1,6 +1,7 @@
 """The holder's personal encrypted store."""
 
 from .errors import (
+    ArchiveTooLarge,
     BinaryNotFound,
     InboxFull,
     InvalidName,
@@ -30,7 +31,7 @@ from .sessions import SessionSealer
 from .store import PodStore
 
 __all__ = [
-    "BinaryNotFound", "InboxFull", "InvalidName", "MessageNotFound",
+    "ArchiveTooLarge", "BinaryNotFound", "InboxFull", "InvalidName", "MessageNotFound",
     "InvalidPath", "MethodNotAllowed", "NotAcceptable", "PodNotFound",
     "UnsupportedMediaType", "RangeNotSatisfiable",
     "DecryptionFailed", "GrantNotFound", "GrantNotLive", "InvalidArchive", "PodError",

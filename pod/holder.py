@@ -305,9 +305,10 @@ class UnlockedPod:
 
     # -- moving in from an export ------------------------------------------------
     def load(self, history: list[dict], grants: list[dict], sequence: int,
-             access_log: list[dict]) -> None:
+             access_log: list[dict], binaries: dict[str, dict] | None = None) -> None:
         """Fill a new, empty pod from an archive's contents in one commit: a crash
-        part-way leaves the empty pod, never half of the history."""
+        part-way leaves the empty pod, never half of the history. ``binaries`` are
+        manifest entries of files already written durably (binaries.py)."""
         records = [_grant_record(entry, self.did) for entry in grants]
         with self.write_locked():
             state = self.read_state()
@@ -322,6 +323,7 @@ class UnlockedPod:
                 self._write_versions(state, blobs)
             state["grants"] = records
             state["sequence"] = sequence
+            state["binaries"] = dict(binaries or {})
             if access_log:
                 blob = self.seal(json.dumps(access_log).encode("utf-8"), "accesslog")
                 atomic_write(self.directory / "accesslog.bin", blob,
