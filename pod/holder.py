@@ -189,6 +189,14 @@ class UnlockedPod:
         self._keyring.advance(self.pod_id, generation)
         state["generation"] = generation
 
+    def witnessed_messages(self) -> dict[str, str]:
+        """The inbox messages the server witnessed as delivered (keyring.py)."""
+        return self._keyring.inbox(self.pod_id)
+
+    def witness_deleted_message(self, message_id: str) -> None:
+        """Under the write lock: the holder deleted this message."""
+        self._keyring.witness_message(self.pod_id, message_id, None)
+
     def write_locked(self):
         """The pod's write lock, with leftovers of killed writers swept first."""
         return _SweepingLock(self.directory, self._staging,

@@ -8,11 +8,15 @@ of the holder's keys: it wraps the sender's sealed message together with who sen
 and when (as the server authenticated them) in a second sealed box, so on disk a
 message file says nothing, not even its sender, and the holder reads both layers.
 
-What the inbox does not promise: messages live outside the manifest, because writing
-the manifest needs the holder's KEK. Someone with write access to the pod directory
-can delete a message or plant one (a sealed box needs only the public key); the
-sender recorded inside is what the delivering server authenticated, not a signature
-of the sender.
+Messages live outside the pod's manifest, because writing the manifest needs the
+holder's KEK, which the server does not have when it delivers. The server's keyring
+witnesses each delivery instead (id and digest, keyring.py): a witnessed message that
+was removed or replaced on disk makes the inbox fail to read (DecryptionFailed), and
+a file planted in the folder (a sealed box needs only the public key) is never shown
+and is swept by the next delivery or deletion. What stays open is what the keyring
+says about rollback in general: restoring the pod folder and the keyring together.
+The sender recorded inside is what the delivering server authenticated, not a
+signature of the sender.
 """
 
 from __future__ import annotations
@@ -31,9 +35,11 @@ import nacl.public
 
 from consent import format_time, public_key_from_did
 
+from . import crypto
 from .errors import DecryptionFailed, InboxFull, MessageNotFound
-from .files import atomic_write
+from .files import atomic_write, pod_lock
 from .holder import UnlockedPod
+from .store import PodStore
 
 MAX_MESSAGE_BYTES = 16 * 1024
 MAX_MESSAGES = 1000
@@ -59,33 +65,59 @@ def seal_to(did: str, message: bytes) -> bytes:
     return nacl.public.SealedBox(holder_public_key(did)).encrypt(message)
 
 
-def deliver(directory: Path, did: str, sealed: bytes, sender: str,
+def deliver(pods: PodStore, did: str, sealed: bytes, sender: str,
             now: datetime) -> str:
-    """Store a sealed message for the holder; the server holds no key of the pod."""
+    """Store a sealed message for the holder and witness it; the server holds no
+    key of the pod."""
+    directory, pod_id = pods.directory(did), pods.pod_id(did)
     folder = directory / "inbox"
-    if folder.exists() and sum(1 for _ in folder.glob("*.msg")) >= MAX_MESSAGES:
-        raise InboxFull(MAX_MESSAGES)
-    message_id = f"{int(now.timestamp()):010d}-{secrets.token_hex(8)}"
-    outer = json.dumps({"id": message_id, "sender": sender,
-                        "received": format_time(now),
-                        "sealed": base64.b64encode(sealed).decode("ascii")})
-    atomic_write(folder / f"{message_id}.msg", seal_to(did, outer.encode("utf-8")))
+    with pod_lock(directory):
+        witnessed = pods.keyring.inbox(pod_id)
+        if len(witnessed) >= MAX_MESSAGES:
+            raise InboxFull(MAX_MESSAGES)
+        _sweep_unwitnessed(folder, witnessed)
+        message_id = f"{int(now.timestamp()):010d}-{secrets.token_hex(8)}"
+        outer = json.dumps({"id": message_id, "sender": sender,
+                            "received": format_time(now),
+                            "sealed": base64.b64encode(sealed).decode("ascii")})
+        blob = seal_to(did, outer.encode("utf-8"))
+        atomic_write(folder / f"{message_id}.msg", blob)
+        pods.keyring.witness_message(pod_id, message_id, crypto.digest(blob))
     return message_id
 
 
 def messages(pod: UnlockedPod) -> list[Message]:
-    folder = pod.directory / "inbox"
-    if not folder.exists():
-        return []
-    return [read(pod, path.stem) for path in sorted(folder.glob("*.msg"))]
+    witnessed = pod.witnessed_messages()
+    return [_open(pod, message_id, witnessed) for message_id in sorted(witnessed)]
 
 
 def read(pod: UnlockedPod, message_id: str) -> Message:
+    _path(pod, message_id)
+    return _open(pod, message_id, pod.witnessed_messages())
+
+
+def delete(pod: UnlockedPod, message_id: str) -> None:
+    """Only the holder, with the keys, deletes. The witness forgets the message
+    before the file goes, so a crash in between leaves a file nobody shows."""
     path = _path(pod, message_id)
+    with pod.write_locked():
+        witnessed = pod.witnessed_messages()
+        _open(pod, message_id, witnessed)
+        pod.witness_deleted_message(message_id)
+        path.unlink(missing_ok=True)
+        del witnessed[message_id]
+        _sweep_unwitnessed(path.parent, witnessed)
+
+
+def _open(pod: UnlockedPod, message_id: str, witnessed: dict[str, str]) -> Message:
+    if message_id not in witnessed:
+        raise MessageNotFound(message_id[:40])
     try:
-        blob = path.read_bytes()
+        blob = _path(pod, message_id).read_bytes()
     except OSError as exc:
-        raise MessageNotFound(message_id) from exc
+        raise DecryptionFailed() from exc
+    if crypto.digest(blob) != witnessed[message_id]:
+        raise DecryptionFailed()
     box = nacl.public.SealedBox(_private_key(pod))
     try:
         outer = json.loads(box.decrypt(blob))
@@ -97,12 +129,13 @@ def read(pod: UnlockedPod, message_id: str) -> Message:
     return Message(message_id, outer["sender"], outer["received"], body)
 
 
-def delete(pod: UnlockedPod, message_id: str) -> None:
-    path = _path(pod, message_id)
-    if not path.exists():
-        raise MessageNotFound(message_id)
-    read(pod, message_id)  # only the holder, with the keys, deletes
-    os.unlink(path)
+def _sweep_unwitnessed(folder: Path, witnessed: dict[str, str]) -> None:
+    """Remove message files no delivery witnessed (planted, or left by a crash
+    between the file and the witness); under the pod's lock."""
+    if folder.exists():
+        for path in folder.glob("*.msg"):
+            if path.stem not in witnessed:
+                path.unlink(missing_ok=True)
 
 
 def _path(pod: UnlockedPod, message_id: str) -> Path:

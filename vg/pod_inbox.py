@@ -28,5 +28,5 @@ class PodInboxDelivery:
         if not self._pods.exists(holder_did):
             self._fallback.deliver(holder_did, sealed)
             return
-        pod_inbox.deliver(self._pods.directory(holder_did), holder_did, sealed,
+        pod_inbox.deliver(self._pods, holder_did, sealed,
                           SENDER, self._clock())

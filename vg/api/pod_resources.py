@@ -275,8 +275,8 @@ async def post_message(pod_id: str, request: Request, body: JsonBody,
     require_role(requester, "staff")
     sealed = _sealed_bytes(body)
     did = system.pods.did_for_id(pod_id)
-    message_id = await run_in_threadpool(inbox.deliver, system.pods.directory(did),
-                                         did, sealed, requester.organisation, now)
+    message_id = await run_in_threadpool(inbox.deliver, system.pods, did, sealed,
+                                         requester.organisation, now)
     return json_response({"id": message_id}, status=201)
 
 
