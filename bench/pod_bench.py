@@ -194,7 +194,8 @@ def pod_http(seconds: int, reps: int, work: Path, workers: int) -> dict:
         saved = client.put(url, content=body, headers={
             "Authorization": bearer, "Content-Type": "application/ld+json"})
         assert saved.status_code == 200, saved.text
-        assert client.get(url, headers={"Authorization": bearer}).json() == json.loads(body)
+        read = client.get(url, headers={"Authorization": bearer})
+        assert read.json() == json.loads(body)
         (work / "body.json").write_bytes(body)
         lua = work / "put.lua"
         lua.write_text(PUT_LUA.format(ctype="application/ld+json",
@@ -227,8 +228,7 @@ def encryption(work: Path, reps: int) -> dict:
     for size in (1 << 20, 64 << 20):
         data = os.urandom(size)
         key, nonce = crypto.random_key(), os.urandom(24)
-        whole = _best(reps, lambda: nacl.bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(
-            data, b"", nonce, key))
+        whole = _best(reps, lambda: _raw_whole(data, key, nonce))
         pieces = _best(reps, lambda: _raw_pieces(data, key, nonce))
         chunked = _best(reps, lambda: _chunked(data, key))
         writer = _best(reps, lambda: _write(pod, data, now))
@@ -245,7 +245,12 @@ def encryption(work: Path, reps: int) -> dict:
     return results
 
 
+def _raw_whole(data: bytes, key: bytes, nonce: bytes) -> None:
+    nacl.bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(data, b"", nonce, key)
+
+
 def _raw_pieces(data: bytes, key: bytes, nonce: bytes) -> None:
+    """Speed only: one key and nonce for every piece, the output thrown away."""
     view = memoryview(data)
     for start in range(0, len(data), CHUNK):
         nacl.bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(
@@ -358,14 +363,17 @@ def css(seconds: int, reps: int, body: bytes, work: Path, binary: Path) -> dict:
         again = httpx.put(url, content=inline.read_bytes(), headers=headers, timeout=60)
         read = httpx.get(url, headers={"Accept": "application/ld+json"}, timeout=60)
         if first.status_code != 201 or again.status_code not in (200, 204, 205) or \
-                read.status_code != 200 or read.json() != json.loads(inline.read_bytes()):
+                read.status_code != 200 or \
+                read.json() != json.loads(inline.read_bytes()):
             raise RuntimeError(f"the Solid server did not store the document: PUT "
                                f"{first.status_code}, PUT {again.status_code}, GET "
                                f"{read.status_code}")
         lua = work / "css-put.lua"
-        lua.write_text(PUT_LUA.format(ctype="application/ld+json", auth="", body=inline))
+        lua.write_text(PUT_LUA.format(ctype="application/ld+json", auth="",
+                                      body=inline))
         figures = load(url, seconds, reps, lua, ["Accept: application/ld+json"])
-        return {"version": CSS_VERSION, "config": "file-root (file backend, public root)",
+        return {"version": CSS_VERSION,
+                "config": "file-root (file backend, public root)",
                 "document_bytes": inline.stat().st_size, **figures}
     finally:
         process.send_signal(signal.SIGTERM)
@@ -384,11 +392,13 @@ def _inline_context(body: bytes) -> bytes:
     return json.dumps({**document, "@context": shipped["@context"]}).encode()
 
 
-def http_comparison(seconds: int, reps: int, work: Path, css_binary: Path | None) -> dict:
+def http_comparison(seconds: int, reps: int, work: Path,
+                    css_binary: Path | None) -> dict:
     """Run where only loopback exists (inside the namespace when the peer runs)."""
     results = {}
     for workers in (1, 2):
-        results[f"pod_{workers}_worker"] = figures = pod_http(seconds, reps, work, workers)
+        figures = pod_http(seconds, reps, work, workers)
+        results[f"pod_{workers}_worker"] = figures
         print(f"pod {workers} worker(s):", _summary(figures), flush=True)
     if css_binary is None:
         return results
@@ -415,8 +425,9 @@ GET_KEY, PUT_KEY = f"get_c{GET_CONNECTIONS}", f"put_c{PUT_CONNECTIONS}"
 
 
 def _summary(figures: dict) -> str:
-    return (f"GET {figures[GET_KEY]['rps_median']} req/s {figures[GET_KEY]['rps_runs']}, "
-            f"PUT {figures[PUT_KEY]['rps_median']} req/s {figures[PUT_KEY]['rps_runs']}")
+    get, put = figures[GET_KEY], figures[PUT_KEY]
+    return (f"GET {get['rps_median']} req/s {get['rps_runs']}, "
+            f"PUT {put['rps_median']} req/s {put['rps_runs']}")
 
 
 def in_namespace(args, work: Path) -> dict:
@@ -478,7 +489,8 @@ def main() -> None:
             print("encryption", json.dumps(results["encryption"]), flush=True)
             results["upload"] = upload_memory(work, args.upload_gib)
             print("upload", json.dumps(results["upload"]), flush=True)
-        for stale in ("pod_http", "css", "ratio_to_css", "pod_1_worker", "pod_2_worker"):
+        for stale in ("pod_http", "css", "ratio_to_css", "pod_1_worker",
+                      "pod_2_worker"):
             results.pop(stale, None)
         if args.no_css:
             results.update(http_comparison(args.seconds, args.reps, work, None))

@@ -73,8 +73,8 @@ def export_archive(pod: UnlockedPod, passphrase: str, access_log: list[dict],
     """The signed archive; ``access_log`` is the holder's view of the audit log,
     handed in by the composition layer (the pod does not read the registry)."""
     state = pod.read_state()
-    history = [{"version": v["version"], "saved": v["saved"],
-                "document": pod.version(v["version"])} for v in state["versions"]]
+    history = [{"version": entry["version"], "saved": entry["saved"],
+                "document": document} for entry, document in pod.history()]
     body = {
         "@context": CONTEXT,
         "type": ARCHIVE_TYPE,
@@ -236,7 +236,8 @@ def _binary_problems(entries: Any) -> list[str]:
     names = set()
     for entry in entries:
         if not isinstance(entry, dict) or set(entry) != _BINARY_MEMBERS:
-            return ["each binary must have exactly " + ", ".join(sorted(_BINARY_MEMBERS))]
+            members = ", ".join(sorted(_BINARY_MEMBERS))
+            return [f"each binary must have exactly {members}"]
         try:
             name = check_name(entry["name"])
         except InvalidName:
@@ -244,7 +245,8 @@ def _binary_problems(entries: Any) -> list[str]:
         if name in names:
             return [f"binary {name} appears twice"]
         names.add(name)
-        if not (isinstance(entry["mediaType"], str) and 0 < len(entry["mediaType"]) <= 127
+        media_type = entry["mediaType"]
+        if not (isinstance(media_type, str) and 0 < len(media_type) <= 127
                 and isinstance(entry["saved"], str) and len(entry["saved"]) <= 40
                 and isinstance(entry["content"], str)):
             return [f"binary {name} must have a media type, saved time and content"]

@@ -1,6 +1,7 @@
 """Concurrent Workcontext writers share one durable commit: each gets its own version
 and ETag, every version reads back, a stale If-Match fails alone, and a batch whose
-commit fails reports the failure to every writer in it."""
+commit fails reports the failure to every writer in it. Older versions fold into
+sealed segments, so the manifest stays small however long the history grows."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ from pathlib import Path
 import pytest
 
 from pod import DecryptionFailed, PreconditionFailed
+from pod import holder as holder_module
+from pod.archive import export_archive, import_archive
 from pod.commits import GroupCommit
+from pod.crypto import INTERACTIVE
 from tests.factories import NOW, PASSPHRASE, full_workcontext, pod_store
 
 WRITERS = 12
@@ -92,7 +96,7 @@ def test_concurrent_writers_leave_only_version_files_the_manifest_names(pod):
 
     state = pod.read_state()
     named = {e.get("file", e["version"]) for e in state["versions"]}
-    files = {int(p.stem) for p in (pod.directory / "versions").glob("*.bin")}
+    files = {int(p.stem) for p in (pod.directory / "versions").glob("[0-9]*.bin")}
     assert files == named
     assert [v.version for v in pod.versions()] == list(range(1, 41))
     assert sorted(pod.version(n)["availability"]["hoursPerWeek"]
@@ -136,3 +140,49 @@ def test_a_changed_slice_of_a_batch_file_fails_to_decrypt(pod):
     others = [e for e in pod.read_state()["versions"] if e is not entry
               and e.get("file") != entry["file"]]
     assert all(pod.version(e["version"]) for e in others)
+
+
+@pytest.fixture
+def small_folds(monkeypatch):
+    monkeypatch.setattr(holder_module, "HISTORY_FOLD", 4)
+
+
+def test_older_versions_fold_into_segments_and_all_read_back(pod, small_folds):
+    for n in range(11):
+        pod.save_workcontext(full_workcontext(pod.did, hours_per_week=n), NOW)
+
+    state = pod.read_state()
+    assert len(state["versions"]) <= 4 and len(state["segments"]) == 2
+    assert [v.version for v in pod.versions()] == list(range(1, 12))
+    assert [pod.version(n)["availability"]["hoursPerWeek"]
+            for n in range(1, 12)] == list(range(11))
+    assert [entry["version"] for entry, _ in pod.history()] == list(range(1, 12))
+    assert pod.restore(1, NOW) == 12
+
+
+def test_a_changed_segment_fails_to_decrypt(pod, small_folds):
+    for n in range(6):
+        pod.save_workcontext(full_workcontext(pod.did, hours_per_week=n), NOW)
+    [segment] = pod.read_state()["segments"]
+    path = pod.directory / "versions" / f"segment-{segment['first']:06d}.bin"
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 1
+    path.write_bytes(bytes(data))
+
+    with pytest.raises(DecryptionFailed):
+        pod.version(1)
+    with pytest.raises(DecryptionFailed):
+        pod.versions()
+    assert pod.workcontext()["availability"]["hoursPerWeek"] == 5
+
+
+def test_a_long_history_imports_folded_and_exports_the_same(pod, small_folds, tmp_path):
+    for n in range(9):
+        pod.save_workcontext(full_workcontext(pod.did, hours_per_week=n), NOW)
+    archive = export_archive(pod, PASSPHRASE, [], NOW, cost=INTERACTIVE)
+
+    moved = import_archive(pod_store(tmp_path / "elsewhere"), archive, PASSPHRASE, NOW)
+
+    assert moved.read_state()["segments"]
+    assert export_archive(moved, PASSPHRASE, [], NOW, cost=INTERACTIVE)["history"] == \
+        archive["history"]

@@ -112,11 +112,13 @@ def test_a_killed_small_writer_leaves_the_last_committed_version(tmp_path, seed)
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_killed_concurrent_writers_leave_whole_batches_that_all_read_back(tmp_path, seed):
+def test_killed_concurrent_writers_leave_whole_batches_that_all_read_back(tmp_path,
+                                                                         seed):
     store = pod_store(tmp_path / "pods")
     did = store.create(PASSPHRASE, NOW).did
 
-    reported = run_and_kill(store.root, did, "group", random.Random(seed).uniform(0, 0.4))
+    delay = random.Random(seed).uniform(0, 0.4)
+    reported = run_and_kill(store.root, did, "group", delay)
 
     pod = pod_store(store.root).unlock(did, PASSPHRASE)
     numbers = [v.version for v in pod.versions()]
@@ -126,7 +128,8 @@ def test_killed_concurrent_writers_leave_whole_batches_that_all_read_back(tmp_pa
     no_plaintext(store.root)
     pod.save_workcontext({"id": did, "n": 0}, NOW)
     named = {e.get("file", e["version"]) for e in pod.read_state()["versions"]}
-    stray = {int(p.stem) for p in (pod.directory / "versions").glob("*.bin")} - named
+    versions = pod.directory / "versions"
+    stray = {int(p.stem) for p in versions.glob("[0-9]*.bin")} - named
     assert stray == set()
     assert list(store.root.rglob(".tmp-*")) == []
 
