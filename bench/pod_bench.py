@@ -4,19 +4,23 @@ Solid Server on the same machine with the same load generator.
 
     .venv/bin/python bench/pod_bench.py [--seconds 10] [--reps 3] [--no-css]
 
-- The pod runs in uvicorn (one worker) on 127.0.0.1; wrk drives it. GET reads the
-  Workcontext (decrypt, ETag); PUT stores a new version (validate, encrypt, three
-  fsynced atomic writes) with no live grant, so nothing is published.
-- Encryption: the chunked XChaCha20-Poly1305 of pod/binaries.py on 1 MB and 64 MB in
-  memory, against one libsodium call over the whole buffer; and the BinaryWriter end
-  to end (file writes and fsync included), for information.
-- Memory: the server's peak RSS (VmHWM) before and after streaming 1 GiB in.
+- HTTP: the pod runs in uvicorn with one worker and with two (``vg serve
+  --workers``); wrk drives it. GET reads the Workcontext (decrypt, ETag); PUT stores
+  a new version (validate with SHACL, encrypt, commit durably; concurrent writers
+  share a commit) with no live grant, so nothing is published.
 - The Community Solid Server 7.2.0 is installed with npm into a temporary folder and
-  run with its file backend and no authentication, inside a network namespace that has
-  only loopback (it listens on every interface); wrk runs in the same namespace.
+  run with its file backend and no authentication. It listens on every interface,
+  so the whole HTTP comparison (both servers and wrk) runs in a network namespace
+  that has only loopback, made for the run and deleted afterwards. Both servers get
+  the same 3-4 KB Workcontext with the same wrk settings; the Solid server gets it
+  with the shipped context inlined, so it has nothing to fetch.
+- Encryption: the chunked XChaCha20-Poly1305 of pod/binaries.py on 1 MB and 64 MB in
+  memory, against one libsodium call over the whole buffer, in the same process;
+  and the BinaryWriter end to end (file writes and fsync included).
+- Memory: the server's peak RSS (VmHWM) before and after streaming 1 GiB in.
 
-Prints the figures and writes them to bench/results/pod.json. Needs wrk, and for the
-Solid server node, npm and root for ``ip netns``.
+Prints the figures and writes them to bench/results/pod.json. Needs wrk (installed
+with apt-get when missing), and for the Solid server node, npm and root (``ip netns``).
 """
 
 from __future__ import annotations
@@ -51,14 +55,13 @@ RESULTS = REPO / "bench" / "results" / "pod.json"
 PASSPHRASE = "a long benchmark passphrase"
 NETNS = "vgpodbench"
 CSS_VERSION = "7.2.0"
-SKILLS = 30  # makes the Workcontext about 3.5 KB
+CSS_PORT = 3000
+DOCUMENT_BYTES = 3500  # the Workcontext grows by skills until it is this large
+GET_CONNECTIONS, PUT_CONNECTIONS = 64, 8
 SERVER = """
 import uvicorn
-from pathlib import Path
-from vg.app import create_app
-from vg.settings import Settings
-app = create_app(Settings(data_dir=Path({data!r}), kdf_level="interactive"))
-uvicorn.run(app, host="127.0.0.1", port={port}, log_level="warning", access_log=False)
+uvicorn.run("vg.app:app_from_environment", factory=True, host="127.0.0.1",
+            port={port}, workers={workers}, log_level="warning", access_log=False)
 """
 PUT_LUA = """
 wrk.method = "PUT"
@@ -77,28 +80,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for(url: str, seconds: float = 60, prefix: list[str] | None = None) -> None:
+def wait_for(url: str, seconds: float = 60) -> None:
     deadline = time.time() + seconds
     while time.time() < deadline:
         try:
-            if prefix:
-                done = subprocess.run(prefix + ["curl", "-s", "-o", "/dev/null", url],
-                                      timeout=5)
-                if done.returncode == 0:
-                    return
-            else:
-                httpx.get(url, timeout=2)
-                return
-        except (httpx.HTTPError, subprocess.TimeoutExpired):
-            pass
-        time.sleep(0.3)
+            httpx.get(url, timeout=2)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.3)
     raise RuntimeError(f"{url} did not come up")
 
 
 def wrk(url: str, connections: int, seconds: int, lua: Path | None = None,
-        headers: list[str] = (), prefix: list[str] | None = None) -> dict:
-    command = (prefix or []) + ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s",
-                                "--latency"]
+        headers: list[str] = ()) -> dict:
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
     for header in headers:
         command += ["-H", header]
     if lua:
@@ -107,9 +102,11 @@ def wrk(url: str, connections: int, seconds: int, lua: Path | None = None,
                             check=True).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    timeouts = re.search(r"timeout (\d+)", output)
     p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", output)
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
     return {"rps": rate, "non2xx": int(errors.group(1)) if errors else 0,
+            "timeouts": int(timeouts.group(1)) if timeouts else 0,
             "p50_ms": float(p50.group(1)) * scale[p50.group(2)] if p50 else None}
 
 
@@ -117,7 +114,17 @@ def median_runs(runs: list[dict]) -> dict:
     return {"rps_median": statistics.median(r["rps"] for r in runs),
             "rps_runs": [round(r["rps"], 1) for r in runs],
             "p50_ms_runs": [r["p50_ms"] for r in runs],
-            "non2xx_runs": [r["non2xx"] for r in runs]}
+            "non2xx_runs": [r["non2xx"] for r in runs],
+            "timeouts_runs": [r["timeouts"] for r in runs]}
+
+
+def load(url: str, seconds: int, reps: int, put_lua: Path,
+         get_headers: list[str]) -> dict:
+    """The same wrk settings for every server: GET first, then PUT."""
+    get = [wrk(url, GET_CONNECTIONS, seconds, headers=get_headers) for _ in range(reps)]
+    put = [wrk(url, PUT_CONNECTIONS, seconds, lua=put_lua) for _ in range(reps)]
+    return {f"get_c{GET_CONNECTIONS}": median_runs(get),
+            f"put_c{PUT_CONNECTIONS}": median_runs(put)}
 
 
 def peak_rss_mb(pid: int) -> tuple[float, float]:
@@ -128,52 +135,77 @@ def peak_rss_mb(pid: int) -> tuple[float, float]:
 
 
 def workcontext_document(did: str) -> dict:
-    """A realistic 3-4 KB Workcontext (the tests' full example, padded with skills)."""
-    from tests.factories import full_workcontext, skill_pool
+    """A realistic 3-4 KB Workcontext: the tests' full example with as many real
+    ESCO skills as make it DOCUMENT_BYTES long."""
+    from tests.factories import full_workcontext, reference
 
-    return full_workcontext(did, skills=tuple(skill_pool()[:SKILLS]))
+    skills = sorted(reference().skills)
+    count = 3
+    while True:
+        document = full_workcontext(did, skills=tuple(skills[:count]))
+        if len(json.dumps(document)) >= DOCUMENT_BYTES:
+            return document
+        count += 1
 
 
 # -- the pod server ------------------------------------------------------------------------
 class PodServer:
-    def __init__(self, data: Path):
+    def __init__(self, data: Path, workers: int = 1):
+        from vg.settings import Settings
+        from vg.wiring import build_system
+
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        # The databases are made once here, so that workers do not race to make them.
+        build_system(Settings(data_dir=data, kdf_level="interactive"))
+        env = {**os.environ, "PYTHONPATH": str(REPO), "VG_DATA_DIR": str(data),
+               "VG_KDF_LEVEL": "interactive"}
         self.process = subprocess.Popen(
-            [sys.executable, "-c", SERVER.format(data=str(data), port=self.port)],
+            [sys.executable, "-c", SERVER.format(port=self.port, workers=workers)],
             cwd=REPO, env=env)
         wait_for(self.base + "/api/v1/openapi.json")
+
+    def serving_pid(self) -> int:
+        """The worker when there is one, else the server process itself."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        pids = children.read_text().split() if children.exists() else []
+        return int(pids[0]) if pids else self.process.pid
+
+    def peak_rss_mb(self) -> tuple[float, float]:
+        return peak_rss_mb(self.serving_pid())
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
         try:
-            self.process.wait(10)
+            self.process.wait(20)
         except subprocess.TimeoutExpired:
             self.process.kill()
+            self.process.wait(10)
 
 
-def pod_http(seconds: int, reps: int, work: Path) -> tuple[dict, bytes]:
-    server = PodServer(work / "http")
+def pod_http(seconds: int, reps: int, work: Path, workers: int) -> dict:
+    server = PodServer(work / f"http-{workers}", workers)
     try:
         client = httpx.Client(base_url=server.base, timeout=60)
         created = client.post("/api/v1/pods", json={"passphrase": PASSPHRASE}).json()
-        auth = f"Authorization: Bearer {created['session']}"
-        pod_id = _pod_id(created["did"])
+        bearer = f"Bearer {created['session']}"
         body = json.dumps(workcontext_document(created["did"])).encode()
-        url = f"{server.base}/api/v1/pods/{pod_id}/werkcontext"
+        url = f"{server.base}/api/v1/pods/{_pod_id(created['did'])}/werkcontext"
         saved = client.put(url, content=body, headers={
-            "Authorization": auth[15:], "Content-Type": "application/ld+json"})
+            "Authorization": bearer, "Content-Type": "application/ld+json"})
         assert saved.status_code == 200, saved.text
-        lua = work / "put.lua"
+        read = client.get(url, headers={"Authorization": bearer})
+        assert read.json() == json.loads(body)
         (work / "body.json").write_bytes(body)
+        lua = work / "put.lua"
         lua.write_text(PUT_LUA.format(ctype="application/ld+json",
-                                      auth=f'wrk.headers["Authorization"] = "{auth[15:]}"',
+                                      auth=f'wrk.headers["Authorization"] = "{bearer}"',
                                       body=work / "body.json"))
-        get = [wrk(url, 64, seconds, headers=[auth]) for _ in range(reps)]
-        put = [wrk(url, 8, seconds, lua=lua) for _ in range(reps)]
-        return {"get_c64": median_runs(get), "put_c8": median_runs(put),
-                "document_bytes": len(body)}, body
+        figures = load(url, seconds, reps, lua, [f"Authorization: {bearer}"])
+        versions = client.get(url.removesuffix("werkcontext") + "versies/",
+                              headers={"Authorization": bearer}).json()["contains"]
+        return {"workers": workers, "document_bytes": len(body), **figures,
+                "versions_after": len(versions)}
     finally:
         server.stop()
 
@@ -184,6 +216,9 @@ def _pod_id(did: str) -> str:
 
 # -- encryption throughput -------------------------------------------------------------------
 def encryption(work: Path, reps: int) -> dict:
+    """The pod's chunked encryption against two raw-cipher baselines: one libsodium
+    call over the whole buffer, and libsodium called on 64 KiB pieces with no pod
+    framing. The headline ratio is to the faster of the two."""
     results = {}
     store = PodStore(work / "enc", kdf_cost=INTERACTIVE)
     from datetime import datetime, timezone
@@ -193,19 +228,33 @@ def encryption(work: Path, reps: int) -> dict:
     for size in (1 << 20, 64 << 20):
         data = os.urandom(size)
         key, nonce = crypto.random_key(), os.urandom(24)
-        raw = _best(reps, lambda: nacl.bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(
-            data, b"", nonce, key))
+        whole = _best(reps, lambda: _raw_whole(data, key, nonce))
+        pieces = _best(reps, lambda: _raw_pieces(data, key, nonce))
         chunked = _best(reps, lambda: _chunked(data, key))
         writer = _best(reps, lambda: _write(pod, data, now))
+        raw = min(whole, pieces)
         mb = size / 1e6
         results[f"{size >> 20}MiB"] = {
-            "raw_cipher_MBps": round(mb / raw, 1),
+            "raw_cipher_one_call_MBps": round(mb / whole, 1),
+            "raw_cipher_64KiB_calls_MBps": round(mb / pieces, 1),
             "chunked_MBps": round(mb / chunked, 1),
             "chunked_over_raw": round(raw / chunked, 3),
             "binarywriter_with_io_MBps": round(mb / writer, 1),
             "binarywriter_over_raw": round(raw / writer, 3),
         }
     return results
+
+
+def _raw_whole(data: bytes, key: bytes, nonce: bytes) -> None:
+    nacl.bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(data, b"", nonce, key)
+
+
+def _raw_pieces(data: bytes, key: bytes, nonce: bytes) -> None:
+    """Speed only: one key and nonce for every piece, the output thrown away."""
+    view = memoryview(data)
+    for start in range(0, len(data), CHUNK):
+        nacl.bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(
+            bytes(view[start:start + CHUNK]), b"", nonce, key)
 
 
 def _best(reps: int, action) -> float:
@@ -245,7 +294,11 @@ def upload_memory(work: Path, gib: float) -> dict:
         headers = {"Authorization": f"Bearer {created['session']}",
                    "Content-Type": "video/mp4"}
         url = f"/api/v1/pods/{_pod_id(created['did'])}/bestanden/intro.mp4"
-        before_rss, before_hwm = peak_rss_mb(server.process.pid)
+        before_rss, startup_hwm = server.peak_rss_mb()
+        # Reset the kernel's peak-RSS mark (proc(5), clear_refs "5"), so VmHWM
+        # afterwards is the peak during the upload, not the one set at start-up.
+        Path(f"/proc/{server.serving_pid()}/clear_refs").write_text("5")
+        _, before_hwm = server.peak_rss_mb()
         size = int(gib * (1 << 30))
         piece = os.urandom(1 << 20)
 
@@ -260,7 +313,7 @@ def upload_memory(work: Path, gib: float) -> dict:
         response = client.put(url, content=body(), headers=headers)
         upload_s = time.perf_counter() - start
         assert response.status_code == 201, response.text
-        _, after_hwm = peak_rss_mb(server.process.pid)
+        _, after_hwm = server.peak_rss_mb()
         start = time.perf_counter()
         got = 0
         with client.stream("GET", url, headers=headers) as stream:
@@ -269,9 +322,9 @@ def upload_memory(work: Path, gib: float) -> dict:
         download_s = time.perf_counter() - start
         assert got == size
         return {"bytes": size, "rss_before_MB": round(before_rss, 1),
-                "peak_rss_before_MB": round(before_hwm, 1),
-                "peak_rss_after_MB": round(after_hwm, 1),
-                "peak_growth_MB": round(after_hwm - before_hwm, 1),
+                "peak_rss_at_startup_MB": round(startup_hwm, 1),
+                "peak_rss_during_upload_MB": round(after_hwm, 1),
+                "peak_growth_during_upload_MB": round(after_hwm - before_rss, 1),
                 "upload_MBps": round(size / 1e6 / upload_s, 1),
                 "download_MBps": round(size / 1e6 / download_s, 1)}
     finally:
@@ -279,52 +332,56 @@ def upload_memory(work: Path, gib: float) -> dict:
 
 
 # -- the Community Solid Server ------------------------------------------------------------
-def css(seconds: int, reps: int, body: bytes, work: Path) -> dict:
-    folder = Path(tempfile.mkdtemp(prefix="vg-css-"))
-    prefix = ["ip", "netns", "exec", NETNS]
-    process = None
+def install_css(folder: Path) -> Path:
+    """npm's ordinary client, from the registry, into a temporary folder."""
+    subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error",
+                    f"@solid/community-server@{CSS_VERSION}"], cwd=folder,
+                   check=True, capture_output=True, timeout=900)
+    return folder / "node_modules" / ".bin" / "community-solid-server"
+
+
+def css(seconds: int, reps: int, body: bytes, work: Path, binary: Path) -> dict:
+    """The Solid server with its file backend and public (no authentication) root.
+
+    ``-b`` sets the base URL to the address wrk uses: without it the server takes
+    its base to be http://localhost:3000/ and answers 500 for every other host
+    name ("outside the configured identifier space").
+    """
+    data = work / "css-data"
+    base = f"http://127.0.0.1:{CSS_PORT}/"
+    process = subprocess.Popen(
+        [str(binary), "-c", "@css:config/file-root.json", "-f", str(data),
+         "-p", str(CSS_PORT), "-b", base, "-l", "warn"],
+        cwd=binary.parents[2], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error",
-                        f"@solid/community-server@{CSS_VERSION}"], cwd=folder,
-                       check=True, capture_output=True, timeout=600)
-        subprocess.run(["ip", "netns", "add", NETNS], check=True)
-        subprocess.run(prefix + ["ip", "link", "set", "lo", "up"], check=True)
-        port = 3000
-        binary = folder / "node_modules" / ".bin" / "community-solid-server"
-        process = subprocess.Popen(
-            prefix + [str(binary), "-c", "@css:config/file-root.json", "-f",
-                      str(folder / "data"), "-p", str(port), "-l", "warn"],
-            cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        url = f"http://127.0.0.1:{port}/profile.jsonld"
-        wait_for(f"http://127.0.0.1:{port}/", 120, prefix)
-        # The Solid server would fetch the context URL (and fail without a network),
-        # so it gets the same document with the shipped context inlined.
+        wait_for(base, 180)
+        url = base + "profile.jsonld"
         inline = work / "css-body.json"
         inline.write_bytes(_inline_context(body))
-        put = subprocess.run(prefix + ["curl", "-s", "-o", "/dev/null", "-w",
-                                       "%{http_code}", "-X", "PUT", "-H",
-                                       "Content-Type: application/ld+json",
-                                       "--data-binary", "@" + str(inline),
-                                       url], capture_output=True, text=True)
+        headers = {"Content-Type": "application/ld+json"}
+        first = httpx.put(url, content=inline.read_bytes(), headers=headers, timeout=60)
+        again = httpx.put(url, content=inline.read_bytes(), headers=headers, timeout=60)
+        read = httpx.get(url, headers={"Accept": "application/ld+json"}, timeout=60)
+        if first.status_code != 201 or again.status_code not in (200, 204, 205) or \
+                read.status_code != 200 or \
+                read.json() != json.loads(inline.read_bytes()):
+            raise RuntimeError(f"the Solid server did not store the document: PUT "
+                               f"{first.status_code}, PUT {again.status_code}, GET "
+                               f"{read.status_code}")
         lua = work / "css-put.lua"
         lua.write_text(PUT_LUA.format(ctype="application/ld+json", auth="",
                                       body=inline))
-        get = [wrk(url, 64, seconds, headers=["Accept: application/ld+json"],
-                   prefix=prefix) for _ in range(reps)]
-        puts = [wrk(url, 8, seconds, lua=lua, prefix=prefix) for _ in range(reps)]
-        return {"version": CSS_VERSION, "config": "file-root (file backend, public)",
-                "document_bytes": inline.stat().st_size,
-                "first_put_status": put.stdout, "get_c64": median_runs(get),
-                "put_c8": median_runs(puts)}
+        figures = load(url, seconds, reps, lua, ["Accept: application/ld+json"])
+        return {"version": CSS_VERSION,
+                "config": "file-root (file backend, public root)",
+                "document_bytes": inline.stat().st_size, **figures}
     finally:
-        if process is not None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        subprocess.run(["ip", "netns", "del", NETNS], capture_output=True)
-        shutil.rmtree(folder, ignore_errors=True)
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
 
 
 def _inline_context(body: bytes) -> bytes:
@@ -335,6 +392,67 @@ def _inline_context(body: bytes) -> bytes:
     return json.dumps({**document, "@context": shipped["@context"]}).encode()
 
 
+def http_comparison(seconds: int, reps: int, work: Path,
+                    css_binary: Path | None) -> dict:
+    """Run where only loopback exists (inside the namespace when the peer runs)."""
+    results = {}
+    for workers in (1, 2):
+        figures = pod_http(seconds, reps, work, workers)
+        results[f"pod_{workers}_worker"] = figures
+        print(f"pod {workers} worker(s):", _summary(figures), flush=True)
+    if css_binary is None:
+        return results
+    body = (work / "body.json").read_bytes()
+    results["css"] = peer = css(seconds, reps, body, work, css_binary)
+    print("Solid server:", _summary(peer), flush=True)
+    failed = sum(peer[k]["non2xx_runs"][i] for k in (GET_KEY, PUT_KEY)
+                 for i in range(reps))
+    if failed or not (peer[GET_KEY]["rps_median"] and peer[PUT_KEY]["rps_median"]):
+        results["css"]["invalid"] = (f"{failed} non-2xx answers or a rate of zero; "
+                                     "no ratio is given")
+        return results
+    results["ratio_to_css"] = {
+        name: {"get": round(results[name][GET_KEY]["rps_median"]
+                            / peer[GET_KEY]["rps_median"], 1),
+               "put": round(results[name][PUT_KEY]["rps_median"]
+                            / peer[PUT_KEY]["rps_median"], 1)}
+        for name in ("pod_1_worker", "pod_2_worker")}
+    print("ratio to the Solid server:", results["ratio_to_css"], flush=True)
+    return results
+
+
+GET_KEY, PUT_KEY = f"get_c{GET_CONNECTIONS}", f"put_c{PUT_CONNECTIONS}"
+
+
+def _summary(figures: dict) -> str:
+    get, put = figures[GET_KEY], figures[PUT_KEY]
+    return (f"GET {get['rps_median']} req/s {get['rps_runs']}, "
+            f"PUT {put['rps_median']} req/s {put['rps_runs']}")
+
+
+def in_namespace(args, work: Path) -> dict:
+    """Install the Solid server (this needs the registry, so outside the namespace),
+    then run the comparison in a fresh namespace with only ``lo``, then delete it."""
+    folder = Path(tempfile.mkdtemp(prefix="vg-css-"))
+    out = work / "http.json"
+    try:
+        binary = install_css(folder)
+        subprocess.run(["ip", "netns", "add", NETNS], check=True)
+        subprocess.run(["ip", "netns", "exec", NETNS, "ip", "link", "set", "lo", "up"],
+                       check=True)
+        links = subprocess.run(["ip", "netns", "exec", NETNS, "ip", "-o", "link"],
+                               capture_output=True, text=True, check=True).stdout
+        assert [line.split(":")[1].strip() for line in links.splitlines()] == ["lo"]
+        subprocess.run(["ip", "netns", "exec", NETNS, sys.executable, __file__,
+                        "--inside", str(work), "--css-binary", str(binary),
+                        "--seconds", str(args.seconds), "--reps", str(args.reps)],
+                       check=True)
+        return json.loads(out.read_text())
+    finally:
+        subprocess.run(["ip", "netns", "del", NETNS], capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 # -- main ------------------------------------------------------------------------------------
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -342,50 +460,42 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--upload-gib", type=float, default=1.0)
     parser.add_argument("--no-css", action="store_true")
-    parser.add_argument("--only-css", action="store_true",
-                        help="keep the pod figures in the results file, rerun the peer")
+    parser.add_argument("--only-http", action="store_true",
+                        help="keep the other figures in the results file")
+    parser.add_argument("--inside", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--css-binary", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ.setdefault("VG_REFERENCE_DIR", str((REPO.parent / "shared" / "data")))
+    if args.inside:
+        figures = http_comparison(args.seconds, args.reps, args.inside, args.css_binary)
+        (args.inside / "http.json").write_text(json.dumps(figures))
+        return
+    if shutil.which("wrk") is None:
+        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True)
 
     work = Path(tempfile.mkdtemp(prefix="vg-pod-bench-"))
     try:
         results = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                               "platform": platform.platform()},
-                   "seconds": args.seconds, "reps": args.reps}
-        if args.only_css:
-            results = json.loads(RESULTS.read_text())
-            body = json.dumps(workcontext_document("did:key:z6MkBench")).encode()
-            (work / "body.json").write_bytes(body)
+                               "platform": platform.platform(),
+                               "load_average_at_start": os.getloadavg()},
+                   "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                   "seconds": args.seconds, "reps": args.reps,
+                   "connections": {"get": GET_CONNECTIONS, "put": PUT_CONNECTIONS},
+                   "load_generator": "wrk -t1, unpinned, same namespace as the servers"}
+        if args.only_http:
+            results = {**json.loads(RESULTS.read_text()), **results}
         else:
-            results["pod_http"], body = pod_http(args.seconds, args.reps, work)
-            print("pod GET c64 req/s", results["pod_http"]["get_c64"]["rps_median"],
-                  "PUT c8 req/s", results["pod_http"]["put_c8"]["rps_median"],
-                  flush=True)
             results["encryption"] = encryption(work, args.reps)
             print("encryption", json.dumps(results["encryption"]), flush=True)
             results["upload"] = upload_memory(work, args.upload_gib)
             print("upload", json.dumps(results["upload"]), flush=True)
-        if not args.no_css:
-            try:
-                results["css"] = css(args.seconds, args.reps, body, work)
-                pod, peer = results["pod_http"], results["css"]
-                failed = sum(peer["get_c64"]["non2xx_runs"] + peer["put_c8"]["non2xx_runs"])
-                if failed or peer["first_put_status"] not in ("201", "205", "204"):
-                    results["ratio_to_css"] = None
-                    results["css"]["invalid"] = (
-                        "the Solid server answered errors, so its rates are not "
-                        "comparable and no ratio is given")
-                    raise RuntimeError(results["css"]["invalid"])
-                results["ratio_to_css"] = {
-                    "get": round(pod["get_c64"]["rps_median"]
-                                 / peer["get_c64"]["rps_median"], 1),
-                    "put": round(pod["put_c8"]["rps_median"]
-                                 / peer["put_c8"]["rps_median"], 1)}
-                print("css", json.dumps(results["css"]), flush=True)
-                print("ratio to css", results["ratio_to_css"], flush=True)
-            except (subprocess.SubprocessError, OSError, RuntimeError) as exc:
-                results.setdefault("css", {})["error"] = f"{type(exc).__name__}: {exc}"[:500]
-                print("css failed:", results["css"]["error"], flush=True)
+        for stale in ("pod_http", "css", "ratio_to_css", "pod_1_worker",
+                      "pod_2_worker"):
+            results.pop(stale, None)
+        if args.no_css:
+            results.update(http_comparison(args.seconds, args.reps, work, None))
+        else:
+            results.update(in_namespace(args, work))
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(json.dumps(results, indent=2) + "\n")
         print("written to", RESULTS)

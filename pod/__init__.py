@@ -1,6 +1,7 @@
 """The holder's personal encrypted store."""
 
 from .errors import (
+    ArchiveTooLarge,
     BinaryNotFound,
     InboxFull,
     InboxQuotaReached,
@@ -31,8 +32,8 @@ from .sessions import SessionSealer
 from .store import PodStore
 
 __all__ = [
-    "BinaryNotFound", "InboxFull", "InboxQuotaReached", "InvalidName",
-    "MessageNotFound",
+    "ArchiveTooLarge", "BinaryNotFound", "InboxFull", "InboxQuotaReached",
+    "InvalidName", "MessageNotFound",
     "InvalidPath", "MethodNotAllowed", "NotAcceptable", "PodNotFound",
     "UnsupportedMediaType", "RangeNotSatisfiable",
     "DecryptionFailed", "GrantNotFound", "GrantNotLive", "InvalidArchive", "PodError",

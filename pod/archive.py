@@ -2,12 +2,18 @@
 imports into a new pod on another server with the same result (GDPR art. 15 and 20).
 
 The archive holds the Workcontext history (the last version is the current one), the
-grants with their withdrawal marks, the publication sequence number, and the holder's
-copy of their access log. Its ``proof`` is the holder's Ed25519 signature over all of
+grants with their withdrawal marks, the publication sequence number, the binaries
+(base64, with name, media type, size and time saved), and the holder's copy of their
+access log. Its ``proof`` is the holder's Ed25519 signature over all of
 it (consent.signed). The signing seed travels sealed under a key derived with
 Argon2id from the passphrase the holder gives for the export, so the archive alone
 does not let anyone act as the holder. Embedded documents are JSON literals
 (``@json``), so reading the archive as JSON-LD expands nothing and fetches nothing.
+
+An archive is parsed in memory, so it is bounded (MAX_ARCHIVE_BYTES); a pod whose
+binaries do not fit is refused with ArchiveTooLarge rather than exported without
+them, and its binaries stay downloadable one by one. A streamed container would lift
+the bound; it needs the import to stage the upload encrypted, which is not built.
 """
 
 from __future__ import annotations
@@ -26,11 +32,20 @@ from consent import (
 )
 
 from . import crypto
-from .errors import DecryptionFailed, InvalidArchive, UnlockFailed
+from .binaries import BinaryWriter, binaries, check_name, read_range
+from .errors import (
+    ArchiveTooLarge,
+    DecryptionFailed,
+    InvalidArchive,
+    InvalidName,
+    UnlockFailed,
+)
 from .holder import UnlockedPod
 
 ARCHIVE_TYPE = "PodExport"
-MAX_ARCHIVE_BYTES = 16 * 1024 * 1024
+MAX_ARCHIVE_BYTES = 64 * 1024 * 1024
+# Room for everything but the binaries; their base64 takes 4/3 of their size.
+MAX_BINARY_BYTES = (MAX_ARCHIVE_BYTES - 8 * 1024 * 1024) // 4 * 3
 MAX_DEPTH = 16
 MAX_NODES = 500_000
 VOCAB = "https://w3id.org/virtuele-gemeente/pod#"
@@ -42,11 +57,14 @@ CONTEXT = {
     "history": {"@type": "@json"},
     "grants": {"@type": "@json"},
     "accessLog": {"@type": "@json"},
+    "binaries": {"@type": "@json"},
     "identityKey": {"@type": "@json"},
     "proof": {"@type": "@json"},
 }
 _MEMBERS = {"@context", "type", "holder", "exported", "sequence", "history", "grants",
             "accessLog", "identityKey", "proof"}
+_OPTIONAL = {"binaries"}  # archives made before binaries were exported lack it
+_BINARY_MEMBERS = {"name", "mediaType", "saved", "size", "content"}
 _KEY_AD = b"vg-pod-export-identity"
 
 
@@ -55,8 +73,8 @@ def export_archive(pod: UnlockedPod, passphrase: str, access_log: list[dict],
     """The signed archive; ``access_log`` is the holder's view of the audit log,
     handed in by the composition layer (the pod does not read the registry)."""
     state = pod.read_state()
-    history = [{"version": v["version"], "saved": v["saved"],
-                "document": pod.version(v["version"])} for v in state["versions"]]
+    history = [{"version": entry["version"], "saved": entry["saved"],
+                "document": document} for entry, document in pod.history()]
     body = {
         "@context": CONTEXT,
         "type": ARCHIVE_TYPE,
@@ -66,6 +84,7 @@ def export_archive(pod: UnlockedPod, passphrase: str, access_log: list[dict],
         "history": history,
         "grants": state["grants"],
         "accessLog": pod.imported_access_log() + list(access_log),
+        "binaries": _export_binaries(pod),
         "identityKey": _seal_seed(pod.key_material()[0], passphrase, cost),
     }
     return pod.sign(body)
@@ -93,12 +112,37 @@ def import_archive(store, archive: Any, passphrase: str, now: datetime,
             validate(entry["document"], archive["holder"])
     pod = store.create(passphrase, now, seed=seed)
     try:
+        files = _import_binaries(pod, archive.get("binaries", []))
         pod.load(archive["history"], archive["grants"], archive["sequence"],
-                 archive["accessLog"])
+                 archive["accessLog"], files)
     except BaseException:
         store.erase(pod)
         raise
     return pod
+
+
+def _export_binaries(pod: UnlockedPod) -> list[dict]:
+    infos = binaries(pod)
+    if sum(info.size for info in infos) > MAX_BINARY_BYTES:
+        raise ArchiveTooLarge(MAX_ARCHIVE_BYTES)
+    return [{"name": info.name, "mediaType": info.media_type, "saved": info.saved,
+             "size": info.size,
+             "content": _b64(b"".join(read_range(pod, info)) if info.size else b"")}
+            for info in infos]
+
+
+def _import_binaries(pod: UnlockedPod, entries: list[dict]) -> dict[str, dict]:
+    """Encrypt each binary into the new pod; the caller's one commit names them."""
+    files = {}
+    for entry in entries:
+        writer = BinaryWriter(pod, entry["name"], entry["mediaType"])
+        try:
+            writer.write(base64.b64decode(entry["content"], validate=True))
+            files[entry["name"]] = writer.finish_unrecorded(entry["saved"])
+        except BaseException:
+            writer.abort()
+            raise
+    return files
 
 
 def read_archive(raw: bytes) -> Any:
@@ -136,7 +180,8 @@ def _open_seed(sealed: dict, passphrase: str) -> bytes:
 def _check_structure(archive: Any) -> None:
     if not isinstance(archive, dict):
         raise InvalidArchive(["the archive must be a JSON object"])
-    problems = [f"unknown member {name}" for name in sorted(set(archive) - _MEMBERS)]
+    problems = [f"unknown member {name}"
+                for name in sorted(set(archive) - _MEMBERS - _OPTIONAL)]
     problems += [f"{name} is missing" for name in sorted(_MEMBERS - set(archive))]
     if problems:
         raise InvalidArchive(problems)
@@ -156,6 +201,7 @@ def _check_structure(archive: Any) -> None:
         problems.append("accessLog must be a list")
     if not isinstance(archive["identityKey"], dict):
         problems.append("identityKey must be an object")
+    problems += _binary_problems(archive.get("binaries", []))
     if problems:
         raise InvalidArchive(problems)
 
@@ -181,6 +227,35 @@ def _history_problems(history: Any) -> list[str]:
             return [f"history entry {expected} must be version {expected} with saved "
                     "and document"]
         expected += 1
+    return []
+
+
+def _binary_problems(entries: Any) -> list[str]:
+    if not isinstance(entries, list):
+        return ["binaries must be a list"]
+    names = set()
+    for entry in entries:
+        if not isinstance(entry, dict) or set(entry) != _BINARY_MEMBERS:
+            members = ", ".join(sorted(_BINARY_MEMBERS))
+            return [f"each binary must have exactly {members}"]
+        try:
+            name = check_name(entry["name"])
+        except InvalidName:
+            return [f"binary name {str(entry['name'])[:120]!r} is not a valid name"]
+        if name in names:
+            return [f"binary {name} appears twice"]
+        names.add(name)
+        media_type = entry["mediaType"]
+        if not (isinstance(media_type, str) and 0 < len(media_type) <= 127
+                and isinstance(entry["saved"], str) and len(entry["saved"]) <= 40
+                and isinstance(entry["content"], str)):
+            return [f"binary {name} must have a media type, saved time and content"]
+        try:
+            size = len(base64.b64decode(entry["content"], validate=True))
+        except ValueError:
+            return [f"the content of binary {name} must be base64"]
+        if entry["size"] != size:
+            return [f"binary {name} must be {entry['size']} bytes as its size says"]
     return []
 
 

@@ -122,6 +122,22 @@ class BinaryWriter:
             del self._pending[:CHUNK]
 
     def commit(self, now: datetime, if_match: str | None = None) -> BinaryInfo:
+        target = self._finish()
+        try:
+            return self._record(now, if_match)
+        except BaseException:
+            target.unlink(missing_ok=True)
+            raise
+
+    def finish_unrecorded(self, saved: str) -> dict:
+        """Make the file durable but leave it out of the manifest; returns the
+        manifest entry for a caller that commits several things at once (an
+        import). Until that commit the file is unreferenced and swept."""
+        self._finish()
+        return {"file": self.file, "size": self.size, "type": self.media_type,
+                "saved": saved}
+
+    def _finish(self) -> Path:
         self._seal(bytes(self._pending), final=True)
         self._pending.clear()
         self._handle.flush()
@@ -130,11 +146,7 @@ class BinaryWriter:
         target = self._dir / f"{self.file}.bin"
         os.replace(self._tmp, target)
         fsync_dir(self._dir)
-        try:
-            return self._record(now, if_match)
-        except BaseException:
-            target.unlink(missing_ok=True)
-            raise
+        return target
 
     def abort(self) -> None:
         if not self._handle.closed:

@@ -10,6 +10,7 @@
     ├── WeakPassphrase        400 weak-passphrase
     ├── PreconditionFailed    412 precondition-failed (expected, current: a stale ETag)
     ├── InvalidArchive        400 invalid-archive   (problems: what is wrong with it)
+    ├── ArchiveTooLarge       413 archive-too-large (limit: the pod does not fit one)
     ├── PodLocked             409 pod-locked        (the keys were dropped from memory)
     ├── BinaryNotFound        404 resource-not-found (name)
     ├── InvalidName           400 invalid-resource-name (name)
@@ -132,6 +133,18 @@ class InvalidArchive(PodError):
     def __init__(self, problems: list[str]):
         super().__init__("; ".join(problems))
         self.problems = tuple(problems)
+
+
+class ArchiveTooLarge(PodError):
+    """The pod's binaries do not fit in one archive; each stays downloadable alone."""
+
+    status = 413
+    code = "archive-too-large"
+
+    def __init__(self, limit: int):
+        super().__init__(f"an archive is at most {limit} bytes; download the larger "
+                         "binaries one by one")
+        self.limit = limit
 
 
 class PodLocked(PodError):

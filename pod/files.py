@@ -47,6 +47,26 @@ def atomic_write(path: Path, data: bytes | Iterable[bytes], mode: int = 0o600,
         fsync_dir(path.parent)
 
 
+def write_new(path: Path, pieces: Iterable[bytes], mode: int = 0o600) -> None:
+    """Write a file that no committed state refers to yet, durably, in place.
+
+    No temporary file and no rename: until a later commit names the file, a torn
+    copy left by a crash is never read, and the next writer truncates it. The
+    directory is fsynced so the file's entry is on disk before that commit.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb", closefd=False) as handle:
+            for piece in pieces:
+                handle.write(piece)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    fsync_dir(path.parent)
+
+
 def fsync_dir(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
     try:

@@ -9,7 +9,15 @@ Commit protocol: a write stores its new resource files first, then the state fil
 (the manifest: versions with their digests, grants, the sequence number), then
 advances the keyring's witness. The state file is the commit point; a crash before
 it leaves the previous state plus unreferenced ciphertext, which the next writer
-removes. Reads check the state's generation against the witness (keyring.py).
+removes or overwrites. Reads check the state's generation against the witness
+(keyring.py). Concurrent Workcontext writes share one commit (commits.py): the
+versions of one batch go into one file, named after the first of them, and the
+manifest records where each version lies in it.
+
+The manifest names only the newest versions; older entries move, HISTORY_FOLD at a
+time, into sealed segment files (``versions/segment-NNNNNN.bin``) that the manifest
+names with their range and digest. Without that, every read and write would decrypt
+and parse the whole history: measured at 17-20 ms per read after 3,000 versions.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from consent import (
     Audience,
@@ -33,19 +41,22 @@ from consent import (
 )
 
 from . import crypto, envelope
+from .commits import GroupCommit, Pending
 from .errors import (
     DecryptionFailed,
     GrantNotFound,
     GrantNotLive,
+    PodError,
     PodLocked,
     PreconditionFailed,
     RollbackDetected,
     VersionNotFound,
 )
-from .files import STAGING, atomic_write, pod_lock, sweep_temporary
+from .files import STAGING, atomic_write, pod_lock, sweep_temporary, write_new
 from .keyring import Keyring
 
 ERASURE_TYPE = "ErasureRequest"
+HISTORY_FOLD = 256
 _STATE_RETRIES = 5
 
 
@@ -53,6 +64,14 @@ _STATE_RETRIES = 5
 class VersionInfo:
     version: int
     saved: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredVersion:
+    """A version just committed, with the ETag that names exactly it."""
+
+    version: int
+    etag: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +94,8 @@ def etag_of(entry: dict) -> str:
 
 class UnlockedPod:
     def __init__(self, directory: Path, did: str, passkey: bytes, seed: bytes,
-                 kek: bytes, keyring: Keyring, pod_id: str):
+                 kek: bytes, keyring: Keyring, pod_id: str,
+                 commits: GroupCommit | None = None):
         self.directory = directory
         self.did = did
         self.pod_id = pod_id
@@ -84,6 +104,7 @@ class UnlockedPod:
         self._kek = bytearray(kek)
         self._keyring = keyring
         self._staging = directory / STAGING
+        self._commits = commits or GroupCommit()
 
     # -- key material ----------------------------------------------------------
     @property
@@ -174,6 +195,14 @@ class UnlockedPod:
         self._keyring.advance(self.pod_id, generation)
         state["generation"] = generation
 
+    def witnessed_messages(self) -> dict[str, str]:
+        """The inbox messages the server witnessed as delivered (keyring.py)."""
+        return self._keyring.inbox(self.pod_id)
+
+    def witness_deleted_message(self, message_id: str) -> None:
+        """Under the write lock: the holder deleted this message."""
+        self._keyring.witness_message(self.pod_id, message_id, None)
+
     def write_locked(self):
         """The pod's write lock, with leftovers of killed writers swept first."""
         return _SweepingLock(self.directory, self._staging,
@@ -196,45 +225,137 @@ class UnlockedPod:
 
     def versions(self) -> list[VersionInfo]:
         return [VersionInfo(v["version"], v["saved"])
-                for v in self.read_state()["versions"]]
+                for v in self._all_entries(self.read_state())]
 
     def version(self, number: int) -> dict[str, Any]:
-        for entry in self.read_state()["versions"]:
+        state = self.read_state()
+        entries = state["versions"]
+        for segment in state.get("segments", []):
+            if segment["first"] <= number <= segment["last"]:
+                entries = self._segment(segment)
+        for entry in entries:
             if entry["version"] == number:
                 return self._read_version(entry)
         raise VersionNotFound(number)
 
+    def history(self) -> Iterator[tuple[dict, dict[str, Any]]]:
+        """Every version's manifest entry with its document, oldest first."""
+        for entry in self._all_entries(self.read_state()):
+            yield entry, self._read_version(entry)
+
+    def _all_entries(self, state: dict) -> list[dict]:
+        entries = []
+        for segment in state.get("segments", []):
+            entries += self._segment(segment)
+        return entries + state["versions"]
+
+    def _segment(self, segment: dict) -> list[dict]:
+        path = self._segment_path(segment["first"])
+        try:
+            blob = path.read_bytes()
+        except OSError as exc:
+            raise DecryptionFailed() from exc
+        if crypto.digest(blob) != segment["digest"]:
+            raise DecryptionFailed()
+        return json.loads(self.open(blob, "segment", segment["first"]))
+
+    def _segment_path(self, first: int) -> Path:
+        return self.directory / "versions" / f"segment-{first:06d}.bin"
+
+    def _fold_history(self, state: dict) -> None:
+        """Move all but the newest entry into a segment once the manifest holds
+        more than HISTORY_FOLD (caller holds the pod lock). Written before the
+        commit that names it; a crash leaves an unnamed file the next fold, which
+        starts at the same version, overwrites."""
+        if len(state["versions"]) <= HISTORY_FOLD:
+            return
+        moving, state["versions"] = state["versions"][:-1], state["versions"][-1:]
+        first = moving[0]["version"]
+        blob = self.seal(json.dumps(moving).encode("utf-8"), "segment", first)
+        write_new(self._segment_path(first), [blob])
+        state.setdefault("segments", []).append(
+            {"first": first, "last": moving[-1]["version"],
+             "digest": crypto.digest(blob)})
+
     def _read_version(self, entry: dict) -> dict[str, Any]:
         number = entry["version"]
         try:
-            blob = self._version_path(number).read_bytes()
-        except OSError as exc:
+            blob = self._version_blob(entry)
+        except (OSError, TypeError, ValueError) as exc:
             raise DecryptionFailed() from exc
         if crypto.digest(blob) != entry["digest"]:
             raise DecryptionFailed()
         return json.loads(self.open(blob, "workcontext", number))
 
+    def _version_blob(self, entry: dict) -> bytes:
+        """A version's ciphertext: a whole file, or its slice of a batch file."""
+        path = self._version_path(int(entry.get("file", entry["version"])))
+        if "offset" not in entry:
+            return path.read_bytes()
+        with open(path, "rb") as handle:
+            handle.seek(int(entry["offset"]))
+            return handle.read(int(entry["length"]))
+
     def _version_path(self, number: int) -> Path:
         return self.directory / "versions" / f"{number:06d}.bin"
 
+    def _write_versions(self, state: dict, blobs: list[bytes]) -> None:
+        """Write the ciphertexts of the newest ``len(blobs)`` versions in ``state``
+        durably, as one file when there are several (caller holds the pod lock).
+
+        The file is new to every committed state (named after a version no state
+        names yet), so it is written in place: a crash leaves a file no manifest
+        refers to, which the next writer of that version number overwrites.
+        """
+        entries = state["versions"][-len(blobs):]
+        first = entries[0]["version"]
+        if len(blobs) > 1:
+            offset = 0
+            for entry, blob in zip(entries, blobs):
+                entry.update(file=first, offset=offset, length=len(blob))
+                offset += len(blob)
+        write_new(self._version_path(first), blobs)
+
     def save_workcontext(self, document: dict[str, Any], now: datetime,
                          if_match: str | None = None) -> int:
+        return self.store_version(document, now, if_match).version
+
+    def store_version(self, document: dict[str, Any], now: datetime,
+                      if_match: str | None = None) -> StoredVersion:
         """Store a new version. The caller validates it first (schemas).
 
         ``if_match`` is the ETag the caller last read (or ``*``): a write based on
         a version that is no longer the current one is refused (RFC 9110 13.1.1),
-        so two concurrent updates cannot silently lose one another.
+        so two concurrent updates cannot silently lose one another. Writers that
+        arrive together share one commit (commits.py) and are checked in order.
         """
-        with self.write_locked():
-            state = self.read_state()
+        plaintext = json.dumps(document).encode("utf-8")
+        saved = format_time(now)
+
+        def job(state: dict, blobs: list[bytes]) -> StoredVersion:
             _check_precondition(state, if_match)
             number = (state["versions"][-1]["version"] if state["versions"] else 0) + 1
-            blob = self.seal(json.dumps(document).encode("utf-8"), "workcontext", number)
-            atomic_write(self._version_path(number), blob, staging=self._staging)
-            state["versions"].append({"version": number, "saved": format_time(now),
-                                      "digest": crypto.digest(blob)})
-            self.commit(state)
-        return number
+            blob = self.seal(plaintext, "workcontext", number)
+            entry = {"version": number, "saved": saved, "digest": crypto.digest(blob)}
+            state["versions"].append(entry)
+            blobs.append(blob)
+            return StoredVersion(number, etag_of(entry))
+
+        return self._commits.run(self.pod_id, job, self._commit_versions)
+
+    def _commit_versions(self, batch: list[Pending]) -> None:
+        with self.write_locked():
+            state = self.read_state()
+            blobs: list[bytes] = []
+            for pending in batch:
+                try:
+                    pending.result = pending.job(state, blobs)
+                except PodError as exc:
+                    pending.error = exc
+            if blobs:
+                self._write_versions(state, blobs)
+                self._fold_history(state)
+                self.commit(state)
 
     def restore(self, number: int, now: datetime, if_match: str | None = None) -> int:
         """Make an earlier version the current one, as a new version: history is
@@ -243,21 +364,26 @@ class UnlockedPod:
 
     # -- moving in from an export ------------------------------------------------
     def load(self, history: list[dict], grants: list[dict], sequence: int,
-             access_log: list[dict]) -> None:
+             access_log: list[dict], binaries: dict[str, dict] | None = None) -> None:
         """Fill a new, empty pod from an archive's contents in one commit: a crash
-        part-way leaves the empty pod, never half of the history."""
+        part-way leaves the empty pod, never half of the history. ``binaries`` are
+        manifest entries of files already written durably (binaries.py)."""
         records = [_grant_record(entry, self.did) for entry in grants]
         with self.write_locked():
             state = self.read_state()
+            blobs = []
             for entry in history:
                 number = entry["version"]
-                blob = self.seal(json.dumps(entry["document"]).encode("utf-8"),
-                                 "workcontext", number)
-                atomic_write(self._version_path(number), blob, staging=self._staging)
+                blobs.append(self.seal(json.dumps(entry["document"]).encode("utf-8"),
+                                       "workcontext", number))
                 state["versions"].append({"version": number, "saved": entry["saved"],
-                                          "digest": crypto.digest(blob)})
+                                          "digest": crypto.digest(blobs[-1])})
+            if blobs:
+                self._write_versions(state, blobs)
+                self._fold_history(state)
             state["grants"] = records
             state["sequence"] = sequence
+            state["binaries"] = dict(binaries or {})
             if access_log:
                 blob = self.seal(json.dumps(access_log).encode("utf-8"), "accesslog")
                 atomic_write(self.directory / "accesslog.bin", blob,

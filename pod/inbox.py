@@ -17,15 +17,19 @@ only as a tag keyed with a server-held key, in the file name after the message
 id: the holder never sees it (so two ratings can not be linked to one rater), and
 the disk shows only which files share an origin.
 
-A message that can not be opened (planted, damaged, or sealed to another key) is
-listed as unreadable with its id, so the holder can delete it; it never hides the
-others.
+A delivered message whose content can not be opened (the sender sealed garbage,
+or to another key) is listed as unreadable with its id, so the holder can delete
+it; it never hides the others.
 
-What the inbox does not promise: messages live outside the manifest, because writing
-the manifest needs the holder's KEK. Someone with write access to the pod directory
-can delete a message or plant one (a sealed box needs only the public key); the
-sender recorded inside is what the delivering server authenticated, not a signature
-of the sender.
+Messages live outside the pod's manifest, because writing the manifest needs the
+holder's KEK, which the server does not have when it delivers. The server's keyring
+witnesses each delivery instead (id and digest, keyring.py): a witnessed message that
+was removed or replaced on disk makes the inbox fail to read (DecryptionFailed), and
+a file planted in the folder (a sealed box needs only the public key) is never shown
+and is swept by the next delivery or deletion. What stays open is what the keyring
+says about rollback in general: restoring the pod folder and the keyring together.
+The sender recorded inside is what the delivering server authenticated, not a
+signature of the sender.
 """
 
 from __future__ import annotations
@@ -33,7 +37,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -45,9 +48,11 @@ import nacl.public
 
 from consent import format_time, public_key_from_did
 
-from .errors import InboxFull, InboxQuotaReached, MessageNotFound
+from . import crypto
+from .errors import DecryptionFailed, InboxFull, InboxQuotaReached, MessageNotFound
 from .files import atomic_write, pod_lock
 from .holder import UnlockedPod
+from .store import PodStore
 
 MAX_MESSAGE_BYTES = 16 * 1024
 MAX_MESSAGES = 1000
@@ -87,48 +92,74 @@ def origin_tag(key: bytes, origin: str) -> str:
                            person=b"vg-inbox-origin").hexdigest()
 
 
-def deliver(directory: Path, did: str, sealed: bytes, sender: str,
+def deliver(pods: PodStore, did: str, sealed: bytes, sender: str,
             now: datetime, origin: tuple[bytes, str] | None = None) -> str:
-    """Store a sealed message for the holder; the server holds no key of the pod.
+    """Store a sealed message for the holder and witness it; the server holds no
+    key of the pod.
 
     ``origin`` is (server-held key, who the message comes from) and counts against
     ``MAX_PER_ORIGIN``; without it only the inbox's cap applies."""
+    directory, pod_id = pods.directory(did), pods.pod_id(did)
     folder = directory / "inbox"
     tag = origin_tag(*origin) if origin else None
-    message_id = f"{int(now.timestamp()):010d}-{secrets.token_hex(8)}"
-    outer = json.dumps({"id": message_id, "sender": sender,
-                        "received": format_time(now),
-                        "sealed": base64.b64encode(sealed).decode("ascii")})
-    blob = seal_to(did, outer.encode("utf-8"))
-    name = f"{message_id}.{tag}.msg" if tag else f"{message_id}.msg"
     with pod_lock(directory):
-        if folder.exists():
-            if sum(1 for _ in folder.glob("*.msg")) >= MAX_MESSAGES:
-                raise InboxFull(MAX_MESSAGES)
-            if tag and sum(1 for _ in folder.glob(f"*.{tag}.msg")) >= MAX_PER_ORIGIN:
-                raise InboxQuotaReached(MAX_PER_ORIGIN)
+        witnessed = pods.keyring.inbox(pod_id)
+        if len(witnessed) >= MAX_MESSAGES:
+            raise InboxFull(MAX_MESSAGES)
+        _sweep_unwitnessed(folder, witnessed)
+        if tag and folder.exists() and sum(
+                1 for _ in folder.glob(f"*.{tag}.msg")) >= MAX_PER_ORIGIN:
+            raise InboxQuotaReached(MAX_PER_ORIGIN)
+        message_id = f"{int(now.timestamp()):010d}-{secrets.token_hex(8)}"
+        outer = json.dumps({"id": message_id, "sender": sender,
+                            "received": format_time(now),
+                            "sealed": base64.b64encode(sealed).decode("ascii")})
+        blob = seal_to(did, outer.encode("utf-8"))
+        name = f"{message_id}.{tag}.msg" if tag else f"{message_id}.msg"
         atomic_write(folder / name, blob)
+        pods.keyring.witness_message(pod_id, message_id, crypto.digest(blob))
     return message_id
 
 
 def messages(pod: UnlockedPod) -> list[Message]:
-    """Every message, oldest first; one that does not open is listed unreadable."""
-    folder = pod.directory / "inbox"
-    if not folder.exists():
-        return []
-    paths = sorted(folder.glob("*.msg"), key=lambda p: p.name)
-    return [_open(pod, _id_of(path), path) for path in paths]
+    """Every witnessed message, oldest first; one whose content does not open is
+    listed as unreadable with its id (so the holder can delete it), never hiding
+    the others."""
+    witnessed = pod.witnessed_messages()
+    return [_open(pod, message_id, witnessed) for message_id in sorted(witnessed)]
 
 
 def read(pod: UnlockedPod, message_id: str) -> Message:
-    return _open(pod, message_id, _path(pod, message_id))
+    _path(pod, message_id)
+    return _open(pod, message_id, pod.witnessed_messages())
 
 
-def _open(pod: UnlockedPod, message_id: str, path: Path) -> Message:
+def delete(pod: UnlockedPod, message_id: str) -> None:
+    """Only the holder, with the keys, deletes, readable or not. The witness
+    forgets the message before the file goes, so a crash in between leaves a file
+    nobody shows."""
+    path = _path(pod, message_id)
+    with pod.write_locked():
+        witnessed = pod.witnessed_messages()
+        _open(pod, message_id, witnessed)
+        pod.witness_deleted_message(message_id)
+        path.unlink(missing_ok=True)
+        del witnessed[message_id]
+        _sweep_unwitnessed(path.parent, witnessed)
+
+
+def _open(pod: UnlockedPod, message_id: str, witnessed: dict[str, str]) -> Message:
+    """A file changed or removed on disk after delivery fails loudly (the witness
+    does not match); content the server delivered but nobody can open is listed
+    as unreadable."""
+    if message_id not in witnessed:
+        raise MessageNotFound(message_id[:40])
     try:
-        blob = path.read_bytes()
-    except OSError as exc:
-        raise MessageNotFound(message_id) from exc
+        blob = _path(pod, message_id).read_bytes()
+    except (OSError, MessageNotFound) as exc:
+        raise DecryptionFailed() from exc
+    if crypto.digest(blob) != witnessed[message_id]:
+        raise DecryptionFailed()
     box = nacl.public.SealedBox(_private_key(pod))
     try:
         outer = json.loads(box.decrypt(blob))
@@ -145,18 +176,17 @@ def _open(pod: UnlockedPod, message_id: str, path: Path) -> Message:
     return Message(message_id, sender, received, body)
 
 
-def delete(pod: UnlockedPod, message_id: str) -> None:
-    """Only the holder deletes (the pod must be unlocked), readable or not."""
-    pod.key_material()
-    path = _path(pod, message_id)
-    try:
-        os.unlink(path)
-    except FileNotFoundError as exc:
-        raise MessageNotFound(message_id) from exc
-
-
 def _id_of(path: Path) -> str:
     return path.name.split(".", 1)[0]
+
+
+def _sweep_unwitnessed(folder: Path, witnessed: dict[str, str]) -> None:
+    """Remove message files no delivery witnessed (planted, or left by a crash
+    between the file and the witness); under the pod's lock."""
+    if folder.exists():
+        for path in folder.glob("*.msg"):
+            if _id_of(path) not in witnessed:
+                path.unlink(missing_ok=True)
 
 
 def _path(pod: UnlockedPod, message_id: str) -> Path:

@@ -14,6 +14,14 @@ an HSM at scale)::
   than the witness is a rollback. The store also keeps the highest generation it has
   seen in memory, which catches a rollback of both files while the process runs.
 
+A second small file per pod, ``<pod>.inbox.json``, witnesses the inbox: the id and
+digest of every message delivered and not yet deleted by the holder. Deliveries need
+no key of the pod, so they cannot enter the pod's encrypted manifest; the witness,
+held by the server like the shard, is what a reader checks the inbox folder against:
+a witnessed message that is missing or changed is detected, and a file nobody
+delivered is never shown. It is written durably (a delivery is rare and must not be
+lost) and only under the pod's lock.
+
 What this does not cover: someone who can restore both the pod directory and this
 file to one earlier, consistent snapshot, on a server that restarts in between, is
 not detected from disk alone. The registry still refuses every document of such a
@@ -66,6 +74,34 @@ class Keyring:
             self._write(pod_id, shard, generation)
         self._remember(pod_id, generation)
 
+    def inbox(self, pod_id: str) -> dict[str, str]:
+        """The witnessed messages of a pod: id -> digest of the message file."""
+        path = self._inbox_path(pod_id)
+        try:
+            messages = json.loads(path.read_bytes())["messages"]
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise RollbackDetected() from exc
+        if not isinstance(messages, dict):
+            raise RollbackDetected()
+        return messages
+
+    def witness_message(self, pod_id: str, message_id: str, digest: str | None) -> None:
+        """Record a delivered message, or (``digest`` None) its deletion by the
+        holder; the caller holds the pod's lock."""
+        messages = self.inbox(pod_id)
+        if digest is None:
+            messages.pop(message_id, None)
+        else:
+            messages[message_id] = digest
+        atomic_write(self._inbox_path(pod_id),
+                     json.dumps({"messages": messages}).encode("ascii"), mode=0o600,
+                     owner=pod_id + "-", staging=self.directory / STAGING)
+
+    def _inbox_path(self, pod_id: str) -> Path:
+        return self.directory / f"{pod_id}.inbox.json"
+
     def destroy(self, pod_id: str) -> None:
         """Crypto-shredding: overwrite the shard, then remove the file.
 
@@ -82,6 +118,7 @@ class Keyring:
                 os.fsync(handle.fileno())
             path.unlink()
             fsync_dir(self.directory)
+        self._inbox_path(pod_id).unlink(missing_ok=True)
         with self._guard:
             self._seen.pop(pod_id, None)
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from consent import HolderKey
 
 from . import crypto
+from .commits import GroupCommit
 from .errors import (
     DecryptionFailed,
     PodExists,
@@ -62,6 +63,7 @@ class PodStore:
         self.min_passphrase = min_passphrase
         self.keyring = Keyring(keyring_dir or root / ".keyring")
         self._derivations = threading.BoundedSemaphore(max_derivations)
+        self._commits = GroupCommit()
 
     def _derive(self, passphrase: str, salt: bytes, opslimit: int, memlimit: int) -> bytes:
         with self._derivations:
@@ -169,7 +171,7 @@ class PodStore:
 
     def _unlocked(self, did: str, passkey: bytes, seed: bytes, kek: bytes) -> UnlockedPod:
         return UnlockedPod(self.directory(did), did, passkey, seed, kek, self.keyring,
-                           self.pod_id(did))
+                           self.pod_id(did), self._commits)
 
     def _meta(self, did: str) -> dict:
         path = self.directory(did) / "pod.json"

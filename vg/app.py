@@ -16,6 +16,7 @@ from . import problems
 from .api import consent, dpo, holder, inbox, organisation, pod_resources, pod_rights
 from .api import employment, feed, groups, swipes, teams
 from .api.deps import json_only
+from .api.pod_fast_read import FastWorkcontextRead
 from .api.unique_members import unique_members
 from .middleware import API_VERSION, HeadersAndLimits
 from .settings import Settings
@@ -62,7 +63,7 @@ def _utc_now() -> datetime:
 
 
 def create_app(settings: Settings | None = None, system: System | None = None,
-               clock: Callable | None = None) -> FastAPI:
+               clock: Callable | None = None, fast_reads: bool = True) -> FastAPI:
     system = system or build_system(settings or Settings())
     app = FastAPI(
         lifespan=_purge_expired_every_minute,
@@ -89,9 +90,19 @@ def create_app(settings: Settings | None = None, system: System | None = None,
         app.include_router(module.router, prefix="/api/v1",
                            dependencies=[Depends(json_only), Depends(unique_members)])
     app.include_router(pod_resources.router, prefix="/api/v1")
+    if fast_reads:
+        app.add_middleware(FastWorkcontextRead)
     app.add_middleware(HeadersAndLimits, limit_for=_body_limit)
     app.openapi = lambda: _openapi(app)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The application with settings from ``VG_*`` variables: the factory each
+    worker process imports when the server runs several (``vg serve --workers``).
+    Pods, keys and sessions live on disk and every pod write takes a file lock, so
+    workers share nothing in memory; the parent builds the databases first."""
+    return create_app(Settings())
 
 
 def _openapi(app: FastAPI) -> dict:

@@ -45,16 +45,28 @@ def demo(holders: int = typer.Option(2000, min=10, max=100_000),
 
 @app.command()
 def serve(data_dir: Optional[Path] = typer.Option(None),
-          port: Optional[int] = typer.Option(None, min=1, max=65535)) -> None:
-    """Run the API on 127.0.0.1."""
+          port: Optional[int] = typer.Option(None, min=1, max=65535),
+          workers: int = typer.Option(1, min=1, max=64)) -> None:
+    """Run the API on 127.0.0.1, in one process or several workers."""
     import uvicorn
 
     from .app import create_app
 
     settings = _settings(data_dir)
     # No access log: it would record client addresses and paths (BIO 8.15.02).
-    uvicorn.run(create_app(settings), host=settings.host, port=port or settings.port,
-                log_level="info", access_log=False)
+    options = dict(host=settings.host, port=port or settings.port, log_level="info",
+                   access_log=False)
+    if workers == 1:
+        uvicorn.run(create_app(settings), **options)
+        return
+    # Each worker builds its own application from the environment; the databases
+    # are created (migrated) here once, so the workers do not race to do it.
+    from .wiring import build_system
+
+    build_system(settings)
+    os.environ["VG_DATA_DIR"] = str(settings.data_dir)
+    uvicorn.run("vg.app:app_from_environment", factory=True, workers=workers,
+                **options)
 
 
 @keys.command("issue")

@@ -47,6 +47,7 @@ def deliver(registry: Registry, document: dict[str, Any], now: datetime):
 class Saved:
     version: int
     published: int
+    etag: str
     not_published: tuple[dict[str, str], ...] = ()
 
 
@@ -71,7 +72,7 @@ def save_workcontext(system: System, pod: UnlockedPod, document: Any,
     """
     document = with_rating_summary(pod, document)
     check_workcontext(system, pod, document)
-    version = pod.save_workcontext(document, now, if_match)
+    stored = pod.store_version(document, now, if_match)
     published, failed = 0, []
     for record in pod.grants():
         if not _publishable(record, now):
@@ -85,7 +86,7 @@ def save_workcontext(system: System, pod: UnlockedPod, document: Any,
             failed.append({"grant": record.grant.id, "code": type(exc).code})
             continue
         published += 1
-    return Saved(version, published, tuple(failed))
+    return Saved(stored.version, published, stored.etag, tuple(failed))
 
 
 def with_rating_summary(pod: UnlockedPod, document: Any) -> Any:

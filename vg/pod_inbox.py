@@ -41,5 +41,5 @@ class PodInboxDelivery:
         pod_id = self._pods.pod_id(holder_did)
         key = hashlib.blake2b(self._pods.keyring.shard(pod_id), digest_size=32,
                               person=b"vg-inbox-key").digest()
-        pod_inbox.deliver(self._pods.directory(holder_did), holder_did, sealed,
-                          SENDER, self._clock(), origin=(key, origin or SENDER))
+        pod_inbox.deliver(self._pods, holder_did, sealed, SENDER, self._clock(),
+                          origin=(key, origin or SENDER))

@@ -3,6 +3,7 @@ server with the same result; a changed or foreign archive imports nothing."""
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 from datetime import timedelta
@@ -11,13 +12,16 @@ from pathlib import Path
 import pytest
 
 from consent import Audience
-from pod import InvalidArchive, PodExists, UnlockFailed, UnlockedPod
+from pod import ArchiveTooLarge, InvalidArchive, PodExists, UnlockFailed, UnlockedPod
+from pod import archive as archive_module
 from pod.archive import export_archive, import_archive, read_archive
+from pod.binaries import CHUNK, BinaryWriter, binaries, read_range
 from pod.crypto import INTERACTIVE
 from pod.store import PodStore
 from tests.factories import NOW, PASSPHRASE, full_workcontext, pod_store
 
 LATER = NOW + timedelta(hours=1)
+VIDEO = bytes(range(256)) * (2 * CHUNK // 256 + 7)  # three chunks, the last short
 ACCESS = [{"sequence": 1, "occurredAt": "2026-12-04T12:30:00Z",
            "organisation": "GM0344", "purpose": "matching", "fields": ["skills"],
            "outcome": "disclosed", "reason": "candidate for assignment 1"}]
@@ -44,7 +48,20 @@ def pod(here: PodStore) -> UnlockedPod:
                          NOW + timedelta(days=30), NOW)
     pod.disclosure(kept, NOW)
     pod.withdraw(gone.id, LATER)
+    store_binary(pod, "intro.mp4", "video/mp4", VIDEO)
+    store_binary(pod, "leeg.txt", "text/plain", b"")
     return pod
+
+
+def store_binary(pod: UnlockedPod, name: str, media_type: str, data: bytes) -> None:
+    writer = BinaryWriter(pod, name, media_type)
+    writer.write(data)
+    writer.commit(NOW)
+
+
+def contents(pod: UnlockedPod) -> dict:
+    return {info.name: (info.media_type, info.saved, b"".join(read_range(pod, info)))
+            for info in binaries(pod)}
 
 
 def export(pod: UnlockedPod, log=ACCESS) -> dict:
@@ -69,6 +86,54 @@ def test_an_import_elsewhere_exports_the_same_archive(pod, elsewhere):
     assert [(v.version, v.saved) for v in moved.versions()] == [
         (v.version, v.saved) for v in pod.versions()]
     assert moved.grants() == pod.grants()
+    assert contents(moved) == contents(pod)
+    assert contents(moved)["intro.mp4"][2] == VIDEO
+
+
+def test_imported_binaries_are_encrypted_under_the_new_pod(pod, elsewhere):
+    moved = import_archive(elsewhere, export(pod), PASSPHRASE, LATER)
+
+    files = list((moved.directory / "binaries").glob("*.bin"))
+    assert len(files) == 2
+    assert all(VIDEO[:4096] not in path.read_bytes() for path in files)
+    assert {info.file for info in binaries(moved)} == {path.stem for path in files}
+
+
+def test_an_archive_made_before_binaries_were_exported_still_imports(pod, elsewhere):
+    archive = export(pod)
+    archive.pop("binaries")
+    del archive["proof"]
+    archive = pod.sign(archive)
+
+    moved = import_archive(elsewhere, archive, PASSPHRASE, LATER)
+
+    assert binaries(moved) == []
+    assert moved.workcontext() == pod.workcontext()
+
+
+def test_a_pod_whose_binaries_do_not_fit_an_archive_is_refused(pod, monkeypatch):
+    monkeypatch.setattr(archive_module, "MAX_BINARY_BYTES", len(VIDEO) - 1)
+
+    with pytest.raises(ArchiveTooLarge):
+        export(pod)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda b: b.append(dict(b[0])), "appears twice"),
+    (lambda b: b[0].update(name="../x"), "not a valid name"),
+    (lambda b: b[0].update(content="***"), "must be base64"),
+    (lambda b: b[0].update(size=1), "as its size says"),
+    (lambda b: b[0].pop("saved"), "must have exactly"),
+])
+def test_a_malformed_binary_in_an_archive_is_refused(pod, elsewhere, change, message):
+    archive = export(pod)
+    change(archive["binaries"])
+
+    with pytest.raises(InvalidArchive) as caught:
+        import_archive(elsewhere, archive, PASSPHRASE, LATER)
+
+    assert message in str(caught.value)
+    assert not elsewhere.exists(pod.did)
 
 
 def test_an_imported_pod_continues_the_sequence_and_signs_as_the_holder(pod,
@@ -89,7 +154,11 @@ def test_an_archive_holds_the_history_grants_and_access_log_as_json_ld(pod):
     assert archive["type"] == "PodExport" and archive["holder"] == pod.did
     assert [h["version"] for h in archive["history"]] == [1, 2]
     assert len(archive["grants"]) == 2 and archive["accessLog"] == ACCESS
+    assert [(b["name"], b["mediaType"], b["size"]) for b in archive["binaries"]] == [
+        ("intro.mp4", "video/mp4", len(VIDEO)), ("leeg.txt", "text/plain", 0)]
+    assert base64.b64decode(archive["binaries"][0]["content"]) == VIDEO
     assert archive["@context"]["history"] == {"@type": "@json"}
+    assert archive["@context"]["binaries"] == {"@type": "@json"}
     assert pod.key_material()[0].hex() not in json.dumps(archive)
 
 
@@ -99,7 +168,12 @@ def test_an_archive_with_any_member_changed_is_refused_and_creates_no_pod(
     for change in (lambda a: a["history"][0]["document"].update(name="Someone"),
                    lambda a: a.update(sequence=a["sequence"] + 100),
                    lambda a: a["grants"].pop(),
-                   lambda a: a["accessLog"].clear()):
+                   lambda a: a["accessLog"].clear(),
+                   lambda a: a["binaries"][0].update(
+                       content=base64.b64encode(b"x" * a["binaries"][0]["size"]
+                                                ).decode()),
+                   lambda a: a["binaries"][0].update(mediaType="text/html"),
+                   lambda a: a["binaries"].pop()):
         altered = copy.deepcopy(archive)
         change(altered)
         with pytest.raises(InvalidArchive):

@@ -31,10 +31,27 @@ from pod.store import PodStore
 root, did, passphrase, mode = sys.argv[1:5]
 pod = PodStore(Path(root), kdf_cost=INTERACTIVE).unlock(did, passphrase)
 now = datetime(2026, 12, 4, 12, 0, tzinfo=timezone.utc)
+
+def together(first):
+    # Eight threads write at once, so commits carry batches of versions.
+    import threading
+    done = []
+    def one(k):
+        done.append(pod.save_workcontext(
+            {"id": did, "n": first + k, "pad": "PLAINTEXT-MARK" * 250}, now))
+    threads = [threading.Thread(target=one, args=(k,)) for k in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return max(done)
+
 n = 0
 while True:
     n += 1
-    if mode == "small":
+    if mode == "group":
+        done = together(n)
+    elif mode == "small":
         done = pod.save_workcontext({"id": did, "n": n, "pad": "PLAINTEXT-MARK" * 250},
                                     now)
     else:
@@ -91,6 +108,29 @@ def test_a_killed_small_writer_leaves_the_last_committed_version(tmp_path, seed)
     assert all(pod.version(v.version)["n"] == v.version for v in pod.versions())
     no_plaintext(store.root)
     pod.save_workcontext({"id": did, "n": last + 1}, NOW)
+    assert list(store.root.rglob(".tmp-*")) == []
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_killed_concurrent_writers_leave_whole_batches_that_all_read_back(tmp_path,
+                                                                         seed):
+    store = pod_store(tmp_path / "pods")
+    did = store.create(PASSPHRASE, NOW).did
+
+    delay = random.Random(seed).uniform(0, 0.4)
+    reported = run_and_kill(store.root, did, "group", delay)
+
+    pod = pod_store(store.root).unlock(did, PASSPHRASE)
+    numbers = [v.version for v in pod.versions()]
+    assert numbers == list(range(1, len(numbers) + 1))
+    assert numbers[-1] >= reported
+    assert all("n" in pod.version(n) for n in numbers)
+    no_plaintext(store.root)
+    pod.save_workcontext({"id": did, "n": 0}, NOW)
+    named = {e.get("file", e["version"]) for e in pod.read_state()["versions"]}
+    versions = pod.directory / "versions"
+    stray = {int(p.stem) for p in versions.glob("[0-9]*.bin")} - named
+    assert stray == set()
     assert list(store.root.rglob(".tmp-*")) == []
 
 

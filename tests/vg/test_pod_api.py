@@ -321,6 +321,9 @@ def test_an_export_imports_on_another_server_with_the_same_result(api, holder,
     grant(api, holder)
     api.put("/api/v1/pod/werkcontext", headers={**holder.headers, **LD},
             content=json.dumps(workcontext(api, holder.did, 40)))
+    video = os.urandom(200_000)
+    api.put(holder.base + "bestanden/intro.mp4", content=video,
+            headers={**holder.headers, "Content-Type": "video/mp4"})
     archive = api.post("/api/v1/pod/export", headers=holder.headers,
                        json={"passphrase": PASSPHRASE})
     assert archive.status_code == 200, archive.text
@@ -336,6 +339,9 @@ def test_an_export_imports_on_another_server_with_the_same_result(api, holder,
                  "/api/v1/pod/toestemmingen"):
         assert other.get(path, headers=moved).json() == api.get(
             path, headers=holder.headers).json()
+    copied = other.get(holder.base + "bestanden/intro.mp4", headers=moved)
+    assert copied.content == video
+    assert copied.headers["content-type"] == "video/mp4"
     assert [row.holder_did for row in disclosure_rows(other.system.registry.engine)] == [
         holder.did]
 

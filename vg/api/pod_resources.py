@@ -213,9 +213,11 @@ def delete_workcontext(pod: OwnPod) -> Response:
 
 
 def _saved(saved, pod: UnlockedPod) -> Response:
+    """The ETag of the version this request stored, not of whatever is newest by
+    now: a concurrent writer may already have committed after it."""
     response = json_response({"version": saved.version, "published": saved.published,
                               "notPublished": list(saved.not_published)})
-    response.headers["ETag"] = pod.etag() or ""
+    response.headers["ETag"] = saved.etag
     return response
 
 

@@ -9,7 +9,10 @@ from typing import Any
 from starlette.responses import Response
 
 
+def json_bytes(body: Any) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
 def json_response(body: Any, status: int = 200,
                   media_type: str = "application/json") -> Response:
-    data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return Response(data, status_code=status, media_type=media_type)
+    return Response(json_bytes(body), status_code=status, media_type=media_type)

@@ -1,0 +1,91 @@
+"""Group commit: concurrent writers of one pod share one durable commit.
+
+A durable write costs four fsyncs however small it is (the new ciphertext, its
+directory entry, the state file, the rename of the state file). Writers that arrive
+while a commit is on disk queue up; the next commit takes all of them at once, in
+arrival order, and every one of them returns only after the shared commit is on disk.
+Durability per writer is unchanged: nobody is told "saved" before the state that
+names their version was fsynced.
+
+    writer A ─┐ leader: takes the pod lock, applies [A], commits, wakes B as leader
+    writer B ─┼─ waits; leader of the next batch [B, C]
+    writer C ─┘ waits; done when [B, C] is on disk
+
+A job that fails (a stale ``If-Match``) fails alone; the others in its batch commit.
+Each batch is one commit of the pod's state (holder.py), under the pod's file lock,
+so writers in other processes and other kinds of write serialise with it as before.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+Job = Callable[[dict, list[bytes]], Any]
+Batch = Callable[[list["Pending"]], None]
+
+
+@dataclass(eq=False)
+class Pending:
+    """One writer's job in the queue: filled in by the leader that commits it."""
+
+    job: Job
+    done: threading.Event = field(default_factory=threading.Event)
+    lead: bool = False
+    result: Any = None
+    error: BaseException | None = None
+
+
+class GroupCommit:
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._queues: dict[str, list[Pending]] = {}
+        self._leading: set[str] = set()
+
+    def run(self, key: str, job: Job, commit_batch: Batch) -> Any:
+        """Run ``job`` in the next batch of pod ``key``; ``commit_batch`` applies
+        and commits one batch (it sets each Pending's result or error)."""
+        mine = Pending(job)
+        with self._guard:
+            self._queues.setdefault(key, []).append(mine)
+            leader = key not in self._leading
+            if leader:
+                self._leading.add(key)
+        if not leader:
+            mine.done.wait()
+            if not mine.lead:
+                return _outcome(mine)
+        self._lead(key, commit_batch)
+        return _outcome(mine)
+
+    def _lead(self, key: str, commit_batch: Batch) -> None:
+        with self._guard:
+            batch = self._queues.pop(key, [])
+        try:
+            commit_batch(batch)
+        except BaseException as exc:
+            for pending in batch:
+                if pending.error is None:
+                    pending.error = exc
+        finally:
+            self._hand_over(key)
+            for pending in batch:
+                pending.done.set()
+
+    def _hand_over(self, key: str) -> None:
+        """The first writer still waiting leads the next batch; none: no leader."""
+        with self._guard:
+            waiting = self._queues.get(key)
+            if not waiting:
+                self._queues.pop(key, None)
+                self._leading.discard(key)
+                return
+            waiting[0].lead = True
+            waiting[0].done.set()
+
+
+def _outcome(pending: Pending) -> Any:
+    if pending.error is not None:
+        raise pending.error
+    return pending.result

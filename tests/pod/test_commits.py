@@ -1,0 +1,188 @@
+"""Concurrent Workcontext writers share one durable commit: each gets its own version
+and ETag, every version reads back, a stale If-Match fails alone, and a batch whose
+commit fails reports the failure to every writer in it. Older versions fold into
+sealed segments, so the manifest stays small however long the history grows."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from pod import DecryptionFailed, PreconditionFailed
+from pod import holder as holder_module
+from pod.archive import export_archive, import_archive
+from pod.commits import GroupCommit
+from pod.crypto import INTERACTIVE
+from tests.factories import NOW, PASSPHRASE, full_workcontext, pod_store
+
+WRITERS = 12
+
+
+def test_writers_that_arrive_together_commit_in_one_batch():
+    commits = GroupCommit()
+    batches: list[int] = []
+    first_inside, release = threading.Event(), threading.Event()
+
+    def commit_batch(batch):
+        batches.append(len(batch))
+        _apply(batch)
+        if len(batches) == 1:
+            first_inside.set()
+            release.wait(5)
+
+    with ThreadPoolExecutor(WRITERS) as pool:
+        first = pool.submit(commits.run, "pod", lambda s, b: 0, commit_batch)
+        assert first_inside.wait(5)
+        rest = [pool.submit(commits.run, "pod", lambda s, b, n=n: n, commit_batch)
+                for n in range(1, WRITERS)]
+        _wait_queued(commits, WRITERS - 1)
+        release.set()
+        results = [first.result(5)] + [f.result(5) for f in rest]
+
+    assert results == list(range(WRITERS))
+    assert batches == [1, WRITERS - 1]
+
+
+def _wait_queued(commits: GroupCommit, count: int) -> None:
+    for _ in range(5000):
+        if len(commits._queues.get("pod", [])) == count:
+            return
+        threading.Event().wait(0.001)
+    raise AssertionError("the writers never queued")
+
+
+def test_a_batch_whose_commit_fails_fails_every_writer_in_it():
+    commits = GroupCommit()
+
+    def commit_batch(batch):
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        commits.run("pod", lambda s, b: 1, commit_batch)
+    assert commits.run("pod", lambda s, b: 2, _apply) == 2
+
+
+def _apply(batch):
+    for pending in batch:
+        pending.result = pending.job(None, None)
+
+
+@pytest.fixture
+def pod(tmp_path: Path):
+    store = pod_store(tmp_path / "pods")
+    return store.create(PASSPHRASE, NOW)
+
+
+def test_concurrent_writers_each_get_their_own_version_and_etag(pod):
+    documents = [full_workcontext(pod.did, hours_per_week=n) for n in range(WRITERS)]
+
+    with ThreadPoolExecutor(WRITERS) as pool:
+        stored = list(pool.map(lambda d: pod.store_version(d, NOW), documents))
+
+    assert sorted(s.version for s in stored) == list(range(1, WRITERS + 1))
+    for document, saved in zip(documents, stored):
+        assert pod.version(saved.version) == document
+    assert len({s.etag for s in stored}) == WRITERS
+    assert pod.etag() == max(stored, key=lambda s: s.version).etag
+
+
+def test_concurrent_writers_leave_only_version_files_the_manifest_names(pod):
+    with ThreadPoolExecutor(WRITERS) as pool:
+        list(pool.map(lambda n: pod.save_workcontext(
+            full_workcontext(pod.did, hours_per_week=n % 40), NOW), range(40)))
+
+    state = pod.read_state()
+    named = {e.get("file", e["version"]) for e in state["versions"]}
+    files = {int(p.stem) for p in (pod.directory / "versions").glob("[0-9]*.bin")}
+    assert files == named
+    assert [v.version for v in pod.versions()] == list(range(1, 41))
+    assert sorted(pod.version(n)["availability"]["hoursPerWeek"]
+                  for n in range(1, 41)) == list(range(40))
+
+
+def test_of_concurrent_writers_with_one_etag_exactly_one_wins(pod):
+    pod.save_workcontext(full_workcontext(pod.did), NOW)
+    etag = pod.etag()
+
+    def attempt(n: int):
+        try:
+            return pod.store_version(full_workcontext(pod.did, hours_per_week=n), NOW,
+                                     if_match=etag)
+        except PreconditionFailed:
+            return None
+
+    with ThreadPoolExecutor(WRITERS) as pool:
+        outcomes = list(pool.map(attempt, range(WRITERS)))
+
+    winners = [o for o in outcomes if o is not None]
+    assert len(winners) == 1
+    assert [v.version for v in pod.versions()] == [1, 2]
+
+
+def test_a_changed_slice_of_a_batch_file_fails_to_decrypt(pod):
+    with ThreadPoolExecutor(WRITERS) as pool:
+        list(pool.map(lambda n: pod.save_workcontext(
+            full_workcontext(pod.did, hours_per_week=n), NOW), range(WRITERS)))
+    batched = [e for e in pod.read_state()["versions"] if "offset" in e]
+    if not batched:
+        pytest.skip("the writers happened not to overlap")
+    entry = batched[0]
+    path = pod.directory / "versions" / f"{entry['file']:06d}.bin"
+    data = bytearray(path.read_bytes())
+    data[entry["offset"] + entry["length"] // 2] ^= 1
+    path.write_bytes(bytes(data))
+
+    with pytest.raises(DecryptionFailed):
+        pod.version(entry["version"])
+    others = [e for e in pod.read_state()["versions"] if e is not entry
+              and e.get("file") != entry["file"]]
+    assert all(pod.version(e["version"]) for e in others)
+
+
+@pytest.fixture
+def small_folds(monkeypatch):
+    monkeypatch.setattr(holder_module, "HISTORY_FOLD", 4)
+
+
+def test_older_versions_fold_into_segments_and_all_read_back(pod, small_folds):
+    for n in range(11):
+        pod.save_workcontext(full_workcontext(pod.did, hours_per_week=n), NOW)
+
+    state = pod.read_state()
+    assert len(state["versions"]) <= 4 and len(state["segments"]) == 2
+    assert [v.version for v in pod.versions()] == list(range(1, 12))
+    assert [pod.version(n)["availability"]["hoursPerWeek"]
+            for n in range(1, 12)] == list(range(11))
+    assert [entry["version"] for entry, _ in pod.history()] == list(range(1, 12))
+    assert pod.restore(1, NOW) == 12
+
+
+def test_a_changed_segment_fails_to_decrypt(pod, small_folds):
+    for n in range(6):
+        pod.save_workcontext(full_workcontext(pod.did, hours_per_week=n), NOW)
+    [segment] = pod.read_state()["segments"]
+    path = pod.directory / "versions" / f"segment-{segment['first']:06d}.bin"
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 1
+    path.write_bytes(bytes(data))
+
+    with pytest.raises(DecryptionFailed):
+        pod.version(1)
+    with pytest.raises(DecryptionFailed):
+        pod.versions()
+    assert pod.workcontext()["availability"]["hoursPerWeek"] == 5
+
+
+def test_a_long_history_imports_folded_and_exports_the_same(pod, small_folds, tmp_path):
+    for n in range(9):
+        pod.save_workcontext(full_workcontext(pod.did, hours_per_week=n), NOW)
+    archive = export_archive(pod, PASSPHRASE, [], NOW, cost=INTERACTIVE)
+
+    moved = import_archive(pod_store(tmp_path / "elsewhere"), archive, PASSPHRASE, NOW)
+
+    assert moved.read_state()["segments"]
+    assert export_archive(moved, PASSPHRASE, [], NOW, cost=INTERACTIVE)["history"] == \
+        archive["history"]
