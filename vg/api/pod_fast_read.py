@@ -6,8 +6,8 @@ read in route matching, dependency solving and response plumbing, and a third in
 pod itself. This component answers the plain successful case itself, with the same
 checks in the same order as the route (pod_resources.read_workcontext): the raw path,
 the holder's session, the pod that session opens, the pod id in the path, content
-negotiation. Anything else (no session or a bad one, another pod, Turtle, HEAD, no
-Workcontext yet, any error at all) goes to the full application unchanged, so every
+negotiation. Anything else (no session or a bad one, another pod, Turtle, HEAD, a
+conditional request, no Workcontext yet, any error at all) goes to the full application unchanged, so every
 refusal is the route's own problem+json answer. A test holds the two answers equal.
 """
 
@@ -70,10 +70,17 @@ class FastWorkcontextRead:
         return json_bytes(current[0]), kind, current[1]
 
 
+_CONDITIONAL = frozenset({b"if-none-match", b"if-match", b"if-modified-since",
+                          b"if-unmodified-since", b"if-range", b"range"})
+
+
 def _headers(scope) -> dict[bytes, str]:
-    """The two headers this needs; a repeated one leaves the request to the route."""
+    """The two headers this needs; a repeated one, or any conditional request
+    (which may answer 304 or 412), leaves the request to the route."""
     found: dict[bytes, str] = {}
     for name, value in scope.get("headers", []):
+        if name in _CONDITIONAL:
+            return {}
         if name in (b"authorization", b"accept"):
             if name in found:
                 return {}
