@@ -52,7 +52,8 @@ class Registry:
         self.policies = Policies(engine, reference, tooi)
         self.ingest = Ingest(engine, reference, tooi, pseudonym_secret,
                              policies=self.policies)
-        self.bulk = BulkIngest(engine, reference, tooi, pseudonym_secret)
+        self.bulk = BulkIngest(engine, reference, tooi, pseudonym_secret,
+                               policies=self.policies)
         self.erasure = Erasure(engine, pseudonym_secret)
         self.gate = ConsentGate(engine, reference, audit)
         self.assignments = Assignments(engine, reference)
