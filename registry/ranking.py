@@ -7,7 +7,7 @@ the few candidates of a page, this query orders all of them. Its inputs are what
 the gate hands out for ranking (``ConsentGate.rankable``): the visible disclosures
 of holders with a visible wanted skill. Skill points come from the skill rows of
 those disclosures only, joined to the assignment's skills expanded once through the
-ESCO hierarchy (a VALUES table of skill, slot and points); the other parts are CASE
+ESCO hierarchy (a table of skill, slot and points); the other parts are CASE
 expressions on the index columns, merged per holder as the gate merges them (a
 later disclosure's value wins).
 
@@ -17,10 +17,11 @@ bench/results/registry.json.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from sqlalchemy import Date, Integer, String, Text, and_, case, cast, column, exists
-from sqlalchemy import false, func, literal, null, or_, select, true, union_all, values
+from sqlalchemy import false, func, literal, null, or_, select, text, true, union_all
 
 from .matching import Matcher, quarters
 from .tables import AssignmentPass, DisclosureSkill, Holder
@@ -34,7 +35,8 @@ def rank_query(matcher: Matcher, rankable, dialect: str, assignment_id: int,
                after: tuple[int, str] | None, limit: int | None):
     """The query that returns (pseudonym, score, total) for one page."""
     vis = rankable.cte("vis")
-    holders = _per_holder(vis, _wanted(matcher), len(matcher.required), dialect)
+    holders = _per_holder(vis, _wanted(matcher, dialect), len(matcher.required),
+                          dialect)
     c = holders.c
     spec = matcher.spec
     score = (
@@ -51,7 +53,7 @@ def rank_query(matcher: Matcher, rankable, dialect: str, assignment_id: int,
     scored = (
         select(H.c.pseudonym, score.label("score"))
         .select_from(holders.join(H, H.c.did == c.holder_did))
-        .where(_in_circle(matcher, c.employer_code), ~passed)
+        .where(c.hits > 0, _in_circle(matcher, c.employer_code), ~passed)
     ).subquery("scored")
     counted = select(scored.c.pseudonym, scored.c.score,
                      func.count().over().label("total")).where(
@@ -64,16 +66,30 @@ def rank_query(matcher: Matcher, rankable, dialect: str, assignment_id: int,
     return query.limit(limit) if limit is not None else query
 
 
-def _wanted(matcher: Matcher):
+def _wanted(matcher: Matcher, dialect: str):
     """One row per (related skill, slot): a slot is one wanted skill; its points are
-    the relation's quarters times the skill's weight."""
+    the relation's quarters times the skill's weight. The rows travel as one JSON
+    parameter, so the statement's text is the same for every assignment and its
+    compiled form is reused (measured: compiling a VALUES list of a hundred rows
+    cost more than running the query)."""
     rows = []
     for slot, (uri, related) in enumerate(matcher.slots()):
         weight = matcher.slot_weight(slot, uri)
-        rows += [(skill, slot, quarters(relation) * weight)
+        rows += [[skill, slot, quarters(relation) * weight]
                  for skill, relation in related.items()]
-    return values(column("skill", String), column("slot", Integer),
-                  column("points", Integer), name="wanted").data(rows).cte("wanted")
+    table = text(_WANTED[dialect == "postgresql"]).bindparams(
+        wanted=json.dumps(rows, separators=(",", ":")))
+    return table.columns(column("skill", String), column("slot", Integer),
+                         column("points", Integer)).cte("wanted")
+
+
+_WANTED = (
+    "SELECT json_extract(value, '$[0]') AS skill, json_extract(value, '$[1]') AS slot,"
+    " json_extract(value, '$[2]') AS points FROM json_each(:wanted)",
+    "SELECT e ->> 0 AS skill, CAST(e ->> 1 AS INTEGER) AS slot,"
+    " CAST(e ->> 2 AS INTEGER) AS points"
+    " FROM jsonb_array_elements(CAST(:wanted AS JSONB)) AS e",
+)
 
 
 def _per_holder(vis, wanted, required: int, dialect: str):
@@ -103,11 +119,12 @@ def _per_holder(vis, wanted, required: int, dialect: str):
     sequence = _padded(vis.c.sequence, dialect)
     period = or_(vis.c.available_from.isnot(None), vis.c.available_until.isnot(None))
     rows = union_all(
-        select(best.c.holder_did,
+        select(best.c.holder_did, literal(1).label("hits"),
                case((in_required, best.c.points), else_=0).label("required"),
                case((in_required, 0), else_=best.c.points).label("optional"),
                *empty),
-        select(vis.c.holder_did, literal(0).label("required"),
+        select(vis.c.holder_did, literal(0).label("hits"),
+               literal(0).label("required"),
                literal(0).label("optional"),
                *(_stamped(sequence, vis.c[name], vis.c[name].isnot(None))
                  .label(name) for name in _MERGED[:3]),
@@ -116,7 +133,8 @@ def _per_holder(vis, wanted, required: int, dialect: str):
     ).subquery("rows")
     r = rows.c
     return select(
-        r.holder_did, func.sum(r.required).label("required"),
+        r.holder_did, func.sum(r.hits).label("hits"),
+        func.sum(r.required).label("required"),
         func.sum(r.optional).label("optional"),
         _unstamped(func.max(r.employer_code), String, dialect).label("employer_code"),
         _unstamped(func.max(r.level_rank), Integer, dialect).label("level_rank"),
