@@ -5,14 +5,22 @@ It computes the score of ``matching.Matcher`` (the table in that module) from th
 same inputs, in integers, so that both give the same number: ``Matcher`` explains
 the few candidates of a page, this query orders all of them. Its inputs are what
 the gate hands out for ranking (``ConsentGate.rankable``): the visible disclosures
-of holders with a visible wanted skill. Skill points come from the skill rows of
-those disclosures only, joined to the assignment's skills expanded once through the
-ESCO hierarchy (a table of skill, slot and points); the other parts are CASE
-expressions on the index columns, merged per holder as the gate merges them (a
-later disclosure's value wins).
+of holders with a visible wanted skill (or, for an assignment with a circle, with a
+visible employer in it; only holders with a visible wanted skill are ranked). Skill
+points come from the skill rows of those disclosures only, joined to the
+assignment's skills expanded once through the ESCO hierarchy (a table of skill, slot
+and points); the other parts are CASE expressions on the index columns, merged per
+holder as the gate merges them (a later disclosure's value wins).
 
-Measured (bench/registry_bench.py) on SQLite and PostgreSQL; the plans are in
-bench/results/registry.json.
+Known shortcoming: the gate's conditions are checked on rows of ``disclosure``,
+which also carry the signed document and projection, and an assignment without a
+circle starts from every visible disclosure holding a wanted or related skill. At
+100,000 holders on a loaded two-core machine that took about a second per query
+(bench/results/registry.json, with the plans), against a target of 15 ms. A
+narrow table of the gate and index columns with the consented skills denormalised
+(PostgreSQL ``int[]`` with a GIN index, a compact set on SQLite), filled at
+ingest, would keep both the probe and the skill test off the document rows; this
+query's shape would stay.
 """
 
 from __future__ import annotations

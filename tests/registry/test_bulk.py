@@ -114,7 +114,8 @@ def test_bulk_stores_the_same_disclosure_row_as_single_ingest(system):
     from consent import Audience
     from tests.factories import UTRECHT, disclosure_rows
 
-    audiences = [Audience("corop", region="CR17"), Audience("province", province="PV26"),
+    audiences = [Audience("corop", region="CR17"),
+                 Audience("province", province="PV26"),
                  Audience("employer_and_neighbours", employer=UTRECHT),
                  Audience("sector", sector="province")]
     one, bulk = [], []
