@@ -3,15 +3,18 @@ the quality of the ranking, on N synthetic holders.
 
     .venv/bin/python bench/registry_bench.py --backend sqlite --n 100000
     .venv/bin/python bench/registry_bench.py --backend postgres --n 1000000 \\
-        --url postgresql+psycopg://postgres@127.0.0.1:5432/test
+        --url postgresql+psycopg://postgres@127.0.0.1:5432/test --database NAME
 
-SQLite lives in a fresh file under var/bench; PostgreSQL in a schema of its own that
-is dropped afterwards. Reports: ingest rate (disclosures per second, both signatures
-of every document verified, in a process pool), the latency of one page of ten
-candidates (``Registry.candidates``: rank, read the page through the gate, append the
-audit entries) and of ranking alone, p50 and p95 over 200 varied assignments, the
-ratio of gated to ungated ranking over the same rows, and precision@10 on the
-labelled set. Figures are merged into bench/results/registry.json by backend.
+The signed data set is generated once into ``--data-dir`` (JSON lines) and reused
+by later runs. SQLite lives in a fresh file under var/bench; PostgreSQL in a
+database of its own (``--database``), created for the run and dropped afterwards.
+Reports: ingest rate (disclosures per second, both signatures of every document
+verified, in a process pool), the latency of one page of ten candidates
+(``Registry.candidates``: rank, read the page through the gate, append the audit
+entries) and of ranking one page alone, p50 and p95 over 200 varied assignments,
+the ratio of gated to ungated ranking over the same rows, precision@10 on the
+labelled set, and the plan of the ranking query for three assignments. Figures are
+merged into bench/results/registry.json by backend.
 """
 
 from __future__ import annotations
@@ -24,25 +27,28 @@ import random
 import secrets
 import statistics
 import sys
+import tempfile
 import time
 from datetime import date, timedelta
+from itertools import chain
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine, make_url, text  # noqa: E402
 
 from audit import AuditLog  # noqa: E402
 from bench.registry_labelled import evaluate, planted  # noqa: E402
-from bench.registry_synth import NOW, generate, world  # noqa: E402
+from bench.registry_synth import NOW, cached, read_cached, world  # noqa: E402
 from registry import AssignmentSpec, ConsentGate, Registry, Requester  # noqa: E402
 from registry import create_tables, make_engine  # noqa: E402
 from registry.matching import Matcher  # noqa: E402
+from registry.ranking import rank_query  # noqa: E402
 from schemas import load_reference_data  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "registry.json"
-SCHEMA = f"bench_registry_{os.getpid()}"  # its own schema, dropped afterwards
+DATA_DIR = Path(tempfile.gettempdir()) / "vg-registry-bench"
 SEED = 2026
 
 
@@ -57,25 +63,23 @@ class UngatedGate(ConsentGate):
         return 0
 
 
-def engine_for(backend: str, url: str | None, n: int):
+def engine_for(backend: str, url: str | None, n: int, database: str | None):
     if backend == "sqlite":
         path = ROOT / "var" / "bench" / f"registry-{n}.sqlite"
         path.parent.mkdir(parents=True, exist_ok=True)
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         return make_engine(f"sqlite:///{path}")
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-    admin.dispose()
-    return create_engine(url, connect_args={"options": f"-csearch_path={SCHEMA}"})
+    _admin(url, f'DROP DATABASE IF EXISTS "{database}"')
+    _admin(url, f'CREATE DATABASE "{database}"')
+    return make_engine(make_url(url).set(database=database).render_as_string(
+        hide_password=False))
 
 
-def drop_schema(url: str) -> None:
+def _admin(url: str, statement: str) -> None:
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+        conn.execute(text(statement))
     admin.dispose()
 
 
@@ -126,23 +130,26 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--url", default=os.environ.get("VG_TEST_POSTGRES_URL"))
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--explain", action="store_true",
-                        help="print the plan of the ranking query and stop")
+    parser.add_argument("--database", default=None,
+                        help="PostgreSQL: the database to create, use and drop")
+    parser.add_argument("--data-dir", type=Path, default=DATA_DIR,
+                        help="where the generated data set is kept for reuse")
     args = parser.parse_args()
+    if args.backend == "postgres" and not (args.url and args.database):
+        parser.error("postgres needs --url and --database")
     reference = load_reference_data(Path(os.environ.get(
         "VG_REFERENCE_DIR", ROOT.parent / "shared" / "data")))
-    engine = engine_for(args.backend, args.url, args.n)
+    engine = engine_for(args.backend, args.url, args.n, args.database)
     try:
         report = run(args, reference, engine)
     finally:
         engine.dispose()
         if args.backend == "postgres":
-            drop_schema(args.url)
-    if report:
-        save(args.backend, report)
+            _admin(args.url, f'DROP DATABASE IF EXISTS "{args.database}"')
+    save(args.backend, report)
 
 
-def run(args, reference, engine) -> dict | None:
+def run(args, reference, engine) -> dict:
     create_tables(engine)
     audit = AuditLog(engine)
     audit.create_tables()
@@ -150,46 +157,48 @@ def run(args, reference, engine) -> dict | None:
     registry = Registry(engine, reference, audit, secret)
     registry.access.seed(_organisations(reference))
 
-    print(f"generating {args.n} holders ...", flush=True)
+    print(f"data set of {args.n} holders ...", flush=True)
     t0 = time.perf_counter()
-    documents = [d for chunk in generate(reference, args.n, SEED) for d in chunk]
-    documents += planted(reference, SEED)
-    generated = time.perf_counter() - t0
-    print(f"  {len(documents)} signed disclosures in {generated:.0f} s", flush=True)
+    path = cached(reference, args.n, SEED, args.data_dir)
+    print(f"  {path} ready in {time.perf_counter() - t0:.0f} s", flush=True)
 
+    labelled = planted(reference, SEED)
     t0 = time.perf_counter()
+    documents = chain(read_cached(path), labelled)
     result = registry.bulk.disclosures(documents, NOW)
     ingest = time.perf_counter() - t0
-    del documents
     rate = result.accepted / ingest
     print(f"ingest: {result.accepted} accepted, {len(result.refused)} refused, "
           f"{ingest:.1f} s, {rate:,.0f} disclosures/s", flush=True)
+    t0 = time.perf_counter()
     _analyze(engine)
+    print(f"analyze: {time.perf_counter() - t0:.1f} s", flush=True)
 
     rng = random.Random(SEED)
     jobs = [(org, registry.create_assignment(Requester(org, "bench", "staff"), spec,
                                              NOW))
             for org, spec in assignments(reference, args.queries, rng)]
-    if args.explain:
-        explain(engine, registry, jobs[:3])
-        return None
-    return measure(registry, engine, jobs, result, rate, ingest, args, secret)
+    report = measure(registry, engine, jobs, result, rate, ingest, args, secret)
+    report["plans"] = explain(engine, registry, jobs[:3])
+    return report
 
 
 def measure(registry, engine, jobs, result, rate, ingest, args, secret) -> dict:
+    page_of = 11  # a page of ten and one more, to know whether there is a next
     for org, job in jobs[:10]:  # warm the caches once
-        registry.rank(Requester(org, "bench", "staff"), job, NOW)
-    page, rank, sizes = [], [], []
+        registry.rank(Requester(org, "bench", "staff"), job, NOW, limit=page_of)
+    page, rank, totals = [], [], []
     for n, (org, job) in enumerate(jobs):
         requester = Requester(org, "bench", "staff")
-        page.append(timed(lambda: registry.candidates(requester, job.id, NOW,
-                                                      f"{n + 1:032x}")))
-        ranked = []
-        rank.append(timed(lambda: ranked.extend(registry.rank(requester, job, NOW))))
-        sizes.append(len(ranked))
+        shown = []
+        page.append(timed(lambda: shown.append(registry.candidates(
+            requester, job.id, NOW, f"{n + 1:032x}"))))
+        totals.append(shown[0].total)
+        rank.append(timed(lambda: registry.rank(requester, job, NOW, limit=page_of)))
     gated = registry.gate
     registry.gate = UngatedGate(engine, registry.reference, registry.gate._audit)
-    ungated = [timed(lambda: registry.rank(Requester(o, "bench", "staff"), j, NOW))
+    ungated = [timed(lambda: registry.rank(Requester(o, "bench", "staff"), j, NOW,
+                                           limit=page_of))
                for o, j in jobs]
     registry.gate = gated
     outcomes = evaluate(registry, secret, SEED, NOW)
@@ -198,44 +207,40 @@ def measure(registry, engine, jobs, result, rate, ingest, args, secret) -> dict:
         "machine": machine(), "holders": args.n,
         "disclosures": result.accepted, "refused": len(result.refused),
         "ingest_seconds": round(ingest, 1), "ingest_per_second": round(rate),
-        "candidates_page": summary(page), "rank_only": summary(rank),
-        "ungated_rank": summary(ungated),
+        "candidates_page": summary(page), "rank_page": summary(rank),
+        "ungated_rank_page": summary(ungated),
         "gated_over_ungated_p50": round(statistics.median(rank)
                                         / statistics.median(ungated), 2),
-        "ranked_candidates_median": statistics.median(sizes),
+        "gated_over_ungated_p95": round(percentile(rank, 0.95)
+                                        / percentile(ungated, 0.95), 2),
+        "ranked_candidates_median": statistics.median(totals),
+        "ranked_candidates_p95": percentile(totals, 0.95),
         "precision_at_10": round(hits / (10 * len(outcomes)), 3),
         "picks_in_top_10": round(hits / sum(o.picks for o in outcomes), 3),
         "queries": len(jobs),
     }
-    print(json.dumps(report, indent=1))
+    print(json.dumps(report, indent=1), flush=True)
     return report
 
 
-def explain(engine, registry, jobs) -> None:
-    """Print the plan of the ranking query (the signals read) for a few jobs."""
-    captured = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany):
-        if "outer" in statement.lower() or "LEFT OUTER JOIN" in statement:
-            captured.append((statement, parameters))
-
-    from sqlalchemy import event
-    event.listen(engine, "before_cursor_execute", capture)
-    for org, job in jobs:
-        registry.rank(Requester(org, "bench", "staff"), job, NOW)
-    event.remove(engine, "before_cursor_execute", capture)
+def explain(engine, registry, jobs) -> list[list[str]]:
+    """The plan of the ranking query for a few assignments, as the database gives
+    it (PostgreSQL: with the time of each step)."""
     prefix = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else (
         "EXPLAIN (ANALYZE, BUFFERS) ")
-    raw = engine.raw_connection()
-    try:
-        for statement, parameters in captured:
-            cursor = raw.cursor()
-            cursor.execute(prefix + statement, parameters)
-            for row in cursor.fetchall():
-                print(" | ".join(str(c) for c in row))
-            print("-" * 60)
-    finally:
-        raw.close()
+    plans = []
+    for org, job in jobs:
+        matcher = Matcher(job, registry.relations, registry.circles)
+        rankable = registry.gate.rankable(Requester(org, "bench", "staff"), "matching",
+                                          NOW, matcher.skills_to_look_for(),
+                                          matcher.members)
+        query = rank_query(matcher, rankable, engine.dialect.name, job.id, None, 11)
+        compiled = query.compile(engine, compile_kwargs={"literal_binds": True})
+        with engine.connect() as conn:
+            rows = conn.exec_driver_sql(prefix + str(compiled)).all()
+        plans.append([" | ".join(str(c) for c in row) for row in rows])
+        print("\n".join(plans[-1]) + "\n" + "-" * 60, flush=True)
+    return plans
 
 
 def _analyze(engine) -> None:

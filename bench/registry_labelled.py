@@ -51,7 +51,7 @@ def evaluate(registry: Registry, secret: bytes, seed: int, now) -> list[Outcome]
     for a in load():
         requester = Requester(a["organisation"], "bench", "staff")
         job = registry.create_assignment(requester, spec(a), now)
-        top = [s.pseudonym for s in registry.rank(requester, job, now)[:10]]
+        top = [s.pseudonym for s in registry.rank(requester, job, now, limit=10)]
         picks = {pseudonym_for(secret, key_for(PLANTED + a["id"] * 10 + k, seed).did)
                  for k in range(len(a["picks"]))}
         outcomes.append(Outcome(a["id"], len(picks & set(top)), len(picks)))

@@ -20,6 +20,7 @@ import json
 import random
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 from consent import Audience, HolderKey, make_disclosure, new_grant
@@ -150,3 +151,26 @@ def planted_documents(reference, holders: list[tuple[int, dict[str, Any]]],
     _init(world(reference))
     grants = [(FULL, Audience("all_municipalities"))]
     return [d for n, p in holders for d in holder_documents(n, seed, p, grants)]
+
+
+def cached(reference, n: int, seed: int, directory: Path) -> Path:
+    """The signed disclosures of ``n`` holders as JSON lines in ``directory``,
+    generated once and reused: signing a million holders takes minutes, and the
+    same data set serves every run of the benchmark."""
+    path = directory / f"holders-{n}-{seed}.jsonl"
+    if path.exists():
+        return path
+    directory.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    with partial.open("w", encoding="utf-8") as out:
+        for chunk in generate(reference, n, seed):
+            out.writelines(d + "\n" for d in chunk)
+    partial.replace(path)
+    return path
+
+
+def read_cached(path: Path):
+    """The documents of a cached data set, one JSON text at a time."""
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            yield line.rstrip("\n")

@@ -19,22 +19,26 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable, Mapping
+from itertools import islice
+from typing import Any, Iterable, Iterator, Mapping
 
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select
 from sqlalchemy import update
 
-from consent import ConsentError, read_disclosure
+from consent import ConsentError, check_audience_for_holder, read_disclosure
 from schemas import SchemaError, WorkcontextValidator, check_references, parse_bounded
 
 from .db import transaction
+from .errors import RegistryError
 from .extract import extract
 from .ingest import _check_issued, pseudonym_for
+from .policies import Policies
 from .tables import CHILD_TABLES, Disclosure, DisclosureAudience, DisclosurePurpose
 from .tables import DisclosureSkill, Holder, WithdrawnGrant
 
 D, H, W = Disclosure.__table__, Holder.__table__, WithdrawnGrant.__table__
 BATCH = 5000
+CHUNK = 250  # documents per task sent to a worker
 
 # Set in the parent just before the pool forks, so the workers inherit them
 # without pickling (the reference data is large and built once).
@@ -69,61 +73,93 @@ def _verify(item: tuple[int, str]) -> tuple[int, Any]:
         "issued": found.issued,
         "fields": " ".join(sorted(found.fields)),
         "projection": json.dumps(found.workcontext, ensure_ascii=False),
-        "document": text, "columns": columns,
+        "employer": found.employer, "columns": columns,
     }
 
 
 class BulkIngest:
     def __init__(self, engine: Engine, geo, tooi_to_code: Mapping[str, str],
-                 pseudonym_secret: bytes, workers: int | None = None):
+                 pseudonym_secret: bytes, workers: int | None = None,
+                 policies: Policies | None = None):
         self._engine = engine
+        self._policies = policies or Policies(engine, geo, tooi_to_code)
         self._geo = geo
         self._tooi = dict(tooi_to_code)
         self._secret = pseudonym_secret
         self._workers = workers or os.cpu_count() or 1
 
     def disclosures(self, texts: Iterable[str], now: datetime) -> BulkResult:
-        """Ingest JSON texts of signed disclosures; returns counts and refusals."""
+        """Ingest JSON texts of signed disclosures; returns counts and refusals.
+
+        ``texts`` is read one batch ahead of the database: the workers verify the
+        next batch while this process stores the current one, and no more than two
+        batches are held in memory, however long the input."""
         result = BulkResult()
         _WORKER.update(reference=self._geo, tooi=self._tooi)
         fork = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(self._workers, mp_context=fork,
                                  initializer=_init_worker) as pool:
-            verified = pool.map(_verify, enumerate(texts), chunksize=256)
-            batch: list[tuple[int, Any]] = []
-            for item in verified:
-                batch.append(item)
-                if len(batch) == BATCH:
-                    self._store(batch, now, result)
-                    batch = []
-            if batch:
-                self._store(batch, now, result)
+            pending = None
+            for batch in _batches(enumerate(texts), BATCH):
+                verifying = (batch, pool.map(_verify, batch, chunksize=CHUNK))
+                if pending is not None:
+                    self._store(*pending, now, result)
+                pending = verifying
+            if pending is not None:
+                self._store(*pending, now, result)
         return result
 
-    def _store(self, batch: list[tuple[int, Any]], now: datetime,
-               result: BulkResult) -> None:
+    def _store(self, batch: list[tuple[int, str]], verified: Iterable,
+               now: datetime, result: BulkResult) -> None:
+        texts = dict(batch)
         good = []
-        for position, found in batch:
+        for position, found in verified:
             problem = found if isinstance(found, str) else self._refusal(found, now)
             if problem:
                 result.refused.append((position, problem))
             else:
+                found["document"] = texts[position]
                 good.append((position, found))
         with transaction(self._engine) as conn:
-            kept = _against_state(conn, good, result)
+            admitted = self._admit(conn, good, result)
+            kept = _against_state(conn, admitted, result)
             self._insert(conn, kept, now)
         result.accepted += len(kept)
 
     def _refusal(self, found: dict, now: datetime) -> str | None:
+        """The checks of ``Ingest.disclosure`` that need no registry state. As
+        there, a grant whose period has not begun is stored (the gate checks its
+        start); one that has ended is refused."""
         grant = found["grant"]
-        if not grant.is_live(now):
+        if grant.valid_until <= now:
             return "grant-not-live"
         try:
             _check_issued(found["issued"], now)
             grant.audience.check_known(self._geo)
-        except ConsentError as exc:
+            found["employer"] = self._policies.employer_code(found["employer"])
+            check_audience_for_holder(grant.audience, found["employer"])
+        except (ConsentError, RegistryError) as exc:
             return exc.code
         return None
+
+    def _admit(self, conn: Connection, good: list[tuple[int, dict]],
+               result: BulkResult) -> list[tuple[int, dict]]:
+        """Each employer's policy on audiences, as ``Policies.admit`` applies it to
+        one disclosure; the policies of the batch are read (and on PostgreSQL
+        locked against a concurrent change) in one query."""
+        employers = {f["employer"] for _, f in good if f["employer"] is not None}
+        policies = self._policies.of_employers(conn, employers)
+        admitted = []
+        for position, found in good:
+            policy = policies.get(found["employer"])
+            try:
+                if policy is not None:
+                    policy.check(found["grant"].audience, self._geo)
+            except ConsentError as exc:
+                result.refused.append((position, exc.code))
+                continue
+            admitted.append((position, found))
+        return admitted
 
     def _insert(self, conn: Connection, kept: list[dict], now: datetime) -> None:
         if not kept:
@@ -144,6 +180,11 @@ class BulkIngest:
             t = table.__table__
             names = [c.name for c in t.columns]
             _write(conn, t, [dict(zip(names, v)) for v in values])
+
+
+def _batches(items: Iterator, size: int) -> Iterator[list]:
+    while batch := list(islice(items, size)):
+        yield batch
 
 
 def _against_state(conn: Connection, good: list[tuple[int, dict]],
@@ -224,13 +265,14 @@ def _disclosure_row(disclosure_id: int, found: dict, now: datetime) -> dict:
     return {
         "id": disclosure_id, "grant_id": grant.id, "holder_did": found["holder"],
         "sequence": found["sequence"], "audience_kind": audience.kind,
-        "audience_ref": audience.employer or audience.province,
+        "audience_ref": audience.ref,
         "valid_from": grant.valid_from, "valid_until": grant.valid_until,
         "fields": found["fields"], "projection": found["projection"],
         "document": found["document"], "employer_code": columns.employer_code,
         "level_rank": columns.level_rank, "hours_per_week": columns.hours_per_week,
         "available_from": columns.available_from,
         "available_until": columns.available_until, "received": now,
+        "policy_employer": found["employer"],
     }
 
 

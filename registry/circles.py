@@ -62,6 +62,17 @@ class Circles:
             return frozenset(self._by_sector.get(spec.circle_ref or "", ()))
         return None
 
+    def bands(self, location: str | None) -> tuple[frozenset[str], frozenset[str]]:
+        """The employers ``distance`` puts in the neighbour band and in the region
+        band of ``location`` (both empty when it is not a municipality)."""
+        here = self._ref.municipalities.get(location or "")
+        if here is None:
+            return frozenset(), frozenset()
+        municipalities = self._ref.municipalities.keys()
+        near = frozenset(({location} | self._ref.neighbours(location))
+                         & municipalities)
+        return near, frozenset(self._by_corop[here.corop_code] - near)
+
     def distance(self, location: str | None, employer: str | None) -> Distance | None:
         """Neighbour (the same or a bordering municipality), region (the same COROP
         area) or far, between two municipalities' area centroids."""

@@ -75,7 +75,8 @@ class ConsentGate:
 
     def signals(self, requester: Requester, purpose: str, now: datetime,
                 any_of_skills: Iterable[str],
-                employers: Iterable[str] | None = None) -> list[Signals]:
+                employers: Iterable[str] | None = None,
+                pseudonyms: Iterable[str] | None = None) -> list[Signals]:
         """What ranking may use, for holders with a visible disclosure of one of
         ``any_of_skills`` (and, when given, naming one of ``employers``). Only the
         plain index columns are read, never a projection: ranking a million
@@ -92,6 +93,8 @@ class ConsentGate:
             .join(H, H.c.did == D.c.holder_did)
             .outerjoin(S, and_(S.c.disclosure_id == D.c.id, S.c.skill.in_(wanted)))
             .where(*self._visible(D, org, purpose, now), D.c.holder_did.in_(hits)))
+        if pseudonyms is not None:
+            query = query.where(H.c.pseudonym.in_(sorted(set(pseudonyms))))
         if employers is not None:
             placed = select(D.c.holder_did).where(
                 *self._visible(D, org, purpose, now),
@@ -100,6 +103,34 @@ class ConsentGate:
         with transaction(self._engine) as conn:
             rows = conn.execute(query.order_by(D.c.holder_did, D.c.sequence)).all()
         return _merge_signals(rows)
+
+    def rankable(self, requester: Requester, purpose: str, now: datetime,
+                 any_of_skills: Iterable[str],
+                 employers: Iterable[str] | None = None):
+        """What ranking may read, as a query to build the score on rather than rows:
+        every visible disclosure (id, holder, sequence and the index columns, never
+        a projection) of the holders with a visible disclosure of one of
+        ``any_of_skills`` or, when ``employers`` is given, naming one of them (the
+        ranking keeps only holders with a visible wanted skill either way; the
+        narrower of the two sets is the cheaper start). The ranking joins the skill
+        rows of these disclosures only, so a disclosure this requester may not see
+        scores nothing. Nothing is shown, so nothing is logged."""
+        self.purge_expired(now)
+        org = requester.organisation
+        holders = (self._skilled(org, purpose, now, any_of_skills)
+                   if employers is None else self._placed(org, purpose, now, employers))
+        return select(
+            D.c.id, D.c.holder_did, D.c.sequence, D.c.employer_code, D.c.level_rank,
+            D.c.hours_per_week, D.c.available_from, D.c.available_until,
+        ).where(*self._visible(D, org, purpose, now), D.c.holder_did.in_(holders))
+
+    def _placed(self, org: str, purpose: str, now: datetime,
+                employers: Iterable[str]):
+        """Holders with a visible disclosure naming one of ``employers``."""
+        other = D.alias("placed")
+        return select(other.c.holder_did).where(
+            other.c.employer_code.in_(sorted(set(employers))),
+            *self._visible(other, org, purpose, now))
 
     def _skilled(self, org: str, purpose: str, now: datetime, skills: Iterable[str]):
         # A skill the requester may not see must not decide who appears (invariant

@@ -20,6 +20,10 @@ candidate did not disclose adds nothing and produces no reason, so a candidate c
 rank on what they did consent to. Order is total and stable: score, then the
 registry's pseudonym (never a personal field). Matching only suggests: people
 decide (GDPR art. 22).
+
+Points are rounded half up, in integers (skill weights in quarters), so that the
+SQL ranking (``registry.ranking``), which orders every candidate, and this class,
+which explains the page, give the same number for the same candidate.
 """
 
 from __future__ import annotations
@@ -60,6 +64,31 @@ class Matcher:
         self._optional = {uri: relations.related(uri)
                           for uri in self.spec.optional_skills}
         self.members = circles.members(self.spec, assignment.organisation)
+
+    @property
+    def required(self) -> dict[str, dict[str, Relation]]:
+        return self._required
+
+    @property
+    def required_total(self) -> int:
+        return len(self._required)
+
+    @property
+    def optional_total(self) -> int:
+        return sum(self.spec.weight(uri) for uri in self._optional)
+
+    def slots(self) -> list[tuple[str, dict[str, Relation]]]:
+        """Required skills first, then the nice-to-haves, each with its relations."""
+        return [*self._required.items(), *self._optional.items()]
+
+    def slot_weight(self, slot: int, uri: str) -> int:
+        return 1 if slot < len(self._required) else self.spec.weight(uri)
+
+    def distance_bands(self) -> tuple[frozenset[str], frozenset[str]]:
+        """Employers in the neighbour band and in the region band of the work."""
+        if self.spec.remote:
+            return frozenset(), frozenset()
+        return self._circles.bands(self.spec.location)
 
     def skills_to_look_for(self) -> frozenset[str]:
         return frozenset(s for table in (*self._required.values(),
@@ -105,11 +134,21 @@ class Matcher:
                         "km": found.km, "points": points}
 
 
+def quarters(relation: Relation) -> int:
+    """A relation's weight in quarters (exact 4, broader or narrower 2, sibling 1)."""
+    return round(relation.weight * 4)
+
+
+def half_up(numerator: int, denominator: int) -> int:
+    """numerator / denominator rounded half up, for non-negative integers."""
+    return (2 * numerator + denominator) // (2 * denominator)
+
+
 def _skills(code: str, wanted: dict[str, dict[str, Relation]], have: frozenset[str],
             weight: int, skill_weight):
     if not wanted or not have:
         return None
-    matched, total, got = [], 0, 0.0
+    matched, total, got = [], 0, 0
     for uri, related in wanted.items():
         w = skill_weight(uri) if skill_weight else 1
         total += w
@@ -118,9 +157,9 @@ def _skills(code: str, wanted: dict[str, dict[str, Relation]], have: frozenset[s
             via = uri if uri in hits else max(
                 hits, key=lambda s: (related[s].weight, s))
             relation = related[via]
-            got += w * relation.weight
+            got += w * quarters(relation)
             matched.append({"skill": uri, "via": via, "relation": relation.kind})
-    points = round(weight * got / total)
+    points = half_up(weight * got, 4 * total)
     return points, {"code": code, "field": "skills", "matched": matched,
                     "of": len(wanted), "points": points}
 
@@ -138,7 +177,7 @@ def _level(low: int | None, high: int | None, rank_: int | None):
 def _hours(needed: int | None, available: int | None):
     if needed is None or available is None:
         return None
-    points = round(10 * min(1.0, available / needed))
+    points = 10 if available >= needed else half_up(10 * available, needed)
     return points, {"code": "hours-fit", "field": "hours_per_week",
                     "available": available, "needed": needed, "points": points}
 
@@ -151,6 +190,6 @@ def _period(start: date | None, end: date | None, free_from: date | None,
     hi = min(end, free_until or end)
     days = (end - start).days + 1
     overlap = max(0, (hi - lo).days + 1)
-    points = round(10 * overlap / days)
+    points = half_up(10 * overlap, days)
     return points, {"code": "period-overlap", "field": "available_period",
                     "days": overlap, "of": days, "points": points}

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Mapping
+from typing import Iterable, Mapping
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
@@ -146,6 +146,19 @@ class Policies:
             rows = conn.execute(query).all()
         return [(r.organisation, r.purpose, r.basis) for r in rows
                 if audience.contains(r.organisation, self._geo)]
+
+    def of_employers(self, conn: Connection, organisations: Iterable[str]
+                     ) -> dict[str, EmployerPolicy]:
+        """The policies of ``organisations`` that have one, read and locked as
+        ``_read`` reads and locks one (for bulk ingest)."""
+        codes = sorted(set(organisations))
+        if not codes:
+            return {}
+        rows = conn.execute(select(POLICY.c.organisation, POLICY.c.policy).where(
+            POLICY.c.organisation.in_(codes)).order_by(POLICY.c.organisation)
+            .with_for_update()).all()
+        return {org: EmployerPolicy.from_json(org, _without_org(body), self._geo)
+                for org, body in rows}
 
     def _read(self, conn: Connection, organisation: str) -> EmployerPolicy | None:
         # FOR UPDATE: an ingest and a policy change on the same employer serialise

@@ -20,7 +20,9 @@ from .employment import Employment
 from .erasure import Erased, Erasure
 from .gate import ConsentGate, Requester
 from .ingest import Accepted, Ingest
-from .matching import Matcher, Ranked
+from .matching import Matcher, Ranked, Scored
+from .ranking import rank_query
+from .db import transaction
 from .relations import SkillRelations
 from .policies import Policies
 
@@ -50,7 +52,8 @@ class Registry:
         self.policies = Policies(engine, reference, tooi)
         self.ingest = Ingest(engine, reference, tooi, pseudonym_secret,
                              policies=self.policies)
-        self.bulk = BulkIngest(engine, reference, tooi, pseudonym_secret)
+        self.bulk = BulkIngest(engine, reference, tooi, pseudonym_secret,
+                               policies=self.policies)
         self.erasure = Erasure(engine, pseudonym_secret)
         self.gate = ConsentGate(engine, reference, audit)
         self.assignments = Assignments(engine, reference)
@@ -105,38 +108,54 @@ class Registry:
             raise InvalidTransition(assignment.id, assignment.status,
                                     "rank candidates for")
         after = cursors.decode(cursor) if cursor else None
-        scored = self.rank(requester, assignment, now)
-        rest = [s for s in scored if after is None or cursors.after(after, s.score,
-                                                                     s.pseudonym)]
-        page = rest[: max(1, min(limit, MAX_PAGE))]
+        size = max(1, min(limit, MAX_PAGE))
+        ranked, total = self.ranked(requester, assignment, now, size + 1, after)
+        page = ranked[:size]
         shown = self._profiles(requester, page, now)
         self.gate.disclose(requester, MATCHING, [r.profile for r in shown], now,
                            trace_id, MATCH_ACTIVITY,
                            reason=f"candidate for assignment {assignment.id}",
                            action=CANDIDATES_ACTION,
                            target=f"assignment {assignment.id}")
-        more = len(rest) > len(page) and page
-        return CandidatePage(assignment, shown, len(scored),
+        more = len(ranked) > len(page)
+        return CandidatePage(assignment, shown, total,
                              cursors.encode(page[-1].score, page[-1].pseudonym)
                              if more else None)
 
     def rank(self, requester: Requester, assignment: StoredAssignment,
-             now: datetime) -> list:
-        """The whole ranking, as pseudonyms, scores and reasons (nothing shown).
+             now: datetime, limit: int | None = None,
+             after: tuple[int, str] | None = None) -> list[Scored]:
+        """The ranking (or its first ``limit`` after the cursor position ``after``),
+        as pseudonyms, scores and reasons: nothing is shown."""
+        return self.ranked(requester, assignment, now, limit, after)[0]
 
-        Known shortcoming: every holder with a wanted (or related) skill is read
-        and scored in Python, so the cost grows with the number of such holders:
-        measured in bench/registry_bench.py, tens of milliseconds at ten thousand
-        holders and seconds at a hundred thousand on two busy cores, far from the
-        targets (15 ms at 100k on SQLite, 40 ms at 1M on PostgreSQL). The way out
-        is to score in SQL per holder (skill weights as a VALUES table joined to
-        the skill rows, the other parts as CASE expressions on the index columns)
-        and fetch only the top of the ranking with LIMIT; the gate's conditions
-        stay as they are. Until then, large registries rank slowly but correctly."""
+    def ranked(self, requester: Requester, assignment: StoredAssignment,
+               now: datetime, limit: int | None,
+               after: tuple[int, str] | None) -> tuple[list[Scored], int]:
+        """A page of the ranking and the number of candidates in all of it.
+
+        Every candidate is scored in one SQL query (``registry.ranking``) and only
+        the page is read back; the reasons of the page come from ``Matcher`` on
+        the same visible index columns, which scores identically."""
         matcher = Matcher(assignment, self.relations, self.circles)
-        signals = self.gate.signals(requester, MATCHING, now,
-                                    matcher.skills_to_look_for(), matcher.members)
-        return matcher.rank(signals, self.assignments.passed(assignment.id))
+        wanted = matcher.skills_to_look_for()
+        rankable = self.gate.rankable(requester, MATCHING, now, wanted,
+                                      matcher.members)
+        query = rank_query(matcher, rankable, self.engine.dialect.name,
+                           assignment.id, after, limit)
+        with transaction(self.engine) as conn:
+            rows = conn.execute(query).all()
+            if not rows and after is not None:
+                rows = conn.execute(rank_query(matcher, rankable,
+                                               self.engine.dialect.name,
+                                               assignment.id, None, 1)).all()
+                return [], rows[0].total if rows else 0
+        total = rows[0].total if rows else 0
+        signals = {s.pseudonym: s for s in self.gate.signals(
+            requester, MATCHING, now, wanted, pseudonyms=[r.pseudonym for r in rows])}
+        scored = [Scored(r.pseudonym, r.score, matcher.score(signals[r.pseudonym])
+                         .reasons) for r in rows if r.pseudonym in signals]
+        return scored, total
 
     def _profiles(self, requester: Requester, page: list,
                   now: datetime) -> list[Ranked]:

@@ -74,3 +74,63 @@ def test_a_signed_projection_naming_an_unknown_skill_is_refused_in_bulk(system):
 
     assert result.refused == [(0, "invalid-document")] and result.accepted == 0
     assert registry_snapshot(system.registry.engine) == before
+
+
+def test_bulk_ingest_refuses_what_the_employer_policy_refuses_as_single_ingest_does(
+        system):
+    from consent import KINDS, Audience, EmployerPolicy
+    from tests.factories import UTRECHT
+
+    system.registry.policies.set_policy(
+        EmployerPolicy(UTRECHT, frozenset(KINDS) - {"cross_sector"}), NOW)
+    refused, allowed = holder_key(31), holder_key(32)
+    documents = [
+        disclosure(refused, signed_grant(refused, ["skills"],
+                                         to=Audience("cross_sector")), 1),
+        disclosure(allowed, signed_grant(allowed, ["skills"],
+                                         to=Audience("employer", employer=UTRECHT)), 1),
+    ]
+
+    result = system.registry.bulk.disclosures([json.dumps(d) for d in documents], NOW)
+
+    assert result.refused == [(0, "audience-refused-by-employer")]
+    assert result.accepted == 1
+
+
+def test_an_employer_audience_must_name_the_holders_employer_in_bulk(system):
+    from consent import Audience
+    from tests.factories import AMSTERDAM
+
+    key = holder_key(33)  # works for Utrecht, the audience names Amsterdam
+    grant = signed_grant(key, ["skills"], to=Audience("employer", employer=AMSTERDAM))
+
+    result = system.registry.bulk.disclosures([json.dumps(disclosure(key, grant, 1))],
+                                              NOW)
+
+    assert result.refused == [(0, "invalid-audience")] and result.accepted == 0
+
+
+def test_bulk_stores_the_same_disclosure_row_as_single_ingest(system):
+    from consent import Audience
+    from tests.factories import UTRECHT, disclosure_rows
+
+    audiences = [Audience("corop", region="CR17"),
+                 Audience("province", province="PV26"),
+                 Audience("employer_and_neighbours", employer=UTRECHT),
+                 Audience("sector", sector="province")]
+    one, bulk = [], []
+    for n, audience in enumerate(audiences):
+        for out, base in ((one, 40), (bulk, 60)):
+            key = holder_key(base + n)
+            out.append(disclosure(key, signed_grant(key, ["skills", "employer"],
+                                                    to=audience), 1))
+    for document in one:
+        system.registry.receive_disclosure(document, NOW)
+
+    system.registry.bulk.disclosures([json.dumps(d) for d in bulk], NOW)
+
+    columns = ("audience_kind", "audience_ref", "policy_employer", "employer_code",
+               "fields")
+    rows = sorted(disclosure_rows(system.registry.engine), key=lambda r: r.id)
+    stored = [tuple(getattr(r, c) for c in columns) for r in rows]
+    assert sorted(stored[: len(one)]) == sorted(stored[len(one):])

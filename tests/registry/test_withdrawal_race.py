@@ -70,13 +70,21 @@ def test_no_query_that_starts_after_a_concurrent_withdrawal_sees_the_data(system
 
     worker = threading.Thread(target=query_until_stopped)
     worker.start()
-    time.sleep(0.2)
+    _wait_for(lambda: results)  # at least one query answered before
     system.registry.receive_withdrawal(withdrawal(key, grant, 2), NOW)
     withdrawn_at = time.monotonic()
-    time.sleep(0.2)
+    _wait_for(lambda: any(started > withdrawn_at for started, _ in results))
     stop.set()
     worker.join()
 
     assert any(seen for started, seen in results if started < withdrawn_at)
     later = [seen for started, seen in results if started > withdrawn_at]
     assert later and not any(later)
+
+
+def _wait_for(condition, seconds: float = 30.0) -> None:
+    """Until ``condition()`` holds: on a busy machine one query can take longer
+    than any fixed pause, and a pause that no query fits in proves nothing."""
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
