@@ -28,7 +28,7 @@ def own_access_log(system: System, did: str, limit: int = 1000,
 
 def access_record(record) -> dict:
     entry = record.entry
-    return {"sequence": record.seq, "occurredAt": format_time(entry.occurred_at),
+    return {"index": record.index, "occurredAt": format_time(entry.started_at),
             "organisation": entry.organisation, "purpose": entry.purpose,
             "fields": list(entry.fields), "outcome": entry.outcome,
             "reason": entry.reason}
