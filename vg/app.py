@@ -1,4 +1,5 @@
-"""The one FastAPI application: the API under /api/v1, OpenAPI at /api/v1/openapi.json."""
+"""The one FastAPI application: the API under /api/v1, OpenAPI at /api/v1/openapi.json,
+and the web pages for people (``vg.web``) on the same application."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from .api import employment, feed, groups, swipes, teams
 from .api.unique_members import unique_members
 from .middleware import API_VERSION, HeadersAndLimits
 from .settings import Settings
+from .web import install as install_web
 from .wiring import System, build_system
 
 log = logging.getLogger("vg.app")
@@ -86,6 +88,7 @@ def create_app(settings: Settings | None = None, system: System | None = None,
         app.include_router(module.router, prefix="/api/v1",
                            dependencies=[Depends(unique_members)])
     app.include_router(pod_resources.router, prefix="/api/v1")
+    install_web(app)
     app.add_middleware(HeadersAndLimits, limit_for=_body_limit)
     app.openapi = lambda: _openapi(app)
     return app
