@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from ..secrets_store import server_secret
-from . import errors, pages_dpo, pages_holder, pages_login, pages_org, pages_work
+from . import errors, pages_dpo, pages_holder, pages_login, pages_org, pages_work, skills
 
 STATIC = Path(__file__).parent / "static"
 API_PREFIX = "/api/"
@@ -31,7 +31,7 @@ class WebState:
 def install(app: FastAPI) -> None:
     system = app.state.system
     app.state.web = WebState(server_secret(system.settings.data_dir, "csrf.key"))
-    for module in (pages_login, pages_holder, pages_work, pages_org, pages_dpo):
+    for module in (pages_login, pages_holder, pages_work, pages_org, pages_dpo, skills):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
     errors.install(app, API_PREFIX)
