@@ -17,7 +17,8 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from ..secrets_store import server_secret
-from . import errors, pages_dpo, pages_holder, pages_login, pages_org, pages_work, skills
+from . import errors, skills
+from . import pages_dpo, pages_holder, pages_login, pages_org, pages_work
 
 STATIC = Path(__file__).parent / "static"
 API_PREFIX = "/api/"

@@ -50,7 +50,8 @@ def csrf_seed(request: Request) -> str:
     """The browser's CSRF seed; a new one when it has none (set on the response)."""
     seed = request.cookies.get(CSRF, "")
     if len(seed) != 43:
-        seed = getattr(request.state, "new_csrf_seed", None) or secrets.token_urlsafe(32)
+        seed = (getattr(request.state, "new_csrf_seed", None)
+                or secrets.token_urlsafe(32))
         request.state.new_csrf_seed = seed
     return seed
 

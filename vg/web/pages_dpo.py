@@ -120,7 +120,7 @@ def _field(key: str, lang: str) -> str:
 @router.get("/fg/statistieken")
 def statistics(request: Request, requester: Organisation, system: SystemDep,
                now: NowDep) -> Response:
-    """Counts only (no entry is shown): entries per day and per purpose, last 30 days."""
+    """Counts only (no entry is shown): per day and per purpose, last 30 days."""
     if not _dpo(requester):
         return redirect("/organisatie")
     since = now - timedelta(days=FLAG_DAYS)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from consent import ConsentError
-from pod import PodError, VersionNotFound
+from pod import PodError
 from registry import RegistryError
 from schemas import FIELDS, PURPOSES, SchemaError, WORKCONTEXT_CONTEXT_URL
 
@@ -318,11 +318,8 @@ def rights_page(request: Request, pod: HolderPod) -> Response:
 def export(request: Request, form: Form, pod: HolderPod, system: SystemDep,
            now: NowDep) -> Response:
     """The passphrase seals the identity key inside the archive (as in the API)."""
-    passphrase = form.get("wachtzin")
-    try:
-        system.pods.unlock_without_upgrade(pod.did, passphrase
-                                           if isinstance(passphrase, str) else "").lock()
-    except PodError:
+    passphrase = _text(form.get("wachtzin"))
+    if not _confirms(system, pod, passphrase):
         return page(request, "holder_rights.html", status=401, error="login.failed")
     archive = pod_rights.export_pod(system, pod, passphrase, now)
     response = json_response(archive, media_type="application/ld+json")
@@ -335,15 +332,24 @@ def erase(request: Request, form: Form, pod: HolderPod, system: SystemDep,
           now: NowDep) -> Response:
     """Erasure asks for the passphrase and a typed confirmation: it can not be
     undone (GDPR art. 17)."""
-    passphrase = form.get("wachtzin")
     if form.get("bevestiging") not in ("WISSEN", "ERASE"):
         return page(request, "holder_rights.html", status=400, error="rights.confirm")
-    try:
-        system.pods.unlock_without_upgrade(pod.did, passphrase
-                                           if isinstance(passphrase, str) else "").lock()
-    except PodError:
+    if not _confirms(system, pod, _text(form.get("wachtzin"))):
         return page(request, "holder_rights.html", status=401, error="login.failed")
     pod_rights.erase_pod(system, pod, now)
     response = redirect("/", "erased")
     cookies.clear_cookie(response, cookies.SESSION)
     return response
+
+
+def _text(value) -> str:
+    return value[:1024] if isinstance(value, str) else ""
+
+
+def _confirms(system, pod, passphrase: str) -> bool:
+    """Export and erasure ask for the passphrase again, as the API does."""
+    try:
+        system.pods.unlock_without_upgrade(pod.did, passphrase).lock()
+    except PodError:
+        return False
+    return True

@@ -259,8 +259,8 @@ def _field_value(reference, key: str, document: dict, lang: str) -> str:
         "salary_scale": level.get("salaryScale"),
         "field_of_work": document.get("fieldOfWork"),
         "hours_per_week": availability.get("hoursPerWeek"),
-        "available_period": f"{period.get('startDate', '')} – {period.get('endDate', '')}"
-        if period else None,
+        "available_period": (f"{period.get('startDate', '')} – "
+                             f"{period.get('endDate', '')}") if period else None,
         "email": document.get("email"), "telephone": document.get("telephone"),
     }
     value = values.get(key)
@@ -274,7 +274,7 @@ def _occupation(reference, uri, lang: str) -> str | None:
     return getattr(occupation, "label_nl" if lang == "nl" else "label_en", None) or uri
 
 
-# -- matches, contact, teams ------------------------------------------------------------
+# -- matches, contact, teams -------------------------------------------------------
 
 @router.post("/organisatie/opdrachten/{assignment_id}/contact")
 def contact(request: Request, assignment_id: int, form: Form, requester: Organisation,

@@ -43,7 +43,8 @@ def _card(reference, item: dict, alert: dict, lang: str) -> dict:
     return {"id": item["id"], "title": item["title"],
             "description": item["description"],
             "organisation": organisation.name if organisation else item["organisation"],
-            "skills": [skills.label(reference, u, lang) for u in item["requiredSkills"]],
+            "skills": [skills.label(reference, uri, lang)
+                       for uri in item["requiredSkills"]],
             "hours": item["hoursPerWeek"], "levelMin": item["levelMin"],
             "levelMax": item["levelMax"], "start": item["periodStart"],
             "end": item["periodEnd"], "score": alert["score"],

@@ -25,7 +25,8 @@ def lang_of(request: Request) -> str:
     return language(request.cookies.get(cookies.LANGUAGE))
 
 
-def page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
+def page(request: Request, template: str, status: int = 200,
+         **context: Any) -> Response:
     lang = lang_of(request)
     secret = request.app.state.web.csrf_secret
     seed = cookies.csrf_seed(request)

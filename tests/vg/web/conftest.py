@@ -9,7 +9,6 @@ reason; with ``VG_REQUIRE_BROWSER=1`` (CI) they fail instead.
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -42,7 +41,7 @@ def _missing() -> str | None:
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        return "the Python package playwright is not installed (pip install -e '.[test]')"
+        return "the Python package playwright is missing (pip install -e '.[test]')"
     if not Path(CHROMIUM).exists():
         return f"{CHROMIUM} is missing (apt-get install -y chromium)"
     if not AXE.exists() or not (BUILD / "utrecht.css").exists():

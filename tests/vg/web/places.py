@@ -1,4 +1,5 @@
-"""Where the browser tests find chromium, axe-core and the build, and put screenshots."""
+"""Where the browser tests find chromium, axe-core and the build; where the
+screenshots go."""
 
 from __future__ import annotations
 

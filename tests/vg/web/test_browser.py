@@ -153,7 +153,8 @@ def test_a_project_leader_creates_an_assignment_and_likes_a_candidate(
     option.click()
     page.get_by_label("Zoekcirkel", exact=True).select_option("province")
     # The script redraws the map for the new circle: Utrecht's 26 municipalities.
-    expect(page.get_by_role("img", name=re.compile("^Kaart: 26 gemeenten"))).to_be_visible()
+    drawn = page.get_by_role("img", name=re.compile("^Kaart: 26 gemeenten"))
+    expect(drawn).to_be_visible()
     assert page.locator("svg.vg-map path.vg-map__in").count() == 25
     check(page, viewport, "staff-new-assignment")
     page.get_by_role("button", name="Opdracht openen").click()
