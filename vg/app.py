@@ -19,6 +19,7 @@ from .api import employment, feed, groups, swipes, teams
 from .api.unique_members import unique_members
 from .middleware import API_VERSION, HeadersAndLimits
 from .settings import Settings
+from .web import body_limit as web_body_limit
 from .web import install as install_web
 from .wiring import System, build_system
 
@@ -118,4 +119,5 @@ PROBLEM_RESPONSE = {
 
 
 def _body_limit(path: str) -> int | None:
-    return pod_resources.body_limit(path) or pod_rights.body_limit(path)
+    return (pod_resources.body_limit(path) or pod_rights.body_limit(path)
+            or web_body_limit(path))

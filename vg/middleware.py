@@ -27,7 +27,8 @@ SECURITY_HEADERS = [
     (b"referrer-policy", b"no-referrer"),
 ]
 WEB_CSP = (b"default-src 'none'; script-src 'self'; style-src 'self'; "
-           b"img-src 'self' data:; connect-src 'self'; form-action 'self'; "
+           b"img-src 'self' data:; media-src 'self'; connect-src 'self'; "
+           b"form-action 'self'; "
            b"base-uri 'none'; frame-ancestors 'none'")
 WEB_HEADERS = [(name, WEB_CSP if name == b"content-security-policy" else value)
                for name, value in SECURITY_HEADERS]

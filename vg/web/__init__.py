@@ -18,7 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 from ..secrets_store import server_secret
 from . import errors, skills
-from . import pages_dpo, pages_holder, pages_login, pages_org, pages_work
+from . import pages_dpo, pages_holder, pages_login, pages_org, pages_video, pages_work
 
 STATIC = Path(__file__).parent / "static"
 API_PREFIX = "/api/"
@@ -32,10 +32,16 @@ class WebState:
 def install(app: FastAPI) -> None:
     system = app.state.system
     app.state.web = WebState(server_secret(system.settings.data_dir, "csrf.key"))
-    for module in (pages_login, pages_holder, pages_work, pages_org, pages_dpo, skills):
+    for module in (pages_login, pages_holder, pages_video, pages_work, pages_org,
+                   pages_dpo, skills):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
     errors.install(app, API_PREFIX)
 
 
-__all__ = ["install"]
+def body_limit(path: str) -> int | None:
+    """The intro video's upload is larger than the default body cap."""
+    return pages_video.body_limit(path)
+
+
+__all__ = ["body_limit", "install"]

@@ -82,7 +82,7 @@ def _workcontext_form(request, system, values, status=200, results=(), error=Non
                 chosen=skills.chosen(system.reference, values["skills"], lang),
                 results=[r for r in results if r["uri"] not in values["skills"]],
                 employers=employers, fields_of_work=FIELDS_OF_WORK, error=error,
-                detail=detail)
+                detail=detail, has_video=values["video"])
 
 
 def _values(reference, document: dict) -> dict:
@@ -98,7 +98,8 @@ def _values(reference, document: dict) -> dict:
             "scale": str(level.get("salaryScale", "")),
             "hours": str(availability.get("hoursPerWeek", "")),
             "start": period.get("startDate", ""), "end": period.get("endDate", ""),
-            "skills": list(document.get("skills") or []), "zoek": ""}
+            "skills": list(document.get("skills") or []), "zoek": "",
+            "video": bool(document.get("introVideo"))}
 
 
 def _form_values(form) -> dict:
@@ -112,7 +113,7 @@ def _form_values(form) -> dict:
             "level_name": text("niveaunaam", 120), "scale": text("schaal", 3),
             "hours": text("uren", 3), "start": text("van", 10), "end": text("tot", 10),
             "skills": [v for v in form.getlist("vaardigheid") if isinstance(v, str)]
-            [:skills.MAX_CHOSEN * 5], "zoek": text("zoek", 100)}
+            [:skills.MAX_CHOSEN * 5], "zoek": text("zoek", 100), "video": False}
 
 
 def _document(reference, pod, values: dict) -> dict:

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from registry import AssignmentNotFound
+from registry.ratings import ASPECTS
 
 from .. import alert_flows
 from ..api.deps import MAX_ID, NowDep, SystemDep
@@ -71,8 +72,29 @@ def matches(request: Request, pod: HolderPod, system: SystemDep) -> Response:
     lang = lang_of(request)
     assignments = [_card(system.reference, a.to_json(), {"score": None, "reasons": []},
                          lang) for a in found]
-    teams = system.work.teams.teams_of(subject)
-    return page(request, "holder_matches.html", assignments=assignments, teams=teams)
+    teams = system.work.teams
+    mine = [(team, [m for m in teams.members(team.id, active_only=False)
+                    if m != subject] if team.status == "dissolved" else [])
+            for team in teams.teams_of(subject)]
+    return page(request, "holder_matches.html", assignments=assignments, teams=mine,
+                aspects=ASPECTS)
+
+
+@router.post("/mijn/teams/beoordeling")
+def rate(request: Request, form: Form, pod: HolderPod, system: SystemDep,
+         now: NowDep) -> Response:
+    """A rating of a former team member, sealed to their pod: the registry keeps
+    only that one was sent (as the API's rating route)."""
+    subject, work = subject_of(system, pod), system.work
+    name, rated = form.get("team"), form.get("lid")
+    if not (isinstance(name, str) and isinstance(rated, str)) or len(name) > 100:
+        return redirect("/mijn/matches")
+    aspects = {a: _id(form.get(a)) for a in ASPECTS}
+    comment = form.get("toelichting")
+    team = work.teams.for_member(subject, name)
+    work.ratings.rate(subject, team, rated[:32], aspects,
+                      comment[:1000] if isinstance(comment, str) else "", now)
+    return redirect("/mijn/matches", "rated")
 
 
 def _id(value) -> int | None:

@@ -71,9 +71,16 @@ def test_a_civil_servant_grants_and_withdraws_consent_and_sees_who_looked(
     assert page.get_by_role("checkbox", name=chosen).is_checked()
     page.get_by_role("button", name="Opslaan").click()
     page.wait_for_url("**/mijn/werkcontext")
-    assert page.get_by_role("status").text_content().strip().startswith(
+    assert page.get_by_role("status").first.text_content().strip().startswith(
         "Je werkcontext is opgeslagen")
     assert page.get_by_role("checkbox", name=chosen).is_checked()
+    page.get_by_label("Kies een video").set_input_files(files=[{
+        "name": "intro.webm", "mimeType": "video/webm",
+        "buffer": bytes(range(256)) * 64}])
+    with page.expect_navigation():  # the script uploads, then reloads the page
+        page.get_by_role("button", name="Video uploaden").click()
+    assert page.locator("video.vg-video__player").count() == 1
+    check(page, viewport, "holder-workcontext-video")
 
     page.goto(world.base + "/mijn/toestemmingen")
     check(page, viewport, "holder-consent")

@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from registry import AssignmentSpec
 from registry.tables import WebSession
 from tests.factories import NOW, UTRECHT
 from vg.app import create_app
@@ -244,3 +245,74 @@ def test_the_skill_search_answers_in_dutch_and_english_labels(app):
     assert english  # an English label finds the skill, shown with its Dutch label
     assert client.get("/vaardigheden", params={"q": "x" * 101}).status_code == 400
     assert json.loads(client.get("/vaardigheden").text) == []
+
+
+def test_an_intro_video_streams_into_the_pod_and_plays_back_by_range(app):
+    holder, token = signed_in_holder(app)
+    video = bytes(range(256)) * 4096  # 1 MiB
+    refused = holder.put("/mijn/video", content=video,
+                         headers={"Content-Type": "video/webm"})
+    assert refused.status_code == 403
+    wrong_type = holder.put("/mijn/video", content=b"x", headers={
+        "Content-Type": "text/html", "X-CSRF-Token": token})
+    assert wrong_type.status_code == 415
+
+    stored = holder.put("/mijn/video", content=video, headers={
+        "Content-Type": "video/webm", "X-CSRF-Token": token})
+
+    assert stored.status_code == 200 and stored.json() == {"size": len(video)}
+    assert holder.get("/mijn/video").content == video
+    part = holder.get("/mijn/video", headers={"Range": "bytes=10-19"})
+    assert part.status_code == 206 and part.content == video[10:20]
+    assert '<video class="vg-video__player"' in holder.get("/mijn/werkcontext").text
+    system = app.state.system
+    pod = system.pods.open_with_key(*system.sessions.open(
+        holder.cookies[cookies.SESSION][4:], NOW))
+    try:
+        assert pod.workcontext()["introVideo"]["encodingFormat"] == "video/webm"
+        directory = system.pods.directory(pod.did)
+    finally:
+        pod.lock()
+    on_disk = b"".join(p.read_bytes() for p in directory.rglob("*") if p.is_file())
+    assert video[:4096] not in on_disk  # ciphertext at rest
+
+
+def test_a_former_team_member_is_rated_from_the_matches_page(app):
+    system = app.state.system
+    staff = system.registry.access.authenticate(
+        system.registry.access.issue_key(UTRECHT, "staff", "test", NOW))
+    members = []
+    for _ in range(2):
+        holder, token = signed_in_holder(app)
+        holder.post("/mijn/toestemmingen", data={
+            "csrf": token, "publiek": "employer_and_neighbours", "doel": "matching",
+            "veld": ["employer", "skills"], "tot": "2027-06-30"})
+        members.append((holder, token))
+    skills = sorted(system.reference.skills)[:1]
+    assignment = system.registry.create_assignment(
+        staff, AssignmentSpec("Omgevingswet", "", tuple(skills)), NOW, "open")
+    subjects = []
+    for holder, token in members:
+        holder.post("/mijn/opdrachten/keuze", data={
+            "csrf": token, "opdracht": str(assignment.id), "keuze": "like"})
+    page = system.registry.candidates(staff, assignment.id, NOW, "1" * 32, 10)
+    for ranked in page.candidates:
+        subjects.append(ranked.profile.pseudonym)
+        system.work.swipes.by_organisation(staff, assignment.id,
+                                           ranked.profile.pseudonym, "like", NOW)
+    team = system.work.teams.form(staff, assignment.id, subjects, NOW, "wijkteam")
+    system.work.teams.dissolve(staff, team.name, NOW)
+
+    rater, token = members[0]
+    matches = rater.get("/mijn/matches").text
+    assert "Beoordeel je oud-teamgenoten: wijkteam" in matches
+    rated = re.search(r'name="lid" value="([0-9a-f]{32})"', matches).group(1)
+    sent = rater.post("/mijn/teams/beoordeling", data={
+        "csrf": token, "team": "wijkteam", "lid": rated, "collaboration": "5",
+        "expertise": "4", "reliability": "4", "communication": "3",
+        "toelichting": "Fijn samengewerkt."})
+    assert sent.status_code == 303 and sent.headers["location"] == "/mijn/matches"
+    again = rater.post("/mijn/teams/beoordeling", data={
+        "csrf": token, "team": "wijkteam", "lid": rated, "collaboration": "5",
+        "expertise": "4", "reliability": "4", "communication": "3"})
+    assert again.status_code == 409  # one rating per member, shown as a page
