@@ -223,7 +223,7 @@ def _candidate_page(request, system, requester, assignment_id: int, now, cursor,
         ranked = result.candidates[0]
         card = _candidate(system.reference, ranked, lang)
         card["decided"] = decided.get(ranked.profile.pseudonym)
-    matches = system.work.swipes.matches(requester, assignment_id)
+    matches = system.work.swipes.matches(requester, assignment_id, now)
     return page(request, "org_candidates.html", assignment=result.assignment.to_json(),
                 card=card, total=result.total, next_cursor=result.next_cursor,
                 matches=matches, flash=notice)
@@ -294,11 +294,12 @@ def contact(request: Request, assignment_id: int, form: Form, requester: Organis
 
 
 @router.get("/organisatie/teams")
-def teams(request: Request, requester: Organisation, system: SystemDep) -> Response:
+def teams(request: Request, requester: Organisation, system: SystemDep,
+          now: NowDep) -> Response:
     found = system.work.teams.find(requester, "")
     own = [a.to_json() for a in system.registry.assignments.list(
         requester.organisation)]
-    with_matches = [(a, system.work.swipes.matches(requester, a["id"]))
+    with_matches = [(a, system.work.swipes.matches(requester, a["id"], now))
                     for a in own]
     return page(request, "org_teams.html", teams=found,
                 candidates=[(a, m) for a, m in with_matches if m])
