@@ -10,19 +10,21 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import Engine, delete, insert, select
 
 from .db import transaction
 from .errors import NotAuthenticated
 from .gate import Requester
-from .tables import ApiKey, Organisation
+from .tables import ApiKey, Organisation, WebSession
 
 T_ORG = Organisation.__table__
 T_KEY = ApiKey.__table__
+T_WEB = WebSession.__table__
 ROLES = ("staff", "dpo", "platform-dpo")
 KEY_PREFIX = "vgk_"
+SESSION_PREFIX = "vgw_"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,37 @@ class Access:
             raise NotAuthenticated()
         return Requester(row.organisation, f"apikey:{row.id}", row.role)
 
+    def open_session(self, key: str | None, now: datetime,
+                     lifetime: timedelta) -> str:
+        """Exchange an API key for a browser session token. The browser never keeps
+        the key; the server keeps only the token's hash, like the key's."""
+        requester = self.authenticate(key)
+        key_id = int(requester.actor.removeprefix("apikey:"))
+        token = SESSION_PREFIX + secrets.token_urlsafe(32)
+        with transaction(self._engine) as conn:
+            conn.execute(delete(T_WEB).where(T_WEB.c.expires <= now))
+            conn.execute(insert(T_WEB).values(token_hash=hash_key(token),
+                                              key_id=key_id, expires=now + lifetime))
+        return token
+
+    def session(self, token: str | None, now: datetime) -> Requester:
+        """The requester behind a live session; one opaque error for every failure."""
+        if not token or not token.startswith(SESSION_PREFIX) or len(token) > 100:
+            raise NotAuthenticated()
+        query = (select(T_KEY, T_WEB.c.expires)
+                 .join(T_WEB, T_WEB.c.key_id == T_KEY.c.id)
+                 .where(T_WEB.c.token_hash == hash_key(token)))
+        with transaction(self._engine) as conn:
+            row = conn.execute(query).first()
+        if row is None or _aware(row.expires) <= now:
+            raise NotAuthenticated()
+        return Requester(row.organisation, f"apikey:{row.id}", row.role)
+
+    def close_session(self, token: str | None) -> None:
+        if token:
+            with transaction(self._engine) as conn:
+                conn.execute(delete(T_WEB).where(T_WEB.c.token_hash == hash_key(token)))
+
     def keys(self, organisation: str | None = None) -> list:
         query = select(T_KEY.c.id, T_KEY.c.organisation, T_KEY.c.role, T_KEY.c.label,
                        T_KEY.c.created).order_by(T_KEY.c.id)
@@ -84,12 +117,18 @@ class Access:
     def revoke(self, key_id: int) -> bool:
         """Delete a key's hash, so the key authenticates nothing any more."""
         with transaction(self._engine) as conn:
+            conn.execute(delete(T_WEB).where(T_WEB.c.key_id == key_id))
             return conn.execute(delete(T_KEY).where(T_KEY.c.id == key_id)).rowcount == 1
 
     def organisation(self, code: str) -> OrganisationRow | None:
         with transaction(self._engine) as conn:
             row = conn.execute(select(T_ORG).where(T_ORG.c.code == code)).first()
         return OrganisationRow(row.code, row.name, row.sector, row.province_code) if row else None
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; they were stored as UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _row(o: OrganisationRow) -> dict:

@@ -103,6 +103,24 @@ class Swipes:
         if not self._remove(assignment_id, "holder", subject):
             raise AssignmentNotFound(assignment_id)
 
+    def decisions_of_holder(self, subject: str) -> dict[int, str]:
+        """The holder's own decisions by assignment, so a feed can leave out what
+        they already liked or passed."""
+        with transaction(self._engine) as conn:
+            rows = conn.execute(select(T.c.assignment_id, T.c.decision).where(
+                T.c.side == "holder", T.c.subject == subject)).all()
+        return {r.assignment_id: r.decision for r in rows}
+
+    def decisions_of_organisation(self, requester: Requester,
+                                  assignment_id: int) -> dict[str, str]:
+        """The organisation's decisions on one of its own assignments, by pseudonym."""
+        require_staff(requester, "view swipes")
+        self._assignments.get(requester.organisation, assignment_id)
+        with transaction(self._engine) as conn:
+            rows = conn.execute(select(T.c.subject, T.c.decision).where(
+                T.c.side == "organisation", T.c.assignment_id == assignment_id)).all()
+        return {r.subject: r.decision for r in rows}
+
     def matches_of_holder(self, subject: str) -> list[StoredAssignment]:
         with transaction(self._engine) as conn:
             rows = conn.execute(select(T_ASSIGNMENT.c.id, T_ASSIGNMENT.c.organisation)

@@ -145,6 +145,17 @@ class ErasedHolder(SQLModel, table=True):
     erased: datetime
 
 
+class WebSession(SQLModel, table=True):
+    """A browser session an organisation's API key was exchanged for. Only the
+    SHA-256 of the session token is kept, like the key's; revoking the key ends
+    its sessions."""
+
+    __tablename__ = "web_session"
+    token_hash: str = Field(primary_key=True, max_length=64)
+    key_id: int = Field(foreign_key="api_key.id", index=True)
+    expires: datetime
+
+
 CHILD_TABLES = (DisclosurePurpose, DisclosureAudience, DisclosureSkill)
 
 
@@ -165,4 +176,5 @@ def metadata_for_migrations():
 REGISTRY_TABLES = tuple(m.__table__ for m in (
     Organisation, ApiKey, Holder, Disclosure, WithdrawnGrant, DisclosurePurpose,
     DisclosureAudience, DisclosureSkill, Assignment, AssignmentPass,
-    EmployerPolicyRow, LegalBasisRow, PolicyNotice, ErasedHolder, EmploymentRow))
+    EmployerPolicyRow, LegalBasisRow, PolicyNotice, ErasedHolder, EmploymentRow,
+    WebSession))

@@ -1,4 +1,5 @@
-"""The one FastAPI application: the API under /api/v1, OpenAPI at /api/v1/openapi.json."""
+"""The one FastAPI application: the API under /api/v1, OpenAPI at /api/v1/openapi.json,
+and the web pages for people (``vg.web``) on the same application."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from .api.pod_fast_read import FastWorkcontextRead
 from .api.unique_members import unique_members
 from .middleware import API_VERSION, HeadersAndLimits
 from .settings import Settings
+from .web import body_limit as web_body_limit
+from .web import install as install_web
 from .wiring import System, build_system
 
 log = logging.getLogger("vg.app")
@@ -92,6 +95,7 @@ def create_app(settings: Settings | None = None, system: System | None = None,
     app.include_router(pod_resources.router, prefix="/api/v1")
     if fast_reads:
         app.add_middleware(FastWorkcontextRead)
+    install_web(app)
     app.add_middleware(HeadersAndLimits, limit_for=_body_limit)
     app.openapi = lambda: _openapi(app)
     return app
@@ -129,4 +133,5 @@ PROBLEM_RESPONSE = {
 
 
 def _body_limit(path: str) -> int | None:
-    return pod_resources.body_limit(path) or pod_rights.body_limit(path)
+    return (pod_resources.body_limit(path) or pod_rights.body_limit(path)
+            or web_body_limit(path))

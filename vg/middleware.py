@@ -1,7 +1,10 @@
 """Headers on every response, and a cap on request bodies before they are read.
 
 - ``API-Version`` (NL API design rule /core/version-header) on every response.
-- The security headers of /core/transport/security-headers.
+- The security headers of /core/transport/security-headers. The API's content
+  security policy allows nothing; the web pages' allows the application's own
+  scripts, styles and images only (no inline script or style, no ``eval``), and
+  forms that post to the application itself.
 - Bodies larger than ``max_body`` are refused with 413 while streaming in, so an
   oversized upload costs no memory (bound every input). ``limit_for`` may name a
   larger cap for a path (a streamed binary upload, an archive import).
@@ -21,7 +24,15 @@ SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     (b"strict-transport-security", b"max-age=31536000"),
+    (b"referrer-policy", b"no-referrer"),
 ]
+WEB_CSP = (b"default-src 'none'; script-src 'self'; style-src 'self'; "
+           b"img-src 'self' data:; media-src 'self'; connect-src 'self'; "
+           b"form-action 'self'; "
+           b"base-uri 'none'; frame-ancestors 'none'")
+WEB_HEADERS = [(name, WEB_CSP if name == b"content-security-policy" else value)
+               for name, value in SECURITY_HEADERS]
+API_PREFIX = "/api/"
 
 
 class HeadersAndLimits:
@@ -33,7 +44,9 @@ class HeadersAndLimits:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        max_body = self.limit_for(scope.get("path", "")) or self.max_body
+        path = scope.get("path", "")
+        max_body = self.limit_for(path) or self.max_body
+        headers = SECURITY_HEADERS if path.startswith(API_PREFIX) else WEB_HEADERS
         if _declared_length(scope) > max_body:
             return await _too_large(send, max_body)
         seen = 0
@@ -60,7 +73,7 @@ class HeadersAndLimits:
                 return
             if message["type"] == "http.response.start":
                 started = True
-                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+                message["headers"] = list(message.get("headers", [])) + headers
             await send(message)
 
         try:

@@ -348,6 +348,24 @@ def test_an_export_imports_on_another_server_with_the_same_result(api, holder,
         holder.did]
 
 
+def test_an_export_holds_who_looked_at_the_holders_data(api, holder):
+    grant(api, holder)
+    org = staff(api)
+    created = api.post("/api/v1/opdrachten", headers=org, json={
+        "title": "Omgevingswet", "requiredSkills": holder.document["skills"][:1]})
+    seen = api.get(f"/api/v1/opdrachten/{created.json()['id']}/kandidaten",
+                   headers=org)
+    assert seen.json()["total"] == 1
+
+    archive = api.post("/api/v1/pod/export", headers=holder.headers,
+                       json={"passphrase": PASSPHRASE})
+
+    assert archive.status_code == 200, archive.text
+    [entry] = archive.json()["accessLog"]
+    assert entry["organisation"] == UTRECHT and entry["fields"] == ["skills"]
+    assert entry["purpose"] == "matching" and entry["occurredAt"].startswith("2026-12-04")
+
+
 def test_an_export_needs_the_passphrase(api, holder):
     response = api.post("/api/v1/pod/export", headers=holder.headers,
                         json={"passphrase": "niet de goede wachtzin"})

@@ -9,15 +9,15 @@ authenticated organisation may fetch them to check the log for itself.
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
-from audit import AccessRecord, NoSuchEntry, to_csv
+from audit import NoSuchEntry, to_csv
 from registry import Requester
 
+from ..oversight import log_read
 from .deps import MAX_ID, NowDep, RequesterDep, SystemDep, TraceDep, require_role
 from .models import VerifyOut
 from .render import json_response
@@ -52,7 +52,7 @@ def read_log(requester: RequesterDep, system: SystemDep, now: NowDep, trace: Tra
         organisation=organisation, requester=requester_id, purpose=purpose,
         subject=subject, outcome=outcome, since=since, until=until, limit=limit,
         offset=offset)
-    _log_read(system, requester, now, trace, "read-audit-log", len(records))
+    log_read(system, requester, now, trace, "read-audit-log", len(records))
     if export == "csv":
         return Response(to_csv(records), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": "attachment; "
@@ -79,7 +79,7 @@ def unusual_access(requester: RequesterDep, system: SystemDep, now: NowDep,
     organisation = _scope(requester, organisation)
     found, truncated = system.audit.flags(since, until, system.audit_rules,
                                           organisation)
-    _log_read(system, requester, now, trace, "read-audit-flags", len(found))
+    log_read(system, requester, now, trace, "read-audit-flags", len(found))
     return json_response({"flags": [f.to_json() for f in found],
                           "truncated": truncated})
 
@@ -121,14 +121,3 @@ def inclusion(requester: RequesterDep, system: SystemDep, now: NowDep,
         raise NoSuchEntry(index)
     system.audit.checkpoint(now)
     return Response(system.audit.proof_text(index), media_type=TEXT)
-
-
-def _log_read(system, requester: Requester, now: datetime, trace: str, action: str,
-              shown: int) -> None:
-    system.audit.append([AccessRecord(
-        trace_id=trace, span_id=secrets.token_hex(8), occurred_at=now,
-        actor=requester.actor, organisation=requester.organisation,
-        role=requester.role, action=action, target="audit log", result="disclosed",
-        origin="api", subjects=shown, reason="oversight by the data protection "
-        "officer")])
-

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import json
-
 from fastapi import APIRouter, Query, Response
 
 from pod.alerts import AlertBook, AlertSettings
 
+from .. import alert_flows
 from .deps import HolderDep, NowDep, SystemDep
 from .models_work import AlertSettingsIn
 from .render import json_response
 
 router = APIRouter(tags=["meldingen"])
-PAGE = 100
-MAX_PAGES = 50
+PAGE = alert_flows.PAGE
 
 
 @router.get("/opdrachtenfeed")
@@ -30,22 +28,9 @@ def assignment_feed(_pod: HolderDep, system: SystemDep,
 @router.post("/pod/meldingen/ophalingen")
 def fetch_alerts(pod: HolderDep, system: SystemDep, now: NowDep) -> Response:
     """Fetch the feed from the cursor and match it in the pod, when due."""
-    book = AlertBook(pod)
-    due = book.next_due()
-    if due is not None and now < due:
-        return json_response({"fetched": 0, "new": [], "nextDue": due.isoformat()})
-    cursor, fetched, new = book.cursor(), 0, []
-    for _ in range(MAX_PAGES):
-        page = system.work.feed.page(cursor, PAGE)
-        # Crosses the pod/registry boundary as JSON text, as over a network.
-        wire = json.loads(json.dumps({"items": page.items, "cursor": page.cursor}))
-        new += book.take(wire["items"], wire["cursor"], now)
-        fetched += len(wire["items"])
-        if len(wire["items"]) < PAGE:
-            break
-        cursor = wire["cursor"]
-    return json_response({"fetched": fetched, "new": new,
-                          "nextDue": book.next_due().isoformat()})
+    fetched = alert_flows.fetch_alerts(system, pod, now)
+    return json_response({"fetched": fetched.fetched, "new": fetched.new,
+                          "nextDue": fetched.next_due.isoformat()})
 
 
 @router.get("/pod/meldingen")

@@ -76,8 +76,20 @@ def run_demo(settings: Settings, holders: int = 2000, seed: int = 2026,
         f"(root {report.root_hash[:16]}..., {report.size:,} records)")
     elapsed = time.perf_counter() - started
     out(f"done in {elapsed:.1f} s; data directory {settings.data_dir}")
+    _show_web_login(system, plans, created, settings, out)
     return {"holders": len(created), "disclosures": disclosures, "seconds": elapsed,
             "withdrawn_candidate_gone": gone, "audit_ok": report.ok}
+
+
+def _show_web_login(system, plans, created, settings, out) -> None:
+    """How to open the web app as one of the synthetic holders (no real person)."""
+    if 0 not in created:
+        return
+    out(f"web app: vg serve --data-dir {settings.data_dir}, then open "
+        f"http://{settings.host}:{settings.port}/ ; a synthetic civil servant: pod id "
+        f"{system.pods.pod_id(created[0])}, passphrase {plans[0].passphrase}; a project "
+        f"leader or DPO: vg keys issue GM0344 --role staff|dpo --data-dir "
+        f"{settings.data_dir}")
 
 
 def _fresh_directory(path: Path) -> None:

@@ -1,0 +1,22 @@
+"""The DPO's reading of the access log is itself logged (BIO 8.15: access to logs
+is logged too), from the API and from the web pages alike."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from audit import AccessRecord
+from registry import Requester
+
+from .wiring import System
+
+
+def log_read(system: System, requester: Requester, now: datetime, trace: str,
+             action: str, shown: int) -> None:
+    system.audit.append([AccessRecord(
+        trace_id=trace, span_id=secrets.token_hex(8), occurred_at=now,
+        actor=requester.actor, organisation=requester.organisation,
+        role=requester.role, action=action, target="audit log", result="disclosed",
+        origin="api", subjects=shown, reason="oversight by the data protection "
+        "officer")])

@@ -1,0 +1,47 @@
+"""The web app for people who do not use a command line: server-rendered pages on
+the same FastAPI application as the API, calling the same flows (the consent gate
+and the audit log see no difference between a page and an API call).
+
+Every action is a plain form POST that works without JavaScript; small external
+scripts (``static/js``) add the skill picker's suggestions, swiping and the map
+click. Styles and axe-core come from the npm registry at build time
+(``npm ci && npm run build`` copies them to the git-ignored ``static/build``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import FastAPI
+from starlette.staticfiles import StaticFiles
+
+from ..secrets_store import server_secret
+from . import errors, skills
+from . import pages_dpo, pages_holder, pages_login, pages_org, pages_video, pages_work
+
+STATIC = Path(__file__).parent / "static"
+API_PREFIX = "/api/"
+
+
+@dataclass(frozen=True)
+class WebState:
+    csrf_secret: bytes
+
+
+def install(app: FastAPI) -> None:
+    system = app.state.system
+    app.state.web = WebState(server_secret(system.settings.data_dir, "csrf.key"))
+    for module in (pages_login, pages_holder, pages_video, pages_work, pages_org,
+                   pages_dpo, skills):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
+    errors.install(app, API_PREFIX)
+
+
+def body_limit(path: str) -> int | None:
+    """The intro video's upload is larger than the default body cap."""
+    return pages_video.body_limit(path)
+
+
+__all__ = ["body_limit", "install"]

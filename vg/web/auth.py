@@ -1,0 +1,90 @@
+"""Who is signed in to the web pages, and the CSRF check on every form.
+
+A holder's cookie holds the sealed session the API also uses (``vgs_...``): the pod
+is opened for one request and locked afterwards, exactly as for an API call. An
+organisation's cookie holds a session token (``vgw_...``) that the registry maps to
+the API key it was exchanged for; the key itself never reaches the browser again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, AsyncIterator
+
+from fastapi import Depends, Request
+from starlette.datastructures import FormData
+
+from pod import SessionInvalid, UnlockedPod
+from registry import NotAuthenticated, Requester
+
+from ..api.deps import SESSION_PREFIX, NowDep, SystemDep
+from . import cookies
+
+ORG_PREFIX = "vgw_"
+MAX_FIELDS = 200
+
+
+class LoginRequired(Exception):
+    """No valid session for this page: the visitor is sent to the sign-in page."""
+
+
+class CsrfRejected(Exception):
+    """A form without a valid CSRF token: refused, nothing changes."""
+
+
+async def holder_pod(request: Request, system: SystemDep,
+                     now: NowDep) -> AsyncIterator[UnlockedPod]:
+    token = request.cookies.get(cookies.SESSION, "")
+    if not token.startswith(SESSION_PREFIX):
+        raise LoginRequired()
+    try:
+        did, passkey = system.sessions.open(token[len(SESSION_PREFIX):], now)
+    except SessionInvalid as exc:
+        raise LoginRequired() from exc
+    pod = system.pods.open_with_key(did, passkey)
+    request.state.web_role = "holder"
+    try:
+        yield pod
+    finally:
+        pod.lock()
+
+
+def organisation(request: Request, system: SystemDep, now: NowDep) -> Requester:
+    token = request.cookies.get(cookies.SESSION, "")
+    if not token.startswith(ORG_PREFIX):
+        raise LoginRequired()
+    try:
+        requester = system.registry.access.session(token, now)
+    except NotAuthenticated as exc:
+        raise LoginRequired() from exc
+    request.state.web_role = requester.role
+    return requester
+
+
+def session_role(request: Request, system, now: datetime) -> str | None:
+    """The role of the visitor's session, for pages anyone may see."""
+    token = request.cookies.get(cookies.SESSION, "")
+    try:
+        if token.startswith(SESSION_PREFIX):
+            system.sessions.open(token[len(SESSION_PREFIX):], now)
+            return "holder"
+        if token.startswith(ORG_PREFIX):
+            return system.registry.access.session(token, now).role
+    except (SessionInvalid, NotAuthenticated):
+        return None
+    return None
+
+
+async def checked_form(request: Request) -> FormData:
+    """The posted form, after its CSRF token was checked."""
+    form = await request.form(max_files=1, max_fields=MAX_FIELDS)
+    token = form.get(cookies.CSRF_FIELD)
+    if not isinstance(token, str) or not cookies.csrf_valid(
+            request.app.state.web.csrf_secret, request, token):
+        raise CsrfRejected()
+    return form
+
+
+HolderPod = Annotated[UnlockedPod, Depends(holder_pod)]
+Organisation = Annotated[Requester, Depends(organisation)]
+Form = Annotated[FormData, Depends(checked_form)]

@@ -1,0 +1,62 @@
+"""Errors on the web pages are pages, errors on the API stay problem details.
+
+The API's handlers (``vg.problems``) are kept for every path under ``/api/``; on a
+page, a missing session leads to the sign-in page, a refused CSRF token or a domain
+error to an error page in the visitor's language that says what was wrong and
+changed nothing."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from ..problems import DOMAIN_ERRORS
+from .auth import CsrfRejected, LoginRequired
+from .render import page, redirect
+
+log = logging.getLogger("vg.web")
+
+
+def install(app: FastAPI, api_prefix: str) -> None:
+    for kind in (*DOMAIN_ERRORS, RequestValidationError, StarletteHTTPException):
+        original = app.exception_handlers.get(kind)
+        app.add_exception_handler(kind, _dispatch(original, api_prefix))
+
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, _: LoginRequired) -> Response:
+        to = "/organisatie/inloggen" if request.url.path.startswith(
+            ("/organisatie", "/fg")) else "/inloggen"
+        return redirect(to, "session-ended")
+
+    @app.exception_handler(CsrfRejected)
+    async def _csrf(request: Request, _: CsrfRejected) -> Response:
+        log.info("form refused: no valid CSRF token")
+        return page(request, "error.html", status=403, error="error.csrf", detail=None,
+                    back=request.url.path)
+
+
+def _dispatch(original, api_prefix: str):
+    async def handle(request: Request, exc: Exception) -> Response:
+        if request.url.path.startswith(api_prefix) or original is None:
+            return await original(request, exc)
+        status, key, detail = _describe(exc)
+        return page(request, "error.html", status=status, error=key, detail=detail,
+                    back=request.url.path)
+    return handle
+
+
+def _describe(exc: Exception) -> tuple[int, str, str | None]:
+    if isinstance(exc, RequestValidationError):
+        return 400, "error.invalid", None
+    if isinstance(exc, StarletteHTTPException):
+        return exc.status_code, f"error.http_{exc.status_code}" if exc.status_code in (
+            404, 405) else "error.generic", None
+    status = getattr(type(exc), "status", 500)
+    if status >= 500:
+        return status, "error.generic", None
+    # Domain errors name the field that is wrong, never a value someone entered.
+    return status, "error.refused", str(exc)

@@ -1,0 +1,356 @@
+"""The holder's pages: overview, the Workcontext with the skill picker, consent,
+who looked at my data, export and erasure. Each action calls the same flow as the
+API route that does the same thing."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timezone
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from consent import ConsentError
+from pod import PodError
+from registry import RegistryError
+from schemas import FIELDS, PURPOSES, SchemaError, WORKCONTEXT_CONTEXT_URL
+
+from .. import holder_flows, pod_rights
+from ..api.deps import NowDep, SystemDep
+from ..api.render import json_response
+from ..holder_flows import employer_code
+from . import cookies, skills
+from .auth import Form, HolderPod
+from .render import lang_of, page, redirect
+
+router = APIRouter(include_in_schema=False)
+FIELDS_OF_WORK = ("politiek", "management", "beleid", "realisatie", "beheer",
+                  "dienstverlening", "ondersteuning")
+AUDIENCE_KINDS = ("employer", "employer_and_neighbours", "province",
+                  "all_municipalities", "cross_sector")
+INPUT_ERRORS = (SchemaError, ConsentError, PodError, RegistryError)
+
+
+@router.get("/mijn")
+def overview(request: Request, pod: HolderPod, system: SystemDep,
+             now: NowDep) -> Response:
+    document = pod.workcontext()
+    live = [r for r in pod.grants() if r.is_live(now)]
+    return page(request, "holder_home.html", pod_id=system.pods.pod_id(pod.did),
+                has_workcontext=document is not None, live_grants=len(live))
+
+
+@router.get("/mijn/welkom")
+def welcome(request: Request, pod: HolderPod, system: SystemDep) -> Response:
+    """Once, after creating a pod: the id to sign in with next time."""
+    return page(request, "holder_welcome.html", pod_id=system.pods.pod_id(pod.did),
+                did=pod.did)
+
+
+# -- the Workcontext ------------------------------------------------------------------
+
+@router.get("/mijn/werkcontext")
+def workcontext_page(request: Request, pod: HolderPod, system: SystemDep) -> Response:
+    document = pod.workcontext() or {}
+    return _workcontext_form(request, system, _values(system.reference, document))
+
+
+@router.post("/mijn/werkcontext")
+def save_workcontext(request: Request, form: Form, pod: HolderPod, system: SystemDep,
+                     now: NowDep) -> Response:
+    """One form, two buttons: *search* adds skill suggestions without saving (so the
+    picker works without JavaScript); *save* validates, stores and re-publishes."""
+    values = _form_values(form)
+    lang = lang_of(request)
+    if form.get("actie") == "zoeken":
+        found = skills.search(system.reference, values["zoek"], lang)
+        return _workcontext_form(request, system, values, results=found)
+    try:
+        document = _document(system.reference, pod, values)
+        holder_flows.save_workcontext(system, pod, document, now)
+    except (INPUT_ERRORS + (ValueError,)) as exc:
+        return _workcontext_form(request, system, values, status=400,
+                                 error="form.invalid", detail=str(exc))
+    return redirect("/mijn/werkcontext", "saved")
+
+
+def _workcontext_form(request, system, values, status=200, results=(), error=None,
+                      detail=None) -> Response:
+    lang = lang_of(request)
+    employers = sorted(((o.name, code) for code, o in system.reference.organisations
+                        .items()), key=lambda pair: pair[0].casefold())
+    return page(request, "holder_workcontext.html", status=status, values=values,
+                chosen=skills.chosen(system.reference, values["skills"], lang),
+                results=[r for r in results if r["uri"] not in values["skills"]],
+                employers=employers, fields_of_work=FIELDS_OF_WORK, error=error,
+                detail=detail, has_video=values["video"])
+
+
+def _values(reference, document: dict) -> dict:
+    level = document.get("functionLevel") or {}
+    availability = document.get("availability") or {}
+    period = availability.get("period") or {}
+    return {"name": document.get("name", ""), "email": document.get("email", ""),
+            "telephone": document.get("telephone", ""),
+            "employer": employer_code(reference, document) or "",
+            "field": document.get("fieldOfWork", ""),
+            "rank": str(level.get("levelRank", "")),
+            "level_name": level.get("levelName", ""),
+            "scale": str(level.get("salaryScale", "")),
+            "hours": str(availability.get("hoursPerWeek", "")),
+            "start": period.get("startDate", ""), "end": period.get("endDate", ""),
+            "skills": list(document.get("skills") or []), "zoek": "",
+            "video": bool(document.get("introVideo"))}
+
+
+def _form_values(form) -> dict:
+    def text(name: str, limit: int = 200) -> str:
+        value = form.get(name)
+        return value.strip()[:limit] if isinstance(value, str) else ""
+
+    return {"name": text("naam"), "email": text("email"),
+            "telephone": text("telefoon", 40), "employer": text("werkgever", 40),
+            "field": text("vakgebied", 40), "rank": text("niveau", 2),
+            "level_name": text("niveaunaam", 120), "scale": text("schaal", 3),
+            "hours": text("uren", 3), "start": text("van", 10), "end": text("tot", 10),
+            "skills": [v for v in form.getlist("vaardigheid") if isinstance(v, str)]
+            [:skills.MAX_CHOSEN * 5], "zoek": text("zoek", 100), "video": False}
+
+
+def _document(reference, pod, values: dict) -> dict:
+    """The edited Workcontext: what the form does not cover (occupation, video,
+    rating summary) is kept as it was."""
+    document = dict(pod.workcontext() or {})
+    document.update({"@context": WORKCONTEXT_CONTEXT_URL, "id": pod.did,
+                     "type": "Person", "name": values["name"]})
+    _set(document, "email", values["email"])
+    _set(document, "telephone", values["telephone"])
+    organisation = reference.organisations.get(values["employer"])
+    _set(document, "worksFor", organisation.tooi_uri if organisation else "")
+    _set(document, "fieldOfWork", values["field"])
+    _set(document, "skills", [s["uri"] for s in skills.chosen(
+        reference, values["skills"], "nl")])
+    if values["rank"]:
+        level = {"type": "FunctionLevel", "levelSystem": "HR21",
+                 "levelName": values["level_name"] or f"niveau {values['rank']}",
+                 "levelRank": _number(values["rank"], "niveau")}
+        if values["scale"]:
+            level["salaryScale"] = _number(values["scale"], "schaal")
+        document["functionLevel"] = level
+    else:
+        document.pop("functionLevel", None)
+    availability = {"type": "Availability"}
+    if values["hours"]:
+        availability["hoursPerWeek"] = _number(values["hours"], "uren")
+    if values["start"] and values["end"]:
+        availability["period"] = {"startDate": values["start"],
+                                  "endDate": values["end"]}
+    _set(document, "availability", availability if len(availability) > 1 else None)
+    return document
+
+
+def _set(document: dict, key: str, value) -> None:
+    if value:
+        document[key] = value
+    else:
+        document.pop(key, None)
+
+
+def _number(text: str, field: str) -> int:
+    if not text.isdigit():
+        raise ValueError(f"{field} must be a whole number")
+    return int(text)
+
+
+# -- consent --------------------------------------------------------------------------
+
+@router.get("/mijn/toestemmingen")
+def consent_page(request: Request, pod: HolderPod, system: SystemDep,
+                 now: NowDep) -> Response:
+    return _consent_page(request, pod, system, now)
+
+
+def _consent_page(request, pod, system, now, status=200, error=None,
+                  detail=None) -> Response:
+    lang = lang_of(request)
+    suspended = system.registry.policies.suspended(pod.did)
+    grants = [_grant_view(system.reference, r, now, r.grant.id in suspended, lang)
+              for r in pod.grants()]
+    live = [g for g in grants if g["live"]]
+    employer = employer_code(system.reference, pod.workcontext())
+    return page(request, "holder_consent.html", status=status, live=live,
+                ended=[g for g in grants if not g["live"]],
+                fields=[(f.key, _label(f, lang)) for f in FIELDS.values()],
+                purposes=[(p.key, _label(p, lang)) for p in PURPOSES.values()],
+                kinds=AUDIENCE_KINDS, employer=employer,
+                has_workcontext=pod.workcontext() is not None,
+                default_until=(now.date().replace(year=now.year + 1)).isoformat(),
+                error=error, detail=detail)
+
+
+def _label(item, lang: str) -> str:
+    return item.label_nl if lang == "nl" else item.label_en
+
+
+def _grant_view(reference, record, now, suspended: bool, lang: str) -> dict:
+    grant = record.grant
+    return {"uuid": grant.id.removeprefix("urn:uuid:"),
+            "audience": _audience_text(reference, grant.audience.to_json(), lang),
+            "purposes": [_label(PURPOSES[p], lang) for p in grant.purposes
+                         if p in PURPOSES],
+            "fields": set(grant.fields), "until": grant.valid_until,
+            "from": grant.valid_from, "withdrawn": record.withdrawn,
+            "suspended": suspended, "live": record.is_live(now) and not suspended,
+            "future": grant.valid_from > now}
+
+
+AUDIENCE_TEXT = {
+    "nl": {"employer": "{name}", "employer_and_neighbours": "{name} en buurgemeenten",
+           "province": "provincie {name}", "all_municipalities": "alle gemeenten",
+           "cross_sector": "de hele publieke sector", "organisation": "{name}",
+           "organisations": "{name}", "corop": "regio {name}",
+           "safety_region": "veiligheidsregio {name}", "sector": "sector {name}"},
+    "en": {"employer": "{name}", "employer_and_neighbours": "{name} and neighbours",
+           "province": "province of {name}", "all_municipalities": "all municipalities",
+           "cross_sector": "the whole public sector", "organisation": "{name}",
+           "organisations": "{name}", "corop": "region {name}",
+           "safety_region": "safety region {name}", "sector": "sector {name}"},
+}
+
+
+def _audience_text(reference, audience: dict, lang: str) -> str:
+    kind = audience.get("kind", "")
+    ref = (audience.get("employer") or audience.get("province")
+           or audience.get("region") or audience.get("sector"))
+    listed = audience.get("organisations") or ([audience["organisation"]]
+                                               if "organisation" in audience else [])
+    names = [_org_name(reference, c) for c in listed] if listed else [
+        _org_name(reference, ref) if ref else ""]
+    template = AUDIENCE_TEXT[lang].get(kind, kind)
+    return template.format(name=", ".join(n for n in names if n))
+
+
+def _org_name(reference, code: str) -> str:
+    organisation = reference.organisations.get(code)
+    if organisation:
+        return organisation.name
+    for municipality in reference.municipalities.values():
+        if municipality.province_code == code:
+            return municipality.province_name
+    return code
+
+
+@router.post("/mijn/toestemmingen")
+def grant(request: Request, form: Form, pod: HolderPod, system: SystemDep,
+          now: NowDep) -> Response:
+    """Granting is one form; the flow publishes first and records after."""
+    try:
+        audience = _audience(system.reference, pod, form.get("publiek"))
+        purposes = [p for p in form.getlist("doel") if p in PURPOSES]
+        fields = [f for f in form.getlist("veld") if f in FIELDS]
+        until = _end_of_day(form.get("tot"))
+        if not purposes or not fields:
+            raise ValueError("choose at least one purpose and one field")
+        holder_flows.grant_consent(system, pod, audience, purposes, fields, until, now)
+    except (INPUT_ERRORS + (ValueError,)) as exc:
+        return _consent_page(request, pod, system, now, status=400,
+                             error="consent.refused", detail=str(exc))
+    return redirect("/mijn/toestemmingen", "granted")
+
+
+@router.post("/mijn/toestemmingen/intrekken")
+def withdraw(request: Request, form: Form, pod: HolderPod, system: SystemDep,
+             now: NowDep) -> Response:
+    """Withdrawing is one button, as easy as granting (GDPR art. 7(3))."""
+    grant_uuid = form.get("toestemming")
+    if not isinstance(grant_uuid, str) or len(grant_uuid) > 36:
+        return redirect("/mijn/toestemmingen")
+    grant_id = f"urn:uuid:{grant_uuid}"
+    pod.grant(grant_id)
+    holder_flows.withdraw_consent(system, pod, grant_id, now)
+    return redirect("/mijn/toestemmingen", "withdrawn")
+
+
+def _audience(reference, pod, kind) -> dict:
+    employer = employer_code(reference, pod.workcontext())
+    if kind in ("all_municipalities", "cross_sector"):
+        return {"kind": kind}
+    if kind not in AUDIENCE_KINDS or employer is None:
+        raise ValueError("audience: choose one of the listed audiences (the ones "
+                         "around your employer need an employer in your Workcontext)")
+    if kind == "province":
+        return {"kind": "province", "province": reference.province_of(employer)}
+    return {"kind": kind, "employer": employer}
+
+
+def _end_of_day(text) -> datetime:
+    try:
+        day = date.fromisoformat(text) if isinstance(text, str) else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise ValueError("valid until must be a date")
+    return datetime.combine(day, time(23, 59, 59), tzinfo=timezone.utc)
+
+
+# -- who looked at my data ------------------------------------------------------------
+
+@router.get("/mijn/inzage")
+def access_log(request: Request, pod: HolderPod, system: SystemDep) -> Response:
+    """GDPR art. 15(1)(c): every disclosure about me, newest first."""
+    lang = lang_of(request)
+    rows = pod_rights.own_access_log(system, pod.did, limit=500)
+    for row in rows:
+        row["organisationName"] = _org_name(system.reference, row["organisation"])
+        row["purposeLabel"] = (_label(PURPOSES[row["purpose"]], lang)
+                               if row["purpose"] in PURPOSES else row["purpose"])
+        row["fieldLabels"] = [_label(FIELDS[f], lang) if f in FIELDS else f
+                              for f in row["fields"]]
+    return page(request, "holder_access.html", rows=list(reversed(rows)))
+
+
+# -- export and erasure ---------------------------------------------------------------
+
+@router.get("/mijn/gegevens")
+def rights_page(request: Request, pod: HolderPod) -> Response:
+    return page(request, "holder_rights.html", error=None)
+
+
+@router.post("/mijn/gegevens/export")
+def export(request: Request, form: Form, pod: HolderPod, system: SystemDep,
+           now: NowDep) -> Response:
+    """The passphrase seals the identity key inside the archive (as in the API)."""
+    passphrase = _text(form.get("wachtzin"))
+    if not _confirms(system, pod, passphrase):
+        return page(request, "holder_rights.html", status=401, error="login.failed")
+    archive = pod_rights.export_pod(system, pod, passphrase, now)
+    response = json_response(archive, media_type="application/ld+json")
+    response.headers["Content-Disposition"] = 'attachment; filename="pod-export.jsonld"'
+    return response
+
+
+@router.post("/mijn/gegevens/wissen")
+def erase(request: Request, form: Form, pod: HolderPod, system: SystemDep,
+          now: NowDep) -> Response:
+    """Erasure asks for the passphrase and a typed confirmation: it can not be
+    undone (GDPR art. 17)."""
+    if form.get("bevestiging") not in ("WISSEN", "ERASE"):
+        return page(request, "holder_rights.html", status=400, error="rights.confirm")
+    if not _confirms(system, pod, _text(form.get("wachtzin"))):
+        return page(request, "holder_rights.html", status=401, error="login.failed")
+    pod_rights.erase_pod(system, pod, now)
+    response = redirect("/", "erased")
+    cookies.clear_cookie(response, cookies.SESSION)
+    return response
+
+
+def _text(value) -> str:
+    return value[:1024] if isinstance(value, str) else ""
+
+
+def _confirms(system, pod, passphrase: str) -> bool:
+    """Export and erasure ask for the passphrase again, as the API does."""
+    try:
+        system.pods.unlock_without_upgrade(pod.did, passphrase).lock()
+    except PodError:
+        return False
+    return True

@@ -1,0 +1,127 @@
+"""Signing in and out, and the language switch.
+
+Holders unlock their pod with its id (or did) and passphrase, or create one; the
+answer is the sealed session the API also hands out, kept in an HttpOnly cookie.
+Project leaders and DPOs exchange their organisation's API key for a session whose
+token only the browser holds (the server keeps its hash)."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from pod import PodNotFound, UnlockFailed, WeakPassphrase
+from registry import NotAuthenticated
+
+from ..api.deps import SESSION_PREFIX, NowDep, SystemDep
+from . import cookies
+from .auth import Form, session_role
+from .i18n import language
+from .render import page, redirect
+
+router = APIRouter(include_in_schema=False)
+POD_ID = re.compile(r"^[0-9a-f]{32}$")
+HOME = {"holder": "/mijn", "staff": "/organisatie", "dpo": "/fg", "platform-dpo": "/fg"}
+
+
+@router.get("/")
+def home(request: Request, system: SystemDep, now: NowDep) -> Response:
+    role = session_role(request, system, now)
+    if role:
+        return redirect(HOME[role])
+    return page(request, "home.html")
+
+
+@router.get("/inloggen")
+def holder_login_page(request: Request) -> Response:
+    return page(request, "login_holder.html", error=None)
+
+
+@router.post("/inloggen")
+def holder_login(request: Request, form: Form, system: SystemDep,
+                 now: NowDep) -> Response:
+    """Unlock: the Argon2id derivation runs in the thread pool (a sync route)."""
+    who = _text(form, "pod", 100).strip()
+    passphrase = _text(form, "wachtzin", 1024)
+    try:
+        did = system.pods.did_for_id(who) if POD_ID.match(who) else who
+        pod = system.pods.unlock(did, passphrase)
+    except (PodNotFound, UnlockFailed):
+        return page(request, "login_holder.html", status=401, error="login.failed")
+    return _holder_session(system, pod, now, "/mijn", "signed-in")
+
+
+@router.post("/pod-aanmaken")
+def create_pod(request: Request, form: Form, system: SystemDep,
+               now: NowDep) -> Response:
+    passphrase = _text(form, "wachtzin", 1024)
+    if passphrase != _text(form, "herhaling", 1024):
+        return page(request, "login_holder.html", status=400, error="login.mismatch")
+    try:
+        pod = system.pods.create(passphrase, now)
+    except WeakPassphrase:
+        return page(request, "login_holder.html", status=400, error="login.weak")
+    return _holder_session(system, pod, now, "/mijn/welkom", None)
+
+
+def _holder_session(system, pod, now, to: str, notice: str | None) -> Response:
+    """The pod's keys are wiped as soon as the sealed session holds the passkey."""
+    try:
+        token = SESSION_PREFIX + system.sessions.issue(pod.did, pod.passkey, now)
+    finally:
+        pod.lock()
+    response = redirect(to, notice)
+    cookies.set_cookie(response, cookies.SESSION, token,
+                       max_age=int(system.sessions.lifetime.total_seconds()))
+    return response
+
+
+@router.get("/organisatie/inloggen")
+def organisation_login_page(request: Request) -> Response:
+    return page(request, "login_organisation.html", error=None)
+
+
+@router.post("/organisatie/inloggen")
+def organisation_login(request: Request, form: Form, system: SystemDep,
+                       now: NowDep) -> Response:
+    lifetime = system.sessions.lifetime
+    try:
+        token = system.registry.access.open_session(_text(form, "sleutel", 100).strip(),
+                                                    now, lifetime)
+        role = system.registry.access.session(token, now).role
+    except NotAuthenticated:
+        return page(request, "login_organisation.html", status=401,
+                    error="login.failed_key")
+    response = redirect(HOME[role], "signed-in")
+    cookies.set_cookie(response, cookies.SESSION, token,
+                       max_age=int(lifetime.total_seconds()))
+    return response
+
+
+@router.post("/uitloggen")
+def logout(request: Request, form: Form, system: SystemDep) -> Response:
+    """An organisation's session ends on the server; a holder's sealed session
+    leaves the browser (it holds no state on the server to end)."""
+    token = request.cookies.get(cookies.SESSION, "")
+    if not token.startswith(SESSION_PREFIX):
+        system.registry.access.close_session(token)
+    response = redirect("/", "signed-out")
+    cookies.clear_cookie(response, cookies.SESSION)
+    return response
+
+
+@router.post("/taal")
+def choose_language(request: Request, form: Form) -> Response:
+    lang = language(_text(form, "taal", 2))
+    back = _text(form, "terug", 200)
+    local = back.startswith("/") and not back.startswith("//") and "\\" not in back
+    response = redirect(back if local else "/")
+    cookies.set_cookie(response, cookies.LANGUAGE, lang, max_age=cookies.YEAR)
+    return response
+
+
+def _text(form, name: str, limit: int) -> str:
+    value = form.get(name)
+    return value[:limit] if isinstance(value, str) else ""

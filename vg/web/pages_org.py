@@ -1,0 +1,338 @@
+"""The project leader's pages: assignments with the skill picker and a circle on
+the map, candidate cards with only consented fields and the reasons for the match,
+likes and passes, matches, contact after a match, teams and their dissolution.
+
+Every candidate shown comes from ``Registry.candidates``: the consent gate decides
+what is visible and the audit log records it before the page is sent."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from registry import AssignmentNotFound, AssignmentSpec, RegistryError
+from schemas import FIELDS, SchemaError
+
+from ..api.deps import MAX_ID, NowDep, SystemDep
+from . import mapsvg, skills
+from .auth import Form, Organisation
+from .render import lang_of, page, redirect
+
+router = APIRouter(include_in_schema=False)
+CIRCLES = ("own", "neighbours", "province", "corop", "safety_region",
+           "municipalities", "national")
+INPUT_ERRORS = (RegistryError, SchemaError, ValueError)
+
+
+@router.get("/organisatie")
+def assignments(request: Request, requester: Organisation,
+                system: SystemDep) -> Response:
+    if requester.role != "staff":
+        return redirect("/fg")
+    items = [a.to_json() for a in system.registry.assignments.list(
+        requester.organisation)]
+    return page(request, "org_assignments.html", items=items,
+                organisation=_name(system, requester.organisation))
+
+
+# -- a new assignment -----------------------------------------------------------------
+
+@router.get("/organisatie/opdrachten/nieuw")
+def new_assignment(request: Request, requester: Organisation,
+                   system: SystemDep) -> Response:
+    values = {"title": "", "description": "", "required": [], "optional": [],
+              "level_min": "", "level_max": "", "hours": "", "start": "", "end": "",
+              "location": requester.organisation if requester.organisation in
+              system.reference.municipalities else "", "circle": "neighbours",
+              "freelancers": True, "remote": False, "zoek_vereist": "",
+              "zoek_wenselijk": ""}
+    return _assignment_form(request, system, requester, values)
+
+
+@router.post("/organisatie/opdrachten/nieuw")
+def create_assignment(request: Request, form: Form, requester: Organisation,
+                      system: SystemDep, now: NowDep) -> Response:
+    """Buttons: search either skill list, show the circle on the map, or save."""
+    values = _form_values(form)
+    action = form.get("actie")
+    lang = lang_of(request)
+    if action == "zoeken":
+        return _assignment_form(request, system, requester, values, results={
+            "required": skills.search(system.reference, values["zoek_vereist"], lang),
+            "optional": skills.search(system.reference, values["zoek_wenselijk"],
+                                      lang)})
+    if action == "kaart":
+        return _assignment_form(request, system, requester, values)
+    try:
+        stored = system.registry.create_assignment(requester, _spec(system, values),
+                                                   now, "open")
+    except INPUT_ERRORS as exc:
+        return _assignment_form(request, system, requester, values, status=400,
+                                error="form.invalid", detail=str(exc))
+    return redirect(f"/organisatie/opdrachten/{stored.id}", "assignment-created")
+
+
+def _assignment_form(request, system, requester, values, status=200, results=None,
+                     error=None, detail=None) -> Response:
+    lang = lang_of(request)
+    results = results or {"required": [], "optional": []}
+    municipalities = sorted(((m.name, code) for code, m in
+                             system.reference.municipalities.items()),
+                            key=lambda pair: pair[0].casefold())
+    reached = _reached(system, requester, values["location"], values["circle"])
+    return page(
+        request, "org_new.html", status=status, values=values,
+        required=skills.chosen(system.reference, values["required"], lang),
+        optional=skills.chosen(system.reference, values["optional"], lang),
+        results_required=[r for r in results["required"]
+                          if r["uri"] not in values["required"]],
+        results_optional=[r for r in results["optional"]
+                          if r["uri"] not in values["optional"]],
+        municipalities=municipalities, circles=CIRCLES, error=error, detail=detail,
+        reached_names=sorted(system.reference.municipalities[c].name
+                             for c in (reached or ())),
+        map=_map(system, requester, values["location"], values["circle"], lang))
+
+
+def _reached(system, requester, location: str, circle: str) -> frozenset[str] | None:
+    spec = AssignmentSpec("", "", (), location=location or None,
+                          circle=circle if circle in CIRCLES else "national")
+    members = system.registry.circles.members(spec, requester.organisation)
+    if members is None:
+        return None
+    return frozenset(members) & frozenset(system.reference.municipalities)
+
+
+def _map(system, requester, location: str, circle: str, lang: str):
+    reached = _reached(system, requester, location, circle)
+    count = len(system.reference.municipalities) if reached is None else len(reached)
+    place = system.reference.municipalities.get(location)
+    label = (f"Kaart: {count} gemeenten in de zoekcirkel" if lang == "nl" else
+             f"Map: {count} municipalities in the search circle")
+    if place:
+        label += (f" rond {place.name}" if lang == "nl" else f" around {place.name}")
+    return mapsvg.render(system.settings.reference_dir, reached,
+                         location or None, label)
+
+
+@router.get("/organisatie/kaart")
+def map_fragment(request: Request, requester: Organisation, system: SystemDep,
+                 plaats: str = Query(default="", max_length=10),
+                 kring: str = Query(default="national", max_length=20)) -> Response:
+    """The map alone, for the page's script to redraw it when the place or the
+    circle changes (the same map the page draws without script)."""
+    svg = _map(system, requester, plaats, kring, lang_of(request))
+    return Response(str(svg), media_type="image/svg+xml")
+
+
+def _form_values(form) -> dict:
+    def text(name: str, limit: int = 200) -> str:
+        value = form.get(name)
+        return value.strip()[:limit] if isinstance(value, str) else ""
+
+    def uris(name: str) -> list[str]:
+        return [v for v in form.getlist(name) if isinstance(v, str)][:100]
+
+    return {"title": text("titel"), "description": text("omschrijving", 5000),
+            "required": uris("vereist"), "optional": uris("wenselijk"),
+            "level_min": text("niveau_van", 1), "level_max": text("niveau_tot", 1),
+            "hours": text("uren", 2), "start": text("van", 10), "end": text("tot", 10),
+            "location": text("plaats", 10), "circle": text("kring", 20),
+            "freelancers": form.get("zzp") == "ja", "remote": form.get("op_afstand")
+            == "ja", "zoek_vereist": text("zoek_vereist", 100),
+            "zoek_wenselijk": text("zoek_wenselijk", 100)}
+
+
+def _spec(system, values: dict) -> AssignmentSpec:
+    if values["circle"] not in CIRCLES:
+        raise ValueError("circle must be one of " + ", ".join(CIRCLES))
+    return AssignmentSpec(
+        title=values["title"], description=values["description"],
+        required_skills=tuple(s["uri"] for s in skills.chosen(
+            system.reference, values["required"], "nl")),
+        optional_skills=tuple(s["uri"] for s in skills.chosen(
+            system.reference, values["optional"], "nl")),
+        level_min=_int(values["level_min"], "level from"),
+        level_max=_int(values["level_max"], "level to"),
+        hours_per_week=_int(values["hours"], "hours per week"),
+        period_start=_date(values["start"], "start"),
+        period_end=_date(values["end"], "end"),
+        location=values["location"] or None, remote=values["remote"],
+        circle=values["circle"], freelancers=values["freelancers"])
+
+
+def _int(text: str, field: str) -> int | None:
+    if not text:
+        return None
+    if not text.isdigit():
+        raise ValueError(f"{field} must be a whole number")
+    return int(text)
+
+
+def _date(text: str, field: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{field} must be a date") from None
+
+
+# -- candidates -----------------------------------------------------------------------
+
+@router.get("/organisatie/opdrachten/{assignment_id}")
+def candidates(request: Request, assignment_id: int, requester: Organisation,
+               system: SystemDep, now: NowDep) -> Response:
+    return _candidate_page(request, system, requester, _checked(assignment_id), now,
+                           None)
+
+
+@router.post("/organisatie/opdrachten/{assignment_id}/keuze")
+def decide(request: Request, assignment_id: int, form: Form, requester: Organisation,
+           system: SystemDep, now: NowDep) -> Response:
+    """Like or pass, then the next card. The card's place in the ranking travels in
+    the form body, never in the address (it names a pseudonym)."""
+    assignment_id = _checked(assignment_id)
+    subject, decision = form.get("kandidaat"), form.get("keuze")
+    cursor = form.get("verder")
+    cursor = cursor if isinstance(cursor, str) and 0 < len(cursor) <= 200 else None
+    notice = None
+    if isinstance(subject, str) and decision in ("like", "pass"):
+        system.work.swipes.by_organisation(requester, assignment_id, subject,
+                                           decision, now)
+        if decision == "pass":
+            system.registry.pass_candidate(requester, assignment_id, subject, now)
+        matched = system.work.swipes.is_match(assignment_id, subject)
+        notice = "match" if matched else decision
+    return _candidate_page(request, system, requester, assignment_id, now, cursor,
+                           notice)
+
+
+def _candidate_page(request, system, requester, assignment_id: int, now, cursor,
+                    notice=None) -> Response:
+    trace = secrets.token_hex(16)
+    result = system.registry.candidates(requester, assignment_id, now, trace, 1,
+                                        cursor)
+    lang = lang_of(request)
+    decided = system.work.swipes.decisions_of_organisation(requester, assignment_id)
+    card = None
+    if result.candidates:
+        ranked = result.candidates[0]
+        card = _candidate(system.reference, ranked, lang)
+        card["decided"] = decided.get(ranked.profile.pseudonym)
+    matches = system.work.swipes.matches(requester, assignment_id, now)
+    return page(request, "org_candidates.html", assignment=result.assignment.to_json(),
+                card=card, total=result.total, next_cursor=result.next_cursor,
+                matches=matches, flash=notice)
+
+
+def _candidate(reference, ranked, lang: str) -> dict:
+    """Only what the gate returned: the consented fields, in words."""
+    document = ranked.profile.workcontext
+    shown = []
+    for key in sorted(ranked.profile.fields, key=list(FIELDS).index):
+        value = _field_value(reference, key, document, lang)
+        if value:
+            field = FIELDS[key]
+            shown.append((field.label_nl if lang == "nl" else field.label_en, value))
+    return {"subject": ranked.profile.pseudonym, "score": ranked.score,
+            "reasons": list(ranked.reasons), "fields": shown}
+
+
+def _field_value(reference, key: str, document: dict, lang: str) -> str:
+    level = document.get("functionLevel") or {}
+    availability = document.get("availability") or {}
+    period = availability.get("period") or {}
+    tooi = document.get("worksFor")
+    values = {
+        "name": document.get("name"),
+        "employer": next((o.name for o in reference.organisations.values()
+                          if o.tooi_uri == tooi), None) if tooi else None,
+        "occupation": _occupation(reference, document.get("hasOccupation"), lang),
+        "skills": ", ".join(skills.label(reference, u, lang)
+                            for u in document.get("skills") or []),
+        "level": f"{level.get('levelName', '')} ({level.get('levelRank', '')})"
+        if level.get("levelRank") else None,
+        "salary_scale": level.get("salaryScale"),
+        "field_of_work": document.get("fieldOfWork"),
+        "hours_per_week": availability.get("hoursPerWeek"),
+        "available_period": (f"{period.get('startDate', '')} – "
+                             f"{period.get('endDate', '')}") if period else None,
+        "email": document.get("email"), "telephone": document.get("telephone"),
+    }
+    value = values.get(key)
+    return "" if value is None else str(value)
+
+
+def _occupation(reference, uri, lang: str) -> str | None:
+    occupation = reference.occupations.get(uri) if uri else None
+    if occupation is None:
+        return None
+    return getattr(occupation, "label_nl" if lang == "nl" else "label_en", None) or uri
+
+
+# -- matches, contact, teams -------------------------------------------------------
+
+@router.post("/organisatie/opdrachten/{assignment_id}/contact")
+def contact(request: Request, assignment_id: int, form: Form, requester: Organisation,
+            system: SystemDep, now: NowDep) -> Response:
+    """Contact details after a match, under a contact grant; logged first."""
+    assignment_id = _checked(assignment_id)
+    subject = form.get("kandidaat")
+    profile = system.work.swipes.contact(requester, assignment_id,
+                                         subject if isinstance(subject, str) else "",
+                                         now, secrets.token_hex(16))
+    lang = lang_of(request)
+    shown = [(FIELDS[k].label_nl if lang == "nl" else FIELDS[k].label_en,
+              _field_value(system.reference, k, profile.workcontext, lang))
+             for k in sorted(profile.fields, key=list(FIELDS).index)]
+    return page(request, "org_contact.html", assignment_id=assignment_id,
+                fields=[pair for pair in shown if pair[1]])
+
+
+@router.get("/organisatie/teams")
+def teams(request: Request, requester: Organisation, system: SystemDep,
+          now: NowDep) -> Response:
+    found = system.work.teams.find(requester, "")
+    own = [a.to_json() for a in system.registry.assignments.list(
+        requester.organisation)]
+    with_matches = [(a, system.work.swipes.matches(requester, a["id"], now))
+                    for a in own]
+    return page(request, "org_teams.html", teams=found,
+                candidates=[(a, m) for a, m in with_matches if m])
+
+
+@router.post("/organisatie/teams")
+def form_team(request: Request, form: Form, requester: Organisation,
+              system: SystemDep, now: NowDep) -> Response:
+    assignment_id = form.get("opdracht")
+    members = [m for m in form.getlist("lid") if isinstance(m, str)][:50]
+    name = form.get("naam")
+    if not (isinstance(assignment_id, str) and assignment_id.isdigit()):
+        return redirect("/organisatie/teams")
+    system.work.teams.form(requester, _checked(int(assignment_id)), members, now,
+                           name if isinstance(name, str) and name else None)
+    return redirect("/organisatie/teams", "team-formed")
+
+
+@router.post("/organisatie/teams/ontbinden")
+def dissolve(request: Request, form: Form, requester: Organisation,
+             system: SystemDep, now: NowDep) -> Response:
+    name = form.get("team")
+    if isinstance(name, str) and 0 < len(name) <= 100:
+        system.work.teams.dissolve(requester, name, now)
+    return redirect("/organisatie/teams", "team-dissolved")
+
+
+def _checked(assignment_id: int) -> int:
+    if not 0 < assignment_id <= MAX_ID:
+        raise AssignmentNotFound(assignment_id)
+    return assignment_id
+
+
+def _name(system, code: str) -> str:
+    organisation = system.reference.organisations.get(code)
+    return organisation.name if organisation else code

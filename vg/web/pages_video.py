@@ -1,0 +1,89 @@
+"""The holder's intro video: uploaded by the page's script as one streamed request
+body (encrypted in chunks as it arrives, like the API's binary upload, so no
+plaintext ever lands in a temporary file), and played back from the pod with byte
+ranges. The Workcontext's ``introVideo`` then names it; organisations see it only
+under a grant of the ``intro_video`` field."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Header, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response, StreamingResponse
+
+from pod.binaries import BinaryWriter, binary, read_range
+
+from .. import holder_flows
+from ..api.deps import NowDep, SystemDep
+from ..api.pod_http import parse_range
+from ..api.render import json_response
+from . import cookies
+from .auth import CsrfRejected, HolderPod
+
+router = APIRouter(include_in_schema=False)
+PATH = "/mijn/video"
+NAME = "introductievideo"
+MEDIA_TYPES = ("video/mp4", "video/webm")
+MAX_VIDEO_BYTES = 200 * 1024 * 1024
+PIECE = 1024 * 1024
+
+
+def body_limit(path: str) -> int | None:
+    return MAX_VIDEO_BYTES if path == PATH else None
+
+
+@router.put(PATH)
+async def upload(request: Request, pod: HolderPod, system: SystemDep, now: NowDep,
+                 x_csrf_token: str | None = Header(default=None, max_length=64)
+                 ) -> Response:
+    """The CSRF token comes in a header (the body is the video itself)."""
+    if not cookies.csrf_valid(request.app.state.web.csrf_secret, request,
+                              x_csrf_token):
+        raise CsrfRejected()
+    media_type = request.headers.get("content-type", "").split(";")[0].strip()
+    if media_type not in MEDIA_TYPES:
+        return json_response({"error": "video/mp4 or video/webm only"}, status=415)
+    writer = await run_in_threadpool(BinaryWriter, pod, NAME, media_type)
+    try:
+        piece = bytearray()
+        async for data in request.stream():
+            piece += data
+            if len(piece) >= PIECE:
+                await run_in_threadpool(writer.write, bytes(piece))
+                piece.clear()
+        await run_in_threadpool(writer.write, bytes(piece))
+        info = await run_in_threadpool(writer.commit, now)
+    except BaseException:
+        writer.abort()
+        raise
+    await run_in_threadpool(_name_in_workcontext, system, pod, request, media_type,
+                            now)
+    return json_response({"size": info.size})
+
+
+def _name_in_workcontext(system, pod, request: Request, media_type: str, now) -> None:
+    """The Workcontext points at the video in the pod; saving re-publishes the live
+    grants, so a grant of ``intro_video`` carries the new link."""
+    document = pod.workcontext()
+    if document is None:
+        return
+    url = (f"{request.base_url}api/v1/pods/{system.pods.pod_id(pod.did)}/"
+           f"bestanden/{NAME}")
+    document = dict(document, introVideo={"contentUrl": url,
+                                          "encodingFormat": media_type})
+    holder_flows.save_workcontext(system, pod, document, now)
+
+
+@router.get(PATH)
+def play(pod: HolderPod, range_: str | None = Header(default=None, alias="Range",
+                                                      max_length=200)) -> Response:
+    info = binary(pod, NAME)
+    wanted = parse_range(range_, info.size)
+    start, end = wanted if wanted else (0, info.size - 1)
+    headers = {"Accept-Ranges": "bytes", "Content-Length": str(max(0, end - start + 1))}
+    status = 200
+    if wanted is not None:
+        status = 206
+        headers["Content-Range"] = f"bytes {start}-{end}/{info.size}"
+    chunks = read_range(pod, info, start, end) if info.size else iter(())
+    return StreamingResponse(chunks, status_code=status, headers=headers,
+                             media_type=info.media_type)

@@ -1,0 +1,103 @@
+"""The holder's working life: fitting assignments to like or pass (one card at a
+time; buttons without JavaScript, gestures and keys with it), matches and teams."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from registry import AssignmentNotFound
+from registry.ratings import ASPECTS
+
+from .. import alert_flows
+from ..api.deps import MAX_ID, NowDep, SystemDep
+from ..holder_identity import subject_of
+from . import skills
+from .auth import Form, HolderPod
+from .render import lang_of, page, redirect
+
+router = APIRouter(include_in_schema=False)
+DECISIONS = ("like", "pass")
+
+
+@router.get("/mijn/opdrachten")
+def feed(request: Request, pod: HolderPod, system: SystemDep, now: NowDep) -> Response:
+    """Alerts are matched in the pod; what the holder already decided is left out,
+    and so is an assignment that is no longer open."""
+    alert_flows.fetch_alerts(system, pod, now)
+    decided = system.work.swipes.decisions_of_holder(subject_of(system, pod))
+    cards = []
+    for alert in sorted(alert_flows.alerts(pod), key=lambda a: -a["score"]):
+        if alert["assignment"] in decided or len(cards) >= 20:
+            continue
+        try:
+            assignment = system.work.swipes.open_assignment(alert["assignment"])
+        except AssignmentNotFound:
+            continue
+        cards.append(_card(system.reference, assignment.to_json(), alert,
+                           lang_of(request)))
+    return page(request, "holder_feed.html", cards=cards)
+
+
+def _card(reference, item: dict, alert: dict, lang: str) -> dict:
+    organisation = reference.organisations.get(item["organisation"])
+    return {"id": item["id"], "title": item["title"],
+            "description": item["description"],
+            "organisation": organisation.name if organisation else item["organisation"],
+            "skills": [skills.label(reference, uri, lang)
+                       for uri in item["requiredSkills"]],
+            "hours": item["hoursPerWeek"], "levelMin": item["levelMin"],
+            "levelMax": item["levelMax"], "start": item["periodStart"],
+            "end": item["periodEnd"], "score": alert["score"],
+            "reasons": alert["reasons"], "remote": item["remote"]}
+
+
+@router.post("/mijn/opdrachten/keuze")
+def decide(request: Request, form: Form, pod: HolderPod, system: SystemDep,
+           now: NowDep) -> Response:
+    decision = form.get("keuze")
+    assignment_id = _id(form.get("opdracht"))
+    if decision not in DECISIONS or assignment_id is None:
+        return redirect("/mijn/opdrachten")
+    subject = subject_of(system, pod)
+    system.work.swipes.by_holder(subject, assignment_id, decision, now)
+    matched = system.work.swipes.is_match(assignment_id, subject)
+    return redirect("/mijn/opdrachten", "match" if matched else decision)
+
+
+@router.get("/mijn/matches")
+def matches(request: Request, pod: HolderPod, system: SystemDep) -> Response:
+    subject = subject_of(system, pod)
+    found = system.work.swipes.matches_of_holder(subject)
+    lang = lang_of(request)
+    assignments = [_card(system.reference, a.to_json(), {"score": None, "reasons": []},
+                         lang) for a in found]
+    teams = system.work.teams
+    mine = [(team, [m for m in teams.members(team.id, active_only=False)
+                    if m != subject] if team.status == "dissolved" else [])
+            for team in teams.teams_of(subject)]
+    return page(request, "holder_matches.html", assignments=assignments, teams=mine,
+                aspects=ASPECTS)
+
+
+@router.post("/mijn/teams/beoordeling")
+def rate(request: Request, form: Form, pod: HolderPod, system: SystemDep,
+         now: NowDep) -> Response:
+    """A rating of a former team member, sealed to their pod: the registry keeps
+    only that one was sent (as the API's rating route)."""
+    subject, work = subject_of(system, pod), system.work
+    name, rated = form.get("team"), form.get("lid")
+    if not (isinstance(name, str) and isinstance(rated, str)) or len(name) > 100:
+        return redirect("/mijn/matches")
+    aspects = {a: _id(form.get(a)) for a in ASPECTS}
+    comment = form.get("toelichting")
+    team = work.teams.for_member(subject, name)
+    work.ratings.rate(subject, team, rated[:32], aspects,
+                      comment[:1000] if isinstance(comment, str) else "", now)
+    return redirect("/mijn/matches", "rated")
+
+
+def _id(value) -> int | None:
+    if isinstance(value, str) and value.isdigit() and 0 < int(value) <= MAX_ID:
+        return int(value)
+    return None
