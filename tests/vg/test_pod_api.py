@@ -448,12 +448,19 @@ def test_a_grant_id_in_no_known_spelling_is_not_found(api, holder, path):
     assert response.json()["code"] == "grant-not-found"
 
 
-@pytest.mark.parametrize("body", [None, {"passphrase": "niet de goede wachtzin"}, {}])
+@pytest.mark.parametrize("body", [
+    None, {"passphrase": "niet de goede wachtzin"}, {},
+    '{"passphrase": "niet de goede wachtzin", "passphrase": "%s"}' % PASSPHRASE])
 def test_erasure_without_the_passphrase_is_refused_and_erases_nothing(api, holder,
                                                                       body):
     grant(api, holder)
 
-    refused = api.request("DELETE", "/api/v1/pod", headers=holder.headers, json=body)
+    if isinstance(body, str):  # the right passphrase, but as one member named twice
+        refused = api.request("DELETE", "/api/v1/pod", content=body, headers={
+            **holder.headers, "Content-Type": "application/json"})
+    else:
+        refused = api.request("DELETE", "/api/v1/pod", headers=holder.headers,
+                              json=body)
 
     assert refused.status_code in (400, 401), refused.text
     assert refused.headers["content-type"] == PROBLEM

@@ -35,7 +35,7 @@ def _is_json(content_type: str) -> bool:
 
 
 async def unique_members(request: Request) -> None:
-    if request.method in ("GET", "HEAD", "OPTIONS", "DELETE"):
+    if request.method in ("GET", "HEAD", "OPTIONS"):
         return
     if not _is_json(request.headers.get("content-type", "")):
         return
