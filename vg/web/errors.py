@@ -36,7 +36,7 @@ def install(app: FastAPI, api_prefix: str) -> None:
     async def _csrf(request: Request, _: CsrfRejected) -> Response:
         log.info("form refused: no valid CSRF token")
         return page(request, "error.html", status=403, error="error.csrf", detail=None,
-                    back=request.url.path)
+                    back=_back(request, 403))
 
 
 def _dispatch(original, api_prefix: str):
@@ -45,8 +45,23 @@ def _dispatch(original, api_prefix: str):
             return await original(request, exc)
         status, key, detail = _describe(exc)
         return page(request, "error.html", status=status, error=key, detail=detail,
-                    back=request.url.path)
+                    back=_back(request, status))
     return handle
+
+
+_SECTIONS = (("/organisatie", "/organisatie/inloggen"), ("/fg", "/organisatie/inloggen"),
+             ("/mijn", "/inloggen"))
+
+
+def _back(request: Request, status: int) -> str:
+    """Where "back" leads: the start of the section the request was in, never the
+    address as typed (it may name another site, or a form that only takes a POST);
+    after a refused sign-in or session, its sign-in page."""
+    path = request.url.path
+    for prefix, sign_in in _SECTIONS:
+        if path == prefix or path.startswith(prefix + "/"):
+            return sign_in if status == 401 else prefix
+    return "/"
 
 
 def _describe(exc: Exception) -> tuple[int, str, str | None]:

@@ -101,11 +101,13 @@ def organisation_login(request: Request, form: Form, system: SystemDep,
 
 
 @router.post("/uitloggen")
-def logout(request: Request, form: Form, system: SystemDep) -> Response:
-    """An organisation's session ends on the server; a holder's sealed session
-    leaves the browser (it holds no state on the server to end)."""
+def logout(request: Request, form: Form, system: SystemDep, now: NowDep) -> Response:
+    """The session ends on the server: an organisation's is deleted, a holder's
+    sealed session is recorded as signed out until it would have expired."""
     token = request.cookies.get(cookies.SESSION, "")
-    if not token.startswith(SESSION_PREFIX):
+    if token.startswith(SESSION_PREFIX):
+        system.sessions.sign_out(token[len(SESSION_PREFIX):], now)
+    else:
         system.registry.access.close_session(token)
     response = redirect("/", "signed-out")
     cookies.clear_cookie(response, cookies.SESSION)

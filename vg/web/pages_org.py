@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from registry import AssignmentNotFound, AssignmentSpec, RegistryError
+from registry.cursor import decode as decode_cursor
 from schemas import FIELDS, SchemaError
 
 from ..api.deps import MAX_ID, NowDep, SystemDep
@@ -199,6 +200,8 @@ def decide(request: Request, assignment_id: int, form: Form, requester: Organisa
     subject, decision = form.get("kandidaat"), form.get("keuze")
     cursor = form.get("verder")
     cursor = cursor if isinstance(cursor, str) and 0 < len(cursor) <= 200 else None
+    if cursor:
+        decode_cursor(cursor)  # a bad one is refused before anything is decided
     notice = None
     if isinstance(subject, str) and decision in ("like", "pass"):
         system.work.swipes.by_organisation(requester, assignment_id, subject,

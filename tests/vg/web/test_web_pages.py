@@ -316,3 +316,56 @@ def test_a_former_team_member_is_rated_from_the_matches_page(app):
         "csrf": token, "team": "wijkteam", "lid": rated, "collaboration": "5",
         "expertise": "4", "reliability": "4", "communication": "3"})
     assert again.status_code == 409  # one rating per member, shown as a page
+
+
+def test_signing_out_ends_the_holders_session_even_for_a_copy_of_the_cookie(app):
+    holder, _ = signed_in_holder(app)
+    token = holder.cookies[cookies.SESSION]
+    assert holder.get("/mijn").status_code == 200
+
+    out = holder.post("/uitloggen", data={"csrf": csrf(holder.get("/mijn"))})
+    copy = browser(app)
+    copy.cookies.set(cookies.SESSION, token)
+    api = TestClient(app).get("/api/v1/pod/werkcontext",
+                              headers={"Authorization": f"Bearer {token}"})
+
+    assert out.status_code == 303
+    assert copy.get("/mijn").status_code in (303, 401)
+    assert "Sanne" not in copy.get("/mijn").text
+    assert api.status_code == 401
+    signed_out = list((app.state.system.settings.data_dir / "signed-out").iterdir())
+    assert len(signed_out) == 1 and token not in signed_out[0].name
+
+
+@pytest.mark.parametrize("path, back", [
+    ("//evil.example/pad", "/"), ("/%2F%2Fevil.example", "/"),
+    ("/mijn/bestaat-niet", "/mijn"), ("/organisatie/x", "/organisatie")])
+def test_the_back_link_of_an_error_page_stays_on_this_site(app, path, back):
+    answer = browser(app).get(path)
+
+    assert answer.status_code in (303, 404)
+    if answer.status_code == 404:
+        assert f'href="{back}"' in answer.text
+        assert not re.search(r'href="/+evil', answer.text)
+
+
+def test_a_like_with_a_bad_cursor_is_refused_and_decides_nothing(app):
+    system = app.state.system
+    holder, token = signed_in_holder(app)
+    holder.post("/mijn/toestemmingen", data={
+        "csrf": token, "publiek": "employer_and_neighbours", "doel": "matching",
+        "veld": ["employer", "skills"], "tot": "2027-06-30"})
+    staff = signed_in_organisation(app)
+    requester = system.registry.access.authenticate(staff.key)
+    skills = sorted(system.reference.skills)[:1]
+    assignment = system.registry.create_assignment(
+        requester, AssignmentSpec("Omgevingswet", "", tuple(skills)), NOW, "open")
+    [ranked] = system.registry.candidates(requester, assignment.id, NOW, "1" * 32,
+                                          10).candidates
+
+    answer = staff.post(f"/organisatie/opdrachten/{assignment.id}/keuze", data={
+        "csrf": csrf(staff.get("/organisatie")), "kandidaat": ranked.profile.pseudonym,
+        "keuze": "like", "verder": "garbage!!"})
+
+    assert answer.status_code == 400
+    assert system.work.swipes.decisions_of_organisation(requester, assignment.id) == {}
