@@ -141,7 +141,14 @@ def _document(reference, pod, values: dict) -> dict:
     availability = {"type": "Availability"}
     if values["hours"]:
         availability["hoursPerWeek"] = _number(values["hours"], "uren")
-    if values["start"] and values["end"]:
+    if values["start"] or values["end"]:
+        if not (values["start"] and values["end"]):
+            raise ValueError("a period needs both a start and an end date")
+        for day in (values["start"], values["end"]):
+            try:
+                date.fromisoformat(day)
+            except ValueError:
+                raise ValueError("a period's dates must be dates") from None
         availability["period"] = {"startDate": values["start"],
                                   "endDate": values["end"]}
     _set(document, "availability", availability if len(availability) > 1 else None)
@@ -156,7 +163,7 @@ def _set(document: dict, key: str, value) -> None:
 
 
 def _number(text: str, field: str) -> int:
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise ValueError(f"{field} must be a whole number")
     return int(text)
 

@@ -168,7 +168,7 @@ def _spec(system, values: dict) -> AssignmentSpec:
 def _int(text: str, field: str) -> int | None:
     if not text:
         return None
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise ValueError(f"{field} must be a whole number")
     return int(text)
 

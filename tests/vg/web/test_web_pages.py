@@ -369,3 +369,21 @@ def test_a_like_with_a_bad_cursor_is_refused_and_decides_nothing(app):
 
     assert answer.status_code == 400
     assert system.work.swipes.decisions_of_organisation(requester, assignment.id) == {}
+
+
+@pytest.mark.parametrize("fields", [
+    {"van": "2027-02-01", "tot": ""}, {"van": "", "tot": "2027-02-01"},
+    {"van": "2027-02-30", "tot": "2027-03-01"}, {"uren": "²"}, {"uren": "٣"}])
+def test_a_half_period_or_a_foreign_digit_is_refused_and_saves_nothing(app, fields):
+    holder, token = signed_in_holder(app)
+    before = holder.get("/mijn/werkcontext").text
+
+    answer = holder.post("/mijn/werkcontext", data={
+        "csrf": token, "actie": "opslaan", "naam": "Sanne de Boer",
+        "werkgever": UTRECHT, "vaardigheid": sorted(app.state.system.reference
+                                                   .skills)[:3], **fields})
+
+    assert answer.status_code == 400
+    assert "invalid literal" not in answer.text
+    assert holder.get("/mijn/werkcontext").text.count("2027-0") == before.count(
+        "2027-0")
