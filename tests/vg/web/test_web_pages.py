@@ -387,3 +387,31 @@ def test_a_half_period_or_a_foreign_digit_is_refused_and_saves_nothing(app, fiel
     assert "invalid literal" not in answer.text
     assert holder.get("/mijn/werkcontext").text.count("2027-0") == before.count(
         "2027-0")
+
+
+def test_an_off_hours_flag_shows_no_empty_day_or_missing_count(tmp_path):
+    clock = {"now": NOW}
+    app = create_app(Settings(data_dir=tmp_path, kdf_level="interactive"),
+                     clock=lambda: clock["now"])
+    system = app.state.system
+    holder, token = signed_in_holder(app)
+    holder.post("/mijn/toestemmingen", data={
+        "csrf": token, "publiek": "employer_and_neighbours", "doel": "matching",
+        "veld": ["employer", "skills"], "tot": "2027-06-30"})
+    requester = system.registry.access.authenticate(
+        system.registry.access.issue_key(UTRECHT, "staff", "test", NOW))
+    skills = sorted(system.reference.skills)[:1]
+    assignment = system.registry.create_assignment(
+        requester, AssignmentSpec("Omgevingswet", "", tuple(skills)), NOW, "open")
+    night = NOW + timedelta(hours=14)  # 03:00 in the Netherlands
+    assert system.registry.candidates(requester, assignment.id, night, "2" * 32,
+                                      10).candidates
+    clock["now"] = night + timedelta(hours=1)
+    dpo = signed_in_organisation(app, role="dpo")
+
+    flags = dpo.get("/fg/signalen")
+
+    assert flags.status_code == 200
+    assert "vg-flag" in flags.text
+    assert "None" not in flags.text
+    assert "<dd></dd>" not in flags.text.replace(" ", "")
