@@ -26,8 +26,6 @@ app.add_typer(db, name="db")
 app.add_typer(consent, name="consent")
 
 
-_settings = settings_for
-_fail = fail
 
 
 @app.command()
@@ -40,7 +38,7 @@ def demo(holders: int = typer.Option(2000, min=10, max=100_000),
     settings = Settings(data_dir=data_dir, kdf_level="interactive")
     result = run_demo(settings, holders=holders, seed=seed, out=typer.echo)
     if not (result["audit_ok"] and result["withdrawn_candidate_gone"]):
-        _fail("the demo's checks failed (see above)")
+        fail("the demo's checks failed (see above)")
 
 
 @app.command()
@@ -52,7 +50,7 @@ def serve(data_dir: Optional[Path] = typer.Option(None),
 
     from .app import create_app
 
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     # No access log: it would record client addresses and paths (BIO 8.15.02).
     options = dict(host=settings.host, port=port or settings.port, log_level="info",
                    access_log=False)
@@ -78,12 +76,12 @@ def issue_key(organisation: str, role: str = typer.Option("staff"),
 
     system = build_system(instance_settings(data_dir))
     if system.registry.access.organisation(organisation) is None:
-        _fail(f"organisation {organisation!r} is not known")
+        fail(f"organisation {organisation!r} is not known")
     try:
         key = system.registry.access.issue_key(organisation, role, label,
                                                datetime.now(timezone.utc))
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     typer.echo(key)
 
 
@@ -103,7 +101,7 @@ def verify(data_dir: Optional[Path] = typer.Option(None),
     try:
         verifier = Verifier.parse(vkey) if vkey else None
     except NoteError as exc:
-        _fail(f"--vkey: {exc}")
+        fail(f"--vkey: {exc}")
     report = build_system(instance_settings(data_dir)).audit.verify(note, verifier)
     typer.echo(json.dumps(report.to_json()))
     if not report.ok:
@@ -116,7 +114,8 @@ def list_keys(organisation: Optional[str] = typer.Option(None),
     """List API keys (id, organisation, role, label, created); never the key."""
     from .wiring import build_system
 
-    for row in build_system(instance_settings(data_dir)).registry.access.keys(organisation):
+    access = build_system(instance_settings(data_dir)).registry.access
+    for row in access.keys(organisation):
         typer.echo(f"{row.id}\t{row.organisation}\t{row.role}\t{row.label}\t"
                    f"{row.created.isoformat()}")
 
@@ -127,7 +126,7 @@ def revoke_key(key_id: int, data_dir: Optional[Path] = typer.Option(None)) -> No
     from .wiring import build_system
 
     if not build_system(instance_settings(data_dir)).registry.access.revoke(key_id):
-        _fail(f"no API key with id {key_id}")
+        fail(f"no API key with id {key_id}")
     typer.echo(f"revoked {key_id}")
 
 
@@ -139,7 +138,7 @@ def db_upgrade(data_dir: Optional[Path] = typer.Option(None)) -> None:
     from audit.migrate import upgrade as upgrade_audit
     from registry import make_engine, upgrade
 
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.registry_url())
     audit_engine = make_audit_engine(settings.audit_url())
@@ -192,7 +191,7 @@ def check_proof(proof_file: Path = typer.Argument(..., help="a .tlog-proof file"
         found = verify_proof(_read_text(proof_file, "proof"),
                              _read_bytes(entry_file), verifier)
     except NoteError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     typer.echo(json.dumps({"ok": True, "origin": found.origin, "size": found.size}))
 
 
@@ -213,11 +212,11 @@ def check_inzage(view_file: Path = typer.Argument(
         view = json.loads(_read_text(view_file, "access view"))
         checked = check_view(view, vkey)
     except NoteError as exc:
-        _fail(f"checkpoint: {exc}")
+        fail(f"checkpoint: {exc}")
     except ViewRejected as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except (ValueError, KeyError, TypeError, binascii.Error):
-        _fail(f"{view_file} is not an access view (checkpoint, entries with index, "
+        fail(f"{view_file} is not an access view (checkpoint, entries with index, "
               "entry and proof)")
     typer.echo(json.dumps(checked.to_json()))
 
@@ -235,7 +234,7 @@ def export(data_dir: Optional[Path] = typer.Option(None),
     from .wiring import build_system
 
     if export_format not in ("json", "csv"):
-        _fail("--format must be json or csv")
+        fail("--format must be json or csv")
     records = build_system(instance_settings(data_dir)).audit.entries(
         organisation=organisation, limit=limit, offset=offset)
     if export_format == "csv":
@@ -260,16 +259,16 @@ def _read_text(path: Path, what: str) -> str:
     try:
         return _read_bytes(path, what).decode("utf-8")
     except UnicodeDecodeError:
-        _fail(f"{what} {path} is not UTF-8 text")
+        fail(f"{what} {path} is not UTF-8 text")
 
 
 def _read_bytes(path: Path, what: str = "file") -> bytes:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        _fail(f"{what} {path} can not be read: {exc.strerror}")
+        fail(f"{what} {path} can not be read: {exc.strerror}")
     if len(data) > 1 << 20:
-        _fail(f"{what} {path} is larger than 1 MiB")
+        fail(f"{what} {path} is larger than 1 MiB")
     return data
 
 

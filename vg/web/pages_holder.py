@@ -19,6 +19,7 @@ from ..api.deps import NowDep, SystemDep
 from ..api.render import json_response
 from ..holder_flows import employer_code
 from . import cookies, skills
+from .form_values import iso_date, whole_number
 from .auth import Form, HolderPod
 from .render import lang_of, page, redirect
 
@@ -132,23 +133,19 @@ def _document(reference, pod, values: dict) -> dict:
     if values["rank"]:
         level = {"type": "FunctionLevel", "levelSystem": "HR21",
                  "levelName": values["level_name"] or f"niveau {values['rank']}",
-                 "levelRank": _number(values["rank"], "niveau")}
+                 "levelRank": whole_number(values["rank"], "niveau")}
         if values["scale"]:
-            level["salaryScale"] = _number(values["scale"], "schaal")
+            level["salaryScale"] = whole_number(values["scale"], "schaal")
         document["functionLevel"] = level
     else:
         document.pop("functionLevel", None)
     availability = {"type": "Availability"}
     if values["hours"]:
-        availability["hoursPerWeek"] = _number(values["hours"], "uren")
+        availability["hoursPerWeek"] = whole_number(values["hours"], "uren")
     if values["start"] or values["end"]:
         if not (values["start"] and values["end"]):
             raise ValueError("a period needs both a start and an end date")
-        for day in (values["start"], values["end"]):
-            try:
-                date.fromisoformat(day)
-            except ValueError:
-                raise ValueError("a period's dates must be dates") from None
+        iso_date(values["start"], "start"), iso_date(values["end"], "end")
         availability["period"] = {"startDate": values["start"],
                                   "endDate": values["end"]}
     _set(document, "availability", availability if len(availability) > 1 else None)
@@ -160,12 +157,6 @@ def _set(document: dict, key: str, value) -> None:
         document[key] = value
     else:
         document.pop(key, None)
-
-
-def _number(text: str, field: str) -> int:
-    if not (text.isascii() and text.isdigit()):
-        raise ValueError(f"{field} must be a whole number")
-    return int(text)
 
 
 # -- consent --------------------------------------------------------------------------

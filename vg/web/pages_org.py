@@ -8,7 +8,6 @@ what is visible and the audit log records it before the page is sent."""
 from __future__ import annotations
 
 import secrets
-from datetime import date
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
@@ -19,6 +18,7 @@ from schemas import FIELDS, SchemaError
 
 from ..api.deps import MAX_ID, NowDep, SystemDep
 from . import mapsvg, skills
+from .form_values import iso_date, whole_number
 from .auth import Form, Organisation
 from .render import lang_of, page, redirect
 
@@ -156,30 +156,13 @@ def _spec(system, values: dict) -> AssignmentSpec:
             system.reference, values["required"], "nl")),
         optional_skills=tuple(s["uri"] for s in skills.chosen(
             system.reference, values["optional"], "nl")),
-        level_min=_int(values["level_min"], "level from"),
-        level_max=_int(values["level_max"], "level to"),
-        hours_per_week=_int(values["hours"], "hours per week"),
-        period_start=_date(values["start"], "start"),
-        period_end=_date(values["end"], "end"),
+        level_min=whole_number(values["level_min"], "level from"),
+        level_max=whole_number(values["level_max"], "level to"),
+        hours_per_week=whole_number(values["hours"], "hours per week"),
+        period_start=iso_date(values["start"], "start"),
+        period_end=iso_date(values["end"], "end"),
         location=values["location"] or None, remote=values["remote"],
         circle=values["circle"], freelancers=values["freelancers"])
-
-
-def _int(text: str, field: str) -> int | None:
-    if not text:
-        return None
-    if not (text.isascii() and text.isdigit()):
-        raise ValueError(f"{field} must be a whole number")
-    return int(text)
-
-
-def _date(text: str, field: str) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{field} must be a date") from None
 
 
 # -- candidates -----------------------------------------------------------------------
