@@ -64,7 +64,7 @@ def _back(request: Request, status: int) -> str:
     return "/"
 
 
-def _describe(exc: Exception) -> tuple[int, str, str | None]:
+def _describe(exc: Exception) -> tuple[int, str, Exception | None]:
     if isinstance(exc, RequestValidationError):
         return 400, "error.invalid", None
     if isinstance(exc, StarletteHTTPException):
@@ -74,4 +74,4 @@ def _describe(exc: Exception) -> tuple[int, str, str | None]:
     if status >= 500:
         return status, "error.generic", None
     # Domain errors name the field that is wrong, never a value someone entered.
-    return status, "error.refused", str(exc)
+    return status, "error.refused", exc

@@ -20,6 +20,7 @@ from ..api.render import json_response
 from ..holder_flows import employer_code
 from . import cookies, skills
 from .form_values import iso_date, whole_number
+from .refusals import FormError
 from .auth import Form, HolderPod
 from .render import lang_of, page, redirect
 
@@ -70,7 +71,7 @@ def save_workcontext(request: Request, form: Form, pod: HolderPod, system: Syste
         holder_flows.save_workcontext(system, pod, document, now)
     except (INPUT_ERRORS + (ValueError,)) as exc:
         return _workcontext_form(request, system, values, status=400,
-                                 error="form.invalid", detail=str(exc))
+                                 error="form.invalid", detail=exc)
     return redirect("/mijn/werkcontext", "saved")
 
 
@@ -126,26 +127,27 @@ def _document(reference, pod, values: dict) -> dict:
     _set(document, "email", values["email"])
     _set(document, "telephone", values["telephone"])
     organisation = reference.organisations.get(values["employer"])
+    if values["employer"] and organisation is None:
+        raise FormError("form.unknown_employer")
     _set(document, "worksFor", organisation.tooi_uri if organisation else "")
     _set(document, "fieldOfWork", values["field"])
-    _set(document, "skills", [s["uri"] for s in skills.chosen(
-        reference, values["skills"], "nl")])
+    _set(document, "skills", skills.to_store(reference, values["skills"]))
     if values["rank"]:
         level = {"type": "FunctionLevel", "levelSystem": "HR21",
                  "levelName": values["level_name"] or f"niveau {values['rank']}",
-                 "levelRank": whole_number(values["rank"], "niveau")}
+                 "levelRank": whole_number(values["rank"], "workcontext.level")}
         if values["scale"]:
-            level["salaryScale"] = whole_number(values["scale"], "schaal")
+            level["salaryScale"] = whole_number(values["scale"], "workcontext.scale")
         document["functionLevel"] = level
     else:
         document.pop("functionLevel", None)
     availability = {"type": "Availability"}
     if values["hours"]:
-        availability["hoursPerWeek"] = whole_number(values["hours"], "uren")
+        availability["hoursPerWeek"] = whole_number(values["hours"], "workcontext.hours")
     if values["start"] or values["end"]:
         if not (values["start"] and values["end"]):
-            raise ValueError("a period needs both a start and an end date")
-        iso_date(values["start"], "start"), iso_date(values["end"], "end")
+            raise FormError("form.period_both")
+        iso_date(values["start"], "workcontext.from"), iso_date(values["end"], "workcontext.until")
         availability["period"] = {"startDate": values["start"],
                                   "endDate": values["end"]}
     _set(document, "availability", availability if len(availability) > 1 else None)
@@ -247,11 +249,11 @@ def grant(request: Request, form: Form, pod: HolderPod, system: SystemDep,
         fields = [f for f in form.getlist("veld") if f in FIELDS]
         until = _end_of_day(form.get("tot"))
         if not purposes or not fields:
-            raise ValueError("choose at least one purpose and one field")
+            raise FormError("consent.choose_one")
         holder_flows.grant_consent(system, pod, audience, purposes, fields, until, now)
     except (INPUT_ERRORS + (ValueError,)) as exc:
         return _consent_page(request, pod, system, now, status=400,
-                             error="consent.refused", detail=str(exc))
+                             error="consent.refused", detail=exc)
     return redirect("/mijn/toestemmingen", "granted")
 
 
@@ -273,8 +275,7 @@ def _audience(reference, pod, kind) -> dict:
     if kind in ("all_municipalities", "cross_sector"):
         return {"kind": kind}
     if kind not in AUDIENCE_KINDS or employer is None:
-        raise ValueError("audience: choose one of the listed audiences (the ones "
-                         "around your employer need an employer in your Workcontext)")
+        raise FormError("consent.audience_choice")
     if kind == "province":
         return {"kind": "province", "province": reference.province_of(employer)}
     return {"kind": kind, "employer": employer}
@@ -286,7 +287,7 @@ def _end_of_day(text) -> datetime:
     except ValueError:
         day = None
     if day is None:
-        raise ValueError("valid until must be a date")
+        raise FormError("consent.until_date")
     return datetime.combine(day, time(23, 59, 59), tzinfo=timezone.utc)
 
 

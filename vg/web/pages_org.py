@@ -19,6 +19,7 @@ from schemas import FIELDS, SchemaError
 from ..api.deps import MAX_ID, NowDep, SystemDep
 from . import mapsvg, skills
 from .form_values import iso_date, whole_number
+from .refusals import FormError
 from .auth import Form, Organisation
 from .render import lang_of, page, redirect
 
@@ -72,7 +73,7 @@ def create_assignment(request: Request, form: Form, requester: Organisation,
                                                    now, "open")
     except INPUT_ERRORS as exc:
         return _assignment_form(request, system, requester, values, status=400,
-                                error="form.invalid", detail=str(exc))
+                                error="form.invalid", detail=exc)
     return redirect(f"/organisatie/opdrachten/{stored.id}", "assignment-created")
 
 
@@ -149,18 +150,16 @@ def _form_values(form) -> dict:
 
 def _spec(system, values: dict) -> AssignmentSpec:
     if values["circle"] not in CIRCLES:
-        raise ValueError("circle must be one of " + ", ".join(CIRCLES))
+        raise FormError("assignment.circle_choice")
     return AssignmentSpec(
         title=values["title"], description=values["description"],
-        required_skills=tuple(s["uri"] for s in skills.chosen(
-            system.reference, values["required"], "nl")),
-        optional_skills=tuple(s["uri"] for s in skills.chosen(
-            system.reference, values["optional"], "nl")),
-        level_min=whole_number(values["level_min"], "level from"),
-        level_max=whole_number(values["level_max"], "level to"),
-        hours_per_week=whole_number(values["hours"], "hours per week"),
-        period_start=iso_date(values["start"], "start"),
-        period_end=iso_date(values["end"], "end"),
+        required_skills=tuple(skills.to_store(system.reference, values["required"])),
+        optional_skills=tuple(skills.to_store(system.reference, values["optional"])),
+        level_min=whole_number(values["level_min"], "assignment.level_from"),
+        level_max=whole_number(values["level_max"], "assignment.level_to"),
+        hours_per_week=whole_number(values["hours"], "assignment.hours"),
+        period_start=iso_date(values["start"], "workcontext.from"),
+        period_end=iso_date(values["end"], "workcontext.until"),
         location=values["location"] or None, remote=values["remote"],
         circle=values["circle"], freelancers=values["freelancers"])
 

@@ -15,6 +15,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from . import cookies
 from .i18n import language, translator
+from .refusals import explain
 
 _ENV = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                    autoescape=select_autoescape(["html", "svg"]),
@@ -36,7 +37,7 @@ def page(request: Request, template: str, status: int = 200,
         csrf=cookies.csrf_token(secret, seed), csrf_field=cookies.CSRF_FIELD,
         role=getattr(request.state, "web_role", None),
         notice=notice if notice and notice.isascii() and len(notice) < 40 else None,
-        fmt_date=lambda v: format_date(v, lang), **context)
+        fmt_date=lambda v: format_date(v, lang), explain=explain, **context)
     response = HTMLResponse(body, status_code=status)
     if request.cookies.get(cookies.CSRF) != seed:
         cookies.set_cookie(response, cookies.CSRF, seed, max_age=cookies.YEAR)

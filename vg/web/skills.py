@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from ..api.deps import SystemDep
 from ..api.render import json_response
+from .refusals import FormError
 from .render import lang_of
 
 router = APIRouter(include_in_schema=False)
@@ -23,6 +24,17 @@ def label(reference, uri: str, lang: str) -> str:
     first, other = (skill.label_nl, skill.label_en) if lang == "nl" else (
         skill.label_en, skill.label_nl)
     return first or other or uri
+
+
+def to_store(reference, values: list) -> list[str]:
+    """The skill URIs a saved form names, in order, without repeats; an unknown
+    skill or too many is refused rather than dropped."""
+    uris = list(dict.fromkeys(v for v in values if isinstance(v, str)))
+    if any(uri not in reference.skills for uri in uris):
+        raise FormError("form.unknown_skill")
+    if len(uris) > MAX_CHOSEN:
+        raise FormError("form.too_many_skills", count=str(MAX_CHOSEN))
+    return uris
 
 
 def search(reference, text: str, lang: str) -> list[dict]:
