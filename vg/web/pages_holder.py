@@ -200,7 +200,9 @@ def _grant_view(reference, record, now, suspended: bool, lang: str) -> dict:
             "fields": set(grant.fields), "until": grant.valid_until,
             "from": grant.valid_from, "withdrawn": record.withdrawn,
             "suspended": suspended, "live": record.is_live(now) and not suspended,
-            "future": grant.valid_from > now}
+            "future": grant.valid_from > now,
+            "renew_default": max(grant.valid_until.date(), now.date()).replace(
+                year=max(grant.valid_until.date(), now.date()).year + 1).isoformat()}
 
 
 AUDIENCE_TEXT = {

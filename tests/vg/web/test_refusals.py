@@ -13,7 +13,8 @@ from vg.web.i18n import catalogue
 from vg.web.refusals import FormError, explain
 from vg.web.i18n import translator
 
-from tests.vg.web.test_web_pages import UTRECHT, app, browser, signed_in_holder  # noqa: F401
+from tests.factories import UTRECHT
+from tests.vg.web.test_web_pages import app, signed_in_holder  # noqa: F401
 
 ERROR_MODULES = ("schemas.errors", "consent.errors", "pod.errors", "registry.errors",
                  "registry.errors_work", "audit.errors", "vg.problems")

@@ -1,0 +1,86 @@
+"""After granting: renewing a live grant with a new end date, and downloading the
+signed receipts of consent, from the consent page."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from consent import verify_receipt
+from vg.web.i18n import catalogue
+from tests.vg.web.test_web_pages import app, grant_count, signed_in_holder  # noqa: F401
+
+GRANT = {"publiek": "employer_and_neighbours", "doel": "matching",
+         "veld": ["employer", "skills"], "tot": "2027-06-30"}
+
+
+def granted(client, token) -> str:
+    assert client.post("/mijn/toestemmingen", data={"csrf": token, **GRANT}
+                       ).status_code == 303
+    return live_uuids(client)[-1]
+
+
+def live_uuids(client) -> list[str]:
+    return re.findall(r'name="toestemming" value="([0-9a-f-]{36})"',
+                      client.get("/mijn/toestemmingen").text)[::2]
+
+
+def test_renewing_replaces_the_grant_with_one_that_ends_later(app):  # noqa: F811
+    holder, token = signed_in_holder(app)
+    old = granted(holder, token)
+
+    answer = holder.post("/mijn/toestemmingen/verlengen", data={
+        "csrf": token, "toestemming": old, "tot": "2028-01-31"})
+
+    assert answer.status_code == 303
+    page = holder.get("/mijn/toestemmingen").text
+    assert "Toestemming verlengd." in page
+    [new] = live_uuids(holder)
+    assert new != old and grant_count(app, holder) == 1
+    assert "31 januari 2028" in page
+    assert catalogue("nl")["consent.withdrawn_on"] in page
+
+
+@pytest.mark.parametrize("fields", [
+    {"tot": "2028-02-30"}, {"tot": ""}, {"toestemming": "0" * 36},
+    {"toestemming": "../../etc"}])
+def test_a_renewal_with_a_bad_date_or_grant_changes_nothing(app, fields):  # noqa: F811
+    holder, token = signed_in_holder(app)
+    old = granted(holder, token)
+
+    answer = holder.post("/mijn/toestemmingen/verlengen", data={
+        "csrf": token, "toestemming": old, "tot": "2028-01-31", **fields})
+
+    assert answer.status_code == 400
+    assert "Niet verlengd" in answer.text
+    assert live_uuids(holder) == [old]
+
+
+def test_receipts_download_signed_and_hold_only_the_asked_grant(app):  # noqa: F811
+    holder, token = signed_in_holder(app)
+    first, second = granted(holder, token), granted(holder, token)
+    issuer = holder.get("/api/v1/ontvangstbewijs/sleutel").json()["issuer"]
+
+    everything = holder.get("/mijn/toestemmingen/bewijs")
+    one = holder.get(f"/mijn/toestemmingen/{first}/bewijs")
+
+    for answer in (everything, one):
+        assert answer.status_code == 200
+        assert answer.headers["content-type"].startswith("application/ld+json")
+        assert answer.headers["content-disposition"].startswith("attachment;")
+        verify_receipt(answer.json(), issuer)
+    assert {r["grant"] for r in everything.json()["recordOfActivity"]} == {
+        f"urn:uuid:{first}", f"urn:uuid:{second}"}
+    assert {r["grant"] for r in one.json()["recordOfActivity"]} == {f"urn:uuid:{first}"}
+
+
+def test_a_receipt_of_an_unknown_or_foreign_grant_is_not_found(app):  # noqa: F811
+    holder, token = signed_in_holder(app)
+    granted(holder, token)
+    other, other_token = signed_in_holder(app)
+    foreign = granted(other, other_token)
+
+    for path in (foreign, "0" * 36, "nope"):
+        assert holder.get(f"/mijn/toestemmingen/{path}/bewijs").status_code == 404
+    assert holder.get("/mijn/toestemmingen/bewijs").status_code == 200

@@ -1,0 +1,66 @@
+"""A live grant's care after granting: renewal with a new end date, and the signed
+receipts of consent (ISO/IEC TS 27560 records, W3C DPV) for the holder to keep.
+
+Renewal is the same flow as the API's: the new grant is published before the old
+one is withdrawn, so the data is never visible under neither. Receipts are plain
+downloads of the same signed JSON-LD the API returns."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from pod import GrantNotFound
+
+from .. import consent_flows
+from ..api.deps import NowDep, SystemDep
+from ..api.render import json_response
+from .auth import Form, HolderPod
+from .pages_holder import INPUT_ERRORS, _consent_page, _end_of_day
+from .render import redirect
+
+router = APIRouter(include_in_schema=False)
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+@router.post("/mijn/toestemmingen/verlengen")
+def renew(request: Request, form: Form, pod: HolderPod, system: SystemDep,
+          now: NowDep) -> Response:
+    try:
+        grant_id = _grant_id(form.get("toestemming"))
+        until = _end_of_day(form.get("tot"))
+        consent_flows.renew_consent(system, pod, grant_id, until, now)
+    except INPUT_ERRORS + (ValueError,) as exc:
+        return _consent_page(request, pod, system, now, status=400,
+                             error="consent.not_renewed", detail=exc)
+    return redirect("/mijn/toestemmingen", "renewed")
+
+
+@router.get("/mijn/toestemmingen/bewijs")
+def all_receipt(pod: HolderPod, system: SystemDep, now: NowDep) -> Response:
+    return _download(consent_flows.receipt(system, pod, now), "toestemmingen")
+
+
+@router.get("/mijn/toestemmingen/{grant_uuid}/bewijs")
+def grant_receipt(grant_uuid: str, pod: HolderPod, system: SystemDep,
+                  now: NowDep) -> Response:
+    grant_id = f"urn:uuid:{grant_uuid}"
+    if not UUID.fullmatch(grant_uuid):
+        raise GrantNotFound(grant_id)
+    pod.grant(grant_id)  # raises GrantNotFound for a grant of another pod
+    return _download(consent_flows.receipt(system, pod, now, grant_id),
+                     f"toestemming-{grant_uuid}")
+
+
+def _grant_id(value) -> str:
+    if not (isinstance(value, str) and UUID.fullmatch(value)):
+        raise GrantNotFound(str(value)[:40])
+    return f"urn:uuid:{value}"
+
+
+def _download(document: dict, name: str) -> Response:
+    response = json_response(document, media_type="application/ld+json")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.jsonld"'
+    return response
