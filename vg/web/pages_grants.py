@@ -3,7 +3,8 @@ receipts of consent (ISO/IEC TS 27560 records, W3C DPV) for the holder to keep.
 
 Renewal is the same flow as the API's: the new grant is published before the old
 one is withdrawn, so the data is never visible under neither. Receipts are plain
-downloads of the same signed JSON-LD the API returns."""
+downloads of the same signed JSON-LD the API returns; the grant is named in the
+form body, as everywhere on the pages, never in the address."""
 
 from __future__ import annotations
 
@@ -38,20 +39,15 @@ def renew(request: Request, form: Form, pod: HolderPod, system: SystemDep,
     return redirect("/mijn/toestemmingen", "renewed")
 
 
-@router.get("/mijn/toestemmingen/bewijs")
-def all_receipt(pod: HolderPod, system: SystemDep, now: NowDep) -> Response:
-    return _download(consent_flows.receipt(system, pod, now), "toestemmingen")
-
-
-@router.get("/mijn/toestemmingen/{grant_uuid}/bewijs")
-def grant_receipt(grant_uuid: str, pod: HolderPod, system: SystemDep,
-                  now: NowDep) -> Response:
-    grant_id = f"urn:uuid:{grant_uuid}"
-    if not UUID.fullmatch(grant_uuid):
-        raise GrantNotFound(grant_id)
+@router.post("/mijn/toestemmingen/bewijs")
+def receipt(form: Form, pod: HolderPod, system: SystemDep, now: NowDep) -> Response:
+    """The receipt of one grant (named in the form, never in the address) or, without
+    one, of every grant."""
+    if not form.get("toestemming"):
+        return _download(consent_flows.receipt(system, pod, now), "toestemmingen")
+    grant_id = _grant_id(form.get("toestemming"))
     pod.grant(grant_id)  # raises GrantNotFound for a grant of another pod
-    return _download(consent_flows.receipt(system, pod, now, grant_id),
-                     f"toestemming-{grant_uuid}")
+    return _download(consent_flows.receipt(system, pod, now, grant_id), "toestemming")
 
 
 def _grant_id(value) -> str:

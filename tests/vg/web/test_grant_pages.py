@@ -22,8 +22,8 @@ def granted(client, token) -> str:
 
 
 def live_uuids(client) -> list[str]:
-    return re.findall(r'name="toestemming" value="([0-9a-f-]{36})"',
-                      client.get("/mijn/toestemmingen").text)[::2]
+    return list(dict.fromkeys(re.findall(r'name="toestemming" value="([0-9a-f-]{36})"',
+                                         client.get("/mijn/toestemmingen").text)))
 
 
 def test_renewing_replaces_the_grant_with_one_that_ends_later(app):  # noqa: F811
@@ -62,8 +62,9 @@ def test_receipts_download_signed_and_hold_only_the_asked_grant(app):  # noqa: F
     first, second = granted(holder, token), granted(holder, token)
     issuer = holder.get("/api/v1/ontvangstbewijs/sleutel").json()["issuer"]
 
-    everything = holder.get("/mijn/toestemmingen/bewijs")
-    one = holder.get(f"/mijn/toestemmingen/{first}/bewijs")
+    everything = holder.post("/mijn/toestemmingen/bewijs", data={"csrf": token})
+    one = holder.post("/mijn/toestemmingen/bewijs", data={"csrf": token,
+                                                         "toestemming": first})
 
     for answer in (everything, one):
         assert answer.status_code == 200
@@ -81,6 +82,9 @@ def test_a_receipt_of_an_unknown_or_foreign_grant_is_not_found(app):  # noqa: F8
     other, other_token = signed_in_holder(app)
     foreign = granted(other, other_token)
 
-    for path in (foreign, "0" * 36, "nope"):
-        assert holder.get(f"/mijn/toestemmingen/{path}/bewijs").status_code == 404
-    assert holder.get("/mijn/toestemmingen/bewijs").status_code == 200
+    for grant in (foreign, "0" * 36, "nope"):
+        answer = holder.post("/mijn/toestemmingen/bewijs", data={
+            "csrf": token, "toestemming": grant})
+        assert answer.status_code == 404
+        assert foreign not in answer.text
+    assert holder.post("/mijn/toestemmingen/bewijs", data={}).status_code == 403
