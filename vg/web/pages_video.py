@@ -1,12 +1,14 @@
 """The holder's intro video: uploaded by the page's script as one streamed request
-body (encrypted in chunks as it arrives, like the API's binary upload, so no
-plaintext ever lands in a temporary file), and played back from the pod with byte
+body, or without a script by the plain form (multipart, parsed as it streams in);
+either way it is encrypted in chunks as it arrives, like the API's binary upload,
+so no plaintext ever lands in a temporary file. Played back from the pod with byte
 ranges. The Workcontext's ``introVideo`` then names it; organisations see it only
 under a grant of the ``intro_video`` field."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Header, Request
+from python_multipart.exceptions import FormParserError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
@@ -18,6 +20,8 @@ from ..api.pod_http import parse_range
 from ..api.render import json_response
 from . import cookies
 from .auth import CsrfRejected, HolderPod
+from .render import page, redirect
+from .video_form import VideoForm, VideoFormError
 
 router = APIRouter(include_in_schema=False)
 PATH = "/mijn/video"
@@ -58,6 +62,40 @@ async def upload(request: Request, pod: HolderPod, system: SystemDep, now: NowDe
     await run_in_threadpool(_name_in_workcontext, system, pod, request, media_type,
                             now)
     return json_response({"size": info.size})
+
+
+@router.post(PATH)
+async def upload_form(request: Request, pod: HolderPod, system: SystemDep,
+                      now: NowDep) -> Response:
+    """The same upload from the plain form, for a browser without scripts."""
+    secret = request.app.state.web.csrf_secret
+    try:
+        form = VideoForm(request.headers.get("content-type", ""), cookies.CSRF_FIELD,
+                         lambda token: cookies.csrf_valid(secret, request, token),
+                         lambda media_type: BinaryWriter(pod, NAME, media_type),
+                         MEDIA_TYPES)
+        try:
+            piece = bytearray()
+            async for data in request.stream():
+                piece += data
+                if len(piece) >= PIECE:
+                    await run_in_threadpool(form.write, bytes(piece))
+                    piece.clear()
+            await run_in_threadpool(form.write, bytes(piece))
+            await run_in_threadpool(form.finish)
+            await run_in_threadpool(form.writer.commit, now)
+        except BaseException:
+            if form.writer is not None:
+                form.writer.abort()
+            raise
+    except (VideoFormError, FormParserError) as exc:
+        problem = exc if isinstance(exc, VideoFormError) else VideoFormError(
+            "video.not_a_form")
+        return page(request, "error.html", status=400, error="video.failed",
+                    detail=problem, back="/mijn/werkcontext")
+    await run_in_threadpool(_name_in_workcontext, system, pod, request,
+                            form.media_type, now)
+    return redirect("/mijn/werkcontext", "video-saved")
 
 
 def _name_in_workcontext(system, pod, request: Request, media_type: str, now) -> None:

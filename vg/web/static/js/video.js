@@ -1,11 +1,12 @@
 // Upload the chosen intro video as one streamed request body (the server encrypts
-// it in chunks as it arrives), with the form's CSRF token in a header.
+// it in chunks as it arrives), with the form's CSRF token in a header, and report
+// progress in place. Without this script the form posts the same video as
+// multipart, which the server also streams into the pod.
 const form = document.querySelector("[data-video-form]");
 if (form) {
   const input = form.querySelector("input[type=file]");
   const status = form.querySelector("[data-video-status]");
   const token = document.querySelector("meta[name=csrf-token]").content;
-  form.hidden = false;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const file = input.files[0];
