@@ -92,6 +92,12 @@ class Peers:
             conn.execute(insert(GM).values(group_id=group_id, subject=subject,
                                            joined=now))
 
+    def memberships(self, subject: str) -> set[str]:
+        """The slugs of the groups ``subject`` belongs to."""
+        with transaction(self._engine) as conn:
+            return set(conn.execute(select(G.c.slug).join(GM, GM.c.group_id == G.c.id)
+                                    .where(GM.c.subject == subject)).scalars())
+
     def leave(self, slug: str, subject: str) -> None:
         group_id = self._id(slug)
         with transaction(self._engine) as conn:

@@ -14,11 +14,12 @@ from starlette.responses import Response
 
 from registry import AssignmentNotFound, AssignmentSpec, RegistryError
 from registry.cursor import decode as decode_cursor
-from schemas import FIELDS, SchemaError
+from schemas import SchemaError
 
 from ..api.deps import MAX_ID, NowDep, SystemDep
 from . import mapsvg, skills
 from .form_values import iso_date, whole_number
+from .profile_view import shown_fields
 from .refusals import FormError
 from .auth import Form, Organisation
 from .render import lang_of, page, redirect
@@ -216,47 +217,9 @@ def _candidate_page(request, system, requester, assignment_id: int, now, cursor,
 
 def _candidate(reference, ranked, lang: str) -> dict:
     """Only what the gate returned: the consented fields, in words."""
-    document = ranked.profile.workcontext
-    shown = []
-    for key in sorted(ranked.profile.fields, key=list(FIELDS).index):
-        value = _field_value(reference, key, document, lang)
-        if value:
-            field = FIELDS[key]
-            shown.append((field.label_nl if lang == "nl" else field.label_en, value))
     return {"subject": ranked.profile.pseudonym, "score": ranked.score,
-            "reasons": list(ranked.reasons), "fields": shown}
-
-
-def _field_value(reference, key: str, document: dict, lang: str) -> str:
-    level = document.get("functionLevel") or {}
-    availability = document.get("availability") or {}
-    period = availability.get("period") or {}
-    tooi = document.get("worksFor")
-    values = {
-        "name": document.get("name"),
-        "employer": next((o.name for o in reference.organisations.values()
-                          if o.tooi_uri == tooi), None) if tooi else None,
-        "occupation": _occupation(reference, document.get("hasOccupation"), lang),
-        "skills": ", ".join(skills.label(reference, u, lang)
-                            for u in document.get("skills") or []),
-        "level": f"{level.get('levelName', '')} ({level.get('levelRank', '')})"
-        if level.get("levelRank") else None,
-        "salary_scale": level.get("salaryScale"),
-        "field_of_work": document.get("fieldOfWork"),
-        "hours_per_week": availability.get("hoursPerWeek"),
-        "available_period": (f"{period.get('startDate', '')} – "
-                             f"{period.get('endDate', '')}") if period else None,
-        "email": document.get("email"), "telephone": document.get("telephone"),
-    }
-    value = values.get(key)
-    return "" if value is None else str(value)
-
-
-def _occupation(reference, uri, lang: str) -> str | None:
-    occupation = reference.occupations.get(uri) if uri else None
-    if occupation is None:
-        return None
-    return getattr(occupation, "label_nl" if lang == "nl" else "label_en", None) or uri
+            "reasons": list(ranked.reasons),
+            "fields": shown_fields(reference, ranked.profile, lang)}
 
 
 # -- matches, contact, teams -------------------------------------------------------
@@ -270,12 +233,8 @@ def contact(request: Request, assignment_id: int, form: Form, requester: Organis
     profile = system.work.swipes.contact(requester, assignment_id,
                                          subject if isinstance(subject, str) else "",
                                          now, secrets.token_hex(16))
-    lang = lang_of(request)
-    shown = [(FIELDS[k].label_nl if lang == "nl" else FIELDS[k].label_en,
-              _field_value(system.reference, k, profile.workcontext, lang))
-             for k in sorted(profile.fields, key=list(FIELDS).index)]
     return page(request, "org_contact.html", assignment_id=assignment_id,
-                fields=[pair for pair in shown if pair[1]])
+                fields=shown_fields(system.reference, profile, lang_of(request)))
 
 
 @router.get("/organisatie/teams")

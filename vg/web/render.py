@@ -80,7 +80,8 @@ def format_date(value: Any, lang: str) -> str:
 NAV = {
     "holder": (("/mijn", "nav.home"), ("/mijn/werkcontext", "nav.workcontext"),
                ("/mijn/toestemmingen", "nav.consent"), ("/mijn/opdrachten", "nav.feed"),
-               ("/mijn/matches", "nav.matches"), ("/mijn/inzage", "nav.access"),
+               ("/mijn/matches", "nav.matches"), ("/mijn/kennisdelen", "nav.sharing"),
+               ("/mijn/inzage", "nav.access"),
                ("/mijn/gegevens", "nav.rights")),
     "staff": (("/organisatie", "nav.assignments"),
               ("/organisatie/opdrachten/nieuw", "nav.new_assignment"),

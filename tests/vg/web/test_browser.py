@@ -106,6 +106,9 @@ def test_a_civil_servant_grants_and_withdraws_consent_and_sees_who_looked(
     assert "Toestemming ingetrokken" in page.get_by_role("status").text_content()
     assert page.get_by_role("table").get_by_role("columnheader").count() == 3
     check(page, viewport, "holder-consent-withdrawn")
+    with page.expect_download() as receipt:
+        page.get_by_role("button", name=re.compile("^Bewijs van al mijn")).click()
+    assert receipt.value.suggested_filename == "toestemmingen.jsonld"
 
     page.goto(world.base + "/mijn/inzage")
     rows = page.get_by_role("table").get_by_role("row")
@@ -120,6 +123,16 @@ def test_a_civil_servant_grants_and_withdraws_consent_and_sees_who_looked(
         page.keyboard.press("ArrowRight")
     assert page.get_by_role("status").text_content().strip() == "Bewaard: leuk."
     assert page.locator("[data-swipe] h2").text_content() != title
+
+    page.goto(world.base + "/mijn/kennisdelen")
+    page.get_by_label("Naam", exact=True).fill("Omgevingswet")
+    page.get_by_label("Korte naam").fill(f"omgevingswet-{viewport}")
+    page.get_by_role("button", name="Groep aanmaken").click()
+    page.wait_for_url("**/mijn/kennisdelen")
+    page.get_by_role("button", name="Leden tonen: Omgevingswet").first.click()
+    assert page.get_by_role("heading", name="Leden van Omgevingswet die kennis delen"
+                            ).is_visible()
+    check(page, viewport, "holder-sharing")
 
     for path, name in (("/mijn/matches", "holder-matches"),
                        ("/mijn/gegevens", "holder-rights")):
