@@ -6,6 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from pod import PodError
+from pod.alerts import FREQUENCIES, AlertBook, AlertSettings
 from registry import AssignmentNotFound
 from registry.ratings import ASPECTS
 
@@ -14,6 +16,7 @@ from ..api.deps import MAX_ID, NowDep, SystemDep
 from ..holder_identity import subject_of
 from . import skills
 from .auth import Form, HolderPod
+from .form_values import whole_number
 from .render import lang_of, page, redirect
 
 router = APIRouter(include_in_schema=False)
@@ -36,7 +39,34 @@ def feed(request: Request, pod: HolderPod, system: SystemDep, now: NowDep) -> Re
             continue
         cards.append(_card(system.reference, assignment.to_json(), alert,
                            lang_of(request)))
-    return page(request, "holder_feed.html", cards=cards)
+    return _feed_page(request, pod, cards)
+
+
+def _feed_page(request, pod, cards, status=200, error=None, detail=None) -> Response:
+    settings = AlertBook(pod).settings()
+    return page(request, "holder_feed.html", status=status, cards=cards,
+                frequencies=tuple(FREQUENCIES), frequency=settings.frequency,
+                min_score=settings.min_score, error=error, detail=detail)
+
+
+@router.post("/mijn/opdrachten/instellingen")
+def alert_settings(request: Request, form: Form, pod: HolderPod) -> Response:
+    """How often the pod fetches new assignments and from which score it keeps them
+    (the matching itself stays in the pod)."""
+    book = AlertBook(pod)
+    try:
+        score = whole_number(_text(form.get("drempel")), "feed.min_score")
+        book.set_settings(AlertSettings(_text(form.get("frequentie")),
+                                        book.settings().min_score if score is None
+                                        else score))
+    except (PodError, ValueError) as exc:
+        return _feed_page(request, pod, [], status=400, error="feed.not_saved",
+                          detail=exc)
+    return redirect("/mijn/opdrachten", "alert-settings")
+
+
+def _text(value) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _card(reference, item: dict, alert: dict, lang: str) -> dict:
