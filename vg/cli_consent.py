@@ -18,17 +18,19 @@ from .cli_common import instance_settings
 consent = typer.Typer(no_args_is_help=True, help="A holder's consent grants.")
 PASSPHRASE = typer.Option(..., envvar="VG_PASSPHRASE", prompt=True, hide_input=True,
                           help="the pod's passphrase (or set VG_PASSPHRASE)")
+POD = typer.Argument(..., metavar="DID", help="the pod's did, or its 32-digit pod id")
 
 
 def _open(did: str, passphrase: str, data_dir: Optional[Path]):
+    from .holder_flows import unlock
     from .wiring import build_system
 
     system = build_system(instance_settings(data_dir))
-    return system, system.pods.unlock(did, passphrase)
+    return system, unlock(system, did, passphrase)
 
 
 @consent.command("list")
-def list_grants(did: str, data_dir: Optional[Path] = typer.Option(None),
+def list_grants(did: str = POD, data_dir: Optional[Path] = typer.Option(None),
                 passphrase: str = PASSPHRASE) -> None:
     """Every grant with its history, one JSON object per line."""
     from . import consent_flows
@@ -44,7 +46,10 @@ def list_grants(did: str, data_dir: Optional[Path] = typer.Option(None),
 
 
 @consent.command("withdraw")
-def withdraw(did: str, grant_id: str, data_dir: Optional[Path] = typer.Option(None),
+def withdraw(did: str = POD,
+             grant_id: str = typer.Argument(..., metavar="GRANT",
+                                           help="urn:uuid:... or the bare UUID"),
+             data_dir: Optional[Path] = typer.Option(None),
              passphrase: str = PASSPHRASE) -> None:
     """Withdraw one grant (its urn:uuid or the bare UUID): the registry deletes its
     data, then the pod records it."""
@@ -60,7 +65,7 @@ def withdraw(did: str, grant_id: str, data_dir: Optional[Path] = typer.Option(No
 
 
 @consent.command("receipt")
-def receipt(did: str, data_dir: Optional[Path] = typer.Option(None),
+def receipt(did: str = POD, data_dir: Optional[Path] = typer.Option(None),
             passphrase: str = PASSPHRASE) -> None:
     """Print a signed receipt holding the consent record of every event."""
     from . import consent_flows

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,7 +21,8 @@ from consent import (
     Grant,
     check_audience_for_holder,
 )
-from pod import GrantNotLive, UnlockedPod, VersionNotFound, inbox
+from pod import GrantNotLive, PodNotFound, UnlockFailed, UnlockedPod, VersionNotFound
+from pod import inbox
 from pod.ratings import rating_summary
 from registry import Registry, RegistryError, ReplayedDocument
 from schemas import SchemaError, check_references
@@ -29,10 +31,24 @@ from .pod_inbox import SENDER as RATING_SENDER
 from .wiring import System
 
 log = logging.getLogger("vg.holder_flows")
+# A pod id: the 32 hex digits the web pages and the demo show for a pod.
+POD_ID = re.compile(r"^[0-9a-f]{32}$")
 # What can refuse a publication after a valid save: the registry (unavailable, a
 # replayed sequence from a concurrent request, a grant it already knows withdrawn)
 # and the pod (a withdrawal of the grant started meanwhile).
 PUBLICATION_ERRORS = (RegistryError, ConsentError, SchemaError, GrantNotLive)
+
+
+def unlock(system: System, who: str, passphrase: str) -> UnlockedPod:
+    """Open a pod named by its did or by its pod id, on every way in (API, web
+    pages, command line). An unknown pod id fails as a wrong passphrase does, so
+    the answer tells nobody which pods exist."""
+    if POD_ID.match(who):
+        try:
+            who = system.pods.did_for_id(who)
+        except PodNotFound:
+            raise UnlockFailed() from None
+    return system.pods.unlock(who, passphrase)
 
 
 def deliver(registry: Registry, document: dict[str, Any], now: datetime):

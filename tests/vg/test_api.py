@@ -223,6 +223,23 @@ def test_wrong_passphrase_and_unknown_pod_look_the_same(api):
     assert wrong.json() == unknown.json()
 
 
+def test_a_pod_unlocks_by_its_pod_id_as_on_the_web_pages(api):
+    did, _ = _holder(api, _skills(api))
+    pod_id = api.system.pods.pod_id(did)
+
+    unlocked = api.post("/api/v1/sessies", json={"did": pod_id,
+                                                 "passphrase": "een lange wachtzin 42"})
+    wrong = api.post("/api/v1/sessies", json={"did": pod_id,
+                                              "passphrase": "niet goed!!"})
+    unknown = api.post("/api/v1/sessies", json={"did": "0" * 32,
+                                                "passphrase": "niet goed!!"})
+
+    assert unlocked.status_code == 201, unlocked.text
+    assert unlocked.json()["did"] == did
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json() == unknown.json()
+
+
 def test_every_response_carries_api_version_and_security_headers(api):
     for response in (api.get("/api/v1/openapi.json"), api.get("/api/v1/opdrachten")):
         assert response.headers["api-version"] == "1.0.0"

@@ -57,3 +57,23 @@ def test_withdrawing_an_unknown_grant_fails_and_changes_nothing(tmp_path):
 
     assert result.exit_code != 0
     assert pod.grants() == []
+
+
+def test_a_holder_names_their_pod_by_its_pod_id_on_the_command_line(tmp_path):
+    """The demo and the web pages show the pod id; the command takes it as well."""
+    now = datetime.now(timezone.utc)
+    system = build_system(Settings(data_dir=tmp_path, kdf_level="interactive"))
+    pod = system.pods.create(PASSPHRASE, now)
+    save_workcontext(system, pod, full_workcontext(pod.did), now)
+    grant = grant_consent(system, pod, {"kind": "employer", "employer": UTRECHT},
+                          ["matching"], ["skills"], now + timedelta(days=3), now)
+    args = ["--data-dir", str(tmp_path)]
+    env = {"VG_PASSPHRASE": PASSPHRASE}
+
+    listed = CliRunner().invoke(app, ["consent", "list", system.pods.pod_id(pod.did),
+                                      *args], env=env)
+    unknown = CliRunner().invoke(app, ["consent", "list", "0" * 32, *args], env=env)
+
+    assert listed.exit_code == 0, listed.output
+    assert json.loads(listed.output.strip())["id"] == grant.id
+    assert unknown.exit_code != 0

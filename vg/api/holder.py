@@ -42,7 +42,8 @@ def create_pod(body: PodCreate, system: SystemDep, now: NowDep) -> SessionOut:
 
 @router.post("/sessies", status_code=201, response_model=SessionOut)
 def unlock_pod(body: SessionCreate, system: SystemDep, now: NowDep) -> SessionOut:
-    pod = system.pods.unlock(body.did, body.passphrase)
+    """Unlock a pod; ``did`` may also be the pod's id, as on the web pages."""
+    pod = holder_flows.unlock(system, body.did, body.passphrase)
     return _session(system, pod.did, pod.passkey, now)
 
 

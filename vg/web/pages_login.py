@@ -7,8 +7,6 @@ token only the browser holds (the server keeps its hash)."""
 
 from __future__ import annotations
 
-import re
-
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
@@ -16,13 +14,13 @@ from pod import PodNotFound, UnlockFailed, WeakPassphrase
 from registry import NotAuthenticated
 
 from ..api.deps import SESSION_PREFIX, NowDep, SystemDep
+from ..holder_flows import unlock
 from . import cookies
 from .auth import Form, session_role
 from .i18n import language
 from .render import page, redirect
 
 router = APIRouter(include_in_schema=False)
-POD_ID = re.compile(r"^[0-9a-f]{32}$")
 HOME = {"holder": "/mijn", "staff": "/organisatie", "dpo": "/fg", "platform-dpo": "/fg"}
 
 
@@ -46,8 +44,7 @@ def holder_login(request: Request, form: Form, system: SystemDep,
     who = _text(form, "pod", 100).strip()
     passphrase = _text(form, "wachtzin", 1024)
     try:
-        did = system.pods.did_for_id(who) if POD_ID.match(who) else who
-        pod = system.pods.unlock(did, passphrase)
+        pod = unlock(system, who, passphrase)
     except (PodNotFound, UnlockFailed):
         return page(request, "login_holder.html", status=401, error="login.failed")
     return _holder_session(system, pod, now, "/mijn", "signed-in")
