@@ -181,11 +181,12 @@ def _grants(api, holder):
     return api.get("/api/v1/pod/toestemmingen", headers=holder).json()
 
 
-def test_typed_bodies_with_a_member_named_twice_are_refused_and_change_nothing(api):
+@pytest.mark.parametrize("media_type", ["application/json", LD_JSON])
+def test_typed_bodies_with_a_member_named_twice_are_refused_and_change_nothing(
+        api, media_type):
     _, holder = _holder(api, _skills(api))
-    staff = {**_key(api, UTRECHT, "staff"), "Content-Type": "application/json"}
-    session = {"Authorization": holder["Authorization"],
-               "Content-Type": "application/json"}
+    staff = {**_key(api, UTRECHT, "staff"), "Content-Type": media_type}
+    session = {"Authorization": holder["Authorization"], "Content-Type": media_type}
     until = (NOW + timedelta(days=30)).isoformat()
     grant = ('{"audience": {"kind": "all_municipalities"}, "purposes": ["matching"],'
              ' "fields": ["skills"], "validUntil": "%s", "validUntil": "%s"}'
@@ -196,7 +197,7 @@ def test_typed_bodies_with_a_member_named_twice_are_refused_and_change_nothing(a
     pods_before = len(list(api.system.pods.root.iterdir()))
 
     answers = [
-        api.post("/api/v1/pods", headers={"Content-Type": "application/json"},
+        api.post("/api/v1/pods", headers={"Content-Type": media_type},
                  content='{"passphrase": "kort", "passphrase": "een lange wachtzin 42"}'),
         api.post("/api/v1/pod/toestemmingen", headers=session, content=grant),
         api.post("/api/v1/opdrachten", headers=staff, content=assignment),

@@ -1,9 +1,10 @@
 """One spelling per body: a JSON body with the same member name twice is refused.
 
 RFC 8259 leaves duplicate names undefined and parsers disagree on which one wins; a
-typed body would silently keep the last (a passphrase, a ``validUntil``). The JSON-LD
-bodies are parsed by ``schemas.parse_bounded``, which already refuses them; this
-dependency does the same for every other JSON body, before any handler runs.
+typed body would silently keep the last (a passphrase, a ``validUntil``). Every JSON
+body is checked here, before any handler runs, whatever JSON media type it names:
+a typed body sent as ``application/ld+json`` is parsed by the framework, not by
+``schemas.parse_bounded`` (which refuses them in the bodies it parses itself).
 """
 
 from __future__ import annotations
@@ -27,11 +28,8 @@ def _refuse(pairs: list) -> dict:
 
 
 def _is_json(content_type: str) -> bool:
-    """JSON bodies other than JSON-LD (``schemas.parse_bounded`` checks those, depth
-    first)."""
     media = content_type.split(";", 1)[0].strip().lower()
-    return media != "application/ld+json" and (
-        media == "application/json" or media.endswith("+json"))
+    return media == "application/json" or media.endswith("+json")
 
 
 async def unique_members(request: Request) -> None:
