@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 from registry import AssignmentSpec
 
@@ -21,10 +22,18 @@ CIRCLES = ("neighbours", "neighbours", "province", "province", "national", "own"
 
 
 def plan_assignments(count: int, seed: int, municipalities: list[str],
-                     pools: dict[str, list[str]]) -> list[tuple[str, AssignmentSpec]]:
+                     pools: dict[str, list[str]], first: str | None = None
+                     ) -> list[tuple[str, AssignmentSpec]]:
+    """``first``: a municipality that gets the first assignment, searching the whole
+    country, so that its project leaders and DPO (the ones the README and the demo's
+    last line name) find candidates and log entries to look at."""
     rng = random.Random(seed + 1)
-    places = rng.sample(municipalities, k=count)
-    return [(place, _spec(rng, pools)) for place in places]
+    others = [code for code in municipalities if code != first]
+    places = rng.sample(others, k=count - 1 if first in municipalities else count)
+    planned = [(place, _spec(rng, pools)) for place in places]
+    if first in municipalities:
+        planned.insert(0, (first, replace(_spec(rng, pools), circle="national")))
+    return planned
 
 
 def _spec(rng: random.Random, pools: dict[str, list[str]]) -> AssignmentSpec:

@@ -13,7 +13,7 @@ import shutil
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
@@ -31,6 +31,9 @@ from .skills import skill_pools
 
 MARKER = ".vg-demo"
 CHUNK = 50
+LASTING_DAYS = 7
+# The organisation whose staff and DPO the README and the last line walk through.
+WALKTHROUGH = "GM0344"
 
 
 def run_demo(settings: Settings, holders: int = 2000, seed: int = 2026,
@@ -69,27 +72,49 @@ def run_demo(settings: Settings, holders: int = 2000, seed: int = 2026,
     for requester, page in busiest:
         _show_candidates(system, requester, page, out)
 
-    gone = _withdraw_one(system, plans, created, busiest[0], now, trace, out)
+    gone, withdrawn = _withdraw_one(system, plans, created, busiest[0], now, trace,
+                                    out)
     report = system.audit.verify()
     out(f"audit log: {system.audit.count():,} entries; verify: "
         f"{'OK' if report.ok else 'FAILED: ' + str(report.problem)} "
         f"(root {report.root_hash[:16]}..., {report.size:,} records)")
     elapsed = time.perf_counter() - started
     out(f"done in {elapsed:.1f} s; data directory {settings.data_dir}")
-    _show_web_login(system, plans, created, settings, out)
+    shown = _showcase(system, plans, created, pages, withdrawn, now)
+    _show_web_login(system, plans, created, shown, settings, out)
     return {"holders": len(created), "disclosures": disclosures, "seconds": elapsed,
             "withdrawn_candidate_gone": gone, "audit_ok": report.ok}
 
 
-def _show_web_login(system, plans, created, settings, out) -> None:
+def _showcase(system, plans, created, pages, withdrawn: str | None,
+              now: datetime) -> int:
+    """The holder the last line names: one whose data an organisation saw in this
+    run (the walkthrough's organisation if it can), so "who looked at my data" has
+    entries, and whose grants all run for at least a week more (a few synthetic
+    grants end the next day)."""
+    index_of = {pseudonym_for(system.pseudonym_secret, did): index
+                for index, did in created.items()}
+    lasting = now + timedelta(days=LASTING_DAYS)
+    ours_first = sorted(pages, key=lambda p: p[0].organisation != WALKTHROUGH)
+    for _, page in ours_first:
+        for ranked in page.candidates:
+            index = index_of.get(ranked.profile.pseudonym)
+            if index is None or ranked.profile.pseudonym == withdrawn:
+                continue
+            if all(g["valid_until"] > lasting for g in plans[index].grants):
+                return index
+    return min(created, default=0)
+
+
+def _show_web_login(system, plans, created, index, settings, out) -> None:
     """How to open the web app as one of the synthetic holders (no real person)."""
-    if 0 not in created:
+    if index not in created:
         return
     out(f"web app: vg serve --data-dir {settings.data_dir}, then open "
         f"http://{settings.host}:{settings.port}/ ; a synthetic civil servant: pod id "
-        f"{system.pods.pod_id(created[0])}, passphrase {plans[0].passphrase}; a project "
-        f"leader or DPO: vg keys issue GM0344 --role staff|dpo --data-dir "
-        f"{settings.data_dir}")
+        f"{system.pods.pod_id(created[index])}, passphrase {plans[index].passphrase}; "
+        f"a project leader or DPO: vg keys issue {WALKTHROUGH} --role staff|dpo "
+        f"--data-dir {settings.data_dir}")
 
 
 def _fresh_directory(path: Path) -> None:
@@ -127,7 +152,8 @@ def _progress(done: int, total: int) -> None:
 
 def _create_assignments(system: System, municipalities, pools, seed, now):
     made = []
-    for place, spec in plan_assignments(20, seed, municipalities, pools):
+    for place, spec in plan_assignments(20, seed, municipalities, pools,
+                                        first=WALKTHROUGH):
         requester = Requester(place, "demo:project-leader", "staff")
         made.append((requester, system.registry.create_assignment(requester, spec, now)))
     return made
@@ -145,14 +171,16 @@ def _show_candidates(system, requester, page, out) -> None:
             out(line)
 
 
-def _withdraw_one(system, plans, created, shown, now, trace, out) -> bool:
-    """Withdraw the single grant behind a shown candidate; show they are gone."""
+def _withdraw_one(system, plans, created, shown, now, trace,
+                  out) -> tuple[bool, str | None]:
+    """Withdraw the single grant behind a shown candidate; show they are gone.
+    Returns whether they are, and the pseudonym of the one who withdrew."""
     requester, page = shown
     stored = page.assignment
     pick = next((r for r in page.candidates if len(r.profile.grant_ids) == 1), None)
     if pick is None:
         out("[6/6] no candidate with a single grant to withdraw")
-        return False
+        return False, None
     index = next(i for i, did in created.items()
                  if pseudonym_for(system.pseudonym_secret, did) == pick.profile.pseudonym)
     pod = system.pods.unlock(created[index], plans[index].passphrase)
@@ -163,4 +191,4 @@ def _withdraw_one(system, plans, created, shown, now, trace, out) -> bool:
         f"{pick.profile.grant_ids[0]}; candidates for '{stored.spec.title}': "
         f"{page.total} before, {after.total} after; "
         f"{'gone from the results' if gone else 'STILL VISIBLE'}")
-    return gone
+    return gone, pick.profile.pseudonym
