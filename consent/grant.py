@@ -118,7 +118,7 @@ def check_grant(grant: Grant) -> None:
 GRANT_MEMBERS = frozenset({"type", "id", "holder", "audience", "purposes", "fields",
                            "validFrom", "validUntil", "created", "renews", "proof"})
 GRANT_ID = re.compile(
-    r"^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+    r"^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 
 
 def grant_urn(text: str) -> str:

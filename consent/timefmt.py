@@ -18,7 +18,7 @@ def format_time(moment: datetime) -> str:
 
 # RFC 3339 section 5.6 date-time, nothing looser (no week dates, no basic format).
 _RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
+    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})\Z")
 
 
 def parse_time(value: object, name: str) -> datetime:

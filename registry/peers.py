@@ -27,7 +27,7 @@ KNOWLEDGE = "knowledge_sharing"
 KNOWLEDGE_ACTIVITY = "https://w3id.org/virtuele-gemeente/register#knowledge-sharing-v1"
 HOLDER_ROLE = "holder"
 FREELANCE = "freelance"
-SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*\Z")
 MAX_SKILLS = 10
 
 

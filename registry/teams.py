@@ -37,8 +37,10 @@ TEAMWORK = "teamwork"
 TEAM_ACTIVITY = "https://w3id.org/virtuele-gemeente/register#teamwork-v1"
 MAX_MEMBERS = 50
 MAX_FILE_BYTES = 128 * 1024  # the API refuses bodies over 256 KiB
-NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-FILE_NAME = re.compile(r"^[\w. -]{1,200}$", re.ASCII)
+NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*\Z")
+FILE_NAME = re.compile(r"^[\w. -]{1,200}\Z", re.ASCII)
+# Both go out again in a download's headers: ASCII, no line break (\Z, not $).
+MEDIA_TYPE = re.compile(r"^[\w.+-]+/[\w.+-]+\Z", re.ASCII)
 # Readable suffixes: Dutch birds, so a name is easy to say in a meeting.
 WORDS = ("ijsvogel", "merel", "reiger", "zwaluw", "buizerd", "kievit", "grutto",
          "specht", "vink", "wielewaal", "lepelaar", "tureluur", "roerdomp", "kwartel")
@@ -247,7 +249,7 @@ def _check_product(spec: ProductSpec) -> bytes | None:
     has_file = spec.content_base64 is not None
     if (spec.url is None) == (not has_file):
         problems.append("give either url or a file (fileName, mediaType, content)")
-    if spec.url is not None and not re.match(r"^https?://[^\s]{1,1990}$", spec.url):
+    if spec.url is not None and not re.match(r"^https?://[^\s]{1,1990}\Z", spec.url):
         problems.append("url must be an http or https URL of at most 2000 characters")
     content = None
     if has_file:
@@ -259,7 +261,7 @@ def _check_product(spec: ProductSpec) -> bytes | None:
             problems.append(f"a file must be 1 to {MAX_FILE_BYTES} bytes")
         if not spec.file_name or not FILE_NAME.match(spec.file_name):
             problems.append("fileName must be 1 to 200 letters, digits, '.', '-', ' '")
-        if not spec.media_type or not re.match(r"^[\w.+-]+/[\w.+-]+$", spec.media_type):
+        if not spec.media_type or not MEDIA_TYPE.match(spec.media_type):
             problems.append("mediaType must be a media type such as application/pdf")
     if problems:
         raise InvalidWorkInput(problems)

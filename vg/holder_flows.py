@@ -32,7 +32,7 @@ from .wiring import System
 
 log = logging.getLogger("vg.holder_flows")
 # A pod id: the 32 hex digits the web pages and the demo show for a pod.
-POD_ID = re.compile(r"^[0-9a-f]{32}$")
+POD_ID = re.compile(r"^[0-9a-f]{32}\Z")
 # What can refuse a publication after a valid save: the registry (unavailable, a
 # replayed sequence from a concurrent request, a grant it already knows withdrawn)
 # and the pod (a withdrawal of the grant started meanwhile).

@@ -91,3 +91,15 @@ def test_a_signed_grant_reads_back_unchanged():
 def test_an_unsigned_grant_is_refused_when_read():
     with pytest.raises(InvalidSignature):
         grant_from_json(grant(["skills"]).to_json())
+
+
+def test_a_grant_id_or_timestamp_with_a_trailing_line_break_is_not_one():
+    """``$`` would match before a final line break; one spelling per value."""
+    from consent import InvalidGrant, grant_urn
+    from consent.timefmt import parse_time
+
+    bare = "0f7cca96-a5c1-4577-be21-c0da0ca9a268"
+    assert grant_urn(bare) == "urn:uuid:" + bare
+    assert grant_urn(bare + "\n") == bare + "\n"
+    with pytest.raises(InvalidGrant):
+        parse_time("2027-01-01T00:00:00Z\n", "validUntil")

@@ -17,7 +17,7 @@ from schemas import UnsupportedMediaType, parse_bounded
 from ..wiring import System
 
 SESSION_PREFIX = "vgs_"
-_TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$")
+_TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}\Z")
 
 
 # The small dependencies are coroutines: a plain function would cost a hop to the

@@ -21,7 +21,7 @@ from pod import PodError
 from .pod_http import LD_JSON, check_raw_path, negotiate
 from .render import json_bytes
 
-_PATH = re.compile(r"^/api/v1/pods/([0-9a-f]{32})/werkcontext$")
+_PATH = re.compile(r"^/api/v1/pods/([0-9a-f]{32})/werkcontext\Z")
 _SESSION = "Bearer vgs_"
 
 

@@ -16,8 +16,8 @@ LD_JSON = "application/ld+json"
 TURTLE = "text/turtle"
 OFFERED = [LD_JSON, "application/json", TURTLE]
 POD_PREFIX = "/api/v1/pods/"
-_SEGMENT = re.compile(r"^[a-z0-9_\-][a-z0-9_.\-]*$")
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_SEGMENT = re.compile(r"^[a-z0-9_\-][a-z0-9_.\-]*\Z")
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)\Z")
 
 
 def check_raw_path(raw_path: bytes) -> None:

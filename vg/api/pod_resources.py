@@ -65,7 +65,7 @@ LDP = "http://www.w3.org/ns/ldp#"
 MERGE_PATCH = "application/merge-patch+json"
 UPLOAD_PIECE = 1024 * 1024
 MAX_BINARY_BYTES = 2 * 1024 ** 3
-_MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,62}/[a-z0-9][a-z0-9!#$&^_.+-]{0,62}$")
+_MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,62}/[a-z0-9][a-z0-9!#$&^_.+-]{0,62}\Z")
 
 
 def _readable(path: str):

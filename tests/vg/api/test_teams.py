@@ -164,6 +164,35 @@ def test_a_product_is_a_link_or_a_file_and_bad_ones_are_refused(world, team):
     assert _page(world, team)["products"] == []
 
 
+@pytest.mark.parametrize("file_name, media_type", [
+    ("notulen.txt\n", "text/plain"),
+    ("notulen.txt", "text/plain\n"),
+    ("notulen.txt", "text/pla\u0129n"),
+])
+def test_a_file_name_or_media_type_that_can_not_be_a_header_is_refused(
+        world, team, file_name, media_type):
+    """Both go back out in the download's headers: a line break or a character
+    outside Latin-1 there would break the answer, so they are refused on the way in."""
+    answer = world.client.post(f"{API}/teams/{team['name']}/producten",
+                               headers=team["staff"],
+                               json={"title": "Notulen", "fileName": file_name,
+                                     "mediaType": media_type,
+                                     "content": base64.b64encode(b"x").decode()})
+    assert answer.status_code == 400, answer.text
+    assert _page(world, team)["products"] == []
+
+
+@pytest.mark.parametrize("name", ["team-omgevingswet\n", "groep\n"])
+def test_a_name_with_a_trailing_line_break_is_refused(world, team, name):
+    formed = world.client.post(f"{API}/teams", headers=team["staff"], json={
+        "assignment": team["assignment"], "members": [team["sanne"].subject],
+        "name": name})
+    group = world.client.post(f"{API}/groepen", headers=team["sanne"].headers,
+                              json={"slug": name, "name": "Groep"})
+    assert formed.status_code == 400, formed.text
+    assert group.status_code == 400, group.text
+
+
 def test_members_rate_each_other_only_after_dissolution(world, team):
     answer = _rate(world, team, team["sanne"], team["bram"])
     assert answer.status_code == 409 and answer.json()["code"] == "rating-not-open"
