@@ -73,5 +73,7 @@ async def _domain(_: Request, exc: Exception) -> Response:
 
 
 def _describe(error: dict) -> str:
+    if error.get("type") == "json_invalid":  # its location is a character offset
+        return "body: not valid JSON"
     where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
     return f"{where or 'body'}: {error.get('msg', 'invalid')}"

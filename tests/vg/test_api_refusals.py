@@ -217,3 +217,19 @@ def test_no_redirect_is_built_from_the_callers_host_header(api):
     assert answer.status_code == 404
     assert "evil.example" not in answer.headers.get("location", "")
     assert answer.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("body", ["not json", '{"passphrase": '])
+def test_a_typed_body_that_is_not_json_says_so_in_an_invalid_input_problem(api, body):
+    answer = api.post("/api/v1/pods", content=body,
+                      headers={"Content-Type": "application/json"})
+    problem = _problem(answer, 400)
+    assert problem["code"] == "invalid-input"
+    assert problem["detail"] == "body: not valid JSON"
+
+
+def test_a_consistency_proof_refusal_names_the_parameters_the_caller_sent(api):
+    key = _key(api, UTRECHT, "staff")
+    beyond = _problem(api.get("/api/v1/auditlog/consistentie?van=5&tot=3",
+                              headers=key), 400)
+    assert beyond["detail"] == "tot must be an integer from 1 to 0"

@@ -14,7 +14,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
-from audit import NoSuchEntry, to_csv
+from audit import InvalidAuditQuery, NoSuchEntry, to_csv
 from registry import Requester
 
 from ..oversight import log_read
@@ -25,6 +25,7 @@ from .render import json_response
 router = APIRouter(tags=["fg"])
 DPO_ROLES = ("dpo", "platform-dpo")
 TEXT = "text/plain; charset=utf-8"
+QUERY_NAMES = {"old": "van", "size": "tot"}
 
 
 def _scope(requester: Requester, organisation: str | None) -> str | None:
@@ -108,7 +109,13 @@ def consistency(requester: RequesterDep, system: SystemDep,
                 van: int = Query(ge=1, le=MAX_ID),
                 tot: int = Query(ge=1, le=MAX_ID)) -> Response:
     """The RFC 9162 consistency proof between tree sizes ``van`` and ``tot``."""
-    return json_response(system.audit.consistency(van, tot).to_json())
+    try:
+        proof = system.audit.consistency(van, tot)
+    except InvalidAuditQuery as exc:  # the log's names for them are old and size
+        must = str(exc).split(" must be ", 1)[-1]
+        raise InvalidAuditQuery(QUERY_NAMES.get(exc.parameter, exc.parameter),
+                                must) from None
+    return json_response(proof.to_json())
 
 
 @router.get("/auditlog/bewijs/{index}")
