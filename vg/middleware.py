@@ -5,6 +5,9 @@
   security policy allows nothing; the web pages' allows the application's own
   scripts, styles and images only (no inline script or style, no ``eval``), and
   forms that post to the application itself.
+- A request that sends ``Authorization`` or ``Content-Type`` twice is refused
+  (400): neither may be a list (RFC 9110 5.3), and a proxy in front could act on
+  the other one than this server does.
 - Bodies larger than ``max_body`` are refused with 413 while streaming in, so an
   oversized upload costs no memory (bound every input). ``limit_for`` may name a
   larger cap for a path (a streamed binary upload, an archive import).
@@ -47,6 +50,10 @@ class HeadersAndLimits:
         path = scope.get("path", "")
         max_body = self.limit_for(path) or self.max_body
         headers = SECURITY_HEADERS if path.startswith(API_PREFIX) else WEB_HEADERS
+        twice = _named_twice(scope)
+        if twice:
+            return await _problem(send, 400, "duplicate-header", "Header sent twice",
+                                  f"{twice} must be sent once")
         if _declared_length(scope) > max_body:
             return await _too_large(send, max_body)
         seen = 0
@@ -89,6 +96,17 @@ class HeadersAndLimits:
 
 class _BodyTooLarge(Exception):
     pass
+
+
+SINGLE_HEADERS = (b"authorization", b"content-type")
+
+
+def _named_twice(scope) -> str | None:
+    names = [name for name, _ in scope.get("headers", []) if name in SINGLE_HEADERS]
+    for name in SINGLE_HEADERS:
+        if names.count(name) > 1:
+            return name.decode()
+    return None
 
 
 def _declared_length(scope) -> int:

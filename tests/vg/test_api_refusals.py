@@ -233,3 +233,19 @@ def test_a_consistency_proof_refusal_names_the_parameters_the_caller_sent(api):
     beyond = _problem(api.get("/api/v1/auditlog/consistentie?van=5&tot=3",
                               headers=key), 400)
     assert beyond["detail"] == "tot must be an integer from 1 to 0"
+
+
+@pytest.mark.parametrize("name", ["Authorization", "Content-Type"])
+def test_a_request_naming_a_header_twice_is_refused_whoever_it_names(api, name):
+    """A proxy and this server could each take a different one of the two."""
+    staff, other = _key(api, UTRECHT, "staff"), _key(api, "GM0363", "staff")
+    headers = [("Authorization", staff["Authorization"])]
+    if name == "Authorization":
+        headers.append(("Authorization", other["Authorization"]))
+    else:
+        headers += [("Content-Type", "application/json"), ("Content-Type", "text/plain")]
+    answer = api.get("/api/v1/opdrachten", headers=headers)
+    problem = _problem(answer, 400)
+    assert problem["code"] == "duplicate-header"
+    assert name.lower() in problem["detail"]
+    assert answer.headers["api-version"] == "1.0.0"
