@@ -178,6 +178,21 @@ def proof(index: int, data_dir: Optional[Path] = typer.Option(None)) -> None:
     typer.echo(log.proof_text(index), nl=False)
 
 
+@audit.command("record")
+def record(index: int, data_dir: Optional[Path] = typer.Option(None)) -> None:
+    """Print the exact bytes of record INDEX (an entry or an access record), the
+    leaf that `vg audit proof INDEX` proves and `check-proof` takes."""
+    from audit import NoSuchEntry
+
+    from .wiring import build_system
+
+    found = build_system(instance_settings(data_dir)).audit.record_at(index)
+    if found is None:
+        raise NoSuchEntry(index)
+    sys.stdout.buffer.write(found.canonical_bytes())
+    sys.stdout.flush()
+
+
 @audit.command("check-proof")
 def check_proof(proof_file: Path = typer.Argument(..., help="a .tlog-proof file"),
                 entry_file: Path = typer.Argument(..., help="the entry's exact bytes"),

@@ -75,3 +75,33 @@ def test_a_key_for_an_existing_instance_is_issued_and_listed(instance, capsys):
 def test_no_arguments_shows_the_help(capsys):
     assert run([]) == 0
     assert "Usage" in capsys.readouterr().out
+
+
+def test_a_record_and_its_proof_from_the_command_line_check_offline(
+        instance, tmp_path, capsys):
+    """The README's walk: vkey, proof N, the record's exact bytes, check-proof."""
+    from datetime import datetime, timezone
+
+    from registry import Requester
+    from vg.oversight import log_read
+
+    system = build_system(Settings(data_dir=instance))
+    dpo = Requester("GM0344", "dpo:test", "dpo")
+    log_read(system, dpo, datetime.now(timezone.utc), "0" * 31 + "1",
+             "read-audit-log", 0)
+    where = ["--data-dir", str(instance)]
+    outputs = {}
+    for name, args in (("vkey", ["audit", "vkey"]), ("proof", ["audit", "proof", "0"]),
+                       ("record", ["audit", "record", "0"])):
+        assert run([*args, *where]) == 0, capsys.readouterr().err
+        outputs[name] = capsys.readouterr().out
+    (tmp_path / "0.tlog-proof").write_text(outputs["proof"])
+    (tmp_path / "record.json").write_text(outputs["record"])
+
+    status = run(["audit", "check-proof", str(tmp_path / "0.tlog-proof"),
+                  str(tmp_path / "record.json"), "--vkey", outputs["vkey"].strip()])
+
+    assert status == 0, capsys.readouterr().err
+    assert '"ok": true' in capsys.readouterr().out
+    assert run(["audit", "record", "5", *where]) == 1
+    assert capsys.readouterr().err == "vg: the log has no entry 5\n"
