@@ -34,6 +34,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
+from hashlib import sha256
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, delete, func, select, update
@@ -52,7 +53,7 @@ from audit.errors import (
 )
 from audit.note import Checkpoint, Signer, Verifier, format_proof
 from audit.note import unverified_checkpoint
-from audit.tables import AuditTables, audit_tables, encode, insert_sql, row_record
+from audit.tables import AuditTables, audit_tables, encode_all, insert_sql, row_record
 
 _HEAD_ID = 1
 _HASH_HEX = 64
@@ -64,12 +65,10 @@ class _Waiter:
 
     def __init__(self, records: list[Record]) -> None:
         self.records = records
-        self.rows: list[tuple[type, tuple[Any, ...]]] = []
-        self.leaves: list[bytes] = []
-        for record in records:
-            row, canonical = encode(record)
-            self.rows.append((type(record), row))
-            self.leaves.append(merkle.leaf_hash(canonical))
+        encoded = encode_all(records)
+        self.rows = [(type(record), row) for record, (row, _) in zip(records, encoded)]
+        self.leaves = [sha256(b"\x00" + canonical).digest()  # merkle.leaf_hash
+                       for _, canonical in encoded]
         self.done = threading.Event()
         self.lead = False
         self.failed: Exception | None = None
