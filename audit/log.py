@@ -224,10 +224,12 @@ class MerkleLog:
                 self._insert_rows(conn, self._tables.of(record_type), typed)
         conn.exec_driver_sql(self._upsert_tiles_sql(conn.dialect.paramstyle),
                              [(lv, n, data) for (lv, n), data in changed.items()])
-        head = self._tables.head
-        conn.execute(update(head).where(head.c.id == _HEAD_ID).values(
-            size=size, root_hash=merkle.root_from_frontier(frontier).hex(),
-            frontier="".join(h.hex() for h in frontier)))
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        conn.exec_driver_sql(
+            f"UPDATE {self._tables.head.name} SET size = {mark}, root_hash = {mark}, "
+            f"frontier = {mark} WHERE id = {_HEAD_ID}",
+            (size, merkle.root_from_frontier(frontier).hex(),
+             "".join(h.hex() for h in frontier)))
 
     def _insert_rows(self, conn: Connection, table: Any,
                      rows: list[tuple[Any, ...]]) -> None:
@@ -255,15 +257,17 @@ class MerkleLog:
         # The first statement writes the head row: on PostgreSQL that takes the row
         # lock, on SQLite the RESERVED (write) lock, so concurrent appenders queue
         # here and each reads the head only after the previous one committed.
-        head = self._tables.head
-        stmt = (update(head).where(head.c.id == _HEAD_ID).values(size=head.c.size)
-                .returning(head.c.size, head.c.frontier, head.c.pruned))
-        row = conn.execute(stmt).one()  # no head row: NoResultFound, append fails
-        frontier = [bytes.fromhex(row.frontier[i:i + _HASH_HEX])
-                    for i in range(0, len(row.frontier), _HASH_HEX)]
-        if len(frontier) != len(merkle.frontier_levels(row.size)):
+        # Written out rather than built with SQLAlchemy: building and caching the
+        # statement cost more than running it, on every transaction.
+        row = conn.exec_driver_sql(
+            f"UPDATE {self._tables.head.name} SET size = size WHERE id = {_HEAD_ID} "
+            "RETURNING size, frontier, pruned").one()  # no head: the append fails
+        size, text, pruned = row
+        frontier = [bytes.fromhex(text[i:i + _HASH_HEX])
+                    for i in range(0, len(text), _HASH_HEX)]
+        if len(frontier) != len(merkle.frontier_levels(size)):
             raise AuditError("the audit head's frontier does not match its size")
-        return row.size, frontier, row.pruned
+        return size, frontier, pruned
 
     # --- the head, checkpoints and proofs -----------------------------------------
 
