@@ -213,7 +213,7 @@ class MerkleLog:
                 rows[record_type].append((size + offset, *row))
             waiter.indices = list(range(size, size + len(waiter.rows)))
             size = merkle.extend(frontier, size, waiter.leaves, completed)
-        partial = self._read_tiles(conn, tiles.partial_tiles(start))
+        partial, _ = self._read_tiles(conn, tiles.partial_tiles(start))
         try:
             changed = tiles.changed_tiles(start, completed, partial)
         except ValueError as exc:
@@ -329,6 +329,12 @@ class MerkleLog:
         """The inclusion proof of leaf ``index`` in the tree of ``size`` leaves
         (default: the current head)."""
         with self._storage("read an inclusion proof"), self._engine.connect() as conn:
+            if (type(size) is int and type(index) is int and 0 <= index < size):
+                # The size is checked against the head in the query that reads
+                # the tiles: one round trip for the whole proof.
+                get = self._node_reader(conn, merkle.inclusion_nodes(index, size),
+                                        within_head=size)
+                return Proof(index, size, merkle.inclusion_proof(index, size, get))
             tree = self._proof_size(conn, size)
             if type(index) is not int or not 0 <= index < tree:
                 raise NoSuchEntry(index)
@@ -371,11 +377,13 @@ class MerkleLog:
             raise InvalidAuditQuery("size", f"an integer from 1 to {current}")
         return size
 
-    def _node_reader(self, conn: Connection, needed: set[tuple[int, int]]
-                     ) -> merkle.NodeSource:
+    def _node_reader(self, conn: Connection, needed: set[tuple[int, int]],
+                     within_head: int | None = None) -> merkle.NodeSource:
         """The subtree hashes a proof needs, from the tiles that hold them: full
         tiles expanded earlier come from the cache, the others are read in one
-        query (and full ones expanded and cached)."""
+        query (and full ones expanded and cached). A partial tile is never cached:
+        the next append rewrites it. With ``within_head``, the same query reads
+        the head, and a size beyond it is refused as ``_proof_size`` refuses it."""
         expanded: dict[tiles.TileKey, tuple[bytes, ...]] = {}
         missing = []
         for key in tiles.tiles_for(needed):
@@ -384,7 +392,9 @@ class MerkleLog:
                 missing.append(key)
             else:
                 expanded[key] = found
-        raw = self._read_tiles(conn, missing)
+        raw, current = self._read_tiles(conn, missing, head=within_head is not None)
+        if within_head is not None and within_head > current:
+            raise InvalidAuditQuery("size", f"an integer from 1 to {current}")
         for key, data in list(raw.items()):
             if len(data) == tiles.TILE_BYTES:
                 expanded[key] = tiles.expand(raw.pop(key))
@@ -398,24 +408,38 @@ class MerkleLog:
                              ) from None
         return source
 
-    def _read_tiles(self, conn: Connection, keys: Iterable[tiles.TileKey]
-                    ) -> dict[tiles.TileKey, bytes]:
+    def _read_tiles(self, conn: Connection, keys: Iterable[tiles.TileKey],
+                    head: bool = False) -> tuple[dict[tiles.TileKey, bytes], int]:
         """Tiles by ``(level, number)`` in one query, answered from the primary key
         (per level ``number IN``, OR-ed; a row-value IN made SQLite scan the whole
-        table). The SQL is written out: its shape differs per proof, and building
-        it with SQLAlchemy expressions cost ten times the query. Only integers we
-        computed go into it, and the table name is a validated prefix."""
+        table), and with ``head`` the tree size in the same query (else -1). The
+        SQL is written out: its shape differs per proof, and building it with
+        SQLAlchemy expressions cost ten times the query. Only integers we computed
+        go into it, and the table name is a validated prefix."""
         by_level: dict[int, list[int]] = {}
         for level, number in keys:
             by_level.setdefault(int(level), []).append(int(number))
-        if not by_level:
-            return {}
-        where = " OR ".join(
-            f"(level = {level} AND number IN ({','.join(map(str, numbers))}))"
-            for level, numbers in sorted(by_level.items()))
-        sql = (f"SELECT level, number, hashes FROM {self._tables.tiles.name} "
-               f"WHERE {where}")
-        return {(lv, n): bytes(data) for lv, n, data in conn.exec_driver_sql(sql)}
+        parts = []
+        if by_level:
+            where = " OR ".join(
+                f"(level = {level} AND number IN ({','.join(map(str, numbers))}))"
+                for level, numbers in sorted(by_level.items()))
+            parts.append(f"SELECT level, number, hashes FROM "
+                         f"{self._tables.tiles.name} WHERE {where}")
+        if head:
+            parts.append(f"SELECT -1, size, NULL FROM {self._tables.head.name} "
+                         f"WHERE id = {_HEAD_ID}")
+        if not parts:
+            return {}, -1
+        found, size = {}, -1
+        for level, number, data in conn.exec_driver_sql(" UNION ALL ".join(parts)):
+            if level == -1:
+                size = number
+            else:
+                found[(level, number)] = bytes(data)
+        if head and size == -1:
+            raise AuditError("the audit log has no head row (run create_tables)")
+        return found, size
 
     def record_at(self, index: int) -> Record | None:
         """The stored record at leaf ``index`` (None if pruned or never written)."""
