@@ -2,23 +2,26 @@
 audit adds to a match query.
 
     .venv/bin/python bench/audit_bench.py [--tree 10000000] [--db 10000000]
-        [--pg-db 10000000] [--pg-database NAME] [--batch 100] [--verify-max N]
-        [--stop-after SECONDS] [--merge]
+        [--pg-db 10000000] [--pg-database NAME] [--batch 100] [--threads 16]
+        [--verify-max N] [--stop-after SECONDS] [--merge]
         [--holders 1000] [--queries 200] [--skip tree,sqlite,pg,match]
 
 1. The tree in memory (``MemoryTree``) at ``--tree`` leaves: build rate, and the time
    to compute and to verify inclusion and consistency proofs (leaf hashes of
    synthetic bytes, so this measures the tree, not the entries).
-2. The log in SQLite (synchronous=FULL, the default) with ``--db`` entries, appended
-   as requests of one access record and ``--batch`` entries, each request its own
-   committed transaction, as the registry appends them (invariant 4); then requests
-   from 16 threads at once (group commit). PostgreSQL too when VG_TEST_POSTGRES_URL
-   is set: ``--pg-db`` entries in a database of its own (``--pg-database``), created
-   on that server and dropped afterwards. Then inclusion and consistency proofs read
-   from the stored tiles (sizes, p50 and p95), and ``verify`` if the log holds at
-   most ``--verify-max`` leaves (it runs at some ten thousand leaves a second).
-   Building the records is not timed (the request does that, not the log); encoding
-   and hashing them is.
+2. The log in SQLite (synchronous=FULL, the default) filled with ``--db`` entries by
+   ``--threads`` callers at once, each appending requests of one access record and
+   ``--batch`` entries and waiting for each request's commit before its next
+   (invariant 4); their requests share commits (group commit). At the size
+   reached: one caller alone (each request its own commit, so bound by the
+   store's fsync), 16 callers with pages of 10 entries, requests of one entry.
+   PostgreSQL too when VG_TEST_POSTGRES_URL is set: ``--pg-db`` entries in a
+   database of its own (``--pg-database``), created on that server and dropped
+   afterwards. Then inclusion proofs read from the stored tiles, with an empty
+   tile cache (cold), a warm one, and repeated (p50 and p95), consistency proofs,
+   and ``verify`` if the log holds at most ``--verify-max`` leaves (it runs at
+   some ten thousand leaves a second). Building the records is not timed (the
+   request does that, not the log); encoding and hashing them is.
 3. A candidate query (10 candidates) on ``--holders`` published holders, with the
    real audit log against one whose append does nothing: the median of each and the
    ratio.
@@ -147,40 +150,16 @@ def request_records(n: int, k: int) -> list:
     return [access, *entries]
 
 
-def bench_database(log: AuditLog, entries: int, batch: int, samples: int,
-                   verify_max: int, stop_after_s: float) -> dict[str, Any]:
+def bench_database(log: AuditLog, entries: int, batch: int, threads: int,
+                   samples: int, verify_max: int, stop_after_s: float
+                   ) -> dict[str, Any]:
     log.create_tables()
-    requests = entries // batch
-    append_s, append_cpu_s, per_request, progress = 0.0, 0.0, [], []
-    window_s, window_n = 0.0, 0
-    pending = [request_records(0, batch)]
-    started = time.monotonic()
-    for n in range(requests):
-        if time.monotonic() - started > stop_after_s:
-            print(f"  stopped after {stop_after_s:.0f} s at {n * batch:,} entries")
-            requests = n
-            break
-        records = pending.pop()
-        t, cpu = time.perf_counter(), time.process_time()
-        log.append(records)
-        spent = time.perf_counter() - t
-        append_cpu_s += time.process_time() - cpu
-        append_s += spent
-        window_s += spent
-        window_n += batch
-        per_request.append(spent)
-        if n + 1 < requests:
-            pending.append(request_records(n + 1, batch))
-        if (n + 1) % max(1, requests // 40) == 0:
-            progress.append({"entries": (n + 1) * batch,
-                             "entries_per_s": round((n + 1) * batch / append_s),
-                             "since_last_entries_per_s": round(window_n / window_s),
-                             "wall_s": round(time.monotonic() - started)})
-            window_s, window_n = 0.0, 0
-            print(f"  {progress[-1]}", flush=True)
-    concurrent = bench_concurrent(log, requests + 1)
+    load = bench_load(log, entries, batch, threads, stop_after_s)
+    first = load["requests"]
+    concurrent = bench_concurrent(log, first + 1)
+    sequential = bench_sequential(log, first + 10**6, batch)
     single = []
-    for n in range(requests + 10**6, requests + 10**6 + 300):
+    for n in range(first + 2 * 10**6, first + 2 * 10**6 + 300):
         records = request_records(n, 1)
         t = time.perf_counter()
         log.append(records)
@@ -192,20 +171,9 @@ def bench_database(log: AuditLog, entries: int, batch: int, samples: int,
     sign_s = time.perf_counter() - t
     proofs = bench_proofs(log, size, checkpoint.root, samples)
     result = {
-        "entries_planned": entries, "stopped_early": requests * batch < entries,
-        "entries": requests * batch, "leaves": size, "batch_entries": batch,
-        "append_s": round(append_s, 2),
-        "entries_per_s": round(requests * batch / append_s),
-        "leaves_per_s": round(requests * (batch + 1) / append_s),
-        # CPU time of this process in append (not the PostgreSQL server's): what
-        # one idle core would sustain, leaving out waiting for the disk and the CPU.
-        "append_cpu_s": round(append_cpu_s, 2),
-        "entries_per_cpu_s": round(requests * batch / append_cpu_s),
-        "progress": progress,
-        "request_p50_ms": round(statistics.median(per_request) * 1000, 3),
-        "request_p99_ms": round(percentile(per_request, 0.99) * 1000, 3),
+        "entries_planned": entries, **load, "leaves": size,
         "single_entry_request_p50_ms": round(statistics.median(single) * 1000, 3),
-        "concurrent": concurrent,
+        "sequential": sequential, "concurrent": concurrent,
         "checkpoint_sign_ms": round(sign_s * 1000, 3),
         **proofs,
         "database_bytes": database_bytes(log),
@@ -220,39 +188,135 @@ def bench_database(log: AuditLog, entries: int, batch: int, samples: int,
     return result
 
 
+def bench_load(log: AuditLog, entries: int, batch: int, threads: int,
+               stop_after_s: float, chunk: int = 25) -> dict[str, Any]:
+    """Fill the log: ``threads`` callers at once, each appending requests of one
+    access record and ``batch`` entries and waiting for each to be durable before
+    its next (invariant 4), as API workers do; their requests share commits (group
+    commit). The records are built between timed rounds of ``chunk`` requests per
+    caller, so only the log's work is timed (wall clock and process CPU)."""
+    requests = entries // batch
+    append_s = append_cpu_s = window_s = 0.0
+    window_n = done = 0
+    latencies: list[float] = []
+    progress: list[dict[str, Any]] = []
+    report_every = max(1, requests // 40)
+    started = time.monotonic()
+    while done < requests:
+        if time.monotonic() - started > stop_after_s:
+            print(f"  stopped after {stop_after_s:.0f} s at {done * batch:,} entries")
+            break
+        n = min(threads * chunk, requests - done)
+        work = [[request_records(done + i, batch) for i in range(t, n, threads)]
+                for t in range(threads)]
+        spent, cpu = run_callers(log, work, latencies)
+        append_s, append_cpu_s, window_s = append_s + spent, append_cpu_s + cpu, \
+            window_s + spent
+        window_n += n * batch
+        before, done = done, done + n
+        if before // report_every != done // report_every or done == requests:
+            progress.append({"entries": done * batch,
+                             "entries_per_s": round(done * batch / append_s),
+                             "since_last_entries_per_s": round(window_n / window_s),
+                             "wall_s": round(time.monotonic() - started),
+                             "load_1": round(os.getloadavg()[0], 1)})
+            window_s, window_n = 0.0, 0
+            print(f"  {progress[-1]}", flush=True)
+    return {
+        "stopped_early": done < requests, "entries": done * batch,
+        "requests": done, "batch_entries": batch, "threads": threads,
+        "append_s": round(append_s, 2),
+        "entries_per_s": round(done * batch / append_s),
+        "leaves_per_s": round(done * (batch + 1) / append_s),
+        # CPU time of this process in append (not the PostgreSQL server's): what
+        # idle cores would sustain, leaving out waiting for the disk and the CPU.
+        "append_cpu_s": round(append_cpu_s, 2),
+        "entries_per_cpu_s": round(done * batch / append_cpu_s),
+        "request_p50_ms": round(statistics.median(latencies) * 1000, 3),
+        "request_p99_ms": round(percentile(latencies, 0.99) * 1000, 3),
+        "progress": progress,
+    }
+
+
+def run_callers(log: AuditLog, work: list[list[list]], latencies: list[float]
+                ) -> tuple[float, float]:
+    """One thread per list of requests, started together; wall and CPU seconds."""
+    start = threading.Barrier(len(work) + 1)
+
+    def caller(requests: list) -> None:
+        start.wait()
+        for records in requests:
+            t = time.perf_counter()
+            log.append(records)
+            latencies.append(time.perf_counter() - t)
+
+    pool = [threading.Thread(target=caller, args=(w,)) for w in work]
+    for thread in pool:
+        thread.start()
+    start.wait()
+    t, cpu = time.perf_counter(), time.process_time()
+    for thread in pool:
+        thread.join()
+    return time.perf_counter() - t, time.process_time() - cpu
+
+
+def bench_sequential(log: AuditLog, first: int, batch: int,
+                     requests: int = 300) -> dict[str, Any]:
+    """One caller alone, request after request: each waits for its own durable
+    commit, so this is bound by the store's commit (an fsync) more than by the log."""
+    latencies: list[float] = []
+    spent, cpu = run_callers(
+        log, [[request_records(first + i, batch) for i in range(requests)]],
+        latencies)
+    return {"requests": requests, "entries_per_request": batch,
+            "entries_per_s": round(requests * batch / spent),
+            "entries_per_cpu_s": round(requests * batch / cpu),
+            "request_p50_ms": round(statistics.median(latencies) * 1000, 3),
+            "request_p99_ms": round(percentile(latencies, 0.99) * 1000, 3)}
+
+
 def percentile(samples: list[float], q: float) -> float:
     return sorted(samples)[min(len(samples) - 1, int(q * len(samples)))]
 
 
 def bench_proofs(log: AuditLog, size: int, root: bytes, samples: int
                  ) -> dict[str, Any]:
-    """Inclusion proofs of random leaves and consistency proofs from random earlier
-    sizes, each read from the store on its own and checked against the root."""
+    """Inclusion proofs of random leaves, each read from the store on its own and
+    checked against the root: first by a log whose tile cache is empty (a fresh
+    process: every tile read and expanded), then more random leaves once that
+    cache is warm (tiles above the leaves cached, a leaf's own tile mostly not),
+    then those same leaves again (every full tile cached, only the partial ones
+    read). Consistency proofs from random earlier sizes after that."""
+    fresh = AuditLog(log.engine, signer=SIGNER)
     rng = random.Random(2)
-    inclusion, inclusion_sizes = [], []
-    for _ in range(samples):
-        index = rng.randrange(size)
-        t = time.perf_counter()
-        proof = log.inclusion(index, size)
-        inclusion.append(time.perf_counter() - t)
-        inclusion_sizes.append(len(proof.hashes))
+    cold = [rng.randrange(size) for _ in range(samples)]
+    warm = [rng.randrange(size) for _ in range(samples)]
+    figures: dict[str, Any] = {}
+    for name, indices in (("cold", cold), ("warm", warm), ("repeat", warm)):
+        times, sizes = [], []
+        for index in indices:
+            t = time.perf_counter()
+            proof = fresh.inclusion(index, size)
+            times.append(time.perf_counter() - t)
+            sizes.append(len(proof.hashes))
+        figures[f"inclusion_{name}_us_p50"] = median_us(times)
+        figures[f"inclusion_{name}_us_p95"] = round(percentile(times, 0.95) * 1e6, 1)
     consistency, consistency_sizes = [], []
     for _ in range(max(10, samples // 5)):
         old = rng.randrange(1, size)
         t = time.perf_counter()
-        proof = log.consistency(old, size)
+        proof = fresh.consistency(old, size)
         consistency.append(time.perf_counter() - t)
         consistency_sizes.append(len(proof.hashes))
-    index = rng.randrange(size)
-    record = log.record_at(index)
-    if record is not None:  # the last proof is checked, so the figures are real
-        verify_inclusion(index, size, leaf_hash(record.canonical_bytes()),
-                         log.inclusion(index, size).hashes, root)
+    for index in cold[:20]:  # proofs are checked, so the figures are real
+        record = fresh.record_at(index)
+        if record is not None:
+            verify_inclusion(index, size, leaf_hash(record.canonical_bytes()),
+                             fresh.inclusion(index, size).hashes, root)
     return {
-        "inclusion_proof_us_p50": median_us(inclusion),
-        "inclusion_proof_us_p95": round(percentile(inclusion, 0.95) * 1e6, 1),
-        "inclusion_proof_hashes_max": max(inclusion_sizes),
-        "inclusion_proof_bytes_max": 32 * max(inclusion_sizes),
+        **figures,
+        "inclusion_proof_hashes_max": max(sizes),
+        "inclusion_proof_bytes_max": 32 * max(sizes),
         "consistency_proof_us_p50": median_us(consistency),
         "consistency_proof_us_p95": round(percentile(consistency, 0.95) * 1e6, 1),
         "consistency_proof_hashes_max": max(consistency_sizes),
@@ -276,26 +340,11 @@ def bench_concurrent(log: AuditLog, first: int, threads: int = 16,
     work = [[request_records(first + t * per_thread + i, page) for i in range(per_thread)]
             for t in range(threads)]
     latencies: list[float] = []
-    start = threading.Barrier(threads + 1)
-
-    def worker(batches: list) -> None:
-        start.wait()
-        for records in batches:
-            t = time.perf_counter()
-            log.append(records)
-            latencies.append(time.perf_counter() - t)
-
-    pool = [threading.Thread(target=worker, args=(w,)) for w in work]
-    for thread in pool:
-        thread.start()
-    start.wait()
-    t = time.perf_counter()
-    for thread in pool:
-        thread.join()
-    elapsed = time.perf_counter() - t
+    elapsed, cpu = run_callers(log, work, latencies)
     entries = threads * per_thread * page
     return {"threads": threads, "entries_per_request": page, "entries": entries,
             "entries_per_s": round(entries / elapsed),
+            "entries_per_cpu_s": round(entries / cpu),
             "request_p50_ms": round(statistics.median(latencies) * 1000, 3),
             "request_p99_ms": round(sorted(latencies)[int(0.99 * len(latencies))]
                                     * 1000, 3)}
@@ -418,6 +467,8 @@ def main() -> None:
                         help="stop appending after this many seconds (a shared "
                         "machine); the figures are then for the size reached")
     parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--threads", type=int, default=16,
+                        help="callers appending at once while the log is filled")
     parser.add_argument("--samples", type=int, default=1000)
     parser.add_argument("--holders", type=int, default=1000)
     parser.add_argument("--queries", type=int, default=200)
@@ -443,8 +494,9 @@ def main() -> None:
             print(f"{name}, {size:,} entries in requests of {args.batch}", flush=True)
             log, cleanup = fresh()
             try:
-                results[name] = bench_database(log, size, args.batch, args.samples,
-                                               args.verify_max, args.stop_after)
+                results[name] = bench_database(log, size, args.batch, args.threads,
+                                               args.samples, args.verify_max,
+                                               args.stop_after)
             finally:
                 cleanup()
             print(json.dumps(results[name]), flush=True)

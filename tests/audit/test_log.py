@@ -686,3 +686,28 @@ def test_the_fast_encoder_gives_the_canonical_bytes_of_any_valid_record(record):
     row, canonical = encode(record)
     assert canonical == record.canonical_bytes()
     assert row == tuple(record_row(record).values())
+
+
+@settings(max_examples=100, deadline=None)
+@given(records=st.lists(entries_strategy | access_strategy, max_size=6),
+       repeats=st.lists(st.integers(min_value=0, max_value=5), max_size=6))
+def test_encoding_a_request_at_once_gives_each_record_s_own_row_and_bytes(
+        records, repeats):
+    from audit.tables import encode_all
+    # Records repeated and interleaved: values shared between them are converted
+    # once per call, and each record must still get exactly its own encoding.
+    batch = records + [records[i] for i in repeats if i < len(records)]
+    encoded = encode_all(batch)
+    assert [canonical for _, canonical in encoded] == [
+        record.canonical_bytes() for record in batch]
+    assert [row for row, _ in encoded] == [
+        tuple(record_row(record).values()) for record in batch]
+
+
+def test_records_of_one_request_sharing_values_each_encode_to_their_own_bytes():
+    from audit.tables import encode_all
+    batch = request(7, 4)
+    batch.append(entry(8, parent_span_id=None))
+    encoded = encode_all(batch)
+    assert [c for _, c in encoded] == [r.canonical_bytes() for r in batch]
+    assert len({c for _, c in encoded}) == len(batch)

@@ -37,6 +37,29 @@ def test_several_proofs_come_from_one_read_and_equal_single_proofs(log):
         i: log.inclusion(i, size).hashes for i in (0, 7, 19)}
 
 
+def test_proofs_after_more_appends_read_the_grown_partial_tile_not_an_old_copy(log):
+    # 250 leaves, then 10 more: tile 0/0 is partial, then full, and tile 0/1
+    # begins; every proof in between must verify against the head of its time.
+    records = filled(log, 125, 1)
+    for more in (0, 10):
+        records += filled_after(log, len(records), more)
+        size = log.head().size
+        root = bytes.fromhex(log.head().root_hash)
+        for index in (0, 129, size - 1):
+            proof = log.inclusion(index, size)
+            verify_inclusion(index, size, leaf_hash(records[index].canonical_bytes()),
+                             proof.hashes, root)
+
+
+def filled_after(log, start: int, requests: int) -> list:
+    records = []
+    for n in range(requests):
+        batch = request(1000 + start + n, 0)
+        log.append(batch)
+        records.extend(batch)
+    return records
+
+
 def test_a_tlog_proof_is_self_contained_and_verifies_offline(log):
     records = filled(log, 3, 2)
     log.checkpoint(T0)
