@@ -17,7 +17,8 @@ Solid Server on the same machine with the same load generator.
 - Encryption: the chunked XChaCha20-Poly1305 of pod/binaries.py on 1 MB and 64 MB in
   memory, against one libsodium call over the whole buffer, in the same process;
   and the BinaryWriter end to end (file writes and fsync included).
-- Memory: the server's peak RSS (VmHWM) before and after streaming 1 GiB in.
+- Memory: the server's RSS at rest, its peak RSS (VmHWM) while streaming 1 GiB in,
+  and its RSS once it has also stored a Workcontext (ESCO, pyld and rdflib loaded).
 
 Prints the figures and writes them to bench/results/pod.json. Needs wrk (installed
 with apt-get when missing), and for the Solid server node, npm and root (``ip netns``).
@@ -163,7 +164,9 @@ class PodServer:
         self.process = subprocess.Popen(
             [sys.executable, "-c", SERVER.format(port=self.port, workers=workers)],
             cwd=REPO, env=env)
-        wait_for(self.base + "/api/v1/openapi.json")
+        # Any answer means it listens; not the OpenAPI document, whose generation
+        # would add its few MB to the memory measured at rest.
+        wait_for(self.base + "/api/v1/")
 
     def serving_pid(self) -> int:
         """The worker when there is one, else the server process itself."""
@@ -201,11 +204,13 @@ def pod_http(seconds: int, reps: int, work: Path, workers: int) -> dict:
         lua.write_text(PUT_LUA.format(ctype="application/ld+json",
                                       auth=f'wrk.headers["Authorization"] = "{bearer}"',
                                       body=work / "body.json"))
+        started_at_load = os.getloadavg()
         figures = load(url, seconds, reps, lua, [f"Authorization: {bearer}"])
         versions = client.get(url.removesuffix("werkcontext") + "versies/",
                               headers={"Authorization": bearer}).json()["contains"]
         return {"workers": workers, "document_bytes": len(body), **figures,
-                "versions_after": len(versions)}
+                "versions_after": len(versions),
+                "load_average_at_start": started_at_load}
     finally:
         server.stop()
 
@@ -219,7 +224,7 @@ def encryption(work: Path, reps: int) -> dict:
     """The pod's chunked encryption against two raw-cipher baselines: one libsodium
     call over the whole buffer, and libsodium called on 64 KiB pieces with no pod
     framing. The headline ratio is to the faster of the two."""
-    results = {}
+    results = {"load_average_at_start": os.getloadavg()}
     store = PodStore(work / "enc", kdf_cost=INTERACTIVE)
     from datetime import datetime, timezone
 
@@ -321,10 +326,20 @@ def upload_memory(work: Path, gib: float) -> dict:
                 got += len(chunk)
         download_s = time.perf_counter() - start
         assert got == size
+        # What the process holds once it has also stored a Workcontext: the first
+        # write reads ESCO and loads pyld and rdflib (for the shapes compiler).
+        document = json.dumps(workcontext_document(created["did"])).encode()
+        saved = client.put(url.replace("bestanden/intro.mp4", "werkcontext"),
+                           content=document,
+                           headers={**headers, "Content-Type": "application/ld+json"})
+        assert saved.status_code == 200, saved.text
+        after_write, _ = server.peak_rss_mb()
         return {"bytes": size, "rss_before_MB": round(before_rss, 1),
                 "peak_rss_at_startup_MB": round(startup_hwm, 1),
                 "peak_rss_during_upload_MB": round(after_hwm, 1),
                 "peak_growth_during_upload_MB": round(after_hwm - before_rss, 1),
+                "rss_after_a_workcontext_write_MB": round(after_write, 1),
+                "load_average_at_start": os.getloadavg(),
                 "upload_MBps": round(size / 1e6 / upload_s, 1),
                 "download_MBps": round(size / 1e6 / download_s, 1)}
     finally:
@@ -371,8 +386,9 @@ def css(seconds: int, reps: int, body: bytes, work: Path, binary: Path) -> dict:
         lua = work / "css-put.lua"
         lua.write_text(PUT_LUA.format(ctype="application/ld+json", auth="",
                                       body=inline))
+        started_at_load = os.getloadavg()
         figures = load(url, seconds, reps, lua, ["Accept: application/ld+json"])
-        return {"version": CSS_VERSION,
+        return {"version": CSS_VERSION, "load_average_at_start": started_at_load,
                 "config": "file-root (file backend, public root)",
                 "document_bytes": inline.stat().st_size, **figures}
     finally:
