@@ -236,10 +236,9 @@ def encryption(work: Path, reps: int) -> dict:
     for size in (1 << 20, 64 << 20):
         data = os.urandom(size)
         key, nonce = crypto.random_key(), os.urandom(24)
-        whole = _best(reps, lambda: _raw_whole(data, key, nonce))
-        pieces = _best(reps, lambda: _raw_pieces(data, key, nonce))
-        chunked = _best(reps, lambda: _chunked(data, key))
-        writer = _best(reps, lambda: _write(pod, data, now))
+        whole, pieces, chunked, writer = _interleaved(reps, [
+            lambda: _raw_whole(data, key, nonce), lambda: _raw_pieces(data, key, nonce),
+            lambda: _chunked(data, key), lambda: _write(pod, data, now)])
         raw = min(whole, pieces)
         mb = size / 1e6
         results[f"{size >> 20}MiB"] = {
@@ -265,15 +264,19 @@ def _raw_pieces(data: bytes, key: bytes, nonce: bytes) -> None:
             bytes(view[start:start + CHUNK]), b"", nonce, key)
 
 
-def _best(reps: int, action) -> float:
-    """The median of at least five timings, after one warm-up call."""
-    action()
-    times = []
-    for _ in range(max(reps, 5)):
-        start = time.perf_counter()
+def _interleaved(reps: int, actions: list) -> list[float]:
+    """The median of at least nine timings of each action, after one warm-up call
+    each, taken in rounds (one of each action per round), so that a burst of load
+    from elsewhere on the machine falls on all of them alike rather than on one."""
+    for action in actions:
         action()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    times: list[list[float]] = [[] for _ in actions]
+    for _ in range(max(reps, 9)):
+        for action, taken in zip(actions, times):
+            start = time.perf_counter()
+            action()
+            taken.append(time.perf_counter() - start)
+    return [statistics.median(taken) for taken in times]
 
 
 def _chunked(data: bytes, key: bytes) -> None:
