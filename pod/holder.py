@@ -183,15 +183,18 @@ class UnlockedPod:
             raise DecryptionFailed() from exc
         return envelope.open_state(kek, self.did, blob)
 
-    def commit(self, state: dict) -> None:
-        """Write ``state`` as the next generation (caller holds the pod lock)."""
-        self._write_state(state, state["generation"] + 1)
+    def commit(self, state: dict, with_files: list[Path] = ()) -> None:
+        """Write ``state`` as the next generation (caller holds the pod lock);
+        ``with_files`` are new files it names, synced with it (files.py)."""
+        self._write_state(state, state["generation"] + 1, with_files)
 
-    def _write_state(self, state: dict, generation: int) -> None:
+    def _write_state(self, state: dict, generation: int,
+                     with_files: list[Path] = ()) -> None:
         body = {k: v for k, v in state.items() if k != "generation"}
         blob = envelope.seal_state(self._kek_bytes(), self.did, generation,
                                    json.dumps(body).encode("utf-8"))
-        atomic_write(self.directory / "state.bin", blob, staging=self._staging)
+        atomic_write(self.directory / "state.bin", blob, staging=self._staging,
+                     with_files=with_files)
         self._keyring.advance(self.pod_id, generation)
         state["generation"] = generation
 
@@ -299,9 +302,10 @@ class UnlockedPod:
     def _version_path(self, number: int) -> Path:
         return self.directory / "versions" / f"{number:06d}.bin"
 
-    def _write_versions(self, state: dict, blobs: list[bytes]) -> None:
-        """Write the ciphertexts of the newest ``len(blobs)`` versions in ``state``
-        durably, as one file when there are several (caller holds the pod lock).
+    def _write_versions(self, state: dict, blobs: list[bytes]) -> Path:
+        """Write the ciphertexts of the newest ``len(blobs)`` versions in ``state``,
+        as one file when there are several (caller holds the pod lock); returns the
+        file, which the commit that names it syncs (files.py, ``with_files``).
 
         The file is new to every committed state (named after a version no state
         names yet), so it is written in place: a crash leaves a file no manifest
@@ -314,7 +318,9 @@ class UnlockedPod:
             for entry, blob in zip(entries, blobs):
                 entry.update(file=first, offset=offset, length=len(blob))
                 offset += len(blob)
-        write_new(self._version_path(first), blobs)
+        path = self._version_path(first)
+        write_new(path, blobs, durable=False)
+        return path
 
     def save_workcontext(self, document: dict[str, Any], now: datetime,
                          if_match: str | None = None) -> int:
@@ -353,9 +359,9 @@ class UnlockedPod:
                 except PodError as exc:
                     pending.error = exc
             if blobs:
-                self._write_versions(state, blobs)
+                written = self._write_versions(state, blobs)
                 self._fold_history(state)
-                self.commit(state)
+                self.commit(state, with_files=[written])
 
     def restore(self, number: int, now: datetime, if_match: str | None = None) -> int:
         """Make an earlier version the current one, as a new version: history is
@@ -378,8 +384,8 @@ class UnlockedPod:
                                        "workcontext", number))
                 state["versions"].append({"version": number, "saved": entry["saved"],
                                           "digest": crypto.digest(blobs[-1])})
+            written = [self._write_versions(state, blobs)] if blobs else []
             if blobs:
-                self._write_versions(state, blobs)
                 self._fold_history(state)
             state["grants"] = records
             state["sequence"] = sequence
@@ -389,7 +395,7 @@ class UnlockedPod:
                 atomic_write(self.directory / "accesslog.bin", blob,
                              staging=self._staging)
                 state["accessLog"] = crypto.digest(blob)
-            self.commit(state)
+            self.commit(state, with_files=written)
 
     def imported_access_log(self) -> list[dict]:
         """The access log that came with an import (entries of the old server)."""

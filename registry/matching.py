@@ -34,7 +34,7 @@ from typing import Any, Iterable
 
 from .assignments import AssignmentSpec, StoredAssignment
 from .circles import DISTANCE_POINTS, Circles
-from .relations import Relation, SkillRelations
+from .relations import Relation, SkillRelations, SkillRelationsOnFirstUse
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +54,8 @@ class Ranked:
 class Matcher:
     """Scores one assignment; the skill relations are expanded once per query."""
 
-    def __init__(self, assignment: StoredAssignment, relations: SkillRelations,
+    def __init__(self, assignment: StoredAssignment,
+                 relations: SkillRelations | SkillRelationsOnFirstUse,
                  circles: Circles):
         self.assignment = assignment
         self.spec: AssignmentSpec = assignment.spec

@@ -9,6 +9,7 @@ project leader reads, so they are few and round.
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Mapping
@@ -36,8 +37,10 @@ class SkillRelations:
         self._narrower = {uri: frozenset(down) for uri, down in narrower.items()}
 
     @classmethod
-    def of(cls, reference) -> SkillRelations:
-        return cls({uri: s.broader for uri, s in reference.skills.items()})
+    def of(cls, reference) -> SkillRelationsOnFirstUse:
+        """The relations of the reference data's skills, built on the first query."""
+        return SkillRelationsOnFirstUse(
+            lambda: cls({uri: s.broader for uri, s in reference.skills.items()}))
 
     def related(self, uri: str) -> dict[str, Relation]:
         """Every skill that counts towards ``uri``, with how much; ``uri`` itself
@@ -54,3 +57,21 @@ class SkillRelations:
             found[up] = Relation("broader", NEAR)
         found[uri] = Relation("exact", EXACT)
         return found
+
+
+class SkillRelationsOnFirstUse:
+    """SkillRelations built when the first query asks, by whichever thread asks
+    first: building them reads ESCO, which a process that ranks nobody never needs
+    (schemas.reference reads ESCO on first use too)."""
+
+    def __init__(self, build) -> None:
+        self._build = build
+        self._built: SkillRelations | None = None
+        self._lock = threading.Lock()
+
+    def related(self, uri: str) -> dict[str, Relation]:
+        if self._built is None:
+            with self._lock:
+                if self._built is None:
+                    self._built = self._build()
+        return self._built.related(uri)

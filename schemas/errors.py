@@ -3,6 +3,7 @@
     SchemaError                     500  schema-error
     ├── ReferenceDataMissing        500  reference-data-missing
     ├── ReferenceDataInvalid        500  reference-data-invalid
+    ├── ShapesNotCompilable         500  shapes-not-compilable   (shape, reason)
     ├── UnknownOrganisation         400  unknown-organisation
     │   ├── UnknownMunicipality     400  unknown-municipality
     │   └── UnknownProvince         400  unknown-province
@@ -58,6 +59,18 @@ class ReferenceDataInvalid(SchemaError):
         self.line = line
         self.reason = reason
         super().__init__(f"{path}, line {line}: {reason}")
+
+
+class ShapesNotCompilable(SchemaError):
+    """A SHACL shape uses a construct the shapes compiler does not implement."""
+
+    status = 500
+    code = "shapes-not-compilable"
+
+    def __init__(self, shape: str, reason: str) -> None:
+        self.shape = shape
+        self.reason = reason
+        super().__init__(f"shape {shape} cannot be compiled: {reason}")
 
 
 class UnknownOrganisation(SchemaError):

@@ -9,6 +9,7 @@ IRIs and texts are strings. Objects and arrays are checked member by member.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from typing import Any
 
@@ -19,6 +20,7 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 OBJECT_TERMS = frozenset({"functionLevel", "availability", "period", "introVideo",
                           "ratingSummary"})
 MAX_TEXT = 2000
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def term_kinds(url: str = WORKCONTEXT_CONTEXT_URL) -> dict[str, str]:
@@ -71,7 +73,9 @@ def _problem(path: str, value: Any, kind: str) -> str | None:
 
 
 def _is_date(value: str) -> bool:
-    if len(value) != 10:
+    """``YYYY-MM-DD`` only (XSD 1.1 xsd:date without a time zone): Python's
+    ``date.fromisoformat`` also takes week dates such as ``2027-W01-1``."""
+    if not _DATE.fullmatch(value):
         return False
     try:
         date.fromisoformat(value)

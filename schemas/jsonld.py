@@ -5,6 +5,9 @@ serves exactly those and refuses any other URL. Documents are bounded in size, d
 and count before pyld sees them, and every key must be a term of the shipped context,
 because pyld silently drops unknown terms (the signature would then cover less than
 the holder wrote).
+
+pyld is imported when the first document is expanded, not with this module: a
+server process that only streams binaries never needs it.
 """
 
 from __future__ import annotations
@@ -14,8 +17,6 @@ import re
 from itertools import accumulate
 from pathlib import Path
 from typing import Any
-
-from pyld import FrozenDocumentLoader, jsonld
 
 from .errors import DocumentTooLarge, InvalidDocument, RemoteContextRefused
 
@@ -40,11 +41,15 @@ class ShippedContextLoader:
     """A pyld document loader that serves only the contexts shipped with the code."""
 
     def __init__(self) -> None:
-        self._frozen = FrozenDocumentLoader(dict(SHIPPED_CONTEXTS))
+        self._frozen = None
 
     def __call__(self, url: str, options: dict | None = None) -> dict:
         if url not in SHIPPED_CONTEXTS:
             raise RemoteContextRefused(url)
+        if self._frozen is None:
+            from pyld import FrozenDocumentLoader
+
+            self._frozen = FrozenDocumentLoader(dict(SHIPPED_CONTEXTS))
         return self._frozen(url, options or {})
 
 
@@ -170,6 +175,8 @@ def unknown_terms(document: Any, terms: frozenset[str]) -> list[str]:
 
 def expand(document: dict, loader: ShippedContextLoader) -> list:
     """Expand with the shipped loader; any dropped property is an error, not silence."""
+    from pyld import jsonld
+
     dropped: list[str | None] = []
     try:
         expanded = jsonld.expand(

@@ -3,6 +3,10 @@
 `load_reference_data(directory)` reads the CSV files below from the reference data
 directory (normally the setting VG_REFERENCE_DIR) and returns an immutable
 `ReferenceData`. Nothing is cached at module level: the caller holds the object.
+With ``lazy_esco=True`` the ESCO files (about 36 MB of Python objects for 14,000
+skills) are checked to exist at once but read on the first question about a skill
+or occupation, so a process that never asks (one that streams binaries, a command
+that issues a key) never holds them.
 
 This module is the one boundary where file and CSV errors become `schemas` errors:
 a missing file raises `ReferenceDataMissing`, a malformed header or row raises
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 from functools import partial
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -85,19 +90,67 @@ T = TypeVar("T")
 Row = Mapping[str, str]
 
 
+@dataclass(frozen=True, slots=True)
+class Esco:
+    """The ESCO part of the reference data: skills, skill groups, occupations."""
+
+    skills: Mapping[str, Skill]
+    skill_groups: Mapping[str, SkillGroup]
+    occupations: Mapping[str, Occupation]
+    public_admin: tuple[Occupation, ...]
+    skill_search: SkillSearch
+
+
+class EscoOnFirstUse:
+    """Reads the ESCO files on the first call of ``get`` (once, whichever thread
+    asks first); a reading error is raised to that caller and to every later one."""
+
+    def __init__(self, load: Callable[[], Esco]) -> None:
+        self._load = load
+        self._esco: Esco | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._esco is not None
+
+    def get(self) -> Esco:
+        if self._esco is None:
+            with self._lock:
+                if self._esco is None:
+                    self._esco = self._load()
+        return self._esco
+
+
 @dataclass(frozen=True, slots=True, repr=False)
 class ReferenceData:
     """All reference data, indexed for lookup. Build it with `load_reference_data`."""
 
     municipalities: Mapping[str, Municipality]
     organisations: Mapping[str, Organisation]
-    skills: Mapping[str, Skill]
-    skill_groups: Mapping[str, SkillGroup]
-    occupations: Mapping[str, Occupation]
     neighbour_map: Mapping[str, frozenset[str]]
     province_members: Mapping[str, frozenset[str]]
-    public_admin: tuple[Occupation, ...]
-    skill_search: SkillSearch
+    esco: EscoOnFirstUse
+
+    @property
+    def skills(self) -> Mapping[str, Skill]:
+        return self.esco.get().skills
+
+    @property
+    def skill_groups(self) -> Mapping[str, SkillGroup]:
+        return self.esco.get().skill_groups
+
+    @property
+    def occupations(self) -> Mapping[str, Occupation]:
+        return self.esco.get().occupations
+
+    @property
+    def public_admin(self) -> tuple[Occupation, ...]:
+        return self.esco.get().public_admin
+
+    @property
+    def skill_search(self) -> SkillSearch:
+        return self.esco.get().skill_search
 
     def __repr__(self) -> str:
         # The default repr would print 14,000 skills.
@@ -176,27 +229,37 @@ class ReferenceData:
         return self.public_admin
 
 
-def load_reference_data(directory: Path) -> ReferenceData:
-    """Read and check every reference file under `directory`."""
+def load_reference_data(directory: Path, lazy_esco: bool = False) -> ReferenceData:
+    """Read and check every reference file under `directory`; with `lazy_esco`, the
+    ESCO files only when a skill or occupation is first asked for."""
     directory = Path(directory)
     if not directory.is_dir():
         raise ReferenceDataMissing(directory, "not a directory")
     municipalities = _load_municipalities(directory)
     neighbours = _load_neighbours(directory, municipalities)
     organisations = _load_organisations(directory, municipalities)
-    skills, groups = _load_skills(directory)
-    occupations, public_admin = _load_occupations(directory)
+    esco = EscoOnFirstUse(partial(_load_esco, directory))
+    if lazy_esco:
+        for name in (SKILL_GROUPS_FILE, SKILLS_FILE, DUTCH_SKILL_LABELS_FILE,
+                     OCCUPATIONS_FILE):
+            if not (directory / name).is_file():
+                raise ReferenceDataMissing(directory / name)
+    else:
+        esco.get()
     return ReferenceData(
         municipalities=municipalities,
         organisations=organisations,
-        skills=skills,
-        skill_groups=groups,
-        occupations=occupations,
         neighbour_map=neighbours,
         province_members=province_members(municipalities.values()),
-        public_admin=public_admin,
-        skill_search=SkillSearch.of(skills.values()),
+        esco=esco,
     )
+
+
+def _load_esco(directory: Path) -> Esco:
+    skills, groups = _load_skills(directory)
+    occupations, public_admin = _load_occupations(directory)
+    return Esco(skills=skills, skill_groups=groups, occupations=occupations,
+                public_admin=public_admin, skill_search=SkillSearch.of(skills.values()))
 
 
 def _load_municipalities(directory: Path) -> Mapping[str, Municipality]:

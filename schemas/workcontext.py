@@ -1,17 +1,15 @@
 """Validation of a Workcontext document: bounds, shipped context, known terms, SHACL.
 
-The shapes graph is parsed once per validator and reused: parsing it per document
-would cost more than the validation itself.
+The SHACL shapes are compiled once per validator, on its first document, into plain
+checks (shapes_compiler.py) that run on the expanded document; pyshacl is the
+reference they are tested against, not part of the write path.
 """
 
 from __future__ import annotations
 
-import json
+import threading
 from pathlib import Path
 from typing import Any
-
-import rdflib
-from pyshacl import validate as shacl_validate
 
 from .errors import InvalidDocument, RemoteContextRefused
 from .jsonld import (
@@ -23,28 +21,48 @@ from .jsonld import (
     unknown_terms,
 )
 from .json_types import json_type_problems, term_kinds
+from .shapes_check import NodeShape, check
+from .shapes_compiler import compile_shapes
 
 SHAPES_FILE = Path(__file__).with_name("shapes") / "workcontext.ttl"
-SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
 
 
 class WorkcontextValidator:
     """Checks that a document is a Workcontext this system can store and disclose."""
 
-    def __init__(self) -> None:
+    def __init__(self, shapes_file: Path = SHAPES_FILE) -> None:
         self._loader = ShippedContextLoader()
         self._terms = load_context_terms()
-        self._shapes = rdflib.Graph().parse(SHAPES_FILE, format="turtle")
         self._kinds = term_kinds()
+        self._shapes_file = shapes_file
+        self._shapes: tuple[NodeShape, ...] | None = None
+        self._compiling = threading.Lock()
 
     @property
     def loader(self) -> ShippedContextLoader:
         return self._loader
 
+    @property
+    def shapes(self) -> tuple[NodeShape, ...]:
+        """The compiled shapes, compiled by the first caller (rdflib is loaded then)."""
+        if self._shapes is None:
+            with self._compiling:
+                if self._shapes is None:
+                    self._shapes = compile_shapes(self._shapes_file)
+        return self._shapes
+
     def validate(self, document: Any, holder_id: str | None = None) -> dict:
         """Return the document unchanged if valid; raise InvalidDocument listing all
         problems otherwise (NL API design rule: all validation errors at once)."""
-        return self._validate(document, holder_id, self._shapes)
+        self.check_structure(document, holder_id)
+        self.check_shapes(expand(document, self._loader))
+        return document
+
+    def check_shapes(self, expanded: list) -> None:
+        """The SHACL shapes on an expanded document (InvalidDocument on failure)."""
+        problems = check(self.shapes, expanded)
+        if problems:
+            raise InvalidDocument(problems)
 
     def check_structure(self, document: Any, holder_id: str | None = None) -> dict:
         """The checks that need no JSON-LD processing: envelope, shipped context only
@@ -57,12 +75,6 @@ class WorkcontextValidator:
         problems = json_type_problems(document, self._kinds)
         if problems:
             raise InvalidDocument(problems)
-        return document
-
-    def _validate(self, document: Any, holder_id: str | None, shapes) -> dict:
-        self.check_structure(document, holder_id)
-        expanded = expand(document, self._loader)
-        self._check_shapes(expanded, shapes)
         return document
 
     def _check_envelope(self, document: Any, holder_id: str | None) -> None:
@@ -87,14 +99,6 @@ class WorkcontextValidator:
             problems.append("id must be the holder's did:key")
         if problems:
             raise InvalidDocument(problems)
-
-    def _check_shapes(self, expanded: list, shapes: rdflib.Graph) -> None:
-        data = rdflib.Graph().parse(data=json.dumps(expanded), format="json-ld")
-        conforms, report, _ = shacl_validate(
-            data, shacl_graph=shapes, inference="none", allow_warnings=False
-        )
-        if not conforms:
-            raise InvalidDocument(_messages(report))
 
 
 def check_references(reference, document: dict) -> None:
@@ -134,8 +138,3 @@ def _context_urls(context: Any) -> list[str]:
     if isinstance(context, list):
         return [c for c in context if isinstance(c, str)]
     return []
-
-
-def _messages(report: rdflib.Graph) -> list[str]:
-    messages = {str(m) for m in report.objects(None, SH.resultMessage)}
-    return sorted(messages) or ["document does not conform to the Workcontext shapes"]

@@ -41,7 +41,9 @@ class System:
 
 def build_system(settings: Settings, reference: ReferenceData | None = None) -> System:
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    reference = reference or load_reference_data(settings.reference_dir)
+    # ESCO is read on the first question about a skill: a worker that only streams
+    # binaries, or a command that issues a key, never holds its 36 MB.
+    reference = reference or load_reference_data(settings.reference_dir, lazy_esco=True)
     # The log's checkpoint key is a server secret like the others (C2SP signed note).
     signer = Signer(settings.audit_origin,
                     server_secret(settings.data_dir, "audit-log.key"))

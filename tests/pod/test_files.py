@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,31 @@ def test_a_save_that_fails_on_disk_leaves_the_pod_as_it_was(tmp_path, monkeypatc
     assert leftovers(tmp_path) == []
     assert [v.version for v in pod.versions()] == [1]
     assert store.unlock(pod.did, PASSPHRASE).workcontext() == first
+
+
+def test_a_saved_version_and_its_directory_entry_are_on_disk_before_the_state_names_it(
+        tmp_path, monkeypatch):
+    store = pod_store(tmp_path / "pods")
+    pod = store.create(PASSPHRASE, NOW)
+    events: list[tuple[str, int | str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd):
+        real_fsync(fd)
+        events.append(("fsync", os.fstat(fd).st_ino))
+
+    def replace(source, target):
+        real_replace(source, target)
+        events.append(("replace", Path(target).name))
+
+    monkeypatch.setattr("pod.files.os.fsync", fsync)
+    monkeypatch.setattr("pod.files.os.replace", replace)
+    pod.save_workcontext(full_workcontext(pod.did), NOW)
+    monkeypatch.undo()
+
+    version = next((pod.directory / "versions").glob("*.bin"))
+    named = events.index(("replace", "state.bin"))
+    synced_before = {ino for kind, ino in events[:named] if kind == "fsync"}
+    assert version.stat().st_ino in synced_before
+    assert version.parent.stat().st_ino in synced_before
+    assert ("fsync", pod.directory.stat().st_ino) in events[named:]

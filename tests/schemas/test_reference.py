@@ -393,3 +393,35 @@ def test_every_error_is_a_schema_error() -> None:
         assert issubclass(error, SchemaError)
     assert issubclass(UnknownMunicipality, UnknownOrganisation)
     assert (SchemaError.status, SchemaError.code) == (500, "schema-error")
+
+
+# ESCO on first use
+
+
+def test_with_lazy_esco_no_esco_file_is_read_until_a_skill_is_asked(
+    data_copy: Path,
+) -> None:
+    replace_line(data_copy / "esco/skills.csv", 2, "not,a,skill,row")
+
+    lazy = load_reference_data(data_copy, lazy_esco=True)
+
+    assert lazy.is_municipality("GM0344")
+    with pytest.raises(ReferenceDataInvalid) as caught:
+        lazy.has_skill(COPE_WITH_STRESS)
+    assert caught.value.path == data_copy / "esco/skills.csv"
+
+
+def test_with_lazy_esco_a_missing_esco_file_is_reported_at_once(data_copy: Path) -> None:
+    (data_copy / "esco/occupations.csv").unlink()
+
+    with pytest.raises(ReferenceDataMissing) as caught:
+        load_reference_data(data_copy, lazy_esco=True)
+    assert caught.value.path == data_copy / "esco/occupations.csv"
+
+
+def test_lazy_esco_answers_as_the_eager_load_does(reference: ReferenceData) -> None:
+    lazy = load_reference_data(DATA, lazy_esco=True)
+
+    assert lazy.skill(COPE_WITH_STRESS) == reference.skill(COPE_WITH_STRESS)
+    assert len(lazy.occupations) == len(reference.occupations)
+    assert lazy.public_admin_occupations() == reference.public_admin_occupations()

@@ -7,8 +7,6 @@ import json
 import re
 from typing import Any
 
-import rdflib
-
 from pod import InvalidPath, NotAcceptable, RangeNotSatisfiable
 from schemas import ShippedContextLoader, expand
 
@@ -103,7 +101,11 @@ def _opaque(tag: str) -> str:
 
 def to_turtle(document: dict[str, Any]) -> bytes:
     """Turtle from the expanded form: the shipped contexts expand it, so rdflib
-    never sees a context and never fetches one (DESIGN.md invariant 6)."""
+    never sees a context and never fetches one (DESIGN.md invariant 6). rdflib is
+    imported on the first Turtle request, so a server that serves none never
+    loads it."""
+    import rdflib
+
     expanded = expand(document, ShippedContextLoader())
     graph = rdflib.Graph()
     graph.parse(data=json.dumps(expanded), format="json-ld")

@@ -63,7 +63,9 @@ router = APIRouter(tags=["pod"])
 POD = "/pods/{pod_id}"
 LDP = "http://www.w3.org/ns/ldp#"
 MERGE_PATCH = "application/merge-patch+json"
-UPLOAD_PIECE = 1024 * 1024
+# Four chunks (pod/binaries.py) per hop to the thread pool: a bigger piece costs
+# memory in every upload at once, a smaller one more hops.
+UPLOAD_PIECE = 256 * 1024
 MAX_BINARY_BYTES = 2 * 1024 ** 3
 _MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,62}/[a-z0-9][a-z0-9!#$&^_.+-]{0,62}\Z")
 
@@ -273,9 +275,10 @@ async def upload_binary(name: str, request: Request, pod: OwnPod, now: NowDep,
         async for data in request.stream():
             piece += data
             if len(piece) >= UPLOAD_PIECE:
-                await run_in_threadpool(writer.write, bytes(piece))
-                piece.clear()
-        await run_in_threadpool(writer.write, bytes(piece))
+                # Handed over whole, not copied: the loop starts a new piece.
+                await run_in_threadpool(writer.write, piece)
+                piece = bytearray()
+        await run_in_threadpool(writer.write, piece)
         info = await run_in_threadpool(writer.commit, now, if_match)
     except BaseException:
         writer.abort()

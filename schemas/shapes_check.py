@@ -1,0 +1,239 @@
+"""SHACL shapes compiled into plain Python checks, run on expanded JSON-LD.
+
+pyshacl re-indexes the shapes graph on every call and needs the document as an rdflib
+graph first; together that cost 5-13 ms per Workcontext, most of a write. The shapes
+in ``shapes/`` use a small part of SHACL (SHACL 1.0, W3C Recommendation 2017), so
+``shapes_compiler.py`` reads them once into the records below, and ``check`` runs
+them on pyld's expanded output directly, in well under a millisecond.
+
+What the checks implement, and nothing more (the compiler refuses anything else):
+
+- targets: ``sh:targetClass`` (section 2.1.3.2; no ``rdfs:subClassOf`` can occur in
+  a Workcontext, whose predicates all come from the shipped context);
+- property shapes with a predicate path (2.3.1), ``sh:minCount`` and ``sh:maxCount``
+  (4.2);
+- value constraints on node and property shapes: ``sh:nodeKind sh:IRI``,
+  ``sh:datatype`` (4.1.1; xsd:string, xsd:integer, xsd:decimal, xsd:date, each
+  checked against its XSD 1.1 lexical space), ``sh:minInclusive`` and
+  ``sh:maxInclusive`` (4.3), ``sh:minLength``, ``sh:maxLength`` and ``sh:pattern``
+  (4.4; a blank node fails them; they read the lexical form as written, where
+  rdflib first rewrites a typed literal's form, so "1." passes pyshacl as "1"
+  and fails here), ``sh:in`` (4.8.3), and ``sh:node`` (4.7.1) on property shapes;
+- ``sh:message`` (2.1.5): every failing shape reports its message, and a value that
+  fails a ``sh:node`` also reports the messages of the inner shape, as pyshacl does
+  in its result details.
+
+tests/schemas/test_shapes_check.py holds these checks equal to pyshacl's verdict and
+messages on generated valid and invalid Workcontexts; pyshacl stays the reference.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any, Callable
+
+from .errors import InvalidDocument
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+
+# An RDF term as a tuple: ("iri", text), ("blank", label) or
+# ("literal", lexical form, datatype IRI or None for a plain string).
+Term = tuple
+
+
+@dataclass(frozen=True, slots=True)
+class ValueRule:
+    """One constraint on each value node: ``test`` says whether a term passes."""
+
+    name: str
+    test: Callable[[Term], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class PropertyShape:
+    path: str
+    min_count: int | None
+    max_count: int | None
+    rules: tuple[ValueRule, ...]
+    nodes: tuple["NodeShape", ...]
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class NodeShape:
+    name: str
+    target_classes: tuple[str, ...]
+    rules: tuple[ValueRule, ...]
+    properties: tuple[PropertyShape, ...]
+    message: str
+
+
+class Graph:
+    """The triples of one expanded JSON-LD document: subject -> predicate -> objects.
+
+    Only what a Workcontext can hold after its structure checks is understood:
+    node objects, node references, and values with an optional datatype. Anything
+    else (a list, a language tag, a reverse property) is refused, never ignored.
+    """
+
+    def __init__(self, expanded: list) -> None:
+        self.triples: dict[Term, dict[str, set[Term]]] = {}
+        self._fresh = itertools.count()
+        for node in expanded:
+            self._node(node)
+
+    def objects(self, subject: Term, predicate: str) -> set[Term]:
+        return self.triples.get(subject, {}).get(predicate, set())
+
+    def instances_of(self, iri: str) -> list[Term]:
+        wanted = ("iri", iri)
+        return [s for s, p in self.triples.items() if wanted in p.get(RDF_TYPE, ())]
+
+    def _node(self, node: dict) -> Term:
+        if not isinstance(node, dict):
+            raise _unsupported("a value that is not an object")
+        subject = _reference(node["@id"]) if "@id" in node else self._blank()
+        properties = self.triples.setdefault(subject, {})
+        for key, values in node.items():
+            if key == "@id":
+                continue
+            if key == "@type":
+                properties.setdefault(RDF_TYPE, set()).update(
+                    _reference(t) for t in values)
+            elif key.startswith("@") or not isinstance(values, list):
+                raise _unsupported(key)
+            else:
+                properties.setdefault(key, set()).update(
+                    self._value(v) for v in values)
+        return subject
+
+    def _value(self, value: Any) -> Term:
+        if isinstance(value, dict) and "@value" in value:
+            return _literal(value)
+        if isinstance(value, dict) and any(k in value for k in ("@list", "@set")):
+            raise _unsupported("@list")
+        return self._node(value)
+
+    def _blank(self) -> Term:
+        return ("blank", f"_:compiled{next(self._fresh)}")
+
+
+def _reference(identifier: Any) -> Term:
+    if not isinstance(identifier, str):
+        raise _unsupported("an identifier that is not text")
+    if identifier.startswith("_:"):
+        return ("blank", identifier)
+    return ("iri", identifier)
+
+
+def _literal(value: dict) -> Term:
+    if set(value) - {"@value", "@type"}:
+        raise _unsupported(", ".join(sorted(set(value) - {"@value", "@type"})))
+    raw, datatype = value["@value"], value.get("@type")
+    if isinstance(raw, bool):
+        return ("literal", "true" if raw else "false", datatype or XSD + "boolean")
+    if isinstance(raw, int):
+        return ("literal", str(raw), datatype or XSD + "integer")
+    if isinstance(raw, str):
+        return ("literal", raw, datatype)
+    raise _unsupported("a number that is not an integer")
+
+
+def _unsupported(what: str) -> InvalidDocument:
+    return InvalidDocument([f"document uses a JSON-LD feature a Workcontext has no "
+                            f"use for ({what})"])
+
+
+def check(shapes: tuple[NodeShape, ...], expanded: list) -> list[str]:
+    """The sorted messages of every failing shape; empty when the document conforms."""
+    graph = Graph(expanded)
+    messages: set[str] = set()
+    for shape in shapes:
+        for target in shape.target_classes:
+            for focus in graph.instances_of(target):
+                messages |= _node_messages(shape, focus, graph)
+    return sorted(messages)
+
+
+def _node_messages(shape: NodeShape, focus: Term, graph: Graph) -> set[str]:
+    messages: set[str] = set()
+    if not all(rule.test(focus) for rule in shape.rules):
+        messages.add(shape.message)
+    for prop in shape.properties:
+        messages |= _property_messages(prop, graph.objects(focus, prop.path), graph)
+    return messages
+
+
+def _property_messages(prop: PropertyShape, values: set[Term], graph: Graph
+                       ) -> set[str]:
+    messages: set[str] = set()
+    if prop.min_count is not None and len(values) < prop.min_count:
+        messages.add(prop.message)
+    if prop.max_count is not None and len(values) > prop.max_count:
+        messages.add(prop.message)
+    for value in values:
+        if not all(rule.test(value) for rule in prop.rules):
+            messages.add(prop.message)
+        for inner in prop.nodes:
+            found = _node_messages(inner, value, graph)
+            if found:
+                messages |= found | {prop.message}
+    return messages
+
+
+# -- value rules --------------------------------------------------------------------
+def is_iri(term: Term) -> bool:
+    return term[0] == "iri"
+
+
+def text_of(term: Term) -> str | None:
+    """The string SHACL's string-based constraints read: an IRI or a lexical form."""
+    return None if term[0] == "blank" else term[1]
+
+
+def has_datatype(datatype: str) -> Callable[[Term], bool]:
+    lexical = _LEXICAL[datatype]
+
+    def test(term: Term) -> bool:
+        if term[0] != "literal":
+            return False
+        declared = term[2] or XSD + "string"
+        return declared == datatype and lexical(term[1])
+
+    return test
+
+
+def numeric_value(term: Term) -> Decimal | None:
+    """The number a literal of a numeric datatype stands for; None otherwise."""
+    if term[0] != "literal" or term[2] not in _NUMERIC:
+        return None
+    return Decimal(term[1]) if _LEXICAL[term[2]](term[1]) else None
+
+
+def _is_date(text: str) -> bool:
+    if not _DATE.fullmatch(text):
+        return False
+    try:
+        date.fromisoformat(text[:10])
+    except ValueError:
+        return False
+    return True
+
+
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
+# XSD 1.1 date with an optional time zone; years outside 0001-9999 are not accepted.
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(Z|[+-][0-9]{2}:[0-9]{2})?")
+_LEXICAL: dict[str, Callable[[str], bool]] = {
+    XSD + "string": lambda text: True,
+    XSD + "integer": lambda text: _INTEGER.fullmatch(text) is not None,
+    XSD + "decimal": lambda text: _DECIMAL.fullmatch(text) is not None,
+    XSD + "date": _is_date,
+}
+_NUMERIC = frozenset({XSD + "integer", XSD + "decimal"})
+SUPPORTED_DATATYPES = frozenset(_LEXICAL)
