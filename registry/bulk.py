@@ -34,9 +34,10 @@ from .extract import extract
 from .ingest import _check_issued, pseudonym_for
 from .policies import Policies
 from .tables import CHILD_TABLES, Disclosure, DisclosureAudience, DisclosurePurpose
-from .tables import DisclosureSkill, Holder, WithdrawnGrant
+from .tables import DisclosureSkill, ErasedHolder, Holder, WithdrawnGrant
 
 D, H, W = Disclosure.__table__, Holder.__table__, WithdrawnGrant.__table__
+E = ErasedHolder.__table__
 BATCH = 5000
 CHUNK = 250  # documents per task sent to a worker
 
@@ -122,7 +123,7 @@ class BulkIngest:
                 good.append((position, found))
         with transaction(self._engine) as conn:
             admitted = self._admit(conn, good, result)
-            kept = _against_state(conn, admitted, result)
+            kept = _against_state(conn, admitted, result, self._secret)
             self._insert(conn, kept, now)
         result.accepted += len(kept)
 
@@ -188,14 +189,16 @@ def _batches(items: Iterator, size: int) -> Iterator[list]:
 
 
 def _against_state(conn: Connection, good: list[tuple[int, dict]],
-                   result: BulkResult) -> list[dict]:
+                   result: BulkResult, secret: bytes) -> list[dict]:
     """The registry-state rules of ``Ingest.disclosure``, for a whole batch: the
-    sequence must move forward per holder, a withdrawn grant id never returns, a
-    grant id belongs to one holder; a re-published grant replaces its old row."""
+    sequence must move forward per holder (and above the erasure's sequence for a
+    holder erased here), a withdrawn grant id never returns, a grant id belongs to
+    one holder; a re-published grant replaces its old row."""
     dids = sorted({f["holder"] for _, f in good})
     grant_ids = sorted({f["grant"].id for _, f in good})
     last = dict(conn.execute(select(H.c.did, H.c.last_sequence).where(
         H.c.did.in_(dids))).all()) if dids else {}
+    last.update(_erased_floors(conn, [d for d in dids if d not in last], secret))
     withdrawn = set(conn.execute(select(W.c.grant_id).where(
         W.c.grant_id.in_(grant_ids))).scalars()) if grant_ids else set()
     owners = dict(conn.execute(select(D.c.grant_id, D.c.holder_did).where(
@@ -220,6 +223,16 @@ def _against_state(conn: Connection, good: list[tuple[int, dict]],
     # Within the batch a later publication of one grant replaces an earlier one.
     latest = {f["grant"].id: f for f in kept}
     return list(latest.values())
+
+
+def _erased_floors(conn: Connection, dids: list[str], secret: bytes) -> dict[str, int]:
+    """The erasure sequence of each holder in ``dids`` that was erased here."""
+    if not dids:
+        return {}
+    by_pseudonym = {pseudonym_for(secret, d): d for d in dids}
+    floors = conn.execute(select(E.c.pseudonym, E.c.last_sequence).where(
+        E.c.pseudonym.in_(sorted(by_pseudonym))))
+    return {by_pseudonym[p]: s for p, s in floors}
 
 
 def _drop_replaced(conn: Connection, grant_ids: list[str]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from tests.factories import (
+    disclosure_rows,
     NOW,
     disclosure,
     full_workcontext,
@@ -134,3 +135,39 @@ def test_bulk_stores_the_same_disclosure_row_as_single_ingest(system):
     rows = sorted(disclosure_rows(system.registry.engine), key=lambda r: r.id)
     stored = [tuple(getattr(r, c) for c in columns) for r in rows]
     assert sorted(stored[: len(one)]) == sorted(stored[len(one):])
+
+
+def _erasure(key, sequence: int) -> dict:
+    from consent import format_time, sign_document
+
+    body = {"type": "ErasureRequest", "holder": key.did, "sequence": sequence,
+            "issued": format_time(NOW)}
+    return sign_document(body, key)
+
+
+def test_an_old_disclosure_bulk_ingested_after_erasure_is_a_replay(system):
+    key = holder_key(41)
+    grant = signed_grant(key, ["skills"])
+    system.registry.receive_disclosure(disclosure(key, grant, 1), NOW)
+    system.registry.receive_erasure(_erasure(key, 2), NOW)
+    before = registry_snapshot(system.registry.engine)
+
+    result = system.registry.bulk.disclosures(
+        [json.dumps(disclosure(key, grant, 1)), json.dumps(disclosure(key, grant, 2))],
+        NOW)
+
+    assert sorted(result.refused) == [(0, "replayed-document"), (1, "replayed-document")]
+    assert registry_snapshot(system.registry.engine) == before
+
+
+def test_a_holder_erased_here_is_bulk_ingested_above_the_erasure_sequence(system):
+    key = holder_key(42)
+    grant = signed_grant(key, ["skills"])
+    system.registry.receive_disclosure(disclosure(key, grant, 1), NOW)
+    system.registry.receive_erasure(_erasure(key, 2), NOW)
+
+    result = system.registry.bulk.disclosures([json.dumps(disclosure(key, grant, 3))],
+                                              NOW)
+
+    assert result.refused == [] and result.accepted == 1
+    assert [r.holder_did for r in disclosure_rows(system.registry.engine)] == [key.did]
