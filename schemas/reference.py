@@ -98,6 +98,7 @@ class ReferenceData:
     province_members: Mapping[str, frozenset[str]]
     public_admin: tuple[Occupation, ...]
     skill_search: SkillSearch
+    tooi_uris: frozenset[str]
 
     def __repr__(self) -> str:
         # The default repr would print 14,000 skills.
@@ -152,6 +153,10 @@ class ReferenceData:
         except KeyError:
             raise UnknownSkill(uri) from None
 
+    def has_tooi_uri(self, uri: str) -> bool:
+        """Whether ``uri`` is the TOOI identifier of a known organisation."""
+        return uri in self.tooi_uris
+
     def has_skill(self, uri: str) -> bool:
         return uri in self.skills
 
@@ -196,6 +201,7 @@ def load_reference_data(directory: Path) -> ReferenceData:
         province_members=province_members(municipalities.values()),
         public_admin=public_admin,
         skill_search=SkillSearch.of(skills.values()),
+        tooi_uris=frozenset(o.tooi_uri for o in organisations.values()),
     )
 
 
