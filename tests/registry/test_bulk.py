@@ -171,3 +171,22 @@ def test_a_holder_erased_here_is_bulk_ingested_above_the_erasure_sequence(system
 
     assert result.refused == [] and result.accepted == 1
     assert [r.holder_did for r in disclosure_rows(system.registry.engine)] == [key.did]
+
+
+def test_bulk_stores_times_and_dates_in_the_form_single_ingest_stores_them(system):
+    from sqlalchemy import text
+
+    one, bulk = holder_key(51), holder_key(52)
+    fields = ["skills", "available_period", "hours_per_week", "level"]
+    system.registry.receive_disclosure(disclosure(one, signed_grant(one, fields), 1),
+                                       NOW)
+    system.registry.bulk.disclosures(
+        [json.dumps(disclosure(bulk, signed_grant(bulk, fields), 1))], NOW)
+
+    columns = ("sequence, audience_kind, audience_ref, valid_from, valid_until, "
+               "fields, level_rank, hours_per_week, available_from, available_until, "
+               "received, policy_employer, employer_code")
+    with system.registry.engine.connect() as conn:
+        stored = conn.execute(text(
+            f"SELECT {columns} FROM disclosure ORDER BY id")).all()
+    assert len(stored) == 2 and stored[0] == stored[1]
