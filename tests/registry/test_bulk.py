@@ -190,3 +190,56 @@ def test_bulk_stores_times_and_dates_in_the_form_single_ingest_stores_them(syste
         stored = conn.execute(text(
             f"SELECT {columns} FROM disclosure ORDER BY id")).all()
     assert len(stored) == 2 and stored[0] == stored[1]
+
+
+def _indexes(engine) -> dict[str, list]:
+    from sqlalchemy import inspect
+
+    tables = ("disclosure", "disclosure_purpose", "disclosure_audience",
+              "disclosure_skill", "holder")
+    inspector = inspect(engine)
+    return {t: sorted((i["name"], tuple(i["column_names"]), bool(i["unique"]))
+                      for i in inspector.get_indexes(t)) for t in tables}
+
+
+def test_a_load_into_an_empty_registry_ends_with_every_index_it_had(system):
+    engine = system.registry.engine
+    before = _indexes(engine)
+    assert before["disclosure_skill"]  # the skill index is among them
+
+    result = system.registry.bulk.disclosures([json.dumps(d) for d in documents()],
+                                              NOW)
+
+    assert result.accepted == 12 and _indexes(engine) == before
+
+
+def test_a_load_into_an_empty_registry_that_fails_leaves_no_row_and_every_index(
+        system):
+    engine = system.registry.engine
+    before_indexes, before_rows = _indexes(engine), registry_snapshot(engine)
+
+    def cut_off():
+        yield from (json.dumps(d) for d in documents())
+        raise OSError("input ended early")
+
+    try:
+        system.registry.bulk.disclosures(cut_off(), NOW)
+    except OSError:
+        pass
+    else:
+        raise AssertionError("the load should have failed")
+
+    assert _indexes(engine) == before_indexes
+    assert registry_snapshot(engine) == before_rows
+
+
+def test_a_load_into_a_registry_with_disclosures_keeps_its_indexes(system):
+    engine = system.registry.engine
+    key = holder_key(61)
+    system.registry.receive_disclosure(disclosure(key, signed_grant(key, ["skills"]),
+                                                  1), NOW)
+    before = _indexes(engine)
+
+    system.registry.bulk.disclosures([json.dumps(d) for d in documents()], NOW)
+
+    assert _indexes(engine) == before
