@@ -185,7 +185,7 @@ def run(args, reference, engine) -> dict:
           flush=True)
     if args.ingest_only:
         report = {
-            "machine": machine(), "holders": args.n,
+            "ingest_machine": machine(), "holders": args.n,
             "disclosures": result.accepted, "refused": len(result.refused),
             "ingest_seconds": round(ingest, 1), "ingest_per_second": round(rate),
             "ingest_cpu_seconds": round(cpu, 1),
