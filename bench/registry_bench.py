@@ -15,6 +15,12 @@ entries) and of ranking one page alone, p50 and p95 over 200 varied assignments,
 the ratio of gated to ungated ranking over the same rows, precision@10 on the
 labelled set, and the plan of the ranking query for three assignments. Figures are
 merged into bench/results/registry.json by backend.
+
+``--ingest-only`` measures the bulk ingest alone and merges only its figures into
+the backend's entry, with the load average before and after and the CPU seconds of
+this process and its workers (a PostgreSQL server's own time is not among them):
+
+    .venv/bin/python bench/registry_bench.py --backend sqlite --n 100000 --ingest-only
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import json
 import os
 import platform
 import random
+import resource
 import secrets
 import statistics
 import sys
@@ -134,6 +141,8 @@ def main() -> None:
                         help="PostgreSQL: the database to create, use and drop")
     parser.add_argument("--data-dir", type=Path, default=DATA_DIR,
                         help="where the generated data set is kept for reuse")
+    parser.add_argument("--ingest-only", action="store_true",
+                        help="measure the bulk ingest alone and merge its figures")
     args = parser.parse_args()
     if args.backend == "postgres" and not (args.url and args.database):
         parser.error("postgres needs --url and --database")
@@ -146,7 +155,7 @@ def main() -> None:
         engine.dispose()
         if args.backend == "postgres":
             _admin(args.url, f'DROP DATABASE IF EXISTS "{args.database}"')
-    save(args.backend, report)
+    save(args.backend, report, merge=args.ingest_only)
 
 
 def run(args, reference, engine) -> dict:
@@ -163,13 +172,29 @@ def run(args, reference, engine) -> dict:
     print(f"  {path} ready in {time.perf_counter() - t0:.0f} s", flush=True)
 
     labelled = planted(reference, SEED)
+    load_before, cpu_before = os.getloadavg(), _cpu_seconds()
     t0 = time.perf_counter()
     documents = chain(read_cached(path), labelled)
     result = registry.bulk.disclosures(documents, NOW)
     ingest = time.perf_counter() - t0
+    cpu = _cpu_seconds() - cpu_before
     rate = result.accepted / ingest
     print(f"ingest: {result.accepted} accepted, {len(result.refused)} refused, "
-          f"{ingest:.1f} s, {rate:,.0f} disclosures/s", flush=True)
+          f"{ingest:.1f} s, {rate:,.0f} disclosures/s; {cpu:.1f} CPU seconds here "
+          f"and in the workers; load {load_before[0]:.1f} -> {os.getloadavg()[0]:.1f}",
+          flush=True)
+    if args.ingest_only:
+        report = {
+            "ingest_machine": machine(), "holders": args.n,
+            "disclosures": result.accepted, "refused": len(result.refused),
+            "ingest_seconds": round(ingest, 1), "ingest_per_second": round(rate),
+            "ingest_cpu_seconds": round(cpu, 1),
+            "ingest_per_cpu_second": round(result.accepted / cpu),
+            "ingest_load_average": [round(load_before[0], 1),
+                                    round(os.getloadavg()[0], 1)],
+        }
+        print(json.dumps(report, indent=1), flush=True)
+        return report
     t0 = time.perf_counter()
     _analyze(engine)
     print(f"analyze: {time.perf_counter() - t0:.1f} s", flush=True)
@@ -254,6 +279,14 @@ def _organisations(reference):
     return organisation_rows(reference)
 
 
+def _cpu_seconds() -> float:
+    """User and system time of this process and of its finished children (the
+    ingest's worker pool is joined before the ingest returns)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def machine() -> dict:
     cpu = "unknown"
     try:
@@ -267,10 +300,11 @@ def machine() -> dict:
             "system": platform.platform()}
 
 
-def save(backend: str, report: dict) -> None:
+def save(backend: str, report: dict, merge: bool = False) -> None:
+    """Write the backend's figures; ``merge`` keeps those this run did not measure."""
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    data[backend] = report
+    data[backend] = {**data.get(backend, {}), **report} if merge else report
     tmp = RESULTS.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(data, indent=1) + "\n")
     tmp.replace(RESULTS)

@@ -20,11 +20,14 @@ def canonical_bytes(value: Any) -> bytes:
 
 
 def _refuse_floats(value: Any) -> None:
-    if isinstance(value, float):
-        raise ValueError("floats are not allowed in signed documents")
-    if isinstance(value, dict):
-        for item in value.values():
-            _refuse_floats(item)
-    elif isinstance(value, list):
-        for item in value:
-            _refuse_floats(item)
+    level = [value]
+    while level:
+        below: list[Any] = []
+        for item in level:
+            if isinstance(item, dict):
+                below.extend(item.values())
+            elif isinstance(item, list):
+                below.extend(item)
+            elif isinstance(item, float):
+                raise ValueError("floats are not allowed in signed documents")
+        level = below

@@ -8,6 +8,7 @@ This is the one place in ``consent`` that touches raw signing primitives. A
 from __future__ import annotations
 
 import base64
+from functools import lru_cache
 
 import nacl.exceptions
 import nacl.signing
@@ -49,6 +50,13 @@ def public_key_from_did(did: str) -> bytes:
     """The raw Ed25519 key in a did:key; any malformed did is an invalid signature."""
     if not isinstance(did, str) or not did.startswith(DID_KEY_PREFIX) or len(did) > 80:
         raise InvalidSignature()
+    return _decoded_key(did)
+
+
+# A disclosure names its holder twice (its own proof and its grant's), and a holder's
+# documents arrive together: the last few thousand decodings are kept.
+@lru_cache(maxsize=4096)
+def _decoded_key(did: str) -> bytes:
     try:
         raw = _b58decode(did[len(DID_KEY_PREFIX):])
     except ValueError as exc:

@@ -19,6 +19,21 @@ from .errors import ProjectionMismatch, UnknownField
 _PATHS = {key: field.path for key, field in FIELDS.items()}
 
 
+def _below(path: tuple[str, ...]) -> list[tuple[str, tuple[str, ...]]]:
+    """The fields whose path lies strictly below ``path``, with the rest of it."""
+    return [(key, sub[len(path):]) for key, sub in _PATHS.items()
+            if len(sub) > len(path) and sub[: len(path)] == path]
+
+
+# What ``disclosed_fields`` asks of every member it meets, looked up once here: the
+# catalogue is fixed, and scanning it per member cost more than the walk itself.
+_PREFIXES = {p[:n] for p in _PATHS.values() for n in range(1, len(p) + 1)}
+_EXACT = {path: [k for k, p in _PATHS.items() if p == path] for path in _PREFIXES}
+_NESTED = {path: _below(path) for path in _PREFIXES}
+_NESTED_STEPS = {path: {rest[0] for _, rest in below}
+                 for path, below in _NESTED.items()}
+
+
 def project(workcontext: dict[str, Any], fields: list[str] | tuple[str, ...]) -> dict:
     """The part of ``workcontext`` that ``fields`` cover, and nothing else."""
     for key in fields:
@@ -87,7 +102,7 @@ def _walk(node: dict, prefix: tuple[str, ...], present: set[str], stray: list[st
         if _is_structure(key, value, prefix):
             continue
         path = prefix + (key,)
-        exact = [k for k, p in _PATHS.items() if p == path]
+        exact = _EXACT.get(path)
         if exact:
             if _holds_own_data(value, path):
                 present.update(exact)
@@ -111,22 +126,20 @@ def _holds_own_data(value: Any, path: tuple[str, ...]) -> bool:
     nested fields (``functionLevel`` holding only ``salaryScale`` is not ``level``)."""
     if not isinstance(value, dict):
         return True
-    nested = {p[len(path)] for p in _PATHS.values()
-              if len(p) > len(path) and p[: len(path)] == path}
+    nested = _NESTED_STEPS.get(path, set())
     return any(k != "type" and k not in nested for k in value)
 
 
 def _walk_nested_fields(value: Any, path: tuple[str, ...], present: set[str]) -> None:
     """Inside a field's value, a nested catalogue field counts as disclosed too."""
-    for key, sub in _PATHS.items():
-        if len(sub) > len(path) and sub[: len(path)] == path:
-            node: Any = value
-            for step in sub[len(path):]:
-                node = node.get(step) if isinstance(node, dict) else None
-            if node is not None:
-                present.add(key)
+    for key, rest in _NESTED.get(path, ()):
+        node: Any = value
+        for step in rest:
+            node = node.get(step) if isinstance(node, dict) else None
+        if node is not None:
+            present.add(key)
 
 
 def _is_container(path: tuple[str, ...]) -> bool:
     """A path that only leads to fields (``availability``) without being one."""
-    return any(len(p) > len(path) and p[: len(path)] == path for p in _PATHS.values())
+    return bool(_NESTED.get(path))

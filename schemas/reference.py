@@ -131,6 +131,7 @@ class ReferenceData:
     neighbour_map: Mapping[str, frozenset[str]]
     province_members: Mapping[str, frozenset[str]]
     esco: EscoOnFirstUse
+    tooi_uris: frozenset[str]
 
     @property
     def skills(self) -> Mapping[str, Skill]:
@@ -205,6 +206,10 @@ class ReferenceData:
         except KeyError:
             raise UnknownSkill(uri) from None
 
+    def has_tooi_uri(self, uri: str) -> bool:
+        """Whether ``uri`` is the TOOI identifier of a known organisation."""
+        return uri in self.tooi_uris
+
     def has_skill(self, uri: str) -> bool:
         return uri in self.skills
 
@@ -252,6 +257,7 @@ def load_reference_data(directory: Path, lazy_esco: bool = False) -> ReferenceDa
         neighbour_map=neighbours,
         province_members=province_members(municipalities.values()),
         esco=esco,
+        tooi_uris=frozenset(o.tooi_uri for o in organisations.values()),
     )
 
 

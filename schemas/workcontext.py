@@ -102,16 +102,20 @@ class WorkcontextValidator:
 
 
 def check_references(reference, document: dict) -> None:
-    """Identifiers in a Workcontext must name known organisations and ESCO concepts."""
+    """Identifiers in a Workcontext must name known organisations and ESCO concepts.
+    Each names one: a list where one identifier belongs is refused, not looked up."""
     problems = []
-    tooi = {o.tooi_uri for o in reference.organisations.values()}
-    if "worksFor" in document and document["worksFor"] not in tooi:
+    employer = document.get("worksFor")
+    if "worksFor" in document and not (isinstance(employer, str)
+                                       and reference.has_tooi_uri(employer)):
         problems.append("worksFor must be the TOOI identifier of a known organisation")
-    for uri in document.get("skills", []) if isinstance(document.get("skills"), list) else []:
-        if not reference.has_skill(uri):
+    skills = document.get("skills")
+    for uri in skills if isinstance(skills, list) else []:
+        if not (isinstance(uri, str) and reference.has_skill(uri)):
             problems.append(f"{uri} is not a known ESCO skill")
     occupation = document.get("hasOccupation")
-    if occupation is not None and not reference.has_occupation(occupation):
+    if occupation is not None and not (isinstance(occupation, str)
+                                       and reference.has_occupation(occupation)):
         problems.append(f"{occupation} is not a known ESCO occupation")
     if problems:
         raise InvalidDocument(problems)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from tests.factories import (
+    disclosure_rows,
     NOW,
     disclosure,
     full_workcontext,
@@ -134,3 +135,111 @@ def test_bulk_stores_the_same_disclosure_row_as_single_ingest(system):
     rows = sorted(disclosure_rows(system.registry.engine), key=lambda r: r.id)
     stored = [tuple(getattr(r, c) for c in columns) for r in rows]
     assert sorted(stored[: len(one)]) == sorted(stored[len(one):])
+
+
+def _erasure(key, sequence: int) -> dict:
+    from consent import format_time, sign_document
+
+    body = {"type": "ErasureRequest", "holder": key.did, "sequence": sequence,
+            "issued": format_time(NOW)}
+    return sign_document(body, key)
+
+
+def test_an_old_disclosure_bulk_ingested_after_erasure_is_a_replay(system):
+    key = holder_key(41)
+    grant = signed_grant(key, ["skills"])
+    system.registry.receive_disclosure(disclosure(key, grant, 1), NOW)
+    system.registry.receive_erasure(_erasure(key, 2), NOW)
+    before = registry_snapshot(system.registry.engine)
+
+    result = system.registry.bulk.disclosures(
+        [json.dumps(disclosure(key, grant, 1)), json.dumps(disclosure(key, grant, 2))],
+        NOW)
+
+    assert sorted(result.refused) == [(0, "replayed-document"), (1, "replayed-document")]
+    assert registry_snapshot(system.registry.engine) == before
+
+
+def test_a_holder_erased_here_is_bulk_ingested_above_the_erasure_sequence(system):
+    key = holder_key(42)
+    grant = signed_grant(key, ["skills"])
+    system.registry.receive_disclosure(disclosure(key, grant, 1), NOW)
+    system.registry.receive_erasure(_erasure(key, 2), NOW)
+
+    result = system.registry.bulk.disclosures([json.dumps(disclosure(key, grant, 3))],
+                                              NOW)
+
+    assert result.refused == [] and result.accepted == 1
+    assert [r.holder_did for r in disclosure_rows(system.registry.engine)] == [key.did]
+
+
+def test_bulk_stores_times_and_dates_in_the_form_single_ingest_stores_them(system):
+    from sqlalchemy import text
+
+    one, bulk = holder_key(51), holder_key(52)
+    fields = ["skills", "available_period", "hours_per_week", "level"]
+    system.registry.receive_disclosure(disclosure(one, signed_grant(one, fields), 1),
+                                       NOW)
+    system.registry.bulk.disclosures(
+        [json.dumps(disclosure(bulk, signed_grant(bulk, fields), 1))], NOW)
+
+    columns = ("sequence, audience_kind, audience_ref, valid_from, valid_until, "
+               "fields, level_rank, hours_per_week, available_from, available_until, "
+               "received, policy_employer, employer_code")
+    with system.registry.engine.connect() as conn:
+        stored = conn.execute(text(
+            f"SELECT {columns} FROM disclosure ORDER BY id")).all()
+    assert len(stored) == 2 and stored[0] == stored[1]
+
+
+def _indexes(engine) -> dict[str, list]:
+    from sqlalchemy import inspect
+
+    tables = ("disclosure", "disclosure_purpose", "disclosure_audience",
+              "disclosure_skill", "holder")
+    inspector = inspect(engine)
+    return {t: sorted((i["name"], tuple(i["column_names"]), bool(i["unique"]))
+                      for i in inspector.get_indexes(t)) for t in tables}
+
+
+def test_a_load_into_an_empty_registry_ends_with_every_index_it_had(system):
+    engine = system.registry.engine
+    before = _indexes(engine)
+    assert before["disclosure_skill"]  # the skill index is among them
+
+    result = system.registry.bulk.disclosures([json.dumps(d) for d in documents()],
+                                              NOW)
+
+    assert result.accepted == 12 and _indexes(engine) == before
+
+
+def test_a_load_into_an_empty_registry_that_fails_leaves_no_row_and_every_index(
+        system):
+    engine = system.registry.engine
+    before_indexes, before_rows = _indexes(engine), registry_snapshot(engine)
+
+    def cut_off():
+        yield from (json.dumps(d) for d in documents())
+        raise OSError("input ended early")
+
+    try:
+        system.registry.bulk.disclosures(cut_off(), NOW)
+    except OSError:
+        pass
+    else:
+        raise AssertionError("the load should have failed")
+
+    assert _indexes(engine) == before_indexes
+    assert registry_snapshot(engine) == before_rows
+
+
+def test_a_load_into_a_registry_with_disclosures_keeps_its_indexes(system):
+    engine = system.registry.engine
+    key = holder_key(61)
+    system.registry.receive_disclosure(disclosure(key, signed_grant(key, ["skills"]),
+                                                  1), NOW)
+    before = _indexes(engine)
+
+    system.registry.bulk.disclosures([json.dumps(d) for d in documents()], NOW)
+
+    assert _indexes(engine) == before

@@ -169,6 +169,15 @@ def test_a_disclosure_whose_projection_does_not_parse_is_refused(system, accepte
     refused_without_change(system, sign_document(body, HOLDER), InvalidDocument)
 
 
+@pytest.mark.parametrize("term, field", [("worksFor", "employer"),
+                                         ("hasOccupation", "occupation")])
+def test_an_identifier_given_as_a_list_is_refused(system, accepted, term, field):
+    body = unsigned(disclosure(HOLDER, signed_grant(HOLDER, [field]), 6))
+    body["workcontext"][term] = [full_workcontext(HOLDER.did)[term]]
+
+    refused_without_change(system, sign_document(body, HOLDER), InvalidDocument)
+
+
 def test_a_new_disclosure_for_the_same_grant_replaces_the_old_one(system, accepted):
     changed = full_workcontext(HOLDER.did, hours_per_week=32)
     system.registry.receive_disclosure(disclosure(HOLDER, accepted, 6, changed), NOW)

@@ -42,3 +42,35 @@ def test_control_and_bidirectional_characters_in_a_string_are_refused(char):
 
 def test_tabs_and_newlines_in_a_string_are_allowed():
     assert parse_bounded(json.dumps({"name": "a\tb\nc"})) == {"name": "a\tb\nc"}
+
+
+def test_brackets_inside_plain_strings_neither_add_nor_hide_depth():
+    inside = json.dumps({"a": "[" * 20, "b": json.loads(nested(MAX_DEPTH - 1))})
+    hiding = '{"a": "' + "]" * 20 + '", "b": ' + nested(MAX_DEPTH + 1) + "}"
+
+    assert parse_bounded(inside) == json.loads(inside)
+    with pytest.raises(InvalidDocument):
+        parse_bounded(hiding)
+
+
+@pytest.mark.parametrize("char", ["\u202e", "\x07", "\ud800"])
+@pytest.mark.parametrize("where", ["key", "value"])
+def test_forbidden_characters_written_raw_or_escaped_are_refused(char, where):
+    member = {f"k{char}": "v"} if where == "key" else {"k": f"v{char}"}
+    escaped = json.dumps(member)  # ensure_ascii: the character as a \\u escape
+
+    for text in (escaped, json.dumps(member, ensure_ascii=False)):
+        with pytest.raises(InvalidDocument):
+            parse_bounded(text)
+
+
+@pytest.mark.parametrize("escape", ["\\b", "\\f"])
+def test_control_characters_from_short_escapes_are_refused(escape):
+    with pytest.raises(InvalidDocument):
+        parse_bounded('{"name": "a' + escape + 'b"}')
+
+
+def test_forbidden_characters_in_utf16_bytes_are_refused():
+    with pytest.raises(InvalidDocument):
+        parse_bounded(json.dumps({"name": "a\u202eb"}, ensure_ascii=False)
+                      .encode("utf-16"))
