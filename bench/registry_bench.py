@@ -59,6 +59,9 @@ class UngatedGate(ConsentGate):
     def _visible(self, t, org, purpose, now):
         return []
 
+    def _reachable(self, t, reach, now):
+        return []
+
     def purge_expired(self, now):
         return 0
 
@@ -232,8 +235,7 @@ def explain(engine, registry, jobs) -> list[list[str]]:
     for org, job in jobs:
         matcher = Matcher(job, registry.relations, registry.circles)
         rankable = registry.gate.rankable(Requester(org, "bench", "staff"), "matching",
-                                          NOW, matcher.skills_to_look_for(),
-                                          matcher.members)
+                                          NOW)
         query = rank_query(matcher, rankable, engine.dialect.name, job.id, None, 11)
         compiled = query.compile(engine, compile_kwargs={"literal_binds": True})
         with engine.connect() as conn:

@@ -32,6 +32,7 @@ from .db import transaction
 from .errors import RegistryError
 from .extract import extract
 from .ingest import _check_issued, pseudonym_for
+from .match_index import entry_for, write_entries
 from .policies import Policies
 from .tables import CHILD_TABLES, Disclosure, DisclosureAudience, DisclosurePurpose
 from .tables import DisclosureSkill, Holder, WithdrawnGrant
@@ -180,6 +181,9 @@ class BulkIngest:
             t = table.__table__
             names = [c.name for c in t.columns]
             _write(conn, t, [dict(zip(names, v)) for v in values])
+        write_entries(conn, [
+            entry_for(i, pseudonym_for(self._secret, f["holder"]), f["sequence"],
+                      f["grant"], f["columns"]) for i, f in zip(ids, kept)])
 
 
 def _batches(items: Iterator, size: int) -> Iterator[list]:

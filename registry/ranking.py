@@ -4,23 +4,14 @@ only the page (ORDER BY score, pseudonym, LIMIT, keyset cursor).
 It computes the score of ``matching.Matcher`` (the table in that module) from the
 same inputs, in integers, so that both give the same number: ``Matcher`` explains
 the few candidates of a page, this query orders all of them. Its inputs are what
-the gate hands out for ranking (``ConsentGate.rankable``): the visible disclosures
-of holders with a visible wanted skill (or, for an assignment with a circle, with a
-visible employer in it; only holders with a visible wanted skill are ranked). Skill
-points come from the skill rows of those disclosures only, joined to the
-assignment's skills expanded once through the ESCO hierarchy (a table of skill, slot
-and points); the other parts are CASE expressions on the index columns, merged per
-holder as the gate merges them (a later disclosure's value wins).
-
-Known shortcoming: the gate's conditions are checked on rows of ``disclosure``,
-which also carry the signed document and projection, and an assignment without a
-circle starts from every visible disclosure holding a wanted or related skill. At
-100,000 holders on a loaded two-core machine that took about a second per query
-(bench/results/registry.json, with the plans), against a target of 15 ms. A
-narrow table of the gate and index columns with the consented skills denormalised
-(PostgreSQL ``int[]`` with a GIN index, a compact set on SQLite), filled at
-ingest, would keep both the probe and the skill test off the document rows; this
-query's shape would stay.
+the gate hands out for ranking (``ConsentGate.rankable``): the match index rows
+under the requester's reach keys (``registry.tables_match``). The assignment's
+skills are expanded once through the ESCO hierarchy into a small table of (skill,
+slot, points); the query walks the skill index from those skills and the
+requester's keys to the candidates holding any of them, takes the best points per
+slot, then reads each candidate's visible index rows by pseudonym and merges them
+as the gate merges them (a later disclosure's value wins). The other parts of the
+score are CASE expressions on the merged columns.
 """
 
 from __future__ import annotations
@@ -29,22 +20,23 @@ import json
 from datetime import date
 
 from sqlalchemy import Date, Integer, String, Text, and_, case, cast, column, exists
-from sqlalchemy import false, func, literal, null, or_, select, text, true, union_all
+from sqlalchemy import false, func, literal, null, or_, select, text, true
 
+from .gate import Rankable
 from .matching import Matcher, quarters
-from .tables import AssignmentPass, DisclosureSkill, Holder
+from .tables import AssignmentPass
+from .tables_match import MatchTerm
 
-H = Holder.__table__
-S = DisclosureSkill.__table__
 PASS = AssignmentPass.__table__
+TERM = MatchTerm.__table__
 
 
-def rank_query(matcher: Matcher, rankable, dialect: str, assignment_id: int,
-               after: tuple[int, str] | None, limit: int | None):
+def rank_query(matcher: Matcher, rankable: Rankable, dialect: str,
+               assignment_id: int, after: tuple[int, str] | None,
+               limit: int | None):
     """The query that returns (pseudonym, score, total) for one page."""
-    vis = rankable.cte("vis")
-    holders = _per_holder(vis, _wanted(matcher, dialect), len(matcher.required),
-                          dialect)
+    holders = _per_holder(rankable, _wanted(matcher, dialect),
+                          len(matcher.required), dialect)
     c = holders.c
     spec = matcher.spec
     score = (
@@ -57,11 +49,10 @@ def rank_query(matcher: Matcher, rankable, dialect: str, assignment_id: int,
         + _distance(matcher, c.employer_code)
     )
     passed = exists().where(PASS.c.assignment_id == assignment_id,
-                            PASS.c.pseudonym == H.c.pseudonym)
+                            PASS.c.pseudonym == c.pseudonym)
     scored = (
-        select(H.c.pseudonym, score.label("score"))
-        .select_from(holders.join(H, H.c.did == c.holder_did))
-        .where(c.hits > 0, _in_circle(matcher, c.employer_code), ~passed)
+        select(c.pseudonym, score.label("score"))
+        .where(_in_circle(matcher, c.employer_code), ~passed)
     ).subquery("scored")
     counted = select(scored.c.pseudonym, scored.c.score,
                      func.count().over().label("total")).where(
@@ -100,58 +91,45 @@ _WANTED = (
 )
 
 
-def _per_holder(vis, wanted, required: int, dialect: str):
-    """One row per holder: skill points per part, and each index column from the
-    latest visible disclosure that holds it (the period as a pair), as
-    ``gate._merge_signals`` merges them.
+def _per_holder(rankable: Rankable, wanted, required: int, dialect: str):
+    """One row per candidate (a holder with a visible wanted skill): skill points
+    per part, and each index column from the latest visible disclosure that holds
+    it (the period as a pair), as ``gate._merge_signals`` merges them.
 
-    One GROUP BY over two kinds of rows: the best points per slot (the best over
-    all the holder's visible disclosures, which is the best over the union of
-    their skills), and the disclosures' columns, each prefixed with the
-    disclosure's zero-padded sequence number so that MAX picks the latest.
-    Measured: window functions per column (a sort each) and a join of two grouped
-    subqueries (no index, a scan per holder) cost seconds at 100,000 holders."""
+    ``best`` is the best points per slot (the best over all the holder's visible
+    disclosures, which is the best over the union of their skills), walked from
+    the wanted skills' ids and the requester's keys through the skill index;
+    ``points`` sums them per holder. The merge prefixes each column with the
+    disclosure's zero-padded sequence number, so that MAX picks the latest."""
+    skills = rankable.skills.subquery("vis_skill")
+    ids = (select(TERM.c.id.label("skill"), wanted.c.slot, wanted.c.points)
+           .join_from(wanted, TERM, TERM.c.term == wanted.c.skill)).subquery("ids")
     best = (
-        select(vis.c.holder_did, wanted.c.slot,
-               func.max(wanted.c.points).label("points"))
-        # "+ 0": drive the join from the wanted skills through the skill index
-        # and probe the visible disclosures by id. Measured on SQLite at 100,000
-        # holders: otherwise it scanned every visible disclosure once per wanted
-        # skill (2-7 times slower).
-        .select_from(vis.join(S, S.c.disclosure_id + 0 == vis.c.id)
-                     .join(wanted, wanted.c.skill == S.c.skill))
-        .group_by(vis.c.holder_did, wanted.c.slot)
+        select(skills.c.pseudonym, ids.c.slot, func.max(ids.c.points).label("points"))
+        .join_from(ids, skills, skills.c.skill == ids.c.skill)
+        .group_by(skills.c.pseudonym, ids.c.slot)
     ).subquery("best")
     in_required = best.c.slot < required
-    empty = [null().label(name) for name in _MERGED]
+    points = select(
+        best.c.pseudonym,
+        func.sum(case((in_required, best.c.points), else_=0)).label("required"),
+        func.sum(case((in_required, 0), else_=best.c.points)).label("optional"),
+    ).group_by(best.c.pseudonym).subquery("points")
+    vis = rankable.rows.subquery("vis_row")
     sequence = _padded(vis.c.sequence, dialect)
     period = or_(vis.c.available_from.isnot(None), vis.c.available_until.isnot(None))
-    rows = union_all(
-        select(best.c.holder_did, literal(1).label("hits"),
-               case((in_required, best.c.points), else_=0).label("required"),
-               case((in_required, 0), else_=best.c.points).label("optional"),
-               *empty),
-        select(vis.c.holder_did, literal(0).label("hits"),
-               literal(0).label("required"),
-               literal(0).label("optional"),
-               *(_stamped(sequence, vis.c[name], vis.c[name].isnot(None))
-                 .label(name) for name in _MERGED[:3]),
-               *(_stamped(sequence, vis.c[name], period).label(name)
-                 for name in _MERGED[3:])),
-    ).subquery("rows")
-    r = rows.c
-    return select(
-        r.holder_did, func.sum(r.hits).label("hits"),
-        func.sum(r.required).label("required"),
-        func.sum(r.optional).label("optional"),
-        _unstamped(func.max(r.employer_code), String, dialect).label("employer_code"),
-        _unstamped(func.max(r.level_rank), Integer, dialect).label("level_rank"),
-        _unstamped(func.max(r.hours_per_week), Integer, dialect)
-        .label("hours_per_week"),
-        _unstamped(func.max(r.available_from), Date, dialect).label("available_from"),
-        _unstamped(func.max(r.available_until), Date, dialect)
-        .label("available_until"),
-    ).group_by(r.holder_did).subquery("holders")
+    stamped = {name: func.max(_stamped(sequence, vis.c[name], vis.c[name].isnot(None)))
+               for name in _MERGED[:3]}
+    stamped |= {name: func.max(_stamped(sequence, vis.c[name], period))
+                for name in _MERGED[3:]}
+    kinds = (String, Integer, Integer, Date, Date)
+    return (
+        select(points.c.pseudonym, points.c.required, points.c.optional,
+               *(_unstamped(stamped[name], kind, dialect).label(name)
+                 for name, kind in zip(_MERGED, kinds)))
+        .join_from(points, vis, vis.c.pseudonym == points.c.pseudonym)
+        .group_by(points.c.pseudonym, points.c.required, points.c.optional)
+    ).subquery("holders")
 
 
 _MERGED = ("employer_code", "level_rank", "hours_per_week", "available_from",

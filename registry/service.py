@@ -139,8 +139,7 @@ class Registry:
         the same visible index columns, which scores identically."""
         matcher = Matcher(assignment, self.relations, self.circles)
         wanted = matcher.skills_to_look_for()
-        rankable = self.gate.rankable(requester, MATCHING, now, wanted,
-                                      matcher.members)
+        rankable = self.gate.rankable(requester, MATCHING, now)
         query = rank_query(matcher, rankable, self.engine.dialect.name,
                            assignment.id, after, limit)
         with transaction(self.engine) as conn:
