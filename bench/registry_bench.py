@@ -15,6 +15,11 @@ entries) and of ranking one page alone, p50 and p95 over 200 varied assignments,
 the ratio of gated to ungated ranking over the same rows, precision@10 on the
 labelled set, and the plan of the ranking query for three assignments. Figures are
 merged into bench/results/registry.json by backend.
+
+``--keep`` keeps the PostgreSQL database after the run (the SQLite file is always
+kept); ``--reuse`` measures such a kept database again without ingesting, after
+upgrading its schema (which back-fills any index a newer revision adds). The
+pseudonym key is fixed per seed so that the labelled set is found again.
 """
 
 from __future__ import annotations

@@ -75,8 +75,9 @@ class Signals:
 @dataclass(frozen=True, slots=True)
 class Rankable:
     """The rows ranking may read for one requester and purpose: visible skill rows
-    (skill id, pseudonym) and visible index rows (pseudonym, sequence and the
-    index columns), as SELECTs to build on."""
+    (skill id, pseudonym) and visible index rows (pseudonym, disclosure id, reach
+    key, sequence and the index columns), as SELECTs of ``match_skill`` and
+    ``match_disclosure`` to build on."""
 
     skills: Select
     rows: Select
@@ -136,7 +137,8 @@ class ConsentGate:
         return Rankable(
             skills=select(MS.c.skill, MS.c.pseudonym).where(
                 *self._reachable(MS, reach, now)),
-            rows=select(MD.c.pseudonym, MD.c.sequence, MD.c.employer_code,
+            rows=select(MD.c.pseudonym, MD.c.disclosure_id, MD.c.reach,
+                        MD.c.sequence, MD.c.employer_code,
                         MD.c.level_rank, MD.c.hours_per_week, MD.c.available_from,
                         MD.c.available_until).where(
                 *self._reachable(MD, reach, now)))

@@ -37,7 +37,8 @@ class MatchDisclosure(SQLModel, table=True):
     """One row per (disclosure, reach key): the columns ranking merges per holder."""
 
     __tablename__ = "match_disclosure"
-    __table_args__ = (Index("ix_match_disclosure_pseudonym", "pseudonym"),)
+    __table_args__ = (Index("ix_match_disclosure_pseudonym", "pseudonym"),
+                      Index("ix_match_disclosure_employer_code", "employer_code"))
     disclosure_id: int = Field(foreign_key="disclosure.id", primary_key=True)
     reach: int = Field(primary_key=True)
     pseudonym: str = Field(max_length=32)

@@ -52,6 +52,8 @@ def upgrade() -> None:
     )
     op.create_index('ix_match_disclosure_pseudonym', 'match_disclosure',
                     ['pseudonym'], unique=False)
+    op.create_index('ix_match_disclosure_employer_code', 'match_disclosure',
+                    ['employer_code'], unique=False)
     op.create_table(
         'match_skill',
         sa.Column('skill', sa.Integer(), nullable=False),
@@ -77,6 +79,7 @@ def _live() -> list:
 def downgrade() -> None:
     op.drop_index('ix_match_skill_disclosure_id', table_name='match_skill')
     op.drop_table('match_skill')
+    op.drop_index('ix_match_disclosure_employer_code', table_name='match_disclosure')
     op.drop_index('ix_match_disclosure_pseudonym', table_name='match_disclosure')
     op.drop_table('match_disclosure')
     op.drop_table('match_term')
