@@ -37,27 +37,42 @@ def rank_query(matcher: Matcher, rankable: Rankable, dialect: str,
                assignment_id: int, after: tuple[int, str] | None,
                limit: int | None):
     """The query that returns (pseudonym, score, total) for one page."""
-    holders = _per_holder(rankable, _wanted(matcher, dialect),
-                          len(matcher.required), dialect, matcher.members)
+    points = _points(rankable, _wanted(matcher, dialect), len(matcher.required),
+                     matcher.members).cte("points")
+    skill = (_share(points.c.required, 50, matcher.required_total)
+             + _share(points.c.optional, 10, matcher.optional_total))
+    passed = exists().where(PASS.c.assignment_id == assignment_id,
+                            PASS.c.pseudonym == points.c.pseudonym)
+    bounded = (limit is not None and after is None and matcher.members is None
+               and matcher.spec.freelancers)
+    keep = _could_make_the_page(points, skill, ~passed, limit) if bounded else None
+    holders = _merged(points, skill, rankable.rows.subquery("vis_row"), keep,
+                      dialect)
     c = holders.c
     spec = matcher.spec
     score = (
-        _share(c.required, 50, matcher.required_total)
-        + _share(c.optional, 10, matcher.optional_total)
+        c.skill
         + _level(spec.level_min, spec.level_max, c.level_rank)
         + _hours(spec.hours_per_week, c.hours_per_week)
         + _period(spec.period_start, spec.period_end, c.available_from,
                   c.available_until, dialect)
         + _distance(matcher, c.employer_code)
     )
-    passed = exists().where(PASS.c.assignment_id == assignment_id,
-                            PASS.c.pseudonym == c.pseudonym)
+    left_out = exists().where(PASS.c.assignment_id == assignment_id,
+                              PASS.c.pseudonym == c.pseudonym)
     scored = (
-        select(c.pseudonym, score.label("score"))
-        .where(_in_circle(matcher, c.employer_code), ~passed)
+        select(c.pseudonym, c.skill, score.label("score"))
+        .where(_in_circle(matcher, c.employer_code), ~left_out)
     ).subquery("scored")
-    counted = select(scored.c.pseudonym, scored.c.score,
-                     func.count().over().label("total")).where(
+    if bounded:
+        # Everyone not passed with skill points scores above 0 (no circle, so
+        # nobody is out of it); of those without, the merged rows tell.
+        sure = select(func.count()).select_from(points).where(
+            skill > 0, ~passed).scalar_subquery()
+        total = sure + func.sum(case((scored.c.skill == 0, 1), else_=0)).over()
+    else:
+        total = func.count().over()
+    counted = select(scored.c.pseudonym, scored.c.score, total.label("total")).where(
         scored.c.score > 0).subquery("counted")
     query = select(counted).order_by(counted.c.score.desc(), counted.c.pseudonym)
     if after is not None:
@@ -65,6 +80,24 @@ def rank_query(matcher: Matcher, rankable: Rankable, dialect: str,
         query = query.where(or_(counted.c.score < score_after, and_(
             counted.c.score == score_after, counted.c.pseudonym > pseudonym_after)))
     return query.limit(limit) if limit is not None else query
+
+
+# The most points the parts other than skills can add: level 15, hours 10,
+# period 10, distance 5 (the table in ``registry.matching``).
+OTHER_PARTS_MAX = 15 + 10 + 10 + 5
+
+
+def _could_make_the_page(points, skill, not_passed, limit: int):
+    """Candidates that can still be on the first page of ``limit``: the ``limit``
+    best by skill points score at least the ``limit``-th best skill points (T), so
+    one whose skill points plus every other part's maximum stay below T ranks
+    below all of them. Only the others are merged and scored; those without skill
+    points are kept too, since only their merged rows say whether they score.
+    Fewer than ``limit`` candidates: T is NULL and everyone is kept."""
+    threshold = (select(skill).select_from(points).where(not_passed)
+                 .order_by(skill.desc()).limit(1).offset(limit - 1)
+                 .scalar_subquery())
+    return or_(skill + OTHER_PARTS_MAX >= func.coalesce(threshold, 0), skill == 0)
 
 
 def _wanted(matcher: Matcher, dialect: str):
@@ -93,28 +126,32 @@ _WANTED = (
 )
 
 
-def _per_holder(rankable: Rankable, wanted, required: int, dialect: str,
-                members: frozenset[str] | None):
-    """One row per candidate (a holder with a visible wanted skill): skill points
-    per part, and each index column from the latest visible disclosure that holds
-    it (the period as a pair), as ``gate._merge_signals`` merges them.
+def _points(rankable: Rankable, wanted, required: int,
+            members: frozenset[str] | None):
+    """One row per candidate (a holder with a visible wanted skill): the skill
+    points of the required and of the nice-to-have skills, in quarters.
 
     ``best`` is the best points per slot (the best over all the holder's visible
-    disclosures, which is the best over the union of their skills), walked from
-    the wanted skills' ids and the requester's keys through the skill index;
-    ``points`` sums them per holder. The merge prefixes each column with the
-    disclosure's zero-padded sequence number, so that MAX picks the latest."""
+    disclosures, which is the best over the union of their skills)."""
     ids = (select(TERM.c.id.label("skill"), wanted.c.slot, wanted.c.points)
            .join_from(wanted, TERM, TERM.c.term == wanted.c.skill)).subquery("ids")
     best = (_placed_skills(rankable, ids, members) if _small(members)
             else _wanted_skills(rankable, ids)).subquery("best")
     in_required = best.c.slot < required
-    points = select(
+    return select(
         best.c.pseudonym,
         func.sum(case((in_required, best.c.points), else_=0)).label("required"),
         func.sum(case((in_required, 0), else_=best.c.points)).label("optional"),
-    ).group_by(best.c.pseudonym).subquery("points")
-    vis = rankable.rows.subquery("vis_row")
+    ).group_by(best.c.pseudonym)
+
+
+def _merged(points, skill, vis, keep, dialect: str):
+    """Each candidate (of those ``keep`` admits) with its skill points and each
+    index column from the latest visible disclosure that holds it (the period as
+    a pair), as ``gate._merge_signals`` merges them: every column is prefixed
+    with the disclosure's zero-padded sequence number, so that MAX picks the
+    latest. Measured: window functions per column (a sort each) and a join of
+    two grouped subqueries (a scan per holder) cost seconds at 100,000 holders."""
     sequence = _padded(vis.c.sequence, dialect)
     period = or_(vis.c.available_from.isnot(None), vis.c.available_until.isnot(None))
     stamped = {name: func.max(_stamped(sequence, vis.c[name], vis.c[name].isnot(None)))
@@ -122,13 +159,15 @@ def _per_holder(rankable: Rankable, wanted, required: int, dialect: str,
     stamped |= {name: func.max(_stamped(sequence, vis.c[name], period))
                 for name in _MERGED[3:]}
     kinds = (String, Integer, Integer, Date, Date)
-    return (
-        select(points.c.pseudonym, points.c.required, points.c.optional,
+    query = (
+        select(points.c.pseudonym, skill.label("skill"),
                *(_unstamped(stamped[name], kind, dialect).label(name)
                  for name, kind in zip(_MERGED, kinds)))
         .join_from(points, vis, vis.c.pseudonym == points.c.pseudonym)
-        .group_by(points.c.pseudonym, points.c.required, points.c.optional)
-    ).subquery("holders")
+        .group_by(points.c.pseudonym, points.c.required, points.c.optional))
+    if keep is not None:
+        query = query.where(keep)
+    return query.subquery("holders")
 
 
 # A circle of at most this many organisations starts from the holders placed in
