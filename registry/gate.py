@@ -143,11 +143,16 @@ class ConsentGate:
                         MD.c.available_until).where(
                 *self._reachable(MD, reach, now)))
 
-    def _reach(self, org: str, purpose: str):
+    def _reach(self, org: str, purpose: str) -> list[int]:
         """The ids of the reach keys whose audiences contain ``org`` today, for
-        ``purpose`` (``registry.match_index``)."""
+        ``purpose`` (``registry.match_index``). Read first and passed as values:
+        PostgreSQL then walks the skill index on (skill, reach) instead of every
+        row of a skill (measured at 100,000 holders: twice the rows, a second
+        hash join)."""
         terms = reach_terms(purpose, requester_keys(org, self._geo))
-        return select(TERM.c.id).where(TERM.c.term.in_(terms))
+        with transaction(self._engine) as conn:
+            return sorted(conn.execute(select(TERM.c.id).where(
+                TERM.c.term.in_(terms))).scalars())
 
     def _reachable(self, t, reach, now: datetime) -> list:
         """Conditions on a match index table ``t``: under one of the requester's
