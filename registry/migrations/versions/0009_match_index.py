@@ -48,10 +48,11 @@ def upgrade() -> None:
         sa.Column('available_from', sa.Date(), nullable=True),
         sa.Column('available_until', sa.Date(), nullable=True),
         sa.ForeignKeyConstraint(['disclosure_id'], ['disclosure.id']),
-        sa.PrimaryKeyConstraint('disclosure_id', 'reach'),
+        sa.PrimaryKeyConstraint('pseudonym', 'disclosure_id', 'reach'),
+        sqlite_with_rowid=False,
     )
-    op.create_index('ix_match_disclosure_pseudonym', 'match_disclosure',
-                    ['pseudonym'], unique=False)
+    op.create_index('ix_match_disclosure_disclosure_id', 'match_disclosure',
+                    ['disclosure_id'], unique=False)
     op.create_index('ix_match_disclosure_employer_code', 'match_disclosure',
                     ['employer_code'], unique=False)
     op.create_table(
@@ -80,7 +81,7 @@ def downgrade() -> None:
     op.drop_index('ix_match_skill_disclosure_id', table_name='match_skill')
     op.drop_table('match_skill')
     op.drop_index('ix_match_disclosure_employer_code', table_name='match_disclosure')
-    op.drop_index('ix_match_disclosure_pseudonym', table_name='match_disclosure')
+    op.drop_index('ix_match_disclosure_disclosure_id', table_name='match_disclosure')
     op.drop_table('match_disclosure')
     op.drop_table('match_term')
 
