@@ -171,7 +171,11 @@ def _merged(points, skill, vis, keep, dialect: str):
 
 
 # A circle of at most this many organisations starts from the holders placed in
-# it; a wider one (or none) from the wanted skills.
+# it; a wider one (or none) from the wanted skills. Measured at 100,000 holders
+# on SQLite (medians of 16-36 assignments, load 9-11): starting from the placed
+# holders was faster for every circle kind up to a province of 57 organisations
+# (neighbours 108 against 202 ms, province 385 against 448 ms) and slower for
+# all 342 municipalities (234 against 215 ms).
 SMALL_CIRCLE = 100
 
 
