@@ -224,6 +224,7 @@ def reused(args, reference, engine, registry, secret) -> dict:
 
 def measure(registry, engine, jobs, result, rate, ingest, args, secret) -> dict:
     page_of = 11  # a page of ten and one more, to know whether there is a next
+    load_before = os.getloadavg()
     for org, job in jobs[:10]:  # warm the caches once
         registry.rank(Requester(org, "bench", "staff"), job, NOW, limit=page_of)
     page, rank, totals = [], [], []
@@ -244,6 +245,8 @@ def measure(registry, engine, jobs, result, rate, ingest, args, secret) -> dict:
     hits = sum(o.picks_in_top10 for o in outcomes)
     report = {
         "machine": machine(), "holders": args.n,
+        "load_average_1_5_15_min": {"before": [round(x, 2) for x in load_before],
+                                    "after": [round(x, 2) for x in os.getloadavg()]},
         "disclosures": result.accepted, "refused": len(result.refused),
         "ingest_seconds": round(ingest, 1) if ingest else None,
         "ingest_per_second": round(rate) if rate else None,
