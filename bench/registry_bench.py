@@ -21,17 +21,22 @@ the backend's entry, with the load average before and after and the CPU seconds 
 this process and its workers (a PostgreSQL server's own time is not among them):
 
     .venv/bin/python bench/registry_bench.py --backend sqlite --n 100000 --ingest-only
+
+``--keep`` keeps the PostgreSQL database after the run (the SQLite file is always
+kept); ``--reuse`` measures such a kept database again without ingesting, after
+upgrading its schema (which back-fills any index a newer revision adds). The
+pseudonym key is fixed per seed so that the labelled set is found again.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
 import random
 import resource
-import secrets
 import statistics
 import sys
 import tempfile
@@ -47,7 +52,8 @@ from sqlalchemy import create_engine, make_url, text  # noqa: E402
 from audit import AuditLog  # noqa: E402
 from bench.registry_labelled import evaluate, planted  # noqa: E402
 from bench.registry_synth import NOW, cached, read_cached, world  # noqa: E402
-from registry import AssignmentSpec, ConsentGate, Registry, Requester  # noqa: E402
+from registry import AssignmentSpec, BulkResult, ConsentGate, Registry  # noqa: E402
+from registry import Requester  # noqa: E402
 from registry import create_tables, make_engine  # noqa: E402
 from registry.matching import Matcher  # noqa: E402
 from registry.ranking import rank_query  # noqa: E402
@@ -66,19 +72,24 @@ class UngatedGate(ConsentGate):
     def _visible(self, t, org, purpose, now):
         return []
 
+    def _reachable(self, t, reach, now):
+        return []
+
     def purge_expired(self, now):
         return 0
 
 
-def engine_for(backend: str, url: str | None, n: int, database: str | None):
+def engine_for(backend: str, url: str | None, n: int, database: str | None,
+               reuse: bool = False):
     if backend == "sqlite":
         path = ROOT / "var" / "bench" / f"registry-{n}.sqlite"
         path.parent.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in ("", "-wal", "-shm") if not reuse else ():
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         return make_engine(f"sqlite:///{path}")
-    _admin(url, f'DROP DATABASE IF EXISTS "{database}"')
-    _admin(url, f'CREATE DATABASE "{database}"')
+    if not reuse:
+        _admin(url, f'DROP DATABASE IF EXISTS "{database}"')
+        _admin(url, f'CREATE DATABASE "{database}"')
     return make_engine(make_url(url).set(database=database).render_as_string(
         hide_password=False))
 
@@ -143,27 +154,37 @@ def main() -> None:
                         help="where the generated data set is kept for reuse")
     parser.add_argument("--ingest-only", action="store_true",
                         help="measure the bulk ingest alone and merge its figures")
+    parser.add_argument("--keep", action="store_true",
+                        help="PostgreSQL: keep the database after the run")
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure on the database an earlier run kept (upgraded "
+                             "to the current schema first), without ingesting")
     args = parser.parse_args()
     if args.backend == "postgres" and not (args.url and args.database):
         parser.error("postgres needs --url and --database")
     reference = load_reference_data(Path(os.environ.get(
         "VG_REFERENCE_DIR", ROOT.parent / "shared" / "data")))
-    engine = engine_for(args.backend, args.url, args.n, args.database)
+    engine = engine_for(args.backend, args.url, args.n, args.database, args.reuse)
     try:
         report = run(args, reference, engine)
     finally:
         engine.dispose()
-        if args.backend == "postgres":
+        if args.backend == "postgres" and not args.keep:
             _admin(args.url, f'DROP DATABASE IF EXISTS "{args.database}"')
     save(args.backend, report, merge=args.ingest_only)
 
 
 def run(args, reference, engine) -> dict:
+    t0 = time.perf_counter()
     create_tables(engine)
+    print(f"schema upgraded in {time.perf_counter() - t0:.1f} s", flush=True)
     audit = AuditLog(engine)
     audit.create_tables()
-    secret = secrets.token_bytes(32)
+    # Fixed for a seed, so that a kept database can be measured again (--reuse).
+    secret = hashlib.sha256(f"vg-bench-pseudonyms-{SEED}".encode()).digest()
     registry = Registry(engine, reference, audit, secret)
+    if args.reuse:
+        return reused(args, reference, engine, registry, secret)
     registry.access.seed(_organisations(reference))
 
     print(f"data set of {args.n} holders ...", flush=True)
@@ -208,8 +229,27 @@ def run(args, reference, engine) -> dict:
     return report
 
 
+def reused(args, reference, engine, registry, secret) -> dict:
+    """Measure a database ingested by an earlier run (with ``--keep``)."""
+    t0 = time.perf_counter()
+    _analyze(engine)
+    print(f"analyze: {time.perf_counter() - t0:.1f} s", flush=True)
+    with engine.connect() as conn:
+        count = conn.execute(text("SELECT count(*) FROM disclosure")).scalar_one()
+    result = BulkResult(accepted=count)
+    rng = random.Random(SEED)
+    jobs = [(org, registry.create_assignment(Requester(org, "bench", "staff"), spec,
+                                             NOW))
+            for org, spec in assignments(reference, args.queries, rng)]
+    report = measure(registry, engine, jobs, result, None, None, args, secret)
+    report["ingest"] = "reused: ingested by an earlier run"
+    report["plans"] = explain(engine, registry, jobs[:3])
+    return report
+
+
 def measure(registry, engine, jobs, result, rate, ingest, args, secret) -> dict:
     page_of = 11  # a page of ten and one more, to know whether there is a next
+    load_before = os.getloadavg()
     for org, job in jobs[:10]:  # warm the caches once
         registry.rank(Requester(org, "bench", "staff"), job, NOW, limit=page_of)
     page, rank, totals = [], [], []
@@ -230,8 +270,11 @@ def measure(registry, engine, jobs, result, rate, ingest, args, secret) -> dict:
     hits = sum(o.picks_in_top10 for o in outcomes)
     report = {
         "machine": machine(), "holders": args.n,
+        "load_average_1_5_15_min": {"before": [round(x, 2) for x in load_before],
+                                    "after": [round(x, 2) for x in os.getloadavg()]},
         "disclosures": result.accepted, "refused": len(result.refused),
-        "ingest_seconds": round(ingest, 1), "ingest_per_second": round(rate),
+        "ingest_seconds": round(ingest, 1) if ingest else None,
+        "ingest_per_second": round(rate) if rate else None,
         "candidates_page": summary(page), "rank_page": summary(rank),
         "ungated_rank_page": summary(ungated),
         "gated_over_ungated_p50": round(statistics.median(rank)
@@ -257,8 +300,7 @@ def explain(engine, registry, jobs) -> list[list[str]]:
     for org, job in jobs:
         matcher = Matcher(job, registry.relations, registry.circles)
         rankable = registry.gate.rankable(Requester(org, "bench", "staff"), "matching",
-                                          NOW, matcher.skills_to_look_for(),
-                                          matcher.members)
+                                          NOW)
         query = rank_query(matcher, rankable, engine.dialect.name, job.id, None, 11)
         compiled = query.compile(engine, compile_kwargs={"literal_binds": True})
         with engine.connect() as conn:
@@ -269,6 +311,13 @@ def explain(engine, registry, jobs) -> list[list[str]]:
 
 
 def _analyze(engine) -> None:
+    """Statistics after a bulk load; on PostgreSQL also VACUUM, which sets the
+    visibility map that lets the ranking read the match index alone."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(
+                isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+        return
     with engine.begin() as conn:
         conn.execute(text("ANALYZE"))
 

@@ -37,8 +37,9 @@ from schemas import SchemaError, WorkcontextValidator, check_references, parse_b
 
 from .db import transaction
 from .errors import GrantNotLive, RegistryError
-from .extract import extract
+from .extract import Extracted, extract
 from .ingest import _check_issued, pseudonym_for
+from .match_index import IndexEntry, write_entries
 from .policies import Policies
 from .tables import CHILD_TABLES, Disclosure, DisclosureAudience, DisclosurePurpose
 from .tables import DisclosureSkill, ErasedHolder, Holder, WithdrawnGrant
@@ -79,6 +80,8 @@ class Checked(NamedTuple):
     purposes: tuple[str, ...]
     skills: tuple[str, ...]
     row: tuple  # the values of CHECKED_COLUMNS, converted for the database
+    index: tuple  # valid from and until, audience kind and ref, and the Extracted
+    # columns after the skills, as ``match_index.IndexEntry`` needs them
 
 
 class DocumentChecks:
@@ -119,7 +122,10 @@ class DocumentChecks:
             columns.available_until, employer)
         return (found.holder, pseudonym_for(self._secret, found.holder),
                 found.sequence, grant.id, audience.to_json(), audience.organisations,
-                employer, grant.purposes, columns.skills, self._convert(row))
+                employer, grant.purposes, columns.skills, self._convert(row),
+                (grant.valid_from, grant.valid_until, audience.kind, audience.ref,
+                 columns.employer_code, columns.level_rank, columns.hours_per_week,
+                 columns.available_from, columns.available_until))
 
 
 # Set in each worker by ``_init_worker``; the pool forks, so the checks (with the
@@ -385,6 +391,14 @@ def _insert(conn: Connection, kept: list[tuple[Checked, str]], now: datetime) ->
     for table, values in children.items():
         t = table.__table__
         _write(conn, t, tuple(c.name for c in t.columns), values)
+    write_entries(conn, [_index_entry(i, found) for i, (found, _) in zip(ids, kept)])
+
+
+def _index_entry(disclosure_id: int, found: Checked) -> IndexEntry:
+    valid_from, valid_until, kind, ref, *columns = found.index
+    return IndexEntry(disclosure_id, found.pseudonym, found.sequence, valid_from,
+                      valid_until, kind, ref, found.organisations, found.purposes,
+                      Extracted(found.skills, *columns))
 
 
 def _upsert_holders(conn: Connection, kept: list[Checked]) -> None:

@@ -30,6 +30,7 @@ from schemas import WorkcontextValidator, check_references
 from .db import transaction
 from .errors import GrantIdTaken, GrantNotLive, GrantWithdrawn, ReplayedDocument
 from .extract import Extracted, extract
+from .match_index import entry_for, write_entries
 from .policies import Policies
 from .tables import CHILD_TABLES, Disclosure, DisclosureAudience, DisclosurePurpose
 from .tables import DisclosureSkill, ErasedHolder, Holder, WithdrawnGrant
@@ -84,6 +85,8 @@ class Ingest:
             _delete_grant(conn, found.grant.id, found.holder)
             disclosure_id = _insert(conn, found, columns, now, employer)
             _insert_children(conn, disclosure_id, found, columns.skills)
+            write_entries(conn, [entry_for(disclosure_id, pseudonym, found.sequence,
+                                           found.grant, columns)])
         return Accepted(pseudonym, found.grant.id, tuple(sorted(found.fields)))
 
     def check_projection(self, workcontext: dict[str, Any], fields: frozenset[str],

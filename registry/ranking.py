@@ -4,23 +4,14 @@ only the page (ORDER BY score, pseudonym, LIMIT, keyset cursor).
 It computes the score of ``matching.Matcher`` (the table in that module) from the
 same inputs, in integers, so that both give the same number: ``Matcher`` explains
 the few candidates of a page, this query orders all of them. Its inputs are what
-the gate hands out for ranking (``ConsentGate.rankable``): the visible disclosures
-of holders with a visible wanted skill (or, for an assignment with a circle, with a
-visible employer in it; only holders with a visible wanted skill are ranked). Skill
-points come from the skill rows of those disclosures only, joined to the
-assignment's skills expanded once through the ESCO hierarchy (a table of skill, slot
-and points); the other parts are CASE expressions on the index columns, merged per
-holder as the gate merges them (a later disclosure's value wins).
-
-Known shortcoming: the gate's conditions are checked on rows of ``disclosure``,
-which also carry the signed document and projection, and an assignment without a
-circle starts from every visible disclosure holding a wanted or related skill. At
-100,000 holders on a loaded two-core machine that took about a second per query
-(bench/results/registry.json, with the plans), against a target of 15 ms. A
-narrow table of the gate and index columns with the consented skills denormalised
-(PostgreSQL ``int[]`` with a GIN index, a compact set on SQLite), filled at
-ingest, would keep both the probe and the skill test off the document rows; this
-query's shape would stay.
+the gate hands out for ranking (``ConsentGate.rankable``): the match index rows
+under the requester's reach keys (``registry.tables_match``). The assignment's
+skills are expanded once through the ESCO hierarchy into a small table of (skill,
+slot, points); the query walks the skill index from those skills and the
+requester's keys to the candidates holding any of them, takes the best points per
+slot, then reads each candidate's visible index rows by pseudonym and merges them
+as the gate merges them (a later disclosure's value wins). The other parts of the
+score are CASE expressions on the merged columns.
 """
 
 from __future__ import annotations
@@ -29,42 +20,59 @@ import json
 from datetime import date
 
 from sqlalchemy import Date, Integer, String, Text, and_, case, cast, column, exists
-from sqlalchemy import false, func, literal, null, or_, select, text, true, union_all
+from sqlalchemy import false, func, literal, null, or_, select, text, true
 
+from .gate import Rankable
 from .matching import Matcher, quarters
-from .tables import AssignmentPass, DisclosureSkill, Holder
+from .tables import AssignmentPass
+from .tables_match import MatchDisclosure, MatchSkill, MatchTerm
 
-H = Holder.__table__
-S = DisclosureSkill.__table__
 PASS = AssignmentPass.__table__
+TERM = MatchTerm.__table__
+MD = MatchDisclosure.__table__
+MS = MatchSkill.__table__
 
 
-def rank_query(matcher: Matcher, rankable, dialect: str, assignment_id: int,
-               after: tuple[int, str] | None, limit: int | None):
+def rank_query(matcher: Matcher, rankable: Rankable, dialect: str,
+               assignment_id: int, after: tuple[int, str] | None,
+               limit: int | None):
     """The query that returns (pseudonym, score, total) for one page."""
-    vis = rankable.cte("vis")
-    holders = _per_holder(vis, _wanted(matcher, dialect), len(matcher.required),
-                          dialect)
+    points = _points(rankable, _wanted(matcher, dialect), len(matcher.required),
+                     matcher.members).cte("points")
+    skill = (_share(points.c.required, 50, matcher.required_total)
+             + _share(points.c.optional, 10, matcher.optional_total))
+    passed = exists().where(PASS.c.assignment_id == assignment_id,
+                            PASS.c.pseudonym == points.c.pseudonym)
+    bounded = (limit is not None and after is None and matcher.members is None
+               and matcher.spec.freelancers)
+    keep = _could_make_the_page(points, skill, ~passed, limit) if bounded else None
+    holders = _merged(points, skill, rankable.rows.subquery("vis_row"), keep,
+                      dialect)
     c = holders.c
     spec = matcher.spec
     score = (
-        _share(c.required, 50, matcher.required_total)
-        + _share(c.optional, 10, matcher.optional_total)
+        c.skill
         + _level(spec.level_min, spec.level_max, c.level_rank)
         + _hours(spec.hours_per_week, c.hours_per_week)
         + _period(spec.period_start, spec.period_end, c.available_from,
                   c.available_until, dialect)
         + _distance(matcher, c.employer_code)
     )
-    passed = exists().where(PASS.c.assignment_id == assignment_id,
-                            PASS.c.pseudonym == H.c.pseudonym)
+    left_out = exists().where(PASS.c.assignment_id == assignment_id,
+                              PASS.c.pseudonym == c.pseudonym)
     scored = (
-        select(H.c.pseudonym, score.label("score"))
-        .select_from(holders.join(H, H.c.did == c.holder_did))
-        .where(c.hits > 0, _in_circle(matcher, c.employer_code), ~passed)
+        select(c.pseudonym, c.skill, score.label("score"))
+        .where(_in_circle(matcher, c.employer_code), ~left_out)
     ).subquery("scored")
-    counted = select(scored.c.pseudonym, scored.c.score,
-                     func.count().over().label("total")).where(
+    if bounded:
+        # Everyone not passed with skill points scores above 0 (no circle, so
+        # nobody is out of it); of those without, the merged rows tell.
+        sure = select(func.count()).select_from(points).where(
+            skill > 0, ~passed).scalar_subquery()
+        total = sure + func.sum(case((scored.c.skill == 0, 1), else_=0)).over()
+    else:
+        total = func.count().over()
+    counted = select(scored.c.pseudonym, scored.c.score, total.label("total")).where(
         scored.c.score > 0).subquery("counted")
     query = select(counted).order_by(counted.c.score.desc(), counted.c.pseudonym)
     if after is not None:
@@ -72,6 +80,24 @@ def rank_query(matcher: Matcher, rankable, dialect: str, assignment_id: int,
         query = query.where(or_(counted.c.score < score_after, and_(
             counted.c.score == score_after, counted.c.pseudonym > pseudonym_after)))
     return query.limit(limit) if limit is not None else query
+
+
+# The most points the parts other than skills can add: level 15, hours 10,
+# period 10, distance 5 (the table in ``registry.matching``).
+OTHER_PARTS_MAX = 15 + 10 + 10 + 5
+
+
+def _could_make_the_page(points, skill, not_passed, limit: int):
+    """Candidates that can still be on the first page of ``limit``: the ``limit``
+    best by skill points score at least the ``limit``-th best skill points (T), so
+    one whose skill points plus every other part's maximum stay below T ranks
+    below all of them. Only the others are merged and scored; those without skill
+    points are kept too, since only their merged rows say whether they score.
+    Fewer than ``limit`` candidates: T is NULL and everyone is kept."""
+    threshold = (select(skill).select_from(points).where(not_passed)
+                 .order_by(skill.desc()).limit(1).offset(limit - 1)
+                 .scalar_subquery())
+    return or_(skill + OTHER_PARTS_MAX >= func.coalesce(threshold, 0), skill == 0)
 
 
 def _wanted(matcher: Matcher, dialect: str):
@@ -100,58 +126,91 @@ _WANTED = (
 )
 
 
-def _per_holder(vis, wanted, required: int, dialect: str):
-    """One row per holder: skill points per part, and each index column from the
-    latest visible disclosure that holds it (the period as a pair), as
-    ``gate._merge_signals`` merges them.
+def _points(rankable: Rankable, wanted, required: int,
+            members: frozenset[str] | None):
+    """One row per candidate (a holder with a visible wanted skill): the skill
+    points of the required and of the nice-to-have skills, in quarters.
 
-    One GROUP BY over two kinds of rows: the best points per slot (the best over
-    all the holder's visible disclosures, which is the best over the union of
-    their skills), and the disclosures' columns, each prefixed with the
-    disclosure's zero-padded sequence number so that MAX picks the latest.
-    Measured: window functions per column (a sort each) and a join of two grouped
-    subqueries (no index, a scan per holder) cost seconds at 100,000 holders."""
-    best = (
-        select(vis.c.holder_did, wanted.c.slot,
-               func.max(wanted.c.points).label("points"))
-        # "+ 0": drive the join from the wanted skills through the skill index
-        # and probe the visible disclosures by id. Measured on SQLite at 100,000
-        # holders: otherwise it scanned every visible disclosure once per wanted
-        # skill (2-7 times slower).
-        .select_from(vis.join(S, S.c.disclosure_id + 0 == vis.c.id)
-                     .join(wanted, wanted.c.skill == S.c.skill))
-        .group_by(vis.c.holder_did, wanted.c.slot)
-    ).subquery("best")
+    ``best`` is the best points per slot (the best over all the holder's visible
+    disclosures, which is the best over the union of their skills)."""
+    ids = (select(TERM.c.id.label("skill"), wanted.c.slot, wanted.c.points)
+           .join_from(wanted, TERM, TERM.c.term == wanted.c.skill)).subquery("ids")
+    best = (_placed_skills(rankable, ids, members) if _small(members)
+            else _wanted_skills(rankable, ids)).subquery("best")
     in_required = best.c.slot < required
-    empty = [null().label(name) for name in _MERGED]
+    return select(
+        best.c.pseudonym,
+        func.sum(case((in_required, best.c.points), else_=0)).label("required"),
+        func.sum(case((in_required, 0), else_=best.c.points)).label("optional"),
+    ).group_by(best.c.pseudonym)
+
+
+def _merged(points, skill, vis, keep, dialect: str):
+    """Each candidate (of those ``keep`` admits) with its skill points and each
+    index column from the latest visible disclosure that holds it (the period as
+    a pair), as ``gate._merge_signals`` merges them: every column is prefixed
+    with the disclosure's zero-padded sequence number, so that MAX picks the
+    latest. Measured: window functions per column (a sort each) and a join of
+    two grouped subqueries (a scan per holder) cost seconds at 100,000 holders."""
     sequence = _padded(vis.c.sequence, dialect)
     period = or_(vis.c.available_from.isnot(None), vis.c.available_until.isnot(None))
-    rows = union_all(
-        select(best.c.holder_did, literal(1).label("hits"),
-               case((in_required, best.c.points), else_=0).label("required"),
-               case((in_required, 0), else_=best.c.points).label("optional"),
-               *empty),
-        select(vis.c.holder_did, literal(0).label("hits"),
-               literal(0).label("required"),
-               literal(0).label("optional"),
-               *(_stamped(sequence, vis.c[name], vis.c[name].isnot(None))
-                 .label(name) for name in _MERGED[:3]),
-               *(_stamped(sequence, vis.c[name], period).label(name)
-                 for name in _MERGED[3:])),
-    ).subquery("rows")
-    r = rows.c
-    return select(
-        r.holder_did, func.sum(r.hits).label("hits"),
-        func.sum(r.required).label("required"),
-        func.sum(r.optional).label("optional"),
-        _unstamped(func.max(r.employer_code), String, dialect).label("employer_code"),
-        _unstamped(func.max(r.level_rank), Integer, dialect).label("level_rank"),
-        _unstamped(func.max(r.hours_per_week), Integer, dialect)
-        .label("hours_per_week"),
-        _unstamped(func.max(r.available_from), Date, dialect).label("available_from"),
-        _unstamped(func.max(r.available_until), Date, dialect)
-        .label("available_until"),
-    ).group_by(r.holder_did).subquery("holders")
+    stamped = {name: func.max(_stamped(sequence, vis.c[name], vis.c[name].isnot(None)))
+               for name in _MERGED[:3]}
+    stamped |= {name: func.max(_stamped(sequence, vis.c[name], period))
+                for name in _MERGED[3:]}
+    kinds = (String, Integer, Integer, Date, Date)
+    query = (
+        select(points.c.pseudonym, skill.label("skill"),
+               *(_unstamped(stamped[name], kind, dialect).label(name)
+                 for name, kind in zip(_MERGED, kinds)))
+        .join_from(points, vis, vis.c.pseudonym == points.c.pseudonym)
+        .group_by(points.c.pseudonym, points.c.required, points.c.optional))
+    if keep is not None:
+        query = query.where(keep)
+    return query.subquery("holders")
+
+
+# A circle of at most this many organisations starts from the holders placed in
+# it; a wider one (or none) from the wanted skills. Measured at 100,000 holders
+# on SQLite (medians of 16-36 assignments, load 9-11): starting from the placed
+# holders was faster for every circle kind up to a province of 57 organisations
+# (neighbours 108 against 202 ms, province 385 against 448 ms) and slower for
+# all 342 municipalities (234 against 215 ms).
+SMALL_CIRCLE = 100
+
+
+def _small(members: frozenset[str] | None) -> bool:
+    return members is not None and len(members) <= SMALL_CIRCLE
+
+
+def _wanted_skills(rankable: Rankable, ids):
+    """The best points per (holder, slot), walked from the wanted skills' ids and
+    the requester's keys through the primary key of ``match_skill``."""
+    skills = rankable.skills.subquery("vis_skill")
+    return (
+        select(skills.c.pseudonym, ids.c.slot, func.max(ids.c.points).label("points"))
+        .join_from(ids, skills, skills.c.skill == ids.c.skill)
+        .group_by(skills.c.pseudonym, ids.c.slot))
+
+
+def _placed_skills(rankable: Rankable, ids, members: frozenset[str]):
+    """The same for holders with a visible disclosure naming an employer in a small
+    circle (a superset of those whose merged employer is in it), walked from their
+    visible index rows to the skill rows of the same disclosure and reach key."""
+    rows = rankable.rows.subquery("placed_rows")
+    placed = select(rows.c.pseudonym).where(rows.c.employer_code.in_(sorted(members)))
+    vis = rankable.rows.where(MD.c.pseudonym.in_(placed)).subquery("vis_placed")
+    # Materialised, so that the planner walks from the placed holders' rows to
+    # their skills and not from every wanted skill to every placed holder
+    # (measured on SQLite: the flattened join took that order, seconds per query).
+    held = (select(vis.c.pseudonym, MS.c.skill)
+            .join_from(vis, MS, and_(MS.c.disclosure_id == vis.c.disclosure_id,
+                                     MS.c.reach == vis.c.reach))
+            .cte("held").prefix_with("MATERIALIZED"))
+    return (
+        select(held.c.pseudonym, ids.c.slot, func.max(ids.c.points).label("points"))
+        .join_from(ids, held, held.c.skill == ids.c.skill)
+        .group_by(held.c.pseudonym, ids.c.slot))
 
 
 _MERGED = ("employer_code", "level_rank", "hours_per_week", "available_from",

@@ -16,6 +16,7 @@ from sqlmodel import Field, SQLModel
 
 from .policy_tables import EmployerPolicyRow, EmploymentRow, LegalBasisRow
 from .policy_tables import PolicyNotice
+from .tables_match import MatchDisclosure, MatchSkill, MatchTerm
 
 
 class Organisation(SQLModel, table=True):
@@ -156,7 +157,9 @@ class WebSession(SQLModel, table=True):
     expires: datetime
 
 
-CHILD_TABLES = (DisclosurePurpose, DisclosureAudience, DisclosureSkill)
+# Rows that belong to one disclosure and are deleted with it (the match index too).
+CHILD_TABLES = (DisclosurePurpose, DisclosureAudience, DisclosureSkill,
+                MatchDisclosure, MatchSkill)
 
 
 def metadata_for_migrations():
@@ -177,4 +180,4 @@ REGISTRY_TABLES = tuple(m.__table__ for m in (
     Organisation, ApiKey, Holder, Disclosure, WithdrawnGrant, DisclosurePurpose,
     DisclosureAudience, DisclosureSkill, Assignment, AssignmentPass,
     EmployerPolicyRow, LegalBasisRow, PolicyNotice, ErasedHolder, EmploymentRow,
-    WebSession))
+    WebSession, MatchTerm, MatchDisclosure, MatchSkill))

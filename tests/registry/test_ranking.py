@@ -90,3 +90,14 @@ def test_a_passed_candidate_is_left_out_of_the_sql_ranking(populated):
     assert first.pseudonym not in {s.pseudonym for s in ranked}
     assert [(s.pseudonym, s.score) for s in ranked] == python_ranking(
         registry, requester, job)
+
+
+def test_the_first_page_and_its_total_are_those_of_the_whole_ranking(populated):
+    registry = populated.registry
+    for requester, job in jobs(registry, 25):
+        expected = python_ranking(registry, requester, job)
+
+        page, total = registry.ranked(requester, job, NOW, 11, None)
+
+        assert [(s.pseudonym, s.score) for s in page] == expected[:11]
+        assert total == len(expected)

@@ -1,0 +1,156 @@
+"""Reach keys, and writing the match index (``registry.tables_match``).
+
+An audience rule refers to at most one code, so a disclosure is reachable under one
+key per purpose (one per listed organisation for a list). A requesting organisation
+holds the keys of every rule that contains it, computed from today's reference data
+at the moment of the query, exactly as ``consent.Audience.contains`` decides:
+
+    rule                      disclosure's key       keys of requester ``org``
+    organisation(s)           org:<each listed>      org:<org>
+    employer                  employer:<ref>         employer:<org>
+    employer_and_neighbours   near:<ref>             near:<org>, near:<each neighbour>
+    province                  province:<ref>         province:<province of org>
+    corop                     corop:<ref>            corop:<COROP region of org>
+    safety_region             safety_region:<ref>    safety_region:<region of org>
+    all_municipalities        all_municipalities     only if org is a municipality
+    sector                    sector:<ref>           sector:<sector of org>
+    cross_sector              cross_sector           only if org is known
+
+A disclosure is visible to ``org`` for a purpose when one of its keys is one of the
+requester's keys for that purpose; a test checks this against ``Audience.contains``
+for every organisation in the reference data. The keys are prefixed with the
+purpose (``matching|province:PV26``), stored once in ``match_term`` and referred
+to by integer id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterable, Sequence
+
+from sqlalchemy import Connection, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from consent import Audience, Geography, corop_of, safety_region_of, sector_of
+
+from .extract import Extracted
+from .tables_match import MatchDisclosure, MatchSkill, MatchTerm
+
+TERM = MatchTerm.__table__
+MD = MatchDisclosure.__table__
+MS = MatchSkill.__table__
+_CHUNK = 500  # terms per IN list
+
+
+@dataclass(frozen=True, slots=True)
+class IndexEntry:
+    """What the index keeps of one stored disclosure."""
+
+    disclosure_id: int
+    pseudonym: str
+    sequence: int
+    valid_from: datetime
+    valid_until: datetime
+    audience_kind: str
+    audience_ref: str | None
+    organisations: tuple[str, ...]
+    purposes: tuple[str, ...]
+    columns: Extracted
+
+
+def entry_for(disclosure_id: int, pseudonym: str, sequence: int, grant,
+              columns: Extracted) -> IndexEntry:
+    """The entry of a disclosure stored under ``grant`` (a ``consent.Grant``)."""
+    audience: Audience = grant.audience
+    return IndexEntry(disclosure_id, pseudonym, sequence, grant.valid_from,
+                      grant.valid_until, audience.kind, audience.ref,
+                      tuple(audience.organisations), tuple(grant.purposes), columns)
+
+
+def audience_keys(kind: str, ref: str | None,
+                  organisations: Iterable[str] = ()) -> list[str]:
+    """The reach keys of one audience rule (without the purpose)."""
+    if kind in ("organisation", "organisations"):
+        return [f"org:{o}" for o in sorted(set(organisations))]
+    if kind in ("all_municipalities", "cross_sector"):
+        return [kind]
+    name = "near" if kind == "employer_and_neighbours" else kind
+    return [f"{name}:{ref}"]
+
+
+def requester_keys(org: str, geo: Geography) -> list[str]:
+    """The reach keys of every audience rule that contains ``org`` today."""
+    keys = [f"org:{org}", f"employer:{org}"]
+    keys += [f"near:{code}" for code in sorted(geo.neighbours(org) | {org})]
+    for kind, value in (("province", geo.province_of(org)),
+                        ("corop", corop_of(org, geo)),
+                        ("safety_region", safety_region_of(org, geo)),
+                        ("sector", sector_of(org, geo))):
+        if value is not None:
+            keys.append(f"{kind}:{value}")
+    if geo.is_municipality(org):
+        keys.append("all_municipalities")
+    if geo.has_organisation(org):
+        keys.append("cross_sector")
+    return keys
+
+
+def reach_terms(purpose: str, keys: Iterable[str]) -> list[str]:
+    return [f"{purpose}|{key}" for key in keys]
+
+
+def write_entries(conn: Connection, entries: Sequence[IndexEntry]) -> None:
+    """Add the index rows of freshly stored disclosures, in the caller's
+    transaction (the disclosure and its index rows commit together)."""
+    if not entries:
+        return
+    reach = {e.disclosure_id: [
+        t for p in e.purposes for t in reach_terms(p, audience_keys(
+            e.audience_kind, e.audience_ref, e.organisations))] for e in entries}
+    terms = {t for ts in reach.values() for t in ts}
+    terms |= {s for e in entries for s in e.columns.skills}
+    ids = term_ids(conn, terms)
+    rows, skills = [], []
+    for e in entries:
+        c = e.columns
+        for term in reach[e.disclosure_id]:
+            live = {"reach": ids[term], "pseudonym": e.pseudonym,
+                    "disclosure_id": e.disclosure_id, "valid_from": e.valid_from,
+                    "valid_until": e.valid_until}
+            rows.append({**live, "sequence": e.sequence,
+                         "employer_code": c.employer_code, "level_rank": c.level_rank,
+                         "hours_per_week": c.hours_per_week,
+                         "available_from": c.available_from,
+                         "available_until": c.available_until})
+            skills += [{**live, "skill": ids[s]} for s in c.skills]
+    if rows:
+        conn.execute(insert(MD), rows)
+    if skills:
+        conn.execute(insert(MS), skills)
+
+
+def term_ids(conn: Connection, terms: Iterable[str]) -> dict[str, int]:
+    """The id of every term, adding the new ones. Two writers adding the same term
+    at once both end up with the one row (the second insert does nothing)."""
+    wanted = sorted(set(terms))
+    found = _read_terms(conn, wanted)
+    missing = [t for t in wanted if t not in found]
+    if missing:
+        dialect_insert = pg_insert if conn.dialect.name == "postgresql" else (
+            sqlite_insert)
+        conn.execute(dialect_insert(TERM).on_conflict_do_nothing(
+            index_elements=["term"]), [{"term": t} for t in missing])
+        found.update(_read_terms(conn, missing))
+    return found
+
+
+def _read_terms(conn: Connection, terms: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for start in range(0, len(terms), _CHUNK):
+        chunk = terms[start:start + _CHUNK]
+        rows = conn.execute(select(TERM.c.term, TERM.c.id).where(
+            TERM.c.term.in_(chunk))).all()
+        found.update((term, id_) for term, id_ in rows)
+    return found

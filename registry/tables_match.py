@@ -1,0 +1,73 @@
+"""The match index: a narrow copy of what ranking may read, kept beside each
+disclosure and deleted with it.
+
+Ranking reads these tables instead of ``disclosure`` (whose rows carry the signed
+document and the projection). Texts are replaced by integer ids from
+``match_term``: skill URIs, and the *reach keys* of an audience (its purpose, its
+kind and the one code it refers to, for instance ``matching|province|PV26``). A
+requester turns its own organisation into the few reach keys that contain it, from
+today's reference data (``registry.match_index``), so visibility is an index
+lookup on those keys and no audience is ever expanded into a stored list.
+
+Every row belongs to one disclosure (``disclosure_id``) and is a child table of it:
+withdrawal, replacement, expiry, an employer's policy change and erasure delete it
+in the same statement loop as the disclosure's other children (DESIGN.md
+invariant 3). A column is NULL, and a skill has no row, unless its field is in the
+disclosure (invariant 2).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Optional
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+
+class MatchTerm(SQLModel, table=True):
+    """A text the index refers to by number: a skill URI or a reach key."""
+
+    __tablename__ = "match_term"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    term: str = Field(unique=True)
+
+
+class MatchDisclosure(SQLModel, table=True):
+    """One row per (disclosure, reach key): the columns ranking merges per holder,
+    kept in pseudonym order (on SQLite without a rowid, so reading a candidate's
+    rows is one descent of one tree; measured: a fifth off a ranking query)."""
+
+    __tablename__ = "match_disclosure"
+    __table_args__ = (Index("ix_match_disclosure_disclosure_id", "disclosure_id"),
+                      Index("ix_match_disclosure_employer_code", "employer_code"),
+                      {"sqlite_with_rowid": False})
+    pseudonym: str = Field(primary_key=True, max_length=32)
+    disclosure_id: int = Field(foreign_key="disclosure.id", primary_key=True)
+    reach: int = Field(primary_key=True)
+    sequence: int
+    valid_from: datetime
+    valid_until: datetime
+    employer_code: Optional[str] = Field(default=None, max_length=40)
+    level_rank: Optional[int] = None
+    hours_per_week: Optional[int] = None
+    available_from: Optional[date] = None
+    available_until: Optional[date] = None
+
+
+class MatchSkill(SQLModel, table=True):
+    """One row per (consented skill, reach key, disclosure): ranking walks the
+    primary key from the wanted skills and the requester's reach keys alone."""
+
+    __tablename__ = "match_skill"
+    __table_args__ = (Index("ix_match_skill_disclosure_id", "disclosure_id"),
+                      {"sqlite_with_rowid": False})
+    skill: int = Field(primary_key=True)
+    reach: int = Field(primary_key=True)
+    pseudonym: str = Field(primary_key=True, max_length=32)
+    disclosure_id: int = Field(foreign_key="disclosure.id", primary_key=True)
+    valid_from: datetime
+    valid_until: datetime
+
+
+MATCH_TABLES = (MatchTerm, MatchDisclosure, MatchSkill)
