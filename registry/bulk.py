@@ -39,7 +39,7 @@ from .db import transaction
 from .errors import GrantNotLive, RegistryError
 from .extract import Extracted, extract
 from .ingest import _check_issued, pseudonym_for
-from .match_index import IndexEntry, write_entries
+from .match_index import MD, MD_COLUMNS, MS, MS_COLUMNS, IndexEntry, index_rows
 from .policies import Policies
 from .tables import CHILD_TABLES, Disclosure, DisclosureAudience, DisclosurePurpose
 from .tables import DisclosureSkill, ErasedHolder, Holder, WithdrawnGrant
@@ -391,7 +391,12 @@ def _insert(conn: Connection, kept: list[tuple[Checked, str]], now: datetime) ->
     for table, values in children.items():
         t = table.__table__
         _write(conn, t, tuple(c.name for c in t.columns), values)
-    write_entries(conn, [_index_entry(i, found) for i, (found, _) in zip(ids, kept)])
+    # The match index rows, written the same fast way as the rows above.
+    index, skill_index = index_rows(
+        conn, [_index_entry(i, found) for i, (found, _) in zip(ids, kept)])
+    for table, names, values in ((MD, MD_COLUMNS, index), (MS, MS_COLUMNS, skill_index)):
+        convert = _converters(table, names, conn.dialect)
+        _write(conn, table, names, [convert(row) for row in values])
 
 
 def _index_entry(disclosure_id: int, found: Checked) -> IndexEntry:

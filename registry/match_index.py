@@ -101,11 +101,31 @@ def reach_terms(purpose: str, keys: Iterable[str]) -> list[str]:
     return [f"{purpose}|{key}" for key in keys]
 
 
+# The column order of the rows ``index_rows`` makes.
+MD_COLUMNS = ("reach", "pseudonym", "disclosure_id", "valid_from", "valid_until",
+              "sequence", "employer_code", "level_rank", "hours_per_week",
+              "available_from", "available_until")
+MS_COLUMNS = ("reach", "pseudonym", "disclosure_id", "valid_from", "valid_until",
+              "skill")
+
+
 def write_entries(conn: Connection, entries: Sequence[IndexEntry]) -> None:
     """Add the index rows of freshly stored disclosures, in the caller's
     transaction (the disclosure and its index rows commit together)."""
+    rows, skills = index_rows(conn, entries)
+    if rows:
+        conn.execute(insert(MD), [dict(zip(MD_COLUMNS, r)) for r in rows])
+    if skills:
+        conn.execute(insert(MS), [dict(zip(MS_COLUMNS, r)) for r in skills])
+
+
+def index_rows(conn: Connection, entries: Sequence[IndexEntry]
+               ) -> tuple[list[tuple], list[tuple]]:
+    """The rows of ``match_disclosure`` and ``match_skill`` for ``entries``, as
+    tuples in the order of MD_COLUMNS and MS_COLUMNS (new terms are added); bulk
+    ingest writes them with its own fast path."""
     if not entries:
-        return
+        return [], []
     reach = {e.disclosure_id: [
         t for p in e.purposes for t in reach_terms(p, audience_keys(
             e.audience_kind, e.audience_ref, e.organisations))] for e in entries}
@@ -115,20 +135,14 @@ def write_entries(conn: Connection, entries: Sequence[IndexEntry]) -> None:
     rows, skills = [], []
     for e in entries:
         c = e.columns
+        skill_ids = [ids[s] for s in c.skills]
         for term in reach[e.disclosure_id]:
-            live = {"reach": ids[term], "pseudonym": e.pseudonym,
-                    "disclosure_id": e.disclosure_id, "valid_from": e.valid_from,
-                    "valid_until": e.valid_until}
-            rows.append({**live, "sequence": e.sequence,
-                         "employer_code": c.employer_code, "level_rank": c.level_rank,
-                         "hours_per_week": c.hours_per_week,
-                         "available_from": c.available_from,
-                         "available_until": c.available_until})
-            skills += [{**live, "skill": ids[s]} for s in c.skills]
-    if rows:
-        conn.execute(insert(MD), rows)
-    if skills:
-        conn.execute(insert(MS), skills)
+            live = (ids[term], e.pseudonym, e.disclosure_id, e.valid_from,
+                    e.valid_until)
+            rows.append((*live, e.sequence, c.employer_code, c.level_rank,
+                         c.hours_per_week, c.available_from, c.available_until))
+            skills += [(*live, skill) for skill in skill_ids]
+    return rows, skills
 
 
 def term_ids(conn: Connection, terms: Iterable[str]) -> dict[str, int]:
