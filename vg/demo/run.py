@@ -7,6 +7,7 @@ withdrawal, after which that candidate is gone -> the audit log's size and verif
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import secrets
 import shutil
@@ -131,7 +132,12 @@ def _create_all(system: System, plans, now, out) -> tuple[dict, int]:
     chunks = [plans[i:i + CHUNK] for i in range(0, len(plans), CHUNK)]
     created: dict[int, str] = {}
     delivered = 0
-    with ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
+    # Spawned, not forked: a fork copies whatever lock another thread of this
+    # process holds at that moment (a server's or a test runner's threads), and the
+    # worker that needs it waits forever.
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1),
+                             mp_context=spawn) as pool:
         futures = [pool.submit(create_pods, chunk, system.settings.pods_dir,
                                INTERACTIVE, now) for chunk in chunks]
         for future in as_completed(futures):
