@@ -43,7 +43,7 @@ from .holder import UnlockedPod
 from .keyring import Keyring
 
 FORMAT = 2
-_POD_ID = re.compile(r"^[0-9a-f]{32}$")
+_POD_ID = re.compile(r"[0-9a-f]{32}\Z")
 
 
 class PodStore:
@@ -78,7 +78,7 @@ class PodStore:
 
     def did_for_id(self, pod_id: str) -> str:
         """The did of the pod stored under ``pod_id``; PodNotFound if there is none."""
-        if not _POD_ID.match(pod_id):
+        if not _POD_ID.match(pod_id):  # anchored at both ends: match() and \Z
             raise PodNotFound()
         try:
             did = json.loads((self.root / pod_id / "pod.json").read_bytes())["did"]

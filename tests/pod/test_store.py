@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from consent import Audience, HolderKey
-from pod import PodExists, UnlockFailed, UnlockedPod, WeakPassphrase
+from pod import PodExists, PodNotFound, UnlockFailed, UnlockedPod, WeakPassphrase
 from pod.store import PodStore
 from tests.factories import (
     EMAIL,
@@ -148,3 +148,12 @@ def test_the_only_readable_file_holds_no_personal_data(store, pod):
         if path.name not in ("pod.json", ".lock"):
             with pytest.raises(ValueError):
                 json.loads(path.read_bytes())
+
+
+@pytest.mark.parametrize("suffix", ["\n", " ", "/", "/.."])
+def test_a_pod_id_with_anything_after_it_names_no_pod(store, pod, suffix):
+    pod_id = store.pod_id(pod.did)
+    assert store.did_for_id(pod_id) == pod.did
+
+    with pytest.raises(PodNotFound):
+        store.did_for_id(pod_id + suffix)
