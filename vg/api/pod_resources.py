@@ -57,6 +57,7 @@ from .pod_http import (
     parse_range,
     to_turtle,
 )
+from .streaming import stream_into
 from .render import json_response
 
 router = APIRouter(tags=["pod"])
@@ -65,7 +66,6 @@ LDP = "http://www.w3.org/ns/ldp#"
 MERGE_PATCH = "application/merge-patch+json"
 # Four chunks (pod/binaries.py) per hop to the thread pool: a bigger piece costs
 # memory in every upload at once, a smaller one more hops.
-UPLOAD_PIECE = 256 * 1024
 MAX_BINARY_BYTES = 2 * 1024 ** 3
 _MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,62}/[a-z0-9][a-z0-9!#$&^_.+-]{0,62}\Z")
 
@@ -271,14 +271,7 @@ async def upload_binary(name: str, request: Request, pod: OwnPod, now: NowDep,
         raise UnsupportedMediaType("a type/subtype media type")
     writer = await run_in_threadpool(BinaryWriter, pod, name, media_type)
     try:
-        piece = bytearray()
-        async for data in request.stream():
-            piece += data
-            if len(piece) >= UPLOAD_PIECE:
-                # Handed over whole, not copied: the loop starts a new piece.
-                await run_in_threadpool(writer.write, piece)
-                piece = bytearray()
-        await run_in_threadpool(writer.write, piece)
+        await stream_into(request, writer.write)
         info = await run_in_threadpool(writer.commit, now, if_match)
     except BaseException:
         writer.abort()

@@ -18,6 +18,7 @@ from .. import holder_flows
 from ..api.deps import NowDep, SystemDep
 from ..api.pod_http import parse_range
 from ..api.render import json_response
+from ..api.streaming import stream_into
 from . import cookies
 from .auth import CsrfRejected, HolderPod
 from .render import page, redirect
@@ -28,7 +29,6 @@ PATH = "/mijn/video"
 NAME = "introductievideo"
 MEDIA_TYPES = ("video/mp4", "video/webm")
 MAX_VIDEO_BYTES = 200 * 1024 * 1024
-PIECE = 1024 * 1024
 
 
 def body_limit(path: str) -> int | None:
@@ -48,13 +48,7 @@ async def upload(request: Request, pod: HolderPod, system: SystemDep, now: NowDe
         return json_response({"error": "video/mp4 or video/webm only"}, status=415)
     writer = await run_in_threadpool(BinaryWriter, pod, NAME, media_type)
     try:
-        piece = bytearray()
-        async for data in request.stream():
-            piece += data
-            if len(piece) >= PIECE:
-                await run_in_threadpool(writer.write, bytes(piece))
-                piece.clear()
-        await run_in_threadpool(writer.write, bytes(piece))
+        await stream_into(request, writer.write)
         info = await run_in_threadpool(writer.commit, now)
     except BaseException:
         writer.abort()
@@ -75,13 +69,7 @@ async def upload_form(request: Request, pod: HolderPod, system: SystemDep,
                          lambda media_type: BinaryWriter(pod, NAME, media_type),
                          MEDIA_TYPES)
         try:
-            piece = bytearray()
-            async for data in request.stream():
-                piece += data
-                if len(piece) >= PIECE:
-                    await run_in_threadpool(form.write, bytes(piece))
-                    piece.clear()
-            await run_in_threadpool(form.write, bytes(piece))
+            await stream_into(request, form.write)
             await run_in_threadpool(form.finish)
             await run_in_threadpool(form.writer.commit, now)
         except BaseException:
