@@ -201,6 +201,27 @@ def test_a_pod_needs_a_session(api, holder):
     assert api.get(holder.base + "werkcontext").status_code == 401
 
 
+def test_signing_out_ends_the_session_on_every_route(api, holder):
+    assert api.get(holder.base + "werkcontext", headers=holder.headers).status_code == 200
+    ended = api.delete("/api/v1/sessies/huidige", headers=holder.headers)
+    assert ended.status_code == 204, ended.text
+    for path in (holder.base + "werkcontext", "/api/v1/pod/werkcontext"):
+        refused = api.get(path, headers=holder.headers)
+        assert refused.status_code == 401
+        assert refused.headers["content-type"].startswith(PROBLEM)
+    again = api.post("/api/v1/sessies", json={"did": holder.did, "passphrase": PASSPHRASE})
+    fresh = {"Authorization": f"Bearer {again.json()['session']}"}
+    assert api.get("/api/v1/pod/werkcontext", headers=fresh).status_code == 200
+
+
+def test_signing_out_needs_a_live_session(api, holder):
+    for headers in ({}, {"Authorization": "Bearer vgs_forged"}):
+        refused = api.delete("/api/v1/sessies/huidige", headers=headers)
+        assert refused.status_code == 401
+        assert refused.headers["content-type"].startswith(PROBLEM)
+    assert api.get("/api/v1/pod/werkcontext", headers=holder.headers).status_code == 200
+
+
 # -- binaries -------------------------------------------------------------------------
 def test_a_binary_streams_up_and_reads_back_by_range(api, holder):
     data = os.urandom(200_000)

@@ -3,7 +3,9 @@ and the holder's own view of the access log (GDPR art. 15)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
 
 from audit import unverified_checkpoint
 from consent import grant_urn
@@ -14,12 +16,14 @@ from .. import holder_flows, pod_rights
 from .deps import (
     MAX_ID,
     SESSION_PREFIX,
+    Credentials,
     GrantRef,
     VersionNumber,
     HolderDep,
     JsonBody,
     NowDep,
     SystemDep,
+    holder_session,
 )
 from .models import GrantCreate, GrantOut, PodCreate, SavedOut, SessionCreate
 from .models import SessionOut, VersionOut
@@ -45,6 +49,16 @@ def unlock_pod(body: SessionCreate, system: SystemDep, now: NowDep) -> SessionOu
     """Unlock a pod; ``did`` may also be the pod's id, as on the web pages."""
     pod = holder_flows.unlock(system, body.did, body.passphrase)
     return _session(system, pod.did, pod.passkey, now)
+
+
+@router.delete("/sessies/huidige", status_code=204)
+def sign_out(pod: HolderDep, system: SystemDep, now: NowDep,
+             credentials: Annotated[Credentials, Depends(holder_session)]) -> Response:
+    """End the session this request carries, before it expires (the pod
+    dependency has checked it is live); other sessions of the pod stay."""
+    token = credentials.credentials.strip()
+    system.sessions.sign_out(token[len(SESSION_PREFIX):], now)
+    return Response(status_code=204)
 
 
 @router.get("/pod/werkcontext")
