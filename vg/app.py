@@ -18,7 +18,6 @@ from .api import consent, dpo, holder, inbox, organisation, pod_resources, pod_r
 from .api import employment, feed, groups, swipes, teams
 from .api.deps import json_only
 from .api.pod_fast_read import FastWorkcontextRead
-from .api.unique_members import unique_members
 from .middleware import API_VERSION, HeadersAndLimits
 from .settings import Settings
 from .web import body_limit as web_body_limit
@@ -86,12 +85,13 @@ def create_app(settings: Settings | None = None, system: System | None = None,
     problems.install(app)
     # Every body is JSON except on the pod's resources, where a binary takes any
     # media type and a patch is a merge patch; those routes check their own. Typed
-    # JSON bodies are then checked for duplicate member names; the pod's resources
-    # parse their own (strict JSON-LD, or streamed binaries).
+    # JSON bodies are parsed by the bounded parser (their routers' route class,
+    # ``api.bounded_json``); the pod's resources parse their own (strict JSON-LD,
+    # or streamed binaries).
     for module in (consent, holder, inbox, organisation, employment, dpo, swipes,
                    feed, teams, groups, pod_rights):
         app.include_router(module.router, prefix="/api/v1",
-                           dependencies=[Depends(json_only), Depends(unique_members)])
+                           dependencies=[Depends(json_only)])
     app.include_router(pod_resources.router, prefix="/api/v1")
     if fast_reads:
         app.add_middleware(FastWorkcontextRead)

@@ -21,6 +21,8 @@ from pod import PodError
 from registry import RegistryError
 from schemas import SchemaError
 
+from .api.bounded_json import InvalidBody
+
 PROBLEM = "application/problem+json"
 DOMAIN_ERRORS = (SchemaError, ConsentError, PodError, RegistryError, AuditError)
 log = logging.getLogger("vg.problems")
@@ -46,6 +48,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> Response:
+        if isinstance(exc, InvalidBody):
+            return problem(exc.status_code, exc.code, "Invalid input", exc.detail,
+                           errors=exc.problems)
         return problem(exc.status_code, f"http-{exc.status_code}", str(exc.detail))
 
     for kind in DOMAIN_ERRORS:

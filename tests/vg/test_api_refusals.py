@@ -210,6 +210,34 @@ def test_typed_bodies_with_a_member_named_twice_are_refused_and_change_nothing(
     assert api.get("/api/v1/opdrachten", headers=staff).json() == []
 
 
+@pytest.mark.parametrize("depth", [9, 5000])
+def test_typed_bodies_nested_too_deep_are_invalid_input_and_change_nothing(api, depth):
+    _, holder = _holder(api, _skills(api))
+    staff = {**_key(api, UTRECHT, "staff"), "Content-Type": "application/json"}
+    session = {"Authorization": holder["Authorization"],
+               "Content-Type": "application/json"}
+    nested = "[" * depth + "]" * depth
+    grants_before = _grants(api, holder)
+    pods_before = len(list(api.system.pods.root.iterdir()))
+
+    answers = [
+        api.post("/api/v1/pods", headers={"Content-Type": "application/json"},
+                 content='{"passphrase": %s}' % nested),
+        api.post("/api/v1/pod/toestemmingen", headers=session,
+                 content='{"audience": %s}' % nested),
+        api.post("/api/v1/opdrachten", headers=staff,
+                 content='{"title": "diep", "requiredSkills": %s}' % nested),
+    ]
+
+    for answer in answers:
+        problem = _problem(answer, 400)
+        assert problem["code"] == "invalid-input"
+        assert problem["detail"] == "body: document is nested deeper than 8 levels"
+    assert _grants(api, holder) == grants_before
+    assert len(list(api.system.pods.root.iterdir())) == pods_before
+    assert api.get("/api/v1/opdrachten", headers=staff).json() == []
+
+
 def test_no_redirect_is_built_from_the_callers_host_header(api):
     staff = _key(api, UTRECHT, "staff")
     answer = api.get("/api/v1/opdrachten/", headers={**staff, "Host": "evil.example"},

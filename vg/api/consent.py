@@ -18,10 +18,11 @@ from consent import EmployerPolicy, format_time, grant_urn
 from schemas import PURPOSES
 
 from .. import consent_flows
+from .bounded_json import BoundedJsonRoute
 from .deps import GrantRef, HolderDep, NowDep, RequesterDep, SystemDep, require_role
 from .render import json_response
 
-router = APIRouter(tags=["toestemming"])
+router = APIRouter(tags=["toestemming"], route_class=BoundedJsonRoute)
 LD_JSON = "application/ld+json"
 
 

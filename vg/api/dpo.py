@@ -18,11 +18,12 @@ from audit import InvalidAuditQuery, NoSuchEntry, to_csv
 from registry import Requester
 
 from ..oversight import log_read
+from .bounded_json import BoundedJsonRoute
 from .deps import MAX_ID, NowDep, RequesterDep, SystemDep, TraceDep, require_role
 from .models import VerifyOut
 from .render import json_response
 
-router = APIRouter(tags=["fg"])
+router = APIRouter(tags=["fg"], route_class=BoundedJsonRoute)
 DPO_ROLES = ("dpo", "platform-dpo")
 TEXT = "text/plain; charset=utf-8"
 QUERY_NAMES = {"old": "van", "size": "tot"}

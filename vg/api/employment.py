@@ -7,12 +7,13 @@ from fastapi import APIRouter, Response
 
 from registry.employment import Attested
 
+from .bounded_json import BoundedJsonRoute
 from .deps import NowDep, RequesterDep, SystemDep, require_role
 from .models import EmployeeCreate
 from .params_work import Subject
 from .render import json_response
 
-router = APIRouter(tags=["organisatie"])
+router = APIRouter(tags=["organisatie"], route_class=BoundedJsonRoute)
 
 
 def _employee(row: Attested) -> dict:

@@ -7,11 +7,12 @@ from fastapi import APIRouter, Query, Response
 from pod.alerts import AlertBook, AlertSettings
 
 from .. import alert_flows
+from .bounded_json import BoundedJsonRoute
 from .deps import HolderDep, NowDep, SystemDep
 from .models_work import AlertSettingsIn
 from .render import json_response
 
-router = APIRouter(tags=["meldingen"])
+router = APIRouter(tags=["meldingen"], route_class=BoundedJsonRoute)
 PAGE = alert_flows.PAGE
 
 

@@ -8,12 +8,13 @@ from fastapi import APIRouter, Query, Response
 from registry.peers import GroupRow, profile_json
 
 from ..holder_identity import as_requester, subject_of
+from .bounded_json import BoundedJsonRoute
 from .deps import HolderDep, NowDep, SystemDep, TraceDep
 from .models_work import GroupCreate
 from .params_work import Slug
 from .render import json_response
 
-router = APIRouter(tags=["kennisdeling"])
+router = APIRouter(tags=["kennisdeling"], route_class=BoundedJsonRoute)
 
 
 def _group(row: GroupRow) -> dict:

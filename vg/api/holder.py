@@ -13,6 +13,7 @@ from pod import GrantRecord, VersionNotFound
 from registry import pseudonym_for
 
 from .. import holder_flows, pod_rights
+from .bounded_json import BoundedJsonRoute
 from .deps import (
     MAX_ID,
     SESSION_PREFIX,
@@ -29,7 +30,7 @@ from .models import GrantCreate, GrantOut, PodCreate, SavedOut, SessionCreate
 from .models import SessionOut, VersionOut
 from .render import json_response
 
-router = APIRouter(tags=["houder"])
+router = APIRouter(tags=["houder"], route_class=BoundedJsonRoute)
 LD_JSON = "application/ld+json"
 
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from .bounded_json import BoundedJsonRoute
 from .deps import JsonBody, NowDep, SystemDep
 from .models import AcceptedOut
 
-router = APIRouter(tags=["register"])
+router = APIRouter(tags=["register"], route_class=BoundedJsonRoute)
 
 
 @router.post("/openbaarmakingen", status_code=201, response_model=AcceptedOut)

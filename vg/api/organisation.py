@@ -6,11 +6,12 @@ from fastapi import APIRouter, Path, Query, Response
 
 from registry import AssignmentSpec
 
+from .bounded_json import BoundedJsonRoute
 from .deps import MAX_ID, NowDep, RequesterDep, SystemDep, TraceDep, require_role
 from .models import AssignmentAction, AssignmentCreate, OptionalSkill, PassCreate
 from .render import json_response
 
-router = APIRouter(tags=["organisatie"])
+router = APIRouter(tags=["organisatie"], route_class=BoundedJsonRoute)
 
 
 @router.post("/opdrachten", status_code=201)

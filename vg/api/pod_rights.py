@@ -10,11 +10,12 @@ from pod import InvalidArchive
 from pod.archive import MAX_ARCHIVE_BYTES, read_archive
 
 from .. import pod_rights
+from .bounded_json import BoundedJsonRoute
 from .deps import SESSION_PREFIX, HolderDep, NowDep, SystemDep
 from .models import PassphraseChange, PassphraseConfirm, SessionOut
 from .render import json_response
 
-router = APIRouter(tags=["houder"])
+router = APIRouter(tags=["houder"], route_class=BoundedJsonRoute)
 IMPORT_PATH = "/api/v1/pods/import"
 
 

@@ -7,12 +7,13 @@ from fastapi import APIRouter, Response
 from registry.peers import profile_json
 
 from ..holder_identity import subject_of
+from .bounded_json import BoundedJsonRoute
 from .deps import HolderDep, NowDep, RequesterDep, SystemDep, TraceDep
 from .models_work import SwipeIn
 from .params_work import AssignmentId, Subject
 from .render import json_response
 
-router = APIRouter(tags=["matches"])
+router = APIRouter(tags=["matches"], route_class=BoundedJsonRoute)
 
 
 @router.put("/opdrachten/{assignment_id}/keuzes/{subject}")

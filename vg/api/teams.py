@@ -7,12 +7,13 @@ from fastapi import APIRouter, Query, Response
 from registry.teams import ProductSpec, TeamRow
 
 from ..holder_identity import as_requester, subject_of
+from .bounded_json import BoundedJsonRoute
 from .deps import HolderDep, NowDep, RequesterDep, SystemDep, TraceDep
 from .models_work import ProductCreate, RatingCreate, TeamCreate
 from .params_work import ProductId, TeamName
 from .render import json_response
 
-router = APIRouter(tags=["teams"])
+router = APIRouter(tags=["teams"], route_class=BoundedJsonRoute)
 
 
 def _summary(team: TeamRow) -> dict:
