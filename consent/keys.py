@@ -8,6 +8,7 @@ This is the one place in ``consent`` that touches raw signing primitives. A
 from __future__ import annotations
 
 import base64
+import re
 from functools import lru_cache
 
 import nacl.exceptions
@@ -71,8 +72,19 @@ def b64url(data: bytes) -> str:
 
 
 def b64url_decode(text: str) -> bytes:
-    padded = text + "=" * (-len(text) % 4)
-    return base64.urlsafe_b64decode(padded.encode("ascii"))
+    """Unpadded base64url in its one canonical spelling, else ValueError. A lenient
+    decoder reads ``T``, ``T=``, ``T\n``, ``+`` for ``-`` and other spare bits as the
+    same bytes: a text compared or hashed as a text (a signed-out session, a seen
+    signature) must not have a second spelling that opens the same thing."""
+    if not isinstance(text, str) or not _BASE64URL.fullmatch(text):
+        raise ValueError("not unpadded base64url")
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if b64url(data) != text:
+        raise ValueError("not the canonical base64url of its bytes")
+    return data
+
+
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 
 class HolderKey:

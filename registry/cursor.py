@@ -11,6 +11,8 @@ import base64
 import json
 import re
 
+from consent.keys import b64url_decode
+
 from .errors import InvalidCursor
 
 MAX_CURSOR = 200
@@ -26,7 +28,7 @@ def decode(cursor: str) -> tuple[int, str]:
     if len(cursor) > MAX_CURSOR:
         raise InvalidCursor()
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        raw = b64url_decode(cursor)  # one spelling per cursor
         score, pseudonym = json.loads(raw)
     except (ValueError, TypeError):
         raise InvalidCursor() from None

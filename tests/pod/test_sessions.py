@@ -104,3 +104,47 @@ def test_session_invalid_says_nothing_about_why(sealer):
 def test_a_session_secret_of_the_wrong_length_is_refused():
     with pytest.raises(ValueError):
         SessionSealer(b"short")
+
+
+def _other_spellings(token: str) -> list[str]:
+    """Texts that a lenient base64 decoder reads as the same bytes as ``token``."""
+    spellings = [token + "=", token + "==", token + "===", token + "\n",
+                 token[:10] + "!" + token[10:], token[:10] + "=" + token[10:],
+                 token.replace("-", "+").replace("_", "/")]
+    # The last character carries spare bits when the length is not a multiple of 4.
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    last = alphabet.index(token[-1])
+    spare = {2: 0b1111, 3: 0b11}.get(len(token) % 4, 0)
+    if spare:
+        spellings.append(token[:-1] + alphabet[last ^ 1])
+    return [s for s in spellings if s != token]
+
+
+def test_only_the_issued_spelling_of_a_token_opens(sealer):
+    token = sealer.issue(DID, KEK, NOW)
+    while "-" not in token and "_" not in token:  # so the alphabet swap changes it
+        token = sealer.issue(DID, KEK, NOW)
+
+    for spelling in _other_spellings(token):
+        with pytest.raises(SessionInvalid):
+            sealer.open(spelling, NOW)
+
+
+def test_a_signed_out_token_stays_out_in_every_spelling(tmp_path):
+    sealer = SessionSealer(b"\x11" * 32, LIFETIME, signed_out_dir=tmp_path / "out")
+    token = sealer.issue(DID, KEK, NOW)
+    sealer.sign_out(token, NOW)
+
+    for spelling in [token, *_other_spellings(token)]:
+        with pytest.raises(SessionInvalid):
+            sealer.open(spelling, NOW)
+
+
+@pytest.mark.parametrize("text", ["QQ=", "QQ==", "QR", "Q", "QQ\n", "Q Q", "+/8",
+                                  "", "é"])
+def test_base64url_has_one_spelling_per_byte_string(text):
+    if text == "":
+        assert b64url_decode(text) == b""
+        return
+    with pytest.raises(ValueError):
+        b64url_decode(text)
