@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -24,6 +25,9 @@ app.add_typer(audit, name="audit")
 db = typer.Typer(no_args_is_help=True, help="The registry database.")
 app.add_typer(db, name="db")
 app.add_typer(consent, name="consent")
+MAX_FILE = 1 << 20  # checkpoints, proofs, entries and access views are small
+MAX_ID = 2**31 - 1  # database ids
+MAX_INDEX = 2**63 - 1  # log indexes, offsets and seeds fit a signed 64-bit integer
 
 
 
@@ -31,7 +35,7 @@ app.add_typer(consent, name="consent")
 @app.command()
 def demo(holders: int = typer.Option(2000, min=10, max=100_000),
          data_dir: Path = typer.Option(Path("var/demo"), help="emptied and rebuilt"),
-         seed: int = typer.Option(2026)) -> None:
+         seed: int = typer.Option(2026, min=0, max=MAX_INDEX)) -> None:
     """Build a fresh embedded instance on the real reference data and walk through it."""
     from .demo import run_demo
 
@@ -121,7 +125,8 @@ def list_keys(organisation: Optional[str] = typer.Option(None),
 
 
 @keys.command("revoke")
-def revoke_key(key_id: int, data_dir: Optional[Path] = typer.Option(None)) -> None:
+def revoke_key(key_id: int = typer.Argument(..., min=1, max=MAX_ID),
+               data_dir: Optional[Path] = typer.Option(None)) -> None:
     """Revoke an API key by its id; requests with it fail from then on."""
     from .wiring import build_system
 
@@ -169,7 +174,8 @@ def vkey(data_dir: Optional[Path] = typer.Option(None)) -> None:
 
 
 @audit.command("proof")
-def proof(index: int, data_dir: Optional[Path] = typer.Option(None)) -> None:
+def proof(index: int = typer.Argument(..., min=0, max=MAX_INDEX),
+          data_dir: Optional[Path] = typer.Option(None)) -> None:
     """Print a c2sp.org/tlog-proof of entry INDEX in a fresh checkpoint."""
     from .wiring import build_system
 
@@ -179,7 +185,8 @@ def proof(index: int, data_dir: Optional[Path] = typer.Option(None)) -> None:
 
 
 @audit.command("record")
-def record(index: int, data_dir: Optional[Path] = typer.Option(None)) -> None:
+def record(index: int = typer.Argument(..., min=0, max=MAX_INDEX),
+           data_dir: Optional[Path] = typer.Option(None)) -> None:
     """Print the exact bytes of record INDEX (an entry or an access record), the
     leaf that `vg audit proof INDEX` proves and `check-proof` takes."""
     from audit import NoSuchEntry
@@ -242,7 +249,7 @@ def export(data_dir: Optional[Path] = typer.Option(None),
            export_format: str = typer.Option("json", "--format",
                                              help="json or csv"),
            limit: int = typer.Option(1000, min=1, max=1000),
-           offset: int = typer.Option(0, min=0)) -> None:
+           offset: int = typer.Option(0, min=0, max=MAX_INDEX)) -> None:
     """Print entries with their access records as JSON or CSV."""
     from audit import to_csv
 
@@ -278,11 +285,17 @@ def _read_text(path: Path, what: str) -> str:
 
 
 def _read_bytes(path: Path, what: str = "file") -> bytes:
+    """A regular file of at most MAX_FILE bytes, never read past the bound (a
+    device or a pipe could be endless)."""
     try:
-        data = path.read_bytes()
+        # Opened without blocking: opening a pipe waits for a writer otherwise.
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                fail(f"{what} {path} is not a regular file")
+            data = file.read(MAX_FILE + 1)
     except OSError as exc:
         fail(f"{what} {path} can not be read: {exc.strerror}")
-    if len(data) > 1 << 20:
+    if len(data) > MAX_FILE:
         fail(f"{what} {path} is larger than 1 MiB")
     return data
 

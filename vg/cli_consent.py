@@ -7,31 +7,41 @@ an argument, so it does not end up in shell history or the process list.
 from __future__ import annotations
 
 import json
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from .cli_common import instance_settings
+from .cli_common import fail, instance_settings
 
 consent = typer.Typer(no_args_is_help=True, help="A holder's consent grants.")
-PASSPHRASE = typer.Option(..., envvar="VG_PASSPHRASE", prompt=True, hide_input=True,
-                          help="the pod's passphrase (or set VG_PASSPHRASE)")
+PASSPHRASE = typer.Option(None, envvar="VG_PASSPHRASE", show_default=False,
+                          help="the pod's passphrase (or set VG_PASSPHRASE); asked "
+                               "for without echo in a terminal")
 POD = typer.Argument(..., metavar="DID", help="the pod's did, or its 32-digit pod id")
 
 
-def _open(did: str, passphrase: str, data_dir: Optional[Path]):
+def _open(did: str, passphrase: Optional[str], data_dir: Optional[Path]):
+    """The instance first (a typo in ``--data-dir`` is said before anything is
+    asked), then the passphrase: from the option or the environment, else asked
+    for in a terminal; without one there is nobody to ask."""
     from .holder_flows import unlock
     from .wiring import build_system
 
-    system = build_system(instance_settings(data_dir))
+    settings = instance_settings(data_dir)
+    if passphrase is None:
+        if not sys.stdin.isatty():
+            fail("no passphrase: set VG_PASSPHRASE or run in a terminal")
+        passphrase = typer.prompt("Passphrase", hide_input=True)
+    system = build_system(settings)
     return system, unlock(system, did, passphrase)
 
 
 @consent.command("list")
 def list_grants(did: str = POD, data_dir: Optional[Path] = typer.Option(None),
-                passphrase: str = PASSPHRASE) -> None:
+                passphrase: Optional[str] = PASSPHRASE) -> None:
     """Every grant with its history, one JSON object per line."""
     from . import consent_flows
     from consent import format_time
@@ -50,7 +60,7 @@ def withdraw(did: str = POD,
              grant_id: str = typer.Argument(..., metavar="GRANT",
                                            help="urn:uuid:... or the bare UUID"),
              data_dir: Optional[Path] = typer.Option(None),
-             passphrase: str = PASSPHRASE) -> None:
+             passphrase: Optional[str] = PASSPHRASE) -> None:
     """Withdraw one grant (its urn:uuid or the bare UUID): the registry deletes its
     data, then the pod records it."""
     from consent import grant_urn
@@ -66,7 +76,7 @@ def withdraw(did: str = POD,
 
 @consent.command("receipt")
 def receipt(did: str = POD, data_dir: Optional[Path] = typer.Option(None),
-            passphrase: str = PASSPHRASE) -> None:
+            passphrase: Optional[str] = PASSPHRASE) -> None:
     """Print a signed receipt holding the consent record of every event."""
     from . import consent_flows
 

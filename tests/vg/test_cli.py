@@ -3,6 +3,8 @@ mistyped data directory is never mistaken for a new instance."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from vg.cli import run
@@ -23,6 +25,9 @@ def instance(tmp_path):
     ["serve", "--port", "99999"],
     ["audit", "proof", "-5"],
     ["keys", "issue"],
+    ["keys", "revoke", "999999999999999999999999"],
+    ["audit", "record", "99999999999999999999999999"],
+    ["audit", "export", "--offset", "99999999999999999999999999"],
 ])
 def test_a_bad_command_line_is_one_line_on_stderr(args, capsys):
     status = run(args)
@@ -105,3 +110,50 @@ def test_a_record_and_its_proof_from_the_command_line_check_offline(
     assert '"ok": true' in capsys.readouterr().out
     assert run(["audit", "record", "5", *where]) == 1
     assert capsys.readouterr().err == "vg: the log has no entry 5\n"
+
+
+def test_consent_says_which_instance_is_missing_before_asking_anything(
+        tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("VG_PASSPHRASE", raising=False)
+
+    status = run(["consent", "list", "did:key:z6Mkexample",
+                  "--data-dir", str(tmp_path / "typo")])
+
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.startswith("vg: ") and err.count("\n") == 1
+    assert "holds no instance" in err
+
+
+def test_consent_without_a_passphrase_or_a_terminal_says_so(instance, capsys,
+                                                             monkeypatch):
+    monkeypatch.delenv("VG_PASSPHRASE", raising=False)
+
+    status = run(["consent", "list", "did:key:z6Mkexample",
+                  "--data-dir", str(instance)])
+
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err == "vg: no passphrase: set VG_PASSPHRASE or run in a terminal\n"
+
+
+@pytest.mark.parametrize("kind", ["pipe", "directory", "large"])
+def test_a_file_argument_is_refused_without_reading_past_its_bound(
+        kind, instance, tmp_path, capsys):
+    path = tmp_path / "checkpoint"
+    if kind == "pipe":
+        os.mkfifo(path)  # opening it for reading would wait for a writer
+    elif kind == "directory":
+        path.mkdir()
+    else:
+        path.write_bytes(b"x" * ((1 << 20) + 1))
+
+    status = run(["audit", "verify", "--checkpoint", str(path),
+                  "--data-dir", str(instance)])
+
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.startswith("vg: ") and err.count("\n") == 1
+    expected = "larger than 1 MiB" if kind == "large" else (
+        "not a regular file" if kind == "pipe" else "can not be read")
+    assert expected in err
