@@ -277,3 +277,15 @@ def test_a_request_naming_a_header_twice_is_refused_whoever_it_names(api, name):
     assert problem["code"] == "duplicate-header"
     assert name.lower() in problem["detail"]
     assert answer.headers["api-version"] == "1.0.0"
+
+
+def test_a_key_of_the_wrong_role_is_told_which_role_the_route_needs(api):
+    staff = _problem(api.get("/api/v1/auditlog", headers=_key(api, UTRECHT, "staff")),
+                     403)
+    dpo = _problem(api.get("/api/v1/opdrachten", headers=_key(api, UTRECHT, "dpo")),
+                   403)
+
+    assert staff["detail"] == ("not allowed to use this endpoint with a staff key "
+                               "(it needs a dpo or platform-dpo key)")
+    assert dpo["detail"] == ("not allowed to use this endpoint with a dpo key "
+                             "(it needs a staff key)")

@@ -116,4 +116,5 @@ VersionNumber = Annotated[str, Path(pattern=r"^(0|[1-9][0-9]{0,8})$")]
 
 def require_role(requester: Requester, *roles: str) -> None:
     if requester.role not in roles:
-        raise Forbidden("use this endpoint with a " + " or ".join(roles) + " key")
+        raise Forbidden(f"use this endpoint with a {requester.role} key (it needs a "
+                        + " or ".join(roles) + " key)")

@@ -11,9 +11,21 @@ from .refusals import FormError
 def whole_number(text: str, label: str) -> int | None:
     if not text:
         return None
-    if not (text.isascii() and text.isdigit()):
+    if not (len(text) <= MAX_DIGITS and text.isascii() and text.isdigit()):
         raise FormError("form.whole_number", field=label)
     return int(text)
+
+
+def record_id(value) -> int | None:
+    """A database id from a form field, or None: ASCII digits, at most 2**31 - 1
+    (a long run of digits is not even converted)."""
+    if (isinstance(value, str) and len(value) <= MAX_DIGITS and value.isascii()
+            and value.isdigit() and 0 < int(value) <= 2**31 - 1):
+        return int(value)
+    return None
+
+
+MAX_DIGITS = 10  # the largest number a form takes, a database id, has 10 digits
 
 
 def iso_date(text: str, label: str) -> date | None:

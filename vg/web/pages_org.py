@@ -18,7 +18,7 @@ from schemas import SchemaError
 
 from ..api.deps import MAX_ID, NowDep, SystemDep
 from . import mapsvg, skills
-from .form_values import iso_date, whole_number
+from .form_values import iso_date, record_id, whole_number
 from .profile_view import shown_fields
 from .refusals import FormError
 from .auth import Form, Organisation
@@ -255,9 +255,10 @@ def form_team(request: Request, form: Form, requester: Organisation,
     assignment_id = form.get("opdracht")
     members = [m for m in form.getlist("lid") if isinstance(m, str)][:50]
     name = form.get("naam")
-    if not (isinstance(assignment_id, str) and assignment_id.isdigit()):
+    assignment_id = record_id(assignment_id)
+    if assignment_id is None:
         return redirect("/organisatie/teams")
-    system.work.teams.form(requester, _checked(int(assignment_id)), members, now,
+    system.work.teams.form(requester, assignment_id, members, now,
                            name if isinstance(name, str) and name else None)
     return redirect("/organisatie/teams", "team-formed")
 

@@ -12,11 +12,11 @@ from registry import AssignmentNotFound
 from registry.ratings import ASPECTS
 
 from .. import alert_flows
-from ..api.deps import MAX_ID, NowDep, SystemDep
+from ..api.deps import NowDep, SystemDep
 from ..holder_identity import subject_of
 from . import skills
 from .auth import Form, HolderPod
-from .form_values import whole_number
+from .form_values import record_id, whole_number
 from .render import lang_of, page, redirect
 
 router = APIRouter(include_in_schema=False)
@@ -86,7 +86,7 @@ def _card(reference, item: dict, alert: dict, lang: str) -> dict:
 def decide(request: Request, form: Form, pod: HolderPod, system: SystemDep,
            now: NowDep) -> Response:
     decision = form.get("keuze")
-    assignment_id = _id(form.get("opdracht"))
+    assignment_id = record_id(form.get("opdracht"))
     if decision not in DECISIONS or assignment_id is None:
         return redirect("/mijn/opdrachten")
     subject = subject_of(system, pod)
@@ -119,15 +119,10 @@ def rate(request: Request, form: Form, pod: HolderPod, system: SystemDep,
     name, rated = form.get("team"), form.get("lid")
     if not (isinstance(name, str) and isinstance(rated, str)) or len(name) > 100:
         return redirect("/mijn/matches")
-    aspects = {a: _id(form.get(a)) for a in ASPECTS}
+    aspects = {a: record_id(form.get(a)) for a in ASPECTS}
     comment = form.get("toelichting")
     team = work.teams.for_member(subject, name)
     work.ratings.rate(subject, team, rated[:32], aspects,
                       comment[:1000] if isinstance(comment, str) else "", now)
     return redirect("/mijn/matches", "rated")
 
-
-def _id(value) -> int | None:
-    if isinstance(value, str) and value.isdigit() and 0 < int(value) <= MAX_ID:
-        return int(value)
-    return None

@@ -415,3 +415,27 @@ def test_an_off_hours_flag_shows_no_empty_day_or_missing_count(tmp_path):
     assert "vg-flag" in flags.text
     assert "None" not in flags.text
     assert "<dd></dd>" not in flags.text.replace(" ", "")
+
+
+@pytest.mark.parametrize("number", ["²", "1" * 5000, "٣٣"])
+def test_a_number_field_with_foreign_or_endless_digits_never_fails_the_server(
+        app, number):
+    holder, token = signed_in_holder(app)
+    staff = signed_in_organisation(app)
+    staff_token = csrf(staff.get("/organisatie"))
+
+    answers = [
+        staff.post("/organisatie/teams", data={
+            "csrf": staff_token, "opdracht": number, "lid": "1" * 32, "naam": "t-1"}),
+        holder.post("/mijn/opdrachten/keuze", data={
+            "csrf": token, "opdracht": number, "keuze": "like"}),
+        holder.post("/mijn/teams/beoordeling", data={
+            "csrf": token, "team": "wijkteam", "lid": "1" * 32,
+            "collaboration": number, "expertise": "3", "reliability": "3",
+            "communication": "3"}),
+        holder.post("/mijn/werkcontext", data={
+            "csrf": token, "actie": "opslaan", "naam": "Sanne de Boer",
+            "uren": number}),
+    ]
+
+    assert [a.status_code for a in answers if a.status_code >= 500] == []
