@@ -26,9 +26,29 @@ def _spec(body: ProductCreate) -> ProductSpec:
                        body.content)
 
 
-def _file(name: str, media_type: str, content: bytes) -> Response:
-    return Response(content, media_type=media_type, headers={
-        "Content-Disposition": f'attachment; filename="{name}"'})
+# Media types a product is served with as stored: documents and pictures that no
+# browser runs. Anything else (HTML, scripts, SVG, ...) is served as bytes, so that
+# a product can never act as a page or a script of this origin, whatever its
+# uploader declared.
+INERT_MEDIA_TYPES = frozenset({
+    "application/pdf", "text/plain", "text/csv", "image/png", "image/jpeg",
+    "application/zip", "application/vnd.oasis.opendocument.text",
+    "application/vnd.oasis.opendocument.spreadsheet",
+    "application/vnd.oasis.opendocument.presentation",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+})
+
+
+def file_response(name: str, media_type: str, content: bytes) -> Response:
+    """A team product as a download, never rendered: attachment, an inert media
+    type, and a sandbox that holds even if a browser opened it anyway."""
+    served = media_type if media_type.lower() in INERT_MEDIA_TYPES else (
+        "application/octet-stream")
+    return Response(content, media_type=served, headers={
+        "Content-Disposition": f'attachment; filename="{name}"',
+        "Content-Security-Policy": "sandbox; default-src 'none'"})
 
 
 @router.post("/teams", status_code=201)
@@ -72,7 +92,7 @@ def add_product(name: TeamName, body: ProductCreate, requester: RequesterDep,
 def product_file(name: TeamName, product_id: ProductId, requester: RequesterDep,
                  system: SystemDep) -> Response:
     teams = system.work.teams
-    return _file(*teams.product_file(teams.for_staff(requester, name), product_id))
+    return file_response(*teams.product_file(teams.for_staff(requester, name), product_id))
 
 
 @router.get("/pod/teams")
@@ -106,7 +126,7 @@ def member_reads_product(name: TeamName, product_id: ProductId, pod: HolderDep,
                          system: SystemDep) -> Response:
     teams = system.work.teams
     team = teams.for_member(subject_of(system, pod), name)
-    return _file(*teams.product_file(team, product_id))
+    return file_response(*teams.product_file(team, product_id))
 
 
 @router.post("/pod/teams/{name}/beoordelingen", status_code=202)

@@ -17,6 +17,7 @@ from registry import RegistryError
 from registry.teams import MAX_FILE_BYTES, NAME, ProductSpec
 
 from ..api.deps import MAX_ID, NowDep, SystemDep
+from ..api.teams import file_response
 from ..holder_identity import as_requester, subject_of
 from .auth import Form, HolderPod
 from .profile_view import shown_fields
@@ -84,9 +85,7 @@ def product_file(name: str, product_id: int, pod: HolderPod,
     found = teams.for_member(subject_of(system, pod), _name(name))
     file_name, media_type, content = teams.product_file(
         found, product_id if 1 <= product_id <= MAX_ID else 0)
-    return Response(content, media_type=media_type, headers={
-        "Content-Disposition": f'attachment; filename="{file_name}"',
-        "X-Content-Type-Options": "nosniff"})
+    return file_response(file_name, media_type, content)
 
 
 def _name(name: str) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from registry import AssignmentSpec
 from tests.factories import NOW, UTRECHT
 from tests.vg.web.test_sharing_pages import attested
@@ -96,3 +98,27 @@ def test_a_wrong_product_or_a_stranger_changes_nothing(app):  # noqa: F811
     assert stranger.get(f"/mijn/teams/{team.name}").status_code == 404
     assert stranger.get("/mijn/teams/..%2F..%2Fetc").status_code == 404
     assert "Nog geen producten." in member.get(f"/mijn/teams/{team.name}").text
+
+
+@pytest.mark.parametrize("declared, served", [
+    ("text/html", "application/octet-stream"),
+    ("text/javascript", "application/octet-stream"),
+    ("image/svg+xml", "application/octet-stream"),
+    ("application/pdf", "application/pdf"),
+])
+def test_a_product_is_served_as_an_inert_download_whatever_was_declared(
+        app, declared, served):  # noqa: F811
+    _, team, [(member, token), (other, _)] = team_of_two(app)
+    path = f"/mijn/teams/{team.name}/producten"
+    member.post(path, data={"csrf": token, "titel": "Bijlage"},
+                files={"bestand": ("bijlage", b"<script>alert(1)</script>", declared)})
+    page = other.get(f"/mijn/teams/{team.name}").text
+    product = re.search(rf'href="({path}/\d+)" download', page).group(1)
+
+    answer = other.get(product)
+
+    assert answer.headers["content-type"].split(";")[0] == served
+    assert answer.headers["content-disposition"].startswith("attachment")
+    policies = answer.headers.get_list("content-security-policy")
+    assert "sandbox; default-src 'none'" in policies
+    assert len(answer.headers.get_list("x-content-type-options")) == 1
