@@ -26,6 +26,7 @@ import shutil
 import threading
 from datetime import datetime
 from pathlib import Path
+from typing import NoReturn
 
 from consent import HolderKey
 
@@ -44,6 +45,7 @@ from .keyring import Keyring
 
 FORMAT = 2
 _POD_ID = re.compile(r"[0-9a-f]{32}\Z")
+_NO_POD_SALT = b"\x00" * crypto.SALT_BYTES  # for a derivation whose key is unused
 
 
 class PodStore:
@@ -112,7 +114,10 @@ class PodStore:
     def unlock(self, did: str, passphrase: str) -> UnlockedPod:
         """Open with the passphrase; a pod stored at a lower Argon2id cost than the
         store's is re-wrapped at the store's cost on the way (cost raised later)."""
-        meta = self._meta(did)
+        try:
+            meta = self._meta(did)
+        except UnlockFailed:
+            self.refuse_unlock(passphrase)
         pod = self.unlock_without_upgrade(did, passphrase, meta)
         stored = (meta["kdf"]["opslimit"], meta["kdf"]["memlimit"])
         raised = (max(stored[0], self.kdf_cost[0]), max(stored[1], self.kdf_cost[1]))
@@ -120,6 +125,16 @@ class PodStore:
             pod.lock()
             return self.change_passphrase(did, passphrase, passphrase, raised)
         return pod
+
+    def refuse_unlock(self, passphrase: str) -> NoReturn:
+        """Fail the unlock of a pod that does not exist only after the key
+        derivation an existing pod costs: an early answer would tell anyone who
+        knows a did (receipts and disclosures carry it) that it has no pod here."""
+        try:
+            self._derive(passphrase, _NO_POD_SALT, *self.kdf_cost)
+        except (ValueError, TypeError):
+            pass
+        raise UnlockFailed()
 
     def open_with_key(self, did: str, passkey: bytes) -> UnlockedPod:
         """Open a pod with the passkey recovered from a holder session."""

@@ -21,7 +21,7 @@ from consent import (
     Grant,
     check_audience_for_holder,
 )
-from pod import GrantNotLive, PodNotFound, UnlockFailed, UnlockedPod, VersionNotFound
+from pod import GrantNotLive, PodNotFound, UnlockedPod, VersionNotFound
 from pod import inbox
 from pod.ratings import rating_summary
 from registry import Registry, RegistryError, ReplayedDocument
@@ -41,13 +41,14 @@ PUBLICATION_ERRORS = (RegistryError, ConsentError, SchemaError, GrantNotLive)
 
 def unlock(system: System, who: str, passphrase: str) -> UnlockedPod:
     """Open a pod named by its did or by its pod id, on every way in (API, web
-    pages, command line). An unknown pod id fails as a wrong passphrase does, so
-    the answer tells nobody which pods exist."""
+    pages, command line). An unknown pod id or did fails as a wrong passphrase
+    does, after the same key derivation, so neither the answer nor its time tells
+    anybody which pods exist."""
     if POD_ID.match(who):
         try:
             who = system.pods.did_for_id(who)
         except PodNotFound:
-            raise UnlockFailed() from None
+            system.pods.refuse_unlock(passphrase)  # as slow as a wrong passphrase
     return system.pods.unlock(who, passphrase)
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from consent import Audience, HolderKey
 from pod import PodExists, PodNotFound, UnlockFailed, UnlockedPod, WeakPassphrase
+from pod import crypto
 from pod.store import PodStore
 from tests.factories import (
     EMAIL,
@@ -75,6 +76,22 @@ def test_a_missing_pod_fails_exactly_like_a_wrong_passphrase(store, pod):
 def test_unlocking_any_unknown_identifier_fails_opaquely(store, did):
     with pytest.raises(UnlockFailed):
         store.unlock(did, PASSPHRASE)
+
+
+def test_a_missing_pod_costs_the_same_key_derivation_as_a_wrong_passphrase(
+        store, pod, monkeypatch):
+    """Time would tell which dids have a pod if a missing one failed early."""
+    costs = []
+    derive = crypto.derive_key
+    monkeypatch.setattr(crypto, "derive_key", lambda passphrase, salt, ops, mem: (
+        costs.append((ops, mem)), derive(passphrase, salt, ops, mem))[1])
+    stored = json.loads((store.directory(pod.did) / "pod.json").read_bytes())["kdf"]
+
+    for did in (pod.did, HolderKey(b"\x09" * 32).did, "did:key:zNOPE"):
+        with pytest.raises(UnlockFailed):
+            store.unlock(did, "not the passphrase at all")
+
+    assert costs == [(stored["opslimit"], stored["memlimit"])] * 3
 
 
 def test_a_wrong_key_encryption_key_fails_to_open(store, pod):

@@ -694,3 +694,19 @@ def test_the_rating_summary_is_computed_from_the_ratings_in_the_inbox(api, holde
     assert withdrawn.status_code == 200
     assert "ratingSummary" not in api.get(holder.base + "werkcontext",
                                           headers=holder.headers).json()
+
+
+def test_an_unknown_pod_id_is_refused_after_the_same_key_derivation(api, holder,
+                                                                      monkeypatch):
+    from pod import crypto
+
+    calls = []
+    derive = crypto.derive_key
+    monkeypatch.setattr(crypto, "derive_key", lambda *args: (calls.append(args[2:]),
+                                                             derive(*args))[1])
+    known = api.system.pods.pod_id(holder.did)
+    for who in (known, "0" * 32, holder.did):
+        answer = api.post("/api/v1/sessies", json={"did": who, "passphrase": "fout" * 4})
+        assert answer.status_code == 401
+
+    assert len(calls) == 3 and len(set(calls)) == 1
