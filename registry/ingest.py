@@ -109,7 +109,15 @@ class Ingest:
         _check_issued(found.issued, now)
         pseudonym = pseudonym_for(self._secret, found.holder)
         with transaction(self._engine) as conn:
-            self._advance(conn, found.holder, pseudonym, found.sequence)
+            try:
+                self._advance(conn, found.holder, pseudonym, found.sequence)
+            except ReplayedDocument:
+                # The pod numbers a document before it sends it, so one numbered
+                # after this withdrawal may have arrived first. A withdrawal only
+                # ever ends its grant, for good: it counts whenever it arrives,
+                # unless it was signed before the holder was erased here.
+                if found.sequence <= erased_floor(conn, pseudonym):
+                    raise
             _check_grant_owner(conn, found.grant_id, found.holder)
             _delete_grant(conn, found.grant_id, found.holder)
             if conn.execute(select(T_WITHDRAWN.c.grant_id).where(

@@ -24,7 +24,7 @@ from consent import (
 from pod import GrantNotLive, PodNotFound, UnlockedPod, VersionNotFound
 from pod import inbox
 from pod.ratings import rating_summary
-from registry import Registry, RegistryError, ReplayedDocument
+from registry import Registry, RegistryError
 from schemas import SchemaError, check_references
 
 from .pod_inbox import SENDER as RATING_SENDER
@@ -158,10 +158,9 @@ def withdraw_consent(system: System, pod: UnlockedPod, grant_id: str,
     holder is told it was withdrawn."""
     if pod.grant(grant_id).withdrawn is not None:
         return  # already withdrawn: withdrawing again changes nothing
-    try:
-        deliver(system.registry, pod.withdrawal(grant_id, now), now)
-    except ReplayedDocument:
-        # A concurrent request of the same holder overtook this one with a higher
-        # sequence number; a fresh withdrawal is newer than both.
-        deliver(system.registry, pod.withdrawal(grant_id, now), now)
+    # The registry takes a withdrawal even when a newer document of this holder
+    # (a concurrent save's disclosure) overtook it on the way. Should delivery
+    # fail, the grant stays pending: nothing more is published under it, and the
+    # holder can withdraw it again.
+    deliver(system.registry, pod.withdrawal(grant_id, now), now)
     pod.mark_withdrawn(grant_id, now)

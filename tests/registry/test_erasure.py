@@ -73,6 +73,17 @@ def test_an_old_disclosure_replayed_after_erasure_is_refused(system, held):
     assert registry_snapshot(system.registry.engine) == before
 
 
+def test_an_old_withdrawal_replayed_after_erasure_is_refused(system, held):
+    old = withdrawal(HOLDER, held[0], 2)
+    system.registry.receive_erasure(erasure(HOLDER, 5), NOW)
+    system.registry.receive_disclosure(disclosure(HOLDER, held[0], 6), NOW)
+
+    before = registry_snapshot(system.registry.engine)
+    with pytest.raises(ReplayedDocument):
+        system.registry.receive_withdrawal(old, NOW)
+    assert registry_snapshot(system.registry.engine) == before
+
+
 def test_a_pod_that_moved_continues_above_the_erasure_sequence(system, held):
     system.registry.receive_erasure(erasure(HOLDER, 5), NOW)
 

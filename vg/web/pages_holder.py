@@ -178,7 +178,9 @@ def _consent_page(request, pod, system, now, status=200, error=None,
     live = [g for g in grants if g["live"]]
     employer = employer_code(system.reference, pod.workcontext())
     return page(request, "holder_consent.html", status=status, live=live,
-                ended=[g for g in grants if not g["live"]],
+                waiting=[g for g in grants if not g["live"] and g["withdrawable"]],
+                ended=[g for g in grants
+                       if not g["live"] and not g["withdrawable"]],
                 fields=[(f.key, _label(f, lang)) for f in FIELDS.values()],
                 purposes=[(p.key, _label(p, lang)) for p in PURPOSES.values()],
                 kinds=AUDIENCE_KINDS, employer=employer,
@@ -200,7 +202,11 @@ def _grant_view(reference, record, now, suspended: bool, lang: str) -> dict:
             "fields": set(grant.fields), "until": grant.valid_until,
             "from": grant.valid_from, "withdrawn": record.withdrawn,
             "suspended": suspended, "live": record.is_live(now) and not suspended,
-            "future": grant.valid_from > now,
+            "future": grant.valid_from > now, "pending": record.pending is not None,
+            # Not withdrawn and not yet over: a grant that starts later, one
+            # suspended by a policy or one whose withdrawal did not complete can
+            # still be withdrawn, and the page offers it.
+            "withdrawable": record.withdrawn is None and grant.valid_until > now,
             "renew_default": max(grant.valid_until.date(), now.date()).replace(
                 year=max(grant.valid_until.date(), now.date()).year + 1).isoformat()}
 

@@ -88,3 +88,30 @@ def test_a_receipt_of_an_unknown_or_foreign_grant_is_not_found(app):  # noqa: F8
         assert answer.status_code == 404
         assert foreign not in answer.text
     assert holder.post("/mijn/toestemmingen/bewijs", data={}).status_code == 403
+
+
+def test_a_grant_that_starts_later_can_be_withdrawn_from_the_page(app):  # noqa: F811
+    from tests.factories import NOW
+    from vg.web import cookies
+
+    holder, token = signed_in_holder(app)
+    session = {"Authorization": f"Bearer {holder.cookies[cookies.SESSION]}"}
+    created = holder.post("/api/v1/pod/toestemmingen", headers=session, json={
+        "audience": {"kind": "all_municipalities"}, "purposes": ["matching"],
+        "fields": ["skills"], "validFrom": "2027-01-01T00:00:00Z",
+        "validUntil": "2027-06-30T00:00:00Z"})
+    assert created.status_code == 201, created.text
+    uuid = created.json()["id"].removeprefix("urn:uuid:")
+    assert created.json()["validFrom"] > NOW.isoformat()
+    page = holder.get("/mijn/toestemmingen").text
+    assert "Nog niet of tijdelijk niet in werking" in page
+    assert f'name="toestemming" value="{uuid}"' in page
+
+    answer = holder.post("/mijn/toestemmingen/intrekken", data={
+        "csrf": token, "toestemming": uuid})
+
+    assert answer.status_code == 303
+    [grant] = holder.get("/api/v1/pod/toestemmingen", headers=session).json()
+    assert grant["withdrawn"] is not None
+    assert f'name="toestemming" value="{uuid}"' not in holder.get(
+        "/mijn/toestemmingen").text
