@@ -6,10 +6,17 @@ employer, but anyone can write any employer there; an audience of one organisati
 ("my colleagues at Utrecht") must not open to a self-claim. So the organisation
 attests its employees (by the did they give it; only the pseudonym is kept) and a
 claim counts only while the attestation stands. Ending it is one call.
+
+The organisation gets back its own reference for the employee, never the
+registry's pseudonym: the pseudonym is what every organisation's candidate lists,
+matches and log show, and handing it out for a did would let anyone who knows a
+person's did (receipts and disclosures carry it) find that person in them.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,7 +35,7 @@ T_EMPLOYMENT = EmploymentRow.__table__
 
 @dataclass(frozen=True, slots=True)
 class Attested:
-    subject: str
+    reference: str  # the organisation's own reference: no one else's
     attested: datetime
 
 
@@ -45,25 +52,35 @@ class Employment:
                 T_EMPLOYMENT.c.organisation == organisation,
                 T_EMPLOYMENT.c.subject == subject)).first()
             if row:
-                return Attested(subject, row.attested)
+                return Attested(self._reference(organisation, subject), row.attested)
             conn.execute(insert(T_EMPLOYMENT).values(
                 organisation=organisation, subject=subject, attested=now))
-        return Attested(subject, now)
+        return Attested(self._reference(organisation, subject), now)
 
-    def end(self, organisation: str, subject: str) -> None:
+    def end(self, organisation: str, reference: str) -> None:
+        """End the attestation the organisation knows by ``reference``."""
         with transaction(self._engine) as conn:
-            gone = conn.execute(delete(T_EMPLOYMENT).where(
+            subjects = conn.execute(select(T_EMPLOYMENT.c.subject).where(
+                T_EMPLOYMENT.c.organisation == organisation)).scalars().all()
+            found = [s for s in subjects
+                     if hmac.compare_digest(self._reference(organisation, s), reference)]
+            if not found:
+                raise EmployeeNotFound(reference)
+            conn.execute(delete(T_EMPLOYMENT).where(
                 T_EMPLOYMENT.c.organisation == organisation,
-                T_EMPLOYMENT.c.subject == subject)).rowcount
-        if not gone:
-            raise EmployeeNotFound(subject)
+                T_EMPLOYMENT.c.subject == found[0]))
 
     def employees(self, organisation: str) -> list[Attested]:
         with self._engine.connect() as conn:
             rows = conn.execute(select(T_EMPLOYMENT.c.subject, T_EMPLOYMENT.c.attested)
                                 .where(T_EMPLOYMENT.c.organisation == organisation)
-                                .order_by(T_EMPLOYMENT.c.subject)).all()
-        return [Attested(r.subject, r.attested) for r in rows]
+                                ).all()
+        return sorted((Attested(self._reference(organisation, r.subject), r.attested)
+                       for r in rows), key=lambda a: a.reference)
+
+    def _reference(self, organisation: str, subject: str) -> str:
+        message = f"employee|{organisation}|{subject}".encode()
+        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()[:32]
 
     def confirms(self, organisation: str, subject: str) -> bool:
         with self._engine.connect() as conn:

@@ -144,6 +144,6 @@ class EmployeeNotFound(RegistryError):
     status = 404
     code = "employee-not-found"
 
-    def __init__(self, subject: str):
-        super().__init__("this organisation attests no employee with this pseudonym")
-        self.subject = subject
+    def __init__(self, reference: str):
+        super().__init__("this organisation attests no employee with this reference")
+        self.reference = reference

@@ -17,13 +17,14 @@ router = APIRouter(tags=["organisatie"], route_class=BoundedJsonRoute)
 
 
 def _employee(row: Attested) -> dict:
-    return {"subject": row.subject, "attested": row.attested.isoformat()}
+    return {"employee": row.reference, "attested": row.attested.isoformat()}
 
 
 @router.post("/medewerkers", status_code=201)
 def attest_employee(body: EmployeeCreate, requester: RequesterDep, system: SystemDep,
                     now: NowDep) -> Response:
-    """Attest that the holder with this did works here; answers their pseudonym."""
+    """Attest that the holder with this did works here; answers this organisation's
+    own reference for them (never the registry's pseudonym)."""
     require_role(requester, "staff")
     row = system.registry.employment.attest(requester.organisation, body.did, now)
     return json_response(_employee(row), status=201)
@@ -36,9 +37,9 @@ def list_employees(requester: RequesterDep, system: SystemDep) -> Response:
     return json_response([_employee(r) for r in rows])
 
 
-@router.delete("/medewerkers/{subject}", status_code=204)
-def end_employment(subject: Subject, requester: RequesterDep,
+@router.delete("/medewerkers/{employee}", status_code=204)
+def end_employment(employee: Subject, requester: RequesterDep,
                    system: SystemDep) -> Response:
     require_role(requester, "staff")
-    system.registry.employment.end(requester.organisation, subject)
+    system.registry.employment.end(requester.organisation, employee)
     return Response(status_code=204)

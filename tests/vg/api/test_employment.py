@@ -39,7 +39,9 @@ def test_ending_the_employment_closes_the_audience_at_once(world):
     eva = world.holder(skills, employer=ZEIST, name="Eva Smit")
     assert len(_search(world, eva, skills[0]).json()) == 1
 
-    ended = world.client.delete(f"{API}/medewerkers/{eva.subject}",
+    employee = world.client.post(f"{API}/medewerkers", json={"did": eva.did},
+                                 headers=world.staff(ZEIST)).json()["employee"]
+    ended = world.client.delete(f"{API}/medewerkers/{employee}",
                                 headers=world.staff(ZEIST))
 
     assert ended.status_code == 204
@@ -52,12 +54,13 @@ def test_an_organisation_lists_and_ends_only_its_own_employees(world):
 
     listed = world.client.get(f"{API}/medewerkers", headers=zeist)
     elsewhere = world.client.get(f"{API}/medewerkers", headers=utrecht)
-    foreign_end = world.client.delete(f"{API}/medewerkers/{eva.subject}",
+    [employee] = [e["employee"] for e in listed.json()]
+    foreign_end = world.client.delete(f"{API}/medewerkers/{employee}",
                                       headers=utrecht)
     again = world.client.post(f"{API}/medewerkers", json={"did": eva.did},
                               headers=zeist)
 
-    assert [e["subject"] for e in listed.json()] == [eva.subject]
+    assert again.json()["employee"] == employee
     assert elsewhere.json() == []
     assert foreign_end.status_code == 404
     assert foreign_end.headers["content-type"] == "application/problem+json"
@@ -82,3 +85,19 @@ def test_only_staff_attest_and_a_bad_did_changes_nothing(world):
     assert (bad.status_code, extra.status_code) == (400, 400)
     assert world.client.get(f"{API}/medewerkers",
                             headers=world.staff(ZEIST)).json() == []
+
+
+def test_attesting_a_did_never_hands_out_the_registrys_pseudonym(world):
+    """Anyone who knows a did could otherwise find its holder in every candidate
+    list, match and log; each organisation gets a reference of its own."""
+    eva = world.holder(world.skills(), employer=ZEIST)
+
+    answers = [world.client.post(f"{API}/medewerkers", json={"did": eva.did},
+                                 headers=world.staff(org)) for org in (ZEIST, UTRECHT)]
+    listed = [world.client.get(f"{API}/medewerkers", headers=world.staff(org)).text
+              for org in (ZEIST, UTRECHT)]
+
+    assert [a.status_code for a in answers] == [201, 201]
+    references = [a.json()["employee"] for a in answers]
+    assert len(set(references)) == 2
+    assert all(eva.subject not in text for text in [a.text for a in answers] + listed)
