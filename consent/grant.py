@@ -123,9 +123,13 @@ GRANT_ID = re.compile(
 
 def grant_urn(text: str) -> str:
     """A grant id as the holder may type it: the ``urn:uuid:...`` the API returns or
-    the bare UUID. Anything else comes back unchanged, so it names no grant."""
-    if isinstance(text, str) and GRANT_ID.match("urn:uuid:" + text):
-        return "urn:uuid:" + text
+    the bare UUID, in either case (UUIDs compare without case, RFC 9562); grants
+    are named in lower case. Anything else comes back unchanged, so it names no
+    grant."""
+    if isinstance(text, str) and text.isascii():
+        bare = text.lower().removeprefix("urn:uuid:")
+        if GRANT_ID.match("urn:uuid:" + bare):
+            return "urn:uuid:" + bare
     return text
 
 

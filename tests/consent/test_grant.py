@@ -101,5 +101,7 @@ def test_a_grant_id_or_timestamp_with_a_trailing_line_break_is_not_one():
     bare = "0f7cca96-a5c1-4577-be21-c0da0ca9a268"
     assert grant_urn(bare) == "urn:uuid:" + bare
     assert grant_urn(bare + "\n") == bare + "\n"
+    assert grant_urn(bare.upper()) == grant_urn("URN:UUID:" + bare.upper()) == (
+        "urn:uuid:" + bare)
     with pytest.raises(InvalidGrant):
         parse_time("2027-01-01T00:00:00Z\n", "validUntil")
