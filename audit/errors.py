@@ -88,3 +88,15 @@ class NoSuchEntry(AuditError):
     def __init__(self, index: object):
         super().__init__(f"the log has no entry {index}")
         self.index = index
+
+
+class VerificationRunning(AuditError):
+    """A full verification recomputes the whole tree (minutes at ten million
+    entries): one runs at a time per server process, the others are asked to wait."""
+
+    status = 429
+    code = "verification-running"
+    response_headers = {"Retry-After": "60"}
+
+    def __init__(self) -> None:
+        super().__init__("a verification of the whole log is running; try again later")

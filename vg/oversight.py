@@ -4,9 +4,11 @@ is logged too), from the API and from the web pages alike."""
 from __future__ import annotations
 
 import secrets
+import threading
 from datetime import datetime
 
-from audit import AccessRecord
+from audit import AccessRecord, VerifyReport
+from audit.errors import VerificationRunning
 from registry import Requester
 
 from .wiring import System
@@ -20,3 +22,18 @@ def log_read(system: System, requester: Requester, now: datetime, trace: str,
         role=requester.role, action=action, target="audit log", result="disclosed",
         origin="api", subjects=shown, reason="oversight by the data protection "
         "officer")])
+
+
+_VERIFYING = threading.Lock()
+
+
+def verify_whole_log(system: System) -> VerifyReport:
+    """Recompute the whole tree for a DPO, one at a time: every DPO key may ask,
+    and each asking costs minutes of both cores on a large log. The command line
+    (the operator's ``vg audit verify``) is not limited."""
+    if not _VERIFYING.acquire(blocking=False):
+        raise VerificationRunning()
+    try:
+        return system.audit.verify()
+    finally:
+        _VERIFYING.release()

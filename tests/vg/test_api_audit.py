@@ -229,3 +229,35 @@ def test_the_holder_check_refuses_a_view_that_shows_other_than_the_log(
 
     assert answer.exit_code == 2
     assert f"entry {view['entries'][0]['index']}: {shown} differs" in answer.output
+
+
+def test_one_whole_log_verification_runs_at_a_time(api, monkeypatch):
+    import threading
+
+    from vg import oversight
+
+    system = api.app.state.system
+    started, release = threading.Event(), threading.Event()
+    verify = system.audit.verify
+
+    def slow_verify():
+        started.set()
+        release.wait(10)
+        return verify()
+
+    monkeypatch.setattr(system.audit, "verify", slow_verify)
+    running = threading.Thread(target=oversight.verify_whole_log, args=(system,))
+    running.start()
+    assert started.wait(10)
+    dpo = _key(api, UTRECHT, "dpo")
+
+    busy = api.get("/api/v1/auditlog/verificatie", headers=dpo)
+    release.set()
+    running.join(10)
+    done = api.get("/api/v1/auditlog/verificatie", headers=dpo)
+
+    assert busy.status_code == 429
+    assert busy.headers["content-type"] == "application/problem+json"
+    assert busy.headers["retry-after"] == "60"
+    assert busy.json()["code"] == "verification-running"
+    assert done.status_code == 200 and done.json()["ok"] is True
