@@ -67,7 +67,10 @@ class Ratings:
         check_rating(aspects, comment)
         if team.status != "dissolved":
             raise RatingNotOpen(team.name)
-        if rater == rated or self._teams.membership(team.id, rated) is None:
+        if rater == rated:
+            raise InvalidWorkInput(
+                ["a member rates the others in the team, not themselves"])
+        if self._teams.membership(team.id, rated) is None:
             raise NotATeamMember(team.name)
         message = json.dumps({
             "type": "Rating", "team": team.name, "aspects": aspects,

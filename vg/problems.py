@@ -51,7 +51,9 @@ def install(app: FastAPI) -> None:
         if isinstance(exc, InvalidBody):
             return problem(exc.status_code, exc.code, "Invalid input", exc.detail,
                            errors=exc.problems)
-        return problem(exc.status_code, f"http-{exc.status_code}", str(exc.detail))
+        response = problem(exc.status_code, f"http-{exc.status_code}", str(exc.detail))
+        response.headers.update(exc.headers or {})  # a 405 names what is Allowed
+        return _challenged(response)
 
     for kind in DOMAIN_ERRORS:
         app.add_exception_handler(kind, _domain)
@@ -74,6 +76,14 @@ async def _domain(_: Request, exc: Exception) -> Response:
         extra["errors"] = list(exc.problems)
     response = problem(status, code, type(exc).__name__, str(exc), **extra)
     response.headers.update(getattr(exc, "response_headers", None) or {})
+    return _challenged(response)
+
+
+def _challenged(response: Response) -> Response:
+    """A 401 says how to authenticate (RFC 9110 11.6.1): every route of the API
+    takes a bearer token, an API key or a holder session."""
+    if response.status_code == 401 and "www-authenticate" not in response.headers:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="virtuele-gemeente"'
     return response
 
 

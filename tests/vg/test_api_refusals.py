@@ -289,3 +289,18 @@ def test_a_key_of_the_wrong_role_is_told_which_role_the_route_needs(api):
                                "(it needs a dpo or platform-dpo key)")
     assert dpo["detail"] == ("not allowed to use this endpoint with a dpo key "
                              "(it needs a staff key)")
+
+
+def test_a_401_says_how_to_authenticate_and_a_405_what_is_allowed(api):
+    unauthenticated = [api.get("/api/v1/pod/toestemmingen"),
+                       api.get("/api/v1/opdrachten"),
+                       api.get("/api/v1/pod/werkcontext",
+                               headers={"Authorization": "Bearer vgs_forged"})]
+    wrong_method = api.post("/api/v1/sessies/huidige")
+
+    for answer in unauthenticated:
+        assert answer.status_code == 401
+        assert answer.headers["www-authenticate"].startswith("Bearer")
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["allow"] == "DELETE"
+    assert wrong_method.headers["content-type"] == "application/problem+json"

@@ -234,7 +234,8 @@ def test_one_rating_per_member_and_none_for_oneself_or_strangers(world, team):
     outside = _rate(world, team, stranger, team["bram"])
 
     assert twice.json()["code"] == "already-rated"
-    assert own.status_code == 403
+    assert (own.status_code, own.json()["code"]) == (400, "invalid-input")
+    assert own.json()["detail"] == "a member rates the others in the team, not themselves"
     assert outside.status_code == 404
     assert len(world.inbox.messages[team["bram"].did]) == 1
 
