@@ -261,3 +261,14 @@ def test_one_whole_log_verification_runs_at_a_time(api, monkeypatch):
     assert busy.headers["retry-after"] == "60"
     assert busy.json()["code"] == "verification-running"
     assert done.status_code == 200 and done.json()["ok"] is True
+
+
+@pytest.mark.parametrize("route", ["/api/v1/auditlog", "/api/v1/auditlog/statistieken",
+                                   "/api/v1/auditlog/signalen"])
+def test_a_reversed_period_is_refused_on_every_audit_view(api, route):
+    answer = api.get(route, headers=_key(api, UTRECHT, "dpo"), params={
+        "since": "2026-12-10T00:00:00Z", "until": "2026-12-01T00:00:00Z"})
+
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "invalid-audit-query"
+    assert answer.json()["detail"].startswith("until must be after since")

@@ -29,6 +29,13 @@ TEXT = "text/plain; charset=utf-8"
 QUERY_NAMES = {"old": "van", "size": "tot"}
 
 
+def _period(since: datetime | None, until: datetime | None) -> None:
+    """An empty or reversed period is a mistake, refused as the flags refuse it,
+    not an empty answer."""
+    if since is not None and until is not None and until <= since:
+        raise InvalidAuditQuery("until", "after since")
+
+
 def _scope(requester: Requester, organisation: str | None) -> str | None:
     """A municipal DPO's filter is always their own organisation."""
     require_role(requester, *DPO_ROLES)
@@ -49,6 +56,7 @@ def read_log(requester: RequesterDep, system: SystemDep, now: NowDep, trace: Tra
              offset: int = Query(default=0, ge=0, le=MAX_ID)) -> Response:
     """Entries in log order with the access record of their request; ``format=csv``
     exports the same rows as CSV."""
+    _period(since, until)
     organisation = _scope(requester, organisation)
     records = system.audit.entries(
         organisation=organisation, requester=requester_id, purpose=purpose,
@@ -67,6 +75,7 @@ def counts(requester: RequesterDep, system: SystemDep,
            organisation: str | None = Query(default=None, max_length=40),
            since: datetime | None = None, until: datetime | None = None) -> Response:
     """Entries per day, purpose and outcome."""
+    _period(since, until)
     organisation = _scope(requester, organisation)
     return json_response(system.audit.daily_counts(organisation=organisation,
                                                    since=since, until=until))
