@@ -18,6 +18,7 @@ from .api import consent, dpo, holder, inbox, organisation, pod_resources, pod_r
 from .api import employment, feed, groups, swipes, teams
 from .api.deps import json_only
 from .api.pod_fast_read import FastWorkcontextRead
+from .api.pod_http import PodPathGuard
 from .middleware import API_VERSION, HeadersAndLimits
 from .settings import Settings
 from .web import body_limit as web_body_limit
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None, system: System | None = None,
     app.include_router(pod_resources.router, prefix="/api/v1")
     if fast_reads:
         app.add_middleware(FastWorkcontextRead)
+    app.add_middleware(PodPathGuard)
     install_web(app)
     app.add_middleware(HeadersAndLimits, limit_for=_body_limit)
     app.openapi = lambda: _openapi(app)

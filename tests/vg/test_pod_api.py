@@ -182,12 +182,19 @@ def test_another_holders_pod_answers_as_if_it_did_not_exist(api, holder):
 
 @pytest.mark.parametrize("suffix", [
     "versies%2F1", "versies/%2e%2e/werkcontext", "versies//1", "WERKCONTEXT",
-    "werkcontext%00", "bestanden/a%5c..%5cstate.bin", "bestanden/%2E%2E"])
-def test_a_path_trick_is_refused_before_it_reaches_a_resource(api, holder, suffix):
-    response = api.get(holder.base + suffix, headers=holder.headers)
+    "werkcontext%00", "bestanden/a%5c..%5cstate.bin", "bestanden/%2E%2E",
+    "bestanden/a%2Fb", "bestanden/a%2fb/c"])
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+def test_a_path_trick_is_refused_before_it_reaches_a_resource(api, holder, suffix,
+                                                              method):
+    response = api.request(method, holder.base + suffix, content=b"x",
+                           headers={**holder.headers,
+                                    "Content-Type": "application/octet-stream"})
 
-    assert response.status_code in (400, 404), suffix
+    assert response.status_code == 400, (method, suffix)
     assert response.headers["content-type"] == PROBLEM
+    assert response.json()["code"] == "invalid-path"
+    assert response.headers["x-content-type-options"] == "nosniff"
 
 
 def test_a_pod_id_in_upper_case_does_not_reach_the_pod(api, holder):

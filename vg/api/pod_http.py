@@ -152,3 +152,28 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
         raise RangeNotSatisfiable(size)
     end = min(int(last), size - 1) if last else size - 1
     return start, end
+
+
+class PodPathGuard:
+    """Every address under the pods' prefix is checked before routing: a spelling
+    that no route matches once decoded (``a%2Fb`` is ``a/b``) must be the same 400
+    as one that does, not a 404 that tells it apart."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope.get("path", "").startswith(POD_PREFIX):
+            try:
+                check_raw_path(scope.get("raw_path") or scope["path"].encode())
+            except InvalidPath as exc:
+                body = json.dumps({
+                    "type": "https://w3id.org/virtuele-gemeente/problems/invalid-path",
+                    "title": "InvalidPath", "status": 400, "code": InvalidPath.code,
+                    "detail": str(exc)}).encode()
+                await send({"type": "http.response.start", "status": 400, "headers": [
+                    (b"content-type", b"application/problem+json"),
+                    (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
