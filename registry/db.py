@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import SQLModel
 
+from . import match_changes  # noqa: F401  (creates its triggers with the tables)
 from . import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 from .tables_work import WORK_TABLE_NAMES
 from .errors import StorageFailed

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Iterable, Sequence
 
-from sqlalchemy import Engine, Select, and_, delete, exists, false, or_, select, true
+from sqlalchemy import Engine, and_, delete, exists, false, or_, select, true
 
 from audit import AccessRecord, AuditEntry, AuditLog
 from consent import Audience, Geography, corop_of, safety_region_of, sector_of
@@ -74,13 +74,11 @@ class Signals:
 
 @dataclass(frozen=True, slots=True)
 class Rankable:
-    """The rows ranking may read for one requester and purpose: visible skill rows
-    (skill id, pseudonym) and visible index rows (pseudonym, disclosure id, reach
-    key, sequence and the index columns), as SELECTs of ``match_skill`` and
-    ``match_disclosure`` to build on."""
+    """What ranking may read for one requester and purpose: the match index rows
+    (``registry.tables_match``) under these reach key ids, live at ``now``."""
 
-    skills: Select
-    rows: Select
+    reach: tuple[int, ...]
+    now: datetime
 
 
 class ConsentGate:
@@ -133,28 +131,19 @@ class ConsentGate:
 
     def rankable(self, requester: Requester, purpose: str,
                  now: datetime) -> Rankable:
-        """What ranking may read, as queries to build the score on rather than
-        rows: the match index under the requester's reach keys for ``purpose``,
-        live now (``registry.tables_match``; never a projection). The ranking
-        joins these rows only, so a disclosure this requester may not see scores
-        nothing. Nothing is shown, so nothing is logged."""
+        """What ranking may read: the match index under the requester's reach
+        keys for ``purpose``, live now (never a projection). A disclosure this
+        requester may not see scores nothing. Expired disclosures are deleted
+        first. Nothing is shown, so nothing is logged."""
         self.purge_expired(now)
-        reach = self._reach(requester.organisation, purpose)
-        return Rankable(
-            skills=select(MS.c.skill, MS.c.pseudonym).where(
-                *self._reachable(MS, reach, now)),
-            rows=select(MD.c.pseudonym, MD.c.disclosure_id, MD.c.reach,
-                        MD.c.sequence, MD.c.employer_code,
-                        MD.c.level_rank, MD.c.hours_per_week, MD.c.available_from,
-                        MD.c.available_until).where(
-                *self._reachable(MD, reach, now)))
+        return Rankable(tuple(self._reach(requester.organisation, purpose)), now)
 
     def _reach(self, org: str, purpose: str) -> list[int]:
         """The ids of the reach keys whose audiences contain ``org`` today, for
         ``purpose`` (``registry.match_index``). Read first and passed as values:
         PostgreSQL then walks the skill index on (skill, reach) instead of every
         row of a skill (measured at 100,000 holders: twice the rows, a second
-        hash join)."""
+        hash join); ranking in memory compares them with each entry's keys."""
         terms = reach_terms(purpose, requester_keys(org, self._geo))
         with transaction(self._engine) as conn:
             return sorted(conn.execute(select(TERM.c.id).where(

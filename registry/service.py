@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from audit import AuditLog
 
@@ -21,14 +21,15 @@ from .erasure import Erased, Erasure
 from .gate import ConsentGate, Requester
 from .ingest import Accepted, Ingest
 from .matching import Matcher, Ranked, Scored
-from .ranking import rank_query
-from .db import transaction
+from .match_memory import MatchIndex
+from .match_scoring import rank as rank_in_memory
 from .relations import SkillRelations
 from .policies import Policies
 
 MATCHING = "matching"
 MATCH_ACTIVITY = "https://w3id.org/virtuele-gemeente/register#matching-v1"
 MAX_PAGE = 100
+_RANK_ATTEMPTS = 3
 CANDIDATES_ACTION = "assignment-candidates"
 # Which purposes each logged action serves: the audit log flags any other.
 ACTION_PURPOSES = {CANDIDATES_ACTION: frozenset({MATCHING})}
@@ -60,6 +61,9 @@ class Registry:
         self.relations = SkillRelations.of(reference)
         self.circles = Circles(reference)
         self.employment = Employment(engine, pseudonym_secret)
+        # This process's copy of the match index, kept in step with the database
+        # by every query (``registry.match_memory``).
+        self.match_index = MatchIndex(engine, MATCHING)
 
     def receive_disclosure(self, document: Any, now: datetime) -> Accepted:
         return self.ingest.disclosure(document, now)
@@ -134,35 +138,32 @@ class Registry:
                after: tuple[int, str] | None) -> tuple[list[Scored], int]:
         """A page of the ranking and the number of candidates in all of it.
 
-        Every candidate is scored in one SQL query (``registry.ranking``) and only
-        the page is read back; the reasons of the page come from ``Matcher`` on
-        the same visible index columns, which scores identically."""
+        Every candidate is scored in memory (``registry.match_scoring``) on the
+        rows the gate admits; the page is then read again through the gate from
+        the database, and ``Matcher`` gives its reasons on those columns. A page
+        candidate whose score there differs (a change committed after this
+        query's sync) makes the ranking run again on the newer state; one that
+        still differs after that is left out, so that a field no longer
+        consented can not place anyone."""
         matcher = Matcher(assignment, self.relations, self.circles)
         wanted = matcher.skills_to_look_for()
-        rankable = self.gate.rankable(requester, MATCHING, now)
-        query = rank_query(matcher, rankable, self.engine.dialect.name,
-                           assignment.id, after, limit)
-        with transaction(self.engine) as conn:
-            if self.engine.dialect.name == "postgresql":
-                # JIT compiling pays off for long analytic queries; this one has
-                # milliseconds, and at scale its estimated cost passes
-                # jit_above_cost. For this transaction only.
-                conn.execute(text("SET LOCAL jit = off"))
-                # The per-holder grouping sorts some megabytes at 100,000 holders;
-                # the default 4 MB sent it to disk (seen in the plans).
-                conn.execute(text("SET LOCAL work_mem = '64MB'"))
-            rows = conn.execute(query).all()
-            if not rows and after is not None:
-                rows = conn.execute(rank_query(matcher, rankable,
-                                               self.engine.dialect.name,
-                                               assignment.id, None, 1)).all()
-                return [], rows[0].total if rows else 0
-        total = rows[0].total if rows else 0
-        signals = {s.pseudonym: s for s in self.gate.signals(
-            requester, MATCHING, now, wanted, pseudonyms=[r.pseudonym for r in rows])}
-        scored = [Scored(r.pseudonym, r.score, matcher.score(signals[r.pseudonym])
-                         .reasons) for r in rows if r.pseudonym in signals]
-        return scored, total
+        for attempt in range(_RANK_ATTEMPTS):
+            rankable = self.gate.rankable(requester, MATCHING, now)
+            passed = self.assignments.passed(assignment.id)
+            with self.match_index.locked() as index:
+                ranking = rank_in_memory(index, matcher, rankable, passed, after,
+                                         limit)
+            signals = {s.pseudonym: s for s in self.gate.signals(
+                requester, MATCHING, now, wanted,
+                pseudonyms=[p for p, _ in ranking.page])}
+            checked = {p: matcher.score(signals[p]) for p, _ in ranking.page
+                       if p in signals}
+            if all(checked[p].score == score for p, score in ranking.page
+                   if p in checked) or attempt == _RANK_ATTEMPTS - 1:
+                break
+        scored = [Scored(p, score, checked[p].reasons) for p, score in ranking.page
+                  if p in checked and checked[p].score == score]
+        return scored, ranking.total
 
     def _profiles(self, requester: Requester, page: list,
                   now: datetime) -> list[Ranked]:

@@ -16,7 +16,7 @@ from sqlmodel import Field, SQLModel
 
 from .policy_tables import EmployerPolicyRow, EmploymentRow, LegalBasisRow
 from .policy_tables import PolicyNotice
-from .tables_match import MatchDisclosure, MatchSkill, MatchTerm
+from .tables_match import MatchChange, MatchDisclosure, MatchSkill, MatchTerm
 
 
 class Organisation(SQLModel, table=True):
@@ -180,4 +180,4 @@ REGISTRY_TABLES = tuple(m.__table__ for m in (
     Organisation, ApiKey, Holder, Disclosure, WithdrawnGrant, DisclosurePurpose,
     DisclosureAudience, DisclosureSkill, Assignment, AssignmentPass,
     EmployerPolicyRow, LegalBasisRow, PolicyNotice, ErasedHolder, EmploymentRow,
-    WebSession, MatchTerm, MatchDisclosure, MatchSkill))
+    WebSession, MatchTerm, MatchDisclosure, MatchSkill, MatchChange))

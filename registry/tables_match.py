@@ -21,7 +21,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import Index
+from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, func
 from sqlmodel import Field, SQLModel
 
 
@@ -70,4 +70,28 @@ class MatchSkill(SQLModel, table=True):
     valid_until: datetime
 
 
-MATCH_TABLES = (MatchTerm, MatchDisclosure, MatchSkill)
+# SQLite: INTEGER PRIMARY KEY AUTOINCREMENT, so a number is never handed out twice.
+_SEQ = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class MatchChange(SQLModel, table=True):
+    """One row per disclosure whose ``match_disclosure`` rows were inserted,
+    deleted or updated, written by triggers on that table in the writer's own
+    transaction (``registry.match_changes``): every path that changes the index,
+    bulk ingest included, is logged without its code knowing. The in-memory
+    ranking index of each process replays this log to stay exact."""
+
+    __tablename__ = "match_change"
+    __table_args__ = (Index("ix_match_change_transaction_id", "transaction_id"),
+                      {"sqlite_autoincrement": True})
+    seq: Optional[int] = Field(default=None, sa_column=Column(
+        _SEQ, primary_key=True, autoincrement=True))
+    disclosure_id: int
+    # PostgreSQL: the writing transaction's id (see registry.match_changes).
+    transaction_id: Optional[int] = Field(default=None, sa_column=Column(
+        BigInteger, nullable=True))
+    created: datetime = Field(sa_column=Column(
+        DateTime(), nullable=False, server_default=func.current_timestamp()))
+
+
+MATCH_TABLES = (MatchTerm, MatchDisclosure, MatchSkill, MatchChange)

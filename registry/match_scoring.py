@@ -1,0 +1,208 @@
+"""The score of ``matching.Matcher`` for every candidate at once, on the in-memory
+match index (``registry.match_memory``), in integer arrays.
+
+The inputs are what the gate hands out for ranking (``ConsentGate.rankable``):
+the requester's reach key ids and the time. A candidate is a holder with a
+visible disclosure that holds one of the wanted skills (a skill related to a
+required or nice-to-have one). Per slot (one wanted skill) the best points over
+the candidate's visible skills; the other parts on each index column taken from
+the latest visible disclosure that holds it (the period as a pair), as the gate
+merges them (``gate._merge_signals``). Same integers as ``Matcher``: points are
+rounded half up, skill points counted in quarters. Order: score, then
+pseudonym; the cursor is a keyset position in that order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from .gate import Rankable
+from .match_memory import NO_DAY, MatchIndex, day, micros
+from .matching import Matcher, quarters
+
+
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    page: list[tuple[str, int]]  # (pseudonym, score)
+    total: int  # candidates in the whole ranking
+
+
+def rank(index: MatchIndex, matcher: Matcher, rankable: Rankable,
+         passed: frozenset[str], after: tuple[int, str] | None,
+         limit: int | None) -> Ranking:
+    """The page after ``after`` (of ``limit``, or all of it) and the total."""
+    pids, scores = _scored(index, matcher, rankable, passed)
+    total = len(pids)
+    names = index.pseudonym[pids]
+    if after is not None:
+        score_after, name_after = after
+        later = (scores < score_after) | ((scores == score_after)
+                                          & (names > name_after.encode("ascii")))
+        names, scores = names[later], scores[later]
+    if limit is not None and len(scores) > limit:
+        threshold = np.partition(scores, len(scores) - limit)[len(scores) - limit]
+        top = scores >= threshold
+        names, scores = names[top], scores[top]
+    order = np.lexsort((names, -scores))
+    if limit is not None:
+        order = order[:limit]
+    return Ranking([(names[i].decode("ascii"), int(scores[i])) for i in order],
+                   total)
+
+
+def _scored(index: MatchIndex, matcher: Matcher, rankable: Rankable,
+            passed: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Every candidate's holder id and score (those that rank: in the circle, not
+    passed on, score above 0)."""
+    now = micros(rankable.now)
+    reach_ok = np.zeros(index.max_reach + 1, bool)
+    keys = [r for r in rankable.reach if 0 <= r <= index.max_reach]
+    reach_ok[keys] = True
+
+    pids, slots, points = _skill_hits(index, matcher, reach_ok, now)
+    if not len(pids):
+        return np.zeros(0, np.int32), np.zeros(0, np.int64)
+    seen = np.zeros(index.holders, bool)
+    seen[pids] = True
+    candidates = np.flatnonzero(seen).astype(np.int32)
+    local = np.empty(index.holders, np.int32)
+    local[candidates] = np.arange(len(candidates), dtype=np.int32)
+    best = np.zeros((len(matcher.slots()), len(candidates)), np.int64)
+    np.maximum.at(best, (slots, local[pids]), points)
+    required = len(matcher.required)
+    skill = (_share(best[:required].sum(axis=0), 50, matcher.required_total)
+             + _share(best[required:].sum(axis=0), 10, matcher.optional_total))
+
+    merged = _merged(index, candidates, reach_ok, now)
+    spec = matcher.spec
+    employer = merged["employer"]
+    score = (skill
+             + _level(spec.level_min, spec.level_max, merged["level"])
+             + _hours(spec.hours_per_week, merged["hours"])
+             + _period(spec.period_start, spec.period_end, merged["free_from"],
+                       merged["free_until"])
+             + _distance(index, matcher)[employer])
+    keep = _in_circle(index, matcher)[employer] & (score > 0)
+    gone = [index.pid_of[p] for p in passed if p in index.pid_of]
+    if gone:
+        keep &= ~np.isin(candidates, np.array(gone, np.int32))
+    return candidates[keep], score[keep]
+
+
+def _skill_hits(index: MatchIndex, matcher: Matcher, reach_ok: np.ndarray,
+                now: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(holder id, slot, points) for every visible entry holding a wanted skill."""
+    postings, slots, points = [], [], []
+    for slot, (uri, related) in enumerate(matcher.slots()):
+        weight = matcher.slot_weight(slot, uri)
+        for skill, relation in related.items():
+            sid = index.skill_id.get(skill)
+            entries = index.postings.get(sid) if sid is not None else None
+            if entries is not None and len(entries):
+                postings.append(entries)
+                slots.append(slot)
+                points.append(quarters(relation) * weight)
+    if not postings:
+        empty = np.zeros(0, np.int64)
+        return empty.astype(np.int32), empty, empty
+    entries = np.concatenate(postings)
+    lengths = [len(p) for p in postings]
+    slot_of = np.repeat(np.array(slots, np.int64), lengths)
+    points_of = np.repeat(np.array(points, np.int64), lengths)
+    shown = index.visible(entries, reach_ok, now)
+    return index.col["pid"][entries[shown]], slot_of[shown], points_of[shown]
+
+
+def _merged(index: MatchIndex, candidates: np.ndarray, reach_ok: np.ndarray,
+            now: int) -> dict[str, np.ndarray]:
+    """Each index column per candidate from the latest visible entry holding it
+    (-1 or NO_DAY where none does); the period's two ends from one entry."""
+    c = index.col
+    held = index.holder_entries[candidates]
+    used = held >= 0
+    entries = np.where(used, held, 0)
+    flat = entries.ravel()
+    shown = used & index.visible(flat, reach_ok, now).reshape(entries.shape)
+    sequence = np.where(shown, c["seq"][entries], -1)
+    rows = np.arange(len(candidates))
+
+    def latest(present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        stamped = np.where(present, sequence, -1)
+        at = stamped.argmax(axis=1)
+        return stamped[rows, at] >= 0, entries[rows, at]
+
+    out = {}
+    for name, null in (("employer", -1), ("level", -1), ("hours", -1)):
+        column = c[name][entries]
+        got, chosen = latest(shown & (column != null))
+        out[name] = np.where(got, c[name][chosen], null).astype(np.int64)
+    period = shown & ((c["free_from"][entries] != NO_DAY)
+                      | (c["free_until"][entries] != NO_DAY))
+    got, chosen = latest(period)
+    for name in ("free_from", "free_until"):
+        out[name] = np.where(got, c[name][chosen], NO_DAY).astype(np.int64)
+    return out
+
+
+def _share(got: np.ndarray, weight: int, total: int) -> np.ndarray:
+    """round_half_up(weight * got / (4 * total)) (got in quarters)."""
+    if total == 0:
+        return np.zeros_like(got)
+    return (2 * weight * got + 4 * total) // (8 * total)
+
+
+def _level(low: int | None, high: int | None, rank_: np.ndarray) -> np.ndarray:
+    if low is None and high is None:
+        return np.zeros_like(rank_)
+    low, high = low or 1, high or 5
+    distance = np.maximum(np.maximum(low - rank_, rank_ - high), 0)
+    points = np.where(distance == 0, 15, np.where(distance == 1, 7, 0))
+    return np.where(rank_ < 0, 0, points)
+
+
+def _hours(needed: int | None, available: np.ndarray) -> np.ndarray:
+    if needed is None:
+        return np.zeros_like(available)
+    points = np.where(available >= needed, 10,
+                      (20 * available + needed) // (2 * needed))
+    return np.where(available < 0, 0, points)
+
+
+def _period(start: date | None, end: date | None, free_from: np.ndarray,
+            free_until: np.ndarray) -> np.ndarray:
+    if start is None or end is None:
+        return np.zeros_like(free_from)
+    first, last = day(start), day(end)
+    days = last - first + 1
+    low = np.where(free_from == NO_DAY, first, np.maximum(first, free_from))
+    high = np.where(free_until == NO_DAY, last, np.minimum(last, free_until))
+    overlap = np.maximum(0, high - low + 1)
+    points = (20 * overlap + days) // (2 * days)
+    return np.where((free_from == NO_DAY) & (free_until == NO_DAY), 0, points)
+
+
+def _distance(index: MatchIndex, matcher: Matcher) -> np.ndarray:
+    """Points per employer id (the last place: no employer)."""
+    points = np.zeros(len(index.employer_id) + 1, np.int64)
+    near, region = matcher.distance_bands()
+    for codes, value in ((region, 3), (near, 5)):
+        for code in codes:
+            if code in index.employer_id:
+                points[index.employer_id[code]] = value
+    return points
+
+
+def _in_circle(index: MatchIndex, matcher: Matcher) -> np.ndarray:
+    """Whether each employer id (the last place: no employer) is in the circle."""
+    inside = np.zeros(len(index.employer_id) + 1, bool)
+    if matcher.members is None:
+        inside[:-1] = True
+        inside[-1] = matcher.spec.freelancers
+        return inside
+    for code in matcher.members:
+        if code in index.employer_id:
+            inside[index.employer_id[code]] = True
+    return inside
