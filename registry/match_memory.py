@@ -330,7 +330,8 @@ class MatchIndex:
         ``reach_ok`` admits."""
         c = self.col
         shown = (reach_ok[c["reach"][entries]] & c["alive"][entries]
-                 & (c["valid_from"][entries] <= now) & (c["valid_until"][entries] > now))
+                 & (c["valid_from"][entries] <= now)
+                 & (c["valid_until"][entries] > now))
         for at in np.flatnonzero(c["multi"][entries] & ~shown):
             entry = int(entries[at])
             keys = self.reaches.get(entry)

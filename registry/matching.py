@@ -22,8 +22,8 @@ registry's pseudonym (never a personal field). Matching only suggests: people
 decide (GDPR art. 22).
 
 Points are rounded half up, in integers (skill weights in quarters), so that the
-SQL ranking (``registry.ranking``), which orders every candidate, and this class,
-which explains the page, give the same number for the same candidate.
+ranking in memory (``registry.match_scoring``), which orders every candidate, and
+this class, which explains the page, give the same number for the same candidate.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""The SQL ranking orders every candidate exactly as the Python scorer would: the
-same scores, the same order, the same exclusions, on a synthetic population with
-several grants per holder, for varied assignments and requesters."""
+"""The ranking in memory orders every candidate exactly as the Python scorer
+would: the same scores, the same order, the same exclusions, on a synthetic
+population with several grants per holder, for varied assignments and
+requesters."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def jobs(registry, count):
         yield requester, registry.create_assignment(requester, spec, NOW)
 
 
-def test_sql_ranking_equals_the_python_scorer_for_varied_assignments(populated):
+def test_the_ranking_equals_the_python_scorer_for_varied_assignments(populated):
     registry = populated.registry
     compared = 0
     for requester, job in jobs(registry, 25):
@@ -79,7 +80,7 @@ def test_pages_through_the_cursor_join_up_to_the_whole_ranking(populated):
     assert seen == expected
 
 
-def test_a_passed_candidate_is_left_out_of_the_sql_ranking(populated):
+def test_a_passed_candidate_is_left_out_of_the_ranking(populated):
     registry = populated.registry
     requester, job = next(iter(jobs(registry, 1)))
     first = registry.rank(requester, job, NOW, limit=1)[0]
