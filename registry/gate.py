@@ -206,9 +206,14 @@ class ConsentGate:
             [(s, (), ()) for s in subjects], "refused"))
 
     def purge_expired(self, now: datetime) -> int:
-        """Delete (not hide) every disclosure whose grant has expired (invariant 3)."""
+        """Delete (not hide) every disclosure whose grant has expired (invariant 3).
+
+        Runs before every read, so it first looks (one probe of the index on
+        ``valid_until``) and writes only when there is something to delete."""
         expired = select(D.c.id).where(D.c.valid_until <= now)
         with transaction(self._engine) as conn:
+            if conn.execute(expired.limit(1)).first() is None:
+                return 0
             for table in CHILD_TABLES:
                 t = table.__table__
                 conn.execute(delete(t).where(t.c.disclosure_id.in_(expired)))

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import threading
 import time
+from itertools import chain
 from datetime import date, datetime, timedelta, timezone
 from typing import Iterable
 
@@ -146,7 +147,7 @@ class MatchIndex:
                     MD.c.disclosure_id.in_(chunk))).all()
                 skills += conn.execute(skills_query.where(
                     MS.c.disclosure_id.in_(chunk))).all()
-            pairs = np.array(skills, np.int64).reshape(-1, 2)
+            pairs = np.array([tuple(r) for r in skills], np.int64).reshape(-1, 2)
         else:
             rows = conn.execute(rows_query).all()
             pairs = _all_pairs(conn, skills_query)
@@ -362,11 +363,14 @@ def _all_pairs(conn: Connection, query) -> np.ndarray:
     """Every (disclosure id, skill id) pair of ``query``: on PostgreSQL as one
     binary COPY read straight into an array (ten million rows at a million
     holders; fetching them as Python tuples took most of a full load)."""
-    if conn.dialect.name != "postgresql":
-        rows = conn.execute(query).all()
-        return np.array(rows, np.int64).reshape(-1, 2)
     compiled = query.compile(conn, compile_kwargs={"literal_binds": True})
     cursor = conn.connection.driver_connection.cursor()
+    if conn.dialect.name != "postgresql":
+        # The driver's plain tuples, flattened: no Row object per pair.
+        cursor.execute(str(compiled))
+        flat = np.fromiter(chain.from_iterable(cursor), np.int64)
+        cursor.close()
+        return flat.reshape(-1, 2)
     chunks = []
     with cursor.copy(f"COPY ({compiled}) TO STDOUT (FORMAT binary)") as copy:
         for data in copy:
