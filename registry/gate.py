@@ -90,15 +90,21 @@ class ConsentGate:
     def signals(self, requester: Requester, purpose: str, now: datetime,
                 any_of_skills: Iterable[str],
                 employers: Iterable[str] | None = None,
-                pseudonyms: Iterable[str] | None = None) -> list[Signals]:
+                pseudonyms: Iterable[str] | None = None,
+                decided: Rankable | None = None) -> list[Signals]:
         """What ranking may use, for holders with a visible disclosure of one of
         ``any_of_skills`` (and, when given, naming one of ``employers``). Only the
         match index and the skill rows are read, never a projection: ranking a
         million holders must not parse a million documents. Nothing is shown, so
         nothing is logged; the profiles of the few that are shown come from
-        ``visible``."""
-        self.purge_expired(now)
-        reach = self._reach(requester.organisation, purpose)
+        ``visible``. ``decided``: what ``rankable`` handed out for this requester,
+        purpose and time moments ago (its keys are used, expired disclosures
+        were just deleted)."""
+        if decided is not None and decided.now == now:
+            reach = list(decided.reach)
+        else:
+            self.purge_expired(now)
+            reach = self._reach(requester.organisation, purpose)
         wanted = sorted(set(any_of_skills))
         # A skill the requester may not see must not decide who appears
         # (invariant 2): only skill rows under the requester's reach keys count.

@@ -20,7 +20,8 @@ from datetime import date
 import numpy as np
 
 from .gate import Rankable
-from .match_memory import NO_DAY, MatchIndex, day, micros
+from .match_memory import EMPLOYER, HOURS, LEVEL, NO_DAY, PERIOD, MatchIndex, day
+from .match_memory import micros
 from .matching import Matcher, quarters
 
 
@@ -62,7 +63,8 @@ def _scored(index: MatchIndex, matcher: Matcher, rankable: Rankable,
     keys = [r for r in rankable.reach if 0 <= r <= index.max_reach]
     reach_ok[keys] = True
 
-    pids, slots, points = _skill_hits(index, matcher, reach_ok, now)
+    shown = index.visible_all(reach_ok, now)
+    pids, slots, points = _skill_hits(index, matcher, shown)
     if not len(pids):
         return np.zeros(0, np.int32), np.zeros(0, np.int64)
     seen = np.zeros(index.holders, bool)
@@ -76,7 +78,7 @@ def _scored(index: MatchIndex, matcher: Matcher, rankable: Rankable,
     skill = (_share(best[:required].sum(axis=0), 50, matcher.required_total)
              + _share(best[required:].sum(axis=0), 10, matcher.optional_total))
 
-    merged = _merged(index, candidates, reach_ok, now)
+    merged = _merged(index, candidates, shown)
     spec = matcher.spec
     employer = merged["employer"]
     score = (skill
@@ -92,8 +94,8 @@ def _scored(index: MatchIndex, matcher: Matcher, rankable: Rankable,
     return candidates[keep], score[keep]
 
 
-def _skill_hits(index: MatchIndex, matcher: Matcher, reach_ok: np.ndarray,
-                now: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _skill_hits(index: MatchIndex, matcher: Matcher, visible: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(holder id, slot, points) for every visible entry holding a wanted skill."""
     postings, slots, points = [], [], []
     for slot, (uri, related) in enumerate(matcher.slots()):
@@ -112,38 +114,32 @@ def _skill_hits(index: MatchIndex, matcher: Matcher, reach_ok: np.ndarray,
     lengths = [len(p) for p in postings]
     slot_of = np.repeat(np.array(slots, np.int64), lengths)
     points_of = np.repeat(np.array(points, np.int64), lengths)
-    shown = index.visible(entries, reach_ok, now)
+    shown = visible[entries]
     return index.col["pid"][entries[shown]], slot_of[shown], points_of[shown]
 
 
-def _merged(index: MatchIndex, candidates: np.ndarray, reach_ok: np.ndarray,
-            now: int) -> dict[str, np.ndarray]:
+def _merged(index: MatchIndex, candidates: np.ndarray,
+            visible: np.ndarray) -> dict[str, np.ndarray]:
     """Each index column per candidate from the latest visible entry holding it
     (-1 or NO_DAY where none does); the period's two ends from one entry."""
     c = index.col
     held = index.holder_entries[candidates]
     used = held >= 0
     entries = np.where(used, held, 0)
-    flat = entries.ravel()
-    shown = used & index.visible(flat, reach_ok, now).reshape(entries.shape)
+    shown = used & visible[entries]
     sequence = np.where(shown, c["seq"][entries], -1)
+    present = np.where(shown, c["present"][entries], 0)
     rows = np.arange(len(candidates))
-
-    def latest(present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        stamped = np.where(present, sequence, -1)
-        at = stamped.argmax(axis=1)
-        return stamped[rows, at] >= 0, entries[rows, at]
-
     out = {}
-    for name, null in (("employer", -1), ("level", -1), ("hours", -1)):
-        column = c[name][entries]
-        got, chosen = latest(shown & (column != null))
-        out[name] = np.where(got, c[name][chosen], null).astype(np.int64)
-    period = shown & ((c["free_from"][entries] != NO_DAY)
-                      | (c["free_until"][entries] != NO_DAY))
-    got, chosen = latest(period)
-    for name in ("free_from", "free_until"):
-        out[name] = np.where(got, c[name][chosen], NO_DAY).astype(np.int64)
+    for names, bit, null in ((("employer",), EMPLOYER, -1), (("level",), LEVEL, -1),
+                             (("hours",), HOURS, -1),
+                             (("free_from", "free_until"), PERIOD, NO_DAY)):
+        stamped = np.where(present & bit, sequence, -1)
+        at = stamped.argmax(axis=1)
+        got = stamped[rows, at] >= 0
+        chosen = entries[rows, at]
+        for name in names:
+            out[name] = np.where(got, c[name][chosen], null).astype(np.int64)
     return out
 
 

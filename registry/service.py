@@ -155,7 +155,7 @@ class Registry:
                                          limit)
             signals = {s.pseudonym: s for s in self.gate.signals(
                 requester, MATCHING, now, wanted,
-                pseudonyms=[p for p, _ in ranking.page])}
+                pseudonyms=[p for p, _ in ranking.page], decided=rankable)}
             checked = {p: matcher.score(signals[p]) for p, _ in ranking.page
                        if p in signals}
             if all(checked[p].score == score for p, score in ranking.page
