@@ -18,7 +18,7 @@ from audit.merkle import (
     verify_consistency,
     verify_inclusion,
 )
-from audit.migrate import _config, current_revision, head_revision
+from audit.migrate import HEAD, _config, current_revision, head_revision
 from audit.note import Checkpoint, open_checkpoint
 from audit.tables import AuditTables, record_row
 from tests.audit.conftest import SIGNER
@@ -144,3 +144,7 @@ def test_a_first_release_log_with_a_missing_hash_is_not_converted(
         assert current_revision(conn, prefix) is None
         assert not inspect(conn).has_table(tables.tiles.name)
     assert nodes_rows(engine, prefix) == before
+
+
+def test_head_names_the_newest_revision():
+    assert HEAD == head_revision()

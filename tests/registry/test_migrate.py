@@ -13,7 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import insert, select, text
 
 from registry import make_engine, upgrade
-from registry.migrate import BASELINE, VERSION_TABLE, _config, head_revision
+from registry.migrate import BASELINE, HEAD, VERSION_TABLE, _config, head_revision
 from registry.tables import Assignment, Disclosure, Holder, Organisation
 from registry.tables import metadata_for_migrations
 from tests.factories import NOW, UTRECHT, drop_all_tables
@@ -87,3 +87,7 @@ def test_the_migrated_schema_is_the_schema_the_tables_describe(engine):
 
 def test_upgrading_twice_changes_nothing(engine):
     assert upgrade(engine) == upgrade(engine) == head_revision()
+
+
+def test_head_names_the_newest_revision():
+    assert HEAD == head_revision()

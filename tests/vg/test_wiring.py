@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from schemas import check_references
@@ -25,3 +28,20 @@ def test_the_registry_builds_its_skill_relations_on_its_first_query(tmp_path: Pa
     assert not system.reference.esco.loaded
     assert system.registry.relations.related(skill)[skill].kind == "exact"
     assert system.reference.esco.loaded
+
+
+def test_a_system_over_current_databases_is_built_without_loading_alembic(
+        tmp_path: Path):
+    """A serving worker finds the schema the parent migrated: no Alembic in memory."""
+    build_system(Settings(data_dir=tmp_path, kdf_level="interactive"))
+    script = ("import sys; from vg.settings import Settings; "
+              "from vg.wiring import build_system; "
+              f"build_system(Settings(data_dir={str(tmp_path)!r}, "
+              "kdf_level='interactive')); "
+              "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))")
+    repo = Path(__file__).parents[2]
+    found = subprocess.run([sys.executable, "-c", script], capture_output=True,
+                           text=True, check=True, cwd=repo,
+                           env={**os.environ, "PYTHONPATH": str(repo)})
+
+    assert found.stdout.strip() == "[]"
