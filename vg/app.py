@@ -18,6 +18,7 @@ from .api import consent, dpo, holder, inbox, organisation, pod_resources, pod_r
 from .api import employment, feed, groups, swipes, teams
 from .api.deps import json_only
 from .api.pod_fast_read import FastWorkcontextRead
+from .api.pod_fast_write import FastWorkcontextWrite
 from .api.pod_http import PodPathGuard
 from .middleware import API_VERSION, HeadersAndLimits
 from .settings import Settings
@@ -66,7 +67,7 @@ def _utc_now() -> datetime:
 
 
 def create_app(settings: Settings | None = None, system: System | None = None,
-               clock: Callable | None = None, fast_reads: bool = True) -> FastAPI:
+               clock: Callable | None = None, fast_paths: bool = True) -> FastAPI:
     system = system or build_system(settings or Settings())
     app = FastAPI(
         lifespan=_purge_expired_every_minute,
@@ -94,8 +95,9 @@ def create_app(settings: Settings | None = None, system: System | None = None,
         app.include_router(module.router, prefix="/api/v1",
                            dependencies=[Depends(json_only)])
     app.include_router(pod_resources.router, prefix="/api/v1")
-    if fast_reads:
+    if fast_paths:
         app.add_middleware(FastWorkcontextRead)
+        app.add_middleware(FastWorkcontextWrite)
     app.add_middleware(PodPathGuard)
     install_web(app)
     app.add_middleware(HeadersAndLimits, limit_for=_body_limit)

@@ -87,8 +87,21 @@ def save_workcontext(system: System, pod: UnlockedPod, document: Any,
     change overtook this one) is reported in ``not_published`` with the reason; the
     registry keeps the previous projection until the next save publishes again.
     """
+    checked = checked_workcontext(system, pod, document)
+    return store_checked_workcontext(system, pod, checked, now, if_match)
+
+
+def checked_workcontext(system: System, pod: UnlockedPod, document: Any) -> Any:
+    """The document as it will be stored, once it passed every check; it reads
+    but never changes anything, so a caller may repeat it after a refusal."""
     document = with_rating_summary(pod, document)
     check_workcontext(system, pod, document)
+    return document
+
+
+def store_checked_workcontext(system: System, pod: UnlockedPod, document: Any,
+                              now: datetime, if_match: str | None = None) -> Saved:
+    """Store a document ``checked_workcontext`` returned, and re-publish."""
     stored = pod.store_version(document, now, if_match)
     published, failed = 0, []
     for record in pod.grants():

@@ -65,6 +65,19 @@ def install(app: FastAPI) -> None:
 
 
 async def _domain(_: Request, exc: Exception) -> Response:
+    return domain_problem(exc)
+
+
+def error_problem(exc: Exception) -> Response:
+    """The answer the application's handlers give for ``exc``, for a component that
+    answers without the framework (vg/api/pod_fast_write.py)."""
+    if isinstance(exc, DOMAIN_ERRORS):
+        return domain_problem(exc)
+    log.error("unexpected error: %s", type(exc).__name__)
+    return problem(500, "internal-error", "Internal error")
+
+
+def domain_problem(exc: Exception) -> Response:
     # Status and code are read from the class: an instance attribute of the same name
     # (a field the error reports) must never change the HTTP answer.
     status = getattr(type(exc), "status", 500)

@@ -127,6 +127,11 @@ def _check_none_match(if_none_match: str | None, current: str | None) -> None:
         raise PreconditionFailed(if_none_match or "", current)
 
 
+def _current_if_asked(if_none_match: str | None, pod: UnlockedPod) -> str | None:
+    """The current ETag, read only when the request sends If-None-Match."""
+    return None if if_none_match is None else pod.etag()
+
+
 def _not_modified(if_none_match: str | None, etag: str | None) -> Response | None:
     if etag is None or none_match(if_none_match, etag):
         return None
@@ -184,10 +189,10 @@ async def read_workcontext(request: Request, pod: OwnPod, accept: Accept = None,
 async def replace_workcontext(document: JsonBody, pod: OwnPod, system: SystemDep,
                               now: NowDep, if_match: IfMatch = None,
                               if_none_match: IfNoneMatch = None) -> Response:
-    _check_none_match(if_none_match, pod.etag())
+    _check_none_match(if_none_match, _current_if_asked(if_none_match, pod))
     saved = await run_in_threadpool(holder_flows.save_workcontext, system, pod,
                                     document, now, if_match)
-    return _saved(saved, pod)
+    return saved_response(saved)
 
 
 @router.patch(POD + "/werkcontext", response_model=SavedOut)
@@ -205,7 +210,7 @@ async def patch_workcontext(request: Request, pod: OwnPod, system: SystemDep,
     document = merge_patch(current[0], patch)
     saved = await run_in_threadpool(holder_flows.save_workcontext, system, pod,
                                     document, now, if_match or current[1])
-    return _saved(saved, pod)
+    return saved_response(saved)
 
 
 @router.delete(POD + "/werkcontext")
@@ -214,7 +219,7 @@ def delete_workcontext(pod: OwnPod) -> Response:
                            "erase the whole pod with DELETE /api/v1/pod")
 
 
-def _saved(saved, pod: UnlockedPod) -> Response:
+def saved_response(saved) -> Response:
     """The ETag of the version this request stored, not of whatever is newest by
     now: a concurrent writer may already have committed after it."""
     response = json_response({"version": saved.version, "published": saved.published,
@@ -243,10 +248,10 @@ def restore_version(number: VersionNumber, pod: OwnPod, system: SystemDep,
                     now: NowDep, if_match: IfMatch = None,
                     if_none_match: IfNoneMatch = None) -> Response:
     """Restore makes an old version the newest, validated and re-published."""
-    _check_none_match(if_none_match, pod.etag())
+    _check_none_match(if_none_match, _current_if_asked(if_none_match, pod))
     saved = holder_flows.save_workcontext(system, pod, pod.version(int(number)), now,
                                           if_match)
-    return _saved(saved, pod)
+    return saved_response(saved)
 
 
 # -- binaries -----------------------------------------------------------------------

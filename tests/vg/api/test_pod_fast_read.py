@@ -18,7 +18,7 @@ def pair(tmp_path):
     settings = Settings(data_dir=tmp_path / "server", kdf_level="interactive")
     fast = create_app(settings, clock=lambda: NOW)
     slow = create_app(settings, system=fast.state.system, clock=lambda: NOW,
-                      fast_reads=False)
+                      fast_paths=False)
     clients = TestClient(fast), TestClient(slow)
     for client in clients:
         client.system = fast.state.system

@@ -1,0 +1,132 @@
+"""The hot Workcontext write answers what the route answers, stores exactly one
+version per request, and leaves every request it refuses before storing, body
+and all, to the route."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.vg.test_pod_api import LD, NOW, Holder
+from vg.api.pod_fast_write import FastWorkcontextWrite
+from vg.app import create_app
+from vg.settings import Settings
+
+VARYING = {"date", "etag", "content-length"}
+
+
+@pytest.fixture()
+def pair(tmp_path):
+    """Two applications over one data directory: with and without the fast paths."""
+    settings = Settings(data_dir=tmp_path / "server", kdf_level="interactive")
+    fast = create_app(settings, clock=lambda: NOW)
+    slow = create_app(settings, system=fast.state.system, clock=lambda: NOW,
+                      fast_paths=False)
+    clients = TestClient(fast), TestClient(slow)
+    for client in clients:
+        client.system = fast.state.system
+    return clients
+
+
+@pytest.fixture()
+def answered(monkeypatch) -> list:
+    """What the fast write answered itself (None: left to the route)."""
+    seen: list = []
+    original = FastWorkcontextWrite._answer
+
+    async def spy(self, scope, pod_id, headers, body):
+        seen.append(await original(self, scope, pod_id, headers, body))
+        return seen[-1]
+
+    monkeypatch.setattr(FastWorkcontextWrite, "_answer", spy)
+    return seen
+
+
+def versions(client, holder: Holder) -> int:
+    listed = client.get(holder.base + "versies/", headers=holder.headers)
+    return len(listed.json()["contains"])
+
+
+def put(client, holder: Holder, document, headers: dict | None = None):
+    body = document if isinstance(document, bytes) else json.dumps(document).encode()
+    return client.put(holder.base + "werkcontext", content=body,
+                      headers={**holder.headers, **LD, **(headers or {})})
+
+
+def same_refusal(pair, holder: Holder, document, headers: dict) -> None:
+    """Both paths refuse alike and store nothing."""
+    before = versions(pair[0], holder)
+    fast, slow = (put(client, holder, document, headers) for client in pair)
+    assert fast.status_code == slow.status_code >= 400
+    assert fast.content == slow.content
+    assert ({k: v for k, v in fast.headers.items() if k != "date"}
+            == {k: v for k, v in slow.headers.items() if k != "date"})
+    assert versions(pair[0], holder) == before
+
+
+def test_the_fast_write_stores_one_version_and_answers_like_the_route(pair, answered):
+    holder = Holder(pair[0])
+    document = {**holder.document, "name": "Sanne de Vries"}
+    before = versions(pair[0], holder)
+
+    fast, slow = (put(client, holder, document) for client in pair)
+
+    assert answered[-1] is not None
+    assert fast.status_code == slow.status_code == 200
+    assert fast.json()["version"] == before + 1
+    assert slow.json() == {**fast.json(), "version": before + 2}
+    assert ({k: v for k, v in fast.headers.items() if k not in VARYING}
+            == {k: v for k, v in slow.headers.items() if k not in VARYING})
+    assert fast.headers["etag"].startswith(f'"{before + 1}-')
+    assert versions(pair[0], holder) == before + 2
+    read = pair[0].get(holder.base + "versies/" + str(before + 1),
+                       headers=holder.headers)
+    assert read.json() == document
+
+
+def test_a_write_with_the_current_etag_is_stored_by_the_fast_write(pair, answered):
+    holder = Holder(pair[0])
+    current = pair[0].get(holder.base + "werkcontext", headers=holder.headers)
+
+    saved = put(pair[0], holder, holder.document,
+                {"If-Match": current.headers["etag"]})
+
+    assert saved.status_code == 200 and answered[-1] is not None
+    stale = put(pair[0], holder, holder.document,
+                {"If-Match": current.headers["etag"]})
+    assert stale.status_code == 412
+
+
+def test_a_stale_etag_is_refused_alike_and_stores_nothing(pair, answered):
+    holder = Holder(pair[0])
+
+    same_refusal(pair, holder, holder.document, {"If-Match": '"1-0000000000000000"'})
+    assert answered[-1] is not None  # answered by the fast write, as the route would
+
+
+@pytest.mark.parametrize("document, headers", [
+    ({"type": "Person"}, {}),
+    (b'{"name": "a", "name": "b"}', {}),
+    (b"not json", {}),
+    (None, {"Content-Type": "text/plain"}),
+    (None, {"Authorization": "Bearer vgs_forged"}),
+    (None, {"Authorization": "Basic eDp5"}),
+    (None, {"If-None-Match": "*"}),
+    (None, {"If-Match": "x" * 1001}),
+])
+def test_refusals_are_the_routes_own(pair, answered, document, headers):
+    holder = Holder(pair[0])
+
+    same_refusal(pair, holder, holder.document if document is None else document,
+                 headers)
+    assert all(answer is None for answer in answered)
+
+
+def test_another_holders_session_finds_no_pod(pair, answered):
+    holder, other = Holder(pair[0]), Holder(pair[0], hours=20)
+
+    same_refusal(pair, holder, holder.document, other.headers)
+    assert put(pair[0], holder, holder.document, other.headers).status_code == 404
+    assert all(answer is None for answer in answered)

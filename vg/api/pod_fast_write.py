@@ -1,0 +1,148 @@
+"""The hot write, ``PUT /api/v1/pods/<pod id>/werkcontext``, answered without the
+framework's routing and dependency injection.
+
+A py-spy profile of the pod under PUT load (8 connections, one worker) put half of
+the event loop's time in route matching, dependency solving and response plumbing,
+with the one process's GIL shared by every writer. This component takes the plain
+case itself, with the route's steps (pod_resources.replace_workcontext): a JSON
+media type, the holder's session, the pod it opens, the pod id in the raw path, the
+body as bounded JSON, every check of the document, then one stored version and its
+ETag. ``If-Match`` is passed on as the route passes it.
+
+Until the document has passed every check nothing has changed, so any refusal up to
+there (a bad session, another pod, a bad body, a failed check) hands the request to
+the full application with the body it sent, and the route gives its own answer. A
+request with ``If-None-Match`` goes to the route unread. Once the store begins, an
+error is answered here the way the application's handlers answer it (problems.py):
+repeating a write that may have been stored would be wrong. A test holds the
+answers of both paths equal.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+from starlette.concurrency import run_in_threadpool
+
+from schemas import parse_bounded
+
+from .. import holder_flows
+from ..problems import error_problem
+from .deps import JSON_MEDIA_TYPES, SESSION_PREFIX
+from .pod_http import check_raw_path
+from .pod_resources import MAX_FIELD, saved_response
+
+_PATH = re.compile(r"^/api/v1/pods/([0-9a-f]{32})/werkcontext\Z")
+_BEARER = "bearer "
+
+
+class FastWorkcontextWrite:
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        match = (_PATH.match(scope.get("path", ""))
+                 if scope["type"] == "http" and scope["method"] == "PUT" else None)
+        headers = _headers(scope) if match else None
+        if not headers:
+            await self.app(scope, receive, send)
+            return
+        messages = await _read_body(receive)
+        body = b"".join(m.get("body", b"") for m in messages)
+        if messages[-1]["type"] == "http.request":
+            answer = await self._answer(scope, match.group(1), headers, body)
+            if answer is not None:
+                await answer(scope, receive, send)
+                return
+        await self.app(scope, _replay(messages, receive), send)
+
+    async def _answer(self, scope, pod_id: str, headers: dict[bytes, str],
+                      body: bytes):
+        """The response, or None to leave the request (nothing changed) to the route."""
+        app = scope.get("app")
+        if app is None:
+            return None
+        system = app.state.system
+        clock = getattr(app.state, "clock", None)
+        now = clock() if clock else datetime.now(timezone.utc)
+        try:
+            check_raw_path(scope.get("raw_path") or scope["path"].encode())
+            did, passkey = system.sessions.open(headers[b"authorization"], now)
+            if system.pods.pod_id(did) != pod_id:
+                return None
+            document = parse_bounded(body)
+            pod = system.pods.open_with_key(did, passkey)
+        except Exception:  # the route refuses it with its own answer
+            return None
+        try:
+            return await run_in_threadpool(_save, system, pod, document, now,
+                                           headers.get(b"if-match"))
+        finally:
+            pod.lock()
+
+
+def _save(system, pod, document, now: datetime, if_match: str | None):
+    try:
+        checked = holder_flows.checked_workcontext(system, pod, document)
+    except Exception:  # refused before anything changed: the route answers
+        return None
+    try:
+        saved = holder_flows.store_checked_workcontext(system, pod, checked, now,
+                                                       if_match)
+    except Exception as exc:
+        return error_problem(exc)
+    return saved_response(saved)
+
+
+def _headers(scope) -> dict[bytes, str] | None:
+    """The session token, and If-Match joined as the route joins it (RFC 9110 5.3);
+    None leaves the request to the route: no holder session, no JSON body, a
+    conditional header other than If-Match, or a header the route refuses."""
+    found: dict[bytes, str] = {}
+    matches: list[str] = []
+    for name, value in scope.get("headers", []):
+        if name in (b"if-none-match", b"if-modified-since", b"if-unmodified-since"):
+            return None
+        if name == b"if-match":
+            matches.append(value.decode("latin-1"))
+        elif name in (b"authorization", b"content-type"):
+            if name in found:
+                return None
+            found[name] = value.decode("latin-1")
+    token = found.get(b"authorization", "")
+    media_type = found.get(b"content-type", "").split(";")[0].strip().lower()
+    if token[:len(_BEARER)].lower() != _BEARER or media_type not in JSON_MEDIA_TYPES:
+        return None
+    token = token[len(_BEARER):].strip()
+    if not token.startswith(SESSION_PREFIX):
+        return None
+    headers = {b"authorization": token[len(SESSION_PREFIX):]}
+    if matches:
+        joined = ", ".join(matches)
+        if len(joined) > MAX_FIELD:
+            return None
+        headers[b"if-match"] = joined
+    return headers
+
+
+async def _read_body(receive) -> list[dict]:
+    """Every message of the request body, up to its end or a disconnect."""
+    messages = []
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return messages
+
+
+def _replay(messages: list[dict], receive):
+    """A receive that gives the messages already read again, then the live ones."""
+    pending = list(messages)
+
+    async def replayed():
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replayed
