@@ -68,10 +68,16 @@ class VersionInfo:
 
 @dataclass(frozen=True, slots=True)
 class StoredVersion:
-    """A version just committed, with the ETag that names exactly it."""
+    """A version just committed, with the ETag that names exactly it and the
+    grants as that commit left them (to publish under, without reading the state
+    again)."""
 
     version: int
     etag: str
+    grant_entries: tuple[dict, ...] = ()
+
+    def grants(self) -> list[GrantRecord]:
+        return grant_records(self.grant_entries)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +91,12 @@ class GrantRecord:
 
     def is_live(self, now: datetime) -> bool:
         return self.withdrawn is None and self.pending is None and self.grant.is_live(now)
+
+
+def grant_records(entries) -> list[GrantRecord]:
+    """Grant records from the state's grant entries (each grant's signature checked)."""
+    return [GrantRecord(grant_from_json(g["grant"]), g["withdrawn"], g.get("pending"))
+            for g in entries]
 
 
 def etag_of(entry: dict) -> str:
@@ -345,7 +357,7 @@ class UnlockedPod:
             entry = {"version": number, "saved": saved, "digest": crypto.digest(blob)}
             state["versions"].append(entry)
             blobs.append(blob)
-            return StoredVersion(number, etag_of(entry))
+            return StoredVersion(number, etag_of(entry), tuple(state["grants"]))
 
         return self._commits.run(self.pod_id, job, self._commit_versions)
 
@@ -409,10 +421,7 @@ class UnlockedPod:
 
     # -- grants ----------------------------------------------------------------
     def grants(self) -> list[GrantRecord]:
-        return [
-            GrantRecord(grant_from_json(g["grant"]), g["withdrawn"], g.get("pending"))
-            for g in self.read_state()["grants"]
-        ]
+        return grant_records(self.read_state()["grants"])
 
     def grant(self, grant_id: str) -> GrantRecord:
         for record in self.grants():

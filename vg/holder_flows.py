@@ -104,7 +104,7 @@ def store_checked_workcontext(system: System, pod: UnlockedPod, document: Any,
     """Store a document ``checked_workcontext`` returned, and re-publish."""
     stored = pod.store_version(document, now, if_match)
     published, failed = 0, []
-    for record in pod.grants():
+    for record in stored.grants():
         if not _publishable(record, now):
             continue
         try:
