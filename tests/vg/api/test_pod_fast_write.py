@@ -130,3 +130,15 @@ def test_another_holders_session_finds_no_pod(pair, answered):
     same_refusal(pair, holder, holder.document, other.headers)
     assert put(pair[0], holder, holder.document, other.headers).status_code == 404
     assert all(answer is None for answer in answered)
+
+
+def test_a_signed_out_session_writes_nothing(pair, answered):
+    holder = Holder(pair[0])
+    assert pair[0].delete("/api/v1/sessies/huidige",
+                          headers=holder.headers).status_code == 204
+
+    fast, slow = (put(client, holder, holder.document) for client in pair)
+
+    assert fast.status_code == slow.status_code == 401
+    assert fast.content == slow.content
+    assert all(answer is None for answer in answered)
