@@ -111,11 +111,12 @@ class MerkleLog:
     """
 
     def __init__(self, engine: Engine, *, prefix: str = "audit",
-                 signer: Signer | None = None) -> None:
+                 signer: Signer | None = None,
+                 tile_cache_bytes: int = 64 << 20) -> None:
         self._engine = engine
         self._tables = audit_tables(prefix)
         self._prefix = prefix
-        self._tile_cache = tiles.TileCache()
+        self._tile_cache = tiles.TileCache(tile_cache_bytes)
         self._signer = signer
         self._queue_lock = threading.Lock()
         self._queue: list[_Waiter] = []
@@ -218,7 +219,7 @@ class MerkleLog:
                 rows[record_type].append((size + offset, *row))
             waiter.indices = list(range(size, size + len(waiter.rows)))
             size = merkle.extend(frontier, size, waiter.leaves, completed)
-        partial, _ = self._read_tiles(conn, tiles.partial_tiles(start))
+        partial = self._read_tiles(conn, tiles.partial_tiles(start))
         try:
             changed = tiles.changed_tiles(start, completed, partial)
         except ValueError as exc:
@@ -323,7 +324,7 @@ class MerkleLog:
                           new: int, new_root: bytes) -> None:
         if old == 0:
             return
-        get = self._node_reader(conn, merkle.consistency_nodes(old, new))
+        get = self._nodes(merkle.consistency_nodes(old, new), new, conn)
         try:
             merkle.verify_consistency(old, new, old_root, new_root,
                                       merkle.consistency_proof(old, new, get))
@@ -333,36 +334,36 @@ class MerkleLog:
     def inclusion(self, index: int, size: int | None = None) -> Proof:
         """The inclusion proof of leaf ``index`` in the tree of ``size`` leaves
         (default: the current head)."""
-        with self._storage("read an inclusion proof"), self._proof_reader() as conn:
-            if (type(size) is int and type(index) is int and 0 <= index < size):
-                # The size is checked against the head in the query that reads
-                # the tiles: one round trip for the whole proof.
-                get = self._node_reader(conn, merkle.inclusion_nodes(index, size),
-                                        within_head=size)
-                return Proof(index, size, merkle.inclusion_proof(index, size, get))
-            tree = self._proof_size(conn, size)
-            if type(index) is not int or not 0 <= index < tree:
+        with self._storage("read an inclusion proof"):
+            if size is None:
+                size = self.head().size
+            elif type(size) is not int or size < 1:
+                self._refuse_size()
+            if type(index) is not int or not 0 <= index < size:
+                self._refuse_size(beyond=size)
                 raise NoSuchEntry(index)
-            get = self._node_reader(conn, merkle.inclusion_nodes(index, tree))
-            return Proof(index, tree, merkle.inclusion_proof(index, tree, get))
+            get = self._nodes(merkle.inclusion_nodes(index, size), size)
+            return Proof(index, size, merkle.inclusion_proof(index, size, get))
 
     def inclusions(self, indices: Sequence[int], size: int) -> dict[int, Proof]:
         """Inclusion proofs of several leaves in one read of the stored hashes."""
         needed: set[tuple[int, int]] = set()
         for index in indices:
             needed |= merkle.inclusion_nodes(index, size)
-        with self._storage("read inclusion proofs"), self._proof_reader() as conn:
-            get = self._node_reader(conn, needed)
+        with self._storage("read inclusion proofs"):
+            get = self._nodes(needed, size)
         return {i: Proof(i, size, merkle.inclusion_proof(i, size, get))
                 for i in indices}
 
     def consistency(self, old: int, new: int) -> Proof:
-        with self._storage("read a consistency proof"), self._engine.connect() as conn:
-            tree = self._proof_size(conn, new)
-            if type(old) is not int or not 0 < old <= tree:
-                raise InvalidAuditQuery("old", f"an integer from 1 to {tree}")
-            get = self._node_reader(conn, merkle.consistency_nodes(old, tree))
-            return Proof(old, tree, merkle.consistency_proof(old, tree, get))
+        with self._storage("read a consistency proof"):
+            if type(new) is not int or new < 1:
+                self._refuse_size()
+            if type(old) is not int or not 0 < old <= new:
+                self._refuse_size(beyond=new)
+                raise InvalidAuditQuery("old", f"an integer from 1 to {new}")
+            get = self._nodes(merkle.consistency_nodes(old, new), new)
+            return Proof(old, new, merkle.consistency_proof(old, new, get))
 
     def proof_text(self, index: int) -> str:
         """A c2sp.org/tlog-proof of leaf ``index`` against the newest checkpoint."""
@@ -374,87 +375,80 @@ class MerkleLog:
             raise NoSuchEntry(index)
         return format_proof(index, self.inclusion(index, size).hashes, note)
 
+    def _refuse_size(self, beyond: int = 0) -> None:
+        """Refuse a tree size that is not one the head has reached (an integer from
+        1 to the head's size); with ``beyond``, only if that size is past the head.
+        Read on the way to an error only: a proof that succeeds needs no head."""
+        current = self.head().size
+        if not 0 < beyond <= current:
+            raise InvalidAuditQuery("size", f"an integer from 1 to {current}")
+
     def _proof_reader(self) -> Connection:
         """A connection for proofs. On PostgreSQL in autocommit: no BEGIN before
         and no ROLLBACK after, two round trips of three. The reads need no shared
-        snapshot: the head only grows, a tree size the head reached has all its
-        hashes committed with it, and a tile read later holds at least as many."""
+        snapshot: a hash, once stored, never changes (``tiles.TileCache``)."""
         conn = self._engine.connect()
         if conn.dialect.name == "postgresql":
             conn.execution_options(isolation_level="AUTOCOMMIT")
         return conn
 
-    def _proof_size(self, conn: Connection, size: int | None) -> int:
-        current = self._read_head(conn).size
-        if size is None:
-            return current
-        if type(size) is not int or not 0 < size <= current:
-            raise InvalidAuditQuery("size", f"an integer from 1 to {current}")
-        return size
+    def _nodes(self, needed: set[tuple[int, int]], size: int,
+               conn: Connection | None = None) -> merkle.NodeSource:
+        """The subtree hashes a proof within the tree of ``size`` leaves needs,
+        from the tiles that hold them: from the tile cache where it holds enough
+        of a tile, the others read in one query (and cached). A proof whose tiles
+        are all cached touches no database at all.
 
-    def _node_reader(self, conn: Connection, needed: set[tuple[int, int]],
-                     within_head: int | None = None) -> merkle.NodeSource:
-        """The subtree hashes a proof needs, from the tiles that hold them: full
-        tiles expanded earlier come from the cache, the others are read in one
-        query (and full ones expanded and cached). A partial tile is never cached:
-        the next append rewrites it. With ``within_head``, the same query reads
-        the head, and a size beyond it is refused as ``_proof_size`` refuses it."""
-        expanded: dict[tiles.TileKey, tuple[bytes, ...]] = {}
+        The size needs no read of the head: the last leaf's hash is stored only
+        once the tree has reached ``size`` (tiles and head are written in one
+        transaction), so it is asked for too, and if any hash is missing the head
+        says whether the size was beyond it (a caller's mistake) or the store
+        lost hashes (run verify)."""
+        needed = {*needed, (0, size - 1)}
+        found: dict[tiles.TileKey, tiles.Cached] = {}
         missing = []
-        for key in tiles.tiles_for(needed):
-            found = self._tile_cache.get(key)
-            if found is None:
+        for key, count in tiles.hashes_needed(needed).items():
+            kept = self._tile_cache.get(key, count)
+            if kept is None:
                 missing.append(key)
             else:
-                expanded[key] = found
-        raw, current = self._read_tiles(conn, missing, head=within_head is not None)
-        if within_head is not None and within_head > current:
-            raise InvalidAuditQuery("size", f"an integer from 1 to {current}")
-        for key, data in list(raw.items()):
-            if len(data) == tiles.TILE_BYTES:
-                expanded[key] = tiles.expand(raw.pop(key))
-                self._tile_cache.put(key, expanded[key])
-        source = tiles.TileSource(raw, expanded)
+                found[key] = kept
+        if missing:
+            if conn is None:
+                with self._proof_reader() as reader:
+                    raw = self._read_tiles(reader, missing)
+            else:
+                raw = self._read_tiles(conn, missing)
+            for key, data in raw.items():
+                found[key] = self._tile_cache.add(key, data)
+        source = tiles.TileSource(found)
         try:
             for level, position in needed:
                 source(level, position)
         except KeyError:
+            self._refuse_size(beyond=size)
             raise AuditError("the audit log is missing stored hashes; run verify"
                              ) from None
         return source
 
-    def _read_tiles(self, conn: Connection, keys: Iterable[tiles.TileKey],
-                    head: bool = False) -> tuple[dict[tiles.TileKey, bytes], int]:
+    def _read_tiles(self, conn: Connection, keys: Iterable[tiles.TileKey]
+                    ) -> dict[tiles.TileKey, bytes]:
         """Tiles by ``(level, number)`` in one query, answered from the primary key
         (per level ``number IN``, OR-ed; a row-value IN made SQLite scan the whole
-        table), and with ``head`` the tree size in the same query (else -1). The
-        SQL is written out: its shape differs per proof, and building it with
-        SQLAlchemy expressions cost ten times the query. Only integers we computed
-        go into it, and the table name is a validated prefix."""
+        table). The SQL is written out: its shape differs per proof, and building
+        it with SQLAlchemy expressions cost ten times the query. Only integers we
+        computed go into it, and the table name is a validated prefix."""
         by_level: dict[int, list[int]] = {}
         for level, number in keys:
             by_level.setdefault(int(level), []).append(int(number))
-        parts = []
-        if by_level:
-            where = " OR ".join(
-                f"(level = {level} AND number IN ({','.join(map(str, numbers))}))"
-                for level, numbers in sorted(by_level.items()))
-            parts.append(f"SELECT level, number, hashes FROM "
-                         f"{self._tables.tiles.name} WHERE {where}")
-        if head:
-            parts.append(f"SELECT -1, size, NULL FROM {self._tables.head.name} "
-                         f"WHERE id = {_HEAD_ID}")
-        if not parts:
-            return {}, -1
-        found, size = {}, -1
-        for level, number, data in conn.exec_driver_sql(" UNION ALL ".join(parts)):
-            if level == -1:
-                size = number
-            else:
-                found[(level, number)] = bytes(data)
-        if head and size == -1:
-            raise AuditError("the audit log has no head row (run create_tables)")
-        return found, size
+        if not by_level:
+            return {}
+        where = " OR ".join(
+            f"(level = {level} AND number IN ({','.join(map(str, numbers))}))"
+            for level, numbers in sorted(by_level.items()))
+        return {(level, number): bytes(data) for level, number, data in
+                conn.exec_driver_sql(f"SELECT level, number, hashes FROM "
+                                     f"{self._tables.tiles.name} WHERE {where}")}
 
     def record_at(self, index: int) -> Record | None:
         """The stored record at leaf ``index`` (None if pruned or never written)."""

@@ -123,48 +123,106 @@ def expand(data: bytes) -> tuple[bytes, ...]:
     return tuple(levels)
 
 
+def hashes_needed(nodes: Iterable[tuple[int, int]]) -> dict[TileKey, int]:
+    """For each tile that holds (or gives) the subtree hashes ``(level, position)``,
+    how many of its hashes, from its first, those nodes need."""
+    needed: dict[TileKey, int] = {}
+    for level, position in nodes:
+        tile_level, rest = divmod(level, HEIGHT)
+        number, offset = divmod(position << rest, WIDTH)
+        end = offset + (1 << rest)
+        key = (tile_level, number)
+        if needed.get(key, 0) < end:
+            needed[key] = end
+    return needed
+
+
+Cached = tuple[bytes, ...] | bytes  # an expanded full tile, or a partial tile's hashes
+
+
 class TileCache:
-    """Expanded full tiles, most recently used kept. Full tiles never change, so a
-    proof may use an expansion made earlier; ``verify`` never reads from here (it
-    trusts no stored hash). Shared by the threads of one process.
+    """Tiles read earlier, kept by the proofs of one process (shared by its
+    threads), least recently used evicted first, bounded in bytes.
 
-    Known shortcoming: plain least-recently-used. Proofs that go round more full
-    tiles than ``capacity`` miss on every one: at ten million leaves each random
-    leaf has its own level-0 tile (39,000 of them), and the benchmark's second
-    pass over 1,000 leaves (some 1,150 tiles) was no faster than its first. The
-    tiles above level 0, which every proof shares, are evicted by that flood too;
-    a separate cache for them would keep them, and is the next thing to measure."""
+    A stored hash never changes: it is the root of a perfect subtree, so once
+    written it stays what it is (RFC 9162 2.1.1), and an append only adds hashes to
+    the end of a partial tile. So a full tile is kept expanded (``expand``), and a
+    partial tile as the hashes it held when read; a proof that needs hashes beyond
+    those reads the tile again (``hashes_needed``). ``verify`` never reads from here
+    (it trusts no stored hash).
 
-    def __init__(self, capacity: int = 1024) -> None:
-        self._capacity = capacity
-        self._tiles: OrderedDict[TileKey, tuple[bytes, ...]] = OrderedDict()
+    Level-0 tiles (one per 256 leaves: 39,000 at ten million) and the tiles above
+    them (one per 65,536 leaves, needed by every proof) have budgets of their own,
+    so a stream of proofs of random leaves never evicts the upper tiles every
+    proof shares. An expanded full tile takes 16,320 bytes: the default 64 MiB
+    keeps the upper levels of a tree of a billion leaves and some 3,000 leaf
+    tiles."""
+
+    def __init__(self, max_bytes: int = 64 << 20, upper_share: float = 0.25) -> None:
+        if max_bytes < 0 or not 0 < upper_share < 1:
+            raise ValueError("max_bytes >= 0 and 0 < upper_share < 1")
+        upper = int(max_bytes * upper_share)
+        self._parts = (_Lru(max_bytes - upper), _Lru(upper))
         self._lock = threading.Lock()
 
-    def get(self, key: TileKey) -> tuple[bytes, ...] | None:
+    def get(self, key: TileKey, hashes: int = WIDTH) -> Cached | None:
+        """The cached tile ``key`` if it holds at least ``hashes`` hashes."""
         with self._lock:
-            found = self._tiles.get(key)
-            if found is not None:
-                self._tiles.move_to_end(key)
-            return found
+            found = self._parts[key[0] > 0].get(key)
+        if found is None:
+            return None
+        if isinstance(found, bytes) and len(found) < hashes * HASH_SIZE:
+            return None
+        return found
 
-    def put(self, key: TileKey, levels: tuple[bytes, ...]) -> None:
+    def add(self, key: TileKey, data: bytes) -> Cached:
+        """Keep a tile as read from the store; returns what a proof uses: the
+        expansion of a full tile, the hashes of a partial one."""
+        kept: Cached = expand(data) if len(data) == TILE_BYTES else data
         with self._lock:
-            self._tiles[key] = levels
+            part = self._parts[key[0] > 0]
+            old = part.get(key)
+            if old is None or _size(old) < _size(kept):
+                part.put(key, kept)
+        return kept
+
+
+def _size(kept: Cached) -> int:
+    return len(kept) if isinstance(kept, bytes) else sum(map(len, kept))
+
+
+class _Lru:
+    def __init__(self, max_bytes: int) -> None:
+        self._max = max_bytes
+        self._bytes = 0
+        self._tiles: OrderedDict[TileKey, Cached] = OrderedDict()
+
+    def get(self, key: TileKey) -> Cached | None:
+        found = self._tiles.get(key)
+        if found is not None:
             self._tiles.move_to_end(key)
-            while len(self._tiles) > self._capacity:
-                self._tiles.popitem(last=False)
+        return found
+
+    def put(self, key: TileKey, kept: Cached) -> None:
+        old = self._tiles.pop(key, None)
+        if old is not None:
+            self._bytes -= _size(old)
+        self._tiles[key] = kept
+        self._bytes += _size(kept)
+        while self._bytes > self._max and self._tiles:
+            _, evicted = self._tiles.popitem(last=False)
+            self._bytes -= _size(evicted)
 
 
 class TileSource:
-    """A ``merkle.NodeSource`` over tiles: ``expanded`` full tiles (``expand``) and
-    ``raw`` ones (a partial tile, or any tile not expanded), whose inner nodes are
+    """A ``merkle.NodeSource`` over tiles: expanded full tiles (``expand``) and raw
+    ones (a partial tile, or any tile not expanded), whose inner nodes are
     computed when asked for. A subtree hash whose tile is missing or too short
     raises ``KeyError``."""
 
-    def __init__(self, raw: Mapping[TileKey, bytes],
+    def __init__(self, tiles: Mapping[TileKey, Cached],
                  expanded: Mapping[TileKey, tuple[bytes, ...]] | None = None) -> None:
-        self._raw = raw
-        self._expanded = expanded or {}
+        self._tiles = {**tiles, **(expanded or {})}
         self._cache: dict[tuple[int, int], bytes] = {}
 
     def __call__(self, level: int, position: int) -> bytes:
@@ -176,11 +234,10 @@ class TileSource:
     def _compute(self, level: int, position: int) -> bytes:
         tile_level, rest = divmod(level, HEIGHT)
         number, offset = divmod(position << rest, WIDTH)
-        levels = self._expanded.get((tile_level, number))
-        if levels is not None:
+        tile = self._tiles[(tile_level, number)]
+        if isinstance(tile, tuple):
             start = (offset >> rest) * HASH_SIZE
-            return levels[rest][start:start + HASH_SIZE]
-        tile = self._raw[(tile_level, number)]
+            return tile[rest][start:start + HASH_SIZE]
         data = tile[offset * HASH_SIZE:(offset + (1 << rest)) * HASH_SIZE]
         if len(data) != HASH_SIZE << rest:
             raise KeyError((level, position))

@@ -475,6 +475,8 @@ def main() -> None:
     parser.add_argument("--skip", default="", help="comma list: tree,sqlite,pg,match")
     parser.add_argument("--merge", action="store_true",
                         help="keep the sections of results/audit.json not run now")
+    parser.add_argument("--results", type=Path, default=RESULTS,
+                        help="where to write the figures (trial runs: elsewhere)")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     pg_url = os.environ.get("VG_TEST_POSTGRES_URL")
@@ -504,17 +506,18 @@ def main() -> None:
             print(f"match query, {args.holders:,} holders", flush=True)
             results["match"] = bench_match(args.holders, args.queries, workdir)
             print(json.dumps(results["match"]), flush=True)
-    run = {"parameters": vars(args), "environment": environment(pg_url)}
+    parameters = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
+    run = {"parameters": parameters, "environment": environment(pg_url)}
     for section in results.values():
         section["run"] = run  # sections may come from separate runs (--merge)
-    if args.merge and RESULTS.exists():
-        results = {**json.loads(RESULTS.read_text())["results"], **results}
+    if args.merge and args.results.exists():
+        results = {**json.loads(args.results.read_text())["results"], **results}
     output = {"targets": {"entries_per_s": 50_000, "proof_ms": 1.0,
                           "match_ratio": 1.1},
               "results": results}
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(output, indent=2) + "\n")
-    print(f"wrote {RESULTS}")
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(json.dumps(output, indent=2) + "\n")
+    print(f"wrote {args.results}")
 
 
 if __name__ == "__main__":

@@ -150,3 +150,57 @@ def test_checkpoint_text_round_trips_through_parse():
     checkpoint = Checkpoint("test.example/audit", 3, bytes(32))
     assert Checkpoint.parse(checkpoint.text() + "timestamp x\n") == checkpoint
     assert AuditEntry.kind == "processing"
+
+
+# --- the tile cache ----------------------------------------------------------------
+
+
+def statements_during(engine, action) -> list[str]:
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        action()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_a_proof_whose_tiles_are_cached_reads_nothing_from_the_database(log, engine):
+    records = filled(log, 140, 1)  # 280 leaves: one full leaf tile, one partial
+    size = log.head().size
+    root = bytes.fromhex(log.head().root_hash)
+    first = log.inclusion(3, size)
+    assert len(statements_during(engine, lambda: log.inclusion(3, size))) == 0
+    again = log.inclusion(3, size)
+    assert again.hashes == first.hashes
+    verify_inclusion(3, size, leaf_hash(records[3].canonical_bytes()), again.hashes,
+                     root)
+
+
+def test_a_size_beyond_the_head_is_refused_even_when_every_tile_is_cached(log):
+    filled(log, 140, 1)
+    size = log.head().size
+    log.inclusion(3, size)
+    log.consistency(10, size)
+    with pytest.raises(InvalidAuditQuery):
+        log.inclusion(3, size + 1)
+    with pytest.raises(InvalidAuditQuery):
+        log.consistency(10, size + 1)
+
+
+def test_a_cached_partial_tile_is_read_again_when_a_proof_needs_more_of_it(log):
+    records = filled(log, 5, 1)  # 10 leaves
+    log.inclusion(0, 10)  # caches leaf tile 0 with 10 hashes
+    records += filled_after(log, len(records), 3)
+    size = log.head().size
+    root = bytes.fromhex(log.head().root_hash)
+    for index in (0, 9, size - 1):
+        proof = log.inclusion(index, size)
+        verify_inclusion(index, size, leaf_hash(records[index].canonical_bytes()),
+                         proof.hashes, root)

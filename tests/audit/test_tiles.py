@@ -20,9 +20,11 @@ from audit.merkle import (
 )
 from audit.tiles import (
     TILE_BYTES,
+    TileCache,
     TileSource,
     changed_tiles,
     expand,
+    hashes_needed,
     partial_tiles,
     tiles_for,
     tiles_of,
@@ -203,3 +205,36 @@ def test_the_stored_log_matches_rfc_9162_across_tile_boundaries(log, engine):
     report = log.verify()
     assert report.ok and report.size == BOUNDARY_SIZES[-1]
     assert report.checkpoints == len(BOUNDARY_SIZES)
+
+
+# --- the tile cache -------------------------------------------------------------------
+
+
+def test_the_tile_cache_keeps_to_its_byte_budget_and_the_upper_tiles_to_theirs():
+    cache = TileCache(max_bytes=400_000, upper_share=0.25)  # 100,000 upper
+    full = bytes(TILE_BYTES)
+    upper = [(1, n) for n in range(4)]
+    for key in upper:
+        cache.add(key, full)
+    for number in range(1000):  # a flood of leaf tiles, as random proofs bring
+        cache.add((0, number), full)
+    assert all(cache.get(key) is not None for key in upper)
+    kept = [n for n in range(1000) if cache.get((0, n)) is not None]
+    assert kept == list(range(1000 - len(kept), 1000))  # the most recent ones
+    assert 0 < len(kept) * sum(map(len, expand(full))) <= 300_000
+
+
+def test_the_tile_cache_gives_a_partial_tile_only_if_it_holds_enough_hashes():
+    cache = TileCache()
+    cache.add((0, 7), bytes(32 * 10))
+    assert cache.get((0, 7), 10) == bytes(32 * 10)
+    assert cache.get((0, 7), 11) is None
+    cache.add((0, 7), bytes(32 * 4))  # an older, shorter read keeps the longer one
+    assert cache.get((0, 7), 10) is not None
+    assert isinstance(cache.add((0, 7), bytes(TILE_BYTES)), tuple)
+    assert cache.get((0, 7)) == expand(bytes(TILE_BYTES))
+
+
+def test_hashes_needed_counts_from_the_start_of_each_tile():
+    assert hashes_needed({(0, 3), (0, 300), (8, 1), (3, 5)}) == {
+        (0, 0): 48, (0, 1): 45, (1, 0): 2}
