@@ -68,6 +68,72 @@ RESULTS = Path(__file__).resolve().parent / "results" / "audit.json"
 SIGNER = Signer("bench.localhost/audit", bytes(range(32)))
 
 
+class Clock:
+    """Wall, thread CPU and run-queue wait (time runnable but not running, from
+    /proc/thread-self/schedstat) of the calling thread, in seconds; what is left of
+    the wall time once both are taken off is time blocked: on the disk (fsync,
+    page reads), on a lock, on the GIL or on another thread."""
+
+    def __init__(self) -> None:
+        self.wall, self.cpu, self.runq = 0.0, 0.0, 0.0
+
+    @staticmethod
+    def now() -> tuple[float, float, float]:
+        try:
+            with open("/proc/thread-self/schedstat") as f:
+                runq = int(f.read().split()[1]) / 1e9
+        except OSError:
+            runq = 0.0
+        return time.perf_counter(), time.thread_time(), runq
+
+    def add(self, start: tuple[float, float, float]) -> None:
+        end = self.now()
+        self.wall += end[0] - start[0]
+        self.cpu += end[1] - start[1]
+        self.runq += end[2] - start[2]
+
+    def figures(self) -> dict[str, float]:
+        blocked = self.wall - self.cpu - self.runq
+        return {"wall_s": round(self.wall, 2), "cpu_s": round(self.cpu, 2),
+                "runqueue_s": round(self.runq, 2), "blocked_s": round(blocked, 2)}
+
+
+class StagedLog(AuditLog):
+    """The log, with the leader's time per transaction split into its stages:
+    ``write`` (head, tree, rows, tiles: everything inside the transaction) and
+    ``commit`` (BEGIN, COMMIT with its fsync and any WAL checkpoint, and handing
+    on the lead), each as wall, CPU, run-queue wait and blocked time."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.reset()
+
+    def reset(self) -> None:
+        self.lead, self.write = Clock(), Clock()
+        self.transactions = self.records = 0
+
+    def _lead(self) -> None:
+        start = Clock.now()
+        super()._lead()
+        self.lead.add(start)
+
+    def _append_locked(self, conn: Any, group: list) -> None:
+        start = Clock.now()
+        super()._append_locked(conn, group)
+        self.write.add(start)
+        self.transactions += 1
+        self.records += sum(len(w.records) for w in group)
+
+    def stages(self) -> dict[str, Any]:
+        commit = Clock()
+        for name in ("wall", "cpu", "runq"):
+            setattr(commit, name, getattr(self.lead, name) - getattr(self.write, name))
+        return {"transactions": self.transactions,
+                "records_per_transaction": round(self.records
+                                                 / max(1, self.transactions)),
+                "write": self.write.figures(), "commit": commit.figures()}
+
+
 def median_us(samples: list[float]) -> float:
     return round(statistics.median(samples) * 1e6, 2)
 
@@ -201,6 +267,9 @@ def bench_load(log: AuditLog, entries: int, batch: int, threads: int,
     latencies: list[float] = []
     progress: list[dict[str, Any]] = []
     report_every = max(1, requests // 40)
+    callers = Clock()
+    if isinstance(log, StagedLog):
+        log.reset()
     started = time.monotonic()
     while done < requests:
         if time.monotonic() - started > stop_after_s:
@@ -209,7 +278,7 @@ def bench_load(log: AuditLog, entries: int, batch: int, threads: int,
         n = min(threads * chunk, requests - done)
         work = [[request_records(done + i, batch) for i in range(t, n, threads)]
                 for t in range(threads)]
-        spent, cpu = run_callers(log, work, latencies)
+        spent, cpu = run_callers(log, work, latencies, callers)
         append_s, append_cpu_s, window_s = append_s + spent, append_cpu_s + cpu, \
             window_s + spent
         window_n += n * batch
@@ -234,21 +303,31 @@ def bench_load(log: AuditLog, entries: int, batch: int, threads: int,
         "entries_per_cpu_s": round(done * batch / append_cpu_s),
         "request_p50_ms": round(statistics.median(latencies) * 1000, 3),
         "request_p99_ms": round(percentile(latencies, 0.99) * 1000, 3),
+        # Where the time went: the callers' threads together (mostly waiting for
+        # the commit of their group), and the leading thread's stages.
+        "callers": callers.figures(),
+        **(log.stages() if isinstance(log, StagedLog) else {}),
         "progress": progress,
     }
 
 
-def run_callers(log: AuditLog, work: list[list[list]], latencies: list[float]
-                ) -> tuple[float, float]:
-    """One thread per list of requests, started together; wall and CPU seconds."""
+def run_callers(log: AuditLog, work: list[list[list]], latencies: list[float],
+                callers: Clock | None = None) -> tuple[float, float]:
+    """One thread per list of requests, started together; wall and CPU seconds.
+    With ``callers``, the callers' own times are added to it."""
+    lock = threading.Lock()
     start = threading.Barrier(len(work) + 1)
 
     def caller(requests: list) -> None:
         start.wait()
+        begun = Clock.now()
         for records in requests:
             t = time.perf_counter()
             log.append(records)
             latencies.append(time.perf_counter() - t)
+        if callers is not None:
+            with lock:
+                callers.add(begun)
 
     pool = [threading.Thread(target=caller, args=(w,)) for w in work]
     for thread in pool:
@@ -350,9 +429,14 @@ def bench_concurrent(log: AuditLog, first: int, threads: int = 16,
                                     * 1000, 3)}
 
 
-def sqlite_log(workdir: str) -> tuple[AuditLog, Callable[[], None]]:
+def sqlite_log(workdir: str, pragmas: list[str]) -> tuple[AuditLog, Callable[[], None]]:
     engine = make_engine(f"sqlite:///{workdir}/audit.db")
-    return AuditLog(engine, signer=SIGNER), engine.dispose
+    if pragmas:  # trial settings, on top of make_engine's
+        @sqlalchemy.event.listens_for(engine, "connect")
+        def on_connect(dbapi_connection: Any, _record: Any) -> None:
+            for pragma in pragmas:
+                dbapi_connection.execute(f"PRAGMA {pragma}")
+    return StagedLog(engine, signer=SIGNER), engine.dispose
 
 
 def postgres_log(url: str, database: str) -> tuple[AuditLog, Callable[[], None]]:
@@ -364,7 +448,7 @@ def postgres_log(url: str, database: str) -> tuple[AuditLog, Callable[[], None]]
         conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {database}")
         conn.exec_driver_sql(f"CREATE DATABASE {database}")
     engine = make_engine(sqlalchemy.make_url(url).set(database=database))
-    log = AuditLog(engine, signer=SIGNER)
+    log = StagedLog(engine, signer=SIGNER)
 
     def cleanup() -> None:
         engine.dispose()
@@ -475,6 +559,8 @@ def main() -> None:
     parser.add_argument("--skip", default="", help="comma list: tree,sqlite,pg,match")
     parser.add_argument("--merge", action="store_true",
                         help="keep the sections of results/audit.json not run now")
+    parser.add_argument("--pragma", action="append", default=[],
+                        help="trial SQLite setting, e.g. wal_autocheckpoint=10000")
     parser.add_argument("--results", type=Path, default=RESULTS,
                         help="where to write the figures (trial runs: elsewhere)")
     args = parser.parse_args()
@@ -488,7 +574,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="vg-audit-bench-") as workdir:
         targets = []
         if "sqlite" not in skip:
-            targets.append(("sqlite_full", args.db, lambda: sqlite_log(workdir)))
+            targets.append(("sqlite_full", args.db, lambda: sqlite_log(workdir, args.pragma)))
         if pg_url and "pg" not in skip:
             targets.append(("postgres", args.pg_db,
                             lambda: postgres_log(pg_url, args.pg_database)))
