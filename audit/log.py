@@ -59,6 +59,7 @@ from audit.errors import (
 from audit.note import Checkpoint, Signer, Verifier, format_proof
 from audit.note import unverified_checkpoint
 from audit.tables import AuditTables, audit_tables, encode_all, insert_sql, row_record
+from audit.wal import WalCheckpointer
 
 _HEAD_ID = 1
 _HASH_HEX = 64
@@ -112,11 +113,14 @@ class MerkleLog:
 
     def __init__(self, engine: Engine, *, prefix: str = "audit",
                  signer: Signer | None = None,
-                 tile_cache_bytes: int = 64 << 20) -> None:
+                 tile_cache_bytes: int = 64 << 20,
+                 wal_thread: bool = True) -> None:
         self._engine = engine
         self._tables = audit_tables(prefix)
         self._prefix = prefix
         self._tile_cache = tiles.TileCache(tile_cache_bytes)
+        self._wal = (WalCheckpointer(engine)
+                     if wal_thread and engine.dialect.name == "sqlite" else None)
         self._signer = signer
         self._queue_lock = threading.Lock()
         self._queue: list[_Waiter] = []
@@ -200,6 +204,9 @@ class MerkleLog:
         except Exception as exc:  # anything at all: those requests must fail (inv. 4)
             for waiter in group:
                 waiter.failed = exc
+        else:
+            if self._wal is not None:
+                self._wal.nudge()
         for waiter in group[1:]:
             waiter.done.set()
         with self._queue_lock:

@@ -429,14 +429,15 @@ def bench_concurrent(log: AuditLog, first: int, threads: int = 16,
                                     * 1000, 3)}
 
 
-def sqlite_log(workdir: str, pragmas: list[str]) -> tuple[AuditLog, Callable[[], None]]:
+def sqlite_log(workdir: str, pragmas: list[str], wal_thread: bool = True
+               ) -> tuple[AuditLog, Callable[[], None]]:
     engine = make_engine(f"sqlite:///{workdir}/audit.db")
     if pragmas:  # trial settings, on top of make_engine's
         @sqlalchemy.event.listens_for(engine, "connect")
         def on_connect(dbapi_connection: Any, _record: Any) -> None:
             for pragma in pragmas:
                 dbapi_connection.execute(f"PRAGMA {pragma}")
-    return StagedLog(engine, signer=SIGNER), engine.dispose
+    return StagedLog(engine, signer=SIGNER, wal_thread=wal_thread), engine.dispose
 
 
 def postgres_log(url: str, database: str) -> tuple[AuditLog, Callable[[], None]]:
@@ -561,6 +562,8 @@ def main() -> None:
                         help="keep the sections of results/audit.json not run now")
     parser.add_argument("--pragma", action="append", default=[],
                         help="trial SQLite setting, e.g. wal_autocheckpoint=10000")
+    parser.add_argument("--no-wal-thread", action="store_true",
+                        help="SQLite checkpoints inside the commit, as before")
     parser.add_argument("--results", type=Path, default=RESULTS,
                         help="where to write the figures (trial runs: elsewhere)")
     args = parser.parse_args()
@@ -574,7 +577,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="vg-audit-bench-") as workdir:
         targets = []
         if "sqlite" not in skip:
-            targets.append(("sqlite_full", args.db, lambda: sqlite_log(workdir, args.pragma)))
+            targets.append(("sqlite_full", args.db, lambda: sqlite_log(
+                workdir, args.pragma, not args.no_wal_thread)))
         if pg_url and "pg" not in skip:
             targets.append(("postgres", args.pg_db,
                             lambda: postgres_log(pg_url, args.pg_database)))

@@ -652,6 +652,38 @@ def test_make_engine_puts_sqlite_in_wal_mode_with_full_sync_and_a_busy_timeout(
         pragma = lambda name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa
         assert (pragma("journal_mode"), pragma("synchronous")) == ("wal", 2)
         assert pragma("busy_timeout") == 5000
+        assert pragma("wal_autocheckpoint") == 10_000  # the thread does it sooner
+    engine.dispose()
+
+
+def test_appends_on_sqlite_have_the_wal_checkpointed_on_a_thread_of_their_own(
+        tmp_path, monkeypatch):
+    import threading
+    import time
+
+    from audit.wal import WalCheckpointer
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    log = AuditLog(engine)
+    log.create_tables()
+    threads: list[str] = []
+    real = WalCheckpointer._checkpoint
+
+    def checkpoint(self):
+        threads.append(threading.current_thread().name)
+        real(self)
+
+    monkeypatch.setattr(WalCheckpointer, "_checkpoint", checkpoint)
+    log.append(request(1))
+    deadline = time.monotonic() + 5
+    while not threads and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert threads and threads[0] == "audit-wal-checkpoint"
+    assert threading.current_thread().name not in threads
+    with engine.connect() as conn:  # everything was copied into the database file
+        busy, frames, done = conn.exec_driver_sql(
+            "PRAGMA wal_checkpoint(PASSIVE)").one()
+    assert busy == 0 and frames == done
     engine.dispose()
 
 
