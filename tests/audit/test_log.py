@@ -670,8 +670,8 @@ def test_appends_on_sqlite_have_the_wal_checkpointed_on_a_thread_of_their_own(
     real = WalCheckpointer._checkpoint
 
     def checkpoint(self):
-        threads.append(threading.current_thread().name)
         real(self)
+        threads.append(threading.current_thread().name)
 
     monkeypatch.setattr(WalCheckpointer, "_checkpoint", checkpoint)
     log.append(request(1))
@@ -680,9 +680,11 @@ def test_appends_on_sqlite_have_the_wal_checkpointed_on_a_thread_of_their_own(
         time.sleep(0.01)
     assert threads and threads[0] == "audit-wal-checkpoint"
     assert threading.current_thread().name not in threads
-    with engine.connect() as conn:  # everything was copied into the database file
-        busy, frames, done = conn.exec_driver_sql(
-            "PRAGMA wal_checkpoint(PASSIVE)").one()
+    raw = engine.raw_connection()  # outside a transaction, which would hold a snapshot
+    try:  # everything was copied into the database file already
+        busy, frames, done = raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    finally:
+        raw.close()
     assert busy == 0 and frames == done
     engine.dispose()
 
@@ -743,3 +745,48 @@ def test_records_of_one_request_sharing_values_each_encode_to_their_own_bytes():
     encoded = encode_all(batch)
     assert [c for _, c in encoded] == [r.canonical_bytes() for r in batch]
     assert len({c for _, c in encoded}) == len(batch)
+
+
+def _recording_fsync(monkeypatch, events: list[str], fail: bool = False) -> None:
+    real = os.fsync
+
+    def fsync(fd: int) -> None:
+        name = os.readlink(f"/proc/self/fd/{fd}")
+        if fail and name.endswith("-wal"):
+            raise OSError("I/O error (simulated)")
+        real(fd)
+        events.append(f"fsync {name}")
+
+    monkeypatch.setattr(os, "fsync", fsync)
+
+
+def test_an_append_on_sqlite_returns_only_after_its_wal_is_fsynced(
+        tmp_path, monkeypatch):
+    engine = make_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    log = AuditLog(engine, wal_thread=False)
+    log.create_tables()
+    events: list[str] = []
+    event.listen(engine, "commit", lambda conn: events.append("commit"))
+    _recording_fsync(monkeypatch, events)
+    log.append(request(1))
+    events.append("returned")
+    assert events == ["commit", f"fsync {tmp_path / 'a.db'}-wal", "returned"]
+    raw = engine.raw_connection()  # the pooled connection is back in FULL
+    try:
+        assert raw.execute("PRAGMA synchronous").fetchone()[0] == 2
+    finally:
+        raw.close()
+    engine.dispose()
+
+
+def test_an_append_whose_wal_fsync_fails_fails(tmp_path, monkeypatch):
+    engine = make_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    log = AuditLog(engine, wal_thread=False)
+    log.create_tables()
+    _recording_fsync(monkeypatch, [], fail=True)
+    with pytest.raises(AuditAppendFailed) as caught:
+        log.append(request(1))
+    assert isinstance(caught.value.__cause__, OSError)
+    monkeypatch.undo()
+    assert log.append(request(2)) == [2, 3]  # written but unanswered: errs on logging
+    engine.dispose()
