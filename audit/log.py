@@ -33,10 +33,9 @@ every commit.
 from __future__ import annotations
 
 import base64
-import os
 import secrets
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
@@ -193,66 +192,29 @@ class MerkleLog:
 
     def _lead(self) -> None:
         """Write what is queued (up to ``_GROUP_LIMIT`` records) in one transaction,
-        hand the lead to the next waiting caller, if any, and only once the group's
-        records are durable release its callers.
-
-        On SQLite the commit does not wait for its fsync (``_write``): the write
-        lock is free as soon as the WAL frames are written, so the next group
-        writes while this one's WAL is fsynced here. No caller is answered before
-        the fsync that covers its records has returned (invariant 4); an fsync
-        covers every frame written before it, so it serves later groups too."""
+        then hand the lead to the next waiting caller, if any."""
         with self._queue_lock:
             group, taken = [], 0
             while self._queue and (not group or taken < _GROUP_LIMIT):
                 group.append(self._queue.pop(0))
                 taken += len(group[-1].records)
-        failed: Exception | None = None
-        sync = None
         try:
-            sync = self._write(group)
+            with self._engine.begin() as conn:
+                self._append_locked(conn, group)
         except Exception as exc:  # anything at all: those requests must fail (inv. 4)
-            failed = exc
+            for waiter in group:
+                waiter.failed = exc
+        else:
+            if self._wal is not None:
+                self._wal.nudge()
+        for waiter in group[1:]:
+            waiter.done.set()
         with self._queue_lock:
             if self._queue:
                 self._queue[0].lead = True
                 self._queue[0].done.set()
             else:
                 self._leading = False
-        if sync is not None:
-            try:
-                sync()
-            except Exception as exc:
-                failed = exc
-        if failed is not None:
-            for waiter in group:
-                waiter.failed = failed
-        elif self._wal is not None:
-            self._wal.nudge()
-        for waiter in group[1:]:
-            waiter.done.set()
-
-    def _write(self, group: list[_Waiter]) -> Callable[[], None] | None:
-        """Commit ``group``; returns the fsync that makes it durable, if the
-        commit left that to the caller.
-
-        A SQLite connection set up with ``synchronous=FULL`` (``make_engine``)
-        commits this transaction with NORMAL, which in WAL mode writes the frames
-        but skips the fsync at COMMIT (sqlite.org/pragma.html#pragma_synchronous:
-        still consistent, WAL fsynced before every checkpoint), and goes back to
-        FULL before it returns to the pool, so every other write keeps SQLite's
-        own fsync. The WAL is then fsynced through a descriptor of our own: Linux
-        fsync flushes the file, whichever descriptor wrote it. If the WAL is gone,
-        the last connection closed and SQLite checkpointed it into the database
-        file, with fsyncs, first; that file is fsynced again all the same."""
-        with self._engine.connect() as conn:
-            files = _deferrable(conn)
-            try:
-                with conn.begin():
-                    self._append_locked(conn, group)
-            finally:
-                if files is not None:
-                    _restore_full(conn)
-        return None if files is None else (lambda: _fsync_first(*files))
 
     def _append_locked(self, conn: Connection, group: list[_Waiter]) -> None:
         start, frontier, _pruned = self._lock_head(conn)
@@ -553,52 +515,6 @@ class MerkleLog:
             yield
         except (SQLAlchemyError, OSError) as exc:
             raise AuditUnavailable(f"could not {action}") from exc
-
-
-def _deferrable(conn: Connection) -> tuple[str, str] | None:
-    """For a SQLite connection in ``synchronous=FULL`` on a database file: switch
-    it to NORMAL for one commit and return the WAL's and the database's paths;
-    else None (PostgreSQL, or a connection configured otherwise, left as it is)."""
-    if conn.dialect.name != "sqlite":
-        return None
-    info = conn.connection.info
-    if "audit_files" not in info:
-        raw = conn.connection.dbapi_connection
-        level = raw.execute("PRAGMA synchronous").fetchone()[0]  # type: ignore[union-attr]
-        path = next((row[2] for row in raw.execute("PRAGMA database_list")  # type: ignore[union-attr]
-                     if row[1] == "main"), "")
-        info["audit_files"] = (path + "-wal", path) if level == 2 and path else None
-    files = info["audit_files"]
-    if files is not None:
-        conn.connection.dbapi_connection.execute(  # type: ignore[union-attr]
-            "PRAGMA synchronous = NORMAL")
-    return files
-
-
-def _restore_full(conn: Connection) -> None:
-    """Back to FULL; a connection that can't (a failed commit left its
-    transaction open) is closed instead: never back to the pool with NORMAL.
-    Either way the append's own outcome stands."""
-    try:
-        conn.connection.dbapi_connection.execute(  # type: ignore[union-attr]
-            "PRAGMA synchronous = FULL")
-    except Exception:
-        conn.invalidate()
-
-
-def _fsync_first(*paths: str) -> None:
-    """fsync the first of ``paths`` that exists (at least one must)."""
-    for path in paths:
-        try:
-            fd = os.open(path, os.O_RDONLY)
-        except FileNotFoundError:
-            continue
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        return
-    raise FileNotFoundError(paths[-1])
 
 
 def _prune_record(cutoff: int, deleted: int, now: datetime) -> AccessRecord:
