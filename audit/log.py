@@ -13,21 +13,21 @@ process while the previous one committed (group commit).
 Checkpoints are C2SP signed notes of (origin, size, root) with a timestamp extension
 line, signed with the registry's Ed25519 key; a new one is signed only if it is
 consistent with the last one signed (c2sp.org/tlog-checkpoint: "never sign two
-inconsistent checkpoints"). Proofs read the few tiles they need in one query; full
-tiles, which never change, are kept expanded in a per-process cache. ``verify``
-(audit.verify) trusts no stored hash and no cache.
+inconsistent checkpoints"). Proofs take the few tiles they need from a per-process
+cache (``tiles.TileCache``: a stored hash never changes) and read the others in one
+query. ``verify`` (audit.verify) trusts no stored hash and no cache.
 
-Known shortcoming: one request at a time, an append is bound by its durable commit
-(an fsync on SQLite, a WAL flush on PostgreSQL), so only concurrent requests sharing
-a commit approach the 50,000 entries per second the log should sustain, and group
-commit shares a transaction only among the threads of one process. Filled by 16
-callers the log reached about 12,600 entries a second to ten million on SQLite on
-this shared machine, about 42,000 per CPU-second of the appending process, and the
-rate falls as the log grows. The subject index (needed for a holder's own
-entries) takes each entry at a random place; without it a fill to two million
-ran 28% faster and used 11% less CPU per entry, less than this machine's noise. See bench/results/audit.json and the README. One appender
-process per deployment (the API workers handing it their records) would share
-every commit.
+Known shortcoming: the appending process's CPU, on one core, bounds the rate. At
+load 2-5 on this shared machine it filled the log to ten million at 29,822 entries
+a second on SQLite (26,952 on PostgreSQL), against the 50,000 it should sustain:
+29.5 us of CPU per entry there (21 at one million), 13 of them writing the rows,
+their four indexes and the tiles, 8 encoding and hashing; every thread of the
+process shares the GIL, so entries per second come close to entries per
+CPU-second. The fsync is not the limit: answering a group before its fsync was
+tried and gave nothing. Group commit shares a transaction only among the threads
+of one process; one appender process per deployment, fed by the API workers with
+records they encoded and hashed themselves, would spread that work over the cores
+and share every commit. See bench/results/audit.json and the README.
 """
 
 from __future__ import annotations
