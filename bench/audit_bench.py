@@ -5,6 +5,7 @@ audit adds to a match query.
         [--pg-db 10000000] [--pg-database NAME] [--batch 100] [--threads 16]
         [--verify-max N] [--stop-after SECONDS] [--merge]
         [--holders 1000] [--queries 200] [--skip tree,sqlite,pg,match]
+        [--results PATH] [--pragma NAME=VALUE ...] [--no-wal-thread]
 
 1. The tree in memory (``MemoryTree``) at ``--tree`` leaves: build rate, and the time
    to compute and to verify inclusion and consistency proofs (leaf hashes of
@@ -21,7 +22,9 @@ audit adds to a match query.
    tile cache (cold), a warm one, and repeated (p50 and p95), consistency proofs,
    and ``verify`` if the log holds at most ``--verify-max`` leaves (it runs at
    some ten thousand leaves a second). Building the records is not timed (the
-   request does that, not the log); encoding and hashing them is.
+   request does that, not the log); encoding and hashing them is. The fill also
+   splits its time (``StagedLog``, ``Clock``): the leading thread's write and commit
+   stages and the callers' threads, each as CPU, run-queue wait and blocked time.
 3. A candidate query (10 candidates) on ``--holders`` published holders, with the
    real audit log against one whose append does nothing: the median of each and the
    ratio.
