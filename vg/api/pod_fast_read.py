@@ -13,15 +13,13 @@ refusal is the route's own problem+json answer. A test holds the two answers equ
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timezone
 
 from pod import PodError
 
-from .pod_http import LD_JSON, check_raw_path, negotiate
+from .pod_http import LD_JSON, WORKCONTEXT_PATH, check_raw_path, negotiate
 from .render import json_bytes
 
-_PATH = re.compile(r"^/api/v1/pods/([0-9a-f]{32})/werkcontext\Z")
 _SESSION = "Bearer vgs_"
 
 
@@ -31,7 +29,7 @@ class FastWorkcontextRead:
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and scope["method"] == "GET":
-            match = _PATH.match(scope.get("path", ""))
+            match = WORKCONTEXT_PATH.match(scope.get("path", ""))
             answer = self._answer(scope, match.group(1)) if match else None
             if answer is not None:
                 await _send(send, *answer)

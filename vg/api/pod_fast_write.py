@@ -20,7 +20,6 @@ answers of both paths equal.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timezone
 
 from starlette.concurrency import run_in_threadpool
@@ -30,10 +29,9 @@ from schemas import parse_bounded
 from .. import holder_flows
 from ..problems import error_problem
 from .deps import JSON_MEDIA_TYPES, SESSION_PREFIX
-from .pod_http import check_raw_path
+from .pod_http import WORKCONTEXT_PATH, check_raw_path
 from .pod_resources import MAX_FIELD, saved_response
 
-_PATH = re.compile(r"^/api/v1/pods/([0-9a-f]{32})/werkcontext\Z")
 _BEARER = "bearer "
 
 
@@ -42,7 +40,7 @@ class FastWorkcontextWrite:
         self.app = app
 
     async def __call__(self, scope, receive, send):
-        match = (_PATH.match(scope.get("path", ""))
+        match = (WORKCONTEXT_PATH.match(scope.get("path", ""))
                  if scope["type"] == "http" and scope["method"] == "PUT" else None)
         headers = _headers(scope) if match else None
         if not headers:

@@ -10,10 +10,14 @@ from typing import Any
 from pod import InvalidPath, NotAcceptable, RangeNotSatisfiable
 from schemas import ShippedContextLoader, expand
 
+from ..problems import domain_problem
+
 LD_JSON = "application/ld+json"
 TURTLE = "text/turtle"
 OFFERED = [LD_JSON, "application/json", TURTLE]
 POD_PREFIX = "/api/v1/pods/"
+# A pod's Workcontext, the address the fast read and write answer themselves.
+WORKCONTEXT_PATH = re.compile(r"^/api/v1/pods/([0-9a-f]{32})/werkcontext\Z")
 _SEGMENT = re.compile(r"^[a-z0-9_\-][a-z0-9_.\-]*\Z")
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)\Z")
 
@@ -167,13 +171,6 @@ class PodPathGuard:
             try:
                 check_raw_path(scope.get("raw_path") or scope["path"].encode())
             except InvalidPath as exc:
-                body = json.dumps({
-                    "type": "https://w3id.org/virtuele-gemeente/problems/invalid-path",
-                    "title": "InvalidPath", "status": 400, "code": InvalidPath.code,
-                    "detail": str(exc)}).encode()
-                await send({"type": "http.response.start", "status": 400, "headers": [
-                    (b"content-type", b"application/problem+json"),
-                    (b"content-length", str(len(body)).encode())]})
-                await send({"type": "http.response.body", "body": body})
+                await domain_problem(exc)(scope, receive, send)  # as the handlers do
                 return
         await self.app(scope, receive, send)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from ..api.deps import MAX_ID
 from .refusals import FormError
 
 
@@ -17,10 +18,10 @@ def whole_number(text: str, label: str) -> int | None:
 
 
 def record_id(value) -> int | None:
-    """A database id from a form field, or None: ASCII digits, at most 2**31 - 1
+    """A database id from a form field, or None: ASCII digits, at most MAX_ID
     (a long run of digits is not even converted)."""
     if (isinstance(value, str) and len(value) <= MAX_DIGITS and value.isascii()
-            and value.isdigit() and 0 < int(value) <= 2**31 - 1):
+            and value.isdigit() and 0 < int(value) <= MAX_ID):
         return int(value)
     return None
 

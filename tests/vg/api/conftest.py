@@ -33,3 +33,20 @@ def world(request, tmp_path):
         found = World(TestClient(app))
         found.clock = clock
         yield found
+
+
+@pytest.fixture()
+def pair(tmp_path):
+    """Two applications over one data directory: with and without the fast paths
+    for the Workcontext (their answers must be the same)."""
+    from tests.vg.test_pod_api import NOW as POD_NOW
+    from vg.settings import Settings
+
+    settings = Settings(data_dir=tmp_path / "server", kdf_level="interactive")
+    fast = create_app(settings, clock=lambda: POD_NOW)
+    slow = create_app(settings, system=fast.state.system, clock=lambda: POD_NOW,
+                      fast_paths=False)
+    clients = TestClient(fast), TestClient(slow)
+    for client in clients:
+        client.system = fast.state.system
+    return clients

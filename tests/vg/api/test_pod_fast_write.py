@@ -7,27 +7,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from fastapi.testclient import TestClient
 
-from tests.vg.test_pod_api import LD, NOW, Holder
+from tests.vg.test_pod_api import LD, Holder
 from vg.api.pod_fast_write import FastWorkcontextWrite
-from vg.app import create_app
-from vg.settings import Settings
 
 VARYING = {"date", "etag", "content-length"}
-
-
-@pytest.fixture()
-def pair(tmp_path):
-    """Two applications over one data directory: with and without the fast paths."""
-    settings = Settings(data_dir=tmp_path / "server", kdf_level="interactive")
-    fast = create_app(settings, clock=lambda: NOW)
-    slow = create_app(settings, system=fast.state.system, clock=lambda: NOW,
-                      fast_paths=False)
-    clients = TestClient(fast), TestClient(slow)
-    for client in clients:
-        client.system = fast.state.system
-    return clients
 
 
 @pytest.fixture()
