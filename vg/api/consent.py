@@ -9,7 +9,7 @@ never a grant, a refusal, a suspension count or a withdrawal (EDPB Guidelines
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -33,7 +33,7 @@ class Renewal(BaseModel):
 
 class PolicyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    allowedKinds: list[str] = Field(max_length=20)
+    allowedKinds: list[Annotated[str, Field(max_length=40)]] = Field(max_length=20)
     withinProvince: bool = False
 
 

@@ -8,7 +8,7 @@ from pod.alerts import AlertBook, AlertSettings
 
 from .. import alert_flows
 from .bounded_json import BoundedJsonRoute
-from .deps import HolderDep, NowDep, SystemDep
+from .deps import MAX_ID, HolderDep, NowDep, SystemDep
 from .models_work import AlertSettingsIn
 from .render import json_response
 
@@ -18,12 +18,13 @@ PAGE = alert_flows.PAGE
 
 @router.get("/opdrachtenfeed")
 def assignment_feed(_pod: HolderDep, system: SystemDep,
-                    na: int = Query(default=0, ge=0),
+                    cursor: int = Query(default=0, ge=0, le=MAX_ID),
                     limit: int = Query(default=50, ge=1, le=PAGE)) -> Response:
-    """Open assignments after cursor ``na``, the same for every holder who asks: the
-    request says nothing about who fits."""
-    page = system.work.feed.page(na, limit)
-    return json_response({"items": page.items, "cursor": page.cursor})
+    """Open assignments after ``cursor`` (the ``nextCursor`` of the page before, as
+    on the candidates' pages), the same for every holder who asks: the request says
+    nothing about who fits."""
+    page = system.work.feed.page(cursor, limit)
+    return json_response({"items": page.items, "nextCursor": page.cursor})
 
 
 @router.post("/pod/meldingen/ophalingen")

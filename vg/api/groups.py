@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Response
 
+from .models import Name
+
 from registry.peers import GroupRow, profile_json
 
 from ..holder_identity import as_requester, subject_of
@@ -58,7 +60,7 @@ def group_suggestions(slug: Slug, pod: HolderDep, system: SystemDep, now: NowDep
 
 @router.get("/collegas")
 def peer_search(pod: HolderDep, system: SystemDep, now: NowDep, trace: TraceDep,
-                vaardigheid: list[str] = Query(min_length=1, max_length=10),
+                vaardigheid: list[Name] = Query(min_length=1, max_length=10),
                 limit: int = Query(default=20, ge=1, le=100)) -> Response:
     """Colleagues with a skill, among those who consented to knowledge sharing."""
     found = system.work.peers.search(as_requester(system, pod), vaardigheid, now,

@@ -4,9 +4,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+# One name in a list: a purpose, a field, a skill URI, a member, a kind.
+Name = Annotated[str, Field(max_length=200)]
 
 
 class Strict(BaseModel):
@@ -30,8 +34,8 @@ class SessionOut(BaseModel):
 
 class GrantCreate(Strict):
     audience: dict[str, Any]
-    purposes: list[str] = Field(min_length=1, max_length=10)
-    fields: list[str] = Field(min_length=1, max_length=50)
+    purposes: list[Name] = Field(min_length=1, max_length=10)
+    fields: list[Name] = Field(min_length=1, max_length=50)
     validUntil: AwareDatetime
     validFrom: AwareDatetime | None = None
 
@@ -71,8 +75,8 @@ class OptionalSkill(Strict):
 class AssignmentCreate(Strict):
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=5000)
-    requiredSkills: list[str] = Field(min_length=1, max_length=20)
-    optionalSkills: list[str | OptionalSkill] = Field(default_factory=list,
+    requiredSkills: list[Name] = Field(min_length=1, max_length=20)
+    optionalSkills: list[Name | OptionalSkill] = Field(default_factory=list,
                                                       max_length=20)
     functionFamily: str | None = Field(default=None, max_length=40)
     fieldOfWork: str | None = Field(default=None, max_length=40)

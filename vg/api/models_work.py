@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
-from .models import Strict
+from registry.ratings import ASPECTS
+
+from .deps import MAX_ID
+from .models import Name, Strict
 
 
 class SwipeIn(Strict):
@@ -14,8 +17,8 @@ class SwipeIn(Strict):
 
 
 class TeamCreate(Strict):
-    assignment: int = Field(ge=1)
-    members: list[str] = Field(min_length=1, max_length=50)
+    assignment: int = Field(ge=1, le=MAX_ID)
+    members: list[Name] = Field(min_length=1, max_length=50)
     name: str | None = Field(default=None, min_length=3, max_length=80)
 
 
@@ -29,7 +32,9 @@ class ProductCreate(Strict):
 
 class RatingCreate(Strict):
     subject: str = Field(min_length=1, max_length=32)
-    aspects: dict[str, int]
+    # Each aspect the registry takes, scored 1 to 5 (registry/ratings.py).
+    aspects: dict[Literal[ASPECTS], Annotated[int, Field(ge=1, le=5)]] = Field(
+        max_length=len(ASPECTS))
     comment: str = Field(default="", max_length=1000)
 
 

@@ -155,3 +155,26 @@ def test_weighted_optional_skills_in_the_feed_give_an_alert_not_an_error(world):
     # weight 3 of 4 matched: 15 * 3 / 4, rounded
     assert alert["assignment"] == fitting
     assert optional["matched"] == [skills[2]] and optional["points"] == 11
+
+
+def test_feed_pages_follow_the_next_cursor_it_answers(world):
+    skills = world.skills()
+    sanne = world.holder(skills)
+    staff = world.staff()
+    made = [world.assignment(staff, skills[:1]) for _ in range(3)]
+
+    first = world.client.get(f"{API}/opdrachtenfeed?limit=2", headers=sanne.headers).json()
+    rest = world.client.get(f"{API}/opdrachtenfeed?limit=2&cursor={first['nextCursor']}",
+                            headers=sanne.headers).json()
+
+    seen = [item["id"] for item in first["items"] + rest["items"]]
+    assert sorted(seen) == sorted(made) and len(set(seen)) == 3
+
+
+def test_feed_cursor_past_any_id_is_400_problem(world):
+    sanne = world.holder(world.skills())
+    for cursor in ("9223372036854775808", "99999999999999999999999", "-1", "zzz"):
+        answer = world.client.get(f"{API}/opdrachtenfeed?cursor={cursor}",
+                                  headers=sanne.headers)
+        assert answer.status_code == 400, (cursor, answer.text)
+        assert answer.headers["content-type"] == "application/problem+json"
