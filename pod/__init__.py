@@ -15,6 +15,7 @@ from .errors import (
     RangeNotSatisfiable,
     DecryptionFailed,
     GrantNotFound,
+    GrantLimitReached,
     GrantNotLive,
     InvalidArchive,
     PodError,
@@ -24,8 +25,10 @@ from .errors import (
     RollbackDetected,
     SessionInvalid,
     UnlockFailed,
+    StorageQuotaReached,
     VersionNotFound,
     WeakPassphrase,
+    WorkcontextMissing,
 )
 from .holder import ERASURE_TYPE, GrantRecord, UnlockedPod, VersionInfo
 from .sessions import SessionSealer
@@ -39,6 +42,7 @@ __all__ = [
     "DecryptionFailed", "GrantNotFound", "GrantNotLive", "InvalidArchive", "PodError",
     "PodExists", "PodLocked", "PreconditionFailed", "RollbackDetected",
     "SessionInvalid", "UnlockFailed", "VersionNotFound", "WeakPassphrase",
+    "GrantLimitReached", "StorageQuotaReached", "WorkcontextMissing",
     "ERASURE_TYPE", "GrantRecord", "UnlockedPod", "VersionInfo", "SessionSealer",
     "PodStore",
 ]

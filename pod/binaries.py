@@ -38,10 +38,12 @@ from .errors import (
     InvalidName,
     PreconditionFailed,
     RangeNotSatisfiable,
+    StorageQuotaReached,
 )
 from .errors import MAX_NAME
 from .files import fsync_dir
 from .holder import UnlockedPod
+from .limits import MAX_BINARY_TOTAL, binary_room
 
 MAGIC = b"VGB1"
 CHUNK = 64 * 1024
@@ -105,6 +107,7 @@ class BinaryWriter:
         self._ad = envelope.associated(pod.did, "binary", self.file)
         self._dek = crypto.random_key()
         self._prefix = crypto.random_chunk_prefix()
+        self._room = binary_room(pod.read_state().get("binaries", {}), self.name)
         self._dir = pod.directory / "binaries"
         self._dir.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=UPLOAD_PREFIX, dir=self._dir)
@@ -115,8 +118,10 @@ class BinaryWriter:
 
     def write(self, data: bytes) -> None:
         """Take the next piece; chunks are sealed once it is known they are not last."""
-        self._pending += data
         self.size += len(data)
+        if self.size > self._room:
+            raise StorageQuotaReached(MAX_BINARY_TOTAL, "bytes of files")
+        self._pending += data
         while len(self._pending) > CHUNK:
             self._seal(bytes(self._pending[:CHUNK]), final=False)
             del self._pending[:CHUNK]
@@ -164,6 +169,8 @@ class BinaryWriter:
             entries = state.setdefault("binaries", {})
             old = entries.get(self.name)
             _check_precondition(self.name, old, if_match)
+            if self.size > binary_room(entries, self.name):  # a concurrent upload won
+                raise StorageQuotaReached(MAX_BINARY_TOTAL, "bytes of files")
             entries[self.name] = {"file": self.file, "size": self.size,
                                   "type": self.media_type, "saved": format_time(now)}
             self._pod.commit(state)

@@ -7,6 +7,8 @@
     ├── VersionNotFound       404 version-not-found (version)
     ├── GrantNotFound         404 grant-not-found   (grant_id)
     ├── GrantNotLive          409 grant-not-live    (grant_id: withdrawn or being withdrawn)
+    ├── GrantLimitReached     409 grant-limit-reached (limit)
+    ├── WorkcontextMissing    409 workcontext-missing (nothing stored to disclose yet)
     ├── WeakPassphrase        400 weak-passphrase
     ├── PreconditionFailed    412 precondition-failed (expected, current: a stale ETag)
     ├── InvalidArchive        400 invalid-archive   (problems: what is wrong with it)
@@ -18,6 +20,7 @@
     ├── MessageNotFound       404 message-not-found (message_id)
     ├── InboxFull             409 inbox-full        (limit)
     ├── InboxQuotaReached     409 inbox-quota-reached (limit: messages per origin)
+    ├── StorageQuotaReached   409 storage-quota-reached (limit: files or bytes per pod)
     ├── PodNotFound           404 pod-not-found     (opaque: absent or not yours)
     ├── InvalidPath           400 invalid-path      (path)
     ├── NotAcceptable         406 not-acceptable    (offered)
@@ -213,6 +216,32 @@ class InboxQuotaReached(PodError):
 
     def __init__(self, limit: int):
         super().__init__(f"one sender may have at most {limit} messages in an inbox")
+        self.limit = limit
+
+
+class GrantLimitReached(PodError):
+    status = 409
+    code = "grant-limit-reached"
+
+    def __init__(self, limit: int, what: str):
+        super().__init__(f"a pod holds at most {limit} {what}; withdraw one first")
+        self.limit = limit
+
+
+class WorkcontextMissing(PodError):
+    status = 409
+    code = "workcontext-missing"
+
+    def __init__(self) -> None:
+        super().__init__("store a Workcontext first: a grant discloses its fields")
+
+
+class StorageQuotaReached(PodError):
+    status = 409
+    code = "storage-quota-reached"
+
+    def __init__(self, limit: int, what: str):
+        super().__init__(f"a pod stores at most {limit} {what}; delete a file first")
         self.limit = limit
 
 

@@ -51,6 +51,7 @@ from .errors import (
     PreconditionFailed,
     RollbackDetected,
     VersionNotFound,
+    WorkcontextMissing,
 )
 from .files import STAGING, atomic_write, pod_lock, sweep_temporary, write_new
 from .keyring import Keyring
@@ -460,7 +461,7 @@ class UnlockedPod:
         """
         document = self.workcontext()
         if document is None:
-            raise VersionNotFound(0)
+            raise WorkcontextMissing()
         with self.write_locked():
             state = self.read_state()
             entry = _entry(state, grant.id)

@@ -21,8 +21,9 @@ from consent import (
     Grant,
     check_audience_for_holder,
 )
-from pod import GrantNotLive, PodNotFound, UnlockedPod, VersionNotFound
+from pod import GrantNotLive, PodNotFound, UnlockedPod, WorkcontextMissing
 from pod import inbox
+from pod.limits import check_grant_room
 from pod.ratings import rating_summary
 from registry import Registry, RegistryError
 from schemas import SchemaError, check_references
@@ -155,8 +156,9 @@ def grant_consent(system: System, pod: UnlockedPod, audience: Any, purposes: lis
     parsed.check_known(system.reference)
     document = pod.workcontext()
     if document is None:
-        raise VersionNotFound(0)
+        raise WorkcontextMissing()
     check_audience_for_holder(parsed, employer_code(system.reference, document))
+    check_grant_room(pod.grants(), now, renewal=renews is not None)
     grant = pod.sign_grant(parsed, purposes, fields, valid_until, now,
                            valid_from=valid_from, renews=renews)
     deliver(system.registry, pod.disclosure(grant, now), now)

@@ -34,22 +34,17 @@ router = APIRouter(tags=["houder"], route_class=BoundedJsonRoute)
 LD_JSON = "application/ld+json"
 
 
-def _session(system, did: str, kek: bytes, now) -> SessionOut:
-    token = SESSION_PREFIX + system.sessions.issue(did, kek, now)
-    return SessionOut(did=did, session=token, expires=now + system.sessions.lifetime)
-
-
 @router.post("/pods", status_code=201, response_model=SessionOut)
 def create_pod(body: PodCreate, system: SystemDep, now: NowDep) -> SessionOut:
     pod = system.pods.create(body.passphrase, now)
-    return _session(system, pod.did, pod.passkey, now)
+    return SessionOut.issued(system, pod.did, pod.passkey, now)
 
 
 @router.post("/sessies", status_code=201, response_model=SessionOut)
 def unlock_pod(body: SessionCreate, system: SystemDep, now: NowDep) -> SessionOut:
     """Unlock a pod; ``did`` may also be the pod's id, as on the web pages."""
     pod = holder_flows.unlock(system, body.did, body.passphrase)
-    return _session(system, pod.did, pod.passkey, now)
+    return SessionOut.issued(system, pod.did, pod.passkey, now)
 
 
 @router.delete("/sessies/huidige", status_code=204)

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from .deps import SESSION_PREFIX
+
 
 # One name in a list: a purpose, a field, a skill URI, a member, a kind.
 Name = Annotated[str, Field(max_length=200)]
@@ -28,8 +30,16 @@ class SessionCreate(Strict):
 
 class SessionOut(BaseModel):
     did: str
+    podId: str
     session: str
     expires: datetime
+
+    @classmethod
+    def issued(cls, system, did: str, passkey: bytes, now: datetime) -> "SessionOut":
+        """A new session of the pod, with the id its addresses use."""
+        token = SESSION_PREFIX + system.sessions.issue(did, passkey, now)
+        return cls(did=did, podId=system.pods.pod_id(did), session=token,
+                   expires=now + system.sessions.lifetime)
 
 
 class GrantCreate(Strict):

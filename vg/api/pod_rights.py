@@ -11,7 +11,7 @@ from pod.archive import MAX_ARCHIVE_BYTES, read_archive
 
 from .. import pod_rights
 from .bounded_json import BoundedJsonRoute
-from .deps import SESSION_PREFIX, HolderDep, NowDep, SystemDep
+from .deps import HolderDep, NowDep, SystemDep
 from .models import PassphraseChange, PassphraseConfirm, SessionOut
 from .render import json_response
 
@@ -21,11 +21,6 @@ IMPORT_PATH = "/api/v1/pods/import"
 
 def body_limit(path: str) -> int | None:
     return MAX_ARCHIVE_BYTES + 4096 if path == IMPORT_PATH else None
-
-
-def _session(system, did: str, passkey: bytes, now) -> SessionOut:
-    token = SESSION_PREFIX + system.sessions.issue(did, passkey, now)
-    return SessionOut(did=did, session=token, expires=now + system.sessions.lifetime)
 
 
 @router.post("/pod/export")
@@ -49,7 +44,7 @@ async def import_pod(request: Request, system: SystemDep, now: NowDep) -> Sessio
         raise InvalidArchive(['the body must be {"passphrase": ..., "archive": ...}'])
     pod = await run_in_threadpool(pod_rights.import_pod, system, body["archive"],
                                   body["passphrase"], now)
-    return _session(system, pod.did, pod.passkey, now)
+    return SessionOut.issued(system, pod.did, pod.passkey, now)
 
 
 @router.put("/pod/wachtzin", response_model=SessionOut)
@@ -57,7 +52,7 @@ def change_passphrase(body: PassphraseChange, pod: HolderDep, system: SystemDep,
                       now: NowDep) -> SessionOut:
     """Re-wraps the keys; the data is not re-encrypted. Other sessions end."""
     changed = system.pods.change_passphrase(pod.did, body.current, body.new)
-    return _session(system, changed.did, changed.passkey, now)
+    return SessionOut.issued(system, changed.did, changed.passkey, now)
 
 
 @router.delete("/pod")
