@@ -11,7 +11,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from consent import (
@@ -40,17 +40,39 @@ POD_ID = re.compile(r"^[0-9a-f]{32}\Z")
 PUBLICATION_ERRORS = (RegistryError, ConsentError, SchemaError, GrantNotLive)
 
 
-def unlock(system: System, who: str, passphrase: str) -> UnlockedPod:
+def unlock(system: System, who: str, passphrase: str,
+           now: datetime | None = None) -> UnlockedPod:
     """Open a pod named by its did or by its pod id, on every way in (API, web
     pages, command line). An unknown pod id or did fails as a wrong passphrase
     does, after the same key derivation, so neither the answer nor its time tells
-    anybody which pods exist."""
+    anybody which pods exist. Withdrawals the registry could not take before are
+    sent again (``retry_withdrawals``)."""
     if POD_ID.match(who):
         try:
             who = system.pods.did_for_id(who)
         except PodNotFound:
             system.pods.refuse_unlock(passphrase)  # as slow as a wrong passphrase
-    return system.pods.unlock(who, passphrase)
+    pod = system.pods.unlock(who, passphrase)
+    retry_withdrawals(system, pod, now or datetime.now(timezone.utc))
+    return pod
+
+
+def retry_withdrawals(system: System, pod: UnlockedPod, now: datetime) -> int:
+    """Send again every withdrawal the registry has not taken yet (it was
+    unavailable when the holder withdrew). Only the holder's key signs one, so this
+    runs whenever the pod is open: at sign-in, on a save, a grant, and when the
+    holder looks at their grants. Returns how many are still pending; a failure
+    leaves the grant pending, to be sent on the next occasion."""
+    left = 0
+    for record in pod.grants():
+        if record.pending is None or record.withdrawn is not None:
+            continue
+        try:
+            withdraw_consent(system, pod, record.grant.id, now)
+        except PUBLICATION_ERRORS as exc:
+            log.warning("withdrawal %s still pending: %s", record.grant.id, exc)
+            left += 1
+    return left
 
 
 def deliver(registry: Registry, document: dict[str, Any], now: datetime):
@@ -104,6 +126,8 @@ def store_checked_workcontext(system: System, pod: UnlockedPod, document: Any,
                               now: datetime, if_match: str | None = None) -> Saved:
     """Store a document ``checked_workcontext`` returned, and re-publish."""
     stored = pod.store_version(document, now, if_match)
+    if any(r.pending is not None and r.withdrawn is None for r in stored.grants()):
+        retry_withdrawals(system, pod, now)
     published, failed = 0, []
     for record in stored.grants():
         if not _publishable(record, now):
@@ -159,6 +183,7 @@ def grant_consent(system: System, pod: UnlockedPod, audience: Any, purposes: lis
         raise WorkcontextMissing()
     check_audience_for_holder(parsed, employer_code(system.reference, document))
     check_grant_room(pod.grants(), now, renewal=renews is not None)
+    retry_withdrawals(system, pod, now)
     grant = pod.sign_grant(parsed, purposes, fields, valid_until, now,
                            valid_from=valid_from, renews=renews)
     deliver(system.registry, pod.disclosure(grant, now), now)

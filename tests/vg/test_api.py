@@ -320,11 +320,50 @@ def test_withdrawal_the_registry_could_not_take_stays_pending_until_retried(api,
     assert response.status_code == 503
     [grant] = api.get("/api/v1/pod/toestemmingen", headers=holder).json()
     assert grant["withdrawn"] is None and grant["withdrawalPending"] is True
+    # The audience may still see the fields, and the holder is told so.
+    assert grant["stillDisclosed"] is True and grant["live"] is False
 
     monkeypatch.undo()
     retried = api.delete(f"/api/v1/pod/toestemmingen/{grant_id.split(':')[-1]}",
                          headers=holder)
     assert retried.status_code == 200 and retried.json()["withdrawn"] is not None
+
+
+@pytest.mark.parametrize("occasion", ["list", "save", "grant", "sign-in"])
+def test_a_pending_withdrawal_is_sent_again_whenever_the_pod_is_open(api, monkeypatch,
+                                                                    occasion):
+    skills = _skills(api)
+    did, holder = _holder(api, skills)
+    grant_id = _grant(api, holder, ["skills"])
+    staff = _key(api, UTRECHT)
+    url = f"/api/v1/opdrachten/{_assignment(api, staff, skills)}/kandidaten"
+
+    def unavailable(*_args):
+        raise StorageFailed()
+
+    monkeypatch.setattr(api.system.registry, "receive_withdrawal", unavailable)
+    assert api.delete(f"/api/v1/pod/toestemmingen/{grant_id}",
+                      headers=holder).status_code == 503
+    assert api.get(url, headers=staff).json()["candidates"] != []
+    monkeypatch.undo()
+
+    if occasion == "list":
+        api.get("/api/v1/pod/toestemmingen", headers=holder)
+    elif occasion == "save":
+        document = api.get("/api/v1/pod/werkcontext", headers=holder).json()
+        assert api.put("/api/v1/pod/werkcontext", content=json.dumps(document),
+                       headers=holder).status_code == 200
+    elif occasion == "grant":
+        _grant(api, holder, ["level"], audience={"kind": "organisation",
+                                                 "organisations": ["GM0363"]})
+    else:
+        assert api.post("/api/v1/sessies", json={"did": did, "passphrase": "een lange wachtzin 42"}
+                        ).status_code == 201
+
+    assert api.get(url, headers=staff).json()["candidates"] == []
+    [withdrawn] = [g for g in api.get("/api/v1/pod/toestemmingen", headers=holder).json()
+                   if g["id"] == grant_id]
+    assert withdrawn["withdrawn"] is not None and withdrawn["stillDisclosed"] is False
 
 
 def test_unexpected_errors_are_500_problems_with_the_usual_headers(api, monkeypatch):

@@ -43,7 +43,7 @@ def create_pod(body: PodCreate, system: SystemDep, now: NowDep) -> SessionOut:
 @router.post("/sessies", status_code=201, response_model=SessionOut)
 def unlock_pod(body: SessionCreate, system: SystemDep, now: NowDep) -> SessionOut:
     """Unlock a pod; ``did`` may also be the pod's id, as on the web pages."""
-    pod = holder_flows.unlock(system, body.did, body.passphrase)
+    pod = holder_flows.unlock(system, body.did, body.passphrase, now)
     return SessionOut.issued(system, pod.did, pod.passkey, now)
 
 
@@ -85,6 +85,7 @@ def read_version(pod: HolderDep, number: VersionNumber) -> Response:
 
 @router.get("/pod/toestemmingen", response_model=list[GrantOut])
 def list_grants(pod: HolderDep, system: SystemDep, now: NowDep) -> list[GrantOut]:
+    holder_flows.retry_withdrawals(system, pod, now)
     suspended = system.registry.policies.suspended(pod.did)
     return [_grant_out(r, now, r.grant.id in suspended) for r in pod.grants()]
 
@@ -142,5 +143,7 @@ def _grant_out(record: GrantRecord, now, suspended: bool = False) -> GrantOut:
                     validUntil=body["validUntil"], created=body["created"],
                     withdrawn=record.withdrawn,
                     withdrawalPending=record.pending is not None,
+                    stillDisclosed=(record.pending is not None and record.withdrawn is None
+                                    and record.grant.is_live(now) and not suspended),
                     suspended=suspended,
                     live=record.is_live(now) and not suspended)

@@ -60,6 +60,9 @@ class GrantOut(BaseModel):
     created: str
     withdrawn: str | None
     withdrawalPending: bool
+    # A withdrawal the registry has not taken yet: its audience may still see the
+    # fields; it is sent again whenever the pod is open.
+    stillDisclosed: bool
     suspended: bool
     live: bool
 

@@ -17,7 +17,7 @@ from schemas import FIELDS, PURPOSES, SchemaError, WORKCONTEXT_CONTEXT_URL
 from .. import holder_flows, pod_rights
 from ..api.deps import NowDep, SystemDep
 from ..api.render import json_response
-from ..holder_flows import employer_code
+from ..holder_flows import employer_code, retry_withdrawals
 from . import cookies, skills
 from .form_values import iso_date, whole_number
 from .refusals import FormError
@@ -166,6 +166,7 @@ def _set(document: dict, key: str, value) -> None:
 @router.get("/mijn/toestemmingen")
 def consent_page(request: Request, pod: HolderPod, system: SystemDep,
                  now: NowDep) -> Response:
+    retry_withdrawals(system, pod, now)
     return _consent_page(request, pod, system, now)
 
 
@@ -178,7 +179,9 @@ def _consent_page(request, pod, system, now, status=200, error=None,
     live = [g for g in grants if g["live"]]
     employer = employer_code(system.reference, pod.workcontext())
     return page(request, "holder_consent.html", status=status, live=live,
-                waiting=[g for g in grants if not g["live"] and g["withdrawable"]],
+                still_shown=[g for g in grants if g["pending"] and g["in_period"]],
+                waiting=[g for g in grants if not g["live"] and g["withdrawable"]
+                         and not (g["pending"] and g["in_period"])],
                 ended=[g for g in grants
                        if not g["live"] and not g["withdrawable"]],
                 fields=[(f.key, _label(f, lang)) for f in FIELDS.values()],
@@ -203,6 +206,9 @@ def _grant_view(reference, record, now, suspended: bool, lang: str) -> dict:
             "from": grant.valid_from, "withdrawn": record.withdrawn,
             "suspended": suspended, "live": record.is_live(now) and not suspended,
             "future": grant.valid_from > now, "pending": record.pending is not None,
+            # In its period and not suspended: what the audience may see while a
+            # withdrawal has not reached the registry.
+            "in_period": grant.is_live(now) and not suspended,
             # Not withdrawn and not yet over: a grant that starts later, one
             # suspended by a policy or one whose withdrawal did not complete can
             # still be withdrawn, and the page offers it.

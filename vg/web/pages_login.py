@@ -44,7 +44,7 @@ def holder_login(request: Request, form: Form, system: SystemDep,
     who = _text(form, "pod", 100).strip()
     passphrase = _text(form, "wachtzin", 1024)
     try:
-        pod = unlock(system, who, passphrase)
+        pod = unlock(system, who, passphrase, now)
     except (PodNotFound, UnlockFailed):
         return page(request, "login_holder.html", status=401, error="login.failed")
     return _holder_session(system, pod, now, "/mijn", "signed-in")

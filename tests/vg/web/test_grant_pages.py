@@ -115,3 +115,27 @@ def test_a_grant_that_starts_later_can_be_withdrawn_from_the_page(app):  # noqa:
     assert grant["withdrawn"] is not None
     assert f'name="toestemming" value="{uuid}"' not in holder.get(
         "/mijn/toestemmingen").text
+
+
+def test_a_withdrawal_the_register_did_not_take_says_the_data_is_still_visible(
+        app, monkeypatch):  # noqa: F811
+    from registry import StorageFailed
+
+    holder, token = signed_in_holder(app)
+    uuid = granted(holder, token)
+    system = app.state.system
+
+    def unavailable(*_args):
+        raise StorageFailed()
+
+    monkeypatch.setattr(system.registry, "receive_withdrawal", unavailable)
+    holder.post("/mijn/toestemmingen/intrekken", data={"csrf": token, "toestemming": uuid})
+    page = holder.get("/mijn/toestemmingen").text
+
+    assert "Intrekking nog niet verwerkt: nog zichtbaar" in page
+    assert f'name="toestemming" value="{uuid}"' in page
+
+    monkeypatch.undo()
+    page = holder.get("/mijn/toestemmingen").text  # opening the page sends it again
+    assert "Intrekking nog niet verwerkt" not in page
+    assert f'name="toestemming" value="{uuid}"' not in page
