@@ -55,6 +55,9 @@ def serve(data_dir: Optional[Path] = typer.Option(None),
     from .app import create_app
 
     settings = settings_for(data_dir)
+    if port:  # the workers read their settings from the environment
+        os.environ["VG_PORT"] = str(port)
+        settings = settings.model_copy(update={"port": port})
     # No access log: it would record client addresses and paths (BIO 8.15.02).
     options = dict(host=settings.host, port=port or settings.port, log_level="info",
                    access_log=False)

@@ -87,9 +87,15 @@ def domain_problem(exc: Exception) -> Response:
     extra = {}
     if getattr(exc, "problems", None):
         extra["errors"] = list(exc.problems)
-    response = problem(status, code, type(exc).__name__, str(exc), **extra)
+    response = problem(status, code, title_of(code), str(exc), **extra)
     response.headers.update(getattr(exc, "response_headers", None) or {})
     return _challenged(response)
+
+
+def title_of(code: str) -> str:
+    """The short summary of a problem type (RFC 9457 3.1.3), the same for every
+    occurrence of it: the code in words, ``invalid-path`` is "Invalid path"."""
+    return code.replace("-", " ").capitalize()
 
 
 def _challenged(response: Response) -> Response:

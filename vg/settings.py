@@ -36,12 +36,21 @@ class Settings(BaseSettings):
     session_minutes: int = Field(default=30, ge=1, le=24 * 60)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    # The address clients reach the server at (behind a proxy: its public one). The
+    # pod's linked-data ids are built from it, never from a request's Host header.
+    public_url: str | None = Field(default=None,
+                                   pattern=r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?/?$")
 
     @model_validator(mode="after")
     def _refuse_insecure(self) -> "Settings":
         if self.environment == "production" and self.kdf_level != "moderate":
             raise ValueError("kdf_level must be 'moderate' in production")
         return self
+
+    def public_base(self) -> str:
+        """The server's base URL, ending in a slash."""
+        base = self.public_url or f"http://{self.host}:{self.port}"
+        return base.rstrip("/") + "/"
 
     @property
     def pods_dir(self) -> Path:

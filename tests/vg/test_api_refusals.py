@@ -304,3 +304,12 @@ def test_a_401_says_how_to_authenticate_and_a_405_what_is_allowed(api):
     assert wrong_method.status_code == 405
     assert wrong_method.headers["allow"] == "DELETE"
     assert wrong_method.headers["content-type"] == "application/problem+json"
+
+
+def test_a_domain_problem_title_is_words_not_a_class_name():
+    from pod import InvalidPath
+    from vg.problems import domain_problem
+
+    body = json.loads(domain_problem(InvalidPath("/x")).body)
+
+    assert body["title"] == "Invalid path" and body["code"] == "invalid-path"

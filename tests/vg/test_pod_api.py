@@ -25,8 +25,8 @@ PROBLEM = "application/problem+json"
 LD = {"Content-Type": "application/ld+json"}
 
 
-def make_api(data_dir) -> TestClient:
-    app = create_app(Settings(data_dir=data_dir, kdf_level="interactive"),
+def make_api(data_dir, **settings) -> TestClient:
+    app = create_app(Settings(data_dir=data_dir, kdf_level="interactive", **settings),
                      clock=lambda: NOW)
     client = TestClient(app)
     client.system = app.state.system
@@ -83,8 +83,20 @@ def test_the_pod_root_is_a_container_of_its_resources(api, holder):
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/ld+json")
     assert response.json()["contains"] == [
-        f"http://testserver{holder.base}{m}"
+        f"http://127.0.0.1:8000{holder.base}{m}"
         for m in ("werkcontext", "versies/", "bestanden/", "postvak/")]
+
+
+def test_linked_data_ids_come_from_the_settings_not_the_host_header(api, holder,
+                                                                   tmp_path):
+    forged = api.get(holder.base, headers={**holder.headers,
+                                           "Host": "attacker.example:443"})
+    assert "attacker" not in forged.text
+
+    public = make_api(tmp_path / "public", public_url="https://werk.example.nl/")
+    other = Holder(public)
+    answer = public.get(other.base, headers=other.headers).json()
+    assert answer["@id"] == f"https://werk.example.nl{other.base}"
 
 
 def test_the_workcontext_reads_as_json_ld_or_as_turtle(api, holder):

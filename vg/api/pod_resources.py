@@ -139,7 +139,7 @@ def _not_modified(if_none_match: str | None, etag: str | None) -> Response | Non
 
 
 def _base(request: Request, pod: UnlockedPod, system) -> str:
-    return f"{request.base_url}api/v1/pods/{system.pods.pod_id(pod.did)}/"
+    return f"{system.settings.public_base()}api/v1/pods/{system.pods.pod_id(pod.did)}/"
 
 
 def _represent(document: dict, accept: str | None, etag: str | None = None,
