@@ -14,8 +14,16 @@ from .settings import Settings
 INSTANCE_MARKER = Path("secrets") / "pseudonym.key"
 
 
+MAX_MESSAGE = 300
+
+
 def fail(message: str) -> NoReturn:
-    typer.echo(f"vg: {message}", err=True)
+    """One line on stderr and exit 2. A message that quotes what was given is cut
+    short, so an argument of any size is never echoed whole."""
+    line = " ".join(str(message).split())
+    if len(line) > MAX_MESSAGE:
+        line = line[:MAX_MESSAGE - 1] + "…"
+    typer.echo(f"vg: {line}", err=True)
     raise typer.Exit(2)
 
 

@@ -157,3 +157,12 @@ def test_a_file_argument_is_refused_without_reading_past_its_bound(
     expected = "larger than 1 MiB" if kind == "large" else (
         "not a regular file" if kind == "pipe" else "can not be read")
     assert expected in err
+
+
+def test_a_refusal_never_echoes_a_huge_argument_whole(instance, capsys):
+    status = run(["keys", "issue", "x" * 5000, "--role", "staff",
+                  "--data-dir", str(instance)])
+
+    err = capsys.readouterr().err
+    assert status == 2 and err.startswith("vg: ") and err.count("\n") == 1
+    assert len(err) <= 310
