@@ -103,6 +103,18 @@ def sync_together(fd: int, paths: list[Path]) -> None:
             done.result()
 
 
+def datasync_together(fds: list[int]) -> None:
+    """``fdatasync`` each of ``fds`` at the same time; return when all are on disk.
+
+    For files overwritten in place (state slots, the pre-zeroed version log): their
+    size and names do not change, so only their data is flushed."""
+    if len(fds) == 1:
+        os.fdatasync(fds[0])
+        return
+    for done in [_SYNCS.submit(os.fdatasync, fd) for fd in fds]:
+        done.result()
+
+
 def fsync_dir(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
     try:
@@ -130,9 +142,12 @@ def sweep_temporary(directory: Path, owner: str = "") -> int:
     that lock, so a temporary file seen then belongs to no live writer.
     """
     removed = 0
-    if not directory.exists():
+    prefix = TEMP_PREFIX + owner
+    try:
+        entries = [e.path for e in os.scandir(directory) if e.name.startswith(prefix)]
+    except FileNotFoundError:
         return 0
-    for path in directory.glob(TEMP_PREFIX + owner + "*"):
-        path.unlink(missing_ok=True)
+    for path in entries:
+        Path(path).unlink(missing_ok=True)
         removed += 1
     return removed

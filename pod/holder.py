@@ -5,14 +5,17 @@ holder made. It hands out signed disclosures, withdrawals and the erasure reques
 never talks to a registry itself (the composition layer delivers the documents, as a
 network would).
 
-Commit protocol: a write stores its new resource files first, then the state file
-(the manifest: versions with their digests, grants, the sequence number), then
-advances the keyring's witness. The state file is the commit point; a crash before
-it leaves the previous state plus unreferenced ciphertext, which the next writer
-removes or overwrites. Reads check the state's generation against the witness
-(keyring.py). Concurrent Workcontext writes share one commit (commits.py): the
-versions of one batch go into one file, named after the first of them, and the
-manifest records where each version lies in it.
+Commit protocol: a write stores its new resource files first, then the state (the
+manifest: versions with their digests, grants, the sequence number), then advances
+the keyring's witness. The state is the commit point; a crash before it leaves the
+previous state plus unreferenced ciphertext, which the next writer removes or
+overwrites. Reads check the state's generation against the witness (keyring.py).
+Concurrent Workcontext writes share one commit (commits.py). A Workcontext commit
+appends the batch's versions to the version log (versionlog.py) and writes the
+state into its slot (slots.py), and flushes both in one round; the state names the
+range it appended with its digest, so a state whose versions did not reach the disk
+is passed over for the one before. Pods written before the log keep their version
+files (``versions/NNNNNN.bin``, one per batch); their entries name the file.
 
 The manifest names only the newest versions; older entries move, HISTORY_FOLD at a
 time, into sealed segment files (``versions/segment-NNNNNN.bin``) that the manifest
@@ -23,6 +26,7 @@ and parse the whole history: measured at 17-20 ms per read after 3,000 versions.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -40,7 +44,7 @@ from consent import (
     sign_document,
 )
 
-from . import crypto, envelope
+from . import crypto, envelope, slots
 from .commits import GroupCommit, Pending
 from .errors import (
     DecryptionFailed,
@@ -55,6 +59,7 @@ from .errors import (
 )
 from .files import STAGING, atomic_write, pod_lock, sweep_temporary, write_new
 from .keyring import Keyring
+from .versionlog import VersionLog
 
 ERASURE_TYPE = "ErasureRequest"
 HISTORY_FOLD = 256
@@ -118,6 +123,7 @@ class UnlockedPod:
         self._keyring = keyring
         self._staging = directory / STAGING
         self._commits = commits or GroupCommit()
+        self._log = VersionLog(directory)
 
     # -- key material ----------------------------------------------------------
     @property
@@ -173,41 +179,54 @@ class UnlockedPod:
         witness: a state older than the witness is read once more, and only a
         file that is still older is a rollback."""
         kek = self._kek_bytes()
-        generation, plain = self._load_state(kek)
+        generation, state = self._load_state(kek)
         for _ in range(_STATE_RETRIES):
             try:
                 self._keyring.check(self.pod_id, generation)
                 break
             except RollbackDetected:
-                again, plain = self._load_state(kek)
+                again, state = self._load_state(kek)
                 if again == generation:
                     raise
                 generation = again
         else:
             self._keyring.check(self.pod_id, generation)
-        state = json.loads(plain)
         state["generation"] = generation
         return state
 
-    def _load_state(self, kek: bytes) -> tuple[int, bytes]:
-        try:
-            blob = (self.directory / "state.bin").read_bytes()
-        except OSError as exc:
-            raise DecryptionFailed() from exc
-        return envelope.open_state(kek, self.did, blob)
+    def _load_state(self, kek: bytes) -> tuple[int, dict]:
+        return slots.read_newest(self.directory / "state.bin",
+                                 lambda generation, sealed: self._open_state(
+                                     kek, generation, sealed))
 
-    def commit(self, state: dict, with_files: list[Path] = ()) -> None:
+    def _open_state(self, kek: bytes, generation: int, sealed: bytes) -> dict:
+        """A state whose envelope opens and whose appended versions are on disk."""
+        plain = envelope.open_resource(
+            kek, envelope.associated(self.did, "state", generation), sealed)
+        state = json.loads(plain)
+        tail = state.get("logTail")
+        if tail is not None:
+            self._log.check(int(tail["start"]), int(state["logEnd"]),
+                            str(tail["digest"]))
+        return state
+
+    def commit(self, state: dict, with_files: list[Path] = (),
+               log_fds: list[int] = ()) -> None:
         """Write ``state`` as the next generation (caller holds the pod lock);
-        ``with_files`` are new files it names, synced with it (files.py)."""
-        self._write_state(state, state["generation"] + 1, with_files)
+        ``with_files`` are new files it names, synced with it (files.py);
+        ``log_fds`` the version log when this commit appended to it."""
+        self._write_state(state, state["generation"] + 1, with_files, log_fds)
 
     def _write_state(self, state: dict, generation: int,
-                     with_files: list[Path] = ()) -> None:
+                     with_files: list[Path] = (), log_fds: list[int] = ()) -> None:
+        if not log_fds:
+            state.pop("logTail", None)  # the range of an earlier, durable commit
         body = {k: v for k, v in state.items() if k != "generation"}
-        blob = envelope.seal_state(self._kek_bytes(), self.did, generation,
-                                   json.dumps(body).encode("utf-8"))
-        atomic_write(self.directory / "state.bin", blob, staging=self._staging,
-                     with_files=with_files)
+        sealed = envelope.seal_resource(
+            self._kek_bytes(), envelope.associated(self.did, "state", generation),
+            json.dumps(body).encode("utf-8"))
+        slots.write(self.directory / "state.bin", generation, sealed,
+                    sync_with=log_fds, with_files=with_files)
         self._keyring.advance(self.pod_id, generation)
         state["generation"] = generation
 
@@ -304,7 +323,10 @@ class UnlockedPod:
         return json.loads(self.open(blob, "workcontext", number))
 
     def _version_blob(self, entry: dict) -> bytes:
-        """A version's ciphertext: a whole file, or its slice of a batch file."""
+        """A version's ciphertext: its range of the log, a whole file, or its
+        slice of a batch file (the last two from before the log)."""
+        if "log" in entry:
+            return self._log.read(int(entry["log"]), int(entry["length"]))
         path = self._version_path(int(entry.get("file", entry["version"])))
         if "offset" not in entry:
             return path.read_bytes()
@@ -315,25 +337,22 @@ class UnlockedPod:
     def _version_path(self, number: int) -> Path:
         return self.directory / "versions" / f"{number:06d}.bin"
 
-    def _write_versions(self, state: dict, blobs: list[bytes]) -> Path:
-        """Write the ciphertexts of the newest ``len(blobs)`` versions in ``state``,
-        as one file when there are several (caller holds the pod lock); returns the
-        file, which the commit that names it syncs (files.py, ``with_files``).
-
-        The file is new to every committed state (named after a version no state
-        names yet), so it is written in place: a crash leaves a file no manifest
-        refers to, which the next writer of that version number overwrites.
-        """
+    def _write_versions(self, state: dict, blobs: list[bytes]) -> int:
+        """Append the ciphertexts of the newest ``len(blobs)`` versions in ``state``
+        to the version log (caller holds the pod lock); returns the log's open file,
+        which the commit that names them flushes with the state and the caller
+        closes. They go after the committed end, so a crash leaves bytes no state
+        names, which the next commit overwrites."""
         entries = state["versions"][-len(blobs):]
-        first = entries[0]["version"]
-        if len(blobs) > 1:
-            offset = 0
-            for entry, blob in zip(entries, blobs):
-                entry.update(file=first, offset=offset, length=len(blob))
-                offset += len(blob)
-        path = self._version_path(first)
-        write_new(path, blobs, durable=False)
-        return path
+        start = offset = int(state.get("logEnd", 0))
+        for entry, blob in zip(entries, blobs):
+            entry.update(log=offset, length=len(blob))
+            offset += len(blob)
+        data = b"".join(blobs)
+        fd = self._log.append(start, data)
+        state["logEnd"] = offset
+        state["logTail"] = {"start": start, "digest": crypto.digest(data)}
+        return fd
 
     def save_workcontext(self, document: dict[str, Any], now: datetime,
                          if_match: str | None = None) -> int:
@@ -372,9 +391,12 @@ class UnlockedPod:
                 except PodError as exc:
                     pending.error = exc
             if blobs:
-                written = self._write_versions(state, blobs)
-                self._fold_history(state)
-                self.commit(state, with_files=[written])
+                log = self._write_versions(state, blobs)
+                try:
+                    self._fold_history(state)
+                    self.commit(state, log_fds=[log])
+                finally:
+                    os.close(log)
 
     def restore(self, number: int, now: datetime, if_match: str | None = None) -> int:
         """Make an earlier version the current one, as a new version: history is
@@ -397,9 +419,6 @@ class UnlockedPod:
                                        "workcontext", number))
                 state["versions"].append({"version": number, "saved": entry["saved"],
                                           "digest": crypto.digest(blobs[-1])})
-            written = [self._write_versions(state, blobs)] if blobs else []
-            if blobs:
-                self._fold_history(state)
             state["grants"] = records
             state["sequence"] = sequence
             state["binaries"] = dict(binaries or {})
@@ -408,7 +427,14 @@ class UnlockedPod:
                 atomic_write(self.directory / "accesslog.bin", blob,
                              staging=self._staging)
                 state["accessLog"] = crypto.digest(blob)
-            self.commit(state, with_files=written)
+            logs = [self._write_versions(state, blobs)] if blobs else []
+            try:
+                if blobs:
+                    self._fold_history(state)
+                self.commit(state, log_fds=logs)
+            finally:
+                for fd in logs:
+                    os.close(fd)
 
     def imported_access_log(self) -> list[dict]:
         """The access log that came with an import (entries of the old server)."""

@@ -10,9 +10,17 @@ an HSM at scale)::
   a copy of the pod directory made before erasure can no longer be opened, not even
   with the passphrase, because the shard is not in that copy.
 - The *generation* is the highest state generation this server has committed for the
-  pod. State files carry their generation inside their associated data; a state older
+  pod. States carry their generation inside their associated data; a state older
   than the witness is a rollback. The store also keeps the highest generation it has
   seen in memory, which catches a rollback of both files while the process runs.
+
+Every commit advances the witness, so it lives in a file of its own,
+``<pod>.generation``, overwritten in place: two 16-byte records (generation, and
+8 bytes of its BLAKE2b as a check), generation ``g`` in record ``g % 2``. A torn
+record fails its check and the other one counts. The shard's file is never
+rewritten for it (a torn shard would lock the pod for good); its ``generation``
+(0, or the witness of a pod written before this file) is read while the
+generation file does not exist yet.
 
 A second small file per pod, ``<pod>.inbox.json``, witnesses the inbox: the id and
 digest of every message delivered and not yet deleted by the holder. Deliveries need
@@ -42,6 +50,8 @@ from . import crypto
 from .errors import RollbackDetected, UnlockFailed
 from .files import STAGING, atomic_write, fsync_dir, sweep_temporary
 
+_RECORD = 16
+
 
 class Keyring:
     def __init__(self, directory: Path):
@@ -62,17 +72,41 @@ class Keyring:
 
     def check(self, pod_id: str, generation: int) -> None:
         """Refuse a state older than the witness on disk or the one seen in memory."""
-        witnessed = max(self._read(pod_id)[1], self._seen.get(pod_id, 0))
+        witnessed = max(self._witnessed(pod_id), self._seen.get(pod_id, 0))
         if generation < witnessed:
             raise RollbackDetected()
         self._remember(pod_id, generation)
 
     def advance(self, pod_id: str, generation: int) -> None:
-        """Record a committed generation; called under the pod's write lock."""
-        shard, witnessed = self._read(pod_id)
-        if generation > witnessed:
-            self._write(pod_id, shard, generation)
+        """Record a committed generation; called under the pod's write lock, after
+        a read of the state that the witness did not refuse, so ``generation`` is
+        above it. Not flushed: the witness may lag after a power cut, and a state
+        newer than the witness is accepted, so a lag weakens detection for that
+        moment only."""
+        record = generation.to_bytes(8, "big") + _check(generation)
+        fd = os.open(self._generation_path(pod_id), os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            os.pwrite(fd, record, (generation % 2) * _RECORD)
+        finally:
+            os.close(fd)
         self._remember(pod_id, generation)
+
+    def _witnessed(self, pod_id: str) -> int:
+        try:
+            with open(self._generation_path(pod_id), "rb") as handle:
+                data = handle.read(2 * _RECORD)
+        except FileNotFoundError:
+            return self._read(pod_id)[1]
+        except OSError as exc:
+            raise RollbackDetected() from exc
+        found = [int.from_bytes(data[i:i + 8], "big") for i in (0, _RECORD)
+                 if len(data) >= i + _RECORD
+                 and data[i + 8:i + _RECORD] == _check(int.from_bytes(data[i:i + 8],
+                                                                      "big"))]
+        return max(found) if found else self._read(pod_id)[1]
+
+    def _generation_path(self, pod_id: str) -> Path:
+        return self.directory / f"{pod_id}.generation"
 
     def inbox(self, pod_id: str) -> dict[str, str]:
         """The witnessed messages of a pod: id -> digest of the message file."""
@@ -119,6 +153,7 @@ class Keyring:
             path.unlink()
             fsync_dir(self.directory)
         self._inbox_path(pod_id).unlink(missing_ok=True)
+        self._generation_path(pod_id).unlink(missing_ok=True)
         with self._guard:
             self._seen.pop(pod_id, None)
 
@@ -140,13 +175,14 @@ class Keyring:
     def _write(self, pod_id: str, shard: bytes, generation: int) -> None:
         body = {"shard": base64.b64encode(shard).decode("ascii"),
                 "generation": generation}
-        # The witness may lag after a power cut (no fsync): a state newer than the
-        # witness is accepted, so a lag weakens detection for that moment only.
         atomic_write(self._path(pod_id), json.dumps(body).encode("ascii"), mode=0o600,
-                     owner=pod_id + "-", staging=self.directory / STAGING,
-                     durable=generation == 0)
+                     owner=pod_id + "-", staging=self.directory / STAGING)
 
     def sweep(self, pod_id: str) -> None:
         """Remove what a killed writer of this pod left here (under the pod lock)."""
-        if self.directory.exists():
-            sweep_temporary(self.directory / STAGING, owner=pod_id + "-")
+        sweep_temporary(self.directory / STAGING, owner=pod_id + "-")
+
+
+def _check(generation: int) -> bytes:
+    """Detects a torn witness record; not a secret, the keyring is trusted storage."""
+    return crypto.digest(generation.to_bytes(8, "big")).encode("ascii")[:8]

@@ -3,10 +3,13 @@
 Layout under the store's root (everything but ``pod.json`` is ciphertext)::
 
     <pod>/pod.json            did, Argon2id parameters and salt, the wrapped keys
-    <pod>/state.bin           generation | versions, grants, sequence (the manifest)
-    <pod>/versions/NNNNNN.bin one Workcontext version each
+    <pod>/state.bin           two slots, each: generation | versions, grants,
+                              sequence (the manifest); slots.py
+    <pod>/versions/log.bin    every Workcontext version, appended; versionlog.py
+    <pod>/versions/NNNNNN.bin versions written before the log (one per batch)
     <pod>/binaries/...        binary resources, chunked
-    .keyring/<pod>.json       the server-held shard and the witnessed generation
+    .keyring/<pod>.json       the server-held shard
+    .keyring/<pod>.generation the witnessed generation, overwritten in place
 
 Keys: Argon2id(passphrase) is the *passkey*; keyed BLAKE2b of the passkey and the
 keyring's shard is the *unlock key*, which opens ``pod.json``'s wrapped record of

@@ -17,6 +17,7 @@ from pod.archive import export_archive, import_archive
 from pod.commits import GroupCommit
 from pod.crypto import INTERACTIVE
 from tests.factories import NOW, PASSPHRASE, full_workcontext, pod_store
+from tests.pod.ondisk import read_version, write_version
 
 WRITERS = 12
 
@@ -89,15 +90,17 @@ def test_concurrent_writers_each_get_their_own_version_and_etag(pod):
     assert pod.etag() == max(stored, key=lambda s: s.version).etag
 
 
-def test_concurrent_writers_leave_only_version_files_the_manifest_names(pod):
+def test_concurrent_writers_fill_the_version_log_without_gaps_or_overlaps(pod):
     with ThreadPoolExecutor(WRITERS) as pool:
         list(pool.map(lambda n: pod.save_workcontext(
             full_workcontext(pod.did, hours_per_week=n % 40), NOW), range(40)))
 
     state = pod.read_state()
-    named = {e.get("file", e["version"]) for e in state["versions"]}
-    files = {int(p.stem) for p in (pod.directory / "versions").glob("[0-9]*.bin")}
-    assert files == named
+    ranges = [(e["log"], e["length"]) for e in state["versions"]]
+    assert [start for start, _ in ranges] == \
+        [sum(length for _, length in ranges[:k]) for k in range(len(ranges))]
+    assert state["logEnd"] == sum(length for _, length in ranges)
+    assert [p.name for p in (pod.directory / "versions").iterdir()] == ["log.bin"]
     assert [v.version for v in pod.versions()] == list(range(1, 41))
     assert sorted(pod.version(n)["availability"]["hoursPerWeek"]
                   for n in range(1, 41)) == list(range(40))
@@ -122,24 +125,18 @@ def test_of_concurrent_writers_with_one_etag_exactly_one_wins(pod):
     assert [v.version for v in pod.versions()] == [1, 2]
 
 
-def test_a_changed_slice_of_a_batch_file_fails_to_decrypt(pod):
+def test_a_changed_version_in_the_log_fails_alone(pod):
     with ThreadPoolExecutor(WRITERS) as pool:
         list(pool.map(lambda n: pod.save_workcontext(
             full_workcontext(pod.did, hours_per_week=n), NOW), range(WRITERS)))
-    batched = [e for e in pod.read_state()["versions"] if "offset" in e]
-    if not batched:
-        pytest.skip("the writers happened not to overlap")
-    entry = batched[0]
-    path = pod.directory / "versions" / f"{entry['file']:06d}.bin"
-    data = bytearray(path.read_bytes())
-    data[entry["offset"] + entry["length"] // 2] ^= 1
-    path.write_bytes(bytes(data))
+    pod.save_workcontext(full_workcontext(pod.did), NOW)  # the newest batch: alone
+    data = bytearray(read_version(pod, 3))
+    data[len(data) // 2] ^= 1
+    write_version(pod, 3, bytes(data))
 
     with pytest.raises(DecryptionFailed):
-        pod.version(entry["version"])
-    others = [e for e in pod.read_state()["versions"] if e is not entry
-              and e.get("file") != entry["file"]]
-    assert all(pod.version(e["version"]) for e in others)
+        pod.version(3)
+    assert all(pod.version(n) for n in range(1, WRITERS + 2) if n != 3)
 
 
 @pytest.fixture

@@ -127,12 +127,11 @@ def test_killed_concurrent_writers_leave_whole_batches_that_all_read_back(tmp_pa
     assert all("n" in pod.version(n) for n in numbers)
     no_plaintext(store.root)
     pod.save_workcontext({"id": did, "n": 0}, NOW)
-    # Every version file is named by an entry, in the manifest or, once the history
-    # is long, in one of its sealed segments.
-    named = {e.get("file", e["version"]) for e, _ in pod.history()}
-    versions = pod.directory / "versions"
-    stray = {int(p.stem) for p in versions.glob("[0-9]*.bin")} - named
-    assert stray == set()
+    # The log holds every version back to back, up to the end the state names.
+    entries = [entry for entry, _ in pod.history()]
+    assert [e["log"] for e in entries] == \
+        [sum(e["length"] for e in entries[:k]) for k in range(len(entries))]
+    assert pod.read_state()["logEnd"] == sum(e["length"] for e in entries)
     assert list(store.root.rglob(".tmp-*")) == []
 
 

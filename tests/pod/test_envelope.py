@@ -12,6 +12,7 @@ from pod import DecryptionFailed, RollbackDetected, UnlockedPod
 from pod import envelope
 from pod.store import PodStore
 from tests.factories import NOW, PASSPHRASE, full_workcontext, pod_store
+from tests.pod.ondisk import read_version, write_version
 
 KEK = bytes(range(32))
 AD = envelope.associated("did:key:zExample", "workcontext", 1)
@@ -94,13 +95,13 @@ def test_a_version_file_replaced_by_an_older_write_of_the_same_number_fails(
         store, pod):
     # A crash can leave an uncommitted ciphertext under the next number; the
     # manifest's digest tells the committed one from it.
-    path = pod.directory / "versions" / "000001.bin"
-    committed = path.read_bytes()
-    path.write_bytes(pod.seal(b'{"id": "x"}', "workcontext", 1))
+    pod.save_workcontext(full_workcontext(pod.did, hours_per_week=40), NOW)
+    committed = read_version(pod, 1)
+    write_version(pod, 1, pod.seal(b'{"id": "x"}', "workcontext", 1))
 
     with pytest.raises(DecryptionFailed):
         pod.version(1)
-    path.write_bytes(committed)
+    write_version(pod, 1, committed)
     assert pod.version(1)["availability"]["hoursPerWeek"] == 16
 
 

@@ -52,7 +52,7 @@ def test_saving_workcontexts_leaves_no_temporary_files(tmp_path):
     assert [v.version for v in pod.versions()] == [1, 2, 3]
 
 
-def test_a_save_that_fails_on_disk_leaves_the_pod_as_it_was(tmp_path, monkeypatch):
+def test_a_save_whose_flush_fails_leaves_the_pod_as_it_was(tmp_path, monkeypatch):
     store = pod_store(tmp_path / "pods")
     pod = store.create(PASSPHRASE, NOW)
     first = full_workcontext(pod.did, hours_per_week=8)
@@ -61,39 +61,35 @@ def test_a_save_that_fails_on_disk_leaves_the_pod_as_it_was(tmp_path, monkeypatc
     def fail(*args):
         raise OSError("disk full")
 
-    monkeypatch.setattr("pod.files.os.replace", fail)
+    monkeypatch.setattr("pod.files.os.fdatasync", fail)
     with pytest.raises(OSError):
         pod.save_workcontext(full_workcontext(pod.did, hours_per_week=40), NOW)
     monkeypatch.undo()
 
     assert leftovers(tmp_path) == []
     assert [v.version for v in pod.versions()] == [1]
-    assert store.unlock(pod.did, PASSPHRASE).workcontext() == first
+    assert pod_store(store.root).unlock(pod.did, PASSPHRASE).workcontext() == first
+    pod.save_workcontext(full_workcontext(pod.did, hours_per_week=40), NOW)
+    assert [v.version for v in pod.versions()] == [1, 2]
 
 
-def test_a_saved_version_and_its_directory_entry_are_on_disk_before_the_state_names_it(
+def test_a_saved_version_and_its_state_are_flushed_together_before_the_answer(
         tmp_path, monkeypatch):
     store = pod_store(tmp_path / "pods")
     pod = store.create(PASSPHRASE, NOW)
-    events: list[tuple[str, int | str]] = []
-    real_fsync, real_replace = os.fsync, os.replace
-
-    def fsync(fd):
-        real_fsync(fd)
-        events.append(("fsync", os.fstat(fd).st_ino))
-
-    def replace(source, target):
-        real_replace(source, target)
-        events.append(("replace", Path(target).name))
-
-    monkeypatch.setattr("pod.files.os.fsync", fsync)
-    monkeypatch.setattr("pod.files.os.replace", replace)
     pod.save_workcontext(full_workcontext(pod.did), NOW)
+    flushed: list[int] = []
+    real_fdatasync = os.fdatasync
+
+    def fdatasync(fd):
+        real_fdatasync(fd)
+        flushed.append(os.fstat(fd).st_ino)
+
+    monkeypatch.setattr("pod.files.os.fdatasync", fdatasync)
+    monkeypatch.setattr("pod.files.os.replace", None)  # no rename on this path
+    pod.save_workcontext(full_workcontext(pod.did, hours_per_week=40), NOW)
     monkeypatch.undo()
 
-    version = next((pod.directory / "versions").glob("*.bin"))
-    named = events.index(("replace", "state.bin"))
-    synced_before = {ino for kind, ino in events[:named] if kind == "fsync"}
-    assert version.stat().st_ino in synced_before
-    assert version.parent.stat().st_ino in synced_before
-    assert ("fsync", pod.directory.stat().st_ino) in events[named:]
+    log = pod.directory / "versions" / "log.bin"
+    assert sorted(flushed) == sorted([log.stat().st_ino,
+                                      (pod.directory / "state.bin").stat().st_ino])

@@ -3,7 +3,6 @@ changed, swapped or moved on disk fails to decrypt instead of being read."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,6 +19,12 @@ from pod import (
 )
 from pod.store import PodStore
 from tests.factories import NOW, PASSPHRASE, full_workcontext, pod_store
+from tests.pod.ondisk import (
+    cut_version,
+    flip_in_slot,
+    read_version,
+    write_version,
+)
 
 LATER = NOW + timedelta(hours=1)
 
@@ -35,10 +40,6 @@ def pod(store: PodStore) -> UnlockedPod:
     pod.save_workcontext(full_workcontext(pod.did, hours_per_week=16), NOW)
     pod.save_workcontext(full_workcontext(pod.did, hours_per_week=24), LATER)
     return pod
-
-
-def version_file(pod: UnlockedPod, number: int) -> Path:
-    return pod.directory / "versions" / f"{number:06d}.bin"
 
 
 def test_every_saved_version_is_listed_and_reads_back(store, pod):
@@ -65,11 +66,10 @@ def test_a_version_that_was_never_saved_is_not_found(pod, number):
 
 @pytest.mark.parametrize("where", ["first", "middle", "last"])
 def test_a_version_with_one_changed_byte_fails_to_decrypt(pod, where):
-    path = version_file(pod, 1)
-    data = bytearray(path.read_bytes())
+    data = bytearray(read_version(pod, 1))
     index = {"first": 0, "middle": len(data) // 2, "last": len(data) - 1}[where]
     data[index] ^= 0x01
-    path.write_bytes(bytes(data))
+    write_version(pod, 1, bytes(data))
 
     with pytest.raises(DecryptionFailed):
         pod.version(1)
@@ -78,28 +78,34 @@ def test_a_version_with_one_changed_byte_fails_to_decrypt(pod, where):
 
 @pytest.mark.parametrize("cut", [0, 10, -1])
 def test_a_truncated_version_fails_to_decrypt(pod, cut):
-    path = version_file(pod, 2)
-    path.write_bytes(path.read_bytes()[:cut])
+    cut_version(pod, 2, cut)
 
     with pytest.raises(DecryptionFailed):
         pod.workcontext()
 
 
 def test_a_changed_state_file_fails_to_decrypt(pod):
-    path = pod.directory / "state.bin"
-    data = bytearray(path.read_bytes())
-    data[len(data) // 2] ^= 0x80
-    path.write_bytes(bytes(data))
+    generation = pod.read_state()["generation"]
+    flip_in_slot(pod, generation)
+    flip_in_slot(pod, generation - 1)
+
+    with pytest.raises(DecryptionFailed):
+        pod.versions()
+
+
+def test_a_changed_newest_state_is_not_read_in_place_of_the_older_one(pod):
+    # The older slot still opens, but the witness names the newer generation.
+    flip_in_slot(pod, pod.read_state()["generation"])
 
     with pytest.raises(DecryptionFailed):
         pod.versions()
 
 
 def test_two_version_files_swapped_on_disk_fail_to_decrypt(pod):
-    one, two = version_file(pod, 1), version_file(pod, 2)
-    first, second = one.read_bytes(), two.read_bytes()
-    one.write_bytes(second)
-    two.write_bytes(first)
+    first, second = read_version(pod, 1), read_version(pod, 2)
+    assert len(first) == len(second)
+    write_version(pod, 1, second)
+    write_version(pod, 2, first)
 
     with pytest.raises(DecryptionFailed):
         pod.version(1)
@@ -110,14 +116,14 @@ def test_two_version_files_swapped_on_disk_fail_to_decrypt(pod):
 def test_a_version_file_from_another_pod_fails_to_decrypt(store, pod):
     other = store.create(PASSPHRASE, NOW)
     other.save_workcontext(full_workcontext(other.did), NOW)
-    shutil.copyfile(version_file(other, 1), version_file(pod, 1))
+    write_version(pod, 1, read_version(other, 1))
 
     with pytest.raises(DecryptionFailed):
         pod.version(1)
 
 
 def test_a_version_file_moved_onto_the_state_file_fails_to_decrypt(pod):
-    shutil.copyfile(version_file(pod, 2), pod.directory / "state.bin")
+    (pod.directory / "state.bin").write_bytes(read_version(pod, 2))
 
     with pytest.raises(DecryptionFailed):
         pod.versions()
