@@ -1,8 +1,8 @@
 """Group commit: concurrent writers of one pod share one durable commit.
 
-A durable write costs four fsyncs however small it is (the new ciphertext, its
-directory entry, the state file, the rename of the state file). Writers that arrive
-while a commit is on disk queue up; the next commit takes all of them at once, in
+A durable write costs a round of disk flushes however small it is (the version log
+and the state slot, flushed together; slots.py). Writers that arrive while a commit
+is on disk queue up; the next commit takes all of them at once, in
 arrival order, and every one of them returns only after the shared commit is on disk.
 Durability per writer is unchanged: nobody is told "saved" before the state that
 names their version was fsynced.

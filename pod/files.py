@@ -6,8 +6,8 @@ directory so the rename itself is durable. Only ciphertext is ever passed in her
 pod writes no plaintext temporary files. A staging folder keeps the sweep for files a
 killed writer left cheap: it lists a folder that is nearly always empty.
 
-A commit that first writes new files (a version's ciphertext) hands them to
-``atomic_write`` as ``with_files``: they, their directories and the temporary file are
+A commit that first writes new files hands them to ``atomic_write`` as
+``with_files``: they, their directories and the temporary file are
 fsynced at the same time, from several threads, and the rename waits for all of them.
 The guarantee is the one of syncing them one by one (nothing is renamed before every
 file it refers to is on disk); the cost is not: ext4 serves concurrent fsyncs with
