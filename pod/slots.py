@@ -36,25 +36,32 @@ LEGACY_MAGIC = b"VGS1"
 HEADER_BYTES = 16
 RECORD_HEADER = 16  # magic | generation | length
 MIN_SLOT = 16 * 1024
+_READS = 5
 T = TypeVar("T")
 
 
 def read_newest(path: Path, accept: Callable[[int, bytes], T]) -> tuple[int, T]:
     """The newest slot that ``accept(generation, sealed)`` takes without raising
-    DecryptionFailed; DecryptionFailed when neither does."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError as exc:
-        raise DecryptionFailed() from exc
-    try:
-        candidates = _candidates(fd)
-    finally:
-        os.close(fd)
-    for generation, sealed in candidates:
+    DecryptionFailed; DecryptionFailed when neither does.
+
+    Readers take no lock, and two commits in quick succession can overwrite both
+    slots while one reader reads them (the second slot changes between reading
+    its header and its body), so a read in which neither slot opens is repeated
+    a few times; a file that is damaged fails every time."""
+    for _ in range(_READS):
         try:
-            return generation, accept(generation, sealed)
-        except DecryptionFailed:
-            continue
+            fd = os.open(path, os.O_RDONLY)
+        except OSError as exc:
+            raise DecryptionFailed() from exc
+        try:
+            candidates = _candidates(fd)
+        finally:
+            os.close(fd)
+        for generation, sealed in candidates:
+            try:
+                return generation, accept(generation, sealed)
+            except DecryptionFailed:
+                continue
     raise DecryptionFailed()
 
 
