@@ -32,7 +32,7 @@ def write_version(pod: UnlockedPod, number: int, data: bytes) -> None:
 
 
 def cut_version(pod: UnlockedPod, number: int, keep: int) -> None:
-    """Truncate the file ``keep`` bytes into version ``number`` (negative: from its end)."""
+    """Cut the file ``keep`` bytes into version ``number`` (negative: from its end)."""
     path, offset, length = version_range(pod, number)
     os.truncate(path, offset + (keep if keep >= 0 else length + keep))
 
