@@ -63,12 +63,12 @@ def test_an_append_after_the_server_ended_the_pooled_connection_succeeds(named_l
     assert log.verify().ok
 
 
-def test_a_proof_after_the_server_ended_the_pooled_connection_succeeds(named_log):
+def test_a_proof_after_the_server_ended_the_pooled_connection_succeeds(named_log,
+                                                                        prefix):
     log, terminate = named_log
     filled(log, 3, 1)
     expected = log.inclusion(2, 6)
-    fresh = AuditLog(log.engine, prefix=log.tables.entries.name.removesuffix(
-        "_entries"))  # an empty tile cache: the proof reads the store
+    fresh = AuditLog(log.engine, prefix=prefix)  # empty tile cache: reads the store
     assert terminate() >= 1
     assert fresh.inclusion(2, 6) == expected
 
