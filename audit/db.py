@@ -19,16 +19,25 @@ SQLite (the embedded default, DESIGN.md "Running it"):
   < 3.16) runs SELECTs outside any transaction. ``verify`` needs its reads in one
   snapshot (SQLAlchemy docs, "Transactions with SQLite and the sqlite3 driver").
 
-PostgreSQL: ``pool_pre_ping``, so a worker's first append after a database restart
-does not fail on a dead pooled connection.
+PostgreSQL: a pooled connection the server has closed (a restart, a terminated
+backend) is replaced when it is checked out, so a worker's first append or proof
+after a database restart does not fail on it. The check is local (``_drop_if_closed``:
+has the server said anything on an idle connection?) rather than ``pool_pre_ping``'s
+round trip: that ping was one of a proof's two round trips to the server, and on
+this 2-core machine each costs a wake-up of the server process and of this one
+(README, audit log benchmark). A server that vanishes without closing its sockets
+(a cut network) is found by the first statement instead, which fails the request:
+fail closed, as with a ping that times out.
 """
 
 from __future__ import annotations
 
+import select
 from typing import Any, Literal
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DisconnectionError
 
 from audit.errors import AuditError
 
@@ -45,7 +54,9 @@ def make_engine(
 ) -> Engine:
     url = make_url(url)
     if url.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, **engine_options)
+        engine = create_engine(url, **engine_options)
+        event.listen(engine, "checkout", _drop_if_closed)
+        return engine
     if url.database in (None, "", ":memory:") or url.query.get("mode") == "memory":
         # Each pooled connection would get its own private database.
         raise AuditError("the audit log needs a file-backed SQLite database")
@@ -55,6 +66,21 @@ def make_engine(
     event.listen(engine, "connect", _sqlite_setup(busy_timeout_ms, synchronous))
     event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def _drop_if_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Refuse a pooled connection the server has closed; the pool then opens a new
+    one. An idle connection has nothing to read until it sends a query: anything
+    readable is the server's goodbye (a FATAL message, the end of the stream) or a
+    message this log never asks for, and either way a fresh connection is safer."""
+    if getattr(dbapi_connection, "closed", False) or getattr(
+            dbapi_connection, "broken", False):
+        raise DisconnectionError("the connection is closed")
+    poller = select.poll()
+    poller.register(dbapi_connection.fileno(),
+                    select.POLLIN | select.POLLERR | select.POLLHUP)
+    if poller.poll(0):
+        raise DisconnectionError("the server closed the connection")
 
 
 def _sqlite_setup(busy_timeout_ms: int, synchronous: Synchronous) -> Any:

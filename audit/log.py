@@ -453,9 +453,16 @@ class MerkleLog:
         where = " OR ".join(
             f"(level = {level} AND number IN ({','.join(map(str, numbers))}))"
             for level, numbers in sorted(by_level.items()))
-        return {(level, number): bytes(data) for level, number, data in
-                conn.exec_driver_sql(f"SELECT level, number, hashes FROM "
-                                     f"{self._tables.tiles.name} WHERE {where}")}
+        sql = (f"SELECT level, number, hashes FROM {self._tables.tiles.name} "
+               f"WHERE {where}")
+        if conn.dialect.name == "postgresql":
+            # Binary results: the tiles arrive as bytes, not as hex text to decode.
+            raw = conn.connection.dbapi_connection
+            with raw.cursor(binary=True) as cursor:  # type: ignore[union-attr]
+                rows = cursor.execute(sql).fetchall()
+        else:
+            rows = conn.exec_driver_sql(sql).all()
+        return {(level, number): bytes(data) for level, number, data in rows}
 
     def record_at(self, index: int) -> Record | None:
         """The stored record at leaf ``index`` (None if pruned or never written)."""
