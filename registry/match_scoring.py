@@ -68,6 +68,16 @@ def _scored(index: MatchIndex, matcher: Matcher, rankable: Rankable,
 
     shown = index.visible_all(reach_ok, now)
     candidates, best = _skill_hits(index, matcher, shown)
+    # The circle and the passed first: they rest on the employer and the holder
+    # alone, and a narrow circle leaves few of the holders with a wanted skill to
+    # merge and score (measured at a million holders: merging and scoring every
+    # holder with a wanted skill took a third of a query).
+    employer = _merged(index, candidates, shown, ("employer",))["employer"]
+    inside = _in_circle(index, matcher)[employer]
+    gone = [index.pid_of[p] for p in passed if p in index.pid_of]
+    if gone:
+        inside &= ~np.isin(candidates, np.array(gone, np.int32))
+    candidates, employer = candidates[inside], employer[inside]
     if not len(candidates):
         return np.zeros(0, np.int32), np.zeros(0, np.int64)
     required = len(matcher.required)
@@ -77,19 +87,16 @@ def _scored(index: MatchIndex, matcher: Matcher, rankable: Rankable,
     skill = (_share(got[0], 50, matcher.required_total)
              + _share(got[1], 10, matcher.optional_total))
 
-    merged = _merged(index, candidates, shown)
+    merged = _merged(index, candidates, shown,
+                     ("level", "hours", "free_from", "free_until"))
     spec = matcher.spec
-    employer = merged["employer"]
     score = (skill
              + _level(spec.level_min, spec.level_max, merged["level"])
              + _hours(spec.hours_per_week, merged["hours"])
              + _period(spec.period_start, spec.period_end, merged["free_from"],
                        merged["free_until"])
              + _distance(index, matcher)[employer])
-    keep = _in_circle(index, matcher)[employer] & (score > 0)
-    gone = [index.pid_of[p] for p in passed if p in index.pid_of]
-    if gone:
-        keep &= ~np.isin(candidates, np.array(gone, np.int32))
+    keep = score > 0
     return candidates[keep], score[keep]
 
 
@@ -127,10 +134,10 @@ def _skill_hits(index: MatchIndex, matcher: Matcher, visible: np.ndarray
     return np.flatnonzero(seen).astype(np.int32), best
 
 
-def _merged(index: MatchIndex, candidates: np.ndarray,
-            visible: np.ndarray) -> dict[str, np.ndarray]:
-    """Each index column per candidate from the latest visible entry holding it
-    (-1 or NO_DAY where none does); the period's two ends from one entry. A
+def _merged(index: MatchIndex, candidates: np.ndarray, visible: np.ndarray,
+            names: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Index columns ``names`` per candidate from the latest visible entry holding
+    each (-1 or NO_DAY where none does); the period's two ends from one entry. A
     candidate with one entry holding columns (``column_entry``) has that entry's
     columns when it is visible; only those with several are merged here."""
     c = index.col
@@ -138,15 +145,18 @@ def _merged(index: MatchIndex, candidates: np.ndarray,
     shown = one >= 0
     shown[shown] = visible[one[shown]]
     chosen = np.where(shown, one, 0)
-    out = {}
-    for name, null in (("employer", -1), ("level", -1), ("hours", -1),
-                       ("free_from", NO_DAY), ("free_until", NO_DAY)):
-        out[name] = np.where(shown, c[name][chosen], null).astype(np.int64)
+    out = {name: np.where(shown, c[name][chosen], _NULL[name]).astype(np.int64)
+           for name in names}
     several = np.flatnonzero(one == -2)
     if len(several):
-        for name, values in _merged_rows(index, candidates[several], visible).items():
-            out[name][several] = values
+        rows = _merged_rows(index, candidates[several], visible)
+        for name in names:
+            out[name][several] = rows[name]
     return out
+
+
+_NULL = {"employer": -1, "level": -1, "hours": -1, "free_from": NO_DAY,
+         "free_until": NO_DAY}
 
 
 def _merged_rows(index: MatchIndex, candidates: np.ndarray,
