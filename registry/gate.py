@@ -133,7 +133,29 @@ class ConsentGate:
             query = query.where(MD.c.pseudonym.in_(placed))
         with transaction(self._engine) as conn:
             rows = conn.execute(query.order_by(MD.c.pseudonym, MD.c.sequence)).all()
-        return [s for s in _merge_signals(rows) if s.skills]
+        return _merge_signals(rows)
+
+    def page(self, requester: Requester, purpose: str, now: datetime,
+             any_of_skills: Iterable[str], pseudonyms: Iterable[str],
+             decided: Rankable | None = None
+             ) -> tuple[list[Signals], list[VisibleProfile]]:
+        """A page of ranked holders read once: their profiles as ``visible``
+        gives them, and their signals (as ``signals`` gives them, for the holders
+        with a visible disclosure of one of ``any_of_skills``) merged from the
+        same rows of one query, so that the reasons of a page rest on exactly
+        what it shows. Nothing is logged: the caller discloses what it shows.
+        ``decided``: as for ``signals``."""
+        if decided is None or decided.now != now:
+            self.purge_expired(now)
+        org = requester.organisation
+        query = select(D, H.c.pseudonym).join(H, H.c.did == D.c.holder_did).where(
+            *self._visible(D, org, purpose, now),
+            H.c.pseudonym.in_(sorted(set(pseudonyms))))
+        with transaction(self._engine) as conn:
+            rows = conn.execute(query.order_by(D.c.holder_did, D.c.sequence)).all()
+        rows = [r for r in rows if self._confirm(r, org)]
+        return (_signals_of_disclosures(rows, frozenset(any_of_skills)),
+                _merge(rows))
 
     def rankable(self, requester: Requester, purpose: str,
                  now: datetime) -> Rankable:
@@ -293,29 +315,44 @@ def _merge(rows: Iterable) -> list[VisibleProfile]:
 
 
 def _merge_signals(rows: Iterable) -> list[Signals]:
-    """One ``Signals`` per holder, merged as ``_merge`` merges profiles: rows come
-    ordered by sequence, so a later disclosure's non-NULL column wins."""
+    """One ``Signals`` per holder from match index rows (one per reach key and
+    matched skill), ordered by sequence."""
+    return _signals((row.pseudonym, row.disclosure_id,
+                     () if row.skill is None else (row.skill,),
+                     *(getattr(row, c) for c in _SIGNAL_COLUMNS)) for row in rows)
+
+
+def _signals_of_disclosures(rows: Iterable, wanted: frozenset[str]) -> list[Signals]:
+    """The same from disclosure rows: the wanted ones among each row's consented
+    skills (those of its projection, as extracted at ingest)."""
+    return _signals((row.pseudonym, row.id, wanted.intersection(_skills_of(
+        json.loads(row.projection))) if "skills" in row.fields.split() else (),
+        *(getattr(row, c) for c in _SIGNAL_COLUMNS)) for row in rows)
+
+
+_SIGNAL_COLUMNS = ("employer_code", "level_rank", "hours_per_week",
+                   "available_from", "available_until")
+
+
+def _signals(items: Iterable[tuple]) -> list[Signals]:
+    """Merged as ``_merge`` merges profiles: items (pseudonym, disclosure id,
+    skills, columns) come ordered by sequence, so a later disclosure's non-NULL
+    column wins, and the period's two ends come from one disclosure."""
     merged: dict[str, dict] = {}
-    columns = ("employer_code", "level_rank", "hours_per_week", "available_from",
-               "available_until")
-    for row in rows:
-        slot = merged.setdefault(row.pseudonym, {
-            "pseudonym": row.pseudonym, "skills": set(), "seen": set(),
-            **dict.fromkeys(columns)})
-        if row.skill is not None:
-            slot["skills"].add(row.skill)
-        if row.disclosure_id in slot["seen"]:
-            continue  # the same disclosure again, for another matched skill
-        slot["seen"].add(row.disclosure_id)
-        for column in columns:
-            value = getattr(row, column)
+    for pseudonym, disclosure_id, skills, *values in items:
+        slot = merged.setdefault(pseudonym, {
+            "skills": set(), "seen": set(), **dict.fromkeys(_SIGNAL_COLUMNS)})
+        slot["skills"].update(skills)
+        if disclosure_id in slot["seen"]:
+            continue  # the same disclosure again, for another skill or reach key
+        slot["seen"].add(disclosure_id)
+        for column, value in zip(_SIGNAL_COLUMNS, values):
             if value is not None:
                 slot[column] = value
-        if row.available_from is not None or row.available_until is not None:
-            slot["available_from"] = row.available_from
-            slot["available_until"] = row.available_until
-    return [Signals(s["pseudonym"], frozenset(s["skills"]),
-                    *(s[c] for c in columns)) for s in merged.values()]
+        if values[3] is not None or values[4] is not None:
+            slot["available_from"], slot["available_until"] = values[3], values[4]
+    return [Signals(p, frozenset(s["skills"]), *(s[c] for c in _SIGNAL_COLUMNS))
+            for p, s in merged.items() if s["skills"]]
 
 
 def _skills_of(document: dict) -> set[str]:

@@ -37,16 +37,19 @@ def rank(index: MatchIndex, matcher: Matcher, rankable: Rankable,
     """The page after ``after`` (of ``limit``, or all of it) and the total."""
     pids, scores = _scored(index, matcher, rankable, passed)
     total = len(pids)
-    names = index.pseudonym[pids]
     if after is not None:
         score_after, name_after = after
-        later = (scores < score_after) | ((scores == score_after)
-                                          & (names > name_after.encode("ascii")))
-        names, scores = names[later], scores[later]
+        later = scores < score_after
+        tied = np.flatnonzero(scores == score_after)
+        later[tied] = index.pseudonym[pids[tied]] > name_after.encode("ascii")
+        pids, scores = pids[later], scores[later]
     if limit is not None and len(scores) > limit:
         threshold = np.partition(scores, len(scores) - limit)[len(scores) - limit]
         top = scores >= threshold
-        names, scores = names[top], scores[top]
+        pids, scores = pids[top], scores[top]
+    # Names only of the candidates that can reach the page (the ties at its
+    # boundary included): gathering every candidate's took milliseconds.
+    names = index.pseudonym[pids]
     order = np.lexsort((names, -scores))
     if limit is not None:
         order = order[:limit]
@@ -64,64 +67,101 @@ def _scored(index: MatchIndex, matcher: Matcher, rankable: Rankable,
     reach_ok[keys] = True
 
     shown = index.visible_all(reach_ok, now)
-    pids, slots, points = _skill_hits(index, matcher, shown)
-    if not len(pids):
+    candidates, best = _skill_hits(index, matcher, shown)
+    # The circle and the passed first: they rest on the employer and the holder
+    # alone, and a narrow circle leaves few of the holders with a wanted skill to
+    # merge and score (measured at a million holders: merging and scoring every
+    # holder with a wanted skill took a third of a query).
+    employer = _merged(index, candidates, shown, ("employer",))["employer"]
+    inside = _in_circle(index, matcher)[employer]
+    gone = [index.pid_of[p] for p in passed if p in index.pid_of]
+    if gone:
+        inside &= ~np.isin(candidates, np.array(gone, np.int32))
+    candidates, employer = candidates[inside], employer[inside]
+    if not len(candidates):
         return np.zeros(0, np.int32), np.zeros(0, np.int64)
-    seen = np.zeros(index.holders, bool)
-    seen[pids] = True
-    candidates = np.flatnonzero(seen).astype(np.int32)
-    local = np.empty(index.holders, np.int32)
-    local[candidates] = np.arange(len(candidates), dtype=np.int32)
-    best = np.zeros((len(matcher.slots()), len(candidates)), np.int64)
-    np.maximum.at(best, (slots, local[pids]), points)
     required = len(matcher.required)
-    skill = (_share(best[:required].sum(axis=0), 50, matcher.required_total)
-             + _share(best[required:].sum(axis=0), 10, matcher.optional_total))
+    got = [np.zeros(len(candidates), np.int64) for _ in range(2)]
+    for slot, points in best.items():
+        got[slot >= required] += points[candidates]
+    skill = (_share(got[0], 50, matcher.required_total)
+             + _share(got[1], 10, matcher.optional_total))
 
-    merged = _merged(index, candidates, shown)
+    merged = _merged(index, candidates, shown,
+                     ("level", "hours", "free_from", "free_until"))
     spec = matcher.spec
-    employer = merged["employer"]
     score = (skill
              + _level(spec.level_min, spec.level_max, merged["level"])
              + _hours(spec.hours_per_week, merged["hours"])
              + _period(spec.period_start, spec.period_end, merged["free_from"],
                        merged["free_until"])
              + _distance(index, matcher)[employer])
-    keep = _in_circle(index, matcher)[employer] & (score > 0)
-    gone = [index.pid_of[p] for p in passed if p in index.pid_of]
-    if gone:
-        keep &= ~np.isin(candidates, np.array(gone, np.int32))
+    keep = score > 0
     return candidates[keep], score[keep]
 
 
 def _skill_hits(index: MatchIndex, matcher: Matcher, visible: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(holder id, slot, points) for every visible entry holding a wanted skill."""
-    postings, slots, points = [], [], []
+                ) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+    """The holders with a visible entry holding a wanted skill, and per slot the
+    best points of every holder (indexed by holder id).
+
+    The postings of a slot are written in ascending order of their points, each
+    group as one constant: a later (higher) group overwrites a lower one, so each
+    holder ends with its best, with no per-hit maximum (``np.maximum.at`` took
+    most of this step at a million holders)."""
+    groups: dict[tuple[int, int], list[np.ndarray]] = {}
     for slot, (uri, related) in enumerate(matcher.slots()):
         weight = matcher.slot_weight(slot, uri)
         for skill, relation in related.items():
             sid = index.skill_id.get(skill)
             entries = index.postings.get(sid) if sid is not None else None
             if entries is not None and len(entries):
-                postings.append(entries)
-                slots.append(slot)
-                points.append(quarters(relation) * weight)
-    if not postings:
-        empty = np.zeros(0, np.int64)
-        return empty.astype(np.int32), empty, empty
-    entries = np.concatenate(postings)
-    lengths = [len(p) for p in postings]
-    slot_of = np.repeat(np.array(slots, np.int64), lengths)
-    points_of = np.repeat(np.array(points, np.int64), lengths)
-    shown = visible[entries]
-    return index.col["pid"][entries[shown]], slot_of[shown], points_of[shown]
+                groups.setdefault((slot, quarters(relation) * weight), []).append(
+                    entries)
+    seen = np.zeros(index.holders, bool)
+    best: dict[int, np.ndarray] = {}
+    pid = index.col["pid"]
+    for slot, points in sorted(groups):
+        parts = groups[slot, points]
+        entries = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        holders = pid[entries[visible[entries]]]
+        if not len(holders):
+            continue
+        seen[holders] = True
+        if slot not in best:
+            best[slot] = np.zeros(index.holders, np.int16)
+        best[slot][holders] = points
+    return np.flatnonzero(seen).astype(np.int32), best
 
 
-def _merged(index: MatchIndex, candidates: np.ndarray,
-            visible: np.ndarray) -> dict[str, np.ndarray]:
-    """Each index column per candidate from the latest visible entry holding it
-    (-1 or NO_DAY where none does); the period's two ends from one entry."""
+def _merged(index: MatchIndex, candidates: np.ndarray, visible: np.ndarray,
+            names: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Index columns ``names`` per candidate from the latest visible entry holding
+    each (-1 or NO_DAY where none does); the period's two ends from one entry. A
+    candidate with one entry holding columns (``column_entry``) has that entry's
+    columns when it is visible; only those with several are merged here."""
+    c = index.col
+    one = index.column_entry[candidates]
+    shown = one >= 0
+    shown[shown] = visible[one[shown]]
+    chosen = np.where(shown, one, 0)
+    out = {name: np.where(shown, c[name][chosen], _NULL[name]).astype(np.int64)
+           for name in names}
+    several = np.flatnonzero(one == -2)
+    if len(several):
+        rows = _merged_rows(index, candidates[several], visible)
+        for name in names:
+            out[name][several] = rows[name]
+    return out
+
+
+_NULL = {"employer": -1, "level": -1, "hours": -1, "free_from": NO_DAY,
+         "free_until": NO_DAY}
+
+
+def _merged_rows(index: MatchIndex, candidates: np.ndarray,
+                 visible: np.ndarray) -> dict[str, np.ndarray]:
+    """The merge over every entry of each candidate's row."""
     c = index.col
     held = index.holder_entries[candidates]
     used = held >= 0

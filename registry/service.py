@@ -18,7 +18,7 @@ from .circles import Circles
 from .errors import Forbidden, InvalidTransition
 from .employment import Employment
 from .erasure import Erased, Erasure
-from .gate import ConsentGate, Requester
+from .gate import ConsentGate, Requester, VisibleProfile
 from .ingest import Accepted, Ingest
 from .matching import Matcher, Ranked, Scored
 from .match_memory import MatchIndex
@@ -113,9 +113,10 @@ class Registry:
                                     "rank candidates for")
         after = cursors.decode(cursor) if cursor else None
         size = max(1, min(limit, MAX_PAGE))
-        ranked, total = self.ranked(requester, assignment, now, size + 1, after)
+        ranked, total, profiles = self._ranked(requester, assignment, now, size + 1,
+                                               after)
         page = ranked[:size]
-        shown = self._profiles(requester, page, now)
+        shown = [Ranked(profiles[s.pseudonym], s.score, s.reasons) for s in page]
         self.gate.disclose(requester, MATCHING, [r.profile for r in shown], now,
                            trace_id, MATCH_ACTIVITY,
                            reason=f"candidate for assignment {assignment.id}",
@@ -136,15 +137,22 @@ class Registry:
     def ranked(self, requester: Requester, assignment: StoredAssignment,
                now: datetime, limit: int | None,
                after: tuple[int, str] | None) -> tuple[list[Scored], int]:
-        """A page of the ranking and the number of candidates in all of it.
+        """A page of the ranking and the number of candidates in all of it."""
+        return self._ranked(requester, assignment, now, limit, after)[:2]
+
+    def _ranked(self, requester: Requester, assignment: StoredAssignment,
+                now: datetime, limit: int | None, after: tuple[int, str] | None
+                ) -> tuple[list[Scored], int, dict[str, VisibleProfile]]:
+        """The page, the total, and the profiles of the page read with it.
 
         Every candidate is scored in memory (``registry.match_scoring``) on the
         rows the gate admits; the page is then read again through the gate from
-        the database, and ``Matcher`` gives its reasons on those columns. A page
-        candidate whose score there differs (a change committed after this
+        the database in one query (``ConsentGate.page``), and ``Matcher`` gives
+        its reasons on the columns of the very rows whose profiles are shown. A
+        page candidate whose score there differs (a change committed after this
         query's sync) makes the ranking run again on the newer state; one that
         still differs after that is left out, so that a field no longer
-        consented can not place anyone."""
+        consented can not place anyone, and a holder who withdrew is not shown."""
         matcher = Matcher(assignment, self.relations, self.circles)
         wanted = matcher.skills_to_look_for()
         for attempt in range(_RANK_ATTEMPTS):
@@ -153,27 +161,17 @@ class Registry:
             with self.match_index.locked() as index:
                 ranking = rank_in_memory(index, matcher, rankable, passed, after,
                                          limit)
-            signals = {s.pseudonym: s for s in self.gate.signals(
-                requester, MATCHING, now, wanted,
-                pseudonyms=[p for p, _ in ranking.page], decided=rankable)}
-            checked = {p: matcher.score(signals[p]) for p, _ in ranking.page
-                       if p in signals}
+            signals, profiles = self.gate.page(
+                requester, MATCHING, now, wanted, [p for p, _ in ranking.page],
+                decided=rankable) if ranking.page else ([], [])
+            checked = {s.pseudonym: matcher.score(s) for s in signals}
             if all(checked[p].score == score for p, score in ranking.page
                    if p in checked) or attempt == _RANK_ATTEMPTS - 1:
                 break
+        shown = {p.pseudonym: p for p in profiles}
         scored = [Scored(p, score, checked[p].reasons) for p, score in ranking.page
-                  if p in checked and checked[p].score == score]
-        return scored, ranking.total
-
-    def _profiles(self, requester: Requester, page: list,
-                  now: datetime) -> list[Ranked]:
-        if not page:
-            return []
-        profiles = {p.pseudonym: p for p in self.gate.visible(
-            requester, MATCHING, now, pseudonyms=[s.pseudonym for s in page])}
-        # A holder who withdrew between ranking and reading is not shown.
-        return [Ranked(profiles[s.pseudonym], s.score, s.reasons)
-                for s in page if s.pseudonym in profiles]
+                  if p in checked and checked[p].score == score and p in shown]
+        return scored, ranking.total, shown
 
 
 def _require_staff(requester: Requester, action: str) -> None:

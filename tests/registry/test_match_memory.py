@@ -300,3 +300,36 @@ def test_an_audience_of_several_organisations_is_seen_by_each(system):
 
         assert ranked == python_ranking(registry, requester, job, NOW)
         assert bool(ranked) == (org != "GM0363")
+
+
+def test_columns_come_from_the_visible_disclosures_whichever_holds_them(system):
+    """A holder's one disclosure holding columns is read straight from the index;
+    one with several is merged; a disclosure the requester may not see gives
+    neither columns nor skills, whichever of them it is."""
+    registry = system.registry
+    pool = skill_pool()
+    to_all = {"kind": "all_municipalities"}
+    elsewhere = {"kind": "organisations", "organisations": [NEIGHBOUR]}
+    published = [  # (holder, sequence, fields, audience, level)
+        (1, 1, FIELDS, to_all, 2),  # one disclosure with columns, visible
+        (2, 1, FIELDS, elsewhere, 5), (2, 2, ["skills"], to_all, 1),  # hidden one
+        (3, 1, FIELDS, to_all, 3), (3, 2, FIELDS, elsewhere, 5),  # several
+        (4, 1, FIELDS, to_all, 4), (4, 2, ["skills", "level"], to_all, 1),
+    ]
+    for n, sequence, fields, audience, level in published:
+        key = holder_key(n)
+        workcontext = full_workcontext(key.did, skills=pool[:2], level_rank=level)
+        registry.receive_disclosure(disclosure(
+            key, signed_grant(key, fields, to=audience), sequence, workcontext), NOW)
+    requester = Requester(UTRECHT, "staff-1", "staff")
+    job = registry.create_assignment(requester, AssignmentSpec(
+        title="Opdracht", description="", required_skills=pool[:1], level_min=1,
+        level_max=2, hours_per_week=24, circle="national"), NOW)
+
+    ranked = [(s.pseudonym, s.score) for s in registry.rank(requester, job, NOW)]
+
+    index = registry.match_index
+    kinds = sorted(int(index.column_entry[index.pid_of[p]]) >= 0 for p, _ in ranked)
+    assert kinds == [False, False, True, True]  # holders 3, 4 merged; 1, 2 not
+    assert ranked == python_ranking(registry, requester, job, NOW)
+    assert len({score for _, score in ranked}) > 2  # the columns made a difference

@@ -102,3 +102,68 @@ def test_the_first_page_and_its_total_are_those_of_the_whole_ranking(populated):
 
         assert [(s.pseudonym, s.score) for s in page] == expected[:11]
         assert total == len(expected)
+
+
+def test_a_cursor_anywhere_in_the_ranking_even_among_ties_gives_what_follows(
+        populated):
+    registry = populated.registry
+    requester, job = next(j for j in jobs(registry, 25)
+                          if len(python_ranking(registry, *j)) > 40)
+    expected = python_ranking(registry, requester, job)
+    scores = [score for _, score in expected]
+    tied = [n for n in range(1, len(expected)) if scores[n] == scores[n - 1]]
+    assert tied  # the population has ties for the cursor to fall among
+    for n in sorted({0, *tied[:15], len(expected) - 2, len(expected) - 1}):
+        pseudonym, score = expected[n]
+
+        page, total = registry.ranked(requester, job, NOW, 4, (score, pseudonym))
+
+        assert [(s.pseudonym, s.score) for s in page] == expected[n + 1:n + 5]
+        assert total == len(expected)
+
+
+def test_a_page_that_ends_inside_a_tie_is_cut_by_pseudonym(populated):
+    registry = populated.registry
+    for requester, job in jobs(registry, 25):
+        expected = python_ranking(registry, requester, job)
+        cuts = [n for n in range(1, len(expected))
+                if expected[n][1] == expected[n - 1][1]]
+        for limit in cuts[:5]:
+            page, _ = registry.ranked(requester, job, NOW, limit, None)
+            assert [(s.pseudonym, s.score) for s in page] == expected[:limit]
+
+
+def test_candidates_passed_on_stay_out_of_every_page_after_a_cursor(populated):
+    registry = populated.registry
+    requester, job = next(j for j in jobs(registry, 25)
+                          if len(python_ranking(registry, *j)) > 30)
+    before = python_ranking(registry, requester, job)
+    for pseudonym, _ in before[3:30:4]:
+        registry.pass_candidate(requester, job.id, pseudonym, NOW)
+    expected = python_ranking(registry, requester, job)
+    assert len(expected) == len(before) - 7
+
+    page, total = registry.ranked(requester, job, NOW, 10,
+                                  (before[2][1], before[2][0]))
+
+    assert [(s.pseudonym, s.score) for s in page] == expected[3:13]
+    assert total == len(expected)
+
+
+def test_the_page_read_gives_the_signals_the_index_rows_give(populated):
+    """The page's signals come from the disclosure rows whose profiles are shown;
+    they equal the merge of the match index rows for the same holders."""
+    registry = populated.registry
+    for requester, job in jobs(registry, 10):
+        wanted = Matcher(job, registry.relations, registry.circles
+                         ).skills_to_look_for()
+        names = [p for p, _ in python_ranking(registry, requester, job)[:30]]
+
+        signals, profiles = registry.gate.page(requester, MATCHING, NOW, wanted,
+                                               names)
+
+        by_index = registry.gate.signals(requester, MATCHING, NOW, wanted,
+                                         pseudonyms=names)
+        assert {s.pseudonym: s for s in signals} == {s.pseudonym: s
+                                                     for s in by_index}
+        assert {p.pseudonym for p in profiles} == set(names)
