@@ -21,8 +21,6 @@ from .erasure import Erased, Erasure
 from .gate import ConsentGate, Requester, VisibleProfile
 from .ingest import Accepted, Ingest
 from .matching import Matcher, Ranked, Scored
-from .match_memory import MatchIndex
-from .match_scoring import rank as rank_in_memory
 from .relations import SkillRelations
 from .policies import Policies
 
@@ -61,9 +59,18 @@ class Registry:
         self.relations = SkillRelations.of(reference)
         self.circles = Circles(reference)
         self.employment = Employment(engine, pseudonym_secret)
-        # This process's copy of the match index, kept in step with the database
-        # by every query (``registry.match_memory``).
-        self.match_index = MatchIndex(engine, MATCHING)
+        self._match_index = None
+
+    @property
+    def match_index(self):
+        """This process's copy of the match index, kept in step with the database
+        by every query (``registry.match_memory``). Made on the first ranking, so
+        a process that never ranks (a pod server) never loads numpy."""
+        if self._match_index is None:
+            from .match_memory import MatchIndex
+
+            self._match_index = MatchIndex(self.engine, MATCHING)
+        return self._match_index
 
     def receive_disclosure(self, document: Any, now: datetime) -> Accepted:
         return self.ingest.disclosure(document, now)
@@ -153,6 +160,8 @@ class Registry:
         query's sync) makes the ranking run again on the newer state; one that
         still differs after that is left out, so that a field no longer
         consented can not place anyone, and a holder who withdrew is not shown."""
+        from .match_scoring import rank as rank_in_memory
+
         matcher = Matcher(assignment, self.relations, self.circles)
         wanted = matcher.skills_to_look_for()
         for attempt in range(_RANK_ATTEMPTS):

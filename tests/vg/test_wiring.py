@@ -30,15 +30,17 @@ def test_the_registry_builds_its_skill_relations_on_its_first_query(tmp_path: Pa
     assert system.reference.esco.loaded
 
 
-def test_a_system_over_current_databases_is_built_without_loading_alembic(
+def test_a_system_over_current_databases_is_built_without_alembic_or_numpy(
         tmp_path: Path):
-    """A serving worker finds the schema the parent migrated: no Alembic in memory."""
+    """A serving worker finds the schema the parent migrated: no Alembic in memory;
+    numpy comes with the first ranking, so a process serving pods never holds it."""
     build_system(Settings(data_dir=tmp_path, kdf_level="interactive"))
     script = ("import sys; from vg.settings import Settings; "
-              "from vg.wiring import build_system; "
-              f"build_system(Settings(data_dir={str(tmp_path)!r}, "
+              "from vg.app import create_app; "
+              f"create_app(Settings(data_dir={str(tmp_path)!r}, "
               "kdf_level='interactive')); "
-              "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))")
+              "print(sorted(m for m in sys.modules "
+              "if m.split('.')[0] in ('alembic', 'numpy')))")
     repo = Path(__file__).parents[2]
     found = subprocess.run([sys.executable, "-c", script], capture_output=True,
                            text=True, check=True, cwd=repo,
