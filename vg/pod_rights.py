@@ -10,7 +10,6 @@ from typing import Any
 from consent import format_time
 from pod import UnlockedPod
 from pod.archive import export_archive, import_archive
-from pod.crypto import INTERACTIVE, MODERATE
 from registry import Erased, pseudonym_for
 from schemas import check_references
 
@@ -43,7 +42,7 @@ def access_record(record) -> dict:
 def export_pod(system: System, pod: UnlockedPod, passphrase: str,
                now: datetime) -> dict[str, Any]:
     log = _whole_access_log(system, pod.did)
-    return export_archive(pod, passphrase, log, now, cost=_cost(system))
+    return export_archive(pod, passphrase, log, now, system.pods.derivation)
 
 
 def import_pod(system: System, archive: Any, passphrase: str,
@@ -80,6 +79,3 @@ def _whole_access_log(system: System, did: str) -> list[dict]:
             return entries
         offset += len(page)
 
-
-def _cost(system: System) -> tuple[int, int]:
-    return MODERATE if system.settings.kdf_level == "moderate" else INTERACTIVE

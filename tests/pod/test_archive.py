@@ -6,21 +6,27 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import os
+import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from consent import Audience
+from consent import Audience, HolderKey, sign_document
 from pod import ArchiveTooLarge, InvalidArchive, PodExists, UnlockFailed, UnlockedPod
 from pod import archive as archive_module
 from pod.archive import export_archive, import_archive, read_archive
 from pod.binaries import CHUNK, BinaryWriter, binaries, read_range
+from pod import crypto
 from pod.crypto import INTERACTIVE
+from pod.derivation import KeyDerivation
 from pod.store import PodStore
 from tests.factories import NOW, PASSPHRASE, full_workcontext, pod_store
 
 LATER = NOW + timedelta(hours=1)
+DERIVATION = KeyDerivation(INTERACTIVE)
 VIDEO = bytes(range(256)) * (2 * CHUNK // 256 + 7)  # three chunks, the last short
 ACCESS = [{"sequence": 1, "occurredAt": "2026-12-04T12:30:00Z",
            "organisation": "GM0344", "purpose": "matching", "fields": ["skills"],
@@ -65,7 +71,7 @@ def contents(pod: UnlockedPod) -> dict:
 
 
 def export(pod: UnlockedPod, log=ACCESS) -> dict:
-    return export_archive(pod, PASSPHRASE, log, LATER, cost=INTERACTIVE)
+    return export_archive(pod, PASSPHRASE, log, LATER, DERIVATION)
 
 
 def comparable(archive: dict) -> dict:
@@ -206,3 +212,87 @@ def test_a_malformed_archive_is_refused_with_what_is_wrong(elsewhere, raw, messa
         import_archive(elsewhere, read_archive(raw), PASSPHRASE, LATER)
 
     assert message in str(caught.value)
+
+
+# -- the sealed identity key and its key derivation ----------------------------------
+def forged(identity_key: dict) -> dict:
+    """An archive anyone can make: a fresh key signs it, ``sealed`` is noise."""
+    key = HolderKey(os.urandom(32))
+    body = {"@context": archive_module.CONTEXT, "type": archive_module.ARCHIVE_TYPE,
+            "holder": key.did, "exported": "2026-12-05T05:00:00Z", "sequence": 0,
+            "history": [], "grants": [], "accessLog": [], "identityKey": identity_key}
+    return sign_document(body, key)
+
+
+def identity_key(**changes) -> dict:
+    key = {"alg": "argon2id+xchacha20poly1305",
+           "salt": base64.b64encode(os.urandom(crypto.SALT_BYTES)).decode(),
+           "opslimit": INTERACTIVE[0], "memlimit": INTERACTIVE[1],
+           "sealed": base64.b64encode(os.urandom(crypto.SEALED_OVERHEAD + 32)).decode()}
+    return {**key, **changes}
+
+
+def derivations(monkeypatch) -> list:
+    calls = []
+    derive = crypto.derive_key
+    monkeypatch.setattr(crypto, "derive_key", lambda *args: (calls.append(args[2:]),
+                                                             derive(*args))[1])
+    return calls
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"opslimit": 4, "memlimit": 1024 ** 3}, "Argon2id cost"),
+    ({"opslimit": crypto.MODERATE[0] + 1}, "Argon2id cost"),
+    ({"memlimit": crypto.MODERATE[1] * 2}, "Argon2id cost"),
+    ({"opslimit": True}, "Argon2id cost"),
+    ({"alg": "argon2i"}, "identityKey"),
+    ({"salt": base64.b64encode(b"short").decode()}, "identityKey"),
+    ({"sealed": base64.b64encode(os.urandom(4096)).decode()}, "identityKey"),
+    ({"extra": 1}, "identityKey"),
+])
+def test_an_identity_key_this_server_would_not_make_is_refused_before_deriving(
+        elsewhere, monkeypatch, changes, message):
+    calls = derivations(monkeypatch)
+    archive = forged(identity_key(**changes))
+
+    with pytest.raises(InvalidArchive) as caught:
+        import_archive(elsewhere, archive, PASSPHRASE, LATER)
+
+    assert message in str(caught.value)
+    assert calls == []
+    assert list(elsewhere.root.glob("*/pod.json")) == []
+
+
+def test_an_archive_at_the_moderate_level_imports_into_an_interactive_server(
+        here, pod, elsewhere):
+    archive = export_archive(pod, PASSPHRASE, [], LATER,
+                             PodStore(here.root, kdf_cost=crypto.MODERATE).derivation)
+
+    moved = import_archive(elsewhere, archive, PASSPHRASE, LATER)
+
+    assert archive["identityKey"]["opslimit"] == crypto.MODERATE[0]
+    assert moved.did == pod.did
+
+
+def test_the_import_and_export_derivations_wait_for_the_stores_limiter(
+        tmp_path, pod):
+    store = PodStore(tmp_path / "limited", kdf_cost=INTERACTIVE, max_derivations=1)
+    archive = export(pod)
+    done = {}
+
+    def work(name, job):
+        done[name] = job()
+
+    with store.derivation.slot():
+        threads = [threading.Thread(target=work, args=("import", lambda: import_archive(
+                       store, copy.deepcopy(archive), PASSPHRASE, LATER))),
+                   threading.Thread(target=work, args=("export", lambda: export_archive(
+                       pod, PASSPHRASE, [], LATER, store.derivation)))]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.3)
+        assert done == {}
+    for thread in threads:
+        thread.join()
+
+    assert done["import"].did == pod.did and done["export"]["holder"] == pod.did

@@ -1,0 +1,116 @@
+"""Moving a pod in (``POST /pods/import``): the archive's key derivation is bounded
+before it runs, its documents are stored as a save would store them, and the pod's
+grants are published above every sequence number the registry has seen, with what
+the registry did not take reported, as after a save."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from datetime import timedelta
+
+import pytest
+
+from consent import HolderKey, sign_document
+from pod import crypto
+from pod.archive import ARCHIVE_TYPE, CONTEXT
+from tests.factories import disclosure_rows
+from tests.vg.test_pod_api import (
+    LD,
+    NOW,
+    PASSPHRASE,
+    PROBLEM,
+    UTRECHT,
+    Holder,
+    _deliver_rating,
+    _patch,
+    _rating,
+    make_api,
+)
+
+IMPORT = "/api/v1/pods/import"
+SUMMARY = {"type": "RatingSummary", "ratingCount": 1000, "averageScore": "5.0"}
+
+
+@pytest.fixture()
+def api(tmp_path):
+    return make_api(tmp_path / "server")
+
+
+@pytest.fixture()
+def other(tmp_path):
+    return make_api(tmp_path / "other")
+
+
+@pytest.fixture()
+def holder(api) -> Holder:
+    return Holder(api)
+
+
+def grant(api, holder: Holder, fields=("skills",)) -> str:
+    body = {"audience": {"kind": "employer_and_neighbours", "employer": UTRECHT},
+            "purposes": ["matching"], "fields": list(fields),
+            "validUntil": (NOW + timedelta(days=30)).isoformat()}
+    response = api.post("/api/v1/pod/toestemmingen", json=body, headers=holder.headers)
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def export(api, holder: Holder) -> dict:
+    answer = api.post("/api/v1/pod/export", headers=holder.headers,
+                      json={"passphrase": PASSPHRASE})
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def erase(api, holder: Holder) -> None:
+    answer = api.request("DELETE", "/api/v1/pod", headers=holder.headers,
+                         json={"passphrase": PASSPHRASE})
+    assert answer.status_code == 200, answer.text
+
+
+def holder_key(api, holder: Holder) -> HolderKey:
+    return HolderKey(api.system.pods.unlock(holder.did, PASSPHRASE).key_material()[0])
+
+
+def resigned(archive: dict, key: HolderKey, change) -> dict:
+    """The holder's own archive, changed and signed again with their own key."""
+    body = {k: v for k, v in archive.items() if k != "proof"}
+    change(body)
+    return sign_document(body, key)
+
+
+def session(answer) -> dict:
+    return {"Authorization": f"Bearer {answer.json()['session']}"}
+
+
+def projections(api, did: str) -> list[dict]:
+    return [json.loads(row.projection) for row in
+            disclosure_rows(api.system.registry.engine) if row.holder_did == did]
+
+
+# -- the sealed identity key's Argon2id cost ---------------------------------------
+def test_an_archive_asking_a_gibibyte_of_key_derivation_is_refused_before_deriving(
+        api, monkeypatch):
+    key = HolderKey(os.urandom(32))
+    archive = sign_document({
+        "@context": CONTEXT, "type": ARCHIVE_TYPE, "holder": key.did,
+        "exported": "2026-12-05T05:00:00Z", "sequence": 0, "history": [],
+        "grants": [], "accessLog": [],
+        "identityKey": {"alg": "argon2id+xchacha20poly1305",
+                        "salt": base64.b64encode(os.urandom(16)).decode(),
+                        "opslimit": 4, "memlimit": 1024 ** 3,
+                        "sealed": base64.b64encode(os.urandom(72)).decode()}}, key)
+    calls = []
+    monkeypatch.setattr(crypto, "derive_key", lambda *args: calls.append(args))
+
+    answer = api.post(IMPORT, json={"passphrase": "whatever-passphrase-1",
+                                    "archive": archive})
+
+    assert answer.status_code == 400, answer.text
+    assert answer.headers["content-type"] == PROBLEM
+    assert answer.json()["code"] == "invalid-archive"
+    assert "Argon2id cost" in answer.json()["detail"]
+    assert calls == []
+    assert not api.system.pods.exists(key.did)
