@@ -99,14 +99,17 @@ def export_archive(pod: UnlockedPod, passphrase: str, access_log: list[dict],
     return pod.sign(body)
 
 
-def import_archive(store, archive: Any, passphrase: str, now: datetime,
+def import_archive(store, archive: Any, passphrase: str, now: datetime, *,
+                   prepare: Callable[[UnlockedPod, dict], dict],
                    validate: Callable[[dict, str], None] | None = None) -> UnlockedPod:
     """A new pod in ``store`` with the archive's identity and contents.
 
     Everything is checked before anything is written: the structure, the sealed
     identity key's shape and cost, the holder's signature, the sealed seed against
-    the holder's did, and (``validate``) each Workcontext version. A refused archive
-    leaves no pod behind.
+    the holder's did, and (``validate``) each Workcontext version. ``prepare`` then
+    gives each version as the new pod stores it (a document is stored as a save
+    would store it, not as the archive says). A refused archive leaves no pod
+    behind.
     """
     _check_structure(archive)
     _check_identity_key(archive["identityKey"], store.derivation)
@@ -124,9 +127,11 @@ def import_archive(store, archive: Any, passphrase: str, now: datetime,
             validate(entry["document"], holder)
     pod = store.create(passphrase, now, seed=seed)
     try:
+        history = [{**entry, "document": prepare(pod, entry["document"])}
+                   for entry in archive["history"]]
         files = _import_binaries(pod, archive.get("binaries", []))
-        pod.load(archive["history"], archive["grants"], archive["sequence"],
-                 archive["accessLog"], files)
+        pod.load(history, archive["grants"], archive["sequence"], archive["accessLog"],
+                 files)
     except BaseException:
         store.erase(pod)
         raise

@@ -117,7 +117,7 @@ def save_workcontext(system: System, pod: UnlockedPod, document: Any,
 def checked_workcontext(system: System, pod: UnlockedPod, document: Any) -> Any:
     """The document as it will be stored, once it passed every check; it reads
     but never changes anything, so a caller may repeat it after a refusal."""
-    document = with_rating_summary(pod, document)
+    document = stored_form(pod, document)
     check_workcontext(system, pod, document)
     return document
 
@@ -144,10 +144,15 @@ def store_checked_workcontext(system: System, pod: UnlockedPod, document: Any,
     return Saved(stored.version, published, stored.etag, tuple(failed))
 
 
-def with_rating_summary(pod: UnlockedPod, document: Any) -> Any:
-    """A ``ratingSummary`` member asks to publish the summary: the pod writes its
-    numbers from the ratings it received, whatever the request said, and leaves the
-    member out while there is no rating. Without the member nothing is published."""
+def stored_form(pod: UnlockedPod, document: Any) -> Any:
+    """The document as ``pod`` stores it, however it came in (a save, a restore,
+    an import): what the pod computes is never taken from the document.
+
+    A ``ratingSummary`` member asks to publish the summary: the pod writes its
+    numbers from the ratings in its own inbox, whatever the document said, and leaves
+    the member out while there is no rating. Without the member nothing is
+    published. The summary stays the holder's statement, signed with the holder's
+    key like the rest of the disclosure: nobody else attests it."""
     if not isinstance(document, dict) or "ratingSummary" not in document:
         return document
     summary = rating_summary(inbox.messages(pod), RATING_SENDER)

@@ -13,6 +13,7 @@ from pod.archive import export_archive, import_archive
 from registry import Erased, pseudonym_for
 from schemas import check_references
 
+from . import holder_flows
 from .holder_flows import deliver
 from .wiring import System
 
@@ -47,14 +48,16 @@ def export_pod(system: System, pod: UnlockedPod, passphrase: str,
 
 def import_pod(system: System, archive: Any, passphrase: str,
                now: datetime) -> UnlockedPod:
-    """A new pod from an archive, validated like any write; then every live grant
-    is published to this server's registry, as after a change of the Workcontext."""
+    """A new pod from an archive, each version validated like any write and stored
+    as a save stores it; then every live grant is published to this server's
+    registry, as after a change of the Workcontext."""
 
     def validate(document: dict, holder: str) -> None:
         system.validator.validate(document, holder_id=holder)
         check_references(system.reference, document)
 
-    pod = import_archive(system.pods, archive, passphrase, now, validate)
+    pod = import_archive(system.pods, archive, passphrase, now,
+                         prepare=holder_flows.stored_form, validate=validate)
     if pod.workcontext() is not None:
         for disclosure in pod.live_disclosures(now):
             deliver(system.registry, disclosure, now)

@@ -74,6 +74,10 @@ def export(pod: UnlockedPod, log=ACCESS) -> dict:
     return export_archive(pod, PASSPHRASE, log, LATER, DERIVATION)
 
 
+def as_archived(pod: UnlockedPod, document: dict) -> dict:
+    return document
+
+
 def comparable(archive: dict) -> dict:
     """The archive without what differs on every export by design."""
     return {k: v for k, v in archive.items()
@@ -84,7 +88,7 @@ def test_an_import_elsewhere_exports_the_same_archive(pod, elsewhere):
     archive = export(pod)
 
     moved = import_archive(elsewhere, read_archive(json.dumps(archive).encode()),
-                           PASSPHRASE, LATER)
+                           PASSPHRASE, LATER, prepare=as_archived)
 
     assert moved.did == pod.did
     assert comparable(export(moved, log=[])) == comparable(archive)
@@ -97,7 +101,8 @@ def test_an_import_elsewhere_exports_the_same_archive(pod, elsewhere):
 
 
 def test_imported_binaries_are_encrypted_under_the_new_pod(pod, elsewhere):
-    moved = import_archive(elsewhere, export(pod), PASSPHRASE, LATER)
+    moved = import_archive(elsewhere, export(pod), PASSPHRASE, LATER,
+                           prepare=as_archived)
 
     files = list((moved.directory / "binaries").glob("*.bin"))
     assert len(files) == 2
@@ -111,7 +116,7 @@ def test_an_archive_made_before_binaries_were_exported_still_imports(pod, elsewh
     del archive["proof"]
     archive = pod.sign(archive)
 
-    moved = import_archive(elsewhere, archive, PASSPHRASE, LATER)
+    moved = import_archive(elsewhere, archive, PASSPHRASE, LATER, prepare=as_archived)
 
     assert binaries(moved) == []
     assert moved.workcontext() == pod.workcontext()
@@ -136,16 +141,38 @@ def test_a_malformed_binary_in_an_archive_is_refused(pod, elsewhere, change, mes
     change(archive["binaries"])
 
     with pytest.raises(InvalidArchive) as caught:
-        import_archive(elsewhere, archive, PASSPHRASE, LATER)
+        import_archive(elsewhere, archive, PASSPHRASE, LATER, prepare=as_archived)
 
     assert message in str(caught.value)
+    assert not elsewhere.exists(pod.did)
+
+
+def test_each_imported_version_is_stored_as_the_callers_preparation_makes_it(
+        pod, elsewhere):
+    def prepare(new_pod: UnlockedPod, document: dict) -> dict:
+        assert new_pod.did == pod.did
+        return {**document, "name": "Prepared"}
+
+    moved = import_archive(elsewhere, export(pod), PASSPHRASE, LATER, prepare=prepare)
+
+    assert [moved.version(v.version)["name"] for v in moved.versions()] == [
+        "Prepared", "Prepared"]
+
+
+def test_a_failing_preparation_leaves_no_pod(pod, elsewhere):
+    def prepare(new_pod: UnlockedPod, document: dict) -> dict:
+        raise InvalidArchive(["refused"])
+
+    with pytest.raises(InvalidArchive):
+        import_archive(elsewhere, export(pod), PASSPHRASE, LATER, prepare=prepare)
+
     assert not elsewhere.exists(pod.did)
 
 
 def test_an_imported_pod_continues_the_sequence_and_signs_as_the_holder(pod,
                                                                          elsewhere):
     archive = export(pod)
-    moved = import_archive(elsewhere, archive, PASSPHRASE, LATER)
+    moved = import_archive(elsewhere, archive, PASSPHRASE, LATER, prepare=as_archived)
     live = [r.grant for r in moved.grants() if r.is_live(LATER)]
 
     disclosure = moved.disclosure(live[0], LATER)
@@ -183,7 +210,7 @@ def test_an_archive_with_any_member_changed_is_refused_and_creates_no_pod(
         altered = copy.deepcopy(archive)
         change(altered)
         with pytest.raises(InvalidArchive):
-            import_archive(elsewhere, altered, PASSPHRASE, LATER)
+            import_archive(elsewhere, altered, PASSPHRASE, LATER, prepare=as_archived)
 
     assert not elsewhere.exists(pod.did)
     assert list(elsewhere.root.glob("*/pod.json")) == []
@@ -191,14 +218,15 @@ def test_an_archive_with_any_member_changed_is_refused_and_creates_no_pod(
 
 def test_an_archive_opens_only_with_the_export_passphrase(pod, elsewhere):
     with pytest.raises(UnlockFailed):
-        import_archive(elsewhere, export(pod), "another passphrase here", LATER)
+        import_archive(elsewhere, export(pod), "another passphrase here", LATER,
+                       prepare=as_archived)
 
     assert not elsewhere.exists(pod.did)
 
 
 def test_an_archive_does_not_import_twice_into_one_server(pod, here):
     with pytest.raises(PodExists):
-        import_archive(here, export(pod), PASSPHRASE, LATER)
+        import_archive(here, export(pod), PASSPHRASE, LATER, prepare=as_archived)
 
 
 @pytest.mark.parametrize("raw, message", [
@@ -209,7 +237,8 @@ def test_an_archive_does_not_import_twice_into_one_server(pod, here):
 ])
 def test_a_malformed_archive_is_refused_with_what_is_wrong(elsewhere, raw, message):
     with pytest.raises(InvalidArchive) as caught:
-        import_archive(elsewhere, read_archive(raw), PASSPHRASE, LATER)
+        import_archive(elsewhere, read_archive(raw), PASSPHRASE, LATER,
+                       prepare=as_archived)
 
     assert message in str(caught.value)
 
@@ -256,7 +285,7 @@ def test_an_identity_key_this_server_would_not_make_is_refused_before_deriving(
     archive = forged(identity_key(**changes))
 
     with pytest.raises(InvalidArchive) as caught:
-        import_archive(elsewhere, archive, PASSPHRASE, LATER)
+        import_archive(elsewhere, archive, PASSPHRASE, LATER, prepare=as_archived)
 
     assert message in str(caught.value)
     assert calls == []
@@ -268,7 +297,7 @@ def test_an_archive_at_the_moderate_level_imports_into_an_interactive_server(
     archive = export_archive(pod, PASSPHRASE, [], LATER,
                              PodStore(here.root, kdf_cost=crypto.MODERATE).derivation)
 
-    moved = import_archive(elsewhere, archive, PASSPHRASE, LATER)
+    moved = import_archive(elsewhere, archive, PASSPHRASE, LATER, prepare=as_archived)
 
     assert archive["identityKey"]["opslimit"] == crypto.MODERATE[0]
     assert moved.did == pod.did
@@ -285,7 +314,8 @@ def test_the_import_and_export_derivations_wait_for_the_stores_limiter(
 
     with store.derivation.slot():
         threads = [threading.Thread(target=work, args=("import", lambda: import_archive(
-                       store, copy.deepcopy(archive), PASSPHRASE, LATER))),
+                       store, copy.deepcopy(archive), PASSPHRASE, LATER,
+                       prepare=as_archived))),
                    threading.Thread(target=work, args=("export", lambda: export_archive(
                        pod, PASSPHRASE, [], LATER, store.derivation)))]
         for thread in threads:

@@ -114,3 +114,30 @@ def test_an_archive_asking_a_gibibyte_of_key_derivation_is_refused_before_derivi
     assert "Argon2id cost" in answer.json()["detail"]
     assert calls == []
     assert not api.system.pods.exists(key.did)
+
+
+# -- the rating summary is the new pod's own computation ---------------------------
+def test_an_imported_rating_summary_is_computed_by_the_new_pod(api, other, holder):
+    _deliver_rating(api, holder, _rating(4, 4))
+    assert _patch(api, holder, {"ratingSummary": {}}).status_code == 200
+    grant(api, holder, fields=("skills", "rating_summary"))
+    archive = export(api, holder)
+    assert archive["history"][-1]["document"]["ratingSummary"]["ratingCount"] == 1
+
+    def inflate(body):
+        for entry in body["history"]:
+            entry["document"]["ratingSummary"] = SUMMARY
+
+    forged = resigned(archive, holder_key(api, holder), inflate)
+    answer = other.post(IMPORT, json={"passphrase": PASSPHRASE, "archive": forged})
+
+    assert answer.status_code == 201, answer.text
+    moved = session(answer)
+    current = other.get("/api/v1/pod/werkcontext", headers=moved).json()
+    assert "ratingSummary" not in current
+    for number in (v.version for v in other.system.pods.unlock(
+            holder.did, PASSPHRASE).versions()):
+        version = other.get(f"{holder.base}versies/{number}", headers=moved).json()
+        assert "ratingSummary" not in version
+    assert [set(p) & {"ratingSummary"} for p in projections(other, holder.did)] == [
+        set()]
