@@ -101,15 +101,18 @@ def export_archive(pod: UnlockedPod, passphrase: str, access_log: list[dict],
 
 def import_archive(store, archive: Any, passphrase: str, now: datetime, *,
                    prepare: Callable[[UnlockedPod, dict], dict],
-                   validate: Callable[[dict, str], None] | None = None) -> UnlockedPod:
+                   validate: Callable[[dict, str], None] | None = None,
+                   sequence_floor: Callable[[str], int] | None = None) -> UnlockedPod:
     """A new pod in ``store`` with the archive's identity and contents.
 
     Everything is checked before anything is written: the structure, the sealed
     identity key's shape and cost, the holder's signature, the sealed seed against
     the holder's did, and (``validate``) each Workcontext version. ``prepare`` then
     gives each version as the new pod stores it (a document is stored as a save
-    would store it, not as the archive says). A refused archive leaves no pod
-    behind.
+    would store it, not as the archive says). ``sequence_floor`` names the highest
+    sequence number already used for the holder where the pod will publish: the
+    pod's next document is signed above it and above the archive's. A refused
+    archive leaves no pod behind.
     """
     _check_structure(archive)
     _check_identity_key(archive["identityKey"], store.derivation)
@@ -125,13 +128,14 @@ def import_archive(store, archive: Any, passphrase: str, now: datetime, *,
     if validate is not None:
         for entry in archive["history"]:
             validate(entry["document"], holder)
+    floor = sequence_floor(holder) if sequence_floor is not None else 0
+    sequence = max(archive["sequence"], floor)
     pod = store.create(passphrase, now, seed=seed)
     try:
         history = [{**entry, "document": prepare(pod, entry["document"])}
                    for entry in archive["history"]]
         files = _import_binaries(pod, archive.get("binaries", []))
-        pod.load(history, archive["grants"], archive["sequence"], archive["accessLog"],
-                 files)
+        pod.load(history, archive["grants"], sequence, archive["accessLog"], files)
     except BaseException:
         store.erase(pod)
         raise
@@ -190,9 +194,10 @@ def _check_identity_key(sealed: dict, derivation: KeyDerivation) -> None:
         members = ", ".join(sorted(_KEY_MEMBERS))
         problems.append(f"identityKey must have exactly {members} with alg {_KEY_ALG}")
     elif not derivation.accepts(sealed["opslimit"], sealed["memlimit"]):
-        ceiling = derivation.ceiling
-        problems.append(f"identityKey: the Argon2id cost must be at most opslimit "
-                        f"{ceiling[0]} and memlimit {ceiling[1]} on this server")
+        ops, mem = derivation.ceiling
+        problems.append(f"identityKey: the Argon2id cost must be an opslimit of "
+                        f"{crypto.MIN_OPSLIMIT} to {ops} and a memlimit of "
+                        f"{crypto.MIN_MEMLIMIT} to {mem} bytes on this server")
     elif (_decoded_length(sealed["salt"]) != crypto.SALT_BYTES
           or _decoded_length(sealed["sealed"])
           != crypto.SEALED_OVERHEAD + crypto.KEY_BYTES):

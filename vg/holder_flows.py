@@ -128,8 +128,16 @@ def store_checked_workcontext(system: System, pod: UnlockedPod, document: Any,
     stored = pod.store_version(document, now, if_match)
     if any(r.pending is not None and r.withdrawn is None for r in stored.grants()):
         retry_withdrawals(system, pod, now)
+    published, failed = publish_grants(system, pod, stored.grants(), now)
+    return Saved(stored.version, published, stored.etag, failed)
+
+
+def publish_grants(system: System, pod: UnlockedPod, records,
+                   now: datetime) -> tuple[int, tuple[dict[str, str], ...]]:
+    """Publish the current Workcontext under each publishable grant: how many the
+    registry took, and each one it did not take with the reason's code."""
     published, failed = 0, []
-    for record in stored.grants():
+    for record in records:
         if not _publishable(record, now):
             continue
         try:
@@ -137,11 +145,11 @@ def store_checked_workcontext(system: System, pod: UnlockedPod, document: Any,
         except AudienceRefusedByEmployer:
             continue  # suspended by the employer's policy; the holder was told
         except PUBLICATION_ERRORS as exc:
-            log.warning("publication after a save failed: %s", type(exc).__name__)
+            log.warning("publication of a grant failed: %s", type(exc).__name__)
             failed.append({"grant": record.grant.id, "code": type(exc).code})
             continue
         published += 1
-    return Saved(stored.version, published, stored.etag, tuple(failed))
+    return published, tuple(failed)
 
 
 def stored_form(pod: UnlockedPod, document: Any) -> Any:

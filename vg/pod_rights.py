@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -14,8 +15,14 @@ from registry import Erased, pseudonym_for
 from schemas import check_references
 
 from . import holder_flows
-from .holder_flows import deliver
 from .wiring import System
+
+
+@dataclass(frozen=True, slots=True)
+class Imported:
+    pod: UnlockedPod
+    published: int
+    not_published: tuple[dict[str, str], ...]
 
 
 def own_access_log(system: System, did: str, limit: int = 1000,
@@ -47,21 +54,30 @@ def export_pod(system: System, pod: UnlockedPod, passphrase: str,
 
 
 def import_pod(system: System, archive: Any, passphrase: str,
-               now: datetime) -> UnlockedPod:
+               now: datetime) -> Imported:
     """A new pod from an archive, each version validated like any write and stored
-    as a save stores it; then every live grant is published to this server's
-    registry, as after a change of the Workcontext."""
+    as a save stores it; then its grants are published, as after a save.
+
+    Importing is the holder's own act (their passphrase opens the archive's identity
+    key), so the pod signs above every sequence number this registry has taken from
+    the holder: a pod erased here and imported again (a backup restored) publishes
+    again. A withdrawal the archive holds as pending is sent first, as whenever a
+    pod is opened. A grant the registry does not take is reported in
+    ``not_published``; the pod stays, and its next save publishes the grant again.
+    """
 
     def validate(document: dict, holder: str) -> None:
         system.validator.validate(document, holder_id=holder)
         check_references(system.reference, document)
 
     pod = import_archive(system.pods, archive, passphrase, now,
-                         prepare=holder_flows.stored_form, validate=validate)
-    if pod.workcontext() is not None:
-        for disclosure in pod.live_disclosures(now):
-            deliver(system.registry, disclosure, now)
-    return pod
+                         prepare=holder_flows.stored_form, validate=validate,
+                         sequence_floor=system.registry.last_sequence)
+    holder_flows.retry_withdrawals(system, pod, now)
+    if pod.workcontext() is None:
+        return Imported(pod, 0, ())
+    published, failed = holder_flows.publish_grants(system, pod, pod.grants(), now)
+    return Imported(pod, published, failed)
 
 
 def erase_pod(system: System, pod: UnlockedPod, now: datetime) -> Erased:

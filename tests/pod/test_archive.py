@@ -169,6 +169,19 @@ def test_a_failing_preparation_leaves_no_pod(pod, elsewhere):
     assert not elsewhere.exists(pod.did)
 
 
+def test_an_imported_pod_signs_above_the_sequence_its_registry_last_accepted(
+        pod, elsewhere):
+    archive = export(pod)
+    asked = []
+
+    moved = import_archive(elsewhere, archive, PASSPHRASE, LATER, prepare=as_archived,
+                           sequence_floor=lambda did: asked.append(did) or 1000)
+    live = [r.grant for r in moved.grants() if r.is_live(LATER)]
+
+    assert asked == [pod.did]
+    assert moved.disclosure(live[0], LATER)["sequence"] == 1001
+
+
 def test_an_imported_pod_continues_the_sequence_and_signs_as_the_holder(pod,
                                                                          elsewhere):
     archive = export(pod)

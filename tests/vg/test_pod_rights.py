@@ -141,3 +141,98 @@ def test_an_imported_rating_summary_is_computed_by_the_new_pod(api, other, holde
         assert "ratingSummary" not in version
     assert [set(p) & {"ratingSummary"} for p in projections(other, holder.did)] == [
         set()]
+
+
+def test_a_restore_after_erasure_does_not_bring_back_a_forged_summary(api, holder):
+    grant(api, holder, fields=("skills", "rating_summary"))
+    archive = export(api, holder)
+    forged = resigned(archive, holder_key(api, holder), lambda body: body["history"][
+        -1]["document"].update(ratingSummary=SUMMARY))
+    erase(api, holder)
+
+    answer = api.post(IMPORT, json={"passphrase": PASSPHRASE, "archive": forged})
+
+    assert answer.status_code == 201, answer.text
+    assert "ratingSummary" not in api.get("/api/v1/pod/werkcontext",
+                                          headers=session(answer)).json()
+    assert [p.get("ratingSummary") for p in projections(api, holder.did)] == [None]
+
+
+# -- publication after an import ----------------------------------------------------
+def test_a_pod_erased_and_imported_again_on_one_server_is_published_again(api, holder):
+    grant(api, holder)
+    grant(api, holder, fields=("skills", "hours_per_week"))
+    archive = export(api, holder)
+    erase(api, holder)
+    assert projections(api, holder.did) == []
+
+    answer = api.post(IMPORT, json={"passphrase": PASSPHRASE, "archive": archive})
+
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["published"] == 2 and answer.json()["notPublished"] == []
+    assert len(projections(api, holder.did)) == 2
+    assert api.system.registry.last_sequence(holder.did) > archive["sequence"] + 1
+    saved = api.put("/api/v1/pod/werkcontext", headers={**session(answer), **LD},
+                    content=json.dumps(holder.document))
+    assert saved.json()["published"] == 2 and saved.json()["notPublished"] == []
+
+
+def test_an_import_the_registry_can_not_take_says_so_and_keeps_the_pod(
+        api, other, holder, monkeypatch):
+    from registry import StorageFailed
+
+    grant_id = grant(api, holder)
+    archive = export(api, holder)
+
+    def unavailable(document, now):
+        raise StorageFailed()
+
+    monkeypatch.setattr(other.system.registry, "receive_disclosure", unavailable)
+    answer = other.post(IMPORT, json={"passphrase": PASSPHRASE, "archive": archive})
+
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["published"] == 0
+    assert answer.json()["notPublished"] == [{"grant": grant_id,
+                                               "code": "storage-unavailable"}]
+    assert projections(other, holder.did) == []
+    monkeypatch.undo()
+    saved = other.put("/api/v1/pod/werkcontext", headers={**session(answer), **LD},
+                      content=json.dumps(holder.document))
+    assert saved.json()["published"] == 1
+    assert len(projections(other, holder.did)) == 1
+
+
+def test_a_refused_import_leaves_no_pod_and_publishes_nothing(api, other, holder):
+    grant(api, holder)
+    archive = export(api, holder)
+    archive["history"][-1]["document"]["name"] = "Someone Else"
+
+    answer = other.post(IMPORT, json={"passphrase": PASSPHRASE, "archive": archive})
+
+    assert answer.status_code == 400 and answer.headers["content-type"] == PROBLEM
+    assert not other.system.pods.exists(holder.did)
+    assert projections(other, holder.did) == []
+
+
+def test_a_withdrawal_pending_in_the_archive_is_sent_by_the_import(api, other, holder,
+                                                                    monkeypatch):
+    from registry import StorageFailed
+
+    grant_id = grant(api, holder)
+
+    def unavailable(*_args):
+        raise StorageFailed()
+
+    monkeypatch.setattr(api.system.registry, "receive_withdrawal", unavailable)
+    refused = api.delete(f"/api/v1/pod/toestemmingen/{grant_id.split(':')[-1]}",
+                         headers=holder.headers)
+    assert refused.status_code == 503
+    archive = export(api, holder)
+
+    answer = other.post(IMPORT, json={"passphrase": PASSPHRASE, "archive": archive})
+
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["published"] == 0 and answer.json()["notPublished"] == []
+    [record] = other.system.pods.unlock(holder.did, PASSPHRASE).grants()
+    assert record.withdrawn is not None and record.pending is None
+    assert projections(other, holder.did) == []
