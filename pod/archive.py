@@ -10,6 +10,11 @@ Argon2id from the passphrase the holder gives for the export, so the archive alo
 does not let anyone act as the holder. Embedded documents are JSON literals
 (``@json``), so reading the archive as JSON-LD expands nothing and fetches nothing.
 
+Anyone can upload an archive: a fresh key signs its own. So the sealed identity key
+is checked for shape and for an Argon2id cost this server accepts before its key is
+derived, and the derivation waits for the store's limiter (derivation.py) like an
+unlock does.
+
 An archive is parsed in memory, so it is bounded (MAX_ARCHIVE_BYTES); a pod whose
 binaries do not fit is refused with ArchiveTooLarge rather than exported without
 them, and its binaries stay downloadable one by one. A streamed container would lift
@@ -33,6 +38,7 @@ from consent import (
 
 from . import crypto
 from .binaries import BinaryWriter, binaries, check_name, read_range
+from .derivation import KeyDerivation
 from .errors import (
     ArchiveTooLarge,
     DecryptionFailed,
@@ -66,12 +72,15 @@ _MEMBERS = {"@context", "type", "holder", "exported", "sequence", "history", "gr
 _OPTIONAL = {"binaries"}  # archives made before binaries were exported lack it
 _BINARY_MEMBERS = {"name", "mediaType", "saved", "size", "content"}
 _KEY_AD = b"vg-pod-export-identity"
+_KEY_ALG = "argon2id+xchacha20poly1305"
+_KEY_MEMBERS = {"alg", "salt", "opslimit", "memlimit", "sealed"}
 
 
 def export_archive(pod: UnlockedPod, passphrase: str, access_log: list[dict],
-                   now: datetime, cost: tuple[int, int] = crypto.MODERATE) -> dict:
+                   now: datetime, derivation: KeyDerivation) -> dict:
     """The signed archive; ``access_log`` is the holder's view of the audit log,
-    handed in by the composition layer (the pod does not read the registry)."""
+    handed in by the composition layer (the pod does not read the registry). The
+    identity key is sealed at the cost ``derivation`` makes new keys at."""
     state = pod.read_state()
     history = [{"version": entry["version"], "saved": entry["saved"],
                 "document": document} for entry, document in pod.history()]
@@ -85,36 +94,48 @@ def export_archive(pod: UnlockedPod, passphrase: str, access_log: list[dict],
         "grants": state["grants"],
         "accessLog": pod.imported_access_log() + list(access_log),
         "binaries": _export_binaries(pod),
-        "identityKey": _seal_seed(pod.key_material()[0], passphrase, cost),
+        "identityKey": _seal_seed(pod.key_material()[0], passphrase, derivation),
     }
     return pod.sign(body)
 
 
-def import_archive(store, archive: Any, passphrase: str, now: datetime,
-                   validate: Callable[[dict, str], None] | None = None) -> UnlockedPod:
+def import_archive(store, archive: Any, passphrase: str, now: datetime, *,
+                   prepare: Callable[[UnlockedPod, dict], dict],
+                   validate: Callable[[dict, str], None] | None = None,
+                   sequence_floor: Callable[[str], int] | None = None) -> UnlockedPod:
     """A new pod in ``store`` with the archive's identity and contents.
 
-    Everything is checked before anything is written: the structure, the holder's
-    signature, the sealed seed against the holder's did, and (``validate``) each
-    Workcontext version. A refused archive leaves no pod behind.
+    Everything is checked before anything is written: the structure, the sealed
+    identity key's shape and cost, the holder's signature, the sealed seed against
+    the holder's did, and (``validate``) each Workcontext version. ``prepare`` then
+    gives each version as the new pod stores it (a document is stored as a save
+    would store it, not as the archive says). ``sequence_floor`` names the highest
+    sequence number already used for the holder where the pod will publish: the
+    pod's next document is signed above it and above the archive's. A refused
+    archive leaves no pod behind.
     """
     _check_structure(archive)
+    _check_identity_key(archive["identityKey"], store.derivation)
     try:
         verify_document(archive, archive["holder"])
     except ConsentError as exc:
         raise InvalidArchive(["the archive's signature does not verify"]) from exc
-    seed = _open_seed(archive["identityKey"], passphrase)
-    if HolderKey(seed).did != archive["holder"]:
+    seed = _open_seed(archive["identityKey"], passphrase, store.derivation)
+    holder = archive["holder"]
+    if HolderKey(seed).did != holder:
         raise InvalidArchive(["the identity key does not belong to the holder"])
-    _check_grants(archive["grants"], archive["holder"])
+    _check_grants(archive["grants"], holder)
     if validate is not None:
         for entry in archive["history"]:
-            validate(entry["document"], archive["holder"])
+            validate(entry["document"], holder)
+    floor = sequence_floor(holder) if sequence_floor is not None else 0
+    sequence = max(archive["sequence"], floor)
     pod = store.create(passphrase, now, seed=seed)
     try:
+        history = [{**entry, "document": prepare(pod, entry["document"])}
+                   for entry in archive["history"]]
         files = _import_binaries(pod, archive.get("binaries", []))
-        pod.load(archive["history"], archive["grants"], archive["sequence"],
-                 archive["accessLog"], files)
+        pod.load(history, archive["grants"], sequence, archive["accessLog"], files)
     except BaseException:
         store.erase(pod)
         raise
@@ -157,17 +178,47 @@ def read_archive(raw: bytes) -> Any:
     return value
 
 
-def _seal_seed(seed: bytes, passphrase: str, cost: tuple[int, int]) -> dict:
+def _seal_seed(seed: bytes, passphrase: str, derivation: KeyDerivation) -> dict:
     salt = crypto.random_salt()
-    key = crypto.derive_key(passphrase, salt, *cost)
-    return {"alg": "argon2id+xchacha20poly1305", "salt": _b64(salt),
-            "opslimit": cost[0], "memlimit": cost[1],
+    key = derivation.derive_new(passphrase, salt)
+    return {"alg": _KEY_ALG, "salt": _b64(salt),
+            "opslimit": derivation.cost[0], "memlimit": derivation.cost[1],
             "sealed": _b64(crypto.seal(key, seed, _KEY_AD))}
 
 
-def _open_seed(sealed: dict, passphrase: str) -> bytes:
+def _check_identity_key(sealed: dict, derivation: KeyDerivation) -> None:
+    """Refuse a malformed key, or one sealed at a cost above what this server
+    accepts, before any key is derived."""
+    problems = []
+    if set(sealed) != _KEY_MEMBERS or sealed["alg"] != _KEY_ALG:
+        members = ", ".join(sorted(_KEY_MEMBERS))
+        problems.append(f"identityKey must have exactly {members} with alg {_KEY_ALG}")
+    elif not derivation.accepts(sealed["opslimit"], sealed["memlimit"]):
+        ops, mem = derivation.ceiling
+        problems.append(f"identityKey: the Argon2id cost must be an opslimit of "
+                        f"{crypto.MIN_OPSLIMIT} to {ops} and a memlimit of "
+                        f"{crypto.MIN_MEMLIMIT} to {mem} bytes on this server")
+    elif (_decoded_length(sealed["salt"]) != crypto.SALT_BYTES
+          or _decoded_length(sealed["sealed"])
+          != crypto.SEALED_OVERHEAD + crypto.KEY_BYTES):
+        problems.append(f"identityKey: salt must be {crypto.SALT_BYTES} bytes and "
+                        f"sealed {crypto.SEALED_OVERHEAD + crypto.KEY_BYTES}, base64")
+    if problems:
+        raise InvalidArchive(problems)
+
+
+def _decoded_length(text: Any) -> int | None:
+    if not isinstance(text, str) or len(text) > 1024:
+        return None
     try:
-        key = crypto.derive_key(passphrase, _b64d(sealed["salt"]), sealed["opslimit"],
+        return len(_b64d(text))
+    except ValueError:
+        return None
+
+
+def _open_seed(sealed: dict, passphrase: str, derivation: KeyDerivation) -> bytes:
+    try:
+        key = derivation.derive(passphrase, _b64d(sealed["salt"]), sealed["opslimit"],
                                 sealed["memlimit"])
         seed = crypto.open_sealed(key, _b64d(sealed["sealed"]), _KEY_AD)
     except (DecryptionFailed, ValueError, KeyError, TypeError) as exc:

@@ -26,7 +26,6 @@ import hashlib
 import json
 import re
 import shutil
-import threading
 from datetime import datetime
 from pathlib import Path
 from typing import NoReturn
@@ -35,6 +34,7 @@ from consent import HolderKey
 
 from . import crypto
 from .commits import GroupCommit
+from .derivation import KeyDerivation
 from .errors import (
     DecryptionFailed,
     PodExists,
@@ -55,24 +55,22 @@ class PodStore:
     """Creates and unlocks pods under one root directory; one server, many pods.
 
     Key derivation is memory-hard by design (256 MiB per call at the moderate level),
-    so at most ``max_derivations`` run at once per process; further unlock attempts
-    wait their turn instead of exhausting memory.
+    so every derivation, the archive's included, goes through ``derivation``: at most
+    ``max_derivations`` at once per process, never above its ceiling (derivation.py).
     """
 
     def __init__(self, root: Path, kdf_cost: tuple[int, int] = crypto.MODERATE,
                  min_passphrase: int = 12, keyring_dir: Path | None = None,
                  max_derivations: int = 2):
-        crypto.check_cost(*kdf_cost)
+        self.derivation = KeyDerivation(kdf_cost, max_derivations)
         self.root = root
         self.kdf_cost = kdf_cost
         self.min_passphrase = min_passphrase
         self.keyring = Keyring(keyring_dir or root / ".keyring")
-        self._derivations = threading.BoundedSemaphore(max_derivations)
         self._commits = GroupCommit()
 
     def _derive(self, passphrase: str, salt: bytes, opslimit: int, memlimit: int) -> bytes:
-        with self._derivations:
-            return crypto.derive_key(passphrase, salt, opslimit, memlimit)
+        return self.derivation.derive(passphrase, salt, opslimit, memlimit)
 
     def pod_id(self, did: str) -> str:
         # A hash keeps untrusted identifiers out of file names entirely.
@@ -150,7 +148,8 @@ class PodStore:
         Sessions opened with the old passphrase stop working."""
         self._check_passphrase(new)
         cost = cost or self.kdf_cost
-        crypto.check_cost(*cost)
+        if not self.derivation.accepts(*cost):
+            raise ValueError("Argon2id cost is outside what this server accepts")
         with pod_lock(self.directory(did)):
             meta = self._meta(did)
             old_pod = self.unlock_without_upgrade(did, old, meta)

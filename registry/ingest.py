@@ -126,6 +126,13 @@ class Ingest:
                                                         holder_did=found.holder))
         return found.grant_id
 
+    def last_sequence(self, did: str) -> int:
+        pseudonym = pseudonym_for(self._secret, did)
+        with transaction(self._engine) as conn:
+            last = conn.execute(select(T_HOLDER.c.last_sequence).where(
+                T_HOLDER.c.did == did)).scalar_one_or_none()
+            return max(last or 0, erased_floor(conn, pseudonym))
+
     def _advance(self, conn: Connection, did: str, pseudonym: str, sequence: int) -> None:
         moved = conn.execute(
             update(T_HOLDER)

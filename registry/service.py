@@ -85,6 +85,12 @@ class Registry:
     def receive_erasure(self, document: Any, now: datetime) -> Erased:
         return self.erasure.erase(document, now)
 
+    def last_sequence(self, did: str) -> int:
+        """The highest sequence number taken from the holder here, an erased
+        holder's erasure included; 0 for a holder never seen. A pod that moves
+        in signs above it, or its documents would be refused as replays."""
+        return self.ingest.last_sequence(did)
+
     def create_assignment(self, requester: Requester, spec: AssignmentSpec,
                           now: datetime, status: str = "open") -> StoredAssignment:
         _require_staff(requester, "create assignments")

@@ -92,8 +92,10 @@ _FIELDS = (
           Sensitivity.CONTACT, _REACH),
     # The holder's own summary of the ratings their pod received (registry/ratings.py
     # delivers them sealed): organisations see ratings only this way, under a grant.
-    Field("rating_summary", ("ratingSummary",), "Beoordelingen (samenvatting)",
-          "Rating summary", Sensitivity.SENSITIVE, _WORK),
+    # Only the holder signs it, so the label says whose statement it is.
+    Field("rating_summary", ("ratingSummary",),
+          "Beoordelingen (samenvatting, verklaring van de houder)",
+          "Rating summary (stated by the holder)", Sensitivity.SENSITIVE, _WORK),
 )
 FIELDS = MappingProxyType({f.key: f for f in _FIELDS})
 

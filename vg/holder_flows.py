@@ -117,7 +117,7 @@ def save_workcontext(system: System, pod: UnlockedPod, document: Any,
 def checked_workcontext(system: System, pod: UnlockedPod, document: Any) -> Any:
     """The document as it will be stored, once it passed every check; it reads
     but never changes anything, so a caller may repeat it after a refusal."""
-    document = with_rating_summary(pod, document)
+    document = stored_form(pod, document)
     check_workcontext(system, pod, document)
     return document
 
@@ -128,8 +128,16 @@ def store_checked_workcontext(system: System, pod: UnlockedPod, document: Any,
     stored = pod.store_version(document, now, if_match)
     if any(r.pending is not None and r.withdrawn is None for r in stored.grants()):
         retry_withdrawals(system, pod, now)
+    published, failed = publish_grants(system, pod, stored.grants(), now)
+    return Saved(stored.version, published, stored.etag, failed)
+
+
+def publish_grants(system: System, pod: UnlockedPod, records,
+                   now: datetime) -> tuple[int, tuple[dict[str, str], ...]]:
+    """Publish the current Workcontext under each publishable grant: how many the
+    registry took, and each one it did not take with the reason's code."""
     published, failed = 0, []
-    for record in stored.grants():
+    for record in records:
         if not _publishable(record, now):
             continue
         try:
@@ -137,17 +145,22 @@ def store_checked_workcontext(system: System, pod: UnlockedPod, document: Any,
         except AudienceRefusedByEmployer:
             continue  # suspended by the employer's policy; the holder was told
         except PUBLICATION_ERRORS as exc:
-            log.warning("publication after a save failed: %s", type(exc).__name__)
+            log.warning("publication of a grant failed: %s", type(exc).__name__)
             failed.append({"grant": record.grant.id, "code": type(exc).code})
             continue
         published += 1
-    return Saved(stored.version, published, stored.etag, tuple(failed))
+    return published, tuple(failed)
 
 
-def with_rating_summary(pod: UnlockedPod, document: Any) -> Any:
-    """A ``ratingSummary`` member asks to publish the summary: the pod writes its
-    numbers from the ratings it received, whatever the request said, and leaves the
-    member out while there is no rating. Without the member nothing is published."""
+def stored_form(pod: UnlockedPod, document: Any) -> Any:
+    """The document as ``pod`` stores it, however it came in (a save, a restore,
+    an import): what the pod computes is never taken from the document.
+
+    A ``ratingSummary`` member asks to publish the summary: the pod writes its
+    numbers from the ratings in its own inbox, whatever the document said, and leaves
+    the member out while there is no rating. Without the member nothing is
+    published. The summary stays the holder's statement, signed with the holder's
+    key like the rest of the disclosure: nobody else attests it."""
     if not isinstance(document, dict) or "ratingSummary" not in document:
         return document
     summary = rating_summary(inbox.messages(pod), RATING_SENDER)

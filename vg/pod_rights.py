@@ -4,18 +4,25 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from consent import format_time
 from pod import UnlockedPod
 from pod.archive import export_archive, import_archive
-from pod.crypto import INTERACTIVE, MODERATE
 from registry import Erased, pseudonym_for
 from schemas import check_references
 
-from .holder_flows import deliver
+from . import holder_flows
 from .wiring import System
+
+
+@dataclass(frozen=True, slots=True)
+class Imported:
+    pod: UnlockedPod
+    published: int
+    not_published: tuple[dict[str, str], ...]
 
 
 def own_access_log(system: System, did: str, limit: int = 1000,
@@ -43,23 +50,34 @@ def access_record(record) -> dict:
 def export_pod(system: System, pod: UnlockedPod, passphrase: str,
                now: datetime) -> dict[str, Any]:
     log = _whole_access_log(system, pod.did)
-    return export_archive(pod, passphrase, log, now, cost=_cost(system))
+    return export_archive(pod, passphrase, log, now, system.pods.derivation)
 
 
 def import_pod(system: System, archive: Any, passphrase: str,
-               now: datetime) -> UnlockedPod:
-    """A new pod from an archive, validated like any write; then every live grant
-    is published to this server's registry, as after a change of the Workcontext."""
+               now: datetime) -> Imported:
+    """A new pod from an archive, each version validated like any write and stored
+    as a save stores it; then its grants are published, as after a save.
+
+    Importing is the holder's own act (their passphrase opens the archive's identity
+    key), so the pod signs above every sequence number this registry has taken from
+    the holder: a pod erased here and imported again (a backup restored) publishes
+    again. A withdrawal the archive holds as pending is sent first, as whenever a
+    pod is opened. A grant the registry does not take is reported in
+    ``not_published``; the pod stays, and its next save publishes the grant again.
+    """
 
     def validate(document: dict, holder: str) -> None:
         system.validator.validate(document, holder_id=holder)
         check_references(system.reference, document)
 
-    pod = import_archive(system.pods, archive, passphrase, now, validate)
-    if pod.workcontext() is not None:
-        for disclosure in pod.live_disclosures(now):
-            deliver(system.registry, disclosure, now)
-    return pod
+    pod = import_archive(system.pods, archive, passphrase, now,
+                         prepare=holder_flows.stored_form, validate=validate,
+                         sequence_floor=system.registry.last_sequence)
+    holder_flows.retry_withdrawals(system, pod, now)
+    if pod.workcontext() is None:
+        return Imported(pod, 0, ())
+    published, failed = holder_flows.publish_grants(system, pod, pod.grants(), now)
+    return Imported(pod, published, failed)
 
 
 def erase_pod(system: System, pod: UnlockedPod, now: datetime) -> Erased:
@@ -80,6 +98,3 @@ def _whole_access_log(system: System, did: str) -> list[dict]:
             return entries
         offset += len(page)
 
-
-def _cost(system: System) -> tuple[int, int]:
-    return MODERATE if system.settings.kdf_level == "moderate" else INTERACTIVE

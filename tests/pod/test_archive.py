@@ -6,21 +6,27 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import os
+import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from consent import Audience
+from consent import Audience, HolderKey, sign_document
 from pod import ArchiveTooLarge, InvalidArchive, PodExists, UnlockFailed, UnlockedPod
 from pod import archive as archive_module
 from pod.archive import export_archive, import_archive, read_archive
 from pod.binaries import CHUNK, BinaryWriter, binaries, read_range
+from pod import crypto
 from pod.crypto import INTERACTIVE
+from pod.derivation import KeyDerivation
 from pod.store import PodStore
 from tests.factories import NOW, PASSPHRASE, full_workcontext, pod_store
 
 LATER = NOW + timedelta(hours=1)
+DERIVATION = KeyDerivation(INTERACTIVE)
 VIDEO = bytes(range(256)) * (2 * CHUNK // 256 + 7)  # three chunks, the last short
 ACCESS = [{"sequence": 1, "occurredAt": "2026-12-04T12:30:00Z",
            "organisation": "GM0344", "purpose": "matching", "fields": ["skills"],
@@ -65,7 +71,11 @@ def contents(pod: UnlockedPod) -> dict:
 
 
 def export(pod: UnlockedPod, log=ACCESS) -> dict:
-    return export_archive(pod, PASSPHRASE, log, LATER, cost=INTERACTIVE)
+    return export_archive(pod, PASSPHRASE, log, LATER, DERIVATION)
+
+
+def as_archived(pod: UnlockedPod, document: dict) -> dict:
+    return document
 
 
 def comparable(archive: dict) -> dict:
@@ -78,7 +88,7 @@ def test_an_import_elsewhere_exports_the_same_archive(pod, elsewhere):
     archive = export(pod)
 
     moved = import_archive(elsewhere, read_archive(json.dumps(archive).encode()),
-                           PASSPHRASE, LATER)
+                           PASSPHRASE, LATER, prepare=as_archived)
 
     assert moved.did == pod.did
     assert comparable(export(moved, log=[])) == comparable(archive)
@@ -91,7 +101,8 @@ def test_an_import_elsewhere_exports_the_same_archive(pod, elsewhere):
 
 
 def test_imported_binaries_are_encrypted_under_the_new_pod(pod, elsewhere):
-    moved = import_archive(elsewhere, export(pod), PASSPHRASE, LATER)
+    moved = import_archive(elsewhere, export(pod), PASSPHRASE, LATER,
+                           prepare=as_archived)
 
     files = list((moved.directory / "binaries").glob("*.bin"))
     assert len(files) == 2
@@ -105,7 +116,7 @@ def test_an_archive_made_before_binaries_were_exported_still_imports(pod, elsewh
     del archive["proof"]
     archive = pod.sign(archive)
 
-    moved = import_archive(elsewhere, archive, PASSPHRASE, LATER)
+    moved = import_archive(elsewhere, archive, PASSPHRASE, LATER, prepare=as_archived)
 
     assert binaries(moved) == []
     assert moved.workcontext() == pod.workcontext()
@@ -130,16 +141,51 @@ def test_a_malformed_binary_in_an_archive_is_refused(pod, elsewhere, change, mes
     change(archive["binaries"])
 
     with pytest.raises(InvalidArchive) as caught:
-        import_archive(elsewhere, archive, PASSPHRASE, LATER)
+        import_archive(elsewhere, archive, PASSPHRASE, LATER, prepare=as_archived)
 
     assert message in str(caught.value)
     assert not elsewhere.exists(pod.did)
 
 
+def test_each_imported_version_is_stored_as_the_callers_preparation_makes_it(
+        pod, elsewhere):
+    def prepare(new_pod: UnlockedPod, document: dict) -> dict:
+        assert new_pod.did == pod.did
+        return {**document, "name": "Prepared"}
+
+    moved = import_archive(elsewhere, export(pod), PASSPHRASE, LATER, prepare=prepare)
+
+    assert [moved.version(v.version)["name"] for v in moved.versions()] == [
+        "Prepared", "Prepared"]
+
+
+def test_a_failing_preparation_leaves_no_pod(pod, elsewhere):
+    def prepare(new_pod: UnlockedPod, document: dict) -> dict:
+        raise InvalidArchive(["refused"])
+
+    with pytest.raises(InvalidArchive):
+        import_archive(elsewhere, export(pod), PASSPHRASE, LATER, prepare=prepare)
+
+    assert not elsewhere.exists(pod.did)
+
+
+def test_an_imported_pod_signs_above_the_sequence_its_registry_last_accepted(
+        pod, elsewhere):
+    archive = export(pod)
+    asked = []
+
+    moved = import_archive(elsewhere, archive, PASSPHRASE, LATER, prepare=as_archived,
+                           sequence_floor=lambda did: asked.append(did) or 1000)
+    live = [r.grant for r in moved.grants() if r.is_live(LATER)]
+
+    assert asked == [pod.did]
+    assert moved.disclosure(live[0], LATER)["sequence"] == 1001
+
+
 def test_an_imported_pod_continues_the_sequence_and_signs_as_the_holder(pod,
                                                                          elsewhere):
     archive = export(pod)
-    moved = import_archive(elsewhere, archive, PASSPHRASE, LATER)
+    moved = import_archive(elsewhere, archive, PASSPHRASE, LATER, prepare=as_archived)
     live = [r.grant for r in moved.grants() if r.is_live(LATER)]
 
     disclosure = moved.disclosure(live[0], LATER)
@@ -177,7 +223,7 @@ def test_an_archive_with_any_member_changed_is_refused_and_creates_no_pod(
         altered = copy.deepcopy(archive)
         change(altered)
         with pytest.raises(InvalidArchive):
-            import_archive(elsewhere, altered, PASSPHRASE, LATER)
+            import_archive(elsewhere, altered, PASSPHRASE, LATER, prepare=as_archived)
 
     assert not elsewhere.exists(pod.did)
     assert list(elsewhere.root.glob("*/pod.json")) == []
@@ -185,14 +231,15 @@ def test_an_archive_with_any_member_changed_is_refused_and_creates_no_pod(
 
 def test_an_archive_opens_only_with_the_export_passphrase(pod, elsewhere):
     with pytest.raises(UnlockFailed):
-        import_archive(elsewhere, export(pod), "another passphrase here", LATER)
+        import_archive(elsewhere, export(pod), "another passphrase here", LATER,
+                       prepare=as_archived)
 
     assert not elsewhere.exists(pod.did)
 
 
 def test_an_archive_does_not_import_twice_into_one_server(pod, here):
     with pytest.raises(PodExists):
-        import_archive(here, export(pod), PASSPHRASE, LATER)
+        import_archive(here, export(pod), PASSPHRASE, LATER, prepare=as_archived)
 
 
 @pytest.mark.parametrize("raw, message", [
@@ -203,6 +250,92 @@ def test_an_archive_does_not_import_twice_into_one_server(pod, here):
 ])
 def test_a_malformed_archive_is_refused_with_what_is_wrong(elsewhere, raw, message):
     with pytest.raises(InvalidArchive) as caught:
-        import_archive(elsewhere, read_archive(raw), PASSPHRASE, LATER)
+        import_archive(elsewhere, read_archive(raw), PASSPHRASE, LATER,
+                       prepare=as_archived)
 
     assert message in str(caught.value)
+
+
+# -- the sealed identity key and its key derivation ----------------------------------
+def forged(identity_key: dict) -> dict:
+    """An archive anyone can make: a fresh key signs it, ``sealed`` is noise."""
+    key = HolderKey(os.urandom(32))
+    body = {"@context": archive_module.CONTEXT, "type": archive_module.ARCHIVE_TYPE,
+            "holder": key.did, "exported": "2026-12-05T05:00:00Z", "sequence": 0,
+            "history": [], "grants": [], "accessLog": [], "identityKey": identity_key}
+    return sign_document(body, key)
+
+
+def identity_key(**changes) -> dict:
+    key = {"alg": "argon2id+xchacha20poly1305",
+           "salt": base64.b64encode(os.urandom(crypto.SALT_BYTES)).decode(),
+           "opslimit": INTERACTIVE[0], "memlimit": INTERACTIVE[1],
+           "sealed": base64.b64encode(os.urandom(crypto.SEALED_OVERHEAD + 32)).decode()}
+    return {**key, **changes}
+
+
+def derivations(monkeypatch) -> list:
+    calls = []
+    derive = crypto.derive_key
+    monkeypatch.setattr(crypto, "derive_key", lambda *args: (calls.append(args[2:]),
+                                                             derive(*args))[1])
+    return calls
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"opslimit": 4, "memlimit": 1024 ** 3}, "Argon2id cost"),
+    ({"opslimit": crypto.MODERATE[0] + 1}, "Argon2id cost"),
+    ({"memlimit": crypto.MODERATE[1] * 2}, "Argon2id cost"),
+    ({"opslimit": True}, "Argon2id cost"),
+    ({"alg": "argon2i"}, "identityKey"),
+    ({"salt": base64.b64encode(b"short").decode()}, "identityKey"),
+    ({"sealed": base64.b64encode(os.urandom(4096)).decode()}, "identityKey"),
+    ({"extra": 1}, "identityKey"),
+])
+def test_an_identity_key_this_server_would_not_make_is_refused_before_deriving(
+        elsewhere, monkeypatch, changes, message):
+    calls = derivations(monkeypatch)
+    archive = forged(identity_key(**changes))
+
+    with pytest.raises(InvalidArchive) as caught:
+        import_archive(elsewhere, archive, PASSPHRASE, LATER, prepare=as_archived)
+
+    assert message in str(caught.value)
+    assert calls == []
+    assert list(elsewhere.root.glob("*/pod.json")) == []
+
+
+def test_an_archive_at_the_moderate_level_imports_into_an_interactive_server(
+        here, pod, elsewhere):
+    archive = export_archive(pod, PASSPHRASE, [], LATER,
+                             PodStore(here.root, kdf_cost=crypto.MODERATE).derivation)
+
+    moved = import_archive(elsewhere, archive, PASSPHRASE, LATER, prepare=as_archived)
+
+    assert archive["identityKey"]["opslimit"] == crypto.MODERATE[0]
+    assert moved.did == pod.did
+
+
+def test_the_import_and_export_derivations_wait_for_the_stores_limiter(
+        tmp_path, pod):
+    store = PodStore(tmp_path / "limited", kdf_cost=INTERACTIVE, max_derivations=1)
+    archive = export(pod)
+    done = {}
+
+    def work(name, job):
+        done[name] = job()
+
+    with store.derivation.slot():
+        threads = [threading.Thread(target=work, args=("import", lambda: import_archive(
+                       store, copy.deepcopy(archive), PASSPHRASE, LATER,
+                       prepare=as_archived))),
+                   threading.Thread(target=work, args=("export", lambda: export_archive(
+                       pod, PASSPHRASE, [], LATER, store.derivation)))]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.3)
+        assert done == {}
+    for thread in threads:
+        thread.join()
+
+    assert done["import"].did == pod.did and done["export"]["holder"] == pod.did

@@ -15,7 +15,6 @@ from pod import DecryptionFailed, PreconditionFailed
 from pod import holder as holder_module
 from pod.archive import export_archive, import_archive
 from pod.commits import GroupCommit
-from pod.crypto import INTERACTIVE
 from tests.factories import NOW, PASSPHRASE, full_workcontext, pod_store
 from tests.pod.ondisk import read_version, write_version
 
@@ -176,10 +175,12 @@ def test_a_changed_segment_fails_to_decrypt(pod, small_folds):
 def test_a_long_history_imports_folded_and_exports_the_same(pod, small_folds, tmp_path):
     for n in range(9):
         pod.save_workcontext(full_workcontext(pod.did, hours_per_week=n), NOW)
-    archive = export_archive(pod, PASSPHRASE, [], NOW, cost=INTERACTIVE)
+    elsewhere = pod_store(tmp_path / "elsewhere")
+    archive = export_archive(pod, PASSPHRASE, [], NOW, elsewhere.derivation)
 
-    moved = import_archive(pod_store(tmp_path / "elsewhere"), archive, PASSPHRASE, NOW)
+    moved = import_archive(elsewhere, archive, PASSPHRASE, NOW,
+                           prepare=lambda new_pod, document: document)
 
     assert moved.read_state()["segments"]
-    assert export_archive(moved, PASSPHRASE, [], NOW, cost=INTERACTIVE)["history"] == \
-        archive["history"]
+    assert export_archive(moved, PASSPHRASE, [], NOW, elsewhere.derivation)[
+        "history"] == archive["history"]

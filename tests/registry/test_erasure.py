@@ -92,6 +92,16 @@ def test_a_pod_that_moved_continues_above_the_erasure_sequence(system, held):
     assert len(disclosure_rows(system.registry.engine)) == 2
 
 
+def test_the_last_sequence_of_a_holder_counts_the_erasure_floor(system, held):
+    assert system.registry.last_sequence(HOLDER.did) == 4
+    assert system.registry.last_sequence(OTHER.did) == 1
+    assert system.registry.last_sequence(holder_key(3).did) == 0
+
+    system.registry.receive_erasure(erasure(HOLDER, 9), NOW)
+
+    assert system.registry.last_sequence(HOLDER.did) == 9
+
+
 @pytest.mark.parametrize("make, error", [
     (lambda: erasure(HOLDER, 4), ReplayedDocument),
     (lambda: {**erasure(HOLDER, 5), "holder": OTHER.did}, InvalidSignature),

@@ -42,6 +42,13 @@ class SessionOut(BaseModel):
                    expires=now + system.sessions.lifetime)
 
 
+class ImportedOut(SessionOut):
+    published: int
+    notPublished: list[dict[str, str]] = Field(
+        default_factory=list,
+        description="grants the registry did not take after the import, with the code")
+
+
 class GrantCreate(Strict):
     audience: dict[str, Any]
     purposes: list[Name] = Field(min_length=1, max_length=10)

@@ -12,7 +12,7 @@ from pod.archive import MAX_ARCHIVE_BYTES, read_archive
 from .. import pod_rights
 from .bounded_json import BoundedJsonRoute
 from .deps import HolderDep, NowDep, SystemDep
-from .models import PassphraseChange, PassphraseConfirm, SessionOut
+from .models import ImportedOut, PassphraseChange, PassphraseConfirm, SessionOut
 from .render import json_response
 
 router = APIRouter(tags=["houder"], route_class=BoundedJsonRoute)
@@ -35,16 +35,20 @@ def export_pod(body: PassphraseConfirm, pod: HolderDep, system: SystemDep,
     return response
 
 
-@router.post("/pods/import", status_code=201, response_model=SessionOut)
-async def import_pod(request: Request, system: SystemDep, now: NowDep) -> SessionOut:
-    """A pod moves in: ``{"passphrase": ..., "archive": <export>}``."""
+@router.post("/pods/import", status_code=201, response_model=ImportedOut)
+async def import_pod(request: Request, system: SystemDep, now: NowDep) -> ImportedOut:
+    """A pod moves in: ``{"passphrase": ..., "archive": <export>}``. Its grants are
+    published as after a save: ``notPublished`` lists each one the registry did not
+    take, with the reason's code; the pod is there either way."""
     body = read_archive(await request.body())
     if not isinstance(body, dict) or set(body) != {"passphrase", "archive"} or not (
             isinstance(body["passphrase"], str)):
         raise InvalidArchive(['the body must be {"passphrase": ..., "archive": ...}'])
-    pod = await run_in_threadpool(pod_rights.import_pod, system, body["archive"],
-                                  body["passphrase"], now)
-    return SessionOut.issued(system, pod.did, pod.passkey, now)
+    imported = await run_in_threadpool(pod_rights.import_pod, system, body["archive"],
+                                       body["passphrase"], now)
+    session = SessionOut.issued(system, imported.pod.did, imported.pod.passkey, now)
+    return ImportedOut(**session.model_dump(), published=imported.published,
+                       notPublished=list(imported.not_published))
 
 
 @router.put("/pod/wachtzin", response_model=SessionOut)

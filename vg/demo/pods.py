@@ -15,6 +15,7 @@ from consent import Audience
 from pod import PodStore
 from schemas import WorkcontextValidator
 
+from ..holder_flows import stored_form
 from .people import PersonPlan
 
 
@@ -37,7 +38,7 @@ def _create(store: PodStore, validator: WorkcontextValidator, plan: PersonPlan,
     pod = store.create(plan.passphrase, now)
     document = {**plan.workcontext, "id": pod.did}
     validator.validate(document, holder_id=pod.did)
-    pod.save_workcontext(document, now)
+    pod.save_workcontext(stored_form(pod, document), now)
     disclosures = []
     for spec in plan.grants:
         grant = pod.add_grant(Audience.from_json(spec["audience"]), spec["purposes"],
