@@ -43,6 +43,13 @@ TARGET = {"open": "open", "pause": "paused", "fill": "filled", "close": "closed"
 RANKABLE = ("draft", "open", "paused")
 
 
+def require_rankable(assignment: "StoredAssignment", action: str) -> None:
+    """Decisions on candidates follow the ranking: once an assignment is filled or
+    closed, nobody is ranked, liked or passed for it any more."""
+    if assignment.status not in RANKABLE:
+        raise InvalidTransition(assignment.id, assignment.status, action)
+
+
 @dataclass(frozen=True, slots=True)
 class AssignmentSpec:
     title: str
@@ -216,7 +223,7 @@ class Assignments:
     def pass_on(self, organisation: str, assignment_id: int, pseudonym: str,
                 now: datetime) -> None:
         """Leave this candidate out of this assignment's later lists (idempotent)."""
-        self.get(organisation, assignment_id)
+        require_rankable(self.get(organisation, assignment_id), "pass candidates for")
         with transaction(self._engine) as conn:
             known = conn.execute(select(T_PASS.c.pseudonym).where(
                 T_PASS.c.assignment_id == assignment_id,
