@@ -25,7 +25,8 @@ from . import charts
 from .auth import Form, Organisation
 from .form_values import one_of, required_id
 from .refusals import FormError
-from .render import lang_of, page, redirect
+from .i18n import translator
+from .render import format_date, lang_of, page, redirect
 
 router = APIRouter(include_in_schema=False)
 DPO_ROLES = ("dpo", "platform-dpo")
@@ -193,8 +194,30 @@ def flags(request: Request, requester: Organisation, system: SystemDep,
                                           system.audit_rules, organisation)
     log_read(system, requester, now, secrets.token_hex(16), "read-audit-flags",
              len(found))
-    return page(request, "dpo_flags.html", flags=[f.to_json() for f in found],
-                truncated=truncated, days=FLAG_DAYS)
+    lang = lang_of(request)
+    t = translator(lang)
+    shown = [dict(f.to_json(), detail=_explanation(f, lang, t)) for f in found]
+    return page(request, "dpo_flags.html", flags=shown, truncated=truncated,
+                days=FLAG_DAYS)
+
+
+def _explanation(flag, lang: str, t) -> str:
+    """The flag's reason in the page's language, its dates as the page shows
+    dates (the API keeps the English ``detail``)."""
+    facts = dict(flag.facts)
+    if not facts:
+        return flag.detail
+    for name in ("day", "at"):
+        if name in facts:
+            facts[name] = format_date(_instant(facts[name]), lang)
+    if "purpose" in facts:
+        facts["purpose"] = _purpose(facts["purpose"], lang)
+    return t(f"flag.detail.{flag.kind}", **facts)
+
+
+def _instant(text: str):
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parsed.date() if len(text) == 10 else parsed
 
 
 @router.get("/fg/verificatie")

@@ -4,6 +4,7 @@ page (never the unfiltered log in its place), and a long log pages on."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -15,13 +16,15 @@ from tests.vg.web.test_web_pages import (  # noqa: F401
     signed_in_holder,
     signed_in_organisation,
 )
+from vg.app import create_app
+from vg.settings import Settings
 from vg.web import pages_dpo
 
 MATCHING = {"publiek": "employer_and_neighbours", "doel": "matching",
             "veld": ["employer", "skills"], "tot": "2027-06-30"}
 
 
-def viewed(app, times: int) -> None:  # noqa: F811
+def viewed(app, times: int, at=NOW) -> None:  # noqa: F811
     """``times`` entries in Utrecht's log: one candidate shown ``times`` times."""
     system = app.state.system
     holder, token = signed_in_holder(app)
@@ -31,7 +34,7 @@ def viewed(app, times: int) -> None:  # noqa: F811
     assignment = system.registry.create_assignment(staff, AssignmentSpec(
         "Omgevingswet", "", tuple(sorted(system.reference.skills)[:1])), NOW, "open")
     for n in range(times):
-        system.registry.candidates(staff, assignment.id, NOW, f"{n + 1:032x}", 10)
+        system.registry.candidates(staff, assignment.id, at, f"{n + 1:032x}", 10)
 
 
 def shown(answer) -> list[str]:
@@ -93,3 +96,46 @@ def test_a_filter_still_applies_on_the_next_page(app, monkeypatch):  # noqa: F81
                                    "uitkomst": "refused"})
 
     assert answer.status_code == 200 and shown(answer) == []
+
+
+def flags_page(tmp_path, lang: str, times: int, hours: int = 0):
+    """The flags page the day after ``times`` views of one person, ``hours`` after
+    noon (UTC)."""
+    clock = {"now": NOW + timedelta(hours=hours)}
+    app = create_app(Settings(data_dir=tmp_path, kdf_level="interactive"),
+                     clock=lambda: clock["now"])
+    viewed(app, times, clock["now"])
+    clock["now"] += timedelta(hours=1)
+    dpo = signed_in_organisation(app, "dpo")
+    if lang == "en":
+        dpo.post("/taal", data={"csrf": csrf(dpo.get("/fg")), "taal": "en",
+                                "terug": "/fg"})
+    answer = dpo.get("/fg/signalen")
+    assert answer.status_code == 200
+    return re.findall(r"<dd>(.*?)</dd>", answer.text.split("<h1", 1)[1], re.S)
+
+
+def test_flag_explanations_are_in_the_pages_language_with_its_dates(tmp_path):
+    dutch = flags_page(tmp_path / "nl", "nl", 20, hours=14)  # 03:00 in Amsterdam
+    english = flags_page(tmp_path / "en", "en", 20, hours=14)
+
+    assert "20 inzagen op 5 december 2026; een gewone dag telt er 0." in dutch
+    assert "20 times shown in the period." in english
+    assert "20 keer getoond in de periode." in dutch
+    assert "20 entries on 5 December 2026; a usual day has 0." in english
+    assert "Verzoek op 5 december 2026, 02:00 UTC (03:00 lokale tijd)." in dutch
+    assert "Request at 5 December 2026, 02:00 UTC (03:00 local time)." in english
+    for text in dutch + english:
+        assert "+01:00" not in text and "request at" not in text
+        assert "entries on" not in text or text in english
+
+
+def test_the_field_of_work_options_are_in_the_pages_language(app):  # noqa: F811
+    holder, token = signed_in_holder(app)
+    holder.post("/taal", data={"csrf": token, "taal": "en", "terug": "/"})
+
+    english = holder.get("/mijn/werkcontext").text
+
+    options = re.search(r'<select[^>]*id="vakgebied".*?</select>', english, re.S).group(0)
+    assert ">Policy<" in options and ">Service delivery<" in options
+    assert 'value="beleid"' in options and ">beleid<" not in options
