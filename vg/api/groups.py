@@ -17,6 +17,7 @@ from .params_work import Slug
 from .render import json_response
 
 router = APIRouter(tags=["kennisdeling"], route_class=BoundedJsonRoute)
+SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"  # registry.peers.SLUG, as the schema says it
 
 
 def _group(row: GroupRow) -> dict:
@@ -28,7 +29,7 @@ def _group(row: GroupRow) -> dict:
 def list_groups(_pod: HolderDep, system: SystemDep,
                 limit: int = Query(default=100, ge=1, le=GROUP_PAGE),
                 cursor: str | None = Query(default=None, min_length=3, max_length=80,
-                                           pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")) -> Response:
+                                           pattern=SLUG_PATTERN)) -> Response:
     """Groups by slug after ``cursor`` (the ``nextCursor`` of the page before)."""
     found = system.work.peers.groups(limit + 1, cursor)
     page = found[:limit]

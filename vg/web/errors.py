@@ -2,8 +2,8 @@
 
 The API's handlers (``vg.problems``) are kept for every path under ``/api/``; on a
 page, a missing session leads to the sign-in page, a refused CSRF token, a form
-value the page refuses (``FormError``) or a domain error to an error page in the visitor's language that says what was wrong and
-changed nothing."""
+value the page refuses (``FormError``) or a domain error to an error page in the
+visitor's language that says what was wrong and changed nothing."""
 
 from __future__ import annotations
 

@@ -38,8 +38,8 @@ def viewed(app, times: int, at=NOW) -> None:  # noqa: F811
 
 
 def shown(answer) -> list[str]:
-    return re.findall(r'<tr class="utrecht-table__row">\s*<td class="utrecht-table__cell">'
-                      r'(\d+)</td>', answer.text)
+    return re.findall(r'<tr class="utrecht-table__row">\s*'
+                      r'<td class="utrecht-table__cell">(\d+)</td>', answer.text)
 
 
 @pytest.mark.parametrize("fields, says", [
@@ -136,6 +136,7 @@ def test_the_field_of_work_options_are_in_the_pages_language(app):  # noqa: F811
 
     english = holder.get("/mijn/werkcontext").text
 
-    options = re.search(r'<select[^>]*id="vakgebied".*?</select>', english, re.S).group(0)
+    options = re.search(r'<select[^>]*id="vakgebied".*?</select>', english,
+                        re.S).group(0)
     assert ">Policy<" in options and ">Service delivery<" in options
     assert 'value="beleid"' in options and ">beleid<" not in options
