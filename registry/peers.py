@@ -76,9 +76,11 @@ class Peers:
 
     def groups(self, limit: int = GROUP_PAGE, after: str | None = None
                ) -> list[GroupRow]:
-        """Groups by slug after ``after``, with their member counts, in one query."""
+        """Groups by slug after ``after``, with their member counts, in one query;
+        one more than a page at most (a caller reads one more to know whether
+        another page follows)."""
         query = _with_members().order_by(G.c.slug).limit(max(1, min(limit,
-                                                                   GROUP_PAGE)))
+                                                                   GROUP_PAGE + 1)))
         if after is not None:
             query = query.where(G.c.slug > after)
         with transaction(self._engine) as conn:

@@ -144,3 +144,16 @@ def test_listing_groups_costs_one_query_whatever_their_number(world):
         event.remove(engine, "before_cursor_execute", listener)
 
     assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1
+
+
+def test_a_full_page_of_groups_still_says_another_follows(world, monkeypatch):
+    from registry import peers
+
+    monkeypatch.setattr(peers, "GROUP_PAGE", 3)
+    sanne = world.holder(world.skills())
+    for n in range(4):
+        assert _group(world, sanne, n).status_code == 201
+
+    page = world.system.work.peers.groups(4)
+
+    assert [g.slug for g in page] == [f"groep-{n}" for n in range(4)]
