@@ -54,6 +54,9 @@ class Flag:
     day: str | None = None
     count: int | None = None
     trace_id: str | None = None
+    # The values ``detail`` is written from, for a reader that words it in
+    # another language (the DPO's pages); ``detail`` stays the API's English.
+    facts: Mapping[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "organisation": self.organisation,
@@ -120,7 +123,9 @@ def _volume(records: list, usual: dict[str, float], rules: FlagRules,
         baseline = usual.get(actor, 0)
         if n >= rules.volume_minimum and n > rules.volume_factor * baseline:
             found.append(Flag("volume", org, actor, f"{n} entries on {day}; usual "
-                              f"day {baseline:g}", day=day.isoformat(), count=n))
+                              f"day {baseline:g}", day=day.isoformat(), count=n,
+                              facts={"count": str(n), "day": day.isoformat(),
+                                     "usual": f"{baseline:g}"}))
     return found
 
 
@@ -134,7 +139,9 @@ def _office_hours(records: list, rules: FlagRules, zone: ZoneInfo) -> list[Flag]
         if local.weekday() >= 5 or not rules.office_start <= local.time() < rules.office_end:
             found.append(Flag("office-hours", r.entry.organisation, r.access.actor,
                               f"request at {local.isoformat(timespec='minutes')}",
-                              trace_id=r.entry.trace_id))
+                              trace_id=r.entry.trace_id,
+                              facts={"at": iso_ms(r.access.occurred_at),
+                                     "local": f"{local:%H:%M}"}))
     return found
 
 
@@ -142,7 +149,7 @@ def _repeated(records: list, rules: FlagRules) -> list[Flag]:
     counts = Counter((r.access.actor, r.entry.organisation, r.entry.subject)
                      for r in records if r.access and r.entry.outcome == "disclosed")
     return [Flag("repeated-views", org, actor, f"shown {n} times in the period",
-                 subject=subject, count=n)
+                 subject=subject, count=n, facts={"count": str(n)})
             for (actor, org, subject), n in sorted(counts.items())
             if n >= rules.repeat_threshold]
 
@@ -157,5 +164,8 @@ def _purpose(records: list, rules: FlagRules) -> list[Flag]:
                               f"purpose {r.entry.purpose} does not fit "
                               f"{r.access.action} ({r.access.target})",
                               subject=r.entry.subject, trace_id=r.entry.trace_id,
-                              day=iso_ms(r.entry.started_at)[:10]))
+                              day=iso_ms(r.entry.started_at)[:10],
+                              facts={"purpose": r.entry.purpose,
+                                     "action": r.access.action,
+                                     "target": r.access.target}))
     return found

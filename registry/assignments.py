@@ -23,6 +23,7 @@ from sqlalchemy import Engine, insert, select, update
 from schemas.catalogue import FIELDS_OF_WORK
 from schemas.reference_organisations import SECTORS
 
+from . import limits
 from .db import transaction
 from .errors import AssignmentNotFound, InvalidAssignment, InvalidTransition
 from .tables import Assignment, AssignmentPass
@@ -41,6 +42,13 @@ TRANSITIONS = {
 }
 TARGET = {"open": "open", "pause": "paused", "fill": "filled", "close": "closed"}
 RANKABLE = ("draft", "open", "paused")
+
+
+def require_rankable(assignment: "StoredAssignment", action: str) -> None:
+    """Decisions on candidates follow the ranking: once an assignment is filled or
+    closed, nobody is ranked, liked or passed for it any more."""
+    if assignment.status not in RANKABLE:
+        raise InvalidTransition(assignment.id, assignment.status, action)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +185,12 @@ class Assignments:
             raise InvalidAssignment(
                 ["status of a new assignment must be draft or open"])
         with transaction(self._engine) as conn:
+            own = T.c.organisation == organisation
+            limits.check_room(conn, (T, own, T.c.status != "closed"),
+                              limits.MAX_UNCLOSED_ASSIGNMENTS,
+                              "assignments that are not closed per organisation")
+            limits.check_room(conn, (T, own), limits.MAX_ASSIGNMENTS,
+                              "assignments per organisation")
             result = conn.execute(insert(T).values(
                 organisation=organisation, status=status, created=now,
                 **_columns(spec)))
@@ -190,10 +204,16 @@ class Assignments:
             raise AssignmentNotFound(assignment_id)
         return _stored(row)
 
-    def list(self, organisation: str) -> list[StoredAssignment]:
+    def list(self, organisation: str, limit: int | None = None,
+             after: int = 0) -> list[StoredAssignment]:
+        """The organisation's assignments by id after ``after``; ``limit`` rows at
+        most (all of them without one: the ceilings in ``limits`` bound them)."""
+        query = select(T).where(T.c.organisation == organisation,
+                                T.c.id > after).order_by(T.c.id)
+        if limit is not None:
+            query = query.limit(limit)
         with transaction(self._engine) as conn:
-            rows = conn.execute(select(T).where(T.c.organisation == organisation)
-                                .order_by(T.c.id)).all()
+            rows = conn.execute(query).all()
         return [_stored(r) for r in rows]
 
     def transition(self, organisation: str, assignment_id: int, action: str,
@@ -216,7 +236,7 @@ class Assignments:
     def pass_on(self, organisation: str, assignment_id: int, pseudonym: str,
                 now: datetime) -> None:
         """Leave this candidate out of this assignment's later lists (idempotent)."""
-        self.get(organisation, assignment_id)
+        require_rankable(self.get(organisation, assignment_id), "pass candidates for")
         with transaction(self._engine) as conn:
             known = conn.execute(select(T_PASS.c.pseudonym).where(
                 T_PASS.c.assignment_id == assignment_id,

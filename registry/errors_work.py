@@ -15,6 +15,7 @@
     ├── RatingNotOpen        409 rating-not-open        (team)
     ├── AlreadyRated         409 already-rated          (team)
     ├── NameTaken            409 name-taken             (name)
+    ├── LimitReached         409 limit-reached          (limit, what)
     └── RecipientUnknown     404 recipient-unknown      (subject)
 """
 
@@ -129,6 +130,16 @@ class NameTaken(RegistryError):
     def __init__(self, name: str):
         super().__init__(f"the name {name!r} is taken")
         self.name = name
+
+
+class LimitReached(RegistryError):
+    status = 409
+    code = "limit-reached"
+
+    def __init__(self, limit: int, what: str):
+        super().__init__(f"at most {limit} {what}")
+        self.limit = limit
+        self.what = what
 
 
 class RecipientUnknown(RegistryError):

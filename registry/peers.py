@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, func, insert, select
 
+from . import limits
 from .db import transaction
 from .errors_work import GroupNotFound, InvalidWorkInput, NameTaken, NotAGroupMember
 from .gate import ConsentGate, Requester, VisibleProfile
@@ -29,6 +30,7 @@ HOLDER_ROLE = "holder"
 FREELANCE = "freelance"
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*\Z")
 MAX_SKILLS = 10
+GROUP_PAGE = 1000  # the most groups one listing returns
 
 
 def holder_requester(pseudonym: str, employer: str | None) -> Requester:
@@ -63,23 +65,31 @@ class Peers:
         with transaction(self._engine) as conn:
             if conn.execute(select(G.c.id).where(G.c.slug == slug)).first():
                 raise NameTaken(slug)
+            limits.check_room(conn, (G, G.c.founder == founder),
+                              limits.MAX_GROUPS_FOUNDED, "groups founded by one holder")
             group_id = conn.execute(insert(G).values(
-                slug=slug, name=name.strip(), theme=theme,
-                created=now)).inserted_primary_key[0]
+                slug=slug, name=name.strip(), theme=theme, created=now,
+                founder=founder)).inserted_primary_key[0]
             conn.execute(insert(GM).values(group_id=group_id, subject=founder,
                                            joined=now))
         return self.group(slug)
 
-    def groups(self) -> list[GroupRow]:
+    def groups(self, limit: int = GROUP_PAGE, after: str | None = None
+               ) -> list[GroupRow]:
+        """Groups by slug after ``after``, with their member counts, in one query;
+        one more than a page at most (a caller reads one more to know whether
+        another page follows)."""
+        query = _with_members().order_by(G.c.slug).limit(max(1, min(limit,
+                                                                   GROUP_PAGE + 1)))
+        if after is not None:
+            query = query.where(G.c.slug > after)
         with transaction(self._engine) as conn:
-            slugs = list(conn.execute(select(G.c.slug).order_by(G.c.slug)).scalars())
-        return [self.group(s) for s in slugs]
+            rows = conn.execute(query).all()
+        return [GroupRow(r.slug, r.name, r.theme, r.members) for r in rows]
 
     def group(self, slug: str) -> GroupRow:
-        count = select(func.count()).where(GM.c.group_id == G.c.id).scalar_subquery()
         with transaction(self._engine) as conn:
-            row = conn.execute(select(G, count.label("members")).where(
-                G.c.slug == slug)).first()
+            row = conn.execute(_with_members().where(G.c.slug == slug)).first()
         if row is None:
             raise GroupNotFound(slug)
         return GroupRow(row.slug, row.name, row.theme, row.members)
@@ -151,6 +161,11 @@ class Peers:
         if group_id is None:
             raise GroupNotFound(slug)
         return group_id
+
+
+def _with_members():
+    count = select(func.count()).where(GM.c.group_id == G.c.id).scalar_subquery()
+    return select(G.c.slug, G.c.name, G.c.theme, count.label("members"))
 
 
 def profile_json(profile: VisibleProfile) -> dict[str, Any]:

@@ -13,9 +13,9 @@ from datetime import datetime
 
 from sqlalchemy import Engine, and_, delete, insert, select
 
-from .assignments import Assignments, StoredAssignment
+from .assignments import Assignments, StoredAssignment, require_rankable
 from .db import transaction
-from .errors import AssignmentNotFound, Forbidden
+from .errors import AssignmentNotFound, Forbidden, InvalidTransition
 from .errors_work import CandidateNotFound, ContactNotGranted, InvalidWorkInput, NoMatch
 from .gate import ConsentGate, Requester, VisibleProfile
 from .tables import Assignment
@@ -43,7 +43,8 @@ class Swipes:
         swipe can not be used to probe for people outside the audience."""
         require_staff(requester, "swipe candidates")
         _check_decision(decision)
-        self._assignments.get(requester.organisation, assignment_id)
+        require_rankable(self._assignments.get(requester.organisation, assignment_id),
+                         f"{decision} candidates for")
         if not self._gate.visible(requester, MATCHING, now, pseudonyms=[subject]):
             raise CandidateNotFound(subject)
         self._put(assignment_id, "organisation", subject, decision, now)
@@ -95,7 +96,9 @@ class Swipes:
     def by_holder(self, subject: str, assignment_id: int, decision: str,
                   now: datetime) -> StoredAssignment:
         _check_decision(decision)
-        assignment = self.open_assignment(assignment_id)
+        assignment = self._published(assignment_id)
+        if assignment.status != "open":
+            raise InvalidTransition(assignment_id, assignment.status, decision)
         self._put(assignment_id, "holder", subject, decision, now)
         return assignment
 
@@ -142,6 +145,17 @@ class Swipes:
             org = conn.execute(select(T_ASSIGNMENT.c.organisation).where(
                 T_ASSIGNMENT.c.id == assignment_id,
                 T_ASSIGNMENT.c.status == "open")).scalar_one_or_none()
+        if org is None:
+            raise AssignmentNotFound(assignment_id)
+        return self._assignments.get(org, assignment_id)
+
+    def _published(self, assignment_id: int) -> StoredAssignment:
+        """An assignment holders may know of: any but a draft, which was never
+        shown to anyone outside its organisation."""
+        with transaction(self._engine) as conn:
+            org = conn.execute(select(T_ASSIGNMENT.c.organisation).where(
+                T_ASSIGNMENT.c.id == assignment_id,
+                T_ASSIGNMENT.c.status != "draft")).scalar_one_or_none()
         if org is None:
             raise AssignmentNotFound(assignment_id)
         return self._assignments.get(org, assignment_id)

@@ -69,6 +69,8 @@ class InterestGroup(SQLModel, table=True):
     name: str = Field(max_length=120)
     theme: str = Field(max_length=500)
     created: datetime
+    # The pseudonym of the holder who made it: what one holder founds is bounded.
+    founder: Optional[str] = Field(default=None, max_length=32, index=True)
 
 
 class GroupMember(SQLModel, table=True):

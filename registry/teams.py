@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, or_, select, update
 
+from . import limits
 from .assignments import Assignments
 from .db import transaction
 from .errors_work import InvalidWorkInput, NameTaken, NoMatch, NotATeamMember
@@ -193,6 +194,8 @@ class Teams:
     def add_product(self, team: TeamRow, spec: ProductSpec, now: datetime) -> dict:
         content = _check_product(spec)
         with transaction(self._engine) as conn:
+            limits.check_room(conn, (P, P.c.team_id == team.id),
+                              limits.MAX_TEAM_PRODUCTS, "products per team")
             product_id = conn.execute(insert(P).values(
                 team_id=team.id, title=spec.title.strip(), url=spec.url,
                 file_name=spec.file_name, media_type=spec.media_type,

@@ -157,7 +157,7 @@ def test_municipal_dpo_sees_only_their_organisation_and_platform_dpo_sees_all(ap
         api.get(f"/api/v1/opdrachten/{_assignment(api, staff, skills)}/kandidaten",
                 headers=staff)
 
-    own = api.get("/api/v1/auditlog?organisation=GM0014",
+    own = api.get(f"/api/v1/auditlog?organisation={UTRECHT}",
                   headers=_key(api, UTRECHT, "dpo")).json()
     everyone = api.get("/api/v1/auditlog", headers=_key(api, UTRECHT, "platform-dpo"))
 
@@ -166,6 +166,9 @@ def test_municipal_dpo_sees_only_their_organisation_and_platform_dpo_sees_all(ap
     verified = api.get("/api/v1/auditlog/verificatie", headers=_key(api, UTRECHT, "dpo"))
     # two requests of an access record and an entry each, and the two DPO reads
     assert verified.json()["ok"] is True and verified.json()["size"] == 6
+    other = api.get(f"/api/v1/auditlog?organisation={GRONINGEN}",
+                    headers=_key(api, UTRECHT, "dpo"))
+    assert other.status_code == 403
 
 
 def test_staff_key_can_not_read_the_audit_log(api):

@@ -116,13 +116,29 @@ def test_the_dpo_filters_by_requester_and_outcome_and_exports_csv(api):
 
 def test_counts_per_day_and_purpose_stay_within_the_dpo_s_organisation(api):
     _viewed(api, (UTRECHT, GRONINGEN, GRONINGEN))
-    own = api.get("/api/v1/auditlog/statistieken?organisation=GM0014",
+    own = api.get(f"/api/v1/auditlog/statistieken?organisation={UTRECHT}",
                   headers=_key(api, UTRECHT, "dpo")).json()
     everyone = api.get("/api/v1/auditlog/statistieken",
                        headers=_key(api, UTRECHT, "platform-dpo")).json()
     assert [c["count"] for c in own] == [1]
     assert [(c["day"], c["purpose"], c["count"]) for c in everyone] == [
         (NOW.date().isoformat(), "matching", 3)]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/auditlog", "/api/v1/auditlog/statistieken",
+                                  "/api/v1/auditlog/signalen?since=2026-01-01T00:00:00Z"
+                                  "&until=2026-02-01T00:00:00Z"])
+def test_a_municipal_dpo_asking_for_another_organisation_is_refused(api, path):
+    _viewed(api, (UTRECHT, GRONINGEN))
+    dpo = _key(api, UTRECHT, "dpo")
+    joiner = "&" if "?" in path else "?"
+
+    other = api.get(f"{path}{joiner}organisation={GRONINGEN}", headers=dpo)
+    own = api.get(f"{path}{joiner}organisation={UTRECHT}", headers=dpo)
+
+    assert other.status_code == 403
+    assert other.headers["content-type"] == "application/problem+json"
+    assert own.status_code == 200
 
 
 def test_flags_report_access_outside_office_hours(api):

@@ -15,7 +15,7 @@ from typing import Literal
 from fastapi import APIRouter, Path, Query, Response
 
 from audit import InvalidAuditQuery, NoSuchEntry, to_csv
-from registry import Requester
+from registry import Forbidden, Requester
 
 from ..oversight import log_read, verify_whole_log
 from .bounded_json import BoundedJsonRoute
@@ -37,9 +37,14 @@ def _period(since: datetime | None, until: datetime | None) -> None:
 
 
 def _scope(requester: Requester, organisation: str | None) -> str | None:
-    """A municipal DPO's filter is always their own organisation."""
+    """A municipal DPO's filter is always their own organisation; asking for
+    another one is refused, not silently answered with their own rows."""
     require_role(requester, *DPO_ROLES)
-    return requester.organisation if requester.role == "dpo" else organisation
+    if requester.role == "platform-dpo":
+        return organisation
+    if organisation not in (None, requester.organisation):
+        raise Forbidden("read the log of another organisation with a dpo key")
+    return requester.organisation
 
 
 @router.get("/auditlog")

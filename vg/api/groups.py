@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Response
 
 from .models import Name
 
-from registry.peers import GroupRow, profile_json
+from registry.peers import GROUP_PAGE, GroupRow, profile_json
 
 from ..holder_identity import as_requester, subject_of
 from .bounded_json import BoundedJsonRoute
@@ -17,6 +17,7 @@ from .params_work import Slug
 from .render import json_response
 
 router = APIRouter(tags=["kennisdeling"], route_class=BoundedJsonRoute)
+SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"  # registry.peers.SLUG, as the schema says it
 
 
 def _group(row: GroupRow) -> dict:
@@ -25,8 +26,16 @@ def _group(row: GroupRow) -> dict:
 
 
 @router.get("/groepen")
-def list_groups(_pod: HolderDep, system: SystemDep) -> Response:
-    return json_response([_group(g) for g in system.work.peers.groups()])
+def list_groups(_pod: HolderDep, system: SystemDep,
+                limit: int = Query(default=100, ge=1, le=GROUP_PAGE),
+                cursor: str | None = Query(default=None, min_length=3, max_length=80,
+                                           pattern=SLUG_PATTERN)) -> Response:
+    """Groups by slug after ``cursor`` (the ``nextCursor`` of the page before)."""
+    found = system.work.peers.groups(limit + 1, cursor)
+    page = found[:limit]
+    more = len(found) > limit
+    return json_response({"items": [_group(g) for g in page],
+                          "nextCursor": page[-1].slug if more else None})
 
 
 @router.post("/groepen", status_code=201)

@@ -39,10 +39,17 @@ def _spec(body: AssignmentCreate) -> AssignmentSpec:
 
 
 @router.get("/opdrachten")
-def list_assignments(requester: RequesterDep, system: SystemDep) -> Response:
+def list_assignments(requester: RequesterDep, system: SystemDep,
+                     limit: int = Query(default=100, ge=1, le=1000),
+                     cursor: int = Query(default=0, ge=0, le=MAX_ID)) -> Response:
+    """The organisation's assignments by id after ``cursor`` (the ``nextCursor`` of
+    the page before)."""
     require_role(requester, "staff")
-    items = system.registry.assignments.list(requester.organisation)
-    return json_response([a.to_json() for a in items])
+    found = system.registry.assignments.list(requester.organisation, limit + 1,
+                                             cursor)
+    page = found[:limit]
+    return json_response({"items": [a.to_json() for a in page],
+                          "nextCursor": page[-1].id if len(found) > limit else None})
 
 
 @router.get("/opdrachten/{assignment_id}")

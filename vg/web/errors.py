@@ -1,9 +1,9 @@
 """Errors on the web pages are pages, errors on the API stay problem details.
 
 The API's handlers (``vg.problems``) are kept for every path under ``/api/``; on a
-page, a missing session leads to the sign-in page, a refused CSRF token or a domain
-error to an error page in the visitor's language that says what was wrong and
-changed nothing."""
+page, a missing session leads to the sign-in page, a refused CSRF token, a form
+value the page refuses (``FormError``) or a domain error to an error page in the
+visitor's language that says what was wrong and changed nothing."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from ..problems import DOMAIN_ERRORS
 from .auth import CsrfRejected, LoginRequired
+from .refusals import FormError
 from .render import page, redirect
 
 log = logging.getLogger("vg.web")
@@ -31,6 +32,12 @@ def install(app: FastAPI, api_prefix: str) -> None:
         to = "/organisatie/inloggen" if request.url.path.startswith(
             ("/organisatie", "/fg")) else "/inloggen"
         return redirect(to, "session-ended")
+
+    @app.exception_handler(FormError)
+    async def _form(request: Request, exc: FormError) -> Response:
+        """A value an action needs was missing or wrong: nothing was done."""
+        return page(request, "error.html", status=400, error="error.invalid",
+                    detail=exc, back=_back(request, 400))
 
     @app.exception_handler(CsrfRejected)
     async def _csrf(request: Request, _: CsrfRejected) -> Response:

@@ -1,5 +1,7 @@
 """Reading typed values out of a submitted form: one way for every page, with the
-field named in the error by its catalogue label (ASCII digits only: ``"²".isdigit()`` is true in Python)."""
+field named in the error by its catalogue label (ASCII digits only: ``"²".isdigit()``
+is true in Python). A value an action needs and does not get raises ``FormError``,
+which every page answers with 400 and its error block: nothing is done."""
 
 from __future__ import annotations
 
@@ -27,6 +29,28 @@ def record_id(value) -> int | None:
 
 
 MAX_DIGITS = 10  # the largest number a form takes, a database id, has 10 digits
+
+
+def required_text(value, label: str, limit: int) -> str:
+    """A text the action can not do without: present, not blank, at most ``limit``
+    characters (a longer one is refused, never cut to something else)."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not 0 < len(text) <= limit:
+        raise FormError("form.required", field=label)
+    return text
+
+
+def required_id(value, label: str) -> int:
+    found = record_id(value)
+    if found is None:
+        raise FormError("form.required", field=label)
+    return found
+
+
+def one_of(value, options: tuple[str, ...], label: str) -> str:
+    if not isinstance(value, str) or value not in options:
+        raise FormError("form.choice", field=label)
+    return value
 
 
 def iso_date(text: str, label: str) -> date | None:

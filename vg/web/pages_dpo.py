@@ -8,6 +8,7 @@ form body, never in the address: a subject's pseudonym is personal data."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections import Counter
 from datetime import date, datetime, time, timedelta, timezone
@@ -22,12 +23,17 @@ from ..api.deps import NowDep, SystemDep
 from ..oversight import log_read, verify_whole_log
 from . import charts
 from .auth import Form, Organisation
-from .render import lang_of, page, redirect
+from .form_values import one_of, required_id
+from .refusals import FormError
+from .i18n import translator
+from .render import format_date, lang_of, page, redirect
 
 router = APIRouter(include_in_schema=False)
 DPO_ROLES = ("dpo", "platform-dpo")
 PAGE = 200
 FLAG_DAYS = 30
+OUTCOMES = ("disclosed", "refused")
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _dpo(requester) -> bool:
@@ -39,39 +45,56 @@ def log_page(request: Request, requester: Organisation, system: SystemDep,
              now: NowDep) -> Response:
     if not _dpo(requester):
         return redirect("/organisatie")
-    return _log(request, system, requester, now, {})
+    return _log(request, system, requester, now, {}, 0)
 
 
 @router.post("/fg")
 def filtered_log(request: Request, form: Form, requester: Organisation,
                  system: SystemDep, now: NowDep) -> Response:
+    """A filter that can not be applied is refused with its reason, never dropped:
+    the unfiltered log in its place would answer another question."""
     if not _dpo(requester):
         return redirect("/organisatie")
-    filters = _filters(form)
+    try:
+        filters = _filters(form)
+        offset = _offset(form.get("vanaf"))
+    except FormError as exc:
+        return _page(request, requester, [], _shown_filters(form), 0, False,
+                     status=400, error="dpo.not_filtered", detail=exc)
     if form.get("actie") == "csv":
-        records = _records(system, requester, filters, 1000)
+        records = _records(system, requester, filters, 1000, 0)
         log_read(system, requester, now, secrets.token_hex(16), "read-audit-log",
                  len(records))
         return Response(to_csv(records), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition":
                                  'attachment; filename="auditlog.csv"'})
-    return _log(request, system, requester, now, filters)
+    return _log(request, system, requester, now, filters, offset)
 
 
-def _log(request, system, requester, now, filters: dict) -> Response:
-    records = _records(system, requester, filters, PAGE)
+def _log(request, system, requester, now, filters: dict, offset: int) -> Response:
+    """One page of the log; one row more is read to know whether another follows."""
+    found = _records(system, requester, filters, PAGE + 1, offset)
+    records, more = found[:PAGE], len(found) > PAGE
     log_read(system, requester, now, secrets.token_hex(16), "read-audit-log",
              len(records))
     lang = lang_of(request)
     rows = [dict(r.to_json(), purposeLabel=_purpose(r.entry.purpose, lang),
                  fieldLabels=[_field(f, lang) for f in r.entry.fields])
             for r in records]
-    return page(request, "dpo_log.html", rows=rows, filters=filters,
+    return _page(request, requester, rows, filters, offset, more)
+
+
+def _page(request, requester, rows, filters, offset, more, status=200, error=None,
+          detail=None) -> Response:
+    lang = lang_of(request)
+    return page(request, "dpo_log.html", status=status, rows=rows, filters=filters,
                 purposes=[(k, _purpose(k, lang)) for k in PURPOSES],
-                platform=requester.role == "platform-dpo", page_size=PAGE)
+                platform=requester.role == "platform-dpo", page_size=PAGE,
+                offset=offset, previous=max(0, offset - PAGE) if offset else None,
+                next=offset + PAGE if more else None, error=error, detail=detail)
 
 
-def _records(system, requester, filters: dict, limit: int):
+def _records(system, requester, filters: dict, limit: int, offset: int):
     organisation = (requester.organisation if requester.role == "dpo"
                     else filters.get("organisation") or None)
     return system.audit.entries(
@@ -79,32 +102,52 @@ def _records(system, requester, filters: dict, limit: int):
         subject=filters.get("subject") or None,
         requester=filters.get("requester") or None,
         outcome=filters.get("outcome") or None, since=filters.get("since_at"),
-        until=filters.get("until_at"), limit=limit, offset=0)
+        until=filters.get("until_at"), limit=limit, offset=offset)
 
 
-def _filters(form) -> dict:
+def _shown_filters(form) -> dict:
+    """The filters as typed, to show them back beside the refusal."""
     def text(name: str, limit: int) -> str:
         value = form.get(name)
         return value.strip()[:limit] if isinstance(value, str) else ""
 
-    out = {"purpose": text("doel", 40), "outcome": text("uitkomst", 10),
-           "subject": text("betrokkene", 64), "requester": text("vrager", 200),
-           "organisation": text("organisatie", 40), "since": text("van", 10),
-           "until": text("tot", 10)}
-    if out["purpose"] not in PURPOSES:
-        out["purpose"] = ""
-    if out["outcome"] not in ("disclosed", "refused"):
-        out["outcome"] = ""
-    out["since_at"] = _day(out["since"], time.min)
-    out["until_at"] = _day(out["until"], time.max)
+    return {"purpose": text("doel", 40), "outcome": text("uitkomst", 10),
+            "subject": text("betrokkene", 64), "requester": text("vrager", 200),
+            "organisation": text("organisatie", 40), "since": text("van", 10),
+            "until": text("tot", 10)}
+
+
+def _filters(form) -> dict:
+    out = _shown_filters(form)
+    if out["purpose"]:
+        one_of(out["purpose"], tuple(PURPOSES), "access.purpose")
+    if out["outcome"]:
+        one_of(out["outcome"], OUTCOMES, "access.outcome")
+    out["since_at"] = _day(form.get("van"), time.min, "workcontext.from")
+    out["until_at"] = _day(form.get("tot"), time.max, "workcontext.until")
+    if out["since_at"] and out["until_at"] and out["until_at"] < out["since_at"]:
+        raise FormError("dpo.period_order")
     return out
 
 
-def _day(text: str, at: time) -> datetime | None:
+def _day(value, at: time, label: str) -> datetime | None:
+    """A day as the date field sends it (ISO 8601, ``JJJJ-MM-DD``) or nothing."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
+        return None
     try:
+        if not ISO_DAY.fullmatch(text):
+            raise ValueError(text)
         return datetime.combine(date.fromisoformat(text), at, tzinfo=timezone.utc)
     except ValueError:
-        return None
+        raise FormError("form.iso_date", field=label) from None
+
+
+def _offset(value) -> int:
+    """Where the page starts in the filtered log (0 for the first page)."""
+    if value in (None, "", "0"):
+        return 0
+    return required_id(value, "dpo.position")
 
 
 def _purpose(key: str, lang: str) -> str:
@@ -151,8 +194,30 @@ def flags(request: Request, requester: Organisation, system: SystemDep,
                                           system.audit_rules, organisation)
     log_read(system, requester, now, secrets.token_hex(16), "read-audit-flags",
              len(found))
-    return page(request, "dpo_flags.html", flags=[f.to_json() for f in found],
-                truncated=truncated, days=FLAG_DAYS)
+    lang = lang_of(request)
+    t = translator(lang)
+    shown = [dict(f.to_json(), detail=_explanation(f, lang, t)) for f in found]
+    return page(request, "dpo_flags.html", flags=shown, truncated=truncated,
+                days=FLAG_DAYS)
+
+
+def _explanation(flag, lang: str, t) -> str:
+    """The flag's reason in the page's language, its dates as the page shows
+    dates (the API keeps the English ``detail``)."""
+    facts = dict(flag.facts)
+    if not facts:
+        return flag.detail
+    for name in ("day", "at"):
+        if name in facts:
+            facts[name] = format_date(_instant(facts[name]), lang)
+    if "purpose" in facts:
+        facts["purpose"] = _purpose(facts["purpose"], lang)
+    return t(f"flag.detail.{flag.kind}", **facts)
+
+
+def _instant(text: str):
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parsed.date() if len(text) == 10 else parsed
 
 
 @router.get("/fg/verificatie")

@@ -8,8 +8,6 @@ form body, as everywhere on the pages, never in the address."""
 
 from __future__ import annotations
 
-import re
-
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
@@ -19,11 +17,10 @@ from .. import consent_flows
 from ..api.deps import NowDep, SystemDep
 from ..api.render import json_response
 from .auth import Form, HolderPod
-from .pages_holder import INPUT_ERRORS, _consent_page, _end_of_day
+from .pages_holder import INPUT_ERRORS, UUID, _consent_page, _end_of_day
 from .render import redirect
 
 router = APIRouter(include_in_schema=False)
-UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 @router.post("/mijn/toestemmingen/verlengen")

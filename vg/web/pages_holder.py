@@ -4,6 +4,7 @@ API route that does the same thing."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timezone
 
 from fastapi import APIRouter, Request
@@ -29,6 +30,7 @@ FIELDS_OF_WORK = ("politiek", "management", "beleid", "realisatie", "beheer",
                   "dienstverlening", "ondersteuning")
 AUDIENCE_KINDS = ("employer", "employer_and_neighbours", "province",
                   "all_municipalities", "cross_sector")
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 INPUT_ERRORS = (SchemaError, ConsentError, PodError, RegistryError)
 
 
@@ -275,13 +277,17 @@ def grant(request: Request, form: Form, pod: HolderPod, system: SystemDep,
 def withdraw(request: Request, form: Form, pod: HolderPod, system: SystemDep,
              now: NowDep) -> Response:
     """Withdrawing is one button, as easy as granting (GDPR art. 7(3))."""
-    grant_uuid = form.get("toestemming")
-    if not isinstance(grant_uuid, str) or len(grant_uuid) > 36:
-        return redirect("/mijn/toestemmingen")
-    grant_id = f"urn:uuid:{grant_uuid}"
-    pod.grant(grant_id)
+    grant_id = grant_of_form(form.get("toestemming"))
+    pod.grant(grant_id)  # raises GrantNotFound for a grant of another pod
     holder_flows.withdraw_consent(system, pod, grant_id, now)
     return redirect("/mijn/toestemmingen", "withdrawn")
+
+
+def grant_of_form(value) -> str:
+    """The grant a form names by its UUID (as the pages write it)."""
+    if not (isinstance(value, str) and UUID.fullmatch(value)):
+        raise FormError("form.required", field="form.grant")
+    return f"urn:uuid:{value}"
 
 
 def _audience(reference, pod, kind) -> dict:

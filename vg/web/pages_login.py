@@ -17,7 +17,8 @@ from ..api.deps import SESSION_PREFIX, NowDep, SystemDep
 from ..holder_flows import unlock
 from . import cookies
 from .auth import Form, session_role
-from .i18n import language
+from .form_values import one_of
+from .i18n import LANGUAGES
 from .render import page, redirect
 
 router = APIRouter(include_in_schema=False)
@@ -113,7 +114,7 @@ def logout(request: Request, form: Form, system: SystemDep, now: NowDep) -> Resp
 
 @router.post("/taal")
 def choose_language(request: Request, form: Form) -> Response:
-    lang = language(_text(form, "taal", 2))
+    lang = one_of(form.get("taal"), LANGUAGES, "form.language")
     back = _text(form, "terug", 200)
     local = back.startswith("/") and not back.startswith("//") and "\\" not in back
     response = redirect(back if local else "/")

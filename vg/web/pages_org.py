@@ -18,7 +18,7 @@ from schemas import SchemaError
 
 from ..api.deps import MAX_ID, NowDep, SystemDep
 from . import mapsvg, skills
-from .form_values import iso_date, record_id, whole_number
+from .form_values import iso_date, one_of, required_id, required_text, whole_number
 from .profile_view import shown_fields
 from .refusals import FormError
 from .auth import Form, Organisation
@@ -28,6 +28,7 @@ router = APIRouter(include_in_schema=False)
 CIRCLES = ("own", "neighbours", "province", "corop", "safety_region",
            "municipalities", "national")
 INPUT_ERRORS = (RegistryError, SchemaError, ValueError)
+DECISIONS = ("like", "pass")
 
 
 @router.get("/organisatie")
@@ -185,16 +186,15 @@ def decide(request: Request, assignment_id: int, form: Form, requester: Organisa
     cursor = cursor if isinstance(cursor, str) and 0 < len(cursor) <= 200 else None
     if cursor:
         decode_cursor(cursor)  # a bad one is refused before anything is decided
-    notice = None
-    if isinstance(subject, str) and decision in ("like", "pass"):
-        system.work.swipes.by_organisation(requester, assignment_id, subject,
-                                           decision, now)
-        if decision == "pass":
-            system.registry.pass_candidate(requester, assignment_id, subject, now)
-        matched = system.work.swipes.is_match(assignment_id, subject)
-        notice = "match" if matched else decision
+    subject = required_text(subject, "form.candidate", 64)
+    decision = one_of(decision, DECISIONS, "form.decision")
+    system.work.swipes.by_organisation(requester, assignment_id, subject, decision,
+                                       now)
+    if decision == "pass":
+        system.registry.pass_candidate(requester, assignment_id, subject, now)
+    matched = system.work.swipes.is_match(assignment_id, subject)
     return _candidate_page(request, system, requester, assignment_id, now, cursor,
-                           notice)
+                           "match" if matched else decision)
 
 
 def _candidate_page(request, system, requester, assignment_id: int, now, cursor,
@@ -229,10 +229,9 @@ def contact(request: Request, assignment_id: int, form: Form, requester: Organis
             system: SystemDep, now: NowDep) -> Response:
     """Contact details after a match, under a contact grant; logged first."""
     assignment_id = _checked(assignment_id)
-    subject = form.get("kandidaat")
-    profile = system.work.swipes.contact(requester, assignment_id,
-                                         subject if isinstance(subject, str) else "",
-                                         now, secrets.token_hex(16))
+    subject = required_text(form.get("kandidaat"), "form.candidate", 64)
+    profile = system.work.swipes.contact(requester, assignment_id, subject, now,
+                                         secrets.token_hex(16))
     return page(request, "org_contact.html", assignment_id=assignment_id,
                 fields=shown_fields(system.reference, profile, lang_of(request)))
 
@@ -252,12 +251,9 @@ def teams(request: Request, requester: Organisation, system: SystemDep,
 @router.post("/organisatie/teams")
 def form_team(request: Request, form: Form, requester: Organisation,
               system: SystemDep, now: NowDep) -> Response:
-    assignment_id = form.get("opdracht")
+    assignment_id = required_id(form.get("opdracht"), "form.assignment")
     members = [m for m in form.getlist("lid") if isinstance(m, str)][:50]
     name = form.get("naam")
-    assignment_id = record_id(assignment_id)
-    if assignment_id is None:
-        return redirect("/organisatie/teams")
     system.work.teams.form(requester, assignment_id, members, now,
                            name if isinstance(name, str) and name else None)
     return redirect("/organisatie/teams", "team-formed")
@@ -266,9 +262,8 @@ def form_team(request: Request, form: Form, requester: Organisation,
 @router.post("/organisatie/teams/ontbinden")
 def dissolve(request: Request, form: Form, requester: Organisation,
              system: SystemDep, now: NowDep) -> Response:
-    name = form.get("team")
-    if isinstance(name, str) and 0 < len(name) <= 100:
-        system.work.teams.dissolve(requester, name, now)
+    name = required_text(form.get("team"), "form.team", 100)
+    system.work.teams.dissolve(requester, name, now)
     return redirect("/organisatie/teams", "team-dissolved")
 
 

@@ -18,11 +18,14 @@ from ..api.deps import NowDep, SystemDep
 from ..holder_identity import as_requester, subject_of
 from . import skills
 from .auth import Form, HolderPod
+from .form_values import one_of
+from .refusals import FormError
 from .profile_view import shown_fields
 from .render import lang_of, page, redirect
 
 router = APIRouter(include_in_schema=False)
 PATH = "/mijn/kennisdelen"
+GROUP_ACTIONS = ("lid-worden", "verlaten", "leden", "aanmaken")
 
 
 @router.get(PATH)
@@ -57,8 +60,10 @@ def colleagues(request: Request, form: Form, pod: HolderPod, system: SystemDep,
         return _page(request, pod, system, chosen=chosen, results=results)
     try:
         uris = skills.to_store(system.reference, wanted)
+        if not uris:
+            raise FormError("form.required", field="form.skills")
         found = system.work.peers.search(as_requester(system, pod), uris, now,
-                                         secrets.token_hex(16)) if uris else []
+                                         secrets.token_hex(16))
     except (RegistryError, ValueError) as exc:
         return _page(request, pod, system, status=400, chosen=chosen,
                      error="sharing.not_searched", detail=exc)
@@ -73,8 +78,8 @@ def group_action(request: Request, form: Form, pod: HolderPod, system: SystemDep
                  now: NowDep) -> Response:
     """Join, leave, or list the fellow members who share knowledge with me."""
     peers = system.work.peers
-    slug, action = form.get("groep"), form.get("actie")
-    slug = slug if isinstance(slug, str) else ""
+    action = one_of(form.get("actie"), GROUP_ACTIONS, "form.action")
+    slug = _text(form.get("groep"))
     try:
         if action == "lid-worden":
             peers.join(slug, subject_of(system, pod), now)
@@ -89,14 +94,12 @@ def group_action(request: Request, form: Form, pod: HolderPod, system: SystemDep
             cards = [{"fields": shown_fields(system.reference, p, lang), "matched": []}
                      for p in found]
             return _page(request, pod, system, found=cards, group=peers.group(slug).name)
-        if action == "aanmaken":
-            peers.create_group(_text(form.get("slug")), _text(form.get("naam")),
-                               _text(form.get("thema")), subject_of(system, pod), now)
-            return redirect(PATH, "group-created")
+        peers.create_group(_text(form.get("slug")), _text(form.get("naam")),
+                           _text(form.get("thema")), subject_of(system, pod), now)
+        return redirect(PATH, "group-created")
     except RegistryError as exc:
         return _page(request, pod, system, status=exc.status, error="sharing.refused",
                      detail=exc)
-    return redirect(PATH)
 
 
 def _text(value) -> str:

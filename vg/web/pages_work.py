@@ -16,7 +16,7 @@ from ..api.deps import NowDep, SystemDep
 from ..holder_identity import subject_of
 from . import skills
 from .auth import Form, HolderPod
-from .form_values import record_id, whole_number
+from .form_values import one_of, record_id, required_id, required_text, whole_number
 from .render import lang_of, page, redirect
 
 router = APIRouter(include_in_schema=False)
@@ -85,10 +85,8 @@ def _card(reference, item: dict, alert: dict, lang: str) -> dict:
 @router.post("/mijn/opdrachten/keuze")
 def decide(request: Request, form: Form, pod: HolderPod, system: SystemDep,
            now: NowDep) -> Response:
-    decision = form.get("keuze")
-    assignment_id = record_id(form.get("opdracht"))
-    if decision not in DECISIONS or assignment_id is None:
-        return redirect("/mijn/opdrachten")
+    decision = one_of(form.get("keuze"), DECISIONS, "form.decision")
+    assignment_id = required_id(form.get("opdracht"), "form.assignment")
     subject = subject_of(system, pod)
     system.work.swipes.by_holder(subject, assignment_id, decision, now)
     matched = system.work.swipes.is_match(assignment_id, subject)
@@ -116,13 +114,12 @@ def rate(request: Request, form: Form, pod: HolderPod, system: SystemDep,
     """A rating of a former team member, sealed to their pod: the registry keeps
     only that one was sent (as the API's rating route)."""
     subject, work = subject_of(system, pod), system.work
-    name, rated = form.get("team"), form.get("lid")
-    if not (isinstance(name, str) and isinstance(rated, str)) or len(name) > 100:
-        return redirect("/mijn/matches")
+    name = required_text(form.get("team"), "form.team", 100)
+    rated = required_text(form.get("lid"), "form.member", 32)
     aspects = {a: record_id(form.get(a)) for a in ASPECTS}
     comment = form.get("toelichting")
     team = work.teams.for_member(subject, name)
-    work.ratings.rate(subject, team, rated[:32], aspects,
+    work.ratings.rate(subject, team, rated, aspects,
                       comment[:1000] if isinstance(comment, str) else "", now)
     return redirect("/mijn/matches", "rated")
 

@@ -3,9 +3,10 @@ with its label in the visitor's language (candidate cards, colleagues, groups)."
 
 from __future__ import annotations
 
-from schemas import FIELDS
+from schemas import FIELDS, FIELDS_OF_WORK
 
 from . import skills
+from .i18n import catalogue
 
 
 def shown_fields(reference, profile, lang: str) -> list[tuple[str, str]]:
@@ -34,7 +35,7 @@ def _field_value(reference, key: str, document: dict, lang: str) -> str:
         "level": f"{level.get('levelName', '')} ({level.get('levelRank', '')})"
         if level.get("levelRank") else None,
         "salary_scale": level.get("salaryScale"),
-        "field_of_work": document.get("fieldOfWork"),
+        "field_of_work": _field_of_work(document.get("fieldOfWork"), lang),
         "hours_per_week": availability.get("hoursPerWeek"),
         "available_period": (f"{period.get('startDate', '')} – "
                              f"{period.get('endDate', '')}") if period else None,
@@ -42,6 +43,13 @@ def _field_value(reference, key: str, document: dict, lang: str) -> str:
     }
     value = values.get(key)
     return "" if value is None else str(value)
+
+
+def _field_of_work(value, lang: str) -> str | None:
+    """An HR21 function family in the visitor's language (stored in Dutch)."""
+    if value not in FIELDS_OF_WORK:
+        return value
+    return catalogue(lang).get(f"field_of_work.{value}", value)
 
 
 def _occupation(reference, uri, lang: str) -> str | None:

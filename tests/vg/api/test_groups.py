@@ -103,10 +103,11 @@ def test_groups_are_listed_and_a_taken_slug_or_bad_name_is_refused(world):
     bad = world.client.post(f"{API}/groepen", headers=sanne.headers,
                             json={"slug": "Niet Goed", "name": "x"})
 
-    assert listed == [{**GROUP, "members": 1}]
+    assert listed == {"items": [{**GROUP, "members": 1}], "nextCursor": None}
     assert taken.status_code == 409
     assert bad.status_code == 400
-    assert len(world.client.get(f"{API}/groepen", headers=sanne.headers).json()) == 1
+    assert len(world.client.get(f"{API}/groepen", headers=sanne.headers
+                                ).json()["items"]) == 1
 
 
 def test_peer_search_finds_colleagues_with_a_skill_and_logs_the_holder(world):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.vg.api.world import GRONINGEN, UTRECHT
 
 API = "/api/v1"
@@ -248,3 +250,67 @@ def test_a_match_does_not_outlive_the_consent_it_was_made_under(world):
     assert team.status_code == 404 and team.json()["code"] == "candidate-not-found"
     assert after_expiry == []
     assert world.client.get(f"{API}/teams", headers=staff).json() == []
+
+
+def _set_status(world, staff, assignment, *actions):
+    for action in actions:
+        answer = world.client.post(f"{API}/opdrachten/{assignment}/status",
+                                   headers=staff, json={"action": action})
+        assert answer.status_code == 200, answer.text
+
+
+@pytest.mark.parametrize("actions, status", [
+    (("close",), "closed"), (("fill",), "filled"), (("fill", "close"), "closed")])
+@pytest.mark.parametrize("decision", ["like", "pass"])
+def test_no_decision_on_an_assignment_that_can_no_longer_be_ranked(
+        world, actions, status, decision):
+    skills = world.skills()
+    sanne = world.holder(skills)
+    world.grant(sanne, ["skills"])
+    staff = world.staff()
+    assignment = world.assignment(staff, skills)
+    _set_status(world, staff, assignment, *actions)
+
+    organisation = world.like(staff, assignment, sanne, decision=decision)
+    passed = world.client.post(f"{API}/opdrachten/{assignment}/gepasseerd",
+                               headers=staff, json={"subject": sanne.subject})
+    holder = world.client.put(f"{API}/pod/opdrachtkeuzes/{assignment}",
+                              headers=sanne.headers, json={"decision": decision})
+
+    for answer in (organisation, passed, holder):
+        assert answer.status_code == 409, answer.text
+        assert answer.json()["code"] == "invalid-transition"
+        assert status in answer.json()["detail"]
+    assert world.system.work.swipes.decisions_of_holder(sanne.subject) == {}
+    assert world.system.registry.assignments.passed(assignment) == frozenset()
+
+
+def test_a_paused_assignment_takes_the_organisations_decision_not_the_holders(world):
+    skills = world.skills()
+    sanne = world.holder(skills)
+    world.grant(sanne, ["skills"])
+    staff = world.staff()
+    assignment = world.assignment(staff, skills)
+    _set_status(world, staff, assignment, "pause")
+
+    organisation = world.like(staff, assignment, sanne)
+    holder = world.client.put(f"{API}/pod/opdrachtkeuzes/{assignment}",
+                              headers=sanne.headers, json={"decision": "like"})
+
+    assert organisation.status_code == 200
+    assert holder.status_code == 409 and "paused" in holder.json()["detail"]
+
+
+def test_a_draft_stays_unknown_to_holders(world):
+    skills = world.skills()
+    sanne = world.holder(skills)
+    staff = world.staff()
+    draft = world.client.post(f"{API}/opdrachten", headers=staff, json={
+        "title": "Concept", "description": "", "requiredSkills": skills[:1],
+        "status": "draft"})
+    assert draft.status_code == 201, draft.text
+
+    answer = world.client.put(f"{API}/pod/opdrachtkeuzes/{draft.json()['id']}",
+                              headers=sanne.headers, json={"decision": "like"})
+
+    assert answer.status_code == 404

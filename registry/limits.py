@@ -1,0 +1,33 @@
+"""How much one holder or one organisation may create in the registry: anyone may
+make a pod and every organisation key may create, so each kind of thing that
+accumulates has a ceiling, checked before anything changes (409 limit-reached).
+
+The count and the insert share one transaction; two requests racing past the
+last free place can overshoot a ceiling by the number of such requests at once,
+never without end."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from .errors_work import LimitReached
+
+# Interest groups one holder founded (leaving a group does not free its place:
+# the group stays).
+MAX_GROUPS_FOUNDED = 20
+# Assignments of one organisation that are not closed (draft, open, paused,
+# filled), and all it ever created: closed ones stay, with their swipes and teams.
+MAX_UNCLOSED_ASSIGNMENTS = 500
+MAX_ASSIGNMENTS = 20_000
+# Products of one team (links and files of at most 128 KiB each).
+MAX_TEAM_PRODUCTS = 200
+
+
+def check_room(conn, where, limit: int, what: str) -> None:
+    """Refuse one more row where ``where`` (a table's clauses) already counts
+    ``limit``."""
+    table, *clauses = where
+    count = conn.execute(select(func.count()).select_from(table).where(*clauses)
+                         ).scalar_one()
+    if count >= limit:
+        raise LimitReached(limit, what)
