@@ -81,7 +81,7 @@ def instrument() -> None:
     for module in (bulk, bulk_rows):
         for attr in ("_against_state", "insert", "upsert_holders", "index_rows",
                      "reserve_ids", "_drop_replaced", "_erased_floors",
-                     "_defer_indexes_if_empty"):
+                     "_defer_indexes_if_empty", "_rebuild_indexes"):
             if hasattr(module, attr):
                 setattr(module, attr, _timed(attr.lstrip("_"),
                                              getattr(module, attr)))
@@ -191,6 +191,7 @@ def run(args, reference, engine, path) -> dict:
         "cpu_us_per_document": {
             "workers": us(worker_cpu), "parent main thread": us(main_cpu),
             "parent other threads (pool I/O, pickling)": us(process_cpu - main_cpu),
+            "parent system time (all threads)": us(own1.ru_stime - own0.ru_stime),
             "all of ours": us(worker_cpu + process_cpu)},
         "wall_us_per_document": us(wall),
         "wall_us_per_document_outside_batches (pool start, index builds, commit)": us(

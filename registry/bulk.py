@@ -76,15 +76,14 @@ class BulkIngest:
                 self._workers, mp_context=fork, initializer=init_worker,
                 initargs=(checks,)) as pool:
             batches = _checked_ahead(pool, texts)
-            with transaction(self._engine) as conn:
+            with transaction(self._engine) as conn, _load_settings(conn):
                 deferred = _defer_indexes_if_empty(conn)
                 if deferred:
                     for batch, checked in batches:
                         self._store(conn, batch, checked, now, result)
-                    for definition in deferred:
-                        conn.exec_driver_sql(definition)
+                    _rebuild_indexes(conn, deferred)
             for batch, checked in batches:  # none left after a deferred load
-                with transaction(self._engine) as conn:
+                with transaction(self._engine) as conn, _load_settings(conn):
                     self._store(conn, batch, checked, now, result)
         return result
 
@@ -190,6 +189,35 @@ def _defer_indexes_if_empty(conn: Connection) -> list[str]:
     for name, _ in rows:
         conn.exec_driver_sql(f'DROP INDEX "{name}"')
     return [definition for _, definition in rows]
+
+
+def _rebuild_indexes(conn: Connection, definitions: list[str]) -> None:
+    for definition in definitions:
+        conn.exec_driver_sql(definition)
+
+
+# SQLite, while loading: a page cache that holds the trees a batch writes into
+# (the match index's are written in key order, but across the whole tree), and
+# helper threads for the sorts that build the deferred indexes at the end.
+_SQLITE_LOAD = {"cache_size": -262144, "threads": 2}  # 256 MiB
+
+
+@contextmanager
+def _load_settings(conn: Connection) -> Iterator[None]:
+    """This connection's SQLite settings for a load, put back afterwards (the
+    connection returns to the pool)."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    before = {name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+              for name in _SQLITE_LOAD}
+    for name, value in _SQLITE_LOAD.items():
+        conn.exec_driver_sql(f"PRAGMA {name} = {int(value)}")
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            conn.exec_driver_sql(f"PRAGMA {name} = {int(value)}")
 
 
 def _batches(items: Iterator, size: int) -> Iterator[list]:

@@ -270,3 +270,19 @@ def test_a_load_into_a_registry_with_disclosures_keeps_its_indexes(system):
     system.registry.bulk.disclosures([json.dumps(d) for d in documents()], NOW)
 
     assert _indexes(engine) == before
+
+
+def test_a_load_leaves_the_sqlite_connection_settings_as_it_found_them(system):
+    engine = system.registry.engine
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as conn:
+        before = [conn.exec_driver_sql(f"PRAGMA {p}").scalar()
+                  for p in ("cache_size", "threads")]
+
+    system.registry.bulk.disclosures([json.dumps(d) for d in documents()], NOW)
+
+    with engine.connect() as conn:
+        after = [conn.exec_driver_sql(f"PRAGMA {p}").scalar()
+                 for p in ("cache_size", "threads")]
+    assert after == before
