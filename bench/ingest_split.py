@@ -7,10 +7,11 @@ its database writes per table, the wait for the workers, and how busy the cores 
 
 Ingests the first ``--limit`` documents of the registry benchmark's data set into a
 fresh registry (SQLite file under var/bench, or a PostgreSQL database created and
-dropped here) with timers around the steps of ``registry.bulk`` and ``registry.bulk_rows``: the wall
-time and the CPU time of this process's main thread inside it. A write to
-``match_disclosure`` includes its change-log triggers (``--no-triggers`` drops them
-first, to show their share; never do that outside a benchmark). "wait for the workers" is the
+dropped here) with timers around the steps of ``registry.bulk`` and
+``registry.bulk_rows``: the wall time and the CPU time of this process's main
+thread inside each. A write to ``match_disclosure`` includes its change-log
+triggers (``--no-triggers`` drops them first, to show their share; never do that
+outside a benchmark). "wait for the workers" is the
 main thread blocked on the workers' results. The workers' CPU time, the CPU time
 of this process's other threads (the pool's feeder and result threads: pickling
 the texts out and the results back) and, from /proc/stat, how busy the machine's
