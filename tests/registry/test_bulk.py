@@ -192,6 +192,33 @@ def test_bulk_stores_times_and_dates_in_the_form_single_ingest_stores_them(syste
     assert len(stored) == 2 and stored[0] == stored[1]
 
 
+def test_bulk_writes_the_match_index_rows_single_ingest_writes(system):
+    from sqlalchemy import text
+
+    one, bulk = holder_key(53), holder_key(54)
+    fields = ["skills", "available_period", "hours_per_week", "level", "employer"]
+    system.registry.receive_disclosure(disclosure(one, signed_grant(one, fields), 1),
+                                       NOW)
+    system.registry.bulk.disclosures(
+        [json.dumps(disclosure(bulk, signed_grant(bulk, fields), 1))], NOW)
+
+    def rows(table: str, columns: str) -> list[list]:
+        with system.registry.engine.connect() as conn:
+            stored = conn.execute(text(
+                f"SELECT disclosure_id, {columns} FROM {table}")).all()
+        by_disclosure: dict[int, list] = {}
+        for disclosure_id, *values in stored:
+            by_disclosure.setdefault(disclosure_id, []).append(tuple(values))
+        return [sorted(v) for _, v in sorted(by_disclosure.items())]
+
+    index = rows("match_disclosure", "reach, valid_from, valid_until, sequence, "
+                 "employer_code, level_rank, hours_per_week, available_from, "
+                 "available_until")
+    skills = rows("match_skill", "skill, reach, valid_from, valid_until")
+    assert len(index) == 2 and index[0] == index[1]
+    assert len(skills) == 2 and len(skills[0]) == 3 and skills[0] == skills[1]
+
+
 def _indexes(engine) -> dict[str, list]:
     from sqlalchemy import inspect
 
@@ -243,3 +270,19 @@ def test_a_load_into_a_registry_with_disclosures_keeps_its_indexes(system):
     system.registry.bulk.disclosures([json.dumps(d) for d in documents()], NOW)
 
     assert _indexes(engine) == before
+
+
+def test_a_load_leaves_the_sqlite_connection_settings_as_it_found_them(system):
+    engine = system.registry.engine
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as conn:
+        before = [conn.exec_driver_sql(f"PRAGMA {p}").scalar()
+                  for p in ("cache_size", "threads")]
+
+    system.registry.bulk.disclosures([json.dumps(d) for d in documents()], NOW)
+
+    with engine.connect() as conn:
+        after = [conn.exec_driver_sql(f"PRAGMA {p}").scalar()
+                 for p in ("cache_size", "threads")]
+    assert after == before

@@ -74,3 +74,26 @@ def test_forbidden_characters_in_utf16_bytes_are_refused():
     with pytest.raises(InvalidDocument):
         parse_bounded(json.dumps({"name": "a\u202eb"}, ensure_ascii=False)
                       .encode("utf-16"))
+
+
+@pytest.mark.parametrize("text", [
+    '{"a": 1, "a": 2}',
+    '{"a": {"b": 1, "c": {"d": 2, "d": 2}}}',
+    '[{"a": "x:y"}, {"k": ":", "k": ": "}]',
+    '{"a": 1, "b": {"a": 1}, "b": 2}',
+])
+def test_duplicate_member_names_are_refused_with_or_without_escapes(text):
+    escaped = text.replace('"x', '"\\u0078')  # the same value, one written escaped
+
+    for written in (text, escaped, text.encode("utf-8")):
+        with pytest.raises(InvalidDocument, match="duplicate member names"):
+            parse_bounded(written)
+
+
+@pytest.mark.parametrize("text", [
+    '{"a": ":", "b": {"c:": "::", "d": [":", {"e": 1}]}}',
+    '{"urn:a": 1, "urn:b": 2}',
+    '[":", ":", {}]',
+])
+def test_colons_inside_strings_are_not_taken_for_members(text):
+    assert parse_bounded(text) == json.loads(text)

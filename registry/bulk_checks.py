@@ -1,0 +1,137 @@
+"""The checks of bulk ingest that need no registry state, run in worker processes.
+
+``DocumentChecks`` applies to one JSON text, in the order of ``Ingest.disclosure``,
+every check that does not read the registry: the bounded parse, the holder's and
+the grant's Ed25519 signatures, the grant's period and the document's issue time,
+the audience's references, the projection's structure and references, the
+employer named and the employer-audience rule. A worker sends back only the
+values of the rows to store, as plain tuples of strings and numbers already
+converted for the database: pickling the parsed objects cost a worker a fifth of
+its time, and converting values in the one parent process made it the bottleneck.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+from datetime import datetime
+from typing import Any, Callable, Mapping, NamedTuple
+
+from consent import ConsentError, check_audience_for_holder, read_disclosure
+from schemas import SchemaError, WorkcontextValidator, check_references, parse_bounded
+
+from .errors import GrantNotLive, RegistryError
+from .extract import extract
+from .ingest import _check_issued, pseudonym_for
+from .policies import Policies
+from .tables import Disclosure
+
+D = Disclosure.__table__
+
+# The disclosure columns a worker fills, in the order of ``Checked.row``; the parent
+# adds the id before them and the document and receipt time after them.
+CHECKED_COLUMNS = (
+    "grant_id", "holder_did", "sequence", "audience_kind", "audience_ref",
+    "valid_from", "valid_until", "fields", "projection", "employer_code",
+    "level_rank", "hours_per_week", "available_from", "available_until",
+    "policy_employer")
+
+
+class Checked(NamedTuple):
+    """A document that passed every check needing no registry state. A worker
+    sends it as a plain tuple (``Checked._make`` rebuilds it)."""
+
+    holder: str
+    pseudonym: str
+    sequence: int
+    grant_id: str
+    audience: dict  # the grant's audience in its JSON form
+    organisations: tuple[str, ...]  # the members of a listed audience
+    employer: str | None  # the code of the employer whose policy governs the grant
+    purposes: tuple[str, ...]
+    skills: tuple[str, ...]
+    row: tuple  # the values of CHECKED_COLUMNS, converted for the database
+
+
+class DocumentChecks:
+    """The checks of ``Ingest.disclosure`` that need no registry state, in its
+    order, for one JSON text; raises the refusal (ConsentError, SchemaError or
+    RegistryError) of the first that fails."""
+
+    def __init__(self, geo, tooi_to_code: Mapping[str, str], policies: Policies,
+                 pseudonym_secret: bytes, now: datetime, dialect):
+        self._geo = geo
+        self._tooi = tooi_to_code
+        self._policies = policies
+        self._secret = pseudonym_secret
+        self._now = now
+        self._validator = WorkcontextValidator()
+        self._convert = converters(D, CHECKED_COLUMNS, dialect)
+
+    def __call__(self, text: str) -> tuple:
+        found = read_disclosure(parse_bounded(text))
+        grant = found.grant
+        # As in single ingest: a grant whose period has not begun is stored (the
+        # gate checks its start); one that has ended is refused.
+        if grant.valid_until <= self._now:
+            raise GrantNotLive(grant.id)
+        _check_issued(found.issued, self._now)
+        grant.audience.check_known(self._geo)
+        self._validator.check_structure(found.workcontext, found.holder)
+        check_references(self._geo, found.workcontext)
+        columns = extract(found.workcontext, found.fields, self._tooi)
+        employer = self._policies.employer_code(found.employer)
+        check_audience_for_holder(grant.audience, employer)
+        audience = grant.audience
+        row = (
+            grant.id, found.holder, found.sequence, audience.kind, audience.ref,
+            grant.valid_from, grant.valid_until, " ".join(sorted(found.fields)),
+            json.dumps(found.workcontext, ensure_ascii=False), columns.employer_code,
+            columns.level_rank, columns.hours_per_week, columns.available_from,
+            columns.available_until, employer)
+        return (found.holder, pseudonym_for(self._secret, found.holder),
+                found.sequence, grant.id, audience.to_json(), audience.organisations,
+                employer, grant.purposes, columns.skills, self._convert(row))
+
+
+# Set in each worker by ``init_worker``; the pool forks, so the checks (with the
+# reference data, large and built once) reach the workers without pickling.
+_WORKER: dict[str, Any] = {}
+
+
+def init_worker(checks: DocumentChecks) -> None:
+    # What the worker inherited lives as long as it does: out of the collector's
+    # sight, a collection neither walks it nor copies its pages from the parent.
+    # (The parent forks with its collector paused; the worker's runs.)
+    gc.freeze()
+    gc.enable()
+    _WORKER["checks"] = checks
+
+
+def check(item: tuple[int, str]) -> tuple[int, tuple | str]:
+    """In a worker: the document's ``Checked`` values or its refusal's code."""
+    position, text = item
+    try:
+        return position, _WORKER["checks"](text)
+    except (ConsentError, SchemaError, RegistryError) as exc:
+        return position, exc.code
+
+
+def converters(table, names: tuple[str, ...], dialect) -> Callable[[tuple], tuple]:
+    """A function that converts a row's values as SQLAlchemy converts them for
+    these columns on this database (dates and times become text on SQLite), so a
+    row written by the driver reads back as one written by Core."""
+    processors = [(i, p) for i, p in enumerate(
+        table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names)
+        if p is not None]
+    if not processors:
+        return tuple
+
+    def convert(row: tuple) -> tuple:
+        values = list(row)
+        for i, process in processors:
+            if values[i] is not None:
+                values[i] = process(values[i])
+        return tuple(values)
+
+    return convert

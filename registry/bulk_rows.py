@@ -1,0 +1,153 @@
+"""The insert step of bulk ingest: holders, then disclosures with their child rows
+and match index rows, written with COPY (PostgreSQL) or the driver's executemany.
+
+The values arrive converted for the database by the workers
+(``bulk_checks.Checked.row``); the match index rows reuse them as they are, so
+this process converts nothing per row. Index rows are written in the order of
+their table's primary key: inserted in key order, a batch's rows meet each page
+of the tree once, where in arrival order each row lands on a page of its own.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from operator import itemgetter
+from typing import Any
+
+from sqlalchemy import ARRAY, ColumnElement, Connection, String, any_, bindparam
+from sqlalchemy import func, literal_column, select, update
+
+from .bulk_checks import CHECKED_COLUMNS, Checked, converters
+from .match_index import MD, MD_COLUMNS, MS, MS_COLUMNS, audience_keys, reach_terms
+from .match_index import term_ids
+from .tables import Disclosure, DisclosureAudience, DisclosurePurpose
+from .tables import DisclosureSkill, Holder
+
+D, H = Disclosure.__table__, Holder.__table__
+DISCLOSURE_COLUMNS = ("id", *CHECKED_COLUMNS, "document", "received")
+
+# Where the match index's values sit in ``Checked.row``.
+_AT = {name: CHECKED_COLUMNS.index(name) for name in CHECKED_COLUMNS}
+_LIVE = itemgetter(_AT["valid_from"], _AT["valid_until"])
+_COLUMNS = itemgetter(*(_AT[name] for name in MD_COLUMNS[5:]))
+_AUDIENCE = itemgetter(_AT["audience_kind"], _AT["audience_ref"])
+# Primary key order of match_disclosure (pseudonym, disclosure_id, reach) and of
+# match_skill (skill, reach, pseudonym, disclosure_id), as positions in their rows.
+_MD_KEY = itemgetter(*(MD_COLUMNS.index(c) for c in (
+    "pseudonym", "disclosure_id", "reach")))
+_MS_KEY = itemgetter(*(MS_COLUMNS.index(c) for c in (
+    "skill", "reach", "pseudonym", "disclosure_id")))
+
+
+def insert(conn: Connection, kept: list[tuple[Checked, str]], now: datetime) -> None:
+    """Store the admitted disclosures of one batch (``kept``: the checked values and
+    the document as received)."""
+    if not kept:
+        return
+    upsert_holders(conn, [found for found, _ in kept])
+    ids = reserve_ids(conn, len(kept))
+    received = converters(D, ("received",), conn.dialect)((now,))[0]
+    rows = []
+    purposes: list[tuple] = []
+    listed: list[tuple] = []
+    skills: list[tuple] = []
+    for disclosure_id, (found, document) in zip(ids, kept):
+        rows.append((disclosure_id, *found.row, document, received))
+        purposes += [(disclosure_id, p) for p in found.purposes]
+        listed += [(disclosure_id, o) for o in found.organisations]
+        skills += [(disclosure_id, s) for s in found.skills]
+    write(conn, D, DISCLOSURE_COLUMNS, rows)
+    for table, values in ((DisclosurePurpose, purposes), (DisclosureAudience, listed),
+                          (DisclosureSkill, skills)):
+        t = table.__table__
+        write(conn, t, tuple(c.name for c in t.columns), values)
+    index, skill_index = index_rows(conn, ids, [found for found, _ in kept])
+    write(conn, MD, MD_COLUMNS, sorted(index, key=_MD_KEY))
+    write(conn, MS, MS_COLUMNS, sorted(skill_index, key=_MS_KEY))
+
+
+def index_rows(conn: Connection, ids: list[int], kept: list[Checked]
+               ) -> tuple[list[tuple], list[tuple]]:
+    """The match index rows of the batch's disclosures (``ids`` in the order of
+    ``kept``), as ``match_index.index_rows`` makes them for single ingest but from
+    the converted values; new terms are added."""
+    reach_of: dict[tuple, list[str]] = {}
+    reach = []
+    for found in kept:
+        rule = (*_AUDIENCE(found.row), found.organisations, found.purposes)
+        terms = reach_of.get(rule)
+        if terms is None:
+            keys = audience_keys(rule[0], rule[1], found.organisations)
+            terms = reach_of[rule] = [t for p in found.purposes
+                                      for t in reach_terms(p, keys)]
+        reach.append(terms)
+    wanted = {t for terms in reach_of.values() for t in terms}
+    wanted.update(s for found in kept for s in found.skills)
+    term = term_ids(conn, wanted)
+    rows, skill_rows = [], []
+    for disclosure_id, found, terms in zip(ids, kept, reach):
+        live = (found.pseudonym, disclosure_id, *_LIVE(found.row))
+        columns = _COLUMNS(found.row)
+        skill_ids = [term[s] for s in found.skills]
+        for reach_id in (term[t] for t in terms):
+            rows.append((reach_id, *live, *columns))
+            skill_rows += [(reach_id, *live, s) for s in skill_ids]
+    return rows, skill_rows
+
+
+def upsert_holders(conn: Connection, kept: list[Checked]) -> None:
+    top: dict[str, Checked] = {}
+    for found in kept:
+        if found.holder not in top or top[found.holder].sequence < found.sequence:
+            top[found.holder] = found
+    known = set(conn.execute(select(H.c.did).where(
+        among(conn, H.c.did, sorted(top)))).scalars())
+    new = [(d, f.pseudonym, f.sequence) for d, f in sorted(top.items())
+           if d not in known]
+    write(conn, H, ("did", "pseudonym", "last_sequence"), new)
+    moved = [{"d": d, "s": f.sequence} for d, f in top.items() if d in known]
+    if moved:
+        conn.execute(update(H).where(H.c.did == bindparam("d"))
+                     .values(last_sequence=bindparam("s")), moved)
+
+
+def reserve_ids(conn: Connection, n: int) -> list[int]:
+    """Primary keys for ``n`` new disclosures, so children can be written with COPY
+    without reading ids back. PostgreSQL: from the column's sequence (safe with
+    concurrent writers). SQLite: above the current maximum, under the write lock
+    that ``upsert_holders`` already took in this transaction."""
+    if conn.dialect.name == "postgresql":
+        return list(conn.execute(select(func.nextval("disclosure_id_seq")).select_from(
+            func.generate_series(1, n))).scalars())
+    start = conn.execute(select(func.coalesce(func.max(D.c.id), 0))).scalar_one() + 1
+    return list(range(start, start + n))
+
+
+def among(conn: Connection, column, values: list[str]) -> ColumnElement[bool]:
+    """``column IN values`` with the values as one parameter (an array on
+    PostgreSQL, a JSON array on SQLite): an IN list of a batch's thousands of
+    parameters took longer to render and parse than the query took to run."""
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(String)))
+    return column.in_(select(literal_column("value")).select_from(
+        func.json_each(bindparam(None, json.dumps(list(values))))))
+
+
+def write(conn: Connection, table, names: tuple[str, ...], rows: list[tuple]) -> None:
+    """COPY on PostgreSQL (psycopg 3), the driver's executemany elsewhere; the rows
+    hold values as ``bulk_checks.converters`` made them."""
+    if not rows:
+        return
+    cursor: Any = conn.connection.driver_connection.cursor()
+    if conn.dialect.name == "postgresql":
+        statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
+        with cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    marks = ", ".join("?" * len(names))
+    cursor.executemany(
+        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})", rows)
+    cursor.close()
+
