@@ -4,30 +4,16 @@ version; the state file is bound to its generation, and an older one is refused.
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 
-from pod import DecryptionFailed, RollbackDetected, UnlockedPod
+from pod import DecryptionFailed, RollbackDetected
 from pod import envelope
-from pod.store import PodStore
 from tests.factories import NOW, PASSPHRASE, full_workcontext, pod_store
 from tests.pod.ondisk import read_version, write_version
 
 KEK = bytes(range(32))
 AD = envelope.associated("did:key:zExample", "workcontext", 1)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> PodStore:
-    return pod_store(tmp_path / "pods")
-
-
-@pytest.fixture
-def pod(store: PodStore) -> UnlockedPod:
-    pod = store.create(PASSPHRASE, NOW)
-    pod.save_workcontext(full_workcontext(pod.did, hours_per_week=16), NOW)
-    return pod
 
 
 def test_a_sealed_resource_opens_only_under_its_own_name_and_version():

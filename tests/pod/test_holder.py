@@ -4,7 +4,6 @@ changed, swapped or moved on disk fails to decrypt instead of being read."""
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -18,7 +17,7 @@ from pod import (
     VersionNotFound,
 )
 from pod.store import PodStore
-from tests.factories import NOW, PASSPHRASE, full_workcontext, pod_store
+from tests.factories import NOW, PASSPHRASE, full_workcontext
 from tests.pod.ondisk import (
     cut_version,
     flip_in_slot,
@@ -27,11 +26,6 @@ from tests.pod.ondisk import (
 )
 
 LATER = NOW + timedelta(hours=1)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> PodStore:
-    return pod_store(tmp_path / "pods")
 
 
 @pytest.fixture

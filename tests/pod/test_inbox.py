@@ -5,7 +5,6 @@ replaced on disk is detected, and one nobody delivered is never shown."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
@@ -16,11 +15,6 @@ from pod.store import PodStore
 from tests.factories import NOW, PASSPHRASE, pod_store
 
 RATING = b'{"rating": 5, "team": "Energieloket"}'
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> PodStore:
-    return pod_store(tmp_path / "pods")
 
 
 @pytest.fixture

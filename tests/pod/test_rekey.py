@@ -4,28 +4,15 @@ touches no data; the old passphrase and its sessions stop working."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from pod import PodLocked, UnlockFailed, UnlockedPod, WeakPassphrase
 from pod.crypto import INTERACTIVE, MODERATE
 from pod.store import PodStore
-from tests.factories import NOW, PASSPHRASE, full_workcontext, pod_store
+from tests.factories import PASSPHRASE
 
 NEW = "a brand new passphrase for the pod"
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> PodStore:
-    return pod_store(tmp_path / "pods")
-
-
-@pytest.fixture
-def pod(store: PodStore) -> UnlockedPod:
-    pod = store.create(PASSPHRASE, NOW)
-    pod.save_workcontext(full_workcontext(pod.did, hours_per_week=16), NOW)
-    return pod
 
 
 def data_files(pod: UnlockedPod) -> dict[str, bytes]:

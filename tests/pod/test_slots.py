@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -15,18 +14,6 @@ from pod import UnlockedPod, crypto, envelope, slots
 from pod.store import PodStore
 from tests.factories import NOW, PASSPHRASE, full_workcontext, pod_store
 from tests.pod.ondisk import flip_in_slot, read_version, slot_record, write_version
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> PodStore:
-    return pod_store(tmp_path / "pods")
-
-
-@pytest.fixture
-def pod(store: PodStore) -> UnlockedPod:
-    pod = store.create(PASSPHRASE, NOW)
-    pod.save_workcontext(full_workcontext(pod.did, hours_per_week=16), NOW)
-    return pod
 
 
 def _crash_during_next_save(store: PodStore, pod: UnlockedPod, damage) -> UnlockedPod:

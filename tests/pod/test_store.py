@@ -24,14 +24,8 @@ from tests.factories import (
     PASSPHRASE,
     TELEPHONE,
     full_workcontext,
-    pod_store,
     skill_pool,
 )
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> PodStore:
-    return pod_store(tmp_path / "pods")
 
 
 @pytest.fixture

@@ -4,18 +4,11 @@ not even a copy of the directory made before, with the right passphrase."""
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 
 from pod import PodLocked, UnlockFailed, envelope
-from pod.store import PodStore
 from tests.factories import NOW, PASSPHRASE, full_workcontext, pod_store
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> PodStore:
-    return pod_store(tmp_path / "pods")
 
 
 def test_a_copy_made_before_erasure_opens_no_more_afterwards(tmp_path, store):
