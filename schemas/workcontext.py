@@ -2,7 +2,9 @@
 
 The SHACL shapes are compiled once per validator, on its first document, into plain
 checks (shapes_compiler.py) that run on the expanded document; pyshacl is the
-reference they are tested against, not part of the write path.
+reference they are tested against, not part of the write path. A document that uses
+the shipped context alone is expanded by its term table (shipped_expansion.py),
+any other by pyld; the two give the same expansion wherever the first answers.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from .jsonld import (
 from .json_types import json_type_problems, term_kinds
 from .shapes_check import NodeShape, check
 from .shapes_compiler import compile_shapes
+from .shipped_expansion import ShippedExpansion
 
 SHAPES_FILE = Path(__file__).with_name("shapes") / "workcontext.ttl"
 
@@ -30,8 +33,10 @@ SHAPES_FILE = Path(__file__).with_name("shapes") / "workcontext.ttl"
 class WorkcontextValidator:
     """Checks that a document is a Workcontext this system can store and disclose."""
 
-    def __init__(self, shapes_file: Path = SHAPES_FILE) -> None:
+    def __init__(self, shapes_file: Path = SHAPES_FILE,
+                 shipped_expansion: bool = True) -> None:
         self._loader = ShippedContextLoader()
+        self._shipped = ShippedExpansion() if shipped_expansion else None
         self._terms = load_context_terms()
         self._kinds = term_kinds()
         self._shapes_file = shapes_file
@@ -55,8 +60,14 @@ class WorkcontextValidator:
         """Return the document unchanged if valid; raise InvalidDocument listing all
         problems otherwise (NL API design rule: all validation errors at once)."""
         self.check_structure(document, holder_id)
-        self.check_shapes(expand(document, self._loader))
+        self.check_shapes(self.expand(document))
         return document
+
+    def expand(self, document: dict) -> list:
+        """The expanded document: by the shipped context's term table when the
+        document stays within it, else by pyld."""
+        expanded = self._shipped.expand(document) if self._shipped else None
+        return expand(document, self._loader) if expanded is None else expanded
 
     def check_shapes(self, expanded: list) -> None:
         """The SHACL shapes on an expanded document (InvalidDocument on failure)."""

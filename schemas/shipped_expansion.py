@@ -1,0 +1,158 @@
+"""JSON-LD expansion of a document that uses the shipped context alone, without pyld.
+
+pyld's expansion (JSON-LD 1.1 Processing Algorithms, section 5.1) was 0.58 ms of
+the 1 ms a Workcontext's validation cost on every write: it processes the context,
+then walks the document through the general algorithm, which must allow for scoped
+contexts, containers, language maps, reverse properties and the rest. A Workcontext
+uses none of them. When its one context is the shipped one, named by URL at the
+top, and every key is a term of it, each term names one IRI and at most one type
+coercion, and expansion is a lookup per key (section 5.1.2 steps 13-14, 5.3.2).
+
+This module does exactly that for a narrow subset and answers None for anything
+outside it, so pyld expands those documents as before:
+
+- keys: the aliases of ``@id`` and ``@type``, and terms whose definition holds
+  only ``@id``, ``@type`` and an ``@set`` container (``@context`` at the top only);
+- ``@id`` values and values of ``@type: @id`` terms: absolute IRIs whose scheme is
+  not a term of the context (pyld returns those unchanged; a compact IRI, a blank
+  node or a relative reference goes to pyld);
+- ``@type`` values: one term or a non-empty list of terms (section 5.2.2 with
+  vocab, a term maps to its IRI);
+- property values: strings, integers (no booleans, no floats, no null), nested
+  node objects of the same subset, and flat arrays of those;
+- a top-level node with something besides ``@id`` (pyld drops a lone ``@id``).
+
+tests/schemas/test_shipped_expansion.py holds the result equal to pyld's on
+generated documents, inside and outside the subset, and the validator's verdict
+equal with and without this path.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from .jsonld import SHIPPED_CONTEXTS, WORKCONTEXT_CONTEXT_URL
+
+# pyld's absolute-IRI test, minus its laxer edges (a trailing line feed, a
+# scheme starting with "_"): such values are left to pyld.
+_ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+,.-]*:[^\s]*")
+_UNDERSTOOD = frozenset({"@id", "@type", "@container"})
+_CONTEXT_KEYWORDS = frozenset({"@version", "@protected"})
+
+
+class ShippedExpansion:
+    """Expands documents of one shipped context by its term table."""
+
+    def __init__(self, url: str = WORKCONTEXT_CONTEXT_URL) -> None:
+        context = json.loads(SHIPPED_CONTEXTS[url].read_text(encoding="utf-8"))
+        context = context["@context"]
+        self._url = url
+        self._names = frozenset(k for k in context if not k.startswith("@"))
+        self._aliases = {k: v for k, v in context.items() if v in ("@id", "@type")}
+        iris = {k: _term_iri(d, context) for k, d in context.items()
+                if k in self._names and k not in self._aliases}
+        self._types = {k: iri for k, iri in iris.items() if iri is not None}
+        self._terms = {k: (iri, _coercion(context[k], context))
+                       for k, iri in self._types.items()
+                       if _simple(context[k], context)}
+        # A context keyword this table does not model (@vocab, @base, @language,
+        # ...) changes how every term expands: then nothing is expanded here.
+        self._usable = set(context) - self._names <= _CONTEXT_KEYWORDS
+
+    def expand(self, document: Any) -> list | None:
+        """pyld's expansion of ``document``, or None when it is outside the subset."""
+        if not self._usable or type(document) is not dict \
+                or document.get("@context") != self._url:
+            return None
+        node = self._node(document, top=True)
+        if node is None or not node.keys() - {"@id"}:
+            return None
+        return [node]
+
+    def _node(self, node: dict, top: bool = False) -> dict | None:
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key == "@context" and top:
+                continue
+            alias = self._aliases.get(key)
+            if alias == "@id":
+                if not self._absolute(value):
+                    return None
+                out["@id"] = value
+            elif alias == "@type":
+                types = self._type_iris(value)
+                if types is None:
+                    return None
+                out["@type"] = types
+            else:
+                term = self._terms.get(key)
+                values = None if term is None or term[0] in out \
+                    else self._values(value, *term)
+                if values is None:
+                    return None
+                out[term[0]] = values
+        return out
+
+    def _type_iris(self, value: Any) -> list[str] | None:
+        types = value if type(value) is list else [value]
+        iris = [self._types.get(t) if type(t) is str else None for t in types]
+        return iris if iris and None not in iris else None
+
+    def _values(self, value: Any, iri: str, coercion: str | None) -> list | None:
+        expanded = []
+        for item in value if type(value) is list else [value]:
+            kind = type(item)
+            if kind is dict:
+                one = self._node(item)
+            elif kind is str and coercion == "@id":
+                one = {"@id": item} if self._absolute(item) else None
+            elif kind is str or (kind is int and coercion != "@id"):
+                one = {"@value": item} if coercion is None \
+                    else {"@value": item, "@type": coercion}
+            else:
+                one = None
+            if one is None:
+                return None
+            expanded.append(one)
+        return expanded
+
+    def _absolute(self, value: Any) -> bool:
+        return type(value) is str and _ABSOLUTE.fullmatch(value) is not None \
+            and value.partition(":")[0] not in self._names
+
+
+def _simple(definition: Any, context: dict) -> bool:
+    """A term this table expands: a plain IRI, or @id with an @set container
+    and a type coercion to @id or to a datatype it can name."""
+    if isinstance(definition, str):
+        return True
+    return (isinstance(definition, dict) and set(definition) <= _UNDERSTOOD
+            and definition.get("@container", "@set") == "@set"
+            and ("@type" not in definition
+                 or _coercion(definition, context) is not None))
+
+
+def _term_iri(definition: Any, context: dict) -> str | None:
+    iri = definition if isinstance(definition, str) else (
+        definition.get("@id") if isinstance(definition, dict) else None)
+    return _compact(iri, context) if isinstance(iri, str) else None
+
+
+def _coercion(definition: Any, context: dict) -> str | None:
+    declared = definition.get("@type") if isinstance(definition, dict) else None
+    return declared if declared in (None, "@id") else _compact(declared, context)
+
+
+def _compact(iri: str, context: dict) -> str | None:
+    """A compact IRI ``prefix:suffix`` with its prefix a plain term, or an absolute
+    IRI; None (the term is not used here) for anything else."""
+    prefix, colon, suffix = iri.partition(":")
+    if not colon or iri.startswith("@"):
+        return None
+    target = context.get(prefix)
+    if isinstance(target, str) and not target.startswith("@") \
+            and not suffix.startswith("//"):
+        return target + suffix
+    return iri if _ABSOLUTE.fullmatch(iri) and prefix not in context else None
