@@ -100,9 +100,12 @@ class Ingest:
         return extract(workcontext, fields, self._tooi)
 
     def check_workcontext(self, document: Any, holder: str) -> None:
-        """The projection checks applied to every field ``document`` holds."""
+        """The projection checks applied to every field ``document`` holds: those
+        of ``check_projection``, with the structure checked once, before the
+        fields are read from it."""
         self._validator.check_structure(document, holder)
-        self.check_projection(document, disclosed_fields(document), holder)
+        check_references(self._geo, document)
+        extract(document, disclosed_fields(document), self._tooi)
 
     def withdrawal(self, document: Any, now: datetime) -> str:
         found = read_withdrawal(document)
