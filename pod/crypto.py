@@ -12,14 +12,21 @@
   chunk can be read on its own (HTTP range requests).
 
 Every decryption failure is the same opaque ``DecryptionFailed``.
+
+Hashing and sealing call the primitives directly: BLAKE2b through the standard
+library (the same function, and the same bytes, as libsodium's), and the AEAD through
+libsodium's binding with PyNaCl's framing (nonce, then ciphertext). A read of the
+Workcontext hashes and opens several small records; PyNaCl's wrappers check their
+arguments in Python, which doubled the cost of hashing a 3.7 KB record (31 against
+16 µs, on a loaded machine) and added about a seventh to opening one.
 """
 
 from __future__ import annotations
 
+import hashlib
+
 import nacl.bindings
-import nacl.encoding
 import nacl.exceptions
-import nacl.hash
 import nacl.pwhash
 import nacl.secret
 import nacl.utils
@@ -35,6 +42,7 @@ MAX_MEMLIMIT = nacl.pwhash.argon2id.MEMLIMIT_SENSITIVE
 MODERATE = (nacl.pwhash.argon2id.OPSLIMIT_MODERATE, nacl.pwhash.argon2id.MEMLIMIT_MODERATE)
 INTERACTIVE = (MIN_OPSLIMIT, MIN_MEMLIMIT)
 SEALED_OVERHEAD = nacl.secret.Aead.NONCE_SIZE + nacl.secret.Aead.MACBYTES
+_NONCE_BYTES = nacl.secret.Aead.NONCE_SIZE
 CHUNK_PREFIX_BYTES = 16
 CHUNK_OVERHEAD = nacl.bindings.crypto_aead_xchacha20poly1305_ietf_ABYTES
 
@@ -70,21 +78,26 @@ def derive_key(passphrase: str, salt: bytes, opslimit: int, memlimit: int) -> by
 
 def combine(passkey: bytes, shard: bytes) -> bytes:
     """The unlock key: both halves are needed, neither alone says anything."""
-    return nacl.hash.blake2b(passkey, digest_size=KEY_BYTES, key=shard,
-                             person=b"vg-pod-unlock", encoder=nacl.encoding.RawEncoder)
+    return hashlib.blake2b(passkey, digest_size=KEY_BYTES, key=shard,
+                           person=b"vg-pod-unlock").digest()
 
 
 def digest(data: bytes) -> str:
-    return nacl.hash.blake2b(data, digest_size=32).decode("ascii")
+    return hashlib.blake2b(data, digest_size=32).hexdigest()
 
 
 def seal(key: bytes, plaintext: bytes, associated: bytes) -> bytes:
-    return bytes(nacl.secret.Aead(key).encrypt(plaintext, aad=associated))
+    nonce = nacl.utils.random(_NONCE_BYTES)
+    return nonce + nacl.bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(
+        plaintext, associated, nonce, key)
 
 
 def open_sealed(key: bytes, ciphertext: bytes, associated: bytes) -> bytes:
+    if len(ciphertext) < SEALED_OVERHEAD:
+        raise DecryptionFailed()
     try:
-        return nacl.secret.Aead(key).decrypt(ciphertext, aad=associated)
+        return nacl.bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(
+            ciphertext[_NONCE_BYTES:], associated, ciphertext[:_NONCE_BYTES], key)
     except (nacl.exceptions.CryptoError, ValueError, TypeError) as exc:
         raise DecryptionFailed() from exc
 
