@@ -333,7 +333,7 @@ def upload_memory(work: Path, gib: float) -> dict:
         download_s = time.perf_counter() - start
         assert got == size
         # What the process holds once it has also stored a Workcontext: the first
-        # write reads ESCO and loads pyld and rdflib (for the shapes compiler).
+        # write reads ESCO and loads rdflib (for the shapes compiler).
         document = json.dumps(workcontext_document(created["did"])).encode()
         saved = client.put(url.replace("bestanden/intro.mp4", "werkcontext"),
                            content=document,
