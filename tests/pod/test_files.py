@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pod.files import atomic_write
+from pod.files import atomic_write, datasync_together
 from tests.factories import NOW, PASSPHRASE, full_workcontext, pod_store
 
 
@@ -93,3 +93,28 @@ def test_a_saved_version_and_its_state_are_flushed_together_before_the_answer(
     log = pod.directory / "versions" / "log.bin"
     assert sorted(flushed) == sorted([log.stat().st_ino,
                                       (pod.directory / "state.bin").stat().st_ino])
+
+
+@pytest.mark.parametrize("failing", [0, 1])
+def test_flushing_together_raises_when_either_flush_fails_after_both_ended(
+        tmp_path, monkeypatch, failing):
+    paths = [tmp_path / "a", tmp_path / "b"]
+    fds = [os.open(p, os.O_RDWR | os.O_CREAT, 0o600) for p in paths]
+    ended: list[int] = []
+    real_fdatasync = os.fdatasync
+
+    def fdatasync(fd):
+        real_fdatasync(fd)
+        ended.append(fd)
+        if fd == fds[failing]:
+            raise OSError("disk full")
+
+    monkeypatch.setattr("pod.files.os.fdatasync", fdatasync)
+    try:
+        with pytest.raises(OSError, match="disk full"):
+            datasync_together(fds)
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+    assert sorted(ended) == sorted(fds)
