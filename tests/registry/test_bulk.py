@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
+from sqlalchemy.exc import IntegrityError
+
 from tests.factories import (
     disclosure_rows,
     NOW,
@@ -276,13 +279,21 @@ def test_a_load_leaves_the_sqlite_connection_settings_as_it_found_them(system):
     engine = system.registry.engine
     if engine.dialect.name != "sqlite":
         return
+    settings = ("cache_size", "threads", "foreign_keys")
     with engine.connect() as conn:
-        before = [conn.exec_driver_sql(f"PRAGMA {p}").scalar()
-                  for p in ("cache_size", "threads")]
+        before = [conn.exec_driver_sql(f"PRAGMA {p}").scalar() for p in settings]
 
     system.registry.bulk.disclosures([json.dumps(d) for d in documents()], NOW)
 
     with engine.connect() as conn:
-        after = [conn.exec_driver_sql(f"PRAGMA {p}").scalar()
-                 for p in ("cache_size", "threads")]
-    assert after == before
+        after = [conn.exec_driver_sql(f"PRAGMA {p}").scalar() for p in settings]
+    assert after == before and before[-1] == 1
+
+
+def test_after_a_load_the_pooled_connection_refuses_a_dangling_reference(system):
+    engine = system.registry.engine
+    system.registry.bulk.disclosures([json.dumps(d) for d in documents()], NOW)
+
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO disclosure_purpose (disclosure_id, purpose) "
+                             "VALUES (987654321, 'matching')")
