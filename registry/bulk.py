@@ -159,13 +159,21 @@ def _checked_ahead(pool: ProcessPoolExecutor, texts: Iterable[str]
         yield pending.popleft()
 
 
-def _defer_indexes_if_empty(conn: Connection) -> list[str]:
-    """In a registry without disclosures: drop the secondary (non-unique) indexes
-    of the disclosure tables and return the statements that build them again.
+# The secondary indexes that a first load builds once at its end instead of row by
+# row: the ones whose keys arrive in no order over a table of about eight rows per
+# disclosure (a batch's rows then land on pages all over the tree). The others are
+# kept in step: their keys arrive in order (disclosure ids only grow), or they
+# index the disclosure table, whose few wide rows per page make each build's scan
+# of it cost more (about a second at 100,000 holders, with this process's
+# workers idle) than keeping the index in step while the workers check the next
+# batches.
+DEFERRED_INDEXES = frozenset({"ix_disclosure_skill_skill_disclosure"})
 
-    Keeping the nine secondary indexes in step row by row took about a third of
-    the store step's time (wall time on PostgreSQL, CPU time on SQLite); one build
-    per index over the finished tables costs less.
+
+def _defer_indexes_if_empty(conn: Connection) -> list[str]:
+    """In a registry without disclosures: drop the ``DEFERRED_INDEXES`` and return
+    the statements that build them again.
+
     Unique indexes stay (they are checks, and the state queries read them). The
     drop, the load and the rebuild are one transaction, so a load that fails or
     is cut off leaves the indexes as they were. Meanwhile the load holds the
@@ -188,6 +196,8 @@ def _defer_indexes_if_empty(conn: Connection) -> list[str]:
             {"tables": json.dumps(tables)}).all()
     if conn.execute(select(D.c.id).limit(1)).first() is not None:
         return []
+    rows = [(name, definition) for name, definition in rows
+            if name in DEFERRED_INDEXES]
     for name, _ in rows:
         conn.exec_driver_sql(f'DROP INDEX "{name}"')
     return [definition for _, definition in rows]
