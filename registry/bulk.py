@@ -19,6 +19,7 @@ import gc
 import json
 import multiprocessing
 import os
+from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,12 +28,13 @@ from itertools import islice
 from typing import Iterable, Iterator, Mapping
 
 from sqlalchemy import Connection, Engine, delete, select, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from consent import Audience, ConsentError
 
 from .bulk_checks import Checked, DocumentChecks, check, init_worker
 from .bulk_rows import among, insert
-from .db import transaction
+from .errors import StorageFailed
 from .policies import Policies
 from .tables import CHILD_TABLES, Disclosure, ErasedHolder, Holder, WithdrawnGrant
 
@@ -40,6 +42,7 @@ D, H, W = Disclosure.__table__, Holder.__table__, WithdrawnGrant.__table__
 E = ErasedHolder.__table__
 BATCH = 5000
 CHUNK = 250  # documents per task sent to a worker
+AHEAD = 2  # batches handed to the workers before the one being stored
 
 
 @dataclass
@@ -62,9 +65,10 @@ class BulkIngest:
     def disclosures(self, texts: Iterable[str], now: datetime) -> BulkResult:
         """Ingest JSON texts of signed disclosures; returns counts and refusals.
 
-        ``texts`` is read one batch ahead of the database: the workers check the
-        next batch while this process stores the current one, and no more than two
-        batches are held in memory, however long the input. Into a registry that
+        ``texts`` is read ``AHEAD`` batches ahead of the database: the workers
+        check the next batches while this process stores the current one, and no
+        more than ``AHEAD + 1`` batches are held in memory, however long the
+        input. Into a registry that
         holds no disclosure yet, the whole load is one transaction that builds the
         secondary indexes of the disclosure tables once, at its end (see
         ``_defer_indexes_if_empty``)."""
@@ -76,14 +80,14 @@ class BulkIngest:
                 self._workers, mp_context=fork, initializer=init_worker,
                 initargs=(checks,)) as pool:
             batches = _checked_ahead(pool, texts)
-            with transaction(self._engine) as conn, _load_settings(conn):
+            with _load_transaction(self._engine) as conn:
                 deferred = _defer_indexes_if_empty(conn)
                 if deferred:
                     for batch, checked in batches:
                         self._store(conn, batch, checked, now, result)
                     _rebuild_indexes(conn, deferred)
             for batch, checked in batches:  # none left after a deferred load
-                with transaction(self._engine) as conn, _load_settings(conn):
+                with _load_transaction(self._engine) as conn:
                     self._store(conn, batch, checked, now, result)
         return result
 
@@ -141,25 +145,35 @@ def _cycle_collection_paused() -> Iterator[None]:
 
 def _checked_ahead(pool: ProcessPoolExecutor, texts: Iterable[str]
                    ) -> Iterator[tuple[list[tuple[int, str]], Iterable]]:
-    """Each batch of (position, text) with the workers' results for it; the next
-    batch is handed to the workers before this one is yielded to be stored."""
-    pending = None
+    """Each batch of (position, text) with the workers' results for it; the
+    ``AHEAD`` batches after it are handed to the workers before it is yielded to
+    be stored. With one batch ahead the workers, done with it before this
+    process had stored the current one, sat idle until the store ended: the
+    machine's cores were busy only part of the time."""
+    pending: deque = deque()
     for batch in _batches(enumerate(texts), BATCH):
-        checking = (batch, pool.map(check, batch, chunksize=CHUNK))
-        if pending is not None:
-            yield pending
-        pending = checking
-    if pending is not None:
-        yield pending
+        pending.append((batch, pool.map(check, batch, chunksize=CHUNK)))
+        if len(pending) > AHEAD:
+            yield pending.popleft()
+    while pending:
+        yield pending.popleft()
+
+
+# The secondary indexes that a first load builds once at its end instead of row by
+# row: the ones whose keys arrive in no order over a table of about eight rows per
+# disclosure (a batch's rows then land on pages all over the tree). The others are
+# kept in step: their keys arrive in order (disclosure ids only grow), or they
+# index the disclosure table, whose few wide rows per page make each build's scan
+# of it cost more (about a second at 100,000 holders, with this process's
+# workers idle) than keeping the index in step while the workers check the next
+# batches.
+DEFERRED_INDEXES = frozenset({"ix_disclosure_skill_skill_disclosure"})
 
 
 def _defer_indexes_if_empty(conn: Connection) -> list[str]:
-    """In a registry without disclosures: drop the secondary (non-unique) indexes
-    of the disclosure tables and return the statements that build them again.
+    """In a registry without disclosures: drop the ``DEFERRED_INDEXES`` and return
+    the statements that build them again.
 
-    Keeping the nine secondary indexes in step row by row took about a third of
-    the store step's time (wall time on PostgreSQL, CPU time on SQLite); one build
-    per index over the finished tables costs less.
     Unique indexes stay (they are checks, and the state queries read them). The
     drop, the load and the rebuild are one transaction, so a load that fails or
     is cut off leaves the indexes as they were. Meanwhile the load holds the
@@ -175,10 +189,6 @@ def _defer_indexes_if_empty(conn: Connection) -> list[str]:
             "position('CREATE UNIQUE' in indexdef) = 0 ORDER BY indexname"),
             {"tables": tables}).all()
     else:
-        # The sqlite3 module opens a transaction only before a data statement: one
-        # is opened here, so that the drops below belong to it.
-        if not conn.connection.driver_connection.in_transaction:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
         rows = conn.execute(text(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND "
             "sql IS NOT NULL AND tbl_name IN (SELECT value FROM json_each(:tables)) "
@@ -186,6 +196,8 @@ def _defer_indexes_if_empty(conn: Connection) -> list[str]:
             {"tables": json.dumps(tables)}).all()
     if conn.execute(select(D.c.id).limit(1)).first() is not None:
         return []
+    rows = [(name, definition) for name, definition in rows
+            if name in DEFERRED_INDEXES]
     for name, _ in rows:
         conn.exec_driver_sql(f'DROP INDEX "{name}"')
     return [definition for _, definition in rows]
@@ -197,27 +209,77 @@ def _rebuild_indexes(conn: Connection, definitions: list[str]) -> None:
 
 
 # SQLite, while loading: a page cache that holds the trees a batch writes into
-# (the match index's are written in key order, but across the whole tree), and
-# helper threads for the sorts that build the deferred indexes at the end.
-_SQLITE_LOAD = {"cache_size": -262144, "threads": 2}  # 256 MiB
+# (the match index's are written in key order, but across the whole tree),
+# helper threads for the sorts that build the deferred indexes at the end, and
+# no foreign key lookups. Every row a load writes refers to a holder upserted or
+# a disclosure id reserved earlier in the same transaction (``bulk_rows.insert``),
+# which no other writer can remove meanwhile: the transaction holds SQLite's one
+# write lock from its start (``_lock_for_writing``); and a replaced disclosure
+# loses its child rows before itself (``_drop_replaced``). The lookups, one per
+# row of the disclosure tables and the match index (about twenty per
+# disclosure), could only confirm that; on a match_skill-shaped table they made
+# an insert cost 2.6 instead of 1.8 us. Journal and synchronous settings stay as
+# they are: a load is as crash safe as any other transaction.
+_SQLITE_LOAD = {"cache_size": -262144, "threads": 2, "foreign_keys": 0}  # 256 MiB
+
+
+@contextmanager
+def _load_transaction(engine: Engine) -> Iterator[Connection]:
+    """One transaction on a connection with the load's settings, which are put
+    back after the commit: ``foreign_keys`` can be changed only outside a
+    transaction. Storage failures become StorageFailed, as in ``db.transaction``."""
+    try:
+        with engine.connect() as conn, _load_settings(conn), conn.begin():
+            _lock_for_writing(conn)
+            yield conn
+    except SQLAlchemyError as exc:
+        raise StorageFailed() from exc
+
+
+def _lock_for_writing(conn: Connection) -> None:
+    """SQLite: the write lock from the transaction's first statement. The sqlite3
+    module opens a transaction only before a data statement, so a batch's reads of
+    the registry's state (sequences, withdrawn grants, known holders) would
+    otherwise come before its transaction, and another writer (an erasure, a
+    withdrawal) could change that state before the batch writes on it."""
+    if (conn.dialect.name == "sqlite"
+            and not conn.connection.driver_connection.in_transaction):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @contextmanager
 def _load_settings(conn: Connection) -> Iterator[None]:
     """This connection's SQLite settings for a load, put back afterwards (the
-    connection returns to the pool)."""
+    connection returns to the pool). A connection whose settings could not be
+    put back is discarded, never returned to the pool without its foreign key
+    checks."""
     if conn.dialect.name != "sqlite":
         yield
         return
     before = {name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
               for name in _SQLITE_LOAD}
-    for name, value in _SQLITE_LOAD.items():
-        conn.exec_driver_sql(f"PRAGMA {name} = {int(value)}")
+    conn.commit()
     try:
+        _set_pragmas(conn, _SQLITE_LOAD)
         yield
     finally:
-        for name, value in before.items():
-            conn.exec_driver_sql(f"PRAGMA {name} = {int(value)}")
+        try:
+            _set_pragmas(conn, before)
+            restored = all(conn.exec_driver_sql(f"PRAGMA {name}").scalar() == value
+                           for name, value in before.items())
+            conn.commit()
+        except SQLAlchemyError:
+            restored = False
+        if not restored:
+            conn.invalidate()
+
+
+def _set_pragmas(conn: Connection, values: Mapping[str, int]) -> None:
+    """Set and end the (statement-less) transaction SQLAlchemy began for them,
+    so that the load's own ``begin`` follows."""
+    for name, value in values.items():
+        conn.exec_driver_sql(f"PRAGMA {name} = {int(value)}")
+    conn.commit()
 
 
 def _batches(items: Iterator, size: int) -> Iterator[list]:

@@ -4,7 +4,12 @@ and withdrawn grants refused by position, and the stored result the same."""
 from __future__ import annotations
 
 import json
+import sqlite3
 
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from registry import bulk
 from tests.factories import (
     disclosure_rows,
     NOW,
@@ -276,13 +281,53 @@ def test_a_load_leaves_the_sqlite_connection_settings_as_it_found_them(system):
     engine = system.registry.engine
     if engine.dialect.name != "sqlite":
         return
+    settings = ("cache_size", "threads", "foreign_keys")
     with engine.connect() as conn:
-        before = [conn.exec_driver_sql(f"PRAGMA {p}").scalar()
-                  for p in ("cache_size", "threads")]
+        before = [conn.exec_driver_sql(f"PRAGMA {p}").scalar() for p in settings]
 
     system.registry.bulk.disclosures([json.dumps(d) for d in documents()], NOW)
 
     with engine.connect() as conn:
-        after = [conn.exec_driver_sql(f"PRAGMA {p}").scalar()
-                 for p in ("cache_size", "threads")]
-    assert after == before
+        after = [conn.exec_driver_sql(f"PRAGMA {p}").scalar() for p in settings]
+    assert after == before and before[-1] == 1
+
+
+def test_after_a_load_the_pooled_connection_refuses_a_dangling_reference(system):
+    engine = system.registry.engine
+    system.registry.bulk.disclosures([json.dumps(d) for d in documents()], NOW)
+
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO disclosure_purpose (disclosure_id, purpose) "
+                             "VALUES (987654321, 'matching')")
+
+
+def test_a_batch_holds_the_sqlite_write_lock_while_it_reads_the_registry_state(
+        system, monkeypatch):
+    # Otherwise a withdrawal or an erasure committed between a batch's reads and
+    # its writes would not be seen by the batch's checks.
+    engine = system.registry.engine
+    if engine.dialect.name != "sqlite":
+        return
+    key = holder_key(62)  # a registry with disclosures: one transaction per batch
+    system.registry.receive_disclosure(disclosure(key, signed_grant(key, ["skills"]),
+                                                  1), NOW)
+    other_writer = []
+    read_state = bulk._against_state
+
+    def read_state_then_try_to_write(conn, good, result):
+        kept = read_state(conn, good, result)
+        other = sqlite3.connect(engine.url.database, timeout=0)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other_writer.append("could write")
+            other.rollback()
+        except sqlite3.OperationalError:
+            other_writer.append("waits")
+        finally:
+            other.close()
+        return kept
+
+    monkeypatch.setattr(bulk, "_against_state", read_state_then_try_to_write)
+    system.registry.bulk.disclosures([json.dumps(d) for d in documents()], NOW)
+
+    assert other_writer == ["waits"]
