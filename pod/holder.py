@@ -469,6 +469,12 @@ class UnlockedPod:
                           valid_from=valid_from, renews=renews)
         return grant.signed_by(self._signer())
 
+    def grants_locked(self):
+        """Held while a grant is added, from the ceiling check (limits.py) to the
+        grant being recorded, across threads and processes: publishing the grant
+        in between takes the write lock, so this is a lock of its own."""
+        return pod_lock(self.directory, ".grants-lock")
+
     def store_grant(self, grant: Grant) -> None:
         with self.write_locked():
             state = self.read_state()

@@ -188,19 +188,22 @@ def grant_consent(system: System, pod: UnlockedPod, audience: Any, purposes: lis
                   renews: str | None = None) -> Grant:
     """Publish the disclosure a new grant allows; record the grant only once the
     registry accepted it (it applies the employer's policy), so a refused grant
-    leaves nothing behind."""
+    leaves nothing behind. The pod's ceilings are checked and the grant recorded
+    under the pod's grant lock, so grants made at the same time can not all pass
+    the check before any of them is recorded."""
     parsed = Audience.from_json(audience)
     parsed.check_known(system.reference)
     document = pod.workcontext()
     if document is None:
         raise WorkcontextMissing()
     check_audience_for_holder(parsed, employer_code(system.reference, document))
-    check_grant_room(pod.grants(), now, renewal=renews is not None)
     retry_withdrawals(system, pod, now)
-    grant = pod.sign_grant(parsed, purposes, fields, valid_until, now,
-                           valid_from=valid_from, renews=renews)
-    deliver(system.registry, pod.disclosure(grant, now), now)
-    pod.store_grant(grant)
+    with pod.grants_locked():
+        check_grant_room(pod.grants(), now, renewal=renews is not None)
+        grant = pod.sign_grant(parsed, purposes, fields, valid_until, now,
+                               valid_from=valid_from, renews=renews)
+        deliver(system.registry, pod.disclosure(grant, now), now)
+        pod.store_grant(grant)
     return grant
 
 
