@@ -18,7 +18,7 @@ from typing import Any
 from consent import format_time, parse_time
 
 from .errors import PodError
-from .files import atomic_write, pod_lock
+from .files import STAGING, atomic_write, pod_lock
 from .holder import UnlockedPod
 
 FREQUENCIES = {"immediately": timedelta(0), "daily": timedelta(days=1),
@@ -167,7 +167,9 @@ class AlertBook:
         return self.state()["alerts"]
 
     def _write(self, state: dict) -> None:
-        atomic_write(self._path, self._pod.seal(json.dumps(state).encode(), "alerts"))
+        # Staged where the pod's writers sweep what a killed writer left (files.py).
+        atomic_write(self._path, self._pod.seal(json.dumps(state).encode(), "alerts"),
+                     staging=self._pod.directory / STAGING)
 
 
 def _alert(document: dict, item: Any, now: datetime) -> dict | None:

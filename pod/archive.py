@@ -134,8 +134,9 @@ def import_archive(store, archive: Any, passphrase: str, now: datetime, *,
     try:
         history = [{**entry, "document": prepare(pod, entry["document"])}
                    for entry in archive["history"]]
-        files = _import_binaries(pod, archive.get("binaries", []))
-        pod.load(history, archive["grants"], sequence, archive["accessLog"], files)
+        writers, files = _import_binaries(pod, archive.get("binaries", []))
+        pod.load(history, archive["grants"], sequence, archive["accessLog"], files,
+                 before_commit=lambda: [writer.place() for writer in writers])
     except BaseException:
         store.erase(pod)
         raise
@@ -152,9 +153,11 @@ def _export_binaries(pod: UnlockedPod) -> list[dict]:
             for info in infos]
 
 
-def _import_binaries(pod: UnlockedPod, entries: list[dict]) -> dict[str, dict]:
-    """Encrypt each binary into the new pod; the caller's one commit names them."""
-    files = {}
+def _import_binaries(pod: UnlockedPod, entries: list[dict]
+                     ) -> tuple[list[BinaryWriter], dict[str, dict]]:
+    """Encrypt each binary into the new pod; the caller places the files and
+    names them in one commit."""
+    writers, files = [], {}
     for entry in entries:
         writer = BinaryWriter(pod, entry["name"], entry["mediaType"])
         try:
@@ -163,7 +166,8 @@ def _import_binaries(pod: UnlockedPod, entries: list[dict]) -> dict[str, dict]:
         except BaseException:
             writer.abort()
             raise
-    return files
+        writers.append(writer)
+    return writers, files
 
 
 def read_archive(raw: bytes) -> Any:

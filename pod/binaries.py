@@ -16,6 +16,12 @@ for a newer one because its id (and so its associated data) differs.
 Memory stays constant: at most one chunk of plaintext and one of ciphertext at a time.
 An upload in progress writes ``.upload-*`` in the binaries folder; one abandoned by a
 killed process is removed by the next writer once it is older than ``STALE_UPLOAD``.
+
+An upload keeps its ``.upload-*`` name until the writer holds the pod's lock: only
+then is it renamed to ``<file id>.bin`` and the manifest committed. A ``.bin`` file
+that the manifest does not name is therefore one the manifest dropped (replaced,
+deleted) or one a crash left between the rename and the commit, never one whose
+upload is still waiting for the lock, and the writer holding the lock removes it.
 """
 
 from __future__ import annotations
@@ -127,31 +133,36 @@ class BinaryWriter:
             del self._pending[:CHUNK]
 
     def commit(self, now: datetime, if_match: str | None = None) -> BinaryInfo:
-        target = self._finish()
+        self._finish()
         try:
             return self._record(now, if_match)
         except BaseException:
-            target.unlink(missing_ok=True)
+            self.abort()
             raise
 
     def finish_unrecorded(self, saved: str) -> dict:
-        """Make the file durable but leave it out of the manifest; returns the
+        """Make the upload durable but leave it out of the manifest; returns the
         manifest entry for a caller that commits several things at once (an
-        import). Until that commit the file is unreferenced and swept."""
+        import). That caller calls ``place`` under the pod's lock, just before the
+        commit that names the file."""
         self._finish()
         return {"file": self.file, "size": self.size, "type": self.media_type,
                 "saved": saved}
 
-    def _finish(self) -> Path:
+    def place(self) -> None:
+        """Give the finished upload its stored name; the caller holds the pod's
+        lock and commits a manifest naming it next (see the module docstring)."""
+        target = self._dir / f"{self.file}.bin"
+        os.replace(self._tmp, target)
+        self._tmp = target
+        fsync_dir(self._dir)
+
+    def _finish(self) -> None:
         self._seal(bytes(self._pending), final=True)
         self._pending.clear()
         self._handle.flush()
         os.fsync(self._handle.fileno())
         self._handle.close()
-        target = self._dir / f"{self.file}.bin"
-        os.replace(self._tmp, target)
-        fsync_dir(self._dir)
-        return target
 
     def abort(self) -> None:
         if not self._handle.closed:
@@ -173,6 +184,7 @@ class BinaryWriter:
                 raise StorageQuotaReached(MAX_BINARY_TOTAL, "bytes of files")
             entries[self.name] = {"file": self.file, "size": self.size,
                                   "type": self.media_type, "saved": format_time(now)}
+            self.place()
             self._pod.commit(state)
             remove_unreferenced(self._pod, state)
         return _info(self.name, entries[self.name])

@@ -135,10 +135,12 @@ def fsync_dir(directory: Path) -> None:
 
 
 @contextmanager
-def pod_lock(directory: Path) -> Iterator[None]:
-    """Serialise read-modify-write of one pod across threads and processes."""
+def pod_lock(directory: Path, name: str = ".lock") -> Iterator[None]:
+    """Serialise read-modify-write of one pod across threads and processes; a
+    lock of another ``name`` serialises a longer action that takes this one
+    inside (flock is per open file, so the two never wait for each other)."""
     directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / ".lock", "a+b") as handle:
+    with open(directory / name, "a+b") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

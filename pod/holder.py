@@ -405,12 +405,16 @@ class UnlockedPod:
 
     # -- moving in from an export ------------------------------------------------
     def load(self, history: list[dict], grants: list[dict], sequence: int,
-             access_log: list[dict], binaries: dict[str, dict] | None = None) -> None:
+             access_log: list[dict], binaries: dict[str, dict] | None = None,
+             before_commit: Callable[[], Any] | None = None) -> None:
         """Fill a new, empty pod from an archive's contents in one commit: a crash
         part-way leaves the empty pod, never half of the history. ``binaries`` are
-        manifest entries of files already written durably (binaries.py)."""
+        manifest entries of files already written durably (binaries.py);
+        ``before_commit`` gives them their stored names, under the pod's lock."""
         records = [_grant_record(entry, self.did) for entry in grants]
         with self.write_locked():
+            if before_commit is not None:
+                before_commit()
             state = self.read_state()
             blobs = []
             for entry in history:
@@ -464,6 +468,12 @@ class UnlockedPod:
         grant = new_grant(self.did, audience, purposes, fields, valid_until, now,
                           valid_from=valid_from, renews=renews)
         return grant.signed_by(self._signer())
+
+    def grants_locked(self):
+        """Held while a grant is added, from the ceiling check (limits.py) to the
+        grant being recorded, across threads and processes: publishing the grant
+        in between takes the write lock, so this is a lock of its own."""
+        return pod_lock(self.directory, ".grants-lock")
 
     def store_grant(self, grant: Grant) -> None:
         with self.write_locked():

@@ -50,7 +50,7 @@ from consent import format_time, public_key_from_did
 
 from . import crypto
 from .errors import DecryptionFailed, InboxFull, InboxQuotaReached, MessageNotFound
-from .files import atomic_write, pod_lock
+from .files import STAGING, atomic_write, pod_lock
 from .holder import UnlockedPod
 from .store import PodStore
 
@@ -116,7 +116,8 @@ def deliver(pods: PodStore, did: str, sealed: bytes, sender: str,
                             "sealed": base64.b64encode(sealed).decode("ascii")})
         blob = seal_to(did, outer.encode("utf-8"))
         name = f"{message_id}.{tag}.msg" if tag else f"{message_id}.msg"
-        atomic_write(folder / name, blob)
+        # Staged where the pod's writers sweep what a killed writer left (files.py).
+        atomic_write(folder / name, blob, staging=directory / STAGING)
         pods.keyring.witness_message(pod_id, message_id, crypto.digest(blob))
     return message_id
 

@@ -188,9 +188,10 @@ class Assignments:
             own = T.c.organisation == organisation
             limits.check_room(conn, (T, own, T.c.status != "closed"),
                               limits.MAX_UNCLOSED_ASSIGNMENTS,
-                              "assignments that are not closed per organisation")
+                              "assignments that are not closed per organisation",
+                              owner=organisation)
             limits.check_room(conn, (T, own), limits.MAX_ASSIGNMENTS,
-                              "assignments per organisation")
+                              "assignments per organisation", owner=organisation)
             result = conn.execute(insert(T).values(
                 organisation=organisation, status=status, created=now,
                 **_columns(spec)))

@@ -33,12 +33,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from consent import Audience, ConsentError
 
 from .bulk_checks import Checked, DocumentChecks, check, init_worker
-from .bulk_rows import among, insert
+from .bulk_rows import insert
+from .db import among
 from .errors import StorageFailed
 from .policies import Policies
-from .tables import CHILD_TABLES, Disclosure, ErasedHolder, Holder, WithdrawnGrant
+from .tables import CHILD_TABLES, Disclosure, ErasedHolder, Holder
+from .withdrawn import withdrawn_among
 
-D, H, W = Disclosure.__table__, Holder.__table__, WithdrawnGrant.__table__
+D, H = Disclosure.__table__, Holder.__table__
 E = ErasedHolder.__table__
 BATCH = 5000
 CHUNK = 250  # documents per task sent to a worker
@@ -100,7 +102,7 @@ class BulkIngest:
             else:
                 good.append((position, Checked._make(found)))
         admitted = self._admit(conn, good, result)
-        kept = _against_state(conn, admitted, result)
+        kept = _against_state(conn, self._secret, admitted, result)
         texts = dict(batch)
         insert(conn, [(found, texts[position]) for position, found in kept], now)
         result.accepted += len(kept)
@@ -287,11 +289,12 @@ def _batches(items: Iterator, size: int) -> Iterator[list]:
         yield batch
 
 
-def _against_state(conn: Connection, good: list[tuple[int, Checked]],
+def _against_state(conn: Connection, secret: bytes, good: list[tuple[int, Checked]],
                    result: BulkResult) -> list[tuple[int, Checked]]:
     """The registry-state rules of ``Ingest.disclosure``, for a whole batch: the
     sequence must move forward per holder (and above the erasure's sequence for a
-    holder erased here), a withdrawn grant id never returns, a grant id belongs to
+    holder erased here), a withdrawn grant id never returns (withdrawn.py, as for
+    one disclosure, an erasure since included), a grant id belongs to
     one holder; a re-published grant replaces its old row."""
     dids = sorted({f.holder for _, f in good})
     grant_ids = sorted({f.grant_id for _, f in good})
@@ -299,8 +302,7 @@ def _against_state(conn: Connection, good: list[tuple[int, Checked]],
         among(conn, H.c.did, dids))).all()) if dids else {}
     last.update(_erased_floors(conn, {f.holder: f.pseudonym for _, f in good
                                       if f.holder not in last}))
-    withdrawn = set(conn.execute(select(W.c.grant_id).where(
-        among(conn, W.c.grant_id, grant_ids))).scalars()) if grant_ids else set()
+    withdrawn = withdrawn_among(conn, secret, grant_ids)
     owners = dict(conn.execute(select(D.c.grant_id, D.c.holder_did).where(
         among(conn, D.c.grant_id, grant_ids))).all()) if grant_ids else {}
     kept, replaced = [], []

@@ -10,15 +10,14 @@ of the tree once, where in arrival order each row lands on a page of its own.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, Connection, String, any_, bindparam
-from sqlalchemy import func, literal_column, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
 from .bulk_checks import CHECKED_COLUMNS, Checked, converters
+from .db import among
 from .match_index import MD, MD_COLUMNS, MS, MS_COLUMNS, audience_keys, reach_terms
 from .match_index import term_ids
 from .tables import Disclosure, DisclosureAudience, DisclosurePurpose
@@ -122,16 +121,6 @@ def reserve_ids(conn: Connection, n: int) -> list[int]:
             func.generate_series(1, n))).scalars())
     start = conn.execute(select(func.coalesce(func.max(D.c.id), 0))).scalar_one() + 1
     return list(range(start, start + n))
-
-
-def among(conn: Connection, column, values: list[str]) -> ColumnElement[bool]:
-    """``column IN values`` with the values as one parameter (an array on
-    PostgreSQL, a JSON array on SQLite): an IN list of a batch's thousands of
-    parameters took longer to render and parse than the query took to run."""
-    if conn.dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(values), type_=ARRAY(String)))
-    return column.in_(select(literal_column("value")).select_from(
-        func.json_each(bindparam(None, json.dumps(list(values))))))
 
 
 def write(conn: Connection, table, names: tuple[str, ...], rows: list[tuple]) -> None:

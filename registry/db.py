@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from contextlib import contextmanager
 from typing import Iterator
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import ARRAY, ColumnElement, Connection, Engine, String, any_
+from sqlalchemy import bindparam, create_engine, event, func, literal_column, select
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import SQLModel
 
@@ -56,6 +59,16 @@ def drop_tables(engine: Engine) -> None:
 def registry_tables() -> list:
     names = {t.name for t in tables.REGISTRY_TABLES} | WORK_TABLE_NAMES
     return [t for t in SQLModel.metadata.sorted_tables if t.name in names]
+
+
+def among(conn: Connection, column, values: list[str]) -> ColumnElement[bool]:
+    """``column IN values`` with the values as one parameter (an array on
+    PostgreSQL, a JSON array on SQLite): an IN list of a batch's thousands of
+    parameters took longer to render and parse than the query took to run."""
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(String)))
+    return column.in_(select(literal_column("value")).select_from(
+        func.json_each(bindparam(None, json.dumps(list(values))))))
 
 
 @contextmanager

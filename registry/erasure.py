@@ -4,8 +4,10 @@ The request is verified like a withdrawal: the holder's signature over a documen
 type ``ErasureRequest`` and a sequence number above every one seen from the holder.
 In one transaction the registry then deletes every disclosure of the holder with its
 child rows, the holder's withdrawn-grant ids and the holder row, and keeps only the
-pseudonym with the last sequence number in ``erased_holder``. Audit entries are kept:
-they name the pseudonym, never the did or a field value (DESIGN.md invariant 8).
+pseudonym with the last sequence number in ``erased_holder`` and a keyed hash of
+each withdrawn grant id in ``erased_withdrawal`` (withdrawn.py), so neither an old
+document nor a restored backup brings back what the holder ended. Audit entries are
+kept: they name the pseudonym, never the did or a field value (DESIGN.md invariant 8).
 """
 
 from __future__ import annotations
@@ -21,13 +23,13 @@ from consent import parse_time, verify_document
 from .db import transaction
 from .errors import InvalidErasureRequest, ReplayedDocument
 from .ingest import erased_floor, pseudonym_for
-from .tables import CHILD_TABLES, Disclosure, ErasedHolder, Holder, WithdrawnGrant
+from .tables import CHILD_TABLES, Disclosure, ErasedHolder, Holder
+from .withdrawn import keep_through_erasure
 
 ERASURE_TYPE = "ErasureRequest"
 T_DISCLOSURE = Disclosure.__table__
 T_ERASED = ErasedHolder.__table__
 T_HOLDER = Holder.__table__
-T_WITHDRAWN = WithdrawnGrant.__table__
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +64,7 @@ class Erasure:
         pseudonym = pseudonym_for(self._secret, holder)
         with transaction(self._engine) as conn:
             _check_sequence(conn, holder, pseudonym, sequence)
-            purged = _purge(conn, holder)
+            purged = _purge(conn, self._secret, holder)
             _remember(conn, pseudonym, sequence, now)
         return Erased(pseudonym, purged)
 
@@ -76,14 +78,14 @@ def _check_sequence(conn: Connection, holder: str, pseudonym: str,
         raise ReplayedDocument(sequence, last)
 
 
-def _purge(conn: Connection, holder: str) -> int:
+def _purge(conn: Connection, secret: bytes, holder: str) -> int:
     ids = select(T_DISCLOSURE.c.id).where(T_DISCLOSURE.c.holder_did == holder)
     for table in CHILD_TABLES:
         t = table.__table__
         conn.execute(delete(t).where(t.c.disclosure_id.in_(ids)))
     purged = conn.execute(delete(T_DISCLOSURE).where(
         T_DISCLOSURE.c.holder_did == holder)).rowcount
-    conn.execute(delete(T_WITHDRAWN).where(T_WITHDRAWN.c.holder_did == holder))
+    keep_through_erasure(conn, secret, holder)
     conn.execute(delete(T_HOLDER).where(T_HOLDER.c.did == holder))
     return purged
 

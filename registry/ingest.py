@@ -34,6 +34,7 @@ from .match_index import entry_for, write_entries
 from .policies import Policies
 from .tables import CHILD_TABLES, Disclosure, DisclosureAudience, DisclosurePurpose
 from .tables import DisclosureSkill, ErasedHolder, Holder, WithdrawnGrant
+from .withdrawn import withdrawn_among
 
 T_DISCLOSURE = Disclosure.__table__
 T_HOLDER = Holder.__table__
@@ -80,7 +81,7 @@ class Ingest:
         pseudonym = pseudonym_for(self._secret, found.holder)
         with transaction(self._engine) as conn:
             self._advance(conn, found.holder, pseudonym, found.sequence)
-            _check_grant_usable(conn, found.grant.id, found.holder)
+            _check_grant_usable(conn, self._secret, found.grant.id, found.holder)
             self._policies.admit(conn, employer, found.grant.audience)
             _delete_grant(conn, found.grant.id, found.holder)
             disclosure_id = _insert(conn, found, columns, now, employer)
@@ -170,11 +171,10 @@ def erased_floor(conn: Connection, pseudonym: str) -> int:
     return floor or 0
 
 
-def _check_grant_usable(conn: Connection, grant_id: str, holder: str) -> None:
+def _check_grant_usable(conn: Connection, secret: bytes, grant_id: str,
+                        holder: str) -> None:
     _check_grant_owner(conn, grant_id, holder)
-    withdrawn = conn.execute(select(T_WITHDRAWN.c.grant_id).where(
-        T_WITHDRAWN.c.grant_id == grant_id)).first()
-    if withdrawn is not None:
+    if withdrawn_among(conn, secret, [grant_id]):
         raise GrantWithdrawn(grant_id)
 
 

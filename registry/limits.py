@@ -2,13 +2,15 @@
 make a pod and every organisation key may create, so each kind of thing that
 accumulates has a ceiling, checked before anything changes (409 limit-reached).
 
-The count and the insert share one transaction; two requests racing past the
-last free place can overshoot a ceiling by the number of such requests at once,
-never without end."""
+The count and the insert share one transaction, and creations under one ceiling
+take turns from the count to the commit (``check_room``), so requests racing for
+the last free place get one 201 and 409 for the rest."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import hashlib
+
+from sqlalchemy import false, func, select, update
 
 from .errors_work import LimitReached
 
@@ -23,11 +25,29 @@ MAX_ASSIGNMENTS = 20_000
 MAX_TEAM_PRODUCTS = 200
 
 
-def check_room(conn, where, limit: int, what: str) -> None:
+def check_room(conn, where, limit: int, what: str, owner: str) -> None:
     """Refuse one more row where ``where`` (a table's clauses) already counts
-    ``limit``."""
+    ``limit``. ``owner`` names whose rows these are (an organisation, a founder,
+    a team); until this transaction ends, other creations under the same ceiling
+    wait, so none of them counts before this one's row is committed."""
     table, *clauses = where
+    _take_turn(conn, table, f"{what}|{owner}")
     count = conn.execute(select(func.count()).select_from(table).where(*clauses)
                          ).scalar_one()
     if count >= limit:
         raise LimitReached(limit, what)
+
+
+def _take_turn(conn, table, name: str) -> None:
+    """PostgreSQL: a transaction-scoped advisory lock on ``name`` (read committed
+    counts again after the wait, so the count sees the row of the one before).
+    SQLite admits one writer at a time: a write that changes nothing makes this
+    transaction that writer before it counts, and its count then sees every
+    committed row."""
+    if conn.dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "big",
+                             signed=True)
+        conn.execute(select(func.pg_advisory_xact_lock(key)))
+        return
+    column = next(iter(table.primary_key.columns))
+    conn.execute(update(table).where(false()).values({column.name: column}))

@@ -66,7 +66,8 @@ class Peers:
             if conn.execute(select(G.c.id).where(G.c.slug == slug)).first():
                 raise NameTaken(slug)
             limits.check_room(conn, (G, G.c.founder == founder),
-                              limits.MAX_GROUPS_FOUNDED, "groups founded by one holder")
+                              limits.MAX_GROUPS_FOUNDED, "groups founded by one holder",
+                              owner=founder)
             group_id = conn.execute(insert(G).values(
                 slug=slug, name=name.strip(), theme=theme, created=now,
                 founder=founder)).inserted_primary_key[0]

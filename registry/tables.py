@@ -75,6 +75,14 @@ class WithdrawnGrant(SQLModel, table=True):
     holder_did: str = Field(index=True, max_length=80)
 
 
+class ErasedWithdrawal(SQLModel, table=True):
+    """What an erasure keeps of a withdrawn grant: a keyed hash of its id, naming
+    neither the grant nor the holder (withdrawn.py)."""
+
+    __tablename__ = "erased_withdrawal"
+    grant_key: str = Field(primary_key=True, max_length=64)
+
+
 class DisclosurePurpose(SQLModel, table=True):
     __tablename__ = "disclosure_purpose"
     disclosure_id: int = Field(foreign_key="disclosure.id", primary_key=True)
@@ -177,7 +185,8 @@ def metadata_for_migrations():
 
 
 REGISTRY_TABLES = tuple(m.__table__ for m in (
-    Organisation, ApiKey, Holder, Disclosure, WithdrawnGrant, DisclosurePurpose,
+    Organisation, ApiKey, Holder, Disclosure, WithdrawnGrant, ErasedWithdrawal,
+    DisclosurePurpose,
     DisclosureAudience, DisclosureSkill, Assignment, AssignmentPass,
     EmployerPolicyRow, LegalBasisRow, PolicyNotice, ErasedHolder, EmploymentRow,
     WebSession, MatchTerm, MatchDisclosure, MatchSkill, MatchChange))

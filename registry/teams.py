@@ -195,7 +195,8 @@ class Teams:
         content = _check_product(spec)
         with transaction(self._engine) as conn:
             limits.check_room(conn, (P, P.c.team_id == team.id),
-                              limits.MAX_TEAM_PRODUCTS, "products per team")
+                              limits.MAX_TEAM_PRODUCTS, "products per team",
+                              owner=str(team.id))
             product_id = conn.execute(insert(P).values(
                 team_id=team.id, title=spec.title.strip(), url=spec.url,
                 file_name=spec.file_name, media_type=spec.media_type,

@@ -25,7 +25,7 @@ from pod import GrantNotLive, PodNotFound, UnlockedPod, WorkcontextMissing
 from pod import inbox
 from pod.limits import check_grant_room
 from pod.ratings import rating_summary
-from registry import Registry, RegistryError
+from registry import GrantWithdrawn, Registry, RegistryError
 from schemas import SchemaError, check_references
 
 from .pod_inbox import SENDER as RATING_SENDER
@@ -135,7 +135,11 @@ def store_checked_workcontext(system: System, pod: UnlockedPod, document: Any,
 def publish_grants(system: System, pod: UnlockedPod, records,
                    now: datetime) -> tuple[int, tuple[dict[str, str], ...]]:
     """Publish the current Workcontext under each publishable grant: how many the
-    registry took, and each one it did not take with the reason's code."""
+    registry took, and each one it did not take with the reason's code.
+
+    A grant the registry holds the holder's signed withdrawal of (a backup from
+    before the withdrawal was restored, even after an erasure) is recorded as
+    withdrawn in the pod too: the withdrawal was the holder's last word on it."""
     published, failed = 0, []
     for record in records:
         if not _publishable(record, now):
@@ -144,6 +148,10 @@ def publish_grants(system: System, pod: UnlockedPod, records,
             deliver(system.registry, pod.disclosure(record.grant, now), now)
         except AudienceRefusedByEmployer:
             continue  # suspended by the employer's policy; the holder was told
+        except GrantWithdrawn as exc:
+            pod.mark_withdrawn(record.grant.id, now)
+            failed.append({"grant": record.grant.id, "code": exc.code})
+            continue
         except PUBLICATION_ERRORS as exc:
             log.warning("publication of a grant failed: %s", type(exc).__name__)
             failed.append({"grant": record.grant.id, "code": type(exc).code})
@@ -188,19 +196,22 @@ def grant_consent(system: System, pod: UnlockedPod, audience: Any, purposes: lis
                   renews: str | None = None) -> Grant:
     """Publish the disclosure a new grant allows; record the grant only once the
     registry accepted it (it applies the employer's policy), so a refused grant
-    leaves nothing behind."""
+    leaves nothing behind. The pod's ceilings are checked and the grant recorded
+    under the pod's grant lock, so grants made at the same time can not all pass
+    the check before any of them is recorded."""
     parsed = Audience.from_json(audience)
     parsed.check_known(system.reference)
     document = pod.workcontext()
     if document is None:
         raise WorkcontextMissing()
     check_audience_for_holder(parsed, employer_code(system.reference, document))
-    check_grant_room(pod.grants(), now, renewal=renews is not None)
     retry_withdrawals(system, pod, now)
-    grant = pod.sign_grant(parsed, purposes, fields, valid_until, now,
-                           valid_from=valid_from, renews=renews)
-    deliver(system.registry, pod.disclosure(grant, now), now)
-    pod.store_grant(grant)
+    with pod.grants_locked():
+        check_grant_room(pod.grants(), now, renewal=renews is not None)
+        grant = pod.sign_grant(parsed, purposes, fields, valid_until, now,
+                               valid_from=valid_from, renews=renews)
+        deliver(system.registry, pod.disclosure(grant, now), now)
+        pod.store_grant(grant)
     return grant
 
 

@@ -110,6 +110,24 @@ def test_imported_binaries_are_encrypted_under_the_new_pod(pod, elsewhere):
     assert {info.file for info in binaries(moved)} == {path.stem for path in files}
 
 
+def test_a_write_to_the_new_pod_during_an_import_leaves_its_binaries(pod, elsewhere,
+                                                                    monkeypatch):
+    """The imported files are written before the one commit that names them; a
+    write of the same pod in between sweeps what no manifest names."""
+    load = UnlockedPod.load
+
+    def load_after_another_write(self, *args, **kwargs):
+        store_binary(elsewhere.open_with_key(self.did, self.passkey), "tussendoor.txt",
+                     "text/plain", b"meanwhile")
+        return load(self, *args, **kwargs)
+
+    monkeypatch.setattr(UnlockedPod, "load", load_after_another_write)
+    moved = import_archive(elsewhere, export(pod), PASSPHRASE, LATER,
+                           prepare=as_archived)
+
+    assert contents(moved) == contents(pod)
+
+
 def test_an_archive_made_before_binaries_were_exported_still_imports(pod, elsewhere):
     archive = export(pod)
     archive.pop("binaries")

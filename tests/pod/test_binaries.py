@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from pod.binaries import (
     CHUNK,
     HEADER,
     SEALED_CHUNK,
+    UPLOAD_PREFIX,
     BinaryWriter,
     binaries,
     binary,
@@ -180,3 +182,51 @@ def test_a_binary_file_copied_from_another_pod_fails(tmp_path, pod):
 
     with pytest.raises(DecryptionFailed):
         read_all(pod)
+
+
+def test_uploads_waiting_for_the_pods_lock_all_read_back(pod, monkeypatch):
+    """Each upload finishes its file, then waits for the pod's lock to name it in
+    the manifest; the writer holding the lock sweeps unreferenced files and must
+    not take the finished files of those still waiting."""
+    uploads = 6
+    waiting = threading.Semaphore(0)
+    take_lock = pod.write_locked
+
+    def counted_lock():
+        waiting.release()
+        return take_lock()
+
+    monkeypatch.setattr(pod, "write_locked", counted_lock)
+    errors: list[BaseException] = []
+
+    def one(k: int) -> None:
+        try:
+            upload(pod, f"content {k}".encode(), name=f"g{k}")
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one, args=(k,)) for k in range(uploads)]
+    with take_lock():
+        for thread in threads:
+            thread.start()
+        for _ in threads:
+            waiting.acquire()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert {name: read_all(pod, name) for name in (f"g{k}" for k in range(uploads))} \
+        == {f"g{k}": f"content {k}".encode() for k in range(uploads)}
+    assert {p.stem for p in (pod.directory / "binaries").iterdir()} == \
+        {info.file for info in binaries(pod)}
+
+
+def test_a_finished_upload_is_not_a_stored_file_until_it_is_recorded(pod):
+    writer = BinaryWriter(pod, "later.mp4", "video/mp4")
+    writer.write(b"later")
+    entry = writer.finish_unrecorded("2026-12-04T12:00:00Z")
+    upload(pod, b"meanwhile", name="other.mp4")
+
+    assert not (pod.directory / "binaries" / f"{entry['file']}.bin").exists()
+    assert [p for p in (pod.directory / "binaries").iterdir()
+            if p.name.startswith(UPLOAD_PREFIX)] != []

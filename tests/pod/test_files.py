@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pod.files import atomic_write, datasync_together
+from pod import files, inbox
+from pod.alerts import AlertBook, AlertSettings
+from pod.files import STAGING, atomic_write, datasync_together
 from tests.factories import NOW, PASSPHRASE, full_workcontext, pod_store
 
 
@@ -118,3 +120,24 @@ def test_flushing_together_raises_when_either_flush_fails_after_both_ended(
             os.close(fd)
 
     assert sorted(ended) == sorted(fds)
+
+
+def test_every_temporary_file_of_a_pod_is_made_where_the_next_writer_sweeps(
+        store, pod, monkeypatch):
+    """A writer killed between its temporary file and the rename leaves the file
+    behind; writers sweep the pod's staging folder (and the keyring's) under the
+    pod's lock, so a temporary file made anywhere else would stay for ever."""
+    made: list[Path] = []
+    mkstemp = files.tempfile.mkstemp
+
+    def recorded(*args, **kwargs):
+        made.append(Path(kwargs["dir"]))
+        return mkstemp(*args, **kwargs)
+
+    monkeypatch.setattr(files.tempfile, "mkstemp", recorded)
+    AlertBook(pod).set_settings(AlertSettings("weekly", 5))
+    inbox.deliver(store, pod.did, inbox.seal_to(pod.did, b"hallo"), "GM0344", NOW)
+    pod.save_workcontext(full_workcontext(pod.did, hours_per_week=8), NOW)
+
+    assert made and set(made) <= {pod.directory / STAGING,
+                                  store.keyring.directory / STAGING}

@@ -178,6 +178,22 @@ def test_a_holder_erased_here_is_bulk_ingested_above_the_erasure_sequence(system
     assert [r.holder_did for r in disclosure_rows(system.registry.engine)] == [key.did]
 
 
+def test_a_grant_withdrawn_before_an_erasure_is_refused_in_bulk_after_it(system):
+    key = holder_key(43)
+    kept, gone = signed_grant(key, ["skills"]), signed_grant(key, ["level"])
+    system.registry.receive_disclosure(disclosure(key, kept, 1), NOW)
+    system.registry.receive_disclosure(disclosure(key, gone, 2), NOW)
+    system.registry.receive_withdrawal(withdrawal(key, gone, 3), NOW)
+    system.registry.receive_erasure(_erasure(key, 4), NOW)
+
+    result = system.registry.bulk.disclosures(
+        [json.dumps(disclosure(key, gone, 5)), json.dumps(disclosure(key, kept, 6))],
+        NOW)
+
+    assert result.refused == [(0, "grant-withdrawn")] and result.accepted == 1
+    assert [r.grant_id for r in disclosure_rows(system.registry.engine)] == [kept.id]
+
+
 def test_bulk_stores_times_and_dates_in_the_form_single_ingest_stores_them(system):
     from sqlalchemy import text
 

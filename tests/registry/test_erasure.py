@@ -6,7 +6,12 @@ from __future__ import annotations
 import pytest
 
 from consent import InvalidSignature, format_time, sign_document
-from registry import InvalidErasureRequest, ReplayedDocument, pseudonym_for
+from registry import (
+    GrantWithdrawn,
+    InvalidErasureRequest,
+    ReplayedDocument,
+    pseudonym_for,
+)
 from tests.factories import (
     NOW,
     disclosure,
@@ -90,6 +95,44 @@ def test_a_pod_that_moved_continues_above_the_erasure_sequence(system, held):
     system.registry.receive_disclosure(disclosure(HOLDER, held[0], 6), NOW)
 
     assert len(disclosure_rows(system.registry.engine)) == 2
+
+
+def test_a_grant_withdrawn_before_the_erasure_is_refused_after_it(system, held):
+    system.registry.receive_erasure(erasure(HOLDER, 5), NOW)
+
+    before = registry_snapshot(system.registry.engine)
+    with pytest.raises(GrantWithdrawn):
+        system.registry.receive_disclosure(disclosure(HOLDER, held[2], 6), NOW)
+    assert registry_snapshot(system.registry.engine) == before
+    system.registry.receive_disclosure(disclosure(HOLDER, held[0], 7), NOW)
+    assert len(disclosure_rows(system.registry.engine)) == 2
+
+
+def test_what_an_erasure_keeps_of_a_withdrawn_grant_names_neither_it_nor_the_holder(
+        system, held):
+    system.registry.receive_erasure(erasure(HOLDER, 5), NOW)
+
+    pseudonym = pseudonym_for(system.pseudonym_secret, HOLDER.did)
+    snapshot = registry_snapshot(system.registry.engine)
+    cells = [cell for name, rows in snapshot.items() if name != "erased_holder"
+             for row in rows for cell in row]
+    assert len(snapshot["erased_withdrawal"]) == 1
+    assert not any(text in cell for cell in cells
+                   for text in (HOLDER.did, pseudonym, held[2].id))
+
+
+def test_a_second_erasure_keeps_a_withdrawn_grant_once(system, held):
+    system.registry.receive_erasure(erasure(HOLDER, 5), NOW)
+    system.registry.receive_disclosure(disclosure(HOLDER, held[0], 6), NOW)
+    system.registry.receive_withdrawal(withdrawal(HOLDER, held[2], 7), NOW)
+    system.registry.receive_withdrawal(withdrawal(HOLDER, held[0], 8), NOW)
+
+    system.registry.receive_erasure(erasure(HOLDER, 9), NOW)
+
+    assert len(registry_snapshot(system.registry.engine)["erased_withdrawal"]) == 2
+    for grant in (held[0], held[2]):
+        with pytest.raises(GrantWithdrawn):
+            system.registry.receive_disclosure(disclosure(HOLDER, grant, 10), NOW)
 
 
 def test_the_last_sequence_of_a_holder_counts_the_erasure_floor(system, held):

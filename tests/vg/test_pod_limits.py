@@ -4,6 +4,7 @@ holder (or anyone) can not grow it, or the registry, without bound. A refusal is
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -40,6 +41,49 @@ def test_a_grant_past_the_live_limit_is_refused_and_nothing_is_published(
     assert refused.json()["code"] == "grant-limit-reached"
     assert _disclosures(api) == published
     assert len(api.get(GRANTS, headers=holder.headers).json()) == 3
+
+
+def at_once(count: int, request) -> list:
+    """``request(k)`` from ``count`` threads released together; their answers."""
+    start = threading.Barrier(count)
+    answers: list = [None] * count
+
+    def one(k: int) -> None:
+        start.wait()
+        answers[k] = request(k)
+
+    threads = [threading.Thread(target=one, args=(k,)) for k in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
+
+
+def test_concurrent_grants_never_pass_the_live_limit(api, holder, monkeypatch):
+    monkeypatch.setattr(limits, "MAX_LIVE_GRANTS", 3)
+    assert api.post(GRANTS, json=_grant_body(), headers=holder.headers).status_code == 201
+
+    answers = at_once(6, lambda k: api.post(GRANTS, json=_grant_body(),
+                                            headers=holder.headers))
+
+    assert sorted(a.status_code for a in answers) == [201, 201, 409, 409, 409, 409]
+    assert {a.json()["code"] for a in answers if a.status_code == 409} == {
+        "grant-limit-reached"}
+    assert len(api.get(GRANTS, headers=holder.headers).json()) == 3
+    assert _disclosures(api) == 3
+
+
+def test_concurrent_grants_never_pass_the_recorded_limit(api, holder, monkeypatch):
+    monkeypatch.setattr(limits, "MAX_GRANT_RECORDS", 2)
+    made = api.post(GRANTS, json=_grant_body(), headers=holder.headers).json()
+    api.delete(f"{GRANTS}/{made['id']}", headers=holder.headers)
+
+    answers = at_once(5, lambda k: api.post(GRANTS, json=_grant_body(),
+                                            headers=holder.headers))
+
+    assert sorted(a.status_code for a in answers) == [201, 409, 409, 409, 409]
+    assert len(api.get(GRANTS, headers=holder.headers).json()) == 2
 
 
 def test_a_withdrawn_grant_frees_its_place(api, holder, monkeypatch):
@@ -125,3 +169,20 @@ def test_an_upload_past_the_byte_limit_is_refused_and_leaves_nothing(
     assert [c.rsplit("/", 1)[-1] for c in listed["contains"]] == ["a.pdf"]
     # Replacing the one file with one just as large fits: its own bytes are freed.
     assert _put(api, holder, "a.pdf", b"c" * 250_000).status_code == 201
+
+
+def test_concurrent_uploads_never_pass_the_count_limit_and_all_taken_read_back(
+        api, holder, monkeypatch):
+    monkeypatch.setattr(limits, "MAX_BINARIES", 3)
+    assert _put(api, holder, "a.pdf", b"a").status_code == 201
+
+    answers = at_once(6, lambda k: _put(api, holder, f"f{k}.pdf", f"file {k}".encode()))
+
+    taken = [k for k, a in enumerate(answers) if a.status_code == 201]
+    assert len(taken) == 2
+    assert {a.json()["code"] for a in answers if a.status_code != 201} == {
+        "storage-quota-reached"}
+    for k in taken:
+        read = api.get(holder.base + f"bestanden/f{k}.pdf", headers=holder.headers)
+        assert (read.status_code, read.content) == (200, f"file {k}".encode())
+    assert len(_stored_files(holder, api)) == 3

@@ -236,3 +236,29 @@ def test_a_withdrawal_pending_in_the_archive_is_sent_by_the_import(api, other, h
     [record] = other.system.pods.unlock(holder.did, PASSPHRASE).grants()
     assert record.withdrawn is not None and record.pending is None
     assert projections(other, holder.did) == []
+
+
+def test_a_grant_withdrawn_after_the_export_stays_withdrawn_through_erasure_and_import(
+        api, holder):
+    kept = grant(api, holder)
+    gone = grant(api, holder, fields=("skills", "hours_per_week"))
+    archive = export(api, holder)
+    withdrawn = api.delete(f"/api/v1/pod/toestemmingen/{gone.split(':')[-1]}",
+                           headers=holder.headers)
+    assert withdrawn.status_code in (200, 204), withdrawn.text
+    erase(api, holder)
+
+    answer = api.post(IMPORT, json={"passphrase": PASSPHRASE, "archive": archive})
+
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["published"] == 1
+    assert answer.json()["notPublished"] == [{"grant": gone, "code": "grant-withdrawn"}]
+    assert [sorted(p) for p in projections(api, holder.did)] == [
+        sorted(projections(api, holder.did)[0])]
+    assert all("availability" not in p for p in projections(api, holder.did))
+    listed = api.get("/api/v1/pod/toestemmingen", headers=session(answer)).json()
+    assert {g["id"]: g["withdrawn"] is not None for g in listed} == {
+        kept: False, gone: True}
+    saved = api.put("/api/v1/pod/werkcontext", headers={**session(answer), **LD},
+                    content=json.dumps(holder.document))
+    assert (saved.json()["published"], saved.json()["notPublished"]) == (1, [])

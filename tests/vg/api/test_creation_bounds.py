@@ -3,6 +3,8 @@ nothing changed), and the lists of what was created page like the candidates."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from registry import limits
@@ -77,6 +79,61 @@ def test_a_team_holds_a_bounded_number_of_products(world, team, monkeypatch):  #
         for n in range(3)]
 
     assert answers == [201, 201, 409]
+    page = world.client.get(f"{API}/teams/{team['name']}", headers=team["staff"])
+    assert len(page.json()["products"]) == 2
+
+
+def at_once(count: int, request) -> list[int]:
+    """The statuses of ``request(k)`` sent from ``count`` threads released together."""
+    start = threading.Barrier(count)
+    statuses: list[int] = [0] * count
+
+    def one(k: int) -> None:
+        start.wait()
+        statuses[k] = request(k).status_code
+
+    threads = [threading.Thread(target=one, args=(k,)) for k in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(statuses)
+
+
+def test_groups_founded_at_once_never_pass_the_ceiling(world, monkeypatch):
+    monkeypatch.setattr(limits, "MAX_GROUPS_FOUNDED", 3)
+    sanne = world.holder(world.skills())
+    assert _group(world, sanne, 0).status_code == 201
+
+    statuses = at_once(6, lambda k: _group(world, sanne, 10 + k))
+
+    assert statuses == [201, 201, 409, 409, 409, 409]
+    founded = world.client.get(f"{API}/groepen?limit=100", headers=sanne.headers)
+    assert len(founded.json()["items"]) == 3
+
+
+def test_assignments_created_at_once_never_pass_the_ceilings(world, monkeypatch):
+    monkeypatch.setattr(limits, "MAX_UNCLOSED_ASSIGNMENTS", 3)
+    staff, skills = world.staff(UTRECHT), world.skills()
+    world.assignment(staff, skills)
+
+    statuses = at_once(6, lambda k: world.client.post(
+        f"{API}/opdrachten", headers=staff,
+        json={"title": f"Tegelijk {k}", "requiredSkills": skills}))
+
+    assert statuses == [201, 201, 409, 409, 409, 409]
+    listed = world.client.get(f"{API}/opdrachten?limit=100", headers=staff).json()
+    assert len(listed["items"]) == 3
+
+
+def test_products_added_at_once_never_pass_the_ceiling(world, team, monkeypatch):  # noqa: F811,E501
+    monkeypatch.setattr(limits, "MAX_TEAM_PRODUCTS", 2)
+    url = f"{API}/teams/{team['name']}/producten"
+
+    statuses = at_once(5, lambda k: world.client.post(url, headers=team["staff"], json={
+        "title": f"Stuk {k}", "url": f"https://example.org/{k}"}))
+
+    assert statuses == [201, 201, 409, 409, 409]
     page = world.client.get(f"{API}/teams/{team['name']}", headers=team["staff"])
     assert len(page.json()["products"]) == 2
 
