@@ -10,6 +10,10 @@ the latest visible disclosure that holds it (the period as a pair), as the gate
 merges them (``gate._merge_signals``). Same integers as ``Matcher``: points are
 rounded half up, skill points counted in quarters. Order: score, then
 pseudonym; the cursor is a keyset position in that order.
+
+For one page, every candidate's skill points are counted (they decide the total),
+but only the candidates whose best possible score reaches the page are merged and
+scored in full (``_reachable``).
 """
 
 from __future__ import annotations
