@@ -10,6 +10,10 @@ the latest visible disclosure that holds it (the period as a pair), as the gate
 merges them (``gate._merge_signals``). Same integers as ``Matcher``: points are
 rounded half up, skill points counted in quarters. Order: score, then
 pseudonym; the cursor is a keyset position in that order.
+
+For one page, every candidate's skill points are counted (they decide the total),
+but only the candidates whose best possible score reaches the page are merged and
+scored in full (``_reachable``).
 """
 
 from __future__ import annotations
@@ -35,13 +39,13 @@ def rank(index: MatchIndex, matcher: Matcher, rankable: Rankable,
          passed: frozenset[str], after: tuple[int, str] | None,
          limit: int | None) -> Ranking:
     """The page after ``after`` (of ``limit``, or all of it) and the total."""
-    pids, scores = _scored(index, matcher, rankable, passed)
-    total = len(pids)
+    field = _field(index, matcher, rankable, passed)
+    if limit is None:
+        total, pids, scores = _everyone(field)
+    else:
+        total, pids, scores = _reachable(field, after, limit)
     if after is not None:
-        score_after, name_after = after
-        later = scores < score_after
-        tied = np.flatnonzero(scores == score_after)
-        later[tied] = index.pseudonym[pids[tied]] > name_after.encode("ascii")
+        later = _after(index, pids, scores, after)
         pids, scores = pids[later], scores[later]
     if limit is not None and len(scores) > limit:
         threshold = np.partition(scores, len(scores) - limit)[len(scores) - limit]
@@ -57,10 +61,110 @@ def rank(index: MatchIndex, matcher: Matcher, rankable: Rankable,
                    total)
 
 
-def _scored(index: MatchIndex, matcher: Matcher, rankable: Rankable,
-            passed: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Every candidate's holder id and score (those that rank: in the circle, not
-    passed on, score above 0)."""
+def _after(index: MatchIndex, pids: np.ndarray, scores: np.ndarray,
+           after: tuple[int, str]) -> np.ndarray:
+    """Which of these candidates come after the cursor position ``after``."""
+    score_after, name_after = after
+    later = scores < score_after
+    tied = np.flatnonzero(scores == score_after)
+    later[tied] = index.pseudonym[pids[tied]] > name_after.encode("ascii")
+    return later
+
+
+@dataclass(slots=True)
+class _Field:
+    """Every candidate in the circle and not passed on, with the points of their
+    skills; the other parts are scored on demand (``score``)."""
+
+    index: MatchIndex
+    matcher: Matcher
+    shown: np.ndarray  # per entry: visible to this query
+    pids: np.ndarray
+    skill: np.ndarray
+    employer: np.ndarray | None  # per candidate, when the circle needed it
+    distance: np.ndarray  # points per employer id (``_distance``)
+
+    def score(self, at: np.ndarray) -> np.ndarray:
+        """The full score of the candidates at positions ``at``."""
+        pids = self.pids[at]
+        names = ("level", "hours", "free_from", "free_until")
+        if self.employer is None:
+            names += ("employer",)
+        merged = _merged(self.index, pids, self.shown, names)
+        employer = merged["employer"] if self.employer is None else self.employer[at]
+        spec = self.matcher.spec
+        return (self.skill[at]
+                + _level(spec.level_min, spec.level_max, merged["level"])
+                + _hours(spec.hours_per_week, merged["hours"])
+                + _period(spec.period_start, spec.period_end, merged["free_from"],
+                          merged["free_until"])
+                + self.distance[employer])
+
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per candidate the least and the most the full score can be: the skill
+        points (and the distance, when the employer is known), plus at most what
+        the other parts give for this assignment."""
+        spec = self.matcher.spec
+        rest = ((15 if spec.level_min is not None or spec.level_max is not None
+                 else 0)
+                + (10 if spec.hours_per_week is not None else 0)
+                + (10 if spec.period_start is not None
+                   and spec.period_end is not None else 0))
+        if self.employer is not None:
+            lower = self.skill + self.distance[self.employer]
+            return lower, lower + rest
+        return self.skill, self.skill + rest + (0 if spec.remote else 5)
+
+
+def _everyone(field: _Field) -> tuple[int, np.ndarray, np.ndarray]:
+    scores = field.score(np.arange(len(field.pids)))
+    keep = scores > 0
+    return int(keep.sum()), field.pids[keep], scores[keep]
+
+
+# Candidates scored first, to learn a score the page must reach: at least
+# this many times the page, and this share of the candidates.
+_SAMPLE_PAGES, _SAMPLE_SHARE = 4, 1 / 64
+
+
+def _reachable(field: _Field, after: tuple[int, str] | None, limit: int
+               ) -> tuple[int, np.ndarray, np.ndarray]:
+    """The total, and the candidates that can reach the page with their scores.
+
+    Fully scored are only the candidates whose most possible score reaches a
+    score that ``limit`` candidates after the cursor are known to have (learnt
+    from those with the highest bounds): anyone below it ranks after all of
+    them. Someone with skill points is counted in the total without more: the
+    other parts never take points away (measured at a million holders:
+    merging and scoring every candidate's columns was most of a broad query).
+    """
+    lower, upper = field.bounds()
+    unsure = np.flatnonzero(field.skill <= 0)
+    total = len(field.pids) - len(unsure) + int((field.score(unsure) > 0).sum())
+    open_ = np.arange(len(field.pids))
+    if after is not None:
+        open_ = open_[lower <= after[0]]  # the rest rank before the cursor
+    reach = 1
+    size = max(_SAMPLE_PAGES * limit, int(len(open_) * _SAMPLE_SHARE))
+    if len(open_) > size:
+        best = open_[np.argpartition(upper[open_], len(open_) - size)[-size:]]
+        scores = field.score(best)
+        known = scores > 0
+        if after is not None:
+            known &= _after(field.index, field.pids[best], scores, after)
+        if known.sum() >= limit:
+            reach = int(np.partition(scores[known], known.sum() - limit)[
+                known.sum() - limit])
+    chosen = open_[upper[open_] >= reach]
+    scores = field.score(chosen)
+    keep = scores > 0
+    return total, field.pids[chosen[keep]], scores[keep]
+
+
+def _field(index: MatchIndex, matcher: Matcher, rankable: Rankable,
+           passed: frozenset[str]) -> _Field:
+    """Every candidate (in the circle, not passed on, with a visible wanted
+    skill) with their skill points."""
     now = micros(rankable.now)
     reach_ok = np.zeros(index.max_reach + 1, bool)
     keys = [r for r in rankable.reach if 0 <= r <= index.max_reach]
@@ -71,33 +175,28 @@ def _scored(index: MatchIndex, matcher: Matcher, rankable: Rankable,
     # The circle and the passed first: they rest on the employer and the holder
     # alone, and a narrow circle leaves few of the holders with a wanted skill to
     # merge and score (measured at a million holders: merging and scoring every
-    # holder with a wanted skill took a third of a query).
-    employer = _merged(index, candidates, shown, ("employer",))["employer"]
-    inside = _in_circle(index, matcher)[employer]
+    # holder with a wanted skill took a third of a query). A circle of every
+    # employer that takes freelancers too needs no employer.
+    employer = None
+    if matcher.members is not None or not matcher.spec.freelancers:
+        employer = _merged(index, candidates, shown, ("employer",))["employer"]
+        inside = _in_circle(index, matcher)[employer]
+    else:
+        inside = np.ones(len(candidates), bool)
     gone = [index.pid_of[p] for p in passed if p in index.pid_of]
     if gone:
         inside &= ~np.isin(candidates, np.array(gone, np.int32))
-    candidates, employer = candidates[inside], employer[inside]
-    if not len(candidates):
-        return np.zeros(0, np.int32), np.zeros(0, np.int64)
+    candidates = candidates[inside]
+    if employer is not None:
+        employer = employer[inside]
     required = len(matcher.required)
     got = [np.zeros(len(candidates), np.int64) for _ in range(2)]
     for slot, points in best.items():
         got[slot >= required] += points[candidates]
     skill = (_share(got[0], 50, matcher.required_total)
              + _share(got[1], 10, matcher.optional_total))
-
-    merged = _merged(index, candidates, shown,
-                     ("level", "hours", "free_from", "free_until"))
-    spec = matcher.spec
-    score = (skill
-             + _level(spec.level_min, spec.level_max, merged["level"])
-             + _hours(spec.hours_per_week, merged["hours"])
-             + _period(spec.period_start, spec.period_end, merged["free_from"],
-                       merged["free_until"])
-             + _distance(index, matcher)[employer])
-    keep = score > 0
-    return candidates[keep], score[keep]
+    return _Field(index, matcher, shown, candidates, skill, employer,
+                  _distance(index, matcher))
 
 
 def _skill_hits(index: MatchIndex, matcher: Matcher, visible: np.ndarray

@@ -11,9 +11,20 @@ import pytest
 
 from bench.registry_bench import assignments
 from bench.registry_synth import generate
-from registry import MATCHING, Requester
+from registry import MATCHING, AssignmentSpec, Requester
 from registry.matching import Matcher
-from tests.factories import NOW, reference, trace_id
+from tests.factories import (
+    NOW,
+    UTRECHT,
+    disclosure,
+    full_workcontext,
+    holder_key,
+    reference,
+    related_skills,
+    signed_grant,
+    skill_pool,
+    trace_id,
+)
 
 SEED = 11
 HOLDERS = 400
@@ -167,3 +178,39 @@ def test_the_page_read_gives_the_signals_the_index_rows_give(populated):
         assert {s.pseudonym: s for s in signals} == {s.pseudonym: s
                                                      for s in by_index}
         assert {p.pseudonym for p in profiles} == set(names)
+
+
+def test_a_candidate_whose_skills_round_to_nothing_counts_when_other_fields_score(
+        system):
+    """A sibling of a light nice-to-have among heavier ones is worth less than
+    half a point; such a candidate still ranks (and counts in the total) on the
+    level, and one who shared nothing else does not."""
+    registry = system.registry
+    child, _, sibling = related_skills()
+    unrelated = [s for s in skill_pool()
+                 if s not in registry.relations.related(child)]
+    required, *heavy = unrelated[:3]
+    published = [(1, (sibling,), ["skills", "level"]),  # 15 points on the level
+                 (2, (sibling,), ["skills"])]  # nothing
+    published += [(n, (required,), ["skills", "level"]) for n in range(3, 15)]
+    for n, skills, fields in published:
+        key = holder_key(n)
+        workcontext = full_workcontext(key.did, skills=skills, level_rank=3)
+        registry.receive_disclosure(disclosure(
+            key, signed_grant(key, fields, to={"kind": "all_municipalities"}), 1,
+            workcontext), NOW)
+    requester = Requester(UTRECHT, "staff-1", "staff")
+    job = registry.create_assignment(requester, AssignmentSpec(
+        title="Opdracht", description="", required_skills=(required,),
+        optional_skills=(child, *heavy), optional_weights=dict.fromkeys(heavy, 3),
+        level_min=2, level_max=4, circle="national"), NOW)
+    expected = python_ranking(registry, requester, job)
+    assert len(expected) == 13 and expected[-1][1] == 15
+
+    for limit in (1, 3, 12):
+        page, total = registry.ranked(requester, job, NOW, limit, None)
+
+        assert [(s.pseudonym, s.score) for s in page] == expected[:limit]
+        assert total == 13
+    page, _ = registry.ranked(requester, job, NOW, 3, expected[10][::-1])
+    assert [(s.pseudonym, s.score) for s in page] == expected[11:]
