@@ -39,7 +39,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
-from hashlib import sha256
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, delete, func, select, update
@@ -56,9 +55,10 @@ from audit.errors import (
     InvalidAuditQuery,
     NoSuchEntry,
 )
+from audit.leaves import leaf_rows
 from audit.note import Checkpoint, Signer, Verifier, format_proof
 from audit.note import unverified_checkpoint
-from audit.tables import AuditTables, audit_tables, encode_all, insert_sql, row_record
+from audit.tables import AuditTables, audit_tables, insert_sql, row_record
 from audit.wal import WalCheckpointer
 
 _HEAD_ID = 1
@@ -67,14 +67,14 @@ _GROUP_LIMIT = 5000  # records per group-commit transaction, beyond the first ca
 
 
 class _Waiter:
-    """One caller's records, encoded (rows and leaf hashes), waiting to be written."""
+    """One caller's records, encoded (rows and leaf hashes), waiting to be written.
+    Each row starts with its record's offset among ``records``; the leading
+    thread turns it into the leaf index when it places the batch (once: a
+    waiter is written in one transaction or fails)."""
 
     def __init__(self, records: list[Record]) -> None:
         self.records = records
-        encoded = encode_all(records)
-        self.rows = [(type(record), row) for record, (row, _) in zip(records, encoded)]
-        self.leaves = [sha256(b"\x00" + canonical).digest()  # merkle.leaf_hash
-                       for _, canonical in encoded]
+        self.entry_rows, self.access_rows, self.leaves = leaf_rows(records)
         self.done = threading.Event()
         self.lead = False
         self.failed: Exception | None = None
@@ -219,22 +219,29 @@ class MerkleLog:
     def _append_locked(self, conn: Connection, group: list[_Waiter]) -> None:
         start, frontier, _pruned = self._lock_head(conn)
         size = start
-        completed: list[tuple[int, int, bytes]] = []
-        rows: dict[type, list[tuple[Any, ...]]] = {AuditEntry: [], AccessRecord: []}
+        entries: list[list[Any]] = []
+        access: list[list[Any]] = []
+        leaves: list[bytes] = []
         for waiter in group:
-            for offset, (record_type, row) in enumerate(waiter.rows):
-                rows[record_type].append((size + offset, *row))
-            waiter.indices = list(range(size, size + len(waiter.rows)))
-            size = merkle.extend(frontier, size, waiter.leaves, completed)
+            for rows, placed in ((waiter.entry_rows, entries),
+                                 (waiter.access_rows, access)):
+                for row in rows:
+                    row[0] += size
+                placed += rows
+            leaves += waiter.leaves
+            waiter.indices = list(range(size, size + len(waiter.leaves)))
+            size += len(waiter.leaves)
+        size, grown = merkle.grow(frontier, start, leaves)
         partial = self._read_tiles(conn, tiles.partial_tiles(start))
         try:
-            changed = tiles.changed_tiles(start, completed, partial)
+            changed = tiles.grown_tiles(start, grown, partial)
         except ValueError as exc:
             raise AuditError("the stored tiles do not match the audit head; "
                              "run verify") from exc
-        for record_type, typed in rows.items():
-            if typed:
-                self._insert_rows(conn, self._tables.of(record_type), typed)
+        for table, rows in ((self._tables.entries, entries),
+                            (self._tables.access, access)):
+            if rows:
+                self._insert_rows(conn, table, rows)
         conn.exec_driver_sql(self._upsert_tiles_sql(conn.dialect.paramstyle),
                              [(lv, n, data) for (lv, n), data in changed.items()])
         mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
@@ -245,19 +252,22 @@ class MerkleLog:
              "".join(h.hex() for h in frontier)))
 
     def _insert_rows(self, conn: Connection, table: Any,
-                     rows: list[tuple[Any, ...]]) -> None:
-        """Positional rows through the driver: ``COPY`` on PostgreSQL, the sqlite3
-        module's executemany otherwise. SQLAlchemy's per-row parameter processing
-        cost as much as the insert itself."""
-        if conn.dialect.name == "postgresql":
-            names = ", ".join(c.name for c in table.columns)
-            raw = conn.connection.dbapi_connection
-            cursor = raw.cursor()  # type: ignore[union-attr]
-            with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            return
-        conn.exec_driver_sql(insert_sql(table, conn.dialect.paramstyle), rows)
+                     rows: list[list[Any]]) -> None:
+        """Positional rows (lists, as ``leaf_rows`` makes them) straight to the
+        driver, on the transaction's connection: ``COPY`` on PostgreSQL, the
+        sqlite3 module's executemany otherwise. SQLAlchemy's per-row parameter
+        processing cost as much as the insert itself."""
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            if conn.dialect.name == "postgresql":
+                names = ", ".join(c.name for c in table.columns)
+                with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                cursor.executemany(insert_sql(table, "qmark"), rows)
+        finally:
+            cursor.close()
 
     def _upsert_tiles_sql(self, paramstyle: str) -> str:
         # Only the partial tile of a level is ever rewritten; full ones are new rows.
