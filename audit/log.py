@@ -125,6 +125,8 @@ class MerkleLog:
         self._queue_lock = threading.Lock()
         self._queue: list[_Waiter] = []
         self._leading = False
+        # The partial tiles this process last wrote, with the tree they belong to.
+        self._partial: tuple[int, list[bytes], dict[tiles.TileKey, bytes]] | None = None
 
     @property
     def engine(self) -> Engine:
@@ -218,6 +220,7 @@ class MerkleLog:
 
     def _append_locked(self, conn: Connection, group: list[_Waiter]) -> None:
         start, frontier, _pruned = self._lock_head(conn)
+        before = list(frontier)
         size = start
         entries: list[list[Any]] = []
         access: list[list[Any]] = []
@@ -232,12 +235,15 @@ class MerkleLog:
             waiter.indices = list(range(size, size + len(waiter.leaves)))
             size += len(waiter.leaves)
         size, grown = merkle.grow(frontier, start, leaves)
-        partial = self._read_tiles(conn, tiles.partial_tiles(start))
+        partial = self._partial_tiles(conn, start, before)
         try:
             changed = tiles.grown_tiles(start, grown, partial)
         except ValueError as exc:
             raise AuditError("the stored tiles do not match the audit head; "
                              "run verify") from exc
+        kept = {key: changed.get(key) or partial.get(key)
+                for key in tiles.partial_tiles(size)}
+        self._partial = (size, list(frontier), kept) if all(kept.values()) else None
         for table, rows in ((self._tables.entries, entries),
                             (self._tables.access, access)):
             if rows:
@@ -250,6 +256,18 @@ class MerkleLog:
             f"frontier = {mark} WHERE id = {_HEAD_ID}",
             (size, merkle.root_from_frontier(frontier).hex(),
              "".join(h.hex() for h in frontier)))
+
+    def _partial_tiles(self, conn: Connection, size: int, frontier: list[bytes]
+                       ) -> dict[tiles.TileKey, bytes]:
+        """The stored partial tiles of the tree of ``size`` leaves: those this
+        process wrote last if that tree is still the head (the same size and
+        frontier: the frontier's hashes commit to every leaf, RFC 9162 2.1.1, so
+        no other tree has it), else read. An append by another process, or one
+        that failed, changes the head, and the tiles are read again."""
+        kept = self._partial
+        if kept is not None and kept[0] == size and kept[1] == frontier:
+            return kept[2]
+        return self._read_tiles(conn, tiles.partial_tiles(size))
 
     def _insert_rows(self, conn: Connection, table: Any,
                      rows: list[list[Any]]) -> None:
