@@ -1,11 +1,14 @@
 """The append-only Merkle tree log (DESIGN.md invariants 4 and 7, RFC 9162 2.1).
 
 Every record (an LDV processing entry or a BIO access record) is a leaf; its index
-``idx`` is its place in the tree. An append locks the head row, extends the frontier
-kept there (``merkle.extend``), and writes the rows (``COPY`` on PostgreSQL, the
-driver's executemany on SQLite), the tiles it completed or grew (``audit.tiles``:
-256 hashes of every eighth tree level per row; only the rightmost tile of a level
-is rewritten) and the new head in one transaction: the caller's answer waits for
+``idx`` is its place in the tree. Each caller encodes its own records into rows
+and leaf hashes (``audit.leaves``) before it queues them. An append locks the head
+row, grows the frontier kept there by the whole group at once (``merkle.grow``),
+and writes the rows (one ``COPY`` per table on PostgreSQL, the driver's
+executemany on SQLite), the tiles it completed or grew (``audit.tiles``: 256
+hashes of every eighth tree level per row; only the rightmost tile of a level is
+rewritten, and the one this process wrote last is not read back while the head
+still holds its tree) and the new head in one transaction: the caller's answer waits for
 that commit, so what was shown is durable before it leaves (invariant 4). Requests
 are batched as they come: one transaction holds every request queued in this
 process while the previous one committed (group commit).
