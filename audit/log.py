@@ -24,7 +24,11 @@ Known shortcoming: the appending process's CPU, on one core, bounds the rate. At
 load 2-5 on this shared machine it filled the log to ten million at 29,822 entries
 a second on SQLite (26,952 on PostgreSQL), against the 50,000 it should sustain:
 29.5 us of CPU per entry there (21 at one million), 13 of them writing the rows,
-their four indexes and the tiles, 8 encoding and hashing; every thread of the
+their four indexes and the tiles, 8 encoding and hashing. The one-pass encoder
+(``audit.leaves``) and growing the tree by whole levels came after: in fills to
+one million at load 10-12 they took the appending process from 20.2-21.1 to
+16.6-17.7 us per entry on SQLite and from 13.5-13.8 to 10.3-10.6 (client side)
+on PostgreSQL; ten million was not measured again. Every thread of the
 process shares the GIL, so entries per second come close to entries per
 CPU-second. The fsync is not the limit: answering a group before its fsync was
 tried and gave nothing. Group commit shares a transaction only among the threads
