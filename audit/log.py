@@ -1,11 +1,14 @@
 """The append-only Merkle tree log (DESIGN.md invariants 4 and 7, RFC 9162 2.1).
 
 Every record (an LDV processing entry or a BIO access record) is a leaf; its index
-``idx`` is its place in the tree. An append locks the head row, extends the frontier
-kept there (``merkle.extend``), and writes the rows (``COPY`` on PostgreSQL, the
-driver's executemany on SQLite), the tiles it completed or grew (``audit.tiles``:
-256 hashes of every eighth tree level per row; only the rightmost tile of a level
-is rewritten) and the new head in one transaction: the caller's answer waits for
+``idx`` is its place in the tree. Each caller encodes its own records into rows
+and leaf hashes (``audit.leaves``) before it queues them. An append locks the head
+row, grows the frontier kept there by the whole group at once (``merkle.grow``),
+and writes the rows (one ``COPY`` per table on PostgreSQL, the driver's
+executemany on SQLite), the tiles it completed or grew (``audit.tiles``: 256
+hashes of every eighth tree level per row; only the rightmost tile of a level is
+rewritten, and the one this process wrote last is not read back while the head
+still holds its tree) and the new head in one transaction: the caller's answer waits for
 that commit, so what was shown is durable before it leaves (invariant 4). Requests
 are batched as they come: one transaction holds every request queued in this
 process while the previous one committed (group commit).
@@ -21,7 +24,11 @@ Known shortcoming: the appending process's CPU, on one core, bounds the rate. At
 load 2-5 on this shared machine it filled the log to ten million at 29,822 entries
 a second on SQLite (26,952 on PostgreSQL), against the 50,000 it should sustain:
 29.5 us of CPU per entry there (21 at one million), 13 of them writing the rows,
-their four indexes and the tiles, 8 encoding and hashing; every thread of the
+their four indexes and the tiles, 8 encoding and hashing. The one-pass encoder
+(``audit.leaves``) and growing the tree by whole levels came after: in fills to
+one million at load 10-12 they took the appending process from 20.2-21.1 to
+16.6-17.7 us per entry on SQLite and from 13.5-13.8 to 10.3-10.6 (client side)
+on PostgreSQL; ten million was not measured again. Every thread of the
 process shares the GIL, so entries per second come close to entries per
 CPU-second. The fsync is not the limit: answering a group before its fsync was
 tried and gave nothing. Group commit shares a transaction only among the threads
@@ -39,7 +46,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
-from hashlib import sha256
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, delete, func, select, update
@@ -56,9 +62,10 @@ from audit.errors import (
     InvalidAuditQuery,
     NoSuchEntry,
 )
+from audit.leaves import leaf_rows
 from audit.note import Checkpoint, Signer, Verifier, format_proof
 from audit.note import unverified_checkpoint
-from audit.tables import AuditTables, audit_tables, encode_all, insert_sql, row_record
+from audit.tables import AuditTables, audit_tables, insert_sql, row_record
 from audit.wal import WalCheckpointer
 
 _HEAD_ID = 1
@@ -67,14 +74,14 @@ _GROUP_LIMIT = 5000  # records per group-commit transaction, beyond the first ca
 
 
 class _Waiter:
-    """One caller's records, encoded (rows and leaf hashes), waiting to be written."""
+    """One caller's records, encoded (rows and leaf hashes), waiting to be written.
+    Each row starts with its record's offset among ``records``; the leading
+    thread turns it into the leaf index when it places the batch (once: a
+    waiter is written in one transaction or fails)."""
 
     def __init__(self, records: list[Record]) -> None:
         self.records = records
-        encoded = encode_all(records)
-        self.rows = [(type(record), row) for record, (row, _) in zip(records, encoded)]
-        self.leaves = [sha256(b"\x00" + canonical).digest()  # merkle.leaf_hash
-                       for _, canonical in encoded]
+        self.entry_rows, self.access_rows, self.leaves = leaf_rows(records)
         self.done = threading.Event()
         self.lead = False
         self.failed: Exception | None = None
@@ -125,6 +132,8 @@ class MerkleLog:
         self._queue_lock = threading.Lock()
         self._queue: list[_Waiter] = []
         self._leading = False
+        # The partial tiles this process last wrote, with the tree they belong to.
+        self._partial: tuple[int, list[bytes], dict[tiles.TileKey, bytes]] | None = None
 
     @property
     def engine(self) -> Engine:
@@ -218,23 +227,34 @@ class MerkleLog:
 
     def _append_locked(self, conn: Connection, group: list[_Waiter]) -> None:
         start, frontier, _pruned = self._lock_head(conn)
+        before = list(frontier)
         size = start
-        completed: list[tuple[int, int, bytes]] = []
-        rows: dict[type, list[tuple[Any, ...]]] = {AuditEntry: [], AccessRecord: []}
+        entries: list[list[Any]] = []
+        access: list[list[Any]] = []
+        leaves: list[bytes] = []
         for waiter in group:
-            for offset, (record_type, row) in enumerate(waiter.rows):
-                rows[record_type].append((size + offset, *row))
-            waiter.indices = list(range(size, size + len(waiter.rows)))
-            size = merkle.extend(frontier, size, waiter.leaves, completed)
-        partial = self._read_tiles(conn, tiles.partial_tiles(start))
+            for rows, placed in ((waiter.entry_rows, entries),
+                                 (waiter.access_rows, access)):
+                for row in rows:
+                    row[0] += size
+                placed += rows
+            leaves += waiter.leaves
+            waiter.indices = list(range(size, size + len(waiter.leaves)))
+            size += len(waiter.leaves)
+        size, grown = merkle.grow(frontier, start, leaves)
+        partial = self._partial_tiles(conn, start, before)
         try:
-            changed = tiles.changed_tiles(start, completed, partial)
+            changed = tiles.grown_tiles(start, grown, partial)
         except ValueError as exc:
             raise AuditError("the stored tiles do not match the audit head; "
                              "run verify") from exc
-        for record_type, typed in rows.items():
-            if typed:
-                self._insert_rows(conn, self._tables.of(record_type), typed)
+        kept = {key: changed.get(key) or partial.get(key)
+                for key in tiles.partial_tiles(size)}
+        self._partial = (size, list(frontier), kept) if all(kept.values()) else None
+        for table, rows in ((self._tables.entries, entries),
+                            (self._tables.access, access)):
+            if rows:
+                self._insert_rows(conn, table, rows)
         conn.exec_driver_sql(self._upsert_tiles_sql(conn.dialect.paramstyle),
                              [(lv, n, data) for (lv, n), data in changed.items()])
         mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
@@ -244,20 +264,35 @@ class MerkleLog:
             (size, merkle.root_from_frontier(frontier).hex(),
              "".join(h.hex() for h in frontier)))
 
+    def _partial_tiles(self, conn: Connection, size: int, frontier: list[bytes]
+                       ) -> dict[tiles.TileKey, bytes]:
+        """The stored partial tiles of the tree of ``size`` leaves: those this
+        process wrote last if that tree is still the head (the same size and
+        frontier: the frontier's hashes commit to every leaf, RFC 9162 2.1.1, so
+        no other tree has it), else read. An append by another process, or one
+        that failed, changes the head, and the tiles are read again."""
+        kept = self._partial
+        if kept is not None and kept[0] == size and kept[1] == frontier:
+            return kept[2]
+        return self._read_tiles(conn, tiles.partial_tiles(size))
+
     def _insert_rows(self, conn: Connection, table: Any,
-                     rows: list[tuple[Any, ...]]) -> None:
-        """Positional rows through the driver: ``COPY`` on PostgreSQL, the sqlite3
-        module's executemany otherwise. SQLAlchemy's per-row parameter processing
-        cost as much as the insert itself."""
-        if conn.dialect.name == "postgresql":
-            names = ", ".join(c.name for c in table.columns)
-            raw = conn.connection.dbapi_connection
-            cursor = raw.cursor()  # type: ignore[union-attr]
-            with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            return
-        conn.exec_driver_sql(insert_sql(table, conn.dialect.paramstyle), rows)
+                     rows: list[list[Any]]) -> None:
+        """Positional rows (lists, as ``leaf_rows`` makes them) straight to the
+        driver, on the transaction's connection: ``COPY`` on PostgreSQL, the
+        sqlite3 module's executemany otherwise. SQLAlchemy's per-row parameter
+        processing cost as much as the insert itself."""
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            if conn.dialect.name == "postgresql":
+                names = ", ".join(c.name for c in table.columns)
+                with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                cursor.executemany(insert_sql(table, "qmark"), rows)
+        finally:
+            cursor.close()
 
     def _upsert_tiles_sql(self, paramstyle: str) -> str:
         # Only the partial tile of a level is ever rewritten; full ones are new rows.

@@ -75,6 +75,33 @@ def extend(frontier: list[bytes], size: int, leaves: Iterable[bytes],
     return size
 
 
+def grow(frontier: list[bytes], size: int, leaves: Sequence[bytes]
+         ) -> tuple[int, dict[int, bytes]]:
+    """``extend`` for a whole batch: appends the leaf hashes to ``frontier`` in place
+    and returns the new size and, per tree level, the hashes of the perfect
+    subtrees completed on it, concatenated in order (the first at position
+    ``size >> level``). Level by level, each node is one SHA-256 over a slice of
+    that level's buffer, instead of a loop with its bookkeeping per leaf."""
+    pending = dict(zip(frontier_levels(size), frontier))
+    grown: dict[int, bytes] = {}
+    data, start, level = b"".join(leaves), size, 0
+    pair = 2 * HASH_SIZE
+    sha256 = hashlib.sha256
+    while data:
+        grown[level] = data
+        if start & 1:  # the level's first new node is a right child
+            data = pending.pop(level) + data
+        paired = len(data) - len(data) % pair
+        if paired < len(data):  # the last node waits for its right sibling
+            pending[level] = data[paired:]
+        data = b"".join([sha256(b"\x01" + data[i:i + pair]).digest()
+                         for i in range(0, paired, pair)])
+        start, level = start >> 1, level + 1
+    size += len(leaves)
+    frontier[:] = [pending[level] for level in frontier_levels(size)]
+    return size, grown
+
+
 # --- which perfect subtrees a proof reads -------------------------------------------
 
 

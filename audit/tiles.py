@@ -51,24 +51,34 @@ def partial_tiles(size: int) -> list[TileKey]:
 
 def changed_tiles(size: int, completed: Iterable[tuple[int, int, bytes]],
                   partial: Mapping[TileKey, bytes]) -> dict[TileKey, bytes]:
+    """``grown_tiles`` of the ``(level, position, hash)`` that ``merkle.extend``
+    produced."""
+    grown: dict[int, list[bytes]] = {}
+    for level, _position, node in completed:
+        grown.setdefault(level, []).append(node)
+    return grown_tiles(size, {level: b"".join(hashes)
+                              for level, hashes in grown.items()}, partial)
+
+
+def grown_tiles(size: int, grown: Mapping[int, bytes],
+                partial: Mapping[TileKey, bytes]) -> dict[TileKey, bytes]:
     """The new contents of every tile an append touches. ``size`` is the tree size
-    before the append, ``completed`` the ``(level, position, hash)`` that
-    ``merkle.extend`` produced, ``partial`` the stored partial tiles of ``size``.
+    before the append, ``grown`` the new hashes per tree level, concatenated
+    (``merkle.grow``), ``partial`` the stored partial tiles of ``size``.
     Raises ``ValueError`` if a stored partial tile does not have the length the
     size implies (the store was changed behind the log's back)."""
-    new: dict[int, list[bytes]] = {}
-    for level, _position, node in completed:
-        if level % HEIGHT == 0:
-            new.setdefault(level // HEIGHT, []).append(node)
     out: dict[TileKey, bytes] = {}
-    for tile_level, hashes in new.items():
+    for level, hashes in grown.items():
+        if level % HEIGHT:
+            continue
+        tile_level = level // HEIGHT
         first = hashes_at(size, tile_level)
         number, offset = divmod(first, WIDTH)
         stored = partial.get((tile_level, number), b"") if offset else b""
         if len(stored) != offset * HASH_SIZE:
             raise ValueError(f"tile {tile_level}/{number} has {len(stored)} bytes, "
                              f"not {offset * HASH_SIZE}")
-        data = stored + b"".join(hashes)
+        data = stored + hashes
         for start in range(0, len(data), TILE_BYTES):
             out[(tile_level, number + start // TILE_BYTES)] = (
                 data[start:start + TILE_BYTES])

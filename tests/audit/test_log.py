@@ -37,6 +37,7 @@ from audit import (
 from audit.merkle import EMPTY_ROOT, MemoryTree, leaf_hash
 from audit.tables import record_row
 from audit.tiles import tiles_of
+from tests.audit.conftest import SIGNER
 from tests.audit.records import T0, access, entry, filled, request
 
 REPO = Path(__file__).resolve().parents[2]
@@ -746,3 +747,47 @@ def test_records_of_one_request_sharing_values_each_encode_to_their_own_bytes():
     assert [c for _, c in encoded] == [r.canonical_bytes() for r in batch]
     assert len({c for _, c in encoded}) == len(batch)
 
+
+
+def _tile_reads(monkeypatch, logs: tuple, action) -> list:
+    """The tiles each log read from the store during ``action``."""
+    seen: list = []
+    for each in logs:
+        monkeypatch.setattr(each, "_read_tiles", lambda conn, keys, real=each._read_tiles:
+                            seen.append(list(keys)) or real(conn, keys))
+    try:
+        action()
+    finally:
+        monkeypatch.undo()
+    return [keys for keys in seen if keys]
+
+
+def test_an_append_reuses_the_partial_tiles_its_log_wrote_last(log, monkeypatch):
+    assert _tile_reads(monkeypatch, (log,), lambda: log.append(request(1, 300))) == []
+    assert _tile_reads(monkeypatch, (log,), lambda: log.append(request(2, 5))) == []
+    assert log.verify().ok
+
+
+def test_after_another_writer_appended_the_partial_tiles_are_read_again(
+        log, engine, prefix, monkeypatch):
+    other = AuditLog(engine, prefix=prefix, signer=SIGNER)  # as another process
+    tree = MemoryTree()
+    for n in range(1, 12):
+        writer = (log, other)[n % 3 == 0]
+        batch = request(n, 40)
+        reads = _tile_reads(monkeypatch, (log, other), lambda: writer.append(batch))
+        assert bool(reads) == (n > 1 and (n % 3 == 0 or n % 3 == 1)), n
+        tree.append([leaf_hash(r.canonical_bytes()) for r in batch])
+    assert log.verify().ok
+    assert bytes.fromhex(log.head().root_hash) == tree.root()
+
+
+def test_an_append_after_a_failed_one_reads_the_tiles_the_store_holds(
+        log, engine, tables, monkeypatch):
+    filled(log, 3, 90)
+    _fail_rows(monkeypatch, log, tables.entries.name)
+    with pytest.raises(AuditAppendFailed):
+        log.append(request(4, 90))
+    monkeypatch.undo()
+    assert log.append(request(5, 90))[0] == 3 * 91
+    assert log.verify().ok

@@ -15,6 +15,8 @@ from audit.merkle import (
     ProofError,
     consistency_nodes,
     consistency_proof,
+    extend,
+    grow,
     inclusion_nodes,
     inclusion_proof,
     leaf_hash,
@@ -133,3 +135,25 @@ def test_appending_in_batches_gives_the_same_nodes_as_one_by_one():
         batched.append(leaves[start:start + step])
         start += step
     assert one.levels == batched.levels and one.root() == batched.root()
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_growing_by_a_batch_completes_the_subtrees_extend_completes_leaf_by_leaf(
+        seed):
+    rng = random.Random(seed)
+    leaves = [leaf_hash(i.to_bytes(4, "big")) for i in range(2100)]
+    one, batched, size = [], [], 0
+    while size < len(leaves):
+        step = rng.choice([1, 2, 3, rng.randint(1, 300)])
+        batch = leaves[size:size + step]
+        completed: list = []
+        extend(one, size, batch, completed)
+        new_size, grown = grow(batched, size, batch)
+        by_level: dict = {}
+        for level, position, node in completed:
+            assert position - (size >> level) == len(by_level.get(level, b"")) // 32
+            by_level[level] = by_level.get(level, b"") + node
+        assert grown == by_level
+        assert batched == one and new_size == size + len(batch)
+        size = new_size
+    assert grow(batched, size, []) == (size, {}) and batched == one

@@ -1,0 +1,56 @@
+"""The append's encoder gives each record the row ``verify`` reads back and the leaf
+hash of its canonical bytes, for any valid record, alone or among others that
+share its values."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from audit import AccessRecord, AuditEntry
+from audit.leaves import leaf_rows
+from audit.merkle import leaf_hash
+from audit.tables import record_row
+from tests.audit.records import access, entry, request
+from tests.audit.test_log import access_strategy, entries_strategy
+
+
+def expected(records: list) -> tuple[list, list, list[bytes]]:
+    rows = {AuditEntry: [], AccessRecord: []}
+    for offset, record in enumerate(records):
+        rows[type(record)].append([offset, *record_row(record).values()])
+    return (rows[AuditEntry], rows[AccessRecord],
+            [leaf_hash(record.canonical_bytes()) for record in records])
+
+
+@settings(max_examples=300, deadline=None)
+@given(records=st.lists(entries_strategy | access_strategy, max_size=6),
+       repeats=st.lists(st.integers(min_value=0, max_value=5), max_size=6))
+def test_any_valid_records_get_their_own_rows_and_leaf_hashes(records, repeats):
+    # Records repeated and interleaved: values shared between them are converted
+    # once per call, and each record must still get exactly its own encoding.
+    batch = records + [records[i] for i in repeats if i < len(records)]
+    assert leaf_rows(batch) == expected(batch)
+
+
+def test_a_request_s_rows_are_split_by_table_in_order_with_their_offsets():
+    batch = [*request(7, 3), entry(8, parent_span_id=None), access(9)]
+    entries, accesses, leaves = leaf_rows(batch)
+    assert [row[0] for row in entries] == [1, 2, 3, 4]
+    assert [row[0] for row in accesses] == [0, 5]
+    assert (entries, accesses, leaves) == expected(batch)
+    assert len(set(leaves)) == len(batch)
+
+
+@pytest.mark.parametrize("field, value", [("trace_id", 'a"b'), ("outcome", "x\\y"),
+                                          ("span_id", "\n")])
+def test_a_value_changed_behind_the_record_s_checks_is_still_escaped(field, value):
+    record = entry(3) if field != "span_id" else access(3)
+    object.__setattr__(record, field, value)
+    assert leaf_rows([record])[2] == [leaf_hash(record.canonical_bytes())]
+
+
+def test_anything_but_a_record_is_refused():
+    with pytest.raises(TypeError):
+        leaf_rows([entry(1), {"actor": "x"}])  # type: ignore[list-item]
