@@ -392,8 +392,10 @@ class MerkleLog:
 
     def _proof_reader(self) -> Connection:
         """A connection for proofs. On PostgreSQL in autocommit: no BEGIN before
-        and no ROLLBACK after, two round trips of three. The reads need no shared
-        snapshot: a hash, once stored, never changes (``tiles.TileCache``)."""
+        and no ROLLBACK after, two round trips of three; on SQLite the tiles are
+        read by one statement outside any transaction (``_read_tiles``). The reads
+        need no shared snapshot: a hash, once stored, never changes
+        (``tiles.TileCache``)."""
         conn = self._engine.connect()
         if conn.dialect.name == "postgresql":
             conn.execution_options(isolation_level="AUTOCOMMIT")
@@ -455,13 +457,20 @@ class MerkleLog:
             for level, numbers in sorted(by_level.items()))
         sql = (f"SELECT level, number, hashes FROM {self._tables.tiles.name} "
                f"WHERE {where}")
+        raw = conn.connection.dbapi_connection
         if conn.dialect.name == "postgresql":
             # Binary results: the tiles arrive as bytes, not as hex text to decode.
-            raw = conn.connection.dbapi_connection
             with raw.cursor(binary=True) as cursor:  # type: ignore[union-attr]
                 rows = cursor.execute(sql).fetchall()
         else:
-            rows = conn.exec_driver_sql(sql).all()
+            # The driver's cursor: SQLAlchemy's result wrapping and the BEGIN it
+            # emits first cost twice the query. Outside a transaction the SELECT
+            # is its own snapshot, which is all a proof needs (``_proof_reader``).
+            cursor = raw.cursor()  # type: ignore[union-attr]
+            try:
+                rows = cursor.execute(sql).fetchall()
+            finally:
+                cursor.close()
         return {(level, number): bytes(data) for level, number, data in rows}
 
     def record_at(self, index: int) -> Record | None:
