@@ -427,8 +427,10 @@ class MerkleLog:
 
     def _proof_reader(self) -> Connection:
         """A connection for proofs. On PostgreSQL in autocommit: no BEGIN before
-        and no ROLLBACK after, two round trips of three. The reads need no shared
-        snapshot: a hash, once stored, never changes (``tiles.TileCache``)."""
+        and no ROLLBACK after, two round trips of three; on SQLite the tiles are
+        read by one statement outside any transaction (``_read_tiles``). The reads
+        need no shared snapshot: a hash, once stored, never changes
+        (``tiles.TileCache``)."""
         conn = self._engine.connect()
         if conn.dialect.name == "postgresql":
             conn.execution_options(isolation_level="AUTOCOMMIT")
@@ -475,29 +477,53 @@ class MerkleLog:
 
     def _read_tiles(self, conn: Connection, keys: Iterable[tiles.TileKey]
                     ) -> dict[tiles.TileKey, bytes]:
-        """Tiles by ``(level, number)`` in one query, answered from the primary key
-        (per level ``number IN``, OR-ed; a row-value IN made SQLite scan the whole
-        table). The SQL is written out: its shape differs per proof, and building
-        it with SQLAlchemy expressions cost ten times the query. Only integers we
-        computed go into it, and the table name is a validated prefix."""
-        by_level: dict[int, list[int]] = {}
-        for level, number in keys:
-            by_level.setdefault(int(level), []).append(int(number))
-        if not by_level:
+        """Tiles by ``(level, number)`` in one query, answered from the primary key,
+        through the driver's own cursor: SQLAlchemy's statement handling and
+        result wrapping cost more than the query."""
+        wanted = sorted({(int(level), int(number)) for level, number in keys})
+        if not wanted:
             return {}
+        raw = conn.connection.dbapi_connection
+        if conn.dialect.name == "postgresql":
+            rows = self._read_tiles_postgres(raw, wanted)
+        else:
+            # Outside a transaction the SELECT is its own snapshot, which is all
+            # a proof needs (``_proof_reader``); inside an append it reads the
+            # append's own.
+            cursor = raw.cursor()  # type: ignore[union-attr]
+            try:
+                rows = cursor.execute(self._tiles_sql_sqlite(wanted)).fetchall()
+            finally:
+                cursor.close()
+        return {(level, number): bytes(data) for level, number, data in rows}
+
+    def _tiles_sql_sqlite(self, wanted: list[tiles.TileKey]) -> str:
+        """Per level ``number IN``, OR-ed (a row-value IN made SQLite scan the
+        whole table). Only integers computed here go into the text, and the
+        table name is a validated prefix."""
+        by_level: dict[int, list[int]] = {}
+        for level, number in wanted:
+            by_level.setdefault(level, []).append(number)
         where = " OR ".join(
             f"(level = {level} AND number IN ({','.join(map(str, numbers))}))"
-            for level, numbers in sorted(by_level.items()))
-        sql = (f"SELECT level, number, hashes FROM {self._tables.tiles.name} "
-               f"WHERE {where}")
-        if conn.dialect.name == "postgresql":
-            # Binary results: the tiles arrive as bytes, not as hex text to decode.
-            raw = conn.connection.dbapi_connection
-            with raw.cursor(binary=True) as cursor:  # type: ignore[union-attr]
-                rows = cursor.execute(sql).fetchall()
-        else:
-            rows = conn.exec_driver_sql(sql).all()
-        return {(level, number): bytes(data) for level, number, data in rows}
+            for level, numbers in by_level.items())
+        return (f"SELECT level, number, hashes FROM {self._tables.tiles.name} "
+                f"WHERE {where}")
+
+    def _read_tiles_postgres(self, raw: Any, wanted: list[tiles.TileKey]
+                             ) -> list[tuple[int, int, bytes]]:
+        """The keys as two array parameters joined to the primary key: one text
+        for every read, which psycopg prepares on the connection after a few
+        uses (``prepare_threshold``), so the server stops parsing and planning
+        it per proof. Binary results: the tiles arrive as bytes, not as hex."""
+        sql = (f"SELECT t.level, t.number, t.hashes FROM unnest("
+               f"%s::smallint[], %s::bigint[]) AS k(level, number) "
+               f"JOIN {self._tables.tiles.name} t "
+               f"ON t.level = k.level AND t.number = k.number")
+        levels = [level for level, _ in wanted]
+        numbers = [number for _, number in wanted]
+        with raw.cursor(binary=True) as cursor:
+            return cursor.execute(sql, (levels, numbers)).fetchall()
 
     def record_at(self, index: int) -> Record | None:
         """The stored record at leaf ``index`` (None if pruned or never written)."""

@@ -112,25 +112,37 @@ def tiles_for(nodes: Iterable[tuple[int, int]]) -> set[TileKey]:
 
 def subtree_root(data: bytes) -> bytes:
     """The root of the perfect subtree whose hashes are concatenated in ``data``
-    (a power of two of them): adjacent pairs are contiguous, so each node hash is
-    one SHA-256 over a slice (RFC 9162 2.1.1, 0x01 || left || right)."""
-    sha256 = hashlib.sha256
+    (a power of two of them; RFC 9162 2.1.1)."""
     while len(data) > HASH_SIZE:
-        data = b"".join([sha256(b"\x01" + data[i:i + 2 * HASH_SIZE]).digest()
-                         for i in range(0, len(data), 2 * HASH_SIZE)])
+        data = _parents(data)
     return data
 
 
 def expand(data: bytes) -> tuple[bytes, ...]:
-    """The eight tree levels a full tile gives: its hashes, then each level of
-    node hashes above them (128, 64, ... 2 hashes), concatenated per level."""
+    """The eight tree levels a tile gives: its hashes, then each level of node
+    hashes above them, concatenated per level. A full tile gives 256, 128, ... 2
+    hashes; a partial one of ``c`` hashes gives ``c >> k`` at level ``k``: the
+    perfect subtrees it already holds, which no later append changes."""
     levels = [data]
-    sha256 = hashlib.sha256
     for _ in range(HEIGHT - 1):
-        data = b"".join([sha256(b"\x01" + data[i:i + 2 * HASH_SIZE]).digest()
-                         for i in range(0, len(data), 2 * HASH_SIZE)])
+        data = _parents(data[:len(data) - len(data) % (2 * HASH_SIZE)])
         levels.append(data)
     return tuple(levels)
+
+
+def _parents(data: bytes) -> bytes:
+    """The node hashes over adjacent pairs of the hashes in ``data`` (an even
+    number of them), SHA-256(0x01 || left || right) each. Each pair is laid out
+    once behind its 0x01 in one buffer and hashed from a view of it: a slice of
+    a memoryview copies nothing, where ``b"\x01" + pair`` built a new bytes
+    object per node."""
+    pairs = 2 * HASH_SIZE
+    framed = memoryview(b"\x01" + b"\x01".join(
+        [data[i:i + pairs] for i in range(0, len(data), pairs)]))
+    sha256 = hashlib.sha256
+    step = pairs + 1
+    return b"".join([sha256(framed[i:i + step]).digest()
+                     for i in range(0, len(framed) if data else 0, step)])
 
 
 def hashes_needed(nodes: Iterable[tuple[int, int]]) -> dict[TileKey, int]:
@@ -147,7 +159,7 @@ def hashes_needed(nodes: Iterable[tuple[int, int]]) -> dict[TileKey, int]:
     return needed
 
 
-Cached = tuple[bytes, ...] | bytes  # an expanded full tile, or a partial tile's hashes
+Cached = tuple[bytes, ...]  # a tile's levels, as ``expand`` gives them
 
 
 class TileCache:
@@ -156,10 +168,11 @@ class TileCache:
 
     A stored hash never changes: it is the root of a perfect subtree, so once
     written it stays what it is (RFC 9162 2.1.1), and an append only adds hashes to
-    the end of a partial tile. So a full tile is kept expanded (``expand``), and a
-    partial tile as the hashes it held when read; a proof that needs hashes beyond
-    those reads the tile again (``hashes_needed``). ``verify`` never reads from here
-    (it trusts no stored hash).
+    the end of a partial tile. So every tile is kept expanded (``expand``): a full
+    one whole, a partial one as far as the hashes it held when read go, so the
+    perfect subtrees inside it are hashed once, not by every proof. A proof that
+    needs hashes beyond those reads the tile again (``hashes_needed``). ``verify``
+    never reads from here (it trusts no stored hash).
 
     Level-0 tiles (one per 256 leaves: 39,000 at ten million) and the tiles above
     them (one per 65,536 leaves, needed by every proof) have budgets of their own,
@@ -179,26 +192,24 @@ class TileCache:
         """The cached tile ``key`` if it holds at least ``hashes`` hashes."""
         with self._lock:
             found = self._parts[key[0] > 0].get(key)
-        if found is None:
-            return None
-        if isinstance(found, bytes) and len(found) < hashes * HASH_SIZE:
+        if found is None or len(found[0]) < hashes * HASH_SIZE:
             return None
         return found
 
     def add(self, key: TileKey, data: bytes) -> Cached:
-        """Keep a tile as read from the store; returns what a proof uses: the
-        expansion of a full tile, the hashes of a partial one."""
-        kept: Cached = expand(data) if len(data) == TILE_BYTES else data
+        """Keep a tile as read from the store; returns its expansion, which is
+        what a proof uses."""
+        kept = expand(data)
         with self._lock:
             part = self._parts[key[0] > 0]
             old = part.get(key)
-            if old is None or _size(old) < _size(kept):
+            if old is None or len(old[0]) < len(kept[0]):
                 part.put(key, kept)
         return kept
 
 
 def _size(kept: Cached) -> int:
-    return len(kept) if isinstance(kept, bytes) else sum(map(len, kept))
+    return sum(map(len, kept))
 
 
 class _Lru:
@@ -225,12 +236,11 @@ class _Lru:
 
 
 class TileSource:
-    """A ``merkle.NodeSource`` over tiles: expanded full tiles (``expand``) and raw
-    ones (a partial tile, or any tile not expanded), whose inner nodes are
-    computed when asked for. A subtree hash whose tile is missing or too short
-    raises ``KeyError``."""
+    """A ``merkle.NodeSource`` over tiles: expanded ones (``expand``) and raw
+    ones (a tile's hashes as stored), whose inner nodes are computed when asked
+    for. A subtree hash whose tile is missing or too short raises ``KeyError``."""
 
-    def __init__(self, tiles: Mapping[TileKey, Cached],
+    def __init__(self, tiles: Mapping[TileKey, Cached | bytes],
                  expanded: Mapping[TileKey, tuple[bytes, ...]] | None = None) -> None:
         self._tiles = {**tiles, **(expanded or {})}
         self._cache: dict[tuple[int, int], bytes] = {}
@@ -247,7 +257,10 @@ class TileSource:
         tile = self._tiles[(tile_level, number)]
         if isinstance(tile, tuple):
             start = (offset >> rest) * HASH_SIZE
-            return tile[rest][start:start + HASH_SIZE]
+            node = tile[rest][start:start + HASH_SIZE]
+            if len(node) != HASH_SIZE:
+                raise KeyError((level, position))
+            return node
         data = tile[offset * HASH_SIZE:(offset + (1 << rest)) * HASH_SIZE]
         if len(data) != HASH_SIZE << rest:
             raise KeyError((level, position))

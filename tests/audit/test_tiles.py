@@ -102,8 +102,8 @@ def test_every_subtree_hash_a_tile_gives_equals_the_rfc_9162_one(size, expanded)
     tree, reference = MemoryTree(), Rfc9162(leaves)
     tree.append(leaves)
     raw = stored_tiles(tree)
-    full = {key: expand(raw.pop(key)) for key, data in list(raw.items())
-            if expanded and len(data) == TILE_BYTES}
+    # Expanded: every tile, the partial ones as far as their hashes go.
+    full = {key: expand(raw.pop(key)) for key in list(raw) if expanded}
     source = TileSource(raw, full)
     for level in range(min(len(tree.levels), 17)):
         positions = range(size >> level)
@@ -227,12 +227,25 @@ def test_the_tile_cache_keeps_to_its_byte_budget_and_the_upper_tiles_to_theirs()
 def test_the_tile_cache_gives_a_partial_tile_only_if_it_holds_enough_hashes():
     cache = TileCache()
     cache.add((0, 7), bytes(32 * 10))
-    assert cache.get((0, 7), 10) == bytes(32 * 10)
+    assert cache.get((0, 7), 10) == expand(bytes(32 * 10))
     assert cache.get((0, 7), 11) is None
     cache.add((0, 7), bytes(32 * 4))  # an older, shorter read keeps the longer one
     assert cache.get((0, 7), 10) is not None
     assert isinstance(cache.add((0, 7), bytes(TILE_BYTES)), tuple)
     assert cache.get((0, 7)) == expand(bytes(TILE_BYTES))
+
+
+def test_an_expanded_partial_tile_holds_only_the_subtrees_its_hashes_complete():
+    leaves = synthetic_leaves(11)
+    levels = expand(b"".join(leaves))
+    assert [len(level) // 32 for level in levels] == [11, 5, 2, 1, 0, 0, 0, 0]
+    source = TileSource({(0, 0): levels})
+    reference = Rfc9162(leaves)
+    assert source(3, 0) == reference.mth(0, 8)
+    assert source(1, 4) == reference.mth(8, 10)
+    for missing in ((1, 5), (2, 2), (4, 0)):  # not complete within 11 hashes
+        with pytest.raises(KeyError):
+            source(*missing)
 
 
 def test_hashes_needed_counts_from_the_start_of_each_tile():
