@@ -125,14 +125,31 @@ def fsync_dir(directory: Path) -> None:
 
 @contextmanager
 def pod_lock(directory: Path) -> Iterator[None]:
-    """Serialise read-modify-write of one pod across threads and processes."""
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / ".lock", "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    """Serialise read-modify-write of one pod across threads and processes.
+
+    Erasure removes the directory, lock file included, while others may wait on
+    that file: a lock obtained on a file that is no longer the one at the path
+    excludes nobody who opens the path now, so it is given up and taken again."""
+    path = directory / ".lock"
+    while True:
+        directory.mkdir(parents=True, exist_ok=True)
+        with open(path, "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                if _same_file(handle, path):
+                    yield
+                    return
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _same_file(handle, path: Path) -> bool:
+    try:
+        current = os.stat(path)
+    except FileNotFoundError:
+        return False
+    held = os.fstat(handle.fileno())
+    return (held.st_dev, held.st_ino) == (current.st_dev, current.st_ino)
 
 
 def sweep_temporary(directory: Path, owner: str = "") -> int:

@@ -113,8 +113,10 @@ def etag_of(entry: dict) -> str:
 class UnlockedPod:
     def __init__(self, directory: Path, did: str, passkey: bytes, seed: bytes,
                  kek: bytes, keyring: Keyring, pod_id: str,
-                 commits: GroupCommit | None = None):
+                 commits: GroupCommit | None = None, shard_digest: str = ""):
         self.directory = directory
+        # Names the keyring shard the pod was opened with (store.py: erasure).
+        self.shard_digest = shard_digest
         self.did = did
         self.pod_id = pod_id
         self._passkey = bytearray(passkey)
@@ -169,9 +171,9 @@ class UnlockedPod:
 
     # -- state -----------------------------------------------------------------
     def initialise_state(self) -> None:
-        with pod_lock(self.directory):
-            self._write_state({"versions": [], "grants": [], "sequence": 0,
-                               "binaries": {}}, 1)
+        """The empty state of a new pod; the caller holds the pod lock."""
+        self._write_state({"versions": [], "grants": [], "sequence": 0,
+                           "binaries": {}}, 1)
 
     def read_state(self) -> dict:
         """The committed state. Readers take no lock, so a reader may load a state
