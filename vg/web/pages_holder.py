@@ -208,6 +208,8 @@ def _grant_view(reference, record, now, suspended: bool, lang: str) -> dict:
             "from": grant.valid_from, "withdrawn": record.withdrawn,
             "suspended": suspended, "live": record.is_live(now) and not suspended,
             "future": grant.valid_from > now, "pending": record.pending is not None,
+            # A new grant the register has not confirmed yet (holder_flows).
+            "publishing": record.publishing is not None,
             # In its period and not suspended: what the audience may see while a
             # withdrawal has not reached the registry.
             "in_period": grant.is_live(now) and not suspended,
