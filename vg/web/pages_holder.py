@@ -260,7 +260,7 @@ def _org_name(reference, code: str) -> str:
 @router.post("/mijn/toestemmingen")
 def grant(request: Request, form: Form, pod: HolderPod, system: SystemDep,
           now: NowDep) -> Response:
-    """Granting is one form; the flow publishes first and records after."""
+    """Granting is one form; the flow records the grant, publishes, then confirms."""
     try:
         audience = _audience(system.reference, pod, form.get("publiek"))
         purposes = [p for p in form.getlist("doel") if p in PURPOSES]
