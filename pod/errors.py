@@ -292,3 +292,8 @@ class MethodNotAllowed(PodError):
     def __init__(self, allowed: list[str], hint: str = ""):
         super().__init__(("allowed: " + ", ".join(allowed) + (f"; {hint}" if hint else "")))
         self.allowed = tuple(allowed)
+
+    @property
+    def response_headers(self) -> dict[str, str]:
+        """A 405 answer names the methods the resource supports (RFC 9110 15.5.6)."""
+        return {"Allow": ", ".join(self.allowed)}

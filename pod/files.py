@@ -138,14 +138,61 @@ def fsync_dir(directory: Path) -> None:
 def pod_lock(directory: Path, name: str = ".lock") -> Iterator[None]:
     """Serialise read-modify-write of one pod across threads and processes; a
     lock of another ``name`` serialises a longer action that takes this one
-    inside (flock is per open file, so the two never wait for each other)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / name, "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    inside (flock is per open file, so the two never wait for each other).
+
+    Erasure removes the directory, lock file included, while others may wait on
+    that file: a lock obtained on a file that is no longer the one at the path
+    excludes nobody who opens the path now, so it is given up and taken again."""
+    path = directory / name
+    while True:
+        directory.mkdir(parents=True, exist_ok=True)
+        with open(path, "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                if _same_file(handle, path):
+                    yield
+                    return
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def shared_lock(path: Path) -> Iterator[None]:
+    """A shared lock on ``path``: many hold it at once, across processes; the
+    kernel lets go of it when its holder dies."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_SH)
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def try_exclusive_lock(path: Path) -> Iterator[bool]:
+    """The exclusive lock on ``path`` if nobody holds it, without waiting: yields
+    whether it was taken."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _same_file(handle, path: Path) -> bool:
+    try:
+        current = os.stat(path)
+    except FileNotFoundError:
+        return False
+    held = os.fstat(handle.fileno())
+    return (held.st_dev, held.st_ino) == (current.st_dev, current.st_ino)
 
 
 def sweep_temporary(directory: Path, owner: str = "") -> int:

@@ -57,7 +57,15 @@ from .errors import (
     VersionNotFound,
     WorkcontextMissing,
 )
-from .files import STAGING, atomic_write, pod_lock, sweep_temporary, write_new
+from .files import (
+    STAGING,
+    atomic_write,
+    pod_lock,
+    shared_lock,
+    sweep_temporary,
+    try_exclusive_lock,
+    write_new,
+)
 from .keyring import Keyring
 from .versionlog import VersionLog
 
@@ -89,19 +97,25 @@ class StoredVersion:
 @dataclass(frozen=True, slots=True)
 class GrantRecord:
     """A grant as the pod keeps it. ``pending`` is set while a withdrawal is on its
-    way to the registry: from then on the pod publishes nothing under the grant."""
+    way to the registry: from then on the pod publishes nothing under the grant.
+    ``publishing`` is set while a new grant's first disclosure is on its way: the
+    grant is recorded before the registry hears of it, so no disclosure can exist
+    under a grant the pod does not know (holder_flows.grant_consent)."""
 
     grant: Grant
     withdrawn: str | None
     pending: str | None = None
+    publishing: str | None = None
 
     def is_live(self, now: datetime) -> bool:
-        return self.withdrawn is None and self.pending is None and self.grant.is_live(now)
+        return (self.withdrawn is None and self.pending is None
+                and self.publishing is None and self.grant.is_live(now))
 
 
 def grant_records(entries) -> list[GrantRecord]:
     """Grant records from the state's grant entries (each grant's signature checked)."""
-    return [GrantRecord(grant_from_json(g["grant"]), g["withdrawn"], g.get("pending"))
+    return [GrantRecord(grant_from_json(g["grant"]), g["withdrawn"], g.get("pending"),
+                        g.get("publishing"))
             for g in entries]
 
 
@@ -113,8 +127,10 @@ def etag_of(entry: dict) -> str:
 class UnlockedPod:
     def __init__(self, directory: Path, did: str, passkey: bytes, seed: bytes,
                  kek: bytes, keyring: Keyring, pod_id: str,
-                 commits: GroupCommit | None = None):
+                 commits: GroupCommit | None = None, shard_digest: str = ""):
         self.directory = directory
+        # Names the keyring shard the pod was opened with (store.py: erasure).
+        self.shard_digest = shard_digest
         self.did = did
         self.pod_id = pod_id
         self._passkey = bytearray(passkey)
@@ -169,9 +185,9 @@ class UnlockedPod:
 
     # -- state -----------------------------------------------------------------
     def initialise_state(self) -> None:
-        with pod_lock(self.directory):
-            self._write_state({"versions": [], "grants": [], "sequence": 0,
-                               "binaries": {}}, 1)
+        """The empty state of a new pod; the caller holds the pod lock."""
+        self._write_state({"versions": [], "grants": [], "sequence": 0,
+                           "binaries": {}}, 1)
 
     def read_state(self) -> dict:
         """The committed state. Readers take no lock, so a reader may load a state
@@ -475,11 +491,65 @@ class UnlockedPod:
         in between takes the write lock, so this is a lock of its own."""
         return pod_lock(self.directory, ".grants-lock")
 
-    def store_grant(self, grant: Grant) -> None:
+    def store_grant(self, grant: Grant, publishing: datetime | None = None) -> None:
+        """Record a grant; with ``publishing``, as one whose first disclosure is
+        still to be confirmed (``confirm_publication``)."""
+        entry = {"grant": grant.to_json(), "withdrawn": None}
+        if publishing is not None:
+            entry["publishing"] = format_time(publishing)
         with self.write_locked():
             state = self.read_state()
-            state["grants"].append({"grant": grant.to_json(), "withdrawn": None})
+            state["grants"].append(entry)
             self.commit(state)
+
+    def publication(self):
+        """Held (shared) by every request publishing a new grant, from before it
+        records the grant until it confirms or discards it. A process that dies
+        lets go of it with its file descriptors, so a grant still unconfirmed
+        while nobody holds it was left by a request that will not come back
+        (``abandon_unconfirmed``)."""
+        return shared_lock(self.directory / ".publishing")
+
+    def confirm_publication(self, grant_id: str) -> int:
+        """The registry took the grant's first disclosure: it is live from now on.
+        Returns the number of the current Workcontext version, to compare with the
+        one disclosed (a save meanwhile did not publish under the grant)."""
+        with self.write_locked():
+            state = self.read_state()
+            entry = _entry(state, grant_id)
+            if entry is not None and entry.pop("publishing", None) is not None:
+                self.commit(state)
+            return state["versions"][-1]["version"] if state["versions"] else 0
+
+    def discard_unconfirmed(self, grant_id: str) -> None:
+        """Forget a new grant the registry refused, unless the holder has started
+        to withdraw it meanwhile (then the withdrawal is its history)."""
+        with self.write_locked():
+            state = self.read_state()
+            entry = _entry(state, grant_id)
+            if (entry is None or "publishing" not in entry or entry["withdrawn"]
+                    or entry.get("pending")):
+                return
+            state["grants"].remove(entry)
+            self.commit(state)
+
+    def abandon_unconfirmed(self, now: datetime) -> int:
+        """Mark every grant whose first disclosure was never confirmed, by a
+        request that died on the way, as being withdrawn: the registry may have
+        taken the disclosure, and the holder never learned that the grant was made.
+        Returns how many; does nothing while any grant is being published."""
+        with try_exclusive_lock(self.directory / ".publishing") as free:
+            if not free:
+                return 0
+            with self.write_locked():
+                state = self.read_state()
+                left = [g for g in state["grants"] if "publishing" in g
+                        and not g["withdrawn"] and not g.get("pending")]
+                for entry in left:
+                    entry["pending"] = format_time(now)
+                if left:
+                    self.commit(state)
+                return len(left)
 
     def add_grant(self, audience: Audience, purposes: list[str], fields: list[str],
                   valid_until: datetime, now: datetime) -> Grant:
@@ -495,16 +565,25 @@ class UnlockedPod:
         check and the sequence number are taken under one lock, so a publication
         racing a withdrawal either precedes it or does not happen.
         """
-        document = self.workcontext()
-        if document is None:
-            raise WorkcontextMissing()
+        return self.numbered_disclosure(grant, now)[0]
+
+    def numbered_disclosure(self, grant: Grant,
+                            now: datetime) -> tuple[dict[str, Any], int]:
+        """``disclosure`` and the number of the version it discloses. The version
+        is read under the lock that takes the sequence number, so a document with
+        a higher number never discloses an older version."""
         with self.write_locked():
             state = self.read_state()
+            if not state["versions"]:
+                raise WorkcontextMissing()
             entry = _entry(state, grant.id)
             if entry is not None and (entry["withdrawn"] or entry.get("pending")):
                 raise GrantNotLive(grant.id)
+            current = state["versions"][-1]
+            document = self._read_version(current)
             sequence = self._advance_sequence(state)
-        return make_disclosure(document, grant, sequence, self._signer(), now)
+        disclosure = make_disclosure(document, grant, sequence, self._signer(), now)
+        return disclosure, current["version"]
 
     def live_disclosures(self, now: datetime) -> list[dict[str, Any]]:
         """One disclosure per live grant: what to publish after the Workcontext changed."""
@@ -532,6 +611,7 @@ class UnlockedPod:
                 raise GrantNotFound(grant_id)
             entry["withdrawn"] = entry["withdrawn"] or format_time(now)
             entry.pop("pending", None)
+            entry.pop("publishing", None)
             self.commit(state)
 
     def withdraw(self, grant_id: str, now: datetime) -> dict[str, Any]:
@@ -593,9 +673,10 @@ def _grant_record(entry: dict, did: str) -> dict:
     if grant.holder != did:
         raise GrantNotFound(grant.id)
     record = {"grant": grant.to_json(), "withdrawn": _text_or_none(entry, "withdrawn")}
-    pending = _text_or_none(entry, "pending")
-    if pending is not None:
-        record["pending"] = pending
+    for mark in ("pending", "publishing"):
+        value = _text_or_none(entry, mark)
+        if value is not None:
+            record[mark] = value
     return record
 
 

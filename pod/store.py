@@ -97,19 +97,26 @@ class PodStore:
     # -- create and open ---------------------------------------------------------
     def create(self, passphrase: str, now: datetime,
                seed: bytes | None = None) -> UnlockedPod:
-        """A new pod; ``seed`` is given only when a pod moves in from an export."""
+        """A new pod; ``seed`` is given only when a pod moves in from an export.
+
+        The check that no pod of this identity exists and the creation are one step
+        under the pod's lock, so of two requests creating the same pod (an archive
+        imported twice at once) one creates it and the other is refused with
+        PodExists, never overwriting the shard the first wrote. Only a directory
+        without ``pod.json`` (a creation that died half-way) is written over."""
         self._check_passphrase(passphrase)
         seed = seed or crypto.random_key()
         did = HolderKey(seed).did
         directory = self.directory(did)
-        if directory.exists():
-            raise PodExists(did)
         kek = crypto.random_key()
-        self.keyring.create(self.pod_id(did))
-        passkey = self._write_meta(did, passphrase, self.kdf_cost, seed, kek,
-                                   now.isoformat())
-        pod = self._unlocked(did, passkey, seed, kek)
-        pod.initialise_state()
+        with pod_lock(directory):
+            if (directory / "pod.json").exists():
+                raise PodExists(did)
+            self.keyring.create(self.pod_id(did))
+            passkey = self._write_meta(did, passphrase, self.kdf_cost, seed, kek,
+                                       now.isoformat())
+            pod = self._unlocked(did, passkey, seed, kek)
+            pod.initialise_state()
         return pod
 
     def unlock(self, did: str, passphrase: str) -> UnlockedPod:
@@ -173,13 +180,26 @@ class PodStore:
         """Crypto-shred the pod, then delete its files (GDPR art. 17).
 
         The shard goes first: from that moment nothing of the pod opens, even if
-        deleting the directory fails half-way or a copy of it exists elsewhere.
+        deleting the directory fails half-way or a copy of it exists elsewhere. A
+        pod erased already, and perhaps created again since, is left as it is.
         """
         directory = self.directory(pod.did)
         with pod_lock(directory):
-            self.keyring.destroy(self.pod_id(pod.did))
+            if self._is_on_disk(pod):
+                self.keyring.destroy(self.pod_id(pod.did))
+                shutil.rmtree(directory, ignore_errors=True)
             pod.lock()
-            shutil.rmtree(directory, ignore_errors=True)
+
+    def _is_on_disk(self, pod: UnlockedPod) -> bool:
+        """Whether the pod stored now is the one ``pod`` opened: after an erasure
+        another pod of the same identity (an archive imported again) may have been
+        created in its place, with a shard of its own, and it is not this
+        erasure's to remove. A new passphrase keeps the shard."""
+        try:
+            shard = self.keyring.shard(self.pod_id(pod.did))
+        except UnlockFailed:
+            return False
+        return crypto.digest(shard) == pod.shard_digest
 
     # -- internals -----------------------------------------------------------------
     def _check_passphrase(self, passphrase: str) -> None:
@@ -187,8 +207,10 @@ class PodStore:
             raise WeakPassphrase(self.min_passphrase)
 
     def _unlocked(self, did: str, passkey: bytes, seed: bytes, kek: bytes) -> UnlockedPod:
+        pod_id = self.pod_id(did)
         return UnlockedPod(self.directory(did), did, passkey, seed, kek, self.keyring,
-                           self.pod_id(did), self._commits)
+                           pod_id, self._commits,
+                           shard_digest=crypto.digest(self.keyring.shard(pod_id)))
 
     def _meta(self, did: str) -> dict:
         path = self.directory(did) / "pod.json"

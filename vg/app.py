@@ -14,6 +14,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.concurrency import run_in_threadpool
 
 from . import problems
+from .allowed_methods import include
 from .api import consent, dpo, holder, inbox, organisation, pod_resources, pod_rights
 from .api import employment, feed, groups, swipes, teams
 from .api.deps import json_only
@@ -92,9 +93,9 @@ def create_app(settings: Settings | None = None, system: System | None = None,
     # or streamed binaries).
     for module in (consent, holder, inbox, organisation, employment, dpo, swipes,
                    feed, teams, groups, pod_rights):
-        app.include_router(module.router, prefix="/api/v1",
-                           dependencies=[Depends(json_only)])
-    app.include_router(pod_resources.router, prefix="/api/v1")
+        include(app, module.router, prefix="/api/v1",
+                dependencies=[Depends(json_only)])
+    include(app, pod_resources.router, prefix="/api/v1")
     if fast_paths:
         app.add_middleware(FastWorkcontextRead)
         app.add_middleware(FastWorkcontextWrite)

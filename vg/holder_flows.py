@@ -25,7 +25,7 @@ from pod import GrantNotLive, PodNotFound, UnlockedPod, WorkcontextMissing
 from pod import inbox
 from pod.limits import check_grant_room
 from pod.ratings import rating_summary
-from registry import GrantWithdrawn, Registry, RegistryError
+from registry import GrantWithdrawn, Registry, RegistryError, ReplayedDocument
 from schemas import SchemaError, check_references
 
 from .pod_inbox import SENDER as RATING_SENDER
@@ -38,6 +38,9 @@ POD_ID = re.compile(r"^[0-9a-f]{32}\Z")
 # replayed sequence from a concurrent request, a grant it already knows withdrawn)
 # and the pod (a withdrawal of the grant started meanwhile).
 PUBLICATION_ERRORS = (RegistryError, ConsentError, SchemaError, GrantNotLive)
+# How often a disclosure is numbered again when a document of the same holder with
+# a higher number reached the registry first (a concurrent save or grant).
+REPLAY_ATTEMPTS = 5
 
 
 def unlock(system: System, who: str, passphrase: str,
@@ -62,10 +65,23 @@ def retry_withdrawals(system: System, pod: UnlockedPod, now: datetime) -> int:
     unavailable when the holder withdrew). Only the holder's key signs one, so this
     runs whenever the pod is open: at sign-in, on a save, a grant, and when the
     holder looks at their grants. Returns how many are still pending; a failure
-    leaves the grant pending, to be sent on the next occasion."""
+    leaves the grant pending, to be sent on the next occasion.
+
+    What a request that died half-way left is finished here too: a new grant
+    whose first disclosure was never confirmed is withdrawn (the registry may
+    hold it, the holder was never told it was made), and a renewal whose new
+    grant is live withdraws the grant it renews."""
+    records = pod.grants()
+    if any(r.publishing is not None and r.withdrawn is None and r.pending is None
+           for r in records) and pod.abandon_unconfirmed(now):
+        records = pod.grants()
+    renewed = {r.grant.renews for r in records
+               if r.grant.renews is not None and _settled(r)}
     left = 0
-    for record in pod.grants():
-        if record.pending is None or record.withdrawn is not None:
+    for record in records:
+        if record.withdrawn is not None:
+            continue
+        if record.pending is None and record.grant.id not in renewed:
             continue
         try:
             withdraw_consent(system, pod, record.grant.id, now)
@@ -73,6 +89,21 @@ def retry_withdrawals(system: System, pod: UnlockedPod, now: datetime) -> int:
             log.warning("withdrawal %s still pending: %s", record.grant.id, exc)
             left += 1
     return left
+
+
+def needs_settling(records) -> bool:
+    """Whether ``retry_withdrawals`` has anything to do for these records."""
+    renewed = {r.grant.renews for r in records
+               if r.grant.renews is not None and _settled(r)}
+    return any(r.withdrawn is None and (r.pending is not None
+                                        or r.publishing is not None
+                                        or r.grant.id in renewed)
+               for r in records)
+
+
+def _settled(record) -> bool:
+    return (record.withdrawn is None and record.pending is None
+            and record.publishing is None)
 
 
 def deliver(registry: Registry, document: dict[str, Any], now: datetime):
@@ -126,7 +157,7 @@ def store_checked_workcontext(system: System, pod: UnlockedPod, document: Any,
                               now: datetime, if_match: str | None = None) -> Saved:
     """Store a document ``checked_workcontext`` returned, and re-publish."""
     stored = pod.store_version(document, now, if_match)
-    if any(r.pending is not None and r.withdrawn is None for r in stored.grants()):
+    if needs_settling(stored.grants()):
         retry_withdrawals(system, pod, now)
     published, failed = publish_grants(system, pod, stored.grants(), now)
     return Saved(stored.version, published, stored.etag, failed)
@@ -145,7 +176,7 @@ def publish_grants(system: System, pod: UnlockedPod, records,
         if not _publishable(record, now):
             continue
         try:
-            deliver(system.registry, pod.disclosure(record.grant, now), now)
+            publish(system, pod, record.grant, now)
         except AudienceRefusedByEmployer:
             continue  # suspended by the employer's policy; the holder was told
         except GrantWithdrawn as exc:
@@ -158,6 +189,26 @@ def publish_grants(system: System, pod: UnlockedPod, records,
             continue
         published += 1
     return published, tuple(failed)
+
+
+def publish(system: System, pod: UnlockedPod, grant: Grant, now: datetime) -> int:
+    """Deliver a disclosure of the current Workcontext under ``grant``; returns the
+    number of the version it disclosed.
+
+    The pod numbers a document before it is delivered, so a concurrent save or
+    grant of the same holder may deliver a higher number first, and the registry
+    refuses this one as a replay. It is then made again, with a new number and the
+    Workcontext as it is by then: a replay refused here is never the holder's
+    last word."""
+    for attempt in range(REPLAY_ATTEMPTS):
+        document, version = pod.numbered_disclosure(grant, now)
+        try:
+            deliver(system.registry, document, now)
+            return version
+        except ReplayedDocument:
+            if attempt == REPLAY_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def stored_form(pod: UnlockedPod, document: Any) -> Any:
@@ -179,8 +230,7 @@ def stored_form(pod: UnlockedPod, document: Any) -> Any:
 def _publishable(record, now: datetime) -> bool:
     """Live grants and grants whose period has not started yet: the registry keeps
     the projection of a future grant ready but shows it only from its start."""
-    return (record.withdrawn is None and record.pending is None
-            and now < record.grant.valid_until)
+    return _settled(record) and now < record.grant.valid_until
 
 
 def employer_code(reference, document: dict | None) -> str | None:
@@ -194,11 +244,18 @@ def grant_consent(system: System, pod: UnlockedPod, audience: Any, purposes: lis
                   fields: list[str], valid_until: datetime, now: datetime,
                   valid_from: datetime | None = None,
                   renews: str | None = None) -> Grant:
-    """Publish the disclosure a new grant allows; record the grant only once the
-    registry accepted it (it applies the employer's policy), so a refused grant
-    leaves nothing behind. The pod's ceilings are checked and the grant recorded
-    under the pod's grant lock, so grants made at the same time can not all pass
-    the check before any of them is recorded."""
+    """Record a new grant, publish the disclosure it allows, then confirm it.
+
+    The pod's ceilings are checked and the grant recorded under the pod's grant
+    lock, so grants made at the same time can not all pass the check before any
+    of them is recorded. The grant is recorded first, marked as being published,
+    so at no moment can the registry hold a disclosure under a grant the pod does
+    not know: the holder sees it (``publicationPending``) and can withdraw it. Once
+    the registry took the disclosure the mark goes and the grant is live. A refusal
+    (the employer's policy, an unavailable registry: the registry keeps nothing of
+    a refused document) forgets the grant again. A request that dies in between
+    leaves the mark, and the next time the pod is open the grant is withdrawn
+    (``retry_withdrawals``): its maker never learned it was made."""
     parsed = Audience.from_json(audience)
     parsed.check_known(system.reference)
     document = pod.workcontext()
@@ -210,8 +267,16 @@ def grant_consent(system: System, pod: UnlockedPod, audience: Any, purposes: lis
         check_grant_room(pod.grants(), now, renewal=renews is not None)
         grant = pod.sign_grant(parsed, purposes, fields, valid_until, now,
                                valid_from=valid_from, renews=renews)
-        deliver(system.registry, pod.disclosure(grant, now), now)
-        pod.store_grant(grant)
+        with pod.publication():
+            pod.store_grant(grant, publishing=now)
+            try:
+                disclosed = publish(system, pod, grant, now)
+            except PUBLICATION_ERRORS:
+                pod.discard_unconfirmed(grant.id)
+                raise
+            current = pod.confirm_publication(grant.id)
+    if current != disclosed:  # a save meanwhile left this grant out
+        publish_grants(system, pod, [pod.grant(grant.id)], now)
     return grant
 
 

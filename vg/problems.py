@@ -21,6 +21,7 @@ from pod import PodError
 from registry import RegistryError
 from schemas import SchemaError
 
+from .allowed_methods import allow_header
 from .api.bounded_json import InvalidBody
 
 PROBLEM = "application/problem+json"
@@ -47,12 +48,14 @@ def install(app: FastAPI) -> None:
                        errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> Response:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if isinstance(exc, InvalidBody):
             return problem(exc.status_code, exc.code, "Invalid input", exc.detail,
                            errors=exc.problems)
         response = problem(exc.status_code, f"http-{exc.status_code}", str(exc.detail))
-        response.headers.update(exc.headers or {})  # a 405 names what is Allowed
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:  # every method of the resource, not one route's
+            response.headers.update(allow_header(request))
         return _challenged(response)
 
     for kind in DOMAIN_ERRORS:

@@ -357,3 +357,34 @@ def test_the_import_and_export_derivations_wait_for_the_stores_limiter(
         thread.join()
 
     assert done["import"].did == pod.did and done["export"]["holder"] == pod.did
+
+
+def test_concurrent_imports_of_one_archive_make_one_pod_and_refuse_the_others(
+        pod, tmp_path, monkeypatch):
+    store = pod_store(tmp_path / "race")
+    archive = export(pod)
+    create_shard = store.keyring.create
+
+    def create_shard_slowly(pod_id):
+        time.sleep(0.2)  # holds the window between the check and the creation open
+        return create_shard(pod_id)
+
+    monkeypatch.setattr(store.keyring, "create", create_shard_slowly)
+    outcomes = []
+
+    def run():
+        try:
+            import_archive(store, copy.deepcopy(archive), PASSPHRASE, LATER,
+                           prepare=as_archived)
+            outcomes.append("imported")
+        except Exception as exc:  # noqa: BLE001 (the outcome is what is tested)
+            outcomes.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["PodExists", "PodExists", "imported"]
+    assert store.unlock(pod.did, PASSPHRASE).workcontext() == pod.workcontext()

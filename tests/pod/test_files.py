@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from pod import files, inbox
 from pod.alerts import AlertBook, AlertSettings
-from pod.files import STAGING, atomic_write, datasync_together
+from pod.files import STAGING, atomic_write, datasync_together, pod_lock
 from tests.factories import NOW, PASSPHRASE, full_workcontext, pod_store
 
 
@@ -141,3 +145,28 @@ def test_every_temporary_file_of_a_pod_is_made_where_the_next_writer_sweeps(
 
     assert made and set(made) <= {pod.directory / STAGING,
                                   store.keyring.directory / STAGING}
+
+
+def test_a_pod_lock_waited_for_while_its_directory_was_removed_is_the_new_one(
+        tmp_path):
+    directory = tmp_path / "pod"
+    inside, leave = threading.Event(), threading.Event()
+
+    def wait_for_the_lock():
+        with pod_lock(directory):
+            inside.set()
+            leave.wait(timeout=10)
+
+    with pod_lock(directory):
+        waiter = threading.Thread(target=wait_for_the_lock)
+        waiter.start()
+        time.sleep(0.2)  # lets the waiter open the lock file and wait on it
+        shutil.rmtree(directory)
+    assert inside.wait(timeout=10)
+
+    directory.mkdir(exist_ok=True)  # as another writer arriving now would
+    with open(directory / ".lock", "a+b") as handle:
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    leave.set()
+    waiter.join()

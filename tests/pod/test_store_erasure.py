@@ -61,3 +61,17 @@ def test_the_shard_file_of_a_pod_holds_no_key_of_the_pod(store):
     for secret in (seed, kek, pod.passkey):
         assert secret not in content and secret.hex().encode() not in content
     assert envelope.MAGIC not in content
+
+
+def test_an_erasure_through_a_pod_opened_before_it_was_replaced_leaves_the_new_one(
+        store):
+    first = store.create(PASSPHRASE, NOW)
+    seed = first.key_material()[0]
+    opened_earlier = store.unlock(first.did, PASSPHRASE)
+    store.erase(first)
+    again = store.create(PASSPHRASE, NOW, seed=seed)  # the holder's archive, imported
+    again.save_workcontext(full_workcontext(again.did), NOW)
+
+    store.erase(opened_earlier)
+
+    assert store.unlock(again.did, PASSPHRASE).workcontext() is not None

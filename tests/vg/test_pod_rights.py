@@ -8,6 +8,8 @@ from __future__ import annotations
 import base64
 import json
 import os
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -262,3 +264,38 @@ def test_a_grant_withdrawn_after_the_export_stays_withdrawn_through_erasure_and_
     saved = api.put("/api/v1/pod/werkcontext", headers={**session(answer), **LD},
                     content=json.dumps(holder.document))
     assert (saved.json()["published"], saved.json()["notPublished"]) == (1, [])
+
+
+def test_one_archive_imported_several_times_at_once_makes_one_pod(api, holder,
+                                                                  monkeypatch):
+    grant(api, holder)
+    archive = export(api, holder)
+    erase(api, holder)
+    create_shard = api.system.pods.keyring.create
+
+    def create_shard_slowly(pod_id):
+        time.sleep(0.2)  # holds the window between the check and the creation open
+        return create_shard(pod_id)
+
+    monkeypatch.setattr(api.system.pods.keyring, "create", create_shard_slowly)
+    answers = []
+
+    def run():
+        answers.append(api.post(IMPORT, json={"passphrase": PASSPHRASE,
+                                              "archive": archive}))
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(a.status_code for a in answers) == [201, 409, 409]
+    assert sorted(a.json().get("code", "") for a in answers) == [
+        "", "pod-exists", "pod-exists"]
+    [created] = [a for a in answers if a.status_code == 201]
+    assert api.get("/api/v1/pod/werkcontext",
+                   headers=session(created)).json() == holder.document
+    assert api.post("/api/v1/sessies", json={"did": holder.did,
+                                             "passphrase": PASSPHRASE}).status_code == 201
+    assert len(projections(api, holder.did)) == 1

@@ -143,6 +143,9 @@ def _grant_out(record: GrantRecord, now, suspended: bool = False) -> GrantOut:
                     validUntil=body["validUntil"], created=body["created"],
                     withdrawn=record.withdrawn,
                     withdrawalPending=record.pending is not None,
+                    publicationPending=(record.publishing is not None
+                                        and record.withdrawn is None
+                                        and record.pending is None),
                     stillDisclosed=(record.pending is not None and record.withdrawn is None
                                     and record.grant.is_live(now) and not suspended),
                     suspended=suspended,

@@ -70,6 +70,9 @@ class GrantOut(BaseModel):
     # A withdrawal the registry has not taken yet: its audience may still see the
     # fields; it is sent again whenever the pod is open.
     stillDisclosed: bool
+    # A new grant whose first disclosure the registry has not confirmed yet: it is
+    # not live, and it can be withdrawn like any other.
+    publicationPending: bool = False
     suspended: bool
     live: bool
 

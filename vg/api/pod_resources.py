@@ -39,6 +39,7 @@ from pod.binaries import BinaryWriter, binaries, binary, delete_binary, read_ran
 from schemas import InvalidDocument, parse_bounded
 
 from .. import holder_flows
+from ..allowed_methods import refusal
 from .deps import (
     HolderDep,
     JsonBody,
@@ -214,6 +215,7 @@ async def patch_workcontext(request: Request, pod: OwnPod, system: SystemDep,
 
 
 @router.delete(POD + "/werkcontext")
+@refusal
 def delete_workcontext(pod: OwnPod) -> Response:
     raise MethodNotAllowed(["GET", "HEAD", "PUT", "PATCH"],
                            "erase the whole pod with DELETE /api/v1/pod")

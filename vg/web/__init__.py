@@ -16,6 +16,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
+from ..allowed_methods import include
 from ..secrets_store import server_secret
 from . import errors, skills
 from . import pages_dpo, pages_grants, pages_holder, pages_login, pages_org
@@ -36,7 +37,7 @@ def install(app: FastAPI) -> None:
     for module in (pages_login, pages_holder, pages_grants, pages_sharing, pages_team,
                    pages_video, pages_work, pages_org,
                    pages_dpo, skills):
-        app.include_router(module.router)
+        include(app, module.router)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
     errors.install(app, API_PREFIX)
 

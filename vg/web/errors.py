@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from ..allowed_methods import allow_header
 from ..problems import DOMAIN_ERRORS
 from .auth import CsrfRejected, LoginRequired
 from .refusals import FormError
@@ -51,8 +52,11 @@ def _dispatch(original, api_prefix: str):
         if request.url.path.startswith(api_prefix) or original is None:
             return await original(request, exc)
         status, key, detail = _describe(exc)
-        return page(request, "error.html", status=status, error=key, detail=detail,
-                    back=_back(request, status))
+        response = page(request, "error.html", status=status, error=key,
+                        detail=detail, back=_back(request, status))
+        if status == 405:
+            response.headers.update(allow_header(request))
+        return response
     return handle
 
 

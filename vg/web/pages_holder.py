@@ -208,6 +208,8 @@ def _grant_view(reference, record, now, suspended: bool, lang: str) -> dict:
             "from": grant.valid_from, "withdrawn": record.withdrawn,
             "suspended": suspended, "live": record.is_live(now) and not suspended,
             "future": grant.valid_from > now, "pending": record.pending is not None,
+            # A new grant the register has not confirmed yet (holder_flows).
+            "publishing": record.publishing is not None,
             # In its period and not suspended: what the audience may see while a
             # withdrawal has not reached the registry.
             "in_period": grant.is_live(now) and not suspended,
@@ -258,7 +260,7 @@ def _org_name(reference, code: str) -> str:
 @router.post("/mijn/toestemmingen")
 def grant(request: Request, form: Form, pod: HolderPod, system: SystemDep,
           now: NowDep) -> Response:
-    """Granting is one form; the flow publishes first and records after."""
+    """Granting is one form; the flow records the grant, publishes, then confirms."""
     try:
         audience = _audience(system.reference, pod, form.get("publiek"))
         purposes = [p for p in form.getlist("doel") if p in PURPOSES]

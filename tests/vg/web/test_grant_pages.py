@@ -139,3 +139,24 @@ def test_a_withdrawal_the_register_did_not_take_says_the_data_is_still_visible(
     page = holder.get("/mijn/toestemmingen").text  # opening the page sends it again
     assert "Intrekking nog niet verwerkt" not in page
     assert f'name="toestemming" value="{uuid}"' not in page
+
+
+def test_a_grant_still_being_published_is_shown_with_a_withdraw_button(
+        app, monkeypatch):  # noqa: F811
+    holder, token = signed_in_holder(app)
+    registry = app.state.system.registry
+    receive = registry.receive_disclosure
+    pages = []
+
+    def look_meanwhile(document, now):
+        pages.append(holder.get("/mijn/toestemmingen").text)
+        return receive(document, now)
+
+    monkeypatch.setattr(registry, "receive_disclosure", look_meanwhile)
+    assert holder.post("/mijn/toestemmingen", data={"csrf": token, **GRANT}
+                       ).status_code == 303
+
+    [page] = pages
+    assert catalogue("nl")["consent.publication_pending"] in page
+    [uuid] = live_uuids(holder)
+    assert f'name="toestemming" value="{uuid}"' in page
