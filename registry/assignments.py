@@ -242,6 +242,10 @@ class Assignments:
                 T_PASS.c.assignment_id == assignment_id,
                 T_PASS.c.pseudonym == pseudonym)).first()
             if known is None:
+                limits.check_room(conn, (T_PASS, T_PASS.c.assignment_id ==
+                                         assignment_id),
+                                  limits.MAX_PASSES_PER_ASSIGNMENT,
+                                  "passed candidates per assignment")
                 conn.execute(insert(T_PASS).values(
                     assignment_id=assignment_id, pseudonym=pseudonym, created=now))
 
