@@ -157,7 +157,12 @@ class AlertBook:
             threshold = state["settings"]["minScore"]
             new = [a for a in (_alert(document, i, now) for i in items)
                    if a is not None and a["score"] >= threshold]
-            state["alerts"] = (state["alerts"] + new)[-MAX_ALERTS:]
+            # An assignment opened again comes again: its newest alert replaces
+            # the one it had.
+            again = {(a["organisation"], a["assignment"]) for a in new}
+            kept = [a for a in state["alerts"]
+                    if (a.get("organisation"), a.get("assignment")) not in again]
+            state["alerts"] = (kept + new)[-MAX_ALERTS:]
             state["cursor"] = max(state["cursor"], cursor)
             state["lastFetched"] = format_time(now)
             self._write(state)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 
 from schemas.catalogue import FIELDS_OF_WORK
 from schemas.reference_organisations import SECTORS
@@ -26,10 +26,11 @@ from schemas.reference_organisations import SECTORS
 from . import limits
 from .db import transaction
 from .errors import AssignmentNotFound, InvalidAssignment, InvalidTransition
-from .tables import Assignment, AssignmentPass
+from .tables import Assignment, AssignmentPass, FeedSequence
 
 T = Assignment.__table__
 T_PASS = AssignmentPass.__table__
+F = FeedSequence.__table__
 CIRCLES = ("own", "neighbours", "province", "corop", "safety_region",
            "municipalities", "sector", "national")
 MAX_SKILLS = 20
@@ -194,6 +195,7 @@ class Assignments:
                               "assignments per organisation", owner=organisation)
             result = conn.execute(insert(T).values(
                 organisation=organisation, status=status, created=now,
+                opened=next_feed_position(conn) if status == "open" else None,
                 **_columns(spec)))
         return self.get(organisation, result.inserted_primary_key[0])
 
@@ -227,9 +229,13 @@ class Assignments:
         if current.status not in TRANSITIONS[action]:
             raise InvalidTransition(assignment_id, current.status, action)
         with transaction(self._engine) as conn:
+            # Opened (from a draft or after a pause), it takes a new place at the
+            # end of the feed, so pods that read past its old place fetch it.
+            reopened = ({"opened": next_feed_position(conn)}
+                        if TARGET[action] == "open" else {})
             moved = conn.execute(update(T).where(
                 T.c.id == assignment_id, T.c.status == current.status).values(
-                status=TARGET[action], updated=now)).rowcount
+                status=TARGET[action], updated=now, **reopened)).rowcount
         if moved != 1:
             raise InvalidTransition(assignment_id, current.status, action)
         return self.get(organisation, assignment_id)
@@ -243,6 +249,10 @@ class Assignments:
                 T_PASS.c.assignment_id == assignment_id,
                 T_PASS.c.pseudonym == pseudonym)).first()
             if known is None:
+                limits.check_room(conn, (T_PASS, T_PASS.c.assignment_id ==
+                                         assignment_id),
+                                  limits.MAX_PASSES_PER_ASSIGNMENT,
+                                  "passed candidates per assignment")
                 conn.execute(insert(T_PASS).values(
                     assignment_id=assignment_id, pseudonym=pseudonym, created=now))
 
@@ -250,6 +260,19 @@ class Assignments:
         with transaction(self._engine) as conn:
             return frozenset(conn.execute(select(T_PASS.c.pseudonym).where(
                 T_PASS.c.assignment_id == assignment_id)).scalars())
+
+
+def next_feed_position(conn) -> int:
+    """The next place in the feed. The counter row is updated before it is read,
+    so it stays locked until this transaction commits and a concurrent opening
+    waits for it: places become visible in the order they were taken."""
+    taken = conn.execute(update(F).where(F.c.id == 1).values(
+        position=F.c.position + 1)).rowcount
+    if taken == 0:  # a schema made without the migrations' first row
+        start = conn.execute(select(func.coalesce(func.max(T.c.opened), 0))
+                             ).scalar_one()
+        conn.execute(insert(F).values(id=1, position=start + 1))
+    return conn.execute(select(F.c.position).where(F.c.id == 1)).scalar_one()
 
 
 def _with_location(spec: AssignmentSpec, location: str) -> AssignmentSpec:

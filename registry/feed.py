@@ -29,8 +29,13 @@ MAX_PAGE = 100
 
 @dataclass(frozen=True, slots=True)
 class FeedPage:
+    """Open assignments in the order they opened, each with its ``feedPosition``.
+    ``next_cursor`` is the position to ask after for the next page, None on the
+    last page (as on every paged list); a pod resumes later after the position
+    of the last item it read."""
+
     items: list[dict[str, Any]]
-    cursor: int  # the last assignment id in this page, or the one asked after
+    next_cursor: int | None
 
 
 class Feed:
@@ -40,17 +45,23 @@ class Feed:
         self._reference = reference
 
     def page(self, after: int, limit: int) -> FeedPage:
+        """Assignments open now whose place is after ``after``; one row more is
+        read to know whether another page follows. An assignment opened again
+        after a pause has a new place, so it comes again."""
         limit = max(1, min(limit, MAX_PAGE))
         with transaction(self._engine) as conn:
-            rows = conn.execute(select(T.c.id, T.c.organisation).where(
-                T.c.id > after, T.c.status == "open").order_by(T.c.id)
-                .limit(limit)).all()
-        items = [self._item(self._assignments.get(r.organisation, r.id)) for r in rows]
-        return FeedPage(items, rows[-1].id if rows else after)
+            rows = conn.execute(select(T.c.id, T.c.organisation, T.c.opened).where(
+                T.c.opened > after, T.c.status == "open").order_by(T.c.opened)
+                .limit(limit + 1)).all()
+        shown = rows[:limit]
+        items = [self._item(self._assignments.get(r.organisation, r.id), r.opened)
+                 for r in shown]
+        return FeedPage(items, shown[-1].opened if len(rows) > limit else None)
 
-    def _item(self, assignment: StoredAssignment) -> dict[str, Any]:
+    def _item(self, assignment: StoredAssignment, position: int) -> dict[str, Any]:
         body = assignment.to_json()
         body["audience"] = self._audience(assignment)
+        body["feedPosition"] = position
         return body
 
     def _audience(self, assignment: StoredAssignment) -> dict[str, Any]:

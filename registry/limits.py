@@ -21,6 +21,8 @@ MAX_GROUPS_FOUNDED = 20
 # filled), and all it ever created: closed ones stay, with their swipes and teams.
 MAX_UNCLOSED_ASSIGNMENTS = 500
 MAX_ASSIGNMENTS = 20_000
+# Candidates passed on for one assignment (each one the organisation may see).
+MAX_PASSES_PER_ASSIGNMENT = 10_000
 # Products of one team (links and files of at most 128 KiB each).
 MAX_TEAM_PRODUCTS = 200
 

@@ -12,10 +12,17 @@ from audit import AuditLog
 
 from . import cursor as cursors
 from .access import Access
-from .assignments import RANKABLE, Assignments, AssignmentSpec, StoredAssignment
+from .assignments import (
+    RANKABLE,
+    Assignments,
+    AssignmentSpec,
+    StoredAssignment,
+    require_rankable,
+)
 from .bulk import BulkIngest
 from .circles import Circles
 from .errors import Forbidden, InvalidTransition
+from .errors_work import CandidateNotFound
 from .employment import Employment
 from .erasure import Erased, Erasure
 from .gate import ConsentGate, Requester, VisibleProfile
@@ -104,7 +111,15 @@ class Registry:
 
     def pass_candidate(self, requester: Requester, assignment_id: int, subject: str,
                        now: datetime) -> None:
+        """Leave a candidate out of this assignment's lists. Only a candidate the
+        organisation may see for matching can be passed (as a swipe): a pass can
+        not probe for people outside the audience nor fill the table with
+        invented pseudonyms."""
         _require_staff(requester, "pass on candidates")
+        require_rankable(self.assignments.get(requester.organisation, assignment_id),
+                         "pass candidates for")
+        if not self.gate.visible(requester, MATCHING, now, pseudonyms=[subject]):
+            raise CandidateNotFound(subject)
         self.assignments.pass_on(requester.organisation, assignment_id, subject, now)
 
     def candidates(self, requester: Requester, assignment_id: int, now: datetime,

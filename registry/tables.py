@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import Index
+from sqlalchemy import BigInteger, Index
 from sqlmodel import Field, SQLModel
 
 from .policy_tables import EmployerPolicyRow, EmploymentRow, LegalBasisRow
@@ -131,6 +131,20 @@ class Assignment(SQLModel, table=True):
     status: str = "open"
     created: datetime
     updated: Optional[datetime] = None
+    # Its place in the feed of open assignments (``registry.feed``): taken from
+    # ``FeedSequence`` each time it becomes open; none while it never was.
+    opened: Optional[int] = Field(default=None, sa_type=BigInteger, unique=True,
+                                  index=True)
+
+
+class FeedSequence(SQLModel, table=True):
+    """The last feed position handed out (one row). An opening updates it, and so
+    holds its row lock until it commits: positions become visible in the order
+    they were taken, and a pod that read up to one never misses a lower one."""
+
+    __tablename__ = "feed_sequence"
+    id: int = Field(primary_key=True)
+    position: int = Field(sa_type=BigInteger)
 
 
 class AssignmentPass(SQLModel, table=True):
@@ -186,7 +200,7 @@ def metadata_for_migrations():
 
 REGISTRY_TABLES = tuple(m.__table__ for m in (
     Organisation, ApiKey, Holder, Disclosure, WithdrawnGrant, ErasedWithdrawal,
-    DisclosurePurpose,
-    DisclosureAudience, DisclosureSkill, Assignment, AssignmentPass,
+    DisclosurePurpose, DisclosureAudience, DisclosureSkill, Assignment, AssignmentPass,
+    FeedSequence,
     EmployerPolicyRow, LegalBasisRow, PolicyNotice, ErasedHolder, EmploymentRow,
     WebSession, MatchTerm, MatchDisclosure, MatchSkill, MatchChange))

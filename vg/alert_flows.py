@@ -33,13 +33,24 @@ def fetch_alerts(system: System, pod: UnlockedPod, now: datetime) -> Fetched:
     for _ in range(MAX_PAGES):
         page = system.work.feed.page(cursor, PAGE)
         # Crosses the pod/registry boundary as JSON text, as over a network.
-        wire = json.loads(json.dumps({"items": page.items, "cursor": page.cursor}))
-        new += book.take(wire["items"], wire["cursor"], now)
-        fetched += len(wire["items"])
-        if len(wire["items"]) < PAGE:
+        wire = json.loads(json.dumps({"items": page.items,
+                                      "nextCursor": page.next_cursor}))
+        items = wire["items"]
+        read_up_to = _position(items[-1]) if items else cursor
+        new += book.take(items, max(cursor, read_up_to), now)
+        fetched += len(items)
+        if wire["nextCursor"] is None:
             break
-        cursor = wire["cursor"]
+        cursor = wire["nextCursor"]
     return Fetched(fetched, new, book.next_due())
+
+
+def _position(item) -> int:
+    """The feed position of an item, which the pod resumes after next time."""
+    position = item.get("feedPosition") if isinstance(item, dict) else None
+    if isinstance(position, bool) or not isinstance(position, int):
+        raise ValueError("a feed item without a feedPosition")
+    return position
 
 
 def alerts(pod: UnlockedPod) -> list[dict]:

@@ -71,6 +71,7 @@ def test_an_upgrade_of_the_first_release_keeps_every_row(engine):
         "g1", date(2027, 1, 1), date(2027, 6, 30))
     assert (job.title, job.location, job.status, job.freelancers) == (
         "Opdracht", UTRECHT, "open", True)
+    assert job.opened == job.id  # a pod's cursor, an assignment id, stays valid
 
 
 def test_the_migrated_schema_is_the_schema_the_tables_describe(engine):

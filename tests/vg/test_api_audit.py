@@ -288,3 +288,26 @@ def test_a_reversed_period_is_refused_on_every_audit_view(api, route):
     assert answer.status_code == 400
     assert answer.json()["code"] == "invalid-audit-query"
     assert answer.json()["detail"].startswith("until must be after since")
+
+
+@pytest.mark.parametrize("purpose", ["bogus", "Matching", " matching"])
+def test_a_purpose_that_is_none_of_the_known_ones_is_refused_not_an_empty_log(
+        api, purpose):
+    _viewed(api)
+
+    answer = api.get("/api/v1/auditlog", headers=_key(api, UTRECHT, "dpo"),
+                     params={"purpose": purpose})
+
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "invalid-audit-query"
+    assert "matching" in answer.json()["detail"]
+
+
+def test_the_published_purpose_filter_names_the_known_purposes(api):
+    from schemas import PURPOSES
+
+    spec = api.get("/api/v1/openapi.json").json()
+    [purpose] = [p for p in spec["paths"]["/api/v1/auditlog"]["get"]["parameters"]
+                 if p["name"] == "purpose"]
+
+    assert all(f"'{key}'" in str(purpose["schema"]) for key in PURPOSES)

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Path, Query, Response
 from audit import InvalidAuditQuery, NoSuchEntry, to_csv
 from registry import Forbidden, Requester
 
+from ..audit_filters import MAX_LENGTH, check_purpose, known_purposes
 from ..oversight import log_read, verify_whole_log
 from .bounded_json import BoundedJsonRoute
 from .deps import MAX_ID, NowDep, RequesterDep, SystemDep, TraceDep, require_role
@@ -49,19 +50,25 @@ def _scope(requester: Requester, organisation: str | None) -> str | None:
 
 @router.get("/auditlog")
 def read_log(requester: RequesterDep, system: SystemDep, now: NowDep, trace: TraceDep,
-             organisation: str | None = Query(default=None, max_length=40),
+             organisation: str | None = Query(
+                 default=None, max_length=MAX_LENGTH["organisation"]),
              requester_id: str | None = Query(default=None, alias="requester",
-                                              max_length=200),
-             purpose: str | None = Query(default=None, max_length=40),
-             subject: str | None = Query(default=None, max_length=64),
+                                              max_length=MAX_LENGTH["requester"]),
+             purpose: str | None = Query(
+                 default=None, max_length=MAX_LENGTH["purpose"],
+                 json_schema_extra={"enum": list(known_purposes())}),
+             subject: str | None = Query(default=None,
+                                         max_length=MAX_LENGTH["subject"]),
              outcome: Literal["disclosed", "refused"] | None = None,
              since: datetime | None = None, until: datetime | None = None,
              export: Literal["json", "csv"] = Query(default="json", alias="format"),
              limit: int = Query(default=100, ge=1, le=1000),
              offset: int = Query(default=0, ge=0, le=MAX_ID)) -> Response:
     """Entries in log order with the access record of their request; ``format=csv``
-    exports the same rows as CSV."""
+    exports the same rows as CSV. An unknown purpose is refused (400), not
+    answered with an empty log."""
     _period(since, until)
+    check_purpose(purpose)
     organisation = _scope(requester, organisation)
     records = system.audit.entries(
         organisation=organisation, requester=requester_id, purpose=purpose,
@@ -77,7 +84,8 @@ def read_log(requester: RequesterDep, system: SystemDep, now: NowDep, trace: Tra
 
 @router.get("/auditlog/statistieken")
 def counts(requester: RequesterDep, system: SystemDep,
-           organisation: str | None = Query(default=None, max_length=40),
+           organisation: str | None = Query(
+               default=None, max_length=MAX_LENGTH["organisation"]),
            since: datetime | None = None, until: datetime | None = None) -> Response:
     """Entries per day, purpose and outcome."""
     _period(since, until)
@@ -89,7 +97,8 @@ def counts(requester: RequesterDep, system: SystemDep,
 @router.get("/auditlog/signalen")
 def unusual_access(requester: RequesterDep, system: SystemDep, now: NowDep,
                    trace: TraceDep, since: datetime, until: datetime,
-                   organisation: str | None = Query(default=None, max_length=40)
+                   organisation: str | None = Query(
+                       default=None, max_length=MAX_LENGTH["organisation"])
                    ) -> Response:
     """Flags for unusual access in [since, until) (at most 92 days)."""
     organisation = _scope(requester, organisation)

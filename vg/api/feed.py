@@ -20,11 +20,13 @@ PAGE = alert_flows.PAGE
 def assignment_feed(_pod: HolderDep, system: SystemDep,
                     cursor: int = Query(default=0, ge=0, le=MAX_ID),
                     limit: int = Query(default=50, ge=1, le=PAGE)) -> Response:
-    """Open assignments after ``cursor`` (the ``nextCursor`` of the page before, as
-    on the candidates' pages), the same for every holder who asks: the request says
-    nothing about who fits."""
+    """Open assignments in the order they opened, after position ``cursor``: the
+    ``nextCursor`` of the page before, null on the last page (as on the candidates'
+    pages). Each item carries its ``feedPosition``; to fetch only what opened
+    since, ask after the position of the last item read. The same for every
+    holder who asks: the request says nothing about who fits."""
     page = system.work.feed.page(cursor, limit)
-    return json_response({"items": page.items, "nextCursor": page.cursor})
+    return json_response({"items": page.items, "nextCursor": page.next_cursor})
 
 
 @router.post("/pod/meldingen/ophalingen")

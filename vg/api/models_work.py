@@ -12,6 +12,11 @@ from .deps import MAX_ID
 from .models import Name, Strict
 
 
+# The registry's team names and group slugs (registry.teams.NAME, registry.peers.SLUG)
+# as a JSON Schema pattern: lowercase letters and digits in hyphen-joined words.
+SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+
+
 class SwipeIn(Strict):
     decision: Literal["like", "pass"]
 
@@ -19,7 +24,8 @@ class SwipeIn(Strict):
 class TeamCreate(Strict):
     assignment: int = Field(ge=1, le=MAX_ID)
     members: list[Name] = Field(min_length=1, max_length=50)
-    name: str | None = Field(default=None, min_length=3, max_length=80)
+    name: str | None = Field(default=None, min_length=3, max_length=80,
+                             pattern=SLUG_PATTERN)
 
 
 class ProductCreate(Strict):
@@ -32,9 +38,10 @@ class ProductCreate(Strict):
 
 class RatingCreate(Strict):
     subject: str = Field(min_length=1, max_length=32)
-    # Each aspect the registry takes, scored 1 to 5 (registry/ratings.py).
+    # Every aspect the registry takes, each scored 1 to 5 (registry/ratings.py):
+    # a rating of some aspects only is refused.
     aspects: dict[Literal[ASPECTS], Annotated[int, Field(ge=1, le=5)]] = Field(
-        max_length=len(ASPECTS))
+        min_length=len(ASPECTS), max_length=len(ASPECTS))
     comment: str = Field(default="", max_length=1000)
 
 
@@ -44,6 +51,6 @@ class AlertSettingsIn(Strict):
 
 
 class GroupCreate(Strict):
-    slug: str = Field(min_length=3, max_length=80)
+    slug: str = Field(min_length=3, max_length=80, pattern=SLUG_PATTERN)
     name: str = Field(min_length=1, max_length=120)
     theme: str = Field(default="", max_length=500)

@@ -40,6 +40,35 @@ def required_text(value, label: str, limit: int) -> str:
     return text
 
 
+def optional_text(value, label: str, limit: int) -> str:
+    """A text the action can do without: "" when absent, else stripped and at most
+    ``limit`` characters (a longer one is refused, never cut to something else)."""
+    if value is None:
+        return ""
+    text = value.strip() if isinstance(value, str) else None
+    if text is None or len(text) > limit:
+        raise FormError("form.too_long", field=label, limit=str(limit))
+    return text
+
+
+def texts(form, name: str, label: str, limit: int) -> list[str]:
+    """Every value a repeated field carries (a list of choices), at most ``limit``
+    of them: more is refused, never the first ``limit`` taken."""
+    values = form.getlist(name)
+    if len(values) > limit or not all(isinstance(v, str) for v in values):
+        raise FormError("form.too_many", field=label, count=str(limit))
+    return values
+
+
+def action(value, actions: tuple[str, ...], default: str) -> str:
+    """The button that sent the form. A form sent without one (a page-through
+    form, a script) does the default; a value that names no button of the form is
+    refused, never taken as the default."""
+    if value is None:
+        return default
+    return one_of(value, actions, "form.action")
+
+
 def required_id(value, label: str) -> int:
     found = record_id(value)
     if found is None:

@@ -20,10 +20,11 @@ from audit import to_csv
 from schemas import FIELDS, PURPOSES
 
 from ..api.deps import NowDep, SystemDep
+from ..audit_filters import MAX_LENGTH, OUTCOMES, known_purposes
 from ..oversight import log_read, verify_whole_log
 from . import charts
 from .auth import Form, Organisation
-from .form_values import one_of, required_id
+from .form_values import action, one_of, optional_text, required_id
 from .refusals import FormError
 from .i18n import translator
 from .render import format_date, lang_of, page, redirect
@@ -32,7 +33,6 @@ router = APIRouter(include_in_schema=False)
 DPO_ROLES = ("dpo", "platform-dpo")
 PAGE = 200
 FLAG_DAYS = 30
-OUTCOMES = ("disclosed", "refused")
 ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -56,12 +56,13 @@ def filtered_log(request: Request, form: Form, requester: Organisation,
     if not _dpo(requester):
         return redirect("/organisatie")
     try:
-        filters = _filters(form)
+        chosen = action(form.get("actie"), ("filter", "csv"), "filter")
+        filters = _filters(form, requester)
         offset = _offset(form.get("vanaf"))
     except FormError as exc:
         return _page(request, requester, [], _shown_filters(form), 0, False,
                      status=400, error="dpo.not_filtered", detail=exc)
-    if form.get("actie") == "csv":
+    if chosen == "csv":
         records = _records(system, requester, filters, 1000, 0)
         log_read(system, requester, now, secrets.token_hex(16), "read-audit-log",
                  len(records))
@@ -105,24 +106,41 @@ def _records(system, requester, filters: dict, limit: int, offset: int):
         until=filters.get("until_at"), limit=limit, offset=offset)
 
 
+# Each text filter: its form field, the key of its label, and the rules' name.
+TEXT_FILTERS = {"purpose": ("doel", "access.purpose", "purpose"),
+                "subject": ("betrokkene", "dpo.subject", "subject"),
+                "requester": ("vrager", "dpo.requester", "requester"),
+                "organisation": ("organisatie", "dpo.organisation", "organisation")}
+
+
 def _shown_filters(form) -> dict:
-    """The filters as typed, to show them back beside the refusal."""
+    """The filters as typed, to show them back beside the refusal (a value too
+    long to be one is shown up to its limit: it was not applied)."""
     def text(name: str, limit: int) -> str:
         value = form.get(name)
         return value.strip()[:limit] if isinstance(value, str) else ""
 
-    return {"purpose": text("doel", 40), "outcome": text("uitkomst", 10),
-            "subject": text("betrokkene", 64), "requester": text("vrager", 200),
-            "organisation": text("organisatie", 40), "since": text("van", 10),
-            "until": text("tot", 10)}
+    shown = {key: text(name, MAX_LENGTH[rule])
+             for key, (name, _, rule) in TEXT_FILTERS.items()}
+    return dict(shown, outcome=text("uitkomst", 10), since=text("van", 10),
+                until=text("tot", 10))
 
 
-def _filters(form) -> dict:
-    out = _shown_filters(form)
+def _filters(form, requester) -> dict:
+    """The filters by the rules the API applies (``vg.audit_filters``); a
+    municipal DPO's log is their own organisation's, so naming another one is
+    refused, as the API refuses it."""
+    out = {key: optional_text(form.get(name), label, MAX_LENGTH[rule])
+           for key, (name, label, rule) in TEXT_FILTERS.items()}
     if out["purpose"]:
-        one_of(out["purpose"], tuple(PURPOSES), "access.purpose")
+        one_of(out["purpose"], known_purposes(), "access.purpose")
+    out["outcome"] = optional_text(form.get("uitkomst"), "access.outcome", 10)
     if out["outcome"]:
         one_of(out["outcome"], OUTCOMES, "access.outcome")
+    if out["organisation"] and requester.role == "dpo":
+        one_of(out["organisation"], (requester.organisation,), "dpo.organisation")
+    shown = _shown_filters(form)
+    out["since"], out["until"] = shown["since"], shown["until"]
     out["since_at"] = _day(form.get("van"), time.min, "workcontext.from")
     out["until_at"] = _day(form.get("tot"), time.max, "workcontext.until")
     if out["since_at"] and out["until_at"] and out["until_at"] < out["since_at"]:

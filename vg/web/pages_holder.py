@@ -20,7 +20,14 @@ from ..api.deps import NowDep, SystemDep
 from ..api.render import json_response
 from ..holder_flows import employer_code, retry_withdrawals
 from . import cookies, skills
-from .form_values import iso_date, whole_number
+from .form_values import (
+    MAX_DIGITS,
+    action,
+    iso_date,
+    optional_text,
+    texts,
+    whole_number,
+)
 from .refusals import FormError
 from .auth import Form, HolderPod
 from .render import lang_of, page, redirect
@@ -63,9 +70,16 @@ def save_workcontext(request: Request, form: Form, pod: HolderPod, system: Syste
                      now: NowDep) -> Response:
     """One form, two buttons: *search* adds skill suggestions without saving (so the
     picker works without JavaScript); *save* validates, stores and re-publishes."""
-    values = _form_values(form)
     lang = lang_of(request)
-    if form.get("actie") == "zoeken":
+    try:
+        chosen = action(form.get("actie"), ("opslaan", "zoeken"), "opslaan")
+        values = _form_values(form)
+    except FormError as exc:
+        # What was sent can not be shown back whole: the form shows what is saved.
+        return _workcontext_form(request, system, _values(
+            system.reference, pod.workcontext() or {}), status=400,
+            error="form.invalid", detail=exc)
+    if chosen == "zoeken":
         found = skills.search(system.reference, values["zoek"], lang)
         return _workcontext_form(request, system, values, results=found)
     try:
@@ -106,18 +120,33 @@ def _values(reference, document: dict) -> dict:
             "video": bool(document.get("introVideo"))}
 
 
-def _form_values(form) -> dict:
-    def text(name: str, limit: int = 200) -> str:
-        value = form.get(name)
-        return value.strip()[:limit] if isinstance(value, str) else ""
+# Each form field: its name, the key of its label, and the most characters it takes
+# (a number as many digits as any number a form takes; the Workcontext's own
+# limits, such as the range of each number, are checked when it is saved).
+WORKCONTEXT_FIELDS = {
+    "name": ("naam", "workcontext.name", 200),
+    "email": ("email", "workcontext.email", 200),
+    "telephone": ("telefoon", "workcontext.telephone", 40),
+    "employer": ("werkgever", "workcontext.employer", 40),
+    "field": ("vakgebied", "workcontext.field", 40),
+    "rank": ("niveau", "workcontext.rank", MAX_DIGITS),
+    "level_name": ("niveaunaam", "workcontext.level_name", 120),
+    "scale": ("schaal", "workcontext.scale", MAX_DIGITS),
+    "hours": ("uren", "workcontext.hours", MAX_DIGITS),
+    "start": ("van", "workcontext.from", 10),
+    "end": ("tot", "workcontext.until", 10),
+    "zoek": ("zoek", "skills.search", 100),
+}
 
-    return {"name": text("naam"), "email": text("email"),
-            "telephone": text("telefoon", 40), "employer": text("werkgever", 40),
-            "field": text("vakgebied", 40), "rank": text("niveau", 2),
-            "level_name": text("niveaunaam", 120), "scale": text("schaal", 3),
-            "hours": text("uren", 3), "start": text("van", 10), "end": text("tot", 10),
-            "skills": [v for v in form.getlist("vaardigheid") if isinstance(v, str)]
-            [:skills.MAX_CHOSEN * 5], "zoek": text("zoek", 100), "video": False}
+
+def _form_values(form) -> dict:
+    """The form's values as sent; one too long is refused (FormError), never cut."""
+    values = {key: optional_text(form.get(name), label, limit)
+              for key, (name, label, limit) in WORKCONTEXT_FIELDS.items()}
+    values["skills"] = texts(form, "vaardigheid", "form.skills",
+                             skills.MAX_CHOSEN * 5)
+    values["video"] = False
+    return values
 
 
 def _document(reference, pod, values: dict) -> dict:
@@ -365,7 +394,11 @@ def erase(request: Request, form: Form, pod: HolderPod, system: SystemDep,
 
 
 def _text(value) -> str:
-    return value[:1024] if isinstance(value, str) else ""
+    """A passphrase as typed; one longer than any passphrase is refused (400),
+    never cut to one that might open the pod."""
+    if isinstance(value, str) and len(value) > 1024:
+        raise FormError("form.too_long", field="login.passphrase", limit="1024")
+    return value if isinstance(value, str) else ""
 
 
 def _confirms(system, pod, passphrase: str) -> bool:

@@ -19,6 +19,7 @@ from . import cookies
 from .auth import Form, session_role
 from .form_values import one_of
 from .i18n import LANGUAGES
+from .refusals import FormError
 from .render import page, redirect
 
 router = APIRouter(include_in_schema=False)
@@ -42,8 +43,8 @@ def holder_login_page(request: Request) -> Response:
 def holder_login(request: Request, form: Form, system: SystemDep,
                  now: NowDep) -> Response:
     """Unlock: the Argon2id derivation runs in the thread pool (a sync route)."""
-    who = _text(form, "pod", 100).strip()
-    passphrase = _text(form, "wachtzin", 1024)
+    who = _text(form, "pod", "login.pod", 100).strip()
+    passphrase = _text(form, "wachtzin", "login.passphrase", 1024)
     try:
         pod = unlock(system, who, passphrase, now)
     except (PodNotFound, UnlockFailed):
@@ -54,8 +55,8 @@ def holder_login(request: Request, form: Form, system: SystemDep,
 @router.post("/pod-aanmaken")
 def create_pod(request: Request, form: Form, system: SystemDep,
                now: NowDep) -> Response:
-    passphrase = _text(form, "wachtzin", 1024)
-    if passphrase != _text(form, "herhaling", 1024):
+    passphrase = _text(form, "wachtzin", "login.passphrase", 1024)
+    if passphrase != _text(form, "herhaling", "login.repeat", 1024):
         return page(request, "login_holder.html", status=400, error="login.mismatch")
     try:
         pod = system.pods.create(passphrase, now)
@@ -86,8 +87,8 @@ def organisation_login(request: Request, form: Form, system: SystemDep,
                        now: NowDep) -> Response:
     lifetime = system.sessions.lifetime
     try:
-        token = system.registry.access.open_session(_text(form, "sleutel", 100).strip(),
-                                                    now, lifetime)
+        key = _text(form, "sleutel", "login.key", 100).strip()
+        token = system.registry.access.open_session(key, now, lifetime)
         role = system.registry.access.session(token, now).role
     except NotAuthenticated:
         return page(request, "login_organisation.html", status=401,
@@ -115,13 +116,18 @@ def logout(request: Request, form: Form, system: SystemDep, now: NowDep) -> Resp
 @router.post("/taal")
 def choose_language(request: Request, form: Form) -> Response:
     lang = one_of(form.get("taal"), LANGUAGES, "form.language")
-    back = _text(form, "terug", 200)
+    back = form.get("terug")
+    back = back if isinstance(back, str) and len(back) <= 200 else "/"
     local = back.startswith("/") and not back.startswith("//") and "\\" not in back
     response = redirect(back if local else "/")
     cookies.set_cookie(response, cookies.LANGUAGE, lang, max_age=cookies.YEAR)
     return response
 
 
-def _text(form, name: str, limit: int) -> str:
+def _text(form, name: str, label: str, limit: int) -> str:
+    """A longer value than any pod id, key or passphrase is refused (400), never
+    cut to one that might open something."""
     value = form.get(name)
-    return value[:limit] if isinstance(value, str) else ""
+    if isinstance(value, str) and len(value) > limit:
+        raise FormError("form.too_long", field=label, limit=str(limit))
+    return value if isinstance(value, str) else ""

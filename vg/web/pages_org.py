@@ -18,7 +18,16 @@ from schemas import SchemaError
 
 from ..api.deps import MAX_ID, NowDep, SystemDep
 from . import mapsvg, skills
-from .form_values import iso_date, one_of, required_id, required_text, whole_number
+from .form_values import action as button
+from .form_values import (
+    iso_date,
+    one_of,
+    optional_text,
+    required_id,
+    required_text,
+    texts,
+    whole_number,
+)
 from .profile_view import shown_fields
 from .refusals import FormError
 from .auth import Form, Organisation
@@ -47,22 +56,30 @@ def assignments(request: Request, requester: Organisation,
 @router.get("/organisatie/opdrachten/nieuw")
 def new_assignment(request: Request, requester: Organisation,
                    system: SystemDep) -> Response:
-    values = {"title": "", "description": "", "required": [], "optional": [],
-              "level_min": "", "level_max": "", "hours": "", "start": "", "end": "",
-              "location": requester.organisation if requester.organisation in
-              system.reference.municipalities else "", "circle": "neighbours",
-              "freelancers": True, "remote": False, "zoek_vereist": "",
-              "zoek_wenselijk": ""}
-    return _assignment_form(request, system, requester, values)
+    return _assignment_form(request, system, requester, _blank(system, requester))
+
+
+def _blank(system, requester) -> dict:
+    return {"title": "", "description": "", "required": [], "optional": [],
+            "level_min": "", "level_max": "", "hours": "", "start": "", "end": "",
+            "location": requester.organisation if requester.organisation in
+            system.reference.municipalities else "", "circle": "neighbours",
+            "freelancers": True, "remote": False, "zoek_vereist": "",
+            "zoek_wenselijk": ""}
 
 
 @router.post("/organisatie/opdrachten/nieuw")
 def create_assignment(request: Request, form: Form, requester: Organisation,
                       system: SystemDep, now: NowDep) -> Response:
     """Buttons: search either skill list, show the circle on the map, or save."""
-    values = _form_values(form)
-    action = form.get("actie")
     lang = lang_of(request)
+    try:
+        action = button(form.get("actie"), ("opslaan", "zoeken", "kaart"), "opslaan")
+        values = _form_values(form)
+    except FormError as exc:
+        # What was sent can not be shown back whole: the form starts again.
+        return _assignment_form(request, system, requester, _blank(system, requester),
+                                status=400, error="form.invalid", detail=exc)
     if action == "zoeken":
         return _assignment_form(request, system, requester, values, results={
             "required": skills.search(system.reference, values["zoek_vereist"], lang),
@@ -132,22 +149,35 @@ def map_fragment(request: Request, requester: Organisation, system: SystemDep,
     return Response(str(svg), media_type="image/svg+xml")
 
 
+# Each text field: its name, the key of its label, and the most characters it takes.
+ASSIGNMENT_FIELDS = {
+    "title": ("titel", "assignment.title", 200),
+    "description": ("omschrijving", "assignment.description", 5000),
+    "level_min": ("niveau_van", "assignment.level_from", 1),
+    "level_max": ("niveau_tot", "assignment.level_to", 1),
+    "hours": ("uren", "assignment.hours", 2),
+    "start": ("van", "workcontext.from", 10),
+    "end": ("tot", "workcontext.until", 10),
+    "location": ("plaats", "assignment.location", 10),
+    "circle": ("kring", "assignment.circle", 20),
+    "zoek_vereist": ("zoek_vereist", "skills.search", 100),
+    "zoek_wenselijk": ("zoek_wenselijk", "skills.search", 100),
+}
+MAX_SKILL_VALUES = 100  # the registry takes 20 of each kind; repeats are dropped
+MAX_TEAM_VALUES = 50  # members named on the team form
+
+
 def _form_values(form) -> dict:
-    def text(name: str, limit: int = 200) -> str:
-        value = form.get(name)
-        return value.strip()[:limit] if isinstance(value, str) else ""
-
-    def uris(name: str) -> list[str]:
-        return [v for v in form.getlist(name) if isinstance(v, str)][:100]
-
-    return {"title": text("titel"), "description": text("omschrijving", 5000),
-            "required": uris("vereist"), "optional": uris("wenselijk"),
-            "level_min": text("niveau_van", 1), "level_max": text("niveau_tot", 1),
-            "hours": text("uren", 2), "start": text("van", 10), "end": text("tot", 10),
-            "location": text("plaats", 10), "circle": text("kring", 20),
-            "freelancers": form.get("zzp") == "ja", "remote": form.get("op_afstand")
-            == "ja", "zoek_vereist": text("zoek_vereist", 100),
-            "zoek_wenselijk": text("zoek_wenselijk", 100)}
+    """The form's values as sent; one too long is refused (FormError), never cut."""
+    values = {key: optional_text(form.get(name), label, limit)
+              for key, (name, label, limit) in ASSIGNMENT_FIELDS.items()}
+    values["required"] = texts(form, "vereist", "assignment.required",
+                               MAX_SKILL_VALUES)
+    values["optional"] = texts(form, "wenselijk", "assignment.optional",
+                               MAX_SKILL_VALUES)
+    values["freelancers"] = form.get("zzp") == "ja"
+    values["remote"] = form.get("op_afstand") == "ja"
+    return values
 
 
 def _spec(system, values: dict) -> AssignmentSpec:
@@ -252,10 +282,9 @@ def teams(request: Request, requester: Organisation, system: SystemDep,
 def form_team(request: Request, form: Form, requester: Organisation,
               system: SystemDep, now: NowDep) -> Response:
     assignment_id = required_id(form.get("opdracht"), "form.assignment")
-    members = [m for m in form.getlist("lid") if isinstance(m, str)][:50]
-    name = form.get("naam")
-    system.work.teams.form(requester, assignment_id, members, now,
-                           name if isinstance(name, str) and name else None)
+    members = texts(form, "lid", "form.member", MAX_TEAM_VALUES)
+    name = optional_text(form.get("naam"), "form.team", 100)
+    system.work.teams.form(requester, assignment_id, members, now, name or None)
     return redirect("/organisatie/teams", "team-formed")
 
 

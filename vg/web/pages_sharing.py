@@ -18,7 +18,7 @@ from ..api.deps import NowDep, SystemDep
 from ..holder_identity import as_requester, subject_of
 from . import skills
 from .auth import Form, HolderPod
-from .form_values import one_of
+from .form_values import action, one_of, optional_text, texts
 from .refusals import FormError
 from .profile_view import shown_fields
 from .render import lang_of, page, redirect
@@ -26,6 +26,7 @@ from .render import lang_of, page, redirect
 router = APIRouter(include_in_schema=False)
 PATH = "/mijn/kennisdelen"
 GROUP_ACTIONS = ("lid-worden", "verlaten", "leden", "aanmaken")
+MAX_SKILL_VALUES = 40  # skills named in the colleague search
 
 
 @router.get(PATH)
@@ -51,12 +52,12 @@ def colleagues(request: Request, form: Form, pod: HolderPod, system: SystemDep,
     """Colleagues with any chosen skill who consented to knowledge sharing with the
     holder's organisation; *search* only suggests skills (works without a script)."""
     lang = lang_of(request)
-    wanted = [v for v in form.getlist("vaardigheid") if isinstance(v, str)][:40]
+    button = action(form.get("actie"), ("vinden", "zoeken"), "vinden")
+    wanted = texts(form, "vaardigheid", "form.skills", MAX_SKILL_VALUES)
     chosen = skills.chosen(system.reference, wanted, lang)
-    if form.get("actie") == "zoeken":
-        text = form.get("zoek")
-        results = skills.search(system.reference, text[:100] if isinstance(
-            text, str) else "", lang)
+    if button == "zoeken":
+        text = optional_text(form.get("zoek"), "skills.search", 100)
+        results = skills.search(system.reference, text, lang)
         return _page(request, pod, system, chosen=chosen, results=results)
     try:
         uris = skills.to_store(system.reference, wanted)

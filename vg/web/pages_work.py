@@ -16,7 +16,14 @@ from ..api.deps import NowDep, SystemDep
 from ..holder_identity import subject_of
 from . import skills
 from .auth import Form, HolderPod
-from .form_values import one_of, record_id, required_id, required_text, whole_number
+from .form_values import (
+    one_of,
+    optional_text,
+    record_id,
+    required_id,
+    required_text,
+    whole_number,
+)
 from .render import lang_of, page, redirect
 
 router = APIRouter(include_in_schema=False)
@@ -117,9 +124,9 @@ def rate(request: Request, form: Form, pod: HolderPod, system: SystemDep,
     name = required_text(form.get("team"), "form.team", 100)
     rated = required_text(form.get("lid"), "form.member", 32)
     aspects = {a: record_id(form.get(a)) for a in ASPECTS}
-    comment = form.get("toelichting")
+    comment = optional_text(form.get("toelichting"), "rating.comment", 1000)
     team = work.teams.for_member(subject, name)
     work.ratings.rate(subject, team, rated, aspects,
-                      comment[:1000] if isinstance(comment, str) else "", now)
+                      comment, now)
     return redirect("/mijn/matches", "rated")
 

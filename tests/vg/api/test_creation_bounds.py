@@ -214,3 +214,25 @@ def test_a_full_page_of_groups_still_says_another_follows(world, monkeypatch):
     page = world.system.work.peers.groups(4)
 
     assert [g.slug for g in page] == [f"groep-{n}" for n in range(4)]
+
+
+def test_an_assignment_keeps_a_bounded_number_of_passes(world, monkeypatch):
+    monkeypatch.setattr(limits, "MAX_PASSES_PER_ASSIGNMENT", 2)
+    skills = world.skills()
+    people = [world.holder(skills) for _ in range(3)]
+    for person in people:
+        world.grant(person, ["skills"])
+    staff = world.staff(UTRECHT)
+    assignment, other = world.assignment(staff, skills), world.assignment(staff, skills)
+
+    def passing(job, person):
+        return world.client.post(f"{API}/opdrachten/{job}/gepasseerd", headers=staff,
+                                 json={"subject": person.subject})
+
+    answers = [passing(assignment, p).status_code for p in people]
+    again = passing(assignment, people[0])
+
+    assert answers == [204, 204, 409]
+    assert again.status_code == 204  # a pass already made takes no new place
+    assert len(world.system.registry.assignments.passed(assignment)) == 2
+    assert passing(other, people[2]).status_code == 204

@@ -178,3 +178,69 @@ def test_feed_cursor_past_any_id_is_400_problem(world):
                                   headers=sanne.headers)
         assert answer.status_code == 400, (cursor, answer.text)
         assert answer.headers["content-type"] == "application/problem+json"
+
+
+def _status(world, staff, assignment, action):
+    answer = world.client.post(f"{API}/opdrachten/{assignment}/status", headers=staff,
+                               json={"action": action})
+    assert answer.status_code == 200, answer.text
+
+
+def _settle_immediately(world, person):
+    answer = world.client.put(f"{API}/pod/meldingen/instellingen", headers=person.headers,
+                              json={"frequency": "immediately", "minScore": 0})
+    assert answer.status_code == 200
+
+
+def test_an_assignment_drafted_first_and_opened_later_reaches_the_pod(world):
+    skills = world.skills()
+    sanne = world.holder(skills)
+    _settle_immediately(world, sanne)
+    staff = world.staff()
+    drafted = world.assignment(staff, skills, status="draft")
+    opened = world.assignment(staff, skills)
+    assert [a["assignment"] for a in _fetch(world, sanne)["new"]] == [opened]
+
+    _status(world, staff, drafted, "open")
+
+    assert [a["assignment"] for a in _fetch(world, sanne)["new"]] == [drafted]
+    assert sorted(a["assignment"] for a in _alerts(world, sanne)) == sorted(
+        [drafted, opened])
+
+
+def test_an_assignment_opened_again_after_a_pause_reaches_the_pod_once(world):
+    skills = world.skills()
+    sanne = world.holder(skills)
+    _settle_immediately(world, sanne)
+    staff = world.staff()
+    paused = world.assignment(staff, skills)
+    _status(world, staff, paused, "pause")
+    later = world.assignment(staff, skills)
+    assert [a["assignment"] for a in _fetch(world, sanne)["new"]] == [later]
+
+    _status(world, staff, paused, "open")
+
+    assert [a["assignment"] for a in _fetch(world, sanne)["new"]] == [paused]
+    assert sorted(a["assignment"] for a in _alerts(world, sanne)) == sorted(
+        [paused, later])
+
+
+def test_the_feed_answers_no_next_cursor_on_its_last_page(world):
+    skills = world.skills()
+    sanne = world.holder(skills)
+    staff = world.staff()
+    made = [world.assignment(staff, skills[:1]) for _ in range(3)]
+
+    def get(query):
+        answer = world.client.get(f"{API}/opdrachtenfeed?{query}", headers=sanne.headers)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    first, whole = get("limit=2"), get("limit=3")
+    rest = get(f"limit=2&cursor={first['nextCursor']}")
+    resumed = get(f"cursor={whole['items'][-1]['feedPosition']}")
+
+    assert first["nextCursor"] is not None
+    assert [i["id"] for i in first["items"] + rest["items"]] == made
+    assert rest["nextCursor"] is None and whole["nextCursor"] is None
+    assert resumed == {"items": [], "nextCursor": None}

@@ -314,3 +314,25 @@ def test_a_draft_stays_unknown_to_holders(world):
                               headers=sanne.headers, json={"decision": "like"})
 
     assert answer.status_code == 404
+
+
+@pytest.mark.parametrize("who", ["unknown", "outside the audience"])
+def test_a_pass_on_a_candidate_the_organisation_can_not_see_is_404_and_stores_nothing(
+        world, who):
+    skills = world.skills()
+    sanne = world.holder(skills)
+    world.grant(sanne, ["skills"], audience={"kind": "organisation",
+                                             "organisations": [UTRECHT]})
+    staff = world.staff(GRONINGEN)
+    assignment = world.assignment(staff, skills)
+    subject = "0" * 32 if who == "unknown" else sanne.subject
+
+    passed = world.client.post(f"{API}/opdrachten/{assignment}/gepasseerd",
+                               headers=staff, json={"subject": subject})
+    chosen = world.client.put(f"{API}/opdrachten/{assignment}/keuzes/{subject}",
+                              json={"decision": "pass"}, headers=staff)
+
+    for answer in (passed, chosen):
+        assert answer.status_code == 404, answer.text
+        assert answer.json()["code"] == "candidate-not-found"
+    assert world.system.registry.assignments.passed(assignment) == frozenset()

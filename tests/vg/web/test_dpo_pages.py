@@ -49,7 +49,13 @@ def shown(answer) -> list[str]:
     ({"van": "2026-12-05", "tot": "2026-12-01"}, "Tot en met ligt voor Vanaf."),
     ({"doel": "nieuwsgierigheid"}, "Doel: kies een van de mogelijkheden."),
     ({"uitkomst": "misschien"}, "Uitkomst: kies een van de mogelijkheden."),
-    ({"vanaf": "-1"}, "ontbreekt of klopt niet")])
+    ({"vanaf": "-1"}, "ontbreekt of klopt niet"),
+    ({"betrokkene": "b" * 65}, "Betrokkene (pseudoniem): hoogstens 64 tekens."),
+    ({"betrokkene": "b" * 5000}, "Betrokkene (pseudoniem): hoogstens 64 tekens."),
+    ({"vrager": "v" * 201}, "Vrager: hoogstens 200 tekens."),
+    ({"doel": "d" * 5000}, "Doel: hoogstens 40 tekens."),
+    ({"organisatie": "GM0014"}, "Organisatie: kies een van de mogelijkheden."),
+    ({"organisatie": "o" * 41}, "Organisatie: hoogstens 40 tekens.")])
 @pytest.mark.parametrize("action", ["filter", "csv"])
 def test_a_filter_that_can_not_be_applied_is_refused_with_the_reason(
         app, fields, says, action):  # noqa: F811
@@ -140,3 +146,17 @@ def test_the_field_of_work_options_are_in_the_pages_language(app):  # noqa: F811
                         re.S).group(0)
     assert ">Policy<" in options and ">Service delivery<" in options
     assert 'value="beleid"' in options and ">beleid<" not in options
+
+
+def test_an_unknown_action_on_the_log_page_is_refused_and_shows_nothing(app):  # noqa: F811,E501
+    viewed(app, 1)
+    dpo = signed_in_organisation(app, "dpo")
+    token = csrf(dpo.get("/fg"))
+    size = app.state.system.audit.head().size
+
+    answer = dpo.post("/fg", data={"csrf": token, "actie": "bogus"})
+
+    assert answer.status_code == 400
+    assert "Actie: kies een van de mogelijkheden." in answer.text
+    assert shown(answer) == []
+    assert app.state.system.audit.head().size == size

@@ -148,7 +148,7 @@ def test_searching_colleagues_without_a_skill_is_refused(app):  # noqa: F811
     holder, token = signed_in_holder(app)
 
     refused(holder.post("/mijn/kennisdelen/collegas", data={
-        "csrf": token, "actie": "zoeken-collegas"}), says="Vaardigheden ontbreekt")
+        "csrf": token, "actie": "vinden"}), says="Vaardigheden ontbreekt")
 
 
 @pytest.mark.parametrize("value", ["", "xx", "de"])

@@ -1,0 +1,104 @@
+"""A form value that is too long or names no action is refused with 400 and the
+page's error block, and nothing is saved: a value is never cut to something the
+holder did not write, and an unknown button never falls back to the default one."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from registry.tables import Assignment
+from tests.factories import UTRECHT
+from tests.vg.web.test_form_refusals import refused as refused_with
+from tests.vg.web.test_web_pages import (  # noqa: F401
+    app,
+    csrf,
+    signed_in_holder,
+    signed_in_organisation,
+)
+
+
+def refused(answer) -> None:
+    """Refused on the form itself ("not saved") or on the error page ("nothing
+    changed"), with 400 and no success notice either way."""
+    refused_with(answer, says="Niet opgeslagen" if "Niet opgeslagen" in answer.text
+                 else "Er is niets veranderd")
+
+
+def saved_workcontext(holder) -> str:
+    return holder.get("/mijn/werkcontext").text
+
+
+def workcontext_form(app, **changes) -> dict:  # noqa: F811
+    return {"actie": "opslaan", "naam": "Sanne de Boer", "email": "sanne@voorbeeld.nl",
+            "werkgever": UTRECHT, "vaardigheid": sorted(
+                app.state.system.reference.skills)[:3], **changes}
+
+
+@pytest.mark.parametrize("changes", [
+    {"naam": "a" * 5000}, {"naam": "a" * 201}, {"uren": "0320"},
+    {"niveau": "3", "schaal": "0" * 11},
+    {"telefoon": "0" * 41}, {"niveau": "3", "niveaunaam": "n" * 121},
+    {"van": "2027-01-01x", "tot": "2027-02-01"}, {"werkgever": UTRECHT + "x" * 40},
+    {"vakgebied": "beleid" * 10}, {"email": "a" * 196 + "@x.nl"},
+    {"zoek": "z" * 101}, {"vaardigheid": ["x"] * 101},
+    {"actie": "bogus"}, {"actie": "zoeken", "naam": "a" * 201}])
+def test_an_over_long_value_or_unknown_action_on_the_workcontext_saves_nothing(
+        app, changes):  # noqa: F811
+    holder, token = signed_in_holder(app)
+    saved_workcontext(holder)  # shows, and so ends, the notice of the first save
+    before = saved_workcontext(holder)
+
+    answer = holder.post("/mijn/werkcontext", data={
+        "csrf": token, **workcontext_form(app, **{"naam": "Anna Jansen", **changes})})
+
+    refused(answer)
+    assert saved_workcontext(holder) == before
+    assert "Anna Jansen" not in saved_workcontext(holder)
+
+
+def test_the_workcontext_form_without_a_button_saves_as_the_save_button(app):  # noqa: F811,E501
+    holder, token = signed_in_holder(app)
+    form = workcontext_form(app, naam="Anna Jansen")
+    del form["actie"]
+
+    answer = holder.post("/mijn/werkcontext", data={"csrf": token, **form})
+
+    assert answer.status_code == 303
+    assert "Anna Jansen" in saved_workcontext(holder)
+
+
+def assignment_count(app) -> int:  # noqa: F811
+    with app.state.system.registry.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(Assignment.__table__)
+                            ).scalar_one()
+
+
+@pytest.mark.parametrize("changes", [
+    {"titel": "t" * 201}, {"omschrijving": "o" * 5001}, {"uren": "016"},
+    {"niveau_van": "03"}, {"plaats": UTRECHT + "0" * 10}, {"kring": "n" * 21},
+    {"van": "2027-01-011", "tot": "2027-02-01"}, {"zoek_vereist": "z" * 101},
+    {"vereist": ["x"] * 101}, {"actie": "bogus"}])
+def test_an_over_long_value_or_unknown_action_creates_no_assignment(app, changes):  # noqa: F811,E501
+    staff = signed_in_organisation(app)
+    form = {"csrf": csrf(staff.get("/organisatie/opdrachten/nieuw")),
+            "actie": "opslaan",
+            "titel": "Omgevingswet", "vereist": sorted(
+                app.state.system.reference.skills)[:1], "kring": "neighbours",
+            "plaats": UTRECHT, "zzp": "ja", **changes}
+
+    answer = staff.post("/organisatie/opdrachten/nieuw", data=form)
+
+    refused(answer)
+    assert assignment_count(app) == 0
+
+
+@pytest.mark.parametrize("action", ["bogus", "Zoeken"])
+def test_an_unknown_action_on_the_colleague_search_is_refused(app, action):  # noqa: F811,E501
+    holder, token = signed_in_holder(app)
+
+    answer = holder.post("/mijn/kennisdelen/collegas", data={
+        "csrf": token, "actie": action,
+        "vaardigheid": sorted(app.state.system.reference.skills)[:1]})
+
+    refused(answer)
