@@ -330,8 +330,8 @@ def test_a_batch_holds_the_sqlite_write_lock_while_it_reads_the_registry_state(
     other_writer = []
     read_state = bulk._against_state
 
-    def read_state_then_try_to_write(conn, good, result):
-        kept = read_state(conn, good, result)
+    def read_state_then_try_to_write(conn, secret, good, result):
+        kept = read_state(conn, secret, good, result)
         other = sqlite3.connect(engine.url.database, timeout=0)
         try:
             other.execute("BEGIN IMMEDIATE")
