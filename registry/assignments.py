@@ -252,7 +252,8 @@ class Assignments:
                 limits.check_room(conn, (T_PASS, T_PASS.c.assignment_id ==
                                          assignment_id),
                                   limits.MAX_PASSES_PER_ASSIGNMENT,
-                                  "passed candidates per assignment")
+                                  "passed candidates per assignment",
+                                  str(assignment_id))
                 conn.execute(insert(T_PASS).values(
                     assignment_id=assignment_id, pseudonym=pseudonym, created=now))
 
