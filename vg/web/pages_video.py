@@ -47,8 +47,18 @@ async def upload(request: Request, pod: HolderPod, system: SystemDep, now: NowDe
     if media_type not in MEDIA_TYPES:
         return json_response({"error": "video/mp4 or video/webm only"}, status=415)
     writer = await run_in_threadpool(BinaryWriter, pod, NAME, media_type)
+    received = 0
+
+    def write(chunk: bytes) -> None:
+        nonlocal received
+        received += len(chunk)
+        writer.write(chunk)
+
     try:
-        await stream_into(request, writer.write)
+        await stream_into(request, write)
+        if not received:  # an empty video would replace the holder's own
+            writer.abort()
+            return json_response({"error": "the video is empty"}, status=400)
         info = await run_in_threadpool(writer.commit, now)
     except BaseException:
         writer.abort()

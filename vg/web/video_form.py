@@ -26,7 +26,9 @@ class VideoFormError(FormError):
 
 
 class VideoForm:
-    """Feed the request body with ``write``; ``finish`` checks that a video came.
+    """Feed the request body with ``write``; ``finish`` checks that a video came,
+    of at least one byte. The form has the CSRF field and one video part: any
+    other part makes it not this form.
 
     ``token_valid`` checks the CSRF field; ``open_writer(media_type)`` returns the
     pod's encrypting writer (with ``write``) once the video part starts."""
@@ -50,6 +52,7 @@ class VideoForm:
         self.writer = None
         self.media_type: str | None = None
         self._done_video = False
+        self._video_bytes = 0
         self._parser = MultipartParser(boundary, {
             "on_part_begin": self._part_begin,
             "on_header_field": self._header_field,
@@ -65,7 +68,7 @@ class VideoForm:
 
     def finish(self) -> None:
         self._parser.finalize()
-        if not self._done_video:
+        if not self._done_video or not self._video_bytes:
             raise VideoFormError("video.no_file")
 
     # -- parser callbacks -------------------------------------------------------------
@@ -91,7 +94,7 @@ class VideoForm:
         _, options = parse_options_header(self._headers.get(b"content-disposition", b""))
         name = options.get(b"name", b"").decode("latin-1")
         if name != "video":
-            if name in self._fields:
+            if name in self._fields or name != self._csrf_field:
                 raise VideoFormError("video.not_a_form")
             self._target = self._fields[name] = bytearray()
             return
@@ -112,6 +115,7 @@ class VideoForm:
             if len(self._target) > FIELD_LIMIT:
                 raise VideoFormError("video.not_a_form")
         else:
+            self._video_bytes += end - start
             self.writer.write(bytes(data[start:end]))
 
     def _part_end(self) -> None:

@@ -61,6 +61,11 @@ def test_the_plain_form_streams_the_video_encrypted_into_the_pod(app):  # noqa: 
     ((("csrf", None, b"TOKEN"),), 400),
     ((("csrf", None, b"TOKEN"), ("notitie", None, b"x" * 1000),
       ("video", "video/webm", VIDEO)), 400),
+    ((("csrf", None, b"TOKEN"), ("video", "video/mp4", b"")), 400),
+    ((("csrf", None, b"TOKEN"), ("video", "video/webm", VIDEO),
+      ("video2", "video/webm", b"second")), 400),
+    ((("csrf", None, b"TOKEN"), ("notitie", None, b"x"),
+      ("video", "video/webm", VIDEO)), 400),
 ])
 def test_a_form_without_a_valid_token_first_or_a_video_stores_nothing(
         app, parts, status):  # noqa: F811
@@ -86,3 +91,16 @@ def test_a_body_that_is_not_multipart_is_refused_in_dutch(app):  # noqa: F811
     assert answer.status_code == 400
     assert "Dit formulier kon niet worden gelezen." in answer.text
     assert broken.status_code == 400
+
+
+def test_an_empty_video_from_the_page_script_is_refused_and_stores_nothing(
+        app):  # noqa: F811
+    holder, token = signed_in_holder(app)
+
+    answer = holder.put("/mijn/video", content=b"",
+                        headers={"Content-Type": "video/mp4", "X-CSRF-Token": token})
+
+    assert answer.status_code == 400
+    video, _ = stored_files(app, holder)
+    assert video is None
+    assert holder.get("/mijn/video").status_code == 404
