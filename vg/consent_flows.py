@@ -92,7 +92,7 @@ def renew_consent(system: System, pod: UnlockedPod, grant_id: str,
     end, published first; then the old grant is withdrawn. At no moment is the
     data visible under neither grant, nor under a grant the holder did not make."""
     old = pod.grant(grant_id)
-    if old.withdrawn or old.pending:
+    if old.withdrawn or old.pending or old.publishing:
         raise GrantNotLive(grant_id)
     grant = holder_flows.grant_consent(
         system, pod, old.grant.audience.to_json(), list(old.grant.purposes),

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from consent import Audience
 from pod import GrantNotLive
 from registry import GrantWithdrawn
 from tests.vg.test_api import NOW, UTRECHT, _assignment, _grant, _holder, _key, _skills
@@ -215,3 +216,18 @@ def test_a_save_overtaken_by_a_concurrent_save_publishes_the_newest_version(
     [candidate] = _candidates(api, staff, _assignment(api, staff, skills))
     assert candidate["workcontext"]["availability"]["hoursPerWeek"] == 32
 
+
+
+
+def test_a_grant_still_being_published_can_not_be_renewed(api):
+    did, _ = _holder(api, _skills(api))
+    pod = _open(api, did)
+    grant = pod.sign_grant(Audience.from_json(
+        {"kind": "organisation", "organisations": [UTRECHT]}), ["matching"],
+        ["skills"], NOW + timedelta(days=30), NOW)
+    pod.store_grant(grant, publishing=NOW)  # its maker is still on the way
+
+    with pytest.raises(GrantNotLive):
+        consent_flows.renew_consent(api.system, pod, grant.id,
+                                    NOW + timedelta(days=60), NOW)
+    assert [r.grant.id for r in pod.grants()] == [grant.id]
