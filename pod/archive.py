@@ -36,7 +36,7 @@ from consent import (
     verify_document,
 )
 
-from . import crypto
+from . import crypto, limits
 from .binaries import BinaryWriter, binaries, check_name, read_range
 from .derivation import KeyDerivation
 from .errors import (
@@ -74,6 +74,7 @@ _BINARY_MEMBERS = {"name", "mediaType", "saved", "size", "content"}
 _KEY_AD = b"vg-pod-export-identity"
 _KEY_ALG = "argon2id+xchacha20poly1305"
 _KEY_MEMBERS = {"alg", "salt", "opslimit", "memlimit", "sealed"}
+_TOO_DEEP = "the archive is nested too deeply or too large"
 
 
 def export_archive(pod: UnlockedPod, passphrase: str, access_log: list[dict],
@@ -124,7 +125,7 @@ def import_archive(store, archive: Any, passphrase: str, now: datetime, *,
     holder = archive["holder"]
     if HolderKey(seed).did != holder:
         raise InvalidArchive(["the identity key does not belong to the holder"])
-    _check_grants(archive["grants"], holder)
+    _check_grants(archive["grants"], holder, now)
     if validate is not None:
         for entry in archive["history"]:
             validate(entry["document"], holder)
@@ -178,6 +179,8 @@ def read_archive(raw: bytes) -> Any:
         value = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidArchive(["the archive is not valid JSON"]) from exc
+    except RecursionError as exc:  # the parser recurses: nesting past its stack
+        raise InvalidArchive([_TOO_DEEP]) from exc
     _check_bounds(value)
     return value
 
@@ -252,8 +255,10 @@ def _check_structure(archive: Any) -> None:
             isinstance(g, dict) and isinstance(g.get("grant"), dict)
             for g in archive["grants"]):
         problems.append("grants must be a list of grant records")
-    if not isinstance(archive["accessLog"], list):
-        problems.append("accessLog must be a list")
+    if not isinstance(archive["accessLog"], list) or not all(
+            map(_is_access_entry, archive["accessLog"])):
+        problems.append("accessLog must be a list of entries, each an object of "
+                        "texts, numbers and lists of texts")
     if not isinstance(archive["identityKey"], dict):
         problems.append("identityKey must be an object")
     problems += _binary_problems(archive.get("binaries", []))
@@ -261,7 +266,13 @@ def _check_structure(archive: Any) -> None:
         raise InvalidArchive(problems)
 
 
-def _check_grants(records: list[dict], holder: str) -> None:
+def _check_grants(records: list[dict], holder: str, now: datetime) -> None:
+    """Each grant verifies, is the holder's and appears once; together they fit the
+    ceilings a pod keeps (limits.py), as if the holder had granted them here."""
+    if len(records) > limits.MAX_GRANT_RECORDS:
+        raise InvalidArchive([f"a pod holds at most {limits.MAX_GRANT_RECORDS} "
+                              "grants, ended ones included"])
+    seen, live = set(), 0
     for record in records:
         try:
             grant = grant_from_json(record["grant"])
@@ -269,6 +280,21 @@ def _check_grants(records: list[dict], holder: str) -> None:
             raise InvalidArchive(["a grant in the archive does not verify"]) from exc
         if grant.holder != holder:
             raise InvalidArchive(["a grant in the archive belongs to another holder"])
+        if grant.id in seen:
+            raise InvalidArchive([f"grant {grant.id[:120]} appears twice"])
+        seen.add(grant.id)
+        live += record.get("withdrawn") is None and grant.is_live(now)
+    if live > limits.MAX_LIVE_GRANTS:
+        raise InvalidArchive([f"a pod holds at most {limits.MAX_LIVE_GRANTS} live "
+                              "grants (not withdrawn, not ended)"])
+
+
+def _is_access_entry(entry: Any) -> bool:
+    """An entry of the holder's access log: flat, as the old server showed it."""
+    return isinstance(entry, dict) and all(
+        isinstance(value, (str, int, float, type(None)))
+        or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+        for value in entry.values())
 
 
 def _history_problems(history: Any) -> list[str]:
@@ -288,6 +314,8 @@ def _history_problems(history: Any) -> list[str]:
 def _binary_problems(entries: Any) -> list[str]:
     if not isinstance(entries, list):
         return ["binaries must be a list"]
+    if len(entries) > limits.MAX_BINARIES:
+        return [f"a pod stores at most {limits.MAX_BINARIES} files"]
     names = set()
     for entry in entries:
         if not isinstance(entry, dict) or set(entry) != _BINARY_MEMBERS:
@@ -320,7 +348,7 @@ def _check_bounds(value: Any) -> None:
         item, depth = stack.pop()
         count += 1
         if depth > MAX_DEPTH or count > MAX_NODES:
-            raise InvalidArchive(["the archive is nested too deeply or too large"])
+            raise InvalidArchive([_TOO_DEEP])
         if isinstance(item, dict):
             stack.extend((v, depth + 1) for v in item.values())
         elif isinstance(item, list):

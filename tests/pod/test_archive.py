@@ -9,6 +9,7 @@ import json
 import os
 import threading
 import time
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from pod import ArchiveTooLarge, InvalidArchive, PodExists, UnlockFailed, Unlock
 from pod import archive as archive_module
 from pod.archive import export_archive, import_archive, read_archive
 from pod.binaries import CHUNK, BinaryWriter, binaries, read_range
-from pod import crypto
+from pod import crypto, limits
 from pod.crypto import INTERACTIVE
 from pod.derivation import KeyDerivation
 from pod.store import PodStore
@@ -388,3 +389,113 @@ def test_concurrent_imports_of_one_archive_make_one_pod_and_refuse_the_others(
 
     assert sorted(outcomes) == ["PodExists", "PodExists", "imported"]
     assert store.unlock(pod.did, PASSPHRASE).workcontext() == pod.workcontext()
+
+
+# -- an archive is untrusted input: the holder can sign any archive -----------------
+
+
+def resigned(pod: UnlockedPod, archive: dict, change) -> dict:
+    """The archive changed by ``change`` and signed again with the holder's key, as
+    anyone holding their own export can do."""
+    altered = copy.deepcopy(archive)
+    change(altered)
+    return pod.sign(altered)
+
+
+def copies_of_grant(pod: UnlockedPod, record: dict, count: int) -> list[dict]:
+    grant = record["grant"]
+    return [{**record, "withdrawn": None,
+             "grant": pod.sign({**grant, "id": f"urn:uuid:{uuid.uuid4()}"})}
+            for _ in range(count)]
+
+
+@pytest.mark.parametrize("nesting", [
+    b"[" * 1_000 + b"]" * 1_000,
+    b"[" * 100_000 + b"]" * 100_000,
+    b'{"a":' * 5_000 + b"1" + b"}" * 5_000,
+])
+def test_an_archive_nested_past_the_parser_is_refused_as_invalid(nesting):
+    raw = b'{"archive":' + nesting + b"}"
+
+    with pytest.raises(InvalidArchive, match="nested too deeply"):
+        read_archive(raw)
+
+
+def test_an_archive_that_repeats_a_grant_is_refused_and_creates_no_pod(pod,
+                                                                       elsewhere):
+    archive = resigned(pod, export(pod),
+                       lambda a: a.__setitem__("grants", a["grants"] * 2))
+
+    with pytest.raises(InvalidArchive, match="appears twice"):
+        import_archive(elsewhere, archive, PASSPHRASE, LATER, prepare=as_archived)
+
+    assert not elsewhere.exists(pod.did)
+
+
+def test_an_archive_over_the_live_grant_ceiling_is_refused(pod, elsewhere,
+                                                           monkeypatch):
+    monkeypatch.setattr(limits, "MAX_LIVE_GRANTS", 3)
+    archive = export(pod)
+    live = next(g for g in archive["grants"] if g["withdrawn"] is None)
+    archive = resigned(pod, archive, lambda a: a["grants"].extend(
+        copies_of_grant(pod, live, 3)))
+
+    with pytest.raises(InvalidArchive, match="at most 3 live grants"):
+        import_archive(elsewhere, archive, PASSPHRASE, LATER, prepare=as_archived)
+
+    assert not elsewhere.exists(pod.did)
+
+
+def test_an_archive_at_the_live_grant_ceiling_imports(pod, elsewhere, monkeypatch):
+    monkeypatch.setattr(limits, "MAX_LIVE_GRANTS", 3)
+    archive = export(pod)
+    live = next(g for g in archive["grants"] if g["withdrawn"] is None)
+    archive = resigned(pod, archive, lambda a: a["grants"].extend(
+        copies_of_grant(pod, live, 2)))
+
+    moved = import_archive(elsewhere, archive, PASSPHRASE, LATER, prepare=as_archived)
+
+    assert sum(r.is_live(LATER) for r in moved.grants()) == 3
+
+
+def test_an_archive_over_the_grant_record_ceiling_is_refused(pod, elsewhere,
+                                                             monkeypatch):
+    monkeypatch.setattr(limits, "MAX_GRANT_RECORDS", 4)
+    archive = export(pod)
+    gone = next(g for g in archive["grants"] if g["withdrawn"] is not None)
+    extra = [{**g, "withdrawn": gone["withdrawn"]}
+             for g in copies_of_grant(pod, gone, 3)]
+    archive = resigned(pod, archive, lambda a: a["grants"].extend(extra))
+
+    with pytest.raises(InvalidArchive, match="at most 4 grants"):
+        import_archive(elsewhere, archive, PASSPHRASE, LATER, prepare=as_archived)
+
+    assert not elsewhere.exists(pod.did)
+
+
+def test_an_archive_over_the_file_ceiling_is_refused(pod, elsewhere, monkeypatch):
+    monkeypatch.setattr(limits, "MAX_BINARIES", 2)
+    archive = resigned(pod, export(pod), lambda a: a["binaries"].append(
+        {**a["binaries"][-1], "name": "derde.txt"}))
+
+    with pytest.raises(InvalidArchive, match="at most 2 files"):
+        import_archive(elsewhere, archive, PASSPHRASE, LATER, prepare=as_archived)
+
+    assert not elsewhere.exists(pod.did)
+
+
+@pytest.mark.parametrize("entries", [
+    [{"x": 1}, "junk", 5],
+    [None],
+    [{"organisation": {"nested": "object"}}],
+    [{"fields": [["nested"]]}],
+])
+def test_an_access_log_whose_entries_are_not_entries_is_refused(pod, elsewhere,
+                                                                entries):
+    archive = resigned(pod, export(pod),
+                       lambda a: a.__setitem__("accessLog", entries))
+
+    with pytest.raises(InvalidArchive, match="accessLog"):
+        import_archive(elsewhere, archive, PASSPHRASE, LATER, prepare=as_archived)
+
+    assert not elsewhere.exists(pod.did)
