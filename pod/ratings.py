@@ -41,7 +41,7 @@ def _aspects(message: Message) -> list[int] | None:
         return None
     try:
         rating = json.loads(message.body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     aspects = rating.get("aspects") if isinstance(rating, dict) else None
     if rating.get("type") != "Rating" or not isinstance(aspects, dict) or set(

@@ -311,3 +311,33 @@ def test_the_published_purpose_filter_names_the_known_purposes(api):
                  if p["name"] == "purpose"]
 
     assert all(f"'{key}'" in str(purpose["schema"]) for key in PURPOSES)
+
+
+@pytest.mark.parametrize("route, query", [
+    ("/api/v1/auditlog", "doel=bogus"),
+    ("/api/v1/auditlog", "betrokkene=ffff"),
+    ("/api/v1/auditlog", "van=2030-01-01"),
+    ("/api/v1/auditlog", "purpose=matching&Purpose=bogus"),
+    ("/api/v1/auditlog/statistieken", "purpose=matching"),
+    ("/api/v1/auditlog/signalen",
+     "since=2026-12-01T00:00:00Z&until=2026-12-05T00:00:00Z&vrager=x"),
+])
+def test_a_filter_the_route_does_not_know_is_refused_not_ignored(api, route, query):
+    _viewed(api)
+    dpo = _key(api, UTRECHT, "dpo")
+    before = api.get("/api/v1/auditlog?limit=1000", headers=dpo).json()
+
+    response = api.get(f"{route}?{query}", headers=dpo)
+
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "unknown query parameter" in response.json()["detail"]
+    assert api.get("/api/v1/auditlog?limit=1000", headers=dpo).json() == before
+
+
+def test_every_json_api_route_refuses_an_unknown_query_parameter(api):
+    holder = _viewed(api)
+
+    assert api.get("/api/v1/pod/toestemmingen?zzz=1",
+                   headers=holder).status_code == 400
+    assert api.get("/api/v1/pod/toestemmingen", headers=holder).status_code == 200

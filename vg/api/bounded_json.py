@@ -6,6 +6,11 @@ bare ``http-400``, and a member named twice kept its last value. Routes of this
 class hand the framework a request whose ``json()`` is ``schemas.parse_bounded``
 (size, depth, node count, duplicate member names, forbidden characters), so every
 such body is refused the same way, as ``invalid-input``, before a handler runs.
+
+The framework also passes over query parameters a route does not take, so a
+filter under a wrong name (``doel`` for ``purpose``) answered with the unfiltered
+rows, and a filter given twice kept one of its values. Routes of this class refuse
+both as ``invalid-input``, naming the parameters they do take.
 """
 
 from __future__ import annotations
@@ -45,11 +50,44 @@ class BoundedJsonRequest(Request):
 class BoundedJsonRoute(APIRoute):
     def get_route_handler(self) -> Callable:
         handler = super().get_route_handler()
+        single, repeatable = _query_names(self)
 
         async def bounded(request: Request):
+            _check_query(request, single, repeatable)
             return await handler(BoundedJsonRequest(request.scope, request.receive))
 
         return bounded
+
+
+def _query_names(route: APIRoute) -> tuple[frozenset[str], frozenset[str]]:
+    """The query parameters the route takes once, and those it takes as a list."""
+    params, dependants = [], [route.dependant]
+    while dependants:
+        dependant = dependants.pop()
+        params += dependant.query_params
+        dependants += dependant.dependencies
+    repeatable = {p.alias for p in params if _is_list(p.field_info.annotation)}
+    return frozenset(p.alias for p in params) - repeatable, frozenset(repeatable)
+
+
+def _is_list(annotation: Any) -> bool:
+    origin = getattr(annotation, "__origin__", None)
+    return origin in (list, tuple, set, frozenset) or any(
+        _is_list(a) for a in getattr(annotation, "__args__", ()) if a is not annotation)
+
+
+def _check_query(request: Request, single: frozenset[str],
+                 repeatable: frozenset[str]) -> None:
+    names = [name for name, _ in request.query_params.multi_items()]
+    unknown = sorted(set(names) - single - repeatable)
+    twice = sorted({name for name in names if name in single and names.count(name) > 1})
+    if not unknown and not twice:
+        return
+    taken = ", ".join(sorted(single | repeatable)) or "none"
+    problems = [f"query.{name[:60]}: unknown query parameter (this route takes: "
+                f"{taken})" for name in unknown[:5]]
+    problems += [f"query.{name}: given more than once" for name in twice]
+    raise InvalidBody(400, "invalid-input", problems)
 
 
 def _in_body(problem: str) -> str:
