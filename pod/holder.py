@@ -272,6 +272,18 @@ class UnlockedPod:
             return None
         return self._read_version(versions[-1]), etag_of(versions[-1])
 
+    def workcontext_json_with_etag(self) -> tuple[bytes, str] | None:
+        """The current version as compact JSON (``compact_json``) with its ETag:
+        a version stored in that form is sent as it was decrypted, unparsed."""
+        versions = self.read_state()["versions"]
+        if not versions:
+            return None
+        entry = versions[-1]
+        plaintext = self._version_plaintext(entry)
+        if not entry.get("compact"):
+            plaintext = compact_json(json.loads(plaintext))
+        return plaintext, etag_of(entry)
+
     def etag(self) -> str | None:
         versions = self.read_state()["versions"]
         return etag_of(versions[-1]) if versions else None
@@ -343,14 +355,16 @@ class UnlockedPod:
         return fds
 
     def _read_version(self, entry: dict) -> dict[str, Any]:
-        number = entry["version"]
+        return json.loads(self._version_plaintext(entry))
+
+    def _version_plaintext(self, entry: dict) -> bytes:
         try:
             blob = self._version_blob(entry)
         except (OSError, TypeError, ValueError) as exc:
             raise DecryptionFailed() from exc
         if crypto.digest(blob) != entry["digest"]:
             raise DecryptionFailed()
-        return json.loads(self.open(blob, "workcontext", number))
+        return self.open(blob, "workcontext", entry["version"])
 
     def _version_blob(self, entry: dict) -> bytes:
         """A version's ciphertext: its range of the log, a whole file, or its
@@ -397,14 +411,14 @@ class UnlockedPod:
         so two concurrent updates cannot silently lose one another. Writers that
         arrive together share one commit (commits.py) and are checked in order.
         """
-        plaintext = json.dumps(document).encode("utf-8")
+        plaintext, compact = _plaintext(document)
         saved = format_time(now)
 
         def job(state: dict, blobs: list[bytes]) -> StoredVersion:
             _check_precondition(state, if_match)
             number = (state["versions"][-1]["version"] if state["versions"] else 0) + 1
             blob = self.seal(plaintext, "workcontext", number)
-            entry = {"version": number, "saved": saved, "digest": crypto.digest(blob)}
+            entry = _entry_for(number, saved, blob, compact)
             state["versions"].append(entry)
             blobs.append(blob)
             return StoredVersion(number, etag_of(entry), tuple(state["grants"]))
@@ -449,10 +463,10 @@ class UnlockedPod:
             blobs = []
             for entry in history:
                 number = entry["version"]
-                blobs.append(self.seal(json.dumps(entry["document"]).encode("utf-8"),
-                                       "workcontext", number))
-                state["versions"].append({"version": number, "saved": entry["saved"],
-                                          "digest": crypto.digest(blobs[-1])})
+                plaintext, compact = _plaintext(entry["document"])
+                blobs.append(self.seal(plaintext, "workcontext", number))
+                state["versions"].append(_entry_for(number, entry["saved"], blobs[-1],
+                                                    compact))
             state["grants"] = records
             state["sequence"] = sequence
             state["binaries"] = dict(binaries or {})
@@ -664,6 +678,29 @@ class _SweepingLock:
 
     def __exit__(self, *exc) -> None:
         self._lock.__exit__(*exc)
+
+
+def compact_json(value: Any) -> bytes:
+    """JSON without spaces, in UTF-8 with no ASCII escapes: how the API sends a
+    Workcontext, and how a version's plaintext is stored since this form existed."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _plaintext(document: Any) -> tuple[bytes, bool]:
+    """A version's plaintext and whether it is in the compact form. A text with a
+    lone surrogate has no UTF-8 form (the parser refuses it, but a caller may not
+    have parsed): stored escaped, as every version was before."""
+    try:
+        return compact_json(document), True
+    except UnicodeEncodeError:
+        return json.dumps(document).encode("utf-8"), False
+
+
+def _entry_for(number: int, saved: str, blob: bytes, compact: bool) -> dict:
+    entry = {"version": number, "saved": saved, "digest": crypto.digest(blob)}
+    if compact:
+        entry["compact"] = True
+    return entry
 
 
 def _check_precondition(state: dict, if_match: str | None) -> None:
