@@ -126,3 +126,52 @@ def test_a_signed_out_session_writes_nothing(pair, answered):
     assert fast.status_code == slow.status_code == 401
     assert fast.content == slow.content
     assert all(answer is None for answer in answered)
+
+
+def test_a_write_whose_request_is_cancelled_is_stored_and_then_locks_the_pod(
+        pair, monkeypatch):
+    import asyncio
+    import threading
+
+    from vg.api import pod_fast_write
+
+    holder = Holder(pair[0])
+    app = pair[0].app
+    system = app.state.system
+    before = versions(pair[0], holder)
+    inside, release, opened = threading.Event(), threading.Event(), []
+    original_save, original_open = pod_fast_write._save, system.pods.open_with_key
+
+    def slow_save(*args):
+        inside.set()
+        release.wait(10)
+        return original_save(*args)
+
+    def open_with_key(*args):
+        opened.append(original_open(*args))
+        return opened[-1]
+
+    monkeypatch.setattr(pod_fast_write, "_save", slow_save)
+    monkeypatch.setattr(system.pods, "open_with_key", open_with_key)
+    fast = pod_fast_write.FastWorkcontextWrite(app)
+    token = holder.headers["Authorization"].removeprefix("Bearer vgs_")
+    scope = {"type": "http", "app": app, "path": holder.base + "werkcontext",
+             "raw_path": (holder.base + "werkcontext").encode()}
+    body = json.dumps({**holder.document, "name": "Sanne de Vries"}).encode()
+
+    async def cancel_while_storing():
+        answer = asyncio.ensure_future(fast._answer(
+            scope, holder.base.split("/")[-2], {b"authorization": token}, body))
+        await asyncio.get_running_loop().run_in_executor(None, inside.wait, 10)
+        answer.cancel()
+        await asyncio.sleep(0.05)
+        assert not opened[0].locked  # the store still runs with the keys
+        release.set()
+        await asyncio.get_running_loop().run_in_executor(
+            None, lambda: fast._writers.shutdown(wait=True))
+        await asyncio.sleep(0.05)
+
+    asyncio.run(cancel_while_storing())
+
+    assert opened[0].locked
+    assert versions(pair[0], holder) == before + 1
