@@ -20,9 +20,9 @@ answers of both paths equal.
 
 from __future__ import annotations
 
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
+
+from starlette.concurrency import run_in_threadpool
 
 from schemas import parse_bounded
 
@@ -33,21 +33,11 @@ from .pod_http import WORKCONTEXT_PATH, check_raw_path
 from .pod_resources import MAX_FIELD, saved_response
 
 _BEARER = "bearer "
-# Writers wait on the pod's shared commit and its disk flush, so each holds a
-# thread for a few milliseconds; as many as the framework's own pool allows.
-WRITER_THREADS = 40
 
 
 class FastWorkcontextWrite:
-    """Stores run on a thread pool of their own: handing a call to it costs about
-    two thirds of the framework's ``run_in_threadpool`` (33 against 50 µs of CPU
-    per call, measured on the development machine), which does more bookkeeping
-    per call than a write needs."""
-
     def __init__(self, app):
         self.app = app
-        self._writers = ThreadPoolExecutor(WRITER_THREADS,
-                                           thread_name_prefix="vg-pod-write")
 
     async def __call__(self, scope, receive, send):
         match = (WORKCONTEXT_PATH.match(scope.get("path", ""))
@@ -83,13 +73,11 @@ class FastWorkcontextWrite:
             pod = system.pods.open_with_key(did, passkey)
         except Exception:  # the route refuses it with its own answer
             return None
-        stored = asyncio.get_running_loop().run_in_executor(
-            self._writers, _save, system, pod, document, now, headers.get(b"if-match"))
-        # The pod's keys go once the store has finished, not before: a request
-        # cancelled meanwhile (the client went away) must not pull them from
-        # under a commit that other writers of the pod share (commits.py).
-        stored.add_done_callback(lambda _: pod.lock())
-        return await asyncio.shield(stored)
+        try:
+            return await run_in_threadpool(_save, system, pod, document, now,
+                                           headers.get(b"if-match"))
+        finally:
+            pod.lock()
 
 
 def _save(system, pod, document, now: datetime, if_match: str | None):
