@@ -6,6 +6,7 @@ Layout under the store's root (everything but ``pod.json`` is ciphertext)::
     <pod>/state.bin           two slots, each: generation | versions, grants,
                               sequence (the manifest); slots.py
     <pod>/versions/log.bin    every Workcontext version, appended; versionlog.py
+    <pod>/versions/index.bin  older manifest entries, in segments; history.py
     <pod>/versions/NNNNNN.bin versions written before the log (one per batch)
     <pod>/binaries/...        binary resources, chunked
     .keyring/<pod>.json       the server-held shard
