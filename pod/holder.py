@@ -17,10 +17,11 @@ range it appended with its digest, so a state whose versions did not reach the d
 is passed over for the one before. Pods written before the log keep their version
 files (``versions/NNNNNN.bin``, one per batch); their entries name the file.
 
-The manifest names only the newest versions; older entries move, HISTORY_FOLD at a
-time, into sealed segment files (``versions/segment-NNNNNN.bin``) that the manifest
-names with their range and digest. Without that, every read and write would decrypt
-and parse the whole history: measured at 17-20 ms per read after 3,000 versions.
+The manifest names only the newest versions; older entries move into sealed
+segments of the history index (history.py), which the manifest names with their
+range and digest, so it stays small however long the history grows. Without that,
+every read and write would decrypt and parse the whole history: measured at 17-20 ms
+per read after 3,000 versions.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from consent import (
     sign_document,
 )
 
-from . import crypto, envelope, slots
+from . import crypto, envelope, history, slots
 from .commits import GroupCommit, Pending
 from .errors import (
     DecryptionFailed,
@@ -64,13 +65,11 @@ from .files import (
     shared_lock,
     sweep_temporary,
     try_exclusive_lock,
-    write_new,
 )
 from .keyring import Keyring
 from .versionlog import VersionLog
 
 ERASURE_TYPE = "ErasureRequest"
-HISTORY_FOLD = 256
 _STATE_RETRIES = 5
 
 
@@ -140,6 +139,7 @@ class UnlockedPod:
         self._staging = directory / STAGING
         self._commits = commits or GroupCommit()
         self._log = VersionLog(directory)
+        self._index = VersionLog(directory, history.NAME)
 
     # -- key material ----------------------------------------------------------
     @property
@@ -220,10 +220,11 @@ class UnlockedPod:
         plain = envelope.open_resource(
             kek, envelope.associated(self.did, "state", generation), sealed)
         state = json.loads(plain)
-        tail = state.get("logTail")
-        if tail is not None:
-            self._log.check(int(tail["start"]), int(state["logEnd"]),
-                            str(tail["digest"]))
+        for log, tail, end in ((self._log, "logTail", "logEnd"),
+                               (self._index, "indexTail", "indexEnd")):
+            if state.get(tail) is not None:
+                log.check(int(state[tail]["start"]), int(state[end]),
+                          str(state[tail]["digest"]))
         return state
 
     def commit(self, state: dict, with_files: list[Path] = (),
@@ -235,8 +236,9 @@ class UnlockedPod:
 
     def _write_state(self, state: dict, generation: int,
                      with_files: list[Path] = (), log_fds: list[int] = ()) -> None:
-        if not log_fds:
-            state.pop("logTail", None)  # the range of an earlier, durable commit
+        if not log_fds:  # the ranges of an earlier, durable commit
+            state.pop("logTail", None)
+            state.pop("indexTail", None)
         body = {k: v for k, v in state.items() if k != "generation"}
         sealed = envelope.seal_resource(
             self._kek_bytes(), envelope.associated(self.did, "state", generation),
@@ -270,6 +272,18 @@ class UnlockedPod:
             return None
         return self._read_version(versions[-1]), etag_of(versions[-1])
 
+    def workcontext_json_with_etag(self) -> tuple[bytes, str] | None:
+        """The current version as compact JSON (``compact_json``) with its ETag:
+        a version stored in that form is sent as it was decrypted, unparsed."""
+        versions = self.read_state()["versions"]
+        if not versions:
+            return None
+        entry = versions[-1]
+        plaintext = self._version_plaintext(entry)
+        if not entry.get("compact"):
+            plaintext = compact_json(json.loads(plaintext))
+        return plaintext, etag_of(entry)
+
     def etag(self) -> str | None:
         versions = self.read_state()["versions"]
         return etag_of(versions[-1]) if versions else None
@@ -301,42 +315,56 @@ class UnlockedPod:
         return entries + state["versions"]
 
     def _segment(self, segment: dict) -> list[dict]:
-        path = self._segment_path(segment["first"])
+        """A segment's entries: from the history index, or from its own file (a
+        segment written before the index)."""
+        first = int(segment["first"])
         try:
-            blob = path.read_bytes()
-        except OSError as exc:
+            if "index" in segment:
+                blob = self._index.read(int(segment["index"]), int(segment["length"]))
+                resource: tuple = ("segment", first, int(segment["last"]))
+            else:
+                blob = self._segment_path(first).read_bytes()
+                resource = ("segment", first)
+        except (OSError, TypeError, ValueError) as exc:
             raise DecryptionFailed() from exc
         if crypto.digest(blob) != segment["digest"]:
             raise DecryptionFailed()
-        return json.loads(self.open(blob, "segment", segment["first"]))
+        return json.loads(self.open(blob, *resource))
 
     def _segment_path(self, first: int) -> Path:
         return self.directory / "versions" / f"segment-{first:06d}.bin"
 
-    def _fold_history(self, state: dict) -> None:
-        """Move all but the newest entry into a segment once the manifest holds
-        more than HISTORY_FOLD (caller holds the pod lock). Written before the
-        commit that names it; a crash leaves an unnamed file the next fold, which
-        starts at the same version, overwrites."""
-        if len(state["versions"]) <= HISTORY_FOLD:
-            return
-        moving, state["versions"] = state["versions"][:-1], state["versions"][-1:]
-        first = moving[0]["version"]
-        blob = self.seal(json.dumps(moving).encode("utf-8"), "segment", first)
-        write_new(self._segment_path(first), [blob])
-        state.setdefault("segments", []).append(
-            {"first": first, "last": moving[-1]["version"],
-             "digest": crypto.digest(blob)})
+    def _append(self, state: dict, blobs: list[bytes]) -> list[int]:
+        """Append the batch's versions to the log and, when the manifest is full,
+        a segment to the history index (caller holds the pod lock); returns the
+        open files, which the commit flushes with the state and the caller
+        closes."""
+        fds = [self._write_versions(state, blobs)]
+        try:
+            state.pop("indexTail", None)  # the range of an earlier commit
+            segment = history.fold(
+                state, int(state.get("indexEnd", 0)), self._segment,
+                lambda plain, first, last: self.seal(plain, "segment", first, last))
+            if segment:
+                fds.append(self._index.append(int(state["indexTail"]["start"]),
+                                              segment))
+        except BaseException:
+            for fd in fds:
+                os.close(fd)
+            raise
+        return fds
 
     def _read_version(self, entry: dict) -> dict[str, Any]:
-        number = entry["version"]
+        return json.loads(self._version_plaintext(entry))
+
+    def _version_plaintext(self, entry: dict) -> bytes:
         try:
             blob = self._version_blob(entry)
         except (OSError, TypeError, ValueError) as exc:
             raise DecryptionFailed() from exc
         if crypto.digest(blob) != entry["digest"]:
             raise DecryptionFailed()
-        return json.loads(self.open(blob, "workcontext", number))
+        return self.open(blob, "workcontext", entry["version"])
 
     def _version_blob(self, entry: dict) -> bytes:
         """A version's ciphertext: its range of the log, a whole file, or its
@@ -383,14 +411,14 @@ class UnlockedPod:
         so two concurrent updates cannot silently lose one another. Writers that
         arrive together share one commit (commits.py) and are checked in order.
         """
-        plaintext = json.dumps(document).encode("utf-8")
+        plaintext, compact = _plaintext(document)
         saved = format_time(now)
 
         def job(state: dict, blobs: list[bytes]) -> StoredVersion:
             _check_precondition(state, if_match)
             number = (state["versions"][-1]["version"] if state["versions"] else 0) + 1
             blob = self.seal(plaintext, "workcontext", number)
-            entry = {"version": number, "saved": saved, "digest": crypto.digest(blob)}
+            entry = _entry_for(number, saved, blob, compact)
             state["versions"].append(entry)
             blobs.append(blob)
             return StoredVersion(number, etag_of(entry), tuple(state["grants"]))
@@ -407,12 +435,12 @@ class UnlockedPod:
                 except PodError as exc:
                     pending.error = exc
             if blobs:
-                log = self._write_versions(state, blobs)
+                fds = self._append(state, blobs)
                 try:
-                    self._fold_history(state)
-                    self.commit(state, log_fds=[log])
+                    self.commit(state, log_fds=fds)
                 finally:
-                    os.close(log)
+                    for fd in fds:
+                        os.close(fd)
 
     def restore(self, number: int, now: datetime, if_match: str | None = None) -> int:
         """Make an earlier version the current one, as a new version: history is
@@ -435,10 +463,10 @@ class UnlockedPod:
             blobs = []
             for entry in history:
                 number = entry["version"]
-                blobs.append(self.seal(json.dumps(entry["document"]).encode("utf-8"),
-                                       "workcontext", number))
-                state["versions"].append({"version": number, "saved": entry["saved"],
-                                          "digest": crypto.digest(blobs[-1])})
+                plaintext, compact = _plaintext(entry["document"])
+                blobs.append(self.seal(plaintext, "workcontext", number))
+                state["versions"].append(_entry_for(number, entry["saved"], blobs[-1],
+                                                    compact))
             state["grants"] = records
             state["sequence"] = sequence
             state["binaries"] = dict(binaries or {})
@@ -447,10 +475,8 @@ class UnlockedPod:
                 atomic_write(self.directory / "accesslog.bin", blob,
                              staging=self._staging)
                 state["accessLog"] = crypto.digest(blob)
-            logs = [self._write_versions(state, blobs)] if blobs else []
+            logs = self._append(state, blobs) if blobs else []
             try:
-                if blobs:
-                    self._fold_history(state)
                 self.commit(state, log_fds=logs)
             finally:
                 for fd in logs:
@@ -652,6 +678,29 @@ class _SweepingLock:
 
     def __exit__(self, *exc) -> None:
         self._lock.__exit__(*exc)
+
+
+def compact_json(value: Any) -> bytes:
+    """JSON without spaces, in UTF-8 with no ASCII escapes: how the API sends a
+    Workcontext, and how a version's plaintext is stored since this form existed."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _plaintext(document: Any) -> tuple[bytes, bool]:
+    """A version's plaintext and whether it is in the compact form. A text with a
+    lone surrogate has no UTF-8 form (the parser refuses it, but a caller may not
+    have parsed): stored escaped, as every version was before."""
+    try:
+        return compact_json(document), True
+    except UnicodeEncodeError:
+        return json.dumps(document).encode("utf-8"), False
+
+
+def _entry_for(number: int, saved: str, blob: bytes, compact: bool) -> dict:
+    entry = {"version": number, "saved": saved, "digest": crypto.digest(blob)}
+    if compact:
+        entry["compact"] = True
+    return entry
 
 
 def _check_precondition(state: dict, if_match: str | None) -> None:

@@ -6,6 +6,7 @@ Layout under the store's root (everything but ``pod.json`` is ciphertext)::
     <pod>/state.bin           two slots, each: generation | versions, grants,
                               sequence (the manifest); slots.py
     <pod>/versions/log.bin    every Workcontext version, appended; versionlog.py
+    <pod>/versions/index.bin  older manifest entries, in segments; history.py
     <pod>/versions/NNNNNN.bin versions written before the log (one per batch)
     <pod>/binaries/...        binary resources, chunked
     .keyring/<pod>.json       the server-held shard
@@ -206,11 +207,13 @@ class PodStore:
         if not isinstance(passphrase, str) or len(passphrase) < self.min_passphrase:
             raise WeakPassphrase(self.min_passphrase)
 
-    def _unlocked(self, did: str, passkey: bytes, seed: bytes, kek: bytes) -> UnlockedPod:
+    def _unlocked(self, did: str, passkey: bytes, seed: bytes, kek: bytes,
+                  shard: bytes | None = None) -> UnlockedPod:
+        """``shard`` is the one the keys were opened with, when the caller read it."""
         pod_id = self.pod_id(did)
+        shard = self.keyring.shard(pod_id) if shard is None else shard
         return UnlockedPod(self.directory(did), did, passkey, seed, kek, self.keyring,
-                           pod_id, self._commits,
-                           shard_digest=crypto.digest(self.keyring.shard(pod_id)))
+                           pod_id, self._commits, shard_digest=crypto.digest(shard))
 
     def _meta(self, did: str) -> dict:
         path = self.directory(did) / "pod.json"
@@ -223,14 +226,15 @@ class PodStore:
         return meta
 
     def _open(self, did: str, meta: dict, passkey: bytes) -> UnlockedPod:
-        unlock_key = crypto.combine(passkey, self.keyring.shard(self.pod_id(did)))
+        shard = self.keyring.shard(self.pod_id(did))
+        unlock_key = crypto.combine(passkey, shard)
         try:
             keys = json.loads(crypto.open_sealed(unlock_key, _b64d(meta["keys"]),
                                                  _keys_ad(did)))
             seed, kek = _b64d(keys["seed"]), _b64d(keys["kek"])
         except (DecryptionFailed, KeyError, ValueError, TypeError) as exc:
             raise UnlockFailed() from exc
-        return self._unlocked(did, passkey, seed, kek)
+        return self._unlocked(did, passkey, seed, kek, shard)
 
     def _write_meta(self, did: str, passphrase: str, cost: tuple[int, int],
                     seed: bytes, kek: bytes, created: str) -> bytes:

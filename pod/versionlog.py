@@ -30,8 +30,11 @@ MAX_GROWTH = 4 * 1024 * 1024
 
 
 class VersionLog:
-    def __init__(self, directory: Path):
-        self.path = directory / "versions" / NAME
+    """An append-only file of sealed records under ``versions/``: the version log,
+    or (``name``) the history index of history.py, which works the same way."""
+
+    def __init__(self, directory: Path, name: str = NAME):
+        self.path = directory / "versions" / name
 
     def append(self, end: int, data: bytes) -> int:
         """Write ``data`` at ``end`` (caller holds the pod lock) and return the open

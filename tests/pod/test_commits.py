@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pod import DecryptionFailed, PreconditionFailed
-from pod import holder as holder_module
+from pod import history
 from pod.archive import export_archive, import_archive
 from pod.commits import GroupCommit
 from tests.factories import NOW, PASSPHRASE, full_workcontext, pod_store
@@ -95,11 +95,12 @@ def test_concurrent_writers_fill_the_version_log_without_gaps_or_overlaps(pod):
             full_workcontext(pod.did, hours_per_week=n % 40), NOW), range(40)))
 
     state = pod.read_state()
-    ranges = [(e["log"], e["length"]) for e in state["versions"]]
+    ranges = [(e["log"], e["length"]) for e, _ in pod.history()]
     assert [start for start, _ in ranges] == \
         [sum(length for _, length in ranges[:k]) for k in range(len(ranges))]
     assert state["logEnd"] == sum(length for _, length in ranges)
-    assert [p.name for p in (pod.directory / "versions").iterdir()] == ["log.bin"]
+    assert sorted(p.name for p in (pod.directory / "versions").iterdir()) == \
+        ["index.bin", "log.bin"]
     assert [v.version for v in pod.versions()] == list(range(1, 41))
     assert sorted(pod.version(n)["availability"]["hoursPerWeek"]
                   for n in range(1, 41)) == list(range(40))
@@ -140,7 +141,7 @@ def test_a_changed_version_in_the_log_fails_alone(pod):
 
 @pytest.fixture
 def small_folds(monkeypatch):
-    monkeypatch.setattr(holder_module, "HISTORY_FOLD", 4)
+    monkeypatch.setattr(history, "FOLD", 4)
 
 
 def test_older_versions_fold_into_segments_and_all_read_back(pod, small_folds):
@@ -160,9 +161,9 @@ def test_a_changed_segment_fails_to_decrypt(pod, small_folds):
     for n in range(6):
         pod.save_workcontext(full_workcontext(pod.did, hours_per_week=n), NOW)
     [segment] = pod.read_state()["segments"]
-    path = pod.directory / "versions" / f"segment-{segment['first']:06d}.bin"
+    path = pod.directory / "versions" / "index.bin"
     data = bytearray(path.read_bytes())
-    data[-1] ^= 1
+    data[segment["index"] + segment["length"] - 1] ^= 1
     path.write_bytes(bytes(data))
 
     with pytest.raises(DecryptionFailed):

@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from pod import UnlockedPod, crypto, envelope, slots
+from pod import UnlockedPod, crypto, envelope, history, slots
 from pod.store import PodStore
 from tests.factories import NOW, PASSPHRASE, full_workcontext, pod_store
 from tests.pod.ondisk import flip_in_slot, read_version, slot_record, write_version
@@ -95,7 +95,8 @@ def test_a_pod_in_the_one_state_format_reads_and_moves_over_on_its_next_commit(
     assert pod.version(2) == full_workcontext(pod.did)
 
 
-def test_a_state_that_outgrows_its_slot_gets_a_larger_file(store, pod):
+def test_a_state_that_outgrows_its_slot_gets_a_larger_file(store, pod, monkeypatch):
+    monkeypatch.setattr(history, "FOLD", 1000)  # every entry stays in the state
     path = pod.directory / "state.bin"
     before = int.from_bytes(path.read_bytes()[4:8], "big")
     for n in range(130):  # a manifest entry is about 140 bytes

@@ -18,7 +18,6 @@ from datetime import datetime, timezone
 from pod import PodError
 
 from .pod_http import LD_JSON, WORKCONTEXT_PATH, check_raw_path, negotiate
-from .render import json_bytes
 
 _SESSION = "Bearer vgs_"
 
@@ -58,14 +57,14 @@ class FastWorkcontextRead:
         except PodError:
             return None
         try:
-            current = pod.workcontext_with_etag()
+            current = pod.workcontext_json_with_etag()
         except PodError:
             return None
         finally:
             pod.lock()
         if current is None:
             return None
-        return json_bytes(current[0]), kind, current[1]
+        return current[0], kind, current[1]
 
 
 _CONDITIONAL = frozenset({b"if-none-match", b"if-match", b"if-modified-since",
