@@ -17,8 +17,10 @@ Checkpoints are C2SP signed notes of (origin, size, root) with a timestamp exten
 line, signed with the registry's Ed25519 key; a new one is signed only if it is
 consistent with the last one signed (c2sp.org/tlog-checkpoint: "never sign two
 inconsistent checkpoints"). Proofs take the few tiles they need from a per-process
-cache (``tiles.TileCache``: a stored hash never changes) and read the others in one
-query. ``verify`` (audit.verify) trusts no stored hash and no cache.
+cache (``tiles.TileCache``: a stored hash never changes), the hashes on the tree's
+right edge from the frontier of a head read earlier (``_Frontiers``), and read the
+other tiles, with the head, in one statement (``audit.proof_reads``). ``verify``
+(audit.verify) trusts no stored hash and no cache.
 
 Known shortcoming: the appending process's CPU, on one core, bounds the rate. At
 load 2-5 on this shared machine it filled the log to ten million at 29,822 entries
