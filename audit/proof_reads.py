@@ -9,14 +9,14 @@ holds every hash on the right edge of that tree, so later proofs against that si
 need no partial tile (``MerkleLog._nodes``).
 
 The statement is a ``UNION ALL`` of one primary-key lookup per tile, after the
-head's row (level -1, its size in ``number``, its frontier in ``hashes``). Its text
-depends only on how many keys it takes, rounded up to a power of two (the last key
-repeated), so a handful of texts serve every proof. On PostgreSQL each is prepared
-on the server once per connection and then runs with the same plan: the earlier
-statement, the keys as two arrays joined to the table, was planned again on every
-proof, because the server's estimate for a custom plan with a few keys always beat
-its generic plan with the default ten rows for ``unnest`` (``plan_cache_mode``
-``auto``), and that planning was most of the server's time per proof.
+head's row (level -1, its size in ``number``, its frontier's hex text in
+``hashes``). Its text depends only on how many keys it takes, rounded up to a power
+of two (the last key repeated), so a handful of texts serve every proof. On
+PostgreSQL each is prepared on the server once per connection and then runs with
+one generic plan: the earlier statement, the keys as two arrays joined to the
+table, was planned again on every proof, because the server's estimate for a custom
+plan with a few keys always beat its generic plan with the default ten rows for
+``unnest`` (``plan_cache_mode`` ``auto``).
 
 On PostgreSQL the proofs have connections of their own (``PostgresProofReader``),
 in autocommit and with every integer parameter sent as ``int8``, so that one
@@ -65,7 +65,9 @@ def statement(tiles_table: str, head_table: str, keys: int, *, postgres: bool
     """The text that reads the head and ``keys`` tiles. Only validated table names
     and constants go into it; the keys are parameters."""
     mark = "%s" if postgres else "?"
-    frontier = "decode(frontier, 'hex')" if postgres else "frontier"
+    # As the bytes of its hex text: decode(frontier, 'hex') cost the server
+    # more than reading the tile (45 against 11 us a proof).
+    frontier = "convert_to(frontier, 'UTF8')" if postgres else "frontier"
     head = (f"SELECT {HEAD_LEVEL}, size, {frontier} FROM {head_table} "
             f"WHERE id = {_HEAD_ID}")
     tile = (f"SELECT level, number, hashes FROM {tiles_table} "
@@ -88,11 +90,12 @@ def chunks(keys: Iterable[TileKey]) -> list[tuple[int, list[int]]]:
 def parse(rows: Sequence[Sequence[Any]]) -> ProofRead:
     """The rows of ``statement``: the head's row and the tiles (a tile asked for
     twice, as padding, is one entry)."""
-    size, frontier, found = -1, b"", {}
+    size, frontier, found = -1, b"", {}  # the frontier as hex text, or its bytes
     for level, number, data in rows:
         if level == HEAD_LEVEL:
             size = number
-            frontier = bytes.fromhex(data) if isinstance(data, str) else bytes(data)
+            text = data if isinstance(data, str) else bytes(data).decode("ascii")
+            frontier = bytes.fromhex(text)
         else:
             found[(level, number)] = bytes(data)
     if size < 0:
