@@ -88,11 +88,14 @@ def chunks(keys: Iterable[TileKey]) -> list[tuple[int, list[int]]]:
 
 
 def parse(rows: Sequence[Sequence[Any]]) -> ProofRead:
-    """The rows of ``statement``: the head's row and the tiles (a tile asked for
-    twice, as padding, is one entry)."""
-    size, frontier, found = -1, b"", {}  # the frontier as hex text, or its bytes
+    """The rows of one or more ``statement``: the tiles (a tile asked for twice,
+    as padding, is one entry) and the head, the smallest one if several
+    statements read it: every tile read was there at that size."""
+    size, frontier, found = -1, b"", {}
     for level, number, data in rows:
         if level == HEAD_LEVEL:
+            if 0 <= size <= number:
+                continue
             size = number
             text = data if isinstance(data, str) else bytes(data).decode("ascii")
             frontier = bytes.fromhex(text)

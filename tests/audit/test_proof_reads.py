@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from audit import proof_reads
-from audit.proof_reads import chunks, padded
+from audit.proof_reads import chunks, padded, parse
 from tests.audit.conftest import POSTGRES_URL
 from tests.audit.records import filled
 
@@ -103,3 +103,11 @@ def test_on_postgresql_disposing_the_engine_closes_the_proof_connections(
     (conn,) = log._postgres_reader._idle
     engine.dispose()
     assert conn.closed and log._postgres_reader._idle == []
+
+
+def test_of_several_statements_the_smallest_head_counts():
+    frontier = (b"\x01" * 32).hex()
+    rows = [(-1, 3, frontier), (0, 0, b"a" * 96), (-1, 2, (b"\x02" * 32).hex())]
+    read = parse(rows)
+    assert (read.size, read.frontier, read.tiles) == (2, [b"\x02" * 32],
+                                                      {(0, 0): b"a" * 96})
