@@ -70,17 +70,24 @@ def make_engine(
 
 def _drop_if_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
     """Refuse a pooled connection the server has closed; the pool then opens a new
-    one. An idle connection has nothing to read until it sends a query: anything
+    one."""
+    if server_hung_up(dbapi_connection):
+        raise DisconnectionError("the server closed the connection")
+
+
+def server_hung_up(dbapi_connection: Any) -> bool:
+    """Whether an idle PostgreSQL connection is closed or has heard from the server.
+    An idle connection has nothing to read until it sends a query: anything
     readable is the server's goodbye (a FATAL message, the end of the stream) or a
-    message this log never asks for, and either way a fresh connection is safer."""
+    message this log never asks for, and either way a fresh connection is safer.
+    One ``poll`` with no timeout, no round trip."""
     if getattr(dbapi_connection, "closed", False) or getattr(
             dbapi_connection, "broken", False):
-        raise DisconnectionError("the connection is closed")
+        return True
     poller = select.poll()
     poller.register(dbapi_connection.fileno(),
                     select.POLLIN | select.POLLERR | select.POLLHUP)
-    if poller.poll(0):
-        raise DisconnectionError("the server closed the connection")
+    return bool(poller.poll(0))
 
 
 def _sqlite_setup(busy_timeout_ms: int, synchronous: Synchronous) -> Any:

@@ -17,8 +17,10 @@ Checkpoints are C2SP signed notes of (origin, size, root) with a timestamp exten
 line, signed with the registry's Ed25519 key; a new one is signed only if it is
 consistent with the last one signed (c2sp.org/tlog-checkpoint: "never sign two
 inconsistent checkpoints"). Proofs take the few tiles they need from a per-process
-cache (``tiles.TileCache``: a stored hash never changes) and read the others in one
-query. ``verify`` (audit.verify) trusts no stored hash and no cache.
+cache (``tiles.TileCache``: a stored hash never changes), the hashes on the tree's
+right edge from the frontier of a head read earlier (``_Frontiers``), and read the
+other tiles, with the head, in one statement (``audit.proof_reads``). ``verify``
+(audit.verify) trusts no stored hash and no cache.
 
 Known shortcoming: the appending process's CPU, on one core, bounds the rate. At
 load 2-5 on this shared machine it filled the log to ten million at 29,822 entries
@@ -42,6 +44,7 @@ from __future__ import annotations
 import base64
 import secrets
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -51,7 +54,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Engine, delete, func, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from audit import merkle, migrate, tiles
+from audit import merkle, migrate, proof_reads, tiles
 from audit.entry import AccessRecord, AuditEntry, Record, iso_ms, to_epoch_ms
 from audit.errors import (
     AuditAppendFailed,
@@ -126,6 +129,9 @@ class MerkleLog:
         self._tables = audit_tables(prefix)
         self._prefix = prefix
         self._tile_cache = tiles.TileCache(tile_cache_bytes)
+        self._heads = _Frontiers()
+        self._postgres_reader = (proof_reads.PostgresProofReader(engine)
+                                 if engine.dialect.name == "postgresql" else None)
         self._wal = (WalCheckpointer(engine)
                      if wal_thread and engine.dialect.name == "sqlite" else None)
         self._signer = signer
@@ -315,6 +321,9 @@ class MerkleLog:
                     for i in range(0, len(text), _HASH_HEX)]
         if len(frontier) != len(merkle.frontier_levels(size)):
             raise AuditError("the audit head's frontier does not match its size")
+        # The head as committed before this transaction: a tree the log has, and
+        # keeps (it is append-only), whatever this transaction does next.
+        self._heads.remember(size, frontier)
         return size, frontier, pruned
 
     # --- the head, checkpoints and proofs -----------------------------------------
@@ -325,9 +334,13 @@ class MerkleLog:
 
     def _read_head(self, conn: Connection) -> Head:
         head = self._tables.head
-        row = conn.execute(select(head.c.size, head.c.root_hash, head.c.pruned)).first()
+        row = conn.execute(select(head.c.size, head.c.root_hash, head.c.pruned,
+                                  head.c.frontier)).first()
         if row is None:
             raise AuditError("the audit log has no head row (run create_tables)")
+        self._heads.remember(row.size, [
+            bytes.fromhex(row.frontier[i:i + _HASH_HEX])
+            for i in range(0, len(row.frontier), _HASH_HEX)])
         return Head(row.size, row.root_hash, row.pruned)
 
     def checkpoint(self, now: datetime) -> str:
@@ -384,18 +397,19 @@ class MerkleLog:
             if type(index) is not int or not 0 <= index < size:
                 self._refuse_size(beyond=size)
                 raise NoSuchEntry(index)
-            get = self._nodes(merkle.inclusion_nodes(index, size), size)
-            return Proof(index, size, merkle.inclusion_proof(index, size, get))
+            path = merkle.inclusion_path(index, size)
+            get = self._nodes({node for cover in path for node in cover}, size)
+            return Proof(index, size, merkle.path_hashes(path, get))
 
     def inclusions(self, indices: Sequence[int], size: int) -> dict[int, Proof]:
         """Inclusion proofs of several leaves in one read of the stored hashes."""
-        needed: set[tuple[int, int]] = set()
-        for index in indices:
-            needed |= merkle.inclusion_nodes(index, size)
+        paths = {index: merkle.inclusion_path(index, size) for index in indices}
+        needed = {node for path in paths.values() for cover in path
+                  for node in cover}
         with self._storage("read inclusion proofs"):
             get = self._nodes(needed, size)
-        return {i: Proof(i, size, merkle.inclusion_proof(i, size, get))
-                for i in indices}
+        return {i: Proof(i, size, merkle.path_hashes(path, get))
+                for i, path in paths.items()}
 
     def consistency(self, old: int, new: int) -> Proof:
         with self._storage("read a consistency proof"):
@@ -417,38 +431,43 @@ class MerkleLog:
             raise NoSuchEntry(index)
         return format_proof(index, self.inclusion(index, size).hashes, note)
 
-    def _refuse_size(self, beyond: int = 0) -> None:
+    def _refuse_size(self, beyond: int = 0, current: int | None = None) -> None:
         """Refuse a tree size that is not one the head has reached (an integer from
         1 to the head's size); with ``beyond``, only if that size is past the head.
-        Read on the way to an error only: a proof that succeeds needs no head."""
-        current = self.head().size
+        Read on the way to an error only (unless the caller has just read the
+        head's size, ``current``): a proof that succeeds needs no extra read."""
+        if current is None:
+            current = self.head().size
         if not 0 < beyond <= current:
             raise InvalidAuditQuery("size", f"an integer from 1 to {current}")
 
     def _proof_reader(self) -> Connection:
-        """A connection for proofs. On PostgreSQL in autocommit: no BEGIN before
-        and no ROLLBACK after, two round trips of three; on SQLite the tiles are
-        read by one statement outside any transaction (``_read_tiles``). The reads
-        need no shared snapshot: a hash, once stored, never changes
-        (``tiles.TileCache``)."""
-        conn = self._engine.connect()
-        if conn.dialect.name == "postgresql":
-            conn.execution_options(isolation_level="AUTOCOMMIT")
-        return conn
+        """A connection for proofs on SQLite: the tiles are read by one statement
+        outside any transaction (``_read_for_proof``), which is all the snapshot
+        a proof needs: a hash, once stored, never changes (``tiles.TileCache``)."""
+        return self._engine.connect()
 
     def _nodes(self, needed: set[tuple[int, int]], size: int,
                conn: Connection | None = None) -> merkle.NodeSource:
-        """The subtree hashes a proof within the tree of ``size`` leaves needs,
-        from the tiles that hold them: from the tile cache where it holds enough
-        of a tile, the others read in one query (and cached). A proof whose tiles
-        are all cached touches no database at all.
+        """The subtree hashes a proof within the tree of ``size`` leaves needs.
 
-        The size needs no read of the head: the last leaf's hash is stored only
-        once the tree has reached ``size`` (tiles and head are written in one
-        transaction), so it is asked for too, and if any hash is missing the head
+        The hashes on the tree's right edge come from the frontier of that size
+        when this process has seen a head of that size (``_Frontiers``); the
+        others from the tiles that hold them: from the tile cache where it holds
+        enough of a tile, the rest read in one statement (and cached). A proof
+        whose tiles are all cached, and whose right edge is known, touches no
+        database at all.
+
+        The statement that reads the tiles reads the head too, and a size beyond
+        it is refused: no proof for a tree the log does not have, whatever the
+        caches hold. Without the frontier of ``size`` the last leaf's hash is
+        asked for as well, as a proof within a transaction (``conn``) reads no
+        head: it is stored only once the tree has reached ``size`` (tiles and
+        head are written in one transaction), so if any hash is missing the head
         says whether the size was beyond it (a caller's mistake) or the store
         lost hashes (run verify)."""
-        needed = {*needed, (0, size - 1)}
+        edge = self._heads.edge(size)
+        needed = needed - edge.keys() if edge else {*needed, (0, size - 1)}
         found: dict[tiles.TileKey, tiles.Cached] = {}
         missing = []
         for key, count in tiles.hashes_needed(needed).items():
@@ -459,13 +478,15 @@ class MerkleLog:
                 found[key] = kept
         if missing:
             if conn is None:
-                with self._proof_reader() as reader:
-                    raw = self._read_tiles(reader, missing)
+                read = self._read_for_proof(missing)
+                self._heads.remember(read.size, read.frontier)
+                self._refuse_size(beyond=size, current=read.size)
+                raw = read.tiles
             else:
                 raw = self._read_tiles(conn, missing)
             for key, data in raw.items():
                 found[key] = self._tile_cache.add(key, data)
-        source = tiles.TileSource(found)
+        source = tiles.TileSource(found, known=edge)
         try:
             for level, position in needed:
                 source(level, position)
@@ -475,11 +496,32 @@ class MerkleLog:
                              ) from None
         return source
 
+    def _read_for_proof(self, keys: list[tiles.TileKey]) -> proof_reads.ProofRead:
+        """The head and the tiles ``keys`` (``audit.proof_reads``): on PostgreSQL
+        by the log's own connections, on SQLite through the driver's cursor
+        (SQLAlchemy's statement handling and result wrapping cost more than the
+        query; the sqlite3 module keeps the few statement texts compiled)."""
+        names = (self._tables.tiles.name, self._tables.head.name)
+        if self._postgres_reader is not None:
+            return self._postgres_reader.read(*names, keys)
+        rows: list[Any] = []
+        with self._proof_reader() as conn:
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore
+            try:
+                for count, params in proof_reads.chunks(keys):
+                    sql = proof_reads.statement(*names, count, postgres=False)
+                    rows += cursor.execute(sql, params).fetchall()
+            finally:
+                cursor.close()
+        return proof_reads.parse(rows)
+
     def _read_tiles(self, conn: Connection, keys: Iterable[tiles.TileKey]
                     ) -> dict[tiles.TileKey, bytes]:
-        """Tiles by ``(level, number)`` in one query, answered from the primary key,
-        through the driver's own cursor: SQLAlchemy's statement handling and
-        result wrapping cost more than the query."""
+        """Tiles by ``(level, number)`` in one query within the transaction of
+        ``conn`` (an append's or a checkpoint's, which has read the head),
+        answered from the primary key, through the driver's own cursor:
+        SQLAlchemy's statement handling and result wrapping cost more than the
+        query. Proofs read by ``_read_for_proof``."""
         wanted = sorted({(int(level), int(number)) for level, number in keys})
         if not wanted:
             return {}
@@ -487,9 +529,6 @@ class MerkleLog:
         if conn.dialect.name == "postgresql":
             rows = self._read_tiles_postgres(raw, wanted)
         else:
-            # Outside a transaction the SELECT is its own snapshot, which is all
-            # a proof needs (``_proof_reader``); inside an append it reads the
-            # append's own.
             cursor = raw.cursor()  # type: ignore[union-attr]
             try:
                 rows = cursor.execute(self._tiles_sql_sqlite(wanted)).fetchall()
@@ -513,9 +552,9 @@ class MerkleLog:
     def _read_tiles_postgres(self, raw: Any, wanted: list[tiles.TileKey]
                              ) -> list[tuple[int, int, bytes]]:
         """The keys as two array parameters joined to the primary key: one text
-        for every read, which psycopg prepares on the connection after a few
-        uses (``prepare_threshold``), so the server stops parsing and planning
-        it per proof. Binary results: the tiles arrive as bytes, not as hex."""
+        for every read (the server plans it each time, see ``audit.proof_reads``;
+        this read is rare, an append's after another process appended). Binary
+        results: the tiles arrive as bytes, not as hex."""
         sql = (f"SELECT t.level, t.number, t.hashes FROM unnest("
                f"%s::smallint[], %s::bigint[]) AS k(level, number) "
                f"JOIN {self._tables.tiles.name} t "
@@ -583,6 +622,43 @@ class MerkleLog:
             yield
         except (SQLAlchemyError, OSError) as exc:
             raise AuditUnavailable(f"could not {action}") from exc
+
+
+class _Frontiers:
+    """The frontiers of the last few heads this process read, by tree size.
+
+    A head once committed stays a tree the log has: the log only grows, and the
+    first ``size`` leaves, so the perfect subtrees of that size, never change
+    (RFC 9162 2.1.1). Only committed heads are kept: those read under the head's
+    lock before an append or a checkpoint writes anything, and those read with a
+    proof's tiles; never the head an append is about to commit, which a failed
+    commit would leave the log without."""
+
+    _KEEP = 8
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._edges: OrderedDict[int, dict[tuple[int, int], bytes]] = OrderedDict()
+
+    def remember(self, size: int, frontier: Sequence[bytes]) -> None:
+        levels = merkle.frontier_levels(size)
+        if size < 1 or len(frontier) != len(levels):
+            return
+        edge, start = {}, 0
+        for level, node in zip(levels, frontier):
+            edge[(level, start >> level)] = node
+            start += 1 << level
+        with self._lock:
+            self._edges[size] = edge
+            self._edges.move_to_end(size)
+            while len(self._edges) > self._KEEP:
+                self._edges.popitem(last=False)
+
+    def edge(self, size: int) -> dict[tuple[int, int], bytes]:
+        """The right edge of the tree of ``size`` leaves, as ``(level, position)``
+        to hash, if a head of that size was seen; else empty. Not to be changed."""
+        with self._lock:
+            return self._edges.get(size, {})
 
 
 def _prune_record(cutoff: int, deleted: int, now: datetime) -> AccessRecord:

@@ -182,8 +182,34 @@ def consistency_nodes(old: int, new: int) -> set[tuple[int, int]]:
 
 
 def inclusion_proof(index: int, size: int, get: NodeSource) -> list[bytes]:
+    return path_hashes(inclusion_path(index, size), get)
+
+
+def inclusion_path(index: int, size: int) -> list[list[tuple[int, int]]]:
+    """For each hash of PATH(index, D[0:size]) (2.1.3.1), leaf end first, the
+    perfect subtrees ``(level, position)`` that make it up, left to right: one,
+    except on the right edge of a tree whose size is not a power of two."""
     _check_index(index, size)
-    return [_subtree(s, e, get) for s, e in _inclusion_ranges(index, size)]
+    path = []
+    for start, end in _inclusion_ranges(index, size):
+        cover: list[tuple[int, int]] = []
+        _cover(start, end, cover)
+        path.append(cover)
+    return path
+
+
+def path_hashes(path: Iterable[Sequence[tuple[int, int]]], get: NodeSource
+                ) -> list[bytes]:
+    """The hashes of ``inclusion_path``: each the hash over its perfect subtrees,
+    MTH(D[a:b]) = node(left, MTH(rest)) by 2.1.1's split, so folded from the
+    right."""
+    hashes = []
+    for cover in path:
+        node = get(*cover[-1])
+        for level, position in reversed(cover[:-1]):
+            node = node_hash(get(level, position), node)
+        hashes.append(node)
+    return hashes
 
 
 def consistency_proof(old: int, new: int, get: NodeSource) -> list[bytes]:

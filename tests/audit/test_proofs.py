@@ -4,12 +4,28 @@ the log's verifier key; retention prunes records and keeps everything verifiable
 from __future__ import annotations
 
 import base64
+import random
+import threading
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event, select
 
-from audit import AuditEntry, InvalidAuditQuery, NoSuchEntry
-from audit.merkle import ProofError, leaf_hash, verify_consistency, verify_inclusion
+from audit import (
+    AuditAppendFailed,
+    AuditEntry,
+    AuditLog,
+    InvalidAuditQuery,
+    NoSuchEntry,
+)
+from audit.merkle import (
+    MemoryTree,
+    ProofError,
+    inclusion_proof,
+    leaf_hash,
+    verify_consistency,
+    verify_inclusion,
+)
 from audit.note import Checkpoint, open_checkpoint, verify_proof
 from tests.audit.conftest import SIGNER
 from tests.audit.records import T0, filled, request
@@ -204,3 +220,111 @@ def test_a_cached_partial_tile_is_read_again_when_a_proof_needs_more_of_it(log):
         proof = log.inclusion(index, size)
         verify_inclusion(index, size, leaf_hash(records[index].canonical_bytes()),
                          proof.hashes, root)
+
+
+# --- the heads a process remembers --------------------------------------------------
+
+
+def _records_by_index(log, requests: list[list]) -> list:
+    records: list = []
+    for batch in requests:
+        assert log.append(batch)[0] == len(records)
+        records += batch
+    return records
+
+
+def test_a_head_whose_commit_failed_never_gives_a_proof(log, engine):
+    records = _records_by_index(log, [request(n, 3) for n in range(1, 4)])  # 12
+    assert log.inclusion(5, 12).size == 12  # the head of 12 and its tiles cached
+
+    def fail(conn):
+        raise OSError("disk full (simulated)")
+
+    event.listen(engine, "commit", fail)
+    try:
+        with pytest.raises(AuditAppendFailed):
+            log.append(request(4, 3))  # would have made 16
+    finally:
+        event.remove(engine, "commit", fail)
+    for index in (0, 5, 11):
+        with pytest.raises(InvalidAuditQuery):
+            log.inclusion(index, 16)
+    root = bytes.fromhex(log.head().root_hash)
+    verify_inclusion(5, 12, leaf_hash(records[5].canonical_bytes()),
+                     log.inclusion(5, 12).hashes, root)
+
+
+def test_a_log_rolled_back_behind_a_process_gets_no_proof_for_its_lost_size(
+        log, engine, tables):
+    records = _records_by_index(log, [request(n, 59) for n in range(1, 11)])  # 600
+    saved = log.head()
+    log.inclusion(5, saved.size)  # this process now knows the head of 600
+    _keep_first(engine, tables, 560)  # tiles and head, as a restored backup
+    # Leaf 300's own tile is complete in both trees, the right edge of 600 is
+    # known: only the head read with the tile can tell that 600 is gone.
+    with pytest.raises(InvalidAuditQuery):
+        log.inclusion(300, saved.size)
+    proof = log.inclusion(300, 560)
+    verify_inclusion(300, 560, leaf_hash(records[300].canonical_bytes()),
+                     proof.hashes, bytes.fromhex(log.head().root_hash))
+
+
+def _keep_first(engine, tables, size: int) -> None:
+    from audit.tiles import tiles_of
+    with engine.connect() as conn:
+        data = b"".join(bytes(row.hashes) for row in conn.execute(
+            select(tables.tiles.c.hashes).where(tables.tiles.c.level == 0)
+            .order_by(tables.tiles.c.number)))
+    tree = MemoryTree()
+    tree.append([data[i:i + 32] for i in range(0, 32 * size, 32)])
+    with engine.begin() as conn:
+        conn.execute(tables.tiles.delete())
+        conn.execute(tables.tiles.insert(), [
+            {"level": level // 8, "number": number, "hashes": hashes}
+            for level in range(0, len(tree.levels), 8)
+            for number, hashes in tiles_of(level, tree.levels[level])])
+        conn.execute(tables.head.update().values(
+            size=size, root_hash=tree.root().hex(),
+            frontier="".join(h.hex() for h in tree.frontier)))
+
+
+def test_proofs_stay_exact_while_another_process_appends(log, engine, prefix):
+    writer = AuditLog(engine, prefix=prefix, signer=SIGNER)  # as another process
+    records = _records_by_index(writer, [request(n, 20) for n in range(1, 15)])
+    done = threading.Event()
+
+    def append_more() -> None:
+        n = 100
+        while not done.is_set() and n < 160:
+            batch = request(n, 7)
+            index = writer.append(batch)[0]
+            records[index:index + len(batch)] = batch
+            n += 1
+
+    appender = threading.Thread(target=append_more)
+    appender.start()
+    rng = random.Random(4)
+    checked = 0
+    try:
+        while appender.is_alive() or checked < 40:
+            note = log.checkpoint(T0)  # the head, as the routes take it
+            checkpoint = open_checkpoint(note, SIGNER.verifier)
+            for index in rng.sample(range(checkpoint.size), 5):
+                proof = log.inclusion(index, checkpoint.size)
+                verify_inclusion(index, checkpoint.size,
+                                 leaf_hash(records[index].canonical_bytes()),
+                                 proof.hashes, checkpoint.root)
+                checked += 1
+            if checked >= 400:
+                break
+    finally:
+        done.set()
+        appender.join()
+    size = log.head().size
+    fresh = AuditLog(engine, prefix=prefix)  # no cache, no remembered head
+    tree = MemoryTree()
+    tree.append([leaf_hash(r.canonical_bytes()) for r in records[:size]])
+    for index in range(0, size, 7):
+        expected = inclusion_proof(index, size, tree.node)
+        assert log.inclusion(index, size).hashes == expected
+        assert fresh.inclusion(index, size).hashes == expected
