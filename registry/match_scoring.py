@@ -25,7 +25,7 @@ import numpy as np
 
 from .gate import Rankable
 from .match_memory import EMPLOYER, HOURS, LEVEL, NO_DAY, PERIOD, MatchIndex, day
-from .match_memory import Visibility, micros
+from .match_memory import micros
 from .matching import Matcher, quarters
 
 
@@ -78,7 +78,7 @@ class _Field:
 
     index: MatchIndex
     matcher: Matcher
-    shown: Visibility  # per entry: visible to this query
+    shown: np.ndarray  # per entry: visible to this query
     pids: np.ndarray
     skill: np.ndarray
     employer: np.ndarray | None  # per candidate, when the circle needed it
@@ -170,7 +170,7 @@ def _field(index: MatchIndex, matcher: Matcher, rankable: Rankable,
     keys = [r for r in rankable.reach if 0 <= r <= index.max_reach]
     reach_ok[keys] = True
 
-    shown = index.visibility(reach_ok, now)
+    shown = index.visible_all(reach_ok, now)
     candidates, best = _skill_hits(index, matcher, shown)
     # The circle and the passed first: they rest on the employer and the holder
     # alone, and a narrow circle leaves few of the holders with a wanted skill to
@@ -199,7 +199,7 @@ def _field(index: MatchIndex, matcher: Matcher, rankable: Rankable,
                   _distance(index, matcher))
 
 
-def _skill_hits(index: MatchIndex, matcher: Matcher, visible: Visibility
+def _skill_hits(index: MatchIndex, matcher: Matcher, visible: np.ndarray
                 ) -> tuple[np.ndarray, dict[int, np.ndarray]]:
     """The holders with a visible entry holding a wanted skill, and per slot the
     best points of every holder (indexed by holder id).
@@ -233,7 +233,7 @@ def _skill_hits(index: MatchIndex, matcher: Matcher, visible: Visibility
     return np.flatnonzero(seen).astype(np.int32), best
 
 
-def _merged(index: MatchIndex, candidates: np.ndarray, visible: Visibility,
+def _merged(index: MatchIndex, candidates: np.ndarray, visible: np.ndarray,
             names: tuple[str, ...]) -> dict[str, np.ndarray]:
     """Index columns ``names`` per candidate from the latest visible entry holding
     each (-1 or NO_DAY where none does); the period's two ends from one entry. A
@@ -259,7 +259,7 @@ _NULL = {"employer": -1, "level": -1, "hours": -1, "free_from": NO_DAY,
 
 
 def _merged_rows(index: MatchIndex, candidates: np.ndarray,
-                 visible: Visibility) -> dict[str, np.ndarray]:
+                 visible: np.ndarray) -> dict[str, np.ndarray]:
     """The merge over every entry of each candidate's row."""
     c = index.col
     held = index.holder_entries[candidates]
