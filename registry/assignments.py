@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from schemas.catalogue import FIELDS_OF_WORK
 from schemas.reference_organisations import SECTORS
 
 from . import limits
-from .db import transaction
+from .db import transaction, within
 from .errors import AssignmentNotFound, InvalidAssignment, InvalidTransition
 from .tables import Assignment, AssignmentPass, FeedSequence
 
@@ -199,8 +199,10 @@ class Assignments:
                 **_columns(spec)))
         return self.get(organisation, result.inserted_primary_key[0])
 
-    def get(self, organisation: str, assignment_id: int) -> StoredAssignment:
-        with transaction(self._engine) as conn:
+    def get(self, organisation: str, assignment_id: int,
+            conn: Connection | None = None) -> StoredAssignment:
+        """``conn``: the caller's transaction, if it has one (``db.within``)."""
+        with within(self._engine, conn) as conn:
             row = conn.execute(select(T).where(
                 T.c.id == assignment_id, T.c.organisation == organisation)).first()
         if row is None:
@@ -257,8 +259,9 @@ class Assignments:
                 conn.execute(insert(T_PASS).values(
                     assignment_id=assignment_id, pseudonym=pseudonym, created=now))
 
-    def passed(self, assignment_id: int) -> frozenset[str]:
-        with transaction(self._engine) as conn:
+    def passed(self, assignment_id: int,
+               conn: Connection | None = None) -> frozenset[str]:
+        with within(self._engine, conn) as conn:
             return frozenset(conn.execute(select(T_PASS.c.pseudonym).where(
                 T_PASS.c.assignment_id == assignment_id)).scalars())
 

@@ -80,3 +80,15 @@ def transaction(engine: Engine) -> Iterator[Connection]:
             yield conn
     except SQLAlchemyError as exc:
         raise StorageFailed() from exc
+
+
+@contextmanager
+def within(engine: Engine, conn: Connection | None) -> Iterator[Connection]:
+    """The caller's transaction ``conn`` when it has one, else a transaction of
+    its own (``transaction``): a page's reads share one connection, so that
+    PostgreSQL serves them with one check-out and one commit."""
+    if conn is not None:
+        yield conn
+        return
+    with transaction(engine) as own:
+        yield own

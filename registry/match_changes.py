@@ -117,17 +117,29 @@ def mark_now(conn: Connection) -> Mark:
 
 def changed_since(conn: Connection, mark: Mark) -> tuple[set[int], Mark]:
     """The disclosures whose index rows changed after ``mark``, and the new mark;
-    call in one snapshot with the read of their rows."""
+    call in one snapshot with the read of their rows.
+
+    On PostgreSQL the rows and the new mark's ``xmin`` come from one statement,
+    so from one snapshot: a transaction still running when the rows were read
+    is at or above that ``xmin``, even when it commits a moment later (read
+    committed gives each statement a snapshot of its own; an ``xmin`` read by a
+    later statement could pass such a transaction, and its rows, by)."""
     if conn.dialect.name == "postgresql":
         rows = conn.execute(text(
+            "SELECT s.xmin, c.seq, c.disclosure_id FROM (SELECT pg_snapshot_xmin("
+            "pg_current_snapshot())::text::bigint AS xmin) AS s LEFT JOIN ("
             "SELECT seq, disclosure_id FROM match_change WHERE seq > :seq "
-            "OR transaction_id >= :xmin"), {"seq": mark.seq, "xmin": mark.xmin}).all()
+            "OR transaction_id >= :xmin) AS c ON true"),
+            {"seq": mark.seq, "xmin": mark.xmin}).all()
+        xmin = int(rows[0][0])
+        rows = [(seq, d) for _, seq, d in rows if seq is not None]
     else:
         rows = conn.execute(text(
             "SELECT seq, disclosure_id FROM match_change WHERE seq > :seq"),
             {"seq": mark.seq}).all()
+        xmin = None
     top = max((seq for seq, _ in rows), default=mark.seq)
-    return {d for _, d in rows}, Mark(max(top, mark.seq), _xmin(conn))
+    return {d for _, d in rows}, Mark(max(top, mark.seq), xmin)
 
 
 def prune(conn: Connection) -> int:

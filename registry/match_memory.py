@@ -32,9 +32,10 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import contextmanager
 from itertools import chain
 from datetime import date, datetime, timedelta, timezone
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import numpy as np
 from sqlalchemy import Connection, Engine, select
@@ -103,10 +104,12 @@ class MatchIndex:
 
     # -- Sync ------------------------------------------------------------------
 
-    def sync(self) -> None:
-        """Bring the arrays to the database's state (call with the lock held)."""
+    def sync(self, conn: Connection | None = None) -> None:
+        """Bring the arrays to the database's state (call with the lock held).
+        ``conn``: the caller's transaction, if it has one; it must not have
+        written anything (what the log says must have committed)."""
         stale = time.monotonic() - self._synced > _STALE_SECONDS
-        with self._engine.connect() as conn:
+        with _reading(self._engine, conn) as conn:
             if self._mark is None or stale:
                 self._load_all(conn)
             else:
@@ -128,9 +131,10 @@ class MatchIndex:
                 prune(conn)
             self._pruned = self._synced
 
-    def locked(self):
-        """``with index.locked():`` syncs and keeps other threads out."""
-        return _Locked(self)
+    def locked(self, conn: Connection | None = None):
+        """``with index.locked():`` syncs and keeps other threads out; ``conn``:
+        the caller's transaction to sync in (see ``sync``)."""
+        return _Locked(self, conn)
 
     def _load_all(self, conn: Connection) -> None:
         # The mark first: whatever commits after it is replayed by the next sync.
@@ -417,13 +421,14 @@ class MatchIndex:
 
 
 class _Locked:
-    def __init__(self, index: MatchIndex):
+    def __init__(self, index: MatchIndex, conn: Connection | None):
         self._index = index
+        self._conn = conn
 
     def __enter__(self) -> MatchIndex:
         self._index._lock.acquire()
         try:
-            self._index.sync()
+            self._index.sync(self._conn)
         except BaseException:
             self._index._lock.release()
             raise
@@ -431,6 +436,16 @@ class _Locked:
 
     def __exit__(self, *exc) -> None:
         self._index._lock.release()
+
+
+@contextmanager
+def _reading(engine: Engine, conn: Connection | None) -> Iterator[Connection]:
+    """The caller's connection, or one of the index's own."""
+    if conn is not None:
+        yield conn
+        return
+    with engine.connect() as own:
+        yield own
 
 
 def _all_pairs(conn: Connection, query) -> np.ndarray:

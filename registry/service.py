@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from audit import AuditLog
 
@@ -21,6 +21,7 @@ from .assignments import (
 )
 from .bulk import BulkIngest
 from .circles import Circles
+from .db import transaction
 from .errors import Forbidden, InvalidTransition
 from .errors_work import CandidateNotFound
 from .employment import Employment
@@ -135,14 +136,18 @@ class Registry:
                              f"assignment {assignment_id}", "role may not view "
                              "candidates", purpose=MATCHING, activity=MATCH_ACTIVITY)
             raise
-        assignment = self.assignments.get(requester.organisation, assignment_id)
-        if assignment.status not in RANKABLE:
-            raise InvalidTransition(assignment.id, assignment.status,
-                                    "rank candidates for")
         after = cursors.decode(cursor) if cursor else None
         size = max(1, min(limit, MAX_PAGE))
-        ranked, total, profiles = self._ranked(requester, assignment, now, size + 1,
-                                               after)
+        # The assignment and the page are read in one transaction (one check-out
+        # and one commit on PostgreSQL), closed before the audit log is written.
+        with transaction(self.engine) as conn:
+            assignment = self.assignments.get(requester.organisation, assignment_id,
+                                              conn)
+            if assignment.status not in RANKABLE:
+                raise InvalidTransition(assignment.id, assignment.status,
+                                        "rank candidates for")
+            ranked, total, profiles = self._ranked(requester, assignment, now,
+                                                   size + 1, after, conn)
         page = ranked[:size]
         shown = [Ranked(profiles[s.pseudonym], s.score, s.reasons) for s in page]
         self.gate.disclose(requester, MATCHING, [r.profile for r in shown], now,
@@ -166,11 +171,13 @@ class Registry:
                now: datetime, limit: int | None,
                after: tuple[int, str] | None) -> tuple[list[Scored], int]:
         """A page of the ranking and the number of candidates in all of it."""
-        return self._ranked(requester, assignment, now, limit, after)[:2]
+        with transaction(self.engine) as conn:
+            return self._ranked(requester, assignment, now, limit, after, conn)[:2]
 
     def _ranked(self, requester: Requester, assignment: StoredAssignment,
-                now: datetime, limit: int | None, after: tuple[int, str] | None
-                ) -> tuple[list[Scored], int, dict[str, VisibleProfile]]:
+                now: datetime, limit: int | None, after: tuple[int, str] | None,
+                conn: Connection) -> tuple[list[Scored], int,
+                                           dict[str, VisibleProfile]]:
         """The page, the total, and the profiles of the page read with it.
 
         Every candidate is scored in memory (``registry.match_scoring``) on the
@@ -180,20 +187,25 @@ class Registry:
         page candidate whose score there differs (a change committed after this
         query's sync) makes the ranking run again on the newer state; one that
         still differs after that is left out, so that a field no longer
-        consented can not place anyone, and a holder who withdrew is not shown."""
+        consented can not place anyone, and a holder who withdrew is not shown.
+
+        Every read goes through ``conn``, the caller's transaction, which only
+        reads: on PostgreSQL each of its statements sees what has committed
+        when it starts (read committed), so a later attempt sees the newer
+        state as it would in a transaction of its own."""
         from .match_scoring import rank as rank_in_memory
 
         matcher = Matcher(assignment, self.relations, self.circles)
         wanted = matcher.skills_to_look_for()
         for attempt in range(_RANK_ATTEMPTS):
-            rankable = self.gate.rankable(requester, MATCHING, now)
-            passed = self.assignments.passed(assignment.id)
-            with self.match_index.locked() as index:
+            rankable = self.gate.rankable(requester, MATCHING, now, conn=conn)
+            passed = self.assignments.passed(assignment.id, conn)
+            with self.match_index.locked(conn) as index:
                 ranking = rank_in_memory(index, matcher, rankable, passed, after,
                                          limit)
             signals, profiles = self.gate.page(
                 requester, MATCHING, now, wanted, [p for p, _ in ranking.page],
-                decided=rankable) if ranking.page else ([], [])
+                decided=rankable, conn=conn) if ranking.page else ([], [])
             checked = {s.pseudonym: matcher.score(s) for s in signals}
             if all(checked[p].score == score for p, score in ranking.page
                    if p in checked) or attempt == _RANK_ATTEMPTS - 1:

@@ -284,6 +284,59 @@ def test_a_change_committed_late_with_an_earlier_number_is_not_missed(
     assert page == python_ranking(registry, requester, job, NOW)
 
 
+def test_a_change_committed_just_after_the_log_was_read_is_not_missed(
+        populated, database_url, monkeypatch):
+    """A transaction still running when the log is read, which commits before
+    the reader's mark is taken, is replayed by the next query: the mark comes
+    from the snapshot that read the log."""
+    if database_url is None:
+        pytest.skip("SQLite has one writer at a time")
+    import registry.match_changes as changes
+    import registry.match_memory as memory
+
+    registry = populated.registry
+    requester = Requester(UTRECHT, "staff-1", "staff")
+    job = registry.create_assignment(requester, AssignmentSpec(
+        title="Opdracht", description="", required_skills=skill_pool()[:1],
+        circle="national"), NOW)
+    victim = registry.rank(requester, job, NOW)[0].pseudonym
+    world = World(registry, random.Random(7))
+    committed = []
+
+    with registry.engine.connect() as slow:
+        def commit_slow():
+            if not committed:
+                committed.append(slow.commit())
+
+        def xmin_after_commit(conn):
+            commit_slow()
+            return xmin(conn)
+
+        def read_then_commit(conn, mark):
+            found = changed_since(conn, mark)
+            commit_slow()
+            return found
+
+        xmin, changed_since = changes._xmin, memory.changed_since
+        slow.execute(text("DELETE FROM match_skill WHERE pseudonym = :p"),
+                     {"p": victim})
+        slow.execute(text("DELETE FROM match_disclosure WHERE pseudonym = :p"),
+                     {"p": victim})
+        world.publish()  # a later number, committed first
+        monkeypatch.setattr(changes, "_xmin", xmin_after_commit)
+        monkeypatch.setattr(memory, "changed_since", read_then_commit)
+        registry.rank(requester, job, NOW)  # reads the log, then ``slow`` commits
+        monkeypatch.undo()
+    assert committed
+
+    with registry.match_index.locked() as index:
+        page = rank(index, Matcher(job, registry.relations, registry.circles),
+                    registry.gate.rankable(requester, MATCHING, NOW), frozenset(),
+                    None, None).page
+    assert victim not in {p for p, _ in page}
+    assert page == python_ranking(registry, requester, job, NOW)
+
+
 def test_an_audience_of_several_organisations_is_seen_by_each(system):
     registry = system.registry
     key = holder_key(2)
