@@ -132,6 +132,8 @@ class MerkleLog:
         self._queue_lock = threading.Lock()
         self._queue: list[_Waiter] = []
         self._leading = False
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._held: Any = None  # the SQLite connection appends write on (_writer)
         # The partial tiles this process last wrote, with the tree they belong to.
         self._partial: tuple[int, list[bytes], dict[tiles.TileKey, bytes]] | None = None
 
@@ -208,8 +210,7 @@ class MerkleLog:
                 group.append(self._queue.pop(0))
                 taken += len(group[-1].records)
         try:
-            with self._engine.begin() as conn:
-                self._append_locked(conn, group)
+            self._transaction(group)
         except Exception as exc:  # anything at all: those requests must fail (inv. 4)
             for waiter in group:
                 waiter.failed = exc
@@ -225,8 +226,57 @@ class MerkleLog:
             else:
                 self._leading = False
 
-    def _append_locked(self, conn: Connection, group: list[_Waiter]) -> None:
-        start, frontier, _pruned = self._lock_head(conn)
+    def _transaction(self, group: list[_Waiter]) -> None:
+        """Write ``group`` in one transaction on a connection of the driver's
+        own, committed before this returns. SQLAlchemy's connection, transaction
+        and statement handling around the few statements of an append cost more
+        CPU than the statements did (bench/audit_bench.py, match). Anything
+        that fails rolls back and the connection is given up (``_writer``)."""
+        fairy = self._writer()
+        raw = fairy.dbapi_connection
+        try:
+            if self._sqlite:
+                # ``make_engine`` leaves transactions to us (autocommit mode); the
+                # head's UPDATE then takes the write lock (``_lock_head``).
+                raw.execute("BEGIN")
+            self._append_locked(raw, group)
+            self._commit(raw)
+        except BaseException:
+            self._held = None
+            try:
+                raw.rollback()
+            except Exception:
+                fairy.invalidate()
+            fairy.close()
+            raise
+        if not self._sqlite:
+            fairy.close()
+
+    def _writer(self) -> Any:
+        """The connection an append writes on. On PostgreSQL one from the pool
+        each time (its check-out test, ``audit.db``, replaces a connection the
+        server closed). On SQLite the same one every time, taken out of the
+        pool (made with the engine's settings, then detached): in WAL mode a
+        connection drops its whole page cache when another connection wrote
+        last, and the pool hands out its connections in turn, so each append
+        read the head, the tables' and the indexes' pages again, 0.1 ms a page
+        of ten candidates. Given up after any failure, so the next append
+        starts on a fresh one. Only the leading thread uses it (``_lead``)."""
+        if self._held is not None:
+            return self._held
+        fairy = self._engine.raw_connection()
+        if self._sqlite:
+            fairy.detach()
+            self._held = fairy
+        return fairy
+
+    def _commit(self, raw: Any) -> None:
+        raw.commit()
+
+    def _append_locked(self, raw: Any, group: list[_Waiter]) -> None:
+        """The append's statements, on the DBAPI connection ``raw`` inside its
+        open transaction (``_transaction``; ``prune``'s own)."""
+        start, frontier, _pruned = self._lock_head(raw)
         before = list(frontier)
         size = start
         entries: list[list[Any]] = []
@@ -242,7 +292,7 @@ class MerkleLog:
             waiter.indices = list(range(size, size + len(waiter.leaves)))
             size += len(waiter.leaves)
         size, grown = merkle.grow(frontier, start, leaves)
-        partial = self._partial_tiles(conn, start, before)
+        partial = self._partial_tiles(raw, start, before)
         try:
             changed = tiles.grown_tiles(start, grown, partial)
         except ValueError as exc:
@@ -254,17 +304,38 @@ class MerkleLog:
         for table, rows in ((self._tables.entries, entries),
                             (self._tables.access, access)):
             if rows:
-                self._insert_rows(conn, table, rows)
-        conn.exec_driver_sql(self._upsert_tiles_sql(conn.dialect.paramstyle),
-                             [(lv, n, data) for (lv, n), data in changed.items()])
-        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        conn.exec_driver_sql(
-            f"UPDATE {self._tables.head.name} SET size = {mark}, root_hash = {mark}, "
-            f"frontier = {mark} WHERE id = {_HEAD_ID}",
-            (size, merkle.root_from_frontier(frontier).hex(),
-             "".join(h.hex() for h in frontier)))
+                self._insert_rows(raw, table, rows)
+        self._write_tiles(raw, changed)
+        self._write_head(raw, size, frontier)
 
-    def _partial_tiles(self, conn: Connection, size: int, frontier: list[bytes]
+    def _write_tiles(self, raw: Any, changed: dict[tiles.TileKey, bytes]) -> None:
+        if not changed:
+            return
+        cursor = raw.cursor()
+        try:
+            cursor.executemany(self._upsert_tiles_sql(self._mark),
+                               [(lv, n, data) for (lv, n), data in changed.items()])
+        finally:
+            cursor.close()
+
+    def _write_head(self, raw: Any, size: int, frontier: list[bytes]) -> None:
+        mark = self._mark
+        cursor = raw.cursor()
+        try:
+            cursor.execute(
+                f"UPDATE {self._tables.head.name} SET size = {mark}, "
+                f"root_hash = {mark}, frontier = {mark} WHERE id = {_HEAD_ID}",
+                (size, merkle.root_from_frontier(frontier).hex(),
+                 "".join(h.hex() for h in frontier)))
+        finally:
+            cursor.close()
+
+    @property
+    def _mark(self) -> str:
+        """The driver's parameter marker (qmark on SQLite, format on psycopg)."""
+        return "?" if self._engine.dialect.paramstyle == "qmark" else "%s"
+
+    def _partial_tiles(self, raw: Any, size: int, frontier: list[bytes]
                        ) -> dict[tiles.TileKey, bytes]:
         """The stored partial tiles of the tree of ``size`` leaves: those this
         process wrote last if that tree is still the head (the same size and
@@ -274,17 +345,16 @@ class MerkleLog:
         kept = self._partial
         if kept is not None and kept[0] == size and kept[1] == frontier:
             return kept[2]
-        return self._read_tiles(conn, tiles.partial_tiles(size))
+        return self._read_tiles(raw, tiles.partial_tiles(size))
 
-    def _insert_rows(self, conn: Connection, table: Any,
-                     rows: list[list[Any]]) -> None:
+    def _insert_rows(self, raw: Any, table: Any, rows: list[list[Any]]) -> None:
         """Positional rows (lists, as ``leaf_rows`` makes them) straight to the
         driver, on the transaction's connection: ``COPY`` on PostgreSQL, the
         sqlite3 module's executemany otherwise. SQLAlchemy's per-row parameter
         processing cost as much as the insert itself."""
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor = raw.cursor()
         try:
-            if conn.dialect.name == "postgresql":
+            if self._engine.dialect.name == "postgresql":
                 names = ", ".join(c.name for c in table.columns)
                 with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
                     for row in rows:
@@ -294,23 +364,28 @@ class MerkleLog:
         finally:
             cursor.close()
 
-    def _upsert_tiles_sql(self, paramstyle: str) -> str:
+    def _upsert_tiles_sql(self, mark: str) -> str:
         # Only the partial tile of a level is ever rewritten; full ones are new rows.
-        mark = "?" if paramstyle == "qmark" else "%s"
         return (f"INSERT INTO {self._tables.tiles.name} (level, number, hashes) "
                 f"VALUES ({mark}, {mark}, {mark}) ON CONFLICT (level, number) "
                 "DO UPDATE SET hashes = excluded.hashes")
 
-    def _lock_head(self, conn: Connection) -> tuple[int, list[bytes], int]:
+    def _lock_head(self, raw: Any) -> tuple[int, list[bytes], int]:
         # The first statement writes the head row: on PostgreSQL that takes the row
         # lock, on SQLite the RESERVED (write) lock, so concurrent appenders queue
         # here and each reads the head only after the previous one committed.
         # Written out rather than built with SQLAlchemy: building and caching the
         # statement cost more than running it, on every transaction.
-        row = conn.exec_driver_sql(
-            f"UPDATE {self._tables.head.name} SET size = size WHERE id = {_HEAD_ID} "
-            "RETURNING size, frontier, pruned").one()  # no head: the append fails
-        size, text, pruned = row
+        cursor = raw.cursor()
+        try:
+            rows = cursor.execute(
+                f"UPDATE {self._tables.head.name} SET size = size "
+                f"WHERE id = {_HEAD_ID} RETURNING size, frontier, pruned").fetchall()
+        finally:
+            cursor.close()
+        if len(rows) != 1:
+            raise AuditError("the audit log has no head row (run create_tables)")
+        size, text, pruned = rows[0]
         frontier = [bytes.fromhex(text[i:i + _HASH_HEX])
                     for i in range(0, len(text), _HASH_HEX)]
         if len(frontier) != len(merkle.frontier_levels(size)):
@@ -338,7 +413,7 @@ class MerkleLog:
             raise AuditError("this audit log has no signing key")
         table = self._tables.checkpoints
         with self._storage("sign a checkpoint"), self._engine.begin() as conn:
-            size, frontier, _ = self._lock_head(conn)
+            size, frontier, _ = self._lock_head(conn.connection.dbapi_connection)
             root = merkle.root_from_frontier(frontier)
             last = conn.execute(select(table).order_by(table.c.size.desc())
                                 .limit(1)).first()
@@ -460,9 +535,10 @@ class MerkleLog:
         if missing:
             if conn is None:
                 with self._proof_reader() as reader:
-                    raw = self._read_tiles(reader, missing)
+                    raw = self._read_tiles(reader.connection.dbapi_connection,
+                                           missing)
             else:
-                raw = self._read_tiles(conn, missing)
+                raw = self._read_tiles(conn.connection.dbapi_connection, missing)
             for key, data in raw.items():
                 found[key] = self._tile_cache.add(key, data)
         source = tiles.TileSource(found)
@@ -475,16 +551,15 @@ class MerkleLog:
                              ) from None
         return source
 
-    def _read_tiles(self, conn: Connection, keys: Iterable[tiles.TileKey]
+    def _read_tiles(self, raw: Any, keys: Iterable[tiles.TileKey]
                     ) -> dict[tiles.TileKey, bytes]:
         """Tiles by ``(level, number)`` in one query, answered from the primary key,
-        through the driver's own cursor: SQLAlchemy's statement handling and
-        result wrapping cost more than the query."""
+        through the driver's own cursor on its connection ``raw``: SQLAlchemy's
+        statement handling and result wrapping cost more than the query."""
         wanted = sorted({(int(level), int(number)) for level, number in keys})
         if not wanted:
             return {}
-        raw = conn.connection.dbapi_connection
-        if conn.dialect.name == "postgresql":
+        if self._engine.dialect.name == "postgresql":
             rows = self._read_tiles_postgres(raw, wanted)
         else:
             # Outside a transaction the SELECT is its own snapshot, which is all
@@ -558,7 +633,7 @@ class MerkleLog:
             raise AuditUnavailable("could not prune the audit log") from exc
 
     def _prune_locked(self, conn: Connection, before_ms: int, now: datetime) -> int:
-        size, _frontier, pruned = self._lock_head(conn)
+        size, _frontier, pruned = self._lock_head(conn.connection.dbapi_connection)
         cutoff = size
         for table, column in ((self._tables.entries, "started_at_ms"),
                               (self._tables.access, "occurred_at_ms")):
@@ -573,7 +648,8 @@ class MerkleLog:
             deleted += conn.execute(delete(table).where(table.c.idx < cutoff)).rowcount
         head = self._tables.head
         conn.execute(update(head).where(head.c.id == _HEAD_ID).values(pruned=cutoff))
-        self._append_locked(conn, [_Waiter([_prune_record(cutoff, deleted, now)])])
+        self._append_locked(conn.connection.dbapi_connection,
+                            [_Waiter([_prune_record(cutoff, deleted, now)])])
         return deleted
 
     @contextmanager
