@@ -42,13 +42,14 @@ from __future__ import annotations
 import base64
 import secrets
 import threading
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, delete, func, select, update
+from sqlalchemy import Connection, Engine, delete, event, func, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from audit import merkle, migrate, tiles
@@ -134,6 +135,8 @@ class MerkleLog:
         self._leading = False
         self._sqlite = engine.dialect.name == "sqlite"
         self._held: Any = None  # the SQLite connection appends write on (_writer)
+        if self._sqlite:
+            event.listen(engine, "engine_disposed", _releases_writer_of(self))
         # The partial tiles this process last wrote, with the tree they belong to.
         self._partial: tuple[int, list[bytes], dict[tiles.TileKey, bytes]] | None = None
 
@@ -269,6 +272,14 @@ class MerkleLog:
             fairy.detach()
             self._held = fairy
         return fairy
+
+    def _release_writer(self) -> None:
+        """Close the SQLite connection appends write on (the engine was
+        disposed: its own connections are closed, so is this one)."""
+        held, self._held = self._held, None
+        if held is not None:
+            with suppress(Exception):
+                held.close()
 
     def _commit(self, raw: Any) -> None:
         raw.commit()
@@ -659,6 +670,19 @@ class MerkleLog:
             yield
         except (SQLAlchemyError, OSError) as exc:
             raise AuditUnavailable(f"could not {action}") from exc
+
+
+def _releases_writer_of(log: MerkleLog) -> Any:
+    """An ``engine_disposed`` listener that closes ``log``'s writer; it holds
+    the log weakly, so the engine keeps no log alive."""
+    ref = weakref.ref(log)
+
+    def release(_engine: Engine) -> None:
+        found = ref()
+        if found is not None:
+            found._release_writer()
+
+    return release
 
 
 def _prune_record(cutoff: int, deleted: int, now: datetime) -> AccessRecord:
