@@ -11,7 +11,9 @@ rewritten, and the one this process wrote last is not read back while the head
 still holds its tree) and the new head in one transaction: the caller's answer waits for
 that commit, so what was shown is durable before it leaves (invariant 4). Requests
 are batched as they come: one transaction holds every request queued in this
-process while the previous one committed (group commit).
+process while the previous one committed (group commit). The transaction runs
+on the driver's connection, not through SQLAlchemy (``_transaction``), and on
+SQLite always on the same one (``_writer``).
 
 Checkpoints are C2SP signed notes of (origin, size, root) with a timestamp extension
 line, signed with the registry's Ed25519 key; a new one is signed only if it is
@@ -35,6 +37,20 @@ tried and gave nothing. Group commit shares a transaction only among the threads
 of one process; one appender process per deployment, fed by the API workers with
 records they encoded and hashed themselves, would spread that work over the cores
 and share every commit. See bench/results/audit.json and the README.
+
+Known shortcoming: a page of ten candidates costs its request one append of
+eleven records, and on SQLite that append is still about 0.5 ms of CPU
+(measured at load 9-12 against 0.9-1.2 ms before the append left SQLAlchemy)
+plus the wait for one fsync of the WAL. Most of it is SQLite's: the rows, their
+eight indexes and the rewritten partial tile come to some thirty WAL pages per
+commit (ten of them for ``ix_<prefix>_entries_subject_time``, one page per
+subject), written and fsynced before the answer (invariant 4); the Python part
+(encoding, hashing, the tree) is under 0.1 ms. The ratio the match benchmark
+aims for (1.1 on a 4.6 ms query) leaves 0.46 ms for all of it. Getting there
+needs fewer pages per commit: a durable append-only journal of the encoded
+records as the commit point, with the tables written behind it in larger
+batches and the journal replayed on open (and read by every query that must
+see the newest records), which is a change of design with its own crash tests.
 """
 
 from __future__ import annotations
