@@ -11,7 +11,9 @@ rewritten, and the one this process wrote last is not read back while the head
 still holds its tree) and the new head in one transaction: the caller's answer waits for
 that commit, so what was shown is durable before it leaves (invariant 4). Requests
 are batched as they come: one transaction holds every request queued in this
-process while the previous one committed (group commit).
+process while the previous one committed (group commit). The transaction runs
+on the driver's connection, not through SQLAlchemy (``_transaction``), and on
+SQLite always on the same one (``_writer``).
 
 Checkpoints are C2SP signed notes of (origin, size, root) with a timestamp extension
 line, signed with the registry's Ed25519 key; a new one is signed only if it is
@@ -37,6 +39,20 @@ tried and gave nothing. Group commit shares a transaction only among the threads
 of one process; one appender process per deployment, fed by the API workers with
 records they encoded and hashed themselves, would spread that work over the cores
 and share every commit. See bench/results/audit.json and the README.
+
+Known shortcoming: a page of ten candidates costs its request one append of
+eleven records, and on SQLite that append is still about 0.5 ms of CPU
+(measured at load 9-12 against 0.9-1.2 ms before the append left SQLAlchemy)
+plus the wait for one fsync of the WAL. Most of it is SQLite's: the rows, their
+eight indexes and the rewritten partial tile come to some thirty WAL pages per
+commit (ten of them for ``ix_<prefix>_entries_subject_time``, one page per
+subject), written and fsynced before the answer (invariant 4); the Python part
+(encoding, hashing, the tree) is under 0.1 ms. The ratio the match benchmark
+aims for (1.1 on a 4.6 ms query) leaves 0.46 ms for all of it. Getting there
+needs fewer pages per commit: a durable append-only journal of the encoded
+records as the commit point, with the tables written behind it in larger
+batches and the journal replayed on open (and read by every query that must
+see the newest records), which is a change of design with its own crash tests.
 """
 
 from __future__ import annotations
@@ -44,6 +60,7 @@ from __future__ import annotations
 import base64
 import secrets
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -51,7 +68,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, delete, func, select, update
+from sqlalchemy import Connection, Engine, delete, event, func, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from audit import merkle, migrate, proof_reads, tiles
@@ -138,6 +155,10 @@ class MerkleLog:
         self._queue_lock = threading.Lock()
         self._queue: list[_Waiter] = []
         self._leading = False
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._held: Any = None  # the SQLite connection appends write on (_writer)
+        if self._sqlite:
+            event.listen(engine, "engine_disposed", _releases_writer_of(self))
         # The partial tiles this process last wrote, with the tree they belong to.
         self._partial: tuple[int, list[bytes], dict[tiles.TileKey, bytes]] | None = None
 
@@ -214,8 +235,7 @@ class MerkleLog:
                 group.append(self._queue.pop(0))
                 taken += len(group[-1].records)
         try:
-            with self._engine.begin() as conn:
-                self._append_locked(conn, group)
+            self._transaction(group)
         except Exception as exc:  # anything at all: those requests must fail (inv. 4)
             for waiter in group:
                 waiter.failed = exc
@@ -231,8 +251,65 @@ class MerkleLog:
             else:
                 self._leading = False
 
-    def _append_locked(self, conn: Connection, group: list[_Waiter]) -> None:
-        start, frontier, _pruned = self._lock_head(conn)
+    def _transaction(self, group: list[_Waiter]) -> None:
+        """Write ``group`` in one transaction on a connection of the driver's
+        own, committed before this returns. SQLAlchemy's connection, transaction
+        and statement handling around the few statements of an append cost more
+        CPU than the statements did (bench/audit_bench.py, match). Anything
+        that fails rolls back and the connection is given up (``_writer``)."""
+        fairy = self._writer()
+        raw = fairy.dbapi_connection
+        try:
+            if self._sqlite:
+                # ``make_engine`` leaves transactions to us (autocommit mode); the
+                # head's UPDATE then takes the write lock (``_lock_head``).
+                raw.execute("BEGIN")
+            self._append_locked(raw, group)
+            self._commit(raw)
+        except BaseException:
+            self._held = None
+            try:
+                raw.rollback()
+            except Exception:
+                fairy.invalidate()
+            fairy.close()
+            raise
+        if not self._sqlite:
+            fairy.close()
+
+    def _writer(self) -> Any:
+        """The connection an append writes on. On PostgreSQL one from the pool
+        each time (its check-out test, ``audit.db``, replaces a connection the
+        server closed). On SQLite the same one every time, taken out of the
+        pool (made with the engine's settings, then detached): in WAL mode a
+        connection drops its whole page cache when another connection wrote
+        last, and the pool hands out its connections in turn, so each append
+        read the head, the tables' and the indexes' pages again, 0.1 ms a page
+        of ten candidates. Given up after any failure, so the next append
+        starts on a fresh one. Only the leading thread uses it (``_lead``)."""
+        if self._held is not None:
+            return self._held
+        fairy = self._engine.raw_connection()
+        if self._sqlite:
+            fairy.detach()
+            self._held = fairy
+        return fairy
+
+    def _release_writer(self) -> None:
+        """Close the SQLite connection appends write on (the engine was
+        disposed: its own connections are closed, so is this one)."""
+        held, self._held = self._held, None
+        if held is not None:
+            with suppress(Exception):
+                held.close()
+
+    def _commit(self, raw: Any) -> None:
+        raw.commit()
+
+    def _append_locked(self, raw: Any, group: list[_Waiter]) -> None:
+        """The append's statements, on the DBAPI connection ``raw`` inside its
+        open transaction (``_transaction``; ``prune``'s own)."""
+        start, frontier, _pruned = self._lock_head(raw)
         before = list(frontier)
         size = start
         entries: list[list[Any]] = []
@@ -248,7 +325,7 @@ class MerkleLog:
             waiter.indices = list(range(size, size + len(waiter.leaves)))
             size += len(waiter.leaves)
         size, grown = merkle.grow(frontier, start, leaves)
-        partial = self._partial_tiles(conn, start, before)
+        partial = self._partial_tiles(raw, start, before)
         try:
             changed = tiles.grown_tiles(start, grown, partial)
         except ValueError as exc:
@@ -260,17 +337,38 @@ class MerkleLog:
         for table, rows in ((self._tables.entries, entries),
                             (self._tables.access, access)):
             if rows:
-                self._insert_rows(conn, table, rows)
-        conn.exec_driver_sql(self._upsert_tiles_sql(conn.dialect.paramstyle),
-                             [(lv, n, data) for (lv, n), data in changed.items()])
-        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        conn.exec_driver_sql(
-            f"UPDATE {self._tables.head.name} SET size = {mark}, root_hash = {mark}, "
-            f"frontier = {mark} WHERE id = {_HEAD_ID}",
-            (size, merkle.root_from_frontier(frontier).hex(),
-             "".join(h.hex() for h in frontier)))
+                self._insert_rows(raw, table, rows)
+        self._write_tiles(raw, changed)
+        self._write_head(raw, size, frontier)
 
-    def _partial_tiles(self, conn: Connection, size: int, frontier: list[bytes]
+    def _write_tiles(self, raw: Any, changed: dict[tiles.TileKey, bytes]) -> None:
+        if not changed:
+            return
+        cursor = raw.cursor()
+        try:
+            cursor.executemany(self._upsert_tiles_sql(self._mark),
+                               [(lv, n, data) for (lv, n), data in changed.items()])
+        finally:
+            cursor.close()
+
+    def _write_head(self, raw: Any, size: int, frontier: list[bytes]) -> None:
+        mark = self._mark
+        cursor = raw.cursor()
+        try:
+            cursor.execute(
+                f"UPDATE {self._tables.head.name} SET size = {mark}, "
+                f"root_hash = {mark}, frontier = {mark} WHERE id = {_HEAD_ID}",
+                (size, merkle.root_from_frontier(frontier).hex(),
+                 "".join(h.hex() for h in frontier)))
+        finally:
+            cursor.close()
+
+    @property
+    def _mark(self) -> str:
+        """The driver's parameter marker (qmark on SQLite, format on psycopg)."""
+        return "?" if self._engine.dialect.paramstyle == "qmark" else "%s"
+
+    def _partial_tiles(self, raw: Any, size: int, frontier: list[bytes]
                        ) -> dict[tiles.TileKey, bytes]:
         """The stored partial tiles of the tree of ``size`` leaves: those this
         process wrote last if that tree is still the head (the same size and
@@ -280,17 +378,16 @@ class MerkleLog:
         kept = self._partial
         if kept is not None and kept[0] == size and kept[1] == frontier:
             return kept[2]
-        return self._read_tiles(conn, tiles.partial_tiles(size))
+        return self._read_tiles(raw, tiles.partial_tiles(size))
 
-    def _insert_rows(self, conn: Connection, table: Any,
-                     rows: list[list[Any]]) -> None:
+    def _insert_rows(self, raw: Any, table: Any, rows: list[list[Any]]) -> None:
         """Positional rows (lists, as ``leaf_rows`` makes them) straight to the
         driver, on the transaction's connection: ``COPY`` on PostgreSQL, the
         sqlite3 module's executemany otherwise. SQLAlchemy's per-row parameter
         processing cost as much as the insert itself."""
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor = raw.cursor()
         try:
-            if conn.dialect.name == "postgresql":
+            if self._engine.dialect.name == "postgresql":
                 names = ", ".join(c.name for c in table.columns)
                 with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
                     for row in rows:
@@ -300,23 +397,28 @@ class MerkleLog:
         finally:
             cursor.close()
 
-    def _upsert_tiles_sql(self, paramstyle: str) -> str:
+    def _upsert_tiles_sql(self, mark: str) -> str:
         # Only the partial tile of a level is ever rewritten; full ones are new rows.
-        mark = "?" if paramstyle == "qmark" else "%s"
         return (f"INSERT INTO {self._tables.tiles.name} (level, number, hashes) "
                 f"VALUES ({mark}, {mark}, {mark}) ON CONFLICT (level, number) "
                 "DO UPDATE SET hashes = excluded.hashes")
 
-    def _lock_head(self, conn: Connection) -> tuple[int, list[bytes], int]:
+    def _lock_head(self, raw: Any) -> tuple[int, list[bytes], int]:
         # The first statement writes the head row: on PostgreSQL that takes the row
         # lock, on SQLite the RESERVED (write) lock, so concurrent appenders queue
         # here and each reads the head only after the previous one committed.
         # Written out rather than built with SQLAlchemy: building and caching the
         # statement cost more than running it, on every transaction.
-        row = conn.exec_driver_sql(
-            f"UPDATE {self._tables.head.name} SET size = size WHERE id = {_HEAD_ID} "
-            "RETURNING size, frontier, pruned").one()  # no head: the append fails
-        size, text, pruned = row
+        cursor = raw.cursor()
+        try:
+            rows = cursor.execute(
+                f"UPDATE {self._tables.head.name} SET size = size "
+                f"WHERE id = {_HEAD_ID} RETURNING size, frontier, pruned").fetchall()
+        finally:
+            cursor.close()
+        if len(rows) != 1:
+            raise AuditError("the audit log has no head row (run create_tables)")
+        size, text, pruned = rows[0]
         frontier = [bytes.fromhex(text[i:i + _HASH_HEX])
                     for i in range(0, len(text), _HASH_HEX)]
         if len(frontier) != len(merkle.frontier_levels(size)):
@@ -351,7 +453,7 @@ class MerkleLog:
             raise AuditError("this audit log has no signing key")
         table = self._tables.checkpoints
         with self._storage("sign a checkpoint"), self._engine.begin() as conn:
-            size, frontier, _ = self._lock_head(conn)
+            size, frontier, _ = self._lock_head(conn.connection.dbapi_connection)
             root = merkle.root_from_frontier(frontier)
             last = conn.execute(select(table).order_by(table.c.size.desc())
                                 .limit(1)).first()
@@ -483,7 +585,7 @@ class MerkleLog:
                 self._refuse_size(beyond=size, current=read.size)
                 raw = read.tiles
             else:
-                raw = self._read_tiles(conn, missing)
+                raw = self._read_tiles(conn.connection.dbapi_connection, missing)
             for key, data in raw.items():
                 found[key] = self._tile_cache.add(key, data)
         source = tiles.TileSource(found, known=edge)
@@ -515,18 +617,17 @@ class MerkleLog:
                 cursor.close()
         return proof_reads.parse(rows)
 
-    def _read_tiles(self, conn: Connection, keys: Iterable[tiles.TileKey]
+    def _read_tiles(self, raw: Any, keys: Iterable[tiles.TileKey]
                     ) -> dict[tiles.TileKey, bytes]:
-        """Tiles by ``(level, number)`` in one query within the transaction of
-        ``conn`` (an append's or a checkpoint's, which has read the head),
-        answered from the primary key, through the driver's own cursor:
-        SQLAlchemy's statement handling and result wrapping cost more than the
-        query. Proofs read by ``_read_for_proof``."""
+        """Tiles by ``(level, number)`` in one query, answered from the primary key,
+        through the driver's own cursor on its connection ``raw`` (an append's or
+        a checkpoint's, which has read the head): SQLAlchemy's statement handling
+        and result wrapping cost more than the query. Proofs read by
+        ``_read_for_proof``."""
         wanted = sorted({(int(level), int(number)) for level, number in keys})
         if not wanted:
             return {}
-        raw = conn.connection.dbapi_connection
-        if conn.dialect.name == "postgresql":
+        if self._engine.dialect.name == "postgresql":
             rows = self._read_tiles_postgres(raw, wanted)
         else:
             cursor = raw.cursor()  # type: ignore[union-attr]
@@ -597,7 +698,7 @@ class MerkleLog:
             raise AuditUnavailable("could not prune the audit log") from exc
 
     def _prune_locked(self, conn: Connection, before_ms: int, now: datetime) -> int:
-        size, _frontier, pruned = self._lock_head(conn)
+        size, _frontier, pruned = self._lock_head(conn.connection.dbapi_connection)
         cutoff = size
         for table, column in ((self._tables.entries, "started_at_ms"),
                               (self._tables.access, "occurred_at_ms")):
@@ -612,7 +713,8 @@ class MerkleLog:
             deleted += conn.execute(delete(table).where(table.c.idx < cutoff)).rowcount
         head = self._tables.head
         conn.execute(update(head).where(head.c.id == _HEAD_ID).values(pruned=cutoff))
-        self._append_locked(conn, [_Waiter([_prune_record(cutoff, deleted, now)])])
+        self._append_locked(conn.connection.dbapi_connection,
+                            [_Waiter([_prune_record(cutoff, deleted, now)])])
         return deleted
 
     @contextmanager
@@ -659,6 +761,19 @@ class _Frontiers:
         to hash, if a head of that size was seen; else empty. Not to be changed."""
         with self._lock:
             return self._edges.get(size, {})
+
+
+def _releases_writer_of(log: MerkleLog) -> Any:
+    """An ``engine_disposed`` listener that closes ``log``'s writer; it holds
+    the log weakly, so the engine keeps no log alive."""
+    ref = weakref.ref(log)
+
+    def release(_engine: Engine) -> None:
+        found = ref()
+        if found is not None:
+            found._release_writer()
+
+    return release
 
 
 def _prune_record(cutoff: int, deleted: int, now: datetime) -> AccessRecord:

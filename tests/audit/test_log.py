@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, event, select, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.engine import make_url
 
 from audit import (
@@ -434,56 +434,53 @@ def _rewrite(engine, tables, log: AuditLog, index: int, replacement) -> None:
 # --- failing appends (invariant 4: fail closed, nothing half-written) --------------
 
 
-def _fail_on(table: str, verb: str, nth: int):
-    calls = []
-
-    def before_execute(conn, cursor, statement, params, context, executemany):
-        if statement.startswith(verb) and table in statement.split("(")[0]:
-            calls.append(statement)
-            if len(calls) == nth:
-                raise OSError("disk full (simulated)")
-
-    return before_execute
-
-
 def _fail_rows(monkeypatch, log: AuditLog, table_name: str) -> None:
     """Make the bulk write of the records of ``table_name`` fail, after it wrote
     part of them, whichever way the backend writes them."""
     real = log._insert_rows
 
-    def insert_rows(conn, table, rows):
-        real(conn, table, rows[:1])
+    def insert_rows(raw, table, rows):
+        real(raw, table, rows[:1])
         if table.name == table_name:
             raise OSError("disk full (simulated)")
-        real(conn, table, rows[1:])
+        real(raw, table, rows[1:])
 
     monkeypatch.setattr(log, "_insert_rows", insert_rows)
 
 
+def _fail_after(monkeypatch, log: AuditLog, step: str) -> None:
+    """Make an append fail once ``step`` (``_write_tiles``, ``_write_head``) has
+    written what it writes, inside the transaction."""
+    real = getattr(log, step)
+
+    def failing(*args):
+        real(*args)
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(log, step, failing)
+
+
+def _fail_commit(monkeypatch, log: AuditLog) -> None:
+    def failing(raw):
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(log, "_commit", failing)
+
+
 @pytest.mark.parametrize("where", ["entries", "access", "tiles", "head", "commit"])
-def test_a_failure_inside_the_append_writes_nothing(log, engine, tables, where,
-                                                    monkeypatch):
+def test_a_failure_inside_the_append_writes_nothing(log, tables, where, monkeypatch):
     filled(log, 2, 1)
     before = log.head()
     if where == "commit":
-        def hook(conn):
-            raise OSError("disk full (simulated)")
-        name = "commit"
+        _fail_commit(monkeypatch, log)
     elif where in ("entries", "access"):  # PostgreSQL writes them with COPY
-        hook, name = None, None
         _fail_rows(monkeypatch, log, getattr(tables, where).name)
     else:
-        table = getattr(tables, where).name
-        verb, nth = ("UPDATE", 2) if where == "head" else ("INSERT", 1)
-        hook, name = _fail_on(table, verb, nth), "before_cursor_execute"
-    if name:
-        event.listen(engine, name, hook)
+        _fail_after(monkeypatch, log, f"_write_{where}")
     try:
         with pytest.raises(AuditAppendFailed) as caught:
             log.append(request(3, 2))
     finally:
-        if name:
-            event.remove(engine, name, hook)
         monkeypatch.undo()
     assert (caught.value.status, caught.value.code) == (503, "audit-unavailable")
     assert isinstance(caught.value.__cause__, OSError)
@@ -552,25 +549,28 @@ def test_four_threads_appending_at_once_keep_indices_contiguous_and_the_tree_val
     assert log.verify().ok and log.head().size == 180
 
 
-def _slow_first_commit(engine: Engine, seconds: float, fail: bool = False):
-    """A hook that holds the first commit for a while, so that other appends queue
-    up behind it (and optionally makes that commit fail)."""
+def _slow_first_commit(monkeypatch, log: AuditLog, seconds: float,
+                       fail: bool = False) -> dict:
+    """Hold the first commit for a while, so that other appends queue up behind
+    it (and optionally make that commit fail)."""
     state = {"commits": 0}
+    real = log._commit
 
-    def hook(conn):
+    def commit(raw):
         state["commits"] += 1
         if state["commits"] == 1:
             threading.Event().wait(seconds)
             if fail:
                 raise OSError("disk full (simulated)")
+        real(raw)
 
-    event.listen(engine, "commit", hook)
-    return state, hook
+    monkeypatch.setattr(log, "_commit", commit)
+    return state
 
 
 def test_concurrent_appends_share_transactions_and_return_only_when_durable(
-        log, engine, prefix):
-    state, hook = _slow_first_commit(engine, 0.3)
+        log, engine, prefix, monkeypatch):
+    state = _slow_first_commit(monkeypatch, log, 0.3)
     reader = AuditLog(engine, prefix=prefix)
     seen = []
 
@@ -578,18 +578,15 @@ def test_concurrent_appends_share_transactions_and_return_only_when_durable(
         indices = log.append(request(n, 2))
         seen.append(indices[-1] < reader.head().size)  # committed when it returns
 
-    try:
-        with ThreadPoolExecutor(8) as pool:
-            list(pool.map(one, range(1, 25)))
-    finally:
-        event.remove(engine, "commit", hook)
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(one, range(1, 25)))
     assert all(seen) and len(seen) == 24
     assert state["commits"] < 24  # some requests shared a transaction
     assert log.head().size == 72 and log.verify().ok
 
 
-def test_when_a_shared_transaction_fails_every_request_in_it_fails(log, engine):
-    state, hook = _slow_first_commit(engine, 0.3, fail=True)
+def test_when_a_shared_transaction_fails_every_request_in_it_fails(log, monkeypatch):
+    _slow_first_commit(monkeypatch, log, 0.3, fail=True)
     outcomes = []
 
     def one(n: int) -> None:
@@ -598,11 +595,8 @@ def test_when_a_shared_transaction_fails_every_request_in_it_fails(log, engine):
         except AuditAppendFailed:
             outcomes.append(("failed", None))
 
-    try:
-        with ThreadPoolExecutor(6) as pool:
-            list(pool.map(one, range(1, 13)))
-    finally:
-        event.remove(engine, "commit", hook)
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(one, range(1, 13)))
     written = sorted(i for kind, got in outcomes if kind == "ok" for i in got)
     assert ("failed", None) in outcomes
     assert written == list(range(len(written)))  # no gaps: failures wrote nothing
