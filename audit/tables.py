@@ -252,12 +252,25 @@ def _plan(record_type: type) -> _Plan:
 _PLANS = {record_type: _plan(record_type) for record_type in SPECS}
 
 
-def insert_sql(table: Table, paramstyle: str) -> str:
-    """``INSERT`` with positional parameters for the driver's own executemany."""
+def insert_sql(table: Table, paramstyle: str, rows: int = 1) -> str:
+    """``INSERT`` of ``rows`` rows with positional parameters, for the driver's
+    own executemany (one row) or its execute (several rows in one statement)."""
     mark = "?" if paramstyle == "qmark" else "%s"
     names = ", ".join(c.name for c in table.columns)
-    marks = ", ".join(mark for _ in table.columns)
-    return f"INSERT INTO {table.name} ({names}) VALUES ({marks})"
+    one = "(" + ", ".join(mark for _ in table.columns) + ")"
+    return f"INSERT INTO {table.name} ({names}) VALUES " + ", ".join([one] * rows)
+
+
+_BINARY_TYPES = ((SmallInteger, "int2"), (BigInteger, "int8"), (Integer, "int4"),
+                 (LargeBinary, "bytea"), (String, "text"), (Text, "text"))
+
+
+def copy_types(table: Table) -> list[str]:
+    """The PostgreSQL type of each column, in table order, as binary ``COPY`` needs
+    them: each value is sent in its type's binary form, which the server takes
+    without parsing text. ``varchar`` takes the form of ``text``."""
+    return [next(name for cls, name in _BINARY_TYPES if isinstance(column.type, cls))
+            for column in table.columns]  # idx: BIGINT here, INTEGER only on SQLite
 
 
 def record_row(record: Record) -> dict[str, Any]:
