@@ -19,10 +19,10 @@ every other value (trace, times, activity, organisation, fields, grants, ...) is
 the request's. So the entries are grouped by those shared values (``_SHARED``),
 and per group the canonical text around the two is written once, as three
 pieces, and so are the row's shared columns; each entry then costs two escapes,
-a join and its hash. In fills to a million entries this took the encoding from
-5.3 to about 2 us an entry (README, audit log benchmark). The group is keyed by
-the values themselves, so two entries share pieces only when every value that
-went into them is equal.
+a join and its hash: 2.0 us a record against 3.4 before, in one process
+alternating the two on the benchmark's requests (README, audit log benchmark).
+The group is keyed by the values themselves, so two entries share pieces only
+when every value that went into them is equal.
 """
 
 from __future__ import annotations
