@@ -152,7 +152,8 @@ def test_head_names_the_newest_revision():
 
 def index_columns(engine: Engine, table: str) -> dict[str, list[str]]:
     with engine.connect() as conn:
-        return {ix["name"]: ix["column_names"] for ix in inspect(conn).get_indexes(table)}
+        indexes = inspect(conn).get_indexes(table)
+    return {ix["name"]: ix["column_names"] for ix in indexes}
 
 
 def test_the_entries_trace_index_is_narrowed_keeping_every_record_and_proof(
