@@ -12,9 +12,17 @@ added to a record's spec but not here fails that test.
 Text goes through the standard library's JSON string escaper; identifiers are
 checked lowercase hex and closed-set values plain words by the records
 themselves, but are escaped too, so a record changed behind its validation still
-gives the bytes ``canonical_bytes`` would. The records of one request share most
-values (times, fields, grants): each distinct time and key list is converted once
-per call.
+gives the bytes ``canonical_bytes`` would.
+
+The entries of one request differ only in their ``span_id`` and ``subject``:
+every other value (trace, times, activity, organisation, fields, grants, ...) is
+the request's. So the entries are grouped by those shared values (``_SHARED``),
+and per group the canonical text around the two is written once, as three
+pieces, and so are the row's shared columns; each entry then costs two escapes,
+a join and its hash: 2.0 us a record against 3.4 before, in one process
+alternating the two on the benchmark's requests (README, audit log benchmark).
+The group is keyed by the values themselves, so two entries share pieces only
+when every value that went into them is equal.
 """
 
 from __future__ import annotations
@@ -23,17 +31,20 @@ from collections.abc import Sequence
 from datetime import datetime
 from hashlib import sha256
 from json.encoder import encode_basestring as _json
+from operator import attrgetter
 from typing import Any
 
 from audit.entry import AccessRecord, AuditEntry, Record, iso_ms, to_epoch_ms
 
 Row = list[Any]  # [leaf index (offset in the batch until placed), *columns]
 
-# Keys in sorted order (RFC 8785 for ASCII keys), the record's kind written in.
-_ENTRY = ('\x00{"ended_at":%s,"fields":%s,"grants":%s,"kind":"processing",'
-          '"name":%s,"organisation":%s,"outcome":%s,%s"processing_activity":%s,'
-          '"purpose":%s,"reason":%s,"span_id":%s,"started_at":%s,"status":%s,'
-          '"subject":%s,"subject_type":%s,"trace_id":%s}')
+# Keys in sorted order (RFC 8785 for ASCII keys), the record's kind written in;
+# an entry's text in three pieces, around its span_id's value and its subject's.
+_ENTRY_BEFORE = ('\x00{"ended_at":%s,"fields":%s,"grants":%s,"kind":"processing",'
+                 '"name":%s,"organisation":%s,"outcome":%s,%s"processing_activity":%s,'
+                 '"purpose":%s,"reason":%s,"span_id":')
+_ENTRY_BETWEEN = ',"started_at":%s,"status":%s,"subject":'
+_ENTRY_AFTER = ',"subject_type":%s,"trace_id":%s}'
 _ACCESS = ('\x00{"action":%s,"actor":%s,"kind":"access","occurred_at":%s,'
            '"organisation":%s,"origin":%s,"reason":%s,"result":%s,"role":%s,'
            '"span_id":%s,"subjects":%d,"target":%s,"trace_id":%s}')
@@ -44,12 +55,13 @@ def leaf_rows(records: Sequence[Record]) -> tuple[list[Row], list[Row], list[byt
     the record's offset in ``records``) and every record's leaf hash, in order."""
     times: dict[datetime, tuple[int, str]] = {}
     keys: dict[tuple[str, ...], str] = {}
+    shared: dict[tuple[Any, ...], _Shared] = {}
     entries: list[Row] = []
     access: list[Row] = []
     leaves: list[bytes] = []
     for offset, record in enumerate(records):
         if type(record) is AuditEntry:
-            row, text = _entry(offset, record, times, keys)
+            row, text = _entry(offset, record, times, keys, shared)
             entries.append(row)
         elif type(record) is AccessRecord:
             row, text = _access(offset, record, times)
@@ -61,23 +73,46 @@ def leaf_rows(records: Sequence[Record]) -> tuple[list[Row], list[Row], list[byt
 
 
 def _entry(offset: int, e: AuditEntry, times: dict[datetime, tuple[int, str]],
-           keys: dict[tuple[str, ...], str]) -> tuple[Row, str]:
-    started = times.get(e.started_at) or _time(times, e.started_at)
-    ended = times.get(e.ended_at) or _time(times, e.ended_at)
-    fields = keys.get(e.fields) or _keys(keys, e.fields)
-    grants = keys.get(e.grants) or _keys(keys, e.grants)
-    parent = e.parent_span_id
-    row = [offset, e.trace_id, e.span_id, parent, e.name, started[0], ended[0],
-           e.processing_activity, e.organisation, e.purpose, e.subject,
-           e.subject_type, fields, grants, e.outcome, e.status, e.reason]
-    text = _ENTRY % (
-        ended[1], fields, grants, _json(e.name), _json(e.organisation),
-        _json(e.outcome),
+           keys: dict[tuple[str, ...], str], shared: dict[tuple[Any, ...], _Shared]
+           ) -> tuple[Row, str]:
+    values = _SHARED(e)
+    found = shared.get(values)
+    if found is None:
+        found = shared[values] = _shared(values, times, keys)
+    before, between, after, columns, tail = found
+    span, subject = e.span_id, e.subject
+    row = [offset, e.trace_id, span, *columns, subject, *tail]
+    return row, "".join((before, _json(span), between, _json(subject), after))
+
+
+# An entry's values but ``span_id`` and ``subject``: those its request's entries
+# share. ``_shared`` reads them by position, in this order.
+_SHARED = attrgetter("trace_id", "parent_span_id", "name", "started_at", "ended_at",
+                     "processing_activity", "organisation", "purpose",
+                     "subject_type", "fields", "grants", "outcome", "status",
+                     "reason")
+# The canonical text before ``span_id``'s value, between it and ``subject``'s,
+# after that; the row's columns between ``span_id`` and ``subject``, after it.
+_Shared = tuple[str, str, str, tuple[Any, ...], tuple[Any, ...]]
+
+
+def _shared(values: tuple[Any, ...], times: dict[datetime, tuple[int, str]],
+            keys: dict[tuple[str, ...], str]) -> _Shared:
+    (trace, parent, name, started_at, ended_at, activity, organisation, purpose,
+     subject_type, field_list, grant_list, outcome, status, reason) = values
+    started = times.get(started_at) or _time(times, started_at)
+    ended = times.get(ended_at) or _time(times, ended_at)
+    fields = keys.get(field_list) or _keys(keys, field_list)
+    grants = keys.get(grant_list) or _keys(keys, grant_list)
+    head = _ENTRY_BEFORE % (
+        ended[1], fields, grants, _json(name), _json(organisation), _json(outcome),
         "" if parent is None else f'"parent_span_id":{_json(parent)},',
-        _json(e.processing_activity), _json(e.purpose), _json(e.reason),
-        _json(e.span_id), started[1], _json(e.status), _json(e.subject),
-        _json(e.subject_type), _json(e.trace_id))
-    return row, text
+        _json(activity), _json(purpose), _json(reason))
+    middle = _ENTRY_BETWEEN % (started[1], _json(status))
+    tail = _ENTRY_AFTER % (_json(subject_type), _json(trace))
+    return (head, middle, tail,
+            (parent, name, started[0], ended[0], activity, organisation, purpose),
+            (subject_type, fields, grants, outcome, status, reason))
 
 
 def _access(offset: int, a: AccessRecord, times: dict[datetime, tuple[int, str]]

@@ -4,6 +4,8 @@ share its values."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -54,3 +56,24 @@ def test_a_value_changed_behind_the_record_s_checks_is_still_escaped(field, valu
 def test_anything_but_a_record_is_refused():
     with pytest.raises(TypeError):
         leaf_rows([entry(1), {"actor": "x"}])  # type: ignore[list-item]
+
+
+def test_entries_that_share_all_but_one_value_each_get_their_own_encoding():
+    # The encoder writes the text around span_id and subject once per set of shared
+    # values: an entry that differs from the others in any one value must not
+    # get their pieces.
+    base = entry(5, 0)
+    changes = [
+        {"trace_id": "ab" * 16}, {"parent_span_id": None},
+        {"parent_span_id": "cd" * 8}, {"name": "other"},
+        {"started_at": base.started_at - timedelta(milliseconds=1)},
+        {"ended_at": base.ended_at + timedelta(milliseconds=1)},
+        {"processing_activity": "https://vg.example/rvva/contact/v1"},
+        {"organisation": "GM0599"}, {"purpose": "contact"},
+        {"subject_type": "other-type"}, {"fields": ("level",)},
+        {"grants": ("grant-x", "grant-y")}, {"outcome": "refused"},
+        {"status": "ok"}, {"reason": 'with "quotes" and 100%s'},
+        {"span_id": "ef" * 8}, {"subject": "psn-other"}]
+    batch = [base, *(entry(5, 0, **change) for change in changes), base]
+    assert leaf_rows(batch) == expected(batch)
+    assert len(set(leaf_rows(batch)[2])) == len(batch) - 1

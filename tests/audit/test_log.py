@@ -144,6 +144,21 @@ def test_stored_records_give_back_the_appended_entries_with_their_access_record(
         "apikey:0"] * 2
 
 
+
+@pytest.mark.parametrize("k", [127, 128, 129, 300])
+def test_a_request_of_many_entries_is_stored_whole_in_order_and_verifies(log, k):
+    # Rows go to the store in statements of many rows and a remainder: every row
+    # must land at its own index, none twice and none lost.
+    first = log.append(request(1, 2))
+    records = request(2, k)
+    assert log.append(records) == list(range(len(first), len(first) + k + 1))
+    read = log.entries(offset=2, limit=1000)
+    assert [r.entry for r in read] == records[1:]
+    assert [r.index for r in read] == list(range(len(first) + 1, len(first) + k + 1))
+    assert all(r.access == records[0] for r in read)
+    assert log.record_at(len(first)) == records[0]
+    assert log.verify().ok and log.count() == k + 2
+
 texts = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"),
                 min_size=1, max_size=30)
 hex_ids = lambda n: st.text("0123456789abcdef", min_size=n, max_size=n).filter(  # noqa

@@ -84,7 +84,7 @@ def test_a_new_log_starts_at_the_newest_revision_with_tiles(engine, prefix, tabl
         log.create_tables()
         log.create_tables()  # again: nothing to do
         with engine.connect() as conn:
-            assert current_revision(conn, prefix) == head_revision() == "a0002_tiles"
+            assert current_revision(conn, prefix) == head_revision() == HEAD
             found = inspect(conn)
             assert found.has_table(tables.tiles.name)
             assert not found.has_table(f"{prefix}_nodes")
@@ -98,7 +98,7 @@ def test_a_first_release_log_becomes_tiles_and_still_verifies_against_old_checkp
     log = AuditLog(engine, prefix=prefix, signer=SIGNER)
     log.create_tables()
     with engine.connect() as conn:
-        assert current_revision(conn, prefix) == "a0002_tiles"
+        assert current_revision(conn, prefix) == HEAD
         assert not inspect(conn).has_table(f"{prefix}_nodes")
         levels = conn.execute(select(tables.tiles.c.level, tables.tiles.c.number)
                               .order_by(tables.tiles.c.level, tables.tiles.c.number)
@@ -148,3 +148,58 @@ def test_a_first_release_log_with_a_missing_hash_is_not_converted(
 
 def test_head_names_the_newest_revision():
     assert HEAD == head_revision()
+
+
+def index_columns(engine: Engine, table: str) -> dict[str, list[str]]:
+    with engine.connect() as conn:
+        indexes = inspect(conn).get_indexes(table)
+    return {ix["name"]: ix["column_names"] for ix in indexes}
+
+
+def test_the_entries_trace_index_is_narrowed_keeping_every_record_and_proof(
+        engine, prefix, tables):
+    # A log at the tiles revision, as it was before: its entries' trace index
+    # held span_id too.
+    with engine.begin() as conn:
+        command.upgrade(_config(conn, prefix), "a0002_tiles")
+    trace = f"ix_{prefix}_entries_trace"
+    try:
+        assert index_columns(engine, tables.entries.name)[trace] == [
+            "trace_id", "span_id"]
+        log = AuditLog(engine, prefix=prefix, signer=SIGNER)
+        with engine.begin() as conn:  # the empty head, as create_tables wrote it
+            conn.execute(tables.head.insert().values(
+                id=1, size=0, root_hash=MemoryTree().root().hex(), frontier="",
+                pruned=0))
+        records = [r for n in range(1, 41) for r in request(n, 9)]
+        for n in range(40):
+            log.append(records[n * 10:(n + 1) * 10])
+        before = open_checkpoint(log.checkpoint(T0), SIGNER.verifier)
+        with engine.connect() as conn:
+            rows = {t.name: conn.execute(select(t).order_by(t.c.idx)).all()
+                    for t in (tables.entries, tables.access)}
+
+        log.create_tables()  # upgrades
+
+        with engine.connect() as conn:
+            assert current_revision(conn, prefix) == HEAD
+            assert {t.name: conn.execute(select(t).order_by(t.c.idx)).all()
+                    for t in (tables.entries, tables.access)} == rows
+        assert index_columns(engine, tables.entries.name)[trace] == ["trace_id"]
+        assert index_columns(engine, tables.access.name)[
+            f"ix_{prefix}_access_trace"] == ["trace_id", "span_id"]
+        assert log.verify(checkpoint=log.checkpoint(T0)).ok
+        for index in (0, 17, 399):
+            verify_inclusion(index, 400, leaf_hash(records[index].canonical_bytes()),
+                             log.inclusion(index, 400).hashes, before.root)
+        assert [r.index for r in log.entries(trace_id=records[30].trace_id)] == list(
+            range(31, 40))
+        shown = log.entries(requester=records[30].actor, limit=1000)  # apikey:1
+        assert len(shown) == 9 * len([n for n in range(1, 41) if n % 3 == 1])
+
+        with engine.begin() as conn:
+            command.downgrade(_config(conn, prefix), "a0002_tiles")
+        assert index_columns(engine, tables.entries.name)[trace] == [
+            "trace_id", "span_id"]
+    finally:
+        tables.metadata.drop_all(engine)

@@ -153,3 +153,29 @@ def test_office_hours_are_a_setting(log):
     shown(log, 1, at(2, 5, 30))
     found, _ = log.flags(at(1, 0), at(9, 0), FlagRules(office_start=time(6, 0)))
     assert found == []
+
+
+@pytest.mark.parametrize("filters", [
+    {"organisation": "GM0344"}, {"subject": "psn-1"}, {"requester": "apikey:1"},
+    {"trace_id": "000000014bf92f3577b34da6a3ce929d"},
+    {"organisation": "GM0344", "requester": "apikey:1", "purpose": "matching"},
+    {"subject": "psn-1", "since": T0, "until": T0 + timedelta(days=1)}])
+def test_each_dpo_and_holder_filter_reads_entries_through_an_index(
+        log, backend, filters):
+    # SQLite's plan: the entries are searched by an index, never scanned whole;
+    # a requester's and a trace's through the entries' trace index (trace_id).
+    if backend != "sqlite":
+        pytest.skip("the plan is SQLite's; PostgreSQL's depends on its statistics")
+    from audit import queries
+
+    filled(log, 4, 2)
+    stmt = queries._joined(log).where(*queries.where(log, filters))
+    sql = str(stmt.order_by(log.tables.entries.c.idx).limit(200).compile(
+        log.engine, compile_kwargs={"literal_binds": True}))
+    with log.engine.connect() as conn:
+        plan = [row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)]
+    entries = log.tables.entries.name
+    assert not any(step.startswith(f"SCAN {entries}") for step in plan), plan
+    if "requester" in filters and len(filters) == 1 or "trace_id" in filters:
+        assert any(f"INDEX ix_{entries}_trace (trace_id=?)" in step
+                   for step in plan), plan

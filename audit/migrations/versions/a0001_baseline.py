@@ -3,8 +3,9 @@
 Revision ID: a0001_baseline
 Revises: (none)
 
-The record, head and checkpoint tables are those ``audit.tables`` still defines; a
-revision that changes them must freeze their first-release form here first.
+The record, head and checkpoint tables are those ``audit.tables`` still defines,
+but for the entries' trace index, which a0003 narrowed; a revision that changes
+them must freeze their first-release form here first.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ def upgrade() -> None:
     bind = op.get_bind()
     for table in (tables.entries, tables.access, tables.head, tables.checkpoints):
         table.create(bind)
+    # The first release's trace index of the entries also held span_id (a0003).
+    trace = f"ix_{prefix}_entries_trace"
+    op.drop_index(trace, table_name=tables.entries.name)
+    op.create_index(trace, tables.entries.name, ["trace_id", "span_id"])
     op.create_table(
         f"{prefix}_nodes",
         sa.Column("level", sa.SmallInteger(), autoincrement=False, nullable=False),
