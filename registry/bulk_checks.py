@@ -77,7 +77,8 @@ class DocumentChecks:
             raise GrantNotLive(grant.id)
         _check_issued(found.issued, self._now)
         grant.audience.check_known(self._geo)
-        self._validator.check_structure(found.workcontext, found.holder)
+        self._validator.check_structure(found.workcontext, found.holder,
+                                        parsed_bounded=True)
         check_references(self._geo, found.workcontext)
         columns = extract(found.workcontext, found.fields, self._tooi)
         employer = self._policies.employer_code(found.employer)
