@@ -3,13 +3,17 @@
 Sorted keys, no insignificant whitespace, UTF-8: for the values we sign (strings,
 integers, booleans, null, arrays, objects) this equals the JSON Canonicalization Scheme
 of RFC 8785. Floats are refused because their RFC 8785 form needs the ECMAScript
-number serialisation, which ``json`` does not promise.
+number serialisation, which ``json`` does not promise. orjson writes the bytes of
+values made of the exact JSON types; the json module writes anything else, so the
+bytes are those ``json.dumps`` made before orjson was used.
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any
+
+import orjson
 
 # ``json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``
 # builds an encoder on every call, a third of the time of encoding a disclosure;
@@ -23,7 +27,17 @@ _PLAIN = frozenset({str, int, bool, type(None)})
 
 
 def canonical_bytes(value: Any) -> bytes:
-    _refuse_floats(value)
+    if _refuse_floats(value):
+        # Only the exact JSON types, as a parser makes them: orjson writes these
+        # bytes for them (sorted keys compared by code point, the same escapes,
+        # UTF-8), in a fifth of the time. It refuses what the json module takes
+        # (integers beyond 64 bits, lone surrogates, nesting past 255 levels,
+        # keys that are not strings): those, and values of any other type
+        # (subclasses, enums), are written by the json module as before.
+        try:
+            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:
+            pass
     if _ENCODE is None:
         text = json.dumps(value, sort_keys=True, separators=(",", ":"),
                           ensure_ascii=False)
@@ -32,18 +46,27 @@ def canonical_bytes(value: Any) -> bytes:
     return text.encode("utf-8")
 
 
-def _refuse_floats(value: Any) -> None:
-    level = [value]
+def _refuse_floats(value: Any) -> bool:
+    """Raise ValueError on a float anywhere in ``value``; whether every value in
+    it is of an exact JSON type (dict, list, str, int, bool or None)."""
+    level, exact = [value], True
     while level:
         below: list[Any] = []
         for item in level:
             kind = type(item)
             if kind in _PLAIN:
                 continue
-            if isinstance(item, dict):
+            if kind is dict:
                 below.extend(item.values())
-            elif isinstance(item, list):
+            elif kind is list:
                 below.extend(item)
             elif isinstance(item, float):
                 raise ValueError("floats are not allowed in signed documents")
+            else:
+                exact = False
+                if isinstance(item, dict):
+                    below.extend(item.values())
+                elif isinstance(item, list):
+                    below.extend(item)
         level = below
+    return exact

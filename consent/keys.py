@@ -17,6 +17,7 @@ import nacl.signing
 from .errors import InvalidSignature
 
 _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_B58_VALUE = {char: value for value, char in enumerate(_B58)}
 _ED25519_PUB = b"\xed\x01"
 DID_KEY_PREFIX = "did:key:z"
 
@@ -33,11 +34,11 @@ def _b58encode(data: bytes) -> str:
 
 def _b58decode(text: str) -> bytes:
     number = 0
-    for char in text:
-        index = _B58.find(char)
-        if index < 0:
-            raise ValueError("not base58btc")
-        number = number * 58 + index
+    try:
+        for char in text:
+            number = number * 58 + _B58_VALUE[char]
+    except KeyError:
+        raise ValueError("not base58btc") from None
     body = number.to_bytes((number.bit_length() + 7) // 8, "big")
     zeros = len(text) - len(text.lstrip("1"))
     return b"\0" * zeros + body

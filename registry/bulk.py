@@ -206,6 +206,10 @@ def _defer_indexes_if_empty(conn: Connection) -> list[str]:
 
 
 def _rebuild_indexes(conn: Connection, definitions: list[str]) -> None:
+    if definitions and conn.dialect.name == "sqlite":
+        # The sorts to temporary files, as by default (see _SQLITE_LOAD); the
+        # setting is put back after the load with the others.
+        conn.exec_driver_sql("PRAGMA temp_store = DEFAULT")
     for definition in definitions:
         conn.exec_driver_sql(definition)
 
@@ -221,8 +225,15 @@ def _rebuild_indexes(conn: Connection, definitions: list[str]) -> None:
 # row of the disclosure tables and the match index (about twenty per
 # disclosure), could only confirm that; on a match_skill-shaped table they made
 # an insert cost 2.6 instead of 1.8 us. Journal and synchronous settings stay as
-# they are: a load is as crash safe as any other transaction.
-_SQLITE_LOAD = {"cache_size": -262144, "threads": 2, "foreign_keys": 0}  # 256 MiB
+# they are: a load is as crash safe as any other transaction. Temporary storage
+# in memory keeps each insert's statement journal (the change-log trigger makes
+# an insert into match_disclosure a statement that may have to be undone alone)
+# out of a temporary file: once the journal had outgrown its 64 KiB in memory,
+# every row cost about a dozen system calls writing a page of it to that file.
+# The index builds at the end sort in temporary files again (``_rebuild_indexes``),
+# so a large first load does not hold its sort in memory.
+_SQLITE_LOAD = {"cache_size": -262144, "threads": 2, "foreign_keys": 0,
+                "temp_store": 2}  # 256 MiB; temporary storage in memory
 
 
 @contextmanager

@@ -9,7 +9,6 @@ advanced with a compare-and-set so that concurrent workers cannot both accept on
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 from dataclasses import dataclass
@@ -53,7 +52,7 @@ class Accepted:
 def pseudonym_for(secret: bytes, did: str) -> str:
     """The registry's pseudonym for a holder: keyed (one key per deployment), so it
     can not be recomputed from the did by anyone without the key."""
-    return hmac.new(secret, did.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+    return hmac.digest(secret, did.encode("utf-8"), "sha256").hex()[:32]
 
 
 class Ingest:

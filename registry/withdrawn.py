@@ -15,7 +15,6 @@ Single disclosures (ingest.py) and bulk ingest (bulk.py) both ask ``withdrawn_am
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 
 from sqlalchemy import Connection, delete, insert, select
@@ -31,8 +30,7 @@ _PURPOSE = b"vg-withdrawn-grant\x00"
 def grant_key(secret: bytes, grant_id: str) -> str:
     """What an erasure keeps of a withdrawn grant id: keyed, so it can not be
     matched to the id by anyone without the deployment's key."""
-    return hmac.new(secret, _PURPOSE + grant_id.encode("utf-8"),
-                    hashlib.sha256).hexdigest()
+    return hmac.digest(secret, _PURPOSE + grant_id.encode("utf-8"), "sha256").hex()
 
 
 def withdrawn_among(conn: Connection, secret: bytes, grant_ids: list[str]) -> set[str]:

@@ -18,6 +18,8 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from .errors import DocumentTooLarge, InvalidDocument, RemoteContextRefused
 
 CONTEXT_DIR = Path(__file__).with_name("context")
@@ -71,7 +73,7 @@ def parse_bounded(raw: bytes | str) -> Any:
     # without a backslash and without a forbidden character in the raw text, no
     # member name or string can hold one, and the walk need not look at each.
     # (Bytes may be UTF-16 or UTF-32, which the decoder detects: always walked.)
-    if isinstance(raw, str) and "\\" not in raw and not _FORBIDDEN.search(raw):
+    if isinstance(raw, str) and "\\" not in raw and not _has_forbidden(raw):
         return _parse_plain(raw)
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
     if _too_deep(_structure(text)):
@@ -94,8 +96,19 @@ def _parse_plain(text: str) -> Any:
     counted so, instead of a call per object into a hook that builds each one
     from its pairs (a third of the parse)."""
     structure = "".join(text.split('"')[::2])
-    if _too_deep(structure):
+    depth = _depth(structure)
+    if depth > MAX_DEPTH:
         raise InvalidDocument([f"document is nested deeper than {MAX_DEPTH} levels"])
+    if _plainly_within_bounds(structure, depth):
+        try:
+            value = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass  # the json module's reading and error, below
+        else:
+            if _as_written(value, text, structure):
+                return value
+            # A duplicate name (or a number spelled longer than needed, as in
+            # ``-0``): counted by the json module's reading, below.
     try:
         value = json.loads(text)
     except (ValueError, RecursionError) as exc:
@@ -103,6 +116,57 @@ def _parse_plain(text: str) -> Any:
     if _check_bounds(value, texts=False) != structure.count(":"):
         raise InvalidDocument([_json_problem(_DuplicateKey())])
     return value
+
+
+def _plainly_within_bounds(structure: str, depth: int) -> bool:
+    """Whether the structure alone shows that the parsed value will pass
+    ``_check_bounds``, so that the walk can be left out: a value lies one level
+    below its innermost bracket, so brackets at most MAX_DEPTH - 1 deep keep
+    every value within MAX_DEPTH; each value is the first in the document or in
+    its container, or follows a comma, so there are at most 1 + commas + opening
+    brackets of them; and without a fraction, an exponent, ``NaN``,
+    ``Infinity`` or a run of 16 digits every number is an integer within
+    MAX_INTEGER (15 digits at most). Where it shows that, the text is parsed by
+    orjson, which reads such a text as the json module does, in a third of the
+    time."""
+    return (depth < MAX_DEPTH
+            and 1 + structure.count(",") + structure.count("[")
+            + structure.count("{") <= MAX_NODES
+            and not _NOT_A_SMALL_INTEGER.search(structure))
+
+
+# Outside strings a dot, an N or an I only occur in a fraction, NaN or Infinity.
+_NOT_A_SMALL_INTEGER = re.compile(r"[.NI]|[0-9][eE]|[0-9]{16}")
+
+
+def _as_written(value: Any, text: str, structure: str) -> bool:
+    """Whether every member of ``text`` (without a backslash) is in ``value``.
+
+    orjson writes such a value compactly with every string as it stands in the
+    text (no string in it holds a quote, a backslash or a control character)
+    and every number at its shortest; a member dropped as a duplicate only makes
+    the writing shorter. So the writing is as long as the text without the
+    whitespace between its tokens exactly when nothing was dropped and every
+    number was written at its shortest already: a walk that counts the
+    members of every object took twice as long."""
+    size = len(text) if text.isascii() else len(text.encode("utf-8"))
+    spaces = sum(structure.count(c) for c in " \n\r\t")
+    return len(orjson.dumps(value)) == size - spaces
+
+
+def _has_forbidden(text: str) -> bool:
+    """Whether ``_FORBIDDEN`` occurs in ``text``. In ASCII it can only be a C0
+    control: a text without any control character (tab, line feed and carriage
+    return included) is told apart by deleting them from its bytes, in a quarter
+    of the time of the pattern."""
+    if text.isascii():
+        ascii_bytes = text.encode("ascii")
+        if len(ascii_bytes.translate(None, _C0_CONTROLS)) == len(ascii_bytes):
+            return False
+    return _FORBIDDEN.search(text) is not None
+
+
+_C0_CONTROLS = bytes(range(0x20))
 
 
 class _DuplicateKey(ValueError):
@@ -138,8 +202,12 @@ def _structure(text: str) -> str:
 def _too_deep(structure: str) -> bool:
     """Bracket depth of the structure, counted before parsing: the parser itself
     recurses."""
+    return _depth(structure) > MAX_DEPTH
+
+
+def _depth(structure: str) -> int:
     steps = (1 if b in "[{" else -1 for b in _BRACKET.findall(structure))
-    return max(accumulate(steps), default=0) > MAX_DEPTH
+    return max(accumulate(steps), default=0)
 
 
 # A JSON string literal, written unrolled (runs of plain characters, then one

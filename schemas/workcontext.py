@@ -75,11 +75,16 @@ class WorkcontextValidator:
         if problems:
             raise InvalidDocument(problems)
 
-    def check_structure(self, document: Any, holder_id: str | None = None) -> dict:
+    def check_structure(self, document: Any, holder_id: str | None = None, *,
+                        parsed_bounded: bool = False) -> dict:
         """The checks that need no JSON-LD processing: envelope, shipped context only
         (none nested), known terms, JSON value types. The registry runs these on every
-        projection it receives; the full SHACL validation runs in the pod on write."""
-        self._check_envelope(document, holder_id)
+        projection it receives; the full SHACL validation runs in the pod on write.
+
+        ``parsed_bounded``: the document is (part of) a value ``parse_bounded``
+        returned, whose checks of depth, size, numbers and characters hold for
+        every part of it; they are not walked again."""
+        self._check_envelope(document, holder_id, parsed_bounded)
         unknown = unknown_terms(document, self._terms)
         if unknown:
             raise InvalidDocument([f"{path} is not a Workcontext term" for path in unknown])
@@ -88,10 +93,12 @@ class WorkcontextValidator:
             raise InvalidDocument(problems)
         return document
 
-    def _check_envelope(self, document: Any, holder_id: str | None) -> None:
+    def _check_envelope(self, document: Any, holder_id: str | None,
+                        parsed_bounded: bool = False) -> None:
         if not isinstance(document, dict):
             raise InvalidDocument(["a Workcontext must be a JSON object"])
-        check_bounds(document)
+        if not parsed_bounded:
+            check_bounds(document)
         context = document.get("@context")
         for url in _context_urls(context):
             if url != WORKCONTEXT_CONTEXT_URL:

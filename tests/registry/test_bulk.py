@@ -82,6 +82,30 @@ def test_a_signed_projection_naming_an_unknown_skill_is_refused_in_bulk(system):
     assert registry_snapshot(system.registry.engine) == before
 
 
+@pytest.mark.parametrize("depth", [5, 6, 7])
+def test_a_projection_nested_too_deep_is_refused_in_bulk_as_single_ingest_does(
+        system, depth):
+    key = holder_key(1)
+    document = full_workcontext(key.did)
+    document["skills"] = json.loads("[" * depth + "]" * depth)
+    signed = disclosure(key, signed_grant(key, ["skills"]), 1, document)
+    text = json.dumps(signed)
+    before = registry_snapshot(system.registry.engine)
+
+    result = system.registry.bulk.disclosures([text], NOW)
+    try:
+        system.registry.receive_disclosure(json.loads(text), NOW)
+        single = None
+    except Exception as exc:  # noqa: BLE001 - the refusal's code is compared
+        single = getattr(exc, "code", repr(exc))
+
+    assert [code for _, code in result.refused] == ([single] if single else [])
+    if single is None:
+        assert result.accepted == 1
+    else:
+        assert registry_snapshot(system.registry.engine) == before
+
+
 def test_bulk_ingest_refuses_what_the_employer_policy_refuses_as_single_ingest_does(
         system):
     from consent import KINDS, Audience, EmployerPolicy

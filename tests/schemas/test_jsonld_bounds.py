@@ -97,3 +97,46 @@ def test_duplicate_member_names_are_refused_with_or_without_escapes(text):
 ])
 def test_colons_inside_strings_are_not_taken_for_members(text):
     assert parse_bounded(text) == json.loads(text)
+
+
+@pytest.mark.parametrize("text", [
+    '{"a": -0}', '[-0, 1]', '{"a": 1, "a": 1}', '{"a": [], "b": {"a": [], "a": []}}',
+    '{"é": 1, "é": 1}', '[{"k": ":"}, {"k": ":", "k": ":"}]',
+])
+def test_a_plain_text_reads_as_the_json_module_reads_it_or_is_refused_the_same(text):
+    try:
+        expected = json.loads(text, object_pairs_hook=_no_duplicates)
+    except ValueError:
+        with pytest.raises(InvalidDocument, match="duplicate member names"):
+            parse_bounded(text)
+    else:
+        assert parse_bounded(text) == expected
+
+
+def _no_duplicates(pairs):
+    if len(dict(pairs)) != len(pairs):
+        raise ValueError("duplicate")
+    return dict(pairs)
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("[" * MAX_DEPTH + "1" + "]" * MAX_DEPTH, "nested deeper"),
+    ("[" * (MAX_DEPTH - 1) + "1" + "]" * (MAX_DEPTH - 1), None),
+    ("[" + ",".join(["1"] * 1999) + "]", None),
+    ("[" + ",".join(["1"] * 2000) + "]", "more than 2000 values"),
+    ("[" + ",".join(["[]"] * 1000) + "]", None),
+    ("[" + ",".join(["[1]"] * 1000) + "]", "more than 2000 values"),
+    ("[9007199254740991, 999999999999999]", None),
+    ("[9007199254740992]", "integers must lie within"),
+    ("[1.0]", "numbers must be integers"),
+    ("[1e5]", "numbers must be integers"),
+    ("[NaN]", "numbers must be integers"),
+    ("[-Infinity]", "numbers must be integers"),
+    ("[12345678901234567890123]", "integers must lie within"),
+])
+def test_values_at_and_past_each_bound_are_read_or_refused(text, problem):
+    if problem is None:
+        assert parse_bounded(text) == json.loads(text)
+    else:
+        with pytest.raises(InvalidDocument, match=problem):
+            parse_bounded(text)
