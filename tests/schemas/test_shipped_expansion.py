@@ -9,6 +9,7 @@ table answers, its expansion must equal pyld's; where it does not, pyld decides.
 
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
@@ -72,7 +73,7 @@ PLAIN = st.one_of(TEXTS, st.integers(-(2**60), 2**60))
 ODD_VALUES = st.one_of(st.booleans(), st.none(),
                        st.floats(allow_nan=False, allow_infinity=False),
                        st.lists(st.lists(PLAIN, max_size=2), min_size=1, max_size=2),
-                       st.just([]), st.just({}))
+                       st.builds(list), st.builds(dict))  # fresh each time
 OTHER_CONTEXTS = st.sampled_from([
     None, [WORKCONTEXT_CONTEXT_URL], "https://example.org/context.jsonld",
     {"name": "schema:name"}])
@@ -132,8 +133,10 @@ def documents(draw) -> dict:
         target = draw(st.sampled_from(nodes_of(document)))
         twist = draw(st.sampled_from(["key", "value", "iri", "type", "context"]))
         if twist == "context":
-            target["@context"] = draw(st.sampled_from([
+            context = draw(st.sampled_from([
                 WORKCONTEXT_CONTEXT_URL, {"name": "schema:email"}, {}, None]))
+            # A copy: a shared dict could become a node, then its own value.
+            target["@context"] = dict(context) if isinstance(context, dict) else context
         elif twist == "key":
             target[draw(ODD_KEYS)] = draw(PLAIN)
         elif twist == "value":
@@ -143,10 +146,10 @@ def documents(draw) -> dict:
             term = draw(st.sampled_from(sorted(ID_TERMS | {"id"})))
             target[term] = draw(IRI_LIKE if term == "id" else among(ABSOLUTE, IRI_LIKE))
         else:
-            target["type"] = draw(st.one_of(among(KNOWN_TYPES, TYPES), st.just([])))
+            target["type"] = draw(st.one_of(among(KNOWN_TYPES, TYPES), st.builds(list)))
     context = draw(st.one_of(st.just(WORKCONTEXT_CONTEXT_URL), OTHER_CONTEXTS))
     if context is not None:
-        document["@context"] = context
+        document["@context"] = copy.deepcopy(context)
     return document
 
 
