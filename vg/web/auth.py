@@ -91,7 +91,18 @@ async def checked_form(request: Request) -> FormData:
              for _, value in form.multi_items()]
     if any(holds_forbidden_characters(text) for text in texts):
         raise FormError("form.forbidden_characters")
-    return form
+    return CheckedForm(form.multi_items())
+
+
+class CheckedForm(FormData):
+    """A posted form in which a field read as one value (``get``, ``[]``) and sent
+    more than once is refused, never one of its values taken; a list of choices
+    is read with ``getlist``."""
+
+    def __getitem__(self, key: str):
+        if len(self.getlist(key)) > 1:
+            raise FormError("form.repeated")
+        return super().__getitem__(key)
 
 
 HolderPod = Annotated[UnlockedPod, Depends(holder_pod)]
