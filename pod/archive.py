@@ -54,6 +54,7 @@ MAX_ARCHIVE_BYTES = 64 * 1024 * 1024
 MAX_BINARY_BYTES = (MAX_ARCHIVE_BYTES - 8 * 1024 * 1024) // 4 * 3
 MAX_DEPTH = 16
 MAX_NODES = 500_000
+TOO_DEEP = "the archive is nested too deeply or too large"
 VOCAB = "https://w3id.org/virtuele-gemeente/pod#"
 CONTEXT = {
     "@vocab": VOCAB,
@@ -176,6 +177,8 @@ def read_archive(raw: bytes) -> Any:
         raise InvalidArchive([f"an archive is at most {MAX_ARCHIVE_BYTES} bytes"])
     try:
         value = json.loads(raw)
+    except RecursionError as exc:  # CPython's decoder recurses per level
+        raise InvalidArchive([TOO_DEEP]) from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidArchive(["the archive is not valid JSON"]) from exc
     _check_bounds(value)
@@ -320,7 +323,7 @@ def _check_bounds(value: Any) -> None:
         item, depth = stack.pop()
         count += 1
         if depth > MAX_DEPTH or count > MAX_NODES:
-            raise InvalidArchive(["the archive is nested too deeply or too large"])
+            raise InvalidArchive([TOO_DEEP])
         if isinstance(item, dict):
             stack.extend((v, depth + 1) for v in item.values())
         elif isinstance(item, list):

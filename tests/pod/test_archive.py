@@ -388,3 +388,15 @@ def test_concurrent_imports_of_one_archive_make_one_pod_and_refuse_the_others(
 
     assert sorted(outcomes) == ["PodExists", "PodExists", "imported"]
     assert store.unlock(pod.did, PASSPHRASE).workcontext() == pod.workcontext()
+
+
+@pytest.mark.parametrize("raw", [
+    b'{"archive":' + b"[" * 1000 + b"]" * 1000 + b"}",
+    b"[" * 100_000 + b"]" * 100_000,
+    b'{"a":' * 5000 + b"1" + b"}" * 5000,
+])
+def test_an_archive_nested_beyond_what_the_parser_can_take_is_invalid(raw):
+    with pytest.raises(InvalidArchive) as caught:
+        read_archive(raw)
+
+    assert "nested too deeply" in str(caught.value)
