@@ -33,10 +33,11 @@ from consent import (
     HolderKey,
     format_time,
     grant_from_json,
+    parse_time,
     verify_document,
 )
 
-from . import crypto
+from . import crypto, limits
 from .binaries import BinaryWriter, binaries, check_name, read_range
 from .derivation import KeyDerivation
 from .errors import (
@@ -46,7 +47,7 @@ from .errors import (
     InvalidName,
     UnlockFailed,
 )
-from .holder import UnlockedPod
+from .holder import GrantRecord, UnlockedPod
 
 ARCHIVE_TYPE = "PodExport"
 MAX_ARCHIVE_BYTES = 64 * 1024 * 1024
@@ -72,6 +73,8 @@ _MEMBERS = {"@context", "type", "holder", "exported", "sequence", "history", "gr
             "accessLog", "identityKey", "proof"}
 _OPTIONAL = {"binaries"}  # archives made before binaries were exported lack it
 _BINARY_MEMBERS = {"name", "mediaType", "saved", "size", "content"}
+_GRANT_TIMES = ("withdrawn", "pending", "publishing")
+_GRANT_MEMBERS = ({"grant", "withdrawn"}, {"grant", *_GRANT_TIMES})
 _KEY_AD = b"vg-pod-export-identity"
 _KEY_ALG = "argon2id+xchacha20poly1305"
 _KEY_MEMBERS = {"alg", "salt", "opslimit", "memlimit", "sealed"}
@@ -125,7 +128,7 @@ def import_archive(store, archive: Any, passphrase: str, now: datetime, *,
     holder = archive["holder"]
     if HolderKey(seed).did != holder:
         raise InvalidArchive(["the identity key does not belong to the holder"])
-    _check_grants(archive["grants"], holder)
+    _check_grants(archive["grants"], holder, now)
     if validate is not None:
         for entry in archive["history"]:
             validate(entry["document"], holder)
@@ -251,12 +254,10 @@ def _check_structure(archive: Any) -> None:
     if not isinstance(sequence, int) or isinstance(sequence, bool) or sequence < 0:
         problems.append("sequence must be a non-negative integer")
     problems += _history_problems(archive["history"])
-    if not isinstance(archive["grants"], list) or not all(
-            isinstance(g, dict) and isinstance(g.get("grant"), dict)
-            for g in archive["grants"]):
-        problems.append("grants must be a list of grant records")
-    if not isinstance(archive["accessLog"], list):
-        problems.append("accessLog must be a list")
+    problems += _grant_problems(archive["grants"])
+    if not isinstance(archive["accessLog"], list) or not all(
+            isinstance(entry, dict) for entry in archive["accessLog"]):
+        problems.append("accessLog must be a list of entries (objects)")
     if not isinstance(archive["identityKey"], dict):
         problems.append("identityKey must be an object")
     problems += _binary_problems(archive.get("binaries", []))
@@ -264,7 +265,11 @@ def _check_structure(archive: Any) -> None:
         raise InvalidArchive(problems)
 
 
-def _check_grants(records: list[dict], holder: str) -> None:
+def _check_grants(records: list[dict], holder: str, now: datetime) -> None:
+    """Each grant the holder's, each recorded once (a second record of one grant
+    would stay live when the first is withdrawn), and no more live ones than a
+    pod may hold."""
+    parsed, seen = [], set()
     for record in records:
         try:
             grant = grant_from_json(record["grant"])
@@ -272,6 +277,41 @@ def _check_grants(records: list[dict], holder: str) -> None:
             raise InvalidArchive(["a grant in the archive does not verify"]) from exc
         if grant.holder != holder:
             raise InvalidArchive(["a grant in the archive belongs to another holder"])
+        if grant.id in seen:
+            raise InvalidArchive([f"grant {grant.id} appears twice"])
+        seen.add(grant.id)
+        parsed.append(GrantRecord(grant, record["withdrawn"], record.get("pending"),
+                                  record.get("publishing")))
+    live = sum(1 for r in parsed if limits.counts_as_live(r, now))
+    if live > limits.MAX_LIVE_GRANTS:
+        raise InvalidArchive([f"a pod holds at most {limits.MAX_LIVE_GRANTS} live "
+                              "grants (neither withdrawn nor ended)"])
+
+
+def _grant_problems(records: Any) -> list[str]:
+    """Grant records as a pod keeps them, at most as many as a pod may hold."""
+    if not isinstance(records, list) or not all(
+            isinstance(g, dict) and isinstance(g.get("grant"), dict)
+            for g in records):
+        return ["grants must be a list of grant records"]
+    if len(records) > limits.MAX_GRANT_RECORDS:
+        return [f"a pod holds at most {limits.MAX_GRANT_RECORDS} grant records"]
+    for record in records:
+        if (not _GRANT_MEMBERS[0] <= set(record) <= _GRANT_MEMBERS[1]
+                or not all(_is_time_or_none(record.get(m)) for m in _GRANT_TIMES)):
+            return ["each grant record must have grant and withdrawn, and may have "
+                    "pending and publishing, each time an RFC 3339 timestamp or null"]
+    return []
+
+
+def _is_time_or_none(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        parse_time(value, "time")
+    except ConsentError:
+        return False
+    return True
 
 
 def _history_problems(history: Any) -> list[str]:
@@ -291,7 +331,9 @@ def _history_problems(history: Any) -> list[str]:
 def _binary_problems(entries: Any) -> list[str]:
     if not isinstance(entries, list):
         return ["binaries must be a list"]
-    names = set()
+    if len(entries) > limits.MAX_BINARIES:
+        return [f"a pod holds at most {limits.MAX_BINARIES} files"]
+    names, total = set(), 0
     for entry in entries:
         if not isinstance(entry, dict) or set(entry) != _BINARY_MEMBERS:
             members = ", ".join(sorted(_BINARY_MEMBERS))
@@ -314,6 +356,9 @@ def _binary_problems(entries: Any) -> list[str]:
             return [f"the content of binary {name} must be base64"]
         if entry["size"] != size:
             return [f"binary {name} must be {entry['size']} bytes as its size says"]
+        total += size
+    if total > limits.MAX_BINARY_TOTAL:
+        return [f"a pod holds at most {limits.MAX_BINARY_TOTAL} bytes of files"]
     return []
 
 

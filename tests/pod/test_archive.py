@@ -17,6 +17,7 @@ import pytest
 from consent import Audience, HolderKey, sign_document
 from pod import ArchiveTooLarge, InvalidArchive, PodExists, UnlockFailed, UnlockedPod
 from pod import archive as archive_module
+from pod import limits
 from pod.archive import export_archive, import_archive, read_archive
 from pod.binaries import CHUNK, BinaryWriter, binaries, read_range
 from pod import crypto
@@ -388,6 +389,76 @@ def test_concurrent_imports_of_one_archive_make_one_pod_and_refuse_the_others(
 
     assert sorted(outcomes) == ["PodExists", "PodExists", "imported"]
     assert store.unlock(pod.did, PASSPHRASE).workcontext() == pod.workcontext()
+
+
+# -- an archive is untrusted input: the pod's ceilings hold for it too ---------------
+def resigned(pod: UnlockedPod, archive: dict) -> dict:
+    """An archive the holder changed and signed again with the key inside it."""
+    body = {k: v for k, v in archive.items() if k != "proof"}
+    return sign_document(body, HolderKey(pod.key_material()[0]))
+
+
+@pytest.mark.parametrize("ceiling, message", [
+    ("MAX_LIVE_GRANTS", "live grants"),
+    ("MAX_GRANT_RECORDS", "grant records"),
+    ("MAX_BINARIES", "files"),
+    ("MAX_BINARY_TOTAL", "bytes of files"),
+])
+def test_an_archive_over_a_ceiling_of_the_pod_is_refused_and_creates_no_pod(
+        pod, elsewhere, monkeypatch, ceiling, message):
+    pod.add_grant(Audience("all_municipalities"), ["matching"], ["level"],
+                  NOW + timedelta(days=30), NOW)
+    archive = export(pod)
+    monkeypatch.setattr(limits, ceiling, {"MAX_LIVE_GRANTS": 1, "MAX_GRANT_RECORDS": 2,
+                                          "MAX_BINARIES": 1,
+                                          "MAX_BINARY_TOTAL": len(VIDEO) - 1}[ceiling])
+
+    with pytest.raises(InvalidArchive) as caught:
+        import_archive(elsewhere, archive, PASSPHRASE, LATER, prepare=as_archived)
+
+    assert message in str(caught.value)
+    assert not elsewhere.exists(pod.did)
+
+
+def test_an_archive_at_the_ceilings_imports(pod, elsewhere, monkeypatch):
+    archive = export(pod)
+    for ceiling, value in (("MAX_LIVE_GRANTS", 1), ("MAX_GRANT_RECORDS", 2),
+                           ("MAX_BINARIES", 2), ("MAX_BINARY_TOTAL", len(VIDEO))):
+        monkeypatch.setattr(limits, ceiling, value)
+
+    moved = import_archive(elsewhere, archive, PASSPHRASE, LATER, prepare=as_archived)
+
+    assert moved.grants() == pod.grants()
+
+
+def test_an_archive_repeating_a_grant_is_refused_and_creates_no_pod(pod, elsewhere):
+    archive = export(pod)
+    archive["grants"] = archive["grants"] * 2
+
+    with pytest.raises(InvalidArchive) as caught:
+        import_archive(elsewhere, resigned(pod, archive), PASSPHRASE, LATER,
+                       prepare=as_archived)
+
+    assert "appears twice" in str(caught.value)
+    assert not elsewhere.exists(pod.did)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda a: a.update(accessLog=[{"x": 1}, "junk", 5]), "accessLog"),
+    (lambda a: a["grants"][0].update(withdrawn=5), "grant record"),
+    (lambda a: a["grants"][0].update(pending="gisteren"), "grant record"),
+    (lambda a: a["grants"][0].update(extra=True), "grant record"),
+])
+def test_an_archive_with_a_malformed_record_is_refused(pod, elsewhere, change, message):
+    archive = export(pod)
+    change(archive)
+
+    with pytest.raises(InvalidArchive) as caught:
+        import_archive(elsewhere, resigned(pod, archive), PASSPHRASE, LATER,
+                       prepare=as_archived)
+
+    assert message in str(caught.value)
+    assert not elsewhere.exists(pod.did)
 
 
 @pytest.mark.parametrize("raw", [
