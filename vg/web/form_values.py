@@ -77,6 +77,16 @@ def required_id(value, label: str) -> int:
     return found
 
 
+def checkbox(value, label: str) -> bool:
+    """A ticked box sends ``ja``, an empty one nothing; any other value is refused,
+    never read as either."""
+    if value is None:
+        return False
+    if value != "ja":
+        raise FormError("form.choice", field=label)
+    return True
+
+
 def one_of(value, options: tuple[str, ...], label: str) -> str:
     if not isinstance(value, str) or value not in options:
         raise FormError("form.choice", field=label)

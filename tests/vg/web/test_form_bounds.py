@@ -166,3 +166,20 @@ def test_a_control_or_bidi_character_in_a_file_name_or_title_adds_no_team_produc
     refused(titled)
     assert named.status_code == 400
     assert "Nog geen producten." in member.get(f"/mijn/teams/{team.name}").text
+
+
+@pytest.mark.parametrize("changes", [
+    {"zzp": "nee"}, {"op_afstand": "1"}, {"zzp": ["ja", "ja"]},
+    {"titel": ["Omgevingswet", "Tweede"]}, {"kring": ["neighbours", "own"]}])
+def test_an_unknown_checkbox_value_or_a_field_sent_twice_creates_no_assignment(
+        app, changes):  # noqa: F811
+    staff = signed_in_organisation(app)
+    form = {"csrf": csrf(staff.get("/organisatie/opdrachten/nieuw")),
+            "actie": "opslaan", "titel": "Omgevingswet", "vereist": sorted(
+                app.state.system.reference.skills)[:1], "kring": "neighbours",
+            "plaats": UTRECHT, **changes}
+
+    answer = staff.post("/organisatie/opdrachten/nieuw", data=form)
+
+    refused(answer)
+    assert assignment_count(app) == 0
