@@ -63,7 +63,7 @@ async def upload(request: Request, pod: HolderPod, system: SystemDep, now: NowDe
     except BaseException:
         writer.abort()
         raise
-    await run_in_threadpool(_name_in_workcontext, system, pod, request, media_type,
+    await run_in_threadpool(_name_in_workcontext, system, pod, media_type,
                             now)
     return json_response({"size": info.size})
 
@@ -91,18 +91,20 @@ async def upload_form(request: Request, pod: HolderPod, system: SystemDep,
             "video.not_a_form")
         return page(request, "error.html", status=400, error="video.failed",
                     detail=problem, back="/mijn/werkcontext")
-    await run_in_threadpool(_name_in_workcontext, system, pod, request,
+    await run_in_threadpool(_name_in_workcontext, system, pod,
                             form.media_type, now)
     return redirect("/mijn/werkcontext", "video-saved")
 
 
-def _name_in_workcontext(system, pod, request: Request, media_type: str, now) -> None:
+def _name_in_workcontext(system, pod, media_type: str, now) -> None:
     """The Workcontext points at the video in the pod; saving re-publishes the live
     grants, so a grant of ``intro_video`` carries the new link."""
     document = pod.workcontext()
     if document is None:
         return
-    url = (f"{request.base_url}api/v1/pods/{system.pods.pod_id(pod.did)}/"
+    # The public address from the settings, never the request's Host header: the
+    # link is published to every organisation the holder's grants name.
+    url = (f"{system.settings.public_base()}api/v1/pods/{system.pods.pod_id(pod.did)}/"
            f"bestanden/{NAME}")
     document = dict(document, introVideo={"contentUrl": url,
                                           "encodingFormat": media_type})
