@@ -311,3 +311,24 @@ def test_the_published_purpose_filter_names_the_known_purposes(api):
                  if p["name"] == "purpose"]
 
     assert all(f"'{key}'" in str(purpose["schema"]) for key in PURPOSES)
+
+
+@pytest.mark.parametrize("route, params", [
+    ("/api/v1/auditlog", {"doel": "bogus"}),
+    ("/api/v1/auditlog", {"betrokkene": "ffff"}),
+    ("/api/v1/auditlog", {"van": "2030-01-01", "limit": "10"}),
+    ("/api/v1/auditlog/statistieken", {"uitkomst": "refused"}),
+    ("/api/v1/auditlog/signalen", {"since": "2026-12-01T00:00:00Z",
+                                   "until": "2026-12-10T00:00:00Z", "vrager": "x"}),
+])
+def test_a_filter_an_audit_view_does_not_take_is_refused_not_ignored(
+        api, route, params):
+    _viewed(api)
+
+    answer = api.get(route, headers=_key(api, UTRECHT, "dpo"), params=params)
+
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["code"] == "invalid-audit-query"
+    unknown = next(name for name in params if name not in (
+        "since", "until", "limit"))
+    assert answer.json()["detail"].startswith(unknown)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from audit import InvalidAuditQuery, NoSuchEntry, to_csv
 from registry import Forbidden, Requester
@@ -24,7 +24,31 @@ from .deps import MAX_ID, NowDep, RequesterDep, SystemDep, TraceDep, require_rol
 from .models import VerifyOut
 from .render import json_response
 
-router = APIRouter(tags=["fg"], route_class=BoundedJsonRoute)
+
+
+def _only_known_filters(request: Request) -> None:
+    """A query parameter the route does not take is refused, never ignored: an
+    unfiltered log is no answer to a filter it could not apply."""
+    route = request.scope.get("route")
+    if route is None:
+        return
+    known = _query_names(route.dependant)
+    for name in request.query_params:
+        if name not in known:
+            takes = ("only " + ", ".join(sorted(known))) if known else "none"
+            raise InvalidAuditQuery(name, f"absent: this view takes {takes}")
+
+
+def _query_names(dependant) -> set[str]:
+    """The query parameters a route and its dependencies declare."""
+    names = {p.alias for p in dependant.query_params}
+    for inner in dependant.dependencies:
+        names |= _query_names(inner)
+    return names
+
+
+router = APIRouter(tags=["fg"], route_class=BoundedJsonRoute,
+                   dependencies=[Depends(_only_known_filters)])
 DPO_ROLES = ("dpo", "platform-dpo")
 TEXT = "text/plain; charset=utf-8"
 QUERY_NAMES = {"old": "van", "size": "tot"}
