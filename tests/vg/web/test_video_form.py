@@ -117,3 +117,15 @@ def test_the_video_link_in_the_workcontext_comes_from_the_settings_not_the_host(
     video, _ = stored_files(app, holder)
     assert video["contentUrl"].startswith(
         f"{app.state.system.settings.public_base()}api/v1/pods/")
+
+
+@pytest.mark.parametrize("range_", ["bytes=99999-", "bytes=-0"])
+def test_a_range_beyond_the_video_page_says_its_length(app, range_):  # noqa: F811
+    holder, token = signed_in_holder(app)
+    assert holder.put("/mijn/video", content=VIDEO[:5012], headers={
+        "Content-Type": "video/mp4", "X-CSRF-Token": token}).status_code == 200
+
+    answer = holder.get("/mijn/video", headers={"Range": range_})
+
+    assert answer.status_code == 416
+    assert answer.headers["content-range"] == "bytes */5012"
