@@ -74,9 +74,11 @@ def fit(workcontext: dict[str, Any], item: dict[str, Any]) -> tuple[int, list[di
 
 def in_audience(workcontext: dict[str, Any], item: dict[str, Any]) -> bool:
     audience = _member(item, "audience")
+    employer = workcontext.get("worksFor")
     if audience.get("kind") == "all":
         return True
-    employer = workcontext.get("worksFor")
+    if audience.get("kind") == "employed":  # everyone but a freelancer
+        return isinstance(employer, str)
     organisations = _texts(audience.get("organisations"))
     return isinstance(employer, str) and employer in organisations
 

@@ -33,6 +33,7 @@ from consent import (
     HolderKey,
     format_time,
     grant_from_json,
+    parse_time,
     verify_document,
 )
 
@@ -46,7 +47,7 @@ from .errors import (
     InvalidName,
     UnlockFailed,
 )
-from .holder import UnlockedPod
+from .holder import GrantRecord, UnlockedPod
 
 ARCHIVE_TYPE = "PodExport"
 MAX_ARCHIVE_BYTES = 64 * 1024 * 1024
@@ -54,6 +55,7 @@ MAX_ARCHIVE_BYTES = 64 * 1024 * 1024
 MAX_BINARY_BYTES = (MAX_ARCHIVE_BYTES - 8 * 1024 * 1024) // 4 * 3
 MAX_DEPTH = 16
 MAX_NODES = 500_000
+TOO_DEEP = "the archive is nested too deeply or too large"
 VOCAB = "https://w3id.org/virtuele-gemeente/pod#"
 CONTEXT = {
     "@vocab": VOCAB,
@@ -71,10 +73,11 @@ _MEMBERS = {"@context", "type", "holder", "exported", "sequence", "history", "gr
             "accessLog", "identityKey", "proof"}
 _OPTIONAL = {"binaries"}  # archives made before binaries were exported lack it
 _BINARY_MEMBERS = {"name", "mediaType", "saved", "size", "content"}
+_GRANT_TIMES = ("withdrawn", "pending", "publishing")
+_GRANT_MEMBERS = ({"grant", "withdrawn"}, {"grant", *_GRANT_TIMES})
 _KEY_AD = b"vg-pod-export-identity"
 _KEY_ALG = "argon2id+xchacha20poly1305"
 _KEY_MEMBERS = {"alg", "salt", "opslimit", "memlimit", "sealed"}
-_TOO_DEEP = "the archive is nested too deeply or too large"
 
 
 def export_archive(pod: UnlockedPod, passphrase: str, access_log: list[dict],
@@ -177,10 +180,10 @@ def read_archive(raw: bytes) -> Any:
         raise InvalidArchive([f"an archive is at most {MAX_ARCHIVE_BYTES} bytes"])
     try:
         value = json.loads(raw)
+    except RecursionError as exc:  # CPython's decoder recurses per level
+        raise InvalidArchive([TOO_DEEP]) from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidArchive(["the archive is not valid JSON"]) from exc
-    except RecursionError as exc:  # the parser recurses: nesting past its stack
-        raise InvalidArchive([_TOO_DEEP]) from exc
     _check_bounds(value)
     return value
 
@@ -251,14 +254,10 @@ def _check_structure(archive: Any) -> None:
     if not isinstance(sequence, int) or isinstance(sequence, bool) or sequence < 0:
         problems.append("sequence must be a non-negative integer")
     problems += _history_problems(archive["history"])
-    if not isinstance(archive["grants"], list) or not all(
-            isinstance(g, dict) and isinstance(g.get("grant"), dict)
-            for g in archive["grants"]):
-        problems.append("grants must be a list of grant records")
+    problems += _grant_problems(archive["grants"])
     if not isinstance(archive["accessLog"], list) or not all(
-            map(_is_access_entry, archive["accessLog"])):
-        problems.append("accessLog must be a list of entries, each an object of "
-                        "texts, numbers and lists of texts")
+            isinstance(entry, dict) for entry in archive["accessLog"]):
+        problems.append("accessLog must be a list of entries (objects)")
     if not isinstance(archive["identityKey"], dict):
         problems.append("identityKey must be an object")
     problems += _binary_problems(archive.get("binaries", []))
@@ -267,12 +266,10 @@ def _check_structure(archive: Any) -> None:
 
 
 def _check_grants(records: list[dict], holder: str, now: datetime) -> None:
-    """Each grant verifies, is the holder's and appears once; together they fit the
-    ceilings a pod keeps (limits.py), as if the holder had granted them here."""
-    if len(records) > limits.MAX_GRANT_RECORDS:
-        raise InvalidArchive([f"a pod holds at most {limits.MAX_GRANT_RECORDS} "
-                              "grants, ended ones included"])
-    seen, live = set(), 0
+    """Each grant the holder's, each recorded once (a second record of one grant
+    would stay live when the first is withdrawn), and no more live ones than a
+    pod may hold."""
+    parsed, seen = [], set()
     for record in records:
         try:
             grant = grant_from_json(record["grant"])
@@ -281,20 +278,40 @@ def _check_grants(records: list[dict], holder: str, now: datetime) -> None:
         if grant.holder != holder:
             raise InvalidArchive(["a grant in the archive belongs to another holder"])
         if grant.id in seen:
-            raise InvalidArchive([f"grant {grant.id[:120]} appears twice"])
+            raise InvalidArchive([f"grant {grant.id} appears twice"])
         seen.add(grant.id)
-        live += record.get("withdrawn") is None and grant.is_live(now)
+        parsed.append(GrantRecord(grant, record["withdrawn"], record.get("pending"),
+                                  record.get("publishing")))
+    live = sum(1 for r in parsed if limits.counts_as_live(r, now))
     if live > limits.MAX_LIVE_GRANTS:
         raise InvalidArchive([f"a pod holds at most {limits.MAX_LIVE_GRANTS} live "
-                              "grants (not withdrawn, not ended)"])
+                              "grants (neither withdrawn nor ended)"])
 
 
-def _is_access_entry(entry: Any) -> bool:
-    """An entry of the holder's access log: flat, as the old server showed it."""
-    return isinstance(entry, dict) and all(
-        isinstance(value, (str, int, float, type(None)))
-        or (isinstance(value, list) and all(isinstance(v, str) for v in value))
-        for value in entry.values())
+def _grant_problems(records: Any) -> list[str]:
+    """Grant records as a pod keeps them, at most as many as a pod may hold."""
+    if not isinstance(records, list) or not all(
+            isinstance(g, dict) and isinstance(g.get("grant"), dict)
+            for g in records):
+        return ["grants must be a list of grant records"]
+    if len(records) > limits.MAX_GRANT_RECORDS:
+        return [f"a pod holds at most {limits.MAX_GRANT_RECORDS} grant records"]
+    for record in records:
+        if (not _GRANT_MEMBERS[0] <= set(record) <= _GRANT_MEMBERS[1]
+                or not all(_is_time_or_none(record.get(m)) for m in _GRANT_TIMES)):
+            return ["each grant record must have grant and withdrawn, and may have "
+                    "pending and publishing, each time an RFC 3339 timestamp or null"]
+    return []
+
+
+def _is_time_or_none(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        parse_time(value, "time")
+    except ConsentError:
+        return False
+    return True
 
 
 def _history_problems(history: Any) -> list[str]:
@@ -315,8 +332,8 @@ def _binary_problems(entries: Any) -> list[str]:
     if not isinstance(entries, list):
         return ["binaries must be a list"]
     if len(entries) > limits.MAX_BINARIES:
-        return [f"a pod stores at most {limits.MAX_BINARIES} files"]
-    names = set()
+        return [f"a pod holds at most {limits.MAX_BINARIES} files"]
+    names, total = set(), 0
     for entry in entries:
         if not isinstance(entry, dict) or set(entry) != _BINARY_MEMBERS:
             members = ", ".join(sorted(_BINARY_MEMBERS))
@@ -339,6 +356,9 @@ def _binary_problems(entries: Any) -> list[str]:
             return [f"the content of binary {name} must be base64"]
         if entry["size"] != size:
             return [f"binary {name} must be {entry['size']} bytes as its size says"]
+        total += size
+    if total > limits.MAX_BINARY_TOTAL:
+        return [f"a pod holds at most {limits.MAX_BINARY_TOTAL} bytes of files"]
     return []
 
 
@@ -348,7 +368,7 @@ def _check_bounds(value: Any) -> None:
         item, depth = stack.pop()
         count += 1
         if depth > MAX_DEPTH or count > MAX_NODES:
-            raise InvalidArchive([_TOO_DEEP])
+            raise InvalidArchive([TOO_DEEP])
         if isinstance(item, dict):
             stack.extend((v, depth + 1) for v in item.values())
         elif isinstance(item, list):

@@ -23,11 +23,16 @@ def check_grant_room(records, now: datetime, renewal: bool = False) -> None:
     so it counts against the records only."""
     if len(records) >= MAX_GRANT_RECORDS:
         raise GrantLimitReached(MAX_GRANT_RECORDS, "grants, ended ones included")
-    live = sum(1 for r in records
-               if r.withdrawn is None and r.pending is None
-               and now < r.grant.valid_until)
+    live = sum(1 for r in records if counts_as_live(r, now))
     if not renewal and live >= MAX_LIVE_GRANTS:
         raise GrantLimitReached(MAX_LIVE_GRANTS, "grants that are not withdrawn or ended")
+
+
+def counts_as_live(record, now: datetime) -> bool:
+    """Whether a grant takes one of the ``MAX_LIVE_GRANTS`` places: it is neither
+    withdrawn (nor being withdrawn) nor ended."""
+    return (record.withdrawn is None and record.pending is None
+            and now < record.grant.valid_until)
 
 
 def binary_room(entries: dict, name: str) -> int:

@@ -1,8 +1,9 @@
 """The feed of open assignments that pods fetch to compute alerts themselves.
 
 An assignment is published to the audience its circle names, expressed as the TOOI
-identifiers of the organisations in it (or ``all`` for the national circle), so a pod
-can decide membership from its own ``worksFor`` alone. The request carries nothing
+identifiers of the organisations in it (``all`` for a circle of every employer that
+takes freelancers too, ``employed`` for one that does not), so a pod can decide
+membership from its own ``worksFor`` alone. The request carries nothing
 about the holder but an authenticated session: the registry can not tell who fits,
 which is the point: alerts are computed in the pod, never here.
 
@@ -20,6 +21,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from .assignments import Assignments, StoredAssignment
+from .circles import Circles
 from .db import transaction
 from .tables import Assignment
 
@@ -39,10 +41,12 @@ class FeedPage:
 
 
 class Feed:
-    def __init__(self, engine: Engine, assignments: Assignments, reference):
+    def __init__(self, engine: Engine, assignments: Assignments, reference,
+                 circles: Circles):
         self._engine = engine
         self._assignments = assignments
         self._reference = reference
+        self._circles = circles
 
     def page(self, after: int, limit: int) -> FeedPage:
         """Assignments open now whose place is after ``after``; one row more is
@@ -65,17 +69,13 @@ class Feed:
         return body
 
     def _audience(self, assignment: StoredAssignment) -> dict[str, Any]:
-        circle, org = assignment.spec.circle, assignment.organisation
-        if circle == "national":
-            return {"kind": "all"}
-        if circle == "own":
-            codes = {org}
-        elif circle == "neighbours":
-            codes = {org} | set(self._reference.neighbours(org))
-        else:
-            province = self._reference.province_of(org)
-            codes = set(self._reference.municipalities_in_province(province)) | {org} \
-                if province else {org}
-        tooi = sorted(self._reference.organisation(c).tooi_uri for c in codes
+        """The employers the ranking puts in the circle (``Circles.members``, the
+        one source of both), so a pod alerts on exactly the assignments it could be
+        ranked for. A holder without an employer (a freelancer) is inside only a
+        circle of every employer that takes freelancers (``Matcher.in_circle``)."""
+        members = self._circles.members(assignment.spec, assignment.organisation)
+        if members is None:
+            return {"kind": "all" if assignment.spec.freelancers else "employed"}
+        tooi = sorted(self._reference.organisation(c).tooi_uri for c in members
                       if self._reference.has_organisation(c))
         return {"kind": "organisations", "organisations": tooi}

@@ -24,7 +24,7 @@ from consent import (
     read_disclosure,
     read_withdrawal,
 )
-from schemas import WorkcontextValidator, check_references
+from schemas import InvalidDocument, WorkcontextValidator, check_references
 
 from .db import transaction
 from .errors import GrantIdTaken, GrantNotLive, GrantWithdrawn, ReplayedDocument
@@ -105,7 +105,10 @@ class Ingest:
         fields are read from it."""
         self._validator.check_structure(document, holder)
         check_references(self._geo, document)
-        extract(document, disclosed_fields(document), self._tooi)
+        try:
+            extract(document, disclosed_fields(document), self._tooi)
+        except InvalidGrant as exc:  # a document's fault here: no grant is involved
+            raise InvalidDocument(exc.problems) from exc
 
     def withdrawal(self, document: Any, now: datetime) -> str:
         found = read_withdrawal(document)

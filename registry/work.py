@@ -17,7 +17,8 @@ class WorkLife:
         engine, gate = registry.engine, registry.gate
         self.inbox = inbox
         self.swipes = Swipes(engine, gate, registry.assignments)
-        self.feed = Feed(engine, registry.assignments, registry.reference)
+        self.feed = Feed(engine, registry.assignments, registry.reference,
+                         registry.circles)
         self.teams = Teams(engine, gate, self.swipes, registry.assignments)
         self.ratings = Ratings(engine, self.teams, inbox)
         self.peers = Peers(engine, gate)

@@ -16,7 +16,13 @@ from .errors import (
     UnsupportedLanguage,
     UnsupportedMediaType,
 )
-from .jsonld import WORKCONTEXT_CONTEXT_URL, ShippedContextLoader, expand, parse_bounded
+from .jsonld import (
+    WORKCONTEXT_CONTEXT_URL,
+    ShippedContextLoader,
+    expand,
+    holds_forbidden_characters,
+    parse_bounded,
+)
 from .reference import (
     REFERENCE_FILES,
     Municipality,
@@ -37,7 +43,8 @@ __all__ = [
     "ReferenceDataMissing", "RemoteContextRefused", "SchemaError",
     "UnknownMunicipality", "UnknownOccupation", "UnknownOrganisation",
     "UnknownProvince", "UnknownSkill", "UnsupportedLanguage", "UnsupportedMediaType",
-    "WORKCONTEXT_CONTEXT_URL", "ShippedContextLoader", "expand", "parse_bounded",
+    "WORKCONTEXT_CONTEXT_URL", "ShippedContextLoader", "expand",
+    "holds_forbidden_characters", "parse_bounded",
     "REFERENCE_FILES", "Municipality", "Occupation", "Organisation", "ReferenceData",
     "Skill", "SkillGroup", "load_reference_data", "LANGUAGES", "SECTORS", "Sector",
     "WorkcontextValidator", "check_references",

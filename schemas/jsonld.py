@@ -276,6 +276,13 @@ _FORBIDDEN = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
+def holds_forbidden_characters(text: str) -> bool:
+    """Whether a text holds a character no text taken by this project may hold:
+    the rule every parsed body applies, for input that comes another way (a web
+    form)."""
+    return _FORBIDDEN.search(text) is not None
+
+
 def _check_text(text: str) -> None:
     if _FORBIDDEN.search(text):
         raise InvalidDocument(

@@ -21,9 +21,10 @@ from consent import (
     Grant,
     check_audience_for_holder,
 )
-from pod import GrantNotLive, PodNotFound, UnlockedPod, WorkcontextMissing
+from pod import (GrantNotFound, GrantNotLive, PodNotFound, UnlockedPod,
+                 WorkcontextMissing)
 from pod import inbox
-from pod.limits import check_grant_room
+from pod.limits import check_grant_room, counts_as_live
 from pod.ratings import rating_summary
 from registry import GrantWithdrawn, Registry, RegistryError, ReplayedDocument
 from schemas import SchemaError, check_references
@@ -264,7 +265,9 @@ def grant_consent(system: System, pod: UnlockedPod, audience: Any, purposes: lis
     check_audience_for_holder(parsed, employer_code(system.reference, document))
     retry_withdrawals(system, pod, now)
     with pod.grants_locked():
-        check_grant_room(pod.grants(), now, renewal=renews is not None)
+        records = pod.grants()
+        replaced = _renewed(records, renews, now) if renews is not None else False
+        check_grant_room(records, now, renewal=replaced)
         grant = pod.sign_grant(parsed, purposes, fields, valid_until, now,
                                valid_from=valid_from, renews=renews)
         with pod.publication():
@@ -278,6 +281,20 @@ def grant_consent(system: System, pod: UnlockedPod, audience: Any, purposes: lis
     if current != disclosed:  # a save meanwhile left this grant out
         publish_grants(system, pod, [pod.grant(grant.id)], now)
     return grant
+
+
+def _renewed(records, grant_id: str, now: datetime) -> bool:
+    """Check, under the grant lock, that the grant a renewal replaces is settled
+    and not withdrawn, and that no other grant renews it (two renewals sent at the
+    same time: the first wins, the others find it renewed). Returns whether it
+    takes a place among the live grants, which the new grant then takes over."""
+    old = next((r for r in records if r.grant.id == grant_id), None)
+    if old is None:
+        raise GrantNotFound(grant_id)
+    if not _settled(old) or any(r.grant.renews == grant_id and r.withdrawn is None
+                                and r.pending is None for r in records):
+        raise GrantNotLive(grant_id)
+    return counts_as_live(old, now)
 
 
 def withdraw_consent(system: System, pod: UnlockedPod, grant_id: str,

@@ -43,6 +43,12 @@ def test_audience_is_decided_from_the_pods_own_employer():
                                              "organisations": [TOOI]}})
 
 
+def test_an_audience_of_the_employed_leaves_out_a_pod_without_an_employer():
+    assert in_audience(DOCUMENT, {"audience": {"kind": "employed"}})
+    assert not in_audience({}, {"audience": {"kind": "employed"}})
+    assert in_audience({}, {"audience": {"kind": "all"}})
+
+
 def test_alert_settings_report_every_problem():
     assert AlertSettings("hourly", 101).problems() == [
         "frequency must be one of immediately, daily, weekly",

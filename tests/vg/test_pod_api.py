@@ -729,3 +729,22 @@ def test_an_unknown_pod_id_is_refused_after_the_same_key_derivation(api, holder,
         assert answer.status_code == 401
 
     assert len(calls) == 3 and len(set(calls)) == 1
+
+
+@pytest.mark.parametrize("availability", [
+    {"period": {"startDate": "2028-12-12", "endDate": "2027-11-07"}},
+    {"hoursPerWeek": 41},
+])
+def test_a_workcontext_the_registry_would_refuse_is_an_invalid_document(
+        api, holder, availability):
+    before = api.get(holder.base + "versies/", headers=holder.headers).json()
+    document = dict(holder.document, availability={
+        "type": "Availability", "hoursPerWeek": 24, **availability})
+
+    answer = api.put("/api/v1/pod/werkcontext", content=json.dumps(document),
+                     headers={**holder.headers, **LD})
+
+    assert answer.status_code == 400, answer.text
+    assert answer.headers["content-type"] == PROBLEM
+    assert answer.json()["code"] == "invalid-document"
+    assert api.get(holder.base + "versies/", headers=holder.headers).json() == before

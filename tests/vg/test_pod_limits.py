@@ -86,6 +86,51 @@ def test_concurrent_grants_never_pass_the_recorded_limit(api, holder, monkeypatc
     assert len(api.get(GRANTS, headers=holder.headers).json()) == 2
 
 
+def _renew(api, holder, grant_id: str, days: int = 60):
+    return api.post(f"{GRANTS}/{grant_id[9:]}/verlenging", headers=holder.headers,
+                    json={"validUntil": (NOW + timedelta(days=days)).isoformat()})
+
+
+def _live(api, holder) -> list[dict]:
+    return [g for g in api.get(GRANTS, headers=holder.headers).json() if g["live"]]
+
+
+def test_concurrent_renewals_of_one_grant_leave_one_live_grant(api, holder):
+    old = api.post(GRANTS, json=_grant_body(), headers=holder.headers).json()["id"]
+
+    answers = at_once(6, lambda k: _renew(api, holder, old, days=60 + k))
+
+    assert sorted(a.status_code for a in answers) == [201, 409, 409, 409, 409, 409]
+    assert {a.json()["code"] for a in answers if a.status_code == 409} == {
+        "grant-not-live"}
+    [won] = [a.json() for a in answers if a.status_code == 201]
+    assert won["renews"] == old
+    assert [g["id"] for g in _live(api, holder)] == [won["id"]]
+    assert _disclosures(api) == 1
+
+
+def test_concurrent_renewals_never_pass_the_live_limit(api, holder, monkeypatch):
+    monkeypatch.setattr(limits, "MAX_LIVE_GRANTS", 3)
+    made = [api.post(GRANTS, json=_grant_body(), headers=holder.headers).json()["id"]
+            for _ in range(3)]
+
+    answers = at_once(6, lambda k: _renew(api, holder, made[0], days=60 + k))
+
+    assert sorted(a.status_code for a in answers) == [201, 409, 409, 409, 409, 409]
+    assert len(_live(api, holder)) == 3
+    assert _disclosures(api) == 3
+
+
+def test_a_renewed_grant_can_not_be_renewed_again(api, holder):
+    old = api.post(GRANTS, json=_grant_body(), headers=holder.headers).json()["id"]
+    assert _renew(api, holder, old).status_code == 201
+
+    again = _renew(api, holder, old, days=90)
+
+    assert (again.status_code, again.json()["code"]) == (409, "grant-not-live")
+    assert len(_live(api, holder)) == 1
+
+
 def test_a_withdrawn_grant_frees_its_place(api, holder, monkeypatch):
     monkeypatch.setattr(limits, "MAX_LIVE_GRANTS", 2)
     first = api.post(GRANTS, json=_grant_body(), headers=holder.headers).json()

@@ -16,9 +16,11 @@ from starlette.datastructures import FormData
 
 from pod import SessionInvalid, UnlockedPod
 from registry import NotAuthenticated, Requester
+from schemas import holds_forbidden_characters
 
 from ..api.deps import SESSION_PREFIX, NowDep, SystemDep
 from . import cookies
+from .refusals import FormError
 
 ORG_PREFIX = "vgw_"
 MAX_FIELDS = 200
@@ -76,13 +78,31 @@ def session_role(request: Request, system, now: datetime) -> str | None:
 
 
 async def checked_form(request: Request) -> FormData:
-    """The posted form, after its CSRF token was checked."""
+    """The posted form, after its CSRF token was checked, and every text in it (a
+    file's name included) held to the rule the API applies to every text of a
+    body (``schemas.holds_forbidden_characters``): a page passes its values to the
+    registry and the pod without the API's request parsing."""
     form = await request.form(max_files=1, max_fields=MAX_FIELDS)
     token = form.get(cookies.CSRF_FIELD)
     if not isinstance(token, str) or not cookies.csrf_valid(
             request.app.state.web.csrf_secret, request, token):
         raise CsrfRejected()
-    return form
+    texts = [value if isinstance(value, str) else value.filename or ""
+             for _, value in form.multi_items()]
+    if any(holds_forbidden_characters(text) for text in texts):
+        raise FormError("form.forbidden_characters")
+    return CheckedForm(form.multi_items())
+
+
+class CheckedForm(FormData):
+    """A posted form in which a field read as one value (``get``, ``[]``) and sent
+    more than once is refused, never one of its values taken; a list of choices
+    is read with ``getlist``."""
+
+    def __getitem__(self, key: str):
+        if len(self.getlist(key)) > 1:
+            raise FormError("form.repeated")
+        return super().__getitem__(key)
 
 
 HolderPod = Annotated[UnlockedPod, Depends(holder_pod)]

@@ -56,7 +56,8 @@ def _dispatch(original, api_prefix: str):
                         detail=detail, back=_back(request, status))
         if status == 405:
             response.headers.update(allow_header(request))
-        # What the answer must carry (a 416's length, a 405's methods), as on the API.
+        # The headers the error's answer carries on the API carry on a page too
+        # (a 416's Content-Range, RFC 9110 14.4; a 429's Retry-After).
         response.headers.update(getattr(exc, "response_headers", None) or {})
         return response
     return handle

@@ -5,6 +5,7 @@ which every page answers with 400 and its error block: nothing is done."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from ..api.deps import MAX_ID
@@ -76,16 +77,51 @@ def required_id(value, label: str) -> int:
     return found
 
 
+def checkbox(value, label: str) -> bool:
+    """A ticked box sends ``ja``, an empty one nothing; any other value is refused,
+    never read as either."""
+    if value is None:
+        return False
+    if value != "ja":
+        raise FormError("form.choice", field=label)
+    return True
+
+
 def one_of(value, options: tuple[str, ...], label: str) -> str:
     if not isinstance(value, str) or value not in options:
         raise FormError("form.choice", field=label)
     return value
 
 
-def iso_date(text: str, label: str) -> date | None:
-    if not text:
+def choices(form, name: str, options, label: str) -> list[str]:
+    """Every value of a list of choices, each one of ``options``: a value that
+    names none is refused, never left out (the action would do less than was
+    asked)."""
+    values = texts(form, name, label, len(options))
+    if not all(v in options for v in values):
+        raise FormError("form.choice", field=label)
+    return values
+
+
+# A day written as the pages ask for it (JJJJ-MM-DD): ``date.fromisoformat`` also
+# takes the basic (20270630) and week (2027-W26-3) forms of ISO 8601.
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def iso_day(text) -> date | None:
+    """A day written JJJJ-MM-DD that exists, or None."""
+    if not (isinstance(text, str) and ISO_DAY.fullmatch(text)):
         return None
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise FormError("form.date", field=label) from None
+        return None
+
+
+def iso_date(text: str, label: str) -> date | None:
+    if not text:
+        return None
+    day = iso_day(text)
+    if day is None:
+        raise FormError("form.date", field=label)
+    return day

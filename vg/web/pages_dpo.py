@@ -8,7 +8,6 @@ form body, never in the address: a subject's pseudonym is personal data."""
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections import Counter
 from datetime import date, datetime, time, timedelta, timezone
@@ -24,7 +23,7 @@ from ..audit_filters import MAX_LENGTH, OUTCOMES, known_purposes
 from ..oversight import log_read, verify_whole_log
 from . import charts
 from .auth import Form, Organisation
-from .form_values import action, one_of, optional_text, required_id
+from .form_values import ISO_DAY, action, one_of, optional_text, required_id
 from .refusals import FormError
 from .i18n import translator
 from .render import format_date, lang_of, page, redirect
@@ -33,7 +32,6 @@ router = APIRouter(include_in_schema=False)
 DPO_ROLES = ("dpo", "platform-dpo")
 PAGE = 200
 FLAG_DAYS = 30
-ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _dpo(requester) -> bool:

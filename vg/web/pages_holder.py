@@ -5,7 +5,7 @@ API route that does the same thing."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timezone
+from datetime import datetime, time, timezone
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
@@ -23,7 +23,9 @@ from . import cookies, skills
 from .form_values import (
     MAX_DIGITS,
     action,
+    choices,
     iso_date,
+    iso_day,
     optional_text,
     texts,
     whole_number,
@@ -292,8 +294,8 @@ def grant(request: Request, form: Form, pod: HolderPod, system: SystemDep,
     """Granting is one form; the flow records the grant, publishes, then confirms."""
     try:
         audience = _audience(system.reference, pod, form.get("publiek"))
-        purposes = [p for p in form.getlist("doel") if p in PURPOSES]
-        fields = [f for f in form.getlist("veld") if f in FIELDS]
+        purposes = choices(form, "doel", PURPOSES, "consent.purpose")
+        fields = choices(form, "veld", FIELDS, "consent.fields")
         until = _end_of_day(form.get("tot"))
         if not purposes or not fields:
             raise FormError("consent.choose_one")
@@ -333,10 +335,7 @@ def _audience(reference, pod, kind) -> dict:
 
 
 def _end_of_day(text) -> datetime:
-    try:
-        day = date.fromisoformat(text) if isinstance(text, str) else None
-    except ValueError:
-        day = None
+    day = iso_day(text)
     if day is None:
         raise FormError("consent.until_date")
     return datetime.combine(day, time(23, 59, 59), tzinfo=timezone.utc)

@@ -20,6 +20,7 @@ from ..api.deps import MAX_ID, NowDep, SystemDep
 from . import mapsvg, skills
 from .form_values import action as button
 from .form_values import (
+    checkbox,
     iso_date,
     one_of,
     optional_text,
@@ -175,8 +176,8 @@ def _form_values(form) -> dict:
                                MAX_SKILL_VALUES)
     values["optional"] = texts(form, "wenselijk", "assignment.optional",
                                MAX_SKILL_VALUES)
-    values["freelancers"] = form.get("zzp") == "ja"
-    values["remote"] = form.get("op_afstand") == "ja"
+    values["freelancers"] = checkbox(form.get("zzp"), "assignment.freelancers")
+    values["remote"] = checkbox(form.get("op_afstand"), "assignment.remote")
     return values
 
 

@@ -63,7 +63,8 @@ async def upload(request: Request, pod: HolderPod, system: SystemDep, now: NowDe
     except BaseException:
         writer.abort()
         raise
-    await run_in_threadpool(_name_in_workcontext, system, pod, media_type, now)
+    await run_in_threadpool(_name_in_workcontext, system, pod, media_type,
+                            now)
     return json_response({"size": info.size})
 
 
@@ -90,8 +91,8 @@ async def upload_form(request: Request, pod: HolderPod, system: SystemDep,
             "video.not_a_form")
         return page(request, "error.html", status=400, error="video.failed",
                     detail=problem, back="/mijn/werkcontext")
-    await run_in_threadpool(_name_in_workcontext, system, pod, form.media_type,
-                            now)
+    await run_in_threadpool(_name_in_workcontext, system, pod,
+                            form.media_type, now)
     return redirect("/mijn/werkcontext", "video-saved")
 
 
@@ -101,6 +102,8 @@ def _name_in_workcontext(system, pod, media_type: str, now) -> None:
     document = pod.workcontext()
     if document is None:
         return
+    # The public address from the settings, never the request's Host header: the
+    # link is published to every organisation the holder's grants name.
     url = (f"{system.settings.public_base()}api/v1/pods/{system.pods.pod_id(pod.did)}/"
            f"bestanden/{NAME}")
     document = dict(document, introVideo={"contentUrl": url,

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import text
 
+from pod.alerts import in_audience
+from registry.gate import Signals
+from registry.matching import Matcher
 from tests.vg.api.world import GRONINGEN, NOW, UTRECHT, ZEIST
 
 API = "/api/v1"
@@ -244,3 +248,61 @@ def test_the_feed_answers_no_next_cursor_on_its_last_page(world):
     assert [i["id"] for i in first["items"] + rest["items"]] == made
     assert rest["nextCursor"] is None and whole["nextCursor"] is None
     assert resumed == {"items": [], "nextCursor": None}
+
+
+AMSTERDAM = "GM0363"
+EVERY_CIRCLE = [
+    {"circle": "own"},
+    {"circle": "neighbours"},
+    {"circle": "neighbours", "location": AMSTERDAM},
+    {"circle": "province"},
+    {"circle": "province", "location": AMSTERDAM},
+    {"circle": "corop", "location": AMSTERDAM},
+    {"circle": "safety_region", "location": UTRECHT},
+    {"circle": "municipalities"},
+    {"circle": "sector", "circleSector": "water_board"},
+    {"circle": "sector", "circleSector": "province"},
+    {"circle": "national"},
+    {"circle": "national", "freelancers": False},
+    {"circle": "municipalities", "freelancers": True},
+]
+
+
+def _ranked_in_circle(world, assignment: int, employer: str | None) -> bool:
+    """Whether the registry's ranking puts a holder with this disclosed employer
+    (None: a freelancer) inside the assignment's circle."""
+    registry = world.system.registry
+    stored = registry.assignments.get(UTRECHT, assignment)
+    matcher = Matcher(stored, registry.relations, registry.circles)
+    return matcher.in_circle(Signals("holder", frozenset(), employer, None, None,
+                                     None, None))
+
+
+@pytest.mark.parametrize("circle", EVERY_CIRCLE, ids=lambda c: "-".join(
+    str(v) for v in c.values()))
+def test_the_feed_audience_holds_exactly_whom_the_ranking_puts_in_the_circle(
+        world, circle):
+    sanne = world.holder(world.skills())
+    assignment = world.assignment(world.staff(UTRECHT), world.skills(), **circle)
+    [item] = world.client.get(f"{API}/opdrachtenfeed",
+                              headers=sanne.headers).json()["items"]
+    organisations = world.system.reference.organisations
+
+    in_feed = {code for code, org in organisations.items()
+               if in_audience({"worksFor": org.tooi_uri}, item)}
+    ranked = {code for code in organisations
+              if _ranked_in_circle(world, assignment, code)}
+
+    assert item["id"] == assignment
+    assert in_feed == ranked
+    assert in_audience({}, item) == _ranked_in_circle(world, assignment, None)
+
+
+def test_a_holder_ranked_for_an_assignment_of_every_municipality_is_alerted(world):
+    skills = world.skills()
+    sanne = world.holder(skills, employer=GRONINGEN)
+    wide = world.assignment(world.staff(UTRECHT), skills, circle="municipalities")
+
+    _fetch(world, sanne)
+
+    assert [a["assignment"] for a in _alerts(world, sanne)] == [wide]

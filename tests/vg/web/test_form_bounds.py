@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from registry.tables import Assignment
 from tests.factories import UTRECHT
 from tests.vg.web.test_form_refusals import refused as refused_with
+from tests.vg.web.test_team_page import team_of_two
 from tests.vg.web.test_web_pages import (  # noqa: F401
     app,
     csrf,
@@ -102,3 +103,83 @@ def test_an_unknown_action_on_the_colleague_search_is_refused(app, action):  # n
         "vaardigheid": sorted(app.state.system.reference.skills)[:1]})
 
     refused(answer)
+
+
+FORBIDDEN_TEXTS = ["a\x00b", "t\x07", "a\u202eb", "a\u2066b"]
+
+
+@pytest.mark.parametrize("text", FORBIDDEN_TEXTS)
+def test_a_control_or_bidi_character_creates_no_assignment(app, text):  # noqa: F811
+    staff = signed_in_organisation(app)
+    form = {"csrf": csrf(staff.get("/organisatie/opdrachten/nieuw")),
+            "actie": "opslaan", "titel": text, "vereist": sorted(
+                app.state.system.reference.skills)[:1], "kring": "neighbours",
+            "plaats": UTRECHT}
+
+    answer = staff.post("/organisatie/opdrachten/nieuw", data=form)
+
+    refused(answer)
+    assert assignment_count(app) == 0
+
+
+def test_tabs_and_line_breaks_in_a_description_are_taken(app):  # noqa: F811
+    staff = signed_in_organisation(app)
+    form = {"csrf": csrf(staff.get("/organisatie/opdrachten/nieuw")),
+            "actie": "opslaan", "titel": "Omgevingswet",
+            "omschrijving": "Eerst:\tplannen\r\nDan: doen", "vereist": sorted(
+                app.state.system.reference.skills)[:1], "kring": "neighbours",
+            "plaats": UTRECHT}
+
+    answer = staff.post("/organisatie/opdrachten/nieuw", data=form)
+
+    assert answer.status_code == 303, answer.text[:300]
+    assert assignment_count(app) == 1
+
+
+@pytest.mark.parametrize("text", FORBIDDEN_TEXTS)
+def test_a_control_or_bidi_character_creates_no_interest_group(app, text):  # noqa: F811
+    holder, token = signed_in_holder(app)
+
+    answer = holder.post("/mijn/kennisdelen/groep", data={
+        "csrf": token, "actie": "aanmaken", "slug": "een-groep", "naam": text,
+        "thema": "Omgevingswet"})
+    themed = holder.post("/mijn/kennisdelen/groep", data={
+        "csrf": token, "actie": "aanmaken", "slug": "een-groep", "naam": "Groep",
+        "thema": text})
+
+    refused(answer)
+    refused(themed)
+    assert app.state.system.work.peers.groups() == []
+
+
+@pytest.mark.parametrize("text", FORBIDDEN_TEXTS)
+def test_a_control_or_bidi_character_in_a_file_name_or_title_adds_no_team_product(
+        app, text):  # noqa: F811
+    _, team, [(member, token), _] = team_of_two(app)
+    path = f"/mijn/teams/{team.name}/producten"
+
+    titled = member.post(path, data={"csrf": token, "titel": text,
+                                     "link": "https://example.org/plan"})
+    named = member.post(path, data={"csrf": token, "titel": "Notulen"},
+                        files={"bestand": (f"{text}.txt", b"ja", "text/plain")})
+
+    refused(titled)
+    assert named.status_code == 400
+    assert "Nog geen producten." in member.get(f"/mijn/teams/{team.name}").text
+
+
+@pytest.mark.parametrize("changes", [
+    {"zzp": "nee"}, {"op_afstand": "1"}, {"zzp": ["ja", "ja"]},
+    {"titel": ["Omgevingswet", "Tweede"]}, {"kring": ["neighbours", "own"]}])
+def test_an_unknown_checkbox_value_or_a_field_sent_twice_creates_no_assignment(
+        app, changes):  # noqa: F811
+    staff = signed_in_organisation(app)
+    form = {"csrf": csrf(staff.get("/organisatie/opdrachten/nieuw")),
+            "actie": "opslaan", "titel": "Omgevingswet", "vereist": sorted(
+                app.state.system.reference.skills)[:1], "kring": "neighbours",
+            "plaats": UTRECHT, **changes}
+
+    answer = staff.post("/organisatie/opdrachten/nieuw", data=form)
+
+    refused(answer)
+    assert assignment_count(app) == 0

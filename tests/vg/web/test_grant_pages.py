@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import text
 
 from consent import verify_receipt
 from vg.web.i18n import catalogue
@@ -160,3 +161,37 @@ def test_a_grant_still_being_published_is_shown_with_a_withdraw_button(
     assert catalogue("nl")["consent.publication_pending"] in page
     [uuid] = live_uuids(holder)
     assert f'name="toestemming" value="{uuid}"' in page
+
+
+def _disclosures(app) -> int:
+    with app.state.system.registry.engine.connect() as conn:
+        return conn.execute(text("select count(*) from disclosure")).scalar()
+
+
+@pytest.mark.parametrize("fields", [
+    {"doel": ["matching", "bogus"]}, {"veld": ["employer", "skills", "salary_hack"]},
+    {"publiek": ["all_municipalities", "cross_sector"]},
+    {"tot": ["2027-06-30", "2027-07-31"]},
+    {"tot": "20270630"}, {"tot": "2027-W26-3"}, {"tot": "2027-181"}])
+def test_a_grant_form_with_a_value_it_can_not_take_grants_nothing(app, fields):  # noqa: F811,E501
+    holder, token = signed_in_holder(app)
+    published = _disclosures(app)
+
+    answer = holder.post("/mijn/toestemmingen", data={"csrf": token,
+                                                      **GRANT, **fields})
+
+    assert answer.status_code == 400, answer.text[:300]
+    assert grant_count(app, holder) == 0
+    assert _disclosures(app) == published
+
+
+@pytest.mark.parametrize("tot", ["20280131", "2028-W05-1", ["2028-01-31", "2028-02-01"]])
+def test_a_renewal_with_a_date_not_written_as_a_day_changes_nothing(app, tot):  # noqa: F811,E501
+    holder, token = signed_in_holder(app)
+    old = granted(holder, token)
+
+    answer = holder.post("/mijn/toestemmingen/verlengen", data={
+        "csrf": token, "toestemming": old, "tot": tot})
+
+    assert answer.status_code == 400
+    assert live_uuids(holder) == [old]

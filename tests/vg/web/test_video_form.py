@@ -104,3 +104,28 @@ def test_an_empty_video_from_the_page_script_is_refused_and_stores_nothing(
     video, _ = stored_files(app, holder)
     assert video is None
     assert holder.get("/mijn/video").status_code == 404
+
+
+def test_the_video_link_in_the_workcontext_comes_from_the_settings_not_the_host(
+        app):  # noqa: F811
+    holder, token = signed_in_holder(app)
+
+    answer = holder.put("/mijn/video", content=VIDEO[:1024], headers={
+        "Content-Type": "video/mp4", "X-CSRF-Token": token, "Host": "evil.example"})
+
+    assert answer.status_code == 200, answer.text[:300]
+    video, _ = stored_files(app, holder)
+    assert video["contentUrl"].startswith(
+        f"{app.state.system.settings.public_base()}api/v1/pods/")
+
+
+@pytest.mark.parametrize("range_", ["bytes=99999-", "bytes=-0"])
+def test_a_range_beyond_the_video_page_says_its_length(app, range_):  # noqa: F811
+    holder, token = signed_in_holder(app)
+    assert holder.put("/mijn/video", content=VIDEO[:5012], headers={
+        "Content-Type": "video/mp4", "X-CSRF-Token": token}).status_code == 200
+
+    answer = holder.get("/mijn/video", headers={"Range": range_})
+
+    assert answer.status_code == 416
+    assert answer.headers["content-range"] == "bytes */5012"
