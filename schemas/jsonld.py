@@ -100,15 +100,9 @@ def _parse_plain(text: str) -> Any:
     if depth > MAX_DEPTH:
         raise InvalidDocument([f"document is nested deeper than {MAX_DEPTH} levels"])
     if _plainly_within_bounds(structure, depth):
-        try:
-            value = orjson.loads(text)
-        except orjson.JSONDecodeError:
-            pass  # the json module's reading and error, below
-        else:
-            if _as_written(value, text, structure):
-                return value
-            # A duplicate name (or a number spelled longer than needed, as in
-            # ``-0``): counted by the json module's reading, below.
+        value = _read_fast(text, structure)
+        if value is not _UNREAD:
+            return value
     try:
         value = json.loads(text)
     except (ValueError, RecursionError) as exc:
@@ -116,6 +110,20 @@ def _parse_plain(text: str) -> Any:
     if _check_bounds(value, texts=False) != structure.count(":"):
         raise InvalidDocument([_json_problem(_DuplicateKey())])
     return value
+
+
+_UNREAD = object()
+
+
+def _read_fast(text: str, structure: str) -> Any:
+    """orjson's reading of ``text`` where it is the json module's, else ``_UNREAD``:
+    a syntax error, a duplicate name or a number spelled longer than needed (as in
+    ``-0``) is then read, and named, by the json module."""
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return _UNREAD
+    return value if _as_written(value, text, structure) else _UNREAD
 
 
 def _plainly_within_bounds(structure: str, depth: int) -> bool:
