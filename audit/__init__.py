@@ -8,7 +8,14 @@ that names the place of any change, DPO queries and flags, and retention.
 
 from audit.auditlog import AuditLog
 from audit.db import make_engine
-from audit.entry import OUTCOMES, PSEUDONYM_TYPE, AccessRecord, AuditEntry, Outcome
+from audit.entry import (
+    OUTCOMES,
+    PSEUDONYM_TYPE,
+    AccessRecord,
+    AuditEntry,
+    Outcome,
+    entries_per_subject,
+)
 from audit.errors import (
     AuditAppendFailed,
     AuditError,
@@ -50,6 +57,7 @@ __all__ = [
     "Signer",
     "Verifier",
     "VerifyReport",
+    "entries_per_subject",
     "make_engine",
     "to_csv",
     "unverified_checkpoint",

@@ -19,7 +19,7 @@ from typing import Iterable, Sequence
 from sqlalchemy import Connection, Engine, Select, and_, bindparam, delete, exists
 from sqlalchemy import false, or_, select, true
 
-from audit import AccessRecord, AuditEntry, AuditLog
+from audit import AccessRecord, AuditLog, entries_per_subject
 from consent import Audience, Geography, corop_of, safety_region_of, sector_of
 
 from .db import transaction, within
@@ -432,17 +432,18 @@ def _audit_records(requester: Requester, purpose: str, now: datetime, trace_id: 
                    subjects: list[tuple[str, tuple[str, ...], tuple[str, ...]]],
                    outcome: str) -> list:
     """The access record (BIO: who) and its entries (LDV: what, of whom), linked by
-    trace id and parent span id."""
+    trace id and parent span id. Each record has a span id of its own: 16 hex
+    digits of 8 random bytes, all drawn at once."""
+    spans = secrets.token_hex(8 * (len(subjects) + 1))
     access = AccessRecord(
-        trace_id=trace_id, span_id=secrets.token_hex(8), occurred_at=now,
+        trace_id=trace_id, span_id=spans[:16], occurred_at=now,
         actor=requester.actor, organisation=requester.organisation,
         role=requester.role, action=action, target=target, result=outcome,
         origin="api", subjects=len(subjects), reason=reason)
-    return [access, *(
-        AuditEntry(trace_id=trace_id, span_id=secrets.token_hex(8),
-                   parent_span_id=access.span_id, name=action, started_at=now,
-                   ended_at=now, processing_activity=activity,
-                   organisation=requester.organisation, purpose=purpose,
-                   subject=subject, fields=fields, grants=grants, outcome=outcome,
-                   reason=reason)
-        for subject, fields, grants in subjects)]
+    return [access, *entries_per_subject(
+        ((spans[16 * n:16 * n + 16], subject, fields, grants)
+         for n, (subject, fields, grants) in enumerate(subjects, 1)),
+        trace_id=trace_id, parent_span_id=access.span_id, name=action,
+        started_at=now, ended_at=now, processing_activity=activity,
+        organisation=requester.organisation, purpose=purpose, outcome=outcome,
+        reason=reason)]
