@@ -66,17 +66,18 @@ import secrets
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import Connection, Engine, delete, event, func, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from audit import merkle, migrate, proof_reads, tiles
+from audit.overlap import Helper, Overlapped
 from audit.entry import AccessRecord, AuditEntry, Record, iso_ms, to_epoch_ms
 from audit.errors import (
     AuditAppendFailed,
@@ -94,6 +95,7 @@ from audit.tables import AuditTables, audit_tables, copy_types, insert_sql
 from audit.tables import row_record
 from audit.wal import WalCheckpointer
 
+T = TypeVar("T")
 _HEAD_ID = 1
 _HASH_HEX = 64
 _GROUP_LIMIT = 5000  # records per group-commit transaction, beyond the first caller's
@@ -108,8 +110,10 @@ class _Waiter:
     thread turns it into the leaf index when it places the batch (once: a
     waiter is written in one transaction or fails)."""
 
-    def __init__(self, records: list[Record]) -> None:
+    def __init__(self, records: list[Record],
+                 work: Overlapped | None = None) -> None:
         self.records = records
+        self.work = work  # the rest of the request (``append_while``)
         self.entry_rows, self.access_rows, self.leaves = leaf_rows(records)
         self.done = threading.Event()
         self.lead = False
@@ -164,6 +168,7 @@ class MerkleLog:
         self._queue_lock = threading.Lock()
         self._queue: list[_Waiter] = []
         self._leading = False
+        self._helper = Helper()
         self._sqlite = engine.dialect.name == "sqlite"
         self._held: Any = None  # the SQLite connection appends write on (_writer)
         if self._sqlite:
@@ -215,13 +220,29 @@ class MerkleLog:
         connection drops during COMMIT the records may still be in the log; that
         errs on the side of logging an answer that was never sent.
         """
+        return self._append(records, None)
+
+    def append_while(self, records: Sequence[Record], work: Callable[[], T]) -> T:
+        """Append as ``append`` does, and run ``work`` (the rest of the request,
+        such as building its answer) while the records are being committed
+        (``audit.overlap``); return its result once they are durable: the answer
+        may be made meanwhile, it leaves only after (invariant 4). If the append
+        fails, ``AuditAppendFailed`` is raised and the result dropped. If
+        ``work`` raises, its error is raised once the records are durable; they
+        stay logged, as for an answer that was never sent."""
+        overlapped = Overlapped(work)
+        self._append(records, overlapped)
+        return overlapped.result()
+
+    def _append(self, records: Sequence[Record], work: Overlapped | None
+                ) -> list[int]:
         batch = list(records)
         if not all(isinstance(r, (AuditEntry, AccessRecord)) for r in batch):
             raise InvalidAuditEntry("records", "a sequence of AuditEntry/AccessRecord")
         if not batch:
             return []
-        try:
-            waiter = _Waiter(batch)  # encoded here, by the caller: errors stay its own
+        try:  # encoded here, by the caller: errors stay its own
+            waiter = _Waiter(batch, work)
         except Exception as exc:
             raise AuditAppendFailed(len(batch)) from exc
         with self._queue_lock:
@@ -229,6 +250,8 @@ class MerkleLog:
             leading = not self._leading
             self._leading = True
         if not leading:
+            if work is not None:
+                work.run()  # while the leading thread commits
             waiter.done.wait()
             if not waiter.lead:
                 return waiter.outcome()
@@ -274,6 +297,9 @@ class MerkleLog:
                 # head's UPDATE then takes the write lock (``_lock_head``).
                 raw.execute("BEGIN")
             self._append_locked(raw, group)
+            work = group[0].work  # the leading caller's own (see ``_lead``)
+            if work is not None and not work.claimed:
+                self._helper.hand(work)  # runs while the commit is on disk
             self._commit(raw)
         except BaseException:
             self._held = None

@@ -14,7 +14,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence, TypeVar
 
 from sqlalchemy import Connection, Engine, Select, and_, bindparam, delete, exists
 from sqlalchemy import false, or_, select, true
@@ -38,6 +38,7 @@ MS = MatchSkill.__table__
 TERM = MatchTerm.__table__
 
 
+T = TypeVar("T")
 _KEPT_QUERIES = 4096  # statements kept per gate; all are dropped when full
 
 
@@ -263,10 +264,22 @@ class ConsentGate:
         request (who asked) and one LDV entry per data subject (what was shown on
         which grants), in one transaction. Raises if the log can't (invariant 4)."""
         if profiles:
-            self._audit.append(_audit_records(
-                requester, purpose, now, trace_id, activity, reason, action, target,
-                [(p.pseudonym, tuple(sorted(p.fields)), p.grant_ids)
-                 for p in profiles], "disclosed"))
+            self._audit.append(_disclosed(requester, purpose, profiles, now, trace_id,
+                                          activity, reason, action, target))
+
+    def disclose_while(self, requester: Requester, purpose: str,
+                       profiles: Sequence[VisibleProfile], now: datetime,
+                       trace_id: str, activity: str, reason: str, action: str,
+                       target: str, answer: Callable[[], T]) -> T:
+        """``disclose``, with ``answer`` (building the response that shows the
+        profiles) run while the records are being committed; its result is
+        returned only once they are durable (invariant 4). Raises, and drops the
+        answer, if the log can't."""
+        if not profiles:
+            return answer()
+        return self._audit.append_while(_disclosed(
+            requester, purpose, profiles, now, trace_id, activity, reason, action,
+            target), answer)
 
     def refuse(self, requester: Requester, now: datetime, trace_id: str,
                action: str, target: str, reason: str, purpose: str = "-",
@@ -425,6 +438,14 @@ def _deep_update(target: dict, source: dict) -> None:
             _deep_update(target[key], value)
         else:
             target[key] = value
+
+
+def _disclosed(requester: Requester, purpose: str, profiles: Sequence[VisibleProfile],
+               now: datetime, trace_id: str, activity: str, reason: str, action: str,
+               target: str) -> list:
+    return _audit_records(requester, purpose, now, trace_id, activity, reason, action,
+                          target, [(p.pseudonym, tuple(sorted(p.fields)), p.grant_ids)
+                                   for p in profiles], "disclosed")
 
 
 def _audit_records(requester: Requester, purpose: str, now: datetime, trace_id: str,

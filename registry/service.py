@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -124,11 +125,15 @@ class Registry:
         self.assignments.pass_on(requester.organisation, assignment_id, subject, now)
 
     def candidates(self, requester: Requester, assignment_id: int, now: datetime,
-                   trace_id: str, limit: int = 10,
-                   cursor: str | None = None) -> CandidatePage:
+                   trace_id: str, limit: int = 10, cursor: str | None = None,
+                   render: Callable[[CandidatePage], Any] | None = None) -> Any:
         """One page of ranked candidates; those returned are logged before they are
         returned, and only they: the rest of the ranking is never shown. A refusal
-        is logged as a decision."""
+        is logged as a decision.
+
+        With ``render``, what it makes of the page (the response) is returned
+        instead of the page: it runs while the page's audit records are being
+        committed, and is returned only once they are durable (invariant 4)."""
         try:
             _require_staff(requester, "view candidates")
         except Forbidden:
@@ -150,15 +155,20 @@ class Registry:
                                                    size + 1, after, conn)
         page = ranked[:size]
         shown = [Ranked(profiles[s.pseudonym], s.score, s.reasons) for s in page]
-        self.gate.disclose(requester, MATCHING, [r.profile for r in shown], now,
-                           trace_id, MATCH_ACTIVITY,
-                           reason=f"candidate for assignment {assignment.id}",
-                           action=CANDIDATES_ACTION,
-                           target=f"assignment {assignment.id}")
         more = len(ranked) > len(page)
-        return CandidatePage(assignment, shown, total,
-                             cursors.encode(page[-1].score, page[-1].pseudonym)
-                             if more else None)
+        result = CandidatePage(assignment, shown, total,
+                               cursors.encode(page[-1].score, page[-1].pseudonym)
+                               if more else None)
+        logged = dict(reason=f"candidate for assignment {assignment.id}",
+                      action=CANDIDATES_ACTION, target=f"assignment {assignment.id}")
+        profiles_shown = [r.profile for r in shown]
+        if render is None:
+            self.gate.disclose(requester, MATCHING, profiles_shown, now, trace_id,
+                               MATCH_ACTIVITY, **logged)
+            return result
+        return self.gate.disclose_while(requester, MATCHING, profiles_shown, now,
+                                        trace_id, MATCH_ACTIVITY, **logged,
+                                        answer=lambda: render(result))
 
     def rank(self, requester: Requester, assignment: StoredAssignment,
              now: datetime, limit: int | None = None,

@@ -124,6 +124,51 @@ def test_a_failing_audit_append_fails_the_request_and_returns_nothing(system):
     assert system.audit.count() == before
 
 
+def test_a_rendered_page_is_logged_as_the_page_is_and_returned_after(system):
+    publish_three_holders(system)
+    requester = staff_requester(system)
+    job = assignment(system, requester)
+    rendered = []
+
+    def render(page) -> str:
+        rendered.append(page)
+        return "response"
+
+    answer = system.registry.candidates(requester, job.id, NOW, trace_id(12),
+                                        render=render)
+    page = system.registry.candidates(requester, job.id, NOW, trace_id(13))
+
+    assert answer == "response" and len(rendered) == 1
+    assert rendered[0].candidates == page.candidates
+    assert rendered[0].total == page.total == 3
+
+    def logged(n: int) -> list:
+        return sorted((r.entry.subject, r.entry.fields, r.entry.grants, r.entry.name,
+                       r.entry.reason, r.access.action, r.access.target)
+                      for r in system.audit.entries(trace_id=trace_id(n)))
+    assert len(logged(12)) == 3 and logged(12) == logged(13)
+
+
+def test_a_failing_commit_fails_a_rendered_request_and_drops_its_answer(system):
+    publish_three_holders(system)
+    requester = staff_requester(system)
+    job = assignment(system, requester)
+
+    class FailingCommit(AuditLog):
+        def _commit(self, raw):
+            raise OSError("disk full (simulated)")
+
+    registry = Registry(system.registry.engine, system.reference,
+                        FailingCommit(system.audit.engine), system.pseudonym_secret)
+    before = system.audit.count()
+
+    with pytest.raises(AuditAppendFailed):
+        registry.candidates(requester, job.id, NOW, trace_id(14),
+                            render=lambda page: "response")
+
+    assert system.audit.count() == before
+
+
 def test_only_staff_may_ask_for_candidates(system):
     publish_three_holders(system)
     requester = staff_requester(system)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Path, Query, Response
 
-from registry import AssignmentSpec
+from registry import AssignmentSpec, CandidatePage
 
 from .bounded_json import BoundedJsonRoute
 from .deps import MAX_ID, NowDep, RequesterDep, SystemDep, TraceDep, require_role
@@ -84,9 +84,14 @@ def candidates(requester: RequesterDep, system: SystemDep, now: NowDep,
                trace: TraceDep, assignment_id: int = Path(ge=1, le=MAX_ID),
                limit: int = Query(default=10, ge=1, le=100),
                cursor: str | None = Query(default=None, max_length=200)) -> Response:
-    """Ranked candidates with only consented fields; each one shown is logged first."""
-    page = system.registry.candidates(requester, assignment_id, now, trace, limit,
-                                      cursor)
+    """Ranked candidates with only consented fields; each one shown is logged first
+    (the response is built while the log commits, and leaves after)."""
+    return system.registry.candidates(requester, assignment_id, now, trace, limit,
+                                      cursor, render=candidates_response)
+
+
+def candidates_response(page: CandidatePage) -> Response:
+    """The response of a page of candidates."""
     return json_response({
         "assignment": page.assignment.id,
         "total": page.total,
