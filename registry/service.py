@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from sqlalchemy import Connection, Engine
 
@@ -33,6 +33,7 @@ from .matching import Matcher, Ranked, Scored
 from .relations import SkillRelations
 from .policies import Policies
 
+T = TypeVar("T")
 MATCHING = "matching"
 MATCH_ACTIVITY = "https://w3id.org/virtuele-gemeente/register#matching-v1"
 MAX_PAGE = 100
@@ -124,9 +125,20 @@ class Registry:
             raise CandidateNotFound(subject)
         self.assignments.pass_on(requester.organisation, assignment_id, subject, now)
 
+    @overload
     def candidates(self, requester: Requester, assignment_id: int, now: datetime,
                    trace_id: str, limit: int = 10, cursor: str | None = None,
-                   render: Callable[[CandidatePage], Any] | None = None) -> Any:
+                   render: None = None) -> CandidatePage: ...
+
+    @overload
+    def candidates(self, requester: Requester, assignment_id: int, now: datetime,
+                   trace_id: str, limit: int = 10, cursor: str | None = None, *,
+                   render: Callable[[CandidatePage], T]) -> T: ...
+
+    def candidates(self, requester: Requester, assignment_id: int, now: datetime,
+                   trace_id: str, limit: int = 10, cursor: str | None = None,
+                   render: Callable[[CandidatePage], T] | None = None
+                   ) -> CandidatePage | T:
         """One page of ranked candidates; those returned are logged before they are
         returned, and only they: the rest of the ranking is never shown. A refusal
         is logged as a decision.
