@@ -50,11 +50,11 @@ work to a helper thread just before the COMMIT, which spends its time in the
 driver without the GIL, and hands the answer back once the commit is done.
 
 Known shortcoming: a page of ten candidates costs its request one append of
-eleven records, and on SQLite that append is still about 0.45 ms of CPU
-(measured at load 5-7; 0.9-1.2 ms before the append left SQLAlchemy, 0.55
-before a request's entries were built at once, ``audit.entry``) plus the wait
-for one fsync of the WAL; the route's response (some 0.15 ms) is now built
-while the commit runs. Most of it is SQLite's: the rows, their
+eleven records, and on SQLite the audit still adds about 0.67 ms of the
+process's CPU to a page (median of runs at load 5.5-10; 0.74 before a request's
+entries were built at once, ``audit.entry``; 0.9-1.2 ms before the append left
+SQLAlchemy) plus the wait for one fsync of the WAL; the route's response (some
+0.15 ms) is built while the commit runs. Most of it is SQLite's: the rows, their
 eight indexes and the rewritten partial tile come to some twenty WAL pages per
 commit (ten of them for ``ix_<prefix>_entries_subject_time``, one page per
 subject), written and fsynced before the answer (invariant 4): the COMMIT alone
