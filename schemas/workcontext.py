@@ -10,6 +10,7 @@ any other by pyld; the two give the same expansion wherever the first answers.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,17 @@ class WorkcontextValidator:
         self.check_structure(document, holder_id)
         self.check_shapes(self.expand(document))
         return document
+
+    def validated(self, document: Any, holder_id: str, reference, *,
+                  parsed_bounded: bool = False) -> "Validated":
+        """``validate``, then ``check_references`` against ``reference``: every
+        check a holder's document passes before it is stored, in that order. The
+        answer says so, for a later check that would walk the same structure
+        again (the registry's, before a save)."""
+        self.check_structure(document, holder_id, parsed_bounded=parsed_bounded)
+        self.check_shapes(self.expand(document))
+        check_references(reference, document)
+        return Validated(document, holder_id, self, reference)
 
     def expand(self, document: dict) -> list:
         """The expanded document: by the shipped context's term table when the
@@ -117,6 +129,25 @@ class WorkcontextValidator:
             problems.append("id must be the holder's did:key")
         if problems:
             raise InvalidDocument(problems)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Validated:
+    """A document that passed ``check_structure`` for ``holder`` and the shapes of
+    ``validator``, and ``check_references`` against ``reference``
+    (``WorkcontextValidator.validated``). A check by the same validator and
+    reference data may take these as done; the document is not to change after."""
+
+    document: Any
+    holder: str
+    validator: WorkcontextValidator
+    reference: Any
+
+    def covers(self, validator: WorkcontextValidator, reference, holder: str) -> bool:
+        """Whether the structure and references were checked by ``validator``
+        against ``reference`` for ``holder``: the same objects, not equal ones."""
+        return (self.validator is validator and self.reference is reference
+                and self.holder == holder)
 
 
 def check_references(reference, document: dict) -> None:
