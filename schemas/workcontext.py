@@ -27,6 +27,7 @@ from .json_types import json_type_problems, term_kinds
 from .shapes_check import NodeShape, check
 from .shapes_compiler import compile_shapes
 from .shipped_expansion import ShippedExpansion
+from .structure_walk import plainly_well_formed
 
 SHAPES_FILE = Path(__file__).with_name("shapes") / "workcontext.ttl"
 
@@ -35,11 +36,14 @@ class WorkcontextValidator:
     """Checks that a document is a Workcontext this system can store and disclose."""
 
     def __init__(self, shapes_file: Path = SHAPES_FILE,
-                 shipped_expansion: bool = True) -> None:
+                 shipped_expansion: bool = True, one_walk: bool = True) -> None:
         self._loader = ShippedContextLoader()
         self._shipped = ShippedExpansion() if shipped_expansion else None
         self._terms = load_context_terms()
         self._kinds = term_kinds()
+        # ``one_walk=False`` runs the three walks on every document: the tests
+        # hold the answers equal both ways (structure_walk.py).
+        self._one_walk = one_walk
         self._shapes_file = shapes_file
         self._shapes: tuple[NodeShape, ...] | None = None
         self._compiling = threading.Lock()
@@ -96,6 +100,11 @@ class WorkcontextValidator:
         ``parsed_bounded``: the document is (part of) a value ``parse_bounded``
         returned, whose checks of depth, size, numbers and characters hold for
         every part of it; they are not walked again."""
+        if self._one_walk and isinstance(document, dict) \
+                and plainly_well_formed(document, self._terms, self._kinds):
+            self._check_envelope(document, holder_id, parsed_bounded,
+                                 nested_checked=True)
+            return document
         self._check_envelope(document, holder_id, parsed_bounded)
         unknown = unknown_terms(document, self._terms)
         if unknown:
@@ -106,7 +115,9 @@ class WorkcontextValidator:
         return document
 
     def _check_envelope(self, document: Any, holder_id: str | None,
-                        parsed_bounded: bool = False) -> None:
+                        parsed_bounded: bool = False,
+                        nested_checked: bool = False) -> None:
+        """``nested_checked``: ``plainly_well_formed`` found no nested context."""
         if not isinstance(document, dict):
             raise InvalidDocument(["a Workcontext must be a JSON object"])
         if not parsed_bounded:
@@ -115,7 +126,7 @@ class WorkcontextValidator:
         for url in _context_urls(context):
             if url != WORKCONTEXT_CONTEXT_URL:
                 raise RemoteContextRefused(url)
-        for nested in _nested_contexts(document):
+        for nested in () if nested_checked else _nested_contexts(document):
             for url in _context_urls(nested):
                 if url != WORKCONTEXT_CONTEXT_URL:
                     raise RemoteContextRefused(url)
