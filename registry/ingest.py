@@ -24,7 +24,7 @@ from consent import (
     read_disclosure,
     read_withdrawal,
 )
-from schemas import InvalidDocument, WorkcontextValidator, check_references
+from schemas import InvalidDocument, Validated, WorkcontextValidator, check_references
 
 from .db import transaction
 from .errors import GrantIdTaken, GrantNotLive, GrantWithdrawn, ReplayedDocument
@@ -102,9 +102,17 @@ class Ingest:
     def check_workcontext(self, document: Any, holder: str) -> None:
         """The projection checks applied to every field ``document`` holds: those
         of ``check_projection``, with the structure checked once, before the
-        fields are read from it."""
-        self._validator.check_structure(document, holder)
-        check_references(self._geo, document)
+        fields are read from it. A ``Validated`` document whose structure and
+        references this registry's own validator and reference data checked
+        already (a pod in the same process, before a save) is not walked again."""
+        if isinstance(document, Validated):
+            done = document.covers(self._validator, self._geo, holder)
+            document = document.document
+        else:
+            done = False
+        if not done:
+            self._validator.check_structure(document, holder)
+            check_references(self._geo, document)
         try:
             extract(document, disclosed_fields(document), self._tooi)
         except InvalidGrant as exc:  # a document's fault here: no grant is involved

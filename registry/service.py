@@ -10,6 +10,7 @@ from typing import Any, TypeVar, overload
 from sqlalchemy import Connection, Engine
 
 from audit import AuditLog
+from schemas import WorkcontextValidator
 
 from . import cursor as cursors
 from .access import Access
@@ -53,14 +54,15 @@ class CandidatePage:
 
 class Registry:
     def __init__(self, engine: Engine, reference, audit: AuditLog,
-                 pseudonym_secret: bytes):
+                 pseudonym_secret: bytes,
+                 validator: WorkcontextValidator | None = None):
         tooi = {o.tooi_uri: code for code, o in reference.organisations.items()}
         self.engine = engine
         self.reference = reference
         self.access = Access(engine)
         self.policies = Policies(engine, reference, tooi)
         self.ingest = Ingest(engine, reference, tooi, pseudonym_secret,
-                             policies=self.policies)
+                             validator=validator, policies=self.policies)
         self.bulk = BulkIngest(engine, reference, tooi, pseudonym_secret,
                                policies=self.policies)
         self.erasure = Erasure(engine, pseudonym_secret)

@@ -69,6 +69,8 @@ def parse_bounded(raw: bytes | str) -> Any:
         raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw)
     if size > MAX_DOCUMENT_BYTES:
         raise DocumentTooLarge(size, MAX_DOCUMENT_BYTES)
+    if isinstance(raw, bytes):
+        raw = _as_utf8_text(raw)
     # Every text in the value is a run of the raw text or the result of an escape:
     # without a backslash and without a forbidden character in the raw text, no
     # member name or string can hold one, and the walk need not look at each.
@@ -84,6 +86,20 @@ def parse_bounded(raw: bytes | str) -> Any:
         raise InvalidDocument([_json_problem(exc)]) from exc
     _check_bounds(value, texts=True)
     return value
+
+
+def _as_utf8_text(raw: bytes) -> bytes | str:
+    """The text of a body the json module reads as UTF-8 (no byte order mark, no
+    zero byte among the first four), when it is valid UTF-8: the json module
+    reads the bytes as that text, so the text takes the cheaper ways below. Any
+    other body stays bytes, read as before (UTF-16 or UTF-32, a mark, or bytes
+    that are no UTF-8, such as an encoded lone surrogate)."""
+    if json.detect_encoding(raw) != "utf-8":
+        return raw
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw
 
 
 def _parse_plain(text: str) -> Any:

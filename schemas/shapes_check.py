@@ -108,11 +108,18 @@ class Graph:
             elif key.startswith("@") or not isinstance(values, list):
                 raise _unsupported(key)
             else:
-                properties.setdefault(key, set()).update(
-                    self._value(v) for v in values)
+                objects = properties.get(key)
+                if objects is None:
+                    objects = properties[key] = set()
+                for value in values:
+                    objects.add(self._value(value))
         return subject
 
     def _value(self, value: Any) -> Term:
+        if type(value) is dict and len(value) == 1 and "@id" in value:
+            # A node reference: it states nothing about its node, so the node
+            # needs no entry of its own (``objects`` answers none for it).
+            return _reference(value["@id"])
         if isinstance(value, dict) and "@value" in value:
             return _literal(value)
         if isinstance(value, dict) and any(k in value for k in ("@list", "@set")):
@@ -132,7 +139,7 @@ def _reference(identifier: Any) -> Term:
 
 
 def _literal(value: dict) -> Term:
-    if set(value) - {"@value", "@type"}:
+    if len(value) > 1 and (len(value) > 2 or "@type" not in value):
         raise _unsupported(", ".join(sorted(set(value) - {"@value", "@type"})))
     raw, datatype = value["@value"], value.get("@type")
     if isinstance(raw, bool):
@@ -162,10 +169,11 @@ def check(shapes: tuple[NodeShape, ...], expanded: list) -> list[str]:
 
 def _node_messages(shape: NodeShape, focus: Term, graph: Graph) -> set[str]:
     messages: set[str] = set()
-    if not all(rule.test(focus) for rule in shape.rules):
+    if not _passes(shape.rules, focus):
         messages.add(shape.message)
+    properties = graph.triples.get(focus, {})
     for prop in shape.properties:
-        messages |= _property_messages(prop, graph.objects(focus, prop.path), graph)
+        messages |= _property_messages(prop, properties.get(prop.path, _NONE), graph)
     return messages
 
 
@@ -176,14 +184,26 @@ def _property_messages(prop: PropertyShape, values: set[Term], graph: Graph
         messages.add(prop.message)
     if prop.max_count is not None and len(values) > prop.max_count:
         messages.add(prop.message)
+    rules, nodes = prop.rules, prop.nodes
     for value in values:
-        if not all(rule.test(value) for rule in prop.rules):
+        if rules and not _passes(rules, value):
             messages.add(prop.message)
-        for inner in prop.nodes:
+        for inner in nodes:
             found = _node_messages(inner, value, graph)
             if found:
                 messages |= found | {prop.message}
     return messages
+
+
+def _passes(rules: tuple[ValueRule, ...], term: Term) -> bool:
+    """Whether ``term`` passes every rule (``all``, without a generator per term)."""
+    for rule in rules:
+        if not rule.test(term):
+            return False
+    return True
+
+
+_NONE: frozenset = frozenset()
 
 
 # -- value rules --------------------------------------------------------------------

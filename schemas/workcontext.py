@@ -10,6 +10,7 @@ any other by pyld; the two give the same expansion wherever the first answers.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from .json_types import json_type_problems, term_kinds
 from .shapes_check import NodeShape, check
 from .shapes_compiler import compile_shapes
 from .shipped_expansion import ShippedExpansion
+from .structure_walk import plainly_well_formed
 
 SHAPES_FILE = Path(__file__).with_name("shapes") / "workcontext.ttl"
 
@@ -34,11 +36,14 @@ class WorkcontextValidator:
     """Checks that a document is a Workcontext this system can store and disclose."""
 
     def __init__(self, shapes_file: Path = SHAPES_FILE,
-                 shipped_expansion: bool = True) -> None:
+                 shipped_expansion: bool = True, one_walk: bool = True) -> None:
         self._loader = ShippedContextLoader()
         self._shipped = ShippedExpansion() if shipped_expansion else None
         self._terms = load_context_terms()
         self._kinds = term_kinds()
+        # ``one_walk=False`` runs the three walks on every document: the tests
+        # hold the answers equal both ways (structure_walk.py).
+        self._one_walk = one_walk
         self._shapes_file = shapes_file
         self._shapes: tuple[NodeShape, ...] | None = None
         self._compiling = threading.Lock()
@@ -63,6 +68,17 @@ class WorkcontextValidator:
         self.check_shapes(self.expand(document))
         return document
 
+    def validated(self, document: Any, holder_id: str, reference, *,
+                  parsed_bounded: bool = False) -> "Validated":
+        """``validate``, then ``check_references`` against ``reference``: every
+        check a holder's document passes before it is stored, in that order. The
+        answer says so, for a later check that would walk the same structure
+        again (the registry's, before a save)."""
+        self.check_structure(document, holder_id, parsed_bounded=parsed_bounded)
+        self.check_shapes(self.expand(document))
+        check_references(reference, document)
+        return Validated(document, holder_id, self, reference)
+
     def expand(self, document: dict) -> list:
         """The expanded document: by the shipped context's term table when the
         document stays within it, else by pyld."""
@@ -84,6 +100,11 @@ class WorkcontextValidator:
         ``parsed_bounded``: the document is (part of) a value ``parse_bounded``
         returned, whose checks of depth, size, numbers and characters hold for
         every part of it; they are not walked again."""
+        if self._one_walk and isinstance(document, dict) \
+                and plainly_well_formed(document, self._terms, self._kinds):
+            self._check_envelope(document, holder_id, parsed_bounded,
+                                 nested_checked=True)
+            return document
         self._check_envelope(document, holder_id, parsed_bounded)
         unknown = unknown_terms(document, self._terms)
         if unknown:
@@ -94,7 +115,9 @@ class WorkcontextValidator:
         return document
 
     def _check_envelope(self, document: Any, holder_id: str | None,
-                        parsed_bounded: bool = False) -> None:
+                        parsed_bounded: bool = False,
+                        nested_checked: bool = False) -> None:
+        """``nested_checked``: ``plainly_well_formed`` found no nested context."""
         if not isinstance(document, dict):
             raise InvalidDocument(["a Workcontext must be a JSON object"])
         if not parsed_bounded:
@@ -103,7 +126,7 @@ class WorkcontextValidator:
         for url in _context_urls(context):
             if url != WORKCONTEXT_CONTEXT_URL:
                 raise RemoteContextRefused(url)
-        for nested in _nested_contexts(document):
+        for nested in () if nested_checked else _nested_contexts(document):
             for url in _context_urls(nested):
                 if url != WORKCONTEXT_CONTEXT_URL:
                     raise RemoteContextRefused(url)
@@ -117,6 +140,25 @@ class WorkcontextValidator:
             problems.append("id must be the holder's did:key")
         if problems:
             raise InvalidDocument(problems)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Validated:
+    """A document that passed ``check_structure`` for ``holder`` and the shapes of
+    ``validator``, and ``check_references`` against ``reference``
+    (``WorkcontextValidator.validated``). A check by the same validator and
+    reference data may take these as done; the document is not to change after."""
+
+    document: Any
+    holder: str
+    validator: WorkcontextValidator
+    reference: Any
+
+    def covers(self, validator: WorkcontextValidator, reference, holder: str) -> bool:
+        """Whether the structure and references were checked by ``validator``
+        against ``reference`` for ``holder``: the same objects, not equal ones."""
+        return (self.validator is validator and self.reference is reference
+                and self.holder == holder)
 
 
 def check_references(reference, document: dict) -> None:

@@ -27,7 +27,7 @@ from pod import inbox
 from pod.limits import check_grant_room, counts_as_live
 from pod.ratings import rating_summary
 from registry import GrantWithdrawn, Registry, RegistryError, ReplayedDocument
-from schemas import SchemaError, check_references
+from schemas import SchemaError
 
 from .pod_inbox import SENDER as RATING_SENDER
 from .wiring import System
@@ -123,14 +123,21 @@ class Saved:
     not_published: tuple[dict[str, str], ...] = ()
 
 
-def check_workcontext(system: System, pod: UnlockedPod, document: Any) -> None:
+def check_workcontext(system: System, pod: UnlockedPod, document: Any, *,
+                      parsed_bounded: bool = False) -> None:
     """Everything a write must pass before anything is stored: the pod's own
     validation (SHACL), known references, and every check the registry applies to
     a projection, over all fields of the document (stricter than any one grant's
-    projection), so a saved version is never one the registry refuses."""
-    system.validator.validate(document, holder_id=pod.did)
-    check_references(system.reference, document)
-    system.registry.check_workcontext(json.loads(json.dumps(document)), pod.did)
+    projection), so a saved version is never one the registry refuses.
+
+    The registry reads the document the pod validated, without a copy: it only
+    reads, and it takes the structure and references as checked when its
+    validator and reference data are the pod's (one system, ``wiring``), so the
+    walks are not repeated. ``parsed_bounded``: the document is what
+    ``parse_bounded`` returned (``WorkcontextValidator.check_structure``)."""
+    validated = system.validator.validated(document, pod.did, system.reference,
+                                           parsed_bounded=parsed_bounded)
+    system.registry.check_workcontext(validated, pod.did)
 
 
 def save_workcontext(system: System, pod: UnlockedPod, document: Any,
@@ -146,12 +153,16 @@ def save_workcontext(system: System, pod: UnlockedPod, document: Any,
     return store_checked_workcontext(system, pod, checked, now, if_match)
 
 
-def checked_workcontext(system: System, pod: UnlockedPod, document: Any) -> Any:
+def checked_workcontext(system: System, pod: UnlockedPod, document: Any, *,
+                        parsed_bounded: bool = False) -> Any:
     """The document as it will be stored, once it passed every check; it reads
-    but never changes anything, so a caller may repeat it after a refusal."""
-    document = stored_form(pod, document)
-    check_workcontext(system, pod, document)
-    return document
+    but never changes anything, so a caller may repeat it after a refusal.
+    ``parsed_bounded``: ``document`` is what ``parse_bounded`` returned; a stored
+    form the pod changed (a rating summary) is walked whole again."""
+    stored = stored_form(pod, document)
+    check_workcontext(system, pod, stored,
+                      parsed_bounded=parsed_bounded and stored is document)
+    return stored
 
 
 def store_checked_workcontext(system: System, pod: UnlockedPod, document: Any,

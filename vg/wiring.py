@@ -52,7 +52,11 @@ def build_system(settings: Settings, reference: ReferenceData | None = None) -> 
     engine = make_engine(settings.registry_url())
     create_tables(engine)
     pseudonym_secret = server_secret(settings.data_dir, "pseudonym.key")
-    registry = Registry(engine, reference, audit, pseudonym_secret)
+    # One validator for the pod's checks and the registry's: a document the pod
+    # validated is not walked again by the registry's check before a save.
+    validator = WorkcontextValidator()
+    registry = Registry(engine, reference, audit, pseudonym_secret,
+                        validator=validator)
     registry.access.seed(organisation_rows(reference))
     cost = MODERATE if settings.kdf_level == "moderate" else INTERACTIVE
     pods = PodStore(settings.pods_dir, kdf_cost=cost)
@@ -60,7 +64,7 @@ def build_system(settings: Settings, reference: ReferenceData | None = None) -> 
     return System(
         settings=settings,
         reference=reference,
-        validator=WorkcontextValidator(),
+        validator=validator,
         pods=pods,
         sessions=SessionSealer(server_secret(settings.data_dir, "session.key"),
                                timedelta(minutes=settings.session_minutes),

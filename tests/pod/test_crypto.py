@@ -60,3 +60,15 @@ def test_other_associated_data_or_another_key_fails_to_open():
         crypto.open_sealed(KEY, sealed, b"other")
     with pytest.raises(DecryptionFailed):
         crypto.open_sealed(bytes(32), sealed, b"ad")
+
+
+@pytest.mark.parametrize("key", [bytes(31), bytes(33), b"", bytearray(32)])
+def test_a_key_that_is_not_32_bytes_is_refused_before_libsodium_reads_it(key):
+    with pytest.raises(TypeError):
+        crypto.seal(key, b"workcontext", b"ad")
+    with pytest.raises(DecryptionFailed):
+        crypto.open_sealed(key, crypto.seal(KEY, b"workcontext", b"ad"), b"ad")
+
+
+def test_every_seal_draws_a_fresh_nonce():
+    assert len({crypto.seal(KEY, b"", b"ad")[:24] for _ in range(100)}) == 100

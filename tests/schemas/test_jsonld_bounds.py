@@ -140,3 +140,33 @@ def test_values_at_and_past_each_bound_are_read_or_refused(text, problem):
     else:
         with pytest.raises(InvalidDocument, match=problem):
             parse_bounded(text)
+
+
+@pytest.mark.parametrize("text", [
+    '{"a": 1, "b": ["x", {"c": 2}]}', '{"a": 1, "a": 2}', '{"é": "ü", "k": ":"}',
+    '{"a": "x\\"y", "b": [1, 2]}', '{"a": "\\u202e"}', '{"a": "tab\\tnew\\n"}',
+    '{"a": -0}', '[1.5]', '{"a": ', '{"a": "\u202e"}', "[" * 9 + "]" * 9,
+    '{"a": "\\ud800"}', '{"a": 1, "a": 1}', "[9007199254740992]",
+])
+def test_a_body_in_utf8_bytes_reads_as_its_text_or_is_refused_the_same(text):
+    assert _outcome(lambda: parse_bounded(text.encode("utf-8"))) == \
+        _outcome(lambda: parse_bounded(text))
+
+
+@pytest.mark.parametrize("raw, outcome", [
+    (b'\xef\xbb\xbf{"a": 1}', ("value", {"a": 1})),
+    ('{"a": 1}'.encode("utf-16"), ("value", {"a": 1})),
+    (b'{"a": "\xed\xa0\x80"}', ("error", ("text must not hold control characters, "
+                                         "lone surrogates or bidirectional "
+                                         "override characters",))),
+    (b'{"a": "\xff"}', ("error", ("body is not valid JSON",))),
+])
+def test_bytes_in_another_encoding_or_no_utf8_are_read_as_before(raw, outcome):
+    assert _outcome(lambda: parse_bounded(raw)) == outcome
+
+
+def _outcome(read):
+    try:
+        return ("value", read())
+    except InvalidDocument as exc:
+        return ("error", tuple(exc.problems))

@@ -82,7 +82,8 @@ class FastWorkcontextWrite:
 
 def _save(system, pod, document, now: datetime, if_match: str | None):
     try:
-        checked = holder_flows.checked_workcontext(system, pod, document)
+        checked = holder_flows.checked_workcontext(system, pod, document,
+                                                   parsed_bounded=True)
     except Exception:  # refused before anything changed: the route answers
         return None
     try:
