@@ -173,7 +173,8 @@ DEFERRED_INDEXES = frozenset({"ix_disclosure_skill_skill_disclosure"})
 
 
 def _defer_indexes_if_empty(conn: Connection) -> list[str]:
-    """In a registry without disclosures: drop the ``DEFERRED_INDEXES`` and return
+    """In a registry without disclosures: drop the ``DEFERRED_INDEXES`` (and on
+    PostgreSQL the child tables' foreign keys, ``_defer_child_keys``) and return
     the statements that build them again.
 
     Unique indexes stay (they are checks, and the state queries read them). The
@@ -202,7 +203,33 @@ def _defer_indexes_if_empty(conn: Connection) -> list[str]:
             if name in DEFERRED_INDEXES]
     for name, _ in rows:
         conn.exec_driver_sql(f'DROP INDEX "{name}"')
-    return [definition for _, definition in rows]
+    return [definition for _, definition in rows] + _defer_child_keys(conn, tables)
+
+
+def _defer_child_keys(conn: Connection, tables: list[str]) -> list[str]:
+    """PostgreSQL: drop the foreign keys from the child tables to ``disclosure``
+    and return the statements that add them again (SQLite's are off during a
+    load, see ``_SQLITE_LOAD``).
+
+    Each row written would otherwise be checked on its own, by a query that
+    also locks the disclosure's row: about twenty per disclosure, two fifths of
+    the server's time in a load (measured: 205 to 116 us per disclosure). Every
+    child row of a load refers to a disclosure id reserved in the same
+    transaction, on tables it holds locked; adding the keys back checks every
+    row again, in one join per table, so a load that broke one fails as a whole
+    and changes nothing. The keys come back under their names and definitions."""
+    if conn.dialect.name != "postgresql":
+        return []
+    keys = conn.execute(text(
+        "SELECT c.conrelid::regclass::text, quote_ident(c.conname), "
+        "pg_get_constraintdef(c.oid) FROM pg_constraint AS c JOIN pg_class AS t "
+        "ON t.oid = c.conrelid WHERE c.contype = 'f' "
+        "AND c.confrelid = 'disclosure'::regclass AND t.relname = ANY(:tables) "
+        "ORDER BY 1, 2"), {"tables": tables}).all()
+    for table, name, _ in keys:
+        conn.exec_driver_sql(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+    return [f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}"
+            for table, name, definition in keys]
 
 
 def _rebuild_indexes(conn: Connection, definitions: list[str]) -> None:
@@ -244,6 +271,7 @@ def _load_transaction(engine: Engine) -> Iterator[Connection]:
     try:
         with engine.connect() as conn, _load_settings(conn), conn.begin():
             _lock_for_writing(conn)
+            _compress_cheaply(conn)
             yield conn
     except SQLAlchemyError as exc:
         raise StorageFailed() from exc
@@ -258,6 +286,20 @@ def _lock_for_writing(conn: Connection) -> None:
     if (conn.dialect.name == "sqlite"
             and not conn.connection.driver_connection.in_transaction):
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _compress_cheaply(conn: Connection) -> None:
+    """PostgreSQL: the load's long values (a disclosure's document and projection
+    make its row too wide to keep in place) compressed with lz4 where the server
+    has it, instead of pglz: the same stored values, read back the same way, and
+    a sixth less of the server's time per disclosure (measured: 103 to 87 us).
+    For this transaction only."""
+    if conn.dialect.name != "postgresql":
+        return
+    if conn.exec_driver_sql(
+            "SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
+            "WHERE name = 'default_toast_compression'").scalar():
+        conn.exec_driver_sql("SET LOCAL default_toast_compression = lz4")
 
 
 @contextmanager

@@ -274,6 +274,28 @@ def _indexes(engine) -> dict[str, list]:
                       for i in inspector.get_indexes(t)) for t in tables}
 
 
+def _foreign_keys(engine) -> dict:
+    from sqlalchemy import inspect
+
+    tables = ("disclosure", "disclosure_purpose", "disclosure_audience",
+              "disclosure_skill", "match_disclosure", "match_skill")
+    inspector = inspect(engine)
+    return {t: sorted((k["name"] or "", tuple(k["constrained_columns"]),
+                       k["referred_table"], tuple(k["referred_columns"]))
+                      for k in inspector.get_foreign_keys(t)) for t in tables}
+
+
+def test_a_load_into_an_empty_registry_ends_with_every_foreign_key_it_had(system):
+    engine = system.registry.engine
+    before = _foreign_keys(engine)
+    assert before["match_skill"]  # the child tables refer to their disclosure
+
+    result = system.registry.bulk.disclosures([json.dumps(d) for d in documents()],
+                                              NOW)
+
+    assert result.accepted == 12 and _foreign_keys(engine) == before
+
+
 def test_a_load_into_an_empty_registry_ends_with_every_index_it_had(system):
     engine = system.registry.engine
     before = _indexes(engine)
@@ -289,6 +311,7 @@ def test_a_load_into_an_empty_registry_that_fails_leaves_no_row_and_every_index(
         system):
     engine = system.registry.engine
     before_indexes, before_rows = _indexes(engine), registry_snapshot(engine)
+    before_keys = _foreign_keys(engine)
 
     def cut_off():
         yield from (json.dumps(d) for d in documents())
@@ -302,6 +325,7 @@ def test_a_load_into_an_empty_registry_that_fails_leaves_no_row_and_every_index(
         raise AssertionError("the load should have failed")
 
     assert _indexes(engine) == before_indexes
+    assert _foreign_keys(engine) == before_keys
     assert registry_snapshot(engine) == before_rows
 
 
