@@ -57,6 +57,41 @@ def _walk(node: dict, prefix: str, kinds: dict[str, str], problems: list[str]) -
                 _walk(item, path + ".", kinds, problems)
 
 
+def plainly_well_typed(document: dict, terms: frozenset[str],
+                       kinds: dict[str, str]) -> bool:
+    """Whether ``document`` certainly passes the structure checks below its top
+    level: no ``@context`` below the top, every member name but the top one's a
+    term, every value of its term's kind (``json_type_problems``). One walk for
+    what took three, each over the whole document; it looks at exact types
+    only (what a parser makes), so False says only that the three must look,
+    and they name the problem."""
+    level: list[dict] = [document]
+    top = True
+    while level:
+        below: list[dict] = []
+        for node in level:
+            for key, value in node.items():
+                if top and key == "@context":
+                    continue
+                kind = kinds.get(key)
+                if kind is None or key not in terms:
+                    return False
+                for item in value if type(value) is list else (value,):
+                    kind_of_item = type(item)
+                    if kind == "object":
+                        if kind_of_item is not dict:
+                            return False
+                        below.append(item)
+                    elif kind == "integer":
+                        if kind_of_item is not int:
+                            return False
+                    elif (kind_of_item is not str or len(item) > MAX_TEXT
+                          or (kind == "date" and not _is_date(item))):
+                        return False
+        level, top = below, False
+    return True
+
+
 def _problem(path: str, value: Any, kind: str) -> str | None:
     if kind == "object":
         return None if isinstance(value, dict) else f"{path} must be an object"

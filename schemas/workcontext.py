@@ -22,7 +22,7 @@ from .jsonld import (
     load_context_terms,
     unknown_terms,
 )
-from .json_types import json_type_problems, term_kinds
+from .json_types import json_type_problems, plainly_well_typed, term_kinds
 from .shapes_check import NodeShape, check
 from .shapes_compiler import compile_shapes
 from .shipped_expansion import ShippedExpansion
@@ -84,6 +84,16 @@ class WorkcontextValidator:
         ``parsed_bounded``: the document is (part of) a value ``parse_bounded``
         returned, whose checks of depth, size, numbers and characters hold for
         every part of it; they are not walked again."""
+        if isinstance(document, dict):
+            if not parsed_bounded:
+                check_bounds(document)
+                parsed_bounded = True
+            if plainly_well_typed(document, self._terms, self._kinds):
+                # Nothing below the top level to refuse: only the envelope's
+                # own members are left to check.
+                self._check_envelope(document, holder_id, parsed_bounded,
+                                     nested=False)
+                return document
         self._check_envelope(document, holder_id, parsed_bounded)
         unknown = unknown_terms(document, self._terms)
         if unknown:
@@ -94,7 +104,7 @@ class WorkcontextValidator:
         return document
 
     def _check_envelope(self, document: Any, holder_id: str | None,
-                        parsed_bounded: bool = False) -> None:
+                        parsed_bounded: bool = False, nested: bool = True) -> None:
         if not isinstance(document, dict):
             raise InvalidDocument(["a Workcontext must be a JSON object"])
         if not parsed_bounded:
@@ -103,8 +113,8 @@ class WorkcontextValidator:
         for url in _context_urls(context):
             if url != WORKCONTEXT_CONTEXT_URL:
                 raise RemoteContextRefused(url)
-        for nested in _nested_contexts(document):
-            for url in _context_urls(nested):
+        for inner in _nested_contexts(document) if nested else ():
+            for url in _context_urls(inner):
                 if url != WORKCONTEXT_CONTEXT_URL:
                     raise RemoteContextRefused(url)
             raise InvalidDocument(["@context is accepted only at the top of a document"])
