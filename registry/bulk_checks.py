@@ -69,7 +69,7 @@ class DocumentChecks:
         self._convert = converters(D, CHECKED_COLUMNS, dialect)
 
     def __call__(self, text: str) -> tuple:
-        found = read_disclosure(parse_bounded(text))
+        found = read_disclosure(parse_bounded(text), parsed_bounded=True)
         grant = found.grant
         # As in single ingest: a grant whose period has not begun is stored (the
         # gate checks its start); one that has ended is refused.
