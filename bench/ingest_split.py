@@ -16,8 +16,12 @@ main thread blocked on the workers' results. The workers' CPU time, the CPU time
 of this process's other threads (the pool's feeder and result threads: pickling
 the texts out and the results back) and, from /proc/stat, how busy the machine's
 cores were during the run (every process on the machine, not only this one) are
-reported beside them. Figures go to bench/results/ingest_split.json under the
-backend's name (or ``--label``), with the commit measured.
+reported beside them. On PostgreSQL the server's share is reported too: the
+user and system time of the backends serving this database (from /proc, so the
+server must run on this machine), counted from the start of the load to its
+end; the server's shared processes (WAL writer, checkpointer) are not among them.
+Figures go to bench/results/ingest_split.json under the backend's name (or
+``--label``), with the commit measured.
 """
 
 from __future__ import annotations
@@ -111,6 +115,27 @@ def cpu_ticks() -> tuple[int, int]:
     return sum(fields) - idle, sum(fields)
 
 
+def backend_cpu(engine) -> dict[int, float]:
+    """CPU seconds (user + system) of each server process serving the engine's
+    database, read from /proc; empty for SQLite."""
+    if engine.dialect.name != "postgresql":
+        return {}
+    with engine.connect() as conn:
+        pids = conn.exec_driver_sql(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+        ).scalars().all()
+    tick = os.sysconf("SC_CLK_TCK")
+    spent = {}
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        spent[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return spent
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
@@ -165,10 +190,13 @@ def run(args, reference, engine, path) -> dict:
     busy0, total0 = cpu_ticks()
     own0 = resource.getrusage(resource.RUSAGE_SELF)
     kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server0 = backend_cpu(engine)
     main0, wall0 = time.thread_time(), time.perf_counter()
     result = registry.bulk.disclosures(texts, NOW)
     wall = time.perf_counter() - wall0
     main_cpu = time.thread_time() - main0
+    server1 = backend_cpu(engine)
+    server_cpu = sum(s - server0.get(pid, 0.0) for pid, s in server1.items())
     own1 = resource.getrusage(resource.RUSAGE_SELF)
     kids1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     busy1, total1 = cpu_ticks()
@@ -193,7 +221,9 @@ def run(args, reference, engine, path) -> dict:
             "workers": us(worker_cpu), "parent main thread": us(main_cpu),
             "parent other threads (pool I/O, pickling)": us(process_cpu - main_cpu),
             "parent system time (all threads)": us(own1.ru_stime - own0.ru_stime),
-            "all of ours": us(worker_cpu + process_cpu)},
+            "all of ours": us(worker_cpu + process_cpu),
+            "database server (its backends for this database)": us(server_cpu),
+            "all": us(worker_cpu + process_cpu + server_cpu)},
         "wall_us_per_document": us(wall),
         "wall_us_per_document_outside_batches (pool start, index builds, commit)": us(
             wall - SPENT["store (all of a batch)"][0]

@@ -71,10 +71,12 @@ def make_withdrawal(grant_id: str, sequence: int, key, now: datetime) -> dict:
     return sign_document(body, key)
 
 
-def read_disclosure(document: Any) -> Disclosure:
-    """Verify a disclosure's signatures and that it holds only granted fields."""
-    holder, sequence, issued = _envelope(document, "Disclosure")
-    grant = grant_from_json(document.get("grant"))
+def read_disclosure(document: Any, *, parsed_bounded: bool = False) -> Disclosure:
+    """Verify a disclosure's signatures and that it holds only granted fields.
+    ``parsed_bounded``: ``document`` is what ``schemas.parse_bounded`` returned
+    (its canonical form is then written without looking for floats again)."""
+    holder, sequence, issued = _envelope(document, "Disclosure", parsed_bounded)
+    grant = grant_from_json(document.get("grant"), parsed_bounded=parsed_bounded)
     if grant.holder != holder:
         raise InvalidGrant(["grant belongs to another holder"])
     workcontext = document.get("workcontext")
@@ -112,14 +114,15 @@ MEMBERS = {
 MAX_SEQUENCE = 2**53 - 1
 
 
-def _envelope(document: Any, kind: str) -> tuple[str, int, datetime]:
+def _envelope(document: Any, kind: str,
+              parsed_bounded: bool = False) -> tuple[str, int, datetime]:
     if not isinstance(document, dict) or document.get("type") != kind:
         raise InvalidGrant([f"document must be a {kind}"])
     unexpected = sorted(set(document) - MEMBERS[kind])
     if unexpected:
         raise InvalidGrant([f"{kind} has unexpected members: {', '.join(unexpected)}"])
     holder = document.get("holder")
-    verify_document(document, holder)
+    verify_document(document, holder, parsed_bounded=parsed_bounded)
     sequence = document.get("sequence")
     if (not isinstance(sequence, int) or isinstance(sequence, bool)
             or not 1 <= sequence <= MAX_SEQUENCE):

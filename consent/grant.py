@@ -133,8 +133,9 @@ def grant_urn(text: str) -> str:
     return text
 
 
-def grant_from_json(data: Any) -> Grant:
-    """Parse and verify a signed grant; the signature must be the holder's."""
+def grant_from_json(data: Any, *, parsed_bounded: bool = False) -> Grant:
+    """Parse and verify a signed grant; the signature must be the holder's.
+    ``parsed_bounded``: ``data`` came from ``schemas.parse_bounded``."""
     if not isinstance(data, dict) or data.get("type") != "ConsentGrant":
         raise InvalidGrant(["grant must be a ConsentGrant object"])
     unexpected = sorted(set(data) - GRANT_MEMBERS)
@@ -142,7 +143,7 @@ def grant_from_json(data: Any) -> Grant:
         raise InvalidGrant([f"grant has unexpected members: {', '.join(unexpected)}"])
     if not isinstance(data.get("id"), str) or not GRANT_ID.match(data["id"]):
         raise InvalidGrant(["grant id must be a urn:uuid"])
-    verify_document(data, data.get("holder"))
+    verify_document(data, data.get("holder"), parsed_bounded=parsed_bounded)
     try:
         grant = Grant(
             id=_text(data, "id"),

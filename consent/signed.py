@@ -16,11 +16,13 @@ from .keys import verify
 DOMAIN = b"virtuele-gemeente/signed-document/v1\x00"
 
 
-def signing_input(document: dict[str, Any]) -> bytes:
+def signing_input(document: dict[str, Any], *, parsed_bounded: bool = False) -> bytes:
+    """The bytes signed; ``parsed_bounded`` as for ``canonical_bytes``."""
     body = {k: v for k, v in document.items() if k != "proof"}
     kind = str(body.get("type", "")).encode("utf-8")
     try:
-        return DOMAIN + kind + b"\x00" + canonical_bytes(body)
+        return DOMAIN + kind + b"\x00" + canonical_bytes(
+            body, parsed_bounded=parsed_bounded)
     except ValueError as exc:
         raise InvalidSignature() from exc
 
@@ -32,8 +34,10 @@ def sign_document(document: dict[str, Any], key) -> dict[str, Any]:
                               "signature": key.sign(signing_input(body))}}
 
 
-def verify_document(document: dict[str, Any], signer: Any) -> None:
-    """Raise InvalidSignature unless ``signer`` (a did:key) signed ``document``."""
+def verify_document(document: dict[str, Any], signer: Any, *,
+                    parsed_bounded: bool = False) -> None:
+    """Raise InvalidSignature unless ``signer`` (a did:key) signed ``document``.
+    ``parsed_bounded``: ``document`` came from ``schemas.parse_bounded``."""
     proof = document.get("proof")
     if not isinstance(proof, dict) or not isinstance(signer, str):
         raise InvalidSignature()
@@ -42,4 +46,4 @@ def verify_document(document: dict[str, Any], signer: Any) -> None:
     signature = proof.get("signature")
     if not isinstance(signature, str) or len(signature) > 200:
         raise InvalidSignature()
-    verify(signer, signing_input(document), signature)
+    verify(signer, signing_input(document, parsed_bounded=parsed_bounded), signature)

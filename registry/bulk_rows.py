@@ -18,6 +18,7 @@ from sqlalchemy import Connection, bindparam, func, select, update
 
 from .bulk_checks import CHECKED_COLUMNS, Checked, converters
 from .db import among
+from .match_changes import CHANGE
 from .match_index import MD, MD_COLUMNS, MS, MS_COLUMNS, audience_keys, reach_terms
 from .match_index import term_ids
 from .tables import Disclosure, DisclosureAudience, DisclosurePurpose
@@ -37,11 +38,15 @@ _MD_KEY = itemgetter(*(MD_COLUMNS.index(c) for c in (
     "pseudonym", "disclosure_id", "reach")))
 _MS_KEY = itemgetter(*(MS_COLUMNS.index(c) for c in (
     "skill", "reach", "pseudonym", "disclosure_id")))
+_MD_ID = MD_COLUMNS.index("disclosure_id")
 
 
-def insert(conn: Connection, kept: list[tuple[Checked, str]], now: datetime) -> None:
+def insert(conn: Connection, kept: list[tuple[Checked, str]], now: datetime,
+           log_changes: bool = False) -> None:
     """Store the admitted disclosures of one batch (``kept``: the checked values and
-    the document as received)."""
+    the document as received). ``log_changes``: write the change-log row of each
+    ``match_disclosure`` row, in their order, as its insert trigger does (the
+    load dropped it, ``bulk._defer_change_trigger``)."""
     if not kept:
         return
     upsert_holders(conn, [found for found, _ in kept])
@@ -62,7 +67,10 @@ def insert(conn: Connection, kept: list[tuple[Checked, str]], now: datetime) -> 
         t = table.__table__
         write(conn, t, tuple(c.name for c in t.columns), values)
     index, skill_index = index_rows(conn, ids, [found for found, _ in kept])
-    write(conn, MD, MD_COLUMNS, sorted(index, key=_MD_KEY))
+    index.sort(key=_MD_KEY)
+    write(conn, MD, MD_COLUMNS, index)
+    if log_changes:
+        write(conn, CHANGE, ("disclosure_id",), [(r[_MD_ID],) for r in index])
     write(conn, MS, MS_COLUMNS, sorted(skill_index, key=_MS_KEY))
 
 

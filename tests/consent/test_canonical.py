@@ -82,3 +82,12 @@ def test_subclasses_non_text_keys_and_deep_nesting_are_written_as_json_writes_th
 def test_a_lone_surrogate_is_a_value_error_as_before():
     with pytest.raises(ValueError):
         canonical_bytes({"a": "\ud800"})
+
+
+@pytest.mark.parametrize("value", VALUES[:-1])
+def test_a_parsed_value_is_written_as_any_other_without_the_float_walk(value):
+    from schemas import parse_bounded
+
+    parsed = parse_bounded(json.dumps(value))
+
+    assert canonical_bytes(parsed, parsed_bounded=True) == canonical_bytes(value)

@@ -96,3 +96,26 @@ def test_a_float_anywhere_in_a_signed_document_is_an_invalid_signature():
 
     with pytest.raises(InvalidSignature):
         verify_document(document, HOLDER.did)
+
+
+def test_a_parsed_disclosure_reads_as_the_same_disclosure_or_the_same_refusal():
+    import json
+
+    from consent import ConsentError
+    from schemas import parse_bounded
+    from tests.factories import disclosure
+
+    key = holder_key(7)
+    good = disclosure(key, signed_grant(key, ["skills", "level"]), 3)
+    forged = json.loads(json.dumps(good))
+    forged["workcontext"]["skills"] = forged["workcontext"]["skills"][:1]
+    for document in (good, forged):
+        outcomes = []
+        for parsed in (False, True):
+            text = json.dumps(document)
+            try:
+                outcomes.append(read_disclosure(parse_bounded(text),
+                                                parsed_bounded=parsed))
+            except ConsentError as exc:
+                outcomes.append(type(exc))
+        assert outcomes[0] == outcomes[1]

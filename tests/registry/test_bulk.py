@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from registry import bulk
 from tests.factories import (
     disclosure_rows,
+    forget_holders,
     NOW,
     disclosure,
     full_workcontext,
@@ -274,6 +275,67 @@ def _indexes(engine) -> dict[str, list]:
                       for i in inspector.get_indexes(t)) for t in tables}
 
 
+def _foreign_keys(engine) -> dict:
+    from sqlalchemy import inspect
+
+    tables = ("disclosure", "disclosure_purpose", "disclosure_audience",
+              "disclosure_skill", "match_disclosure", "match_skill")
+    inspector = inspect(engine)
+    return {t: sorted((k["name"] or "", tuple(k["constrained_columns"]),
+                       k["referred_table"], tuple(k["referred_columns"]))
+                      for k in inspector.get_foreign_keys(t)) for t in tables}
+
+
+def test_a_load_into_an_empty_registry_ends_with_every_foreign_key_it_had(system):
+    engine = system.registry.engine
+    before = _foreign_keys(engine)
+    assert before["match_skill"]  # the child tables refer to their disclosure
+
+    result = system.registry.bulk.disclosures([json.dumps(d) for d in documents()],
+                                              NOW)
+
+    assert result.accepted == 12 and _foreign_keys(engine) == before
+
+
+def _triggers(engine) -> list[tuple]:
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            query = "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+        else:
+            query = ("SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger "
+                     "WHERE NOT tgisinternal")
+        return sorted(conn.exec_driver_sql(query).all())
+
+
+def _change_log(engine) -> list[tuple]:
+    """The change log, numbered from its first row and its first disclosure."""
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT seq, disclosure_id, transaction_id IS NULL FROM match_change "
+            "ORDER BY seq").all()
+    seq, disclosure = rows[0][0], min(r[1] for r in rows)
+    return [(s - seq, d - disclosure, t) for s, d, t in rows]
+
+
+def test_a_load_into_an_empty_registry_logs_the_index_changes_its_triggers_log(
+        system, monkeypatch):
+    engine = system.registry.engine
+    before = _triggers(engine)
+    texts = [json.dumps(d) for d in documents()]
+
+    system.registry.bulk.disclosures(texts, NOW)
+    logged = _change_log(engine)
+    forget_holders(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM match_change")
+    monkeypatch.setattr(bulk, "_defer_change_trigger", lambda conn: [])
+    system.registry.bulk.disclosures(texts, NOW)  # logged by the triggers alone
+    by_triggers = _change_log(engine)
+
+    assert len(logged) == 12 and logged == by_triggers
+    assert _triggers(engine) == before
+
+
 def test_a_load_into_an_empty_registry_ends_with_every_index_it_had(system):
     engine = system.registry.engine
     before = _indexes(engine)
@@ -289,6 +351,7 @@ def test_a_load_into_an_empty_registry_that_fails_leaves_no_row_and_every_index(
         system):
     engine = system.registry.engine
     before_indexes, before_rows = _indexes(engine), registry_snapshot(engine)
+    before_keys, before_triggers = _foreign_keys(engine), _triggers(engine)
 
     def cut_off():
         yield from (json.dumps(d) for d in documents())
@@ -302,6 +365,8 @@ def test_a_load_into_an_empty_registry_that_fails_leaves_no_row_and_every_index(
         raise AssertionError("the load should have failed")
 
     assert _indexes(engine) == before_indexes
+    assert _foreign_keys(engine) == before_keys
+    assert _triggers(engine) == before_triggers
     assert registry_snapshot(engine) == before_rows
 
 

@@ -25,3 +25,69 @@ def test_a_date_in_the_form_yyyy_mm_dd_passes():
     document["availability"]["period"]["startDate"] = "2028-02-29"
 
     WorkcontextValidator().check_structure(document, DID)
+
+
+class _Text(str):
+    pass
+
+
+def _mutations():
+    """Documents that break one rule of the structure checks each (and one that
+    breaks none), at the top level and below it."""
+    values = [None, True, 1, 2**40, "x", "x" * 2001, "2027-02-30", "2027-01-01",
+              [], [1], [[1]], {}, {"type": "Person"}, {"@context": "x"},
+              {"@context": "https://example.org/other"}, {"unknownTerm": 1},
+              _Text("x"), [{"levelRank": True}]]
+    keys = ["name", "skills", "levelRank", "startDate", "functionLevel", "period",
+            "availability", "unknownTerm", "@context", "type"]
+    places = [(), ("functionLevel",), ("availability",), ("availability", "period")]
+    yield full_workcontext(DID)
+    for place in places:
+        for key in keys:
+            for value in values:
+                document = full_workcontext(DID)
+                node = document
+                for step in place:
+                    node = node[step]
+                node[key] = value
+                yield document
+
+
+def _outcome(check, document):
+    try:
+        check(document)
+    except Exception as exc:  # the outcome compared: which error, which problems
+        return type(exc).__name__, str(exc), getattr(exc, "problems", None)
+    return None
+
+
+def test_the_one_walk_passes_only_what_the_three_walks_pass():
+    from schemas.json_types import json_type_problems
+    from schemas.structure_walk import plainly_well_formed
+    from schemas.jsonld import unknown_terms
+    from schemas.workcontext import _nested_contexts
+
+    validator = WorkcontextValidator()
+    terms, kinds = validator._terms, validator._kinds
+    passed = 0
+    for document in _mutations():
+        if plainly_well_formed(document, terms, kinds):
+            passed += 1
+            assert not _nested_contexts(document)
+            assert not unknown_terms(document, terms)
+            assert not json_type_problems(document, kinds)
+    assert passed > 1  # the unchanged document and the harmless changes
+
+
+def test_check_structure_refuses_each_document_as_the_three_walks_refuse_it(
+        monkeypatch):
+    import schemas.workcontext as workcontext
+
+    validator = WorkcontextValidator()
+    fast = [_outcome(lambda d: validator.check_structure(d, DID), document)
+            for document in _mutations()]
+    monkeypatch.setattr(workcontext, "plainly_well_formed", lambda *args: False)
+    slow = [_outcome(lambda d: validator.check_structure(d, DID), document)
+            for document in _mutations()]
+
+    assert fast == slow and fast.count(None) > 1
