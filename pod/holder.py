@@ -99,12 +99,15 @@ class GrantRecord:
     way to the registry: from then on the pod publishes nothing under the grant.
     ``publishing`` is set while a new grant's first disclosure is on its way: the
     grant is recorded before the registry hears of it, so no disclosure can exist
-    under a grant the pod does not know (holder_flows.grant_consent)."""
+    under a grant the pod does not know (holder_flows.grant_consent).
+    ``renewed_by`` names the grant that renewed this one, when a renewal ended it
+    (pods from before this mark: ``renewals.successor`` infers it)."""
 
     grant: Grant
     withdrawn: str | None
     pending: str | None = None
     publishing: str | None = None
+    renewed_by: str | None = None
 
     def is_live(self, now: datetime) -> bool:
         return (self.withdrawn is None and self.pending is None
@@ -114,7 +117,7 @@ class GrantRecord:
 def grant_records(entries) -> list[GrantRecord]:
     """Grant records from the state's grant entries (each grant's signature checked)."""
     return [GrantRecord(grant_from_json(g["grant"]), g["withdrawn"], g.get("pending"),
-                        g.get("publishing"))
+                        g.get("publishing"), g.get("renewedBy"))
             for g in entries]
 
 
@@ -628,13 +631,17 @@ class UnlockedPod:
             sequence = self._advance_sequence(state)
         return make_withdrawal(grant_id, sequence, self._signer(), now)
 
-    def mark_withdrawn(self, grant_id: str, now: datetime) -> None:
-        """Record that the registry took the withdrawal."""
+    def mark_withdrawn(self, grant_id: str, now: datetime,
+                       renewed_by: str | None = None) -> None:
+        """Record that the registry took the withdrawal; ``renewed_by``: a renewal
+        ended the grant, and goes on with the consent under that grant."""
         with self.write_locked():
             state = self.read_state()
             entry = _entry(state, grant_id)
             if entry is None:
                 raise GrantNotFound(grant_id)
+            if renewed_by is not None and not entry["withdrawn"]:
+                entry["renewedBy"] = renewed_by
             entry["withdrawn"] = entry["withdrawn"] or format_time(now)
             entry.pop("pending", None)
             entry.pop("publishing", None)
@@ -722,16 +729,16 @@ def _grant_record(entry: dict, did: str) -> dict:
     if grant.holder != did:
         raise GrantNotFound(grant.id)
     record = {"grant": grant.to_json(), "withdrawn": _text_or_none(entry, "withdrawn")}
-    for mark in ("pending", "publishing"):
-        value = _text_or_none(entry, mark)
+    for mark, limit in (("pending", 40), ("publishing", 40), ("renewedBy", 200)):
+        value = _text_or_none(entry, mark, limit)
         if value is not None:
             record[mark] = value
     return record
 
 
-def _text_or_none(entry: dict, key: str) -> str | None:
+def _text_or_none(entry: dict, key: str, limit: int = 40) -> str | None:
     value = entry.get(key)
-    return value if isinstance(value, str) and len(value) <= 40 else None
+    return value if isinstance(value, str) and len(value) <= limit else None
 
 
 def _entry(state: dict, grant_id: str) -> dict | None:
