@@ -242,6 +242,9 @@ class UnlockedPod:
         if not log_fds:  # the ranges of an earlier, durable commit
             state.pop("logTail", None)
             state.pop("indexTail", None)
+        if state.get("unpublished", 0) and (
+                state["unpublished"] <= self._commits.published(self.pod_id)):
+            del state["unpublished"]  # published since: rides on this commit
         body = {k: v for k, v in state.items() if k != "generation"}
         sealed = envelope.seal_resource(
             self._kek_bytes(), envelope.associated(self.did, "state", generation),
@@ -290,6 +293,33 @@ class UnlockedPod:
     def etag(self) -> str | None:
         versions = self.read_state()["versions"]
         return etag_of(versions[-1]) if versions else None
+
+    # -- publication of the Workcontext -----------------------------------------
+    def publication_pending(self) -> int | None:
+        """The newest version if the registry may not hold it under every grant
+        yet: a save marks its version ``unpublished`` in the commit that stores
+        it, and the mark goes once the registry took it (``note_published``), or
+        when it is published again (``clear_unpublished``) after a crash or a
+        refusal. None when nothing is pending."""
+        flagged = self.read_state().get("unpublished")
+        if not flagged or flagged <= self._commits.published(self.pod_id):
+            return None
+        return flagged
+
+    def note_published(self, version: int) -> None:
+        """The registry took every disclosure of ``version``: remembered in this
+        process, and written with the pod's next commit (no commit of its own,
+        a save pays for one durable write only). A crash before that leaves the
+        mark, and the version is published once more, which changes nothing."""
+        self._commits.note_published(self.pod_id, version)
+
+    def clear_unpublished(self, version: int) -> None:
+        """Published again after all: drop the mark of ``version`` (or older)."""
+        self.note_published(version)
+        with self.write_locked():
+            state = self.read_state()
+            if state.get("unpublished") and state["unpublished"] <= version:
+                self.commit(state)
 
     def versions(self) -> list[VersionInfo]:
         return [VersionInfo(v["version"], v["saved"])
@@ -423,6 +453,8 @@ class UnlockedPod:
             blob = self.seal(plaintext, "workcontext", number)
             entry = _entry_for(number, saved, blob, compact)
             state["versions"].append(entry)
+            if any(not g["withdrawn"] for g in state["grants"]):
+                state["unpublished"] = number  # until the registry took it
             blobs.append(blob)
             return StoredVersion(number, etag_of(entry), tuple(state["grants"]))
 

@@ -58,7 +58,9 @@ def unlock(system: System, who: str, passphrase: str,
         except PodNotFound:
             system.pods.refuse_unlock(passphrase)  # as slow as a wrong passphrase
     pod = system.pods.unlock(who, passphrase)
-    retry_withdrawals(system, pod, now or datetime.now(timezone.utc))
+    now = now or datetime.now(timezone.utc)
+    retry_withdrawals(system, pod, now)
+    republish_pending(system, pod, now)
     return pod
 
 
@@ -163,8 +165,35 @@ def store_checked_workcontext(system: System, pod: UnlockedPod, document: Any,
     if needs_settling(stored.grants()):
         retry_withdrawals(system, pod, now)
     published, failed = publish_grants(system, pod, stored.grants(), now)
+    if not _left_to_publish(failed):
+        pod.note_published(stored.version)
     return Saved(stored.version, published, stored.etag, failed)
 
+
+def republish_pending(system: System, pod: UnlockedPod, now: datetime) -> bool:
+    """Publish the Workcontext again if the pod marks a saved version as not yet
+    taken by the registry (a crash between the save's commit and its
+    publication, or an unavailable registry), so the registry does not go on
+    disclosing an older version. Runs whenever the pod is opened and when the
+    holder looks at their grants. Returns whether anything is still pending."""
+    pending = pod.publication_pending()
+    if pending is None:
+        return False
+    _, failed = publish_grants(system, pod, pod.grants(), now)
+    if _left_to_publish(failed):
+        return True
+    pod.clear_unpublished(pending)
+    return False
+
+
+# Refusals that publishing again would not change: the grant is withdrawn or on
+# its way out, so the registry holding no newer version under it is final.
+_FINAL_REFUSALS = frozenset({GrantWithdrawn.code, GrantNotLive.code,
+                             GrantRenewed.code})
+
+
+def _left_to_publish(failed: tuple[dict[str, str], ...]) -> bool:
+    return any(f["code"] not in _FINAL_REFUSALS for f in failed)
 
 
 def publish_grants(system: System, pod: UnlockedPod, records,

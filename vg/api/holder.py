@@ -77,7 +77,10 @@ def write_workcontext(document: JsonBody, pod: HolderDep, system: SystemDep,
 
 @router.get("/pod/werkcontext/versies", response_model=list[VersionOut])
 def list_versions(pod: HolderDep) -> list[VersionOut]:
-    return [VersionOut(version=v.version, saved=v.saved) for v in pod.versions()]
+    pending = pod.publication_pending()
+    return [VersionOut(version=v.version, saved=v.saved,
+                       publicationPending=v.version == pending)
+            for v in pod.versions()]
 
 
 @router.get("/pod/werkcontext/versies/{number}")
@@ -88,6 +91,7 @@ def read_version(pod: HolderDep, number: VersionNumber) -> Response:
 @router.get("/pod/toestemmingen", response_model=list[GrantOut])
 def list_grants(pod: HolderDep, system: SystemDep, now: NowDep) -> list[GrantOut]:
     holder_flows.retry_withdrawals(system, pod, now)
+    holder_flows.republish_pending(system, pod, now)
     suspended = system.registry.policies.suspended(pod.did)
     records = pod.grants()
     return [_grant_out(r, now, r.grant.id in suspended, _renewed_by(records, r))

@@ -98,6 +98,10 @@ class SavedOut(BaseModel):
 class VersionOut(BaseModel):
     version: int
     saved: str
+    # The newest version, saved but not yet taken by the registry under every
+    # grant (it may still disclose an older one): published again whenever the
+    # pod is opened.
+    publicationPending: bool = False
 
 
 class OptionalSkill(Strict):
