@@ -61,6 +61,8 @@ class ConsentEvent:
     status: str
     at: datetime
     by: str
+    # For the end of a grant a renewal took over: the grant that renewed it.
+    renewed_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +74,16 @@ class DeclaredBasis:
 
 def grant_events(grant: Grant, withdrawn: datetime | None,
                  invalidated: Iterable[tuple[datetime, str]],
-                 now: datetime) -> list[ConsentEvent]:
-    """The history of one grant, oldest first."""
+                 now: datetime, renewed_by: str | None = None) -> list[ConsentEvent]:
+    """The history of one grant, oldest first. A grant that ended because
+    ``renewed_by`` renewed it was not withdrawn: the consent goes on under the
+    renewal, so its end is a ``renewed`` event naming it."""
     events = [ConsentEvent("renewed" if grant.renews else "given", grant.created,
                            grant.holder)]
     events += [ConsentEvent("invalidated", at, by) for at, by in invalidated]
-    if withdrawn is not None:
+    if withdrawn is not None and renewed_by is not None:
+        events.append(ConsentEvent("renewed", withdrawn, grant.holder, renewed_by))
+    elif withdrawn is not None:
         events.append(ConsentEvent("withdrawn", withdrawn, grant.holder))
     elif grant.valid_until <= now:
         events.append(ConsentEvent("expired", grant.valid_until, grant.holder))
@@ -109,6 +115,8 @@ def consent_record(grant: Grant, event: ConsentEvent,
     }
     if grant.renews:
         record["renews"] = grant.renews
+    if event.renewed_by:
+        record["renewedBy"] = event.renewed_by
     return record
 
 

@@ -74,7 +74,7 @@ _MEMBERS = {"@context", "type", "holder", "exported", "sequence", "history", "gr
 _OPTIONAL = {"binaries"}  # archives made before binaries were exported lack it
 _BINARY_MEMBERS = {"name", "mediaType", "saved", "size", "content"}
 _GRANT_TIMES = ("withdrawn", "pending", "publishing")
-_GRANT_MEMBERS = ({"grant", "withdrawn"}, {"grant", *_GRANT_TIMES})
+_GRANT_MEMBERS = ({"grant", "withdrawn"}, {"grant", "renewedBy", *_GRANT_TIMES})
 _KEY_AD = b"vg-pod-export-identity"
 _KEY_ALG = "argon2id+xchacha20poly1305"
 _KEY_MEMBERS = {"alg", "salt", "opslimit", "memlimit", "sealed"}
@@ -281,7 +281,7 @@ def _check_grants(records: list[dict], holder: str, now: datetime) -> None:
             raise InvalidArchive([f"grant {grant.id} appears twice"])
         seen.add(grant.id)
         parsed.append(GrantRecord(grant, record["withdrawn"], record.get("pending"),
-                                  record.get("publishing")))
+                                  record.get("publishing"), record.get("renewedBy")))
     live = sum(1 for r in parsed if limits.counts_as_live(r, now))
     if live > limits.MAX_LIVE_GRANTS:
         raise InvalidArchive([f"a pod holds at most {limits.MAX_LIVE_GRANTS} live "
@@ -298,10 +298,16 @@ def _grant_problems(records: Any) -> list[str]:
         return [f"a pod holds at most {limits.MAX_GRANT_RECORDS} grant records"]
     for record in records:
         if (not _GRANT_MEMBERS[0] <= set(record) <= _GRANT_MEMBERS[1]
-                or not all(_is_time_or_none(record.get(m)) for m in _GRANT_TIMES)):
+                or not all(_is_time_or_none(record.get(m)) for m in _GRANT_TIMES)
+                or not _is_grant_id_or_none(record.get("renewedBy"))):
             return ["each grant record must have grant and withdrawn, and may have "
-                    "pending and publishing, each time an RFC 3339 timestamp or null"]
+                    "pending and publishing, each time an RFC 3339 timestamp or null, "
+                    "and renewedBy, a grant id"]
     return []
+
+
+def _is_grant_id_or_none(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and 0 < len(value) <= 200)
 
 
 def _is_time_or_none(value: Any) -> bool:

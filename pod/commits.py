@@ -42,6 +42,19 @@ class GroupCommit:
         self._guard = threading.Lock()
         self._queues: dict[str, list[Pending]] = {}
         self._leading: set[str] = set()
+        self._published: dict[str, int] = {}
+
+    def note_published(self, key: str, version: int) -> None:
+        """This process saw the registry take every disclosure of ``version`` of
+        pod ``key``: the next commit of the pod drops its ``unpublished`` mark
+        (holder.py) without a commit of its own."""
+        with self._guard:
+            self._published[key] = max(version, self._published.get(key, 0))
+
+    def published(self, key: str) -> int:
+        """The newest version of pod ``key`` this process saw published; 0: none."""
+        with self._guard:
+            return self._published.get(key, 0)
 
     def run(self, key: str, job: Job, commit_batch: Batch) -> Any:
         """Run ``job`` in the next batch of pod ``key``; ``commit_batch`` applies

@@ -7,6 +7,7 @@
     ├── VersionNotFound       404 version-not-found (version)
     ├── GrantNotFound         404 grant-not-found   (grant_id)
     ├── GrantNotLive          409 grant-not-live    (grant_id: withdrawn or being withdrawn)
+    │   └── GrantRenewed      409 grant-renewed     (grant_id, renewed_by: its renewal)
     ├── GrantLimitReached     409 grant-limit-reached (limit)
     ├── WorkcontextMissing    409 workcontext-missing (nothing stored to disclose yet)
     ├── WeakPassphrase        400 weak-passphrase
@@ -92,6 +93,19 @@ class GrantNotLive(PodError):
     def __init__(self, grant_id: str):
         super().__init__("the grant is withdrawn or being withdrawn")
         self.grant_id = grant_id
+
+
+class GrantRenewed(GrantNotLive):
+    """The grant was renewed: the consent goes on under ``renewed_by``, which is
+    the grant to renew or withdraw."""
+
+    code = "grant-renewed"
+
+    def __init__(self, grant_id: str, renewed_by: str):
+        Exception.__init__(self, f"the grant was renewed as {renewed_by}")
+        self.grant_id = grant_id
+        self.renewed_by = renewed_by
+        self.problem_members = {"renewedBy": renewed_by}
 
 
 class WeakPassphrase(PodError):

@@ -101,12 +101,15 @@ class GrantRecord:
     way to the registry: from then on the pod publishes nothing under the grant.
     ``publishing`` is set while a new grant's first disclosure is on its way: the
     grant is recorded before the registry hears of it, so no disclosure can exist
-    under a grant the pod does not know (holder_flows.grant_consent)."""
+    under a grant the pod does not know (holder_flows.grant_consent).
+    ``renewed_by`` names the grant that renewed this one, when a renewal ended it
+    (pods from before this mark: ``renewals.successor`` infers it)."""
 
     grant: Grant
     withdrawn: str | None
     pending: str | None = None
     publishing: str | None = None
+    renewed_by: str | None = None
 
     def is_live(self, now: datetime) -> bool:
         return (self.withdrawn is None and self.pending is None
@@ -116,7 +119,7 @@ class GrantRecord:
 def grant_records(entries) -> list[GrantRecord]:
     """Grant records from the state's grant entries (each grant's signature checked)."""
     return [GrantRecord(grant_from_json(g["grant"]), g["withdrawn"], g.get("pending"),
-                        g.get("publishing"))
+                        g.get("publishing"), g.get("renewedBy"))
             for g in entries]
 
 
@@ -242,6 +245,9 @@ class UnlockedPod:
         if not log_fds:  # the ranges of an earlier, durable commit
             state.pop("logTail", None)
             state.pop("indexTail", None)
+        if state.get("unpublished", 0) and (
+                state["unpublished"] <= self._commits.published(self.pod_id)):
+            del state["unpublished"]  # published since: rides on this commit
         body = {k: v for k, v in state.items() if k != "generation"}
         sealed = envelope.seal_resource(
             self._kek_bytes(), envelope.associated(self.did, "state", generation),
@@ -290,6 +296,33 @@ class UnlockedPod:
     def etag(self) -> str | None:
         versions = self.read_state()["versions"]
         return etag_of(versions[-1]) if versions else None
+
+    # -- publication of the Workcontext -----------------------------------------
+    def publication_pending(self) -> int | None:
+        """The newest version if the registry may not hold it under every grant
+        yet: a save marks its version ``unpublished`` in the commit that stores
+        it, and the mark goes once the registry took it (``note_published``), or
+        when it is published again (``clear_unpublished``) after a crash or a
+        refusal. None when nothing is pending."""
+        flagged = self.read_state().get("unpublished")
+        if not flagged or flagged <= self._commits.published(self.pod_id):
+            return None
+        return flagged
+
+    def note_published(self, version: int) -> None:
+        """The registry took every disclosure of ``version``: remembered in this
+        process, and written with the pod's next commit (no commit of its own,
+        a save pays for one durable write only). A crash before that leaves the
+        mark, and the version is published once more, which changes nothing."""
+        self._commits.note_published(self.pod_id, version)
+
+    def clear_unpublished(self, version: int) -> None:
+        """Published again after all: drop the mark of ``version`` (or older)."""
+        self.note_published(version)
+        with self.write_locked():
+            state = self.read_state()
+            if state.get("unpublished") and state["unpublished"] <= version:
+                self.commit(state)
 
     def versions(self) -> list[VersionInfo]:
         return [VersionInfo(v["version"], v["saved"])
@@ -423,6 +456,8 @@ class UnlockedPod:
             blob = self.seal(plaintext, "workcontext", number)
             entry = _entry_for(number, saved, blob, compact)
             state["versions"].append(entry)
+            if any(not g["withdrawn"] for g in state["grants"]):
+                state["unpublished"] = number  # until the registry took it
             blobs.append(blob)
             return StoredVersion(number, etag_of(entry), tuple(state["grants"]))
 
@@ -631,13 +666,17 @@ class UnlockedPod:
             sequence = self._advance_sequence(state)
         return make_withdrawal(grant_id, sequence, self._signer(), now)
 
-    def mark_withdrawn(self, grant_id: str, now: datetime) -> None:
-        """Record that the registry took the withdrawal."""
+    def mark_withdrawn(self, grant_id: str, now: datetime,
+                       renewed_by: str | None = None) -> None:
+        """Record that the registry took the withdrawal; ``renewed_by``: a renewal
+        ended the grant, and goes on with the consent under that grant."""
         with self.write_locked():
             state = self.read_state()
             entry = _entry(state, grant_id)
             if entry is None:
                 raise GrantNotFound(grant_id)
+            if renewed_by is not None and not entry["withdrawn"]:
+                entry["renewedBy"] = renewed_by
             entry["withdrawn"] = entry["withdrawn"] or format_time(now)
             entry.pop("pending", None)
             entry.pop("publishing", None)
@@ -749,16 +788,16 @@ def _grant_record(entry: dict, did: str) -> dict:
     if grant.holder != did:
         raise GrantNotFound(grant.id)
     record = {"grant": grant.to_json(), "withdrawn": _text_or_none(entry, "withdrawn")}
-    for mark in ("pending", "publishing"):
-        value = _text_or_none(entry, mark)
+    for mark, limit in (("pending", 40), ("publishing", 40), ("renewedBy", 200)):
+        value = _text_or_none(entry, mark, limit)
         if value is not None:
             record[mark] = value
     return record
 
 
-def _text_or_none(entry: dict, key: str) -> str | None:
+def _text_or_none(entry: dict, key: str, limit: int = 40) -> str | None:
     value = entry.get(key)
-    return value if isinstance(value, str) and len(value) <= 40 else None
+    return value if isinstance(value, str) and len(value) <= limit else None
 
 
 def _entry(state: dict, grant_id: str) -> dict | None:

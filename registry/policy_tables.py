@@ -13,6 +13,8 @@ from typing import Optional
 
 from sqlmodel import Field, SQLModel
 
+from .holder_columns import NAMES_DID, NAMES_PSEUDONYM
+
 
 class EmployerPolicyRow(SQLModel, table=True):
     __tablename__ = "employer_policy"
@@ -37,7 +39,8 @@ class LegalBasisRow(SQLModel, table=True):
 class PolicyNotice(SQLModel, table=True):
     __tablename__ = "policy_notice"
     id: Optional[int] = Field(default=None, primary_key=True)
-    holder_did: str = Field(index=True, max_length=80)
+    holder_did: str = Field(index=True, max_length=80,
+                            sa_column_kwargs={"info": NAMES_DID})
     grant_id: str = Field(max_length=200)
     organisation: str = Field(max_length=40)
     reason: str = Field(max_length=500)
@@ -56,5 +59,6 @@ class EmploymentRow(SQLModel, table=True):
     __tablename__ = "employment"
     organisation: str = Field(foreign_key="organisation.code", primary_key=True,
                               max_length=40)
-    subject: str = Field(primary_key=True, max_length=32)
+    subject: str = Field(primary_key=True, max_length=32,
+                         sa_column_kwargs={"info": NAMES_PSEUDONYM})
     attested: datetime

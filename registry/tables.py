@@ -14,6 +14,7 @@ from typing import Optional
 from sqlalchemy import BigInteger, Index
 from sqlmodel import Field, SQLModel
 
+from .holder_columns import NAMES_DID, NAMES_PSEUDONYM
 from .policy_tables import EmployerPolicyRow, EmploymentRow, LegalBasisRow
 from .policy_tables import PolicyNotice
 from .tables_match import MatchChange, MatchDisclosure, MatchSkill, MatchTerm
@@ -37,15 +38,18 @@ class ApiKey(SQLModel, table=True):
 
 
 class Holder(SQLModel, table=True):
-    did: str = Field(primary_key=True, max_length=80)
-    pseudonym: str = Field(unique=True, max_length=32)
+    did: str = Field(primary_key=True, max_length=80,
+                     sa_column_kwargs={"info": NAMES_DID})
+    pseudonym: str = Field(unique=True, max_length=32,
+                           sa_column_kwargs={"info": NAMES_PSEUDONYM})
     last_sequence: int = 0
 
 
 class Disclosure(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     grant_id: str = Field(unique=True, max_length=200)
-    holder_did: str = Field(foreign_key="holder.did", index=True, max_length=80)
+    holder_did: str = Field(foreign_key="holder.did", index=True, max_length=80,
+                            sa_column_kwargs={"info": NAMES_DID})
     sequence: int
     audience_kind: str = Field(index=True)
     audience_ref: Optional[str] = Field(default=None, index=True)
@@ -72,7 +76,8 @@ class WithdrawnGrant(SQLModel, table=True):
 
     __tablename__ = "withdrawn_grant"
     grant_id: str = Field(primary_key=True, max_length=200)
-    holder_did: str = Field(index=True, max_length=80)
+    holder_did: str = Field(index=True, max_length=80,
+                            sa_column_kwargs={"info": NAMES_DID})
 
 
 class ErasedWithdrawal(SQLModel, table=True):
@@ -153,7 +158,8 @@ class AssignmentPass(SQLModel, table=True):
 
     __tablename__ = "assignment_pass"
     assignment_id: int = Field(foreign_key="assignment.id", primary_key=True)
-    pseudonym: str = Field(primary_key=True, max_length=32)
+    pseudonym: str = Field(primary_key=True, max_length=32,
+                           sa_column_kwargs={"info": NAMES_PSEUDONYM})
     created: datetime
 
 

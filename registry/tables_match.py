@@ -24,6 +24,8 @@ from typing import Optional
 from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, func
 from sqlmodel import Field, SQLModel
 
+from .holder_columns import NAMES_PSEUDONYM
+
 
 class MatchTerm(SQLModel, table=True):
     """A text the index refers to by number: a skill URI or a reach key."""
@@ -42,7 +44,8 @@ class MatchDisclosure(SQLModel, table=True):
     __table_args__ = (Index("ix_match_disclosure_disclosure_id", "disclosure_id"),
                       Index("ix_match_disclosure_employer_code", "employer_code"),
                       {"sqlite_with_rowid": False})
-    pseudonym: str = Field(primary_key=True, max_length=32)
+    pseudonym: str = Field(primary_key=True, max_length=32,
+                           sa_column_kwargs={"info": NAMES_PSEUDONYM})
     disclosure_id: int = Field(foreign_key="disclosure.id", primary_key=True)
     reach: int = Field(primary_key=True)
     sequence: int
@@ -64,7 +67,8 @@ class MatchSkill(SQLModel, table=True):
                       {"sqlite_with_rowid": False})
     skill: int = Field(primary_key=True)
     reach: int = Field(primary_key=True)
-    pseudonym: str = Field(primary_key=True, max_length=32)
+    pseudonym: str = Field(primary_key=True, max_length=32,
+                           sa_column_kwargs={"info": NAMES_PSEUDONYM})
     disclosure_id: int = Field(foreign_key="disclosure.id", primary_key=True)
     valid_from: datetime
     valid_until: datetime

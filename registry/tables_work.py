@@ -15,6 +15,8 @@ from typing import Optional
 from sqlalchemy import LargeBinary, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
+from .holder_columns import NAMES_PSEUDONYM
+
 
 class Swipe(SQLModel, table=True):
     """One decision on one side: the organisation on a candidate, or the holder on an
@@ -25,7 +27,8 @@ class Swipe(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     assignment_id: int = Field(foreign_key="assignment.id", index=True)
     side: str  # "organisation" | "holder"
-    subject: str = Field(index=True, max_length=32)
+    subject: str = Field(index=True, max_length=32,
+                         sa_column_kwargs={"info": NAMES_PSEUDONYM})
     decision: str  # "like" | "pass"
     decided: datetime
 
@@ -46,7 +49,8 @@ class TeamMember(SQLModel, table=True):
 
     __tablename__ = "team_member"
     team_id: int = Field(foreign_key="team.id", primary_key=True)
-    subject: str = Field(primary_key=True, max_length=32)
+    subject: str = Field(primary_key=True, max_length=32,
+                         sa_column_kwargs={"info": NAMES_PSEUDONYM})
     active: bool = True
 
 
@@ -70,13 +74,15 @@ class InterestGroup(SQLModel, table=True):
     theme: str = Field(max_length=500)
     created: datetime
     # The pseudonym of the holder who made it: what one holder founds is bounded.
-    founder: Optional[str] = Field(default=None, max_length=32, index=True)
+    founder: Optional[str] = Field(default=None, max_length=32, index=True,
+                                   sa_column_kwargs={"info": NAMES_PSEUDONYM})
 
 
 class GroupMember(SQLModel, table=True):
     __tablename__ = "group_member"
     group_id: int = Field(foreign_key="interest_group.id", primary_key=True)
-    subject: str = Field(primary_key=True, max_length=32)
+    subject: str = Field(primary_key=True, max_length=32,
+                         sa_column_kwargs={"info": NAMES_PSEUDONYM})
     joined: datetime
 
 
@@ -85,8 +91,10 @@ class RatingReceipt(SQLModel, table=True):
 
     __tablename__ = "rating_receipt"
     team_id: int = Field(foreign_key="team.id", primary_key=True)
-    rater: str = Field(primary_key=True, max_length=32)
-    rated: str = Field(primary_key=True, max_length=32)
+    rater: str = Field(primary_key=True, max_length=32,
+                       sa_column_kwargs={"info": NAMES_PSEUDONYM})
+    rated: str = Field(primary_key=True, max_length=32,
+                       sa_column_kwargs={"info": NAMES_PSEUDONYM})
     sent: datetime
 
 

@@ -48,11 +48,19 @@ def list_grants(did: str = POD, data_dir: Optional[Path] = typer.Option(None),
 
     system, pod = _open(did, passphrase, data_dir)
     for item in consent_flows.history(system, pod, datetime.now(timezone.utc)):
-        typer.echo(json.dumps({
+        line = {
             "id": item.grant.id, "audience": item.grant.audience.to_json(),
             "purposes": list(item.grant.purposes), "fields": list(item.grant.fields),
             "live": item.live,
-            "events": [[e.status, format_time(e.at)] for e in item.events]}))
+            "events": [[e.status, format_time(e.at), *([e.renewed_by]
+                                                       if e.renewed_by else [])]
+                       for e in item.events]}
+        if item.grant.renews:
+            line["renews"] = item.grant.renews
+        renewed_by = next((e.renewed_by for e in item.events if e.renewed_by), None)
+        if renewed_by:
+            line["renewedBy"] = renewed_by
+        typer.echo(json.dumps(line))
 
 
 @consent.command("withdraw")
@@ -61,8 +69,9 @@ def withdraw(did: str = POD,
                                            help="urn:uuid:... or the bare UUID"),
              data_dir: Optional[Path] = typer.Option(None),
              passphrase: Optional[str] = PASSPHRASE) -> None:
-    """Withdraw one grant (its urn:uuid or the bare UUID): the registry deletes its
-    data, then the pod records it."""
+    """Withdraw one grant (its urn:uuid or the bare UUID) and every renewal of it:
+    the registry deletes their data, then the pod records it. One line per grant
+    withdrawn."""
     from consent import grant_urn
 
     from .holder_flows import withdraw_consent
@@ -70,8 +79,9 @@ def withdraw(did: str = POD,
     system, pod = _open(did, passphrase, data_dir)
     grant_id = grant_urn(grant_id)
     pod.grant(grant_id)
-    withdraw_consent(system, pod, grant_id, datetime.now(timezone.utc))
-    typer.echo(f"withdrawn {grant_id}")
+    also = withdraw_consent(system, pod, grant_id, datetime.now(timezone.utc))
+    for withdrawn_id in (grant_id, *also):
+        typer.echo(f"withdrawn {withdrawn_id}")
 
 
 @consent.command("receipt")

@@ -19,7 +19,8 @@ from consent.record import (
     consent_record,
     grant_events,
 )
-from pod import GrantNotLive, UnlockedPod
+from pod import GrantNotLive, GrantRenewed, UnlockedPod
+from pod.renewals import successor
 
 from . import holder_flows
 from .secrets_store import server_secret
@@ -47,11 +48,13 @@ def history(system: System, pod: UnlockedPod, now: datetime) -> list[GrantHistor
         suspended.setdefault(notice.grant_id, []).append(
             (notice.created, _iri(system, notice.organisation)))
     out = []
-    for record in pod.grants():
+    records = pod.grants()
+    for record in records:
         withdrawn = (parse_time(record.withdrawn, "withdrawn")
                      if record.withdrawn else None)
+        renewed_by = successor(records, record) if withdrawn else None
         events = grant_events(record.grant, withdrawn,
-                              suspended.get(record.grant.id, ()), now)
+                              suspended.get(record.grant.id, ()), now, renewed_by)
         out.append(GrantHistory(record.grant, record.is_live(now), events))
     return sorted(out, key=lambda h: h.grant.created)
 
@@ -90,12 +93,16 @@ def renew_consent(system: System, pod: UnlockedPod, grant_id: str,
                   valid_until: datetime, now: datetime) -> Grant:
     """Renewal: a new grant with the same audience, purposes and fields and a new
     end, published first; then the old grant is withdrawn. At no moment is the
-    data visible under neither grant, nor under a grant the holder did not make."""
+    data visible under neither grant, nor under a grant the holder did not make.
+    A grant renewed before is refused with the grant that renewed it."""
     old = pod.grant(grant_id)
     if old.withdrawn or old.pending or old.publishing:
+        renewed_by = successor(pod.grants(), old) if old.withdrawn else None
+        if renewed_by is not None:
+            raise GrantRenewed(grant_id, renewed_by)
         raise GrantNotLive(grant_id)
     grant = holder_flows.grant_consent(
         system, pod, old.grant.audience.to_json(), list(old.grant.purposes),
         list(old.grant.fields), valid_until, now, renews=grant_id)
-    holder_flows.withdraw_consent(system, pod, grant_id, now)
+    holder_flows.end_grant(system, pod, grant_id, now, renewed_by=grant.id)
     return grant

@@ -21,9 +21,10 @@ from consent import (
     Grant,
     check_audience_for_holder,
 )
-from pod import (GrantNotFound, GrantNotLive, PodNotFound, UnlockedPod,
+from pod import (GrantNotFound, GrantNotLive, GrantRenewed, PodNotFound, UnlockedPod,
                  WorkcontextMissing)
 from pod import inbox
+from pod.renewals import renewals_after
 from pod.limits import check_grant_room, counts_as_live
 from pod.ratings import rating_summary
 from registry import GrantWithdrawn, Registry, RegistryError, ReplayedDocument
@@ -57,7 +58,9 @@ def unlock(system: System, who: str, passphrase: str,
         except PodNotFound:
             system.pods.refuse_unlock(passphrase)  # as slow as a wrong passphrase
     pod = system.pods.unlock(who, passphrase)
-    retry_withdrawals(system, pod, now or datetime.now(timezone.utc))
+    now = now or datetime.now(timezone.utc)
+    retry_withdrawals(system, pod, now)
+    republish_pending(system, pod, now)
     return pod
 
 
@@ -76,7 +79,7 @@ def retry_withdrawals(system: System, pod: UnlockedPod, now: datetime) -> int:
     if any(r.publishing is not None and r.withdrawn is None and r.pending is None
            for r in records) and pod.abandon_unconfirmed(now):
         records = pod.grants()
-    renewed = {r.grant.renews for r in records
+    renewed = {r.grant.renews: r.grant.id for r in records
                if r.grant.renews is not None and _settled(r)}
     left = 0
     for record in records:
@@ -85,7 +88,8 @@ def retry_withdrawals(system: System, pod: UnlockedPod, now: datetime) -> int:
         if record.pending is None and record.grant.id not in renewed:
             continue
         try:
-            withdraw_consent(system, pod, record.grant.id, now)
+            end_grant(system, pod, record.grant.id, now,
+                      renewed_by=renewed.get(record.grant.id))
         except PUBLICATION_ERRORS as exc:
             log.warning("withdrawal %s still pending: %s", record.grant.id, exc)
             left += 1
@@ -172,7 +176,35 @@ def store_checked_workcontext(system: System, pod: UnlockedPod, document: Any,
     if needs_settling(stored.grants()):
         retry_withdrawals(system, pod, now)
     published, failed = publish_grants(system, pod, stored.grants(), now)
+    if not _left_to_publish(failed):
+        pod.note_published(stored.version)
     return Saved(stored.version, published, stored.etag, failed)
+
+
+def republish_pending(system: System, pod: UnlockedPod, now: datetime) -> bool:
+    """Publish the Workcontext again if the pod marks a saved version as not yet
+    taken by the registry (a crash between the save's commit and its
+    publication, or an unavailable registry), so the registry does not go on
+    disclosing an older version. Runs whenever the pod is opened and when the
+    holder looks at their grants. Returns whether anything is still pending."""
+    pending = pod.publication_pending()
+    if pending is None:
+        return False
+    _, failed = publish_grants(system, pod, pod.grants(), now)
+    if _left_to_publish(failed):
+        return True
+    pod.clear_unpublished(pending)
+    return False
+
+
+# Refusals that publishing again would not change: the grant is withdrawn or on
+# its way out, so the registry holding no newer version under it is final.
+_FINAL_REFUSALS = frozenset({GrantWithdrawn.code, GrantNotLive.code,
+                             GrantRenewed.code})
+
+
+def _left_to_publish(failed: tuple[dict[str, str], ...]) -> bool:
+    return any(f["code"] not in _FINAL_REFUSALS for f in failed)
 
 
 def publish_grants(system: System, pod: UnlockedPod, records,
@@ -302,22 +334,54 @@ def _renewed(records, grant_id: str, now: datetime) -> bool:
     old = next((r for r in records if r.grant.id == grant_id), None)
     if old is None:
         raise GrantNotFound(grant_id)
-    if not _settled(old) or any(r.grant.renews == grant_id and r.withdrawn is None
-                                and r.pending is None for r in records):
+    taken = next((r for r in records if r.grant.renews == grant_id
+                  and r.withdrawn is None and r.pending is None), None)
+    if taken is not None and _settled(taken):
+        raise GrantRenewed(grant_id, taken.grant.id)
+    if not _settled(old) or taken is not None:
         raise GrantNotLive(grant_id)
     return counts_as_live(old, now)
 
 
 def withdraw_consent(system: System, pod: UnlockedPod, grant_id: str,
-                     now: datetime) -> None:
-    """One action. The registry deletes the projection first; only then does the pod
-    record the withdrawal, so a failure can never leave the data visible while the
-    holder is told it was withdrawn."""
+                     now: datetime) -> list[str]:
+    """One action, for the consent the grant gave: the grant and every grant that
+    renews it (directly or through other renewals) are withdrawn, so a holder who
+    names a grant from an older list or receipt never leaves the same consent live
+    under its renewal (GDPR art. 7(3)). Returns the renewals this withdrew too.
+
+    Every grant is marked as being withdrawn before any withdrawal is sent: should
+    delivery fail part-way, the rest are sent again whenever the pod is open
+    (``retry_withdrawals``), and the holder can withdraw again."""
+    records = pod.grants()
+    chain = [grant_id, *renewals_after(records, grant_id)]
+    ended = {r.grant.id for r in records if r.withdrawn is not None}
+    todo = [g for g in chain if g not in ended]
+    documents = [(g, pod.withdrawal(g, now)) for g in todo]
+    for withdrawn_id, document in documents:
+        _deliver_withdrawal(system, pod, withdrawn_id, document, now)
+    return [g for g in todo if g != grant_id]
+
+
+def end_grant(system: System, pod: UnlockedPod, grant_id: str, now: datetime,
+              renewed_by: str | None = None) -> None:
+    """Withdraw this one grant (its renewals stay): for a renewal that took over
+    (``renewed_by``), and to finish a withdrawal the registry did not take yet."""
     if pod.grant(grant_id).withdrawn is not None:
         return  # already withdrawn: withdrawing again changes nothing
+    _deliver_withdrawal(system, pod, grant_id, pod.withdrawal(grant_id, now), now,
+                        renewed_by)
+
+
+def _deliver_withdrawal(system: System, pod: UnlockedPod, grant_id: str,
+                        document: dict[str, Any], now: datetime,
+                        renewed_by: str | None = None) -> None:
+    """The registry deletes the projection first; only then does the pod record
+    the withdrawal, so a failure can never leave the data visible while the
+    holder is told it was withdrawn."""
     # The registry takes a withdrawal even when a newer document of this holder
     # (a concurrent save's disclosure) overtook it on the way. Should delivery
     # fail, the grant stays pending: nothing more is published under it, and the
     # holder can withdraw it again.
-    deliver(system.registry, pod.withdrawal(grant_id, now), now)
-    pod.mark_withdrawn(grant_id, now)
+    deliver(system.registry, document, now)
+    pod.mark_withdrawn(grant_id, now, renewed_by)

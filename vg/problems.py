@@ -90,6 +90,7 @@ def domain_problem(exc: Exception) -> Response:
     extra = {}
     if getattr(exc, "problems", None):
         extra["errors"] = list(exc.problems)
+    extra.update(getattr(exc, "problem_members", None) or {})  # RFC 9457 3.2
     response = problem(status, code, title_of(code), str(exc), **extra)
     response.headers.update(getattr(exc, "response_headers", None) or {})
     return _challenged(response)

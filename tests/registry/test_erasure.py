@@ -4,6 +4,7 @@ a forged or replayed one changes nothing, and no old document brings data back."
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, insert, select
 
 from consent import InvalidSignature, format_time, sign_document
 from registry import (
@@ -12,19 +13,25 @@ from registry import (
     ReplayedDocument,
     pseudonym_for,
 )
+from registry.db import registry_tables
+from registry.holder_columns import HOLDER_KEY, holder_columns
 from tests.factories import (
     NOW,
+    UTRECHT,
+    assignment,
     disclosure,
     disclosure_rows,
     holder_key,
     registry_snapshot,
     signed_grant,
+    staff_requester,
     withdrawal,
 )
 
 HOLDER = holder_key(1)
 OTHER = holder_key(2)
 FIELDS = ["skills", "level", "employer", "hours_per_week"]
+PSEUDONYM_WIDTH = len(pseudonym_for(b"key", HOLDER.did))
 
 
 def erasure(key, sequence: int, **extra) -> dict:
@@ -163,3 +170,90 @@ def test_a_bad_erasure_request_changes_nothing(system, held, make, error):
         system.registry.receive_erasure(make(), NOW)
 
     assert registry_snapshot(system.registry.engine) == before
+
+
+def holder_rows(system, did: str, pseudonym: str) -> dict[str, int]:
+    """How many rows of each marked column name the holder."""
+    found: dict[str, int] = {}
+    with system.registry.engine.connect() as conn:
+        for table, column, kind in holder_columns(registry_tables()):
+            value = did if kind == "did" else pseudonym
+            count = conn.execute(select(func.count()).select_from(table).where(
+                column == value)).scalar_one()
+            found[f"{table.name}.{column.name}"] = count
+    return found
+
+
+@pytest.fixture
+def working(system, held):
+    """HOLDER and OTHER in every table of the working life: swipes both ways, a
+    pass, a team with a rating each way, an interest group HOLDER founded, an
+    employment attestation and a policy notice."""
+    staff = staff_requester(system)
+    job = assignment(system, staff)
+    mine = pseudonym_for(system.pseudonym_secret, HOLDER.did)
+    theirs = pseudonym_for(system.pseudonym_secret, OTHER.did)
+    rows = {
+        "swipe": [dict(assignment_id=job.id, side=side, subject=who,
+                       decision="like", decided=NOW)
+                  for side in ("organisation", "holder") for who in (mine, theirs)],
+        "assignment_pass": [dict(assignment_id=job.id, pseudonym=mine, created=NOW)],
+        "team": [dict(id=1, name="team-een", assignment_id=job.id,
+                      organisation=UTRECHT, created=NOW)],
+        "team_member": [dict(team_id=1, subject=who) for who in (mine, theirs)],
+        "rating_receipt": [dict(team_id=1, rater=a, rated=b, sent=NOW)
+                           for a, b in ((mine, theirs), (theirs, mine))],
+        "interest_group": [dict(id=1, slug="omgevingswet", name="Omgevingswet",
+                                theme="invoering", created=NOW, founder=mine)],
+        "group_member": [dict(group_id=1, subject=who, joined=NOW)
+                         for who in (mine, theirs)],
+        "employment": [dict(organisation=UTRECHT, subject=who, attested=NOW)
+                       for who in (mine, theirs)],
+        "policy_notice": [dict(holder_did=did, grant_id=grant.id,
+                               organisation=UTRECHT, reason="policy", created=NOW)
+                          for did, grant in ((HOLDER.did, held[0]),
+                                             (OTHER.did, held[1]))],
+    }
+    tables = {table.name: table for table in registry_tables()}
+    with system.registry.engine.begin() as conn:
+        for name, values in rows.items():
+            conn.execute(insert(tables[name]), values)
+    return mine, theirs
+
+
+def test_every_column_that_can_hold_a_pseudonym_or_a_did_is_marked():
+    unmarked = [f"{table.name}.{column.name}" for table in registry_tables()
+                for column in table.columns
+                if (getattr(column.type, "length", None) == PSEUDONYM_WIDTH
+                    or "did" in column.name)
+                and column.info.get(HOLDER_KEY) is None]
+
+    assert unmarked == ["erased_holder.pseudonym"]
+
+
+def test_an_erasure_clears_the_holder_from_every_marked_column(system, working):
+    mine, theirs = working
+    before = holder_rows(system, HOLDER.did, mine)
+    assert all(before.values()), before  # the scenario reaches every marked column
+
+    system.registry.receive_erasure(erasure(HOLDER, 5), NOW)
+
+    assert not any(holder_rows(system, HOLDER.did, mine).values())
+    snapshot = registry_snapshot(system.registry.engine)
+    cells = [cell for name, rows in snapshot.items() if name != "erased_holder"
+             for row in rows for cell in row]
+    assert not any(text in cell for cell in cells for text in (HOLDER.did, mine))
+
+
+def test_an_erasure_keeps_the_other_members_rows(system, working):
+    mine, theirs = working
+    before = holder_rows(system, OTHER.did, theirs)
+
+    system.registry.receive_erasure(erasure(HOLDER, 5), NOW)
+
+    after = holder_rows(system, OTHER.did, theirs)
+    lost_with_holder = {"rating_receipt.rater": 1, "rating_receipt.rated": 1}
+    assert after == {k: v - lost_with_holder.get(k, 0) for k, v in before.items()}
+    snapshot = registry_snapshot(system.registry.engine)
+    assert len(snapshot["team"]) == 1 and len(snapshot["interest_group"]) == 1
+    assert snapshot["interest_group"][0][-1] == "None"  # no founder any more

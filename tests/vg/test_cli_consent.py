@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from consent import Audience
 from tests.factories import UTRECHT, full_workcontext
 from vg.cli import app
+from vg.consent_flows import renew_consent
 from vg.holder_flows import grant_consent, save_workcontext
 from vg.settings import Settings
 from vg.wiring import build_system
@@ -77,3 +78,29 @@ def test_a_holder_names_their_pod_by_its_pod_id_on_the_command_line(tmp_path):
     assert listed.exit_code == 0, listed.output
     assert json.loads(listed.output.strip())["id"] == grant.id
     assert unknown.exit_code != 0
+
+
+def test_withdrawing_a_renewed_grant_on_the_command_line_withdraws_its_renewal(
+        tmp_path):
+    now = datetime.now(timezone.utc)
+    system = build_system(Settings(data_dir=tmp_path, kdf_level="interactive"))
+    pod = system.pods.create(PASSPHRASE, now)
+    save_workcontext(system, pod, full_workcontext(pod.did), now)
+    old = grant_consent(system, pod, {"kind": "employer", "employer": UTRECHT},
+                        ["matching"], ["skills"], now + timedelta(days=3), now)
+    new = renew_consent(system, pod, old.id, now + timedelta(days=30), now)
+    env = {"VG_PASSPHRASE": PASSPHRASE}
+    args = ["--data-dir", str(tmp_path)]
+
+    withdrawn = CliRunner().invoke(app, ["consent", "withdraw", pod.did, old.id, *args],
+                                   env=env)
+    listed = CliRunner().invoke(app, ["consent", "list", pod.did, *args], env=env)
+
+    assert withdrawn.exit_code == 0, withdrawn.output
+    assert withdrawn.output.splitlines() == [f"withdrawn {old.id}",
+                                             f"withdrawn {new.id}"]
+    lines = [json.loads(line) for line in listed.output.splitlines()]
+    assert [(x["id"], x["live"], x.get("renews"), x.get("renewedBy")) for x in lines] == [
+        (old.id, False, None, new.id), (new.id, False, old.id, None)]
+    assert [e[0] for e in lines[0]["events"]] == ["given", "renewed"]
+    assert lines[0]["events"][1][2] == new.id

@@ -216,7 +216,7 @@ def test_renewal_replaces_a_grant_and_the_history_keeps_both(api):
 
     assert renewed.status_code == 201 and renewed.json()["renews"] == old
     assert [[e["status"] for e in h["events"]] for h in history] == [
-        ["given", "withdrawn"], ["renewed"]]
+        ["given", "renewed"], ["renewed"]]
     assert _seen(api, utrecht, job) == 1  # the old grant alone has ended by now
 
 
@@ -304,3 +304,63 @@ def test_policies_and_bases_are_set_by_the_organisations_own_staff_only(api):
     assert api.put("/api/v1/organisatie/toestemmingsbeleid",
                    json=NO_POOL).status_code == 401
     assert api.get("/api/v1/pod/toestemmingen/meldingen").status_code == 401
+
+
+def _renew(api, headers, grant_id: str, days: int):
+    return api.post(f"/api/v1/pod/toestemmingen/{grant_id[9:]}/verlenging",
+                    headers=headers,
+                    json={"validUntil": (NOW + timedelta(days=days)).isoformat()})
+
+
+def test_withdrawing_a_renewed_grant_withdraws_every_renewal_after_it(api):
+    skills = _skills(api)
+    _, holder = _holder(api, skills)
+    first = _grant(api, holder, ["skills"], until=NOW + timedelta(days=10))
+    second = _renew(api, holder, first, 40).json()["id"]
+    third = _renew(api, holder, second, 80).json()["id"]
+    utrecht = _key(api, UTRECHT)
+    job = _assignment(api, utrecht, skills)
+    assert _seen(api, utrecht, job) == 1
+
+    answer = api.delete(f"/api/v1/pod/toestemmingen/{first[9:]}", headers=holder)
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["withdrawnWith"] == [third]
+    assert answer.json()["renewedBy"] == second
+    listed = api.get("/api/v1/pod/toestemmingen", headers=holder).json()
+    assert [g["live"] for g in listed] == [False, False, False]
+    assert _seen(api, utrecht, job) == 0
+    assert disclosure_rows(api.system.registry.engine) == []
+
+
+def test_the_history_says_a_renewed_grant_was_renewed_and_by_which(api):
+    _, holder = _holder(api, _skills(api))
+    old = _grant(api, holder, ["skills"], until=NOW + timedelta(days=10))
+    new = _renew(api, holder, old, 40).json()["id"]
+    api.delete(f"/api/v1/pod/toestemmingen/{new[9:]}", headers=holder)
+
+    history = api.get("/api/v1/pod/toestemmingen/historie", headers=holder).json()
+    records = api.get("/api/v1/pod/toestemmingen/records", headers=holder).json()
+
+    events = {h["grant"]["id"]: h["events"] for h in history}
+    assert [(e["status"], e.get("renewedBy")) for e in events[old]] == [
+        ("given", None), ("renewed", new)]
+    assert [e["status"] for e in events[new]] == ["renewed", "withdrawn"]
+    ended = [r for r in records if r["grant"] == old and "renewedBy" in r]
+    assert [(r["consentStatus"], r["renewedBy"]) for r in ended] == [
+        ("dpv:RenewedConsentGiven", new)]
+    validator = ConsentRecordValidator()
+    for record in records:
+        validator.validate(record)
+
+
+def test_renewing_a_renewed_grant_again_names_its_renewal(api):
+    _, holder = _holder(api, _skills(api))
+    old = _grant(api, holder, ["skills"], until=NOW + timedelta(days=10))
+    new = _renew(api, holder, old, 40).json()["id"]
+
+    again = _renew(api, holder, old, 90)
+
+    assert again.status_code == 409
+    assert again.json()["code"] == "grant-renewed"
+    assert again.json()["renewedBy"] == new and new in again.json()["detail"]

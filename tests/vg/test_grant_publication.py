@@ -143,10 +143,10 @@ def test_a_renewal_cut_short_before_the_old_grant_is_withdrawn_ends_it_on_the_ne
     did, holder = _holder(api, _skills(api))
     old_id = _grant(api, holder, ["skills"])
 
-    def crash(*_args):
+    def crash(*_args, **_kwargs):
         raise Crash()
 
-    monkeypatch.setattr(holder_flows, "withdraw_consent", crash)
+    monkeypatch.setattr(holder_flows, "end_grant", crash)
     with pytest.raises(Crash):
         consent_flows.renew_consent(api.system, _open(api, did), old_id,
                                     NOW + timedelta(days=60), NOW)
@@ -157,6 +157,7 @@ def test_a_renewal_cut_short_before_the_old_grant_is_withdrawn_ends_it_on_the_ne
     assert grants[old_id]["withdrawn"] is not None
     [new] = [g for g in grants.values() if g["id"] != old_id]
     assert new["live"] is True
+    assert grants[old_id]["renewedBy"] == new["id"] and new["renews"] == old_id
 
 
 def test_a_grant_overtaken_by_a_concurrent_save_is_published_with_a_new_number(

@@ -51,10 +51,16 @@ def grant_history(pod: HolderDep, system: SystemDep, now: NowDep) -> Response:
     """Every grant the holder ever made and what happened to it (GDPR art. 7(1))."""
     return json_response([
         {"grant": item.grant.to_json(), "live": item.live,
-         "events": [{"status": e.status, "at": format_time(e.at), "by": e.by}
-                    for e in item.events]}
+         "events": [_event(e) for e in item.events]}
         for item in consent_flows.history(system, pod, now)
     ])
+
+
+def _event(event) -> dict:
+    shown = {"status": event.status, "at": format_time(event.at), "by": event.by}
+    if event.renewed_by:
+        shown["renewedBy"] = event.renewed_by
+    return shown
 
 
 @router.post("/pod/toestemmingen/{grant_ref}/verlenging", status_code=201)

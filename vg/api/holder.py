@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from audit import unverified_checkpoint
 from consent import grant_urn
 from pod import GrantRecord, VersionNotFound
+from pod.renewals import successor
 from registry import pseudonym_for
 
 from .. import holder_flows, pod_rights
@@ -27,6 +28,7 @@ from .deps import (
     holder_session,
 )
 from .models import GrantCreate, GrantOut, PodCreate, SavedOut, SessionCreate
+from .models import WithdrawnOut
 from .models import SessionOut, VersionOut
 from .render import json_response
 
@@ -75,7 +77,10 @@ def write_workcontext(document: JsonBody, pod: HolderDep, system: SystemDep,
 
 @router.get("/pod/werkcontext/versies", response_model=list[VersionOut])
 def list_versions(pod: HolderDep) -> list[VersionOut]:
-    return [VersionOut(version=v.version, saved=v.saved) for v in pod.versions()]
+    pending = pod.publication_pending()
+    return [VersionOut(version=v.version, saved=v.saved,
+                       publicationPending=v.version == pending)
+            for v in pod.versions()]
 
 
 @router.get("/pod/werkcontext/versies/{number}")
@@ -86,8 +91,11 @@ def read_version(pod: HolderDep, number: VersionNumber) -> Response:
 @router.get("/pod/toestemmingen", response_model=list[GrantOut])
 def list_grants(pod: HolderDep, system: SystemDep, now: NowDep) -> list[GrantOut]:
     holder_flows.retry_withdrawals(system, pod, now)
+    holder_flows.republish_pending(system, pod, now)
     suspended = system.registry.policies.suspended(pod.did)
-    return [_grant_out(r, now, r.grant.id in suspended) for r in pod.grants()]
+    records = pod.grants()
+    return [_grant_out(r, now, r.grant.id in suspended, _renewed_by(records, r))
+            for r in records]
 
 
 @router.post("/pod/toestemmingen", status_code=201, response_model=GrantOut)
@@ -99,15 +107,19 @@ def create_grant(body: GrantCreate, pod: HolderDep, system: SystemDep,
     return _grant_out(GrantRecord(grant, None), now)
 
 
-@router.delete("/pod/toestemmingen/{grant_ref}", response_model=GrantOut)
+@router.delete("/pod/toestemmingen/{grant_ref}", response_model=WithdrawnOut)
 def withdraw_grant(grant_ref: GrantRef, pod: HolderDep, system: SystemDep,
-                   now: NowDep) -> GrantOut:
+                   now: NowDep) -> WithdrawnOut:
     """Withdrawal is one action, as easy as granting (GDPR art. 7(3)). The grant is
-    named by the id the API returned (``urn:uuid:...``) or by its bare UUID."""
+    named by the id the API returned (``urn:uuid:...``) or by its bare UUID; its
+    renewals are withdrawn with it (``withdrawnWith``)."""
     grant_id = grant_urn(grant_ref)
     pod.grant(grant_id)
-    holder_flows.withdraw_consent(system, pod, grant_id, now)
-    return _grant_out(pod.grant(grant_id), now)
+    also = holder_flows.withdraw_consent(system, pod, grant_id, now)
+    records = pod.grants()
+    record = next(r for r in records if r.grant.id == grant_id)
+    shown = _grant_out(record, now, renewed_by=_renewed_by(records, record))
+    return WithdrawnOut(**shown.model_dump(), withdrawnWith=also)
 
 
 @router.get("/pod/inzage")
@@ -134,7 +146,12 @@ def _access(record, proof) -> dict:
             "proof": proof.to_json()["hashes"]}
 
 
-def _grant_out(record: GrantRecord, now, suspended: bool = False) -> GrantOut:
+def _renewed_by(records: list[GrantRecord], record: GrantRecord) -> str | None:
+    return successor(records, record) if record.withdrawn else None
+
+
+def _grant_out(record: GrantRecord, now, suspended: bool = False,
+               renewed_by: str | None = None) -> GrantOut:
     """``suspended``: an employer's policy change took the grant's data out of the
     registry; the grant is not live until a later policy allows it again."""
     body = record.grant.to_json()
@@ -149,4 +166,5 @@ def _grant_out(record: GrantRecord, now, suspended: bool = False) -> GrantOut:
                     stillDisclosed=(record.pending is not None and record.withdrawn is None
                                     and record.grant.is_live(now) and not suspended),
                     suspended=suspended,
-                    live=record.is_live(now) and not suspended)
+                    live=record.is_live(now) and not suspended,
+                    renews=body.get("renews"), renewedBy=renewed_by)

@@ -75,6 +75,16 @@ class GrantOut(BaseModel):
     publicationPending: bool = False
     suspended: bool
     live: bool
+    # The grant this one renews, and the grant that renewed this one and took
+    # over from it (set once this grant ended by that renewal).
+    renews: str | None = None
+    renewedBy: str | None = None
+
+
+class WithdrawnOut(GrantOut):
+    # The renewals of the grant that this withdrawal ended too: the consent is
+    # withdrawn, not only this grant of it.
+    withdrawnWith: list[str] = Field(default_factory=list)
 
 
 class SavedOut(BaseModel):
@@ -88,6 +98,10 @@ class SavedOut(BaseModel):
 class VersionOut(BaseModel):
     version: int
     saved: str
+    # The newest version, saved but not yet taken by the registry under every
+    # grant (it may still disclose an older one): published again whenever the
+    # pod is opened.
+    publicationPending: bool = False
 
 
 class OptionalSkill(Strict):
