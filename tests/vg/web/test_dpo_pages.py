@@ -129,8 +129,10 @@ def test_flag_explanations_are_in_the_pages_language_with_its_dates(tmp_path):
     assert "20 times shown in the period." in english
     assert "20 keer getoond in de periode." in dutch
     assert "20 entries on 5 December 2026; a usual day has 0." in english
-    assert "Verzoek op 5 december 2026, 02:00 UTC (03:00 lokale tijd)." in dutch
-    assert "Request at 5 December 2026, 02:00 UTC (03:00 local time)." in english
+    assert ("Verzoek op zaterdag 5 december 2026 om 03:00 lokale tijd (02:00 UTC): "
+            "in het weekend.") in dutch
+    assert ("Request on Saturday 5 December 2026 at 03:00 local time (02:00 UTC): "
+            "at the weekend.") in english
     for text in dutch + english:
         assert "+01:00" not in text and "request at" not in text
         assert "entries on" not in text or text in english
