@@ -159,3 +159,15 @@ def test_the_log_page_shows_values_its_filter_finds(app):  # noqa: F811
     assert found.status_code == 200
     assert len(shown(found)) == 2
     assert f'value="{UTRECHT}"' in found.text  # shown back as the log spells it
+
+
+def test_the_platform_dpo_reads_flags_of_all_or_of_one_organisation(app):  # noqa: F811
+    viewed(app, 3)
+    dpo = signed_in_organisation(app, "platform-dpo")
+    period = {"since": "2026-12-01", "until": "2026-12-31"}
+
+    everyone = _api(dpo, "/api/v1/auditlog/signalen", **period)
+    one = _api(dpo, "/api/v1/auditlog/signalen", organisation="gm0344", **period)
+
+    assert everyone.status_code == 200 and one.status_code == 200
+    assert everyone.json()["flags"] == one.json()["flags"] != []

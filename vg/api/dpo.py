@@ -106,7 +106,8 @@ def unusual_access(requester: RequesterDep, system: SystemDep, now: NowDep,
     filters = _filters(requester, system, organisation=organisation, since=since,
                        until=until)
     found, truncated = system.audit.flags(filters["since"], filters["until"],
-                                          system.audit_rules, filters["organisation"])
+                                          system.audit_rules,
+                                          filters.get("organisation"))
     log_read(system, requester, now, trace, "read-audit-flags", len(found))
     return json_response({"flags": [f.to_json() for f in found],
                           "truncated": truncated})
