@@ -30,6 +30,8 @@ from audit.log import MerkleLog
 
 MAX_PERIOD = timedelta(days=92)
 MAX_ROWS = 100_000
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
+            "Sunday")  # named here, not by the process's locale
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,8 @@ def flags(log: MerkleLog, since: datetime, until: datetime, rules: FlagRules,
 def _check_period(since: object, until: object) -> None:
     for name, value in (("since", since), ("until", until)):
         if not isinstance(value, datetime) or value.utcoffset() is None:
-            raise InvalidAuditQuery(name, "an aware datetime")
+            raise InvalidAuditQuery(name, "a date-time with its offset (e.g. "
+                                    "2026-12-05T00:00:00Z)")
     if not since < until <= since + MAX_PERIOD:  # type: ignore[operator]
         raise InvalidAuditQuery("until", f"after since, at most {MAX_PERIOD.days} "
                                 "days later")
@@ -130,19 +133,41 @@ def _volume(records: list, usual: dict[str, float], rules: FlagRules,
 
 
 def _office_hours(records: list, rules: FlagRules, zone: ZoneInfo) -> list[Flag]:
+    """A request on a weekend day, or on a weekday before ``office_start`` or at or
+    after ``office_end`` (local time); the detail says which of the three."""
     found, seen = [], set()
     for r in records:
         if r.access is None or r.entry.trace_id in seen:
             continue
         seen.add(r.entry.trace_id)
         local = r.access.occurred_at.astimezone(zone)
-        if local.weekday() >= 5 or not rules.office_start <= local.time() < rules.office_end:
+        why = _outside_office(local, rules)
+        if why is not None:
+            start, end = f"{rules.office_start:%H:%M}", f"{rules.office_end:%H:%M}"
+            reason = {"weekend": "at the weekend", "early": f"before {start}",
+                      "late": f"at or after {end}"}[why]
             found.append(Flag("office-hours", r.entry.organisation, r.access.actor,
-                              f"request at {local.isoformat(timespec='minutes')}",
+                              f"request at {local.isoformat(timespec='minutes')} "
+                              f"({WEEKDAYS[local.weekday()]}): {reason}",
                               trace_id=r.entry.trace_id,
                               facts={"at": iso_ms(r.access.occurred_at),
-                                     "local": f"{local:%H:%M}"}))
+                                     "local": f"{local:%H:%M}",
+                                     "localDay": local.date().isoformat(),
+                                     "weekday": str(local.weekday()), "why": why,
+                                     "start": start, "end": end}))
     return found
+
+
+def _outside_office(local: datetime, rules: FlagRules) -> str | None:
+    """Why a local time is outside office hours (``weekend``, ``early``, ``late``),
+    or None when it is inside them."""
+    if local.weekday() >= 5:
+        return "weekend"
+    if local.time() < rules.office_start:
+        return "early"
+    if local.time() >= rules.office_end:
+        return "late"
+    return None
 
 
 def _repeated(records: list, rules: FlagRules) -> list[Flag]:

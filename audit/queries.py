@@ -169,7 +169,8 @@ def _filter_text(name: str, value: object) -> str:
 
 def _time_condition(column: Any, name: str, value: object) -> ColumnElement[bool]:
     if not isinstance(value, datetime) or value.utcoffset() is None:
-        raise InvalidAuditQuery(name, "an aware datetime")
+        raise InvalidAuditQuery(name, "a date-time with its offset (e.g. "
+                                "2026-12-05T00:00:00Z)")
     # Stored at millisecond precision: round the bounds up to the next millisecond
     # so that [since, until) keeps its meaning for sub-millisecond bounds.
     ms = to_epoch_ms(value, round_up=True)

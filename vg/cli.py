@@ -248,20 +248,44 @@ def check_inzage(view_file: Path = typer.Argument(
 
 @audit.command("export")
 def export(data_dir: Optional[Path] = typer.Option(None),
-           organisation: Optional[str] = typer.Option(None),
+           organisation: Optional[str] = typer.Option(
+               None, help="an organisation code of the reference data"),
+           requester: Optional[str] = typer.Option(
+               None, help="apikey:<number>, a holder's pseudonym or system:<name>"),
+           purpose: Optional[str] = typer.Option(None),
+           subject: Optional[str] = typer.Option(
+               None, help="a pseudonym of 32 hexadecimal digits"),
+           outcome: Optional[str] = typer.Option(None, help="disclosed or refused"),
+           since: Optional[str] = typer.Option(
+               None, help="YYYY-MM-DD (from its start, UTC) or a date-time with "
+                          "its offset"),
+           until: Optional[str] = typer.Option(
+               None, help="YYYY-MM-DD (through its end, UTC) or a date-time with "
+                          "its offset"),
            export_format: str = typer.Option("json", "--format",
                                              help="json or csv"),
            limit: int = typer.Option(1000, min=1, max=1000),
            offset: int = typer.Option(0, min=0, max=MAX_INDEX)) -> None:
-    """Print entries with their access records as JSON or CSV."""
-    from audit import to_csv
+    """Print entries with their access records as JSON or CSV, filtered by the
+    rules the DPO's API and pages apply; a filter that can not be applied is
+    refused, never read as "no such access"."""
+    from audit import InvalidAuditQuery, to_csv
 
+    from .audit_filters import read
     from .wiring import build_system
 
     if export_format not in ("json", "csv"):
         fail("--format must be json or csv")
-    records = build_system(instance_settings(data_dir)).audit.entries(
-        organisation=organisation, limit=limit, offset=offset)
+    system = build_system(instance_settings(data_dir))
+    given = {"organisation": organisation, "requester": requester,
+             "purpose": purpose, "subject": subject, "outcome": outcome,
+             "since": since, "until": until}
+    try:
+        filters = read({k: v for k, v in given.items() if v is not None},
+                       system.reference.organisations)
+    except InvalidAuditQuery as exc:
+        fail(f"--{exc}")
+    records = system.audit.entries(limit=limit, offset=offset, **filters)
     if export_format == "csv":
         typer.echo(to_csv(records), nl=False)
     else:

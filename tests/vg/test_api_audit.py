@@ -151,6 +151,22 @@ def test_flags_report_access_outside_office_hours(api):
     assert [f["kind"] for f in response.json()["flags"]] == ["office-hours"]
 
 
+@pytest.mark.parametrize("at, says", [
+    (NOW.replace(day=5, hour=13, minute=52),
+     "request at 2026-12-05T14:52+01:00 (Saturday): at the weekend"),
+    (NOW.replace(day=7, hour=5), "request at 2026-12-07T06:00+01:00 (Monday): "
+                                 "before 07:00"),
+    (NOW.replace(day=7, hour=18), "request at 2026-12-07T19:00+01:00 (Monday): "
+                                  "at or after 19:00"),
+])
+def test_an_office_hours_flag_says_why_the_request_was_outside_them(api, at, says):
+    api.clock["now"] = at
+    _viewed(api)
+    response = api.get("/api/v1/auditlog/signalen", headers=_key(api, UTRECHT, "dpo"),
+                       params={"since": "2026-12-01", "until": "2026-12-08"})
+    assert [f["detail"] for f in response.json()["flags"]] == [says]
+
+
 def test_flags_need_a_period(api):
     response = api.get("/api/v1/auditlog/signalen", headers=_key(api, UTRECHT, "dpo"))
     assert response.status_code == 400

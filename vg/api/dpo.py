@@ -9,15 +9,14 @@ authenticated organisation may fetch them to check the log for itself.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
 from audit import InvalidAuditQuery, NoSuchEntry, to_csv
 from registry import Forbidden, Requester
 
-from ..audit_filters import MAX_LENGTH, check_purpose, known_purposes
+from ..audit_filters import MAX_LENGTH, OUTCOMES, known_purposes, read
 from ..oversight import log_read, verify_whole_log
 from .bounded_json import BoundedJsonRoute
 from .deps import MAX_ID, NowDep, RequesterDep, SystemDep, TraceDep, require_role
@@ -30,50 +29,54 @@ TEXT = "text/plain; charset=utf-8"
 QUERY_NAMES = {"old": "van", "size": "tot"}
 
 
-def _period(since: datetime | None, until: datetime | None) -> None:
-    """An empty or reversed period is a mistake, refused as the flags refuse it,
-    not an empty answer."""
-    if since is not None and until is not None and until <= since:
-        raise InvalidAuditQuery("until", "after since")
+def _text(name: str, required: bool = False, **extra) -> Any:
+    """A filter as a text parameter: the rules of ``vg.audit_filters`` check it
+    (one set for API, web pages and command line); the parameter states its
+    length and, for the published description, what it takes."""
+    return Query(default=... if required else None, max_length=MAX_LENGTH[name],
+                 json_schema_extra=extra or None)
 
 
-def _scope(requester: Requester, organisation: str | None) -> str | None:
-    """A municipal DPO's filter is always their own organisation; asking for
-    another one is refused, not silently answered with their own rows."""
-    require_role(requester, *DPO_ROLES)
-    if requester.role == "platform-dpo":
-        return organisation
-    if organisation not in (None, requester.organisation):
-        raise Forbidden("read the log of another organisation with a dpo key")
-    return requester.organisation
+def _filters(caller: Requester, system, **values: str | None) -> dict[str, Any]:
+    """The filters by the shared rules; a municipal DPO's filter is always their
+    own organisation: asking for another one is refused, not silently answered
+    with their own rows."""
+    require_role(caller, *DPO_ROLES)
+    filters = read({k: v for k, v in values.items() if v is not None},
+                   system.reference.organisations)
+    organisation = filters.get("organisation")
+    if caller.role != "platform-dpo":
+        if organisation not in (None, caller.organisation):
+            raise Forbidden("read the log of another organisation with a dpo key")
+        filters["organisation"] = caller.organisation
+    return filters
+
+
+DATE_TEXT = {"description": "a date YYYY-MM-DD (since: from its start, until: "
+                            "through its end, UTC) or a date-time with its offset"}
 
 
 @router.get("/auditlog")
 def read_log(requester: RequesterDep, system: SystemDep, now: NowDep, trace: TraceDep,
-             organisation: str | None = Query(
-                 default=None, max_length=MAX_LENGTH["organisation"]),
-             requester_id: str | None = Query(default=None, alias="requester",
-                                              max_length=MAX_LENGTH["requester"]),
-             purpose: str | None = Query(
-                 default=None, max_length=MAX_LENGTH["purpose"],
-                 json_schema_extra={"enum": list(known_purposes())}),
-             subject: str | None = Query(default=None,
-                                         max_length=MAX_LENGTH["subject"]),
-             outcome: Literal["disclosed", "refused"] | None = None,
-             since: datetime | None = None, until: datetime | None = None,
+             organisation: str | None = _text("organisation"),
+             requester_id: str | None = Query(
+                 default=None, alias="requester", max_length=MAX_LENGTH["requester"]),
+             purpose: str | None = _text("purpose", enum=list(known_purposes())),
+             subject: str | None = _text("subject", pattern="^[0-9a-fA-F]{32}$"),
+             outcome: str | None = _text("outcome", enum=list(OUTCOMES)),
+             since: str | None = _text("since", **DATE_TEXT),
+             until: str | None = _text("until", **DATE_TEXT),
              export: Literal["json", "csv"] = Query(default="json", alias="format"),
              limit: int = Query(default=100, ge=1, le=1000),
              offset: int = Query(default=0, ge=0, le=MAX_ID)) -> Response:
     """Entries in log order with the access record of their request; ``format=csv``
-    exports the same rows as CSV. An unknown purpose is refused (400), not
-    answered with an empty log."""
-    _period(since, until)
-    check_purpose(purpose)
-    organisation = _scope(requester, organisation)
-    records = system.audit.entries(
-        organisation=organisation, requester=requester_id, purpose=purpose,
-        subject=subject, outcome=outcome, since=since, until=until, limit=limit,
-        offset=offset)
+    exports the same rows as CSV. A filter that can not be applied (an unknown
+    purpose, organisation or outcome, a pseudonym not written in full, a
+    control character) is refused (400), not answered with an empty log."""
+    filters = _filters(requester, system, organisation=organisation,
+                       requester=requester_id, purpose=purpose, subject=subject,
+                       outcome=outcome, since=since, until=until)
+    records = system.audit.entries(limit=limit, offset=offset, **filters)
     log_read(system, requester, now, trace, "read-audit-log", len(records))
     if export == "csv":
         return Response(to_csv(records), media_type="text/csv; charset=utf-8",
@@ -84,26 +87,27 @@ def read_log(requester: RequesterDep, system: SystemDep, now: NowDep, trace: Tra
 
 @router.get("/auditlog/statistieken")
 def counts(requester: RequesterDep, system: SystemDep,
-           organisation: str | None = Query(
-               default=None, max_length=MAX_LENGTH["organisation"]),
-           since: datetime | None = None, until: datetime | None = None) -> Response:
+           organisation: str | None = _text("organisation"),
+           since: str | None = _text("since", **DATE_TEXT),
+           until: str | None = _text("until", **DATE_TEXT)) -> Response:
     """Entries per day, purpose and outcome."""
-    _period(since, until)
-    organisation = _scope(requester, organisation)
-    return json_response(system.audit.daily_counts(organisation=organisation,
-                                                   since=since, until=until))
+    filters = _filters(requester, system, organisation=organisation, since=since,
+                       until=until)
+    return json_response(system.audit.daily_counts(**filters))
 
 
 @router.get("/auditlog/signalen")
 def unusual_access(requester: RequesterDep, system: SystemDep, now: NowDep,
-                   trace: TraceDep, since: datetime, until: datetime,
-                   organisation: str | None = Query(
-                       default=None, max_length=MAX_LENGTH["organisation"])
-                   ) -> Response:
+                   trace: TraceDep,
+                   since: str = _text("since", required=True, **DATE_TEXT),
+                   until: str = _text("until", required=True, **DATE_TEXT),
+                   organisation: str | None = _text("organisation")) -> Response:
     """Flags for unusual access in [since, until) (at most 92 days)."""
-    organisation = _scope(requester, organisation)
-    found, truncated = system.audit.flags(since, until, system.audit_rules,
-                                          organisation)
+    filters = _filters(requester, system, organisation=organisation, since=since,
+                       until=until)
+    found, truncated = system.audit.flags(filters["since"], filters["until"],
+                                          system.audit_rules,
+                                          filters.get("organisation"))
     log_read(system, requester, now, trace, "read-audit-flags", len(found))
     return json_response({"flags": [f.to_json() for f in found],
                           "truncated": truncated})
@@ -146,7 +150,8 @@ def consistency(requester: RequesterDep, system: SystemDep,
 def inclusion(requester: RequesterDep, system: SystemDep, now: NowDep,
               index: int = Path(ge=0, le=MAX_ID)) -> Response:
     """A c2sp.org/tlog-proof that entry ``index`` is in the newest checkpoint."""
-    organisation = _scope(requester, None)
+    require_role(requester, *DPO_ROLES)
+    organisation = None if requester.role == "platform-dpo" else requester.organisation
     record = system.audit.record_at(index)
     if record is None or (organisation and record.organisation != organisation):
         raise NoSuchEntry(index)

@@ -2,7 +2,12 @@
 
 A missing key is a programming error and shows as the key itself, which the tests
 catch (every key of the Dutch catalogue is in the English one and the other way
-round)."""
+round).
+
+A sentence with a number in it has its singular beside it under the same key with
+``.one`` appended ("1 kandidaat." beside "{count} kandidaten."); the translator
+picks it when the number is 1, in both languages. Which placeholder is the number
+is said by ``PLURAL_OF``, ``count`` unless the key is listed there."""
 
 from __future__ import annotations
 
@@ -24,11 +29,20 @@ def language(value: str | None) -> str:
     return value if value in LANGUAGES else DEFAULT
 
 
+# The placeholder that holds the number, for sentences whose number is not ``count``.
+PLURAL_OF = {"reason.level-fit": "distance"}
+SINGULAR = ".one"
+
+
 def translator(lang: str):
     messages = catalogue(language(lang))
 
     def t(key: str, **values) -> str:
         text = messages.get(key, key)
-        return text.format(**values) if values else text
+        if not values:
+            return text
+        if str(values.get(PLURAL_OF.get(key, "count"))) == "1":
+            text = messages.get(key + SINGULAR, text)
+        return text.format(**values)
 
     return t

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from collections import Counter
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
@@ -19,11 +19,11 @@ from audit import to_csv
 from schemas import FIELDS, PURPOSES
 
 from ..api.deps import NowDep, SystemDep
-from ..audit_filters import MAX_LENGTH, OUTCOMES, known_purposes
+from ..audit_filters import MAX_LENGTH, FilterRefused, read
 from ..oversight import log_read, verify_whole_log
 from . import charts
 from .auth import Form, Organisation
-from .form_values import ISO_DAY, action, one_of, optional_text, required_id
+from .form_values import action, one_of, required_id
 from .refusals import FormError
 from .i18n import translator
 from .render import format_date, lang_of, page, redirect
@@ -55,7 +55,7 @@ def filtered_log(request: Request, form: Form, requester: Organisation,
         return redirect("/organisatie")
     try:
         chosen = action(form.get("actie"), ("filter", "csv"), "filter")
-        filters = _filters(form, requester)
+        filters = _filters(form, requester, system.reference.organisations)
         offset = _offset(form.get("vanaf"))
     except FormError as exc:
         return _page(request, requester, [], _shown_filters(form), 0, False,
@@ -94,21 +94,27 @@ def _page(request, requester, rows, filters, offset, more, status=200, error=Non
 
 
 def _records(system, requester, filters: dict, limit: int, offset: int):
-    organisation = (requester.organisation if requester.role == "dpo"
-                    else filters.get("organisation") or None)
-    return system.audit.entries(
-        organisation=organisation, purpose=filters.get("purpose") or None,
-        subject=filters.get("subject") or None,
-        requester=filters.get("requester") or None,
-        outcome=filters.get("outcome") or None, since=filters.get("since_at"),
-        until=filters.get("until_at"), limit=limit, offset=offset)
+    applied = dict(filters.get("applied", {}))
+    if requester.role == "dpo":
+        applied["organisation"] = requester.organisation
+    return system.audit.entries(limit=limit, offset=offset, **applied)
 
 
-# Each text filter: its form field, the key of its label, and the rules' name.
-TEXT_FILTERS = {"purpose": ("doel", "access.purpose", "purpose"),
-                "subject": ("betrokkene", "dpo.subject", "subject"),
-                "requester": ("vrager", "dpo.requester", "requester"),
-                "organisation": ("organisatie", "dpo.organisation", "organisation")}
+# Each filter: its form field and the key of its label, by its name in the rules
+# (``vg.audit_filters``) and on the API.
+FIELDS_OF = {"purpose": ("doel", "access.purpose"),
+             "subject": ("betrokkene", "dpo.subject"),
+             "requester": ("vrager", "dpo.requester"),
+             "organisation": ("organisatie", "dpo.organisation"),
+             "outcome": ("uitkomst", "access.outcome"),
+             "since": ("van", "workcontext.from"),
+             "until": ("tot", "workcontext.until")}
+# The reason each rule gives, as the page words it.
+REASONS = {"characters": "form.forbidden_characters", "length": "form.too_long",
+           "choice": "form.choice", "pseudonym": "dpo.pseudonym_format",
+           "requester": "dpo.requester_format",
+           "organisation": "dpo.unknown_organisation", "day": "form.iso_date",
+           "instant": "form.iso_date", "period": "dpo.period_order"}
 
 
 def _shown_filters(form) -> dict:
@@ -118,45 +124,27 @@ def _shown_filters(form) -> dict:
         value = form.get(name)
         return value.strip()[:limit] if isinstance(value, str) else ""
 
-    shown = {key: text(name, MAX_LENGTH[rule])
-             for key, (name, _, rule) in TEXT_FILTERS.items()}
-    return dict(shown, outcome=text("uitkomst", 10), since=text("van", 10),
-                until=text("tot", 10))
+    return {key: text(name, MAX_LENGTH[key]) for key, (name, _) in FIELDS_OF.items()}
 
 
-def _filters(form, requester) -> dict:
+def _filters(form, requester, organisations) -> dict:
     """The filters by the rules the API applies (``vg.audit_filters``); a
     municipal DPO's log is their own organisation's, so naming another one is
-    refused, as the API refuses it."""
-    out = {key: optional_text(form.get(name), label, MAX_LENGTH[rule])
-           for key, (name, label, rule) in TEXT_FILTERS.items()}
-    if out["purpose"]:
-        one_of(out["purpose"], known_purposes(), "access.purpose")
-    out["outcome"] = optional_text(form.get("uitkomst"), "access.outcome", 10)
-    if out["outcome"]:
-        one_of(out["outcome"], OUTCOMES, "access.outcome")
-    if out["organisation"] and requester.role == "dpo":
-        one_of(out["organisation"], (requester.organisation,), "dpo.organisation")
-    shown = _shown_filters(form)
-    out["since"], out["until"] = shown["since"], shown["until"]
-    out["since_at"] = _day(form.get("van"), time.min, "workcontext.from")
-    out["until_at"] = _day(form.get("tot"), time.max, "workcontext.until")
-    if out["since_at"] and out["until_at"] and out["until_at"] < out["since_at"]:
-        raise FormError("dpo.period_order")
-    return out
-
-
-def _day(value, at: time, label: str) -> datetime | None:
-    """A day as the date field sends it (ISO 8601, ``JJJJ-MM-DD``) or nothing."""
-    text = value.strip() if isinstance(value, str) else ""
-    if not text:
-        return None
+    refused, as the API refuses it. Shown back as the rules read them (a code in
+    the spelling of the reference data, a pseudonym in lower case)."""
+    values = {key: form.get(name) for key, (name, _) in FIELDS_OF.items()}
     try:
-        if not ISO_DAY.fullmatch(text):
-            raise ValueError(text)
-        return datetime.combine(date.fromisoformat(text), at, tzinfo=timezone.utc)
-    except ValueError:
-        raise FormError("form.iso_date", field=label) from None
+        applied = read(values, organisations, form=True)
+    except FilterRefused as exc:
+        raise FormError(REASONS[exc.rule], field=FIELDS_OF[exc.parameter][1],
+                        limit=str(MAX_LENGTH[exc.parameter])) from None
+    if applied["organisation"] and requester.role == "dpo":
+        one_of(applied["organisation"], (requester.organisation,),
+               "dpo.organisation")
+    shown = {key: value or "" for key, value in applied.items()}
+    for key in ("since", "until"):
+        shown[key] = values[key].strip() if isinstance(values[key], str) else ""
+    return dict(shown, applied=applied)
 
 
 def _offset(value) -> int:
@@ -223,9 +211,16 @@ def _explanation(flag, lang: str, t) -> str:
     facts = dict(flag.facts)
     if not facts:
         return flag.detail
-    for name in ("day", "at"):
+    for name in ("day", "localDay"):
         if name in facts:
             facts[name] = format_date(_instant(facts[name]), lang)
+    if "at" in facts:
+        facts["utc"] = f"{_instant(facts['at']):%H:%M}"
+        facts["at"] = format_date(_instant(facts["at"]), lang)
+    if "weekday" in facts:
+        facts["weekday"] = t(f"weekday.{facts['weekday']}")
+    if "why" in facts:
+        facts["why"] = t(f"flag.why.{facts['why']}", **facts)
     if "purpose" in facts:
         facts["purpose"] = _purpose(facts["purpose"], lang)
     return t(f"flag.detail.{flag.kind}", **facts)

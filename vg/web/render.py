@@ -63,10 +63,12 @@ MONTHS = {
 
 
 def format_date(value: Any, lang: str) -> str:
-    """``1 juli 2027`` / ``1 July 2027``; times are shown in UTC with the hour."""
+    """``1 juli 2027`` / ``1 July 2027``; times are shown in UTC with the hour. A
+    day written ``JJJJ-MM-DD`` is a day, shown without a time."""
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            value = (date.fromisoformat(value) if len(value) == 10 else
+                     datetime.fromisoformat(value.replace("Z", "+00:00")))
         except ValueError:
             return value
     if not isinstance(value, date):

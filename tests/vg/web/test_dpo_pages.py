@@ -129,8 +129,10 @@ def test_flag_explanations_are_in_the_pages_language_with_its_dates(tmp_path):
     assert "20 times shown in the period." in english
     assert "20 keer getoond in de periode." in dutch
     assert "20 entries on 5 December 2026; a usual day has 0." in english
-    assert "Verzoek op 5 december 2026, 02:00 UTC (03:00 lokale tijd)." in dutch
-    assert "Request at 5 December 2026, 02:00 UTC (03:00 local time)." in english
+    assert ("Verzoek op zaterdag 5 december 2026 om 03:00 lokale tijd (02:00 UTC): "
+            "in het weekend.") in dutch
+    assert ("Request on Saturday 5 December 2026 at 03:00 local time (02:00 UTC): "
+            "at the weekend.") in english
     for text in dutch + english:
         assert "+01:00" not in text and "request at" not in text
         assert "entries on" not in text or text in english
@@ -160,3 +162,31 @@ def test_an_unknown_action_on_the_log_page_is_refused_and_shows_nothing(app):  #
     assert "Actie: kies een van de mogelijkheden." in answer.text
     assert shown(answer) == []
     assert app.state.system.audit.head().size == size
+
+
+def test_a_day_is_shown_as_a_date_and_weekday_flags_say_why(tmp_path):
+    """A day (of the volume flag, of the counts per day) is a date, never a date
+    at midnight UTC; a weekday request before office hours says so."""
+    dutch = flags_page(tmp_path / "nl", "nl", 20, hours=-7)  # Friday 06:00 local
+    english = flags_page(tmp_path / "en", "en", 20, hours=-7)
+
+    assert "5 december 2026" not in dutch and "4 december 2026" in dutch
+    assert ("Verzoek op vrijdag 4 december 2026 om 06:00 lokale tijd (05:00 UTC): "
+            "voor 07:00, het begin van de kantoortijd.") in dutch
+    assert ("Request on Friday 4 December 2026 at 06:00 local time (05:00 UTC): "
+            "before 07:00, when office hours begin.") in english
+    assert not [text for text in dutch + english if "00:00 UTC" in text]
+
+
+def test_the_counts_per_day_show_each_day_as_a_date(tmp_path):
+    clock = {"now": NOW}
+    app = create_app(Settings(data_dir=tmp_path, kdf_level="interactive"),
+                     clock=lambda: clock["now"])
+    viewed(app, 2)
+    clock["now"] += timedelta(hours=1)
+    dpo = signed_in_organisation(app, "dpo")
+
+    page = dpo.get("/fg/statistieken").text
+
+    assert '<td class="utrecht-table__cell">4 december 2026</td>' in page
+    assert "00:00 UTC" not in page
