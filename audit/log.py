@@ -73,7 +73,7 @@ from datetime import datetime
 from itertools import chain
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, delete, event, func, select, update
+from sqlalchemy import Connection, Engine, delete, event, func, select, true, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from audit import merkle, migrate, proof_reads, tiles
@@ -470,9 +470,20 @@ class MerkleLog:
     def checkpoint(self, now: datetime) -> str:
         """The signed checkpoint of the current head: the stored one if the tree has
         not grown since, else a new one, signed only after a consistency proof from
-        the last signed checkpoint verified against the stored hashes."""
+        the last signed checkpoint verified against the stored hashes.
+
+        The stored one is found by one read, with no lock and no commit: a
+        checkpoint of the head's size and root is that tree's, however long ago it
+        was signed (c2sp.org/tlog-checkpoint: a checkpoint names a tree, and its
+        ``timestamp`` line says when the log signed it, not when it was served;
+        ``now`` is used only to sign a new one). Only a tree that has grown takes
+        the head's lock and commits its new checkpoint."""
         if self._signer is None:
             raise AuditError("this audit log has no signing key")
+        with self._storage("read a checkpoint"), self._engine.connect() as conn:
+            stored = self._checkpoint_of_head(conn)
+        if stored is not None:
+            return stored
         table = self._tables.checkpoints
         with self._storage("sign a checkpoint"), self._engine.begin() as conn:
             size, frontier, _ = self._lock_head(conn.connection.dbapi_connection)
@@ -492,6 +503,28 @@ class MerkleLog:
                 size=size, root_hash=root.hex(), note=note,
                 signed_at_ms=to_epoch_ms(now)))
             return note
+
+    def _checkpoint_of_head(self, conn: Connection) -> str | None:
+        """The newest stored checkpoint if it is of the head's size and root,
+        read with the head in one statement (one snapshot); else None: the tree
+        has grown past it, there is none, or something does not match, which
+        ``checkpoint`` then finds (and refuses) under the head's lock."""
+        head, table = self._tables.head, self._tables.checkpoints
+        last = (select(table.c.size, table.c.root_hash, table.c.note)
+                .order_by(table.c.size.desc()).limit(1).subquery())
+        row = conn.execute(
+            select(head.c.size, head.c.frontier, last.c.size.label("signed"),
+                   last.c.root_hash, last.c.note)
+            .select_from(head.outerjoin(last, true()))).first()
+        if row is None or row.signed != row.size:
+            return None
+        frontier = [bytes.fromhex(row.frontier[i:i + _HASH_HEX])
+                    for i in range(0, len(row.frontier), _HASH_HEX)]
+        if (len(frontier) != len(merkle.frontier_levels(row.size))
+                or merkle.root_from_frontier(frontier).hex() != row.root_hash):
+            return None  # the locked path says what is wrong
+        self._heads.remember(row.size, frontier)
+        return row.note
 
     def latest_checkpoint(self) -> str | None:
         table = self._tables.checkpoints
