@@ -32,7 +32,7 @@ from datetime import datetime
 from hashlib import sha256
 from json.encoder import encode_basestring as _json
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from audit.entry import AccessRecord, AuditEntry, Record, iso_ms, to_epoch_ms
 
@@ -50,39 +50,64 @@ _ACCESS = ('\x00{"action":%s,"actor":%s,"kind":"access","occurred_at":%s,'
            '"span_id":%s,"subjects":%d,"target":%s,"trace_id":%s}')
 
 
-def leaf_rows(records: Sequence[Record]) -> tuple[list[Row], list[Row], list[bytes]]:
-    """The entry rows and the access rows of ``records`` (each row starting with
-    the record's offset in ``records``) and every record's leaf hash, in order."""
+class EntryRun(NamedTuple):
+    """Entries next to each other in a batch that share every value but their
+    ``span_id`` and ``subject``: ``shared`` holds the row's other columns in
+    table order (without ``idx``, ``span_id`` and ``subject``), ``members`` the
+    three that differ, flat: ``[offset, span_id, subject, offset, ...]``, each
+    offset the entry's place in the batch until the append places it."""
+
+    shared: tuple[Any, ...]
+    members: list[Any]
+
+    def rows(self, base: int = 0) -> list[Row]:
+        """The run's entries as whole rows, each with its offset plus ``base``."""
+        trace, *middle = self.shared[:_SUBJECT_AT - 2]
+        tail = self.shared[_SUBJECT_AT - 2:]
+        m = self.members
+        return [[m[i] + base, trace, m[i + 1], *middle, m[i + 2], *tail]
+                for i in range(0, len(m), 3)]
+
+
+# Where ``subject`` sits in an entry's row (after idx, trace_id, span_id and the
+# seven columns from parent_span_id to purpose); ``span_id`` is at 2.
+_SUBJECT_AT = 10
+
+
+def leaf_rows(records: Sequence[Record]
+              ) -> tuple[list[EntryRun], list[Row], list[bytes]]:
+    """The entries of ``records`` in runs of shared values, the access rows
+    (each starting with the record's offset in ``records``) and every record's
+    leaf hash, in order."""
     times: dict[datetime, tuple[int, str]] = {}
     keys: dict[tuple[str, ...], str] = {}
-    shared: dict[tuple[Any, ...], _Shared] = {}
-    entries: list[Row] = []
+    runs: list[EntryRun] = []
     access: list[Row] = []
     leaves: list[bytes] = []
+    last: tuple[Any, ...] | None = None
+    pieces: _Shared | None = None
+    members: list[Any] = []
     for offset, record in enumerate(records):
         if type(record) is AuditEntry:
-            row, text = _entry(offset, record, times, keys, shared)
-            entries.append(row)
+            values = _SHARED(record)
+            # Tuple equality compares element by element, each by identity
+            # first: far cheaper than hashing two fresh datetimes per entry.
+            if pieces is None or values != last:
+                last, pieces = values, _shared(values, times, keys)
+                members = []
+                runs.append(EntryRun(pieces[3], members))
+            span, subject = record.span_id, record.subject
+            members += (offset, span, subject)
+            text = "".join((pieces[0], _json(span), pieces[1], _json(subject),
+                            pieces[2]))
         elif type(record) is AccessRecord:
+            pieces = None  # a run is entries next to each other
             row, text = _access(offset, record, times)
             access.append(row)
         else:
             raise TypeError("an AuditEntry or AccessRecord")
         leaves.append(sha256(text.encode("utf-8")).digest())
-    return entries, access, leaves
-
-
-def _entry(offset: int, e: AuditEntry, times: dict[datetime, tuple[int, str]],
-           keys: dict[tuple[str, ...], str], shared: dict[tuple[Any, ...], _Shared]
-           ) -> tuple[Row, str]:
-    values = _SHARED(e)
-    found = shared.get(values)
-    if found is None:
-        found = shared[values] = _shared(values, times, keys)
-    before, between, after, columns, tail = found
-    span, subject = e.span_id, e.subject
-    row = [offset, e.trace_id, span, *columns, subject, *tail]
-    return row, "".join((before, _json(span), between, _json(subject), after))
+    return runs, access, leaves
 
 
 # An entry's values but ``span_id`` and ``subject``: those its request's entries
@@ -92,8 +117,8 @@ _SHARED = attrgetter("trace_id", "parent_span_id", "name", "started_at", "ended_
                      "subject_type", "fields", "grants", "outcome", "status",
                      "reason")
 # The canonical text before ``span_id``'s value, between it and ``subject``'s,
-# after that; the row's columns between ``span_id`` and ``subject``, after it.
-_Shared = tuple[str, str, str, tuple[Any, ...], tuple[Any, ...]]
+# after that; the row's columns but idx, span_id and subject, in table order.
+_Shared = tuple[str, str, str, tuple[Any, ...]]
 
 
 def _shared(values: tuple[Any, ...], times: dict[datetime, tuple[int, str]],
@@ -111,8 +136,8 @@ def _shared(values: tuple[Any, ...], times: dict[datetime, tuple[int, str]],
     middle = _ENTRY_BETWEEN % (started[1], _json(status))
     tail = _ENTRY_AFTER % (_json(subject_type), _json(trace))
     return (head, middle, tail,
-            (parent, name, started[0], ended[0], activity, organisation, purpose),
-            (subject_type, fields, grants, outcome, status, reason))
+            (trace, parent, name, started[0], ended[0], activity, organisation,
+             purpose, subject_type, fields, grants, outcome, status, reason))
 
 
 def _access(offset: int, a: AccessRecord, times: dict[datetime, tuple[int, str]]

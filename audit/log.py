@@ -87,30 +87,31 @@ from audit.errors import (
     InvalidAuditQuery,
     NoSuchEntry,
 )
-from audit.leaves import leaf_rows
+from audit.leaves import EntryRun, leaf_rows
 from audit.note import Checkpoint, Signer, Verifier, format_proof
 from audit.note import unverified_checkpoint
 from audit.tables import AuditTables, audit_tables, copy_types, insert_sql
-from audit.tables import row_record
+from audit.tables import row_record, run_insert_sql
 from audit.wal import WalCheckpointer
 
 _HEAD_ID = 1
 _HASH_HEX = 64
 _GROUP_LIMIT = 5000  # records per group-commit transaction, beyond the first caller's
-# Rows per INSERT statement on SQLite: 128 rows of 17 columns are 2,176 parameters,
-# well below SQLite's limit of 32,766 (3.32 and later).
+# Rows per INSERT statement on SQLite: 128 rows of 17 columns are 2,176 parameters
+# (128 entries of a run 398), well below SQLite's limit of 32,766 (3.32 and later).
 _SQLITE_ROWS = 128
 
 
 class _Waiter:
-    """One caller's records, encoded (rows and leaf hashes), waiting to be written.
-    Each row starts with its record's offset among ``records``; the leading
-    thread turns it into the leaf index when it places the batch (once: a
-    waiter is written in one transaction or fails)."""
+    """One caller's records, encoded (entry runs, access rows and leaf hashes),
+    waiting to be written. Each row and run member starts with its record's
+    offset among ``records``; the leading thread turns it into the leaf index
+    when it places the batch (once: a waiter is written in one transaction or
+    fails)."""
 
     def __init__(self, records: list[Record]) -> None:
         self.records = records
-        self.entry_rows, self.access_rows, self.leaves = leaf_rows(records)
+        self.entry_runs, self.access_rows, self.leaves = leaf_rows(records)
         self.done = threading.Event()
         self.lead = False
         self.failed: Exception | None = None
@@ -321,15 +322,17 @@ class MerkleLog:
         start, frontier, _pruned = self._lock_head(raw)
         before = list(frontier)
         size = start
-        entries: list[list[Any]] = []
+        runs: list[EntryRun] = []
         access: list[list[Any]] = []
         leaves: list[bytes] = []
         for waiter in group:
-            for rows, placed in ((waiter.entry_rows, entries),
-                                 (waiter.access_rows, access)):
-                for row in rows:
-                    row[0] += size
-                placed += rows
+            for run in waiter.entry_runs:
+                offsets = run.members[0::3]
+                run.members[0::3] = [offset + size for offset in offsets]
+            runs += waiter.entry_runs
+            for row in waiter.access_rows:
+                row[0] += size
+            access += waiter.access_rows
             leaves += waiter.leaves
             waiter.indices = list(range(size, size + len(waiter.leaves)))
             size += len(waiter.leaves)
@@ -343,10 +346,10 @@ class MerkleLog:
         kept = {key: changed.get(key) or partial.get(key)
                 for key in tiles.partial_tiles(size)}
         self._partial = (size, list(frontier), kept) if all(kept.values()) else None
-        for table, rows in ((self._tables.entries, entries),
-                            (self._tables.access, access)):
-            if rows:
-                self._insert_rows(raw, table, rows)
+        if runs:
+            self._insert_entries(raw, runs)
+        if access:
+            self._insert_rows(raw, self._tables.access, access)
         self._write_tiles(raw, changed)
         self._write_head(raw, size, frontier)
 
@@ -416,6 +419,33 @@ class MerkleLog:
                     cursor.execute(sql, values[start:start + width])
             if full < len(rows):
                 cursor.executemany(insert_sql(table, "qmark"), rows[full:])
+        finally:
+            cursor.close()
+
+    def _insert_entries(self, raw: Any, runs: list[EntryRun]) -> None:
+        """The entries, run by run (``audit.leaves.EntryRun``, members placed).
+        On PostgreSQL as whole rows by binary ``COPY`` (``_insert_rows``). On
+        SQLite each run's shared columns are bound once per statement and only
+        ``idx``, ``span_id`` and ``subject`` per entry (``run_insert_sql``): the
+        driver converts and SQLite copies each bound value, and an entry shares
+        fourteen of its seventeen with its run. Runs go in statements of a
+        power of two of entries up to ``_SQLITE_ROWS``, so a handful of texts
+        stay compiled in the driver's statement cache."""
+        if self._engine.dialect.name == "postgresql":
+            rows = [row for run in runs for row in run.rows()]
+            self._insert_rows(raw, self._tables.entries, rows)
+            return
+        table = self._tables.entries
+        cursor = raw.cursor()
+        try:
+            for run in runs:
+                shared, members = list(run.shared), run.members
+                done, left = 0, len(members) // 3
+                while left:
+                    count = min(_SQLITE_ROWS, 1 << (left.bit_length() - 1))
+                    cursor.execute(run_insert_sql(table, count),
+                                   shared + members[3 * done:3 * (done + count)])
+                    done, left = done + count, left - count
         finally:
             cursor.close()
 
