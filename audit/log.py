@@ -36,7 +36,13 @@ on PostgreSQL; ten million was not measured again. Sharing a request's
 encoding between its entries, multi-row INSERTs on SQLite and binary COPY took
 one thread at a million entries from 15.6 to 13.4 us an entry on SQLite and
 from 9.3 to 6.9 on the PostgreSQL client, whose server spends another 10-14; a
-narrower trace index saves a little more, within the noise. Every thread of the
+narrower trace index saves a little more, within the noise. Entries kept in
+runs of a request's shared values (``audit.leaves.EntryRun``: on SQLite the
+shared columns bound once per statement, on PostgreSQL each row refilled in
+one list and serialised at once, so no list per entry keeps the garbage
+collector busy) took fills to 300,000 at load 8-11 from 10.4-11.1 to 8.3-8.8
+us an entry on SQLite and the PostgreSQL client from 6.5-7.3 to 5.9-6.5
+(alternating runs; the server's 8.5-9.2 unchanged). Every thread of the
 process shares the GIL, so entries per second come close to entries per
 CPU-second. The fsync is not the limit: answering a group before its fsync was
 tried and gave nothing. Group commit shares a transaction only among the threads
@@ -400,16 +406,11 @@ class MerkleLog:
         executemany for the rest. SQLAlchemy's per-row parameter processing cost
         as much as the insert itself; a statement per row costs a reset, a step
         and a release of the GIL per row (README, audit log benchmark)."""
+        if self._engine.dialect.name == "postgresql":
+            self._copy_rows(raw, table, rows)
+            return
         cursor = raw.cursor()
         try:
-            if self._engine.dialect.name == "postgresql":
-                names = ", ".join(c.name for c in table.columns)
-                with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN "
-                                 "(FORMAT BINARY)") as copy:
-                    copy.set_types(copy_types(table))
-                    for row in rows:
-                        copy.write_row(row)
-                return
             full = len(rows) - len(rows) % _SQLITE_ROWS
             if full:
                 sql = insert_sql(table, "qmark", _SQLITE_ROWS)
@@ -422,9 +423,20 @@ class MerkleLog:
         finally:
             cursor.close()
 
+    def _copy_rows(self, raw: Any, table: Any, rows: Iterable[list[Any]]) -> None:
+        """Binary ``COPY`` of ``rows`` into ``table`` (PostgreSQL), each row
+        serialised as it comes."""
+        names = ", ".join(c.name for c in table.columns)
+        with raw.cursor() as cursor, cursor.copy(
+                f"COPY {table.name} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(copy_types(table))
+            for row in rows:
+                copy.write_row(row)
+
     def _insert_entries(self, raw: Any, runs: list[EntryRun]) -> None:
         """The entries, run by run (``audit.leaves.EntryRun``, members placed).
-        On PostgreSQL as whole rows by binary ``COPY`` (``_insert_rows``). On
+        On PostgreSQL as whole rows by binary ``COPY``, each serialised from one
+        list per run refilled for each entry (``EntryRun.refilled_rows``). On
         SQLite each run's shared columns are bound once per statement and only
         ``idx``, ``span_id`` and ``subject`` per entry (``run_insert_sql``): the
         driver converts and SQLite copies each bound value, and an entry shares
@@ -432,8 +444,8 @@ class MerkleLog:
         power of two of entries up to ``_SQLITE_ROWS``, so a handful of texts
         stay compiled in the driver's statement cache."""
         if self._engine.dialect.name == "postgresql":
-            rows = [row for run in runs for row in run.rows()]
-            self._insert_rows(raw, self._tables.entries, rows)
+            self._copy_rows(raw, self._tables.entries, chain.from_iterable(
+                run.refilled_rows() for run in runs))
             return
         table = self._tables.entries
         cursor = raw.cursor()
