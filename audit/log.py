@@ -36,7 +36,13 @@ on PostgreSQL; ten million was not measured again. Sharing a request's
 encoding between its entries, multi-row INSERTs on SQLite and binary COPY took
 one thread at a million entries from 15.6 to 13.4 us an entry on SQLite and
 from 9.3 to 6.9 on the PostgreSQL client, whose server spends another 10-14; a
-narrower trace index saves a little more, within the noise. Every thread of the
+narrower trace index saves a little more, within the noise. Entries kept in
+runs of a request's shared values (``audit.leaves.EntryRun``: on SQLite the
+shared columns bound once per statement, on PostgreSQL each row refilled in
+one list and serialised at once, so no list per entry keeps the garbage
+collector busy) took fills to 300,000 at load 8-11 from 10.4-11.1 to 8.3-8.8
+us an entry on SQLite and the PostgreSQL client from 6.5-7.3 to 5.9-6.5
+(alternating runs; the server's 8.5-9.2 unchanged). Every thread of the
 process shares the GIL, so entries per second come close to entries per
 CPU-second. The fsync is not the limit: answering a group before its fsync was
 tried and gave nothing. Group commit shares a transaction only among the threads
@@ -82,7 +88,7 @@ from datetime import datetime
 from itertools import chain
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import Connection, Engine, delete, event, func, select, update
+from sqlalchemy import Connection, Engine, delete, event, func, select, true, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from audit import merkle, migrate, proof_reads, tiles
@@ -97,33 +103,34 @@ from audit.errors import (
     InvalidAuditQuery,
     NoSuchEntry,
 )
-from audit.leaves import leaf_rows
+from audit.leaves import EntryRun, leaf_rows
 from audit.note import Checkpoint, Signer, Verifier, format_proof
 from audit.note import unverified_checkpoint
 from audit.tables import AuditTables, audit_tables, copy_types, insert_sql
-from audit.tables import row_record
+from audit.tables import row_record, run_insert_sql
 from audit.wal import WalCheckpointer
 
 T = TypeVar("T")
 _HEAD_ID = 1
 _HASH_HEX = 64
 _GROUP_LIMIT = 5000  # records per group-commit transaction, beyond the first caller's
-# Rows per INSERT statement on SQLite: 128 rows of 17 columns are 2,176 parameters,
-# well below SQLite's limit of 32,766 (3.32 and later).
+# Rows per INSERT statement on SQLite: 128 rows of 17 columns are 2,176 parameters
+# (128 entries of a run 398), well below SQLite's limit of 32,766 (3.32 and later).
 _SQLITE_ROWS = 128
 
 
 class _Waiter:
-    """One caller's records, encoded (rows and leaf hashes), waiting to be written.
-    Each row starts with its record's offset among ``records``; the leading
-    thread turns it into the leaf index when it places the batch (once: a
-    waiter is written in one transaction or fails)."""
+    """One caller's records, encoded (entry runs, access rows and leaf hashes),
+    waiting to be written. Each row and run member starts with its record's
+    offset among ``records``; the leading thread turns it into the leaf index
+    when it places the batch (once: a waiter is written in one transaction or
+    fails)."""
 
     def __init__(self, records: list[Record],
                  work: Overlapped | None = None) -> None:
         self.records = records
         self.work = work  # the rest of the request (``append_while``)
-        self.entry_rows, self.access_rows, self.leaves = leaf_rows(records)
+        self.entry_runs, self.access_rows, self.leaves = leaf_rows(records)
         self.done = threading.Event()
         self.lead = False
         self.failed: Exception | None = None
@@ -356,15 +363,17 @@ class MerkleLog:
         start, frontier, _pruned = self._lock_head(raw)
         before = list(frontier)
         size = start
-        entries: list[list[Any]] = []
+        runs: list[EntryRun] = []
         access: list[list[Any]] = []
         leaves: list[bytes] = []
         for waiter in group:
-            for rows, placed in ((waiter.entry_rows, entries),
-                                 (waiter.access_rows, access)):
-                for row in rows:
-                    row[0] += size
-                placed += rows
+            for run in waiter.entry_runs:
+                offsets = run.members[0::3]
+                run.members[0::3] = [offset + size for offset in offsets]
+            runs += waiter.entry_runs
+            for row in waiter.access_rows:
+                row[0] += size
+            access += waiter.access_rows
             leaves += waiter.leaves
             waiter.indices = list(range(size, size + len(waiter.leaves)))
             size += len(waiter.leaves)
@@ -378,10 +387,10 @@ class MerkleLog:
         kept = {key: changed.get(key) or partial.get(key)
                 for key in tiles.partial_tiles(size)}
         self._partial = (size, list(frontier), kept) if all(kept.values()) else None
-        for table, rows in ((self._tables.entries, entries),
-                            (self._tables.access, access)):
-            if rows:
-                self._insert_rows(raw, table, rows)
+        if runs:
+            self._insert_entries(raw, runs)
+        if access:
+            self._insert_rows(raw, self._tables.access, access)
         self._write_tiles(raw, changed)
         self._write_head(raw, size, frontier)
 
@@ -432,16 +441,11 @@ class MerkleLog:
         executemany for the rest. SQLAlchemy's per-row parameter processing cost
         as much as the insert itself; a statement per row costs a reset, a step
         and a release of the GIL per row (README, audit log benchmark)."""
+        if self._engine.dialect.name == "postgresql":
+            self._copy_rows(raw, table, rows)
+            return
         cursor = raw.cursor()
         try:
-            if self._engine.dialect.name == "postgresql":
-                names = ", ".join(c.name for c in table.columns)
-                with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN "
-                                 "(FORMAT BINARY)") as copy:
-                    copy.set_types(copy_types(table))
-                    for row in rows:
-                        copy.write_row(row)
-                return
             full = len(rows) - len(rows) % _SQLITE_ROWS
             if full:
                 sql = insert_sql(table, "qmark", _SQLITE_ROWS)
@@ -451,6 +455,44 @@ class MerkleLog:
                     cursor.execute(sql, values[start:start + width])
             if full < len(rows):
                 cursor.executemany(insert_sql(table, "qmark"), rows[full:])
+        finally:
+            cursor.close()
+
+    def _copy_rows(self, raw: Any, table: Any, rows: Iterable[list[Any]]) -> None:
+        """Binary ``COPY`` of ``rows`` into ``table`` (PostgreSQL), each row
+        serialised as it comes."""
+        names = ", ".join(c.name for c in table.columns)
+        with raw.cursor() as cursor, cursor.copy(
+                f"COPY {table.name} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(copy_types(table))
+            for row in rows:
+                copy.write_row(row)
+
+    def _insert_entries(self, raw: Any, runs: list[EntryRun]) -> None:
+        """The entries, run by run (``audit.leaves.EntryRun``, members placed).
+        On PostgreSQL as whole rows by binary ``COPY``, each serialised from one
+        list per run refilled for each entry (``EntryRun.refilled_rows``). On
+        SQLite each run's shared columns are bound once per statement and only
+        ``idx``, ``span_id`` and ``subject`` per entry (``run_insert_sql``): the
+        driver converts and SQLite copies each bound value, and an entry shares
+        fourteen of its seventeen with its run. Runs go in statements of a
+        power of two of entries up to ``_SQLITE_ROWS``, so a handful of texts
+        stay compiled in the driver's statement cache."""
+        if self._engine.dialect.name == "postgresql":
+            self._copy_rows(raw, self._tables.entries, chain.from_iterable(
+                run.refilled_rows() for run in runs))
+            return
+        table = self._tables.entries
+        cursor = raw.cursor()
+        try:
+            for run in runs:
+                shared, members = list(run.shared), run.members
+                done, left = 0, len(members) // 3
+                while left:
+                    count = min(_SQLITE_ROWS, 1 << (left.bit_length() - 1))
+                    cursor.execute(run_insert_sql(table, count),
+                                   shared + members[3 * done:3 * (done + count)])
+                    done, left = done + count, left - count
         finally:
             cursor.close()
 
@@ -505,9 +547,20 @@ class MerkleLog:
     def checkpoint(self, now: datetime) -> str:
         """The signed checkpoint of the current head: the stored one if the tree has
         not grown since, else a new one, signed only after a consistency proof from
-        the last signed checkpoint verified against the stored hashes."""
+        the last signed checkpoint verified against the stored hashes.
+
+        The stored one is found by one read, with no lock and no commit: a
+        checkpoint of the head's size and root is that tree's, however long ago it
+        was signed (c2sp.org/tlog-checkpoint: a checkpoint names a tree, and its
+        ``timestamp`` line says when the log signed it, not when it was served;
+        ``now`` is used only to sign a new one). Only a tree that has grown takes
+        the head's lock and commits its new checkpoint."""
         if self._signer is None:
             raise AuditError("this audit log has no signing key")
+        with self._storage("read a checkpoint"), self._engine.connect() as conn:
+            stored = self._checkpoint_of_head(conn)
+        if stored is not None:
+            return stored
         table = self._tables.checkpoints
         with self._storage("sign a checkpoint"), self._engine.begin() as conn:
             size, frontier, _ = self._lock_head(conn.connection.dbapi_connection)
@@ -527,6 +580,28 @@ class MerkleLog:
                 size=size, root_hash=root.hex(), note=note,
                 signed_at_ms=to_epoch_ms(now)))
             return note
+
+    def _checkpoint_of_head(self, conn: Connection) -> str | None:
+        """The newest stored checkpoint if it is of the head's size and root,
+        read with the head in one statement (one snapshot); else None: the tree
+        has grown past it, there is none, or something does not match, which
+        ``checkpoint`` then finds (and refuses) under the head's lock."""
+        head, table = self._tables.head, self._tables.checkpoints
+        last = (select(table.c.size, table.c.root_hash, table.c.note)
+                .order_by(table.c.size.desc()).limit(1).subquery())
+        row = conn.execute(
+            select(head.c.size, head.c.frontier, last.c.size.label("signed"),
+                   last.c.root_hash, last.c.note)
+            .select_from(head.outerjoin(last, true()))).first()
+        if row is None or row.signed != row.size:
+            return None
+        frontier = [bytes.fromhex(row.frontier[i:i + _HASH_HEX])
+                    for i in range(0, len(row.frontier), _HASH_HEX)]
+        if (len(frontier) != len(merkle.frontier_levels(row.size))
+                or merkle.root_from_frontier(frontier).hex() != row.root_hash):
+            return None  # the locked path says what is wrong
+        self._heads.remember(row.size, frontier)
+        return row.note
 
     def latest_checkpoint(self) -> str | None:
         table = self._tables.checkpoints

@@ -19,6 +19,7 @@ integer milliseconds since the epoch: exact, and the same on SQLite and PostgreS
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -265,6 +266,24 @@ def insert_sql(table: Table, paramstyle: str, rows: int = 1) -> str:
     names = ", ".join(c.name for c in table.columns)
     one = "(" + ", ".join(mark for _ in table.columns) + ")"
     return f"INSERT INTO {table.name} ({names}) VALUES " + ", ".join([one] * rows)
+
+
+# The columns an entry has of its own; the rest it shares with its run
+# (``audit.leaves.EntryRun``), in the order the run's ``VALUES`` give them.
+_OWN_COLUMNS = {"idx": "column1", "span_id": "column2", "subject": "column3"}
+
+
+@functools.lru_cache(maxsize=64)
+def run_insert_sql(table: Table, rows: int) -> str:
+    """SQLite ``INSERT`` of ``rows`` entries of one run: the shared columns as
+    parameters of the ``SELECT`` (first, in table order), each entry's own as a
+    row of a ``VALUES`` list after them (SQLite numbers bare ``?`` in the order
+    of the text). Only the table's own names and counts go into the text."""
+    names = ", ".join(c.name for c in table.columns)
+    picked = ", ".join(_OWN_COLUMNS.get(c.name, "?") for c in table.columns)
+    values = ", ".join(["(?, ?, ?)"] * rows)
+    return (f"INSERT INTO {table.name} ({names}) SELECT {picked} "
+            f"FROM (VALUES {values})")
 
 
 _BINARY_TYPES = ((SmallInteger, "int2"), (BigInteger, "int8"), (Integer, "int4"),

@@ -18,6 +18,12 @@ from tests.audit.records import access, entry, request
 from tests.audit.test_log import access_strategy, entries_strategy
 
 
+def encoded(records: list) -> tuple[list, list, list[bytes]]:
+    """``leaf_rows`` with its runs of entries written out as whole rows."""
+    runs, accesses, leaves = leaf_rows(records)
+    return [row for run in runs for row in run.rows()], accesses, leaves
+
+
 def expected(records: list) -> tuple[list, list, list[bytes]]:
     rows = {AuditEntry: [], AccessRecord: []}
     for offset, record in enumerate(records):
@@ -33,16 +39,24 @@ def test_any_valid_records_get_their_own_rows_and_leaf_hashes(records, repeats):
     # Records repeated and interleaved: values shared between them are converted
     # once per call, and each record must still get exactly its own encoding.
     batch = records + [records[i] for i in repeats if i < len(records)]
-    assert leaf_rows(batch) == expected(batch)
+    assert encoded(batch) == expected(batch)
 
 
 def test_a_request_s_rows_are_split_by_table_in_order_with_their_offsets():
     batch = [*request(7, 3), entry(8, parent_span_id=None), access(9)]
-    entries, accesses, leaves = leaf_rows(batch)
+    entries, accesses, leaves = encoded(batch)
     assert [row[0] for row in entries] == [1, 2, 3, 4]
     assert [row[0] for row in accesses] == [0, 5]
     assert (entries, accesses, leaves) == expected(batch)
     assert len(set(leaves)) == len(batch)
+
+
+def test_a_request_s_entries_make_one_run_and_an_access_record_ends_a_run():
+    batch = [*request(7, 3), *request(7, 2)[1:], entry(8, 1), access(9), entry(8, 2)]
+    runs, _accesses, _leaves = leaf_rows(batch)
+    assert [run.members[0::3] for run in runs] == [[1, 2, 3, 4, 5], [6], [8]]
+    assert [run.rows(100)[0][0] for run in runs] == [101, 106, 108]
+    assert encoded(batch) == expected(batch)
 
 
 @pytest.mark.parametrize("field, value", [("trace_id", 'a"b'), ("outcome", "x\\y"),
@@ -75,5 +89,5 @@ def test_entries_that_share_all_but_one_value_each_get_their_own_encoding():
         {"status": "ok"}, {"reason": 'with "quotes" and 100%s'},
         {"span_id": "ef" * 8}, {"subject": "psn-other"}]
     batch = [base, *(entry(5, 0, **change) for change in changes), base]
-    assert leaf_rows(batch) == expected(batch)
+    assert encoded(batch) == expected(batch)
     assert len(set(leaf_rows(batch)[2])) == len(batch) - 1

@@ -34,6 +34,7 @@ from audit import (
     InvalidAuditEntry,
     make_engine,
 )
+from audit.leaves import EntryRun
 from audit.merkle import EMPTY_ROOT, MemoryTree, leaf_hash
 from audit.tables import record_row
 from audit.tiles import tiles_of
@@ -461,6 +462,16 @@ def _fail_rows(monkeypatch, log: AuditLog, table_name: str) -> None:
         real(raw, table, rows[1:])
 
     monkeypatch.setattr(log, "_insert_rows", insert_rows)
+    real_entries = log._insert_entries
+
+    def insert_entries(raw, runs):
+        first = runs[0]
+        real_entries(raw, [EntryRun(first.shared, first.members[:3])])
+        if table_name == log.tables.entries.name:
+            raise OSError("disk full (simulated)")
+        real_entries(raw, [EntryRun(first.shared, first.members[3:]), *runs[1:]])
+
+    monkeypatch.setattr(log, "_insert_entries", insert_entries)
 
 
 def _fail_after(monkeypatch, log: AuditLog, step: str) -> None:

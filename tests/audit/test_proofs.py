@@ -9,10 +9,11 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from audit import (
     AuditAppendFailed,
+    AuditError,
     AuditEntry,
     AuditLog,
     InvalidAuditQuery,
@@ -101,6 +102,37 @@ def test_a_checkpoint_is_signed_once_per_tree_size(log):
     assert log.checkpoint(T0 + timedelta(hours=1)) == first
     assert "timestamp 2026-03-02T09:00:00.000Z" in first
     assert log.latest_checkpoint() == first
+
+
+def test_a_checkpoint_of_a_tree_that_has_not_grown_is_served_without_a_commit(
+        log, engine, tables):
+    filled(log, 2, 1)
+    first = log.checkpoint(T0)
+    commits: list[object] = []
+    event.listen(engine, "commit", commits.append)
+
+    again = [log.checkpoint(T0 + timedelta(minutes=m)) for m in (1, 2, 3)]
+
+    assert again == [first] * 3 and commits == []
+    log.append(request(3, 1))  # commits on the driver's connection, not counted
+    grown = log.checkpoint(T0 + timedelta(minutes=4))
+    assert grown != first and "timestamp 2026-03-02T09:04:00.000Z" in grown
+    assert log.checkpoint(T0 + timedelta(minutes=5)) == grown
+    assert len(commits) == 1  # the new checkpoint's
+    with engine.connect() as conn:
+        sizes = conn.execute(select(tables.checkpoints.c.size)).scalars().all()
+    assert sorted(sizes) == [4, 6]
+
+
+def test_a_checkpoint_whose_root_is_not_the_head_s_is_still_refused(
+        log, engine, tables):
+    filled(log, 2, 1)
+    log.checkpoint(T0)
+    with engine.begin() as conn:
+        conn.execute(tables.checkpoints.update().values(root_hash="00" * 32))
+    with pytest.raises(AuditError) as caught:
+        log.checkpoint(T0)
+    assert caught.value.code == "checkpoint-refused"
 
 
 @pytest.mark.parametrize(("call", "error"), [

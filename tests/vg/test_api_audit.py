@@ -11,6 +11,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 
 from audit import Verifier
 from audit.merkle import leaf_hash, verify_consistency, verify_inclusion
@@ -95,6 +96,23 @@ def test_checkpoints_over_time_are_linked_by_a_consistency_proof(api):
                    headers=staff).json()
     verify_consistency(old.size, new.size, old.root, new.root,
                        [base64.b64decode(h) for h in body["hashes"]])
+
+
+def test_proof_routes_reuse_the_checkpoint_while_the_log_has_not_grown(api):
+    holder = _viewed(api)
+    dpo = _key(api, UTRECHT, "dpo")
+    [entry] = api.get("/api/v1/auditlog", headers=dpo).json()  # itself logged
+    first = api.get("/api/v1/pod/inzage", headers=holder).json()["checkpoint"]
+    commits: list[object] = []
+    event.listen(api.system.audit.engine, "commit", commits.append)
+
+    views = [api.get("/api/v1/pod/inzage", headers=holder) for _ in range(3)]
+    proofs = [api.get(f"/api/v1/auditlog/bewijs/{entry['index']}", headers=dpo)
+              for _ in range(3)]
+
+    assert [v.json()["checkpoint"] for v in views] == [first] * 3
+    assert all(p.status_code == 200 and p.text.endswith(first) for p in proofs)
+    assert commits == []  # no checkpoint signed or rewritten, no lock taken
 
 
 def test_the_dpo_filters_by_requester_and_outcome_and_exports_csv(api):
