@@ -132,7 +132,7 @@ def _values(reference, document: dict) -> dict:
 # limits, such as the range of each number, are checked when it is saved).
 WORKCONTEXT_FIELDS = {
     "name": ("naam", "workcontext.name", 200),
-    "email": ("email", "workcontext.email", 200),
+    "email": ("email", "workcontext.email", 254),  # RFC 5321 4.5.3.1.3, less <>
     "telephone": ("telefoon", "workcontext.telephone", 40),
     "employer": ("werkgever", "workcontext.employer", 40),
     "field": ("vakgebied", "workcontext.field", 40),

@@ -166,6 +166,7 @@ ASSIGNMENT_FIELDS = {
     "zoek_wenselijk": ("zoek_wenselijk", "skills.search", 100),
 }
 MAX_TEAM_VALUES = 50  # members named on the team form
+MAX_TEAM_NAME = 80  # registry.teams: a team's name has 3 to 80 characters
 
 
 def _form_values(form) -> dict:
@@ -284,7 +285,7 @@ def form_team(request: Request, form: Form, requester: Organisation,
               system: SystemDep, now: NowDep) -> Response:
     assignment_id = required_id(form.get("opdracht"), "form.assignment")
     members = texts(form, "lid", "form.member", MAX_TEAM_VALUES)
-    name = optional_text(form.get("naam"), "form.team", 100)
+    name = optional_text(form.get("naam"), "form.team", MAX_TEAM_NAME)
     system.work.teams.form(requester, assignment_id, members, now, name or None)
     return redirect("/organisatie/teams", "team-formed")
 
@@ -292,7 +293,7 @@ def form_team(request: Request, form: Form, requester: Organisation,
 @router.post("/organisatie/teams/ontbinden")
 def dissolve(request: Request, form: Form, requester: Organisation,
              system: SystemDep, now: NowDep) -> Response:
-    name = required_text(form.get("team"), "form.team", 100)
+    name = required_text(form.get("team"), "form.team", MAX_TEAM_NAME)
     system.work.teams.dissolve(requester, name, now)
     return redirect("/organisatie/teams", "team-dissolved")
 
