@@ -25,6 +25,7 @@ from sqlalchemy import Engine, delete, insert, select
 from consent.errors import InvalidSignature
 from consent.keys import public_key_from_did
 
+from . import limits
 from .db import transaction
 from .errors_work import EmployeeNotFound, InvalidWorkInput
 from .ingest import pseudonym_for
@@ -45,17 +46,29 @@ class Employment:
         self._secret = pseudonym_secret
 
     def attest(self, organisation: str, did: str, now: datetime) -> Attested:
-        """Idempotent: attesting an employee twice keeps the first date."""
+        """Idempotent: attesting an employee twice keeps the first date. A new one
+        beyond the organisation's ceiling (limits.MAX_EMPLOYEES) is refused; one
+        already attested is answered at the ceiling too."""
         subject = self._subject(did)
         with transaction(self._engine) as conn:
-            row = conn.execute(select(T_EMPLOYMENT.c.attested).where(
-                T_EMPLOYMENT.c.organisation == organisation,
-                T_EMPLOYMENT.c.subject == subject)).first()
-            if row:
+            row = self._attestation(conn, organisation, subject)
+            if row is None:
+                limits.check_room(conn, (T_EMPLOYMENT,
+                                         T_EMPLOYMENT.c.organisation == organisation),
+                                  limits.MAX_EMPLOYEES, "employees", organisation)
+                # A request for the same did may have inserted while this one waited.
+                row = self._attestation(conn, organisation, subject)
+            if row is not None:
                 return Attested(self._reference(organisation, subject), row.attested)
             conn.execute(insert(T_EMPLOYMENT).values(
                 organisation=organisation, subject=subject, attested=now))
         return Attested(self._reference(organisation, subject), now)
+
+    @staticmethod
+    def _attestation(conn, organisation: str, subject: str):
+        return conn.execute(select(T_EMPLOYMENT.c.attested).where(
+            T_EMPLOYMENT.c.organisation == organisation,
+            T_EMPLOYMENT.c.subject == subject)).first()
 
     def end(self, organisation: str, reference: str) -> None:
         """End the attestation the organisation knows by ``reference``."""
@@ -70,13 +83,21 @@ class Employment:
                 T_EMPLOYMENT.c.organisation == organisation,
                 T_EMPLOYMENT.c.subject == found[0]))
 
-    def employees(self, organisation: str) -> list[Attested]:
+    def employees(self, organisation: str, limit: int | None = None,
+                  after: str | None = None) -> list[Attested]:
+        """The organisation's employees by reference, those after ``after`` (a
+        reference), at most ``limit``. References are keyed hashes the database
+        can not order by, so every row is read and hashed: at most MAX_EMPLOYEES,
+        a few tens of milliseconds at the ceiling."""
         with self._engine.connect() as conn:
             rows = conn.execute(select(T_EMPLOYMENT.c.subject, T_EMPLOYMENT.c.attested)
                                 .where(T_EMPLOYMENT.c.organisation == organisation)
                                 ).all()
-        return sorted((Attested(self._reference(organisation, r.subject), r.attested)
-                       for r in rows), key=lambda a: a.reference)
+        found = sorted((Attested(self._reference(organisation, r.subject), r.attested)
+                        for r in rows), key=lambda a: a.reference)
+        if after is not None:
+            found = [a for a in found if a.reference > after]
+        return found if limit is None else found[:limit]
 
     def _reference(self, organisation: str, subject: str) -> str:
         message = f"employee|{organisation}|{subject}".encode()

@@ -25,6 +25,10 @@ MAX_ASSIGNMENTS = 20_000
 MAX_PASSES_PER_ASSIGNMENT = 10_000
 # Products of one team (links and files of at most 128 KiB each).
 MAX_TEAM_PRODUCTS = 200
+# Employees one organisation attests: above the staff of the largest municipality.
+# An attestation of a did the registry never saw is taken and counted: refusing it
+# would tell the organisation which dids hold a pod.
+MAX_EMPLOYEES = 25_000
 
 
 def check_room(conn, where, limit: int, what: str, owner: str) -> None:

@@ -192,11 +192,19 @@ class Teams:
         return [_row(r) for r in rows]
 
     def add_product(self, team: TeamRow, spec: ProductSpec, now: datetime) -> dict:
+        """A product of an active team, whoever adds it (a member or the
+        organisation): a dissolved team's work is done, so its products stay as
+        they were. The status is read in the transaction that inserts, the team's
+        row locked, so a dissolution that commits first is seen."""
         content = _check_product(spec)
         with transaction(self._engine) as conn:
             limits.check_room(conn, (P, P.c.team_id == team.id),
                               limits.MAX_TEAM_PRODUCTS, "products per team",
                               owner=str(team.id))
+            status = conn.execute(select(T.c.status).where(T.c.id == team.id)
+                                  .with_for_update()).scalar_one()
+            if status != "active":
+                raise TeamDissolved(team.name)
             product_id = conn.execute(insert(P).values(
                 team_id=team.id, title=spec.title.strip(), url=spec.url,
                 file_name=spec.file_name, media_type=spec.media_type,

@@ -35,7 +35,7 @@ from .reference import (
 )
 from .reference_esco import LANGUAGES
 from .reference_organisations import SECTORS, Sector
-from .workcontext import Validated, WorkcontextValidator, check_references
+from .workcontext import MAX_SKILLS, Validated, WorkcontextValidator, check_references
 
 __all__ = [
     "FIELDS", "FIELDS_OF_WORK", "PURPOSES", "Field", "Purpose", "Sensitivity",
@@ -47,5 +47,5 @@ __all__ = [
     "holds_forbidden_characters", "parse_bounded",
     "REFERENCE_FILES", "Municipality", "Occupation", "Organisation", "ReferenceData",
     "Skill", "SkillGroup", "load_reference_data", "LANGUAGES", "SECTORS", "Sector",
-    "Validated", "WorkcontextValidator", "check_references",
+    "MAX_SKILLS", "Validated", "WorkcontextValidator", "check_references",
 ]

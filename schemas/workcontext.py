@@ -30,6 +30,9 @@ from .shipped_expansion import ShippedExpansion
 from .structure_walk import plainly_well_formed
 
 SHAPES_FILE = Path(__file__).with_name("shapes") / "workcontext.ttl"
+# The most skills a Workcontext names: the shape's sh:maxCount on schema:skills,
+# here for the forms that edit one (tests hold the two equal).
+MAX_SKILLS = 100
 
 
 class WorkcontextValidator:

@@ -3,7 +3,7 @@ requester counts as a member of an organisation (see registry.employment)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 
 from registry.employment import Attested
 
@@ -14,6 +14,8 @@ from .params_work import Subject
 from .render import json_response
 
 router = APIRouter(tags=["organisatie"], route_class=BoundedJsonRoute)
+EMPLOYEE_PAGE = 1000
+REFERENCE_PATTERN = r"^[0-9a-f]{32}$"  # registry.employment: the organisation's own
 
 
 def _employee(row: Attested) -> dict:
@@ -31,10 +33,19 @@ def attest_employee(body: EmployeeCreate, requester: RequesterDep, system: Syste
 
 
 @router.get("/medewerkers")
-def list_employees(requester: RequesterDep, system: SystemDep) -> Response:
+def list_employees(requester: RequesterDep, system: SystemDep,
+                   limit: int = Query(default=100, ge=1, le=EMPLOYEE_PAGE),
+                   cursor: str | None = Query(default=None,
+                                              pattern=REFERENCE_PATTERN)) -> Response:
+    """The organisation's employees by reference after ``cursor`` (the
+    ``nextCursor`` of the page before)."""
     require_role(requester, "staff")
-    rows = system.registry.employment.employees(requester.organisation)
-    return json_response([_employee(r) for r in rows])
+    found = system.registry.employment.employees(requester.organisation, limit + 1,
+                                                 cursor)
+    page = found[:limit]
+    return json_response({"items": [_employee(r) for r in page],
+                          "nextCursor": page[-1].reference if len(found) > limit
+                          else None})
 
 
 @router.delete("/medewerkers/{employee}", status_code=204)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response
 from .models import Name
 
 from registry.peers import GROUP_PAGE, GroupRow, profile_json
+from registry.peers import MAX_SKILLS as MAX_SEARCH_SKILLS
 
 from ..holder_identity import as_requester, subject_of
 from .bounded_json import BoundedJsonRoute
@@ -69,7 +70,7 @@ def group_suggestions(slug: Slug, pod: HolderDep, system: SystemDep, now: NowDep
 
 @router.get("/collegas")
 def peer_search(pod: HolderDep, system: SystemDep, now: NowDep, trace: TraceDep,
-                vaardigheid: list[Name] = Query(min_length=1, max_length=10),
+                vaardigheid: list[Name] = Query(min_length=1, max_length=MAX_SEARCH_SKILLS),
                 limit: int = Query(default=20, ge=1, le=100)) -> Response:
     """Colleagues with a skill, among those who consented to knowledge sharing."""
     found = system.work.peers.search(as_requester(system, pod), vaardigheid, now,

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from registry.assignments import MAX_SKILLS as MAX_ASSIGNMENT_SKILLS
+
 from .deps import SESSION_PREFIX
 
 
@@ -112,9 +114,9 @@ class OptionalSkill(Strict):
 class AssignmentCreate(Strict):
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=5000)
-    requiredSkills: list[Name] = Field(min_length=1, max_length=20)
-    optionalSkills: list[Name | OptionalSkill] = Field(default_factory=list,
-                                                      max_length=20)
+    requiredSkills: list[Name] = Field(min_length=1, max_length=MAX_ASSIGNMENT_SKILLS)
+    optionalSkills: list[Name | OptionalSkill] = Field(
+        default_factory=list, max_length=MAX_ASSIGNMENT_SKILLS)
     functionFamily: str | None = Field(default=None, max_length=40)
     fieldOfWork: str | None = Field(default=None, max_length=40)
     levelMin: int | None = Field(default=None, ge=1, le=5)

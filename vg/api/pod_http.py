@@ -99,6 +99,17 @@ def none_match(header: str | None, current: str | None) -> bool:
     return _opaque(current) not in {_opaque(t) for t in tags}
 
 
+def match(header: str | None, current: str | None) -> bool:
+    """Whether If-Match (RFC 9110 13.1.1) holds for a resource that exists:
+    true when absent or ``*``, else only when one of its tags is ``current`` by
+    strong comparison (a weak tag never matches). A resource without an ETag (a
+    container) matches only ``*``."""
+    tags = entity_tags(header)
+    if tags is None or "*" in tags:
+        return True
+    return current is not None and not current.startswith("W/") and current in tags
+
+
 def _opaque(tag: str) -> str:
     return tag[2:] if tag.startswith("W/") else tag
 

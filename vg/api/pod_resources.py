@@ -13,11 +13,19 @@ answers as if it did not exist. Every path is checked raw, before decoding, so n
 spelling reaches another pod or resource (pod_http.check_raw_path). Writes take
 ``If-Match`` and answer 412 on a stale ETag; a PATCH without it is checked against
 the version it was applied to, so it can never overwrite a change it did not see.
+Reads honour ``If-Match`` too (RFC 9110 13.1.1: a server that finds no current
+tag in it must not perform the method, GET included): 412 when no tag matches; a
+resource without an ETag (a container, a version, a message) matches only ``*``.
+A PATCH that leaves the document as it is (``{}``, or only values it already
+holds) stores nothing and publishes nothing: it answers the current version and
+its ETag. A PUT always stores a version, the same document included: saving again
+is how a holder re-publishes to the registry.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import re
 from typing import Annotated
 
@@ -36,10 +44,11 @@ from pod import (
     inbox,
 )
 from pod.binaries import BinaryWriter, binaries, binary, delete_binary, read_range
-from schemas import InvalidDocument, parse_bounded
+from schemas import parse_bounded
 
 from .. import holder_flows
 from ..allowed_methods import refusal
+from .bounded_json import InvalidBody
 from .deps import (
     HolderDep,
     JsonBody,
@@ -52,6 +61,7 @@ from .pod_http import (
     LD_JSON,
     TURTLE,
     check_raw_path,
+    match,
     merge_patch,
     negotiate,
     none_match,
@@ -111,7 +121,8 @@ def _field(name: str):
             return None
         value = ", ".join(lines)
         if len(value) > MAX_FIELD:
-            raise InvalidDocument([f"{name} must be at most {MAX_FIELD} characters"])
+            raise InvalidBody(400, "invalid-input", [
+                f"header.{name}: must be at most {MAX_FIELD} characters"])
         return value
 
     return Depends(read)
@@ -126,6 +137,13 @@ def _check_none_match(if_none_match: str | None, current: str | None) -> None:
     """A write with If-None-Match that the current version matches is refused."""
     if not none_match(if_none_match, current):
         raise PreconditionFailed(if_none_match or "", current)
+
+
+def _check_match(if_match: str | None, current: str | None) -> None:
+    """A read with If-Match that no current tag matches is not performed (RFC
+    9110 13.1.1); called once the resource is known to exist (13.2.1)."""
+    if not match(if_match, current):
+        raise PreconditionFailed(if_match or "", current)
 
 
 def _current_if_asked(if_none_match: str | None, pod: UnlockedPod) -> str | None:
@@ -166,7 +184,8 @@ def _container(url: str, members: list[str]) -> dict:
 # -- the pod root and the Workcontext -------------------------------------------------
 @_readable(POD + "/")
 def read_pod(request: Request, pod: OwnPod, system: SystemDep,
-             accept: Accept = None) -> Response:
+             accept: Accept = None, if_match: IfMatch = None) -> Response:
+    _check_match(if_match, None)
     members = ["versies/", "bestanden/", "postvak/"]
     if pod.etag() is not None:
         members.insert(0, "werkcontext")
@@ -176,10 +195,12 @@ def read_pod(request: Request, pod: OwnPod, system: SystemDep,
 
 @_readable(POD + "/werkcontext")
 async def read_workcontext(request: Request, pod: OwnPod, accept: Accept = None,
+                           if_match: IfMatch = None,
                            if_none_match: IfNoneMatch = None) -> Response:
     current = pod.workcontext_with_etag()
     if current is None:
         raise VersionNotFound(0)
+    _check_match(if_match, current[1])
     unchanged = _not_modified(if_none_match, current[1])
     if unchanged is not None:
         return unchanged
@@ -209,6 +230,9 @@ async def patch_workcontext(request: Request, pod: OwnPod, system: SystemDep,
         raise VersionNotFound(0)
     _check_none_match(if_none_match, current[1])
     document = merge_patch(current[0], patch)
+    if _same_json(document, current[0]):
+        _check_match(if_match, current[1])
+        return unchanged_response(current[1])
     saved = await run_in_threadpool(holder_flows.save_workcontext, system, pod,
                                     document, now, if_match or current[1])
     return saved_response(saved)
@@ -230,10 +254,32 @@ def saved_response(saved) -> Response:
     return response
 
 
+def _same_json(one, other) -> bool:
+    """Equal as JSON: ``1`` and ``true``, or ``1`` and ``1.0``, are not the same
+    document although Python holds them equal."""
+    return json.dumps(one, sort_keys=True) == json.dumps(other, sort_keys=True)
+
+
+def unchanged_response(etag: str) -> Response:
+    """The answer to a write that changes nothing: the current version, stored
+    and published as it was."""
+    response = json_response({"version": _version_of(etag), "published": 0,
+                              "notPublished": []})
+    response.headers["ETag"] = etag
+    return response
+
+
+def _version_of(etag: str) -> int:
+    """The version number a Workcontext ETag names (``"<number>-<digest>"``,
+    pod.holder.etag_of)."""
+    return int(etag.strip('"').split("-", 1)[0])
+
+
 # -- history ------------------------------------------------------------------------
 @_readable(POD + "/versies/")
 def list_versions(request: Request, pod: OwnPod, system: SystemDep,
-                  accept: Accept = None) -> Response:
+                  accept: Accept = None, if_match: IfMatch = None) -> Response:
+    _check_match(if_match, None)
     url = _base(request, pod, system) + "versies/"
     members = [str(v.version) for v in pod.versions()]
     return _represent(_container(url, members), accept, head=request.method == "HEAD")
@@ -241,8 +287,10 @@ def list_versions(request: Request, pod: OwnPod, system: SystemDep,
 
 @_readable(POD + "/versies/{number}")
 def read_version(number: VersionNumber, request: Request, pod: OwnPod,
-                 accept: Accept = None) -> Response:
-    return _represent(pod.version(int(number)), accept, head=request.method == "HEAD")
+                 accept: Accept = None, if_match: IfMatch = None) -> Response:
+    document = pod.version(int(number))
+    _check_match(if_match, None)
+    return _represent(document, accept, head=request.method == "HEAD")
 
 
 @router.post(POD + "/versies/{number}/herstel", response_model=SavedOut)
@@ -259,7 +307,8 @@ def restore_version(number: VersionNumber, pod: OwnPod, system: SystemDep,
 # -- binaries -----------------------------------------------------------------------
 @_readable(POD + "/bestanden/")
 def list_binaries(request: Request, pod: OwnPod, system: SystemDep,
-                  accept: Accept = None) -> Response:
+                  accept: Accept = None, if_match: IfMatch = None) -> Response:
+    _check_match(if_match, None)
     url = _base(request, pod, system) + "bestanden/"
     members = [info.name for info in binaries(pod)]
     return _represent(_container(url, members), accept, head=request.method == "HEAD")
@@ -291,8 +340,10 @@ async def upload_binary(name: str, request: Request, pod: OwnPod, now: NowDep,
 @_readable(POD + "/bestanden/{name}")
 def download_binary(name: str, request: Request, pod: OwnPod,
                     range_: Annotated[str | None, Header(alias="Range")] = None,
+                    if_match: IfMatch = None,
                     if_none_match: IfNoneMatch = None) -> Response:
     info = binary(pod, name)
+    _check_match(if_match, info.etag)
     unchanged = _not_modified(if_none_match, info.etag)
     if unchanged is not None:
         return unchanged
@@ -328,13 +379,16 @@ def _binary_etag(pod: UnlockedPod, name: str) -> str | None:
 
 # -- inbox --------------------------------------------------------------------------
 @router.get(POD + "/postvak/")
-def list_messages(pod: OwnPod) -> Response:
+def list_messages(pod: OwnPod, if_match: IfMatch = None) -> Response:
+    _check_match(if_match, None)
     return json_response([_message(m) for m in inbox.messages(pod)])
 
 
 @router.get(POD + "/postvak/{message_id}")
-def read_message(message_id: str, pod: OwnPod) -> Response:
-    return json_response(_message(inbox.read(pod, message_id)))
+def read_message(message_id: str, pod: OwnPod, if_match: IfMatch = None) -> Response:
+    message = inbox.read(pod, message_id)
+    _check_match(if_match, None)
+    return json_response(_message(message))
 
 
 @router.delete(POD + "/postvak/{message_id}", status_code=204)

@@ -13,6 +13,7 @@ from typing import Annotated, AsyncIterator
 
 from fastapi import Depends, Request
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 
 from pod import SessionInvalid, UnlockedPod
 from registry import NotAuthenticated, Requester
@@ -82,7 +83,7 @@ async def checked_form(request: Request) -> FormData:
     file's name included) held to the rule the API applies to every text of a
     body (``schemas.holds_forbidden_characters``): a page passes its values to the
     registry and the pod without the API's request parsing."""
-    form = await request.form(max_files=1, max_fields=MAX_FIELDS)
+    form = await _parsed_form(request)
     token = form.get(cookies.CSRF_FIELD)
     if not isinstance(token, str) or not cookies.csrf_valid(
             request.app.state.web.csrf_secret, request, token):
@@ -92,6 +93,20 @@ async def checked_form(request: Request) -> FormData:
     if any(holds_forbidden_characters(text) for text in texts):
         raise FormError("form.forbidden_characters")
     return CheckedForm(form.multi_items())
+
+
+async def _parsed_form(request: Request) -> FormData:
+    """The form as parsed; one the parser refuses (more fields or files than a
+    page's form has, a broken multipart body) is a FormError that says which, so
+    the visitor reads a reason, not a bare "something went wrong"."""
+    try:
+        return await request.form(max_files=1, max_fields=MAX_FIELDS)
+    except HTTPException as exc:
+        if exc.status_code != 400:
+            raise
+        if str(exc.detail).startswith("Too many fields"):
+            raise FormError("form.too_many_fields", count=str(MAX_FIELDS)) from exc
+        raise FormError("form.unreadable") from exc
 
 
 class CheckedForm(FormData):

@@ -13,7 +13,13 @@ from starlette.responses import Response
 from consent import ConsentError
 from pod import PodError
 from registry import RegistryError
-from schemas import FIELDS, PURPOSES, SchemaError, WORKCONTEXT_CONTEXT_URL
+from schemas import (
+    FIELDS,
+    MAX_SKILLS,
+    PURPOSES,
+    WORKCONTEXT_CONTEXT_URL,
+    SchemaError,
+)
 
 from .. import holder_flows, pod_rights
 from ..api.deps import NowDep, SystemDep
@@ -27,7 +33,6 @@ from .form_values import (
     iso_date,
     iso_day,
     optional_text,
-    texts,
     whole_number,
 )
 from .refusals import FormError
@@ -127,7 +132,7 @@ def _values(reference, document: dict) -> dict:
 # limits, such as the range of each number, are checked when it is saved).
 WORKCONTEXT_FIELDS = {
     "name": ("naam", "workcontext.name", 200),
-    "email": ("email", "workcontext.email", 200),
+    "email": ("email", "workcontext.email", 254),  # RFC 5321 4.5.3.1.3, less <>
     "telephone": ("telefoon", "workcontext.telephone", 40),
     "employer": ("werkgever", "workcontext.employer", 40),
     "field": ("vakgebied", "workcontext.field", 40),
@@ -145,8 +150,7 @@ def _form_values(form) -> dict:
     """The form's values as sent; one too long is refused (FormError), never cut."""
     values = {key: optional_text(form.get(name), label, limit)
               for key, (name, label, limit) in WORKCONTEXT_FIELDS.items()}
-    values["skills"] = texts(form, "vaardigheid", "form.skills",
-                             skills.MAX_CHOSEN * 5)
+    values["skills"] = skills.from_form(form, "vaardigheid", MAX_SKILLS)
     values["video"] = False
     return values
 
@@ -164,7 +168,7 @@ def _document(reference, pod, values: dict) -> dict:
         raise FormError("form.unknown_employer")
     _set(document, "worksFor", organisation.tooi_uri if organisation else "")
     _set(document, "fieldOfWork", values["field"])
-    _set(document, "skills", skills.to_store(reference, values["skills"]))
+    _set(document, "skills", skills.to_store(reference, values["skills"], MAX_SKILLS))
     if values["rank"]:
         level = {"type": "FunctionLevel", "levelSystem": "HR21",
                  "levelName": values["level_name"] or f"niveau {values['rank']}",

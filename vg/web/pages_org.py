@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from registry import AssignmentNotFound, AssignmentSpec, RegistryError
+from registry.assignments import MAX_SKILLS as MAX_ASSIGNMENT_SKILLS
 from registry.cursor import decode as decode_cursor
 from schemas import SchemaError
 
@@ -164,18 +165,16 @@ ASSIGNMENT_FIELDS = {
     "zoek_vereist": ("zoek_vereist", "skills.search", 100),
     "zoek_wenselijk": ("zoek_wenselijk", "skills.search", 100),
 }
-MAX_SKILL_VALUES = 100  # the registry takes 20 of each kind; repeats are dropped
 MAX_TEAM_VALUES = 50  # members named on the team form
+MAX_TEAM_NAME = 80  # registry.teams: a team's name has 3 to 80 characters
 
 
 def _form_values(form) -> dict:
     """The form's values as sent; one too long is refused (FormError), never cut."""
     values = {key: optional_text(form.get(name), label, limit)
               for key, (name, label, limit) in ASSIGNMENT_FIELDS.items()}
-    values["required"] = texts(form, "vereist", "assignment.required",
-                               MAX_SKILL_VALUES)
-    values["optional"] = texts(form, "wenselijk", "assignment.optional",
-                               MAX_SKILL_VALUES)
+    values["required"] = skills.from_form(form, "vereist", MAX_ASSIGNMENT_SKILLS)
+    values["optional"] = skills.from_form(form, "wenselijk", MAX_ASSIGNMENT_SKILLS)
     values["freelancers"] = checkbox(form.get("zzp"), "assignment.freelancers")
     values["remote"] = checkbox(form.get("op_afstand"), "assignment.remote")
     return values
@@ -186,8 +185,10 @@ def _spec(system, values: dict) -> AssignmentSpec:
         raise FormError("assignment.circle_choice")
     return AssignmentSpec(
         title=values["title"], description=values["description"],
-        required_skills=tuple(skills.to_store(system.reference, values["required"])),
-        optional_skills=tuple(skills.to_store(system.reference, values["optional"])),
+        required_skills=tuple(skills.to_store(system.reference, values["required"],
+                                              MAX_ASSIGNMENT_SKILLS)),
+        optional_skills=tuple(skills.to_store(system.reference, values["optional"],
+                                              MAX_ASSIGNMENT_SKILLS)),
         level_min=whole_number(values["level_min"], "assignment.level_from"),
         level_max=whole_number(values["level_max"], "assignment.level_to"),
         hours_per_week=whole_number(values["hours"], "assignment.hours"),
@@ -284,7 +285,7 @@ def form_team(request: Request, form: Form, requester: Organisation,
               system: SystemDep, now: NowDep) -> Response:
     assignment_id = required_id(form.get("opdracht"), "form.assignment")
     members = texts(form, "lid", "form.member", MAX_TEAM_VALUES)
-    name = optional_text(form.get("naam"), "form.team", 100)
+    name = optional_text(form.get("naam"), "form.team", MAX_TEAM_NAME)
     system.work.teams.form(requester, assignment_id, members, now, name or None)
     return redirect("/organisatie/teams", "team-formed")
 
@@ -292,7 +293,7 @@ def form_team(request: Request, form: Form, requester: Organisation,
 @router.post("/organisatie/teams/ontbinden")
 def dissolve(request: Request, form: Form, requester: Organisation,
              system: SystemDep, now: NowDep) -> Response:
-    name = required_text(form.get("team"), "form.team", 100)
+    name = required_text(form.get("team"), "form.team", MAX_TEAM_NAME)
     system.work.teams.dissolve(requester, name, now)
     return redirect("/organisatie/teams", "team-dissolved")
 

@@ -13,12 +13,13 @@ from starlette.responses import Response
 
 from registry import RegistryError
 from registry.peers import FREELANCE
+from registry.peers import MAX_SKILLS as MAX_SEARCH_SKILLS
 
 from ..api.deps import NowDep, SystemDep
 from ..holder_identity import as_requester, subject_of
 from . import skills
 from .auth import Form, HolderPod
-from .form_values import action, one_of, optional_text, texts
+from .form_values import action, one_of, optional_text
 from .refusals import FormError
 from .profile_view import shown_fields
 from .render import lang_of, page, redirect
@@ -26,7 +27,6 @@ from .render import lang_of, page, redirect
 router = APIRouter(include_in_schema=False)
 PATH = "/mijn/kennisdelen"
 GROUP_ACTIONS = ("lid-worden", "verlaten", "leden", "aanmaken")
-MAX_SKILL_VALUES = 40  # skills named in the colleague search
 
 
 @router.get(PATH)
@@ -53,14 +53,14 @@ def colleagues(request: Request, form: Form, pod: HolderPod, system: SystemDep,
     holder's organisation; *search* only suggests skills (works without a script)."""
     lang = lang_of(request)
     button = action(form.get("actie"), ("vinden", "zoeken"), "vinden")
-    wanted = texts(form, "vaardigheid", "form.skills", MAX_SKILL_VALUES)
+    wanted = skills.from_form(form, "vaardigheid", MAX_SEARCH_SKILLS)
     chosen = skills.chosen(system.reference, wanted, lang)
     if button == "zoeken":
         text = optional_text(form.get("zoek"), "skills.search", 100)
         results = skills.search(system.reference, text, lang)
         return _page(request, pod, system, chosen=chosen, results=results)
     try:
-        uris = skills.to_store(system.reference, wanted)
+        uris = skills.to_store(system.reference, wanted, MAX_SEARCH_SKILLS)
         if not uris:
             raise FormError("form.required", field="form.skills")
         found = system.work.peers.search(as_requester(system, pod), uris, now,

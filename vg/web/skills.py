@@ -14,7 +14,6 @@ from .render import lang_of
 
 router = APIRouter(include_in_schema=False)
 MAX_RESULTS = 12
-MAX_CHOSEN = 20
 
 
 def label(reference, uri: str, lang: str) -> str:
@@ -26,14 +25,26 @@ def label(reference, uri: str, lang: str) -> str:
     return first or other or uri
 
 
-def to_store(reference, values: list) -> list[str]:
+def from_form(form, name: str, limit: int) -> list[str]:
+    """Every value of a skill field as sent, at most ``limit`` of them (the most
+    the action takes, repeats counted): more is refused with that one limit named,
+    never the first ``limit`` taken."""
+    values = form.getlist(name)
+    if len(values) > limit:
+        raise FormError("form.too_many_skills", count=str(limit))
+    if not all(isinstance(v, str) for v in values):
+        raise FormError("form.unknown_skill")
+    return values
+
+
+def to_store(reference, values: list, limit: int) -> list[str]:
     """The skill URIs a saved form names, in order, without repeats; an unknown
-    skill or too many is refused rather than dropped."""
+    skill or more than ``limit`` is refused rather than dropped."""
     uris = list(dict.fromkeys(v for v in values if isinstance(v, str)))
     if any(uri not in reference.skills for uri in uris):
         raise FormError("form.unknown_skill")
-    if len(uris) > MAX_CHOSEN:
-        raise FormError("form.too_many_skills", count=str(MAX_CHOSEN))
+    if len(uris) > limit:
+        raise FormError("form.too_many_skills", count=str(limit))
     return uris
 
 
@@ -43,13 +54,14 @@ def search(reference, text: str, lang: str) -> list[dict]:
 
 
 def chosen(reference, values: list, lang: str) -> list[dict]:
-    """Known skill URIs from a form, in order, without repeats."""
+    """Known skill URIs from a form or a saved document, in order, without
+    repeats: every one of them, since a form saves back what it shows."""
     seen, out = set(), []
     for uri in values:
         if isinstance(uri, str) and uri in reference.skills and uri not in seen:
             seen.add(uri)
             out.append({"uri": uri, "label": label(reference, uri, lang)})
-    return out[:MAX_CHOSEN]
+    return out
 
 
 @router.get("/vaardigheden")

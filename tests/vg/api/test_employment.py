@@ -3,6 +3,12 @@ into their own Workcontext reaches nothing that employer's colleagues may see.""
 
 from __future__ import annotations
 
+import os
+
+import pytest
+
+from consent import did_from_public_key
+from registry import limits
 from tests.vg.api.world import UTRECHT, ZEIST
 
 API = "/api/v1"
@@ -54,18 +60,18 @@ def test_an_organisation_lists_and_ends_only_its_own_employees(world):
 
     listed = world.client.get(f"{API}/medewerkers", headers=zeist)
     elsewhere = world.client.get(f"{API}/medewerkers", headers=utrecht)
-    [employee] = [e["employee"] for e in listed.json()]
+    [employee] = [e["employee"] for e in listed.json()["items"]]
     foreign_end = world.client.delete(f"{API}/medewerkers/{employee}",
                                       headers=utrecht)
     again = world.client.post(f"{API}/medewerkers", json={"did": eva.did},
                               headers=zeist)
 
     assert again.json()["employee"] == employee
-    assert elsewhere.json() == []
+    assert elsewhere.json() == {"items": [], "nextCursor": None}
     assert foreign_end.status_code == 404
     assert foreign_end.headers["content-type"] == "application/problem+json"
     assert again.status_code == 201
-    assert again.json()["attested"] == listed.json()[0]["attested"]
+    assert again.json()["attested"] == listed.json()["items"][0]["attested"]
 
 
 def test_only_staff_attest_and_a_bad_did_changes_nothing(world):
@@ -84,7 +90,7 @@ def test_only_staff_attest_and_a_bad_did_changes_nothing(world):
     assert (by_dpo.status_code, by_holder.status_code) == (403, 401)
     assert (bad.status_code, extra.status_code) == (400, 400)
     assert world.client.get(f"{API}/medewerkers",
-                            headers=world.staff(ZEIST)).json() == []
+                            headers=world.staff(ZEIST)).json()["items"] == []
 
 
 def test_attesting_a_did_never_hands_out_the_registrys_pseudonym(world):
@@ -101,3 +107,60 @@ def test_attesting_a_did_never_hands_out_the_registrys_pseudonym(world):
     references = [a.json()["employee"] for a in answers]
     assert len(set(references)) == 2
     assert all(eva.subject not in text for text in [a.text for a in answers] + listed)
+
+
+def _random_did() -> str:
+    """The did of a key no pod holds: the registry has never seen it."""
+    return did_from_public_key(os.urandom(32))
+
+
+def test_an_organisation_attests_at_most_its_ceiling_of_employees(world, monkeypatch):
+    monkeypatch.setattr(limits, "MAX_EMPLOYEES", 3)
+    zeist = world.staff(ZEIST)
+    dids = [_random_did() for _ in range(4)]
+
+    answers = [world.client.post(f"{API}/medewerkers", json={"did": did},
+                                 headers=zeist) for did in dids]
+    again = world.client.post(f"{API}/medewerkers", json={"did": dids[0]},
+                              headers=zeist)
+    elsewhere = world.client.post(f"{API}/medewerkers", json={"did": dids[3]},
+                                  headers=world.staff(UTRECHT))
+
+    assert [a.status_code for a in answers] == [201, 201, 201, 409]
+    assert answers[3].json()["code"] == "limit-reached"
+    assert again.status_code == 201
+    assert elsewhere.status_code == 201
+    listed = world.client.get(f"{API}/medewerkers", headers=zeist).json()["items"]
+    assert len(listed) == 3
+
+
+def test_employees_are_listed_in_pages_that_join_up(world):
+    zeist = world.staff(ZEIST)
+    for _ in range(5):
+        world.client.post(f"{API}/medewerkers", json={"did": _random_did()},
+                          headers=zeist)
+    whole = world.client.get(f"{API}/medewerkers", headers=zeist).json()
+
+    pages, cursor = [], None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = world.client.get(f"{API}/medewerkers", headers=zeist,
+                                params=params).json()
+        pages.append(page["items"])
+        cursor = page["nextCursor"]
+        if cursor is None:
+            break
+
+    assert [len(p) for p in pages] == [2, 2, 1]
+    assert [e for p in pages for e in p] == whole["items"]
+    assert whole["nextCursor"] is None and len(whole["items"]) == 5
+
+
+@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 1001},
+                                    {"cursor": "nope"}, {"cursor": "A" * 32}])
+def test_a_bad_page_of_employees_is_400(world, params):
+    answer = world.client.get(f"{API}/medewerkers", headers=world.staff(ZEIST),
+                              params=params)
+
+    assert answer.status_code == 400
+    assert answer.headers["content-type"] == "application/problem+json"

@@ -10,7 +10,9 @@ import nacl.public
 import nacl.signing
 import pytest
 
-from tests.vg.api.world import PASSPHRASE, UTRECHT, ZEIST
+from registry.errors_work import TeamDissolved
+from registry.teams import ProductSpec
+from tests.vg.api.world import NOW, PASSPHRASE, UTRECHT, ZEIST
 from tests.factories import registry_snapshot
 
 API = "/api/v1"
@@ -153,6 +155,33 @@ def test_dissolved_team_keeps_products_loses_members_and_stays_findable(world, t
                              headers=team["bram"].headers,
                              json={"title": "Te laat", "url": "https://example.org/x"})
     assert late.status_code == 409
+
+
+@pytest.mark.parametrize("side", ["staff", "member"])
+def test_no_one_adds_a_product_to_a_dissolved_team(world, team, side):
+    _dissolve(world, team)
+    path, headers = ((f"{API}/teams/{team['name']}/producten", team["staff"])
+                     if side == "staff" else
+                     (f"{API}/pod/teams/{team['name']}/producten",
+                      team["bram"].headers))
+
+    late = world.client.post(path, headers=headers,
+                             json={"title": "Te laat", "url": "https://example.org/x"})
+
+    assert late.status_code == 409 and late.json()["code"] == "team-dissolved"
+    assert _page(world, team)["products"] == []
+
+
+def test_the_registry_refuses_a_product_for_a_team_dissolved_after_it_was_read(
+        world, team):
+    teams = world.system.work.teams
+    read_before = teams.get(team["name"])
+    _dissolve(world, team)
+
+    with pytest.raises(TeamDissolved):
+        teams.add_product(read_before, ProductSpec(title="Te laat",
+                                                   url="https://example.org/x"), NOW)
+    assert _page(world, team)["products"] == []
 
 
 def test_a_product_is_a_link_or_a_file_and_bad_ones_are_refused(world, team):

@@ -104,8 +104,8 @@ def test_too_many_skills_are_refused_with_the_limit_named(app):  # noqa: F811
 
     answer = holder.post("/mijn/werkcontext", data={
         "csrf": token, "actie": "opslaan", "naam": "Sanne de Boer", "werkgever": UTRECHT,
-        "vaardigheid": sorted(app.state.system.reference.skills)[:21]})
+        "vaardigheid": sorted(app.state.system.reference.skills)[:101]})
 
     assert answer.status_code == 400
-    assert "Kies hoogstens 20 vaardigheden." in answer.text
+    assert "Kies hoogstens 100 vaardigheden." in answer.text
 
