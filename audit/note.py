@@ -13,15 +13,15 @@ public key)``. Verifiers ignore signatures by keys they do not know.
 tlog-checkpoint (c2sp.org/tlog-checkpoint): the text is ``origin\\nsize\\nbase64(root)\\n``
 (extension lines may follow; we write none).
 
-Ed25519 itself is cryptography's, imported on the first signature or verification:
-its Rust and OpenSSL library holds about 7 MB of a process's memory, and a worker
-that never publishes or checks a checkpoint (one that only streams a pod's files)
-has no use for it.
-
 tlog-proof (c2sp.org/tlog-proof): ``c2sp.org/tlog-proof@v1\\n``, an optional
 ``extra <base64>`` line, ``index <n>\\n``, one base64 hash per line, a blank line, and
 the signed checkpoint. Self-contained: whoever holds it, the entry and the log's
 verifier key can check it offline.
+
+Ed25519 itself is cryptography's, imported on the first signature or verification:
+its Rust and OpenSSL library holds about 8 MB of a process's memory, and a worker
+that never publishes or checks a checkpoint (one that only streams a pod's files)
+has no use for it.
 """
 
 from __future__ import annotations

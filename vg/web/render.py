@@ -26,7 +26,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 @cache
 def _environment() -> Environment:
     """The templates' environment, made for the first page: a worker that serves
-    only the API never holds Jinja2 (about 1.5 MB of code and compiled templates)."""
+    only the API never holds Jinja2 (about 1.5 MB of its code)."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
     env = Environment(loader=FileSystemLoader(TEMPLATES),
