@@ -206,7 +206,7 @@ class MerkleLog:
 
     @property
     def origin(self) -> str | None:
-        return self._signer.verifier.name if self._signer else None
+        return self._signer.name if self._signer else None
 
     def create_tables(self) -> None:
         """Create or upgrade the tables (``audit.migrate``, keeping every record)
@@ -574,7 +574,7 @@ class MerkleLog:
             if last is not None:
                 self._check_consistent(conn, last.size, bytes.fromhex(last.root_hash),
                                        size, root)
-            text = Checkpoint(self._signer.verifier.name, size, root).text()
+            text = Checkpoint(self._signer.name, size, root).text()
             note = self._signer.sign(text + f"timestamp {iso_ms(now)}\n")
             conn.execute(table.insert().values(
                 size=size, root_hash=root.hex(), note=note,

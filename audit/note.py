@@ -17,6 +17,11 @@ tlog-proof (c2sp.org/tlog-proof): ``c2sp.org/tlog-proof@v1\\n``, an optional
 ``extra <base64>`` line, ``index <n>\\n``, one base64 hash per line, a blank line, and
 the signed checkpoint. Self-contained: whoever holds it, the entry and the log's
 verifier key can check it offline.
+
+Ed25519 itself is cryptography's, imported on the first signature or verification:
+its Rust and OpenSSL library holds about 8 MB of a process's memory, and a worker
+that never publishes or checks a checkpoint (one that only streams a pod's files)
+has no use for it.
 """
 
 from __future__ import annotations
@@ -26,21 +31,20 @@ import binascii
 import hashlib
 import re
 from dataclasses import dataclass
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import (
-    Ed25519PrivateKey,
-    Ed25519PublicKey,
-)
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from audit.merkle import HASH_SIZE, ProofError, leaf_hash, verify_inclusion
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 DASH = "\u2014"
 ED25519 = b"\x01"
 PROOF_HEADER = "c2sp.org/tlog-proof@v1"
 MAX_NOTE_BYTES = 1 << 20
 MAX_SIGNATURES = 100
+SEED_SIZE = 32
 _NAME = re.compile(r"[^\s+\u2014]+")
 
 
@@ -82,6 +86,9 @@ class Verifier:
         return f"{self.name}+{self.id.hex()}+{encoded}"
 
     def verifies(self, text: bytes, signature: bytes) -> bool:
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
         try:
             Ed25519PublicKey.from_public_bytes(self.public_key).verify(signature, text)
         except (InvalidSignature, ValueError):
@@ -90,14 +97,33 @@ class Verifier:
 
 
 class Signer:
-    """Signs notes with an Ed25519 key derived from a 32-byte server secret."""
+    """Signs notes with an Ed25519 key derived from a 32-byte server secret. The
+    name and the seed are checked here; the key is made on first use (the module's
+    docstring says why)."""
 
     def __init__(self, name: str, seed: bytes) -> None:
         if not _NAME.fullmatch(name):
             raise NoteError("a key name has no spaces, '+' or em dashes")
-        self._key = Ed25519PrivateKey.from_private_bytes(seed)
+        seed = memoryview(seed).tobytes()  # TypeError for anything but a buffer
+        if len(seed) != SEED_SIZE:
+            raise ValueError("An Ed25519 private key is 32 bytes long")
+        self.name = name
+        self._seed = seed
+
+    @cached_property
+    def _key(self) -> Ed25519PrivateKey:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+            Ed25519PrivateKey,
+        )
+
+        return Ed25519PrivateKey.from_private_bytes(self._seed)
+
+    @cached_property
+    def verifier(self) -> Verifier:
+        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
         public = self._key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        self.verifier = Verifier(name, public)
+        return Verifier(self.name, public)
 
     def sign(self, text: str) -> str:
         """The signed note for ``text`` (which must end in a newline)."""

@@ -3,6 +3,7 @@ encryption against the raw cipher, memory during a 1 GB upload, and the Communit
 Solid Server on the same machine with the same load generator.
 
     .venv/bin/python bench/pod_bench.py [--seconds 10] [--reps 3] [--no-css]
+        [--upload-gib 1] [--only-http | --only-upload]
 
 - HTTP: the pod runs in uvicorn with one worker and with two (``vg serve
   --workers``); wrk drives it. GET reads the Workcontext (decrypt, ETag); PUT stores
@@ -482,8 +483,12 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--upload-gib", type=float, default=1.0)
     parser.add_argument("--no-css", action="store_true")
-    parser.add_argument("--only-http", action="store_true",
-                        help="keep the other figures in the results file")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--only-http", action="store_true",
+                      help="keep the other figures in the results file")
+    only.add_argument("--only-upload", action="store_true",
+                      help="measure the memory during the upload alone, keeping the "
+                           "other figures in the results file")
     parser.add_argument("--inside", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--css-binary", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -492,7 +497,7 @@ def main() -> None:
         figures = http_comparison(args.seconds, args.reps, args.inside, args.css_binary)
         (args.inside / "http.json").write_text(json.dumps(figures))
         return
-    if shutil.which("wrk") is None:
+    if shutil.which("wrk") is None and not args.only_upload:
         subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True)
 
     work = Path(tempfile.mkdtemp(prefix="vg-pod-bench-"))
@@ -504,20 +509,23 @@ def main() -> None:
                    "seconds": args.seconds, "reps": args.reps,
                    "connections": {"get": GET_CONNECTIONS, "put": PUT_CONNECTIONS},
                    "load_generator": "wrk -t1, unpinned, same namespace as the servers"}
-        if args.only_http:
-            results = {**json.loads(RESULTS.read_text()), **results}
-        else:
-            results["encryption"] = encryption(work, args.reps)
-            print("encryption", json.dumps(results["encryption"]), flush=True)
+        if args.only_http or args.only_upload:
+            kept = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+            results = {**kept, **results}
+        if not args.only_http:
+            if not args.only_upload:
+                results["encryption"] = encryption(work, args.reps)
+                print("encryption", json.dumps(results["encryption"]), flush=True)
             results["upload"] = upload_memory(work, args.upload_gib)
             print("upload", json.dumps(results["upload"]), flush=True)
-        for stale in ("pod_http", "css", "ratio_to_css", "pod_1_worker",
-                      "pod_2_worker"):
-            results.pop(stale, None)
-        if args.no_css:
-            results.update(http_comparison(args.seconds, args.reps, work, None))
-        else:
-            results.update(in_namespace(args, work))
+        if not args.only_upload:
+            for stale in ("pod_http", "css", "ratio_to_css", "pod_1_worker",
+                          "pod_2_worker"):
+                results.pop(stale, None)
+            if args.no_css:
+                results.update(http_comparison(args.seconds, args.reps, work, None))
+            else:
+                results.update(in_namespace(args, work))
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(json.dumps(results, indent=2) + "\n")
         print("written to", RESULTS)

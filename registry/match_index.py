@@ -30,7 +30,6 @@ from datetime import datetime
 from typing import Iterable, Sequence
 
 from sqlalchemy import Connection, insert, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from consent import Audience, Geography, corop_of, safety_region_of, sector_of
@@ -152,12 +151,21 @@ def term_ids(conn: Connection, terms: Iterable[str]) -> dict[str, int]:
     found = _read_terms(conn, wanted)
     missing = [t for t in wanted if t not in found]
     if missing:
-        dialect_insert = pg_insert if conn.dialect.name == "postgresql" else (
-            sqlite_insert)
-        conn.execute(dialect_insert(TERM).on_conflict_do_nothing(
+        conn.execute(_dialect_insert(conn)(TERM).on_conflict_do_nothing(
             index_elements=["term"]), [{"term": t} for t in missing])
         found.update(_read_terms(conn, missing))
     return found
+
+
+def _dialect_insert(conn: Connection):
+    """The dialect's INSERT, which can skip a duplicate. PostgreSQL's is imported
+    here, where its engine has loaded the dialect already: a registry on SQLite
+    never holds that dialect's 2 MB of code."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    return sqlite_insert
 
 
 def _read_terms(conn: Connection, terms: list[str]) -> dict[str, int]:

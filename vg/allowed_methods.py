@@ -7,6 +7,9 @@ route's methods alone (``POST /pod/werkcontext`` said ``Allow: GET`` while PUT i
 supported too). So the application records each route's path and methods as it
 includes the routers (``include``), and the 405 answers, API and pages alike, name
 the methods of every route whose path matches.
+
+A path whose routes take GET takes HEAD as well (``head_requests``), so ``Allow``
+names HEAD wherever it names GET.
 """
 
 from __future__ import annotations
@@ -48,11 +51,24 @@ class MethodTable:
             pattern, _, _ = compile_path(prefix + path)
             self._routes.append((pattern, frozenset(methods)))
 
-    def allowed(self, path: str) -> list[str]:
+    def declared(self, path: str) -> set[str]:
+        """The methods the routes whose pattern matches ``path`` declare."""
         found: set[str] = set()
         for pattern, methods in self._routes:
             if pattern.match(path):
                 found |= methods
+        return found
+
+    def answers_head_as_get(self, path: str) -> bool:
+        """Whether a HEAD request to ``path`` is answered by its GET route: its
+        routes take GET and none of them takes HEAD itself."""
+        declared = self.declared(path)
+        return "GET" in declared and "HEAD" not in declared
+
+    def allowed(self, path: str) -> list[str]:
+        found = self.declared(path)
+        if "GET" in found:
+            found.add("HEAD")
         return sorted(found, key=lambda m: (ORDER.index(m) if m in ORDER
                                             else len(ORDER), m))
 

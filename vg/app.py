@@ -21,6 +21,7 @@ from .api.deps import json_only
 from .api.pod_fast_read import FastWorkcontextRead
 from .api.pod_fast_write import FastWorkcontextWrite
 from .api.pod_http import PodPathGuard
+from .head_requests import HeadAsGet
 from .middleware import API_VERSION, HeadersAndLimits
 from .settings import Settings
 from .web import body_limit as web_body_limit
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None, system: System | None = None,
     app.add_middleware(PodPathGuard)
     install_web(app)
     app.add_middleware(HeadersAndLimits, limit_for=_body_limit)
+    app.add_middleware(HeadAsGet)
     app.openapi = lambda: _openapi(app)
     return app
 

@@ -4,6 +4,8 @@ only with our key and only unchanged."""
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from audit.merkle import MemoryTree, inclusion_proof, leaf_hash
@@ -86,3 +88,26 @@ def test_a_tlog_proof_verifies_for_its_entry_only():
         verify_proof(proof, entries[5], signer.verifier)
     with pytest.raises(NoteError):
         verify_proof(proof.replace("index 6", "index 5"), entries[6], signer.verifier)
+
+
+def test_a_signer_refuses_a_seed_that_is_not_32_bytes_when_it_is_made():
+    with pytest.raises(ValueError, match="32 bytes"):
+        Signer("vg.example/log", bytes(31))
+    with pytest.raises(TypeError):
+        Signer("vg.example/log", "a text, not bytes, of thirty-two!")
+    with pytest.raises(NoteError, match="key name"):
+        Signer("vg example", bytes(32))
+
+
+def test_a_signer_signs_with_the_ed25519_key_of_its_seed():
+    """RFC 8032 signatures are deterministic, so libsodium's, from the same seed,
+    are the same bytes."""
+    from nacl.signing import SigningKey
+
+    seed = bytes(range(32))
+    signer = Signer("vg.example/log", seed)
+    key = SigningKey(seed)
+    signature = base64.b64decode(signer.sign("hello\n").split(" ")[-1])
+
+    assert signer.verifier.public_key == bytes(key.verify_key)
+    assert signature == signer.verifier.id + key.sign(b"hello\n").signature

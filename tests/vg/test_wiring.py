@@ -47,3 +47,30 @@ def test_a_system_over_current_databases_is_built_without_alembic_or_numpy(
                            env={**os.environ, "PYTHONPATH": str(repo)})
 
     assert found.stdout.strip() == "[]"
+
+
+# What a serving worker loads only when it first needs it, and what needs it.
+DEFERRED_MODULES = (
+    "cryptography",  # the audit log's checkpoint key: signing or showing it
+    "jinja2",  # the first web page
+    "sqlalchemy.dialects.postgresql",  # a registry on PostgreSQL
+)
+
+
+def test_a_built_application_loads_what_it_uses_rarely_on_first_use(tmp_path: Path):
+    """The memory of a worker at rest is the code it needs to answer: a worker that
+    only streams binaries never signs a checkpoint, renders a page or speaks to
+    PostgreSQL."""
+    build_system(Settings(data_dir=tmp_path, kdf_level="interactive"))
+    script = ("import sys; from vg.settings import Settings; "
+              "from vg.app import create_app; "
+              f"create_app(Settings(data_dir={str(tmp_path)!r}, "
+              "kdf_level='interactive')); "
+              f"print(sorted({{d for m in sys.modules for d in {DEFERRED_MODULES!r} "
+              "if m == d or m.startswith(d + '.')}))")
+    repo = Path(__file__).parents[2]
+    found = subprocess.run([sys.executable, "-c", script], capture_output=True,
+                           text=True, check=True, cwd=repo,
+                           env={**os.environ, "PYTHONPATH": str(repo)})
+
+    assert found.stdout.strip() == "[]"
