@@ -27,6 +27,7 @@ from .errors import (
     InvalidPolicy,
     InvalidRecord,
     InvalidSignature,
+    InvalidVideoShare,
     ProjectionMismatch,
     UnknownField,
 )
@@ -57,5 +58,5 @@ __all__ = [
     "AudienceNeedsEmployer", "AudienceRefusedByEmployer", "InvalidPolicy",
     "InvalidRecord", "EmployerPolicy", "check_audience_for_holder", "ConsentEvent",
     "DeclaredBasis", "consent_receipt", "consent_record", "grant_events",
-    "verify_receipt",
+    "verify_receipt", "InvalidVideoShare",
 ]

@@ -12,6 +12,8 @@
     ├── InvalidPolicy                 400 invalid-policy      (detail)
     ├── InvalidRecord                 400 invalid-consent-record (problems)
     └── InvalidSignature              400 invalid-signature   (opaque: says nothing more)
+        └── InvalidVideoShare         400 invalid-video-share (opaque: an offer or a
+                                          chunk of a shared video that does not open)
 """
 
 from __future__ import annotations
@@ -122,3 +124,9 @@ class InvalidRecord(ConsentError):
     def __init__(self, problems: list[str]):
         super().__init__("; ".join(problems))
         self.problems = problems
+
+
+class InvalidVideoShare(InvalidSignature):
+    """A video share's offer or chunk that does not open. Says nothing about why."""
+
+    code = "invalid-video-share"

@@ -631,11 +631,14 @@ class UnlockedPod:
         """
         return self.numbered_disclosure(grant, now)[0]
 
-    def numbered_disclosure(self, grant: Grant,
-                            now: datetime) -> tuple[dict[str, Any], int]:
+    def numbered_disclosure(self, grant: Grant, now: datetime,
+                            present: Callable[[dict[str, Any]], dict[str, Any]]
+                            | None = None) -> tuple[dict[str, Any], int]:
         """``disclosure`` and the number of the version it discloses. The version
         is read under the lock that takes the sequence number, so a document with
-        a higher number never discloses an older version."""
+        a higher number never discloses an older version. ``present``: how the
+        version is shown to the registry before it is projected (the intro
+        video's address in the pod becomes the registry's address of its copy)."""
         with self.write_locked():
             state = self.read_state()
             if not state["versions"]:
@@ -646,6 +649,8 @@ class UnlockedPod:
             current = state["versions"][-1]
             document = self._read_version(current)
             sequence = self._advance_sequence(state)
+        if present is not None:
+            document = present(document)
         disclosure = make_disclosure(document, grant, sequence, self._signer(), now)
         return disclosure, current["version"]
 

@@ -25,6 +25,7 @@ from .errors import (
     ReplayedDocument,
     StorageFailed,
     UnknownEmployer,
+    VideoNotFound,
 )
 from .erasure import Erased, read_erasure
 from .gate import ConsentGate, Requester, Signals, VisibleProfile
@@ -35,6 +36,7 @@ from .policies import Notice, Policies
 from .service import MATCHING, CandidatePage, Registry
 from .inbox_delivery import FileDropInbox, InboxDelivery, MemoryInbox
 from .work import WorkLife
+from .video_shares import VideoShares
 
 __all__ = [
     "ROLES", "Access", "OrganisationRow", "hash_key", "CIRCLES", "STATUSES",
@@ -47,5 +49,6 @@ __all__ = [
     "upgrade", "MATCHING", "CandidatePage", "Registry", "FileDropInbox",
     "InboxDelivery", "MemoryInbox", "WorkLife", "Notice", "Policies",
     "UnknownEmployer",
-    "Erased", "read_erasure", "InvalidErasureRequest",
+    "Erased", "read_erasure", "InvalidErasureRequest", "VideoNotFound",
+    "VideoShares",
 ]

@@ -38,6 +38,7 @@ from .db import among
 from .errors import StorageFailed
 from .policies import Policies
 from .tables import CHILD_TABLES, Disclosure, ErasedHolder, Holder
+from .video_shares import drop_for_grants
 from .withdrawn import withdrawn_among
 
 D, H = Disclosure.__table__, Holder.__table__
@@ -420,4 +421,7 @@ def _drop_replaced(conn: Connection, grant_ids: list[str]) -> None:
     for table in CHILD_TABLES:
         t = table.__table__
         conn.execute(delete(t).where(t.c.disclosure_id.in_(ids)))
+    # A bulk load does not carry video copies: one of a replaced projection ends
+    # with it, and the pod copies the video again when it next publishes.
+    drop_for_grants(conn, grant_ids)
     conn.execute(delete(D).where(D.c.grant_id.in_(grant_ids)))

@@ -4,6 +4,7 @@
     ├── NotAuthenticated       401 not-authenticated   (opaque)
     ├── Forbidden              403 forbidden           (action)
     ├── AssignmentNotFound     404 assignment-not-found (assignment_id)
+    ├── VideoNotFound          404 video-not-found     (share)
     ├── InvalidAssignment      400 invalid-assignment  (problems)
     ├── InvalidCursor          400 invalid-cursor
     ├── InvalidTransition      409 invalid-transition  (assignment_id, current, action)
@@ -48,6 +49,19 @@ class AssignmentNotFound(RegistryError):
     def __init__(self, assignment_id: int):
         super().__init__(f"assignment {assignment_id} does not exist for this organisation")
         self.assignment_id = assignment_id
+
+
+class VideoNotFound(RegistryError):
+    """No intro video under this address that the requester may watch: unknown,
+    ended (withdrawn, expired, erased) and not granted to the requester look the
+    same, so the answer tells nobody whom a share belongs to."""
+
+    status = 404
+    code = "video-not-found"
+
+    def __init__(self, share: str):
+        super().__init__("no intro video you may watch is at this address")
+        self.share = share
 
 
 class InvalidAssignment(RegistryError):

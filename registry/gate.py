@@ -27,6 +27,7 @@ from .tables import CHILD_TABLES, Disclosure, DisclosureAudience, DisclosurePurp
 from .tables import DisclosureSkill, Holder
 from .match_index import reach_terms, requester_keys
 from .tables_match import MatchDisclosure, MatchSkill, MatchTerm
+from .video_shares import drop_for_grants
 
 D = Disclosure.__table__
 H = Holder.__table__
@@ -256,6 +257,19 @@ class ConsentGate:
             rows = conn.execute(query.order_by(D.c.holder_did, D.c.sequence)).all()
         return _merge(r for r in rows if self._confirm(r, requester.organisation))
 
+    def visible_grant(self, requester: Requester, purpose: str, now: datetime,
+                      grant_id: str) -> VisibleProfile | None:
+        """The disclosure under ``grant_id`` alone, if ``requester`` may see it
+        for ``purpose`` now (the conditions of ``visible``); nothing is logged."""
+        self.purge_expired(now)
+        org = requester.organisation
+        query = select(D, H.c.pseudonym).join(H, H.c.did == D.c.holder_did).where(
+            *self._visible(D, org, purpose, now), D.c.grant_id == grant_id)
+        with transaction(self._engine) as conn:
+            rows = conn.execute(query).all()
+        found = _merge(r for r in rows if self._confirm(r, org))
+        return found[0] if found else None
+
     def disclose(self, requester: Requester, purpose: str,
                  profiles: Sequence[VisibleProfile], now: datetime, trace_id: str,
                  activity: str, reason: str, action: str = "disclose",
@@ -314,6 +328,7 @@ class ConsentGate:
         if not cls._expired(conn, now):
             return 0
         expired = select(D.c.id).where(D.c.valid_until <= now)
+        drop_for_grants(conn, select(D.c.grant_id).where(D.c.valid_until <= now))
         for table in CHILD_TABLES:
             t = table.__table__
             conn.execute(delete(t).where(t.c.disclosure_id.in_(expired)))

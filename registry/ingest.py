@@ -33,6 +33,7 @@ from .match_index import entry_for, write_entries
 from .policies import Policies
 from .tables import CHILD_TABLES, Disclosure, DisclosureAudience, DisclosurePurpose
 from .tables import DisclosureSkill, ErasedHolder, Holder, WithdrawnGrant
+from .video_shares import drop_for_grant, named_share
 from .withdrawn import withdrawn_among
 
 T_DISCLOSURE = Disclosure.__table__
@@ -47,6 +48,8 @@ class Accepted:
     holder_pseudonym: str
     grant_id: str
     fields: tuple[str, ...]
+    # Copies of the intro video this disclosure ended (their files are swept).
+    videos_dropped: int = 0
 
 
 def pseudonym_for(secret: bytes, did: str) -> str:
@@ -83,11 +86,17 @@ class Ingest:
             _check_grant_usable(conn, self._secret, found.grant.id, found.holder)
             self._policies.admit(conn, employer, found.grant.audience)
             _delete_grant(conn, found.grant.id, found.holder)
+            # A copy of the intro video the new projection no longer names (a new
+            # video, or no video) ends with the old projection.
+            dropped = drop_for_grant(conn, found.grant.id, found.holder,
+                                     keep=named_share(found.fields,
+                                                      found.workcontext))
             disclosure_id = _insert(conn, found, columns, now, employer)
             _insert_children(conn, disclosure_id, found, columns.skills)
             write_entries(conn, [entry_for(disclosure_id, pseudonym, found.sequence,
                                            found.grant, columns)])
-        return Accepted(pseudonym, found.grant.id, tuple(sorted(found.fields)))
+        return Accepted(pseudonym, found.grant.id, tuple(sorted(found.fields)),
+                        dropped)
 
     def check_projection(self, workcontext: dict[str, Any], fields: frozenset[str],
                          holder: str) -> Extracted:
@@ -134,6 +143,7 @@ class Ingest:
                     raise
             _check_grant_owner(conn, found.grant_id, found.holder)
             _delete_grant(conn, found.grant_id, found.holder)
+            drop_for_grant(conn, found.grant_id, found.holder)
             if conn.execute(select(T_WITHDRAWN.c.grant_id).where(
                     T_WITHDRAWN.c.grant_id == found.grant_id)).first() is None:
                 conn.execute(insert(T_WITHDRAWN).values(grant_id=found.grant_id,

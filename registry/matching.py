@@ -36,6 +36,9 @@ from .assignments import AssignmentSpec, StoredAssignment
 from .circles import DISTANCE_POINTS, Circles
 from .relations import Relation, SkillRelations, SkillRelationsOnFirstUse
 
+# The processing activity of matching in the records of processing (A3).
+MATCH_ACTIVITY = "https://w3id.org/virtuele-gemeente/register#matching-v1"
+
 
 @dataclass(frozen=True, slots=True)
 class Scored:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar, overload
@@ -24,24 +24,26 @@ from .assignments import (
 from .bulk import BulkIngest
 from .circles import Circles
 from .db import transaction
-from .errors import Forbidden, InvalidTransition
+from .errors import Forbidden, InvalidTransition, StorageFailed
 from .errors_work import CandidateNotFound
 from .employment import Employment
 from .erasure import Erased, Erasure
 from .gate import ConsentGate, Requester, VisibleProfile
 from .ingest import Accepted, Ingest
-from .matching import Matcher, Ranked, Scored
+from .matching import MATCH_ACTIVITY, Matcher, Ranked, Scored
 from .relations import SkillRelations
 from .policies import Policies
+from .video_access import VIDEO_ACTION, VIDEO_PURPOSES, VideoAccess
+from .video_shares import VideoShares
 
 T = TypeVar("T")
 MATCHING = "matching"
-MATCH_ACTIVITY = "https://w3id.org/virtuele-gemeente/register#matching-v1"
 MAX_PAGE = 100
 _RANK_ATTEMPTS = 3
 CANDIDATES_ACTION = "assignment-candidates"
 # Which purposes each logged action serves: the audit log flags any other.
-ACTION_PURPOSES = {CANDIDATES_ACTION: frozenset({MATCHING})}
+ACTION_PURPOSES = {CANDIDATES_ACTION: frozenset({MATCHING}),
+                   VIDEO_ACTION: VIDEO_PURPOSES}
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +57,8 @@ class CandidatePage:
 class Registry:
     def __init__(self, engine: Engine, reference, audit: AuditLog,
                  pseudonym_secret: bytes,
-                 validator: WorkcontextValidator | None = None):
+                 validator: WorkcontextValidator | None = None,
+                 video_shares: VideoShares | None = None):
         tooi = {o.tooi_uri: code for code, o in reference.organisations.items()}
         self.engine = engine
         self.reference = reference
@@ -71,6 +74,9 @@ class Registry:
         self.relations = SkillRelations.of(reference)
         self.circles = Circles(reference)
         self.employment = Employment(engine, pseudonym_secret)
+        # Copies of intro videos shared under grants; without a store (a
+        # registry built for one command) no video is taken or served.
+        self.videos = VideoAccess(self.gate, video_shares)
         self._match_index = None
 
     @property
@@ -85,17 +91,42 @@ class Registry:
         return self._match_index
 
     def receive_disclosure(self, document: Any, now: datetime) -> Accepted:
-        return self.ingest.disclosure(document, now)
+        accepted = self.ingest.disclosure(document, now)
+        if accepted.videos_dropped:
+            self.sweep_videos()
+        return accepted
 
     def check_workcontext(self, document: Any, holder: str) -> None:
         """Refuse a Workcontext this registry would refuse in any projection."""
         self.ingest.check_workcontext(document, holder)
 
     def receive_withdrawal(self, document: Any, now: datetime) -> str:
-        return self.ingest.withdrawal(document, now)
+        withdrawn = self.ingest.withdrawal(document, now)
+        self.sweep_videos()
+        return withdrawn
 
     def receive_erasure(self, document: Any, now: datetime) -> Erased:
-        return self.erasure.erase(document, now)
+        erased = self.erasure.erase(document, now)
+        self.sweep_videos()
+        return erased
+
+    def receive_video_share(self, document: Any, chunks: Iterable[bytes],
+                            now: datetime) -> str:
+        """Take the copy of an intro video a signed disclosure names."""
+        if self.videos.shares is None:
+            raise StorageFailed()
+        return self.videos.shares.receive(document, chunks, now)
+
+    def holds_video_share(self, share: str) -> bool:
+        return self.videos.shares is not None and self.videos.shares.holds(share)
+
+    def video_share_key(self) -> bytes | None:
+        """The public key pods seal copies of videos to (None: no store)."""
+        return None if self.videos.shares is None else self.videos.shares.public_key
+
+    def sweep_videos(self) -> int:
+        """Remove the files of copies whose rows (and data keys) are gone."""
+        return 0 if self.videos.shares is None else self.videos.shares.sweep()
 
     def last_sequence(self, did: str) -> int:
         """The highest sequence number taken from the holder here, an erased

@@ -18,6 +18,7 @@ from .holder_columns import NAMES_DID, NAMES_PSEUDONYM
 from .policy_tables import EmployerPolicyRow, EmploymentRow, LegalBasisRow
 from .policy_tables import PolicyNotice
 from .tables_match import MatchChange, MatchDisclosure, MatchSkill, MatchTerm
+from .tables_video import VideoShare
 
 
 class Organisation(SQLModel, table=True):
@@ -209,4 +210,4 @@ REGISTRY_TABLES = tuple(m.__table__ for m in (
     DisclosurePurpose, DisclosureAudience, DisclosureSkill, Assignment, AssignmentPass,
     FeedSequence,
     EmployerPolicyRow, LegalBasisRow, PolicyNotice, ErasedHolder, EmploymentRow,
-    WebSession, MatchTerm, MatchDisclosure, MatchSkill, MatchChange))
+    WebSession, MatchTerm, MatchDisclosure, MatchSkill, MatchChange, VideoShare))

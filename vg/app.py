@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from . import problems
 from .allowed_methods import include
 from .api import consent, dpo, holder, inbox, organisation, pod_resources, pod_rights
-from .api import employment, feed, groups, swipes, teams
+from .api import employment, feed, groups, swipes, teams, videos
 from .api.deps import json_only
 from .api.pod_fast_read import FastWorkcontextRead
 from .api.pod_fast_write import FastWorkcontextWrite
@@ -46,6 +46,8 @@ async def _purge_expired_every_minute(app: FastAPI) -> AsyncIterator[None]:
             try:
                 now = (app.state.clock or _utc_now)()
                 await run_in_threadpool(app.state.system.registry.gate.purge_expired, now)
+                # The files of intro video copies whose grants just expired.
+                await run_in_threadpool(app.state.system.registry.sweep_videos)
                 if rounds % PRUNE_EVERY == 0:
                     await run_in_threadpool(_prune_audit_log, app.state.system, now)
             except Exception as exc:  # keep purging after a transient failure
@@ -93,7 +95,7 @@ def create_app(settings: Settings | None = None, system: System | None = None,
     # ``api.bounded_json``); the pod's resources parse their own (strict JSON-LD,
     # or streamed binaries).
     for module in (consent, holder, inbox, organisation, employment, dpo, swipes,
-                   feed, teams, groups, pod_rights):
+                   feed, teams, groups, pod_rights, videos):
         include(app, module.router, prefix="/api/v1",
                 dependencies=[Depends(json_only)])
     include(app, pod_resources.router, prefix="/api/v1")

@@ -30,6 +30,7 @@ from pod.ratings import rating_summary
 from registry import GrantWithdrawn, Registry, RegistryError, ReplayedDocument
 from schemas import SchemaError
 
+from . import video_publication
 from .pod_inbox import SENDER as RATING_SENDER
 from .wiring import System
 
@@ -243,15 +244,21 @@ def publish(system: System, pod: UnlockedPod, grant: Grant, now: datetime) -> in
     grant of the same holder may deliver a higher number first, and the registry
     refuses this one as a replay. It is then made again, with a new number and the
     Workcontext as it is by then: a replay refused here is never the holder's
-    last word."""
+    last word.
+
+    A grant of ``intro_video`` discloses the registry's address of a copy of the
+    video, which is handed over once the disclosure is taken (video_publication)."""
+    shared = video_publication.prepare(system, pod, grant)
     for attempt in range(REPLAY_ATTEMPTS):
-        document, version = pod.numbered_disclosure(grant, now)
+        document, version = pod.numbered_disclosure(grant, now, shared.present)
         try:
             deliver(system.registry, document, now)
-            return version
         except ReplayedDocument:
             if attempt == REPLAY_ATTEMPTS - 1:
                 raise
+            continue
+        video_publication.hand_over(system, pod, grant, shared, now)
+        return version
     raise AssertionError("unreachable")
 
 

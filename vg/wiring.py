@@ -13,6 +13,7 @@ from registry import (
     FileDropInbox,
     OrganisationRow,
     Registry,
+    VideoShares,
     WorkLife,
     create_tables,
     make_engine,
@@ -55,8 +56,12 @@ def build_system(settings: Settings, reference: ReferenceData | None = None) -> 
     # One validator for the pod's checks and the registry's: a document the pod
     # validated is not walked again by the registry's check before a save.
     validator = WorkcontextValidator()
+    # Copies of intro videos shared under grants: ciphertext files, with each
+    # copy's data key sealed to this X25519 key (registry/video_shares.py).
+    videos = VideoShares(engine, settings.data_dir / "video-shares",
+                         server_secret(settings.data_dir, "video-share.key"))
     registry = Registry(engine, reference, audit, pseudonym_secret,
-                        validator=validator)
+                        validator=validator, video_shares=videos)
     registry.access.seed(organisation_rows(reference))
     cost = MODERATE if settings.kdf_level == "moderate" else INTERACTIVE
     pods = PodStore(settings.pods_dir, kdf_cost=cost)

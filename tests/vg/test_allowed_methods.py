@@ -10,22 +10,23 @@ import pytest
 
 from vg.allowed_methods import is_refusal
 from vg.api import consent, dpo, employment, feed, groups, holder, inbox
-from vg.api import organisation, pod_resources, pod_rights, swipes, teams
+from vg.api import organisation, pod_resources, pod_rights, swipes, teams, videos
 from vg.web import pages_dpo, pages_grants, pages_holder, pages_login, pages_org
-from vg.web import pages_sharing, pages_team, pages_video, pages_work, skills
+from vg.web import pages_org_video, pages_sharing, pages_team, pages_video, pages_work
+from vg.web import skills
 from tests.vg.test_api import _holder, _skills
 from tests.vg.test_api import api  # noqa: F401  (a fixture used by name)
 
 API = (consent, holder, inbox, organisation, employment, dpo, swipes, feed, teams,
-       groups, pod_rights, pod_resources)
+       groups, pod_rights, pod_resources, videos)
 PAGES = (pages_login, pages_holder, pages_grants, pages_sharing, pages_team,
-         pages_video, pages_work, pages_org, pages_dpo, skills)
+         pages_video, pages_work, pages_org, pages_org_video, pages_dpo, skills)
 TRIED = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 # A value for each path parameter that the paths' own checks take.
 VALUES = {"pod_id": "0" * 32, "grant_ref": "0" * 8 + "-0000-4000-8000-" + "0" * 12,
           "message_id": "0" * 32, "subject": "0" * 32, "name": "a", "slug": "a",
           "number": "1", "index": "1", "assignment_id": "1", "product_id": "1",
-          "employee": "0" * 32}
+          "employee": "0" * 32, "share": "0" * 32}
 
 
 def resources() -> dict[str, tuple[set[str], set[str]]]:

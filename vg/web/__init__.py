@@ -20,7 +20,7 @@ from ..allowed_methods import include
 from ..secrets_store import server_secret
 from . import errors, skills
 from . import pages_dpo, pages_grants, pages_holder, pages_login, pages_org
-from . import pages_sharing, pages_team, pages_video, pages_work
+from . import pages_org_video, pages_sharing, pages_team, pages_video, pages_work
 
 STATIC = Path(__file__).parent / "static"
 API_PREFIX = "/api/"
@@ -35,7 +35,7 @@ def install(app: FastAPI) -> None:
     system = app.state.system
     app.state.web = WebState(server_secret(system.settings.data_dir, "csrf.key"))
     for module in (pages_login, pages_holder, pages_grants, pages_sharing, pages_team,
-                   pages_video, pages_work, pages_org,
+                   pages_video, pages_work, pages_org, pages_org_video,
                    pages_dpo, skills):
         include(app, module.router)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")

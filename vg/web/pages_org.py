@@ -30,6 +30,7 @@ from .form_values import (
     texts,
     whole_number,
 )
+from .pages_org_video import card_video
 from .profile_view import shown_fields
 from .refusals import FormError
 from .auth import Form, Organisation
@@ -251,7 +252,8 @@ def _candidate(reference, ranked, lang: str) -> dict:
     """Only what the gate returned: the consented fields, in words."""
     return {"subject": ranked.profile.pseudonym, "score": ranked.score,
             "reasons": list(ranked.reasons),
-            "fields": shown_fields(reference, ranked.profile, lang)}
+            "fields": shown_fields(reference, ranked.profile, lang),
+            "video": card_video(ranked.profile)}
 
 
 # -- matches, contact, teams -------------------------------------------------------

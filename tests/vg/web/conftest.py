@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from pod.binaries import BinaryWriter
+from pod.video_share import INTRO_VIDEO
 from registry import AssignmentSpec
 from schemas import WORKCONTEXT_CONTEXT_URL
 from vg import holder_flows
@@ -90,10 +92,12 @@ def _seed(data_dir: Path, reference_dir: Path) -> World:
             "functionLevel": {"type": "FunctionLevel", "levelSystem": "HR21",
                               "levelName": "adviseur III", "levelRank": 3},
             "availability": {"type": "Availability", "hoursPerWeek": 24}}
+        document["introVideo"] = _intro_video(system, pod, now)
         holder_flows.save_workcontext(system, pod, document, now)
         holder_flows.grant_consent(
             system, pod, {"kind": "employer_and_neighbours", "employer": UTRECHT},
-            ["matching"], ["name", "employer", "skills", "level", "hours_per_week"],
+            ["matching"], ["name", "employer", "skills", "level", "hours_per_week",
+                           "intro_video"],
             now + timedelta(days=90), now)
         holder_flows.grant_consent(
             system, pod, {"kind": "employer", "employer": UTRECHT}, ["contact"],
@@ -110,6 +114,16 @@ def _seed(data_dir: Path, reference_dir: Path) -> World:
         system.registry.candidates(staff, assignment.id, now, "0" * 31 + "1", 10)
     system.registry.engine.dispose()
     return World("", holders, staff_key, dpo_key, skills)
+
+
+def _intro_video(system, pod, now) -> dict:
+    """A short video in the pod, named as the holder's video page names it."""
+    writer = BinaryWriter(pod, INTRO_VIDEO, "video/webm")
+    writer.write(bytes(range(256)) * 64)
+    writer.commit(now)
+    return {"type": "VideoObject", "encodingFormat": "video/webm",
+            "contentUrl": f"{system.settings.public_base()}api/v1/pods/"
+                          f"{system.pods.pod_id(pod.did)}/bestanden/{INTRO_VIDEO}"}
 
 
 @pytest.fixture(scope="session")

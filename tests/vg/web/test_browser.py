@@ -193,6 +193,15 @@ def test_a_project_leader_creates_an_assignment_and_likes_a_candidate(
     assert card.get_by_text("Vaardigheden", exact=True).is_visible()
     assert card.get_by_text("Vereiste vaardigheden: 1 van 1").is_visible()
     assert card.get_by_text("E-mailadres").count() == 0  # not granted for matching
+    video = card.get_by_label("Introductievideo")
+    expect(video).to_be_visible()
+    source = card.locator("video source").get_attribute("src")
+    assert re.fullmatch(r"/organisatie/introductievideo/[0-9a-f]{32}", source)
+    played = page.request.get(world.base + source, headers={"Range": "bytes=0-15"})
+    assert played.status == 206 and played.body() == bytes(range(16))
+    assert page.request.get(world.base + source.replace("/organisatie", "/api/v1")
+                            .replace("introductievideo", "introductievideos")
+                            ).status == 401  # the API wants the organisation's key
     check(page, viewport, "staff-candidate")
     with page.expect_navigation():
         page.keyboard.press("ArrowRight")

@@ -1,0 +1,63 @@
+"""Organisations watching an intro video a holder shared under a grant.
+
+The copy is served through the consent gate like every other field: the
+disclosure under the share's grant must be live, for the declared purpose, with an
+audience that contains the requesting organisation, and must grant ``intro_video``
+and name this share (invariants 1-3). Every access, each byte range included, is
+appended to the audit log before the first byte leaves (invariant 4): a browser
+that scrubs through a video asks for several ranges, and each one shows the video.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Callable, TypeVar
+
+from .errors import Forbidden, VideoNotFound
+from .gate import ConsentGate, Requester
+from .matching import MATCH_ACTIVITY
+from .peers import KNOWLEDGE_ACTIVITY
+from .teams import TEAM_ACTIVITY
+from .video_shares import StoredShare, VideoShares, named_share
+
+T = TypeVar("T")
+VIDEO_ACTION = "intro-video"
+# The purposes a grant of intro_video may name (schemas/catalogue.py), each with
+# the processing activity it belongs to in the records of processing.
+VIDEO_ACTIVITIES = {"matching": MATCH_ACTIVITY, "teamwork": TEAM_ACTIVITY,
+                    "knowledge_sharing": KNOWLEDGE_ACTIVITY}
+VIDEO_PURPOSES = frozenset(VIDEO_ACTIVITIES)
+
+
+class VideoAccess:
+    def __init__(self, gate: ConsentGate, shares: VideoShares | None):
+        self._gate = gate
+        self.shares = shares
+
+    def watch(self, requester: Requester, share: str, purpose: str, now: datetime,
+              trace_id: str, check: Callable[[StoredShare], T]
+              ) -> tuple[StoredShare, T]:
+        """The copy ``share`` if the requester may watch it for ``purpose`` now,
+        logged as shown, with what ``check`` (the request's byte range, which may
+        refuse) made of it before anything was logged. Anything else is one
+        VideoNotFound (a share that never was, one that ended, one for another
+        audience or purpose); a role that may not watch is Forbidden, logged as
+        a refusal."""
+        if requester.role != "staff":
+            self._gate.refuse(requester, now, trace_id, VIDEO_ACTION, "intro video",
+                              "role may not watch intro videos", purpose=purpose)
+            raise Forbidden("watch intro videos")
+        stored = self.shares.stored(share) if self.shares is not None else None
+        if stored is None or purpose not in VIDEO_ACTIVITIES:
+            raise VideoNotFound(share)
+        profile = self._gate.visible_grant(requester, purpose, now, stored.grant_id)
+        if (profile is None
+                or named_share(profile.fields, profile.workcontext) != share):
+            raise VideoNotFound(share)
+        checked = check(stored)
+        shown = replace(profile, fields=frozenset({"intro_video"}))
+        self._gate.disclose(requester, purpose, [shown], now, trace_id,
+                            VIDEO_ACTIVITIES[purpose], reason="intro video watched",
+                            action=VIDEO_ACTION, target="intro video")
+        return stored, checked
