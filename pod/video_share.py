@@ -17,8 +17,9 @@ not be linked to the pod, the holder or another share of the same video.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from datetime import datetime
-from typing import Any, Iterator
+from typing import Any
 
 import nacl.public
 import nacl.utils
@@ -49,7 +50,7 @@ def intro_video(pod: UnlockedPod) -> BinaryInfo | None:
 
 def share_id(pod: UnlockedPod, grant_id: str, video: BinaryInfo) -> str:
     kek = pod.key_material()[1]
-    return hashlib.blake2b(f"{grant_id}|{video.file}".encode("utf-8"),
+    return hashlib.blake2b(f"{grant_id}|{video.file}".encode(),
                            digest_size=16, key=kek,
                            person=b"vg-video-share").hexdigest()
 

@@ -10,9 +10,10 @@ that scrubs through a video asks for several ranges, and each one shows the vide
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from .errors import Forbidden, VideoNotFound
 from .gate import ConsentGate, Requester

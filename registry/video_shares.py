@@ -24,10 +24,11 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import nacl.exceptions
 import nacl.public
@@ -113,7 +114,10 @@ class VideoShares:
             with transaction(self._engine) as conn:
                 _check_named(conn, offer)  # a withdrawal may have come meanwhile
                 _check_room(conn, offer)
-                conn.execute(delete(V).where(V.c.share_id == offer.share))
+                if self.stored(offer.share, conn) and self._path(offer.share).exists():
+                    # The same copy from a concurrent publication: the first stays,
+                    # so its key and its file never part.
+                    return offer.share
                 conn.execute(delete(V).where(V.c.grant_id == offer.grant_id,
                                              V.c.holder_did == offer.holder))
                 conn.execute(insert(V).values(

@@ -6,9 +6,7 @@ from __future__ import annotations
 import re
 
 from registry import AssignmentSpec
-from tests.factories import UTRECHT
-from tests.vg.web.test_web_pages import app, signed_in_holder  # noqa: F401
-from tests.vg.web.test_web_pages import signed_in_organisation
+from tests.vg.web.test_web_pages import app, signed_in_holder, signed_in_organisation  # noqa: F401
 from vg.web import cookies
 
 VIDEO = bytes(range(256)) * 512  # 128 KiB: two chunks
