@@ -236,6 +236,16 @@ def publish_grants(system: System, pod: UnlockedPod, records,
     return published, tuple(failed)
 
 
+def publish_video_grants(system: System, pod: UnlockedPod, now: datetime) -> None:
+    """Publish again every grant of ``intro_video`` after the pod's video changed
+    (replaced or deleted), so no organisation goes on watching a video the holder
+    took back: the registry's copy ends with the disclosure that named it."""
+    records = [r for r in pod.grants()
+               if video_publication.FIELD in r.grant.fields]
+    if records:
+        publish_grants(system, pod, records, now)
+
+
 def publish(system: System, pod: UnlockedPod, grant: Grant, now: datetime) -> int:
     """Deliver a disclosure of the current Workcontext under ``grant``; returns the
     number of the version it disclosed.

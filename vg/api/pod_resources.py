@@ -44,6 +44,7 @@ from pod import (
     inbox,
 )
 from pod.binaries import BinaryWriter, binaries, binary, delete_binary, read_range
+from pod.video_share import INTRO_VIDEO
 from schemas import parse_bounded
 
 from .. import holder_flows
@@ -316,7 +317,7 @@ def list_binaries(request: Request, pod: OwnPod, system: SystemDep,
 
 @router.put(POD + "/bestanden/{name}", status_code=201)
 async def upload_binary(name: str, request: Request, pod: OwnPod, now: NowDep,
-                        if_match: IfMatch = None,
+                        system: SystemDep, if_match: IfMatch = None,
                         if_none_match: IfNoneMatch = None) -> Response:
     """Streams the body through the chunked encryption: memory stays at about one
     upload piece whatever the size (the body cap is MAX_BINARY_BYTES)."""
@@ -332,6 +333,8 @@ async def upload_binary(name: str, request: Request, pod: OwnPod, now: NowDep,
     except BaseException:
         writer.abort()
         raise
+    if name == INTRO_VIDEO:
+        await run_in_threadpool(holder_flows.publish_video_grants, system, pod, now)
     response = json_response({"name": info.name, "size": info.size}, status=201)
     response.headers["ETag"] = info.etag
     return response
@@ -363,10 +366,13 @@ def download_binary(name: str, request: Request, pod: OwnPod,
 
 
 @router.delete(POD + "/bestanden/{name}", status_code=204)
-def remove_binary(name: str, pod: OwnPod, if_match: IfMatch = None,
+def remove_binary(name: str, pod: OwnPod, system: SystemDep, now: NowDep,
+                  if_match: IfMatch = None,
                   if_none_match: IfNoneMatch = None) -> Response:
     _check_none_match(if_none_match, binary(pod, name).etag)
     delete_binary(pod, name, if_match)
+    if name == INTRO_VIDEO:
+        holder_flows.publish_video_grants(system, pod, now)
     return Response(status_code=204)
 
 

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
 from pod.binaries import BinaryWriter, binary, read_range
+from pod.video_share import INTRO_VIDEO
 
 from .. import holder_flows
 from ..api.deps import NowDep, SystemDep
@@ -26,7 +27,7 @@ from .video_form import VideoForm, VideoFormError
 
 router = APIRouter(include_in_schema=False)
 PATH = "/mijn/video"
-NAME = "introductievideo"
+NAME = INTRO_VIDEO
 MEDIA_TYPES = ("video/mp4", "video/webm")
 MAX_VIDEO_BYTES = 200 * 1024 * 1024
 

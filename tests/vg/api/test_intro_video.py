@@ -279,16 +279,12 @@ def test_publishing_again_does_not_copy_the_video_again(world):
     assert copies(world) == before and shared(world)[0].received == received
 
 
-def test_a_video_named_in_the_pod_but_gone_is_left_out_of_the_disclosure(world):
+def test_a_deleted_video_is_left_out_of_the_disclosure_and_its_copy_ends(world):
     person, pod_id, _ = granted(world)
     staff = world.staff(UTRECHT)
     removed = world.client.delete(f"/api/v1/pods/{pod_id}/bestanden/{VIDEO_NAME}",
                                   headers=person.headers)
-    assert removed.status_code == 204
-    document = world.client.get("/api/v1/pod/werkcontext",
-                                headers=person.headers).json()
-    world.client.put("/api/v1/pod/werkcontext", content=json.dumps(document),
-                     headers={**person.headers, "Content-Type": LD_JSON})
+    assert removed.status_code == 204  # the grant is published again at once
 
     assignment = world.assignment(staff, world.skills(2))
     page = world.client.get(f"/api/v1/opdrachten/{assignment}/kandidaten",
@@ -298,6 +294,22 @@ def test_a_video_named_in_the_pod_but_gone_is_left_out_of_the_disclosure(world):
     assert "introVideo" not in card["workcontext"]
     assert pod_id not in json.dumps(page)
     assert shared(world) == [] and copies(world) == []
+
+
+def test_a_video_replaced_in_the_pod_alone_ends_the_old_copy(world):
+    person, pod_id, _ = granted(world)
+    staff = world.staff(UTRECHT)
+    old = path_of(candidate_video(world, staff, person))
+
+    replaced = world.client.put(f"/api/v1/pods/{pod_id}/bestanden/{VIDEO_NAME}",
+                                content=b"newer" * 1000,
+                                headers={**person.headers, "Content-Type": "video/mp4"})
+    new = path_of(candidate_video(world, staff, person))
+
+    assert replaced.status_code == 201 and new != old
+    assert world.client.get(old, headers=staff).status_code == 404
+    assert world.client.get(new, headers=staff).content == b"newer" * 1000
+    assert len(shared(world)) == 1 and len(copies(world)) == 1
 
 
 @pytest.mark.parametrize("method", ["HEAD"])
