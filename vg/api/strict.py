@@ -8,7 +8,8 @@ wrong JSON type is refused as ``invalid-input`` naming the field.
 
 JSON has no date type: a date or a date-time is a string in ISO 8601, so the date
 types below take a string (or, from Python code, the value itself) and nothing
-else, where strict mode alone would refuse the string.
+else, where strict mode alone would refuse the string, and only in the range of
+``schemas.dates`` (a period starting in the year 1 is a mistake, not a plan).
 """
 
 from __future__ import annotations
@@ -16,8 +17,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+)
 from pydantic_core import PydanticCustomError
+
+from schemas import DAY_RANGE, day_in_range
 
 
 class Strict(BaseModel):
@@ -34,10 +44,17 @@ def _written(kind: type, example: str):
     return check
 
 
+def _in_range(value: date) -> date:
+    if not day_in_range(value):
+        raise PydanticCustomError("date_range", "must be " + DAY_RANGE)
+    return value
+
+
 # A day written YYYY-MM-DD.
 Day = Annotated[date, Field(strict=False),
-                BeforeValidator(_written(date, "YYYY-MM-DD"))]
+                BeforeValidator(_written(date, "YYYY-MM-DD")), AfterValidator(_in_range)]
 
 # A moment with its offset, written YYYY-MM-DDThh:mm:ss+hh:mm.
 Moment = Annotated[AwareDatetime, Field(strict=False),
-                   BeforeValidator(_written(datetime, "YYYY-MM-DDThh:mm:ssZ"))]
+                   BeforeValidator(_written(datetime, "YYYY-MM-DDThh:mm:ssZ")),
+                   AfterValidator(_in_range)]

@@ -159,3 +159,36 @@ def test_well_typed_bodies_are_still_taken(app):
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+@pytest.mark.parametrize("start, end, field", [
+    ("0001-01-01", "2027-01-01", "periodStart"),
+    ("2027-01-01", "9999-12-31", "periodEnd"),
+])
+def test_an_assignment_period_outside_2000_to_2099_is_refused(app, start, end, field):
+    client = TestClient(app)
+    system = app.state.system
+    key = system.registry.access.issue_key("GM0344", "staff", "test", _now())
+    body = {"title": "Omgevingswet invoeren", "periodStart": start, "periodEnd": end,
+            "requiredSkills": sorted(system.reference.skills)[:1]}
+
+    answer = client.post("/api/v1/opdrachten", json=body,
+                         headers={"Authorization": f"Bearer {key}"})
+
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["code"] == "invalid-input"
+    assert field in answer.json()["detail"] and "2000-01-01" in answer.json()["detail"]
+
+
+def test_a_grant_starting_in_year_one_is_refused(app):
+    client = TestClient(app)
+    headers = _holder(client)
+    body = {"audience": {"kind": "all_municipalities"}, "purposes": ["matching"],
+            "fields": ["skills"], "validFrom": "0001-01-01T00:00:00Z",
+            "validUntil": "0002-01-01T00:00:00Z"}
+
+    answer = client.post("/api/v1/pod/toestemmingen", json=body, headers=headers)
+
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["code"] == "invalid-input"
+    assert "validFrom" in answer.json()["detail"]
