@@ -24,6 +24,7 @@ from ..oversight import log_read, verify_whole_log
 from . import charts
 from .auth import Form, Organisation
 from .form_values import action, one_of, required_id
+from .problem_texts import localised
 from .refusals import FormError
 from .i18n import translator
 from .render import format_date, lang_of, page, redirect
@@ -245,5 +246,8 @@ def verify(request: Request, form: Form, requester: Organisation,
     """Recompute the whole tree and compare it with every signed checkpoint."""
     if not _dpo(requester):
         return redirect("/organisatie")
-    return page(request, "dpo_verify.html",
-                report=verify_whole_log(system).to_json())
+    report = verify_whole_log(system).to_json()
+    if report["problem"]:  # audit/verify.py words it in English
+        lang = lang_of(request)
+        report["problem"] = localised(report["problem"], lang, translator(lang))
+    return page(request, "dpo_verify.html", report=report)
