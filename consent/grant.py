@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from schemas.catalogue import FIELDS, PURPOSES
+from schemas.dates import DAY_RANGE, day_in_range
 
 from .audience import Audience
 from .errors import ConsentError, FieldNotAllowedForPurpose, InvalidGrant, UnknownField
@@ -97,6 +98,10 @@ def check_grant(grant: Grant) -> None:
         problems.append("purposes must name at least one purpose")
     if not grant.fields:
         problems.append("fields must name at least one field")
+    for name, moment in (("validFrom", grant.valid_from),
+                         ("validUntil", grant.valid_until)):
+        if not day_in_range(moment):
+            problems.append(f"{name} must be a moment {DAY_RANGE}")
     if grant.valid_until <= grant.valid_from:
         problems.append("validUntil must be after validFrom")
     if grant.valid_until - grant.valid_from > MAX_VALIDITY:

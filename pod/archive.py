@@ -39,7 +39,7 @@ from consent import (
 
 from . import crypto, limits
 from .binaries import BinaryWriter, binaries, check_name, read_range
-from .derivation import KeyDerivation
+from .derivation import NORMALISATION, KeyDerivation
 from .errors import (
     ArchiveTooLarge,
     DecryptionFailed,
@@ -193,16 +193,18 @@ def _seal_seed(seed: bytes, passphrase: str, derivation: KeyDerivation) -> dict:
     key = derivation.derive_new(passphrase, salt)
     return {"alg": _KEY_ALG, "salt": _b64(salt),
             "opslimit": derivation.cost[0], "memlimit": derivation.cost[1],
-            "sealed": _b64(crypto.seal(key, seed, _KEY_AD))}
+            "normalise": NORMALISATION, "sealed": _b64(crypto.seal(key, seed, _KEY_AD))}
 
 
 def _check_identity_key(sealed: dict, derivation: KeyDerivation) -> None:
     """Refuse a malformed key, or one sealed at a cost above what this server
     accepts, before any key is derived."""
     problems = []
-    if set(sealed) != _KEY_MEMBERS or sealed["alg"] != _KEY_ALG:
+    if set(sealed) - {"normalise"} != _KEY_MEMBERS or sealed["alg"] != _KEY_ALG \
+            or sealed.get("normalise", NORMALISATION) != NORMALISATION:
         members = ", ".join(sorted(_KEY_MEMBERS))
-        problems.append(f"identityKey must have exactly {members} with alg {_KEY_ALG}")
+        problems.append(f"identityKey must have exactly {members} with alg {_KEY_ALG}"
+                        f" (and normalise {NORMALISATION}, or none before it)")
     elif not derivation.accepts(sealed["opslimit"], sealed["memlimit"]):
         ops, mem = derivation.ceiling
         problems.append(f"identityKey: the Argon2id cost must be an opslimit of "
@@ -229,7 +231,7 @@ def _decoded_length(text: Any) -> int | None:
 def _open_seed(sealed: dict, passphrase: str, derivation: KeyDerivation) -> bytes:
     try:
         key = derivation.derive(passphrase, _b64d(sealed["salt"]), sealed["opslimit"],
-                                sealed["memlimit"])
+                                sealed["memlimit"], sealed.get("normalise"))
         seed = crypto.open_sealed(key, _b64d(sealed["sealed"]), _KEY_AD)
     except (DecryptionFailed, ValueError, KeyError, TypeError) as exc:
         raise UnlockFailed() from exc

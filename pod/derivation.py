@@ -12,15 +12,25 @@ here, and this bounds both what one derivation may cost and how many run at once
 - *concurrent*: derivations in the process at one time; the rest wait their turn.
 
 At most ``concurrent`` times the ceiling's memory is in use for derivations.
+
+A passphrase is derived from in Unicode normalisation form C (UAX #15): "é" typed
+as one code point or as "e" with a combining accent, as keyboards and operating
+systems differ, is one passphrase. Keys made before that were derived from the raw
+bytes; the parameters stored with a key say which (``normalise``), and a key
+without it is derived from the passphrase exactly as given.
 """
 
 from __future__ import annotations
 
 import threading
+import unicodedata
 from contextlib import contextmanager
 from typing import Iterator
 
 from . import crypto
+
+# The form new keys are derived from, as recorded with them.
+NORMALISATION = "NFC"
 
 
 class KeyDerivation:
@@ -39,20 +49,31 @@ class KeyDerivation:
                        (opslimit, crypto.MIN_OPSLIMIT, self.ceiling[0]),
                        (memlimit, crypto.MIN_MEMLIMIT, self.ceiling[1])))
 
-    def derive(self, passphrase: str, salt: bytes, opslimit: int,
-               memlimit: int) -> bytes:
-        """Argon2id at a given cost; ValueError for a cost above the ceiling."""
+    def derive(self, passphrase: str, salt: bytes, opslimit: int, memlimit: int,
+               normalise: object = None) -> bytes:
+        """Argon2id at a given cost, of the passphrase in the form ``normalise``
+        names (None: as given, for keys made before normalisation); ValueError for
+        a cost above the ceiling or a form this server does not know."""
         if not self.accepts(opslimit, memlimit):
             raise ValueError("Argon2id cost is outside what this server accepts")
+        if normalise is not None:
+            passphrase = normalised(passphrase, normalise)
         with self.slot():
             return crypto.derive_key(passphrase, salt, opslimit, memlimit)
 
     def derive_new(self, passphrase: str, salt: bytes) -> bytes:
-        """Argon2id at the configured cost, for a key made now."""
-        return self.derive(passphrase, salt, *self.cost)
+        """Argon2id at the configured cost in ``NORMALISATION``, for a key made now."""
+        return self.derive(passphrase, salt, *self.cost, normalise=NORMALISATION)
 
     @contextmanager
     def slot(self) -> Iterator[None]:
         """Hold one of the derivation slots."""
         with self._slots:
             yield
+
+
+def normalised(passphrase: str, form: object) -> str:
+    """``passphrase`` in the normalisation form ``form`` (only NFC is written)."""
+    if form != NORMALISATION:
+        raise ValueError("unknown passphrase normalisation")
+    return unicodedata.normalize(NORMALISATION, passphrase)

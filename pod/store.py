@@ -35,7 +35,7 @@ from consent import HolderKey
 
 from . import crypto
 from .commits import GroupCommit
-from .derivation import KeyDerivation
+from .derivation import NORMALISATION, KeyDerivation
 from .errors import (
     DecryptionFailed,
     PodExists,
@@ -70,8 +70,9 @@ class PodStore:
         self.keyring = Keyring(keyring_dir or root / ".keyring")
         self._commits = GroupCommit()
 
-    def _derive(self, passphrase: str, salt: bytes, opslimit: int, memlimit: int) -> bytes:
-        return self.derivation.derive(passphrase, salt, opslimit, memlimit)
+    def _derive(self, passphrase: str, salt: bytes, opslimit: int, memlimit: int,
+                normalise: object = NORMALISATION) -> bytes:
+        return self.derivation.derive(passphrase, salt, opslimit, memlimit, normalise)
 
     def pod_id(self, did: str) -> str:
         # A hash keeps untrusted identifiers out of file names entirely.
@@ -122,7 +123,10 @@ class PodStore:
 
     def unlock(self, did: str, passphrase: str) -> UnlockedPod:
         """Open with the passphrase; a pod stored at a lower Argon2id cost than the
-        store's is re-wrapped at the store's cost on the way (cost raised later)."""
+        store's is re-wrapped at the store's cost on the way (cost raised later), and
+        a pod whose key was derived from the passphrase's raw bytes (made before
+        normalisation) is re-wrapped under its NFC form, so that from then on it
+        opens however the passphrase's accents are typed."""
         try:
             meta = self._meta(did)
         except UnlockFailed:
@@ -130,7 +134,7 @@ class PodStore:
         pod = self.unlock_without_upgrade(did, passphrase, meta)
         stored = (meta["kdf"]["opslimit"], meta["kdf"]["memlimit"])
         raised = (max(stored[0], self.kdf_cost[0]), max(stored[1], self.kdf_cost[1]))
-        if raised != stored:
+        if raised != stored or meta["kdf"].get("normalise") != NORMALISATION:
             pod.lock()
             return self.change_passphrase(did, passphrase, passphrase, raised)
         return pod
@@ -172,7 +176,7 @@ class PodStore:
         kdf = meta["kdf"]
         try:
             passkey = self._derive(passphrase, _b64d(kdf["salt"]), kdf["opslimit"],
-                                   kdf["memlimit"])
+                                   kdf["memlimit"], kdf.get("normalise"))
         except (ValueError, KeyError, TypeError) as exc:
             raise UnlockFailed() from exc
         return self._open(did, meta, passkey)
@@ -247,7 +251,7 @@ class PodStore:
             "did": did,
             "created": created,
             "kdf": {"alg": "argon2id", "salt": _b64(salt), "opslimit": cost[0],
-                    "memlimit": cost[1]},
+                    "memlimit": cost[1], "normalise": NORMALISATION},
             "keys": _b64(crypto.seal(unlock_key, record, _keys_ad(did))),
         }
         directory = self.directory(did)

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from schemas.catalogue import FIELDS_OF_WORK
+from schemas.dates import DAY_RANGE, day_in_range
 from schemas.reference_organisations import SECTORS
 
 from . import limits
@@ -150,6 +151,10 @@ def _level_and_time_problems(spec: AssignmentSpec) -> list[str]:
         problems.append("level_min must not exceed level_max")
     if spec.hours_per_week is not None and not 1 <= spec.hours_per_week <= 40:
         problems.append("hoursPerWeek must be from 1 to 40")
+    for name, day in (("periodStart", spec.period_start),
+                      ("periodEnd", spec.period_end)):
+        if day is not None and not day_in_range(day):
+            problems.append(f"{name} must be a day {DAY_RANGE}")
     if (spec.period_start is None) != (spec.period_end is None):
         problems.append("periodStart and periodEnd must be given together")
     elif spec.period_start and spec.period_start > spec.period_end:

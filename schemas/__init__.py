@@ -1,6 +1,7 @@
 """Vocabulary: the Workcontext context and shapes, the field catalogue, reference data."""
 
 from .catalogue import FIELDS, FIELDS_OF_WORK, PURPOSES, Field, Purpose, Sensitivity
+from .dates import DAY_RANGE, FIRST_DAY, LAST_DAY, day_in_range
 from .errors import (
     DocumentTooLarge,
     InvalidDocument,
@@ -39,6 +40,7 @@ from .workcontext import MAX_SKILLS, Validated, WorkcontextValidator, check_refe
 
 __all__ = [
     "FIELDS", "FIELDS_OF_WORK", "PURPOSES", "Field", "Purpose", "Sensitivity",
+    "DAY_RANGE", "FIRST_DAY", "LAST_DAY", "day_in_range",
     "DocumentTooLarge", "InvalidDocument", "ReferenceDataInvalid",
     "ReferenceDataMissing", "RemoteContextRefused", "SchemaError",
     "UnknownMunicipality", "UnknownOccupation", "UnknownOrganisation",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 from typing import AsyncIterator, Callable
@@ -23,7 +24,7 @@ from .api.pod_fast_write import FastWorkcontextWrite
 from .api.pod_http import PodPathGuard
 from .head_requests import HeadAsGet
 from .middleware import API_VERSION, HeadersAndLimits
-from .settings import Settings
+from .settings import Settings, SettingsInvalid, load_settings
 from .web import body_limit as web_body_limit
 from .web import install as install_web
 from .wiring import System, build_system
@@ -72,7 +73,7 @@ def _utc_now() -> datetime:
 
 def create_app(settings: Settings | None = None, system: System | None = None,
                clock: Callable | None = None, fast_paths: bool = True) -> FastAPI:
-    system = system or build_system(settings or Settings())
+    system = system or build_system(settings or load_settings())
     app = FastAPI(
         lifespan=_purge_expired_every_minute,
         title="Virtuele Gemeente API",
@@ -115,7 +116,12 @@ def app_from_environment() -> FastAPI:
     worker process imports when the server runs several (``vg serve --workers``).
     Pods, keys and sessions live on disk and every pod write takes a file lock, so
     workers share nothing in memory; the parent builds the databases first."""
-    return create_app(Settings())
+    try:
+        settings = load_settings()
+    except SettingsInvalid as exc:  # one line for the operator, not a traceback
+        print(f"vg: setting {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    return create_app(settings)
 
 
 def _openapi(app: FastAPI) -> dict:

@@ -19,7 +19,7 @@ from typing import Any
 
 from audit import InvalidAuditQuery
 from registry.peers import FREELANCE
-from schemas import PURPOSES, holds_forbidden_characters
+from schemas import DAY_RANGE, PURPOSES, day_in_range, holds_forbidden_characters
 
 # The most characters each text filter takes: an organisation code, an actor as
 # the access record names it, a purpose key, a subject's pseudonym, a day or an
@@ -49,13 +49,14 @@ MUST = {
     "day": "a date written YYYY-MM-DD (e.g. 2026-12-05)",
     "instant": "a date written YYYY-MM-DD or a date-time with its offset (e.g. "
                "2026-12-05 or 2026-12-05T00:00:00Z)",
+    "range": "a day or a moment " + DAY_RANGE,
 }
 
 
 class FilterRefused(InvalidAuditQuery):
     """A filter the rules refuse; ``rule`` names which rule (``characters``,
     ``length``, ``choice``, ``pseudonym``, ``requester``, ``organisation``, ``day``,
-    ``instant`` or ``period``), for a page that words the reason itself."""
+    ``instant``, ``range`` or ``period``), for a page that words the reason itself."""
 
     def __init__(self, parameter: str, must: str, rule: str):
         super().__init__(parameter, must)
@@ -148,6 +149,7 @@ def instant(name: str, value: str | None, *, days_only: bool = False
         except ValueError:
             raise FilterRefused(name, MUST["day" if days_only else "instant"],
                                 "day" if days_only else "instant") from None
+        _check_range(name, day)
         start = datetime.combine(day, time.min, tzinfo=timezone.utc)
         return start if name == "since" else start + timedelta(days=1)
     if days_only:
@@ -155,9 +157,16 @@ def instant(name: str, value: str | None, *, days_only: bool = False
     try:
         if not _INSTANT.fullmatch(value):
             raise ValueError(value)
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise FilterRefused(name, MUST["instant"], "instant") from None
+    _check_range(name, moment)
+    return moment
+
+
+def _check_range(name: str, day: date) -> None:
+    if not day_in_range(day):
+        raise FilterRefused(name, MUST["range"], "range")
 
 
 def period(since: datetime | None, until: datetime | None) -> None:

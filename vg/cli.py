@@ -14,7 +14,7 @@ import typer
 
 from .cli_common import fail, instance_settings, settings_for
 from .cli_consent import consent
-from .settings import Settings
+from .settings import SettingsInvalid, load_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Virtuele Gemeente: pods, consent, registry and audit log.")
@@ -39,7 +39,7 @@ def demo(holders: int = typer.Option(2000, min=10, max=100_000),
     """Build a fresh embedded instance on the real reference data and walk through it."""
     from .demo import run_demo
 
-    settings = Settings(data_dir=data_dir, kdf_level="interactive")
+    settings = load_settings(data_dir=data_dir, kdf_level="interactive")
     result = run_demo(settings, holders=holders, seed=seed, out=typer.echo)
     if not (result["audit_ok"] and result["withdrawn_candidate_gone"]):
         fail("the demo's checks failed (see above)")
@@ -350,6 +350,9 @@ def run(args: list[str]) -> int:
         where = f"{ctx.command_path}: " if ctx and ctx.command_path != "vg" else ""
         typer.echo(f"vg: {where}{_one_line(exc.format_message())}", err=True)
         return getattr(exc, "exit_code", 2)
+    except SettingsInvalid as exc:
+        typer.echo(f"vg: setting {exc}", err=True)
+        return 2
     except Exception as exc:  # one line, never a stack trace, for operators
         status = getattr(exc, "status", None)
         text = f"{exc}" if status else f"unexpected {type(exc).__name__}: {exc}"

@@ -7,7 +7,7 @@ from typing import NoReturn, Optional
 
 import typer
 
-from .settings import Settings
+from .settings import Settings, load_settings
 
 # Written by the first start of an instance (``vg serve`` or ``vg demo``); without it
 # a directory holds no instance, whatever else is in it.
@@ -28,7 +28,7 @@ def fail(message: str) -> NoReturn:
 
 
 def settings_for(data_dir: Optional[Path]) -> Settings:
-    return Settings(data_dir=data_dir) if data_dir else Settings()
+    return load_settings(data_dir=data_dir) if data_dir else load_settings()
 
 
 def instance_settings(data_dir: Optional[Path]) -> Settings:

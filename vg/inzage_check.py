@@ -19,7 +19,7 @@ from audit import Verifier
 from audit.merkle import ProofError, leaf_hash, verify_inclusion
 from audit.note import open_checkpoint
 
-UNPROVEN = ("requesterRole", "action", "target")
+UNPROVEN = ("viewer", "requesterRole", "action", "target")
 # readable field of a view item -> the entry's member it must equal
 _FROM_ENTRY = {"organisation": "organisation", "purpose": "purpose",
                "fields": "fields", "outcome": "outcome", "reason": "reason",

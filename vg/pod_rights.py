@@ -12,6 +12,7 @@ from consent import format_time
 from pod import UnlockedPod
 from pod.archive import export_archive, import_archive
 from registry import Erased, pseudonym_for
+from registry.peers import HOLDER_ROLE
 from schemas import check_references
 
 from . import holder_flows
@@ -35,16 +36,26 @@ def own_access_log(system: System, did: str, limit: int = 1000,
 
 def access_record(record) -> dict:
     """One audit record as the holder sees it; ``GET /pod/inzage`` adds the entry's
-    exact bytes and its inclusion proof to the same members."""
+    exact bytes and its inclusion proof to the same members.
+
+    ``viewer`` says who looked: ``colleague``, a fellow holder shown the data
+    (interest-group suggestions, peer search: the access record names a holder as
+    the actor, ``organisation`` is then that colleague's employer), else
+    ``organisation``, its staff or DPO."""
     entry, access = record.entry, record.access
     return {"index": record.index, "occurredAt": format_time(entry.started_at),
             "organisation": entry.organisation,
+            "viewer": viewer_of(access),
             "requesterRole": access.role if access else None,
             "action": access.action if access else None,
             "target": access.target if access else None,
             "purpose": entry.purpose, "fields": list(entry.fields),
             "outcome": entry.outcome, "reason": entry.reason,
             "processingActivity": entry.processing_activity}
+
+
+def viewer_of(access) -> str:
+    return "colleague" if access and access.role == HOLDER_ROLE else "organisation"
 
 
 def export_pod(system: System, pod: UnlockedPod, passphrase: str,

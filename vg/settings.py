@@ -3,15 +3,23 @@
 Secrets (the session key, the pseudonym key) are read from files in the data
 directory, created on first use with mode 0600: never from code, never logged.
 Outside development, a Argon2id cost below MODERATE is refused.
+
+A wrong value is ``SettingsInvalid``: one line naming the variable, what is wrong
+with it and what it may be (never the value itself, which may hold a database
+password), for the command line and the server to print as it is.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "VG_"
+DATABASE_URL = "a SQLAlchemy database URL (sqlite:///... or postgresql+psycopg://...)"
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,30 +30,42 @@ def default_reference_dir() -> Path:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="VG_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env",
+                                      extra="ignore")
 
     environment: Literal["development", "production"] = "development"
     data_dir: Path = Field(default=REPO_ROOT / "var")
     reference_dir: Path = Field(default_factory=default_reference_dir)
-    database_url: str | None = None
-    audit_database_url: str | None = None
+    database_url: str | None = Field(default=None, description=DATABASE_URL)
+    audit_database_url: str | None = Field(default=None, description=DATABASE_URL)
     audit_origin: str = Field(default="localhost/virtuele-gemeente/auditlog",
-                              pattern=r"^[^\s+\u2014]{1,200}$")
+                              pattern=r"^[^\s+\u2014]{1,200}$", description=(
+                                  "1 to 200 characters with no spaces, no + and no "
+                                  "em dash"))
     audit_retention_days: int = Field(default=730, ge=1, le=36500)
     kdf_level: Literal["interactive", "moderate"] = "moderate"
     session_minutes: int = Field(default=30, ge=1, le=24 * 60)
-    host: str = "127.0.0.1"
+    host: str = Field(default="127.0.0.1", max_length=253,
+                      description="a host name or an IP address")
     port: int = Field(default=8000, ge=1, le=65535)
     # The address clients reach the server at (behind a proxy: its public one). The
     # pod's linked-data ids are built from it, never from a request's Host header.
     public_url: str | None = Field(default=None,
-                                   pattern=r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?/?$")
+                                   pattern=r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?/?$",
+                                   description="http:// or https:// with a host name "
+                                               "and an optional port, no path")
 
     @model_validator(mode="after")
     def _refuse_insecure(self) -> "Settings":
         if self.environment == "production" and self.kdf_level != "moderate":
-            raise ValueError("kdf_level must be 'moderate' in production")
+            raise SettingsInvalid("VG_KDF_LEVEL", "is below the production minimum "
+                                  "(VG_ENVIRONMENT is production)", "moderate")
         return self
+
+    @classmethod
+    def allowed(cls, name: str) -> str:
+        """What the setting ``name`` may be, in words."""
+        return _allowed(cls.model_fields[name])
 
     def public_base(self) -> str:
         """The server's base URL, ending in a slash."""
@@ -65,3 +85,52 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'audit.sqlite'}"
+
+
+class SettingsInvalid(ValueError):
+    """A setting with a value it may not have: ``setting`` is the variable."""
+
+    def __init__(self, setting: str, problem: str, allowed: str):
+        super().__init__(f"{setting} {problem}; allowed: {allowed}")
+        self.setting = setting
+        self.problem = problem
+        self.allowed = allowed
+
+
+def load_settings(**given: Any) -> Settings:
+    """``Settings`` from the environment and ``given``; a wrong value is
+    ``SettingsInvalid`` (the first one, since one line is shown)."""
+    try:
+        return Settings(**given)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+
+
+def _invalid(exc: ValidationError) -> Exception:
+    for error in exc.errors():
+        cause = (error.get("ctx") or {}).get("error")
+        if isinstance(cause, SettingsInvalid):
+            return cause
+        name = str(error["loc"][0]) if error.get("loc") else None
+        if name in Settings.model_fields:
+            problem = error.get("msg", "is not valid").replace("Input should", "should")
+            return SettingsInvalid(ENV_PREFIX + name.upper(), f"is wrong ({problem})",
+                                   Settings.allowed(name))
+    return SettingsInvalid(ENV_PREFIX + "*", "is wrong", "see the README, Settings")
+
+
+def _allowed(field) -> str:
+    if field.description:
+        return field.description
+    kind = field.annotation
+    if get_origin(kind) in (Union, UnionType):  # an optional setting
+        kind = next(k for k in get_args(kind) if k is not type(None))
+    if get_origin(kind) is Literal:
+        return "one of " + ", ".join(get_args(kind))
+    if kind is int:
+        low = next((m.ge for m in field.metadata if hasattr(m, "ge")), None)
+        high = next((m.le for m in field.metadata if hasattr(m, "le")), None)
+        return f"a whole number from {low} to {high}"
+    if kind is Path:
+        return "a directory path"
+    return "text"  # every such setting has a description (a test checks)

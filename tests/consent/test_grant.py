@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -105,3 +105,17 @@ def test_a_grant_id_or_timestamp_with_a_trailing_line_break_is_not_one():
         "urn:uuid:" + bare)
     with pytest.raises(InvalidGrant):
         parse_time("2027-01-01T00:00:00Z\n", "validUntil")
+
+
+@pytest.mark.parametrize("valid_from, until", [
+    (datetime(1, 1, 1, tzinfo=timezone.utc), datetime(2, 1, 1, tzinfo=timezone.utc)),
+    (datetime(1999, 6, 1, tzinfo=timezone.utc), datetime(2000, 6, 1,
+                                                         tzinfo=timezone.utc)),
+    (datetime(2099, 6, 1, tzinfo=timezone.utc), datetime(2100, 6, 1,
+                                                         tzinfo=timezone.utc)),
+])
+def test_a_grant_outside_2000_to_2099_is_refused(valid_from, until):
+    with pytest.raises(InvalidGrant) as caught:
+        grant(["skills"], until=until, valid_from=valid_from)
+
+    assert "2000-01-01" in str(caught.value)

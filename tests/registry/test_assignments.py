@@ -69,3 +69,19 @@ def test_bad_requirements_are_all_reported_at_once(system):
                    period_end=date(2027, 1, 1), location="GM9999", circle="sector")
 
     assert len(caught.value.problems) == 3
+
+
+@pytest.mark.parametrize("start, end", [
+    (date(1, 1, 1), date(2027, 1, 1)),
+    (date(1999, 12, 31), date(2027, 1, 1)),
+    (date(2027, 1, 1), date(2100, 1, 1)),
+    (date(2027, 1, 1), date(9999, 12, 31)),
+])
+def test_a_period_outside_2000_to_2099_is_refused(system, start, end):
+    requester = staff_requester(system)
+
+    with pytest.raises(InvalidAssignment) as caught:
+        assignment(system, requester, period_start=start, period_end=end)
+
+    assert any("2000-01-01" in problem for problem in caught.value.problems)
+    assert system.registry.assignments.list(UTRECHT) == []

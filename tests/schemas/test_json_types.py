@@ -91,3 +91,15 @@ def test_check_structure_refuses_each_document_as_the_three_walks_refuse_it(
             for document in _mutations()]
 
     assert fast == slow and fast.count(None) > 1
+
+
+@pytest.mark.parametrize("name, value", [("startDate", "0001-01-01"),
+                                         ("startDate", "1999-12-31"),
+                                         ("endDate", "2100-01-01"),
+                                         ("endDate", "9999-12-31")])
+def test_an_availability_date_outside_2000_to_2099_is_refused(name, value):
+    document = full_workcontext(DID)
+    document["availability"]["period"][name] = value
+
+    with pytest.raises(InvalidDocument, match=f"{name} must be .*2000"):
+        WorkcontextValidator().validate(document, DID)

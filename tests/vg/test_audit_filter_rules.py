@@ -47,6 +47,10 @@ BAD = [
     ("since", "van", "2026-02-30", "YYYY-MM-DD", "JJJJ-MM-DD"),
     ("until", "tot", "gisteren\u202e", "control characters", "stuurteken"),
     ("until", "tot", "2026-13-01", "YYYY-MM-DD", "JJJJ-MM-DD"),
+    ("since", "van", "0001-01-01", "2000-01-01", "2000-01-01"),
+    ("until", "tot", "9999-12-31", "2099-12-31", "2099-12-31"),
+    # The page takes days only.
+    ("until", "tot", "9999-12-31T23:00:00-01:00", "2099-12-31", "JJJJ-MM-DD"),
 ]
 
 

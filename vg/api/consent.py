@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from consent import EmployerPolicy, format_time, grant_urn
 from schemas import PURPOSES
@@ -21,18 +21,17 @@ from .. import consent_flows
 from .bounded_json import BoundedJsonRoute
 from .deps import GrantRef, HolderDep, NowDep, RequesterDep, SystemDep, require_role
 from .render import json_response
+from .strict import Moment, Strict
 
 router = APIRouter(tags=["toestemming"], route_class=BoundedJsonRoute)
 LD_JSON = "application/ld+json"
 
 
-class Renewal(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    validUntil: AwareDatetime
+class Renewal(Strict):
+    validUntil: Moment
 
 
-class PolicyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PolicyIn(Strict):
     allowedKinds: list[Annotated[str, Field(max_length=40)]] = Field(max_length=20)
     withinProvince: bool = False
 
@@ -40,8 +39,7 @@ class PolicyIn(BaseModel):
 PurposeKey = Literal[tuple(PURPOSES)]  # type: ignore[valid-type]
 
 
-class BasesIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class BasesIn(Strict):
     bases: dict[PurposeKey, Literal["public_task", "employee_request"]] = Field(
         max_length=10)
 

@@ -3,22 +3,19 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from registry.assignments import MAX_SKILLS as MAX_ASSIGNMENT_SKILLS
 
 from .deps import SESSION_PREFIX
+from .strict import Day, Moment, Strict
 
 
 # One name in a list: a purpose, a field, a skill URI, a member, a kind.
 Name = Annotated[str, Field(max_length=200)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class PodCreate(Strict):
@@ -55,8 +52,8 @@ class GrantCreate(Strict):
     audience: dict[str, Any]
     purposes: list[Name] = Field(min_length=1, max_length=10)
     fields: list[Name] = Field(min_length=1, max_length=50)
-    validUntil: AwareDatetime
-    validFrom: AwareDatetime | None = None
+    validUntil: Moment
+    validFrom: Moment | None = None
 
 
 class GrantOut(BaseModel):
@@ -122,8 +119,8 @@ class AssignmentCreate(Strict):
     levelMin: int | None = Field(default=None, ge=1, le=5)
     levelMax: int | None = Field(default=None, ge=1, le=5)
     hoursPerWeek: int | None = Field(default=None, ge=1, le=40)
-    periodStart: date | None = None
-    periodEnd: date | None = None
+    periodStart: Day | None = None
+    periodEnd: Day | None = None
     location: str | None = Field(default=None, max_length=10)
     remote: bool = False
     circle: Literal["own", "neighbours", "province", "corop", "safety_region",

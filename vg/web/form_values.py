@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from schemas import day_in_range
+
 from ..api.deps import MAX_ID
 from .refusals import FormError
 
@@ -124,4 +126,11 @@ def iso_date(text: str, label: str) -> date | None:
     day = iso_day(text)
     if day is None:
         raise FormError("form.date", field=label)
+    return in_range(day, label)
+
+
+def in_range(day: date, label: str) -> date:
+    """``day``, if it is in the range of ``schemas.dates``."""
+    if not day_in_range(day):
+        raise FormError("form.date_range", field=label)
     return day

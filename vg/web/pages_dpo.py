@@ -24,6 +24,7 @@ from ..oversight import log_read, verify_whole_log
 from . import charts
 from .auth import Form, Organisation
 from .form_values import action, one_of, required_id
+from .problem_texts import localised
 from .refusals import FormError
 from .i18n import translator
 from .render import format_date, lang_of, page, redirect
@@ -114,7 +115,8 @@ REASONS = {"characters": "form.forbidden_characters", "length": "form.too_long",
            "choice": "form.choice", "pseudonym": "dpo.pseudonym_format",
            "requester": "dpo.requester_format",
            "organisation": "dpo.unknown_organisation", "day": "form.iso_date",
-           "instant": "form.iso_date", "period": "dpo.period_order"}
+           "instant": "form.iso_date", "range": "form.date_range",
+           "period": "dpo.period_order"}
 
 
 def _shown_filters(form) -> dict:
@@ -244,5 +246,8 @@ def verify(request: Request, form: Form, requester: Organisation,
     """Recompute the whole tree and compare it with every signed checkpoint."""
     if not _dpo(requester):
         return redirect("/organisatie")
-    return page(request, "dpo_verify.html",
-                report=verify_whole_log(system).to_json())
+    report = verify_whole_log(system).to_json()
+    if report["problem"]:  # audit/verify.py words it in English
+        lang = lang_of(request)
+        report["problem"] = localised(report["problem"], lang, translator(lang))
+    return page(request, "dpo_verify.html", report=report)

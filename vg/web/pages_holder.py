@@ -30,6 +30,7 @@ from .form_values import (
     MAX_DIGITS,
     action,
     choices,
+    in_range,
     iso_date,
     iso_day,
     optional_text,
@@ -342,6 +343,7 @@ def _end_of_day(text) -> datetime:
     day = iso_day(text)
     if day is None:
         raise FormError("consent.until_date")
+    in_range(day, "consent.until")
     return datetime.combine(day, time(23, 59, 59), tzinfo=timezone.utc)
 
 

@@ -3,8 +3,9 @@
 Every domain error carries a stable code, and each code has a sentence in both
 catalogues (``problem.<code>``), so a Dutch page never shows only an English
 sentence. The error's own text (which field, which range) comes from the layer
-that raised it and is English; it is shown beside the sentence, marked as English
-for screen readers. The pages' own form checks raise ``FormError`` with a catalogue
+that raised it and is English; it is shown beside the sentence in the page's
+language (``problem_texts``), or not at all on a page in another language when it
+has no known form. The pages' own form checks raise ``FormError`` with a catalogue
 key, so they need no English at all."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .i18n import catalogue
+from .problem_texts import localised
 
 
 class FormError(ValueError):
@@ -30,14 +32,14 @@ class FormError(ValueError):
 @dataclass(frozen=True)
 class Refusal:
     sentence: str
-    english: str | None = None  # the raising layer's own words, if any
+    detail: str | None = None  # the raising layer's words, in the page's language
 
 
-def explain(exc: Exception, t: Callable[..., str]) -> Refusal:
+def explain(exc: Exception, t: Callable[..., str], lang: str = "nl") -> Refusal:
     if isinstance(exc, FormError):
         named = {"field": t(exc.field)} if exc.field else {}
         return Refusal(t(exc.key, **named, **exc.values))
     key = f"problem.{getattr(exc, 'code', '')}"
     sentence = t(key) if key in catalogue("nl") else t("error.refused")
-    detail = str(exc)
+    detail = localised(str(exc), lang, t)
     return Refusal(sentence, detail if detail and detail != sentence else None)

@@ -52,7 +52,8 @@ def page(request: Request, template: str, status: int = 200,
         csrf=cookies.csrf_token(secret, seed), csrf_field=cookies.CSRF_FIELD,
         role=getattr(request.state, "web_role", None),
         notice=notice if notice and notice.isascii() and len(notice) < 40 else None,
-        fmt_date=lambda v: format_date(v, lang), explain=explain, **context)
+        fmt_date=lambda v: format_date(v, lang),
+        explain=lambda exc, t: explain(exc, t, lang), **context)
     response = HTMLResponse(body, status_code=status)
     if request.cookies.get(cookies.CSRF) != seed:
         cookies.set_cookie(response, cookies.CSRF, seed, max_age=cookies.YEAR)

@@ -183,3 +183,19 @@ def test_an_unknown_checkbox_value_or_a_field_sent_twice_creates_no_assignment(
 
     refused(answer)
     assert assignment_count(app) == 0
+
+
+@pytest.mark.parametrize("start, end", [("0001-01-01", "2027-02-01"),
+                                        ("2027-01-01", "9999-12-31")])
+def test_a_period_outside_2000_to_2099_creates_no_assignment(app, start, end):  # noqa: F811,E501
+    staff = signed_in_organisation(app)
+    form = {"csrf": csrf(staff.get("/organisatie/opdrachten/nieuw")),
+            "actie": "opslaan", "titel": "Omgevingswet", "van": start, "tot": end,
+            "vereist": sorted(app.state.system.reference.skills)[:1],
+            "kring": "neighbours", "plaats": UTRECHT}
+
+    answer = staff.post("/organisatie/opdrachten/nieuw", data=form)
+
+    refused(answer)
+    assert "een datum van 2000-01-01 tot en met 2099-12-31" in answer.text
+    assert assignment_count(app) == 0

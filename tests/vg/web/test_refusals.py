@@ -1,5 +1,5 @@
-"""A refusal on a page is a sentence in the visitor's language; the raising layer's
-own English words appear only beside it, marked as English."""
+"""A refusal on a page is a sentence in the visitor's language, and so is the raising
+layer's detail beside it: a Dutch page shows no English problem text."""
 
 from __future__ import annotations
 
@@ -37,14 +37,110 @@ def test_every_error_code_has_a_sentence_in_dutch_and_in_english():
         assert missing == set(), (lang, missing)
 
 
-def test_a_domain_error_is_explained_in_dutch_with_its_english_detail_beside_it():
+def test_a_domain_error_is_explained_with_its_detail_in_the_pages_language():
     from schemas.errors import UnknownSkill
     error = UnknownSkill("http://data.europa.eu/esco/skill/nope")
 
-    why = explain(error, translator("nl"))
+    dutch = explain(error, translator("nl"), "nl")
+    english = explain(error, translator("en"), "en")
 
-    assert why.sentence == "Deze vaardigheid staat niet in ESCO."
-    assert why.english == str(error)
+    assert dutch.sentence == "Deze vaardigheid staat niet in ESCO."
+    assert dutch.detail == ("skill moet een bekende ESCO-vaardigheid zijn, niet "
+                            "'http://data.europa.eu/esco/skill/nope'.")
+    assert english.detail == str(error)
+
+
+def test_a_detail_of_no_known_form_is_left_off_a_dutch_page_not_shown_in_english():
+    from registry.errors import InvalidAssignment
+    error = InvalidAssignment(["something new went wrong"])
+
+    assert explain(error, translator("nl"), "nl").detail is None
+    assert explain(error, translator("en"), "en").detail == "something new went wrong"
+
+
+def _every_problem_the_assignment_rules_write(app) -> list[str]:  # noqa: F811
+    """What ``registry.assignments.check_spec`` says of specs that break every rule
+    it has, one rule at a time (with its neighbours)."""
+    from datetime import date
+
+    from registry.assignments import AssignmentSpec, check_spec
+    from registry.errors import InvalidAssignment
+    reference = app.state.system.reference
+    skill = sorted(reference.skills)[0]
+    broken = [
+        dict(title="", description="o" * 5001, required_skills=(),
+             optional_skills=tuple(["x"] * 101), function_family="nope"),
+        dict(title="t", description="", required_skills=("http://data.europa.eu/esco/skill/nope",),
+             level_min=4, level_max=2, hours_per_week=50,
+             period_start=date(1, 1, 1), period_end=None),
+        dict(title="t", description="", required_skills=(skill,), level_min=9,
+             period_start=date(2027, 2, 1), period_end=date(2027, 1, 1)),
+        dict(title="t", description="", required_skills=(skill,), period_start=date(2027, 1, 1),
+             period_end=date(9999, 1, 1)),
+    ]
+    problems = []
+    for values in broken:
+        try:
+            check_spec(AssignmentSpec(**values), reference)
+        except InvalidAssignment as exc:
+            problems += list(exc.problems)
+    return problems
+
+
+def test_every_problem_an_assignment_can_have_reads_in_dutch(app):  # noqa: F811
+    from vg.web.problem_texts import localised
+    problems = _every_problem_the_assignment_rules_write(app)
+
+    untranslated = [p for p in problems if localised(p, "nl", translator("nl")) is None]
+
+    assert len(problems) >= 10
+    assert untranslated == []
+
+
+def test_every_problem_a_grant_can_have_reads_in_dutch():
+    from datetime import datetime, timedelta, timezone
+
+    from consent import Audience, InvalidGrant, new_grant
+    from vg.web.problem_texts import localised
+    start = datetime(2027, 1, 1, tzinfo=timezone.utc)
+    problems = []
+    for valid_from, until in ((start, start), (start, start + timedelta(days=800)),
+                              (start.replace(year=1), start)):
+        try:
+            new_grant("did:key:z6Mkexample", Audience("all_municipalities"),
+                      ["matching"], ["skills"], until, start, valid_from=valid_from)
+        except InvalidGrant as exc:
+            problems += list(exc.problems)
+
+    assert len(problems) >= 3
+    assert [p for p in problems if localised(p, "nl", translator("nl")) is None] == []
+
+
+ASSIGNMENT_REFUSALS = [
+    ({"niveau_van": "4", "niveau_tot": "2"},
+     "Niveau vanaf mag niet hoger zijn dan Niveau tot en met."),
+    ({"uren": "50"}, "Uren per week moet van 1 tot en met 40 zijn."),
+    ({"van": "2027-02-01", "tot": "2027-01-01"}, "Vanaf mag niet na Tot en met liggen."),
+    ({"van": "2027-02-01"}, "Vanaf en Tot en met horen samen"),
+]
+
+
+@pytest.mark.parametrize("changes, dutch", ASSIGNMENT_REFUSALS)
+def test_a_refused_assignment_shows_no_english_on_the_dutch_page(app, changes, dutch):  # noqa: F811,E501
+    from tests.vg.web.test_web_pages import csrf, signed_in_organisation
+    staff = signed_in_organisation(app)
+    form = {"csrf": csrf(staff.get("/organisatie/opdrachten/nieuw")),
+            "actie": "opslaan", "titel": "Omgevingswet", "kring": "neighbours",
+            "vereist": sorted(app.state.system.reference.skills)[:1],
+            "plaats": UTRECHT, **changes}
+
+    answer = staff.post("/organisatie/opdrachten/nieuw", data=form)
+
+    assert answer.status_code == 400
+    alert = re.search(r'role="alert".*?</div>', answer.text, re.S).group(0)
+    assert dutch in alert
+    assert not re.search(r"\b(must|should|given|after|from \d)\b", alert), alert
+    assert 'lang="en"' not in alert
 
 
 def test_a_form_error_names_its_field_in_the_visitors_language():
@@ -54,7 +150,7 @@ def test_a_form_error_names_its_field_in_the_visitors_language():
         "Uren per week moet een heel getal zijn."
     assert explain(error, translator("en")).sentence == \
         "Hours per week must be a whole number."
-    assert explain(error, translator("nl")).english is None
+    assert explain(error, translator("nl")).detail is None
 
 
 def test_a_refused_form_says_why_in_dutch_and_marks_the_english_detail(app):  # noqa: F811

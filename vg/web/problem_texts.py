@@ -1,0 +1,90 @@
+"""The detail of a refusal in the page's language.
+
+A domain error's own words (which field, which range) are written in English by the
+layer that raised it, for the API's problem details. A page shows them in its own
+language: each form of sentence those layers write is matched here and said again
+from the catalogue (``detail.<form>``), with the field named by its label on the
+page where it has one. A detail with a part of no known form is not shown on a
+page in another language than English: the sentence for the error's code (always
+in the catalogue) says what went wrong, and no English reaches a Dutch page.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+# The forms of sentence the domain layers write, each with its catalogue key; the
+# named groups fill the sentence's placeholders.
+_WORD = r"(?P<field>[A-Za-z_][A-Za-z0-9_.]*)"
+FORMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern + r"\Z"), key) for pattern, key in (
+        (_WORD + r" must be from (?P<low>\S+) to (?P<high>\S+)", "detail.range"),
+        (_WORD + r" must be a (day|moment) from (?P<low>\S+) to (?P<high>\S+)",
+         "detail.date_range"),
+        (_WORD + r" must be (?P<low>\d+) to (?P<high>\d+) characters", "detail.length"),
+        (_WORD + r" must be at most (?P<high>\d+) characters", "detail.max_length"),
+        (_WORD + r" must be one of (?P<choices>.+)", "detail.choice"),
+        (_WORD + r" must not exceed (?P<other>[A-Za-z_]+)", "detail.not_above"),
+        (_WORD + r" must not be after (?P<other>[A-Za-z_]+)", "detail.not_after"),
+        (_WORD + r" must be after (?P<other>[A-Za-z_]+)", "detail.after"),
+        (_WORD + r" and (?P<other>[A-Za-z_]+) must be given together",
+         "detail.together"),
+        (_WORD + r" must name (?P<low>\d+) to (?P<high>\d+) ESCO skills",
+         "detail.skill_count"),
+        (_WORD + r" must name at most (?P<high>\d+) ESCO skills", "detail.skill_most"),
+        (_WORD + r" must be a known ESCO skill URI, got (?P<value>.+)",
+         "detail.skill_uri"),
+        (_WORD + r" must be the CBS code of a municipality", "detail.municipality"),
+        (_WORD + r" must be given exactly when (?P<other>[A-Za-z_]+) is "
+         r"(?P<value>\S+)", "detail.exactly_when"),
+        (r"a (?P<circle>\S+) circle needs a location", "detail.circle_location"),
+        (r"an optional skill's weight must be 1, 2 or 3 and name one of "
+         r"optionalSkills", "detail.skill_weight"),
+        (r"(?P<uri>\S+) is not a known ESCO skill", "detail.unknown_skill"),
+        (r"(?P<uri>\S+) is not a known ESCO occupation", "detail.unknown_occupation"),
+        (r"a grant can be valid for at most two years", "detail.grant_two_years"),
+        # the access log's verification (audit/verify.py)
+        (r"entry (?P<index>\d+) is missing \(deleted\)", "detail.entry_deleted"),
+        (r"entry (?P<index>\d+) appears twice \(inserted\)", "detail.entry_twice"),
+        (r"entry (?P<index>\d+) does not match its leaf hash \(changed, inserted or "
+         r"moved\)", "detail.entry_changed"),
+        (r"the head's root hash does not match the entries", "detail.root_differs"),
+    ))
+
+# A field as the domain layers name it -> the catalogue key of its label on a page.
+LABELS = {
+    "title": "assignment.title", "description": "assignment.description",
+    "level_min": "assignment.level_from", "levelMin": "assignment.level_from",
+    "level_max": "assignment.level_to", "levelMax": "assignment.level_to",
+    "hoursPerWeek": "assignment.hours", "hours_per_week": "assignment.hours",
+    "periodStart": "workcontext.from", "periodEnd": "workcontext.until",
+    "validUntil": "consent.until", "requiredSkills": "assignment.required",
+    "optionalSkills": "assignment.optional", "location": "assignment.location",
+    "circle": "assignment.circle",
+}
+
+
+def localised(text: str, lang: str, t: Callable[..., str]) -> str | None:
+    """``text`` (problems joined by "; ") in ``lang``; None when a part of it has
+    no known form and ``lang`` is not English."""
+    if lang == "en" or not text:
+        return text or None
+    parts = [_part(part, t) for part in text.split("; ")]
+    return None if None in parts else "; ".join(parts)
+
+
+def _part(text: str, t: Callable[..., str]) -> str | None:
+    for pattern, key in FORMS:
+        found = pattern.match(text)
+        if found:
+            values = found.groupdict()
+            for name in ("field", "other"):
+                if name in values:
+                    values[name] = _label(values[name], t)
+            return t(key, **values)
+    return None
+
+
+def _label(name: str, t: Callable[..., str]) -> str:
+    return t(LABELS[name]) if name in LABELS else name
