@@ -7,12 +7,13 @@ JSON text, exactly as it would between two servers run by different parties.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from consent import (
     Audience,
@@ -45,6 +46,26 @@ PUBLICATION_ERRORS = (RegistryError, ConsentError, SchemaError, GrantNotLive)
 REPLAY_ATTEMPTS = 5
 
 
+Flow = TypeVar("Flow", bound=Callable[..., Any])
+
+
+def serialised(flow: Flow) -> Flow:
+    """Run a flow that changes the holder's consent (its second argument is the
+    pod) under the pod's grant lock, from reading the grants to recording and
+    publishing. Grant, renewal, withdrawal, erasure and the publication of a save
+    all take it, so none of them checks what another is about to change (a
+    withdrawal reading the grants before a racing renewal records its grant would
+    leave the consent live under the renewal, GDPR art. 7(3)). The lock is
+    re-entrant per thread: a renewal grants and then ends the old grant in it."""
+
+    @functools.wraps(flow)
+    def under_grant_lock(system, pod, *args, **kwargs):
+        with pod.grants_locked():
+            return flow(system, pod, *args, **kwargs)
+
+    return under_grant_lock  # type: ignore[return-value]
+
+
 def unlock(system: System, who: str, passphrase: str,
            now: datetime | None = None) -> UnlockedPod:
     """Open a pod named by its did or by its pod id, on every way in (API, web
@@ -64,6 +85,7 @@ def unlock(system: System, who: str, passphrase: str,
     return pod
 
 
+@serialised
 def retry_withdrawals(system: System, pod: UnlockedPod, now: datetime) -> int:
     """Send again every withdrawal the registry has not taken yet (it was
     unavailable when the holder withdrew). Only the holder's key signs one, so this
@@ -207,6 +229,7 @@ def _left_to_publish(failed: tuple[dict[str, str], ...]) -> bool:
     return any(f["code"] not in _FINAL_REFUSALS for f in failed)
 
 
+@serialised
 def publish_grants(system: System, pod: UnlockedPod, records,
                    now: datetime) -> tuple[int, tuple[dict[str, str], ...]]:
     """Publish the current Workcontext under each publishable grant: how many the
@@ -284,6 +307,7 @@ def employer_code(reference, document: dict | None) -> str | None:
     return codes.get(tooi) if isinstance(tooi, str) else None
 
 
+@serialised
 def grant_consent(system: System, pod: UnlockedPod, audience: Any, purposes: list[str],
                   fields: list[str], valid_until: datetime, now: datetime,
                   valid_from: datetime | None = None,
@@ -343,6 +367,7 @@ def _renewed(records, grant_id: str, now: datetime) -> bool:
     return counts_as_live(old, now)
 
 
+@serialised
 def withdraw_consent(system: System, pod: UnlockedPod, grant_id: str,
                      now: datetime) -> list[str]:
     """One action, for the consent the grant gave: the grant and every grant that
@@ -363,6 +388,7 @@ def withdraw_consent(system: System, pod: UnlockedPod, grant_id: str,
     return [g for g in todo if g != grant_id]
 
 
+@serialised
 def end_grant(system: System, pod: UnlockedPod, grant_id: str, now: datetime,
               renewed_by: str | None = None) -> None:
     """Withdraw this one grant (its renewals stay): for a renewal that took over
