@@ -33,6 +33,7 @@ from .matching import Matcher, Ranked, Scored
 from .migrate import upgrade
 from .policies import Notice, Policies
 from .service import MATCHING, CandidatePage, Registry
+from .swipes import checked_subject
 from .inbox_delivery import FileDropInbox, InboxDelivery, MemoryInbox
 from .work import WorkLife
 
@@ -47,5 +48,5 @@ __all__ = [
     "upgrade", "MATCHING", "CandidatePage", "Registry", "FileDropInbox",
     "InboxDelivery", "MemoryInbox", "WorkLife", "Notice", "Policies",
     "UnknownEmployer",
-    "Erased", "read_erasure", "InvalidErasureRequest",
+    "Erased", "read_erasure", "InvalidErasureRequest", "checked_subject",
 ]
