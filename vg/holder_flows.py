@@ -17,8 +17,10 @@ from typing import Any, Callable, TypeVar
 
 from consent import (
     Audience,
+    AudienceNeedsEmployer,
     ConsentError,
     AudienceRefusedByEmployer,
+    InvalidAudience,
     Grant,
     check_audience_for_holder,
 )
@@ -173,7 +175,9 @@ def save_workcontext(system: System, pod: UnlockedPod, document: Any,
     A document that fails a check changes nothing. Once the version is saved, a
     grant the registry does not take now (it is unavailable, or a concurrent
     change overtook this one) is reported in ``not_published`` with the reason; the
-    registry keeps the previous projection until the next save publishes again.
+    registry keeps the previous projection until the next save publishes again,
+    unless the grant's audience no longer fits the employer this version names:
+    the registry then deletes it and the grant shows as suspended, with a notice.
     """
     checked = checked_workcontext(system, pod, document)
     return store_checked_workcontext(system, pod, checked, now, if_match)
@@ -221,8 +225,12 @@ def republish_pending(system: System, pod: UnlockedPod, now: datetime) -> bool:
 
 # Refusals that publishing again would not change: the grant is withdrawn or on
 # its way out, so the registry holding no newer version under it is final.
+# So is a refusal of the grant's audience for this Workcontext's employer: the
+# registry deleted what the grant disclosed before and told the holder (a notice);
+# the next save publishes under the grant again.
 _FINAL_REFUSALS = frozenset({GrantWithdrawn.code, GrantNotLive.code,
-                             GrantRenewed.code})
+                             GrantRenewed.code, InvalidAudience.code,
+                             AudienceNeedsEmployer.code})
 
 
 def _left_to_publish(failed: tuple[dict[str, str], ...]) -> bool:
