@@ -5,8 +5,9 @@ liveness, and the subset rule (projection fields within the grant) have been che
 Everything for one document happens in one transaction: a refused document changes
 nothing, except one refused because its grant's audience no longer fits the holder's
 employer (``Policies.retract``): the holder's newer signed Workcontext then ends
-what the grant disclosed before. Replays are refused by a per-holder sequence number that only moves forward,
-advanced with a compare-and-set so that concurrent workers cannot both accept one.
+what the grant disclosed before. Replays are refused by a per-holder sequence number
+that only moves forward, advanced with a compare-and-set so that concurrent workers
+cannot both accept one.
 """
 
 from __future__ import annotations
@@ -93,8 +94,8 @@ class Ingest:
                 _delete_grant(conn, found.grant.id, found.holder)
                 disclosure_id = _insert(conn, found, columns, now, employer)
                 _insert_children(conn, disclosure_id, found, columns.skills)
-                write_entries(conn, [entry_for(disclosure_id, pseudonym,
-                                               found.sequence, found.grant, columns)])
+                write_entries(conn, [entry_for(disclosure_id, pseudonym, found.sequence,
+                                               found.grant, columns)])
         if refusal is not None:
             raise refusal
         return Accepted(pseudonym, found.grant.id, tuple(sorted(found.fields)))

@@ -131,7 +131,8 @@ class Swipes:
                 T.c.side == "organisation", T.c.assignment_id == assignment_id)).all()
         return {r.subject: r.decision for r in rows}
 
-    def matches_of_holder(self, subject: str, now: datetime) -> list[StoredAssignment]:
+    def matches_of_holder(self, subject: str,
+                          now: datetime) -> list[StoredAssignment]:
         """The assignments the holder is matched on, as ``is_match`` decides: those
         whose organisation may no longer see the holder for matching are left
         out, as the organisation's own list leaves the holder out."""
@@ -170,7 +171,8 @@ class Swipes:
     def _visible_to(self, organisation: str, subjects: list[str],
                     now: datetime) -> set[str]:
         # The gate decides on the requesting organisation alone.
-        return self.still_visible(Requester(organisation, "", "staff"), subjects, now)
+        seeing = Requester(organisation, "", "staff")
+        return self.still_visible(seeing, subjects, now)
 
     def open_assignment(self, assignment_id: int) -> StoredAssignment:
         with transaction(self._engine) as conn:

@@ -12,9 +12,11 @@ from datetime import timedelta
 import pytest
 
 from pod import GrantNotLive, GrantRenewed, UnlockFailed
-from tests.vg.test_api import NOW, UTRECHT, _assignment, _grant, _holder, _key, _skills
+from tests.vg.test_api import NOW, UTRECHT, _assignment, _grant, _holder, _key
+from tests.vg.test_api import _skills
 from tests.vg.test_api import api  # noqa: F401  (a fixture used by name)
-from tests.vg.test_grant_publication import PASSPHRASE, _candidates, _listed, _new_grant
+from tests.vg.test_grant_publication import PASSPHRASE, _candidates, _listed
+from tests.vg.test_grant_publication import _new_grant
 from vg import consent_flows, holder_flows, pod_rights
 
 # How long a hook lets a racing request run before the flow it interrupts goes on:

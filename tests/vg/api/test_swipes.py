@@ -365,7 +365,8 @@ def test_a_match_that_ended_with_its_consent_gives_no_contact_details(world):
 def test_a_match_that_ended_with_its_consent_is_no_match_on_either_side(world):
     sanne, staff, assignment = _ended_match(world)
 
-    listed = world.client.get(f"{API}/opdrachten/{assignment}/matches", headers=staff)
+    listed = world.client.get(f"{API}/opdrachten/{assignment}/matches",
+                              headers=staff)
     mine = world.client.get(f"{API}/pod/matches", headers=sanne.headers)
     liked_again = world.holder_likes(sanne, assignment)
 
@@ -396,7 +397,8 @@ def test_a_subject_in_upper_case_names_the_same_person(world, method, path, body
     ("put", "opdrachten/{a}/keuzes/{s}", {"decision": "like"}),
     ("delete", "opdrachten/{a}/keuzes/{s}", None),
     ("get", "opdrachten/{a}/matches/{s}/contactgegevens", None)])
-def test_a_subject_that_is_not_32_hexadecimal_digits_is_400(world, method, path, body):
+def test_a_subject_that_is_not_32_hexadecimal_digits_is_400(world, method, path,
+                                                            body):
     staff = world.staff()
     assignment = world.assignment(staff, world.skills())
     url = f"{API}/" + path.format(a=assignment, s="z" * 32)
