@@ -596,6 +596,12 @@ class UnlockedPod:
         (``abandon_unconfirmed``)."""
         return shared_lock(self.directory / ".publishing")
 
+    def publishing_now(self) -> bool:
+        """Whether a request holds ``publication`` at this moment: a grant still
+        to be confirmed may be its own, not one a dead request left."""
+        with try_exclusive_lock(self.directory / ".publishing") as free:
+            return not free
+
     def confirm_publication(self, grant_id: str) -> int:
         """The registry took the grant's first disclosure: it is live from now on.
         Returns the number of the current Workcontext version, to compare with the

@@ -87,7 +87,6 @@ def unlock(system: System, who: str, passphrase: str,
     return pod
 
 
-@serialised
 def retry_withdrawals(system: System, pod: UnlockedPod, now: datetime) -> int:
     """Send again every withdrawal the registry has not taken yet (it was
     unavailable when the holder withdrew). Only the holder's key signs one, so this
@@ -98,7 +97,19 @@ def retry_withdrawals(system: System, pod: UnlockedPod, now: datetime) -> int:
     What a request that died half-way left is finished here too: a new grant
     whose first disclosure was never confirmed is withdrawn (the registry may
     hold it, the holder was never told it was made), and a renewal whose new
-    grant is live withdraws the grant it renews."""
+    grant is live withdraws the grant it renews.
+
+    With nothing to settle (the usual case, and a grant another request is
+    publishing at this moment) no lock is taken: opening the pod or looking at
+    the grants does not wait for that request."""
+    if not needs_settling(pod.grants(), pod.publishing_now()):
+        return 0
+    return _settle_withdrawals(system, pod, now)
+
+
+@serialised
+def _settle_withdrawals(system: System, pod: UnlockedPod, now: datetime) -> int:
+    """``retry_withdrawals`` under the grant lock."""
     records = pod.grants()
     if any(r.publishing is not None and r.withdrawn is None and r.pending is None
            for r in records) and pod.abandon_unconfirmed(now):
@@ -120,12 +131,15 @@ def retry_withdrawals(system: System, pod: UnlockedPod, now: datetime) -> int:
     return left
 
 
-def needs_settling(records) -> bool:
-    """Whether ``retry_withdrawals`` has anything to do for these records."""
+def needs_settling(records, publishing_now: bool = False) -> bool:
+    """Whether ``retry_withdrawals`` has anything to do for these records;
+    ``publishing_now``: a live request is publishing a new grant, so a grant
+    still being published is not one a request left behind."""
     renewed = {r.grant.renews for r in records
                if r.grant.renews is not None and _settled(r)}
     return any(r.withdrawn is None and (r.pending is not None
-                                        or r.publishing is not None
+                                        or (r.publishing is not None
+                                            and not publishing_now)
                                         or r.grant.id in renewed)
                for r in records)
 

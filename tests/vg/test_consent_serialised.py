@@ -94,7 +94,7 @@ def test_a_renewal_after_a_withdrawal_is_refused_and_records_nothing(api):
     assert [g["id"] for g in _listed(api, holder)] == [old]
 
 
-def test_a_withdrawal_while_a_grant_is_published_waits_and_then_withdraws_it(
+def test_a_grant_being_published_is_listed_and_a_withdrawal_waits_to_end_it(
         api, monkeypatch):
     skills = _skills(api)
     did, holder = _holder(api, skills)
@@ -103,7 +103,8 @@ def test_a_withdrawal_while_a_grant_is_published_waits_and_then_withdraws_it(
 
     def holder_acts_meanwhile(document, now):
         grant_id = document["grant"]["id"]
-        started.append(Racing(lambda: _listed(api, holder)))
+        # Looking waits for nothing; withdrawing waits for the grant.
+        started.append(Racing(lambda: _listed(api, holder)).finish())
         started.append(Racing(lambda: api.delete(
             f"/api/v1/pod/toestemmingen/{grant_id}", headers=holder)))
         return receive(document, now)
@@ -114,9 +115,9 @@ def test_a_withdrawal_while_a_grant_is_published_waits_and_then_withdraws_it(
     monkeypatch.undo()
     listing, withdrawal = (r.finish() for r in started)
 
-    # Both waited for the grant: the list shows it made, the withdrawal ends it.
     [listed] = listing.result
-    assert listed["id"] == grant.id and listed["publicationPending"] is False
+    assert listed["id"] == grant.id and listed["publicationPending"] is True
+    assert listed["live"] is False and listed["withdrawn"] is None
     assert withdrawal.result.status_code == 200, withdrawal.result.text
     assert withdrawal.result.json()["withdrawn"] is not None
     [after] = _listed(api, holder)
