@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -549,11 +551,31 @@ class UnlockedPod:
                           valid_from=valid_from, renews=renews)
         return grant.signed_by(self._signer())
 
-    def grants_locked(self):
-        """Held while a grant is added, from the ceiling check (limits.py) to the
-        grant being recorded, across threads and processes: publishing the grant
-        in between takes the write lock, so this is a lock of its own."""
-        return pod_lock(self.directory, ".grants-lock")
+    @contextmanager
+    def grants_locked(self) -> Iterator[None]:
+        """The pod's grant lock: held by every flow that changes consent (grant,
+        renewal, withdrawal, erasure, publication under the grants) from reading
+        the grants to recording and publishing what it decided, across threads and
+        processes, so no two of them act on what the other is about to change.
+        Publishing takes the write lock inside it, so this is a lock of its own.
+
+        A thread that holds it may take it again (a renewal grants, then ends the
+        grant it renews): flock would make the second take wait for the first."""
+        held = _GRANT_LOCKS.__dict__.setdefault("held", {})
+        key = str(self.directory)
+        if held.get(key):
+            held[key] += 1
+            try:
+                yield
+            finally:
+                held[key] -= 1
+            return
+        with pod_lock(self.directory, ".grants-lock"):
+            held[key] = 1
+            try:
+                yield
+            finally:
+                del held[key]
 
     def store_grant(self, grant: Grant, publishing: datetime | None = None) -> None:
         """Record a grant; with ``publishing``, as one whose first disclosure is
@@ -573,6 +595,12 @@ class UnlockedPod:
         while nobody holds it was left by a request that will not come back
         (``abandon_unconfirmed``)."""
         return shared_lock(self.directory / ".publishing")
+
+    def publishing_now(self) -> bool:
+        """Whether a request holds ``publication`` at this moment: a grant still
+        to be confirmed may be its own, not one a dead request left."""
+        with try_exclusive_lock(self.directory / ".publishing") as free:
+            return not free
 
     def confirm_publication(self, grant_id: str) -> int:
         """The registry took the grant's first disclosure: it is live from now on.
@@ -710,6 +738,10 @@ class UnlockedPod:
         state["sequence"] += 1
         self.commit(state)
         return state["sequence"]
+
+
+# Per thread: the pod directories whose grant lock this thread holds, and how deep.
+_GRANT_LOCKS = threading.local()
 
 
 class _SweepingLock:

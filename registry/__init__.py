@@ -34,6 +34,7 @@ from .matching import Matcher, Ranked, Scored
 from .migrate import upgrade
 from .policies import Notice, Policies
 from .service import MATCHING, CandidatePage, Registry
+from .swipes import checked_subject
 from .inbox_delivery import FileDropInbox, InboxDelivery, MemoryInbox
 from .work import WorkLife
 from .video_shares import VideoShares
@@ -50,5 +51,5 @@ __all__ = [
     "InboxDelivery", "MemoryInbox", "WorkLife", "Notice", "Policies",
     "UnknownEmployer",
     "Erased", "read_erasure", "InvalidErasureRequest", "VideoNotFound",
-    "VideoShares",
+    "VideoShares", "checked_subject",
 ]

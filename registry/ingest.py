@@ -3,8 +3,11 @@
 A disclosure is stored only after its holder signature, its grant's signature and
 liveness, and the subset rule (projection fields within the grant) have been checked.
 Everything for one document happens in one transaction: a refused document changes
-nothing. Replays are refused by a per-holder sequence number that only moves forward,
-advanced with a compare-and-set so that concurrent workers cannot both accept one.
+nothing, except one refused because its grant's audience no longer fits the holder's
+employer (``Policies.retract``): the holder's newer signed Workcontext then ends
+what the grant disclosed before. Replays are refused by a per-holder sequence number
+that only moves forward, advanced with a compare-and-set so that concurrent workers
+cannot both accept one.
 """
 
 from __future__ import annotations
@@ -84,17 +87,27 @@ class Ingest:
         with transaction(self._engine) as conn:
             self._advance(conn, found.holder, pseudonym, found.sequence)
             _check_grant_usable(conn, self._secret, found.grant.id, found.holder)
-            self._policies.admit(conn, employer, found.grant.audience)
-            _delete_grant(conn, found.grant.id, found.holder)
-            # A copy of the intro video the new projection no longer names (a new
-            # video, or no video) ends with the old projection.
-            dropped = drop_for_grant(conn, found.grant.id, found.holder,
-                                     keep=named_share(found.fields,
-                                                      found.workcontext))
-            disclosure_id = _insert(conn, found, columns, now, employer)
-            _insert_children(conn, disclosure_id, found, columns.skills)
-            write_entries(conn, [entry_for(disclosure_id, pseudonym, found.sequence,
-                                           found.grant, columns)])
+            refusal = self._policies.refusal(conn, employer, found.grant.audience)
+            if refusal is not None:
+                # The holder's newest signed word: the grant no longer fits the
+                # Workcontext, so what it disclosed before goes too (committed),
+                # the copy of the intro video with it.
+                self._policies.retract(conn, found.holder, found.grant, employer,
+                                       refusal, now)
+                drop_for_grant(conn, found.grant.id, found.holder)
+            else:
+                _delete_grant(conn, found.grant.id, found.holder)
+                # A copy of the intro video the new projection no longer names (a
+                # new video, or no video) ends with the old projection.
+                dropped = drop_for_grant(conn, found.grant.id, found.holder,
+                                         keep=named_share(found.fields,
+                                                          found.workcontext))
+                disclosure_id = _insert(conn, found, columns, now, employer)
+                _insert_children(conn, disclosure_id, found, columns.skills)
+                write_entries(conn, [entry_for(disclosure_id, pseudonym, found.sequence,
+                                               found.grant, columns)])
+        if refusal is not None:
+            raise refusal
         return Accepted(pseudonym, found.grant.id, tuple(sorted(found.fields)),
                         dropped)
 

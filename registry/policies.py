@@ -23,7 +23,12 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from consent import (
     Audience,
+    AudienceNeedsEmployer,
+    AudienceRefusedByEmployer,
+    ConsentError,
     EmployerPolicy,
+    Grant,
+    InvalidAudience,
     Geography,
     InvalidPolicy,
     check_audience_for_holder,
@@ -74,13 +79,46 @@ class Policies:
 
     def admit(self, conn: Connection, employer: str | None, audience: Audience) -> None:
         """Refuse (with the reason) an audience the employer's policy does not allow.
-        An employer audience must name the employer the disclosure names, or a kind
-        the policy allows could reach an organisation it does not."""
-        if employer is not None:
-            check_audience_for_holder(audience, employer)
+        An employer audience must name the employer the disclosure names (a
+        disclosure that names none has no employer to reach), or a kind the policy
+        allows could reach an organisation it does not."""
+        check_audience_for_holder(audience, employer)
         policy = self._read(conn, employer) if employer else None
         if policy is not None:
             policy.check(audience, self._geo)
+
+    def refusal(self, conn: Connection, employer: str | None,
+                audience: Audience) -> ConsentError | None:
+        """What ``admit`` raises for this employer and audience, or None."""
+        try:
+            self.admit(conn, employer, audience)
+        except (AudienceRefusedByEmployer, AudienceNeedsEmployer,
+                InvalidAudience) as exc:
+            return exc
+        return None
+
+    def retract(self, conn: Connection, holder_did: str, grant: Grant,
+                employer: str | None, refusal: ConsentError, now: datetime) -> bool:
+        """A newer Workcontext of the holder is refused under ``grant`` (the holder
+        changed employer): the projection of the former one is deleted, not kept
+        serving stale data (an employer the holder left, skills of before), and the
+        holder gets a notice with the reason, as a policy change suspends a grant.
+        Returns whether there was a projection to delete; the grant comes back
+        when a later Workcontext is taken under it (the holder moves back).
+
+        The notice names the employer whose policy refused, or the employer the
+        grant's audience names, whom the holder no longer works for."""
+        rows = conn.execute(select(D.c.id).where(
+            D.c.grant_id == grant.id, D.c.holder_did == holder_did)).scalars().all()
+        if not rows:
+            return False
+        for disclosure_id in rows:
+            _delete_disclosure(conn, disclosure_id)
+        organisation, reason = _retraction(grant.audience, employer, refusal)
+        conn.execute(insert(NOTICE).values(
+            holder_did=holder_did, grant_id=grant.id, organisation=organisation,
+            reason=reason[:500], created=now))
+        return True
 
     def policy(self, organisation: str) -> EmployerPolicy | None:
         with transaction(self._engine) as conn:
@@ -187,6 +225,18 @@ class Policies:
             conn.execute(insert(NOTICE).values(
                 holder_did=row.holder_did, grant_id=row.grant_id,
                 organisation=policy.organisation, reason=reason[:500], created=now))
+
+
+def _retraction(audience: Audience, employer: str | None,
+                refusal: ConsentError) -> tuple[str, str]:
+    """Who a retraction concerns and why, in the words of a policy's refusal."""
+    if isinstance(refusal, AudienceRefusedByEmployer):
+        return refusal.employer, refusal.reason
+    named = audience.employer or ""
+    now_named = f"names employer {employer}" if employer else "names no employer"
+    return named, (f"the grant's audience is employer {named}, and the Workcontext "
+                   f"{now_named} now: a grant to an employer does not follow the "
+                   "holder to another")
 
 
 def _without_org(body: str) -> dict:

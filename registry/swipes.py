@@ -9,6 +9,7 @@ organisation, and every such view is logged before it is shown (DESIGN.md inv. 4
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from sqlalchemy import Engine, and_, delete, insert, select
@@ -28,6 +29,8 @@ MATCHING = "matching"
 CONTACT = "contact"
 CONTACT_FIELDS = frozenset({"email", "telephone"})
 CONTACT_ACTIVITY = "https://w3id.org/virtuele-gemeente/register#contact-v1"
+# A pseudonym is 32 hexadecimal digits (``pseudonym_for``), written in lower case.
+PSEUDONYM = re.compile(r"[0-9a-fA-F]{32}")
 
 
 class Swipes:
@@ -42,6 +45,7 @@ class Swipes:
         """Only a candidate the organisation may see for matching can be swiped, so a
         swipe can not be used to probe for people outside the audience."""
         require_staff(requester, "swipe candidates")
+        subject = checked_subject(subject)
         _check_decision(decision)
         require_rankable(self._assignments.get(requester.organisation, assignment_id),
                          f"{decision} candidates for")
@@ -52,6 +56,7 @@ class Swipes:
     def undo_by_organisation(self, requester: Requester, assignment_id: int,
                              subject: str) -> None:
         require_staff(requester, "undo swipes")
+        subject = checked_subject(subject)
         self._assignments.get(requester.organisation, assignment_id)
         if not self._remove(assignment_id, "organisation", subject):
             raise CandidateNotFound(subject)
@@ -78,10 +83,12 @@ class Swipes:
 
     def contact(self, requester: Requester, assignment_id: int, subject: str,
                 now: datetime, trace_id: str) -> VisibleProfile:
-        """The holder's contact details: a match, then a live contact grant."""
+        """The holder's contact details: a match that still stands (``is_match``),
+        then a live contact grant."""
         require_staff(requester, "view contact details")
+        subject = checked_subject(subject)
         self._assignments.get(requester.organisation, assignment_id)
-        if not self.is_match(assignment_id, subject):
+        if not self.is_match(assignment_id, subject, now):
             raise NoMatch(assignment_id)
         profiles = self._gate.visible(requester, CONTACT, now, pseudonyms=[subject])
         if not profiles or not profiles[0].fields & CONTACT_FIELDS:
@@ -124,21 +131,48 @@ class Swipes:
                 T.c.side == "organisation", T.c.assignment_id == assignment_id)).all()
         return {r.subject: r.decision for r in rows}
 
-    def matches_of_holder(self, subject: str) -> list[StoredAssignment]:
+    def matches_of_holder(self, subject: str,
+                          now: datetime) -> list[StoredAssignment]:
+        """The assignments the holder is matched on, as ``is_match`` decides: those
+        whose organisation may no longer see the holder for matching are left
+        out, as the organisation's own list leaves the holder out."""
         with transaction(self._engine) as conn:
             rows = conn.execute(select(T_ASSIGNMENT.c.id, T_ASSIGNMENT.c.organisation)
                                 .where(T_ASSIGNMENT.c.id.in_(
                                     _matched(T.c.assignment_id).where(
                                         T.c.subject == subject)))
                                 .order_by(T_ASSIGNMENT.c.id)).all()
-        return [self._assignments.get(r.organisation, r.id) for r in rows]
+        seen_by = {org: self._visible_to(org, [subject], now)
+                   for org in {r.organisation for r in rows}}
+        return [self._assignments.get(r.organisation, r.id) for r in rows
+                if subject in seen_by[r.organisation]]
 
     # -- shared --------------------------------------------------------------------
-    def is_match(self, assignment_id: int, subject: str) -> bool:
+    def is_match(self, assignment_id: int, subject: str, now: datetime) -> bool:
+        """The one answer to "is this a match", for both sides and for contact
+        details: both liked, and the assignment's organisation may still see the
+        holder for matching. A match does not outlive the consent it was made
+        under: withdrawn, expired or suspended, it has ended."""
+        subject = checked_subject(subject)
+        if not self.liked_both(assignment_id, subject):
+            return False
+        with transaction(self._engine) as conn:
+            org = conn.execute(select(T_ASSIGNMENT.c.organisation).where(
+                T_ASSIGNMENT.c.id == assignment_id)).scalar_one_or_none()
+        return org is not None and subject in self._visible_to(org, [subject], now)
+
+    def liked_both(self, assignment_id: int, subject: str) -> bool:
+        """Both sides liked, whatever the consent says now (see ``is_match``)."""
         with transaction(self._engine) as conn:
             found = conn.execute(_matched().where(
                 T.c.assignment_id == assignment_id, T.c.subject == subject)).first()
         return found is not None
+
+    def _visible_to(self, organisation: str, subjects: list[str],
+                    now: datetime) -> set[str]:
+        # The gate decides on the requesting organisation alone.
+        seeing = Requester(organisation, "", "staff")
+        return self.still_visible(seeing, subjects, now)
 
     def open_assignment(self, assignment_id: int) -> StoredAssignment:
         with transaction(self._engine) as conn:
@@ -187,6 +221,14 @@ def _matched(column=T.c.subject):
 def _key(assignment_id: int, side: str, subject: str) -> list:
     return [T.c.assignment_id == assignment_id, T.c.side == side,
             T.c.subject == subject]
+
+
+def checked_subject(text: str) -> str:
+    """A pseudonym as a route or a form names it: 32 hexadecimal digits, in either
+    case (the same person); anything else is a 400, on every route alike."""
+    if not isinstance(text, str) or not PSEUDONYM.fullmatch(text):
+        raise InvalidWorkInput(["subject must be 32 hexadecimal digits"])
+    return text.lower()
 
 
 def _check_decision(decision: str) -> None:

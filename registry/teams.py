@@ -26,7 +26,7 @@ from .db import transaction
 from .errors_work import InvalidWorkInput, NameTaken, NoMatch, NotATeamMember
 from .errors_work import CandidateNotFound, TeamDissolved, TeamNotFound
 from .gate import ConsentGate, Requester
-from .swipes import Swipes, require_staff
+from .swipes import Swipes, checked_subject, require_staff
 from .tables import Assignment
 from .tables_work import Team, TeamMember, TeamProduct
 
@@ -78,14 +78,16 @@ class Teams:
         """A team from matches only: nobody is put in a team they did not like."""
         require_staff(requester, "form teams")
         assignment = self._assignments.get(requester.organisation, assignment_id)
-        members = sorted(set(members))
+        if not 1 <= len(members) <= MAX_MEMBERS:
+            raise InvalidWorkInput([f"members must name 1 to {MAX_MEMBERS} people"])
+        members = sorted({checked_subject(m) for m in members})
         if not 1 <= len(members) <= MAX_MEMBERS:
             raise InvalidWorkInput([f"members must name 1 to {MAX_MEMBERS} people"])
         if name is not None and (not NAME.match(name) or not 3 <= len(name) <= 80):
             raise InvalidWorkInput(["name must be 3 to 80 lowercase letters, digits "
                                     "and single hyphens"])
         for subject in members:
-            if not self._swipes.is_match(assignment_id, subject):
+            if not self._swipes.liked_both(assignment_id, subject):
                 raise NoMatch(assignment_id)
         visible = self._swipes.still_visible(requester, members, now)
         for subject in members:

@@ -89,12 +89,18 @@ def receipt(system: System, pod: UnlockedPod, now: datetime,
     return consent_receipt(found, receipt_key(system), now)
 
 
+@holder_flows.serialised
 def renew_consent(system: System, pod: UnlockedPod, grant_id: str,
                   valid_until: datetime, now: datetime) -> Grant:
     """Renewal: a new grant with the same audience, purposes and fields and a new
     end, published first; then the old grant is withdrawn. At no moment is the
     data visible under neither grant, nor under a grant the holder did not make.
-    A grant renewed before is refused with the grant that renewed it."""
+    A grant renewed before is refused with the grant that renewed it.
+
+    The check, the new grant and the end of the old one happen under the pod's
+    grant lock, so a withdrawal sent at the same time either comes first (the
+    renewal is refused: the grant is withdrawn) or reads the renewal and
+    withdraws it with the grant."""
     old = pod.grant(grant_id)
     if old.withdrawn or old.pending or old.publishing:
         renewed_by = successor(pod.grants(), old) if old.withdrawn else None

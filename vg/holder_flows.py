@@ -7,17 +7,20 @@ JSON text, exactly as it would between two servers run by different parties.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from consent import (
     Audience,
+    AudienceNeedsEmployer,
     ConsentError,
     AudienceRefusedByEmployer,
+    InvalidAudience,
     Grant,
     check_audience_for_holder,
 )
@@ -44,6 +47,26 @@ PUBLICATION_ERRORS = (RegistryError, ConsentError, SchemaError, GrantNotLive)
 # How often a disclosure is numbered again when a document of the same holder with
 # a higher number reached the registry first (a concurrent save or grant).
 REPLAY_ATTEMPTS = 5
+
+
+Flow = TypeVar("Flow", bound=Callable[..., Any])
+
+
+def serialised(flow: Flow) -> Flow:
+    """Run a flow that changes the holder's consent (its second argument is the
+    pod) under the pod's grant lock, from reading the grants to recording and
+    publishing. Grant, renewal, withdrawal, erasure and the publication of a save
+    all take it, so none of them checks what another is about to change (a
+    withdrawal reading the grants before a racing renewal records its grant would
+    leave the consent live under the renewal, GDPR art. 7(3)). The lock is
+    re-entrant per thread: a renewal grants and then ends the old grant in it."""
+
+    @functools.wraps(flow)
+    def under_grant_lock(system, pod, *args, **kwargs):
+        with pod.grants_locked():
+            return flow(system, pod, *args, **kwargs)
+
+    return under_grant_lock  # type: ignore[return-value]
 
 
 def unlock(system: System, who: str, passphrase: str,
@@ -75,7 +98,19 @@ def retry_withdrawals(system: System, pod: UnlockedPod, now: datetime) -> int:
     What a request that died half-way left is finished here too: a new grant
     whose first disclosure was never confirmed is withdrawn (the registry may
     hold it, the holder was never told it was made), and a renewal whose new
-    grant is live withdraws the grant it renews."""
+    grant is live withdraws the grant it renews.
+
+    With nothing to settle (the usual case, and a grant another request is
+    publishing at this moment) no lock is taken: opening the pod or looking at
+    the grants does not wait for that request."""
+    if not needs_settling(pod.grants(), pod.publishing_now()):
+        return 0
+    return _settle_withdrawals(system, pod, now)
+
+
+@serialised
+def _settle_withdrawals(system: System, pod: UnlockedPod, now: datetime) -> int:
+    """``retry_withdrawals`` under the grant lock."""
     records = pod.grants()
     if any(r.publishing is not None and r.withdrawn is None and r.pending is None
            for r in records) and pod.abandon_unconfirmed(now):
@@ -97,12 +132,15 @@ def retry_withdrawals(system: System, pod: UnlockedPod, now: datetime) -> int:
     return left
 
 
-def needs_settling(records) -> bool:
-    """Whether ``retry_withdrawals`` has anything to do for these records."""
+def needs_settling(records, publishing_now: bool = False) -> bool:
+    """Whether ``retry_withdrawals`` has anything to do for these records;
+    ``publishing_now``: a live request is publishing a new grant, so a grant
+    still being published is not one a request left behind."""
     renewed = {r.grant.renews for r in records
                if r.grant.renews is not None and _settled(r)}
     return any(r.withdrawn is None and (r.pending is not None
-                                        or r.publishing is not None
+                                        or (r.publishing is not None
+                                            and not publishing_now)
                                         or r.grant.id in renewed)
                for r in records)
 
@@ -152,7 +190,9 @@ def save_workcontext(system: System, pod: UnlockedPod, document: Any,
     A document that fails a check changes nothing. Once the version is saved, a
     grant the registry does not take now (it is unavailable, or a concurrent
     change overtook this one) is reported in ``not_published`` with the reason; the
-    registry keeps the previous projection until the next save publishes again.
+    registry keeps the previous projection until the next save publishes again,
+    unless the grant's audience no longer fits the employer this version names:
+    the registry then deletes it and the grant shows as suspended, with a notice.
     """
     checked = checked_workcontext(system, pod, document)
     return store_checked_workcontext(system, pod, checked, now, if_match)
@@ -200,14 +240,19 @@ def republish_pending(system: System, pod: UnlockedPod, now: datetime) -> bool:
 
 # Refusals that publishing again would not change: the grant is withdrawn or on
 # its way out, so the registry holding no newer version under it is final.
+# So is a refusal of the grant's audience for this Workcontext's employer: the
+# registry deleted what the grant disclosed before and told the holder (a notice);
+# the next save publishes under the grant again.
 _FINAL_REFUSALS = frozenset({GrantWithdrawn.code, GrantNotLive.code,
-                             GrantRenewed.code})
+                             GrantRenewed.code, InvalidAudience.code,
+                             AudienceNeedsEmployer.code})
 
 
 def _left_to_publish(failed: tuple[dict[str, str], ...]) -> bool:
     return any(f["code"] not in _FINAL_REFUSALS for f in failed)
 
 
+@serialised
 def publish_grants(system: System, pod: UnlockedPod, records,
                    now: datetime) -> tuple[int, tuple[dict[str, str], ...]]:
     """Publish the current Workcontext under each publishable grant: how many the
@@ -301,6 +346,7 @@ def employer_code(reference, document: dict | None) -> str | None:
     return codes.get(tooi) if isinstance(tooi, str) else None
 
 
+@serialised
 def grant_consent(system: System, pod: UnlockedPod, audience: Any, purposes: list[str],
                   fields: list[str], valid_until: datetime, now: datetime,
                   valid_from: datetime | None = None,
@@ -360,6 +406,7 @@ def _renewed(records, grant_id: str, now: datetime) -> bool:
     return counts_as_live(old, now)
 
 
+@serialised
 def withdraw_consent(system: System, pod: UnlockedPod, grant_id: str,
                      now: datetime) -> list[str]:
     """One action, for the consent the grant gave: the grant and every grant that
@@ -380,6 +427,7 @@ def withdraw_consent(system: System, pod: UnlockedPod, grant_id: str,
     return [g for g in todo if g != grant_id]
 
 
+@serialised
 def end_grant(system: System, pod: UnlockedPod, grant_id: str, now: datetime,
               renewed_by: str | None = None) -> None:
     """Withdraw this one grant (its renewals stay): for a renewal that took over

@@ -91,9 +91,13 @@ def import_pod(system: System, archive: Any, passphrase: str,
     return Imported(pod, published, failed)
 
 
+@holder_flows.serialised
 def erase_pod(system: System, pod: UnlockedPod, now: datetime) -> Erased:
     """Purge the registry first, then crypto-shred the pod: a failure on the way
-    leaves a pod the holder can erase again, never data left behind unseen."""
+    leaves a pod the holder can erase again, never data left behind unseen.
+    Under the pod's grant lock: a grant or a save of the holder's other tab can
+    not publish between the purge and the shredding, where nothing would ever
+    withdraw it."""
     request = json.loads(json.dumps(pod.erasure_request(now)))
     erased = system.registry.receive_erasure(request, now)
     system.pods.erase(pod)

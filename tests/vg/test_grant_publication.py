@@ -92,36 +92,6 @@ def test_a_crash_after_delivery_leaves_a_grant_withdrawn_on_the_next_open(
     assert grant["id"] in json.dumps(history)
 
 
-def test_a_grant_still_being_published_is_listed_and_can_be_withdrawn(
-        api, monkeypatch):
-    skills = _skills(api)
-    did, holder = _holder(api, skills)
-    staff = _key(api, UTRECHT)
-    assignment = _assignment(api, staff, skills)
-    receive = api.system.registry.receive_disclosure
-    seen = {}
-
-    def holder_acts_meanwhile(document, now):
-        [seen["listed"]] = _listed(api, holder)
-        seen["withdrawn"] = api.delete(
-            f"/api/v1/pod/toestemmingen/{seen['listed']['id']}", headers=holder)
-        return receive(document, now)
-
-    monkeypatch.setattr(api.system.registry, "receive_disclosure",
-                        holder_acts_meanwhile)
-    # The registry refuses the late disclosure, or the pod does not number it again.
-    with pytest.raises((GrantWithdrawn, GrantNotLive)):
-        _new_grant(api, _open(api, did))
-    monkeypatch.undo()
-
-    assert seen["listed"]["publicationPending"] is True
-    assert seen["listed"]["live"] is False and seen["listed"]["withdrawn"] is None
-    assert seen["withdrawn"].status_code == 200, seen["withdrawn"].text
-    [grant] = _listed(api, holder)
-    assert grant["withdrawn"] is not None and grant["publicationPending"] is False
-    assert _candidates(api, staff, assignment) == []
-
-
 def test_a_grant_the_registry_refuses_leaves_nothing_in_the_pod(api, monkeypatch):
     from registry import StorageFailed
 

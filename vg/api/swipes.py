@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from registry import checked_subject
 from registry.peers import profile_json
 
 from ..holder_identity import subject_of
@@ -21,11 +22,11 @@ def organisation_swipe(assignment_id: AssignmentId, subject: Subject, body: Swip
                        requester: RequesterDep, system: SystemDep,
                        now: NowDep) -> Response:
     """A project leader likes or passes a candidate (a person decides, GDPR art. 22)."""
-    work = system.work
+    work, subject = system.work, checked_subject(subject)
     work.swipes.by_organisation(requester, assignment_id, subject, body.decision, now)
     return json_response({"assignment": assignment_id, "subject": subject,
                           "decision": body.decision,
-                          "match": work.swipes.is_match(assignment_id, subject)})
+                          "match": work.swipes.is_match(assignment_id, subject, now)})
 
 
 @router.delete("/opdrachten/{assignment_id}/keuzes/{subject}", status_code=204)
@@ -59,7 +60,7 @@ def holder_swipe(assignment_id: AssignmentId, body: SwipeIn, pod: HolderDep,
     work = system.work
     work.swipes.by_holder(subject, assignment_id, body.decision, now)
     return json_response({"assignment": assignment_id, "decision": body.decision,
-                          "match": work.swipes.is_match(assignment_id, subject)})
+                          "match": work.swipes.is_match(assignment_id, subject, now)})
 
 
 @router.delete("/pod/opdrachtkeuzes/{assignment_id}", status_code=204)
@@ -70,6 +71,6 @@ def holder_undo(assignment_id: AssignmentId, pod: HolderDep,
 
 
 @router.get("/pod/matches")
-def holder_matches(pod: HolderDep, system: SystemDep) -> Response:
-    found = system.work.swipes.matches_of_holder(subject_of(system, pod))
+def holder_matches(pod: HolderDep, system: SystemDep, now: NowDep) -> Response:
+    found = system.work.swipes.matches_of_holder(subject_of(system, pod), now)
     return json_response([a.to_json() for a in found])

@@ -90,12 +90,17 @@ def save_workcontext(request: Request, form: Form, pod: HolderPod, system: Syste
     if chosen == "zoeken":
         found = skills.search(system.reference, values["zoek"], lang)
         return _workcontext_form(request, system, values, results=found)
+    before = system.registry.policies.suspended(pod.did)
     try:
         document = _document(system.reference, pod, values)
         holder_flows.save_workcontext(system, pod, document, now)
     except (INPUT_ERRORS + (ValueError,)) as exc:
         return _workcontext_form(request, system, values, status=400,
                                  error="form.invalid", detail=exc)
+    if system.registry.policies.suspended(pod.did) - before:
+        # A grant no longer fits the employer this version names: the consent
+        # page shows which, and why.
+        return redirect("/mijn/toestemmingen", "saved-suspended")
     return redirect("/mijn/werkcontext", "saved")
 
 
@@ -212,10 +217,10 @@ def _consent_page(request, pod, system, now, status=200, error=None,
                   detail=None) -> Response:
     lang = lang_of(request)
     suspended = system.registry.policies.suspended(pod.did)
-    grants = [_grant_view(system.reference, r, now, r.grant.id in suspended, lang)
-              for r in pod.grants()]
-    live = [g for g in grants if g["live"]]
     employer = employer_code(system.reference, pod.workcontext())
+    grants = [_grant_view(system.reference, r, now, r.grant.id in suspended, lang,
+                          employer) for r in pod.grants()]
+    live = [g for g in grants if g["live"]]
     return page(request, "holder_consent.html", status=status, live=live,
                 still_shown=[g for g in grants if g["pending"] and g["in_period"]],
                 waiting=[g for g in grants if not g["live"] and g["withdrawable"]
@@ -234,8 +239,10 @@ def _label(item, lang: str) -> str:
     return item.label_nl if lang == "nl" else item.label_en
 
 
-def _grant_view(reference, record, now, suspended: bool, lang: str) -> dict:
+def _grant_view(reference, record, now, suspended: bool, lang: str,
+                employer: str | None = None) -> dict:
     grant = record.grant
+    audience = grant.audience
     return {"uuid": grant.id.removeprefix("urn:uuid:"),
             "audience": _audience_text(reference, grant.audience.to_json(), lang),
             "purposes": [_label(PURPOSES[p], lang) for p in grant.purposes
@@ -243,6 +250,10 @@ def _grant_view(reference, record, now, suspended: bool, lang: str) -> dict:
             "fields": set(grant.fields), "until": grant.valid_until,
             "from": grant.valid_from, "withdrawn": record.withdrawn,
             "suspended": suspended, "live": record.is_live(now) and not suspended,
+            # Suspended because the Workcontext names another employer (or none)
+            # than the grant's audience, not by an employer's policy.
+            "other_employer": suspended and audience.needs_employer
+            and audience.employer != employer,
             "future": grant.valid_from > now, "pending": record.pending is not None,
             # A new grant the register has not confirmed yet (holder_flows).
             "publishing": record.publishing is not None,

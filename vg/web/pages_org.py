@@ -12,7 +12,7 @@ import secrets
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from registry import AssignmentNotFound, AssignmentSpec, RegistryError
+from registry import AssignmentNotFound, AssignmentSpec, RegistryError, checked_subject
 from registry.assignments import MAX_SKILLS as MAX_ASSIGNMENT_SKILLS
 from registry.cursor import decode as decode_cursor
 from schemas import SchemaError
@@ -219,13 +219,13 @@ def decide(request: Request, assignment_id: int, form: Form, requester: Organisa
     cursor = cursor if isinstance(cursor, str) and 0 < len(cursor) <= 200 else None
     if cursor:
         decode_cursor(cursor)  # a bad one is refused before anything is decided
-    subject = required_text(subject, "form.candidate", 64)
+    subject = checked_subject(required_text(subject, "form.candidate", 64))
     decision = one_of(decision, DECISIONS, "form.decision")
     system.work.swipes.by_organisation(requester, assignment_id, subject, decision,
                                        now)
     if decision == "pass":
         system.registry.pass_candidate(requester, assignment_id, subject, now)
-    matched = system.work.swipes.is_match(assignment_id, subject)
+    matched = system.work.swipes.is_match(assignment_id, subject, now)
     return _candidate_page(request, system, requester, assignment_id, now, cursor,
                            "match" if matched else decision)
 

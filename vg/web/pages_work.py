@@ -96,14 +96,15 @@ def decide(request: Request, form: Form, pod: HolderPod, system: SystemDep,
     assignment_id = required_id(form.get("opdracht"), "form.assignment")
     subject = subject_of(system, pod)
     system.work.swipes.by_holder(subject, assignment_id, decision, now)
-    matched = system.work.swipes.is_match(assignment_id, subject)
+    matched = system.work.swipes.is_match(assignment_id, subject, now)
     return redirect("/mijn/opdrachten", "match" if matched else decision)
 
 
 @router.get("/mijn/matches")
-def matches(request: Request, pod: HolderPod, system: SystemDep) -> Response:
+def matches(request: Request, pod: HolderPod, system: SystemDep,
+            now: NowDep) -> Response:
     subject = subject_of(system, pod)
-    found = system.work.swipes.matches_of_holder(subject)
+    found = system.work.swipes.matches_of_holder(subject, now)
     lang = lang_of(request)
     assignments = [_card(system.reference, a.to_json(), {"score": None, "reasons": []},
                          lang) for a in found]

@@ -336,3 +336,74 @@ def test_a_pass_on_a_candidate_the_organisation_can_not_see_is_404_and_stores_no
         assert answer.status_code == 404, answer.text
         assert answer.json()["code"] == "candidate-not-found"
     assert world.system.registry.assignments.passed(assignment) == frozenset()
+
+
+def _ended_match(world):
+    """A match whose matching grant the holder then withdrew, with a live grant
+    for contact to the organisation."""
+    skills = world.skills()
+    sanne = world.holder(skills)
+    matching = world.grant(sanne, ["skills"])
+    staff = world.staff()
+    assignment = world.assignment(staff, skills)
+    world.match(staff, assignment, sanne)
+    world.grant(sanne, ["email", "name"], purposes=["contact"],
+                audience={"kind": "employer", "employer": UTRECHT})
+    world.withdraw(sanne, matching)
+    return sanne, staff, assignment
+
+
+def test_a_match_that_ended_with_its_consent_gives_no_contact_details(world):
+    sanne, staff, assignment = _ended_match(world)
+
+    answer = world.client.get(_contact_url(assignment, sanne), headers=staff)
+
+    assert answer.status_code == 403 and answer.json()["code"] == "no-match"
+    assert world.audit(purpose="contact") == []
+
+
+def test_a_match_that_ended_with_its_consent_is_no_match_on_either_side(world):
+    sanne, staff, assignment = _ended_match(world)
+
+    listed = world.client.get(f"{API}/opdrachten/{assignment}/matches",
+                              headers=staff)
+    mine = world.client.get(f"{API}/pod/matches", headers=sanne.headers)
+    liked_again = world.holder_likes(sanne, assignment)
+
+    assert listed.json()["subjects"] == [] and mine.json() == []
+    assert liked_again.status_code == 200 and liked_again.json()["match"] is False
+
+
+@pytest.mark.parametrize("method, path, body", [
+    ("put", "opdrachten/{a}/keuzes/{s}", {"decision": "like"}),
+    ("delete", "opdrachten/{a}/keuzes/{s}", None),
+    ("get", "opdrachten/{a}/matches/{s}/contactgegevens", None)])
+def test_a_subject_in_upper_case_names_the_same_person(world, method, path, body):
+    skills = world.skills()
+    sanne = world.holder(skills)
+    world.grant(sanne, ["skills"])
+    world.grant(sanne, ["email"], purposes=["contact"])
+    staff = world.staff()
+    assignment = world.assignment(staff, skills)
+    world.match(staff, assignment, sanne)
+    url = f"{API}/" + path.format(a=assignment, s=sanne.subject.upper())
+
+    answer = world.client.request(method, url, headers=staff, json=body)
+
+    assert answer.status_code in (200, 204), answer.text
+
+
+@pytest.mark.parametrize("method, path, body", [
+    ("put", "opdrachten/{a}/keuzes/{s}", {"decision": "like"}),
+    ("delete", "opdrachten/{a}/keuzes/{s}", None),
+    ("get", "opdrachten/{a}/matches/{s}/contactgegevens", None)])
+def test_a_subject_that_is_not_32_hexadecimal_digits_is_400(world, method, path,
+                                                            body):
+    staff = world.staff()
+    assignment = world.assignment(staff, world.skills())
+    url = f"{API}/" + path.format(a=assignment, s="z" * 32)
+
+    answer = world.client.request(method, url, headers=staff, json=body)
+
+    assert answer.status_code == 400, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"

@@ -195,3 +195,22 @@ def test_a_renewal_with_a_date_not_written_as_a_day_changes_nothing(app, tot):  
 
     assert answer.status_code == 400
     assert live_uuids(holder) == [old]
+
+
+def test_a_new_employer_suspends_a_grant_to_the_former_one_and_the_page_says_why(
+        app):  # noqa: F811
+    holder, token = signed_in_holder(app)
+    granted(holder, token)  # employer and neighbours of Utrecht
+    skills = sorted(app.state.system.reference.skills)[:3]
+
+    saved = holder.post("/mijn/werkcontext", data={
+        "csrf": token, "actie": "opslaan", "naam": "Sanne de Boer",
+        "email": "sanne@voorbeeld.nl", "werkgever": "GM0363", "vaardigheid": skills})
+
+    assert saved.status_code == 303
+    assert saved.headers["location"] == "/mijn/toestemmingen"
+    page = holder.get("/mijn/toestemmingen").text
+    nl = catalogue("nl")
+    assert nl["notice.saved-suspended"] in page
+    assert nl["consent.suspended_employer"] in page
+    assert nl["consent.none"] in page  # nothing live any more
