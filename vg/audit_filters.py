@@ -50,12 +50,21 @@ MUST = {
     "instant": "a date written YYYY-MM-DD or a date-time with its offset (e.g. "
                "2026-12-05 or 2026-12-05T00:00:00Z)",
 }
+# The days a bound may name. Python's dates end at 9999-12-31, and a bound is
+# moved before it is used: ``until`` to the end of its day, an offset to UTC, the
+# flags' baseline weeks back from ``since``. Within these days every such step
+# stays representable, so no filter can make the arithmetic overflow (a 500);
+# the log holds nothing outside them.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(9998, 12, 31)
+MUST["range"] = f"a date from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}"
 
 
 class FilterRefused(InvalidAuditQuery):
     """A filter the rules refuse; ``rule`` names which rule (``characters``,
     ``length``, ``choice``, ``pseudonym``, ``requester``, ``organisation``, ``day``,
-    ``instant`` or ``period``), for a page that words the reason itself."""
+    ``instant``, ``range`` or ``period``), for a page that words the reason
+    itself."""
 
     def __init__(self, parameter: str, must: str, rule: str):
         super().__init__(parameter, must)
@@ -139,7 +148,8 @@ def organisation(value: str | None, known: Mapping[str, Any] | Iterable[str]
 def instant(name: str, value: str | None, *, days_only: bool = False
             ) -> datetime | None:
     """A bound of the period: a day (``since`` from its start, ``until`` through
-    its end, in UTC) or, unless ``days_only``, a date-time with its offset."""
+    its end, in UTC) or, unless ``days_only``, a date-time with its offset; its
+    day lies from FIRST_DAY to LAST_DAY, or it is refused."""
     if value is None:
         return None
     if _DAY.fullmatch(value):
@@ -148,6 +158,7 @@ def instant(name: str, value: str | None, *, days_only: bool = False
         except ValueError:
             raise FilterRefused(name, MUST["day" if days_only else "instant"],
                                 "day" if days_only else "instant") from None
+        _within(name, day)
         start = datetime.combine(day, time.min, tzinfo=timezone.utc)
         return start if name == "since" else start + timedelta(days=1)
     if days_only:
@@ -155,9 +166,16 @@ def instant(name: str, value: str | None, *, days_only: bool = False
     try:
         if not _INSTANT.fullmatch(value):
             raise ValueError(value)
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise FilterRefused(name, MUST["instant"], "instant") from None
+    _within(name, moment.date())
+    return moment
+
+
+def _within(name: str, day: date) -> None:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise FilterRefused(name, MUST["range"], "range")
 
 
 def period(since: datetime | None, until: datetime | None) -> None:

@@ -47,6 +47,11 @@ BAD = [
     ("since", "van", "2026-02-30", "YYYY-MM-DD", "JJJJ-MM-DD"),
     ("until", "tot", "gisteren\u202e", "control characters", "stuurteken"),
     ("until", "tot", "2026-13-01", "YYYY-MM-DD", "JJJJ-MM-DD"),
+    # The last day Python can write: "through its end" would overflow (a 500).
+    ("until", "tot", "9999-12-31", "from 1900-01-01 to 9998-12-31",
+     "van 1900-01-01 tot en met 9998-12-31"),
+    ("since", "van", "0001-01-01", "from 1900-01-01 to 9998-12-31",
+     "van 1900-01-01 tot en met 9998-12-31"),
 ]
 
 
@@ -171,3 +176,30 @@ def test_the_platform_dpo_reads_flags_of_all_or_of_one_organisation(app):  # noq
 
     assert everyone.status_code == 200 and one.status_code == 200
     assert everyone.json()["flags"] == one.json()["flags"] != []
+
+
+@pytest.mark.parametrize("params", [
+    {"until": "9999-12-31T23:59:59-01:00"}, {"since": "0001-01-01T00:00:00+01:00"},
+    {"since": "9999-12-30", "until": "9999-12-31"}])
+def test_an_instant_at_the_edge_of_the_calendar_is_refused_not_an_error(
+        app, params):  # noqa: F811
+    dpo = signed_in_organisation(app, "platform-dpo")
+
+    for path in ("/api/v1/auditlog", "/api/v1/auditlog/statistieken",
+                 "/api/v1/auditlog/signalen"):
+        answer = _api(dpo, path, **{"since": "2026-12-01", "until": "2026-12-31",
+                                    **params})
+        assert answer.status_code == 400, (path, answer.text)
+        assert answer.json()["code"] == "invalid-audit-query"
+        assert "from 1900-01-01 to 9998-12-31" in answer.json()["detail"]
+
+
+def test_the_cli_export_refuses_the_last_day_of_the_calendar(app, capsys):  # noqa: F811
+    data_dir = str(app.state.system.settings.data_dir)
+
+    status = run(["audit", "export", "--data-dir", data_dir, "--until", "9999-12-31"])
+
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.startswith("vg: --until must be a date from 1900-01-01")
+    assert err.count("\n") == 1

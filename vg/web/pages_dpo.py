@@ -114,7 +114,8 @@ REASONS = {"characters": "form.forbidden_characters", "length": "form.too_long",
            "choice": "form.choice", "pseudonym": "dpo.pseudonym_format",
            "requester": "dpo.requester_format",
            "organisation": "dpo.unknown_organisation", "day": "form.iso_date",
-           "instant": "form.iso_date", "period": "dpo.period_order"}
+           "instant": "form.iso_date", "range": "dpo.date_range",
+           "period": "dpo.period_order"}
 
 
 def _shown_filters(form) -> dict:
