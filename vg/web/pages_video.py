@@ -106,8 +106,10 @@ def _name_in_workcontext(system, pod, media_type: str, now) -> None:
     # link is published to every organisation the holder's grants name.
     url = (f"{system.settings.public_base()}api/v1/pods/{system.pods.pod_id(pod.did)}/"
            f"bestanden/{NAME}")
-    document = dict(document, introVideo={"contentUrl": url,
-                                          "encodingFormat": media_type})
+    stored = document.get("introVideo")
+    video = dict(stored) if isinstance(stored, dict) else {"type": "VideoObject"}
+    video.update(contentUrl=url, encodingFormat=media_type)
+    document = dict(document, introVideo=video)
     holder_flows.save_workcontext(system, pod, document, now)
 
 
