@@ -93,10 +93,12 @@ def daily_counts(log: MerkleLog, **filters: Any) -> list[dict[str, Any]]:
              "outcome": r.outcome, "count": r.n} for r in rows]
 
 
-def to_csv(records: list[AuditRecord]) -> str:
+def to_csv(records: list[AuditRecord], header: bool = True) -> str:
+    """The records as CSV; without ``header``, to follow an earlier part."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
+    if header:
+        writer.writeheader()
     for record in records:
         row = record.to_json()
         row["fields"] = " ".join(row["fields"])

@@ -19,6 +19,7 @@ from .allowed_methods import include
 from .api import consent, dpo, holder, inbox, organisation, pod_resources, pod_rights
 from .api import employment, feed, groups, swipes, teams, videos
 from .api.deps import json_only
+from .api.preconditions import if_match_evaluated
 from .api.pod_fast_read import FastWorkcontextRead
 from .api.pod_fast_write import FastWorkcontextWrite
 from .api.pod_http import PodPathGuard
@@ -98,7 +99,7 @@ def create_app(settings: Settings | None = None, system: System | None = None,
     for module in (consent, holder, inbox, organisation, employment, dpo, swipes,
                    feed, teams, groups, pod_rights, videos):
         include(app, module.router, prefix="/api/v1",
-                dependencies=[Depends(json_only)])
+                dependencies=[Depends(json_only), Depends(if_match_evaluated)])
     include(app, pod_resources.router, prefix="/api/v1")
     if fast_paths:
         app.add_middleware(FastWorkcontextRead)

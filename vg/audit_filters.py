@@ -140,7 +140,8 @@ def organisation(value: str | None, known: Mapping[str, Any] | Iterable[str]
 def instant(name: str, value: str | None, *, days_only: bool = False
             ) -> datetime | None:
     """A bound of the period: a day (``since`` from its start, ``until`` through
-    its end, in UTC) or, unless ``days_only``, a date-time with its offset."""
+    its end, in UTC) or, unless ``days_only``, a date-time with its offset; its
+    day lies from FIRST_DAY to LAST_DAY, or it is refused."""
     if value is None:
         return None
     if _DAY.fullmatch(value):

@@ -69,3 +69,11 @@ def test_a_passed_candidate_is_left_out_and_a_bad_cursor_is_refused(api):
 
     assert passed.status_code == 204 and after["total"] == 0
     assert bad.status_code == 400 and bad.json()["code"] == "invalid-cursor"
+
+
+def test_the_published_description_says_function_family_and_field_do_not_rank(api):
+    schema = api.get("/api/v1/openapi.json").json()["components"]["schemas"]
+    properties = schema["AssignmentCreate"]["properties"]
+
+    for name in ("functionFamily", "fieldOfWork"):
+        assert "does not rank or filter candidates" in properties[name]["description"]

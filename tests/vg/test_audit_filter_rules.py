@@ -175,3 +175,30 @@ def test_the_platform_dpo_reads_flags_of_all_or_of_one_organisation(app):  # noq
 
     assert everyone.status_code == 200 and one.status_code == 200
     assert everyone.json()["flags"] == one.json()["flags"] != []
+
+
+@pytest.mark.parametrize("params", [
+    {"until": "9999-12-31T23:59:59-01:00"}, {"since": "0001-01-01T00:00:00+01:00"},
+    {"since": "9999-12-30", "until": "9999-12-31"}])
+def test_an_instant_at_the_edge_of_the_calendar_is_refused_not_an_error(
+        app, params):  # noqa: F811
+    dpo = signed_in_organisation(app, "platform-dpo")
+
+    for path in ("/api/v1/auditlog", "/api/v1/auditlog/statistieken",
+                 "/api/v1/auditlog/signalen"):
+        answer = _api(dpo, path, **{"since": "2026-12-01", "until": "2026-12-31",
+                                    **params})
+        assert answer.status_code == 400, (path, answer.text)
+        assert answer.json()["code"] == "invalid-audit-query"
+        assert "2099-12-31" in answer.json()["detail"]
+
+
+def test_the_cli_export_refuses_the_last_day_of_the_calendar(app, capsys):  # noqa: F811
+    data_dir = str(app.state.system.settings.data_dir)
+
+    status = run(["audit", "export", "--data-dir", data_dir, "--until", "9999-12-31"])
+
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.startswith("vg: --until must be a day or a moment") and "2099-12-31" in err
+    assert err.count("\n") == 1

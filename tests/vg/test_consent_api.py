@@ -172,6 +172,23 @@ def test_a_grant_naming_something_unknown_or_not_allowed_is_a_400_naming_it(
     assert api.get("/api/v1/pod/toestemmingen", headers=holder).json() == []
 
 
+@pytest.mark.parametrize("moments", [
+    {"validUntil": "0001-01-01T00:00:00+01:00"},
+    {"validUntil": "9999-12-31T23:59:59-01:00"},
+    {"validFrom": "0001-01-01T00:00:00+01:00"}])
+def test_a_grant_time_beyond_the_calendar_in_utc_is_a_400_not_an_error(api, moments):
+    _, holder = _holder(api, _skills(api))
+    body = {"audience": {"kind": "all_municipalities"}, "purposes": ["matching"],
+            "fields": ["skills"],
+            "validUntil": (NOW + timedelta(days=30)).isoformat()} | moments
+
+    refused = api.post("/api/v1/pod/toestemmingen", json=body, headers=holder)
+
+    assert refused.status_code == 400, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert api.get("/api/v1/pod/toestemmingen", headers=holder).json() == []
+
+
 def test_every_grant_and_withdrawal_is_a_valid_record_in_a_signed_receipt(api):
     did, holder = _holder(api, _skills(api))
     api.put("/api/v1/organisatie/rechtsgronden", headers=_key(api, UTRECHT),

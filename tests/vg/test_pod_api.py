@@ -748,3 +748,35 @@ def test_a_workcontext_the_registry_would_refuse_is_an_invalid_document(
     assert answer.headers["content-type"] == PROBLEM
     assert answer.json()["code"] == "invalid-document"
     assert api.get(holder.base + "versies/", headers=holder.headers).json() == before
+
+
+def test_a_range_under_an_if_range_of_another_version_sends_the_whole_binary(
+        api, holder):
+    url = holder.base + "bestanden/r.bin"
+    first = api.put(url, content=b"a" * 1024, headers=holder.headers).headers["etag"]
+    data = os.urandom(1024)
+    current = api.put(url, content=data, headers=holder.headers).headers["etag"]
+
+    answers = [api.get(url, headers={**holder.headers, "Range": "bytes=0-9",
+                                     "If-Range": validator})
+               for validator in (first, '"nope"', f"W/{current}",
+                                 "Sat, 05 Dec 2026 12:00:00 GMT")]
+
+    for answer in answers:
+        assert answer.status_code == 200 and answer.content == data
+        assert "content-range" not in answer.headers
+
+
+def test_a_range_under_an_if_range_of_the_current_version_is_served(api, holder):
+    url = holder.base + "bestanden/r.bin"
+    data = os.urandom(1024)
+    etag = api.put(url, content=data, headers=holder.headers).headers["etag"]
+
+    part = api.get(url, headers={**holder.headers, "Range": "bytes=0-9",
+                                 "If-Range": etag})
+    beyond = api.get(url, headers={**holder.headers, "Range": "bytes=5000-",
+                                   "If-Range": '"old"'})
+
+    assert part.status_code == 206 and part.content == data[:10]
+    assert part.headers["content-range"] == "bytes 0-9/1024"
+    assert beyond.status_code == 200 and beyond.content == data

@@ -139,3 +139,74 @@ def test_a_too_long_header_is_an_input_problem_naming_the_header(
     assert answer.status_code == 400
     assert answer.json()["code"] == "invalid-input"
     assert header.lower() in answer.json()["detail"]
+
+
+# -- If-Match on the short address and on writes without an entity tag --------------
+SHORT = "/api/v1/pod/werkcontext"
+
+
+def test_the_short_address_refuses_a_put_under_a_stale_if_match(api, holder):  # noqa: F811,E501
+    read = api.get(SHORT, headers=holder.headers)
+    etag = read.headers["etag"]
+    body = json.dumps(dict(holder.document, name="Nieuwe Naam"))
+
+    stale = api.put(SHORT, content=body, headers={
+        **holder.headers, **LD, "If-Match": '"1-0000000000000000"'})
+    current = api.put(SHORT, content=body, headers={
+        **holder.headers, **LD, "If-Match": etag})
+    again = api.put(SHORT, content=body, headers={
+        **holder.headers, **LD, "If-Match": etag})
+
+    assert stale.status_code == 412 and stale.json()["code"] == "precondition-failed"
+    assert current.status_code == 200 and current.json()["version"] == 2
+    assert current.headers["etag"] != etag
+    assert again.status_code == 412
+    assert len(api.get(SHORT + "/versies", headers=holder.headers).json()) == 2
+
+
+def test_the_short_address_honours_if_none_match_as_the_pod_address_does(
+        api, holder):  # noqa: F811
+    answer = api.put(SHORT, content=json.dumps(holder.document),
+                     headers={**holder.headers, **LD, "If-None-Match": "*"})
+
+    assert answer.status_code == 412
+    assert len(api.get(SHORT + "/versies", headers=holder.headers).json()) == 1
+
+
+def test_a_write_to_a_resource_without_an_etag_refuses_if_match(api, holder):  # noqa: F811,E501
+    body = {"frequency": "daily", "minScore": 10}
+    refused = api.put("/api/v1/pod/meldingen/instellingen", json=body,
+                      headers={**holder.headers, "If-Match": '"x"'})
+
+    assert refused.status_code == 400
+    assert "if-match" in refused.json()["detail"]
+    assert api.put("/api/v1/pod/meldingen/instellingen", json=body,
+                   headers=holder.headers).status_code == 200
+
+
+def test_every_write_route_of_the_api_evaluates_or_refuses_if_match(api):  # noqa: F811
+    from vg.api.preconditions import WRITES, evaluates_if_match
+
+    unguarded = []
+    for route in api.app.routes:
+        if not isinstance(route, APIRoute) or not route.path.startswith("/api/"):
+            continue
+        if not (route.methods & WRITES) or evaluates_if_match(route.endpoint):
+            continue
+        guards = {d.call.__name__ for d in route.dependant.dependencies}
+        if "if_match_evaluated" not in guards:
+            unguarded.append(route.path)
+
+    assert unguarded == []
+
+
+def test_a_message_is_deleted_under_if_match_star_only(api, holder):  # noqa: F811
+    _deliver_rating(api, holder, b"rating: 4")
+    [message] = api.get(holder.base + "postvak/", headers=holder.headers).json()
+    url = holder.base + "postvak/" + message["id"]
+
+    refused = api.delete(url, headers={**holder.headers, "If-Match": '"x"'})
+    deleted = api.delete(url, headers={**holder.headers, "If-Match": "*"})
+
+    assert refused.status_code == 412
+    assert deleted.status_code == 204

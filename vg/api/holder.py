@@ -30,6 +30,7 @@ from .deps import (
 from .models import GrantCreate, GrantOut, PodCreate, SavedOut, SessionCreate
 from .models import WithdrawnOut
 from .models import SessionOut, VersionOut
+from .pod_resources import IfMatch, IfNoneMatch, replace_workcontext
 from .render import json_response
 
 router = APIRouter(tags=["houder"], route_class=BoundedJsonRoute)
@@ -61,18 +62,24 @@ def sign_out(pod: HolderDep, system: SystemDep, now: NowDep,
 
 @router.get("/pod/werkcontext")
 def read_workcontext(pod: HolderDep) -> Response:
-    document = pod.workcontext()
-    if document is None:
+    """The current Workcontext with its ETag, to send back in If-Match."""
+    current = pod.workcontext_with_etag()
+    if current is None:
         raise VersionNotFound(0)
-    return json_response(document, media_type=LD_JSON)
+    response = json_response(current[0], media_type=LD_JSON)
+    response.headers["ETag"] = current[1]
+    return response
 
 
 @router.put("/pod/werkcontext", response_model=SavedOut)
-def write_workcontext(document: JsonBody, pod: HolderDep, system: SystemDep,
-                      now: NowDep) -> SavedOut:
-    saved = holder_flows.save_workcontext(system, pod, document, now)
-    return SavedOut(version=saved.version, published=saved.published,
-                    notPublished=list(saved.not_published))
+async def write_workcontext(document: JsonBody, pod: HolderDep, system: SystemDep,
+                            now: NowDep, if_match: IfMatch = None,
+                            if_none_match: IfNoneMatch = None) -> Response:
+    """The same write as ``PUT /pods/<pod id>/werkcontext``, under the same
+    preconditions (RFC 9110 13.1): a stale If-Match is refused with 412, so a
+    client on this address can not overwrite a version it has not seen."""
+    return await replace_workcontext(document, pod, system, now, if_match,
+                                     if_none_match)
 
 
 @router.get("/pod/werkcontext/versies", response_model=list[VersionOut])

@@ -108,14 +108,20 @@ class OptionalSkill(Strict):
     weight: int = Field(default=1, ge=1, le=3)
 
 
+NOT_RANKED = ("one of the HR21 function families; describes the assignment and is "
+              "stored, but does not rank or filter candidates (no points, no reason)")
+
+
 class AssignmentCreate(Strict):
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=5000)
     requiredSkills: list[Name] = Field(min_length=1, max_length=MAX_ASSIGNMENT_SKILLS)
     optionalSkills: list[Name | OptionalSkill] = Field(
         default_factory=list, max_length=MAX_ASSIGNMENT_SKILLS)
-    functionFamily: str | None = Field(default=None, max_length=40)
-    fieldOfWork: str | None = Field(default=None, max_length=40)
+    functionFamily: str | None = Field(default=None, max_length=40,
+                                       description=NOT_RANKED)
+    fieldOfWork: str | None = Field(default=None, max_length=40,
+                                    description=NOT_RANKED)
     levelMin: int | None = Field(default=None, ge=1, le=5)
     levelMax: int | None = Field(default=None, ge=1, le=5)
     hoursPerWeek: int | None = Field(default=None, ge=1, le=40)

@@ -114,6 +114,20 @@ def _opaque(tag: str) -> str:
     return tag[2:] if tag.startswith("W/") else tag
 
 
+def range_applies(if_range: str | None, current: str | None) -> bool:
+    """Whether Range may be served under If-Range (RFC 9110 13.1.5): always when
+    If-Range is absent; otherwise only when it is an entity tag that is the current
+    one by strong comparison. A weak tag, another tag, a date (the resource has no
+    Last-Modified to compare it with) or anything else means the client holds
+    another version: the whole resource is sent (200), never a part of this one to
+    splice onto a part of that one."""
+    if if_range is None:
+        return True
+    tag = if_range.strip()
+    return (current is not None and not current.startswith("W/")
+            and tag.startswith('"') and tag == current)
+
+
 def to_turtle(document: dict[str, Any]) -> bytes:
     """Turtle from the expanded form: the shipped contexts expand it, so rdflib
     never sees a context and never fetches one (DESIGN.md invariant 6). rdflib is

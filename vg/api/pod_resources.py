@@ -67,6 +67,7 @@ from .pod_http import (
     negotiate,
     none_match,
     parse_range,
+    range_applies,
     to_turtle,
 )
 from .streaming import stream_into
@@ -131,6 +132,7 @@ def _field(name: str):
 
 IfMatch = Annotated[str | None, _field("if-match")]
 IfNoneMatch = Annotated[str | None, _field("if-none-match")]
+IfRange = Annotated[str | None, _field("if-range")]
 Accept = Annotated[str | None, _field("accept")]
 
 
@@ -344,13 +346,17 @@ async def upload_binary(name: str, request: Request, pod: OwnPod, now: NowDep,
 def download_binary(name: str, request: Request, pod: OwnPod,
                     range_: Annotated[str | None, Header(alias="Range")] = None,
                     if_match: IfMatch = None,
-                    if_none_match: IfNoneMatch = None) -> Response:
+                    if_none_match: IfNoneMatch = None,
+                    if_range: IfRange = None) -> Response:
+    """The binary, or one byte range of it; a range asked under an If-Range that
+    names another version is ignored and the whole binary sent (RFC 9110 13.1.5)."""
     info = binary(pod, name)
     _check_match(if_match, info.etag)
     unchanged = _not_modified(if_none_match, info.etag)
     if unchanged is not None:
         return unchanged
-    wanted = parse_range(range_, info.size)
+    wanted = (parse_range(range_, info.size) if range_applies(if_range, info.etag)
+              else None)
     start, end = wanted if wanted else (0, info.size - 1)
     headers = {"ETag": info.etag, "Accept-Ranges": "bytes",
                "Content-Length": str(max(0, end - start + 1))}
@@ -398,7 +404,11 @@ def read_message(message_id: str, pod: OwnPod, if_match: IfMatch = None) -> Resp
 
 
 @router.delete(POD + "/postvak/{message_id}", status_code=204)
-def delete_message(message_id: str, pod: OwnPod) -> Response:
+def delete_message(message_id: str, pod: OwnPod, if_match: IfMatch = None) -> Response:
+    """A message has no ETag: If-Match holds only as ``*`` (RFC 9110 13.1.1)."""
+    if if_match is not None:
+        inbox.read(pod, message_id)
+        _check_match(if_match, None)
     inbox.delete(pod, message_id)
     return Response(status_code=204)
 

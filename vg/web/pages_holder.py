@@ -175,26 +175,50 @@ def _document(reference, pod, values: dict) -> dict:
     _set(document, "worksFor", organisation.tooi_uri if organisation else "")
     _set(document, "fieldOfWork", values["field"])
     _set(document, "skills", skills.to_store(reference, values["skills"], MAX_SKILLS))
-    if values["rank"]:
-        level = {"type": "FunctionLevel", "levelSystem": "HR21",
-                 "levelName": values["level_name"] or f"niveau {values['rank']}",
-                 "levelRank": whole_number(values["rank"], "workcontext.level")}
-        if values["scale"]:
-            level["salaryScale"] = whole_number(values["scale"], "workcontext.scale")
-        document["functionLevel"] = level
-    else:
-        document.pop("functionLevel", None)
-    availability = {"type": "Availability"}
+    _set(document, "functionLevel", _level(document.get("functionLevel"), values))
+    _set(document, "availability",
+         _availability(document.get("availability"), values))
+    return document
+
+
+def _level(stored, values: dict) -> dict | None:
+    """The function level with the form's rank, name and scale; its system and code,
+    which the form does not show, stay as stored (HR21 for a new level): an FGR
+    rank saved back unchanged must not become an HR21 rank."""
+    if not values["rank"]:
+        return None
+    level = dict(stored) if isinstance(stored, dict) else {
+        "type": "FunctionLevel", "levelSystem": "HR21"}
+    level["levelName"] = values["level_name"] or f"niveau {values['rank']}"
+    level["levelRank"] = whole_number(values["rank"], "workcontext.level")
+    level.pop("salaryScale", None)
+    if values["scale"]:
+        level["salaryScale"] = whole_number(values["scale"], "workcontext.scale")
+    return level
+
+
+def _availability(stored, values: dict) -> dict | None:
+    """The availability with the form's hours and period, over what is stored. A
+    period needs its start; its end is optional, as the shapes say, so a period
+    stored without an end is saved back as it is."""
+    availability = dict(stored) if isinstance(stored, dict) else {}
+    availability["type"] = "Availability"
+    availability.pop("hoursPerWeek", None)
     if values["hours"]:
         availability["hoursPerWeek"] = whole_number(values["hours"], "workcontext.hours")
-    if values["start"] or values["end"]:
-        if not (values["start"] and values["end"]):
-            raise FormError("form.period_both")
-        iso_date(values["start"], "workcontext.from"), iso_date(values["end"], "workcontext.until")
-        availability["period"] = {"startDate": values["start"],
-                                  "endDate": values["end"]}
-    _set(document, "availability", availability if len(availability) > 1 else None)
-    return document
+    period = availability.pop("period", None)
+    if values["end"] and not values["start"]:
+        raise FormError("form.period_start")
+    if values["start"]:
+        iso_date(values["start"], "workcontext.from")
+        iso_date(values["end"], "workcontext.until")
+        period = dict(period) if isinstance(period, dict) else {}
+        period["startDate"] = values["start"]
+        period.pop("endDate", None)
+        if values["end"]:
+            period["endDate"] = values["end"]
+        availability["period"] = period
+    return availability if len(availability) > 1 else None
 
 
 def _set(document: dict, key: str, value) -> None:

@@ -17,7 +17,7 @@ from pod.video_share import INTRO_VIDEO
 
 from .. import holder_flows
 from ..api.deps import NowDep, SystemDep
-from ..api.pod_http import parse_range
+from ..api.pod_http import parse_range, range_applies
 from ..api.render import json_response
 from ..api.streaming import stream_into
 from . import cookies
@@ -107,18 +107,27 @@ def _name_in_workcontext(system, pod, media_type: str, now) -> None:
     # link is published to every organisation the holder's grants name.
     url = (f"{system.settings.public_base()}api/v1/pods/{system.pods.pod_id(pod.did)}/"
            f"bestanden/{NAME}")
-    document = dict(document, introVideo={"contentUrl": url,
-                                          "encodingFormat": media_type})
+    stored = document.get("introVideo")
+    video = dict(stored) if isinstance(stored, dict) else {"type": "VideoObject"}
+    video.update(contentUrl=url, encodingFormat=media_type)
+    document = dict(document, introVideo=video)
     holder_flows.save_workcontext(system, pod, document, now)
 
 
 @router.get(PATH)
 def play(pod: HolderPod, range_: str | None = Header(default=None, alias="Range",
-                                                      max_length=200)) -> Response:
+                                                      max_length=200),
+         if_range: str | None = Header(default=None, alias="If-Range",
+                                       max_length=200)) -> Response:
+    """The video, or one byte range of it while the player seeks; a range asked
+    under an If-Range that names an earlier video is ignored and the whole video
+    sent (RFC 9110 13.1.5), so a resumed download never mixes two videos."""
     info = binary(pod, NAME)
-    wanted = parse_range(range_, info.size)
+    wanted = (parse_range(range_, info.size) if range_applies(if_range, info.etag)
+              else None)
     start, end = wanted if wanted else (0, info.size - 1)
-    headers = {"Accept-Ranges": "bytes", "Content-Length": str(max(0, end - start + 1))}
+    headers = {"Accept-Ranges": "bytes", "ETag": info.etag,
+               "Content-Length": str(max(0, end - start + 1))}
     status = 200
     if wanted is not None:
         status = 206

@@ -3,6 +3,8 @@ page (never the unfiltered log in its place), and a long log pages on."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import timedelta
 
@@ -91,6 +93,40 @@ def test_a_long_log_pages_forward_and_back(app, monkeypatch):  # noqa: F811
     assert 'name="vanaf" value="0"' in second.text  # back
     assert 'name="vanaf" value="4"' in second.text  # on
     assert 'name="vanaf" value="6"' not in last.text
+
+
+def _csv_rows(answer) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(answer.text)))
+
+
+def test_the_csv_export_holds_every_row_the_filter_selects(app, monkeypatch):  # noqa: F811,E501
+    monkeypatch.setattr(pages_dpo, "EXPORT_PAGE", 2)
+    viewed(app, 5)
+    dpo = signed_in_organisation(app, "dpo")
+    token = csrf(dpo.get("/fg"))
+    expected = [r.index for r in app.state.system.audit.entries(
+        limit=1000, organisation=UTRECHT)]
+
+    answer = dpo.post("/fg", data={"csrf": token, "actie": "csv"})
+
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/csv")
+    rows = _csv_rows(answer)
+    assert len(expected) > 2 * pages_dpo.EXPORT_PAGE
+    assert [int(r["index"]) for r in rows] == expected
+
+
+def test_a_csv_export_larger_than_its_bound_is_refused_saying_so(app, monkeypatch):  # noqa: F811,E501
+    monkeypatch.setattr(pages_dpo, "EXPORT_MAX_ROWS", 3)
+    viewed(app, 5)
+    dpo = signed_in_organisation(app, "dpo")
+
+    answer = dpo.post("/fg", data={"csrf": csrf(dpo.get("/fg")), "actie": "csv"})
+
+    assert answer.status_code == 400
+    assert answer.headers["content-type"].startswith("text/html")
+    alert = re.search(r'role="alert".*?</div>', answer.text, re.S).group(0)
+    assert "hoogstens 3 regels" in alert
 
 
 def test_a_filter_still_applies_on_the_next_page(app, monkeypatch):  # noqa: F811

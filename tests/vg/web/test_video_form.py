@@ -129,3 +129,38 @@ def test_a_range_beyond_the_video_page_says_its_length(app, range_):  # noqa: F8
 
     assert answer.status_code == 416
     assert answer.headers["content-range"] == "bytes */5012"
+
+
+def test_a_range_of_the_video_under_an_if_range_of_another_video_sends_it_whole(
+        app):  # noqa: F811
+    holder, token = signed_in_holder(app)
+    upload = {"Content-Type": "video/mp4", "X-CSRF-Token": token}
+    assert holder.put("/mijn/video", content=VIDEO[:2048], headers=upload
+                      ).status_code == 200
+    old = holder.get("/mijn/video").headers["etag"]
+    assert holder.put("/mijn/video", content=VIDEO[:4096], headers=upload
+                      ).status_code == 200
+    current = holder.get("/mijn/video").headers["etag"]
+
+    stale = holder.get("/mijn/video", headers={"Range": "bytes=0-9", "If-Range": old})
+    fresh = holder.get("/mijn/video", headers={"Range": "bytes=0-9",
+                                               "If-Range": current})
+
+    assert stale.status_code == 200 and stale.content == VIDEO[:4096]
+    assert fresh.status_code == 206 and fresh.content == VIDEO[:10]
+
+
+def test_a_new_video_keeps_what_the_workcontext_said_of_the_video_besides_its_link(
+        app):  # noqa: F811
+    holder, token = signed_in_holder(app)
+    upload = {"Content-Type": "video/mp4", "X-CSRF-Token": token}
+
+    assert holder.put("/mijn/video", content=VIDEO[:2048], headers=upload
+                      ).status_code == 200
+    first, _ = stored_files(app, holder)
+    assert holder.put("/mijn/video", content=VIDEO[:1024], headers={
+        **upload, "Content-Type": "video/webm"}).status_code == 200
+    second, _ = stored_files(app, holder)
+
+    assert first["type"] == second["type"] == "VideoObject"
+    assert second["encodingFormat"] == "video/webm"

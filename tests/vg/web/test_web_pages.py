@@ -372,9 +372,10 @@ def test_a_like_with_a_bad_cursor_is_refused_and_decides_nothing(app):
 
 
 @pytest.mark.parametrize("fields", [
-    {"van": "2027-02-01", "tot": ""}, {"van": "", "tot": "2027-02-01"},
+    {"van": "", "tot": "2027-02-01"},
     {"van": "2027-02-30", "tot": "2027-03-01"}, {"uren": "²"}, {"uren": "٣"}])
-def test_a_half_period_or_a_foreign_digit_is_refused_and_saves_nothing(app, fields):
+def test_an_end_without_a_start_or_a_foreign_digit_is_refused_and_saves_nothing(
+        app, fields):
     holder, token = signed_in_holder(app)
     before = holder.get("/mijn/werkcontext").text
 
