@@ -171,11 +171,13 @@ def checked_workcontext(system: System, pod: UnlockedPod, document: Any, *,
 
 def store_checked_workcontext(system: System, pod: UnlockedPod, document: Any,
                               now: datetime, if_match: str | None = None) -> Saved:
-    """Store a document ``checked_workcontext`` returned, and re-publish."""
+    """Store a document ``checked_workcontext`` returned, and re-publish. The
+    grants are read (each signature verified) once, for both steps."""
     stored = pod.store_version(document, now, if_match)
-    if needs_settling(stored.grants()):
+    records = stored.grants()
+    if needs_settling(records):
         retry_withdrawals(system, pod, now)
-    published, failed = publish_grants(system, pod, stored.grants(), now)
+    published, failed = publish_grants(system, pod, records, now)
     if not _left_to_publish(failed):
         pod.note_published(stored.version)
     return Saved(stored.version, published, stored.etag, failed)
