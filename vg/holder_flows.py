@@ -145,15 +145,18 @@ def check_workcontext(system: System, pod: UnlockedPod, document: Any, *,
 
 
 def save_workcontext(system: System, pod: UnlockedPod, document: Any,
-                     now: datetime, if_match: str | None = None) -> Saved:
+                     now: datetime, if_match: str | None = None, *,
+                     parsed_bounded: bool = False) -> Saved:
     """Validate, store a new version, and re-publish every live grant.
 
     A document that fails a check changes nothing. Once the version is saved, a
     grant the registry does not take now (it is unavailable, or a concurrent
     change overtook this one) is reported in ``not_published`` with the reason; the
     registry keeps the previous projection until the next save publishes again.
+    ``parsed_bounded``: ``document`` is what ``parse_bounded`` returned.
     """
-    checked = checked_workcontext(system, pod, document)
+    checked = checked_workcontext(system, pod, document,
+                                  parsed_bounded=parsed_bounded)
     return store_checked_workcontext(system, pod, checked, now, if_match)
 
 

@@ -70,7 +70,8 @@ def read_workcontext(pod: HolderDep) -> Response:
 @router.put("/pod/werkcontext", response_model=SavedOut)
 def write_workcontext(document: JsonBody, pod: HolderDep, system: SystemDep,
                       now: NowDep) -> SavedOut:
-    saved = holder_flows.save_workcontext(system, pod, document, now)
+    saved = holder_flows.save_workcontext(system, pod, document, now,
+                                          parsed_bounded=True)  # JsonBody
     return SavedOut(version=saved.version, published=saved.published,
                     notPublished=list(saved.not_published))
 
