@@ -14,6 +14,14 @@ names their version was fsynced.
 A job that fails (a stale ``If-Match``) fails alone; the others in its batch commit.
 Each batch is one commit of the pod's state (holder.py), under the pod's file lock,
 so writers in other processes and other kinds of write serialise with it as before.
+
+The leader takes its batch once it holds that lock, not before it asks for it.
+Another process's commit of the pod (a second server worker) holds the lock for a
+round of disk flushes; the writers of this process that arrive meanwhile join the
+batch that is waiting, instead of queueing behind it for a commit of their own.
+Taken before the lock, two workers under PUT load committed batches of 2.0
+writers on average against 3.5 for one worker, and paid a quarter more CPU per
+write for the extra commits.
 """
 
 from __future__ import annotations
@@ -23,7 +31,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 Job = Callable[[dict, list[bytes]], Any]
-Batch = Callable[[list["Pending"]], None]
+# Commits one batch: calls its argument, under the pod's lock, for the batch.
+Batch = Callable[[Callable[[], list["Pending"]]], None]
 
 
 @dataclass(eq=False)
@@ -57,8 +66,9 @@ class GroupCommit:
             return self._published.get(key, 0)
 
     def run(self, key: str, job: Job, commit_batch: Batch) -> Any:
-        """Run ``job`` in the next batch of pod ``key``; ``commit_batch`` applies
-        and commits one batch (it sets each Pending's result or error)."""
+        """Run ``job`` in the next batch of pod ``key``; ``commit_batch(take)``
+        takes the pod's lock, then the batch with ``take()``, and applies and
+        commits it (it sets each Pending's result or error)."""
         mine = Pending(job)
         with self._guard:
             self._queues.setdefault(key, []).append(mine)
@@ -73,12 +83,19 @@ class GroupCommit:
         return _outcome(mine)
 
     def _lead(self, key: str, commit_batch: Batch) -> None:
-        with self._guard:
-            batch = self._queues.pop(key, [])
+        batch: list[Pending] = []
+
+        def take() -> list[Pending]:
+            """Everyone queued by now, the leader first (once per batch)."""
+            if not batch:
+                with self._guard:
+                    batch.extend(self._queues.pop(key, []))
+            return batch
+
         try:
-            commit_batch(batch)
+            commit_batch(take)
         except BaseException as exc:
-            for pending in batch:
+            for pending in take():  # failed before it took them: they fail too
                 if pending.error is None:
                     pending.error = exc
         finally:

@@ -465,8 +465,10 @@ class UnlockedPod:
 
         return self._commits.run(self.pod_id, job, self._commit_versions)
 
-    def _commit_versions(self, batch: list[Pending]) -> None:
+    def _commit_versions(self, take: Callable[[], list[Pending]]) -> None:
+        """Commit the writers queued by the time the pod's lock is held."""
         with self.write_locked():
+            batch = take()
             state = self.read_state()
             blobs: list[bytes] = []
             for pending in batch:

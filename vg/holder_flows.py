@@ -184,7 +184,8 @@ def check_workcontext(system: System, pod: UnlockedPod, document: Any, *,
 
 
 def save_workcontext(system: System, pod: UnlockedPod, document: Any,
-                     now: datetime, if_match: str | None = None) -> Saved:
+                     now: datetime, if_match: str | None = None, *,
+                     parsed_bounded: bool = False) -> Saved:
     """Validate, store a new version, and re-publish every live grant.
 
     A document that fails a check changes nothing. Once the version is saved, a
@@ -193,8 +194,10 @@ def save_workcontext(system: System, pod: UnlockedPod, document: Any,
     registry keeps the previous projection until the next save publishes again,
     unless the grant's audience no longer fits the employer this version names:
     the registry then deletes it and the grant shows as suspended, with a notice.
+    ``parsed_bounded``: ``document`` is what ``parse_bounded`` returned.
     """
-    checked = checked_workcontext(system, pod, document)
+    checked = checked_workcontext(system, pod, document,
+                                  parsed_bounded=parsed_bounded)
     return store_checked_workcontext(system, pod, checked, now, if_match)
 
 
@@ -212,11 +215,13 @@ def checked_workcontext(system: System, pod: UnlockedPod, document: Any, *,
 
 def store_checked_workcontext(system: System, pod: UnlockedPod, document: Any,
                               now: datetime, if_match: str | None = None) -> Saved:
-    """Store a document ``checked_workcontext`` returned, and re-publish."""
+    """Store a document ``checked_workcontext`` returned, and re-publish. The
+    grants are read (each signature verified) once, for both steps."""
     stored = pod.store_version(document, now, if_match)
-    if needs_settling(stored.grants()):
+    records = stored.grants()
+    if needs_settling(records):
         retry_withdrawals(system, pod, now)
-    published, failed = publish_grants(system, pod, stored.grants(), now)
+    published, failed = publish_grants(system, pod, records, now)
     if not _left_to_publish(failed):
         pod.note_published(stored.version)
     return Saved(stored.version, published, stored.etag, failed)

@@ -15,6 +15,7 @@ from pod import DecryptionFailed, PreconditionFailed
 from pod import history
 from pod.archive import export_archive, import_archive
 from pod.commits import GroupCommit
+from pod.files import pod_lock
 from tests.factories import NOW, PASSPHRASE, full_workcontext, pod_store
 from tests.pod.ondisk import read_version, write_version
 
@@ -26,9 +27,9 @@ def test_writers_that_arrive_together_commit_in_one_batch():
     batches: list[int] = []
     first_inside, release = threading.Event(), threading.Event()
 
-    def commit_batch(batch):
+    def commit_batch(take):
+        batch = _apply(take)
         batches.append(len(batch))
-        _apply(batch)
         if len(batches) == 1:
             first_inside.set()
             release.wait(5)
@@ -46,9 +47,9 @@ def test_writers_that_arrive_together_commit_in_one_batch():
     assert batches == [1, WRITERS - 1]
 
 
-def _wait_queued(commits: GroupCommit, count: int) -> None:
+def _wait_queued(commits: GroupCommit, count: int, key: str = "pod") -> None:
     for _ in range(5000):
-        if len(commits._queues.get("pod", [])) == count:
+        if len(commits._queues.get(key, [])) == count:
             return
         threading.Event().wait(0.001)
     raise AssertionError("the writers never queued")
@@ -57,7 +58,7 @@ def _wait_queued(commits: GroupCommit, count: int) -> None:
 def test_a_batch_whose_commit_fails_fails_every_writer_in_it():
     commits = GroupCommit()
 
-    def commit_batch(batch):
+    def commit_batch(take):
         raise OSError("disk full")
 
     with pytest.raises(OSError):
@@ -65,15 +66,61 @@ def test_a_batch_whose_commit_fails_fails_every_writer_in_it():
     assert commits.run("pod", lambda s, b: 2, _apply) == 2
 
 
-def _apply(batch):
+def _apply(take):
+    batch = take()
     for pending in batch:
         pending.result = pending.job(None, None)
+    return batch
+
+
+def test_writers_that_arrive_while_the_leader_waits_for_the_lock_join_its_batch():
+    """The leader takes its batch once it holds the pod's lock: the writers that
+    queue while another process commits the pod go into that one commit."""
+    commits = GroupCommit()
+    batches: list[int] = []
+    asking, lock_free = threading.Event(), threading.Event()
+
+    def commit_batch(take):
+        asking.set()
+        lock_free.wait(5)  # another process holds the pod's lock until then
+        batches.append(len(_apply(take)))
+
+    with ThreadPoolExecutor(WRITERS) as pool:
+        first = pool.submit(commits.run, "pod", lambda s, b: 0, commit_batch)
+        assert asking.wait(5)
+        rest = [pool.submit(commits.run, "pod", lambda s, b, n=n: n, commit_batch)
+                for n in range(1, WRITERS)]
+        _wait_queued(commits, WRITERS)
+        lock_free.set()
+        results = [first.result(5)] + [f.result(5) for f in rest]
+
+    assert results == list(range(WRITERS))
+    assert batches == [WRITERS]
 
 
 @pytest.fixture
 def pod(tmp_path: Path):
     store = pod_store(tmp_path / "pods")
     return store.create(PASSPHRASE, NOW)
+
+
+def test_writers_queued_behind_a_held_pod_lock_share_one_commit(pod):
+    """As when a second server process commits the pod: its file lock is held
+    while this process's writers arrive; they all go into one commit after it."""
+    pod.save_workcontext(full_workcontext(pod.did), NOW)
+    generation = pod.read_state()["generation"]
+    documents = [full_workcontext(pod.did, hours_per_week=n) for n in range(WRITERS)]
+
+    with ThreadPoolExecutor(WRITERS) as pool:
+        with pod_lock(pod.directory):
+            stored = [pool.submit(pod.store_version, d, NOW) for d in documents]
+            _wait_queued(pod._commits, WRITERS, pod.pod_id)
+        versions = sorted(f.result(10).version for f in stored)
+
+    assert versions == list(range(2, WRITERS + 2))
+    assert pod.read_state()["generation"] == generation + 1
+    assert sorted(pod.version(v)["availability"]["hoursPerWeek"] for v in versions) \
+        == list(range(WRITERS))
 
 
 def test_concurrent_writers_each_get_their_own_version_and_etag(pod):

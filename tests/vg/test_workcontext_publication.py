@@ -118,3 +118,29 @@ def test_a_published_save_is_not_pending(api):
     assert saved.status_code == again.status_code == 200
     assert _pending(api, holder) == []
     assert _disclosed_names(api) == ["Gijs Weer"]
+
+
+def test_a_save_reads_each_grant_of_the_pod_once(api, monkeypatch):
+    """Reading a grant from the pod's state verifies its signature; a save needs
+    the grants twice (withdrawals to settle, then publication), from one read."""
+    import pod.holder
+
+    did, holder = _holder(api, _skills(api))
+    _grant(api, holder, ["skills", "name"])
+    _grant(api, holder, ["skills"])
+    document = _renamed(api, holder, "Gijs Later")
+    pod_ = holder_flows.unlock(api.system, did, PASSPHRASE, NOW)
+    read: list[str] = []
+    original = pod.holder.grant_from_json
+
+    def counted(data, **kwargs):
+        read.append(data["id"])
+        return original(data, **kwargs)
+
+    checked = holder_flows.checked_workcontext(api.system, pod_, document)
+    monkeypatch.setattr(pod.holder, "grant_from_json", counted)
+    saved = holder_flows.store_checked_workcontext(api.system, pod_, checked, NOW)
+
+    assert saved.published == 2 and saved.not_published == ()
+    assert len(read) == len(set(read)) == 2
+    assert _disclosed_names(api).count("Gijs Later") == 1

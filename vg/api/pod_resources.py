@@ -27,6 +27,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request, Response
@@ -215,8 +216,10 @@ async def replace_workcontext(document: JsonBody, pod: OwnPod, system: SystemDep
                               now: NowDep, if_match: IfMatch = None,
                               if_none_match: IfNoneMatch = None) -> Response:
     _check_none_match(if_none_match, _current_if_asked(if_none_match, pod))
-    saved = await run_in_threadpool(holder_flows.save_workcontext, system, pod,
-                                    document, now, if_match)
+    # The body was parsed by parse_bounded (JsonBody): its bounds are not walked again.
+    saved = await run_in_threadpool(partial(holder_flows.save_workcontext,
+                                            parsed_bounded=True),
+                                    system, pod, document, now, if_match)
     return saved_response(saved)
 
 

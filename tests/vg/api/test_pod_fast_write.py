@@ -126,3 +126,22 @@ def test_a_signed_out_session_writes_nothing(pair, answered):
     assert fast.status_code == slow.status_code == 401
     assert fast.content == slow.content
     assert all(answer is None for answer in answered)
+
+
+def test_the_routed_write_walks_the_bounds_of_the_body_once(pair, monkeypatch):
+    """The parser bounds the body as it reads it (parse_bounded); the checks
+    after it do not walk the whole document for the same bounds again."""
+    import schemas.workcontext
+
+    holder = Holder(pair[0])
+    walked: list[object] = []
+    monkeypatch.setattr(schemas.workcontext, "check_bounds",
+                        lambda document: walked.append(document))
+    document = {**holder.document, "name": "Sanne de Vries"}
+
+    for path in (holder.base + "werkcontext", "/api/v1/pod/werkcontext"):
+        walked.clear()
+        saved = pair[1].put(path, content=json.dumps(document).encode(),
+                           headers={**holder.headers, **LD})
+        assert saved.status_code == 200, saved.text
+        assert walked == []
