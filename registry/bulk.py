@@ -179,7 +179,7 @@ DEFERRED_INDEXES = frozenset({"ix_disclosure_skill_skill_disclosure"})
 
 def _defer_indexes_if_empty(conn: Connection) -> list[str]:
     """In a registry without disclosures: drop the ``DEFERRED_INDEXES`` (and on
-    PostgreSQL the child tables' foreign keys, ``_defer_child_keys``) and return
+    PostgreSQL the disclosure tables' foreign keys, ``_defer_child_keys``) and return
     the statements that build them again.
 
     Unique indexes stay (they are checks, and the state queries read them). The
@@ -212,24 +212,28 @@ def _defer_indexes_if_empty(conn: Connection) -> list[str]:
 
 
 def _defer_child_keys(conn: Connection, tables: list[str]) -> list[str]:
-    """PostgreSQL: drop the foreign keys from the child tables to ``disclosure``
-    and return the statements that add them again (SQLite's are off during a
-    load, see ``_SQLITE_LOAD``).
+    """PostgreSQL: drop the foreign keys of the disclosure tables (the child
+    tables' to ``disclosure``, the disclosure's to ``holder``) and return the
+    statements that add them again (SQLite's are off during a load, see
+    ``_SQLITE_LOAD``).
 
     Each row written would otherwise be checked on its own, by a query that
-    also locks the disclosure's row: about twenty per disclosure, two fifths of
-    the server's time in a load (measured: 205 to 116 us per disclosure). Every
-    child row of a load refers to a disclosure id reserved in the same
-    transaction, on tables it holds locked; adding the keys back checks every
-    row again, in one join per table, so a load that broke one fails as a whole
-    and changes nothing. The keys come back under their names and definitions."""
+    also locks the row it refers to: about twenty per disclosure, two fifths of
+    the server's time in a load (measured: 205 to 116 us per disclosure for the
+    child tables' keys). Every child row of a load refers to a disclosure id
+    reserved in the same transaction, on tables it holds locked; every
+    disclosure to a holder upserted earlier in it, which only an erasure
+    removes, and an erasure deletes from the locked disclosure tables first,
+    so it waits for the load. Adding the keys back checks every row again, in
+    one join per key, so a load that broke one fails as a whole and changes
+    nothing. The keys come back under their names and definitions."""
     if conn.dialect.name != "postgresql":
         return []
     keys = conn.execute(text(
         "SELECT c.conrelid::regclass::text, quote_ident(c.conname), "
         "pg_get_constraintdef(c.oid) FROM pg_constraint AS c JOIN pg_class AS t "
-        "ON t.oid = c.conrelid WHERE c.contype = 'f' "
-        "AND c.confrelid = 'disclosure'::regclass AND t.relname = ANY(:tables) "
+        "ON t.oid = c.conrelid WHERE c.contype = 'f' AND t.relname = ANY(:tables) "
+        "AND c.confrelid IN ('disclosure'::regclass, 'holder'::regclass) "
         "ORDER BY 1, 2"), {"tables": tables}).all()
     for table, name, _ in keys:
         conn.exec_driver_sql(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
@@ -293,12 +297,14 @@ def _load_transaction(engine: Engine) -> Iterator[Connection]:
     """One transaction on a connection with the load's settings, which are put
     back after the commit: ``foreign_keys`` can be changed only outside a
     transaction. Storage failures become StorageFailed, as in ``db.transaction``."""
+    # The rows go in through the driver's own cursor (``bulk_rows.write``), whose
+    # errors SQLAlchemy does not wrap: the driver's are translated here too.
     try:
         with engine.connect() as conn, _load_settings(conn), conn.begin():
             _lock_for_writing(conn)
             _compress_cheaply(conn)
             yield conn
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, engine.dialect.loaded_dbapi.Error) as exc:
         raise StorageFailed() from exc
 
 
