@@ -108,6 +108,7 @@ from audit.note import Checkpoint, Signer, Verifier, format_proof
 from audit.note import unverified_checkpoint
 from audit.tables import AuditTables, audit_tables, copy_types, insert_sql
 from audit.tables import row_record, run_insert_sql
+from audit.subject_index import SubjectIndexer
 from audit.wal import WalCheckpointer
 
 T = TypeVar("T")
@@ -170,7 +171,7 @@ class MerkleLog:
     def __init__(self, engine: Engine, *, prefix: str = "audit",
                  signer: Signer | None = None,
                  tile_cache_bytes: int = 64 << 20,
-                 wal_thread: bool = True) -> None:
+                 wal_thread: bool = True, subject_thread: bool = True) -> None:
         self._engine = engine
         self._tables = audit_tables(prefix)
         self._prefix = prefix
@@ -180,6 +181,8 @@ class MerkleLog:
                                  if engine.dialect.name == "postgresql" else None)
         self._wal = (WalCheckpointer(engine)
                      if wal_thread and engine.dialect.name == "sqlite" else None)
+        self._subjects = (SubjectIndexer(engine, self._tables)
+                          if subject_thread else None)
         self._signer = signer
         self._queue_lock = threading.Lock()
         self._queue: list[_Waiter] = []
@@ -211,7 +214,7 @@ class MerkleLog:
     def create_tables(self) -> None:
         """Create or upgrade the tables (``audit.migrate``, keeping every record)
         and the empty head; safe to run again."""
-        head = self._tables.head
+        head, mark = self._tables.head, self._tables.subjects_mark
         with self._storage("create the audit tables"):
             migrate.upgrade(self._engine, self._prefix)
             # Workers starting together may both find no head and both insert it; the
@@ -221,6 +224,9 @@ class MerkleLog:
                     conn.execute(head.insert().values(
                         id=_HEAD_ID, size=0, root_hash=merkle.EMPTY_ROOT.hex(),
                         frontier="", pruned=0))
+            with suppress(IntegrityError), self._engine.begin() as conn:
+                if conn.execute(select(mark.c.id)).first() is None:
+                    conn.execute(mark.insert().values(id=1, upto=0))
 
     # --- appending ----------------------------------------------------------------
 
@@ -290,6 +296,8 @@ class MerkleLog:
         else:
             if self._wal is not None:
                 self._wal.nudge()
+            if self._subjects is not None:
+                self._subjects.nudge(group[-1].indices[-1] + 1)
         for waiter in group[1:]:
             waiter.done.set()
         with self._queue_lock:
@@ -345,6 +353,14 @@ class MerkleLog:
             fairy.detach()
             self._held = fairy
         return fairy
+
+    def close(self) -> None:
+        """Stop writing behind the log (``audit.subject_index``; waits for a
+        batch in progress) and close the SQLite writer. Appends after this still
+        work; the subjects table then waits for a ``catch_up``."""
+        if self._subjects is not None:
+            self._subjects.stop()
+        self._release_writer()
 
     def _release_writer(self) -> None:
         """Close the SQLite connection appends write on (the engine was
@@ -843,6 +859,8 @@ class MerkleLog:
         deleted = 0
         for table in (self._tables.entries, self._tables.access):
             deleted += conn.execute(delete(table).where(table.c.idx < cutoff)).rowcount
+        subjects = self._tables.subjects  # the entries' by subject, no record
+        conn.execute(delete(subjects).where(subjects.c.idx < cutoff))
         head = self._tables.head
         conn.execute(update(head).where(head.c.id == _HEAD_ID).values(pruned=cutoff))
         self._append_locked(conn.connection.dbapi_connection,
