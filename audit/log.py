@@ -56,22 +56,25 @@ work to a helper thread just before the COMMIT, which spends its time in the
 driver without the GIL, and hands the answer back once the commit is done.
 
 Known shortcoming: a page of ten candidates costs its request one append of
-eleven records, and on SQLite the audit still adds about 0.67 ms of the
-process's CPU to a page (median of runs at load 5.5-10; 0.74 before a request's
-entries were built at once, ``audit.entry``; 0.9-1.2 ms before the append left
-SQLAlchemy) plus the wait for one fsync of the WAL; the route's response (some
-0.15 ms) is built while the commit runs. Most of it is SQLite's: the rows, their
-eight indexes and the rewritten partial tile come to some twenty WAL pages per
-commit (ten of them for ``ix_<prefix>_entries_subject_time``, one page per
-subject), written and fsynced before the answer (invariant 4): the COMMIT alone
-takes about 0.28 ms of the thread's CPU, the statements before it 0.2 ms,
-building, encoding and hashing the records some 0.13 ms. The ratio the match
-benchmark aims for (1.1 on a 3.1 ms query) leaves about 0.3 ms for all of it.
-Getting there needs fewer pages per commit: a durable append-only journal of
-the encoded records as the commit point, with the tables written behind it in
-larger batches and the journal replayed on open (and read by every query that
-must see the newest records), which is a change of design with its own crash
-tests.
+eleven records, and on SQLite the audit still adds about 0.4-0.5 ms of CPU to a
+page, plus the wait for one fsync of the WAL; the route's response (some 0.15
+ms) is built while the commit runs. Most of it is SQLite's COMMIT, which writes
+every page the append dirtied and fsyncs them before the answer (invariant 4).
+The entries by subject are not an index of the entries but a table written
+behind the log (``audit.subject_index``): the index took a page per subject into
+each commit. That took one page's append, on its thread, from 855 to 551 us of
+CPU (the COMMIT from 347 to 224, the entries' statement from 214 to 63) and the
+process's CPU per page from 1,015 to 724 us, the batches behind the log
+included (bench/audit_page_stages.py, one run each at load 11-12). What is left
+is some eighteen WAL pages a commit: the entries (three), their trace index
+(two to three, one random place per request), the time and organisation
+indexes of both tables, the access record's trace and actor indexes, the
+partial tile, the head, and the database header. The ratio the match benchmark
+aims for (1.1 on a 3.1 ms query) leaves about 0.3 ms for all of it; getting
+there needs fewer pages still: a durable append-only journal of the encoded
+records as the commit point, with the tables written behind it in larger
+batches and the journal replayed on open (and read by every query that must
+see the newest records), a change of design with its own crash tests.
 """
 
 from __future__ import annotations

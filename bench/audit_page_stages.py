@@ -37,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from audit import AccessRecord, AuditLog, entries_per_subject  # noqa: E402
 from audit import log as log_module  # noqa: E402
 from audit import make_engine  # noqa: E402
+from sqlalchemy import event  # noqa: E402
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 ACTIVITY = "https://w3id.org/virtuele-gemeente/register#matching-v1"
@@ -107,6 +108,10 @@ def run(pages: int, prefill: int, subjects: int) -> dict[str, Any]:
     instrument(stages)
     with tempfile.TemporaryDirectory(prefix="vg-audit-stages-") as folder:
         engine = make_engine(f"sqlite:///{folder}/audit.db")
+        # No checkpoint at all while timing: the WAL's growth is then every
+        # frame written (make_engine's backstop would restart it at 10,000).
+        event.listen(engine, "connect", lambda dbapi, _record: dbapi.execute(
+            "PRAGMA wal_autocheckpoint = 0"))
         log = AuditLog(engine, wal_thread=False)
         log.create_tables()
         for n in range(prefill):
