@@ -16,7 +16,9 @@ it is in the table) over the entries it copies, all of them committed (below the
 head's size as this transaction sees it). It locks the mark row first, so
 indexers of several processes take turns and never copy an entry twice; on
 SQLite it holds the write lock for the batch, so a batch is kept short
-(``BATCH`` entries). The thread starts once the log has grown ``lag_leaves``
+(``BATCH`` leaves): an append that meets it waits in SQLite's busy handler,
+which sleeps a millisecond or more, so a request now and then takes that much
+longer. The thread starts once the log has grown ``lag_leaves``
 past the mark it last saw (``nudge``), so a batch holds that many leaves and
 the tail a query searches stays about that long; it runs at most every
 ``interval_s`` and stops when appends stop. ``catch_up`` does the same on the
@@ -39,7 +41,7 @@ from audit.tables import AuditTables
 
 logger = logging.getLogger(__name__)
 
-BATCH = 2000  # entries per transaction
+BATCH = 2000  # leaves per transaction (the entries among them are copied)
 
 
 def catch_up(engine: Engine, tables: AuditTables) -> tuple[int, int]:
