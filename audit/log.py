@@ -56,22 +56,25 @@ work to a helper thread just before the COMMIT, which spends its time in the
 driver without the GIL, and hands the answer back once the commit is done.
 
 Known shortcoming: a page of ten candidates costs its request one append of
-eleven records, and on SQLite the audit still adds about 0.67 ms of the
-process's CPU to a page (median of runs at load 5.5-10; 0.74 before a request's
-entries were built at once, ``audit.entry``; 0.9-1.2 ms before the append left
-SQLAlchemy) plus the wait for one fsync of the WAL; the route's response (some
-0.15 ms) is built while the commit runs. Most of it is SQLite's: the rows, their
-eight indexes and the rewritten partial tile come to some twenty WAL pages per
-commit (ten of them for ``ix_<prefix>_entries_subject_time``, one page per
-subject), written and fsynced before the answer (invariant 4): the COMMIT alone
-takes about 0.28 ms of the thread's CPU, the statements before it 0.2 ms,
-building, encoding and hashing the records some 0.13 ms. The ratio the match
-benchmark aims for (1.1 on a 3.1 ms query) leaves about 0.3 ms for all of it.
-Getting there needs fewer pages per commit: a durable append-only journal of
-the encoded records as the commit point, with the tables written behind it in
-larger batches and the journal replayed on open (and read by every query that
-must see the newest records), which is a change of design with its own crash
-tests.
+eleven records, and on SQLite the audit still adds about 0.4-0.5 ms of CPU to a
+page, plus the wait for one fsync of the WAL; the route's response (some 0.15
+ms) is built while the commit runs. Most of it is SQLite's COMMIT, which writes
+every page the append dirtied and fsyncs them before the answer (invariant 4).
+The entries by subject are not an index of the entries but a table written
+behind the log (``audit.subject_index``): the index took a page per subject into
+each commit. That took one page's append, on its thread, from 855 to 551 us of
+CPU (the COMMIT from 347 to 224, the entries' statement from 214 to 63) and the
+process's CPU per page from 1,015 to 724 us, the batches behind the log
+included (bench/audit_page_stages.py, one run each at load 11-12). What is left
+is some eighteen WAL pages a commit: the entries (three), their trace index
+(two to three, one random place per request), the time and organisation
+indexes of both tables, the access record's trace and actor indexes, the
+partial tile, the head, and the database header. The ratio the match benchmark
+aims for (1.1 on a 3.1 ms query) leaves about 0.3 ms for all of it; getting
+there needs fewer pages still: a durable append-only journal of the encoded
+records as the commit point, with the tables written behind it in larger
+batches and the journal replayed on open (and read by every query that must
+see the newest records), a change of design with its own crash tests.
 """
 
 from __future__ import annotations
@@ -108,6 +111,7 @@ from audit.note import Checkpoint, Signer, Verifier, format_proof
 from audit.note import unverified_checkpoint
 from audit.tables import AuditTables, audit_tables, copy_types, insert_sql
 from audit.tables import row_record, run_insert_sql
+from audit.subject_index import SubjectIndexer
 from audit.wal import WalCheckpointer
 
 T = TypeVar("T")
@@ -170,7 +174,7 @@ class MerkleLog:
     def __init__(self, engine: Engine, *, prefix: str = "audit",
                  signer: Signer | None = None,
                  tile_cache_bytes: int = 64 << 20,
-                 wal_thread: bool = True) -> None:
+                 wal_thread: bool = True, subject_thread: bool = True) -> None:
         self._engine = engine
         self._tables = audit_tables(prefix)
         self._prefix = prefix
@@ -180,6 +184,8 @@ class MerkleLog:
                                  if engine.dialect.name == "postgresql" else None)
         self._wal = (WalCheckpointer(engine)
                      if wal_thread and engine.dialect.name == "sqlite" else None)
+        self._subjects = (SubjectIndexer(engine, self._tables)
+                          if subject_thread else None)
         self._signer = signer
         self._queue_lock = threading.Lock()
         self._queue: list[_Waiter] = []
@@ -211,7 +217,7 @@ class MerkleLog:
     def create_tables(self) -> None:
         """Create or upgrade the tables (``audit.migrate``, keeping every record)
         and the empty head; safe to run again."""
-        head = self._tables.head
+        head, mark = self._tables.head, self._tables.subjects_mark
         with self._storage("create the audit tables"):
             migrate.upgrade(self._engine, self._prefix)
             # Workers starting together may both find no head and both insert it; the
@@ -221,6 +227,9 @@ class MerkleLog:
                     conn.execute(head.insert().values(
                         id=_HEAD_ID, size=0, root_hash=merkle.EMPTY_ROOT.hex(),
                         frontier="", pruned=0))
+            with suppress(IntegrityError), self._engine.begin() as conn:
+                if conn.execute(select(mark.c.id)).first() is None:
+                    conn.execute(mark.insert().values(id=1, upto=0))
 
     # --- appending ----------------------------------------------------------------
 
@@ -290,6 +299,8 @@ class MerkleLog:
         else:
             if self._wal is not None:
                 self._wal.nudge()
+            if self._subjects is not None:
+                self._subjects.nudge(group[-1].indices[-1] + 1)
         for waiter in group[1:]:
             waiter.done.set()
         with self._queue_lock:
@@ -345,6 +356,14 @@ class MerkleLog:
             fairy.detach()
             self._held = fairy
         return fairy
+
+    def close(self) -> None:
+        """Stop writing behind the log (``audit.subject_index``; waits for a
+        batch in progress) and close the SQLite writer. Appends after this still
+        work; the subjects table then waits for a ``catch_up``."""
+        if self._subjects is not None:
+            self._subjects.stop()
+        self._release_writer()
 
     def _release_writer(self) -> None:
         """Close the SQLite connection appends write on (the engine was
@@ -843,6 +862,8 @@ class MerkleLog:
         deleted = 0
         for table in (self._tables.entries, self._tables.access):
             deleted += conn.execute(delete(table).where(table.c.idx < cutoff)).rowcount
+        subjects = self._tables.subjects  # the entries' by subject, no record
+        conn.execute(delete(subjects).where(subjects.c.idx < cutoff))
         head = self._tables.head
         conn.execute(update(head).where(head.c.id == _HEAD_ID).values(pruned=cutoff))
         self._append_locked(conn.connection.dbapi_connection,

@@ -30,7 +30,7 @@ from audit.errors import AuditError
 from audit.tables import audit_tables
 
 BASELINE = "a0001_baseline"
-HEAD = "a0003_entries_trace_id"
+HEAD = "a0004_subjects_table"
 _ATTEMPTS = 3
 
 

@@ -156,9 +156,25 @@ def where(log: MerkleLog, filters: dict[str, Any]) -> list[ColumnElement[bool]]:
             conditions.append(_time_condition(e.c.started_at_ms, name, value))
         elif name == "requester":
             conditions.append(a.c.actor == _filter_text(name, value))
+        elif name == "subject":
+            conditions.append(_of_subject(log, _filter_text(name, value)))
         else:
             conditions.append(e.c[name] == _filter_text(name, value))
     return conditions
+
+
+def _of_subject(log: MerkleLog, subject: str) -> ColumnElement[bool]:
+    """The entries of ``subject``: those the subjects table holds (every entry
+    before its mark) and those after the mark, searched in the log itself, a
+    short tail (``audit.subject_index``). One statement, so one snapshot: an
+    entry is on one side of the mark or the other, never missed."""
+    e, s, m = log.tables.entries, log.tables.subjects, log.tables.subjects_mark
+    tail = e.alias("tail")
+    upto = select(m.c.upto).where(m.c.id == 1).scalar_subquery()
+    return e.c.idx.in_(
+        select(s.c.idx).where(s.c.subject == subject).union_all(
+            select(tail.c.idx).where(tail.c.idx >= upto,
+                                     tail.c.subject == subject)))
 
 
 def _filter_text(name: str, value: object) -> str:

@@ -2,6 +2,10 @@
 
 * ``<prefix>_entries``: LDV processing records, one row per leaf (``idx``);
 * ``<prefix>_access``: BIO access records, one row per leaf (``idx``);
+* ``<prefix>_subjects``: the entries by data subject and time (``idx`` of each),
+  written behind the log in batches (``audit.subject_index``) up to the entry
+  ``<prefix>_subjects_mark`` names; the entries after it are found by a scan of
+  the log's short tail;
 * ``<prefix>_tiles``: the Merkle tree's hashes as c2sp.org/tlog-tiles tiles
   (``audit.tiles``): 256 hashes of every eighth tree level per row, full tiles
   immutable, so a proof reads a handful of rows in one query;
@@ -62,6 +66,8 @@ class AuditTables:
     metadata: MetaData
     entries: Table
     access: Table
+    subjects: Table
+    subjects_mark: Table
     tiles: Table
     head: Table
     checkpoints: Table
@@ -81,6 +87,7 @@ def audit_tables(prefix: str = "audit") -> AuditTables:
         metadata,
         _record_table(metadata, f"{prefix}_entries", AuditEntry),
         _record_table(metadata, f"{prefix}_access", AccessRecord),
+        *_subjects(metadata, prefix),
         _tiles(metadata, prefix),
         _head(metadata, prefix),
         _checkpoints(metadata, prefix),
@@ -107,17 +114,44 @@ def _record_table(metadata: MetaData, name: str, record_type: type) -> Table:
     # index holds ``trace_id`` only, as the trace filter and the join from a
     # requester's access records search entries by it (their ``parent_span_id``
     # is the other column of that join); the access records' holds both, the
-    # join's key when it goes from entries to their access record.
+    # join's key when it goes from entries to their access record. The entries
+    # by subject are a table of their own, written behind the log (``_subjects``).
     indexes = [Index(f"ix_{name}_org_time", "organisation", time),
                Index(f"ix_{name}_time", time)]
     if record_type is AuditEntry:
-        indexes += [Index(f"ix_{name}_trace", "trace_id"),
-                    Index(f"ix_{name}_subject_time", "subject", time)]
+        indexes += [Index(f"ix_{name}_trace", "trace_id")]
     else:
         indexes += [Index(f"ix_{name}_trace", "trace_id", "span_id"),
                     Index(f"ix_{name}_actor_time", "actor", time)]
     return Table(name, metadata, Column("idx", _IDX, primary_key=True,
                                         autoincrement=False), *columns, *indexes)
+
+
+def _subjects(metadata: MetaData, prefix: str) -> tuple[Table, Table]:
+    """The holder's question (whose entries, when) as a table ordered by subject
+    and time rather than an index of the entries: an index takes a B-tree page
+    per subject into every append's commit (ten of a page's twenty-odd WAL
+    pages), this table is written in batches behind the log, where a subject
+    seen again shares its page (``audit.subject_index``). The mark row says how
+    far: every entry before ``upto`` is here; the ones after are searched in
+    the log itself (``audit.queries``). Clustered on its key (no rowid) on
+    SQLite, so the table is the index."""
+    subjects = Table(
+        f"{prefix}_subjects",
+        metadata,
+        Column("subject", Text, primary_key=True),
+        Column("started_at_ms", BigInteger, primary_key=True, autoincrement=False),
+        Column("idx", BigInteger, primary_key=True, autoincrement=False),
+        sqlite_with_rowid=False,
+    )
+    mark = Table(
+        f"{prefix}_subjects_mark",
+        metadata,
+        Column("id", Integer, primary_key=True, autoincrement=False),
+        Column("upto", BigInteger, nullable=False),
+        CheckConstraint("id = 1", name=f"ck_{prefix}_subjects_mark_one_row"),
+    )
+    return subjects, mark
 
 
 def _tiles(metadata: MetaData, prefix: str) -> Table:

@@ -64,4 +64,5 @@ def log(engine: Engine, prefix: str, tables: AuditTables) -> Iterator[AuditLog]:
     log = AuditLog(engine, prefix=prefix, signer=SIGNER)
     log.create_tables()
     yield log
+    log.close()
     tables.metadata.drop_all(engine)

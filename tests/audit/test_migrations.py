@@ -203,3 +203,52 @@ def test_the_entries_trace_index_is_narrowed_keeping_every_record_and_proof(
             "trace_id", "span_id"]
     finally:
         tables.metadata.drop_all(engine)
+
+
+def test_the_subject_index_becomes_a_table_holding_every_entry(engine, prefix, tables):
+    # A log at the narrowed trace index, its entries searched by a subject index.
+    with engine.begin() as conn:
+        command.upgrade(_config(conn, prefix), "a0003_entries_trace_id")
+    subject_index = f"ix_{prefix}_entries_subject_time"
+    try:
+        assert index_columns(engine, tables.entries.name)[subject_index] == [
+            "subject", "started_at_ms"]
+        log = AuditLog(engine, prefix=prefix, signer=SIGNER, subject_thread=False)
+        with engine.begin() as conn:  # the empty head, as create_tables wrote it
+            conn.execute(tables.head.insert().values(
+                id=1, size=0, root_hash=MemoryTree().root().hex(), frontier="",
+                pruned=0))
+        records = [r for n in range(1, 31) for r in request(n, 4)]
+        for n in range(30):
+            log.append(records[n * 5:(n + 1) * 5])
+        with engine.connect() as conn:
+            rows = conn.execute(select(tables.entries).order_by(
+                tables.entries.c.idx)).all()
+
+        log.create_tables()  # upgrades
+
+        with engine.connect() as conn:
+            assert current_revision(conn, prefix) == HEAD
+            assert conn.execute(select(tables.entries).order_by(
+                tables.entries.c.idx)).all() == rows
+            s = tables.subjects
+            assert conn.execute(select(s.c.subject, s.c.started_at_ms, s.c.idx)
+                                .order_by(s.c.idx)).all() == [
+                (r.subject, r.started_at_ms, r.idx) for r in rows]
+            assert conn.execute(select(tables.subjects_mark.c.upto)).scalar() == 150
+        assert subject_index not in index_columns(engine, tables.entries.name)
+        expected = [i for i, r in enumerate(records)
+                    if r.kind == "processing" and r.subject == "psn-3"]
+        log.append(request(31, 4))  # after the mark: found in the log's tail
+        expected += [151 + k for k in range(4) if (31 + k) % 5 == 3]
+        assert [r.index for r in log.entries(subject="psn-3", limit=1000)] == expected
+        assert log.verify(checkpoint=log.checkpoint(T0)).ok
+
+        with engine.begin() as conn:
+            command.downgrade(_config(conn, prefix), "a0003_entries_trace_id")
+        assert index_columns(engine, tables.entries.name)[subject_index] == [
+            "subject", "started_at_ms"]
+        with engine.connect() as conn:
+            assert not inspect(conn).has_table(tables.subjects.name)
+    finally:
+        tables.metadata.drop_all(engine)

@@ -4,8 +4,9 @@ Revision ID: a0001_baseline
 Revises: (none)
 
 The record, head and checkpoint tables are those ``audit.tables`` still defines,
-but for the entries' trace index, which a0003 narrowed; a revision that changes
-them must freeze their first-release form here first.
+but for the entries' trace index, which a0003 narrowed, and their subject index,
+which a0004 replaced by a table; a revision that changes them must freeze their
+first-release form here first.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ def upgrade() -> None:
     trace = f"ix_{prefix}_entries_trace"
     op.drop_index(trace, table_name=tables.entries.name)
     op.create_index(trace, tables.entries.name, ["trace_id", "span_id"])
+    # And it had the entries' subject index (a0004 made it a table).
+    op.create_index(f"ix_{prefix}_entries_subject_time", tables.entries.name,
+                    ["subject", "started_at_ms"])
     op.create_table(
         f"{prefix}_nodes",
         sa.Column("level", sa.SmallInteger(), autoincrement=False, nullable=False),

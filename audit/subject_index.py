@@ -1,0 +1,138 @@
+"""``SubjectIndexer``: writes the entries into ``<prefix>_subjects`` (by data
+subject and time, ``audit.tables``) behind the log, in batches, on a thread of
+its own.
+
+The subject is the one column of an entry that lands anywhere in its index: a
+page of ten candidates put ten B-tree pages into the commit its answer waits for
+(invariant 4), half of what the commit wrote. Written here instead, a batch
+holds the entries of many requests, a subject that comes back (the same
+candidates for the same assignment) shares its page, and no answer waits for
+it. Nothing is lost meanwhile: the entries are in the log, and a query by
+subject searches the entries after the mark in the log itself
+(``audit.queries``), so it finds every entry whether indexed or not.
+
+Each batch is one transaction that moves the mark (``upto``: every entry before
+it is in the table) over the entries it copies, all of them committed (below the
+head's size as this transaction sees it). It locks the mark row first, so
+indexers of several processes take turns and never copy an entry twice; on
+SQLite it holds the write lock for the batch, so a batch is kept short
+(``BATCH`` leaves): an append that meets it waits in SQLite's busy handler,
+which sleeps a millisecond or more, so a request now and then takes that much
+longer. The thread starts once the log has grown ``lag_leaves``
+past the mark it last saw (``nudge``), so a batch holds that many leaves and
+the tail a query searches stays about that long; it runs at most every
+``interval_s`` and stops when appends stop. ``catch_up`` does the same on the
+caller's thread (tests, a process that appends without the thread).
+
+On SQLite this thread is a second writer: a transaction of another connection
+to the same file that read before it wrote may find its snapshot stale and get
+SQLITE_BUSY at once, as it would after another process's append.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from sqlalchemy import Connection, Engine, text
+
+from audit.tables import AuditTables
+
+logger = logging.getLogger(__name__)
+
+BATCH = 2000  # leaves per transaction (the entries among them are copied)
+
+
+def catch_up(engine: Engine, tables: AuditTables) -> tuple[int, int]:
+    """Copy the entries after the mark into the table, ``BATCH`` leaves at a
+    time, up to the head; returns how many leaves the mark moved over, and the
+    mark."""
+    moved = 0
+    while True:
+        with engine.begin() as conn:
+            done, upto = index_batch(conn, tables, BATCH)
+        if not done:
+            return moved, upto
+        moved += done
+
+
+def index_batch(conn: Connection, tables: AuditTables, step: int
+                ) -> tuple[int, int]:
+    """One batch inside the caller's transaction: the entries from the mark up to
+    ``step`` leaf indices further (at most to the head); returns how far the mark
+    moved, and where it is now."""
+    mark, head = tables.subjects_mark.name, tables.head.name
+    # Writing the mark row first takes its lock (PostgreSQL's row lock, SQLite's
+    # write lock): a second indexer waits here and then starts where this ends.
+    upto = conn.execute(text(f"UPDATE {mark} SET upto = upto WHERE id = 1 "
+                             "RETURNING upto")).scalar()
+    if upto is None:
+        return 0, 0  # no mark row: the tables are not created yet
+    size = conn.execute(text(f"SELECT size FROM {head}")).scalar() or 0
+    end = min(size, upto + step)
+    if end <= upto:
+        return 0, upto
+    conn.execute(text(
+        f"INSERT INTO {tables.subjects.name} (subject, started_at_ms, idx) "
+        f"SELECT subject, started_at_ms, idx FROM {tables.entries.name} "
+        "WHERE idx >= :upto AND idx < :end"), {"upto": upto, "end": end})
+    conn.execute(text(f"UPDATE {mark} SET upto = :end WHERE id = 1"), {"end": end})
+    return end - upto, end
+
+
+class SubjectIndexer:
+    def __init__(self, engine: Engine, tables: AuditTables, lag_leaves: int = 1024,
+                 interval_s: float = 0.2, idle_s: float = 1.0) -> None:
+        self._engine = engine
+        self._tables = tables
+        self._lag = lag_leaves
+        self._seen = 0  # the mark as this process last moved or read it
+        self._stopped = False
+        self._interval = interval_s
+        self._idle = idle_s
+        self._nudged = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def nudge(self, size: int) -> None:
+        """The log has ``size`` leaves committed: if that is ``lag_leaves`` past
+        the mark, index them soon (starting the thread if needed)."""
+        if size - self._seen < self._lag:
+            return
+        self._nudged.set()
+        with self._lock:
+            if self._thread is None and not self._stopped:
+                self._thread = threading.Thread(target=self._run, daemon=True,
+                                                name="audit-subject-index")
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            if not self._nudged.wait(self._idle):
+                with self._lock:
+                    if not self._nudged.is_set():  # idle: end; a nudge restarts
+                        self._thread = None
+                        return
+            # Let appends gather first: one batch then holds many requests.
+            time.sleep(self._interval)
+            self._nudged.clear()
+            if self._stopped:
+                return
+            self._catch_up()
+
+    def stop(self) -> None:
+        """End the thread (after the batch it is writing, if any); no nudge
+        starts it again."""
+        with self._lock:
+            self._stopped = True
+            thread = self._thread
+        self._nudged.set()
+        if thread is not None:
+            thread.join()
+
+    def _catch_up(self) -> None:
+        try:
+            self._seen = catch_up(self._engine, self._tables)[1]
+        except Exception:  # the next nudge tries again; queries search the tail
+            logger.warning("audit subject index could not catch up", exc_info=True)

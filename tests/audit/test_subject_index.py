@@ -1,0 +1,109 @@
+"""The entries by subject are written behind the log (``audit.subject_index``):
+a holder's entries are found whether the subjects table has caught up with them
+or not, the catch-up copies each entry once, and retention removes what it
+pruned from that table too."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from audit import AuditLog
+from audit.subject_index import catch_up, index_batch
+from tests.audit.records import T0, filled, request
+
+
+def mark(log: AuditLog) -> int:
+    with log.engine.connect() as conn:
+        return conn.execute(select(log.tables.subjects_mark.c.upto)).scalar_one()
+
+
+def indexed(log: AuditLog) -> list[tuple[str, int]]:
+    s = log.tables.subjects
+    with log.engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(
+            select(s.c.subject, s.c.idx).order_by(s.c.idx))]
+
+
+def subject_indices(log: AuditLog, subject: str) -> list[int]:
+    return [r.index for r in log.entries(subject=subject, limit=1000)]
+
+
+def test_a_subjects_entries_are_found_before_during_and_after_the_catch_up(log):
+    records = filled(log, 6, 3)  # 24 leaves, none indexed yet
+    expected = {f"psn-{n}": [i for i, r in enumerate(records)
+                             if r.kind == "processing" and r.subject == f"psn-{n}"]
+                for n in range(5)}
+    assert mark(log) == 0 and indexed(log) == []
+    assert {s: subject_indices(log, s) for s in expected} == expected
+
+    with log.engine.begin() as conn:  # the mark in the middle of a request
+        assert index_batch(conn, log.tables, 10) == (10, 10)
+    assert {s: subject_indices(log, s) for s in expected} == expected
+    assert log.count(subject="psn-1") == len(expected["psn-1"])
+
+    assert catch_up(log.engine, log.tables) == (14, 24)
+    assert {s: subject_indices(log, s) for s in expected} == expected
+    assert [i for _s, i in indexed(log)] == [
+        i for i, r in enumerate(records) if r.kind == "processing"]
+
+
+def test_the_catch_up_stops_at_the_head_and_copies_nothing_twice(log):
+    filled(log, 3, 2)
+    assert catch_up(log.engine, log.tables) == (9, 9)
+    assert catch_up(log.engine, log.tables) == (0, 9)
+    log.append(request(4, 2))
+    assert catch_up(log.engine, log.tables) == (3, 12)
+    assert len(indexed(log)) == 8 and mark(log) == 12
+
+
+def test_indexers_that_run_at_once_take_turns(log):
+    filled(log, 20, 4)
+    errors: list[Exception] = []
+
+    def run() -> None:
+        try:
+            catch_up(log.engine, log.tables)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and mark(log) == 100
+    assert len(indexed(log)) == 80
+
+
+def test_the_thread_indexes_once_the_log_has_grown_its_lag(engine, prefix, tables):
+    log = AuditLog(engine, prefix=prefix)
+    log._subjects._lag, log._subjects._interval = 30, 0.01
+    log.create_tables()
+    try:
+        for n in range(1, 5):  # 24 leaves: not yet
+            log.append(request(n, 5))
+        assert log._subjects._thread is None and mark(log) == 0
+        for n in range(5, 7):  # 36: now
+            log.append(request(n, 5))
+        thread = log._subjects._thread
+        assert thread is not None
+        thread.join(timeout=10)
+        assert mark(log) == 36 and len(indexed(log)) == 30
+    finally:
+        tables.metadata.drop_all(engine)
+
+
+def test_pruning_removes_the_pruned_entries_from_the_subjects_table(log):
+    filled(log, 6, 2)  # requests at T0 + 1..6 minutes
+    catch_up(log.engine, log.tables)
+    deleted = log.prune(T0 + timedelta(minutes=4), now=T0 + timedelta(days=800))
+    assert deleted == 9
+    assert [i for _s, i in indexed(log)] == [10, 11, 13, 14, 16, 17]
+    s = log.tables.subjects
+    with log.engine.connect() as conn:
+        assert conn.execute(select(func.min(s.c.idx))).scalar() == 10
+    catch_up(log.engine, log.tables)  # the pruning's own record is no entry
+    assert len(indexed(log)) == 6
