@@ -88,8 +88,10 @@ class Ingest:
             if refusal is not None:
                 # The holder's newest signed word: the grant no longer fits the
                 # Workcontext, so what it disclosed before goes too (committed).
-                self._policies.retract(conn, found.holder, found.grant, employer,
-                                       refusal, now)
+                # With nothing to end, the refusal changes nothing (rolled back).
+                if not self._policies.retract(conn, found.holder, found.grant,
+                                              employer, refusal, now):
+                    raise refusal
             else:
                 _delete_grant(conn, found.grant.id, found.holder)
                 disclosure_id = _insert(conn, found, columns, now, employer)
