@@ -91,9 +91,11 @@ class Ingest:
             if refusal is not None:
                 # The holder's newest signed word: the grant no longer fits the
                 # Workcontext, so what it disclosed before goes too (committed),
-                # the copy of the intro video with it.
-                self._policies.retract(conn, found.holder, found.grant, employer,
-                                       refusal, now)
+                # the copy of the intro video with it. With nothing to end, the
+                # refusal changes nothing (rolled back).
+                if not self._policies.retract(conn, found.holder, found.grant,
+                                              employer, refusal, now):
+                    raise refusal
                 drop_for_grant(conn, found.grant.id, found.holder)
             else:
                 _delete_grant(conn, found.grant.id, found.holder)

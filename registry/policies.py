@@ -79,10 +79,10 @@ class Policies:
 
     def admit(self, conn: Connection, employer: str | None, audience: Audience) -> None:
         """Refuse (with the reason) an audience the employer's policy does not allow.
-        An employer audience must name the employer the disclosure names (a
-        disclosure that names none has no employer to reach), or a kind the policy
-        allows could reach an organisation it does not."""
-        check_audience_for_holder(audience, employer)
+        An employer audience must name the employer the disclosure names, or a kind
+        the policy allows could reach an organisation it does not."""
+        if employer is not None:
+            check_audience_for_holder(audience, employer)
         policy = self._read(conn, employer) if employer else None
         if policy is not None:
             policy.check(audience, self._geo)

@@ -18,10 +18,7 @@ URL = "/api/v1/pod/werkcontext"
 
 def _move(api, holder, employer):
     document = api.get(URL, headers=holder).json()
-    if employer is None:
-        document.pop("worksFor")
-    else:
-        document["worksFor"] = api.system.reference.organisation(employer).tooi_uri
+    document["worksFor"] = api.system.reference.organisation(employer).tooi_uri
     answer = api.put(URL, content=json.dumps(document),
                      headers={**holder, "Content-Type": LD_JSON})
     assert answer.status_code == 200, answer.text
@@ -89,21 +86,6 @@ def test_moving_back_brings_the_grant_back(api):
     assert saved["notPublished"] == [] and saved["published"] == 1
     assert len(_candidates(api, staff, assignment)) == 1
     assert _shown(api, holder, grant)["live"] is True
-
-
-def test_a_holder_who_leaves_for_no_employer_is_gone_from_the_former_one(api):
-    skills = _skills(api)
-    _, holder = _holder(api, skills)
-    grant = _grant(api, holder, ["skills"])  # employer and neighbours of Utrecht
-    staff = _key(api, UTRECHT)
-    assignment = _assignment(api, staff, skills)
-
-    saved = _move(api, holder, None)
-
-    assert [f["grant"] for f in saved["notPublished"]] == [grant]
-    assert _candidates(api, staff, assignment) == []
-    assert _shown(api, holder, grant)["suspended"] is True
-    assert [n["grant"] for n in _notices(api, holder)] == [grant]
 
 
 def test_a_new_employers_policy_that_refuses_the_audience_suspends_the_grant(api):
