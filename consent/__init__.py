@@ -31,7 +31,13 @@ from .errors import (
     ProjectionMismatch,
     UnknownField,
 )
-from .grant import Grant, grant_from_json, grant_urn, new_grant
+from .grant import (
+    Grant,
+    grant_from_json,
+    grant_in_signed_document,
+    grant_urn,
+    new_grant,
+)
 from .keys import HolderKey, did_from_public_key, public_key_from_did
 from .policy import EmployerPolicy, check_audience_for_holder
 from .record import (
@@ -50,7 +56,8 @@ __all__ = [
     "Audience", "Geography", "Disclosure", "Withdrawal", "make_disclosure",
     "make_withdrawal", "read_disclosure", "read_withdrawal", "ConsentError",
     "FieldNotAllowedForPurpose", "InvalidAudience", "InvalidGrant", "InvalidSignature",
-    "ProjectionMismatch", "UnknownField", "Grant", "grant_from_json", "grant_urn",
+    "ProjectionMismatch", "UnknownField", "Grant", "grant_from_json",
+    "grant_in_signed_document", "grant_urn",
     "new_grant",
     "HolderKey", "did_from_public_key", "public_key_from_did", "disclosed_fields",
     "project", "sign_document", "verify_document", "format_time", "parse_time",

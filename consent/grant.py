@@ -17,7 +17,7 @@ from schemas.dates import DAY_RANGE, day_in_range
 
 from .audience import Audience
 from .errors import ConsentError, FieldNotAllowedForPurpose, InvalidGrant, UnknownField
-from .signed import sign_document, verify_document
+from .signed import proof_signature, sign_document, verify_document
 from .timefmt import format_time, parse_time
 
 MAX_VALIDITY = timedelta(days=2 * 366)
@@ -141,6 +141,31 @@ def grant_urn(text: str) -> str:
 def grant_from_json(data: Any, *, parsed_bounded: bool = False) -> Grant:
     """Parse and verify a signed grant; the signature must be the holder's.
     ``parsed_bounded``: ``data`` came from ``schemas.parse_bounded``."""
+    return _read_grant(data, verify_proof=True, parsed_bounded=parsed_bounded)
+
+
+def grant_in_signed_document(data: Any) -> Grant:
+    """Parse a grant embedded in a document whose own signature, by the grant's
+    holder, has been verified already (``read_disclosure``): every check of
+    ``grant_from_json`` except verifying the grant's own signature, whose proof
+    must still name the holder and hold a signature.
+
+    The disclosure's signature covers the embedded grant byte for byte, its proof
+    included, and must be by the same key (``read_disclosure`` refuses a grant of
+    another holder). So every term of the grant a reader of the disclosure acts
+    on (id, audience, purposes, fields, period, renewal) is the holder's: changed
+    by anyone else, the disclosure's signature fails. Verifying the grant's
+    signature as well could only refuse what that key signed itself, a grant
+    whose proof the holder's own software broke; it would add no protection
+    against anyone without the key, who cannot make the disclosure either. Such
+    a disclosure is read as the holder's word, which it is. A grant read on its
+    own, outside a verified disclosure (the pod's stored grants, an archive
+    being imported), is verified by ``grant_from_json``."""
+    return _read_grant(data, verify_proof=False)
+
+
+def _read_grant(data: Any, *, verify_proof: bool, parsed_bounded: bool = False
+                ) -> Grant:
     if not isinstance(data, dict) or data.get("type") != "ConsentGrant":
         raise InvalidGrant(["grant must be a ConsentGrant object"])
     unexpected = sorted(set(data) - GRANT_MEMBERS)
@@ -148,7 +173,9 @@ def grant_from_json(data: Any, *, parsed_bounded: bool = False) -> Grant:
         raise InvalidGrant([f"grant has unexpected members: {', '.join(unexpected)}"])
     if not isinstance(data.get("id"), str) or not GRANT_ID.match(data["id"]):
         raise InvalidGrant(["grant id must be a urn:uuid"])
-    verify_document(data, data.get("holder"), parsed_bounded=parsed_bounded)
+    if verify_proof:
+        verify_document(data, data.get("holder"), parsed_bounded=parsed_bounded)
+    signature = proof_signature(data, data.get("holder"))
     try:
         grant = Grant(
             id=_text(data, "id"),
@@ -159,7 +186,7 @@ def grant_from_json(data: Any, *, parsed_bounded: bool = False) -> Grant:
             valid_from=parse_time(data.get("validFrom"), "validFrom"),
             valid_until=parse_time(data.get("validUntil"), "validUntil"),
             created=parse_time(data.get("created"), "created"),
-            signature=data["proof"]["signature"],
+            signature=signature,
             renews=_text(data, "renews") if "renews" in data else None,
         )
     except (KeyError, TypeError) as exc:
@@ -184,4 +211,5 @@ def _texts(data: dict, key: str) -> list[str]:
     return value
 
 
-__all__ = ["Grant", "new_grant", "check_grant", "grant_from_json", "ConsentError"]
+__all__ = ["Grant", "new_grant", "check_grant", "grant_from_json",
+           "grant_in_signed_document", "ConsentError"]

@@ -38,6 +38,14 @@ def verify_document(document: dict[str, Any], signer: Any, *,
                     parsed_bounded: bool = False) -> None:
     """Raise InvalidSignature unless ``signer`` (a did:key) signed ``document``.
     ``parsed_bounded``: ``document`` came from ``schemas.parse_bounded``."""
+    signature = proof_signature(document, signer)
+    verify(signer, signing_input(document, parsed_bounded=parsed_bounded), signature)
+
+
+def proof_signature(document: dict[str, Any], signer: Any) -> str:
+    """The signature of ``document``'s proof, which must name ``signer`` (a did:key)
+    and hold a signature of a sane length; raise InvalidSignature otherwise. The
+    form only: whether the signature verifies is ``verify_document``'s question."""
     proof = document.get("proof")
     if not isinstance(proof, dict) or not isinstance(signer, str):
         raise InvalidSignature()
@@ -46,4 +54,4 @@ def verify_document(document: dict[str, Any], signer: Any, *,
     signature = proof.get("signature")
     if not isinstance(signature, str) or len(signature) > 200:
         raise InvalidSignature()
-    verify(signer, signing_input(document, parsed_bounded=parsed_bounded), signature)
+    return signature

@@ -7,6 +7,7 @@ import pytest
 
 from consent import (
     InvalidGrant,
+    grant_from_json,
     InvalidSignature,
     ProjectionMismatch,
     make_disclosure,
@@ -119,3 +120,48 @@ def test_a_parsed_disclosure_reads_as_the_same_disclosure_or_the_same_refusal():
             except ConsentError as exc:
                 outcomes.append(type(exc))
         assert outcomes[0] == outcomes[1]
+
+
+def _with_grant_proof(proof: dict) -> dict:
+    """A disclosure the holder signed over a grant whose proof was replaced first."""
+    grant = signed_grant(HOLDER, ["skills"])
+    body = {k: v for k, v in make_disclosure(
+        full_workcontext(HOLDER.did), grant, 1, HOLDER, NOW).items() if k != "proof"}
+    body["grant"]["proof"] = proof
+    return sign_document(body, HOLDER)
+
+
+def test_a_grant_with_a_broken_proof_is_read_in_its_holders_signed_disclosure():
+    # The holder's signature over the disclosure covers the grant byte for byte,
+    # its proof included: the grant's terms are the holder's. Its own signature is
+    # not verified again (consent.grant.grant_in_signed_document), and read alone
+    # the same grant is still refused.
+    document = _with_grant_proof({"verificationMethod": HOLDER.did,
+                                  "signature": "A" * 86})
+
+    found = read_disclosure(document)
+
+    assert found.grant.fields == ("skills",) and found.grant.holder == HOLDER.did
+    with pytest.raises(InvalidSignature):
+        grant_from_json(document["grant"])
+
+
+@pytest.mark.parametrize("proof", [
+    {"verificationMethod": OTHER.did, "signature": "A" * 86},
+    {"verificationMethod": HOLDER.did},
+    {"verificationMethod": HOLDER.did, "signature": "A" * 201},
+    "A" * 86,
+], ids=["other-signer", "no-signature", "too-long", "not-an-object"])
+def test_a_grant_proof_not_naming_the_holder_is_refused_in_a_signed_disclosure(proof):
+    with pytest.raises(InvalidSignature):
+        read_disclosure(_with_grant_proof(proof))
+
+
+def test_a_grant_without_a_proof_is_refused_in_a_signed_disclosure():
+    grant = signed_grant(HOLDER, ["skills"])
+    body = {k: v for k, v in make_disclosure(
+        full_workcontext(HOLDER.did), grant, 1, HOLDER, NOW).items() if k != "proof"}
+    del body["grant"]["proof"]
+
+    with pytest.raises(InvalidSignature):
+        read_disclosure(sign_document(body, HOLDER))

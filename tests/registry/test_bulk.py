@@ -55,6 +55,33 @@ def test_a_forged_document_is_refused_by_position_and_the_rest_is_stored(system)
     assert result.accepted == len(docs) - 1
 
 
+def _broken_grant_proof(key) -> dict:
+    """A disclosure ``key`` signed over its grant after the grant's proof broke."""
+    from consent import make_disclosure, sign_document
+
+    body = {k: v for k, v in make_disclosure(
+        full_workcontext(key.did), signed_grant(key, ["skills"]), 1, key,
+        NOW).items() if k != "proof"}
+    body["grant"]["proof"]["signature"] = "A" * 86
+    return sign_document(body, key)
+
+
+def test_a_grant_with_a_broken_proof_in_a_signed_disclosure_is_read_as_one_by_one(
+        system):
+    # One rule for both paths: the holder's signature over the disclosure covers
+    # the grant and its proof (consent.grant.grant_in_signed_document).
+    one, many = _broken_grant_proof(holder_key(1)), _broken_grant_proof(holder_key(2))
+
+    system.registry.receive_disclosure(one, NOW)
+    result = system.registry.bulk.disclosures([json.dumps(many)], NOW)
+
+    assert (result.accepted, result.refused) == (1, [])
+    rows = {r.holder_did: r for r in disclosure_rows(system.registry.engine)}
+    assert rows.keys() == {holder_key(1).did, holder_key(2).did}
+    assert {json.loads(r.document)["grant"]["proof"]["signature"]
+            for r in rows.values()} == {"A" * 86}
+
+
 def test_replays_and_withdrawn_grants_are_refused_in_bulk(system):
     key = holder_key(1)
     grant = signed_grant(key, ["skills"])

@@ -90,8 +90,10 @@ def test_a_disclosure_claiming_another_holder_is_refused(system, accepted):
     lambda d: d["grant"]["audience"].__setitem__("employer", "GM0363"),
     lambda d: d["grant"].__setitem__("validUntil", "2030-01-01T00:00:00Z"),
     lambda d: d.__setitem__("sequence", 99),
+    lambda d: d["grant"]["proof"].__setitem__(
+        "signature", d["grant"]["proof"]["signature"][::-1]),
 ], ids=["added-name", "added-salary", "grant-fields", "grant-audience",
-        "grant-until", "sequence"])
+        "grant-until", "sequence", "grant-proof"])
 def test_an_altered_disclosure_is_refused_and_changes_nothing(system, accepted, change):
     altered = disclosure(HOLDER, signed_grant(HOLDER, FIELDS), 6)
     change(altered)
