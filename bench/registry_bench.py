@@ -8,8 +8,8 @@ the quality of the ranking, on N synthetic holders.
 The signed data set is generated once into ``--data-dir`` (JSON lines) and reused
 by later runs. SQLite lives in a fresh file under var/bench; PostgreSQL in a
 database of its own (``--database``), created for the run and dropped afterwards.
-Reports: ingest rate (disclosures per second, both signatures of every document
-verified, in a process pool), the latency of one page of ten candidates
+Reports: ingest rate (disclosures per second, every document's signature verified,
+in a process pool), the latency of one page of ten candidates
 (``Registry.candidates``: rank, read the page through the gate, append the audit
 entries) and of ranking one page alone, p50 and p95 over 200 varied assignments,
 the ratio of gated to ungated ranking over the same rows, precision@10 on the

@@ -1,6 +1,7 @@
 """Receiving disclosures and withdrawals from pods (DESIGN.md invariants 1, 3 and 9).
 
-A disclosure is stored only after its holder signature, its grant's signature and
+A disclosure is stored only after its holder signature (which covers the embedded
+grant and its proof, ``consent.grant.grant_in_signed_document``), its grant's
 liveness, and the subset rule (projection fields within the grant) have been checked.
 Everything for one document happens in one transaction: a refused document changes
 nothing, except one refused because its grant's audience no longer fits the holder's
