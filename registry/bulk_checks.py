@@ -1,13 +1,13 @@
 """The checks of bulk ingest that need no registry state, run in worker processes.
 
 ``DocumentChecks`` applies to one JSON text, in the order of ``Ingest.disclosure``,
-every check that does not read the registry: the bounded parse, the holder's
-Ed25519 signature (over the embedded grant too), the grant's period and the
-document's issue time, the audience's references, the projection's structure and
-references, the employer named and the employer-audience rule. A worker sends back only the
-values of the rows to store, as plain tuples of strings and numbers already
-converted for the database: pickling the parsed objects cost a worker a fifth of
-its time, and converting values in the one parent process made it the bottleneck.
+every check that does not read the registry: the bounded parse, the holder's Ed25519
+signature (over the embedded grant too), the grant's period and the document's issue
+time, the audience's references, the projection's structure and references, the
+employer named and the employer-audience rule. A worker sends back only the values
+of the rows to store, as plain tuples of strings and numbers already converted for
+the database: pickling the parsed objects cost a worker a fifth of its time, and
+converting values in the one parent process made it the bottleneck.
 """
 
 from __future__ import annotations
