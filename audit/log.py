@@ -851,12 +851,19 @@ class MerkleLog:
     def _prune_locked(self, conn: Connection, before_ms: int, now: datetime) -> int:
         size, _frontier, pruned = self._lock_head(conn.connection.dbapi_connection)
         cutoff = size
-        for table, column in ((self._tables.entries, "started_at_ms"),
-                              (self._tables.access, "occurred_at_ms")):
-            kept = conn.execute(select(func.min(table.c.idx)).where(
-                table.c[column] >= before_ms)).scalar()
-            if kept is not None:
-                cutoff = min(cutoff, kept)
+        entries, access = self._tables.entries, self._tables.access
+        kept = conn.execute(select(func.min(entries.c.idx)).where(
+            entries.c.started_at_ms >= before_ms)).scalar()
+        # The access records have no time index (an index costs every append a
+        # page of its commit): the first to keep is found by walking them in
+        # log order from the pruned ones, which stops at it: every record it
+        # passes was made before ``before``, due to be pruned.
+        first = conn.execute(select(access.c.idx).where(
+            access.c.idx >= pruned, access.c.occurred_at_ms >= before_ms)
+            .order_by(access.c.idx).limit(1)).scalar()
+        for found in (kept, first):
+            if found is not None:
+                cutoff = min(cutoff, found)
         if cutoff <= pruned:
             return 0
         deleted = 0
