@@ -320,10 +320,11 @@ class MerkleLog:
         raw = fairy.dbapi_connection
         try:
             if self._sqlite:
-                # ``make_engine`` leaves transactions to us (autocommit mode); the
-                # head's UPDATE then takes the write lock (``_lock_head``).
-                raw.execute("BEGIN")
-            self._append_locked(raw, group)
+                # ``make_engine`` leaves transactions to us (autocommit mode).
+                # IMMEDIATE takes the write lock at once, so the head is only
+                # read here and written once, at the end (``_lock_head``).
+                raw.execute("BEGIN IMMEDIATE")
+            self._append_locked(raw, group, locked=self._sqlite)
             work = group[0].work  # the leading caller's own (see ``_lead``)
             if work is not None and not work.claimed:
                 self._helper.hand(work)  # runs while the commit is on disk
@@ -376,10 +377,12 @@ class MerkleLog:
     def _commit(self, raw: Any) -> None:
         raw.commit()
 
-    def _append_locked(self, raw: Any, group: list[_Waiter]) -> None:
+    def _append_locked(self, raw: Any, group: list[_Waiter],
+                       locked: bool = False) -> None:
         """The append's statements, on the DBAPI connection ``raw`` inside its
-        open transaction (``_transaction``; ``prune``'s own)."""
-        start, frontier, _pruned = self._lock_head(raw)
+        open transaction (``_transaction``; ``prune``'s own); ``locked`` if that
+        transaction holds the write lock already (SQLite's ``BEGIN IMMEDIATE``)."""
+        start, frontier, _pruned = self._lock_head(raw, locked)
         before = list(frontier)
         size = start
         runs: list[EntryRun] = []
@@ -472,7 +475,9 @@ class MerkleLog:
                 values = list(chain.from_iterable(rows[:full]))
                 for start in range(0, len(values), width):
                     cursor.execute(sql, values[start:start + width])
-            if full < len(rows):
+            if full == len(rows) - 1:  # one row, a request's access record
+                cursor.execute(insert_sql(table, "qmark"), rows[full])
+            elif full < len(rows):
                 cursor.executemany(insert_sql(table, "qmark"), rows[full:])
         finally:
             cursor.close()
@@ -521,17 +526,24 @@ class MerkleLog:
                 f"VALUES ({mark}, {mark}, {mark}) ON CONFLICT (level, number) "
                 "DO UPDATE SET hashes = excluded.hashes")
 
-    def _lock_head(self, raw: Any) -> tuple[int, list[bytes], int]:
+    def _lock_head(self, raw: Any, locked: bool = False
+                   ) -> tuple[int, list[bytes], int]:
         # The first statement writes the head row: on PostgreSQL that takes the row
         # lock, on SQLite the RESERVED (write) lock, so concurrent appenders queue
-        # here and each reads the head only after the previous one committed.
-        # Written out rather than built with SQLAlchemy: building and caching the
-        # statement cost more than running it, on every transaction.
+        # here and each reads the head only after the previous one committed. A
+        # transaction that holds the lock already (``locked``: SQLite's BEGIN
+        # IMMEDIATE) only reads it: one statement less in each append, which
+        # writes the head at its end anyway. Written out rather than built with
+        # SQLAlchemy: building and caching the statement cost more than running
+        # it, on every transaction.
+        head = self._tables.head.name
+        sql = (f"SELECT size, frontier, pruned FROM {head} WHERE id = {_HEAD_ID}"
+               if locked else
+               f"UPDATE {head} SET size = size WHERE id = {_HEAD_ID} "
+               "RETURNING size, frontier, pruned")
         cursor = raw.cursor()
         try:
-            rows = cursor.execute(
-                f"UPDATE {self._tables.head.name} SET size = size "
-                f"WHERE id = {_HEAD_ID} RETURNING size, frontier, pruned").fetchall()
+            rows = cursor.execute(sql).fetchall()
         finally:
             cursor.close()
         if len(rows) != 1:
