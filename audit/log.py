@@ -66,10 +66,14 @@ each commit. That took one page's append, on its thread, from 855 to 551 us of
 CPU (the COMMIT from 347 to 224, the entries' statement from 214 to 63) and the
 process's CPU per page from 1,015 to 724 us, the batches behind the log
 included (bench/audit_page_stages.py, one run each at load 11-12). What is left
-is some eighteen WAL pages a commit: the entries (three), their trace index
-(two to three, one random place per request), the time and organisation
-indexes of both tables, the access record's trace and actor indexes, the
-partial tile, the head, and the database header. The ratio the match benchmark
+is some seventeen WAL pages a commit (a page of ten random subjects at 30,000
+entries: 16.6, against 18.7 before the access records lost their unused
+organisation and time indexes, migration a0005): the entries (three), their
+trace index (three, one random place per request), the entries' time and
+organisation indexes (about two each: an index that grows at its right edge
+still splits its pages in half), the access record (one), its trace index
+(one and a half) and actor index (one), the partial tile, the head, and the
+database header. The ratio the match benchmark
 aims for (1.1 on a 3.1 ms query) leaves about 0.3 ms for all of it; getting
 there needs fewer pages still: a durable append-only journal of the encoded
 records as the commit point, with the tables written behind it in larger
@@ -320,10 +324,11 @@ class MerkleLog:
         raw = fairy.dbapi_connection
         try:
             if self._sqlite:
-                # ``make_engine`` leaves transactions to us (autocommit mode); the
-                # head's UPDATE then takes the write lock (``_lock_head``).
-                raw.execute("BEGIN")
-            self._append_locked(raw, group)
+                # ``make_engine`` leaves transactions to us (autocommit mode).
+                # IMMEDIATE takes the write lock at once, so the head is only
+                # read here and written once, at the end (``_lock_head``).
+                raw.execute("BEGIN IMMEDIATE")
+            self._append_locked(raw, group, locked=self._sqlite)
             work = group[0].work  # the leading caller's own (see ``_lead``)
             if work is not None and not work.claimed:
                 self._helper.hand(work)  # runs while the commit is on disk
@@ -376,10 +381,12 @@ class MerkleLog:
     def _commit(self, raw: Any) -> None:
         raw.commit()
 
-    def _append_locked(self, raw: Any, group: list[_Waiter]) -> None:
+    def _append_locked(self, raw: Any, group: list[_Waiter],
+                       locked: bool = False) -> None:
         """The append's statements, on the DBAPI connection ``raw`` inside its
-        open transaction (``_transaction``; ``prune``'s own)."""
-        start, frontier, _pruned = self._lock_head(raw)
+        open transaction (``_transaction``; ``prune``'s own); ``locked`` if that
+        transaction holds the write lock already (SQLite's ``BEGIN IMMEDIATE``)."""
+        start, frontier, _pruned = self._lock_head(raw, locked)
         before = list(frontier)
         size = start
         runs: list[EntryRun] = []
@@ -472,7 +479,9 @@ class MerkleLog:
                 values = list(chain.from_iterable(rows[:full]))
                 for start in range(0, len(values), width):
                     cursor.execute(sql, values[start:start + width])
-            if full < len(rows):
+            if full == len(rows) - 1:  # one row, a request's access record
+                cursor.execute(insert_sql(table, "qmark"), rows[full])
+            elif full < len(rows):
                 cursor.executemany(insert_sql(table, "qmark"), rows[full:])
         finally:
             cursor.close()
@@ -521,17 +530,24 @@ class MerkleLog:
                 f"VALUES ({mark}, {mark}, {mark}) ON CONFLICT (level, number) "
                 "DO UPDATE SET hashes = excluded.hashes")
 
-    def _lock_head(self, raw: Any) -> tuple[int, list[bytes], int]:
+    def _lock_head(self, raw: Any, locked: bool = False
+                   ) -> tuple[int, list[bytes], int]:
         # The first statement writes the head row: on PostgreSQL that takes the row
         # lock, on SQLite the RESERVED (write) lock, so concurrent appenders queue
-        # here and each reads the head only after the previous one committed.
-        # Written out rather than built with SQLAlchemy: building and caching the
-        # statement cost more than running it, on every transaction.
+        # here and each reads the head only after the previous one committed. A
+        # transaction that holds the lock already (``locked``: SQLite's BEGIN
+        # IMMEDIATE) only reads it: one statement less in each append, which
+        # writes the head at its end anyway. Written out rather than built with
+        # SQLAlchemy: building and caching the statement cost more than running
+        # it, on every transaction.
+        head = self._tables.head.name
+        sql = (f"SELECT size, frontier, pruned FROM {head} WHERE id = {_HEAD_ID}"
+               if locked else
+               f"UPDATE {head} SET size = size WHERE id = {_HEAD_ID} "
+               "RETURNING size, frontier, pruned")
         cursor = raw.cursor()
         try:
-            rows = cursor.execute(
-                f"UPDATE {self._tables.head.name} SET size = size "
-                f"WHERE id = {_HEAD_ID} RETURNING size, frontier, pruned").fetchall()
+            rows = cursor.execute(sql).fetchall()
         finally:
             cursor.close()
         if len(rows) != 1:
@@ -851,12 +867,19 @@ class MerkleLog:
     def _prune_locked(self, conn: Connection, before_ms: int, now: datetime) -> int:
         size, _frontier, pruned = self._lock_head(conn.connection.dbapi_connection)
         cutoff = size
-        for table, column in ((self._tables.entries, "started_at_ms"),
-                              (self._tables.access, "occurred_at_ms")):
-            kept = conn.execute(select(func.min(table.c.idx)).where(
-                table.c[column] >= before_ms)).scalar()
-            if kept is not None:
-                cutoff = min(cutoff, kept)
+        entries, access = self._tables.entries, self._tables.access
+        kept = conn.execute(select(func.min(entries.c.idx)).where(
+            entries.c.started_at_ms >= before_ms)).scalar()
+        # The access records have no time index (an index costs every append a
+        # page of its commit): the first to keep is found by walking them in
+        # log order from the pruned ones, which stops at it: every record it
+        # passes was made before ``before``, due to be pruned.
+        first = conn.execute(select(access.c.idx).where(
+            access.c.idx >= pruned, access.c.occurred_at_ms >= before_ms)
+            .order_by(access.c.idx).limit(1)).scalar()
+        for found in (kept, first):
+            if found is not None:
+                cutoff = min(cutoff, found)
         if cutoff <= pruned:
             return 0
         deleted = 0

@@ -30,7 +30,7 @@ from audit.errors import AuditError
 from audit.tables import audit_tables
 
 BASELINE = "a0001_baseline"
-HEAD = "a0004_subjects_table"
+HEAD = "a0005_access_indexes"
 _ATTEMPTS = 3
 
 

@@ -110,19 +110,24 @@ def _record_table(metadata: MetaData, name: str, record_type: type) -> Table:
     time = "started_at_ms" if record_type is AuditEntry else "occurred_at_ms"
     columns = [_column(field, kind) for field, kind in spec.items()]
     # The DPO's and the holder's questions (DESIGN.md flow 6, LDV read API).
-    # Every index costs each append a B-tree insert per record: an entry's trace
-    # index holds ``trace_id`` only, as the trace filter and the join from a
-    # requester's access records search entries by it (their ``parent_span_id``
-    # is the other column of that join); the access records' holds both, the
-    # join's key when it goes from entries to their access record. The entries
-    # by subject are a table of their own, written behind the log (``_subjects``).
-    indexes = [Index(f"ix_{name}_org_time", "organisation", time),
-               Index(f"ix_{name}_time", time)]
+    # Every index costs each append a B-tree insert per record and a page in
+    # the commit its answer waits for (invariant 4), so only the questions
+    # asked have one. An entry's trace index holds ``trace_id`` only, as the
+    # trace filter and the join from a requester's access records search
+    # entries by it (their ``parent_span_id`` is the other column of that
+    # join). The access records are asked for by the join's key (their trace and
+    # span) and by requester (``actor``); every filter on organisation or time
+    # is the entries' (``audit.queries``), and retention finds the first access
+    # record to keep by walking them in log order (``MerkleLog.prune``). The
+    # entries by subject are a table of their own, written behind the log
+    # (``_subjects``).
     if record_type is AuditEntry:
-        indexes += [Index(f"ix_{name}_trace", "trace_id")]
+        indexes = [Index(f"ix_{name}_org_time", "organisation", time),
+                   Index(f"ix_{name}_time", time),
+                   Index(f"ix_{name}_trace", "trace_id")]
     else:
-        indexes += [Index(f"ix_{name}_trace", "trace_id", "span_id"),
-                    Index(f"ix_{name}_actor_time", "actor", time)]
+        indexes = [Index(f"ix_{name}_trace", "trace_id", "span_id"),
+                   Index(f"ix_{name}_actor_time", "actor", time)]
     return Table(name, metadata, Column("idx", _IDX, primary_key=True,
                                         autoincrement=False), *columns, *indexes)
 
@@ -293,9 +298,12 @@ def _plan(record_type: type) -> _Plan:
 _PLANS = {record_type: _plan(record_type) for record_type in SPECS}
 
 
+@functools.lru_cache(maxsize=64)
 def insert_sql(table: Table, paramstyle: str, rows: int = 1) -> str:
     """``INSERT`` of ``rows`` rows with positional parameters, for the driver's
-    own executemany (one row) or its execute (several rows in one statement)."""
+    own executemany (one row) or its execute (several rows in one statement).
+    Kept once made: every append inserts its access record with it, and making
+    the text walks the table's columns each time."""
     mark = "?" if paramstyle == "qmark" else "%s"
     names = ", ".join(c.name for c in table.columns)
     one = "(" + ", ".join(mark for _ in table.columns) + ")"

@@ -125,9 +125,9 @@ class StagedLog(AuditLog):
         super()._lead()
         self.lead.add(start)
 
-    def _append_locked(self, conn: Any, group: list) -> None:
+    def _append_locked(self, conn: Any, group: list, locked: bool = False) -> None:
         start = Clock.now()
-        super()._append_locked(conn, group)
+        super()._append_locked(conn, group, locked)
         self.write.add(start)
         self.transactions += 1
         self.records += sum(len(w.records) for w in group)

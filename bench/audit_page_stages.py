@@ -88,7 +88,7 @@ class Stages:
 
 def instrument(stages: Stages) -> None:
     log_class = log_module.MerkleLog
-    for name, label in (("_lock_head", "lock head (BEGIN's first write)"),
+    for name, label in (("_lock_head", "read and lock the head"),
                         ("_partial_tiles", "partial tiles"),
                         ("_insert_entries", "insert entries"),
                         ("_insert_rows", "insert access record"),

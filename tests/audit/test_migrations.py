@@ -5,6 +5,7 @@ that still verify against the checkpoints signed before the upgrade."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from alembic import command
@@ -250,5 +251,47 @@ def test_the_subject_index_becomes_a_table_holding_every_entry(engine, prefix, t
             "subject", "started_at_ms"]
         with engine.connect() as conn:
             assert not inspect(conn).has_table(tables.subjects.name)
+    finally:
+        tables.metadata.drop_all(engine)
+
+
+def test_the_access_records_lose_their_organisation_and_time_indexes(
+        engine, prefix, tables):
+    # A log at the subjects table, its access records indexed by organisation
+    # and by time as well.
+    with engine.begin() as conn:
+        command.upgrade(_config(conn, prefix), "a0004_subjects_table")
+    dropped = {f"ix_{tables.access.name}_org_time": ["organisation", "occurred_at_ms"],
+               f"ix_{tables.access.name}_time": ["occurred_at_ms"]}
+    try:
+        assert dropped.items() <= index_columns(engine, tables.access.name).items()
+        log = AuditLog(engine, prefix=prefix, signer=SIGNER, subject_thread=False)
+        with engine.begin() as conn:  # the empty head, as create_tables wrote it
+            conn.execute(tables.head.insert().values(
+                id=1, size=0, root_hash=MemoryTree().root().hex(), frontier="",
+                pruned=0))
+        for n in range(1, 21):
+            log.append(request(n, 3))
+        saved = log.checkpoint(T0)
+        with engine.connect() as conn:
+            rows = {t.name: conn.execute(select(t).order_by(t.c.idx)).all()
+                    for t in (tables.entries, tables.access)}
+
+        log.create_tables()  # upgrades
+
+        with engine.connect() as conn:
+            assert current_revision(conn, prefix) == HEAD
+            assert {t.name: conn.execute(select(t).order_by(t.c.idx)).all()
+                    for t in (tables.entries, tables.access)} == rows
+        assert index_columns(engine, tables.access.name) == {
+            f"ix_{tables.access.name}_trace": ["trace_id", "span_id"],
+            f"ix_{tables.access.name}_actor_time": ["actor", "occurred_at_ms"]}
+        assert log.verify(checkpoint=saved).ok
+        assert len(log.entries(requester="apikey:1", limit=1000)) == 3 * 7
+        assert log.prune(T0 + timedelta(minutes=5), now=T0) == 16
+
+        with engine.begin() as conn:
+            command.downgrade(_config(conn, prefix), "a0004_subjects_table")
+        assert dropped.items() <= index_columns(engine, tables.access.name).items()
     finally:
         tables.metadata.drop_all(engine)

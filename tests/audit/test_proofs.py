@@ -29,7 +29,7 @@ from audit.merkle import (
 )
 from audit.note import Checkpoint, open_checkpoint, verify_proof
 from tests.audit.conftest import SIGNER
-from tests.audit.records import T0, filled, request
+from tests.audit.records import T0, access, filled, request
 
 
 def test_every_inclusion_proof_verifies_against_the_signed_checkpoint(log):
@@ -186,6 +186,19 @@ def test_a_record_deleted_from_the_kept_part_is_still_detected_after_pruning(
         conn.execute(text(f"DELETE FROM {tables.entries.name} WHERE idx = 5"))
     report = log.verify()
     assert not report.ok and report.first_bad_index == 5
+
+
+def test_pruning_stops_at_a_newer_access_record_that_has_no_entries(log):
+    # A refusal without subjects is an access record alone: it is kept, and so
+    # is everything after it, however old those entries are.
+    filled(log, 2, 2)  # requests at T0 + 1 and 2 minutes, indices 0-5
+    log.append([access(9, subjects=0, result="refused")])  # index 6
+    log.append(request(3, 2))  # indices 7-9, made at T0 + 3 minutes
+    assert log.prune(T0 + timedelta(minutes=4), now=T0) == 6
+    assert log.head().pruned == 6
+    assert [r.index for r in log.entries()] == [8, 9]
+    assert log.prune(T0 + timedelta(minutes=4), now=T0) == 0  # starts at 6
+    assert log.verify().ok
 
 
 def test_prune_refuses_a_naive_time(log):

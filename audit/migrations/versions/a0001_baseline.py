@@ -4,8 +4,9 @@ Revision ID: a0001_baseline
 Revises: (none)
 
 The record, head and checkpoint tables are those ``audit.tables`` still defines,
-but for the entries' trace index, which a0003 narrowed, and their subject index,
-which a0004 replaced by a table; a revision that changes them must freeze their
+but for the entries' trace index, which a0003 narrowed, their subject index,
+which a0004 replaced by a table, and the access records' organisation and time
+indexes, which a0005 dropped; a revision that changes them must freeze their
 first-release form here first.
 """
 
@@ -35,6 +36,11 @@ def upgrade() -> None:
     # And it had the entries' subject index (a0004 made it a table).
     op.create_index(f"ix_{prefix}_entries_subject_time", tables.entries.name,
                     ["subject", "started_at_ms"])
+    # And the access records were indexed by organisation and by time (a0005).
+    op.create_index(f"ix_{prefix}_access_org_time", tables.access.name,
+                    ["organisation", "occurred_at_ms"])
+    op.create_index(f"ix_{prefix}_access_time", tables.access.name,
+                    ["occurred_at_ms"])
     op.create_table(
         f"{prefix}_nodes",
         sa.Column("level", sa.SmallInteger(), autoincrement=False, nullable=False),
