@@ -44,6 +44,8 @@ FORMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"(?P<uri>\S+) is not a known ESCO skill", "detail.unknown_skill"),
         (r"(?P<uri>\S+) is not a known ESCO occupation", "detail.unknown_occupation"),
         (r"a grant can be valid for at most two years", "detail.grant_two_years"),
+        (r"another request of this pod is changing its consent; try again in "
+         r"(?P<seconds>\d+) seconds", "detail.pod_busy"),
         # the access log's verification (audit/verify.py)
         (r"entry (?P<index>\d+) is missing \(deleted\)", "detail.entry_deleted"),
         (r"entry (?P<index>\d+) appears twice \(inserted\)", "detail.entry_twice"),
