@@ -88,7 +88,8 @@ class DocumentChecks:
         employer = self._policies.employer_code(found.employer)
         audience = grant.audience
         try:
-            check_audience_for_holder(audience, employer)
+            if employer is not None:  # as ``Policies.refusal_under``
+                check_audience_for_holder(audience, employer)
             fits = True
         except ConsentError:
             fits = False

@@ -95,7 +95,8 @@ class Policies:
         """``refusal`` with the employer's policy read already (bulk ingest reads
         a batch's policies in one query, ``of_employers``)."""
         try:
-            check_audience_for_holder(audience, employer)
+            if employer is not None:  # a disclosure of the first form names none
+                check_audience_for_holder(audience, employer)
             if policy is not None:
                 policy.check(audience, self._geo)
         except (AudienceRefusedByEmployer, AudienceNeedsEmployer,

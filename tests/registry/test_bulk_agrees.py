@@ -89,6 +89,12 @@ def scenario() -> tuple[list[tuple[str, dict]], list[dict]]:
     kept = signed_grant(h, ["skills"])
     before += [("disclosure", disclosure(h, kept, 1)), ("erasure", _erasure(h, 2))]
     fed += [disclosure(h, kept, 2), disclosure(h, kept, 3)]
+    # A Workcontext that names no employer is taken under an employer audience.
+    k = holder_key(88)
+    unemployed = full_workcontext(k.did)
+    del unemployed["worksFor"]
+    fed.append(disclosure(k, signed_grant(k, ["skills"], to=AT_UTRECHT), 1,
+                          unemployed))
     return before, fed
 
 
