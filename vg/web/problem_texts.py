@@ -68,7 +68,7 @@ FORMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
          "detail.required_length"),
         (_WORD + r" must be (one|a) date \(YYYY-MM-DD\) from (?P<low>\S+) to "
          r"(?P<high>\S+)", "detail.date_between"),
-        (_WORD + r" is required: one IRI", "detail.required_iri"),
+        (_WORD + r" is required: one http or https address", "detail.required_iri"),
         (_WORD + r" must be video/mp4 or video/webm", "detail.video_format"),
         (_WORD + r" must be the holder's did:key( \(did:key:z6Mk\.\.\.\))?",
          "detail.own_did"),
