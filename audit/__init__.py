@@ -29,7 +29,7 @@ from audit.errors import (
 from audit.flags import Flag, FlagRules
 from audit.log import Head, Proof
 from audit.note import Checkpoint, NoteError, Signer, Verifier, unverified_checkpoint
-from audit.queries import AuditRecord, to_csv
+from audit.queries import AuditRecord, Page, to_csv
 from audit.verify import VerifyReport
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "AuditError",
     "AuditLog",
     "AuditRecord",
+    "Page",
     "AuditUnavailable",
     "Checkpoint",
     "CheckpointRefused",

@@ -15,8 +15,13 @@ from audit.verify import VerifyReport, verify_log
 
 class AuditLog(MerkleLog):
     def entries(self, *, limit: int = 100, offset: int = 0,
-                **filters: Any) -> list[queries.AuditRecord]:
-        return queries.entries(self, limit=limit, offset=offset, **filters)
+                after: int | None = None, **filters: Any) -> list[queries.AuditRecord]:
+        return queries.entries(self, limit=limit, offset=offset, after=after,
+                               **filters)
+
+    def page(self, *, limit: int = 100, offset: int = 0, after: int | None = None,
+             **filters: Any) -> queries.Page:
+        return queries.page(self, limit=limit, offset=offset, after=after, **filters)
 
     def count(self, **filters: Any) -> int:
         return queries.count(self, **filters)

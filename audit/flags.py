@@ -19,7 +19,7 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -77,7 +77,7 @@ def flags(log: MerkleLog, since: datetime, until: datetime, rules: FlagRules,
     records = records[:MAX_ROWS]
     zone = ZoneInfo(rules.timezone)
     usual = _usual_day(log, since, rules, organisation)
-    found = [*_volume(records, usual, rules, zone), *_office_hours(records, rules, zone),
+    found = [*_volume(records, usual, rules), *_office_hours(records, rules, zone),
              *_repeated(records, rules), *_purpose(records, rules)]
     return found, truncated
 
@@ -109,27 +109,32 @@ def _usual_day(log: MerkleLog, since: datetime, rules: FlagRules,
     """Median entries per active day of each requester before the period."""
     start = since - timedelta(days=rules.baseline_days)
     per_day: dict[str, list[int]] = defaultdict(list)
-    counts = Counter((r.access.actor, r.entry.started_at.date())
+    counts = Counter((r.access.actor, _utc_day(r.entry))
                      for r in _read(log, start, since, organisation) if r.access)
     for (actor, _day), n in counts.items():
         per_day[actor].append(n)
     return {actor: statistics.median(days) for actor, days in per_day.items()}
 
 
-def _volume(records: list, usual: dict[str, float], rules: FlagRules,
-            zone: ZoneInfo) -> list[Flag]:
-    counts = Counter((r.access.actor, r.entry.organisation,
-                      r.entry.started_at.astimezone(zone).date())
+def _volume(records: list, usual: dict[str, float], rules: FlagRules) -> list[Flag]:
+    """A requester's day far above their usual one. Days are UTC days, as the
+    counts per day, the usual day and the log's date filters count them: the day
+    a flag names is the day a DPO filters on to find its entries."""
+    counts = Counter((r.access.actor, r.entry.organisation, _utc_day(r.entry))
                      for r in records if r.access)
     found = []
     for (actor, org, day), n in sorted(counts.items()):
         baseline = usual.get(actor, 0)
         if n >= rules.volume_minimum and n > rules.volume_factor * baseline:
-            found.append(Flag("volume", org, actor, f"{n} entries on {day}; usual "
-                              f"day {baseline:g}", day=day.isoformat(), count=n,
+            found.append(Flag("volume", org, actor, f"{n} entries on {day} (UTC); "
+                              f"usual day {baseline:g}", day=day.isoformat(), count=n,
                               facts={"count": str(n), "day": day.isoformat(),
                                      "usual": f"{baseline:g}"}))
     return found
+
+
+def _utc_day(entry) -> date:
+    return entry.started_at.astimezone(timezone.utc).date()
 
 
 def _office_hours(records: list, rules: FlagRules, zone: ZoneInfo) -> list[Flag]:

@@ -63,11 +63,43 @@ CSV_COLUMNS = [
 
 
 def entries(log: MerkleLog, *, limit: int = 100, offset: int = 0,
-            **filters: Any) -> list[AuditRecord]:
-    """Matching entries in log order; ``since`` inclusive, ``until`` not."""
+            after: int | None = None, **filters: Any) -> list[AuditRecord]:
+    """Matching entries in log order; ``since`` inclusive, ``until`` not;
+    ``after``: only entries whose index is above it (a cursor, see ``page``)."""
+    return _read(log, _limit(limit), offset, after, filters)
+
+
+@dataclass(frozen=True)
+class Page:
+    """Entries of one page and whether more match after them; ``after`` is then
+    the cursor that reads the next page (the last index of this one)."""
+
+    records: list[AuditRecord]
+    more: bool
+
+    @property
+    def after(self) -> int | None:
+        return self.records[-1].index if self.more and self.records else None
+
+
+def page(log: MerkleLog, *, limit: int = 100, offset: int = 0,
+         after: int | None = None, **filters: Any) -> Page:
+    """``entries`` and whether more match: one row more is read to know. A page
+    that is cut says so, so no reader takes the first rows for the whole answer.
+    Paging on the index (``after``) rather than an offset misses nothing and
+    repeats nothing while entries are appended or old ones pruned."""
+    limit = _limit(limit)
+    found = _read(log, limit + 1, offset, after, filters)
+    return Page(found[:limit], len(found) > limit)
+
+
+def _read(log: MerkleLog, limit: int, offset: int, after: int | None,
+          filters: dict[str, Any]) -> list[AuditRecord]:
+    e = log.tables.entries
     stmt = _joined(log).where(*where(log, filters))
-    stmt = stmt.order_by(log.tables.entries.c.idx)
-    stmt = stmt.limit(_limit(limit)).offset(_offset(offset))
+    if after is not None:
+        stmt = stmt.where(e.c.idx > _cursor(after))
+    stmt = stmt.order_by(e.c.idx).limit(limit).offset(_offset(offset))
     with _reading(), log.engine.connect() as conn:
         rows = conn.execute(stmt).mappings().all()
     return [_record(row) for row in rows]
@@ -198,6 +230,12 @@ def _time_condition(column: Any, name: str, value: object) -> ColumnElement[bool
 def _limit(value: object) -> int:
     if type(value) is not int or not 1 <= value <= MAX_LIMIT:
         raise InvalidAuditQuery("limit", f"an integer from 1 to {MAX_LIMIT}")
+    return value
+
+
+def _cursor(value: object) -> int:
+    if type(value) is not int or value < 0:
+        raise InvalidAuditQuery("after", "the index of an entry (an integer >= 0)")
     return value
 
 

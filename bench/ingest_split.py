@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.registry_bench import DATA_DIR, SEED, _admin, _organisations  # noqa: E402
 from bench.registry_bench import engine_for, machine  # noqa: E402
 from bench.registry_synth import NOW, cached, read_cached  # noqa: E402
-from registry import bulk, bulk_rows  # noqa: E402
+from registry import bulk, bulk_rows, bulk_state  # noqa: E402
 from registry.service import Registry  # noqa: E402
 from registry.db import create_tables  # noqa: E402
 from audit import AuditLog  # noqa: E402
@@ -83,15 +83,14 @@ def _table_name(*args) -> str:
 
 def instrument() -> None:
     """Wrap the steps of bulk ingest, where its modules look them up."""
-    for module in (bulk, bulk_rows):
-        for attr in ("_against_state", "insert", "upsert_holders", "index_rows",
-                     "reserve_ids", "_drop_replaced", "_erased_floors",
+    for module in (bulk, bulk_rows, bulk_state):
+        for attr in ("against_state", "insert", "upsert_holders", "index_rows",
+                     "reserve_ids", "drop_replaced", "_erased_floors",
                      "_defer_indexes_if_empty", "_rebuild_indexes"):
             if hasattr(module, attr):
                 setattr(module, attr, _timed(attr.lstrip("_"),
                                              getattr(module, attr)))
     bulk_rows.write = _timed(_table_name, bulk_rows.write)
-    bulk.BulkIngest._admit = _timed("admit", bulk.BulkIngest._admit)
     bulk.BulkIngest._store = _timed("store (all of a batch)", bulk.BulkIngest._store)
     ahead = bulk._checked_ahead
 

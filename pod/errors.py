@@ -15,6 +15,8 @@
     ├── InvalidArchive        400 invalid-archive   (problems: what is wrong with it)
     ├── ArchiveTooLarge       413 archive-too-large (limit: the pod does not fit one)
     ├── PodLocked             409 pod-locked        (the keys were dropped from memory)
+    ├── PodBusy               503 pod-busy          (retry_after: another request
+    │                                                holds the grant lock too long)
     ├── BinaryNotFound        404 resource-not-found (name)
     ├── InvalidName           400 invalid-resource-name (name)
     ├── RangeNotSatisfiable   416 range-not-satisfiable (size)
@@ -170,6 +172,24 @@ class PodLocked(PodError):
 
     def __init__(self) -> None:
         super().__init__("the pod is locked")
+
+
+class PodBusy(PodError):
+    """The pod's grant lock stayed taken for longer than a request waits for it
+    (another request of the holder is stuck holding it). Nothing was changed; the
+    request can be sent again (RFC 9110 15.6.4, 10.2.3)."""
+
+    status = 503
+    code = "pod-busy"
+
+    def __init__(self, retry_after: int):
+        super().__init__("another request of this pod is changing its consent; "
+                         f"try again in {retry_after} seconds")
+        self.retry_after = retry_after
+
+    @property
+    def response_headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class BinaryNotFound(PodError):

@@ -18,12 +18,16 @@ alternating commits on the 2-core development machine at load 8).
 from __future__ import annotations
 
 import fcntl
+import math
 import os
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
+
+from .errors import PodBusy
 
 
 TEMP_PREFIX = ".tmp-"
@@ -135,15 +139,18 @@ def fsync_dir(directory: Path) -> None:
 
 
 @contextmanager
-def pod_lock(directory: Path, name: str = ".lock") -> Iterator[None]:
+def pod_lock(directory: Path, name: str = ".lock",
+             wait: float | None = None) -> Iterator[None]:
     """Serialise read-modify-write of one pod across threads and processes; a
     lock of another ``name`` serialises a longer action that takes this one
     inside (flock is per open file, so the two never wait for each other).
+    With ``wait`` (seconds), PodBusy is raised when the lock is not free by then.
 
     Erasure removes the directory, lock file included, while others may wait on
     that file: a lock obtained on a file that is no longer the one at the path
     excludes nobody who opens the path now, so it is given up and taken again."""
     path = os.path.join(directory, name)
+    deadline = None if wait is None else time.monotonic() + wait
     while True:
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o666)
@@ -151,7 +158,7 @@ def pod_lock(directory: Path, name: str = ".lock") -> Iterator[None]:
             directory.mkdir(parents=True, exist_ok=True)
             continue
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            _flock_by(fd, deadline, wait)
             try:
                 if _same_file(fd, path):
                     yield
@@ -160,6 +167,30 @@ def pod_lock(directory: Path, name: str = ".lock") -> Iterator[None]:
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
+
+
+# How long a bounded wait for a lock sleeps between tries, at first and at most.
+_FIRST_PAUSE, _LONGEST_PAUSE = 0.005, 0.1
+
+
+def _flock_by(fd: int, deadline: float | None, wait: float | None) -> None:
+    """The exclusive lock on ``fd``; with a deadline, tried until then (flock
+    itself takes no timeout, and an alarm signal would reach only the main
+    thread)."""
+    if deadline is None:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return
+    pause = _FIRST_PAUSE
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise PodBusy(max(1, math.ceil(wait or 0))) from None
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, _LONGEST_PAUSE)
 
 
 @contextmanager

@@ -554,12 +554,15 @@ class UnlockedPod:
         return grant.signed_by(self._signer())
 
     @contextmanager
-    def grants_locked(self) -> Iterator[None]:
+    def grants_locked(self, wait: float | None = None) -> Iterator[None]:
         """The pod's grant lock: held by every flow that changes consent (grant,
         renewal, withdrawal, erasure, publication under the grants) from reading
         the grants to recording and publishing what it decided, across threads and
         processes, so no two of them act on what the other is about to change.
         Publishing takes the write lock inside it, so this is a lock of its own.
+        With ``wait`` (seconds) PodBusy is raised, before anything is read or
+        changed, when another request holds it that long: one stuck request of
+        the holder would otherwise make each later one wait with it.
 
         A thread that holds it may take it again (a renewal grants, then ends the
         grant it renews): flock would make the second take wait for the first."""
@@ -572,7 +575,7 @@ class UnlockedPod:
             finally:
                 held[key] -= 1
             return
-        with pod_lock(self.directory, ".grants-lock"):
+        with pod_lock(self.directory, ".grants-lock", wait=wait):
             held[key] = 1
             try:
                 yield

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from schemas.catalogue import FIELDS_OF_WORK
 from schemas.dates import DAY_RANGE, day_in_range
@@ -248,10 +248,11 @@ class Assignments:
         return self.get(organisation, assignment_id)
 
     def pass_on(self, organisation: str, assignment_id: int, pseudonym: str,
-                now: datetime) -> None:
-        """Leave this candidate out of this assignment's later lists (idempotent)."""
+                now: datetime, conn: Connection | None = None) -> None:
+        """Leave this candidate out of this assignment's later lists (idempotent);
+        in the caller's transaction ``conn`` when it gives one."""
         require_rankable(self.get(organisation, assignment_id), "pass candidates for")
-        with transaction(self._engine) as conn:
+        with within(self._engine, conn) as conn:
             known = conn.execute(select(T_PASS.c.pseudonym).where(
                 T_PASS.c.assignment_id == assignment_id,
                 T_PASS.c.pseudonym == pseudonym)).first()
@@ -263,6 +264,12 @@ class Assignments:
                                   str(assignment_id))
                 conn.execute(insert(T_PASS).values(
                     assignment_id=assignment_id, pseudonym=pseudonym, created=now))
+
+    def bring_back(self, assignment_id: int, pseudonym: str, conn: Connection) -> None:
+        """The candidate appears in this assignment's lists again (a pass undone,
+        or a like that overrides it)."""
+        conn.execute(delete(T_PASS).where(T_PASS.c.assignment_id == assignment_id,
+                                          T_PASS.c.pseudonym == pseudonym))
 
     def passed(self, assignment_id: int,
                conn: Connection | None = None) -> frozenset[str]:

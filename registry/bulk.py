@@ -5,12 +5,14 @@ or a restore) one document per transaction costs about a millisecond each on
 PostgreSQL. Here every check that needs no registry state runs in a pool of worker
 processes (``registry.bulk_checks``), which send back the rows' values ready for
 the database. The registry-state checks (replayed sequence, also against an
-erasure, withdrawn or foreign grant id, the employer's policy on audiences) run in
-this process per batch with a few set queries, and the rows go in with the
+erasure, withdrawn or foreign grant id, the employer's policy on audiences, with
+the retraction a refused newer document makes) run in this process per batch
+with a few set queries, in the order the documents were given
+(``registry.bulk_state``), and the rows go in with the
 driver's executemany (SQLite) or COPY (PostgreSQL) (``registry.bulk_rows``), never
 one ORM object or one statement per row. A batch is one transaction: a refused
-document is reported by its position and changes nothing, the accepted ones of its
-batch are stored together.
+document is reported by its position and changes nothing (but what a retraction
+ends, as one by one), the accepted ones of its batch are stored together.
 """
 
 from __future__ import annotations
@@ -27,22 +29,17 @@ from datetime import datetime
 from itertools import islice
 from typing import Iterable, Iterator, Mapping
 
-from sqlalchemy import Connection, Engine, delete, select, text
+from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.exc import SQLAlchemyError
-
-from consent import Audience, ConsentError
 
 from .bulk_checks import Checked, DocumentChecks, check, init_worker
 from .bulk_rows import insert
-from .db import among
+from .bulk_state import StateRules, against_state
 from .errors import StorageFailed
 from .policies import Policies
-from .tables import CHILD_TABLES, Disclosure, ErasedHolder, Holder
-from .video_shares import drop_for_grants
-from .withdrawn import withdrawn_among
+from .tables import CHILD_TABLES, Disclosure
 
-D, H = Disclosure.__table__, Holder.__table__
-E = ErasedHolder.__table__
+D = Disclosure.__table__
 BATCH = 5000
 CHUNK = 250  # documents per task sent to a worker
 AHEAD = 2  # batches handed to the workers before the one being stored
@@ -105,33 +102,12 @@ class BulkIngest:
                 result.refused.append((position, found))
             else:
                 good.append((position, Checked._make(found)))
-        admitted = self._admit(conn, good, result)
-        kept = _against_state(conn, self._secret, admitted, result)
+        rules = StateRules(self._secret, self._policies, now)
+        admitted = against_state(conn, rules, good, result.refused)
         texts = dict(batch)
-        insert(conn, [(found, texts[position]) for position, found in kept], now,
-           log_changes)
-        result.accepted += len(kept)
-
-    def _admit(self, conn: Connection, good: list[tuple[int, Checked]],
-               result: BulkResult) -> list[tuple[int, Checked]]:
-        """Each employer's policy on audiences, as ``Policies.admit`` applies it to
-        one disclosure; the policies of the batch are read (and on PostgreSQL
-        locked against a concurrent change) in one query."""
-        employers = {f.employer for _, f in good if f.employer is not None}
-        policies = self._policies.of_employers(conn, employers)
-        if not policies:
-            return good
-        admitted = []
-        for position, found in good:
-            policy = policies.get(found.employer)
-            try:
-                if policy is not None:
-                    policy.check(Audience.from_json(found.audience), self._geo)
-            except ConsentError as exc:
-                result.refused.append((position, exc.code))
-                continue
-            admitted.append((position, found))
-        return admitted
+        insert(conn, [(found, texts[position]) for position, found in admitted.kept],
+               now, log_changes, advanced=admitted.advanced)
+        result.accepted += len(admitted.kept)
 
 
 @contextmanager
@@ -277,8 +253,9 @@ def _rebuild_indexes(conn: Connection, definitions: list[str]) -> None:
 # a disclosure id reserved earlier in the same transaction (``bulk_rows.insert``),
 # which no other writer can remove meanwhile: the transaction holds SQLite's one
 # write lock from its start (``_lock_for_writing``); and a replaced disclosure
-# loses its child rows before itself (``_drop_replaced``). The lookups, one per
-# row of the disclosure tables and the match index (about twenty per
+# loses its child rows before itself (``bulk_state.drop_replaced``, as a
+# retracted one in ``Policies.retract``). The lookups, one per row of the
+# disclosure tables and the match index (about twenty per
 # disclosure), could only confirm that; on a match_skill-shaped table they made
 # an insert cost 2.6 instead of 1.8 us. Journal and synchronous settings stay as
 # they are: a load is as crash safe as any other transaction. Temporary storage
@@ -371,63 +348,3 @@ def _set_pragmas(conn: Connection, values: Mapping[str, int]) -> None:
 def _batches(items: Iterator, size: int) -> Iterator[list]:
     while batch := list(islice(items, size)):
         yield batch
-
-
-def _against_state(conn: Connection, secret: bytes, good: list[tuple[int, Checked]],
-                   result: BulkResult) -> list[tuple[int, Checked]]:
-    """The registry-state rules of ``Ingest.disclosure``, for a whole batch: the
-    sequence must move forward per holder (and above the erasure's sequence for a
-    holder erased here), a withdrawn grant id never returns (withdrawn.py, as for
-    one disclosure, an erasure since included), a grant id belongs to
-    one holder; a re-published grant replaces its old row."""
-    dids = sorted({f.holder for _, f in good})
-    grant_ids = sorted({f.grant_id for _, f in good})
-    last = dict(conn.execute(select(H.c.did, H.c.last_sequence).where(
-        among(conn, H.c.did, dids))).all()) if dids else {}
-    last.update(_erased_floors(conn, {f.holder: f.pseudonym for _, f in good
-                                      if f.holder not in last}))
-    withdrawn = withdrawn_among(conn, secret, grant_ids)
-    owners = dict(conn.execute(select(D.c.grant_id, D.c.holder_did).where(
-        among(conn, D.c.grant_id, grant_ids))).all()) if grant_ids else {}
-    kept, replaced = [], []
-    for position, found in sorted(good, key=lambda g: (g[1].holder, g[1].sequence)):
-        grant_id, holder = found.grant_id, found.holder
-        if found.sequence <= last.get(holder, 0):
-            result.refused.append((position, "replayed-document"))
-        elif grant_id in withdrawn:
-            result.refused.append((position, "grant-withdrawn"))
-        elif owners.get(grant_id, holder) != holder:
-            result.refused.append((position, "grant-id-taken"))
-        else:
-            last[holder] = found.sequence
-            if grant_id in owners:
-                replaced.append(grant_id)
-            owners[grant_id] = holder
-            kept.append((position, found))
-    _drop_replaced(conn, replaced)
-    # Within the batch a later publication of one grant replaces an earlier one.
-    latest = {f.grant_id: (p, f) for p, f in kept}
-    return list(latest.values())
-
-
-def _erased_floors(conn: Connection, pseudonyms: dict[str, str]) -> dict[str, int]:
-    """The erasure sequence of each holder (did: pseudonym) that was erased here."""
-    if not pseudonyms:
-        return {}
-    by_pseudonym = {p: d for d, p in pseudonyms.items()}
-    floors = conn.execute(select(E.c.pseudonym, E.c.last_sequence).where(
-        among(conn, E.c.pseudonym, sorted(by_pseudonym))))
-    return {by_pseudonym[p]: s for p, s in floors}
-
-
-def _drop_replaced(conn: Connection, grant_ids: list[str]) -> None:
-    if not grant_ids:
-        return
-    ids = select(D.c.id).where(D.c.grant_id.in_(grant_ids))
-    for table in CHILD_TABLES:
-        t = table.__table__
-        conn.execute(delete(t).where(t.c.disclosure_id.in_(ids)))
-    # A bulk load does not carry video copies: one of a replaced projection ends
-    # with it, and the pod copies the video again when it next publishes.
-    drop_for_grants(conn, grant_ids)
-    conn.execute(delete(D).where(D.c.grant_id.in_(grant_ids)))

@@ -50,6 +50,10 @@ class Checked(NamedTuple):
     employer: str | None  # the code of the employer whose policy governs the grant
     purposes: tuple[str, ...]
     skills: tuple[str, ...]
+    # Whether the audience fits the employer the Workcontext names (an employer
+    # audience names that employer): one that does not is refused, or retracts
+    # what the grant disclosed before, by the registry-state checks.
+    fits_employer: bool
     row: tuple  # the values of CHECKED_COLUMNS, converted for the database
 
 
@@ -82,8 +86,13 @@ class DocumentChecks:
         check_references(self._geo, found.workcontext)
         columns = extract(found.workcontext, found.fields, self._tooi)
         employer = self._policies.employer_code(found.employer)
-        check_audience_for_holder(grant.audience, employer)
         audience = grant.audience
+        try:
+            if employer is not None:  # as ``Policies.refusal_under``
+                check_audience_for_holder(audience, employer)
+            fits = True
+        except ConsentError:
+            fits = False
         row = (
             grant.id, found.holder, found.sequence, audience.kind, audience.ref,
             grant.valid_from, grant.valid_until, " ".join(sorted(found.fields)),
@@ -92,7 +101,7 @@ class DocumentChecks:
             columns.available_until, employer)
         return (found.holder, pseudonym_for(self._secret, found.holder),
                 found.sequence, grant.id, audience.to_json(), audience.organisations,
-                employer, grant.purposes, columns.skills, self._convert(row))
+                employer, grant.purposes, columns.skills, fits, self._convert(row))
 
 
 def _projection_json(projection: dict) -> str:

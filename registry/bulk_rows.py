@@ -42,14 +42,17 @@ _MD_ID = MD_COLUMNS.index("disclosure_id")
 
 
 def insert(conn: Connection, kept: list[tuple[Checked, str]], now: datetime,
-           log_changes: bool = False) -> None:
+           log_changes: bool = False, advanced: list[Checked] | None = None) -> None:
     """Store the admitted disclosures of one batch (``kept``: the checked values and
-    the document as received). ``log_changes``: write the change-log row of each
-    ``match_disclosure`` row, in their order, as its insert trigger does (the
-    load dropped it, ``bulk._defer_change_trigger``)."""
+    the document as received), and move the holders' sequence numbers to theirs
+    and to those of ``advanced`` (refused documents that retracted a grant).
+    ``log_changes``: write the change-log row of each ``match_disclosure`` row, in
+    their order, as its insert trigger does (the load dropped it,
+    ``bulk._defer_change_trigger``)."""
+    if kept or advanced:
+        upsert_holders(conn, [found for found, _ in kept] + list(advanced or ()))
     if not kept:
         return
-    upsert_holders(conn, [found for found, _ in kept])
     ids = reserve_ids(conn, len(kept))
     received = converters(D, ("received",), conn.dialect)((now,))[0]
     rows = []

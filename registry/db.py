@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from contextlib import contextmanager
 from typing import Iterator
 
 from sqlalchemy import ARRAY, ColumnElement, Connection, Engine, String, any_
-from sqlalchemy import bindparam, create_engine, event, func, literal_column, select
+from sqlalchemy import bindparam, create_engine, event, false, func, literal_column
+from sqlalchemy import select, update
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import SQLModel
@@ -92,3 +94,25 @@ def within(engine: Engine, conn: Connection | None) -> Iterator[Connection]:
         return
     with transaction(engine) as own:
         yield own
+
+
+def take_turn(conn: Connection, table, name: str) -> None:
+    """Wait, until this transaction ends, for every other transaction that took
+    the turn ``name``: the first step of a transaction that checks that a row is
+    absent (or counts rows) and then writes one, so that of two racing requests
+    the second sees the first one's row (a 409) instead of failing to write.
+
+    PostgreSQL: a transaction-scoped advisory lock on ``name`` (read committed
+    reads again after the wait, so the check sees the row of the one before).
+    SQLite admits one writer at a time: a write that changes nothing (to
+    ``table``) makes this transaction that writer before it reads, and its reads
+    then see every committed row. Read first, a deferred transaction could not
+    become the writer once another had committed (SQLITE_BUSY_SNAPSHOT, which no
+    busy timeout waits out): the request failed as if storage were down."""
+    if conn.dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "big",
+                             signed=True)
+        conn.execute(select(func.pg_advisory_xact_lock(key)))
+        return
+    column = next(iter(table.primary_key.columns))
+    conn.execute(update(table).where(false()).values({column.name: column}))

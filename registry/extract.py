@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+import re
 from typing import Any, Mapping
 
 from consent import InvalidGrant
 
 ESCO_SKILL = "http://data.europa.eu/esco/skill/"
 MAX_SKILLS = 100
+WEB_ADDRESS = re.compile(r"https?://\S+\Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +31,8 @@ class Extracted:
 
 def extract(projection: dict[str, Any], fields: frozenset[str],
             tooi_to_code: Mapping[str, str]) -> Extracted:
+    if "intro_video" in fields:
+        _check_video(projection)
     return Extracted(
         skills=_skills(projection) if "skills" in fields else (),
         employer_code=_employer(projection, tooi_to_code) if "employer" in fields else None,
@@ -38,6 +42,17 @@ def extract(projection: dict[str, Any], fields: frozenset[str],
         if "hours_per_week" in fields else None,
         **(_period(projection) if "available_period" in fields else {}),
     )
+
+
+def _check_video(projection: dict) -> None:
+    """The intro video's address is handed to organisations: a web address only
+    (the shapes' rule, checked here too for a projection no pod validated)."""
+    video = projection.get("introVideo")
+    address = video.get("contentUrl") if isinstance(video, dict) else None
+    if video is not None and not (isinstance(address, str) and WEB_ADDRESS.match(
+            address)):
+        raise InvalidGrant(
+            ["introVideo.contentUrl is required: one http or https address"])
 
 
 def _period(projection: dict) -> dict[str, date | None]:

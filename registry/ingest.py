@@ -94,8 +94,9 @@ class Ingest:
                 # Workcontext, so what it disclosed before goes too (committed),
                 # the copy of the intro video with it. With nothing to end, the
                 # refusal changes nothing (rolled back).
-                if not self._policies.retract(conn, found.holder, found.grant,
-                                              employer, refusal, now):
+                if not self._policies.retract(conn, found.holder, found.grant.id,
+                                              found.grant.audience, employer,
+                                              refusal, now):
                     raise refusal
                 drop_for_grant(conn, found.grant.id, found.holder)
             else:

@@ -8,10 +8,9 @@ the last free place get one 201 and 409 for the rest."""
 
 from __future__ import annotations
 
-import hashlib
+from sqlalchemy import func, select
 
-from sqlalchemy import false, func, select, update
-
+from .db import take_turn
 from .errors_work import LimitReached
 
 # Interest groups one holder founded (leaving a group does not free its place:
@@ -37,23 +36,8 @@ def check_room(conn, where, limit: int, what: str, owner: str) -> None:
     a team); until this transaction ends, other creations under the same ceiling
     wait, so none of them counts before this one's row is committed."""
     table, *clauses = where
-    _take_turn(conn, table, f"{what}|{owner}")
+    take_turn(conn, table, f"{what}|{owner}")
     count = conn.execute(select(func.count()).select_from(table).where(*clauses)
                          ).scalar_one()
     if count >= limit:
         raise LimitReached(limit, what)
-
-
-def _take_turn(conn, table, name: str) -> None:
-    """PostgreSQL: a transaction-scoped advisory lock on ``name`` (read committed
-    counts again after the wait, so the count sees the row of the one before).
-    SQLite admits one writer at a time: a write that changes nothing makes this
-    transaction that writer before it counts, and its count then sees every
-    committed row."""
-    if conn.dialect.name == "postgresql":
-        key = int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "big",
-                             signed=True)
-        conn.execute(select(func.pg_advisory_xact_lock(key)))
-        return
-    column = next(iter(table.primary_key.columns))
-    conn.execute(update(table).where(false()).values({column.name: column}))

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, func, insert, select
 
 from . import limits
-from .db import transaction
+from .db import take_turn, transaction
 from .errors_work import GroupNotFound, InvalidWorkInput, NameTaken, NotAGroupMember
 from .gate import ConsentGate, Requester, VisibleProfile
 from .tables_work import GroupMember, InterestGroup
@@ -63,6 +63,7 @@ class Peers:
         if problems:
             raise InvalidWorkInput(problems)
         with transaction(self._engine) as conn:
+            take_turn(conn, G, f"group-slug|{slug}")
             if conn.execute(select(G.c.id).where(G.c.slug == slug)).first():
                 raise NameTaken(slug)
             limits.check_room(conn, (G, G.c.founder == founder),

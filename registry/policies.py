@@ -27,7 +27,6 @@ from consent import (
     AudienceRefusedByEmployer,
     ConsentError,
     EmployerPolicy,
-    Grant,
     InvalidAudience,
     Geography,
     InvalidPolicy,
@@ -81,42 +80,53 @@ class Policies:
         """Refuse (with the reason) an audience the employer's policy does not allow.
         An employer audience must name the employer the disclosure names, or a kind
         the policy allows could reach an organisation it does not."""
-        if employer is not None:
-            check_audience_for_holder(audience, employer)
-        policy = self._read(conn, employer) if employer else None
-        if policy is not None:
-            policy.check(audience, self._geo)
+        refusal = self.refusal(conn, employer, audience)
+        if refusal is not None:
+            raise refusal
 
     def refusal(self, conn: Connection, employer: str | None,
                 audience: Audience) -> ConsentError | None:
         """What ``admit`` raises for this employer and audience, or None."""
+        policy = self._read(conn, employer) if employer else None
+        return self.refusal_under(policy, employer, audience)
+
+    def refusal_under(self, policy: EmployerPolicy | None, employer: str | None,
+                      audience: Audience) -> ConsentError | None:
+        """``refusal`` with the employer's policy read already (bulk ingest reads
+        a batch's policies in one query, ``of_employers``)."""
         try:
-            self.admit(conn, employer, audience)
+            if employer is not None:  # a disclosure of the first form names none
+                check_audience_for_holder(audience, employer)
+            if policy is not None:
+                policy.check(audience, self._geo)
         except (AudienceRefusedByEmployer, AudienceNeedsEmployer,
                 InvalidAudience) as exc:
             return exc
         return None
 
-    def retract(self, conn: Connection, holder_did: str, grant: Grant,
-                employer: str | None, refusal: ConsentError, now: datetime) -> bool:
-        """A newer Workcontext of the holder is refused under ``grant`` (the holder
+    def retract(self, conn: Connection, holder_did: str, grant_id: str,
+                audience: Audience, employer: str | None, refusal: ConsentError,
+                now: datetime, pending: bool = False) -> bool:
+        """A newer Workcontext of the holder is refused under the grant (the holder
         changed employer): the projection of the former one is deleted, not kept
         serving stale data (an employer the holder left, skills of before), and the
         holder gets a notice with the reason, as a policy change suspends a grant.
-        Returns whether there was a projection to delete; the grant comes back
-        when a later Workcontext is taken under it (the holder moves back).
+        Returns whether there was a projection to end: one stored, or (``pending``)
+        one a bulk load took earlier in the same batch and drops itself. The grant
+        comes back when a later Workcontext is taken under it (the holder moves
+        back).
 
         The notice names the employer whose policy refused, or the employer the
         grant's audience names, whom the holder no longer works for."""
         rows = conn.execute(select(D.c.id).where(
-            D.c.grant_id == grant.id, D.c.holder_did == holder_did)).scalars().all()
-        if not rows:
+            D.c.grant_id == grant_id, D.c.holder_did == holder_did)).scalars().all()
+        if not rows and not pending:
             return False
         for disclosure_id in rows:
             _delete_disclosure(conn, disclosure_id)
-        organisation, reason = _retraction(grant.audience, employer, refusal)
+        organisation, reason = _retraction(audience, employer, refusal)
         conn.execute(insert(NOTICE).values(
-            holder_did=holder_did, grant_id=grant.id, organisation=organisation,
+            holder_did=holder_did, grant_id=grant_id, organisation=organisation,
             reason=reason[:500], created=now))
         return True
 

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, insert, select
 
 from consent import format_time, public_key_from_did
 
-from .db import transaction
+from .db import take_turn, transaction
 from .errors_work import AlreadyRated, InvalidWorkInput, NotATeamMember
 from .errors_work import RatingNotOpen, RecipientUnknown
 from .inbox_delivery import InboxDelivery
@@ -76,6 +76,7 @@ class Ratings:
             "type": "Rating", "team": team.name, "aspects": aspects,
             "comment": comment, "sent": format_time(now)}, ensure_ascii=False)
         with transaction(self._engine) as conn:
+            take_turn(conn, R, f"rating|{team.id}|{rater}|{rated}")
             if conn.execute(select(R.c.team_id).where(
                     R.c.team_id == team.id, R.c.rater == rater,
                     R.c.rated == rated)).first():

@@ -51,15 +51,29 @@ class Swipes:
                          f"{decision} candidates for")
         if not self._gate.visible(requester, MATCHING, now, pseudonyms=[subject]):
             raise CandidateNotFound(subject)
-        self._put(assignment_id, "organisation", subject, decision, now)
+        # One decision on every way in (API, page): a pass also leaves the
+        # candidate out of the assignment's lists; a like brings one passed on
+        # back, so a match is never made on someone the lists hide.
+        with transaction(self._engine) as conn:
+            _put(conn, assignment_id, "organisation", subject, decision, now)
+            if decision == "pass":
+                self._assignments.pass_on(requester.organisation, assignment_id,
+                                          subject, now, conn=conn)
+            else:
+                self._assignments.bring_back(assignment_id, subject, conn)
 
     def undo_by_organisation(self, requester: Requester, assignment_id: int,
                              subject: str) -> None:
+        """Undo the decision, a pass's leaving out of the lists included."""
         require_staff(requester, "undo swipes")
         subject = checked_subject(subject)
         self._assignments.get(requester.organisation, assignment_id)
-        if not self._remove(assignment_id, "organisation", subject):
-            raise CandidateNotFound(subject)
+        with transaction(self._engine) as conn:
+            removed = conn.execute(delete(T).where(
+                *_key(assignment_id, "organisation", subject))).rowcount > 0
+            if not removed:
+                raise CandidateNotFound(subject)
+            self._assignments.bring_back(assignment_id, subject, conn)
 
     def matches(self, requester: Requester, assignment_id: int,
                 now: datetime) -> list[str]:
@@ -196,17 +210,21 @@ class Swipes:
 
     def _put(self, assignment_id: int, side: str, subject: str, decision: str,
              now: datetime) -> None:
-        """Replace this side's decision (one row per side, subject, assignment)."""
         with transaction(self._engine) as conn:
-            conn.execute(delete(T).where(*_key(assignment_id, side, subject)))
-            conn.execute(insert(T).values(assignment_id=assignment_id, side=side,
-                                          subject=subject, decision=decision,
-                                          decided=now))
+            _put(conn, assignment_id, side, subject, decision, now)
 
     def _remove(self, assignment_id: int, side: str, subject: str) -> bool:
         with transaction(self._engine) as conn:
             return conn.execute(delete(T).where(
                 *_key(assignment_id, side, subject))).rowcount > 0
+
+
+def _put(conn, assignment_id: int, side: str, subject: str, decision: str,
+         now: datetime) -> None:
+    """Replace this side's decision (one row per side, subject, assignment)."""
+    conn.execute(delete(T).where(*_key(assignment_id, side, subject)))
+    conn.execute(insert(T).values(assignment_id=assignment_id, side=side,
+                                  subject=subject, decision=decision, decided=now))
 
 
 def _matched(column=T.c.subject):

@@ -22,7 +22,7 @@ from sqlalchemy import Engine, func, insert, or_, select, update
 
 from . import limits
 from .assignments import Assignments
-from .db import transaction
+from .db import take_turn, transaction
 from .errors_work import InvalidWorkInput, NameTaken, NoMatch, NotATeamMember
 from .errors_work import CandidateNotFound, TeamDissolved, TeamNotFound
 from .gate import ConsentGate, Requester
@@ -94,6 +94,7 @@ class Teams:
             if subject not in visible:  # consent withdrawn or expired since the match
                 raise CandidateNotFound(subject)
         with transaction(self._engine) as conn:
+            take_turn(conn, T, "team-name")
             chosen = name or _free_name(conn, _slug(assignment.spec.title))
             if conn.execute(select(T.c.id).where(T.c.name == chosen)).first():
                 raise NameTaken(chosen)

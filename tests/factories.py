@@ -134,7 +134,7 @@ def full_workcontext(
         },
         "introVideo": {
             "type": "VideoObject",
-            "contentUrl": "urn:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427",
+            "contentUrl": "https://video.voorbeeld.nl/intro.mp4",
             "encodingFormat": "video/mp4",
         },
         "ratingSummary": {"type": "RatingSummary", "ratingCount": 3,

@@ -28,6 +28,7 @@ app.add_typer(consent, name="consent")
 MAX_FILE = 1 << 20  # checkpoints, proofs, entries and access views are small
 MAX_ID = 2**31 - 1  # database ids
 MAX_INDEX = 2**63 - 1  # log indexes, offsets and seeds fit a signed 64-bit integer
+EXPORT_PAGE = 1000  # entries an export reads per query (the log's most per query)
 
 
 
@@ -264,12 +265,20 @@ def export(data_dir: Optional[Path] = typer.Option(None),
                           "its offset"),
            export_format: str = typer.Option("json", "--format",
                                              help="json or csv"),
-           limit: int = typer.Option(1000, min=1, max=1000),
-           offset: int = typer.Option(0, min=0, max=MAX_INDEX)) -> None:
+           limit: Optional[int] = typer.Option(
+               None, min=1, max=MAX_INDEX,
+               help="at most this many entries (default: every one)"),
+           offset: int = typer.Option(0, min=0, max=MAX_INDEX),
+           after: Optional[int] = typer.Option(
+               None, min=0, max=MAX_INDEX, help="only entries after this index")
+           ) -> None:
     """Print entries with their access records as JSON or CSV, filtered by the
     rules the DPO's API and pages apply; a filter that can not be applied is
-    refused, never read as "no such access"."""
-    from audit import InvalidAuditQuery, to_csv
+    refused, never read as "no such access". Every matching entry is written,
+    read a page at a time; with ``--limit``, when more match, the entries
+    written are followed by one line on stderr naming the ``--after`` that reads
+    on, and the exit status is 3: an export is never cut without saying so."""
+    from audit import InvalidAuditQuery
 
     from .audit_filters import read
     from .wiring import build_system
@@ -285,11 +294,54 @@ def export(data_dir: Optional[Path] = typer.Option(None),
                        system.reference.organisations)
     except InvalidAuditQuery as exc:
         fail(f"--{exc}")
-    records = system.audit.entries(limit=limit, offset=offset, **filters)
-    if export_format == "csv":
-        typer.echo(to_csv(records), nl=False)
-    else:
-        typer.echo(json.dumps([r.to_json() for r in records], ensure_ascii=False))
+    pages = _export_pages(system.audit, filters, limit, offset, after)
+    try:
+        cut = _write_export(pages, export_format)
+    except InvalidAuditQuery as exc:
+        fail(f"--{exc}")
+    if cut is not None:
+        typer.echo(f"vg: more entries match; read on with --after {cut}", err=True)
+        raise typer.Exit(3)
+
+
+def _export_pages(log, filters: dict, limit: int | None, offset: int,
+                  after: int | None):
+    """The pages of an export, each a (records, cut) pair: ``cut`` is the cursor
+    after the last page when ``limit`` ended the export before the entries did."""
+    left = limit
+    while left is None or left > 0:
+        size = EXPORT_PAGE if left is None else min(EXPORT_PAGE, left)
+        page = log.page(limit=size, offset=offset, after=after, **filters)
+        offset, after = 0, page.after
+        if left is not None:
+            left -= len(page.records)
+        if after is None:
+            yield page.records, None
+            return
+        yield page.records, (after if left == 0 else None)
+
+
+def _write_export(pages, export_format: str) -> int | None:
+    """Write the pages as one JSON array or one CSV table, page by page; returns
+    where a limited export was cut, if it was."""
+    from audit import to_csv
+
+    cut, first = None, True
+    if export_format == "json":
+        sys.stdout.write("[")
+    for records, cut in pages:
+        if export_format == "csv":
+            sys.stdout.write(to_csv(records, header=first))
+        else:
+            for record in records:
+                sys.stdout.write(("" if first else ", ") + json.dumps(
+                    record.to_json(), ensure_ascii=False))
+                first = False
+        first = False
+    if export_format == "json":
+        sys.stdout.write("]\n")
+    sys.stdout.flush()
+    return cut
 
 
 @audit.command("prune")

@@ -59,14 +59,22 @@ def serialised(flow: Flow) -> Flow:
     all take it, so none of them checks what another is about to change (a
     withdrawal reading the grants before a racing renewal records its grant would
     leave the consent live under the renewal, GDPR art. 7(3)). The lock is
-    re-entrant per thread: a renewal grants and then ends the old grant in it."""
+    re-entrant per thread: a renewal grants and then ends the old grant in it.
+    It is waited for ``grant_lock_seconds`` at most (``grant_lock``)."""
 
     @functools.wraps(flow)
     def under_grant_lock(system, pod, *args, **kwargs):
-        with pod.grants_locked():
+        with grant_lock(system, pod):
             return flow(system, pod, *args, **kwargs)
 
     return under_grant_lock  # type: ignore[return-value]
+
+
+def grant_lock(system: System, pod: UnlockedPod):
+    """The pod's grant lock, waited for as long as the settings say: a request
+    stuck holding it makes the others fail with PodBusy (503, Retry-After)
+    instead of hanging with it."""
+    return pod.grants_locked(wait=system.settings.grant_lock_seconds)
 
 
 def unlock(system: System, who: str, passphrase: str,
@@ -375,7 +383,7 @@ def grant_consent(system: System, pod: UnlockedPod, audience: Any, purposes: lis
         raise WorkcontextMissing()
     check_audience_for_holder(parsed, employer_code(system.reference, document))
     retry_withdrawals(system, pod, now)
-    with pod.grants_locked():
+    with grant_lock(system, pod):
         records = pod.grants()
         replaced = _renewed(records, renews, now) if renews is not None else False
         check_grant_room(records, now, renewal=replaced)

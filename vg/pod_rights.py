@@ -34,6 +34,11 @@ def own_access_log(system: System, did: str, limit: int = 1000,
     return [access_record(r) for r in records]
 
 
+def own_access_count(system: System, did: str) -> int:
+    """How many audit entries are about the holder."""
+    return system.audit.count(subject=pseudonym_for(system.pseudonym_secret, did))
+
+
 def access_record(record) -> dict:
     """One audit record as the holder sees it; ``GET /pod/inzage`` adds the entry's
     exact bytes and its inclusion proof to the same members.

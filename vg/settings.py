@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     audit_retention_days: int = Field(default=730, ge=1, le=36500)
     kdf_level: Literal["interactive", "moderate"] = "moderate"
     session_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    # How long a consent request waits for the pod's grant lock that another request
+    # of the same pod holds, before it is answered 503 with Retry-After.
+    grant_lock_seconds: int = Field(default=10, ge=1, le=300)
     host: str = Field(default="127.0.0.1", max_length=253,
                       description="a host name or an IP address")
     port: int = Field(default=8000, ge=1, le=65535)

@@ -179,3 +179,19 @@ def test_each_dpo_and_holder_filter_reads_entries_through_an_index(
     if "requester" in filters and len(filters) == 1 or "trace_id" in filters:
         assert any(f"INDEX ix_{entries}_trace (trace_id=?)" in step
                    for step in plan), plan
+
+
+def test_a_volume_flag_names_the_utc_day_the_counts_and_the_filter_use(log):
+    # 23:30 UTC is already the next day in Amsterdam: the flag still names the
+    # day the statistics count the entries on, and that day's filter finds them.
+    for n, day in enumerate(range(2, 12), start=1):
+        shown(log, n, at(day, 9), subjects=(f"a{n}", f"b{n}"))
+    shown(log, 50, at(16, 23, 30), subjects=tuple(f"c{i}" for i in range(25)))
+
+    found, _ = log.flags(at(16, 0), at(18, 0), RULES)
+
+    [flag] = [f for f in found if f.kind == "volume"]
+    assert flag.day == "2026-03-16" and "2026-03-16" in flag.detail
+    days = {c["day"] for c in log.daily_counts(since=at(16, 0), until=at(18, 0))}
+    assert days == {flag.day}
+    assert len(log.entries(since=at(16, 0), until=at(17, 0), limit=1000)) == 25

@@ -445,10 +445,10 @@ def test_a_batch_holds_the_sqlite_write_lock_while_it_reads_the_registry_state(
     system.registry.receive_disclosure(disclosure(key, signed_grant(key, ["skills"]),
                                                   1), NOW)
     other_writer = []
-    read_state = bulk._against_state
+    read_state = bulk.against_state
 
-    def read_state_then_try_to_write(conn, secret, good, result):
-        kept = read_state(conn, secret, good, result)
+    def read_state_then_try_to_write(conn, *args):
+        kept = read_state(conn, *args)
         other = sqlite3.connect(engine.url.database, timeout=0)
         try:
             other.execute("BEGIN IMMEDIATE")
@@ -460,7 +460,7 @@ def test_a_batch_holds_the_sqlite_write_lock_while_it_reads_the_registry_state(
             other.close()
         return kept
 
-    monkeypatch.setattr(bulk, "_against_state", read_state_then_try_to_write)
+    monkeypatch.setattr(bulk, "against_state", read_state_then_try_to_write)
     system.registry.bulk.disclosures([json.dumps(d) for d in documents()], NOW)
 
     assert other_writer == ["waits"]
@@ -485,9 +485,9 @@ def test_a_load_into_an_empty_postgres_registry_checks_holders_once_at_its_end(
     during = []
     store = bulk.insert
 
-    def store_and_look(conn, kept, now, log_changes=False):
+    def store_and_look(conn, kept, now, *args, **kwargs):
         during.append(_holder_keys_now(conn))
-        store(conn, kept, now, log_changes)
+        store(conn, kept, now, *args, **kwargs)
 
     monkeypatch.setattr(bulk, "insert", store_and_look)
     result = system.registry.bulk.disclosures([json.dumps(d) for d in documents()],

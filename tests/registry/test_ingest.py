@@ -213,3 +213,18 @@ def test_a_grant_id_already_used_by_another_holder_is_a_clear_client_error(
     error = refused_without_change(system, document, RegistryError)
 
     assert 400 <= error.status < 500
+
+
+def test_a_projection_whose_intro_video_is_no_web_address_is_refused(system):
+    from consent import InvalidGrant
+    from tests.factories import disclosure, full_workcontext, holder_key, signed_grant
+
+    key = holder_key(95)
+    document = full_workcontext(key.did)
+    document["introVideo"] = {"type": "VideoObject",
+                              "contentUrl": "javascript:alert(1)",
+                              "encodingFormat": "video/mp4"}
+    signed = disclosure(key, signed_grant(key, ["intro_video", "skills"]), 1, document)
+
+    with pytest.raises(InvalidGrant, match="introVideo.contentUrl"):
+        system.registry.receive_disclosure(signed, NOW)

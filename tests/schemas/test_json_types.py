@@ -103,3 +103,25 @@ def test_an_availability_date_outside_2000_to_2099_is_refused(name, value):
 
     with pytest.raises(InvalidDocument, match=f"{name} must be .*2000"):
         WorkcontextValidator().validate(document, DID)
+
+
+@pytest.mark.parametrize("address", ["javascript:alert(1)", "data:text/html,x",
+                                     "file:///etc/passwd", "urn:x:video"])
+def test_an_intro_video_address_that_is_not_http_or_https_is_refused(address):
+    document = full_workcontext(DID)
+    document["introVideo"] = {"type": "VideoObject", "contentUrl": address,
+                              "encodingFormat": "video/mp4"}
+
+    with pytest.raises(InvalidDocument) as refused:
+        WorkcontextValidator().validate(document, DID)
+
+    assert any(p.startswith("introVideo.contentUrl") for p in refused.value.problems)
+
+
+def test_an_intro_video_at_an_https_address_passes():
+    document = full_workcontext(DID)
+    document["introVideo"] = {"type": "VideoObject",
+                              "contentUrl": "https://video.example.nl/intro.mp4",
+                              "encodingFormat": "video/mp4"}
+
+    WorkcontextValidator().validate(document, DID)

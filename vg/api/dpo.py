@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from audit import InvalidAuditQuery, NoSuchEntry, to_csv
 from registry import Forbidden, Requester
@@ -21,6 +21,7 @@ from ..oversight import log_read, verify_whole_log
 from .bounded_json import BoundedJsonRoute
 from .deps import MAX_ID, NowDep, RequesterDep, SystemDep, TraceDep, require_role
 from .models import VerifyOut
+from .paging import next_link
 from .render import json_response
 
 router = APIRouter(tags=["fg"], route_class=BoundedJsonRoute)
@@ -57,7 +58,7 @@ DATE_TEXT = {"description": "a date YYYY-MM-DD (since: from its start, until: "
 
 
 @router.get("/auditlog")
-def read_log(requester: RequesterDep, system: SystemDep, now: NowDep, trace: TraceDep,
+def read_log(request: Request, requester: RequesterDep, system: SystemDep, now: NowDep, trace: TraceDep,
              organisation: str | None = _text("organisation"),
              requester_id: str | None = Query(
                  default=None, alias="requester", max_length=MAX_LENGTH["requester"]),
@@ -68,21 +69,30 @@ def read_log(requester: RequesterDep, system: SystemDep, now: NowDep, trace: Tra
              until: str | None = _text("until", **DATE_TEXT),
              export: Literal["json", "csv"] = Query(default="json", alias="format"),
              limit: int = Query(default=100, ge=1, le=1000),
-             offset: int = Query(default=0, ge=0, le=MAX_ID)) -> Response:
+             offset: int = Query(default=0, ge=0, le=MAX_ID),
+             after: int | None = Query(default=None, ge=0, le=MAX_ID, description=(
+                 "the cursor of the next page: entries after this index"))
+             ) -> Response:
     """Entries in log order with the access record of their request; ``format=csv``
     exports the same rows as CSV. A filter that can not be applied (an unknown
     purpose, organisation or outcome, a pseudonym not written in full, a
-    control character) is refused (400), not answered with an empty log."""
+    control character) is refused (400), not answered with an empty log. A page
+    that does not hold every matching entry says so with a ``Link`` rel="next"
+    to the rest (JSON and CSV alike)."""
     filters = _filters(requester, system, organisation=organisation,
                        requester=requester_id, purpose=purpose, subject=subject,
                        outcome=outcome, since=since, until=until)
-    records = system.audit.entries(limit=limit, offset=offset, **filters)
+    found = system.audit.page(limit=limit, offset=offset, after=after, **filters)
+    records = found.records
     log_read(system, requester, now, trace, "read-audit-log", len(records))
     if export == "csv":
-        return Response(to_csv(records), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": "attachment; "
-                                 'filename="auditlog.csv"'})
-    return json_response([r.to_json() for r in records])
+        response = Response(to_csv(records), media_type="text/csv; charset=utf-8",
+                            headers={"Content-Disposition": "attachment; "
+                                     'filename="auditlog.csv"'})
+    else:
+        response = json_response([r.to_json() for r in records])
+    response.headers.update(next_link(request, found.after))
+    return response
 
 
 @router.get("/auditlog/statistieken")

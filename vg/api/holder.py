@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from audit import unverified_checkpoint
 from consent import grant_urn
@@ -31,6 +31,7 @@ from .models import GrantCreate, GrantOut, PodCreate, SavedOut, SessionCreate
 from .models import WithdrawnOut
 from .models import SessionOut, VersionOut
 from .pod_resources import IfMatch, IfNoneMatch, replace_workcontext
+from .paging import next_link
 from .render import json_response
 
 router = APIRouter(tags=["houder"], route_class=BoundedJsonRoute)
@@ -130,21 +131,28 @@ def withdraw_grant(grant_ref: GrantRef, pod: HolderDep, system: SystemDep,
 
 
 @router.get("/pod/inzage")
-def own_access_log(pod: HolderDep, system: SystemDep, now: NowDep,
+def own_access_log(request: Request, pod: HolderDep, system: SystemDep, now: NowDep,
                    limit: int = Query(default=100, ge=1, le=1000),
-                   offset: int = Query(default=0, ge=0, le=MAX_ID)) -> Response:
+                   offset: int = Query(default=0, ge=0, le=MAX_ID),
+                   after: int | None = Query(default=None, ge=0, le=MAX_ID)
+                   ) -> Response:
     """Who saw which of my fields, when and for what (GDPR art. 15), with for each
     entry its exact bytes and an inclusion proof in the signed checkpoint, so the
     holder can check, with the log's verifier key alone, that it is in the log
-    everyone else sees (RFC 9162 2.1.3.2, C2SP tlog-checkpoint)."""
+    everyone else sees (RFC 9162 2.1.3.2, C2SP tlog-checkpoint). A page that does
+    not hold every entry says so with a ``Link`` rel="next" to the rest."""
     subject = pseudonym_for(system.pseudonym_secret, pod.did)
-    records = system.audit.entries(subject=subject, limit=limit, offset=offset)
+    found = system.audit.page(subject=subject, limit=limit, offset=offset,
+                              after=after)
+    records = found.records
     note = system.audit.checkpoint(now)
     size = unverified_checkpoint(note).size
     proofs = system.audit.inclusions([r.index for r in records], size)
-    return json_response({
+    response = json_response({
         "checkpoint": note, "verifierKey": system.audit.verifier.vkey(),
         "entries": [_access(r, proofs[r.index]) for r in records]})
+    response.headers.update(next_link(request, found.after))
+    return response
 
 
 def _access(record, proof) -> dict:

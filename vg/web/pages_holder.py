@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, time, timezone
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from consent import ConsentError
@@ -47,6 +47,8 @@ AUDIENCE_KINDS = ("employer", "employer_and_neighbours", "province",
                   "all_municipalities", "cross_sector")
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 INPUT_ERRORS = (SchemaError, ConsentError, PodError, RegistryError)
+# Entries the page "who looked at my data" shows at a time, newest first.
+ACCESS_PAGE = 200
 
 
 @router.get("/mijn")
@@ -385,17 +387,27 @@ def _end_of_day(text) -> datetime:
 # -- who looked at my data ------------------------------------------------------------
 
 @router.get("/mijn/inzage")
-def access_log(request: Request, pod: HolderPod, system: SystemDep) -> Response:
-    """GDPR art. 15(1)(c): every disclosure about me, newest first."""
+def access_log(request: Request, pod: HolderPod, system: SystemDep,
+               tot: int | None = Query(default=None, ge=0, le=2**31 - 1)) -> Response:
+    """GDPR art. 15(1)(c): every disclosure about me, newest first, a page at a
+    time: the newest ``ACCESS_PAGE``, or those before the ``tot``-th, with links
+    to the older and newer pages, so none is left out without saying so."""
     lang = lang_of(request)
-    rows = pod_rights.own_access_log(system, pod.did, limit=500)
+    total = pod_rights.own_access_count(system, pod.did)
+    end = total if tot is None else min(tot, total)
+    start = max(0, end - ACCESS_PAGE)
+    rows = (pod_rights.own_access_log(system, pod.did, limit=end - start,
+                                      offset=start) if end > start else [])
     for row in rows:
         row["organisationName"] = _org_name(system.reference, row["organisation"])
         row["purposeLabel"] = (_label(PURPOSES[row["purpose"]], lang)
                                if row["purpose"] in PURPOSES else row["purpose"])
         row["fieldLabels"] = [_label(FIELDS[f], lang) if f in FIELDS else f
                               for f in row["fields"]]
-    return page(request, "holder_access.html", rows=list(reversed(rows)))
+    return page(request, "holder_access.html", rows=list(reversed(rows)),
+                total=total, first=start + 1, last=end,
+                older=start if start > 0 else None,
+                newer=min(total, end + ACCESS_PAGE) if end < total else None)
 
 
 # -- export and erasure ---------------------------------------------------------------

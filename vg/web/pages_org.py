@@ -222,9 +222,7 @@ def decide(request: Request, assignment_id: int, form: Form, requester: Organisa
     subject = checked_subject(required_text(subject, "form.candidate", 64))
     decision = one_of(decision, DECISIONS, "form.decision")
     system.work.swipes.by_organisation(requester, assignment_id, subject, decision,
-                                       now)
-    if decision == "pass":
-        system.registry.pass_candidate(requester, assignment_id, subject, now)
+                                       now)  # a pass also leaves them out of the list
     matched = system.work.swipes.is_match(assignment_id, subject, now)
     return _candidate_page(request, system, requester, assignment_id, now, cursor,
                            "match" if matched else decision)

@@ -43,7 +43,39 @@ FORMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
          r"optionalSkills", "detail.skill_weight"),
         (r"(?P<uri>\S+) is not a known ESCO skill", "detail.unknown_skill"),
         (r"(?P<uri>\S+) is not a known ESCO occupation", "detail.unknown_occupation"),
+        # the Workcontext's shapes (schemas/shapes/workcontext.ttl) and checks
+        (_WORD + r" must be an integer from (?P<low>-?\d+) to (?P<high>-?\d+)",
+         "detail.int_range"),
+        (_WORD + r" must be one e-mail address \(at most (?P<high>\d+) characters\)",
+         "detail.email"),
+        (_WORD + r" must be one telephone number", "detail.telephone"),
+        (_WORD + r" must be (one TOOI organisation identifier|the TOOI identifier "
+         r"of a known organisation)", "detail.organisation"),
+        (_WORD + r" must be one ESCO occupation URI", "detail.occupation"),
+        (_WORD + r" must be ESCO skill URIs \(at most (?P<high>\d+)\)",
+         "detail.skill_most"),
+        (_WORD + r" must be one HR21 function family", "detail.function_family"),
+        (_WORD + r" must be one (function level|availability|video|rating summary|"
+         r"period)", "detail.one_object"),
+        (_WORD + r' must be a decimal text from "(?P<low>[^"]+)" to "(?P<high>[^"]+)"'
+         r" with at most one decimal.*", "detail.decimal_range"),
+        (_WORD + r" must be HR21, FGR or overig", "detail.level_system"),
+        (_WORD + r" must be one text of at most (?P<high>\d+) characters",
+         "detail.max_length"),
+        (_WORD + r" is required \(at most (?P<high>\d+) characters\)",
+         "detail.required_most"),
+        (_WORD + r" is required: one text of (?P<low>\d+) to (?P<high>\d+) characters",
+         "detail.required_length"),
+        (_WORD + r" must be (one|a) date \(YYYY-MM-DD\) from (?P<low>\S+) to "
+         r"(?P<high>\S+)", "detail.date_between"),
+        (_WORD + r" is required: one http or https address", "detail.required_iri"),
+        (_WORD + r" must be video/mp4 or video/webm", "detail.video_format"),
+        (_WORD + r" must be the holder's did:key( \(did:key:z6Mk\.\.\.\))?",
+         "detail.own_did"),
+        (_WORD + r" must not end before it starts", "detail.period_order"),
         (r"a grant can be valid for at most two years", "detail.grant_two_years"),
+        (r"another request of this pod is changing its consent; try again in "
+         r"(?P<seconds>\d+) seconds", "detail.pod_busy"),
         # the access log's verification (audit/verify.py)
         (r"entry (?P<index>\d+) is missing \(deleted\)", "detail.entry_deleted"),
         (r"entry (?P<index>\d+) appears twice \(inserted\)", "detail.entry_twice"),
@@ -62,6 +94,18 @@ LABELS = {
     "validUntil": "consent.until", "requiredSkills": "assignment.required",
     "optionalSkills": "assignment.optional", "location": "assignment.location",
     "circle": "assignment.circle",
+    # the Workcontext form's fields, as the shapes name them
+    "email": "workcontext.email", "telephone": "workcontext.telephone",
+    "worksFor": "workcontext.employer", "fieldOfWork": "workcontext.field",
+    "skills": "workcontext.skills", "functionLevel": "workcontext.level",
+    "functionLevel.levelName": "workcontext.level_name",
+    "functionLevel.levelRank": "workcontext.rank",
+    "functionLevel.salaryScale": "workcontext.scale",
+    "availability": "workcontext.availability",
+    "availability.hoursPerWeek": "workcontext.hours",
+    "availability.period": "workcontext.availability",
+    "availability.period.startDate": "workcontext.from",
+    "availability.period.endDate": "workcontext.until",
 }
 
 

@@ -407,3 +407,47 @@ def test_a_subject_that_is_not_32_hexadecimal_digits_is_400(world, method, path,
 
     assert answer.status_code == 400, answer.text
     assert answer.headers["content-type"] == "application/problem+json"
+
+
+def _candidates(world, staff, assignment) -> list[str]:
+    answer = world.client.get(f"{API}/opdrachten/{assignment}/kandidaten",
+                              headers=staff)
+    assert answer.status_code == 200, answer.text
+    return [c["subject"] for c in answer.json()["candidates"]]
+
+
+def test_a_pass_leaves_the_candidate_out_and_its_undo_brings_them_back(world):
+    # The page's "Niet voor mij" and the API's pass are one decision: the
+    # candidate leaves the lists, and undoing the swipe undoes both.
+    skills = world.skills()
+    sanne = world.holder(skills)
+    world.grant(sanne, ["skills"])
+    staff = world.staff()
+    assignment = world.assignment(staff, skills)
+    assert sanne.subject in _candidates(world, staff, assignment)
+
+    assert world.like(staff, assignment, sanne, decision="pass").status_code == 200
+    passed = _candidates(world, staff, assignment)
+    undone = world.client.delete(f"{API}/opdrachten/{assignment}/keuzes/"
+                                 f"{sanne.subject}", headers=staff)
+
+    assert sanne.subject not in passed
+    assert undone.status_code == 204
+    assert sanne.subject in _candidates(world, staff, assignment)
+
+
+def test_a_like_after_a_pass_brings_the_candidate_back_with_the_match(world):
+    skills = world.skills()
+    sanne = world.holder(skills)
+    world.grant(sanne, ["skills"])
+    staff = world.staff()
+    assignment = world.assignment(staff, skills)
+    world.holder_likes(sanne, assignment)
+    passed = world.client.post(f"{API}/opdrachten/{assignment}/gepasseerd",
+                               headers=staff, json={"subject": sanne.subject})
+    assert passed.status_code == 204
+
+    liked = world.like(staff, assignment, sanne)
+
+    assert liked.json()["match"] is True
+    assert sanne.subject in _candidates(world, staff, assignment)

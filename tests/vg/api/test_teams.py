@@ -323,3 +323,38 @@ def _ratings_in_pod(world, person, scores) -> None:
         body = json.dumps({"type": "Rating", "team": "t", "aspects": aspects})
         delivery.deliver(person.did, inbox.seal_to(person.did, body.encode()),
                          origin=f"rater {n}")
+
+
+def test_ratings_sent_at_once_give_one_delivery_and_already_rated_for_the_rest(
+        world, team):
+    # A double click on the rating form's button sends the same rating twice.
+    import threading
+
+    from registry.errors_work import AlreadyRated
+
+    _dissolve(world, team)
+    ratings, teams = world.system.work.ratings, world.system.work.teams
+    sanne, bram = team["sanne"].subject, team["bram"].subject
+    row = teams.get(team["name"])
+    start, outcomes = threading.Barrier(6), []
+
+    def rate(rater: str, rated: str) -> None:
+        start.wait()
+        try:
+            ratings.rate(rater, row, rated, ASPECTS, COMMENT, NOW)
+            outcomes.append((rater, "sent"))
+        except Exception as exc:  # noqa: BLE001  (the outcome is asserted on)
+            outcomes.append((rater, getattr(exc, "code", repr(exc))))
+
+    threads = [threading.Thread(target=rate, args=pair)
+               for pair in [(sanne, bram)] * 3 + [(bram, sanne)] * 3]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    for rater in (sanne, bram):
+        mine = sorted(code for who, code in outcomes if who == rater)
+        assert mine == [AlreadyRated.code] * 2 + ["sent"], mine
+    assert len(world.inbox.messages[team["bram"].did]) == 1
+    assert len(world.inbox.messages[team["sanne"].did]) == 1

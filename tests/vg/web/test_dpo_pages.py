@@ -161,10 +161,12 @@ def test_flag_explanations_are_in_the_pages_language_with_its_dates(tmp_path):
     dutch = flags_page(tmp_path / "nl", "nl", 20, hours=14)  # 03:00 in Amsterdam
     english = flags_page(tmp_path / "en", "en", 20, hours=14)
 
-    assert "20 inzagen op 5 december 2026; een gewone dag telt er 0." in dutch
+    assert ("20 inzagen op 5 december 2026 (UTC, zoals de telling per dag en het "
+            "filter); een gewone dag telt er 0.") in dutch
     assert "20 times shown in the period." in english
     assert "20 keer getoond in de periode." in dutch
-    assert "20 entries on 5 December 2026; a usual day has 0." in english
+    assert ("20 entries on 5 December 2026 (UTC, as the counts per day and the "
+            "filter); a usual day has 0.") in english
     assert ("Verzoek op zaterdag 5 december 2026 om 03:00 lokale tijd (02:00 UTC): "
             "in het weekend.") in dutch
     assert ("Request on Saturday 5 December 2026 at 03:00 local time (02:00 UTC): "

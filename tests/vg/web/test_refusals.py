@@ -205,3 +205,29 @@ def test_too_many_skills_are_refused_with_the_limit_named(app):  # noqa: F811
     assert answer.status_code == 400
     assert "Kies hoogstens 100 vaardigheden." in answer.text
 
+
+
+def _workcontext_shape_messages() -> list[str]:
+    """Every message the Workcontext's shapes can give, read from the shapes."""
+    import re
+    from pathlib import Path
+
+    import schemas
+
+    shapes = Path(schemas.__file__).parent / "shapes" / "workcontext.ttl"
+    found = re.findall(r'sh:message "((?:[^"\\]|\\.)*)"', shapes.read_text("utf-8"))
+    return [m.replace('\\"', '"') for m in found]
+
+
+def test_every_problem_a_workcontext_can_have_reads_in_dutch_with_its_label():
+    from vg.web.problem_texts import localised
+    t = translator("nl")
+    problems = [*_workcontext_shape_messages(),
+                "availability.period must not end before it starts"]
+
+    untranslated = [p for p in problems if localised(p, "nl", t) is None]
+
+    assert len(problems) >= 20
+    assert untranslated == []
+    assert localised("availability.hoursPerWeek must be an integer from 0 to 40",
+                     "nl", t) == "Uren per week moet een heel getal van 0 tot en met 40 zijn."

@@ -115,3 +115,15 @@ def _grouped(fields: list[tuple[str, str]]) -> dict[str, str | list[str]]:
         else:
             out[name] = [value] if name == "vaardigheid" else value
     return out
+
+
+def test_a_refused_save_names_the_field_on_the_dutch_page(app):  # noqa: F811
+    holder, _ = signed_in_holder(app)
+    fields = dict(_grouped(as_filled(holder.get("/mijn/werkcontext").text,
+                                     "/mijn/werkcontext")))
+    fields.update(uren="99", actie="opslaan")
+
+    answer = holder.post("/mijn/werkcontext", data=fields)
+
+    assert answer.status_code == 400
+    assert "Uren per week moet een heel getal van 0 tot en met 40 zijn." in answer.text

@@ -1,0 +1,183 @@
+"""The registry-state rules of ``Ingest.disclosure``, applied to a batch of bulk ingest.
+
+The documents of a batch are taken in the order they were given, as single ingest
+takes them one after the other, and each meets the rules in single ingest's order:
+
+1. its sequence number must move its holder's forward (above the erasure's for a
+   holder erased here), else ``replayed-document``;
+2. its grant id must not belong to another holder, in a disclosure or a
+   withdrawal, else ``grant-id-taken``;
+3. its grant must not have been withdrawn (withdrawn.py), else ``grant-withdrawn``;
+4. its audience must fit the holder's employer and that employer's policy
+   (``Policies.refusal_under``), else it is refused with the policy's reason, and
+   when the grant disclosed something before (stored, or taken earlier in the same
+   batch) that is retracted (``Policies.retract``): the refused document still
+   moves the holder's sequence number, as the one-by-one path commits it.
+
+The state is read with a few set queries per batch and kept up to date in memory
+as the batch is walked, so a later document of the batch sees what an earlier one
+did. A re-published grant replaces its old rows (``drop_replaced``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Connection, delete, select
+
+from consent import Audience, ConsentError, EmployerPolicy
+
+from .bulk_checks import Checked, CHECKED_COLUMNS
+from .db import among
+from .policies import Policies
+from .tables import CHILD_TABLES, Disclosure, ErasedHolder, Holder, WithdrawnGrant
+from .video_shares import drop_for_grant, drop_for_grants, named_share
+from .withdrawn import withdrawn_among
+
+D, H = Disclosure.__table__, Holder.__table__
+E, W = ErasedHolder.__table__, WithdrawnGrant.__table__
+_FIELDS = CHECKED_COLUMNS.index("fields")
+_PROJECTION = CHECKED_COLUMNS.index("projection")
+
+
+@dataclass
+class Admitted:
+    """What a batch stores: the documents taken (the last of each grant), and the
+    refused ones that retracted a grant, whose sequence numbers still count."""
+
+    kept: list[tuple[int, Checked]] = field(default_factory=list)
+    advanced: list[Checked] = field(default_factory=list)
+
+
+@dataclass
+class StateRules:
+    secret: bytes
+    policies: Policies
+    now: datetime
+
+
+def against_state(conn: Connection, rules: StateRules,
+                  good: list[tuple[int, Checked]], refused: list[tuple[int, str]]
+                  ) -> Admitted:
+    """Apply the rules to ``good`` (position, checked) in position order; append
+    each refusal as (position, code) to ``refused``."""
+    state = _BatchState.read(conn, rules.secret, good)
+    policies = rules.policies.of_employers(
+        conn, {f.employer for _, f in good if f.employer is not None})
+    taken: dict[str, tuple[int, Checked]] = {}
+    admitted = Admitted()
+    for position, found in sorted(good, key=lambda g: g[0]):
+        code = state.refusal(found)
+        if code is not None:
+            refused.append((position, code))
+            continue
+        refusal = _policy_refusal(rules.policies, policies, found)
+        if refusal is None:
+            state.take(found)
+            taken.pop(found.grant_id, None)  # the newest last, as one by one
+            taken[found.grant_id] = (position, found)
+            continue
+        refused.append((position, refusal.code))
+        pending = taken.pop(found.grant_id, None) is not None
+        if rules.policies.retract(conn, found.holder, found.grant_id,
+                                  Audience.from_json(found.audience), found.employer,
+                                  refusal, rules.now, pending=pending):
+            drop_for_grant(conn, found.grant_id, found.holder)
+            state.retracted(found)
+            admitted.advanced.append(found)
+    drop_replaced(conn, [f for _, f in taken.values() if f.grant_id in state.replaced])
+    admitted.kept = list(taken.values())
+    return admitted
+
+
+def _policy_refusal(policies: Policies, read: dict[str, EmployerPolicy],
+                    found: Checked) -> ConsentError | None:
+    policy = read.get(found.employer) if found.employer is not None else None
+    if policy is None and found.fits_employer:
+        return None  # the common case, decided without building the audience
+    return policies.refusal_under(policy, found.employer,
+                                  Audience.from_json(found.audience))
+
+
+@dataclass
+class _BatchState:
+    last: dict[str, int]  # holder did: last sequence number
+    withdrawn: set[str]
+    stored: dict[str, str]  # grant id: holder, of stored disclosures
+    withdrawn_by: dict[str, str]  # grant id: holder, of withdrawals
+    replaced: set[str] = field(default_factory=set)
+
+    @classmethod
+    def read(cls, conn: Connection, secret: bytes,
+             good: list[tuple[int, Checked]]) -> _BatchState:
+        dids = sorted({f.holder for _, f in good})
+        grant_ids = sorted({f.grant_id for _, f in good})
+        last = dict(conn.execute(select(H.c.did, H.c.last_sequence).where(
+            among(conn, H.c.did, dids))).all()) if dids else {}
+        last.update(_erased_floors(conn, {f.holder: f.pseudonym for _, f in good
+                                          if f.holder not in last}))
+        stored: dict[str, str] = {}
+        withdrawn_by: dict[str, str] = {}
+        if grant_ids:
+            stored = dict(conn.execute(select(D.c.grant_id, D.c.holder_did).where(
+                among(conn, D.c.grant_id, grant_ids))).all())
+            withdrawn_by = dict(conn.execute(select(W.c.grant_id, W.c.holder_did)
+                                             .where(among(conn, W.c.grant_id,
+                                                          grant_ids))).all())
+        return cls(last, withdrawn_among(conn, secret, grant_ids), stored,
+                   withdrawn_by)
+
+    def refusal(self, found: Checked) -> str | None:
+        if found.sequence <= self.last.get(found.holder, 0):
+            return "replayed-document"
+        for owners in (self.stored, self.withdrawn_by):
+            if owners.get(found.grant_id, found.holder) != found.holder:
+                return "grant-id-taken"
+        if found.grant_id in self.withdrawn:
+            return "grant-withdrawn"
+        return None
+
+    def take(self, found: Checked) -> None:
+        self.last[found.holder] = found.sequence
+        if self.stored.get(found.grant_id) == found.holder:
+            self.replaced.add(found.grant_id)
+        self.stored[found.grant_id] = found.holder
+
+    def retracted(self, found: Checked) -> None:
+        """The grant's stored rows are gone (``Policies.retract``)."""
+        self.last[found.holder] = found.sequence
+        self.stored.pop(found.grant_id, None)
+        self.replaced.discard(found.grant_id)
+
+
+def _erased_floors(conn: Connection, pseudonyms: dict[str, str]) -> dict[str, int]:
+    """The erasure sequence of each holder (did: pseudonym) that was erased here."""
+    if not pseudonyms:
+        return {}
+    by_pseudonym = {p: d for d, p in pseudonyms.items()}
+    floors = conn.execute(select(E.c.pseudonym, E.c.last_sequence).where(
+        among(conn, E.c.pseudonym, sorted(by_pseudonym))))
+    return {by_pseudonym[p]: s for p, s in floors}
+
+
+def drop_replaced(conn: Connection, replacing: list[Checked]) -> None:
+    """Delete the stored rows of the grants ``replacing`` publishes again, and the
+    copies of the intro video the new projection no longer names (as single
+    ingest: a copy it still names stays)."""
+    if not replacing:
+        return
+    grant_ids = [f.grant_id for f in replacing]
+    ids = select(D.c.id).where(D.c.grant_id.in_(grant_ids))
+    for table in CHILD_TABLES:
+        t = table.__table__
+        conn.execute(delete(t).where(t.c.disclosure_id.in_(ids)))
+    naming = [f for f in replacing if "intro_video" in f.row[_FIELDS].split()]
+    named = {f.grant_id for f in naming}
+    drop_for_grants(conn, [g for g in grant_ids if g not in named])
+    for found in naming:
+        keep = named_share(found.row[_FIELDS].split(),
+                           json.loads(found.row[_PROJECTION]))
+        drop_for_grant(conn, found.grant_id, found.holder, keep=keep)
+    conn.execute(delete(D).where(D.c.grant_id.in_(grant_ids)))
