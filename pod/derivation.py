@@ -72,6 +72,20 @@ class KeyDerivation:
             yield
 
 
+def characters(passphrase: str) -> list[str]:
+    """The characters of ``passphrase`` as a reader counts them, in the form keys
+    are derived from: a base character with its combining marks is one (an
+    approximation of UAX #29's grapheme clusters that needs no table beyond
+    unicodedata); a mark with no base before it counts on its own."""
+    clusters: list[str] = []
+    for char in unicodedata.normalize(NORMALISATION, passphrase):
+        if clusters and unicodedata.combining(char):
+            clusters[-1] += char
+        else:
+            clusters.append(char)
+    return clusters
+
+
 def normalised(passphrase: str, form: object) -> str:
     """``passphrase`` in the normalisation form ``form`` (only NFC is written)."""
     if form != NORMALISATION:

@@ -113,7 +113,8 @@ class WeakPassphrase(PodError):
     code = "weak-passphrase"
 
     def __init__(self, minimum: int):
-        super().__init__(f"passphrase must be at least {minimum} characters")
+        super().__init__(f"passphrase must be at least {minimum} characters, "
+                         "not only white space or one character repeated")
         self.minimum = minimum
 
 

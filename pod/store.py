@@ -35,7 +35,7 @@ from consent import HolderKey
 
 from . import crypto
 from .commits import GroupCommit
-from .derivation import NORMALISATION, KeyDerivation
+from .derivation import NORMALISATION, KeyDerivation, characters
 from .errors import (
     DecryptionFailed,
     PodExists,
@@ -121,23 +121,49 @@ class PodStore:
             pod.initialise_state()
         return pod
 
-    def unlock(self, did: str, passphrase: str) -> UnlockedPod:
+    def unlock(self, did: str, passphrase: str, upgrade: bool = True) -> UnlockedPod:
         """Open with the passphrase; a pod stored at a lower Argon2id cost than the
         store's is re-wrapped at the store's cost on the way (cost raised later), and
         a pod whose key was derived from the passphrase's raw bytes (made before
         normalisation) is re-wrapped under its NFC form, so that from then on it
-        opens however the passphrase's accents are typed."""
+        opens however the passphrase's accents are typed. ``upgrade`` False opens
+        the pod as stored (a read-only command): re-wrapping ends every session
+        opened before it, which a look at the grants should not do."""
         try:
             meta = self._meta(did)
         except UnlockFailed:
             self.refuse_unlock(passphrase)
         pod = self.unlock_without_upgrade(did, passphrase, meta)
+        if not upgrade or self._raised_cost(meta) is None:
+            return pod
+        pod.lock()
+        return self._upgrade(did, passphrase)
+
+    def _upgrade(self, did: str, passphrase: str) -> UnlockedPod:
+        """Re-wrap at the raised cost once: under the pod's lock, with the stored
+        parameters read again there. Of two unlocks at once (a double click) the
+        second finds the pod re-wrapped already and opens it as it is now, so the
+        session the first one was given keeps working."""
+        with pod_lock(self.directory(did)):
+            meta = self._meta(did)
+            pod = self.unlock_without_upgrade(did, passphrase, meta)
+            cost = self._raised_cost(meta)
+            if cost is None:
+                return pod
+            seed, kek = pod.key_material()
+            passkey = self._write_meta(did, passphrase, cost, seed, kek,
+                                       meta["created"])
+            pod.lock()
+        return self._open(did, self._meta(did), passkey)
+
+    def _raised_cost(self, meta: dict) -> tuple[int, int] | None:
+        """The cost to re-wrap a pod's keys at, or None if they are stored as this
+        store makes them (its cost or above, derived from the NFC form)."""
         stored = (meta["kdf"]["opslimit"], meta["kdf"]["memlimit"])
         raised = (max(stored[0], self.kdf_cost[0]), max(stored[1], self.kdf_cost[1]))
-        if raised != stored or meta["kdf"].get("normalise") != NORMALISATION:
-            pod.lock()
-            return self.change_passphrase(did, passphrase, passphrase, raised)
-        return pod
+        if raised == stored and meta["kdf"].get("normalise") == NORMALISATION:
+            return None
+        return raised
 
     def refuse_unlock(self, passphrase: str) -> NoReturn:
         """Fail the unlock of a pod that does not exist only after the key
@@ -208,7 +234,16 @@ class PodStore:
 
     # -- internals -----------------------------------------------------------------
     def _check_passphrase(self, passphrase: str) -> None:
-        if not isinstance(passphrase, str) or len(passphrase) < self.min_passphrase:
+        """For a new passphrase: at least ``min_passphrase`` characters counted in
+        the form the key is derived from (six accented letters typed decomposed
+        are six, not twelve), and not only white space or one character over and
+        over, which a guesser tries first. Opening a pod checks nothing: a pod
+        made before this rule keeps opening (and re-wrapping) with its own."""
+        if not isinstance(passphrase, str):
+            raise WeakPassphrase(self.min_passphrase)
+        clusters = characters(passphrase)
+        if (len(clusters) < self.min_passphrase or not passphrase.strip()
+                or len(set(clusters)) < 2):
             raise WeakPassphrase(self.min_passphrase)
 
     def _unlocked(self, did: str, passkey: bytes, seed: bytes, kek: bytes,
