@@ -36,7 +36,10 @@ def _open(did: str, passphrase: Optional[str], data_dir: Optional[Path]):
             fail("no passphrase: set VG_PASSPHRASE or run in a terminal")
         passphrase = typer.prompt("Passphrase", hide_input=True)
     system = build_system(settings)
-    return system, unlock(system, did, passphrase)
+    # Never re-wrapped here: the command may run with another cost level than the
+    # server, and re-wrapping would end the holder's sessions on it; the server
+    # raises the cost at the next sign-in.
+    return system, unlock(system, did, passphrase, upgrade=False)
 
 
 @consent.command("list")

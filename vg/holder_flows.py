@@ -70,18 +70,19 @@ def serialised(flow: Flow) -> Flow:
 
 
 def unlock(system: System, who: str, passphrase: str,
-           now: datetime | None = None) -> UnlockedPod:
+           now: datetime | None = None, upgrade: bool = True) -> UnlockedPod:
     """Open a pod named by its did or by its pod id, on every way in (API, web
     pages, command line). An unknown pod id or did fails as a wrong passphrase
     does, after the same key derivation, so neither the answer nor its time tells
     anybody which pods exist. Withdrawals the registry could not take before are
-    sent again (``retry_withdrawals``)."""
+    sent again (``retry_withdrawals``). ``upgrade`` False leaves a pod stored at
+    a lower cost as it is (``PodStore.unlock``)."""
     if POD_ID.match(who):
         try:
             who = system.pods.did_for_id(who)
         except PodNotFound:
             system.pods.refuse_unlock(passphrase)  # as slow as a wrong passphrase
-    pod = system.pods.unlock(who, passphrase)
+    pod = system.pods.unlock(who, passphrase, upgrade=upgrade)
     now = now or datetime.now(timezone.utc)
     retry_withdrawals(system, pod, now)
     republish_pending(system, pod, now)
