@@ -34,6 +34,7 @@ from typing import NoReturn
 from consent import HolderKey
 
 from . import crypto
+from .attempts import Attempts
 from .commits import GroupCommit
 from .derivation import NORMALISATION, KeyDerivation, characters
 from .errors import (
@@ -58,12 +59,15 @@ class PodStore:
     Key derivation is memory-hard by design (256 MiB per call at the moderate level),
     so every derivation, the archive's included, goes through ``derivation``: at most
     ``max_derivations`` at once per process, never above its ceiling (derivation.py).
+    ``attempts`` limits sign-ins per client and per pod (attempts.py); the ways in
+    (vg) apply it, as they know the client.
     """
 
     def __init__(self, root: Path, kdf_cost: tuple[int, int] = crypto.MODERATE,
                  min_passphrase: int = 12, keyring_dir: Path | None = None,
                  max_derivations: int = 2):
         self.derivation = KeyDerivation(kdf_cost, max_derivations)
+        self.attempts = Attempts()
         self.root = root
         self.kdf_cost = kdf_cost
         self.min_passphrase = min_passphrase
@@ -168,9 +172,11 @@ class PodStore:
     def refuse_unlock(self, passphrase: str) -> NoReturn:
         """Fail the unlock of a pod that does not exist only after the key
         derivation an existing pod costs: an early answer would tell anyone who
-        knows a did (receipts and disclosures carry it) that it has no pod here."""
+        knows a did (receipts and disclosures carry it) that it has no pod here.
+        The time is imitated (``KeyDerivation.imitate``): made-up dids take no
+        place from the holders' real derivations."""
         try:
-            self._derive(passphrase, _NO_POD_SALT, *self.kdf_cost)
+            self.derivation.imitate(passphrase, _NO_POD_SALT)
         except (ValueError, TypeError):
             pass
         raise UnlockFailed()

@@ -24,6 +24,7 @@ from schemas import ReferenceData, WorkcontextValidator, load_reference_data
 from .pod_inbox import PodInboxDelivery
 from .secrets_store import server_secret
 from .settings import Settings
+from .withdrawal_outbox import WithdrawalOutbox
 
 
 @dataclass
@@ -38,6 +39,7 @@ class System:
     pseudonym_secret: bytes
     audit_rules: FlagRules
     work: WorkLife
+    withdrawals: WithdrawalOutbox
 
 
 def build_system(settings: Settings, reference: ReferenceData | None = None) -> System:
@@ -79,6 +81,7 @@ def build_system(settings: Settings, reference: ReferenceData | None = None) -> 
         pseudonym_secret=pseudonym_secret,
         audit_rules=FlagRules(expected_purposes=ACTION_PURPOSES),
         work=WorkLife(registry, ratings),
+        withdrawals=WithdrawalOutbox(settings.data_dir / "withdrawals-pending"),
     )
 
 

@@ -118,3 +118,29 @@ def test_listing_grants_on_the_command_line_does_not_sign_the_holder_out(tmp_pat
 
     assert listed.exit_code == 0, listed.output
     assert system.pods.open_with_key(pod.did, pod.passkey).did == pod.did
+
+
+def test_a_withdrawal_the_registry_can_not_take_says_so_and_is_kept(tmp_path,
+                                                                   monkeypatch):
+    from registry import StorageFailed
+    from registry.service import Registry
+
+    now = datetime.now(timezone.utc)
+    system = build_system(Settings(data_dir=tmp_path, kdf_level="interactive"))
+    pod = system.pods.create(PASSPHRASE, now)
+    save_workcontext(system, pod, full_workcontext(pod.did), now)
+    grant = grant_consent(system, pod, {"kind": "employer", "employer": UTRECHT},
+                          ["matching"], ["skills"], now + timedelta(days=3), now)
+
+    def unavailable(*_args):
+        raise StorageFailed()
+
+    monkeypatch.setattr(Registry, "receive_withdrawal", unavailable)
+    result = CliRunner().invoke(app, ["consent", "withdraw", pod.did, grant.id,
+                                      "--data-dir", str(tmp_path)],
+                                env={"VG_PASSPHRASE": PASSPHRASE})
+
+    assert result.exit_code == 75
+    assert f"pending {grant.id}" in result.stdout
+    assert "registry is unavailable" in result.stderr
+    assert len(system.withdrawals.pending()) == 1
