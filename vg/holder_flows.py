@@ -80,6 +80,7 @@ def unlock(system: System, who: str, passphrase: str,
     a lower cost as it is (``PodStore.unlock``). ``client``, the address the
     request came from, and the pod it names are held to the sign-in limits
     (pod/attempts.py): 429 beyond them, before any key derivation."""
+    now = now or datetime.now(timezone.utc)
     pod_id = who if POD_ID.match(who) else system.pods.pod_id(who)
     with system.pods.attempts.attempt(client, pod_id):
         if POD_ID.match(who):
@@ -87,8 +88,7 @@ def unlock(system: System, who: str, passphrase: str,
                 who = system.pods.did_for_id(who)
             except PodNotFound:
                 system.pods.refuse_unlock(passphrase)  # as slow as a wrong passphrase
-        pod = system.pods.unlock(who, passphrase, upgrade=upgrade)
-    now = now or datetime.now(timezone.utc)
+        pod = system.pods.unlock(who, passphrase, upgrade=upgrade, now=now)
     retry_withdrawals(system, pod, now)
     republish_pending(system, pod, now)
     return pod

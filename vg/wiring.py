@@ -66,7 +66,10 @@ def build_system(settings: Settings, reference: ReferenceData | None = None) -> 
                         validator=validator, video_shares=videos)
     registry.access.seed(organisation_rows(reference))
     cost = MODERATE if settings.kdf_level == "moderate" else INTERACTIVE
-    pods = PodStore(settings.pods_dir, kdf_cost=cost)
+    # Keys wrapped before a raised cost open the sessions handed out before, for
+    # as long as a session lives (PodStore._upgrade).
+    pods = PodStore(settings.pods_dir, kdf_cost=cost,
+                    rewrap_grace=timedelta(minutes=settings.session_minutes))
     ratings = PodInboxDelivery(pods, FileDropInbox(settings.data_dir / "inbox-drop"))
     return System(
         settings=settings,

@@ -102,7 +102,7 @@ async def get_holder_pod(
     if not token or not token.startswith(SESSION_PREFIX):
         raise SessionInvalid()
     did, passkey = system.sessions.open(token[len(SESSION_PREFIX):], now)
-    pod = system.pods.open_with_key(did, passkey)
+    pod = system.pods.open_with_key(did, passkey, now)
     try:
         yield pod
     finally:
