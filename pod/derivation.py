@@ -13,6 +13,12 @@ here, and this bounds both what one derivation may cost and how many run at once
 
 At most ``concurrent`` times the ceiling's memory is in use for derivations.
 
+An unlock that must fail without a key to derive (no pod of that id) imitates a
+derivation instead (``imitate``): it waits for a place as a derivation does, and
+then, without holding it, as long as derivations at the configured cost have
+taken lately. The answer comes in the same time class as a wrong passphrase's,
+and made-up ids cost neither memory nor a place in the queue.
+
 A passphrase is derived from in Unicode normalisation form C (UAX #15): "é" typed
 as one code point or as "e" with a combining accent, as keyboards and operating
 systems differ, is one passphrase. Keys made before that were derived from the raw
@@ -23,6 +29,7 @@ without it is derived from the passphrase exactly as given.
 from __future__ import annotations
 
 import threading
+import time
 import unicodedata
 from contextlib import contextmanager
 from typing import Iterator
@@ -40,6 +47,7 @@ class KeyDerivation:
         self.ceiling = (max(cost[0], crypto.MODERATE[0]),
                         max(cost[1], crypto.MODERATE[1]))
         self._slots = threading.BoundedSemaphore(concurrent)
+        self._typical: float | None = None  # seconds, at ``cost``, lately
 
     def accepts(self, opslimit: object, memlimit: object) -> bool:
         """Whether a derivation at this cost would run here."""
@@ -59,7 +67,27 @@ class KeyDerivation:
         if normalise is not None:
             passphrase = normalised(passphrase, normalise)
         with self.slot():
-            return crypto.derive_key(passphrase, salt, opslimit, memlimit)
+            started = time.perf_counter()
+            key = crypto.derive_key(passphrase, salt, opslimit, memlimit)
+            if (opslimit, memlimit) == self.cost:
+                self._measured(time.perf_counter() - started)
+        return key
+
+    def imitate(self, passphrase: str, salt: bytes) -> None:
+        """Take the time of a derivation at the configured cost without doing one
+        (see above); the first one in a process derives, to measure."""
+        typical = self._typical
+        if typical is None:
+            self.derive(passphrase, salt, *self.cost)
+            return
+        with self.slot():
+            pass
+        time.sleep(typical)
+
+    def _measured(self, seconds: float) -> None:
+        """A moving average, so the imitation follows the machine's load."""
+        typical = self._typical
+        self._typical = seconds if typical is None else 0.8 * typical + 0.2 * seconds
 
     def derive_new(self, passphrase: str, salt: bytes) -> bytes:
         """Argon2id at the configured cost in ``NORMALISATION``, for a key made now."""
@@ -70,6 +98,20 @@ class KeyDerivation:
         """Hold one of the derivation slots."""
         with self._slots:
             yield
+
+
+def characters(passphrase: str) -> list[str]:
+    """The characters of ``passphrase`` as a reader counts them, in the form keys
+    are derived from: a base character with its combining marks is one (an
+    approximation of UAX #29's grapheme clusters that needs no table beyond
+    unicodedata); a mark with no base before it counts on its own."""
+    clusters: list[str] = []
+    for char in unicodedata.normalize(NORMALISATION, passphrase):
+        if clusters and unicodedata.combining(char):
+            clusters[-1] += char
+        else:
+            clusters.append(char)
+    return clusters
 
 
 def normalised(passphrase: str, form: object) -> str:

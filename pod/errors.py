@@ -11,6 +11,7 @@
     ├── GrantLimitReached     409 grant-limit-reached (limit)
     ├── WorkcontextMissing    409 workcontext-missing (nothing stored to disclose yet)
     ├── WeakPassphrase        400 weak-passphrase
+    ├── TooManyAttempts       429 too-many-attempts (retry_after: seconds)
     ├── PreconditionFailed    412 precondition-failed (expected, current: a stale ETag)
     ├── InvalidArchive        400 invalid-archive   (problems: what is wrong with it)
     ├── ArchiveTooLarge       413 archive-too-large (limit: the pod does not fit one)
@@ -115,8 +116,25 @@ class WeakPassphrase(PodError):
     code = "weak-passphrase"
 
     def __init__(self, minimum: int):
-        super().__init__(f"passphrase must be at least {minimum} characters")
+        super().__init__(f"passphrase must be at least {minimum} characters, "
+                         "not only white space or one character repeated")
         self.minimum = minimum
+
+
+class TooManyAttempts(PodError):
+    """Too many sign-ins of this client at once, or too many failed ones of this
+    pod (attempts.py); says nothing of whether the pod exists."""
+
+    status = 429
+    code = "too-many-attempts"
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"too many sign-in attempts; try again in {retry_after} s")
+        self.retry_after = retry_after
+
+    @property
+    def response_headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}  # RFC 6585 4, RFC 9110 10.2.3
 
 
 class DecryptionFailed(PodError):

@@ -27,15 +27,16 @@ import hashlib
 import json
 import re
 import shutil
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import NoReturn
 
 from consent import HolderKey
 
 from . import crypto
+from .attempts import Attempts
 from .commits import GroupCommit
-from .derivation import NORMALISATION, KeyDerivation
+from .derivation import NORMALISATION, KeyDerivation, characters
 from .errors import (
     DecryptionFailed,
     PodExists,
@@ -58,15 +59,20 @@ class PodStore:
     Key derivation is memory-hard by design (256 MiB per call at the moderate level),
     so every derivation, the archive's included, goes through ``derivation``: at most
     ``max_derivations`` at once per process, never above its ceiling (derivation.py).
+    ``attempts`` limits sign-ins per client and per pod (attempts.py); the ways in
+    (vg) apply it, as they know the client.
     """
 
     def __init__(self, root: Path, kdf_cost: tuple[int, int] = crypto.MODERATE,
                  min_passphrase: int = 12, keyring_dir: Path | None = None,
-                 max_derivations: int = 2):
+                 max_derivations: int = 2,
+                 rewrap_grace: timedelta = timedelta(minutes=30)):
         self.derivation = KeyDerivation(kdf_cost, max_derivations)
+        self.attempts = Attempts()
         self.root = root
         self.kdf_cost = kdf_cost
         self.min_passphrase = min_passphrase
+        self.rewrap_grace = rewrap_grace
         self.keyring = Keyring(keyring_dir or root / ".keyring")
         self._commits = GroupCommit()
 
@@ -121,37 +127,99 @@ class PodStore:
             pod.initialise_state()
         return pod
 
-    def unlock(self, did: str, passphrase: str) -> UnlockedPod:
+    def unlock(self, did: str, passphrase: str, upgrade: bool = True,
+               now: datetime | None = None) -> UnlockedPod:
         """Open with the passphrase; a pod stored at a lower Argon2id cost than the
         store's is re-wrapped at the store's cost on the way (cost raised later), and
         a pod whose key was derived from the passphrase's raw bytes (made before
         normalisation) is re-wrapped under its NFC form, so that from then on it
-        opens however the passphrase's accents are typed."""
+        opens however the passphrase's accents are typed. ``upgrade`` False opens
+        the pod as stored (a read-only command): re-wrapping ends every session
+        opened before it, which a look at the grants should not do. Sessions
+        opened before a re-wrap keep working for ``rewrap_grace`` (``previous``)."""
+        now = now or datetime.now(timezone.utc)
         try:
             meta = self._meta(did)
         except UnlockFailed:
             self.refuse_unlock(passphrase)
         pod = self.unlock_without_upgrade(did, passphrase, meta)
+        if upgrade and self._raised_cost(meta) is not None:
+            pod.lock()
+            return self._upgrade(did, passphrase, now)
+        if _previous_ended(meta, now):
+            self._forget_previous(did, now)
+        return pod
+
+    def _upgrade(self, did: str, passphrase: str, now: datetime) -> UnlockedPod:
+        """Re-wrap at the raised cost once: under the pod's lock, with the stored
+        parameters read again there. Of two unlocks at once (a double click) the
+        second finds the pod re-wrapped already and opens it as it is now, so the
+        session the first one was given keeps working.
+
+        The keys as they were wrapped before stay in ``pod.json`` as ``previous``
+        for ``rewrap_grace`` (the sessions' lifetime), so a session opened before
+        keeps working until it expires (``open_with_key``); the first unlock after
+        that removes them. Until then the pod opens at the lower cost too, with
+        the server's shard, as it did before the re-wrap."""
+        with pod_lock(self.directory(did)):
+            meta = self._meta(did)
+            pod = self.unlock_without_upgrade(did, passphrase, meta)
+            cost = self._raised_cost(meta)
+            if cost is None:
+                return pod
+            seed, kek = pod.key_material()
+            previous = {"keys": meta["keys"],
+                        "until": (now + self.rewrap_grace).isoformat()}
+            passkey = self._write_meta(did, passphrase, cost, seed, kek,
+                                       meta["created"], previous)
+            pod.lock()
+        return self._open(did, self._meta(did), passkey)
+
+    def _raised_cost(self, meta: dict) -> tuple[int, int] | None:
+        """The cost to re-wrap a pod's keys at, or None if they are stored as this
+        store makes them (its cost or above, derived from the NFC form)."""
         stored = (meta["kdf"]["opslimit"], meta["kdf"]["memlimit"])
         raised = (max(stored[0], self.kdf_cost[0]), max(stored[1], self.kdf_cost[1]))
-        if raised != stored or meta["kdf"].get("normalise") != NORMALISATION:
-            pod.lock()
-            return self.change_passphrase(did, passphrase, passphrase, raised)
-        return pod
+        if raised == stored and meta["kdf"].get("normalise") == NORMALISATION:
+            return None
+        return raised
 
     def refuse_unlock(self, passphrase: str) -> NoReturn:
         """Fail the unlock of a pod that does not exist only after the key
         derivation an existing pod costs: an early answer would tell anyone who
-        knows a did (receipts and disclosures carry it) that it has no pod here."""
+        knows a did (receipts and disclosures carry it) that it has no pod here.
+        The time is imitated (``KeyDerivation.imitate``): made-up dids take no
+        place from the holders' real derivations."""
         try:
-            self._derive(passphrase, _NO_POD_SALT, *self.kdf_cost)
+            self.derivation.imitate(passphrase, _NO_POD_SALT)
         except (ValueError, TypeError):
             pass
         raise UnlockFailed()
 
-    def open_with_key(self, did: str, passkey: bytes) -> UnlockedPod:
-        """Open a pod with the passkey recovered from a holder session."""
-        return self._open(did, self._meta(did), passkey)
+    def open_with_key(self, did: str, passkey: bytes,
+                      now: datetime | None = None) -> UnlockedPod:
+        """Open a pod with the passkey recovered from a holder session; one opened
+        before a re-wrap at a raised cost opens with the keys as they were wrapped
+        before, until ``rewrap_grace`` after the re-wrap (``_upgrade``)."""
+        meta = self._meta(did)
+        try:
+            return self._open(did, meta, passkey)
+        except UnlockFailed:
+            previous = meta.get("previous")
+            if previous is None or _previous_ended(meta, now or _utc_now()):
+                raise
+            return self._open(did, {**meta, "keys": previous["keys"]}, passkey)
+
+    def _forget_previous(self, did: str, now: datetime) -> None:
+        """Remove the keys wrapped before a re-wrap once their grace has ended."""
+        directory = self.directory(did)
+        with pod_lock(directory):
+            meta = self._meta(did)
+            if not _previous_ended(meta, now):
+                return
+            del meta["previous"]
+            atomic_write(directory / "pod.json", json.dumps(meta).encode("utf-8"),
+                         staging=directory / STAGING)
 
     # -- re-keying and erasure ---------------------------------------------------
     def change_passphrase(self, did: str, old: str, new: str,
@@ -208,7 +276,16 @@ class PodStore:
 
     # -- internals -----------------------------------------------------------------
     def _check_passphrase(self, passphrase: str) -> None:
-        if not isinstance(passphrase, str) or len(passphrase) < self.min_passphrase:
+        """For a new passphrase: at least ``min_passphrase`` characters counted in
+        the form the key is derived from (six accented letters typed decomposed
+        are six, not twelve), and not only white space or one character over and
+        over, which a guesser tries first. Opening a pod checks nothing: a pod
+        made before this rule keeps opening (and re-wrapping) with its own."""
+        if not isinstance(passphrase, str):
+            raise WeakPassphrase(self.min_passphrase)
+        clusters = characters(passphrase)
+        if (len(clusters) < self.min_passphrase or not passphrase.strip()
+                or len(set(clusters)) < 2):
             raise WeakPassphrase(self.min_passphrase)
 
     def _unlocked(self, did: str, passkey: bytes, seed: bytes, kek: bytes,
@@ -241,7 +318,10 @@ class PodStore:
         return self._unlocked(did, passkey, seed, kek, shard)
 
     def _write_meta(self, did: str, passphrase: str, cost: tuple[int, int],
-                    seed: bytes, kek: bytes, created: str) -> bytes:
+                    seed: bytes, kek: bytes, created: str,
+                    previous: dict | None = None) -> bytes:
+        """``previous``: the keys as wrapped before a re-wrap, kept for a while
+        (``_upgrade``); any other rewrite, a new passphrase's, drops them."""
         salt = crypto.random_salt()
         passkey = self._derive(passphrase, salt, *cost)
         unlock_key = crypto.combine(passkey, self.keyring.shard(self.pod_id(did)))
@@ -254,10 +334,28 @@ class PodStore:
                     "memlimit": cost[1], "normalise": NORMALISATION},
             "keys": _b64(crypto.seal(unlock_key, record, _keys_ad(did))),
         }
+        if previous is not None:
+            meta["previous"] = previous
         directory = self.directory(did)
         atomic_write(directory / "pod.json", json.dumps(meta).encode("utf-8"),
                      staging=directory / STAGING)
         return passkey
+
+
+def _previous_ended(meta: dict, now: datetime) -> bool:
+    """Whether ``meta`` holds keys from before a re-wrap whose grace has ended; an
+    unreadable end counts as ended."""
+    previous = meta.get("previous")
+    if previous is None:
+        return False
+    try:
+        return now >= datetime.fromisoformat(previous["until"])
+    except (KeyError, TypeError, ValueError):
+        return True
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 def _keys_ad(did: str) -> bytes:

@@ -38,7 +38,9 @@ PRUNE_EVERY = 60  # purge rounds: the audit retention is applied once an hour
 @asynccontextmanager
 async def _purge_expired_every_minute(app: FastAPI) -> AsyncIterator[None]:
     """Expired grants' data is deleted within a minute even when nobody searches
-    (GDPR art. 5(1)(e)); every read purges too, so a query never sees it."""
+    (GDPR art. 5(1)(e)); every read purges too, so a query never sees it. In the
+    same round, withdrawals the registry could not take when they were made are
+    sent again (vg/withdrawal_outbox.py)."""
 
     async def loop() -> None:
         rounds = 0
@@ -47,6 +49,9 @@ async def _purge_expired_every_minute(app: FastAPI) -> AsyncIterator[None]:
             rounds += 1
             try:
                 now = (app.state.clock or _utc_now)()
+                system = app.state.system
+                await run_in_threadpool(system.withdrawals.deliver_all,
+                                        system.registry, now)
                 await run_in_threadpool(app.state.system.registry.gate.purge_expired, now)
                 # The files of intro video copies whose grants just expired.
                 await run_in_threadpool(app.state.system.registry.sweep_videos)

@@ -36,7 +36,10 @@ def _open(did: str, passphrase: Optional[str], data_dir: Optional[Path]):
             fail("no passphrase: set VG_PASSPHRASE or run in a terminal")
         passphrase = typer.prompt("Passphrase", hide_input=True)
     system = build_system(settings)
-    return system, unlock(system, did, passphrase)
+    # Never re-wrapped here: the command may run with another cost level than the
+    # server, and re-wrapping would end the holder's sessions on it; the server
+    # raises the cost at the next sign-in.
+    return system, unlock(system, did, passphrase, upgrade=False)
 
 
 @consent.command("list")
@@ -71,7 +74,9 @@ def withdraw(did: str = POD,
              passphrase: Optional[str] = PASSPHRASE) -> None:
     """Withdraw one grant (its urn:uuid or the bare UUID) and every renewal of it:
     the registry deletes their data, then the pod records it. One line per grant
-    withdrawn."""
+    withdrawn; ``pending`` for one the registry could not take now (the server
+    delivers it later; until then the organisations still see the data), with a
+    line on stderr and exit status 75 (EX_TEMPFAIL)."""
     from consent import grant_urn
 
     from .holder_flows import withdraw_consent
@@ -80,8 +85,14 @@ def withdraw(did: str = POD,
     grant_id = grant_urn(grant_id)
     pod.grant(grant_id)
     also = withdraw_consent(system, pod, grant_id, datetime.now(timezone.utc))
+    pending = [g for g in (grant_id, *also) if pod.grant(g).withdrawn is None]
     for withdrawn_id in (grant_id, *also):
-        typer.echo(f"withdrawn {withdrawn_id}")
+        typer.echo(f"{'pending' if withdrawn_id in pending else 'withdrawn'} "
+                   f"{withdrawn_id}")
+    if pending:
+        typer.echo("withdrawal recorded, but the registry is unavailable: the data "
+                   "stays visible until the server delivers it", err=True)
+        raise typer.Exit(75)
 
 
 @consent.command("receipt")

@@ -78,19 +78,25 @@ def grant_lock(system: System, pod: UnlockedPod):
 
 
 def unlock(system: System, who: str, passphrase: str,
-           now: datetime | None = None) -> UnlockedPod:
+           now: datetime | None = None, upgrade: bool = True,
+           client: str | None = None) -> UnlockedPod:
     """Open a pod named by its did or by its pod id, on every way in (API, web
     pages, command line). An unknown pod id or did fails as a wrong passphrase
     does, after the same key derivation, so neither the answer nor its time tells
     anybody which pods exist. Withdrawals the registry could not take before are
-    sent again (``retry_withdrawals``)."""
-    if POD_ID.match(who):
-        try:
-            who = system.pods.did_for_id(who)
-        except PodNotFound:
-            system.pods.refuse_unlock(passphrase)  # as slow as a wrong passphrase
-    pod = system.pods.unlock(who, passphrase)
+    sent again (``retry_withdrawals``). ``upgrade`` False leaves a pod stored at
+    a lower cost as it is (``PodStore.unlock``). ``client``, the address the
+    request came from, and the pod it names are held to the sign-in limits
+    (pod/attempts.py): 429 beyond them, before any key derivation."""
     now = now or datetime.now(timezone.utc)
+    pod_id = who if POD_ID.match(who) else system.pods.pod_id(who)
+    with system.pods.attempts.attempt(client, pod_id):
+        if POD_ID.match(who):
+            try:
+                who = system.pods.did_for_id(who)
+            except PodNotFound:
+                system.pods.refuse_unlock(passphrase)  # as slow as a wrong passphrase
+        pod = system.pods.unlock(who, passphrase, upgrade=upgrade, now=now)
     retry_withdrawals(system, pod, now)
     republish_pending(system, pod, now)
     return pod
@@ -427,16 +433,27 @@ def withdraw_consent(system: System, pod: UnlockedPod, grant_id: str,
     names a grant from an older list or receipt never leaves the same consent live
     under its renewal (GDPR art. 7(3)). Returns the renewals this withdrew too.
 
-    Every grant is marked as being withdrawn before any withdrawal is sent: should
-    delivery fail part-way, the rest are sent again whenever the pod is open
-    (``retry_withdrawals``), and the holder can withdraw again."""
+    Every grant is marked as being withdrawn before any withdrawal is sent. When
+    the registry is unavailable the withdrawal stays recorded as pending (the
+    grant's ``withdrawn`` is None, ``pending`` set; callers tell the holder that
+    the organisation can still see the data until it is taken), and its signed
+    document is kept by the server and delivered within a minute of the
+    registry's return (``WithdrawalOutbox``), whether the holder comes back or
+    not; the pod sends it again whenever it is open (``retry_withdrawals``)."""
     records = pod.grants()
     chain = [grant_id, *renewals_after(records, grant_id)]
     ended = {r.grant.id for r in records if r.withdrawn is not None}
     todo = [g for g in chain if g not in ended]
     documents = [(g, pod.withdrawal(g, now)) for g in todo]
     for withdrawn_id, document in documents:
-        _deliver_withdrawal(system, pod, withdrawn_id, document, now)
+        try:
+            _deliver_withdrawal(system, pod, withdrawn_id, document, now)
+        except RegistryError as exc:
+            if type(exc).status < 500:
+                raise
+            log.warning("withdrawal %s kept for later: %s", withdrawn_id,
+                        type(exc).code)
+            system.withdrawals.keep(document)
     return [g for g in todo if g != grant_id]
 
 

@@ -24,6 +24,7 @@ from schemas import ReferenceData, WorkcontextValidator, load_reference_data
 from .pod_inbox import PodInboxDelivery
 from .secrets_store import server_secret
 from .settings import Settings
+from .withdrawal_outbox import WithdrawalOutbox
 
 
 @dataclass
@@ -38,6 +39,7 @@ class System:
     pseudonym_secret: bytes
     audit_rules: FlagRules
     work: WorkLife
+    withdrawals: WithdrawalOutbox
 
 
 def build_system(settings: Settings, reference: ReferenceData | None = None) -> System:
@@ -64,7 +66,10 @@ def build_system(settings: Settings, reference: ReferenceData | None = None) -> 
                         validator=validator, video_shares=videos)
     registry.access.seed(organisation_rows(reference))
     cost = MODERATE if settings.kdf_level == "moderate" else INTERACTIVE
-    pods = PodStore(settings.pods_dir, kdf_cost=cost)
+    # Keys wrapped before a raised cost open the sessions handed out before, for
+    # as long as a session lives (PodStore._upgrade).
+    pods = PodStore(settings.pods_dir, kdf_cost=cost,
+                    rewrap_grace=timedelta(minutes=settings.session_minutes))
     ratings = PodInboxDelivery(pods, FileDropInbox(settings.data_dir / "inbox-drop"))
     return System(
         settings=settings,
@@ -79,6 +84,7 @@ def build_system(settings: Settings, reference: ReferenceData | None = None) -> 
         pseudonym_secret=pseudonym_secret,
         audit_rules=FlagRules(expected_purposes=ACTION_PURPOSES),
         work=WorkLife(registry, ratings),
+        withdrawals=WithdrawalOutbox(settings.data_dir / "withdrawals-pending"),
     )
 
 

@@ -102,3 +102,21 @@ def _calls_outside(allowed: set[str], names: set[str]) -> list[str]:
 def test_only_the_limiter_derives_keys():
     assert _calls_outside({"pod/crypto.py", "pod/derivation.py"},
                           {"derive_key", "pwhash", "argon2id"}) == []
+
+
+def test_an_imitated_derivation_waits_for_a_place_but_does_not_keep_it():
+    derivation = KeyDerivation(crypto.INTERACTIVE, concurrent=1)
+    derivation.derive("een lange wachtzin 42", SALT, *crypto.INTERACTIVE)
+    derivation._typical = 0.5
+    imitating = threading.Thread(target=derivation.imitate, args=("x" * 12, SALT))
+
+    with derivation.slot():
+        imitating.start()
+        time.sleep(0.2)
+        assert imitating.is_alive()  # waits while the only place is taken
+    time.sleep(0.1)
+    started = time.perf_counter()
+    with derivation.slot():  # free again while the imitation still sleeps
+        waited = time.perf_counter() - started
+    assert imitating.is_alive() and waited < 0.2
+    imitating.join()

@@ -308,7 +308,9 @@ def test_workcontext_with_unknown_employer_is_refused_before_it_is_stored(api):
     assert api.get("/api/v1/pod/werkcontext/versies", headers=holder).json() == versions
 
 
-def test_withdrawal_the_registry_could_not_take_stays_pending_until_retried(api, monkeypatch):
+def test_withdrawal_the_registry_could_not_take_is_answered_as_pending(api, monkeypatch):
+    """202, not an error: the withdrawal is recorded, and the answer says that
+    the organisation can still see the fields until the registry takes it."""
     skills = _skills(api)
     _, holder = _holder(api, skills)
     grant_id = _grant(api, holder, ["skills"])
@@ -320,7 +322,9 @@ def test_withdrawal_the_registry_could_not_take_stays_pending_until_retried(api,
     response = api.delete(f"/api/v1/pod/toestemmingen/{grant_id.split(':')[-1]}",
                           headers=holder)
 
-    assert response.status_code == 503
+    assert response.status_code == 202
+    assert response.json()["withdrawalPending"] is True
+    assert response.json()["stillDisclosed"] is True
     [grant] = api.get("/api/v1/pod/toestemmingen", headers=holder).json()
     assert grant["withdrawn"] is None and grant["withdrawalPending"] is True
     # The audience may still see the fields, and the holder is told so.
@@ -346,7 +350,7 @@ def test_a_pending_withdrawal_is_sent_again_whenever_the_pod_is_open(api, monkey
 
     monkeypatch.setattr(api.system.registry, "receive_withdrawal", unavailable)
     assert api.delete(f"/api/v1/pod/toestemmingen/{grant_id}",
-                      headers=holder).status_code == 503
+                      headers=holder).status_code == 202
     assert api.get(url, headers=staff).json()["candidates"] != []
     monkeypatch.undo()
 
@@ -367,6 +371,32 @@ def test_a_pending_withdrawal_is_sent_again_whenever_the_pod_is_open(api, monkey
     [withdrawn] = [g for g in api.get("/api/v1/pod/toestemmingen", headers=holder).json()
                    if g["id"] == grant_id]
     assert withdrawn["withdrawn"] is not None and withdrawn["stillDisclosed"] is False
+
+
+def test_a_pending_withdrawal_is_delivered_by_the_server_without_the_holder(
+        api, monkeypatch):
+    """The holder withdrew during an outage and left; the server's next round
+    sends the kept withdrawal, and the organisation no longer sees the data."""
+    skills = _skills(api)
+    _, holder = _holder(api, skills)
+    grant_id = _grant(api, holder, ["skills"])
+    staff = _key(api, UTRECHT)
+    url = f"/api/v1/opdrachten/{_assignment(api, staff, skills)}/kandidaten"
+    receive = api.system.registry.receive_withdrawal
+
+    def unavailable(*_args):
+        raise StorageFailed()
+
+    monkeypatch.setattr(api.system.registry, "receive_withdrawal", unavailable)
+    api.delete(f"/api/v1/pod/toestemmingen/{grant_id}", headers=holder)
+    assert api.system.withdrawals.deliver_all(api.system.registry, NOW) == 1
+    monkeypatch.setattr(api.system.registry, "receive_withdrawal", receive)
+
+    assert api.system.withdrawals.deliver_all(api.system.registry, NOW) == 0
+    assert api.get(url, headers=staff).json()["candidates"] == []
+    assert api.system.withdrawals.pending() == []
+    [grant] = api.get("/api/v1/pod/toestemmingen", headers=holder).json()
+    assert grant["withdrawn"] is not None and grant["stillDisclosed"] is False
 
 
 def test_unexpected_errors_are_500_problems_with_the_usual_headers(api, monkeypatch):

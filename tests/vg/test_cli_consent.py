@@ -104,3 +104,43 @@ def test_withdrawing_a_renewed_grant_on_the_command_line_withdraws_its_renewal(
         (old.id, False, None, new.id), (new.id, False, old.id, None)]
     assert [e[0] for e in lines[0]["events"]] == ["given", "renewed"]
     assert lines[0]["events"][1][2] == new.id
+
+
+def test_listing_grants_on_the_command_line_does_not_sign_the_holder_out(tmp_path):
+    """The command reads its settings without the server's cost level; a look at
+    the grants does not re-wrap the pod, so the holder's session keeps working."""
+    now = datetime.now(timezone.utc)
+    system = build_system(Settings(data_dir=tmp_path, kdf_level="interactive"))
+    pod = system.pods.create(PASSPHRASE, now)
+
+    listed = CliRunner().invoke(app, ["consent", "list", pod.did, "--data-dir",
+                                      str(tmp_path)], env={"VG_PASSPHRASE": PASSPHRASE})
+
+    assert listed.exit_code == 0, listed.output
+    assert system.pods.open_with_key(pod.did, pod.passkey).did == pod.did
+
+
+def test_a_withdrawal_the_registry_can_not_take_says_so_and_is_kept(tmp_path,
+                                                                   monkeypatch):
+    from registry import StorageFailed
+    from registry.service import Registry
+
+    now = datetime.now(timezone.utc)
+    system = build_system(Settings(data_dir=tmp_path, kdf_level="interactive"))
+    pod = system.pods.create(PASSPHRASE, now)
+    save_workcontext(system, pod, full_workcontext(pod.did), now)
+    grant = grant_consent(system, pod, {"kind": "employer", "employer": UTRECHT},
+                          ["matching"], ["skills"], now + timedelta(days=3), now)
+
+    def unavailable(*_args):
+        raise StorageFailed()
+
+    monkeypatch.setattr(Registry, "receive_withdrawal", unavailable)
+    result = CliRunner().invoke(app, ["consent", "withdraw", pod.did, grant.id,
+                                      "--data-dir", str(tmp_path)],
+                                env={"VG_PASSPHRASE": PASSPHRASE})
+
+    assert result.exit_code == 75
+    assert f"pending {grant.id}" in result.stdout
+    assert "registry is unavailable" in result.stderr
+    assert len(system.withdrawals.pending()) == 1

@@ -39,6 +39,13 @@ async def get_trace_id(traceparent: Annotated[str | None, Header()] = None) -> s
     return secrets.token_hex(16)
 
 
+def client_address(request: Request) -> str | None:
+    """The address the request came from, as the sign-in limits count clients
+    (pod/attempts.py): the peer's, which behind a proxy is the proxy's (uvicorn's
+    --forwarded-allow-ips makes it the client's, from a proxy that is trusted)."""
+    return request.client.host if request.client else None
+
+
 # Declared as HTTP bearer schemes so that OpenAPI shows how to authenticate.
 organisation_key = HTTPBearer(auto_error=False, scheme_name="organisatiesleutel",
                               description="API key of an organisation: vgk_...")
@@ -95,7 +102,7 @@ async def get_holder_pod(
     if not token or not token.startswith(SESSION_PREFIX):
         raise SessionInvalid()
     did, passkey = system.sessions.open(token[len(SESSION_PREFIX):], now)
-    pod = system.pods.open_with_key(did, passkey)
+    pod = system.pods.open_with_key(did, passkey, now)
     try:
         yield pod
     finally:

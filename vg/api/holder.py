@@ -17,6 +17,7 @@ from .. import holder_flows, pod_rights
 from .bounded_json import BoundedJsonRoute
 from .deps import (
     MAX_ID,
+    client_address,
     SESSION_PREFIX,
     Credentials,
     GrantRef,
@@ -39,15 +40,19 @@ LD_JSON = "application/ld+json"
 
 
 @router.post("/pods", status_code=201, response_model=SessionOut)
-def create_pod(body: PodCreate, system: SystemDep, now: NowDep) -> SessionOut:
-    pod = system.pods.create(body.passphrase, now)
+def create_pod(body: PodCreate, request: Request, system: SystemDep,
+               now: NowDep) -> SessionOut:
+    with system.pods.attempts.client_slot(client_address(request)):
+        pod = system.pods.create(body.passphrase, now)
     return SessionOut.issued(system, pod.did, pod.passkey, now)
 
 
 @router.post("/sessies", status_code=201, response_model=SessionOut)
-def unlock_pod(body: SessionCreate, system: SystemDep, now: NowDep) -> SessionOut:
+def unlock_pod(body: SessionCreate, request: Request, system: SystemDep,
+               now: NowDep) -> SessionOut:
     """Unlock a pod; ``did`` may also be the pod's id, as on the web pages."""
-    pod = holder_flows.unlock(system, body.did, body.passphrase, now)
+    pod = holder_flows.unlock(system, body.did, body.passphrase, now,
+                              client=client_address(request))
     return SessionOut.issued(system, pod.did, pod.passkey, now)
 
 
@@ -117,15 +122,22 @@ def create_grant(body: GrantCreate, pod: HolderDep, system: SystemDep,
 
 @router.delete("/pod/toestemmingen/{grant_ref}", response_model=WithdrawnOut)
 def withdraw_grant(grant_ref: GrantRef, pod: HolderDep, system: SystemDep,
-                   now: NowDep) -> WithdrawnOut:
+                   now: NowDep, response: Response) -> WithdrawnOut:
     """Withdrawal is one action, as easy as granting (GDPR art. 7(3)). The grant is
     named by the id the API returned (``urn:uuid:...``) or by its bare UUID; its
-    renewals are withdrawn with it (``withdrawnWith``)."""
+    renewals are withdrawn with it (``withdrawnWith``).
+
+    200: the registry deleted the data. 202: the registry is unavailable; the
+    withdrawal is recorded (``withdrawalPending``) and the organisations can still
+    see the data (``stillDisclosed``) until the server has delivered it, which it
+    tries again every minute without the holder."""
     grant_id = grant_urn(grant_ref)
     pod.grant(grant_id)
     also = holder_flows.withdraw_consent(system, pod, grant_id, now)
     records = pod.grants()
     record = next(r for r in records if r.grant.id == grant_id)
+    if any(r.withdrawn is None for r in records if r.grant.id in {grant_id, *also}):
+        response.status_code = 202
     shown = _grant_out(record, now, renewed_by=_renewed_by(records, record))
     return WithdrawnOut(**shown.model_dump(), withdrawnWith=also)
 

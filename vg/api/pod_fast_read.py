@@ -53,7 +53,7 @@ class FastWorkcontextRead:
             did, passkey = system.sessions.open(token[len(_SESSION):].strip(), now)
             if system.pods.pod_id(did) != pod_id:
                 return None
-            pod = system.pods.open_with_key(did, passkey)
+            pod = system.pods.open_with_key(did, passkey, now)
         except PodError:
             return None
         try:

@@ -70,7 +70,7 @@ class FastWorkcontextWrite:
             if system.pods.pod_id(did) != pod_id:
                 return None
             document = parse_bounded(body)
-            pod = system.pods.open_with_key(did, passkey)
+            pod = system.pods.open_with_key(did, passkey, now)
         except Exception:  # the route refuses it with its own answer
             return None
         try:

@@ -44,7 +44,7 @@ async def holder_pod(request: Request, system: SystemDep,
         did, passkey = system.sessions.open(token[len(SESSION_PREFIX):], now)
     except SessionInvalid as exc:
         raise LoginRequired() from exc
-    pod = system.pods.open_with_key(did, passkey)
+    pod = system.pods.open_with_key(did, passkey, now)
     request.state.web_role = "holder"
     try:
         yield pod

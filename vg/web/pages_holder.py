@@ -355,6 +355,8 @@ def withdraw(request: Request, form: Form, pod: HolderPod, system: SystemDep,
     grant_id = grant_of_form(form.get("toestemming"))
     pod.grant(grant_id)  # raises GrantNotFound for a grant of another pod
     holder_flows.withdraw_consent(system, pod, grant_id, now)
+    if pod.grant(grant_id).withdrawn is None:  # the registry could not take it yet
+        return redirect("/mijn/toestemmingen", "withdrawal-pending")
     return redirect("/mijn/toestemmingen", "withdrawn")
 
 

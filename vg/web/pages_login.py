@@ -13,7 +13,7 @@ from starlette.responses import Response
 from pod import PodNotFound, UnlockFailed, WeakPassphrase
 from registry import NotAuthenticated
 
-from ..api.deps import SESSION_PREFIX, NowDep, SystemDep
+from ..api.deps import SESSION_PREFIX, NowDep, SystemDep, client_address
 from ..holder_flows import unlock
 from . import cookies
 from .auth import Form, session_role
@@ -46,7 +46,7 @@ def holder_login(request: Request, form: Form, system: SystemDep,
     who = _text(form, "pod", "login.pod", 100).strip()
     passphrase = _text(form, "wachtzin", "login.passphrase", 1024)
     try:
-        pod = unlock(system, who, passphrase, now)
+        pod = unlock(system, who, passphrase, now, client=client_address(request))
     except (PodNotFound, UnlockFailed):
         return page(request, "login_holder.html", status=401, error="login.failed")
     return _holder_session(system, pod, now, "/mijn", "signed-in")
@@ -59,7 +59,8 @@ def create_pod(request: Request, form: Form, system: SystemDep,
     if passphrase != _text(form, "herhaling", "login.repeat", 1024):
         return page(request, "login_holder.html", status=400, error="login.mismatch")
     try:
-        pod = system.pods.create(passphrase, now)
+        with system.pods.attempts.client_slot(client_address(request)):
+            pod = system.pods.create(passphrase, now)
     except WeakPassphrase:
         return page(request, "login_holder.html", status=400, error="login.weak")
     return _holder_session(system, pod, now, "/mijn/welkom", None)

@@ -130,9 +130,13 @@ def test_a_withdrawal_the_register_did_not_take_says_the_data_is_still_visible(
         raise StorageFailed()
 
     monkeypatch.setattr(system.registry, "receive_withdrawal", unavailable)
-    holder.post("/mijn/toestemmingen/intrekken", data={"csrf": token, "toestemming": uuid})
+    answer = holder.post("/mijn/toestemmingen/intrekken",
+                         data={"csrf": token, "toestemming": uuid})
     page = holder.get("/mijn/toestemmingen").text
 
+    assert answer.status_code == 303  # recorded, not an error page
+    assert "Je intrekking is vastgelegd maar nog niet verwerkt" in page
+    assert "Er is niets veranderd" not in page
     assert "Intrekking nog niet verwerkt: nog zichtbaar" in page
     assert f'name="toestemming" value="{uuid}"' in page
 
