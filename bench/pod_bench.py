@@ -447,6 +447,15 @@ def http_comparison(seconds: int, reps: int, work: Path,
 GET_KEY, PUT_KEY = f"get_c{GET_CONNECTIONS}", f"put_c{PUT_CONNECTIONS}"
 
 
+def _set_put_connections(count: int) -> None:
+    """PUT's concurrency for this run, for our server and the Solid server alike.
+    The default, 8, is what every published figure used; 64 is GET's."""
+    global PUT_CONNECTIONS, PUT_KEY
+    if count < 1:
+        raise SystemExit("--put-connections must be at least 1")
+    PUT_CONNECTIONS, PUT_KEY = count, f"put_c{count}"
+
+
 def _summary(figures: dict) -> str:
     get, put = figures[GET_KEY], figures[PUT_KEY]
     return (f"GET {get['rps_median']} req/s {get['rps_runs']}, "
@@ -468,7 +477,8 @@ def in_namespace(args, work: Path) -> dict:
         assert [line.split(":")[1].strip() for line in links.splitlines()] == ["lo"]
         subprocess.run(["ip", "netns", "exec", NETNS, sys.executable, __file__,
                         "--inside", str(work), "--css-binary", str(binary),
-                        "--seconds", str(args.seconds), "--reps", str(args.reps)],
+                        "--seconds", str(args.seconds), "--reps", str(args.reps),
+                        "--put-connections", str(PUT_CONNECTIONS)],
                        check=True)
         return json.loads(out.read_text())
     finally:
@@ -483,6 +493,9 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--upload-gib", type=float, default=1.0)
     parser.add_argument("--no-css", action="store_true")
+    parser.add_argument("--put-connections", type=int, default=PUT_CONNECTIONS,
+                        help="wrk connections for PUT, the same for both servers "
+                             f"(default {PUT_CONNECTIONS})")
     only = parser.add_mutually_exclusive_group()
     only.add_argument("--only-http", action="store_true",
                       help="keep the other figures in the results file")
@@ -492,6 +505,7 @@ def main() -> None:
     parser.add_argument("--inside", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--css-binary", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    _set_put_connections(args.put_connections)
     os.environ.setdefault("VG_REFERENCE_DIR", str((REPO.parent / "shared" / "data")))
     if args.inside:
         figures = http_comparison(args.seconds, args.reps, args.inside, args.css_binary)

@@ -449,6 +449,23 @@ class UnlockedPod:
         so two concurrent updates cannot silently lose one another. Writers that
         arrive together share one commit (commits.py) and are checked in order.
         """
+        return self._commits.run(self.pod_id,
+                                 self._version_job(document, now, if_match),
+                                 self._commit_versions)
+
+    async def store_version_async(self, document: dict[str, Any], now: datetime,
+                                  if_match: str | None = None) -> StoredVersion:
+        """``store_version`` for a caller on an event loop: it waits for its
+        batch without a thread of its own, and only the batch's commit runs in
+        a thread (commits.py). The pod must stay open until this returns."""
+        return await self._commits.run_async(
+            self.pod_id, self._version_job(document, now, if_match),
+            self._commit_versions)
+
+    def _version_job(self, document: dict[str, Any], now: datetime,
+                     if_match: str | None) -> Callable[[dict, list[bytes]],
+                                                       StoredVersion]:
+        """The part of a version's store that runs in its batch, under the lock."""
         plaintext, compact = _plaintext(document)
         saved = format_time(now)
 
@@ -463,7 +480,7 @@ class UnlockedPod:
             blobs.append(blob)
             return StoredVersion(number, etag_of(entry), tuple(state["grants"]))
 
-        return self._commits.run(self.pod_id, job, self._commit_versions)
+        return job
 
     def _commit_versions(self, take: Callable[[], list[Pending]]) -> None:
         """Commit the writers queued by the time the pod's lock is held."""

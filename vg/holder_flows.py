@@ -27,6 +27,7 @@ from consent import (
 from pod import (GrantNotFound, GrantNotLive, GrantRenewed, PodNotFound, UnlockedPod,
                  WorkcontextMissing)
 from pod import inbox
+from pod.holder import StoredVersion
 from pod.renewals import renewals_after
 from pod.limits import check_grant_room, counts_as_live
 from pod.ratings import rating_summary
@@ -231,14 +232,37 @@ def store_checked_workcontext(system: System, pod: UnlockedPod, document: Any,
                               now: datetime, if_match: str | None = None) -> Saved:
     """Store a document ``checked_workcontext`` returned, and re-publish. The
     grants are read (each signature verified) once, for both steps."""
-    stored = pod.store_version(document, now, if_match)
+    return publish_stored(system, pod, pod.store_version(document, now, if_match),
+                          now)
+
+
+def publish_stored(system: System, pod: UnlockedPod, stored: StoredVersion,
+                   now: datetime) -> Saved:
+    """Re-publish after a store, under the grants ``stored`` was committed with
+    (each signature verified once, for both steps)."""
     records = stored.grants()
     if needs_settling(records):
         retry_withdrawals(system, pod, now)
-    published, failed = publish_grants(system, pod, records, now)
+    published, failed = 0, ()
+    if any(_publishable(record, now) for record in records):
+        # Without a publishable grant there is nothing to publish, and no need to
+        # wait for the grant lock: a grant made meanwhile publishes the current
+        # version itself.
+        published, failed = publish_grants(system, pod, records, now)
     if not _left_to_publish(failed):
         pod.note_published(stored.version)
     return Saved(stored.version, published, stored.etag, failed)
+
+
+def nothing_to_publish(pod: UnlockedPod, stored: StoredVersion,
+                       now: datetime) -> Saved | None:
+    """The answer to a store whose grants need no publication and no settling,
+    reached without blocking; None when ``publish_stored`` has work to do."""
+    records = stored.grants()
+    if needs_settling(records) or any(_publishable(r, now) for r in records):
+        return None
+    pod.note_published(stored.version)
+    return Saved(stored.version, 0, stored.etag, ())
 
 
 def republish_pending(system: System, pod: UnlockedPod, now: datetime) -> bool:

@@ -46,11 +46,22 @@ def together(first):
         thread.join()
     return max(done)
 
+def on_loop(first):
+    # Eight writers on an event loop: one commit thread per batch (commits.py).
+    import asyncio
+    async def all_of_them():
+        return await asyncio.gather(*(pod.store_version_async(
+            {"id": did, "n": first + k, "pad": "PLAINTEXT-MARK" * 250}, now)
+            for k in range(8)))
+    return max(stored.version for stored in asyncio.run(all_of_them()))
+
 n = 0
 while True:
     n += 1
     if mode == "group":
         done = together(n)
+    elif mode == "loop":
+        done = on_loop(n)
     elif mode == "small":
         done = pod.save_workcontext({"id": did, "n": n, "pad": "PLAINTEXT-MARK" * 250},
                                     now)
@@ -111,14 +122,15 @@ def test_a_killed_small_writer_leaves_the_last_committed_version(tmp_path, seed)
     assert list(store.root.rglob(".tmp-*")) == []
 
 
+@pytest.mark.parametrize("mode", ["group", "loop"])
 @pytest.mark.parametrize("seed", range(4))
 def test_killed_concurrent_writers_leave_whole_batches_that_all_read_back(tmp_path,
-                                                                         seed):
+                                                                         seed, mode):
     store = pod_store(tmp_path / "pods")
     did = store.create(PASSPHRASE, NOW).did
 
     delay = random.Random(seed).uniform(0, 0.4)
-    reported = run_and_kill(store.root, did, "group", delay)
+    reported = run_and_kill(store.root, did, mode, delay)
 
     pod = pod_store(store.root).unlock(did, PASSPHRASE)
     numbers = [v.version for v in pod.versions()]

@@ -215,3 +215,17 @@ def test_withdrawals_racing_renewals_never_leave_a_consent_live(api):
         renewed = answers["renewal"]
         if renewed not in ("grant-not-live", "grant-renewed"):
             assert answers["withdrawal"] == [renewed], (trial, answers)
+
+
+def test_a_save_with_no_grant_to_publish_does_not_wait_for_the_grant_lock(api):
+    did, _ = _holder(api, _skills(api))
+    holding, saving = _open(api, did), _open(api, did)
+    document = holding.workcontext()
+
+    with holding.grants_locked():
+        save = Racing(lambda: holder_flows.save_workcontext(
+            api.system, saving, {**document, "name": "Sanne Visser"}, NOW))
+        assert save.result is not None and save.error is None
+
+    assert save.finish().result.published == 0
+    assert _open(api, did).workcontext()["name"] == "Sanne Visser"
