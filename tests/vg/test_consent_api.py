@@ -381,3 +381,22 @@ def test_renewing_a_renewed_grant_again_names_its_renewal(api):
     assert again.status_code == 409
     assert again.json()["code"] == "grant-renewed"
     assert again.json()["renewedBy"] == new and new in again.json()["detail"]
+
+
+def test_a_renewal_answers_the_grant_as_every_consent_route_does(api):
+    skills = _skills(api)
+    _, holder = _holder(api, skills)
+    old = _grant(api, holder, ["skills"], until=NOW + timedelta(days=2))
+
+    renewed = _renew(api, holder, old, 60)
+
+    body = renewed.json()
+    assert renewed.status_code == 201
+    assert body["renews"] == old and body["live"] is True
+    assert body["publicationPending"] is False and body["withdrawn"] is None
+    assert "proof" not in body and "holder" not in body
+    listed = api.get("/api/v1/pod/toestemmingen", headers=holder).json()
+    assert [g for g in listed if g["id"] == body["id"]] == [body]
+    schema = api.get("/api/v1/openapi.json").json()["paths"][
+        "/api/v1/pod/toestemmingen/{grant_ref}/verlenging"]["post"]["responses"]["201"]
+    assert "GrantOut" in json.dumps(schema)

@@ -20,6 +20,8 @@ from schemas import PURPOSES
 from .. import consent_flows
 from .bounded_json import BoundedJsonRoute
 from .deps import GrantRef, HolderDep, NowDep, RequesterDep, SystemDep, require_role
+from .holder import grant_out
+from .models import GrantOut
 from .render import json_response
 from .strict import Moment, Strict
 
@@ -61,12 +63,16 @@ def _event(event) -> dict:
     return shown
 
 
-@router.post("/pod/toestemmingen/{grant_ref}/verlenging", status_code=201)
+@router.post("/pod/toestemmingen/{grant_ref}/verlenging", status_code=201,
+             response_model=GrantOut)
 def renew_grant(grant_ref: GrantRef, body: Renewal, pod: HolderDep, system: SystemDep,
-                now: NowDep) -> Response:
+                now: NowDep) -> GrantOut:
+    """The new grant as every consent route answers a grant (its state members,
+    not the signed document with the holder's did and signature)."""
     grant = consent_flows.renew_consent(system, pod, grant_urn(grant_ref),
                                         body.validUntil, now)
-    return json_response(grant.to_json(), status=201)
+    record = next(r for r in pod.grants() if r.grant.id == grant.id)
+    return grant_out(record, now)
 
 
 @router.get("/pod/toestemmingen/records")

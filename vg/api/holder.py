@@ -107,7 +107,7 @@ def list_grants(pod: HolderDep, system: SystemDep, now: NowDep) -> list[GrantOut
     holder_flows.republish_pending(system, pod, now)
     suspended = system.registry.policies.suspended(pod.did)
     records = pod.grants()
-    return [_grant_out(r, now, r.grant.id in suspended, _renewed_by(records, r))
+    return [grant_out(r, now, r.grant.id in suspended, _renewed_by(records, r))
             for r in records]
 
 
@@ -117,7 +117,7 @@ def create_grant(body: GrantCreate, pod: HolderDep, system: SystemDep,
     grant = holder_flows.grant_consent(system, pod, body.audience, body.purposes,
                                        body.fields, body.validUntil, now,
                                        valid_from=body.validFrom)
-    return _grant_out(GrantRecord(grant, None), now)
+    return grant_out(GrantRecord(grant, None), now)
 
 
 @router.delete("/pod/toestemmingen/{grant_ref}", response_model=WithdrawnOut)
@@ -138,7 +138,7 @@ def withdraw_grant(grant_ref: GrantRef, pod: HolderDep, system: SystemDep,
     record = next(r for r in records if r.grant.id == grant_id)
     if any(r.withdrawn is None for r in records if r.grant.id in {grant_id, *also}):
         response.status_code = 202
-    shown = _grant_out(record, now, renewed_by=_renewed_by(records, record))
+    shown = grant_out(record, now, renewed_by=_renewed_by(records, record))
     return WithdrawnOut(**shown.model_dump(), withdrawnWith=also)
 
 
@@ -177,7 +177,7 @@ def _renewed_by(records: list[GrantRecord], record: GrantRecord) -> str | None:
     return successor(records, record) if record.withdrawn else None
 
 
-def _grant_out(record: GrantRecord, now, suspended: bool = False,
+def grant_out(record: GrantRecord, now, suspended: bool = False,
                renewed_by: str | None = None) -> GrantOut:
     """``suspended``: an employer's policy change took the grant's data out of the
     registry; the grant is not live until a later policy allows it again."""

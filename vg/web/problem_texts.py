@@ -91,7 +91,7 @@ LABELS = {
     "level_max": "assignment.level_to", "levelMax": "assignment.level_to",
     "hoursPerWeek": "assignment.hours", "hours_per_week": "assignment.hours",
     "periodStart": "workcontext.from", "periodEnd": "workcontext.until",
-    "validUntil": "consent.until", "requiredSkills": "assignment.required",
+    "validUntil": "consent.until", "validFrom": "consent.start", "requiredSkills": "assignment.required",
     "optionalSkills": "assignment.optional", "location": "assignment.location",
     "circle": "assignment.circle",
     # the Workcontext form's fields, as the shapes name them

@@ -53,6 +53,7 @@ def page(request: Request, template: str, status: int = 200,
         role=getattr(request.state, "web_role", None),
         notice=notice if notice and notice.isascii() and len(notice) < 40 else None,
         fmt_date=lambda v: format_date(v, lang),
+        fmt_size=lambda v: format_size(v, lang),
         explain=lambda exc, t: explain(exc, t, lang), **context)
     response = HTMLResponse(body, status_code=status)
     if request.cookies.get(cookies.CSRF) != seed:
@@ -76,6 +77,17 @@ MONTHS = {
     "en": ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December"),
 }
+
+
+def format_size(size: int, lang: str) -> str:
+    """A file's size in the page's language: ``25 bytes``, ``1,5 KiB`` (Dutch
+    writes a decimal comma). A size that is not zero never reads as zero: KiB
+    are rounded up to the tenth."""
+    if size < 1024:
+        return f"{size} bytes"
+    tenths = -(-size * 10 // 1024)
+    text = f"{tenths // 10}.{tenths % 10}"
+    return (text.replace(".", ",") if lang == "nl" else text) + " KiB"
 
 
 def format_date(value: Any, lang: str) -> str:

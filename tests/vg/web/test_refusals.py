@@ -231,3 +231,12 @@ def test_every_problem_a_workcontext_can_have_reads_in_dutch_with_its_label():
     assert untranslated == []
     assert localised("availability.hoursPerWeek must be an integer from 0 to 40",
                      "nl", t) == "Uren per week moet een heel getal van 0 tot en met 40 zijn."
+
+
+def test_a_consent_end_before_its_start_names_no_api_member_on_the_dutch_page():
+    from vg.web.problem_texts import localised
+
+    shown = localised("validUntil must be after validFrom", "nl", translator("nl"))
+
+    assert shown == ("Geldig tot en met moet na het begin van de toestemming "
+                     "(vandaag, tenzij een andere dag gekozen is) liggen.")

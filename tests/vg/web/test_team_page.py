@@ -122,3 +122,13 @@ def test_a_product_is_served_as_an_inert_download_whatever_was_declared(
     policies = answer.headers.get_list("content-security-policy")
     assert "sandbox; default-src 'none'" in policies
     assert len(answer.headers.get_list("x-content-type-options")) == 1
+
+
+@pytest.mark.parametrize("size, lang, shown", [
+    (25, "nl", "25 bytes"), (25, "en", "25 bytes"), (1024, "nl", "1,0 KiB"),
+    (1025, "en", "1.1 KiB"), (1536, "nl", "1,5 KiB"), (131072, "en", "128.0 KiB")])
+def test_a_product_size_is_never_shown_as_zero_and_reads_in_the_page_language(
+        size, lang, shown):
+    from vg.web.render import format_size
+
+    assert format_size(size, lang) == shown
