@@ -13,6 +13,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 
 from consent import HolderKey, sign_document
 from pod import crypto
@@ -280,11 +281,12 @@ def test_one_archive_imported_several_times_at_once_makes_one_pod(api, holder,
     monkeypatch.setattr(api.system.pods.keyring, "create", create_shard_slowly)
     answers = []
 
-    def run():
-        answers.append(api.post(IMPORT, json={"passphrase": PASSPHRASE,
-                                              "archive": archive}))
+    def run(n):  # from three addresses: one client has 2 imports under way at most
+        client = TestClient(api.app, client=(f"10.0.0.{n}", 4000))
+        answers.append(client.post(IMPORT, json={"passphrase": PASSPHRASE,
+                                                 "archive": archive}))
 
-    threads = [threading.Thread(target=run) for _ in range(3)]
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(3)]
     for thread in threads:
         thread.start()
     for thread in threads:

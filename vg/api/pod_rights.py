@@ -11,7 +11,7 @@ from pod.archive import MAX_ARCHIVE_BYTES, read_archive
 
 from .. import pod_rights
 from .bounded_json import BoundedJsonRoute
-from .deps import HolderDep, NowDep, SystemDep
+from .deps import HolderDep, NowDep, SystemDep, client_address
 from .models import ImportedOut, PassphraseChange, PassphraseConfirm, SessionOut
 from .render import json_response
 
@@ -44,8 +44,9 @@ async def import_pod(request: Request, system: SystemDep, now: NowDep) -> Import
     if not isinstance(body, dict) or set(body) != {"passphrase", "archive"} or not (
             isinstance(body["passphrase"], str)):
         raise InvalidArchive(['the body must be {"passphrase": ..., "archive": ...}'])
-    imported = await run_in_threadpool(pod_rights.import_pod, system, body["archive"],
-                                       body["passphrase"], now)
+    with system.pods.attempts.client_slot(client_address(request)):
+        imported = await run_in_threadpool(pod_rights.import_pod, system,
+                                           body["archive"], body["passphrase"], now)
     session = SessionOut.issued(system, imported.pod.did, imported.pod.passkey, now)
     return ImportedOut(**session.model_dump(), published=imported.published,
                        notPublished=list(imported.not_published))
