@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 from alembic.autogenerate import compare_metadata
+from alembic.command import stamp as alembic_stamp
 from alembic.command import upgrade as alembic_upgrade
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import insert, select, text
@@ -92,3 +93,38 @@ def test_upgrading_twice_changes_nothing(engine):
 
 def test_head_names_the_newest_revision():
     assert HEAD == head_revision()
+
+
+CHILD_ROWS = {"disclosure_purpose": ("purpose", ["matching", "staffing"]),
+              "disclosure_audience": ("organisation", [UTRECHT]),
+              "disclosure_skill": ("skill", ["esco:s1", "esco:s2", "esco:s3"])}
+
+
+def test_the_disclosure_child_tables_keep_their_rows_without_a_rowid(engine):
+    first_release(engine)
+    seed(engine)
+    with engine.begin() as conn:
+        alembic_stamp(_config(conn), BASELINE)
+        alembic_upgrade(_config(conn), "0014_video_share")
+        disclosure_id = conn.execute(select(Disclosure.__table__.c.id)).scalar_one()
+        for table, (column, values) in CHILD_ROWS.items():
+            conn.execute(text(
+                f"INSERT INTO {table} (disclosure_id, {column}) VALUES (:d, :v)"),
+                [{"d": disclosure_id, "v": v} for v in values])
+
+    upgrade(engine)
+
+    with engine.connect() as conn:
+        for table, (column, values) in CHILD_ROWS.items():
+            kept = conn.execute(text(
+                f"SELECT disclosure_id, {column} FROM {table} ORDER BY 2")).all()
+            assert kept == [(disclosure_id, v) for v in values]
+        if engine.dialect.name == "sqlite":
+            shapes = dict(conn.execute(text(
+                "SELECT name, sql FROM sqlite_master WHERE name IN "
+                "('disclosure_purpose', 'disclosure_audience', 'disclosure_skill')"
+            )).all())
+            assert all("WITHOUT ROWID" in sql for sql in shapes.values())
+            assert conn.execute(text(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = "
+                "'ix_disclosure_skill_skill_disclosure'")).scalar() == 1
