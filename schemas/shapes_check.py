@@ -112,6 +112,14 @@ class Graph:
                 if objects is None:
                     objects = properties[key] = set()
                 for value in values:
+                    # Most values are references to IRIs (a skill each): taken
+                    # here, as ``_value`` would take them, without its calls.
+                    if type(value) is dict and len(value) == 1:
+                        identifier = value.get("@id")
+                        if type(identifier) is str \
+                                and not identifier.startswith("_:"):
+                            objects.add(("iri", identifier))
+                            continue
                     objects.add(self._value(value))
         return subject
 

@@ -183,6 +183,7 @@ def test_verdicts_kept_from_earlier_documents_equal_verdicts_made_afresh(documen
 
 
 def test_the_kept_verdicts_stay_bounded(monkeypatch):
+    monkeypatch.setattr(shapes_check, "_VERDICTS", {})
     monkeypatch.setattr(shapes_check, "_VERDICTS_PER_RULES", 3)
     document = full_workcontext(DID)
     expanded = expand(document, VALIDATOR.loader)
