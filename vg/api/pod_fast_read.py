@@ -9,6 +9,9 @@ the holder's session, the pod that session opens, the pod id in the path, conten
 negotiation. Anything else (no session or a bad one, another pod, Turtle, HEAD, a
 conditional request, no Workcontext yet, any error at all) goes to the full application unchanged, so every
 refusal is the route's own problem+json answer. A test holds the two answers equal.
+It runs before the framework and the middleware stack (``vg.app.Application``): a
+request with a header sent twice or a declared body over the cap is left to the
+stack, and its answers carry the stack's security headers.
 """
 
 from __future__ import annotations

@@ -16,6 +16,11 @@ request with ``If-None-Match`` goes to the route unread. Once the store begins, 
 error is answered here the way the application's handlers answer it (problems.py):
 repeating a write that may have been stored would be wrong. A test holds the
 answers of both paths equal.
+
+It runs before the framework and the middleware stack (``vg.app.Application``), so
+it applies their rules to what it takes itself: a header sent twice or a declared
+body over the cap is left to the stack, a body is read up to the cap only, its
+answers carry the security headers, and an error nothing handled is the 500 problem.
 """
 
 from __future__ import annotations
