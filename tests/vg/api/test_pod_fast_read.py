@@ -79,3 +79,17 @@ def test_a_header_sent_twice_is_refused_alike(pair, answered):
     assert fast.status_code == slow.status_code == 400
     assert fast.content == slow.content
     assert answered == []
+
+
+def test_an_error_the_fast_read_meets_is_met_again_by_the_route(pair, monkeypatch):
+    holder = Holder(pair[0])
+
+    def broken(self, scope, pod_id):
+        raise RuntimeError("a fault in the fast read")
+
+    monkeypatch.setattr(FastWorkcontextRead, "_answer", broken)
+    read = pair[0].get(holder.base + "werkcontext", headers=holder.headers)
+
+    assert read.status_code == 200
+    assert read.json() == holder.document
+    assert read.headers["x-content-type-options"] == "nosniff"
