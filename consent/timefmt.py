@@ -11,9 +11,13 @@ from .errors import InvalidGrant
 def format_time(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("timestamps must be timezone-aware")
-    return moment.astimezone(timezone.utc).replace(microsecond=0).strftime(
-        "%Y-%m-%dT%H:%M:%SZ"
-    )
+    utc = moment.astimezone(timezone.utc)
+    if 1000 <= utc.year:
+        # strftime's own spelling for four-digit years, at a third of its cost
+        # (every stored version is stamped).
+        return (f"{utc.year}-{utc.month:02d}-{utc.day:02d}T"
+                f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}Z")
+    return utc.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # RFC 3339 section 5.6 date-time, nothing looser (no week dates, no basic format).

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 Job = Callable[[dict, list[bytes]], Any]
@@ -49,7 +49,10 @@ class Pending:
     """One writer's job in the queue: filled in by the leader that commits it."""
 
     job: Job
-    done: threading.Event = field(default_factory=threading.Event)
+    # Set for a writer that waits in a thread (``run``); a writer on an event loop
+    # waits on its future instead, and making an Event cost it a Condition and a
+    # lock per write for nothing.
+    done: threading.Event | None = None
     lead: bool = False
     result: Any = None
     error: BaseException | None = None
@@ -83,7 +86,7 @@ class GroupCommit:
         """Run ``job`` in the next batch of pod ``key``; ``commit_batch(take)``
         takes the pod's lock, then the batch with ``take()``, and applies and
         commits it (it sets each Pending's result or error)."""
-        mine = Pending(job)
+        mine = Pending(job, threading.Event())
         with self._guard:
             self._queues.setdefault(key, []).append(mine)
             leader = key not in self._leading

@@ -23,6 +23,7 @@ carries the passkey, never the KEK, so erasing the shard ends every session too.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import re
@@ -81,11 +82,10 @@ class PodStore:
         return self.derivation.derive(passphrase, salt, opslimit, memlimit, normalise)
 
     def pod_id(self, did: str) -> str:
-        # A hash keeps untrusted identifiers out of file names entirely.
-        return hashlib.sha256(did.encode("utf-8")).hexdigest()[:32]
+        return _pod_id(did)
 
     def directory(self, did: str) -> Path:
-        return self.root / self.pod_id(did)
+        return _child(self.root, _pod_id(did))
 
     def did_for_id(self, pod_id: str) -> str:
         """The did of the pod stored under ``pod_id``; PodNotFound if there is none."""
@@ -297,7 +297,7 @@ class PodStore:
                            pod_id, self._commits, shard_digest=crypto.digest(shard))
 
     def _meta(self, did: str) -> dict:
-        path = self.directory(did) / "pod.json"
+        path = _child(self.directory(did), "pod.json")
         try:
             meta = json.loads(path.read_bytes())
         except (OSError, ValueError) as exc:
@@ -340,6 +340,20 @@ class PodStore:
         atomic_write(directory / "pod.json", json.dumps(meta).encode("utf-8"),
                      staging=directory / STAGING)
         return passkey
+
+
+@functools.lru_cache(maxsize=4096)
+def _pod_id(did: str) -> str:
+    # A hash keeps untrusted identifiers out of file names entirely. Every request
+    # of a holder asks for it a few times; the answers of the latest dids are kept.
+    return hashlib.sha256(did.encode("utf-8")).hexdigest()[:32]
+
+
+@functools.lru_cache(maxsize=8192)
+def _child(directory: Path, name: str) -> Path:
+    """``directory / name``, kept for the pods in use: a path join costs a few
+    microseconds, and opening a pod for a request made several."""
+    return directory / name
 
 
 def _previous_ended(meta: dict, now: datetime) -> bool:

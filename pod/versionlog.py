@@ -33,8 +33,9 @@ class VersionLog:
     """An append-only file of sealed records under ``versions/``: the version log,
     or (``name``) the history index of history.py, which works the same way."""
 
-    def __init__(self, directory: Path, name: str = NAME):
-        self.path = directory / "versions" / name
+    def __init__(self, directory: Path, name: str = NAME, *, path: Path | None = None):
+        """``path``: the file itself, when the caller has it at hand already."""
+        self.path = directory / "versions" / name if path is None else path
 
     def append(self, end: int, data: bytes) -> int:
         """Write ``data`` at ``end`` (caller holds the pod lock) and return the open

@@ -112,6 +112,14 @@ class Graph:
                 if objects is None:
                     objects = properties[key] = set()
                 for value in values:
+                    # Most values are references to IRIs (a skill each): taken
+                    # here, as ``_value`` would take them, without its calls.
+                    if type(value) is dict and len(value) == 1:
+                        identifier = value.get("@id")
+                        if type(identifier) is str \
+                                and not identifier.startswith("_:"):
+                            objects.add(("iri", identifier))
+                            continue
                     objects.add(self._value(value))
         return subject
 
@@ -196,11 +204,37 @@ def _property_messages(prop: PropertyShape, values: set[Term], graph: Graph
 
 
 def _passes(rules: tuple[ValueRule, ...], term: Term) -> bool:
-    """Whether ``term`` passes every rule (``all``, without a generator per term)."""
+    """Whether ``term`` passes every rule. A rule reads the term alone (its kind,
+    text and datatype, never the graph), so a verdict holds for that term
+    wherever it occurs: the verdicts of the latest terms are kept per tuple of
+    rules. The same skill IRIs, levels and codes recur in every document, and
+    the patterns and lexical checks were a fifth of a document's check."""
+    entry = _VERDICTS.get(id(rules))
+    if entry is None or entry[0] is not rules:
+        if len(_VERDICTS) >= _VERDICTS_PER_RULES:
+            _VERDICTS.clear()
+        entry = _VERDICTS[id(rules)] = (rules, {})
+    verdicts = entry[1]
+    verdict = verdicts.get(term)
+    if verdict is None:
+        if len(verdicts) >= _VERDICTS_PER_RULES:
+            verdicts.clear()
+        verdict = verdicts[term] = _passes_uncached(rules, term)
+    return verdict
+
+
+def _passes_uncached(rules: tuple[ValueRule, ...], term: Term) -> bool:
+    """``all``, without a generator per term."""
     for rule in rules:
         if not rule.test(term):
             return False
     return True
+
+
+# id(rules) -> (rules, {term: verdict}); the rules are held, so an id is not
+# reused while its entry stands. Both levels are bounded.
+_VERDICTS: dict[int, tuple[tuple[ValueRule, ...], dict[Term, bool]]] = {}
+_VERDICTS_PER_RULES = 4096
 
 
 _NONE: frozenset = frozenset()

@@ -40,6 +40,7 @@ from .jsonld import SHIPPED_CONTEXTS, WORKCONTEXT_CONTEXT_URL
 _ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+,.-]*:[^\s]*")
 _UNDERSTOOD = frozenset({"@id", "@type", "@container"})
 _CONTEXT_KEYWORDS = frozenset({"@version", "@protected"})
+_ABSOLUTES_KEPT = 8192
 
 
 class ShippedExpansion:
@@ -60,6 +61,7 @@ class ShippedExpansion:
         # A context keyword this table does not model (@vocab, @base, @language,
         # ...) changes how every term expands: then nothing is expanded here.
         self._usable = set(context) - self._names <= _CONTEXT_KEYWORDS
+        self._absolutes: dict[str, bool] = {}
 
     def expand(self, document: Any) -> list | None:
         """pyld's expansion of ``document``, or None when it is outside the subset."""
@@ -119,8 +121,18 @@ class ShippedExpansion:
         return expanded
 
     def _absolute(self, value: Any) -> bool:
-        return type(value) is str and _ABSOLUTE.fullmatch(value) is not None \
-            and value.partition(":")[0] not in self._names
+        if type(value) is not str:
+            return False
+        # The answer depends on the text alone; the IRIs of skills, levels and
+        # types recur in every document, so the latest answers are kept.
+        answer = self._absolutes.get(value)
+        if answer is None:
+            if len(self._absolutes) >= _ABSOLUTES_KEPT:
+                self._absolutes.clear()
+            answer = self._absolutes[value] = (
+                _ABSOLUTE.fullmatch(value) is not None
+                and value.partition(":")[0] not in self._names)
+        return answer
 
 
 def _simple(definition: Any, context: dict) -> bool:

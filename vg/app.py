@@ -77,10 +77,41 @@ def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+class Application(FastAPI):
+    """The FastAPI application, with the pod's hot Workcontext read and write
+    (``early``) answered before the framework and the middleware stack.
+
+    Under PUT load the layers a request passes before the fast write (FastAPI's
+    telemetry check, which reads the environment on every request, Starlette's
+    error layer, the framework's body limit, then ours) took about a tenth of the
+    process's time. ``early`` applies what they apply to such a request itself:
+    a header sent twice or a declared body over the cap goes to the stack, a body
+    is read up to the cap only, its own answers carry the security headers, and
+    an error it did not handle is the stack's 500 problem. Every other request,
+    and every one it leaves, goes through the stack as before.
+
+    Known shortcoming: FastAPI's OpenTelemetry spans are not made for the
+    requests ``early`` answers itself; a deployment that traces needs
+    ``fast_paths=False`` until the check that tracing is on costs less.
+    """
+
+    early: Callable | None = None
+
+    async def __call__(self, scope, receive, send) -> None:
+        if self.early is not None and scope["type"] == "http":
+            await self.early(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+    async def stack(self, scope, receive, send) -> None:
+        """The framework and every middleware, as for any request."""
+        await super().__call__(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None, system: System | None = None,
                clock: Callable | None = None, fast_paths: bool = True) -> FastAPI:
     system = system or build_system(settings or load_settings())
-    app = FastAPI(
+    app = Application(
         lifespan=_purge_expired_every_minute,
         title="Virtuele Gemeente API",
         version=API_VERSION,
@@ -107,8 +138,7 @@ def create_app(settings: Settings | None = None, system: System | None = None,
                 dependencies=[Depends(json_only), Depends(if_match_evaluated)])
     include(app, pod_resources.router, prefix="/api/v1")
     if fast_paths:
-        app.add_middleware(FastWorkcontextRead)
-        app.add_middleware(FastWorkcontextWrite)
+        app.early = FastWorkcontextRead(FastWorkcontextWrite(app.stack, app), app)
     app.add_middleware(PodPathGuard)
     install_web(app)
     app.add_middleware(HeadersAndLimits, limit_for=_body_limit)

@@ -36,10 +36,11 @@ WEB_CSP = (b"default-src 'none'; script-src 'self'; style-src 'self'; "
 WEB_HEADERS = [(name, WEB_CSP if name == b"content-security-policy" else value)
                for name, value in SECURITY_HEADERS]
 API_PREFIX = "/api/"
+MAX_BODY = 256 * 1024  # the default cap on a request body
 
 
 class HeadersAndLimits:
-    def __init__(self, app, max_body: int = 256 * 1024, limit_for=None):
+    def __init__(self, app, max_body: int = MAX_BODY, limit_for=None):
         self.app = app
         self.max_body = max_body
         self.limit_for = limit_for or (lambda path: None)
@@ -92,6 +93,19 @@ class HeadersAndLimits:
             log.error("unhandled error: %s", type(exc).__name__)
             if not started:
                 await _problem(send, 500, "internal-error", "Internal error", None)
+
+
+def plainly_within_limits(scope, max_body: int) -> bool:
+    """Whether ``HeadersAndLimits`` lets the request through as it stands: no
+    header it refuses when sent twice, and no declared body above ``max_body``.
+    A component that answers before it (``vg.app``) leaves any other request to
+    it."""
+    return _named_twice(scope) is None and _declared_length(scope) <= max_body
+
+
+async def internal_error(send) -> None:
+    """The answer ``HeadersAndLimits`` gives to an error nobody handled."""
+    await _problem(send, 500, "internal-error", "Internal error", None)
 
 
 class _BodyTooLarge(Exception):

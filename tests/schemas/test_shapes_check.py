@@ -22,6 +22,7 @@ from pyshacl import validate as shacl_validate
 
 from schemas import InvalidDocument, WorkcontextValidator, expand
 from schemas.errors import ShapesNotCompilable
+from schemas import shapes_check
 from schemas.shapes_check import check
 from schemas.shapes_compiler import compile_shapes
 from schemas.workcontext import SHAPES_FILE
@@ -163,6 +164,36 @@ def test_compiled_shapes_agree_with_pyshacl_on_one_changed_field_of_a_valid_work
     expanded = expand(document, VALIDATOR.loader)
 
     assert check(VALIDATOR.shapes, expanded) == pyshacl_messages(expanded)
+
+
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(st.lists(one_field_changed().filter(structurally_valid), min_size=2,
+                max_size=4))
+def test_verdicts_kept_from_earlier_documents_equal_verdicts_made_afresh(documents):
+    expanded = [expand(document, VALIDATOR.loader) for document in documents]
+    warm = [check(VALIDATOR.shapes, one) for one in expanded]
+
+    fresh = []
+    for one in expanded:
+        shapes_check._VERDICTS.clear()
+        fresh.append(check(VALIDATOR.shapes, one))
+
+    assert warm == fresh
+
+
+def test_the_kept_verdicts_stay_bounded(monkeypatch):
+    monkeypatch.setattr(shapes_check, "_VERDICTS", {})
+    monkeypatch.setattr(shapes_check, "_VERDICTS_PER_RULES", 3)
+    document = full_workcontext(DID)
+    expanded = expand(document, VALIDATOR.loader)
+    availability = {**document["availability"], "hoursPerWeek": 500}
+    invalid = expand({**document, "availability": availability}, VALIDATOR.loader)
+
+    verdicts = [check(VALIDATOR.shapes, one) for one in (expanded, invalid, expanded)]
+
+    assert verdicts[0] == verdicts[2] == [] and verdicts[1]
+    assert all(len(kept) <= 3 for _, kept in shapes_check._VERDICTS.values())
 
 
 def test_the_full_example_conforms_to_both():

@@ -9,6 +9,9 @@ the holder's session, the pod that session opens, the pod id in the path, conten
 negotiation. Anything else (no session or a bad one, another pod, Turtle, HEAD, a
 conditional request, no Workcontext yet, any error at all) goes to the full application unchanged, so every
 refusal is the route's own problem+json answer. A test holds the two answers equal.
+It runs before the framework and the middleware stack (``vg.app.Application``): a
+request with a header sent twice or a declared body over the cap is left to the
+stack, and its answers carry the stack's security headers.
 """
 
 from __future__ import annotations
@@ -17,19 +20,28 @@ from datetime import datetime, timezone
 
 from pod import PodError
 
+from ..middleware import MAX_BODY, SECURITY_HEADERS, plainly_within_limits
 from .pod_http import LD_JSON, WORKCONTEXT_PATH, check_raw_path, negotiate
 
 _SESSION = "Bearer vgs_"
 
 
 class FastWorkcontextRead:
-    def __init__(self, app):
+    """``app`` takes what this leaves; ``application`` holds the system, for a
+    request that has not passed the framework (which names it in the scope)."""
+
+    def __init__(self, app, application=None):
         self.app = app
+        self.application = application
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] == "http" and scope["method"] == "GET":
+        if scope["type"] == "http" and scope["method"] == "GET" \
+                and plainly_within_limits(scope, MAX_BODY):
             match = WORKCONTEXT_PATH.match(scope.get("path", ""))
-            answer = self._answer(scope, match.group(1)) if match else None
+            try:
+                answer = self._answer(scope, match.group(1)) if match else None
+            except Exception:  # a read changes nothing: the route meets it again
+                answer = None
             if answer is not None:
                 await _send(send, *answer)
                 return
@@ -37,7 +49,7 @@ class FastWorkcontextRead:
 
     def _answer(self, scope, pod_id: str) -> tuple[bytes, str, str] | None:
         """(body, media type, ETag), or None to leave the request to the route."""
-        app = scope.get("app")
+        app = scope.get("app") or self.application
         headers = _headers(scope)
         token, accept = headers.get(b"authorization"), headers.get(b"accept")
         if app is None or token is None or not token.startswith(_SESSION):
@@ -91,5 +103,6 @@ async def _send(send, body: bytes, media_type: str, etag: str) -> None:
         (b"content-type", media_type.encode("ascii")),
         (b"vary", b"Accept"),
         (b"etag", etag.encode("ascii")),
+        *SECURITY_HEADERS,
     ]})
     await send({"type": "http.response.body", "body": body})

@@ -16,10 +16,16 @@ request with ``If-None-Match`` goes to the route unread. Once the store begins, 
 error is answered here the way the application's handlers answer it (problems.py):
 repeating a write that may have been stored would be wrong. A test holds the
 answers of both paths equal.
+
+It runs before the framework and the middleware stack (``vg.app.Application``), so
+it applies their rules to what it takes itself: a header sent twice or a declared
+body over the cap is left to the stack, a body is read up to the cap only, its
+answers carry the security headers, and an error nothing handled is the 500 problem.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 
 from starlette.concurrency import run_in_threadpool
@@ -27,38 +33,62 @@ from starlette.concurrency import run_in_threadpool
 from schemas import parse_bounded
 
 from .. import holder_flows
+from ..middleware import (MAX_BODY, SECURITY_HEADERS, internal_error,
+                          plainly_within_limits)
 from ..problems import error_problem
 from .deps import JSON_MEDIA_TYPES, SESSION_PREFIX
 from .pod_http import WORKCONTEXT_PATH, check_raw_path
 from .pod_resources import MAX_FIELD, saved_response
 
 _BEARER = "bearer "
+log = logging.getLogger("vg.api.pod_fast_write")
 
 
 class FastWorkcontextWrite:
-    def __init__(self, app):
+    """``app`` takes what this leaves; ``application`` holds the system, for a
+    request that has not passed the framework (which names it in the scope)."""
+
+    def __init__(self, app, application=None):
         self.app = app
+        self.application = application
 
     async def __call__(self, scope, receive, send):
         match = (WORKCONTEXT_PATH.match(scope.get("path", ""))
                  if scope["type"] == "http" and scope["method"] == "PUT" else None)
         headers = _headers(scope) if match else None
-        if not headers:
+        if not headers or not plainly_within_limits(scope, MAX_BODY):
             await self.app(scope, receive, send)
             return
-        messages = await _read_body(receive)
+        messages = await _read_body(receive, MAX_BODY)
         body = b"".join(m.get("body", b"") for m in messages)
-        if messages[-1]["type"] == "http.request":
-            answer = await self._answer(scope, match.group(1), headers, body)
-            if answer is not None:
-                await answer(scope, receive, send)
+        if messages[-1]["type"] == "http.request" and len(body) <= MAX_BODY \
+                and not messages[-1].get("more_body", False):
+            started = False
+
+            async def with_headers(message):
+                nonlocal started
+                if message["type"] == "http.response.start":
+                    started = True
+                    message["headers"] = [*message.get("headers", []),
+                                          *SECURITY_HEADERS]
+                await send(message)
+
+            try:
+                answer = await self._answer(scope, match.group(1), headers, body)
+                if answer is not None:
+                    await answer(scope, receive, with_headers)
+                    return
+            except Exception as exc:  # as the application's last line of defence
+                log.error("unhandled error: %s", type(exc).__name__)
+                if not started:
+                    await internal_error(send)
                 return
         await self.app(scope, _replay(messages, receive), send)
 
     async def _answer(self, scope, pod_id: str, headers: dict[bytes, str],
                       body: bytes):
         """The response, or None to leave the request (nothing changed) to the route."""
-        app = scope.get("app")
+        app = scope.get("app") or self.application
         if app is None:
             return None
         system = app.state.system
@@ -149,13 +179,16 @@ def _headers(scope) -> dict[bytes, str] | None:
     return headers
 
 
-async def _read_body(receive) -> list[dict]:
-    """Every message of the request body, up to its end or a disconnect."""
-    messages = []
+async def _read_body(receive, limit: int) -> list[dict]:
+    """The messages of the request body up to its end, a disconnect, or the first
+    that takes it past ``limit`` (whose refusal is ``HeadersAndLimits``' own)."""
+    messages, seen = [], 0
     while True:
         message = await receive()
         messages.append(message)
-        if message["type"] != "http.request" or not message.get("more_body", False):
+        seen += len(message.get("body", b""))
+        if message["type"] != "http.request" or not message.get("more_body", False) \
+                or seen > limit:
             return messages
 
 

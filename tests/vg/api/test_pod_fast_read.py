@@ -66,3 +66,30 @@ def test_a_pod_without_a_workcontext_is_left_to_the_route(pair):
     same(pair, base + "werkcontext", {"Authorization": f"Bearer {session}"})
     assert pair[0].get(base + "werkcontext", headers={
         "Authorization": f"Bearer {session}"}).status_code == 404
+
+
+def test_a_header_sent_twice_is_refused_alike(pair, answered):
+    holder = Holder(pair[0])
+    headers = [*holder.headers.items(), ("Content-Type", "application/json"),
+               ("Content-Type", "text/plain")]
+
+    fast, slow = (client.get(holder.base + "werkcontext", headers=headers)
+                  for client in pair)
+
+    assert fast.status_code == slow.status_code == 400
+    assert fast.content == slow.content
+    assert answered == []
+
+
+def test_an_error_the_fast_read_meets_is_met_again_by_the_route(pair, monkeypatch):
+    holder = Holder(pair[0])
+
+    def broken(self, scope, pod_id):
+        raise RuntimeError("a fault in the fast read")
+
+    monkeypatch.setattr(FastWorkcontextRead, "_answer", broken)
+    read = pair[0].get(holder.base + "werkcontext", headers=holder.headers)
+
+    assert read.status_code == 200
+    assert read.json() == holder.document
+    assert read.headers["x-content-type-options"] == "nosniff"

@@ -145,3 +145,60 @@ def test_the_routed_write_walks_the_bounds_of_the_body_once(pair, monkeypatch):
                            headers={**holder.headers, **LD})
         assert saved.status_code == 200, saved.text
         assert walked == []
+
+
+def test_a_body_over_the_cap_is_refused_alike_and_stores_nothing(pair, answered):
+    holder = Holder(pair[0])
+    oversized = json.dumps({**holder.document, "description": "x" * 300_000}).encode()
+
+    same_refusal(pair, holder, oversized, {})
+    assert all(answer is None for answer in answered)
+
+
+def test_a_body_over_the_cap_that_declares_no_length_is_refused_alike(pair, answered):
+    holder = Holder(pair[0])
+    oversized = json.dumps({**holder.document, "description": "x" * 300_000}).encode()
+
+    def pieces():
+        for start in range(0, len(oversized), 65536):
+            yield oversized[start:start + 65536]
+
+    before = versions(pair[0], holder)
+    fast, slow = (client.put(holder.base + "werkcontext", content=pieces(),
+                             headers={**holder.headers, **LD}) for client in pair)
+    assert fast.status_code == slow.status_code == 413
+    assert fast.content == slow.content
+    assert versions(pair[0], holder) == before
+
+
+def test_a_content_type_sent_twice_is_refused_alike(pair, answered):
+    holder = Holder(pair[0])
+    body = json.dumps(holder.document).encode()
+    headers = [(k, v) for k, v in {**holder.headers, **LD}.items()]
+    headers.append(("Content-Type", "application/json"))
+
+    before = versions(pair[0], holder)
+    fast, slow = (client.put(holder.base + "werkcontext", content=body,
+                             headers=headers) for client in pair)
+    assert fast.status_code == slow.status_code == 400
+    assert fast.content == slow.content
+    assert versions(pair[0], holder) == before
+
+
+def test_an_error_nobody_handled_is_the_applications_500(pair, monkeypatch):
+    import vg.api.pod_fast_write as fast_write
+
+    holder = Holder(pair[0])
+
+    def broken(saved):
+        raise RuntimeError("a fault in the answer")
+
+    monkeypatch.setattr(fast_write, "saved_response", broken)
+    answer = pair[0].put(holder.base + "werkcontext",
+                         content=json.dumps(holder.document).encode(),
+                         headers={**holder.headers, **LD})
+
+    assert answer.status_code == 500
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["code"] == "internal-error"
+    assert answer.headers["x-content-type-options"] == "nosniff"
