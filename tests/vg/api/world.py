@@ -65,6 +65,10 @@ class World:
             assert answer.status_code == 201, answer.text
         return Person(did, headers, subject)
 
+    def seen_by(self, person: Person, organisation: str = UTRECHT) -> str:
+        """The name ``organisation`` knows ``person`` by (registry/org_pseudonyms.py)."""
+        return self.system.org_pseudonyms.shown(organisation, person.subject)
+
     def login(self, person: Person) -> None:
         """A new session (sessions last 30 minutes; some tests move the clock)."""
         answer = self.client.post("/api/v1/sessies", json={"did": person.did,
