@@ -43,8 +43,10 @@ def organisation_undo(assignment_id: AssignmentId, subject: Subject,
 def organisation_matches(assignment_id: AssignmentId, requester: RequesterDep,
                          system: SystemDep, now: NowDep) -> Response:
     subjects = system.work.swipes.matches(requester, assignment_id, now)
-    return json_response({"assignment": assignment_id, "subjects": [
-        shown(system, requester.organisation, s) for s in subjects]})
+    # In the order of the organisation's names: the registry's order would be
+    # the same for every organisation, a thread to join their lists on.
+    return json_response({"assignment": assignment_id, "subjects": sorted(
+        shown(system, requester.organisation, s) for s in subjects)})
 
 
 @router.get("/opdrachten/{assignment_id}/matches/{subject}/contactgegevens")

@@ -23,9 +23,9 @@ def named_members(system: System, page: dict) -> dict:
     """A team page with its members named as the team's organisation knows them:
     staff and members alike see those names, and a rating takes them."""
     organisation = page["organisation"]
-    return {**page, "members": [{**m, "subject": shown(system, organisation,
-                                                       m["subject"])}
-                                for m in page["members"]]}
+    members = [{**m, "subject": shown(system, organisation, m["subject"])}
+               for m in page["members"]]
+    return {**page, "members": sorted(members, key=lambda m: m["subject"])}
 
 
 def _summary(team: TeamRow) -> dict:
