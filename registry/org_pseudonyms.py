@@ -35,7 +35,8 @@ from .errors_work import CandidateNotFound, InvalidWorkInput
 
 NAME_LENGTH = 52
 NAME = re.compile(r"[a-zA-Z2-7]{52}")
-NAME_MUST = "subject must be 52 characters a-z and 2-7, as your organisation was shown it"
+NAME_MUST = ("subject must be 52 characters a-z and 2-7, as your organisation was "
+             "shown it")
 _INFO = b"vg organisation pseudonym v1\x00"
 _KEYS_KEPT = 4096  # organisations whose cipher stays ready (a few hundred exist)
 

@@ -56,7 +56,8 @@ MUST = {
 
 class FilterRefused(InvalidAuditQuery):
     """A filter the rules refuse; ``rule`` names which rule (``characters``,
-    ``length``, ``choice``, ``pseudonym``, ``requester``, ``organisation``, ``day``,
+    ``length``, ``choice``, ``pseudonym``, ``name`` (a holder as an organisation
+    knows them), ``requester``, ``organisation``, ``day``,
     ``instant``, ``range`` or ``period``), for a page that words the reason itself."""
 
     def __init__(self, parameter: str, must: str, rule: str):

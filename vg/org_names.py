@@ -118,7 +118,7 @@ def dpo_names(system: System, viewer: Requester) -> Names | None:
 
     def read(value: str, parameter: str) -> str:
         def refused(_: str) -> Exception:
-            return FilterRefused(parameter, MUST["name"], "pseudonym")
+            return FilterRefused(parameter, MUST["name"], "name")
         if not is_name(value):
             raise refused(value)
         return named(system, viewer.organisation, value.lower(), refused)
