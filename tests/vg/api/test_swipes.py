@@ -10,7 +10,8 @@ API = "/api/v1"
 
 
 def _contact_url(world, assignment, person):
-    return f"{API}/opdrachten/{assignment}/matches/{world.seen_by(person)}/contactgegevens"
+    name = world.seen_by(person)
+    return f"{API}/opdrachten/{assignment}/matches/{name}/contactgegevens"
 
 
 def test_likes_on_both_sides_make_a_match_seen_by_both(world):
@@ -242,7 +243,8 @@ def test_a_match_does_not_outlive_the_consent_it_was_made_under(world):
     world.withdraw(sanne, withdrawn)
     after_withdrawal = world.client.get(url, headers=staff).json()["subjects"]
     team = world.client.post(f"{API}/teams", headers=staff, json={
-        "assignment": assignment, "members": [world.seen_by(sanne), world.seen_by(bram)]})
+        "assignment": assignment,
+        "members": [world.seen_by(sanne), world.seen_by(bram)]})
     world.clock["now"] += timedelta(days=31)  # bram's grant has expired
     after_expiry = world.client.get(url, headers=staff).json()["subjects"]
 

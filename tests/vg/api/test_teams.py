@@ -34,7 +34,8 @@ def team(world):
     for person in (sanne, bram):
         world.match(staff, assignment, person)
     formed = world.client.post(f"{API}/teams", headers=staff, json={
-        "assignment": assignment, "members": [world.seen_by(sanne), world.seen_by(bram)]})
+        "assignment": assignment,
+        "members": [world.seen_by(sanne), world.seen_by(bram)]})
     assert formed.status_code == 201, formed.text
     return {"name": formed.json()["name"], "staff": staff, "sanne": sanne,
             "bram": bram, "assignment": assignment}

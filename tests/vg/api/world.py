@@ -67,7 +67,8 @@ class World:
         return Person(did, headers, subject)
 
     def seen_by(self, person: Person, organisation: str = UTRECHT) -> str:
-        """The name ``organisation`` knows ``person`` by (registry/org_pseudonyms.py)."""
+        """The name ``organisation`` knows ``person`` by
+        (registry/org_pseudonyms.py)."""
         return self.system.org_pseudonyms.shown(organisation, person.subject)
 
     def login(self, person: Person) -> None:
