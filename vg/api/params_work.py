@@ -12,6 +12,9 @@ from .deps import MAX_ID
 
 AssignmentId = Annotated[int, Path(ge=1, le=MAX_ID)]
 ProductId = Annotated[int, Path(ge=1, le=MAX_ID)]
-Subject = Annotated[str, Path(min_length=1, max_length=64)]
+Subject = Annotated[str, Path(
+    min_length=1, max_length=64,
+    description="the candidate as your organisation was shown them: 52 characters "
+                "a-z and 2-7 (a pseudonym of your organisation only)")]
 TeamName = Annotated[str, Path(min_length=1, max_length=80)]
 Slug = Annotated[str, Path(min_length=1, max_length=80)]
