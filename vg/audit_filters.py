@@ -13,7 +13,7 @@ pseudonym and a key's number to lower case hexadecimal and plain digits."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
@@ -42,6 +42,7 @@ MUST = {
     "characters": "free of control characters and characters that reverse the "
                   "writing direction",
     "pseudonym": "a pseudonym of 32 hexadecimal digits, in full as the log shows it",
+    "name": "a pseudonym of 52 characters a-z and 2-7, in full as the log shows it",
     "requester": "a requester as the log names it: apikey:<number>, a holder's "
                  "pseudonym of 32 hexadecimal digits or system:<name>",
     "organisation": "the code of an organisation of the reference data (e.g. "
@@ -55,7 +56,8 @@ MUST = {
 
 class FilterRefused(InvalidAuditQuery):
     """A filter the rules refuse; ``rule`` names which rule (``characters``,
-    ``length``, ``choice``, ``pseudonym``, ``requester``, ``organisation``, ``day``,
+    ``length``, ``choice``, ``pseudonym``, ``name`` (a holder as an organisation
+    knows them), ``requester``, ``organisation``, ``day``,
     ``instant``, ``range`` or ``period``), for a page that words the reason itself."""
 
     def __init__(self, parameter: str, must: str, rule: str):
@@ -98,20 +100,32 @@ def check_outcome(outcome: str | None) -> None:
         raise FilterRefused("outcome", "one of " + ", ".join(OUTCOMES), "choice")
 
 
-def pseudonym(value: str | None, name: str = "subject") -> str | None:
-    """A subject's pseudonym in full, in the lower case the log stores."""
+# How a DPO of one organisation names holders: a name of that organisation
+# (vg/org_names.py), turned into the pseudonym the log stores, or refused.
+Names = Callable[[str, str], str]  # (value, parameter) -> pseudonym
+
+
+def pseudonym(value: str | None, name: str = "subject",
+              names: Names | None = None) -> str | None:
+    """A subject's pseudonym in full, in the lower case the log stores; with
+    ``names``, the organisation's own name for them instead."""
     if value is None:
         return None
+    if names is not None:
+        return names(value, name)
     if not PSEUDONYM.fullmatch(value):
         raise FilterRefused(name, MUST["pseudonym"], "pseudonym")
     return value.lower()
 
 
-def requester(value: str | None) -> str | None:
+def requester(value: str | None, names: Names | None = None) -> str | None:
     """An actor as access records name it: a key (``apikey:12``), a holder's
-    pseudonym, or the system's own (``system:retention``)."""
+    pseudonym (with ``names``, the organisation's name for them), or the system's
+    own (``system:retention``)."""
     if value is None:
         return None
+    if names is not None and not (_KEY.fullmatch(value) or _SYSTEM.fullmatch(value)):
+        return names(value, "requester")
     if PSEUDONYM.fullmatch(value):
         return value.lower()
     if found := _KEY.fullmatch(value):
@@ -178,12 +192,13 @@ def period(since: datetime | None, until: datetime | None) -> None:
 
 
 def read(values: Mapping[str, object], organisations: Mapping[str, Any],
-         *, form: bool = False) -> dict[str, Any]:
+         *, form: bool = False, names: Names | None = None) -> dict[str, Any]:
     """Every filter given in ``values`` (keyed as the API names them; None means
     no filter) by the rules above: the filters to apply, keyed as
     ``audit.entries`` takes them. The first filter that can not be applied is
     refused (``FilterRefused``); nothing is dropped. A ``form`` (the web page)
-    sends its empty fields and takes days only, as its date fields write them."""
+    sends its empty fields and takes days only, as its date fields write them.
+    ``names`` reads the holders' names of a DPO of one organisation."""
     days_only = form
     given = {name: text(name, values.get(name), form=form)
              for name in MAX_LENGTH if name in values}
@@ -191,8 +206,8 @@ def read(values: Mapping[str, object], organisations: Mapping[str, Any],
     check_outcome(given.get("outcome"))
     out: dict[str, Any] = {
         "purpose": given.get("purpose"), "outcome": given.get("outcome"),
-        "subject": pseudonym(given.get("subject")),
-        "requester": requester(given.get("requester")),
+        "subject": pseudonym(given.get("subject"), names=names),
+        "requester": requester(given.get("requester"), names),
         "organisation": organisation(given.get("organisation"), organisations),
         "since": instant("since", given.get("since"), days_only=days_only),
         "until": instant("until", given.get("until"), days_only=days_only)}

@@ -18,6 +18,7 @@ from registry import (
     create_tables,
     make_engine,
 )
+from registry.org_pseudonyms import OrgPseudonyms
 from registry.service import ACTION_PURPOSES
 from schemas import ReferenceData, WorkcontextValidator, load_reference_data
 
@@ -37,6 +38,7 @@ class System:
     registry: Registry
     audit: AuditLog
     pseudonym_secret: bytes
+    org_pseudonyms: OrgPseudonyms
     audit_rules: FlagRules
     work: WorkLife
     withdrawals: WithdrawalOutbox
@@ -82,6 +84,7 @@ def build_system(settings: Settings, reference: ReferenceData | None = None) -> 
         registry=registry,
         audit=audit,
         pseudonym_secret=pseudonym_secret,
+        org_pseudonyms=OrgPseudonyms(pseudonym_secret),
         audit_rules=FlagRules(expected_purposes=ACTION_PURPOSES),
         work=WorkLife(registry, ratings),
         withdrawals=WithdrawalOutbox(settings.data_dir / "withdrawals-pending"),

@@ -17,6 +17,7 @@ from audit import InvalidAuditQuery, NoSuchEntry, to_csv
 from registry import Forbidden, Requester
 
 from ..audit_filters import MAX_LENGTH, OUTCOMES, known_purposes, read
+from ..org_names import dpo_names, flags_for_dpo, records_for_dpo
 from ..oversight import log_read, verify_whole_log
 from .bounded_json import BoundedJsonRoute
 from .deps import MAX_ID, NowDep, RequesterDep, SystemDep, TraceDep, require_role
@@ -41,10 +42,11 @@ def _text(name: str, required: bool = False, **extra) -> Any:
 def _filters(caller: Requester, system, **values: str | None) -> dict[str, Any]:
     """The filters by the shared rules; a municipal DPO's filter is always their
     own organisation: asking for another one is refused, not silently answered
-    with their own rows."""
+    with their own rows. A municipal DPO names holders as their organisation
+    knows them (vg/org_names.py)."""
     require_role(caller, *DPO_ROLES)
     filters = read({k: v for k, v in values.items() if v is not None},
-                   system.reference.organisations)
+                   system.reference.organisations, names=dpo_names(system, caller))
     organisation = filters.get("organisation")
     if caller.role != "platform-dpo":
         if organisation not in (None, caller.organisation):
@@ -53,6 +55,9 @@ def _filters(caller: Requester, system, **values: str | None) -> dict[str, Any]:
     return filters
 
 
+SUBJECT_TEXT = ("a holder as the log shows them to you: the name your organisation "
+                "knows them by (52 characters a-z and 2-7); the platform DPO's log "
+                "shows the registry's pseudonym (32 hexadecimal digits)")
 DATE_TEXT = {"description": "a date YYYY-MM-DD (since: from its start, until: "
                             "through its end, UTC) or a date-time with its offset"}
 
@@ -63,7 +68,7 @@ def read_log(request: Request, requester: RequesterDep, system: SystemDep, now: 
              requester_id: str | None = Query(
                  default=None, alias="requester", max_length=MAX_LENGTH["requester"]),
              purpose: str | None = _text("purpose", enum=list(known_purposes())),
-             subject: str | None = _text("subject", pattern="^[0-9a-fA-F]{32}$"),
+             subject: str | None = _text("subject", description=SUBJECT_TEXT),
              outcome: str | None = _text("outcome", enum=list(OUTCOMES)),
              since: str | None = _text("since", **DATE_TEXT),
              until: str | None = _text("until", **DATE_TEXT),
@@ -83,7 +88,7 @@ def read_log(request: Request, requester: RequesterDep, system: SystemDep, now: 
                        requester=requester_id, purpose=purpose, subject=subject,
                        outcome=outcome, since=since, until=until)
     found = system.audit.page(limit=limit, offset=offset, after=after, **filters)
-    records = found.records
+    records = records_for_dpo(system, requester, found.records)
     log_read(system, requester, now, trace, "read-audit-log", len(records))
     if export == "csv":
         response = Response(to_csv(records), media_type="text/csv; charset=utf-8",
@@ -119,6 +124,7 @@ def unusual_access(requester: RequesterDep, system: SystemDep, now: NowDep,
                                           system.audit_rules,
                                           filters.get("organisation"))
     log_read(system, requester, now, trace, "read-audit-flags", len(found))
+    found = flags_for_dpo(system, requester, found)
     return json_response({"flags": [f.to_json() for f in found],
                           "truncated": truncated})
 

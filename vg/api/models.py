@@ -145,7 +145,8 @@ class EmployeeCreate(Strict):
 
 
 class PassCreate(Strict):
-    subject: str = Field(pattern=r"^[0-9a-f]{32}$")
+    # The name the organisation knows the candidate by (registry/org_pseudonyms.py).
+    subject: str = Field(min_length=1, max_length=64)
 
 
 class CandidateOut(BaseModel):

@@ -37,7 +37,9 @@ class ProductCreate(Strict):
 
 
 class RatingCreate(Strict):
-    subject: str = Field(min_length=1, max_length=32)
+    # The rated member as the team page names them: the name the team's
+    # organisation knows them by (registry/org_pseudonyms.py).
+    subject: str = Field(min_length=1, max_length=64)
     # Every aspect the registry takes, each scored 1 to 5 (registry/ratings.py):
     # a rating of some aspects only is refused.
     aspects: dict[Literal[ASPECTS], Annotated[int, Field(ge=1, le=5)]] = Field(

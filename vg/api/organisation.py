@@ -6,6 +6,8 @@ from fastapi import APIRouter, Path, Query, Response
 
 from registry import AssignmentSpec, CandidatePage
 
+from ..org_names import cursor_in, cursor_out, named, shown
+from ..wiring import System
 from .bounded_json import BoundedJsonRoute
 from .deps import MAX_ID, NowDep, RequesterDep, SystemDep, TraceDep, require_role
 from .models import AssignmentAction, AssignmentCreate, OptionalSkill, PassCreate
@@ -75,7 +77,8 @@ def pass_candidate(body: PassCreate, requester: RequesterDep, system: SystemDep,
                    now: NowDep,
                   assignment_id: int = Path(ge=1, le=MAX_ID)) -> Response:
     """Pass on a candidate: they no longer appear for this assignment."""
-    system.registry.pass_candidate(requester, assignment_id, body.subject, now)
+    subject = named(system, requester.organisation, body.subject)
+    system.registry.pass_candidate(requester, assignment_id, subject, now)
     return Response(status_code=204)
 
 
@@ -85,19 +88,25 @@ def candidates(requester: RequesterDep, system: SystemDep, now: NowDep,
                limit: int = Query(default=10, ge=1, le=100),
                cursor: str | None = Query(default=None, max_length=200)) -> Response:
     """Ranked candidates with only consented fields; each one shown is logged first
-    (the response is built while the log commits, and leaves after)."""
-    return system.registry.candidates(requester, assignment_id, now, trace, limit,
-                                      cursor, render=candidates_response)
+    (the response is built while the log commits, and leaves after). Candidates
+    and the cursor name people as this organisation knows them."""
+    organisation = requester.organisation
+    return system.registry.candidates(
+        requester, assignment_id, now, trace, limit,
+        cursor_in(system, organisation, cursor),
+        render=lambda page: candidates_response(page, system, organisation))
 
 
-def candidates_response(page: CandidatePage) -> Response:
-    """The response of a page of candidates."""
+def candidates_response(page: CandidatePage, system: System,
+                        organisation: str) -> Response:
+    """The response of a page of candidates, for ``organisation``."""
     return json_response({
         "assignment": page.assignment.id,
         "total": page.total,
-        "nextCursor": page.next_cursor,
+        "nextCursor": cursor_out(system, organisation, page.next_cursor),
         "candidates": [
-            {"subject": r.profile.pseudonym, "score": r.score,
+            {"subject": shown(system, organisation, r.profile.pseudonym),
+             "score": r.score,
              "reasons": list(r.reasons), "fields": sorted(r.profile.fields),
              "workcontext": _without_identity(r.profile.workcontext)}
             for r in page.candidates
@@ -107,5 +116,5 @@ def candidates_response(page: CandidatePage) -> Response:
 
 def _without_identity(document: dict) -> dict:
     """The holder's did:key is a global identifier no grant covers: organisations
-    know a candidate by the registry's pseudonym only (GDPR art. 5(1)(c))."""
+    know a candidate by their own pseudonym only (GDPR art. 5(1)(c))."""
     return {k: v for k, v in document.items() if k != "id"}

@@ -1,5 +1,6 @@
 """Bounded path parameters of the swipe, team and group routes: identifiers are
-database integers, pseudonyms 32 hex digits, names and slugs at most 80 characters."""
+database integers, a holder the name an organisation knows them by (52 characters,
+registry/org_pseudonyms.py), names and slugs at most 80 characters."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from .deps import MAX_ID
 
 AssignmentId = Annotated[int, Path(ge=1, le=MAX_ID)]
 ProductId = Annotated[int, Path(ge=1, le=MAX_ID)]
-Subject = Annotated[str, Path(min_length=1, max_length=32)]
+Subject = Annotated[str, Path(
+    min_length=1, max_length=64,
+    description="the candidate as your organisation was shown them: 52 characters "
+                "a-z and 2-7 (a pseudonym of your organisation only)")]
 TeamName = Annotated[str, Path(min_length=1, max_length=80)]
 Slug = Annotated[str, Path(min_length=1, max_length=80)]

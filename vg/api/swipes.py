@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from registry import checked_subject
 from registry.peers import profile_json
 
 from ..holder_identity import subject_of
+from ..org_names import named, shown, subject_json
 from .bounded_json import BoundedJsonRoute
 from .deps import HolderDep, NowDep, RequesterDep, SystemDep, TraceDep
 from .models_work import SwipeIn
@@ -22,9 +22,10 @@ def organisation_swipe(assignment_id: AssignmentId, subject: Subject, body: Swip
                        requester: RequesterDep, system: SystemDep,
                        now: NowDep) -> Response:
     """A project leader likes or passes a candidate (a person decides, GDPR art. 22)."""
-    work, subject = system.work, checked_subject(subject)
+    work, name = system.work, subject.lower()
+    subject = named(system, requester.organisation, name)
     work.swipes.by_organisation(requester, assignment_id, subject, body.decision, now)
-    return json_response({"assignment": assignment_id, "subject": subject,
+    return json_response({"assignment": assignment_id, "subject": name,
                           "decision": body.decision,
                           "match": work.swipes.is_match(assignment_id, subject, now)})
 
@@ -33,7 +34,8 @@ def organisation_swipe(assignment_id: AssignmentId, subject: Subject, body: Swip
 def organisation_undo(assignment_id: AssignmentId, subject: Subject,
                       requester: RequesterDep,
                       system: SystemDep) -> Response:
-    system.work.swipes.undo_by_organisation(requester, assignment_id, subject)
+    system.work.swipes.undo_by_organisation(
+        requester, assignment_id, named(system, requester.organisation, subject))
     return Response(status_code=204)
 
 
@@ -41,7 +43,10 @@ def organisation_undo(assignment_id: AssignmentId, subject: Subject,
 def organisation_matches(assignment_id: AssignmentId, requester: RequesterDep,
                          system: SystemDep, now: NowDep) -> Response:
     subjects = system.work.swipes.matches(requester, assignment_id, now)
-    return json_response({"assignment": assignment_id, "subjects": subjects})
+    # In the order of the organisation's names: the registry's order would be
+    # the same for every organisation, a thread to join their lists on.
+    return json_response({"assignment": assignment_id, "subjects": sorted(
+        shown(system, requester.organisation, s) for s in subjects)})
 
 
 @router.get("/opdrachten/{assignment_id}/matches/{subject}/contactgegevens")
@@ -49,8 +54,11 @@ def contact_details(assignment_id: AssignmentId, subject: Subject,
                     requester: RequesterDep,
                     system: SystemDep, now: NowDep, trace: TraceDep) -> Response:
     """Only after a match and under a grant for purpose contact; logged first."""
-    profile = system.work.swipes.contact(requester, assignment_id, subject, now, trace)
-    return json_response(profile_json(profile))
+    organisation = requester.organisation
+    profile = system.work.swipes.contact(requester, assignment_id,
+                                         named(system, organisation, subject), now,
+                                         trace)
+    return json_response(subject_json(system, organisation, profile_json(profile)))
 
 
 @router.put("/pod/opdrachtkeuzes/{assignment_id}")

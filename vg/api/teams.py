@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Response
 
+from registry.errors_work import NoMatch, NotATeamMember
 from registry.teams import ProductSpec, TeamRow
 
 from ..holder_identity import as_requester, subject_of
+from ..org_names import named, shown
+from ..wiring import System
 from .bounded_json import BoundedJsonRoute
 from .deps import HolderDep, NowDep, RequesterDep, SystemDep, TraceDep
 from .models_work import ProductCreate, RatingCreate, TeamCreate
@@ -14,6 +17,15 @@ from .params_work import ProductId, TeamName
 from .render import json_response
 
 router = APIRouter(tags=["teams"], route_class=BoundedJsonRoute)
+
+
+def named_members(system: System, page: dict) -> dict:
+    """A team page with its members named as the team's organisation knows them:
+    staff and members alike see those names, and a rating takes them."""
+    organisation = page["organisation"]
+    members = [{**m, "subject": shown(system, organisation, m["subject"])}
+               for m in page["members"]]
+    return {**page, "members": sorted(members, key=lambda m: m["subject"])}
 
 
 def _summary(team: TeamRow) -> dict:
@@ -54,7 +66,9 @@ def file_response(name: str, media_type: str, content: bytes) -> Response:
 @router.post("/teams", status_code=201)
 def form_team(body: TeamCreate, requester: RequesterDep, system: SystemDep,
               now: NowDep) -> Response:
-    team = system.work.teams.form(requester, body.assignment, body.members, now,
+    members = [named(system, requester.organisation, m,
+                     lambda _: NoMatch(body.assignment)) for m in body.members]
+    team = system.work.teams.form(requester, body.assignment, members, now,
                                   body.name)
     return json_response(_summary(team), status=201)
 
@@ -70,8 +84,8 @@ def find_teams(requester: RequesterDep, system: SystemDep,
 def team_page(name: TeamName, requester: RequesterDep, system: SystemDep, now: NowDep,
               trace: TraceDep) -> Response:
     teams = system.work.teams
-    return json_response(teams.page(requester, teams.for_staff(requester, name), now,
-                                    trace))
+    return json_response(named_members(system, teams.page(
+        requester, teams.for_staff(requester, name), now, trace)))
 
 
 @router.post("/teams/{name}/ontbinding")
@@ -108,8 +122,8 @@ def my_team_page(name: TeamName, pod: HolderDep, system: SystemDep, now: NowDep,
     member's own organisation; the view is logged with the member as actor."""
     subject, teams = subject_of(system, pod), system.work.teams
     team = teams.for_member(subject, name)
-    return json_response(teams.page(as_requester(system, pod), team, now, trace,
-                                    viewer_subject=subject))
+    return json_response(named_members(system, teams.page(
+        as_requester(system, pod), team, now, trace, viewer_subject=subject)))
 
 
 @router.post("/pod/teams/{name}/producten", status_code=201)
@@ -132,9 +146,12 @@ def member_reads_product(name: TeamName, product_id: ProductId, pod: HolderDep,
 @router.post("/pod/teams/{name}/beoordelingen", status_code=202)
 def rate_member(name: TeamName, body: RatingCreate, pod: HolderDep, system: SystemDep,
                 now: NowDep) -> Response:
-    """Sealed to the rated member's pod; the registry keeps no readable rating."""
+    """Sealed to the rated member's pod; the registry keeps no readable rating. The
+    rated member is named as the team page names them."""
     subject, work = subject_of(system, pod), system.work
     team = work.teams.for_member(subject, name)
-    work.ratings.rate(subject, team, body.subject, body.aspects, body.comment, now)
+    rated = named(system, team.organisation, body.subject,
+                  lambda _: NotATeamMember(team.name))
+    work.ratings.rate(subject, team, rated, body.aspects, body.comment, now)
     return json_response({"team": name, "subject": body.subject,
                           "delivered": True}, status=202)

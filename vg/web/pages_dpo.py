@@ -20,6 +20,7 @@ from schemas import FIELDS, PURPOSES
 
 from ..api.deps import NowDep, SystemDep
 from ..audit_filters import MAX_LENGTH, FilterRefused, read
+from ..org_names import dpo_names, flags_for_dpo, records_for_dpo
 from ..oversight import log_read, verify_whole_log
 from . import charts
 from .auth import Form, Organisation
@@ -61,7 +62,7 @@ def filtered_log(request: Request, form: Form, requester: Organisation,
         return redirect("/organisatie")
     try:
         chosen = action(form.get("actie"), ("filter", "csv"), "filter")
-        filters = _filters(form, requester, system.reference.organisations)
+        filters = _filters(form, requester, system)
         offset = _offset(form.get("vanaf"))
     except FormError as exc:
         return _page(request, requester, [], _shown_filters(form), 0, False,
@@ -135,7 +136,8 @@ def _records(system, requester, filters: dict, limit: int, offset: int):
     applied = dict(filters.get("applied", {}))
     if requester.role == "dpo":
         applied["organisation"] = requester.organisation
-    return system.audit.entries(limit=limit, offset=offset, **applied)
+    return records_for_dpo(system, requester, system.audit.entries(
+        limit=limit, offset=offset, **applied))
 
 
 # Each filter: its form field and the key of its label, by its name in the rules
@@ -150,6 +152,7 @@ FIELDS_OF = {"purpose": ("doel", "access.purpose"),
 # The reason each rule gives, as the page words it.
 REASONS = {"characters": "form.forbidden_characters", "length": "form.too_long",
            "choice": "form.choice", "pseudonym": "dpo.pseudonym_format",
+           "name": "dpo.name_format",
            "requester": "dpo.requester_format",
            "organisation": "dpo.unknown_organisation", "day": "form.iso_date",
            "instant": "form.iso_date", "range": "form.date_range",
@@ -166,14 +169,17 @@ def _shown_filters(form) -> dict:
     return {key: text(name, MAX_LENGTH[key]) for key, (name, _) in FIELDS_OF.items()}
 
 
-def _filters(form, requester, organisations) -> dict:
+def _filters(form, requester, system) -> dict:
     """The filters by the rules the API applies (``vg.audit_filters``); a
     municipal DPO's log is their own organisation's, so naming another one is
-    refused, as the API refuses it. Shown back as the rules read them (a code in
+    refused, as the API refuses it, and they name holders as their organisation
+    knows them (vg/org_names.py). Shown back as the rules read them (a code in
     the spelling of the reference data, a pseudonym in lower case)."""
     values = {key: form.get(name) for key, (name, _) in FIELDS_OF.items()}
+    names = dpo_names(system, requester)
     try:
-        applied = read(values, organisations, form=True)
+        applied = read(values, system.reference.organisations, form=True,
+                       names=names)
     except FilterRefused as exc:
         raise FormError(REASONS[exc.rule], field=FIELDS_OF[exc.parameter][1],
                         limit=str(MAX_LENGTH[exc.parameter])) from None
@@ -183,6 +189,9 @@ def _filters(form, requester, organisations) -> dict:
     shown = {key: value or "" for key, value in applied.items()}
     for key in ("since", "until"):
         shown[key] = values[key].strip() if isinstance(values[key], str) else ""
+    for key in ("subject", "requester") if names else ():
+        if applied[key]:  # the name as written, never the registry's pseudonym
+            shown[key] = values[key].strip().lower()
     return dict(shown, applied=applied)
 
 
@@ -239,7 +248,8 @@ def flags(request: Request, requester: Organisation, system: SystemDep,
              len(found))
     lang = lang_of(request)
     t = translator(lang)
-    shown = [dict(f.to_json(), detail=_explanation(f, lang, t)) for f in found]
+    shown = [dict(f.to_json(), detail=_explanation(f, lang, t))
+             for f in flags_for_dpo(system, requester, found)]
     return page(request, "dpo_flags.html", flags=shown, truncated=truncated,
                 days=FLAG_DAYS)
 

@@ -12,12 +12,13 @@ import secrets
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from registry import AssignmentNotFound, AssignmentSpec, RegistryError, checked_subject
+from registry import AssignmentNotFound, AssignmentSpec, RegistryError
 from registry.assignments import MAX_SKILLS as MAX_ASSIGNMENT_SKILLS
-from registry.cursor import decode as decode_cursor
+from registry.errors_work import NoMatch
 from schemas import SchemaError
 
 from ..api.deps import MAX_ID, NowDep, SystemDep
+from ..org_names import cursor_in, cursor_out, named, shown
 from . import mapsvg, skills
 from .form_values import action as button
 from .form_values import (
@@ -212,14 +213,17 @@ def candidates(request: Request, assignment_id: int, requester: Organisation,
 def decide(request: Request, assignment_id: int, form: Form, requester: Organisation,
            system: SystemDep, now: NowDep) -> Response:
     """Like or pass, then the next card. The card's place in the ranking travels in
-    the form body, never in the address (it names a pseudonym)."""
+    the form body, never in the address (it names a pseudonym). Both name the
+    candidate as the organisation knows them (vg/org_names.py)."""
     assignment_id = _checked(assignment_id)
+    organisation = requester.organisation
     subject, decision = form.get("kandidaat"), form.get("keuze")
     cursor = form.get("verder")
     cursor = cursor if isinstance(cursor, str) and 0 < len(cursor) <= 200 else None
-    if cursor:
-        decode_cursor(cursor)  # a bad one is refused before anything is decided
-    subject = checked_subject(required_text(subject, "form.candidate", 64))
+    # A bad cursor is refused before anything is decided.
+    cursor = cursor_in(system, organisation, cursor)
+    subject = named(system, organisation,
+                    required_text(subject, "form.candidate", 64))
     decision = one_of(decision, DECISIONS, "form.decision")
     system.work.swipes.by_organisation(requester, assignment_id, subject, decision,
                                        now)  # a pass also leaves them out of the list
@@ -230,7 +234,7 @@ def decide(request: Request, assignment_id: int, form: Form, requester: Organisa
 
 def _candidate_page(request, system, requester, assignment_id: int, now, cursor,
                     notice=None) -> Response:
-    trace = secrets.token_hex(16)
+    trace, organisation = secrets.token_hex(16), requester.organisation
     result = system.registry.candidates(requester, assignment_id, now, trace, 1,
                                         cursor)
     lang = lang_of(request)
@@ -238,17 +242,26 @@ def _candidate_page(request, system, requester, assignment_id: int, now, cursor,
     card = None
     if result.candidates:
         ranked = result.candidates[0]
-        card = _candidate(system.reference, ranked, lang)
+        card = _candidate(system, organisation, ranked, lang)
         card["decided"] = decided.get(ranked.profile.pseudonym)
-    matches = system.work.swipes.matches(requester, assignment_id, now)
     return page(request, "org_candidates.html", assignment=result.assignment.to_json(),
-                card=card, total=result.total, next_cursor=result.next_cursor,
-                matches=matches, flash=notice)
+                card=card, total=result.total,
+                next_cursor=cursor_out(system, organisation, result.next_cursor),
+                matches=_matches(system, requester, assignment_id, now),
+                flash=notice)
 
 
-def _candidate(reference, ranked, lang: str) -> dict:
+def _matches(system, requester, assignment_id: int, now) -> list[str]:
+    """The matches of an assignment by the organisation's names, in their order."""
+    return sorted(shown(system, requester.organisation, s)
+                  for s in system.work.swipes.matches(requester, assignment_id, now))
+
+
+def _candidate(system, organisation: str, ranked, lang: str) -> dict:
     """Only what the gate returned: the consented fields, in words."""
-    return {"subject": ranked.profile.pseudonym, "score": ranked.score,
+    reference = system.reference
+    return {"subject": shown(system, organisation, ranked.profile.pseudonym),
+            "score": ranked.score,
             "reasons": list(ranked.reasons),
             "fields": shown_fields(reference, ranked.profile, lang),
             "video": card_video(ranked.profile)}
@@ -261,7 +274,8 @@ def contact(request: Request, assignment_id: int, form: Form, requester: Organis
             system: SystemDep, now: NowDep) -> Response:
     """Contact details after a match, under a contact grant; logged first."""
     assignment_id = _checked(assignment_id)
-    subject = required_text(form.get("kandidaat"), "form.candidate", 64)
+    subject = named(system, requester.organisation,
+                    required_text(form.get("kandidaat"), "form.candidate", 64))
     profile = system.work.swipes.contact(requester, assignment_id, subject, now,
                                          secrets.token_hex(16))
     return page(request, "org_contact.html", assignment_id=assignment_id,
@@ -274,8 +288,7 @@ def teams(request: Request, requester: Organisation, system: SystemDep,
     found = system.work.teams.find(requester, "")
     own = [a.to_json() for a in system.registry.assignments.list(
         requester.organisation)]
-    with_matches = [(a, system.work.swipes.matches(requester, a["id"], now))
-                    for a in own]
+    with_matches = [(a, _matches(system, requester, a["id"], now)) for a in own]
     return page(request, "org_teams.html", teams=found,
                 candidates=[(a, m) for a, m in with_matches if m])
 
@@ -284,7 +297,9 @@ def teams(request: Request, requester: Organisation, system: SystemDep,
 def form_team(request: Request, form: Form, requester: Organisation,
               system: SystemDep, now: NowDep) -> Response:
     assignment_id = required_id(form.get("opdracht"), "form.assignment")
-    members = texts(form, "lid", "form.member", MAX_TEAM_VALUES)
+    members = [named(system, requester.organisation, m,
+                     lambda _: NoMatch(assignment_id))
+               for m in texts(form, "lid", "form.member", MAX_TEAM_VALUES)]
     name = optional_text(form.get("naam"), "form.team", MAX_TEAM_NAME)
     system.work.teams.form(requester, assignment_id, members, now, name or None)
     return redirect("/organisatie/teams", "team-formed")

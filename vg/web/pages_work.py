@@ -9,11 +9,13 @@ from starlette.responses import Response
 from pod import PodError
 from pod.alerts import FREQUENCIES, AlertBook, AlertSettings
 from registry import AssignmentNotFound
+from registry.errors_work import NotATeamMember
 from registry.ratings import ASPECTS
 
 from .. import alert_flows
 from ..api.deps import NowDep, SystemDep
 from ..holder_identity import subject_of
+from ..org_names import named, shown
 from . import skills
 from .auth import Form, HolderPod
 from .form_values import (
@@ -109,8 +111,11 @@ def matches(request: Request, pod: HolderPod, system: SystemDep,
     assignments = [_card(system.reference, a.to_json(), {"score": None, "reasons": []},
                          lang) for a in found]
     teams = system.work.teams
-    mine = [(team, [m for m in teams.members(team.id, active_only=False)
-                    if m != subject] if team.status == "dissolved" else [])
+    # Fellow members as the team's organisation knows them, as the API's team
+    # page names them: the rating form sends that name back.
+    mine = [(team, sorted(shown(system, team.organisation, m)
+                          for m in teams.members(team.id, active_only=False)
+                          if m != subject) if team.status == "dissolved" else [])
             for team in teams.teams_of(subject)]
     return page(request, "holder_matches.html", assignments=assignments, teams=mine,
                 aspects=ASPECTS)
@@ -123,11 +128,11 @@ def rate(request: Request, form: Form, pod: HolderPod, system: SystemDep,
     only that one was sent (as the API's rating route)."""
     subject, work = subject_of(system, pod), system.work
     name = required_text(form.get("team"), "form.team", 100)
-    rated = required_text(form.get("lid"), "form.member", 32)
+    rated = required_text(form.get("lid"), "form.member", 64)
     aspects = {a: record_id(form.get(a)) for a in ASPECTS}
     comment = optional_text(form.get("toelichting"), "rating.comment", 1000)
     team = work.teams.for_member(subject, name)
-    work.ratings.rate(subject, team, rated, aspects,
-                      comment, now)
+    rated = named(system, team.organisation, rated, lambda _: NotATeamMember(name))
+    work.ratings.rate(subject, team, rated, aspects, comment, now)
     return redirect("/mijn/matches", "rated")
 

@@ -45,7 +45,7 @@ def candidate_video(world: World, staff: dict, person: Person) -> str:
     page = world.client.get(f"/api/v1/opdrachten/{assignment}/kandidaten",
                             headers=staff)
     assert page.status_code == 200, page.text
-    card = next(c for c in page.json()["candidates"] if c["subject"] == person.subject)
+    card = next(c for c in page.json()["candidates"] if c["subject"] == world.seen_by(person))
     return card["workcontext"]["introVideo"]["contentUrl"]
 
 
@@ -290,7 +290,7 @@ def test_a_deleted_video_is_left_out_of_the_disclosure_and_its_copy_ends(world):
     page = world.client.get(f"/api/v1/opdrachten/{assignment}/kandidaten",
                             headers=staff).json()
 
-    card = next(c for c in page["candidates"] if c["subject"] == person.subject)
+    card = next(c for c in page["candidates"] if c["subject"] == world.seen_by(person))
     assert "introVideo" not in card["workcontext"]
     assert pod_id not in json.dumps(page)
     assert shared(world) == [] and copies(world) == []

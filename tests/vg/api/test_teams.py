@@ -34,7 +34,8 @@ def team(world):
     for person in (sanne, bram):
         world.match(staff, assignment, person)
     formed = world.client.post(f"{API}/teams", headers=staff, json={
-        "assignment": assignment, "members": [sanne.subject, bram.subject]})
+        "assignment": assignment,
+        "members": [world.seen_by(sanne), world.seen_by(bram)]})
     assert formed.status_code == 201, formed.text
     return {"name": formed.json()["name"], "staff": staff, "sanne": sanne,
             "bram": bram, "assignment": assignment}
@@ -55,18 +56,18 @@ def _dissolve(world, t):
 def _rate(world, t, rater, rated, aspects=ASPECTS, comment=COMMENT):
     return world.client.post(f"{API}/pod/teams/{t['name']}/beoordelingen",
                              headers=rater.headers,
-                             json={"subject": rated.subject, "aspects": aspects,
+                             json={"subject": world.seen_by(rated), "aspects": aspects,
                                    "comment": comment})
 
 
 def test_a_team_gets_a_unique_readable_name_from_its_assignment(world, team):
     assert team["name"].startswith("omgevingswet-invoeren-")
     second = world.client.post(f"{API}/teams", headers=team["staff"], json={
-        "assignment": team["assignment"], "members": [team["sanne"].subject]})
+        "assignment": team["assignment"], "members": [world.seen_by(team["sanne"])]})
     assert second.status_code == 201
     assert second.json()["name"] != team["name"]
     taken = world.client.post(f"{API}/teams", headers=team["staff"], json={
-        "assignment": team["assignment"], "members": [team["sanne"].subject],
+        "assignment": team["assignment"], "members": [world.seen_by(team["sanne"])],
         "name": team["name"]})
     assert taken.status_code == 409 and taken.json()["code"] == "name-taken"
 
@@ -87,7 +88,7 @@ def test_only_matched_people_can_form_a_team(world, team):
     stranger = world.holder(world.skills())
     world.grant(stranger, ["skills"])
     answer = world.client.post(f"{API}/teams", headers=team["staff"], json={
-        "assignment": team["assignment"], "members": [stranger.subject]})
+        "assignment": team["assignment"], "members": [world.seen_by(stranger)]})
     assert answer.status_code == 403 and answer.json()["code"] == "no-match"
 
 
@@ -101,8 +102,8 @@ def test_no_team_data_after_a_member_withdraws(world, team):
 
     page = _page(world, team)
 
-    [shown] = [m for m in page["members"] if m["subject"] == sanne.subject]
-    assert shown == {"subject": sanne.subject, "fields": [], "workcontext": {}}
+    [shown] = [m for m in page["members"] if m["subject"] == world.seen_by(sanne)]
+    assert shown == {"subject": world.seen_by(sanne), "fields": [], "workcontext": {}}
     assert "Sanne" not in json.dumps(page)
     assert len(world.audit(subject=sanne.subject, purpose="teamwork")) == logged_before
 
@@ -214,7 +215,7 @@ def test_a_file_name_or_media_type_that_can_not_be_a_header_is_refused(
 @pytest.mark.parametrize("name", ["team-omgevingswet\n", "groep\n"])
 def test_a_name_with_a_trailing_line_break_is_refused(world, team, name):
     formed = world.client.post(f"{API}/teams", headers=team["staff"], json={
-        "assignment": team["assignment"], "members": [team["sanne"].subject],
+        "assignment": team["assignment"], "members": [world.seen_by(team["sanne"])],
         "name": name})
     group = world.client.post(f"{API}/groepen", headers=team["sanne"].headers,
                               json={"slug": name, "name": "Groep"})

@@ -34,6 +34,7 @@ class World:
         self.clock = {"now": NOW}
         self.inbox = MemoryInbox()
         self.system.work = WorkLife(self.system.registry, self.inbox)
+        self._organisation_of: dict[str, str] = {}
 
     def skills(self, n: int = 3) -> list[str]:
         return sorted(self.system.reference.skills)[:n]
@@ -65,6 +66,11 @@ class World:
             assert answer.status_code == 201, answer.text
         return Person(did, headers, subject)
 
+    def seen_by(self, person: Person, organisation: str = UTRECHT) -> str:
+        """The name ``organisation`` knows ``person`` by
+        (registry/org_pseudonyms.py)."""
+        return self.system.org_pseudonyms.shown(organisation, person.subject)
+
     def login(self, person: Person) -> None:
         """A new session (sessions last 30 minutes; some tests move the clock)."""
         answer = self.client.post("/api/v1/sessies", json={"did": person.did,
@@ -89,7 +95,14 @@ class World:
 
     def staff(self, org=UTRECHT, role="staff") -> dict:
         key = self.system.registry.access.issue_key(org, role, "test", NOW)
+        self._organisation_of[f"Bearer {key}"] = org
         return {"Authorization": f"Bearer {key}"}
+
+    def name_for(self, staff: dict, person: Person) -> str:
+        """The name the organisation of the ``staff`` key knows ``person`` by (for
+        headers that are no organisation's key, Utrecht's)."""
+        return self.seen_by(person, self._organisation_of.get(
+            staff.get("Authorization"), UTRECHT))
 
     def assignment(self, staff, skills, circle="national", **extra) -> int:
         body = {"title": "Omgevingswet invoeren", "requiredSkills": skills,
@@ -100,7 +113,7 @@ class World:
 
     def like(self, staff, assignment: int, person: Person, decision="like"):
         return self.client.put(
-            f"/api/v1/opdrachten/{assignment}/keuzes/{person.subject}",
+            f"/api/v1/opdrachten/{assignment}/keuzes/{self.name_for(staff, person)}",
             json={"decision": decision}, headers=staff)
 
     def holder_likes(self, person: Person, assignment: int, decision="like"):

@@ -15,9 +15,10 @@ def test_a_like_after_a_pass_on_the_page_makes_no_match_outside_the_candidates(
     system.work.swipes.by_holder(subject, assignment.id, "like", NOW)
     token = csrf(staff.get("/organisatie"))
 
+    name = system.org_pseudonyms.shown(requester.organisation, subject)
     for choice in ("pass", "like"):
         answer = staff.post(f"/organisatie/opdrachten/{assignment.id}/keuze", data={
-            "csrf": token, "kandidaat": subject, "keuze": choice})
+            "csrf": token, "kandidaat": name, "keuze": choice})
         assert answer.status_code in (200, 303, 404), answer.text[:300]
 
     listed = {c.profile.pseudonym for c in system.registry.candidates(

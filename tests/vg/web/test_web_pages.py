@@ -306,7 +306,7 @@ def test_a_former_team_member_is_rated_from_the_matches_page(app):
     rater, token = members[0]
     matches = rater.get("/mijn/matches").text
     assert "Beoordeel je oud-teamgenoten: wijkteam" in matches
-    rated = re.search(r'name="lid" value="([0-9a-f]{32})"', matches).group(1)
+    rated = re.search(r'name="lid" value="([a-z2-7]{52})"', matches).group(1)
     sent = rater.post("/mijn/teams/beoordeling", data={
         "csrf": token, "team": "wijkteam", "lid": rated, "collaboration": "5",
         "expertise": "4", "reliability": "4", "communication": "3",

@@ -1,0 +1,81 @@
+"""The name under which one organisation knows a holder.
+
+The registry keeps one pseudonym per holder (``pseudonym_for``) in its tables and in
+the audit log. Shown as it is, that pseudonym would be the same for every
+organisation, so two organisations that each received different consented fields of
+one person could join them on it (GDPR art. 5(1)(b) and (c), art. 25(2)). What an
+organisation sees, and sends back, is therefore its own pseudonym of the holder: the
+registry's pseudonym encrypted with a key of that organisation alone.
+
+The encryption is deterministic and authenticated (AES-SIV, RFC 5297, with 512-bit
+keys derived per organisation from the deployment's pseudonym secret by HKDF,
+RFC 5869): the same holder has the same name on every page of one organisation, the
+name turns back into the registry's pseudonym without a table, and a name made for
+another organisation (or mistyped, or invented) fails to decrypt. Such a name is
+answered as an unknown person, with no hint that it belongs to someone elsewhere.
+
+A name is the 32 bytes of the SIV and the ciphertext, written in lower-case base32
+without padding (RFC 4648 section 6): 52 characters from a-z and 2-7, safe in a path.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Callable
+from functools import lru_cache
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESSIV
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from .errors_work import CandidateNotFound, InvalidWorkInput
+
+NAME_LENGTH = 52
+NAME = re.compile(r"[a-zA-Z2-7]{52}")
+NAME_MUST = ("subject must be 52 characters a-z and 2-7, as your organisation was "
+             "shown it")
+_INFO = b"vg organisation pseudonym v1\x00"
+_KEYS_KEPT = 4096  # organisations whose cipher stays ready (a few hundred exist)
+
+
+class OrgPseudonyms:
+    """Turns the registry's pseudonym into an organisation's and back."""
+
+    def __init__(self, secret: bytes):
+        self._cipher = lru_cache(maxsize=_KEYS_KEPT)(
+            lambda organisation: AESSIV(_derive(secret, organisation)))
+
+    def shown(self, organisation: str, pseudonym: str) -> str:
+        """The name ``organisation`` knows the holder with ``pseudonym`` by."""
+        sealed = self._cipher(organisation).encrypt(bytes.fromhex(pseudonym), None)
+        return base64.b32encode(sealed).decode("ascii").rstrip("=").lower()
+
+    def named(self, organisation: str, name: str,
+              unknown: Callable[[str], Exception] = CandidateNotFound) -> str:
+        """The registry's pseudonym of the holder ``organisation`` calls ``name``.
+        A name that is not written as one is the caller's mistake (400); one that
+        does not decrypt under this organisation's key raises ``unknown(name)``, the
+        answer the caller gives to a person it does not know."""
+        if not isinstance(name, str) or not NAME.fullmatch(name):
+            raise InvalidWorkInput([NAME_MUST])
+        spelled = name.upper()
+        try:
+            sealed = base64.b32decode(spelled + "====")
+            if base64.b32encode(sealed).decode("ascii") != spelled + "====":
+                raise ValueError("one spelling per name")  # unused low bits set
+            return self._cipher(organisation).decrypt(sealed, None).hex()
+        except (InvalidTag, binascii.Error, ValueError):
+            raise unknown(name) from None
+
+
+def is_name(text: object) -> bool:
+    """Whether ``text`` is written as an organisation's name of a holder."""
+    return isinstance(text, str) and NAME.fullmatch(text) is not None
+
+
+def _derive(secret: bytes, organisation: str) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=64, salt=None,
+                info=_INFO + organisation.encode("utf-8")).derive(secret)

@@ -1,0 +1,63 @@
+"""Organisation pseudonyms: one holder, a different name per organisation, each
+turning back into the registry's pseudonym only under its own organisation's key."""
+
+from __future__ import annotations
+
+import pytest
+
+from registry.errors_work import CandidateNotFound, InvalidWorkInput
+from registry.org_pseudonyms import NAME_LENGTH, OrgPseudonyms
+
+SECRET = bytes(range(32))
+PSEUDONYM = "0123456789abcdef0123456789abcdef"
+
+
+def test_each_organisation_gets_its_own_stable_name_for_one_holder():
+    names = OrgPseudonyms(SECRET)
+
+    utrecht = names.shown("GM0344", PSEUDONYM)
+    groningen = names.shown("GM0014", PSEUDONYM)
+
+    assert utrecht != groningen and len(utrecht) == NAME_LENGTH
+    assert utrecht == names.shown("GM0344", PSEUDONYM)
+    assert PSEUDONYM not in utrecht
+    assert names.named("GM0344", utrecht) == PSEUDONYM
+    assert names.named("GM0344", utrecht.upper()) == PSEUDONYM
+
+
+def test_a_name_of_another_organisation_is_an_unknown_person():
+    names = OrgPseudonyms(SECRET)
+
+    with pytest.raises(CandidateNotFound):
+        names.named("GM0014", names.shown("GM0344", PSEUDONYM))
+
+
+def test_a_name_under_another_deployment_s_secret_is_an_unknown_person():
+    theirs = OrgPseudonyms(bytes(32)).shown("GM0344", PSEUDONYM)
+
+    with pytest.raises(CandidateNotFound):
+        OrgPseudonyms(SECRET).named("GM0344", theirs)
+
+
+def test_a_second_spelling_of_the_last_character_is_unknown():
+    names = OrgPseudonyms(SECRET)
+    name = names.shown("GM0344", PSEUDONYM)
+    alphabet = "abcdefghijklmnopqrstuvwxyz234567"
+    other = alphabet[alphabet.index(name[-1]) ^ 1]  # a low bit base32 does not use
+
+    with pytest.raises(CandidateNotFound):
+        names.named("GM0344", name[:-1] + other)
+
+
+@pytest.mark.parametrize("text", [PSEUDONYM, "", "a" * 51, "a" * 53, "1" * 52])
+def test_text_that_is_not_written_as_a_name_is_the_caller_s_mistake(text):
+    with pytest.raises(InvalidWorkInput):
+        OrgPseudonyms(SECRET).named("GM0344", text)
+
+
+def test_the_unknown_answer_is_the_caller_s_to_choose():
+    class Stranger(Exception):
+        pass
+
+    with pytest.raises(Stranger):
+        OrgPseudonyms(SECRET).named("GM0344", "a" * 52, lambda _: Stranger())
