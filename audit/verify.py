@@ -11,6 +11,8 @@ last checkpoint that still matches and the first that does not. Pruned records
 (retention) are covered by their kept leaf hashes, and the pruned prefix by the
 prune records: the head's count of pruned records is trusted only where the last
 prune record the log keeps cuts, signed with the log's key (``_check_prunes``).
+The tables written behind the log from the entries (the subjects index) must
+hold exactly the entries below their mark (``_check_indexes``).
 
 It streams, so memory stays flat (plus one hash per 256 leaves), but runs in one
 thread at some ten to twenty thousand records a second (bench/results/audit.json): a
@@ -31,7 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, and_, exists, func, or_, select
 
 from audit import merkle, tiles
 from audit.entry import AccessRecord, AuditEntry, iso_ms
@@ -88,6 +90,7 @@ def verify_log(log: MerkleLog, checkpoint: str | None = None,
             walk.sizes = {size for size, _ in signed}
             walk.run(log, conn, head)
             _check_upper_levels(log, conn, head.size, walk.upper)
+            _check_indexes(log, conn, head)
         _check_checkpoints(walk, signed)
         _check_prunes(walk.prunes, head.pruned, verifier, retention)
     except _Bad as bad:
@@ -267,6 +270,46 @@ def _check_checkpoints(walk: _Walk, signed: list[tuple[int, bytes]]) -> None:
             raise _Bad(last_good, f"entries {last_good} to {size - 1} differ from the "
                        f"signed checkpoint of size {size} (rewritten)")
         last_good = size
+
+
+# The tables written behind the log from its entries, by the mark (``audit.
+# subject_index``), each with the entry's columns it copies: the holder's
+# inzage and the DPO's subject filter read them below the mark, so a row
+# deleted, changed or added there hides or invents an access.
+_INDEXES = (("subjects", ("subject", "started_at_ms")),)
+
+
+def _check_indexes(log: MerkleLog, conn: Connection, head: Head) -> None:
+    """Every entry the log keeps below the mark has exactly its row in each
+    index, and no row names an entry it does not hold or one after the mark.
+    The entries were verified by the walk, so they are the reference."""
+    tables = log.tables
+    mark = tables.subjects_mark
+    upto = conn.execute(select(mark.c.upto).where(mark.c.id == 1)).scalar()
+    if upto is None:
+        raise _Bad(None, "the subjects index has no mark: its entries are found "
+                   "in neither it nor the log's tail")
+    if not 0 <= upto <= head.size:
+        raise _Bad(min(max(upto, 0), head.size), f"the subjects index's mark "
+                   f"({upto}) lies beyond the head (size {head.size}): the "
+                   "entries before it are read from the index alone")
+    entries = tables.entries
+    for name, columns in _INDEXES:
+        index = getattr(tables, name)
+        same = and_(entries.c.idx == index.c.idx,
+                    *(entries.c[c] == index.c[c] for c in columns))
+        missing = conn.execute(select(func.min(entries.c.idx)).where(
+            entries.c.idx < upto, ~exists().where(same))).scalar()
+        stray = conn.execute(select(func.min(index.c.idx)).select_from(
+            index.outerjoin(entries, same)).where(
+                or_(entries.c.idx.is_(None), index.c.idx >= upto))).scalar()
+        if missing is not None and (stray is None or missing <= stray):
+            raise _Bad(missing, f"entry {missing} lies below the {name} index's "
+                       f"mark ({upto}) but its row there is missing or changed")
+        if stray is not None:
+            raise _Bad(stray, f"the {name} index holds a row for entry {stray} "
+                       "that the entry does not match or that lies past its "
+                       f"mark ({upto}) (inserted or changed)")
 
 
 def _check_prunes(prunes: list[tuple[int, AccessRecord]], pruned: int,
