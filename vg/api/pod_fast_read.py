@@ -7,7 +7,7 @@ pod itself. This component answers the plain successful case itself, with the sa
 checks in the same order as the route (pod_resources.read_workcontext): the raw path,
 the holder's session, the pod that session opens, the pod id in the path, content
 negotiation. Anything else (no session or a bad one, another pod, Turtle, HEAD, a
-conditional request, no Workcontext yet, any error at all) goes to the full application unchanged, so every
+query string, a conditional request, no Workcontext yet, any error at all) goes to the full application unchanged, so every
 refusal is the route's own problem+json answer. A test holds the two answers equal.
 """
 
@@ -27,7 +27,9 @@ class FastWorkcontextRead:
         self.app = app
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] == "http" and scope["method"] == "GET":
+        # A query string is the route's to refuse (it takes no parameter).
+        if (scope["type"] == "http" and scope["method"] == "GET"
+                and not scope.get("query_string")):
             match = WORKCONTEXT_PATH.match(scope.get("path", ""))
             answer = self._answer(scope, match.group(1)) if match else None
             if answer is not None:
