@@ -3,7 +3,7 @@ uses it (append, read, count, verify, publish, prune)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from audit import queries
@@ -34,5 +34,6 @@ class AuditLog(MerkleLog):
         return flags(self, since, until, rules, organisation)
 
     def verify(self, checkpoint: str | None = None,
-               verifier: Verifier | None = None) -> VerifyReport:
-        return verify_log(self, checkpoint, verifier)
+               verifier: Verifier | None = None,
+               retention: timedelta | None = None) -> VerifyReport:
+        return verify_log(self, checkpoint, verifier, retention)

@@ -100,7 +100,8 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from audit import merkle, migrate, proof_reads, tiles
 from audit.overlap import Helper, Overlapped
-from audit.entry import AccessRecord, AuditEntry, Record, iso_ms, to_epoch_ms
+from audit.entry import AccessRecord, AuditEntry, Record, from_epoch_ms, iso_ms
+from audit.entry import to_epoch_ms
 from audit.errors import (
     AuditAppendFailed,
     AuditError,
@@ -889,8 +890,8 @@ class MerkleLog:
         conn.execute(delete(subjects).where(subjects.c.idx < cutoff))
         head = self._tables.head
         conn.execute(update(head).where(head.c.id == _HEAD_ID).values(pruned=cutoff))
-        self._append_locked(conn.connection.dbapi_connection,
-                            [_Waiter([_prune_record(cutoff, deleted, now)])])
+        record = prune_record(size, cutoff, before_ms, deleted, now, self._signer)
+        self._append_locked(conn.connection.dbapi_connection, [_Waiter([record])])
         return deleted
 
     @contextmanager
@@ -952,10 +953,33 @@ def _releases_writer_of(log: MerkleLog) -> Any:
     return release
 
 
-def _prune_record(cutoff: int, deleted: int, now: datetime) -> AccessRecord:
+PRUNE_ACTOR = "system:retention"
+
+
+def prune_record(index: int, cutoff: int, before_ms: int, deleted: int,
+                 now: datetime, signer: Signer | None) -> AccessRecord:
+    """The access record of a prune, to be appended at ``index``: its ``target``
+    says where the cut lies and before when every pruned record was made, and
+    ``verify`` accepts a pruned prefix only from such a record. Its ``reason``
+    carries the log key's signature over both (``prune_statement``): anyone who
+    can write the tables can append a record and recompute every hash, only the
+    key holder can sign."""
+    now = from_epoch_ms(to_epoch_ms(now))  # as the record stores it: UTC, in ms
+    target = (f"records before index {cutoff}, made before "
+              f"{iso_ms(from_epoch_ms(before_ms))}")
+    reason = "retention period of the audit log passed"
+    if signer is not None:
+        note = signer.sign(prune_statement(signer.name, index, target, now))
+        reason += f"; signed by {signer.name} {note.rsplit(' ', 1)[1].strip()}"
     return AccessRecord(
         trace_id=secrets.token_hex(16), span_id=secrets.token_hex(8), occurred_at=now,
-        actor="system:retention", organisation="platform", role="system",
-        action="prune", target=f"records before index {cutoff}", result="pruned",
-        origin="system", subjects=deleted,
-        reason="retention period of the audit log passed")
+        actor=PRUNE_ACTOR, organisation="platform", role="system",
+        action="prune", target=target, result="pruned", origin="system",
+        subjects=deleted, reason=reason)
+
+
+def prune_statement(origin: str, index: int, target: str, when: datetime) -> str:
+    """The text a prune record's signature covers: the log, the record's place in
+    it, the cut and the time, so a signature can not be moved to another record."""
+    return (f"{origin}\nprune record {index}\n{target}\n"
+            f"at {iso_ms(when)}\n")

@@ -8,7 +8,11 @@ are made from them); every signed checkpoint stored in the log, and the one the
 caller saved earlier, must match the rebuilt tree at its size, which catches a
 rollback and a rewrite of history with fresh hashes. A rewrite is placed between the
 last checkpoint that still matches and the first that does not. Pruned records
-(retention) are covered by their kept leaf hashes.
+(retention) are covered by their kept leaf hashes, and the pruned prefix by the
+prune records: the head's count of pruned records is trusted only where the last
+prune record the log keeps cuts, signed with the log's key (``_check_prunes``).
+The tables written behind the log from the entries (the subjects index) must
+hold exactly the entries below their mark (``_check_indexes``).
 
 It streams, so memory stays flat (plus one hash per 256 leaves), but runs in one
 thread at some ten to twenty thousand records a second (bench/results/audit.json): a
@@ -19,23 +23,30 @@ is not there yet.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import heapq
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, and_, exists, func, or_, select
 
 from audit import merkle, tiles
-from audit.entry import AccessRecord, AuditEntry
+from audit.entry import AccessRecord, AuditEntry, iso_ms
 from audit.errors import AuditError, AuditUnavailable, InvalidAuditEntry
 from audit.errors import InvalidCheckpoint
-from audit.log import Head, MerkleLog
+from audit.log import PRUNE_ACTOR, Head, MerkleLog, prune_statement
 from audit.note import Checkpoint, NoteError, Verifier, open_checkpoint
 from audit.tables import decode
 
 _BATCH = 5000
+_PRUNE_TARGET = re.compile(
+    r"records before index (0|[1-9][0-9]{0,18}), made before (\S+)")
+_PRUNE_SIGNATURE = re.compile(r"; signed by (\S+) ([A-Za-z0-9+/=]+)\Z")
 
 
 @dataclass(frozen=True)
@@ -63,10 +74,12 @@ class _Bad(Exception):
 
 
 def verify_log(log: MerkleLog, checkpoint: str | None = None,
-               verifier: Verifier | None = None) -> VerifyReport:
+               verifier: Verifier | None = None,
+               retention: timedelta | None = None) -> VerifyReport:
     """Verify ``log``; with ``checkpoint`` (a signed note saved earlier) also that
     the log still holds exactly the tree it signed. ``verifier`` defaults to the
-    log's own key; pass the key you obtained independently to trust nothing here."""
+    log's own key; pass the key you obtained independently to trust nothing here.
+    With ``retention`` also that no prune deleted records younger than that."""
     verifier = verifier or log.verifier
     saved = _saved_checkpoint(checkpoint, verifier)
     walk, signed = _Walk(), []
@@ -77,7 +90,9 @@ def verify_log(log: MerkleLog, checkpoint: str | None = None,
             walk.sizes = {size for size, _ in signed}
             walk.run(log, conn, head)
             _check_upper_levels(log, conn, head.size, walk.upper)
+            _check_indexes(log, conn, head)
         _check_checkpoints(walk, signed)
+        _check_prunes(walk.prunes, head.pruned, verifier, retention)
     except _Bad as bad:
         return VerifyReport(False, walk.good, walk.root().hex(), walk.pruned,
                             len(signed), bad.index, bad.problem)
@@ -128,6 +143,7 @@ class _Walk:
         self.sizes: set[int] = set()
         self.roots: dict[int, bytes] = {}
         self.upper: dict[int, list[bytes]] = {}  # tile level >= 1 -> its hashes
+        self.prunes: list[tuple[int, AccessRecord]] = []  # the kept prune records
 
     def root(self) -> bytes:
         return merkle.root_from_frontier(self.frontier)
@@ -178,12 +194,14 @@ class _Walk:
             raise _Bad(record[0], f"entry {record[0]} appears twice (inserted)")
         idx, record_type, row = record
         try:
-            leaf = merkle.leaf_hash(decode(record_type, row)[1])
+            decoded, canonical = decode(record_type, row)
         except InvalidAuditEntry as exc:
             raise _Bad(index, f"entry {index} is malformed: {exc}") from None
-        if leaf != stored:
+        if merkle.leaf_hash(canonical) != stored:
             raise _Bad(index, f"entry {index} does not match its leaf hash "
                        "(changed, inserted or moved)")
+        if record_type is AccessRecord and decoded.actor == PRUNE_ACTOR:
+            self.prunes.append((index, decoded))
         return next(records, None)
 
 
@@ -252,6 +270,112 @@ def _check_checkpoints(walk: _Walk, signed: list[tuple[int, bytes]]) -> None:
             raise _Bad(last_good, f"entries {last_good} to {size - 1} differ from the "
                        f"signed checkpoint of size {size} (rewritten)")
         last_good = size
+
+
+# The tables written behind the log from its entries, by the mark (``audit.
+# subject_index``), each with the entry's columns it copies: the holder's
+# inzage and the DPO's subject filter read them below the mark, so a row
+# deleted, changed or added there hides or invents an access.
+_INDEXES = (("subjects", ("subject", "started_at_ms")),)
+
+
+def _check_indexes(log: MerkleLog, conn: Connection, head: Head) -> None:
+    """Every entry the log keeps below the mark has exactly its row in each
+    index, and no row names an entry it does not hold or one after the mark.
+    The entries were verified by the walk, so they are the reference."""
+    tables = log.tables
+    mark = tables.subjects_mark
+    upto = conn.execute(select(mark.c.upto).where(mark.c.id == 1)).scalar()
+    if upto is None:
+        raise _Bad(None, "the subjects index has no mark: its entries are found "
+                   "in neither it nor the log's tail")
+    if not 0 <= upto <= head.size:
+        raise _Bad(min(max(upto, 0), head.size), f"the subjects index's mark "
+                   f"({upto}) lies beyond the head (size {head.size}): the "
+                   "entries before it are read from the index alone")
+    entries = tables.entries
+    for name, columns in _INDEXES:
+        index = getattr(tables, name)
+        same = and_(entries.c.idx == index.c.idx,
+                    *(entries.c[c] == index.c[c] for c in columns))
+        missing = conn.execute(select(func.min(entries.c.idx)).where(
+            entries.c.idx < upto, ~exists().where(same))).scalar()
+        stray = conn.execute(select(func.min(index.c.idx)).select_from(
+            index.outerjoin(entries, same)).where(
+                or_(entries.c.idx.is_(None), index.c.idx >= upto))).scalar()
+        if missing is not None and (stray is None or missing <= stray):
+            raise _Bad(missing, f"entry {missing} lies below the {name} index's "
+                       f"mark ({upto}) but its row there is missing or changed")
+        if stray is not None:
+            raise _Bad(stray, f"the {name} index holds a row for entry {stray} "
+                       "that the entry does not match or that lies past its "
+                       f"mark ({upto}) (inserted or changed)")
+
+
+def _check_prunes(prunes: list[tuple[int, AccessRecord]], pruned: int,
+                  verifier: Verifier | None, retention: timedelta | None) -> None:
+    """Every pruned prefix is one that retention made: the last prune record the
+    log keeps cuts exactly where the head says, each one was signed with the log's
+    key (when there is one) and cuts further than the one before, and with
+    ``retention`` none deleted records younger than that at its time. A prune
+    record may itself be pruned by a later prune; the later one vouches for it."""
+    last, at = 0, 0
+    for index, record in prunes:
+        cutoff, before = _read_prune(index, record, verifier)
+        if cutoff > index:
+            raise _Bad(index, f"the prune record at {index} claims the records "
+                       f"before index {cutoff}, beyond itself")
+        if cutoff <= last:
+            raise _Bad(index, f"the prune record at {index} cuts at {cutoff}, "
+                       f"where the log was cut already (at {last})")
+        if retention is not None and before > record.occurred_at - retention:
+            raise _Bad(index, f"the prune record at {index} deleted records made "
+                       f"up to {iso_ms(before)}, within the retention period of "
+                       f"{retention.days} days at its time "
+                       f"{iso_ms(record.occurred_at)}")
+        last, at = cutoff, index
+    if pruned > last:
+        raise _Bad(last, f"entries {last} to {pruned - 1} are missing: the head "
+                   "says they were pruned, but no retention prune record in the "
+                   "log cuts there (deleted)")
+    if pruned < last:
+        raise _Bad(pruned, f"the head says {pruned} entries were pruned, but the "
+                   f"prune record at {at} pruned the records before index {last}")
+
+
+def _read_prune(index: int, record: AccessRecord, verifier: Verifier | None
+                ) -> tuple[int, datetime]:
+    """The cut and the time of a prune record, its signature checked."""
+    target = _PRUNE_TARGET.fullmatch(record.target)
+    signed = _PRUNE_SIGNATURE.search(record.reason)
+    if (target is None or (record.action, record.result, record.origin,
+                           record.organisation, record.role)
+            != ("prune", "pruned", "system", "platform", "system")):
+        raise _Bad(index, f"entry {index} names the retention as its actor but "
+                   "is no prune record (forged)")
+    if verifier is not None and not _signed_prune(index, record, signed, verifier):
+        raise _Bad(index, f"the prune record at {index} is not signed with the "
+                   "log's key (forged)")
+    try:
+        before = datetime.fromisoformat(target.group(2).replace("Z", "+00:00"))
+    except ValueError:
+        before = None
+    if before is None or before.utcoffset() is None:
+        raise _Bad(index, f"the prune record at {index} names no valid time")
+    return int(target.group(1)), before
+
+
+def _signed_prune(index: int, record: AccessRecord, signed: Any,
+                  verifier: Verifier) -> bool:
+    if signed is None or signed.group(1) != verifier.name:
+        return False
+    try:
+        raw = base64.b64decode(signed.group(2), validate=True)
+    except binascii.Error:
+        return False
+    statement = prune_statement(verifier.name, index, record.target,
+                                record.occurred_at)
+    return raw[:4] == verifier.id and verifier.verifies(statement.encode(), raw[4:])
 
 
 def _records(conn: Connection, log: MerkleLog, record_type: type) -> Iterator:

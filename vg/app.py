@@ -10,14 +10,16 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 from typing import AsyncIterator, Callable
 
-from fastapi import Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from . import problems
 from .allowed_methods import include
 from .api import consent, dpo, holder, inbox, organisation, pod_resources, pod_rights
 from .api import employment, feed, groups, swipes, teams, videos
+from .api.bounded_json import QueryCheckedRoute
 from .api.deps import json_only
 from .api.preconditions import if_match_evaluated
 from .api.pod_fast_read import FastWorkcontextRead
@@ -144,7 +146,23 @@ def create_app(settings: Settings | None = None, system: System | None = None,
     app.add_middleware(HeadersAndLimits, limit_for=_body_limit)
     app.add_middleware(HeadAsGet)
     app.openapi = lambda: _openapi(app)
+    _serve_openapi_checked(app)
     return app
+
+
+def _serve_openapi_checked(app: FastAPI) -> None:
+    """The OpenAPI document on a route that refuses query parameters like every
+    other route under /api/v1: the framework's own route takes any."""
+    path = app.openapi_url
+    app.router.routes[:] = [route for route in app.router.routes
+                            if getattr(route, "path", None) != path]
+    router = APIRouter(route_class=QueryCheckedRoute)
+
+    @router.api_route(path, methods=["GET", "HEAD"], include_in_schema=False)
+    def openapi_document() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    app.include_router(router)
 
 
 def app_from_environment() -> FastAPI:

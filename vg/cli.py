@@ -110,7 +110,9 @@ def verify(data_dir: Optional[Path] = typer.Option(None),
         verifier = Verifier.parse(vkey) if vkey else None
     except NoteError as exc:
         fail(f"--vkey: {exc}")
-    report = build_system(instance_settings(data_dir)).audit.verify(note, verifier)
+    system = build_system(instance_settings(data_dir))
+    report = system.audit.verify(note, verifier, timedelta(
+        days=system.settings.audit_retention_days))
     typer.echo(json.dumps(report.to_json()))
     if not report.ok:
         raise typer.Exit(1)

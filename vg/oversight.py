@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from audit import AccessRecord, VerifyReport
 from audit.errors import VerificationRunning
@@ -34,6 +34,7 @@ def verify_whole_log(system: System) -> VerifyReport:
     if not _VERIFYING.acquire(blocking=False):
         raise VerificationRunning()
     try:
-        return system.audit.verify()
+        return system.audit.verify(retention=timedelta(
+            days=system.settings.audit_retention_days))
     finally:
         _VERIFYING.release()

@@ -371,3 +371,118 @@ def test_proofs_stay_exact_while_another_process_appends(log, engine, prefix):
         expected = inclusion_proof(index, size, tree.node)
         assert log.inclusion(index, size).hashes == expected
         assert fresh.inclusion(index, size).hashes == expected
+
+
+# --- every pruned prefix is backed by a logged, signed prune -------------------------
+
+
+def _delete_before(engine, tables, cutoff: int) -> None:
+    """What a tamperer does: delete the first records and raise the head's count."""
+    from sqlalchemy import text
+    with engine.begin() as conn:
+        for table in (tables.entries, tables.access, tables.subjects):
+            conn.execute(text(f"DELETE FROM {table.name} WHERE idx < {cutoff}"))
+        conn.execute(text(f"UPDATE {tables.head.name} SET pruned = {cutoff}"))
+
+
+def test_records_deleted_under_a_raised_pruned_count_are_reported_as_tampering(
+        log, engine, tables):
+    filled(log, 4, 1)  # 8 records, minutes old
+    log.checkpoint(T0)
+    _delete_before(engine, tables, 6)
+    report = log.verify()
+    assert not report.ok and report.first_bad_index == 0
+    assert "entries 0 to 5" in report.problem and "prune record" in report.problem
+
+
+def test_records_deleted_beyond_a_logged_prune_are_reported_from_its_cut(
+        log, engine, tables):
+    filled(log, 6, 2)
+    log.prune(T0 + timedelta(minutes=2, seconds=30), now=T0 + timedelta(days=800))
+    assert log.head().pruned == 6 and log.verify().ok
+    _delete_before(engine, tables, 10)
+    report = log.verify()
+    assert not report.ok and report.first_bad_index == 6
+    assert "entries 6 to 9" in report.problem
+
+
+def test_a_pruned_count_lowered_below_the_logged_prune_is_tampering(
+        log, engine, tables):
+    from sqlalchemy import text
+    filled(log, 4, 1)
+    log.prune(T0 + timedelta(minutes=2, seconds=30), now=T0 + timedelta(days=800))
+    with engine.begin() as conn:
+        conn.execute(text(f"UPDATE {tables.head.name} SET pruned = 2"))
+    report = log.verify()
+    assert not report.ok and report.first_bad_index == 2
+
+
+def test_a_prune_record_appended_without_the_key_is_reported_as_tampering(
+        log, engine, tables):
+    # Anyone who can write the database can append a record and recompute the
+    # hashes; only the log's key signs a prune record.
+    filled(log, 4, 1)
+    log.checkpoint(T0)
+    _delete_before(engine, tables, 6)
+    forged = access(99, actor="system:retention", organisation="platform",
+                    role="system", action="prune", result="pruned",
+                    origin="system", subjects=6,
+                    target="records before index 6, made before "
+                           "2024-01-01T00:00:00.000Z",
+                    occurred_at=T0 + timedelta(days=800),
+                    reason="retention period of the audit log passed")
+    assert log.append([forged]) == [8]
+    report = log.verify()
+    assert not report.ok and report.first_bad_index == 8
+    assert "not signed with the log's key" in report.problem
+
+
+def test_a_prune_signature_moved_to_another_place_does_not_verify(
+        log, engine, tables):
+    from sqlalchemy import text
+    filled(log, 4, 1)
+    log.prune(T0 + timedelta(minutes=2, seconds=30), now=T0 + timedelta(days=800))
+    with engine.connect() as conn:
+        reason = conn.execute(text(f"SELECT reason FROM {tables.access.name} "
+                                   "WHERE idx = 8")).scalar()
+    assert reason.startswith("retention period of the audit log passed; signed by "
+                             "test.example/audit ")
+    _delete_before(engine, tables, 9)  # then the prune record itself
+    copied = access(99, actor="system:retention", organisation="platform",
+                    role="system", action="prune", result="pruned",
+                    origin="system", subjects=9,
+                    target="records before index 9, made before "
+                           "2026-03-02T09:02:30.000Z",
+                    occurred_at=T0 + timedelta(days=800), reason=reason)
+    assert log.append([copied]) == [9]
+    report = log.verify()
+    assert not report.ok and report.first_bad_index == 9
+
+
+def test_a_prune_record_that_was_pruned_itself_is_vouched_for_by_the_next(log):
+    filled(log, 3, 1)  # indices 0-5, at T0 + 1..3 minutes
+    log.prune(T0 + timedelta(minutes=2, seconds=30), now=T0 + timedelta(days=800))
+    log.append(request(900, 1))  # indices 7-8, made long after the prune
+    log.prune(T0 + timedelta(days=850), now=T0 + timedelta(days=1600))
+    head = log.head()
+    assert head.pruned == 9  # the first prune record (index 6) is gone too
+    assert log.verify(retention=timedelta(days=730)).ok
+
+
+def test_a_prune_at_a_time_outside_utc_still_verifies(log):
+    from datetime import timezone
+    amsterdam = timezone(timedelta(hours=1))
+    filled(log, 4, 1)
+    log.prune(T0 + timedelta(minutes=3),
+              now=(T0 + timedelta(days=800, microseconds=1500)).astimezone(amsterdam))
+    assert log.verify(retention=timedelta(days=730)).ok
+
+
+def test_a_prune_younger_than_the_retention_period_is_reported_where_it_is(log):
+    filled(log, 4, 1)
+    log.prune(T0 + timedelta(minutes=3), now=T0 + timedelta(days=10, minutes=3))
+    assert log.verify().ok  # the log alone does not know the period
+    assert log.verify(retention=timedelta(days=10)).ok
+    report = log.verify(retention=timedelta(days=730))
+    assert not report.ok and report.first_bad_index == 8
+    assert "retention period" in report.problem

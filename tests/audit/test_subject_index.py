@@ -107,3 +107,49 @@ def test_pruning_removes_the_pruned_entries_from_the_subjects_table(log):
         assert conn.execute(select(func.min(s.c.idx))).scalar() == 10
     catch_up(log.engine, log.tables)  # the pruning's own record is no entry
     assert len(indexed(log)) == 6
+
+
+# --- verification covers the index: a holder's and the DPO's questions read it ----
+
+
+def test_an_index_caught_up_and_pruned_verifies(log):
+    filled(log, 6, 2)
+    catch_up(log.engine, log.tables)
+    log.prune(T0 + timedelta(minutes=4), now=T0 + timedelta(days=800))
+    log.append(request(7, 2))
+    assert log.verify().ok
+    catch_up(log.engine, log.tables)
+    assert log.verify().ok
+
+
+def test_a_subjects_row_naming_another_subject_fails_verification_at_its_entry(
+        log, engine):
+    from sqlalchemy import update
+    filled(log, 3, 2)
+    catch_up(log.engine, log.tables)
+    s = log.tables.subjects
+    with engine.begin() as conn:  # entry 4 now shows as psn-4's, not its own
+        conn.execute(update(s).where(s.c.idx == 4).values(subject="psn-4x"))
+    report = log.verify()
+    assert not report.ok and report.first_bad_index == 4
+    assert "subjects" in report.problem
+
+
+def test_a_subjects_row_beyond_the_mark_fails_verification(log, engine):
+    filled(log, 3, 2)
+    catch_up(log.engine, log.tables)
+    filled_more = request(4, 2)
+    log.append(filled_more)  # indices 9-11, after the mark
+    s = log.tables.subjects
+    with engine.begin() as conn:
+        conn.execute(s.insert().values(subject="psn-0", started_at_ms=0, idx=10))
+    report = log.verify()
+    assert not report.ok and report.first_bad_index == 10
+
+
+def test_a_missing_subjects_mark_fails_verification(log, engine):
+    filled(log, 2, 1)
+    with engine.begin() as conn:
+        conn.execute(log.tables.subjects_mark.delete())
+    report = log.verify()
+    assert not report.ok and "mark" in report.problem

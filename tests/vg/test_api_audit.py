@@ -290,10 +290,10 @@ def test_one_whole_log_verification_runs_at_a_time(api, monkeypatch):
     started, release = threading.Event(), threading.Event()
     verify = system.audit.verify
 
-    def slow_verify():
+    def slow_verify(**options):
         started.set()
         release.wait(10)
-        return verify()
+        return verify(**options)
 
     monkeypatch.setattr(system.audit, "verify", slow_verify)
     running = threading.Thread(target=oversight.verify_whole_log, args=(system,))

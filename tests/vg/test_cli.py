@@ -112,6 +112,53 @@ def test_a_record_and_its_proof_from_the_command_line_check_offline(
     assert capsys.readouterr().err == "vg: the log has no entry 5\n"
 
 
+def _logged_reads(instance, count):
+    from datetime import datetime, timezone
+
+    from registry import Requester
+    from vg.oversight import log_read
+
+    system = build_system(Settings(data_dir=instance))
+    dpo = Requester("GM0344", "dpo:test", "dpo")
+    for n in range(count):
+        log_read(system, dpo, datetime.now(timezone.utc), f"{n + 1:032x}",
+                 "read-audit-log", 0)
+    return system
+
+
+def test_verify_reports_records_deleted_under_a_raised_pruned_count(
+        instance, capsys):
+    import sqlite3
+
+    _logged_reads(instance, 8)
+    with sqlite3.connect(instance / "audit.sqlite") as db:
+        db.execute("UPDATE audit_head SET pruned = 6")
+        db.execute("DELETE FROM audit_entries WHERE idx < 6")
+        db.execute("DELETE FROM audit_access WHERE idx < 6")
+
+    status = run(["audit", "verify", "--data-dir", str(instance)])
+
+    out = capsys.readouterr().out
+    assert status == 1
+    assert '"ok": false' in out and '"firstBadIndex": 0' in out
+    assert "no retention prune record" in out
+
+
+def test_verify_checks_each_prune_against_the_retention_period(instance, capsys):
+    from datetime import datetime, timedelta, timezone
+
+    system = _logged_reads(instance, 3)
+    now = datetime.now(timezone.utc)
+    system.audit.prune(now + timedelta(days=1), now=now)  # not retention's
+    where = ["--data-dir", str(instance)]
+
+    status = run(["audit", "verify", *where])
+
+    out = capsys.readouterr().out
+    assert status == 1 and '"firstBadIndex": 3' in out
+    assert "within the retention period of 730 days" in out
+
+
 def test_consent_says_which_instance_is_missing_before_asking_anything(
         tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("VG_PASSPHRASE", raising=False)

@@ -7,7 +7,7 @@ pod itself. This component answers the plain successful case itself, with the sa
 checks in the same order as the route (pod_resources.read_workcontext): the raw path,
 the holder's session, the pod that session opens, the pod id in the path, content
 negotiation. Anything else (no session or a bad one, another pod, Turtle, HEAD, a
-conditional request, no Workcontext yet, any error at all) goes to the full application unchanged, so every
+query string, a conditional request, no Workcontext yet, any error at all) goes to the full application unchanged, so every
 refusal is the route's own problem+json answer. A test holds the two answers equal.
 It runs before the framework and the middleware stack (``vg.app.Application``): a
 request with a header sent twice or a declared body over the cap is left to the
@@ -35,7 +35,9 @@ class FastWorkcontextRead:
         self.application = application
 
     async def __call__(self, scope, receive, send):
+        # A query string is the route's to refuse (it takes no parameter).
         if scope["type"] == "http" and scope["method"] == "GET" \
+                and not scope.get("query_string") \
                 and plainly_within_limits(scope, MAX_BODY):
             match = WORKCONTEXT_PATH.match(scope.get("path", ""))
             try:

@@ -53,8 +53,10 @@ class FastWorkcontextWrite:
         self.application = application
 
     async def __call__(self, scope, receive, send):
+        # A query string is the route's to refuse (it takes no parameter).
         match = (WORKCONTEXT_PATH.match(scope.get("path", ""))
-                 if scope["type"] == "http" and scope["method"] == "PUT" else None)
+                 if scope["type"] == "http" and scope["method"] == "PUT"
+                 and not scope.get("query_string") else None)
         headers = _headers(scope) if match else None
         if not headers or not plainly_within_limits(scope, MAX_BODY):
             await self.app(scope, receive, send)

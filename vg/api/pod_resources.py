@@ -50,7 +50,7 @@ from schemas import parse_bounded
 
 from .. import holder_flows
 from ..allowed_methods import refusal
-from .bounded_json import InvalidBody
+from .bounded_json import InvalidBody, QueryCheckedRoute
 from .deps import (
     HolderDep,
     JsonBody,
@@ -74,7 +74,7 @@ from .pod_http import (
 from .streaming import stream_into
 from .render import json_response
 
-router = APIRouter(tags=["pod"])
+router = APIRouter(tags=["pod"], route_class=QueryCheckedRoute)
 POD = "/pods/{pod_id}"
 LDP = "http://www.w3.org/ns/ldp#"
 MERGE_PATCH = "application/merge-patch+json"

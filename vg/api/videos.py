@@ -13,10 +13,11 @@ from registry import Requester
 from registry.video_shares import StoredShare
 
 from ..wiring import System
+from .bounded_json import BoundedJsonRoute
 from .deps import NowDep, RequesterDep, SystemDep, TraceDep
 from .pod_http import parse_range
 
-router = APIRouter(tags=["introductievideo"])
+router = APIRouter(tags=["introductievideo"], route_class=BoundedJsonRoute)
 Share = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 RangeHeader = Annotated[str | None, Header(alias="Range", max_length=200)]
 Purpose = Literal["matching", "teamwork", "knowledge_sharing"]
