@@ -95,7 +95,7 @@ from datetime import datetime
 from itertools import chain
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import Connection, Engine, delete, event, func, select, true, update
+from sqlalchemy import Connection, Engine, delete, event, select, true, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from audit import merkle, migrate, proof_reads, tiles
@@ -868,16 +868,16 @@ class MerkleLog:
         size, _frontier, pruned = self._lock_head(conn.connection.dbapi_connection)
         cutoff = size
         entries, access = self._tables.entries, self._tables.access
-        kept = conn.execute(select(func.min(entries.c.idx)).where(
-            entries.c.started_at_ms >= before_ms)).scalar()
-        # The access records have no time index (an index costs every append a
-        # page of its commit): the first to keep is found by walking them in
-        # log order from the pruned ones, which stops at it: every record it
+        # The records have no time index (an index costs every append a page
+        # of its commit): the first to keep is found by walking them in log
+        # order from the pruned ones, which stops at it: every record it
         # passes was made before ``before``, due to be pruned.
-        first = conn.execute(select(access.c.idx).where(
-            access.c.idx >= pruned, access.c.occurred_at_ms >= before_ms)
-            .order_by(access.c.idx).limit(1)).scalar()
-        for found in (kept, first):
+        firsts = [conn.execute(select(table.c.idx).where(
+            table.c.idx >= pruned, table.c[time] >= before_ms)
+            .order_by(table.c.idx).limit(1)).scalar()
+            for table, time in ((entries, "started_at_ms"),
+                                (access, "occurred_at_ms"))]
+        for found in firsts:
             if found is not None:
                 cutoff = min(cutoff, found)
         if cutoff <= pruned:
@@ -885,8 +885,8 @@ class MerkleLog:
         deleted = 0
         for table in (self._tables.entries, self._tables.access):
             deleted += conn.execute(delete(table).where(table.c.idx < cutoff)).rowcount
-        subjects = self._tables.subjects  # the entries' by subject, no record
-        conn.execute(delete(subjects).where(subjects.c.idx < cutoff))
+        for table in (self._tables.subjects, self._tables.keys):  # no records
+            conn.execute(delete(table).where(table.c.idx < cutoff))
         head = self._tables.head
         conn.execute(update(head).where(head.c.id == _HEAD_ID).values(pruned=cutoff))
         self._append_locked(conn.connection.dbapi_connection,
