@@ -227,16 +227,26 @@ def _of_keys(log: MerkleLog, keyed: dict[str, Any]) -> ColumnElement[bool]:
     tail = e.alias("tail")
     upto = select(m.c.upto).where(m.c.id == 1).scalar_subquery()
     return e.c.idx.in_(_keyed(log, k, keyed).union_all(
-        _keyed(log, tail, keyed).where(tail.c.idx >= upto)))
+        _keyed(log, tail, keyed, in_tail=True).where(tail.c.idx >= upto)))
 
 
-def _keyed(log: MerkleLog, table: Any, keyed: dict[str, Any]) -> Select:
+def _keyed(log: MerkleLog, table: Any, keyed: dict[str, Any],
+           in_tail: bool = False) -> Select:
     stmt = select(table.c.idx)
     for name, value in keyed.items():
         if name == "requester":
             # An alias of its own: the outer query's access table must not be
             # correlated into this subquery.
             a = log.tables.access.alias("requested")
+            if in_tail:
+                # The tail has no trace index: walk it (it is short) and look
+                # each entry's access record up by the join's whole key, rather
+                # than search the tail once for each of the requester's records.
+                stmt = stmt.where(select(a.c.idx).where(
+                    a.c.trace_id == table.c.trace_id,
+                    a.c.span_id == table.c.parent_span_id, a.c.actor == value)
+                    .exists())
+                continue
             stmt = stmt.join(a, a.c.trace_id == table.c.trace_id).where(
                 a.c.actor == value)
         elif name in ("since", "until"):

@@ -182,6 +182,12 @@ def test_each_dpo_and_holder_filter_reads_entries_through_an_index(
         keys = log.tables.keys.name
         assert any(f"INDEX ix_{keys}_trace (trace_id=?)" in step
                    for step in plan), plan
+    if "requester" in filters:
+        # The tail's entries look their access record up by the join's key,
+        # once each, not the tail once for each of the requester's records.
+        access = log.tables.access.name
+        assert sum(f"INDEX ix_{access}_trace (trace_id=? AND span_id=?)" in step
+                   for step in plan) == 2, plan
 
 
 def test_a_volume_flag_names_the_utc_day_the_counts_and_the_filter_use(log):
