@@ -69,10 +69,11 @@ included (bench/audit_page_stages.py, one run each at load 11-12). The
 entries' organisation and time, time, and trace indexes went the same way, to
 the table ``<prefix>_entry_keys`` written in the same batches: in that
 benchmark with the thread behind the log off, so that the WAL's growth is the
-commit's alone (3,000 pages of fill, alternating runs at load 7-8), a commit
-wrote 10.0 WAL pages against 16.4, the appending thread's CPU per page fell
-from 712 to 556 us at the median, the COMMIT from 312 to 222 and the entries'
-statement from 89 to 45. What is left in a commit is the entries (two or
+commit's alone (3,000 pages of fill, two alternating runs each at load
+7-8), a commit wrote 10.0 WAL pages against 16.4, and of the appending
+thread's CPU per page (medians) the whole append took 546-556 us against
+556-712, the COMMIT 222-225 against 241-312 and the entries' statement 45-47
+against 74-89. What is left in a commit is the entries (two or
 three pages), the access record (one), its trace index (one and a half, at a
 random place) and actor index (one), the partial tile, the head, and the
 database header. The ratio the match benchmark
