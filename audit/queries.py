@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, literal, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from audit.entry import OUTCOMES, AccessRecord, AuditEntry, from_epoch_ms, iso_ms
@@ -178,7 +178,8 @@ def _record(row: Any) -> AuditRecord:
 def where(log: MerkleLog, filters: dict[str, Any]) -> list[ColumnElement[bool]]:
     """Validate the filters (precise 400s) and turn them into conditions."""
     e, a = log.tables.entries, log.tables.access
-    conditions, keyed = [], {}
+    conditions: list[ColumnElement[bool]] = []
+    keyed: dict[str, Any] = {}  # the filters the keys table can answer
     for name, value in filters.items():
         if name not in FILTERS:
             raise InvalidAuditQuery(name, "one of " + ", ".join(FILTERS))
@@ -240,12 +241,13 @@ def _keyed(log: MerkleLog, table: Any, keyed: dict[str, Any],
             a = log.tables.access.alias("requested")
             if in_tail:
                 # The tail has no trace index: walk it (it is short) and look
-                # each entry's access record up by the join's whole key, rather
-                # than search the tail once for each of the requester's records.
-                stmt = stmt.where(select(a.c.idx).where(
+                # each entry's access record up by the join's key, rather than
+                # search the tail once for each of the requester's records. The
+                # requester is not a condition of that lookup, so that the
+                # access records' index on it is never the one chosen.
+                stmt = stmt.where(literal(value).in_(select(a.c.actor).where(
                     a.c.trace_id == table.c.trace_id,
-                    a.c.span_id == table.c.parent_span_id, a.c.actor == value)
-                    .exists())
+                    a.c.span_id == table.c.parent_span_id)))
                 continue
             stmt = stmt.join(a, a.c.trace_id == table.c.trace_id).where(
                 a.c.actor == value)

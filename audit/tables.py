@@ -121,7 +121,7 @@ def _record_table(metadata: MetaData, name: str, record_type: type) -> Table:
     # entries' join (their trace and span) and by requester (``actor``);
     # retention finds the first record to keep by walking the log in order
     # from the pruned ones (``MerkleLog.prune``).
-    indexes = []
+    indexes: list[Index] = []
     if record_type is AccessRecord:
         indexes = [Index(f"ix_{name}_trace", "trace_id", "span_id"),
                    Index(f"ix_{name}_actor_time", "actor", time)]

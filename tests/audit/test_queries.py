@@ -187,7 +187,7 @@ def test_each_dpo_and_holder_filter_reads_entries_through_an_index(
         # once each, not the tail once for each of the requester's records.
         access = log.tables.access.name
         assert sum(f"INDEX ix_{access}_trace (trace_id=? AND span_id=?)" in step
-                   for step in plan) == 2, plan
+                   for step in plan) == 2, "\n".join(plan)
 
 
 def test_a_volume_flag_names_the_utc_day_the_counts_and_the_filter_use(log):
