@@ -77,12 +77,13 @@ against 74-89. In the match benchmark (300 holders, 200 queries, two
 alternating runs each, load 6-8) the calling thread's CPU the audit adds to
 the route went from 0.43-0.64 ms to 0.33-0.43 ms (ratio 1.12-1.16 to
 1.08-1.11); the wall-clock ratios (1.7-2.7) measured the fsync at that load.
-The fill pays for it, though: filling to 2,000,000 on SQLite (16 callers,
-requests of 100, load 6.5-7.4) ran at 26,154 entries/s against 37,075 with
-the indexes in the commit. The leading thread's statements took 5.3 CPU-seconds
-against 9.0, but the process spent 30.5 CPU-seconds against 26.6 (the batches
-behind the log now write four B-trees more, the trace index still at random
-places), and the commit stage was blocked 40 s against 17: the batch holds
+The fill gains nothing from it: filling to 2,000,000 on SQLite (16 callers,
+requests of 100, two alternating runs each, load 5.7-7.4) ran at 26,154 and
+28,866 entries/s against 37,075 and 28,409 with the indexes in the commit.
+The leading thread's statements took 5.3-5.5 CPU-seconds against 9.0-10.4,
+but the process spent 30.5-31.6 against 26.6-30.4 (the batches behind the log
+now write four B-trees more, the trace index still at random places), and the
+commit stage was blocked 39-40 s against 17-21: the batch holds
 SQLite's write lock, and an append that meets it sleeps in the busy handler.
 Running the batch on the appending connection, between two group commits
 rather than on a second writer, would remove that wait; not done yet. What is left in a commit is the entries (two or
