@@ -65,14 +65,30 @@ behind the log (``audit.subject_index``): the index took a page per subject into
 each commit. That took one page's append, on its thread, from 855 to 551 us of
 CPU (the COMMIT from 347 to 224, the entries' statement from 214 to 63) and the
 process's CPU per page from 1,015 to 724 us, the batches behind the log
-included (bench/audit_page_stages.py, one run each at load 11-12). What is left
-is some seventeen WAL pages a commit (a page of ten random subjects at 30,000
-entries: 16.6, against 18.7 before the access records lost their unused
-organisation and time indexes, migration a0005): the entries (three), their
-trace index (three, one random place per request), the entries' time and
-organisation indexes (about two each: an index that grows at its right edge
-still splits its pages in half), the access record (one), its trace index
-(one and a half) and actor index (one), the partial tile, the head, and the
+included (bench/audit_page_stages.py, one run each at load 11-12). The
+entries' organisation and time, time, and trace indexes went the same way, to
+the table ``<prefix>_entry_keys`` written in the same batches: in that
+benchmark with the thread behind the log off, so that the WAL's growth is the
+commit's alone (3,000 pages of fill, two alternating runs each at load
+7-8), a commit wrote 10.0 WAL pages against 16.4, and of the appending
+thread's CPU per page (medians) the whole append took 546-556 us against
+556-712, the COMMIT 222-225 against 241-312 and the entries' statement 45-47
+against 74-89. In the match benchmark (300 holders, 200 queries, two
+alternating runs each, load 6-8) the calling thread's CPU the audit adds to
+the route went from 0.43-0.64 ms to 0.33-0.43 ms (ratio 1.12-1.16 to
+1.08-1.11); the wall-clock ratios (1.7-2.7) measured the fsync at that load.
+The fill gains nothing from it: filling to 2,000,000 on SQLite (16 callers,
+requests of 100, two alternating runs each, load 5.7-7.4) ran at 26,154 and
+28,866 entries/s against 37,075 and 28,409 with the indexes in the commit.
+The leading thread's statements took 5.3-5.5 CPU-seconds against 9.0-10.4,
+but the process spent 30.5-31.6 against 26.6-30.4 (the batches behind the log
+now write four B-trees more, the trace index still at random places), and the
+commit stage was blocked 39-40 s against 17-21: the batch holds
+SQLite's write lock, and an append that meets it sleeps in the busy handler.
+Running the batch on the appending connection, between two group commits
+rather than on a second writer, would remove that wait; not done yet. What is left in a commit is the entries (two or
+three pages), the access record (one), its trace index (one and a half, at a
+random place) and actor index (one), the partial tile, the head, and the
 database header. The ratio the match benchmark
 aims for (1.1 on a 3.1 ms query) leaves about 0.3 ms for all of it; getting
 there needs fewer pages still: a durable append-only journal of the encoded
@@ -95,7 +111,7 @@ from datetime import datetime
 from itertools import chain
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import Connection, Engine, delete, event, func, select, true, update
+from sqlalchemy import Connection, Engine, delete, event, select, true, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from audit import merkle, migrate, proof_reads, tiles
@@ -869,16 +885,16 @@ class MerkleLog:
         size, _frontier, pruned = self._lock_head(conn.connection.dbapi_connection)
         cutoff = size
         entries, access = self._tables.entries, self._tables.access
-        kept = conn.execute(select(func.min(entries.c.idx)).where(
-            entries.c.started_at_ms >= before_ms)).scalar()
-        # The access records have no time index (an index costs every append a
-        # page of its commit): the first to keep is found by walking them in
-        # log order from the pruned ones, which stops at it: every record it
+        # The records have no time index (an index costs every append a page
+        # of its commit): the first to keep is found by walking them in log
+        # order from the pruned ones, which stops at it: every record it
         # passes was made before ``before``, due to be pruned.
-        first = conn.execute(select(access.c.idx).where(
-            access.c.idx >= pruned, access.c.occurred_at_ms >= before_ms)
-            .order_by(access.c.idx).limit(1)).scalar()
-        for found in (kept, first):
+        firsts = [conn.execute(select(table.c.idx).where(
+            table.c.idx >= pruned, table.c[time] >= before_ms)
+            .order_by(table.c.idx).limit(1)).scalar()
+            for table, time in ((entries, "started_at_ms"),
+                                (access, "occurred_at_ms"))]
+        for found in firsts:
             if found is not None:
                 cutoff = min(cutoff, found)
         if cutoff <= pruned:
@@ -886,8 +902,8 @@ class MerkleLog:
         deleted = 0
         for table in (self._tables.entries, self._tables.access):
             deleted += conn.execute(delete(table).where(table.c.idx < cutoff)).rowcount
-        subjects = self._tables.subjects  # the entries' by subject, no record
-        conn.execute(delete(subjects).where(subjects.c.idx < cutoff))
+        for table in (self._tables.subjects, self._tables.keys):  # no records
+            conn.execute(delete(table).where(table.c.idx < cutoff))
         head = self._tables.head
         conn.execute(update(head).where(head.c.id == _HEAD_ID).values(pruned=cutoff))
         record = prune_record(size, cutoff, before_ms, deleted, now, self._signer)

@@ -30,7 +30,7 @@ from audit.errors import AuditError
 from audit.tables import audit_tables
 
 BASELINE = "a0001_baseline"
-HEAD = "a0005_access_indexes"
+HEAD = "a0006_entry_keys"
 _ATTEMPTS = 3
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, literal, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from audit.entry import OUTCOMES, AccessRecord, AuditEntry, from_epoch_ms, iso_ms
@@ -178,20 +178,28 @@ def _record(row: Any) -> AuditRecord:
 def where(log: MerkleLog, filters: dict[str, Any]) -> list[ColumnElement[bool]]:
     """Validate the filters (precise 400s) and turn them into conditions."""
     e, a = log.tables.entries, log.tables.access
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
+    keyed: dict[str, Any] = {}  # the filters the keys table can answer
     for name, value in filters.items():
         if name not in FILTERS:
             raise InvalidAuditQuery(name, "one of " + ", ".join(FILTERS))
         if value is None:
             continue
         if name in ("since", "until"):
-            conditions.append(_time_condition(e.c.started_at_ms, name, value))
+            keyed[name] = _time_bound(name, value)
+            conditions.append(_time_condition(e.c.started_at_ms, name, keyed[name]))
         elif name == "requester":
-            conditions.append(a.c.actor == _filter_text(name, value))
+            keyed[name] = _filter_text(name, value)
+            conditions.append(a.c.actor == keyed[name])
         elif name == "subject":
             conditions.append(_of_subject(log, _filter_text(name, value)))
         else:
-            conditions.append(e.c[name] == _filter_text(name, value))
+            text = _filter_text(name, value)
+            conditions.append(e.c[name] == text)
+            if name in ("organisation", "trace_id"):
+                keyed[name] = text
+    if keyed:
+        conditions.append(_of_keys(log, keyed))
     return conditions
 
 
@@ -209,6 +217,47 @@ def _of_subject(log: MerkleLog, subject: str) -> ColumnElement[bool]:
                                      tail.c.subject == subject)))
 
 
+def _of_keys(log: MerkleLog, keyed: dict[str, Any]) -> ColumnElement[bool]:
+    """The entries that may match the filters on organisation, period, trace
+    and requester, found the way ``_of_subject`` finds a subject's: in the keys
+    table (every entry before the mark, searched by its indexes) and in the
+    log's tail after the mark. A requester is found through its access records'
+    traces. The other conditions of ``where`` then hold each of them to every
+    filter exactly (a requester's also to the span of its access record)."""
+    e, k, m = log.tables.entries, log.tables.keys, log.tables.subjects_mark
+    tail = e.alias("tail")
+    upto = select(m.c.upto).where(m.c.id == 1).scalar_subquery()
+    return e.c.idx.in_(_keyed(log, k, keyed).union_all(
+        _keyed(log, tail, keyed, in_tail=True).where(tail.c.idx >= upto)))
+
+
+def _keyed(log: MerkleLog, table: Any, keyed: dict[str, Any],
+           in_tail: bool = False) -> Select:
+    stmt = select(table.c.idx)
+    for name, value in keyed.items():
+        if name == "requester":
+            # An alias of its own: the outer query's access table must not be
+            # correlated into this subquery.
+            a = log.tables.access.alias("requested")
+            if in_tail:
+                # The tail has no trace index: walk it (it is short) and look
+                # each entry's access record up by the join's key, rather than
+                # search the tail once for each of the requester's records. The
+                # requester is not a condition of that lookup, so that the
+                # access records' index on it is never the one chosen.
+                stmt = stmt.where(literal(value).in_(select(a.c.actor).where(
+                    a.c.trace_id == table.c.trace_id,
+                    a.c.span_id == table.c.parent_span_id)))
+                continue
+            stmt = stmt.join(a, a.c.trace_id == table.c.trace_id).where(
+                a.c.actor == value)
+        elif name in ("since", "until"):
+            stmt = stmt.where(_time_condition(table.c.started_at_ms, name, value))
+        else:
+            stmt = stmt.where(table.c[name] == value)
+    return stmt
+
+
 def _filter_text(name: str, value: object) -> str:
     if name == "outcome" and value not in OUTCOMES:
         raise InvalidAuditQuery(name, "one of " + ", ".join(OUTCOMES))
@@ -217,13 +266,16 @@ def _filter_text(name: str, value: object) -> str:
     return value
 
 
-def _time_condition(column: Any, name: str, value: object) -> ColumnElement[bool]:
+def _time_bound(name: str, value: object) -> int:
     if not isinstance(value, datetime) or value.utcoffset() is None:
         raise InvalidAuditQuery(name, "a date-time with its offset (e.g. "
                                 "2026-12-05T00:00:00Z)")
     # Stored at millisecond precision: round the bounds up to the next millisecond
     # so that [since, until) keeps its meaning for sub-millisecond bounds.
-    ms = to_epoch_ms(value, round_up=True)
+    return to_epoch_ms(value, round_up=True)
+
+
+def _time_condition(column: Any, name: str, ms: int) -> ColumnElement[bool]:
     return column >= ms if name == "since" else column < ms
 
 

@@ -1,18 +1,20 @@
 """``SubjectIndexer``: writes the entries into ``<prefix>_subjects`` (by data
-subject and time, ``audit.tables``) behind the log, in batches, on a thread of
-its own.
+subject and time) and ``<prefix>_entry_keys`` (their organisation, time and
+trace, ``audit.tables``) behind the log, in batches, on a thread of its own.
 
 The subject is the one column of an entry that lands anywhere in its index: a
 page of ten candidates put ten B-tree pages into the commit its answer waits for
 (invariant 4), half of what the commit wrote. Written here instead, a batch
 holds the entries of many requests, a subject that comes back (the same
 candidates for the same assignment) shares its page, and no answer waits for
-it. Nothing is lost meanwhile: the entries are in the log, and a query by
-subject searches the entries after the mark in the log itself
-(``audit.queries``), so it finds every entry whether indexed or not.
+it. The same holds for the entries' organisation, time and trace: indexes of
+the entries put some seven more pages into that commit, one of them at a
+random place (the trace). Nothing is lost meanwhile: the entries are in the
+log, and a query by any of these searches the entries after the mark in the log
+itself (``audit.queries``), so it finds every entry whether indexed or not.
 
 Each batch is one transaction that moves the mark (``upto``: every entry before
-it is in the table) over the entries it copies, all of them committed (below the
+it is in both tables) over the entries it copies, all of them committed (below the
 head's size as this transaction sees it). It locks the mark row first, so
 indexers of several processes take turns and never copy an entry twice; on
 SQLite it holds the write lock for the batch, so a batch is kept short
@@ -73,10 +75,16 @@ def index_batch(conn: Connection, tables: AuditTables, step: int
     end = min(size, upto + step)
     if end <= upto:
         return 0, upto
+    span = {"upto": upto, "end": end}
     conn.execute(text(
         f"INSERT INTO {tables.subjects.name} (subject, started_at_ms, idx) "
         f"SELECT subject, started_at_ms, idx FROM {tables.entries.name} "
-        "WHERE idx >= :upto AND idx < :end"), {"upto": upto, "end": end})
+        "WHERE idx >= :upto AND idx < :end"), span)
+    conn.execute(text(
+        f"INSERT INTO {tables.keys.name} "
+        "(idx, organisation, started_at_ms, trace_id) "
+        f"SELECT idx, organisation, started_at_ms, trace_id FROM "
+        f"{tables.entries.name} WHERE idx >= :upto AND idx < :end"), span)
     conn.execute(text(f"UPDATE {mark} SET upto = :end WHERE id = 1"), {"end": end})
     return end - upto, end
 

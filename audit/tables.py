@@ -3,9 +3,10 @@
 * ``<prefix>_entries``: LDV processing records, one row per leaf (``idx``);
 * ``<prefix>_access``: BIO access records, one row per leaf (``idx``);
 * ``<prefix>_subjects``: the entries by data subject and time (``idx`` of each),
-  written behind the log in batches (``audit.subject_index``) up to the entry
-  ``<prefix>_subjects_mark`` names; the entries after it are found by a scan of
-  the log's short tail;
+  and ``<prefix>_entry_keys``: each entry's organisation, time and trace, with
+  an index for each question asked of them; both written behind the log in
+  batches (``audit.subject_index``) up to the entry ``<prefix>_subjects_mark``
+  names; the entries after it are found by a scan of the log's short tail;
 * ``<prefix>_tiles``: the Merkle tree's hashes as c2sp.org/tlog-tiles tiles
   (``audit.tiles``): 256 hashes of every eighth tree level per row, full tiles
   immutable, so a proof reads a handful of rows in one query;
@@ -68,6 +69,7 @@ class AuditTables:
     access: Table
     subjects: Table
     subjects_mark: Table
+    keys: Table
     tiles: Table
     head: Table
     checkpoints: Table
@@ -88,6 +90,7 @@ def audit_tables(prefix: str = "audit") -> AuditTables:
         _record_table(metadata, f"{prefix}_entries", AuditEntry),
         _record_table(metadata, f"{prefix}_access", AccessRecord),
         *_subjects(metadata, prefix),
+        _keys(metadata, prefix),
         _tiles(metadata, prefix),
         _head(metadata, prefix),
         _checkpoints(metadata, prefix),
@@ -112,20 +115,14 @@ def _record_table(metadata: MetaData, name: str, record_type: type) -> Table:
     # The DPO's and the holder's questions (DESIGN.md flow 6, LDV read API).
     # Every index costs each append a B-tree insert per record and a page in
     # the commit its answer waits for (invariant 4), so only the questions
-    # asked have one. An entry's trace index holds ``trace_id`` only, as the
-    # trace filter and the join from a requester's access records search
-    # entries by it (their ``parent_span_id`` is the other column of that
-    # join). The access records are asked for by the join's key (their trace and
-    # span) and by requester (``actor``); every filter on organisation or time
-    # is the entries' (``audit.queries``), and retention finds the first access
-    # record to keep by walking them in log order (``MerkleLog.prune``). The
-    # entries by subject are a table of their own, written behind the log
-    # (``_subjects``).
-    if record_type is AuditEntry:
-        indexes = [Index(f"ix_{name}_org_time", "organisation", time),
-                   Index(f"ix_{name}_time", time),
-                   Index(f"ix_{name}_trace", "trace_id")]
-    else:
+    # asked have one, and the entries none: what is asked of them (by
+    # organisation, time, trace and subject) is in tables written behind the
+    # log (``_keys``, ``_subjects``). The access records are asked for by the
+    # entries' join (their trace and span) and by requester (``actor``);
+    # retention finds the first record to keep by walking the log in order
+    # from the pruned ones (``MerkleLog.prune``).
+    indexes: list[Index] = []
+    if record_type is AccessRecord:
         indexes = [Index(f"ix_{name}_trace", "trace_id", "span_id"),
                    Index(f"ix_{name}_actor_time", "actor", time)]
     return Table(name, metadata, Column("idx", _IDX, primary_key=True,
@@ -157,6 +154,29 @@ def _subjects(metadata: MetaData, prefix: str) -> tuple[Table, Table]:
         CheckConstraint("id = 1", name=f"ck_{prefix}_subjects_mark_one_row"),
     )
     return subjects, mark
+
+
+def _keys(metadata: MetaData, prefix: str) -> Table:
+    """What the DPO asks of the entries (by organisation and period, by period,
+    by trace, and by requester through the access records' trace) as a table
+    of each entry's ``idx`` with those columns and an index for each question.
+    On the entries themselves the three indexes put some seven B-tree pages
+    into every append's commit (a random one for the trace); written here, in
+    batches behind the log with the subjects table and under the same mark, no
+    answer waits for them, and the entries after the mark are searched in the
+    log itself (``audit.queries``)."""
+    name = f"{prefix}_entry_keys"
+    return Table(
+        name,
+        metadata,
+        Column("idx", _IDX, primary_key=True, autoincrement=False),
+        Column("organisation", Text, nullable=False),
+        Column("started_at_ms", BigInteger, nullable=False),
+        Column("trace_id", String(32), nullable=False),
+        Index(f"ix_{name}_org_time", "organisation", "started_at_ms"),
+        Index(f"ix_{name}_time", "started_at_ms"),
+        Index(f"ix_{name}_trace", "trace_id"),
+    )
 
 
 def _tiles(metadata: MetaData, prefix: str) -> Table:

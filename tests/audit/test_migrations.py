@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy import Engine, func, inspect, select, text
 
 from audit import AuditError, AuditLog
 from audit.entry import iso_ms, to_epoch_ms
@@ -21,6 +21,7 @@ from audit.merkle import (
 )
 from audit.migrate import HEAD, _config, current_revision, head_revision
 from audit.note import Checkpoint, open_checkpoint
+from audit.subject_index import catch_up
 from audit.tables import AuditTables, record_row
 from tests.audit.conftest import SIGNER
 from tests.audit.records import T0, request
@@ -186,7 +187,9 @@ def test_the_entries_trace_index_is_narrowed_keeping_every_record_and_proof(
             assert current_revision(conn, prefix) == HEAD
             assert {t.name: conn.execute(select(t).order_by(t.c.idx)).all()
                     for t in (tables.entries, tables.access)} == rows
-        assert index_columns(engine, tables.entries.name)[trace] == ["trace_id"]
+        # The narrowed index now lives behind the log (revision a0006).
+        assert index_columns(engine, tables.keys.name)[
+            f"ix_{tables.keys.name}_trace"] == ["trace_id"]
         assert index_columns(engine, tables.access.name)[
             f"ix_{prefix}_access_trace"] == ["trace_id", "span_id"]
         assert log.verify(checkpoint=log.checkpoint(T0)).ok
@@ -293,5 +296,72 @@ def test_the_access_records_lose_their_organisation_and_time_indexes(
         with engine.begin() as conn:
             command.downgrade(_config(conn, prefix), "a0004_subjects_table")
         assert dropped.items() <= index_columns(engine, tables.access.name).items()
+    finally:
+        tables.metadata.drop_all(engine)
+
+
+def test_the_entries_indexes_become_a_table_written_behind_the_log(
+        engine, prefix, tables):
+    # A log at the access records' narrowed indexes: its entries searched by
+    # organisation and time, time, and trace through indexes of their own, and
+    # the subjects table behind the log part of the way.
+    with engine.begin() as conn:
+        command.upgrade(_config(conn, prefix), "a0005_access_indexes")
+    moved = {f"ix_{tables.entries.name}_org_time": ["organisation", "started_at_ms"],
+             f"ix_{tables.entries.name}_time": ["started_at_ms"],
+             f"ix_{tables.entries.name}_trace": ["trace_id"]}
+    try:
+        assert index_columns(engine, tables.entries.name) == moved
+        log = AuditLog(engine, prefix=prefix, signer=SIGNER, subject_thread=False)
+        with engine.begin() as conn:  # the empty head, as create_tables wrote it
+            conn.execute(tables.head.insert().values(
+                id=1, size=0, root_hash=MemoryTree().root().hex(), frontier="",
+                pruned=0))
+        records = [r for n in range(1, 31) for r in request(n, 4)]
+        for n in range(30):
+            log.append(records[n * 5:(n + 1) * 5])
+        with engine.begin() as conn:  # the subjects copied up to leaf 100
+            e, s = tables.entries, tables.subjects
+            conn.execute(s.insert().from_select(
+                ["subject", "started_at_ms", "idx"],
+                select(e.c.subject, e.c.started_at_ms, e.c.idx).where(e.c.idx < 100)))
+            conn.execute(tables.subjects_mark.update().values(upto=100))
+        saved = log.checkpoint(T0)
+        with engine.connect() as conn:
+            rows = {t.name: conn.execute(select(t).order_by(t.c.idx)).all()
+                    for t in (tables.entries, tables.access, tables.subjects)}
+        k = tables.keys
+
+        log.create_tables()  # upgrades
+
+        with engine.connect() as conn:
+            assert current_revision(conn, prefix) == HEAD
+            assert {t.name: conn.execute(select(t).order_by(t.c.idx)).all()
+                    for t in (tables.entries, tables.access, tables.subjects)} == rows
+            assert conn.execute(select(k).order_by(k.c.idx)).all() == [
+                (r.idx, r.organisation, r.started_at_ms, r.trace_id)
+                for r in rows[tables.entries.name] if r.idx < 100]
+        assert index_columns(engine, tables.entries.name) == {}
+        assert index_columns(engine, k.name) == {
+            f"ix_{k.name}_{name}": columns for name, columns in (
+                ("org_time", ["organisation", "started_at_ms"]),
+                ("time", ["started_at_ms"]), ("trace", ["trace_id"]))}
+        assert log.verify(checkpoint=saved).ok
+        trace = records[140].trace_id  # after the mark: found in the log's tail
+        assert [r.index for r in log.entries(trace_id=trace)] == [
+            i for i, r in enumerate(records) if r.trace_id == trace
+            and r.kind == "processing"]
+        assert len(log.entries(organisation="GM0344", limit=1000)) == len(
+            [r for r in records if r.kind == "processing"
+             and r.organisation == "GM0344"])
+        catch_up(engine, tables)
+        with engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(k)).scalar() == 120
+
+        with engine.begin() as conn:
+            command.downgrade(_config(conn, prefix), "a0005_access_indexes")
+        assert index_columns(engine, tables.entries.name) == moved
+        with engine.connect() as conn:
+            assert not inspect(conn).has_table(k.name)
     finally:
         tables.metadata.drop_all(engine)

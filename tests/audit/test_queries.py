@@ -163,7 +163,8 @@ def test_office_hours_are_a_setting(log):
 def test_each_dpo_and_holder_filter_reads_entries_through_an_index(
         log, backend, filters):
     # SQLite's plan: the entries are searched by an index, never scanned whole;
-    # a requester's and a trace's through the entries' trace index (trace_id).
+    # a requester's and a trace's through the keys' trace index (trace_id),
+    # written behind the log, and the log's tail after it by its index.
     if backend != "sqlite":
         pytest.skip("the plan is SQLite's; PostgreSQL's depends on its statistics")
     from audit import queries
@@ -176,9 +177,17 @@ def test_each_dpo_and_holder_filter_reads_entries_through_an_index(
         plan = [row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)]
     entries = log.tables.entries.name
     assert not any(step.startswith(f"SCAN {entries}") for step in plan), plan
+    assert not any(step.startswith("SCAN tail") for step in plan), plan
     if "requester" in filters and len(filters) == 1 or "trace_id" in filters:
-        assert any(f"INDEX ix_{entries}_trace (trace_id=?)" in step
+        keys = log.tables.keys.name
+        assert any(f"INDEX ix_{keys}_trace (trace_id=?)" in step
                    for step in plan), plan
+    if "requester" in filters:
+        # The tail's entries look their access record up by the join's key,
+        # once each, not the tail once for each of the requester's records.
+        access = log.tables.access.name
+        assert sum(f"INDEX ix_{access}_trace (trace_id=? AND span_id=?)" in step
+                   for step in plan) == 2, "\n".join(plan)
 
 
 def test_a_volume_flag_names_the_utc_day_the_counts_and_the_filter_use(log):

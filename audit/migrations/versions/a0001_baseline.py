@@ -4,9 +4,9 @@ Revision ID: a0001_baseline
 Revises: (none)
 
 The record, head and checkpoint tables are those ``audit.tables`` still defines,
-but for the entries' trace index, which a0003 narrowed, their subject index,
-which a0004 replaced by a table, and the access records' organisation and time
-indexes, which a0005 dropped; a revision that changes them must freeze their
+but for the entries' indexes (a0003 narrowed the trace index, a0004 replaced
+the subject index by a table, a0006 moved the others to a table), and the access
+records' organisation and time indexes, which a0005 dropped; a revision that changes them must freeze their
 first-release form here first.
 """
 
@@ -29,10 +29,13 @@ def upgrade() -> None:
     bind = op.get_bind()
     for table in (tables.entries, tables.access, tables.head, tables.checkpoints):
         table.create(bind)
-    # The first release's trace index of the entries also held span_id (a0003).
-    trace = f"ix_{prefix}_entries_trace"
-    op.drop_index(trace, table_name=tables.entries.name)
-    op.create_index(trace, tables.entries.name, ["trace_id", "span_id"])
+    # The first release's entries were indexed by organisation and time, and by
+    # time (a0006 moved both to a table written behind the log) ...
+    entries = tables.entries.name
+    op.create_index(f"ix_{entries}_org_time", entries, ["organisation", "started_at_ms"])
+    op.create_index(f"ix_{entries}_time", entries, ["started_at_ms"])
+    # ... and by trace, an index that also held span_id (a0003).
+    op.create_index(f"ix_{entries}_trace", entries, ["trace_id", "span_id"])
     # And it had the entries' subject index (a0004 made it a table).
     op.create_index(f"ix_{prefix}_entries_subject_time", tables.entries.name,
                     ["subject", "started_at_ms"])
