@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Path
+from fastapi import Path, Query
 
 from .deps import MAX_ID
 
@@ -14,3 +14,7 @@ ProductId = Annotated[int, Path(ge=1, le=MAX_ID)]
 Subject = Annotated[str, Path(min_length=1, max_length=32)]
 TeamName = Annotated[str, Path(min_length=1, max_length=80)]
 Slug = Annotated[str, Path(min_length=1, max_length=80)]
+# Two organisations may name a team alike; a member of both names the one meant.
+TeamOrganisation = Annotated[str | None, Query(
+    alias="organisatie", max_length=40,
+    description="the team's organisation, when two of the member's teams share a name")]

@@ -10,7 +10,7 @@ from ..holder_identity import as_requester, subject_of
 from .bounded_json import BoundedJsonRoute
 from .deps import HolderDep, NowDep, RequesterDep, SystemDep, TraceDep
 from .models_work import ProductCreate, RatingCreate, TeamCreate
-from .params_work import ProductId, TeamName
+from .params_work import ProductId, TeamName, TeamOrganisation
 from .render import json_response
 
 router = APIRouter(tags=["teams"], route_class=BoundedJsonRoute)
@@ -103,38 +103,40 @@ def my_teams(pod: HolderDep, system: SystemDep) -> Response:
 
 @router.get("/pod/teams/{name}")
 def my_team_page(name: TeamName, pod: HolderDep, system: SystemDep, now: NowDep,
-                 trace: TraceDep) -> Response:
+                 trace: TraceDep, organisation: TeamOrganisation = None) -> Response:
     """A member sees fellow members as far as each consented to teamwork with the
     member's own organisation; the view is logged with the member as actor."""
     subject, teams = subject_of(system, pod), system.work.teams
-    team = teams.for_member(subject, name)
+    team = teams.for_member(subject, name, organisation)
     return json_response(teams.page(as_requester(system, pod), team, now, trace,
                                     viewer_subject=subject))
 
 
 @router.post("/pod/teams/{name}/producten", status_code=201)
 def member_adds_product(name: TeamName, body: ProductCreate, pod: HolderDep,
-                        system: SystemDep, now: NowDep) -> Response:
+                        system: SystemDep, now: NowDep,
+                        organisation: TeamOrganisation = None) -> Response:
     subject, teams = subject_of(system, pod), system.work.teams
-    team = teams.for_member(subject, name)
+    team = teams.for_member(subject, name, organisation)
     teams.require_active_member(team, subject)
     return json_response(teams.add_product(team, _spec(body), now), status=201)
 
 
 @router.get("/pod/teams/{name}/producten/{product_id}/bestand")
 def member_reads_product(name: TeamName, product_id: ProductId, pod: HolderDep,
-                         system: SystemDep) -> Response:
+                         system: SystemDep,
+                         organisation: TeamOrganisation = None) -> Response:
     teams = system.work.teams
-    team = teams.for_member(subject_of(system, pod), name)
+    team = teams.for_member(subject_of(system, pod), name, organisation)
     return file_response(*teams.product_file(team, product_id))
 
 
 @router.post("/pod/teams/{name}/beoordelingen", status_code=202)
 def rate_member(name: TeamName, body: RatingCreate, pod: HolderDep, system: SystemDep,
-                now: NowDep) -> Response:
+                now: NowDep, organisation: TeamOrganisation = None) -> Response:
     """Sealed to the rated member's pod; the registry keeps no readable rating."""
     subject, work = subject_of(system, pod), system.work
-    team = work.teams.for_member(subject, name)
+    team = work.teams.for_member(subject, name, organisation)
     work.ratings.rate(subject, team, body.subject, body.aspects, body.comment, now)
     return json_response({"team": name, "subject": body.subject,
                           "delivered": True}, status=202)

@@ -126,7 +126,8 @@ def rate(request: Request, form: Form, pod: HolderPod, system: SystemDep,
     rated = required_text(form.get("lid"), "form.member", 32)
     aspects = {a: record_id(form.get(a)) for a in ASPECTS}
     comment = optional_text(form.get("toelichting"), "rating.comment", 1000)
-    team = work.teams.for_member(subject, name)
+    organisation = optional_text(form.get("organisatie"), "form.organisation", 40)
+    team = work.teams.for_member(subject, name, organisation or None)
     work.ratings.rate(subject, team, rated, aspects,
                       comment, now)
     return redirect("/mijn/matches", "rated")
