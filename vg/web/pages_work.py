@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from pod import PodError
 from pod.alerts import FREQUENCIES, AlertBook, AlertSettings
-from registry import AssignmentNotFound
+from registry import AssignmentNotOffered
 from registry.ratings import ASPECTS
 
 from .. import alert_flows
@@ -42,7 +42,7 @@ def feed(request: Request, pod: HolderPod, system: SystemDep, now: NowDep) -> Re
             continue
         try:
             assignment = system.work.swipes.open_assignment(alert["assignment"])
-        except AssignmentNotFound:
+        except AssignmentNotOffered:
             continue
         cards.append(_card(system.reference, assignment.to_json(), alert,
                            lang_of(request)))

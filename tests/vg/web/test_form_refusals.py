@@ -159,3 +159,25 @@ def test_an_unknown_language_is_refused_and_keeps_the_current_one(app, value):  
 
     refused(answer)
     assert cookies.LANGUAGE not in answer.headers.get("set-cookie", "")
+
+
+@pytest.mark.parametrize("lang, says", [
+    ("nl", "Deze opdracht bestaat niet of staat niet open"),
+    ("en", "This assignment does not exist or is not open")])
+def test_a_holders_like_of_a_draft_is_refused_in_the_holders_words(
+        app, lang, says):  # noqa: F811
+    system = app.state.system
+    holder, token = holder_with_grant(app)
+    staff = signed_in_organisation(app)
+    requester = system.registry.access.authenticate(staff.key)
+    draft = system.registry.create_assignment(requester, AssignmentSpec(
+        "Concept", "", tuple(sorted(system.reference.skills)[:1])), NOW, "draft")
+    holder.cookies.set(cookies.LANGUAGE, lang)
+
+    answer = holder.post("/mijn/opdrachten/keuze", data={
+        "csrf": token, "opdracht": str(draft.id), "keuze": "like"})
+
+    assert answer.status_code == 404
+    assert says in answer.text
+    assert "organisati" not in answer.text.split("<main", 1)[-1].split("</main>")[0]
+    assert swipe_count(app) == 0
