@@ -17,6 +17,8 @@
     ├── GrantIdTaken           409 grant-id-taken      (grant_id)
     ├── UnknownEmployer        400 unknown-employer
     ├── InvalidErasureRequest  400 invalid-erasure-request (problems)
+    ├── HeadersOnly            200 headers-only       (a HEAD request reached data:
+    │                              answered without it, see gate.Requester)
     └── StorageFailed          503 storage-unavailable
 """
 
@@ -183,3 +185,15 @@ class InvalidErasureRequest(RegistryError):
     def __init__(self, problems: list[str]):
         super().__init__("; ".join(problems))
         self.problems = tuple(problems)
+
+
+class HeadersOnly(RegistryError):
+    """Not a failure: a HEAD request passed every check and would now be shown
+    personal data. It is answered with the status alone; the data is neither
+    shown nor logged, and no Content-Length tells its size."""
+
+    status = 200
+    code = "headers-only"
+
+    def __init__(self) -> None:
+        super().__init__("a HEAD request is answered without the data")

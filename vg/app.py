@@ -14,6 +14,8 @@ from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.concurrency import run_in_threadpool
 
+from registry import HeadersOnly
+
 from . import problems
 from .allowed_methods import include
 from .api import consent, dpo, holder, inbox, organisation, pod_resources, pod_rights
@@ -23,7 +25,7 @@ from .api.preconditions import if_match_evaluated
 from .api.pod_fast_read import FastWorkcontextRead
 from .api.pod_fast_write import FastWorkcontextWrite
 from .api.pod_http import PodPathGuard
-from .head_requests import HeadAsGet
+from .head_requests import HeadAsGet, headers_only_answer
 from .middleware import API_VERSION, HeadersAndLimits
 from .settings import Settings, SettingsInvalid, load_settings
 from .web import body_limit as web_body_limit
@@ -111,6 +113,8 @@ def create_app(settings: Settings | None = None, system: System | None = None,
         app.add_middleware(FastWorkcontextWrite)
     app.add_middleware(PodPathGuard)
     install_web(app)
+    app.add_exception_handler(
+        HeadersOnly, lambda request, _: headers_only_answer(request, "/api/"))
     app.add_middleware(HeadersAndLimits, limit_for=_body_limit)
     app.add_middleware(HeadAsGet)
     app.openapi = lambda: _openapi(app)
