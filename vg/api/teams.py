@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from registry.teams import ProductSpec, TeamRow
 
@@ -102,14 +102,15 @@ def my_teams(pod: HolderDep, system: SystemDep) -> Response:
 
 
 @router.get("/pod/teams/{name}")
-def my_team_page(name: TeamName, pod: HolderDep, system: SystemDep, now: NowDep,
-                 trace: TraceDep, organisation: TeamOrganisation = None) -> Response:
+def my_team_page(request: Request, name: TeamName, pod: HolderDep, system: SystemDep,
+                 now: NowDep, trace: TraceDep,
+                 organisation: TeamOrganisation = None) -> Response:
     """A member sees fellow members as far as each consented to teamwork with the
     member's own organisation; the view is logged with the member as actor."""
     subject, teams = subject_of(system, pod), system.work.teams
     team = teams.for_member(subject, name, organisation)
-    return json_response(teams.page(as_requester(system, pod), team, now, trace,
-                                    viewer_subject=subject))
+    viewer = as_requester(system, pod, request)
+    return json_response(teams.page(viewer, team, now, trace, viewer_subject=subject))
 
 
 @router.post("/pod/teams/{name}/producten", status_code=201)

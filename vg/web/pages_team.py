@@ -37,8 +37,8 @@ def _team_page(request, name, pod, system, now, status=200, error=None,
                detail=None) -> Response:
     subject, teams = subject_of(system, pod), system.work.teams
     found = teams.for_member(subject, _name(name), organisation_of(request))
-    view = teams.page(as_requester(system, pod), found, now, secrets.token_hex(16),
-                      viewer_subject=subject)
+    view = teams.page(as_requester(system, pod, request), found, now,
+                      secrets.token_hex(16), viewer_subject=subject)
     lang = lang_of(request)
     members = [{"you": m.get("you", False), "fields": shown_fields(
         system.reference, SimpleNamespace(**m), lang)} for m in view["members"]]

@@ -412,3 +412,16 @@ def test_a_member_of_two_teams_of_one_name_names_the_organisation(world, team):
     assert utrecht.json()["organisation"] == UTRECHT
     assert zeist.json()["organisation"] == ZEIST
     assert sanne.status_code == 200 and sanne.json()["organisation"] == UTRECHT
+
+
+def test_head_on_a_team_page_shows_and_logs_nothing(world, team):
+    logged = len(world.audit(purpose="teamwork"))
+
+    member = world.client.head(f"{API}/pod/teams/{team['name']}",
+                               headers=team["bram"].headers)
+    staff = world.client.head(f"{API}/teams/{team['name']}", headers=team["staff"])
+
+    for answer in (member, staff):
+        assert answer.status_code == 200 and not answer.content
+        assert "content-length" not in answer.headers
+    assert len(world.audit(purpose="teamwork")) == logged
