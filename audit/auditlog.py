@@ -30,8 +30,9 @@ class AuditLog(MerkleLog):
         return queries.daily_counts(self, **filters)
 
     def flags(self, since: datetime, until: datetime, rules: FlagRules,
-              organisation: str | None = None) -> tuple[list[Flag], bool]:
-        return flags(self, since, until, rules, organisation)
+              organisation: str | None = None,
+              after: int | None = None) -> tuple[list[Flag], int | None]:
+        return flags(self, since, until, rules, organisation, after)
 
     def verify(self, checkpoint: str | None = None,
                verifier: Verifier | None = None,

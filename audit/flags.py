@@ -68,18 +68,22 @@ class Flag:
 
 
 def flags(log: MerkleLog, since: datetime, until: datetime, rules: FlagRules,
-          organisation: str | None = None) -> tuple[list[Flag], bool]:
-    """The flags for entries in [since, until); the second value says whether the
-    period held more than ``MAX_ROWS`` entries, of which only the first were read."""
+          organisation: str | None = None,
+          after: int | None = None) -> tuple[list[Flag], int | None]:
+    """The flags for entries in [since, until), from the first ``MAX_ROWS`` of
+    them (after the entry of index ``after``, when given). The second value is the
+    cursor of the rest: the index of the last entry read when more follow, else
+    None. A page's counts (volume, repeated views) are over its own entries."""
     _check_period(since, until)
-    records = _read(log, since, until, organisation)
-    truncated = len(records) > MAX_ROWS
-    records = records[:MAX_ROWS]
+    limit = MAX_ROWS  # read at call time: a test may make pages small
+    records = _read(log, since, until, organisation, limit, after)
+    rest = records[limit - 1].index if len(records) > limit else None
+    records = records[:limit]
     zone = ZoneInfo(rules.timezone)
     usual = _usual_day(log, since, rules, organisation)
     found = [*_volume(records, usual, rules), *_office_hours(records, rules, zone),
              *_repeated(records, rules), *_purpose(records, rules)]
-    return found, truncated
+    return found, rest
 
 
 def _check_period(since: object, until: object) -> None:
@@ -93,14 +97,17 @@ def _check_period(since: object, until: object) -> None:
 
 
 def _read(log: MerkleLog, since: datetime, until: datetime,
-          organisation: str | None) -> list[queries.AuditRecord]:
+          organisation: str | None, limit: int = MAX_ROWS,
+          after: int | None = None) -> list[queries.AuditRecord]:
+    """Up to ``limit`` entries and at least one more when there are more."""
     out: list[queries.AuditRecord] = []
-    while len(out) <= MAX_ROWS:
+    while len(out) <= limit:
         page = queries.entries(log, since=since, until=until, organisation=organisation,
-                               limit=queries.MAX_LIMIT, offset=len(out))
+                               limit=queries.MAX_LIMIT, after=after)
         out.extend(page)
         if len(page) < queries.MAX_LIMIT:
             break
+        after = page[-1].index
     return out
 
 

@@ -11,22 +11,28 @@ account. Two limits keep one client from holding up every holder:
   each further attempt waits a back-off that doubles up to ``longest`` seconds;
   a success or ``forget_after`` seconds without a failure start it over.
 
-A refusal is ``TooManyAttempts`` (429 with Retry-After, RFC 6585 4). The counts
-live in this process only: behind several workers each one counts on its own, so
-the limits are per worker, and behind a proxy that hides client addresses every
-client is one; a shared store (the registry's database) can take them over when
-that matters. The back-off also lets anyone delay the sign-in of a pod whose id
-they know by ``longest`` seconds at a time; it is kept short for that reason.
+A refusal is ``TooManyAttempts`` (429 with Retry-After, RFC 6585 4). A pod's
+failures are kept in ``failures``: in this process (``MemoryFailures``), or in a
+SQLite file that every worker of the server shares (``SharedFailures``, what the
+server uses), so that several workers give a guesser no more tries than one. It
+costs a small read per sign-in and a write per failure, next to an Argon2id
+derivation of a quarter second. The sign-ins under way of a client are counted
+per process: behind N workers a client has up to N times ``per_client`` under
+way, and behind a proxy that hides client addresses every client is one. The
+back-off also lets anyone delay the sign-in of a pod whose id they know by
+``longest`` seconds at a time; it is kept short for that reason.
 """
 
 from __future__ import annotations
 
 import math
+import sqlite3
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from pathlib import Path
+from typing import Callable, Iterator, Protocol
 
 from .errors import TooManyAttempts, UnlockFailed
 
@@ -38,36 +44,149 @@ class _Failures:
     blocked_until: float
 
 
+@dataclass(frozen=True, slots=True)
+class Policy:
+    free_failures: int
+    longest: float
+    forget_after: float
+    remembered: int
+
+    def blocked_until(self, count: int, now: float) -> float:
+        beyond = count - self.free_failures
+        return now + min(self.longest, 2.0 ** (beyond - 1)) if beyond > 0 else now
+
+
+class Failures(Protocol):
+    """Where a pod's failed sign-ins are counted."""
+
+    #: the clock its times are on: a file shared by processes needs the wall clock
+    clock: Callable[[], float]
+
+    def blocked_until(self, pod_id: str, now: float, policy: Policy) -> float | None:
+        ...
+
+    def failed(self, pod_id: str, now: float, policy: Policy) -> None:
+        ...
+
+    def cleared(self, pod_id: str) -> None:
+        ...
+
+
+class MemoryFailures:
+    """This process's count."""
+
+    clock = staticmethod(time.monotonic)
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._failures: dict[str, _Failures] = {}
+
+    def blocked_until(self, pod_id: str, now: float, policy: Policy) -> float | None:
+        with self._guard:
+            failures = self._failures.get(pod_id)
+            if failures is None:
+                return None
+            if now - failures.last > policy.forget_after:
+                del self._failures[pod_id]
+                return None
+            return failures.blocked_until
+
+    def failed(self, pod_id: str, now: float, policy: Policy) -> None:
+        with self._guard:
+            failures = self._failures.pop(pod_id, None) or _Failures(0, now, now)
+            failures.count += 1
+            failures.last = now
+            failures.blocked_until = max(failures.blocked_until,
+                                         policy.blocked_until(failures.count, now))
+            self._failures[pod_id] = failures  # newest last: the oldest go first
+            while len(self._failures) > policy.remembered:
+                del self._failures[next(iter(self._failures))]
+
+    def cleared(self, pod_id: str) -> None:
+        with self._guard:
+            self._failures.pop(pod_id, None)
+
+
+class SharedFailures:
+    """A SQLite file that every worker process of one server opens: one count per
+    pod for all of them. A connection per call, so threads and processes share
+    nothing but the file; a failure is counted in one IMMEDIATE transaction."""
+
+    clock = staticmethod(time.time)
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        with closing(self._connect()) as db:
+            db.execute("CREATE TABLE IF NOT EXISTS failure (pod_id TEXT PRIMARY KEY, "
+                       "count INTEGER NOT NULL, last REAL NOT NULL, "
+                       "blocked_until REAL NOT NULL)")
+            db.execute("CREATE INDEX IF NOT EXISTS failure_last ON failure (last)")
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self._path, timeout=10, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        return db
+
+    def blocked_until(self, pod_id: str, now: float, policy: Policy) -> float | None:
+        with closing(self._connect()) as db:
+            row = db.execute("SELECT last, blocked_until FROM failure WHERE pod_id = ?",
+                             (pod_id,)).fetchone()
+        if row is None or now - row[0] > policy.forget_after:
+            return None
+        return row[1]
+
+    def failed(self, pod_id: str, now: float, policy: Policy) -> None:
+        with closing(self._connect()) as db:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("DELETE FROM failure WHERE last < ?",
+                       (now - policy.forget_after,))
+            row = db.execute("SELECT count, blocked_until FROM failure "
+                             "WHERE pod_id = ?", (pod_id,)).fetchone()
+            count = (row[0] if row else 0) + 1
+            until = max(row[1] if row else now, policy.blocked_until(count, now))
+            db.execute("INSERT OR REPLACE INTO failure VALUES (?, ?, ?, ?)",
+                       (pod_id, count, now, until))
+            db.execute("DELETE FROM failure WHERE pod_id IN (SELECT pod_id FROM "
+                       "failure ORDER BY last DESC LIMIT -1 OFFSET ?)",
+                       (policy.remembered,))
+            db.execute("COMMIT")
+
+    def cleared(self, pod_id: str) -> None:
+        with closing(self._connect()) as db:
+            db.execute("DELETE FROM failure WHERE pod_id = ?", (pod_id,))
+
+
 class Attempts:
     def __init__(self, per_client: int = 2, free_failures: int = 5,
                  longest: float = 60.0, forget_after: float = 900.0,
                  remembered: int = 10_000,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] | None = None,
+                 failures: Failures | None = None):
         self.per_client = per_client
-        self.free_failures = free_failures
-        self.longest = longest
-        self.forget_after = forget_after
-        self.remembered = remembered
-        self._clock = clock
+        self.policy = Policy(free_failures, longest, forget_after, remembered)
+        self._failures = failures or MemoryFailures()
+        self._clock = clock or self._failures.clock
         self._guard = threading.Lock()
         self._in_flight: dict[str, int] = {}
-        self._failures: dict[str, _Failures] = {}
+
+    @property
+    def free_failures(self) -> int:
+        return self.policy.free_failures
 
     @contextmanager
     def attempt(self, client: str | None, pod_id: str) -> Iterator[None]:
         """One sign-in of ``pod_id`` by ``client`` (None: no address, as on the
         command line); UnlockFailed inside it counts as a failure."""
+        self._check_pod(pod_id, self._clock())
         with self._guard:
-            self._check_pod(pod_id, self._clock())
             self._enter(client)
         try:
             yield
         except UnlockFailed:
-            self._failed(pod_id)
+            self._failures.failed(pod_id, self._clock(), self.policy)
             raise
         else:
-            with self._guard:
-                self._failures.pop(pod_id, None)
+            self._failures.cleared(pod_id)
         finally:
             self._leave(client)
 
@@ -82,13 +201,9 @@ class Attempts:
             self._leave(client)
 
     def _check_pod(self, pod_id: str, now: float) -> None:
-        failures = self._failures.get(pod_id)
-        if failures is None:
-            return
-        if now - failures.last > self.forget_after:
-            del self._failures[pod_id]
-        elif now < failures.blocked_until:
-            raise TooManyAttempts(math.ceil(failures.blocked_until - now))
+        until = self._failures.blocked_until(pod_id, now, self.policy)
+        if until is not None and now < until:
+            raise TooManyAttempts(math.ceil(until - now))
 
     def _enter(self, client: str | None) -> None:
         if client is None:
@@ -107,16 +222,3 @@ class Attempts:
                 self._in_flight[client] = left
             else:
                 self._in_flight.pop(client, None)
-
-    def _failed(self, pod_id: str) -> None:
-        now = self._clock()
-        with self._guard:
-            failures = self._failures.pop(pod_id, None) or _Failures(0, now, now)
-            failures.count += 1
-            failures.last = now
-            beyond = failures.count - self.free_failures
-            if beyond > 0:
-                failures.blocked_until = now + min(self.longest, 2.0 ** (beyond - 1))
-            self._failures[pod_id] = failures  # newest last: the oldest go first
-            while len(self._failures) > self.remembered:
-                del self._failures[next(iter(self._failures))]

@@ -35,7 +35,7 @@ from typing import NoReturn
 from consent import HolderKey
 
 from . import crypto
-from .attempts import Attempts
+from .attempts import Attempts, SharedFailures
 from .commits import GroupCommit
 from .derivation import NORMALISATION, KeyDerivation, characters
 from .errors import (
@@ -60,7 +60,8 @@ class PodStore:
     Key derivation is memory-hard by design (256 MiB per call at the moderate level),
     so every derivation, the archive's included, goes through ``derivation``: at most
     ``max_derivations`` at once per process, never above its ceiling (derivation.py).
-    ``attempts`` limits sign-ins per client and per pod (attempts.py); the ways in
+    ``attempts`` limits sign-ins per client and per pod (attempts.py), a pod's
+    failures counted in a file under ``root`` that every worker shares; the ways in
     (vg) apply it, as they know the client.
     """
 
@@ -69,7 +70,10 @@ class PodStore:
                  max_derivations: int = 2,
                  rewrap_grace: timedelta = timedelta(minutes=30)):
         self.derivation = KeyDerivation(kdf_cost, max_derivations)
-        self.attempts = Attempts()
+        # Shared by every worker that serves this root (attempts.py).
+        (root / ".attempts").mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.attempts = Attempts(
+            failures=SharedFailures(root / ".attempts" / "failures.sqlite"))
         self.root = root
         self.kdf_cost = kdf_cost
         self.min_passphrase = min_passphrase

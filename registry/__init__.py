@@ -12,6 +12,9 @@ from .bulk import BulkIngest, BulkResult
 from .db import create_tables, drop_tables, make_engine
 from .errors import (
     AssignmentNotFound,
+    AssignmentNotOffered,
+    AssignmentNotOpen,
+    HeadersOnly,
     Forbidden,
     GrantIdTaken,
     GrantNotLive,
@@ -43,6 +46,7 @@ __all__ = [
     "ROLES", "Access", "OrganisationRow", "hash_key", "CIRCLES", "STATUSES",
     "TRANSITIONS", "AssignmentSpec", "StoredAssignment", "BulkIngest", "BulkResult",
     "create_tables", "drop_tables", "make_engine", "AssignmentNotFound", "Forbidden",
+    "AssignmentNotOffered", "AssignmentNotOpen", "HeadersOnly",
     "GrantIdTaken", "GrantNotLive", "GrantWithdrawn", "InvalidAssignment",
     "InvalidCursor", "InvalidTransition", "NotAuthenticated", "RegistryError",
     "ReplayedDocument", "StorageFailed", "ConsentGate", "Requester", "Signals",

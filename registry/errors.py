@@ -4,16 +4,21 @@
     ├── NotAuthenticated       401 not-authenticated   (opaque)
     ├── Forbidden              403 forbidden           (action)
     ├── AssignmentNotFound     404 assignment-not-found (assignment_id)
+    ├── AssignmentNotOffered   404 assignment-not-offered (assignment_id: a holder
+    │                              asked for a draft or for none)
     ├── VideoNotFound          404 video-not-found     (share)
     ├── InvalidAssignment      400 invalid-assignment  (problems)
     ├── InvalidCursor          400 invalid-cursor
     ├── InvalidTransition      409 invalid-transition  (assignment_id, current, action)
+    │   └── AssignmentNotOpen  409 assignment-not-open (the holder's side of it)
     ├── ReplayedDocument       409 replayed-document   (sequence, last_sequence)
     ├── GrantNotLive           400 grant-not-live      (grant_id)
     ├── GrantWithdrawn         409 grant-withdrawn     (grant_id)
     ├── GrantIdTaken           409 grant-id-taken      (grant_id)
     ├── UnknownEmployer        400 unknown-employer
     ├── InvalidErasureRequest  400 invalid-erasure-request (problems)
+    ├── HeadersOnly            200 headers-only       (a HEAD request reached data:
+    │                              answered without it, see gate.Requester)
     └── StorageFailed          503 storage-unavailable
 """
 
@@ -48,6 +53,19 @@ class AssignmentNotFound(RegistryError):
 
     def __init__(self, assignment_id: int):
         super().__init__(f"assignment {assignment_id} does not exist for this organisation")
+        self.assignment_id = assignment_id
+
+
+class AssignmentNotOffered(RegistryError):
+    """A holder named an assignment that is not offered to holders: none of that
+    number, or a draft, which nobody outside its organisation may know of. Said in
+    the holder's words; the same answer for both, so a draft is not revealed."""
+
+    status = 404
+    code = "assignment-not-offered"
+
+    def __init__(self, assignment_id: int):
+        super().__init__(f"assignment {assignment_id} does not exist or is not open")
         self.assignment_id = assignment_id
 
 
@@ -91,6 +109,18 @@ class InvalidTransition(RegistryError):
         self.assignment_id = assignment_id
         self.current = current  # not ``status``: that is the HTTP status
         self.action = action
+
+
+class AssignmentNotOpen(InvalidTransition):
+    """A holder's decision on an assignment that takes none now (paused, filled,
+    closed): the organisation's refusal in the holder's words."""
+
+    code = "assignment-not-open"
+
+    def __init__(self, assignment_id: int, current: str, action: str):
+        super().__init__(assignment_id, current, action)
+        Exception.__init__(self, f"assignment {assignment_id} is {current}: it "
+                                 f"takes no {action} from holders now")
 
 
 class ReplayedDocument(RegistryError):
@@ -155,3 +185,15 @@ class InvalidErasureRequest(RegistryError):
     def __init__(self, problems: list[str]):
         super().__init__("; ".join(problems))
         self.problems = tuple(problems)
+
+
+class HeadersOnly(RegistryError):
+    """Not a failure: a HEAD request passed every check and would now be shown
+    personal data. It is answered with the status alone; the data is neither
+    shown nor logged, and no Content-Length tells its size."""
+
+    status = 200
+    code = "headers-only"
+
+    def __init__(self) -> None:
+        super().__init__("a HEAD request is answered without the data")

@@ -23,6 +23,7 @@ from audit import AccessRecord, AuditLog, entries_per_subject
 from consent import Audience, Geography, corop_of, safety_region_of, sector_of
 
 from .db import transaction, within
+from .errors import HeadersOnly
 from .tables import CHILD_TABLES, Disclosure, DisclosureAudience, DisclosurePurpose
 from .tables import DisclosureSkill, Holder
 from .match_index import reach_terms, requester_keys
@@ -48,6 +49,9 @@ class Requester:
     organisation: str
     actor: str
     role: str
+    # A HEAD request: it may learn the status a GET would get, never the data, so
+    # nothing is disclosed to it and nothing logged (``disclose`` raises).
+    headers_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,6 +281,7 @@ class ConsentGate:
         """Record that ``profiles`` are about to be shown: one access record for the
         request (who asked) and one LDV entry per data subject (what was shown on
         which grants), in one transaction. Raises if the log can't (invariant 4)."""
+        _check_not_headers_only(requester, profiles)
         if profiles:
             self._audit.append(_disclosed(requester, purpose, profiles, now, trace_id,
                                           activity, reason, action, target))
@@ -289,6 +294,7 @@ class ConsentGate:
         profiles) run while the records are being committed; its result is
         returned only once they are durable (invariant 4). Raises, and drops the
         answer, if the log can't."""
+        _check_not_headers_only(requester, profiles)
         if not profiles:
             return answer()
         return self._audit.append_while(_disclosed(
@@ -483,3 +489,11 @@ def _audit_records(requester: Requester, purpose: str, now: datetime, trace_id: 
         started_at=now, ended_at=now, processing_activity=activity,
         organisation=requester.organisation, purpose=purpose, outcome=outcome,
         reason=reason)]
+
+
+def _check_not_headers_only(requester: Requester,
+                            profiles: Sequence[VisibleProfile]) -> None:
+    """Every check of the request has passed by the time it would be shown data;
+    a HEAD request stops there, before anything is shown or logged."""
+    if requester.headers_only and profiles:
+        raise HeadersOnly()

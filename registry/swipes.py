@@ -16,7 +16,7 @@ from sqlalchemy import Engine, and_, delete, insert, select
 
 from .assignments import Assignments, StoredAssignment, require_rankable
 from .db import transaction
-from .errors import AssignmentNotFound, Forbidden, InvalidTransition
+from .errors import AssignmentNotOffered, AssignmentNotOpen, Forbidden
 from .errors_work import CandidateNotFound, ContactNotGranted, InvalidWorkInput, NoMatch
 from .gate import ConsentGate, Requester, VisibleProfile
 from .tables import Assignment
@@ -119,13 +119,13 @@ class Swipes:
         _check_decision(decision)
         assignment = self._published(assignment_id)
         if assignment.status != "open":
-            raise InvalidTransition(assignment_id, assignment.status, decision)
+            raise AssignmentNotOpen(assignment_id, assignment.status, decision)
         self._put(assignment_id, "holder", subject, decision, now)
         return assignment
 
     def undo_by_holder(self, subject: str, assignment_id: int) -> None:
         if not self._remove(assignment_id, "holder", subject):
-            raise AssignmentNotFound(assignment_id)
+            raise AssignmentNotOffered(assignment_id)
 
     def decisions_of_holder(self, subject: str) -> dict[int, str]:
         """The holder's own decisions by assignment, so a feed can leave out what
@@ -194,7 +194,7 @@ class Swipes:
                 T_ASSIGNMENT.c.id == assignment_id,
                 T_ASSIGNMENT.c.status == "open")).scalar_one_or_none()
         if org is None:
-            raise AssignmentNotFound(assignment_id)
+            raise AssignmentNotOffered(assignment_id)
         return self._assignments.get(org, assignment_id)
 
     def _published(self, assignment_id: int) -> StoredAssignment:
@@ -205,7 +205,7 @@ class Swipes:
                 T_ASSIGNMENT.c.id == assignment_id,
                 T_ASSIGNMENT.c.status != "draft")).scalar_one_or_none()
         if org is None:
-            raise AssignmentNotFound(assignment_id)
+            raise AssignmentNotOffered(assignment_id)
         return self._assignments.get(org, assignment_id)
 
     def _put(self, assignment_id: int, side: str, subject: str, decision: str,

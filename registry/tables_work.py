@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import LargeBinary, UniqueConstraint
+from sqlalchemy import Index, LargeBinary, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
 from .holder_columns import NAMES_PSEUDONYM
@@ -34,8 +34,13 @@ class Swipe(SQLModel, table=True):
 
 
 class Team(SQLModel, table=True):
+    """A name is unique within its organisation only: one organisation's choice of
+    name neither limits another's nor tells it that the name is in use."""
+
+    __table_args__ = (Index("ix_team_organisation_name", "organisation", "name",
+                            unique=True),)
     id: Optional[int] = Field(default=None, primary_key=True)
-    name: str = Field(unique=True, max_length=80)
+    name: str = Field(max_length=80)
     assignment_id: int = Field(foreign_key="assignment.id", index=True)
     organisation: str = Field(foreign_key="organisation.code", index=True)
     status: str = "active"  # "active" | "dissolved"

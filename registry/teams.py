@@ -95,8 +95,11 @@ class Teams:
                 raise CandidateNotFound(subject)
         with transaction(self._engine) as conn:
             take_turn(conn, T, "team-name")
-            chosen = name or _free_name(conn, _slug(assignment.spec.title))
-            if conn.execute(select(T.c.id).where(T.c.name == chosen)).first():
+            chosen = name or _free_name(conn, requester.organisation,
+                                        _slug(assignment.spec.title))
+            if conn.execute(select(T.c.id).where(
+                    T.c.organisation == requester.organisation,
+                    T.c.name == chosen)).first():
                 raise NameTaken(chosen)
             team_id = conn.execute(insert(T).values(
                 name=chosen, assignment_id=assignment_id,
@@ -106,9 +109,11 @@ class Teams:
                                      for s in members])
         return TeamRow(team_id, chosen, assignment_id, requester.organisation, "active")
 
-    def get(self, name: str) -> TeamRow:
+    def get(self, organisation: str, name: str) -> TeamRow:
+        """A name is unique within its organisation only."""
         with transaction(self._engine) as conn:
-            row = conn.execute(select(T).where(T.c.name == name)).first()
+            row = conn.execute(select(T).where(
+                T.c.organisation == organisation, T.c.name == name)).first()
         if row is None:
             raise TeamNotFound(name)
         return _row(row)
@@ -116,17 +121,25 @@ class Teams:
     def for_staff(self, requester: Requester, name: str) -> TeamRow:
         """Staff see the teams of their own organisation; others do not exist."""
         require_staff(requester, "view teams")
-        team = self.get(name)
-        if team.organisation != requester.organisation:
-            raise TeamNotFound(name)
-        return team
+        return self.get(requester.organisation, name)
 
-    def for_member(self, subject: str, name: str) -> TeamRow:
-        """Present and former members see their team; a stranger gets a 404."""
-        team = self.get(name)
-        if self.membership(team.id, subject) is None:
+    def for_member(self, subject: str, name: str,
+                   organisation: str | None = None) -> TeamRow:
+        """Present and former members see their team; a stranger gets a 404. Two
+        organisations may use one name: a member of both teams names the
+        organisation (``organisation``), and learns only of teams they are in."""
+        query = select(T).join(M, M.c.team_id == T.c.id).where(
+            M.c.subject == subject, T.c.name == name)
+        if organisation is not None:
+            query = query.where(T.c.organisation == organisation)
+        with transaction(self._engine) as conn:
+            rows = conn.execute(query.order_by(T.c.id).limit(2)).all()
+        if not rows:
             raise TeamNotFound(name)
-        return team
+        if len(rows) > 1:
+            raise InvalidWorkInput([f"organisation must be given: more than one of "
+                                    f"your teams is called {name}"])
+        return _row(rows[0])
 
     def membership(self, team_id: int, subject: str) -> bool | None:
         """True for an active member, False for a former one, None for a stranger."""
@@ -173,7 +186,7 @@ class Teams:
             conn.execute(update(T).where(T.c.id == team.id).values(
                 status="dissolved", dissolved=now))
             conn.execute(update(M).where(M.c.team_id == team.id).values(active=False))
-        return self.get(name)
+        return self.get(team.organisation, name)
 
     def find(self, requester: Requester, text: str) -> list[TeamRow]:
         """The organisation's teams, dissolved ones too, by name or assignment title."""
@@ -290,10 +303,11 @@ def _slug(title: str) -> str:
     return "-".join(words)[:40].strip("-") or "team"
 
 
-def _free_name(conn, base: str) -> str:
-    """``<title>-<bird>``, with a number added only when every bird is taken."""
-    taken = set(conn.execute(select(T.c.name).where(T.c.name.like(f"{base}-%")))
-                .scalars())
+def _free_name(conn, organisation: str, base: str) -> str:
+    """``<title>-<bird>``, with a number added only when every bird of the
+    organisation's teams is taken."""
+    taken = set(conn.execute(select(T.c.name).where(
+        T.c.organisation == organisation, T.c.name.like(f"{base}-%"))).scalars())
     words = list(WORDS)
     secrets.SystemRandom().shuffle(words)
     for number in range(1, 1000):

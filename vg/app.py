@@ -15,6 +15,8 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from registry import HeadersOnly
+
 from . import problems
 from .allowed_methods import include
 from .api import consent, dpo, holder, inbox, organisation, pod_resources, pod_rights
@@ -25,7 +27,7 @@ from .api.preconditions import if_match_evaluated
 from .api.pod_fast_read import FastWorkcontextRead
 from .api.pod_fast_write import FastWorkcontextWrite
 from .api.pod_http import PodPathGuard
-from .head_requests import HeadAsGet
+from .head_requests import HeadAsGet, headers_only_answer
 from .middleware import API_VERSION, HeadersAndLimits
 from .settings import Settings, SettingsInvalid, load_settings
 from .web import body_limit as web_body_limit
@@ -143,6 +145,8 @@ def create_app(settings: Settings | None = None, system: System | None = None,
         app.early = FastWorkcontextRead(FastWorkcontextWrite(app.stack, app), app)
     app.add_middleware(PodPathGuard)
     install_web(app)
+    app.add_exception_handler(
+        HeadersOnly, lambda request, _: headers_only_answer(request, "/api/"))
     app.add_middleware(HeadersAndLimits, limit_for=_body_limit)
     app.add_middleware(HeadAsGet)
     app.openapi = lambda: _openapi(app)

@@ -10,14 +10,25 @@ itself: the pod's resources do, to answer without reading a file. Whatever answe
 the content is dropped here, so no HEAD answer carries any (a refusal's problem
 document included), while its Content-Length still says how long it would be.
 
-A HEAD request handed on as GET costs what the GET costs, and is what a GET is to
-the rest of the application: the same checks, and the same audit entry where the
-GET discloses personal data (the answer's headers describe that data too).
+A HEAD request handed on as GET costs what the GET costs and passes the same
+checks, but it is shown no personal data: it is marked (``HEAD_MARK``), its
+requester is made ``headers_only``, and where the GET would disclose data the
+gate stops it (``registry.HeadersOnly``) before anything is shown or logged. It is
+then answered 200 without Content-Length, which would tell the data's size; a
+HEAD is no disclosure, so it has no audit entry.
 """
 
 from __future__ import annotations
 
+import dataclasses
+
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from registry import Requester
+
+HEAD_MARK = "vg.head"
 
 
 class HeadAsGet:
@@ -32,7 +43,7 @@ class HeadAsGet:
             return
         table = getattr(scope["app"].state, "allowed_methods", None)
         if table is not None and table.answers_head_as_get(scope["path"]):
-            scope = {**scope, "method": "GET"}
+            scope = {**scope, "method": "GET", HEAD_MARK: True}
         await self.app(scope, receive, _without_content(send))
 
 
@@ -50,3 +61,20 @@ def _without_content(send: Send) -> Send:
         await send(message)
 
     return send_headers_only
+
+
+def for_request(request: Request, requester: Requester) -> Requester:
+    """The requester of ``request``: one that may see headers only for a HEAD."""
+    if request.scope.get(HEAD_MARK):
+        return dataclasses.replace(requester, headers_only=True)
+    return requester
+
+
+def headers_only_answer(request: Request, api_prefix: str) -> Response:
+    """The answer to a HEAD that reached personal data: the GET's status and
+    type, no Content-Length."""
+    api = request.url.path.startswith(api_prefix)
+    response = Response(status_code=200, media_type="application/json" if api
+                        else "text/html")
+    del response.headers["content-length"]
+    return response

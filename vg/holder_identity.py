@@ -10,10 +10,13 @@ parameter would.
 
 from __future__ import annotations
 
+from starlette.requests import Request
+
 from pod import UnlockedPod
 from registry import Requester, pseudonym_for
 from registry.peers import holder_requester
 
+from .head_requests import for_request
 from .wiring import System
 
 
@@ -21,7 +24,10 @@ def subject_of(system: System, pod: UnlockedPod) -> str:
     return pseudonym_for(system.pseudonym_secret, pod.did)
 
 
-def as_requester(system: System, pod: UnlockedPod) -> Requester:
+def as_requester(system: System, pod: UnlockedPod,
+                 request: Request | None = None) -> Requester:
+    """The holder as the gate sees them; ``request``, when given, makes a HEAD
+    request's requester see headers only (head_requests.py)."""
     document = pod.workcontext() or {}
     tooi = document.get("worksFor")
     employer = next((code for code, org in system.reference.organisations.items()
@@ -29,4 +35,5 @@ def as_requester(system: System, pod: UnlockedPod) -> Requester:
     subject = subject_of(system, pod)
     if employer and not system.registry.employment.confirms(employer, subject):
         employer = None
-    return holder_requester(subject, employer)
+    requester = holder_requester(subject, employer)
+    return for_request(request, requester) if request is not None else requester

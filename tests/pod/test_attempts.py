@@ -98,4 +98,40 @@ def test_failures_are_forgotten_after_a_quiet_while_and_kept_bounded():
         pass
     for pod_id in ("b" * 32, "c" * 32, "d" * 32):
         fail(attempts, pod_id)
-    assert len(attempts._failures) == 2
+    assert len(attempts._failures._failures) == 2
+
+
+def test_two_workers_sharing_a_failure_file_count_a_pods_failures_together(tmp_path):
+    from pod.attempts import SharedFailures
+
+    clock = Clock()
+    path = tmp_path / "attempts.sqlite"
+    one = Attempts(free_failures=4, clock=clock, failures=SharedFailures(path))
+    two = Attempts(free_failures=4, clock=clock, failures=SharedFailures(path))
+
+    for worker in (one, two, one, two):
+        fail(worker, "a" * 32)
+    fail(one, "a" * 32)  # the fifth failure, whichever worker saw it
+
+    assert not admitted(two, "10.0.0.2", "a" * 32)
+    assert not admitted(one, "10.0.0.2", "a" * 32)
+    assert admitted(two, "10.0.0.2", "b" * 32)
+    clock.now += 2
+    assert admitted(two, "10.0.0.2", "a" * 32)  # a success starts it over
+    fail(one, "a" * 32)
+    assert admitted(two, "10.0.0.2", "a" * 32)
+
+
+def test_a_shared_failure_file_forgets_after_a_quiet_while(tmp_path):
+    from pod.attempts import SharedFailures
+
+    clock = Clock()
+    attempts = Attempts(free_failures=1, forget_after=60, clock=clock,
+                        failures=SharedFailures(tmp_path / "attempts.sqlite"))
+    fail(attempts, "a" * 32)
+    fail(attempts, "a" * 32)
+    assert not admitted(attempts, None, "a" * 32)
+
+    clock.now += 61
+
+    assert admitted(attempts, None, "a" * 32)

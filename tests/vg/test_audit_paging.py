@@ -150,3 +150,56 @@ def test_the_holder_page_offers_the_older_entries(api, monkeypatch):
     assert older.text.count("vg-access-entry") == 1
     assert "/mijn/inzage?tot=3" in older.text
     assert browser.get("/mijn/inzage?tot=x").status_code == 400
+
+
+def _flag_pages(api, dpo, monkeypatch, rows: int):
+    from audit import flags
+
+    monkeypatch.setattr(flags, "MAX_ROWS", rows)
+    period = "since=2026-12-01&until=2026-12-31"
+    return _all_pages(api, f"/api/v1/auditlog/signalen?{period}", dpo,
+                      lambda r: [f["traceId"] for f in r.json()["flags"]])
+
+
+def test_cut_flags_link_to_the_rest_of_the_period(api, monkeypatch):
+    from tests.vg.test_api_audit import NOW
+
+    api.clock["now"] = NOW.replace(hour=23)  # every request outside office hours
+    _viewed(api, (UTRECHT, GRONINGEN, UTRECHT))
+    dpo = _key(api, UTRECHT, "platform-dpo")
+
+    whole, one_page = _flag_pages(api, dpo, monkeypatch, 100_000)
+    paged, pages = _flag_pages(api, dpo, monkeypatch, 1)
+
+    assert one_page == 1 and len(whole) == 3
+    assert pages > 1
+    assert sorted(paged) == sorted(whole)  # none missed, none twice
+
+
+def test_a_cut_flags_page_offers_the_rest(api, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from audit import flags
+    from tests.vg.test_api_audit import NOW
+
+    api.clock["now"] = NOW.replace(hour=23)
+    _viewed(api, (UTRECHT, GRONINGEN, UTRECHT))
+    api.clock["now"] = NOW.replace(hour=23, minute=30)  # the page reads up to now
+    monkeypatch.setattr(flags, "MAX_ROWS", 1)
+    browser = TestClient(api.app, base_url="https://testserver")
+    key = api.app.state.system.registry.access.issue_key(UTRECHT, "platform-dpo",
+                                                          "test", NOW)
+    browser.post("/organisatie/inloggen", data={"sleutel": key, "csrf": _csrf(browser)})
+
+    first = browser.get("/fg/signalen")
+    link = re.search(r'href="(/fg/signalen\?na=\d+)"', first.text)
+
+    assert first.status_code == 200 and link, first.text[-2000:]
+    rest = browser.get(link.group(1).replace("&amp;", "&"))
+    assert rest.status_code == 200
+    assert browser.get("/fg/signalen?na=x").status_code == 400
+
+
+def _csrf(browser) -> str:
+    page = browser.get("/organisatie/inloggen")
+    return re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)

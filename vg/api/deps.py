@@ -14,6 +14,7 @@ from pod import SessionInvalid, UnlockedPod
 from registry import Forbidden, Requester
 from schemas import UnsupportedMediaType, parse_bounded
 
+from ..head_requests import for_request
 from ..wiring import System
 
 SESSION_PREFIX = "vgs_"
@@ -86,9 +87,10 @@ TraceDep = Annotated[str, Depends(get_trace_id)]
 
 
 def get_requester(
-        system: SystemDep,
+        request: Request, system: SystemDep,
         credentials: Annotated[Credentials, Depends(organisation_key)]) -> Requester:
-    return system.registry.access.authenticate(_token(credentials))
+    return for_request(request, system.registry.access.authenticate(
+        _token(credentials)))
 
 
 async def get_holder_pod(

@@ -112,21 +112,29 @@ def counts(requester: RequesterDep, system: SystemDep,
 
 
 @router.get("/auditlog/signalen")
-def unusual_access(requester: RequesterDep, system: SystemDep, now: NowDep,
-                   trace: TraceDep,
+def unusual_access(request: Request, requester: RequesterDep, system: SystemDep,
+                   now: NowDep, trace: TraceDep,
                    since: str = _text("since", required=True, **DATE_TEXT),
                    until: str = _text("until", required=True, **DATE_TEXT),
-                   organisation: str | None = _text("organisation")) -> Response:
-    """Flags for unusual access in [since, until) (at most 92 days)."""
+                   organisation: str | None = _text("organisation"),
+                   after: int | None = Query(default=None, ge=0, le=MAX_ID,
+                                             description=(
+                       "the cursor of the next page: flags of the entries after "
+                       "this index"))) -> Response:
+    """Flags for unusual access in [since, until) (at most 92 days). A period of
+    more entries than one reading takes is answered in pages: ``truncated`` is
+    true and a ``Link`` rel="next" reads the flags of the entries after them."""
     filters = _filters(requester, system, organisation=organisation, since=since,
                        until=until)
-    found, truncated = system.audit.flags(filters["since"], filters["until"],
-                                          system.audit_rules,
-                                          filters.get("organisation"))
+    found, rest = system.audit.flags(filters["since"], filters["until"],
+                                     system.audit_rules, filters.get("organisation"),
+                                     after)
     log_read(system, requester, now, trace, "read-audit-flags", len(found))
     found = flags_for_dpo(system, requester, found)
-    return json_response({"flags": [f.to_json() for f in found],
-                          "truncated": truncated})
+    response = json_response({"flags": [f.to_json() for f in found],
+                              "truncated": rest is not None})
+    response.headers.update(next_link(request, rest))
+    return response
 
 
 @router.get("/auditlog/verificatie", response_model=VerifyOut)

@@ -3,7 +3,7 @@ the same audit log as organisations (purpose knowledge_sharing)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from .models import Name
 
@@ -61,19 +61,21 @@ def leave_group(slug: Slug, pod: HolderDep, system: SystemDep) -> Response:
 
 
 @router.get("/groepen/{slug}/suggesties")
-def group_suggestions(slug: Slug, pod: HolderDep, system: SystemDep, now: NowDep,
-                      trace: TraceDep) -> Response:
+def group_suggestions(request: Request, slug: Slug, pod: HolderDep, system: SystemDep,
+                      now: NowDep, trace: TraceDep) -> Response:
     """Fellow members who consented to knowledge sharing with my organisation."""
-    found = system.work.peers.suggestions(as_requester(system, pod), slug, now, trace)
+    found = system.work.peers.suggestions(as_requester(system, pod, request), slug,
+                                          now, trace)
     return json_response([profile_json(p) for p in found])
 
 
 @router.get("/collegas")
-def peer_search(pod: HolderDep, system: SystemDep, now: NowDep, trace: TraceDep,
+def peer_search(request: Request, pod: HolderDep, system: SystemDep, now: NowDep,
+                trace: TraceDep,
                 vaardigheid: list[Name] = Query(min_length=1, max_length=MAX_SEARCH_SKILLS),
                 limit: int = Query(default=20, ge=1, le=100)) -> Response:
     """Colleagues with a skill, among those who consented to knowledge sharing."""
-    found = system.work.peers.search(as_requester(system, pod), vaardigheid, now,
-                                     trace, limit)
+    found = system.work.peers.search(as_requester(system, pod, request), vaardigheid,
+                                     now, trace, limit)
     return json_response([{**profile_json(p), "matchedSkills": skills}
                           for p, skills in found])

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Path
+from fastapi import Path, Query
 
 from .deps import MAX_ID
 
@@ -18,3 +18,7 @@ Subject = Annotated[str, Path(
                 "a-z and 2-7 (a pseudonym of your organisation only)")]
 TeamName = Annotated[str, Path(min_length=1, max_length=80)]
 Slug = Annotated[str, Path(min_length=1, max_length=80)]
+# Two organisations may name a team alike; a member of both names the one meant.
+TeamOrganisation = Annotated[str | None, Query(
+    alias="organisatie", max_length=40,
+    description="the team's organisation, when two of the member's teams share a name")]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from registry.errors_work import NoMatch, NotATeamMember
 from registry.teams import ProductSpec, TeamRow
@@ -13,7 +13,7 @@ from ..wiring import System
 from .bounded_json import BoundedJsonRoute
 from .deps import HolderDep, NowDep, RequesterDep, SystemDep, TraceDep
 from .models_work import ProductCreate, RatingCreate, TeamCreate
-from .params_work import ProductId, TeamName
+from .params_work import ProductId, TeamName, TeamOrganisation
 from .render import json_response
 
 router = APIRouter(tags=["teams"], route_class=BoundedJsonRoute)
@@ -116,40 +116,44 @@ def my_teams(pod: HolderDep, system: SystemDep) -> Response:
 
 
 @router.get("/pod/teams/{name}")
-def my_team_page(name: TeamName, pod: HolderDep, system: SystemDep, now: NowDep,
-                 trace: TraceDep) -> Response:
+def my_team_page(request: Request, name: TeamName, pod: HolderDep, system: SystemDep,
+                 now: NowDep, trace: TraceDep,
+                 organisation: TeamOrganisation = None) -> Response:
     """A member sees fellow members as far as each consented to teamwork with the
     member's own organisation; the view is logged with the member as actor."""
     subject, teams = subject_of(system, pod), system.work.teams
-    team = teams.for_member(subject, name)
+    team = teams.for_member(subject, name, organisation)
+    viewer = as_requester(system, pod, request)
     return json_response(named_members(system, teams.page(
-        as_requester(system, pod), team, now, trace, viewer_subject=subject)))
+        viewer, team, now, trace, viewer_subject=subject)))
 
 
 @router.post("/pod/teams/{name}/producten", status_code=201)
 def member_adds_product(name: TeamName, body: ProductCreate, pod: HolderDep,
-                        system: SystemDep, now: NowDep) -> Response:
+                        system: SystemDep, now: NowDep,
+                        organisation: TeamOrganisation = None) -> Response:
     subject, teams = subject_of(system, pod), system.work.teams
-    team = teams.for_member(subject, name)
+    team = teams.for_member(subject, name, organisation)
     teams.require_active_member(team, subject)
     return json_response(teams.add_product(team, _spec(body), now), status=201)
 
 
 @router.get("/pod/teams/{name}/producten/{product_id}/bestand")
 def member_reads_product(name: TeamName, product_id: ProductId, pod: HolderDep,
-                         system: SystemDep) -> Response:
+                         system: SystemDep,
+                         organisation: TeamOrganisation = None) -> Response:
     teams = system.work.teams
-    team = teams.for_member(subject_of(system, pod), name)
+    team = teams.for_member(subject_of(system, pod), name, organisation)
     return file_response(*teams.product_file(team, product_id))
 
 
 @router.post("/pod/teams/{name}/beoordelingen", status_code=202)
 def rate_member(name: TeamName, body: RatingCreate, pod: HolderDep, system: SystemDep,
-                now: NowDep) -> Response:
+                now: NowDep, organisation: TeamOrganisation = None) -> Response:
     """Sealed to the rated member's pod; the registry keeps no readable rating. The
     rated member is named as the team page names them."""
     subject, work = subject_of(system, pod), system.work
-    team = work.teams.for_member(subject, name)
+    team = work.teams.for_member(subject, name, organisation)
     rated = named(system, team.organisation, body.subject,
                   lambda _: NotATeamMember(team.name))
     work.ratings.rate(subject, team, rated, body.aspects, body.comment, now)

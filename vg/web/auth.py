@@ -20,6 +20,7 @@ from registry import NotAuthenticated, Requester
 from schemas import holds_forbidden_characters
 
 from ..api.deps import SESSION_PREFIX, NowDep, SystemDep
+from ..head_requests import for_request
 from . import cookies
 from .refusals import FormError
 
@@ -61,7 +62,7 @@ def organisation(request: Request, system: SystemDep, now: NowDep) -> Requester:
     except NotAuthenticated as exc:
         raise LoginRequired() from exc
     request.state.web_role = requester.role
-    return requester
+    return for_request(request, requester)
 
 
 def session_role(request: Request, system, now: datetime) -> str | None:

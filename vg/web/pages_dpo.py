@@ -12,13 +12,13 @@ import secrets
 from collections import Counter
 from datetime import datetime, timedelta
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response, StreamingResponse
 
 from audit import to_csv
 from schemas import FIELDS, PURPOSES
 
-from ..api.deps import NowDep, SystemDep
+from ..api.deps import MAX_ID, NowDep, SystemDep
 from ..audit_filters import MAX_LENGTH, FilterRefused, read
 from ..org_names import dpo_names, flags_for_dpo, records_for_dpo
 from ..oversight import log_read, verify_whole_log
@@ -238,20 +238,22 @@ def statistics(request: Request, requester: Organisation, system: SystemDep,
 
 @router.get("/fg/signalen")
 def flags(request: Request, requester: Organisation, system: SystemDep,
-          now: NowDep) -> Response:
+          now: NowDep, na: int | None = Query(default=None, ge=0, le=MAX_ID)
+          ) -> Response:
+    """The flags of the last ``FLAG_DAYS`` days; a period of more entries than one
+    reading takes links to the flags of the rest (``na``: after that entry)."""
     if not _dpo(requester):
         return redirect("/organisatie")
     organisation = requester.organisation if requester.role == "dpo" else None
-    found, truncated = system.audit.flags(now - timedelta(days=FLAG_DAYS), now,
-                                          system.audit_rules, organisation)
+    found, rest = system.audit.flags(now - timedelta(days=FLAG_DAYS), now,
+                                     system.audit_rules, organisation, na)
     log_read(system, requester, now, secrets.token_hex(16), "read-audit-flags",
              len(found))
     lang = lang_of(request)
     t = translator(lang)
     shown = [dict(f.to_json(), detail=_explanation(f, lang, t))
              for f in flags_for_dpo(system, requester, found)]
-    return page(request, "dpo_flags.html", flags=shown, truncated=truncated,
-                days=FLAG_DAYS)
+    return page(request, "dpo_flags.html", flags=shown, rest=rest, days=FLAG_DAYS)
 
 
 def _explanation(flag, lang: str, t) -> str:

@@ -425,7 +425,8 @@ def export(request: Request, form: Form, pod: HolderPod, system: SystemDep,
     """The passphrase seals the identity key inside the archive (as in the API)."""
     passphrase = _text(form.get("wachtzin"))
     if not _confirms(system, pod, passphrase):
-        return page(request, "holder_rights.html", status=401, error="login.failed")
+        return page(request, "holder_rights.html", status=401,
+                    error="rights.wrong_passphrase")
     archive = pod_rights.export_pod(system, pod, passphrase, now)
     response = json_response(archive, media_type="application/ld+json")
     response.headers["Content-Disposition"] = 'attachment; filename="pod-export.jsonld"'
@@ -440,7 +441,8 @@ def erase(request: Request, form: Form, pod: HolderPod, system: SystemDep,
     if form.get("bevestiging") not in ("WISSEN", "ERASE"):
         return page(request, "holder_rights.html", status=400, error="rights.confirm")
     if not _confirms(system, pod, _text(form.get("wachtzin"))):
-        return page(request, "holder_rights.html", status=401, error="login.failed")
+        return page(request, "holder_rights.html", status=401,
+                    error="rights.wrong_passphrase")
     pod_rights.erase_pod(system, pod, now)
     response = redirect("/", "erased")
     cookies.clear_cookie(response, cookies.SESSION)

@@ -36,9 +36,9 @@ def team(request: Request, name: str, pod: HolderPod, system: SystemDep,
 def _team_page(request, name, pod, system, now, status=200, error=None,
                detail=None) -> Response:
     subject, teams = subject_of(system, pod), system.work.teams
-    found = teams.for_member(subject, _name(name))
-    view = teams.page(as_requester(system, pod), found, now, secrets.token_hex(16),
-                      viewer_subject=subject)
+    found = teams.for_member(subject, _name(name), organisation_of(request))
+    view = teams.page(as_requester(system, pod, request), found, now,
+                      secrets.token_hex(16), viewer_subject=subject)
     lang = lang_of(request)
     members = [{"you": m.get("you", False), "fields": shown_fields(
         system.reference, SimpleNamespace(**m), lang)} for m in view["members"]]
@@ -53,14 +53,14 @@ def add_product(request: Request, name: str, form: Form, pod: HolderPod,
                 system: SystemDep, now: NowDep) -> Response:
     """A link or one small file; all problems at once, and nothing is stored."""
     subject, teams = subject_of(system, pod), system.work.teams
-    found = teams.for_member(subject, _name(name))
+    found = teams.for_member(subject, _name(name), organisation_of(request))
     try:
         teams.require_active_member(found, subject)
         teams.add_product(found, _spec(form), now)
     except (RegistryError, ValueError) as exc:
         return _team_page(request, name, pod, system, now, status=400,
                           error="team.product_refused", detail=exc)
-    return redirect(f"/mijn/teams/{found.name}", "product-added")
+    return redirect(team_path(found), "product-added")
 
 
 def _spec(form) -> ProductSpec:
@@ -79,13 +79,29 @@ def _spec(form) -> ProductSpec:
 
 
 @router.get("/mijn/teams/{name}/producten/{product_id}")
-def product_file(name: str, product_id: int, pod: HolderPod,
+def product_file(request: Request, name: str, product_id: int, pod: HolderPod,
                  system: SystemDep) -> Response:
     teams = system.work.teams
-    found = teams.for_member(subject_of(system, pod), _name(name))
+    found = teams.for_member(subject_of(system, pod), _name(name),
+                             organisation_of(request))
     file_name, media_type, content = teams.product_file(
         found, product_id if 1 <= product_id <= MAX_ID else 0)
     return file_response(file_name, media_type, content)
+
+
+def team_path(team) -> str:
+    """A team's page: the name with its organisation, as two organisations may use
+    one name and a holder may be in both teams."""
+    return f"/mijn/teams/{team.name}?organisatie={team.organisation}"
+
+
+def organisation_of(request: Request) -> str | None:
+    """The ``organisatie`` of a team's address; None (any) when absent, and one
+    that is no organisation code names no team."""
+    code = request.query_params.get("organisatie")
+    if code is None:
+        return None
+    return code if len(code) <= 40 and code.isalnum() else ""
 
 
 def _name(name: str) -> str:

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from pod import PodError
 from pod.alerts import FREQUENCIES, AlertBook, AlertSettings
-from registry import AssignmentNotFound
+from registry import AssignmentNotOffered
 from registry.errors_work import NotATeamMember
 from registry.ratings import ASPECTS
 
@@ -44,7 +44,7 @@ def feed(request: Request, pod: HolderPod, system: SystemDep, now: NowDep) -> Re
             continue
         try:
             assignment = system.work.swipes.open_assignment(alert["assignment"])
-        except AssignmentNotFound:
+        except AssignmentNotOffered:
             continue
         cards.append(_card(system.reference, assignment.to_json(), alert,
                            lang_of(request)))
@@ -131,7 +131,8 @@ def rate(request: Request, form: Form, pod: HolderPod, system: SystemDep,
     rated = required_text(form.get("lid"), "form.member", 64)
     aspects = {a: record_id(form.get(a)) for a in ASPECTS}
     comment = optional_text(form.get("toelichting"), "rating.comment", 1000)
-    team = work.teams.for_member(subject, name)
+    organisation = optional_text(form.get("organisatie"), "form.organisation", 40)
+    team = work.teams.for_member(subject, name, organisation or None)
     rated = named(system, team.organisation, rated, lambda _: NotATeamMember(name))
     work.ratings.rate(subject, team, rated, aspects, comment, now)
     return redirect("/mijn/matches", "rated")

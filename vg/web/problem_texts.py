@@ -110,11 +110,16 @@ LABELS = {
 
 
 def localised(text: str, lang: str, t: Callable[..., str]) -> str | None:
-    """``text`` (problems joined by "; ") in ``lang``; None when a part of it has
-    no known form and ``lang`` is not English."""
-    if lang == "en" or not text:
-        return text or None
+    """``text`` (problems joined by "; ") in ``lang``, each field named by its label
+    on the page, never by the API's member name; None when a part of it has no
+    known form and ``lang`` is not English (in English such a part is shown as
+    written, with the member names it holds said as labels)."""
+    if not text:
+        return None
     parts = [_part(part, t) for part in text.split("; ")]
+    if lang == "en":
+        parts = [shown or _labelled(part, t) for shown, part in
+                 zip(parts, text.split("; "))]
     return None if None in parts else "; ".join(parts)
 
 
@@ -130,5 +135,30 @@ def _part(text: str, t: Callable[..., str]) -> str | None:
     return None
 
 
+_MEMBER = re.compile(r"\b[a-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*\b")
+
+
+def _labelled(text: str, t: Callable[..., str]) -> str:
+    """A sentence of no known form, its member names (those with a label, and any
+    in camelCase) said in words."""
+    def say(found: re.Match[str]) -> str:
+        name = found.group(0)
+        if name in LABELS or _CAMEL.search(name):
+            return _label(name, t).lower() if found.start() else _label(name, t)
+        return name
+    return _MEMBER.sub(say, text)
+
+
+_CAMEL = re.compile(r"[a-z][A-Z]")
+
+
 def _label(name: str, t: Callable[..., str]) -> str:
-    return t(LABELS[name]) if name in LABELS else name
+    """The label a page shows for ``name``; one without a label is said in words
+    (``levelRank`` as "level rank"), never as the API's member name."""
+    if name in LABELS:
+        return t(LABELS[name])
+    if not _CAMEL.search(name) and "_" not in name and "." not in name:
+        return name  # a word already
+    last = name.rsplit(".", 1)[-1]
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", last).replace("_", " ").lower()
+    return words[:1].upper() + words[1:]

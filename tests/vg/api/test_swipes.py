@@ -281,8 +281,9 @@ def test_no_decision_on_an_assignment_that_can_no_longer_be_ranked(
 
     for answer in (organisation, passed, holder):
         assert answer.status_code == 409, answer.text
-        assert answer.json()["code"] == "invalid-transition"
         assert status in answer.json()["detail"]
+    assert organisation.json()["code"] == passed.json()["code"] == "invalid-transition"
+    assert holder.json()["code"] == "assignment-not-open"
     assert world.system.work.swipes.decisions_of_holder(sanne.subject) == {}
     assert world.system.registry.assignments.passed(assignment) == frozenset()
 
@@ -301,6 +302,7 @@ def test_a_paused_assignment_takes_the_organisations_decision_not_the_holders(wo
 
     assert organisation.status_code == 200
     assert holder.status_code == 409 and "paused" in holder.json()["detail"]
+    assert holder.json()["code"] == "assignment-not-open"
 
 
 def test_a_draft_stays_unknown_to_holders(world):
@@ -314,8 +316,13 @@ def test_a_draft_stays_unknown_to_holders(world):
 
     answer = world.client.put(f"{API}/pod/opdrachtkeuzes/{draft.json()['id']}",
                               headers=sanne.headers, json={"decision": "like"})
+    undo = world.client.delete(f"{API}/pod/opdrachtkeuzes/{draft.json()['id']}",
+                               headers=sanne.headers)
 
-    assert answer.status_code == 404
+    for refused in (answer, undo):
+        assert refused.status_code == 404
+        assert refused.json()["code"] == "assignment-not-offered"
+        assert "organisation" not in refused.json()["detail"]
 
 
 @pytest.mark.parametrize("who", ["unknown", "outside the audience"])

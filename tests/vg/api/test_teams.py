@@ -176,7 +176,7 @@ def test_no_one_adds_a_product_to_a_dissolved_team(world, team, side):
 def test_the_registry_refuses_a_product_for_a_team_dissolved_after_it_was_read(
         world, team):
     teams = world.system.work.teams
-    read_before = teams.get(team["name"])
+    read_before = teams.get(UTRECHT, team["name"])
     _dissolve(world, team)
 
     with pytest.raises(TeamDissolved):
@@ -336,7 +336,7 @@ def test_ratings_sent_at_once_give_one_delivery_and_already_rated_for_the_rest(
     _dissolve(world, team)
     ratings, teams = world.system.work.ratings, world.system.work.teams
     sanne, bram = team["sanne"].subject, team["bram"].subject
-    row = teams.get(team["name"])
+    row = teams.get(UTRECHT, team["name"])
     start, outcomes = threading.Barrier(6), []
 
     def rate(rater: str, rated: str) -> None:
@@ -359,3 +359,70 @@ def test_ratings_sent_at_once_give_one_delivery_and_already_rated_for_the_rest(
         assert mine == [AlreadyRated.code] * 2 + ["sent"], mine
     assert len(world.inbox.messages[team["bram"].did]) == 1
     assert len(world.inbox.messages[team["sanne"].did]) == 1
+
+
+def _zeist_team(world, team, name):
+    """A team of Zeist's own assignment with Bram, under ``name``."""
+    staff = world.staff(ZEIST)
+    assignment = world.assignment(staff, world.skills())
+    world.match(staff, assignment, team["bram"])
+    return staff, world.client.post(f"{API}/teams", headers=staff, json={
+        "assignment": assignment, "members": [team["bram"].subject], "name": name})
+
+
+def test_two_organisations_may_give_their_teams_the_same_name(world, team):
+    zeist, formed = _zeist_team(world, team, team["name"])
+
+    assert formed.status_code == 201, formed.text
+    assert formed.json()["name"] == team["name"]
+    ours = world.client.get(f"{API}/teams/{team['name']}", headers=team["staff"])
+    theirs = world.client.get(f"{API}/teams/{team['name']}", headers=zeist)
+    assert ours.json()["organisation"] == UTRECHT
+    assert theirs.json()["organisation"] == ZEIST
+    assert ours.json()["assignment"]["id"] == team["assignment"]
+    assert theirs.json()["assignment"]["id"] != team["assignment"]
+
+
+def test_a_name_taken_refusal_is_about_the_own_organisation_only(world, team):
+    _zeist_team(world, team, "de-zeister-ploeg")
+    body = {"assignment": team["assignment"], "members": [team["sanne"].subject],
+            "name": "de-zeister-ploeg"}
+
+    first = world.client.post(f"{API}/teams", headers=team["staff"], json=body)
+    again = world.client.post(f"{API}/teams", headers=team["staff"], json=body)
+
+    assert first.status_code == 201, first.text
+    assert again.status_code == 409 and again.json()["code"] == "name-taken"
+    assert ZEIST not in again.text
+
+
+def test_a_member_of_two_teams_of_one_name_names_the_organisation(world, team):
+    _zeist_team(world, team, team["name"])
+    bram = team["bram"]
+
+    vague = world.client.get(f"{API}/pod/teams/{team['name']}", headers=bram.headers)
+    utrecht = world.client.get(f"{API}/pod/teams/{team['name']}",
+                               params={"organisatie": UTRECHT}, headers=bram.headers)
+    zeist = world.client.get(f"{API}/pod/teams/{team['name']}",
+                             params={"organisatie": ZEIST}, headers=bram.headers)
+    sanne = world.client.get(f"{API}/pod/teams/{team['name']}",
+                             headers=team["sanne"].headers)
+
+    assert vague.status_code == 400 and vague.json()["code"] == "invalid-input"
+    assert vague.headers["content-type"] == "application/problem+json"
+    assert utrecht.json()["organisation"] == UTRECHT
+    assert zeist.json()["organisation"] == ZEIST
+    assert sanne.status_code == 200 and sanne.json()["organisation"] == UTRECHT
+
+
+def test_head_on_a_team_page_shows_and_logs_nothing(world, team):
+    logged = len(world.audit(purpose="teamwork"))
+
+    member = world.client.head(f"{API}/pod/teams/{team['name']}",
+                               headers=team["bram"].headers)
+    staff = world.client.head(f"{API}/teams/{team['name']}", headers=team["staff"])
+
+    for answer in (member, staff):
+        assert answer.status_code == 200 and not answer.content
+        assert "content-length" not in answer.headers
+    assert len(world.audit(purpose="teamwork")) == logged

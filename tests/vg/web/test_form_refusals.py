@@ -159,3 +159,54 @@ def test_an_unknown_language_is_refused_and_keeps_the_current_one(app, value):  
 
     refused(answer)
     assert cookies.LANGUAGE not in answer.headers.get("set-cookie", "")
+
+
+@pytest.mark.parametrize("lang, says", [
+    ("nl", "Deze opdracht bestaat niet of staat niet open"),
+    ("en", "This assignment does not exist or is not open")])
+def test_a_holders_like_of_a_draft_is_refused_in_the_holders_words(
+        app, lang, says):  # noqa: F811
+    system = app.state.system
+    holder, token = holder_with_grant(app)
+    staff = signed_in_organisation(app)
+    requester = system.registry.access.authenticate(staff.key)
+    draft = system.registry.create_assignment(requester, AssignmentSpec(
+        "Concept", "", tuple(sorted(system.reference.skills)[:1])), NOW, "draft")
+    holder.cookies.set(cookies.LANGUAGE, lang)
+
+    answer = holder.post("/mijn/opdrachten/keuze", data={
+        "csrf": token, "opdracht": str(draft.id), "keuze": "like"})
+
+    assert answer.status_code == 404
+    assert says in answer.text
+    assert "organisati" not in answer.text.split("<main", 1)[-1].split("</main>")[0]
+    assert swipe_count(app) == 0
+
+
+@pytest.mark.parametrize("lang, says", [("nl", "De wachtzin klopt niet"),
+                                        ("en", "The passphrase is wrong")])
+@pytest.mark.parametrize("action, extra", [
+    ("/mijn/gegevens/export", {}), ("/mijn/gegevens/wissen", {"bevestiging": "WISSEN"})])
+def test_a_wrong_passphrase_of_a_signed_in_holder_names_no_pod_id(
+        app, lang, says, action, extra):  # noqa: F811
+    holder, token = signed_in_holder(app)
+    holder.cookies.set(cookies.LANGUAGE, lang)
+    pod_id = re.search(r'class="utrecht-code vg-id">([0-9a-f]{32})<',
+                       holder.get("/mijn").text).group(1)
+
+    answer = holder.post(action, data={"csrf": token, "wachtzin": "niet de goede",
+                                       **extra})
+
+    refused(answer, status=401, says=says)
+    main = answer.text.split("<main", 1)[-1].split("</main>")[0]
+    assert pod_id not in answer.text
+    assert "pod-id" not in main.lower() and "pod id" not in main.lower()
+    assert holder.get("/mijn").status_code == 200
+
+
+def test_the_unlock_refusal_of_a_page_names_no_pod_id():
+    from vg.web.i18n import catalogue
+
+    for lang in ("nl", "en"):
+        sentence = catalogue(lang)["problem.unlock-failed"].lower()
+        assert "pod-id" not in sentence and "pod id" not in sentence

@@ -47,7 +47,7 @@ def test_a_domain_error_is_explained_with_its_detail_in_the_pages_language():
     assert dutch.sentence == "Deze vaardigheid staat niet in ESCO."
     assert dutch.detail == ("skill moet een bekende ESCO-vaardigheid zijn, niet "
                             "'http://data.europa.eu/esco/skill/nope'.")
-    assert english.detail == str(error)
+    assert english.detail == str(error) + "."  # the catalogue's sentence
 
 
 def test_a_detail_of_no_known_form_is_left_off_a_dutch_page_not_shown_in_english():
@@ -240,3 +240,22 @@ def test_a_consent_end_before_its_start_names_no_api_member_on_the_dutch_page():
 
     assert shown == ("Geldig tot en met moet na het begin van de toestemming "
                      "(vandaag, tenzij een andere dag gekozen is) liggen.")
+
+
+CAMEL_CASE = re.compile(r"\b[a-z]+[A-Z][A-Za-z]*\b")
+
+
+def test_every_problem_reads_in_english_with_labels_not_api_member_names(app):  # noqa: F811,E501
+    from vg.web.problem_texts import localised
+    t = translator("en")
+    problems = [*_every_problem_the_assignment_rules_write(app),
+                *_workcontext_shape_messages(),
+                "availability.period must not end before it starts",
+                "validUntil must be after validFrom"]
+
+    shown = [localised(p, "en", t) for p in problems]
+
+    assert len(problems) >= 30
+    assert [s for s in shown if s is None or CAMEL_CASE.search(s)] == []
+    assert localised("availability.hoursPerWeek must be an integer from 0 to 40",
+                     "en", t) == "Hours per week must be a whole number from 0 to 40."

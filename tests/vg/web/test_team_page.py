@@ -52,7 +52,8 @@ def test_a_member_sees_the_team_with_only_what_each_shares_for_teamwork(app):  #
     seen_by_sharer = sharer.get(f"/mijn/teams/{team.name}")
     seen_by_quiet = quiet.get(f"/mijn/teams/{team.name}")
 
-    assert f'href="/mijn/teams/{team.name}"' in sharer.get("/mijn/matches").text
+    assert (f'href="/mijn/teams/{team.name}?organisatie={team.organisation}"'
+            in sharer.get("/mijn/matches").text)
     assert seen_by_sharer.status_code == seen_by_quiet.status_code == 200
     assert "Omgevingswet" in seen_by_sharer.text
     assert "Deelt geen gegevens voor teamwerk" in seen_by_sharer.text
@@ -74,7 +75,8 @@ def test_members_add_a_link_and_a_file_and_download_it(app):  # noqa: F811
     assert link.status_code == upload.status_code == 303
     page = other.get(f"/mijn/teams/{team.name}").text
     assert 'href="https://example.org/plan"' in page
-    product = re.search(rf'href="({path}/\d+)" download', page).group(1)
+    product = re.search(rf'href="({path}/\d+\?organisatie=\w+)" download',
+                        page).group(1)
     answer = other.get(product)
     assert answer.content == b"Besloten: ja."
     assert answer.headers["content-disposition"] == 'attachment; filename="notulen.txt"'
@@ -113,7 +115,8 @@ def test_a_product_is_served_as_an_inert_download_whatever_was_declared(
     member.post(path, data={"csrf": token, "titel": "Bijlage"},
                 files={"bestand": ("bijlage", b"<script>alert(1)</script>", declared)})
     page = other.get(f"/mijn/teams/{team.name}").text
-    product = re.search(rf'href="({path}/\d+)" download', page).group(1)
+    product = re.search(rf'href="({path}/\d+\?organisatie=\w+)" download',
+                        page).group(1)
 
     answer = other.get(product)
 
