@@ -232,6 +232,16 @@ class Teams:
         return row.file_name, row.media_type, row.content
 
 
+def in_active_team_of(engine: Engine, organisation: str, subject: str) -> bool:
+    """Whether ``subject`` is an active member of an active team of
+    ``organisation``: the connection a purpose of teamwork rests on."""
+    query = select(M.c.subject).join(T, T.c.id == M.c.team_id).where(
+        T.c.organisation == organisation, T.c.status == "active",
+        M.c.active.is_(True), M.c.subject == subject).limit(1)
+    with transaction(engine) as conn:
+        return conn.execute(query).first() is not None
+
+
 def _row(row) -> TeamRow:
     return TeamRow(row.id, row.name, row.assignment_id, row.organisation, row.status)
 
