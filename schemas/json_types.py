@@ -20,6 +20,10 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 OBJECT_TERMS = frozenset({"functionLevel", "availability", "period", "introVideo",
                           "ratingSummary"})
 MAX_TEXT = 2000
+# A node below the top is a blank node of the vocabulary: an identifier there would
+# carry an IRI of the holder's choosing (their own did, another holder's, any
+# address) into every projection of the field that holds the node.
+IDENTIFIER_KEYS = frozenset({"id", "@id"})
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -49,6 +53,9 @@ def _walk(node: dict, prefix: str, kinds: dict[str, str], problems: list[str]) -
         if key == "@context":
             continue
         path = prefix + key
+        if prefix and key in IDENTIFIER_KEYS:
+            problems.append(f"{path} is not allowed: a nested node has no identifier")
+            continue
         for item in value if isinstance(value, list) else [value]:
             problem = _problem(path, item, kinds.get(key, "text"))
             if problem:
