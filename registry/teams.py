@@ -20,6 +20,8 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, or_, select, update
 
+from schemas.texts import has_visible_character
+
 from . import limits
 from .assignments import Assignments
 from .db import take_turn, transaction
@@ -269,8 +271,9 @@ def _product(row) -> dict[str, Any]:
 def _check_product(spec: ProductSpec) -> bytes | None:
     """All problems at once; a link or a file, never both."""
     problems = []
-    if not 1 <= len(spec.title.strip()) <= 200:
-        problems.append("title must be 1 to 200 characters")
+    if not (1 <= len(spec.title.strip()) <= 200
+            and has_visible_character(spec.title)):
+        problems.append("title must be 1 to 200 characters, one of them visible")
     has_file = spec.content_base64 is not None
     if (spec.url is None) == (not has_file):
         problems.append("give either url or a file (fileName, mediaType, content)")

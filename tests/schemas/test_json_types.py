@@ -35,6 +35,7 @@ def _mutations():
     """Documents that break one rule of the structure checks each (and one that
     breaks none), at the top level and below it."""
     values = [None, True, 1, 2**40, "x", "x" * 2001, "2027-02-30", "2027-01-01",
+              " ", "\u200b",
               [], [1], [[1]], {}, {"type": "Person"}, {"@context": "x"},
               {"@context": "https://example.org/other"}, {"unknownTerm": 1},
               _Text("x"), [{"levelRank": True}]]

@@ -358,3 +358,15 @@ def test_ratings_sent_at_once_give_one_delivery_and_already_rated_for_the_rest(
         assert mine == [AlreadyRated.code] * 2 + ["sent"], mine
     assert len(world.inbox.messages[team["bram"].did]) == 1
     assert len(world.inbox.messages[team["sanne"].did]) == 1
+
+
+@pytest.mark.parametrize("title", [" ", "\u200b", "\u2060\ufeff"])
+def test_a_product_with_an_invisible_title_is_refused(world, team, title):
+    answer = world.client.post(f"{API}/teams/{team['name']}/producten",
+                               headers=team["staff"],
+                               json={"title": title, "url": "https://x.nl"})
+
+    assert answer.status_code == 400, answer.text
+    assert "title" in answer.text
+    assert world.client.get(f"{API}/teams/{team['name']}",
+                            headers=team["staff"]).json()["products"] == []
