@@ -183,3 +183,19 @@ def test_a_disclosure_naming_its_holders_copy_under_another_grant_is_refused(sys
 
     with pytest.raises(ProjectionMismatch, match="introVideo.contentUrl"):
         published(system, sequence=2)  # a new grant of the holder, the same copy
+
+
+def test_bulk_ingest_refuses_a_disclosure_naming_another_holders_copy(system):
+    import json
+
+    grant = published(system)
+    offer, chunks = copy(system, grant)
+    system.registry.receive_video_share(offer, iter(chunks), NOW)
+    document = full_workcontext(OTHER.did)
+    document["introVideo"]["contentUrl"] = share_address("https://vg.example/", SHARE)
+    foreign = disclosure(OTHER, signed_grant(OTHER, ["skills", "intro_video"]), 1,
+                         document)
+
+    result = system.registry.bulk.disclosures([json.dumps(foreign)], NOW)
+
+    assert result.refused == [(0, "projection-mismatch")]
