@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from schemas.catalogue import FIELDS_OF_WORK
 from schemas.dates import DAY_RANGE, day_in_range
 from schemas.reference_organisations import SECTORS
+from schemas.texts import has_visible_character
 
 from . import limits
 from .db import transaction, within
@@ -114,8 +115,9 @@ def check_spec(spec: AssignmentSpec, reference) -> None:
 
 def _text_problems(spec: AssignmentSpec) -> list[str]:
     problems = []
-    if not 1 <= len(spec.title.strip()) <= 200:
-        problems.append("title must be 1 to 200 characters")
+    if not (1 <= len(spec.title.strip()) <= 200
+            and has_visible_character(spec.title)):
+        problems.append("title must be 1 to 200 characters, one of them visible")
     if len(spec.description) > 5000:
         problems.append("description must be at most 5000 characters")
     for name in ("function_family", "field_of_work"):

@@ -27,13 +27,13 @@ from datetime import datetime
 
 from sqlalchemy import Connection, delete, select
 
-from consent import Audience, ConsentError, EmployerPolicy
+from consent import Audience, ConsentError, EmployerPolicy, ProjectionMismatch
 
 from .bulk_checks import Checked, CHECKED_COLUMNS
 from .db import among
 from .policies import Policies
 from .tables import CHILD_TABLES, Disclosure, ErasedHolder, Holder, WithdrawnGrant
-from .video_shares import drop_for_grant, drop_for_grants, named_share
+from .video_shares import check_own_share, drop_for_grant, drop_for_grants, named_share
 from .withdrawn import withdrawn_among
 
 D, H = Disclosure.__table__, Holder.__table__
@@ -69,7 +69,7 @@ def against_state(conn: Connection, rules: StateRules,
     taken: dict[str, tuple[int, Checked]] = {}
     admitted = Admitted()
     for position, found in sorted(good, key=lambda g: g[0]):
-        code = state.refusal(found)
+        code = state.refusal(found) or _foreign_share(conn, found)
         if code is not None:
             refused.append((position, code))
             continue
@@ -90,6 +90,21 @@ def against_state(conn: Connection, rules: StateRules,
     drop_replaced(conn, [f for _, f in taken.values() if f.grant_id in state.replaced])
     admitted.kept = list(taken.values())
     return admitted
+
+
+def _foreign_share(conn: Connection, found: Checked) -> str | None:
+    """The code of the refusal of a projection naming a copy of the intro video
+    held for another grant, as one by one (``check_own_share``); else None.
+    Only a grant of ``intro_video`` names one: no other projection is parsed."""
+    if "intro_video" not in found.row[_FIELDS]:
+        return None
+    try:
+        check_own_share(conn, found.row[_FIELDS].split(),
+                        json.loads(found.row[_PROJECTION]), found.grant_id,
+                        found.holder)
+    except ProjectionMismatch as exc:
+        return exc.code
+    return None
 
 
 def _policy_refusal(policies: Policies, read: dict[str, EmployerPolicy],

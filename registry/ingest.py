@@ -37,7 +37,7 @@ from .match_index import entry_for, write_entries
 from .policies import Policies
 from .tables import CHILD_TABLES, Disclosure, DisclosureAudience, DisclosurePurpose
 from .tables import DisclosureSkill, ErasedHolder, Holder, WithdrawnGrant
-from .video_shares import drop_for_grant, named_share
+from .video_shares import check_own_share, drop_for_grant, named_share
 from .withdrawn import withdrawn_among
 
 T_DISCLOSURE = Disclosure.__table__
@@ -88,6 +88,8 @@ class Ingest:
         with transaction(self._engine) as conn:
             self._advance(conn, found.holder, pseudonym, found.sequence)
             _check_grant_usable(conn, self._secret, found.grant.id, found.holder)
+            check_own_share(conn, found.fields, found.workcontext, found.grant.id,
+                            found.holder)
             refusal = self._policies.refusal(conn, employer, found.grant.audience)
             if refusal is not None:
                 # The holder's newest signed word: the grant no longer fits the

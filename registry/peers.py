@@ -16,6 +16,8 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, func, insert, select
 
+from schemas.texts import has_visible_character
+
 from . import limits
 from .db import take_turn, transaction
 from .errors_work import GroupNotFound, InvalidWorkInput, NameTaken, NotAGroupMember
@@ -56,8 +58,8 @@ class Peers:
         problems = []
         if not SLUG.match(slug) or not 3 <= len(slug) <= 80:
             problems.append("slug must be 3 to 80 lowercase letters, digits, hyphens")
-        if not 1 <= len(name.strip()) <= 120:
-            problems.append("name must be 1 to 120 characters")
+        if not (1 <= len(name.strip()) <= 120 and has_visible_character(name)):
+            problems.append("name must be 1 to 120 characters, one of them visible")
         if len(theme) > 500:
             problems.append("theme must be at most 500 characters")
         if problems:

@@ -76,7 +76,7 @@ class Registry:
         self.employment = Employment(engine, pseudonym_secret)
         # Copies of intro videos shared under grants; without a store (a
         # registry built for one command) no video is taken or served.
-        self.videos = VideoAccess(self.gate, video_shares)
+        self.videos = VideoAccess(engine, self.gate, video_shares)
         self._match_index = None
 
     @property

@@ -20,6 +20,8 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, or_, select, update
 
+from schemas.texts import has_visible_character
+
 from . import limits
 from .assignments import Assignments
 from .db import take_turn, transaction
@@ -245,6 +247,16 @@ class Teams:
         return row.file_name, row.media_type, row.content
 
 
+def in_active_team_of(engine: Engine, organisation: str, subject: str) -> bool:
+    """Whether ``subject`` is an active member of an active team of
+    ``organisation``: the connection a purpose of teamwork rests on."""
+    query = select(M.c.subject).join(T, T.c.id == M.c.team_id).where(
+        T.c.organisation == organisation, T.c.status == "active",
+        M.c.active.is_(True), M.c.subject == subject).limit(1)
+    with transaction(engine) as conn:
+        return conn.execute(query).first() is not None
+
+
 def _row(row) -> TeamRow:
     return TeamRow(row.id, row.name, row.assignment_id, row.organisation, row.status)
 
@@ -272,8 +284,9 @@ def _product(row) -> dict[str, Any]:
 def _check_product(spec: ProductSpec) -> bytes | None:
     """All problems at once; a link or a file, never both."""
     problems = []
-    if not 1 <= len(spec.title.strip()) <= 200:
-        problems.append("title must be 1 to 200 characters")
+    if not (1 <= len(spec.title.strip()) <= 200
+            and has_visible_character(spec.title)):
+        problems.append("title must be 1 to 200 characters, one of them visible")
     has_file = spec.content_base64 is not None
     if (spec.url is None) == (not has_file):
         problems.append("give either url or a file (fileName, mediaType, content)")

@@ -3,7 +3,8 @@
 The copy is served through the consent gate like every other field: the
 disclosure under the share's grant must be live, for the declared purpose, with an
 audience that contains the requesting organisation, and must grant ``intro_video``
-and name this share (invariants 1-3). Every access, each byte range included, is
+and name this share (invariants 1-3). Staff watch for matching, or for teamwork
+while the holder is an active member of one of their active teams. Every access, each byte range included, is
 appended to the audit log before the first byte leaves (invariant 4): a browser
 that scrubs through a video asks for several ranges, and each one shows the video.
 """
@@ -15,11 +16,13 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TypeVar
 
+from sqlalchemy import Engine
+
 from .errors import Forbidden, VideoNotFound
 from .gate import ConsentGate, Requester
 from .matching import MATCH_ACTIVITY
 from .peers import KNOWLEDGE_ACTIVITY
-from .teams import TEAM_ACTIVITY
+from .teams import TEAM_ACTIVITY, TEAMWORK, in_active_team_of
 from .video_shares import StoredShare, VideoShares, named_share
 
 T = TypeVar("T")
@@ -29,10 +32,15 @@ VIDEO_ACTION = "intro-video"
 VIDEO_ACTIVITIES = {"matching": MATCH_ACTIVITY, "teamwork": TEAM_ACTIVITY,
                     "knowledge_sharing": KNOWLEDGE_ACTIVITY}
 VIDEO_PURPOSES = frozenset(VIDEO_ACTIVITIES)
+# What staff may watch for: a candidate for matching, a member of one of their
+# active teams for teamwork. A grant for knowledge_sharing is the holder's consent
+# to colleagues (peers.py), not to the organisation's staff.
+STAFF_PURPOSES = frozenset({"matching", TEAMWORK})
 
 
 class VideoAccess:
-    def __init__(self, gate: ConsentGate, shares: VideoShares | None):
+    def __init__(self, engine: Engine, gate: ConsentGate, shares: VideoShares | None):
+        self._engine = engine
         self._gate = gate
         self.shares = shares
 
@@ -43,18 +51,20 @@ class VideoAccess:
         logged as shown, with what ``check`` (the request's byte range, which may
         refuse) made of it before anything was logged. Anything else is one
         VideoNotFound (a share that never was, one that ended, one for another
-        audience or purpose); a role that may not watch is Forbidden, logged as
+        audience or purpose, a team that ended); a role that may not watch is Forbidden, logged as
         a refusal."""
         if requester.role != "staff":
             self._gate.refuse(requester, now, trace_id, VIDEO_ACTION, "intro video",
                               "role may not watch intro videos", purpose=purpose)
             raise Forbidden("watch intro videos")
         stored = self.shares.stored(share) if self.shares is not None else None
-        if stored is None or purpose not in VIDEO_ACTIVITIES:
+        if stored is None or purpose not in STAFF_PURPOSES:
             raise VideoNotFound(share)
         profile = self._gate.visible_grant(requester, purpose, now, stored.grant_id)
         if (profile is None
-                or named_share(profile.fields, profile.workcontext) != share):
+                or named_share(profile.fields, profile.workcontext) != share
+                or (purpose == TEAMWORK and not in_active_team_of(
+                    self._engine, requester.organisation, profile.pseudonym))):
             raise VideoNotFound(share)
         checked = check(stored)
         shown = replace(profile, fields=frozenset({"intro_video"}))

@@ -34,7 +34,7 @@ import nacl.exceptions
 import nacl.public
 from sqlalchemy import Connection, Engine, delete, func, insert, select
 
-from consent import InvalidVideoShare
+from consent import InvalidVideoShare, ProjectionMismatch
 from consent.video_share import (
     CHUNK,
     CHUNK_OVERHEAD,
@@ -236,6 +236,27 @@ def named_share(fields, projection: dict) -> str | None:
     if "intro_video" not in fields or not isinstance(video, dict):
         return None
     return share_in(video.get("contentUrl"))
+
+
+def check_own_share(conn: Connection, fields, projection: dict, grant_id: str,
+                    holder: str) -> None:
+    """A disclosure may name only its own grant's copy: one this registry holds
+    for another grant (of another holder, or of the same) would put that video on
+    this holder's card. Refused as ProjectionMismatch on ``introVideo.contentUrl``.
+
+    A copy not received yet is not checked: its share id is a keyed hash only the
+    pod that made it can compute, so a holder learns another's only from that
+    holder's disclosure, which the copy follows at once. When that copy is not
+    taken (the registry unavailable, the holder over the ceiling) a disclosure
+    naming it is taken until it arrives; closing that gap needs an index of the
+    shares disclosures name (a column of ``disclosure``)."""
+    share = named_share(fields, projection)
+    if share is None:
+        return
+    owner = conn.execute(select(V.c.grant_id, V.c.holder_did).where(
+        V.c.share_id == share)).first()
+    if owner is not None and (owner.grant_id, owner.holder_did) != (grant_id, holder):
+        raise ProjectionMismatch(["introVideo.contentUrl"])
 
 
 def _check_named(conn: Connection, offer: VideoOffer) -> None:

@@ -38,6 +38,8 @@ from .reference_esco import LANGUAGES
 from .reference_organisations import SECTORS, Sector
 from .workcontext import MAX_SKILLS, Validated, WorkcontextValidator, check_references
 
+from .texts import has_visible_character
+
 __all__ = [
     "FIELDS", "FIELDS_OF_WORK", "PURPOSES", "Field", "Purpose", "Sensitivity",
     "DAY_RANGE", "FIRST_DAY", "LAST_DAY", "day_in_range",
@@ -46,7 +48,7 @@ __all__ = [
     "UnknownMunicipality", "UnknownOccupation", "UnknownOrganisation",
     "UnknownProvince", "UnknownSkill", "UnsupportedLanguage", "UnsupportedMediaType",
     "WORKCONTEXT_CONTEXT_URL", "ShippedContextLoader", "expand",
-    "holds_forbidden_characters", "parse_bounded",
+    "has_visible_character", "holds_forbidden_characters", "parse_bounded",
     "REFERENCE_FILES", "Municipality", "Occupation", "Organisation", "ReferenceData",
     "Skill", "SkillGroup", "load_reference_data", "LANGUAGES", "SECTORS", "Sector",
     "MAX_SKILLS", "Validated", "WorkcontextValidator", "check_references",

@@ -14,12 +14,21 @@ from datetime import date
 from typing import Any
 
 from .jsonld import SHIPPED_CONTEXTS, WORKCONTEXT_CONTEXT_URL
+from .texts import has_visible_character
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 # Terms whose value is an object of further terms rather than a single value.
 OBJECT_TERMS = frozenset({"functionLevel", "availability", "period", "introVideo",
                           "ratingSummary"})
 MAX_TEXT = 2000
+# A node below the top is a blank node of the vocabulary: an identifier there would
+# carry an IRI of the holder's choosing (their own did, another holder's, any
+# address) into every projection of the field that holds the node.
+IDENTIFIER_KEYS = frozenset({"id", "@id"})
+# Texts a Workcontext must hold, which must show (texts.py): the shapes count
+# characters only, and a zero-width space is one.
+REQUIRED_TEXTS = {"name": "name is required: one text of 1 to 200 characters, one "
+                          "of them visible"}
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -49,6 +58,13 @@ def _walk(node: dict, prefix: str, kinds: dict[str, str], problems: list[str]) -
         if key == "@context":
             continue
         path = prefix + key
+        if prefix and key in IDENTIFIER_KEYS:
+            problems.append(f"{path} is not allowed: a nested node has no identifier")
+            continue
+        if path in REQUIRED_TEXTS and isinstance(value, str) \
+                and not has_visible_character(value):
+            problems.append(REQUIRED_TEXTS[path])
+            continue
         for item in value if isinstance(value, list) else [value]:
             problem = _problem(path, item, kinds.get(key, "text"))
             if problem:

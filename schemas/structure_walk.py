@@ -15,13 +15,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from .json_types import MAX_TEXT, _is_date
+from .json_types import IDENTIFIER_KEYS, MAX_TEXT, REQUIRED_TEXTS, _is_date
+from .texts import has_visible_character
 
 
 def plainly_well_formed(document: dict, terms: frozenset[str],
                         kinds: dict[str, str]) -> bool:
     """True only if ``document`` (an object) has no nested ``@context``, no key
-    outside ``terms``, and every value of the JSON kind ``kinds`` gives its term."""
+    outside ``terms``, no identifier below the top, and every value of the JSON kind ``kinds`` gives its term."""
     return _node(document, terms, kinds, top=True)
 
 
@@ -32,7 +33,10 @@ def _node(node: dict, terms: frozenset[str], kinds: dict[str, str],
             if top:
                 continue
             return False  # a nested context: refused by the envelope check
-        if key not in terms:
+        if key not in terms or (not top and key in IDENTIFIER_KEYS):
+            return False
+        if top and key in REQUIRED_TEXTS and isinstance(value, str) \
+                and not has_visible_character(value):
             return False
         kind = kinds.get(key, "text")
         for item in value if isinstance(value, list) else (value,):

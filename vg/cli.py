@@ -14,7 +14,7 @@ import typer
 
 from .cli_common import fail, instance_settings, settings_for
 from .cli_consent import consent
-from .settings import SettingsInvalid, load_settings
+from .settings import Settings, SettingsInvalid, load_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Virtuele Gemeente: pods, consent, registry and audit log.")
@@ -59,9 +59,7 @@ def serve(data_dir: Optional[Path] = typer.Option(None),
     if port:  # the workers read their settings from the environment
         os.environ["VG_PORT"] = str(port)
         settings = settings.model_copy(update={"port": port})
-    # No access log: it would record client addresses and paths (BIO 8.15.02).
-    options = dict(host=settings.host, port=port or settings.port, log_level="info",
-                   access_log=False)
+    options = server_options(settings)
     if workers == 1:
         uvicorn.run(create_app(settings), **options)
         return
@@ -73,6 +71,20 @@ def serve(data_dir: Optional[Path] = typer.Option(None),
     os.environ["VG_DATA_DIR"] = str(settings.data_dir)
     uvicorn.run("vg.app:app_from_environment", factory=True, workers=workers,
                 **options)
+
+
+def server_options(settings: Settings) -> dict:
+    """How uvicorn serves: on the configured host and port, without an access log
+    (it would record client addresses and paths, BIO 8.15.02), and taking a
+    client's address from X-Forwarded-For only from ``VG_TRUSTED_PROXIES`` (by
+    default uvicorn trusts the header from 127.0.0.1, so any client of a proxy on
+    the same host that passes the header on would choose its own address)."""
+    proxies = settings.trusted_proxy_networks()
+    options = dict(host=settings.host, port=settings.port, log_level="info",
+                   access_log=False, proxy_headers=bool(proxies))
+    if proxies:
+        options["forwarded_allow_ips"] = proxies
+    return options
 
 
 @keys.command("issue")

@@ -11,6 +11,7 @@ password), for the command line and the server to print as it is.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from types import UnionType
 from typing import Any, Literal, Union, get_args, get_origin
@@ -19,6 +20,7 @@ from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "VG_"
+TRUSTED_PROXIES = "IP addresses or networks, separated by commas (empty: none)"
 DATABASE_URL = "a SQLAlchemy database URL (sqlite:///... or postgresql+psycopg://...)"
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -57,6 +59,28 @@ class Settings(BaseSettings):
                                    pattern=r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?/?$",
                                    description="http:// or https:// with a host name "
                                                "and an optional port, no path")
+
+    # The proxies whose X-Forwarded-For names the client (comma-separated IP
+    # addresses or networks). None by default: a request's address is its peer's,
+    # whatever header it sends, so a client can not choose the address the sign-in
+    # limits count it under (pod/attempts.py).
+    trusted_proxies: str = Field(default="", max_length=2000,
+                                 description=TRUSTED_PROXIES)
+
+    @model_validator(mode="after")
+    def _check_proxies(self) -> "Settings":
+        try:
+            self.trusted_proxy_networks()
+        except ValueError:
+            raise SettingsInvalid("VG_TRUSTED_PROXIES", "is not a list of IP "
+                                  "addresses or networks", TRUSTED_PROXIES) from None
+        return self
+
+    def trusted_proxy_networks(self) -> list[str]:
+        """The trusted proxies, each an IP network (an address is a network of
+        one); empty when none is trusted."""
+        return [str(ipaddress.ip_network(part.strip(), strict=False))
+                for part in self.trusted_proxies.split(",") if part.strip()]
 
     @model_validator(mode="after")
     def _refuse_insecure(self) -> "Settings":

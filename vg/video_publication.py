@@ -46,14 +46,16 @@ class SharedVideo:
 
 def prepare(system: System, pod: UnlockedPod, grant: Grant) -> SharedVideo:
     """Nothing to do for a grant without ``intro_video``; otherwise the address of
-    the grant's copy, or no video at all when the Workcontext names one in this
-    pod that is not there (an address into the pod never leaves it)."""
+    the grant's copy of the pod's own video. A Workcontext that names any other
+    video (one elsewhere, or a copy the registry holds for someone else) or one
+    in this pod that is not there discloses none: the registry can vouch only
+    for a copy the holder's pod made, and an address into the pod never leaves it."""
     if FIELD not in grant.fields:
         return SharedVideo()
     video = intro_video(pod)
     pod_id = system.pods.pod_id(pod.did)
     if video is None or system.registry.video_share_key() is None:
-        return SharedVideo(lambda document: _without_pod_video(document, pod_id))
+        return SharedVideo(_without_video)
     share = share_id(pod, grant.id, video)
     address = share_address(system.settings.public_base(), share)
     return SharedVideo(lambda document: _shown(document, address, video, pod_id),
@@ -82,19 +84,14 @@ def hand_over(system: System, pod: UnlockedPod, grant: Grant, shared: SharedVide
 def _shown(document: dict[str, Any], address: str, video: BinaryInfo,
            pod_id: str) -> dict[str, Any]:
     named = document.get("introVideo")
-    if not isinstance(named, dict):
-        return document
-    if not _names_pod(named, pod_id):
-        return document  # a video elsewhere, named by the holder: theirs to show
+    if not isinstance(named, dict) or not _names_pod(named, pod_id):
+        return _without_video(document)
     return {**document, "introVideo": {**named, "contentUrl": address,
                                        "encodingFormat": video.media_type}}
 
 
-def _without_pod_video(document: dict[str, Any], pod_id: str) -> dict[str, Any]:
-    named = document.get("introVideo")
-    if isinstance(named, dict) and _names_pod(named, pod_id):
-        return {k: v for k, v in document.items() if k != "introVideo"}
-    return document
+def _without_video(document: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in document.items() if k != "introVideo"}
 
 
 def _names_pod(named: dict[str, Any], pod_id: str) -> bool:

@@ -8,7 +8,7 @@ import nacl.utils
 import pytest
 from sqlalchemy import select
 
-from consent import InvalidVideoShare
+from consent import InvalidVideoShare, ProjectionMismatch
 from consent.video_share import CHUNK, make_offer, seal_chunk, share_address
 from registry.tables_video import VideoShare
 from tests.factories import (
@@ -26,12 +26,14 @@ SHARE = "ab" * 16
 VIDEO = bytes(range(256)) * 600  # 150 KiB: three chunks
 
 
-def published(system, key=HOLDER, share=SHARE, fields=("skills", "intro_video")):
+def published(system, key=HOLDER, share=SHARE, fields=("skills", "intro_video"),
+              sequence=1):
     """A disclosure of ``key`` under a new grant naming ``share``; the grant."""
     document = full_workcontext(key.did)
     document["introVideo"]["contentUrl"] = share_address("https://vg.example/", share)
     grant = signed_grant(key, list(fields))
-    system.registry.receive_disclosure(disclosure(key, grant, 1, document), NOW)
+    system.registry.receive_disclosure(disclosure(key, grant, sequence, document),
+                                      NOW)
     return grant
 
 
@@ -159,3 +161,41 @@ def test_sweeping_removes_only_copies_without_a_row(system):
     assert removed == 1 and copies(system) == [f"{SHARE}.bin"]
     with system.registry.engine.connect() as conn:
         assert len(conn.execute(select(VideoShare.__table__)).all()) == 1
+
+
+def test_a_disclosure_naming_another_holders_copy_is_refused_and_changes_nothing(
+        system):
+    grant = published(system)
+    offer, chunks = copy(system, grant)
+    system.registry.receive_video_share(offer, iter(chunks), NOW)
+    before = registry_snapshot(system.registry.engine)
+
+    with pytest.raises(ProjectionMismatch, match="introVideo.contentUrl"):
+        published(system, key=OTHER)  # names the first holder's share
+
+    assert registry_snapshot(system.registry.engine) == before
+
+
+def test_a_disclosure_naming_its_holders_copy_under_another_grant_is_refused(system):
+    grant = published(system)
+    offer, chunks = copy(system, grant)
+    system.registry.receive_video_share(offer, iter(chunks), NOW)
+
+    with pytest.raises(ProjectionMismatch, match="introVideo.contentUrl"):
+        published(system, sequence=2)  # a new grant of the holder, the same copy
+
+
+def test_bulk_ingest_refuses_a_disclosure_naming_another_holders_copy(system):
+    import json
+
+    grant = published(system)
+    offer, chunks = copy(system, grant)
+    system.registry.receive_video_share(offer, iter(chunks), NOW)
+    document = full_workcontext(OTHER.did)
+    document["introVideo"]["contentUrl"] = share_address("https://vg.example/", SHARE)
+    foreign = disclosure(OTHER, signed_grant(OTHER, ["skills", "intro_video"]), 1,
+                         document)
+
+    result = system.registry.bulk.disclosures([json.dumps(foreign)], NOW)
+
+    assert result.refused == [(0, "projection-mismatch")]

@@ -35,11 +35,12 @@ def _mutations():
     """Documents that break one rule of the structure checks each (and one that
     breaks none), at the top level and below it."""
     values = [None, True, 1, 2**40, "x", "x" * 2001, "2027-02-30", "2027-01-01",
+              " ", "\u200b",
               [], [1], [[1]], {}, {"type": "Person"}, {"@context": "x"},
               {"@context": "https://example.org/other"}, {"unknownTerm": 1},
               _Text("x"), [{"levelRank": True}]]
     keys = ["name", "skills", "levelRank", "startDate", "functionLevel", "period",
-            "availability", "unknownTerm", "@context", "type"]
+            "availability", "unknownTerm", "@context", "type", "id"]
     places = [(), ("functionLevel",), ("availability",), ("availability", "period")]
     yield full_workcontext(DID)
     for place in places:
@@ -125,3 +126,19 @@ def test_an_intro_video_at_an_https_address_passes():
                               "encodingFormat": "video/mp4"}
 
     WorkcontextValidator().validate(document, DID)
+
+
+@pytest.mark.parametrize("identifier", [DID, DID + "#level", "https://example.org/x"])
+@pytest.mark.parametrize("place", [("functionLevel",), ("availability", "period"),
+                                   ("introVideo",)])
+def test_a_nested_node_with_an_identifier_is_refused_naming_it(place, identifier):
+    document = full_workcontext(DID)
+    node = document
+    for step in place:
+        node = node[step]
+    node["id"] = identifier
+
+    with pytest.raises(InvalidDocument) as refused:
+        WorkcontextValidator().check_structure(document, DID)
+
+    assert any(p.startswith(".".join(place) + ".id") for p in refused.value.problems)

@@ -106,3 +106,8 @@ def _check_query(request: Request, single: frozenset[str],
 def _in_body(problem: str) -> str:
     """``body: ...``, as the framework's validation errors name where they are."""
     return "body: " + problem.removeprefix("body is ").removeprefix("body ")
+
+
+# The same refusal for a route outside this class that answers JSON (the skill
+# search of the web pages, vg/web/skills.py).
+check_query = _check_query

@@ -42,8 +42,9 @@ async def get_trace_id(traceparent: Annotated[str | None, Header()] = None) -> s
 
 def client_address(request: Request) -> str | None:
     """The address the request came from, as the sign-in limits count clients
-    (pod/attempts.py): the peer's, which behind a proxy is the proxy's (uvicorn's
-    --forwarded-allow-ips makes it the client's, from a proxy that is trusted)."""
+    (pod/attempts.py): the peer's, which behind a proxy is the proxy's, unless
+    ``VG_TRUSTED_PROXIES`` names the proxy (``vg serve`` then takes the client's
+    from its X-Forwarded-For; from any other peer the header is ignored)."""
     return request.client.host if request.client else None
 
 

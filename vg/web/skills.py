@@ -4,16 +4,21 @@ without a session; the query is bounded and never logged."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from schemas import holds_forbidden_characters
+
+from ..api.bounded_json import InvalidBody, check_query
 from ..api.deps import SystemDep
 from ..api.render import json_response
+from ..problems import problem
 from .refusals import FormError
 from .render import lang_of
 
 router = APIRouter(include_in_schema=False)
 MAX_RESULTS = 12
+MAX_QUERY = 100
 
 
 def label(reference, uri: str, lang: str) -> str:
@@ -65,6 +70,26 @@ def chosen(reference, values: list, lang: str) -> list[dict]:
 
 
 @router.get("/vaardigheden")
-def suggest(request: Request, system: SystemDep,
-            q: str = Query(default="", max_length=100)) -> Response:
-    return json_response(search(system.reference, q, lang_of(request)))
+def suggest(request: Request, system: SystemDep) -> Response:
+    """Skills whose labels hold ``q``. A JSON route (the pickers' script calls
+    it), so a query it does not take is refused as the API refuses one: 400
+    ``invalid-input`` as problem details, never an error page."""
+    try:
+        text = _search_text(request)
+    except InvalidBody as exc:
+        return problem(400, exc.code, "Invalid input", exc.detail,
+                       errors=exc.problems)
+    return json_response(search(system.reference, text, lang_of(request)))
+
+
+def _search_text(request: Request) -> str:
+    check_query(request, frozenset({"q"}), frozenset())
+    text = request.query_params.get("q", "")
+    if len(text) > MAX_QUERY:
+        raise InvalidBody(400, "invalid-input",
+                          [f"query.q: at most {MAX_QUERY} characters"])
+    if holds_forbidden_characters(text):
+        raise InvalidBody(400, "invalid-input", [
+            "query.q: must not hold control characters, lone surrogates or "
+            "bidirectional override characters"])
+    return text

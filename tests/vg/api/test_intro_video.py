@@ -290,7 +290,8 @@ def test_a_deleted_video_is_left_out_of_the_disclosure_and_its_copy_ends(world):
     page = world.client.get(f"/api/v1/opdrachten/{assignment}/kandidaten",
                             headers=staff).json()
 
-    card = next(c for c in page["candidates"] if c["subject"] == world.seen_by(person))
+    shown = world.seen_by(person)
+    card = next(c for c in page["candidates"] if c["subject"] == shown)
     assert "introVideo" not in card["workcontext"]
     assert pod_id not in json.dumps(page)
     assert shared(world) == [] and copies(world) == []
@@ -326,3 +327,30 @@ def test_head_answers_without_the_video_or_its_size(world, method):
     assert answer.status_code == 200 and answer.content == b""
     assert "content-length" not in answer.headers
     assert len(world.audit()) == logged
+
+
+@pytest.mark.parametrize("named", ["another holder's copy", "elsewhere"])
+def test_only_the_holders_own_video_reaches_their_card(world, named):
+    other, _, _ = granted(world)
+    staff = world.staff(UTRECHT)
+    others = candidate_video(world, staff, other)
+    person = world.holder(world.skills(3), name="Bram Visser")
+    document = world.client.get("/api/v1/pod/werkcontext",
+                                headers=person.headers).json()
+    document["introVideo"] = {
+        "type": "VideoObject", "encodingFormat": "video/mp4",
+        "contentUrl": others if named == "another holder's copy"
+        else "https://video.voorbeeld.nl/intro.mp4"}
+    saved = world.client.put("/api/v1/pod/werkcontext", content=json.dumps(document),
+                             headers={**person.headers, "Content-Type": LD_JSON})
+    assert saved.status_code == 200, saved.text
+
+    world.grant(person, ["skills", "intro_video"])
+    assignment = world.assignment(staff, world.skills(2))
+    page = world.client.get(f"/api/v1/opdrachten/{assignment}/kandidaten",
+                            headers=staff).json()
+
+    shown = world.seen_by(person)
+    card = next(c for c in page["candidates"] if c["subject"] == shown)
+    assert "introVideo" not in card["workcontext"]
+    assert len(shared(world)) == 1

@@ -426,3 +426,15 @@ def test_head_on_a_team_page_shows_and_logs_nothing(world, team):
         assert answer.status_code == 200 and not answer.content
         assert "content-length" not in answer.headers
     assert len(world.audit(purpose="teamwork")) == logged
+
+
+@pytest.mark.parametrize("title", [" ", "\u200b", "\u2060\ufeff"])
+def test_a_product_with_an_invisible_title_is_refused(world, team, title):
+    answer = world.client.post(f"{API}/teams/{team['name']}/producten",
+                               headers=team["staff"],
+                               json={"title": title, "url": "https://x.nl"})
+
+    assert answer.status_code == 400, answer.text
+    assert "title" in answer.text
+    assert world.client.get(f"{API}/teams/{team['name']}",
+                            headers=team["staff"]).json()["products"] == []
