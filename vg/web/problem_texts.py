@@ -87,6 +87,12 @@ FORMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"a file must be 1 to (?P<high>\d+) bytes", "detail.file_size"),
         (r"mediaType must be a media type such as application/pdf",
          "detail.media_type"),
+        # a search for colleagues (registry/peers.py)
+        (r"vaardigheid (?P<number>\d+) is empty", "detail.search_skill_empty"),
+        (r"vaardigheid (?P<number>\d+) holds a control character or one that "
+         r"reverses the writing direction", "detail.search_skill_characters"),
+        (r"vaardigheid (?P<number>\d+) is not the URI of a known ESCO skill",
+         "detail.search_skill_unknown"),
         # the access log's verification (audit/verify.py)
         (r"entry (?P<index>\d+) is missing \(deleted\)", "detail.entry_deleted"),
         (r"entry (?P<index>\d+) appears twice \(inserted\)", "detail.entry_twice"),
