@@ -109,7 +109,8 @@ def test_sign_in_failures_count_for_a_passphrase_asked_again(tmp_path):
     created = api.post("/api/v1/pods", json={"passphrase": PASSPHRASE}).json()
     headers = {"Authorization": f"Bearer {created['session']}"}
     for _ in range(api.system.pods.attempts.free_failures + 1):
-        api.post("/api/v1/sessies", json={"did": created["did"], "passphrase": "x" * 12})
+        api.post("/api/v1/sessies",
+                 json={"did": created["did"], "passphrase": "x" * 12})
 
     refused = api.post("/api/v1/pod/export", json={"passphrase": PASSPHRASE},
                        headers=headers)

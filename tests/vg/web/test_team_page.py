@@ -107,7 +107,8 @@ def test_a_refused_file_name_is_named_on_the_page(app, lang, said):  # noqa: F81
 
     refused = member.post(f"/mijn/teams/{team.name}/producten",
                           data={"csrf": token, "titel": "Notulen"},
-                          files={"bestand": ("a\u200btxt.pdf", b"x", "application/pdf")})
+                          files={"bestand": ("a\u200btxt.pdf", b"x",
+                                             "application/pdf")})
 
     assert refused.status_code == 400
     assert said in refused.text
