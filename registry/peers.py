@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, func, insert, select
 
+from schemas import holds_forbidden_characters
 from schemas.texts import has_visible_character
 
 from . import limits
@@ -48,9 +49,10 @@ class GroupRow:
 
 
 class Peers:
-    def __init__(self, engine: Engine, gate: ConsentGate):
+    def __init__(self, engine: Engine, gate: ConsentGate, reference):
         self._engine = engine
         self._gate = gate
+        self._reference = reference
 
     # -- interest groups -----------------------------------------------------------
     def create_group(self, slug: str, name: str, theme: str, founder: str,
@@ -147,6 +149,9 @@ class Peers:
         if not 1 <= len(skills) <= MAX_SKILLS or any(len(s) > 200 for s in skills):
             raise InvalidWorkInput([f"name 1 to {MAX_SKILLS} skills of at most 200 "
                                     "characters"])
+        problems = skill_problems(skills, self._reference)
+        if problems:
+            raise InvalidWorkInput(problems)
         wanted = set(skills)
         profiles = [p for p in self._gate.visible(requester, KNOWLEDGE, now,
                                                   any_of_skills=sorted(wanted))
@@ -165,6 +170,25 @@ class Peers:
         if group_id is None:
             raise GroupNotFound(slug)
         return group_id
+
+
+def skill_problems(skills: list[str], reference) -> list[str]:
+    """What is wrong with the skills a search names (``vaardigheid``, in the API's
+    query and on the web form alike), each named by its position: a typo or a
+    label in place of a skill's URI would otherwise read as "no colleague has this
+    skill". The value itself is not repeated: it may hold characters that
+    disguise the text around it."""
+    problems = []
+    for number, skill in enumerate(skills, start=1):
+        if not skill.strip():
+            problems.append(f"vaardigheid {number} is empty")
+        elif holds_forbidden_characters(skill):
+            problems.append(f"vaardigheid {number} holds a control character or one "
+                            "that reverses the writing direction")
+        elif not reference.has_skill(skill):
+            problems.append(f"vaardigheid {number} is not the URI of a known ESCO "
+                            "skill")
+    return problems
 
 
 def _with_members():

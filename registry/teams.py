@@ -41,8 +41,9 @@ TEAM_ACTIVITY = "https://w3id.org/virtuele-gemeente/register#teamwork-v1"
 MAX_MEMBERS = 50
 MAX_FILE_BYTES = 128 * 1024  # the API refuses bodies over 256 KiB
 NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*\Z")
-FILE_NAME = re.compile(r"^[\w. -]{1,200}\Z", re.ASCII)
-# Both go out again in a download's headers: ASCII, no line break (\Z, not $).
+MAX_FILE_NAME = 200
+# The media type goes out again in a download's headers as it is: ASCII, no line
+# break (\Z, not $). The file name goes out encoded (vg.api.teams.file_response).
 MEDIA_TYPE = re.compile(r"^[\w.+-]+/[\w.+-]+\Z", re.ASCII)
 # Readable suffixes: Dutch birds, so a name is easy to say in a meeting.
 WORDS = ("ijsvogel", "merel", "reiger", "zwaluw", "buizerd", "kievit", "grutto",
@@ -300,13 +301,29 @@ def _check_product(spec: ProductSpec) -> bytes | None:
             problems.append("content must be base64")
         if content is not None and not 1 <= len(content) <= MAX_FILE_BYTES:
             problems.append(f"a file must be 1 to {MAX_FILE_BYTES} bytes")
-        if not spec.file_name or not FILE_NAME.match(spec.file_name):
-            problems.append("fileName must be 1 to 200 letters, digits, '.', '-', ' '")
+        if not is_file_name(spec.file_name):
+            problems.append(f"fileName must be 1 to {MAX_FILE_NAME} characters, "
+                            "without control or direction characters, / or \\")
         if not spec.media_type or not MEDIA_TYPE.match(spec.media_type):
             problems.append("mediaType must be a media type such as application/pdf")
     if problems:
         raise InvalidWorkInput(problems)
     return content
+
+
+def is_file_name(name: object) -> bool:
+    """A file name as the holder's own system gave it, in any script (brackets,
+    accents and all), kept as given. Refused: control and format characters
+    (among them the bidirectional controls that disguise an extension, Trojan
+    Source, and zero-width ones), separators of lines and paragraphs, unassigned
+    and private-use code points, the path separators ``/`` and ``\\``, and a name
+    that is blank or only ``.`` or ``..``."""
+    if not isinstance(name, str) or not 1 <= len(name) <= MAX_FILE_NAME:
+        return False
+    if not name.strip() or name in (".", "..") or "/" in name or "\\" in name:
+        return False
+    return not any(unicodedata.category(c)[0] == "C" or unicodedata.category(c)
+                   in ("Zl", "Zp") for c in name)
 
 
 def _slug(title: str) -> str:

@@ -21,4 +21,4 @@ class WorkLife:
                          registry.circles)
         self.teams = Teams(engine, gate, self.swipes, registry.assignments)
         self.ratings = Ratings(engine, self.teams, inbox)
-        self.peers = Peers(engine, gate)
+        self.peers = Peers(engine, gate, registry.reference)

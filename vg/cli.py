@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Optional
 
 import typer
 
-from .cli_common import fail, instance_settings, settings_for
+from .cli_common import fail, instance_settings, read_bytes, settings_for
 from .cli_consent import consent
 from .settings import Settings, SettingsInvalid, load_settings
 
@@ -378,16 +377,8 @@ def _read_text(path: Path, what: str) -> str:
 
 
 def _read_bytes(path: Path, what: str = "file") -> bytes:
-    """A regular file of at most MAX_FILE bytes, never read past the bound (a
-    device or a pipe could be endless)."""
-    try:
-        # Opened without blocking: opening a pipe waits for a writer otherwise.
-        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as file:
-            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
-                fail(f"{what} {path} is not a regular file")
-            data = file.read(MAX_FILE + 1)
-    except OSError as exc:
-        fail(f"{what} {path} can not be read: {exc.strerror}")
+    """A regular file of at most MAX_FILE bytes (``read_bytes``)."""
+    data = read_bytes(path, what, MAX_FILE)
     if len(data) > MAX_FILE:
         fail(f"{what} {path} is larger than 1 MiB")
     return data

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 from typing import NoReturn, Optional
 
@@ -25,6 +27,20 @@ def fail(message: str) -> NoReturn:
         line = line[:MAX_MESSAGE - 1] + "…"
     typer.echo(f"vg: {line}", err=True)
     raise typer.Exit(2)
+
+
+def read_bytes(path: Path, what: str, limit: int) -> bytes:
+    """A regular file of at most ``limit`` bytes, never read past the bound (a
+    device or a pipe could be endless); up to ``limit`` + 1 bytes are returned,
+    so the caller says what is too large."""
+    try:
+        # Opened without blocking: opening a pipe waits for a writer otherwise.
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                fail(f"{what} {path} is not a regular file")
+            return file.read(limit + 1)
+    except OSError as exc:
+        fail(f"{what} {path} can not be read: {exc.strerror}")
 
 
 def settings_for(data_dir: Optional[Path]) -> Settings:

@@ -1,12 +1,15 @@
 """``vg consent``: a holder's grants from the command line, withdrawal in one step.
 
-The passphrase is read from ``VG_PASSPHRASE`` or asked for without echo; it is never
-an argument, so it does not end up in shell history or the process list.
+The passphrase is read from a file (``--passphrase-file``, ``-`` for standard
+input), from ``VG_PASSPHRASE``, or asked for without echo; it is never an argument,
+so it does not end up in shell history or in the process list, where every local
+user could read it while the key derivation runs.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,23 +17,30 @@ from typing import Optional
 
 import typer
 
-from .cli_common import fail, instance_settings
+from .cli_common import fail, instance_settings, read_bytes
 
 consent = typer.Typer(no_args_is_help=True, help="A holder's consent grants.")
-PASSPHRASE = typer.Option(None, envvar="VG_PASSPHRASE", show_default=False,
-                          help="the pod's passphrase (or set VG_PASSPHRASE); asked "
+PASSPHRASE = typer.Option(None, "--passphrase-file", show_default=False,
+                          metavar="FILE",
+                          help="a file whose first line is the pod's passphrase, - "
+                               "for standard input; else VG_PASSPHRASE, else asked "
                                "for without echo in a terminal")
+MAX_PASSPHRASE_FILE = 4096  # a passphrase is at most 1024 characters
 POD = typer.Argument(..., metavar="DID", help="the pod's did, or its 32-digit pod id")
 
 
-def _open(did: str, passphrase: Optional[str], data_dir: Optional[Path]):
+def _open(did: str, passphrase_file: Optional[str], data_dir: Optional[Path]):
     """The instance first (a typo in ``--data-dir`` is said before anything is
-    asked), then the passphrase: from the option or the environment, else asked
+    asked), then the passphrase: from the file, else the environment, else asked
     for in a terminal; without one there is nobody to ask."""
     from .holder_flows import unlock
     from .wiring import build_system
 
     settings = instance_settings(data_dir)
+    if passphrase_file is not None:
+        passphrase = _passphrase_from(passphrase_file)
+    else:
+        passphrase = os.environ.get("VG_PASSPHRASE")
     if passphrase is None:
         if not sys.stdin.isatty():
             fail("no passphrase: set VG_PASSPHRASE or run in a terminal")
@@ -40,6 +50,25 @@ def _open(did: str, passphrase: Optional[str], data_dir: Optional[Path]):
     # server, and re-wrapping would end the holder's sessions on it; the server
     # raises the cost at the next sign-in.
     return system, unlock(system, did, passphrase, upgrade=False)
+
+
+def _passphrase_from(name: str) -> str:
+    """The first line of the file ``name`` (``-``: standard input), without its
+    line break; a file that is not a small regular UTF-8 text with a non-empty
+    first line is refused."""
+    if name == "-":
+        data = sys.stdin.buffer.readline(MAX_PASSPHRASE_FILE + 1)
+    else:
+        data = read_bytes(Path(name), "passphrase file", MAX_PASSPHRASE_FILE)
+    if len(data) > MAX_PASSPHRASE_FILE:
+        fail(f"the passphrase file is larger than {MAX_PASSPHRASE_FILE} bytes")
+    try:
+        line = data.decode("utf-8").split("\n", 1)[0].removesuffix("\r")
+    except UnicodeDecodeError:
+        fail("the passphrase file is not UTF-8 text")
+    if not line:
+        fail("the passphrase file's first line is empty")
+    return line
 
 
 @consent.command("list")

@@ -103,6 +103,25 @@ def unlock(system: System, who: str, passphrase: str,
     return pod
 
 
+def confirm_passphrase(system: System, did: str, passphrase: str,
+                       client: str | None = None) -> None:
+    """Check the passphrase of an open pod once more, before an act a session
+    alone must not do (export, erasure): UnlockFailed if it is wrong. It is held
+    to the same limits as a sign-in (pod/attempts.py) and its failures count
+    with them, so a copied session can not guess the passphrase here faster than
+    at the sign-in."""
+    with system.pods.attempts.attempt(client, system.pods.pod_id(did)):
+        system.pods.unlock_without_upgrade(did, passphrase).lock()
+
+
+def change_passphrase(system: System, did: str, current: str, new: str,
+                      client: str | None = None) -> UnlockedPod:
+    """Re-wrap the pod's keys under ``new``; ``current`` is checked under the
+    sign-in limits, as in ``confirm_passphrase``."""
+    with system.pods.attempts.attempt(client, system.pods.pod_id(did)):
+        return system.pods.change_passphrase(did, current, new)
+
+
 def retry_withdrawals(system: System, pod: UnlockedPod, now: datetime) -> int:
     """Send again every withdrawal the registry has not taken yet (it was
     unavailable when the holder withdrew). Only the holder's key signs one, so this

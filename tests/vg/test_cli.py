@@ -213,3 +213,38 @@ def test_a_refusal_never_echoes_a_huge_argument_whole(instance, capsys):
     err = capsys.readouterr().err
     assert status == 2 and err.startswith("vg: ") and err.count("\n") == 1
     assert len(err) <= 310
+
+
+def test_consent_takes_no_passphrase_as_an_argument(instance, capsys, monkeypatch):
+    """An argument is readable by every local user in the process list while the
+    key derivation runs, and stays in the shell history."""
+    monkeypatch.delenv("VG_PASSPHRASE", raising=False)
+
+    status = run(["consent", "list", "did:key:z6Mkexample", "--passphrase",
+                  "een lange wachtzin 42", "--data-dir", str(instance)])
+
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.startswith("vg: ") and err.count("\n") == 1
+    assert "no such option: --passphrase " in err.lower()
+    assert "een lange wachtzin" not in err
+
+
+@pytest.mark.parametrize("kind", ["missing", "directory", "large", "empty"])
+def test_a_passphrase_file_that_can_not_be_used_is_refused_in_one_line(
+        kind, instance, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("VG_PASSPHRASE", raising=False)
+    path = tmp_path / "wachtzin"
+    if kind == "directory":
+        path.mkdir()
+    elif kind == "large":
+        path.write_bytes(b"x" * 5000)
+    elif kind == "empty":
+        path.write_bytes(b"\n")
+
+    status = run(["consent", "list", "did:key:z6Mkexample",
+                  "--passphrase-file", str(path), "--data-dir", str(instance)])
+
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.startswith("vg: ") and err.count("\n") == 1

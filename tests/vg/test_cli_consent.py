@@ -144,3 +144,25 @@ def test_a_withdrawal_the_registry_can_not_take_says_so_and_is_kept(tmp_path,
     assert f"pending {grant.id}" in result.stdout
     assert "registry is unavailable" in result.stderr
     assert len(system.withdrawals.pending()) == 1
+
+
+@pytest.mark.parametrize("source", ["file", "stdin"])
+def test_a_script_gives_the_passphrase_in_a_file_or_on_standard_input(tmp_path,
+                                                                      source):
+    now = datetime.now(timezone.utc)
+    system = build_system(Settings(data_dir=tmp_path / "data", kdf_level="interactive"))
+    pod = system.pods.create(PASSPHRASE, now)
+    save_workcontext(system, pod, full_workcontext(pod.did), now)
+    grant = grant_consent(system, pod, {"kind": "employer", "employer": UTRECHT},
+                          ["matching"], ["skills"], now + timedelta(days=3), now)
+    secret = tmp_path / "wachtzin"
+    secret.write_text(PASSPHRASE + "\n", encoding="utf-8")
+    given = str(secret) if source == "file" else "-"
+
+    listed = CliRunner().invoke(
+        app, ["consent", "list", pod.did, "--passphrase-file", given,
+              "--data-dir", str(tmp_path / "data")],
+        input=PASSPHRASE + "\n" if source == "stdin" else None, env={})
+
+    assert listed.exit_code == 0, listed.output
+    assert json.loads(listed.output.strip())["id"] == grant.id

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from fastapi.testclient import TestClient
 
 from pod import crypto
 from tests.vg.test_pod_api import PASSPHRASE, PROBLEM, make_api
-from tests.vg.web.test_web_pages import csrf
+from tests.vg.web.test_web_pages import csrf, signed_in_holder
 
 MADE_UP = "did:key:z6Mk" + "a" * 44
 
@@ -76,3 +77,60 @@ def test_the_web_sign_in_is_limited_the_same_way(tmp_path):
 
     assert refused.status_code == 429
     assert "Retry-After" in refused.headers
+
+
+@pytest.mark.parametrize("method, path, body", [
+    ("PUT", "/api/v1/pod/wachtzin",
+     lambda guess: {"current": guess, "new": "een andere lange wachtzin"}),
+    ("POST", "/api/v1/pod/export", lambda guess: {"passphrase": guess}),
+    ("DELETE", "/api/v1/pod", lambda guess: {"passphrase": guess}),
+])
+def test_a_passphrase_asked_again_is_limited_like_a_sign_in(tmp_path, method, path,
+                                                            body):
+    api = make_api(tmp_path / "server")
+    created = api.post("/api/v1/pods", json={"passphrase": PASSPHRASE}).json()
+    headers = {"Authorization": f"Bearer {created['session']}"}
+
+    answers = [api.request(method, path, json=body(f"geraden wachtzin {n:03d}"),
+                           headers=headers)
+               for n in range(api.system.pods.attempts.free_failures + 2)]
+
+    assert [a.status_code for a in answers[:-1]] == [401] * (len(answers) - 1)
+    assert answers[-1].status_code == 429
+    assert answers[-1].json()["code"] == "too-many-attempts"
+    signed_in = api.post("/api/v1/sessies", json={"did": created["did"],
+                                                 "passphrase": PASSPHRASE})
+    assert signed_in.status_code == 429
+    assert api.system.pods.exists(created["did"])
+
+
+def test_sign_in_failures_count_for_a_passphrase_asked_again(tmp_path):
+    api = make_api(tmp_path / "server")
+    created = api.post("/api/v1/pods", json={"passphrase": PASSPHRASE}).json()
+    headers = {"Authorization": f"Bearer {created['session']}"}
+    for _ in range(api.system.pods.attempts.free_failures + 1):
+        api.post("/api/v1/sessies",
+                 json={"did": created["did"], "passphrase": "x" * 12})
+
+    refused = api.post("/api/v1/pod/export", json={"passphrase": PASSPHRASE},
+                       headers=headers)
+
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) >= 1
+
+
+@pytest.mark.parametrize("path, extra", [
+    ("/mijn/gegevens/export", {}),
+    ("/mijn/gegevens/wissen", {"bevestiging": "WISSEN"}),
+])
+def test_the_web_pages_asking_the_passphrase_again_are_limited_too(tmp_path, path,
+                                                                   extra):
+    api = make_api(tmp_path / "server")
+    client, _ = signed_in_holder(api.app)
+    token = csrf(client.get("/mijn/gegevens"))
+    answers = [client.post(path, data={"csrf": token, "wachtzin": f"geraden {n:03d}xx",
+                                       **extra}).status_code
+               for n in range(api.system.pods.attempts.free_failures + 2)]
+
+    assert answers[:-1] == [401] * (len(answers) - 1)
+    assert answers[-1] == 429

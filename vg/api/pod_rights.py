@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from pod import InvalidArchive
 from pod.archive import MAX_ARCHIVE_BYTES, read_archive
 
-from .. import pod_rights
+from .. import holder_flows, pod_rights
 from .bounded_json import BoundedJsonRoute
 from .deps import HolderDep, NowDep, SystemDep, client_address
 from .models import ImportedOut, PassphraseChange, PassphraseConfirm, SessionOut
@@ -25,10 +25,11 @@ def body_limit(path: str) -> int | None:
 
 @router.post("/pod/export")
 def export_pod(body: PassphraseConfirm, pod: HolderDep, system: SystemDep,
-               now: NowDep) -> Response:
+               now: NowDep, request: Request) -> Response:
     """Everything in one signed JSON-LD archive; the passphrase seals the identity
     key inside it, so the archive alone does not let anyone act as the holder."""
-    system.pods.unlock_without_upgrade(pod.did, body.passphrase).lock()
+    holder_flows.confirm_passphrase(system, pod.did, body.passphrase,
+                                    client_address(request))
     archive = pod_rights.export_pod(system, pod, body.passphrase, now)
     response = json_response(archive, media_type="application/ld+json")
     response.headers["Content-Disposition"] = 'attachment; filename="pod-export.jsonld"'
@@ -54,19 +55,21 @@ async def import_pod(request: Request, system: SystemDep, now: NowDep) -> Import
 
 @router.put("/pod/wachtzin", response_model=SessionOut)
 def change_passphrase(body: PassphraseChange, pod: HolderDep, system: SystemDep,
-                      now: NowDep) -> SessionOut:
+                      now: NowDep, request: Request) -> SessionOut:
     """Re-wraps the keys; the data is not re-encrypted. Other sessions end."""
-    changed = system.pods.change_passphrase(pod.did, body.current, body.new)
+    changed = holder_flows.change_passphrase(system, pod.did, body.current, body.new,
+                                             client_address(request))
     return SessionOut.issued(system, changed.did, changed.passkey, now)
 
 
 @router.delete("/pod")
 def erase_pod(body: PassphraseConfirm, pod: HolderDep, system: SystemDep,
-              now: NowDep) -> Response:
+              now: NowDep, request: Request) -> Response:
     """Erasure: the registry purges every disclosure, then the pod's keys are
     destroyed and its files deleted. The access log keeps only the pseudonym. It can
     not be undone, so it asks for the passphrase, like export and passphrase change:
     a session alone (a laptop left open) does not erase a pod."""
-    system.pods.unlock_without_upgrade(pod.did, body.passphrase).lock()
+    holder_flows.confirm_passphrase(system, pod.did, body.passphrase,
+                                    client_address(request))
     erased = pod_rights.erase_pod(system, pod, now)
     return json_response({"erased": True, "disclosuresPurged": erased.disclosures})

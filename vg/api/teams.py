@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import unicodedata
+from urllib.parse import quote
+
 from fastapi import APIRouter, Query, Request, Response
 
 from registry.errors_work import NoMatch, NotATeamMember
@@ -59,8 +62,28 @@ def file_response(name: str, media_type: str, content: bytes) -> Response:
     served = media_type if media_type.lower() in INERT_MEDIA_TYPES else (
         "application/octet-stream")
     return Response(content, media_type=served, headers={
-        "Content-Disposition": f'attachment; filename="{name}"',
+        "Content-Disposition": attachment(name),
         "Content-Security-Policy": "sandbox; default-src 'none'"})
+
+
+# RFC 8187 section 3.2.1: the attr-chars besides letters and digits, which a
+# parameter value carries unencoded.
+_ATTR_CHARS = "!#$&+-.^_`|~"
+
+
+def attachment(name: str) -> str:
+    """The Content-Disposition of a download named ``name`` (RFC 6266 section
+    4.3): ``filename`` in plain ASCII for clients that know no other (accents
+    dropped; any other character, and the quote and backslash a quoted string
+    would have to escape, as ``_``), and the name as given in ``filename*``
+    (RFC 8187, UTF-8) when the two differ, which a client that knows both takes."""
+    folded = unicodedata.normalize("NFKD", name)
+    fallback = "".join(c if " " <= c <= "~" and c not in '"\\' else "_"
+                       for c in folded if not unicodedata.combining(c))
+    header = f'attachment; filename="{fallback}"'
+    if fallback != name:
+        header += "; filename*=UTF-8''" + quote(name, safe=_ATTR_CHARS)
+    return header
 
 
 @router.post("/teams", status_code=201)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from consent import ConsentError
-from pod import PodError
+from pod import PodError, UnlockFailed
 from registry import RegistryError
 from schemas import (
     FIELDS,
@@ -22,7 +22,7 @@ from schemas import (
 )
 
 from .. import holder_flows, pod_rights
-from ..api.deps import NowDep, SystemDep
+from ..api.deps import NowDep, SystemDep, client_address
 from ..api.render import json_response
 from ..holder_flows import employer_code, retry_withdrawals
 from . import cookies, skills
@@ -424,7 +424,7 @@ def export(request: Request, form: Form, pod: HolderPod, system: SystemDep,
            now: NowDep) -> Response:
     """The passphrase seals the identity key inside the archive (as in the API)."""
     passphrase = _text(form.get("wachtzin"))
-    if not _confirms(system, pod, passphrase):
+    if not _confirms(request, system, pod, passphrase):
         return page(request, "holder_rights.html", status=401,
                     error="rights.wrong_passphrase")
     archive = pod_rights.export_pod(system, pod, passphrase, now)
@@ -440,7 +440,7 @@ def erase(request: Request, form: Form, pod: HolderPod, system: SystemDep,
     undone (GDPR art. 17)."""
     if form.get("bevestiging") not in ("WISSEN", "ERASE"):
         return page(request, "holder_rights.html", status=400, error="rights.confirm")
-    if not _confirms(system, pod, _text(form.get("wachtzin"))):
+    if not _confirms(request, system, pod, _text(form.get("wachtzin"))):
         return page(request, "holder_rights.html", status=401,
                     error="rights.wrong_passphrase")
     pod_rights.erase_pod(system, pod, now)
@@ -457,10 +457,12 @@ def _text(value) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _confirms(system, pod, passphrase: str) -> bool:
-    """Export and erasure ask for the passphrase again, as the API does."""
+def _confirms(request, system, pod, passphrase: str) -> bool:
+    """Export and erasure ask for the passphrase again, as the API does, under
+    the sign-in limits: beyond them the page answers 429 (TooManyAttempts)."""
     try:
-        system.pods.unlock_without_upgrade(pod.did, passphrase).lock()
-    except PodError:
+        holder_flows.confirm_passphrase(system, pod.did, passphrase,
+                                        client_address(request))
+    except UnlockFailed:
         return False
     return True

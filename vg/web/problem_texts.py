@@ -76,6 +76,23 @@ FORMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"a grant can be valid for at most two years", "detail.grant_two_years"),
         (r"another request of this pod is changing its consent; try again in "
          r"(?P<seconds>\d+) seconds", "detail.pod_busy"),
+        # a team's product (registry/teams.py)
+        (_WORD + r" must be (?P<low>\d+) to (?P<high>\d+) characters, without "
+         r"control or direction characters, / or \\", "detail.file_name"),
+        (r"give either url or a file \(fileName, mediaType, content\)",
+         "detail.link_or_file"),
+        (r"url must be an http or https URL of at most (?P<high>\d+) characters",
+         "detail.product_url"),
+        (r"content must be base64", "detail.base64"),
+        (r"a file must be 1 to (?P<high>\d+) bytes", "detail.file_size"),
+        (r"mediaType must be a media type such as application/pdf",
+         "detail.media_type"),
+        # a search for colleagues (registry/peers.py)
+        (r"vaardigheid (?P<number>\d+) is empty", "detail.search_skill_empty"),
+        (r"vaardigheid (?P<number>\d+) holds a control character or one that "
+         r"reverses the writing direction", "detail.search_skill_characters"),
+        (r"vaardigheid (?P<number>\d+) is not the URI of a known ESCO skill",
+         "detail.search_skill_unknown"),
         # the access log's verification (audit/verify.py)
         (r"entry (?P<index>\d+) is missing \(deleted\)", "detail.entry_deleted"),
         (r"entry (?P<index>\d+) appears twice \(inserted\)", "detail.entry_twice"),
@@ -93,7 +110,7 @@ LABELS = {
     "periodStart": "workcontext.from", "periodEnd": "workcontext.until",
     "validUntil": "consent.until", "validFrom": "consent.start", "requiredSkills": "assignment.required",
     "optionalSkills": "assignment.optional", "location": "assignment.location",
-    "circle": "assignment.circle",
+    "circle": "assignment.circle", "fileName": "team.file_name",
     # the Workcontext form's fields, as the shapes name them
     "email": "workcontext.email", "telephone": "workcontext.telephone",
     "worksFor": "workcontext.employer", "fieldOfWork": "workcontext.field",

@@ -3,6 +3,8 @@ audit log, through the HTTP API."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.vg.api.world import GRONINGEN, UTRECHT, ZEIST
 
 API = "/api/v1"
@@ -164,3 +166,24 @@ def test_peer_search_needs_a_session_and_at_most_ten_skills(world):
     too_many = world.client.get(f"{API}/collegas", headers=sanne.headers,
                                 params={"vaardigheid": skills})
     assert too_many.status_code == 400
+
+
+@pytest.mark.parametrize("skill, why", [
+    ("", "empty"), ("   ", "empty"), ("a\u202eb", "direction"), ("a\x07b", "control"),
+    ("s0", "ESCO"), ("Bestuursrecht", "ESCO"),
+    ("http://data.europa.eu/esco/skill/no-such-skill", "ESCO"),
+])
+def test_peer_search_refuses_a_skill_that_is_not_an_esco_skill(world, skill, why):
+    """A typo or a label would otherwise read as "nobody has this skill"."""
+    sanne = world.holder(world.skills())
+
+    answer = world.client.get(f"{API}/collegas", headers=sanne.headers,
+                              params={"vaardigheid": [world.skills()[0], skill]})
+
+    assert answer.status_code == 400
+    assert answer.headers["content-type"] == "application/problem+json"
+    problem = answer.json()
+    assert problem["code"] == "invalid-input"
+    assert "vaardigheid" in problem["detail"] and why in problem["detail"]
+    assert "\u202e" not in answer.text and "\x07" not in answer.text
+    assert world.audit() == []

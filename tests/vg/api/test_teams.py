@@ -212,6 +212,54 @@ def test_a_file_name_or_media_type_that_can_not_be_a_header_is_refused(
     assert _page(world, team)["products"] == []
 
 
+@pytest.mark.parametrize("file_name, fallback, encoded", [
+    ("Notulen financiën.pdf", "Notulen financien.pdf", "Notulen%20financi%C3%ABn.pdf"),
+    ("Besluit één.docx", "Besluit een.docx", "Besluit%20%C3%A9%C3%A9n.docx"),
+    ("Verslag (1).pdf", "Verslag (1).pdf", None),
+    ('"zo" & \'zo\'; 100%.txt', "_zo_ & 'zo'; 100%.txt",
+     "%22zo%22%20&%20%27zo%27%3B%20100%25.txt"),
+    ("議事録.pdf", "___.pdf", "%E8%AD%B0%E4%BA%8B%E9%8C%B2.pdf"),
+])
+def test_a_file_name_in_any_script_is_kept_and_sent_back_as_given(
+        world, team, file_name, fallback, encoded):
+    """RFC 6266 section 4.3: an ASCII ``filename`` for old clients, and the name as
+    given in ``filename*`` (RFC 8187) when it is not plain ASCII."""
+    added = world.client.post(f"{API}/teams/{team['name']}/producten",
+                              headers=team["staff"],
+                              json={"title": "Notulen", "fileName": file_name,
+                                    "mediaType": "application/pdf",
+                                    "content": base64.b64encode(b"x").decode()})
+    assert added.status_code == 201, added.text
+    assert added.json()["fileName"] == file_name
+
+    download = world.client.get(
+        f"{API}/teams/{team['name']}/producten/{added.json()['id']}/bestand",
+        headers=team["staff"])
+
+    expected = f'attachment; filename="{fallback}"'
+    if encoded:
+        expected += f"; filename*=UTF-8''{encoded}"
+    assert download.headers["content-disposition"] == expected
+
+
+@pytest.mark.parametrize("file_name", [
+    "", " ", ".", "..", "map/notulen.pdf", "map\\notulen.pdf", "a\u202eb.pdf",
+    "a\u2066b.pdf", "a\u200bb.pdf", "a\x00b.pdf", "a\tb.pdf", "a\u2028b.pdf",
+    "a\U000e0001.pdf", "x" * 201,
+])
+def test_a_file_name_with_a_control_bidi_or_path_character_is_refused(
+        world, team, file_name):
+    answer = world.client.post(f"{API}/teams/{team['name']}/producten",
+                               headers=team["staff"],
+                               json={"title": "Notulen", "fileName": file_name,
+                                     "mediaType": "application/pdf",
+                                     "content": base64.b64encode(b"x").decode()})
+
+    assert answer.status_code == 400, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert _page(world, team)["products"] == []
+
+
 @pytest.mark.parametrize("name", ["team-omgevingswet\n", "groep\n"])
 def test_a_name_with_a_trailing_line_break_is_refused(world, team, name):
     formed = world.client.post(f"{API}/teams", headers=team["staff"], json={

@@ -82,6 +82,40 @@ def test_members_add_a_link_and_a_file_and_download_it(app):  # noqa: F811
     assert answer.headers["content-disposition"] == 'attachment; filename="notulen.txt"'
 
 
+@pytest.mark.parametrize("file_name", ["Notulen financiën.pdf", "Verslag (1).pdf"])
+def test_a_file_named_in_dutch_is_added_as_the_browser_names_it(
+        app, file_name):  # noqa: F811
+    _, team, [(member, token), (other, _)] = team_of_two(app)
+    path = f"/mijn/teams/{team.name}/producten"
+
+    upload = member.post(path, data={"csrf": token, "titel": "Notulen"},
+                         files={"bestand": (file_name, b"%PDF-", "application/pdf")})
+
+    assert upload.status_code == 303, upload.text
+    page = other.get(f"/mijn/teams/{team.name}").text
+    assert f"({file_name}, " in page
+    product = re.search(rf'href="({path}/\d+)" download', page).group(1)
+    assert other.get(product).headers["content-disposition"].startswith(
+        "attachment; filename=")
+
+
+@pytest.mark.parametrize("lang, said", [
+    ("nl", "Bestandsnaam: 1 tot 200 tekens"),
+    ("en", "fileName must be 1 to 200 characters, without control"),
+])
+def test_a_refused_file_name_is_named_on_the_page(app, lang, said):  # noqa: F811
+    _, team, [(member, token), _] = team_of_two(app)
+    member.post("/taal", data={"csrf": token, "taal": lang, "terug": "/"})
+
+    refused = member.post(f"/mijn/teams/{team.name}/producten",
+                          data={"csrf": token, "titel": "Notulen"},
+                          files={"bestand": ("a\u200btxt.pdf", b"x",
+                                             "application/pdf")})
+
+    assert refused.status_code == 400
+    assert said in refused.text
+
+
 def test_a_wrong_product_or_a_stranger_changes_nothing(app):  # noqa: F811
     _, team, [(member, token), _] = team_of_two(app)
     stranger, stranger_token = signed_in_holder(app)
