@@ -276,7 +276,8 @@ def _check_checkpoints(walk: _Walk, signed: list[tuple[int, bytes]]) -> None:
 # subject_index``), each with the entry's columns it copies: the holder's
 # inzage and the DPO's subject filter read them below the mark, so a row
 # deleted, changed or added there hides or invents an access.
-_INDEXES = (("subjects", ("subject", "started_at_ms")),)
+_INDEXES = (("subjects", ("subject", "started_at_ms")),
+            ("keys", ("organisation", "started_at_ms", "trace_id")))
 
 
 def _check_indexes(log: MerkleLog, conn: Connection, head: Head) -> None:

@@ -40,3 +40,23 @@ def test_a_subjects_row_deleted_below_the_mark_fails_verification(log, engine, t
         conn.execute(delete(tables.subjects).where(tables.subjects.c.subject == subject))
     assert log.entries(subject=subject, limit=1000) == []
     assert not log.verify().ok
+
+
+def test_an_entry_keys_row_changed_below_the_mark_fails_verification(log, engine,
+                                                                     tables):
+    records = filled(log, 3, 2)
+    catch_up(log.engine, log.tables)
+    organisation = next(r.organisation for r in records if r.kind == "processing")
+    with engine.begin() as conn:
+        conn.execute(update(tables.keys).where(
+            tables.keys.c.organisation == organisation).values(organisation="GM9999"))
+    assert not log.verify().ok
+
+
+def test_an_entry_keys_row_deleted_below_the_mark_fails_verification(log, engine,
+                                                                     tables):
+    filled(log, 3, 2)
+    catch_up(log.engine, log.tables)
+    with engine.begin() as conn:
+        conn.execute(delete(tables.keys).where(tables.keys.c.idx == 1))
+    assert not log.verify().ok
