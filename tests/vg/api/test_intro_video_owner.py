@@ -33,7 +33,8 @@ def _card_video(world: World, staff: dict, person) -> str | None:
     assignment = world.assignment(staff, world.skills(2))
     page = world.client.get(f"/api/v1/opdrachten/{assignment}/kandidaten",
                             headers=staff).json()
-    card = next(c for c in page["candidates"] if c["subject"] == person.subject)
+    shown = world.name_for(staff, person)
+    card = next(c for c in page["candidates"] if c["subject"] == shown)
     return card["workcontext"].get("introVideo", {}).get("contentUrl")
 
 

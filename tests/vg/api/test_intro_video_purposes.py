@@ -22,7 +22,7 @@ def _team_video(world):
     assignment = world.assignment(staff, skills)
     world.match(staff, assignment, person)
     formed = world.client.post(f"{API}/teams", headers=staff, json={
-        "assignment": assignment, "members": [person.subject]})
+        "assignment": assignment, "members": [world.name_for(staff, person)]})
     assert formed.status_code == 201, formed.text
     name = formed.json()["name"]
     page = world.client.get(f"{API}/teams/{name}", headers=staff).json()

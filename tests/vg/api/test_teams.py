@@ -415,7 +415,8 @@ def _zeist_team(world, team, name):
     assignment = world.assignment(staff, world.skills())
     world.match(staff, assignment, team["bram"])
     return staff, world.client.post(f"{API}/teams", headers=staff, json={
-        "assignment": assignment, "members": [team["bram"].subject], "name": name})
+        "assignment": assignment, "members": [world.name_for(staff, team["bram"])],
+        "name": name})
 
 
 def test_two_organisations_may_give_their_teams_the_same_name(world, team):
@@ -433,7 +434,8 @@ def test_two_organisations_may_give_their_teams_the_same_name(world, team):
 
 def test_a_name_taken_refusal_is_about_the_own_organisation_only(world, team):
     _zeist_team(world, team, "de-zeister-ploeg")
-    body = {"assignment": team["assignment"], "members": [team["sanne"].subject],
+    body = {"assignment": team["assignment"],
+            "members": [world.name_for(team["staff"], team["sanne"])],
             "name": "de-zeister-ploeg"}
 
     first = world.client.post(f"{API}/teams", headers=team["staff"], json=body)
