@@ -26,11 +26,6 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESSIV
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
 from .errors_work import CandidateNotFound, InvalidWorkInput
 
 NAME_LENGTH = 52
@@ -46,7 +41,7 @@ class OrgPseudonyms:
 
     def __init__(self, secret: bytes):
         self._cipher = lru_cache(maxsize=_KEYS_KEPT)(
-            lambda organisation: AESSIV(_derive(secret, organisation)))
+            lambda organisation: _aes_siv(_derive(secret, organisation)))
 
     def shown(self, organisation: str, pseudonym: str) -> str:
         """The name ``organisation`` knows the holder with ``pseudonym`` by."""
@@ -61,6 +56,8 @@ class OrgPseudonyms:
         answer the caller gives to a person it does not know."""
         if not isinstance(name, str) or not NAME.fullmatch(name):
             raise InvalidWorkInput([NAME_MUST])
+        from cryptography.exceptions import InvalidTag
+
         spelled = name.upper()
         try:
             sealed = base64.b32decode(spelled + "====")
@@ -76,6 +73,17 @@ def is_name(text: object) -> bool:
     return isinstance(text, str) and NAME.fullmatch(text) is not None
 
 
+def _aes_siv(key: bytes):
+    # Imported on first use: a worker that never answers an organisation (one that
+    # only streams binaries, say) does not load the library (tests/vg/test_wiring.py).
+    from cryptography.hazmat.primitives.ciphers.aead import AESSIV
+
+    return AESSIV(key)
+
+
 def _derive(secret: bytes, organisation: str) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     return HKDF(algorithm=hashes.SHA256(), length=64, salt=None,
                 info=_INFO + organisation.encode("utf-8")).derive(secret)

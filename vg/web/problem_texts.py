@@ -23,6 +23,8 @@ FORMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (_WORD + r" must be a (day|moment) from (?P<low>\S+) to (?P<high>\S+)",
          "detail.date_range"),
         (_WORD + r" must be (?P<low>\d+) to (?P<high>\d+) characters", "detail.length"),
+        (_WORD + r" must be (?P<low>\d+) to (?P<high>\d+) characters, one of them "
+         r"visible", "detail.length_visible"),
         (_WORD + r" must be at most (?P<high>\d+) characters", "detail.max_length"),
         (_WORD + r" must be one of (?P<choices>.+)", "detail.choice"),
         (_WORD + r" must not exceed (?P<other>[A-Za-z_]+)", "detail.not_above"),

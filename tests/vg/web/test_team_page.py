@@ -94,14 +94,15 @@ def test_a_file_named_in_dutch_is_added_as_the_browser_names_it(
     assert upload.status_code == 303, upload.text
     page = other.get(f"/mijn/teams/{team.name}").text
     assert f"({file_name}, " in page
-    product = re.search(rf'href="({path}/\d+)" download', page).group(1)
+    product = re.search(rf'href="({path}/\d+\?organisatie=\w+)" download',
+                        page).group(1)
     assert other.get(product).headers["content-disposition"].startswith(
         "attachment; filename=")
 
 
 @pytest.mark.parametrize("lang, said", [
     ("nl", "Bestandsnaam: 1 tot 200 tekens"),
-    ("en", "fileName must be 1 to 200 characters, without control"),
+    ("en", "File name: 1 to 200 characters, without control"),
 ])
 def test_a_refused_file_name_is_named_on_the_page(app, lang, said):  # noqa: F811
     _, team, [(member, token), _] = team_of_two(app)
