@@ -209,6 +209,20 @@ def test_the_entries_trace_index_is_narrowed_keeping_every_record_and_proof(
         tables.metadata.drop_all(engine)
 
 
+def _thirty_appends_at_an_old_revision(engine: Engine, prefix: str,
+                                       tables: AuditTables) -> tuple[AuditLog, list]:
+    """A log at whatever revision the tables are, from its empty head (as
+    create_tables wrote it) through thirty appends of five records."""
+    log = AuditLog(engine, prefix=prefix, signer=SIGNER, subject_thread=False)
+    with engine.begin() as conn:
+        conn.execute(tables.head.insert().values(
+            id=1, size=0, root_hash=MemoryTree().root().hex(), frontier="", pruned=0))
+    records = [r for n in range(1, 31) for r in request(n, 4)]
+    for n in range(30):
+        log.append(records[n * 5:(n + 1) * 5])
+    return log, records
+
+
 def test_the_subject_index_becomes_a_table_holding_every_entry(engine, prefix, tables):
     # A log at the narrowed trace index, its entries searched by a subject index.
     with engine.begin() as conn:
@@ -217,14 +231,7 @@ def test_the_subject_index_becomes_a_table_holding_every_entry(engine, prefix, t
     try:
         assert index_columns(engine, tables.entries.name)[subject_index] == [
             "subject", "started_at_ms"]
-        log = AuditLog(engine, prefix=prefix, signer=SIGNER, subject_thread=False)
-        with engine.begin() as conn:  # the empty head, as create_tables wrote it
-            conn.execute(tables.head.insert().values(
-                id=1, size=0, root_hash=MemoryTree().root().hex(), frontier="",
-                pruned=0))
-        records = [r for n in range(1, 31) for r in request(n, 4)]
-        for n in range(30):
-            log.append(records[n * 5:(n + 1) * 5])
+        log, records = _thirty_appends_at_an_old_revision(engine, prefix, tables)
         with engine.connect() as conn:
             rows = conn.execute(select(tables.entries).order_by(
                 tables.entries.c.idx)).all()
@@ -312,14 +319,7 @@ def test_the_entries_indexes_become_a_table_written_behind_the_log(
              f"ix_{tables.entries.name}_trace": ["trace_id"]}
     try:
         assert index_columns(engine, tables.entries.name) == moved
-        log = AuditLog(engine, prefix=prefix, signer=SIGNER, subject_thread=False)
-        with engine.begin() as conn:  # the empty head, as create_tables wrote it
-            conn.execute(tables.head.insert().values(
-                id=1, size=0, root_hash=MemoryTree().root().hex(), frontier="",
-                pruned=0))
-        records = [r for n in range(1, 31) for r in request(n, 4)]
-        for n in range(30):
-            log.append(records[n * 5:(n + 1) * 5])
+        log, records = _thirty_appends_at_an_old_revision(engine, prefix, tables)
         with engine.begin() as conn:  # the subjects copied up to leaf 100
             e, s = tables.entries, tables.subjects
             conn.execute(s.insert().from_select(

@@ -45,7 +45,8 @@ def candidate_video(world: World, staff: dict, person: Person) -> str:
     page = world.client.get(f"/api/v1/opdrachten/{assignment}/kandidaten",
                             headers=staff)
     assert page.status_code == 200, page.text
-    card = next(c for c in page.json()["candidates"] if c["subject"] == world.seen_by(person))
+    shown = world.seen_by(person)
+    card = next(c for c in page.json()["candidates"] if c["subject"] == shown)
     return card["workcontext"]["introVideo"]["contentUrl"]
 
 
@@ -286,12 +287,7 @@ def test_a_deleted_video_is_left_out_of_the_disclosure_and_its_copy_ends(world):
                                   headers=person.headers)
     assert removed.status_code == 204  # the grant is published again at once
 
-    assignment = world.assignment(staff, world.skills(2))
-    page = world.client.get(f"/api/v1/opdrachten/{assignment}/kandidaten",
-                            headers=staff).json()
-
-    shown = world.seen_by(person)
-    card = next(c for c in page["candidates"] if c["subject"] == shown)
+    page, card = _candidate_card(world, staff, person)
     assert "introVideo" not in card["workcontext"]
     assert pod_id not in json.dumps(page)
     assert shared(world) == [] and copies(world) == []
@@ -346,11 +342,15 @@ def test_only_the_holders_own_video_reaches_their_card(world, named):
     assert saved.status_code == 200, saved.text
 
     world.grant(person, ["skills", "intro_video"])
+    page, card = _candidate_card(world, staff, person)
+    assert "introVideo" not in card["workcontext"]
+    assert len(shared(world)) == 1
+
+
+def _candidate_card(world, staff, person) -> tuple[dict, dict]:
+    """A new assignment's candidate page for ``staff`` and ``person``'s card on it."""
     assignment = world.assignment(staff, world.skills(2))
     page = world.client.get(f"/api/v1/opdrachten/{assignment}/kandidaten",
                             headers=staff).json()
-
     shown = world.seen_by(person)
-    card = next(c for c in page["candidates"] if c["subject"] == shown)
-    assert "introVideo" not in card["workcontext"]
-    assert len(shared(world)) == 1
+    return page, next(c for c in page["candidates"] if c["subject"] == shown)
