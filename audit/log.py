@@ -205,14 +205,19 @@ class MerkleLog:
                                  if engine.dialect.name == "postgresql" else None)
         self._wal = (WalCheckpointer(engine)
                      if wal_thread and engine.dialect.name == "sqlite" else None)
-        self._subjects = (SubjectIndexer(engine, self._tables)
-                          if subject_thread else None)
+        self._sqlite = engine.dialect.name == "sqlite"
+        # Held while the SQLite writer (``_writer``) is in use: by the leading
+        # thread for a group's transaction, by the subjects thread for a batch.
+        self._writer_lock = threading.Lock()
+        self._subjects = (SubjectIndexer(
+            engine, self._tables,
+            on_writer=self._on_writer if self._sqlite else None)
+            if subject_thread else None)
         self._signer = signer
         self._queue_lock = threading.Lock()
         self._queue: list[_Waiter] = []
         self._leading = False
         self._helper = Helper()
-        self._sqlite = engine.dialect.name == "sqlite"
         self._held: Any = None  # the SQLite connection appends write on (_writer)
         if self._sqlite:
             event.listen(engine, "engine_disposed", _releases_writer_of(self))
@@ -313,7 +318,11 @@ class MerkleLog:
                 group.append(self._queue.pop(0))
                 taken += len(group[-1].records)
         try:
-            self._transaction(group)
+            if self._sqlite:
+                with self._writer_lock:
+                    self._transaction(group)
+            else:
+                self._transaction(group)
         except Exception as exc:  # anything at all: those requests must fail (inv. 4)
             for waiter in group:
                 waiter.failed = exc
@@ -360,6 +369,44 @@ class MerkleLog:
             raise
         if not self._sqlite:
             fairy.close()
+
+    def _on_writer(self, batch: Callable[[Any], T]) -> T:
+        """Run ``batch`` (the subjects thread's, ``audit.subject_index``) in a
+        transaction of its own on the SQLite writer, between two group commits.
+
+        On a connection of its own the batch was a second writer: an append
+        that met its write lock slept in SQLite's busy handler (a millisecond
+        and more, many times over; the fill to ten million spent most of its
+        commit stage blocked), and each of the two connections dropped its page
+        cache whenever the other had written, so each batch read the pages of
+        the subjects table and the key indexes it wrote again, and each append
+        the head, tiles and tables'. Here appends queue while a batch runs and
+        go in the next group. The batch commits without its own fsync
+        (``synchronous = NORMAL`` for that one commit): its rows are derived
+        from entries already durable, it moves the mark in the same
+        transaction, and the next append's fsync of the WAL makes it durable
+        too; lost in a crash, it is written again by the next batch. The
+        connection's setting is restored before any append runs on it; after
+        any failure the connection is given up, as ``_transaction`` does."""
+        with self._writer_lock:
+            fairy = self._writer()
+            raw = fairy.dbapi_connection
+            try:
+                level = int(raw.execute("PRAGMA synchronous").fetchone()[0])
+                raw.execute("PRAGMA synchronous = NORMAL")
+                raw.execute("BEGIN IMMEDIATE")
+                result = batch(raw)
+                raw.commit()
+                raw.execute(f"PRAGMA synchronous = {level}")
+            except BaseException:  # given up, so never used at NORMAL again
+                self._held = None
+                try:
+                    raw.rollback()
+                except Exception:
+                    fairy.invalidate()
+                fairy.close()
+                raise
+            return result
 
     def _writer(self) -> Any:
         """The connection an append writes on. On PostgreSQL one from the pool

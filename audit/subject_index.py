@@ -36,6 +36,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
@@ -64,36 +66,65 @@ def index_batch(conn: Connection, tables: AuditTables, step: int
     """One batch inside the caller's transaction: the entries from the mark up to
     ``step`` leaf indices further (at most to the head); returns how far the mark
     moved, and where it is now."""
+    def run(sql: str, params: dict[str, int]) -> Any:
+        result = conn.execute(text(sql), params)
+        return result.scalar() if result.returns_rows else None
+
+    return _batch(run, tables, step)
+
+
+def index_batch_raw(raw: Any, tables: AuditTables, step: int) -> tuple[int, int]:
+    """``index_batch`` through the driver's own cursor on its connection ``raw``
+    (SQLite's sqlite3 module, which takes the same ``:name`` parameters), in the
+    transaction open on it: the appending connection's (``MerkleLog``)."""
+    cursor = raw.cursor()
+
+    def run(sql: str, params: dict[str, int]) -> Any:
+        row = cursor.execute(sql, params).fetchone()
+        return row[0] if row is not None else None
+
+    try:
+        return _batch(run, tables, step)
+    finally:
+        cursor.close()
+
+
+def _batch(run: Callable[[str, dict[str, int]], Any], tables: AuditTables,
+           step: int) -> tuple[int, int]:
     mark, head = tables.subjects_mark.name, tables.head.name
     # Writing the mark row first takes its lock (PostgreSQL's row lock, SQLite's
     # write lock): a second indexer waits here and then starts where this ends.
-    upto = conn.execute(text(f"UPDATE {mark} SET upto = upto WHERE id = 1 "
-                             "RETURNING upto")).scalar()
+    upto = run(f"UPDATE {mark} SET upto = upto WHERE id = 1 RETURNING upto", {})
     if upto is None:
         return 0, 0  # no mark row: the tables are not created yet
-    size = conn.execute(text(f"SELECT size FROM {head}")).scalar() or 0
+    size = run(f"SELECT size FROM {head}", {}) or 0
     end = min(size, upto + step)
     if end <= upto:
         return 0, upto
     span = {"upto": upto, "end": end}
-    conn.execute(text(
-        f"INSERT INTO {tables.subjects.name} (subject, started_at_ms, idx) "
+    run(f"INSERT INTO {tables.subjects.name} (subject, started_at_ms, idx) "
         f"SELECT subject, started_at_ms, idx FROM {tables.entries.name} "
-        "WHERE idx >= :upto AND idx < :end"), span)
-    conn.execute(text(
-        f"INSERT INTO {tables.keys.name} "
+        "WHERE idx >= :upto AND idx < :end", span)
+    run(f"INSERT INTO {tables.keys.name} "
         "(idx, organisation, started_at_ms, trace_id) "
         f"SELECT idx, organisation, started_at_ms, trace_id FROM "
-        f"{tables.entries.name} WHERE idx >= :upto AND idx < :end"), span)
-    conn.execute(text(f"UPDATE {mark} SET upto = :end WHERE id = 1"), {"end": end})
+        f"{tables.entries.name} WHERE idx >= :upto AND idx < :end", span)
+    run(f"UPDATE {mark} SET upto = :end WHERE id = 1", {"end": end})
     return end - upto, end
+
+
+# Runs a batch, given the driver's connection, in a transaction of its own on
+# the connection appends write on, and returns the batch's result (``MerkleLog``).
+OnWriter = Callable[[Callable[[Any], tuple[int, int]]], tuple[int, int]]
 
 
 class SubjectIndexer:
     def __init__(self, engine: Engine, tables: AuditTables, lag_leaves: int = 1024,
-                 interval_s: float = 0.2, idle_s: float = 1.0) -> None:
+                 interval_s: float = 0.2, idle_s: float = 1.0,
+                 on_writer: OnWriter | None = None) -> None:
         self._engine = engine
         self._tables = tables
+        self._on_writer = on_writer
         self._lag = lag_leaves
         self._seen = 0  # the mark as this process last moved or read it
         self._stopped = False
@@ -141,6 +172,12 @@ class SubjectIndexer:
 
     def _catch_up(self) -> None:
         try:
-            self._seen = catch_up(self._engine, self._tables)[1]
+            if self._on_writer is None:
+                self._seen = catch_up(self._engine, self._tables)[1]
+                return
+            done = 1
+            while done and not self._stopped:  # appends go in between
+                done, self._seen = self._on_writer(
+                    lambda raw: index_batch_raw(raw, self._tables, BATCH))
         except Exception:  # the next nudge tries again; queries search the tail
             logger.warning("audit subject index could not catch up", exc_info=True)

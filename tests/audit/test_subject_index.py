@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from audit import AuditLog
@@ -153,3 +154,56 @@ def test_a_missing_subjects_mark_fails_verification(log, engine):
         conn.execute(log.tables.subjects_mark.delete())
     report = log.verify()
     assert not report.ok and "mark" in report.problem
+
+
+# --- on SQLite the batch runs on the appending connection, between two commits ----
+
+
+def synchronous_of_writer(log: AuditLog) -> int:
+    return log._writer().dbapi_connection.execute("PRAGMA synchronous").fetchone()[0]
+
+
+def test_on_sqlite_the_thread_writes_on_the_appending_connection_and_leaves_it_durable(
+        engine, prefix, tables, backend):
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL's indexer has connections of its own")
+    log = AuditLog(engine, prefix=prefix, subject_thread=True)
+    log._subjects._lag, log._subjects._interval = 30, 0.01
+    log.create_tables()
+    try:
+        log.append(request(1, 5))
+        writer = log._writer()
+        for n in range(2, 7):  # 36 leaves: the thread starts
+            log.append(request(n, 5))
+        log._subjects._thread.join(timeout=10)
+        assert mark(log) == 36 and len(indexed(log)) == 30
+        assert log._writer() is writer  # one writer: no busy wait, no stale cache
+        assert synchronous_of_writer(log) == 2  # FULL again for the next append
+    finally:
+        log.close()
+        tables.metadata.drop_all(engine)
+
+
+def test_on_sqlite_a_failed_batch_gives_up_the_writer_and_appends_stay_durable(
+        engine, prefix, tables, backend):
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL's indexer has connections of its own")
+    log = AuditLog(engine, prefix=prefix, subject_thread=False)
+    log.create_tables()
+    try:
+        log.append(request(1, 2))
+        writer = log._writer()
+
+        def fails(raw):
+            raw.execute(f"DELETE FROM {tables.entries.name}")
+            raise RuntimeError("the batch failed")
+
+        with pytest.raises(RuntimeError):
+            log._on_writer(fails)
+        assert log._writer() is not writer
+        assert synchronous_of_writer(log) == 2
+        log.append(request(2, 2))
+        assert log.count() == 4 and log.verify().ok  # the failed batch rolled back
+    finally:
+        log.close()
+        tables.metadata.drop_all(engine)
