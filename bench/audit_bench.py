@@ -270,7 +270,7 @@ def bench_load(log: AuditLog, entries: int, batch: int, threads: int,
     commit). The records are built between timed rounds of ``chunk`` requests per
     caller, so only the log's work is timed (wall clock and process CPU)."""
     requests = entries // batch
-    append_s = append_cpu_s = window_s = 0.0
+    append_s = append_cpu_s = window_s = window_cpu_s = 0.0
     window_n = done = 0
     latencies: list[float] = []
     progress: list[dict[str, Any]] = []
@@ -289,15 +289,18 @@ def bench_load(log: AuditLog, entries: int, batch: int, threads: int,
         spent, cpu = run_callers(log, work, latencies, callers)
         append_s, append_cpu_s, window_s = append_s + spent, append_cpu_s + cpu, \
             window_s + spent
+        window_cpu_s += cpu
         window_n += n * batch
         before, done = done, done + n
         if before // report_every != done // report_every or done == requests:
             progress.append({"entries": done * batch,
                              "entries_per_s": round(done * batch / append_s),
                              "since_last_entries_per_s": round(window_n / window_s),
+                             "since_last_cpu_us_per_entry": round(
+                                 window_cpu_s / window_n * 1e6, 2),
                              "wall_s": round(time.monotonic() - started),
                              "load_1": round(os.getloadavg()[0], 1)})
-            window_s, window_n = 0.0, 0
+            window_s, window_cpu_s, window_n = 0.0, 0.0, 0
             print(f"  {progress[-1]}", flush=True)
     return {
         "stopped_early": done < requests, "entries": done * batch,
