@@ -211,7 +211,7 @@ class MerkleLog:
         self._writer_lock = threading.Lock()
         self._subjects = (SubjectIndexer(
             engine, self._tables,
-            on_writer=self._on_writer if self._sqlite else None)
+            on_writer=_on_writer_of(self) if self._sqlite else None)
             if subject_thread else None)
         self._signer = signer
         self._queue_lock = threading.Lock()
@@ -1014,6 +1014,20 @@ def _releases_writer_of(log: MerkleLog) -> Any:
             found._release_writer()
 
     return release
+
+
+def _on_writer_of(log: MerkleLog) -> Any:
+    """``log._on_writer`` for its subjects thread, holding the log weakly (as
+    ``_releases_writer_of`` does), so the thread keeps no log alive."""
+    ref = weakref.ref(log)
+
+    def on_writer(batch: Callable[[Any], T]) -> T:
+        found = ref()
+        if found is None:
+            raise AuditError("the audit log was closed")
+        return found._on_writer(batch)
+
+    return on_writer
 
 
 PRUNE_ACTOR = "system:retention"

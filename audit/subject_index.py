@@ -16,19 +16,24 @@ itself (``audit.queries``), so it finds every entry whether indexed or not.
 Each batch is one transaction that moves the mark (``upto``: every entry before
 it is in both tables) over the entries it copies, all of them committed (below the
 head's size as this transaction sees it). It locks the mark row first, so
-indexers of several processes take turns and never copy an entry twice; on
-SQLite it holds the write lock for the batch, so a batch is kept short
-(``BATCH`` leaves): an append that meets it waits in SQLite's busy handler,
-which sleeps a millisecond or more, so a request now and then takes that much
-longer. The thread starts once the log has grown ``lag_leaves``
+indexers of several processes take turns and never copy an entry twice. A
+batch is kept short (``BATCH`` leaves): it holds the write lock, and appends
+wait for it. The thread starts once the log has grown ``lag_leaves``
 past the mark it last saw (``nudge``), so a batch holds that many leaves and
 the tail a query searches stays about that long; it runs at most every
 ``interval_s`` and stops when appends stop. ``catch_up`` does the same on the
 caller's thread (tests, a process that appends without the thread).
 
-On SQLite this thread is a second writer: a transaction of another connection
-to the same file that read before it wrote may find its snapshot stale and get
-SQLITE_BUSY at once, as it would after another process's append.
+On SQLite the thread writes each batch on the connection appends write on,
+between two group commits (``on_writer``, ``MerkleLog._on_writer``): appends
+queue in the process while it runs instead of sleeping in SQLite's busy
+handler, and neither the batches nor the appends find their page cache
+dropped by the other's writes. On PostgreSQL it writes on a pooled
+connection of its own; the row lock of the mark is all the batches share
+with the appends there. ``catch_up`` on SQLite, like another process's
+append, is a second writer: a transaction of another connection to the same
+file that read before it wrote may find its snapshot stale and get
+SQLITE_BUSY at once.
 """
 
 from __future__ import annotations
