@@ -15,23 +15,25 @@ checked lowercase hex and closed-set values plain words by the records
 themselves, but are escaped too, so a record changed behind its validation still
 gives the bytes ``canonical_bytes`` would.
 
-The entries of one request differ only in their ``span_id`` and ``subject``:
-every other value (trace, times, activity, organisation, fields, grants, ...) is
-the request's. So the entries are grouped by those shared values (``_SHARED``),
-and per group the canonical text around the two is written once, as three
-pieces, and so are the row's shared columns; each entry then costs two escapes,
-a join and its hash: 2.0 us a record against 3.4 before, in one process
-alternating the two on the benchmark's requests (README, audit log benchmark).
-The group is keyed by the values themselves, so two entries share pieces only
-when every value that went into them is equal. Entries next to each other with
-the same values form a run (``EntryRun``): the row's shared columns are kept
-once per run, with each entry's ``idx``, ``span_id`` and ``subject`` beside
-them, so no row is built per entry until the store asks for one (binary
-``COPY``), and SQLite binds the shared columns once per statement. A run is
-found by comparing an entry's values with the previous entry's (identity
-first, element by element) rather than by hashing them: hashing the two fresh
-datetimes of every entry cost more than the comparison. In one process, on the
-benchmark's requests, the encoding went from 2.7 to 1.8 us a record.
+The entries of one request differ only in their ``span_id``, ``subject``,
+``fields`` and ``grants`` (``audit.entry.PER_SUBJECT``: each subject is shown on
+its own grants, so a page of candidates has as many grant lists as candidates):
+every other value (trace, times, activity, organisation, ...) is the request's.
+So the entries are grouped by those shared values (``_SHARED``), and per group
+the canonical text around the four is written once, as pieces, and so are the
+row's shared columns; each entry then costs two escapes, two look-ups of its
+key lists' JSON (kept per batch by value), a join and its hash. The group is
+keyed by the values themselves, so two entries share pieces only when every
+value that went into them is equal. Entries next to each other with the same
+values form a run (``EntryRun``): the row's shared columns are kept once per
+run, with each entry's ``idx``, ``span_id``, ``subject``, ``fields`` and
+``grants`` beside them, so no row is built per entry until the store asks for
+one (binary ``COPY``), and SQLite binds the shared columns once per statement.
+A run is found by comparing an entry's values with the previous entry's
+(identity first, element by element) rather than by hashing them: hashing the
+two fresh datetimes of every entry cost more than the comparison. When the
+grants were among the shared values, a page of ten candidates made ten runs of
+one entry: ten texts written whole and, on SQLite, ten statements.
 """
 
 from __future__ import annotations
@@ -48,10 +50,12 @@ from audit.entry import AccessRecord, AuditEntry, Record, iso_ms, to_epoch_ms
 Row = list[Any]  # [leaf index (offset in the batch until placed), *columns]
 
 # Keys in sorted order (RFC 8785 for ASCII keys), the record's kind written in;
-# an entry's text in three pieces, around its span_id's value and its subject's.
-_ENTRY_BEFORE = ('\x00{"ended_at":%s,"fields":%s,"grants":%s,"kind":"processing",'
-                 '"name":%s,"organisation":%s,"outcome":%s,%s"processing_activity":%s,'
-                 '"purpose":%s,"reason":%s,"span_id":')
+# an entry's text in pieces, around the values of its fields, grants, span_id
+# and subject.
+_ENTRY_START = '\x00{"ended_at":%s,"fields":'
+_ENTRY_GRANTS = ',"grants":'
+_ENTRY_BEFORE = (',"kind":"processing","name":%s,"organisation":%s,"outcome":%s,'
+                 '%s"processing_activity":%s,"purpose":%s,"reason":%s,"span_id":')
 _ENTRY_BETWEEN = ',"started_at":%s,"status":%s,"subject":'
 _ENTRY_AFTER = ',"subject_type":%s,"trace_id":%s}'
 _ACCESS = ('\x00{"action":%s,"actor":%s,"kind":"access","occurred_at":%s,'
@@ -61,10 +65,11 @@ _ACCESS = ('\x00{"action":%s,"actor":%s,"kind":"access","occurred_at":%s,'
 
 class EntryRun(NamedTuple):
     """Entries next to each other in a batch that share every value but their
-    ``span_id`` and ``subject``: ``shared`` holds the row's other columns in
-    table order (without ``idx``, ``span_id`` and ``subject``), ``members`` the
-    three that differ, flat: ``[offset, span_id, subject, offset, ...]``, each
-    offset the entry's place in the batch until the append places it."""
+    own (``audit.entry.PER_SUBJECT``): ``shared`` holds the row's other columns
+    in table order (without ``idx`` and those), ``members`` the ``MEMBER_WIDTH``
+    that differ, flat: ``[offset, span_id, subject, fields, grants, offset,
+    ...]`` (the key lists as their stored JSON), each offset the entry's place
+    in the batch until the append places it."""
 
     shared: tuple[Any, ...]
     members: list[Any]
@@ -80,17 +85,19 @@ class EntryRun(NamedTuple):
         after the whole transaction, and thousands of them alive at once make
         the garbage collector run, and scan them, every few hundred rows."""
         shared = self.shared
-        row = [None, shared[0], None, *shared[1:_SUBJECT_AT - 2], None,
-               *shared[_SUBJECT_AT - 2:]]
+        row = [None, shared[0], None, *shared[1:8], None, shared[8], None, None,
+               *shared[9:]]
         members = iter(self.members)
-        for offset, span, subject in zip(members, members, members):
-            row[0], row[2], row[_SUBJECT_AT] = offset + base, span, subject
+        for offset, span, subject, fields, grants in zip(*[members] * MEMBER_WIDTH):
+            row[0], row[2], row[10], row[12], row[13] = (
+                offset + base, span, subject, fields, grants)
             yield row
 
 
-# Where ``subject`` sits in an entry's row (after idx, trace_id, span_id and the
-# seven columns from parent_span_id to purpose); ``span_id`` is at 2.
-_SUBJECT_AT = 10
+# An entry's row: idx, trace_id, span_id (2), the seven columns from
+# parent_span_id to purpose, subject (10), subject_type, fields (12), grants
+# (13), outcome, status, reason.
+MEMBER_WIDTH = 5  # values per entry in ``EntryRun.members``
 
 
 def leaf_rows(records: Sequence[Record]
@@ -112,13 +119,15 @@ def leaf_rows(records: Sequence[Record]
             # Tuple equality compares element by element, each by identity
             # first: far cheaper than hashing two fresh datetimes per entry.
             if pieces is None or values != last:
-                last, pieces = values, _shared(values, times, keys)
+                last, pieces = values, _shared(values, times)
                 members = []
-                runs.append(EntryRun(pieces[3], members))
+                runs.append(EntryRun(pieces[4], members))
             span, subject = record.span_id, record.subject
-            members += (offset, span, subject)
-            text = "".join((pieces[0], _json(span), pieces[1], _json(subject),
-                            pieces[2]))
+            fields = keys.get(record.fields) or _keys(keys, record.fields)
+            grants = keys.get(record.grants) or _keys(keys, record.grants)
+            members += (offset, span, subject, fields, grants)
+            text = "".join((pieces[0], fields, _ENTRY_GRANTS, grants, pieces[1],
+                            _json(span), pieces[2], _json(subject), pieces[3]))
         elif type(record) is AccessRecord:
             pieces = None  # a run is entries next to each other
             row, text = _access(offset, record, times)
@@ -129,34 +138,33 @@ def leaf_rows(records: Sequence[Record]
     return runs, access, leaves
 
 
-# An entry's values but ``span_id`` and ``subject``: those its request's entries
-# share. ``_shared`` reads them by position, in this order.
+# An entry's values but its own (span_id, subject, fields, grants): those its
+# request's entries share. ``_shared`` reads them by position, in this order.
 _SHARED = attrgetter("trace_id", "parent_span_id", "name", "started_at", "ended_at",
                      "processing_activity", "organisation", "purpose",
-                     "subject_type", "fields", "grants", "outcome", "status",
-                     "reason")
-# The canonical text before ``span_id``'s value, between it and ``subject``'s,
-# after that; the row's columns but idx, span_id and subject, in table order.
-_Shared = tuple[str, str, str, tuple[Any, ...]]
+                     "subject_type", "outcome", "status", "reason")
+# The canonical text before the fields' value, between the grants' and the
+# span_id's, between that and the subject's, after that; the row's columns but
+# idx and an entry's own, in table order.
+_Shared = tuple[str, str, str, str, tuple[Any, ...]]
 
 
-def _shared(values: tuple[Any, ...], times: dict[datetime, tuple[int, str]],
-            keys: dict[tuple[str, ...], str]) -> _Shared:
+def _shared(values: tuple[Any, ...], times: dict[datetime, tuple[int, str]]
+            ) -> _Shared:
     (trace, parent, name, started_at, ended_at, activity, organisation, purpose,
-     subject_type, field_list, grant_list, outcome, status, reason) = values
+     subject_type, outcome, status, reason) = values
     started = times.get(started_at) or _time(times, started_at)
     ended = times.get(ended_at) or _time(times, ended_at)
-    fields = keys.get(field_list) or _keys(keys, field_list)
-    grants = keys.get(grant_list) or _keys(keys, grant_list)
-    head = _ENTRY_BEFORE % (
-        ended[1], fields, grants, _json(name), _json(organisation), _json(outcome),
+    start = _ENTRY_START % ended[1]
+    before = _ENTRY_BEFORE % (
+        _json(name), _json(organisation), _json(outcome),
         "" if parent is None else f'"parent_span_id":{_json(parent)},',
         _json(activity), _json(purpose), _json(reason))
     middle = _ENTRY_BETWEEN % (started[1], _json(status))
     tail = _ENTRY_AFTER % (_json(subject_type), _json(trace))
-    return (head, middle, tail,
+    return (start, before, middle, tail,
             (trace, parent, name, started[0], ended[0], activity, organisation,
-             purpose, subject_type, fields, grants, outcome, status, reason))
+             purpose, subject_type, outcome, status, reason))
 
 
 def _access(offset: int, a: AccessRecord, times: dict[datetime, tuple[int, str]]

@@ -139,7 +139,7 @@ from audit.errors import (
     InvalidAuditQuery,
     NoSuchEntry,
 )
-from audit.leaves import EntryRun, leaf_rows
+from audit.leaves import MEMBER_WIDTH, EntryRun, leaf_rows
 from audit.note import Checkpoint, Signer, Verifier, format_proof
 from audit.note import unverified_checkpoint
 from audit.tables import AuditTables, audit_tables, copy_types, insert_sql
@@ -152,7 +152,7 @@ _HEAD_ID = 1
 _HASH_HEX = 64
 _GROUP_LIMIT = 5000  # records per group-commit transaction, beyond the first caller's
 # Rows per INSERT statement on SQLite: 128 rows of 17 columns are 2,176 parameters
-# (128 entries of a run 398), well below SQLite's limit of 32,766 (3.32 and later).
+# (128 entries of a run 652), well below SQLite's limit of 32,766 (3.32 and later).
 _SQLITE_ROWS = 128
 
 
@@ -470,8 +470,8 @@ class MerkleLog:
         leaves: list[bytes] = []
         for waiter in group:
             for run in waiter.entry_runs:
-                offsets = run.members[0::3]
-                run.members[0::3] = [offset + size for offset in offsets]
+                offsets = run.members[0::MEMBER_WIDTH]
+                run.members[0::MEMBER_WIDTH] = [offset + size for offset in offsets]
             runs += waiter.entry_runs
             for row in waiter.access_rows:
                 row[0] += size
@@ -577,9 +577,10 @@ class MerkleLog:
         On PostgreSQL as whole rows by binary ``COPY``, each serialised from one
         list per run refilled for each entry (``EntryRun.refilled_rows``). On
         SQLite each run's shared columns are bound once per statement and only
-        ``idx``, ``span_id`` and ``subject`` per entry (``run_insert_sql``): the
-        driver converts and SQLite copies each bound value, and an entry shares
-        fourteen of its seventeen with its run. Runs go in statements of a
+        ``idx`` and the entry's own values (span, subject, fields, grants) per
+        entry (``run_insert_sql``): the driver converts and SQLite copies each
+        bound value, and an entry shares twelve of its seventeen with its run
+        (a page of candidates is one run, one statement). Runs go in statements of a
         power of two of entries up to ``_SQLITE_ROWS``, so a handful of texts
         stay compiled in the driver's statement cache."""
         if self._engine.dialect.name == "postgresql":
@@ -591,11 +592,12 @@ class MerkleLog:
         try:
             for run in runs:
                 shared, members = list(run.shared), run.members
-                done, left = 0, len(members) // 3
+                done, left = 0, len(members) // MEMBER_WIDTH
                 while left:
                     count = min(_SQLITE_ROWS, 1 << (left.bit_length() - 1))
                     cursor.execute(run_insert_sql(table, count),
-                                   shared + members[3 * done:3 * (done + count)])
+                                   shared + members[MEMBER_WIDTH * done:
+                                                    MEMBER_WIDTH * (done + count)])
                     done, left = done + count, left - count
         finally:
             cursor.close()

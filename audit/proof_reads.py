@@ -11,12 +11,17 @@ need no partial tile (``MerkleLog._nodes``).
 The statement is a ``UNION ALL`` of one primary-key lookup per tile, after the
 head's row (level -1, its size in ``number``, its frontier's hex text in
 ``hashes``). Its text depends only on how many keys it takes, rounded up to a power
-of two (the last key repeated), so a handful of texts serve every proof. On
-PostgreSQL each is prepared on the server once per connection and then runs with
-one generic plan: the earlier statement, the keys as two arrays joined to the
-table, was planned again on every proof, because the server's estimate for a custom
-plan with a few keys always beat its generic plan with the default ten rows for
-``unnest`` (``plan_cache_mode`` ``auto``).
+of two, so a handful of texts serve every proof. The places past the keys asked
+for take a key no tile has (``_ABSENT``): a probe of the primary key that finds
+nothing. Repeating the last key instead read that tile twice, and on PostgreSQL
+fetched its 8 KiB out of line and sent it twice. On PostgreSQL each text is
+prepared on the server once per connection and runs with one generic plan from its
+first execution (``plan_cache_mode`` ``force_generic_plan`` on these connections:
+under ``auto`` the server planned each text afresh for its first five executions,
+0.1 to 0.5 ms each, before it settled on the generic plan). The earlier statement,
+the keys as two arrays joined to the table, was planned again on every proof,
+because the server's estimate for a custom plan with a few keys always beat its
+generic plan with the default ten rows for ``unnest``.
 
 On PostgreSQL the proofs have connections of their own (``PostgresProofReader``),
 in autocommit and with every integer parameter sent as ``int8``, so that one
@@ -42,6 +47,7 @@ from audit.tiles import TileKey
 HEAD_LEVEL = -1  # the head's row among the tiles: (-1, size, frontier)
 _HEAD_ID = 1
 MAX_KEYS = 256  # tiles per statement; more are read by more statements
+_ABSENT = (-2, 0)  # a key no tile has (tile levels start at 0): the padding
 _KEEP_IDLE = 4  # idle PostgreSQL connections kept for proofs
 
 
@@ -77,20 +83,21 @@ def statement(tiles_table: str, head_table: str, keys: int, *, postgres: bool
 
 def chunks(keys: Iterable[TileKey]) -> list[tuple[int, list[int]]]:
     """The keys, sorted, in statements of at most ``MAX_KEYS``: per statement its
-    padded key count and its parameters (level, number, level, number, ...)."""
+    padded key count and its parameters (level, number, level, number, ...), the
+    places past its keys taken by ``_ABSENT``."""
     wanted = sorted({(int(level), int(number)) for level, number in keys})
     out = []
     for start in range(0, len(wanted), MAX_KEYS):
         part = wanted[start:start + MAX_KEYS]
-        part += [part[-1]] * (padded(len(part)) - len(part))
+        part += [_ABSENT] * (padded(len(part)) - len(part))
         out.append((len(part), [value for key in part for value in key]))
     return out
 
 
 def parse(rows: Sequence[Sequence[Any]]) -> ProofRead:
-    """The rows of one or more ``statement``: the tiles (a tile asked for twice,
-    as padding, is one entry) and the head, the smallest one if several
-    statements read it: every tile read was there at that size."""
+    """The rows of one or more ``statement``: the tiles and the head, the
+    smallest one if several statements read it: every tile read was there at
+    that size."""
     size, frontier, found = -1, b"", {}
     for level, number, data in rows:
         if level == HEAD_LEVEL:
@@ -179,6 +186,9 @@ class PostgresProofReader:
         if conn.info.transaction_status:  # the engine's setup left a transaction
             conn.rollback()
         conn.autocommit = True
+        # Each statement text is planned once, generically: its plan is the
+        # same lookups whatever the keys (see the module docstring).
+        conn.execute("SET plan_cache_mode = force_generic_plan")
         # One parameter type for every key, whatever its size: psycopg keys its
         # prepared statements by text and parameter types.
         conn.adapters.register_dumper(int, Int8Dumper)

@@ -332,7 +332,8 @@ def insert_sql(table: Table, paramstyle: str, rows: int = 1) -> str:
 
 # The columns an entry has of its own; the rest it shares with its run
 # (``audit.leaves.EntryRun``), in the order the run's ``VALUES`` give them.
-_OWN_COLUMNS = {"idx": "column1", "span_id": "column2", "subject": "column3"}
+_OWN_COLUMNS = {"idx": "column1", "span_id": "column2", "subject": "column3",
+                "fields": "column4", "grants": "column5"}
 
 
 @functools.lru_cache(maxsize=64)
@@ -343,7 +344,7 @@ def run_insert_sql(table: Table, rows: int) -> str:
     of the text). Only the table's own names and counts go into the text."""
     names = ", ".join(c.name for c in table.columns)
     picked = ", ".join(_OWN_COLUMNS.get(c.name, "?") for c in table.columns)
-    values = ", ".join(["(?, ?, ?)"] * rows)
+    values = ", ".join(["(?, ?, ?, ?, ?)"] * rows)
     return (f"INSERT INTO {table.name} ({names}) SELECT {picked} "
             f"FROM (VALUES {values})")
 

@@ -55,8 +55,10 @@ def page_records(n: int, subjects: list[str], rng: random.Random) -> list:
         target="assignment 3", result="disclosed", origin="api", subjects=10,
         reason="candidate for assignment")
     chosen = rng.sample(subjects, 10)
+    # Each candidate is shown on a grant of its own, as the gate records it.
     return [access, *entries_per_subject(
-        ((spans[16 * i:16 * i + 16], s, FIELDS, (f"urn:uuid:{trace}",))
+        ((spans[16 * i:16 * i + 16], s, FIELDS, (f"urn:uuid:{s[:8]}-0000-4000-8000-"
+                                                  f"{s[8:20]}",))
          for i, s in enumerate(chosen, 1)),
         trace_id=trace, parent_span_id=access.span_id, name="assignment-candidates",
         started_at=now, ended_at=now, processing_activity=ACTIVITY,

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from audit import AccessRecord, AuditEntry
-from audit.leaves import leaf_rows
+from audit.leaves import MEMBER_WIDTH, leaf_rows
 from audit.merkle import leaf_hash
 from audit.tables import record_row
 from tests.audit.records import access, entry, request
@@ -54,9 +54,19 @@ def test_a_request_s_rows_are_split_by_table_in_order_with_their_offsets():
 def test_a_request_s_entries_make_one_run_and_an_access_record_ends_a_run():
     batch = [*request(7, 3), *request(7, 2)[1:], entry(8, 1), access(9), entry(8, 2)]
     runs, _accesses, _leaves = leaf_rows(batch)
-    assert [run.members[0::3] for run in runs] == [[1, 2, 3, 4, 5], [6], [8]]
+    assert [run.members[0::MEMBER_WIDTH] for run in runs] == [[1, 2, 3, 4, 5], [6], [8]]
     assert [run.rows(100)[0][0] for run in runs] == [101, 106, 108]
     assert encoded(batch) == expected(batch)
+
+
+def test_a_page_s_entries_on_their_own_fields_and_grants_make_one_run():
+    # As the gate records a page: each candidate shown on its own grant.
+    page = [access(7, subjects=3), *(
+        entry(7, i, fields=("skills", "level")[:1 + i % 2], grants=(f"grant-{i}",))
+        for i in range(3))]
+    runs, _accesses, _leaves = leaf_rows(page)
+    assert [run.members[0::MEMBER_WIDTH] for run in runs] == [[1, 2, 3]]
+    assert encoded(page) == expected(page)
 
 
 @pytest.mark.parametrize("field, value", [("trace_id", 'a"b'), ("outcome", "x\\y"),

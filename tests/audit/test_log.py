@@ -34,7 +34,7 @@ from audit import (
     InvalidAuditEntry,
     make_engine,
 )
-from audit.leaves import EntryRun
+from audit.leaves import MEMBER_WIDTH, EntryRun
 from audit.merkle import EMPTY_ROOT, MemoryTree, leaf_hash
 from audit.tables import record_row
 from audit.tiles import tiles_of
@@ -466,10 +466,11 @@ def _fail_rows(monkeypatch, log: AuditLog, table_name: str) -> None:
 
     def insert_entries(raw, runs):
         first = runs[0]
-        real_entries(raw, [EntryRun(first.shared, first.members[:3])])
+        real_entries(raw, [EntryRun(first.shared, first.members[:MEMBER_WIDTH])])
         if table_name == log.tables.entries.name:
             raise OSError("disk full (simulated)")
-        real_entries(raw, [EntryRun(first.shared, first.members[3:]), *runs[1:]])
+        real_entries(raw, [EntryRun(first.shared, first.members[MEMBER_WIDTH:]),
+                           *runs[1:]])
 
     monkeypatch.setattr(log, "_insert_entries", insert_entries)
 
