@@ -184,7 +184,8 @@ def _defer_indexes_if_empty(conn: Connection) -> list[str]:
             if name in DEFERRED_INDEXES]
     for name, _ in rows:
         conn.exec_driver_sql(f'DROP INDEX "{name}"')
-    return [definition for _, definition in rows] + _defer_child_keys(conn, tables)
+    return ([definition for _, definition in rows] + _defer_child_keys(conn, tables)
+            + _defer_match_keys(conn))
 
 
 def _defer_child_keys(conn: Connection, tables: list[str]) -> list[str]:
@@ -211,6 +212,36 @@ def _defer_child_keys(conn: Connection, tables: list[str]) -> list[str]:
         "ON t.oid = c.conrelid WHERE c.contype = 'f' AND t.relname = ANY(:tables) "
         "AND c.confrelid IN ('disclosure'::regclass, 'holder'::regclass) "
         "ORDER BY 1, 2"), {"tables": tables}).all()
+    for table, name, _ in keys:
+        conn.exec_driver_sql(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+    return [f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}"
+            for table, name, definition in keys]
+
+
+# PostgreSQL: the match index tables whose primary keys a first load builds at its
+# end. Their keys begin with a pseudonym or a skill, so a batch's rows land all
+# over trees that outgrow the server's buffers at a few hundred thousand holders:
+# each row then costs a page read and, after a checkpoint, a full page written to
+# the WAL.
+DEFERRED_KEYS = ("match_disclosure", "match_skill")
+
+
+def _defer_match_keys(conn: Connection) -> list[str]:
+    """PostgreSQL: drop the primary keys of the ``DEFERRED_KEYS`` tables and return
+    the statements that add them again (on SQLite the key is the table itself).
+
+    Nothing in a load reads these tables by their keys: a replaced or retracted
+    disclosure's rows are deleted by disclosure id, through the index on it,
+    which stays. Every row of a load carries a disclosure id reserved in it, so
+    no two rows of the load can share a key; adding the key back checks that
+    anyway, so a load that broke it fails as a whole and changes nothing."""
+    if conn.dialect.name != "postgresql":
+        return []
+    keys = conn.execute(text(
+        "SELECT c.conrelid::regclass::text, quote_ident(c.conname), "
+        "pg_get_constraintdef(c.oid) FROM pg_constraint AS c JOIN pg_class AS t "
+        "ON t.oid = c.conrelid WHERE c.contype = 'p' AND t.relname = ANY(:tables) "
+        "ORDER BY 1"), {"tables": list(DEFERRED_KEYS)}).all()
     for table, name, _ in keys:
         conn.exec_driver_sql(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
     return [f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}"

@@ -52,8 +52,12 @@ _EPOCH_DAY = date(1970, 1, 1).toordinal()
 _COLUMNS = {"pid": np.int32, "seq": np.int64, "valid_from": np.int64,
             "valid_until": np.int64, "employer": np.int32, "level": np.int16,
             "hours": np.int16, "free_from": np.int32, "free_until": np.int32,
-            "reach": np.int32, "alive": np.bool_, "multi": np.bool_,
+            "reach": np.intp, "alive": np.bool_, "multi": np.bool_,
             "present": np.uint8}
+# ``reach`` is of numpy's own index type: every query looks each entry's key up
+# in a mask (``visible_all``), and an index array of another type is converted
+# first (measured on 1.3 million entries: 4.2 ms a lookup with 32-bit keys,
+# 1.6 ms with these).
 # Bits of ``present``: which index columns an entry holds (the period as a pair).
 EMPLOYER, LEVEL, HOURS, PERIOD = 1, 2, 4, 8
 _STALE_SECONDS = KEEP_HOURS * 3600 / 2
@@ -378,7 +382,8 @@ class MatchIndex:
         (measured at a million holders: gathering each hit's reach key,
         liveness and validity instead took most of a query)."""
         live = self._live_at(now)
-        shown = reach_ok[self.col["reach"][:self.size]] & live
+        shown = reach_ok[self.col["reach"][:self.size]]
+        shown &= live
         if self.reaches:
             entries, keys = self._multi_keys()
             admitted = keys < len(reach_ok)

@@ -314,6 +314,26 @@ def _foreign_keys(engine) -> dict:
                       for k in inspector.get_foreign_keys(t)) for t in tables}
 
 
+def _primary_keys(engine) -> dict:
+    from sqlalchemy import inspect
+
+    inspector = inspect(engine)
+    return {t: (inspector.get_pk_constraint(t)["name"],
+                tuple(inspector.get_pk_constraint(t)["constrained_columns"]))
+            for t in ("match_disclosure", "match_skill")}
+
+
+def test_a_load_into_an_empty_registry_ends_with_every_primary_key_it_had(system):
+    engine = system.registry.engine
+    before = _primary_keys(engine)
+    assert before["match_skill"][1]  # the match index tables have their keys
+
+    result = system.registry.bulk.disclosures([json.dumps(d) for d in documents()],
+                                              NOW)
+
+    assert result.accepted == 12 and _primary_keys(engine) == before
+
+
 def test_a_load_into_an_empty_registry_ends_with_every_foreign_key_it_had(system):
     engine = system.registry.engine
     before = _foreign_keys(engine)
@@ -380,6 +400,7 @@ def test_a_load_into_an_empty_registry_that_fails_leaves_no_row_and_every_index(
     engine = system.registry.engine
     before_indexes, before_rows = _indexes(engine), registry_snapshot(engine)
     before_keys, before_triggers = _foreign_keys(engine), _triggers(engine)
+    before_primary = _primary_keys(engine)
 
     def cut_off():
         yield from (json.dumps(d) for d in documents())
@@ -394,6 +415,7 @@ def test_a_load_into_an_empty_registry_that_fails_leaves_no_row_and_every_index(
 
     assert _indexes(engine) == before_indexes
     assert _foreign_keys(engine) == before_keys
+    assert _primary_keys(engine) == before_primary
     assert _triggers(engine) == before_triggers
     assert registry_snapshot(engine) == before_rows
 
