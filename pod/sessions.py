@@ -17,8 +17,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Callable, NamedTuple
 
 from consent.keys import b64url, b64url_decode
 
@@ -28,14 +29,25 @@ from .errors import DecryptionFailed, SessionInvalid
 _AD = b"vg-holder-session-v1"
 
 
+class Session(NamedTuple):
+    did: str
+    passkey: bytes
+    expires: datetime
+
+
 class SessionSealer:
+    """``ended``: told the did of each session this process signs out, so that
+    what it kept open for the session goes at once (``PodStore.opened``)."""
+
     def __init__(self, secret: bytes, lifetime: timedelta = timedelta(minutes=30),
-                 signed_out_dir: Path | None = None):
+                 signed_out_dir: Path | None = None,
+                 ended: Callable[[str], None] | None = None):
         if len(secret) != crypto.KEY_BYTES:
             raise ValueError("session secret must be 32 bytes")
         self._secret = secret
         self.lifetime = lifetime
         self._signed_out = signed_out_dir
+        self._ended = ended
 
     def issue(self, did: str, kek: bytes, now: datetime) -> str:
         expires = int((now + self.lifetime).timestamp())
@@ -43,18 +55,24 @@ class SessionSealer:
         return b64url(crypto.seal(self._secret, body, _AD))
 
     def open(self, token: str, now: datetime) -> tuple[str, bytes]:
+        session = self.opened(token, now)
+        return session.did, session.passkey
+
+    def opened(self, token: str, now: datetime) -> Session:
+        """The live session ``token`` carries, with its expiry."""
         try:
             body = json.loads(crypto.open_sealed(self._secret, b64url_decode(token), _AD))
         except (DecryptionFailed, ValueError, TypeError) as exc:
             raise SessionInvalid() from exc
         if body["exp"] <= now.timestamp() or self._was_signed_out(token):
             raise SessionInvalid()
-        return body["did"], b64url_decode(body["key"])
+        return Session(body["did"], b64url_decode(body["key"]),
+                       datetime.fromtimestamp(body["exp"], timezone.utc))
 
     def sign_out(self, token: str, now: datetime) -> None:
         """End this session now; forged or expired tokens need nothing."""
         try:
-            self.open(token, now)
+            session = self.opened(token, now)
         except SessionInvalid:
             return
         if self._signed_out is None:
@@ -66,6 +84,8 @@ class SessionSealer:
         temporary = path.with_suffix(".tmp")
         temporary.write_text(str(body["exp"]))
         os.replace(temporary, path)
+        if self._ended is not None:
+            self._ended(session.did)
 
     def _was_signed_out(self, token: str) -> bool:
         # Every request of a holder asks this: a string join and one stat, not a

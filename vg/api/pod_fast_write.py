@@ -98,11 +98,12 @@ class FastWorkcontextWrite:
         now = clock() if clock else datetime.now(timezone.utc)
         try:
             check_raw_path(scope.get("raw_path") or scope["path"].encode())
-            did, passkey = system.sessions.open(headers[b"authorization"], now)
-            if system.pods.pod_id(did) != pod_id:
+            session = system.sessions.opened(headers[b"authorization"], now)
+            if system.pods.pod_id(session.did) != pod_id:
                 return None
             document = parse_bounded(body)
-            pod = system.pods.open_with_key(did, passkey, now)
+            pod = system.pods.open_with_key(session.did, session.passkey, now,
+                                            until=session.expires)
         except Exception:  # the route refuses it with its own answer
             return None
         try:
