@@ -54,6 +54,7 @@ from .opened import OpenedKeys, OpenedPods
 FORMAT = 2
 _POD_ID = re.compile(r"[0-9a-f]{32}\Z")
 _NO_POD_SALT = b"\x00" * crypto.SALT_BYTES  # for a derivation whose key is unused
+_READ = 8192  # pod.json is about 500 bytes, twice that with the keys of a re-wrap
 
 
 class PodStore:
@@ -414,14 +415,16 @@ def _child(directory: Path, name: str) -> Path:
 
 def _read_file(path: Path) -> bytes:
     """A small file's bytes, in three system calls (``Path.read_bytes`` makes a
-    file object around them, a few times the cost, on every request)."""
+    file object around them, a few times the cost, on every request). A read of
+    a regular file comes back short only at its end."""
     try:
         fd = os.open(path, os.O_RDONLY)
         try:
-            chunks = []
-            while chunk := os.read(fd, 1 << 16):
-                chunks.append(chunk)
-            return b"".join(chunks)
+            data = chunk = os.read(fd, _READ)
+            while len(chunk) == _READ:
+                chunk = os.read(fd, _READ)
+                data += chunk
+            return data
         finally:
             os.close(fd)
     except OSError as exc:

@@ -195,3 +195,13 @@ def _kept(number: int) -> OpenedKeys:
 
 def _no_unwrap(*_):
     raise AssertionError("the keys were unwrapped again")
+
+
+def test_a_file_longer_than_one_read_is_read_whole(tmp_path):
+    from pod.store import _READ, _read_file
+
+    for size in (0, 1, _READ - 1, _READ, _READ + 1, 3 * _READ):
+        path = tmp_path / f"{size}.bin"
+        path.write_bytes(bytes(range(256)) * (size // 256) + b"x" * (size % 256))
+
+        assert _read_file(path) == path.read_bytes()
