@@ -38,7 +38,8 @@ from ..middleware import (MAX_BODY, SECURITY_HEADERS, internal_error,
 from ..problems import error_problem
 from .deps import JSON_MEDIA_TYPES, SESSION_PREFIX
 from .pod_http import WORKCONTEXT_PATH, check_raw_path
-from .pod_resources import MAX_FIELD, saved_response
+from .pod_resources import MAX_FIELD, saved_body
+from .render import json_bytes
 
 _BEARER = "bearer "
 log = logging.getLogger("vg.api.pod_fast_write")
@@ -134,7 +135,7 @@ async def _save_on_loop(system, pod, document, now: datetime, if_match: str | No
                                             stored, now)
     except Exception as exc:
         return error_problem(exc)
-    return saved_response(saved)
+    return _saved_answer(saved)
 
 
 def _save(system, pod, document, now: datetime, if_match: str | None):
@@ -148,7 +149,24 @@ def _save(system, pod, document, now: datetime, if_match: str | None):
                                                        if_match)
     except Exception as exc:
         return error_problem(exc)
-    return saved_response(saved)
+    return _saved_answer(saved)
+
+
+def _saved_answer(saved):
+    """``saved_response`` as two ASGI messages, with the headers Starlette's
+    response gives it (a test holds them equal); building and calling that
+    response cost about 4 % of a write's CPU."""
+    body = json_bytes(saved_body(saved))
+    headers = [(b"content-length", str(len(body)).encode("ascii")),
+               (b"content-type", b"application/json"),
+               (b"etag", saved.etag.encode("latin-1"))]
+
+    async def answer(scope, receive, send) -> None:
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    return answer
 
 
 def _headers(scope) -> dict[bytes, str] | None:
