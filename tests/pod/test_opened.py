@@ -61,7 +61,8 @@ def test_a_request_locking_its_pod_leaves_the_kept_keys_whole(saved):
     store, did, passkey = saved
     _open(store, did, passkey).lock()
 
-    assert _open(store, did, passkey).workcontext()["availability"]["hoursPerWeek"] == 16
+    document = _open(store, did, passkey).workcontext()
+    assert document["availability"]["hoursPerWeek"] == 16
 
 
 def test_kept_keys_go_when_the_session_expires(saved):
