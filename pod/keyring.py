@@ -71,6 +71,21 @@ class Keyring:
     def shard(self, pod_id: str) -> bytes:
         return self._read(pod_id)[0]
 
+    def shard_file(self, pod_id: str) -> bytes:
+        """The shard file's bytes as stored, for ``parsed_shard``."""
+        try:
+            fd = os.open(self._path(pod_id), os.O_RDONLY)
+            try:
+                return os.read(fd, 1 << 12)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise UnlockFailed() from exc
+
+    @staticmethod
+    def parsed_shard(data: bytes) -> bytes:
+        return _parsed(data)[0]
+
     def check(self, pod_id: str, generation: int) -> None:
         """Refuse a state older than the witness on disk or the one seen in memory."""
         witnessed = max(self._witnessed(pod_id), self._seen.get(pod_id, 0))
@@ -167,14 +182,10 @@ class Keyring:
 
     def _read(self, pod_id: str) -> tuple[bytes, int]:
         try:
-            entry = json.loads(self._path(pod_id).read_bytes())
-            shard = base64.b64decode(entry["shard"], validate=True)
-            generation = int(entry["generation"])
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            data = self._path(pod_id).read_bytes()
+        except OSError as exc:
             raise UnlockFailed() from exc
-        if len(shard) != crypto.KEY_BYTES:
-            raise UnlockFailed()
-        return shard, generation
+        return _parsed(data)
 
     def _write(self, pod_id: str, shard: bytes, generation: int) -> None:
         body = {"shard": base64.b64encode(shard).decode("ascii"),
@@ -192,6 +203,19 @@ def _child(directory: Path, name: str) -> Path:
     """``directory / name``, kept for the pods in use (a join costs microseconds,
     and every request reads a shard)."""
     return directory / name
+
+
+def _parsed(data: bytes) -> tuple[bytes, int]:
+    """The shard and the generation a shard file holds."""
+    try:
+        entry = json.loads(data)
+        shard = base64.b64decode(entry["shard"], validate=True)
+        generation = int(entry["generation"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise UnlockFailed() from exc
+    if len(shard) != crypto.KEY_BYTES:
+        raise UnlockFailed()
+    return shard, generation
 
 
 def _check(generation: int) -> bytes:

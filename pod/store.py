@@ -26,6 +26,7 @@ import base64
 import functools
 import hashlib
 import json
+import os
 import re
 import shutil
 from datetime import datetime, timedelta, timezone
@@ -48,10 +49,12 @@ from .errors import (
 from .files import STAGING, atomic_write, pod_lock
 from .holder import UnlockedPod
 from .keyring import Keyring
+from .opened import OpenedKeys, OpenedPods
 
 FORMAT = 2
 _POD_ID = re.compile(r"[0-9a-f]{32}\Z")
 _NO_POD_SALT = b"\x00" * crypto.SALT_BYTES  # for a derivation whose key is unused
+_READ = 8192  # pod.json is about 500 bytes, twice that with the keys of a re-wrap
 
 
 class PodStore:
@@ -80,6 +83,7 @@ class PodStore:
         self.rewrap_grace = rewrap_grace
         self.keyring = Keyring(keyring_dir or root / ".keyring")
         self._commits = GroupCommit()
+        self.opened = OpenedPods()
 
     def _derive(self, passphrase: str, salt: bytes, opslimit: int, memlimit: int,
                 normalise: object = NORMALISATION) -> bytes:
@@ -177,6 +181,7 @@ class PodStore:
             passkey = self._write_meta(did, passphrase, cost, seed, kek,
                                        meta["created"], previous)
             pod.lock()
+            self.opened.forget(did)
         return self._open(did, self._meta(did), passkey)
 
     def _raised_cost(self, meta: dict) -> tuple[int, int] | None:
@@ -201,18 +206,66 @@ class PodStore:
         raise UnlockFailed()
 
     def open_with_key(self, did: str, passkey: bytes,
-                      now: datetime | None = None) -> UnlockedPod:
+                      now: datetime | None = None,
+                      until: datetime | None = None) -> UnlockedPod:
         """Open a pod with the passkey recovered from a holder session; one opened
         before a re-wrap at a raised cost opens with the keys as they were wrapped
-        before, until ``rewrap_grace`` after the re-wrap (``_upgrade``)."""
-        meta = self._meta(did)
+        before, until ``rewrap_grace`` after the re-wrap (``_upgrade``).
+
+        ``until``: the session's expiry; the keys opened are then kept in memory
+        until it (opened.py), and the next open of the session with the same
+        files on disk unwraps nothing."""
+        now = now or _utc_now()
+        if until is None:
+            return self._open_meta(did, self._meta(did), passkey, now)
         try:
-            return self._open(did, meta, passkey)
+            meta_file, shard_file = self._files(did)
+        except UnlockFailed:  # erased, perhaps by another worker
+            self.opened.forget(did)
+            raise
+        kept = self.opened.find(did, passkey, meta_file, shard_file, now)
+        if kept is not None:
+            seed, kek, shard, shard_digest = kept
+            return self._unlocked(did, passkey, seed, kek, shard, shard_digest)
+        meta = _parsed_meta(meta_file, did)
+        shard = self.keyring.parsed_shard(shard_file)
+        try:
+            pod = self._open(did, meta, passkey, shard)
+        except UnlockFailed:
+            return self._open_meta(did, meta, passkey, now, shard)
+        seed, kek = pod.key_material()
+        self.opened.keep(did, OpenedKeys(
+            bytearray(passkey), bytearray(seed), bytearray(kek), bytearray(shard),
+            pod.shard_digest, meta_file, bytearray(shard_file), until.timestamp()),
+            now)
+        return pod
+
+    def _open_meta(self, did: str, meta: dict, passkey: bytes, now: datetime,
+                   shard: bytes | None = None) -> UnlockedPod:
+        try:
+            return self._open(did, meta, passkey, shard)
         except UnlockFailed:
             previous = meta.get("previous")
-            if previous is None or _previous_ended(meta, now or _utc_now()):
+            if previous is None or _previous_ended(meta, now):
                 raise
-            return self._open(did, {**meta, "keys": previous["keys"]}, passkey)
+            return self._open(did, {**meta, "keys": previous["keys"]}, passkey,
+                              shard)
+
+    def forget_stale(self, now: datetime) -> int:
+        """Drop the kept keys of expired sessions and of pods whose files changed
+        (another worker changed the passphrase or erased the pod); opened.py."""
+        return self.opened.forget_stale(now, self._files_or_none)
+
+    def _files(self, did: str) -> tuple[bytes, bytes]:
+        """The bytes of ``pod.json`` and of the keyring's shard file."""
+        return (_read_file(_child(self.directory(did), "pod.json")),
+                self.keyring.shard_file(self.pod_id(did)))
+
+    def _files_or_none(self, did: str) -> tuple[bytes, bytes] | None:
+        try:
+            return self._files(did)
+        except UnlockFailed:
+            return None
 
     def _forget_previous(self, did: str, now: datetime) -> None:
         """Remove the keys wrapped before a re-wrap once their grace has ended."""
@@ -224,6 +277,7 @@ class PodStore:
             del meta["previous"]
             atomic_write(directory / "pod.json", json.dumps(meta).encode("utf-8"),
                          staging=directory / STAGING)
+            self.opened.forget(did)
 
     # -- re-keying and erasure ---------------------------------------------------
     def change_passphrase(self, did: str, old: str, new: str,
@@ -240,6 +294,7 @@ class PodStore:
             seed, kek = old_pod.key_material()
             passkey = self._write_meta(did, new, cost, seed, kek, meta["created"])
             old_pod.lock()
+            self.opened.forget(did)
         return self._open(did, self._meta(did), passkey)
 
     def unlock_without_upgrade(self, did: str, passphrase: str,
@@ -265,6 +320,7 @@ class PodStore:
             if self._is_on_disk(pod):
                 self.keyring.destroy(self.pod_id(pod.did))
                 shutil.rmtree(directory, ignore_errors=True)
+                self.opened.forget(pod.did)
             pod.lock()
 
     def _is_on_disk(self, pod: UnlockedPod) -> bool:
@@ -293,25 +349,22 @@ class PodStore:
             raise WeakPassphrase(self.min_passphrase)
 
     def _unlocked(self, did: str, passkey: bytes, seed: bytes, kek: bytes,
-                  shard: bytes | None = None) -> UnlockedPod:
-        """``shard`` is the one the keys were opened with, when the caller read it."""
+                  shard: bytes | None = None,
+                  shard_digest: str | None = None) -> UnlockedPod:
+        """``shard`` is the one the keys were opened with, when the caller read it
+        (and ``shard_digest`` its digest, when the caller has it)."""
         pod_id = self.pod_id(did)
         shard = self.keyring.shard(pod_id) if shard is None else shard
         return UnlockedPod(self.directory(did), did, passkey, seed, kek, self.keyring,
-                           pod_id, self._commits, shard_digest=crypto.digest(shard))
+                           pod_id, self._commits,
+                           shard_digest=shard_digest or crypto.digest(shard))
 
     def _meta(self, did: str) -> dict:
-        path = _child(self.directory(did), "pod.json")
-        try:
-            meta = json.loads(path.read_bytes())
-        except (OSError, ValueError) as exc:
-            raise UnlockFailed() from exc
-        if not isinstance(meta, dict) or meta.get("did") != did:
-            raise UnlockFailed()
-        return meta
+        return _parsed_meta(_read_file(_child(self.directory(did), "pod.json")), did)
 
-    def _open(self, did: str, meta: dict, passkey: bytes) -> UnlockedPod:
-        shard = self.keyring.shard(self.pod_id(did))
+    def _open(self, did: str, meta: dict, passkey: bytes,
+              shard: bytes | None = None) -> UnlockedPod:
+        shard = self.keyring.shard(self.pod_id(did)) if shard is None else shard
         unlock_key = crypto.combine(passkey, shard)
         try:
             keys = json.loads(crypto.open_sealed(unlock_key, _b64d(meta["keys"]),
@@ -358,6 +411,34 @@ def _child(directory: Path, name: str) -> Path:
     """``directory / name``, kept for the pods in use: a path join costs a few
     microseconds, and opening a pod for a request made several."""
     return directory / name
+
+
+def _read_file(path: Path) -> bytes:
+    """A small file's bytes, in three system calls (``Path.read_bytes`` makes a
+    file object around them, a few times the cost, on every request). A read of
+    a regular file comes back short only at its end."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            data = chunk = os.read(fd, _READ)
+            while len(chunk) == _READ:
+                chunk = os.read(fd, _READ)
+                data += chunk
+            return data
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise UnlockFailed() from exc
+
+
+def _parsed_meta(data: bytes, did: str) -> dict:
+    try:
+        meta = json.loads(data)
+    except ValueError as exc:
+        raise UnlockFailed() from exc
+    if not isinstance(meta, dict) or meta.get("did") != did:
+        raise UnlockFailed()
+    return meta
 
 
 def _previous_ended(meta: dict, now: datetime) -> bool:

@@ -57,6 +57,8 @@ async def _purge_expired_every_minute(app: FastAPI) -> AsyncIterator[None]:
                 await run_in_threadpool(system.withdrawals.deliver_all,
                                         system.registry, now)
                 await run_in_threadpool(app.state.system.registry.gate.purge_expired, now)
+                # Keys kept for sessions that ended or pods changed elsewhere.
+                await run_in_threadpool(system.pods.forget_stale, now)
                 # The files of intro video copies whose grants just expired.
                 await run_in_threadpool(app.state.system.registry.sweep_videos)
                 if rounds % PRUNE_EVERY == 0:

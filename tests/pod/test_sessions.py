@@ -148,3 +148,37 @@ def test_base64url_has_one_spelling_per_byte_string(text):
         return
     with pytest.raises(ValueError):
         b64url_decode(text)
+
+
+def test_a_kept_token_is_refused_once_expired_or_signed_out(tmp_path):
+    sealer = SessionSealer(b"\x11" * 32, LIFETIME, signed_out_dir=tmp_path / "out")
+    token = sealer.issue(DID, KEK, NOW)
+    assert sealer.open(token, NOW) == (DID, KEK)  # now kept
+
+    with pytest.raises(SessionInvalid):
+        sealer.open(token, NOW + LIFETIME)
+    assert sealer.open(token, NOW) == (DID, KEK)
+    sealer.sign_out(token, NOW)
+    with pytest.raises(SessionInvalid):
+        sealer.open(token, NOW)
+
+
+def test_a_token_signed_out_by_another_worker_is_refused_where_it_is_kept(
+        tmp_path):
+    here = SessionSealer(b"\x11" * 32, LIFETIME, signed_out_dir=tmp_path / "out")
+    there = SessionSealer(b"\x11" * 32, LIFETIME, signed_out_dir=tmp_path / "out")
+    token = here.issue(DID, KEK, NOW)
+    here.open(token, NOW)
+
+    there.sign_out(token, NOW)
+
+    with pytest.raises(SessionInvalid):
+        here.open(token, NOW)
+
+
+def test_an_opened_session_names_its_expiry(sealer):
+    token = sealer.issue(DID, KEK, NOW)
+
+    session = sealer.opened(token, NOW + timedelta(minutes=5))
+
+    assert session == (DID, KEK, NOW.replace(microsecond=0) + LIFETIME)

@@ -9,7 +9,8 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 
 import vg.app
-from tests.factories import NOW, disclosure, disclosure_rows, holder_key, signed_grant
+from tests.factories import (NOW, PASSPHRASE, disclosure, disclosure_rows, holder_key,
+                             signed_grant)
 from vg.app import create_app
 from vg.settings import Settings
 
@@ -40,3 +41,23 @@ def test_the_purge_loop_deletes_expired_disclosures_without_any_read(tmp_path,
 
 def test_the_purge_interval_is_at_most_a_minute():
     assert 0 < vg.app.PURGE_INTERVAL_SECONDS <= 60
+
+
+def test_the_purge_loop_drops_the_keys_of_ended_sessions(tmp_path, monkeypatch):
+    monkeypatch.setattr(vg.app, "PURGE_INTERVAL_SECONDS", 0.05)
+    clock = {"now": NOW}
+    app = create_app(Settings(data_dir=tmp_path, kdf_level="interactive"),
+                     clock=lambda: clock["now"])
+    pods = app.state.system.pods
+    pod = pods.create(PASSPHRASE, NOW)
+    pods.open_with_key(pod.did, pod.passkey, NOW, until=NOW + timedelta(minutes=30))
+
+    with TestClient(app):
+        time.sleep(0.3)
+        assert len(pods.opened) == 1  # the session lives
+        clock["now"] = NOW + timedelta(minutes=30)
+        deadline = time.monotonic() + 5
+        while len(pods.opened) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    assert len(pods.opened) == 0

@@ -98,14 +98,16 @@ async def get_holder_pod(
         system: SystemDep, now: NowDep,
         credentials: Annotated[Credentials, Depends(holder_session)]
 ) -> AsyncIterator[UnlockedPod]:
-    """The pod, unlocked for this request only: its keys are wiped afterwards.
+    """The pod, opened for this request: this object's keys are wiped afterwards
+    (the store keeps the unwrapped keys until the session ends, pod/opened.py).
     Opening costs a few small file reads and microseconds of cryptography, less
     than a hop to the thread pool, so it runs on the event loop."""
     token = _token(credentials)
     if not token or not token.startswith(SESSION_PREFIX):
         raise SessionInvalid()
-    did, passkey = system.sessions.open(token[len(SESSION_PREFIX):], now)
-    pod = system.pods.open_with_key(did, passkey, now)
+    session = system.sessions.opened(token[len(SESSION_PREFIX):], now)
+    pod = system.pods.open_with_key(session.did, session.passkey, now,
+                                    until=session.expires)
     try:
         yield pod
     finally:

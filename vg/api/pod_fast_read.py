@@ -64,10 +64,11 @@ class FastWorkcontextRead:
             kind = negotiate(accept)
             if kind not in (LD_JSON, "application/json"):
                 return None
-            did, passkey = system.sessions.open(token[len(_SESSION):].strip(), now)
-            if system.pods.pod_id(did) != pod_id:
+            session = system.sessions.opened(token[len(_SESSION):].strip(), now)
+            if system.pods.pod_id(session.did) != pod_id:
                 return None
-            pod = system.pods.open_with_key(did, passkey, now)
+            pod = system.pods.open_with_key(session.did, session.passkey, now,
+                                            until=session.expires)
         except PodError:
             return None
         try:

@@ -38,7 +38,8 @@ from ..middleware import (MAX_BODY, SECURITY_HEADERS, internal_error,
 from ..problems import error_problem
 from .deps import JSON_MEDIA_TYPES, SESSION_PREFIX
 from .pod_http import WORKCONTEXT_PATH, check_raw_path
-from .pod_resources import MAX_FIELD, saved_response
+from .pod_resources import MAX_FIELD, saved_body
+from .render import json_bytes
 
 _BEARER = "bearer "
 log = logging.getLogger("vg.api.pod_fast_write")
@@ -98,11 +99,12 @@ class FastWorkcontextWrite:
         now = clock() if clock else datetime.now(timezone.utc)
         try:
             check_raw_path(scope.get("raw_path") or scope["path"].encode())
-            did, passkey = system.sessions.open(headers[b"authorization"], now)
-            if system.pods.pod_id(did) != pod_id:
+            session = system.sessions.opened(headers[b"authorization"], now)
+            if system.pods.pod_id(session.did) != pod_id:
                 return None
             document = parse_bounded(body)
-            pod = system.pods.open_with_key(did, passkey, now)
+            pod = system.pods.open_with_key(session.did, session.passkey, now,
+                                            until=session.expires)
         except Exception:  # the route refuses it with its own answer
             return None
         try:
@@ -133,7 +135,7 @@ async def _save_on_loop(system, pod, document, now: datetime, if_match: str | No
                                             stored, now)
     except Exception as exc:
         return error_problem(exc)
-    return saved_response(saved)
+    return _saved_answer(saved)
 
 
 def _save(system, pod, document, now: datetime, if_match: str | None):
@@ -147,7 +149,24 @@ def _save(system, pod, document, now: datetime, if_match: str | None):
                                                        if_match)
     except Exception as exc:
         return error_problem(exc)
-    return saved_response(saved)
+    return _saved_answer(saved)
+
+
+def _saved_answer(saved):
+    """``saved_response`` as two ASGI messages, with the headers Starlette's
+    response gives it (a test holds them equal); building and calling that
+    response cost about 4 % of a write's CPU."""
+    body = json_bytes(saved_body(saved))
+    headers = [(b"content-length", str(len(body)).encode("ascii")),
+               (b"content-type", b"application/json"),
+               (b"etag", saved.etag.encode("latin-1"))]
+
+    async def answer(scope, receive, send) -> None:
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    return answer
 
 
 def _headers(scope) -> dict[bytes, str] | None:

@@ -254,10 +254,14 @@ def delete_workcontext(pod: OwnPod) -> Response:
 def saved_response(saved) -> Response:
     """The ETag of the version this request stored, not of whatever is newest by
     now: a concurrent writer may already have committed after it."""
-    response = json_response({"version": saved.version, "published": saved.published,
-                              "notPublished": list(saved.not_published)})
+    response = json_response(saved_body(saved))
     response.headers["ETag"] = saved.etag
     return response
+
+
+def saved_body(saved) -> dict:
+    return {"version": saved.version, "published": saved.published,
+            "notPublished": list(saved.not_published)}
 
 
 def _same_json(one, other) -> bool:

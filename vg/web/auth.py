@@ -42,10 +42,11 @@ async def holder_pod(request: Request, system: SystemDep,
     if not token.startswith(SESSION_PREFIX):
         raise LoginRequired()
     try:
-        did, passkey = system.sessions.open(token[len(SESSION_PREFIX):], now)
+        session = system.sessions.opened(token[len(SESSION_PREFIX):], now)
     except SessionInvalid as exc:
         raise LoginRequired() from exc
-    pod = system.pods.open_with_key(did, passkey, now)
+    pod = system.pods.open_with_key(session.did, session.passkey, now,
+                                    until=session.expires)
     request.state.web_role = "holder"
     try:
         yield pod

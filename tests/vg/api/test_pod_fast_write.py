@@ -193,7 +193,7 @@ def test_an_error_nobody_handled_is_the_applications_500(pair, monkeypatch):
     def broken(saved):
         raise RuntimeError("a fault in the answer")
 
-    monkeypatch.setattr(fast_write, "saved_response", broken)
+    monkeypatch.setattr(fast_write, "_saved_answer", broken)
     answer = pair[0].put(holder.base + "werkcontext",
                          content=json.dumps(holder.document).encode(),
                          headers={**holder.headers, **LD})
@@ -202,3 +202,27 @@ def test_an_error_nobody_handled_is_the_applications_500(pair, monkeypatch):
     assert answer.headers["content-type"] == "application/problem+json"
     assert answer.json()["code"] == "internal-error"
     assert answer.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize("not_published", [(), ({"grant": "urn:uuid:1",
+                                                  "reason": "registry-unavailable"},)])
+def test_the_fast_answer_to_a_save_is_the_routes_response_message_for_message(
+        not_published):
+    import asyncio
+
+    from vg.api.pod_fast_write import _saved_answer
+    from vg.api.pod_resources import saved_response
+    from vg.holder_flows import Saved
+
+    saved = Saved(12, 1, '"12-0123456789abcdef"', not_published)
+
+    def messages(answer) -> list:
+        sent: list = []
+
+        async def send(message):
+            sent.append(message)
+
+        asyncio.run(answer({"type": "http", "method": "PUT"}, None, send))
+        return sent
+
+    assert messages(_saved_answer(saved)) == messages(saved_response(saved))
