@@ -292,6 +292,20 @@ def test_a_rating_is_sealed_to_the_rated_members_pod_only(world, team):
     assert rating["team"] == team["name"]
 
 
+def test_a_rating_s_origin_is_the_rater_as_the_team_s_organisation_knows_them(
+        world, team):
+    """The pod counts ratings per origin; the origin crosses to the pod (a
+    server of its own at scale) as the name the rated member saw the rater by on
+    the team page, never the registry's pseudonym that all organisations share."""
+    _dissolve(world, team)
+
+    answer = _rate(world, team, team["sanne"], team["bram"])
+
+    assert answer.status_code == 202, answer.text
+    assert world.inbox.origins[team["bram"].did] == [world.seen_by(team["sanne"])]
+    assert team["sanne"].subject not in repr(world.inbox.origins)
+
+
 def test_the_registry_keeps_no_readable_rating(world, team):
     _dissolve(world, team)
     _rate(world, team, team["sanne"], team["bram"])
