@@ -502,3 +502,21 @@ def test_a_product_with_an_invisible_title_is_refused(world, team, title):
     assert "title" in answer.text
     assert world.client.get(f"{API}/teams/{team['name']}",
                             headers=team["staff"]).json()["products"] == []
+
+
+@pytest.mark.parametrize("text", ["omgevings\u202ewet", "a\x07b", "\u2066x\u2069",
+                                  "a\x00b"])
+def test_team_search_text_with_a_control_or_direction_character_is_refused(
+        world, team, text):
+    """The text is refused, not searched for: it would disguise the words around
+    it wherever a search is shown again (a page, a log)."""
+    found = world.client.get(f"{API}/teams", params={"zoek": text},
+                             headers=team["staff"])
+
+    assert found.status_code == 400
+    assert found.headers["content-type"] == "application/problem+json"
+    problem = found.json()
+    assert problem["code"] == "invalid-input"
+    assert "query.zoek" in problem["detail"]
+    assert "control characters" in problem["detail"]
+    assert text not in found.text
