@@ -27,6 +27,7 @@ from .extract import extract
 from .ingest import _check_issued, pseudonym_for
 from .policies import Policies
 from .tables import Disclosure
+from .video_shares import named_share
 
 D = Disclosure.__table__
 
@@ -36,7 +37,7 @@ CHECKED_COLUMNS = (
     "grant_id", "holder_did", "sequence", "audience_kind", "audience_ref",
     "valid_from", "valid_until", "fields", "projection", "employer_code",
     "level_rank", "hours_per_week", "available_from", "available_until",
-    "policy_employer")
+    "policy_employer", "video_share")
 
 
 class Checked(NamedTuple):
@@ -100,7 +101,8 @@ class DocumentChecks:
             grant.valid_from, grant.valid_until, " ".join(sorted(found.fields)),
             _projection_json(found.workcontext), columns.employer_code,
             columns.level_rank, columns.hours_per_week, columns.available_from,
-            columns.available_until, employer)
+            columns.available_until, employer,
+            named_share(found.fields, found.workcontext))
         return (found.holder, pseudonym_for(self._secret, found.holder),
                 found.sequence, grant.id, audience.to_json(), audience.organisations,
                 employer, grant.purposes, columns.skills, fits, self._convert(row))

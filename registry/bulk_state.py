@@ -21,7 +21,6 @@ did. A re-published grant replaces its old rows (``drop_replaced``).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -33,13 +32,12 @@ from .bulk_checks import Checked, CHECKED_COLUMNS
 from .db import among
 from .policies import Policies
 from .tables import CHILD_TABLES, Disclosure, ErasedHolder, Holder, WithdrawnGrant
-from .video_shares import check_own_share, drop_for_grant, drop_for_grants, named_share
+from .video_shares import check_own_share, drop_for_grant, drop_for_grants
 from .withdrawn import withdrawn_among
 
 D, H = Disclosure.__table__, Holder.__table__
 E, W = ErasedHolder.__table__, WithdrawnGrant.__table__
-_FIELDS = CHECKED_COLUMNS.index("fields")
-_PROJECTION = CHECKED_COLUMNS.index("projection")
+_SHARE = CHECKED_COLUMNS.index("video_share")
 
 
 @dataclass
@@ -67,9 +65,10 @@ def against_state(conn: Connection, rules: StateRules,
     policies = rules.policies.of_employers(
         conn, {f.employer for _, f in good if f.employer is not None})
     taken: dict[str, tuple[int, Checked]] = {}
+    shares = _NamedShares()
     admitted = Admitted()
     for position, found in sorted(good, key=lambda g: g[0]):
-        code = state.refusal(found) or _foreign_share(conn, found)
+        code = state.refusal(found) or _foreign_share(conn, found, shares, state)
         if code is not None:
             refused.append((position, code))
             continue
@@ -78,9 +77,11 @@ def against_state(conn: Connection, rules: StateRules,
             state.take(found)
             taken.pop(found.grant_id, None)  # the newest last, as one by one
             taken[found.grant_id] = (position, found)
+            shares.take(found.grant_id, found.holder, found.row[_SHARE])
             continue
         refused.append((position, refusal.code))
         pending = taken.pop(found.grant_id, None) is not None
+        shares.take(found.grant_id, found.holder, None)
         if rules.policies.retract(conn, found.holder, found.grant_id,
                                   Audience.from_json(found.audience), found.employer,
                                   refusal, rules.now, pending=pending):
@@ -92,19 +93,38 @@ def against_state(conn: Connection, rules: StateRules,
     return admitted
 
 
-def _foreign_share(conn: Connection, found: Checked) -> str | None:
+def _foreign_share(conn: Connection, found: Checked, shares: _NamedShares,
+                   state: _BatchState) -> str | None:
     """The code of the refusal of a projection naming a copy of the intro video
-    held for another grant, as one by one (``check_own_share``); else None.
-    Only a grant of ``intro_video`` names one: no other projection is parsed."""
-    if "intro_video" not in found.row[_FIELDS]:
-        return None
+    that another grant holds or names, stored or taken earlier in the batch, as
+    one by one (``check_own_share``); else None."""
+    share = found.row[_SHARE]
+    if share is None:
+        return None  # the common case: no query, nothing parsed
     try:
-        check_own_share(conn, found.row[_FIELDS].split(),
-                        json.loads(found.row[_PROJECTION]), found.grant_id,
-                        found.holder)
+        check_own_share(conn, share, found.grant_id, found.holder,
+                        batch=shares.by_share, replaced=state.replaced)
     except ProjectionMismatch as exc:
         return exc.code
     return None
+
+
+@dataclass
+class _NamedShares:
+    """The share each grant taken in the batch names, and by share the grant and
+    holder naming it."""
+
+    by_share: dict[str, tuple[str, str]] = field(default_factory=dict)
+    of_grant: dict[str, str] = field(default_factory=dict)
+
+    def take(self, grant_id: str, holder: str, share: str | None) -> None:
+        """``grant_id`` now names ``share`` (None: nothing, or nothing taken)."""
+        before = self.of_grant.pop(grant_id, None)
+        if before is not None:
+            self.by_share.pop(before, None)
+        if share is not None:
+            self.of_grant[grant_id] = share
+            self.by_share[share] = (grant_id, holder)
 
 
 def _policy_refusal(policies: Policies, read: dict[str, EmployerPolicy],
@@ -188,11 +208,9 @@ def drop_replaced(conn: Connection, replacing: list[Checked]) -> None:
     for table in CHILD_TABLES:
         t = table.__table__
         conn.execute(delete(t).where(t.c.disclosure_id.in_(ids)))
-    naming = [f for f in replacing if "intro_video" in f.row[_FIELDS].split()]
+    naming = [f for f in replacing if f.row[_SHARE] is not None]
     named = {f.grant_id for f in naming}
     drop_for_grants(conn, [g for g in grant_ids if g not in named])
     for found in naming:
-        keep = named_share(found.row[_FIELDS].split(),
-                           json.loads(found.row[_PROJECTION]))
-        drop_for_grant(conn, found.grant_id, found.holder, keep=keep)
+        drop_for_grant(conn, found.grant_id, found.holder, keep=found.row[_SHARE])
     conn.execute(delete(D).where(D.c.grant_id.in_(grant_ids)))

@@ -88,8 +88,8 @@ class Ingest:
         with transaction(self._engine) as conn:
             self._advance(conn, found.holder, pseudonym, found.sequence)
             _check_grant_usable(conn, self._secret, found.grant.id, found.holder)
-            check_own_share(conn, found.fields, found.workcontext, found.grant.id,
-                            found.holder)
+            check_own_share(conn, named_share(found.fields, found.workcontext),
+                            found.grant.id, found.holder)
             refusal = self._policies.refusal(conn, employer, found.grant.audience)
             if refusal is not None:
                 # The holder's newest signed word: the grant no longer fits the
@@ -258,6 +258,7 @@ def _insert(conn: Connection, found, columns, now: datetime,
         available_until=columns.available_until,
         received=now,
         policy_employer=employer,
+        video_share=named_share(found.fields, found.workcontext),
     ))
     return result.inserted_primary_key[0]
 

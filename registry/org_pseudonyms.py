@@ -16,12 +16,20 @@ answered as an unknown person, with no hint that it belongs to someone elsewhere
 
 A name is the 32 bytes of the SIV and the ciphertext, written in lower-case base32
 without padding (RFC 4648 section 6): 52 characters from a-z and 2-7, safe in a path.
+
+A grant id is the same kind of thread: one grant to all municipalities reaches each
+of them under the same id, so a municipal DPO's access log names each grant by a
+name of that organisation alone (``grant_name``): HMAC-SHA256 under another key
+derived per organisation, 128 bits in lower-case base32 after ``grant-``. The DPO
+still sees which entries rest on one grant; nothing turns it back, as nothing
+takes a grant's name as input.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import re
 from collections.abc import Callable
 from functools import lru_cache
@@ -33,6 +41,7 @@ NAME = re.compile(r"[a-zA-Z2-7]{52}")
 NAME_MUST = ("subject must be 52 characters a-z and 2-7, as your organisation was "
              "shown it")
 _INFO = b"vg organisation pseudonym v1\x00"
+_GRANT_INFO = b"vg organisation grant name v1\x00"
 _KEYS_KEPT = 4096  # organisations whose cipher stays ready (a few hundred exist)
 
 
@@ -42,6 +51,14 @@ class OrgPseudonyms:
     def __init__(self, secret: bytes):
         self._cipher = lru_cache(maxsize=_KEYS_KEPT)(
             lambda organisation: _aes_siv(_derive(secret, organisation)))
+        self._grant_key = lru_cache(maxsize=_KEYS_KEPT)(
+            lambda organisation: _derive(secret, organisation, _GRANT_INFO)[:32])
+
+    def grant_name(self, organisation: str, grant_id: str) -> str:
+        """The name ``organisation`` is shown the grant ``grant_id`` by."""
+        digest = hmac.digest(self._grant_key(organisation), grant_id.encode("utf-8"),
+                             "sha256")[:16]
+        return "grant-" + base64.b32encode(digest).decode("ascii").rstrip("=").lower()
 
     def shown(self, organisation: str, pseudonym: str) -> str:
         """The name ``organisation`` knows the holder with ``pseudonym`` by."""
@@ -81,9 +98,9 @@ def _aes_siv(key: bytes):
     return AESSIV(key)
 
 
-def _derive(secret: bytes, organisation: str) -> bytes:
+def _derive(secret: bytes, organisation: str, info: bytes = _INFO) -> bytes:
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
     return HKDF(algorithm=hashes.SHA256(), length=64, salt=None,
-                info=_INFO + organisation.encode("utf-8")).derive(secret)
+                info=info + organisation.encode("utf-8")).derive(secret)

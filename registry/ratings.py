@@ -7,6 +7,13 @@ sealed box, hands the ciphertext to the inbox port and keeps only a receipt that
 rating was sent (to refuse a second one). It keeps no aspect and no comment. An
 organisation sees a rating only if the holder publishes an aggregate under a grant.
 The rater is not named in the message: the rated person learns the team, not who.
+
+The message goes with an origin, so that the pod can bound how many messages one
+sender leaves in the inbox: the rater as the team's organisation knows them
+(org_pseudonyms.py), the name the rated member saw them by on the team page. Never
+the registry's pseudonym, which is the same for every organisation: a pod on a
+server of its own would otherwise learn an identifier it could join with what
+another organisation was shown.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from .db import take_turn, transaction
 from .errors_work import AlreadyRated, InvalidWorkInput, NotATeamMember
 from .errors_work import RatingNotOpen, RecipientUnknown
 from .inbox_delivery import InboxDelivery
+from .org_pseudonyms import OrgPseudonyms
 from .tables import Holder
 from .tables_work import RatingReceipt
 from .teams import TeamRow, Teams
@@ -57,10 +65,12 @@ def check_rating(aspects: dict[str, Any], comment: str) -> None:
 
 
 class Ratings:
-    def __init__(self, engine: Engine, teams: Teams, inbox: InboxDelivery):
+    def __init__(self, engine: Engine, teams: Teams, inbox: InboxDelivery,
+                 names: OrgPseudonyms):
         self._engine = engine
         self._teams = teams
         self._inbox = inbox
+        self._names = names
 
     def rate(self, rater: str, team: TeamRow, rated: str, aspects: dict[str, Any],
              comment: str, now: datetime) -> None:
@@ -90,4 +100,4 @@ class Ratings:
             # Delivered inside the transaction: if the drop fails, no receipt is
             # kept and the rater can try again.
             self._inbox.deliver(did, seal_to_did(did, message.encode("utf-8")),
-                                origin=rater)
+                                origin=self._names.shown(team.organisation, rater))

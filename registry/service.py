@@ -31,6 +31,7 @@ from .erasure import Erased, Erasure
 from .gate import ConsentGate, Requester, VisibleProfile
 from .ingest import Accepted, Ingest
 from .matching import MATCH_ACTIVITY, Matcher, Ranked, Scored
+from .org_pseudonyms import OrgPseudonyms
 from .relations import SkillRelations
 from .policies import Policies
 from .video_access import VIDEO_ACTION, VIDEO_PURPOSES, VideoAccess
@@ -74,6 +75,8 @@ class Registry:
         self.relations = SkillRelations.of(reference)
         self.circles = Circles(reference)
         self.employment = Employment(engine, pseudonym_secret)
+        # The name each organisation knows a holder by (org_pseudonyms.py).
+        self.org_pseudonyms = OrgPseudonyms(pseudonym_secret)
         # Copies of intro videos shared under grants; without a store (a
         # registry built for one command) no video is taken or served.
         self.videos = VideoAccess(engine, self.gate, video_shares)

@@ -69,6 +69,10 @@ class Disclosure(SQLModel, table=True):
     # employer as the signed disclosure names it. Used only to apply that policy;
     # never read by the gate and never shown to any organisation.
     policy_employer: Optional[str] = Field(default=None, index=True, max_length=40)
+    # The copy of the intro video the projection names (a share id), when it grants
+    # ``intro_video``: one share is named by one grant only, checked through this
+    # index before the copy arrives (video_shares.check_own_share).
+    video_share: Optional[str] = Field(default=None, index=True, max_length=32)
 
 
 class WithdrawnGrant(SQLModel, table=True):

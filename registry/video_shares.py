@@ -24,7 +24,8 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -47,7 +48,7 @@ from consent.video_share import (
     share_in,
 )
 
-from .db import transaction
+from .db import take_turn, transaction
 from .errors import StorageFailed, VideoNotFound
 from .errors_work import LimitReached
 from .tables import Disclosure
@@ -238,25 +239,33 @@ def named_share(fields, projection: dict) -> str | None:
     return share_in(video.get("contentUrl"))
 
 
-def check_own_share(conn: Connection, fields, projection: dict, grant_id: str,
-                    holder: str) -> None:
-    """A disclosure may name only its own grant's copy: one this registry holds
-    for another grant (of another holder, or of the same) would put that video on
-    this holder's card. Refused as ProjectionMismatch on ``introVideo.contentUrl``.
+def check_own_share(conn: Connection, share: str | None, grant_id: str,
+                    holder: str, batch: Mapping[str, tuple[str, str]] | None = None,
+                    replaced: AbstractSet[str] = frozenset()) -> None:
+    """A disclosure may name only its own grant's copy (``share``, the one its
+    projection names: ``named_share``). A copy this registry holds for another
+    grant (of another holder, or of the same), or one another grant's stored
+    disclosure names and whose copy has not arrived yet (it follows its
+    disclosure; it may never come, the registry unavailable or the holder over
+    the ceiling), would put that video on this holder's card: refused as
+    ProjectionMismatch on ``introVideo.contentUrl``. The disclosure column
+    ``video_share`` is what finds the second kind without reading projections.
 
-    A copy not received yet is not checked: its share id is a keyed hash only the
-    pod that made it can compute, so a holder learns another's only from that
-    holder's disclosure, which the copy follows at once. When that copy is not
-    taken (the registry unavailable, the holder over the ceiling) a disclosure
-    naming it is taken until it arrives; closing that gap needs an index of the
-    shares disclosures name (a column of ``disclosure``)."""
-    share = named_share(fields, projection)
+    Bulk ingest passes what its batch did so far: ``batch``, the share each grant
+    taken in it names, by share, and ``replaced``, the grants taken in it whose
+    stored rows it replaces (those rows name nothing any more)."""
     if share is None:
         return
-    owner = conn.execute(select(V.c.grant_id, V.c.holder_did).where(
-        V.c.share_id == share)).first()
-    if owner is not None and (owner.grant_id, owner.holder_did) != (grant_id, holder):
+    take_turn(conn, D, f"video-share|{share}")  # two first namers: one waits
+    ours = (grant_id, holder)
+    if batch is not None and batch.get(share, ours) != ours:
         raise ProjectionMismatch(["introVideo.contentUrl"])
+    copies = select(V.c.grant_id, V.c.holder_did).where(V.c.share_id == share)
+    naming = select(D.c.grant_id, D.c.holder_did).where(D.c.video_share == share)
+    for owner in conn.execute(copies.union_all(naming)):
+        if (owner.grant_id, owner.holder_did) != ours and (
+                owner.grant_id not in replaced):
+            raise ProjectionMismatch(["introVideo.contentUrl"])
 
 
 def _check_named(conn: Connection, offer: VideoOffer) -> None:

@@ -20,5 +20,6 @@ class WorkLife:
         self.feed = Feed(engine, registry.assignments, registry.reference,
                          registry.circles)
         self.teams = Teams(engine, gate, self.swipes, registry.assignments)
-        self.ratings = Ratings(engine, self.teams, inbox)
+        self.ratings = Ratings(engine, self.teams, inbox,
+                               registry.org_pseudonyms)
         self.peers = Peers(engine, gate, registry.reference)

@@ -180,7 +180,7 @@ def _as_written(value: Any, text: str, structure: str) -> bool:
 
 def _has_forbidden(text: str) -> bool:
     """Whether ``_FORBIDDEN`` occurs in ``text``. In ASCII it can only be a C0
-    control: a text without any control character (tab, line feed and carriage
+    control or DEL: a text without any control character (tab, line feed and carriage
     return included) is told apart by deleting them from its bytes, in a quarter
     of the time of the pattern."""
     if text.isascii():
@@ -190,7 +190,7 @@ def _has_forbidden(text: str) -> bool:
     return _FORBIDDEN.search(text) is not None
 
 
-_C0_CONTROLS = bytes(range(0x20))
+_C0_CONTROLS = bytes([*range(0x20), 0x7f])  # and DEL, the one ASCII control above
 
 
 class _DuplicateKey(ValueError):
@@ -294,10 +294,13 @@ def _check_scalar(item: Any, texts: bool, found: list[str]) -> None:
 
 # Integers an IEEE double holds exactly (RFC 8259 section 6 interoperability limit).
 MAX_INTEGER = 2**53 - 1
-# C0 controls other than tab, line feed and carriage return; lone surrogates; and the
-# bidirectional embedding/override/isolate controls that disguise text (Trojan Source).
+# C0 controls other than tab, line feed and carriage return, DEL and the C1 controls
+# (Unicode category Cc; U+009B is CSI, which a terminal may take as the start of an
+# escape sequence); lone surrogates; and the bidirectional embedding/override/isolate
+# controls that disguise text (Trojan Source).
 _FORBIDDEN = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+    "\ud800-\udfff]")
 
 
 def holds_forbidden_characters(text: str) -> bool:

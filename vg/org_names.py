@@ -80,14 +80,27 @@ def subject_json(system: System, organisation: str, found: dict) -> dict:
 def records_for_dpo(system: System, viewer: Requester,
                     records: Iterable[AuditRecord]) -> list[AuditRecord]:
     """Access-log rows as ``viewer`` is shown them: to an organisation's DPO with
-    its own names for the holders (the subject, and a holder acting as requester),
-    to the platform DPO as stored. JSON and CSV are written from these."""
+    its own names for the holders (the subject, and a holder acting as requester)
+    and for the grants, to the platform DPO as stored. JSON and CSV are written
+    from these."""
     if viewer.role == PLATFORM_DPO:
         return list(records)
     name = _namer(system, viewer.organisation)
-    return [replace(r, entry=replace(r.entry, subject=name(r.entry.subject)),
+    grants = _grant_namer(system, viewer.organisation)
+    return [replace(r, entry=replace(r.entry, subject=name(r.entry.subject),
+                                     grants=grants(r.entry.grants)),
                     access=r.access and replace(r.access, actor=name(r.access.actor)))
             for r in records]
+
+
+def _grant_namer(system: System, organisation: str
+                 ) -> Callable[[tuple[str, ...]], tuple[str, ...]]:
+    """An entry's grant ids as ``organisation`` is shown them: one grant to many
+    organisations has one id, which would join their logs (org_pseudonyms.py)."""
+    def names(grants: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(sorted(system.org_pseudonyms.grant_name(organisation, g)
+                            for g in grants))
+    return names
 
 
 def flags_for_dpo(system: System, viewer: Requester,

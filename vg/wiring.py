@@ -85,7 +85,7 @@ def build_system(settings: Settings, reference: ReferenceData | None = None) -> 
         registry=registry,
         audit=audit,
         pseudonym_secret=pseudonym_secret,
-        org_pseudonyms=OrgPseudonyms(pseudonym_secret),
+        org_pseudonyms=registry.org_pseudonyms,
         audit_rules=FlagRules(expected_purposes=ACTION_PURPOSES),
         work=WorkLife(registry, ratings),
         withdrawals=WithdrawalOutbox(settings.data_dir / "withdrawals-pending"),

@@ -128,3 +128,31 @@ def test_the_disclosure_child_tables_keep_their_rows_without_a_rowid(engine):
             assert conn.execute(text(
                 "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = "
                 "'ix_disclosure_skill_skill_disclosure'")).scalar() == 1
+
+
+def test_disclosures_stored_before_get_the_share_of_the_video_they_name(engine):
+    from consent.video_share import share_address
+
+    first_release(engine)
+    seed(engine)
+    share = "ab" * 16
+    video = {"introVideo": {"type": "VideoObject", "encodingFormat": "video/mp4",
+                            "contentUrl": share_address("https://vg.example/", share)}}
+    with engine.begin() as conn:
+        alembic_stamp(_config(conn), BASELINE)
+        alembic_upgrade(_config(conn), "0016_team_name_per_organisation")
+        for grant, fields in (("g2", "intro_video skills"), ("g3", "skills")):
+            conn.execute(text(
+                "INSERT INTO disclosure (grant_id, holder_did, sequence, audience_kind,"
+                " valid_from, valid_until, fields, projection, document, received)"
+                " VALUES (:grant, 'did:key:z1', 1, 'all_municipalities', :now, :now,"
+                " :fields, :projection, '{}', :now)"),
+                {"grant": grant, "fields": fields, "now": NOW,
+                 "projection": json.dumps(video)})
+
+    upgrade(engine)
+
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT grant_id, video_share FROM disclosure ORDER BY grant_id")).all()
+    assert rows == [("g1", None), ("g2", share), ("g3", None)]

@@ -199,3 +199,68 @@ def test_bulk_ingest_refuses_a_disclosure_naming_another_holders_copy(system):
     result = system.registry.bulk.disclosures([json.dumps(foreign)], NOW)
 
     assert result.refused == [(0, "projection-mismatch")]
+
+
+def test_a_disclosure_naming_another_holders_copy_not_received_yet_is_refused(system):
+    """The copy follows its disclosure; until it arrives (or when it never does)
+    the share is already taken by the disclosure that named it first."""
+    published(system)  # the copy is not sent
+    before = registry_snapshot(system.registry.engine)
+
+    with pytest.raises(ProjectionMismatch, match="introVideo.contentUrl"):
+        published(system, key=OTHER)
+
+    assert registry_snapshot(system.registry.engine) == before
+
+
+def test_a_copy_not_received_yet_is_its_own_grants_to_name_again(system):
+    grant = published(system)
+    document = full_workcontext(HOLDER.did)
+    document["introVideo"]["contentUrl"] = share_address("https://vg.example/", SHARE)
+
+    system.registry.receive_disclosure(disclosure(HOLDER, grant, 2, document), NOW)
+    with pytest.raises(ProjectionMismatch, match="introVideo.contentUrl"):
+        published(system, sequence=3)  # another grant of the holder
+
+    offer, chunks = copy(system, grant)
+    assert system.registry.receive_video_share(offer, iter(chunks), NOW) == SHARE
+
+
+def test_a_share_named_by_a_grant_that_no_longer_names_it_is_free(system):
+    grant = published(system)
+    document = full_workcontext(HOLDER.did)  # the grant now names another address
+
+    system.registry.receive_disclosure(disclosure(HOLDER, grant, 2, document), NOW)
+
+    published(system, key=OTHER)  # accepted: nothing names the share any more
+
+
+def test_bulk_ingest_refuses_a_disclosure_naming_a_copy_not_received_yet(system):
+    import json
+
+    published(system)
+    document = full_workcontext(OTHER.did)
+    document["introVideo"]["contentUrl"] = share_address("https://vg.example/", SHARE)
+    foreign = disclosure(OTHER, signed_grant(OTHER, ["skills", "intro_video"]), 1,
+                         document)
+
+    result = system.registry.bulk.disclosures([json.dumps(foreign)], NOW)
+
+    assert result.refused == [(0, "projection-mismatch")]
+
+
+def test_bulk_ingest_refuses_the_second_of_a_batch_naming_one_share(system):
+    import json
+
+    documents = []
+    for key in (HOLDER, OTHER):
+        document = full_workcontext(key.did)
+        document["introVideo"]["contentUrl"] = share_address("https://vg.example/",
+                                                             SHARE)
+        documents.append(json.dumps(disclosure(
+            key, signed_grant(key, ["skills", "intro_video"]), 1, document)))
+
+    result = system.registry.bulk.disclosures(documents, NOW)
+
+    assert result.accepted == 1
+    assert result.refused == [(1, "projection-mismatch")]

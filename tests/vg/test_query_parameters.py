@@ -66,3 +66,20 @@ def test_every_api_route_checks_its_query_parameters(api):
                  and not isinstance(route, QueryCheckedRoute)]
 
     assert unchecked == []
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/teams?zoek=a%E2%80%AEb",
+    "/api/v1/groepen?cursor=ab%07c",
+    "/api/v1/pod/teams/wijkteam?organisatie=GM%E2%81%A60344",
+])
+def test_a_query_value_with_a_control_or_direction_character_is_refused(
+        api, holder, path):
+    """Every query parameter of the API holds to the rule of every text in a
+    body (``schemas.holds_forbidden_characters``), before the route runs."""
+    response = api.get(path, headers=holder.headers)
+
+    assert response.status_code == 400
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["code"] == "invalid-input"
+    assert "must not hold control characters" in response.json()["detail"]

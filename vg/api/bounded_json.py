@@ -13,6 +13,11 @@ rows, and a filter given twice kept one of its values. Routes of this class, and
 of ``QueryCheckedRoute`` (routes that read their bodies themselves: the pod's
 resources, binaries), refuse both as ``invalid-input``, naming the parameters
 they do take. A test holds every route under ``/api/v1`` to one of the two.
+
+Every query value is held to the rule of every text in a body
+(``schemas.holds_forbidden_characters``: no control, lone surrogate or direction
+character) before the route runs, so a free-text search (a team's ``zoek``) can
+not carry text that disguises what surrounds it where it is shown again.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from typing import Any, Callable
 from fastapi import HTTPException, Request
 from fastapi.routing import APIRoute
 
-from schemas import SchemaError, parse_bounded
+from schemas import SchemaError, holds_forbidden_characters, parse_bounded
 
 
 class InvalidBody(HTTPException):
@@ -91,16 +96,31 @@ def _is_list(annotation: Any) -> bool:
 
 def _check_query(request: Request, single: frozenset[str],
                  repeatable: frozenset[str]) -> None:
-    names = [name for name, _ in request.query_params.multi_items()]
+    items = request.query_params.multi_items()
+    names = [name for name, _ in items]
     unknown = sorted(set(names) - single - repeatable)
     twice = sorted({name for name in names if name in single and names.count(name) > 1})
     if not unknown and not twice:
+        _check_query_texts(items)
         return
     taken = ", ".join(sorted(single | repeatable)) or "none"
     problems = [f"query.{name[:60]}: unknown query parameter (this route takes: "
                 f"{taken})" for name in unknown[:5]]
     problems += [f"query.{name}: given more than once" for name in twice]
     raise InvalidBody(400, "invalid-input", problems)
+
+
+def _check_query_texts(items: list[tuple[str, str]]) -> None:
+    """Refuse a value (of a parameter the route takes) holding a character no
+    text of this project may hold; the value is not repeated."""
+    held = sorted({name for name, value in items if holds_forbidden_characters(value)})
+    if held:
+        raise InvalidBody(400, "invalid-input", [
+            f"query.{name}: {FORBIDDEN_MUST}" for name in held])
+
+
+FORBIDDEN_MUST = ("must not hold control characters, lone surrogates or "
+                  "bidirectional override characters")
 
 
 def _in_body(problem: str) -> str:

@@ -1,5 +1,10 @@
 """Interest groups and peer search: holders as requesters, through the same gate and
-the same audit log as organisations (purpose knowledge_sharing)."""
+the same audit log as organisations (purpose knowledge_sharing).
+
+A holder looks on behalf of the organisation the gate and the log name as the
+requester (their attested employer, or ``freelance``), and is shown each colleague
+by the name that organisation knows them by (vg/org_names.py): two holders of
+different organisations can not join what each was shown."""
 
 from __future__ import annotations
 
@@ -7,10 +12,13 @@ from fastapi import APIRouter, Query, Request, Response
 
 from .models import Name
 
+from registry import Requester, VisibleProfile
 from registry.peers import GROUP_PAGE, GroupRow, profile_json
 from registry.peers import MAX_SKILLS as MAX_SEARCH_SKILLS
 
 from ..holder_identity import as_requester, subject_of
+from ..org_names import subject_json
+from ..wiring import System
 from .bounded_json import BoundedJsonRoute
 from .deps import HolderDep, NowDep, SystemDep, TraceDep
 from .models_work import GroupCreate
@@ -19,6 +27,10 @@ from .render import json_response
 
 router = APIRouter(tags=["kennisdeling"], route_class=BoundedJsonRoute)
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"  # registry.peers.SLUG, as the schema says it
+
+
+def _colleague(system: System, viewer: Requester, profile: VisibleProfile) -> dict:
+    return subject_json(system, viewer.organisation, profile_json(profile))
 
 
 def _group(row: GroupRow) -> dict:
@@ -64,9 +76,10 @@ def leave_group(slug: Slug, pod: HolderDep, system: SystemDep) -> Response:
 def group_suggestions(request: Request, slug: Slug, pod: HolderDep, system: SystemDep,
                       now: NowDep, trace: TraceDep) -> Response:
     """Fellow members who consented to knowledge sharing with my organisation."""
-    found = system.work.peers.suggestions(as_requester(system, pod, request), slug,
-                                          now, trace)
-    return json_response([profile_json(p) for p in found])
+    viewer = as_requester(system, pod, request)
+    found = system.work.peers.suggestions(viewer, slug, now, trace)
+    shown = [_colleague(system, viewer, p) for p in found]
+    return json_response(sorted(shown, key=lambda p: p["subject"]))
 
 
 @router.get("/collegas")
@@ -75,7 +88,7 @@ def peer_search(request: Request, pod: HolderDep, system: SystemDep, now: NowDep
                 vaardigheid: list[Name] = Query(min_length=1, max_length=MAX_SEARCH_SKILLS),
                 limit: int = Query(default=20, ge=1, le=100)) -> Response:
     """Colleagues with a skill, among those who consented to knowledge sharing."""
-    found = system.work.peers.search(as_requester(system, pod, request), vaardigheid,
-                                     now, trace, limit)
-    return json_response([{**profile_json(p), "matchedSkills": skills}
+    viewer = as_requester(system, pod, request)
+    found = system.work.peers.search(viewer, vaardigheid, now, trace, limit)
+    return json_response([{**_colleague(system, viewer, p), "matchedSkills": skills}
                           for p, skills in found])

@@ -13,12 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.staticfiles import StaticFiles
 
 from ..allowed_methods import include
 from ..secrets_store import server_secret
 from . import errors, skills
+from .auth import checked_query
 from . import pages_dpo, pages_grants, pages_holder, pages_login, pages_org
 from . import pages_org_video, pages_sharing, pages_team, pages_video, pages_work
 
@@ -36,8 +37,9 @@ def install(app: FastAPI) -> None:
     app.state.web = WebState(server_secret(system.settings.data_dir, "csrf.key"))
     for module in (pages_login, pages_holder, pages_grants, pages_sharing, pages_team,
                    pages_video, pages_work, pages_org, pages_org_video,
-                   pages_dpo, skills):
-        include(app, module.router)
+                   pages_dpo):
+        include(app, module.router, dependencies=[Depends(checked_query)])
+    include(app, skills.router)  # a JSON route: its query is checked as the API's
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
     errors.install(app, API_PREFIX)
 

@@ -97,6 +97,16 @@ async def checked_form(request: Request) -> FormData:
     return CheckedForm(form.multi_items())
 
 
+def checked_query(request: Request) -> None:
+    """Every page's query values held to the same rule as a form's texts: a page
+    may show a value again (a search field), where such a character would
+    disguise what surrounds it. Refused as a FormError, a page in the visitor's
+    language; the JSON routes for scripts check their query as the API does."""
+    if any(holds_forbidden_characters(value)
+           for _, value in request.query_params.multi_items()):
+        raise FormError("form.forbidden_characters")
+
+
 async def _parsed_form(request: Request) -> FormData:
     """The form as parsed; one the parser refuses (more fields or files than a
     page's form has, a broken multipart body) is a FormError that says which, so

@@ -284,12 +284,13 @@ def contact(request: Request, assignment_id: int, form: Form, requester: Organis
 
 @router.get("/organisatie/teams")
 def teams(request: Request, requester: Organisation, system: SystemDep,
-          now: NowDep) -> Response:
-    found = system.work.teams.find(requester, "")
+          now: NowDep, zoek: str = Query(default="", max_length=100)) -> Response:
+    """The organisation's teams, those whose name or assignment holds ``zoek``."""
+    found = system.work.teams.find(requester, zoek.strip())
     own = [a.to_json() for a in system.registry.assignments.list(
         requester.organisation)]
     with_matches = [(a, _matches(system, requester, a["id"], now)) for a in own]
-    return page(request, "org_teams.html", teams=found,
+    return page(request, "org_teams.html", teams=found, search=zoek,
                 candidates=[(a, m) for a, m in with_matches if m])
 
 

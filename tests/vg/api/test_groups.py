@@ -43,9 +43,10 @@ def test_group_suggests_members_who_consented_to_knowledge_sharing(world):
 
     assert answer.status_code == 200
     [suggested] = answer.json()
-    assert suggested["subject"] == bram.subject
+    assert suggested["subject"] == world.seen_by(bram, UTRECHT)
     assert suggested["workcontext"]["name"] == "Bram Visser"
     assert "Eva" not in answer.text and eva.subject not in answer.text
+    assert bram.subject not in answer.text
     [entry] = world.audit(purpose="knowledge_sharing")
     assert (entry.actor, entry.organisation, entry.subject) == (
         sanne.subject, UTRECHT, bram.subject)
@@ -126,11 +127,43 @@ def test_peer_search_finds_colleagues_with_a_skill_and_logs_the_holder(world):
 
     assert answer.status_code == 200
     found = answer.json()
-    assert [p["subject"] for p in found] == [bram.subject, eva.subject]
+    assert {p["subject"] for p in found} == {world.seen_by(bram, UTRECHT),
+                                             world.seen_by(eva, UTRECHT)}
+    assert bram.subject not in answer.text and eva.subject not in answer.text
+    assert found[0]["workcontext"]["name"] == "Bram Visser"
     assert found[0]["matchedSkills"] == sorted([skills[1], skills[2]])
     entries = world.audit(purpose="knowledge_sharing")
     assert {(e.actor, e.organisation) for e in entries} == {(sanne.subject, UTRECHT)}
     assert {e.subject for e in entries} == {bram.subject, eva.subject}
+
+
+def test_holders_of_two_organisations_know_one_colleague_by_names_that_differ(world):
+    """A holder looks on behalf of their own organisation (the requester the gate
+    and the log name): they are shown the name that organisation knows the
+    colleague by, so two holders of different organisations can not join what
+    each was shown, nor join it with the registry's pseudonym."""
+    skills = world.skills()
+    sanne = world.holder(skills, employer=UTRECHT)
+    piet = world.holder(skills, employer=GRONINGEN, name="Piet Jansen")
+    bram = world.holder(skills, employer=ZEIST, name="Bram Visser")
+    world.grant(bram, ["skills"], purposes=["knowledge_sharing"],
+                audience={"kind": "organisation", "organisations": [UTRECHT]})
+    world.grant(bram, ["name"], purposes=["knowledge_sharing"],
+                audience={"kind": "organisation", "organisations": [GRONINGEN]})
+    slug = _group(world, sanne)
+    _join(world, piet, slug)
+    _join(world, bram, slug)
+
+    by_sanne = _suggestions(world, sanne, slug).json()
+    by_piet = _suggestions(world, piet, slug).json()
+    searched = world.client.get(f"{API}/collegas", headers=sanne.headers,
+                                params={"vaardigheid": skills[0]}).json()
+
+    assert [p["subject"] for p in by_sanne] == [world.seen_by(bram, UTRECHT)]
+    assert [p["subject"] for p in by_piet] == [world.seen_by(bram, GRONINGEN)]
+    assert [p["subject"] for p in searched] == [world.seen_by(bram, UTRECHT)]
+    assert by_sanne[0]["subject"] != by_piet[0]["subject"]
+    assert bram.subject not in str([by_sanne, by_piet, searched])
 
 
 def test_peer_search_does_not_reach_people_without_knowledge_sharing_consent(world):

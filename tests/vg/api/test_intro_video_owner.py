@@ -24,7 +24,7 @@ def _share_of_colleague(world: World):
     assert joined.status_code == 200, joined.text
     found = world.client.get("/api/v1/groepen/omgevingswet/suggesties",
                              headers=a.headers).json()
-    [profile] = [p for p in found if p["subject"] == b.subject]
+    [profile] = [p for p in found if p["subject"] == world.seen_by(b, UTRECHT)]
     return a, b, profile["workcontext"]["introVideo"]["contentUrl"]
 
 

@@ -292,6 +292,20 @@ def test_a_rating_is_sealed_to_the_rated_members_pod_only(world, team):
     assert rating["team"] == team["name"]
 
 
+def test_a_rating_s_origin_is_the_rater_as_the_team_s_organisation_knows_them(
+        world, team):
+    """The pod counts ratings per origin; the origin crosses to the pod (a
+    server of its own at scale) as the name the rated member saw the rater by on
+    the team page, never the registry's pseudonym that all organisations share."""
+    _dissolve(world, team)
+
+    answer = _rate(world, team, team["sanne"], team["bram"])
+
+    assert answer.status_code == 202, answer.text
+    assert world.inbox.origins[team["bram"].did] == [world.seen_by(team["sanne"])]
+    assert team["sanne"].subject not in repr(world.inbox.origins)
+
+
 def test_the_registry_keeps_no_readable_rating(world, team):
     _dissolve(world, team)
     _rate(world, team, team["sanne"], team["bram"])
@@ -488,3 +502,21 @@ def test_a_product_with_an_invisible_title_is_refused(world, team, title):
     assert "title" in answer.text
     assert world.client.get(f"{API}/teams/{team['name']}",
                             headers=team["staff"]).json()["products"] == []
+
+
+@pytest.mark.parametrize("text", ["omgevings\u202ewet", "a\x07b", "\u2066x\u2069",
+                                  "a\x00b"])
+def test_team_search_text_with_a_control_or_direction_character_is_refused(
+        world, team, text):
+    """The text is refused, not searched for: it would disguise the words around
+    it wherever a search is shown again (a page, a log)."""
+    found = world.client.get(f"{API}/teams", params={"zoek": text},
+                             headers=team["staff"])
+
+    assert found.status_code == 400
+    assert found.headers["content-type"] == "application/problem+json"
+    problem = found.json()
+    assert problem["code"] == "invalid-input"
+    assert "query.zoek" in problem["detail"]
+    assert "control characters" in problem["detail"]
+    assert text not in found.text

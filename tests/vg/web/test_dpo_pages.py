@@ -228,3 +228,17 @@ def test_the_counts_per_day_show_each_day_as_a_date(tmp_path):
 
     assert '<td class="utrecht-table__cell">4 december 2026</td>' in page
     assert "00:00 UTC" not in page
+
+
+def test_the_csv_export_names_grants_as_the_organisation_alone_is_shown_them(app):  # noqa: F811,E501
+    viewed(app, 2)
+    system = app.state.system
+    [grant] = {g for r in system.audit.entries(limit=10, organisation=UTRECHT)
+               for g in r.entry.grants}
+    dpo = signed_in_organisation(app, "dpo")
+
+    answer = dpo.post("/fg", data={"csrf": csrf(dpo.get("/fg")), "actie": "csv"})
+
+    assert answer.status_code == 200 and grant not in answer.text
+    assert {r["grants"] for r in _csv_rows(answer) if r["grants"]} == {
+        system.org_pseudonyms.grant_name(UTRECHT, grant)}
