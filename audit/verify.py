@@ -127,6 +127,10 @@ def _read_head(log: MerkleLog, conn: Connection) -> tuple[Head, str]:
                               head.c.frontier)).first()
     if row is None:
         raise AuditError("the audit log has no head row (run create_tables)")
+    if (type(row.size) is not int or type(row.pruned) is not int
+            or not isinstance(row.root_hash, str) or not isinstance(row.frontier, str)):
+        raise _Bad(None, "the head holds a value of another kind than the log "
+                   "writes there (changed)")
     return Head(row.size, row.root_hash, row.pruned), row.frontier
 
 
@@ -440,7 +444,7 @@ def _snapshot(log: MerkleLog) -> Iterator[Connection]:
     except (ValueError, TypeError, KeyError, OverflowError, RecursionError) as exc:
         # Read, but not as what the log writes (text in a number's column on
         # SQLite, say): the stored log was changed outside ``append``.
-        raise _Bad(None, "a stored value of the log can not be read as what the "
-                   f"log writes there ({type(exc).__name__}): changed") from None
+        raise _Bad(None, "a stored value of the log is not of the kind the log "
+                   f"writes there ({type(exc).__name__}): changed") from None
     except Exception as exc:
         raise AuditUnavailable("could not verify the audit log") from exc

@@ -5,6 +5,7 @@ saying that the database could not be reached."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select, update
 
 from tests.audit.records import T0, filled, request
@@ -68,3 +69,17 @@ def test_a_list_nested_past_the_parser_is_reported_as_a_malformed_entry(
     report = log.verify()
 
     assert not report.ok and report.first_bad_index == 1, report
+
+
+def test_a_head_count_that_is_no_number_is_reported_as_the_head_s(log, engine,
+                                                                  tables, backend):
+    if backend != "sqlite":
+        pytest.skip("only SQLite stores a text in a column of numbers")
+    filled(log, 2, 1)
+    with engine.begin() as conn:
+        conn.execute(update(tables.head).values(pruned="x"))
+
+    report = log.verify()
+
+    assert not report.ok and report.pruned == 0, report
+    assert "the head" in report.problem
