@@ -393,7 +393,7 @@ def decode(record_type: type, row: Mapping[str, Any]) -> tuple[Record, bytes]:
             else:
                 values[name] = row[name]
         record = record_type(**values)
-    except (TypeError, ValueError, OverflowError, KeyError) as exc:
+    except (TypeError, ValueError, OverflowError, KeyError, RecursionError) as exc:
         raise InvalidAuditEntry("stored row", f"decodable ({exc})") from exc
     stored, canonical = encode(record)
     names = _COLUMN_NAMES[record_type]

@@ -7,7 +7,12 @@ tile above the leaves is checked against the hashes rebuilt from the leaves (pro
 are made from them); every signed checkpoint stored in the log, and the one the
 caller saved earlier, must match the rebuilt tree at its size, which catches a
 rollback and a rewrite of history with fresh hashes. A rewrite is placed between the
-last checkpoint that still matches and the first that does not. Pruned records
+last checkpoint that still matches and the first that does not. Each stored
+checkpoint row must also file the size and root its signed note names (signing the
+next checkpoint compares the tree with the row), and the head's frontier must be
+the right edge rebuilt from the leaves (every later append grows from it). A stored
+value that can not even be read (not hex, not a number) is reported as tampering
+with the log, not as a database out of reach. Pruned records
 (retention) are covered by their kept leaf hashes, and the pruned prefix by the
 prune records: the head's count of pruned records is trusted only where the last
 prune record the log keeps cuts, signed with the log's key (``_check_prunes``).
@@ -34,6 +39,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, exists, func, or_, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from audit import merkle, tiles
 from audit.entry import AccessRecord, AuditEntry, iso_ms
@@ -85,10 +91,11 @@ def verify_log(log: MerkleLog, checkpoint: str | None = None,
     walk, signed = _Walk(), []
     try:
         with _snapshot(log) as conn:
-            head = log._read_head(conn)
+            head, frontier = _read_head(log, conn)
             signed = _signed_checkpoints(log, conn, verifier, saved)
             walk.sizes = {size for size, _ in signed}
             walk.run(log, conn, head)
+            _check_frontier(walk, frontier)
             _check_upper_levels(log, conn, head.size, walk.upper)
             _check_indexes(log, conn, head)
         _check_checkpoints(walk, signed)
@@ -111,6 +118,31 @@ def _saved_checkpoint(note: str | None, verifier: Verifier | None
         raise InvalidCheckpoint(f"the saved checkpoint does not verify: {exc}") from None
 
 
+def _read_head(log: MerkleLog, conn: Connection) -> tuple[Head, str]:
+    """The head row as stored, its frontier as text: read here rather than by the
+    log, which parses the frontier (and keeps it for proofs) before anything has
+    checked it."""
+    head = log.tables.head
+    row = conn.execute(select(head.c.size, head.c.root_hash, head.c.pruned,
+                              head.c.frontier)).first()
+    if row is None:
+        raise AuditError("the audit log has no head row (run create_tables)")
+    if (type(row.size) is not int or type(row.pruned) is not int
+            or not isinstance(row.root_hash, str) or not isinstance(row.frontier, str)):
+        raise _Bad(None, "the head holds a value of another kind than the log "
+                   "writes there (changed)")
+    return Head(row.size, row.root_hash, row.pruned), row.frontier
+
+
+def _check_frontier(walk: _Walk, stored: object) -> None:
+    """The head's frontier is the right edge rebuilt from the leaves: the next
+    append grows the tree from it, and proofs of the head's size take their right
+    edge from it, so a changed one corrupts both while the root still matches."""
+    if stored != "".join(node.hex() for node in walk.frontier):
+        raise _Bad(None, "the head's frontier does not match the entries (the next "
+                   "append would grow a wrong tree from it)")
+
+
 def _signed_checkpoints(log: MerkleLog, conn: Connection, verifier: Verifier | None,
                         saved: Checkpoint | None) -> list[tuple[int, bytes]]:
     """(size, root) of every checkpoint whose signature verifies: the saved one and
@@ -128,6 +160,10 @@ def _signed_checkpoints(log: MerkleLog, conn: Connection, verifier: Verifier | N
         if checkpoint.size != row.size:
             raise _Bad(None, f"the stored checkpoint of size {row.size} is filed "
                        "under the wrong size")
+        if row.root_hash != checkpoint.root.hex():
+            raise _Bad(None, f"the stored checkpoint of size {row.size} is filed "
+                       "under a root hash its signed note does not name (the next "
+                       "checkpoint is refused until it is repaired)")
         found.append((checkpoint.size, checkpoint.root))
     return sorted(set(found))
 
@@ -403,5 +439,12 @@ def _snapshot(log: MerkleLog) -> Iterator[Connection]:
             yield conn
     except (_Bad, AuditError):
         raise
+    except (SQLAlchemyError, OSError) as exc:
+        raise AuditUnavailable("could not verify the audit log") from exc
+    except (ValueError, TypeError, KeyError, OverflowError, RecursionError) as exc:
+        # Read, but not as what the log writes (text in a number's column on
+        # SQLite, say): the stored log was changed outside ``append``.
+        raise _Bad(None, "a stored value of the log is not of the kind the log "
+                   f"writes there ({type(exc).__name__}): changed") from None
     except Exception as exc:
         raise AuditUnavailable("could not verify the audit log") from exc

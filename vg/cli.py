@@ -245,10 +245,10 @@ def check_inzage(view_file: Path = typer.Argument(
 
     from audit import NoteError
 
-    from .inzage_check import ViewRejected, check_view
+    from .inzage_check import ViewRejected, check_view, read_json
 
     try:
-        view = json.loads(_read_text(view_file, "access view"))
+        view = read_json(_read_text(view_file, "access view"))
         checked = check_view(view, vkey)
     except NoteError as exc:
         fail(f"checkpoint: {exc}")

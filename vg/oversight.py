@@ -1,5 +1,7 @@
 """The DPO's reading of the access log is itself logged (BIO 8.15: access to logs
-is logged too), from the API and from the web pages alike."""
+is logged too), from the API and from the web pages alike. A HEAD reads nothing:
+it is stopped where the reading would be logged (``registry.HeadersOnly``), so it
+is neither logged nor told the rows' size (vg/head_requests.py)."""
 
 from __future__ import annotations
 
@@ -9,13 +11,18 @@ from datetime import datetime, timedelta
 
 from audit import AccessRecord, VerifyReport
 from audit.errors import VerificationRunning
-from registry import Requester
+from registry import HeadersOnly, Requester
 
 from .wiring import System
 
 
 def log_read(system: System, requester: Requester, now: datetime, trace: str,
              action: str, shown: int) -> None:
+    """Log that ``requester`` is about to be shown ``shown`` subjects' rows; for
+    a HEAD, raise ``HeadersOnly`` instead, whatever the count (an empty answer's
+    size would tell that there are no rows)."""
+    if requester.headers_only:
+        raise HeadersOnly()
     system.audit.append([AccessRecord(
         trace_id=trace, span_id=secrets.token_hex(8), occurred_at=now,
         actor=requester.actor, organisation=requester.organisation,
