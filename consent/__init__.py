@@ -32,6 +32,7 @@ from .errors import (
     UnknownField,
 )
 from .grant import (
+    MAX_VALIDITY,
     Grant,
     grant_from_json,
     grant_in_signed_document,
@@ -58,7 +59,7 @@ __all__ = [
     "FieldNotAllowedForPurpose", "InvalidAudience", "InvalidGrant", "InvalidSignature",
     "ProjectionMismatch", "UnknownField", "Grant", "grant_from_json",
     "grant_in_signed_document", "grant_urn",
-    "new_grant",
+    "new_grant", "MAX_VALIDITY",
     "HolderKey", "did_from_public_key", "public_key_from_did", "disclosed_fields",
     "project", "sign_document", "verify_document", "format_time", "parse_time",
     "EMPLOYER_KINDS", "KINDS", "corop_of", "safety_region_of", "sector_of",

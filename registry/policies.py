@@ -10,6 +10,22 @@ again, the pod's next publication brings it back.
 What the employer sees of all this is its own policy and nothing else: not how many
 grants it suspended, not which grants to other organisations exist, were refused or
 withdrawn (EDPB Guidelines 05/2020, section 3.1.1).
+
+Known shortcoming: the employer can still learn which candidates it employs. A
+grant whose audience holds the employer (a pool, all municipalities) shows the
+holder to the employer even when the holder left ``employer`` out of the fields;
+narrowing the policy suspends exactly the grants of its own employees, so the
+candidates that vanish from its own lists are they. Putting the policy back
+brings nothing back either: the disclosure is deleted and only the holder's pod
+can publish it again, so a probe also removes the holder from every other
+organisation's lists until the holder saves again. The fix keeps a suspended
+disclosure, hidden from every organisation but the employer whose policy
+suspended it (the holder granted it that organisation, and its own policy does
+not guard against itself), and shows it again when a later policy allows it;
+that needs a suspension mark on ``disclosure`` (a migration) honoured by every
+read of disclosures for an organisation, the in-memory match index included.
+tests/vg/api/test_policy_probe.py holds both faults as expected failures until
+then.
 """
 
 from __future__ import annotations

@@ -97,6 +97,13 @@ def renew_consent(system: System, pod: UnlockedPod, grant_id: str,
     data visible under neither grant, nor under a grant the holder did not make.
     A grant renewed before is refused with the grant that renewed it.
 
+    Only the end changes. A grant that starts later is renewed by one that starts
+    at the same moment, so no organisation sees the fields before the start the
+    holder chose; a grant already in its period is renewed by one that starts
+    now, where the old one stops (its past is the old grant's, and the two-year
+    ceiling counts from the renewal). An end before the start is refused as any
+    grant's is (``validUntil must be after validFrom``).
+
     The check, the new grant and the end of the old one happen under the pod's
     grant lock, so a withdrawal sent at the same time either comes first (the
     renewal is refused: the grant is withdrawn) or reads the renewal and
@@ -109,6 +116,7 @@ def renew_consent(system: System, pod: UnlockedPod, grant_id: str,
         raise GrantNotLive(grant_id)
     grant = holder_flows.grant_consent(
         system, pod, old.grant.audience.to_json(), list(old.grant.purposes),
-        list(old.grant.fields), valid_until, now, renews=grant_id)
+        list(old.grant.fields), valid_until, now,
+        valid_from=max(old.grant.valid_from, now), renews=grant_id)
     holder_flows.end_grant(system, pod, grant_id, now, renewed_by=grant.id)
     return grant

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from audit import unverified_checkpoint
 from consent import grant_urn
-from pod import GrantRecord, VersionNotFound
+from pod import GrantRecord
 from pod.renewals import successor
 from registry import pseudonym_for
 
@@ -31,7 +31,13 @@ from .deps import (
 from .models import GrantCreate, GrantOut, PodCreate, SavedOut, SessionCreate
 from .models import WithdrawnOut
 from .models import SessionOut, VersionOut
-from .pod_resources import IfMatch, IfNoneMatch, replace_workcontext
+from .pod_resources import (
+    IfMatch,
+    IfNoneMatch,
+    checked_workcontext,
+    not_modified,
+    replace_workcontext,
+)
 from .paging import next_link
 from .render import json_response
 
@@ -67,13 +73,17 @@ def sign_out(pod: HolderDep, system: SystemDep, now: NowDep,
 
 
 @router.get("/pod/werkcontext")
-def read_workcontext(pod: HolderDep) -> Response:
-    """The current Workcontext with its ETag, to send back in If-Match."""
-    current = pod.workcontext_with_etag()
-    if current is None:
-        raise VersionNotFound(0)
-    response = json_response(current[0], media_type=LD_JSON)
-    response.headers["ETag"] = current[1]
+def read_workcontext(pod: HolderDep, if_match: IfMatch = None,
+                     if_none_match: IfNoneMatch = None) -> Response:
+    """The current Workcontext with its ETag, to send back in If-Match; the same
+    resource as ``GET /pods/<pod id>/werkcontext``, under the same preconditions
+    (RFC 9110 13.1): 304 when If-None-Match matches, 412 under a stale If-Match."""
+    document, etag = checked_workcontext(pod, if_match)
+    unchanged = not_modified(if_none_match, etag)
+    if unchanged is not None:
+        return unchanged
+    response = json_response(document, media_type=LD_JSON)
+    response.headers["ETag"] = etag
     return response
 
 

@@ -155,10 +155,23 @@ def _current_if_asked(if_none_match: str | None, pod: UnlockedPod) -> str | None
     return None if if_none_match is None else pod.etag()
 
 
-def _not_modified(if_none_match: str | None, etag: str | None) -> Response | None:
+def not_modified(if_none_match: str | None, etag: str | None) -> Response | None:
+    """304 for a read whose If-None-Match the current tag matches (RFC 9110
+    13.1.2), else None: the read goes on."""
     if etag is None or none_match(if_none_match, etag):
         return None
     return Response(status_code=304, headers={"ETag": etag})
+
+
+def checked_workcontext(pod: UnlockedPod, if_match: str | None) -> tuple[dict, str]:
+    """The current Workcontext and its ETag for a read at either of its addresses:
+    404 when there is none, 412 under an If-Match no current tag matches. Both
+    addresses read through here, so they evaluate the same preconditions."""
+    current = pod.workcontext_with_etag()
+    if current is None:
+        raise VersionNotFound(0)
+    _check_match(if_match, current[1])
+    return current
 
 
 def _base(request: Request, pod: UnlockedPod, system) -> str:
@@ -201,14 +214,11 @@ def read_pod(request: Request, pod: OwnPod, system: SystemDep,
 async def read_workcontext(request: Request, pod: OwnPod, accept: Accept = None,
                            if_match: IfMatch = None,
                            if_none_match: IfNoneMatch = None) -> Response:
-    current = pod.workcontext_with_etag()
-    if current is None:
-        raise VersionNotFound(0)
-    _check_match(if_match, current[1])
-    unchanged = _not_modified(if_none_match, current[1])
+    document, etag = checked_workcontext(pod, if_match)
+    unchanged = not_modified(if_none_match, etag)
     if unchanged is not None:
         return unchanged
-    return _represent(current[0], accept, current[1], head=request.method == "HEAD")
+    return _represent(document, accept, etag, head=request.method == "HEAD")
 
 
 @router.put(POD + "/werkcontext", response_model=SavedOut)
@@ -359,7 +369,7 @@ def download_binary(name: str, request: Request, pod: OwnPod,
     names another version is ignored and the whole binary sent (RFC 9110 13.1.5)."""
     info = binary(pod, name)
     _check_match(if_match, info.etag)
-    unchanged = _not_modified(if_none_match, info.etag)
+    unchanged = not_modified(if_none_match, info.etag)
     if unchanged is not None:
         return unchanged
     wanted = (parse_range(range_, info.size) if range_applies(if_range, info.etag)

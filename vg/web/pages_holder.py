@@ -5,12 +5,12 @@ API route that does the same thing."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from consent import ConsentError
+from consent import MAX_VALIDITY, ConsentError
 from pod import PodError, UnlockFailed
 from registry import RegistryError
 from schemas import (
@@ -290,8 +290,20 @@ def _grant_view(reference, record, now, suspended: bool, lang: str,
             # suspended by a policy or one whose withdrawal did not complete can
             # still be withdrawn, and the page offers it.
             "withdrawable": record.withdrawn is None and grant.valid_until > now,
-            "renew_default": max(grant.valid_until.date(), now.date()).replace(
-                year=max(grant.valid_until.date(), now.date()).year + 1).isoformat()}
+            "renew_default": _renewal_default(grant, now).isoformat()}
+
+
+def _renewal_default(grant, now: datetime) -> date:
+    """The end the renewal form proposes: a year after the later of the grant's end
+    and today (28 February after a 29th), but no later than a renewal may run: it
+    keeps the start of a grant that starts later (``renew_consent``)."""
+    later = max(grant.valid_until.date(), now.date())
+    try:
+        proposed = later.replace(year=later.year + 1)
+    except ValueError:  # 29 February
+        proposed = later.replace(year=later.year + 1, day=28)
+    last = (max(grant.valid_from, now) + MAX_VALIDITY).date() - timedelta(days=1)
+    return min(proposed, last)
 
 
 AUDIENCE_TEXT = {
