@@ -372,12 +372,7 @@ class MerkleLog:
                 self._helper.hand(work)  # runs while the commit is on disk
             self._commit(raw)
         except BaseException:
-            self._held = None
-            try:
-                raw.rollback()
-            except Exception:
-                fairy.invalidate()
-            fairy.close()
+            self._give_up(fairy, raw)
             raise
         if not self._sqlite:
             fairy.close()
@@ -411,14 +406,19 @@ class MerkleLog:
                 raw.commit()
                 raw.execute(f"PRAGMA synchronous = {level}")
             except BaseException:  # given up, so never used at NORMAL again
-                self._held = None
-                try:
-                    raw.rollback()
-                except Exception:
-                    fairy.invalidate()
-                fairy.close()
+                self._give_up(fairy, raw)
                 raise
             return result
+
+    def _give_up(self, fairy, raw) -> None:
+        """After a failure on the writer: roll back, or drop the connection when
+        even that fails, and take a new one next time."""
+        self._held = None
+        try:
+            raw.rollback()
+        except Exception:
+            fairy.invalidate()
+        fairy.close()
 
     def _writer(self) -> Any:
         """The connection an append writes on. On PostgreSQL one from the pool

@@ -206,12 +206,19 @@ def _defer_child_keys(conn: Connection, tables: list[str]) -> list[str]:
     nothing. The keys come back under their names and definitions."""
     if conn.dialect.name != "postgresql":
         return []
+    return _drop_constraints(
+        conn, "c.contype = 'f' AND t.relname = ANY(:tables) AND c.confrelid IN "
+        "('disclosure'::regclass, 'holder'::regclass)", tables)
+
+
+def _drop_constraints(conn: Connection, where: str, tables: list[str]) -> list[str]:
+    """PostgreSQL: drop the constraints ``where`` selects (``c``: the constraint,
+    ``t``: its table) and return the statements that add them again."""
     keys = conn.execute(text(
         "SELECT c.conrelid::regclass::text, quote_ident(c.conname), "
         "pg_get_constraintdef(c.oid) FROM pg_constraint AS c JOIN pg_class AS t "
-        "ON t.oid = c.conrelid WHERE c.contype = 'f' AND t.relname = ANY(:tables) "
-        "AND c.confrelid IN ('disclosure'::regclass, 'holder'::regclass) "
-        "ORDER BY 1, 2"), {"tables": tables}).all()
+        f"ON t.oid = c.conrelid WHERE {where} ORDER BY 1, 2"),
+        {"tables": tables}).all()
     for table, name, _ in keys:
         conn.exec_driver_sql(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
     return [f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}"
@@ -237,15 +244,8 @@ def _defer_match_keys(conn: Connection) -> list[str]:
     anyway, so a load that broke it fails as a whole and changes nothing."""
     if conn.dialect.name != "postgresql":
         return []
-    keys = conn.execute(text(
-        "SELECT c.conrelid::regclass::text, quote_ident(c.conname), "
-        "pg_get_constraintdef(c.oid) FROM pg_constraint AS c JOIN pg_class AS t "
-        "ON t.oid = c.conrelid WHERE c.contype = 'p' AND t.relname = ANY(:tables) "
-        "ORDER BY 1"), {"tables": list(DEFERRED_KEYS)}).all()
-    for table, name, _ in keys:
-        conn.exec_driver_sql(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
-    return [f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}"
-            for table, name, definition in keys]
+    return _drop_constraints(conn, "c.contype = 'p' AND t.relname = ANY(:tables)",
+                             list(DEFERRED_KEYS))
 
 
 def _defer_change_trigger(conn: Connection) -> list[str]:
