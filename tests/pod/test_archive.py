@@ -9,6 +9,7 @@ import json
 import os
 import threading
 import time
+import types
 from datetime import timedelta
 from pathlib import Path
 
@@ -471,3 +472,33 @@ def test_an_archive_nested_beyond_what_the_parser_can_take_is_invalid(raw):
         read_archive(raw)
 
     assert "nested too deeply" in str(caught.value)
+
+
+@pytest.mark.parametrize("raw", [
+    b"[" + b"{}," * archive_module.MAX_NODES + b"{}]",
+    b"[" + b"0," * archive_module.MAX_NODES + b"0]",
+    b'{"a":[' + b"[]," * archive_module.MAX_NODES + b'[]],"b":"\\\\"}',
+    ("[" + "{}," * archive_module.MAX_NODES + "{}]").encode("utf-16"),
+])
+def test_an_archive_of_more_values_than_it_may_hold_is_refused_before_parsing(
+        raw, monkeypatch):
+    parsed = []
+    monkeypatch.setattr(archive_module, "json", types.SimpleNamespace(
+        loads=lambda *args, **kwargs: parsed.append(1),
+        detect_encoding=json.detect_encoding))
+
+    with pytest.raises(InvalidArchive) as caught:
+        read_archive(raw)
+
+    assert "too large" in str(caught.value)
+    assert parsed == []  # a million values would have cost a gigabyte to build
+
+
+@pytest.mark.parametrize("text", [
+    "," * (archive_module.MAX_NODES + 1),
+    '\\"[' * (archive_module.MAX_NODES + 1),
+])
+def test_brackets_and_commas_inside_texts_do_not_count_as_values(text):
+    raw = json.dumps({"note": text, "list": [1, 2, 3]}).encode()
+
+    assert read_archive(raw) == {"note": text, "list": [1, 2, 3]}

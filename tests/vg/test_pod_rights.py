@@ -301,3 +301,27 @@ def test_one_archive_imported_several_times_at_once_makes_one_pod(api, holder,
     assert api.post("/api/v1/sessies", json={"did": holder.did,
                                              "passphrase": PASSPHRASE}).status_code == 201
     assert len(projections(api, holder.did)) == 1
+
+
+def test_an_import_waits_for_the_clients_place_before_it_reads_the_archive(
+        api, monkeypatch):
+    """A client with its sign-ins and pod creations under way gets 429 before its
+    archive, up to 64 MiB, is parsed: parsing costs memory many times its size."""
+    import vg.api.pod_rights as routes
+    parsed = []
+    monkeypatch.setattr(routes, "read_archive", lambda raw: parsed.append(raw))
+    client = TestClient(api.app, client=("10.0.0.77", 4000))
+    attempts = api.system.pods.attempts
+    slots = [attempts.client_slot("10.0.0.77") for _ in range(attempts.per_client)]
+    for slot in slots:
+        slot.__enter__()
+    try:
+        answer = client.post(IMPORT, content=b'{"passphrase": "x", "archive": {}}',
+                             headers={"Content-Type": "application/json"})
+    finally:
+        for slot in slots:
+            slot.__exit__(None, None, None)
+
+    assert answer.status_code == 429
+    assert answer.json()["code"] == "too-many-attempts"
+    assert parsed == []
