@@ -49,7 +49,7 @@ class VideoAccess:
               ) -> tuple[StoredShare, T]:
         """The copy ``share`` if the requester may watch it for ``purpose`` now,
         logged as shown, with what ``check`` (the request's byte range, which may
-        refuse) made of it before anything was logged. Anything else is one
+        refuse) made of it after the log. Anything else is one
         VideoNotFound (a share that never was, one that ended, one for another
         audience or purpose, a team that ended); a role that may not watch is Forbidden, logged as
         a refusal."""
@@ -66,9 +66,11 @@ class VideoAccess:
                 or (purpose == TEAMWORK and not in_active_team_of(
                     self._engine, requester.organisation, profile.pseudonym))):
             raise VideoNotFound(share)
-        checked = check(stored)
+        # Logged before the range is checked: a range past the end is answered
+        # 416 with the video's size (RFC 9110 15.5.17), which is the holder's data
+        # too, and a HEAD (headers only) stops here before it learns the size.
         shown = replace(profile, fields=frozenset({"intro_video"}))
         self._gate.disclose(requester, purpose, [shown], now, trace_id,
                             VIDEO_ACTIVITIES[purpose], reason="intro video watched",
                             action=VIDEO_ACTION, target="intro video")
-        return stored, checked
+        return stored, check(stored)

@@ -36,8 +36,9 @@ def intro_video(share: Share, request: Request, requester: RequesterDep,
 
 def watched(system: System, requester: Requester, share: str, purpose: str, now,
             trace: str, range_: str | None, head: bool = False) -> Response:
-    """The answer for a video (the API's and the web pages' route): the range is
-    checked first, then the access logged, then the bytes streamed."""
+    """The answer for a video (the API's and the web pages' route): the access is
+    logged, then the range checked (a 416 tells the size), then the bytes
+    streamed."""
     stored, wanted = system.registry.videos.watch(
         requester, share, purpose, now, trace,
         check=lambda found: parse_range(range_, found.size))

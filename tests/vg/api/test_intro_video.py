@@ -325,6 +325,36 @@ def test_head_answers_without_the_video_or_its_size(world, method):
     assert len(world.audit()) == logged
 
 
+def test_head_with_a_range_outside_the_video_tells_neither_its_size_nor_logs(world):
+    person, _, _ = granted(world)
+    staff = world.staff(UTRECHT)
+    path = path_of(candidate_video(world, staff, person))
+    logged = len(world.audit())
+
+    answer = world.client.head(path, headers={**staff, "Range": "bytes=999999999-"})
+
+    assert answer.status_code == 200 and answer.content == b""
+    assert "content-range" not in answer.headers
+    assert "content-length" not in answer.headers
+    assert len(world.audit()) == logged
+
+
+def test_a_range_outside_the_video_is_logged_before_its_size_is_told(world):
+    person, _, grant = granted(world)
+    staff = world.staff(UTRECHT)
+    path = path_of(candidate_video(world, staff, person))
+    before = len(world.audit(subject=person.subject))
+
+    outside = world.client.get(path, headers={**staff, "Range": "bytes=999999999-"})
+
+    # 416 names the size (RFC 9110 15.5.17), which the HEAD above may not tell.
+    assert outside.status_code == 416
+    assert outside.headers["content-range"] == f"bytes */{len(VIDEO)}"
+    entries = world.audit(subject=person.subject)[before:]
+    assert [(e.name, e.fields, e.grants) for e in entries] == [
+        ("intro-video", ("intro_video",), (grant,))]
+
+
 @pytest.mark.parametrize("named", ["another holder's copy", "elsewhere"])
 def test_only_the_holders_own_video_reaches_their_card(world, named):
     other, _, _ = granted(world)
