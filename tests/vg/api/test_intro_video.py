@@ -384,3 +384,20 @@ def _candidate_card(world, staff, person) -> tuple[dict, dict]:
                             headers=staff).json()
     shown = world.seen_by(person)
     return page, next(c for c in page["candidates"] if c["subject"] == shown)
+
+
+@pytest.mark.xfail(strict=True, reason="one copy per grant has one address, which "
+                   "every organisation in the grant's audience is shown")
+def test_two_organisations_are_not_shown_one_address_for_a_video(world):
+    """A grant's one address would join two organisations' records of the holder,
+    as the registry's pseudonym and a grant's id would (registry/org_pseudonyms.py)."""
+    person, _, _ = granted(world)
+    utrecht = candidate_video(world, world.staff(UTRECHT), person)
+    groningen_staff = world.staff(GRONINGEN)
+    assignment = world.assignment(groningen_staff, world.skills(2))
+    page = world.client.get(f"/api/v1/opdrachten/{assignment}/kandidaten",
+                            headers=groningen_staff).json()
+    shown = world.seen_by(person, GRONINGEN)
+    card = next(c for c in page["candidates"] if c["subject"] == shown)
+
+    assert card["workcontext"]["introVideo"]["contentUrl"] != utrecht
