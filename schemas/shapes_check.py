@@ -87,6 +87,11 @@ class Graph:
         for node in expanded:
             self._node(node)
 
+    def fresh_blank(self) -> Term:
+        """A blank node no other in this graph is: for a builder that reads a
+        document without expanding it (shipped_expansion.py)."""
+        return self._blank()
+
     def objects(self, subject: Term, predicate: str) -> set[Term]:
         return self.triples.get(subject, {}).get(predicate, set())
 
@@ -166,7 +171,11 @@ def _unsupported(what: str) -> InvalidDocument:
 
 def check(shapes: tuple[NodeShape, ...], expanded: list) -> list[str]:
     """The sorted messages of every failing shape; empty when the document conforms."""
-    graph = Graph(expanded)
+    return check_graph(shapes, Graph(expanded))
+
+
+def check_graph(shapes: tuple[NodeShape, ...], graph: Graph) -> list[str]:
+    """``check`` on the triples of a document already read into ``graph``."""
     messages: set[str] = set()
     for shape in shapes:
         for target in shape.target_classes:
