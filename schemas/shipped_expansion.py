@@ -160,8 +160,10 @@ class _GraphReader:
     adds for its output. Any step ``_node`` would answer None for answers False."""
 
     def __init__(self, table: ShippedExpansion, graph: Graph) -> None:
-        self._aliases = table._aliases
-        self._terms = table._terms
+        aliases = table._aliases
+        self._id_keys = tuple(k for k, v in aliases.items() if v == "@id")
+        # One lookup per key: what the key is (an alias) or names (a term).
+        self._plan: dict[str, Any] = {**table._terms, **aliases}
         self._type_iris = table._type_iris
         self._absolute = table._absolute
         self._absolutes = table._absolutes  # read only; ``_absolute`` fills it
@@ -170,7 +172,7 @@ class _GraphReader:
 
     def top(self, document: dict) -> bool:
         # The expansion of a top node with nothing besides @id is pyld's to make.
-        if not any(key != "@context" and self._aliases.get(key) != "@id"
+        if not any(key != "@context" and key not in self._id_keys
                    for key in document):
             return False
         return self._node(document, top=True) is not None
@@ -178,56 +180,54 @@ class _GraphReader:
     def _node(self, node: dict, top: bool = False) -> Term | None:
         """The node's subject once its triples are in the graph; None to refuse."""
         identifier = None
-        for key, value in node.items():
-            if self._aliases.get(key) == "@id":
-                if not self._absolute(value):
+        for key in self._id_keys:
+            if key in node:
+                identifier = node[key]
+                if not self._absolute(identifier):
                     return None
-                identifier = value
         if identifier is not None and not top and len(node) == 1:
             return ("iri", identifier)  # a node reference: no node of its own
         subject = ("iri", identifier) if identifier is not None \
             else self._graph.fresh_blank()
         properties = self._triples.setdefault(subject, {})
+        plan = self._plan
         seen: set[str] = set()
         for key, value in node.items():
-            alias = self._aliases.get(key)
-            if alias == "@id" or (key == "@context" and top):
+            step = plan.get(key)
+            if step is None:
+                if key == "@context" and top:
+                    continue
+                return None
+            if step == "@id":
                 continue
-            if alias == "@type":
+            if step == "@type":
                 types = self._type_iris(value)
                 if types is None:
                     return None
                 properties.setdefault(RDF_TYPE, set()).update(
-                    ("iri", iri) for iri in types)
+                    [("iri", iri) for iri in types])
                 continue
-            term = self._terms.get(key)
-            if term is None or term[0] in seen:
+            iri, coercion = step
+            if iri in seen:
                 return None
-            seen.add(term[0])
-            objects = properties.get(term[0])
+            seen.add(iri)
+            objects = properties.get(iri)
             if objects is None:
-                objects = properties[term[0]] = set()
-            if not self._values(value, *term, objects):
+                objects = properties[iri] = set()
+            if not self._values(value, coercion, objects):
                 return None
         return subject
 
-    def _values(self, value: Any, iri: str, coercion: str | None,
-                objects: set) -> bool:
-        items = value if type(value) is list else [value]
-        if coercion == "@id" and all(type(item) is str for item in items):
-            # Skills: a list of IRIs, most of them seen in earlier documents.
-            known = self._absolutes
-            for item in items:
+    def _values(self, value: Any, coercion: str | None, objects: set) -> bool:
+        known = self._absolutes  # skills: IRIs most of which came before
+        for item in value if type(value) is list else [value]:
+            kind = type(item)
+            if kind is str and coercion == "@id":
                 if not (known.get(item) or self._absolute(item)):
                     return False
-            objects.update([("iri", item) for item in items])
-            return True
-        for item in items:
-            kind = type(item)
-            if kind is dict:
+                one = ("iri", item)
+            elif kind is dict:
                 one = self._node(item)
-            elif kind is str and coercion == "@id":
-                one = ("iri", item) if self._absolute(item) else None
             elif kind is str:
                 one = ("literal", item, coercion)
             elif kind is int and coercion != "@id":
