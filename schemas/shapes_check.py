@@ -202,9 +202,17 @@ def _property_messages(prop: PropertyShape, values: set[Term], graph: Graph
     if prop.max_count is not None and len(values) > prop.max_count:
         messages.add(prop.message)
     rules, nodes = prop.rules, prop.nodes
-    for value in values:
-        if rules and not _passes(rules, value):
-            messages.add(prop.message)
+    if rules:
+        # The kept verdicts of these rules, looked up once for all values (the
+        # 100 skills a document may name share one tuple of rules).
+        verdicts = _verdicts_of(rules)
+        for value in values:
+            verdict = verdicts.get(value)
+            if verdict is None:
+                verdict = _judged(rules, verdicts, value)
+            if not verdict:
+                messages.add(prop.message)
+    for value in values if nodes else ():
         for inner in nodes:
             found = _node_messages(inner, value, graph)
             if found:
@@ -218,17 +226,27 @@ def _passes(rules: tuple[ValueRule, ...], term: Term) -> bool:
     wherever it occurs: the verdicts of the latest terms are kept per tuple of
     rules. The same skill IRIs, levels and codes recur in every document, and
     the patterns and lexical checks were a fifth of a document's check."""
+    verdicts = _verdicts_of(rules)
+    verdict = verdicts.get(term)
+    return _judged(rules, verdicts, term) if verdict is None else verdict
+
+
+def _verdicts_of(rules: tuple[ValueRule, ...]) -> dict[Term, bool]:
+    """The verdicts kept for ``rules``: term -> whether it passes them all."""
     entry = _VERDICTS.get(id(rules))
     if entry is None or entry[0] is not rules:
         if len(_VERDICTS) >= _VERDICTS_PER_RULES:
             _VERDICTS.clear()
         entry = _VERDICTS[id(rules)] = (rules, {})
-    verdicts = entry[1]
-    verdict = verdicts.get(term)
-    if verdict is None:
-        if len(verdicts) >= _VERDICTS_PER_RULES:
-            verdicts.clear()
-        verdict = verdicts[term] = _passes_uncached(rules, term)
+    return entry[1]
+
+
+def _judged(rules: tuple[ValueRule, ...], verdicts: dict[Term, bool],
+            term: Term) -> bool:
+    """The verdict on a term ``verdicts`` holds none for, kept there."""
+    if len(verdicts) >= _VERDICTS_PER_RULES:
+        verdicts.clear()
+    verdict = verdicts[term] = _passes_uncached(rules, term)
     return verdict
 
 
