@@ -29,6 +29,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -817,8 +818,31 @@ def _state_from_json(plain: bytes) -> dict:
 
 def compact_json(value: Any) -> bytes:
     """JSON without spaces, in UTF-8 with no ASCII escapes: how the API sends a
-    Workcontext, and how a version's plaintext is stored since this form existed."""
+    Workcontext, and how a version's plaintext is stored since this form existed.
+
+    orjson writes these bytes in a tenth of the json module's time (which was 2 %
+    of a Workcontext write) wherever the two agree: on objects, arrays, strings
+    it need not escape, integers, true and false. A writing with an escape (the
+    two may spell one differently), a number with a fraction or an exponent
+    (spelled differently too), or null (what orjson writes for NaN and
+    infinities, which the json module writes as such) is made by the json
+    module, as is a value orjson refuses (a lone surrogate, an integer of 64
+    bits or more, a key that is no string)."""
+    try:
+        written = orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        written = None
+    if written is not None and b"\\" not in written:
+        # Outside its strings (no quote inside one: nothing is escaped) only
+        # numbers, brackets, separators and the three literals remain.
+        structure = b"".join(written.split(b'"')[::2])
+        if not _NOT_WRITTEN_ALIKE.search(structure.replace(b"true", b"")
+                                         .replace(b"false", b"")):
+            return written
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+_NOT_WRITTEN_ALIKE = re.compile(rb"[.eEn]")
 
 
 def _plaintext(document: Any) -> tuple[bytes, bool]:

@@ -87,6 +87,11 @@ class Graph:
         for node in expanded:
             self._node(node)
 
+    def fresh_blank(self) -> Term:
+        """A blank node no other in this graph is: for a builder that reads a
+        document without expanding it (shipped_expansion.py)."""
+        return self._blank()
+
     def objects(self, subject: Term, predicate: str) -> set[Term]:
         return self.triples.get(subject, {}).get(predicate, set())
 
@@ -166,7 +171,11 @@ def _unsupported(what: str) -> InvalidDocument:
 
 def check(shapes: tuple[NodeShape, ...], expanded: list) -> list[str]:
     """The sorted messages of every failing shape; empty when the document conforms."""
-    graph = Graph(expanded)
+    return check_graph(shapes, Graph(expanded))
+
+
+def check_graph(shapes: tuple[NodeShape, ...], graph: Graph) -> list[str]:
+    """``check`` on the triples of a document already read into ``graph``."""
     messages: set[str] = set()
     for shape in shapes:
         for target in shape.target_classes:
@@ -193,9 +202,17 @@ def _property_messages(prop: PropertyShape, values: set[Term], graph: Graph
     if prop.max_count is not None and len(values) > prop.max_count:
         messages.add(prop.message)
     rules, nodes = prop.rules, prop.nodes
-    for value in values:
-        if rules and not _passes(rules, value):
-            messages.add(prop.message)
+    if rules:
+        # The kept verdicts of these rules, looked up once for all values (the
+        # 100 skills a document may name share one tuple of rules).
+        verdicts = _verdicts_of(rules)
+        for value in values:
+            verdict = verdicts.get(value)
+            if verdict is None:
+                verdict = _judged(rules, verdicts, value)
+            if not verdict:
+                messages.add(prop.message)
+    for value in values if nodes else ():
         for inner in nodes:
             found = _node_messages(inner, value, graph)
             if found:
@@ -209,17 +226,27 @@ def _passes(rules: tuple[ValueRule, ...], term: Term) -> bool:
     wherever it occurs: the verdicts of the latest terms are kept per tuple of
     rules. The same skill IRIs, levels and codes recur in every document, and
     the patterns and lexical checks were a fifth of a document's check."""
+    verdicts = _verdicts_of(rules)
+    verdict = verdicts.get(term)
+    return _judged(rules, verdicts, term) if verdict is None else verdict
+
+
+def _verdicts_of(rules: tuple[ValueRule, ...]) -> dict[Term, bool]:
+    """The verdicts kept for ``rules``: term -> whether it passes them all."""
     entry = _VERDICTS.get(id(rules))
     if entry is None or entry[0] is not rules:
         if len(_VERDICTS) >= _VERDICTS_PER_RULES:
             _VERDICTS.clear()
         entry = _VERDICTS[id(rules)] = (rules, {})
-    verdicts = entry[1]
-    verdict = verdicts.get(term)
-    if verdict is None:
-        if len(verdicts) >= _VERDICTS_PER_RULES:
-            verdicts.clear()
-        verdict = verdicts[term] = _passes_uncached(rules, term)
+    return entry[1]
+
+
+def _judged(rules: tuple[ValueRule, ...], verdicts: dict[Term, bool],
+            term: Term) -> bool:
+    """The verdict on a term ``verdicts`` holds none for, kept there."""
+    if len(verdicts) >= _VERDICTS_PER_RULES:
+        verdicts.clear()
+    verdict = verdicts[term] = _passes_uncached(rules, term)
     return verdict
 
 

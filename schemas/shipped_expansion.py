@@ -25,6 +25,13 @@ outside it, so pyld expands those documents as before:
 tests/schemas/test_shipped_expansion.py holds the result equal to pyld's on
 generated documents, inside and outside the subset, and the validator's verdict
 equal with and without this path.
+
+``graph`` reads a document of the same subset straight into the triples the
+compiled shapes check (shapes_check.Graph), without building the expanded
+document first: under PUT load the expansion and then the walk of its output were
+two fifths of a Workcontext's validation. It answers exactly where ``expand``
+does, with the triples ``Graph(expand(document))`` holds (a test holds them
+equal), and None elsewhere.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ import re
 from typing import Any
 
 from .jsonld import SHIPPED_CONTEXTS, WORKCONTEXT_CONTEXT_URL
+from .shapes_check import RDF_TYPE, XSD, Graph, Term
 
 # pyld's absolute-IRI test, minus its laxer edges (a trailing line feed, a
 # scheme starting with "_"): such values are left to pyld.
@@ -72,6 +80,17 @@ class ShippedExpansion:
         if node is None or not node.keys() - {"@id"}:
             return None
         return [node]
+
+    def graph(self, document: Any) -> Graph | None:
+        """``Graph(self.expand(document))`` (blank node labels included), read
+        without the expanded document; None exactly where ``expand`` is None."""
+        if not self._usable or type(document) is not dict \
+                or document.get("@context") != self._url:
+            return None
+        graph = Graph([])
+        if not _GraphReader(self, graph).top(document):
+            return None
+        return graph
 
     def _node(self, node: dict, top: bool = False) -> dict | None:
         out: dict[str, Any] = {}
@@ -133,6 +152,95 @@ class ShippedExpansion:
                 _ABSOLUTE.fullmatch(value) is not None
                 and value.partition(":")[0] not in self._names)
         return answer
+
+
+class _GraphReader:
+    """One document's walk for ``ShippedExpansion.graph``: each step is the one
+    ``ShippedExpansion._node`` takes, and each triple the one ``Graph._node``
+    adds for its output. Any step ``_node`` would answer None for answers False."""
+
+    def __init__(self, table: ShippedExpansion, graph: Graph) -> None:
+        aliases = table._aliases
+        self._id_keys = tuple(k for k, v in aliases.items() if v == "@id")
+        # One lookup per key: what the key is (an alias) or names (a term).
+        self._plan: dict[str, Any] = {**table._terms, **aliases}
+        self._type_iris = table._type_iris
+        self._absolute = table._absolute
+        self._absolutes = table._absolutes  # read only; ``_absolute`` fills it
+        self._graph = graph
+        self._triples = graph.triples
+
+    def top(self, document: dict) -> bool:
+        # The expansion of a top node with nothing besides @id is pyld's to make.
+        if not any(key != "@context" and key not in self._id_keys
+                   for key in document):
+            return False
+        return self._node(document, top=True) is not None
+
+    def _node(self, node: dict, top: bool = False) -> Term | None:
+        """The node's subject once its triples are in the graph; None to refuse."""
+        identifier = None
+        for key in self._id_keys:
+            if key in node:
+                identifier = node[key]
+                if not self._absolute(identifier):
+                    return None
+        if identifier is not None and not top and len(node) == 1:
+            return ("iri", identifier)  # a node reference: no node of its own
+        subject = ("iri", identifier) if identifier is not None \
+            else self._graph.fresh_blank()
+        properties = self._triples.setdefault(subject, {})
+        plan = self._plan
+        seen: set[str] = set()
+        for key, value in node.items():
+            step = plan.get(key)
+            if step is None:
+                if key == "@context" and top:
+                    continue
+                return None
+            if step == "@id":
+                continue
+            if step == "@type":
+                types = self._type_iris(value)
+                if types is None:
+                    return None
+                properties.setdefault(RDF_TYPE, set()).update(
+                    [("iri", iri) for iri in types])
+                continue
+            iri, coercion = step
+            if iri in seen:
+                return None
+            seen.add(iri)
+            objects = properties.get(iri)
+            if objects is None:
+                objects = properties[iri] = set()
+            if not self._values(value, coercion, objects):
+                return None
+        return subject
+
+    def _values(self, value: Any, coercion: str | None, objects: set) -> bool:
+        known = self._absolutes  # skills: IRIs most of which came before
+        for item in value if type(value) is list else [value]:
+            kind = type(item)
+            if kind is str and coercion == "@id":
+                if not (known.get(item) or self._absolute(item)):
+                    return False
+                one = ("iri", item)
+            elif kind is dict:
+                one = self._node(item)
+            elif kind is str:
+                one = ("literal", item, coercion)
+            elif kind is int and coercion != "@id":
+                one = ("literal", str(item), coercion or _INTEGER)
+            else:
+                one = None
+            if one is None:
+                return False
+            objects.add(one)
+        return True
+
+
+_INTEGER = XSD + "integer"
 
 
 def _simple(definition: Any, context: dict) -> bool:

@@ -25,6 +25,7 @@ from schemas import (
     expand,
 )
 from schemas.jsonld import SHIPPED_CONTEXTS, load_context_terms
+from schemas.shapes_check import Graph
 from schemas.shipped_expansion import ShippedExpansion
 from tests.factories import full_workcontext
 from tests.schemas.test_shapes_check import WORKCONTEXTS, one_field_changed
@@ -34,6 +35,7 @@ TABLE = ShippedExpansion()
 LOADER = ShippedContextLoader()
 FAST = WorkcontextValidator()
 PYLD_ONLY = WorkcontextValidator(shipped_expansion=False)
+EXPANDED_FIRST = WorkcontextValidator(direct_graph=False)
 SETTINGS = settings(max_examples=400, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 
@@ -196,10 +198,42 @@ def test_the_validator_accepts_and_refuses_as_with_pyld_alone(document):
     assert verdict(FAST, document) == verdict(PYLD_ONLY, document)
 
 
+@SETTINGS
+@given(st.one_of(documents(), WORKCONTEXT_LIKE))
+def test_the_table_reads_the_triples_of_its_expansion_exactly_where_it_expands(
+        document):
+    graph = TABLE.graph(document)
+    expanded = TABLE.expand(document)
+
+    assert (graph is None) == (expanded is None)
+    if graph is not None:
+        assert graph.triples == Graph(expanded).triples
+
+
+@SETTINGS
+@given(st.one_of(documents(), WORKCONTEXT_LIKE))
+def test_the_validator_accepts_and_refuses_as_when_it_expanded_first(document):
+    assert verdict(FAST, document) == verdict(EXPANDED_FIRST, document)
+
+
+@pytest.mark.parametrize("document", [
+    {"@context": WORKCONTEXT_CONTEXT_URL, "id": DID, "type": "Person",
+     "functionLevel": {"id": DID}},                   # a node reference
+    {"@context": WORKCONTEXT_CONTEXT_URL, "id": DID, "type": "Person",
+     "functionLevel": {"id": DID, "levelName": "x"}},  # merged into the holder
+    {"@context": WORKCONTEXT_CONTEXT_URL, "id": DID, "type": "Person",
+     "functionLevel": [{}, {}], "skills": []},        # two blank nodes, no skill
+    {"@context": WORKCONTEXT_CONTEXT_URL, "type": "Person", "name": "Jan"},
+])
+def test_the_table_reads_nodes_and_references_as_the_expansion_does(document):
+    assert TABLE.graph(document).triples == Graph(TABLE.expand(document)).triples
+
+
 def test_the_table_answers_for_the_documents_a_holder_writes():
     document = full_workcontext(DID)
 
     assert TABLE.expand(document) == expand(document, LOADER)
+    assert TABLE.graph(document) is not None
     assert verdict(FAST, document) == ("valid",)
 
 
@@ -221,13 +255,16 @@ def test_a_document_outside_the_table_is_left_to_pyld(member, value):
     document = {**full_workcontext(DID), member: value}
 
     assert TABLE.expand(document) is None
+    assert TABLE.graph(document) is None
 
 
 @pytest.mark.parametrize("context", [
     [WORKCONTEXT_CONTEXT_URL], {"name": "schema:name"}, "https://example.org/c"])
 def test_a_document_with_any_other_context_is_left_to_pyld(context):
     assert TABLE.expand({**full_workcontext(DID), "@context": context}) is None
+    assert TABLE.graph({**full_workcontext(DID), "@context": context}) is None
 
 
 def test_a_top_level_node_of_only_an_id_is_left_to_pyld():
     assert TABLE.expand({"@context": WORKCONTEXT_CONTEXT_URL, "id": DID}) is None
+    assert TABLE.graph({"@context": WORKCONTEXT_CONTEXT_URL, "id": DID}) is None
