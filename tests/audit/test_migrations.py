@@ -5,6 +5,7 @@ that still verify against the checkpoints signed before the upgrade."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -71,6 +72,20 @@ def write_first_release_log(engine: Engine, prefix: str, tables: AuditTables,
             size=tree.size, root_hash=tree.root().hex(),
             frontier="".join(h.hex() for h in tree.frontier)))
     return notes
+
+
+@contextmanager
+def appending_to_an_earlier_revision(engine: Engine, tables: AuditTables
+                                     ) -> Iterator[None]:
+    """This release's append on the tables of a revision before a0007: it
+    writes each full tile's node hashes, so the column is there while it runs,
+    and dropped after, leaving the tiles as the earlier release wrote them."""
+    kind = "BYTEA" if engine.dialect.name == "postgresql" else "BLOB"
+    with engine.begin() as conn:
+        conn.execute(text(f"ALTER TABLE {tables.tiles.name} ADD COLUMN nodes {kind}"))
+    yield
+    with engine.begin() as conn:
+        conn.execute(text(f"ALTER TABLE {tables.tiles.name} DROP COLUMN nodes"))
 
 
 def nodes_rows(engine: Engine, prefix: str) -> list[tuple[int, int, bytes]]:
@@ -174,8 +189,9 @@ def test_the_entries_trace_index_is_narrowed_keeping_every_record_and_proof(
                 id=1, size=0, root_hash=MemoryTree().root().hex(), frontier="",
                 pruned=0))
         records = [r for n in range(1, 41) for r in request(n, 9)]
-        for n in range(40):
-            log.append(records[n * 10:(n + 1) * 10])
+        with appending_to_an_earlier_revision(engine, tables):
+            for n in range(40):
+                log.append(records[n * 10:(n + 1) * 10])
         before = open_checkpoint(log.checkpoint(T0), SIGNER.verifier)
         with engine.connect() as conn:
             rows = {t.name: conn.execute(select(t).order_by(t.c.idx)).all()
@@ -218,8 +234,9 @@ def _thirty_appends_at_an_old_revision(engine: Engine, prefix: str,
         conn.execute(tables.head.insert().values(
             id=1, size=0, root_hash=MemoryTree().root().hex(), frontier="", pruned=0))
     records = [r for n in range(1, 31) for r in request(n, 4)]
-    for n in range(30):
-        log.append(records[n * 5:(n + 1) * 5])
+    with appending_to_an_earlier_revision(engine, tables):
+        for n in range(30):
+            log.append(records[n * 5:(n + 1) * 5])
     return log, records
 
 
@@ -280,8 +297,9 @@ def test_the_access_records_lose_their_organisation_and_time_indexes(
             conn.execute(tables.head.insert().values(
                 id=1, size=0, root_hash=MemoryTree().root().hex(), frontier="",
                 pruned=0))
-        for n in range(1, 21):
-            log.append(request(n, 3))
+        with appending_to_an_earlier_revision(engine, tables):
+            for n in range(1, 21):
+                log.append(request(n, 3))
         saved = log.checkpoint(T0)
         with engine.connect() as conn:
             rows = {t.name: conn.execute(select(t).order_by(t.c.idx)).all()
