@@ -184,22 +184,23 @@ def stored_levels(data: bytes, nodes: bytes | None) -> Cached:
 
 
 def first_wrong_node(data: bytes, nodes: bytes | None) -> tuple[int, int] | None:
-    """For ``verify``: the first node hash ``(tree level within the tile,
-    position within that level)`` where the stored ``nodes`` of the tile whose
-    hashes are ``data`` differ from the ones those hashes give; ``(0, 0)`` if a
+    """For ``verify``: where the stored ``nodes`` of the tile whose hashes are
+    ``data`` first differ from the ones those hashes give, as ``(tree level
+    within the tile, position within that level)``: a hash changed or missing,
+    or the first place past the last level if there are more; ``(0, 0)`` if a
     full tile has none or a partial one has some; None if they agree."""
     if len(data) != TILE_BYTES:
         return None if nodes is None else (0, 0)
     if nodes is None:
         return (0, 0)
-    want = expand(data)
-    got = stored_levels(data, nodes) if len(nodes) == NODES_BYTES else None
-    for rest in range(1, HEIGHT):
-        have = b"" if got is None else got[rest]
-        for offset in range(0, len(want[rest]), HASH_SIZE):
-            if have[offset:offset + HASH_SIZE] != want[rest][offset:offset + HASH_SIZE]:
+    start = 0
+    for rest, want in enumerate(expand(data)[1:], start=1):
+        got = nodes[start:start + len(want)]
+        for offset in range(0, len(want), HASH_SIZE):
+            if got[offset:offset + HASH_SIZE] != want[offset:offset + HASH_SIZE]:
                 return (rest, offset // HASH_SIZE)
-    return None
+        start += len(want)
+    return None if len(nodes) == NODES_BYTES else (HEIGHT - 1, WIDTH >> (HEIGHT - 1))
 
 
 def _parents(data: bytes) -> bytes:

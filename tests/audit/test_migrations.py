@@ -16,6 +16,7 @@ from audit import AuditError, AuditLog
 from audit.entry import iso_ms, to_epoch_ms
 from audit.merkle import (
     MemoryTree,
+    inclusion_proof,
     leaf_hash,
     verify_consistency,
     verify_inclusion,
@@ -24,6 +25,7 @@ from audit.migrate import HEAD, _config, current_revision, head_revision
 from audit.note import Checkpoint, open_checkpoint
 from audit.subject_index import catch_up
 from audit.tables import AuditTables, record_row
+from audit.tiles import inner_nodes
 from tests.audit.conftest import SIGNER
 from tests.audit.records import T0, request
 
@@ -381,5 +383,49 @@ def test_the_entries_indexes_become_a_table_written_behind_the_log(
         assert index_columns(engine, tables.entries.name) == moved
         with engine.connect() as conn:
             assert not inspect(conn).has_table(k.name)
+    finally:
+        tables.metadata.drop_all(engine)
+
+
+def test_full_tiles_get_their_node_hashes_and_proofs_stay_the_same(
+        engine, prefix, tables):
+    # A log at the entries' keys table: its tiles hold hashes only.
+    with engine.begin() as conn:
+        command.upgrade(_config(conn, prefix), "a0006_entry_keys")
+    try:
+        assert "nodes" not in {c["name"] for c in inspect(engine).get_columns(
+            tables.tiles.name)}
+        log, records = _thirty_appends_at_an_old_revision(engine, prefix, tables)
+        with appending_to_an_earlier_revision(engine, tables):
+            for n in range(31, 105):
+                batch = request(n, 4)  # to 520 records: tiles 0/0 and 0/1 full
+                log.append(batch)
+                records += batch
+        saved = log.checkpoint(T0)
+        tree = MemoryTree()
+        tree.append(leaf_hash(r.canonical_bytes()) for r in records)
+        indices = (0, 255, 256, 300, 511, 519)
+
+        log.create_tables()  # upgrades
+
+        t = tables.tiles
+        with engine.connect() as conn:
+            assert current_revision(conn, prefix) == HEAD
+            stored = {(lv, n): (bytes(h), nodes) for lv, n, h, nodes in conn.execute(
+                select(t.c.level, t.c.number, t.c.hashes, t.c.nodes))}
+        assert sorted(stored) == [(0, 0), (0, 1), (0, 2), (1, 0)]
+        assert stored[(0, 0)][1] == inner_nodes(stored[(0, 0)][0])
+        assert stored[(0, 1)][1] == inner_nodes(stored[(0, 1)][0])
+        assert stored[(0, 2)][1] is None and stored[(1, 0)][1] is None
+        assert log.verify(checkpoint=saved).ok
+        fresh = AuditLog(engine, prefix=prefix, signer=SIGNER, subject_thread=False)
+        for index in indices:
+            assert fresh.inclusion(index, 520).hashes == inclusion_proof(
+                index, 520, tree.node)
+
+        with engine.begin() as conn:
+            command.downgrade(_config(conn, prefix), "a0006_entry_keys")
+        assert "nodes" not in {c["name"] for c in inspect(engine).get_columns(
+            tables.tiles.name)}
     finally:
         tables.metadata.drop_all(engine)
