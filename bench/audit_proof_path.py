@@ -36,6 +36,7 @@ from audit.auditlog import AuditLog  # noqa: E402
 from audit.db import make_engine  # noqa: E402
 
 _CHUNK = 1 << 16  # leaves per transaction of the fill
+_NODES_WRITTEN = hasattr(tiles, "NODES_BYTES")  # run on code from before it too
 
 
 def leaf(index: int) -> bytes:
@@ -56,7 +57,10 @@ def fill(log: AuditLog, size: int) -> None:
             done, grown = merkle.grow(frontier, done, [
                 leaf(i) for i in range(done, done + count)])
             changed = tiles.grown_tiles(done - count, grown, partial)
-            log._write_tiles(raw, changed, done - count, grown)  # noqa: SLF001
+            if _NODES_WRITTEN:  # the code under test stores the tiles' nodes
+                log._write_tiles(raw, changed, done - count, grown)  # noqa: SLF001
+            else:
+                log._write_tiles(raw, changed)  # noqa: SLF001
             log._write_head(raw, done, frontier)  # noqa: SLF001
             raw.commit()
     finally:
