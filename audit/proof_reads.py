@@ -8,16 +8,16 @@ perfect-subtree hashes of the tree, one per set bit of its size, RFC 9162 2.1.1)
 holds every hash on the right edge of that tree, so later proofs against that size
 need no partial tile (``MerkleLog._nodes``).
 
-The statement is a ``UNION ALL`` of one primary-key lookup per tile, with the
-tile's node hashes if it is full (``tiles.stored_levels``: a proof then hashes
-nothing of it), after the head's row (level -1, its size in ``number``, its
-frontier's hex text in ``hashes``, no nodes). Its text depends only on how many keys it takes, rounded up to a power
-of two, so a handful of texts serve every proof. The places past the keys asked
-for take a key no tile has (``_ABSENT``): a probe of the primary key that finds
-nothing. Repeating the last key instead read that tile twice, and on PostgreSQL
-fetched its 8 KiB out of line and sent it twice. On PostgreSQL each text is
-prepared on the server once per connection and runs with one generic plan from its
-first execution (``plan_cache_mode`` ``force_generic_plan`` on these connections:
+The statement is a ``UNION ALL`` of one primary-key lookup per tile, with the tile's
+node hashes if it is full (``tiles.stored_levels``: a proof then hashes nothing of
+it), after the head's row (level -1, its size in ``number``, its frontier's hex text
+in ``hashes``, no nodes). Its text depends only on how many keys it takes, rounded
+up to a power of two, so a handful of texts serve every proof. The places past the
+keys asked for take a key no tile has (``_ABSENT``): a probe of the primary key that
+finds nothing. Repeating the last key instead read that tile twice, and on
+PostgreSQL fetched its 8 KiB out of line and sent it twice. On PostgreSQL each text
+is prepared on the server once per connection and runs with one generic plan from
+its first execution (``plan_cache_mode`` ``force_generic_plan`` on these connections:
 under ``auto`` the server planned each text afresh for its first five executions,
 0.1 to 0.5 ms each, before it settled on the generic plan). The earlier statement,
 the keys as two arrays joined to the table, was planned again on every proof,

@@ -1,24 +1,24 @@
 """Verification of the whole log, trusting no stored hash (DESIGN.md invariant 7).
 
-In one snapshot: every stored record is re-encoded and re-hashed and its leaf compared
-with the stored leaf hash (a change, insertion, deletion or reordering is named by its
-index); the tree is rebuilt from those leaves and compared with the head; every stored
-tile above the leaves is checked against the hashes rebuilt from the leaves (proofs
-are made from them), and every stored node hash of a full tile against the ones
-its checked hashes give (proofs read them too); every signed checkpoint stored in the log, and the one the
-caller saved earlier, must match the rebuilt tree at its size, which catches a
-rollback and a rewrite of history with fresh hashes. A rewrite is placed between the
-last checkpoint that still matches and the first that does not. Each stored
-checkpoint row must also file the size and root its signed note names (signing the
-next checkpoint compares the tree with the row), and the head's frontier must be
-the right edge rebuilt from the leaves (every later append grows from it). A stored
-value that can not even be read (not hex, not a number) is reported as tampering
-with the log, not as a database out of reach. Pruned records
-(retention) are covered by their kept leaf hashes, and the pruned prefix by the
-prune records: the head's count of pruned records is trusted only where the last
-prune record the log keeps cuts, signed with the log's key (``_check_prunes``).
-The tables written behind the log from the entries (the subjects index) must
-hold exactly the entries below their mark (``_check_indexes``).
+In one snapshot: every stored record is re-encoded and re-hashed and its leaf
+compared with the stored leaf hash (a change, insertion, deletion or reordering is
+named by its index); the tree is rebuilt from those leaves and compared with the
+head; every stored tile above the leaves is checked against the hashes rebuilt from
+the leaves (proofs are made from them), and every stored node hash of a full tile
+against the ones its checked hashes give (proofs read them too); every signed
+checkpoint stored in the log, and the one the caller saved earlier, must match the
+rebuilt tree at its size, which catches a rollback and a rewrite of history with
+fresh hashes. A rewrite is placed between the last checkpoint that still matches and
+the first that does not. Each stored checkpoint row must also file the size and root
+its signed note names (signing the next checkpoint compares the tree with the row),
+and the head's frontier must be the right edge rebuilt from the leaves (every later
+append grows from it). A stored value that can not even be read (not hex, not a
+number) is reported as tampering with the log, not as a database out of reach.
+Pruned records (retention) are covered by their kept leaf hashes, and the pruned
+prefix by the prune records: the head's count of pruned records is trusted only
+where the last prune record the log keeps cuts, signed with the log's key
+(``_check_prunes``). The tables written behind the log from the entries (the
+subjects index) must hold exactly the entries below their mark (``_check_indexes``).
 
 It streams, so memory stays flat (plus one hash per 256 leaves), but runs in one
 thread at some ten to twenty thousand records a second (bench/results/audit.json): a
