@@ -9,7 +9,9 @@ hashes: the seven tree levels above its hashes and below the next tile level
 append that completes the tile has mostly computed already (``full_tile_nodes``).
 A proof reads a leaf's path from them instead of hashing 255 nodes per tile; a
 partial tile has none, and the perfect subtrees inside it are recomputed when a
-proof needs them (``TileSource``). A tree of ten million leaves has three tile
+proof needs them (``TileSource``). A proof trusts a stored node hash as it trusts a
+stored hash: a changed one gives a proof that does not verify against a signed
+checkpoint, and ``verify`` names it. A tree of ten million leaves has three tile
 levels, so any proof reads at most a handful of tiles, in one query.
 """
 
