@@ -77,17 +77,27 @@ def write_first_release_log(engine: Engine, prefix: str, tables: AuditTables,
 
 
 @contextmanager
-def appending_to_an_earlier_revision(engine: Engine, tables: AuditTables
-                                     ) -> Iterator[None]:
-    """This release's append on the tables of a revision before a0007: it
-    writes each full tile's node hashes, so the column is there while it runs,
-    and dropped after, leaving the tiles as the earlier release wrote them."""
-    kind = "BYTEA" if engine.dialect.name == "postgresql" else "BLOB"
-    with engine.begin() as conn:
-        conn.execute(text(f"ALTER TABLE {tables.tiles.name} ADD COLUMN nodes {kind}"))
-    yield
-    with engine.begin() as conn:
-        conn.execute(text(f"ALTER TABLE {tables.tiles.name} DROP COLUMN nodes"))
+def appending_as_before_tile_nodes(log: AuditLog) -> Iterator[None]:
+    """This release's append on the tables of a revision before a0007, whose
+    tiles have no column for node hashes: the tiles written as the earlier
+    release wrote them (its statement), the rest as this release does."""
+    mark, name = log._mark, log.tables.tiles.name
+
+    def write_tiles(raw, changed, _size, _grown) -> None:
+        cursor = raw.cursor()
+        try:
+            cursor.executemany(
+                f"INSERT INTO {name} (level, number, hashes) VALUES ({mark}, {mark}, "
+                f"{mark}) ON CONFLICT (level, number) DO UPDATE SET hashes = "
+                "excluded.hashes", [(lv, n, data) for (lv, n), data in changed.items()])
+        finally:
+            cursor.close()
+
+    log._write_tiles = write_tiles
+    try:
+        yield
+    finally:
+        del log._write_tiles
 
 
 def nodes_rows(engine: Engine, prefix: str) -> list[tuple[int, int, bytes]]:
@@ -191,7 +201,7 @@ def test_the_entries_trace_index_is_narrowed_keeping_every_record_and_proof(
                 id=1, size=0, root_hash=MemoryTree().root().hex(), frontier="",
                 pruned=0))
         records = [r for n in range(1, 41) for r in request(n, 9)]
-        with appending_to_an_earlier_revision(engine, tables):
+        with appending_as_before_tile_nodes(log):
             for n in range(40):
                 log.append(records[n * 10:(n + 1) * 10])
         before = open_checkpoint(log.checkpoint(T0), SIGNER.verifier)
@@ -236,7 +246,7 @@ def _thirty_appends_at_an_old_revision(engine: Engine, prefix: str,
         conn.execute(tables.head.insert().values(
             id=1, size=0, root_hash=MemoryTree().root().hex(), frontier="", pruned=0))
     records = [r for n in range(1, 31) for r in request(n, 4)]
-    with appending_to_an_earlier_revision(engine, tables):
+    with appending_as_before_tile_nodes(log):
         for n in range(30):
             log.append(records[n * 5:(n + 1) * 5])
     return log, records
@@ -299,7 +309,7 @@ def test_the_access_records_lose_their_organisation_and_time_indexes(
             conn.execute(tables.head.insert().values(
                 id=1, size=0, root_hash=MemoryTree().root().hex(), frontier="",
                 pruned=0))
-        with appending_to_an_earlier_revision(engine, tables):
+        with appending_as_before_tile_nodes(log):
             for n in range(1, 21):
                 log.append(request(n, 3))
         saved = log.checkpoint(T0)
@@ -395,12 +405,15 @@ def test_full_tiles_get_their_node_hashes_and_proofs_stay_the_same(
     try:
         assert "nodes" not in {c["name"] for c in inspect(engine).get_columns(
             tables.tiles.name)}
-        log, records = _thirty_appends_at_an_old_revision(engine, prefix, tables)
-        with appending_to_an_earlier_revision(engine, tables):
-            for n in range(31, 105):
-                batch = request(n, 4)  # to 520 records: tiles 0/0 and 0/1 full
-                log.append(batch)
-                records += batch
+        log = AuditLog(engine, prefix=prefix, signer=SIGNER, subject_thread=False)
+        with engine.begin() as conn:  # the empty head, as create_tables wrote it
+            conn.execute(tables.head.insert().values(
+                id=1, size=0, root_hash=MemoryTree().root().hex(), frontier="",
+                pruned=0))
+        records = [r for n in range(1, 105) for r in request(n, 4)]  # 520
+        with appending_as_before_tile_nodes(log):
+            for n in range(104):  # tiles 0/0 and 0/1 full, 0/2 partial
+                log.append(records[n * 5:(n + 1) * 5])
         saved = log.checkpoint(T0)
         tree = MemoryTree()
         tree.append(leaf_hash(r.canonical_bytes()) for r in records)
