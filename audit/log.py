@@ -493,16 +493,21 @@ class MerkleLog:
             self._insert_entries(raw, runs)
         if access:
             self._insert_rows(raw, self._tables.access, access)
-        self._write_tiles(raw, changed)
+        self._write_tiles(raw, changed, start, grown)
         self._write_head(raw, size, frontier)
 
-    def _write_tiles(self, raw: Any, changed: dict[tiles.TileKey, bytes]) -> None:
+    def _write_tiles(self, raw: Any, changed: dict[tiles.TileKey, bytes],
+                     size: int, grown: dict[int, bytes]) -> None:
+        """The tiles an append to the tree of ``size`` leaves grew by ``grown``
+        changed, each full one with its node hashes (``tiles.full_tile_nodes``)."""
         if not changed:
             return
+        rows = [(lv, n, data, tiles.full_tile_nodes(size, grown, (lv, n), data)
+                 if len(data) == tiles.TILE_BYTES else None)
+                for (lv, n), data in changed.items()]
         cursor = raw.cursor()
         try:
-            cursor.executemany(self._upsert_tiles_sql(self._mark),
-                               [(lv, n, data) for (lv, n), data in changed.items()])
+            cursor.executemany(self._upsert_tiles_sql(self._mark), rows)
         finally:
             cursor.close()
 
@@ -603,10 +608,12 @@ class MerkleLog:
             cursor.close()
 
     def _upsert_tiles_sql(self, mark: str) -> str:
-        # Only the partial tile of a level is ever rewritten; full ones are new rows.
-        return (f"INSERT INTO {self._tables.tiles.name} (level, number, hashes) "
-                f"VALUES ({mark}, {mark}, {mark}) ON CONFLICT (level, number) "
-                "DO UPDATE SET hashes = excluded.hashes")
+        # Only the partial tile of a level is ever rewritten (and its nodes
+        # written once it is full); full ones are new rows.
+        return (f"INSERT INTO {self._tables.tiles.name} (level, number, hashes, "
+                f"nodes) VALUES ({mark}, {mark}, {mark}, {mark}) "
+                "ON CONFLICT (level, number) DO UPDATE SET hashes = excluded.hashes, "
+                "nodes = excluded.nodes")
 
     def _lock_head(self, raw: Any, locked: bool = False
                    ) -> tuple[int, list[bytes], int]:
@@ -828,11 +835,12 @@ class MerkleLog:
                 read = self._read_for_proof(missing)
                 self._heads.remember(read.size, read.frontier)
                 self._refuse_size(beyond=size, current=read.size)
-                raw = read.tiles
+                raw, nodes = read.tiles, read.nodes
             else:
                 raw = self._read_tiles(conn.connection.dbapi_connection, missing)
+                nodes = {}
             for key, data in raw.items():
-                found[key] = self._tile_cache.add(key, data)
+                found[key] = self._tile_cache.add(key, data, nodes.get(key))
         source = tiles.TileSource(found, known=edge)
         try:
             for level, position in needed:

@@ -8,15 +8,16 @@ perfect-subtree hashes of the tree, one per set bit of its size, RFC 9162 2.1.1)
 holds every hash on the right edge of that tree, so later proofs against that size
 need no partial tile (``MerkleLog._nodes``).
 
-The statement is a ``UNION ALL`` of one primary-key lookup per tile, after the
-head's row (level -1, its size in ``number``, its frontier's hex text in
-``hashes``). Its text depends only on how many keys it takes, rounded up to a power
-of two, so a handful of texts serve every proof. The places past the keys asked
-for take a key no tile has (``_ABSENT``): a probe of the primary key that finds
-nothing. Repeating the last key instead read that tile twice, and on PostgreSQL
-fetched its 8 KiB out of line and sent it twice. On PostgreSQL each text is
-prepared on the server once per connection and runs with one generic plan from its
-first execution (``plan_cache_mode`` ``force_generic_plan`` on these connections:
+The statement is a ``UNION ALL`` of one primary-key lookup per tile, with the tile's
+node hashes if it is full (``tiles.stored_levels``: a proof then hashes nothing of
+it), after the head's row (level -1, its size in ``number``, its frontier's hex text
+in ``hashes``, no nodes). Its text depends only on how many keys it takes, rounded
+up to a power of two, so a handful of texts serve every proof. The places past the
+keys asked for take a key no tile has (``_ABSENT``): a probe of the primary key that
+finds nothing. Repeating the last key instead read that tile twice, and on
+PostgreSQL fetched its 8 KiB out of line and sent it twice. On PostgreSQL each text
+is prepared on the server once per connection and runs with one generic plan from
+its first execution (``plan_cache_mode`` ``force_generic_plan`` on these connections:
 under ``auto`` the server planned each text afresh for its first five executions,
 0.1 to 0.5 ms each, before it settled on the generic plan). The earlier statement,
 the keys as two arrays joined to the table, was planned again on every proof,
@@ -44,7 +45,7 @@ from audit.errors import AuditUnavailable
 from audit.merkle import HASH_SIZE
 from audit.tiles import TileKey
 
-HEAD_LEVEL = -1  # the head's row among the tiles: (-1, size, frontier)
+HEAD_LEVEL = -1  # the head's row among the tiles: (-1, size, frontier, NULL)
 _HEAD_ID = 1
 MAX_KEYS = 256  # tiles per statement; more are read by more statements
 _ABSENT = (-2, 0)  # a key no tile has (tile levels start at 0): the padding
@@ -53,11 +54,12 @@ _KEEP_IDLE = 4  # idle PostgreSQL connections kept for proofs
 
 class ProofRead(NamedTuple):
     """The head as the statement saw it, and the tiles it found (a missing key
-    is simply absent)."""
+    is simply absent), with the node hashes of those that have them."""
 
     size: int
     frontier: list[bytes]
     tiles: dict[TileKey, bytes]
+    nodes: dict[TileKey, bytes]
 
 
 def padded(count: int) -> int:
@@ -74,9 +76,9 @@ def statement(tiles_table: str, head_table: str, keys: int, *, postgres: bool
     # As the bytes of its hex text: decode(frontier, 'hex') cost the server
     # more than reading the tile (45 against 11 us a proof).
     frontier = "convert_to(frontier, 'UTF8')" if postgres else "frontier"
-    head = (f"SELECT {HEAD_LEVEL}, size, {frontier} FROM {head_table} "
+    head = (f"SELECT {HEAD_LEVEL}, size, {frontier}, NULL FROM {head_table} "
             f"WHERE id = {_HEAD_ID}")
-    tile = (f"SELECT level, number, hashes FROM {tiles_table} "
+    tile = (f"SELECT level, number, hashes, nodes FROM {tiles_table} "
             f"WHERE level = {mark} AND number = {mark}")
     return " UNION ALL ".join([head, *[tile] * keys])
 
@@ -98,8 +100,8 @@ def parse(rows: Sequence[Sequence[Any]]) -> ProofRead:
     """The rows of one or more ``statement``: the tiles and the head, the
     smallest one if several statements read it: every tile read was there at
     that size."""
-    size, frontier, found = -1, b"", {}
-    for level, number, data in rows:
+    size, frontier, found, nodes = -1, b"", {}, {}
+    for level, number, data, inner in rows:
         if level == HEAD_LEVEL:
             if 0 <= size <= number:
                 continue
@@ -108,10 +110,12 @@ def parse(rows: Sequence[Sequence[Any]]) -> ProofRead:
             frontier = bytes.fromhex(text)
         else:
             found[(level, number)] = bytes(data)
+            if inner is not None:
+                nodes[(level, number)] = bytes(inner)
     if size < 0:
         raise AuditUnavailable("the audit log has no head row (run create_tables)")
     hashes = [frontier[i:i + HASH_SIZE] for i in range(0, len(frontier), HASH_SIZE)]
-    return ProofRead(size, hashes, found)
+    return ProofRead(size, hashes, found, nodes)
 
 
 class PostgresProofReader:

@@ -8,7 +8,8 @@
   batches (``audit.subject_index``) up to the entry ``<prefix>_subjects_mark``
   names; the entries after it are found by a scan of the log's short tail;
 * ``<prefix>_tiles``: the Merkle tree's hashes as c2sp.org/tlog-tiles tiles
-  (``audit.tiles``): 256 hashes of every eighth tree level per row, full tiles
+  (``audit.tiles``): 256 hashes of every eighth tree level per row, and for a
+  full tile the node hashes of the seven levels above them; full tiles
   immutable, so a proof reads a handful of rows in one query;
 * ``<prefix>_head``: one row: size, root, the frontier (the perfect-subtree hashes
   an append extends) and how many leading leaves retention has pruned;
@@ -52,7 +53,7 @@ from audit.entry import COMPACT_JSON, SPECS, AccessRecord, AuditEntry, Record
 from audit.entry import from_epoch_ms, iso_ms
 from audit.entry import to_epoch_ms
 from audit.errors import AuditError, InvalidAuditEntry
-from audit.tiles import TILE_BYTES
+from audit.tiles import NODES_BYTES, TILE_BYTES
 
 _CANONICAL_ORDER = {t: sorted([*spec, "kind"]) for t, spec in SPECS.items()}
 _COLUMN_NAMES = {t: tuple(f"{name}_ms" if kind == "time" else name
@@ -186,6 +187,8 @@ def _tiles(metadata: MetaData, prefix: str) -> Table:
         Column("level", SmallInteger, primary_key=True, autoincrement=False),
         Column("number", BigInteger, primary_key=True, autoincrement=False),
         Column("hashes", LargeBinary(TILE_BYTES), nullable=False),
+        # A full tile's node hashes (``tiles.inner_nodes``); NULL while partial.
+        Column("nodes", LargeBinary(NODES_BYTES), nullable=True),
     )
 
 

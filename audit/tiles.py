@@ -3,11 +3,16 @@
 A tile at tile level ``t`` and number ``n`` holds the hashes of tree level ``8 * t``
 at positions ``256 * n`` up to ``256 * n + 255``, concatenated (32 bytes each). A
 full tile never changes again; only the rightmost tile of each tile level is
-partial, and an append rewrites it whole. Hashes of the seven tree levels between
-two tile levels are not stored: each is the root of a perfect subtree of at most 128
-hashes of one tile and is recomputed when a proof needs it (``TileSource``). A tree
-of ten million leaves has three tile levels, so any proof reads at most a handful
-of tiles, in one query.
+partial, and an append rewrites it whole. Each full tile also keeps its node
+hashes: the seven tree levels above its hashes and below the next tile level
+(128, 64, ... 2 hashes, ``NODES_BYTES``), concatenated level by level, which the
+append that completes the tile has mostly computed already (``full_tile_nodes``).
+A proof reads a leaf's path from them instead of hashing 255 nodes per tile; a
+partial tile has none, and the perfect subtrees inside it are recomputed when a
+proof needs them (``TileSource``). A proof trusts a stored node hash as it trusts a
+stored hash: a changed one gives a proof that does not verify against a signed
+checkpoint, and ``verify`` names it. A tree of ten million leaves has three tile
+levels, so any proof reads at most a handful of tiles, in one query.
 """
 
 from __future__ import annotations
@@ -22,8 +27,10 @@ from audit.merkle import HASH_SIZE
 HEIGHT = 8
 WIDTH = 1 << HEIGHT
 TILE_BYTES = WIDTH * HASH_SIZE
+NODES_BYTES = (WIDTH - 2) * HASH_SIZE  # tree levels 1 to 7 of a full tile
 
 TileKey = tuple[int, int]  # (tile level, tile number)
+Cached = tuple[bytes, ...]  # a tile's levels, as ``expand`` gives them
 
 
 def hashes_at(size: int, tile_level: int) -> int:
@@ -130,6 +137,74 @@ def expand(data: bytes) -> tuple[bytes, ...]:
     return tuple(levels)
 
 
+def inner_nodes(data: bytes) -> bytes:
+    """The node hashes of the full tile ``data``: its tree levels 1 to 7 (see
+    ``expand``), concatenated, ``NODES_BYTES`` of them."""
+    if len(data) != TILE_BYTES:
+        raise ValueError("only a full tile has node hashes")
+    return b"".join(expand(data)[1:])
+
+
+def full_tile_nodes(size: int, grown: Mapping[int, bytes], key: TileKey,
+                    data: bytes) -> bytes:
+    """``inner_nodes`` of the tile ``key``, full with contents ``data`` after an
+    append to the tree of ``size`` leaves that grew it by ``grown`` (per tree
+    level, as ``merkle.grow`` gives it). The nodes that append completed are
+    taken from ``grown``; only those over the tile's hashes stored before it
+    (the perfect subtrees of its partial tile) are hashed again."""
+    tile_level, number = key
+    before = min(WIDTH, max(0, hashes_at(size, tile_level) - number * WIDTH))
+    earlier = expand(data[:before * HASH_SIZE])
+    parts = []
+    for rest in range(1, HEIGHT):
+        level, count = tile_level * HEIGHT + rest, WIDTH >> rest
+        # grown[level] starts at position size >> level: where ``earlier``
+        # ends if the tile held hashes before, else at or before the tile.
+        skip = ((number * WIDTH) >> rest) + len(earlier[rest]) // HASH_SIZE - (
+            size >> level)
+        new = grown.get(level, b"")[skip * HASH_SIZE:]
+        part = earlier[rest] + new[:count * HASH_SIZE - len(earlier[rest])]
+        if skip < 0 or len(part) != count * HASH_SIZE:
+            raise ValueError(f"the append did not complete tile {tile_level}/"
+                             f"{number}")
+        parts.append(part)
+    return b"".join(parts)
+
+
+def stored_levels(data: bytes, nodes: bytes | None) -> Cached:
+    """A tile's levels (as ``expand`` gives them) from its stored hashes and, for
+    a full tile, its stored node hashes (``inner_nodes``), without hashing. A
+    tile without node hashes of the right length (a partial one) is expanded."""
+    if nodes is None or len(data) != TILE_BYTES or len(nodes) != NODES_BYTES:
+        return expand(data)
+    levels, start = [data], 0
+    for rest in range(1, HEIGHT):
+        end = start + (WIDTH >> rest) * HASH_SIZE
+        levels.append(nodes[start:end])
+        start = end
+    return tuple(levels)
+
+
+def first_wrong_node(data: bytes, nodes: bytes | None) -> tuple[int, int] | None:
+    """For ``verify``: where the stored ``nodes`` of the tile whose hashes are
+    ``data`` first differ from the ones those hashes give, as ``(tree level
+    within the tile, position within that level)``: a hash changed or missing,
+    or the first place past the last level if there are more; ``(0, 0)`` if a
+    full tile has none or a partial one has some; None if they agree."""
+    if len(data) != TILE_BYTES:
+        return None if nodes is None else (0, 0)
+    if nodes is None:
+        return (0, 0)
+    start = 0
+    for rest, want in enumerate(expand(data)[1:], start=1):
+        got = nodes[start:start + len(want)]
+        for offset in range(0, len(want), HASH_SIZE):
+            if got[offset:offset + HASH_SIZE] != want[offset:offset + HASH_SIZE]:
+                return (rest, offset // HASH_SIZE)
+        start += len(want)
+    return None if len(nodes) == NODES_BYTES else (HEIGHT - 1, WIDTH >> (HEIGHT - 1))
+
+
 def _parents(data: bytes) -> bytes:
     """The node hashes over adjacent pairs of the hashes in ``data`` (an even
     number of them), SHA-256(0x01 || left || right) each: a copy of a hash
@@ -162,9 +237,6 @@ def hashes_needed(nodes: Iterable[tuple[int, int]]) -> dict[TileKey, int]:
     return needed
 
 
-Cached = tuple[bytes, ...]  # a tile's levels, as ``expand`` gives them
-
-
 class TileCache:
     """Tiles read earlier, kept by the proofs of one process (shared by its
     threads), least recently used evicted first, bounded in bytes.
@@ -184,17 +256,11 @@ class TileCache:
     keeps the upper levels of a tree of a billion leaves and some 3,000 leaf
     tiles.
 
-    Known shortcoming: a tile read is a tile hashed. A proof of a leaf whose
-    tile is not cached expands it (255 SHA-256, some 0.15 to 0.25 ms of CPU
-    here, half a proof's CPU on PostgreSQL), and in a fresh process about one
-    proof in seven of random leaves at ten million expands a tile above the
-    leaves as well, until the 153 of them are cached: that is what sets the
-    95th percentile of a cold process's proofs. The hashing is no waste (the
-    seven levels between two stored ones are 247 of those hashes for one
-    leaf's path). Storing the node hashes of every full tile beside it, which
-    the append computes anyway (``merkle.grow``), would make a proof hash
-    nothing; a change of the tables with its migration and checks in
-    ``verify``, not made yet."""
+    A full tile read with its node hashes (``stored_levels``) is kept as read,
+    hashing nothing; one without them (a partial tile, or one read by a query
+    that does not fetch them) is expanded: 255 SHA-256 for a full tile, some
+    0.15 to 0.25 ms of CPU here, which was half a proof's CPU on PostgreSQL
+    before the node hashes were stored."""
 
     def __init__(self, max_bytes: int = 64 << 20, upper_share: float = 0.25) -> None:
         if max_bytes < 0 or not 0 < upper_share < 1:
@@ -211,10 +277,11 @@ class TileCache:
             return None
         return found
 
-    def add(self, key: TileKey, data: bytes) -> Cached:
-        """Keep a tile as read from the store; returns its expansion, which is
-        what a proof uses."""
-        kept = expand(data)
+    def add(self, key: TileKey, data: bytes, nodes: bytes | None = None) -> Cached:
+        """Keep a tile as read from the store, with its node hashes if it has
+        them; returns its levels (``stored_levels``), which is what a proof
+        uses."""
+        kept = stored_levels(data, nodes)
         with self._lock:
             part = self._parts[key[0] > 0]
             old = part.get(key)

@@ -1,23 +1,24 @@
 """Verification of the whole log, trusting no stored hash (DESIGN.md invariant 7).
 
-In one snapshot: every stored record is re-encoded and re-hashed and its leaf compared
-with the stored leaf hash (a change, insertion, deletion or reordering is named by its
-index); the tree is rebuilt from those leaves and compared with the head; every stored
-tile above the leaves is checked against the hashes rebuilt from the leaves (proofs
-are made from them); every signed checkpoint stored in the log, and the one the
-caller saved earlier, must match the rebuilt tree at its size, which catches a
-rollback and a rewrite of history with fresh hashes. A rewrite is placed between the
-last checkpoint that still matches and the first that does not. Each stored
-checkpoint row must also file the size and root its signed note names (signing the
-next checkpoint compares the tree with the row), and the head's frontier must be
-the right edge rebuilt from the leaves (every later append grows from it). A stored
-value that can not even be read (not hex, not a number) is reported as tampering
-with the log, not as a database out of reach. Pruned records
-(retention) are covered by their kept leaf hashes, and the pruned prefix by the
-prune records: the head's count of pruned records is trusted only where the last
-prune record the log keeps cuts, signed with the log's key (``_check_prunes``).
-The tables written behind the log from the entries (the subjects index) must
-hold exactly the entries below their mark (``_check_indexes``).
+In one snapshot: every stored record is re-encoded and re-hashed and its leaf
+compared with the stored leaf hash (a change, insertion, deletion or reordering is
+named by its index); the tree is rebuilt from those leaves and compared with the
+head; every stored tile above the leaves is checked against the hashes rebuilt from
+the leaves (proofs are made from them), and every stored node hash of a full tile
+against the ones its checked hashes give (proofs read them too); every signed
+checkpoint stored in the log, and the one the caller saved earlier, must match the
+rebuilt tree at its size, which catches a rollback and a rewrite of history with
+fresh hashes. A rewrite is placed between the last checkpoint that still matches and
+the first that does not. Each stored checkpoint row must also file the size and root
+its signed note names (signing the next checkpoint compares the tree with the row),
+and the head's frontier must be the right edge rebuilt from the leaves (every later
+append grows from it). A stored value that can not even be read (not hex, not a
+number) is reported as tampering with the log, not as a database out of reach.
+Pruned records (retention) are covered by their kept leaf hashes, and the pruned
+prefix by the prune records: the head's count of pruned records is trusted only
+where the last prune record the log keeps cuts, signed with the log's key
+(``_check_prunes``). The tables written behind the log from the entries (the
+subjects index) must hold exactly the entries below their mark (``_check_indexes``).
 
 It streams, so memory stays flat (plus one hash per 256 leaves), but runs in one
 thread at some ten to twenty thousand records a second (bench/results/audit.json): a
@@ -97,6 +98,7 @@ def verify_log(log: MerkleLog, checkpoint: str | None = None,
             walk.run(log, conn, head)
             _check_frontier(walk, frontier)
             _check_upper_levels(log, conn, head.size, walk.upper)
+            _check_tile_nodes(log, conn)
             _check_indexes(log, conn, head)
         _check_checkpoints(walk, signed)
         _check_prunes(walk.prunes, head.pruned, verifier, retention)
@@ -286,6 +288,33 @@ def _check_upper_levels(log: MerkleLog, conn: Connection, size: int,
         raise _Bad(None, "a stored tile lies above the top of the tree")
 
 
+def _check_tile_nodes(log: MerkleLog, conn: Connection) -> None:
+    """Every full tile holds the node hashes its hashes give, and no partial tile
+    holds any (``tiles.first_wrong_node``). Run after the tiles' hashes were
+    checked, so the nodes are compared with hashes rebuilt from the leaves. The
+    report names the first leaf under the wrong node."""
+    table = log.tables.tiles
+    stmt = select(table.c.level, table.c.number, table.c.hashes, table.c.nodes
+                  ).order_by(table.c.level, table.c.number)
+    for tile_level, number, data, nodes in conn.execute(
+            stmt.execution_options(yield_per=_BATCH)):
+        data = bytes(data)
+        wrong = tiles.first_wrong_node(data, None if nodes is None else bytes(nodes))
+        if wrong is None:
+            continue
+        rest, offset = wrong
+        level = tile_level * tiles.HEIGHT + rest
+        position = ((number * tiles.WIDTH) >> rest) + offset
+        if rest == 0:
+            problem = (f"tile {tile_level}/{number} has no node hashes"
+                       if len(data) == tiles.TILE_BYTES
+                       else f"partial tile {tile_level}/{number} has node hashes")
+        else:
+            problem = (f"the stored node hash at level {level}, position "
+                       f"{position} (tile {tile_level}/{number}) is wrong")
+        raise _Bad(position << level, problem)
+
+
 def _first_difference(got: bytes, want: bytes) -> int:
     """The index of the first hash that differs (or is missing) in a tile."""
     for offset in range(0, len(want), merkle.HASH_SIZE):
@@ -422,7 +451,8 @@ def _records(conn: Connection, log: MerkleLog, record_type: type) -> Iterator:
 
 
 def _stream(conn: Connection, table: Any, order: str, *where: Any) -> Iterator:
-    stmt = select(table).where(*where).order_by(table.c[order])
+    columns = [c for c in table.c if c.name != "nodes"]  # _check_tile_nodes's
+    stmt = select(*columns).where(*where).order_by(table.c[order])
     yield from conn.execute(stmt.execution_options(yield_per=_BATCH)).mappings()
 
 

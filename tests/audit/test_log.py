@@ -37,7 +37,7 @@ from audit import (
 from audit.leaves import MEMBER_WIDTH, EntryRun
 from audit.merkle import EMPTY_ROOT, MemoryTree, leaf_hash
 from audit.tables import record_row
-from audit.tiles import tiles_of
+from audit.tiles import TILE_BYTES, inner_nodes, tiles_of
 from tests.audit.conftest import SIGNER
 from tests.audit.records import T0, access, entry, filled, request
 
@@ -419,7 +419,8 @@ def _write_tiles(conn, tables, leaves: list[bytes]) -> MemoryTree:
     tree.append(leaves)
     conn.execute(tables.tiles.delete())
     conn.execute(tables.tiles.insert(), [
-        {"level": level // 8, "number": number, "hashes": data}
+        {"level": level // 8, "number": number, "hashes": data,
+         "nodes": inner_nodes(data) if len(data) == TILE_BYTES else None}
         for level in range(0, len(tree.levels), 8)
         for number, data in tiles_of(level, tree.levels[level])])
     return tree

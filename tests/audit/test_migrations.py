@@ -5,6 +5,7 @@ that still verify against the checkpoints signed before the upgrade."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -15,6 +16,7 @@ from audit import AuditError, AuditLog
 from audit.entry import iso_ms, to_epoch_ms
 from audit.merkle import (
     MemoryTree,
+    inclusion_proof,
     leaf_hash,
     verify_consistency,
     verify_inclusion,
@@ -23,6 +25,7 @@ from audit.migrate import HEAD, _config, current_revision, head_revision
 from audit.note import Checkpoint, open_checkpoint
 from audit.subject_index import catch_up
 from audit.tables import AuditTables, record_row
+from audit.tiles import inner_nodes
 from tests.audit.conftest import SIGNER
 from tests.audit.records import T0, request
 
@@ -71,6 +74,30 @@ def write_first_release_log(engine: Engine, prefix: str, tables: AuditTables,
             size=tree.size, root_hash=tree.root().hex(),
             frontier="".join(h.hex() for h in tree.frontier)))
     return notes
+
+
+@contextmanager
+def appending_as_before_tile_nodes(log: AuditLog) -> Iterator[None]:
+    """This release's append on the tables of a revision before a0007, whose
+    tiles have no column for node hashes: the tiles written as the earlier
+    release wrote them (its statement), the rest as this release does."""
+    mark, name = log._mark, log.tables.tiles.name
+
+    def write_tiles(raw, changed, _size, _grown) -> None:
+        cursor = raw.cursor()
+        try:
+            cursor.executemany(
+                f"INSERT INTO {name} (level, number, hashes) VALUES ({mark}, {mark}, "
+                f"{mark}) ON CONFLICT (level, number) DO UPDATE SET hashes = "
+                "excluded.hashes", [(lv, n, data) for (lv, n), data in changed.items()])
+        finally:
+            cursor.close()
+
+    log._write_tiles = write_tiles
+    try:
+        yield
+    finally:
+        del log._write_tiles
 
 
 def nodes_rows(engine: Engine, prefix: str) -> list[tuple[int, int, bytes]]:
@@ -174,8 +201,9 @@ def test_the_entries_trace_index_is_narrowed_keeping_every_record_and_proof(
                 id=1, size=0, root_hash=MemoryTree().root().hex(), frontier="",
                 pruned=0))
         records = [r for n in range(1, 41) for r in request(n, 9)]
-        for n in range(40):
-            log.append(records[n * 10:(n + 1) * 10])
+        with appending_as_before_tile_nodes(log):
+            for n in range(40):
+                log.append(records[n * 10:(n + 1) * 10])
         before = open_checkpoint(log.checkpoint(T0), SIGNER.verifier)
         with engine.connect() as conn:
             rows = {t.name: conn.execute(select(t).order_by(t.c.idx)).all()
@@ -218,8 +246,9 @@ def _thirty_appends_at_an_old_revision(engine: Engine, prefix: str,
         conn.execute(tables.head.insert().values(
             id=1, size=0, root_hash=MemoryTree().root().hex(), frontier="", pruned=0))
     records = [r for n in range(1, 31) for r in request(n, 4)]
-    for n in range(30):
-        log.append(records[n * 5:(n + 1) * 5])
+    with appending_as_before_tile_nodes(log):
+        for n in range(30):
+            log.append(records[n * 5:(n + 1) * 5])
     return log, records
 
 
@@ -280,8 +309,9 @@ def test_the_access_records_lose_their_organisation_and_time_indexes(
             conn.execute(tables.head.insert().values(
                 id=1, size=0, root_hash=MemoryTree().root().hex(), frontier="",
                 pruned=0))
-        for n in range(1, 21):
-            log.append(request(n, 3))
+        with appending_as_before_tile_nodes(log):
+            for n in range(1, 21):
+                log.append(request(n, 3))
         saved = log.checkpoint(T0)
         with engine.connect() as conn:
             rows = {t.name: conn.execute(select(t).order_by(t.c.idx)).all()
@@ -363,5 +393,52 @@ def test_the_entries_indexes_become_a_table_written_behind_the_log(
         assert index_columns(engine, tables.entries.name) == moved
         with engine.connect() as conn:
             assert not inspect(conn).has_table(k.name)
+    finally:
+        tables.metadata.drop_all(engine)
+
+
+def test_full_tiles_get_their_node_hashes_and_proofs_stay_the_same(
+        engine, prefix, tables):
+    # A log at the entries' keys table: its tiles hold hashes only.
+    with engine.begin() as conn:
+        command.upgrade(_config(conn, prefix), "a0006_entry_keys")
+    try:
+        assert "nodes" not in {c["name"] for c in inspect(engine).get_columns(
+            tables.tiles.name)}
+        log = AuditLog(engine, prefix=prefix, signer=SIGNER, subject_thread=False)
+        with engine.begin() as conn:  # the empty head, as create_tables wrote it
+            conn.execute(tables.head.insert().values(
+                id=1, size=0, root_hash=MemoryTree().root().hex(), frontier="",
+                pruned=0))
+        records = [r for n in range(1, 105) for r in request(n, 4)]  # 520
+        with appending_as_before_tile_nodes(log):
+            for n in range(104):  # tiles 0/0 and 0/1 full, 0/2 partial
+                log.append(records[n * 5:(n + 1) * 5])
+        saved = log.checkpoint(T0)
+        tree = MemoryTree()
+        tree.append(leaf_hash(r.canonical_bytes()) for r in records)
+        indices = (0, 255, 256, 300, 511, 519)
+
+        log.create_tables()  # upgrades
+
+        t = tables.tiles
+        with engine.connect() as conn:
+            assert current_revision(conn, prefix) == HEAD
+            stored = {(lv, n): (bytes(h), nodes) for lv, n, h, nodes in conn.execute(
+                select(t.c.level, t.c.number, t.c.hashes, t.c.nodes))}
+        assert sorted(stored) == [(0, 0), (0, 1), (0, 2), (1, 0)]
+        assert stored[(0, 0)][1] == inner_nodes(stored[(0, 0)][0])
+        assert stored[(0, 1)][1] == inner_nodes(stored[(0, 1)][0])
+        assert stored[(0, 2)][1] is None and stored[(1, 0)][1] is None
+        assert log.verify(checkpoint=saved).ok
+        fresh = AuditLog(engine, prefix=prefix, signer=SIGNER, subject_thread=False)
+        for index in indices:
+            assert fresh.inclusion(index, 520).hashes == inclusion_proof(
+                index, 520, tree.node)
+
+        with engine.begin() as conn:
+            command.downgrade(_config(conn, prefix), "a0006_entry_keys")
+        assert "nodes" not in {c["name"] for c in inspect(engine).get_columns(
+            tables.tiles.name)}
     finally:
         tables.metadata.drop_all(engine)

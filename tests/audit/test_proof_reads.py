@@ -40,8 +40,11 @@ def test_a_padded_statement_reads_each_tile_once(log):
                                 postgres=log.engine.dialect.name == "postgresql")
     with log.engine.connect() as conn:
         rows = conn.exec_driver_sql(sql, tuple(params)).fetchall()
-    assert sorted((level, number) for level, number, _ in rows) == [
+    assert sorted((level, number) for level, number, _, _ in rows) == [
         (-1, log.head().size), *keys]
+    nodes = {(level, number): inner for level, number, _, inner in rows}
+    assert nodes[(0, 0)] is not None and nodes[(0, 1)] is not None  # full
+    assert nodes[(1, 0)] is None and nodes[(-1, log.head().size)] is None
 
 
 def _reads(monkeypatch, log) -> list:
@@ -121,7 +124,8 @@ def test_on_postgresql_disposing_the_engine_closes_the_proof_connections(
 
 def test_of_several_statements_the_smallest_head_counts():
     frontier = (b"\x01" * 32).hex()
-    rows = [(-1, 3, frontier), (0, 0, b"a" * 96), (-1, 2, (b"\x02" * 32).hex())]
+    rows = [(-1, 3, frontier, None), (0, 0, b"a" * 96, None),
+            (-1, 2, (b"\x02" * 32).hex(), None)]
     read = parse(rows)
     assert (read.size, read.frontier, read.tiles) == (2, [b"\x02" * 32],
                                                       {(0, 0): b"a" * 96})

@@ -313,7 +313,7 @@ def test_a_log_rolled_back_behind_a_process_gets_no_proof_for_its_lost_size(
 
 
 def _keep_first(engine, tables, size: int) -> None:
-    from audit.tiles import tiles_of
+    from audit.tiles import TILE_BYTES, inner_nodes, tiles_of
     with engine.connect() as conn:
         data = b"".join(bytes(row.hashes) for row in conn.execute(
             select(tables.tiles.c.hashes).where(tables.tiles.c.level == 0)
@@ -323,7 +323,8 @@ def _keep_first(engine, tables, size: int) -> None:
     with engine.begin() as conn:
         conn.execute(tables.tiles.delete())
         conn.execute(tables.tiles.insert(), [
-            {"level": level // 8, "number": number, "hashes": hashes}
+            {"level": level // 8, "number": number, "hashes": hashes,
+             "nodes": inner_nodes(hashes) if len(hashes) == TILE_BYTES else None}
             for level in range(0, len(tree.levels), 8)
             for number, hashes in tiles_of(level, tree.levels[level])])
         conn.execute(tables.head.update().values(

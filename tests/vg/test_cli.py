@@ -144,6 +144,23 @@ def test_verify_reports_records_deleted_under_a_raised_pruned_count(
     assert "no retention prune record" in out
 
 
+def test_verify_names_a_changed_node_hash_of_a_full_tile(instance, capsys):
+    import sqlite3
+
+    _logged_reads(instance, 260)  # the first tile of leaves is full
+    first = "WHERE level = 0 AND number = 0"
+    with sqlite3.connect(instance / "audit.sqlite") as db:
+        nodes = db.execute(f"SELECT nodes FROM audit_tiles {first}").fetchone()[0]
+        db.execute(f"UPDATE audit_tiles SET nodes = ? {first}",
+                   (bytes([nodes[0] ^ 1]) + nodes[1:],))
+
+    status = run(["audit", "verify", "--data-dir", str(instance)])
+
+    out = capsys.readouterr().out
+    assert status == 1 and '"firstBadIndex": 0' in out
+    assert "the stored node hash at level 1, position 0 (tile 0/0) is wrong" in out
+
+
 def test_verify_checks_each_prune_against_the_retention_period(instance, capsys):
     from datetime import datetime, timedelta, timezone
 
