@@ -156,11 +156,26 @@ def _plainly_within_bounds(structure: str, depth: int) -> bool:
     return (depth < MAX_DEPTH
             and 1 + structure.count(",") + structure.count("[")
             + structure.count("{") <= MAX_NODES
-            and not _NOT_A_SMALL_INTEGER.search(structure))
+            and _small_integers_only(structure))
+
+
+def _small_integers_only(structure: str) -> bool:
+    """Whether ``_NOT_A_SMALL_INTEGER`` does not occur in the structure. In ASCII
+    it is told by substring searches over the bytes with every digit written as
+    0, in a fifth of the pattern's time: an exponent's ``e`` follows a digit, so
+    it is no part of a ``true`` or ``false`` (where ``u`` and ``s`` precede it),
+    and an ``e`` left once those are taken out can only be one (or no JSON)."""
+    if not structure.isascii():
+        return _NOT_A_SMALL_INTEGER.search(structure) is None
+    plain = structure.encode("ascii").translate(_DIGITS_AS_ZERO)
+    return not (b"." in plain or b"N" in plain or b"I" in plain or b"E" in plain
+                or b"0" * 16 in plain
+                or b"e" in plain.replace(b"true", b"").replace(b"false", b""))
 
 
 # Outside strings a dot, an N or an I only occur in a fraction, NaN or Infinity.
 _NOT_A_SMALL_INTEGER = re.compile(r"[.NI]|[0-9][eE]|[0-9]{16}")
+_DIGITS_AS_ZERO = bytes.maketrans(b"0123456789", b"0" * 10)
 
 
 def _as_written(value: Any, text: str, structure: str) -> bool:
@@ -230,8 +245,28 @@ def _too_deep(structure: str) -> bool:
 
 
 def _depth(structure: str) -> int:
+    """The deepest nesting of the brackets: the largest count of opening less
+    closing ones before any point. An ASCII structure's brackets are cut out as
+    bytes, written as round ones: once every empty pair is taken out, pass by
+    pass, a balanced nesting is gone after as many passes as it is deep (each
+    pass takes away the innermost level), in C and a third of the time of
+    counting bracket by bracket. Anything else is counted bracket by bracket."""
+    if structure.isascii():
+        nesting = structure.encode("ascii").translate(_ROUND, _NOT_BRACKETS)
+        depth = 0
+        while nesting and depth <= MAX_DEPTH:
+            inner = nesting.replace(b"()", b"")
+            if len(inner) == len(nesting):
+                break  # not balanced
+            nesting, depth = inner, depth + 1
+        if not nesting:
+            return depth
     steps = (1 if b in "[{" else -1 for b in _BRACKET.findall(structure))
     return max(accumulate(steps), default=0)
+
+
+_ROUND = bytes.maketrans(b"[{]}", b"(())")
+_NOT_BRACKETS = bytes(c for c in range(128) if c not in b"[]{}")
 
 
 # A JSON string literal, written unrolled (runs of plain characters, then one

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta, timezone
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -43,3 +47,27 @@ def test_a_converter_forgets_when_it_has_remembered_its_bound(monkeypatch):
 
     assert [convert(r) for r in rows] == [_by_sqlalchemy(sqlite.dialect(), r)
                                           for r in rows]
+
+
+TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=8)
+PARSED = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | TEXT,
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(TEXT, inner, max_size=4),
+    max_leaves=25)
+
+
+@settings(max_examples=200)
+@given(PARSED)
+def test_a_stored_projection_is_written_as_json_dumps_writes_it(value):
+    from registry.bulk_checks import _projection_json
+
+    assert _projection_json(value) == json.dumps(value, ensure_ascii=False)
+
+
+def test_a_stored_projection_keeps_separators_inside_texts_as_they_are():
+    from registry.bulk_checks import _projection_json
+
+    value = {"a, b": "c: d", "e": ['"', "\\", "x,y", {"f:g": [1, True, None]}]}
+
+    assert _projection_json(value) == json.dumps(value, ensure_ascii=False)
