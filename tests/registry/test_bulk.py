@@ -350,8 +350,11 @@ def _triggers(engine) -> list[tuple]:
         if engine.dialect.name == "sqlite":
             query = "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
         else:
-            query = ("SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger "
-                     "WHERE NOT tgisinternal")
+            # Only this test's schema: other runs may share the database.
+            query = ("SELECT t.tgname, pg_get_triggerdef(t.oid) FROM pg_trigger t "
+                     "JOIN pg_class c ON c.oid = t.tgrelid "
+                     "WHERE NOT t.tgisinternal "
+                     "AND c.relnamespace = current_schema()::regnamespace")
         return sorted(conn.exec_driver_sql(query).all())
 
 
