@@ -23,6 +23,14 @@ name of that organisation alone (``grant_name``): HMAC-SHA256 under another key
 derived per organisation, 128 bits in lower-case base32 after ``grant-``. The DPO
 still sees which entries rest on one grant; nothing turns it back, as nothing
 takes a grant's name as input.
+
+An intro video's address is a thread too: the copy shared under one grant has one
+share id (consent/video_share.py), and every organisation in the grant's audience
+would be shown it. Each organisation is therefore shown its own address for the
+copy (``video_name``): the share id sealed like a holder's name, under a third key
+of that organisation, and opened again when it asks for the video (``video_share``).
+An address shown to another organisation, the bare share id, or anything else that
+does not open under the asker's key is one unknown video.
 """
 
 from __future__ import annotations
@@ -42,6 +50,7 @@ NAME_MUST = ("subject must be 52 characters a-z and 2-7, as your organisation wa
              "shown it")
 _INFO = b"vg organisation pseudonym v1\x00"
 _GRANT_INFO = b"vg organisation grant name v1\x00"
+_VIDEO_INFO = b"vg organisation video address v1\x00"
 _KEYS_KEPT = 4096  # organisations whose cipher stays ready (a few hundred exist)
 
 
@@ -53,6 +62,8 @@ class OrgPseudonyms:
             lambda organisation: _aes_siv(_derive(secret, organisation)))
         self._grant_key = lru_cache(maxsize=_KEYS_KEPT)(
             lambda organisation: _derive(secret, organisation, _GRANT_INFO)[:32])
+        self._video_cipher = lru_cache(maxsize=_KEYS_KEPT)(
+            lambda organisation: _aes_siv(_derive(secret, organisation, _VIDEO_INFO)))
 
     def grant_name(self, organisation: str, grant_id: str) -> str:
         """The name ``organisation`` is shown the grant ``grant_id`` by."""
@@ -62,8 +73,16 @@ class OrgPseudonyms:
 
     def shown(self, organisation: str, pseudonym: str) -> str:
         """The name ``organisation`` knows the holder with ``pseudonym`` by."""
-        sealed = self._cipher(organisation).encrypt(bytes.fromhex(pseudonym), None)
-        return base64.b32encode(sealed).decode("ascii").rstrip("=").lower()
+        return _sealed(self._cipher(organisation), pseudonym)
+
+    def video_name(self, organisation: str, share: str) -> str:
+        """The name of the video copy ``share`` in ``organisation``'s address."""
+        return _sealed(self._video_cipher(organisation), share)
+
+    def video_share(self, organisation: str, name: object) -> str | None:
+        """The share id ``organisation``'s video address ``name`` names; None for
+        anything that is not one of its own addresses."""
+        return _opened(self._video_cipher(organisation), name)
 
     def named(self, organisation: str, name: str,
               unknown: Callable[[str], Exception] = CandidateNotFound) -> str:
@@ -73,21 +92,37 @@ class OrgPseudonyms:
         answer the caller gives to a person it does not know."""
         if not isinstance(name, str) or not NAME.fullmatch(name):
             raise InvalidWorkInput([NAME_MUST])
-        from cryptography.exceptions import InvalidTag
-
-        spelled = name.upper()
-        try:
-            sealed = base64.b32decode(spelled + "====")
-            if base64.b32encode(sealed).decode("ascii") != spelled + "====":
-                raise ValueError("one spelling per name")  # unused low bits set
-            return self._cipher(organisation).decrypt(sealed, None).hex()
-        except (InvalidTag, binascii.Error, ValueError):
-            raise unknown(name) from None
+        opened = _opened(self._cipher(organisation), name)
+        if opened is None:
+            raise unknown(name)
+        return opened
 
 
 def is_name(text: object) -> bool:
     """Whether ``text`` is written as an organisation's name of a holder."""
     return isinstance(text, str) and NAME.fullmatch(text) is not None
+
+
+def _sealed(cipher, hex_id: str) -> str:
+    sealed = cipher.encrypt(bytes.fromhex(hex_id), None)
+    return base64.b32encode(sealed).decode("ascii").rstrip("=").lower()
+
+
+def _opened(cipher, name: object) -> str | None:
+    """The hexadecimal id ``name`` seals under ``cipher``; None when it is not
+    written as a name or does not open."""
+    if not is_name(name):
+        return None
+    from cryptography.exceptions import InvalidTag
+
+    spelled = name.upper()
+    try:
+        sealed = base64.b32decode(spelled + "====")
+        if base64.b32encode(sealed).decode("ascii") != spelled + "====":
+            return None  # unused low bits set: one spelling per name
+        return cipher.decrypt(sealed, None).hex()
+    except (InvalidTag, binascii.Error, ValueError):
+        return None
 
 
 def _aes_siv(key: bytes):

@@ -79,7 +79,8 @@ class Registry:
         self.org_pseudonyms = OrgPseudonyms(pseudonym_secret)
         # Copies of intro videos shared under grants; without a store (a
         # registry built for one command) no video is taken or served.
-        self.videos = VideoAccess(engine, self.gate, video_shares)
+        self.videos = VideoAccess(engine, self.gate, video_shares,
+                                  self.org_pseudonyms)
         self._match_index = None
 
     @property
