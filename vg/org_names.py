@@ -132,8 +132,24 @@ def flags_for_dpo(system: System, viewer: Requester,
     if viewer.role == PLATFORM_DPO:
         return list(found)
     name = _namer(system, viewer.organisation)
-    return [replace(f, subject=name(f.subject), requester=name(f.requester))
-            for f in found]
+    named = [replace(f, subject=name(f.subject), requester=name(f.requester))
+             for f in found]
+    return _in_own_order(named)
+
+
+def _in_own_order(found: list[Flag]) -> list[Flag]:
+    """The repeated-views flags, which the log orders by requester and the
+    registry's pseudonym of the subject, in the order of the names this DPO is
+    shown instead, in the places they had: in the registry's order, two
+    organisations' lists would follow one order of the same people."""
+    places = [i for i, f in enumerate(found) if f.kind == "repeated-views"]
+    ordered = sorted((found[i] for i in places),
+                     key=lambda f: (f.requester or "", f.organisation,
+                                    f.subject or ""))
+    out = list(found)
+    for i, flag in zip(places, ordered):
+        out[i] = flag
+    return out
 
 
 def _namer(system: System, organisation: str) -> Callable[[Any], Any]:
