@@ -1,8 +1,9 @@
 """Cursors for paging through a ranked list.
 
 A cursor names the last candidate of a page by its place in the order (score, then
-the organisation's tie key of their pseudonym: ``match_scoring``), not by an offset: a candidate who withdraws between two pages shifts
-nobody into or out of the next page. It holds nothing that page did not show.
+the organisation's tie key of their pseudonym: ``match_scoring``), not by an
+offset: a candidate who withdraws between two pages shifts nobody into or out of
+the next page. It holds nothing that page did not show.
 """
 
 from __future__ import annotations
