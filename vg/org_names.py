@@ -3,10 +3,10 @@ organisation knows them by, and back (registry/org_pseudonyms.py says why).
 
 Everything an organisation's staff, API clients and DPO are shown passes through
 here on its way out: candidate pages and their cursors, swipes, matches, contact
-details, team pages, the access log, the address of an intro video. Every name they send back is turned into the
-registry's pseudonym here on its way in, under the key of the caller's organisation:
-a name shown to another organisation is an unknown person. Holders (for themselves)
-and the platform DPO keep the registry's pseudonym.
+details, team pages, the access log, the address of an intro video. Every name they
+send back is turned into the registry's pseudonym here on its way in, under the key
+of the caller's organisation: a name shown to another organisation is an unknown
+person. Holders (for themselves) and the platform DPO keep the registry's pseudonym.
 """
 
 from __future__ import annotations
