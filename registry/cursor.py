@@ -1,8 +1,9 @@
 """Cursors for paging through a ranked list.
 
 A cursor names the last candidate of a page by its place in the order (score, then
-pseudonym), not by an offset: a candidate who withdraws between two pages shifts
-nobody into or out of the next page. It holds nothing that page did not show.
+the organisation's tie key of their pseudonym: ``match_scoring``), not by an
+offset: a candidate who withdraws between two pages shifts nobody into or out of
+the next page. It holds nothing that page did not show.
 """
 
 from __future__ import annotations
@@ -37,7 +38,3 @@ def decode(cursor: str) -> tuple[int, str]:
         raise InvalidCursor()
     return score, pseudonym
 
-
-def after(key: tuple[int, str], score: int, pseudonym: str) -> bool:
-    """Whether (score, pseudonym) comes after the cursor's candidate in rank order."""
-    return (-score, pseudonym) > (-key[0], key[1])

@@ -8,8 +8,11 @@ required or nice-to-have one). Per slot (one wanted skill) the best points over
 the candidate's visible skills; the other parts on each index column taken from
 the latest visible disclosure that holds it (the period as a pair), as the gate
 merges them (``gate._merge_signals``). Same integers as ``Matcher``: points are
-rounded half up, skill points counted in quarters. Order: score, then
-pseudonym; the cursor is a keyset position in that order.
+rounded half up, skill points counted in quarters. Order: score, then the
+requesting organisation's tie key of the pseudonym (``org_pseudonyms.tie_keys``:
+the registry's own order of ties would be the same for every organisation); the
+cursor is a keyset position in that order. Tie keys are made only for the
+candidates that can reach the page and for those tied with the cursor.
 
 For one page, every candidate's skill points are counted (they decide the total),
 but only the candidates whose best possible score reaches the page are merged and
@@ -18,6 +21,7 @@ scored in full (``_reachable``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -35,39 +39,57 @@ class Ranking:
     total: int  # candidates in the whole ranking
 
 
+# The organisation's tie keys of pseudonyms, 16 bytes each, one after the other
+# (``OrgPseudonyms.tie_keys`` for the requester's organisation).
+TieKeys = Callable[[bytes], bytes]
+
+
 def rank(index: MatchIndex, matcher: Matcher, rankable: Rankable,
          passed: frozenset[str], after: tuple[int, str] | None,
-         limit: int | None) -> Ranking:
+         limit: int | None, ties: TieKeys) -> Ranking:
     """The page after ``after`` (of ``limit``, or all of it) and the total."""
     field = _field(index, matcher, rankable, passed)
     if limit is None:
         total, pids, scores = _everyone(field)
     else:
-        total, pids, scores = _reachable(field, after, limit)
+        total, pids, scores = _reachable(field, after, limit, ties)
     if after is not None:
-        later = _after(index, pids, scores, after)
+        later = _after(index, pids, scores, after, ties)
         pids, scores = pids[later], scores[later]
     if limit is not None and len(scores) > limit:
         threshold = np.partition(scores, len(scores) - limit)[len(scores) - limit]
         top = scores >= threshold
         pids, scores = pids[top], scores[top]
-    # Names only of the candidates that can reach the page (the ties at its
-    # boundary included): gathering every candidate's took milliseconds.
+    # Names and tie keys only of the candidates that can reach the page (the ties
+    # at its boundary included): gathering every candidate's took milliseconds.
     names = index.pseudonym[pids]
-    order = np.lexsort((names, -scores))
+    high, low = _tie_keys(ties, names)
+    order = np.lexsort((low, high, -scores))
     if limit is not None:
         order = order[:limit]
     return Ranking([(names[i].decode("ascii"), int(scores[i])) for i in order],
                    total)
 
 
+def _tie_keys(ties: TieKeys, names: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The tie keys of pseudonyms (``S32`` hexadecimal) as two big-endian 64-bit
+    halves, which ``np.lexsort`` orders as the 16 bytes would be."""
+    raw = bytes.fromhex(names.tobytes().decode("ascii"))
+    halves = np.frombuffer(ties(raw), ">u8").reshape(-1, 2)
+    return halves[:, 0], halves[:, 1]
+
+
 def _after(index: MatchIndex, pids: np.ndarray, scores: np.ndarray,
-           after: tuple[int, str]) -> np.ndarray:
-    """Which of these candidates come after the cursor position ``after``."""
+           after: tuple[int, str], ties: TieKeys) -> np.ndarray:
+    """Which of these candidates come after the cursor position ``after``: a
+    lower score, or the same score and a greater tie key."""
     score_after, name_after = after
     later = scores < score_after
     tied = np.flatnonzero(scores == score_after)
-    later[tied] = index.pseudonym[pids[tied]] > name_after.encode("ascii")
+    if len(tied):
+        high, low = _tie_keys(ties, index.pseudonym[pids[tied]])
+        cursor = np.frombuffer(ties(bytes.fromhex(name_after)), ">u8")
+        later[tied] = (high > cursor[0]) | ((high == cursor[0]) & (low > cursor[1]))
     return later
 
 
@@ -127,8 +149,8 @@ def _everyone(field: _Field) -> tuple[int, np.ndarray, np.ndarray]:
 _SAMPLE_PAGES, _SAMPLE_SHARE = 4, 1 / 64
 
 
-def _reachable(field: _Field, after: tuple[int, str] | None, limit: int
-               ) -> tuple[int, np.ndarray, np.ndarray]:
+def _reachable(field: _Field, after: tuple[int, str] | None, limit: int,
+               ties: TieKeys) -> tuple[int, np.ndarray, np.ndarray]:
     """The total, and the candidates that can reach the page with their scores.
 
     Fully scored are only the candidates whose most possible score reaches a
@@ -151,7 +173,7 @@ def _reachable(field: _Field, after: tuple[int, str] | None, limit: int
         scores = field.score(best)
         known = scores > 0
         if after is not None:
-            known &= _after(field.index, field.pids[best], scores, after)
+            known &= _after(field.index, field.pids[best], scores, after, ties)
         if known.sum() >= limit:
             reach = int(np.partition(scores[known], known.sum() - limit)[
                 known.sum() - limit])

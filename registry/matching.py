@@ -18,7 +18,9 @@ distance            5       neighbour 5, same COROP region 3, far 0
 Each part comes with a reason naming the consented field it rests on; a field the
 candidate did not disclose adds nothing and produces no reason, so a candidate can
 rank on what they did consent to. Order is total and stable: score, then the
-registry's pseudonym (never a personal field). Matching only suggests: people
+requesting organisation's tie key of the holder (``org_pseudonyms.tie_keys``;
+never a personal field, and not the registry's pseudonym, whose order every
+organisation would share). Matching only suggests: people
 decide (GDPR art. 22).
 
 Points are rounded half up, in integers (skill weights in quarters), so that the
@@ -30,7 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from .assignments import AssignmentSpec, StoredAssignment
 from .circles import DISTANCE_POINTS, Circles
@@ -105,12 +107,14 @@ class Matcher:
             return self.members is None and self.spec.freelancers
         return self.members is None or employer in self.members
 
-    def rank(self, candidates: Iterable, passed: frozenset[str] = frozenset()
-             ) -> list[Scored]:
+    def rank(self, candidates: Iterable, passed: frozenset[str] = frozenset(), *,
+             tie: Callable[[str], bytes]) -> list[Scored]:
+        """Every candidate with points, best first; ties in the order of ``tie``
+        (the organisation's tie key of a pseudonym)."""
         scored = [self.score(c) for c in candidates
                   if c.pseudonym not in passed and self.in_circle(c)]
         scored = [s for s in scored if s.score > 0]
-        scored.sort(key=lambda s: (-s.score, s.pseudonym))
+        scored.sort(key=lambda s: (-s.score, tie(s.pseudonym)))
         return scored
 
     def score(self, c) -> Scored:

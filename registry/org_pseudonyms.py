@@ -23,6 +23,23 @@ name of that organisation alone (``grant_name``): HMAC-SHA256 under another key
 derived per organisation, 128 bits in lower-case base32 after ``grant-``. The DPO
 still sees which entries rest on one grant; nothing turns it back, as nothing
 takes a grant's name as input.
+
+An intro video's address is a thread too: the copy shared under one grant has one
+share id (consent/video_share.py), and every organisation in the grant's audience
+would be shown it. Each organisation is therefore shown its own address for the
+copy (``video_name``): the share id sealed like a holder's name, under a third key
+of that organisation, and opened again when it asks for the video (``video_share``).
+An address shown to another organisation, the bare share id, or anything else that
+does not open under the asker's key is one unknown video.
+
+Ties are a thread as well: candidates of equal score, colleagues with as many
+skills, fellow members of a group, listed in the order of the registry's pseudonym,
+come in the same order to every organisation. Each organisation's ties are
+therefore ordered by ``tie_keys``: the pseudonym enciphered as one AES-256 block
+under a fourth key of that organisation, a pseudorandom permutation of its own.
+The order is stable for that organisation (its cursors stay keyset positions) and
+unrelated between organisations; many blocks go through one call, so a tie of a
+hundred thousand candidates costs about a millisecond, not one HMAC each.
 """
 
 from __future__ import annotations
@@ -42,6 +59,9 @@ NAME_MUST = ("subject must be 52 characters a-z and 2-7, as your organisation wa
              "shown it")
 _INFO = b"vg organisation pseudonym v1\x00"
 _GRANT_INFO = b"vg organisation grant name v1\x00"
+_VIDEO_INFO = b"vg organisation video address v1\x00"
+_TIE_INFO = b"vg organisation tie order v1\x00"
+TIE_KEY_BYTES = 16
 _KEYS_KEPT = 4096  # organisations whose cipher stays ready (a few hundred exist)
 
 
@@ -53,6 +73,24 @@ class OrgPseudonyms:
             lambda organisation: _aes_siv(_derive(secret, organisation)))
         self._grant_key = lru_cache(maxsize=_KEYS_KEPT)(
             lambda organisation: _derive(secret, organisation, _GRANT_INFO)[:32])
+        self._video_cipher = lru_cache(maxsize=_KEYS_KEPT)(
+            lambda organisation: _aes_siv(_derive(secret, organisation, _VIDEO_INFO)))
+        self._tie_cipher = lru_cache(maxsize=_KEYS_KEPT)(
+            lambda organisation: _aes_block(
+                _derive(secret, organisation, _TIE_INFO)[:32]))
+
+    def tie_keys(self, organisation: str, pseudonyms: bytes) -> bytes:
+        """``organisation``'s tie keys of the registry's pseudonyms ``pseudonyms``
+        (each 16 bytes, one after the other): 16 bytes each, in the same order.
+        Ties are listed by these keys, ascending, for that organisation."""
+        if len(pseudonyms) % TIE_KEY_BYTES:
+            raise ValueError("pseudonyms are 16 bytes each")
+        encryptor = self._tie_cipher(organisation).encryptor()
+        return encryptor.update(pseudonyms) + encryptor.finalize()
+
+    def tie_key(self, organisation: str, pseudonym: str) -> bytes:
+        """The tie key of one pseudonym (32 hexadecimal digits)."""
+        return self.tie_keys(organisation, bytes.fromhex(pseudonym))
 
     def grant_name(self, organisation: str, grant_id: str) -> str:
         """The name ``organisation`` is shown the grant ``grant_id`` by."""
@@ -62,8 +100,16 @@ class OrgPseudonyms:
 
     def shown(self, organisation: str, pseudonym: str) -> str:
         """The name ``organisation`` knows the holder with ``pseudonym`` by."""
-        sealed = self._cipher(organisation).encrypt(bytes.fromhex(pseudonym), None)
-        return base64.b32encode(sealed).decode("ascii").rstrip("=").lower()
+        return _sealed(self._cipher(organisation), pseudonym)
+
+    def video_name(self, organisation: str, share: str) -> str:
+        """The name of the video copy ``share`` in ``organisation``'s address."""
+        return _sealed(self._video_cipher(organisation), share)
+
+    def video_share(self, organisation: str, name: object) -> str | None:
+        """The share id ``organisation``'s video address ``name`` names; None for
+        anything that is not one of its own addresses."""
+        return _opened(self._video_cipher(organisation), name)
 
     def named(self, organisation: str, name: str,
               unknown: Callable[[str], Exception] = CandidateNotFound) -> str:
@@ -73,21 +119,37 @@ class OrgPseudonyms:
         answer the caller gives to a person it does not know."""
         if not isinstance(name, str) or not NAME.fullmatch(name):
             raise InvalidWorkInput([NAME_MUST])
-        from cryptography.exceptions import InvalidTag
-
-        spelled = name.upper()
-        try:
-            sealed = base64.b32decode(spelled + "====")
-            if base64.b32encode(sealed).decode("ascii") != spelled + "====":
-                raise ValueError("one spelling per name")  # unused low bits set
-            return self._cipher(organisation).decrypt(sealed, None).hex()
-        except (InvalidTag, binascii.Error, ValueError):
-            raise unknown(name) from None
+        opened = _opened(self._cipher(organisation), name)
+        if opened is None:
+            raise unknown(name)
+        return opened
 
 
 def is_name(text: object) -> bool:
     """Whether ``text`` is written as an organisation's name of a holder."""
     return isinstance(text, str) and NAME.fullmatch(text) is not None
+
+
+def _sealed(cipher, hex_id: str) -> str:
+    sealed = cipher.encrypt(bytes.fromhex(hex_id), None)
+    return base64.b32encode(sealed).decode("ascii").rstrip("=").lower()
+
+
+def _opened(cipher, name: object) -> str | None:
+    """The hexadecimal id ``name`` seals under ``cipher``; None when it is not
+    written as a name or does not open."""
+    if not is_name(name):
+        return None
+    from cryptography.exceptions import InvalidTag
+
+    spelled = name.upper()
+    try:
+        sealed = base64.b32decode(spelled + "====")
+        if base64.b32encode(sealed).decode("ascii") != spelled + "====":
+            return None  # unused low bits set: one spelling per name
+        return cipher.decrypt(sealed, None).hex()
+    except (InvalidTag, binascii.Error, ValueError):
+        return None
 
 
 def _aes_siv(key: bytes):
@@ -96,6 +158,14 @@ def _aes_siv(key: bytes):
     from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 
     return AESSIV(key)
+
+
+def _aes_block(key: bytes):
+    """AES-256 on single blocks (ECB): every block is a distinct pseudonym, so
+    this is the block cipher itself as a keyed permutation, nothing chained."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    return Cipher(algorithms.AES(key), modes.ECB())
 
 
 def _derive(secret: bytes, organisation: str, info: bytes = _INFO) -> bytes:

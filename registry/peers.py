@@ -23,6 +23,7 @@ from . import limits
 from .db import take_turn, transaction
 from .errors_work import GroupNotFound, InvalidWorkInput, NameTaken, NotAGroupMember
 from .gate import ConsentGate, Requester, VisibleProfile
+from .org_pseudonyms import OrgPseudonyms
 from .tables_work import GroupMember, InterestGroup
 
 G = InterestGroup.__table__
@@ -49,10 +50,21 @@ class GroupRow:
 
 
 class Peers:
-    def __init__(self, engine: Engine, gate: ConsentGate, reference):
+    def __init__(self, engine: Engine, gate: ConsentGate, reference,
+                 names: OrgPseudonyms):
         self._engine = engine
         self._gate = gate
         self._reference = reference
+        self._names = names
+
+    def _tie_order(self, organisation: str, profiles: list[VisibleProfile]
+                   ) -> dict[str, bytes]:
+        """Each profile's tie key for ``organisation``: colleagues listed in the
+        registry's pseudonym order would be in one order for every organisation
+        (org_pseudonyms.py)."""
+        raw = b"".join(bytes.fromhex(p.pseudonym) for p in profiles)
+        keys = self._names.tie_keys(organisation, raw)
+        return {p.pseudonym: keys[16 * i:16 * i + 16] for i, p in enumerate(profiles)}
 
     # -- interest groups -----------------------------------------------------------
     def create_group(self, slug: str, name: str, theme: str, founder: str,
@@ -135,7 +147,8 @@ class Peers:
         others = sorted(members - {requester.actor})
         profiles = self._gate.visible(requester, KNOWLEDGE, now, pseudonyms=others) \
             if others else []
-        profiles.sort(key=lambda p: p.pseudonym)
+        tie = self._tie_order(requester.organisation, profiles)
+        profiles.sort(key=lambda p: tie[p.pseudonym])
         self._gate.disclose(requester, KNOWLEDGE, profiles, now, trace_id,
                             KNOWLEDGE_ACTIVITY, reason=f"fellow member of group {slug}")
         return profiles
@@ -156,8 +169,9 @@ class Peers:
         profiles = [p for p in self._gate.visible(requester, KNOWLEDGE, now,
                                                   any_of_skills=sorted(wanted))
                     if p.pseudonym != requester.actor]
+        tie = self._tie_order(requester.organisation, profiles)
         scored = sorted(((p, sorted(p.skills & wanted)) for p in profiles),
-                        key=lambda pair: (-len(pair[1]), pair[0].pseudonym))
+                        key=lambda pair: (-len(pair[1]), tie[pair[0].pseudonym]))
         page = scored[: max(1, min(limit, 100))]
         self._gate.disclose(requester, KNOWLEDGE, [p for p, _ in page], now, trace_id,
                             KNOWLEDGE_ACTIVITY, reason="peer search by skill")

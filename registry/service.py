@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from datetime import datetime
 from typing import Any, TypeVar, overload
 
@@ -79,7 +80,8 @@ class Registry:
         self.org_pseudonyms = OrgPseudonyms(pseudonym_secret)
         # Copies of intro videos shared under grants; without a store (a
         # registry built for one command) no video is taken or served.
-        self.videos = VideoAccess(engine, self.gate, video_shares)
+        self.videos = VideoAccess(engine, self.gate, video_shares,
+                                  self.org_pseudonyms)
         self._match_index = None
 
     @property
@@ -255,12 +257,13 @@ class Registry:
 
         matcher = Matcher(assignment, self.relations, self.circles)
         wanted = matcher.skills_to_look_for()
+        ties = partial(self.org_pseudonyms.tie_keys, requester.organisation)
         for attempt in range(_RANK_ATTEMPTS):
             rankable = self.gate.rankable(requester, MATCHING, now, conn=conn)
             passed = self.assignments.passed(assignment.id, conn)
             with self.match_index.locked(conn) as index:
                 ranking = rank_in_memory(index, matcher, rankable, passed, after,
-                                         limit)
+                                         limit, ties)
             signals, profiles = self.gate.page(
                 requester, MATCHING, now, wanted, [p for p, _ in ranking.page],
                 decided=rankable, conn=conn) if ranking.page else ([], [])

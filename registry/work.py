@@ -22,4 +22,5 @@ class WorkLife:
         self.teams = Teams(engine, gate, self.swipes, registry.assignments)
         self.ratings = Ratings(engine, self.teams, inbox,
                                registry.org_pseudonyms)
-        self.peers = Peers(engine, gate, registry.reference)
+        self.peers = Peers(engine, gate, registry.reference,
+                           registry.org_pseudonyms)

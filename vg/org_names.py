@@ -3,10 +3,10 @@ organisation knows them by, and back (registry/org_pseudonyms.py says why).
 
 Everything an organisation's staff, API clients and DPO are shown passes through
 here on its way out: candidate pages and their cursors, swipes, matches, contact
-details, team pages, the access log. Every name they send back is turned into the
-registry's pseudonym here on its way in, under the key of the caller's organisation:
-a name shown to another organisation is an unknown person. Holders (for themselves)
-and the platform DPO keep the registry's pseudonym.
+details, team pages, the access log, the address of an intro video. Every name they
+send back is turned into the registry's pseudonym here on its way in, under the key
+of the caller's organisation: a name shown to another organisation is an unknown
+person. Holders (for themselves) and the platform DPO keep the registry's pseudonym.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 
 from audit import AuditRecord, Flag
 from consent.keys import b64url_decode
+from consent.video_share import share_address, share_in
 from registry import InvalidCursor, Requester
 from registry import cursor as cursors
 from registry.org_pseudonyms import is_name
@@ -73,8 +74,30 @@ def cursor_in(system: System, organisation: str, cursor: str | None) -> str | No
 
 
 def subject_json(system: System, organisation: str, found: dict) -> dict:
-    """A profile's JSON (``registry.peers.profile_json``) with the viewer's name."""
-    return {**found, "subject": shown(system, organisation, found["subject"])}
+    """A profile's JSON (``registry.peers.profile_json``) with the viewer's names
+    of the holder and of their intro video."""
+    return {**found, "subject": shown(system, organisation, found["subject"]),
+            "workcontext": workcontext_for(system, organisation,
+                                           found["workcontext"])}
+
+
+def video_address(system: System, organisation: str, share: str) -> str:
+    """The name of the video copy ``share`` in ``organisation``'s address of it."""
+    return system.registry.videos.address(organisation, share)
+
+
+def workcontext_for(system: System, organisation: str, document: dict) -> dict:
+    """A disclosed Workcontext as ``organisation`` is shown it: the intro video at
+    that organisation's own address of the copy (registry/org_pseudonyms.py), as
+    the share id the holder signed would be one thread through every
+    organisation in the grant's audience."""
+    video = document.get("introVideo")
+    share = share_in(video.get("contentUrl")) if isinstance(video, dict) else None
+    if share is None:
+        return document
+    address = share_address(system.settings.public_base(),
+                            video_address(system, organisation, share))
+    return {**document, "introVideo": {**video, "contentUrl": address}}
 
 
 def records_for_dpo(system: System, viewer: Requester,
@@ -109,8 +132,24 @@ def flags_for_dpo(system: System, viewer: Requester,
     if viewer.role == PLATFORM_DPO:
         return list(found)
     name = _namer(system, viewer.organisation)
-    return [replace(f, subject=name(f.subject), requester=name(f.requester))
-            for f in found]
+    named = [replace(f, subject=name(f.subject), requester=name(f.requester))
+             for f in found]
+    return _in_own_order(named)
+
+
+def _in_own_order(found: list[Flag]) -> list[Flag]:
+    """The repeated-views flags, which the log orders by requester and the
+    registry's pseudonym of the subject, in the order of the names this DPO is
+    shown instead, in the places they had: in the registry's order, two
+    organisations' lists would follow one order of the same people."""
+    places = [i for i, f in enumerate(found) if f.kind == "repeated-views"]
+    ordered = sorted((found[i] for i in places),
+                     key=lambda f: (f.requester or "", f.organisation,
+                                    f.subject or ""))
+    out = list(found)
+    for i, flag in zip(places, ordered):
+        out[i] = flag
+    return out
 
 
 def _namer(system: System, organisation: str) -> Callable[[Any], Any]:

@@ -52,7 +52,14 @@ def python_ranking(registry, requester, job, now):
     signals = registry.gate.signals(requester, MATCHING, now,
                                     matcher.skills_to_look_for())
     passed = registry.assignments.passed(job.id)
-    return [(s.pseudonym, s.score) for s in matcher.rank(signals, passed)]
+    return [(s.pseudonym, s.score) for s in matcher.rank(
+        signals, passed, tie=lambda p: registry.org_pseudonyms.tie_key(
+            requester.organisation, p))]
+
+
+def ties(registry, requester):
+    """The tie keys of the requester's organisation, as the registry ranks by."""
+    return lambda raw: registry.org_pseudonyms.tie_keys(requester.organisation, raw)
 
 
 def fresh_ranking(registry, requester, job, now):
@@ -61,7 +68,8 @@ def fresh_ranking(registry, requester, job, now):
     matcher = Matcher(job, registry.relations, registry.circles)
     with index.locked():
         return rank(index, matcher, registry.gate.rankable(requester, MATCHING, now),
-                    registry.assignments.passed(job.id), None, None).page
+                    registry.assignments.passed(job.id), None, None,
+                    ties(registry, requester)).page
 
 
 class World:
@@ -226,7 +234,7 @@ def test_two_processes_each_follow_the_changes(populated):
 
     with other.locked():
         page = rank(other, matcher, registry.gate.rankable(requester, MATCHING, NOW),
-                    frozenset(), None, None).page
+                    frozenset(), None, None, ties(registry, requester)).page
 
     assert page == python_ranking(registry, requester, job, NOW)
     assert other.loads == 1
@@ -279,7 +287,7 @@ def test_a_change_committed_late_with_an_earlier_number_is_not_missed(
     with registry.match_index.locked() as index:
         page = rank(index, Matcher(job, registry.relations, registry.circles),
                     registry.gate.rankable(requester, MATCHING, NOW), frozenset(),
-                    None, None).page
+                    None, None, ties(registry, requester)).page
     assert victim not in {p for p, _ in page}
     assert page == python_ranking(registry, requester, job, NOW)
 
@@ -332,7 +340,7 @@ def test_a_change_committed_just_after_the_log_was_read_is_not_missed(
     with registry.match_index.locked() as index:
         page = rank(index, Matcher(job, registry.relations, registry.circles),
                     registry.gate.rankable(requester, MATCHING, NOW), frozenset(),
-                    None, None).page
+                    None, None, ties(registry, requester)).page
     assert victim not in {p for p, _ in page}
     assert page == python_ranking(registry, requester, job, NOW)
 

@@ -146,3 +146,52 @@ def test_a_circle_of_the_own_region_leaves_out_far_employers(system):
                      circle="corop")
 
     assert ranked(system, requester, job)[1] == [near]
+
+
+def _ties(system, count: int, first: int = 100) -> tuple[str, set[str]]:
+    """``count`` holders whose consented fields are the same: one score for all."""
+    child, _, _ = related_skills()
+    return child, {publish(system, n, skills=[child])
+                   for n in range(first, first + count)}
+
+
+def _whole(system, requester, job, limit: int) -> list[tuple[str, int]]:
+    """The ranking read page by page through the cursor."""
+    seen, cursor, n = [], None, 1
+    while True:
+        page, _ = ranked(system, requester, job, n, limit=limit, cursor=cursor)
+        seen += [(r.profile.pseudonym, r.score) for r in page.candidates]
+        cursor, n = page.next_cursor, n + 1
+        if cursor is None:
+            return seen
+
+
+def test_two_organisations_get_equal_scores_in_orders_of_their_own(system):
+    child, everyone = _ties(system, 24)
+    lists = {}
+    for organisation in (UTRECHT, ZEIST):
+        requester = staff_requester(system, organisation)
+        job = assignment(system, requester, required_skills=(child,),
+                         optional_skills=(), location=UTRECHT)
+        _, lists[organisation] = ranked(system, requester, job, limit=100)
+
+    names = system.registry.org_pseudonyms
+    assert set(lists[UTRECHT]) == set(lists[ZEIST]) == everyone
+    assert lists[UTRECHT] != lists[ZEIST]
+    assert lists[UTRECHT] != sorted(everyone)  # not the registry's own order
+    for organisation, order in lists.items():
+        assert order == sorted(everyone, key=lambda p: names.tie_key(organisation, p))
+
+
+@pytest.mark.parametrize("limit", [1, 4, 7])
+def test_pages_through_many_ties_join_up_without_gaps_or_repeats(system, limit):
+    child, everyone = _ties(system, 30)
+    publish(system, 7, skills=[child], hours_per_week=8)  # a lower score after them
+    requester = staff_requester(system, ZEIST)
+    job = assignment(system, requester, required_skills=(child,), optional_skills=())
+    full, _ = ranked(system, requester, job, limit=100)
+
+    seen = _whole(system, requester, job, limit)
+
+    assert seen == [(r.profile.pseudonym, r.score) for r in full.candidates]
+    assert len({p for p, _ in seen}) == len(seen) == len(everyone) + 1

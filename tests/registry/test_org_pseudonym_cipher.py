@@ -61,3 +61,34 @@ def test_the_unknown_answer_is_the_caller_s_to_choose():
 
     with pytest.raises(Stranger):
         OrgPseudonyms(SECRET).named("GM0344", "a" * 52, lambda _: Stranger())
+
+
+def test_each_organisation_gets_its_own_address_for_one_video_copy():
+    names = OrgPseudonyms(SECRET)
+    share = "fedcba9876543210fedcba9876543210"
+
+    utrecht = names.video_name("GM0344", share)
+    groningen = names.video_name("GM0014", share)
+
+    assert utrecht != groningen and len(utrecht) == NAME_LENGTH
+    assert share not in utrecht and utrecht == names.video_name("GM0344", share)
+    assert names.video_share("GM0344", utrecht) == share
+    assert names.video_share("GM0014", utrecht) is None
+
+
+@pytest.mark.parametrize("address", [
+    "fedcba9876543210fedcba9876543210", "x" * NAME_LENGTH, "", None, "a" * 500])
+def test_anything_but_an_organisation_s_own_video_address_opens_to_nothing(address):
+    assert OrgPseudonyms(SECRET).video_share("GM0344", address) is None
+
+
+def test_a_video_address_is_not_a_name_of_a_holder_and_back():
+    names = OrgPseudonyms(SECRET)
+
+    video = names.video_name("GM0344", PSEUDONYM)
+    holder = names.shown("GM0344", PSEUDONYM)
+
+    assert video != holder
+    assert names.video_share("GM0344", holder) is None
+    with pytest.raises(CandidateNotFound):
+        names.named("GM0344", video)

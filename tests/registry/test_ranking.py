@@ -44,7 +44,9 @@ def python_ranking(registry, requester, job):
     signals = registry.gate.signals(requester, MATCHING, NOW,
                                     matcher.skills_to_look_for())
     passed = registry.assignments.passed(job.id)
-    return [(s.pseudonym, s.score) for s in matcher.rank(signals, passed)]
+    return [(s.pseudonym, s.score) for s in matcher.rank(
+        signals, passed, tie=lambda p: registry.org_pseudonyms.tie_key(
+            requester.organisation, p))]
 
 
 def jobs(registry, count):

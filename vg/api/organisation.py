@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path, Query, Response
 
 from registry import AssignmentSpec, CandidatePage
 
-from ..org_names import cursor_in, cursor_out, named, shown
+from ..org_names import cursor_in, cursor_out, named, shown, workcontext_for
 from ..wiring import System
 from .bounded_json import BoundedJsonRoute
 from .deps import MAX_ID, NowDep, RequesterDep, SystemDep, TraceDep, require_role
@@ -108,7 +108,8 @@ def candidates_response(page: CandidatePage, system: System,
             {"subject": shown(system, organisation, r.profile.pseudonym),
              "score": r.score,
              "reasons": list(r.reasons), "fields": sorted(r.profile.fields),
-             "workcontext": _without_identity(r.profile.workcontext)}
+             "workcontext": workcontext_for(
+                 system, organisation, _without_identity(r.profile.workcontext))}
             for r in page.candidates
         ],
     })

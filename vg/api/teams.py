@@ -11,7 +11,7 @@ from registry.errors_work import NoMatch, NotATeamMember
 from registry.teams import ProductSpec, TeamRow
 
 from ..holder_identity import as_requester, subject_of
-from ..org_names import named, shown
+from ..org_names import named, shown, workcontext_for
 from ..wiring import System
 from .bounded_json import BoundedJsonRoute
 from .deps import HolderDep, NowDep, RequesterDep, SystemDep, TraceDep
@@ -24,9 +24,12 @@ router = APIRouter(tags=["teams"], route_class=BoundedJsonRoute)
 
 def named_members(system: System, page: dict) -> dict:
     """A team page with its members named as the team's organisation knows them:
-    staff and members alike see those names, and a rating takes them."""
+    staff and members alike see those names (and its addresses of their intro
+    videos), and a rating takes them."""
     organisation = page["organisation"]
-    members = [{**m, "subject": shown(system, organisation, m["subject"])}
+    members = [{**m, "subject": shown(system, organisation, m["subject"]),
+                "workcontext": workcontext_for(system, organisation,
+                                               m["workcontext"])}
                for m in page["members"]]
     return {**page, "members": sorted(members, key=lambda m: m["subject"])}
 

@@ -264,7 +264,7 @@ def _candidate(system, organisation: str, ranked, lang: str) -> dict:
             "score": ranked.score,
             "reasons": list(ranked.reasons),
             "fields": shown_fields(reference, ranked.profile, lang),
-            "video": card_video(ranked.profile)}
+            "video": card_video(system, organisation, ranked.profile)}
 
 
 # -- matches, contact, teams -------------------------------------------------------

@@ -5,7 +5,10 @@ rows they are shown may be the same for one holder and differ between holders.""
 
 from __future__ import annotations
 
+from audit import Flag
+from registry import Requester
 from tests.vg.api.world import GRONINGEN, UTRECHT
+from vg.org_names import flags_for_dpo
 
 API = "/api/v1"
 
@@ -58,3 +61,24 @@ def test_a_municipal_dpo_sees_the_entries_of_one_grant_under_one_name(world):
 
     assert all(len(names) == 1 for names in seen)
     assert grant not in utrecht.text and grant not in groningen.text
+
+
+def test_two_dpos_get_repeated_views_flags_in_orders_of_their_own(world):
+    system = world.system
+    subjects = [f"{n:032x}" for n in range(1, 25)]
+    found = [Flag("volume", "x", "staff-1", "many")] + [
+        Flag("repeated-views", "x", "staff-1", "shown 3 times", subject=s, count=3)
+        for s in subjects]
+    orders = {}
+    for organisation in (UTRECHT, GRONINGEN):
+        dpo = Requester(organisation, "dpo-1", "dpo")
+        shown = flags_for_dpo(system, dpo, found)
+        assert shown[0].kind == "volume"
+        names = [f.subject for f in shown[1:]]
+        assert names == sorted(names)  # by the names this DPO is shown
+        orders[organisation] = [system.org_pseudonyms.named(organisation, n)
+                                for n in names]
+
+    assert sorted(orders[UTRECHT]) == sorted(orders[GRONINGEN]) == subjects
+    assert orders[UTRECHT] != orders[GRONINGEN]
+    assert orders[UTRECHT] != subjects

@@ -38,7 +38,8 @@ def test_staff_may_not_watch_a_video_granted_for_knowledge_sharing_alone(world):
     staff = world.staff(UTRECHT)
     before = len(world.audit(subject=person.subject))
 
-    answer = world.client.get(f"{API}/introductievideos/{share.share_id}",
+    address = world.system.registry.videos.address(UTRECHT, share.share_id)
+    answer = world.client.get(f"{API}/introductievideos/{address}",
                               params={"purpose": "knowledge_sharing"}, headers=staff)
 
     assert answer.status_code == 404, answer.text

@@ -39,7 +39,7 @@ def test_the_card_plays_the_granted_video_by_ranges(app):  # noqa: F811
     staff = signed_in_organisation(app)
 
     shown = card(app, staff)
-    source = re.search(r'<source src="(/organisatie/introductievideo/[0-9a-f]{32})" '
+    source = re.search(r'<source src="(/organisatie/introductievideo/[a-z2-7]{52})" '
                        r'type="video/webm">', shown.text)
     whole = staff.get(source.group(1))
     part = staff.get(source.group(1), headers={"Range": "bytes=65535-65537"})
@@ -66,7 +66,7 @@ def test_the_card_shows_no_video_without_a_grant_of_it(app):  # noqa: F811
 def test_the_video_page_needs_an_organisations_session(app):  # noqa: F811
     holder, _ = holder_with_video(app, ["skills", "intro_video"])
     staff = signed_in_organisation(app)
-    source = re.search(r'<source src="(/organisatie/introductievideo/[0-9a-f]{32})"',
+    source = re.search(r'<source src="(/organisatie/introductievideo/[a-z2-7]{52})"',
                        card(app, staff).text).group(1)
 
     assert holder.get(source).status_code in (303, 401, 403)
