@@ -19,10 +19,12 @@ are its employees (a grant to a pool names no employer, and the holder may have
 left ``employer`` out of the fields).
 
 A holder who publishes again under a suspended grant while the policy still
-refuses it gets the refusal, and the suspended disclosure is deleted
-(``retract``): it would otherwise keep showing the employer a projection the
-holder has replaced; the pod's next publication after the policy allows the grant
-brings it back.
+refuses it gets the refusal, and the new projection replaces the suspended one and
+stays suspended (``keeps_suspended``): deleting it would show the employer its
+employees vanishing one save at a time, and keeping the old one would show it a
+projection the holder replaced. Bulk ingest does not do this yet: a bulk load
+refused under a suspended grant retracts it (``retract``), as a change of employer
+does; the pod's next publication after the policy allows the grant brings it back.
 """
 
 from __future__ import annotations
@@ -141,11 +143,25 @@ class Policies:
         for row in rows:
             _delete_disclosure(conn, row.id)
         organisation, reason = _retraction(audience, employer, refusal)
-        if not rows or any(r.suspended_by != organisation for r in rows):
+        if not rows or not isinstance(refusal, AudienceRefusedByEmployer) or any(
+                r.suspended_by != organisation for r in rows):
             conn.execute(insert(NOTICE).values(
                 holder_did=holder_did, grant_id=grant_id, organisation=organisation,
                 reason=reason[:500], created=now))
         return True
+
+    def keeps_suspended(self, conn: Connection, holder_did: str, grant_id: str,
+                        employer: str | None, refusal: ConsentError | None) -> bool:
+        """Whether a newer disclosure under the grant, refused by ``refusal``,
+        replaces a stored one and stays suspended: the refusal is the policy of
+        the employer whose policy suspended the stored one (the holder did not
+        change employer)."""
+        if not isinstance(refusal, AudienceRefusedByEmployer) or (
+                employer is None or refusal.employer != employer):
+            return False
+        return conn.execute(select(D.c.id).where(
+            D.c.grant_id == grant_id, D.c.holder_did == holder_did,
+            D.c.suspended_by == employer).limit(1)).first() is not None
 
     def policy(self, organisation: str) -> EmployerPolicy | None:
         with transaction(self._engine) as conn:

@@ -26,6 +26,7 @@ from tests.factories import (
     holder_key,
     registry_snapshot,
     signed_grant,
+    skill_pool,
 )
 
 KEY = holder_key(21)
@@ -70,20 +71,38 @@ def test_a_stricter_policy_suspends_what_it_refuses_and_a_looser_one_lifts_it(
     assert system.registry.policies.suspended(KEY.did) == frozenset()
 
 
-def test_publishing_again_under_a_suspended_grant_is_refused_and_ends_it(system):
+def test_publishing_again_under_a_suspended_grant_is_refused_and_stays_suspended(
+        system):
     pooled = signed_grant(KEY, ["skills"], to=POOL)
     system.registry.receive_disclosure(disclosure(KEY, pooled, 1), NOW)
     system.registry.policies.set_policy(NO_POOL, NOW)
+    newer = full_workcontext(KEY.did, skills=skill_pool()[3:5])
 
     with pytest.raises(AudienceRefusedByEmployer):
-        system.registry.receive_disclosure(disclosure(KEY, pooled, 2), NOW)
+        system.registry.receive_disclosure(disclosure(KEY, pooled, 2, newer), NOW)
 
-    assert disclosure_rows(system.registry.engine) == []
+    [row] = disclosure_rows(system.registry.engine)
+    assert (row.sequence, row.suspended_by) == (2, UTRECHT)
     assert len(system.registry.policies.notices(KEY.did)) == 1
     assert system.registry.policies.suspended(KEY.did) == {pooled.id}
     system.registry.policies.set_policy(EVERYTHING, NOW)
-    system.registry.receive_disclosure(disclosure(KEY, pooled, 3), NOW)
-    assert len(disclosure_rows(system.registry.engine, pooled.id)) == 1
+    [row] = disclosure_rows(system.registry.engine)
+    assert (row.sequence, row.suspended_by) == (2, None)
+
+
+def test_a_suspended_grant_that_no_longer_fits_a_new_employer_is_retracted(system):
+    to_utrecht = signed_grant(KEY, ["skills"], to=Audience("employer",
+                                                           employer=UTRECHT))
+    system.registry.receive_disclosure(disclosure(KEY, to_utrecht, 1), NOW)
+    system.registry.policies.set_policy(
+        EmployerPolicy(UTRECHT, frozenset(KINDS) - {"employer"}), NOW)
+    moved = full_workcontext(KEY.did, employer=AMSTERDAM)
+
+    with pytest.raises(InvalidAudience):
+        system.registry.receive_disclosure(disclosure(KEY, to_utrecht, 2, moved), NOW)
+
+    assert disclosure_rows(system.registry.engine) == []
+    assert len(system.registry.policies.notices(KEY.did)) == 2
 
 
 def test_a_policy_binds_only_its_own_employees(system):
