@@ -2,10 +2,11 @@
 
 For a requesting organisation and a declared purpose, the gate returns, per holder,
 only the fields of disclosures that are live, whose purpose is the declared one and
-whose audience contains the requester (DESIGN.md invariants 1-3). Expired disclosures
-are deleted, not skipped, before every read. What the gate hands out for display is
-appended to the audit log before it is returned (invariant 4): if the append fails,
-the caller gets an error and no data.
+whose audience contains the requester (DESIGN.md invariants 1-3), leaving out those
+an employer's policy suspended, except for that employer (``registry.suspension``).
+Expired disclosures are deleted, not skipped, before every read. What the gate hands
+out for display is appended to the audit log before it is returned (invariant 4): if
+the append fails, the caller gets an error and no data.
 """
 
 from __future__ import annotations
@@ -342,10 +343,13 @@ class ConsentGate:
 
     def _visible(self, t, org: str, purpose: str, now: datetime) -> list:
         """Conditions on disclosure table ``t``: live, for ``purpose``, audience
-        containing ``org`` (the rules evaluated in SQL for one organisation)."""
+        containing ``org`` (the rules evaluated in SQL for one organisation), and
+        not suspended by an employer's policy unless ``org`` is that employer
+        (``registry.suspension``)."""
         return [
             t.c.valid_from <= now,
             t.c.valid_until > now,
+            or_(t.c.suspended_by.is_(None), t.c.suspended_by == org),
             # A probe per row, not a list of every disclosure for the purpose.
             exists().where(P.c.disclosure_id == t.c.id, P.c.purpose == purpose),
             self._audience_condition(t, org),

@@ -35,6 +35,7 @@ from .errors import GrantIdTaken, GrantNotLive, GrantWithdrawn, ReplayedDocument
 from .extract import Extracted, extract
 from .match_index import entry_for, write_entries
 from .policies import Policies
+from .suspension import suspend
 from .tables import CHILD_TABLES, Disclosure, DisclosureAudience, DisclosurePurpose
 from .tables import DisclosureSkill, ErasedHolder, Holder, WithdrawnGrant
 from .video_shares import check_own_share, drop_for_grant, named_share
@@ -91,7 +92,13 @@ class Ingest:
             check_own_share(conn, named_share(found.fields, found.workcontext),
                             found.grant.id, found.holder)
             refusal = self._policies.refusal(conn, employer, found.grant.audience)
-            if refusal is not None:
+            # Under a grant this employer's policy suspended, the new projection
+            # replaces the old and stays suspended (committed, then refused): a
+            # holder's save must not end what the policy only suspended, or the
+            # employer could watch its employees vanish one save at a time.
+            held = self._policies.keeps_suspended(conn, found.holder, found.grant.id,
+                                                  employer, refusal)
+            if refusal is not None and not held:
                 # The holder's newest signed word: the grant no longer fits the
                 # Workcontext, so what it disclosed before goes too (committed),
                 # the copy of the intro video with it. With nothing to end, the
@@ -112,6 +119,9 @@ class Ingest:
                 _insert_children(conn, disclosure_id, found, columns.skills)
                 write_entries(conn, [entry_for(disclosure_id, pseudonym, found.sequence,
                                                found.grant, columns)])
+                if held:
+                    suspend(conn, disclosure_id, employer, found.grant.audience,
+                            self._geo)
         if refusal is not None:
             raise refusal
         return Accepted(pseudonym, found.grant.id, tuple(sorted(found.fields)),

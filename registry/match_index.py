@@ -15,6 +15,12 @@ at the moment of the query, exactly as ``consent.Audience.contains`` decides:
     all_municipalities        all_municipalities     only if org is a municipality
     sector                    sector:<ref>           sector:<sector of org>
     cross_sector              cross_sector           only if org is known
+    (suspended by employer)   suspended:<employer>   suspended:<org>
+    (suspended, the rest)     suspended              none
+
+The last two are the keys of a disclosure its holder's employer's policy
+suspended (``registry.suspension``): it stays visible to that employer alone,
+when its audience contains it, and to no other requester.
 
 A disclosure is visible to ``org`` for a purpose when one of its keys is one of the
 requester's keys for that purpose; a test checks this against ``Audience.contains``
@@ -68,6 +74,16 @@ def entry_for(disclosure_id: int, pseudonym: str, sequence: int, grant,
                       tuple(audience.organisations), tuple(grant.purposes), columns)
 
 
+# The reach key of a suspended disclosure's rows that no requester holds.
+SUSPENDED = "suspended"
+
+
+def suspended_key(employer: str) -> str:
+    """The reach key of a disclosure suspended by ``employer``'s policy that only
+    that employer holds."""
+    return f"suspended:{employer}"
+
+
 def audience_keys(kind: str, ref: str | None,
                   organisations: Iterable[str] = ()) -> list[str]:
     """The reach keys of one audience rule (without the purpose)."""
@@ -81,7 +97,7 @@ def audience_keys(kind: str, ref: str | None,
 
 def requester_keys(org: str, geo: Geography) -> list[str]:
     """The reach keys of every audience rule that contains ``org`` today."""
-    keys = [f"org:{org}", f"employer:{org}"]
+    keys = [f"org:{org}", f"employer:{org}", suspended_key(org)]
     keys += [f"near:{code}" for code in sorted(geo.neighbours(org) | {org})]
     for kind, value in (("province", geo.province_of(org)),
                         ("corop", corop_of(org, geo)),

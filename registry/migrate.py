@@ -24,7 +24,7 @@ from sqlmodel import SQLModel
 from .db import registry_tables, transaction
 
 BASELINE = "0001_baseline"
-HEAD = "0017_disclosure_video_share"
+HEAD = "0018_disclosure_suspension"
 VERSION_TABLE = "registry_schema_version"
 _LOCK_KEY = 0x7667_7265_6700  # any constant shared by every worker
 

@@ -2,30 +2,29 @@
 
 A disclosure whose grant the holder's employer does not allow is refused at ingest
 with the policy's reason. When an employer tightens its policy, every stored grant
-it governs that the new policy refuses is suspended: its data is deleted in the same
-transaction as the policy change (GDPR art. 5(1)(a)), and the holder gets a notice
-their pod can fetch. The grant itself stays the holder's: once the policy allows it
-again, the pod's next publication brings it back.
+it governs that the new policy refuses is suspended in the same transaction as the
+policy change, and the holder gets a notice their pod can fetch. A suspended
+disclosure is kept but shown to no organisation other than that employer, and to
+it only when the grant's audience contains it (``registry.suspension`` says why);
+when a later policy of the employer allows the grant again, the suspension is
+lifted and the disclosure is shown to its whole audience again, without the holder
+publishing anew. The grant stays the holder's throughout: withdrawal, expiry and
+erasure end a suspended disclosure as they end any other.
 
 What the employer sees of all this is its own policy and nothing else: not how many
 grants it suspended, not which grants to other organisations exist, were refused or
-withdrawn (EDPB Guidelines 05/2020, section 3.1.1).
+withdrawn (EDPB Guidelines 05/2020, section 3.1.1). Its own candidate lists do not
+change with its policy, so narrowing the policy does not tell it which candidates
+are its employees (a grant to a pool names no employer, and the holder may have
+left ``employer`` out of the fields).
 
-Known shortcoming: the employer can still learn which candidates it employs. A
-grant whose audience holds the employer (a pool, all municipalities) shows the
-holder to the employer even when the holder left ``employer`` out of the fields;
-narrowing the policy suspends exactly the grants of its own employees, so the
-candidates that vanish from its own lists are they. Putting the policy back
-brings nothing back either: the disclosure is deleted and only the holder's pod
-can publish it again, so a probe also removes the holder from every other
-organisation's lists until the holder saves again. The fix keeps a suspended
-disclosure, hidden from every organisation but the employer whose policy
-suspended it (the holder granted it that organisation, and its own policy does
-not guard against itself), and shows it again when a later policy allows it;
-that needs a suspension mark on ``disclosure`` (a migration) honoured by every
-read of disclosures for an organisation, the in-memory match index included.
-tests/vg/api/test_policy_probe.py holds both faults as expected failures until
-then.
+A holder who publishes again under a suspended grant while the policy still
+refuses it gets the refusal, and the new projection replaces the suspended one and
+stays suspended (``keeps_suspended``): deleting it would show the employer its
+employees vanishing one save at a time, and keeping the old one would show it a
+projection the holder replaced. Bulk ingest does not do this yet: a bulk load
+refused under a suspended grant retracts it (``retract``), as a change of employer
+does; the pod's next publication after the policy allows the grant brings it back.
 """
 
 from __future__ import annotations
@@ -55,6 +54,7 @@ from schemas import PURPOSES
 from .db import transaction
 from .errors import UnknownEmployer
 from .policy_tables import EmployerPolicyRow, LegalBasisRow, PolicyNotice
+from .suspension import lift, suspend
 from .tables import CHILD_TABLES, Disclosure
 
 D = Disclosure.__table__
@@ -133,26 +133,44 @@ class Policies:
         back).
 
         The notice names the employer whose policy refused, or the employer the
-        grant's audience names, whom the holder no longer works for."""
-        rows = conn.execute(select(D.c.id).where(
-            D.c.grant_id == grant_id, D.c.holder_did == holder_did)).scalars().all()
+        grant's audience names, whom the holder no longer works for. A projection
+        that employer's policy suspended already goes too (it would show the
+        employer one the holder replaced), without a second notice."""
+        rows = conn.execute(select(D.c.id, D.c.suspended_by).where(
+            D.c.grant_id == grant_id, D.c.holder_did == holder_did)).all()
         if not rows and not pending:
             return False
-        for disclosure_id in rows:
-            _delete_disclosure(conn, disclosure_id)
+        for row in rows:
+            _delete_disclosure(conn, row.id)
         organisation, reason = _retraction(audience, employer, refusal)
-        conn.execute(insert(NOTICE).values(
-            holder_did=holder_did, grant_id=grant_id, organisation=organisation,
-            reason=reason[:500], created=now))
+        if not rows or not isinstance(refusal, AudienceRefusedByEmployer) or any(
+                r.suspended_by != organisation for r in rows):
+            conn.execute(insert(NOTICE).values(
+                holder_did=holder_did, grant_id=grant_id, organisation=organisation,
+                reason=reason[:500], created=now))
         return True
+
+    def keeps_suspended(self, conn: Connection, holder_did: str, grant_id: str,
+                        employer: str | None, refusal: ConsentError | None) -> bool:
+        """Whether a newer disclosure under the grant, refused by ``refusal``,
+        replaces a stored one and stays suspended: the refusal is the policy of
+        the employer whose policy suspended the stored one (the holder did not
+        change employer)."""
+        if not isinstance(refusal, AudienceRefusedByEmployer) or (
+                employer is None or refusal.employer != employer):
+            return False
+        return conn.execute(select(D.c.id).where(
+            D.c.grant_id == grant_id, D.c.holder_did == holder_did,
+            D.c.suspended_by == employer).limit(1)).first() is not None
 
     def policy(self, organisation: str) -> EmployerPolicy | None:
         with transaction(self._engine) as conn:
             return self._read(conn, organisation)
 
     def set_policy(self, policy: EmployerPolicy, now: datetime) -> None:
-        """Store ``policy`` and suspend, in the same transaction, every grant it
-        now refuses; each holder concerned gets a notice."""
+        """Store ``policy`` and, in the same transaction, suspend every grant it
+        now refuses (each holder concerned gets a notice) and lift the suspension
+        of every grant it allows again."""
         body = json.dumps(policy.to_json())
         with transaction(self._engine) as conn:
             moved = conn.execute(update(POLICY).where(
@@ -161,13 +179,15 @@ class Policies:
             if not moved:
                 conn.execute(insert(POLICY).values(
                     organisation=policy.organisation, policy=body, updated=now))
-            self._suspend_refused(conn, policy, now)
+            self._apply(conn, policy, now)
 
     def suspended(self, holder_did: str) -> frozenset[str]:
-        """Grant ids a policy suspended and that no later publication brought back:
-        a notice exists and the registry holds no disclosure under the grant."""
+        """Grant ids a policy suspended and that are not shown again: a notice
+        exists and the registry holds no disclosure under the grant, or one that
+        is still suspended."""
         noticed = select(NOTICE.c.grant_id).where(NOTICE.c.holder_did == holder_did)
-        present = select(D.c.grant_id).where(D.c.holder_did == holder_did)
+        present = select(D.c.grant_id).where(D.c.holder_did == holder_did,
+                                             D.c.suspended_by.is_(None))
         with transaction(self._engine) as conn:
             return frozenset(conn.execute(noticed).scalars()) - frozenset(
                 conn.execute(present).scalars())
@@ -238,19 +258,25 @@ class Policies:
             return None
         return EmployerPolicy.from_json(organisation, _without_org(body), self._geo)
 
-    def _suspend_refused(self, conn: Connection, policy: EmployerPolicy,
-                         now: datetime) -> None:
-        rows = conn.execute(select(D.c.id, D.c.grant_id, D.c.holder_did, D.c.document)
+    def _apply(self, conn: Connection, policy: EmployerPolicy,
+               now: datetime) -> None:
+        """Suspend the stored grants ``policy`` refuses and lift the suspension
+        of those it allows again; a grant suspended already gets no second
+        notice."""
+        rows = conn.execute(select(D.c.id, D.c.grant_id, D.c.holder_did,
+                                   D.c.document, D.c.suspended_by)
                             .where(D.c.policy_employer == policy.organisation)).all()
         for row in rows:
-            grant = json.loads(row.document)["grant"]
-            reason = policy.refusal(Audience.from_json(grant["audience"]), self._geo)
-            if reason is None:
-                continue
-            _delete_disclosure(conn, row.id)
-            conn.execute(insert(NOTICE).values(
-                holder_did=row.holder_did, grant_id=row.grant_id,
-                organisation=policy.organisation, reason=reason[:500], created=now))
+            audience = Audience.from_json(json.loads(row.document)["grant"]["audience"])
+            reason = policy.refusal(audience, self._geo)
+            if reason is None and row.suspended_by == policy.organisation:
+                lift(conn, row.id, audience)
+            elif reason is not None and row.suspended_by is None:
+                suspend(conn, row.id, policy.organisation, audience, self._geo)
+                conn.execute(insert(NOTICE).values(
+                    holder_did=row.holder_did, grant_id=row.grant_id,
+                    organisation=policy.organisation, reason=reason[:500],
+                    created=now))
 
 
 def _retraction(audience: Audience, employer: str | None,

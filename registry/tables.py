@@ -73,6 +73,11 @@ class Disclosure(SQLModel, table=True):
     # ``intro_video``: one share is named by one grant only, checked through this
     # index before the copy arrives (video_shares.check_own_share).
     video_share: Optional[str] = Field(default=None, index=True, max_length=32)
+    # The employer whose policy suspended this grant (registry/suspension.py), or
+    # NULL: a suspended disclosure is kept, shown to no organisation but that
+    # employer, and shown to the rest of its audience again when the employer's
+    # policy allows it. Like ``policy_employer``, never shown to an organisation.
+    suspended_by: Optional[str] = Field(default=None, max_length=40)
 
 
 class WithdrawnGrant(SQLModel, table=True):

@@ -10,9 +10,10 @@ today's reference data (``registry.match_index``), so visibility is an index
 lookup on those keys and no audience is ever expanded into a stored list.
 
 Every row belongs to one disclosure (``disclosure_id``) and is a child table of it:
-withdrawal, replacement, expiry, an employer's policy change and erasure delete it
-in the same statement loop as the disclosure's other children (DESIGN.md
-invariant 3). A column is NULL, and a skill has no row, unless its field is in the
+withdrawal, replacement, expiry and erasure delete it in the same statement loop as
+the disclosure's other children (DESIGN.md invariant 3); an employer's policy change
+that suspends the disclosure moves its rows to other reach keys
+(``registry.suspension``). A column is NULL, and a skill has no row, unless its field is in the
 disclosure (invariant 2).
 """
 

@@ -8,10 +8,11 @@ from datetime import date
 
 import pytest
 from alembic.autogenerate import compare_metadata
+from alembic.command import downgrade as alembic_downgrade
 from alembic.command import stamp as alembic_stamp
 from alembic.command import upgrade as alembic_upgrade
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, inspect, select, text
 
 from registry import make_engine, upgrade
 from registry.migrate import BASELINE, HEAD, VERSION_TABLE, _config, head_revision
@@ -156,3 +157,58 @@ def test_disclosures_stored_before_get_the_share_of_the_video_they_name(engine):
         rows = conn.execute(text(
             "SELECT grant_id, video_share FROM disclosure ORDER BY grant_id")).all()
     assert rows == [("g1", None), ("g2", share), ("g3", None)]
+
+
+def _disclosures_at(engine, revision: str, grants: list[str]) -> None:
+    """The schema at ``revision`` with a disclosure (and a purpose) per grant."""
+    first_release(engine)
+    seed(engine)
+    with engine.begin() as conn:
+        alembic_stamp(_config(conn), BASELINE)
+        alembic_upgrade(_config(conn), revision)
+        for grant in grants:
+            conn.execute(text(
+                "INSERT INTO disclosure (grant_id, holder_did, sequence, audience_kind,"
+                " valid_from, valid_until, fields, projection, document, received)"
+                " VALUES (:grant, 'did:key:z1', 1, 'cross_sector', :now, :now,"
+                " 'skills', '{}', '{}', :now)"), {"grant": grant, "now": NOW})
+        conn.execute(text(
+            "INSERT INTO disclosure_purpose (disclosure_id, purpose)"
+            " SELECT id, 'matching' FROM disclosure"))
+
+
+def test_disclosures_stored_before_suspension_was_kept_stay_and_are_not_suspended(
+        engine):
+    _disclosures_at(engine, "0017_disclosure_video_share", ["g2"])
+    every = text("SELECT * FROM disclosure ORDER BY grant_id")
+    with engine.connect() as conn:
+        before = [dict(r) for r in conn.execute(every).mappings()]
+
+    upgrade(engine)
+
+    with engine.connect() as conn:
+        after = [dict(r) for r in conn.execute(every).mappings()]
+        purposes = conn.execute(text("SELECT count(*) FROM disclosure_purpose")
+                                ).scalar_one()
+    assert [r.pop("suspended_by") for r in after] == [None, None]
+    assert after == before
+    assert purposes == 2
+
+
+def test_downgrading_below_suspension_deletes_the_suspended_disclosures(engine):
+    _disclosures_at(engine, HEAD, ["g2"])
+    with engine.begin() as conn:
+        conn.execute(text(
+            "UPDATE disclosure SET suspended_by = :org WHERE grant_id = 'g2'"),
+            {"org": UTRECHT})
+
+    with engine.begin() as conn:
+        alembic_downgrade(_config(conn), "0017_disclosure_video_share")
+
+    with engine.connect() as conn:
+        grants = conn.execute(text("SELECT grant_id FROM disclosure")).scalars().all()
+        purposes = conn.execute(text("SELECT count(*) FROM disclosure_purpose")
+                                ).scalar_one()
+        columns = {c["name"] for c in inspect(conn).get_columns("disclosure")}
+    assert (grants, purposes) == (["g1"], 1)
+    assert "suspended_by" not in columns

@@ -1,6 +1,6 @@
 """Employer policies in the registry: a refused disclosure changes nothing, a
-stricter policy deletes what it refuses and leaves a notice, a looser one lets the
-holder publish again; the employer a disclosure names must be the one an employer
+stricter policy suspends what it refuses and leaves a notice, a looser one lifts
+the suspension; the employer a disclosure names must be the one an employer
 audience names."""
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from tests.factories import (
     holder_key,
     registry_snapshot,
     signed_grant,
+    skill_pool,
 )
 
 KEY = holder_key(21)
@@ -46,7 +47,7 @@ def test_a_disclosure_the_policy_refuses_changes_nothing(system):
     assert registry_snapshot(system.registry.engine) == before
 
 
-def test_a_stricter_policy_deletes_what_it_refuses_and_a_looser_one_lets_it_back(
+def test_a_stricter_policy_suspends_what_it_refuses_and_a_looser_one_lifts_it(
         system):
     pooled = signed_grant(KEY, ["skills"], to=POOL)
     kept = signed_grant(KEY, ["level"], to=Audience("employer", employer=UTRECHT))
@@ -55,14 +56,53 @@ def test_a_stricter_policy_deletes_what_it_refuses_and_a_looser_one_lets_it_back
 
     system.registry.policies.set_policy(NO_POOL, NOW)
 
-    assert [r.grant_id for r in disclosure_rows(system.registry.engine)] == [kept.id]
+    rows = {r.grant_id: r.suspended_by for r in disclosure_rows(system.registry.engine)}
+    assert rows == {pooled.id: UTRECHT, kept.id: None}
     notices = system.registry.policies.notices(KEY.did)
     assert [(n.grant_id, n.organisation) for n in notices] == [(pooled.id, UTRECHT)]
+    assert system.registry.policies.suspended(KEY.did) == {pooled.id}
     assert system.registry.policies.notices(holder_key(22).did) == []
 
+    system.registry.policies.set_policy(NO_POOL, NOW)  # no second notice
+    assert len(system.registry.policies.notices(KEY.did)) == 1
     system.registry.policies.set_policy(EVERYTHING, NOW)
-    system.registry.receive_disclosure(disclosure(KEY, pooled, 3), NOW)
-    assert len(disclosure_rows(system.registry.engine, pooled.id)) == 1
+    assert [r.suspended_by for r in disclosure_rows(system.registry.engine,
+                                                    pooled.id)] == [None]
+    assert system.registry.policies.suspended(KEY.did) == frozenset()
+
+
+def test_publishing_again_under_a_suspended_grant_is_refused_and_stays_suspended(
+        system):
+    pooled = signed_grant(KEY, ["skills"], to=POOL)
+    system.registry.receive_disclosure(disclosure(KEY, pooled, 1), NOW)
+    system.registry.policies.set_policy(NO_POOL, NOW)
+    newer = full_workcontext(KEY.did, skills=skill_pool()[3:5])
+
+    with pytest.raises(AudienceRefusedByEmployer):
+        system.registry.receive_disclosure(disclosure(KEY, pooled, 2, newer), NOW)
+
+    [row] = disclosure_rows(system.registry.engine)
+    assert (row.sequence, row.suspended_by) == (2, UTRECHT)
+    assert len(system.registry.policies.notices(KEY.did)) == 1
+    assert system.registry.policies.suspended(KEY.did) == {pooled.id}
+    system.registry.policies.set_policy(EVERYTHING, NOW)
+    [row] = disclosure_rows(system.registry.engine)
+    assert (row.sequence, row.suspended_by) == (2, None)
+
+
+def test_a_suspended_grant_that_no_longer_fits_a_new_employer_is_retracted(system):
+    to_utrecht = signed_grant(KEY, ["skills"], to=Audience("employer",
+                                                           employer=UTRECHT))
+    system.registry.receive_disclosure(disclosure(KEY, to_utrecht, 1), NOW)
+    system.registry.policies.set_policy(
+        EmployerPolicy(UTRECHT, frozenset(KINDS) - {"employer"}), NOW)
+    moved = full_workcontext(KEY.did, employer=AMSTERDAM)
+
+    with pytest.raises(InvalidAudience):
+        system.registry.receive_disclosure(disclosure(KEY, to_utrecht, 2, moved), NOW)
+
+    assert disclosure_rows(system.registry.engine) == []
+    assert len(system.registry.policies.notices(KEY.did)) == 2
 
 
 def test_a_policy_binds_only_its_own_employees(system):

@@ -92,17 +92,24 @@ def test_a_stricter_policy_suspends_grants_and_the_holder_is_told(api):
     assert [g["suspended"] for i, g in listed.items() if i != pooled] == [False]
 
 
+# No pool and no province: refuses a grant to another province, which the
+# employer is not in the audience of (it is shown what its policy suspended of
+# a grant whose audience it is in, tests/vg/api/test_policy_probe.py).
+NARROW = {"allowedKinds": [k for k in NO_POOL["allowedKinds"] if k != "province"]}
+NOORD_HOLLAND = {"kind": "province", "province": "PV27"}
+
+
 def test_the_employer_learns_nothing_of_grants_to_others_refused_or_withdrawn(api):
     skills = _skills(api)
     employer, dpo = _key(api, UTRECHT), _key(api, UTRECHT, "dpo")
-    api.put("/api/v1/organisatie/toestemmingsbeleid", json=NO_POOL, headers=employer)
+    api.put("/api/v1/organisatie/toestemmingsbeleid", json=NARROW, headers=employer)
     api.put("/api/v1/organisatie/rechtsgronden", json={"bases": {
         "matching": "public_task"}}, headers=employer)
     job = _assignment(api, employer, skills)
 
     def employer_view() -> list:
         writes = [api.put("/api/v1/organisatie/toestemmingsbeleid", json=policy,
-                          headers=employer).json() for policy in (ALL, NO_POOL)]
+                          headers=employer).json() for policy in (ALL, NARROW)]
         reads = [api.get(path, headers=headers).json() for path, headers in (
             ("/api/v1/organisatie/toestemmingsbeleid", employer),
             ("/api/v1/organisatie/rechtsgronden", employer),
@@ -119,7 +126,7 @@ def test_the_employer_learns_nothing_of_grants_to_others_refused_or_withdrawn(ap
     assert _request_grant(api, holder, POOL).status_code == 403  # refused
     api.delete(f"/api/v1/pod/toestemmingen/{elsewhere[9:]}", headers=holder)
     api.put("/api/v1/organisatie/toestemmingsbeleid", json=ALL, headers=employer)
-    _grant(api, holder, ["skills"], audience=POOL)  # suspended by the next view
+    _grant(api, holder, ["skills"], audience=NOORD_HOLLAND)  # the next view suspends
     _seen(api, _key(api, AMSTERDAM), _assignment(api, _key(api, AMSTERDAM), skills))
 
     after = employer_view()
