@@ -963,7 +963,8 @@ class MerkleLog:
         deleted = 0
         for table in (self._tables.entries, self._tables.access):
             deleted += conn.execute(delete(table).where(table.c.idx < cutoff)).rowcount
-        for table in (self._tables.subjects, self._tables.keys):  # no records
+        for table in (self._tables.subjects, self._tables.keys,
+                      self._tables.access_keys):  # no records
             conn.execute(delete(table).where(table.c.idx < cutoff))
         head = self._tables.head
         conn.execute(update(head).where(head.c.id == _HEAD_ID).values(pruned=cutoff))

@@ -30,7 +30,7 @@ from audit.errors import AuditError
 from audit.tables import audit_tables
 
 BASELINE = "a0001_baseline"
-HEAD = "a0006_entry_keys"
+HEAD = "a0007_access_keys"
 _ATTEMPTS = 3
 
 
