@@ -298,7 +298,8 @@ def test_the_access_records_lose_their_organisation_and_time_indexes(
         assert index_columns(engine, tables.access.name) == {}
         assert index_columns(engine, tables.access_keys.name) == {
             f"ix_{tables.access_keys.name}_trace": ["trace_id", "span_id"],
-            f"ix_{tables.access_keys.name}_actor_time": ["actor", "occurred_at_ms"]}
+            f"ix_{tables.access_keys.name}_actor_time": [
+                "actor", "occurred_at_ms", "trace_id", "span_id"]}
         assert log.verify(checkpoint=saved).ok
         assert len(log.entries(requester="apikey:1", limit=1000)) == 3 * 7
         assert log.prune(T0 + timedelta(minutes=5), now=T0) == 16
@@ -413,7 +414,8 @@ def test_the_access_records_indexes_become_a_table_written_behind_the_log(
         assert index_columns(engine, ak.name) == {
             f"ix_{ak.name}_{name}": columns for name, columns in (
                 ("trace", ["trace_id", "span_id"]),
-                ("actor_time", ["actor", "occurred_at_ms"]))}
+                ("actor_time", ["actor", "occurred_at_ms", "trace_id",
+                                "span_id"]))}
         assert log.verify(checkpoint=saved).ok
         # Every entry still shows its access record, before and after the mark.
         assert [(r.index, r.access) for r in log.entries(limit=1000)] == [

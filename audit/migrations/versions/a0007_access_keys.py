@@ -7,7 +7,8 @@ The access records' indexes on ``(trace_id, span_id)`` and ``(actor,
 occurred_at_ms)`` put some two and a half B-tree pages into every append's
 commit (the trace's at a random place), which an answer waits for (invariant
 4). The table ``<prefix>_access_keys`` holds those columns with each record's
-``idx`` and the same two indexes, and is written in batches behind the log with
+``idx`` and the same two indexes (the actor's holding the trace and span
+too), and is written in batches behind the log with
 ``<prefix>_subjects`` and ``<prefix>_entry_keys`` (``audit.subject_index``), up
 to the same mark. The upgrade copies every access record before the mark into
 it (the ones after it are copied by the next batch), then drops the access
@@ -24,8 +25,12 @@ down_revision = 'a0006_entry_keys'
 branch_labels = None
 depends_on = None
 
+# The access records' indexes, and those of the keys table: a requester's
+# traces and spans are read from the actor index alone.
 _INDEXES = {"trace": ["trace_id", "span_id"],
             "actor_time": ["actor", "occurred_at_ms"]}
+_KEYS_INDEXES = {"trace": ["trace_id", "span_id"],
+                 "actor_time": ["actor", "occurred_at_ms", "trace_id", "span_id"]}
 
 
 def upgrade() -> None:
@@ -48,7 +53,7 @@ def upgrade() -> None:
         f"INSERT INTO {keys} (idx, trace_id, span_id, actor, occurred_at_ms) "
         f"SELECT idx, trace_id, span_id, actor, occurred_at_ms FROM {access} "
         f"WHERE idx < (SELECT upto FROM {prefix}_subjects_mark WHERE id = 1)"))
-    for name, columns in _INDEXES.items():
+    for name, columns in _KEYS_INDEXES.items():
         op.create_index(f"ix_{keys}_{name}", keys, columns)
         op.drop_index(f"ix_{access}_{name}", table_name=access)
 
