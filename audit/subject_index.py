@@ -1,6 +1,8 @@
 """``SubjectIndexer``: writes the entries into ``<prefix>_subjects`` (by data
 subject and time) and ``<prefix>_entry_keys`` (their organisation, time and
-trace, ``audit.tables``) behind the log, in batches, on a thread of its own.
+trace), and the access records into ``<prefix>_access_keys`` (their trace,
+span, actor and time, ``audit.tables``) behind the log, in batches, on a
+thread of its own.
 
 The subject is the one column of an entry that lands anywhere in its index: a
 page of ten candidates put ten B-tree pages into the commit its answer waits for
@@ -9,14 +11,17 @@ holds the entries of many requests, a subject that comes back (the same
 candidates for the same assignment) shares its page, and no answer waits for
 it. The same holds for the entries' organisation, time and trace: indexes of
 the entries put some seven more pages into that commit, one of them at a
-random place (the trace). Nothing is lost meanwhile: the entries are in the
-log, and a query by any of these searches the entries after the mark in the log
-itself (``audit.queries``), so it finds every entry whether indexed or not.
+random place (the trace), and indexes of the access records (by trace and
+span, by actor) two and a half. Nothing is lost meanwhile: the records are in
+the log, and a query by any of these searches the records after the mark in
+the log itself (``audit.queries``), so it finds every record whether indexed
+or not.
 
-Each batch is one transaction that moves the mark (``upto``: every entry before
-it is in both tables) over the entries it copies, all of them committed (below the
-head's size as this transaction sees it). It locks the mark row first, so
-indexers of several processes take turns and never copy an entry twice. A
+Each batch is one transaction that moves the mark (``upto``: every record before
+it is in the three tables) over the records it copies, all of them committed
+(below the head's size as this transaction sees it). It locks the mark row
+first, so indexers of several processes take turns and never copy a record
+twice. A
 batch is kept short (``BATCH`` leaves): it holds the write lock, and appends
 wait for it. The thread starts once the log has grown ``lag_leaves``
 past the mark it last saw (``nudge``), so a batch holds that many leaves and
@@ -114,6 +119,10 @@ def _batch(run: Callable[[str, dict[str, int]], Any], tables: AuditTables,
         "(idx, organisation, started_at_ms, trace_id) "
         f"SELECT idx, organisation, started_at_ms, trace_id FROM "
         f"{tables.entries.name} WHERE idx >= :upto AND idx < :end", span)
+    run(f"INSERT INTO {tables.access_keys.name} "
+        "(idx, trace_id, span_id, actor, occurred_at_ms) "
+        "SELECT idx, trace_id, span_id, actor, occurred_at_ms FROM "
+        f"{tables.access.name} WHERE idx >= :upto AND idx < :end", span)
     run(f"UPDATE {mark} SET upto = :end WHERE id = 1", {"end": end})
     return end - upto, end
 

@@ -3,10 +3,11 @@
 * ``<prefix>_entries``: LDV processing records, one row per leaf (``idx``);
 * ``<prefix>_access``: BIO access records, one row per leaf (``idx``);
 * ``<prefix>_subjects``: the entries by data subject and time (``idx`` of each),
-  and ``<prefix>_entry_keys``: each entry's organisation, time and trace, with
-  an index for each question asked of them; both written behind the log in
-  batches (``audit.subject_index``) up to the entry ``<prefix>_subjects_mark``
-  names; the entries after it are found by a scan of the log's short tail;
+  ``<prefix>_entry_keys``: each entry's organisation, time and trace, and
+  ``<prefix>_access_keys``: each access record's trace, span, actor and time,
+  with an index for each question asked of them; all written behind the log in
+  batches (``audit.subject_index``) up to the leaf ``<prefix>_subjects_mark``
+  names; the records after it are found by a scan of the log's short tail;
 * ``<prefix>_tiles``: the Merkle tree's hashes as c2sp.org/tlog-tiles tiles
   (``audit.tiles``): 256 hashes of every eighth tree level per row, and for a
   full tile the node hashes of the seven levels above them; full tiles
@@ -71,6 +72,7 @@ class AuditTables:
     subjects: Table
     subjects_mark: Table
     keys: Table
+    access_keys: Table
     tiles: Table
     head: Table
     checkpoints: Table
@@ -92,6 +94,7 @@ def audit_tables(prefix: str = "audit") -> AuditTables:
         _record_table(metadata, f"{prefix}_access", AccessRecord),
         *_subjects(metadata, prefix),
         _keys(metadata, prefix),
+        _access_keys(metadata, prefix),
         _tiles(metadata, prefix),
         _head(metadata, prefix),
         _checkpoints(metadata, prefix),
@@ -111,23 +114,16 @@ def _column(name: str, kind: Any) -> Column:
 
 def _record_table(metadata: MetaData, name: str, record_type: type) -> Table:
     spec = SPECS[record_type]
-    time = "started_at_ms" if record_type is AuditEntry else "occurred_at_ms"
     columns = [_column(field, kind) for field, kind in spec.items()]
-    # The DPO's and the holder's questions (DESIGN.md flow 6, LDV read API).
-    # Every index costs each append a B-tree insert per record and a page in
-    # the commit its answer waits for (invariant 4), so only the questions
-    # asked have one, and the entries none: what is asked of them (by
-    # organisation, time, trace and subject) is in tables written behind the
-    # log (``_keys``, ``_subjects``). The access records are asked for by the
-    # entries' join (their trace and span) and by requester (``actor``);
-    # retention finds the first record to keep by walking the log in order
-    # from the pruned ones (``MerkleLog.prune``).
-    indexes: list[Index] = []
-    if record_type is AccessRecord:
-        indexes = [Index(f"ix_{name}_trace", "trace_id", "span_id"),
-                   Index(f"ix_{name}_actor_time", "actor", time)]
+    # No index: each costs every append a B-tree insert per record and a page
+    # in the commit its answer waits for (invariant 4). What the DPO and the
+    # holder ask of the records (DESIGN.md flow 6, LDV read API) is in tables
+    # written behind the log: the entries' keys (``_keys``, ``_subjects``) and
+    # the access records' (``_access_keys``). Retention finds the first record
+    # to keep by walking the log in order from the pruned ones
+    # (``MerkleLog.prune``).
     return Table(name, metadata, Column("idx", _IDX, primary_key=True,
-                                        autoincrement=False), *columns, *indexes)
+                                        autoincrement=False), *columns)
 
 
 def _subjects(metadata: MetaData, prefix: str) -> tuple[Table, Table]:
@@ -177,6 +173,32 @@ def _keys(metadata: MetaData, prefix: str) -> Table:
         Index(f"ix_{name}_org_time", "organisation", "started_at_ms"),
         Index(f"ix_{name}_time", "started_at_ms"),
         Index(f"ix_{name}_trace", "trace_id"),
+    )
+
+
+def _access_keys(metadata: MetaData, prefix: str) -> Table:
+    """What is asked of the access records (the entries' join on trace and
+    span, and the DPO's filter by requester) as a table of each record's
+    ``idx`` with those columns and an index for each question. On the access
+    records themselves the two indexes put some two and a half B-tree pages
+    into every append's commit (the trace's at a random place); written here,
+    in the batches behind the log under the subjects' mark, no answer waits
+    for them, and the records after the mark are searched in the log itself
+    (``audit.queries``)."""
+    name = f"{prefix}_access_keys"
+    return Table(
+        name,
+        metadata,
+        Column("idx", _IDX, primary_key=True, autoincrement=False),
+        Column("trace_id", String(32), nullable=False),
+        Column("span_id", String(16), nullable=False),
+        Column("actor", Text, nullable=False),
+        Column("occurred_at_ms", BigInteger, nullable=False),
+        Index(f"ix_{name}_trace", "trace_id", "span_id"),
+        # The trace and span too: a requester's records are read from the
+        # index alone (``audit.queries``), thousands for a busy key.
+        Index(f"ix_{name}_actor_time", "actor", "occurred_at_ms", "trace_id",
+              "span_id"),
     )
 
 

@@ -17,8 +17,9 @@ number) is reported as tampering with the log, not as a database out of reach.
 Pruned records (retention) are covered by their kept leaf hashes, and the pruned
 prefix by the prune records: the head's count of pruned records is trusted only
 where the last prune record the log keeps cuts, signed with the log's key
-(``_check_prunes``). The tables written behind the log from the entries (the
-subjects index) must hold exactly the entries below their mark (``_check_indexes``).
+(``_check_prunes``). The tables written behind the log from the records (the
+subjects index, the entries' and the access records' keys) must hold exactly the
+records below their mark (``_check_indexes``).
 
 It streams, so memory stays flat (plus one hash per 256 leaves), but runs in one
 thread at some ten to twenty thousand records a second (bench/results/audit.json): a
@@ -337,18 +338,21 @@ def _check_checkpoints(walk: _Walk, signed: list[tuple[int, bytes]]) -> None:
         last_good = size
 
 
-# The tables written behind the log from its entries, by the mark (``audit.
-# subject_index``), each with the entry's columns it copies: the holder's
-# inzage and the DPO's subject filter read them below the mark, so a row
-# deleted, changed or added there hides or invents an access.
-_INDEXES = (("subjects", ("subject", "started_at_ms")),
-            ("keys", ("organisation", "started_at_ms", "trace_id")))
+# The tables written behind the log from its records, by the mark (``audit.
+# subject_index``), each with the records it copies and their columns: the
+# holder's inzage and the DPO's filters read them below the mark, so a row
+# deleted, changed or added there hides or invents an access (or, in the
+# access records' table, who made it).
+_INDEXES = (("subjects", "entries", ("subject", "started_at_ms")),
+            ("keys", "entries", ("organisation", "started_at_ms", "trace_id")),
+            ("access_keys", "access",
+             ("trace_id", "span_id", "actor", "occurred_at_ms")))
 
 
 def _check_indexes(log: MerkleLog, conn: Connection, head: Head) -> None:
-    """Every entry the log keeps below the mark has exactly its row in each
-    index, and no row names an entry it does not hold or one after the mark.
-    The entries were verified by the walk, so they are the reference."""
+    """Every record the log keeps below the mark has exactly its row in each
+    index, and no row names a record it does not hold or one after the mark.
+    The records were verified by the walk, so they are the reference."""
     tables = log.tables
     mark = tables.subjects_mark
     upto = conn.execute(select(mark.c.upto).where(mark.c.id == 1)).scalar()
@@ -359,16 +363,15 @@ def _check_indexes(log: MerkleLog, conn: Connection, head: Head) -> None:
         raise _Bad(min(max(upto, 0), head.size), f"the subjects index's mark "
                    f"({upto}) lies beyond the head (size {head.size}): the "
                    "entries before it are read from the index alone")
-    entries = tables.entries
-    for name, columns in _INDEXES:
-        index = getattr(tables, name)
-        same = and_(entries.c.idx == index.c.idx,
-                    *(entries.c[c] == index.c[c] for c in columns))
-        missing = conn.execute(select(func.min(entries.c.idx)).where(
-            entries.c.idx < upto, ~exists().where(same))).scalar()
+    for name, source, columns in _INDEXES:
+        index, records = getattr(tables, name), getattr(tables, source)
+        same = and_(records.c.idx == index.c.idx,
+                    *(records.c[c] == index.c[c] for c in columns))
+        missing = conn.execute(select(func.min(records.c.idx)).where(
+            records.c.idx < upto, ~exists().where(same))).scalar()
         stray = conn.execute(select(func.min(index.c.idx)).select_from(
-            index.outerjoin(entries, same)).where(
-                or_(entries.c.idx.is_(None), index.c.idx >= upto))).scalar()
+            index.outerjoin(records, same)).where(
+                or_(records.c.idx.is_(None), index.c.idx >= upto))).scalar()
         if missing is not None and (stray is None or missing <= stray):
             raise _Bad(missing, f"entry {missing} lies below the {name} index's "
                        f"mark ({upto}) but its row there is missing or changed")

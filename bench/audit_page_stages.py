@@ -136,6 +136,7 @@ def run(pages: int, prefill: int, subjects: int) -> dict[str, Any]:
         stages.on = False
         process = time.process_time() - process
         wal_pages = (wal.stat().st_size - wal_before) / (4096 + 24) / pages
+        log.close()  # the thread behind the log first: it would reopen the file
         engine.dispose()
     per_page = {label: round(cpu / pages * 1e6, 1) for label, cpu in
                 sorted(stages.cpu.items(), key=lambda item: -item[1])}

@@ -218,8 +218,9 @@ def test_the_entries_trace_index_is_narrowed_keeping_every_record_and_proof(
         # The narrowed index now lives behind the log (revision a0006).
         assert index_columns(engine, tables.keys.name)[
             f"ix_{tables.keys.name}_trace"] == ["trace_id"]
-        assert index_columns(engine, tables.access.name)[
-            f"ix_{prefix}_access_trace"] == ["trace_id", "span_id"]
+        # So does the access records' (revision a0007).
+        assert index_columns(engine, tables.access_keys.name)[
+            f"ix_{tables.access_keys.name}_trace"] == ["trace_id", "span_id"]
         assert log.verify(checkpoint=log.checkpoint(T0)).ok
         for index in (0, 17, 399):
             verify_inclusion(index, 400, leaf_hash(records[index].canonical_bytes()),
@@ -323,9 +324,12 @@ def test_the_access_records_lose_their_organisation_and_time_indexes(
             assert current_revision(conn, prefix) == HEAD
             assert {t.name: conn.execute(select(t).order_by(t.c.idx)).all()
                     for t in (tables.entries, tables.access)} == rows
-        assert index_columns(engine, tables.access.name) == {
-            f"ix_{tables.access.name}_trace": ["trace_id", "span_id"],
-            f"ix_{tables.access.name}_actor_time": ["actor", "occurred_at_ms"]}
+        # The other two moved behind the log later (revision a0007).
+        assert index_columns(engine, tables.access.name) == {}
+        assert index_columns(engine, tables.access_keys.name) == {
+            f"ix_{tables.access_keys.name}_trace": ["trace_id", "span_id"],
+            f"ix_{tables.access_keys.name}_actor_time": [
+                "actor", "occurred_at_ms", "trace_id", "span_id"]}
         assert log.verify(checkpoint=saved).ok
         assert len(log.entries(requester="apikey:1", limit=1000)) == 3 * 7
         assert log.prune(T0 + timedelta(minutes=5), now=T0) == 16
@@ -440,5 +444,72 @@ def test_full_tiles_get_their_node_hashes_and_proofs_stay_the_same(
             command.downgrade(_config(conn, prefix), "a0006_entry_keys")
         assert "nodes" not in {c["name"] for c in inspect(engine).get_columns(
             tables.tiles.name)}
+    finally:
+        tables.metadata.drop_all(engine)
+
+
+def test_the_access_records_indexes_become_a_table_written_behind_the_log(
+        engine, prefix, tables):
+    # A log at the entries' keys table: its access records searched by trace
+    # and span, and by actor and time, through indexes of their own, and the
+    # tables behind the log written part of the way.
+    with engine.begin() as conn:
+        command.upgrade(_config(conn, prefix), "a0006_entry_keys")
+    moved = {f"ix_{tables.access.name}_trace": ["trace_id", "span_id"],
+             f"ix_{tables.access.name}_actor_time": ["actor", "occurred_at_ms"]}
+    try:
+        assert index_columns(engine, tables.access.name) == moved
+        log, records = _thirty_appends_at_an_old_revision(engine, prefix, tables)
+        with engine.begin() as conn:  # the entries' tables copied up to leaf 100
+            e, s, k = tables.entries, tables.subjects, tables.keys
+            conn.execute(s.insert().from_select(
+                ["subject", "started_at_ms", "idx"],
+                select(e.c.subject, e.c.started_at_ms, e.c.idx).where(e.c.idx < 100)))
+            conn.execute(k.insert().from_select(
+                ["idx", "organisation", "started_at_ms", "trace_id"],
+                select(e.c.idx, e.c.organisation, e.c.started_at_ms, e.c.trace_id)
+                .where(e.c.idx < 100)))
+            conn.execute(tables.subjects_mark.update().values(upto=100))
+        saved = log.checkpoint(T0)
+        with engine.connect() as conn:
+            rows = {t.name: conn.execute(select(t).order_by(t.c.idx)).all()
+                    for t in (tables.entries, tables.access, tables.subjects,
+                              tables.keys)}
+        ak = tables.access_keys
+
+        log.create_tables()  # upgrades
+
+        with engine.connect() as conn:
+            assert current_revision(conn, prefix) == HEAD
+            assert {t.name: conn.execute(select(t).order_by(t.c.idx)).all()
+                    for t in (tables.entries, tables.access, tables.subjects,
+                              tables.keys)} == rows
+            assert conn.execute(select(ak).order_by(ak.c.idx)).all() == [
+                (r.idx, r.trace_id, r.span_id, r.actor, r.occurred_at_ms)
+                for r in rows[tables.access.name] if r.idx < 100]
+        assert index_columns(engine, tables.access.name) == {}
+        assert index_columns(engine, ak.name) == {
+            f"ix_{ak.name}_{name}": columns for name, columns in (
+                ("trace", ["trace_id", "span_id"]),
+                ("actor_time", ["actor", "occurred_at_ms", "trace_id",
+                                "span_id"]))}
+        assert log.verify(checkpoint=saved).ok
+        # Every entry still shows its access record, before and after the mark.
+        assert [(r.index, r.access) for r in log.entries(limit=1000)] == [
+            (i, records[i - i % 5]) for i, r in enumerate(records)
+            if r.kind == "processing"]
+        for actor in ("apikey:0", "apikey:1", "apikey:2"):
+            assert [r.index for r in log.entries(requester=actor, limit=1000)] == [
+                i for i, r in enumerate(records) if r.kind == "processing"
+                and records[i - i % 5].actor == actor]
+        catch_up(engine, tables)
+        with engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(ak)).scalar() == 30
+
+        with engine.begin() as conn:
+            command.downgrade(_config(conn, prefix), "a0006_entry_keys")
+        assert index_columns(engine, tables.access.name) == moved
+        with engine.connect() as conn:
+            assert not inspect(conn).has_table(ak.name)
     finally:
         tables.metadata.drop_all(engine)

@@ -51,6 +51,50 @@ def test_a_subjects_entries_are_found_before_during_and_after_the_catch_up(log):
         i for i, r in enumerate(records) if r.kind == "processing"]
 
 
+def access_indexed(log: AuditLog) -> list[int]:
+    k = log.tables.access_keys
+    with log.engine.connect() as conn:
+        return list(conn.execute(select(k.c.idx).order_by(k.c.idx)).scalars())
+
+
+def test_a_requesters_entries_and_their_access_records_are_found_across_the_mark(
+        log):
+    records = filled(log, 9, 2)  # 27 leaves, none indexed yet
+    access_of = {i: records[i - i % 3] for i, r in enumerate(records)
+                 if r.kind == "processing"}
+    expected = {actor: [i for i, a in access_of.items() if a.actor == actor]
+                for actor in ("apikey:0", "apikey:1", "apikey:2")}
+
+    def seen() -> tuple[dict[str, list[int]], list]:
+        by_actor = {actor: [r.index for r in log.entries(requester=actor,
+                                                         limit=1000)]
+                    for actor in expected}
+        return by_actor, [(r.index, r.access) for r in log.entries(limit=1000)]
+
+    everything = (expected, list(access_of.items()))
+    assert access_indexed(log) == [] and seen() == everything
+    with log.engine.begin() as conn:  # the mark between a request's records
+        assert index_batch(conn, log.tables, 13) == (13, 13)
+    assert access_indexed(log) == [0, 3, 6, 9, 12]
+    assert seen() == everything
+    assert log.count(requester="apikey:1") == len(expected["apikey:1"])
+    assert catch_up(log.engine, log.tables) == (14, 27)
+    assert access_indexed(log) == list(range(0, 27, 3))
+    assert seen() == everything
+
+
+def test_an_entry_and_its_access_record_on_either_side_of_the_mark_are_joined(log):
+    from tests.audit.records import access, entry
+    log.append([access(1, subjects=1)])  # leaf 0, indexed below
+    catch_up(log.engine, log.tables)
+    log.append([entry(1, 0), access(2, subjects=1)])  # leaves 1 and 2, the tail
+    log.append([entry(2, 0)])
+    assert [(r.index, r.access) for r in log.entries()] == [
+        (1, access(1, subjects=1)), (3, access(2, subjects=1))]
+    assert [r.index for r in log.entries(requester="apikey:1")] == [1]
+    assert [r.index for r in log.entries(requester="apikey:2")] == [3]
+
+
 def test_the_catch_up_stops_at_the_head_and_copies_nothing_twice(log):
     filled(log, 3, 2)
     assert catch_up(log.engine, log.tables) == (9, 9)
@@ -103,6 +147,7 @@ def test_pruning_removes_the_pruned_entries_from_the_subjects_table(log):
     deleted = log.prune(T0 + timedelta(minutes=4), now=T0 + timedelta(days=800))
     assert deleted == 9
     assert [i for _s, i in indexed(log)] == [10, 11, 13, 14, 16, 17]
+    assert access_indexed(log) == [9, 12, 15]
     s = log.tables.subjects
     with log.engine.connect() as conn:
         assert conn.execute(select(func.min(s.c.idx))).scalar() == 10

@@ -60,3 +60,27 @@ def test_an_entry_keys_row_deleted_below_the_mark_fails_verification(log, engine
     with engine.begin() as conn:
         conn.execute(delete(tables.keys).where(tables.keys.c.idx == 1))
     assert not log.verify().ok
+
+
+def test_an_access_keys_row_naming_another_actor_fails_verification(log, engine,
+                                                                   tables):
+    # The DPO's filter by requester reads this table below the mark.
+    filled(log, 3, 2)
+    catch_up(log.engine, log.tables)
+    k = tables.access_keys
+    with engine.begin() as conn:
+        conn.execute(update(k).where(k.c.idx == 3).values(actor="apikey:99"))
+    report = log.verify()
+    assert not report.ok and report.first_bad_index == 3
+    assert "access_keys" in report.problem
+
+
+def test_an_access_keys_row_deleted_below_the_mark_fails_verification(log, engine,
+                                                                     tables):
+    filled(log, 3, 2)
+    catch_up(log.engine, log.tables)
+    with engine.begin() as conn:
+        conn.execute(delete(tables.access_keys).where(tables.access_keys.c.idx == 0))
+    assert log.entries(requester="apikey:1") == []  # what the DPO sees now
+    report = log.verify()
+    assert not report.ok and report.first_bad_index == 0

@@ -6,8 +6,9 @@ Revises: (none)
 The record, head and checkpoint tables are those ``audit.tables`` still defines,
 but for the entries' indexes (a0003 narrowed the trace index, a0004 replaced
 the subject index by a table, a0006 moved the others to a table), and the access
-records' organisation and time indexes, which a0005 dropped; a revision that changes them must freeze their
-first-release form here first.
+records' indexes (a0005 dropped those by organisation and time, a0007 moved
+those by trace and actor to a table); a revision that changes them must freeze
+their first-release form here first.
 """
 
 from __future__ import annotations
@@ -44,6 +45,11 @@ def upgrade() -> None:
                     ["organisation", "occurred_at_ms"])
     op.create_index(f"ix_{prefix}_access_time", tables.access.name,
                     ["occurred_at_ms"])
+    # And by trace and span, and by actor and time (a0007 moved both to a table).
+    op.create_index(f"ix_{prefix}_access_trace", tables.access.name,
+                    ["trace_id", "span_id"])
+    op.create_index(f"ix_{prefix}_access_actor_time", tables.access.name,
+                    ["actor", "occurred_at_ms"])
     op.create_table(
         f"{prefix}_nodes",
         sa.Column("level", sa.SmallInteger(), autoincrement=False, nullable=False),
