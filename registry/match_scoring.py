@@ -144,21 +144,28 @@ def _reachable(field: _Field, after: tuple[int, str] | None, limit: int
     open_ = np.arange(len(field.pids))
     if after is not None:
         open_ = open_[lower <= after[0]]  # the rest rank before the cursor
-    reach = 1
     size = max(_SAMPLE_PAGES * limit, int(len(open_) * _SAMPLE_SHARE))
-    if len(open_) > size:
-        best = open_[np.argpartition(upper[open_], len(open_) - size)[-size:]]
-        scores = field.score(best)
-        known = scores > 0
-        if after is not None:
-            known &= _after(field.index, field.pids[best], scores, after)
-        if known.sum() >= limit:
-            reach = int(np.partition(scores[known], known.sum() - limit)[
-                known.sum() - limit])
-    chosen = open_[upper[open_] >= reach]
-    scores = field.score(chosen)
+    if len(open_) <= size:
+        scores = field.score(open_)
+        keep = scores > 0
+        return total, field.pids[open_[keep]], scores[keep]
+    at = np.argpartition(upper[open_], len(open_) - size)
+    best, rest = open_[at[-size:]], open_[at[:-size]]
+    scores = field.score(best)
+    known = scores > 0
+    reach = 1
+    if after is not None:
+        known &= _after(field.index, field.pids[best], scores, after)
+    if known.sum() >= limit:
+        reach = int(np.partition(scores[known], known.sum() - limit)[
+            known.sum() - limit])
+    # The sample is scored already: only the rest that can still reach the
+    # page is scored here (those of the sample below it are dropped by ``rank``).
+    chosen = rest[upper[rest] >= reach]
+    pids = np.concatenate([field.pids[best], field.pids[chosen]])
+    scores = np.concatenate([scores, field.score(chosen)])
     keep = scores > 0
-    return total, field.pids[chosen[keep]], scores[keep]
+    return total, pids[keep], scores[keep]
 
 
 def _field(index: MatchIndex, matcher: Matcher, rankable: Rankable,
@@ -217,7 +224,6 @@ def _skill_hits(index: MatchIndex, matcher: Matcher, visible: np.ndarray
             if entries is not None and len(entries):
                 groups.setdefault((slot, quarters(relation) * weight), []).append(
                     entries)
-    seen = np.zeros(index.holders, bool)
     best: dict[int, np.ndarray] = {}
     pid = index.col["pid"]
     for slot, points in sorted(groups):
@@ -226,14 +232,23 @@ def _skill_hits(index: MatchIndex, matcher: Matcher, visible: np.ndarray
         holders = pid[entries[visible[entries]]]
         if not len(holders):
             continue
-        seen[holders] = True
         if slot not in best:
             best[slot] = np.zeros(index.holders, np.int16)
         best[slot][holders] = points
+    # The candidates: whoever got points in a slot (every group gives some),
+    # found from the slots' arrays (a pass over the holders per slot) rather
+    # than marked hit by hit (one random write per hit: millions in a broad
+    # query at a million holders).
     # Kept of numpy's index type: the candidates index a dozen arrays per query,
     # and 32-bit positions are converted before each lookup (measured: a fifth
     # of those lookups' time).
-    return np.flatnonzero(seen), best
+    if not best:
+        return np.zeros(0, np.intp), best
+    first, *others = best.values()
+    hit = first
+    for other in others:
+        hit = hit | other
+    return np.flatnonzero(hit), best
 
 
 def _merged(index: MatchIndex, candidates: np.ndarray, visible: np.ndarray,
