@@ -42,6 +42,10 @@ TERM = MatchTerm.__table__
 
 T = TypeVar("T")
 _KEPT_QUERIES = 4096  # statements kept per gate; all are dropped when full
+# Statements of every request, made once: their values are parameters.
+_REACH_IDS = select(TERM.c.id).where(
+    TERM.c.term.in_(bindparam("terms", expanding=True)))
+_EXPIRED_PROBE = select(D.c.id).where(D.c.valid_until <= bindparam("now")).limit(1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +104,7 @@ class ConsentGate:
         # reference data, which does not change while the gate lives.
         self._queries: dict[tuple, Select] = {}
         self._audiences: dict[str, dict] = {}
+        self._terms: dict[tuple[str, str], list[str]] = {}
 
     def signals(self, requester: Requester, purpose: str, now: datetime,
                 any_of_skills: Iterable[str],
@@ -228,12 +233,13 @@ class ConsentGate:
         PostgreSQL then walks the skill index on (skill, reach) instead of every
         row of a skill (measured at 100,000 holders: twice the rows, a second
         hash join); ranking in memory compares them with each entry's keys."""
-        query = self._queries.get(("reach", org, purpose))
-        if query is None:
-            terms = reach_terms(purpose, requester_keys(org, self._geo))
-            query = self._keep(("reach", org, purpose), select(TERM.c.id).where(
-                TERM.c.term.in_(terms)))
-        return sorted(conn.execute(query).scalars())
+        terms = self._terms.get((org, purpose))
+        if terms is None:
+            if len(self._terms) >= _KEPT_QUERIES:
+                self._terms.clear()
+            terms = self._terms[org, purpose] = reach_terms(
+                purpose, requester_keys(org, self._geo))
+        return sorted(conn.execute(_REACH_IDS, {"terms": terms}).scalars())
 
     def _reachable(self, t, reach, now: datetime) -> list:
         """Conditions on a match index table ``t``: under one of the requester's
@@ -330,8 +336,7 @@ class ConsentGate:
     def _expired(conn: Connection, now: datetime) -> bool:
         """Whether any disclosure has expired (one probe of the index on
         ``valid_until``)."""
-        return conn.execute(select(D.c.id).where(D.c.valid_until <= now).limit(1)
-                            ).first() is not None
+        return conn.execute(_EXPIRED_PROBE, {"now": now}).first() is not None
 
     @classmethod
     def _purge(cls, conn: Connection, now: datetime) -> int:
