@@ -224,6 +224,7 @@ def _skill_hits(index: MatchIndex, matcher: Matcher, visible: np.ndarray
             if entries is not None and len(entries):
                 groups.setdefault((slot, quarters(relation) * weight), []).append(
                     entries)
+    seen = np.zeros(index.holders, bool)
     best: dict[int, np.ndarray] = {}
     pid = index.col["pid"]
     for slot, points in sorted(groups):
@@ -232,23 +233,14 @@ def _skill_hits(index: MatchIndex, matcher: Matcher, visible: np.ndarray
         holders = pid[entries[visible[entries]]]
         if not len(holders):
             continue
+        seen[holders] = True
         if slot not in best:
             best[slot] = np.zeros(index.holders, np.int16)
         best[slot][holders] = points
-    # The candidates: whoever got points in a slot (every group gives some),
-    # found from the slots' arrays (a pass over the holders per slot) rather
-    # than marked hit by hit (one random write per hit: millions in a broad
-    # query at a million holders).
     # Kept of numpy's index type: the candidates index a dozen arrays per query,
     # and 32-bit positions are converted before each lookup (measured: a fifth
     # of those lookups' time).
-    if not best:
-        return np.zeros(0, np.intp), best
-    first, *others = best.values()
-    hit = first
-    for other in others:
-        hit = hit | other
-    return np.flatnonzero(hit), best
+    return np.flatnonzero(seen), best
 
 
 def _merged(index: MatchIndex, candidates: np.ndarray, visible: np.ndarray,
