@@ -166,21 +166,28 @@ def _reachable(field: _Field, after: tuple[int, str] | None, limit: int,
     open_ = np.arange(len(field.pids))
     if after is not None:
         open_ = open_[lower <= after[0]]  # the rest rank before the cursor
-    reach = 1
     size = max(_SAMPLE_PAGES * limit, int(len(open_) * _SAMPLE_SHARE))
-    if len(open_) > size:
-        best = open_[np.argpartition(upper[open_], len(open_) - size)[-size:]]
-        scores = field.score(best)
-        known = scores > 0
-        if after is not None:
-            known &= _after(field.index, field.pids[best], scores, after, ties)
-        if known.sum() >= limit:
-            reach = int(np.partition(scores[known], known.sum() - limit)[
-                known.sum() - limit])
-    chosen = open_[upper[open_] >= reach]
-    scores = field.score(chosen)
+    if len(open_) <= size:
+        scores = field.score(open_)
+        keep = scores > 0
+        return total, field.pids[open_[keep]], scores[keep]
+    at = np.argpartition(upper[open_], len(open_) - size)
+    best, rest = open_[at[-size:]], open_[at[:-size]]
+    scores = field.score(best)
+    known = scores > 0
+    reach = 1
+    if after is not None:
+        known &= _after(field.index, field.pids[best], scores, after, ties)
+    if known.sum() >= limit:
+        reach = int(np.partition(scores[known], known.sum() - limit)[
+            known.sum() - limit])
+    # The sample is scored already: only the rest that can still reach the
+    # page is scored here (those of the sample below it are dropped by ``rank``).
+    chosen = rest[upper[rest] >= reach]
+    pids = np.concatenate([field.pids[best], field.pids[chosen]])
+    scores = np.concatenate([scores, field.score(chosen)])
     keep = scores > 0
-    return total, field.pids[chosen[keep]], scores[keep]
+    return total, pids[keep], scores[keep]
 
 
 def _field(index: MatchIndex, matcher: Matcher, rankable: Rankable,

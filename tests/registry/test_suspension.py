@@ -60,7 +60,8 @@ def _seen(system, organisation: str, job_of: dict) -> dict[str, bool]:
         job_of[organisation] = assignment(system, staff).id
     page = registry.candidates(staff, job_of[organisation], NOW, trace_id(1))
     try:
-        registry.videos.watch(staff, SHARE, "matching", NOW, trace_id(2),
+        address = registry.videos.address(organisation, SHARE)
+        registry.videos.watch(staff, address, "matching", NOW, trace_id(2),
                               lambda stored: None)
         video = True
     except VideoNotFound:
