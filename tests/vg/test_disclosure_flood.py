@@ -19,6 +19,7 @@ from consent import Audience, HolderKey, make_disclosure, make_withdrawal
 from consent.grant import new_grant
 from schemas import WORKCONTEXT_CONTEXT_URL
 from tests.vg.test_api import LD_JSON, NOW, _skills, api  # noqa: F401 (fixture)
+from tests.vg.web.test_web_pages import PASSPHRASE, csrf
 from vg.app import create_app
 from vg.settings import Settings
 
@@ -158,3 +159,18 @@ def test_creating_pods_counts_against_the_same_bound(small):
 
     assert statuses == [201] * (FREE + 1) + [429]
     assert other.post("/api/v1/pods", json=body).status_code == 201
+
+
+def test_the_sign_up_page_counts_against_the_bound_and_says_so_in_dutch(small):
+    page = TestClient(small, base_url="https://testserver", follow_redirects=False,
+                      client=("10.0.0.3", 4000))
+    token = csrf(page.get("/inloggen"))
+    form = {"csrf": token, "wachtzin": PASSPHRASE, "herhaling": PASSPHRASE}
+
+    statuses = [page.post("/pod-aanmaken", data=form).status_code
+                for _ in range(FREE + 2)]
+
+    assert statuses == [303] * (FREE + 1) + [429]
+    refused = page.post("/pod-aanmaken", data=form)
+    assert refused.headers["Retry-After"]
+    assert "Vanaf jouw adres is te veel aangemaakt" in refused.text
