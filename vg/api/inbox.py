@@ -4,7 +4,8 @@ These routes need no API key: a document is accepted only if the holder's signat
 verifies, which is the authentication (a holder may run their own pod server).
 A did:key costs nothing to make, so what one client address may add (a holder, a
 grant, a withdrawal) is bounded (``System.creations``, pod/attempts.py): beyond
-the bound a request is answered 429 with Retry-After before it is read further.
+the bound a request is answered 429 with Retry-After before its signature is
+checked or anything is written.
 """
 
 from __future__ import annotations
