@@ -27,12 +27,14 @@ from .errors import (
     RollbackDetected,
     SessionInvalid,
     TooManyAttempts,
+    TooManyCreated,
     UnlockFailed,
     StorageQuotaReached,
     VersionNotFound,
     WeakPassphrase,
     WorkcontextMissing,
 )
+from .attempts import Creations
 from .holder import ERASURE_TYPE, GrantRecord, UnlockedPod, VersionInfo
 from .sessions import SessionSealer
 from .store import PodStore
@@ -45,7 +47,8 @@ __all__ = [
     "DecryptionFailed", "GrantNotFound", "GrantNotLive", "GrantRenewed",
     "InvalidArchive", "PodError",
     "PodBusy", "PodExists", "PodLocked", "PreconditionFailed", "RollbackDetected",
-    "SessionInvalid", "TooManyAttempts", "UnlockFailed", "VersionNotFound",
+    "SessionInvalid", "TooManyAttempts", "TooManyCreated", "UnlockFailed",
+    "VersionNotFound", "Creations",
     "WeakPassphrase",
     "GrantLimitReached", "StorageQuotaReached", "WorkcontextMissing",
     "ERASURE_TYPE", "GrantRecord", "UnlockedPod", "VersionInfo", "SessionSealer",

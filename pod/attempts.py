@@ -21,6 +21,11 @@ per process: behind N workers a client has up to N times ``per_client`` under
 way, and behind a proxy that hides client addresses every client is one. The
 back-off also lets anyone delay the sign-in of a pod whose id they know by
 ``longest`` seconds at a time; it is kept short for that reason.
+
+The same count and back-off bound what one client address may create without
+credentials (``Creations``): pods, and the holders, grants and withdrawals the
+registry takes from any pod. There each creation counts where a failed sign-in
+counts here, keyed by the client address instead of a pod id.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Protocol
 
-from .errors import TooManyAttempts, UnlockFailed
+from .errors import TooManyAttempts, TooManyCreated, UnlockFailed
 
 
 @dataclass(slots=True)
@@ -222,3 +227,41 @@ class Attempts:
                 self._in_flight[client] = left
             else:
                 self._in_flight.pop(client, None)
+
+
+class Creations:
+    """What one client address may create without credentials: a pod, or in the
+    registry a holder, a grant or a withdrawal that a fresh did:key signed (a
+    did:key costs nothing to make, so its signature bounds nothing). The first
+    ``free`` creations of a client go at once; after them each one makes the
+    next wait a back-off that doubles up to ``longest`` seconds, and ``forget_after``
+    seconds without a creation start it over: a pod's failed sign-ins (``Policy``,
+    ``Failures``), counted per client address. ``check`` refuses with
+    TooManyCreated (429, Retry-After) before anything is written; ``created``
+    counts one creation after it is written. A client without an address (the
+    command line, a pod in this process) is not counted.
+
+    Kept in a ``SharedFailures`` file, every worker of a server counts a client
+    once. A client's requests already under way when it reaches the bound are
+    not refused (the check and the count are not one step): at most the
+    server's request threads more per client."""
+
+    def __init__(self, free: int = 20, longest: float = 300.0,
+                 forget_after: float = 3600.0, remembered: int = 10_000,
+                 counts: Failures | None = None,
+                 clock: Callable[[], float] | None = None):
+        self.policy = Policy(free, longest, forget_after, remembered)
+        self._counts = counts or MemoryFailures()
+        self._clock = clock or self._counts.clock
+
+    def check(self, client: str | None) -> None:
+        if client is None:
+            return
+        now = self._clock()
+        until = self._counts.blocked_until(client, now, self.policy)
+        if until is not None and now < until:
+            raise TooManyCreated(math.ceil(until - now))
+
+    def created(self, client: str | None) -> None:
+        if client is not None:
+            self._counts.failed(client, self._clock(), self.policy)

@@ -12,6 +12,7 @@
     ├── WorkcontextMissing    409 workcontext-missing (nothing stored to disclose yet)
     ├── WeakPassphrase        400 weak-passphrase
     ├── TooManyAttempts       429 too-many-attempts (retry_after: seconds)
+    ├── TooManyCreated        429 too-many-created  (retry_after: seconds)
     ├── PreconditionFailed    412 precondition-failed (expected, current: a stale ETag)
     ├── InvalidArchive        400 invalid-archive   (problems: what is wrong with it)
     ├── ArchiveTooLarge       413 archive-too-large (limit: the pod does not fit one)
@@ -130,6 +131,23 @@ class TooManyAttempts(PodError):
 
     def __init__(self, retry_after: int):
         super().__init__(f"too many sign-in attempts; try again in {retry_after} s")
+        self.retry_after = retry_after
+
+    @property
+    def response_headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}  # RFC 6585 4, RFC 9110 10.2.3
+
+
+class TooManyCreated(PodError):
+    """This client address created more without credentials (pods, holders'
+    disclosures, withdrawals) than it may for now (attempts.py, ``Creations``)."""
+
+    status = 429
+    code = "too-many-created"
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"too much created from this address; try again in "
+                         f"{retry_after} s")
         self.retry_after = retry_after
 
     @property

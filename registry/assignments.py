@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from schemas.catalogue import FIELDS_OF_WORK
 from schemas.dates import DAY_RANGE, day_in_range
 from schemas.reference_organisations import SECTORS
-from schemas.texts import has_visible_character
+from schemas.texts import ONE_LINE, has_visible_character, is_one_line
 
 from . import limits
 from .db import transaction, within
@@ -118,6 +118,8 @@ def _text_problems(spec: AssignmentSpec) -> list[str]:
     if not (1 <= len(spec.title.strip()) <= 200
             and has_visible_character(spec.title)):
         problems.append("title must be 1 to 200 characters, one of them visible")
+    elif not is_one_line(spec.title):
+        problems.append(f"title {ONE_LINE}")
     if len(spec.description) > 5000:
         problems.append("description must be at most 5000 characters")
     for name in ("function_family", "field_of_work"):

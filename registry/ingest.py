@@ -55,6 +55,9 @@ class Accepted:
     fields: tuple[str, ...]
     # Copies of the intro video this disclosure ended (their files are swept).
     videos_dropped: int = 0
+    # Whether it added a grant the registry held nothing of (a new holder always
+    # comes with one), rather than replacing one it held.
+    created: bool = False
 
 
 def pseudonym_for(secret: bytes, did: str) -> str:
@@ -86,6 +89,7 @@ class Ingest:
         columns = self.check_projection(found.workcontext, found.fields, found.holder)
         employer = self._policies.employer_code(found.employer)
         pseudonym = pseudonym_for(self._secret, found.holder)
+        created = False
         with transaction(self._engine) as conn:
             self._advance(conn, found.holder, pseudonym, found.sequence)
             _check_grant_usable(conn, self._secret, found.grant.id, found.holder)
@@ -109,7 +113,7 @@ class Ingest:
                     raise refusal
                 drop_for_grant(conn, found.grant.id, found.holder)
             else:
-                _delete_grant(conn, found.grant.id, found.holder)
+                created = not _delete_grant(conn, found.grant.id, found.holder)
                 # A copy of the intro video the new projection no longer names (a
                 # new video, or no video) ends with the old projection.
                 dropped = drop_for_grant(conn, found.grant.id, found.holder,
@@ -125,7 +129,7 @@ class Ingest:
         if refusal is not None:
             raise refusal
         return Accepted(pseudonym, found.grant.id, tuple(sorted(found.fields)),
-                        dropped)
+                        dropped, created)
 
     def check_projection(self, workcontext: dict[str, Any], fields: frozenset[str],
                          holder: str) -> Extracted:
@@ -162,7 +166,10 @@ class Ingest:
         pseudonym = pseudonym_for(self._secret, found.holder)
         with transaction(self._engine) as conn:
             try:
-                self._advance(conn, found.holder, pseudonym, found.sequence)
+                # A holder the registry never saw gets no row here: nothing of
+                # theirs is held for a sequence number to protect (see below).
+                self._advance(conn, found.holder, pseudonym, found.sequence,
+                              create=False)
             except ReplayedDocument:
                 # The pod numbers a document before it sends it, so one numbered
                 # after this withdrawal may have arrived first. A withdrawal only
@@ -173,6 +180,11 @@ class Ingest:
             _check_grant_owner(conn, found.grant_id, found.holder)
             _delete_grant(conn, found.grant_id, found.holder)
             drop_for_grant(conn, found.grant_id, found.holder)
+            # Kept for a grant the registry never held too: its first disclosure
+            # may still be on its way (a pod withdraws a grant whose publication
+            # it never saw confirmed), and must then be refused, for good (GDPR
+            # art. 7(3)). One small row per withdrawal; what one client may send
+            # is bounded where the request comes in (pod/attempts.py, Creations).
             if conn.execute(select(T_WITHDRAWN.c.grant_id).where(
                     T_WITHDRAWN.c.grant_id == found.grant_id)).first() is None:
                 conn.execute(insert(T_WITHDRAWN).values(grant_id=found.grant_id,
@@ -186,7 +198,10 @@ class Ingest:
                 T_HOLDER.c.did == did)).scalar_one_or_none()
             return max(last or 0, erased_floor(conn, pseudonym))
 
-    def _advance(self, conn: Connection, did: str, pseudonym: str, sequence: int) -> None:
+    def _advance(self, conn: Connection, did: str, pseudonym: str, sequence: int,
+                 create: bool = True) -> None:
+        """Move the holder's sequence number to ``sequence``, or refuse it as a
+        replay; a holder without a row gets one unless ``create`` is False."""
         moved = conn.execute(
             update(T_HOLDER)
             .where(T_HOLDER.c.did == did, T_HOLDER.c.last_sequence < sequence)
@@ -202,6 +217,8 @@ class Ingest:
         floor = erased_floor(conn, pseudonym)
         if sequence <= floor:
             raise ReplayedDocument(sequence, floor)
+        if not create:
+            return
         conn.execute(insert(T_HOLDER).values(did=did, pseudonym=pseudonym,
                                              last_sequence=sequence))
 
@@ -236,15 +253,17 @@ def _check_grant_owner(conn: Connection, grant_id: str, holder: str) -> None:
             raise GrantIdTaken(grant_id)
 
 
-def _delete_grant(conn: Connection, grant_id: str, holder: str) -> None:
+def _delete_grant(conn: Connection, grant_id: str, holder: str) -> int:
+    """Delete what the registry holds of a grant: how many disclosures it was."""
     ids = select(T_DISCLOSURE.c.id).where(
         T_DISCLOSURE.c.grant_id == grant_id, T_DISCLOSURE.c.holder_did == holder
     )
     for table in CHILD_TABLES:
         t = table.__table__
         conn.execute(delete(t).where(t.c.disclosure_id.in_(ids)))
-    conn.execute(delete(T_DISCLOSURE).where(
-        T_DISCLOSURE.c.grant_id == grant_id, T_DISCLOSURE.c.holder_did == holder))
+    return conn.execute(delete(T_DISCLOSURE).where(
+        T_DISCLOSURE.c.grant_id == grant_id,
+        T_DISCLOSURE.c.holder_did == holder)).rowcount
 
 
 def _insert(conn: Connection, found, columns, now: datetime,

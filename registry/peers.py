@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, func, insert, select
 
 from schemas import holds_forbidden_characters
-from schemas.texts import has_visible_character
+from schemas.texts import ONE_LINE, has_visible_character, is_one_line
 
 from . import limits
 from .db import take_turn, transaction
@@ -74,6 +74,8 @@ class Peers:
             problems.append("slug must be 3 to 80 lowercase letters, digits, hyphens")
         if not (1 <= len(name.strip()) <= 120 and has_visible_character(name)):
             problems.append("name must be 1 to 120 characters, one of them visible")
+        elif not is_one_line(name):
+            problems.append(f"name {ONE_LINE}")
         if len(theme) > 500:
             problems.append("theme must be at most 500 characters")
         if problems:

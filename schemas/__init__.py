@@ -38,7 +38,7 @@ from .reference_esco import LANGUAGES
 from .reference_organisations import SECTORS, Sector
 from .workcontext import MAX_SKILLS, Validated, WorkcontextValidator, check_references
 
-from .texts import has_visible_character
+from .texts import ONE_LINE, has_visible_character, is_one_line
 
 __all__ = [
     "FIELDS", "FIELDS_OF_WORK", "PURPOSES", "Field", "Purpose", "Sensitivity",
@@ -48,7 +48,8 @@ __all__ = [
     "UnknownMunicipality", "UnknownOccupation", "UnknownOrganisation",
     "UnknownProvince", "UnknownSkill", "UnsupportedLanguage", "UnsupportedMediaType",
     "WORKCONTEXT_CONTEXT_URL", "ShippedContextLoader", "expand",
-    "has_visible_character", "holds_forbidden_characters", "parse_bounded",
+    "has_visible_character", "is_one_line", "ONE_LINE",
+    "holds_forbidden_characters", "parse_bounded",
     "REFERENCE_FILES", "Municipality", "Occupation", "Organisation", "ReferenceData",
     "Skill", "SkillGroup", "load_reference_data", "LANGUAGES", "SECTORS", "Sector",
     "MAX_SKILLS", "Validated", "WorkcontextValidator", "check_references",

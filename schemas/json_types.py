@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from .jsonld import SHIPPED_CONTEXTS, WORKCONTEXT_CONTEXT_URL
-from .texts import has_visible_character
+from .texts import ONE_LINE, has_visible_character, is_one_line
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 # Terms whose value is an object of further terms rather than a single value.
@@ -85,6 +85,8 @@ def _problem(path: str, value: Any, kind: str) -> str | None:
         return f"{path} must be at most {MAX_TEXT} characters"
     if kind == "date" and not _is_date(value):
         return f"{path} must be a date (YYYY-MM-DD)"
+    if not is_one_line(value):  # every text of a Workcontext is a name or a code
+        return f"{path} {ONE_LINE}"
     return None
 
 

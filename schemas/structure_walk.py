@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from .json_types import IDENTIFIER_KEYS, MAX_TEXT, REQUIRED_TEXTS, _is_date
-from .texts import has_visible_character
+from .texts import has_visible_character, is_one_line
 
 
 def plainly_well_formed(document: dict, terms: frozenset[str],
@@ -53,6 +53,6 @@ def _of_kind(value: Any, kind: str) -> bool:
         return isinstance(value, dict)
     if kind == "integer":
         return isinstance(value, int) and not isinstance(value, bool)
-    if not isinstance(value, str) or len(value) > MAX_TEXT:
+    if not isinstance(value, str) or len(value) > MAX_TEXT or not is_one_line(value):
         return False
     return kind != "date" or _is_date(value)

@@ -1,4 +1,5 @@
-"""Whether a text shows anything: a required text (a name, a title) must.
+"""Whether a text shows anything: a required text (a name, a title) must; and
+whether it is one line, as a name or a title must be.
 
 ``str.strip`` removes white space but not format characters (Unicode category Cf:
 the zero-width space, the soft hyphen, the word joiner, the byte order mark), nor
@@ -9,6 +10,7 @@ nothing to read, so a text that is required needs one character outside them.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # Control, format, separator and combining-mark categories: none shows on its own.
@@ -23,3 +25,19 @@ def has_visible_character(text: str) -> bool:
     return any(not (c.isspace() or c in _BLANK
                     or unicodedata.category(c) in _UNSEEN_CATEGORIES)
                for c in text)
+
+
+# What ends a line or moves text on it: every C0 control (tab, line feed and
+# carriage return among them; the parsers refuse the rest already), DEL, next line
+# (U+0085) and the line and paragraph separators (U+2028, U+2029, Unicode
+# Standard Annex 14). A name or a title shown in a list, a heading or a log line
+# holds none: it would break the line, or pass for two entries.
+_NOT_ONE_LINE = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
+# The end of the sentence a refusal says, after the field's name.
+ONE_LINE = ("must be one line (no tab, line feed, carriage return or line "
+            "separator)")
+
+
+def is_one_line(text: str) -> bool:
+    """Whether ``text`` holds nothing that breaks or moves a line."""
+    return _NOT_ONE_LINE.search(text) is None

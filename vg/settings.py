@@ -60,6 +60,16 @@ class Settings(BaseSettings):
                                    description="http:// or https:// with a host name "
                                                "and an optional port, no path")
 
+    # What one client address may create without credentials (pod/attempts.py,
+    # ``Creations``): pods, and the holders, grants and withdrawals the registry
+    # takes from any pod (a did:key costs nothing to make). The first
+    # ``creations_free`` go at once; after them each one makes the next wait a
+    # back-off doubling up to ``creations_longest_seconds``, until
+    # ``creations_forget_seconds`` pass without one. 429 with Retry-After beyond.
+    creations_free: int = Field(default=20, ge=1, le=1_000_000)
+    creations_longest_seconds: int = Field(default=300, ge=1, le=86_400)
+    creations_forget_seconds: int = Field(default=3600, ge=1, le=604_800)
+
     # The proxies whose X-Forwarded-For names the client (comma-separated IP
     # addresses or networks). None by default: a request's address is its peer's,
     # whatever header it sends, so a client can not choose the address the sign-in

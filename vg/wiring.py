@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from audit import AuditLog, FlagRules, Signer
 from audit.db import make_engine as make_audit_engine
-from pod import PodStore, SessionSealer
+from pod import Creations, PodStore, SessionSealer
+from pod.attempts import SharedFailures
 from pod.crypto import INTERACTIVE, MODERATE
 from registry import (
     FileDropInbox,
@@ -42,6 +43,8 @@ class System:
     audit_rules: FlagRules
     work: WorkLife
     withdrawals: WithdrawalOutbox
+    # What one client address may create without credentials (pod/attempts.py).
+    creations: Creations = field(default_factory=Creations)
 
 
 def build_system(settings: Settings, reference: ReferenceData | None = None) -> System:
@@ -89,7 +92,19 @@ def build_system(settings: Settings, reference: ReferenceData | None = None) -> 
         audit_rules=FlagRules(expected_purposes=ACTION_PURPOSES),
         work=WorkLife(registry, ratings),
         withdrawals=WithdrawalOutbox(settings.data_dir / "withdrawals-pending"),
+        creations=creations(settings),
     )
+
+
+def creations(settings: Settings) -> Creations:
+    """The creation bound of ``settings``, counted in a file under the pods'
+    directory that every worker of the server shares (next to the sign-in
+    failures, pod/attempts.py)."""
+    counts = settings.pods_dir / ".attempts" / "creations.sqlite"
+    return Creations(free=settings.creations_free,
+                     longest=settings.creations_longest_seconds,
+                     forget_after=settings.creations_forget_seconds,
+                     counts=SharedFailures(counts))
 
 
 def organisation_rows(reference: ReferenceData) -> list[OrganisationRow]:

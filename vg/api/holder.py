@@ -48,8 +48,11 @@ LD_JSON = "application/ld+json"
 @router.post("/pods", status_code=201, response_model=SessionOut)
 def create_pod(body: PodCreate, request: Request, system: SystemDep,
                now: NowDep) -> SessionOut:
-    with system.pods.attempts.client_slot(client_address(request)):
+    client = client_address(request)
+    system.creations.check(client)
+    with system.pods.attempts.client_slot(client):
         pod = system.pods.create(body.passphrase, now)
+    system.creations.created(client)
     return SessionOut.issued(system, pod.did, pod.passkey, now)
 
 

@@ -18,11 +18,18 @@ from .strict import Day, Moment, Strict
 Name = Annotated[str, Field(max_length=200)]
 
 
+# A passphrase is never shown, and one a pod was made with must open it for ever:
+# its characters are the holder's, line breaks too.
+PASSPHRASE = frozenset({"passphrase"})
+
+
 class PodCreate(Strict):
+    MULTI_LINE = PASSPHRASE
     passphrase: str = Field(min_length=1, max_length=1024)
 
 
 class SessionCreate(Strict):
+    MULTI_LINE = PASSPHRASE
     did: str = Field(min_length=10, max_length=80)
     passphrase: str = Field(min_length=1, max_length=1024)
 
@@ -113,6 +120,7 @@ NOT_RANKED = ("one of the HR21 function families; describes the assignment and i
 
 
 class AssignmentCreate(Strict):
+    MULTI_LINE = frozenset({"description"})
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=5000)
     requiredSkills: list[Name] = Field(min_length=1, max_length=MAX_ASSIGNMENT_SKILLS)
@@ -179,9 +187,11 @@ class VerifyOut(BaseModel):
 
 
 class PassphraseConfirm(Strict):
+    MULTI_LINE = PASSPHRASE
     passphrase: str = Field(min_length=1, max_length=1024)
 
 
 class PassphraseChange(Strict):
+    MULTI_LINE = frozenset({"current", "new"})  # passphrases, as in PodCreate
     current: str = Field(min_length=1, max_length=1024)
     new: str = Field(min_length=1, max_length=1024)

@@ -37,6 +37,7 @@ class ProductCreate(Strict):
 
 
 class RatingCreate(Strict):
+    MULTI_LINE = frozenset({"comment"})
     # The rated member as the team page names them: the name the team's
     # organisation knows them by (registry/org_pseudonyms.py).
     subject: str = Field(min_length=1, max_length=64)
@@ -53,6 +54,7 @@ class AlertSettingsIn(Strict):
 
 
 class GroupCreate(Strict):
+    MULTI_LINE = frozenset({"theme"})
     slug: str = Field(min_length=3, max_length=80, pattern=SLUG_PATTERN)
     name: str = Field(min_length=1, max_length=120)
     theme: str = Field(default="", max_length=500)

@@ -15,7 +15,7 @@ else, where strict mode alone would refuse the string, and only in the range of
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import (
     AfterValidator,
@@ -24,14 +24,44 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ValidationInfo,
+    field_validator,
 )
 from pydantic_core import PydanticCustomError
 
-from schemas import DAY_RANGE, day_in_range
+from schemas import DAY_RANGE, ONE_LINE, day_in_range, is_one_line
 
 
 class Strict(BaseModel):
+    """Every text of a body is one line (``schemas.is_one_line``: no tab, line
+    feed, carriage return or line separator), in a list or a mapping too, except
+    in the fields a model names in ``MULTI_LINE``: a new field is one line unless
+    it says otherwise, and a test walks every model for it."""
+
     model_config = ConfigDict(extra="forbid", strict=True)
+    MULTI_LINE: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _one_line(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.field_name in cls.MULTI_LINE:
+            return value
+        if not all(is_one_line(text) for text in _texts(value)):
+            raise PydanticCustomError("one_line", ONE_LINE)
+        return value
+
+
+def _texts(value: Any) -> list[str]:
+    """The texts of a field's value: itself, or the items of a list or a mapping
+    (a nested model checks its own)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [item for item in value if isinstance(item, str)]
+    if isinstance(value, dict):
+        return [text for pair in value.items() for text in pair
+                if isinstance(text, str)]
+    return []
 
 
 def _written(kind: type, example: str):

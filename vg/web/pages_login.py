@@ -58,11 +58,14 @@ def create_pod(request: Request, form: Form, system: SystemDep,
     passphrase = _text(form, "wachtzin", "login.passphrase", 1024)
     if passphrase != _text(form, "herhaling", "login.repeat", 1024):
         return page(request, "login_holder.html", status=400, error="login.mismatch")
+    client = client_address(request)
+    system.creations.check(client)
     try:
-        with system.pods.attempts.client_slot(client_address(request)):
+        with system.pods.attempts.client_slot(client):
             pod = system.pods.create(passphrase, now)
     except WeakPassphrase:
         return page(request, "login_holder.html", status=400, error="login.weak")
+    system.creations.created(client)
     return _holder_session(system, pod, now, "/mijn/welkom", None)
 
 

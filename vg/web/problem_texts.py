@@ -26,6 +26,8 @@ FORMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (_WORD + r" must be (?P<low>\d+) to (?P<high>\d+) characters, one of them "
          r"visible", "detail.length_visible"),
         (_WORD + r" must be at most (?P<high>\d+) characters", "detail.max_length"),
+        (_WORD + r" must be one line \(no tab, line feed, carriage return or line "
+         r"separator\)", "detail.one_line"),
         (_WORD + r" must be one of (?P<choices>.+)", "detail.choice"),
         (_WORD + r" must not exceed (?P<other>[A-Za-z_]+)", "detail.not_above"),
         (_WORD + r" must not be after (?P<other>[A-Za-z_]+)", "detail.not_after"),
