@@ -26,7 +26,7 @@ TRIED = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 VALUES = {"pod_id": "0" * 32, "grant_ref": "0" * 8 + "-0000-4000-8000-" + "0" * 12,
           "message_id": "0" * 32, "subject": "0" * 32, "name": "a", "slug": "a",
           "number": "1", "index": "1", "assignment_id": "1", "product_id": "1",
-          "employee": "0" * 32, "share": "0" * 32}
+          "employee": "0" * 32, "share": "0" * 32, "address": "a" * 52}
 
 
 def resources() -> dict[str, tuple[set[str], set[str]]]:

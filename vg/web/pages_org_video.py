@@ -1,6 +1,6 @@
 """The intro video on a candidate's card, for a project leader signed in with the
 organisation's session: the same gate, ranges and audit log as the API's
-``/introductievideos/{share}``, for the purpose of the card (matching)."""
+``/introductievideos/{address}``, for the purpose of the card (matching)."""
 
 from __future__ import annotations
 
