@@ -34,7 +34,7 @@ from .errors import (
     WeakPassphrase,
     WorkcontextMissing,
 )
-from .attempts import Creations
+from .creations import Creations
 from .holder import ERASURE_TYPE, GrantRecord, UnlockedPod, VersionInfo
 from .sessions import SessionSealer
 from .store import PodStore

@@ -23,9 +23,11 @@ back-off also lets anyone delay the sign-in of a pod whose id they know by
 ``longest`` seconds at a time; it is kept short for that reason.
 
 The same count and back-off bound what one client address may create without
-credentials (``Creations``): pods, and the holders, grants and withdrawals the
-registry takes from any pod. There each creation counts where a failed sign-in
-counts here, keyed by the client address instead of a pod id.
+credentials (``creations.Creations``): pods, and the holders, grants and
+withdrawals the registry takes from any pod. There each creation counts where a
+failed sign-in counts here, keyed by the client address instead of a pod id, and
+is checked and counted in one step (``claim``), given back when nothing was
+created (``unclaim``).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Protocol
 
-from .errors import TooManyAttempts, TooManyCreated, UnlockFailed
+from .errors import TooManyAttempts, UnlockFailed
 
 
 @dataclass(slots=True)
@@ -96,20 +98,55 @@ class MemoryFailures:
                 return None
             return failures.blocked_until
 
+    def _blocked(self, key: str, now: float, policy: Policy) -> float | None:
+        """When ``key``'s block ends, if it is blocked at ``now``; else None."""
+        failures = self._failures.get(key)
+        if failures is None or now - failures.last > policy.forget_after:
+            return None
+        return failures.blocked_until if now < failures.blocked_until else None
+
     def failed(self, pod_id: str, now: float, policy: Policy) -> None:
         with self._guard:
-            failures = self._failures.pop(pod_id, None) or _Failures(0, now, now)
-            failures.count += 1
-            failures.last = now
-            failures.blocked_until = max(failures.blocked_until,
-                                         policy.blocked_until(failures.count, now))
-            self._failures[pod_id] = failures  # newest last: the oldest go first
-            while len(self._failures) > policy.remembered:
-                del self._failures[next(iter(self._failures))]
+            self._count(pod_id, now, policy)
+
+    def _count(self, pod_id: str, now: float, policy: Policy) -> None:
+        failures = self._failures.pop(pod_id, None)
+        if failures is None or now - failures.last > policy.forget_after:
+            failures = _Failures(0, now, now)
+        failures.count += 1
+        failures.last = now
+        failures.blocked_until = max(failures.blocked_until,
+                                     policy.blocked_until(failures.count, now))
+        self._failures[pod_id] = failures  # newest last: the oldest go first
+        while len(self._failures) > policy.remembered:
+            del self._failures[next(iter(self._failures))]
 
     def cleared(self, pod_id: str) -> None:
         with self._guard:
             self._failures.pop(pod_id, None)
+
+    def claim(self, key: str, now: float, policy: Policy) -> float | None:
+        """Count one for ``key`` unless it is blocked: None when counted, else
+        the moment the block ends. One step, under the lock."""
+        with self._guard:
+            until = self._blocked(key, now, policy)
+            if until is not None:
+                return until
+            self._count(key, now, policy)
+        return None
+
+    def unclaim(self, key: str, policy: Policy) -> None:
+        """Give back one count of ``key`` (what it claimed created nothing)."""
+        with self._guard:
+            failures = self._failures.get(key)
+            if failures is None:
+                return
+            failures.count -= 1
+            if failures.count <= 0:
+                del self._failures[key]
+                return
+            failures.blocked_until = policy.blocked_until(failures.count,
+                                                          failures.last)
 
 
 class SharedFailures:
@@ -143,18 +180,58 @@ class SharedFailures:
     def failed(self, pod_id: str, now: float, policy: Policy) -> None:
         with closing(self._connect()) as db:
             db.execute("BEGIN IMMEDIATE")
-            db.execute("DELETE FROM failure WHERE last < ?",
-                       (now - policy.forget_after,))
-            row = db.execute("SELECT count, blocked_until FROM failure "
-                             "WHERE pod_id = ?", (pod_id,)).fetchone()
-            count = (row[0] if row else 0) + 1
-            until = max(row[1] if row else now, policy.blocked_until(count, now))
-            db.execute("INSERT OR REPLACE INTO failure VALUES (?, ?, ?, ?)",
-                       (pod_id, count, now, until))
-            db.execute("DELETE FROM failure WHERE pod_id IN (SELECT pod_id FROM "
-                       "failure ORDER BY last DESC LIMIT -1 OFFSET ?)",
-                       (policy.remembered,))
+            self._forget(db, now, policy)
+            self._count(db, pod_id, now, policy)
             db.execute("COMMIT")
+
+    def claim(self, key: str, now: float, policy: Policy) -> float | None:
+        """Count one for ``key`` unless it is blocked: None when counted, else
+        the moment the block ends. The read and the count are one IMMEDIATE
+        transaction, which holds the file's write lock from its start: another
+        worker's claim waits for it and reads what it counted."""
+        with closing(self._connect()) as db:
+            db.execute("BEGIN IMMEDIATE")
+            self._forget(db, now, policy)
+            row = db.execute("SELECT blocked_until FROM failure WHERE pod_id = ?",
+                             (key,)).fetchone()
+            if row is not None and now < row[0]:
+                db.execute("ROLLBACK")
+                return row[0]
+            self._count(db, key, now, policy)
+            db.execute("COMMIT")
+        return None
+
+    def unclaim(self, key: str, policy: Policy) -> None:
+        """Give back one count of ``key`` (what it claimed created nothing)."""
+        with closing(self._connect()) as db:
+            db.execute("BEGIN IMMEDIATE")
+            row = db.execute("SELECT count, last FROM failure WHERE pod_id = ?",
+                             (key,)).fetchone()
+            if row is not None and row[0] <= 1:
+                db.execute("DELETE FROM failure WHERE pod_id = ?", (key,))
+            elif row is not None:
+                db.execute("UPDATE failure SET count = ?, blocked_until = ? "
+                           "WHERE pod_id = ?",
+                           (row[0] - 1, policy.blocked_until(row[0] - 1, row[1]),
+                            key))
+            db.execute("COMMIT")
+
+    @staticmethod
+    def _forget(db: sqlite3.Connection, now: float, policy: Policy) -> None:
+        db.execute("DELETE FROM failure WHERE last < ?", (now - policy.forget_after,))
+
+    @staticmethod
+    def _count(db: sqlite3.Connection, key: str, now: float, policy: Policy) -> None:
+        """One more for ``key``, in the caller's transaction."""
+        row = db.execute("SELECT count, blocked_until FROM failure "
+                         "WHERE pod_id = ?", (key,)).fetchone()
+        count = (row[0] if row else 0) + 1
+        until = max(row[1] if row else now, policy.blocked_until(count, now))
+        db.execute("INSERT OR REPLACE INTO failure VALUES (?, ?, ?, ?)",
+                   (key, count, now, until))
+        db.execute("DELETE FROM failure WHERE pod_id IN (SELECT pod_id FROM "
+                   "failure ORDER BY last DESC LIMIT -1 OFFSET ?)",
+                   (policy.remembered,))
 
     def cleared(self, pod_id: str) -> None:
         with closing(self._connect()) as db:
@@ -227,41 +304,3 @@ class Attempts:
                 self._in_flight[client] = left
             else:
                 self._in_flight.pop(client, None)
-
-
-class Creations:
-    """What one client address may create without credentials: a pod, or in the
-    registry a holder, a grant or a withdrawal that a fresh did:key signed (a
-    did:key costs nothing to make, so its signature bounds nothing). The first
-    ``free`` creations of a client go at once; after them each one makes the
-    next wait a back-off that doubles up to ``longest`` seconds, and ``forget_after``
-    seconds without a creation start it over: a pod's failed sign-ins (``Policy``,
-    ``Failures``), counted per client address. ``check`` refuses with
-    TooManyCreated (429, Retry-After) before anything is written; ``created``
-    counts one creation after it is written. A client without an address (the
-    command line, a pod in this process) is not counted.
-
-    Kept in a ``SharedFailures`` file, every worker of a server counts a client
-    once. A client's requests already under way when it reaches the bound are
-    not refused (the check and the count are not one step): at most the
-    server's request threads more per client."""
-
-    def __init__(self, free: int = 20, longest: float = 300.0,
-                 forget_after: float = 3600.0, remembered: int = 10_000,
-                 counts: Failures | None = None,
-                 clock: Callable[[], float] | None = None):
-        self.policy = Policy(free, longest, forget_after, remembered)
-        self._counts = counts or MemoryFailures()
-        self._clock = clock or self._counts.clock
-
-    def check(self, client: str | None) -> None:
-        if client is None:
-            return
-        now = self._clock()
-        until = self._counts.blocked_until(client, now, self.policy)
-        if until is not None and now < until:
-            raise TooManyCreated(math.ceil(until - now))
-
-    def created(self, client: str | None) -> None:
-        if client is not None:
-            self._counts.failed(client, self._clock(), self.policy)

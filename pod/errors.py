@@ -140,7 +140,7 @@ class TooManyAttempts(PodError):
 
 class TooManyCreated(PodError):
     """This client address created more without credentials (pods, holders'
-    disclosures, withdrawals) than it may for now (attempts.py, ``Creations``)."""
+    disclosures, withdrawals) than it may for now (creations.py, ``Creations``)."""
 
     status = 429
     code = "too-many-created"

@@ -184,7 +184,7 @@ class Ingest:
             # may still be on its way (a pod withdraws a grant whose publication
             # it never saw confirmed), and must then be refused, for good (GDPR
             # art. 7(3)). One small row per withdrawal; what one client may send
-            # is bounded where the request comes in (pod/attempts.py, Creations).
+            # is bounded where the request comes in (pod/creations.py, Creations).
             if conn.execute(select(T_WITHDRAWN.c.grant_id).where(
                     T_WITHDRAWN.c.grant_id == found.grant_id)).first() is None:
                 conn.execute(insert(T_WITHDRAWN).values(grant_id=found.grant_id,

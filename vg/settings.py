@@ -60,7 +60,7 @@ class Settings(BaseSettings):
                                    description="http:// or https:// with a host name "
                                                "and an optional port, no path")
 
-    # What one client address may create without credentials (pod/attempts.py,
+    # What one client address may create without credentials (pod/creations.py,
     # ``Creations``): pods, and the holders, grants and withdrawals the registry
     # takes from any pod (a did:key costs nothing to make). The first
     # ``creations_free`` go at once; after them each one makes the next wait a

@@ -49,10 +49,8 @@ LD_JSON = "application/ld+json"
 def create_pod(body: PodCreate, request: Request, system: SystemDep,
                now: NowDep) -> SessionOut:
     client = client_address(request)
-    system.creations.check(client)
-    with system.pods.attempts.client_slot(client):
+    with system.creations.creating(client), system.pods.attempts.client_slot(client):
         pod = system.pods.create(body.passphrase, now)
-    system.creations.created(client)
     return SessionOut.issued(system, pod.did, pod.passkey, now)
 
 

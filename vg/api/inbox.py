@@ -22,23 +22,16 @@ router = APIRouter(tags=["register"], route_class=BoundedJsonRoute)
 @router.post("/openbaarmakingen", status_code=201, response_model=AcceptedOut)
 def receive_disclosure(document: JsonBody, request: Request, system: SystemDep,
                        now: NowDep) -> AcceptedOut:
-    client = client_address(request)
-    system.creations.check(client)
-
-    accepted = system.registry.receive_disclosure(document, now)
-
-    if accepted.created:  # a new grant; a new holder comes with one
-        system.creations.created(client)
+    with system.creations.creating(client_address(request)) as creation:
+        accepted = system.registry.receive_disclosure(document, now)
+        creation.created = accepted.created  # a new grant; a new holder comes with one
     return AcceptedOut(grant=accepted.grant_id, fields=list(accepted.fields))
 
 
 @router.post("/intrekkingen", status_code=200)
 def receive_withdrawal(document: JsonBody, request: Request, system: SystemDep,
                        now: NowDep) -> dict:
-    client = client_address(request)
-    system.creations.check(client)
-
-    withdrawn = system.registry.receive_withdrawal(document, now)
-
-    system.creations.created(client)  # each one keeps a row (registry/ingest.py)
+    # Each one counts: it keeps a row (registry/ingest.py).
+    with system.creations.creating(client_address(request)):
+        withdrawn = system.registry.receive_withdrawal(document, now)
     return {"withdrawn": withdrawn}

@@ -45,8 +45,7 @@ async def import_pod(request: Request, system: SystemDep, now: NowDep) -> Import
     # to 64 MiB costs memory and CPU many times that of a sign-in, and is done
     # off the event loop, which every other request shares.
     client = client_address(request)
-    system.creations.check(client)
-    with system.pods.attempts.client_slot(client):
+    with system.creations.creating(client), system.pods.attempts.client_slot(client):
         body = await run_in_threadpool(read_archive, await request.body())
         if not isinstance(body, dict) or set(body) != {"passphrase", "archive"} or not (
                 isinstance(body["passphrase"], str)):
@@ -54,7 +53,6 @@ async def import_pod(request: Request, system: SystemDep, now: NowDep) -> Import
                 ['the body must be {"passphrase": ..., "archive": ...}'])
         imported = await run_in_threadpool(pod_rights.import_pod, system,
                                            body["archive"], body["passphrase"], now)
-    system.creations.created(client)
     session = SessionOut.issued(system, imported.pod.did, imported.pod.passkey, now)
     return ImportedOut(**session.model_dump(), published=imported.published,
                        notPublished=list(imported.not_published))

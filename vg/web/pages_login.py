@@ -59,13 +59,14 @@ def create_pod(request: Request, form: Form, system: SystemDep,
     if passphrase != _text(form, "herhaling", "login.repeat", 1024):
         return page(request, "login_holder.html", status=400, error="login.mismatch")
     client = client_address(request)
-    system.creations.check(client)
-    try:
-        with system.pods.attempts.client_slot(client):
-            pod = system.pods.create(passphrase, now)
-    except WeakPassphrase:
-        return page(request, "login_holder.html", status=400, error="login.weak")
-    system.creations.created(client)
+    with system.creations.creating(client) as creation:
+        try:
+            with system.pods.attempts.client_slot(client):
+                pod = system.pods.create(passphrase, now)
+        except WeakPassphrase:
+            creation.created = False
+            return page(request, "login_holder.html", status=400,
+                        error="login.weak")
     return _holder_session(system, pod, now, "/mijn/welkom", None)
 
 
