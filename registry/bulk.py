@@ -12,7 +12,8 @@ with a few set queries, in the order the documents were given
 driver's executemany (SQLite) or COPY (PostgreSQL) (``registry.bulk_rows``), never
 one ORM object or one statement per row. A batch is one transaction: a refused
 document is reported by its position and changes nothing (but what a retraction
-ends, as one by one), the accepted ones of its batch are stored together.
+ends, and a newer projection under a grant that stays suspended, as one by one),
+the accepted ones of its batch are stored together.
 """
 
 from __future__ import annotations
@@ -32,11 +33,14 @@ from typing import Iterable, Iterator, Mapping
 from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from consent import Audience
+
 from .bulk_checks import Checked, DocumentChecks, check, init_worker
 from .bulk_rows import insert
 from .bulk_state import StateRules, against_state
 from .errors import StorageFailed
 from .policies import Policies
+from .suspension import suspend
 from .tables import CHILD_TABLES, Disclosure
 
 D = Disclosure.__table__
@@ -107,7 +111,22 @@ class BulkIngest:
         texts = dict(batch)
         insert(conn, [(found, texts[position]) for position, found in admitted.kept],
                now, log_changes, advanced=admitted.advanced)
-        result.accepted += len(admitted.kept)
+        self._suspend(conn, admitted.suspended.values())
+        result.accepted += len(admitted.kept) - len(admitted.suspended)
+
+    def _suspend(self, conn: Connection, kept: Iterable[Checked]) -> None:
+        """Suspend the disclosures just stored that replaced a suspended one and
+        were refused by the same employer's policy (``bulk_state``), one by one
+        as ``Ingest.disclosure`` does: a few per load at most. A load that
+        deferred the change-log trigger (``_defer_change_trigger``) has none: it
+        began in a registry without disclosures, so nothing in it was
+        suspended."""
+        for found in kept:
+            disclosure_id = conn.execute(select(D.c.id).where(
+                D.c.grant_id == found.grant_id,
+                D.c.holder_did == found.holder)).scalar_one()
+            suspend(conn, disclosure_id, found.employer,
+                    Audience.from_json(found.audience), self._geo)
 
 
 @contextmanager

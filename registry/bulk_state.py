@@ -12,7 +12,9 @@ takes them one after the other, and each meets the rules in single ingest's orde
    (``Policies.refusal_under``), else it is refused with the policy's reason, and
    when the grant disclosed something before (stored, or taken earlier in the same
    batch) that is retracted (``Policies.retract``): the refused document still
-   moves the holder's sequence number, as the one-by-one path commits it.
+   moves the holder's sequence number, as the one-by-one path commits it. Refused
+   by the policy that suspended the grant's disclosure (``stays_suspended``), it is
+   taken instead and suspended as that one was (``Admitted.suspended``).
 
 The state is read with a few set queries per batch and kept up to date in memory
 as the batch is walked, so a later document of the batch sees what an earlier one
@@ -30,7 +32,7 @@ from consent import Audience, ConsentError, EmployerPolicy, ProjectionMismatch
 
 from .bulk_checks import Checked, CHECKED_COLUMNS
 from .db import among
-from .policies import Policies
+from .policies import Policies, stays_suspended
 from .tables import CHILD_TABLES, Disclosure, ErasedHolder, Holder, WithdrawnGrant
 from .video_shares import check_own_share, drop_for_grant, drop_for_grants
 from .withdrawn import withdrawn_among
@@ -42,11 +44,14 @@ _SHARE = CHECKED_COLUMNS.index("video_share")
 
 @dataclass
 class Admitted:
-    """What a batch stores: the documents taken (the last of each grant), and the
-    refused ones that retracted a grant, whose sequence numbers still count."""
+    """What a batch stores: the documents taken (the last of each grant), the
+    refused ones that retracted a grant, whose sequence numbers still count, and
+    by grant id the documents taken that stay suspended, refused by the policy of
+    the employer that suspended the grant (stored once ``kept`` is)."""
 
     kept: list[tuple[int, Checked]] = field(default_factory=list)
     advanced: list[Checked] = field(default_factory=list)
+    suspended: dict[str, Checked] = field(default_factory=dict)
 
 
 @dataclass
@@ -73,8 +78,16 @@ def against_state(conn: Connection, rules: StateRules,
             refused.append((position, code))
             continue
         refusal = _policy_refusal(rules.policies, policies, found)
-        if refusal is None:
-            state.take(found)
+        held = stays_suspended(refusal, found.employer,
+                               state.suspended.get(found.grant_id))
+        if held:
+            # Refused and taken, as one by one (``Ingest.disclosure``).
+            refused.append((position, refusal.code))
+            admitted.suspended[found.grant_id] = found
+        else:
+            admitted.suspended.pop(found.grant_id, None)
+        if refusal is None or held:
+            state.take(found, suspended_by=found.employer if held else None)
             taken.pop(found.grant_id, None)  # the newest last, as one by one
             taken[found.grant_id] = (position, found)
             shares.take(found.grant_id, found.holder, found.row[_SHARE])
@@ -142,6 +155,8 @@ class _BatchState:
     withdrawn: set[str]
     stored: dict[str, str]  # grant id: holder, of stored disclosures
     withdrawn_by: dict[str, str]  # grant id: holder, of withdrawals
+    # grant id: the employer whose policy suspended its disclosure
+    suspended: dict[str, str] = field(default_factory=dict)
     replaced: set[str] = field(default_factory=set)
 
     @classmethod
@@ -154,15 +169,20 @@ class _BatchState:
         last.update(_erased_floors(conn, {f.holder: f.pseudonym for _, f in good
                                           if f.holder not in last}))
         stored: dict[str, str] = {}
+        suspended: dict[str, str] = {}
         withdrawn_by: dict[str, str] = {}
         if grant_ids:
-            stored = dict(conn.execute(select(D.c.grant_id, D.c.holder_did).where(
-                among(conn, D.c.grant_id, grant_ids))).all())
+            for grant_id, holder, by in conn.execute(select(
+                    D.c.grant_id, D.c.holder_did, D.c.suspended_by).where(
+                    among(conn, D.c.grant_id, grant_ids))):
+                stored[grant_id] = holder
+                if by is not None:
+                    suspended[grant_id] = by
             withdrawn_by = dict(conn.execute(select(W.c.grant_id, W.c.holder_did)
                                              .where(among(conn, W.c.grant_id,
                                                           grant_ids))).all())
         return cls(last, withdrawn_among(conn, secret, grant_ids), stored,
-                   withdrawn_by)
+                   withdrawn_by, suspended)
 
     def refusal(self, found: Checked) -> str | None:
         if found.sequence <= self.last.get(found.holder, 0):
@@ -174,16 +194,21 @@ class _BatchState:
             return "grant-withdrawn"
         return None
 
-    def take(self, found: Checked) -> None:
+    def take(self, found: Checked, suspended_by: str | None = None) -> None:
         self.last[found.holder] = found.sequence
         if self.stored.get(found.grant_id) == found.holder:
             self.replaced.add(found.grant_id)
         self.stored[found.grant_id] = found.holder
+        if suspended_by is None:
+            self.suspended.pop(found.grant_id, None)
+        else:
+            self.suspended[found.grant_id] = suspended_by
 
     def retracted(self, found: Checked) -> None:
         """The grant's stored rows are gone (``Policies.retract``)."""
         self.last[found.holder] = found.sequence
         self.stored.pop(found.grant_id, None)
+        self.suspended.pop(found.grant_id, None)
         self.replaced.discard(found.grant_id)
 
 

@@ -22,9 +22,8 @@ A holder who publishes again under a suspended grant while the policy still
 refuses it gets the refusal, and the new projection replaces the suspended one and
 stays suspended (``keeps_suspended``): deleting it would show the employer its
 employees vanishing one save at a time, and keeping the old one would show it a
-projection the holder replaced. Bulk ingest does not do this yet: a bulk load
-refused under a suspended grant retracts it (``retract``), as a change of employer
-does; the pod's next publication after the policy allows the grant brings it back.
+projection the holder replaced. Bulk ingest follows the same rule
+(``stays_suspended``, ``registry.bulk_state``).
 """
 
 from __future__ import annotations
@@ -156,8 +155,7 @@ class Policies:
         replaces a stored one and stays suspended: the refusal is the policy of
         the employer whose policy suspended the stored one (the holder did not
         change employer)."""
-        if not isinstance(refusal, AudienceRefusedByEmployer) or (
-                employer is None or refusal.employer != employer):
+        if not stays_suspended(refusal, employer, employer):
             return False
         return conn.execute(select(D.c.id).where(
             D.c.grant_id == grant_id, D.c.holder_did == holder_did,
@@ -277,6 +275,15 @@ class Policies:
                     holder_did=row.holder_did, grant_id=row.grant_id,
                     organisation=policy.organisation, reason=reason[:500],
                     created=now))
+
+
+def stays_suspended(refusal: ConsentError | None, employer: str | None,
+                    suspended_by: str | None) -> bool:
+    """The rule of ``Policies.keeps_suspended``, for a grant whose stored
+    disclosure ``suspended_by``'s policy suspended (None: not suspended): single
+    and bulk ingest both decide by it."""
+    return (isinstance(refusal, AudienceRefusedByEmployer) and employer is not None
+            and refusal.employer == employer and suspended_by == employer)
 
 
 def _retraction(audience: Audience, employer: str | None,

@@ -1,7 +1,8 @@
 """Bulk ingest and single ingest follow one rule: the same documents, fed one by one
 or as one load into registries in the same state, give the same refusals and leave
 the same rows in every table (refusals, retractions, replays, withdrawn grants,
-grant ids of other holders, erased holders)."""
+grant ids of other holders, erased holders, grants an employer's policy
+suspended)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from tests.factories import (
     withdrawal,
 )
 
+OPEN = EmployerPolicy(UTRECHT, frozenset(KINDS))
 NO_POOL = EmployerPolicy(UTRECHT, frozenset(KINDS) - {"cross_sector"})
 POOL = Audience("cross_sector")
 AT_UTRECHT = Audience("employer", employer=UTRECHT)
@@ -95,16 +97,47 @@ def scenario() -> tuple[list[tuple[str, dict]], list[dict]]:
     del unemployed["worksFor"]
     fed.append(disclosure(k, signed_grant(k, ["skills"], to=AT_UTRECHT), 1,
                           unemployed))
+    before_suspended, fed_suspended = _suspended_scenario()
+    return before + before_suspended, fed + fed_suspended
+
+
+def _suspended_scenario() -> tuple[list[tuple[str, dict]], list[dict]]:
+    """Pool grants stored while Utrecht's policy allowed the pool, suspended when it
+    stopped allowing it (``_prepare``), then published again."""
+    before: list[tuple[str, dict]] = []
+    fed: list[dict] = []
+    grants = {}
+    for n in range(90, 94):
+        key = holder_key(n)
+        grants[n] = (key, signed_grant(key, ["skills", "level"], to=POOL))
+        before.append(("disclosure", disclosure(key, grants[n][1], 1)))
+
+    # Still at Utrecht: refused, the newer projection replaces the suspended one
+    # and stays suspended, once and twice in one load.
+    key, pooled = grants[90]
+    fed.append(disclosure(key, pooled, 2, full_workcontext(key.did, level_rank=4)))
+    key, pooled = grants[91]
+    fed += [disclosure(key, pooled, 2, full_workcontext(key.did, level_rank=4)),
+            disclosure(key, pooled, 3, full_workcontext(key.did, level_rank=5))]
+    # Moved to Amsterdam, which has no policy: taken, no longer suspended, also
+    # after a refused one of the same load.
+    key, pooled = grants[92]
+    fed.append(disclosure(key, pooled, 2, _moved(key)))
+    key, pooled = grants[93]
+    fed += [disclosure(key, pooled, 2), disclosure(key, pooled, 3, _moved(key))]
     return before, fed
 
 
 def _prepare(system, before: list[tuple[str, dict]]) -> None:
-    system.registry.policies.set_policy(NO_POOL, NOW)
+    """Store ``before`` under a policy that allows every audience, then narrow the
+    policy: what it no longer allows is suspended."""
+    system.registry.policies.set_policy(OPEN, NOW)
     receive = {"disclosure": system.registry.receive_disclosure,
                "withdrawal": system.registry.receive_withdrawal,
                "erasure": system.registry.receive_erasure}
     for kind, document in before:
         receive[kind](document, NOW)
+    system.registry.policies.set_policy(NO_POOL, NOW)
 
 
 def _one_by_one(system, fed: list[dict]) -> list[tuple[int, str]]:
@@ -171,5 +204,8 @@ def test_bulk_and_single_ingest_leave_the_same_registry(database_url, tmp_path: 
     assert bulk_refused == single_refused
     assert single_refused  # the scenario refuses, retracts and replays
     assert single_rows["policy_notice"]
+    suspended = [row for row in single_rows["disclosure"]
+                 if "('suspended_by', '" + UTRECHT + "')" in row]
+    assert len(suspended) == 2  # the two grants published again at Utrecht
     for table in single_rows:
         assert bulk_rows[table] == single_rows[table], table
