@@ -1,7 +1,7 @@
 """Consent records and receipts: ISO/IEC TS 27560:2023 in W3C DPV terms, as JSON-LD.
 
 Every event in a grant's life (given, renewed, withdrawn, expired, invalidated by an
-employer's policy) is one ``dpv:ConsentRecord`` conforming to the DPVCG profile
+employer's policy, that invalidation lifted) is one ``dpv:ConsentRecord`` conforming to the DPVCG profile
 ``dpv-27560#record-eu-gdpr``; a ``dpv:ConsentReceipt`` (``#receipt-eu-gdpr``) holds
 records and is signed by the operator, so the holder keeps evidence of what the
 platform recorded. Record identifiers are derived from the grant and the event, so
@@ -38,6 +38,13 @@ STATUSES = {
     "withdrawn": "dpv:ConsentWithdrawn",
     "expired": "dpv:ConsentExpired",
     "invalidated": "dpv:ConsentInvalidated",
+    # DPV 2.3 has no status for an invalidation that ended. Once the employer's
+    # policy allows the grant again, the consent the holder gave is valid for
+    # processing again (dpv:ConsentStatusValidForProcessing), unchanged: its
+    # record states that status's ConsentGiven, indicated by the organisation
+    # whose policy lifted the invalidation and at that moment, so it does not
+    # read as the holder giving consent anew.
+    "lifted": "dpv:ConsentGiven",
 }
 LEGAL_BASES = {"public_task": "eu-gdpr:A6-1-e", "employee_request": "eu-gdpr:A6-1-b"}
 
@@ -74,13 +81,17 @@ class DeclaredBasis:
 
 def grant_events(grant: Grant, withdrawn: datetime | None,
                  invalidated: Iterable[tuple[datetime, str]],
-                 now: datetime, renewed_by: str | None = None) -> list[ConsentEvent]:
+                 now: datetime, renewed_by: str | None = None,
+                 lifted: Iterable[tuple[datetime, str]] = ()) -> list[ConsentEvent]:
     """The history of one grant, oldest first. A grant that ended because
     ``renewed_by`` renewed it was not withdrawn: the consent goes on under the
-    renewal, so its end is a ``renewed`` event naming it."""
+    renewal, so its end is a ``renewed`` event naming it. ``invalidated`` and
+    ``lifted``: (when, by whom) an employer's policy suspended the grant, and
+    lifted a suspension."""
     events = [ConsentEvent("renewed" if grant.renews else "given", grant.created,
                            grant.holder)]
     events += [ConsentEvent("invalidated", at, by) for at, by in invalidated]
+    events += [ConsentEvent("lifted", at, by) for at, by in lifted]
     if withdrawn is not None and renewed_by is not None:
         events.append(ConsentEvent("renewed", withdrawn, grant.holder, renewed_by))
     elif withdrawn is not None:

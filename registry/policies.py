@@ -8,7 +8,8 @@ disclosure is kept but shown to no organisation other than that employer, and to
 it only when the grant's audience contains it (``registry.suspension`` says why);
 when a later policy of the employer allows the grant again, the suspension is
 lifted and the disclosure is shown to its whole audience again, without the holder
-publishing anew. The grant stays the holder's throughout: withdrawal, expiry and
+publishing anew; the notice records when (``Notice.lifted``), for the holder's
+consent history. The grant stays the holder's throughout: withdrawal, expiry and
 erasure end a suspended disclosure as they end any other.
 
 What the employer sees of all this is its own policy and nothing else: not how many
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable, Mapping
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from consent import (
     Audience,
@@ -69,11 +70,16 @@ class Notice:
     organisation: str
     reason: str
     created: datetime
+    # When a later policy of the organisation lifted the suspension, if it did.
+    lifted: datetime | None = None
 
     def to_json(self) -> dict:
-        return {"type": "GrantSuspended", "grant": self.grant_id,
-                "organisation": self.organisation, "reason": self.reason,
-                "created": format_time(self.created)}
+        shown = {"type": "GrantSuspended", "grant": self.grant_id,
+                 "organisation": self.organisation, "reason": self.reason,
+                 "created": format_time(self.created)}
+        if self.lifted is not None:
+            shown["lifted"] = format_time(self.lifted)
+        return shown
 
 
 class Policies:
@@ -195,7 +201,8 @@ class Policies:
             NOTICE.c.id)
         with transaction(self._engine) as conn:
             rows = conn.execute(query).all()
-        return [Notice(r.grant_id, r.organisation, r.reason, r.created) for r in rows]
+        return [Notice(r.grant_id, r.organisation, r.reason, r.created, r.lifted)
+                for r in rows]
 
     def declare_basis(self, organisation: str, purpose: str, basis: str,
                       now: datetime) -> None:
@@ -269,6 +276,8 @@ class Policies:
             reason = policy.refusal(audience, self._geo)
             if reason is None and row.suspended_by == policy.organisation:
                 lift(conn, row.id, audience)
+                _record_lift(conn, row.holder_did, row.grant_id,
+                             policy.organisation, now)
             elif reason is not None and row.suspended_by is None:
                 suspend(conn, row.id, policy.organisation, audience, self._geo)
                 conn.execute(insert(NOTICE).values(
@@ -296,6 +305,18 @@ def _retraction(audience: Audience, employer: str | None,
     return named, (f"the grant's audience is employer {named}, and the Workcontext "
                    f"{now_named} now: a grant to an employer does not follow the "
                    "holder to another")
+
+
+def _record_lift(conn: Connection, holder_did: str, grant_id: str,
+                 organisation: str, now: datetime) -> None:
+    """Mark the notice of the suspension just lifted: the newest of the grant's
+    notices from ``organisation`` not lifted yet (a grant suspended again after
+    a lift has a notice per suspension)."""
+    newest = select(func.max(NOTICE.c.id)).where(
+        NOTICE.c.holder_did == holder_did, NOTICE.c.grant_id == grant_id,
+        NOTICE.c.organisation == organisation, NOTICE.c.lifted.is_(None)
+    ).scalar_subquery()
+    conn.execute(update(NOTICE).where(NOTICE.c.id == newest).values(lifted=now))
 
 
 def _without_org(body: str) -> dict:

@@ -1,6 +1,7 @@
 """Tables for what organisations declare about consent: employer policies on
 audiences, each organisation's own legal basis per purpose, and the notices that
-tell a holder a policy change suspended one of their grants.
+tell a holder a policy change suspended one of their grants (and when a later one
+lifted the suspension).
 
 None of these tables holds a field value. A notice names a holder (by did) and a
 grant, and is read only by that holder.
@@ -45,6 +46,9 @@ class PolicyNotice(SQLModel, table=True):
     organisation: str = Field(max_length=40)
     reason: str = Field(max_length=500)
     created: datetime
+    # When a later policy of ``organisation`` lifted the suspension (None: not
+    # lifted, or a retraction, which nothing lifts).
+    lifted: Optional[datetime] = None
 
 
 POLICY_TABLE_NAMES = ("employer_policy", "legal_basis", "policy_notice")

@@ -2,7 +2,8 @@
 ISO/IEC TS 27560 records of every event and the signed receipts that hold them.
 
 The pod knows the grants and withdrawals; the registry knows the receiving
-organisations' declared legal bases and the suspensions an employer's policy caused.
+organisations' declared legal bases and the suspensions an employer's policy caused
+and lifted.
 This composition reads both; neither side learns anything from the other here.
 """
 
@@ -44,9 +45,12 @@ def receipt_key(system: System) -> HolderKey:
 def history(system: System, pod: UnlockedPod, now: datetime) -> list[GrantHistory]:
     """Every grant the holder ever made, oldest first, with what happened to it."""
     suspended: dict[str, list[tuple[datetime, str]]] = {}
+    lifted: dict[str, list[tuple[datetime, str]]] = {}
     for notice in system.registry.policies.notices(pod.did):
-        suspended.setdefault(notice.grant_id, []).append(
-            (notice.created, _iri(system, notice.organisation)))
+        by = _iri(system, notice.organisation)
+        suspended.setdefault(notice.grant_id, []).append((notice.created, by))
+        if notice.lifted is not None:
+            lifted.setdefault(notice.grant_id, []).append((notice.lifted, by))
     out = []
     records = pod.grants()
     for record in records:
@@ -54,7 +58,8 @@ def history(system: System, pod: UnlockedPod, now: datetime) -> list[GrantHistor
                      if record.withdrawn else None)
         renewed_by = successor(records, record) if withdrawn else None
         events = grant_events(record.grant, withdrawn,
-                              suspended.get(record.grant.id, ()), now, renewed_by)
+                              suspended.get(record.grant.id, ()), now, renewed_by,
+                              lifted.get(record.grant.id, ()))
         out.append(GrantHistory(record.grant, record.is_live(now), events))
     return sorted(out, key=lambda h: h.grant.created)
 

@@ -148,6 +148,23 @@ def test_a_renewal_and_a_suspension_appear_in_the_history():
     assert consent_record(renewal, events[0])["renews"] == GRANT.id
 
 
+def test_a_lifted_suspension_appears_in_the_history_after_the_suspension():
+    suspended = (NOW + timedelta(hours=3), "urn:employer")
+    lifted = (NOW + timedelta(hours=5), "urn:employer")
+
+    events = grant_events(GRANT, None, [suspended], NOW + timedelta(days=1),
+                          lifted=[lifted])
+
+    assert [(e.status, e.at) for e in events] == [
+        ("given", GRANT.created), ("invalidated", suspended[0]),
+        ("lifted", lifted[0])]
+    shown = consent_record(GRANT, events[-1])
+    assert shown["consentStatus"] == "dpv:ConsentGiven"
+    assert shown["indicatedBy"] == "urn:employer"
+    VALIDATOR.validate(consent_receipt([consent_record(GRANT, e) for e in events],
+                                       OPERATOR, NOW))
+
+
 def test_a_receipt_holds_the_records_conforms_and_verifies():
     receipt = consent_receipt([record("given"), record("withdrawn")], OPERATOR, NOW)
 

@@ -5,6 +5,8 @@ audience names."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from consent import (
@@ -13,6 +15,7 @@ from consent import (
     AudienceRefusedByEmployer,
     EmployerPolicy,
     InvalidAudience,
+    format_time,
     sign_document,
 )
 from registry import UnknownEmployer
@@ -133,3 +136,20 @@ def test_a_disclosure_naming_an_unknown_employer_is_refused(system):
 
     with pytest.raises(UnknownEmployer):
         system.registry.receive_disclosure(forged, NOW)
+
+
+def test_lifting_a_suspension_is_recorded_on_its_notice_for_the_holder(system):
+    pooled = signed_grant(KEY, ["skills"], to=POOL)
+    system.registry.receive_disclosure(disclosure(KEY, pooled, 1), NOW)
+    system.registry.policies.set_policy(NO_POOL, NOW)
+    later = NOW + timedelta(hours=2)
+
+    system.registry.policies.set_policy(EVERYTHING, later)
+
+    [notice] = system.registry.policies.notices(KEY.did)
+    assert (notice.created, notice.lifted) == (NOW, later)
+    assert notice.to_json()["lifted"] == format_time(later)
+    system.registry.policies.set_policy(NO_POOL, later + timedelta(hours=1))
+    first, second = system.registry.policies.notices(KEY.did)
+    assert (first.lifted, second.lifted) == (later, None)
+    assert "lifted" not in second.to_json()

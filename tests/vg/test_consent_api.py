@@ -92,6 +92,29 @@ def test_a_stricter_policy_suspends_grants_and_the_holder_is_told(api):
     assert [g["suspended"] for i, g in listed.items() if i != pooled] == [False]
 
 
+def test_a_lifted_suspension_shows_in_the_history_notices_and_records(api):
+    skills = _skills(api)
+    _, holder = _holder(api, skills)
+    pooled = _grant(api, holder, ["skills"], audience=POOL)
+    utrecht = _key(api, UTRECHT)
+    api.put("/api/v1/organisatie/toestemmingsbeleid", json=NO_POOL, headers=utrecht)
+
+    api.put("/api/v1/organisatie/toestemmingsbeleid", json=ALL, headers=utrecht)
+
+    history = api.get("/api/v1/pod/toestemmingen/historie", headers=holder).json()
+    [item] = [h for h in history if h["grant"]["id"] == pooled]
+    assert [e["status"] for e in item["events"]] == ["given", "invalidated", "lifted"]
+    suspended, lifted = item["events"][1:]
+    assert lifted["by"] == suspended["by"]
+    [notice] = api.get("/api/v1/pod/toestemmingen/meldingen", headers=holder).json()
+    assert notice["lifted"] == lifted["at"]
+    records = api.get("/api/v1/pod/toestemmingen/records", headers=holder).json()
+    mine = [r for r in records if r["grant"] == pooled]
+    assert [r["consentStatus"] for r in mine] == [
+        "dpv:ConsentGiven", "dpv:ConsentInvalidated", "dpv:ConsentGiven"]
+    assert mine[-1]["indicatedAt"] == lifted["at"]
+
+
 # No pool and no province: refuses a grant to another province, which the
 # employer is not in the audience of (it is shown what its policy suspended of
 # a grant whose audience it is in, tests/vg/api/test_policy_probe.py).

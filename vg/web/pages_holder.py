@@ -243,9 +243,10 @@ def _consent_page(request, pod, system, now, status=200, error=None,
                   detail=None) -> Response:
     lang = lang_of(request)
     suspended = system.registry.policies.suspended(pod.did)
+    lifted = _lifted_suspensions(system, pod.did)
     employer = employer_code(system.reference, pod.workcontext())
     grants = [_grant_view(system.reference, r, now, r.grant.id in suspended, lang,
-                          employer) for r in pod.grants()]
+                          employer, lifted.get(r.grant.id, [])) for r in pod.grants()]
     live = [g for g in grants if g["live"]]
     return page(request, "holder_consent.html", status=status, live=live,
                 still_shown=[g for g in grants if g["pending"] and g["in_period"]],
@@ -261,15 +262,29 @@ def _consent_page(request, pod, system, now, status=200, error=None,
                 error=error, detail=detail)
 
 
+def _lifted_suspensions(system, did: str) -> dict[str, list[tuple]]:
+    """By grant id, (suspended, lifted) of each suspension a later policy of the
+    employer lifted, oldest first: the consent history shows them too
+    (``consent_flows.history``)."""
+    lifted: dict[str, list[tuple]] = {}
+    for notice in system.registry.policies.notices(did):
+        if notice.lifted is not None:
+            lifted.setdefault(notice.grant_id, []).append(
+                (notice.created, notice.lifted))
+    return lifted
+
+
 def _label(item, lang: str) -> str:
     return item.label_nl if lang == "nl" else item.label_en
 
 
 def _grant_view(reference, record, now, suspended: bool, lang: str,
-                employer: str | None = None) -> dict:
+                employer: str | None = None, lifted: list[tuple] | None = None
+                ) -> dict:
     grant = record.grant
     audience = grant.audience
     return {"uuid": grant.id.removeprefix("urn:uuid:"),
+            "lifted": lifted or [],
             "audience": _audience_text(reference, grant.audience.to_json(), lang),
             "purposes": [_label(PURPOSES[p], lang) for p in grant.purposes
                          if p in PURPOSES],

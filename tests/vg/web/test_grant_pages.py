@@ -4,12 +4,14 @@ signed receipts of consent, from the consent page."""
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import text
 
-from consent import verify_receipt
+from consent import KINDS, EmployerPolicy, verify_receipt
 from vg.web.i18n import catalogue
+from tests.factories import UTRECHT
 from tests.vg.web.test_web_pages import app, grant_count, signed_in_holder  # noqa: F401
 
 GRANT = {"publiek": "employer_and_neighbours", "doel": "matching",
@@ -218,3 +220,29 @@ def test_a_new_employer_suspends_a_grant_to_the_former_one_and_the_page_says_why
     assert nl["notice.saved-suspended"] in page
     assert nl["consent.suspended_employer"] in page
     assert nl["consent.none"] in page  # nothing live any more
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_a_lifted_suspension_shows_on_the_grant_in_either_language(
+        app, lang):  # noqa: F811
+    holder, token = signed_in_holder(app)
+    granted(holder, token)  # employer and neighbours of Utrecht
+    policies = app.state.system.registry.policies
+    narrow = frozenset(KINDS) - {"employer_and_neighbours"}
+    policies.set_policy(EmployerPolicy(UTRECHT, narrow), NOW_PAGE)
+    assert catalogue("nl")["consent.suspended"] in holder.get(
+        "/mijn/toestemmingen").text
+
+    policies.set_policy(EmployerPolicy(UTRECHT, frozenset(KINDS)), LIFTED_PAGE)
+
+    holder.post("/taal", data={"csrf": token, "taal": lang,
+                               "terug": "/mijn/toestemmingen"})
+    page = holder.get("/mijn/toestemmingen").text
+    words = catalogue(lang)
+    assert words["consent.suspended"] not in page
+    assert words["consent.lifted_on"] in page
+    assert {"nl": "14 maart 2027", "en": "14 March 2027"}[lang] in page
+
+
+NOW_PAGE = datetime(2027, 3, 1, 9, 0, tzinfo=timezone.utc)
+LIFTED_PAGE = datetime(2027, 3, 14, 9, 0, tzinfo=timezone.utc)
