@@ -63,6 +63,27 @@ class Policy:
         return now + min(self.longest, 2.0 ** (beyond - 1)) if beyond > 0 else now
 
 
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """What ``claim`` answered: refused, the moment the key's block ends
+    (nothing counted); else the count it made and the key's (count, last,
+    blocked_until) before it (None: nothing counted), for ``unclaim``."""
+
+    blocked_until: float | None
+    count: int = 0
+    before: tuple[int, float, float] | None = None
+
+    def undone(self, count: int) -> tuple[int, float | None, float | None] | None:
+        """The key's (count, last, blocked_until) once this claim is given back,
+        from its ``count`` now (None in the result: leave as it is; None for all:
+        no count left). With no claim since this one, what it was before: a
+        request that created nothing does not lengthen the back-off. After
+        another claim, one less and the back-off that claim set: it stands."""
+        if count == self.count:
+            return self.before
+        return (count - 1, None, None) if count > 1 else None
+
+
 class Failures(Protocol):
     """Where a pod's failed sign-ins are counted."""
 
@@ -125,28 +146,35 @@ class MemoryFailures:
         with self._guard:
             self._failures.pop(pod_id, None)
 
-    def claim(self, key: str, now: float, policy: Policy) -> float | None:
-        """Count one for ``key`` unless it is blocked: None when counted, else
-        the moment the block ends. One step, under the lock."""
+    def claim(self, key: str, now: float, policy: Policy) -> Claim:
+        """Count one for ``key`` unless it is blocked. One step, under the lock."""
         with self._guard:
             until = self._blocked(key, now, policy)
             if until is not None:
-                return until
+                return Claim(until)
+            failures = self._failures.get(key)
+            before = None
+            if failures is not None and now - failures.last <= policy.forget_after:
+                before = (failures.count, failures.last, failures.blocked_until)
             self._count(key, now, policy)
-        return None
+            return Claim(None, self._failures[key].count, before)
 
-    def unclaim(self, key: str, policy: Policy) -> None:
-        """Give back one count of ``key`` (what it claimed created nothing)."""
+    def unclaim(self, key: str, claim: Claim) -> None:
+        """Give back the count ``claim`` took (what it claimed created nothing)."""
         with self._guard:
             failures = self._failures.get(key)
             if failures is None:
                 return
-            failures.count -= 1
-            if failures.count <= 0:
+            after = claim.undone(failures.count)
+            if after is None:
                 del self._failures[key]
                 return
-            failures.blocked_until = policy.blocked_until(failures.count,
-                                                          failures.last)
+            count, last, until = after
+            failures.count = count
+            if last is not None:
+                failures.last = last
+            if until is not None:
+                failures.blocked_until = until
 
 
 class SharedFailures:
@@ -184,36 +212,35 @@ class SharedFailures:
             self._count(db, pod_id, now, policy)
             db.execute("COMMIT")
 
-    def claim(self, key: str, now: float, policy: Policy) -> float | None:
-        """Count one for ``key`` unless it is blocked: None when counted, else
-        the moment the block ends. The read and the count are one IMMEDIATE
-        transaction, which holds the file's write lock from its start: another
-        worker's claim waits for it and reads what it counted."""
+    def claim(self, key: str, now: float, policy: Policy) -> Claim:
+        """Count one for ``key`` unless it is blocked. The read and the count are
+        one IMMEDIATE transaction, which holds the file's write lock from its
+        start: another worker's claim waits for it and reads what it counted."""
         with closing(self._connect()) as db:
             db.execute("BEGIN IMMEDIATE")
             self._forget(db, now, policy)
-            row = db.execute("SELECT blocked_until FROM failure WHERE pod_id = ?",
-                             (key,)).fetchone()
-            if row is not None and now < row[0]:
+            before = db.execute("SELECT count, last, blocked_until FROM failure "
+                                "WHERE pod_id = ?", (key,)).fetchone()
+            if before is not None and now < before[2]:
                 db.execute("ROLLBACK")
-                return row[0]
+                return Claim(before[2])
             self._count(db, key, now, policy)
             db.execute("COMMIT")
-        return None
+        return Claim(None, (before[0] if before else 0) + 1, before)
 
-    def unclaim(self, key: str, policy: Policy) -> None:
-        """Give back one count of ``key`` (what it claimed created nothing)."""
+    def unclaim(self, key: str, claim: Claim) -> None:
+        """Give back the count ``claim`` took (what it claimed created nothing)."""
         with closing(self._connect()) as db:
             db.execute("BEGIN IMMEDIATE")
-            row = db.execute("SELECT count, last FROM failure WHERE pod_id = ?",
+            row = db.execute("SELECT count FROM failure WHERE pod_id = ?",
                              (key,)).fetchone()
-            if row is not None and row[0] <= 1:
+            after = claim.undone(row[0]) if row is not None else None
+            if row is not None and after is None:
                 db.execute("DELETE FROM failure WHERE pod_id = ?", (key,))
-            elif row is not None:
-                db.execute("UPDATE failure SET count = ?, blocked_until = ? "
-                           "WHERE pod_id = ?",
-                           (row[0] - 1, policy.blocked_until(row[0] - 1, row[1]),
-                            key))
+            elif after is not None:
+                db.execute("UPDATE failure SET count = ?, last = coalesce(?, last), "
+                           "blocked_until = coalesce(?, blocked_until) "
+                           "WHERE pod_id = ?", (*after, key))
             db.execute("COMMIT")
 
     @staticmethod

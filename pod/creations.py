@@ -10,12 +10,12 @@ address (the command line, a pod in this process) is not counted.
 
 A creation is checked and counted in one step before anything is written
 (``creating``), and the count is given back when the creation fails or creates
-nothing. Checked before and counted after, every request of a client already
-under way when it reached the bound got through: as many more as the server has
-request threads, times its workers. Counted first, a request refused while
-another one's creation is under way may have been refused for a creation that
-then did not happen; the bound errs on the side of refusing. Kept in a
-``SharedFailures`` file, every worker of a server counts a client once.
+nothing, leaving the back-off as it was. Checked before and counted after, every
+request of a client already under way when it reached the bound got through: as
+many more as the server has request threads, times its workers. Counted first, a
+request refused while another one's creation is under way may have been refused
+for a creation that then did not happen; the bound errs on the side of refusing.
+Kept in a ``SharedFailures`` file, every worker of a server counts a client once.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterator, Protocol
 
-from .attempts import MemoryFailures, Policy
+from .attempts import Claim, MemoryFailures, Policy
 from .errors import TooManyCreated
 
 
@@ -36,10 +36,10 @@ class Counts(Protocol):
     #: the clock its times are on: a file shared by processes needs the wall clock
     clock: Callable[[], float]
 
-    def claim(self, key: str, now: float, policy: Policy) -> float | None:
+    def claim(self, key: str, now: float, policy: Policy) -> Claim:
         ...
 
-    def unclaim(self, key: str, policy: Policy) -> None:
+    def unclaim(self, key: str, claim: Claim) -> None:
         ...
 
 
@@ -70,13 +70,13 @@ class Creations:
             yield creation
             return
         now = self._clock()
-        until = self._counts.claim(client, now, self.policy)
-        if until is not None:
-            raise TooManyCreated(math.ceil(until - now))
+        claim = self._counts.claim(client, now, self.policy)
+        if claim.blocked_until is not None:
+            raise TooManyCreated(math.ceil(claim.blocked_until - now))
         try:
             yield creation
         except BaseException:
-            self._counts.unclaim(client, self.policy)
+            self._counts.unclaim(client, claim)
             raise
         if not creation.created:
-            self._counts.unclaim(client, self.policy)
+            self._counts.unclaim(client, claim)

@@ -122,3 +122,29 @@ def test_two_worker_processes_sharing_the_file_get_no_more_through_than_the_boun
 
     assert [w.exitcode for w in workers] == [0, 0]
     assert admitted.value == AT_ONCE
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["memory", "file"])
+def test_a_request_that_creates_nothing_leaves_the_back_off_as_it_was(
+        shared: bool, tmp_path: Path):
+    clock = Clock()
+    counts = SharedFailures(tmp_path / "creations.sqlite") if shared else None
+    bound = Creations(free=1, counts=counts, clock=clock)
+    for _ in range(2):
+        assert try_create(bound, "10.0.0.1", None)
+    assert not try_create(bound, "10.0.0.1", None)  # waits a second
+    clock.now += 2
+
+    with bound.creating("10.0.0.1") as creation:
+        creation.created = False  # a grant published again
+
+    assert try_create(bound, "10.0.0.1", None)
+    assert not try_create(bound, "10.0.0.1", None)
