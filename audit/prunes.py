@@ -131,9 +131,9 @@ def first_unsigned(conn: Connection, tables: AuditTables, start: int, end: int,
     append costs), and no table written behind the log, which a log at an
     earlier revision lacks, is needed. Known shortcoming: the first checkpoint
     after a long time without one reads all the access records since, under
-    the head's lock (some 0.3 s a million on this machine, estimated); an index
-    on the actor would make it constant and cost every append a page of its
-    commit (``audit.tables``)."""
+    the head's lock: on SQLite 0.7 ms of CPU for 5,080 (a log of 55,880
+    records), so some 0.15 s a million; an index on the actor would make it
+    constant and cost every append a page of its commit (``audit.tables``)."""
     access = tables.access
     stmt = select(access).where(access.c.idx >= start, access.c.idx < end,
                                 access.c.actor == PRUNE_ACTOR).order_by(access.c.idx)
