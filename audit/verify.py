@@ -18,9 +18,10 @@ Pruned records (retention) are covered by their kept leaf hashes, and the pruned
 prefix by the prune records: the head's count of pruned records is trusted only
 where the last prune record the log keeps cuts, signed with the log's key or,
 written before prune records were signed, inside a signed checkpoint that
-matches the rebuilt tree (``_check_prunes``, ``audit.prunes``). The tables written behind the log from the records (the
-subjects index, the entries' and the access records' keys) must hold exactly the
-records below their mark (``_check_indexes``).
+matches the rebuilt tree (``_check_prunes``, ``audit.prunes``). The tables
+written behind the log from the records (the subjects index, the entries' and
+the access records' keys) must hold exactly the records below their mark
+(``_check_indexes``).
 
 It streams, so memory stays flat (plus one hash per 256 leaves), but runs in one
 thread at some ten to twenty thousand records a second (bench/results/audit.json): a
