@@ -5,7 +5,9 @@
     │   └── AuditAppendFailed   503 audit-unavailable   (count: records not logged)
     ├── CheckpointRefused       500 checkpoint-refused  (size: the head is not
     │                                                    consistent with the last
-    │                                                    signed checkpoint)
+    │                                                    signed checkpoint, or
+    │                                                    unsigned_prune: it holds
+    │                                                    an unsigned prune record)
     ├── InvalidAuditEntry       500 invalid-audit-entry (field)
     ├── InvalidAuditQuery       400 invalid-audit-query (parameter)
     ├── InvalidCheckpoint       400 invalid-checkpoint  (a checkpoint or proof that
@@ -46,16 +48,23 @@ class AuditAppendFailed(AuditUnavailable):
 
 
 class CheckpointRefused(AuditError):
-    """The stored tree is not consistent with the last signed checkpoint: signing
-    would publish a fork, so nothing is signed (someone changed the log)."""
+    """The stored tree is not consistent with the last signed checkpoint (signing
+    would publish a fork), or holds a prune record the log's key did not sign
+    since it (signing would vouch for it, ``audit.prunes``): nothing is signed
+    (someone changed the log)."""
 
     status = 500
     code = "checkpoint-refused"
 
-    def __init__(self, size: int):
-        super().__init__(f"the tree of size {size} is not consistent with the last "
-                         "signed checkpoint; run verify")
+    def __init__(self, size: int, unsigned_prune: int | None = None):
+        if unsigned_prune is None:
+            why = "is not consistent with the last signed checkpoint"
+        else:  # signing would vouch for the prune (``audit.prunes``)
+            why = (f"holds a prune record at {unsigned_prune} that is not signed "
+                   "with the log's key")
+        super().__init__(f"the tree of size {size} {why}; run verify")
         self.size = size
+        self.unsigned_prune = unsigned_prune
 
 
 class InvalidAuditEntry(AuditError):

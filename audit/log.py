@@ -115,7 +115,6 @@ see the newest records), a change of design with its own crash tests.
 from __future__ import annotations
 
 import base64
-import secrets
 import threading
 import weakref
 from collections import OrderedDict
@@ -129,9 +128,9 @@ from typing import Any, NamedTuple, TypeVar
 from sqlalchemy import Connection, Engine, delete, event, select, true, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from audit import merkle, migrate, proof_reads, tiles
+from audit import merkle, migrate, proof_reads, prunes, tiles
 from audit.overlap import Helper, Overlapped
-from audit.entry import AccessRecord, AuditEntry, Record, from_epoch_ms, iso_ms
+from audit.entry import AccessRecord, AuditEntry, Record, iso_ms
 from audit.entry import to_epoch_ms
 from audit.errors import (
     AuditAppendFailed,
@@ -670,7 +669,9 @@ class MerkleLog:
     def checkpoint(self, now: datetime) -> str:
         """The signed checkpoint of the current head: the stored one if the tree has
         not grown since, else a new one, signed only after a consistency proof from
-        the last signed checkpoint verified against the stored hashes.
+        the last signed checkpoint verified against the stored hashes, and only
+        if every prune record appended since carries the key's signature (a
+        checkpoint over one that does not would vouch for it, ``audit.prunes``).
 
         The stored one is found by one read, with no lock and no commit: a
         checkpoint of the head's size and root is that tree's, however long ago it
@@ -697,6 +698,11 @@ class MerkleLog:
             if last is not None:
                 self._check_consistent(conn, last.size, bytes.fromhex(last.root_hash),
                                        size, root)
+            unsigned = prunes.first_unsigned(conn, self._tables,
+                                             0 if last is None else last.size, size,
+                                             self._signer.verifier)
+            if unsigned is not None:
+                raise CheckpointRefused(size, unsigned_prune=unsigned)
             text = Checkpoint(self._signer.name, size, root).text()
             note = self._signer.sign(text + f"timestamp {iso_ms(now)}\n")
             conn.execute(table.insert().values(
@@ -979,7 +985,8 @@ class MerkleLog:
             conn.execute(delete(table).where(table.c.idx < cutoff))
         head = self._tables.head
         conn.execute(update(head).where(head.c.id == _HEAD_ID).values(pruned=cutoff))
-        record = prune_record(size, cutoff, before_ms, deleted, now, self._signer)
+        record = prunes.prune_record(size, cutoff, before_ms, deleted, now,
+                                     self._signer)
         self._append_locked(conn.connection.dbapi_connection, [_Waiter([record])])
         return deleted
 
@@ -1054,35 +1061,3 @@ def _on_writer_of(log: MerkleLog) -> Any:
         return found._on_writer(batch)
 
     return on_writer
-
-
-PRUNE_ACTOR = "system:retention"
-
-
-def prune_record(index: int, cutoff: int, before_ms: int, deleted: int,
-                 now: datetime, signer: Signer | None) -> AccessRecord:
-    """The access record of a prune, to be appended at ``index``: its ``target``
-    says where the cut lies and before when every pruned record was made, and
-    ``verify`` accepts a pruned prefix only from such a record. Its ``reason``
-    carries the log key's signature over both (``prune_statement``): anyone who
-    can write the tables can append a record and recompute every hash, only the
-    key holder can sign."""
-    now = from_epoch_ms(to_epoch_ms(now))  # as the record stores it: UTC, in ms
-    target = (f"records before index {cutoff}, made before "
-              f"{iso_ms(from_epoch_ms(before_ms))}")
-    reason = "retention period of the audit log passed"
-    if signer is not None:
-        note = signer.sign(prune_statement(signer.name, index, target, now))
-        reason += f"; signed by {signer.name} {note.rsplit(' ', 1)[1].strip()}"
-    return AccessRecord(
-        trace_id=secrets.token_hex(16), span_id=secrets.token_hex(8), occurred_at=now,
-        actor=PRUNE_ACTOR, organisation="platform", role="system",
-        action="prune", target=target, result="pruned", origin="system",
-        subjects=deleted, reason=reason)
-
-
-def prune_statement(origin: str, index: int, target: str, when: datetime) -> str:
-    """The text a prune record's signature covers: the log, the record's place in
-    it, the cut and the time, so a signature can not be moved to another record."""
-    return (f"{origin}\nprune record {index}\n{target}\n"
-            f"at {iso_ms(when)}\n")

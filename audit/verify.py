@@ -16,10 +16,12 @@ append grows from it). A stored value that can not even be read (not hex, not a
 number) is reported as tampering with the log, not as a database out of reach.
 Pruned records (retention) are covered by their kept leaf hashes, and the pruned
 prefix by the prune records: the head's count of pruned records is trusted only
-where the last prune record the log keeps cuts, signed with the log's key
-(``_check_prunes``). The tables written behind the log from the records (the
-subjects index, the entries' and the access records' keys) must hold exactly the
-records below their mark (``_check_indexes``).
+where the last prune record the log keeps cuts, signed with the log's key or,
+written before prune records were signed, inside a signed checkpoint that
+matches the rebuilt tree (``_check_prunes``, ``audit.prunes``). The tables
+written behind the log from the records (the subjects index, the entries' and
+the access records' keys) must hold exactly the records below their mark
+(``_check_indexes``).
 
 It streams, so memory stays flat (plus one hash per 256 leaves), but runs in one
 thread at some ten to twenty thousand records a second (bench/results/audit.json): a
@@ -30,10 +32,7 @@ is not there yet.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import heapq
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -47,14 +46,12 @@ from audit import merkle, tiles
 from audit.entry import AccessRecord, AuditEntry, iso_ms
 from audit.errors import AuditError, AuditUnavailable, InvalidAuditEntry
 from audit.errors import InvalidCheckpoint
-from audit.log import PRUNE_ACTOR, Head, MerkleLog, prune_statement
+from audit.log import Head, MerkleLog
+from audit.prunes import PRUNE_ACTOR, NotAPrune, read_cut, signed_by
 from audit.note import Checkpoint, NoteError, Verifier, open_checkpoint
 from audit.tables import decode
 
 _BATCH = 5000
-_PRUNE_TARGET = re.compile(
-    r"records before index (0|[1-9][0-9]{0,18}), made before (\S+)")
-_PRUNE_SIGNATURE = re.compile(r"; signed by (\S+) ([A-Za-z0-9+/=]+)\Z")
 
 
 @dataclass(frozen=True)
@@ -102,7 +99,8 @@ def verify_log(log: MerkleLog, checkpoint: str | None = None,
             _check_tile_nodes(log, conn)
             _check_indexes(log, conn, head)
         _check_checkpoints(walk, signed)
-        _check_prunes(walk.prunes, head.pruned, verifier, retention)
+        _check_prunes(walk.prunes, head.pruned, verifier, retention,
+                      max((size for size, _ in signed), default=0))
     except _Bad as bad:
         return VerifyReport(False, walk.good, walk.root().hex(), walk.pruned,
                             len(signed), bad.index, bad.problem)
@@ -382,22 +380,28 @@ def _check_indexes(log: MerkleLog, conn: Connection, head: Head) -> None:
 
 
 def _check_prunes(prunes: list[tuple[int, AccessRecord]], pruned: int,
-                  verifier: Verifier | None, retention: timedelta | None) -> None:
+                  verifier: Verifier | None, retention: timedelta | None,
+                  vouched: int) -> None:
     """Every pruned prefix is one that retention made: the last prune record the
-    log keeps cuts exactly where the head says, each one was signed with the log's
-    key (when there is one) and cuts further than the one before, and with
-    ``retention`` none deleted records younger than that at its time. A prune
-    record may itself be pruned by a later prune; the later one vouches for it."""
+    log keeps cuts exactly where the head says, each one cuts further than the
+    one before, and with ``retention`` none deleted records younger than that at
+    its time. With the log's key each one was signed with it, or, written before
+    prune records were signed, lies inside a signed checkpoint that matched the
+    tree (of ``vouched`` leaves, ``audit.prunes``). A prune record may itself be
+    pruned by a later prune; the later one vouches for it."""
     last, at = 0, 0
     for index, record in prunes:
-        cutoff, before = _read_prune(index, record, verifier)
+        cutoff, before = _read_prune(index, record, verifier, vouched)
         if cutoff > index:
             raise _Bad(index, f"the prune record at {index} claims the records "
                        f"before index {cutoff}, beyond itself")
         if cutoff <= last:
             raise _Bad(index, f"the prune record at {index} cuts at {cutoff}, "
                        f"where the log was cut already (at {last})")
-        if retention is not None and before > record.occurred_at - retention:
+        # A prune record written before they named a time can not be held to
+        # the retention: the records that would tell are the ones it deleted.
+        if (retention is not None and before is not None
+                and before > record.occurred_at - retention):
             raise _Bad(index, f"the prune record at {index} deleted records made "
                        f"up to {iso_ms(before)}, within the retention period of "
                        f"{retention.days} days at its time "
@@ -412,39 +416,23 @@ def _check_prunes(prunes: list[tuple[int, AccessRecord]], pruned: int,
                    f"prune record at {at} pruned the records before index {last}")
 
 
-def _read_prune(index: int, record: AccessRecord, verifier: Verifier | None
-                ) -> tuple[int, datetime]:
-    """The cut and the time of a prune record, its signature checked."""
-    target = _PRUNE_TARGET.fullmatch(record.target)
-    signed = _PRUNE_SIGNATURE.search(record.reason)
-    if (target is None or (record.action, record.result, record.origin,
-                           record.organisation, record.role)
-            != ("prune", "pruned", "system", "platform", "system")):
+def _read_prune(index: int, record: AccessRecord, verifier: Verifier | None,
+                vouched: int) -> tuple[int, datetime | None]:
+    """The cut and the time of a prune record, its signature checked, or its
+    place inside a signed checkpoint where it has none."""
+    try:
+        cut = read_cut(record)
+    except NotAPrune as exc:
+        if exc.timeless:
+            raise _Bad(index, f"the prune record at {index} names no valid time"
+                       ) from None
         raise _Bad(index, f"entry {index} names the retention as its actor but "
-                   "is no prune record (forged)")
-    if verifier is not None and not _signed_prune(index, record, signed, verifier):
+                   "is no prune record (forged)") from None
+    if (verifier is not None and not signed_by(verifier, index, record)
+            and index >= vouched):
         raise _Bad(index, f"the prune record at {index} is not signed with the "
-                   "log's key (forged)")
-    try:
-        before = datetime.fromisoformat(target.group(2).replace("Z", "+00:00"))
-    except ValueError:
-        before = None
-    if before is None or before.utcoffset() is None:
-        raise _Bad(index, f"the prune record at {index} names no valid time")
-    return int(target.group(1)), before
-
-
-def _signed_prune(index: int, record: AccessRecord, signed: Any,
-                  verifier: Verifier) -> bool:
-    if signed is None or signed.group(1) != verifier.name:
-        return False
-    try:
-        raw = base64.b64decode(signed.group(2), validate=True)
-    except binascii.Error:
-        return False
-    statement = prune_statement(verifier.name, index, record.target,
-                                record.occurred_at)
-    return raw[:4] == verifier.id and verifier.verifies(statement.encode(), raw[4:])
+                   "log's key, and no signed checkpoint covers it (forged)")
+    return cut
 
 
 def _records(conn: Connection, log: MerkleLog, record_type: type) -> Iterator:
