@@ -135,9 +135,16 @@ def _skill_problems(spec: AssignmentSpec, reference) -> list[str]:
         problems.append(f"requiredSkills must name 1 to {MAX_SKILLS} ESCO skills")
     if len(spec.optional_skills) > MAX_SKILLS:
         problems.append(f"optionalSkills must name at most {MAX_SKILLS} ESCO skills")
-    for uri in (*spec.required_skills, *spec.optional_skills):
+    named = (*spec.required_skills, *spec.optional_skills)
+    for uri in named:
         if not reference.has_skill(uri):
             problems.append(f"{uri} is not a known ESCO skill")
+    # A skill named twice (in one list, or as required and optional) would be
+    # scored twice and stored as written; it is one requirement, said once.
+    twice = sorted({uri for uri in named if named.count(uri) > 1})
+    if twice:
+        problems.append("named more than once in requiredSkills and optionalSkills: "
+                        + ", ".join(twice))
     for uri, weight in spec.optional_weights.items():
         if uri not in spec.optional_skills or weight not in (1, 2, 3):
             problems.append("an optional skill's weight must be 1, 2 or 3 and name "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -40,9 +41,16 @@ def demo(holders: int = typer.Option(2000, min=10, max=100_000),
     from .demo import run_demo
 
     settings = load_settings(data_dir=data_dir, kdf_level="interactive")
+    # SIGTERM ends Python at once, without unwinding: the demo's worker processes
+    # would be left running. As an exception it stops them first (demo/run.py).
+    signal.signal(signal.SIGTERM, _stop)
     result = run_demo(settings, holders=holders, seed=seed, out=typer.echo)
     if not (result["audit_ok"] and result["withdrawn_candidate_gone"]):
         fail("the demo's checks failed (see above)")
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 @app.command()

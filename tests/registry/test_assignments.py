@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from registry import InvalidAssignment, InvalidTransition
-from tests.factories import NOW, UTRECHT, assignment, staff_requester
+from tests.factories import NOW, UTRECHT, assignment, skill_pool, staff_requester
 
 
 def test_a_new_assignment_keeps_every_requirement(system):
@@ -84,4 +84,22 @@ def test_a_period_outside_2000_to_2099_is_refused(system, start, end):
         assignment(system, requester, period_start=start, period_end=end)
 
     assert any("2000-01-01" in problem for problem in caught.value.problems)
+    assert system.registry.assignments.list(UTRECHT) == []
+
+
+@pytest.mark.parametrize("required, optional", [
+    ([0, 0], [2]),
+    ([0, 1], [2, 2]),
+    ([0, 1], [1, 2]),
+])
+def test_a_skill_named_twice_is_refused_since_it_would_score_twice(
+        system, required, optional):
+    pool = skill_pool()
+    requester = staff_requester(system)
+
+    with pytest.raises(InvalidAssignment) as caught:
+        assignment(system, requester, required_skills=tuple(pool[i] for i in required),
+                   optional_skills=tuple(pool[i] for i in optional))
+
+    assert any("more than once" in problem for problem in caught.value.problems)
     assert system.registry.assignments.list(UTRECHT) == []

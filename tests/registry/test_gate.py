@@ -301,7 +301,8 @@ def holders(draw, n: int, requester: str) -> Holder:
 def assignment_specs(draw) -> AssignmentSpec:
     required = draw(st.lists(st.sampled_from(SKILLS), min_size=1, max_size=3,
                              unique=True))
-    optional = draw(st.lists(st.sampled_from(SKILLS), max_size=2, unique=True))
+    optional = draw(st.lists(st.sampled_from(
+        [s for s in SKILLS if s not in required]), max_size=2, unique=True))
     low = draw(st.none() | st.integers(1, 5))
     high = draw(st.none() | st.integers(low or 1, 5))
     circles = ("national", "national", "own", "neighbours", "province", "corop",

@@ -98,6 +98,39 @@ def test_checkpoints_over_time_are_linked_by_a_consistency_proof(api):
                        [base64.b64decode(h) for h in body["hashes"]])
 
 
+def test_a_holder_links_two_views_of_their_entries_with_the_log_s_public_routes(api):
+    """A holder keeps the checkpoint of an earlier access view; to see that the log
+    only grew since, they fetch the verifier key, the current checkpoint and a
+    consistency proof with their own session, as an organisation does with a key."""
+    holder = _viewed(api)
+    first = api.get("/api/v1/pod/inzage", headers=holder).json()
+    _viewed(api)
+
+    vkey = api.get("/api/v1/auditlog/verificatiesleutel", headers=holder)
+    now = api.get("/api/v1/auditlog/checkpoint", headers=holder)
+    assert vkey.status_code == 200 and now.status_code == 200, now.text
+    verifier = Verifier.parse(vkey.text.strip())
+    assert vkey.text.strip() == first["verifierKey"]
+    old = open_checkpoint(first["checkpoint"], verifier)
+    new = open_checkpoint(now.text, verifier)
+    body = api.get(f"/api/v1/auditlog/consistentie?van={old.size}&tot={new.size}",
+                   headers=holder)
+    assert body.status_code == 200, body.text
+    verify_consistency(old.size, new.size, old.root, new.root,
+                       [base64.b64decode(h) for h in body.json()["hashes"]])
+
+
+@pytest.mark.parametrize("token", ["vgs_not-a-session", "vgk_not-a-key", None])
+def test_the_log_s_public_routes_still_need_a_key_or_a_live_session(api, token):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    for path in ("checkpoint", "verificatiesleutel", "consistentie?van=1&tot=1"):
+        answer = api.get(f"/api/v1/auditlog/{path}", headers=headers)
+        assert answer.status_code == 401, (path, answer.text)
+        assert answer.headers["content-type"] == "application/problem+json"
+    other = api.get("/api/v1/auditlog", headers=_viewed(api))
+    assert other.status_code == 401  # the log's rows stay the DPO's
+
+
 def test_proof_routes_reuse_the_checkpoint_while_the_log_has_not_grown(api):
     holder = _viewed(api)
     dpo = _key(api, UTRECHT, "dpo")

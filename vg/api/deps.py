@@ -114,8 +114,25 @@ async def get_holder_pod(
         pod.lock()
 
 
+def get_log_reader(
+        request: Request, system: SystemDep, now: NowDep,
+        key: Annotated[Credentials, Depends(organisation_key)],
+        session: Annotated[Credentials, Depends(holder_session)]) -> None:
+    """An organisation's key or a holder's live session: for the log's public
+    parts (checkpoint, verifier key, consistency proofs), which hold no personal
+    data. A holder keeps the checkpoint of an earlier access view and needs them to
+    see that the log only grew since (DESIGN.md invariant 7); the pod is not
+    opened for it."""
+    token = _token(key)
+    if token and token.startswith(SESSION_PREFIX):
+        system.sessions.opened(token[len(SESSION_PREFIX):], now)
+        return
+    get_requester(request, system, key)
+
+
 RequesterDep = Annotated[Requester, Depends(get_requester)]
 HolderDep = Annotated[UnlockedPod, Depends(get_holder_pod)]
+LogReaderDep = Annotated[None, Depends(get_log_reader)]
 JsonBody = Annotated[Any, Depends(json_body)]
 # Identifiers in paths are database integers: bound them where they enter.
 MAX_ID = 2**31 - 1

@@ -4,7 +4,8 @@ A DPO of an organisation sees only entries of that organisation; the platform DP
 sees all (GDPR art. 37-39: the FG's read-only oversight role). Reading entries is
 itself logged, as an access record (BIO 8.15: access to logs is logged too).
 Checkpoints, the verifier key and consistency proofs carry no personal data; any
-authenticated organisation may fetch them to check the log for itself.
+authenticated organisation, and any holder with a session, may fetch them to check
+the log for itself.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from ..audit_filters import MAX_LENGTH, OUTCOMES, known_purposes, read
 from ..org_names import dpo_names, flags_for_dpo, records_for_dpo
 from ..oversight import log_read, verify_whole_log
 from .bounded_json import BoundedJsonRoute
-from .deps import MAX_ID, NowDep, RequesterDep, SystemDep, TraceDep, require_role
+from .deps import (MAX_ID, LogReaderDep, NowDep, RequesterDep, SystemDep,
+                   TraceDep, require_role)
 from .models import VerifyOut
 from .paging import next_link
 from .render import json_response
@@ -145,19 +147,19 @@ def verify_log(requester: RequesterDep, system: SystemDep) -> VerifyOut:
 
 
 @router.get("/auditlog/checkpoint")
-def checkpoint(requester: RequesterDep, system: SystemDep, now: NowDep) -> Response:
+def checkpoint(reader: LogReaderDep, system: SystemDep, now: NowDep) -> Response:
     """The signed checkpoint of the current tree (C2SP tlog-checkpoint)."""
     return Response(system.audit.checkpoint(now), media_type=TEXT)
 
 
 @router.get("/auditlog/verificatiesleutel")
-def verifier_key(requester: RequesterDep, system: SystemDep) -> Response:
+def verifier_key(reader: LogReaderDep, system: SystemDep) -> Response:
     """The log's verifier key (C2SP signed-note vkey), to check checkpoints with."""
     return Response(system.audit.verifier.vkey() + "\n", media_type=TEXT)
 
 
 @router.get("/auditlog/consistentie")
-def consistency(requester: RequesterDep, system: SystemDep,
+def consistency(reader: LogReaderDep, system: SystemDep,
                 van: int = Query(ge=1, le=MAX_ID),
                 tot: int = Query(ge=1, le=MAX_ID)) -> Response:
     """The RFC 9162 consistency proof between tree sizes ``van`` and ``tot``."""

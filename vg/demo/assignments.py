@@ -40,11 +40,16 @@ def _spec(rng: random.Random, pools: dict[str, list[str]]) -> AssignmentSpec:
     family = rng.choice(sorted(pools))
     other = rng.choice(sorted(set(pools) - {family}))
     low = rng.randint(1, 4)
+    title = TITLES[family].format(topic=rng.choice(TOPICS))
+    required = rng.sample(pools[family], k=3)
+    optional = rng.sample(pools[other], k=2)
+    while set(optional) & set(required):  # two families' pools may share a skill
+        optional = rng.sample(pools[other], k=2)
     return AssignmentSpec(
-        title=TITLES[family].format(topic=rng.choice(TOPICS)),
+        title=title,
         description="Tijdelijke inzet voor een opgave die over de lijnen heen gaat.",
-        required_skills=tuple(rng.sample(pools[family], k=3)),
-        optional_skills=tuple(rng.sample(pools[other], k=2)),
+        required_skills=tuple(required),
+        optional_skills=tuple(optional),
         level_min=low, level_max=min(5, low + 1),
         hours_per_week=rng.randrange(8, 33, 4),
         circle=rng.choice(CIRCLES),

@@ -140,13 +140,21 @@ def _create_all(system: System, plans, now, out) -> tuple[dict, int]:
                              mp_context=spawn) as pool:
         futures = [pool.submit(create_pods, chunk, system.settings.pods_dir,
                                INTERACTIVE, now) for chunk in chunks]
-        for future in as_completed(futures):
-            for result in future.result():
-                created[result.index] = result.did
-                for document in result.disclosures:
-                    deliver(system.registry, document, now)
-                    delivered += 1
-            _progress(len(created), len(plans))
+        try:
+            for future in as_completed(futures):
+                for result in future.result():
+                    created[result.index] = result.did
+                    for document in result.disclosures:
+                        deliver(system.registry, document, now)
+                        delivered += 1
+                _progress(len(created), len(plans))
+        except BaseException:
+            # Stopped (Ctrl-C, SIGTERM, a failed chunk): no further chunk starts,
+            # and the demo exits only once each worker has finished the chunk it
+            # holds, so no worker outlives it writing into a directory the next
+            # demo empties.
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
     sys.stderr.write("\n")
     return created, delivered
 

@@ -46,6 +46,8 @@ FORMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"an optional skill's weight must be 1, 2 or 3 and name one of "
          r"optionalSkills", "detail.skill_weight"),
         (r"(?P<uri>\S+) is not a known ESCO skill", "detail.unknown_skill"),
+        (r"named more than once in requiredSkills and optionalSkills: (?P<uris>.+)",
+         "detail.skill_twice"),
         (r"(?P<uri>\S+) is not a known ESCO occupation", "detail.unknown_occupation"),
         # the Workcontext's shapes (schemas/shapes/workcontext.ttl) and checks
         (_WORD + r" must be an integer from (?P<low>-?\d+) to (?P<high>-?\d+)",

@@ -77,6 +77,8 @@ def _every_problem_the_assignment_rules_write(app) -> list[str]:  # noqa: F811
              period_start=date(2027, 2, 1), period_end=date(2027, 1, 1)),
         dict(title="t", description="", required_skills=(skill,), period_start=date(2027, 1, 1),
              period_end=date(9999, 1, 1)),
+        dict(title="t", description="", required_skills=(skill, skill),
+             optional_skills=(skill,)),
     ]
     problems = []
     for values in broken:
