@@ -1,5 +1,5 @@
 """The WAL checkpoint thread runs a checkpoint when commits come in, then waits
-for the interval or for enough records, whichever is first."""
+for the interval or for enough records, whichever is first, and keeps its spacing."""
 
 from __future__ import annotations
 
@@ -52,3 +52,12 @@ def test_commits_after_the_interval_are_checkpointed():
     assert checkpointer.ran.acquire(timeout=5)
     checkpointer.nudge(1)
     assert checkpointer.ran.acquire(timeout=5)
+
+
+def test_checkpoints_keep_their_spacing_however_many_records_come():
+    checkpointer = Counting(interval_s=30, records=10, spacing_s=30, idle_s=60)
+    checkpointer.nudge(1)
+    assert checkpointer.ran.acquire(timeout=5)
+    checkpointer.nudge(50)
+    assert not checkpointer.ran.acquire(timeout=0.3)
+    assert checkpointer.count == 1
