@@ -342,7 +342,7 @@ class MerkleLog:
                 waiter.failed = exc
         else:
             if self._wal is not None:
-                self._wal.nudge()
+                self._wal.nudge(sum(len(waiter.records) for waiter in group))
             if self._subjects is not None:
                 self._subjects.nudge(group[-1].indices[-1] + 1)
         for waiter in group[1:]:
