@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 from typing import AsyncIterator, Callable
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
@@ -164,11 +164,16 @@ def _serve_openapi_checked(app: FastAPI) -> None:
                             if getattr(route, "path", None) != path]
     router = APIRouter(route_class=QueryCheckedRoute)
 
-    @router.api_route(path, methods=["GET", "HEAD"], include_in_schema=False)
-    def openapi_document() -> JSONResponse:
-        return JSONResponse(app.openapi())
-
+    router.add_api_route(path, _openapi_document, methods=["GET", "HEAD"],
+                         include_in_schema=False)
     app.include_router(router)
+
+
+def _openapi_document(request: Request) -> JSONResponse:
+    # A module function, not a closure over the application: FastAPI keeps the
+    # callables of routes in process-wide caches, and a closure there would keep
+    # every application (and its databases) alive after it is closed.
+    return JSONResponse(request.app.openapi())
 
 
 def app_from_environment() -> FastAPI:
