@@ -32,12 +32,13 @@ class WalCheckpointer:
         self._nudged = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._stopped = False
 
     def nudge(self) -> None:
         """A commit happened: checkpoint soon (starting the thread if needed)."""
         self._nudged.set()
         with self._lock:
-            if self._thread is None:
+            if self._thread is None and not self._stopped:
                 self._thread = threading.Thread(target=self._run, daemon=True,
                                                 name="audit-wal-checkpoint")
                 self._thread.start()
@@ -50,9 +51,21 @@ class WalCheckpointer:
                         self._thread = None
                         return
             self._nudged.clear()
+            if self._stopped:
+                return
             started = time.monotonic()
             self._checkpoint()
             time.sleep(max(0.0, self._interval - (time.monotonic() - started)))
+
+    def stop(self) -> None:
+        """End the thread (after the checkpoint it is running, if any); no nudge
+        starts it again, so SQLite's own checkpoint is the one left."""
+        with self._lock:
+            self._stopped = True
+            thread = self._thread
+        self._nudged.set()
+        if thread is not None:
+            thread.join()
 
     def _checkpoint(self) -> None:
         try:
