@@ -441,11 +441,15 @@ class MerkleLog:
         return fairy
 
     def close(self) -> None:
-        """Stop writing behind the log (``audit.subject_index``; waits for a
-        batch in progress) and close the SQLite writer. Appends after this still
-        work; the subjects table then waits for a ``catch_up``."""
+        """Stop and join the threads behind the log (``audit.subject_index``,
+        waiting for a batch in progress; the WAL checkpoint; the helper) and
+        close the SQLite writer. Appends after this still work, on the
+        appending thread; the subjects table then waits for a ``catch_up``."""
         if self._subjects is not None:
             self._subjects.stop()
+        if self._wal is not None:
+            self._wal.stop()
+        self._helper.stop()
         self._release_writer()
 
     def _release_writer(self) -> None:

@@ -71,8 +71,14 @@ class Helper:
         self._queue: queue.SimpleQueue[Overlapped] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._stopped = False
 
     def hand(self, work: Overlapped) -> None:
+        """Run ``work`` on the helper thread; once stopped, leave it to the
+        requesting thread (``Overlapped.result`` runs what nobody claimed)."""
+        with self._lock:
+            if self._stopped:
+                return
         self._queue.put(work)
         with self._lock:
             if self._thread is None:
@@ -90,4 +96,16 @@ class Helper:
                         self._thread = None
                         return
                 continue
+            if work is None:  # stop
+                return
             work.run()
+
+    def stop(self) -> None:
+        """End the thread after the work it runs; work handed later runs on the
+        requesting thread."""
+        with self._lock:
+            self._stopped = True
+            thread = self._thread
+        self._queue.put(None)  # type: ignore[arg-type]
+        if thread is not None:
+            thread.join()

@@ -59,6 +59,7 @@ class WalCheckpointer:
         self._pending = 0
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._stopped = False
 
     def nudge(self, records: int = 1) -> None:
         """A commit of ``records`` happened: checkpoint soon (starting the thread
@@ -68,7 +69,7 @@ class WalCheckpointer:
             self._pending += records
             if self._pending >= self._records:
                 self._full.set()
-            if self._thread is None:
+            if self._thread is None and not self._stopped:
                 self._thread = threading.Thread(target=self._run, daemon=True,
                                                 name="audit-wal-checkpoint")
                 self._thread.start()
@@ -81,6 +82,8 @@ class WalCheckpointer:
                         self._thread = None
                         return
             self._nudged.clear()
+            if self._stopped:
+                return
             with self._lock:
                 self._pending = 0
                 self._full.clear()
@@ -88,6 +91,17 @@ class WalCheckpointer:
             self._checkpoint()
             self._full.wait(max(0.0, self._interval - (time.monotonic() - started)))
             time.sleep(max(0.0, self._spacing - (time.monotonic() - started)))
+
+    def stop(self) -> None:
+        """End the thread (after the checkpoint it is running, if any); no nudge
+        starts it again, so SQLite's own checkpoint is the one left."""
+        with self._lock:
+            self._stopped = True
+            thread = self._thread
+        self._nudged.set()
+        self._full.set()
+        if thread is not None:
+            thread.join()
 
     def _checkpoint(self) -> None:
         try:

@@ -18,7 +18,6 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, select
 
-import vg.wiring
 from audit.tables import audit_tables
 from consent import (
     Audience,
@@ -180,29 +179,15 @@ def pod_store(root: Path) -> PodStore:
 @contextmanager
 def running_system(data_dir: Path, database_url: str | None = None) -> Iterator[System]:
     """A System on ``data_dir`` (kdf_level interactive) with the cached reference
-    data; on leaving, every database engine it made is disposed (PostgreSQL would
-    otherwise keep idle connections per test)."""
-    engines: list[Engine] = []
-    make_audit = vg.wiring.make_audit_engine
-
-    def recording(url, **options):
-        engine = make_audit(url, **options)
-        engines.append(engine)
-        return engine
-
+    data; on leaving it is closed: its threads stopped and every database engine
+    disposed (PostgreSQL would otherwise keep idle connections per test)."""
     settings = Settings(data_dir=data_dir, kdf_level="interactive",
                         database_url=database_url, audit_database_url=database_url)
-    vg.wiring.make_audit_engine = recording
-    try:
-        system = build_system(settings, reference=reference())
-    finally:
-        vg.wiring.make_audit_engine = make_audit
-    engines.append(system.registry.engine)
+    system = build_system(settings, reference=reference())
     try:
         yield system
     finally:
-        for engine in engines:
-            engine.dispose()
+        system.close()
 
 
 def staff_requester(system: System, organisation: str = UTRECHT) -> Requester:

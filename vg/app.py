@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import datetime, timedelta, timezone
 from typing import AsyncIterator, Callable
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
@@ -71,6 +71,10 @@ async def _purge_expired_every_minute(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task  # a purge round in a thread ends before the system closes
+        if app.state.owns_system:  # built by create_app: closed with the app
+            await run_in_threadpool(app.state.system.close)
 
 
 def _prune_audit_log(system: System, now: datetime) -> None:
@@ -116,6 +120,7 @@ class Application(FastAPI):
 
 def create_app(settings: Settings | None = None, system: System | None = None,
                clock: Callable | None = None, fast_paths: bool = True) -> FastAPI:
+    owns_system = system is None
     system = system or build_system(settings or load_settings())
     app = Application(
         lifespan=_purge_expired_every_minute,
@@ -131,6 +136,7 @@ def create_app(settings: Settings | None = None, system: System | None = None,
     # request's Host header, which the caller chooses. One spelling per resource.
     app.router.redirect_slashes = False
     app.state.system = system
+    app.state.owns_system = owns_system
     app.state.clock = clock
     problems.install(app)
     # Every body is JSON except on the pod's resources, where a binary takes any
@@ -164,11 +170,16 @@ def _serve_openapi_checked(app: FastAPI) -> None:
                             if getattr(route, "path", None) != path]
     router = APIRouter(route_class=QueryCheckedRoute)
 
-    @router.api_route(path, methods=["GET", "HEAD"], include_in_schema=False)
-    def openapi_document() -> JSONResponse:
-        return JSONResponse(app.openapi())
-
+    router.add_api_route(path, _openapi_document, methods=["GET", "HEAD"],
+                         include_in_schema=False)
     app.include_router(router)
+
+
+def _openapi_document(request: Request) -> JSONResponse:
+    # A module function, not a closure over the application: FastAPI keeps the
+    # callables of routes in process-wide caches, and a closure there would keep
+    # every application (and its databases) alive after it is closed.
+    return JSONResponse(request.app.openapi())
 
 
 def app_from_environment() -> FastAPI:

@@ -46,6 +46,15 @@ class System:
     # What one client address may create without credentials (pod/attempts.py).
     creations: Creations = field(default_factory=Creations)
 
+    def close(self) -> None:
+        """Release what the running system holds: the audit log's threads are
+        stopped and joined and its writer closed, and both databases' pools are
+        disposed. Safe to call twice; a closed system still answers (engines
+        reconnect on use), it just keeps nothing open in between."""
+        self.audit.close()
+        self.audit.engine.dispose()
+        self.registry.engine.dispose()
+
 
 def build_system(settings: Settings, reference: ReferenceData | None = None) -> System:
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -112,7 +112,7 @@ def _seed(data_dir: Path, reference_dir: Path) -> World:
                                   tuple(skills[:2]), hours_per_week=16), now, "open")
         # An organisation looks at the candidates: the holders' access logs fill.
         system.registry.candidates(staff, assignment.id, now, "0" * 31 + "1", 10)
-    system.registry.engine.dispose()
+    system.close()
     return World("", holders, staff_key, dpo_key, skills)
 
 
