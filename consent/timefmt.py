@@ -25,7 +25,18 @@ _RFC3339 = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})\Z")
 
 
+# The form ``format_time`` writes, in ASCII digits: ``datetime.fromisoformat``
+# reads it as the UTC moment it names (Python 3.11 takes the ``Z``), at half the
+# cost of the general reading below, which every signed document paid four times.
+_WRITTEN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\Z")
+
+
 def parse_time(value: object, name: str) -> datetime:
+    if type(value) is str and _WRITTEN.match(value):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass  # out of range (a 13th month): refused below, with its name
     if not isinstance(value, str) or not _RFC3339.match(value):
         raise InvalidGrant([f"{name} must be an RFC 3339 timestamp"])
     try:
