@@ -40,6 +40,13 @@ under a fourth key of that organisation, a pseudorandom permutation of its own.
 The order is stable for that organisation (its cursors stay keyset positions) and
 unrelated between organisations; many blocks go through one call, so a tie of a
 hundred thousand candidates costs about a millisecond, not one HMAC each.
+
+``freelance`` gets no key. It is the requesting organisation of every holder
+without an attested employer (peers.py), so a key of that name would be one key
+for all of them: one name of a colleague, one address of a video, one order of
+ties, the thread this module exists to cut. It is no organisation either: no
+grant's audience contains it (consent/audience.py), so nobody is ever shown to
+it, and asking for its key is a mistake of the caller (ValueError).
 """
 
 from __future__ import annotations
@@ -63,6 +70,8 @@ _VIDEO_INFO = b"vg organisation video address v1\x00"
 _TIE_INFO = b"vg organisation tie order v1\x00"
 TIE_KEY_BYTES = 16
 _KEYS_KEPT = 4096  # organisations whose cipher stays ready (a few hundred exist)
+# The requesting organisation of a holder who works for no attested organisation.
+FREELANCE = "freelance"
 
 
 class OrgPseudonyms:
@@ -169,6 +178,8 @@ def _aes_block(key: bytes):
 
 
 def _derive(secret: bytes, organisation: str, info: bytes = _INFO) -> bytes:
+    if organisation == FREELANCE:
+        raise ValueError("freelance is no organisation: it has no key")
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 

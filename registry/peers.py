@@ -2,9 +2,13 @@
 
 A holder acting as a requester is treated like an organisation: authenticated (their
 session), answered only through the gate for purpose ``knowledge_sharing`` with the
-holder's employer as the requesting organisation (``freelance`` for a holder without
-one, which no audience contains), and every person shown is logged first with the
-holder's pseudonym as the actor (BIO 8.15.01: actor, object, result).
+holder's employer as the requesting organisation, and every person shown is logged
+first with the holder's pseudonym as the actor (BIO 8.15.01: actor, object, result).
+
+A holder without an attested employer (a freelancer) is requester ``freelance``, a
+member of no organisation, which no grant's audience contains: they are shown
+nobody. Their searches stop before the gate, as no key of an organisation is
+theirs to order or name colleagues by (org_pseudonyms.py).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from . import limits
 from .db import take_turn, transaction
 from .errors_work import GroupNotFound, InvalidWorkInput, NameTaken, NotAGroupMember
 from .gate import ConsentGate, Requester, VisibleProfile
-from .org_pseudonyms import OrgPseudonyms
+from .org_pseudonyms import FREELANCE, OrgPseudonyms
 from .tables_work import GroupMember, InterestGroup
 
 G = InterestGroup.__table__
@@ -31,7 +35,6 @@ GM = GroupMember.__table__
 KNOWLEDGE = "knowledge_sharing"
 KNOWLEDGE_ACTIVITY = "https://w3id.org/virtuele-gemeente/register#knowledge-sharing-v1"
 HOLDER_ROLE = "holder"
-FREELANCE = "freelance"
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*\Z")
 MAX_SKILLS = 10
 GROUP_PAGE = 1000  # the most groups one listing returns
@@ -146,6 +149,8 @@ class Peers:
                 GM.c.group_id == group_id)).scalars())
         if requester.actor not in members:
             raise NotAGroupMember(slug)
+        if not in_an_organisation(requester):
+            return []
         others = sorted(members - {requester.actor})
         profiles = self._gate.visible(requester, KNOWLEDGE, now, pseudonyms=others) \
             if others else []
@@ -167,6 +172,8 @@ class Peers:
         problems = skill_problems(skills, self._reference)
         if problems:
             raise InvalidWorkInput(problems)
+        if not in_an_organisation(requester):
+            return []
         wanted = set(skills)
         profiles = [p for p in self._gate.visible(requester, KNOWLEDGE, now,
                                                   any_of_skills=sorted(wanted))
@@ -186,6 +193,12 @@ class Peers:
         if group_id is None:
             raise GroupNotFound(slug)
         return group_id
+
+
+def in_an_organisation(requester: Requester) -> bool:
+    """Whether ``requester`` looks on behalf of an organisation, one that a grant's
+    audience can contain; a freelancer does not."""
+    return requester.organisation != FREELANCE
 
 
 def skill_problems(skills: list[str], reference) -> list[str]:

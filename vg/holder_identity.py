@@ -3,7 +3,8 @@
 They are authenticated by their session and audited like an organisation: the actor
 is the registry's pseudonym for them, the organisation their employer as their own
 Workcontext names it, but only while that organisation attests the employment
-(``registry.employment``); otherwise ``freelance``, a member of no organisation. The
+(``registry.employment``); otherwise ``freelance``, a member of no organisation,
+shown nobody and given no organisation's key (registry/org_pseudonyms.py). The
 employer is read in the pod and only its code crosses to the registry, as a request
 parameter would.
 """

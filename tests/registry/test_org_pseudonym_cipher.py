@@ -7,6 +7,7 @@ import pytest
 
 from registry.errors_work import CandidateNotFound, InvalidWorkInput
 from registry.org_pseudonyms import NAME_LENGTH, OrgPseudonyms
+from registry.peers import FREELANCE
 
 SECRET = bytes(range(32))
 PSEUDONYM = "0123456789abcdef0123456789abcdef"
@@ -92,3 +93,18 @@ def test_a_video_address_is_not_a_name_of_a_holder_and_back():
     assert names.video_share("GM0344", holder) is None
     with pytest.raises(CandidateNotFound):
         names.named("GM0344", video)
+
+
+@pytest.mark.parametrize("use", [
+    lambda names: names.shown(FREELANCE, PSEUDONYM),
+    lambda names: names.named(FREELANCE, "a" * NAME_LENGTH),
+    lambda names: names.video_name(FREELANCE, PSEUDONYM),
+    lambda names: names.video_share(FREELANCE, "a" * NAME_LENGTH),
+    lambda names: names.grant_name(FREELANCE, "urn:uuid:grant"),
+    lambda names: names.tie_key(FREELANCE, PSEUDONYM),
+], ids=["name", "named", "video-address", "video-share", "grant-name", "tie-key"])
+def test_freelance_is_no_organisation_and_gets_no_key(use):
+    """Every freelancer is requester ``freelance``: one key of that name would give
+    them all one name of a colleague, one address of their video, one order."""
+    with pytest.raises(ValueError, match="freelance is no organisation"):
+        use(OrgPseudonyms(SECRET))

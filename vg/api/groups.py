@@ -2,9 +2,11 @@
 the same audit log as organisations (purpose knowledge_sharing).
 
 A holder looks on behalf of the organisation the gate and the log name as the
-requester (their attested employer, or ``freelance``), and is shown each colleague
-by the name that organisation knows them by (vg/org_names.py): two holders of
-different organisations can not join what each was shown."""
+requester (their attested employer), and is shown each colleague by the name that
+organisation knows them by (vg/org_names.py): two holders of different
+organisations can not join what each was shown. A holder without an attested
+employer (``freelance``) looks on behalf of no organisation and is shown nobody
+(registry/peers.py)."""
 
 from __future__ import annotations
 

@@ -12,8 +12,8 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from registry import RegistryError
-from registry.peers import FREELANCE
 from registry.peers import MAX_SKILLS as MAX_SEARCH_SKILLS
+from registry.peers import in_an_organisation
 
 from ..api.deps import NowDep, SystemDep
 from ..holder_identity import as_requester, subject_of
@@ -40,7 +40,7 @@ def _page(request, pod, system, status=200, chosen=(), results=(), found=None,
     mine = peers.memberships(subject_of(system, pod))
     groups = [{"slug": g.slug, "name": g.name, "theme": g.theme, "members": g.members,
                "member": g.slug in mine} for g in peers.groups()]
-    attested = as_requester(system, pod).organisation != FREELANCE
+    attested = in_an_organisation(as_requester(system, pod))
     return page(request, "holder_sharing.html", status=status, groups=groups,
                 chosen=chosen, results=results, found=found, group=group,
                 attested=attested, error=error, detail=detail)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.vg.api.test_intro_video import with_video
 from tests.vg.api.world import GRONINGEN, UTRECHT, ZEIST
 
 API = "/api/v1"
@@ -178,16 +179,35 @@ def test_peer_search_does_not_reach_people_without_knowledge_sharing_consent(wor
     assert answer.json() == [] and world.audit() == []
 
 
-def test_freelancer_without_employer_is_in_no_organisation_audience(world):
+def test_freelancers_are_shown_no_colleague_by_any_name(world):
+    """A freelancer, and an employee their employer did not attest, look on behalf
+    of no organisation: shown nobody, so no two of them share a name of a
+    colleague or an address of their video."""
     skills = world.skills()
-    freelancer = world.holder(skills, employer=None)
-    bram = world.holder(skills, employer=ZEIST)
-    world.grant(bram, ["skills"], purposes=["knowledge_sharing"])
+    looking = [world.holder(skills, employer=None),
+               world.holder(skills, employer=None),
+               world.holder(skills, employer=ZEIST, attested=False)]
+    bram = world.holder(skills, employer=ZEIST, name="Bram Visser")
+    with_video(world, bram)
+    for audience in ({"kind": "cross_sector"}, {"kind": "all_municipalities"}):
+        world.grant(bram, ["name", "skills", "intro_video"],
+                    purposes=["knowledge_sharing"], audience=audience)
+    slug = _group(world, bram)
+    for person in looking:
+        _join(world, person, slug)
 
-    answer = world.client.get(f"{API}/collegas", headers=freelancer.headers,
-                              params={"vaardigheid": skills[0]})
+    answers = [answer for person in looking for answer in (
+        world.client.get(f"{API}/collegas", headers=person.headers,
+                         params={"vaardigheid": skills[0]}),
+        _suggestions(world, person, slug))]
 
-    assert answer.status_code == 200 and answer.json() == []
+    assert [(a.status_code, a.json()) for a in answers] == [(200, [])] * 6
+    assert world.audit() == []
+    sanne = world.holder(skills, employer=UTRECHT)
+    _join(world, sanne, slug)
+    [seen] = _suggestions(world, sanne, slug).json()
+    assert seen["subject"] == world.seen_by(bram, UTRECHT)
+    assert "introVideo" in seen["workcontext"]
 
 
 def test_peer_search_needs_a_session_and_at_most_ten_skills(world):

@@ -1,10 +1,11 @@
 """A name or a title is one line: a tab, a line feed, a carriage return or a line
-or paragraph separator in it is refused naming the field, and nothing is stored.
-Descriptions, themes and comments keep their line breaks."""
+or paragraph separator in it is refused. Every text field of every request body is
+held to it, except those a model declares to keep their line breaks (descriptions,
+themes, comments); the refusals where a name or a title is written are
+test_names_and_titles.py's."""
 
 from __future__ import annotations
 
-import json
 import typing
 
 import pytest
@@ -12,9 +13,7 @@ from pydantic import ValidationError
 
 from registry.errors_work import InvalidWorkInput
 from schemas import is_one_line
-from tests.factories import registry_snapshot
 from tests.vg.api.test_strict_bodies import _request_models, app  # noqa: F401
-from tests.vg.api.world import LD_JSON, UTRECHT
 
 BREAKS = ["Groep\nnaam", "Groep\tnaam", "Groep\rnaam", "Groep\u2028naam",
           "Groep\u2029naam", "Groep\x85naam"]
@@ -82,61 +81,6 @@ def test_the_declared_multi_line_fields_are_the_models_own(app):  # noqa: F811
 def test_the_rule_finds_each_line_break(text):
     assert not is_one_line(text)
     assert is_one_line(text.replace(text[5], " "))
-
-
-@pytest.mark.parametrize("text", BREAKS[:4])
-def test_a_group_name_of_two_lines_is_refused(world, text):
-    person = world.holder(world.skills(3))
-    before = registry_snapshot(world.system.registry.engine)
-
-    answer = world.client.post("/api/v1/groepen", headers=person.headers,
-                               json={"slug": "twee-regels", "name": text,
-                                     "theme": "een\ntwee"})
-
-    assert answer.status_code == 400, answer.text
-    assert answer.headers["content-type"] == "application/problem+json"
-    assert "name" in answer.json()["detail"]
-    assert registry_snapshot(world.system.registry.engine) == before
-
-
-@pytest.mark.parametrize("text", BREAKS[:4])
-def test_an_assignment_title_of_two_lines_is_refused(world, text):
-    staff = world.staff(UTRECHT)
-    before = registry_snapshot(world.system.registry.engine)
-
-    answer = world.client.post("/api/v1/opdrachten", headers=staff,
-                               json={"title": text, "requiredSkills": world.skills(1),
-                                     "status": "draft"})
-
-    assert answer.status_code == 400, answer.text
-    assert "title" in answer.json()["detail"]
-    assert registry_snapshot(world.system.registry.engine) == before
-
-
-def test_an_assignment_description_keeps_its_line_breaks(world):
-    answer = world.client.post("/api/v1/opdrachten", headers=world.staff(UTRECHT),
-                               json={"title": "Omgevingswet",
-                                     "description": "Eerste regel.\n\tTweede.",
-                                     "requiredSkills": world.skills(1),
-                                     "status": "draft"})
-
-    assert answer.status_code == 201, answer.text
-
-
-@pytest.mark.parametrize("text", BREAKS[:4])
-def test_a_workcontext_name_of_two_lines_is_refused(world, text):
-    person = world.holder(world.skills(3))
-    url = "/api/v1/pod/werkcontext"
-    document = world.client.get(url, headers=person.headers).json()
-    kept = document["name"]
-    document["name"] = text
-
-    answer = world.client.put(url, content=json.dumps(document),
-                              headers={**person.headers, "Content-Type": LD_JSON})
-
-    assert answer.status_code == 400, answer.text
-    assert "name must be one line" in answer.text
-    assert world.client.get(url, headers=person.headers).json()["name"] == kept
 
 
 def test_the_registry_refuses_a_group_name_of_two_lines_whatever_the_way_in(world):

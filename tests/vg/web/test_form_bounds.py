@@ -1,6 +1,7 @@
-"""A form value that is too long or names no action is refused with 400 and the
-page's error block, and nothing is saved: a value is never cut to something the
-holder did not write, and an unknown button never falls back to the default one."""
+"""A form value that is too long, names no action or breaks the line of a name is
+refused with 400 and the page's error block (in the page's language), and nothing
+is saved: a value is never cut to something the holder did not write, and an
+unknown button never falls back to the default one."""
 
 from __future__ import annotations
 
@@ -19,11 +20,19 @@ from tests.vg.web.test_web_pages import (  # noqa: F401
 )
 
 
-def refused(answer) -> None:
+# A name is one line, as in the API: a line break in it is refused saying so.
+TWO_LINES = ["Groep\nnaam", "Groep\tnaam", "Groep\u2028naam"]
+NOT_ONE_LINE = "moet één regel zijn"
+
+
+def refused(answer, because: str = "") -> None:
     """Refused on the form itself ("not saved") or on the error page ("nothing
-    changed"), with 400 and no success notice either way."""
+    changed"), with 400 and no success notice either way; the alert gives
+    ``because`` as the reason, when given."""
     refused_with(answer, says="Niet opgeslagen" if "Niet opgeslagen" in answer.text
                  else "Er is niets veranderd")
+    if because:
+        refused_with(answer, says=because)
 
 
 def saved_workcontext(holder) -> str:
@@ -36,16 +45,18 @@ def workcontext_form(app, **changes) -> dict:  # noqa: F811
                 app.state.system.reference.skills)[:3], **changes}
 
 
-@pytest.mark.parametrize("changes", [
+@pytest.mark.parametrize("changes, because", [(changes, "") for changes in [
     {"naam": "a" * 5000}, {"naam": "a" * 201}, {"uren": "0320"},
     {"niveau": "3", "schaal": "0" * 11},
     {"telefoon": "0" * 41}, {"niveau": "3", "niveaunaam": "n" * 121},
     {"van": "2027-01-01x", "tot": "2027-02-01"}, {"werkgever": UTRECHT + "x" * 40},
     {"vakgebied": "beleid" * 10}, {"email": "a" * 250 + "@x.nl"},
     {"zoek": "z" * 101}, {"vaardigheid": ["x"] * 101},
-    {"actie": "bogus"}, {"actie": "zoeken", "naam": "a" * 201}])
-def test_an_over_long_value_or_unknown_action_on_the_workcontext_saves_nothing(
-        app, changes):  # noqa: F811
+    {"actie": "bogus"}, {"actie": "zoeken", "naam": "a" * 201}]] + [
+    pytest.param({"naam": text}, NOT_ONE_LINE, id=f"two-lines-{n}")
+    for n, text in enumerate(TWO_LINES)])
+def test_an_over_long_value_unknown_action_or_broken_name_saves_no_workcontext(
+        app, changes, because):  # noqa: F811
     holder, token = signed_in_holder(app)
     saved_workcontext(holder)  # shows, and so ends, the notice of the first save
     before = saved_workcontext(holder)
@@ -53,7 +64,7 @@ def test_an_over_long_value_or_unknown_action_on_the_workcontext_saves_nothing(
     answer = holder.post("/mijn/werkcontext", data={
         "csrf": token, **workcontext_form(app, **{"naam": "Anna Jansen", **changes})})
 
-    refused(answer)
+    refused(answer, because)
     assert saved_workcontext(holder) == before
     assert "Anna Jansen" not in saved_workcontext(holder)
 
@@ -136,19 +147,20 @@ def test_tabs_and_line_breaks_in_a_description_are_taken(app):  # noqa: F811
     assert assignment_count(app) == 1
 
 
-@pytest.mark.parametrize("text", FORBIDDEN_TEXTS)
-def test_a_control_or_bidi_character_creates_no_interest_group(app, text):  # noqa: F811
+@pytest.mark.parametrize("field, text, because", [
+    *(pytest.param(field, text, "", id=f"{field}-forbidden-{n}")
+      for field in ("naam", "thema") for n, text in enumerate(FORBIDDEN_TEXTS)),
+    *(pytest.param("naam", text, NOT_ONE_LINE, id=f"naam-two-lines-{n}")
+      for n, text in enumerate(TWO_LINES))])
+def test_a_control_or_bidi_character_or_a_broken_name_creates_no_interest_group(
+        app, field, text, because):  # noqa: F811
     holder, token = signed_in_holder(app)
 
     answer = holder.post("/mijn/kennisdelen/groep", data={
-        "csrf": token, "actie": "aanmaken", "slug": "een-groep", "naam": text,
-        "thema": "Omgevingswet"})
-    themed = holder.post("/mijn/kennisdelen/groep", data={
         "csrf": token, "actie": "aanmaken", "slug": "een-groep", "naam": "Groep",
-        "thema": text})
+        "thema": "een\ntwee", field: text})
 
-    refused(answer)
-    refused(themed)
+    refused(answer, because)
     assert app.state.system.work.peers.groups() == []
 
 

@@ -30,7 +30,9 @@ def sharing_colleague(app, consent: bool = True):  # noqa: F811
 
 def test_colleagues_with_a_skill_are_found_only_with_their_consent(app):  # noqa: F811
     searcher, token = signed_in_holder(app)
-    assert "niet als medewerker bevestigd" in searcher.get("/mijn/kennisdelen").text
+    unattested = searcher.get("/mijn/kennisdelen").text
+    assert "niet als medewerker bevestigd" in unattested
+    assert "zoek je namens geen enkele en vind je geen collega" in unattested
     attested(app, searcher)
     assert "niet als medewerker bevestigd" not in searcher.get("/mijn/kennisdelen").text
     skill = sorted(app.state.system.reference.skills)[0]
