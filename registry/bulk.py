@@ -35,6 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .bulk_checks import Checked, DocumentChecks, check, init_worker
 from .bulk_rows import insert
 from .bulk_state import StateRules, against_state
+from .employment_reach import hide_grants
 from .errors import StorageFailed
 from .policies import Policies
 from .tables import CHILD_TABLES, Disclosure
@@ -107,6 +108,8 @@ class BulkIngest:
         texts = dict(batch)
         insert(conn, [(found, texts[position]) for position, found in admitted.kept],
                now, log_changes, advanced=admitted.advanced)
+        if admitted.ended:
+            hide_grants(conn, admitted.ended)
         result.accepted += len(admitted.kept)
 
 

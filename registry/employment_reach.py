@@ -36,6 +36,7 @@ from sqlalchemy import Connection, exists, insert, select
 
 from consent import Audience, AudienceRefusedByEmployer
 
+from .db import among
 from .policies import Policies
 from .policy_tables import PolicyNotice
 from .suspension import ENDED, hide, lift, suspend
@@ -89,6 +90,24 @@ def ended_grant(conn: Connection, grant_id: str, holder_did: str) -> bool:
     return conn.execute(select(exists().where(
         D.c.grant_id == grant_id, D.c.holder_did == holder_did,
         D.c.suspended_by == ENDED))).scalar()
+
+
+def ended_grants(conn: Connection, grant_ids: list[str]) -> set[str]:
+    """``ended_grant`` for a batch: those of ``grant_ids`` hidden by an ended
+    employment (grant ids are global, so the holder need not be named)."""
+    if not grant_ids:
+        return set()
+    return set(conn.execute(select(D.c.grant_id).where(
+        among(conn, D.c.grant_id, sorted(set(grant_ids))), D.c.suspended_by == ENDED)
+    ).scalars())
+
+
+def hide_grants(conn: Connection, grant_ids: set[str]) -> None:
+    """Hide the disclosures stored under ``grant_ids`` (a bulk load's new rows
+    under grants ``ended_grants`` found hidden)."""
+    for disclosure_id in conn.execute(select(D.c.id).where(
+            D.c.grant_id.in_(sorted(grant_ids))).order_by(D.c.id)).scalars().all():
+        hide(conn, disclosure_id)
 
 
 def _resting(conn: Connection, organisation: str, subject: str) -> list:
