@@ -115,3 +115,20 @@ def test_attesting_the_employment_again_brings_the_grant_back(world):
     assert _seen(world, lists) == [1, 1]
     listed = world.client.get(f"{API}/pod/toestemmingen", headers=bram.headers).json()
     assert next(g for g in listed if g["id"] == grant)["suspended"] is False
+
+
+def test_a_first_attestation_changes_nothing_the_employer_is_shown(world):
+    """Only what an end hid comes back: attesting a did tells the organisation
+    nothing about that person's grants."""
+    skills = world.skills()
+    bram = world.holder(skills, employer=ZEIST, name="Bram Visser", attested=False)
+    world.grant(bram, ["skills"], audience=NEAR)
+    zeist = world.staff(ZEIST)
+    lists = [(zeist, world.assignment(zeist, skills))]
+    before = _seen(world, lists)
+
+    world.client.post(f"{API}/medewerkers", json={"did": bram.did}, headers=zeist)
+
+    assert _seen(world, lists) == before
+    assert world.client.get(f"{API}/pod/toestemmingen/meldingen",
+                            headers=bram.headers).json() == []
