@@ -38,6 +38,7 @@ from consent import Audience
 from .bulk_checks import Checked, DocumentChecks, check, init_worker
 from .bulk_rows import insert
 from .bulk_state import StateRules, against_state
+from .employment_reach import hide_grants
 from .errors import StorageFailed
 from .policies import Policies
 from .suspension import suspend
@@ -112,6 +113,8 @@ class BulkIngest:
         insert(conn, [(found, texts[position]) for position, found in admitted.kept],
                now, log_changes, advanced=admitted.advanced)
         self._suspend(conn, admitted.suspended.values())
+        if admitted.ended:
+            hide_grants(conn, admitted.ended)
         result.accepted += len(admitted.kept) - len(admitted.suspended)
 
     def _suspend(self, conn: Connection, kept: Iterable[Checked]) -> None:

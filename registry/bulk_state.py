@@ -18,7 +18,9 @@ takes them one after the other, and each meets the rules in single ingest's orde
 
 The state is read with a few set queries per batch and kept up to date in memory
 as the batch is walked, so a later document of the batch sees what an earlier one
-did. A re-published grant replaces its old rows (``drop_replaced``).
+did. A re-published grant replaces its old rows (``drop_replaced``); one whose
+stored rows an ended employment hid is hidden again once stored (``Admitted.ended``,
+``registry.employment_reach``), as one by one.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from consent import Audience, ConsentError, EmployerPolicy, ProjectionMismatch
 
 from .bulk_checks import Checked, CHECKED_COLUMNS
 from .db import among
+from .employment_reach import ended_grants
 from .policies import Policies, stays_suspended
 from .tables import CHILD_TABLES, Disclosure, ErasedHolder, Holder, WithdrawnGrant
 from .video_shares import check_own_share, drop_for_grant, drop_for_grants
@@ -52,6 +55,8 @@ class Admitted:
     kept: list[tuple[int, Checked]] = field(default_factory=list)
     advanced: list[Checked] = field(default_factory=list)
     suspended: dict[str, Checked] = field(default_factory=dict)
+    # Grant ids of kept documents whose stored rows an ended employment hid.
+    ended: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -101,7 +106,9 @@ def against_state(conn: Connection, rules: StateRules,
             drop_for_grant(conn, found.grant_id, found.holder)
             state.retracted(found)
             admitted.advanced.append(found)
-    drop_replaced(conn, [f for _, f in taken.values() if f.grant_id in state.replaced])
+    replacing = [f for _, f in taken.values() if f.grant_id in state.replaced]
+    admitted.ended = ended_grants(conn, [f.grant_id for f in replacing])
+    drop_replaced(conn, replacing)
     admitted.kept = list(taken.values())
     return admitted
 

@@ -11,6 +11,10 @@ The organisation gets back its own reference for the employee, never the
 registry's pseudonym: the pseudonym is what every organisation's candidate lists,
 matches and log show, and handing it out for a did would let anyone who knows a
 person's did (receipts and disclosures carry it) find that person in them.
+
+Ending an attestation also ends the organisation's reach through the holder's grants
+to "my employer" (and its neighbours), and attesting again restores it
+(``registry.employment_reach``), in the same transaction.
 """
 
 from __future__ import annotations
@@ -27,8 +31,10 @@ from consent.keys import public_key_from_did
 
 from . import limits
 from .db import transaction
+from .employment_reach import lock_holder, restore_reach, withdraw_reach
 from .errors_work import EmployeeNotFound, InvalidWorkInput
 from .ingest import pseudonym_for
+from .policies import Policies
 from .policy_tables import EmploymentRow
 
 T_EMPLOYMENT = EmploymentRow.__table__
@@ -41,9 +47,10 @@ class Attested:
 
 
 class Employment:
-    def __init__(self, engine: Engine, pseudonym_secret: bytes):
+    def __init__(self, engine: Engine, pseudonym_secret: bytes, policies: Policies):
         self._engine = engine
         self._secret = pseudonym_secret
+        self._policies = policies
 
     def attest(self, organisation: str, did: str, now: datetime) -> Attested:
         """Idempotent: attesting an employee twice keeps the first date. A new one
@@ -51,6 +58,7 @@ class Employment:
         already attested is answered at the ceiling too."""
         subject = self._subject(did)
         with transaction(self._engine) as conn:
+            lock_holder(conn, subject)
             row = self._attestation(conn, organisation, subject)
             if row is None:
                 limits.check_room(conn, (T_EMPLOYMENT,
@@ -62,6 +70,7 @@ class Employment:
                 return Attested(self._reference(organisation, subject), row.attested)
             conn.execute(insert(T_EMPLOYMENT).values(
                 organisation=organisation, subject=subject, attested=now))
+            restore_reach(conn, organisation, subject, self._policies)
         return Attested(self._reference(organisation, subject), now)
 
     @staticmethod
@@ -70,8 +79,9 @@ class Employment:
             T_EMPLOYMENT.c.organisation == organisation,
             T_EMPLOYMENT.c.subject == subject)).first()
 
-    def end(self, organisation: str, reference: str) -> None:
-        """End the attestation the organisation knows by ``reference``."""
+    def end(self, organisation: str, reference: str, now: datetime) -> None:
+        """End the attestation the organisation knows by ``reference``, and its
+        reach through grants to the holder's employer."""
         with transaction(self._engine) as conn:
             subjects = conn.execute(select(T_EMPLOYMENT.c.subject).where(
                 T_EMPLOYMENT.c.organisation == organisation)).scalars().all()
@@ -79,9 +89,11 @@ class Employment:
                      if hmac.compare_digest(self._reference(organisation, s), reference)]
             if not found:
                 raise EmployeeNotFound(reference)
+            lock_holder(conn, found[0])
             conn.execute(delete(T_EMPLOYMENT).where(
                 T_EMPLOYMENT.c.organisation == organisation,
                 T_EMPLOYMENT.c.subject == found[0]))
+            withdraw_reach(conn, organisation, found[0], now)
 
     def employees(self, organisation: str, limit: int | None = None,
                   after: str | None = None) -> list[Attested]:

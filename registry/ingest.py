@@ -31,11 +31,12 @@ from consent import (
 from schemas import InvalidDocument, Validated, WorkcontextValidator, check_references
 
 from .db import transaction
+from .employment_reach import ended_grant
 from .errors import GrantIdTaken, GrantNotLive, GrantWithdrawn, ReplayedDocument
 from .extract import Extracted, extract
 from .match_index import entry_for, write_entries
 from .policies import Policies
-from .suspension import suspend
+from .suspension import hide, suspend
 from .tables import CHILD_TABLES, Disclosure, DisclosureAudience, DisclosurePurpose
 from .tables import DisclosureSkill, ErasedHolder, Holder, WithdrawnGrant
 from .video_shares import check_own_share, drop_for_grant, named_share
@@ -102,6 +103,10 @@ class Ingest:
             # employer could watch its employees vanish one save at a time.
             held = self._policies.keeps_suspended(conn, found.holder, found.grant.id,
                                                   employer, refusal)
+            # Under a grant hidden because the employer it names ended the
+            # employment, the new projection is hidden too: a save is not an
+            # attestation (registry.employment_reach).
+            ended = ended_grant(conn, found.grant.id, found.holder)
             if refusal is not None and not held:
                 # The holder's newest signed word: the grant no longer fits the
                 # Workcontext, so what it disclosed before goes too (committed),
@@ -126,6 +131,8 @@ class Ingest:
                 if held:
                     suspend(conn, disclosure_id, employer, found.grant.audience,
                             self._geo)
+                if ended:
+                    hide(conn, disclosure_id)
         if refusal is not None:
             raise refusal
         return Accepted(pseudonym, found.grant.id, tuple(sorted(found.fields)),

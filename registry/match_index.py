@@ -21,6 +21,8 @@ at the moment of the query, exactly as ``consent.Audience.contains`` decides:
 The last two are the keys of a disclosure its holder's employer's policy
 suspended (``registry.suspension``): it stays visible to that employer alone,
 when its audience contains it, and to no other requester.
+A disclosure hidden because the employer its audience names ended the employment
+(``registry.employment_reach``) has only ``suspended`` keys: no requester holds one.
 
 A disclosure is visible to ``org`` for a purpose when one of its keys is one of the
 requester's keys for that purpose; a test checks this against ``Audience.contains``

@@ -88,6 +88,10 @@ class Policies:
         self._geo = geo
         self._tooi = tooi_to_code
 
+    @property
+    def geography(self) -> Geography:
+        return self._geo
+
     def employer_code(self, identifier: str | None) -> str | None:
         """The code of the employer a disclosure names (a TOOI identifier)."""
         if identifier is None:

@@ -75,7 +75,7 @@ class Registry:
         self.assignments = Assignments(engine, reference)
         self.relations = SkillRelations.of(reference)
         self.circles = Circles(reference)
-        self.employment = Employment(engine, pseudonym_secret)
+        self.employment = Employment(engine, pseudonym_secret, self.policies)
         # The name each organisation knows a holder by (org_pseudonyms.py).
         self.org_pseudonyms = OrgPseudonyms(pseudonym_secret)
         # Copies of intro videos shared under grants; without a store (a

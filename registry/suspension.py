@@ -21,7 +21,12 @@ to other reach keys instead, so ranking needs no condition of its own:
   ``<purpose>|suspended``, a key no requester holds, kept for the lift;
 - lifted, the rows go back under the keys of the grant's audience.
 
-The triggers on ``match_disclosure`` log both moves (``registry.match_changes``),
+A disclosure whose grant's audience is its holder's employer (alone or with its
+neighbours) is hidden when that employer ends the employment it attested
+(``registry.employment_reach``): marked ``ENDED``, a value no organisation has, so
+the gate shows it to none, and all its rows move to ``<purpose>|suspended``.
+
+The triggers on ``match_disclosure`` log the moves (``registry.match_changes``),
 so every process's in-memory index follows. A suspended disclosure goes like any
 other with its holder's withdrawal, its grant's expiry and the holder's erasure.
 """
@@ -36,6 +41,11 @@ from .match_index import SUSPENDED, audience_keys, reach_terms, requester_keys
 from .match_index import suspended_key, term_ids
 from .tables import Disclosure, DisclosurePurpose
 from .tables_match import MatchDisclosure, MatchSkill
+
+# The mark of a disclosure whose audience rests on an employment its employer
+# ended: no organisation code (``consent.Geography`` knows none like it), so the
+# gate's "unless the viewer is the suspending employer" holds for no requester.
+ENDED = "employment-ended"
 
 D = Disclosure.__table__
 P = DisclosurePurpose.__table__
@@ -54,6 +64,13 @@ def suspend(conn: Connection, disclosure_id: int, employer: str,
             for key in audience_keys(audience.kind, audience.ref,
                                      audience.organisations)]
     _move_index_rows(conn, disclosure_id, keys)
+
+
+def hide(conn: Connection, disclosure_id: int) -> None:
+    """Mark the disclosure ``ENDED``: shown to no organisation at all, in the
+    caller's transaction (the end of the employment its audience rests on)."""
+    conn.execute(update(D).where(D.c.id == disclosure_id).values(suspended_by=ENDED))
+    _move_index_rows(conn, disclosure_id, [SUSPENDED])
 
 
 def lift(conn: Connection, disclosure_id: int, audience: Audience) -> None:

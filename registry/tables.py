@@ -76,7 +76,10 @@ class Disclosure(SQLModel, table=True):
     # The employer whose policy suspended this grant (registry/suspension.py), or
     # NULL: a suspended disclosure is kept, shown to no organisation but that
     # employer, and shown to the rest of its audience again when the employer's
-    # policy allows it. Like ``policy_employer``, never shown to an organisation.
+    # policy allows it. ``suspension.ENDED`` (no organisation's code): hidden from
+    # every organisation because the employer its audience names ended the
+    # employment (registry/employment_reach.py). Like ``policy_employer``, never
+    # shown to an organisation.
     suspended_by: Optional[str] = Field(default=None, max_length=40)
 
 

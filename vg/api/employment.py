@@ -50,7 +50,9 @@ def list_employees(requester: RequesterDep, system: SystemDep,
 
 @router.delete("/medewerkers/{employee}", status_code=204)
 def end_employment(employee: Subject, requester: RequesterDep,
-                   system: SystemDep) -> Response:
+                   system: SystemDep, now: NowDep) -> Response:
+    """End the attestation, and with it this organisation's reach (and its
+    neighbours') through the holder's grants to their employer."""
     require_role(requester, "staff")
-    system.registry.employment.end(requester.organisation, employee)
+    system.registry.employment.end(requester.organisation, employee, now)
     return Response(status_code=204)
