@@ -155,8 +155,12 @@ def revoke_key(key_id: int = typer.Argument(..., min=1, max=MAX_ID),
     """Revoke an API key by its id; requests with it fail from then on."""
     from .wiring import build_system
 
-    if not build_system(instance_settings(data_dir)).registry.access.revoke(key_id):
+    access = build_system(instance_settings(data_dir)).registry.access
+    outcome = access.revoke(key_id, datetime.now(timezone.utc))
+    if outcome == "unknown":
         fail(f"no API key with id {key_id}")
+    if outcome == "already revoked":
+        fail(f"API key {key_id} is already revoked")
     typer.echo(f"revoked {key_id}")
 
 
