@@ -14,6 +14,7 @@ import typer
 
 from .cli_common import fail, instance_settings, read_bytes, settings_for
 from .cli_consent import consent
+from .cli_help import tidy_help
 from .settings import Settings, SettingsInvalid, load_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -432,3 +433,6 @@ def run(args: list[str]) -> int:
 
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
+
+
+tidy_help(app)
