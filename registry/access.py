@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, delete, insert, select, update
 
 from .db import transaction
 from .errors import NotAuthenticated
@@ -108,17 +108,27 @@ class Access:
 
     def keys(self, organisation: str | None = None) -> list:
         query = select(T_KEY.c.id, T_KEY.c.organisation, T_KEY.c.role, T_KEY.c.label,
-                       T_KEY.c.created).order_by(T_KEY.c.id)
+                       T_KEY.c.created).where(T_KEY.c.revoked.is_(None)
+                                              ).order_by(T_KEY.c.id)
         if organisation is not None:
             query = query.where(T_KEY.c.organisation == organisation)
         with transaction(self._engine) as conn:
             return conn.execute(query).all()
 
-    def revoke(self, key_id: int) -> bool:
-        """Delete a key's hash, so the key authenticates nothing any more."""
+    def revoke(self, key_id: int, now: datetime) -> str:
+        """Replace a key's hash, so the key authenticates nothing any more; the
+        answer says "revoked", "already revoked" or "unknown"."""
         with transaction(self._engine) as conn:
+            row = conn.execute(select(T_KEY.c.revoked).where(
+                T_KEY.c.id == key_id)).first()
+            if row is None:
+                return "unknown"
+            if row.revoked is not None:
+                return "already revoked"
             conn.execute(delete(T_WEB).where(T_WEB.c.key_id == key_id))
-            return conn.execute(delete(T_KEY).where(T_KEY.c.id == key_id)).rowcount == 1
+            conn.execute(update(T_KEY).where(T_KEY.c.id == key_id).values(
+                key_hash=f"revoked:{key_id}", revoked=now))
+        return "revoked"
 
     def organisation(self, code: str) -> OrganisationRow | None:
         with transaction(self._engine) as conn:

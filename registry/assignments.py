@@ -23,7 +23,13 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from schemas.catalogue import FIELDS_OF_WORK
 from schemas.dates import DAY_RANGE, day_in_range
 from schemas.reference_organisations import SECTORS
-from schemas.texts import ONE_LINE, has_visible_character, is_one_line
+from schemas.texts import (
+    NO_HIDDEN,
+    ONE_LINE,
+    has_hidden_character,
+    has_visible_character,
+    is_one_line,
+)
 
 from . import limits
 from .db import transaction, within
@@ -120,6 +126,8 @@ def _text_problems(spec: AssignmentSpec) -> list[str]:
         problems.append("title must be 1 to 200 characters, one of them visible")
     elif not is_one_line(spec.title):
         problems.append(f"title {ONE_LINE}")
+    elif has_hidden_character(spec.title):
+        problems.append(f"title {NO_HIDDEN}")
     if len(spec.description) > 5000:
         problems.append("description must be at most 5000 characters")
     for name in ("function_family", "field_of_work"):

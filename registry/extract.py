@@ -38,7 +38,7 @@ def extract(projection: dict[str, Any], fields: frozenset[str],
         employer_code=_employer(projection, tooi_to_code) if "employer" in fields else None,
         level_rank=_int_at(projection, ("functionLevel", "levelRank"), 1, 5)
         if "level" in fields else None,
-        hours_per_week=_int_at(projection, ("availability", "hoursPerWeek"), 0, 40)
+        hours_per_week=_int_at(projection, ("availability", "hoursPerWeek"), 1, 40)
         if "hours_per_week" in fields else None,
         **(_period(projection) if "available_period" in fields else {}),
     )

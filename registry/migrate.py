@@ -24,7 +24,7 @@ from sqlmodel import SQLModel
 from .db import registry_tables, transaction
 
 BASELINE = "0001_baseline"
-HEAD = "0019_policy_notice_lifted"
+HEAD = "0020_api_key_revoked"
 VERSION_TABLE = "registry_schema_version"
 _LOCK_KEY = 0x7667_7265_6700  # any constant shared by every worker
 

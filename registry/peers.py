@@ -21,7 +21,13 @@ from typing import Any
 from sqlalchemy import Engine, delete, func, insert, select
 
 from schemas import holds_forbidden_characters
-from schemas.texts import ONE_LINE, has_visible_character, is_one_line
+from schemas.texts import (
+    NO_HIDDEN,
+    ONE_LINE,
+    has_hidden_character,
+    has_visible_character,
+    is_one_line,
+)
 
 from . import limits
 from .db import take_turn, transaction
@@ -79,6 +85,8 @@ class Peers:
             problems.append("name must be 1 to 120 characters, one of them visible")
         elif not is_one_line(name):
             problems.append(f"name {ONE_LINE}")
+        elif has_hidden_character(name):
+            problems.append(f"name {NO_HIDDEN}")
         if len(theme) > 500:
             problems.append("theme must be at most 500 characters")
         if problems:

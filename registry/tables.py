@@ -36,6 +36,10 @@ class ApiKey(SQLModel, table=True):
     role: str  # "staff" | "dpo" | "platform-dpo"
     label: str
     created: datetime
+    # Set when the key was revoked; its hash is then replaced, and the row stays so
+    # that its id names one key for good (the log's actor "apikey:<id>") and a
+    # second revocation can say so.
+    revoked: Optional[datetime] = None
 
 
 class Holder(SQLModel, table=True):

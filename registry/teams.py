@@ -20,7 +20,13 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, or_, select, update
 
-from schemas.texts import ONE_LINE, has_visible_character, is_one_line
+from schemas.texts import (
+    NO_HIDDEN,
+    ONE_LINE,
+    has_hidden_character,
+    has_visible_character,
+    is_one_line,
+)
 
 from . import limits
 from .assignments import Assignments
@@ -290,6 +296,8 @@ def _check_product(spec: ProductSpec) -> bytes | None:
         problems.append("title must be 1 to 200 characters, one of them visible")
     elif not is_one_line(spec.title):
         problems.append(f"title {ONE_LINE}")
+    elif has_hidden_character(spec.title):
+        problems.append(f"title {NO_HIDDEN}")
     has_file = spec.content_base64 is not None
     if (spec.url is None) == (not has_file):
         problems.append("give either url or a file (fileName, mediaType, content)")

@@ -38,7 +38,13 @@ from .reference_esco import LANGUAGES
 from .reference_organisations import SECTORS, Sector
 from .workcontext import MAX_SKILLS, Validated, WorkcontextValidator, check_references
 
-from .texts import ONE_LINE, has_visible_character, is_one_line
+from .texts import (
+    NO_HIDDEN,
+    ONE_LINE,
+    has_hidden_character,
+    has_visible_character,
+    is_one_line,
+)
 
 __all__ = [
     "FIELDS", "FIELDS_OF_WORK", "PURPOSES", "Field", "Purpose", "Sensitivity",
@@ -49,6 +55,7 @@ __all__ = [
     "UnknownProvince", "UnknownSkill", "UnsupportedLanguage", "UnsupportedMediaType",
     "WORKCONTEXT_CONTEXT_URL", "ShippedContextLoader", "expand",
     "has_visible_character", "is_one_line", "ONE_LINE",
+    "has_hidden_character", "NO_HIDDEN",
     "holds_forbidden_characters", "parse_bounded",
     "REFERENCE_FILES", "Municipality", "Occupation", "Organisation", "ReferenceData",
     "Skill", "SkillGroup", "load_reference_data", "LANGUAGES", "SECTORS", "Sector",

@@ -181,8 +181,14 @@ class UnsupportedMediaType(SchemaError):
     status = 415
     code = "unsupported-media-type"
 
-    def __init__(self, media_type: str | None) -> None:
+    def __init__(self, media_type: str | None, charset: str | None = None) -> None:
         self.media_type = (media_type or "")[:100]
+        self.charset = None if charset is None else charset[:40]
+        if self.charset is not None:
+            # RFC 8259 section 8.1: JSON between systems is UTF-8; a body said
+            # to be in another charset would be read as UTF-8 all the same.
+            super().__init__(f"the body must be UTF-8, not charset={self.charset}")
+            return
         super().__init__(
             "the body must be application/ld+json or application/json, "
             f"not {self.media_type or 'unlabelled'}"

@@ -14,7 +14,13 @@ from datetime import date
 from typing import Any
 
 from .jsonld import SHIPPED_CONTEXTS, WORKCONTEXT_CONTEXT_URL
-from .texts import ONE_LINE, has_visible_character, is_one_line
+from .texts import (
+    NO_HIDDEN,
+    ONE_LINE,
+    has_hidden_character,
+    has_visible_character,
+    is_one_line,
+)
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 # Terms whose value is an object of further terms rather than a single value.
@@ -29,6 +35,8 @@ IDENTIFIER_KEYS = frozenset({"id", "@id"})
 # characters only, and a zero-width space is one.
 REQUIRED_TEXTS = {"name": "name is required: one text of 1 to 200 characters, one "
                           "of them visible"}
+# The end of the sentence a refusal of a repeated value says, after the field's name.
+ONCE = "must name each value once"
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -65,6 +73,8 @@ def _walk(node: dict, prefix: str, kinds: dict[str, str], problems: list[str]) -
                 and not has_visible_character(value):
             problems.append(REQUIRED_TEXTS[path])
             continue
+        if isinstance(value, list) and names_a_value_twice(value):
+            problems.append(f"{path} {ONCE}")
         for item in value if isinstance(value, list) else [value]:
             problem = _problem(path, item, kinds.get(key, "text"))
             if problem:
@@ -87,7 +97,22 @@ def _problem(path: str, value: Any, kind: str) -> str | None:
         return f"{path} must be a date (YYYY-MM-DD)"
     if not is_one_line(value):  # every text of a Workcontext is a name or a code
         return f"{path} {ONE_LINE}"
+    if has_hidden_character(value):
+        return f"{path} {NO_HIDDEN}"
     return None
+
+
+def names_a_value_twice(values: list) -> bool:
+    """Whether a list holds one value twice: JSON-LD reads a list of a term as a
+    set, so the signed JSON and the registry's copy would say more than the
+    graph does (a skill stored and scored twice)."""
+    seen = set()
+    for item in values:
+        key = item if isinstance(item, str) else json.dumps(item, sort_keys=True)
+        if key in seen:
+            return True
+        seen.add(key)
+    return False
 
 
 def _is_date(value: str) -> bool:

@@ -37,6 +37,8 @@ SHIPPED_CONTEXTS = {
 MAX_DOCUMENT_BYTES = 64 * 1024
 MAX_DEPTH = 8
 MAX_NODES = 2000
+NOT_UTF8 = ("document must be UTF-8 without a byte order mark (RFC 8259 "
+            "section 8.1)")
 
 
 class ShippedContextLoader:
@@ -74,7 +76,7 @@ def parse_bounded(raw: bytes | str) -> Any:
     # Every text in the value is a run of the raw text or the result of an escape:
     # without a backslash and without a forbidden character in the raw text, no
     # member name or string can hold one, and the walk need not look at each.
-    # (Bytes may be UTF-16 or UTF-32, which the decoder detects: always walked.)
+    # (Bytes that are no UTF-8 stay bytes: always walked.)
     if isinstance(raw, str) and "\\" not in raw and not _has_forbidden(raw):
         return _parse_plain(raw)
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
@@ -89,13 +91,15 @@ def parse_bounded(raw: bytes | str) -> Any:
 
 
 def _as_utf8_text(raw: bytes) -> bytes | str:
-    """The text of a body the json module reads as UTF-8 (no byte order mark, no
-    zero byte among the first four), when it is valid UTF-8: the json module
-    reads the bytes as that text, so the text takes the cheaper ways below. Any
-    other body stays bytes, read as before (UTF-16 or UTF-32, a mark, or bytes
-    that are no UTF-8, such as an encoded lone surrogate)."""
+    """The text of a body, when it is valid UTF-8: the json module reads the
+    bytes as that text, so the text takes the cheaper ways below. A body in
+    UTF-16 or UTF-32, or with a byte order mark, is refused: JSON exchanged
+    between systems is UTF-8 and starts with no mark (RFC 8259 section 8.1),
+    and the json module would otherwise read it as if it were. Bytes that are
+    no UTF-8 (such as an encoded lone surrogate) stay bytes, refused below with
+    what they hold."""
     if json.detect_encoding(raw) != "utf-8":
-        return raw
+        raise InvalidDocument([NOT_UTF8])
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:

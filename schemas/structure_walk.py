@@ -15,8 +15,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from .json_types import IDENTIFIER_KEYS, MAX_TEXT, REQUIRED_TEXTS, _is_date
-from .texts import has_visible_character, is_one_line
+from .json_types import (
+    IDENTIFIER_KEYS,
+    MAX_TEXT,
+    REQUIRED_TEXTS,
+    _is_date,
+    names_a_value_twice,
+)
+from .texts import has_hidden_character, has_visible_character, is_one_line
 
 
 def plainly_well_formed(document: dict, terms: frozenset[str],
@@ -38,6 +44,8 @@ def _node(node: dict, terms: frozenset[str], kinds: dict[str, str],
         if top and key in REQUIRED_TEXTS and isinstance(value, str) \
                 and not has_visible_character(value):
             return False
+        if isinstance(value, list) and names_a_value_twice(value):
+            return False
         kind = kinds.get(key, "text")
         for item in value if isinstance(value, list) else (value,):
             if not _of_kind(item, kind):
@@ -53,6 +61,7 @@ def _of_kind(value: Any, kind: str) -> bool:
         return isinstance(value, dict)
     if kind == "integer":
         return isinstance(value, int) and not isinstance(value, bool)
-    if not isinstance(value, str) or len(value) > MAX_TEXT or not is_one_line(value):
+    if not isinstance(value, str) or len(value) > MAX_TEXT or not is_one_line(value) \
+            or has_hidden_character(value):
         return False
     return kind != "date" or _is_date(value)

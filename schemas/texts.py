@@ -41,3 +41,24 @@ ONE_LINE = ("must be one line (no tab, line feed, carriage return or line "
 def is_one_line(text: str) -> bool:
     """Whether ``text`` holds nothing that breaks or moves a line."""
     return _NOT_ONE_LINE.search(text) is None
+
+
+# Characters that hide in a name or a title: format characters (zero-width ones,
+# the joiners, the byte order mark, the controls of writing direction, and the
+# tag characters U+E0000-U+E007F, which spell invisible text), private-use code
+# points (no meaning a reader shares), surrogates, and unassigned code points and
+# noncharacters (U+FFFE, U+xFFFF, U+FDD0-U+FDEF: Unicode Standard section 23.7,
+# "not for interchange"). Two names that look the same would differ, and one can
+# carry text that nobody sees. The soft hyphen (U+00AD) stays: a long Dutch word
+# marks where it may break with it, and it shows where it does.
+_HIDING_CATEGORIES = frozenset({"Cf", "Co", "Cs", "Cn"})
+_SHOWN_FORMAT = frozenset("\u00ad")
+# The end of the sentence a refusal says, after the field's name.
+NO_HIDDEN = ("must hold no hidden characters (zero-width, tag, private-use or "
+             "unassigned)")
+
+
+def has_hidden_character(text: str) -> bool:
+    """Whether ``text`` holds a character that hides in a name or a title."""
+    return any(unicodedata.category(c) in _HIDING_CATEGORIES
+               and c not in _SHOWN_FORMAT for c in text)

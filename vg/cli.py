@@ -14,6 +14,7 @@ import typer
 
 from .cli_common import fail, instance_settings, read_bytes, settings_for
 from .cli_consent import consent
+from .cli_help import tidy_help
 from .settings import Settings, SettingsInvalid, load_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -155,8 +156,12 @@ def revoke_key(key_id: int = typer.Argument(..., min=1, max=MAX_ID),
     """Revoke an API key by its id; requests with it fail from then on."""
     from .wiring import build_system
 
-    if not build_system(instance_settings(data_dir)).registry.access.revoke(key_id):
+    access = build_system(instance_settings(data_dir)).registry.access
+    outcome = access.revoke(key_id, datetime.now(timezone.utc))
+    if outcome == "unknown":
         fail(f"no API key with id {key_id}")
+    if outcome == "already revoked":
+        fail(f"API key {key_id} is already revoked")
     typer.echo(f"revoked {key_id}")
 
 
@@ -428,3 +433,6 @@ def run(args: list[str]) -> int:
 
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
+
+
+tidy_help(app)

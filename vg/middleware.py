@@ -81,7 +81,7 @@ class HeadersAndLimits:
                 return
             if message["type"] == "http.response.start":
                 started = True
-                message["headers"] = list(message.get("headers", [])) + headers
+                message["headers"] = with_missing(message.get("headers", []), headers)
             await send(message)
 
         try:
@@ -106,6 +106,14 @@ def plainly_within_limits(scope, max_body: int) -> bool:
 async def internal_error(send) -> None:
     """The answer ``HeadersAndLimits`` gives to an error nobody handled."""
     await _problem(send, 500, "internal-error", "Internal error", None)
+
+
+def with_missing(own, added) -> list:
+    """A response's headers and those of ``added`` it does not set itself: a
+    route that sets one (an intro video's ``Cache-Control``) sends it once."""
+    own = list(own)
+    names = {name.lower() for name, _ in own}
+    return own + [(name, value) for name, value in added if name not in names]
 
 
 class _BodyTooLarge(Exception):

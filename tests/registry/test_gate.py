@@ -286,7 +286,7 @@ def holders(draw, n: int, requester: str) -> Holder:
                                    unique=True))),
         level_rank=draw(st.integers(1, 5)),
         salary_scale=draw(st.integers(1, 18)),
-        hours_per_week=draw(st.integers(0, 40)),
+        hours_per_week=draw(st.integers(1, 40)),
         name=f"Persoon {n}",
     )
     start = draw(st.dates(date(2026, 9, 1), date(2027, 9, 1)))

@@ -153,15 +153,22 @@ def test_a_body_in_utf8_bytes_reads_as_its_text_or_is_refused_the_same(text):
         _outcome(lambda: parse_bounded(text))
 
 
+NOT_UTF8 = ("error", ("document must be UTF-8 without a byte order mark (RFC 8259 "
+                      "section 8.1)",))
+
+
 @pytest.mark.parametrize("raw, outcome", [
-    (b'\xef\xbb\xbf{"a": 1}', ("value", {"a": 1})),
-    ('{"a": 1}'.encode("utf-16"), ("value", {"a": 1})),
+    (b'\xef\xbb\xbf{"a": 1}', NOT_UTF8),
+    ('{"a": 1}'.encode("utf-16"), NOT_UTF8),
+    ('{"a": 1}'.encode("utf-16-be"), NOT_UTF8),
+    ('{"a": 1}'.encode("utf-32"), NOT_UTF8),
     (b'{"a": "\xed\xa0\x80"}', ("error", ("text must not hold control characters, "
                                          "lone surrogates or bidirectional "
                                          "override characters",))),
     (b'{"a": "\xff"}', ("error", ("body is not valid JSON",))),
 ])
-def test_bytes_in_another_encoding_or_no_utf8_are_read_as_before(raw, outcome):
+def test_bytes_in_another_encoding_are_refused_and_no_utf8_read_as_before(raw,
+                                                                          outcome):
     assert _outcome(lambda: parse_bounded(raw)) == outcome
 
 

@@ -157,7 +157,7 @@ def test_dpo_keys_do_not_read_assignments(api):
 def test_a_revoked_key_authenticates_nothing(api):
     headers = _key(api, UTRECHT)
     [row] = api.system.registry.access.keys(UTRECHT)
-    assert api.system.registry.access.revoke(row.id)
+    assert api.system.registry.access.revoke(row.id, NOW) == "revoked"
     _problem(api.get("/api/v1/opdrachten", headers=headers), 401)
 
 

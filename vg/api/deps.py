@@ -63,20 +63,36 @@ def _token(credentials: Credentials) -> str | None:
 JSON_MEDIA_TYPES = ("application/ld+json", "application/json")
 
 
+def body_media_type(content_type: str) -> str:
+    """The media type a ``Content-Type`` names, in lower case. A JSON text is
+    UTF-8 (RFC 8259 section 8.1): a ``charset`` parameter naming anything else
+    is refused (415), not ignored, so a Latin-1 body is not read as UTF-8."""
+    media_type, _, parameters = content_type.partition(";")
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        charset = value.strip().strip('"')
+        if name.strip().lower() == "charset" and charset.lower() != "utf-8":
+            raise UnsupportedMediaType(media_type.strip(), charset=charset)
+    return media_type.strip().lower()
+
+
 async def json_only(request: Request) -> None:
-    """A request that carries a body must say it is JSON (415 otherwise), before
-    the body is read as anything: for the routers whose bodies are all JSON."""
+    """A request that carries a body must say it is JSON in UTF-8 (415
+    otherwise), before the body is read as anything: for the routers whose
+    bodies are all JSON."""
     headers = request.headers
     has_body = headers.get("transfer-encoding") or headers.get("content-length",
                                                                "0") != "0"
-    media_type = headers.get("content-type", "").split(";")[0].strip().lower()
-    if has_body and media_type not in JSON_MEDIA_TYPES:
+    if not has_body:
+        return
+    media_type = body_media_type(headers.get("content-type", ""))
+    if media_type not in JSON_MEDIA_TYPES:
         raise UnsupportedMediaType(media_type)
 
 
 async def json_body(request: Request) -> Any:
     """The request body as bounded JSON; only JSON media types are accepted."""
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    media_type = body_media_type(request.headers.get("content-type", ""))
     if media_type not in JSON_MEDIA_TYPES:
         raise UnsupportedMediaType(media_type)
     return parse_bounded(await request.body())

@@ -30,13 +30,13 @@ from datetime import datetime, timezone
 
 from starlette.concurrency import run_in_threadpool
 
-from schemas import parse_bounded
+from schemas import UnsupportedMediaType, parse_bounded
 
 from .. import holder_flows
 from ..middleware import (MAX_BODY, SECURITY_HEADERS, internal_error,
                           plainly_within_limits)
 from ..problems import error_problem
-from .deps import JSON_MEDIA_TYPES, SESSION_PREFIX
+from .deps import JSON_MEDIA_TYPES, SESSION_PREFIX, body_media_type
 from .pod_http import WORKCONTEXT_PATH, check_raw_path
 from .pod_resources import MAX_FIELD, saved_body
 from .render import json_bytes
@@ -185,7 +185,10 @@ def _headers(scope) -> dict[bytes, str] | None:
                 return None
             found[name] = value.decode("latin-1")
     token = found.get(b"authorization", "")
-    media_type = found.get(b"content-type", "").split(";")[0].strip().lower()
+    try:
+        media_type = body_media_type(found.get(b"content-type", ""))
+    except UnsupportedMediaType:  # the route refuses it
+        return None
     if token[:len(_BEARER)].lower() != _BEARER or media_type not in JSON_MEDIA_TYPES:
         return None
     token = token[len(_BEARER):].strip()

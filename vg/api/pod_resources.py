@@ -53,6 +53,7 @@ from ..allowed_methods import refusal
 from .bounded_json import InvalidBody, QueryCheckedRoute
 from .deps import (
     HolderDep,
+    body_media_type,
     JsonBody,
     NowDep,
     SystemDep,
@@ -60,7 +61,6 @@ from .deps import (
 )
 from .models import SavedOut
 from .pod_http import (
-    LD_JSON,
     TURTLE,
     check_raw_path,
     match,
@@ -238,7 +238,7 @@ async def patch_workcontext(request: Request, pod: OwnPod, system: SystemDep,
                             now: NowDep, if_match: IfMatch = None,
                             if_none_match: IfNoneMatch = None) -> Response:
     """JSON merge patch (RFC 7396), applied to the version it names or was read at."""
-    if request.headers.get("content-type", "").split(";")[0].strip() != MERGE_PATCH:
+    if body_media_type(request.headers.get("content-type", "")) != MERGE_PATCH:
         raise UnsupportedMediaType(MERGE_PATCH)
     patch = parse_bounded(await request.body())
     current = pod.workcontext_with_etag()

@@ -28,6 +28,9 @@ FORMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (_WORD + r" must be at most (?P<high>\d+) characters", "detail.max_length"),
         (_WORD + r" must be one line \(no tab, line feed, carriage return or line "
          r"separator\)", "detail.one_line"),
+        (_WORD + r" must hold no hidden characters \(zero-width, tag, private-use "
+         r"or unassigned\)", "detail.hidden"),
+        (_WORD + r" must name each value once", "detail.once"),
         (_WORD + r" must be one of (?P<choices>.+)", "detail.choice"),
         (_WORD + r" must not exceed (?P<other>[A-Za-z_]+)", "detail.not_above"),
         (_WORD + r" must not be after (?P<other>[A-Za-z_]+)", "detail.not_after"),

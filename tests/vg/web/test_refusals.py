@@ -231,8 +231,8 @@ def test_every_problem_a_workcontext_can_have_reads_in_dutch_with_its_label():
 
     assert len(problems) >= 20
     assert untranslated == []
-    assert localised("availability.hoursPerWeek must be an integer from 0 to 40",
-                     "nl", t) == "Uren per week moet een heel getal van 0 tot en met 40 zijn."
+    assert localised("availability.hoursPerWeek must be an integer from 1 to 40",
+                     "nl", t) == "Uren per week moet een heel getal van 1 tot en met 40 zijn."
 
 
 def test_a_consent_end_before_its_start_names_no_api_member_on_the_dutch_page():
@@ -259,5 +259,5 @@ def test_every_problem_reads_in_english_with_labels_not_api_member_names(app):  
 
     assert len(problems) >= 30
     assert [s for s in shown if s is None or CAMEL_CASE.search(s)] == []
-    assert localised("availability.hoursPerWeek must be an integer from 0 to 40",
-                     "en", t) == "Hours per week must be a whole number from 0 to 40."
+    assert localised("availability.hoursPerWeek must be an integer from 1 to 40",
+                     "en", t) == "Hours per week must be a whole number from 1 to 40."

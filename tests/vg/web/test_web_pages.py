@@ -134,7 +134,7 @@ def test_a_revoked_key_or_a_logout_ends_the_organisations_session(app):
     assert [row.token_hash for row in stored] != [token]  # only the hash is kept
 
     key_id = int(access.authenticate(staff.key).actor.removeprefix("apikey:"))
-    access.revoke(key_id)
+    access.revoke(key_id, NOW)
     assert staff.get("/organisatie").headers["location"] == "/organisatie/inloggen"
 
     other = signed_in_organisation(app)

@@ -126,4 +126,4 @@ def test_a_refused_save_names_the_field_on_the_dutch_page(app):  # noqa: F811
     answer = holder.post("/mijn/werkcontext", data=fields)
 
     assert answer.status_code == 400
-    assert "Uren per week moet een heel getal van 0 tot en met 40 zijn." in answer.text
+    assert "Uren per week moet een heel getal van 1 tot en met 40 zijn." in answer.text
