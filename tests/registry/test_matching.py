@@ -99,7 +99,8 @@ def test_a_far_candidate_ranks_below_a_neighbour_with_the_same_profile(system):
 
 def test_pages_follow_each_other_without_gaps_or_repeats(system):
     child, _, _ = related_skills()
-    everyone = {publish(system, n, skills=[child], hours_per_week=n) for n in range(7)}
+    everyone = {publish(system, n, skills=[child], hours_per_week=n + 1)
+                for n in range(7)}
     requester = staff_requester(system)
     job = assignment(system, requester, required_skills=(child,), optional_skills=())
     full, order = ranked(system, requester, job, limit=100)
