@@ -35,8 +35,8 @@ def parse_time(value: object, name: str) -> datetime:
     if type(value) is str and _WRITTEN.match(value):
         try:
             return datetime.fromisoformat(value)
-        except ValueError:
-            pass  # out of range (a 13th month): refused below, with its name
+        except ValueError as exc:  # in form, but out of range (a 13th month)
+            raise InvalidGrant([f"{name} must be an RFC 3339 timestamp"]) from exc
     if not isinstance(value, str) or not _RFC3339.match(value):
         raise InvalidGrant([f"{name} must be an RFC 3339 timestamp"])
     try:
