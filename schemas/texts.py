@@ -66,4 +66,31 @@ def has_hidden_character(text: str) -> bool:
     if text.isascii():
         return False
     return any(unicodedata.category(c) in _HIDING_CATEGORIES
-               and c not in _SHOWN_FORMAT for c in text if c > "\x7f")
+               and c not in _SHOWN_FORMAT and not _joins(text, i)
+               for i, c in enumerate(text) if c > "\x7f")
+
+
+# The zero-width non-joiner and joiner are how Persian, the Indic scripts and
+# others are written (a prefix kept apart, a half form asked for), and how emoji
+# sequences are made: they show there, in the letters around them. Following the
+# contexts of RFC 5892 (appendix A.1, A.2), loosely: one is shown after a virama,
+# or between two letters, marks or symbols of a script other than ASCII; anywhere
+# else (at an end, beside a Latin letter or a digit, beside another joiner) it
+# only makes two texts that look the same differ.
+_JOINERS = frozenset("\u200c\u200d")
+_VIRAMA = 9  # the canonical combining class of a virama
+
+
+def _joins(text: str, i: int) -> bool:
+    """Whether the character at ``i`` is a joiner in a place where it shows."""
+    if text[i] not in _JOINERS or i == 0:
+        return False
+    before = text[i - 1]
+    if unicodedata.combining(before) == _VIRAMA:
+        return True
+    return (i + 1 < len(text) and _joinable(before) and _joinable(text[i + 1]))
+
+
+def _joinable(c: str) -> bool:
+    category = unicodedata.category(c)
+    return c > "\x7f" and (category[0] in "LM" or category == "So")

@@ -102,6 +102,17 @@ def test_a_name_in_any_script_with_marks_is_taken(world):
     assert _put(world, person, document).status_code == 200
 
 
+@pytest.mark.parametrize("name", ["Mahsa Mohammadi-خانه‌ها",
+                                  "क्‍षिति"])
+def test_a_name_written_with_joiners_is_taken(world, name):
+    person = world.holder(world.skills(3))
+    document = _own(world, person)
+    document["name"] = name
+
+    assert _put(world, person, document).status_code == 200
+    assert _own(world, person)["name"] == name
+
+
 @pytest.mark.parametrize("text", HIDDEN)
 def test_an_assignment_title_with_a_hidden_character_is_refused(world, text):
     staff = world.staff(UTRECHT)
