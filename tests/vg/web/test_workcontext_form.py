@@ -127,3 +127,22 @@ def test_a_refused_save_names_the_field_on_the_dutch_page(app):  # noqa: F811
 
     assert answer.status_code == 400
     assert "Uren per week moet een heel getal van 1 tot en met 40 zijn." in answer.text
+
+
+def test_a_scale_or_level_name_without_a_level_is_refused_and_changes_nothing(app):  # noqa: F811,E501
+    """A salary scale and a level name typed while the level is left at "none"
+    can not be stored (a scale belongs to a level): the save is refused naming
+    the field, not answered "saved" with both dropped."""
+    holder, _ = signed_in_holder(app)
+    pod = _pod_of(app, holder)
+    _save(app, pod, full_workcontext(pod.did))
+    before = pod.workcontext()
+    fields = dict(_grouped(as_filled(holder.get("/mijn/werkcontext").text,
+                                     "/mijn/werkcontext")))
+    fields.update(niveau="", niveaunaam="Adviseur III", schaal="11", actie="opslaan")
+
+    answer = holder.post("/mijn/werkcontext", data=fields)
+
+    assert answer.status_code == 400, answer.headers.get("location")
+    assert "Functieniveau" in answer.text
+    assert pod.workcontext() == before
