@@ -188,6 +188,8 @@ def _level(stored, values: dict) -> dict | None:
     which the form does not show, stay as stored (HR21 for a new level): an FGR
     rank saved back unchanged must not become an HR21 rank."""
     if not values["rank"]:
+        if values["level_name"] or values["scale"]:  # they belong to a level
+            raise FormError("form.level_needed")
         return None
     level = dict(stored) if isinstance(stored, dict) else {
         "type": "FunctionLevel", "levelSystem": "HR21"}

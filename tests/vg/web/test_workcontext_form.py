@@ -129,7 +129,7 @@ def test_a_refused_save_names_the_field_on_the_dutch_page(app):  # noqa: F811
     assert "Uren per week moet een heel getal van 1 tot en met 40 zijn." in answer.text
 
 
-def test_a_scale_or_level_name_without_a_level_is_refused_and_changes_nothing(app):  # noqa: F811,E501
+def test_a_scale_or_level_name_without_a_level_is_refused(app):  # noqa: F811
     """A salary scale and a level name typed while the level is left at "none"
     can not be stored (a scale belongs to a level): the save is refused naming
     the field, not answered "saved" with both dropped."""
@@ -144,5 +144,5 @@ def test_a_scale_or_level_name_without_a_level_is_refused_and_changes_nothing(ap
     answer = holder.post("/mijn/werkcontext", data=fields)
 
     assert answer.status_code == 400, answer.headers.get("location")
-    assert "Functieniveau" in answer.text
+    assert "Een niveaunaam of salarisschaal hoort bij een functieniveau" in answer.text
     assert pod.workcontext() == before
