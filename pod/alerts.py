@@ -36,6 +36,9 @@ class InvalidAlertSettings(PodError):
         self.problems = problems
 
 
+MAX_SCORE = 100  # a fit's score is 0-100 (``fit``)
+
+
 @dataclass(frozen=True, slots=True)
 class AlertSettings:
     frequency: str = "daily"
@@ -46,8 +49,8 @@ class AlertSettings:
         if self.frequency not in FREQUENCIES:
             found.append("frequency must be one of " + ", ".join(FREQUENCIES))
         if isinstance(self.min_score, bool) or not isinstance(self.min_score, int) \
-                or not 0 <= self.min_score <= 100:
-            found.append("minScore must be an integer from 0 to 100")
+                or not 0 <= self.min_score <= MAX_SCORE:
+            found.append(f"minScore must be an integer from 0 to {MAX_SCORE}")
         return found
 
 

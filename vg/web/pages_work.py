@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from pod import PodError
-from pod.alerts import FREQUENCIES, AlertBook, AlertSettings
+from pod.alerts import FREQUENCIES, MAX_SCORE, AlertBook, AlertSettings
 from registry import AssignmentNotOffered
 from registry.errors_work import NotATeamMember
 from registry.ratings import ASPECTS
@@ -26,6 +26,7 @@ from .form_values import (
     required_text,
     whole_number,
 )
+from .refusals import FormError
 from .render import lang_of, page, redirect
 
 router = APIRouter(include_in_schema=False)
@@ -64,10 +65,13 @@ def alert_settings(request: Request, form: Form, pod: HolderPod) -> Response:
     (the matching itself stays in the pod)."""
     book = AlertBook(pod)
     try:
+        frequency = one_of(form.get("frequentie"), tuple(FREQUENCIES), "feed.frequency")
         score = whole_number(_text(form.get("drempel")), "feed.min_score")
-        book.set_settings(AlertSettings(_text(form.get("frequentie")),
-                                        book.settings().min_score if score is None
-                                        else score))
+        if score is not None and score > MAX_SCORE:
+            raise FormError("form.int_range", field="feed.min_score", low="0",
+                            high=str(MAX_SCORE))
+        book.set_settings(AlertSettings(frequency, book.settings().min_score
+                                        if score is None else score))
     except (PodError, ValueError) as exc:
         return _feed_page(request, pod, [], status=400, error="feed.not_saved",
                           detail=exc)

@@ -132,6 +132,8 @@ LABELS = {
     "availability.period": "workcontext.availability",
     "availability.period.startDate": "workcontext.from",
     "availability.period.endDate": "workcontext.until",
+    # the alert settings on the feed page (pod/alerts.py)
+    "frequency": "feed.frequency", "minScore": "feed.min_score",
 }
 
 
