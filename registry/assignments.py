@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
+from consent import format_time
 from schemas.catalogue import FIELDS_OF_WORK
 from schemas.dates import DAY_RANGE, day_in_range
 from schemas.reference_organisations import SECTORS
@@ -107,7 +108,7 @@ class StoredAssignment:
             "periodStart": _iso(s.period_start), "periodEnd": _iso(s.period_end),
             "location": s.location, "remote": s.remote, "circle": s.circle,
             "circleSector": s.circle_ref, "freelancers": s.freelancers,
-            "created": self.created.isoformat(),
+            "created": format_time(self.created),
         }
 
 

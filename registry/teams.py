@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, or_, select, update
 
+from consent import format_time
 from schemas.texts import (
     NO_HIDDEN,
     ONE_LINE,
@@ -280,7 +281,7 @@ def _member(subject: str, profile, is_viewer: bool) -> dict[str, Any]:
 
 def _product(row) -> dict[str, Any]:
     out: dict[str, Any] = {"id": row.id, "title": row.title,
-                           "added": row.added.isoformat()}
+                           "added": format_time(row.added)}
     if row.url:
         out["url"] = row.url
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Response
 
+from consent import format_time
 from registry.employment import Attested
 
 from .bounded_json import BoundedJsonRoute
@@ -19,7 +20,7 @@ REFERENCE_PATTERN = r"^[0-9a-f]{32}$"  # registry.employment: the organisation's
 
 
 def _employee(row: Attested) -> dict:
-    return {"employee": row.reference, "attested": row.attested.isoformat()}
+    return {"employee": row.reference, "attested": format_time(row.attested)}
 
 
 @router.post("/medewerkers", status_code=201)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Response
 
+from consent import format_time
 from pod.alerts import AlertBook, AlertSettings
 
 from .. import alert_flows
@@ -34,7 +35,7 @@ def fetch_alerts(pod: HolderDep, system: SystemDep, now: NowDep) -> Response:
     """Fetch the feed from the cursor and match it in the pod, when due."""
     fetched = alert_flows.fetch_alerts(system, pod, now)
     return json_response({"fetched": fetched.fetched, "new": fetched.new,
-                          "nextDue": fetched.next_due.isoformat()})
+                          "nextDue": format_time(fetched.next_due)})
 
 
 @router.get("/pod/meldingen")
