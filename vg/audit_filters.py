@@ -45,6 +45,10 @@ MUST = {
     "name": "a pseudonym of 52 characters a-z and 2-7, in full as the log shows it",
     "requester": "a requester as the log names it: apikey:<number>, a holder's "
                  "pseudonym of 32 hexadecimal digits or system:<name>",
+    # a DPO of one organisation: holders as that organisation knows them
+    "requester_name": "a requester as the log names it: apikey:<number>, a holder "
+                      "as your organisation knows them (52 characters a-z and 2-7) "
+                      "or system:<name>",
     "organisation": "the code of an organisation of the reference data (e.g. "
                     "GM0344) or " + ", ".join(OWN_ORGANISATIONS),
     "day": "a date written YYYY-MM-DD (e.g. 2026-12-05)",
@@ -57,7 +61,8 @@ MUST = {
 class FilterRefused(InvalidAuditQuery):
     """A filter the rules refuse; ``rule`` names which rule (``characters``,
     ``length``, ``choice``, ``pseudonym``, ``name`` (a holder as an organisation
-    knows them), ``requester``, ``organisation``, ``day``,
+    knows them), ``requester``, ``requester_name`` (a requester where holders
+    are named so), ``organisation``, ``day``,
     ``instant``, ``range`` or ``period``), for a page that words the reason itself."""
 
     def __init__(self, parameter: str, must: str, rule: str):
@@ -125,7 +130,13 @@ def requester(value: str | None, names: Names | None = None) -> str | None:
     if value is None:
         return None
     if names is not None and not (_KEY.fullmatch(value) or _SYSTEM.fullmatch(value)):
-        return names(value, "requester")
+        try:
+            return names(value, "requester")
+        except FilterRefused as exc:
+            if exc.rule != "name":
+                raise
+            raise FilterRefused("requester", MUST["requester_name"],
+                                "requester_name") from None
     if PSEUDONYM.fullmatch(value):
         return value.lower()
     if found := _KEY.fullmatch(value):

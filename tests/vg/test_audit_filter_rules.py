@@ -202,3 +202,21 @@ def test_the_cli_export_refuses_the_last_day_of_the_calendar(app, capsys):  # no
     assert status == 2
     assert err.startswith("vg: --until must be a day or a moment") and "2099-12-31" in err
     assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("value", ["apikey:x", "sleutel 1", "a" * 52 + "!"])
+def test_a_municipal_dpo_s_bad_requester_is_told_every_form_of_its_log(app, value):  # noqa: F811
+    """A DPO of one organisation sees requesters as keys, the organisation's names for
+    holders and the system's own: a refusal names all three, not only the name."""
+    dpo = signed_in_organisation(app, "dpo")
+    token = csrf(dpo.get("/fg"))
+
+    answer = _api(dpo, requester=value)
+    page = dpo.post("/fg", data={"csrf": token, "actie": "filter", "vrager": value})
+
+    assert answer.status_code == 400
+    detail = answer.json()["detail"]
+    assert "apikey:<number>" in detail and "52 characters" in detail
+    assert "system:<name>" in detail
+    alert = re.search(r'role="alert".*?</div>', page.text, re.S).group(0)
+    assert "apikey:&lt;nummer&gt;" in alert and "52 tekens" in alert

@@ -154,6 +154,7 @@ REASONS = {"characters": "form.forbidden_characters", "length": "form.too_long",
            "choice": "form.choice", "pseudonym": "dpo.pseudonym_format",
            "name": "dpo.name_format",
            "requester": "dpo.requester_format",
+           "requester_name": "dpo.requester_name_format",
            "organisation": "dpo.unknown_organisation", "day": "form.iso_date",
            "instant": "form.iso_date", "range": "form.date_range",
            "period": "dpo.period_order"}
