@@ -76,9 +76,11 @@ def change_status(body: AssignmentAction, requester: RequesterDep, system: Syste
 def pass_candidate(body: PassCreate, requester: RequesterDep, system: SystemDep,
                    now: NowDep,
                   assignment_id: int = Path(ge=1, le=MAX_ID)) -> Response:
-    """Pass on a candidate: they no longer appear for this assignment."""
+    """Pass on a candidate: they no longer appear for this assignment. The same
+    decision as a pass in ``keuzes`` and the page's "Niet voor mij": it replaces
+    the organisation's like, so a match made on it ends."""
     subject = named(system, requester.organisation, body.subject)
-    system.registry.pass_candidate(requester, assignment_id, subject, now)
+    system.work.swipes.by_organisation(requester, assignment_id, subject, "pass", now)
     return Response(status_code=204)
 
 

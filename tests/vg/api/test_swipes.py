@@ -462,3 +462,23 @@ def test_a_like_after_a_pass_brings_the_candidate_back_with_the_match(world):
 
     assert liked.json()["match"] is True
     assert world.seen_by(sanne) in _candidates(world, staff, assignment)
+
+
+def test_passing_on_a_matched_candidate_ends_the_match_on_both_sides(world):
+    # ``gepasseerd`` is the same decision as a pass in ``keuzes``: "not for us"
+    # replaces the organisation's like, so neither side is told it is a match.
+    skills = world.skills()
+    sanne = world.holder(skills)
+    world.grant(sanne, ["skills"])
+    staff = world.staff()
+    assignment = world.assignment(staff, skills)
+    world.match(staff, assignment, sanne)
+
+    passed = world.client.post(f"{API}/opdrachten/{assignment}/gepasseerd",
+                               headers=staff, json={"subject": world.seen_by(sanne)})
+
+    assert passed.status_code == 204
+    assert world.client.get(f"{API}/opdrachten/{assignment}/matches",
+                            headers=staff).json()["subjects"] == []
+    assert world.client.get(f"{API}/pod/matches", headers=sanne.headers).json() == []
+    assert world.seen_by(sanne) not in _candidates(world, staff, assignment)
