@@ -4,20 +4,35 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
-from sqlalchemy import ARRAY, ColumnElement, Connection, Engine, String, any_
-from sqlalchemy import bindparam, create_engine, event, false, func, literal_column
-from sqlalchemy import select, update
-from sqlalchemy import text
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Connection,
+    Engine,
+    String,
+    any_,
+    bindparam,
+    create_engine,
+    event,
+    false,
+    func,
+    literal_column,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import SQLModel
 
-from . import match_changes  # noqa: F401  (creates its triggers with the tables)
-from . import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
-from .tables_work import WORK_TABLE_NAMES
+from . import (
+    match_changes,  # noqa: F401  (creates its triggers with the tables)
+    tables,  # registers the tables on SQLModel.metadata
+)
 from .errors import StorageFailed
+from .tables_work import WORK_TABLE_NAMES
 
 
 def make_engine(url: str) -> Engine:
