@@ -4,20 +4,35 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
-from sqlalchemy import ARRAY, ColumnElement, Connection, Engine, String, any_
-from sqlalchemy import bindparam, create_engine, event, false, func, literal_column
-from sqlalchemy import select, update
-from sqlalchemy import text
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Connection,
+    Engine,
+    String,
+    any_,
+    bindparam,
+    create_engine,
+    event,
+    false,
+    func,
+    literal_column,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import SQLModel
 
-from . import match_changes  # noqa: F401  (creates its triggers with the tables)
-from . import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
-from .tables_work import WORK_TABLE_NAMES
+from . import (
+    match_changes,  # noqa: F401  (creates its triggers with the tables)
+    tables,  # registers the tables on SQLModel.metadata
+)
 from .errors import StorageFailed
+from .tables_work import WORK_TABLE_NAMES
 
 
 def make_engine(url: str) -> Engine:
@@ -28,10 +43,25 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+# The page size of a new SQLite registry. A disclosure row (the signed document
+# and its projection, some 3 KB) took a 4 KiB page of its own, a quarter of it
+# unused; 16 KiB pages hold five. A bulk load of 130,121 disclosures (100,000
+# holders) wrote a 884 MB file instead of 970 MB, with a fourth as many pages
+# to spill to the WAL and checkpoint back, two system calls each: the loading
+# process's system time per disclosure fell from about 40 to 20 us, its main
+# thread's CPU time from about 140 to 115 us (32 KiB gained nothing more). A file
+# made before keeps its 4 KiB pages: SQLite changes the size only with a VACUUM
+# outside WAL mode.
+PAGE_SIZE = 16384
+
+
 def _sqlite_pragmas(connection, _record) -> None:
     # WAL lets readers proceed during a write; NORMAL is durable across application
     # crashes in WAL mode (only an OS crash can lose the last commits).
     cursor = connection.cursor()
+    # Before WAL mode, which writes a new file's first page: the size of its pages,
+    # for a new file only (SQLite ignores it for one that has pages).
+    cursor.execute(f"PRAGMA page_size={PAGE_SIZE}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")

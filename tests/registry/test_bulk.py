@@ -12,10 +12,10 @@ from sqlalchemy.exc import IntegrityError
 from registry import bulk, bulk_rows
 from registry.errors import StorageFailed
 from tests.factories import (
-    disclosure_rows,
-    forget_holders,
     NOW,
     disclosure,
+    disclosure_rows,
+    forget_holders,
     full_workcontext,
     holder_key,
     registry_snapshot,
@@ -53,6 +53,31 @@ def test_a_forged_document_is_refused_by_position_and_the_rest_is_stored(system)
 
     assert result.refused == [(3, "invalid-signature")]
     assert result.accepted == len(docs) - 1
+
+
+def test_batches_grow_from_the_first_size_to_the_most_in_the_order_given():
+    sizes = [len(b) for b in bulk._batches(iter(range(30)), 2, 8)]
+
+    assert sizes == [2, 4, 8, 8, 8]
+    assert [i for b in bulk._batches(iter(range(30)), 2, 8) for i in b] == list(
+        range(30))
+
+
+def test_documents_in_batches_of_growing_size_are_refused_by_their_position(
+        system, monkeypatch):
+    monkeypatch.setattr(bulk, "FIRST", 1)
+    monkeypatch.setattr(bulk, "BATCH", 4)
+    docs = documents()  # in batches of 1, 2, 4 and 4 documents
+    for position in (0, 2, 9):
+        docs[position]["workcontext"]["availability"] = {"hoursPerWeek": 40}
+
+    result = system.registry.bulk.disclosures([json.dumps(d) for d in docs], NOW)
+
+    assert sorted(result.refused) == [(0, "invalid-signature"),
+                                      (2, "invalid-signature"),
+                                      (9, "invalid-signature")]
+    assert result.accepted == len(docs) - 3
+    assert len(registry_snapshot(system.registry.engine)["disclosure"]) == 9
 
 
 def _broken_grant_proof(key) -> dict:
