@@ -22,7 +22,8 @@ from tests.factories import NOW, UTRECHT, disclosure_rows, signed_grant, withdra
 from tests.registry.test_ended_employment import NEAR, ZEIST, _again, _employed
 from tests.registry.test_suspension import KEY, PURPOSES, _seen
 
-pytestmark = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+pytestmark = [pytest.mark.postgres,
+              pytest.mark.parametrize("database_url", ["postgres"], indirect=True)]
 
 
 GRANT = signed_grant(KEY, ["skills", "level"], purposes=PURPOSES, to=NEAR)
