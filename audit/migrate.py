@@ -30,7 +30,7 @@ from audit.errors import AuditError
 from audit.tables import audit_tables
 
 BASELINE = "a0001_baseline"
-HEAD = "a0008_access_keys"
+HEAD = "a0009_entry_keys_parent"
 _ATTEMPTS = 3
 
 

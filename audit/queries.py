@@ -21,20 +21,40 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, func, select, tuple_
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    bindparam,
+    func,
+    select,
+    tuple_,
+)
 from sqlalchemy.exc import SQLAlchemyError
 
-from audit.entry import OUTCOMES, AccessRecord, AuditEntry, from_epoch_ms, iso_ms
-from audit.entry import to_epoch_ms
-from audit.errors import AuditError, AuditUnavailable, InvalidAuditEntry
-from audit.errors import InvalidAuditQuery
+from audit.entry import (
+    OUTCOMES,
+    AccessRecord,
+    AuditEntry,
+    from_epoch_ms,
+    iso_ms,
+    to_epoch_ms,
+)
+from audit.errors import (
+    AuditError,
+    AuditUnavailable,
+    InvalidAuditEntry,
+    InvalidAuditQuery,
+)
 from audit.log import MerkleLog
 from audit.tables import row_record
 
 FILTERS = ("organisation", "requester", "subject", "purpose", "processing_activity",
            "trace_id", "outcome", "since", "until")
+# The filters the keys tables (entries' and access records') answer exactly.
+KEYED = frozenset({"organisation", "requester", "trace_id", "since", "until"})
 MAX_LIMIT = 1000
 DAY_MS = 86_400_000
 
@@ -101,13 +121,9 @@ def page(log: MerkleLog, *, limit: int = 100, offset: int = 0,
 
 def _read(log: MerkleLog, limit: int, offset: int, after: int | None,
           filters: dict[str, Any]) -> list[AuditRecord]:
-    e = log.tables.entries
-    stmt = _selected(log, filters)
-    if after is not None:
-        stmt = stmt.where(e.c.idx > _cursor(after))
-    stmt = stmt.order_by(e.c.idx).limit(limit).offset(_offset(offset))
+    stmt = _paged(log, limit, offset, after, filters)
     with _reading(), log.engine.connect() as conn:
-        rows = conn.execute(stmt).mappings().all()
+        rows = conn.execute(stmt, {FLOOR: _floor(log, conn)}).mappings().all()
         access = _access_of(log, conn, rows)
     decoded: dict[tuple[str, str], AccessRecord] = {}
     return [_record(row, access, decoded) for row in rows]
@@ -159,10 +175,45 @@ def _day(day: int) -> datetime:
     return from_epoch_ms(day * DAY_MS)
 
 
-def _selected(log: MerkleLog, filters: dict[str, Any]) -> Select:
-    """The entries that match ``filters`` (``where``), without their access
-    records (``_access_of``)."""
-    return select(log.tables.entries).where(*where(log, filters))
+class Window(NamedTuple):
+    """What a read of one page wants: the first ``n`` entries after ``after``
+    (None: from the start) in log order."""
+
+    after: int | None
+    n: int
+
+
+# The parameter of a paged read's statement that holds the mark as read just
+# before it (``_floor``). The statement reads the mark again, in its own
+# snapshot; the mark only moves forward, so the log's tail lies at or above
+# the value given, which tells the planner how short the tail is: without it
+# PostgreSQL took the tail for a third of the log and read all of the log's
+# entries to find it.
+FLOOR = "tail_floor"
+
+
+def _paged(log: MerkleLog, limit: int, offset: int, after: int | None,
+           filters: dict[str, Any]) -> Select:
+    """The statement of one page (``_read``): executed with ``FLOOR``."""
+    e = log.tables.entries
+    after = None if after is None else _cursor(after)
+    offset = _offset(offset)
+    stmt = _selected(log, filters, Window(after, limit + offset))
+    if after is not None:
+        stmt = stmt.where(e.c.idx > after)
+    return stmt.order_by(e.c.idx).limit(limit).offset(offset)
+
+
+def _floor(log: MerkleLog, conn: Any) -> int:
+    m = log.tables.subjects_mark
+    return conn.execute(select(m.c.upto).where(m.c.id == 1)).scalar() or 0
+
+
+def _selected(log: MerkleLog, filters: dict[str, Any],
+              window: Window | None = None) -> Select:
+    """The entries that match ``filters`` (``where``, within its ``window``),
+    without their access records (``_access_of``)."""
+    return select(log.tables.entries).where(*where(log, filters, window))
 
 
 def _access_of(log: MerkleLog, conn: Any, rows: Sequence[Any]
@@ -212,8 +263,14 @@ def _mark(log: MerkleLog) -> Any:
     return select(m.c.upto).where(m.c.id == 1).scalar_subquery()
 
 
-def where(log: MerkleLog, filters: dict[str, Any]) -> list[ColumnElement[bool]]:
-    """Validate the filters (precise 400s) and turn them into conditions."""
+def where(log: MerkleLog, filters: dict[str, Any],
+          window: Window | None = None) -> list[ColumnElement[bool]]:
+    """Validate the filters (precise 400s) and turn them into conditions.
+
+    ``window``: that of a read of one page. When every filter given is one
+    the keys tables answer exactly (``KEYED``), the page's entries are chosen
+    among the keys (``_of_keys``), and the read takes no more than them from
+    the log."""
     e = log.tables.entries
     conditions: list[ColumnElement[bool]] = []
     keyed: dict[str, Any] = {}  # the filters the keys table can answer
@@ -226,11 +283,8 @@ def where(log: MerkleLog, filters: dict[str, Any]) -> list[ColumnElement[bool]]:
             keyed[name] = _time_bound(name, value)
             conditions.append(_time_condition(e.c.started_at_ms, name, keyed[name]))
         elif name == "requester":
-            requester = _filter_text(name, value)
-            requested = _requested(log, requester)
-            keyed[name] = (requester, requested)
-            conditions.append(tuple_(e.c.trace_id, e.c.parent_span_id).in_(
-                select(requested.c.trace_id, requested.c.span_id)))
+            # Held to it exactly by ``_of_keys`` alone: no condition here.
+            keyed[name] = _requested(log, _filter_text(name, value), window)
         elif name == "subject":
             conditions.append(_of_subject(log, _filter_text(name, value)))
         else:
@@ -239,7 +293,8 @@ def where(log: MerkleLog, filters: dict[str, Any]) -> list[ColumnElement[bool]]:
             if name in ("organisation", "trace_id"):
                 keyed[name] = text
     if keyed:
-        conditions.append(_of_keys(log, keyed))
+        given = {name for name, value in filters.items() if value is not None}
+        conditions.append(_of_keys(log, keyed, window if given <= KEYED else None))
     return conditions
 
 
@@ -256,56 +311,88 @@ def _of_subject(log: MerkleLog, subject: str) -> ColumnElement[bool]:
                                      tail.c.subject == subject)))
 
 
-def _of_keys(log: MerkleLog, keyed: dict[str, Any]) -> ColumnElement[bool]:
-    """The entries that may match the filters on organisation, period, trace
-    and requester, found the way ``_of_subject`` finds a subject's: in the keys
+def _of_keys(log: MerkleLog, keyed: dict[str, Any],
+             window: Window | None) -> ColumnElement[bool]:
+    """The entries that match the filters on organisation, period, trace and
+    requester, found the way ``_of_subject`` finds a subject's: in the keys
     table (every entry before the mark, searched by its indexes) and in the
-    log's tail after the mark. A requester is found through its access records'
-    traces. The other conditions of ``where`` then hold each of them to every
-    filter exactly (a requester's also to the span of its access record)."""
+    log's tail after the mark. A requester's are the entries whose trace and
+    parent span name one of its access records (``_requested``), matched
+    exactly on both sides, so each side holds exactly the matching entries.
+
+    With a ``window``, each side gives only its first ``n`` after ``after``
+    in log order, which are all a page of ``n`` can hold: the page is cut
+    among the keys (their primary key is the log order) instead of reading
+    every matching entry from the log, thousands for a busy requester, to
+    sort them there (bench/audit_requester_filter.py)."""
     e, k = log.tables.entries, log.tables.keys
     tail = e.alias("tail")
-    return e.c.idx.in_(_keyed(log, k, keyed).union_all(
-        _keyed(log, tail, keyed, in_tail=True).where(tail.c.idx >= _mark(log))))
+    sides = [_keyed(log, k, keyed), _keyed(log, tail, keyed, in_tail=True).where(
+        *_in_tail(log, tail.c.idx, window))]
+    if window is not None:
+        sides = [_first(side, window) for side in sides]
+    return e.c.idx.in_(sides[0].union_all(sides[1]))
+
+
+def _in_tail(log: MerkleLog, idx: Any,
+             window: Window | None) -> list[ColumnElement[bool]]:
+    """``idx`` lies in the log's tail: at or above the mark (and, in a paged
+    read, at or above ``FLOOR``, which that implies, told to the planner)."""
+    tail = [idx >= _mark(log)]
+    if window is None:
+        return tail
+    return [*tail, idx >= bindparam(FLOOR, type_=BigInteger)]
+
+
+def _first(side: Select, window: Window) -> Select:
+    """The first ``n`` of ``side`` after ``after`` in log order, as a select of
+    its own (SQLite allows no LIMIT on a member of a compound select)."""
+    idx = side.selected_columns[0]
+    if window.after is not None:
+        side = side.where(idx > window.after)
+    first = side.order_by(idx).limit(window.n).subquery()
+    return select(first.c.idx)
 
 
 def _keyed(log: MerkleLog, table: Any, keyed: dict[str, Any],
            in_tail: bool = False) -> Select:
+    """The ``idx`` of the entries of ``table`` (the keys, or the log's tail)
+    that match every filter in ``keyed``."""
     stmt = select(table.c.idx)
-    if "requester" in keyed and not in_tail:
-        # Only the requester's entries, from their access keys by the keys'
-        # trace index (a join, not the list of their traces: a third less
-        # time for a key with thousands of requests). A condition on the
-        # organisation or period here let SQLite, which keeps no statistics,
-        # start from that index and look every entry of the organisation up
-        # among the requester's keys: 0.8-1.0 s of CPU a page at 50,800
-        # entries against 15-17 ms this way (bench/audit_requester_filter.py);
-        # ``where`` holds each entry found to those filters exactly.
-        a = log.tables.access_keys.alias("requester_keys")
-        return stmt.join(a, a.c.trace_id == table.c.trace_id).where(
-            a.c.actor == keyed["requester"][0])
+    # A requester's entries in the keys are found from their access records
+    # through the trace index. The organisation and period are then tested on
+    # each of them, written so that no index serves them: SQLite, which keeps
+    # no statistics, would otherwise start from the organisation's index and
+    # test each of its entries against the requester's records (14 against
+    # 8 ms a page at 55,880 records, bench/audit_requester_filter.py).
+    unindexed = "requester" in keyed and not in_tail
     for name, value in keyed.items():
-        if name == "requester":
-            stmt = stmt.where(table.c.trace_id.in_(select(value[1].c.trace_id)))
+        if name == "requester":  # value: its access records (``_requested``)
+            stmt = stmt.where(tuple_(table.c.trace_id, table.c.parent_span_id).in_(
+                select(value.c.trace_id, value.c.span_id)))
         elif name in ("since", "until"):
-            stmt = stmt.where(_time_condition(table.c.started_at_ms, name, value))
+            time = table.c.started_at_ms
+            stmt = stmt.where(_time_condition(time + 0 if unindexed else time,
+                                              name, value))
+        elif name == "organisation" and unindexed:
+            stmt = stmt.where(table.c.organisation.concat("") == value)
         else:
             stmt = stmt.where(table.c[name] == value)
     return stmt
 
 
-def _requested(log: MerkleLog, requester: str) -> Any:
+def _requested(log: MerkleLog, requester: str, window: Window | None) -> Any:
     """The traces and spans of the access records of ``requester``: those in
     the access keys table, read from its actor index alone, and those in the
-    log's tail after the mark. A common table expression, read by each
-    condition that needs it (``where``, ``_keyed``) but made once, and
-    independent of the entries, so it is not evaluated for each of them."""
+    log's tail after the mark. A common table expression, read by both sides
+    of ``_of_keys`` but made once, and independent of the entries, so it is
+    not evaluated for each of them."""
     keys = log.tables.access_keys
     tail = log.tables.access.alias("requested_tail")
     return select(keys.c.trace_id, keys.c.span_id).where(
         keys.c.actor == requester).union_all(
         select(tail.c.trace_id, tail.c.span_id).where(
-            tail.c.idx >= _mark(log), tail.c.actor == requester)
+            *_in_tail(log, tail.c.idx, window), tail.c.actor == requester)
     ).cte("requested")
 
 

@@ -1,6 +1,6 @@
 """``SubjectIndexer``: writes the entries into ``<prefix>_subjects`` (by data
-subject and time) and ``<prefix>_entry_keys`` (their organisation, time and
-trace), and the access records into ``<prefix>_access_keys`` (their trace,
+subject and time) and ``<prefix>_entry_keys`` (their organisation, time, trace
+and parent span), and the access records into ``<prefix>_access_keys`` (their trace,
 span, actor and time, ``audit.tables``) behind the log, in batches, on a
 thread of its own.
 
@@ -116,8 +116,8 @@ def _batch(run: Callable[[str, dict[str, int]], Any], tables: AuditTables,
         f"SELECT subject, started_at_ms, idx FROM {tables.entries.name} "
         "WHERE idx >= :upto AND idx < :end", span)
     run(f"INSERT INTO {tables.keys.name} "
-        "(idx, organisation, started_at_ms, trace_id) "
-        f"SELECT idx, organisation, started_at_ms, trace_id FROM "
+        "(idx, organisation, started_at_ms, trace_id, parent_span_id) "
+        "SELECT idx, organisation, started_at_ms, trace_id, parent_span_id FROM "
         f"{tables.entries.name} WHERE idx >= :upto AND idx < :end", span)
     run(f"INSERT INTO {tables.access_keys.name} "
         "(idx, trace_id, span_id, actor, occurred_at_ms) "

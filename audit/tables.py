@@ -3,7 +3,8 @@
 * ``<prefix>_entries``: LDV processing records, one row per leaf (``idx``);
 * ``<prefix>_access``: BIO access records, one row per leaf (``idx``);
 * ``<prefix>_subjects``: the entries by data subject and time (``idx`` of each),
-  ``<prefix>_entry_keys``: each entry's organisation, time and trace, and
+  ``<prefix>_entry_keys``: each entry's organisation, time, trace and parent
+  span, and
   ``<prefix>_access_keys``: each access record's trace, span, actor and time,
   with an index for each question asked of them; all written behind the log in
   batches (``audit.subject_index``) up to the leaf ``<prefix>_subjects_mark``
@@ -50,9 +51,16 @@ from sqlalchemy import (
     Text,
 )
 
-from audit.entry import COMPACT_JSON, SPECS, AccessRecord, AuditEntry, Record
-from audit.entry import from_epoch_ms, iso_ms
-from audit.entry import to_epoch_ms
+from audit.entry import (
+    COMPACT_JSON,
+    SPECS,
+    AccessRecord,
+    AuditEntry,
+    Record,
+    from_epoch_ms,
+    iso_ms,
+    to_epoch_ms,
+)
 from audit.errors import AuditError, InvalidAuditEntry
 from audit.tiles import NODES_BYTES, TILE_BYTES
 
@@ -155,8 +163,9 @@ def _subjects(metadata: MetaData, prefix: str) -> tuple[Table, Table]:
 
 def _keys(metadata: MetaData, prefix: str) -> Table:
     """What the DPO asks of the entries (by organisation and period, by period,
-    by trace, and by requester through the access records' trace) as a table
-    of each entry's ``idx`` with those columns and an index for each question.
+    by trace, and by requester through the access record each entry's trace and
+    parent span name) as a table of each entry's ``idx`` with those columns and
+    an index for each question.
     On the entries themselves the three indexes put some seven B-tree pages
     into every append's commit (a random one for the trace); written here, in
     batches behind the log with the subjects table and under the same mark, no
@@ -170,9 +179,14 @@ def _keys(metadata: MetaData, prefix: str) -> Table:
         Column("organisation", Text, nullable=False),
         Column("started_at_ms", BigInteger, nullable=False),
         Column("trace_id", String(32), nullable=False),
+        # The access record's span (``AuditEntry.parent_span_id``): a
+        # requester's entries are found from their access records' keys
+        # through the trace index alone, without reading an entry that is not
+        # theirs (``audit.queries``).
+        Column("parent_span_id", String(16), nullable=True),
         Index(f"ix_{name}_org_time", "organisation", "started_at_ms"),
         Index(f"ix_{name}_time", "started_at_ms"),
-        Index(f"ix_{name}_trace", "trace_id"),
+        Index(f"ix_{name}_trace", "trace_id", "parent_span_id"),
     )
 
 

@@ -16,11 +16,13 @@ takes them one after the other, and each meets the rules in single ingest's orde
    by the policy that suspended the grant's disclosure (``stays_suspended``), it is
    taken instead and suspended as that one was (``Admitted.suspended``).
 
-The state is read with a few set queries per batch and kept up to date in memory
-as the batch is walked, so a later document of the batch sees what an earlier one
-did. A re-published grant replaces its old rows (``drop_replaced``); one whose
-stored rows an ended employment hid is hidden again once stored (``Admitted.ended``,
-``registry.employment_reach``), as one by one.
+The state is read with a few set queries per batch, once the batch's holders'
+rows are locked (``lock_holders``) as single ingest locks its holder's, and kept
+up to date in memory as the batch is walked, so a later document of the batch
+sees what an earlier one did. A re-published grant replaces its old rows
+(``drop_replaced``); one whose stored rows an ended employment hid is hidden
+again once stored (``Admitted.ended``, ``registry.employment_reach``), as one by
+one.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from sqlalchemy import Connection, delete, select
 
 from consent import Audience, ConsentError, EmployerPolicy, ProjectionMismatch
 
-from .bulk_checks import Checked, CHECKED_COLUMNS
+from .bulk_checks import CHECKED_COLUMNS, Checked
 from .db import among
 from .employment_reach import ended_grants
 from .policies import Policies, stays_suspended
@@ -171,8 +173,7 @@ class _BatchState:
              good: list[tuple[int, Checked]]) -> _BatchState:
         dids = sorted({f.holder for _, f in good})
         grant_ids = sorted({f.grant_id for _, f in good})
-        last = dict(conn.execute(select(H.c.did, H.c.last_sequence).where(
-            among(conn, H.c.did, dids))).all()) if dids else {}
+        last = lock_holders(conn, dids)
         last.update(_erased_floors(conn, {f.holder: f.pseudonym for _, f in good
                                           if f.holder not in last}))
         stored: dict[str, str] = {}
@@ -217,6 +218,30 @@ class _BatchState:
         self.stored.pop(found.grant_id, None)
         self.suspended.pop(found.grant_id, None)
         self.replaced.discard(found.grant_id)
+
+
+def lock_holders(conn: Connection, dids: list[str]) -> dict[str, int]:
+    """Lock the rows of the holders ``dids`` (sorted) and return their sequence
+    numbers, before any other read of their state, as single ingest's first
+    statement does (``Ingest._advance``); an employment's end
+    (``employment_reach.lock_holder``) and a withdrawal take the same lock.
+
+    On PostgreSQL each later statement reads afresh, so what the batch reads
+    next (stored, suspended and hidden grants, withdrawals) is all that was
+    committed before, and no such change commits until the batch has written.
+    Unlocked, an employment ended in between left the batch's new disclosure
+    under a grant it hid visible, and a withdrawal in between let the batch
+    store under the withdrawn grant and move the holder's sequence number back.
+
+    ``FOR NO KEY UPDATE``: the lock the batch's update of those rows takes
+    anyway, taken in did order, so two loads sharing holders do not deadlock. A
+    holder without a row has nothing stored to decide on. SQLite: the load
+    holds the write lock already (``bulk._lock_for_writing``)."""
+    if not dids:
+        return {}
+    return dict(conn.execute(select(H.c.did, H.c.last_sequence).where(
+        among(conn, H.c.did, dids)).order_by(H.c.did)
+        .with_for_update(key_share=True)).all())
 
 
 def _erased_floors(conn: Connection, pseudonyms: dict[str, str]) -> dict[str, int]:

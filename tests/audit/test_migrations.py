@@ -215,9 +215,10 @@ def test_the_entries_trace_index_is_narrowed_keeping_every_record_and_proof(
             assert current_revision(conn, prefix) == HEAD
             assert {t.name: conn.execute(select(t).order_by(t.c.idx)).all()
                     for t in (tables.entries, tables.access)} == rows
-        # The narrowed index now lives behind the log (revision a0006).
+        # The narrowed index now lives behind the log (revision a0006), with
+        # each entry's parent span (a0009).
         assert index_columns(engine, tables.keys.name)[
-            f"ix_{tables.keys.name}_trace"] == ["trace_id"]
+            f"ix_{tables.keys.name}_trace"] == ["trace_id", "parent_span_id"]
         # So does the access records' (revision a0007).
         assert index_columns(engine, tables.access_keys.name)[
             f"ix_{tables.access_keys.name}_trace"] == ["trace_id", "span_id"]
@@ -373,13 +374,15 @@ def test_the_entries_indexes_become_a_table_written_behind_the_log(
             assert {t.name: conn.execute(select(t).order_by(t.c.idx)).all()
                     for t in (tables.entries, tables.access, tables.subjects)} == rows
             assert conn.execute(select(k).order_by(k.c.idx)).all() == [
-                (r.idx, r.organisation, r.started_at_ms, r.trace_id)
+                (r.idx, r.organisation, r.started_at_ms, r.trace_id,
+                 r.parent_span_id)  # the parent span since a0009
                 for r in rows[tables.entries.name] if r.idx < 100]
         assert index_columns(engine, tables.entries.name) == {}
         assert index_columns(engine, k.name) == {
             f"ix_{k.name}_{name}": columns for name, columns in (
                 ("org_time", ["organisation", "started_at_ms"]),
-                ("time", ["started_at_ms"]), ("trace", ["trace_id"]))}
+                ("time", ["started_at_ms"]),
+                ("trace", ["trace_id", "parent_span_id"]))}
         assert log.verify(checkpoint=saved).ok
         trace = records[140].trace_id  # after the mark: found in the log's tail
         assert [r.index for r in log.entries(trace_id=trace)] == [
@@ -472,7 +475,7 @@ def test_the_access_records_indexes_become_a_table_written_behind_the_log(
             conn.execute(tables.subjects_mark.update().values(upto=100))
         saved = log.checkpoint(T0)
         with engine.connect() as conn:
-            rows = {t.name: conn.execute(select(t).order_by(t.c.idx)).all()
+            rows = {t.name: conn.execute(before_a0009(t, tables)).all()
                     for t in (tables.entries, tables.access, tables.subjects,
                               tables.keys)}
         ak = tables.access_keys
@@ -481,7 +484,7 @@ def test_the_access_records_indexes_become_a_table_written_behind_the_log(
 
         with engine.connect() as conn:
             assert current_revision(conn, prefix) == HEAD
-            assert {t.name: conn.execute(select(t).order_by(t.c.idx)).all()
+            assert {t.name: conn.execute(before_a0009(t, tables)).all()
                     for t in (tables.entries, tables.access, tables.subjects,
                               tables.keys)} == rows
             assert conn.execute(select(ak).order_by(ak.c.idx)).all() == [
@@ -511,5 +514,84 @@ def test_the_access_records_indexes_become_a_table_written_behind_the_log(
         assert index_columns(engine, tables.access.name) == moved
         with engine.connect() as conn:
             assert not inspect(conn).has_table(ak.name)
+    finally:
+        tables.metadata.drop_all(engine)
+
+
+def before_a0009(table, tables: AuditTables):
+    """The rows of ``table`` in the columns it had before revision a0009 (which
+    added the entries' parent span to their keys)."""
+    if table is tables.keys:
+        return select(*(table.c[name] for name in (
+            "idx", "organisation", "started_at_ms", "trace_id"))).order_by(
+            table.c.idx)
+    return select(table).order_by(table.c.idx)
+
+
+def test_the_entries_keys_get_each_entrys_parent_span_and_pages_stay_the_same(
+        engine, prefix, tables):
+    # A log at the access records' keys table: the entries' keys hold their
+    # organisation, time and trace, written behind the log part of the way.
+    with engine.begin() as conn:
+        command.upgrade(_config(conn, prefix), "a0008_access_keys")
+    k, e = tables.keys, tables.entries
+    try:
+        assert "parent_span_id" not in {
+            c["name"] for c in inspect(engine).get_columns(k.name)}
+        log, records = _thirty_appends_at_an_old_revision(engine, prefix, tables)
+        with engine.begin() as conn:  # the tables behind the log up to leaf 100
+            conn.execute(tables.subjects.insert().from_select(
+                ["subject", "started_at_ms", "idx"],
+                select(e.c.subject, e.c.started_at_ms, e.c.idx).where(e.c.idx < 100)))
+            conn.execute(text(
+                f"INSERT INTO {k.name} (idx, organisation, started_at_ms, trace_id) "
+                f"SELECT idx, organisation, started_at_ms, trace_id FROM {e.name} "
+                "WHERE idx < 100"))
+            a = tables.access
+            conn.execute(tables.access_keys.insert().from_select(
+                ["idx", "trace_id", "span_id", "actor", "occurred_at_ms"],
+                select(a.c.idx, a.c.trace_id, a.c.span_id, a.c.actor,
+                       a.c.occurred_at_ms).where(a.c.idx < 100)))
+            conn.execute(tables.subjects_mark.update().values(upto=100))
+        saved = log.checkpoint(T0)
+        records_tables = (e, tables.access, tables.subjects, tables.access_keys)
+        with engine.connect() as conn:
+            rows = {t.name: conn.execute(select(t).order_by(t.c.idx)).all()
+                    for t in records_tables}
+        requested = {actor: [i for i, r in enumerate(records)
+                             if r.kind == "processing"
+                             and records[i - i % 5].actor == actor]
+                     for actor in ("apikey:0", "apikey:1", "apikey:2")}
+
+        log.create_tables()  # upgrades
+
+        with engine.connect() as conn:
+            assert current_revision(conn, prefix) == HEAD
+            assert {t.name: conn.execute(select(t).order_by(t.c.idx)).all()
+                    for t in records_tables} == rows
+            assert conn.execute(select(k).order_by(k.c.idx)).all() == [
+                (r.idx, r.organisation, r.started_at_ms, r.trace_id, r.parent_span_id)
+                for r in rows[e.name] if r.idx < 100]
+        assert index_columns(engine, k.name)[f"ix_{k.name}_trace"] == [
+            "trace_id", "parent_span_id"]
+        assert log.verify(checkpoint=saved).ok
+        for actor, indices in requested.items():  # before and after the mark
+            assert [r.index for r in log.entries(requester=actor, limit=1000)] == (
+                indices)
+            assert [r.index for r in log.entries(requester=actor, limit=2,
+                                                 after=indices[0])] == indices[1:3]
+        catch_up(engine, tables)
+        with engine.connect() as conn:
+            assert conn.execute(select(k.c.idx, k.c.parent_span_id).order_by(
+                k.c.idx)).all() == [(r.idx, r.parent_span_id) for r in rows[e.name]]
+
+        with engine.begin() as conn:
+            command.downgrade(_config(conn, prefix), "a0008_access_keys")
+        assert index_columns(engine, k.name)[f"ix_{k.name}_trace"] == ["trace_id"]
+        with engine.connect() as conn:
+            assert [tuple(r) for r in conn.execute(text(
+                f"SELECT * FROM {k.name} ORDER BY idx"))] == [
+                (r.idx, r.organisation, r.started_at_ms, r.trace_id)
+                for r in rows[e.name]]
     finally:
         tables.metadata.drop_all(engine)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import event
@@ -61,7 +61,7 @@ def test_an_invalid_query_is_a_400_naming_the_parameter(log, filters, parameter)
 def test_counts_per_day_purpose_and_outcome(log):
     log.append([access(1, subjects=3), entry(1, 0), entry(1, 1), entry(
         1, 2, outcome="refused")])
-    later = dict(started_at=T0 + timedelta(days=1), ended_at=T0 + timedelta(days=1))
+    later = {"started_at": T0 + timedelta(days=1), "ended_at": T0 + timedelta(days=1)}
     log.append([access(2), entry(2, 0, purpose="contact", **later)])
     assert log.daily_counts() == [
         {"day": "2026-03-02", "purpose": "matching", "outcome": "disclosed", "count": 2},
@@ -84,12 +84,12 @@ def test_csv_export_has_a_header_one_row_per_entry_and_defuses_formulas(log):
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
     """A time on 2026-03-<day> in UTC (Amsterdam is UTC+1 in March)."""
-    return datetime(2026, 3, day, hour, minute, tzinfo=timezone.utc)
+    return datetime(2026, 3, day, hour, minute, tzinfo=UTC)
 
 
 def shown(log, n: int, when: datetime, actor: str = "apikey:7", subjects=("psn-1",),
           purpose: str = "matching", action: str = "assignment-candidates") -> None:
-    times = dict(started_at=when, ended_at=when, organisation="GM0363")
+    times = {"started_at": when, "ended_at": when, "organisation": "GM0363"}
     log.append([access(n, actor=actor, occurred_at=when, action=action,
                        subjects=len(subjects), organisation="GM0363"),
                 *(entry(n, k, subject=s, purpose=purpose, **times)
@@ -162,26 +162,37 @@ def test_office_hours_are_a_setting(log):
     {"organisation": "GM0344", "requester": "apikey:1", "purpose": "matching"},
     {"requester": "apikey:1", "since": T0, "until": T0 + timedelta(days=1)},
     {"subject": "psn-1", "since": T0, "until": T0 + timedelta(days=1)}])
+@pytest.mark.parametrize("paged", [False, True])
 def test_each_dpo_and_holder_filter_reads_entries_through_an_index(
-        log, backend, filters):
+        log, backend, filters, paged):
     # SQLite's plan: the entries are searched by an index, never scanned whole;
-    # a requester's and a trace's through the keys' trace index (trace_id),
-    # written behind the log, and the log's tail after it by its index; a
-    # requester's access records by the access keys' actor index.
+    # a requester's and a trace's through the keys' trace index (trace_id,
+    # with the parent span for a requester's), written behind the log, and
+    # the log's tail after it by its index; a requester's access records by
+    # the access keys' actor index. So also when a page is chosen among the
+    # keys (``paged``).
     if backend != "sqlite":
         pytest.skip("the plan is SQLite's; PostgreSQL's depends on its statistics")
     from audit import queries
 
     filled(log, 4, 2)
-    stmt = queries._selected(log, filters)
-    plan = sqlite_plan(log, stmt.order_by(log.tables.entries.c.idx).limit(200))
-    # Only the requester's records, made once, are read whole ("requested").
+    if paged:
+        stmt = queries._paged(log, 200, 0, 3, filters).params({queries.FLOOR: 0})
+    else:
+        stmt = queries._selected(log, filters).order_by(
+            log.tables.entries.c.idx).limit(200)
+    plan = sqlite_plan(log, stmt)
+    # Only the requester's records, made once, are read whole ("requested"),
+    # and in a paged read the first of each side (subqueries "anon_<n>").
     scanned = [step for step in plan if step.startswith("SCAN")
-               and step != "SCAN requested"]
+               and step != "SCAN requested" and not step.startswith("SCAN anon_")]
     assert scanned == [], plan
     keys = log.tables.keys.name
-    if "requester" in filters or "trace_id" in filters:
-        assert any(f"INDEX ix_{keys}_trace (trace_id=?)" in step
+    if "requester" in filters:
+        assert any(f"INDEX ix_{keys}_trace (trace_id=? AND parent_span_id=?"
+                   in step for step in plan), plan
+    elif "trace_id" in filters:
+        assert any(f"INDEX ix_{keys}_trace (trace_id=?" in step
                    for step in plan), plan
     if "requester" in filters:
         # Driven by the requester's few access keys, not by every entry of
