@@ -170,7 +170,9 @@ class _Waiter:
         self.records = records
         self.work = work  # the rest of the request (``append_while``)
         self.entry_runs, self.access_rows, self.leaves = leaf_rows(records)
-        self.done = threading.Event()
+        # Made only for a caller that queues behind a leading thread
+        # (``MerkleLog._append``): one that leads never waits on it.
+        self.done: threading.Event | None = None
         self.lead = False
         self.failed: Exception | None = None
         self.indices: list[int] = []
@@ -179,6 +181,34 @@ class _Waiter:
         if self.failed is not None:
             raise AuditAppendFailed(len(self.records)) from self.failed
         return self.indices
+
+
+class _Statements(NamedTuple):
+    """The texts of an append's statements on the head and the tiles, made once
+    per log: formatting them cost every append more than some of them took."""
+
+    read_head: str  # in a transaction that holds the write lock already
+    lock_head: str  # takes the lock, then reads
+    write_head: str
+    upsert_tile: str
+
+
+def _statements(tables: AuditTables, paramstyle: str) -> _Statements:
+    """``_Statements`` with the driver's parameter marker (qmark on SQLite,
+    format on psycopg); only validated table names go into the texts."""
+    mark = "?" if paramstyle == "qmark" else "%s"
+    head = tables.head.name
+    return _Statements(
+        f"SELECT size, frontier, pruned FROM {head} WHERE id = {_HEAD_ID}",
+        f"UPDATE {head} SET size = size WHERE id = {_HEAD_ID} "
+        "RETURNING size, frontier, pruned",
+        f"UPDATE {head} SET size = {mark}, root_hash = {mark}, "
+        f"frontier = {mark} WHERE id = {_HEAD_ID}",
+        # Only the partial tile of a level is ever rewritten (and its nodes
+        # written once it is full); full ones are new rows.
+        f"INSERT INTO {tables.tiles.name} (level, number, hashes, nodes) "
+        f"VALUES ({mark}, {mark}, {mark}, {mark}) ON CONFLICT (level, number) "
+        "DO UPDATE SET hashes = excluded.hashes, nodes = excluded.nodes")
 
 
 class Head(NamedTuple):
@@ -237,6 +267,10 @@ class MerkleLog:
             event.listen(engine, "engine_disposed", _releases_writer_of(self))
         # The partial tiles this process last wrote, with the tree they belong to.
         self._partial: tuple[int, list[bytes], dict[tiles.TileKey, bytes]] | None = None
+        # The head this process last wrote: size, stored frontier text and the
+        # frontier, known again when read back (``_lock_head``).
+        self._written: tuple[int, str, tuple[bytes, ...]] | None = None
+        self._sql = _statements(self._tables, engine.dialect.paramstyle)
 
     @property
     def engine(self) -> Engine:
@@ -311,13 +345,15 @@ class MerkleLog:
         except Exception as exc:
             raise AuditAppendFailed(len(batch)) from exc
         with self._queue_lock:
-            self._queue.append(waiter)
             leading = not self._leading
+            if not leading:
+                waiter.done = threading.Event()
+            self._queue.append(waiter)
             self._leading = True
         if not leading:
             if work is not None:
                 work.run()  # while the leading thread commits
-            waiter.done.wait()
+            waiter.done.wait()  # type: ignore[union-attr]
             if not waiter.lead:
                 return waiter.outcome()
         self._lead()
@@ -346,11 +382,11 @@ class MerkleLog:
             if self._subjects is not None:
                 self._subjects.nudge(group[-1].indices[-1] + 1)
         for waiter in group[1:]:
-            waiter.done.set()
+            waiter.done.set()  # type: ignore[union-attr]
         with self._queue_lock:
             if self._queue:
                 self._queue[0].lead = True
-                self._queue[0].done.set()
+                self._queue[0].done.set()  # type: ignore[union-attr]
             else:
                 self._leading = False
 
@@ -513,26 +549,24 @@ class MerkleLog:
                 for (lv, n), data in changed.items()]
         cursor = raw.cursor()
         try:
-            cursor.executemany(self._upsert_tiles_sql(self._mark), rows)
+            if len(rows) == 1:  # the partial tile of level 0, most appends
+                cursor.execute(self._sql.upsert_tile, rows[0])
+            else:
+                cursor.executemany(self._sql.upsert_tile, rows)
         finally:
             cursor.close()
 
     def _write_head(self, raw: Any, size: int, frontier: list[bytes]) -> None:
-        mark = self._mark
+        """Write the new head; kept as ``_written``, so the next append that
+        reads it back (committed) need not parse its frontier again."""
+        text = b"".join(frontier).hex()
         cursor = raw.cursor()
         try:
-            cursor.execute(
-                f"UPDATE {self._tables.head.name} SET size = {mark}, "
-                f"root_hash = {mark}, frontier = {mark} WHERE id = {_HEAD_ID}",
-                (size, merkle.root_from_frontier(frontier).hex(),
-                 "".join(h.hex() for h in frontier)))
+            cursor.execute(self._sql.write_head,
+                           (size, merkle.root_from_frontier(frontier).hex(), text))
         finally:
             cursor.close()
-
-    @property
-    def _mark(self) -> str:
-        """The driver's parameter marker (qmark on SQLite, format on psycopg)."""
-        return "?" if self._engine.dialect.paramstyle == "qmark" else "%s"
+        self._written = (size, text, tuple(frontier))
 
     def _partial_tiles(self, raw: Any, size: int, frontier: list[bytes]
                        ) -> dict[tiles.TileKey, bytes]:
@@ -613,14 +647,6 @@ class MerkleLog:
         finally:
             cursor.close()
 
-    def _upsert_tiles_sql(self, mark: str) -> str:
-        # Only the partial tile of a level is ever rewritten (and its nodes
-        # written once it is full); full ones are new rows.
-        return (f"INSERT INTO {self._tables.tiles.name} (level, number, hashes, "
-                f"nodes) VALUES ({mark}, {mark}, {mark}, {mark}) "
-                "ON CONFLICT (level, number) DO UPDATE SET hashes = excluded.hashes, "
-                "nodes = excluded.nodes")
-
     def _lock_head(self, raw: Any, locked: bool = False
                    ) -> tuple[int, list[bytes], int]:
         # The first statement writes the head row: on PostgreSQL that takes the row
@@ -631,23 +657,23 @@ class MerkleLog:
         # writes the head at its end anyway. Written out rather than built with
         # SQLAlchemy: building and caching the statement cost more than running
         # it, on every transaction.
-        head = self._tables.head.name
-        sql = (f"SELECT size, frontier, pruned FROM {head} WHERE id = {_HEAD_ID}"
-               if locked else
-               f"UPDATE {head} SET size = size WHERE id = {_HEAD_ID} "
-               "RETURNING size, frontier, pruned")
         cursor = raw.cursor()
         try:
-            rows = cursor.execute(sql).fetchall()
+            rows = cursor.execute(self._sql.read_head if locked
+                                  else self._sql.lock_head).fetchall()
         finally:
             cursor.close()
         if len(rows) != 1:
             raise AuditError("the audit log has no head row (run create_tables)")
         size, text, pruned = rows[0]
-        frontier = [bytes.fromhex(text[i:i + _HASH_HEX])
-                    for i in range(0, len(text), _HASH_HEX)]
-        if len(frontier) != len(merkle.frontier_levels(size)):
-            raise AuditError("the audit head's frontier does not match its size")
+        written = self._written
+        if written is not None and written[0] == size and written[1] == text:
+            frontier = list(written[2])  # this process's last head, committed
+        else:
+            frontier = [bytes.fromhex(text[i:i + _HASH_HEX])
+                        for i in range(0, len(text), _HASH_HEX)]
+            if len(frontier) != len(merkle.frontier_levels(size)):
+                raise AuditError("the audit head's frontier does not match its size")
         # The head as committed before this transaction: a tree the log has, and
         # keeps (it is append-only), whatever this transaction does next.
         self._heads.remember(size, frontier)
@@ -1018,8 +1044,12 @@ class _Frontiers:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._edges: OrderedDict[int, dict[tuple[int, int], bytes]] = OrderedDict()
+        self._last: tuple[int, list[bytes]] | None = None  # remembered last
 
     def remember(self, size: int, frontier: Sequence[bytes]) -> None:
+        with self._lock:
+            if self._last == (size, frontier):  # every append reads its head
+                return
         levels = merkle.frontier_levels(size)
         if size < 1 or len(frontier) != len(levels):
             return
@@ -1028,6 +1058,7 @@ class _Frontiers:
             edge[(level, start >> level)] = node
             start += 1 << level
         with self._lock:
+            self._last = (size, list(frontier))
             self._edges[size] = edge
             self._edges.move_to_end(size)
             while len(self._edges) > self._KEEP:
