@@ -116,6 +116,18 @@ there needs fewer pages still: a durable append-only journal of the encoded
 records as the commit point, with the tables written behind it in larger
 batches and the journal replayed on open (and read by every query that must
 see the newest records), a change of design with its own crash tests.
+Profiled again (perf and strace over bench/audit_page_stages.py, 2,000 pages
+after 5,000, the thread behind the log on): of the process's 730 us of CPU a
+page the kernel took 37% (fdatasync 15%; pwrite 13%, SQLite writing each WAL
+frame's header and page in two calls), the interpreter 43% (building the
+records included), SQLite 11%, SHA-256 2.5%. An fdatasync of 28 KB on this
+machine's disk alone took 0.13 ms at the median and 4 ms at the 90th
+percentile while other processes wrote. In the match benchmark at load 3-5
+the route took 2.3 ms without the audit, to which the audit added 0.34-0.41
+ms of the process's CPU: more than the 0.23 ms a ratio of 1.1 leaves, before
+any wait for the fsync. Tuning one SQLite transaction a request does not get
+there; the journal above, or a page's shared values stored once (perhaps two
+of its 7.4 WAL frames, and most of the 62 values it binds), are the candidates.
 """
 
 from __future__ import annotations
