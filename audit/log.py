@@ -50,10 +50,16 @@ of one process; one appender process per deployment, fed by the API workers with
 records they encoded and hashed themselves, would spread that work over the cores
 and share every commit. See bench/results/audit.json and the README.
 
-``append_while`` lets a request make its answer while its records are
-committed (``audit.overlap``): the leading thread hands the request's remaining
-work to a helper thread just before the COMMIT, which spends its time in the
-driver without the GIL, and hands the answer back once the commit is done.
+``append_while`` lets a request make its answer while another thread commits
+its records (``audit.overlap``): a caller whose records wait for a leading
+thread's group makes its answer meanwhile; the leading thread makes its own
+once its commit is done. It handed it to a helper thread just before the
+COMMIT, which runs in the driver without the GIL; in the match benchmark (1,000
+holders, 200 queries, three alternating runs each, load 2.6-5) that cost the
+process 0.46-0.47 ms of CPU a route against 0.34-0.41 without it (the thread
+wake-ups and GIL hand-overs of each request), and the route with the audit took
+3.09-4.20 ms against 2.77-3.01: the response (some 0.25 ms) hid nothing a
+request waits for on this 2-core machine.
 
 Known shortcoming: a page of ten candidates costs its request one append of
 eleven records, and on SQLite the audit still adds about 0.4-0.5 ms of CPU to a
@@ -110,6 +116,18 @@ there needs fewer pages still: a durable append-only journal of the encoded
 records as the commit point, with the tables written behind it in larger
 batches and the journal replayed on open (and read by every query that must
 see the newest records), a change of design with its own crash tests.
+Profiled again (perf and strace over bench/audit_page_stages.py, 2,000 pages
+after 5,000, the thread behind the log on): of the process's 730 us of CPU a
+page the kernel took 37% (fdatasync 15%; pwrite 13%, SQLite writing each WAL
+frame's header and page in two calls), the interpreter 43% (building the
+records included), SQLite 11%, SHA-256 2.5%. An fdatasync of 28 KB on this
+machine's disk alone took 0.13 ms at the median and 4 ms at the 90th
+percentile while other processes wrote. In the match benchmark at load 3-5
+the route took 2.3 ms without the audit, to which the audit added 0.34-0.41
+ms of the process's CPU: more than the 0.23 ms a ratio of 1.1 leaves, before
+any wait for the fsync. Tuning one SQLite transaction a request does not get
+there; the journal above, or a page's shared values stored once (perhaps two
+of its 7.4 WAL frames, and most of the 62 values it binds), are the candidates.
 """
 
 from __future__ import annotations
@@ -129,7 +147,7 @@ from sqlalchemy import Connection, Engine, delete, event, select, true, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from audit import merkle, migrate, proof_reads, prunes, tiles
-from audit.overlap import Helper, Overlapped
+from audit.overlap import Overlapped
 from audit.entry import AccessRecord, AuditEntry, Record, iso_ms
 from audit.entry import to_epoch_ms
 from audit.errors import (
@@ -170,7 +188,9 @@ class _Waiter:
         self.records = records
         self.work = work  # the rest of the request (``append_while``)
         self.entry_runs, self.access_rows, self.leaves = leaf_rows(records)
-        self.done = threading.Event()
+        # Made only for a caller that queues behind a leading thread
+        # (``MerkleLog._append``): one that leads never waits on it.
+        self.done: threading.Event | None = None
         self.lead = False
         self.failed: Exception | None = None
         self.indices: list[int] = []
@@ -179,6 +199,34 @@ class _Waiter:
         if self.failed is not None:
             raise AuditAppendFailed(len(self.records)) from self.failed
         return self.indices
+
+
+class _Statements(NamedTuple):
+    """The texts of an append's statements on the head and the tiles, made once
+    per log: formatting them cost every append more than some of them took."""
+
+    read_head: str  # in a transaction that holds the write lock already
+    lock_head: str  # takes the lock, then reads
+    write_head: str
+    upsert_tile: str
+
+
+def _statements(tables: AuditTables, paramstyle: str) -> _Statements:
+    """``_Statements`` with the driver's parameter marker (qmark on SQLite,
+    format on psycopg); only validated table names go into the texts."""
+    mark = "?" if paramstyle == "qmark" else "%s"
+    head = tables.head.name
+    return _Statements(
+        f"SELECT size, frontier, pruned FROM {head} WHERE id = {_HEAD_ID}",
+        f"UPDATE {head} SET size = size WHERE id = {_HEAD_ID} "
+        "RETURNING size, frontier, pruned",
+        f"UPDATE {head} SET size = {mark}, root_hash = {mark}, "
+        f"frontier = {mark} WHERE id = {_HEAD_ID}",
+        # Only the partial tile of a level is ever rewritten (and its nodes
+        # written once it is full); full ones are new rows.
+        f"INSERT INTO {tables.tiles.name} (level, number, hashes, nodes) "
+        f"VALUES ({mark}, {mark}, {mark}, {mark}) ON CONFLICT (level, number) "
+        "DO UPDATE SET hashes = excluded.hashes, nodes = excluded.nodes")
 
 
 class Head(NamedTuple):
@@ -231,12 +279,15 @@ class MerkleLog:
         self._queue_lock = threading.Lock()
         self._queue: list[_Waiter] = []
         self._leading = False
-        self._helper = Helper()
         self._held: Any = None  # the SQLite connection appends write on (_writer)
         if self._sqlite:
             event.listen(engine, "engine_disposed", _releases_writer_of(self))
         # The partial tiles this process last wrote, with the tree they belong to.
         self._partial: tuple[int, list[bytes], dict[tiles.TileKey, bytes]] | None = None
+        # The head this process last wrote: size, stored frontier text and the
+        # frontier, known again when read back (``_lock_head``).
+        self._written: tuple[int, str, tuple[bytes, ...]] | None = None
+        self._sql = _statements(self._tables, engine.dialect.paramstyle)
 
     @property
     def engine(self) -> Engine:
@@ -289,7 +340,8 @@ class MerkleLog:
 
     def append_while(self, records: Sequence[Record], work: Callable[[], T]) -> T:
         """Append as ``append`` does, and run ``work`` (the rest of the request,
-        such as building its answer) while the records are being committed
+        such as building its answer): while another thread commits the group
+        that holds the records, else after this thread committed them
         (``audit.overlap``); return its result once they are durable: the answer
         may be made meanwhile, it leaves only after (invariant 4). If the append
         fails, ``AuditAppendFailed`` is raised and the result dropped. If
@@ -311,13 +363,15 @@ class MerkleLog:
         except Exception as exc:
             raise AuditAppendFailed(len(batch)) from exc
         with self._queue_lock:
-            self._queue.append(waiter)
             leading = not self._leading
+            if not leading:
+                waiter.done = threading.Event()
+            self._queue.append(waiter)
             self._leading = True
         if not leading:
             if work is not None:
                 work.run()  # while the leading thread commits
-            waiter.done.wait()
+            waiter.done.wait()  # type: ignore[union-attr]
             if not waiter.lead:
                 return waiter.outcome()
         self._lead()
@@ -346,11 +400,11 @@ class MerkleLog:
             if self._subjects is not None:
                 self._subjects.nudge(group[-1].indices[-1] + 1)
         for waiter in group[1:]:
-            waiter.done.set()
+            waiter.done.set()  # type: ignore[union-attr]
         with self._queue_lock:
             if self._queue:
                 self._queue[0].lead = True
-                self._queue[0].done.set()
+                self._queue[0].done.set()  # type: ignore[union-attr]
             else:
                 self._leading = False
 
@@ -369,9 +423,6 @@ class MerkleLog:
                 # read here and written once, at the end (``_lock_head``).
                 raw.execute("BEGIN IMMEDIATE")
             self._append_locked(raw, group, locked=self._sqlite)
-            work = group[0].work  # the leading caller's own (see ``_lead``)
-            if work is not None and not work.claimed:
-                self._helper.hand(work)  # runs while the commit is on disk
             self._commit(raw)
         except BaseException:
             self._give_up(fairy, raw)
@@ -442,14 +493,13 @@ class MerkleLog:
 
     def close(self) -> None:
         """Stop and join the threads behind the log (``audit.subject_index``,
-        waiting for a batch in progress; the WAL checkpoint; the helper) and
-        close the SQLite writer. Appends after this still work, on the
+        waiting for a batch in progress; the WAL checkpoint) and close the
+        SQLite writer. Appends after this still work, on the
         appending thread; the subjects table then waits for a ``catch_up``."""
         if self._subjects is not None:
             self._subjects.stop()
         if self._wal is not None:
             self._wal.stop()
-        self._helper.stop()
         self._release_writer()
 
     def _release_writer(self) -> None:
@@ -513,26 +563,24 @@ class MerkleLog:
                 for (lv, n), data in changed.items()]
         cursor = raw.cursor()
         try:
-            cursor.executemany(self._upsert_tiles_sql(self._mark), rows)
+            if len(rows) == 1:  # the partial tile of level 0, most appends
+                cursor.execute(self._sql.upsert_tile, rows[0])
+            else:
+                cursor.executemany(self._sql.upsert_tile, rows)
         finally:
             cursor.close()
 
     def _write_head(self, raw: Any, size: int, frontier: list[bytes]) -> None:
-        mark = self._mark
+        """Write the new head; kept as ``_written``, so the next append that
+        reads it back (committed) need not parse its frontier again."""
+        text = b"".join(frontier).hex()
         cursor = raw.cursor()
         try:
-            cursor.execute(
-                f"UPDATE {self._tables.head.name} SET size = {mark}, "
-                f"root_hash = {mark}, frontier = {mark} WHERE id = {_HEAD_ID}",
-                (size, merkle.root_from_frontier(frontier).hex(),
-                 "".join(h.hex() for h in frontier)))
+            cursor.execute(self._sql.write_head,
+                           (size, merkle.root_from_frontier(frontier).hex(), text))
         finally:
             cursor.close()
-
-    @property
-    def _mark(self) -> str:
-        """The driver's parameter marker (qmark on SQLite, format on psycopg)."""
-        return "?" if self._engine.dialect.paramstyle == "qmark" else "%s"
+        self._written = (size, text, tuple(frontier))
 
     def _partial_tiles(self, raw: Any, size: int, frontier: list[bytes]
                        ) -> dict[tiles.TileKey, bytes]:
@@ -613,14 +661,6 @@ class MerkleLog:
         finally:
             cursor.close()
 
-    def _upsert_tiles_sql(self, mark: str) -> str:
-        # Only the partial tile of a level is ever rewritten (and its nodes
-        # written once it is full); full ones are new rows.
-        return (f"INSERT INTO {self._tables.tiles.name} (level, number, hashes, "
-                f"nodes) VALUES ({mark}, {mark}, {mark}, {mark}) "
-                "ON CONFLICT (level, number) DO UPDATE SET hashes = excluded.hashes, "
-                "nodes = excluded.nodes")
-
     def _lock_head(self, raw: Any, locked: bool = False
                    ) -> tuple[int, list[bytes], int]:
         # The first statement writes the head row: on PostgreSQL that takes the row
@@ -631,23 +671,23 @@ class MerkleLog:
         # writes the head at its end anyway. Written out rather than built with
         # SQLAlchemy: building and caching the statement cost more than running
         # it, on every transaction.
-        head = self._tables.head.name
-        sql = (f"SELECT size, frontier, pruned FROM {head} WHERE id = {_HEAD_ID}"
-               if locked else
-               f"UPDATE {head} SET size = size WHERE id = {_HEAD_ID} "
-               "RETURNING size, frontier, pruned")
         cursor = raw.cursor()
         try:
-            rows = cursor.execute(sql).fetchall()
+            rows = cursor.execute(self._sql.read_head if locked
+                                  else self._sql.lock_head).fetchall()
         finally:
             cursor.close()
         if len(rows) != 1:
             raise AuditError("the audit log has no head row (run create_tables)")
         size, text, pruned = rows[0]
-        frontier = [bytes.fromhex(text[i:i + _HASH_HEX])
-                    for i in range(0, len(text), _HASH_HEX)]
-        if len(frontier) != len(merkle.frontier_levels(size)):
-            raise AuditError("the audit head's frontier does not match its size")
+        written = self._written
+        if written is not None and written[0] == size and written[1] == text:
+            frontier = list(written[2])  # this process's last head, committed
+        else:
+            frontier = [bytes.fromhex(text[i:i + _HASH_HEX])
+                        for i in range(0, len(text), _HASH_HEX)]
+            if len(frontier) != len(merkle.frontier_levels(size)):
+                raise AuditError("the audit head's frontier does not match its size")
         # The head as committed before this transaction: a tree the log has, and
         # keeps (it is append-only), whatever this transaction does next.
         self._heads.remember(size, frontier)
@@ -1018,8 +1058,12 @@ class _Frontiers:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._edges: OrderedDict[int, dict[tuple[int, int], bytes]] = OrderedDict()
+        self._last: tuple[int, list[bytes]] | None = None  # remembered last
 
     def remember(self, size: int, frontier: Sequence[bytes]) -> None:
+        with self._lock:
+            if self._last == (size, frontier):  # every append reads its head
+                return
         levels = merkle.frontier_levels(size)
         if size < 1 or len(frontier) != len(levels):
             return
@@ -1028,6 +1072,7 @@ class _Frontiers:
             edge[(level, start >> level)] = node
             start += 1 << level
         with self._lock:
+            self._last = (size, list(frontier))
             self._edges[size] = edge
             self._edges.move_to_end(size)
             while len(self._edges) > self._KEEP:

@@ -53,9 +53,15 @@ def root_from_frontier(frontier: Sequence[bytes]) -> bytes:
     if not frontier:
         return EMPTY_ROOT
     root = frontier[-1]
+    copy = _NODE_PREFIX.copy  # a state that has taken the 0x01: cheaper to copy
     for left in reversed(frontier[:-1]):
-        root = node_hash(left, root)
+        node = copy()
+        node.update(left + root)
+        root = node.digest()
     return root
+
+
+_NODE_PREFIX = hashlib.sha256(b"\x01")
 
 
 def extend(frontier: list[bytes], size: int, leaves: Iterable[bytes],

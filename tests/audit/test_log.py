@@ -813,3 +813,21 @@ def test_an_append_after_a_failed_one_reads_the_tiles_the_store_holds(
     monkeypatch.undo()
     assert log.append(request(5, 90))[0] == 3 * 91
     assert log.verify().ok
+
+
+def test_an_append_after_a_failed_commit_extends_the_head_the_store_holds(
+        log, monkeypatch):
+    """The head an append wrote is reused by the next one only once committed:
+    after a COMMIT that failed, the next append builds on the stored head."""
+    records = filled(log, 2, 5)
+    monkeypatch.setattr(log, "_commit", lambda raw: (_ for _ in ()).throw(
+        OSError("fsync failed (simulated)")))
+    with pytest.raises(AuditAppendFailed):
+        log.append(request(3, 7))
+    monkeypatch.undo()
+    batch = request(4, 5)
+    assert log.append(batch)[0] == len(records)
+    tree = MemoryTree()
+    tree.append([leaf_hash(r.canonical_bytes()) for r in [*records, *batch]])
+    assert bytes.fromhex(log.head().root_hash) == tree.root()
+    assert log.verify().ok

@@ -81,7 +81,8 @@ def appending_as_before_tile_nodes(log: AuditLog) -> Iterator[None]:
     """This release's append on the tables of a revision before a0007, whose
     tiles have no column for node hashes: the tiles written as the earlier
     release wrote them (its statement), the rest as this release does."""
-    mark, name = log._mark, log.tables.tiles.name
+    mark = "?" if log.engine.dialect.paramstyle == "qmark" else "%s"
+    name = log.tables.tiles.name
 
     def write_tiles(raw, changed, _size, _grown) -> None:
         cursor = raw.cursor()

@@ -1,5 +1,6 @@
-"""A request's answer is made while its records are committed, and handed back
-only once they are durable (invariant 4); a failed append drops it."""
+"""A request's answer is made while the records before its own are committed,
+or after its own are, and handed back only once they are durable (invariant
+4); a failed append drops it."""
 
 from __future__ import annotations
 
@@ -10,52 +11,44 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from audit import AuditAppendFailed, AuditLog
-from audit.overlap import Helper, Overlapped
+from audit.overlap import Overlapped
 from tests.audit.records import request
 
 
-def _commit_waiting_for(monkeypatch, log: AuditLog, started: threading.Event,
-                        seen: dict) -> None:
-    """A commit that waits (at most 5 s) for the work to start before it writes."""
-    real = log._commit
+def test_a_leading_caller_makes_its_answer_once_its_records_are_durable(
+        log, engine, prefix):
+    reader = AuditLog(engine, prefix=prefix)
+    seen = {}
 
-    def commit(raw):
-        seen["work_started_before_commit"] = started.wait(5)
-        real(raw)
-        seen["committed_at"] = time.perf_counter()
-
-    monkeypatch.setattr(log, "_commit", commit)
-
-
-def test_the_answer_is_made_on_another_thread_while_the_commit_is_on_disk(
-        log, monkeypatch):
-    started, seen = threading.Event(), {}
-    _commit_waiting_for(monkeypatch, log, started, seen)
-
-    def answer() -> str:
-        started.set()
+    def answer() -> int:
         seen["thread"] = threading.get_ident()
-        return "the page"
+        return reader.head().size
 
-    assert log.append_while(request(1, 3), answer) == "the page"
-    assert seen["work_started_before_commit"] is True
-    assert seen["thread"] != threading.get_ident()
-    assert log.head().size == 4 and log.verify().ok
+    assert log.append_while(request(1, 3), answer) == 4  # made after the commit
+    assert seen["thread"] == threading.get_ident()  # on the request's own thread
+    assert log.verify().ok
 
 
-def test_the_answer_is_handed_back_only_once_its_records_are_durable(
+def test_a_waiting_callers_answer_is_made_meanwhile_and_handed_back_once_durable(
         log, engine, prefix, monkeypatch):
     real = log._commit
     reader = AuditLog(engine, prefix=prefix)
+    committing = threading.Event()
 
     def slow_commit(raw):
+        committing.set()
         time.sleep(0.2)
         real(raw)
 
     monkeypatch.setattr(log, "_commit", slow_commit)
-    answer = log.append_while(request(1, 2), lambda: reader.head().size)
-    assert answer == 0  # made before the commit ...
-    assert reader.head().size == 3  # ... handed back after it
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(log.append, request(1, 2))
+        assert committing.wait(5)
+        answer = log.append_while(request(2, 2), lambda: reader.head().size)
+        assert first.result() == [0, 1, 2]
+    assert answer == 0  # made while the group before it committed ...
+    assert reader.head().size == 6  # ... handed back after its own commit
+    assert log.verify().ok
 
 
 def test_a_failed_append_drops_the_answer(log, monkeypatch):
@@ -120,25 +113,11 @@ def test_work_claimed_by_two_threads_runs_once():
         return "done"
 
     overlapped = Overlapped(work)
-    helper = Helper(idle_s=0.1)
-    helper.hand(overlapped)
+    other = threading.Thread(target=overlapped.run)
+    other.start()
     time.sleep(0.05)
     gate.set()
     assert overlapped.result() == "done"
+    other.join()
     overlapped.run()
     assert runs == [1]
-
-
-def test_the_helper_thread_ends_when_idle_and_starts_again_when_handed_work():
-    helper = Helper(idle_s=0.05)
-    first = Overlapped(lambda: 1)
-    helper.hand(first)
-    assert first.result() == 1
-    deadline = time.monotonic() + 5
-    while helper._thread is not None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert helper._thread is None
-    second = Overlapped(threading.get_ident)
-    helper.hand(second)
-    time.sleep(0.05)
-    assert second.result() != threading.get_ident()
