@@ -11,13 +11,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from pod import GrantNotFound
-
 from .. import consent_flows
 from ..api.deps import NowDep, SystemDep
 from ..api.render import json_response
 from .auth import Form, HolderPod
-from .pages_holder import INPUT_ERRORS, UUID, _consent_page, _end_of_day
+from .pages_holder import INPUT_ERRORS, _consent_page, _end_of_day, grant_of_form
 from .render import redirect
 
 router = APIRouter(include_in_schema=False)
@@ -26,8 +24,9 @@ router = APIRouter(include_in_schema=False)
 @router.post("/mijn/toestemmingen/verlengen")
 def renew(request: Request, form: Form, pod: HolderPod, system: SystemDep,
           now: NowDep) -> Response:
+    grant_id = grant_of_form(form.get("toestemming"))
+    pod.grant(grant_id)  # raises GrantNotFound for a grant of another pod
     try:
-        grant_id = _grant_id(form.get("toestemming"))
         until = _end_of_day(form.get("tot"))
         consent_flows.renew_consent(system, pod, grant_id, until, now)
     except INPUT_ERRORS + (ValueError,) as exc:
@@ -42,15 +41,9 @@ def receipt(form: Form, pod: HolderPod, system: SystemDep, now: NowDep) -> Respo
     one, of every grant."""
     if not form.get("toestemming"):
         return _download(consent_flows.receipt(system, pod, now), "toestemmingen")
-    grant_id = _grant_id(form.get("toestemming"))
+    grant_id = grant_of_form(form.get("toestemming"))
     pod.grant(grant_id)  # raises GrantNotFound for a grant of another pod
     return _download(consent_flows.receipt(system, pod, now, grant_id), "toestemming")
-
-
-def _grant_id(value) -> str:
-    if not (isinstance(value, str) and UUID.fullmatch(value)):
-        raise GrantNotFound(str(value)[:40])
-    return f"urn:uuid:{value}"
 
 
 def _download(document: dict, name: str) -> Response:

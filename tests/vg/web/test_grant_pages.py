@@ -14,6 +14,7 @@ from vg.web.i18n import catalogue
 from tests.factories import UTRECHT
 from tests.vg.web.test_web_pages import app, grant_count, signed_in_holder  # noqa: F401
 
+NO_GRANT = "00000000-0000-4000-8000-000000000000"  # a UUID no grant has
 GRANT = {"publiek": "employer_and_neighbours", "doel": "matching",
          "veld": ["employer", "skills"], "tot": "2027-06-30"}
 
@@ -46,9 +47,8 @@ def test_renewing_replaces_the_grant_with_one_that_ends_later(app):  # noqa: F81
 
 
 @pytest.mark.parametrize("fields", [
-    {"tot": "2028-02-30"}, {"tot": ""}, {"toestemming": "0" * 36},
-    {"toestemming": "../../etc"}])
-def test_a_renewal_with_a_bad_date_or_grant_changes_nothing(app, fields):  # noqa: F811
+    {"tot": "2028-02-30"}, {"tot": ""}])
+def test_a_renewal_with_a_bad_date_changes_nothing(app, fields):  # noqa: F811
     holder, token = signed_in_holder(app)
     old = granted(holder, token)
 
@@ -85,12 +85,36 @@ def test_a_receipt_of_an_unknown_or_foreign_grant_is_not_found(app):  # noqa: F8
     other, other_token = signed_in_holder(app)
     foreign = granted(other, other_token)
 
-    for grant in (foreign, "0" * 36, "nope"):
+    for grant in (foreign, NO_GRANT):
         answer = holder.post("/mijn/toestemmingen/bewijs", data={
             "csrf": token, "toestemming": grant})
         assert answer.status_code == 404
         assert foreign not in answer.text
     assert holder.post("/mijn/toestemmingen/bewijs", data={}).status_code == 403
+
+
+@pytest.mark.parametrize("action, extra", [("verlengen", {"tot": "2028-01-31"}),
+                                           ("intrekken", {}), ("bewijs", {})])
+def test_every_grant_action_answers_an_unknown_grant_alike(app, action, extra):  # noqa: F811
+    """Renewal, withdrawal and receipt name the grant alike: one of another pod or
+    of none is not found (404, not a date to check), one that is no grant's name
+    is refused as the form's (400); nothing changes either way."""
+    holder, token = signed_in_holder(app)
+    own = granted(holder, token)
+    other, other_token = signed_in_holder(app)
+    foreign = granted(other, other_token)
+
+    unknown = [holder.post(f"/mijn/toestemmingen/{action}", data={
+        "csrf": token, "toestemming": grant, **extra}) for grant in (foreign, NO_GRANT)]
+    malformed = [holder.post(f"/mijn/toestemmingen/{action}", data={
+        "csrf": token, "toestemming": grant, **extra}) for grant in ("nope", "../../etc")]
+
+    for answer in unknown:
+        assert answer.status_code == 404
+        assert "Deze toestemming bestaat niet" in answer.text
+        assert "controleer de datum" not in answer.text
+    assert [answer.status_code for answer in malformed] == [400, 400]
+    assert live_uuids(holder) == [own] and live_uuids(other) == [foreign]
 
 
 def test_a_grant_that_starts_later_can_be_withdrawn_from_the_page(app):  # noqa: F811
