@@ -139,3 +139,12 @@ def test_no_relative_import_climbs_out_of_its_package():
 def test_the_import_checker_sees_every_kind_of_import(source, module, is_package,
                                                       expected):
     assert imported_modules(source, module, is_package) == expected
+
+
+def test_no_two_test_modules_share_a_name():
+    """The test folders are no packages, so pytest imports each module by its file
+    name: a second module of the same name stops the whole run at collection."""
+    names: dict[str, list[str]] = {}
+    for path in sorted((REPO / "tests").rglob("test_*.py")):
+        names.setdefault(path.name, []).append(str(path.relative_to(REPO)))
+    assert {name: paths for name, paths in names.items() if len(paths) > 1} == {}
