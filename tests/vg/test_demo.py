@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
+from sqlalchemy import text
+
 from registry import pseudonym_for
 from vg.demo import run_demo
 from vg.settings import Settings
@@ -32,3 +34,18 @@ def test_the_holder_the_demo_names_has_live_grants_and_an_access_log(tmp_path):
                                 limit=1) != []
     assert pod.grants() and all(
         record.is_live(now + timedelta(days=7)) for record in pod.grants())
+
+
+
+def test_the_demo_s_employers_confirm_most_of_their_employees(tmp_path):
+    settings = Settings(data_dir=tmp_path / "demo", kdf_level="interactive")
+    lines: list[str] = []
+
+    run_demo(settings, holders=30, seed=3, out=lines.append)
+
+    system = build_system(settings)
+    confirmed = int(re.search(r"([\d,]+) employments confirmed", "\n".join(lines))
+                    .group(1).replace(",", ""))
+    with system.registry.engine.connect() as conn:
+        stored = conn.execute(text("SELECT count(*) FROM employment")).scalar()
+    assert confirmed == stored and 20 <= stored < 30

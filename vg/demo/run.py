@@ -33,6 +33,7 @@ from .skills import skill_pools
 MARKER = ".vg-demo"
 CHUNK = 50
 LASTING_DAYS = 7
+UNCONFIRMED = 9  # a holder whose index ends in 9 has no confirmed employer yet
 # The organisation whose staff and DPO the README and the last line walk through.
 WALKTHROUGH = "GM0344"
 
@@ -57,7 +58,9 @@ def run_demo(settings: Settings, holders: int = 2000, seed: int = 2026,
     created, disclosures = _create_all(system, plans, now, out)
     out(f"[2/6] pods: {len(created):,} synthetic holders, each with an encrypted "
         f"Workcontext (Argon2id interactive, XChaCha20-Poly1305)")
-    out(f"[3/6] registry: {disclosures:,} signed disclosures verified and stored")
+    attested = _attest_employments(system, plans, created, now)
+    out(f"[3/6] registry: {disclosures:,} signed disclosures verified and stored; "
+        f"{attested:,} employments confirmed by their employers")
 
     assignments = _create_assignments(system, municipalities, pools, seed, now)
     out(f"[4/6] assignments: {len(assignments)} in {len(assignments)} municipalities")
@@ -157,6 +160,18 @@ def _create_all(system: System, plans, now, out) -> tuple[dict, int]:
             raise
     sys.stderr.write("\n")
     return created, delivered
+
+
+def _attest_employments(system: System, plans, created, now) -> int:
+    """Each employer confirms the employment of nine in ten of the holders who name
+    it (the tenth has not been confirmed yet): only a confirmed employer counts for
+    "my organisation" audiences, colleague search and group suggestions."""
+    attested = 0
+    for index, did in sorted(created.items()):
+        if plans[index].employer and index % 10 != UNCONFIRMED:
+            system.registry.employment.attest(plans[index].employer, did, now)
+            attested += 1
+    return attested
 
 
 def _progress(done: int, total: int) -> None:
