@@ -22,6 +22,7 @@ def test_the_holder_the_demo_names_has_live_grants_and_an_access_log(tmp_path):
     result = run_demo(settings, holders=60, seed=7, out=lines.append)
 
     assert result["audit_ok"] and result["withdrawn_candidate_gone"]
+    assert result["checkpoints_checked"] == 1
     pod_id, passphrase = LAST_LINE.search(lines[-1]).groups()
     system = build_system(settings)
     pod = system.pods.unlock(system.pods.did_for_id(pod_id), passphrase)
