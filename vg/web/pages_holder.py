@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
@@ -407,12 +408,18 @@ def _audience(reference, pod, kind) -> dict:
     return {"kind": kind, "employer": employer}
 
 
+# The days a holder picks on the pages are days in the Netherlands: a grant "valid
+# through 30 June" ends when 30 June ends there (21:59:59 UTC in summer time).
+DUTCH_TIME = ZoneInfo("Europe/Amsterdam")
+
+
 def _end_of_day(text) -> datetime:
     day = iso_day(text)
     if day is None:
         raise FormError("consent.until_date")
     in_range(day, "consent.until")
-    return datetime.combine(day, time(23, 59, 59), tzinfo=timezone.utc)
+    return datetime.combine(day, time(23, 59, 59), tzinfo=DUTCH_TIME).astimezone(
+        timezone.utc)
 
 
 # -- who looked at my data ------------------------------------------------------------

@@ -270,3 +270,23 @@ def test_a_lifted_suspension_shows_on_the_grant_in_either_language(
 
 NOW_PAGE = datetime(2027, 3, 1, 9, 0, tzinfo=timezone.utc)
 LIFTED_PAGE = datetime(2027, 3, 14, 9, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("day, last_second", [
+    ("2027-06-30", "2027-06-30T21:59:59+00:00"),  # summer time, UTC+2
+    ("2027-01-31", "2027-01-31T22:59:59+00:00")])  # winter time, UTC+1
+def test_a_grant_valid_through_a_day_ends_with_that_day_in_the_netherlands(
+        app, day, last_second):  # noqa: F811
+    """"Geldig tot en met 30 juni" ends when 30 June ends where the holder lives,
+    not two hours later, when it ends in UTC."""
+    from tests.vg.web.test_workcontext_form import _pod_of
+
+    holder, token = signed_in_holder(app)
+    granted_on_page = holder.post("/mijn/toestemmingen", data={
+        "csrf": token, **GRANT, "tot": day})
+    renewed = holder.post("/mijn/toestemmingen/verlengen", data={
+        "csrf": token, "toestemming": live_uuids(holder)[-1], "tot": day})
+
+    assert granted_on_page.status_code == 303 and renewed.status_code == 303
+    ends = {record.grant.valid_until.isoformat() for record in _pod_of(app, holder).grants()}
+    assert ends == {last_second}
