@@ -115,8 +115,22 @@ def _workcontext_form(request, system, values, status=200, results=(), error=Non
     return page(request, "holder_workcontext.html", status=status, values=values,
                 chosen=skills.chosen(system.reference, values["skills"], lang),
                 results=[r for r in results if r["uri"] not in values["skills"]],
-                employers=employers, fields_of_work=FIELDS_OF_WORK, error=error,
+                employers=employers, occupations=_occupations(
+                    system.reference, values["occupation"], lang),
+                fields_of_work=FIELDS_OF_WORK, error=error,
                 detail=detail, has_video=values["video"])
+
+
+def _occupations(reference, stored: str, lang: str) -> list[tuple[str, str]]:
+    """(label, URI) of ESCO's public administration occupations in the page's
+    language, by label, and the stored one if it is another ESCO occupation (so
+    saving the page unchanged keeps it)."""
+    shown = list(reference.public_admin)
+    if stored and reference.has_occupation(stored) and stored not in {
+            o.uri for o in shown}:
+        shown.append(reference.occupation(stored))
+    labelled = [(o.label_en if lang == "en" else o.label_nl, o.uri) for o in shown]
+    return sorted(labelled, key=lambda pair: pair[0].casefold())
 
 
 def _values(reference, document: dict) -> dict:
@@ -127,6 +141,7 @@ def _values(reference, document: dict) -> dict:
             "telephone": document.get("telephone", ""),
             "employer": employer_code(reference, document) or "",
             "field": document.get("fieldOfWork", ""),
+            "occupation": document.get("hasOccupation", ""),
             "rank": str(level.get("levelRank", "")),
             "level_name": level.get("levelName", ""),
             "scale": str(level.get("salaryScale", "")),
@@ -145,6 +160,7 @@ WORKCONTEXT_FIELDS = {
     "telephone": ("telefoon", "workcontext.telephone", 40),
     "employer": ("werkgever", "workcontext.employer", 40),
     "field": ("vakgebied", "workcontext.field", 40),
+    "occupation": ("beroep", "workcontext.occupation", 200),
     "rank": ("niveau", "workcontext.rank", MAX_DIGITS),
     "level_name": ("niveaunaam", "workcontext.level_name", 120),
     "scale": ("schaal", "workcontext.scale", MAX_DIGITS),
@@ -165,8 +181,8 @@ def _form_values(form) -> dict:
 
 
 def _document(reference, pod, values: dict) -> dict:
-    """The edited Workcontext: what the form does not cover (occupation, video,
-    rating summary) is kept as it was."""
+    """The edited Workcontext: what the form does not cover (video, rating
+    summary) is kept as it was."""
     document = dict(pod.workcontext() or {})
     document.update({"@context": WORKCONTEXT_CONTEXT_URL, "id": pod.did,
                      "type": "Person", "name": values["name"]})
@@ -177,6 +193,9 @@ def _document(reference, pod, values: dict) -> dict:
         raise FormError("form.unknown_employer")
     _set(document, "worksFor", organisation.tooi_uri if organisation else "")
     _set(document, "fieldOfWork", values["field"])
+    if values["occupation"] and not reference.has_occupation(values["occupation"]):
+        raise FormError("form.unknown_occupation")
+    _set(document, "hasOccupation", values["occupation"])
     _set(document, "skills", skills.to_store(reference, values["skills"], MAX_SKILLS))
     _set(document, "functionLevel", _level(document.get("functionLevel"), values))
     _set(document, "availability",

@@ -146,3 +146,41 @@ def test_a_scale_or_level_name_without_a_level_is_refused(app):  # noqa: F811
     assert answer.status_code == 400, answer.headers.get("location")
     assert "Een niveaunaam of salarisschaal hoort bij een functieniveau" in answer.text
     assert pod.workcontext() == before
+
+
+def _posted(app, holder, **changes):
+    fields = dict(_grouped(as_filled(holder.get("/mijn/werkcontext").text,
+                                     "/mijn/werkcontext")))
+    fields.update(actie="opslaan", **changes)
+    return holder.post("/mijn/werkcontext", data=fields)
+
+
+def test_the_occupation_is_chosen_changed_and_cleared_on_the_page(app):  # noqa: F811
+    """The consent page offers the occupation ("Beroep") to share, so the
+    Workcontext page lets the holder set it, from ESCO's occupations."""
+    holder, _ = signed_in_holder(app)
+    pod = _pod_of(app, holder)
+    first, second = app.state.system.reference.public_admin[:2]
+
+    assert 'name="beroep"' in holder.get("/mijn/werkcontext").text
+    assert _posted(app, holder, beroep=first.uri).status_code == 303
+    chosen = pod.workcontext().get("hasOccupation")
+    assert _posted(app, holder, beroep=second.uri).status_code == 303
+    changed = pod.workcontext().get("hasOccupation")
+    assert _posted(app, holder, beroep="").status_code == 303
+
+    assert (chosen, changed) == (first.uri, second.uri)
+    assert "hasOccupation" not in pod.workcontext()
+
+
+def test_an_occupation_esco_does_not_know_is_refused(app):  # noqa: F811
+    holder, _ = signed_in_holder(app)
+    pod = _pod_of(app, holder)
+    before = pod.workcontext()
+
+    answer = _posted(app, holder,
+                     beroep="http://data.europa.eu/esco/occupation/not-one")
+
+    assert answer.status_code == 400
+    assert "Dit beroep staat niet in ESCO." in answer.text
+    assert pod.workcontext() == before
