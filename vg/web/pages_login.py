@@ -45,6 +45,9 @@ def holder_login(request: Request, form: Form, system: SystemDep,
     """Unlock: the Argon2id derivation runs in the thread pool (a sync route)."""
     who = _text(form, "pod", "login.pod", 100).strip()
     passphrase = _text(form, "wachtzin", "login.passphrase", 1024)
+    if not (who and passphrase):  # nothing to try: no unlock, no failed attempt
+        return page(request, "login_holder.html", status=400,
+                    error="login.incomplete")
     try:
         pod = unlock(system, who, passphrase, now, client=client_address(request))
     except (PodNotFound, UnlockFailed):
@@ -93,6 +96,9 @@ def organisation_login(request: Request, form: Form, system: SystemDep,
     lifetime = system.sessions.lifetime
     try:
         key = _text(form, "sleutel", "login.key", 100).strip()
+        if not key:
+            return page(request, "login_organisation.html", status=400,
+                        error="login.incomplete_key")
         token = system.registry.access.open_session(key, now, lifetime)
         role = system.registry.access.session(token, now).role
     except NotAuthenticated:

@@ -440,3 +440,20 @@ def test_a_number_field_with_foreign_or_endless_digits_never_fails_the_server(
     ]
 
     assert [a.status_code for a in answers if a.status_code >= 500] == []
+
+
+@pytest.mark.parametrize("path, fields, template", [
+    ("/inloggen", {}, "login_holder"), ("/inloggen", {"pod": "0" * 32}, "login_holder"),
+    ("/inloggen", {"wachtzin": PASSPHRASE}, "login_holder"),
+    ("/organisatie/inloggen", {}, "login_organisation"),
+    ("/organisatie/inloggen", {"sleutel": "   "}, "login_organisation")])
+def test_a_sign_in_form_left_empty_is_incomplete_not_unauthorised(app, path, fields,
+                                                                 template):
+    client = browser(app)
+    token = csrf(client.get(path))
+
+    answer = client.post(path, data={"csrf": token, **fields})
+
+    assert answer.status_code == 400
+    assert "Vul" in answer.text and "in om in te loggen" in answer.text
+    assert cookies.SESSION not in client.cookies
