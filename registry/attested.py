@@ -29,13 +29,16 @@ def attests(conn: Connection, organisation: str, subject: str) -> bool:
         T_EMPLOYMENT.c.subject == subject)).first() is not None
 
 
-def attested_pairs(conn: Connection, subjects: Iterable[str]) -> set[tuple[str, str]]:
-    """(organisation, subject) of every attestation of ``subjects`` (a batch)."""
-    wanted = sorted(set(subjects))
-    if not wanted:
+def attested_pairs(conn: Connection, organisations: Iterable[str],
+                   subjects: Iterable[str]) -> set[tuple[str, str]]:
+    """(organisation, subject) of every attestation by one of ``organisations``
+    of one of ``subjects`` (a batch); the organisation leads the primary key."""
+    orgs, wanted = sorted(set(organisations)), sorted(set(subjects))
+    if not orgs or not wanted:
         return set()
     return {(org, subject) for org, subject in conn.execute(select(
         T_EMPLOYMENT.c.organisation, T_EMPLOYMENT.c.subject).where(
+        among(conn, T_EMPLOYMENT.c.organisation, orgs),
         among(conn, T_EMPLOYMENT.c.subject, wanted)))}
 
 

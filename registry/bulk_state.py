@@ -76,8 +76,8 @@ def against_state(conn: Connection, rules: StateRules,
     state = _BatchState.read(conn, rules.secret, good)
     policies = rules.policies.of_employers(
         conn, {f.employer for _, f in good if f.employer is not None})
-    employees = attested_pairs(conn, {f.pseudonym for _, f in good
-                                      if f.employer in policies})
+    employees = attested_pairs(conn, policies, {f.pseudonym for _, f in good
+                                                if f.employer in policies})
     taken: dict[str, tuple[int, Checked]] = {}
     shares = _NamedShares()
     admitted = Admitted()

@@ -77,7 +77,8 @@ class Notice:
     organisation: str
     reason: str
     created: datetime
-    # When a later policy of the organisation lifted the suspension, if it did.
+    # When a later policy of the organisation, or the end of the holder's
+    # employment there, lifted the suspension, if one did.
     lifted: datetime | None = None
 
     def to_json(self) -> dict:
