@@ -4,18 +4,19 @@ An employer's policy governs the grants of the holders it attests as employees,
 while it attests them (``registry.attested``): the employer a Workcontext names is
 the holder's own claim. A disclosure whose grant the holder's attesting employer
 does not allow is refused at ingest with the policy's reason. When an employer
-tightens its policy, every stored grant it governs that the new policy refuses is suspended in the same transaction as the
-policy change, and the holder gets a notice their pod can fetch. A suspended
-disclosure is kept but shown to no organisation other than that employer, and to
-it only when the grant's audience contains it (``registry.suspension`` says why);
-when a later policy of the employer allows the grant again, the suspension is
-lifted and the disclosure is shown to its whole audience again, without the holder
-publishing anew; the notice records when (``Notice.lifted``), for the holder's
-consent history. Attesting an employee applies the policy to their stored grants
-as a policy change does; ending the employment lifts what it suspended of theirs
-(``follow_employment``, in the transaction that attests or ends it). The grant
-stays the holder's throughout: withdrawal, expiry and
-erasure end a suspended disclosure as they end any other.
+tightens its policy, every stored grant it governs that the new policy refuses is
+suspended in the same transaction as the policy change, and the holder gets a
+notice their pod can fetch. A suspended disclosure is kept but shown to no
+organisation other than that employer, and to it only when the grant's audience
+contains it (``registry.suspension`` says why); when a later policy of the
+employer allows the grant again, the suspension is lifted and the disclosure is
+shown to its whole audience again, without the holder publishing anew; the notice
+records when (``Notice.lifted``), for the holder's consent history. Attesting an
+employee applies the policy to their stored grants as a policy change does;
+ending the employment lifts what it suspended of theirs (``follow_employment``,
+in the transaction that attests or ends it). The grant stays the holder's
+throughout: withdrawal, expiry and erasure end a suspended disclosure as they end
+any other.
 
 What the employer sees of all this is its own policy and nothing else: not how many
 grants it suspended, not which grants to other organisations exist, were refused or
