@@ -40,7 +40,8 @@ def _employed(system, key=KEY) -> str:
 
 
 def _suspended_by(system) -> dict[str, str | None]:
-    return {r.holder_did: r.suspended_by for r in disclosure_rows(system.registry.engine)}
+    rows = disclosure_rows(system.registry.engine)
+    return {r.holder_did: r.suspended_by for r in rows}
 
 
 def test_a_policy_does_not_refuse_a_holder_its_employer_never_attested(system):
