@@ -32,14 +32,15 @@ def attests(conn: Connection, organisation: str, subject: str) -> bool:
 def attested_pairs(conn: Connection, organisations: Iterable[str],
                    subjects: Iterable[str]) -> set[tuple[str, str]]:
     """(organisation, subject) of every attestation by one of ``organisations``
-    of one of ``subjects`` (a batch); the organisation leads the primary key."""
-    orgs, wanted = sorted(set(organisations)), sorted(set(subjects))
+    of one of ``subjects`` (a batch). Selected by subject alone: with both lists
+    in the condition SQLite probed the primary key for every pair of them (a
+    quarter of a second for 5,000 documents naming 387 employers)."""
+    orgs, wanted = set(organisations), sorted(set(subjects))
     if not orgs or not wanted:
         return set()
     return {(org, subject) for org, subject in conn.execute(select(
         T_EMPLOYMENT.c.organisation, T_EMPLOYMENT.c.subject).where(
-        among(conn, T_EMPLOYMENT.c.organisation, orgs),
-        among(conn, T_EMPLOYMENT.c.subject, wanted)))}
+        among(conn, T_EMPLOYMENT.c.subject, wanted))) if org in orgs}
 
 
 def attested_dids(organisation: str) -> Select:
