@@ -8,11 +8,12 @@ takes them one after the other, and each meets the rules in single ingest's orde
 2. its grant id must not belong to another holder, in a disclosure or a
    withdrawal, else ``grant-id-taken``;
 3. its grant must not have been withdrawn (withdrawn.py), else ``grant-withdrawn``;
-4. its audience must fit the holder's employer and that employer's policy
-   (``Policies.refusal_under``), else it is refused with the policy's reason, and
-   when the grant disclosed something before (stored, or taken earlier in the same
-   batch) that is retracted (``Policies.retract``): the refused document still
-   moves the holder's sequence number, as the one-by-one path commits it. Refused
+4. its audience must fit the holder's employer and, if that employer attests
+   the holder (``registry.attested``), its policy (``Policies.refusal_under``),
+   else it is refused with the policy's reason, and when the grant disclosed
+   something before (stored, or taken earlier in the same batch) that is
+   retracted (``Policies.retract``): the refused document still moves the
+   holder's sequence number, as the one-by-one path commits it. Refused
    by the policy that suspended the grant's disclosure (``stays_suspended``), it is
    taken instead and suspended as that one was (``Admitted.suspended``).
 
@@ -34,6 +35,7 @@ from sqlalchemy import Connection, delete, select
 
 from consent import Audience, ConsentError, EmployerPolicy, ProjectionMismatch
 
+from .attested import attested_pairs
 from .bulk_checks import CHECKED_COLUMNS, Checked
 from .db import among
 from .employment_reach import ended_grants
@@ -76,6 +78,8 @@ def against_state(conn: Connection, rules: StateRules,
     state = _BatchState.read(conn, rules.secret, good)
     policies = rules.policies.of_employers(
         conn, {f.employer for _, f in good if f.employer is not None})
+    employees = attested_pairs(conn, policies, {f.pseudonym for _, f in good
+                                                if f.employer in policies})
     taken: dict[str, tuple[int, Checked]] = {}
     shares = _NamedShares()
     admitted = Admitted()
@@ -84,7 +88,7 @@ def against_state(conn: Connection, rules: StateRules,
         if code is not None:
             refused.append((position, code))
             continue
-        refusal = _policy_refusal(rules.policies, policies, found)
+        refusal = _policy_refusal(rules.policies, policies, employees, found)
         held = stays_suspended(refusal, found.employer,
                                state.suspended.get(found.grant_id))
         if held:
@@ -150,8 +154,10 @@ class _NamedShares:
 
 
 def _policy_refusal(policies: Policies, read: dict[str, EmployerPolicy],
-                    found: Checked) -> ConsentError | None:
-    policy = read.get(found.employer) if found.employer is not None else None
+                    employees: set[tuple[str, str]], found: Checked
+                    ) -> ConsentError | None:
+    attested = (found.employer, found.pseudonym) in employees
+    policy = read.get(found.employer) if attested else None
     if policy is None and found.fits_employer:
         return None  # the common case, decided without building the audience
     return policies.refusal_under(policy, found.employer,

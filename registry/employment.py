@@ -14,7 +14,9 @@ person's did (receipts and disclosures carry it) find that person in them.
 
 Ending an attestation also ends the organisation's reach through the holder's grants
 to "my employer" (and its neighbours), and attesting again restores it
-(``registry.employment_reach``), in the same transaction.
+(``registry.employment_reach``), in the same transaction. The organisation's
+consent policy governs the holder's grants from the attestation to its end
+(``Policies.follow_employment``), in the same transactions too.
 """
 
 from __future__ import annotations
@@ -36,8 +38,10 @@ from .errors_work import EmployeeNotFound, InvalidWorkInput
 from .ingest import pseudonym_for
 from .policies import Policies
 from .policy_tables import EmploymentRow
+from .tables import Holder
 
 T_EMPLOYMENT = EmploymentRow.__table__
+T_HOLDER = Holder.__table__
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +75,7 @@ class Employment:
             conn.execute(insert(T_EMPLOYMENT).values(
                 organisation=organisation, subject=subject, attested=now))
             restore_reach(conn, organisation, subject, self._policies)
+            self._follow(conn, organisation, subject, now)
         return Attested(self._reference(organisation, subject), now)
 
     @staticmethod
@@ -94,6 +99,15 @@ class Employment:
                 T_EMPLOYMENT.c.organisation == organisation,
                 T_EMPLOYMENT.c.subject == found[0]))
             withdraw_reach(conn, organisation, found[0], now)
+            self._follow(conn, organisation, found[0], now)
+
+    def _follow(self, conn, organisation: str, subject: str, now: datetime) -> None:
+        """The organisation's policy governs the holder's grants while it attests
+        them, from the attestation to its end (``Policies.follow_employment``)."""
+        did = conn.execute(select(T_HOLDER.c.did).where(
+            T_HOLDER.c.pseudonym == subject)).scalar_one_or_none()
+        if did is not None:  # a holder the registry holds nothing of yet
+            self._policies.follow_employment(conn, organisation, did, now)
 
     def employees(self, organisation: str, limit: int | None = None,
                   after: str | None = None) -> list[Attested]:

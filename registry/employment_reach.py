@@ -77,7 +77,7 @@ def restore_reach(conn: Connection, organisation: str, subject: str,
         if row.suspended_by != ENDED:
             continue
         audience = Audience.from_json(json.loads(row.document)["grant"]["audience"])
-        refusal = policies.refusal(conn, row.policy_employer, audience)
+        refusal = policies.refusal(conn, row.policy_employer, audience, subject)
         if isinstance(refusal, AudienceRefusedByEmployer):
             suspend(conn, row.id, refusal.employer, audience, policies.geography)
         else:

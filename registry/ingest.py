@@ -96,7 +96,8 @@ class Ingest:
             _check_grant_usable(conn, self._secret, found.grant.id, found.holder)
             check_own_share(conn, named_share(found.fields, found.workcontext),
                             found.grant.id, found.holder)
-            refusal = self._policies.refusal(conn, employer, found.grant.audience)
+            refusal = self._policies.refusal(conn, employer, found.grant.audience,
+                                             pseudonym)
             # Under a grant this employer's policy suspended, the new projection
             # replaces the old and stays suspended (committed, then refused): a
             # holder's save must not end what the policy only suspended, or the

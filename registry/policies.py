@@ -1,16 +1,22 @@
 """Employer policies and legal bases, as the registry keeps and applies them.
 
-A disclosure whose grant the holder's employer does not allow is refused at ingest
-with the policy's reason. When an employer tightens its policy, every stored grant
-it governs that the new policy refuses is suspended in the same transaction as the
-policy change, and the holder gets a notice their pod can fetch. A suspended
-disclosure is kept but shown to no organisation other than that employer, and to
-it only when the grant's audience contains it (``registry.suspension`` says why);
-when a later policy of the employer allows the grant again, the suspension is
-lifted and the disclosure is shown to its whole audience again, without the holder
-publishing anew; the notice records when (``Notice.lifted``), for the holder's
-consent history. The grant stays the holder's throughout: withdrawal, expiry and
-erasure end a suspended disclosure as they end any other.
+An employer's policy governs the grants of the holders it attests as employees,
+while it attests them (``registry.attested``): the employer a Workcontext names is
+the holder's own claim. A disclosure whose grant the holder's attesting employer
+does not allow is refused at ingest with the policy's reason. When an employer
+tightens its policy, every stored grant it governs that the new policy refuses is
+suspended in the same transaction as the policy change, and the holder gets a
+notice their pod can fetch. A suspended disclosure is kept but shown to no
+organisation other than that employer, and to it only when the grant's audience
+contains it (``registry.suspension`` says why); when a later policy of the
+employer allows the grant again, the suspension is lifted and the disclosure is
+shown to its whole audience again, without the holder publishing anew; the notice
+records when (``Notice.lifted``), for the holder's consent history. Attesting an
+employee applies the policy to their stored grants as a policy change does;
+ending the employment lifts what it suspended of theirs (``follow_employment``,
+in the transaction that attests or ends it). The grant stays the holder's
+throughout: withdrawal, expiry and erasure end a suspended disclosure as they end
+any other.
 
 What the employer sees of all this is its own policy and nothing else: not how many
 grants it suspended, not which grants to other organisations exist, were refused or
@@ -34,7 +40,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable, Mapping
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, or_, select, update
 
 from consent import (
     Audience,
@@ -51,13 +57,15 @@ from consent import (
 from consent.record import LEGAL_BASES
 from schemas import PURPOSES
 
+from .attested import attested_dids, attests
 from .db import transaction
 from .errors import UnknownEmployer
 from .policy_tables import EmployerPolicyRow, LegalBasisRow, PolicyNotice
 from .suspension import lift, suspend
-from .tables import CHILD_TABLES, Disclosure
+from .tables import CHILD_TABLES, Disclosure, Holder
 
 D = Disclosure.__table__
+H = Holder.__table__
 POLICY = EmployerPolicyRow.__table__
 BASIS = LegalBasisRow.__table__
 NOTICE = PolicyNotice.__table__
@@ -70,7 +78,8 @@ class Notice:
     organisation: str
     reason: str
     created: datetime
-    # When a later policy of the organisation lifted the suspension, if it did.
+    # When a later policy of the organisation, or the end of the holder's
+    # employment there, lifted the suspension, if one did.
     lifted: datetime | None = None
 
     def to_json(self) -> dict:
@@ -101,18 +110,24 @@ class Policies:
             raise UnknownEmployer()
         return code
 
-    def admit(self, conn: Connection, employer: str | None, audience: Audience) -> None:
+    def admit(self, conn: Connection, employer: str | None, audience: Audience,
+              subject: str) -> None:
         """Refuse (with the reason) an audience the employer's policy does not allow.
         An employer audience must name the employer the disclosure names, or a kind
         the policy allows could reach an organisation it does not."""
-        refusal = self.refusal(conn, employer, audience)
+        refusal = self.refusal(conn, employer, audience, subject)
         if refusal is not None:
             raise refusal
 
-    def refusal(self, conn: Connection, employer: str | None,
-                audience: Audience) -> ConsentError | None:
-        """What ``admit`` raises for this employer and audience, or None."""
+    def refusal(self, conn: Connection, employer: str | None, audience: Audience,
+                subject: str) -> ConsentError | None:
+        """What ``admit`` raises for this employer and audience, or None. The
+        employer's policy counts only if it attests the holder (``subject``, their
+        pseudonym): naming an employer is the holder's own claim
+        (``registry.attested``)."""
         policy = self._read(conn, employer) if employer else None
+        if policy is not None and not attests(conn, policy.organisation, subject):
+            policy = None
         return self.refusal_under(policy, employer, audience)
 
     def refusal_under(self, policy: EmployerPolicy | None, employer: str | None,
@@ -267,27 +282,47 @@ class Policies:
             return None
         return EmployerPolicy.from_json(organisation, _without_org(body), self._geo)
 
-    def _apply(self, conn: Connection, policy: EmployerPolicy,
-               now: datetime) -> None:
-        """Suspend the stored grants ``policy`` refuses and lift the suspension
-        of those it allows again; a grant suspended already gets no second
-        notice."""
-        rows = conn.execute(select(D.c.id, D.c.grant_id, D.c.holder_did,
-                                   D.c.document, D.c.suspended_by)
-                            .where(D.c.policy_employer == policy.organisation)).all()
+    def follow_employment(self, conn: Connection, organisation: str,
+                          holder_did: str, now: datetime) -> None:
+        """Apply ``organisation``'s policy to the holder's disclosures as their
+        employment there now stands, in the caller's transaction (the one that
+        attests or ends it): an employee just attested has what the policy
+        refuses suspended, with a notice, as a policy change would; a holder whose
+        employment just ended has what the policy suspended lifted, the lift
+        recorded on the notice."""
+        policy = self._read(conn, organisation)
+        if policy is not None:  # without a policy it suspended nothing
+            self._apply(conn, policy, now, holder_did)
+
+    def _apply(self, conn: Connection, policy: EmployerPolicy, now: datetime,
+               holder_did: str | None = None) -> None:
+        """Suspend the stored grants ``policy`` refuses of the employees it
+        attests and lift the suspension of those it allows again, or whose
+        holder it no longer attests (all holders, or ``holder_did``); a grant
+        suspended already gets no second notice."""
+        organisation = policy.organisation
+        employees = attested_dids(organisation)  # at most limits.MAX_EMPLOYEES
+        query = select(D.c.id, D.c.grant_id, D.c.holder_did, D.c.document,
+                       D.c.suspended_by).where(
+            D.c.policy_employer == organisation,
+            or_(D.c.holder_did.in_(employees), D.c.suspended_by == organisation))
+        if holder_did is not None:
+            query = query.where(D.c.holder_did == holder_did)
+            employees = employees.where(H.c.did == holder_did)
+        attested = set(conn.execute(employees).scalars())
+        rows = conn.execute(query.order_by(D.c.id)).all()
         for row in rows:
             audience = Audience.from_json(json.loads(row.document)["grant"]["audience"])
-            reason = policy.refusal(audience, self._geo)
-            if reason is None and row.suspended_by == policy.organisation:
+            reason = (policy.refusal(audience, self._geo)
+                      if row.holder_did in attested else None)
+            if reason is None and row.suspended_by == organisation:
                 lift(conn, row.id, audience)
-                _record_lift(conn, row.holder_did, row.grant_id,
-                             policy.organisation, now)
+                _record_lift(conn, row.holder_did, row.grant_id, organisation, now)
             elif reason is not None and row.suspended_by is None:
-                suspend(conn, row.id, policy.organisation, audience, self._geo)
+                suspend(conn, row.id, organisation, audience, self._geo)
                 conn.execute(insert(NOTICE).values(
                     holder_did=row.holder_did, grant_id=row.grant_id,
-                    organisation=policy.organisation, reason=reason[:500],
-                    created=now))
+                    organisation=organisation, reason=reason[:500], created=now))
 
 
 def stays_suspended(refusal: ConsentError | None, employer: str | None,

@@ -46,8 +46,9 @@ class PolicyNotice(SQLModel, table=True):
     organisation: str = Field(max_length=40)
     reason: str = Field(max_length=500)
     created: datetime
-    # When a later policy of ``organisation`` lifted the suspension (None: not
-    # lifted, or a retraction, which nothing lifts).
+    # When a later policy of ``organisation``, or the end of the holder's
+    # employment there, lifted the suspension (None: not lifted, or a
+    # retraction, which nothing lifts).
     lifted: Optional[datetime] = None
 
 

@@ -32,7 +32,12 @@ from pod.crypto import INTERACTIVE
 from registry import AssignmentSpec, Requester, drop_tables, make_engine
 from registry.db import registry_tables
 from registry.relations import MAX_SIBLINGS
-from registry.policy_tables import EmployerPolicyRow, LegalBasisRow, PolicyNotice
+from registry.policy_tables import (
+    EmployerPolicyRow,
+    EmploymentRow,
+    LegalBasisRow,
+    PolicyNotice,
+)
 from registry.tables import CHILD_TABLES, Disclosure, Holder
 from schemas import WORKCONTEXT_CONTEXT_URL, ReferenceData, load_reference_data
 from vg.settings import Settings, default_reference_dir
@@ -240,9 +245,10 @@ def forget_holders(engine: Engine) -> None:
 
 
 def forget_policies(engine: Engine) -> None:
-    """Delete every employer policy, declared legal basis and policy notice."""
+    """Delete every employer policy, declared legal basis, policy notice and
+    attested employment."""
     with engine.begin() as conn:
-        for table in (EmployerPolicyRow, LegalBasisRow, PolicyNotice):
+        for table in (EmployerPolicyRow, LegalBasisRow, PolicyNotice, EmploymentRow):
             conn.execute(delete(table.__table__))
 
 

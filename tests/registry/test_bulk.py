@@ -168,6 +168,8 @@ def test_bulk_ingest_refuses_what_the_employer_policy_refuses_as_single_ingest_d
     system.registry.policies.set_policy(
         EmployerPolicy(UTRECHT, frozenset(KINDS) - {"cross_sector"}), NOW)
     refused, allowed = holder_key(31), holder_key(32)
+    for key in (refused, allowed):  # the policy binds attested employees only
+        system.registry.employment.attest(UTRECHT, key.did, NOW)
     documents = [
         disclosure(refused, signed_grant(refused, ["skills"],
                                          to=Audience("cross_sector")), 1),

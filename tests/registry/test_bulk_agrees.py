@@ -101,13 +101,16 @@ def scenario() -> tuple[list[tuple[str, dict]], list[dict]]:
     return before + before_suspended, fed + fed_suspended
 
 
+UNATTESTED = holder_key(94).did
+
+
 def _suspended_scenario() -> tuple[list[tuple[str, dict]], list[dict]]:
     """Pool grants stored while Utrecht's policy allowed the pool, suspended when it
     stopped allowing it (``_prepare``), then published again."""
     before: list[tuple[str, dict]] = []
     fed: list[dict] = []
     grants = {}
-    for n in range(90, 94):
+    for n in range(90, 95):
         key = holder_key(n)
         grants[n] = (key, signed_grant(key, ["skills", "level"], to=POOL))
         before.append(("disclosure", disclosure(key, grants[n][1], 1)))
@@ -125,12 +128,19 @@ def _suspended_scenario() -> tuple[list[tuple[str, dict]], list[dict]]:
     fed.append(disclosure(key, pooled, 2, _moved(key)))
     key, pooled = grants[93]
     fed += [disclosure(key, pooled, 2), disclosure(key, pooled, 3, _moved(key))]
+    # At Utrecht, which never attested the holder: its policy does not bind them,
+    # so nothing was suspended and the newer projection is taken.
+    key, pooled = grants[94]
+    fed.append(disclosure(key, pooled, 2, full_workcontext(key.did, level_rank=4)))
     return before, fed
 
 
 def _prepare(system, before: list[tuple[str, dict]]) -> None:
-    """Store ``before`` under a policy that allows every audience, then narrow the
-    policy: what it no longer allows is suspended."""
+    """Utrecht attests the holders of ``before`` (but UNATTESTED); store
+    ``before`` under a policy that allows every audience, then narrow the policy:
+    what it no longer allows of its employees is suspended."""
+    for did in sorted({d["holder"] for _, d in before} - {UNATTESTED}):
+        system.registry.employment.attest(UTRECHT, did, NOW)
     system.registry.policies.set_policy(OPEN, NOW)
     receive = {"disclosure": system.registry.receive_disclosure,
                "withdrawal": system.registry.receive_withdrawal,
@@ -181,6 +191,8 @@ def _canonical(system, dids: list[str]) -> dict[str, list]:
                         values[column] = terms[values[column]]
                 if "pseudonym" in values:
                     values["pseudonym"] = named[values["pseudonym"]]
+                if name == "employment":
+                    values["subject"] = named[values["subject"]]
                 if name == "disclosure":
                     values["document"] = json.loads(values["document"])
                 rows.append(repr(sorted(values.items())))

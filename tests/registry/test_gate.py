@@ -327,7 +327,7 @@ def scenarios(draw) -> tuple[str, tuple[Holder, ...], AssignmentSpec, Policy]:
     employer policy set before the holders publish or after (suspending)."""
     requester = draw(st.sampled_from(REQUESTERS))
     people = tuple(draw(holders(n, requester)) for n in range(draw(st.integers(1, 4))))
-    policy = Policy(draw(policies()), draw(st.booleans()))
+    policy = Policy(draw(policies()), draw(st.booleans()), draw(st.booleans()))
     return requester, people, draw(assignment_specs()), policy
 
 
@@ -335,10 +335,12 @@ def scenarios(draw) -> tuple[str, tuple[Holder, ...], AssignmentSpec, Policy]:
 class Policy:
     rule: EmployerPolicy | None
     before: bool
+    # Whether the employer attests the holders (its policy governs only those).
+    employees: bool = True
 
     def allows(self, person: Holder, grant: Grant) -> bool:
-        if self.rule is None or tooi(self.rule.organisation) != person.workcontext[
-                "worksFor"]:
+        if self.rule is None or not self.employees or tooi(
+                self.rule.organisation) != person.workcontext["worksFor"]:
             return True
         return self.rule.refusal(grant.audience, REF) is None
 
@@ -358,6 +360,7 @@ def publish(system, documents: list[dict], policy: Policy = Policy(None, True)
     forget_policies(system.registry.engine)
     if policy.rule is not None and policy.before:
         system.registry.policies.set_policy(policy.rule, NOW)
+        _employ(system, documents, policy)
     for document in documents:
         try:
             system.registry.receive_disclosure(document, NOW)
@@ -365,6 +368,15 @@ def publish(system, documents: list[dict], policy: Policy = Policy(None, True)
             assert policy.rule is not None and policy.before
     if policy.rule is not None and not policy.before:
         system.registry.policies.set_policy(policy.rule, NOW)
+        _employ(system, documents, policy)  # attesting applies the policy
+
+
+def _employ(system, documents: list[dict], policy: Policy) -> None:
+    """The policy's employer attests every holder (those naming another
+    employer too: only its own attested employees are bound by its policy)."""
+    if policy.employees:
+        for did in sorted({d["holder"] for d in documents}):
+            system.registry.employment.attest(policy.rule.organisation, did, NOW)
 
 
 def answer(page) -> tuple:

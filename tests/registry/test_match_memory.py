@@ -80,6 +80,7 @@ class World:
         self.sequence: dict[int, int] = {}
         self.grants: dict[int, list] = {}
         self.erased: set[int] = set()
+        self.employed: dict[int, str] = {}  # holder: Utrecht's reference
 
     def _next(self, n: int) -> int:
         self.sequence[n] = self.sequence.get(n, 0) + 1
@@ -155,6 +156,17 @@ class World:
             if position not in refused:
                 self.grants.setdefault(n, []).append(grant)
 
+    def employment(self) -> None:
+        """Utrecht attests one of the holders naming it, or ends the employment:
+        its policy governs a holder's grants only while it attests them."""
+        n = self.rng.randrange(0, 40, 2)
+        reference = self.employed.pop(n, None)
+        if reference is None:
+            self.employed[n] = self.registry.employment.attest(
+                UTRECHT, holder_key(n).did, NOW).reference
+        else:
+            self.registry.employment.end(UTRECHT, reference, NOW)
+
     def policy(self) -> None:
         kinds = frozenset(KINDS) - {self.rng.choice(["province", "all_municipalities",
                                                      "employer_and_neighbours"])}
@@ -177,7 +189,7 @@ def test_the_ranking_follows_every_kind_of_change_to_the_index(populated):
         hours_per_week=24, circle="national"), NOW)
     world = World(registry, random.Random(3))
     steps = [world.publish] * 6 + [world.republish, world.withdraw, world.erase,
-                                   world.bulk, world.policy]
+                                   world.bulk, world.policy, world.employment]
     registry.rank(requester, job, NOW)
     loads = registry.match_index.loads
     compared = 0

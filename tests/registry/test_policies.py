@@ -1,7 +1,7 @@
 """Employer policies in the registry: a refused disclosure changes nothing, a
 stricter policy suspends what it refuses and leaves a notice, a looser one lifts
 the suspension; the employer a disclosure names must be the one an employer
-audience names."""
+audience names. Utrecht attests the holder throughout."""
 
 from __future__ import annotations
 
@@ -37,6 +37,12 @@ POOL = Audience("cross_sector")
 NO_POOL = EmployerPolicy(UTRECHT, frozenset(KINDS) - {"cross_sector"})
 EVERYTHING = EmployerPolicy(UTRECHT, frozenset(KINDS))
 
+
+@pytest.fixture(autouse=True)
+def employed(system):
+    """Utrecht attests KEY: its policy governs only its attested employees
+    (tests/registry/test_policy_scope.py)."""
+    system.registry.employment.attest(UTRECHT, KEY.did, NOW)
 
 def test_a_disclosure_the_policy_refuses_changes_nothing(system):
     system.registry.policies.set_policy(NO_POOL, NOW)

@@ -40,9 +40,12 @@ NO_LISTS = EmployerPolicy(UTRECHT, frozenset(KINDS) - {"organisation"})
 EVERYTHING = EmployerPolicy(UTRECHT, frozenset(KINDS))
 
 
-def _published(system, to=POOL):
-    """KEY, employed by Utrecht, grants ``to`` its skills, level and intro video
-    for matching and knowledge sharing; the copy of the video is received."""
+def _published(system, to=POOL, employed=True):
+    """KEY, employed by Utrecht (attested, unless ``employed`` is false), grants
+    ``to`` its skills, level and intro video for matching and knowledge sharing;
+    the copy of the video is received."""
+    if employed:
+        system.registry.employment.attest(UTRECHT, KEY.did, NOW)
     document = full_workcontext(KEY.did, employer=UTRECHT)
     document["introVideo"]["contentUrl"] = share_address("https://vg.example/", SHARE)
     grant = signed_grant(KEY, FIELDS, purposes=PURPOSES, to=to)

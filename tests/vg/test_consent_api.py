@@ -37,6 +37,16 @@ def _freelancer(api, skills):
     return did, headers
 
 
+def _employee(api, skills):
+    """A holder naming Utrecht as employer, which attests the employment: its
+    policy governs only its attested employees."""
+    did, headers = _holder(api, skills)
+    attested = api.post("/api/v1/medewerkers", json={"did": did},
+                        headers=_key(api, UTRECHT))
+    assert attested.status_code == 201, attested.text
+    return did, headers
+
+
 def _request_grant(api, headers, audience, fields=("skills",), purposes=("matching",)):
     return api.post("/api/v1/pod/toestemmingen", headers=headers, json={
         "audience": audience, "purposes": list(purposes), "fields": list(fields),
@@ -50,7 +60,7 @@ def _seen(api, org_headers, job) -> int:
 
 
 def test_an_employer_policy_refuses_a_grant_with_its_reason_and_keeps_nothing(api):
-    _, holder = _holder(api, _skills(api))
+    _, holder = _employee(api, _skills(api))
     assert api.put("/api/v1/organisatie/toestemmingsbeleid", json=NO_POOL,
                    headers=_key(api, UTRECHT)).status_code == 200
 
@@ -65,7 +75,7 @@ def test_an_employer_policy_refuses_a_grant_with_its_reason_and_keeps_nothing(ap
 
 def test_a_stricter_policy_suspends_grants_and_the_holder_is_told(api):
     skills = _skills(api)
-    _, holder = _holder(api, skills)
+    _, holder = _employee(api, skills)
     pooled = _grant(api, holder, ["skills"], audience=POOL)
     _grant(api, holder, ["skills", "level"])
     amsterdam = _key(api, AMSTERDAM)
@@ -94,7 +104,7 @@ def test_a_stricter_policy_suspends_grants_and_the_holder_is_told(api):
 
 def test_a_lifted_suspension_shows_in_the_history_notices_and_records(api):
     skills = _skills(api)
-    _, holder = _holder(api, skills)
+    _, holder = _employee(api, skills)
     pooled = _grant(api, holder, ["skills"], audience=POOL)
     utrecht = _key(api, UTRECHT)
     api.put("/api/v1/organisatie/toestemmingsbeleid", json=NO_POOL, headers=utrecht)
@@ -142,8 +152,8 @@ def test_the_employer_learns_nothing_of_grants_to_others_refused_or_withdrawn(ap
         )]
         return writes + reads
 
+    _, holder = _employee(api, skills)
     before = employer_view()
-    _, holder = _holder(api, skills)
     elsewhere = _grant(api, holder, ["skills"], audience={
         "kind": "organisation", "organisations": [AMSTERDAM]})
     assert _request_grant(api, holder, POOL).status_code == 403  # refused

@@ -90,12 +90,15 @@ def test_moving_back_brings_the_grant_back(api):
 
 def test_a_new_employers_policy_that_refuses_the_audience_suspends_the_grant(api):
     skills = _skills(api)
-    _, holder = _holder(api, skills)
+    did, holder = _holder(api, skills)
     grant = _grant(api, holder, ["skills"], audience={"kind": "all_municipalities"})
     amsterdam = _key(api, AMSTERDAM)
     policy = api.put("/api/v1/organisatie/toestemmingsbeleid", headers=amsterdam,
                      json={"allowedKinds": ["employer"]})
     assert policy.status_code == 200, policy.text
+    # Amsterdam attests its new employee: its policy binds only those it attests.
+    assert api.post("/api/v1/medewerkers", json={"did": did},
+                    headers=amsterdam).status_code == 201
     staff = _key(api, UTRECHT)
     assignment = _assignment(api, staff, skills)
     assert len(_candidates(api, staff, assignment)) == 1

@@ -286,7 +286,8 @@ def _consent_page(request, pod, system, now, status=200, error=None,
 
 def _lifted_suspensions(system, did: str) -> dict[str, list[tuple]]:
     """By grant id, (suspended, lifted) of each suspension a later policy of the
-    employer lifted, oldest first: the consent history shows them too
+    employer, or the end of the employment, lifted, oldest first: the consent
+    history shows them too
     (``consent_flows.history``)."""
     lifted: dict[str, list[tuple]] = {}
     for notice in system.registry.policies.notices(did):

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from consent import KINDS, EmployerPolicy, verify_receipt
 from vg.web.i18n import catalogue
 from tests.factories import UTRECHT
+from tests.vg.web.test_sharing_pages import attested
 from tests.vg.web.test_web_pages import app, grant_count, signed_in_holder  # noqa: F401
 
 NO_GRANT = "00000000-0000-4000-8000-000000000000"  # a UUID no grant has
@@ -251,6 +252,7 @@ def test_a_lifted_suspension_shows_on_the_grant_in_either_language(
         app, lang):  # noqa: F811
     holder, token = signed_in_holder(app)
     granted(holder, token)  # employer and neighbours of Utrecht
+    attested(app, holder)  # Utrecht's policy binds only its attested employees
     policies = app.state.system.registry.policies
     narrow = frozenset(KINDS) - {"employer_and_neighbours"}
     policies.set_policy(EmployerPolicy(UTRECHT, narrow), NOW_PAGE)
