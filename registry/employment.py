@@ -32,6 +32,7 @@ from consent.errors import InvalidSignature
 from consent.keys import public_key_from_did
 
 from . import limits
+from .attested import attests
 from .db import transaction
 from .employment_reach import lock_holder, restore_reach, withdraw_reach
 from .errors_work import EmployeeNotFound, InvalidWorkInput
@@ -131,9 +132,7 @@ class Employment:
 
     def confirms(self, organisation: str, subject: str) -> bool:
         with self._engine.connect() as conn:
-            return conn.execute(select(T_EMPLOYMENT.c.subject).where(
-                T_EMPLOYMENT.c.organisation == organisation,
-                T_EMPLOYMENT.c.subject == subject)).first() is not None
+            return attests(conn, organisation, subject)
 
     def _subject(self, did: str) -> str:
         try:
